@@ -1,0 +1,84 @@
+/**
+ * The CLI's seam: every command is `run(args, io) → exit code`, writing through `io` so tests capture
+ * output. Exit codes: 0 success, 1 the operation failed, 2 usage error.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { GovError, ValidationError, errorMessage } from './errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  isTTY: boolean;
+  /** Resolves when the user interrupts (Ctrl-C); long-running commands race against it. */
+  interrupted?: Promise<void>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+/** Thrown for bad flags/arguments: the dispatcher prints it with the usage and exits 2. */
+export class UsageError extends ValidationError {}
+
+/** `node:util` parseArgs with errors turned into UsageError. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  allowPositionals = true,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError(errorMessage(err).replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+/** Maps an error to an exit code and prints it. */
+export function reportError(err: unknown, io: CliIO, usage?: string): number {
+  if (err instanceof UsageError) {
+    io.err(`error: ${err.message}\n`);
+    if (usage) io.err(`usage: ${usage}\n`);
+    return EXIT_USAGE;
+  }
+  io.err(`error: ${errorMessage(err)}\n`);
+  if (err instanceof GovError && err.kind === 'INVALID_ARGUMENT') return EXIT_FAILED;
+  return EXIT_FAILED;
+}
+
+export function processIO(): CliIO {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}
+
+/** Renders rows as an aligned text table. */
+export function table(headers: string[], rows: Array<Array<string | number | undefined | null>>): string {
+  const cells = [
+    headers,
+    ...rows.map((r) => r.map((c) => (c === undefined || c === null ? '-' : String(c)))),
+  ];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return (
+    cells
+      .map((r) =>
+        r
+          .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}

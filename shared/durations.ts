@@ -1,0 +1,77 @@
+/** Parsing of human-friendly durations, byte sizes and CPU percentages used in config and CLI flags. */
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+
+/** Parses `250ms`, `10s`, `1.5m`, `2h`, `1d` (or a compound like `1m30s`) into milliseconds; throws on anything else. */
+export function parseDuration(input: string): number {
+  const text = String(input).trim();
+  if (text === '0') return 0;
+  const parts = text.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d)/g);
+  if (!parts || parts.join('') !== text)
+    throw new Error(`${JSON.stringify(input)} is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
+  let total = 0;
+  for (const part of parts) {
+    const m = DURATION_RE.exec(part);
+    if (!m) throw new Error(`${JSON.stringify(input)} is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
+    total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
+  }
+  return Math.round(total);
+}
+
+/** Formats milliseconds as a short human duration (`850ms`, `12s`, `3m4s`, `2h1m`). */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  const h = Math.floor(m / 60);
+  return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** Parses `512MiB`, `1GiB`, `100MB`, `4096` into bytes; throws on anything else. */
+export function parseBytes(input: string | number): number {
+  if (typeof input === 'number' && Number.isFinite(input) && input >= 0) return Math.round(input);
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(String(input).trim());
+  const unit = m ? BYTE_UNITS[(m[2] as string).toLowerCase()] : undefined;
+  if (!m || unit === undefined)
+    throw new Error(`${JSON.stringify(input)} is not a size (use e.g. 512MiB, 1GiB, 100MB)`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Formats a byte count with binary units (`12.3 MiB`). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** Parses a CPU share such as `150%` (1.5 cores) or `0.5` (cores) into a percentage of one core. */
+export function parseCpuPercent(input: string | number): number {
+  const text = String(input).trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  const value = pct ? Number(pct[1]) : /^\d+(?:\.\d+)?$/.test(text) ? Number(text) * 100 : NaN;
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${JSON.stringify(input)} is not a CPU limit (use e.g. 50%, 150%)`);
+  return value;
+}

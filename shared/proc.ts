@@ -1,0 +1,73 @@
+/** Linux /proc helpers: process identity (start time, state, groups) and liveness that sees zombies. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  /** R, S, D, Z, T, ... (`Z` = zombie: dead but not yet reaped). */
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** Field 22: start time in clock ticks since boot; with the PID, a stable identity. */
+  startTime: string;
+  utime: number;
+  stime: number;
+  rssPages: number;
+}
+
+/** Reads /proc/PID/stat; null when the process does not exist. */
+export function readProcStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const rest = text.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state); field N is rest[N - 3].
+  return {
+    pid,
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid: Number(rest[1]),
+    pgid: Number(rest[2]),
+    sid: Number(rest[3]),
+    utime: Number(rest[11]),
+    stime: Number(rest[12]),
+    startTime: rest[19] ?? '',
+    rssPages: Number(rest[21]),
+  };
+}
+
+/** The process's argv from /proc/PID/cmdline; null when gone. */
+export function readCmdline(pid: number): string[] | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const parts = raw.split('\0');
+    if (parts[parts.length - 1] === '') parts.pop();
+    return parts;
+  } catch {
+    return null;
+  }
+}
+
+export function hashCmdline(argv: string[]): string {
+  return createHash('sha256').update(argv.join('\0')).digest('hex').slice(0, 16);
+}
+
+/** True when the PID exists and is not a zombie (orphans may be reaped late, so kill(pid, 0) is not enough). */
+export function isAlive(pid: number): boolean {
+  const st = readProcStat(pid);
+  return st !== null && st.state !== 'Z' && st.state !== 'X';
+}
+
+/** Lists all numeric PIDs under /proc. */
+export function listPids(): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
+}

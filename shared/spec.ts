@@ -1,0 +1,390 @@
+/**
+ * Handler specs (DESIGN §7): parsing YAML, validating every key, and compiling durations into
+ * milliseconds. A refusal names the file, the key path and the reason, and nothing is applied.
+ */
+import { constants as osConstants } from 'node:os';
+import { parseDocument } from 'yaml';
+import { parseBytes, parseCpuPercent, parseDuration } from './durations.js';
+import { ValidationError } from './errors.js';
+
+export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+export type HandlerMode = 'always-on' | 'on-demand';
+export type OnFailure = 'pause' | 'abort' | 'rollback';
+
+export interface BackoffSpec {
+  initial_ms: number;
+  max_ms: number;
+  factor: number;
+  /** 0..1: fraction of the delay added or removed at random. */
+  jitter: number;
+}
+
+export interface HealthSpec {
+  tcp?: number;
+  http?: string;
+  exec?: string[];
+  interval_ms: number;
+  timeout_ms: number;
+  healthy_threshold: number;
+  unhealthy_threshold: number;
+  /** Restart a running instance that turns unhealthy. */
+  restart_on_unhealthy: boolean;
+}
+
+export interface LimitsSpec {
+  /** Percent of one core (150 = 1.5 cores). */
+  cpu_percent?: number;
+  memory_bytes?: number;
+}
+
+export interface UpdateSpec {
+  /** `2` or `34%` as written. */
+  batch_size: string;
+  min_healthy_time_ms: number;
+  healthy_deadline_ms: number;
+  progress_deadline_ms: number;
+  on_failure: OnFailure;
+  wait_between_ms: number;
+}
+
+export interface LogSpec {
+  max_bytes: number;
+  keep: number;
+}
+
+/** A fully validated handler spec: every field present, durations in ms. */
+export interface HandlerSpec {
+  name: string;
+  agents: string[];
+  selector: Record<string, string>;
+  command: string[];
+  cwd?: string;
+  env: Record<string, string>;
+  restart: RestartPolicy;
+  start_seconds: number;
+  start_retries: number;
+  backoff: BackoffSpec;
+  stop_signal: NodeJS.Signals;
+  stop_timeout_ms: number;
+  mode: HandlerMode;
+  idle_timeout_ms: number;
+  health?: HealthSpec;
+  limits: LimitsSpec;
+  update: UpdateSpec;
+  labels: Record<string, string>;
+  log: LogSpec;
+}
+
+export const DEFAULT_UPDATE: UpdateSpec = {
+  batch_size: '1',
+  min_healthy_time_ms: 5_000,
+  healthy_deadline_ms: 60_000,
+  progress_deadline_ms: 600_000,
+  on_failure: 'pause',
+  wait_between_ms: 0,
+};
+
+type Obj = Record<string, unknown>;
+
+class Ctx {
+  constructor(readonly file: string) {}
+  fail(key: string, reason: string): never {
+    throw new ValidationError(`${this.file}: ${key}: ${reason}`);
+  }
+}
+
+function subMap(ctx: Ctx, at: string, v: unknown): Obj {
+  if (v === undefined) return {};
+  if (!isObj(v)) return ctx.fail(at, 'must be a map');
+  return v;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(ctx: Ctx, at: string, obj: Obj, allowed: readonly string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) ctx.fail(`${at}.${k}`, `unknown key (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function str(ctx: Ctx, at: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') ctx.fail(at, `${JSON.stringify(v)} must be a non-empty string`);
+  return v;
+}
+
+function duration(ctx: Ctx, at: string, v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
+  try {
+    return parseDuration(String(v));
+  } catch {
+    return ctx.fail(at, `${JSON.stringify(v)} is not a duration (use e.g. 500ms, 10s, 5m)`);
+  }
+}
+
+function int(ctx: Ctx, at: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    ctx.fail(at, `${JSON.stringify(v)} must be an integer ≥ ${min}`);
+  return v;
+}
+
+function num(ctx: Ctx, at: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    ctx.fail(at, `${JSON.stringify(v)} must be a number from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(ctx: Ctx, at: string, v: unknown, options: readonly T[]): T {
+  if (typeof v !== 'string' || !options.includes(v as T))
+    ctx.fail(at, `${JSON.stringify(v)} must be one of ${options.join(' | ')}`);
+  return v as T;
+}
+
+function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, string> {
+  if (!isObj(v)) return ctx.fail(at, 'must be a map of strings');
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
+      ctx.fail(`${at}.${k}`, 'must be a string');
+    out[k] = String(val);
+  }
+  return out;
+}
+
+function stringList(ctx: Ctx, at: string, v: unknown): string[] {
+  if (!Array.isArray(v)) return ctx.fail(at, 'must be a list of strings');
+  return v.map((x, i) => str(ctx, `${at}[${i}]`, x));
+}
+
+function signal(ctx: Ctx, at: string, v: unknown): NodeJS.Signals {
+  const name = typeof v === 'string' ? (v.startsWith('SIG') ? v : `SIG${v}`).toUpperCase() : '';
+  if (!(name in osConstants.signals) || name === 'SIGKILL' || name === 'SIGSTOP') {
+    ctx.fail(
+      at,
+      `${JSON.stringify(v)} is not a signal a handler can be asked to stop with (e.g. SIGTERM, SIGINT)`,
+    );
+  }
+  return name as NodeJS.Signals;
+}
+
+const HANDLER_KEYS = [
+  'name',
+  'agents',
+  'selector',
+  'command',
+  'cwd',
+  'env',
+  'restart',
+  'start_seconds',
+  'start_retries',
+  'backoff',
+  'stop_signal',
+  'stop_timeout',
+  'mode',
+  'idle_timeout',
+  'health',
+  'limits',
+  'update',
+  'labels',
+  'log',
+] as const;
+
+function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
+  if (!isObj(v)) return ctx.fail(at, 'must be a map with one of tcp, http, exec');
+  checkKeys(ctx, at, v, [
+    'tcp',
+    'http',
+    'exec',
+    'interval',
+    'timeout',
+    'healthy_threshold',
+    'unhealthy_threshold',
+    'restart_on_unhealthy',
+  ]);
+  const kinds = ['tcp', 'http', 'exec'].filter((k) => v[k] !== undefined);
+  if (kinds.length !== 1) ctx.fail(at, 'needs exactly one of tcp, http, exec');
+  const h: HealthSpec = {
+    interval_ms: v.interval === undefined ? 2000 : duration(ctx, `${at}.interval`, v.interval),
+    timeout_ms: v.timeout === undefined ? 1000 : duration(ctx, `${at}.timeout`, v.timeout),
+    healthy_threshold:
+      v.healthy_threshold === undefined ? 1 : int(ctx, `${at}.healthy_threshold`, v.healthy_threshold, 1),
+    unhealthy_threshold:
+      v.unhealthy_threshold === undefined
+        ? 3
+        : int(ctx, `${at}.unhealthy_threshold`, v.unhealthy_threshold, 1),
+    restart_on_unhealthy: v.restart_on_unhealthy === undefined ? false : v.restart_on_unhealthy === true,
+  };
+  if (v.tcp !== undefined) h.tcp = int(ctx, `${at}.tcp`, v.tcp, 1);
+  if (h.tcp !== undefined && h.tcp > 65535) ctx.fail(`${at}.tcp`, `${h.tcp} is not a port`);
+  if (v.http !== undefined) {
+    const url = str(ctx, `${at}.http`, v.http);
+    if (!/^https?:\/\/\S+$/.test(url)) ctx.fail(`${at}.http`, `${JSON.stringify(url)} is not an http(s) URL`);
+    h.http = url;
+  }
+  if (v.exec !== undefined) {
+    h.exec = stringList(ctx, `${at}.exec`, v.exec);
+    if (h.exec.length === 0) ctx.fail(`${at}.exec`, 'must not be empty');
+  }
+  if (h.interval_ms <= 0) ctx.fail(`${at}.interval`, 'must be greater than 0');
+  return h;
+}
+
+function parseUpdate(ctx: Ctx, at: string, v: unknown): UpdateSpec {
+  if (!isObj(v)) return ctx.fail(at, 'must be a map');
+  checkKeys(ctx, at, v, [
+    'batch_size',
+    'min_healthy_time',
+    'healthy_deadline',
+    'progress_deadline',
+    'on_failure',
+    'wait_between',
+  ]);
+  const u: UpdateSpec = { ...DEFAULT_UPDATE };
+  if (v.batch_size !== undefined)
+    u.batch_size = parseBatchSize(String(v.batch_size), (r) => ctx.fail(`${at}.batch_size`, r));
+  if (v.min_healthy_time !== undefined)
+    u.min_healthy_time_ms = duration(ctx, `${at}.min_healthy_time`, v.min_healthy_time);
+  if (v.healthy_deadline !== undefined)
+    u.healthy_deadline_ms = duration(ctx, `${at}.healthy_deadline`, v.healthy_deadline);
+  if (v.progress_deadline !== undefined)
+    u.progress_deadline_ms = duration(ctx, `${at}.progress_deadline`, v.progress_deadline);
+  if (v.on_failure !== undefined)
+    u.on_failure = oneOf(ctx, `${at}.on_failure`, v.on_failure, ['pause', 'abort', 'rollback'] as const);
+  if (v.wait_between !== undefined) u.wait_between_ms = duration(ctx, `${at}.wait_between`, v.wait_between);
+  return u;
+}
+
+/** Validates `N` or `N%` (1..100%); returns it normalised. */
+export function parseBatchSize(text: string, fail: (reason: string) => never): string {
+  const m = /^(\d+)(%?)$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1 || (m[2] === '%' && Number(m[1]) > 100)) {
+    fail(`${JSON.stringify(text)} must be a count ≥ 1 or a percentage from 1% to 100%`);
+  }
+  return `${Number(m[1])}${m[2]}`;
+}
+
+/** Validates one handler object (already parsed from YAML/JSON). `at` is its key path, e.g. `handlers[1]`. */
+export function parseHandler(raw: unknown, at: string, file = '<spec>'): HandlerSpec {
+  const ctx = new Ctx(file);
+  if (!isObj(raw)) return ctx.fail(at, 'must be a map');
+  checkKeys(ctx, at, raw, HANDLER_KEYS);
+  const name = raw.name;
+  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    return ctx.fail(
+      `${at}.name`,
+      `${JSON.stringify(name)} is not a valid name (lowercase letters, digits, . _ -; 1-63 chars; must start with a letter or digit)`,
+    );
+  }
+  if (raw.command === undefined) ctx.fail(`${at}.command`, 'is required');
+  const command =
+    typeof raw.command === 'string'
+      ? raw.command.trim().split(/\s+/).filter(Boolean)
+      : stringList(ctx, `${at}.command`, raw.command);
+  if (command.length === 0) ctx.fail(`${at}.command`, 'must not be empty');
+  const agents = raw.agents === undefined ? [] : stringList(ctx, `${at}.agents`, raw.agents);
+  for (const [i, a] of agents.entries())
+    if (!NAME_RE.test(a)) ctx.fail(`${at}.agents[${i}]`, `${JSON.stringify(a)} is not a valid agent id`);
+  const backoffRaw = subMap(ctx, `${at}.backoff`, raw.backoff);
+  checkKeys(ctx, `${at}.backoff`, backoffRaw, ['initial', 'max', 'factor', 'jitter']);
+  const limitsRaw = subMap(ctx, `${at}.limits`, raw.limits);
+  checkKeys(ctx, `${at}.limits`, limitsRaw, ['cpu', 'memory']);
+  const logRaw = subMap(ctx, `${at}.log`, raw.log);
+  checkKeys(ctx, `${at}.log`, logRaw, ['max_size', 'keep']);
+
+  const spec: HandlerSpec = {
+    name,
+    agents,
+    selector: raw.selector === undefined ? {} : stringMap(ctx, `${at}.selector`, raw.selector),
+    command,
+    env: raw.env === undefined ? {} : stringMap(ctx, `${at}.env`, raw.env),
+    restart:
+      raw.restart === undefined
+        ? 'always'
+        : oneOf(ctx, `${at}.restart`, raw.restart, ['always', 'on-failure', 'never'] as const),
+    start_seconds:
+      raw.start_seconds === undefined ? 1 : num(ctx, `${at}.start_seconds`, raw.start_seconds, 0, 3600),
+    start_retries:
+      raw.start_retries === undefined ? 3 : int(ctx, `${at}.start_retries`, raw.start_retries, 0),
+    backoff: {
+      initial_ms:
+        backoffRaw.initial === undefined ? 1000 : duration(ctx, `${at}.backoff.initial`, backoffRaw.initial),
+      max_ms: backoffRaw.max === undefined ? 60_000 : duration(ctx, `${at}.backoff.max`, backoffRaw.max),
+      factor:
+        backoffRaw.factor === undefined ? 2 : num(ctx, `${at}.backoff.factor`, backoffRaw.factor, 1, 100),
+      jitter:
+        backoffRaw.jitter === undefined ? 0.1 : num(ctx, `${at}.backoff.jitter`, backoffRaw.jitter, 0, 1),
+    },
+    stop_signal:
+      raw.stop_signal === undefined ? 'SIGTERM' : signal(ctx, `${at}.stop_signal`, raw.stop_signal),
+    stop_timeout_ms:
+      raw.stop_timeout === undefined ? 10_000 : duration(ctx, `${at}.stop_timeout`, raw.stop_timeout),
+    mode:
+      raw.mode === undefined
+        ? 'always-on'
+        : oneOf(ctx, `${at}.mode`, raw.mode, ['always-on', 'on-demand'] as const),
+    idle_timeout_ms:
+      raw.idle_timeout === undefined ? 300_000 : duration(ctx, `${at}.idle_timeout`, raw.idle_timeout),
+    limits: {},
+    update: raw.update === undefined ? { ...DEFAULT_UPDATE } : parseUpdate(ctx, `${at}.update`, raw.update),
+    labels: raw.labels === undefined ? {} : stringMap(ctx, `${at}.labels`, raw.labels),
+    log: {
+      max_bytes:
+        logRaw.max_size === undefined
+          ? 10 * 1024 * 1024
+          : parseSize(ctx, `${at}.log.max_size`, logRaw.max_size),
+      keep: logRaw.keep === undefined ? 3 : int(ctx, `${at}.log.keep`, logRaw.keep, 0),
+    },
+  };
+  if (raw.cwd !== undefined) spec.cwd = str(ctx, `${at}.cwd`, raw.cwd);
+  if (raw.health !== undefined) spec.health = parseHealth(ctx, `${at}.health`, raw.health);
+  if (limitsRaw.cpu !== undefined) {
+    try {
+      spec.limits.cpu_percent = parseCpuPercent(limitsRaw.cpu as string);
+    } catch (e) {
+      ctx.fail(`${at}.limits.cpu`, (e as Error).message);
+    }
+  }
+  if (limitsRaw.memory !== undefined)
+    spec.limits.memory_bytes = parseSize(ctx, `${at}.limits.memory`, limitsRaw.memory);
+  if (spec.backoff.max_ms < spec.backoff.initial_ms)
+    ctx.fail(`${at}.backoff.max`, 'must not be less than backoff.initial');
+  if (raw.idle_timeout !== undefined && spec.mode !== 'on-demand')
+    ctx.fail(`${at}.idle_timeout`, 'only applies to mode: on-demand');
+  return spec;
+}
+
+function parseSize(ctx: Ctx, at: string, v: unknown): number {
+  try {
+    const n = parseBytes(v as string);
+    if (n <= 0) throw new Error('zero');
+    return n;
+  } catch {
+    return ctx.fail(at, `${JSON.stringify(v)} is not a size (use e.g. 512MiB, 1GiB)`);
+  }
+}
+
+/** Parses a handlers file (`handlers: [...]`) from YAML text. Throws ValidationError naming file, key and reason. */
+export function parseHandlersFile(text: string, file: string): HandlerSpec[] {
+  const ctx = new Ctx(file);
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    ctx.fail(pos ? `line ${pos.line}:${pos.col}` : 'yaml', `invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const root: unknown = doc.toJS();
+  if (!isObj(root)) return ctx.fail('(root)', 'must be a map with a `handlers` list');
+  checkKeys(ctx, '(root)', root, ['handlers']);
+  if (!Array.isArray(root.handlers)) return ctx.fail('handlers', 'must be a list');
+  const specs = root.handlers.map((h, i) => parseHandler(h, `handlers[${i}]`, file));
+  const seen = new Set<string>();
+  for (const [i, s] of specs.entries()) {
+    if (seen.has(s.name)) ctx.fail(`handlers[${i}].name`, `duplicate handler name ${JSON.stringify(s.name)}`);
+    seen.add(s.name);
+  }
+  return specs;
+}
