@@ -1,0 +1,79 @@
+/** Shared test helpers: temp dirs, polling with a deadline, fixture paths and PID cleanup. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isAlive } from '../../shared/proc.js';
+
+/** Repo root (tests run from dist/test/...). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+export const GOV_BIN = path.join(REPO_ROOT, 'dist', 'master', 'cli', 'gov.js');
+
+export function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+const tempDirs: string[] = [];
+export function tempDir(prefix = 'gov-test-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Polls `fn` until it returns a truthy value or the deadline passes; returns that value. */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
+  }
+}
+
+/** PIDs (and process groups) a test started; killed by PID in `cleanupPids()`. Never a broad pattern. */
+const trackedPids = new Set<number>();
+const trackedGroups = new Set<number>();
+export function trackPid(pid: number | undefined, group = false): void {
+  if (!pid) return;
+  (group ? trackedGroups : trackedPids).add(pid);
+}
+
+export async function cleanupPids(): Promise<void> {
+  for (const pgid of trackedGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  for (const pid of trackedPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  const all = [...trackedPids, ...trackedGroups];
+  trackedPids.clear();
+  trackedGroups.clear();
+  await waitFor(() => all.every((p) => !isAlive(p)), {
+    timeoutMs: 5000,
+    what: 'tracked processes to exit',
+  }).catch(() => {});
+}
+
+export function cleanupTempDirs(): void {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
