@@ -1,0 +1,85 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AdminClient as _governor_v1_AdminClient, AdminDefinition as _governor_v1_AdminDefinition } from './governor/v1/Admin.js';
+import type { AgentInfo as _governor_v1_AgentInfo, AgentInfo__Output as _governor_v1_AgentInfo__Output } from './governor/v1/AgentInfo.js';
+import type { AgentMetrics as _governor_v1_AgentMetrics, AgentMetrics__Output as _governor_v1_AgentMetrics__Output } from './governor/v1/AgentMetrics.js';
+import type { AgentRef as _governor_v1_AgentRef, AgentRef__Output as _governor_v1_AgentRef__Output } from './governor/v1/AgentRef.js';
+import type { AppliedHandler as _governor_v1_AppliedHandler, AppliedHandler__Output as _governor_v1_AppliedHandler__Output } from './governor/v1/AppliedHandler.js';
+import type { ApplyRequest as _governor_v1_ApplyRequest, ApplyRequest__Output as _governor_v1_ApplyRequest__Output } from './governor/v1/ApplyRequest.js';
+import type { ApplyResponse as _governor_v1_ApplyResponse, ApplyResponse__Output as _governor_v1_ApplyResponse__Output } from './governor/v1/ApplyResponse.js';
+import type { ClearExecutionsRequest as _governor_v1_ClearExecutionsRequest, ClearExecutionsRequest__Output as _governor_v1_ClearExecutionsRequest__Output } from './governor/v1/ClearExecutionsRequest.js';
+import type { ClearExecutionsResponse as _governor_v1_ClearExecutionsResponse, ClearExecutionsResponse__Output as _governor_v1_ClearExecutionsResponse__Output } from './governor/v1/ClearExecutionsResponse.js';
+import type { ControlRequest as _governor_v1_ControlRequest, ControlRequest__Output as _governor_v1_ControlRequest__Output } from './governor/v1/ControlRequest.js';
+import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__Output as _governor_v1_ControlResponse__Output } from './governor/v1/ControlResponse.js';
+import type { ErrorInfo as _governor_v1_ErrorInfo, ErrorInfo__Output as _governor_v1_ErrorInfo__Output } from './governor/v1/ErrorInfo.js';
+import type { ExecutionRecord as _governor_v1_ExecutionRecord, ExecutionRecord__Output as _governor_v1_ExecutionRecord__Output } from './governor/v1/ExecutionRecord.js';
+import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Output as _governor_v1_ExecutionStats__Output } from './governor/v1/ExecutionStats.js';
+import type { ExitInfo as _governor_v1_ExitInfo, ExitInfo__Output as _governor_v1_ExitInfo__Output } from './governor/v1/ExitInfo.js';
+import type { GovernorTelemetry as _governor_v1_GovernorTelemetry, GovernorTelemetry__Output as _governor_v1_GovernorTelemetry__Output } from './governor/v1/GovernorTelemetry.js';
+import type { GroupStats as _governor_v1_GroupStats, GroupStats__Output as _governor_v1_GroupStats__Output } from './governor/v1/GroupStats.js';
+import type { HandlerRef as _governor_v1_HandlerRef, HandlerRef__Output as _governor_v1_HandlerRef__Output } from './governor/v1/HandlerRef.js';
+import type { HostMetrics as _governor_v1_HostMetrics, HostMetrics__Output as _governor_v1_HostMetrics__Output } from './governor/v1/HostMetrics.js';
+import type { InstanceInfo as _governor_v1_InstanceInfo, InstanceInfo__Output as _governor_v1_InstanceInfo__Output } from './governor/v1/InstanceInfo.js';
+import type { InstanceMetrics as _governor_v1_InstanceMetrics, InstanceMetrics__Output as _governor_v1_InstanceMetrics__Output } from './governor/v1/InstanceMetrics.js';
+import type { InstanceMetricsInfo as _governor_v1_InstanceMetricsInfo, InstanceMetricsInfo__Output as _governor_v1_InstanceMetricsInfo__Output } from './governor/v1/InstanceMetricsInfo.js';
+import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Output as _governor_v1_InstanceStatus__Output } from './governor/v1/InstanceStatus.js';
+import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from './governor/v1/LifecycleEvent.js';
+import type { ListAgentsRequest as _governor_v1_ListAgentsRequest, ListAgentsRequest__Output as _governor_v1_ListAgentsRequest__Output } from './governor/v1/ListAgentsRequest.js';
+import type { ListAgentsResponse as _governor_v1_ListAgentsResponse, ListAgentsResponse__Output as _governor_v1_ListAgentsResponse__Output } from './governor/v1/ListAgentsResponse.js';
+import type { ListExecutionsRequest as _governor_v1_ListExecutionsRequest, ListExecutionsRequest__Output as _governor_v1_ListExecutionsRequest__Output } from './governor/v1/ListExecutionsRequest.js';
+import type { ListExecutionsResponse as _governor_v1_ListExecutionsResponse, ListExecutionsResponse__Output as _governor_v1_ListExecutionsResponse__Output } from './governor/v1/ListExecutionsResponse.js';
+import type { ListInstancesRequest as _governor_v1_ListInstancesRequest, ListInstancesRequest__Output as _governor_v1_ListInstancesRequest__Output } from './governor/v1/ListInstancesRequest.js';
+import type { ListInstancesResponse as _governor_v1_ListInstancesResponse, ListInstancesResponse__Output as _governor_v1_ListInstancesResponse__Output } from './governor/v1/ListInstancesResponse.js';
+import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Output as _governor_v1_MetricsRequest__Output } from './governor/v1/MetricsRequest.js';
+import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from './governor/v1/MetricsResponse.js';
+import type { StatsRequest as _governor_v1_StatsRequest, StatsRequest__Output as _governor_v1_StatsRequest__Output } from './governor/v1/StatsRequest.js';
+import type { TailLogsRequest as _governor_v1_TailLogsRequest, TailLogsRequest__Output as _governor_v1_TailLogsRequest__Output } from './governor/v1/TailLogsRequest.js';
+import type { TailLogsResponse as _governor_v1_TailLogsResponse, TailLogsResponse__Output as _governor_v1_TailLogsResponse__Output } from './governor/v1/TailLogsResponse.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  governor: {
+    v1: {
+      Admin: SubtypeConstructor<typeof grpc.Client, _governor_v1_AdminClient> & { service: _governor_v1_AdminDefinition }
+      AgentInfo: MessageTypeDefinition<_governor_v1_AgentInfo, _governor_v1_AgentInfo__Output>
+      AgentMetrics: MessageTypeDefinition<_governor_v1_AgentMetrics, _governor_v1_AgentMetrics__Output>
+      AgentRef: MessageTypeDefinition<_governor_v1_AgentRef, _governor_v1_AgentRef__Output>
+      AppliedHandler: MessageTypeDefinition<_governor_v1_AppliedHandler, _governor_v1_AppliedHandler__Output>
+      ApplyRequest: MessageTypeDefinition<_governor_v1_ApplyRequest, _governor_v1_ApplyRequest__Output>
+      ApplyResponse: MessageTypeDefinition<_governor_v1_ApplyResponse, _governor_v1_ApplyResponse__Output>
+      ClearExecutionsRequest: MessageTypeDefinition<_governor_v1_ClearExecutionsRequest, _governor_v1_ClearExecutionsRequest__Output>
+      ClearExecutionsResponse: MessageTypeDefinition<_governor_v1_ClearExecutionsResponse, _governor_v1_ClearExecutionsResponse__Output>
+      ControlRequest: MessageTypeDefinition<_governor_v1_ControlRequest, _governor_v1_ControlRequest__Output>
+      ControlResponse: MessageTypeDefinition<_governor_v1_ControlResponse, _governor_v1_ControlResponse__Output>
+      ErrorInfo: MessageTypeDefinition<_governor_v1_ErrorInfo, _governor_v1_ErrorInfo__Output>
+      ExecutionRecord: MessageTypeDefinition<_governor_v1_ExecutionRecord, _governor_v1_ExecutionRecord__Output>
+      ExecutionStats: MessageTypeDefinition<_governor_v1_ExecutionStats, _governor_v1_ExecutionStats__Output>
+      ExitInfo: MessageTypeDefinition<_governor_v1_ExitInfo, _governor_v1_ExitInfo__Output>
+      GovernorTelemetry: MessageTypeDefinition<_governor_v1_GovernorTelemetry, _governor_v1_GovernorTelemetry__Output>
+      GroupStats: MessageTypeDefinition<_governor_v1_GroupStats, _governor_v1_GroupStats__Output>
+      HandlerRef: MessageTypeDefinition<_governor_v1_HandlerRef, _governor_v1_HandlerRef__Output>
+      HostMetrics: MessageTypeDefinition<_governor_v1_HostMetrics, _governor_v1_HostMetrics__Output>
+      InstanceInfo: MessageTypeDefinition<_governor_v1_InstanceInfo, _governor_v1_InstanceInfo__Output>
+      InstanceMetrics: MessageTypeDefinition<_governor_v1_InstanceMetrics, _governor_v1_InstanceMetrics__Output>
+      InstanceMetricsInfo: MessageTypeDefinition<_governor_v1_InstanceMetricsInfo, _governor_v1_InstanceMetricsInfo__Output>
+      InstanceStatus: MessageTypeDefinition<_governor_v1_InstanceStatus, _governor_v1_InstanceStatus__Output>
+      LifecycleEvent: MessageTypeDefinition<_governor_v1_LifecycleEvent, _governor_v1_LifecycleEvent__Output>
+      ListAgentsRequest: MessageTypeDefinition<_governor_v1_ListAgentsRequest, _governor_v1_ListAgentsRequest__Output>
+      ListAgentsResponse: MessageTypeDefinition<_governor_v1_ListAgentsResponse, _governor_v1_ListAgentsResponse__Output>
+      ListExecutionsRequest: MessageTypeDefinition<_governor_v1_ListExecutionsRequest, _governor_v1_ListExecutionsRequest__Output>
+      ListExecutionsResponse: MessageTypeDefinition<_governor_v1_ListExecutionsResponse, _governor_v1_ListExecutionsResponse__Output>
+      ListInstancesRequest: MessageTypeDefinition<_governor_v1_ListInstancesRequest, _governor_v1_ListInstancesRequest__Output>
+      ListInstancesResponse: MessageTypeDefinition<_governor_v1_ListInstancesResponse, _governor_v1_ListInstancesResponse__Output>
+      MetricsRequest: MessageTypeDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsRequest__Output>
+      MetricsResponse: MessageTypeDefinition<_governor_v1_MetricsResponse, _governor_v1_MetricsResponse__Output>
+      StatsRequest: MessageTypeDefinition<_governor_v1_StatsRequest, _governor_v1_StatsRequest__Output>
+      TailLogsRequest: MessageTypeDefinition<_governor_v1_TailLogsRequest, _governor_v1_TailLogsRequest__Output>
+      TailLogsResponse: MessageTypeDefinition<_governor_v1_TailLogsResponse, _governor_v1_TailLogsResponse__Output>
+    }
+  }
+}
+

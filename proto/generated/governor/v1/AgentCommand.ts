@@ -1,0 +1,81 @@
+// Original file: proto/governor/v1/agent_link.proto
+
+import type { CommandKind as _governor_v1_CommandKind, CommandKind__Output as _governor_v1_CommandKind__Output } from '../../governor/v1/CommandKind.js';
+
+/**
+ * A command from the master. Retrying a command with the same id must not apply it twice: the agent
+ * answers a repeated id with the result it already gave.
+ */
+export interface AgentCommand {
+  /**
+   * Unique id (the execution id it belongs to, plus attempt).
+   */
+  'id'?: (string);
+  /**
+   * Deadline, ms since the epoch; the agent answers DEADLINE_EXCEEDED past it.
+   */
+  'deadline_ms'?: (number | string);
+  /**
+   * What to do.
+   */
+  'kind'?: (_governor_v1_CommandKind);
+  /**
+   * Handler the command is about (empty for APPLY and METRICS over all).
+   */
+  'handler'?: (string);
+  /**
+   * APPLY: JSON array of the full set of handler specs assigned to this agent (shared/spec.ts HandlerSpec).
+   */
+  'specs_json'?: (string);
+  /**
+   * ATTACH: PID to observe.
+   */
+  'pid'?: (number);
+  /**
+   * LOGS: how many last lines to return.
+   */
+  'tail_lines'?: (number);
+  /**
+   * LOGS: stdout | stderr.
+   */
+  'stream'?: (string);
+}
+
+/**
+ * A command from the master. Retrying a command with the same id must not apply it twice: the agent
+ * answers a repeated id with the result it already gave.
+ */
+export interface AgentCommand__Output {
+  /**
+   * Unique id (the execution id it belongs to, plus attempt).
+   */
+  'id': (string);
+  /**
+   * Deadline, ms since the epoch; the agent answers DEADLINE_EXCEEDED past it.
+   */
+  'deadline_ms': (number);
+  /**
+   * What to do.
+   */
+  'kind': (_governor_v1_CommandKind__Output);
+  /**
+   * Handler the command is about (empty for APPLY and METRICS over all).
+   */
+  'handler': (string);
+  /**
+   * APPLY: JSON array of the full set of handler specs assigned to this agent (shared/spec.ts HandlerSpec).
+   */
+  'specs_json': (string);
+  /**
+   * ATTACH: PID to observe.
+   */
+  'pid': (number);
+  /**
+   * LOGS: how many last lines to return.
+   */
+  'tail_lines': (number);
+  /**
+   * LOGS: stdout | stderr.
+   */
+  'stream': (string);
+}

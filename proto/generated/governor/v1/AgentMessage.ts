@@ -1,0 +1,70 @@
+// Original file: proto/governor/v1/agent_link.proto
+
+import type { Hello as _governor_v1_Hello, Hello__Output as _governor_v1_Hello__Output } from '../../governor/v1/Hello.js';
+import type { CommandResult as _governor_v1_CommandResult, CommandResult__Output as _governor_v1_CommandResult__Output } from '../../governor/v1/CommandResult.js';
+import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Output as _governor_v1_InstanceStatus__Output } from '../../governor/v1/InstanceStatus.js';
+import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from '../../governor/v1/LifecycleEvent.js';
+import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output as _governor_v1_MetricsReport__Output } from '../../governor/v1/MetricsReport.js';
+import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
+
+/**
+ * Agent → master.
+ */
+export interface AgentMessage {
+  /**
+   * First message on every (re)connect: identity and full inventory.
+   */
+  'hello'?: (_governor_v1_Hello | null);
+  /**
+   * Result of a command, correlated by command_id.
+   */
+  'result'?: (_governor_v1_CommandResult | null);
+  /**
+   * An instance's status changed.
+   */
+  'status'?: (_governor_v1_InstanceStatus | null);
+  /**
+   * A lifecycle event happened.
+   */
+  'event'?: (_governor_v1_LifecycleEvent | null);
+  /**
+   * Periodic metrics (every metrics interval).
+   */
+  'metrics'?: (_governor_v1_MetricsReport | null);
+  /**
+   * Application heartbeat.
+   */
+  'heartbeat'?: (_governor_v1_Heartbeat | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat";
+}
+
+/**
+ * Agent → master.
+ */
+export interface AgentMessage__Output {
+  /**
+   * First message on every (re)connect: identity and full inventory.
+   */
+  'hello'?: (_governor_v1_Hello__Output | null);
+  /**
+   * Result of a command, correlated by command_id.
+   */
+  'result'?: (_governor_v1_CommandResult__Output | null);
+  /**
+   * An instance's status changed.
+   */
+  'status'?: (_governor_v1_InstanceStatus__Output | null);
+  /**
+   * A lifecycle event happened.
+   */
+  'event'?: (_governor_v1_LifecycleEvent__Output | null);
+  /**
+   * Periodic metrics (every metrics interval).
+   */
+  'metrics'?: (_governor_v1_MetricsReport__Output | null);
+  /**
+   * Application heartbeat.
+   */
+  'heartbeat'?: (_governor_v1_Heartbeat__Output | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat";
+}

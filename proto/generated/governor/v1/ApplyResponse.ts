@@ -1,0 +1,20 @@
+// Original file: proto/governor/v1/admin.proto
+
+import type { AppliedHandler as _governor_v1_AppliedHandler, AppliedHandler__Output as _governor_v1_AppliedHandler__Output } from '../../governor/v1/AppliedHandler.js';
+import type { ExecutionRecord as _governor_v1_ExecutionRecord, ExecutionRecord__Output as _governor_v1_ExecutionRecord__Output } from '../../governor/v1/ExecutionRecord.js';
+
+export interface ApplyResponse {
+  'handlers'?: (_governor_v1_AppliedHandler)[];
+  /**
+   * Executions recorded for pushing the specs to agents.
+   */
+  'executions'?: (_governor_v1_ExecutionRecord)[];
+}
+
+export interface ApplyResponse__Output {
+  'handlers': (_governor_v1_AppliedHandler__Output)[];
+  /**
+   * Executions recorded for pushing the specs to agents.
+   */
+  'executions': (_governor_v1_ExecutionRecord__Output)[];
+}

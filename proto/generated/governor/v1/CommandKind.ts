@@ -1,0 +1,83 @@
+// Original file: proto/governor/v1/agent_link.proto
+
+export const CommandKind = {
+  COMMAND_KIND_UNSPECIFIED: 'COMMAND_KIND_UNSPECIFIED',
+  /**
+   * Replace the agent's assigned specs and reconcile (start new, stop removed, restart changed).
+   */
+  APPLY: 'APPLY',
+  START: 'START',
+  STOP: 'STOP',
+  RESTART: 'RESTART',
+  /**
+   * Wake an on-demand instance and answer once it is hot.
+   */
+  ENSURE: 'ENSURE',
+  /**
+   * Return current metrics.
+   */
+  METRICS: 'METRICS',
+  /**
+   * Observe a foreign process by PID (never signalled).
+   */
+  ATTACH: 'ATTACH',
+  /**
+   * Stop observing.
+   */
+  DETACH: 'DETACH',
+  /**
+   * Return the last lines of an instance's log.
+   */
+  LOGS: 'LOGS',
+  /**
+   * Return the current status of all instances.
+   */
+  STATUS: 'STATUS',
+} as const;
+
+export type CommandKind =
+  | 'COMMAND_KIND_UNSPECIFIED'
+  | 0
+  /**
+   * Replace the agent's assigned specs and reconcile (start new, stop removed, restart changed).
+   */
+  | 'APPLY'
+  | 1
+  | 'START'
+  | 2
+  | 'STOP'
+  | 3
+  | 'RESTART'
+  | 4
+  /**
+   * Wake an on-demand instance and answer once it is hot.
+   */
+  | 'ENSURE'
+  | 5
+  /**
+   * Return current metrics.
+   */
+  | 'METRICS'
+  | 6
+  /**
+   * Observe a foreign process by PID (never signalled).
+   */
+  | 'ATTACH'
+  | 7
+  /**
+   * Stop observing.
+   */
+  | 'DETACH'
+  | 8
+  /**
+   * Return the last lines of an instance's log.
+   */
+  | 'LOGS'
+  | 9
+  /**
+   * Return the current status of all instances.
+   */
+  | 'STATUS'
+  | 10
+
+export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

@@ -1,0 +1,30 @@
+// Original file: proto/governor/v1/common.proto
+
+
+/**
+ * An error carried inside a message (not a gRPC status).
+ */
+export interface ErrorInfo {
+  /**
+   * gRPC-style code name: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
+   */
+  'code'?: (string);
+  /**
+   * What failed and what to do.
+   */
+  'message'?: (string);
+}
+
+/**
+ * An error carried inside a message (not a gRPC status).
+ */
+export interface ErrorInfo__Output {
+  /**
+   * gRPC-style code name: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
+   */
+  'code': (string);
+  /**
+   * What failed and what to do.
+   */
+  'message': (string);
+}

@@ -1,0 +1,120 @@
+// Original file: proto/governor/v1/common.proto
+
+import type { ExitInfo as _governor_v1_ExitInfo, ExitInfo__Output as _governor_v1_ExitInfo__Output } from '../../governor/v1/ExitInfo.js';
+import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from '../../governor/v1/LifecycleEvent.js';
+
+/**
+ * Status of one instance (one handler on one agent) as the agent sees it.
+ */
+export interface InstanceStatus {
+  /**
+   * Handler name.
+   */
+  'handler'?: (string);
+  /**
+   * Lifecycle state: stopped | starting | running | backoff | stopping | exited | fatal | unknown.
+   */
+  'state'?: (string);
+  /**
+   * PID of the instance's process (the shim that leads its process group); 0 when not running.
+   */
+  'pid'?: (number);
+  /**
+   * Process group id; 0 when not running.
+   */
+  'pgid'?: (number);
+  /**
+   * Restarts since the spec was applied.
+   */
+  'restarts'?: (number);
+  /**
+   * always-on | on-demand | observed.
+   */
+  'mode'?: (string);
+  /**
+   * On-demand temperature: cold | warming | hot | cooling; empty for always-on.
+   */
+  'temperature'?: (string);
+  /**
+   * Last exit, if any.
+   */
+  'last_exit'?: (_governor_v1_ExitInfo | null);
+  /**
+   * When the current process started, ISO-8601; empty when not running.
+   */
+  'started_at'?: (string);
+  /**
+   * Hash of the spec the instance runs (changes on rolling update).
+   */
+  'spec_hash'?: (string);
+  /**
+   * Health: unknown | healthy | unhealthy | none (no check configured).
+   */
+  'health'?: (string);
+  /**
+   * Last health-check failure reason, if any.
+   */
+  'health_reason'?: (string);
+  /**
+   * Newest lifecycle events, oldest first (bounded).
+   */
+  'events'?: (_governor_v1_LifecycleEvent)[];
+}
+
+/**
+ * Status of one instance (one handler on one agent) as the agent sees it.
+ */
+export interface InstanceStatus__Output {
+  /**
+   * Handler name.
+   */
+  'handler': (string);
+  /**
+   * Lifecycle state: stopped | starting | running | backoff | stopping | exited | fatal | unknown.
+   */
+  'state': (string);
+  /**
+   * PID of the instance's process (the shim that leads its process group); 0 when not running.
+   */
+  'pid': (number);
+  /**
+   * Process group id; 0 when not running.
+   */
+  'pgid': (number);
+  /**
+   * Restarts since the spec was applied.
+   */
+  'restarts': (number);
+  /**
+   * always-on | on-demand | observed.
+   */
+  'mode': (string);
+  /**
+   * On-demand temperature: cold | warming | hot | cooling; empty for always-on.
+   */
+  'temperature': (string);
+  /**
+   * Last exit, if any.
+   */
+  'last_exit': (_governor_v1_ExitInfo__Output | null);
+  /**
+   * When the current process started, ISO-8601; empty when not running.
+   */
+  'started_at': (string);
+  /**
+   * Hash of the spec the instance runs (changes on rolling update).
+   */
+  'spec_hash': (string);
+  /**
+   * Health: unknown | healthy | unhealthy | none (no check configured).
+   */
+  'health': (string);
+  /**
+   * Last health-check failure reason, if any.
+   */
+  'health_reason': (string);
+  /**
+   * Newest lifecycle events, oldest first (bounded).
+   */
+  'events': (_governor_v1_LifecycleEvent__Output)[];
+}

@@ -1,0 +1,19 @@
+// Original file: proto/governor/v1/admin.proto
+
+import type { ExecutionRecord as _governor_v1_ExecutionRecord, ExecutionRecord__Output as _governor_v1_ExecutionRecord__Output } from '../../governor/v1/ExecutionRecord.js';
+
+export interface ListExecutionsResponse {
+  /**
+   * Number of records returned.
+   */
+  'count'?: (number);
+  'records'?: (_governor_v1_ExecutionRecord)[];
+}
+
+export interface ListExecutionsResponse__Output {
+  /**
+   * Number of records returned.
+   */
+  'count': (number);
+  'records': (_governor_v1_ExecutionRecord__Output)[];
+}

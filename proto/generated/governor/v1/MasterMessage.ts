@@ -1,0 +1,43 @@
+// Original file: proto/governor/v1/agent_link.proto
+
+import type { Welcome as _governor_v1_Welcome, Welcome__Output as _governor_v1_Welcome__Output } from '../../governor/v1/Welcome.js';
+import type { AgentCommand as _governor_v1_AgentCommand, AgentCommand__Output as _governor_v1_AgentCommand__Output } from '../../governor/v1/AgentCommand.js';
+import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
+
+/**
+ * Master → agent.
+ */
+export interface MasterMessage {
+  /**
+   * Answer to hello: intervals the agent should use.
+   */
+  'welcome'?: (_governor_v1_Welcome | null);
+  /**
+   * A command to carry out.
+   */
+  'command'?: (_governor_v1_AgentCommand | null);
+  /**
+   * Application heartbeat.
+   */
+  'heartbeat'?: (_governor_v1_Heartbeat | null);
+  'body'?: "welcome"|"command"|"heartbeat";
+}
+
+/**
+ * Master → agent.
+ */
+export interface MasterMessage__Output {
+  /**
+   * Answer to hello: intervals the agent should use.
+   */
+  'welcome'?: (_governor_v1_Welcome__Output | null);
+  /**
+   * A command to carry out.
+   */
+  'command'?: (_governor_v1_AgentCommand__Output | null);
+  /**
+   * Application heartbeat.
+   */
+  'heartbeat'?: (_governor_v1_Heartbeat__Output | null);
+  'body'?: "welcome"|"command"|"heartbeat";
+}

@@ -1,0 +1,31 @@
+/** Loads the wire contract (proto/governor/v1) once and exposes typed service definitions. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as AdminProto } from '../proto/generated/admin.js';
+import type { ProtoGrpcType as AgentLinkProto } from '../proto/generated/agent_link.js';
+
+/** proto/ at the repo root (this file runs from dist/shared/). */
+export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
+
+/** Largest message either side accepts (bytes); bigger ones are refused with RESOURCE_EXHAUSTED. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+let loaded: { admin: AdminProto; link: AgentLinkProto } | null = null;
+
+export function loadProtos(): { admin: AdminProto; link: AgentLinkProto } {
+  if (loaded) return loaded;
+  const options: protoLoader.Options = {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [PROTO_DIR],
+  };
+  const def = protoLoader.loadSync(['governor/v1/admin.proto', 'governor/v1/agent_link.proto'], options);
+  const pkg = grpc.loadPackageDefinition(def) as unknown as AdminProto & AgentLinkProto;
+  loaded = { admin: pkg, link: pkg };
+  return loaded;
+}
