@@ -1,0 +1,113 @@
+/**
+ * Sends commands to agents as executions: each command is recorded in the execution log, an offline
+ * agent fails fast with a clear error, and the record is durable before the caller gets it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CommandKind } from '../proto/generated/governor/v1/CommandKind.js';
+import type { CommandResult__Output } from '../proto/generated/governor/v1/CommandResult.js';
+import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
+import { GovError, errorMessage } from '../shared/errors.js';
+import type { SessionHub } from './session-hub.js';
+
+/** The slice of the execution log the dispatcher needs. */
+export interface ExecutionSink {
+  begin(input: {
+    kind: string;
+    handler: string;
+    agent: string;
+    issued_by: string;
+    rollout_id?: string;
+    attempt?: number;
+    max_attempts?: number;
+    params_summary?: string;
+  }): { id: string };
+  complete(
+    id: string,
+    outcome: { status: 'success' | 'error' | 'timeout'; result?: string; error?: string },
+  ): Promise<ExecutionRecord>;
+}
+
+export interface DispatchRequest {
+  kind: CommandKind & string;
+  handler: string;
+  agent: string;
+  issuedBy: string;
+  rolloutId?: string;
+  specsJson?: string;
+  pid?: number;
+  tailLines?: number;
+  stream?: string;
+  timeoutMs?: number;
+  paramsSummary?: string;
+  /** Called with the agent's result before the execution is completed (e.g. to update the registry). */
+  onResult?: (agent: string, result: CommandResult__Output) => void;
+}
+
+export interface DispatchOutcome {
+  record: ExecutionRecord;
+  result: CommandResult__Output | null;
+}
+
+export class Dispatcher {
+  constructor(
+    private readonly hub: SessionHub,
+    private readonly log: ExecutionSink,
+    private readonly defaultTimeoutMs: number,
+    private readonly lastSeen: (agent: string) => string | undefined,
+  ) {}
+
+  async dispatch(req: DispatchRequest): Promise<DispatchOutcome> {
+    const exec = this.log.begin({
+      kind: req.kind.toLowerCase(),
+      handler: req.handler,
+      agent: req.agent,
+      issued_by: req.issuedBy,
+      ...(req.rolloutId ? { rollout_id: req.rolloutId } : {}),
+      attempt: 1,
+      max_attempts: 1,
+      params_summary: req.paramsSummary ?? '',
+    });
+    const session = this.hub.get(req.agent);
+    if (!session) {
+      const seen = this.lastSeen(req.agent);
+      const record = await this.log.complete(exec.id, {
+        status: 'error',
+        error: `agent ${req.agent} is not connected${seen ? ` (last seen ${seen})` : ' (never seen)'}; the command was not sent`,
+      });
+      return { record, result: null };
+    }
+    let result: CommandResult__Output;
+    try {
+      result = await session.command(
+        {
+          id: `${exec.id}-${randomUUID().slice(0, 8)}`,
+          kind: req.kind,
+          handler: req.handler,
+          specs_json: req.specsJson ?? '',
+          pid: req.pid ?? 0,
+          tail_lines: req.tailLines ?? 0,
+          stream: req.stream ?? '',
+        },
+        req.timeoutMs ?? this.defaultTimeoutMs,
+      );
+    } catch (err) {
+      const timeout = err instanceof GovError && err.kind === 'DEADLINE_EXCEEDED';
+      const record = await this.log.complete(exec.id, {
+        status: timeout ? 'timeout' : 'error',
+        error: errorMessage(err),
+      });
+      return { record, result: null };
+    }
+    req.onResult?.(req.agent, result);
+    const record = await this.log.complete(
+      exec.id,
+      result.ok
+        ? { status: 'success', result: result.summary || 'ok' }
+        : {
+            status: result.error?.code === 'DEADLINE_EXCEEDED' ? 'timeout' : 'error',
+            error: result.error?.message || 'failed',
+          },
+    );
+    return { record, result };
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Master options: flags > config file (YAML) > defaults, compiled once into a validated object with
+ * durations in ms. Nothing below the entry point reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../shared/durations.js';
+import { ValidationError, errorMessage } from '../shared/errors.js';
+
+export interface MasterOptions {
+  listen: string;
+  http: string;
+  dataDir: string;
+  ca: string;
+  cert: string;
+  key: string;
+  executionLogSize: number;
+  heartbeatIntervalMs: number;
+  heartbeatGraceMs: number;
+  metricsIntervalMs: number;
+  commandTimeoutMs: number;
+}
+
+export interface MasterUserOptions {
+  listen?: string;
+  http?: string;
+  data_dir?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  execution_log_size?: number;
+  heartbeat_interval?: string;
+  heartbeat_grace?: string;
+  metrics_interval?: string;
+  command_timeout?: string;
+}
+
+const KEYS = [
+  'listen',
+  'http',
+  'data_dir',
+  'ca',
+  'cert',
+  'key',
+  'execution_log_size',
+  'heartbeat_interval',
+  'heartbeat_grace',
+  'metrics_interval',
+  'command_timeout',
+];
+
+/** Reads a master config file; unknown keys and bad values are refused with file, key and reason. */
+export function readMasterConfig(file: string): MasterUserOptions {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ValidationError(`${file}: ${errorMessage(err)}`);
+  }
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ValidationError(`${file}: must be a map of settings`);
+  for (const k of Object.keys(raw)) {
+    if (!KEYS.includes(k))
+      throw new ValidationError(`${file}: ${k}: unknown key (allowed: ${KEYS.join(', ')})`);
+  }
+  return raw as MasterUserOptions;
+}
+
+function dur(where: string, key: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  try {
+    return parseDuration(String(v));
+  } catch (err) {
+    throw new ValidationError(`${where}: ${key}: ${errorMessage(err)}`);
+  }
+}
+
+export function compileMasterOptions(
+  user: MasterUserOptions,
+  cwd: string,
+  where = 'master options',
+): MasterOptions {
+  const certsDir = path.join(cwd, 'certs');
+  const size = user.execution_log_size ?? 1000;
+  if (!Number.isInteger(size) || size < 1 || size > 1_000_000) {
+    throw new ValidationError(
+      `${where}: execution_log_size: ${JSON.stringify(size)} must be an integer from 1 to 1000000`,
+    );
+  }
+  const heartbeatIntervalMs = dur(where, 'heartbeat_interval', user.heartbeat_interval, 2000);
+  const opts: MasterOptions = {
+    listen: user.listen ?? '127.0.0.1:7070',
+    http: user.http ?? '127.0.0.1:7071',
+    dataDir: path.resolve(cwd, user.data_dir ?? 'data/master'),
+    ca: path.resolve(cwd, user.ca ?? path.join(certsDir, 'ca.crt')),
+    cert: path.resolve(cwd, user.cert ?? path.join(certsDir, 'master.crt')),
+    key: path.resolve(cwd, user.key ?? path.join(certsDir, 'master.key')),
+    executionLogSize: size,
+    heartbeatIntervalMs,
+    heartbeatGraceMs: dur(where, 'heartbeat_grace', user.heartbeat_grace, heartbeatIntervalMs * 3),
+    metricsIntervalMs: dur(where, 'metrics_interval', user.metrics_interval, 5000),
+    commandTimeoutMs: dur(where, 'command_timeout', user.command_timeout, 30_000),
+  };
+  if (opts.heartbeatGraceMs <= opts.heartbeatIntervalMs) {
+    throw new ValidationError(`${where}: heartbeat_grace must be longer than heartbeat_interval`);
+  }
+  return opts;
+}
