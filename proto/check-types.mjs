@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generate } from './gen-proto-types.mjs';
+import { generate } from './gen-types.mjs';
 
 function list(dir, base = dir) {
   return readdirSync(dir).flatMap((n) => {
