@@ -1,0 +1,163 @@
+/**
+ * The real process backend for Linux: detached spawn under a tiny `/bin/sh` shim that records the exit
+ * status to a file, identity from /proc (start time + cmdline hash), and process-group signals.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import { hashCmdline, listPids, readCmdline, readProcStat } from '../shared/proc.js';
+import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
+
+/**
+ * The shim stays the handler's parent: it runs the command (not exec), then atomically records `$?`
+ * (128+N when killed by signal N). Its traps are no-ops so a group signal reaches the handler while the
+ * shim survives to write the status; caught (not ignored) signals are reset to default in the child.
+ */
+export const SHIM_SCRIPT =
+  'trap \':\' HUP INT QUIT TERM USR1 USR2 ALRM; f=$1; shift; "$@"; c=$?; ' +
+  'printf \'%s\\n\' "$c" > "$f.tmp" && mv -f "$f.tmp" "$f"; exit "$c"';
+export const SHIM_NAME = 'gov-shim';
+
+const SIGNAL_BY_NUMBER = new Map<number, string>(
+  Object.entries(osConstants.signals).map(([name, n]) => [n, name]),
+);
+
+/** Decodes the shim's `$?`: 128+N with N a known signal means killed by that signal. */
+export function decodeStatus(status: number): ExitStatus {
+  if (status > 128 && status < 128 + 65) {
+    const sig = SIGNAL_BY_NUMBER.get(status - 128);
+    if (sig) return { code: null, signal: sig };
+  }
+  return { code: status, signal: null };
+}
+
+export function shimArgv(exitFile: string, command: string[]): string[] {
+  return ['/bin/sh', '-c', SHIM_SCRIPT, SHIM_NAME, exitFile, ...command];
+}
+
+export class LinuxBackend implements ProcessBackend {
+  spawn(req: SpawnRequest): Spawned {
+    for (const f of [req.stdoutLog, req.stderrLog, req.exitFile])
+      mkdirSync(path.dirname(f), { recursive: true });
+    rmQuiet(req.exitFile);
+    const argv = shimArgv(req.exitFile, req.command);
+    const out = openSync(req.stdoutLog, 'a');
+    let err: number;
+    try {
+      err = openSync(req.stderrLog, 'a');
+    } catch (e) {
+      closeSync(out);
+      throw e;
+    }
+    let child;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), {
+        detached: true,
+        stdio: ['ignore', out, err],
+        cwd: req.cwd,
+        env: { ...process.env, ...req.env },
+      });
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+    let spawnError: Error | null = null;
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      throw new Error(`could not spawn ${req.command.join(' ')}: ${spawnError ?? 'no pid'}`);
+    }
+    child.unref();
+    const st = readProcStat(pid);
+    const handle: Handle = {
+      pid,
+      pgid: pid,
+      start_time: st?.startTime ?? '',
+      cmdline_hash: hashCmdline(argv),
+      spawned_at: req.now,
+      stdout_log: req.stdoutLog,
+      stderr_log: req.stderrLog,
+      exit_file: req.exitFile,
+      spec_hash: req.specHash,
+    };
+    return {
+      handle,
+      onExit: (cb) => {
+        const report = (): void => cb({ code: child.exitCode, signal: child.signalCode });
+        if (child.exitCode !== null || child.signalCode !== null) queueMicrotask(report);
+        else child.once('exit', report);
+      },
+    };
+  }
+
+  isRunning(handle: Handle): boolean {
+    const st = readProcStat(handle.pid);
+    return st !== null && st.state !== 'Z' && st.state !== 'X' && st.startTime === handle.start_time;
+  }
+
+  recover(handle: Handle): RecoverResult {
+    const st = readProcStat(handle.pid);
+    if (st === null || st.state === 'Z' || st.state === 'X') {
+      return { kind: 'gone', exit: this.readExit(handle) };
+    }
+    if (st.startTime !== handle.start_time) {
+      return {
+        kind: 'mismatch',
+        reason: `pid ${handle.pid} reused: start time ${st.startTime} differs from recorded ${handle.start_time}`,
+      };
+    }
+    const argv = readCmdline(handle.pid);
+    if (argv === null) return { kind: 'gone', exit: this.readExit(handle) };
+    if (hashCmdline(argv) !== handle.cmdline_hash) {
+      return {
+        kind: 'mismatch',
+        reason: `pid ${handle.pid} reused: command line differs from the recorded one`,
+      };
+    }
+    return { kind: 'alive' };
+  }
+
+  readExit(handle: Handle): ExitStatus | null {
+    let text: string;
+    try {
+      text = readFileSync(handle.exit_file, 'utf8').trim();
+    } catch {
+      return null;
+    }
+    return /^\d+$/.test(text) ? decodeStatus(Number(text)) : null;
+  }
+
+  signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
+    try {
+      process.kill(-handle.pgid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  groupAlive(handle: Handle): boolean {
+    try {
+      process.kill(-handle.pgid, 0);
+    } catch {
+      return false;
+    }
+    // kill(-pgid, 0) also succeeds for a group of zombies: look for a live member.
+    for (const pid of listPids()) {
+      const st = readProcStat(pid);
+      if (st && st.pgid === handle.pgid && st.state !== 'Z' && st.state !== 'X') return true;
+    }
+    return false;
+  }
+}
+
+function rmQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* absent */
+  }
+}

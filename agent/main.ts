@@ -1,0 +1,161 @@
+/**
+ * `gov agent` entry point. Until the control plane exists it runs the supervisor standalone on a local
+ * handlers file. Signal handlers live here only: SIGTERM/SIGINT shut down gracefully and leave every
+ * handler running. Also runnable directly: `node dist/agent/main.js --handlers FILE --data-dir DIR`.
+ */
+import { readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { EXIT_OK, UsageError, parseFlags, processIO, reportError, type CliIO } from '../shared/cli-io.js';
+import { parseDuration } from '../shared/durations.js';
+import { errorMessage } from '../shared/errors.js';
+import { lockDataDir } from '../shared/lock.js';
+import { Logger, type LogLevel } from '../shared/logger.js';
+import { parseHandlersFile } from '../shared/spec.js';
+import { Supervisor } from './supervisor.js';
+
+export const AGENT_USAGE =
+  'gov agent --handlers FILE --data-dir DIR [--metrics-interval DUR] [--log-level debug|info|warn|error]';
+
+/** Written (not durably; a view for operators and tests) to `<data-dir>/status.json` on every change. */
+export const STATUS_FILE = 'status.json';
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export async function runAgent(args: string[], io: CliIO): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(
+      args,
+      {
+        handlers: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'metrics-interval': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+      },
+      false,
+    ).values;
+    if (!flags.handlers) throw new UsageError('--handlers FILE is required (until the master link exists)');
+    if (!flags['data-dir']) throw new UsageError('--data-dir DIR is required');
+    if (flags['log-level'] && !LEVELS.includes(flags['log-level'] as LogLevel))
+      throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+  } catch (err) {
+    return reportError(err, io, AGENT_USAGE);
+  }
+  const dataDir = path.resolve(io.cwd, flags['data-dir']);
+  const handlersFile = path.resolve(io.cwd, flags.handlers);
+  const logger = new Logger('agent', {
+    level: (flags['log-level'] as LogLevel | undefined) ?? 'info',
+    format: flags['log-format'] === 'json' || io.env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
+    sink: { write: (l) => io.err(l) },
+  });
+  let metricsMs: number;
+  let specs;
+  try {
+    metricsMs = flags['metrics-interval'] ? parseDuration(flags['metrics-interval']) : 5000;
+    specs = parseHandlersFile(readFileSync(handlersFile, 'utf8'), path.basename(handlersFile));
+  } catch (err) {
+    return reportError(err, io, AGENT_USAGE);
+  }
+
+  let lock;
+  try {
+    lock = lockDataDir(dataDir, 'gov agent');
+  } catch (err) {
+    return reportError(err, io);
+  }
+  let sup: Supervisor | null = null;
+  // The supervisor's timers are unref'd and signal listeners do not keep Node alive: this ref'd timer
+  // keeps the agent process up until it is told to stop.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    sup = await Supervisor.create({ dataDir, logger, metricsIntervalMs: metricsMs });
+    const writeStatus = statusWriter(dataDir, sup);
+    sup.on('state', writeStatus);
+    await sup.applySpecs(specs);
+    writeStatus();
+    logger.info('agent running', { pid: process.pid, handlers: specs.length, data_dir: dataDir });
+    const stopMetrics = sampleMetrics(sup, metricsMs, logger);
+    await waitForSignal(io);
+    logger.info('shutting down; handlers keep running');
+    stopMetrics();
+    sup.off('state', writeStatus);
+    await sup.shutdown();
+    writeStatus();
+    return EXIT_OK;
+  } catch (err) {
+    logger.error('agent failed', { err: errorMessage(err) });
+    await sup?.shutdown().catch(() => {});
+    return reportError(err, io);
+  } finally {
+    clearInterval(keepAlive);
+    lock.release();
+  }
+}
+
+function waitForSignal(io: CliIO): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve();
+    };
+    process.on('SIGTERM', done);
+    process.on('SIGINT', done);
+    void io.interrupted?.then(done);
+  });
+}
+
+/** Debounced atomic writer of the status view. */
+function statusWriter(dataDir: string, sup: Supervisor): () => void {
+  const file = path.join(dataDir, STATUS_FILE);
+  let pending: NodeJS.Timeout | null = null;
+  const write = (): void => {
+    pending = null;
+    const doc = { agent_pid: process.pid, updated_at: Date.now(), instances: sup.status() };
+    writeFileSync(`${file}.tmp`, JSON.stringify(doc, null, 2));
+    renameSync(`${file}.tmp`, file);
+  };
+  return () => {
+    if (pending) return;
+    pending = setTimeout(write, 10);
+    pending.unref();
+  };
+}
+
+function sampleMetrics(sup: Supervisor, everyMs: number, logger: Logger): () => void {
+  const log = logger.named('metrics');
+  const t = setInterval(() => {
+    sup.metrics().then(
+      (m) =>
+        log.debug('sample', {
+          instances: m.length,
+          cpu: m.map((x) => `${x.handler}:${x.cpu_percent}`).join(','),
+        }),
+      (err: unknown) => log.warn('sampling failed', { err: errorMessage(err) }),
+    );
+  }, everyMs);
+  t.unref();
+  return () => clearInterval(t);
+}
+
+function isEntry(): boolean {
+  const argv1 = process.argv[1];
+  if (!argv1) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(argv1)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  runAgent(process.argv.slice(2), processIO()).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`error: ${errorMessage(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,282 @@
+/**
+ * The agent's local supervisor: owns the instances, the durable state file, the liveness poll of
+ * adopted processes, log rotation and metrics. Its API is what the control plane calls. No signal
+ * handlers here; `shutdown()` persists and leaves every handler running.
+ */
+import { EventEmitter } from 'node:events';
+import { NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import type { DurableStore } from '../shared/durable-store.js';
+import type { HandlerSpec } from '../shared/spec.js';
+import type { ProcessBackend } from './backend.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { Instance, type InstanceStatus, type StateChange } from './instance.js';
+import type { InstanceEvent } from './lifecycle.js';
+import { LinuxBackend } from './linux-backend.js';
+import { rotateIfNeeded } from './log-rotation.js';
+import { MetricsSampler } from './metrics.js';
+import { openStateStore, specHash, type AgentState, type LastExit } from './state-store.js';
+
+export type { InstanceStatus, StateChange } from './instance.js';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  backend?: ProcessBackend;
+  clock?: Clock;
+  logger?: Logger;
+  /** Random source for backoff jitter (tests pass a constant). */
+  random?: () => number;
+  /** How often adopted processes are checked for liveness (own children also report exits). Default 500ms. */
+  pollIntervalMs?: number;
+  /** How often log sizes are checked for rotation. Default 10s. */
+  logCheckIntervalMs?: number;
+  /** The expected metrics sampling interval; pidusage history of unsampled PIDs expires after 2× this. Default 5s. */
+  metricsIntervalMs?: number;
+}
+
+interface CompiledOptions {
+  dataDir: string;
+  backend: ProcessBackend;
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  pollIntervalMs: number;
+  logCheckIntervalMs: number;
+  metricsIntervalMs: number;
+}
+
+function compileOptions(o: SupervisorOptions): CompiledOptions {
+  return {
+    dataDir: o.dataDir,
+    backend: o.backend ?? new LinuxBackend(),
+    clock: o.clock ?? systemClock,
+    logger: (o.logger ?? silentLogger).named('supervisor'),
+    random: o.random ?? Math.random,
+    pollIntervalMs: o.pollIntervalMs ?? 500,
+    logCheckIntervalMs: o.logCheckIntervalMs ?? 10_000,
+    metricsIntervalMs: o.metricsIntervalMs ?? 5_000,
+  };
+}
+
+export interface InstanceMetrics {
+  handler: string;
+  state: InstanceStatus['state'];
+  pid: number | null;
+  cpu_percent: number;
+  memory_bytes: number;
+  processes: number;
+  uptime_ms: number;
+  restarts: number;
+  last_exit: LastExit | null;
+}
+
+export interface SupervisorEvents {
+  state: [StateChange];
+  event: [{ handler: string; event: InstanceEvent }];
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly instances = new Map<string, Instance>();
+  private readonly sampler: MetricsSampler;
+  private readonly timers = new Map<string, TimerHandle>();
+  private closed = false;
+
+  private constructor(
+    private readonly opts: CompiledOptions,
+    private readonly store: DurableStore<AgentState>,
+  ) {
+    super();
+    this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2));
+  }
+
+  /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
+  static async create(options: SupervisorOptions): Promise<Supervisor> {
+    const opts = compileOptions(options);
+    const store = await openStateStore(opts.dataDir);
+    const sup = new Supervisor(opts, store);
+    for (const [name, spec] of Object.entries(store.data.specs)) {
+      const inst = sup.newInstance(spec);
+      const rec = store.data.instances[name];
+      if (rec) inst.restore(rec);
+    }
+    sup.every(opts.pollIntervalMs, () => sup.poll());
+    sup.every(opts.logCheckIntervalMs, () => sup.rotateLogs());
+    opts.logger.info('supervisor ready', { instances: sup.instances.size, data_dir: opts.dataDir });
+    return sup;
+  }
+
+  /** The number of durable state writes so far (benchmarks). */
+  get stateWrites(): number {
+    return this.store.writes;
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const key = `task${this.timers.size}`;
+    const tick = (): void => {
+      if (this.closed) return;
+      try {
+        fn();
+      } catch (err) {
+        this.opts.logger.error('periodic task failed', { err: errorMessage(err) });
+      }
+      this.timers.set(key, this.opts.clock.after(ms, tick));
+    };
+    this.timers.set(key, this.opts.clock.after(ms, tick));
+  }
+
+  private newInstance(spec: HandlerSpec): Instance {
+    const inst = new Instance(spec, specHash(spec), {
+      backend: this.opts.backend,
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+      random: this.opts.random,
+      dataDir: this.opts.dataDir,
+      stopPollMs: 20,
+      persist: (i) => this.persist(i),
+      onState: (c) => this.emit('state', c),
+      onEvent: (handler, event) => this.emit('event', { handler, event }),
+    });
+    this.instances.set(spec.name, inst);
+    return inst;
+  }
+
+  private persist(inst: Instance): Promise<void> {
+    if (this.closed || this.instances.get(inst.name) !== inst) return Promise.resolve();
+    return this.store.update((d) => {
+      d.specs[inst.name] = inst.spec;
+      d.instances[inst.name] = inst.toRecord();
+    });
+  }
+
+  private get(name: string): Instance {
+    const inst = this.instances.get(name);
+    if (!inst) throw new NotFoundError(`no handler named ${JSON.stringify(name)} on this agent`);
+    return inst;
+  }
+
+  /**
+   * Reconciles with the wanted specs: starts new handlers, stops removed ones, restarts those whose
+   * spec changed and leaves matching ones alone. Resolves when every change is done.
+   */
+  async applySpecs(specs: HandlerSpec[]): Promise<InstanceStatus[]> {
+    const wanted = new Map<string, HandlerSpec>();
+    for (const s of specs) {
+      if (wanted.has(s.name)) throw new ValidationError(`duplicate handler name ${JSON.stringify(s.name)}`);
+      wanted.set(s.name, s);
+    }
+    const work: Array<Promise<unknown>> = [];
+    for (const [name, inst] of this.instances) {
+      if (!wanted.has(name)) work.push(this.remove(inst));
+    }
+    for (const spec of wanted.values()) {
+      const inst = this.instances.get(spec.name);
+      const hash = specHash(spec);
+      if (!inst) {
+        const created = this.newInstance(spec);
+        work.push(created.start());
+      } else if (inst.specHash !== hash) {
+        work.push(this.replaceSpec(inst, spec, hash));
+      }
+    }
+    await Promise.all(work);
+    return this.status();
+  }
+
+  private async replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Promise<void> {
+    const wasWanted = inst.desired === 'running';
+    await inst.stop();
+    inst.spec = spec;
+    inst.specHash = hash;
+    await this.persist(inst);
+    if (wasWanted) await inst.restart();
+  }
+
+  private async remove(inst: Instance): Promise<void> {
+    await inst.stop();
+    inst.dispose();
+    this.instances.delete(inst.name);
+    await this.store.update((d) => {
+      delete d.specs[inst.name];
+      delete d.instances[inst.name];
+    });
+  }
+
+  start(name: string): Promise<InstanceStatus> {
+    return this.get(name).start();
+  }
+
+  stop(name: string): Promise<InstanceStatus> {
+    return this.get(name).stop();
+  }
+
+  restart(name: string): Promise<InstanceStatus> {
+    return this.get(name).restart();
+  }
+
+  status(name?: string): InstanceStatus[] {
+    if (name !== undefined) return [this.get(name).status()];
+    return [...this.instances.values()]
+      .map((i) => i.status())
+      .sort((a, b) => a.handler.localeCompare(b.handler));
+  }
+
+  specs(): HandlerSpec[] {
+    return [...this.instances.values()].map((i) => i.spec);
+  }
+
+  /** CPU %, RSS (summed over each handler's process tree), uptime, restarts and last exit per instance. */
+  async metrics(): Promise<InstanceMetrics[]> {
+    const list = this.status();
+    const roots = list.map((s) => s.pid).filter((p): p is number => p !== null);
+    const usage = await this.sampler.sample(roots);
+    const now = this.opts.clock.now();
+    return list.map((s) => {
+      const u = s.pid !== null ? usage.get(s.pid) : undefined;
+      return {
+        handler: s.handler,
+        state: s.state,
+        pid: s.pid,
+        cpu_percent: u ? Math.round(u.cpu_percent * 10) / 10 : 0,
+        memory_bytes: u?.memory_bytes ?? 0,
+        processes: u?.processes ?? 0,
+        uptime_ms: s.pid !== null && s.started_at !== null ? now - s.started_at : 0,
+        restarts: s.restarts,
+        last_exit: s.last_exit,
+      };
+    });
+  }
+
+  private poll(): void {
+    for (const inst of this.instances.values()) inst.checkGone();
+  }
+
+  /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
+  rotateLogs(): void {
+    for (const inst of this.instances.values()) {
+      const h = inst.handle;
+      if (!h) continue;
+      for (const f of [h.stdout_log, h.stderr_log]) {
+        if (rotateIfNeeded(f, inst.spec.log.max_bytes, inst.spec.log.keep)) {
+          this.opts.logger.info('log rotated', { instance: inst.name, file: f });
+        }
+      }
+    }
+  }
+
+  /** Persists state and stops supervising. Handlers keep running; a new supervisor re-adopts them. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    await this.store.update((d) => {
+      for (const inst of this.instances.values()) {
+        d.specs[inst.name] = inst.spec;
+        d.instances[inst.name] = inst.toRecord();
+      }
+    });
+    this.closed = true;
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    for (const inst of this.instances.values()) inst.dispose();
+    await this.store.close();
+    this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.instances.size });
+  }
+}
