@@ -1,0 +1,311 @@
+/**
+ * The master's registry (DESIGN §4): agents, versioned handler specs and the last status each agent
+ * reported for its instances, all kept in the master store.
+ *
+ * Durability: every mutation except `touch()` returns a promise that resolves once the change is on disk
+ * (writes are coalesced by the store, so a burst costs one write). `touch()` only moves `last_seen` in
+ * memory; it reaches disk with the next write. Disconnection is reported, never guessed: an agent's
+ * instances keep their last status and are listed as `stale` while it is disconnected. On open every
+ * agent starts disconnected (no stream survives a master restart).
+ */
+import { NotFoundError, PermissionError, ValidationError } from '../shared/errors.js';
+import type { HandlerSpec } from '../shared/spec.js';
+import type { InstanceStatus } from '../proto/generated/governor/v1/InstanceStatus.js';
+import type { AgentRecord, MasterState, SpecVersion, StateStore } from './master-store.js';
+import { assignAgents, SPEC_HISTORY, specHash } from './registry-specs.js';
+
+export { canonicalJson, specHash, SPEC_HISTORY } from './registry-specs.js';
+export type { AgentRecord, SpecVersion } from './master-store.js';
+
+/** What an agent says about itself in its hello. */
+export interface AgentHello {
+  agent_id: string;
+  hostname?: string;
+  version?: string;
+  labels?: Record<string, string>;
+}
+
+export type SpecChange = 'created' | 'updated' | 'unchanged';
+
+export interface AppliedHandler {
+  name: string;
+  /** Version after the apply (starts at 1, bumps when the spec changed). */
+  version: number;
+  change: SpecChange;
+  /** Agents the handler is assigned to. */
+  agents: string[];
+}
+
+export interface DeletedHandler {
+  name: string;
+  /** The version that was current when deleted. */
+  version: number;
+  /** Agents it was assigned to (they should stop it). */
+  agents: string[];
+}
+
+export interface InstanceView {
+  agent: string;
+  status: InstanceStatus;
+  /** True when the agent is not connected: the status is the last one known, not current. */
+  stale: boolean;
+  /** When the master received the status, ISO-8601. */
+  reported_at: string;
+}
+
+export interface RegistryOptions {
+  /** Clock in epoch ms. */
+  now?: () => number;
+}
+
+export class Registry {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: StateStore,
+    opts: RegistryOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    for (const a of Object.values(this.data.agents)) a.connected = false;
+  }
+
+  private get data(): MasterState {
+    return this.store.data;
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  // ---- agents ----
+
+  /** Records an agent's hello: creates or updates it, marks it connected. A revoked agent is refused. */
+  async upsertAgent(hello: AgentHello): Promise<AgentRecord> {
+    const id = hello.agent_id;
+    if (!id) throw new ValidationError('hello: agent_id is required');
+    const known = this.data.agents[id];
+    if (known?.revoked) throw new PermissionError(`agent ${id} is revoked`);
+    const rec: AgentRecord = {
+      id,
+      hostname: hello.hostname ?? known?.hostname ?? '',
+      labels: { ...(hello.labels ?? known?.labels ?? {}) },
+      version: hello.version ?? known?.version ?? '',
+      connected: true,
+      last_seen: this.iso(),
+      revoked: false,
+    };
+    await this.store.update((d) => {
+      d.agents[id] = rec;
+    });
+    return { ...rec, labels: { ...rec.labels } };
+  }
+
+  /** Marks an agent connected or disconnected (its stream opened, closed or missed the heartbeat grace). */
+  async setConnected(id: string, connected: boolean): Promise<void> {
+    const a = this.requireAgent(id);
+    if (a.connected === connected) return this.store.flush();
+    a.connected = connected;
+    if (connected) a.last_seen = this.iso();
+    return this.store.flush();
+  }
+
+  /** Any message from the agent: moves `last_seen` (in memory; persisted with the next write). */
+  touch(id: string): void {
+    const a = this.data.agents[id];
+    if (a) a.last_seen = this.iso();
+  }
+
+  /** Revokes an agent (known or not yet seen) from now on, persistently, and marks it disconnected. */
+  async revoke(id: string): Promise<AgentRecord> {
+    if (!id) throw new ValidationError('revoke: an agent id is required');
+    const rec = this.data.agents[id] ?? {
+      id,
+      hostname: '',
+      labels: {},
+      version: '',
+      connected: false,
+      last_seen: '',
+      revoked: true,
+    };
+    rec.revoked = true;
+    rec.connected = false;
+    await this.store.update((d) => {
+      d.agents[id] = rec;
+    });
+    return { ...rec, labels: { ...rec.labels } };
+  }
+
+  isRevoked(id: string): boolean {
+    return this.data.agents[id]?.revoked === true;
+  }
+
+  getAgent(id: string): AgentRecord | undefined {
+    const a = this.data.agents[id];
+    return a ? { ...a, labels: { ...a.labels } } : undefined;
+  }
+
+  /** All known agents (revoked ones included, flagged), sorted by id. */
+  listAgents(): AgentRecord[] {
+    return Object.keys(this.data.agents)
+      .sort()
+      .map((id) => this.getAgent(id) as AgentRecord);
+  }
+
+  private requireAgent(id: string): AgentRecord {
+    const a = this.data.agents[id];
+    if (!a) throw new NotFoundError(`unknown agent ${JSON.stringify(id)} (see gov agents)`);
+    return a;
+  }
+
+  // ---- specs ----
+
+  /**
+   * Applies validated specs as one change: a spec whose hash equals the current version's is `unchanged`
+   * (same version); a different one becomes a new version; the last SPEC_HISTORY versions are kept.
+   */
+  async applySpecs(specs: readonly HandlerSpec[]): Promise<AppliedHandler[]> {
+    const seen = new Set<string>();
+    for (const s of specs) {
+      if (seen.has(s.name))
+        throw new ValidationError(`apply: handler ${JSON.stringify(s.name)} appears twice`);
+      seen.add(s.name);
+    }
+    const appliedAt = this.iso();
+    const results: AppliedHandler[] = [];
+    const changes: Array<{ name: string; next: SpecVersion }> = [];
+    for (const spec of specs) {
+      const hash = specHash(spec);
+      const current = this.data.specs[spec.name]?.versions.at(-1);
+      let version: number;
+      let change: SpecChange;
+      if (current && current.hash === hash) {
+        version = current.version;
+        change = 'unchanged';
+      } else {
+        version = (current?.version ?? 0) + 1;
+        change = current ? 'updated' : 'created';
+        changes.push({
+          name: spec.name,
+          next: { version, hash, spec: structuredClone(spec), applied_at: appliedAt },
+        });
+      }
+      results.push({ name: spec.name, version, change, agents: this.agentsFor(spec) });
+    }
+    await this.store.update((d) => {
+      for (const { name, next } of changes) {
+        const entry = (d.specs[name] ??= { name, versions: [] });
+        entry.versions.push(next);
+        if (entry.versions.length > SPEC_HISTORY)
+          entry.versions.splice(0, entry.versions.length - SPEC_HISTORY);
+      }
+    });
+    return results;
+  }
+
+  /** Removes a handler and its history. Unknown name → NotFoundError. */
+  async deleteSpec(name: string): Promise<DeletedHandler> {
+    const current = this.getSpec(name);
+    if (!current) throw new NotFoundError(`unknown handler ${JSON.stringify(name)} (see gov ps)`);
+    const agents = this.agentsFor(current.spec);
+    await this.store.update((d) => {
+      delete d.specs[name];
+    });
+    return { name, version: current.version, agents };
+  }
+
+  /** The current version of a handler's spec. */
+  getSpec(name: string): SpecVersion | undefined {
+    const v = this.data.specs[name]?.versions.at(-1);
+    return v ? structuredClone(v) : undefined;
+  }
+
+  /** One kept version of a handler's spec (for rollback). */
+  getSpecVersion(name: string, version: number): SpecVersion | undefined {
+    const v = this.data.specs[name]?.versions.find((x) => x.version === version);
+    return v ? structuredClone(v) : undefined;
+  }
+
+  /** Every kept version of a handler, oldest first. */
+  specHistory(name: string): SpecVersion[] {
+    return structuredClone(this.data.specs[name]?.versions ?? []);
+  }
+
+  /** The current version of every handler, sorted by name. */
+  listSpecs(): SpecVersion[] {
+    return Object.keys(this.data.specs)
+      .sort()
+      .map((n) => this.getSpec(n))
+      .filter((v): v is SpecVersion => v !== undefined);
+  }
+
+  /** Agents a spec is assigned to (see assignAgents). */
+  agentsFor(spec: Pick<HandlerSpec, 'agents' | 'selector'>): string[] {
+    return assignAgents(spec, Object.values(this.data.agents));
+  }
+
+  /** Current specs assigned to an agent, sorted by name. */
+  specsForAgent(agentId: string): HandlerSpec[] {
+    const out: HandlerSpec[] = [];
+    for (const name of Object.keys(this.data.specs).sort()) {
+      const v = this.data.specs[name]?.versions.at(-1);
+      if (v && this.agentsFor(v.spec).includes(agentId)) out.push(structuredClone(v.spec));
+    }
+    return out;
+  }
+
+  // ---- instances ----
+
+  /** Replaces everything known about an agent's instances with its full inventory (from its hello). */
+  replaceInventory(agentId: string, statuses: readonly InstanceStatus[]): Promise<void> {
+    const at = this.iso();
+    const map: MasterState['instances'][string] = {};
+    for (const s of statuses) {
+      if (!s.handler) throw new ValidationError(`inventory of ${agentId}: an instance has no handler name`);
+      map[s.handler] = { status: structuredClone(s), reported_at: at };
+    }
+    return this.store.update((d) => {
+      d.instances[agentId] = map;
+    });
+  }
+
+  /** Records one status change pushed by an agent. */
+  reportStatus(agentId: string, status: InstanceStatus): Promise<void> {
+    if (!status.handler) throw new ValidationError(`status from ${agentId}: no handler name`);
+    const entry = { status: structuredClone(status), reported_at: this.iso() };
+    return this.store.update((d) => {
+      (d.instances[agentId] ??= {})[status.handler as string] = entry;
+    });
+  }
+
+  /** Forgets one instance (e.g. after its handler was deleted and the agent stopped it). */
+  async forgetInstance(agentId: string, handler: string): Promise<boolean> {
+    const map = this.data.instances[agentId];
+    if (!map?.[handler]) return false;
+    await this.store.update(() => {
+      delete map[handler];
+    });
+    return true;
+  }
+
+  /** Last known status of every instance, sorted by handler then agent; `stale` when its agent is not connected. */
+  listInstances(filter: { handler?: string; agent?: string } = {}): InstanceView[] {
+    const out: InstanceView[] = [];
+    for (const [agent, map] of Object.entries(this.data.instances)) {
+      if (filter.agent && agent !== filter.agent) continue;
+      const connected = this.data.agents[agent]?.connected === true;
+      for (const [handler, entry] of Object.entries(map)) {
+        if (filter.handler && handler !== filter.handler) continue;
+        out.push({
+          agent,
+          status: structuredClone(entry.status),
+          stale: !connected,
+          reported_at: entry.reported_at,
+        });
+      }
+    }
+    return out.sort(
+      (a, b) =>
+        (a.status.handler ?? '').localeCompare(b.status.handler ?? '') || a.agent.localeCompare(b.agent),
+    );
+  }
+}
