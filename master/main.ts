@@ -1,7 +1,73 @@
-/** `gov master`: entry point of the master daemon. */
-import type { CliIO } from '../shared/cli-io.js';
+/** `gov master`: entry point of the master daemon. Signal handlers live here and only here. */
+import { EXIT_FAILED, EXIT_OK, parseFlags, reportError, type CliIO } from '../shared/cli-io.js';
+import { Logger, type LogLevel } from '../shared/logger.js';
+import { compileMasterOptions, readMasterConfig, type MasterUserOptions } from './options.js';
+import { DistributedGovernor } from './governor.js';
 
-export async function runMaster(_args: string[], io: CliIO): Promise<number> {
-  io.err('gov master: not built yet\n');
-  return 1;
+export const MASTER_USAGE =
+  'gov master [--config FILE] [--listen ADDR] [--http ADDR] [--data-dir DIR] [--ca FILE] [--cert FILE] [--key FILE] ' +
+  '[--execution-log-size N] [--heartbeat-interval DUR] [--heartbeat-grace DUR] [--log-level debug|info|warn|error]';
+
+export async function runMaster(args: string[], io: CliIO): Promise<number> {
+  let governor: DistributedGovernor;
+  try {
+    const { values } = parseFlags(
+      args,
+      {
+        config: { type: 'string' },
+        listen: { type: 'string' },
+        http: { type: 'string' },
+        'data-dir': { type: 'string' },
+        ca: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        'execution-log-size': { type: 'string' },
+        'heartbeat-interval': { type: 'string' },
+        'heartbeat-grace': { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+      false,
+    );
+    const fromFile: MasterUserOptions = values.config ? readMasterConfig(values.config) : {};
+    const flags: MasterUserOptions = {};
+    if (values.listen) flags.listen = values.listen;
+    if (values.http) flags.http = values.http;
+    if (values['data-dir']) flags.data_dir = values['data-dir'];
+    const ca = values.ca ?? io.env.GOV_CA;
+    const cert = values.cert ?? io.env.GOV_CERT;
+    const key = values.key ?? io.env.GOV_KEY;
+    if (ca) flags.ca = ca;
+    if (cert) flags.cert = cert;
+    if (key) flags.key = key;
+    if (values['execution-log-size']) flags.execution_log_size = Number(values['execution-log-size']);
+    if (values['heartbeat-interval']) flags.heartbeat_interval = values['heartbeat-interval'];
+    if (values['heartbeat-grace']) flags.heartbeat_grace = values['heartbeat-grace'];
+    const options = compileMasterOptions({ ...fromFile, ...flags }, io.cwd, values.config ?? 'gov master');
+    const level = (values['log-level'] ?? 'info') as LogLevel;
+    const logger = new Logger('', {
+      level,
+      format: io.env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
+      sink: { write: io.err },
+    });
+    governor = await DistributedGovernor.create(options, logger);
+    try {
+      const port = await governor.listen();
+      io.out(
+        `gov master listening on ${options.listen.replace(/:0$/, `:${port}`)} (data dir ${options.dataDir})\n`,
+      );
+    } catch (err) {
+      await governor.shutdown();
+      throw err;
+    }
+  } catch (err) {
+    return reportError(err, io, MASTER_USAGE);
+  }
+  const stop = (sig: string) => {
+    io.err(`gov master: ${sig} received, shutting down\n`);
+    void governor.shutdown();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  await governor.closed();
+  return governor.state === 'stopped' ? EXIT_OK : EXIT_FAILED;
 }

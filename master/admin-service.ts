@@ -1,0 +1,188 @@
+/**
+ * The Admin gRPC service: validates requests, turns them into registry changes and executions, and
+ * maps domain errors to gRPC status at this one edge.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { AdminHandlers } from '../proto/generated/governor/v1/Admin.js';
+import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
+import type { InstanceInfo } from '../proto/generated/governor/v1/InstanceInfo.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { toServiceError } from '../shared/grpc-status.js';
+import { parseHandlersFile } from '../shared/spec.js';
+import { callerIdentity, type HasAuthContext } from './auth.js';
+import type { Fleet } from './fleet.js';
+
+type Unary<Req, Res> = (
+  call: grpc.ServerUnaryCall<Req, Res> & HasAuthContext,
+  cb: grpc.sendUnaryData<Res>,
+) => void;
+
+/** Runs `fn` with the caller's CN; errors become gRPC status. Always returns after the callback. */
+function unary<Req, Res>(fn: (req: Req, issuedBy: string) => Promise<Res>): Unary<Req, Res> {
+  return (call, cb) => {
+    let issuedBy: string;
+    try {
+      issuedBy = callerIdentity(call).cn;
+    } catch (err) {
+      cb(toServiceError(err));
+      return;
+    }
+    fn(call.request, issuedBy).then(
+      (res) => cb(null, res),
+      (err: unknown) => cb(toServiceError(err)),
+    );
+  };
+}
+
+const ACTIONS = ['start', 'stop', 'restart', 'ensure'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export function adminHandlers(fleet: Fleet): AdminHandlers {
+  const { registry, executions } = fleet;
+  const instancesOf = (handler: string, agent?: string): InstanceInfo[] =>
+    registry.listInstances({ handler, ...(agent ? { agent } : {}) }).map(toInstanceInfo);
+
+  return {
+    Apply: unary(async (req, issuedBy) => {
+      const file = req.file_name || 'handlers.yaml';
+      const specs = parseHandlersFile(req.yaml, file);
+      const known = new Set(registry.listAgents().map((a) => a.id));
+      specs.forEach((s, i) =>
+        s.agents.forEach((a, j) => {
+          if (!known.has(a)) {
+            throw new ValidationError(
+              `${file}: handlers[${i}].agents[${j}]: unknown agent ${JSON.stringify(a)} ` +
+                `(known: ${[...known].join(', ') || 'none'}); start that agent first or fix the name`,
+            );
+          }
+        }),
+      );
+      const before = new Map(specs.map((s) => [s.name, registry.getSpec(s.name)]));
+      const applied = await registry.applySpecs(specs);
+      const touched = new Set<string>();
+      for (const a of applied) {
+        if (a.change === 'unchanged') continue;
+        a.agents.forEach((x) => touched.add(x));
+        const prev = before.get(a.name);
+        if (prev) registry.agentsFor(prev.spec).forEach((x) => touched.add(x));
+      }
+      const records = await fleet.pushSpecs([...touched], issuedBy);
+      return { handlers: applied, executions: records };
+    }),
+
+    DeleteHandler: unary(async (req, issuedBy) => {
+      const current = registry.getSpec(req.handler);
+      if (!current) throw unknownHandler(req.handler, fleet);
+      const agents = registry.agentsFor(current.spec);
+      await registry.deleteSpec(req.handler);
+      const records = await fleet.pushSpecs(agents, issuedBy, 'delete', req.handler);
+      for (const agent of agents) await registry.forgetInstance(agent, req.handler);
+      return { executions: records, instances: [] };
+    }),
+
+    ListAgents: unary(async () => ({ agents: fleet.agentInfos() })),
+
+    RevokeAgent: unary(async (req, issuedBy) => {
+      if (!req.agent_id) throw new ValidationError('agent id is required');
+      const rec = await registry.revoke(req.agent_id);
+      fleet.disconnect(req.agent_id, `certificate revoked by ${issuedBy}`);
+      return { ...rec, host: null, labels: rec.labels };
+    }),
+
+    ListInstances: unary(async (req) => {
+      if (
+        req.handler &&
+        !registry.getSpec(req.handler) &&
+        registry.listInstances({ handler: req.handler }).length === 0
+      ) {
+        throw unknownHandler(req.handler, fleet);
+      }
+      if (req.agent && !registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      const filter = {
+        ...(req.handler ? { handler: req.handler } : {}),
+        ...(req.agent ? { agent: req.agent } : {}),
+      };
+      return { instances: registry.listInstances(filter).map(toInstanceInfo) };
+    }),
+
+    Control: unary(async (req, issuedBy) => {
+      if (!ACTIONS.includes(req.action as Action)) {
+        throw new ValidationError(
+          `action ${JSON.stringify(req.action)} must be one of ${ACTIONS.join(', ')}`,
+        );
+      }
+      const current = registry.getSpec(req.handler);
+      if (!current) throw unknownHandler(req.handler, fleet);
+      const assigned = registry.agentsFor(current.spec);
+      if (req.agent && !registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      if (req.agent && !assigned.includes(req.agent)) {
+        throw new NotFoundError(
+          `handler ${req.handler} is not assigned to agent ${req.agent} (assigned: ${assigned.join(', ') || 'none'})`,
+        );
+      }
+      const targets = req.agent ? [req.agent] : assigned;
+      const kind = req.action.toUpperCase() as 'START' | 'STOP' | 'RESTART' | 'ENSURE';
+      const records: ExecutionRecord[] = await Promise.all(
+        targets.map(
+          async (agent) => (await fleet.command({ kind, handler: req.handler, agent, issuedBy })).record,
+        ),
+      );
+      return { executions: records, instances: instancesOf(req.handler, req.agent || undefined) };
+    }),
+
+    GetMetrics: unary(async (req) => {
+      if (req.agent && !registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      if (req.handler && !registry.getSpec(req.handler)) throw unknownHandler(req.handler, fleet);
+      return fleet.metrics(req.handler || undefined, req.agent || undefined);
+    }),
+
+    ListExecutions: unary(async (req) => {
+      const page = executions.query({
+        handler: req.handler,
+        agent: req.agent,
+        kind: req.kind,
+        status: req.status,
+        since: req.since,
+        limit: req.limit,
+      });
+      return { count: page.count, records: page.records };
+    }),
+
+    GetStats: unary(async () => executions.stats()),
+
+    ClearExecutions: unary(async () => ({ cleared: await executions.clear() })),
+
+    TailLogs: unary(async (req) => {
+      const current = registry.getSpec(req.handler);
+      if (!current) throw unknownHandler(req.handler, fleet);
+      if (!req.agent) throw new ValidationError('--agent is required for logs');
+      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      const stream = req.stream || 'stdout';
+      if (stream !== 'stdout' && stream !== 'stderr')
+        throw new ValidationError(`stream must be stdout or stderr, not ${stream}`);
+      const lines = await fleet.tailLogs(req.agent, req.handler, req.tail || 50, stream);
+      return { lines };
+    }),
+  };
+}
+
+function unknownHandler(name: string, fleet: Fleet): NotFoundError {
+  const known = fleet.registry.listSpecs().map((s) => s.spec.name);
+  return new NotFoundError(
+    `unknown handler ${JSON.stringify(name)} (known: ${known.join(', ') || 'none'}); apply a spec with gov apply -f`,
+  );
+}
+
+function unknownAgent(id: string, fleet: Fleet): NotFoundError {
+  const known = fleet.registry.listAgents().map((a) => a.id);
+  return new NotFoundError(`unknown agent ${JSON.stringify(id)} (known: ${known.join(', ') || 'none'})`);
+}
+
+export function toInstanceInfo(v: {
+  agent: string;
+  status: InstanceInfo['status'];
+  stale: boolean;
+  reported_at: string;
+}): InstanceInfo {
+  return { agent: v.agent, status: v.status, stale: v.stale, reported_at: v.reported_at };
+}

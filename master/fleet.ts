@@ -1,0 +1,216 @@
+/**
+ * The master's view of its agents: accepts agent streams (hello → registry, inventory, spec push),
+ * keeps their pushed status/metrics, and sends them commands through the dispatcher.
+ */
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { AgentMessage__Output } from '../proto/generated/governor/v1/AgentMessage.js';
+import type { MasterMessage } from '../proto/generated/governor/v1/MasterMessage.js';
+import type { AgentInfo } from '../proto/generated/governor/v1/AgentInfo.js';
+import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
+import type { MetricsReport__Output } from '../proto/generated/governor/v1/MetricsReport.js';
+import type { MetricsResponse } from '../proto/generated/governor/v1/MetricsResponse.js';
+import type { LifecycleEvent__Output } from '../proto/generated/governor/v1/LifecycleEvent.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { errorFromInfo } from '../shared/grpc-status.js';
+import { AgentSession } from './agent-session.js';
+import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispatcher.js';
+import type { ExecutionLog } from './execution-log.js';
+import type { Registry } from './registry.js';
+import { SessionHub } from './session-hub.js';
+import { fleetTelemetry } from './telemetry.js';
+import type { MasterOptions } from './options.js';
+
+const EVENTS_KEPT = 500;
+
+export class Fleet {
+  readonly hub = new SessionHub();
+  readonly dispatcher: Dispatcher;
+  private readonly metricsCache = new Map<string, MetricsReport__Output>();
+  /** Recent lifecycle events per agent (rollouts read their timestamps). */
+  readonly events = new Map<string, LifecycleEvent__Output[]>();
+  private readonly log: Logger;
+
+  constructor(
+    readonly registry: Registry,
+    readonly executions: ExecutionLog,
+    private readonly opts: Pick<
+      MasterOptions,
+      'heartbeatIntervalMs' | 'heartbeatGraceMs' | 'metricsIntervalMs' | 'commandTimeoutMs'
+    >,
+    logger: Logger,
+  ) {
+    this.log = logger.named('fleet');
+    this.dispatcher = new Dispatcher(
+      this.hub,
+      executions,
+      opts.commandTimeoutMs,
+      (a) => registry.getAgent(a)?.last_seen,
+    );
+  }
+
+  /** Handles one agent stream for its whole life. `agentId` is the CN of the peer certificate. */
+  accept(call: ServerDuplexStream<AgentMessage__Output, MasterMessage>, agentId: string): void {
+    const session = new AgentSession(call, agentId, {
+      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      graceMs: this.opts.heartbeatGraceMs,
+      metricsIntervalMs: this.opts.metricsIntervalMs,
+      helloTimeoutMs: 10_000,
+      logger: this.log,
+    });
+    session.on('hello', (hello) => {
+      void (async () => {
+        try {
+          await this.registry.upsertAgent(hello);
+        } catch (err) {
+          session.fail(errorMessage(err), 7);
+          return;
+        }
+        this.hub.add(session);
+        await this.registry.setConnected(agentId, true);
+        await this.registry.replaceInventory(agentId, hello.instances);
+        this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
+        await this.pushSpecs([agentId], 'master');
+      })().catch((err: unknown) =>
+        this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
+      );
+    });
+    session.on('message', (msg) => this.onMessage(agentId, msg));
+    session.on('closed', () => {
+      if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;
+      this.registry.setConnected(agentId, false).catch(() => {});
+      this.log.warn('agent disconnected', { agent: agentId });
+    });
+  }
+
+  private onMessage(agentId: string, msg: AgentMessage__Output): void {
+    this.registry.touch(agentId);
+    if (msg.body === 'status' && msg.status) {
+      void this.registry.reportStatus(agentId, msg.status);
+    } else if (msg.body === 'event' && msg.event) {
+      const list = this.events.get(agentId) ?? [];
+      list.push(msg.event);
+      if (list.length > EVENTS_KEPT) list.splice(0, list.length - EVENTS_KEPT);
+      this.events.set(agentId, list);
+    } else if (msg.body === 'metrics' && msg.metrics) {
+      this.metricsCache.set(agentId, msg.metrics);
+    }
+  }
+
+  /** One command to one agent, recorded as an execution; instance status from the result is stored. */
+  command(req: Omit<DispatchRequest, 'onResult'>): Promise<DispatchOutcome> {
+    return this.dispatcher.dispatch({
+      ...req,
+      onResult: (agent, result) => {
+        for (const s of result.instances) void this.registry.reportStatus(agent, s);
+      },
+    });
+  }
+
+  /** Sends each agent its full assigned spec set (APPLY). */
+  async pushSpecs(
+    agents: string[],
+    issuedBy: string,
+    kind = 'apply',
+    handler = '',
+  ): Promise<ExecutionRecord[]> {
+    const outcomes = await Promise.all(
+      agents.map((agent) => {
+        const specs = this.registry.specsForAgent(agent);
+        return this.command({
+          kind: 'APPLY',
+          handler,
+          agent,
+          issuedBy,
+          specsJson: JSON.stringify(specs),
+          paramsSummary: `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}`,
+        });
+      }),
+    );
+    return outcomes.map((o) => o.record);
+  }
+
+  disconnect(agentId: string, reason: string): void {
+    this.hub.get(agentId)?.fail(reason, 16 /* UNAUTHENTICATED */);
+  }
+
+  agentInfos(): AgentInfo[] {
+    return this.registry.listAgents().map((a) => ({
+      id: a.id,
+      connected: this.hub.isConnected(a.id),
+      hostname: a.hostname,
+      labels: a.labels,
+      version: a.version,
+      last_seen: a.last_seen,
+      revoked: a.revoked,
+      host: this.metricsCache.get(a.id)?.host ?? null,
+    }));
+  }
+
+  /** Fresh metrics from every connected agent (in parallel, bounded by the command timeout); cached ones for the rest. */
+  async metrics(handler?: string, agent?: string): Promise<MetricsResponse> {
+    const ids = this.registry
+      .listAgents()
+      .map((a) => a.id)
+      .filter((id) => !agent || id === agent);
+    await Promise.all(
+      ids.map(async (id) => {
+        const session = this.hub.get(id);
+        if (!session) return;
+        try {
+          const r = await session.command(
+            { id: `metrics-${id}-${Date.now()}-${Math.random()}`, kind: 'METRICS' },
+            5000,
+          );
+          if (r.ok && r.metrics) this.metricsCache.set(id, r.metrics);
+        } catch (err) {
+          this.log.warn('metrics request failed', { agent: id, error: errorMessage(err) });
+        }
+      }),
+    );
+    const instances = ids.flatMap((id) =>
+      (this.metricsCache.get(id)?.instances ?? [])
+        .filter((m) => !handler || m.handler === handler)
+        .map((m) => ({ agent: id, metrics: m })),
+    );
+    const agents = ids.map((id) => ({
+      agent: id,
+      connected: this.hub.isConnected(id),
+      host: this.metricsCache.get(id)?.host ?? null,
+    }));
+    return {
+      instances,
+      agents,
+      governor: fleetTelemetry(
+        this.registry.listSpecs().map((s) => s.spec),
+        instances,
+      ),
+    };
+  }
+
+  async tailLogs(agent: string, handler: string, lines: number, stream: string): Promise<string[]> {
+    const session = this.hub.get(agent);
+    if (!session) {
+      throw errorFromInfo({
+        code: 'UNAVAILABLE',
+        message: `agent ${agent} is not connected; its logs cannot be read now`,
+      });
+    }
+    const r = await session.command(
+      {
+        id: `logs-${agent}-${Date.now()}-${Math.random()}`,
+        kind: 'LOGS',
+        handler,
+        tail_lines: lines,
+        stream,
+      },
+      this.opts.commandTimeoutMs,
+    );
+    if (!r.ok) throw errorFromInfo(r.error);
+    return r.lines;
+  }
+
+  close(): void {
+    this.hub.closeAll('master shutting down');
+  }
+}
