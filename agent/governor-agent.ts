@@ -1,0 +1,136 @@
+/**
+ * The GovernorAgent: the local supervisor plus its link to the master. Commands from the master are
+ * carried out on the supervisor; status changes and lifecycle events are pushed as they happen. The
+ * supervisor keeps working from its cached specs while the master is away.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { AgentCommand__Output } from '../proto/generated/governor/v1/AgentCommand.js';
+import type { CommandResult } from '../proto/generated/governor/v1/CommandResult.js';
+import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
+import { ValidationError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { HandlerSpec } from '../shared/spec.js';
+import { MasterLink, type LinkHost, type MasterLinkOptions } from './master-link.js';
+import { tailLines } from './log-tail.js';
+import type { Supervisor } from './supervisor.js';
+import { hostMetrics, toWireEvent, toWireMetrics, toWireStatus } from './wire.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+type Result = Omit<CommandResult, 'command_id' | 'ok'>;
+
+export interface GovernorAgentOptions extends Omit<MasterLinkOptions, 'logger'> {
+  labels: Record<string, string>;
+  dataDir: string;
+}
+
+export class GovernorAgent implements LinkHost {
+  readonly link: MasterLink;
+
+  constructor(
+    readonly supervisor: Supervisor,
+    private readonly opts: GovernorAgentOptions,
+    logger: Logger,
+  ) {
+    this.link = new MasterLink(this, { ...opts, logger });
+    supervisor.on('state', (change) => {
+      const status = supervisor.status().find((s) => s.handler === change.handler);
+      if (status) this.link.push({ status: toWireStatus(status) });
+    });
+    supervisor.on('event', ({ handler, event }) => this.link.push({ event: toWireEvent(handler, event) }));
+  }
+
+  start(): void {
+    this.link.start();
+  }
+
+  inventory() {
+    return {
+      hostname: os.hostname(),
+      version: AGENT_VERSION,
+      labels: this.opts.labels,
+      instances: this.supervisor.status().map(toWireStatus),
+      specs_hash: '',
+    };
+  }
+
+  async metrics(): Promise<MetricsReport> {
+    const modes = new Map(this.supervisor.specs().map((s) => [s.name, s.mode]));
+    const instances = await this.supervisor.metrics();
+    return {
+      instances: instances.map((m) => toWireMetrics(m, modes.get(m.handler) ?? 'always-on')),
+      host: hostMetrics(),
+    };
+  }
+
+  async execute(cmd: AgentCommand__Output): Promise<Result> {
+    const sup = this.supervisor;
+    switch (cmd.kind) {
+      case 'APPLY': {
+        const specs = parseSpecs(cmd.specs_json);
+        const statuses = await sup.applySpecs(specs);
+        return { instances: statuses.map(toWireStatus), summary: `applied ${specs.length} handler spec(s)` };
+      }
+      case 'START':
+      case 'ENSURE': {
+        const before = sup.status(cmd.handler)[0];
+        const t0 = performance.now();
+        const s = before && before.state === 'running' ? before : await sup.start(cmd.handler);
+        const coldStart = before?.state === 'running' ? 0 : performance.now() - t0;
+        return {
+          instances: [toWireStatus(s)],
+          cold_start_ms: coldStart,
+          summary: `${s.state} pid ${s.pid ?? '-'}`,
+        };
+      }
+      case 'STOP': {
+        const s = await sup.stop(cmd.handler);
+        return { instances: [toWireStatus(s)], summary: s.state };
+      }
+      case 'RESTART': {
+        const s = await sup.restart(cmd.handler);
+        return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
+      }
+      case 'STATUS':
+        return { instances: sup.status(cmd.handler || undefined).map(toWireStatus) };
+      case 'METRICS':
+        return { metrics: await this.metrics() };
+      case 'LOGS': {
+        sup.status(cmd.handler); // throws NotFound for an unknown handler
+        const file = path.join(
+          this.opts.dataDir,
+          'logs',
+          cmd.handler,
+          `${cmd.stream === 'stderr' ? 'stderr' : 'stdout'}.log`,
+        );
+        return { lines: await tailLines(file, cmd.tail_lines || 50) };
+      }
+      default:
+        throw new ValidationError(
+          `this agent (version ${AGENT_VERSION}) does not support ${cmd.kind} commands`,
+        );
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.link.close();
+    await this.supervisor.shutdown();
+  }
+}
+
+function parseSpecs(json: string): HandlerSpec[] {
+  let specs: unknown;
+  try {
+    specs = JSON.parse(json || '[]');
+  } catch {
+    throw new ValidationError('APPLY carried specs that are not valid JSON');
+  }
+  if (
+    !Array.isArray(specs) ||
+    specs.some((s) => typeof s !== 'object' || s === null || typeof (s as HandlerSpec).name !== 'string')
+  ) {
+    throw new ValidationError('APPLY must carry a JSON array of handler specs');
+  }
+  return specs as HandlerSpec[];
+}
