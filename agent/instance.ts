@@ -114,6 +114,14 @@ export class Instance {
       .catch((err: unknown) => this.log.error('persist failed', { err: errorMessage(err) }));
   }
 
+  /** Runs a lifecycle step nobody awaits; a failure is logged and recorded, never lost. */
+  private background(p: Promise<unknown>): void {
+    p.catch((err: unknown) => {
+      this.log.error('lifecycle step failed', { err: errorMessage(err) });
+      this.record('ERROR', `ERROR ${errorMessage(err)}`);
+    });
+  }
+
   private waitState(pred: (s: InstanceState) => boolean): Promise<void> {
     if (pred(this.current)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ pred, resolve }));
@@ -186,7 +194,7 @@ export class Instance {
       } else {
         this.transition('running', 'ADOPTED', `ADOPTED pid=${h.pid}`);
       }
-      if (rec.state === 'stopping' || rec.desired === 'stopped') void this.stop();
+      if (rec.state === 'stopping' || rec.desired === 'stopped') this.background(this.stop());
       return;
     }
     this.unverified = rec.unverified_handle;
@@ -202,7 +210,7 @@ export class Instance {
         return;
       default:
         // Stopped, or the agent died between an exit and the restart it had decided.
-        if (rec.desired === 'running' && rec.state !== 'stopped') void this.start();
+        if (rec.desired === 'running' && rec.state !== 'stopped') this.background(this.start());
     }
   }
 
@@ -340,10 +348,11 @@ export class Instance {
       this.transition('backoff', 'BACKOFF', `BACKOFF ${formatDuration(d.delayMs)}`);
       const gen = this.gen;
       this.timer = this.deps.clock.after(d.delayMs, () => {
-        if (gen === this.gen && this.current === 'backoff' && !this.disposed) void this.spawnNow(true);
+        if (gen === this.gen && this.current === 'backoff' && !this.disposed)
+          this.background(this.spawnNow(true));
       });
     } else {
-      void this.spawnNow(true);
+      this.background(this.spawnNow(true));
     }
   }
 

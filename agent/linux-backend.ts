@@ -10,13 +10,14 @@ import { hashCmdline, listPids, readCmdline, readProcStat } from '../shared/proc
 import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
 
 /**
- * The shim stays the handler's parent: it runs the command (not exec), then atomically records `$?`
- * (128+N when killed by signal N). Its traps are no-ops so a group signal reaches the handler while the
- * shim survives to write the status; caught (not ignored) signals are reset to default in the child.
+ * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
+ * killed by signal N) to the exit file. The file is only read once the shim is gone, so a plain write
+ * (no temp + rename, which would cost one more fork per exit) is never seen half-done. Its traps are
+ * no-ops so a group signal reaches the handler while the shim survives to write the status; caught (not
+ * ignored) signals are reset to default in the child.
  */
 export const SHIM_SCRIPT =
-  'trap \':\' HUP INT QUIT TERM USR1 USR2 ALRM; f=$1; shift; "$@"; c=$?; ' +
-  'printf \'%s\\n\' "$c" > "$f.tmp" && mv -f "$f.tmp" "$f"; exit "$c"';
+  'trap \':\' HUP INT QUIT TERM USR1 USR2 ALRM; f=$1; shift; "$@"; c=$?; printf \'%s\\n\' "$c" > "$f"; exit "$c"';
 export const SHIM_NAME = 'gov-shim';
 
 const SIGNAL_BY_NUMBER = new Map<number, string>(

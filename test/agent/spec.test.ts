@@ -1,0 +1,77 @@
+/** Issue 2 test 9: bad specs are refused with the file, the key path and the reason. */
+import assert from 'node:assert/strict';
+import { ValidationError } from '../../shared/errors.js';
+import { parseHandlersFile } from '../../shared/spec.js';
+
+function refuse(yaml: string): string {
+  try {
+    parseHandlersFile(yaml, 'handlers.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ValidationError, `expected ValidationError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('spec was accepted');
+}
+
+const ok = '  - name: ok\n    command: [node, a.js]\n';
+
+describe('handler spec validation (issue 2 test 9)', () => {
+  it('accepts a valid file and compiles durations to ms', () => {
+    const [s] = parseHandlersFile(
+      'handlers:\n  - name: web\n    command: [node, server.js]\n    stop_timeout: 10s\n    backoff: {initial: 250ms, max: 1m}\n',
+      'handlers.yaml',
+    );
+    assert.equal(s?.stop_timeout_ms, 10_000);
+    assert.deepEqual(s?.backoff, { initial_ms: 250, max_ms: 60_000, factor: 2, jitter: 0.1 });
+    assert.equal(s?.restart, 'always');
+  });
+
+  it('refuses an unknown key, naming it', () => {
+    const msg = refuse(`handlers:\n${ok}  - name: web\n    command: [x]\n    restat: always\n`);
+    assert.match(msg, /^handlers\.yaml: handlers\[1\]\.restat: unknown key/);
+  });
+
+  it('refuses a bad duration', () => {
+    const msg = refuse(`handlers:\n${ok}  - name: web\n    command: [x]\n    stop_timeout: 10x\n`);
+    assert.equal(
+      msg,
+      'handlers.yaml: handlers[1].stop_timeout: "10x" is not a duration (use e.g. 500ms, 10s, 5m)',
+    );
+  });
+
+  it('refuses a bad name', () => {
+    const msg = refuse('handlers:\n  - name: Web_Server!\n    command: [x]\n');
+    assert.match(msg, /^handlers\.yaml: handlers\[0\]\.name: "Web_Server!" is not a valid name/);
+  });
+
+  it('refuses an empty or missing command', () => {
+    assert.equal(
+      refuse('handlers:\n  - name: web\n    command: []\n'),
+      'handlers.yaml: handlers[0].command: must not be empty',
+    );
+    assert.equal(refuse('handlers:\n  - name: web\n'), 'handlers.yaml: handlers[0].command: is required');
+    assert.match(
+      refuse('handlers:\n  - name: web\n    command: [node, ""]\n'),
+      /handlers\[0\]\.command\[1\]:/,
+    );
+  });
+
+  it('refuses a bad stop signal (and SIGKILL)', () => {
+    assert.match(
+      refuse('handlers:\n  - name: web\n    command: [x]\n    stop_signal: SIGFOO\n'),
+      /^handlers\.yaml: handlers\[0\]\.stop_signal: "SIGFOO" is not a signal/,
+    );
+    assert.match(
+      refuse('handlers:\n  - name: web\n    command: [x]\n    stop_signal: KILL\n'),
+      /handlers\[0\]\.stop_signal: "KILL" is not a signal/,
+    );
+  });
+
+  it('refuses a bad restart policy and duplicate names', () => {
+    assert.match(
+      refuse('handlers:\n  - name: web\n    command: [x]\n    restart: sometimes\n'),
+      /handlers\[0\]\.restart: "sometimes" must be one of always \| on-failure \| never/,
+    );
+    assert.match(refuse(`handlers:\n${ok}${ok}`), /handlers\[1\]\.name: duplicate handler name "ok"/);
+  });
+});
