@@ -1,7 +1,207 @@
-/** `gov dev`: master + one local agent + demo handlers, dev certs made automatically. */
-import type { CliIO } from '../../shared/cli-io.js';
+/**
+ * `gov dev`: a whole cluster on this machine in one command — dev certs (made if missing), a master, one
+ * local agent (a child process with its own data dir) and two small HTTP demo handlers applied through
+ * the admin API. Ctrl-C stops the demo handlers, the agent and the master.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  parseFlags,
+  reportError,
+  UsageError,
+  type CliIO,
+} from '../../shared/cli-io.js';
+import { Logger } from '../../shared/logger.js';
+import { initPki, NAME_PATTERN } from '../../shared/pki.js';
+import * as tls from '../../shared/tls.js';
+import { DistributedGovernor } from '../governor.js';
+import { compileMasterOptions } from '../options.js';
+import { createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
-export async function runDev(_args: string[], io: CliIO): Promise<number> {
-  io.err('gov dev: not built yet\n');
-  return 1;
+export const DEV_USAGE = 'gov dev [--listen ADDR] [--dir .gov-dev] [--certs certs] [--agent-id local]';
+
+const GOV_BIN = fileURLToPath(new URL('./gov.js', import.meta.url));
+const DEMO_SCRIPT = fileURLToPath(new URL('../../../master/dev/demo-http.mjs', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function demoHandlers(agentId: string, ports: [number, number]): string {
+  const handler = (name: string, port: number) => `  - name: ${name}
+    agents: [${agentId}]
+    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_SCRIPT)}]
+    env: {PORT: "${port}", DEMO_NAME: ${name}}
+    restart: always
+    start_seconds: 1
+    stop_timeout: 5s
+`;
+  return `# Demo handlers applied by \`gov dev\`.\nhandlers:\n${handler('hello-web', ports[0])}${handler('hello-api', ports[1])}`;
+}
+
+export async function runDev(args: string[], io: CliIO): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseFlags(
+      args,
+      {
+        listen: { type: 'string', default: '127.0.0.1:7070' },
+        dir: { type: 'string', default: '.gov-dev' },
+        certs: { type: 'string', default: 'certs' },
+        'agent-id': { type: 'string', default: 'local' },
+      },
+      false,
+    ));
+    if (!NAME_PATTERN.test(values['agent-id']))
+      throw new UsageError(`--agent-id ${JSON.stringify(values['agent-id'])} is not a valid agent id`);
+  } catch (err) {
+    return reportError(err, io, DEV_USAGE);
+  }
+  const dir = path.resolve(io.cwd, values.dir);
+  const certs = path.resolve(io.cwd, values.certs);
+  const agentId = values['agent-id'];
+  let governor: DistributedGovernor | null = null;
+  let agent: ChildProcess | null = null;
+  let api: AdminApi | null = null;
+  const cleanup = async (stopHandlers: boolean) => {
+    if (api && stopHandlers) {
+      for (const h of ['hello-web', 'hello-api']) await api.control('stop', h).catch(() => {});
+    }
+    api?.close();
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    await governor?.shutdown();
+  };
+  try {
+    mkdirSync(dir, { recursive: true });
+    const pki = await initPki({ dir: certs, agents: [agentId] });
+    const made = [pki.ca, pki.master, ...pki.clients].filter((c) => c.action !== 'kept').length;
+    io.out(made ? `dev certificates written to ${certs}\n` : `using dev certificates in ${certs}\n`);
+
+    const logger = new Logger('', { level: 'warn', sink: { write: io.err } });
+    const options = compileMasterOptions(
+      {
+        listen: values.listen,
+        data_dir: path.join(dir, 'master'),
+        ca: path.join(certs, 'ca.crt'),
+        cert: path.join(certs, 'master.crt'),
+        key: path.join(certs, 'master.key'),
+      },
+      io.cwd,
+    );
+    governor = await DistributedGovernor.create(options, logger);
+    const port = await governor.listen();
+    const master = `127.0.0.1:${port}`;
+
+    const agentLog = path.join(dir, `agent-${agentId}.log`);
+    const logFd = openSync(agentLog, 'a');
+    agent = spawn(
+      process.execPath,
+      [
+        GOV_BIN,
+        'agent',
+        '--id',
+        agentId,
+        '--master',
+        master,
+        '--data-dir',
+        path.join(dir, `agent-${agentId}`),
+        '--ca',
+        path.join(certs, 'ca.crt'),
+        '--cert',
+        path.join(certs, `agent-${agentId}.crt`),
+        '--key',
+        path.join(certs, `agent-${agentId}.key`),
+      ],
+      { stdio: ['ignore', logFd, logFd] },
+    );
+    const agentExit = new Promise<number>((r) => agent!.once('exit', (code) => r(code ?? 1)));
+    const connected = await Promise.race([
+      waitUntil(() => governor!.fleet.hub.isConnected(agentId), 20_000),
+      agentExit.then(() => false),
+    ]);
+    if (!connected) throw new Error(`the local agent did not connect (see ${agentLog})`);
+
+    const material = tls.loadTlsMaterial({
+      caPath: path.join(certs, 'ca.crt'),
+      certPath: path.join(certs, 'admin-admin.crt'),
+      keyPath: path.join(certs, 'admin-admin.key'),
+      cwd: io.cwd,
+    });
+    const conn = tls.clientConnection(master, material);
+    api = createGrpcAdminApi({
+      target: conn.target,
+      credentials: conn.credentials,
+      channelOptions: conn.options,
+    });
+    const ports: [number, number] = [await freePort(), await freePort()];
+    const file = path.join(dir, 'demo-handlers.yaml');
+    writeFileSync(file, demoHandlers(agentId, ports));
+    const applied = await api.apply(demoHandlers(agentId, ports), file);
+    const failed = applied.executions.filter((e) => e.status !== 'success');
+    if (failed.length)
+      throw new Error(`applying the demo handlers failed: ${failed.map((e) => e.error).join('; ')}`);
+
+    io.out(
+      [
+        '',
+        `Governor dev cluster is up`,
+        `  master    ${master}   (data ${path.join(dir, 'master')})`,
+        `  agent     ${agentId}   (pid ${agent.pid}, log ${agentLog})`,
+        `  handlers  hello-web → http://127.0.0.1:${ports[0]}   hello-api → http://127.0.0.1:${ports[1]}`,
+        '',
+        'Next, in another terminal (from this directory):',
+        `  export GOV_MASTER=${master}`,
+        '  node dist/master/cli/gov.js ps             # or `gov ps` after `npm link`',
+        '  node dist/master/cli/gov.js restart hello-web',
+        '  node dist/master/cli/gov.js executions',
+        `  curl http://127.0.0.1:${ports[0]}/`,
+        '',
+        'Ctrl-C stops the demo handlers, the agent and the master.',
+        '',
+      ].join('\n'),
+    );
+    const interrupted =
+      io.interrupted ??
+      new Promise<void>((r) => {
+        process.once('SIGINT', () => r());
+        process.once('SIGTERM', () => r());
+      });
+    const why = await Promise.race([interrupted.then(() => 'interrupt'), agentExit.then(() => 'agent-exit')]);
+    if (why === 'agent-exit') {
+      io.err(`the local agent exited unexpectedly (see ${agentLog})\n`);
+      await cleanup(false);
+      return EXIT_FAILED;
+    }
+    io.out('stopping the dev cluster...\n');
+    await cleanup(true);
+    return EXIT_OK;
+  } catch (err) {
+    await cleanup(false).catch(() => {});
+    return reportError(err, io, DEV_USAGE);
+  }
+}
+
+async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (pred()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
