@@ -1,0 +1,219 @@
+/**
+ * The CLI's view of the Admin service: a promise-based `AdminApi` (one method per RPC, DESIGN §6) and
+ * its gRPC implementation. Every call carries a deadline; gRPC failures become `GovError`s whose
+ * messages say what failed and what to do, so commands only print them.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { GovError, type ErrorKind } from '../../shared/errors.js';
+import { formatDuration } from '../../shared/durations.js';
+import { MAX_MESSAGE_BYTES, loadProtos } from '../../shared/proto.js';
+import type { AdminClient } from '../../proto/generated/governor/v1/Admin.js';
+import type { AgentInfo__Output } from '../../proto/generated/governor/v1/AgentInfo.js';
+import type { ApplyResponse__Output } from '../../proto/generated/governor/v1/ApplyResponse.js';
+import type { ClearExecutionsResponse__Output } from '../../proto/generated/governor/v1/ClearExecutionsResponse.js';
+import type { ControlResponse__Output } from '../../proto/generated/governor/v1/ControlResponse.js';
+import type { ExecutionStats__Output } from '../../proto/generated/governor/v1/ExecutionStats.js';
+import type { ListAgentsResponse__Output } from '../../proto/generated/governor/v1/ListAgentsResponse.js';
+import type { ListExecutionsRequest } from '../../proto/generated/governor/v1/ListExecutionsRequest.js';
+import type { ListExecutionsResponse__Output } from '../../proto/generated/governor/v1/ListExecutionsResponse.js';
+import type { ListInstancesResponse__Output } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
+import type { MetricsResponse__Output } from '../../proto/generated/governor/v1/MetricsResponse.js';
+import type { TailLogsResponse__Output } from '../../proto/generated/governor/v1/TailLogsResponse.js';
+
+export type { AgentInfo__Output as AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
+export type { ApplyResponse__Output as ApplyResponse } from '../../proto/generated/governor/v1/ApplyResponse.js';
+export type { ControlResponse__Output as ControlResponse } from '../../proto/generated/governor/v1/ControlResponse.js';
+export type { ExecutionRecord__Output as ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
+export type { ExecutionStats__Output as ExecutionStats } from '../../proto/generated/governor/v1/ExecutionStats.js';
+export type { InstanceInfo__Output as InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
+export type { ListAgentsResponse__Output as ListAgentsResponse } from '../../proto/generated/governor/v1/ListAgentsResponse.js';
+export type { ListExecutionsResponse__Output as ListExecutionsResponse } from '../../proto/generated/governor/v1/ListExecutionsResponse.js';
+export type { ListInstancesResponse__Output as ListInstancesResponse } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
+export type { MetricsResponse__Output as MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
+
+/** Default per-call deadline. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+export type ControlAction = 'start' | 'stop' | 'restart' | 'ensure';
+
+export interface ExecutionQuery {
+  handler?: string;
+  agent?: string;
+  kind?: string;
+  status?: string;
+  /** ISO-8601 or a duration ago ("10m"). */
+  since?: string;
+  limit?: number;
+}
+
+/** One method per Admin RPC. Rejects with a `GovError` whose message is ready to print. */
+export interface AdminApi {
+  apply(yaml: string, fileName: string): Promise<ApplyResponse__Output>;
+  deleteHandler(handler: string): Promise<ControlResponse__Output>;
+  listAgents(): Promise<ListAgentsResponse__Output>;
+  revokeAgent(agentId: string): Promise<AgentInfo__Output>;
+  listInstances(filter?: { handler?: string; agent?: string }): Promise<ListInstancesResponse__Output>;
+  control(action: ControlAction, handler: string, agent?: string): Promise<ControlResponse__Output>;
+  getMetrics(filter?: { handler?: string; agent?: string }): Promise<MetricsResponse__Output>;
+  listExecutions(query?: ExecutionQuery): Promise<ListExecutionsResponse__Output>;
+  getStats(): Promise<ExecutionStats__Output>;
+  clearExecutions(): Promise<ClearExecutionsResponse__Output>;
+  tailLogs(req: {
+    handler: string;
+    agent: string;
+    tail?: number;
+    stream?: 'stdout' | 'stderr';
+  }): Promise<TailLogsResponse__Output>;
+  /** Closes the channel; safe to call twice. */
+  close(): void;
+}
+
+export interface GrpcAdminOptions {
+  /** `HOST:PORT` of the master. */
+  target: string;
+  credentials: grpc.ChannelCredentials;
+  /** Per-call deadline (default 30 s). */
+  timeoutMs?: number;
+  /** Extra channel options (e.g. `grpc.ssl_target_name_override`). */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+const CODE_KIND: Partial<Record<grpc.status, ErrorKind>> = {
+  [grpc.status.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
+  [grpc.status.NOT_FOUND]: 'NOT_FOUND',
+  [grpc.status.ALREADY_EXISTS]: 'ALREADY_EXISTS',
+  [grpc.status.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
+  [grpc.status.PERMISSION_DENIED]: 'PERMISSION_DENIED',
+  [grpc.status.UNAUTHENTICATED]: 'PERMISSION_DENIED',
+  [grpc.status.UNAVAILABLE]: 'UNAVAILABLE',
+  [grpc.status.DEADLINE_EXCEEDED]: 'DEADLINE_EXCEEDED',
+};
+
+const REACH_HINT = 'is `gov master` running? pass --master or set GOV_MASTER';
+
+/** grpc-js wraps transport errors: `No connection established. Last error: Error: X. Resolution note: `. */
+function cleanDetails(text: string): string {
+  return text
+    .replace(/^No connection established\.\s*Last error:\s*/i, '')
+    .replace(/\.?\s*Resolution note:\s*$/i, '')
+    .replace(/^(Error:\s*)+/, '')
+    .trim();
+}
+
+/** Turns a gRPC status error into a `GovError` with a message that says what failed and what to do. */
+export function mapGrpcError(err: unknown, target: string, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): GovError {
+  if (err instanceof GovError) return err;
+  const e = err as Partial<grpc.ServiceError>;
+  const code = typeof e.code === 'number' ? (e.code as grpc.status) : grpc.status.UNKNOWN;
+  const details = cleanDetails(e.details || (err instanceof Error ? err.message : String(err)));
+  const kind = CODE_KIND[code] ?? 'INTERNAL';
+  const make = (message: string) => new GovError(kind, message, { cause: err });
+  switch (code) {
+    case grpc.status.UNAVAILABLE: {
+      if (/ECONNREFUSED/i.test(details))
+        return make(`cannot reach master at ${target}: connection refused — ${REACH_HINT}`);
+      if (/ENOTFOUND|EAI_AGAIN|DNS resolution failed|Name resolution failed/i.test(details))
+        return make(`cannot reach master at ${target}: host not found — pass --master or set GOV_MASTER`);
+      if (/ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(details))
+        return make(`cannot reach master at ${target}: ${details} — ${REACH_HINT}`);
+      if (/certificate|ssl|tls|handshake|altname|self.signed|alert/i.test(details))
+        return make(
+          `TLS handshake with master at ${target} failed: ${details} — check --ca/--cert/--key ` +
+            '(GOV_CA, GOV_CERT, GOV_KEY) and that the master certificate names this host',
+        );
+      return make(`cannot reach master at ${target}: ${details} — ${REACH_HINT}`);
+    }
+    case grpc.status.DEADLINE_EXCEEDED:
+      return make(
+        `master at ${target} did not answer within ${formatDuration(timeoutMs)}${details && details !== 'Deadline exceeded' ? ` (${details})` : ''} — is it overloaded or hung?`,
+      );
+    case grpc.status.UNAUTHENTICATED:
+      return make(`master at ${target} refused the client certificate: ${details} — check --cert/--key/--ca`);
+    case grpc.status.PERMISSION_DENIED:
+    case grpc.status.INVALID_ARGUMENT:
+    case grpc.status.NOT_FOUND:
+    case grpc.status.ALREADY_EXISTS:
+    case grpc.status.FAILED_PRECONDITION:
+      return make(details);
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return make(`request or response too large: ${details}`);
+    case grpc.status.UNIMPLEMENTED:
+      return make(`master at ${target} does not support this call (${details}) — is it an older version?`);
+    default:
+      return make(`master at ${target} failed: ${details}`);
+  }
+}
+
+type Unary<Req, Res> = (
+  req: Req,
+  meta: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: grpc.requestCallback<Res>,
+) => grpc.ClientUnaryCall;
+
+/** Creates the gRPC-backed `AdminApi`. The channel connects lazily on the first call. */
+export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
+  const { admin } = loadProtos();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const client: AdminClient = new admin.governor.v1.Admin(opts.target, opts.credentials, {
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    ...opts.channelOptions,
+  });
+  let closed = false;
+
+  function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      if (closed) {
+        reject(new GovError('FAILED_PRECONDITION', 'admin client is closed'));
+        return;
+      }
+      method.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) {
+          reject(mapGrpcError(err, opts.target, timeoutMs));
+          return;
+        }
+        if (res === undefined) {
+          reject(new GovError('INTERNAL', `master at ${opts.target} returned an empty response`));
+          return;
+        }
+        resolve(res);
+      });
+    });
+  }
+
+  return {
+    apply: (yaml, fileName) => call(client.Apply, { yaml, file_name: fileName }),
+    deleteHandler: (handler) => call(client.DeleteHandler, { handler }),
+    listAgents: () => call(client.ListAgents, {}),
+    revokeAgent: (agentId) => call(client.RevokeAgent, { agent_id: agentId }),
+    listInstances: (f = {}) => call(client.ListInstances, { handler: f.handler ?? '', agent: f.agent ?? '' }),
+    control: (action, handler, agent) => call(client.Control, { action, handler, agent: agent ?? '' }),
+    getMetrics: (f = {}) => call(client.GetMetrics, { handler: f.handler ?? '', agent: f.agent ?? '' }),
+    listExecutions: (q = {}) => {
+      const req: ListExecutionsRequest = {
+        handler: q.handler ?? '',
+        agent: q.agent ?? '',
+        kind: q.kind ?? '',
+        status: q.status ?? '',
+        since: q.since ?? '',
+        limit: q.limit ?? 0,
+      };
+      return call(client.ListExecutions, req);
+    },
+    getStats: () => call(client.GetStats, {}),
+    clearExecutions: () => call(client.ClearExecutions, {}),
+    tailLogs: (r) =>
+      call(client.TailLogs, {
+        handler: r.handler,
+        agent: r.agent,
+        tail: r.tail ?? 0,
+        stream: r.stream ?? 'stdout',
+      }),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      client.close();
+    },
+  };
+}

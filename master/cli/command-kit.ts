@@ -1,0 +1,71 @@
+/**
+ * What every admin command shares: the common flags (`--json`, `--help` and the connection flags), the
+ * usage/help text, argument checks that run before anything connects, and error → exit code mapping.
+ */
+import { UsageError, reportError, type CliIO, type Command } from '../../shared/cli-io.js';
+import { NAME_RE } from '../../shared/spec.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, type AdminConnector } from './connect.js';
+
+/** Flags every admin command accepts. */
+export const COMMON_FLAGS = {
+  ...CONNECTION_FLAGS,
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A command built against an `AdminConnector` (the real one in `gov`, a fake in tests). */
+export type AdminCommandFactory = (connect?: AdminConnector) => Command;
+
+/** Full help of a command: usage, summary, and the connection flags. */
+export function helpText(cmd: Pick<Command, 'usage' | 'summary'>, extra = ''): string {
+  const flags = `${extra ? `${extra.trimEnd()}\n` : ''}  --json  print one JSON document\n  -h, --help  this help\n`;
+  return `usage: ${cmd.usage}\n\n${cmd.summary}\n\n${flags}\n${CONNECTION_USAGE}\n`;
+}
+
+/** Runs a command body; errors are printed (usage errors with the usage line) and mapped to 1 or 2. */
+export async function runGuarded(io: CliIO, usage: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    return reportError(err, io, usage);
+  }
+}
+
+/** Prints the help when asked; returns true if it did. */
+export function printedHelp(values: { help?: boolean }, io: CliIO, text: string): boolean {
+  if (!values.help) return false;
+  io.out(text);
+  return true;
+}
+
+/** Exactly `min..max` positionals, named in the error. */
+export function expectPositionals(positionals: string[], names: string[], min = names.length): string[] {
+  if (positionals.length < min) throw new UsageError(`missing ${names[positionals.length] ?? 'argument'}`);
+  if (positionals.length > names.length)
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}`);
+  return positionals;
+}
+
+/** A handler name as DESIGN §7 allows it. */
+export function checkHandlerName(name: string, what = 'handler name'): string {
+  if (!NAME_RE.test(name))
+    throw new UsageError(
+      `${what} ${JSON.stringify(name)} is invalid (lowercase letters, digits, . _ -; max 63)`,
+    );
+  return name;
+}
+
+/** A non-empty agent id (the agent's certificate CN). */
+export function checkAgentId(id: string | undefined, flag = '--agent'): string | undefined {
+  if (id === undefined) return undefined;
+  if (!id.trim() || /\s/.test(id)) throw new UsageError(`${flag} ${JSON.stringify(id)} is not an agent id`);
+  return id;
+}
+
+/** A positive integer flag (`--limit`, `--tail`). */
+export function positiveInt(text: string | undefined, flag: string, max = 1_000_000): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max)
+    throw new UsageError(`${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${max}`);
+  return Number(text);
+}

@@ -1,0 +1,91 @@
+/**
+ * Finding the master and the client certificate (DESIGN §6) for the admin commands: the connection
+ * flags and their resolution come from shared/tls.ts (one rule for agent and CLI), plus a per-call
+ * deadline. Commands get their `AdminApi` from an injectable `AdminConnector`, so tests pass a fake.
+ */
+import * as tls from '../../shared/tls.js';
+import { UsageError, type CliIO } from '../../shared/cli-io.js';
+import { parseDuration } from '../../shared/durations.js';
+import { errorMessage } from '../../shared/errors.js';
+import { DEFAULT_CALL_TIMEOUT_MS, createGrpcAdminApi, type AdminApi } from './admin-client.js';
+
+/** parseArgs options shared by every command that connects to the master (shared/tls.ts's + a deadline). */
+export const CONNECTION_FLAGS = {
+  ...tls.CONNECTION_FLAGS,
+  timeout: { type: 'string' },
+} as const;
+
+export const CONNECTION_USAGE =
+  'connection flags:\n' +
+  '  --master HOST:PORT  master address (env GOV_MASTER, default 127.0.0.1:7070)\n' +
+  '  --ca FILE           cluster CA certificate (env GOV_CA, default ./certs/ca.crt)\n' +
+  '  --cert FILE         client certificate (env GOV_CERT, default ./certs/admin-admin.crt)\n' +
+  '  --key FILE          client key (env GOV_KEY, default ./certs/admin-admin.key)\n' +
+  '  --timeout DUR       per-call deadline (env GOV_TIMEOUT, default 30s)';
+
+export interface ConnectionFlagValues extends tls.ConnectionFlags {
+  timeout?: string | undefined;
+}
+
+/** Where and how to connect, fully resolved (absolute paths, deadline in ms). */
+export interface AdminConnection extends tls.ConnectionSettings {
+  timeoutMs: number;
+}
+
+/** Opens an `AdminApi` for the settings; the caller closes it. */
+export type AdminConnector = (conn: AdminConnection) => Promise<AdminApi>;
+
+/** Checks `HOST:PORT` (`[v6]:PORT` allowed); throws UsageError otherwise. */
+export function validateMasterAddress(addr: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535)
+    throw new UsageError(`--master ${JSON.stringify(addr)} is not HOST:PORT (e.g. 127.0.0.1:7070)`);
+  return addr;
+}
+
+/**
+ * Flags beat env (`GOV_MASTER GOV_CA GOV_CERT GOV_KEY GOV_TIMEOUT`), env beats defaults (the admin-admin
+ * pair under `<cwd>/certs`). Validates without touching the network or the files.
+ */
+export function resolveAdminConnection(
+  values: ConnectionFlagValues,
+  io: Pick<CliIO, 'env' | 'cwd'>,
+): AdminConnection {
+  const settings = tls.resolveConnection(values, io.env, { certName: tls.DEFAULT_ADMIN_CERT }, io.cwd);
+  validateMasterAddress(settings.master);
+  const timeoutText = values.timeout ?? (io.env.GOV_TIMEOUT || undefined);
+  let timeoutMs = DEFAULT_CALL_TIMEOUT_MS;
+  if (timeoutText !== undefined) {
+    try {
+      timeoutMs = parseDuration(timeoutText);
+    } catch (err) {
+      throw new UsageError(`--timeout: ${errorMessage(err)}`);
+    }
+    if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
+  }
+  return { ...settings, timeoutMs };
+}
+
+/** The real connector: certificate files checked and loaded (shared/tls.ts), then a lazily connecting client. */
+export const connectAdmin: AdminConnector = async (conn) =>
+  createGrpcAdminApi({
+    target: conn.master,
+    credentials: tls.clientCredentials(tls.loadTlsMaterial(conn)),
+    timeoutMs: conn.timeoutMs,
+    channelOptions: tls.clientChannelOptions(),
+  });
+
+/** Connects, runs `fn`, and always closes the client. */
+export async function withAdmin<T>(
+  connector: AdminConnector,
+  conn: AdminConnection,
+  fn: (api: AdminApi) => Promise<T>,
+): Promise<T> {
+  const api = await connector(conn);
+  try {
+    return await fn(api);
+  } finally {
+    api.close();
+  }
+}

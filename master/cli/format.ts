@@ -1,0 +1,291 @@
+/**
+ * Output of the admin commands: the `--json` documents (DESIGN §6 shapes; fields may be added, never
+ * renamed) and the human tables. Pure functions of the responses and `now`, so tests pin them.
+ */
+import type { CliIO } from '../../shared/cli-io.js';
+import { table } from '../../shared/cli-io.js';
+import { formatBytes, formatDuration } from '../../shared/durations.js';
+import type {
+  AgentInfo,
+  ExecutionRecord,
+  ExecutionStats,
+  InstanceInfo,
+  MetricsResponse,
+} from './admin-client.js';
+import type { ExitInfo__Output as ExitInfo } from '../../proto/generated/governor/v1/ExitInfo.js';
+import type { HostMetrics__Output as HostMetrics } from '../../proto/generated/governor/v1/HostMetrics.js';
+
+/** Prints exactly one JSON document. */
+export function printJson(io: CliIO, doc: unknown): void {
+  io.out(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+const orNull = (s: string | undefined | null): string | null => (s ? s : null);
+
+// ---------- JSON documents ----------
+
+export function agentJson(a: AgentInfo) {
+  return {
+    id: a.id,
+    connected: a.connected,
+    hostname: a.hostname,
+    labels: a.labels ?? {},
+    last_seen: orNull(a.last_seen),
+    version: a.version,
+    revoked: a.revoked,
+    host: a.host ?? null,
+  };
+}
+
+/** One `gov ps --json` item: InstanceInfo.status flattened next to agent/stale. */
+export function instanceJson(info: InstanceInfo) {
+  const s = info.status;
+  return {
+    handler: s?.handler ?? '',
+    agent: info.agent,
+    state: s?.state || 'unknown',
+    pid: s?.pid || null,
+    pgid: s?.pgid || null,
+    restarts: s?.restarts ?? 0,
+    mode: s?.mode ?? '',
+    temperature: orNull(s?.temperature),
+    last_exit: s?.last_exit ?? null,
+    started_at: orNull(s?.started_at),
+    health: s?.health || 'unknown',
+    health_reason: orNull(s?.health_reason),
+    spec_hash: orNull(s?.spec_hash),
+    stale: info.stale,
+    reported_at: orNull(info.reported_at),
+    events: s?.events ?? [],
+  };
+}
+
+export function executionJson(r: ExecutionRecord) {
+  return {
+    ...r,
+    rollout_id: orNull(r.rollout_id),
+    completed_at: orNull(r.completed_at),
+    error: orNull(r.error),
+  };
+}
+
+/** The stats object of DESIGN §4, keys in the documented order. */
+export function statsJson(s: ExecutionStats) {
+  return {
+    total_executions: s.total_executions,
+    lifetime_executions: s.lifetime_executions,
+    success_count: s.success_count,
+    error_count: s.error_count,
+    success_rate: s.success_rate,
+    avg_duration_ms: s.avg_duration_ms,
+    by_handler: s.by_handler ?? {},
+    by_agent: s.by_agent ?? {},
+    buffer_size: s.buffer_size,
+    buffer_utilization: s.buffer_utilization,
+  };
+}
+
+export function metricsJson(m: MetricsResponse) {
+  return {
+    instances: m.instances.map((i) => ({
+      handler: i.metrics?.handler ?? '',
+      agent: i.agent,
+      ...i.metrics,
+      last_exit: i.metrics?.last_exit ?? null,
+      temperature: orNull(i.metrics?.temperature),
+    })),
+    agents: m.agents.map((a) => ({ agent: a.agent, connected: a.connected, host: a.host ?? null })),
+    governor: m.governor ?? null,
+  };
+}
+
+// ---------- human output ----------
+
+/** `3m4s ago` from an ISO timestamp; `-` when empty or unparsable. */
+export function ago(iso: string | null | undefined, now: number): string {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (!Number.isFinite(t)) return '-';
+  return `${formatDuration(Math.max(0, now - t))} ago`;
+}
+
+export function formatExit(exit: ExitInfo | null | undefined, now: number): string {
+  if (!exit) return '-';
+  const how = exit.signal ? exit.signal : `code ${exit.code}`;
+  return exit.at ? `${how} ${ago(exit.at, now)}` : how;
+}
+
+export function percent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+const isExecutionFailure = (r: ExecutionRecord) => r.status === 'error' || r.status === 'timeout';
+
+/** Executions whose status is error or timeout (the command then exits 1). */
+export function failedExecutions(records: ExecutionRecord[]): ExecutionRecord[] {
+  return records.filter(isExecutionFailure);
+}
+
+function target(r: ExecutionRecord): string {
+  if (r.handler && r.agent) return `${r.handler}@${r.agent}`;
+  return r.handler || r.agent || '-';
+}
+
+/** `restart web@edge-1: success in 120ms (exec 7f3a…)` plus the result or error. */
+export function describeExecution(r: ExecutionRecord): string {
+  const took = r.duration_ms ? ` in ${formatDuration(r.duration_ms)}` : '';
+  const detail = isExecutionFailure(r)
+    ? `: ${r.error || 'no error message'}`
+    : r.result
+      ? ` — ${r.result}`
+      : '';
+  return `${r.kind} ${target(r)}: ${r.status}${took} (execution ${r.id})${detail}`;
+}
+
+/** Prints failures to stderr; returns true when there were any. */
+export function reportFailures(io: CliIO, records: ExecutionRecord[]): boolean {
+  const failed = failedExecutions(records);
+  for (const r of failed)
+    io.err(`error: ${r.kind} ${target(r)} ${r.status}: ${r.error || 'no error message'}\n`);
+  return failed.length > 0;
+}
+
+function stateCell(i: ReturnType<typeof instanceJson>): string {
+  const temp = i.temperature ? ` (${i.temperature})` : '';
+  return `${i.state}${temp}${i.stale ? '*' : ''}`;
+}
+
+export function instancesTable(infos: InstanceInfo[], now: number): string {
+  if (infos.length === 0) return 'no instances\n';
+  const items = infos.map(instanceJson);
+  const rows = items.map((i) => [
+    i.handler,
+    i.agent,
+    stateCell(i),
+    i.pid,
+    i.restarts,
+    i.started_at && i.pid ? formatDuration(Math.max(0, now - Date.parse(i.started_at))) : null,
+    formatExit(i.last_exit, now),
+    i.health,
+  ]);
+  let text = table(['HANDLER', 'AGENT', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'LAST EXIT', 'HEALTH'], rows);
+  if (items.some((i) => i.stale)) text += '* stale: the agent is disconnected; last known status shown\n';
+  return text;
+}
+
+export function agentsTable(agents: AgentInfo[], now: number): string {
+  if (agents.length === 0) return 'no agents\n';
+  const rows = agents.map((a) => [
+    a.id,
+    a.revoked ? 'revoked' : a.connected ? 'connected' : 'disconnected',
+    a.hostname || null,
+    a.version || null,
+    ago(a.last_seen, now),
+    Object.entries(a.labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || null,
+  ]);
+  return table(['ID', 'STATUS', 'HOSTNAME', 'VERSION', 'LAST SEEN', 'LABELS'], rows);
+}
+
+export function executionsTable(records: ExecutionRecord[], now: number): string {
+  if (records.length === 0) return 'no executions\n';
+  const rows = records.map((r) => [
+    r.id,
+    r.kind,
+    r.handler || null,
+    r.agent || null,
+    r.status,
+    r.status === 'running' ? null : formatDuration(r.duration_ms),
+    ago(r.started_at, now),
+    r.issued_by || null,
+    (isExecutionFailure(r) ? r.error : r.result) || null,
+  ]);
+  return table(
+    ['ID', 'KIND', 'HANDLER', 'AGENT', 'STATUS', 'DURATION', 'STARTED', 'BY', 'RESULT/ERROR'],
+    rows,
+  );
+}
+
+export function statsText(s: ExecutionStats): string {
+  const lines = [
+    `executions: ${s.total_executions} in buffer (${s.lifetime_executions} lifetime)`,
+    `success: ${s.success_count}  error: ${s.error_count}  success rate: ${percent(s.success_rate)}  avg duration: ${formatDuration(s.avg_duration_ms)}`,
+    `buffer: ${s.total_executions}/${s.buffer_size} (${percent(s.buffer_utilization)} used)`,
+  ];
+  let text = lines.join('\n') + '\n';
+  for (const [title, groups] of [
+    ['HANDLER', s.by_handler],
+    ['AGENT', s.by_agent],
+  ] as const) {
+    const entries = Object.entries(groups ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    if (entries.length === 0) continue;
+    text +=
+      '\n' +
+      table(
+        [title, 'TOTAL', 'SUCCESS', 'ERROR', 'RATE', 'AVG'],
+        entries.map(([k, g]) => [
+          k,
+          g.total,
+          g.success,
+          g.error,
+          percent(g.success_rate),
+          formatDuration(g.avg_duration_ms),
+        ]),
+      );
+  }
+  return text;
+}
+
+function hostCells(h: HostMetrics | null) {
+  if (!h) return [null, null, null, null];
+  const used = h.mem_total_bytes - h.mem_free_bytes;
+  return [
+    `${h.load1.toFixed(2)} ${h.load5.toFixed(2)} ${h.load15.toFixed(2)}`,
+    h.cpus,
+    `${formatBytes(used)} / ${formatBytes(h.mem_total_bytes)}`,
+    formatBytes(h.agent_rss_bytes),
+  ];
+}
+
+export function metricsText(m: MetricsResponse): string {
+  let text =
+    m.instances.length === 0
+      ? 'no instances\n'
+      : table(
+          ['HANDLER', 'AGENT', 'STATE', 'PID', 'CPU', 'MEMORY', 'UPTIME', 'RESTARTS', 'COLD STARTS'],
+          m.instances.map(({ agent, metrics: x }) => [
+            x?.handler,
+            agent,
+            x ? `${x.state}${x.temperature ? ` (${x.temperature})` : ''}` : null,
+            x?.pid || null,
+            x ? `${x.cpu_percent.toFixed(1)}%` : null,
+            x ? formatBytes(x.memory_bytes) : null,
+            x?.uptime_ms ? formatDuration(x.uptime_ms) : null,
+            x?.restarts,
+            x?.mode === 'on-demand' ? x.cold_starts : null,
+          ]),
+        );
+  if (m.agents.length > 0)
+    text +=
+      '\n' +
+      table(
+        ['AGENT', 'STATUS', 'LOAD', 'CPUS', 'MEMORY USED', 'AGENT RSS'],
+        m.agents.map((a) => [a.agent, a.connected ? 'connected' : 'disconnected', ...hostCells(a.host)]),
+      );
+  const g = m.governor;
+  if (g) {
+    const temps = Object.entries(g.by_temperature ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    text +=
+      `\ngovernor: mode ${g.resource_mode || '-'}, ${g.handlers_configured} handlers, ` +
+      `${g.instances_running} running, memory ${formatBytes(g.total_memory_bytes)}` +
+      (g.memory_saved_bytes ? `, saved ~${formatBytes(g.memory_saved_bytes)}` : '') +
+      (temps ? `\ntemperature: ${temps}` : '') +
+      (g.cold_starts_last_hour
+        ? `\ncold starts: ${g.cold_starts_last_hour} in the last hour, avg ${formatDuration(g.avg_cold_start_ms)}`
+        : '') +
+      '\n';
+  }
+  return text;
+}

@@ -1,0 +1,241 @@
+/** Test doubles for the CLI: a capturing io, a recording fake AdminApi, and sample responses. */
+import type {
+  AdminApi,
+  AgentInfo,
+  ExecutionRecord,
+  ExecutionStats,
+  InstanceInfo,
+  MetricsResponse,
+} from '../../master/cli/admin-client.js';
+import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
+import type { CliIO } from '../../shared/cli-io.js';
+
+export interface CapturedIO extends CliIO {
+  stdout: string;
+  stderr: string;
+}
+
+export function captureIO(
+  opts: { env?: Record<string, string>; cwd?: string; interrupted?: Promise<void> } = {},
+) {
+  const io: CapturedIO = {
+    stdout: '',
+    stderr: '',
+    out(t) {
+      io.stdout += t;
+    },
+    err(t) {
+      io.stderr += t;
+    },
+    env: opts.env ?? {},
+    cwd: opts.cwd ?? '/nonexistent-cwd',
+    isTTY: false,
+  };
+  if (opts.interrupted) io.interrupted = opts.interrupted;
+  return io;
+}
+
+export const NOW = Date.parse('2025-01-01T12:00:00.000Z');
+
+export function execution(over: Partial<ExecutionRecord> = {}): ExecutionRecord {
+  return {
+    id: 'ex-1',
+    kind: 'restart',
+    handler: 'web',
+    agent: 'edge-1',
+    issued_by: 'admin',
+    rollout_id: '',
+    started_at: '2025-01-01T11:59:58.000Z',
+    completed_at: '2025-01-01T11:59:58.120Z',
+    duration_ms: 120,
+    status: 'success',
+    result: 'pid 4321',
+    error: '',
+    attempt: 1,
+    max_attempts: 1,
+    params_summary: '',
+    ...over,
+  };
+}
+
+export function instance(
+  over: { agent?: string; stale?: boolean; pid?: number; state?: string } = {},
+): InstanceInfo {
+  const pid = over.pid ?? 4321;
+  return {
+    agent: over.agent ?? 'edge-1',
+    stale: over.stale ?? false,
+    reported_at: '2025-01-01T11:59:59.000Z',
+    status: {
+      handler: 'web',
+      state: over.state ?? 'running',
+      pid,
+      pgid: pid,
+      restarts: 2,
+      mode: 'always-on',
+      temperature: '',
+      last_exit: { code: 1, signal: '', at: '2025-01-01T11:58:00.000Z' },
+      started_at: '2025-01-01T11:55:00.000Z',
+      spec_hash: 'abc123',
+      health: 'healthy',
+      health_reason: '',
+      events: [],
+    },
+  };
+}
+
+export function agent(over: Partial<AgentInfo> = {}): AgentInfo {
+  return {
+    id: 'edge-1',
+    connected: true,
+    hostname: 'edge-1.local',
+    labels: { region: 'west' },
+    version: '0.1.0',
+    last_seen: '2025-01-01T11:59:59.000Z',
+    revoked: false,
+    host: null,
+    ...over,
+  };
+}
+
+export const STATS: ExecutionStats = {
+  total_executions: 4,
+  lifetime_executions: 10,
+  success_count: 3,
+  error_count: 1,
+  success_rate: 0.75,
+  avg_duration_ms: 200,
+  by_handler: { web: { total: 4, success: 3, error: 1, success_rate: 0.75, avg_duration_ms: 200 } },
+  by_agent: { 'edge-1': { total: 4, success: 3, error: 1, success_rate: 0.75, avg_duration_ms: 200 } },
+  buffer_size: 1000,
+  buffer_utilization: 0.004,
+};
+
+export const METRICS: MetricsResponse = {
+  instances: [
+    {
+      agent: 'edge-1',
+      metrics: {
+        handler: 'web',
+        pid: 4321,
+        cpu_percent: 12.5,
+        memory_bytes: 50 * 1024 * 1024,
+        uptime_ms: 300_000,
+        restarts: 2,
+        state: 'running',
+        last_exit: null,
+        mode: 'always-on',
+        temperature: '',
+        cold_starts: 0,
+        last_cold_start_ms: 0,
+        last_hot_memory_bytes: 0,
+        recent_cold_starts_ms: [],
+      },
+    },
+  ],
+  agents: [
+    {
+      agent: 'edge-1',
+      connected: true,
+      host: {
+        load1: 0.5,
+        load5: 0.4,
+        load15: 0.3,
+        mem_total_bytes: 8 * 1024 ** 3,
+        mem_free_bytes: 4 * 1024 ** 3,
+        cpus: 4,
+        agent_rss_bytes: 40 * 1024 ** 2,
+      },
+    },
+  ],
+  governor: {
+    resource_mode: 'always-on',
+    handlers_configured: 1,
+    instances_running: 1,
+    by_temperature: {},
+    total_memory_bytes: 50 * 1024 * 1024,
+    memory_saved_bytes: 0,
+    avg_cold_start_ms: 0,
+    cold_starts_last_hour: 0,
+  },
+};
+
+/** A fake AdminApi recording `[method, ...args]`; override any method's answer. */
+export class FakeAdmin implements AdminApi {
+  calls: unknown[][] = [];
+  connections: AdminConnection[] = [];
+  closed = 0;
+  logs: string[][] = [];
+
+  constructor(private readonly over: Partial<AdminApi> = {}) {}
+
+  /** The connector to hand to a command factory. */
+  readonly connect: AdminConnector = async (conn) => {
+    this.connections.push(conn);
+    return this;
+  };
+
+  private rec<T>(name: keyof AdminApi, args: unknown[], dflt: () => T): Promise<T> {
+    this.calls.push([name, ...args]);
+    const fn = this.over[name] as ((...a: unknown[]) => Promise<T>) | undefined;
+    return fn ? fn(...args) : Promise.resolve(dflt());
+  }
+
+  apply(yaml: string, fileName: string) {
+    return this.rec('apply', [yaml, fileName], () => ({
+      handlers: [{ name: 'web', version: 1, change: 'created', agents: ['edge-1'] }],
+      executions: [execution({ kind: 'apply' })],
+    }));
+  }
+  deleteHandler(handler: string) {
+    return this.rec('deleteHandler', [handler], () => ({
+      executions: [execution({ kind: 'delete' })],
+      instances: [],
+    }));
+  }
+  listAgents() {
+    return this.rec('listAgents', [], () => ({
+      agents: [agent(), agent({ id: 'edge-2', connected: false })],
+    }));
+  }
+  revokeAgent(id: string) {
+    return this.rec('revokeAgent', [id], () => agent({ id, revoked: true, connected: false }));
+  }
+  listInstances(filter?: { handler?: string; agent?: string }) {
+    return this.rec('listInstances', [filter], () => ({
+      instances: [instance(), instance({ agent: 'edge-2', stale: true, pid: 0, state: 'stopped' })],
+    }));
+  }
+  control(action: string, handler: string, agentId?: string) {
+    return this.rec('control', [action, handler, agentId], () => ({
+      executions: [execution({ kind: action })],
+      instances: [instance({ pid: 5555 })],
+    }));
+  }
+  getMetrics(filter?: { handler?: string; agent?: string }) {
+    return this.rec('getMetrics', [filter], () => METRICS);
+  }
+  listExecutions(query?: unknown) {
+    return this.rec('listExecutions', [query], () => ({
+      count: 2,
+      records: [
+        execution(),
+        execution({ id: 'ex-0', status: 'error', error: 'agent edge-1 is disconnected' }),
+      ],
+    }));
+  }
+  getStats() {
+    return this.rec('getStats', [], () => STATS);
+  }
+  clearExecutions() {
+    return this.rec('clearExecutions', [], () => ({ cleared: 4 }));
+  }
+  tailLogs(req: { handler: string; agent: string; tail?: number; stream?: string }) {
+    // Each call answers the next snapshot; the last one repeats.
+    const next = () => (this.logs.length > 1 ? this.logs.shift() : this.logs[0]) ?? ['line 1', 'line 2'];
+    return this.rec('tailLogs', [req], () => ({ lines: next() }));
+  }
+  close() {
+    this.closed++;
+  }
+}
