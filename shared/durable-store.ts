@@ -52,7 +52,7 @@ export class DurableJSONFile<T> implements Adapter<T> {
   cleanupTemps(): void {
     const dir = path.dirname(this.filename);
     const base = path.basename(this.filename);
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(dir);
     } catch {
