@@ -52,6 +52,8 @@ const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 export class Instance {
   private current: InstanceState = 'stopped';
   handle: Handle | null = null;
+  /** True when this process is our own child (exits arrive as events); adopted ones are polled. */
+  owned = false;
   unverified: Handle | null = null;
   desired: 'running' | 'stopped' = 'stopped';
   restarts = 0;
@@ -64,6 +66,8 @@ export class Instance {
   private timer: TimerHandle | null = null;
   private spawning: Promise<void> | null = null;
   private disposed = false;
+  /** The write of the latest transition (never rejects). */
+  private lastSave: Promise<void> = Promise.resolve();
   private waiters: Array<{ pred: (s: InstanceState) => boolean; resolve: () => void }> = [];
   private readonly log: Logger;
 
@@ -91,7 +95,7 @@ export class Instance {
     this.log.info('state', { from, to, event: message, pid: this.handle?.pid });
     this.addEvent({ at, type, message });
     this.deps.onState({ handler: this.name, from, to, at });
-    this.save();
+    this.lastSave = this.save();
     for (const w of this.waiters.filter((x) => x.pred(to))) {
       this.waiters.splice(this.waiters.indexOf(w), 1);
       w.resolve();
@@ -107,11 +111,12 @@ export class Instance {
     this.addEvent({ at: this.deps.clock.now(), type, message });
   }
 
-  private save(): void {
-    if (this.disposed) return;
-    this.deps
-      .persist(this)
-      .catch((err: unknown) => this.log.error('persist failed', { err: errorMessage(err) }));
+  /** Persists the record; the promise never rejects (a failure is logged). */
+  private save(): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    return this.deps.persist(this).catch((err: unknown) => {
+      this.log.error('persist failed', { err: errorMessage(err) });
+    });
   }
 
   /** Runs a lifecycle step nobody awaits; a failure is logged and recorded, never lost. */
@@ -284,6 +289,7 @@ export class Instance {
         now,
       });
       this.handle = sp.handle;
+      this.owned = true;
       this.startedAt = now;
       if (isRestart) this.restarts++;
       sp.onExit((st) => {
@@ -380,6 +386,8 @@ export class Instance {
     this.handle = null;
     this.gen++;
     this.record('EXITED', `EXITED ${describeExit(exit)}`);
+    // stop() resolves once `stopped` is on disk, so a following start pays for one write only.
     this.transition('stopped', 'STOPPED', 'STOPPED');
+    await this.lastSave;
   }
 }

@@ -26,7 +26,7 @@ export interface SupervisorOptions {
   logger?: Logger;
   /** Random source for backoff jitter (tests pass a constant). */
   random?: () => number;
-  /** How often adopted processes are checked for liveness (own children also report exits). Default 500ms. */
+  /** How often adopted processes are checked for liveness (own children report exits as events). Default 1s. */
   pollIntervalMs?: number;
   /** How often log sizes are checked for rotation. Default 10s. */
   logCheckIntervalMs?: number;
@@ -52,7 +52,7 @@ function compileOptions(o: SupervisorOptions): CompiledOptions {
     clock: o.clock ?? systemClock,
     logger: (o.logger ?? silentLogger).named('supervisor'),
     random: o.random ?? Math.random,
-    pollIntervalMs: o.pollIntervalMs ?? 500,
+    pollIntervalMs: o.pollIntervalMs ?? 1000,
     logCheckIntervalMs: o.logCheckIntervalMs ?? 10_000,
     metricsIntervalMs: o.metricsIntervalMs ?? 5_000,
   };
@@ -246,8 +246,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
+  private pollTicks = 0;
+  /** Adopted processes are polled every tick; own children report exits as events, checked every 10th tick. */
   private poll(): void {
-    for (const inst of this.instances.values()) inst.checkGone();
+    const all = ++this.pollTicks % 10 === 0;
+    for (const inst of this.instances.values()) if (all || !inst.owned) inst.checkGone();
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */

@@ -1,0 +1,4 @@
+/** `npm run bench`: runs every benchmark and prints its figures. */
+import { runSupervisorBench } from './supervisor-bench.js';
+
+await runSupervisorBench();
