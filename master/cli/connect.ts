@@ -68,13 +68,15 @@ export function resolveAdminConnection(
 }
 
 /** The real connector: certificate files checked and loaded (shared/tls.ts), then a lazily connecting client. */
-export const connectAdmin: AdminConnector = async (conn) =>
-  createGrpcAdminApi({
-    target: conn.master,
-    credentials: tls.clientCredentials(tls.loadTlsMaterial(conn)),
+export const connectAdmin: AdminConnector = async (conn) => {
+  const c = tls.clientConnection(conn.master, tls.loadTlsMaterial(conn));
+  return createGrpcAdminApi({
+    target: c.target,
+    credentials: c.credentials,
     timeoutMs: conn.timeoutMs,
-    channelOptions: tls.clientChannelOptions(),
+    channelOptions: c.options,
   });
+};
 
 /** Connects, runs `fn`, and always closes the client. */
 export async function withAdmin<T>(

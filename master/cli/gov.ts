@@ -208,15 +208,6 @@ function isProcessEntry(): boolean {
 }
 
 if (isProcessEntry()) {
-  // grpc-js passes an IP target (127.0.0.1:7070, the default) as the TLS servername, which Node flags
-  // with DEP0123 on every run; the certificate is still checked against the IP SAN. Only that is muted.
-  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
-    const opts = rest[0];
-    const code = typeof opts === 'object' && opts !== null ? (opts as { code?: string }).code : rest[1];
-    if (code === 'DEP0123') return;
-    emitWarning(warning, ...rest);
-  }) as typeof process.emitWarning;
   // `gov executions | head`: a closed pipe ends the output, not in a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
