@@ -1,7 +1,7 @@
 /**
- * `gov agent` entry point. Until the control plane exists it runs the supervisor standalone on a local
- * handlers file. Signal handlers live here only: SIGTERM/SIGINT shut down gracefully and leave every
- * handler running. Also runnable directly: `node dist/agent/main.js --handlers FILE --data-dir DIR`.
+ * `gov agent` entry point: connected to a master (`--master ADDR`, the default) or standalone on a local
+ * handlers file (`--handlers FILE`). Signal handlers live here only: SIGTERM/SIGINT shut down gracefully
+ * and leave every handler running. Also runnable directly: `node dist/agent/main.js ...`.
  */
 import { readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,10 +12,21 @@ import { errorMessage } from '../shared/errors.js';
 import { lockDataDir } from '../shared/lock.js';
 import { Logger, type LogLevel } from '../shared/logger.js';
 import { parseHandlersFile } from '../shared/spec.js';
+import type { HandlerSpec } from '../shared/spec.js';
+import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
+import {
+  readAgentConfig,
+  resolveConnected,
+  type AgentConfigFile,
+  type ConnectedSettings,
+} from './connected.js';
+import { GovernorAgent } from './governor-agent.js';
 import { Supervisor } from './supervisor.js';
 
 export const AGENT_USAGE =
-  'gov agent --handlers FILE --data-dir DIR [--metrics-interval DUR] [--log-level debug|info|warn|error]';
+  'gov agent [--config FILE] [--id ID] [--master ADDR] [--data-dir DIR] [--labels k=v,...] [--ca FILE] [--cert FILE] ' +
+  '[--key FILE] [--metrics-interval DUR] [--log-level debug|info|warn|error]\n' +
+  '       gov agent --handlers FILE --data-dir DIR   (standalone, no master)';
 
 /** Written (not durably; a view for operators and tests) to `<data-dir>/status.json` on every change. */
 export const STATUS_FILE = 'status.json';
@@ -30,31 +41,55 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
       {
         handlers: { type: 'string' },
         'data-dir': { type: 'string' },
+        config: { type: 'string' },
+        id: { type: 'string' },
+        master: { type: 'string' },
+        ca: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        labels: { type: 'string' },
         'metrics-interval': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
       },
       false,
     ).values;
-    if (!flags.handlers) throw new UsageError('--handlers FILE is required (until the master link exists)');
-    if (!flags['data-dir']) throw new UsageError('--data-dir DIR is required');
+    if (flags.handlers && flags.master)
+      throw new UsageError('--handlers (standalone) and --master exclude each other');
+    if (flags.handlers && !flags['data-dir']) throw new UsageError('--data-dir DIR is required');
     if (flags['log-level'] && !LEVELS.includes(flags['log-level'] as LogLevel))
       throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
   } catch (err) {
     return reportError(err, io, AGENT_USAGE);
   }
-  const dataDir = path.resolve(io.cwd, flags['data-dir']);
-  const handlersFile = path.resolve(io.cwd, flags.handlers);
+  let cfg: AgentConfigFile = {};
+  let connected: ConnectedSettings | null = null;
+  try {
+    if (flags.config) cfg = readAgentConfig(path.resolve(io.cwd, flags.config));
+    if (!flags.handlers) connected = resolveConnected(flags, cfg, io.env, io.cwd);
+  } catch (err) {
+    return reportError(err, io, AGENT_USAGE);
+  }
+  const dataDir = path.resolve(
+    io.cwd,
+    flags['data-dir'] ?? cfg.data_dir ?? `data/agent-${connected?.id ?? 'local'}`,
+  );
   const logger = new Logger('agent', {
     level: (flags['log-level'] as LogLevel | undefined) ?? 'info',
     format: flags['log-format'] === 'json' || io.env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
     sink: { write: (l) => io.err(l) },
   });
   let metricsMs: number;
-  let specs;
+  let specs: HandlerSpec[] | null = null;
+  let tlsMaterial: TlsMaterial | null = null;
   try {
-    metricsMs = flags['metrics-interval'] ? parseDuration(flags['metrics-interval']) : 5000;
-    specs = parseHandlersFile(readFileSync(handlersFile, 'utf8'), path.basename(handlersFile));
+    const interval = flags['metrics-interval'] ?? cfg.metrics_interval;
+    metricsMs = interval ? parseDuration(interval) : 5000;
+    if (flags.handlers) {
+      const handlersFile = path.resolve(io.cwd, flags.handlers);
+      specs = parseHandlersFile(readFileSync(handlersFile, 'utf8'), path.basename(handlersFile));
+    }
+    if (connected) tlsMaterial = loadTlsMaterial(connected.connection);
   } catch (err) {
     return reportError(err, io, AGENT_USAGE);
   }
@@ -73,15 +108,45 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
     sup = await Supervisor.create({ dataDir, logger, metricsIntervalMs: metricsMs });
     const writeStatus = statusWriter(dataDir, sup);
     sup.on('state', writeStatus);
-    await sup.applySpecs(specs);
+    let agent: GovernorAgent | null = null;
+    if (specs) {
+      await sup.applySpecs(specs);
+      logger.info('agent running standalone', {
+        pid: process.pid,
+        handlers: specs.length,
+        data_dir: dataDir,
+      });
+    } else if (connected && tlsMaterial) {
+      const conn = clientConnection(connected.connection.master, tlsMaterial);
+      agent = new GovernorAgent(
+        sup,
+        {
+          agentId: connected.id,
+          address: conn.target,
+          credentials: conn.credentials,
+          channelOptions: conn.options,
+          labels: connected.labels,
+          dataDir,
+          metricsIntervalMs: metricsMs,
+        },
+        logger,
+      );
+      agent.start();
+      logger.info('agent running', {
+        pid: process.pid,
+        id: connected.id,
+        master: conn.target,
+        data_dir: dataDir,
+      });
+    }
     writeStatus();
-    logger.info('agent running', { pid: process.pid, handlers: specs.length, data_dir: dataDir });
-    const stopMetrics = sampleMetrics(sup, metricsMs, logger);
+    const stopMetrics = agent ? () => {} : sampleMetrics(sup, metricsMs, logger);
     await waitForSignal(io);
     logger.info('shutting down; handlers keep running');
     stopMetrics();
     sup.off('state', writeStatus);
-    await sup.shutdown();
+    if (agent) await agent.shutdown();
+    else await sup.shutdown();
     writeStatus();
     return EXIT_OK;
   } catch (err) {

@@ -128,7 +128,8 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
         '--key',
         path.join(certs, `agent-${agentId}.key`),
       ],
-      { stdio: ['ignore', logFd, logFd] },
+      // Own process group: Ctrl-C reaches `gov dev` only, which stops the handlers before the agent.
+      { stdio: ['ignore', logFd, logFd], detached: true },
     );
     const agentExit = new Promise<number>((r) => agent!.once('exit', (code) => r(code ?? 1)));
     const connected = await Promise.race([
