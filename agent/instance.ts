@@ -6,7 +6,7 @@ import path from 'node:path';
 import { formatDuration } from '../shared/durations.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { HandlerSpec } from '../shared/spec.js';
+import { instanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { ExitStatus, Handle, ProcessBackend } from './backend.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { appendEvent, assertTransition, type InstanceEvent, type InstanceState } from './lifecycle.js';
@@ -22,6 +22,9 @@ export interface StateChange {
 
 export interface InstanceStatus {
   handler: string;
+  /** Replica index (0 for the first instance) and the instance key (`web`, `web#1`). */
+  index: number;
+  instance: string;
   state: InstanceState;
   pid: number | null;
   pgid: number | null;
@@ -75,12 +78,15 @@ export class Instance {
     public spec: HandlerSpec,
     public specHash: string,
     private readonly deps: InstanceDeps,
+    /** Replica index: several instances of one handler may run on an agent (`count`). */
+    readonly index = 0,
   ) {
-    this.log = deps.logger.with({ instance: spec.name });
+    this.log = deps.logger.with({ instance: this.name });
   }
 
+  /** The instance key: the handler name, or `name#i` for replica i > 0. Names logs and exit files. */
   get name(): string {
-    return this.spec.name;
+    return instanceKey(this.spec.name, this.index);
   }
   get state(): InstanceState {
     return this.current;
@@ -153,7 +159,9 @@ export class Instance {
 
   status(): InstanceStatus {
     return {
-      handler: this.name,
+      handler: this.spec.name,
+      index: this.index,
+      instance: this.name,
       state: this.current,
       pid: this.handle?.pid ?? null,
       pgid: this.handle?.pgid ?? null,

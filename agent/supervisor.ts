@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { DurableStore } from '../shared/durable-store.js';
-import type { HandlerSpec } from '../shared/spec.js';
+import { instanceKey, parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { ProcessBackend } from './backend.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { Instance, type InstanceStatus, type StateChange } from './instance.js';
@@ -60,6 +60,7 @@ function compileOptions(o: SupervisorOptions): CompiledOptions {
 
 export interface InstanceMetrics {
   handler: string;
+  index: number;
   state: InstanceStatus['state'];
   pid: number | null;
   cpu_percent: number;
@@ -94,9 +95,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const opts = compileOptions(options);
     const store = await openStateStore(opts.dataDir);
     const sup = new Supervisor(opts, store);
-    for (const [name, spec] of Object.entries(store.data.specs)) {
-      const inst = sup.newInstance(spec);
-      const rec = store.data.instances[name];
+    for (const [key, spec] of Object.entries(store.data.specs)) {
+      const inst = sup.newInstance({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
+      const rec = store.data.instances[key];
       if (rec) inst.restore(rec);
     }
     sup.every(opts.pollIntervalMs, () => sup.poll());
@@ -124,19 +125,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.timers.set(key, this.opts.clock.after(ms, tick));
   }
 
-  private newInstance(spec: HandlerSpec): Instance {
-    const inst = new Instance(spec, specHash(spec), {
-      backend: this.opts.backend,
-      clock: this.opts.clock,
-      logger: this.opts.logger,
-      random: this.opts.random,
-      dataDir: this.opts.dataDir,
-      stopPollMs: 20,
-      persist: (i) => this.persist(i),
-      onState: (c) => this.emit('state', c),
-      onEvent: (handler, event) => this.emit('event', { handler, event }),
-    });
-    this.instances.set(spec.name, inst);
+  private newInstance(spec: HandlerSpec, index = 0): Instance {
+    const inst = new Instance(
+      spec,
+      specHash(spec),
+      {
+        backend: this.opts.backend,
+        clock: this.opts.clock,
+        logger: this.opts.logger,
+        random: this.opts.random,
+        dataDir: this.opts.dataDir,
+        stopPollMs: 20,
+        persist: (i) => this.persist(i),
+        onState: (c) => this.emit('state', c),
+        onEvent: (handler, event) => this.emit('event', { handler, event }),
+      },
+      index,
+    );
+    this.instances.set(inst.name, inst);
     return inst;
   }
 
@@ -154,6 +160,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return inst;
   }
 
+  /** Instance keys of a handler (`web`, `web#1`, ...) in index order, or the key itself when given one. */
+  keysOf(nameOrKey: string): string[] {
+    if (nameOrKey.includes('#')) return [this.get(nameOrKey).name];
+    const keys = [...this.instances.values()]
+      .filter((i) => i.spec.name === nameOrKey)
+      .sort((a, b) => a.index - b.index)
+      .map((i) => i.name);
+    if (keys.length === 0)
+      throw new NotFoundError(`no handler named ${JSON.stringify(nameOrKey)} on this agent`);
+    return keys;
+  }
+
   /**
    * Reconciles with the wanted specs: starts new handlers, stops removed ones, restarts those whose
    * spec changed and leaves matching ones alone. Resolves when every change is done.
@@ -165,17 +183,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       wanted.set(s.name, s);
     }
     const work: Array<Promise<unknown>> = [];
-    for (const [name, inst] of this.instances) {
-      if (!wanted.has(name)) work.push(this.remove(inst));
+    for (const inst of this.instances.values()) {
+      const spec = wanted.get(inst.spec.name);
+      if (!spec || inst.index >= (spec.count ?? 1)) work.push(this.remove(inst));
     }
     for (const spec of wanted.values()) {
-      const inst = this.instances.get(spec.name);
       const hash = specHash(spec);
-      if (!inst) {
-        const created = this.newInstance(spec);
-        work.push(created.start());
-      } else if (inst.specHash !== hash) {
-        work.push(this.replaceSpec(inst, spec, hash));
+      for (let index = 0; index < (spec.count ?? 1); index++) {
+        const inst = this.instances.get(instanceKey(spec.name, index));
+        if (!inst) {
+          const created = this.newInstance(spec, index);
+          work.push(created.start());
+        } else if (inst.specHash !== hash) {
+          work.push(this.replaceSpec(inst, spec, hash));
+        }
       }
     }
     await Promise.all(work);
@@ -213,15 +234,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.get(name).restart();
   }
 
+  /** Status of every instance, of one handler's instances, or of one instance key. */
   status(name?: string): InstanceStatus[] {
-    if (name !== undefined) return [this.get(name).status()];
+    if (name !== undefined) return this.keysOf(name).map((k) => this.get(k).status());
     return [...this.instances.values()]
       .map((i) => i.status())
-      .sort((a, b) => a.handler.localeCompare(b.handler));
+      .sort((a, b) => a.handler.localeCompare(b.handler) || a.index - b.index);
   }
 
+  /** The handler specs in force (one per handler, whatever its count). */
   specs(): HandlerSpec[] {
-    return [...this.instances.values()].map((i) => i.spec);
+    const byName = new Map<string, HandlerSpec>();
+    for (const i of this.instances.values()) byName.set(i.spec.name, i.spec);
+    return [...byName.values()];
   }
 
   /** CPU %, RSS (summed over each handler's process tree), uptime, restarts and last exit per instance. */
@@ -234,6 +259,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const u = s.pid !== null ? usage.get(s.pid) : undefined;
       return {
         handler: s.handler,
+        index: s.index,
         state: s.state,
         pid: s.pid,
         cpu_percent: u ? Math.round(u.cpu_percent * 10) / 10 : 0,

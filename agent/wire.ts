@@ -5,6 +5,7 @@ import type { InstanceMetrics as WireMetrics } from '../proto/generated/governor
 import type { HostMetrics } from '../proto/generated/governor/v1/HostMetrics.js';
 import type { ExitInfo } from '../proto/generated/governor/v1/ExitInfo.js';
 import type { LifecycleEvent } from '../proto/generated/governor/v1/LifecycleEvent.js';
+import { instanceKey } from '../shared/spec.js';
 import type { InstanceMetrics, InstanceStatus } from './supervisor.js';
 import type { LastExit } from './state-store.js';
 import type { InstanceEvent } from './lifecycle.js';
@@ -34,7 +35,10 @@ export function toWireStatus(s: InstanceStatus): WireStatus {
     spec_hash: s.spec_hash,
     health: 'none',
     health_reason: '',
-    events: s.events.slice(-20).map((e) => toWireEvent(s.handler, e)),
+    events: s.events.slice(-20).map((e) => toWireEvent(s.instance, e)),
+    index: s.index,
+    instance: s.instance,
+    observed: false,
   };
 }
 
@@ -54,6 +58,8 @@ export function toWireMetrics(m: InstanceMetrics, mode: string): WireMetrics {
     last_cold_start_ms: 0,
     last_hot_memory_bytes: 0,
     recent_cold_starts_ms: [],
+    index: m.index,
+    instance: instanceKey(m.handler, m.index),
   };
 }
 

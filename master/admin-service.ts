@@ -2,37 +2,14 @@
  * The Admin gRPC service: validates requests, turns them into registry changes and executions, and
  * maps domain errors to gRPC status at this one edge.
  */
-import type * as grpc from '@grpc/grpc-js';
 import type { AdminHandlers } from '../proto/generated/governor/v1/Admin.js';
 import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
 import type { InstanceInfo } from '../proto/generated/governor/v1/InstanceInfo.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
-import { toServiceError } from '../shared/grpc-status.js';
-import { parseHandlersFile } from '../shared/spec.js';
-import { callerIdentity, type HasAuthContext } from './auth.js';
+import { NAME_RE, parseHandlersFile } from '../shared/spec.js';
+import { rolloutHandlers } from './rollout-service.js';
+import { unary } from './unary.js';
 import type { Fleet } from './fleet.js';
-
-type Unary<Req, Res> = (
-  call: grpc.ServerUnaryCall<Req, Res> & HasAuthContext,
-  cb: grpc.sendUnaryData<Res>,
-) => void;
-
-/** Runs `fn` with the caller's CN; errors become gRPC status. Always returns after the callback. */
-function unary<Req, Res>(fn: (req: Req, issuedBy: string) => Promise<Res>): Unary<Req, Res> {
-  return (call, cb) => {
-    let issuedBy: string;
-    try {
-      issuedBy = callerIdentity(call).cn;
-    } catch (err) {
-      cb(toServiceError(err));
-      return;
-    }
-    fn(call.request, issuedBy).then(
-      (res) => cb(null, res),
-      (err: unknown) => cb(toServiceError(err)),
-    );
-  };
-}
 
 const ACTIONS = ['start', 'stop', 'restart', 'ensure'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -67,7 +44,7 @@ export function adminHandlers(fleet: Fleet): AdminHandlers {
         if (prev) registry.agentsFor(prev.spec).forEach((x) => touched.add(x));
       }
       const records = await fleet.pushSpecs([...touched], issuedBy);
-      return { handlers: applied, executions: records };
+      return { handlers: applied, executions: records, rollouts: [] };
     }),
 
     DeleteHandler: unary(async (req, issuedBy) => {
@@ -120,11 +97,14 @@ export function adminHandlers(fleet: Fleet): AdminHandlers {
           `handler ${req.handler} is not assigned to agent ${req.agent} (assigned: ${assigned.join(', ') || 'none'})`,
         );
       }
+      if (req.instance && !req.agent) throw new ValidationError('--instance needs --agent');
       const targets = req.agent ? [req.agent] : assigned;
       const kind = req.action.toUpperCase() as 'START' | 'STOP' | 'RESTART' | 'ENSURE';
       const records: ExecutionRecord[] = await Promise.all(
         targets.map(
-          async (agent) => (await fleet.command({ kind, handler: req.handler, agent, issuedBy })).record,
+          async (agent) =>
+            (await fleet.command({ kind, handler: req.handler, agent, issuedBy, instance: req.instance }))
+              .record,
         ),
       );
       return { executions: records, instances: instancesOf(req.handler, req.agent || undefined) };
@@ -163,6 +143,43 @@ export function adminHandlers(fleet: Fleet): AdminHandlers {
       const lines = await fleet.tailLogs(req.agent, req.handler, req.tail || 50, stream);
       return { lines };
     }),
+
+    Attach: unary(async (req, issuedBy) => {
+      if (!req.agent) throw new ValidationError('--agent is required');
+      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      if (!Number.isInteger(req.pid) || req.pid <= 1)
+        throw new ValidationError(`--pid ${req.pid} is not a process id`);
+      if (!NAME_RE.test(req.name))
+        throw new ValidationError(`--name ${JSON.stringify(req.name)} is not a valid name`);
+      if (registry.getSpec(req.name))
+        throw new ValidationError(`--name ${req.name} is already a handler; pick another name`);
+      const out = await fleet.command({
+        kind: 'ATTACH',
+        handler: req.name,
+        agent: req.agent,
+        issuedBy,
+        pid: req.pid,
+        name: req.name,
+        paramsSummary: `pid ${req.pid}`,
+      });
+      return { executions: [out.record], instances: instancesOf(req.name, req.agent) };
+    }),
+
+    Detach: unary(async (req, issuedBy) => {
+      if (!req.agent) throw new ValidationError('--agent is required');
+      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      const out = await fleet.command({
+        kind: 'DETACH',
+        handler: req.name,
+        agent: req.agent,
+        issuedBy,
+        name: req.name,
+      });
+      if (out.record.status === 'success') await registry.forgetInstance(req.agent, req.name);
+      return { executions: [out.record], instances: [] };
+    }),
+
+    ...rolloutHandlers(fleet),
   };
 }
 

@@ -17,9 +17,16 @@ export const ADMIN_SERVICE_PREFIX = '/governor.v1.Admin/';
 
 /** Admin RPCs a viewer may call: those marked "read-only" in proto/governor/v1/admin.proto. */
 export const READ_ONLY_ADMIN_METHODS: ReadonlySet<string> = new Set(
-  ['ListAgents', 'ListInstances', 'GetMetrics', 'ListExecutions', 'GetStats', 'TailLogs'].map(
-    (m) => ADMIN_SERVICE_PREFIX + m,
-  ),
+  [
+    'ListAgents',
+    'ListInstances',
+    'GetMetrics',
+    'ListExecutions',
+    'GetStats',
+    'TailLogs',
+    'GetRollout',
+    'ListRollouts',
+  ].map((m) => ADMIN_SERVICE_PREFIX + m),
 );
 
 /** The subject of a client certificate, as presented (OU may be anything, or several values). */

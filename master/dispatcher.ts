@@ -35,6 +35,10 @@ export interface DispatchRequest {
   rolloutId?: string;
   specsJson?: string;
   pid?: number;
+  /** ATTACH/DETACH: observed process name. */
+  name?: string;
+  /** One instance key instead of all instances of the handler. */
+  instance?: string;
   tailLines?: number;
   stream?: string;
   timeoutMs?: number;
@@ -85,6 +89,8 @@ export class Dispatcher {
           handler: req.handler,
           specs_json: req.specsJson ?? '',
           pid: req.pid ?? 0,
+          name: req.name ?? '',
+          instance: req.instance ?? '',
           tail_lines: req.tailLines ?? 0,
           stream: req.stream ?? '',
         },

@@ -261,7 +261,7 @@ export class Registry {
     const map: MasterState['instances'][string] = {};
     for (const s of statuses) {
       if (!s.handler) throw new ValidationError(`inventory of ${agentId}: an instance has no handler name`);
-      map[s.handler] = { status: structuredClone(s), reported_at: at };
+      map[instanceKeyOf(s)] = { status: structuredClone(s), reported_at: at };
     }
     return this.store.update((d) => {
       d.instances[agentId] = map;
@@ -273,16 +273,17 @@ export class Registry {
     if (!status.handler) throw new ValidationError(`status from ${agentId}: no handler name`);
     const entry = { status: structuredClone(status), reported_at: this.iso() };
     return this.store.update((d) => {
-      (d.instances[agentId] ??= {})[status.handler as string] = entry;
+      (d.instances[agentId] ??= {})[instanceKeyOf(status)] = entry;
     });
   }
 
-  /** Forgets one instance (e.g. after its handler was deleted and the agent stopped it). */
+  /** Forgets a handler's instances on an agent (e.g. after the handler was deleted and the agent stopped them). */
   async forgetInstance(agentId: string, handler: string): Promise<boolean> {
     const map = this.data.instances[agentId];
-    if (!map?.[handler]) return false;
+    const keys = Object.keys(map ?? {}).filter((k) => k === handler || map?.[k]?.status.handler === handler);
+    if (!map || keys.length === 0) return false;
     await this.store.update(() => {
-      delete map[handler];
+      for (const k of keys) delete map[k];
     });
     return true;
   }
@@ -293,8 +294,8 @@ export class Registry {
     for (const [agent, map] of Object.entries(this.data.instances)) {
       if (filter.agent && agent !== filter.agent) continue;
       const connected = this.data.agents[agent]?.connected === true;
-      for (const [handler, entry] of Object.entries(map)) {
-        if (filter.handler && handler !== filter.handler) continue;
+      for (const entry of Object.values(map)) {
+        if (filter.handler && entry.status.handler !== filter.handler) continue;
         out.push({
           agent,
           status: structuredClone(entry.status),
@@ -305,7 +306,14 @@ export class Registry {
     }
     return out.sort(
       (a, b) =>
-        (a.status.handler ?? '').localeCompare(b.status.handler ?? '') || a.agent.localeCompare(b.agent),
+        (a.status.handler ?? '').localeCompare(b.status.handler ?? '') ||
+        a.agent.localeCompare(b.agent) ||
+        (a.status.index ?? 0) - (b.status.index ?? 0),
     );
   }
+}
+
+/** The key of an instance in the registry: its instance key (`web#1`), or the handler name. */
+function instanceKeyOf(s: InstanceStatus): string {
+  return s.instance || (s.handler as string);
 }

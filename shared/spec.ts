@@ -7,6 +7,9 @@ import { parseDocument } from 'yaml';
 import { parseBytes, parseCpuPercent, parseDuration } from './durations.js';
 import { ValidationError } from './errors.js';
 
+/** Most instances of one handler per agent. */
+export const MAX_COUNT = 100;
+
 export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
@@ -57,6 +60,8 @@ export interface LogSpec {
 /** A fully validated handler spec: every field present, durations in ms. */
 export interface HandlerSpec {
   name: string;
+  /** Instances per assigned agent (replicas), default 1. */
+  count: number;
   agents: string[];
   selector: Record<string, string>;
   command: string[];
@@ -173,6 +178,7 @@ function signal(ctx: Ctx, at: string, v: unknown): NodeJS.Signals {
 
 const HANDLER_KEYS = [
   'name',
+  'count',
   'agents',
   'selector',
   'command',
@@ -267,6 +273,17 @@ export function parseBatchSize(text: string, fail: (reason: string) => never): s
   return `${Number(m[1])}${m[2]}`;
 }
 
+/** Key of a handler's instance on an agent: the handler name for index 0, `name#i` for the others. */
+export function instanceKey(handler: string, index: number): string {
+  return index === 0 ? handler : `${handler}#${index}`;
+}
+
+/** Inverse of instanceKey. */
+export function parseInstanceKey(key: string): { handler: string; index: number } {
+  const m = /^(.*)#(\d+)$/.exec(key);
+  return m ? { handler: m[1]!, index: Number(m[2]) } : { handler: key, index: 0 };
+}
+
 /** Validates one handler object (already parsed from YAML/JSON). `at` is its key path, e.g. `handlers[1]`. */
 export function parseHandler(raw: unknown, at: string, file = '<spec>'): HandlerSpec {
   const ctx = new Ctx(file);
@@ -297,6 +314,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
 
   const spec: HandlerSpec = {
     name,
+    count: raw.count === undefined ? 1 : int(ctx, `${at}.count`, raw.count, 1),
     agents,
     selector: raw.selector === undefined ? {} : stringMap(ctx, `${at}.selector`, raw.selector),
     command,
@@ -350,6 +368,8 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   }
   if (limitsRaw.memory !== undefined)
     spec.limits.memory_bytes = parseSize(ctx, `${at}.limits.memory`, limitsRaw.memory);
+  if (spec.count > MAX_COUNT)
+    ctx.fail(`${at}.count`, `${spec.count} is more than ${MAX_COUNT} instances per agent`);
   if (spec.backoff.max_ms < spec.backoff.initial_ms)
     ctx.fail(`${at}.backoff.max`, 'must not be less than backoff.initial');
   if (raw.idle_timeout !== undefined && spec.mode !== 'on-demand')

@@ -8,10 +8,12 @@ import type { AgentRef as _governor_v1_AgentRef, AgentRef__Output as _governor_v
 import type { AppliedHandler as _governor_v1_AppliedHandler, AppliedHandler__Output as _governor_v1_AppliedHandler__Output } from './governor/v1/AppliedHandler.js';
 import type { ApplyRequest as _governor_v1_ApplyRequest, ApplyRequest__Output as _governor_v1_ApplyRequest__Output } from './governor/v1/ApplyRequest.js';
 import type { ApplyResponse as _governor_v1_ApplyResponse, ApplyResponse__Output as _governor_v1_ApplyResponse__Output } from './governor/v1/ApplyResponse.js';
+import type { AttachRequest as _governor_v1_AttachRequest, AttachRequest__Output as _governor_v1_AttachRequest__Output } from './governor/v1/AttachRequest.js';
 import type { ClearExecutionsRequest as _governor_v1_ClearExecutionsRequest, ClearExecutionsRequest__Output as _governor_v1_ClearExecutionsRequest__Output } from './governor/v1/ClearExecutionsRequest.js';
 import type { ClearExecutionsResponse as _governor_v1_ClearExecutionsResponse, ClearExecutionsResponse__Output as _governor_v1_ClearExecutionsResponse__Output } from './governor/v1/ClearExecutionsResponse.js';
 import type { ControlRequest as _governor_v1_ControlRequest, ControlRequest__Output as _governor_v1_ControlRequest__Output } from './governor/v1/ControlRequest.js';
 import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__Output as _governor_v1_ControlResponse__Output } from './governor/v1/ControlResponse.js';
+import type { DetachRequest as _governor_v1_DetachRequest, DetachRequest__Output as _governor_v1_DetachRequest__Output } from './governor/v1/DetachRequest.js';
 import type { ErrorInfo as _governor_v1_ErrorInfo, ErrorInfo__Output as _governor_v1_ErrorInfo__Output } from './governor/v1/ErrorInfo.js';
 import type { ExecutionRecord as _governor_v1_ExecutionRecord, ExecutionRecord__Output as _governor_v1_ExecutionRecord__Output } from './governor/v1/ExecutionRecord.js';
 import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Output as _governor_v1_ExecutionStats__Output } from './governor/v1/ExecutionStats.js';
@@ -31,8 +33,15 @@ import type { ListExecutionsRequest as _governor_v1_ListExecutionsRequest, ListE
 import type { ListExecutionsResponse as _governor_v1_ListExecutionsResponse, ListExecutionsResponse__Output as _governor_v1_ListExecutionsResponse__Output } from './governor/v1/ListExecutionsResponse.js';
 import type { ListInstancesRequest as _governor_v1_ListInstancesRequest, ListInstancesRequest__Output as _governor_v1_ListInstancesRequest__Output } from './governor/v1/ListInstancesRequest.js';
 import type { ListInstancesResponse as _governor_v1_ListInstancesResponse, ListInstancesResponse__Output as _governor_v1_ListInstancesResponse__Output } from './governor/v1/ListInstancesResponse.js';
+import type { ListRolloutsRequest as _governor_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _governor_v1_ListRolloutsRequest__Output } from './governor/v1/ListRolloutsRequest.js';
+import type { ListRolloutsResponse as _governor_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _governor_v1_ListRolloutsResponse__Output } from './governor/v1/ListRolloutsResponse.js';
 import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Output as _governor_v1_MetricsRequest__Output } from './governor/v1/MetricsRequest.js';
 import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from './governor/v1/MetricsResponse.js';
+import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from './governor/v1/Rollout.js';
+import type { RolloutBatch as _governor_v1_RolloutBatch, RolloutBatch__Output as _governor_v1_RolloutBatch__Output } from './governor/v1/RolloutBatch.js';
+import type { RolloutInstance as _governor_v1_RolloutInstance, RolloutInstance__Output as _governor_v1_RolloutInstance__Output } from './governor/v1/RolloutInstance.js';
+import type { RolloutRef as _governor_v1_RolloutRef, RolloutRef__Output as _governor_v1_RolloutRef__Output } from './governor/v1/RolloutRef.js';
+import type { StartRolloutRequest as _governor_v1_StartRolloutRequest, StartRolloutRequest__Output as _governor_v1_StartRolloutRequest__Output } from './governor/v1/StartRolloutRequest.js';
 import type { StatsRequest as _governor_v1_StatsRequest, StatsRequest__Output as _governor_v1_StatsRequest__Output } from './governor/v1/StatsRequest.js';
 import type { TailLogsRequest as _governor_v1_TailLogsRequest, TailLogsRequest__Output as _governor_v1_TailLogsRequest__Output } from './governor/v1/TailLogsRequest.js';
 import type { TailLogsResponse as _governor_v1_TailLogsResponse, TailLogsResponse__Output as _governor_v1_TailLogsResponse__Output } from './governor/v1/TailLogsResponse.js';
@@ -51,10 +60,12 @@ export interface ProtoGrpcType {
       AppliedHandler: MessageTypeDefinition<_governor_v1_AppliedHandler, _governor_v1_AppliedHandler__Output>
       ApplyRequest: MessageTypeDefinition<_governor_v1_ApplyRequest, _governor_v1_ApplyRequest__Output>
       ApplyResponse: MessageTypeDefinition<_governor_v1_ApplyResponse, _governor_v1_ApplyResponse__Output>
+      AttachRequest: MessageTypeDefinition<_governor_v1_AttachRequest, _governor_v1_AttachRequest__Output>
       ClearExecutionsRequest: MessageTypeDefinition<_governor_v1_ClearExecutionsRequest, _governor_v1_ClearExecutionsRequest__Output>
       ClearExecutionsResponse: MessageTypeDefinition<_governor_v1_ClearExecutionsResponse, _governor_v1_ClearExecutionsResponse__Output>
       ControlRequest: MessageTypeDefinition<_governor_v1_ControlRequest, _governor_v1_ControlRequest__Output>
       ControlResponse: MessageTypeDefinition<_governor_v1_ControlResponse, _governor_v1_ControlResponse__Output>
+      DetachRequest: MessageTypeDefinition<_governor_v1_DetachRequest, _governor_v1_DetachRequest__Output>
       ErrorInfo: MessageTypeDefinition<_governor_v1_ErrorInfo, _governor_v1_ErrorInfo__Output>
       ExecutionRecord: MessageTypeDefinition<_governor_v1_ExecutionRecord, _governor_v1_ExecutionRecord__Output>
       ExecutionStats: MessageTypeDefinition<_governor_v1_ExecutionStats, _governor_v1_ExecutionStats__Output>
@@ -74,8 +85,15 @@ export interface ProtoGrpcType {
       ListExecutionsResponse: MessageTypeDefinition<_governor_v1_ListExecutionsResponse, _governor_v1_ListExecutionsResponse__Output>
       ListInstancesRequest: MessageTypeDefinition<_governor_v1_ListInstancesRequest, _governor_v1_ListInstancesRequest__Output>
       ListInstancesResponse: MessageTypeDefinition<_governor_v1_ListInstancesResponse, _governor_v1_ListInstancesResponse__Output>
+      ListRolloutsRequest: MessageTypeDefinition<_governor_v1_ListRolloutsRequest, _governor_v1_ListRolloutsRequest__Output>
+      ListRolloutsResponse: MessageTypeDefinition<_governor_v1_ListRolloutsResponse, _governor_v1_ListRolloutsResponse__Output>
       MetricsRequest: MessageTypeDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsRequest__Output>
       MetricsResponse: MessageTypeDefinition<_governor_v1_MetricsResponse, _governor_v1_MetricsResponse__Output>
+      Rollout: MessageTypeDefinition<_governor_v1_Rollout, _governor_v1_Rollout__Output>
+      RolloutBatch: MessageTypeDefinition<_governor_v1_RolloutBatch, _governor_v1_RolloutBatch__Output>
+      RolloutInstance: MessageTypeDefinition<_governor_v1_RolloutInstance, _governor_v1_RolloutInstance__Output>
+      RolloutRef: MessageTypeDefinition<_governor_v1_RolloutRef, _governor_v1_RolloutRef__Output>
+      StartRolloutRequest: MessageTypeDefinition<_governor_v1_StartRolloutRequest, _governor_v1_StartRolloutRequest__Output>
       StatsRequest: MessageTypeDefinition<_governor_v1_StatsRequest, _governor_v1_StatsRequest__Output>
       TailLogsRequest: MessageTypeDefinition<_governor_v1_TailLogsRequest, _governor_v1_TailLogsRequest__Output>
       TailLogsResponse: MessageTypeDefinition<_governor_v1_TailLogsResponse, _governor_v1_TailLogsResponse__Output>

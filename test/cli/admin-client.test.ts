@@ -139,7 +139,7 @@ describe('admin client', () => {
       const logs = await gov(['logs', 'web', '--agent', 'edge-1', '--tail', '5']);
       assert.equal(logs.io.stdout, 'hello\n');
       assert.deepEqual(received, [
-        ['Control', { action: 'restart', handler: 'web', agent: 'edge-1' }],
+        ['Control', { action: 'restart', handler: 'web', agent: 'edge-1', instance: '' }],
         ['GetMetrics', { handler: '', agent: '' }],
         ['ListExecutions', { handler: '', agent: '', kind: 'restart', status: '', since: '', limit: 3 }],
         ['TailLogs', { handler: 'web', agent: 'edge-1', tail: 5, stream: 'stdout' }],

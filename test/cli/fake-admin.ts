@@ -80,6 +80,9 @@ export function instance(
       health: 'healthy',
       health_reason: '',
       events: [],
+      index: 0,
+      instance: '',
+      observed: false,
     },
   };
 }
@@ -130,6 +133,8 @@ export const METRICS: MetricsResponse = {
         last_cold_start_ms: 0,
         last_hot_memory_bytes: 0,
         recent_cold_starts_ms: [],
+        index: 0,
+        instance: '',
       },
     },
   ],
@@ -185,6 +190,7 @@ export class FakeAdmin implements AdminApi {
     return this.rec('apply', [yaml, fileName], () => ({
       handlers: [{ name: 'web', version: 1, change: 'created', agents: ['edge-1'] }],
       executions: [execution({ kind: 'apply' })],
+      rollouts: [],
     }));
   }
   deleteHandler(handler: string) {

@@ -6,10 +6,12 @@ import type { AgentInfo as _governor_v1_AgentInfo, AgentInfo__Output as _governo
 import type { AgentRef as _governor_v1_AgentRef, AgentRef__Output as _governor_v1_AgentRef__Output } from '../../governor/v1/AgentRef.js';
 import type { ApplyRequest as _governor_v1_ApplyRequest, ApplyRequest__Output as _governor_v1_ApplyRequest__Output } from '../../governor/v1/ApplyRequest.js';
 import type { ApplyResponse as _governor_v1_ApplyResponse, ApplyResponse__Output as _governor_v1_ApplyResponse__Output } from '../../governor/v1/ApplyResponse.js';
+import type { AttachRequest as _governor_v1_AttachRequest, AttachRequest__Output as _governor_v1_AttachRequest__Output } from '../../governor/v1/AttachRequest.js';
 import type { ClearExecutionsRequest as _governor_v1_ClearExecutionsRequest, ClearExecutionsRequest__Output as _governor_v1_ClearExecutionsRequest__Output } from '../../governor/v1/ClearExecutionsRequest.js';
 import type { ClearExecutionsResponse as _governor_v1_ClearExecutionsResponse, ClearExecutionsResponse__Output as _governor_v1_ClearExecutionsResponse__Output } from '../../governor/v1/ClearExecutionsResponse.js';
 import type { ControlRequest as _governor_v1_ControlRequest, ControlRequest__Output as _governor_v1_ControlRequest__Output } from '../../governor/v1/ControlRequest.js';
 import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__Output as _governor_v1_ControlResponse__Output } from '../../governor/v1/ControlResponse.js';
+import type { DetachRequest as _governor_v1_DetachRequest, DetachRequest__Output as _governor_v1_DetachRequest__Output } from '../../governor/v1/DetachRequest.js';
 import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Output as _governor_v1_ExecutionStats__Output } from '../../governor/v1/ExecutionStats.js';
 import type { HandlerRef as _governor_v1_HandlerRef, HandlerRef__Output as _governor_v1_HandlerRef__Output } from '../../governor/v1/HandlerRef.js';
 import type { ListAgentsRequest as _governor_v1_ListAgentsRequest, ListAgentsRequest__Output as _governor_v1_ListAgentsRequest__Output } from '../../governor/v1/ListAgentsRequest.js';
@@ -18,13 +20,33 @@ import type { ListExecutionsRequest as _governor_v1_ListExecutionsRequest, ListE
 import type { ListExecutionsResponse as _governor_v1_ListExecutionsResponse, ListExecutionsResponse__Output as _governor_v1_ListExecutionsResponse__Output } from '../../governor/v1/ListExecutionsResponse.js';
 import type { ListInstancesRequest as _governor_v1_ListInstancesRequest, ListInstancesRequest__Output as _governor_v1_ListInstancesRequest__Output } from '../../governor/v1/ListInstancesRequest.js';
 import type { ListInstancesResponse as _governor_v1_ListInstancesResponse, ListInstancesResponse__Output as _governor_v1_ListInstancesResponse__Output } from '../../governor/v1/ListInstancesResponse.js';
+import type { ListRolloutsRequest as _governor_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _governor_v1_ListRolloutsRequest__Output } from '../../governor/v1/ListRolloutsRequest.js';
+import type { ListRolloutsResponse as _governor_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _governor_v1_ListRolloutsResponse__Output } from '../../governor/v1/ListRolloutsResponse.js';
 import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Output as _governor_v1_MetricsRequest__Output } from '../../governor/v1/MetricsRequest.js';
 import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from '../../governor/v1/MetricsResponse.js';
+import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from '../../governor/v1/Rollout.js';
+import type { RolloutRef as _governor_v1_RolloutRef, RolloutRef__Output as _governor_v1_RolloutRef__Output } from '../../governor/v1/RolloutRef.js';
+import type { StartRolloutRequest as _governor_v1_StartRolloutRequest, StartRolloutRequest__Output as _governor_v1_StartRolloutRequest__Output } from '../../governor/v1/StartRolloutRequest.js';
 import type { StatsRequest as _governor_v1_StatsRequest, StatsRequest__Output as _governor_v1_StatsRequest__Output } from '../../governor/v1/StatsRequest.js';
 import type { TailLogsRequest as _governor_v1_TailLogsRequest, TailLogsRequest__Output as _governor_v1_TailLogsRequest__Output } from '../../governor/v1/TailLogsRequest.js';
 import type { TailLogsResponse as _governor_v1_TailLogsResponse, TailLogsResponse__Output as _governor_v1_TailLogsResponse__Output } from '../../governor/v1/TailLogsResponse.js';
 
 export interface AdminClient extends grpc.Client {
+  /**
+   * Aborts a rollout: no further batch starts.
+   */
+  AbortRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  AbortRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  AbortRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  AbortRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  /**
+   * Aborts a rollout: no further batch starts.
+   */
+  abortRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  abortRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  abortRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  abortRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  
   /**
    * Validates and stores handler specs (YAML text), then pushes them to their agents. Refused whole
    * when any spec is invalid; nothing running is touched then.
@@ -41,6 +63,21 @@ export interface AdminClient extends grpc.Client {
   apply(argument: _governor_v1_ApplyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
   apply(argument: _governor_v1_ApplyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
   apply(argument: _governor_v1_ApplyRequest, callback: grpc.requestCallback<_governor_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Starts observing a process the governor did not start (never signalled).
+   */
+  Attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  Attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  Attach(argument: _governor_v1_AttachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  Attach(argument: _governor_v1_AttachRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Starts observing a process the governor did not start (never signalled).
+   */
+  attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  attach(argument: _governor_v1_AttachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  attach(argument: _governor_v1_AttachRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Empties the execution log ring buffer (the lifetime counter stays).
@@ -88,6 +125,21 @@ export interface AdminClient extends grpc.Client {
   deleteHandler(argument: _governor_v1_HandlerRef, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Stops observing a process.
+   */
+  Detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  Detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  Detach(argument: _governor_v1_DetachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  Detach(argument: _governor_v1_DetachRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Stops observing a process.
+   */
+  detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  detach(argument: _governor_v1_DetachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  detach(argument: _governor_v1_DetachRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * read-only. Current metrics from the agents, plus fleet telemetry.
    */
   GetMetrics(argument: _governor_v1_MetricsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
@@ -101,6 +153,21 @@ export interface AdminClient extends grpc.Client {
   getMetrics(argument: _governor_v1_MetricsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
   getMetrics(argument: _governor_v1_MetricsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
   getMetrics(argument: _governor_v1_MetricsRequest, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * read-only. One rollout by id.
+   */
+  GetRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  GetRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  GetRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  GetRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  /**
+   * read-only. One rollout by id.
+   */
+  getRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  getRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  getRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  getRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   
   /**
    * read-only. Execution statistics.
@@ -163,6 +230,51 @@ export interface AdminClient extends grpc.Client {
   listInstances(argument: _governor_v1_ListInstancesRequest, callback: grpc.requestCallback<_governor_v1_ListInstancesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * read-only. Rollouts, newest first.
+   */
+  ListRollouts(argument: _governor_v1_ListRolloutsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  ListRollouts(argument: _governor_v1_ListRolloutsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  ListRollouts(argument: _governor_v1_ListRolloutsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  ListRollouts(argument: _governor_v1_ListRolloutsRequest, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * read-only. Rollouts, newest first.
+   */
+  listRollouts(argument: _governor_v1_ListRolloutsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  listRollouts(argument: _governor_v1_ListRolloutsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  listRollouts(argument: _governor_v1_ListRolloutsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  listRollouts(argument: _governor_v1_ListRolloutsRequest, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Pauses a running rollout before its next batch.
+   */
+  PauseRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  PauseRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  PauseRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  PauseRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  /**
+   * Pauses a running rollout before its next batch.
+   */
+  pauseRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  pauseRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  pauseRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  pauseRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Resumes a paused rollout (also one interrupted by a master restart).
+   */
+  ResumeRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  ResumeRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  ResumeRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  ResumeRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  /**
+   * Resumes a paused rollout (also one interrupted by a master restart).
+   */
+  resumeRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  resumeRollout(argument: _governor_v1_RolloutRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  resumeRollout(argument: _governor_v1_RolloutRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  resumeRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Revokes an agent's certificate: it is disconnected and refused from then on.
    */
   RevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
@@ -176,6 +288,21 @@ export interface AdminClient extends grpc.Client {
   revokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   revokeAgent(argument: _governor_v1_AgentRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   revokeAgent(argument: _governor_v1_AgentRef, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Starts a rolling restart of a handler's instances.
+   */
+  StartRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  StartRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  StartRollout(argument: _governor_v1_StartRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  StartRollout(argument: _governor_v1_StartRolloutRequest, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  /**
+   * Starts a rolling restart of a handler's instances.
+   */
+  startRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  startRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  startRollout(argument: _governor_v1_StartRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  startRollout(argument: _governor_v1_StartRolloutRequest, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   
   /**
    * read-only. Last lines of an instance's stdout/stderr.
@@ -196,10 +323,20 @@ export interface AdminClient extends grpc.Client {
 
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Aborts a rollout: no further batch starts.
+   */
+  AbortRollout: grpc.handleUnaryCall<_governor_v1_RolloutRef__Output, _governor_v1_Rollout>;
+  
+  /**
    * Validates and stores handler specs (YAML text), then pushes them to their agents. Refused whole
    * when any spec is invalid; nothing running is touched then.
    */
   Apply: grpc.handleUnaryCall<_governor_v1_ApplyRequest__Output, _governor_v1_ApplyResponse>;
+  
+  /**
+   * Starts observing a process the governor did not start (never signalled).
+   */
+  Attach: grpc.handleUnaryCall<_governor_v1_AttachRequest__Output, _governor_v1_ControlResponse>;
   
   /**
    * Empties the execution log ring buffer (the lifetime counter stays).
@@ -217,9 +354,19 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   DeleteHandler: grpc.handleUnaryCall<_governor_v1_HandlerRef__Output, _governor_v1_ControlResponse>;
   
   /**
+   * Stops observing a process.
+   */
+  Detach: grpc.handleUnaryCall<_governor_v1_DetachRequest__Output, _governor_v1_ControlResponse>;
+  
+  /**
    * read-only. Current metrics from the agents, plus fleet telemetry.
    */
   GetMetrics: grpc.handleUnaryCall<_governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse>;
+  
+  /**
+   * read-only. One rollout by id.
+   */
+  GetRollout: grpc.handleUnaryCall<_governor_v1_RolloutRef__Output, _governor_v1_Rollout>;
   
   /**
    * read-only. Execution statistics.
@@ -242,9 +389,29 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   ListInstances: grpc.handleUnaryCall<_governor_v1_ListInstancesRequest__Output, _governor_v1_ListInstancesResponse>;
   
   /**
+   * read-only. Rollouts, newest first.
+   */
+  ListRollouts: grpc.handleUnaryCall<_governor_v1_ListRolloutsRequest__Output, _governor_v1_ListRolloutsResponse>;
+  
+  /**
+   * Pauses a running rollout before its next batch.
+   */
+  PauseRollout: grpc.handleUnaryCall<_governor_v1_RolloutRef__Output, _governor_v1_Rollout>;
+  
+  /**
+   * Resumes a paused rollout (also one interrupted by a master restart).
+   */
+  ResumeRollout: grpc.handleUnaryCall<_governor_v1_RolloutRef__Output, _governor_v1_Rollout>;
+  
+  /**
    * Revokes an agent's certificate: it is disconnected and refused from then on.
    */
   RevokeAgent: grpc.handleUnaryCall<_governor_v1_AgentRef__Output, _governor_v1_AgentInfo>;
+  
+  /**
+   * Starts a rolling restart of a handler's instances.
+   */
+  StartRollout: grpc.handleUnaryCall<_governor_v1_StartRolloutRequest__Output, _governor_v1_Rollout>;
   
   /**
    * read-only. Last lines of an instance's stdout/stderr.
@@ -254,15 +421,23 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
+  AbortRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
   Apply: MethodDefinition<_governor_v1_ApplyRequest, _governor_v1_ApplyResponse, _governor_v1_ApplyRequest__Output, _governor_v1_ApplyResponse__Output>
+  Attach: MethodDefinition<_governor_v1_AttachRequest, _governor_v1_ControlResponse, _governor_v1_AttachRequest__Output, _governor_v1_ControlResponse__Output>
   ClearExecutions: MethodDefinition<_governor_v1_ClearExecutionsRequest, _governor_v1_ClearExecutionsResponse, _governor_v1_ClearExecutionsRequest__Output, _governor_v1_ClearExecutionsResponse__Output>
   Control: MethodDefinition<_governor_v1_ControlRequest, _governor_v1_ControlResponse, _governor_v1_ControlRequest__Output, _governor_v1_ControlResponse__Output>
   DeleteHandler: MethodDefinition<_governor_v1_HandlerRef, _governor_v1_ControlResponse, _governor_v1_HandlerRef__Output, _governor_v1_ControlResponse__Output>
+  Detach: MethodDefinition<_governor_v1_DetachRequest, _governor_v1_ControlResponse, _governor_v1_DetachRequest__Output, _governor_v1_ControlResponse__Output>
   GetMetrics: MethodDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsResponse, _governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse__Output>
+  GetRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
   GetStats: MethodDefinition<_governor_v1_StatsRequest, _governor_v1_ExecutionStats, _governor_v1_StatsRequest__Output, _governor_v1_ExecutionStats__Output>
   ListAgents: MethodDefinition<_governor_v1_ListAgentsRequest, _governor_v1_ListAgentsResponse, _governor_v1_ListAgentsRequest__Output, _governor_v1_ListAgentsResponse__Output>
   ListExecutions: MethodDefinition<_governor_v1_ListExecutionsRequest, _governor_v1_ListExecutionsResponse, _governor_v1_ListExecutionsRequest__Output, _governor_v1_ListExecutionsResponse__Output>
   ListInstances: MethodDefinition<_governor_v1_ListInstancesRequest, _governor_v1_ListInstancesResponse, _governor_v1_ListInstancesRequest__Output, _governor_v1_ListInstancesResponse__Output>
+  ListRollouts: MethodDefinition<_governor_v1_ListRolloutsRequest, _governor_v1_ListRolloutsResponse, _governor_v1_ListRolloutsRequest__Output, _governor_v1_ListRolloutsResponse__Output>
+  PauseRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
+  ResumeRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
   RevokeAgent: MethodDefinition<_governor_v1_AgentRef, _governor_v1_AgentInfo, _governor_v1_AgentRef__Output, _governor_v1_AgentInfo__Output>
+  StartRollout: MethodDefinition<_governor_v1_StartRolloutRequest, _governor_v1_Rollout, _governor_v1_StartRolloutRequest__Output, _governor_v1_Rollout__Output>
   TailLogs: MethodDefinition<_governor_v1_TailLogsRequest, _governor_v1_TailLogsResponse, _governor_v1_TailLogsRequest__Output, _governor_v1_TailLogsResponse__Output>
 }

@@ -39,6 +39,14 @@ export interface AgentCommand {
    * LOGS: stdout | stderr.
    */
   'stream'?: (string);
+  /**
+   * ATTACH/DETACH: name of the observed process.
+   */
+  'name'?: (string);
+  /**
+   * START/STOP/RESTART/ENSURE/LOGS: one instance key (`web#1`) instead of all instances of `handler`.
+   */
+  'instance'?: (string);
 }
 
 /**
@@ -78,4 +86,12 @@ export interface AgentCommand__Output {
    * LOGS: stdout | stderr.
    */
   'stream': (string);
+  /**
+   * ATTACH/DETACH: name of the observed process.
+   */
+  'name': (string);
+  /**
+   * START/STOP/RESTART/ENSURE/LOGS: one instance key (`web#1`) instead of all instances of `handler`.
+   */
+  'instance': (string);
 }

@@ -2,6 +2,7 @@
 
 import type { AppliedHandler as _governor_v1_AppliedHandler, AppliedHandler__Output as _governor_v1_AppliedHandler__Output } from '../../governor/v1/AppliedHandler.js';
 import type { ExecutionRecord as _governor_v1_ExecutionRecord, ExecutionRecord__Output as _governor_v1_ExecutionRecord__Output } from '../../governor/v1/ExecutionRecord.js';
+import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from '../../governor/v1/Rollout.js';
 
 export interface ApplyResponse {
   'handlers'?: (_governor_v1_AppliedHandler)[];
@@ -9,6 +10,10 @@ export interface ApplyResponse {
    * Executions recorded for pushing the specs to agents.
    */
   'executions'?: (_governor_v1_ExecutionRecord)[];
+  /**
+   * Rolling updates started for handlers whose spec changed on running instances.
+   */
+  'rollouts'?: (_governor_v1_Rollout)[];
 }
 
 export interface ApplyResponse__Output {
@@ -17,4 +22,8 @@ export interface ApplyResponse__Output {
    * Executions recorded for pushing the specs to agents.
    */
   'executions': (_governor_v1_ExecutionRecord__Output)[];
+  /**
+   * Rolling updates started for handlers whose spec changed on running instances.
+   */
+  'rollouts': (_governor_v1_Rollout__Output)[];
 }

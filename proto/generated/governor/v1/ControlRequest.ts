@@ -11,6 +11,10 @@ export interface ControlRequest {
    * Optional: only this agent.
    */
   'agent'?: (string);
+  /**
+   * Optional: only this instance key (`web#1`) on that agent.
+   */
+  'instance'?: (string);
 }
 
 export interface ControlRequest__Output {
@@ -23,4 +27,8 @@ export interface ControlRequest__Output {
    * Optional: only this agent.
    */
   'agent': (string);
+  /**
+   * Optional: only this instance key (`web#1`) on that agent.
+   */
+  'instance': (string);
 }

@@ -7,7 +7,7 @@
 export interface ExecutionRecord {
   'id'?: (string);
   /**
-   * start | stop | restart | ensure | apply | delete | metrics | attach | detach | logs | revoke | rollout-step.
+   * start | stop | restart | ensure | apply | delete | attach | detach | rollout-step (a rollout's restart of one instance).
    */
   'kind'?: (string);
   'handler'?: (string);
@@ -49,7 +49,7 @@ export interface ExecutionRecord {
 export interface ExecutionRecord__Output {
   'id': (string);
   /**
-   * start | stop | restart | ensure | apply | delete | metrics | attach | detach | logs | revoke | rollout-step.
+   * start | stop | restart | ensure | apply | delete | attach | detach | rollout-step (a rollout's restart of one instance).
    */
   'kind': (string);
   'handler': (string);

@@ -62,6 +62,14 @@ export interface InstanceMetrics {
    * Cold-start times (ms) of the cold starts in the last hour (on-demand).
    */
   'recent_cold_starts_ms'?: (number | string)[];
+  /**
+   * Replica index (see InstanceStatus.index).
+   */
+  'index'?: (number);
+  /**
+   * Instance key (see InstanceStatus.instance).
+   */
+  'instance'?: (string);
 }
 
 /**
@@ -124,4 +132,12 @@ export interface InstanceMetrics__Output {
    * Cold-start times (ms) of the cold starts in the last hour (on-demand).
    */
   'recent_cold_starts_ms': (number)[];
+  /**
+   * Replica index (see InstanceStatus.index).
+   */
+  'index': (number);
+  /**
+   * Instance key (see InstanceStatus.instance).
+   */
+  'instance': (string);
 }

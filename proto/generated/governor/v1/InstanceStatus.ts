@@ -59,6 +59,18 @@ export interface InstanceStatus {
    * Newest lifecycle events, oldest first (bounded).
    */
   'events'?: (_governor_v1_LifecycleEvent)[];
+  /**
+   * Replica index of this instance (0..count-1) when a handler runs several instances on one agent.
+   */
+  'index'?: (number);
+  /**
+   * Instance key on the agent: the handler name for index 0, `name#i` for the others.
+   */
+  'instance'?: (string);
+  /**
+   * Observed processes only: the PID the agent watches (never signals).
+   */
+  'observed'?: (boolean);
 }
 
 /**
@@ -117,4 +129,16 @@ export interface InstanceStatus__Output {
    * Newest lifecycle events, oldest first (bounded).
    */
   'events': (_governor_v1_LifecycleEvent__Output)[];
+  /**
+   * Replica index of this instance (0..count-1) when a handler runs several instances on one agent.
+   */
+  'index': (number);
+  /**
+   * Instance key on the agent: the handler name for index 0, `name#i` for the others.
+   */
+  'instance': (string);
+  /**
+   * Observed processes only: the PID the agent watches (never signals).
+   */
+  'observed': (boolean);
 }

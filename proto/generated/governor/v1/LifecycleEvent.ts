@@ -6,7 +6,7 @@
  */
 export interface LifecycleEvent {
   /**
-   * Handler name.
+   * Handler name (or instance key `name#i` for replicas after the first).
    */
   'handler'?: (string);
   /**
@@ -32,7 +32,7 @@ export interface LifecycleEvent {
  */
 export interface LifecycleEvent__Output {
   /**
-   * Handler name.
+   * Handler name (or instance key `name#i` for replicas after the first).
    */
   'handler': (string);
   /**
