@@ -1,4 +1,21 @@
-/** `npm run bench`: runs every benchmark and prints its figures. */
+/** `npm run bench`: runs every benchmark (or the ones named: `npm run bench -- supervisor`) and prints its figures. */
+import { runExecutionLogBench } from './execution-log-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 
-await runSupervisorBench();
+const BENCHES: Record<string, () => Promise<void>> = {
+  supervisor: runSupervisorBench,
+  'execution-log': runExecutionLogBench,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!BENCHES[name]) {
+    console.error(`unknown benchmark ${name} (known: ${Object.keys(BENCHES).join(', ')})`);
+    process.exit(2);
+  }
+}
+for (const [name, run] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.log(`\n== ${name} ==`);
+  await run();
+}

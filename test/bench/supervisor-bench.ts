@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStateStore } from '../agent/state-store.js';
-import { Supervisor } from '../agent/supervisor.js';
-import { isAlive, readProcStat } from '../shared/proc.js';
-import { parseHandler, type HandlerSpec } from '../shared/spec.js';
+import { openStateStore } from '../../agent/state-store.js';
+import { Supervisor } from '../../agent/supervisor.js';
+import { isAlive, readProcStat } from '../../shared/proc.js';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 
-const AGENT_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'agent', 'main.js');
+const AGENT_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'main.js');
 const CLK_TCK = 100;
 
 function pct(sorted: number[], p: number): number {
