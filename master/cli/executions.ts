@@ -23,21 +23,8 @@ export const EXECUTIONS_USAGE =
   'gov executions [--handler H] [--agent A] [--kind K] [--status S] [--since DUR|ISO] [--limit N] [--json] ' +
   '| gov executions clear';
 
-export const EXECUTION_KINDS = [
-  'start',
-  'stop',
-  'restart',
-  'ensure',
-  'apply',
-  'delete',
-  'metrics',
-  'attach',
-  'detach',
-  'logs',
-  'revoke',
-  'rollout-step',
-] as const;
-export const EXECUTION_STATUSES = ['running', 'success', 'error', 'timeout'] as const;
+export { EXECUTION_KINDS, EXECUTION_STATUSES } from '../execution-stats.js';
+import { EXECUTION_KINDS, EXECUTION_STATUSES } from '../execution-stats.js';
 
 const FLAGS = {
   ...COMMON_FLAGS,
