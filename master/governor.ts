@@ -14,6 +14,7 @@ import { adminHandlers } from './admin-service.js';
 import { callerIdentity, createAuthInterceptor } from './auth.js';
 import { ExecutionLog } from './execution-log.js';
 import { Fleet } from './fleet.js';
+import { MasterHttp } from './http.js';
 import { openMasterStore, type MasterStore } from './master-store.js';
 import type { MasterOptions } from './options.js';
 import { Registry } from './registry.js';
@@ -62,6 +63,10 @@ export class DistributedGovernor {
     this._state = to;
   }
 
+  private http: MasterHttp | null = null;
+  /** The bound HTTP port (0 when HTTP is off). */
+  httpPort = 0;
+
   /** The bound port (useful with `:0`). */
   get port(): number {
     return this.boundPort;
@@ -107,6 +112,16 @@ export class DistributedGovernor {
       }),
     );
     this.server = server;
+    if (this.options.http && this.options.http !== 'off') {
+      const web = new MasterHttp(this.fleet, this.log.named('http'));
+      try {
+        this.httpPort = await web.listen(this.options.http);
+      } catch (err) {
+        server.forceShutdown();
+        throw err;
+      }
+      this.http = web;
+    }
     this.setState('listening');
     this.log.info('master listening', {
       address: this.options.listen,
@@ -134,6 +149,7 @@ export class DistributedGovernor {
         });
       });
     }
+    await this.http?.close();
     for (const a of this.registry.listAgents())
       if (a.connected) await this.registry.setConnected(a.id, false).catch(() => {});
     await this.store.close();

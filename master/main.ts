@@ -6,7 +6,8 @@ import { DistributedGovernor } from './governor.js';
 
 export const MASTER_USAGE =
   'gov master [--config FILE] [--listen ADDR] [--http ADDR] [--data-dir DIR] [--ca FILE] [--cert FILE] [--key FILE] ' +
-  '[--execution-log-size N] [--heartbeat-interval DUR] [--heartbeat-grace DUR] [--log-level debug|info|warn|error]';
+  '[--execution-log-size N] [--heartbeat-interval DUR] [--heartbeat-grace DUR] [--log-level debug|info|warn|error]\n' +
+  '  --http ADDR   read-only HTTP (/metrics, /healthz, /v1/...); default 127.0.0.1:7071, `off` to disable';
 
 export async function runMaster(args: string[], io: CliIO): Promise<number> {
   let governor: DistributedGovernor;
@@ -53,7 +54,9 @@ export async function runMaster(args: string[], io: CliIO): Promise<number> {
     try {
       const port = await governor.listen();
       io.out(
-        `gov master listening on ${options.listen.replace(/:0$/, `:${port}`)} (data dir ${options.dataDir})\n`,
+        `gov master listening on ${options.listen.replace(/:0$/, `:${port}`)}` +
+          (governor.httpPort ? `, http ${options.http.replace(/:0$/, `:${governor.httpPort}`)}` : '') +
+          ` (data dir ${options.dataDir})\n`,
       );
     } catch (err) {
       await governor.shutdown();

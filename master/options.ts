@@ -92,7 +92,8 @@ export function compileMasterOptions(
   const heartbeatIntervalMs = dur(where, 'heartbeat_interval', user.heartbeat_interval, 2000);
   const opts: MasterOptions = {
     listen: user.listen ?? '127.0.0.1:7070',
-    http: user.http ?? '127.0.0.1:7071',
+    // With an ephemeral gRPC port (tests, `--listen 127.0.0.1:0`) the HTTP default is ephemeral too.
+    http: user.http ?? (/:0$/.test(user.listen ?? '') ? '127.0.0.1:0' : '127.0.0.1:7071'),
     dataDir: path.resolve(cwd, user.data_dir ?? 'data/master'),
     ca: path.resolve(cwd, user.ca ?? path.join(certsDir, 'ca.crt')),
     cert: path.resolve(cwd, user.cert ?? path.join(certsDir, 'master.crt')),

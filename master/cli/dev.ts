@@ -23,7 +23,8 @@ import { DistributedGovernor } from '../governor.js';
 import { compileMasterOptions } from '../options.js';
 import { createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
-export const DEV_USAGE = 'gov dev [--listen ADDR] [--dir .gov-dev] [--certs certs] [--agent-id local]';
+export const DEV_USAGE =
+  'gov dev [--listen ADDR] [--http ADDR|off] [--dir .gov-dev] [--certs certs] [--agent-id local]';
 
 const GOV_BIN = fileURLToPath(new URL('./gov.js', import.meta.url));
 const DEMO_SCRIPT = fileURLToPath(new URL('../../../master/dev/demo-http.mjs', import.meta.url));
@@ -58,6 +59,7 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
       args,
       {
         listen: { type: 'string', default: '127.0.0.1:7070' },
+        http: { type: 'string' },
         dir: { type: 'string', default: '.gov-dev' },
         certs: { type: 'string', default: 'certs' },
         'agent-id': { type: 'string', default: 'local' },
@@ -97,6 +99,7 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
     const options = compileMasterOptions(
       {
         listen: values.listen,
+        http: values.http,
         data_dir: path.join(dir, 'master'),
         ca: path.join(certs, 'ca.crt'),
         cert: path.join(certs, 'master.crt'),
@@ -163,6 +166,9 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
         '',
         `Governor dev cluster is up`,
         `  master    ${master}   (data ${path.join(dir, 'master')})`,
+        ...(governor.httpPort
+          ? [`  http      http://127.0.0.1:${governor.httpPort}/metrics   /v1/agents   /v1/instances`]
+          : []),
         `  agent     ${agentId}   (pid ${agent.pid}, log ${agentLog})`,
         `  handlers  hello-web → http://127.0.0.1:${ports[0]}   hello-api → http://127.0.0.1:${ports[1]}`,
         '',

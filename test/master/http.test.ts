@@ -1,0 +1,67 @@
+/** The master's read-only HTTP endpoint: health, Prometheus metrics and the JSON views. */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { DistributedGovernor } from '../../master/governor.js';
+import { compileMasterOptions } from '../../master/options.js';
+import { silentLogger } from '../../shared/logger.js';
+import { tempDir } from '../helpers/common.js';
+import { testPki } from '../helpers/pki.js';
+
+describe('master HTTP endpoint', () => {
+  let governor: DistributedGovernor;
+  let base: string;
+
+  before(async () => {
+    const pki = await testPki();
+    const options = compileMasterOptions(
+      {
+        listen: '127.0.0.1:0',
+        data_dir: tempDir(),
+        ca: path.join(pki.dir, 'ca.crt'),
+        cert: path.join(pki.dir, 'master.crt'),
+        key: path.join(pki.dir, 'master.key'),
+      },
+      process.cwd(),
+    );
+    assert.equal(options.http, '127.0.0.1:0', 'an ephemeral gRPC port makes the HTTP port ephemeral too');
+    governor = await DistributedGovernor.create(options, silentLogger);
+    await governor.listen();
+    assert.ok(governor.httpPort > 0);
+    base = `http://127.0.0.1:${governor.httpPort}`;
+  });
+
+  after(async () => {
+    await governor.shutdown();
+  });
+
+  it('answers /healthz and 404 with a hint', async () => {
+    assert.equal(await (await fetch(`${base}/healthz`)).text(), 'ok\n');
+    const missing = await fetch(`${base}/nope`);
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /\/metrics/);
+  });
+
+  it('exposes Prometheus metrics for agents, handlers and executions', async () => {
+    const res = await fetch(`${base}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^governor_agents\{connected="true"\} 0$/m);
+    assert.match(text, /^governor_handlers_configured 0$/m);
+    assert.match(text, /^governor_executions\{status="lifetime"\} 0$/m);
+  });
+
+  it('serves the stats and agents as JSON', async () => {
+    const stats = (await (await fetch(`${base}/v1/stats`)).json()) as Record<string, unknown>;
+    assert.equal(stats.total_executions, 0);
+    assert.equal(stats.buffer_size, 1000);
+    const agents = (await (await fetch(`${base}/v1/agents`)).json()) as { agents: unknown[] };
+    assert.deepEqual(agents.agents, []);
+  });
+
+  it('refuses a second master on the same data dir with a clear error', async () => {
+    await assert.rejects(
+      DistributedGovernor.create({ ...governor.options, listen: '127.0.0.1:0' }, silentLogger),
+      /in use by another gov master process/,
+    );
+  });
+});
