@@ -35,7 +35,8 @@ export class GovernorAgent implements LinkHost {
   ) {
     this.link = new MasterLink(this, { ...opts, logger });
     supervisor.on('state', (change) => {
-      const status = supervisor.status().find((s) => s.handler === change.handler);
+      // `change.handler` is the instance key (`web#1`).
+      const status = supervisor.status().find((s) => s.instance === change.handler);
       if (status) this.link.push({ status: toWireStatus(status) });
     });
     supervisor.on('event', ({ handler, event }) => this.link.push({ event: toWireEvent(handler, event) }));
@@ -69,7 +70,7 @@ export class GovernorAgent implements LinkHost {
     switch (cmd.kind) {
       case 'APPLY': {
         const specs = parseSpecs(cmd.specs_json);
-        const statuses = await sup.applySpecs(specs);
+        const statuses = await sup.applySpecs(specs, new Set(cmd.hold));
         return { instances: statuses.map(toWireStatus), summary: `applied ${specs.length} handler spec(s)` };
       }
       case 'START':
@@ -90,6 +91,13 @@ export class GovernorAgent implements LinkHost {
       }
       case 'RESTART': {
         const s = await sup.restart(cmd.handler);
+        return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
+      }
+      case 'UPDATE': {
+        if (!cmd.instance) throw new ValidationError('UPDATE needs an instance key');
+        const [spec, ...more] = parseSpecs(cmd.specs_json);
+        if (!spec || more.length > 0) throw new ValidationError('UPDATE must carry exactly one handler spec');
+        const s = await sup.updateInstance(cmd.instance, spec);
         return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
       }
       case 'STATUS':

@@ -174,9 +174,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Reconciles with the wanted specs: starts new handlers, stops removed ones, restarts those whose
-   * spec changed and leaves matching ones alone. Resolves when every change is done.
+   * spec changed and leaves matching ones alone. Resolves when every change is done. Existing instances
+   * of a `hold` handler (under a rolling update) keep their spec: rollouts move them with `updateInstance`.
    */
-  async applySpecs(specs: HandlerSpec[]): Promise<InstanceStatus[]> {
+  async applySpecs(specs: HandlerSpec[], hold: ReadonlySet<string> = new Set()): Promise<InstanceStatus[]> {
     const wanted = new Map<string, HandlerSpec>();
     for (const s of specs) {
       if (wanted.has(s.name)) throw new ValidationError(`duplicate handler name ${JSON.stringify(s.name)}`);
@@ -194,13 +195,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (!inst) {
           const created = this.newInstance(spec, index);
           work.push(created.start());
-        } else if (inst.specHash !== hash) {
+        } else if (inst.specHash !== hash && !hold.has(spec.name)) {
           work.push(this.replaceSpec(inst, spec, hash));
         }
       }
     }
     await Promise.all(work);
     return this.status();
+  }
+
+  /**
+   * A rollout step (UPDATE): puts one instance on `spec` and restarts it, also when the spec is the same
+   * (rolling restart). An instance an operator stopped only gets the spec stored.
+   */
+  async updateInstance(key: string, spec: HandlerSpec): Promise<InstanceStatus> {
+    const inst = this.get(key);
+    if (spec.name !== inst.spec.name)
+      throw new ValidationError(`instance ${key} belongs to ${inst.spec.name}, not ${spec.name}`);
+    const hash = specHash(spec);
+    if (inst.specHash !== hash) await this.replaceSpec(inst, spec, hash);
+    else if (inst.desired === 'running') await inst.restart();
+    return inst.status();
   }
 
   private async replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Promise<void> {

@@ -34,6 +34,8 @@ export interface DispatchRequest {
   issuedBy: string;
   rolloutId?: string;
   specsJson?: string;
+  /** APPLY: handlers whose existing instances keep their spec (under a rolling update). */
+  hold?: string[];
   pid?: number;
   /** ATTACH/DETACH: observed process name. */
   name?: string;
@@ -93,6 +95,7 @@ export class Dispatcher {
           instance: req.instance ?? '',
           tail_lines: req.tailLines ?? 0,
           stream: req.stream ?? '',
+          hold: req.hold ?? [],
         },
         req.timeoutMs ?? this.defaultTimeoutMs,
       );

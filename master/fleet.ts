@@ -30,6 +30,8 @@ export class Fleet {
   /** Recent lifecycle events per agent (rollouts read their timestamps). */
   readonly events = new Map<string, LifecycleEvent__Output[]>();
   private readonly log: Logger;
+  /** Handlers under a rolling update (set by the rollout engine): APPLY leaves their instances' specs alone. */
+  heldHandlers: () => string[] = () => [];
 
   constructor(
     readonly registry: Registry,
@@ -117,12 +119,14 @@ export class Fleet {
     const outcomes = await Promise.all(
       agents.map((agent) => {
         const specs = this.registry.specsForAgent(agent);
+        const held = new Set(this.heldHandlers());
         return this.command({
           kind: 'APPLY',
           handler,
           agent,
           issuedBy,
           specsJson: JSON.stringify(specs),
+          hold: specs.map((s) => s.name).filter((n) => held.has(n)),
           paramsSummary: `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}`,
         });
       }),

@@ -290,14 +290,16 @@ export interface AdminClient extends grpc.Client {
   revokeAgent(argument: _governor_v1_AgentRef, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Starts a rolling restart of a handler's instances.
+   * Starts a rolling restart of a handler's instances. Refused while another rollout of the handler
+   * is pending, running, paused or rolling back.
    */
   StartRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   StartRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   StartRollout(argument: _governor_v1_StartRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   StartRollout(argument: _governor_v1_StartRolloutRequest, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   /**
-   * Starts a rolling restart of a handler's instances.
+   * Starts a rolling restart of a handler's instances. Refused while another rollout of the handler
+   * is pending, running, paused or rolling back.
    */
   startRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   startRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
@@ -409,7 +411,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   RevokeAgent: grpc.handleUnaryCall<_governor_v1_AgentRef__Output, _governor_v1_AgentInfo>;
   
   /**
-   * Starts a rolling restart of a handler's instances.
+   * Starts a rolling restart of a handler's instances. Refused while another rollout of the handler
+   * is pending, running, paused or rolling back.
    */
   StartRollout: grpc.handleUnaryCall<_governor_v1_StartRolloutRequest__Output, _governor_v1_Rollout>;
   

@@ -44,9 +44,14 @@ export interface AgentCommand {
    */
   'name'?: (string);
   /**
-   * START/STOP/RESTART/ENSURE/LOGS: one instance key (`web#1`) instead of all instances of `handler`.
+   * START/STOP/RESTART/ENSURE/LOGS/UPDATE: one instance key (`web#1`) instead of all instances of `handler`.
    */
   'instance'?: (string);
+  /**
+   * APPLY: handlers under a rolling update (DESIGN §5). Their existing instances keep the spec they run
+   * (new replicas start on the pushed spec, removed ones stop); rollouts move each one with UPDATE.
+   */
+  'hold'?: (string)[];
 }
 
 /**
@@ -91,7 +96,12 @@ export interface AgentCommand__Output {
    */
   'name': (string);
   /**
-   * START/STOP/RESTART/ENSURE/LOGS: one instance key (`web#1`) instead of all instances of `handler`.
+   * START/STOP/RESTART/ENSURE/LOGS/UPDATE: one instance key (`web#1`) instead of all instances of `handler`.
    */
   'instance': (string);
+  /**
+   * APPLY: handlers under a rolling update (DESIGN §5). Their existing instances keep the spec they run
+   * (new replicas start on the pushed spec, removed ones stop); rollouts move each one with UPDATE.
+   */
+  'hold': (string)[];
 }

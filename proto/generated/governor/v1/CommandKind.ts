@@ -33,6 +33,13 @@ export const CommandKind = {
    * Return the current status of all instances.
    */
   STATUS: 'STATUS',
+  /**
+   * A rollout step: put ONE instance (`instance`, required) on the spec in `specs_json` (a JSON array
+   * holding exactly that handler's spec) and restart it — also when the spec is unchanged (rolling
+   * restart). An instance an operator stopped only gets the spec stored, it is not started. Other
+   * instances of the handler are untouched. Answers once the instance left `starting`.
+   */
+  UPDATE: 'UPDATE',
 } as const;
 
 export type CommandKind =
@@ -79,5 +86,13 @@ export type CommandKind =
    */
   | 'STATUS'
   | 10
+  /**
+   * A rollout step: put ONE instance (`instance`, required) on the spec in `specs_json` (a JSON array
+   * holding exactly that handler's spec) and restart it — also when the spec is unchanged (rolling
+   * restart). An instance an operator stopped only gets the spec stored, it is not started. Other
+   * instances of the handler are untouched. Answers once the instance left `starting`.
+   */
+  | 'UPDATE'
+  | 11
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

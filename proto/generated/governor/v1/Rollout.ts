@@ -14,7 +14,8 @@ export interface Rollout {
    */
   'kind'?: (string);
   /**
-   * pending | running | paused | succeeded | failed | aborted | rolled_back.
+   * pending | running | paused | rolling_back | succeeded | failed | aborted | rolled_back.
+   * A rollout that was running when the master stopped comes back `paused` (error says so); resume it.
    */
   'state'?: (string);
   /**
@@ -45,6 +46,10 @@ export interface Rollout {
    * CN of the certificate that started it.
    */
   'issued_by'?: (string);
+  /**
+   * rollback: the spec version re-registered as current (a copy of from_version); 0 otherwise.
+   */
+  'rollback_version'?: (number);
 }
 
 /**
@@ -58,7 +63,8 @@ export interface Rollout__Output {
    */
   'kind': (string);
   /**
-   * pending | running | paused | succeeded | failed | aborted | rolled_back.
+   * pending | running | paused | rolling_back | succeeded | failed | aborted | rolled_back.
+   * A rollout that was running when the master stopped comes back `paused` (error says so); resume it.
    */
   'state': (string);
   /**
@@ -89,4 +95,8 @@ export interface Rollout__Output {
    * CN of the certificate that started it.
    */
   'issued_by': (string);
+  /**
+   * rollback: the spec version re-registered as current (a copy of from_version); 0 otherwise.
+   */
+  'rollback_version': (number);
 }
