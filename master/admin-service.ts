@@ -7,14 +7,16 @@ import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRe
 import type { InstanceInfo } from '../proto/generated/governor/v1/InstanceInfo.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { NAME_RE, parseHandlersFile } from '../shared/spec.js';
-import { rolloutHandlers } from './rollout-service.js';
+import { checkApplyAllowed, rolloutHandlers, startUpdatesForApply } from './rollout-service.js';
+import { toRolloutProto } from './rollout-create.js';
+import type { RolloutEngine } from './rollout-engine.js';
 import { unary } from './unary.js';
 import type { Fleet } from './fleet.js';
 
 const ACTIONS = ['start', 'stop', 'restart', 'ensure'] as const;
 type Action = (typeof ACTIONS)[number];
 
-export function adminHandlers(fleet: Fleet): AdminHandlers {
+export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHandlers {
   const { registry, executions } = fleet;
   const instancesOf = (handler: string, agent?: string): InstanceInfo[] =>
     registry.listInstances({ handler, ...(agent ? { agent } : {}) }).map(toInstanceInfo);
@@ -34,8 +36,11 @@ export function adminHandlers(fleet: Fleet): AdminHandlers {
           }
         }),
       );
+      if (rollouts) checkApplyAllowed(rollouts, fleet, specs);
       const before = new Map(specs.map((s) => [s.name, registry.getSpec(s.name)]));
       const applied = await registry.applySpecs(specs);
+      // Rolling updates are recorded before the push, so the APPLY holds their instances (DESIGN §5).
+      const started = rollouts ? await startUpdatesForApply(rollouts, fleet, applied, before, issuedBy) : [];
       const touched = new Set<string>();
       for (const a of applied) {
         if (a.change === 'unchanged') continue;
@@ -44,7 +49,8 @@ export function adminHandlers(fleet: Fleet): AdminHandlers {
         if (prev) registry.agentsFor(prev.spec).forEach((x) => touched.add(x));
       }
       const records = await fleet.pushSpecs([...touched], issuedBy);
-      return { handlers: applied, executions: records, rollouts: [] };
+      for (const r of started) rollouts?.run(r.id);
+      return { handlers: applied, executions: records, rollouts: started.map(toRolloutProto) };
     }),
 
     DeleteHandler: unary(async (req, issuedBy) => {
@@ -179,7 +185,7 @@ export function adminHandlers(fleet: Fleet): AdminHandlers {
       return { executions: [out.record], instances: [] };
     }),
 
-    ...rolloutHandlers(fleet),
+    ...rolloutHandlers(fleet, rollouts),
   };
 }
 

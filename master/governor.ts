@@ -18,6 +18,8 @@ import { MasterHttp } from './http.js';
 import { openMasterStore, type MasterStore } from './master-store.js';
 import type { MasterOptions } from './options.js';
 import { Registry } from './registry.js';
+import type { RolloutEngine } from './rollout-engine.js';
+import { openRollouts } from './rollout-service.js';
 
 export type GovernorState = 'created' | 'listening' | 'stopping' | 'stopped';
 
@@ -35,6 +37,7 @@ export class DistributedGovernor {
     readonly executions: ExecutionLog,
     readonly fleet: Fleet,
     private readonly log: Logger,
+    readonly rollouts: RolloutEngine,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
   }
@@ -47,7 +50,8 @@ export class DistributedGovernor {
       const executions = new ExecutionLog(store, { capacity: options.executionLogSize });
       await store.flush();
       const fleet = new Fleet(registry, executions, options, log);
-      return new DistributedGovernor(options, store, registry, executions, fleet, log);
+      const rollouts = await openRollouts(fleet, store, log);
+      return new DistributedGovernor(options, store, registry, executions, fleet, log, rollouts);
     } catch (err) {
       await store.close();
       throw err;
@@ -99,7 +103,7 @@ export class DistributedGovernor {
         this.fleet.accept(call, cn);
       },
     });
-    server.addService(admin.governor.v1.Admin.service, adminHandlers(this.fleet));
+    server.addService(admin.governor.v1.Admin.service, adminHandlers(this.fleet, this.rollouts));
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.options.listen, serverCredentials(tls), (err, port) => {
         if (err) {
@@ -135,6 +139,7 @@ export class DistributedGovernor {
   async shutdown(deadlineMs = 5000): Promise<void> {
     if (this._state === 'stopping' || this._state === 'stopped') return this.closedPromise;
     this.setState('stopping');
+    this.rollouts.close();
     this.fleet.close();
     const server = this.server;
     if (server) {

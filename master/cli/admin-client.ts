@@ -19,6 +19,9 @@ import type { ListExecutionsResponse__Output } from '../../proto/generated/gover
 import type { ListInstancesResponse__Output } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
 import type { MetricsResponse__Output } from '../../proto/generated/governor/v1/MetricsResponse.js';
 import type { TailLogsResponse__Output } from '../../proto/generated/governor/v1/TailLogsResponse.js';
+import type { Rollout__Output } from '../../proto/generated/governor/v1/Rollout.js';
+import type { ListRolloutsResponse__Output } from '../../proto/generated/governor/v1/ListRolloutsResponse.js';
+import type { StartRolloutRequest } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
 
 export type { AgentInfo__Output as AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
 export type { ApplyResponse__Output as ApplyResponse } from '../../proto/generated/governor/v1/ApplyResponse.js';
@@ -30,6 +33,8 @@ export type { ListAgentsResponse__Output as ListAgentsResponse } from '../../pro
 export type { ListExecutionsResponse__Output as ListExecutionsResponse } from '../../proto/generated/governor/v1/ListExecutionsResponse.js';
 export type { ListInstancesResponse__Output as ListInstancesResponse } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
 export type { MetricsResponse__Output as MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
+export type { Rollout__Output as Rollout } from '../../proto/generated/governor/v1/Rollout.js';
+export type { ListRolloutsResponse__Output as ListRolloutsResponse } from '../../proto/generated/governor/v1/ListRolloutsResponse.js';
 
 /** Default per-call deadline. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -64,6 +69,13 @@ export interface AdminApi {
     tail?: number;
     stream?: 'stdout' | 'stderr';
   }): Promise<TailLogsResponse__Output>;
+  /** Starts a rolling restart; unset overrides keep the spec's `update` block. */
+  startRollout(req: StartRolloutRequest & { handler: string }): Promise<Rollout__Output>;
+  getRollout(id: string): Promise<Rollout__Output>;
+  listRollouts(handler?: string): Promise<ListRolloutsResponse__Output>;
+  pauseRollout(id: string): Promise<Rollout__Output>;
+  resumeRollout(id: string): Promise<Rollout__Output>;
+  abortRollout(id: string): Promise<Rollout__Output>;
   /** Closes the channel; safe to call twice. */
   close(): void;
 }
@@ -210,6 +222,12 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         tail: r.tail ?? 0,
         stream: r.stream ?? 'stdout',
       }),
+    startRollout: (r) => call(client.StartRollout, r),
+    getRollout: (id) => call(client.GetRollout, { id }),
+    listRollouts: (handler) => call(client.ListRollouts, { handler: handler ?? '' }),
+    pauseRollout: (id) => call(client.PauseRollout, { id }),
+    resumeRollout: (id) => call(client.ResumeRollout, { id }),
+    abortRollout: (id) => call(client.AbortRollout, { id }),
     close: () => {
       if (closed) return;
       closed = true;

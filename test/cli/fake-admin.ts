@@ -6,6 +6,7 @@ import type {
   ExecutionStats,
   InstanceInfo,
   MetricsResponse,
+  Rollout,
 } from '../../master/cli/admin-client.js';
 import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
 import type { CliIO } from '../../shared/cli-io.js';
@@ -165,6 +166,45 @@ export const METRICS: MetricsResponse = {
   },
 };
 
+export function rollout(over: Partial<Rollout> = {}): Rollout {
+  return {
+    id: 'ro-1',
+    handler: 'web',
+    kind: 'restart',
+    state: 'succeeded',
+    from_version: 1,
+    to_version: 1,
+    batch_size: '1',
+    min_healthy_time_ms: 100,
+    healthy_deadline_ms: 10_000,
+    progress_deadline_ms: 60_000,
+    on_failure: 'pause',
+    wait_between_ms: 0,
+    batches: [{ index: 0, state: 'done', started_at: '', done_at: '', instances: ['edge-1/web'] }],
+    instances: [
+      {
+        agent: 'edge-1',
+        instance: 'web',
+        batch: 0,
+        state: 'healthy',
+        old_pid: 4321,
+        new_pid: 5555,
+        reason: '',
+        started_at: '2025-01-01T11:59:58.000Z',
+        done_at: '2025-01-01T11:59:59.000Z',
+      },
+    ],
+    current_batch: 1,
+    created_at: '2025-01-01T11:59:58.000Z',
+    updated_at: '2025-01-01T11:59:59.000Z',
+    completed_at: '2025-01-01T11:59:59.000Z',
+    error: '',
+    issued_by: 'admin',
+    rollback_version: 0,
+    ...over,
+  };
+}
+
 /** A fake AdminApi recording `[method, ...args]`; override any method's answer. */
 export class FakeAdmin implements AdminApi {
   calls: unknown[][] = [];
@@ -240,6 +280,24 @@ export class FakeAdmin implements AdminApi {
     // Each call answers the next snapshot; the last one repeats.
     const next = () => (this.logs.length > 1 ? this.logs.shift() : this.logs[0]) ?? ['line 1', 'line 2'];
     return this.rec('tailLogs', [req], () => ({ lines: next() }));
+  }
+  startRollout(req: { handler: string }) {
+    return this.rec('startRollout', [req], () => rollout({ state: 'running' }));
+  }
+  getRollout(id: string) {
+    return this.rec('getRollout', [id], () => rollout({ id }));
+  }
+  listRollouts(handler?: string) {
+    return this.rec('listRollouts', [handler], () => ({ rollouts: [rollout()] }));
+  }
+  pauseRollout(id: string) {
+    return this.rec('pauseRollout', [id], () => rollout({ id, state: 'paused' }));
+  }
+  resumeRollout(id: string) {
+    return this.rec('resumeRollout', [id], () => rollout({ id, state: 'running' }));
+  }
+  abortRollout(id: string) {
+    return this.rec('abortRollout', [id], () => rollout({ id, state: 'aborted' }));
   }
   close() {
     this.closed++;
