@@ -7,8 +7,9 @@ import { parseHandlersFile } from '../../shared/spec.js';
 import { COMMON_FLAGS, expectPositionals, helpText, printedHelp, runGuarded } from './command-kit.js';
 import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
 import { describeExecution, executionJson, printJson, reportFailures } from './format.js';
+import { followRolloutsOfApply } from './rollout-apply.js';
 
-export const APPLY_USAGE = 'gov apply -f FILE [--json]';
+export const APPLY_USAGE = 'gov apply -f FILE [--detach] [--json]';
 
 function readSpecFile(file: string, cwd: string): string {
   try {
@@ -30,26 +31,43 @@ export function applyCommand(connect: AdminConnector = connectAdmin): Command {
         const { values, positionals } = parseFlags(args, {
           ...COMMON_FLAGS,
           file: { type: 'string', short: 'f' },
+          detach: { type: 'boolean' },
         });
-        if (printedHelp(values, io, helpText(cmd, '  -f, --file FILE  handlers YAML file'))) return EXIT_OK;
+        const flagsHelp =
+          '  -f, --file FILE  handlers YAML file\n  --detach  do not wait for the rolling updates it starts';
+        if (printedHelp(values, io, helpText(cmd, flagsHelp))) return EXIT_OK;
         expectPositionals(positionals, []);
         if (!values.file) throw new UsageError('missing -f FILE');
         const conn = resolveAdminConnection(values, io);
         const yaml = readSpecFile(values.file, io.cwd);
         // Refused locally with `file: key: reason`; nothing is sent.
         parseHandlersFile(yaml, values.file);
-        const res = await withAdmin(connect, conn, (api) => api.apply(yaml, values.file as string));
-        if (values.json) {
-          printJson(io, { handlers: res.handlers, executions: res.executions.map(executionJson) });
-        } else {
-          if (res.handlers.length === 0) io.out('no handlers in file\n');
-          for (const h of res.handlers) {
-            const where = h.agents.length > 0 ? ` → ${h.agents.join(', ')}` : ' (no agents matched)';
-            io.out(`handler ${h.name}: ${h.change} (version ${h.version})${where}\n`);
+        const json = values.json === true;
+        return withAdmin(connect, conn, async (api) => {
+          const res = await api.apply(yaml, values.file as string);
+          if (!json) {
+            if (res.handlers.length === 0) io.out('no handlers in file\n');
+            for (const h of res.handlers) {
+              const where = h.agents.length > 0 ? ` → ${h.agents.join(', ')}` : ' (no agents matched)';
+              io.out(`handler ${h.name}: ${h.change} (version ${h.version})${where}\n`);
+            }
+            for (const r of res.executions) io.out(`${describeExecution(r)}\n`);
           }
-          for (const r of res.executions) io.out(`${describeExecution(r)}\n`);
-        }
-        return reportFailures(io, res.executions) ? EXIT_FAILED : EXIT_OK;
+          const failed = reportFailures(io, res.executions);
+          // A changed spec on running instances starts rolling updates: follow them (DESIGN §5).
+          const followed = await followRolloutsOfApply(api, res.rollouts, io, {
+            json,
+            detach: values.detach === true,
+          });
+          if (json) {
+            printJson(io, {
+              handlers: res.handlers,
+              executions: res.executions.map(executionJson),
+              rollouts: followed.rollouts,
+            });
+          }
+          return failed ? EXIT_FAILED : followed.exit;
+        });
       }),
   };
   return cmd;

@@ -25,6 +25,7 @@ import { executionsCommand } from './executions.js';
 import { logsCommand } from './logs.js';
 import { metricsCommand } from './metrics.js';
 import { psCommand } from './ps.js';
+import { rolloutCommand } from './rollout.js';
 import { statsCommand } from './stats.js';
 
 export type EntryPoint = (args: string[], io: CliIO) => Promise<number>;
@@ -107,6 +108,7 @@ export function govCommands(deps: GovDeps = {}): Array<{ section: string; comman
         executionsCommand(connect),
         statsCommand(connect),
         logsCommand(connect),
+        rolloutCommand(connect),
       ],
     },
   ];
