@@ -8,7 +8,7 @@ import { initPki } from '../../shared/pki.js';
 import type { TlsMaterial } from '../../shared/tls.js';
 import { tempDir } from './common.js';
 
-export const TEST_AGENTS = ['edge-1', 'edge-2'] as const;
+export const TEST_AGENTS = ['edge-1', 'edge-2', 'edge-3', 'edge-4'] as const;
 export const TEST_ADMIN = 'admin';
 export const TEST_VIEWER = 'viewer';
 
@@ -16,7 +16,7 @@ export const TEST_VIEWER = 'viewer';
 export type PairName = 'master' | `agent-${string}` | `admin-${string}` | `viewer-${string}`;
 
 export interface TestPki {
-  /** The cluster PKI: CA, master, agents edge-1/edge-2, admin-admin, viewer-viewer. */
+  /** The cluster PKI: CA, master, agents edge-1..edge-4 (TEST_AGENTS), admin-admin, viewer-viewer. */
   dir: string;
   /** Another CA with agent-edge-1, admin-admin and a master cert of its own. */
   wrongDir: string;
