@@ -1,0 +1,256 @@
+/**
+ * The rollout engine against a fake fleet (no processes): batches in order, failure policies (pause →
+ * resume, abort, rollback), admin pause/abort, and recovery of an in-flight rollout after a restart.
+ */
+import assert from 'node:assert/strict';
+import { emptyMasterState, type MasterState, type StateStore } from '../../master/master-store.js';
+import type { InstanceView, SpecVersion } from '../../master/registry.js';
+import { RolloutEngine } from '../../master/rollout-engine.js';
+import type { RolloutPort } from '../../master/rollout-step.js';
+import { RolloutStore } from '../../master/rollout-store.js';
+import type { RolloutRecord } from '../../master/rollout-types.js';
+import { silentLogger } from '../../shared/logger.js';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { waitFor } from '../helpers/common.js';
+
+function memoryStore(data: MasterState = emptyMasterState()): StateStore {
+  return { data, update: async (fn) => fn(data), flush: async () => {} };
+}
+
+/** A fleet of `agents × count` instances; UPDATE gives a new pid, `broken` specs crash. */
+class FakeFleet implements RolloutPort {
+  readonly views: InstanceView[] = [];
+  readonly versions: SpecVersion[] = [];
+  readonly commands: Array<{ instance: string; version: string; at: number }> = [];
+  readonly disconnected = new Set<string>();
+  private pid = 1000;
+
+  constructor(
+    readonly agents: string[],
+    count: number,
+    update: Record<string, unknown>,
+  ) {
+    this.addVersion({ env: { V: '1' } }, update, count);
+    for (const agent of agents)
+      for (let index = 0; index < count; index++)
+        this.views.push({
+          agent,
+          stale: false,
+          reported_at: '',
+          status: {
+            handler: 'web',
+            instance: index ? `web#${index}` : 'web',
+            index,
+            state: 'running',
+            health: 'none',
+            pid: ++this.pid,
+            spec_hash: '1',
+          },
+        });
+  }
+
+  addVersion(extra: Record<string, unknown>, update: Record<string, unknown>, count = 2): SpecVersion {
+    const spec = parseHandler(
+      { name: 'web', command: ['x'], agents: this.agents, count, update, ...extra },
+      'h',
+    );
+    const v = {
+      version: this.versions.length + 1,
+      hash: String(this.versions.length + 1),
+      spec,
+      applied_at: '',
+    };
+    this.versions.push(v);
+    return v;
+  }
+
+  view(key: string): InstanceView {
+    const [agent, instance] = key.split('/');
+    return this.views.find((v) => v.agent === agent && v.status.instance === instance)!;
+  }
+
+  async command(req: Parameters<RolloutPort['command']>[0]) {
+    const [spec] = JSON.parse(req.specsJson!) as HandlerSpec[];
+    const v = this.view(`${req.agent}/${req.instance}`);
+    const record = { id: 'x', status: 'success', error: '' } as never;
+    this.commands.push({ instance: `${req.agent}/${req.instance}`, version: spec!.env.V!, at: Date.now() });
+    if (this.disconnected.has(req.agent))
+      return { record: { status: 'error', error: 'agent gone' } as never, result: null };
+    const broken = spec!.env.BROKEN === '1';
+    v.status = {
+      ...v.status,
+      pid: broken ? 0 : ++this.pid,
+      state: broken ? 'backoff' : 'running',
+      spec_hash: spec!.env.V,
+      last_exit: broken ? { code: 1, signal: '', at: '' } : null,
+    };
+    return { record, result: { instances: [v.status] } as never };
+  }
+  isConnected(agent: string) {
+    return !this.disconnected.has(agent);
+  }
+  instances() {
+    return this.views.map((v) => ({ ...v, status: { ...v.status } }));
+  }
+  spec(_h: string, version?: number) {
+    return version === undefined ? this.versions.at(-1) : this.versions.find((v) => v.version === version);
+  }
+  agentsFor() {
+    return this.agents;
+  }
+  async reRegister(spec: HandlerSpec) {
+    const v = { version: this.versions.length + 1, hash: 'r', spec, applied_at: '' };
+    this.versions.push(v);
+    return v.version;
+  }
+}
+
+const UPDATE = { batch_size: 2, min_healthy_time: '30ms', healthy_deadline: '2s' };
+
+function setup(update: Record<string, unknown> = UPDATE) {
+  const fleet = new FakeFleet(['edge-1', 'edge-2', 'edge-3'], 2, update);
+  const data = emptyMasterState();
+  const engine = new RolloutEngine(fleet, new RolloutStore(memoryStore(data)), silentLogger, { pollMs: 5 });
+  return { fleet, data, engine };
+}
+
+async function settled(engine: RolloutEngine, id: string, states: string[]): Promise<RolloutRecord> {
+  return waitFor(() => (states.includes(engine.get(id).state) ? engine.get(id) : null), {
+    timeoutMs: 5000,
+    what: `rollout ${id} ${states.join('|')}`,
+  });
+}
+
+describe('rollout engine (fake fleet)', () => {
+  it('restarts batch by batch, each instance once, and succeeds', async () => {
+    const { fleet, engine } = setup();
+    const v1 = fleet.versions[0]!;
+    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    engine.run(r.id);
+    const done = await settled(engine, r.id, ['succeeded']);
+    assert.equal(fleet.commands.length, 6);
+    assert.deepEqual(
+      done.instances.map((i) => i.state),
+      Array(6).fill('healthy'),
+    );
+    assert.ok(done.instances.every((i) => i.new_pid !== i.old_pid && i.new_pid > 0));
+    // Batch k+1 starts after batch k waited min_healthy_time.
+    for (let b = 1; b < done.batches.length; b++) {
+      assert.ok(Date.parse(done.batches[b]!.started_at) >= Date.parse(done.batches[b - 1]!.done_at));
+    }
+    engine.assertIdle('web'); // a finished rollout does not block the next one
+  });
+
+  it('on_failure rollback: stops after the first batch and puts only that batch back', async () => {
+    const { fleet, engine } = setup();
+    const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'rollback' });
+    const r = await engine.create({
+      handler: 'web',
+      kind: 'update',
+      from: fleet.versions[0]!,
+      to: v2,
+      issuedBy: 't',
+    });
+    assert.deepEqual(engine.heldHandlers(), ['web']);
+    engine.run(r.id);
+    const done = await settled(engine, r.id, ['rolled_back', 'failed']);
+    assert.equal(done.state, 'rolled_back', done.error);
+    assert.match(done.error, /instance web@edge-1 failed: backoff after EXITED code=1/);
+    const first = done.batches[0]!.instances;
+    assert.deepEqual(
+      fleet.commands.map((c) => `${c.instance}:${c.version}`),
+      [...first.map((i) => `${i}:2`), ...first.map((i) => `${i}:1`)],
+    );
+    assert.deepEqual(
+      done.instances.map((i) => i.state),
+      ['rolled_back', 'rolled_back', 'skipped', 'skipped', 'skipped', 'skipped'],
+    );
+    assert.equal(done.rollback_version, 3);
+    assert.deepEqual(engine.heldHandlers(), []);
+  });
+
+  it('on_failure pause: waits; resume after a fix completes it', async () => {
+    const { fleet, engine } = setup();
+    const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'pause' });
+    const r = await engine.create({
+      handler: 'web',
+      kind: 'update',
+      from: fleet.versions[0]!,
+      to: v2,
+      issuedBy: 't',
+    });
+    engine.run(r.id);
+    const paused = await settled(engine, r.id, ['paused']);
+    assert.equal(paused.current_batch, 0);
+    assert.equal(fleet.commands.length, 2);
+    assert.throws(() => engine.assertIdle('web'), /paused/);
+    delete v2.spec.env.BROKEN; // "the fix"
+    await engine.resume(r.id);
+    const done = await settled(engine, r.id, ['succeeded', 'paused']);
+    assert.equal(done.state, 'succeeded', done.error);
+    assert.equal(fleet.commands.length, 8);
+    assert.ok(done.instances.every((i) => i.state === 'healthy'));
+  });
+
+  it('on_failure abort: ends aborted naming the instance; later batches never start', async () => {
+    const { fleet, engine } = setup();
+    const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'abort' });
+    const r = await engine.create({
+      handler: 'web',
+      kind: 'update',
+      from: fleet.versions[0]!,
+      to: v2,
+      issuedBy: 't',
+    });
+    engine.run(r.id);
+    const done = await settled(engine, r.id, ['aborted']);
+    assert.match(done.error, /web@edge-1 failed/);
+    assert.equal(fleet.commands.length, 2);
+    assert.deepEqual(engine.heldHandlers(), ['web'], 'a non-converged update keeps holding the handler');
+  });
+
+  it('a disconnected agent fails its step and the rollout follows on_failure', async () => {
+    const { fleet, engine } = setup({ ...UPDATE, on_failure: 'abort' });
+    fleet.disconnected.add('edge-2');
+    const v1 = fleet.versions[0]!;
+    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    engine.run(r.id);
+    const done = await settled(engine, r.id, ['aborted']);
+    assert.match(done.error, /edge-2 failed: error: agent gone/);
+  });
+
+  it('pause and abort from an admin; wrong-state calls are refused', async () => {
+    const { fleet, engine } = setup({ ...UPDATE, min_healthy_time: '100ms' });
+    const v1 = fleet.versions[0]!;
+    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    engine.run(r.id);
+    await engine.pause(r.id, 'admin');
+    const paused = await settled(engine, r.id, ['paused']);
+    assert.equal(paused.current_batch, 1, 'pauses before the next batch');
+    await assert.rejects(engine.resume('nope'), /unknown rollout/);
+    const aborted = await engine.abort(r.id, 'admin');
+    assert.equal(aborted.state, 'aborted');
+    await assert.rejects(engine.resume(r.id), /only a paused rollout/);
+    await assert.rejects(engine.abort(r.id, 'admin'), /already aborted/);
+  });
+
+  it('a rollout in flight when the master stopped comes back paused and resumes to the end', async () => {
+    const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '100ms' });
+    const v1 = fleet.versions[0]!;
+    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    engine.run(r.id);
+    await waitFor(() => engine.get(r.id).instances.some((i) => i.state === 'in_progress'));
+    engine.close(); // the "crash": nothing more is written
+    const copy = structuredClone(data);
+    const engine2 = new RolloutEngine(fleet, new RolloutStore(memoryStore(copy)), silentLogger, {
+      pollMs: 5,
+    });
+    await engine2.restore();
+    const back = engine2.get(r.id);
+    assert.equal(back.state, 'paused');
+    assert.match(back.error, /interrupted while running/);
+    await engine2.resume(r.id);
+    const done = await settled(engine2, r.id, ['succeeded']);
+    assert.ok(done.instances.every((i) => i.state === 'healthy'));
+  });
+});
