@@ -9,6 +9,7 @@ import { UsageError } from '../shared/cli-io.js';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 import { NAME_RE } from '../shared/spec.js';
 import { readIdentity } from '../shared/pki.js';
+import { parseDiscoverRules } from './discovery.js';
 import * as tls from '../shared/tls.js';
 
 /** Settings of the agent config file (`gov agent --config FILE`). */
@@ -21,9 +22,27 @@ export interface AgentConfigFile {
   key?: string;
   labels?: Record<string, string>;
   metrics_interval?: string;
+  /** Observe-only discovery rules: `[{name, pattern | exe, limits?}]` (validated by parseDiscoverRules). */
+  discover?: unknown;
+  /** Discovery scan interval (default 10s). */
+  discover_interval?: string;
+  /** Cgroup filesystem root for advisory limits (default /sys/fs/cgroup). */
+  cgroup_root?: string;
 }
 
-const CONFIG_KEYS = ['id', 'master', 'data_dir', 'ca', 'cert', 'key', 'labels', 'metrics_interval'];
+const CONFIG_KEYS = [
+  'id',
+  'master',
+  'data_dir',
+  'ca',
+  'cert',
+  'key',
+  'labels',
+  'metrics_interval',
+  'discover',
+  'discover_interval',
+  'cgroup_root',
+];
 
 export function readAgentConfig(file: string): AgentConfigFile {
   let raw: unknown;
@@ -46,6 +65,7 @@ export function readAgentConfig(file: string): AgentConfigFile {
     }
     cfg.labels = Object.fromEntries(Object.entries(cfg.labels).map(([k, v]) => [k, String(v)]));
   }
+  parseDiscoverRules(cfg.discover, `${file}: discover`); // refused here, with the file and the key
   return cfg;
 }
 

@@ -60,7 +60,12 @@ export class GovernorAgent implements LinkHost {
     const modes = new Map(this.supervisor.specs().map((s) => [s.name, s.mode]));
     const instances = await this.supervisor.metrics();
     return {
-      instances: instances.map((m) => toWireMetrics(m, modes.get(m.handler) ?? 'always-on')),
+      instances: instances.map((m) =>
+        toWireMetrics(
+          m,
+          modes.get(m.handler) ?? (this.supervisor.observed.has(m.handler) ? 'observed' : 'always-on'),
+        ),
+      ),
       host: hostMetrics(),
     };
   }
@@ -99,6 +104,14 @@ export class GovernorAgent implements LinkHost {
         if (!spec || more.length > 0) throw new ValidationError('UPDATE must carry exactly one handler spec');
         const s = await sup.updateInstance(cmd.instance, spec);
         return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
+      }
+      case 'ATTACH': {
+        const s = await sup.observed.attach(cmd.pid, cmd.name || cmd.handler);
+        return { instances: [toWireStatus(s)], summary: `observing pid ${s.pid} as ${s.handler}` };
+      }
+      case 'DETACH': {
+        await sup.observed.detach(cmd.name || cmd.handler);
+        return { instances: [], summary: `detached ${cmd.name || cmd.handler}; it keeps running` };
       }
       case 'STATUS':
         return { instances: sup.status(cmd.handler || undefined).map(toWireStatus) };

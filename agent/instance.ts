@@ -29,7 +29,8 @@ export interface InstanceStatus {
   pid: number | null;
   pgid: number | null;
   restarts: number;
-  mode: HandlerSpec['mode'];
+  /** `observed` for processes the agent did not start (attached or discovered). */
+  mode: HandlerSpec['mode'] | 'observed';
   last_exit: LastExit | null;
   started_at: number | null;
   spec_hash: string;

@@ -21,11 +21,13 @@ import {
   type ConnectedSettings,
 } from './connected.js';
 import { GovernorAgent } from './governor-agent.js';
-import { Supervisor } from './supervisor.js';
+import { observeOptions } from './observed-config.js';
+import { Supervisor, type SupervisorOptions } from './supervisor.js';
 
 export const AGENT_USAGE =
   'gov agent [--config FILE] [--id ID] [--master ADDR] [--data-dir DIR] [--labels k=v,...] [--ca FILE] [--cert FILE] ' +
   '[--key FILE] [--metrics-interval DUR] [--log-level debug|info|warn|error]\n' +
+  '       [--cgroup-root DIR] [--discover-interval DUR]\n' +
   '       gov agent --handlers FILE --data-dir DIR   (standalone, no master)';
 
 /** Written (not durably; a view for operators and tests) to `<data-dir>/status.json` on every change. */
@@ -49,6 +51,8 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
         key: { type: 'string' },
         labels: { type: 'string' },
         'metrics-interval': { type: 'string' },
+        'cgroup-root': { type: 'string' },
+        'discover-interval': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
       },
@@ -80,11 +84,13 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
     sink: { write: (l) => io.err(l) },
   });
   let metricsMs: number;
+  let observe: Pick<SupervisorOptions, 'cgroupRoot' | 'discover' | 'discoverIntervalMs'>;
   let specs: HandlerSpec[] | null = null;
   let tlsMaterial: TlsMaterial | null = null;
   try {
     const interval = flags['metrics-interval'] ?? cfg.metrics_interval;
     metricsMs = interval ? parseDuration(interval) : 5000;
+    observe = observeOptions(flags, cfg, io.cwd);
     if (flags.handlers) {
       const handlersFile = path.resolve(io.cwd, flags.handlers);
       specs = parseHandlersFile(readFileSync(handlersFile, 'utf8'), path.basename(handlersFile));
@@ -105,7 +111,7 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
   // keeps the agent process up until it is told to stop.
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
-    sup = await Supervisor.create({ dataDir, logger, metricsIntervalMs: metricsMs });
+    sup = await Supervisor.create({ dataDir, logger, metricsIntervalMs: metricsMs, ...observe });
     const writeStatus = statusWriter(dataDir, sup);
     sup.on('state', writeStatus);
     let agent: GovernorAgent | null = null;

@@ -8,6 +8,7 @@ import { DurableStore } from '../shared/durable-store.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import type { Handle } from './backend.js';
 import type { InstanceState } from './lifecycle.js';
+import type { ObservedState } from './observed-record.js';
 
 export interface LastExit {
   code: number | null;
@@ -35,6 +36,8 @@ export interface AgentState {
   version: 1;
   specs: Record<string, HandlerSpec>;
   instances: Record<string, InstanceRecord>;
+  /** Observed processes (attached or discovered), re-verified after a restart. */
+  observed?: ObservedState;
 }
 
 export const STATE_FILE = 'state.json';

@@ -38,7 +38,7 @@ export function toWireStatus(s: InstanceStatus): WireStatus {
     events: s.events.slice(-20).map((e) => toWireEvent(s.instance, e)),
     index: s.index,
     instance: s.instance,
-    observed: false,
+    observed: s.mode === 'observed',
   };
 }
 

@@ -1,0 +1,55 @@
+/**
+ * The backend every supervisor signal goes through refuses a process group that holds an observed process
+ * (DESIGN §8 item 3: observed processes are never signalled by anything the governor does). Attach already
+ * refuses PIDs in a handler's group; this guard holds even if a process changed its group afterwards.
+ */
+import { readProcStat } from '../shared/proc.js';
+import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
+
+export interface ObservedPids {
+  /** PIDs of the observed processes. */
+  observedPids(): Iterable<number>;
+}
+
+export class GuardedBackend implements ProcessBackend {
+  constructor(
+    private readonly inner: ProcessBackend,
+    private readonly observed: ObservedPids,
+    private readonly onRefused: (handle: Handle, pid: number) => void = () => {},
+  ) {}
+
+  /** The observed PID in `pgid`'s process group (or that is `pgid`), if any. */
+  observedInGroup(pgid: number): number | null {
+    for (const pid of this.observed.observedPids()) {
+      if (pid === pgid) return pid;
+      const st = readProcStat(pid);
+      if (st && st.pgid === pgid) return pid;
+    }
+    return null;
+  }
+
+  signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
+    const pid = this.observedInGroup(handle.pgid);
+    if (pid !== null) {
+      this.onRefused(handle, pid);
+      return false;
+    }
+    return this.inner.signalGroup(handle, signal);
+  }
+
+  spawn(req: SpawnRequest): Spawned {
+    return this.inner.spawn(req);
+  }
+  isRunning(handle: Handle): boolean {
+    return this.inner.isRunning(handle);
+  }
+  recover(handle: Handle): RecoverResult {
+    return this.inner.recover(handle);
+  }
+  readExit(handle: Handle): ExitStatus | null {
+    return this.inner.readExit(handle);
+  }
+  groupAlive(handle: Handle): boolean {
+    return this.inner.groupAlive(handle);
+  }
+}

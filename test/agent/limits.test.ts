@@ -1,0 +1,235 @@
+/** Advisory limits through cgroups: issue 4 test 5, version detection and the quota math. */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Logger } from '../../shared/logger.js';
+import { listPids, readProcStat } from '../../shared/proc.js';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import {
+  DEFAULT_CGROUP_ROOT,
+  Cgroups,
+  cgroupScope,
+  cpuQuotaUs,
+  detectCgroups,
+  limitWrites,
+} from '../../agent/cgroups.js';
+import { joinArgv } from '../../agent/cgroups-backend.js';
+import { Supervisor } from '../../agent/supervisor.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+function spec(raw: Record<string, unknown>): HandlerSpec {
+  return parseHandler(raw, 'handlers[0]', 'test');
+}
+
+function touch(file: string, text = ''): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+describe('advisory limits: cgroup detection and quota math', () => {
+  it('detects v2 when the unified root offers cpu/memory controllers', () => {
+    const root = tempDir();
+    touch(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+    assert.deepEqual(detectCgroups(root), { version: 2, cpu: root, memory: root });
+  });
+
+  it('detects v1 on a hybrid host whose cgroup2 has no cpu/memory controllers', () => {
+    const root = tempDir();
+    touch(path.join(root, 'cgroup.controllers'), '\n'); // cgroup2 mounted without controllers
+    touch(path.join(root, 'cpu,cpuacct', 'cpu.cfs_quota_us'), '-1\n');
+    touch(path.join(root, 'memory', 'memory.limit_in_bytes'), '9223372036854771712\n');
+    assert.deepEqual(detectCgroups(root), {
+      version: 1,
+      cpu: path.join(root, 'cpu,cpuacct'),
+      memory: path.join(root, 'memory'),
+    });
+  });
+
+  it('detects v1 with a separate cpu mount, and nothing under a missing root', () => {
+    const root = tempDir();
+    touch(path.join(root, 'cpu', 'cpu.cfs_quota_us'), '-1\n');
+    assert.deepEqual(detectCgroups(root), { version: 1, cpu: path.join(root, 'cpu'), memory: null });
+    assert.equal(detectCgroups(path.join(root, 'missing')), null);
+  });
+
+  it('computes the CFS quota as percent/100 × period, never below the kernel minimum', () => {
+    assert.equal(cpuQuotaUs(150), 150_000);
+    assert.equal(cpuQuotaUs(25), 25_000);
+    assert.equal(cpuQuotaUs(25, 50_000), 12_500);
+    assert.equal(cpuQuotaUs(0.5), 1_000);
+  });
+
+  it('writes v2 cpu.max/memory.max and v1 cfs quota/limit_in_bytes (absent limits as unlimited)', () => {
+    const v2 = limitWrites(2, { cpu_percent: 150, memory_bytes: 512 * 1024 * 1024 });
+    assert.deepEqual(v2.cpu, [['cpu.max', '150000 100000']]);
+    assert.deepEqual(v2.memory[0], ['memory.max', String(512 * 1024 * 1024)]);
+    const v1 = limitWrites(1, { cpu_percent: 25 });
+    assert.deepEqual(v1.cpu, [
+      ['cpu.cfs_period_us', '100000'],
+      ['cpu.cfs_quota_us', '25000'],
+    ]);
+    assert.deepEqual(v1.memory[1], ['memory.limit_in_bytes', '-1']);
+    assert.deepEqual(limitWrites(2, {}).cpu, [['cpu.max', 'max 100000']]);
+  });
+
+  it('prepares a group in a fake v1 tree and the join prefix writes $$ before exec', () => {
+    const root = tempDir();
+    touch(path.join(root, 'cpu', 'cpu.cfs_quota_us'), '-1\n');
+    const lines: string[] = [];
+    const cg = new Cgroups({
+      root,
+      scope: 'agent-test',
+      logger: new Logger('t', { sink: { write: (l) => lines.push(l) } }),
+    });
+    const group = cg.prepare('web#1', { cpu_percent: 50 });
+    const dir = path.join(root, 'cpu', 'governor', 'agent-test', 'web#1');
+    assert.deepEqual(group, { procs: [path.join(dir, 'cgroup.procs')] });
+    assert.equal(readFileSync(path.join(dir, 'cpu.cfs_quota_us'), 'utf8'), '50000');
+    // Memory wanted but no memory controller: one warning, no group.
+    assert.equal(cg.prepare('db', { memory_bytes: 1 << 20 }), null);
+    assert.equal(cg.prepare('db2', { memory_bytes: 1 << 20 }), null);
+    assert.equal(lines.filter((l) => l.includes('advisory limits not applied')).length, 1);
+    const argv = joinArgv(['/x/cgroup.procs'], ['node', 'a.js']);
+    assert.deepEqual(argv.slice(-4), ['1', '/x/cgroup.procs', 'node', 'a.js']);
+  });
+});
+
+/** CPU ticks (utime+stime) of a process tree, from one /proc scan. */
+function treeTicks(root: number): number {
+  const stats = listPids()
+    .map((p) => readProcStat(p))
+    .filter((s) => s !== null);
+  const kids = new Map<number, number[]>();
+  for (const s of stats) kids.set(s.ppid, [...(kids.get(s.ppid) ?? []), s.pid]);
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  let total = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    const s = byPid.get(pid);
+    if (s) total += s.utime + s.stime;
+    queue.push(...(kids.get(pid) ?? []));
+  }
+  return total;
+}
+
+const hostCgroups = detectCgroups(DEFAULT_CGROUP_ROOT);
+
+describe('advisory limits on real handlers (issue 4 test 5)', function () {
+  const sups: Supervisor[] = [];
+  let lines: string[] = [];
+  async function supervisor(extra: { cgroupRoot?: string } = {}): Promise<{ sup: Supervisor; dir: string }> {
+    const dir = tempDir();
+    lines = [];
+    const logger = new Logger('agent', { level: 'info', sink: { write: (l) => lines.push(l) } });
+    const sup = await Supervisor.create({
+      dataDir: dir,
+      pollIntervalMs: 50,
+      random: () => 0.5,
+      logger,
+      ...extra,
+    });
+    sup.on('state', () => {
+      for (const s of sup.status()) trackPid(s.pgid ?? undefined, true);
+    });
+    sups.push(sup);
+    return { sup, dir };
+  }
+  afterEach(async () => {
+    for (const sup of sups.splice(0)) {
+      for (const s of sup.status()) {
+        if (s.pgid) trackPid(s.pgid, true);
+        if (s.state === 'running' || s.state === 'starting') await sup.stop(s.instance);
+      }
+      await sup.shutdown();
+    }
+  });
+
+  before(function () {
+    if (!hostCgroups?.cpu || !hostCgroups.memory) this.skip(); // needs a cpu and a memory hierarchy
+  });
+
+  it('cpu "25%": a busy loop measures well under 50% and its group is removed when it ends', async () => {
+    const { sup, dir } = await supervisor();
+    const [st] = await sup.applySpecs([
+      spec({
+        name: 'busy',
+        command: ['node', fixture('busy.mjs')],
+        start_seconds: 0,
+        limits: { cpu: '25%' },
+      }),
+    ]);
+    assert.equal(st?.state, 'running');
+    const group = path.join(hostCgroups!.cpu!, 'governor', cgroupScope(dir), 'busy');
+    assert.equal(readFileSync(path.join(group, 'cpu.cfs_quota_us'), 'utf8').trim(), '25000');
+    // The handler (the shim's child) is in the group, not just the shim.
+    const procs = await waitFor(
+      () => {
+        const p = readFileSync(path.join(group, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
+        return p.length >= 2 ? p : null;
+      },
+      { what: 'shim and handler in the cgroup' },
+    );
+    assert.ok(procs.includes(st!.pid!));
+    const t0 = Date.now();
+    const ticks0 = treeTicks(st!.pid!);
+    await new Promise((r) => setTimeout(r, 2000)); // the measurement window itself
+    const cpu = ((treeTicks(st!.pid!) - ticks0) * 10 * 100) / (Date.now() - t0);
+    assert.ok(cpu < 40, `busy loop used ${cpu.toFixed(1)}% CPU under a 25% limit`);
+    assert.ok(cpu > 5, `busy loop used ${cpu.toFixed(1)}% CPU: it should still run`);
+    await sup.stop('busy');
+    await waitFor(() => !existsSync(group), { what: 'cgroup removed after the stop' });
+  });
+
+  it('memory "128MiB": an allocating handler is ended and the exit is reported with SIGKILL', async () => {
+    const { sup, dir } = await supervisor();
+    await sup.applySpecs([
+      spec({
+        name: 'hog',
+        command: ['node', fixture('alloc.mjs')],
+        start_seconds: 0,
+        restart: 'never',
+        limits: { memory: '128MiB' },
+      }),
+    ]);
+    const group = path.join(hostCgroups!.memory!, 'governor', cgroupScope(dir), 'hog');
+    assert.equal(
+      readFileSync(path.join(group, 'memory.limit_in_bytes'), 'utf8').trim(),
+      String(128 * 1024 * 1024),
+    );
+    const s = await waitFor(
+      () => {
+        const x = sup.status('hog')[0];
+        return x?.state === 'exited' ? x : null;
+      },
+      { what: 'the allocating handler to be OOM-killed', timeoutMs: 30_000 },
+    );
+    assert.deepEqual(
+      { code: s.last_exit?.code, signal: s.last_exit?.signal },
+      { code: null, signal: 'SIGKILL' },
+    );
+    assert.ok(s.events.some((e) => e.message === 'EXITED signal=SIGKILL' || /SIGKILL/.test(e.message)));
+    await waitFor(() => !existsSync(group), { what: 'cgroup removed after the exit' });
+  });
+
+  it('unwritable cgroup root: handlers still start, ONE warning is logged', async () => {
+    const missing = path.join(tempDir(), 'no-cgroups-here');
+    const { sup } = await supervisor({ cgroupRoot: missing });
+    const statuses = await sup.applySpecs([
+      spec({ name: 'a', command: ['node', fixture('ticker.mjs')], start_seconds: 0, limits: { cpu: '25%' } }),
+      spec({
+        name: 'b',
+        command: ['node', fixture('ticker.mjs')],
+        start_seconds: 0,
+        limits: { memory: '64MiB' },
+      }),
+    ]);
+    assert.deepEqual(
+      statuses.map((s) => s.state),
+      ['running', 'running'],
+    );
+    const warnings = lines.filter((l) => l.includes('WARN') && l.includes('advisory limits not applied'));
+    assert.equal(warnings.length, 1, lines.join(''));
+    assert.match(warnings[0]!, /no-cgroups-here/);
+  });
+});
