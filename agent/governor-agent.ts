@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './master-link.js';
 import { tailLines } from './log-tail.js';
-import type { Supervisor } from './supervisor.js';
+import type { EnsureResult, Supervisor } from './supervisor.js';
 import { hostMetrics, toWireEvent, toWireMetrics, toWireStatus } from './wire.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -40,6 +40,11 @@ export class GovernorAgent implements LinkHost {
       if (status) this.link.push({ status: toWireStatus(status) });
     });
     supervisor.on('event', ({ handler, event }) => this.link.push({ event: toWireEvent(handler, event) }));
+    // Health verdicts change without a state change; the master (and rollouts) must see them.
+    supervisor.on('health', ({ handler }) => {
+      const status = supervisor.status().find((s) => s.instance === handler);
+      if (status) this.link.push({ status: toWireStatus(status) });
+    });
   }
 
   start(): void {
@@ -78,8 +83,15 @@ export class GovernorAgent implements LinkHost {
         const statuses = await sup.applySpecs(specs, new Set(cmd.hold));
         return { instances: statuses.map(toWireStatus), summary: `applied ${specs.length} handler spec(s)` };
       }
-      case 'START':
       case 'ENSURE': {
+        const results = await sup.ensure(cmd.instance || cmd.handler);
+        return {
+          instances: results.map((r) => toWireStatus(r.status)),
+          cold_start_ms: Math.max(0, ...results.map((r) => r.cold_start_ms)),
+          summary: describeEnsure(results),
+        };
+      }
+      case 'START': {
         const before = sup.status(cmd.handler)[0];
         const t0 = performance.now();
         const s = before && before.state === 'running' ? before : await sup.start(cmd.handler);
@@ -118,7 +130,7 @@ export class GovernorAgent implements LinkHost {
       case 'METRICS':
         return { metrics: await this.metrics() };
       case 'LOGS': {
-        sup.status(cmd.handler); // throws NotFound for an unknown handler
+        sup.touch(cmd.handler); // activity for on-demand idle timers; throws NotFound for an unknown handler
         const file = path.join(
           this.opts.dataDir,
           'logs',
@@ -138,6 +150,18 @@ export class GovernorAgent implements LinkHost {
     this.link.close();
     await this.supervisor.shutdown();
   }
+}
+
+/** `hot pid 123, cold start 84ms` / `already hot pid 123` / `running pid 123`. */
+function describeEnsure(results: EnsureResult[]): string {
+  return results
+    .map(({ status: s, cold_start_ms: ms, woke }) => {
+      const what = s.temperature || s.state;
+      const pid = `pid ${s.pid ?? '-'}`;
+      if (!woke) return `already ${what} ${pid}`;
+      return s.temperature ? `${what} ${pid}, cold start ${Math.round(ms)}ms` : `${what} ${pid}`;
+    })
+    .join('; ');
 }
 
 function parseSpecs(json: string): HandlerSpec[] {

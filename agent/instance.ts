@@ -9,7 +9,17 @@ import type { Logger } from '../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { ExitStatus, Handle, ProcessBackend } from './backend.js';
 import type { Clock, TimerHandle } from './clock.js';
+import {
+  INITIAL_HEALTH,
+  describeCheck,
+  readinessDeadlineMs,
+  type HealthCounts,
+  type HealthStatus,
+} from './health.js';
+import { HealthMonitor } from './health-monitor.js';
+import { runProbe, type Probe } from './health-probe.js';
 import { appendEvent, assertTransition, type InstanceEvent, type InstanceState } from './lifecycle.js';
+import { temperatureOf, type Temperature } from './on-demand-policy.js';
 import { decideRestart, describeExit, type RestartHistory } from './restart-policy.js';
 import type { InstanceRecord, LastExit } from './state-store.js';
 
@@ -35,6 +45,11 @@ export interface InstanceStatus {
   started_at: number | null;
   spec_hash: string;
   events: InstanceEvent[];
+  /** On-demand temperature (cold | warming | hot | cooling); empty for always-on. */
+  temperature: Temperature | '';
+  /** none (no check) | unknown | healthy | unhealthy, and the last failure reason. */
+  health: HealthStatus;
+  health_reason: string;
 }
 
 export interface InstanceDeps {
@@ -49,6 +64,10 @@ export interface InstanceDeps {
   persist(inst: Instance): Promise<void>;
   onState(change: StateChange): void;
   onEvent(handler: string, ev: InstanceEvent): void;
+  /** Called when the health verdict changes (status push). */
+  onHealth?(handler: string): void;
+  /** The health probe (tests may inject one). Default: real tcp/http/exec probes. */
+  probe?: Probe;
 }
 
 const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
@@ -72,7 +91,13 @@ export class Instance {
   private disposed = false;
   /** The write of the latest transition (never rejects). */
   private lastSave: Promise<void> = Promise.resolve();
-  private waiters: Array<{ pred: (s: InstanceState) => boolean; resolve: () => void }> = [];
+  private waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
+  private monitor: HealthMonitor | null = null;
+  private healthCounts: HealthCounts = INITIAL_HEALTH;
+  /** The start window (start_seconds) elapsed while a health check had not passed yet. */
+  private awaitingHealth = false;
+  /** The readiness deadline passed without a healthy verdict: `start()` settles (still `starting`). */
+  private notReady = false;
   private readonly log: Logger;
 
   constructor(
@@ -103,10 +128,19 @@ export class Instance {
     this.addEvent({ at, type, message });
     this.deps.onState({ handler: this.name, from, to, at });
     this.lastSave = this.save();
-    for (const w of this.waiters.filter((x) => x.pred(to))) {
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    for (const w of this.waiters.filter((x) => x.pred())) {
       this.waiters.splice(this.waiters.indexOf(w), 1);
       w.resolve();
     }
+  }
+
+  /** Records an event without a state change (e.g. `IDLE` before an on-demand stop). */
+  note(type: string, message: string): void {
+    this.record(type, message);
   }
 
   private addEvent(ev: InstanceEvent): void {
@@ -135,7 +169,11 @@ export class Instance {
   }
 
   private waitState(pred: (s: InstanceState) => boolean): Promise<void> {
-    if (pred(this.current)) return Promise.resolve();
+    return this.waitUntil(() => pred(this.current));
+  }
+
+  private waitUntil(pred: () => boolean): Promise<void> {
+    if (pred()) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ pred, resolve }));
   }
 
@@ -172,6 +210,9 @@ export class Instance {
       started_at: this.startedAt,
       spec_hash: this.specHash,
       events: [...this.events],
+      temperature: temperatureOf(this.spec.mode, this.current),
+      health: this.spec.health ? this.healthCounts.status : 'none',
+      health_reason: this.spec.health ? this.healthCounts.reason : '',
     };
   }
 
@@ -204,9 +245,11 @@ export class Instance {
       const remaining = h.spawned_at + this.spec.start_seconds * 1000 - this.deps.clock.now();
       if (rec.state === 'starting' && remaining > 0) {
         this.transition('starting', 'ADOPTED', `ADOPTED pid=${h.pid} (still starting)`);
+        this.startHealth(this.gen, h.spawned_at + readinessDeadlineMs(this.spec) - this.deps.clock.now());
         this.armStartTimer(this.gen, remaining);
       } else {
         this.transition('running', 'ADOPTED', `ADOPTED pid=${h.pid}`);
+        this.startHealth(this.gen, 0);
       }
       if (rec.state === 'stopping' || rec.desired === 'stopped') this.background(this.stop());
       return;
@@ -228,7 +271,10 @@ export class Instance {
     }
   }
 
-  /** Starts the handler; resolves once it left `starting` (running, backoff, exited or fatal). */
+  /**
+   * Starts the handler; resolves once it left `starting` (running, backoff, exited or fatal) or, with a
+   * health check, once its readiness deadline passed unhealthy (then it is still `starting`: not ready).
+   */
   async start(): Promise<InstanceStatus> {
     this.desired = 'running';
     await this.spawning;
@@ -238,7 +284,7 @@ export class Instance {
       this.unverified = null;
       await this.spawnNow(false);
     }
-    await this.waitState((s) => s !== 'starting');
+    await this.waitUntil(() => this.current !== 'starting' || this.notReady);
     return this.status();
   }
 
@@ -276,6 +322,7 @@ export class Instance {
   dispose(): void {
     this.disposed = true;
     this.cancelTimer();
+    this.stopHealth();
   }
 
   private async spawnNow(isRestart: boolean): Promise<void> {
@@ -319,6 +366,7 @@ export class Instance {
     done();
     if (gen !== this.gen || this.disposed) return;
     this.transition('starting', 'STARTED', `STARTED pid=${this.handle.pid}`);
+    this.startHealth(gen, readinessDeadlineMs(this.spec));
     this.armStartTimer(gen, this.spec.start_seconds * 1000);
     // An exit during the persist was ignored above; look again now.
     this.checkGone();
@@ -328,6 +376,11 @@ export class Instance {
     const promote = (): void => {
       if (gen !== this.gen || this.current !== 'starting' || this.disposed) return;
       if (this.handle && !this.deps.backend.isRunning(this.handle)) return this.checkGone();
+      // With a health check, `running` waits for the first healthy verdict (onHealthChange).
+      if (this.spec.health && this.healthCounts.status !== 'healthy') {
+        this.awaitingHealth = true;
+        return;
+      }
       this.transition('running', 'RUNNING', `RUNNING after ${formatDuration(ms)}`);
     };
     if (ms <= 0) promote();
@@ -340,6 +393,7 @@ export class Instance {
     if (!h) return;
     this.handle = null;
     this.cancelTimer();
+    this.stopHealth();
     const now = this.deps.clock.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: now };
     const exitMsg = `EXITED ${describeExit(exit)}`;
@@ -374,6 +428,7 @@ export class Instance {
   private async stopProcess(h: Handle): Promise<void> {
     const { backend, clock } = this.deps;
     const sig = this.spec.stop_signal;
+    this.stopHealth();
     this.transition('stopping', 'STOPPING', `STOPPING ${sig} to group ${h.pgid}`);
     backend.signalGroup(h, sig);
     const deadline = clock.now() + this.spec.stop_timeout_ms;
@@ -398,5 +453,66 @@ export class Instance {
     // stop() resolves once `stopped` is on disk, so a following start pays for one write only.
     this.transition('stopped', 'STOPPED', 'STOPPED');
     await this.lastSave;
+  }
+
+  /** Starts the health check of process generation `gen` (no-op without one); `readyWithinMs` ≤ 0: no grace. */
+  private startHealth(gen: number, readyWithinMs: number): void {
+    this.stopHealth();
+    this.awaitingHealth = false;
+    this.notReady = false;
+    const h = this.spec.health;
+    if (!h) return;
+    this.healthCounts = { ...INITIAL_HEALTH, reason: this.healthCounts.reason };
+    const monitor = new HealthMonitor(
+      h,
+      { cwd: this.spec.cwd, env: this.spec.env },
+      {
+        clock: this.deps.clock,
+        probe: this.deps.probe ?? runProbe,
+        onChange: (next, prev, deadline) => {
+          if (gen === this.gen && this.monitor === monitor && !this.disposed)
+            this.onHealthChange(next, prev, deadline);
+        },
+      },
+    );
+    this.monitor = monitor;
+    monitor.start(Math.max(0, readyWithinMs));
+  }
+
+  /** Stops probing (the process is stopping or gone); the verdict becomes unknown, the last reason stays. */
+  private stopHealth(): void {
+    if (!this.monitor) return;
+    this.monitor.stop();
+    this.monitor = null;
+    this.healthCounts = { ...INITIAL_HEALTH, reason: this.healthCounts.reason };
+  }
+
+  private onHealthChange(next: HealthCounts, prev: HealthCounts, deadline: boolean): void {
+    const h = this.spec.health;
+    if (!h) return;
+    this.healthCounts = next;
+    this.log.info('health', { from: prev.status, to: next.status, reason: next.reason || undefined });
+    if (next.status === 'healthy') {
+      this.notReady = false;
+      if (this.current === 'starting' && this.awaitingHealth) {
+        this.awaitingHealth = false;
+        this.transition('running', 'RUNNING', `RUNNING healthy (${describeCheck(h)})`);
+      } else if (prev.status === 'unhealthy') {
+        this.record('HEALTHY', `HEALTHY ${describeCheck(h)}`);
+      }
+    } else if (next.status === 'unhealthy') {
+      if (this.current === 'starting' && deadline) {
+        this.notReady = true;
+        this.record('NOT_READY', `NOT_READY not healthy by its deadline: ${next.reason}`);
+      } else if (this.current === 'running' && prev.status !== 'unhealthy') {
+        this.record('UNHEALTHY', `UNHEALTHY ${next.reason}`);
+        if (h.restart_on_unhealthy && this.desired === 'running') {
+          this.record('RESTARTING', 'RESTARTING restart_on_unhealthy');
+          this.background(this.restart());
+        }
+      }
+    }
+    this.deps.onHealth?.(this.name);
+    this.wakeWaiters();
   }
 }

@@ -4,8 +4,7 @@
  * handlers here; `shutdown()` persists and leaves every handler running.
  */
 import { EventEmitter } from 'node:events';
-import { NotFoundError, StateError, ValidationError, errorMessage } from '../shared/errors.js';
-import { observedRefusal } from '../shared/observed.js';
+import { NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { DurableStore } from '../shared/durable-store.js';
 import { instanceKey, parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
@@ -16,13 +15,13 @@ import type { InstanceEvent } from './lifecycle.js';
 import { LinuxBackend } from './linux-backend.js';
 import { rotateIfNeeded } from './log-rotation.js';
 import { MetricsSampler } from './metrics.js';
-import { DEFAULT_CGROUP_ROOT, type Cgroups } from './cgroups.js';
-import { DEFAULT_DISCOVER_INTERVAL_MS, type DiscoverRule } from './discovery.js';
-import type { ObservedSet } from './observed.js';
-import { wireObserveAndLimits } from './observed-wiring.js';
+import type { Probe } from './health-probe.js';
+import { OnDemandController, type EnsureResult, type OnDemandTelemetry } from './on-demand.js';
+import { chooseToWake } from './on-demand-policy.js';
 import { openStateStore, specHash, type AgentState, type LastExit } from './state-store.js';
 
 export type { InstanceStatus, StateChange } from './instance.js';
+export type { EnsureResult } from './on-demand.js';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -37,11 +36,8 @@ export interface SupervisorOptions {
   logCheckIntervalMs?: number;
   /** The expected metrics sampling interval; pidusage history of unsampled PIDs expires after 2× this. Default 5s. */
   metricsIntervalMs?: number;
-  /** Advisory limits: the cgroup filesystem root (default /sys/fs/cgroup); unusable → one warning, unlimited. */
-  cgroupRoot?: string;
-  /** Discovery rules (observe-only) and the scan interval (default 10s). */
-  discover?: DiscoverRule[];
-  discoverIntervalMs?: number;
+  /** Health probe override (tests). Default: real tcp/http/exec probes. */
+  probe?: Probe;
 }
 
 interface CompiledOptions {
@@ -53,9 +49,7 @@ interface CompiledOptions {
   pollIntervalMs: number;
   logCheckIntervalMs: number;
   metricsIntervalMs: number;
-  cgroupRoot: string;
-  discover: DiscoverRule[];
-  discoverIntervalMs: number;
+  probe?: Probe;
 }
 
 function compileOptions(o: SupervisorOptions): CompiledOptions {
@@ -68,13 +62,11 @@ function compileOptions(o: SupervisorOptions): CompiledOptions {
     pollIntervalMs: o.pollIntervalMs ?? 1000,
     logCheckIntervalMs: o.logCheckIntervalMs ?? 10_000,
     metricsIntervalMs: o.metricsIntervalMs ?? 5_000,
-    cgroupRoot: o.cgroupRoot ?? DEFAULT_CGROUP_ROOT,
-    discover: o.discover ?? [],
-    discoverIntervalMs: o.discoverIntervalMs ?? DEFAULT_DISCOVER_INTERVAL_MS,
+    ...(o.probe ? { probe: o.probe } : {}),
   };
 }
 
-export interface InstanceMetrics {
+export interface InstanceMetrics extends OnDemandTelemetry {
   handler: string;
   index: number;
   state: InstanceStatus['state'];
@@ -85,22 +77,30 @@ export interface InstanceMetrics {
   uptime_ms: number;
   restarts: number;
   last_exit: LastExit | null;
+  temperature: InstanceStatus['temperature'];
 }
 
 export interface SupervisorEvents {
   state: [StateChange];
   event: [{ handler: string; event: InstanceEvent }];
+  /** An instance's health verdict changed (`handler` is the instance key). */
+  health: [{ handler: string }];
 }
+
+const NO_DEMAND: OnDemandTelemetry = {
+  cold_starts: 0,
+  last_cold_start_ms: 0,
+  last_hot_memory_bytes: 0,
+  recent_cold_starts_ms: [],
+};
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly instances = new Map<string, Instance>();
+  /** On-demand bookkeeping per instance key (idle timer, shared wake-up, cold starts). */
+  private readonly demand = new Map<string, OnDemandController>();
   private readonly sampler: MetricsSampler;
   private readonly timers = new Map<string, TimerHandle>();
   private closed = false;
-  /** Processes attached by PID or discovered: measured, never signalled. */
-  readonly observed: ObservedSet;
-  private readonly cgroups: Cgroups;
-  private sweepPending = true;
 
   private constructor(
     private readonly opts: CompiledOptions,
@@ -108,19 +108,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2));
-    const parts = wireObserveAndLimits(opts, {
-      store,
-      instances: () => this.instances.values(),
-      emitState: (c) => this.emit('state', c),
-      emitEvent: (handler, event) => this.emit('event', { handler, event }),
-    });
-    // Every instance spawns into its cgroup and can never signal a group holding an observed process.
-    opts.backend = parts.backend;
-    this.observed = parts.observed;
-    this.cgroups = parts.cgroups;
-    this.on('state', (c) => {
-      if (c.to !== 'running' && c.to !== 'starting') this.sweepPending = true;
-    });
   }
 
   /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
@@ -132,12 +119,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const inst = sup.newInstance({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
       const rec = store.data.instances[key];
       if (rec) inst.restore(rec);
-    }
-    await sup.observed.restore();
-    sup.cgroups.sweep(); // stale groups of an earlier run
-    if (sup.observed.discovering) {
-      sup.observed.discover();
-      sup.every(opts.discoverIntervalMs, () => sup.observed.discover());
     }
     sup.every(opts.pollIntervalMs, () => sup.poll());
     sup.every(opts.logCheckIntervalMs, () => sup.rotateLogs());
@@ -176,13 +157,33 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         dataDir: this.opts.dataDir,
         stopPollMs: 20,
         persist: (i) => this.persist(i),
-        onState: (c) => this.emit('state', c),
+        onState: (c) => {
+          this.demand.get(c.handler)?.onState(c.to);
+          this.emit('state', c);
+        },
         onEvent: (handler, event) => this.emit('event', { handler, event }),
+        onHealth: (handler) => this.emit('health', { handler }),
+        ...(this.opts.probe ? { probe: this.opts.probe } : {}),
       },
       index,
     );
     this.instances.set(inst.name, inst);
+    this.demand.get(inst.name)?.dispose();
+    this.demand.set(
+      inst.name,
+      new OnDemandController(inst, {
+        clock: this.opts.clock,
+        logger: this.opts.logger,
+        sampleRss: async (pid) => (await this.sampler.sample([pid])).get(pid)?.memory_bytes ?? 0,
+      }),
+    );
     return inst;
+  }
+
+  private demandOf(inst: Instance): OnDemandController {
+    const d = this.demand.get(inst.name);
+    if (!d) throw new NotFoundError(`no handler named ${JSON.stringify(inst.name)} on this agent`);
+    return d;
   }
 
   private persist(inst: Instance): Promise<void> {
@@ -233,7 +234,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const inst = this.instances.get(instanceKey(spec.name, index));
         if (!inst) {
           const created = this.newInstance(spec, index);
-          work.push(created.start());
+          // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
+          work.push(spec.mode === 'on-demand' ? this.persist(created) : created.start());
         } else if (inst.specHash !== hash && !hold.has(spec.name)) {
           work.push(this.replaceSpec(inst, spec, hash));
         }
@@ -269,6 +271,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private async remove(inst: Instance): Promise<void> {
     await inst.stop();
     inst.dispose();
+    this.demand.get(inst.name)?.dispose();
+    this.demand.delete(inst.name);
     this.instances.delete(inst.name);
     await this.store.update((d) => {
       delete d.specs[inst.name];
@@ -276,28 +280,47 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
-  start(name: string): Promise<InstanceStatus> {
-    return this.get(name).start();
+  /** Starts an instance; an on-demand one is woken as by `ensure` (a failed wake-up throws, it stays cold). */
+  async start(name: string): Promise<InstanceStatus> {
+    const inst = this.get(name);
+    if (inst.spec.mode === 'on-demand') return (await this.demandOf(inst).ensure()).status;
+    this.demandOf(inst).touch();
+    return inst.start();
+  }
+
+  /**
+   * ENSURE: wakes one on-demand instance (the key given; for a handler name a hot one, else a warming
+   * one, else the first) and resolves once it is hot, with the cold-start time; concurrent calls share
+   * one start. Always-on instances are started if not active. A failed start throws ColdStartError.
+   */
+  async ensure(nameOrKey: string): Promise<EnsureResult[]> {
+    const insts = this.keysOf(nameOrKey).map((k) => this.get(k));
+    const first = insts[0]!;
+    const targets =
+      first.spec.mode === 'on-demand' ? [insts[chooseToWake(insts.map((i) => i.state))] ?? first] : insts;
+    return Promise.all(targets.map((i) => this.demandOf(i).ensure()));
+  }
+
+  /** Marks use of a handler's instances (any command through the governor): restarts their idle timers. */
+  touch(nameOrKey: string): void {
+    for (const k of this.keysOf(nameOrKey)) this.demand.get(k)?.touch();
   }
 
   stop(name: string): Promise<InstanceStatus> {
-    if (this.observed.has(name)) return Promise.reject(new StateError(observedRefusal(name)));
     return this.get(name).stop();
   }
 
   restart(name: string): Promise<InstanceStatus> {
-    if (this.observed.has(name)) return Promise.reject(new StateError(observedRefusal(name)));
-    return this.get(name).restart();
+    const inst = this.get(name);
+    this.demandOf(inst).touch();
+    return inst.restart();
   }
 
   /** Status of every instance, of one handler's instances, or of one instance key. */
   status(name?: string): InstanceStatus[] {
-    const observed = name !== undefined ? this.observed.status(name) : null;
-    if (observed) return [observed];
     if (name !== undefined) return this.keysOf(name).map((k) => this.get(k).status());
     return [...this.instances.values()]
       .map((i) => i.status())
-      .concat(this.observed.statuses())
       .sort((a, b) => a.handler.localeCompare(b.handler) || a.index - b.index);
   }
 
@@ -308,16 +331,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return [...byName.values()];
   }
 
-  /** CPU %, RSS (summed over each handler's process tree), uptime, restarts and last exit per instance. */
+  /**
+   * CPU %, RSS (summed over each handler's process tree), uptime, restarts, last exit and on-demand
+   * figures per instance. The RSS of a hot on-demand instance is remembered for the savings estimate.
+   */
   async metrics(): Promise<InstanceMetrics[]> {
     const list = this.status();
     const roots = list.map((s) => s.pid).filter((p): p is number => p !== null);
     const usage = await this.sampler.sample(roots);
-    this.observed.noteUsage(usage);
     const now = this.opts.clock.now();
     return list.map((s) => {
       const u = s.pid !== null ? usage.get(s.pid) : undefined;
+      const d = this.demand.get(s.instance);
+      if (u && s.temperature === 'hot') d?.recordHotRss(u.memory_bytes);
       return {
+        ...(d?.telemetry() ?? NO_DEMAND),
         handler: s.handler,
         index: s.index,
         state: s.state,
@@ -328,6 +356,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         uptime_ms: s.pid !== null && s.started_at !== null ? now - s.started_at : 0,
         restarts: s.restarts,
         last_exit: s.last_exit,
+        temperature: s.temperature,
       };
     });
   }
@@ -337,12 +366,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private poll(): void {
     const all = ++this.pollTicks % 10 === 0;
     for (const inst of this.instances.values()) if (all || !inst.owned) inst.checkGone();
-    this.observed.check();
-    // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
-    if (this.sweepPending || all) {
-      this.sweepPending = false;
-      this.cgroups.sweep();
-    }
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
@@ -371,6 +394,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const inst of this.instances.values()) inst.dispose();
+    for (const d of this.demand.values()) d.dispose();
     await this.store.close();
     this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.instances.size });
   }
