@@ -4,7 +4,8 @@
  * handlers here; `shutdown()` persists and leaves every handler running.
  */
 import { EventEmitter } from 'node:events';
-import { NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
+import { NotFoundError, StateError, ValidationError, errorMessage } from '../shared/errors.js';
+import { observedRefusal } from '../shared/observed.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { DurableStore } from '../shared/durable-store.js';
 import { instanceKey, parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
@@ -15,6 +16,10 @@ import type { InstanceEvent } from './lifecycle.js';
 import { LinuxBackend } from './linux-backend.js';
 import { rotateIfNeeded } from './log-rotation.js';
 import { MetricsSampler } from './metrics.js';
+import { DEFAULT_CGROUP_ROOT, type Cgroups } from './cgroups.js';
+import { DEFAULT_DISCOVER_INTERVAL_MS, type DiscoverRule } from './discovery.js';
+import type { ObservedSet } from './observed.js';
+import { wireObserveAndLimits } from './observed-wiring.js';
 import type { Probe } from './health-probe.js';
 import { OnDemandController, type EnsureResult, type OnDemandTelemetry } from './on-demand.js';
 import { chooseToWake } from './on-demand-policy.js';
@@ -38,6 +43,11 @@ export interface SupervisorOptions {
   metricsIntervalMs?: number;
   /** Health probe override (tests). Default: real tcp/http/exec probes. */
   probe?: Probe;
+  /** Advisory limits: the cgroup filesystem root (default /sys/fs/cgroup); unusable → one warning, unlimited. */
+  cgroupRoot?: string;
+  /** Discovery rules (observe-only) and the scan interval (default 10s). */
+  discover?: DiscoverRule[];
+  discoverIntervalMs?: number;
 }
 
 interface CompiledOptions {
@@ -50,6 +60,9 @@ interface CompiledOptions {
   logCheckIntervalMs: number;
   metricsIntervalMs: number;
   probe?: Probe;
+  cgroupRoot: string;
+  discover: DiscoverRule[];
+  discoverIntervalMs: number;
 }
 
 function compileOptions(o: SupervisorOptions): CompiledOptions {
@@ -63,6 +76,9 @@ function compileOptions(o: SupervisorOptions): CompiledOptions {
     logCheckIntervalMs: o.logCheckIntervalMs ?? 10_000,
     metricsIntervalMs: o.metricsIntervalMs ?? 5_000,
     ...(o.probe ? { probe: o.probe } : {}),
+    cgroupRoot: o.cgroupRoot ?? DEFAULT_CGROUP_ROOT,
+    discover: o.discover ?? [],
+    discoverIntervalMs: o.discoverIntervalMs ?? DEFAULT_DISCOVER_INTERVAL_MS,
   };
 }
 
@@ -101,6 +117,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly sampler: MetricsSampler;
   private readonly timers = new Map<string, TimerHandle>();
   private closed = false;
+  /** Processes attached by PID or discovered: measured, never signalled. */
+  readonly observed: ObservedSet;
+  private readonly cgroups: Cgroups;
+  private sweepPending = true;
 
   private constructor(
     private readonly opts: CompiledOptions,
@@ -108,6 +128,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2));
+    const parts = wireObserveAndLimits(opts, {
+      store,
+      instances: () => this.instances.values(),
+      emitState: (c) => this.emit('state', c),
+      emitEvent: (handler, event) => this.emit('event', { handler, event }),
+    });
+    // Every instance spawns into its cgroup and can never signal a group holding an observed process.
+    opts.backend = parts.backend;
+    this.observed = parts.observed;
+    this.cgroups = parts.cgroups;
+    this.on('state', (c) => {
+      if (c.to !== 'running' && c.to !== 'starting') this.sweepPending = true;
+    });
   }
 
   /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
@@ -119,6 +152,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const inst = sup.newInstance({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
       const rec = store.data.instances[key];
       if (rec) inst.restore(rec);
+    }
+    await sup.observed.restore();
+    sup.cgroups.sweep(); // stale groups of an earlier run
+    if (sup.observed.discovering) {
+      sup.observed.discover();
+      sup.every(opts.discoverIntervalMs, () => sup.observed.discover());
     }
     sup.every(opts.pollIntervalMs, () => sup.poll());
     sup.every(opts.logCheckIntervalMs, () => sup.rotateLogs());
@@ -307,10 +346,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   stop(name: string): Promise<InstanceStatus> {
+    if (this.observed.has(name)) return Promise.reject(new StateError(observedRefusal(name)));
     return this.get(name).stop();
   }
 
   restart(name: string): Promise<InstanceStatus> {
+    if (this.observed.has(name)) return Promise.reject(new StateError(observedRefusal(name)));
     const inst = this.get(name);
     this.demandOf(inst).touch();
     return inst.restart();
@@ -318,9 +359,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Status of every instance, of one handler's instances, or of one instance key. */
   status(name?: string): InstanceStatus[] {
+    const observed = name !== undefined ? this.observed.status(name) : null;
+    if (observed) return [observed];
     if (name !== undefined) return this.keysOf(name).map((k) => this.get(k).status());
     return [...this.instances.values()]
       .map((i) => i.status())
+      .concat(this.observed.statuses())
       .sort((a, b) => a.handler.localeCompare(b.handler) || a.index - b.index);
   }
 
@@ -339,6 +383,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const list = this.status();
     const roots = list.map((s) => s.pid).filter((p): p is number => p !== null);
     const usage = await this.sampler.sample(roots);
+    this.observed.noteUsage(usage);
     const now = this.opts.clock.now();
     return list.map((s) => {
       const u = s.pid !== null ? usage.get(s.pid) : undefined;
@@ -366,6 +411,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private poll(): void {
     const all = ++this.pollTicks % 10 === 0;
     for (const inst of this.instances.values()) if (all || !inst.owned) inst.checkGone();
+    this.observed.check();
+    // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
+    if (this.sweepPending || all) {
+      this.sweepPending = false;
+      this.cgroups.sweep();
+    }
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
