@@ -1,10 +1,14 @@
 /** `npm run bench`: runs every benchmark (or the ones named: `npm run bench -- supervisor`) and prints its figures. */
+import { runControlPlaneBench } from './control-plane-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
+import { runFleetBench } from './fleet-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   supervisor: runSupervisorBench,
   'execution-log': runExecutionLogBench,
+  'control-plane': runControlPlaneBench,
+  'fleet-500': runFleetBench,
 };
 
 const wanted = process.argv.slice(2);
