@@ -154,6 +154,13 @@ function stateCell(i: ReturnType<typeof instanceJson>): string {
   return `${i.state}${temp}${i.stale ? '*' : ''}`;
 }
 
+/** `healthy`, or `unhealthy: http 503` — the last failure reason unless the check passes now. */
+function healthCell(i: ReturnType<typeof instanceJson>): string {
+  return i.health_reason && i.health !== 'healthy' && i.health !== 'none'
+    ? `${i.health}: ${i.health_reason}`
+    : i.health;
+}
+
 export function instancesTable(infos: InstanceInfo[], now: number): string {
   if (infos.length === 0) return 'no instances\n';
   const items = infos.map(instanceJson);
@@ -165,7 +172,7 @@ export function instancesTable(infos: InstanceInfo[], now: number): string {
     i.restarts,
     i.started_at && i.pid ? formatDuration(Math.max(0, now - Date.parse(i.started_at))) : null,
     formatExit(i.last_exit, now),
-    i.health,
+    healthCell(i),
   ]);
   let text = table(['HANDLER', 'AGENT', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'LAST EXIT', 'HEALTH'], rows);
   if (items.some((i) => i.stale)) text += '* stale: the agent is disconnected; last known status shown\n';

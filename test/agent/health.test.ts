@@ -12,6 +12,8 @@ import {
   type HealthCounts,
 } from '../../agent/health.js';
 import { execProbe, httpProbe, tcpProbe } from '../../agent/health-probe.js';
+import { instancesTable } from '../../master/cli/format.js';
+import { instance } from '../cli/fake-admin.js';
 import type { Supervisor } from '../../agent/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { fixture, tempDir, waitFor } from '../helpers/common.js';
@@ -59,6 +61,22 @@ describe('health: verdicts (pure)', () => {
       1000 + 3 * 2000 + 1000,
     );
     assert.equal(readinessDeadlineMs({ start_seconds: 2 }), 2000);
+  });
+});
+
+describe('health: gov ps', () => {
+  it('shows health with the last failure reason, and the temperature next to the state', () => {
+    const sick = instance();
+    sick.status = { ...sick.status!, health: 'unhealthy', health_reason: 'http 503' };
+    const warm = instance({ agent: 'edge-2', state: 'starting' });
+    warm.status = { ...warm.status!, mode: 'on-demand', temperature: 'warming', health: 'unknown' };
+    const text = instancesTable([sick, warm], Date.parse('2025-01-01T12:00:00Z'));
+    assert.match(text, /edge-1\s+running\s+.*unhealthy: http 503\n/);
+    assert.match(text, /edge-2\s+starting \(warming\)\s+.*unknown\n/);
+    const ok = instance();
+    ok.status = { ...ok.status!, health: 'healthy', health_reason: 'http 503' };
+    assert.match(instancesTable([ok], 0), /healthy\n/);
+    assert.doesNotMatch(instancesTable([ok], 0), /http 503/, 'an old reason is not shown once healthy');
   });
 });
 
