@@ -5,7 +5,8 @@
 import type { AdminHandlers } from '../proto/generated/governor/v1/Admin.js';
 import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
 import type { InstanceInfo } from '../proto/generated/governor/v1/InstanceInfo.js';
-import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { NotFoundError, StateError, ValidationError } from '../shared/errors.js';
+import { observedRefusal } from '../shared/observed.js';
 import { NAME_RE, parseHandlersFile } from '../shared/spec.js';
 import { checkApplyAllowed, rolloutHandlers, startUpdatesForApply } from './rollout-service.js';
 import { toRolloutProto } from './rollout-create.js';
@@ -95,7 +96,7 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
         );
       }
       const current = registry.getSpec(req.handler);
-      if (!current) throw unknownHandler(req.handler, fleet);
+      if (!current) throw observedOrUnknown(req.handler, req.agent, fleet);
       const assigned = registry.agentsFor(current.spec);
       if (req.agent && !registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
       if (req.agent && !assigned.includes(req.agent)) {
@@ -194,6 +195,13 @@ function unknownHandler(name: string, fleet: Fleet): NotFoundError {
   return new NotFoundError(
     `unknown handler ${JSON.stringify(name)} (known: ${known.join(', ') || 'none'}); apply a spec with gov apply -f`,
   );
+}
+
+/** Observed processes are not specs: a control action on one is refused with the agent's own words. */
+function observedOrUnknown(name: string, agent: string, fleet: Fleet): Error {
+  const views = fleet.registry.listInstances({ handler: name, ...(agent ? { agent } : {}) });
+  if (views.some((v) => v.status.observed)) return new StateError(observedRefusal(name));
+  return unknownHandler(name, fleet);
 }
 
 function unknownAgent(id: string, fleet: Fleet): NotFoundError {

@@ -76,6 +76,9 @@ export interface AdminApi {
   pauseRollout(id: string): Promise<Rollout__Output>;
   resumeRollout(id: string): Promise<Rollout__Output>;
   abortRollout(id: string): Promise<Rollout__Output>;
+  /** Observes a running process by PID on an agent (never signalled); `detach` forgets it. */
+  attach(agent: string, pid: number, name: string): Promise<ControlResponse__Output>;
+  detach(agent: string, name: string): Promise<ControlResponse__Output>;
   /** Closes the channel; safe to call twice. */
   close(): void;
 }
@@ -228,6 +231,8 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
     pauseRollout: (id) => call(client.PauseRollout, { id }),
     resumeRollout: (id) => call(client.ResumeRollout, { id }),
     abortRollout: (id) => call(client.AbortRollout, { id }),
+    attach: (agent, pid, name) => call(client.Attach, { agent, pid, name }),
+    detach: (agent, name) => call(client.Detach, { agent, name }),
     close: () => {
       if (closed) return;
       closed = true;

@@ -18,6 +18,7 @@ import {
 import { errorMessage } from '../../shared/errors.js';
 import { agentsCommand } from './agents.js';
 import { applyCommand } from './apply.js';
+import { attachCommand, detachCommand } from './attach.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
 import { CONTROL_ACTIONS, controlCommand } from './control.js';
 import { deleteCommand } from './delete.js';
@@ -104,6 +105,8 @@ export function govCommands(deps: GovDeps = {}): Array<{ section: string; comman
         agentsCommand(connect),
         psCommand(connect),
         ...CONTROL_ACTIONS.map((a) => controlCommand(a, connect)),
+        attachCommand(connect),
+        detachCommand(connect),
         metricsCommand(connect),
         executionsCommand(connect),
         statsCommand(connect),

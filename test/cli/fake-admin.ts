@@ -205,6 +205,15 @@ export function rollout(over: Partial<Rollout> = {}): Rollout {
   };
 }
 
+/** An observed process as `gov ps` lists it. */
+export function observedInstance(agentId: string, pid: number, name: string): InstanceInfo {
+  const base = instance({ agent: agentId, pid });
+  return {
+    ...base,
+    status: { ...base.status!, handler: name, instance: name, mode: 'observed', observed: true },
+  };
+}
+
 /** A fake AdminApi recording `[method, ...args]`; override any method's answer. */
 export class FakeAdmin implements AdminApi {
   calls: unknown[][] = [];
@@ -256,6 +265,18 @@ export class FakeAdmin implements AdminApi {
     return this.rec('control', [action, handler, agentId], () => ({
       executions: [execution({ kind: action })],
       instances: [instance({ pid: 5555 })],
+    }));
+  }
+  attach(agentId: string, pid: number, name: string) {
+    return this.rec('attach', [agentId, pid, name], () => ({
+      executions: [execution({ kind: 'attach', handler: name, agent: agentId })],
+      instances: [observedInstance(agentId, pid, name)],
+    }));
+  }
+  detach(agentId: string, name: string) {
+    return this.rec('detach', [agentId, name], () => ({
+      executions: [execution({ kind: 'detach', handler: name, agent: agentId })],
+      instances: [],
     }));
   }
   getMetrics(filter?: { handler?: string; agent?: string }) {
