@@ -125,7 +125,9 @@ export async function runStep(
     }
     if (v.verdict === 'failed') return finish('failed', v.reason);
     watch.readySince = v.readySince;
-    await ctx.sleep(ctx.pollMs, token);
+    // Wake up right when min_healthy_time ends rather than up to a poll later.
+    const untilDone = v.readySince === null ? ctx.pollMs : v.readySince + r.min_healthy_time_ms - ctx.now();
+    await ctx.sleep(Math.max(1, Math.min(ctx.pollMs, untilDone)), token);
     if (token.cancelled) return;
   }
 }

@@ -1,14 +1,18 @@
 /** `npm run bench`: runs every benchmark (or the ones named: `npm run bench -- supervisor`) and prints its figures. */
 import { runControlPlaneBench } from './control-plane-bench.js';
+import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
+import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  discovery: runDiscoveryBench,
   supervisor: runSupervisorBench,
   'execution-log': runExecutionLogBench,
   'control-plane': runControlPlaneBench,
   'fleet-500': runFleetBench,
+  rollout: runRolloutBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,110 @@
+/**
+ * Issue 5 tests 4 and 5 with real processes: an agent killed mid-rollout fails its step within its
+ * deadline and the rollout follows on_failure (no hang); a master `kill -9` mid-rollout leaves it
+ * visible in `gov rollout status` after the restart, and `gov rollout resume` completes it.
+ */
+import assert from 'node:assert/strict';
+import type { Rollout } from '../../master/cli/admin-client.js';
+import { Cluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/common.js';
+import { webSpec } from './rollout-helpers.js';
+
+const AGENTS = ['edge-1', 'edge-2'];
+
+describe('rollout: agent and master crashes (issue 5, tests 4 and 5)', function () {
+  this.timeout(90_000);
+
+  it('test 4: an agent killed mid-rollout fails its step within its deadline; on_failure abort', async () => {
+    const c = await Cluster.start({ agents: AGENTS });
+    try {
+      await c.govJson(['apply', '-f', c.writeHandlers([webSpec(AGENTS, { count: 1 })])]);
+      await c.waitInstances('web', 2, (i) => i.state === 'running' && !!i.pid);
+      const healthyDeadlineMs = 20_000;
+      const started = await c.govJson<Rollout>([
+        'rollout',
+        'restart',
+        'web',
+        '--batch-size',
+        '1',
+        '--min-healthy',
+        '5s',
+        '--healthy-deadline',
+        `${healthyDeadlineMs}ms`,
+        '--on-failure',
+        'abort',
+        '--detach',
+      ]);
+      // Batch 1 is edge-1's instance: kill its agent while the step waits out min_healthy_time.
+      await waitFor(async () => (await c.admin().getRollout(started.id)).instances[0]?.new_pid, {
+        what: 'the first step to restart its instance',
+      });
+      const killedAt = Date.now();
+      await c.killAgent('edge-1');
+      const r = await waitFor(
+        async () => {
+          const x = await c.admin().getRollout(started.id);
+          return x.state === 'running' ? null : x;
+        },
+        { timeoutMs: healthyDeadlineMs, what: 'the rollout to stop after the agent died' },
+      );
+      const tookMs = Date.now() - killedAt;
+      assert.equal(r.state, 'aborted', r.error);
+      assert.match(r.error, /instance web@edge-1 failed: agent disconnected/);
+      assert.ok(tookMs < 5000, `took ${tookMs} ms to notice (healthy_deadline ${healthyDeadlineMs} ms)`);
+      assert.deepEqual(
+        r.instances.map((i) => i.state),
+        ['failed', 'skipped'],
+      );
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('test 5: master kill -9 mid-rollout; status shows it after the restart and resume completes it', async () => {
+    const c = await Cluster.start({ agents: AGENTS });
+    try {
+      await c.govJson(['apply', '-f', c.writeHandlers([webSpec(AGENTS)])]);
+      const before = await c.waitInstances('web', 4, (i) => i.state === 'running' && !!i.pid);
+      const started = await c.govJson<Rollout>([
+        'rollout',
+        'restart',
+        'web',
+        '--batch-size',
+        '1',
+        '--min-healthy',
+        '800ms',
+        '--healthy-deadline',
+        '10s',
+        '--detach',
+      ]);
+      // The second batch's step has answered: batch 1's end was on disk before it started.
+      await waitFor(async () => (await c.admin().getRollout(started.id)).instances[1]?.new_pid, {
+        what: 'the second batch to start',
+      });
+      await c.killMaster('SIGKILL');
+      await c.startMaster();
+      await Promise.all(AGENTS.map((a) => c.waitAgentConnected(a)));
+
+      const status = await c.govJson<Rollout>(['rollout', 'status', started.id]);
+      assert.equal(status.state, 'paused');
+      assert.match(status.error, /interrupted while running.*gov rollout resume/);
+      assert.equal(status.batches[0]?.state, 'done');
+      assert.equal(status.instances[0]?.state, 'healthy');
+      const listed = await c.govJson<{ rollouts: Rollout[] }>(['rollout', 'status']);
+      assert.equal(listed.rollouts[0]?.id, started.id);
+
+      const done = await c.govJson<Rollout>(['rollout', 'resume']); // no ID: the latest paused one
+      assert.equal(done.id, started.id);
+      assert.equal(done.state, 'succeeded', done.error);
+      assert.ok(done.instances.every((i) => i.state === 'healthy'));
+      const after = await c.waitInstances('web', 4, (i) => i.state === 'running' && !!i.pid);
+      const oldPids = new Set(before.map((i) => i.pid));
+      assert.ok(
+        after.every((i) => !oldPids.has(i.pid)),
+        'every instance was restarted',
+      );
+    } finally {
+      await c.stop();
+    }
+  });
+});
