@@ -67,7 +67,15 @@ export class MasterLink {
     private readonly opts: MasterLinkOptions,
   ) {
     const { link } = loadProtos();
-    this.client = new link.governor.v1.AgentLink(opts.address, opts.credentials, opts.channelOptions ?? {});
+    // This dial loop is the only reconnect loop: the channel's own backoff (grpc-js: 1 s growing to
+    // 120 s, failing every call at once while it waits) is held at the loop's first step, so a master
+    // that is back is reached on the loop's next dial, not minutes later.
+    const transportBackoffMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+    this.client = new link.governor.v1.AgentLink(opts.address, opts.credentials, {
+      'grpc.initial_reconnect_backoff_ms': transportBackoffMs,
+      'grpc.max_reconnect_backoff_ms': transportBackoffMs,
+      ...opts.channelOptions,
+    });
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 2000;
     this.metricsMs = opts.metricsIntervalMs ?? 5000;
     this.log = opts.logger.named('link', { master: opts.address });

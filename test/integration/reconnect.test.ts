@@ -1,0 +1,63 @@
+/**
+ * The agent's dial loop against a real master that goes away for a while: the link's own backoff (here
+ * capped at 300 ms) decides when it reconnects — no second, slower backoff inside the gRPC channel
+ * (DESIGN §4 "one reconnect loop at a time"). Without that, grpc-js keeps the channel in
+ * TRANSIENT_FAILURE for its own growing backoff (1 s × 1.6ⁿ, up to 120 s) and every dial in between
+ * fails at once with the stale ECONNREFUSED, so agents came back many seconds after the master did.
+ */
+import assert from 'node:assert/strict';
+import { MasterLink, type LinkHost } from '../../agent/master-link.js';
+import { Logger } from '../../shared/logger.js';
+import { clientConnection } from '../../shared/tls.js';
+import { Cluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/common.js';
+
+const host: LinkHost = {
+  inventory: () => ({ hostname: 'test', version: '0', labels: {}, instances: [], specs_hash: '' }),
+  execute: () => Promise.resolve({ summary: 'ok' }),
+  metrics: () => Promise.resolve({ instances: [], host: null }),
+};
+
+describe('integration: agent link reconnects on its own backoff (DESIGN §4)', function () {
+  this.slow(15_000);
+  let c: Cluster;
+  let link: MasterLink | null = null;
+
+  before(async () => {
+    c = await Cluster.start();
+  });
+  after(async () => {
+    link?.close();
+    await c?.stop();
+  });
+
+  it('comes back within the link backoff after a master outage of several seconds', async () => {
+    const conn = clientConnection(c.address, c.pki.material('agent-edge-1'), { separateConnection: true });
+    link = new MasterLink(host, {
+      agentId: 'edge-1',
+      address: conn.target,
+      credentials: conn.credentials,
+      channelOptions: conn.options,
+      logger: new Logger('test', { level: 'error' }),
+      backoffInitialMs: 100,
+      backoffMaxMs: 300,
+    });
+    link.start();
+    await link.whenConnected();
+    await c.waitAgentConnected('edge-1');
+
+    await c.killMaster('SIGKILL');
+    await waitFor(() => link?.state !== 'connected', { what: 'the link to notice the master is gone' });
+    // Long enough for grpc-js's own backoff to grow past 4 s if it were in charge (1 + 1.6 + 2.56 s).
+    const downUntil = Date.now() + 6000;
+    while (Date.now() < downUntil) {
+      assert.notEqual(link.state, 'connected', 'no master, no connection');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await c.startMaster();
+    const upAt = Date.now();
+    await link.whenConnected();
+    const tookMs = Date.now() - upAt;
+    assert.ok(tookMs < 2000, `reconnected ${tookMs} ms after the master came back (link backoff ≤ 300 ms)`);
+  });
+});
