@@ -55,6 +55,29 @@ describe('rollout: rolling update to a version that fails (issue 5, test 2)', fu
     return r;
   }
 
+  it('health check failing: stops after the first batch and rolls it back', async () => {
+    const before = await snapshot();
+    const spec = webSpec(AGENTS, {
+      env: { V: 'health' },
+      health: { exec: ['test', '-f', path.join(c.dir, 'never')], interval: '100ms', unhealthy_threshold: 1 },
+      update: { ...UPDATE, healthy_deadline: '2s', on_failure: 'rollback' },
+    });
+    const res = await c.gov(['apply', '-f', c.writeHandlers([spec]), '--json']);
+    assert.equal(res.code, 1, res.stderr);
+    const r = (JSON.parse(res.stdout) as ApplyDoc).rollouts[0]!;
+    assert.equal(r.state, 'rolled_back', r.error);
+    assert.match(r.error, /instance web@edge-1 failed: not healthy .*health unhealthy/);
+    assert.match(res.stderr, /rollout ro-\S+ rolled_back: instance web@edge-1 failed/);
+    assert.deepEqual(
+      r.instances.map((i) => i.state),
+      ['rolled_back', 'rolled_back', 'skipped', 'skipped'],
+    );
+    const after = await c.waitInstances('web', 4, (i) => i.state === 'running');
+    for (const key of r.batches[1]!.instances)
+      assert.equal(after.find((i) => keyOf(i) === key)?.pid, before.get(key)?.pid);
+    for (const i of after) assert.equal(i.spec_hash, before.get(keyOf(i))?.spec_hash);
+  });
+
   it('rollback: the first batch runs the previous spec again and the rest never changed', async () => {
     const before = await snapshot();
     const r = await applyBroken({ V: '2' }, 'rollback', path.join(c.dir, 'never'));
