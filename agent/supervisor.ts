@@ -299,7 +299,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private async replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Promise<void> {
-    const wasWanted = inst.desired === 'running';
+    // A cold on-demand instance switched to always-on is wanted running (an operator's stop is not).
+    const wasWanted =
+      inst.desired === 'running' || (inst.spec.mode === 'on-demand' && spec.mode === 'always-on');
     await inst.stop();
     inst.spec = spec;
     inst.specHash = hash;

@@ -256,6 +256,20 @@ describe('on-demand: wake, share, fail and cool (real processes)', () => {
     assert.equal(back.restarts, 1);
   });
 
+  it('switching a cold on-demand handler to always-on starts it; back to on-demand it idles out', async () => {
+    const dir = tempDir();
+    const sup = await s.make();
+    const od = onDemand('flip', dir, { idle_timeout: '300ms' });
+    await sup.applySpecs([od]);
+    assert.equal(one(sup, 'flip').state, 'stopped');
+    await sup.applySpecs([{ ...od, mode: 'always-on' }]);
+    assert.equal(one(sup, 'flip').state, 'running');
+    assert.equal(one(sup, 'flip').temperature, '');
+    await sup.applySpecs([od]);
+    assert.equal(one(sup, 'flip').temperature, 'hot', 'restarted on the new spec, hot');
+    await waitFor(() => one(sup, 'flip').temperature === 'cold', { what: 'idled out' });
+  });
+
   it('GovernorAgent ENSURE: cold-start time and summary; an always-on handler is just started', async () => {
     const dir = tempDir();
     const sup = await s.make();

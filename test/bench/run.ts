@@ -3,6 +3,7 @@ import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
+import { runOnDemandBench } from './on-demand-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'control-plane': runControlPlaneBench,
   'fleet-500': runFleetBench,
   rollout: runRolloutBench,
+  'on-demand': runOnDemandBench,
 };
 
 const wanted = process.argv.slice(2);
