@@ -1,0 +1,160 @@
+/**
+ * Issue 3 test 1, the parts that need the real master and real agents: an agent certificate cannot
+ * speak for another agent; `gov agents revoke ID` disconnects that agent and refuses it from then on
+ * while the others stay connected; a viewer can read but not change anything.
+ */
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
+import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
+import { isAlive } from '../../shared/proc.js';
+import { loadProtos } from '../../shared/proto.js';
+import { clientConnection } from '../../shared/tls.js';
+import { Cluster, type PsInstance } from '../helpers/cluster.js';
+import { fixture, waitFor } from '../helpers/common.js';
+import type { PairName } from '../helpers/pki.js';
+
+/** Opens the agent stream with `pair`'s certificate, sends a hello as `agentId`; resolves with how it ended. */
+async function helloAs(
+  c: Cluster,
+  pair: PairName,
+  agentId: string,
+): Promise<{ code: grpc.status; details: string; welcomed: boolean }> {
+  const conn = clientConnection(c.address, c.pki.material(pair), { separateConnection: true });
+  const { link } = loadProtos();
+  const client = new link.governor.v1.AgentLink(conn.target, conn.credentials, conn.options);
+  try {
+    return await new Promise((resolve) => {
+      const call = client.Connect({ deadline: Date.now() + 10_000 });
+      let welcomed = false;
+      call.on('data', (m: MasterMessage__Output) => {
+        if (m.body === 'welcome') {
+          welcomed = true;
+          call.cancel();
+        }
+      });
+      call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, welcomed }));
+      call.on('end', () => resolve({ code: grpc.status.OK, details: '', welcomed }));
+      const hello: AgentMessage = {
+        hello: { agent_id: agentId, hostname: 'impostor', version: '0', labels: {}, instances: [] },
+      };
+      call.write(hello);
+    });
+  } finally {
+    client.close();
+  }
+}
+
+describe('integration: identities and roles against the real master (issue 3 test 1)', function () {
+  this.slow(10_000);
+  let c: Cluster;
+
+  before(async () => {
+    c = await Cluster.start({ agents: ['edge-1'] });
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  it("an agent certificate opening the stream with another agent's id is refused (PERMISSION_DENIED)", async () => {
+    const r = await helloAs(c, 'agent-edge-1', 'edge-2');
+    assert.equal(r.code, grpc.status.PERMISSION_DENIED, r.details);
+    assert.match(r.details, /CN=edge-1 may not connect as agent "edge-2"/);
+    assert.equal(r.welcomed, false);
+    const { agents } = await c.admin().listAgents();
+    assert.deepEqual(
+      agents.map((a) => [a.id, a.connected]),
+      [['edge-1', true]],
+      'edge-2 was not registered; edge-1 is untouched',
+    );
+
+    // With the real edge-2 connected, an impostor neither replaces nor disturbs it.
+    await c.startAgent('edge-2');
+    const again = await helloAs(c, 'agent-edge-1', 'edge-2');
+    assert.equal(again.code, grpc.status.PERMISSION_DENIED);
+    const after = await c.admin().listAgents();
+    assert.deepEqual(
+      after.agents.map((a) => [a.id, a.connected, a.hostname === 'impostor']),
+      [
+        ['edge-1', true, false],
+        ['edge-2', true, false],
+      ],
+    );
+  });
+
+  it('a viewer can read (gov ps, gov agents) but gov restart and gov agents revoke are refused and change nothing', async () => {
+    const file = c.writeHandlers([
+      {
+        name: 'web',
+        agents: ['edge-1', 'edge-2'],
+        command: [process.execPath, fixture('ticker.mjs')],
+        start_seconds: 0,
+      },
+    ]);
+    await c.govJson(['apply', '-f', file]);
+    const before = await c.waitInstances('web', 2, (i) => i.state === 'running' && !!i.pid);
+    const lifetime = (await c.admin().getStats()).lifetime_executions;
+
+    const ps = await c.govJson<{ instances: PsInstance[] }>(['ps'], { pair: 'viewer-viewer' });
+    assert.equal(ps.instances.length, 2);
+    const agents = await c.govJson<{ agents: unknown[] }>(['agents'], { pair: 'viewer-viewer' });
+    assert.equal(agents.agents.length, 2);
+
+    const [restart, revoke] = await Promise.all([
+      c.gov(['restart', 'web'], { pair: 'viewer-viewer' }),
+      c.gov(['agents', 'revoke', 'edge-1'], { pair: 'viewer-viewer' }),
+    ]);
+    for (const r of [restart, revoke]) {
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error: certificate CN=viewer OU=viewer may not call Admin\/\w+: viewer is read-only/m,
+      );
+    }
+    assert.equal((await c.admin().getStats()).lifetime_executions, lifetime, 'no execution');
+    const now = await c.instances('web');
+    assert.deepEqual(
+      now.map((i) => [i.agent, i.pid, i.restarts]),
+      before.map((i) => [i.agent, i.pid, i.restarts]),
+    );
+    assert.equal((await c.admin().listAgents()).agents.filter((a) => a.connected).length, 2);
+  });
+
+  it('gov agents revoke edge-2 closes its stream and refuses it from then on; edge-1 stays connected and usable', async () => {
+    const edge2 = c.agents.get('edge-2')!;
+    const out = await c.govJson<{ agent: { id: string; revoked: boolean; connected: boolean } }>([
+      'agents',
+      'revoke',
+      'edge-2',
+    ]);
+    assert.equal(out.agent.id, 'edge-2');
+    assert.equal(out.agent.revoked, true);
+    await c.waitAgentConnected('edge-2', false, 3000);
+
+    // The agent process keeps dialling (it does not know better); each attempt is refused as revoked.
+    const refusals = () => edge2.stderr.split('\n').filter((l) => /master link down.*revoked/.test(l)).length;
+    await waitFor(() => refusals() >= 3, { timeoutMs: 15_000, what: 'three refused reconnects of edge-2' });
+    assert.ok(edge2.running, 'the agent process itself is not killed by the master');
+    const { agents } = await c.admin().listAgents();
+    assert.deepEqual(
+      agents.map((a) => [a.id, a.connected, a.revoked]),
+      [
+        ['edge-1', true, false],
+        ['edge-2', false, true],
+      ],
+    );
+    // A stream opened with edge-2's own certificate is refused at once.
+    const direct = await helloAs(c, 'agent-edge-2', 'edge-2');
+    assert.equal(direct.code, grpc.status.UNAUTHENTICATED, direct.details);
+    assert.match(direct.details, /revoked/);
+
+    // edge-1 is unaffected: commands to it work; commands to edge-2 fail fast.
+    const ok = await c.admin().control('restart', 'web', 'edge-1');
+    assert.equal(ok.executions[0]?.status, 'success', ok.executions[0]?.error);
+    const refused = await c.admin().control('restart', 'web', 'edge-2');
+    assert.equal(refused.executions[0]?.status, 'error');
+    assert.match(refused.executions[0]?.error ?? '', /edge-2 is not connected/);
+    const web2 = c.localStatus('edge-2').find((s) => s.handler === 'web');
+    assert.ok(web2?.pid && isAlive(web2.pid), "edge-2's handler keeps running under its agent");
+  });
+});
