@@ -4,11 +4,11 @@
  * /proc/PID/stat read per PID (the start time proves a cached verdict is about the same process) and the
  * command line only for PIDs not seen before. Matching never touches a process.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ValidationError } from '../shared/errors.js';
 import { parseBytes, parseCpuPercent } from '../shared/durations.js';
-import { listPids, readCmdline, readProcStat, type ProcStat } from '../shared/proc.js';
+import { listPids, parseProcStat, type ProcStat } from '../shared/proc.js';
 import { NAME_RE, type LimitsSpec } from '../shared/spec.js';
 
 /** Default scan interval. */
@@ -106,10 +106,14 @@ export interface ScanStats {
   cmdlineReads: number;
 }
 
-/** Scans /proc for processes matching the rules; remembers its verdict per PID + start time. */
+/**
+ * Scans /proc for processes matching the rules; remembers its verdict per PID. A known PID costs one
+ * stat(2) of /proc/PID: its inode number changes when the PID is reused (a new process gets a new /proc
+ * inode), and a changed inode is settled by the start time (field 22) before anything is re-read.
+ */
 export class DiscoveryScanner {
-  /** pid → {start time, matched rule name or null}. */
-  private readonly seen = new Map<number, { start: string; rule: string | null }>();
+  /** pid → {/proc/PID inode, start time, matched rule name or null}. */
+  private readonly seen = new Map<number, { ino: number; start: string; rule: string | null }>();
   lastScan: ScanStats = { pids: 0, cmdlineReads: 0 };
 
   constructor(readonly rules: readonly DiscoverRule[]) {}
@@ -124,24 +128,38 @@ export class DiscoveryScanner {
     const live = new Set<number>();
     let reads = 0;
     for (const pid of pids) {
-      const st = readProcStat(pid);
-      if (!st || st.state === 'Z' || st.state === 'X') continue;
+      let ino: number;
+      try {
+        ino = statSync(`/proc/${pid}`).ino;
+      } catch {
+        continue; // gone
+      }
       live.add(pid);
       const known = this.seen.get(pid);
-      if (known && known.start === st.startTime) continue;
-      if (skip(st)) {
-        this.seen.set(pid, { start: st.startTime, rule: null });
+      if (known && known.ino === ino) continue;
+      const text = readSmall(`/proc/${pid}/stat`);
+      if (text === null) continue;
+      const st = parseProcStat(pid, text);
+      if (st.state === 'Z' || st.state === 'X') continue;
+      if (known && known.start === st.startTime) {
+        known.ino = ino; // same process, its /proc inode was only recycled
         continue;
       }
-      const argv = readCmdline(pid);
+      if (skip(st)) {
+        this.seen.set(pid, { ino, start: st.startTime, rule: null });
+        continue;
+      }
+      const raw = readSmall(`/proc/${pid}/cmdline`);
       reads++;
-      if (argv === null) continue;
+      if (raw === null) continue;
+      const argv = raw.split('\0');
+      if (argv[argv.length - 1] === '') argv.pop();
       const rule = matchRule(this.rules, argv);
       if (rule) {
-        this.seen.set(pid, { start: st.startTime, rule: rule.name });
+        this.seen.set(pid, { ino, start: st.startTime, rule: rule.name });
         out.push({ pid, stat: st, argv, rule });
       } else if (nowTicks - Number(st.startTime) >= YOUNG_TICKS) {
-        this.seen.set(pid, { start: st.startTime, rule: null });
+        this.seen.set(pid, { ino, start: st.startTime, rule: null });
       }
     }
     for (const pid of this.seen.keys()) if (!live.has(pid)) this.seen.delete(pid);
@@ -152,6 +170,29 @@ export class DiscoveryScanner {
   /** Forgets a PID's verdict (e.g. an attach that failed and should be tried again). */
   forget(pid: number): void {
     this.seen.delete(pid);
+  }
+}
+
+const READ_BUF = Buffer.alloc(8192);
+/** Reads a small /proc file with open/read/close into a reused buffer (readFileSync also fstat()s). */
+function readSmall(file: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    let text = '';
+    for (;;) {
+      const n = readSync(fd, READ_BUF, 0, READ_BUF.length, null);
+      text += READ_BUF.toString('utf8', 0, n);
+      if (n < READ_BUF.length) return text;
+    }
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 

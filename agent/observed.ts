@@ -146,9 +146,12 @@ export class ObservedSet {
     const entry = this.newEntry(rec);
     this.entries.set(name, entry);
     this.applyCpuLimit(entry, st);
+    // On disk before anyone hears of it: a restarted agent finds it again.
+    await this.save();
+    if (this.entries.get(name) !== entry)
+      throw new StateError(`${name} ended or was detached while being attached`);
     const by = how.rule ? `discovered by rule ${how.rule.name}` : 'by PID';
     this.transition(entry, 'running', 'ATTACHED', `ATTACHED pid=${pid} ${by}; observed, never signalled`);
-    await this.save();
     return this.statusOf(entry);
   }
 

@@ -25,6 +25,11 @@ export function readProcStat(pid: number): ProcStat | null {
   } catch {
     return null;
   }
+  return parseProcStat(pid, text);
+}
+
+/** Parses the text of /proc/PID/stat (the command name may contain spaces and parentheses). */
+export function parseProcStat(pid: number, text: string): ProcStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   const rest = text.slice(close + 2).split(' ');
