@@ -7,7 +7,8 @@
 export interface ExecutionRecord {
   'id'?: (string);
   /**
-   * start | stop | restart | ensure | apply | delete | attach | detach | rollout-step (a rollout's restart of one instance).
+   * start | stop | restart | ensure | apply | delete | attach | detach | update (a rollout step: one
+   * instance put on the rollout's spec and restarted; `rollout_id` is set).
    */
   'kind'?: (string);
   'handler'?: (string);
@@ -49,7 +50,8 @@ export interface ExecutionRecord {
 export interface ExecutionRecord__Output {
   'id': (string);
   /**
-   * start | stop | restart | ensure | apply | delete | attach | detach | rollout-step (a rollout's restart of one instance).
+   * start | stop | restart | ensure | apply | delete | attach | detach | update (a rollout step: one
+   * instance put on the rollout's spec and restarted; `rollout_id` is set).
    */
   'kind': (string);
   'handler': (string);
