@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './master-link.js';
 import { tailLines } from './log-tail.js';
-import type { EnsureResult, Supervisor } from './supervisor.js';
+import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor.js';
 import { hostMetrics, toWireEvent, toWireMetrics, toWireStatus } from './wire.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -91,25 +91,15 @@ export class GovernorAgent implements LinkHost {
           summary: describeEnsure(results),
         };
       }
-      case 'START': {
-        const before = sup.status(cmd.handler)[0];
-        const t0 = performance.now();
-        const s = before && before.state === 'running' ? before : await sup.start(cmd.handler);
-        const coldStart = before?.state === 'running' ? 0 : performance.now() - t0;
-        return {
-          instances: [toWireStatus(s)],
-          cold_start_ms: coldStart,
-          summary: `${s.state} pid ${s.pid ?? '-'}`,
-        };
-      }
-      case 'STOP': {
-        const s = await sup.stop(cmd.handler);
-        return { instances: [toWireStatus(s)], summary: s.state };
-      }
-      case 'RESTART': {
-        const s = await sup.restart(cmd.handler);
-        return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
-      }
+      case 'START':
+        return this.each(cmd, async (key) => {
+          const before = sup.status(key)[0];
+          return before?.state === 'running' ? before : sup.start(key);
+        });
+      case 'STOP':
+        return this.each(cmd, (key) => sup.stop(key));
+      case 'RESTART':
+        return this.each(cmd, (key) => sup.restart(key));
       case 'UPDATE': {
         if (!cmd.instance) throw new ValidationError('UPDATE needs an instance key');
         const [spec, ...more] = parseSpecs(cmd.specs_json);
@@ -130,11 +120,12 @@ export class GovernorAgent implements LinkHost {
       case 'METRICS':
         return { metrics: await this.metrics() };
       case 'LOGS': {
-        sup.touch(cmd.handler); // activity for on-demand idle timers; throws NotFound for an unknown handler
+        const key = sup.keysOf(cmd.instance || cmd.handler)[0] as string; // NotFound for an unknown handler
+        sup.touch(key); // activity for on-demand idle timers
         const file = path.join(
           this.opts.dataDir,
           'logs',
-          cmd.handler,
+          key,
           `${cmd.stream === 'stderr' ? 'stderr' : 'stdout'}.log`,
         );
         return { lines: await tailLines(file, cmd.tail_lines || 50) };
@@ -144,6 +135,19 @@ export class GovernorAgent implements LinkHost {
           `this agent (version ${AGENT_VERSION}) does not support ${cmd.kind} commands`,
         );
     }
+  }
+
+  /** Runs `fn` on the command's instance, or on every instance of its handler (in parallel). */
+  private async each(
+    cmd: AgentCommand__Output,
+    fn: (key: string) => Promise<InstanceStatus>,
+  ): Promise<Result> {
+    const target = cmd.instance || cmd.handler;
+    // An observed name goes straight to the supervisor, which refuses to signal it with a clear error.
+    const keys = this.supervisor.observed.has(target) ? [target] : this.supervisor.keysOf(target);
+    const statuses = await Promise.all(keys.map(fn));
+    const summary = statuses.map((s) => `${s.instance} ${s.state}${s.pid ? ` pid ${s.pid}` : ''}`).join(', ');
+    return { instances: statuses.map(toWireStatus), summary };
   }
 
   async shutdown(): Promise<void> {
