@@ -29,6 +29,8 @@ export interface ExecutionSink {
 
 export interface DispatchRequest {
   kind: CommandKind & string;
+  /** The kind recorded in the execution log when it differs from the command's (a rollout's UPDATE is `rollout-step`). */
+  executionKind?: string;
   handler: string;
   agent: string;
   issuedBy: string;
@@ -64,7 +66,7 @@ export class Dispatcher {
 
   async dispatch(req: DispatchRequest): Promise<DispatchOutcome> {
     const exec = this.log.begin({
-      kind: req.kind.toLowerCase(),
+      kind: req.executionKind ?? req.kind.toLowerCase(),
       handler: req.handler,
       agent: req.agent,
       issued_by: req.issuedBy,

@@ -81,6 +81,7 @@ export async function runStep(
   const total = r.batches.length;
   const out = await ctx.port.command({
     kind: 'UPDATE',
+    executionKind: 'rollout-step',
     handler: r.handler,
     agent: s.agent,
     issuedBy: r.issued_by,

@@ -70,7 +70,7 @@ describe('rollout: rolling restart (issue 5, tests 1 and 6)', function () {
     }
 
     // Each step is an execution carrying the rollout id.
-    const ex = await c.admin().listExecutions({ kind: 'update', limit: 50 });
+    const ex = await c.admin().listExecutions({ kind: 'rollout-step', limit: 50 });
     const steps = ex.records.filter((e) => e.rollout_id === r.id);
     assert.equal(steps.length, 6);
     assert.ok(steps.every((e) => e.status === 'success'));

@@ -51,7 +51,7 @@ describe('rollout: rolling update to a version that fails (issue 5, test 2)', fu
     assert.equal(doc.rollouts.length, 1);
     const r = doc.rollouts[0]!;
     assert.match(res.stderr, new RegExp(`rollout ${r.id} ${r.state === 'rolling_back' ? '' : r.state}`));
-    assert.match(res.stderr, /instance web@edge-1 failed: (backoff|exited|fatal)/);
+    assert.match(res.stderr, /instance web@edge-1 failed: (backoff|exited|fatal|process replaced)/);
     return r;
   }
 

@@ -7,8 +7,8 @@
 export interface ExecutionRecord {
   'id'?: (string);
   /**
-   * start | stop | restart | ensure | apply | delete | attach | detach | update (a rollout step: one
-   * instance put on the rollout's spec and restarted; `rollout_id` is set).
+   * start | stop | restart | ensure | apply | delete | attach | detach | rollout-step (a rollout's
+   * UPDATE of one instance: put on the rollout's spec and restarted; `rollout_id` is set).
    */
   'kind'?: (string);
   'handler'?: (string);
@@ -50,8 +50,8 @@ export interface ExecutionRecord {
 export interface ExecutionRecord__Output {
   'id': (string);
   /**
-   * start | stop | restart | ensure | apply | delete | attach | detach | update (a rollout step: one
-   * instance put on the rollout's spec and restarted; `rollout_id` is set).
+   * start | stop | restart | ensure | apply | delete | attach | detach | rollout-step (a rollout's
+   * UPDATE of one instance: put on the rollout's spec and restarted; `rollout_id` is set).
    */
   'kind': (string);
   'handler': (string);
