@@ -36,6 +36,10 @@ export const STATUS_FILE = 'status.json';
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export async function runAgent(args: string[], io: CliIO): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(`usage: ${AGENT_USAGE}\n`);
+    return 0;
+  }
   let flags;
   try {
     flags = parseFlags(

@@ -10,6 +10,10 @@ export const MASTER_USAGE =
   '  --http ADDR   read-only HTTP (/metrics, /healthz, /v1/...); default 127.0.0.1:7071, `off` to disable';
 
 export async function runMaster(args: string[], io: CliIO): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(`usage: ${MASTER_USAGE}\n`);
+    return 0;
+  }
   let governor: DistributedGovernor;
   try {
     const { values } = parseFlags(

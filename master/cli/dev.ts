@@ -53,6 +53,10 @@ function demoHandlers(agentId: string, ports: [number, number]): string {
 }
 
 export async function runDev(args: string[], io: CliIO): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(`usage: ${DEV_USAGE}\n`);
+    return 0;
+  }
   let values;
   try {
     ({ values } = parseFlags(
