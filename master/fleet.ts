@@ -68,9 +68,13 @@ export class Fleet {
           session.fail(errorMessage(err), 7);
           return;
         }
+        await this.registry.replaceInventory(agentId, hello.instances);
+        // The stream may have ended while the hello was being written (its 'closed' already ran, and
+        // upsertAgent marked the agent connected): report it gone, never leave it half-connected.
+        if (session.state !== 'connected') return this.markGone(agentId);
         this.hub.add(session);
         await this.registry.setConnected(agentId, true);
-        await this.registry.replaceInventory(agentId, hello.instances);
+        if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
         await this.pushSpecs([agentId], 'master');
       })().catch((err: unknown) =>
@@ -80,9 +84,15 @@ export class Fleet {
     session.on('message', (msg) => this.onMessage(agentId, msg));
     session.on('closed', () => {
       if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;
-      this.registry.setConnected(agentId, false).catch(() => {});
+      this.markGone(agentId).catch(() => {});
       this.log.warn('agent disconnected', { agent: agentId });
     });
+  }
+
+  /** Marks an agent disconnected in the registry unless another of its streams is live. */
+  private async markGone(agentId: string): Promise<void> {
+    if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;
+    await this.registry.setConnected(agentId, false);
   }
 
   private onMessage(agentId: string, msg: AgentMessage__Output): void {

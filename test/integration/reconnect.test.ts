@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { MasterLink, type LinkHost } from '../../agent/master-link.js';
 import { Logger } from '../../shared/logger.js';
+import { loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
 import { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/common.js';
@@ -18,7 +19,7 @@ const host: LinkHost = {
   metrics: () => Promise.resolve({ instances: [], host: null }),
 };
 
-describe('integration: agent link reconnects on its own backoff (DESIGN §4)', function () {
+describe('integration: agent link reconnects and flaps (DESIGN §4)', function () {
   this.slow(15_000);
   let c: Cluster;
   let link: MasterLink | null = null;
@@ -59,5 +60,40 @@ describe('integration: agent link reconnects on its own backoff (DESIGN §4)', f
     await link.whenConnected();
     const tookMs = Date.now() - upAt;
     assert.ok(tookMs < 2000, `reconnected ${tookMs} ms after the master came back (link backoff ≤ 300 ms)`);
+  });
+
+  it('an agent stream that drops right after its hello is reported disconnected, never left half-connected', async () => {
+    const conn = clientConnection(c.address, c.pki.material('agent-edge-2'), { separateConnection: true });
+    const { link: proto } = loadProtos();
+    // Drop the stream as soon as the master welcomes it: the master is then still registering the
+    // hello (registry write, inventory, APPLY). Several times, to land in each of those steps.
+    for (let round = 0; round < 8; round++) {
+      const client = new proto.governor.v1.AgentLink(conn.target, conn.credentials, conn.options);
+      const call = client.Connect();
+      await new Promise<void>((resolve) => {
+        call.on('error', () => resolve());
+        call.on('end', () => resolve());
+        call.on('data', () => call.cancel());
+        call.write({
+          hello: {
+            agent_id: 'edge-2',
+            hostname: 'flappy',
+            version: '0',
+            labels: {},
+            instances: [{ handler: 'web', instance: 'web', state: 'running', pid: 1 }],
+          },
+        });
+      });
+      client.close();
+    }
+    await c.waitAgentConnected('edge-2', false);
+    // The registry agrees with `gov agents`: its instances are stale (the last status, not a live one).
+    await waitFor(
+      async () => {
+        const list = await c.instances('web');
+        return list.length === 1 && list[0]?.stale === true;
+      },
+      { timeoutMs: 3000, what: 'the instance of the gone agent to be listed stale' },
+    );
   });
 });
