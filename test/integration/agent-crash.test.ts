@@ -108,7 +108,8 @@ describe('integration: kill -9 of an agent (issue 3 test 4)', function () {
     try {
       await c.waitAgentConnected('edge-1', false, GRACE_MS + 3000);
       const noticedMs = Date.now() - stoppedAt;
-      assert.ok(noticedMs >= GRACE_MS - 50, `not before the grace (${noticedMs} ms)`);
+      // Its last heartbeat may predate the SIGSTOP by up to one interval (200 ms).
+      assert.ok(noticedMs >= GRACE_MS - 300, `not before the grace (${noticedMs} ms)`);
       const ps = await c.instances('web');
       assert.deepEqual(
         ps.map((i) => [i.agent, i.stale]),
