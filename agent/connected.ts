@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+
 import { UsageError } from '../shared/cli-io.js';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 import { NAME_RE } from '../shared/spec.js';
+import { readSettingsFile } from '../shared/settings-file.js';
 import { readIdentity } from '../shared/pki.js';
 import { parseDiscoverRules } from './discovery.js';
 import * as tls from '../shared/tls.js';
@@ -45,20 +46,7 @@ const CONFIG_KEYS = [
 ];
 
 export function readAgentConfig(file: string): AgentConfigFile {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ValidationError(`${file}: ${errorMessage(err)}`);
-  }
-  if (raw === null || raw === undefined) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw))
-    throw new ValidationError(`${file}: must be a map of settings`);
-  for (const k of Object.keys(raw)) {
-    if (!CONFIG_KEYS.includes(k))
-      throw new ValidationError(`${file}: ${k}: unknown key (allowed: ${CONFIG_KEYS.join(', ')})`);
-  }
-  const cfg = raw as AgentConfigFile;
+  const cfg = readSettingsFile(file, CONFIG_KEYS) as AgentConfigFile;
   if (cfg.labels !== undefined) {
     if (typeof cfg.labels !== 'object' || cfg.labels === null || Array.isArray(cfg.labels)) {
       throw new ValidationError(`${file}: labels: must be a map of strings`);

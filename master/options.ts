@@ -2,10 +2,10 @@
  * Master options: flags > config file (YAML) > defaults, compiled once into a validated object with
  * durations in ms. Nothing below the entry point reads process.env.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+
 import { parseDuration } from '../shared/durations.js';
+import { readSettingsFile } from '../shared/settings-file.js';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 
 export interface MasterOptions {
@@ -52,20 +52,7 @@ const KEYS = [
 
 /** Reads a master config file; unknown keys and bad values are refused with file, key and reason. */
 export function readMasterConfig(file: string): MasterUserOptions {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ValidationError(`${file}: ${errorMessage(err)}`);
-  }
-  if (raw === null || raw === undefined) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw))
-    throw new ValidationError(`${file}: must be a map of settings`);
-  for (const k of Object.keys(raw)) {
-    if (!KEYS.includes(k))
-      throw new ValidationError(`${file}: ${k}: unknown key (allowed: ${KEYS.join(', ')})`);
-  }
-  return raw as MasterUserOptions;
+  return readSettingsFile(file, KEYS) as MasterUserOptions;
 }
 
 function dur(where: string, key: string, v: string | undefined, dflt: number): number {
