@@ -2,10 +2,23 @@
  * Handler specs (DESIGN §7): parsing YAML, validating every key, and compiling durations into
  * milliseconds. A refusal names the file, the key path and the reason, and nothing is applied.
  */
-import { constants as osConstants } from 'node:os';
 import { parseDocument } from 'yaml';
-import { parseBytes, parseCpuPercent, parseDuration } from './durations.js';
-import { ValidationError } from './errors.js';
+import { parseCpuPercent } from './durations.js';
+import {
+  Ctx,
+  checkKeys,
+  duration,
+  int,
+  isObj,
+  num,
+  oneOf,
+  parseSize,
+  signal,
+  str,
+  stringList,
+  stringMap,
+  subMap,
+} from './spec-fields.js';
 
 /** Most instances of one handler per agent. */
 export const MAX_COUNT = 100;
@@ -90,91 +103,6 @@ export const DEFAULT_UPDATE: UpdateSpec = {
   on_failure: 'pause',
   wait_between_ms: 0,
 };
-
-type Obj = Record<string, unknown>;
-
-class Ctx {
-  constructor(readonly file: string) {}
-  fail(key: string, reason: string): never {
-    throw new ValidationError(`${this.file}: ${key}: ${reason}`);
-  }
-}
-
-function subMap(ctx: Ctx, at: string, v: unknown): Obj {
-  if (v === undefined) return {};
-  if (!isObj(v)) return ctx.fail(at, 'must be a map');
-  return v;
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function checkKeys(ctx: Ctx, at: string, obj: Obj, allowed: readonly string[]): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) ctx.fail(`${at}.${k}`, `unknown key (allowed: ${allowed.join(', ')})`);
-  }
-}
-
-function str(ctx: Ctx, at: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') ctx.fail(at, `${JSON.stringify(v)} must be a non-empty string`);
-  return v;
-}
-
-function duration(ctx: Ctx, at: string, v: unknown): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
-  try {
-    return parseDuration(String(v));
-  } catch {
-    return ctx.fail(at, `${JSON.stringify(v)} is not a duration (use e.g. 500ms, 10s, 5m)`);
-  }
-}
-
-function int(ctx: Ctx, at: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    ctx.fail(at, `${JSON.stringify(v)} must be an integer ≥ ${min}`);
-  return v;
-}
-
-function num(ctx: Ctx, at: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    ctx.fail(at, `${JSON.stringify(v)} must be a number from ${min} to ${max}`);
-  }
-  return v;
-}
-
-function oneOf<T extends string>(ctx: Ctx, at: string, v: unknown, options: readonly T[]): T {
-  if (typeof v !== 'string' || !options.includes(v as T))
-    ctx.fail(at, `${JSON.stringify(v)} must be one of ${options.join(' | ')}`);
-  return v as T;
-}
-
-function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, string> {
-  if (!isObj(v)) return ctx.fail(at, 'must be a map of strings');
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
-      ctx.fail(`${at}.${k}`, 'must be a string');
-    out[k] = String(val);
-  }
-  return out;
-}
-
-function stringList(ctx: Ctx, at: string, v: unknown): string[] {
-  if (!Array.isArray(v)) return ctx.fail(at, 'must be a list of strings');
-  return v.map((x, i) => str(ctx, `${at}[${i}]`, x));
-}
-
-function signal(ctx: Ctx, at: string, v: unknown): NodeJS.Signals {
-  const name = typeof v === 'string' ? (v.startsWith('SIG') ? v : `SIG${v}`).toUpperCase() : '';
-  if (!(name in osConstants.signals) || name === 'SIGKILL' || name === 'SIGSTOP') {
-    ctx.fail(
-      at,
-      `${JSON.stringify(v)} is not a signal a handler can be asked to stop with (e.g. SIGTERM, SIGINT)`,
-    );
-  }
-  return name as NodeJS.Signals;
-}
 
 const HANDLER_KEYS = [
   'name',
@@ -375,16 +303,6 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   if (raw.idle_timeout !== undefined && spec.mode !== 'on-demand')
     ctx.fail(`${at}.idle_timeout`, 'only applies to mode: on-demand');
   return spec;
-}
-
-function parseSize(ctx: Ctx, at: string, v: unknown): number {
-  try {
-    const n = parseBytes(v as string);
-    if (n <= 0) throw new Error('zero');
-    return n;
-  } catch {
-    return ctx.fail(at, `${JSON.stringify(v)} is not a size (use e.g. 512MiB, 1GiB)`);
-  }
 }
 
 /** Parses a handlers file (`handlers: [...]`) from YAML text. Throws ValidationError naming file, key and reason. */

@@ -1,0 +1,102 @@
+/**
+ * Field validators for specs: each checks one value at a key path and, on refusal, throws a
+ * ValidationError naming the file, the key path and the reason (`handlers[1].stop_timeout: ...`).
+ */
+import { constants as osConstants } from 'node:os';
+import { parseBytes, parseDuration } from './durations.js';
+import { ValidationError } from './errors.js';
+
+export type Obj = Record<string, unknown>;
+
+export class Ctx {
+  constructor(readonly file: string) {}
+  fail(key: string, reason: string): never {
+    throw new ValidationError(`${this.file}: ${key}: ${reason}`);
+  }
+}
+
+export function subMap(ctx: Ctx, at: string, v: unknown): Obj {
+  if (v === undefined) return {};
+  if (!isObj(v)) return ctx.fail(at, 'must be a map');
+  return v;
+}
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function checkKeys(ctx: Ctx, at: string, obj: Obj, allowed: readonly string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) ctx.fail(`${at}.${k}`, `unknown key (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+export function str(ctx: Ctx, at: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') ctx.fail(at, `${JSON.stringify(v)} must be a non-empty string`);
+  return v;
+}
+
+export function duration(ctx: Ctx, at: string, v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
+  try {
+    return parseDuration(String(v));
+  } catch {
+    return ctx.fail(at, `${JSON.stringify(v)} is not a duration (use e.g. 500ms, 10s, 5m)`);
+  }
+}
+
+export function int(ctx: Ctx, at: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    ctx.fail(at, `${JSON.stringify(v)} must be an integer ≥ ${min}`);
+  return v;
+}
+
+export function num(ctx: Ctx, at: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    ctx.fail(at, `${JSON.stringify(v)} must be a number from ${min} to ${max}`);
+  }
+  return v;
+}
+
+export function oneOf<T extends string>(ctx: Ctx, at: string, v: unknown, options: readonly T[]): T {
+  if (typeof v !== 'string' || !options.includes(v as T))
+    ctx.fail(at, `${JSON.stringify(v)} must be one of ${options.join(' | ')}`);
+  return v as T;
+}
+
+export function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, string> {
+  if (!isObj(v)) return ctx.fail(at, 'must be a map of strings');
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
+      ctx.fail(`${at}.${k}`, 'must be a string');
+    out[k] = String(val);
+  }
+  return out;
+}
+
+export function stringList(ctx: Ctx, at: string, v: unknown): string[] {
+  if (!Array.isArray(v)) return ctx.fail(at, 'must be a list of strings');
+  return v.map((x, i) => str(ctx, `${at}[${i}]`, x));
+}
+
+export function signal(ctx: Ctx, at: string, v: unknown): NodeJS.Signals {
+  const name = typeof v === 'string' ? (v.startsWith('SIG') ? v : `SIG${v}`).toUpperCase() : '';
+  if (!(name in osConstants.signals) || name === 'SIGKILL' || name === 'SIGSTOP') {
+    ctx.fail(
+      at,
+      `${JSON.stringify(v)} is not a signal a handler can be asked to stop with (e.g. SIGTERM, SIGINT)`,
+    );
+  }
+  return name as NodeJS.Signals;
+}
+
+export function parseSize(ctx: Ctx, at: string, v: unknown): number {
+  try {
+    const n = parseBytes(v as string);
+    if (n <= 0) throw new Error('zero');
+    return n;
+  } catch {
+    return ctx.fail(at, `${JSON.stringify(v)} is not a size (use e.g. 512MiB, 1GiB)`);
+  }
+}
