@@ -5,7 +5,8 @@
  * escapes the limit. Any cgroup failure leaves the handler running unlimited: a limit never blocks a start.
  */
 import type { LimitsSpec } from '../shared/spec.js';
-import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
+import type { ProcessBackend, SpawnRequest, Spawned } from './backend.js';
+import { BackendDecorator } from './backend-decorator.js';
 import { hasLimits, type Cgroups } from './cgroups.js';
 
 /** `sh -c JOIN gov-cgroup N procs... command...`: writes its PID to N cgroup.procs files, then execs. */
@@ -16,15 +17,17 @@ export function joinArgv(procs: string[], command: string[]): string[] {
   return ['/bin/sh', '-c', JOIN_SCRIPT, 'gov-cgroup', String(procs.length), ...procs, ...command];
 }
 
-export class LimitedBackend implements ProcessBackend {
+export class LimitedBackend extends BackendDecorator {
   constructor(
-    private readonly inner: ProcessBackend,
+    inner: ProcessBackend,
     private readonly cgroups: Cgroups,
     /** The limits of an instance key (from its spec); undefined or empty for none. */
     private readonly limitsOf: (instance: string) => LimitsSpec | undefined,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  spawn(req: SpawnRequest): Spawned {
+  override spawn(req: SpawnRequest): Spawned {
     const limits = this.limitsOf(req.name);
     const group = hasLimits(limits) ? this.cgroups.prepare(req.name, limits) : null;
     if (!group) return this.inner.spawn(req);
@@ -32,21 +35,5 @@ export class LimitedBackend implements ProcessBackend {
     // Synchronously, in the same tick as prepare(): the group is never empty for a sweep to remove.
     this.cgroups.join(group, sp.handle.pid);
     return sp;
-  }
-
-  isRunning(handle: Handle): boolean {
-    return this.inner.isRunning(handle);
-  }
-  recover(handle: Handle): RecoverResult {
-    return this.inner.recover(handle);
-  }
-  readExit(handle: Handle): ExitStatus | null {
-    return this.inner.readExit(handle);
-  }
-  signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
-    return this.inner.signalGroup(handle, signal);
-  }
-  groupAlive(handle: Handle): boolean {
-    return this.inner.groupAlive(handle);
   }
 }

@@ -4,19 +4,22 @@
  * refuses PIDs in a handler's group; this guard holds even if a process changed its group afterwards.
  */
 import { readProcStat } from '../shared/proc.js';
-import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
+import type { Handle, ProcessBackend } from './backend.js';
+import { BackendDecorator } from './backend-decorator.js';
 
 export interface ObservedPids {
   /** PIDs of the observed processes. */
   observedPids(): Iterable<number>;
 }
 
-export class GuardedBackend implements ProcessBackend {
+export class GuardedBackend extends BackendDecorator {
   constructor(
-    private readonly inner: ProcessBackend,
+    inner: ProcessBackend,
     private readonly observed: ObservedPids,
     private readonly onRefused: (handle: Handle, pid: number) => void = () => {},
-  ) {}
+  ) {
+    super(inner);
+  }
 
   /** The observed PID in `pgid`'s process group (or that is `pgid`), if any. */
   observedInGroup(pgid: number): number | null {
@@ -28,28 +31,12 @@ export class GuardedBackend implements ProcessBackend {
     return null;
   }
 
-  signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
+  override signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
     const pid = this.observedInGroup(handle.pgid);
     if (pid !== null) {
       this.onRefused(handle, pid);
       return false;
     }
     return this.inner.signalGroup(handle, signal);
-  }
-
-  spawn(req: SpawnRequest): Spawned {
-    return this.inner.spawn(req);
-  }
-  isRunning(handle: Handle): boolean {
-    return this.inner.isRunning(handle);
-  }
-  recover(handle: Handle): RecoverResult {
-    return this.inner.recover(handle);
-  }
-  readExit(handle: Handle): ExitStatus | null {
-    return this.inner.readExit(handle);
-  }
-  groupAlive(handle: Handle): boolean {
-    return this.inner.groupAlive(handle);
   }
 }

@@ -1,0 +1,25 @@
+/** A ProcessBackend that forwards every call to another one: decorators override only what they change. */
+import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
+
+export class BackendDecorator implements ProcessBackend {
+  constructor(protected readonly inner: ProcessBackend) {}
+
+  spawn(req: SpawnRequest): Spawned {
+    return this.inner.spawn(req);
+  }
+  isRunning(handle: Handle): boolean {
+    return this.inner.isRunning(handle);
+  }
+  recover(handle: Handle): RecoverResult {
+    return this.inner.recover(handle);
+  }
+  readExit(handle: Handle): ExitStatus | null {
+    return this.inner.readExit(handle);
+  }
+  signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
+    return this.inner.signalGroup(handle, signal);
+  }
+  groupAlive(handle: Handle): boolean {
+    return this.inner.groupAlive(handle);
+  }
+}
