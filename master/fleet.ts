@@ -9,7 +9,7 @@ import type { AgentInfo } from '../proto/generated/governor/v1/AgentInfo.js';
 import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
 import type { MetricsReport__Output } from '../proto/generated/governor/v1/MetricsReport.js';
 import type { MetricsResponse } from '../proto/generated/governor/v1/MetricsResponse.js';
-import type { LifecycleEvent__Output } from '../proto/generated/governor/v1/LifecycleEvent.js';
+import type { InstanceStatus__Output } from '../proto/generated/governor/v1/InstanceStatus.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { errorFromInfo } from '../shared/grpc-status.js';
@@ -21,14 +21,10 @@ import { SessionHub } from './session-hub.js';
 import { fleetTelemetry } from './telemetry.js';
 import type { MasterOptions } from './options.js';
 
-const EVENTS_KEPT = 500;
-
 export class Fleet {
   readonly hub = new SessionHub();
   readonly dispatcher: Dispatcher;
   private readonly metricsCache = new Map<string, MetricsReport__Output>();
-  /** Recent lifecycle events per agent (rollouts read their timestamps). */
-  readonly events = new Map<string, LifecycleEvent__Output[]>();
   private readonly log: Logger;
   /** Handlers under a rolling update (set by the rollout engine): APPLY leaves their instances' specs alone. */
   heldHandlers: () => string[] = () => [];
@@ -68,12 +64,19 @@ export class Fleet {
           session.fail(errorMessage(err), 7);
           return;
         }
-        await this.registry.replaceInventory(agentId, hello.instances);
+        try {
+          await this.registry.replaceInventory(agentId, hello.instances);
+        } catch (err) {
+          session.fail(`invalid hello: ${errorMessage(err)}`, 3 /* INVALID_ARGUMENT */);
+          return;
+        }
         // The stream may have ended while the hello was being written (its 'closed' already ran, and
         // upsertAgent marked the agent connected): report it gone, never leave it half-connected.
         if (session.state !== 'connected') return this.markGone(agentId);
         this.hub.add(session);
         await this.registry.setConnected(agentId, true);
+        // Revoked while the hello was being written: `gov agents revoke` found no session to close then.
+        if (this.registry.isRevoked(agentId)) session.fail(`certificate of agent ${agentId} is revoked`, 16);
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
         await this.pushSpecs([agentId], 'master');
@@ -92,21 +95,26 @@ export class Fleet {
   /** Marks an agent disconnected in the registry unless another of its streams is live. */
   private async markGone(agentId: string): Promise<void> {
     if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;
+    this.metricsCache.delete(agentId); // figures of a gone agent are not current: never report them as such
     await this.registry.setConnected(agentId, false);
   }
 
   private onMessage(agentId: string, msg: AgentMessage__Output): void {
     this.registry.touch(agentId);
     if (msg.body === 'status' && msg.status) {
-      void this.registry.reportStatus(agentId, msg.status);
-    } else if (msg.body === 'event' && msg.event) {
-      const list = this.events.get(agentId) ?? [];
-      list.push(msg.event);
-      if (list.length > EVENTS_KEPT) list.splice(0, list.length - EVENTS_KEPT);
-      this.events.set(agentId, list);
+      this.record(agentId, msg.status);
     } else if (msg.body === 'metrics' && msg.metrics) {
       this.metricsCache.set(agentId, msg.metrics);
     }
+  }
+
+  /** Stores a status an agent reported; a malformed one is logged and dropped, never fatal to the master. */
+  private record(agentId: string, status: InstanceStatus__Output): void {
+    this.registry
+      .reportStatus(agentId, status)
+      .catch((err: unknown) =>
+        this.log.warn('status from agent dropped', { agent: agentId, error: errorMessage(err) }),
+      );
   }
 
   /** One command to one agent, recorded as an execution; instance status from the result is stored. */
@@ -114,7 +122,7 @@ export class Fleet {
     return this.dispatcher.dispatch({
       ...req,
       onResult: (agent, result) => {
-        for (const s of result.instances) void this.registry.reportStatus(agent, s);
+        for (const s of result.instances) this.record(agent, s);
       },
     });
   }

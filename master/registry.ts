@@ -256,23 +256,23 @@ export class Registry {
   // ---- instances ----
 
   /** Replaces everything known about an agent's instances with its full inventory (from its hello). */
-  replaceInventory(agentId: string, statuses: readonly InstanceStatus[]): Promise<void> {
+  async replaceInventory(agentId: string, statuses: readonly InstanceStatus[]): Promise<void> {
     const at = this.iso();
     const map: MasterState['instances'][string] = {};
     for (const s of statuses) {
       if (!s.handler) throw new ValidationError(`inventory of ${agentId}: an instance has no handler name`);
       map[instanceKeyOf(s)] = { status: structuredClone(s), reported_at: at };
     }
-    return this.store.update((d) => {
+    await this.store.update((d) => {
       d.instances[agentId] = map;
     });
   }
 
   /** Records one status change pushed by an agent. */
-  reportStatus(agentId: string, status: InstanceStatus): Promise<void> {
+  async reportStatus(agentId: string, status: InstanceStatus): Promise<void> {
     if (!status.handler) throw new ValidationError(`status from ${agentId}: no handler name`);
     const entry = { status: structuredClone(status), reported_at: this.iso() };
-    return this.store.update((d) => {
+    await this.store.update((d) => {
       (d.instances[agentId] ??= {})[instanceKeyOf(status)] = entry;
     });
   }

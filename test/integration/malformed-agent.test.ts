@@ -1,0 +1,89 @@
+/**
+ * Bad input from an agent (DESIGN §8 item 5): a malformed hello or status message from a certificate
+ * holder is refused or dropped; it never takes the master down or changes other agents' state.
+ */
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
+import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
+import { loadProtos } from '../../shared/proto.js';
+import { clientConnection } from '../../shared/tls.js';
+import { Cluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/common.js';
+import type { PairName } from '../helpers/pki.js';
+
+/** Opens edge-N's stream, sends `first`, then (once welcomed) `then`; resolves with how the stream ended. */
+function talk(
+  c: Cluster,
+  pair: PairName,
+  first: AgentMessage,
+  then: AgentMessage[] = [],
+): Promise<{ code: grpc.status; details: string; welcomed: boolean }> {
+  const conn = clientConnection(c.address, c.pki.material(pair), { separateConnection: true });
+  const { link } = loadProtos();
+  const client = new link.governor.v1.AgentLink(conn.target, conn.credentials, conn.options);
+  return new Promise<{ code: grpc.status; details: string; welcomed: boolean }>((resolve) => {
+    const call = client.Connect({ deadline: Date.now() + 5_000 });
+    let welcomed = false;
+    call.on('data', (m: MasterMessage__Output) => {
+      if (m.body !== 'welcome') return;
+      welcomed = true;
+      for (const msg of then) call.write(msg);
+      // A heartbeat after the bad messages: the stream (and the master) are still there to answer.
+      call.write({ heartbeat: { sent_at_ms: Date.now() } });
+      setTimeout(() => call.cancel(), 300).unref();
+    });
+    call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, welcomed }));
+    call.on('end', () => resolve({ code: grpc.status.OK, details: '', welcomed }));
+    call.write(first);
+  }).finally(() => client.close());
+}
+
+type Inventory = NonNullable<NonNullable<AgentMessage['hello']>['instances']>;
+const hello = (id: string, instances: Inventory = []): AgentMessage => ({
+  hello: { agent_id: id, hostname: 'h', version: '0', labels: {}, instances },
+});
+
+describe('integration: malformed agent messages (issue 3 test 5)', function () {
+  this.slow(10_000);
+  let c: Cluster;
+
+  before(async () => {
+    c = await Cluster.start({ agents: ['edge-1'] });
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  it('a status without a handler name is dropped; the master stays up and serves', async () => {
+    const r = await talk(c, 'agent-edge-3', hello('edge-3'), [
+      { status: { handler: '', state: 'running' } },
+      { status: { handler: '', state: 'running' } },
+    ]);
+    assert.equal(r.welcomed, true, r.details);
+    assert.ok(c.master?.running, 'the master process is still running');
+    const { agents } = await c.admin().listAgents();
+    assert.ok(
+      agents.some((a) => a.id === 'edge-1' && a.connected),
+      'edge-1 is untouched',
+    );
+    const ps = await c.instances();
+    assert.ok(
+      ps.every((i) => i.handler !== ''),
+      'nothing was recorded for the malformed status',
+    );
+  });
+
+  it('a hello whose inventory has an instance without a handler is refused with INVALID_ARGUMENT', async () => {
+    const r = await talk(c, 'agent-edge-4', hello('edge-4', [{ handler: '', state: 'running' }]));
+    assert.equal(r.code, grpc.status.INVALID_ARGUMENT, r.details);
+    assert.match(r.details, /invalid hello: .*no handler name/);
+    assert.ok(c.master?.running);
+    await waitFor(
+      async () => (await c.admin().listAgents()).agents.find((a) => a.id === 'edge-4')?.connected === false,
+      {
+        what: 'edge-4 shown disconnected',
+      },
+    );
+  });
+});
