@@ -1,8 +1,14 @@
-/** Reads the last N lines of a log file without loading all of it. */
+/**
+ * Reads the last N lines of a log file without loading all of it. Bounded in bytes too, so an answer
+ * always fits in one message on the agent link (a 4 MiB limit): at most MAX_TAIL_BYTES are read and a
+ * line longer than MAX_LINE_BYTES is cut.
+ */
 import { promises as fs } from 'node:fs';
 
 const CHUNK = 64 * 1024;
 export const MAX_TAIL_LINES = 10_000;
+export const MAX_TAIL_BYTES = 1024 * 1024;
+export const MAX_LINE_BYTES = 8 * 1024;
 
 export async function tailLines(file: string, lines: number): Promise<string[]> {
   const want = Math.min(Math.max(1, lines), MAX_TAIL_LINES);
@@ -17,7 +23,7 @@ export async function tailLines(file: string, lines: number): Promise<string[]> 
     const { size } = await fh.stat();
     let pos = size;
     let text = '';
-    while (pos > 0 && text.split('\n').length <= want + 1) {
+    while (pos > 0 && size - pos < MAX_TAIL_BYTES && text.split('\n').length <= want + 1) {
       const len = Math.min(CHUNK, pos);
       pos -= len;
       const buf = Buffer.alloc(len);
@@ -26,7 +32,10 @@ export async function tailLines(file: string, lines: number): Promise<string[]> 
     }
     const all = text.split('\n');
     if (all[all.length - 1] === '') all.pop();
-    return all.slice(-want);
+    if (pos > 0 && all.length > 0) all.shift(); // the first line may have been cut by the byte bound
+    return all
+      .slice(-want)
+      .map((l) => (l.length > MAX_LINE_BYTES ? `${l.slice(0, MAX_LINE_BYTES)} …[cut]` : l));
   } finally {
     await fh.close();
   }

@@ -11,7 +11,7 @@ import type { CommandResult } from '../proto/generated/governor/v1/CommandResult
 import type { Hello } from '../proto/generated/governor/v1/Hello.js';
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
 import type { AgentLinkClient } from '../proto/generated/governor/v1/AgentLink.js';
-import { loadProtos } from '../shared/proto.js';
+import { loadProtos, MAX_MESSAGE_BYTES } from '../shared/proto.js';
 import { errorKindOf } from '../shared/grpc-status.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -55,6 +55,8 @@ export class MasterLink {
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private lastHeard = 0;
+  /** The master's clock minus ours, ms (from the welcome and every heartbeat). */
+  private clockOffsetMs = 0;
   private heartbeatMs: number;
   private metricsMs: number;
   private readonly results = new Map<string, Promise<CommandResult>>();
@@ -113,6 +115,8 @@ export class MasterLink {
     let welcomed = false;
     call.on('data', (msg: MasterMessage__Output) => {
       this.lastHeard = Date.now();
+      const masterTime = msg.welcome?.sent_at_ms || msg.heartbeat?.sent_at_ms;
+      if (masterTime) this.clockOffsetMs = masterTime - Date.now();
       if (msg.body === 'welcome' && msg.welcome) {
         welcomed = true;
         this.attempt = 0;
@@ -193,11 +197,19 @@ export class MasterLink {
       if (this.results.size > RESULT_CACHE) this.results.delete(this.results.keys().next().value as string);
     }
     const r = await result;
-    if (this.call === call) call.write({ result: r });
+    if (this.call !== call) return;
+    // An answer too big for one message would tear the stream down (and fail every command on it).
+    if (JSON.stringify(r).length > MAX_MESSAGE_BYTES - 64 * 1024) {
+      const message = `the result of ${cmd.kind} is too large to send (limit ${MAX_MESSAGE_BYTES} bytes); ask for less`;
+      call.write({ result: { command_id: cmd.id, ok: false, error: { code: 'INVALID_ARGUMENT', message } } });
+      return;
+    }
+    call.write({ result: r });
   }
 
   private async run(cmd: AgentCommand__Output): Promise<CommandResult> {
-    if (cmd.deadline_ms && Date.now() > cmd.deadline_ms) {
+    // Deadlines are in the master's clock: compare in it (offset from the welcome and heartbeats).
+    if (cmd.deadline_ms && Date.now() + this.clockOffsetMs > cmd.deadline_ms) {
       return {
         command_id: cmd.id,
         ok: false,

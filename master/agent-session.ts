@@ -92,6 +92,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         welcome: {
           heartbeat_interval_ms: this.opts.heartbeatIntervalMs,
           metrics_interval_ms: this.opts.metricsIntervalMs,
+          sent_at_ms: Date.now(),
         },
       });
       this.heartbeatTimer = setInterval(() => this.tick(), this.opts.heartbeatIntervalMs).unref();

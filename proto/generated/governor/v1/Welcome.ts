@@ -10,6 +10,11 @@ export interface Welcome {
    * How often the agent pushes metrics, ms.
    */
   'metrics_interval_ms'?: (number);
+  /**
+   * The master's clock when it sent the welcome, ms since the epoch: the agent estimates the clock offset
+   * from it (and from every heartbeat) to judge command deadlines, which are in the master's clock.
+   */
+  'sent_at_ms'?: (number | string);
 }
 
 export interface Welcome__Output {
@@ -21,4 +26,9 @@ export interface Welcome__Output {
    * How often the agent pushes metrics, ms.
    */
   'metrics_interval_ms': (number);
+  /**
+   * The master's clock when it sent the welcome, ms since the epoch: the agent estimates the clock offset
+   * from it (and from every heartbeat) to judge command deadlines, which are in the master's clock.
+   */
+  'sent_at_ms': (number);
 }
