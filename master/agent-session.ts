@@ -9,7 +9,7 @@ import type { MasterMessage } from '../proto/generated/governor/v1/MasterMessage
 import type { AgentCommand } from '../proto/generated/governor/v1/AgentCommand.js';
 import type { CommandResult__Output } from '../proto/generated/governor/v1/CommandResult.js';
 import type { Hello__Output } from '../proto/generated/governor/v1/Hello.js';
-import { StateError, TimeoutError, UnavailableError } from '../shared/errors.js';
+import { StateError, TimeoutError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
 export type SessionState = 'awaiting-hello' | 'connected' | 'closed';
@@ -127,7 +127,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   /** Sends a command and resolves with the agent's result; rejects on timeout or disconnect. */
   command(cmd: AgentCommand & { id: string }, timeoutMs: number): Promise<CommandResult__Output> {
     if (this._state !== 'connected') {
-      return Promise.reject(new UnavailableError(`agent ${this.agentId} is not connected`));
+      return Promise.reject(new StateError(`agent ${this.agentId} is not connected`));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -158,7 +158,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new UnavailableError(`agent ${this.agentId} disconnected before answering (${reason})`));
+      p.reject(new StateError(`agent ${this.agentId} disconnected before answering (${reason})`));
       this.pending.delete(id);
     }
     try {

@@ -214,7 +214,7 @@ export class Fleet {
     const session = this.hub.get(agent);
     if (!session) {
       throw errorFromInfo({
-        code: 'UNAVAILABLE',
+        code: 'FAILED_PRECONDITION',
         message: `agent ${agent} is not connected; its logs cannot be read now`,
       });
     }
