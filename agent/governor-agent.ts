@@ -4,13 +4,13 @@
  * supervisor keeps working from its cached specs while the master is away.
  */
 import os from 'node:os';
-import path from 'node:path';
 import type { AgentCommand__Output } from '../proto/generated/governor/v1/AgentCommand.js';
 import type { CommandResult } from '../proto/generated/governor/v1/CommandResult.js';
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
 import { ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { HandlerSpec } from '../shared/spec.js';
+import { instanceLogFile } from './instance-paths.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './master-link.js';
 import { tailLines } from './log-tail.js';
 import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor.js';
@@ -122,12 +122,7 @@ export class GovernorAgent implements LinkHost {
       case 'LOGS': {
         const key = sup.keysOf(cmd.instance || cmd.handler)[0] as string; // NotFound for an unknown handler
         sup.touch(key); // activity for on-demand idle timers
-        const file = path.join(
-          this.opts.dataDir,
-          'logs',
-          key,
-          `${cmd.stream === 'stderr' ? 'stderr' : 'stdout'}.log`,
-        );
+        const file = instanceLogFile(this.opts.dataDir, key, cmd.stream === 'stderr' ? 'stderr' : 'stdout');
         return { lines: await tailLines(file, cmd.tail_lines || 50) };
       }
       default:

@@ -1,220 +1,29 @@
 /**
- * One supervised instance: its lifecycle state (changed only through `transition`), its handle, the
- * restart policy applied to its exits, and stop with escalation to SIGKILL. Timers come from the clock.
+ * One supervised instance, driven: start, stop (with escalation, `instance-stop.ts`) and restart, its
+ * process's start window and exits under the restart policy, re-attaching after an agent restart
+ * (`instance-restore.ts`) and reacting to health verdicts (`instance-health.ts`). Its state, history and
+ * reports are `InstanceCore` (instance-core.ts); every state change goes through its `transition`.
  */
-import path from 'node:path';
 import { formatDuration } from '../shared/durations.js';
 import { errorMessage } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
-import { instanceKey, type HandlerSpec } from '../shared/spec.js';
-import type { ExitStatus, Handle, ProcessBackend } from './backend.js';
-import type { Clock, TimerHandle } from './clock.js';
-import {
-  INITIAL_HEALTH,
-  describeCheck,
-  readinessDeadlineMs,
-  type HealthCounts,
-  type HealthStatus,
-} from './health.js';
-import { HealthMonitor } from './health-monitor.js';
-import { runProbe, type Probe } from './health-probe.js';
-import { appendEvent, assertTransition, type InstanceEvent, type InstanceState } from './lifecycle.js';
-import { temperatureOf, type Temperature } from './on-demand-policy.js';
-import { decideRestart, describeExit, type RestartHistory } from './restart-policy.js';
-import type { InstanceRecord, LastExit } from './state-store.js';
+import type { ExitStatus, Handle } from './backend.js';
+import { readinessDeadlineMs, type HealthCounts } from './health.js';
+import { InstanceCore } from './instance-core.js';
+import { instanceExitFile, instanceLogFile } from './instance-paths.js';
+import { planRestore } from './instance-restore.js';
+import type { InstanceStatus } from './instance-status.js';
+import { stopGroup } from './instance-stop.js';
+import type { InstanceState } from './lifecycle.js';
+import { decideRestart, describeExit } from './restart-policy.js';
+import type { InstanceRecord } from './state-store.js';
 
-export interface StateChange {
-  handler: string;
-  from: InstanceState;
-  to: InstanceState;
-  at: number;
-}
-
-export interface InstanceStatus {
-  handler: string;
-  /** Replica index (0 for the first instance) and the instance key (`web`, `web#1`). */
-  index: number;
-  instance: string;
-  state: InstanceState;
-  pid: number | null;
-  pgid: number | null;
-  restarts: number;
-  /** `observed` for processes the agent did not start (attached or discovered). */
-  mode: HandlerSpec['mode'] | 'observed';
-  last_exit: LastExit | null;
-  started_at: number | null;
-  spec_hash: string;
-  events: InstanceEvent[];
-  /** On-demand temperature (cold | warming | hot | cooling); empty for always-on. */
-  temperature: Temperature | '';
-  /** none (no check) | unknown | healthy | unhealthy, and the last failure reason. */
-  health: HealthStatus;
-  health_reason: string;
-}
-
-export interface InstanceDeps {
-  backend: ProcessBackend;
-  clock: Clock;
-  logger: Logger;
-  random: () => number;
-  dataDir: string;
-  /** Polling interval while waiting for a stopped process group to empty. */
-  stopPollMs: number;
-  /** Durably writes this instance's record. */
-  persist(inst: Instance): Promise<void>;
-  onState(change: StateChange): void;
-  onEvent(handler: string, ev: InstanceEvent): void;
-  /** Called when the health verdict changes (status push). */
-  onHealth?(handler: string): void;
-  /** The health probe (tests may inject one). Default: real tcp/http/exec probes. */
-  probe?: Probe;
-}
+export type { InstanceDeps } from './instance-core.js';
+export type { InstanceStatus, StateChange } from './instance-status.js';
 
 const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 
-export class Instance {
-  private current: InstanceState = 'stopped';
-  handle: Handle | null = null;
-  /** True when this process is our own child (exits arrive as events); adopted ones are polled. */
-  owned = false;
-  unverified: Handle | null = null;
-  desired: 'running' | 'stopped' = 'stopped';
-  restarts = 0;
-  history: RestartHistory = { failedStarts: 0 };
-  lastExit: LastExit | null = null;
-  startedAt: number | null = null;
-  readonly events: InstanceEvent[] = [];
-  /** Bumped for every spawned process; callbacks of an older process are ignored. */
-  private gen = 0;
-  private timer: TimerHandle | null = null;
+export class Instance extends InstanceCore {
   private spawning: Promise<void> | null = null;
-  private disposed = false;
-  /** The write of the latest transition (never rejects). */
-  private lastSave: Promise<void> = Promise.resolve();
-  private waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
-  private monitor: HealthMonitor | null = null;
-  private healthCounts: HealthCounts = INITIAL_HEALTH;
-  /** The start window (start_seconds) elapsed while a health check had not passed yet. */
-  private awaitingHealth = false;
-  /** The readiness deadline passed without a healthy verdict: `start()` settles (still `starting`). */
-  private notReady = false;
-  private readonly log: Logger;
-
-  constructor(
-    public spec: HandlerSpec,
-    public specHash: string,
-    private readonly deps: InstanceDeps,
-    /** Replica index: several instances of one handler may run on an agent (`count`). */
-    readonly index = 0,
-  ) {
-    this.log = deps.logger.with({ instance: this.name });
-  }
-
-  /** The instance key: the handler name, or `name#i` for replica i > 0. Names logs and exit files. */
-  get name(): string {
-    return instanceKey(this.spec.name, this.index);
-  }
-  get state(): InstanceState {
-    return this.current;
-  }
-
-  /** The one place the state changes: checks the table, logs `{from, to}`, records the event, persists. */
-  private transition(to: InstanceState, type: string, message: string): void {
-    const from = this.current;
-    assertTransition(this.name, from, to);
-    this.current = to;
-    const at = this.deps.clock.now();
-    this.log.info('state', { from, to, event: message, pid: this.handle?.pid });
-    this.addEvent({ at, type, message });
-    this.deps.onState({ handler: this.name, from, to, at });
-    this.lastSave = this.save();
-    this.wakeWaiters();
-  }
-
-  private wakeWaiters(): void {
-    for (const w of this.waiters.filter((x) => x.pred())) {
-      this.waiters.splice(this.waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  }
-
-  /** Records an event without a state change (e.g. `IDLE` before an on-demand stop). */
-  note(type: string, message: string): void {
-    this.record(type, message);
-  }
-
-  private addEvent(ev: InstanceEvent): void {
-    appendEvent(this.events, ev);
-    this.deps.onEvent(this.name, ev);
-  }
-
-  private record(type: string, message: string): void {
-    this.addEvent({ at: this.deps.clock.now(), type, message });
-  }
-
-  /** Persists the record; the promise never rejects (a failure is logged). */
-  private save(): Promise<void> {
-    if (this.disposed) return Promise.resolve();
-    return this.deps.persist(this).catch((err: unknown) => {
-      this.log.error('persist failed', { err: errorMessage(err) });
-    });
-  }
-
-  /** Runs a lifecycle step nobody awaits; a failure is logged and recorded, never lost. */
-  private background(p: Promise<unknown>): void {
-    p.catch((err: unknown) => {
-      this.log.error('lifecycle step failed', { err: errorMessage(err) });
-      this.record('ERROR', `ERROR ${errorMessage(err)}`);
-    });
-  }
-
-  private waitState(pred: (s: InstanceState) => boolean): Promise<void> {
-    return this.waitUntil(() => pred(this.current));
-  }
-
-  private waitUntil(pred: () => boolean): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
-  }
-
-  private cancelTimer(): void {
-    this.timer?.cancel();
-    this.timer = null;
-  }
-
-  toRecord(): InstanceRecord {
-    return {
-      spec_hash: this.specHash,
-      desired: this.desired,
-      state: this.current,
-      handle: this.handle,
-      unverified_handle: this.unverified,
-      restarts: this.restarts,
-      failed_starts: this.history.failedStarts,
-      last_exit: this.lastExit,
-      started_at: this.startedAt,
-    };
-  }
-
-  status(): InstanceStatus {
-    return {
-      handler: this.spec.name,
-      index: this.index,
-      instance: this.name,
-      state: this.current,
-      pid: this.handle?.pid ?? null,
-      pgid: this.handle?.pgid ?? null,
-      restarts: this.restarts,
-      mode: this.spec.mode,
-      last_exit: this.lastExit,
-      started_at: this.startedAt,
-      spec_hash: this.specHash,
-      events: [...this.events],
-      temperature: temperatureOf(this.spec.mode, this.current),
-      health: this.spec.health ? this.healthCounts.status : 'none',
-      health_reason: this.spec.health ? this.healthCounts.reason : '',
-    };
-  }
 
   /** Re-attaches to a persisted record: adopt a verified process, account for one that exited, never signal the rest. */
   restore(rec: InstanceRecord): void {
@@ -223,51 +32,31 @@ export class Instance {
     this.history = { failedStarts: rec.failed_starts };
     this.lastExit = rec.last_exit;
     this.startedAt = rec.started_at;
-    const h = rec.handle;
-    if (h) {
-      const r = this.deps.backend.recover(h);
-      if (r.kind === 'mismatch') {
-        this.unverified = h;
-        this.transition(
-          'unknown',
-          'RESTORE_FAILED',
-          `RESTORE_FAILED ${r.reason}; not adopted, never signalled`,
-        );
+    const recovered = rec.handle && this.deps.backend.recover(rec.handle);
+    const plan = planRestore(rec, recovered, this.spec, this.deps.clock.now());
+    switch (plan.kind) {
+      case 'refuse':
+        this.unverified = plan.handle;
+        return this.transition('unknown', 'RESTORE_FAILED', plan.message);
+      case 'gone':
+        this.handle = plan.handle;
+        this.gen++;
+        this.note('RESTORED', plan.message);
+        return this.onGone(plan.exit);
+      case 'adopt':
+        this.handle = plan.handle;
+        this.gen++;
+        this.transition(plan.to, 'ADOPTED', plan.message);
+        this.startHealth(this.gen, plan.readyWithinMs);
+        if (plan.to === 'starting') this.armStartTimer(this.gen, plan.startLeftMs);
+        if (plan.stop) this.background(this.stop());
         return;
-      }
-      this.handle = h;
-      this.gen++;
-      if (r.kind === 'gone') {
-        this.record('RESTORED', `RESTORED pid=${h.pid} exited while the agent was down`);
-        this.onGone(r.exit ?? { code: null, signal: null });
-        return;
-      }
-      const remaining = h.spawned_at + this.spec.start_seconds * 1000 - this.deps.clock.now();
-      if (rec.state === 'starting' && remaining > 0) {
-        this.transition('starting', 'ADOPTED', `ADOPTED pid=${h.pid} (still starting)`);
-        this.startHealth(this.gen, h.spawned_at + readinessDeadlineMs(this.spec) - this.deps.clock.now());
-        this.armStartTimer(this.gen, remaining);
-      } else {
-        this.transition('running', 'ADOPTED', `ADOPTED pid=${h.pid}`);
-        this.startHealth(this.gen, 0);
-      }
-      if (rec.state === 'stopping' || rec.desired === 'stopped') this.background(this.stop());
-      return;
-    }
-    this.unverified = rec.unverified_handle;
-    switch (rec.state) {
-      case 'fatal':
-        this.transition('fatal', 'RESTORED', 'RESTORED fatal');
-        return;
-      case 'exited':
-        this.transition('exited', 'RESTORED', 'RESTORED exited');
-        return;
-      case 'unknown':
-        this.transition('unknown', 'RESTORED', 'RESTORED unknown: the recorded process was never verified');
-        return;
-      default:
-        // Stopped, or the agent died between an exit and the restart it had decided.
-        if (rec.desired === 'running' && rec.state !== 'stopped') this.background(this.start());
+      case 'settle':
+        this.unverified = rec.unverified_handle;
+        return this.transition(plan.to, 'RESTORED', plan.message);
+      case 'rest':
+        this.unverified = rec.unverified_handle;
+        if (plan.start) this.background(this.start());
     }
   }
 
@@ -278,13 +67,13 @@ export class Instance {
   async start(): Promise<InstanceStatus> {
     this.desired = 'running';
     await this.spawning;
-    if (this.current === 'stopping') await this.waitState((s) => s === 'stopped');
-    if (!ACTIVE.has(this.current)) {
+    if (this.state === 'stopping') await this.waitUntil(() => this.state === 'stopped');
+    if (!ACTIVE.has(this.state)) {
       this.history = { failedStarts: 0 };
       this.unverified = null;
       await this.spawnNow(false);
     }
-    await this.waitUntil(() => this.current !== 'starting' || this.notReady);
+    await this.waitUntil(() => this.state !== 'starting' || this.health.notReady);
     return this.status();
   }
 
@@ -293,11 +82,11 @@ export class Instance {
     this.desired = 'stopped';
     await this.spawning;
     this.cancelTimer();
-    if (ACTIVE.has(this.current) && this.handle) {
+    if (ACTIVE.has(this.state) && this.handle) {
       await this.stopProcess(this.handle);
-    } else if (this.current === 'stopping') {
-      await this.waitState((s) => s === 'stopped');
-    } else if (this.current !== 'stopped') {
+    } else if (this.state === 'stopping') {
+      await this.waitUntil(() => this.state === 'stopped');
+    } else if (this.state !== 'stopped') {
       this.unverified = null;
       this.transition('stopped', 'STOPPED', 'STOPPED');
     }
@@ -313,7 +102,7 @@ export class Instance {
   /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */
   checkGone(shimExit?: ExitStatus): void {
     const h = this.handle;
-    if (!h || this.disposed || this.spawning || this.current === 'stopping') return;
+    if (!h || this.disposed || this.spawning || this.state === 'stopping') return;
     if (this.deps.backend.isRunning(h)) return;
     this.onGone(this.deps.backend.readExit(h) ?? shimExit ?? { code: null, signal: null });
   }
@@ -322,13 +111,13 @@ export class Instance {
   dispose(): void {
     this.disposed = true;
     this.cancelTimer();
-    this.stopHealth();
+    this.health.stop();
   }
 
   private async spawnNow(isRestart: boolean): Promise<void> {
     this.cancelTimer();
     const gen = ++this.gen;
-    const logs = path.join(this.deps.dataDir, 'logs', this.name);
+    const { dataDir } = this.deps;
     const now = this.deps.clock.now();
     let done!: () => void;
     this.spawning = new Promise((r) => (done = r));
@@ -338,9 +127,9 @@ export class Instance {
         command: this.spec.command,
         cwd: this.spec.cwd,
         env: this.spec.env,
-        stdoutLog: path.join(logs, 'stdout.log'),
-        stderrLog: path.join(logs, 'stderr.log'),
-        exitFile: path.join(this.deps.dataDir, 'run', `${this.name}.exit`),
+        stdoutLog: instanceLogFile(dataDir, this.name, 'stdout'),
+        stderrLog: instanceLogFile(dataDir, this.name, 'stderr'),
+        exitFile: instanceExitFile(dataDir, this.name),
         specHash: this.specHash,
         now,
       });
@@ -358,7 +147,7 @@ export class Instance {
       done();
       this.handle = null;
       const msg = `SPAWN_FAILED ${errorMessage(err)}`;
-      if (this.current === 'fatal') this.record('SPAWN_FAILED', msg);
+      if (this.state === 'fatal') this.note('SPAWN_FAILED', msg);
       else this.transition('fatal', 'SPAWN_FAILED', msg);
       return;
     }
@@ -374,13 +163,10 @@ export class Instance {
 
   private armStartTimer(gen: number, ms: number): void {
     const promote = (): void => {
-      if (gen !== this.gen || this.current !== 'starting' || this.disposed) return;
+      if (gen !== this.gen || this.state !== 'starting' || this.disposed) return;
       if (this.handle && !this.deps.backend.isRunning(this.handle)) return this.checkGone();
       // With a health check, `running` waits for the first healthy verdict (onHealthChange).
-      if (this.spec.health && this.healthCounts.status !== 'healthy') {
-        this.awaitingHealth = true;
-        return;
-      }
+      if (!this.health.mayRun(this.spec)) return;
       this.transition('running', 'RUNNING', `RUNNING after ${formatDuration(ms)}`);
     };
     if (ms <= 0) promote();
@@ -393,7 +179,7 @@ export class Instance {
     if (!h) return;
     this.handle = null;
     this.cancelTimer();
-    this.stopHealth();
+    this.health.stop();
     const now = this.deps.clock.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: now };
     const exitMsg = `EXITED ${describeExit(exit)}`;
@@ -406,10 +192,10 @@ export class Instance {
     );
     this.history = d.history;
     this.log.info('exit', { pid: h.pid, ...exit, action: d.action, reason: d.reason });
-    if (d.action === 'none' || this.current === 'running' || !d.failedStart) {
+    if (d.action === 'none' || this.state === 'running' || !d.failedStart) {
       this.transition('exited', 'EXITED', exitMsg);
     } else {
-      this.record('EXITED', exitMsg);
+      this.note('EXITED', exitMsg);
     }
     if (d.action === 'fatal') return this.transition('fatal', 'FATAL', `FATAL ${d.reason}`);
     if (d.action === 'none' || this.desired === 'stopped') return;
@@ -417,7 +203,7 @@ export class Instance {
       this.transition('backoff', 'BACKOFF', `BACKOFF ${formatDuration(d.delayMs)}`);
       const gen = this.gen;
       this.timer = this.deps.clock.after(d.delayMs, () => {
-        if (gen === this.gen && this.current === 'backoff' && !this.disposed)
+        if (gen === this.gen && this.state === 'backoff' && !this.disposed)
           this.background(this.spawnNow(true));
       });
     } else {
@@ -425,93 +211,46 @@ export class Instance {
     }
   }
 
+  /** `stopping` while the group is stopped with escalation (instance-stop.ts); `stopped` once it is empty. */
   private async stopProcess(h: Handle): Promise<void> {
     const { backend, clock } = this.deps;
-    const sig = this.spec.stop_signal;
-    this.stopHealth();
-    this.transition('stopping', 'STOPPING', `STOPPING ${sig} to group ${h.pgid}`);
-    backend.signalGroup(h, sig);
-    const deadline = clock.now() + this.spec.stop_timeout_ms;
-    let killed = false;
-    while (!this.disposed && (backend.isRunning(h) || backend.groupAlive(h))) {
-      if (!killed && clock.now() >= deadline) {
-        killed = true;
-        this.record(
-          'KILLED',
-          `KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(this.spec.stop_timeout_ms)}`,
-        );
-        backend.signalGroup(h, 'SIGKILL');
-      }
-      await new Promise<void>((r) => clock.after(this.deps.stopPollMs, r));
-    }
-    if (this.disposed) return;
-    const exit = backend.readExit(h) ?? { code: null, signal: killed ? 'SIGKILL' : null };
+    const signal = this.spec.stop_signal;
+    this.health.stop();
+    this.transition('stopping', 'STOPPING', `STOPPING ${signal} to group ${h.pgid}`);
+    const exit = await stopGroup(h, {
+      backend,
+      clock,
+      signal,
+      timeoutMs: this.spec.stop_timeout_ms,
+      pollMs: this.deps.stopPollMs,
+      cancelled: () => this.disposed,
+      onKill: (message) => this.note('KILLED', message),
+    });
+    if (!exit) return;
     this.lastExit = { ...exit, at: clock.now() };
     this.handle = null;
     this.gen++;
-    this.record('EXITED', `EXITED ${describeExit(exit)}`);
+    this.note('EXITED', `EXITED ${describeExit(exit)}`);
     // stop() resolves once `stopped` is on disk, so a following start pays for one write only.
     this.transition('stopped', 'STOPPED', 'STOPPED');
-    await this.lastSave;
+    await this.saved();
   }
 
   /** Starts the health check of process generation `gen` (no-op without one); `readyWithinMs` ≤ 0: no grace. */
   private startHealth(gen: number, readyWithinMs: number): void {
-    this.stopHealth();
-    this.awaitingHealth = false;
-    this.notReady = false;
-    const h = this.spec.health;
-    if (!h) return;
-    this.healthCounts = { ...INITIAL_HEALTH, reason: this.healthCounts.reason };
-    const monitor = new HealthMonitor(
-      h,
-      { cwd: this.spec.cwd, env: this.spec.env },
-      {
-        clock: this.deps.clock,
-        probe: this.deps.probe ?? runProbe,
-        onChange: (next, prev, deadline) => {
-          if (gen === this.gen && this.monitor === monitor && !this.disposed)
-            this.onHealthChange(next, prev, deadline);
-        },
-      },
-    );
-    this.monitor = monitor;
-    monitor.start(Math.max(0, readyWithinMs));
+    this.health.start(this.spec, readyWithinMs, (next, prev, deadline) => {
+      if (gen === this.gen && !this.disposed) this.onHealthChange(next, prev, deadline);
+    });
   }
 
-  /** Stops probing (the process is stopping or gone); the verdict becomes unknown, the last reason stays. */
-  private stopHealth(): void {
-    if (!this.monitor) return;
-    this.monitor.stop();
-    this.monitor = null;
-    this.healthCounts = { ...INITIAL_HEALTH, reason: this.healthCounts.reason };
-  }
-
+  /** Applies what a verdict change means (instance-health.ts): maybe `running`, events, a restart. */
   private onHealthChange(next: HealthCounts, prev: HealthCounts, deadline: boolean): void {
     const h = this.spec.health;
     if (!h) return;
-    this.healthCounts = next;
-    this.log.info('health', { from: prev.status, to: next.status, reason: next.reason || undefined });
-    if (next.status === 'healthy') {
-      this.notReady = false;
-      if (this.current === 'starting' && this.awaitingHealth) {
-        this.awaitingHealth = false;
-        this.transition('running', 'RUNNING', `RUNNING healthy (${describeCheck(h)})`);
-      } else if (prev.status === 'unhealthy') {
-        this.record('HEALTHY', `HEALTHY ${describeCheck(h)}`);
-      }
-    } else if (next.status === 'unhealthy') {
-      if (this.current === 'starting' && deadline) {
-        this.notReady = true;
-        this.record('NOT_READY', `NOT_READY not healthy by its deadline: ${next.reason}`);
-      } else if (this.current === 'running' && prev.status !== 'unhealthy') {
-        this.record('UNHEALTHY', `UNHEALTHY ${next.reason}`);
-        if (h.restart_on_unhealthy && this.desired === 'running') {
-          this.record('RESTARTING', 'RESTARTING restart_on_unhealthy');
-          this.background(this.restart());
-        }
-      }
-    }
+    const out = this.health.accept(h, { next, prev, deadline }, this.state, this.desired);
+    if (out.running) this.transition('running', 'RUNNING', out.running);
+    for (const ev of out.events) this.note(ev.type, ev.message);
+    if (out.restart) this.background(this.restart());
     this.deps.onHealth?.(this.name);
     this.wakeWaiters();
   }

@@ -1,0 +1,76 @@
+/**
+ * Re-attaching an instance to its persisted record after an agent restart: the pure decision of what the
+ * record and the backend's identity check mean (adopt a verified process, account for one that exited,
+ * never signal the rest). The instance applies the plan; it alone changes its state.
+ */
+import type { HandlerSpec } from '../shared/spec.js';
+import type { ExitStatus, Handle, RecoverResult } from './backend.js';
+import { readinessDeadlineMs } from './health.js';
+import type { InstanceRecord } from './state-store.js';
+
+export type RestorePlan =
+  /** The recorded process failed verification: `unknown`, the handle kept as unverified, never signalled. */
+  | { kind: 'refuse'; handle: Handle; message: string }
+  /** The verified process exited while the agent was down: account for its exit (restart policy). */
+  | { kind: 'gone'; handle: Handle; message: string; exit: ExitStatus }
+  /**
+   * The verified process is alive: adopt it, `starting` for the rest of its start window (`startLeftMs`)
+   * or `running`; its health check gets `readyWithinMs` of readiness grace (0: none). `stop`: it was
+   * being stopped, or is wanted stopped.
+   */
+  | {
+      kind: 'adopt';
+      handle: Handle;
+      to: 'starting' | 'running';
+      message: string;
+      startLeftMs: number;
+      readyWithinMs: number;
+      stop: boolean;
+    }
+  /** No process, and the record ended in an outcome to show again. */
+  | { kind: 'settle'; to: 'fatal' | 'exited' | 'unknown'; message: string }
+  /** No process and nothing to show: stay stopped, or `start` (the agent died between an exit and its restart). */
+  | { kind: 'rest'; start: boolean };
+
+/** `recovered` is the backend's verdict on `rec.handle` (null when the record has none). */
+export function planRestore(
+  rec: InstanceRecord,
+  recovered: RecoverResult | null,
+  spec: HandlerSpec,
+  now: number,
+): RestorePlan {
+  const h = rec.handle;
+  if (h && recovered) {
+    if (recovered.kind === 'mismatch') {
+      const message = `RESTORE_FAILED ${recovered.reason}; not adopted, never signalled`;
+      return { kind: 'refuse', handle: h, message };
+    }
+    if (recovered.kind === 'gone') {
+      const message = `RESTORED pid=${h.pid} exited while the agent was down`;
+      return { kind: 'gone', handle: h, message, exit: recovered.exit ?? { code: null, signal: null } };
+    }
+    const stop = rec.state === 'stopping' || rec.desired === 'stopped';
+    const startLeftMs = h.spawned_at + spec.start_seconds * 1000 - now;
+    if (rec.state === 'starting' && startLeftMs > 0) {
+      const message = `ADOPTED pid=${h.pid} (still starting)`;
+      const readyWithinMs = h.spawned_at + readinessDeadlineMs(spec) - now;
+      return { kind: 'adopt', handle: h, to: 'starting', message, startLeftMs, readyWithinMs, stop };
+    }
+    const message = `ADOPTED pid=${h.pid}`;
+    return { kind: 'adopt', handle: h, to: 'running', message, startLeftMs: 0, readyWithinMs: 0, stop };
+  }
+  switch (rec.state) {
+    case 'fatal':
+      return { kind: 'settle', to: 'fatal', message: 'RESTORED fatal' };
+    case 'exited':
+      return { kind: 'settle', to: 'exited', message: 'RESTORED exited' };
+    case 'unknown':
+      return {
+        kind: 'settle',
+        to: 'unknown',
+        message: 'RESTORED unknown: the recorded process was never verified',
+      };
+    default:
+      return { kind: 'rest', start: rec.desired === 'running' && rec.state !== 'stopped' };
+  }
+}
