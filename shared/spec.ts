@@ -189,6 +189,12 @@ function parseUpdate(ctx: Ctx, at: string, v: unknown): UpdateSpec {
   if (v.on_failure !== undefined)
     u.on_failure = oneOf(ctx, `${at}.on_failure`, v.on_failure, ['pause', 'abort', 'rollback'] as const);
   if (v.wait_between !== undefined) u.wait_between_ms = duration(ctx, `${at}.wait_between`, v.wait_between);
+  if (u.healthy_deadline_ms <= u.min_healthy_time_ms) {
+    ctx.fail(
+      `${at}.healthy_deadline`,
+      `${u.healthy_deadline_ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
+    );
+  }
   return u;
 }
 

@@ -74,4 +74,19 @@ describe('handler spec validation (issue 2 test 9)', () => {
     );
     assert.match(refuse(`handlers:\n${ok}${ok}`), /handlers\[1\]\.name: duplicate handler name "ok"/);
   });
+
+  it('refuses an update block whose healthy deadline is not longer than min_healthy_time, and a bad count', () => {
+    assert.match(
+      refuse('handlers:\n  - name: web\n    command: [x]\n    update: {min_healthy_time: 2m}\n'),
+      /^handlers\.yaml: handlers\[0\]\.update\.healthy_deadline: 60000 ms must be longer than min_healthy_time \(120000 ms\)/,
+    );
+    assert.match(
+      refuse('handlers:\n  - name: web\n    command: [x]\n    count: 0\n'),
+      /handlers\[0\]\.count: 0 must be an integer ≥ 1/,
+    );
+    assert.match(
+      refuse('handlers:\n  - name: web\n    command: [x]\n    update: {batch_size: 0%}\n'),
+      /handlers\[0\]\.update\.batch_size: "0%" must be a count ≥ 1 or a percentage/,
+    );
+  });
 });
