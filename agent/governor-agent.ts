@@ -12,7 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { instanceLogFile } from './instance-paths.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './master-link.js';
-import { tailLines } from './log-tail.js';
+import { tailLines } from '../shared/log-tail.js';
 import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor.js';
 import { hostMetrics, toWireEvent, toWireMetrics, toWireStatus } from './wire.js';
 

@@ -21,6 +21,7 @@ import { initPki, NAME_PATTERN } from '../../shared/pki.js';
 import * as tls from '../../shared/tls.js';
 import { DistributedGovernor } from '../governor.js';
 import { compileMasterOptions } from '../options.js';
+import { tailLines } from '../../shared/log-tail.js';
 import { createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
 export const DEV_USAGE =
@@ -138,12 +139,18 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
       // Own process group: Ctrl-C reaches `gov dev` only, which stops the handlers before the agent.
       { stdio: ['ignore', logFd, logFd], detached: true },
     );
-    const agentExit = new Promise<number>((r) => agent!.once('exit', (code) => r(code ?? 1)));
-    const connected = await Promise.race([
-      waitUntil(() => governor!.fleet.hub.isConnected(agentId), 20_000),
-      agentExit.then(() => false),
-    ]);
-    if (!connected) throw new Error(`the local agent did not connect (see ${agentLog})`);
+    let agentGone = false;
+    const agentExit = new Promise<number>((r) =>
+      agent!.once('exit', (code) => {
+        agentGone = true;
+        r(code ?? 1);
+      }),
+    );
+    const connected = await waitUntil(() => governor!.fleet.hub.isConnected(agentId) || agentGone, 20_000);
+    if (!connected || agentGone) {
+      const tail = (await tailLines(agentLog, 5)).map((l) => `  ${l}`).join('\n');
+      throw new Error(`the local agent did not connect; the end of ${agentLog}:\n${tail}`);
+    }
 
     const material = tls.loadTlsMaterial({
       caPath: path.join(certs, 'ca.crt'),
@@ -176,11 +183,12 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
         `  agent     ${agentId}   (pid ${agent.pid}, log ${agentLog})`,
         `  handlers  hello-web → http://127.0.0.1:${ports[0]}   hello-api → http://127.0.0.1:${ports[1]}`,
         '',
-        'Next, in another terminal (from this directory):',
+        `Next, in another terminal (in ${io.cwd}, where ./certs is):`,
         `  export GOV_MASTER=${master}`,
-        '  node dist/master/cli/gov.js ps             # or `gov ps` after `npm link`',
-        '  node dist/master/cli/gov.js restart hello-web',
-        '  node dist/master/cli/gov.js executions',
+        `  node ${GOV_BIN} ps             # or \`gov ps\` after \`npm link\``,
+        `  node ${GOV_BIN} restart hello-web`,
+        `  node ${GOV_BIN} rollout restart hello-web --min-healthy 2s`,
+        `  node ${GOV_BIN} executions`,
         `  curl http://127.0.0.1:${ports[0]}/`,
         '',
         'Ctrl-C stops the demo handlers, the agent and the master.',

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAX_LINE_BYTES, MAX_TAIL_BYTES, tailLines } from '../../agent/log-tail.js';
+import { MAX_LINE_BYTES, MAX_TAIL_BYTES, tailLines } from '../../shared/log-tail.js';
 import { tempDir } from '../helpers/common.js';
 
 describe('log tail', () => {
