@@ -147,7 +147,12 @@ export class RolloutEngine {
         }
       })
       .finally(() => {
-        if (this.loops.get(id) === token) this.loops.delete(id);
+        if (this.loops.get(id) !== token) return;
+        this.loops.delete(id);
+        // A resume that landed while this loop was finishing (e.g. saving a pause) found a loop and left
+        // the driving to it: pick the rollout up again so it is never left running with nothing driving it.
+        if (!token.cancelled && !this.closed && (r.state === 'running' || r.state === 'rolling_back'))
+          this.run(id);
       });
   }
 

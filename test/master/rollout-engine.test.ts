@@ -234,6 +234,34 @@ describe('rollout engine (fake fleet)', () => {
     await assert.rejects(engine.abort(r.id, 'admin'), /already aborted/);
   });
 
+  it('a resume that lands while the loop is still saving its pause drives the rollout to the end', async () => {
+    const fleet = new FakeFleet(['edge-1', 'edge-2', 'edge-3'], 2, { ...UPDATE, min_healthy_time: '100ms' });
+    const data = emptyMasterState();
+    let hold: (() => boolean) | null = null;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const store: StateStore = {
+      data,
+      update: async (fn) => {
+        fn(data);
+        if (hold?.()) await gate; // the save of the pause is held until the resume was called
+      },
+      flush: async () => {},
+    };
+    const engine = new RolloutEngine(fleet, new RolloutStore(store), silentLogger, { pollMs: 5 });
+    const v1 = fleet.versions[0]!;
+    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    engine.run(r.id);
+    await engine.pause(r.id, 'admin');
+    hold = () => engine.get(r.id).state === 'paused';
+    await settled(engine, r.id, ['paused']);
+    hold = null;
+    await engine.resume(r.id); // while the loop that paused has not returned yet
+    release();
+    const done = await settled(engine, r.id, ['succeeded']);
+    assert.equal(fleet.commands.length, 6, 'every instance restarted once');
+  });
+
   it('a rollout in flight when the master stopped comes back paused and resumes to the end', async () => {
     const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '100ms' });
     const v1 = fleet.versions[0]!;
