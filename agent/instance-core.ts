@@ -55,6 +55,8 @@ export abstract class InstanceCore {
   /** The write of the latest transition (never rejects). */
   private lastSave: Promise<void> = Promise.resolve();
   private waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
+  /** The tail of the lifecycle operations queued so far (never rejects); see `exclusive`. */
+  private opsTail: Promise<unknown> = Promise.resolve();
   protected readonly health: InstanceHealth;
   protected readonly log: Logger;
 
@@ -88,6 +90,18 @@ export abstract class InstanceCore {
     this.deps.onState({ handler: this.name, from, to, at });
     this.lastSave = this.save();
     this.wakeWaiters();
+  }
+
+  /**
+   * Runs a lifecycle operation (start, stop, restart, re-spec) after every one queued before it, so
+   * concurrent callers never interleave (no duplicate spawn). A failed step does not block the next.
+   * Steps must not await another `exclusive` operation (that would deadlock); internal restarts of the
+   * restart policy do not go through here.
+   */
+  protected exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.opsTail.then(step);
+    this.opsTail = run.catch(() => {});
+    return run;
   }
 
   /** Resolves once the latest transition is on disk. */

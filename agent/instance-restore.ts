@@ -6,6 +6,7 @@
 import type { HandlerSpec } from '../shared/spec.js';
 import type { ExitStatus, Handle, RecoverResult } from './backend.js';
 import { readinessDeadlineMs } from './health.js';
+import { decideRestart, describeExit, type RestartDecision } from './restart-policy.js';
 import type { InstanceRecord } from './state-store.js';
 
 export type RestorePlan =
@@ -29,6 +30,11 @@ export type RestorePlan =
     }
   /** No process, and the record ended in an outcome to show again. */
   | { kind: 'settle'; to: 'fatal' | 'exited' | 'unknown'; message: string }
+  /**
+   * No process; the record is `exited` but still wanted running: the agent died before the restart the
+   * exit called for. `decision` is the restart policy applied again to the recorded last exit.
+   */
+  | { kind: 'resume'; message: string; decision: RestartDecision }
   /** No process and nothing to show: stay stopped, or `start` (the agent died between an exit and its restart). */
   | { kind: 'rest'; start: boolean };
 
@@ -63,7 +69,7 @@ export function planRestore(
     case 'fatal':
       return { kind: 'settle', to: 'fatal', message: 'RESTORED fatal' };
     case 'exited':
-      return { kind: 'settle', to: 'exited', message: 'RESTORED exited' };
+      return resumeExited(rec, spec) ?? { kind: 'settle', to: 'exited', message: 'RESTORED exited' };
     case 'unknown':
       return {
         kind: 'settle',
@@ -73,4 +79,21 @@ export function planRestore(
     default:
       return { kind: 'rest', start: rec.desired === 'running' && rec.state !== 'stopped' };
   }
+}
+
+/**
+ * An `exited` record wanted running, with its last exit: the restart policy's decision again (a restart,
+ * or `fatal` past start_retries); null when the policy does not restart it (stays exited). The recorded
+ * `failed_starts` already counts that exit, so the decision starts from the count before it.
+ */
+function resumeExited(rec: InstanceRecord, spec: HandlerSpec): RestorePlan | null {
+  const exit = rec.last_exit;
+  if (rec.desired !== 'running' || !exit) return null;
+  const spawnedAt = rec.started_at ?? 0;
+  const history = { failedStarts: Math.max(0, rec.failed_starts - 1) };
+  // The delay is not random here: jitter stays at its middle.
+  const decision = decideRestart(spec, history, { ...exit, spawnedAt }, exit.at, () => 0.5);
+  if (decision.action === 'none') return null;
+  const message = `RESTORED exited (${describeExit(exit)}) with a restart pending: ${decision.reason}`;
+  return { kind: 'resume', message, decision };
 }

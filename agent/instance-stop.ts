@@ -1,6 +1,8 @@
 /**
  * Stopping an instance's process with escalation: its stop signal to the whole process group, SIGKILL
  * to the group once `stop_timeout` passed, then polling until the group is empty. Timers come from the clock.
+ * Never signals what it could not verify (DESIGN §3): the process's identity (start time) is checked right
+ * before each signal, and a refused signal (observed-process guard, EPERM) ends the stop instead of waiting.
  */
 import { formatDuration } from '../shared/durations.js';
 import type { ExitStatus, Handle, ProcessBackend } from './backend.js';
@@ -15,24 +17,57 @@ export interface GroupStop {
   pollMs: number;
   /** True once waiting should end without a result (the instance was disposed; processes are left alone). */
   cancelled(): boolean;
-  /** The escalation happened (`KILLED ...` message). */
-  onKill(message: string): void;
+  /** Records an event: the escalation (`KILLED ...`) or why a signal was not sent (`NOT_SIGNALLED ...`). */
+  note(type: string, message: string): void;
 }
 
-/** Stops the group of `h`; resolves with the exit once the group is empty, or null when cancelled first. */
-export async function stopGroup(h: Handle, o: GroupStop): Promise<ExitStatus | null> {
+export type StopResult =
+  /** The group is empty (or the process is gone / no longer ours, then never signalled). */
+  | { kind: 'exited'; exit: ExitStatus }
+  /** A signal was refused while the group is alive: nothing more may be sent. */
+  | { kind: 'refused'; reason: string }
+  /** The instance was disposed while waiting. */
+  | { kind: 'cancelled' };
+
+const UNKNOWN_EXIT: ExitStatus = { code: null, signal: null };
+
+/** Stops the group of `h`; resolves once the group is empty, a signal was refused, or it was cancelled. */
+export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   const { backend, clock } = o;
-  backend.signalGroup(h, o.signal);
+  const first = send(h, o, o.signal);
+  if (first) return first;
   const deadline = clock.now() + o.timeoutMs;
   let killed = false;
   while (!o.cancelled() && (backend.isRunning(h) || backend.groupAlive(h))) {
     if (!killed && clock.now() >= deadline) {
       killed = true;
-      o.onKill(`KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(o.timeoutMs)}`);
-      backend.signalGroup(h, 'SIGKILL');
+      const res = send(h, o, 'SIGKILL');
+      if (res) return res;
+      o.note('KILLED', `KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(o.timeoutMs)}`);
     }
     await new Promise<void>((r) => clock.after(o.pollMs, r));
   }
-  if (o.cancelled()) return null;
-  return backend.readExit(h) ?? { code: null, signal: killed ? 'SIGKILL' : null };
+  if (o.cancelled()) return { kind: 'cancelled' };
+  return { kind: 'exited', exit: backend.readExit(h) ?? { code: null, signal: killed ? 'SIGKILL' : null } };
+}
+
+/** Signals the group once its leader is verified; a result ends the stop, null: signalled, go on. */
+function send(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null {
+  const { backend } = o;
+  // PIDs of adopted processes are polled only now and then: the PID (and group) may be someone else's.
+  if (!backend.isRunning(h)) {
+    o.note(
+      'NOT_SIGNALLED',
+      `NOT_SIGNALLED pid ${h.pid} is gone or no longer the recorded process; ${signal} not sent to group ${h.pgid}`,
+    );
+    return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
+  }
+  if (backend.signalGroup(h, signal)) return null;
+  if (!backend.isRunning(h) && !backend.groupAlive(h)) {
+    return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
+  }
+  return {
+    kind: 'refused',
+    reason: `${signal} to group ${h.pgid} was refused (an observed process in the group, or no permission)`,
+  };
 }

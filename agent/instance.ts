@@ -5,7 +5,8 @@
  * reports are `InstanceCore` (instance-core.ts); every state change goes through its `transition`.
  */
 import { formatDuration } from '../shared/durations.js';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage, StateError } from '../shared/errors.js';
+import type { HandlerSpec } from '../shared/spec.js';
 import type { ExitStatus, Handle } from './backend.js';
 import { readinessDeadlineMs, type HealthCounts } from './health.js';
 import { InstanceCore } from './instance-core.js';
@@ -14,7 +15,7 @@ import { planRestore } from './instance-restore.js';
 import type { InstanceStatus } from './instance-status.js';
 import { stopGroup } from './instance-stop.js';
 import type { InstanceState } from './lifecycle.js';
-import { decideRestart, describeExit } from './restart-policy.js';
+import { decideRestart, describeExit, type RestartDecision } from './restart-policy.js';
 import type { InstanceRecord } from './state-store.js';
 
 export type { InstanceDeps } from './instance-core.js';
@@ -54,6 +55,10 @@ export class Instance extends InstanceCore {
       case 'settle':
         this.unverified = rec.unverified_handle;
         return this.transition(plan.to, 'RESTORED', plan.message);
+      case 'resume': // The agent died between an exit and its restart: the policy decides again.
+        this.transition('exited', 'RESTORED', plan.message);
+        this.history = plan.decision.history;
+        return this.applyDecision(plan.decision);
       case 'rest':
         this.unverified = rec.unverified_handle;
         if (plan.start) this.background(this.start());
@@ -63,8 +68,49 @@ export class Instance extends InstanceCore {
   /**
    * Starts the handler; resolves once it left `starting` (running, backoff, exited or fatal) or, with a
    * health check, once its readiness deadline passed unhealthy (then it is still `starting`: not ready).
+   * Lifecycle operations run one at a time (`exclusive`); the wait for `starting` to end is outside.
    */
   async start(): Promise<InstanceStatus> {
+    await this.exclusive(() => this.startNow());
+    return this.started();
+  }
+
+  /** Stops the handler (stop_signal to its group, SIGKILL after stop_timeout); resolves when it is stopped. */
+  async stop(): Promise<InstanceStatus> {
+    await this.exclusive(() => this.stopNow());
+    return this.status();
+  }
+
+  /** Stop then start as one operation: concurrent restarts run one after the other. */
+  async restart(): Promise<InstanceStatus> {
+    await this.exclusive(() => this.restartNow());
+    return this.started();
+  }
+
+  /** One operation: stopped, put on `spec`, persisted, and restarted when `restart`. */
+  async respec(spec: HandlerSpec, hash: string, restart: boolean): Promise<InstanceStatus> {
+    await this.exclusive(async () => {
+      await this.stopNow();
+      [this.spec, this.specHash] = [spec, hash];
+      await this.deps.persist(this);
+      if (restart) await this.restartNow();
+    });
+    return restart ? this.started() : this.status();
+  }
+
+  private async restartNow(): Promise<void> {
+    await this.stopNow();
+    this.restarts++;
+    await this.startNow();
+  }
+
+  private async started(): Promise<InstanceStatus> {
+    await this.waitUntil(() => this.state !== 'starting' || this.health.notReady);
+    return this.status();
+  }
+
+  /** The start (and below, the stop) itself; only inside `exclusive`. */
+  private async startNow(): Promise<void> {
     this.desired = 'running';
     await this.spawning;
     if (this.state === 'stopping') await this.waitUntil(() => this.state === 'stopped');
@@ -73,12 +119,9 @@ export class Instance extends InstanceCore {
       this.unverified = null;
       await this.spawnNow(false);
     }
-    await this.waitUntil(() => this.state !== 'starting' || this.health.notReady);
-    return this.status();
   }
 
-  /** Stops the handler (stop_signal to its group, SIGKILL after stop_timeout); resolves when it is stopped. */
-  async stop(): Promise<InstanceStatus> {
+  private async stopNow(): Promise<void> {
     this.desired = 'stopped';
     await this.spawning;
     this.cancelTimer();
@@ -90,13 +133,6 @@ export class Instance extends InstanceCore {
       this.unverified = null;
       this.transition('stopped', 'STOPPED', 'STOPPED');
     }
-    return this.status();
-  }
-
-  async restart(): Promise<InstanceStatus> {
-    await this.stop();
-    this.restarts++;
-    return this.start();
   }
 
   /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */
@@ -197,6 +233,11 @@ export class Instance extends InstanceCore {
     } else {
       this.note('EXITED', exitMsg);
     }
+    this.applyDecision(d);
+  }
+
+  /** Carries out the restart policy's decision after an exit (the instance is `exited`, or still `starting`). */
+  private applyDecision(d: RestartDecision): void {
     if (d.action === 'fatal') return this.transition('fatal', 'FATAL', `FATAL ${d.reason}`);
     if (d.action === 'none' || this.desired === 'stopped') return;
     if (d.delayMs > 0) {
@@ -217,20 +258,27 @@ export class Instance extends InstanceCore {
     const signal = this.spec.stop_signal;
     this.health.stop();
     this.transition('stopping', 'STOPPING', `STOPPING ${signal} to group ${h.pgid}`);
-    const exit = await stopGroup(h, {
+    const res = await stopGroup(h, {
       backend,
       clock,
       signal,
       timeoutMs: this.spec.stop_timeout_ms,
       pollMs: this.deps.stopPollMs,
       cancelled: () => this.disposed,
-      onKill: (message) => this.note('KILLED', message),
+      note: (type, message) => this.note(type, message),
     });
-    if (!exit) return;
-    this.lastExit = { ...exit, at: clock.now() };
+    if (res.kind === 'cancelled') return;
     this.handle = null;
     this.gen++;
-    this.note('EXITED', `EXITED ${describeExit(exit)}`);
+    if (res.kind === 'refused') {
+      // Never signalled again: kept as unverified until an admin decides (like a failed restore).
+      this.unverified = h;
+      this.transition('unknown', 'STOP_FAILED', `STOP_FAILED ${res.reason}; not signalled further`);
+      await this.saved();
+      throw new StateError(`cannot stop ${this.name}: ${res.reason}; it is unknown now`);
+    }
+    this.lastExit = { ...res.exit, at: clock.now() };
+    this.note('EXITED', `EXITED ${describeExit(res.exit)}`);
     // stop() resolves once `stopped` is on disk, so a following start pays for one write only.
     this.transition('stopped', 'STOPPED', 'STOPPED');
     await this.saved();

@@ -23,7 +23,8 @@ export const TRANSITIONS: Readonly<Record<InstanceState, readonly InstanceState[
   starting: ['running', 'backoff', 'exited', 'fatal', 'stopping', 'stopped'],
   running: ['exited', 'stopping', 'stopped'],
   backoff: ['starting', 'stopped', 'fatal'],
-  stopping: ['stopped'],
+  // To `unknown` when the group could not be signalled (refused, EPERM): never signalled further.
+  stopping: ['stopped', 'unknown'],
   exited: ['starting', 'backoff', 'fatal', 'stopped'],
   fatal: ['starting', 'stopped'],
   // Only an explicit start or stop (an admin's decision) leaves `unknown`; neither signals the old PID.

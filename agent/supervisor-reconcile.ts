@@ -37,7 +37,7 @@ export async function reconcile(
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
         work.push(spec.mode === 'on-demand' ? reg.persist(created) : created.start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
-        work.push(replaceSpec(reg, inst, spec, hash));
+        work.push(replaceSpec(inst, spec, hash));
       }
     }
   }
@@ -57,23 +57,14 @@ export async function rolloutStep(
   if (spec.name !== inst.spec.name)
     throw new ValidationError(`instance ${key} belongs to ${inst.spec.name}, not ${spec.name}`);
   const hash = specHash(spec);
-  if (inst.specHash !== hash) await replaceSpec(reg, inst, spec, hash);
+  if (inst.specHash !== hash) await replaceSpec(inst, spec, hash);
   else if (inst.desired === 'running') await inst.restart();
   return inst.status();
 }
 
-async function replaceSpec(
-  reg: InstanceRegistry,
-  inst: Instance,
-  spec: HandlerSpec,
-  hash: string,
-): Promise<void> {
+async function replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Promise<void> {
   // A cold on-demand instance switched to always-on is wanted running (an operator's stop is not).
   const wasWanted =
     inst.desired === 'running' || (inst.spec.mode === 'on-demand' && spec.mode === 'always-on');
-  await inst.stop();
-  inst.spec = spec;
-  inst.specHash = hash;
-  await reg.persist(inst);
-  if (wasWanted) await inst.restart();
+  await inst.respec(spec, hash, wasWanted);
 }

@@ -1,0 +1,77 @@
+/** Concurrent lifecycle operations on one instance run one at a time: no duplicate spawn, no orphan (DESIGN §8.2). */
+import assert from 'node:assert/strict';
+import type { Handle, SpawnRequest, Spawned } from '../../agent/backend.js';
+import { BackendDecorator } from '../../agent/backend-decorator.js';
+import { LinuxBackend } from '../../agent/linux-backend.js';
+import { Supervisor } from '../../agent/supervisor.js';
+import { isAlive } from '../../shared/proc.js';
+import { parseHandler } from '../../shared/spec.js';
+import { fixture, tempDir, trackPid } from '../helpers/common.js';
+
+/** Records every handle it spawns (tracked for cleanup by process group). */
+class SpawnSpy extends BackendDecorator {
+  readonly spawned: Handle[] = [];
+  override spawn(req: SpawnRequest): Spawned {
+    const sp = this.inner.spawn(req);
+    trackPid(sp.handle.pgid, true);
+    this.spawned.push(sp.handle);
+    return sp;
+  }
+}
+
+describe('lifecycle operations are serialised per instance', () => {
+  const sups: Supervisor[] = [];
+  async function supervisor(): Promise<{ sup: Supervisor; spy: SpawnSpy }> {
+    const spy = new SpawnSpy(new LinuxBackend());
+    const sup = await Supervisor.create({ dataDir: tempDir(), backend: spy, pollIntervalMs: 50 });
+    sups.push(sup);
+    return { sup, spy };
+  }
+  afterEach(async () => {
+    for (const sup of sups.splice(0)) await sup.shutdown();
+  });
+
+  const ticker = parseHandler(
+    { name: 't', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+    'handlers[0]',
+    'test',
+  );
+
+  it('concurrent starts spawn once; after stop no process remains', async () => {
+    const { sup, spy } = await supervisor();
+    await sup.applySpecs([ticker]);
+    await sup.stop('t');
+    const before = spy.spawned.length;
+    const results = await Promise.all([sup.start('t'), sup.start('t'), sup.start('t')]);
+    const fresh = spy.spawned.slice(before);
+    assert.equal(fresh.length, 1, `one spawn for three concurrent starts, got ${fresh.length}`);
+    for (const r of results) assert.equal(r.pid, fresh[0]!.pid);
+    assert.equal(sup.status('t')[0]?.state, 'running');
+    await sup.stop('t');
+    const alive = spy.spawned.filter((h) => isAlive(h.pid)).map((h) => h.pid);
+    assert.deepEqual(alive, [], 'no process is left after stop');
+  });
+
+  it('concurrent restarts run one after the other: only the last, tracked process survives', async () => {
+    const { sup, spy } = await supervisor();
+    await sup.applySpecs([ticker]);
+    const results = await Promise.allSettled([sup.restart('t'), sup.restart('t'), sup.restart('t')]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+      String(results.map((r) => (r.status === 'rejected' ? r.reason : '')).join(' ')),
+    );
+    assert.equal(spy.spawned.length, 4, 'the first start and one spawn per restart');
+    const st = sup.status('t')[0]!;
+    assert.equal(st.state, 'running');
+    assert.equal(st.restarts, 3);
+    assert.equal(st.pid, spy.spawned.at(-1)!.pid, 'the last spawned process is the tracked one');
+    const alive = spy.spawned.filter((h) => isAlive(h.pid)).map((h) => h.pid);
+    assert.deepEqual(alive, [st.pid], 'no orphan: every earlier process is gone');
+    await sup.stop('t');
+    assert.ok(
+      spy.spawned.every((h) => !isAlive(h.pid)),
+      'nothing remains after stop',
+    );
+  });
+});

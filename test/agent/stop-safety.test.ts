@@ -1,0 +1,134 @@
+/**
+ * A stop never hangs and never signals what it could not verify (DESIGN §3): a refused group signal ends
+ * the stop in `unknown`; a handle whose PID is no longer the recorded process is never signalled.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Handle, RecoverResult, SpawnRequest, Spawned } from '../../agent/backend.js';
+import { BackendDecorator } from '../../agent/backend-decorator.js';
+import { LinuxBackend } from '../../agent/linux-backend.js';
+import { specHash, type AgentState } from '../../agent/state-store.js';
+import { Supervisor } from '../../agent/supervisor.js';
+import { StateError } from '../../shared/errors.js';
+import { hashCmdline, isAlive, readCmdline, readProcStat } from '../../shared/proc.js';
+import { parseHandler } from '../../shared/spec.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+/** Spawns for real but every group signal is refused (as the observed-process guard or EPERM would). */
+class RefusingBackend extends BackendDecorator {
+  signals = 0;
+  override spawn(req: SpawnRequest): Spawned {
+    const sp = this.inner.spawn(req);
+    trackPid(sp.handle.pgid, true);
+    return sp;
+  }
+  override signalGroup(): boolean {
+    this.signals++;
+    return false;
+  }
+}
+
+/** Verified the handle when it was adopted; since then its PID may have been recycled. */
+class AdoptedBackend extends BackendDecorator {
+  override recover(): RecoverResult {
+    return { kind: 'alive' };
+  }
+}
+
+describe('stop safety', () => {
+  const sups: Supervisor[] = [];
+  afterEach(async () => {
+    for (const sup of sups.splice(0)) await sup.shutdown();
+  });
+
+  it('a refused stop signal ends the stop promptly: unknown, an event, a StateError', async () => {
+    const backend = new RefusingBackend(new LinuxBackend());
+    const sup = await Supervisor.create({ dataDir: tempDir(), backend, pollIntervalMs: 50 });
+    sups.push(sup);
+    const raw = {
+      name: 'w',
+      command: ['node', fixture('ticker.mjs')],
+      start_seconds: 0,
+      stop_timeout: '200ms',
+    };
+    await sup.applySpecs([parseHandler(raw, 'handlers[0]', 'test')]);
+    const pid = sup.status('w')[0]!.pid!;
+    const t0 = Date.now();
+    await assert.rejects(sup.stop('w'), (err: unknown) => {
+      assert.ok(err instanceof StateError, String(err));
+      assert.match(err.message, /cannot stop w: SIGTERM to group \d+ was refused/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 2000, 'the stop did not wait');
+    const st = sup.status('w')[0]!;
+    assert.equal(st.state, 'unknown');
+    assert.equal(st.pid, null);
+    assert.match(st.events.at(-1)?.message ?? '', /^STOP_FAILED SIGTERM to group \d+ was refused/);
+    assert.equal(backend.signals, 1, 'nothing more was sent after the refusal');
+    assert.ok(isAlive(pid), 'the process was left alone');
+    // The admin's next stop forgets it without a signal; a restart spawns afresh.
+    assert.equal((await sup.stop('w')).state, 'stopped');
+    assert.equal(backend.signals, 1);
+  });
+
+  it('an adopted handle whose PID was recycled is never signalled by a stop', async () => {
+    const dir = tempDir();
+    const data = path.join(dir, 'data');
+    const signals = path.join(dir, 'signals');
+    const ready = path.join(dir, 'ready');
+    const p = spawn(process.execPath, [fixture('signal-recorder.mjs'), signals, ready], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    trackPid(p.pid, true);
+    p.unref();
+    await waitFor(() => existsSync(ready), { what: 'signal recorder ready' });
+    const pid = p.pid!;
+    const raw = { name: 'web', command: ['node', 'server.js'], start_seconds: 0, stop_timeout: '200ms' };
+    const spec = parseHandler(raw, 'handlers[0]', 'test');
+    // The recorded process had this PID; the one there now started at another time (a stranger).
+    const handle: Handle = {
+      pid,
+      pgid: pid,
+      start_time: String(Number(readProcStat(pid)!.startTime) - 1),
+      cmdline_hash: hashCmdline(readCmdline(pid)!),
+      spawned_at: Date.now() - 60_000,
+      stdout_log: path.join(data, 'logs', 'web', 'stdout.log'),
+      stderr_log: path.join(data, 'logs', 'web', 'stderr.log'),
+      exit_file: path.join(data, 'run', 'web.exit'),
+      spec_hash: specHash(spec),
+    };
+    const state: AgentState = {
+      version: 1,
+      specs: { web: spec },
+      instances: {
+        web: {
+          spec_hash: specHash(spec),
+          desired: 'running',
+          state: 'running',
+          handle,
+          unverified_handle: null,
+          restarts: 0,
+          failed_starts: 0,
+          last_exit: null,
+          started_at: handle.spawned_at,
+        },
+      },
+    };
+    mkdirSync(data, { recursive: true });
+    writeFileSync(path.join(data, 'state.json'), JSON.stringify(state));
+    // Liveness polls are slow for adopted processes: the stop comes before the next one.
+    const backend = new AdoptedBackend(new LinuxBackend());
+    const sup = await Supervisor.create({ dataDir: data, backend, pollIntervalMs: 60_000 });
+    sups.push(sup);
+    assert.equal(sup.status('web')[0]?.state, 'running');
+    const st = await sup.stop('web');
+    assert.equal(st.state, 'stopped');
+    assert.ok(st.events.some((e) => /^NOT_SIGNALLED pid \d+ is gone or no longer/.test(e.message)));
+    assert.deepEqual(st.last_exit && [st.last_exit.code, st.last_exit.signal], [null, null]);
+    assert.ok(isAlive(pid), 'the stranger is alive');
+    assert.equal(existsSync(signals) ? readFileSync(signals, 'utf8') : '', '', 'and received no signal');
+  });
+});
