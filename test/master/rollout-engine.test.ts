@@ -260,6 +260,7 @@ describe('rollout engine (fake fleet)', () => {
     release();
     const done = await settled(engine, r.id, ['succeeded']);
     assert.equal(fleet.commands.length, 6, 'every instance restarted once');
+    assert.ok(done.instances.every((i) => i.state === 'healthy'));
   });
 
   it('a rollout in flight when the master stopped comes back paused and resumes to the end', async () => {
