@@ -159,13 +159,20 @@ export class MasterLink {
 
   private startTimers(call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>): void {
     this.clearTimers();
+    let lastTick = Date.now();
     this.timers.push(
       setInterval(() => {
-        if (Date.now() - this.lastHeard > this.heartbeatMs * HEARTBEAT_MISSES) {
+        const now = Date.now();
+        // A tick that comes late means our own event loop was starved (e.g. busy spawning): what the
+        // master sent meanwhile is still unread, so silence is not evidence against it this time.
+        if (now - lastTick > this.heartbeatMs * 2) this.lastHeard = now;
+        lastTick = now;
+        if (now - this.lastHeard > this.heartbeatMs * HEARTBEAT_MISSES) {
+          this.log.warn('master silent; reconnecting', { silent_ms: now - this.lastHeard });
           call.cancel();
           return;
         }
-        call.write({ heartbeat: { sent_at_ms: Date.now() } });
+        call.write({ heartbeat: { sent_at_ms: now } });
       }, this.heartbeatMs).unref(),
       setInterval(() => void this.pushMetrics(call), this.metricsMs).unref(),
     );
