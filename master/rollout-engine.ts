@@ -1,6 +1,6 @@
 /**
  * The rollout engine (DESIGN §5): creates rollouts, drives each active one batch by batch (one loop per
- * rollout, decisions from rollout-plan.ts), applies `on_failure`, and answers pause/resume/abort. Every
+ * rollout, in rollout-drive.ts; `on_failure` in rollout-failure.ts), and answers pause/resume/abort. Every
  * change is persisted through the RolloutStore before it is acted on, so a master restart finds each
  * rollout as it was (in-flight ones come back paused; see rollout-store.ts).
  */
@@ -9,14 +9,14 @@ import { NotFoundError, StateError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { UpdateSpec } from '../shared/spec.js';
 import { createRollout } from './rollout-create.js';
-import { failurePolicy, nextAction } from './rollout-plan.js';
-import { runStep, type CancelToken, type RolloutPort, type StepContext } from './rollout-step.js';
+import { driveRollout, type DriveContext } from './rollout-drive.js';
+import { skipUnfinished } from './rollout-failure.js';
+import type { CancelToken, RolloutPort } from './rollout-step.js';
 import type { RolloutStore } from './rollout-store.js';
 import {
   ACTIVE_STATES,
   TERMINAL_STATES,
   setRolloutState,
-  type RolloutInstanceRecord,
   type RolloutRecord,
   type RolloutState,
 } from './rollout-types.js';
@@ -30,7 +30,7 @@ export interface RolloutEngineOptions {
 export class RolloutEngine {
   private readonly loops = new Map<string, CancelToken>();
   private readonly now: () => number;
-  private readonly pollMs: number;
+  private readonly drive: DriveContext;
   private closed = false;
 
   constructor(
@@ -40,7 +40,14 @@ export class RolloutEngine {
     opts: RolloutEngineOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    this.pollMs = opts.pollMs ?? 50;
+    this.drive = {
+      port,
+      log,
+      now: this.now,
+      pollMs: opts.pollMs ?? 50,
+      save: (r) => this.save(r),
+      transition: (r, to) => this.transition(r, to),
+    };
   }
 
   private iso(): string {
@@ -137,7 +144,7 @@ export class RolloutEngine {
     if (this.closed || this.loops.has(id)) return;
     const token: CancelToken = { cancelled: false };
     this.loops.set(id, token);
-    this.loop(r, token)
+    driveRollout(this.drive, r, token)
       .catch(async (err: unknown) => {
         this.log.error('rollout loop failed', { rollout: id, error: errorMessage(err) });
         if (!token.cancelled && !TERMINAL_STATES.has(r.state)) {
@@ -201,7 +208,7 @@ export class RolloutEngine {
     const token = this.loops.get(id);
     if (token) token.cancelled = true;
     this.loops.delete(id);
-    this.skipUnfinished(r, `rollout aborted by ${by}`);
+    skipUnfinished(r, `rollout aborted by ${by}`);
     r.error = r.error ? `${r.error}; aborted by ${by}` : `aborted by ${by}`;
     this.transition(r, 'aborted');
     await this.save(r);
@@ -215,157 +222,6 @@ export class RolloutEngine {
     this.loops.clear();
   }
 
-  // ---- the loop ----
-
-  private async loop(r: RolloutRecord, token: CancelToken): Promise<void> {
-    for (;;) {
-      if (token.cancelled) return;
-      const a = nextAction(r, this.now());
-      switch (a.action) {
-        case 'idle':
-          return;
-        case 'succeed':
-          r.error = '';
-          this.transition(r, 'succeeded');
-          await this.save(r);
-          return;
-        case 'pause':
-          r.pause_requested = false;
-          r.resume_to = 'running';
-          r.error = `paused before batch ${r.current_batch + 1} of ${r.batches.length}`;
-          this.transition(r, 'paused');
-          await this.save(r);
-          return;
-        case 'deadline':
-          await this.onFailure(r, a.reason);
-          break;
-        case 'wait':
-          await this.sleep(a.delayMs, token);
-          break;
-        case 'run-batch':
-          await this.runBatch(r, a.batch, token);
-          break;
-        case 'run-rollback':
-          await this.runRollback(r, a.instances, token);
-          break;
-        case 'rolled-back':
-          this.transition(r, 'rolled_back');
-          await this.save(r);
-          return;
-      }
-    }
-  }
-
-  private stepContext(r: RolloutRecord): StepContext {
-    return {
-      port: this.port,
-      now: this.now,
-      pollMs: this.pollMs,
-      save: () => this.save(r),
-      sleep: (ms, token) => this.sleep(ms, token),
-    };
-  }
-
-  private targetSpec(r: RolloutRecord, version: number): SpecVersion | undefined {
-    return this.port.spec(r.handler, version);
-  }
-
-  private async runBatch(r: RolloutRecord, index: number, token: CancelToken): Promise<void> {
-    const batch = r.batches[index];
-    const target = this.targetSpec(r, r.to_version);
-    if (!batch || !target) {
-      r.error = target
-        ? `batch ${index} is missing`
-        : `spec version ${r.to_version} of ${r.handler} is no longer kept (handler deleted or re-applied too often)`;
-      this.skipUnfinished(r, 'rollout cannot continue');
-      this.transition(r, 'failed');
-      return this.save(r);
-    }
-    batch.state = 'in_progress';
-    batch.started_at ||= this.iso();
-    const steps = r.instances.filter(
-      (i) => i.batch === index && i.state !== 'healthy' && i.state !== 'skipped',
-    );
-    await this.save(r);
-    const ctx = this.stepContext(r);
-    await Promise.all(steps.map((s) => runStep(ctx, r, s, target, token, false)));
-    if (token.cancelled || r.state !== 'running') return;
-    const failed = steps.filter((s) => s.state === 'failed');
-    if (failed.length > 0) {
-      batch.state = 'failed';
-      return this.onFailure(r, describeFailures(failed));
-    }
-    batch.state = 'done';
-    batch.done_at = this.iso();
-    r.current_batch = index + 1;
-    this.log.info('rollout batch done', { rollout: r.id, batch: index + 1, of: r.batches.length });
-    await this.save(r);
-  }
-
-  private async runRollback(
-    r: RolloutRecord,
-    steps: RolloutInstanceRecord[],
-    token: CancelToken,
-  ): Promise<void> {
-    const target = this.targetSpec(r, r.rollback_version || r.from_version);
-    if (!target) {
-      r.error += `; rollback impossible: spec version ${r.from_version} is no longer kept`;
-      this.transition(r, 'failed');
-      return this.save(r);
-    }
-    const ctx = this.stepContext(r);
-    await Promise.all(steps.map((s) => runStep(ctx, r, s, target, token, true)));
-    if (token.cancelled || r.state !== 'rolling_back') return;
-    const failed = steps.filter((s) => s.state === 'failed');
-    if (failed.length > 0) {
-      r.error += `; rollback failed: ${describeFailures(failed)}`;
-      this.transition(r, 'failed');
-      await this.save(r);
-    }
-  }
-
-  /** A batch failed (or the progress deadline passed): pause, abort or roll back — never continue. */
-  private async onFailure(r: RolloutRecord, what: string): Promise<void> {
-    const policy = failurePolicy(r.kind, r.on_failure);
-    this.log.warn('rollout step failed', { rollout: r.id, policy, failure: what });
-    if (policy === 'pause') {
-      r.resume_to = 'running';
-      r.error = `${what}; paused: fix the cause, then gov rollout resume ${r.id} (or abort)`;
-      this.transition(r, 'paused');
-    } else if (policy === 'abort') {
-      const note = r.on_failure === 'rollback' ? ' (a restart has nothing to roll back)' : '';
-      r.error = `${what}; aborted${note}`;
-      this.skipUnfinished(r, 'rollout aborted after a failure');
-      this.transition(r, 'aborted');
-    } else {
-      const from = this.targetSpec(r, r.from_version);
-      const changed = r.instances.filter((i) => i.changed).length;
-      this.skipUnfinished(r, 'rollout rolled back before this instance', true);
-      if (!from) {
-        r.error = `${what}; rollback impossible: spec version ${r.from_version} is no longer kept`;
-        this.transition(r, 'failed');
-      } else {
-        r.rollback_version = await this.port.reRegister(from.spec);
-        r.error = `${what}; rolling back ${changed} instance(s) to version ${r.from_version} (registered again as version ${r.rollback_version})`;
-        this.transition(r, 'rolling_back');
-      }
-    }
-    await this.save(r);
-  }
-
-  /** Marks instances that never got a step as skipped (and in-flight ones, unless `keepChanged`). */
-  private skipUnfinished(r: RolloutRecord, reason: string, keepChanged = false): void {
-    for (const i of r.instances) {
-      if (i.state === 'pending' || (i.state === 'in_progress' && !keepChanged)) {
-        if (keepChanged && i.changed) continue;
-        i.state = 'skipped';
-        i.reason = reason;
-      }
-    }
-    const batch = r.batches[r.current_batch];
-    if (batch && batch.state === 'in_progress') batch.state = 'failed';
-  }
-
   private transition(r: RolloutRecord, to: RolloutState): void {
     const change = setRolloutState(r, to, this.iso());
     this.log.info('rollout state', { rollout: r.id, handler: r.handler, ...change, error: r.error });
@@ -376,22 +232,4 @@ export class RolloutEngine {
     r.updated_at = this.iso();
     return this.store.save(r);
   }
-
-  private sleep(ms: number, token: CancelToken): Promise<void> {
-    return new Promise((resolve) => {
-      const step = Math.min(ms, 100);
-      const t = setTimeout(() => {
-        if (token.cancelled || ms <= step) resolve();
-        else void this.sleep(ms - step, token).then(resolve);
-      }, step);
-      t.unref();
-    });
-  }
-}
-
-function describeFailures(failed: RolloutInstanceRecord[]): string {
-  const [first, ...more] = failed;
-  if (!first) return 'a step failed';
-  const extra = more.length > 0 ? ` (and ${more.length} more)` : '';
-  return `instance ${first.instance}@${first.agent} failed: ${first.reason}${extra}`;
 }
