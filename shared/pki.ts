@@ -1,15 +1,23 @@
 /**
  * The dev PKI (DESIGN §6): a CA, the master's server certificate and role-carrying client certificates
  * (`OU=agent|admin|viewer`), made in pure JavaScript (node-forge; RSA keys from node:crypto) — no openssl.
+ * This file owns the PKI directory (paths, names, reuse or re-issue, atomic writes); building and signing
+ * the certificates themselves is pki-certs.ts.
  * Users may bring their own PKI instead; nothing else in Governor depends on how these files were made.
  */
-import { generateKeyPair, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { GovError, ValidationError, errorMessage } from './errors.js';
+import {
+  CA_CN,
+  certCoversHost,
+  createCaCert,
+  createLeafCert,
+  identityOf,
+  type LeafSpec,
+} from './pki-certs.js';
 
 export type Role = 'agent' | 'admin' | 'viewer';
 export const ROLES: readonly Role[] = ['agent', 'admin', 'viewer'];
@@ -20,13 +28,6 @@ const DNS_NAME =
   /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)*\.?$/;
 
 export const MASTER_CN = 'governor-master';
-const CA_CN = 'Governor dev CA';
-const ORG = 'Governor';
-const RSA_BITS = 2048;
-const CA_VALID_DAYS = 3650;
-const LEAF_VALID_DAYS = 825;
-/** Backdating tolerates small clock skew between machines. */
-const BACKDATE_MS = 5 * 60_000;
 
 /** The PKI cannot be created or used as asked (existing CA half missing, no CA for issue, file exists). */
 export class PkiError extends GovError {
@@ -213,91 +214,15 @@ function loadCa(dir: string): LoadedCa | null {
 async function loadOrCreateCa(dir: string): Promise<LoadedCa> {
   const existing = loadCa(dir);
   if (existing) return existing;
-  const { publicKey, privateKey } = await newKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
-  setValidity(cert, CA_VALID_DAYS);
-  const subject = [
-    { name: 'commonName', value: CA_CN },
-    { name: 'organizationName', value: ORG },
-  ];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(privateKey, forge.md.sha256.create());
+  const { cert, key } = await createCaCert();
   const p = caPaths(dir);
-  writePair(p, cert, privateKey);
-  return { cert, key: privateKey, written: { ...p, name: CA_CN, action: 'created' } };
+  writePair(p, cert, key);
+  return { cert, key, written: { ...p, name: CA_CN, action: 'created' } };
 }
 
-interface LeafSpec {
-  cn: string;
-  ou?: Role;
-  /** Server certificate (serverAuth + SANs) instead of a client certificate. */
-  server?: boolean;
-  hosts?: string[];
-}
-
-async function issueLeaf(ca: LoadedCa, p: CertPaths, spec: LeafSpec): Promise<void> {
-  const { publicKey, privateKey } = await newKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
-  setValidity(cert, LEAF_VALID_DAYS);
-  const subject: forge.pki.CertificateField[] = [
-    { name: 'commonName', value: spec.cn },
-    { name: 'organizationName', value: ORG },
-  ];
-  if (spec.ou) subject.push({ name: 'organizationalUnitName', value: spec.ou });
-  cert.setSubject(subject);
-  cert.setIssuer(ca.cert.subject.attributes);
-  const extensions: object[] = [
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: Boolean(spec.server), clientAuth: !spec.server },
-    { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: ca.cert.generateSubjectKeyIdentifier().getBytes() },
-  ];
-  if (spec.server) {
-    extensions.push({
-      name: 'subjectAltName',
-      altNames: (spec.hosts ?? []).map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })),
-    });
-  }
-  cert.setExtensions(extensions);
-  cert.sign(ca.key, forge.md.sha256.create());
-  writePair(p, cert, privateKey);
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** RSA key pair from node:crypto (native, off the main thread), converted for forge. */
-async function newKeyPair(): Promise<{
-  publicKey: forge.pki.PublicKey;
-  privateKey: forge.pki.rsa.PrivateKey;
-}> {
-  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
-    modulusLength: RSA_BITS,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  return {
-    publicKey: forge.pki.publicKeyFromPem(publicKey),
-    privateKey: forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey,
-  };
-}
-
-function setValidity(cert: forge.pki.Certificate, days: number): void {
-  // Positive 128-bit serial (top bit clear so DER does not read it as negative).
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
-  cert.serialNumber = serial.toString('hex');
-  const now = Date.now();
-  cert.validity.notBefore = new Date(now - BACKDATE_MS);
-  cert.validity.notAfter = new Date(now + days * 86_400_000);
+async function issueLeaf(ca: LoadedCa, p: CertPaths, spec: LeafSpec & { ou?: Role }): Promise<void> {
+  const { cert, key } = await createLeafCert(ca, spec);
+  writePair(p, cert, key);
 }
 
 /** Key first (0600, via temp + rename, chmod in case of an odd umask), then the certificate (0644). */
@@ -312,14 +237,6 @@ function writeAtomic(file: string, text: string, mode: number): void {
   chmodSync(tmp, mode);
   renameSync(tmp, file);
   chmodSync(file, mode);
-}
-
-function identityOf(cert: forge.pki.Certificate): { cn: string; ou: string } {
-  const field = (short: string): string => {
-    const v: unknown = cert.subject.getField(short)?.value;
-    return typeof v === 'string' ? v : '';
-  };
-  return { cn: field('CN'), ou: field('OU') };
 }
 
 /** An existing leaf is reusable when cert and key are present, match, are signed by `ca` and pass `ok`. */
@@ -342,11 +259,6 @@ function leafUsable(
   } catch {
     return false;
   }
-}
-
-function certCoversHost(cert: forge.pki.Certificate, host: string): boolean {
-  const x = new X509Certificate(forge.pki.certificateToPem(cert));
-  return isIP(host) ? x.checkIP(host) !== undefined : x.checkHost(host) !== undefined;
 }
 
 function uniq(xs: string[]): string[] {
