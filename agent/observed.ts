@@ -5,16 +5,14 @@
  * measured with the handlers' sampler, and NEVER signalled: nothing here can signal, and the backend guard
  * refuses any process group holding one. Ended ones are reported once (`GONE`) and dropped.
  *
- * Limits from a discovery rule: the CPU share is applied by moving the process into a cpu cgroup (a PID
- * write, not a signal; moved back on detach). A memory limit is only watched and warned about, because the
- * kernel enforces memory limits by OOM-killing, which would be a kill caused by the governor.
+ * This file is the set's lifecycle (restore, attach, detach, check, discover) and its persistence; one
+ * entry's status and identity checks are in observed-entry.ts, rule limits (cpu cgroup, memory watch) in
+ * observed-limits.ts.
  */
-import { readFileSync } from 'node:fs';
 import { NotFoundError, StateError, ValidationError, errorMessage } from '../shared/errors.js';
 import type { DurableStore } from '../shared/durable-store.js';
-import { formatBytes } from '../shared/durations.js';
 import type { Logger } from '../shared/logger.js';
-import { hashCmdline, readCmdline, readProcStat, type ProcStat } from '../shared/proc.js';
+import { hashCmdline, readCmdline, readProcStat } from '../shared/proc.js';
 import { NAME_RE } from '../shared/spec.js';
 import type { Clock } from './clock.js';
 import type { Cgroups } from './cgroups.js';
@@ -22,6 +20,14 @@ import { DiscoveryScanner, type DiscoverRule } from './discovery.js';
 import type { InstanceStatus, StateChange } from './instance.js';
 import { appendEvent, type InstanceEvent, type InstanceState } from './lifecycle.js';
 import type { TreeUsage } from './metrics.js';
+import {
+  goneSinceRestart,
+  newObservedEntry,
+  observedStatus,
+  stillAlive,
+  type ObservedEntry,
+} from './observed-entry.js';
+import { applyCpuLimit, memoryCrossing } from './observed-limits.js';
 import { emptyObserved, type ObservedRecord, type ObservedState } from './observed-record.js';
 import type { AgentState } from './state-store.js';
 
@@ -39,20 +45,10 @@ export interface ObservedDeps {
   onEvent(name: string, ev: InstanceEvent): void;
 }
 
-interface Entry {
-  rec: ObservedRecord;
-  state: InstanceState;
-  events: InstanceEvent[];
-  startedAt: number | null;
-  overMemory: boolean;
-}
-
 const COMMAND_MAX = 200;
-/** Handler-only status fields (no temperature, no health check) for an observed process. */
-const NOT_A_HANDLER = { temperature: '', health: 'none', health_reason: '' } as const;
 
 export class ObservedSet {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, ObservedEntry>();
   private ignored = new Set<string>();
   private readonly scanner: DiscoveryScanner | null;
   private readonly log: Logger;
@@ -88,16 +84,8 @@ export class ObservedSet {
     const saved = this.deps.store.data.observed ?? emptyObserved();
     this.ignored = new Set(saved.ignored);
     for (const rec of Object.values(saved.processes)) {
-      const entry = this.newEntry(rec);
-      const st = readProcStat(rec.pid);
-      const argv = st ? readCmdline(rec.pid) : null;
-      let gone: string | null = null;
-      if (!st || st.state === 'Z' || st.state === 'X' || argv === null)
-        gone = 'ended while the agent was down';
-      else if (st.startTime !== rec.start_time)
-        gone = `pid ${rec.pid} reused (start time differs); never signalled`;
-      else if (hashCmdline(argv) !== rec.cmdline_hash)
-        gone = `pid ${rec.pid} reused (command line differs); never signalled`;
+      const entry = newObservedEntry(rec);
+      const gone = goneSinceRestart(rec);
       this.entries.set(rec.name, entry);
       if (gone) {
         this.drop(entry, `GONE pid=${rec.pid} ${gone}`);
@@ -143,16 +131,17 @@ export class ObservedSet {
       ...(how.rule ? { rule: how.rule.name } : {}),
       ...(how.rule && Object.keys(how.rule.limits).length > 0 ? { limits: how.rule.limits } : {}),
     };
-    const entry = this.newEntry(rec);
+    const entry = newObservedEntry(rec);
     this.entries.set(name, entry);
-    this.applyCpuLimit(entry, st);
+    const limited = applyCpuLimit(this.deps.cgroups, entry, st);
+    if (limited) this.event(entry, 'LIMITS', limited);
     // On disk before anyone hears of it: a restarted agent finds it again.
     await this.save();
     if (this.entries.get(name) !== entry)
       throw new StateError(`${name} ended or was detached while being attached`);
     const by = how.rule ? `discovered by rule ${how.rule.name}` : 'by PID';
     this.transition(entry, 'running', 'ATTACHED', `ATTACHED pid=${pid} ${by}; observed, never signalled`);
-    return this.statusOf(entry);
+    return observedStatus(entry);
   }
 
   /** Forgets an observed process (it keeps running, untouched; a cpu cgroup move is undone). */
@@ -160,7 +149,7 @@ export class ObservedSet {
     const entry = this.entries.get(name);
     if (!entry) throw new NotFoundError(`no observed process named ${JSON.stringify(name)} on this agent`);
     const { rec } = entry;
-    if (rec.cgroup_origin && this.alive(rec)) this.deps.cgroups.moveTo(rec.cgroup_origin, rec.pid);
+    if (rec.cgroup_origin && stillAlive(rec)) this.deps.cgroups.moveTo(rec.cgroup_origin, rec.pid);
     if (rec.source === 'discover') this.ignored.add(`${rec.pid}:${rec.start_time}`);
     this.entries.delete(name);
     this.event(entry, 'DETACHED', `DETACHED pid=${rec.pid}; it keeps running, no longer observed`);
@@ -223,91 +212,36 @@ export class ObservedSet {
   /** Memory limits of observed processes are watched, not enforced: warn once per crossing. */
   noteUsage(usage: ReadonlyMap<number, TreeUsage>): void {
     for (const entry of this.entries.values()) {
-      const limit = entry.rec.limits?.memory_bytes;
-      const u = usage.get(entry.rec.pid);
-      if (limit === undefined || !u) continue;
-      const over = u.memory_bytes > limit;
-      if (over && !entry.overMemory) {
-        this.event(
-          entry,
-          'OVER_LIMIT',
-          `OVER_LIMIT memory ${formatBytes(u.memory_bytes)} > ${formatBytes(limit)} (observed: not enforced)`,
-        );
-        this.log.warn('observed process over its memory limit (not enforced)', {
-          instance: entry.rec.name,
-          pid: entry.rec.pid,
-          memory_bytes: u.memory_bytes,
-          limit,
-        });
-      }
-      entry.overMemory = over;
+      const over = memoryCrossing(entry, usage.get(entry.rec.pid));
+      if (!over) continue;
+      this.event(entry, 'OVER_LIMIT', over.message);
+      this.log.warn('observed process over its memory limit (not enforced)', {
+        instance: entry.rec.name,
+        pid: entry.rec.pid,
+        memory_bytes: over.memory_bytes,
+        limit: over.limit,
+      });
     }
   }
 
   statuses(): InstanceStatus[] {
-    return [...this.entries.values()].map((e) => this.statusOf(e));
+    return [...this.entries.values()].map((e) => observedStatus(e));
   }
 
   status(name: string): InstanceStatus | null {
     const e = this.entries.get(name);
-    return e ? this.statusOf(e) : null;
-  }
-
-  private statusOf(e: Entry): InstanceStatus {
-    return {
-      handler: e.rec.name,
-      index: 0,
-      instance: e.rec.name,
-      state: e.state,
-      pid: e.rec.pid,
-      pgid: e.rec.pgid,
-      restarts: 0,
-      mode: 'observed',
-      last_exit: null,
-      started_at: e.startedAt,
-      spec_hash: '',
-      events: [...e.events],
-      ...NOT_A_HANDLER,
-    };
-  }
-
-  private newEntry(rec: ObservedRecord): Entry {
-    return {
-      rec,
-      state: 'stopped',
-      events: [],
-      startedAt: processStartMs(rec.start_time),
-      overMemory: false,
-    };
-  }
-
-  private alive(rec: ObservedRecord): boolean {
-    const st = readProcStat(rec.pid);
-    return !!st && st.state !== 'Z' && st.state !== 'X' && st.startTime === rec.start_time;
-  }
-
-  private applyCpuLimit(entry: Entry, st: ProcStat): void {
-    const cpu = entry.rec.limits?.cpu_percent;
-    if (cpu === undefined) return;
-    const cg = this.deps.cgroups;
-    const origin = cg.currentProcsFile(st.pid, 'cpu');
-    const group = cg.prepare(`observed:${entry.rec.name}`, { cpu_percent: cpu }, 'cpu');
-    if (!group || !origin) return;
-    if (cg.join(group, st.pid)) {
-      entry.rec.cgroup_origin = origin;
-      this.event(entry, 'LIMITS', `LIMITS cpu ${cpu}% through a cgroup (moved by PID, no signal)`);
-    }
+    return e ? observedStatus(e) : null;
   }
 
   /** Reports the end once (state `exited` + event) and forgets the process. */
-  private drop(entry: Entry, message: string): void {
+  private drop(entry: ObservedEntry, message: string): void {
     this.log.info('observed process gone', { instance: entry.rec.name, pid: entry.rec.pid, why: message });
     if (entry.state === 'running') this.transition(entry, 'exited', 'GONE', message);
     else this.event(entry, 'GONE', message);
     this.entries.delete(entry.rec.name);
   }
 
-  private transition(entry: Entry, to: InstanceState, type: string, message: string): void {
+  private transition(entry: ObservedEntry, to: InstanceState, type: string, message: string): void {
     const from = entry.state;
     entry.state = to;
     const at = this.deps.clock.now();
@@ -316,7 +250,7 @@ export class ObservedSet {
     this.deps.onState({ handler: entry.rec.name, from, to, at });
   }
 
-  private event(entry: Entry, type: string, message: string): void {
+  private event(entry: ObservedEntry, type: string, message: string): void {
     const ev = { at: this.deps.clock.now(), type, message };
     appendEvent(entry.events, ev);
     this.deps.onEvent(entry.rec.name, ev);
@@ -340,17 +274,4 @@ export class ObservedSet {
   }
 }
 
-let bootMs: number | null = null;
-/** Epoch ms of a process start (stat field 22 in USER_HZ=100 ticks after boot). */
-export function processStartMs(startTicks: string): number | null {
-  if (bootMs === null) {
-    try {
-      const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-      bootMs = m ? Number(m[1]) * 1000 : 0;
-    } catch {
-      bootMs = 0;
-    }
-  }
-  const ticks = Number(startTicks);
-  return bootMs && Number.isFinite(ticks) ? bootMs + ticks * 10 : null;
-}
+export { processStartMs } from './observed-entry.js';
