@@ -3,18 +3,16 @@
  * the stop in `unknown`; a handle whose PID is no longer the recorded process is never signalled.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Handle, RecoverResult, SpawnRequest, Spawned } from '../../agent/backend.js';
+import type { RecoverResult, SpawnRequest, Spawned } from '../../agent/backend.js';
 import { BackendDecorator } from '../../agent/backend-decorator.js';
 import { LinuxBackend } from '../../agent/linux-backend.js';
-import { specHash, type AgentState } from '../../agent/state-store.js';
 import { Supervisor } from '../../agent/supervisor.js';
 import { StateError } from '../../shared/errors.js';
 import { hashCmdline, isAlive, readCmdline, readProcStat } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
-import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { fixture, tempDir, trackPid } from '../helpers/common.js';
+import { plantState, received, stranger, webHandle } from './stranger.js';
 
 /** Spawns for real but every group signal is refused (as the observed-process guard or EPERM would). */
 class RefusingBackend extends BackendDecorator {
@@ -76,49 +74,15 @@ describe('stop safety', () => {
   it('an adopted handle whose PID was recycled is never signalled by a stop', async () => {
     const dir = tempDir();
     const data = path.join(dir, 'data');
-    const signals = path.join(dir, 'signals');
-    const ready = path.join(dir, 'ready');
-    const p = spawn(process.execPath, [fixture('signal-recorder.mjs'), signals, ready], {
-      detached: true,
-      stdio: 'ignore',
-    });
-    trackPid(p.pid, true);
-    p.unref();
-    await waitFor(() => existsSync(ready), { what: 'signal recorder ready' });
-    const pid = p.pid!;
+    const { pid, signals } = await stranger(dir);
     const raw = { name: 'web', command: ['node', 'server.js'], start_seconds: 0, stop_timeout: '200ms' };
-    const spec = parseHandler(raw, 'handlers[0]', 'test');
     // The recorded process had this PID; the one there now started at another time (a stranger).
-    const handle: Handle = {
-      pid,
-      pgid: pid,
-      start_time: String(Number(readProcStat(pid)!.startTime) - 1),
-      cmdline_hash: hashCmdline(readCmdline(pid)!),
-      spawned_at: Date.now() - 60_000,
-      stdout_log: path.join(data, 'logs', 'web', 'stdout.log'),
-      stderr_log: path.join(data, 'logs', 'web', 'stderr.log'),
-      exit_file: path.join(data, 'run', 'web.exit'),
-      spec_hash: specHash(spec),
-    };
-    const state: AgentState = {
-      version: 1,
-      specs: { web: spec },
-      instances: {
-        web: {
-          spec_hash: specHash(spec),
-          desired: 'running',
-          state: 'running',
-          handle,
-          unverified_handle: null,
-          restarts: 0,
-          failed_starts: 0,
-          last_exit: null,
-          started_at: handle.spawned_at,
-        },
-      },
-    };
-    mkdirSync(data, { recursive: true });
-    writeFileSync(path.join(data, 'state.json'), JSON.stringify(state));
+    const startTime = String(Number(readProcStat(pid)!.startTime) - 1);
+    plantState(
+      data,
+      raw,
+      webHandle(pid, data, { start_time: startTime, cmdline_hash: hashCmdline(readCmdline(pid)!) }),
+    );
     // Liveness polls are slow for adopted processes: the stop comes before the next one.
     const backend = new AdoptedBackend(new LinuxBackend());
     const sup = await Supervisor.create({ dataDir: data, backend, pollIntervalMs: 60_000 });
@@ -129,6 +93,6 @@ describe('stop safety', () => {
     assert.ok(st.events.some((e) => /^NOT_SIGNALLED pid \d+ is gone or no longer/.test(e.message)));
     assert.deepEqual(st.last_exit && [st.last_exit.code, st.last_exit.signal], [null, null]);
     assert.ok(isAlive(pid), 'the stranger is alive');
-    assert.equal(existsSync(signals) ? readFileSync(signals, 'utf8') : '', '', 'and received no signal');
+    assert.equal(received(signals), '', 'and received no signal');
   });
 });
