@@ -114,6 +114,11 @@ function setup(update: Record<string, unknown> = UPDATE) {
   return { fleet, data, engine };
 }
 
+/** Creates (does not run) a rolling update of `web` from version 1 to `to`. */
+function updateTo(fleet: FakeFleet, engine: RolloutEngine, to: SpecVersion): Promise<RolloutRecord> {
+  return engine.create({ handler: 'web', kind: 'update', from: fleet.versions[0]!, to, issuedBy: 't' });
+}
+
 async function settled(engine: RolloutEngine, id: string, states: string[]): Promise<RolloutRecord> {
   return waitFor(() => (states.includes(engine.get(id).state) ? engine.get(id) : null), {
     timeoutMs: 5000,
@@ -144,13 +149,7 @@ describe('rollout engine (fake fleet)', () => {
   it('on_failure rollback: stops after the first batch and puts only that batch back', async () => {
     const { fleet, engine } = setup();
     const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'rollback' });
-    const r = await engine.create({
-      handler: 'web',
-      kind: 'update',
-      from: fleet.versions[0]!,
-      to: v2,
-      issuedBy: 't',
-    });
+    const r = await updateTo(fleet, engine, v2);
     assert.deepEqual(engine.heldHandlers(), ['web']);
     engine.run(r.id);
     const done = await settled(engine, r.id, ['rolled_back', 'failed']);
@@ -172,13 +171,7 @@ describe('rollout engine (fake fleet)', () => {
   it('on_failure pause: waits; resume after a fix completes it', async () => {
     const { fleet, engine } = setup();
     const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'pause' });
-    const r = await engine.create({
-      handler: 'web',
-      kind: 'update',
-      from: fleet.versions[0]!,
-      to: v2,
-      issuedBy: 't',
-    });
+    const r = await updateTo(fleet, engine, v2);
     engine.run(r.id);
     const paused = await settled(engine, r.id, ['paused']);
     assert.equal(paused.current_batch, 0);
@@ -195,13 +188,7 @@ describe('rollout engine (fake fleet)', () => {
   it('on_failure abort: ends aborted naming the instance; later batches never start', async () => {
     const { fleet, engine } = setup();
     const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'abort' });
-    const r = await engine.create({
-      handler: 'web',
-      kind: 'update',
-      from: fleet.versions[0]!,
-      to: v2,
-      issuedBy: 't',
-    });
+    const r = await updateTo(fleet, engine, v2);
     engine.run(r.id);
     const done = await settled(engine, r.id, ['aborted']);
     assert.match(done.error, /web@edge-1 failed/);
