@@ -173,7 +173,9 @@ describe('advisory limits on real handlers (issue 4 test 5)', function () {
     assert.ok(procs.includes(st!.pid!));
     const t0 = Date.now();
     const ticks0 = treeTicks(st!.pid!);
-    await new Promise((r) => setTimeout(r, 2000)); // the measurement window itself
+    // Wait for the busy loop to burn 0.5 s of CPU (50 ticks): about 2 s of wall time under a 25 % limit,
+    // 0.5 s without one. The CPU share is measured over however long that took.
+    await waitFor(() => treeTicks(st!.pid!) - ticks0 >= 50, { timeoutMs: 20_000, what: '0.5 s of CPU used' });
     const cpu = ((treeTicks(st!.pid!) - ticks0) * 10 * 100) / (Date.now() - t0);
     assert.ok(cpu < 40, `busy loop used ${cpu.toFixed(1)}% CPU under a 25% limit`);
     assert.ok(cpu > 5, `busy loop used ${cpu.toFixed(1)}% CPU: it should still run`);
