@@ -65,8 +65,13 @@ export class Housekeeping {
       const h = inst.handle;
       if (!h) continue;
       for (const f of [h.stdout_log, h.stderr_log]) {
-        if (rotateIfNeeded(f, inst.spec.log.max_bytes, inst.spec.log.keep)) {
-          this.deps.logger.info('log rotated', { instance: inst.name, file: f });
+        try {
+          if (rotateIfNeeded(f, inst.spec.log.max_bytes, inst.spec.log.keep)) {
+            this.deps.logger.info('log rotated', { instance: inst.name, file: f });
+          }
+        } catch (err) {
+          // A log that is a symlink or not our own file is left alone (one refusal does not stop the rest).
+          this.deps.logger.warn('log not rotated', { instance: inst.name, file: f, err: errorMessage(err) });
         }
       }
     }

@@ -10,6 +10,7 @@ import type { DurableStore } from '../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { Cgroups } from './cgroups.js';
 import type { InstanceStatus, StateChange } from './instance.js';
+import { prepareDataDir } from './instance-paths.js';
 import { InstanceRegistry } from './instance-registry.js';
 import type { InstanceEvent } from './lifecycle.js';
 import { MetricsSampler } from './metrics.js';
@@ -82,6 +83,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
   static async create(options: SupervisorOptions): Promise<Supervisor> {
     const opts = compileOptions(options);
+    prepareDataDir(opts.dataDir);
     const store = await openStateStore(opts.dataDir);
     const sup = new Supervisor(opts, store);
     for (const [key, spec] of Object.entries(store.data.specs)) {

@@ -6,6 +6,7 @@
 import { promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
+import { DATA_DIR_MODE, ensureDir } from './private-files.js';
 
 /** A lowdb adapter that writes atomically and durably (lowdb's own TextFile does not fsync). */
 export class DurableJSONFile<T> implements Adapter<T> {
@@ -89,7 +90,7 @@ export class DurableStore<T> {
   }
 
   static async open<T>(filename: string, defaults: T): Promise<DurableStore<T>> {
-    await fs.mkdir(path.dirname(filename), { recursive: true });
+    ensureDir(path.dirname(filename), DATA_DIR_MODE, { followLink: true });
     const store = new DurableStore<T>(filename, defaults);
     store.file.cleanupTemps();
     await store.db.read();

@@ -1,7 +1,8 @@
 /** One process per data directory: an exclusive lock file holding the owner's PID and start time. */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { LockedError } from './errors.js';
+import { DATA_DIR_MODE, ensureDir } from './private-files.js';
 import { readProcStat } from './proc.js';
 
 export interface DirLock {
@@ -9,9 +10,9 @@ export interface DirLock {
   release(): void;
 }
 
-/** Takes `<dir>/LOCK`; a stale lock (owner gone or a recycled PID) is taken over. */
+/** Takes `<dir>/LOCK` (the dir made private first); a stale lock (owner gone or a recycled PID) is taken over. */
 export function lockDataDir(dir: string, owner: string): DirLock {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, DATA_DIR_MODE, { followLink: true });
   const file = path.join(dir, 'LOCK');
   const me = readProcStat(process.pid);
   const content = JSON.stringify({ pid: process.pid, start_time: me?.startTime ?? '', owner });

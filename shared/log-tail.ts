@@ -1,9 +1,11 @@
 /**
  * Reads the last N lines of a log file without loading all of it. Bounded in bytes too, so an answer
  * always fits in one message on the agent link (a 4 MiB limit): at most MAX_TAIL_BYTES are read and a
- * line longer than MAX_LINE_BYTES is cut.
+ * line longer than MAX_LINE_BYTES is cut. A log is never read through a symlink, and only when it is
+ * our own regular file (private-files.ts): a FIFO, a device or a link to another file is refused.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
+import { checkOwnFile, symlinkRefusal } from './private-files.js';
 
 const CHUNK = 64 * 1024;
 export const MAX_TAIL_LINES = 10_000;
@@ -14,13 +16,16 @@ export async function tailLines(file: string, lines: number): Promise<string[]> 
   const want = Math.min(Math.max(1, lines), MAX_TAIL_LINES);
   let fh: fs.FileHandle;
   try {
-    fh = await fs.open(file, 'r');
+    // O_NONBLOCK: opening a planted FIFO must not wait for a writer.
+    fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+    throw symlinkRefusal(err, file, 'read');
   }
   try {
-    const { size } = await fh.stat();
+    const st = await fh.stat();
+    checkOwnFile(st, file, 'read');
+    const { size } = st;
     let pos = size;
     let text = '';
     while (pos > 0 && size - pos < MAX_TAIL_BYTES && text.split('\n').length <= want + 1) {

@@ -4,7 +4,7 @@
  * the admin API. Ctrl-C stops the demo handlers, the agent and the master.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import {
 } from '../../shared/cli-io.js';
 import { Logger } from '../../shared/logger.js';
 import { initPki, NAME_PATTERN } from '../../shared/pki.js';
+import { DATA_DIR_MODE, ensureDir, openLogForAppend } from '../../shared/private-files.js';
 import * as tls from '../../shared/tls.js';
 import { DistributedGovernor } from '../governor.js';
 import { compileMasterOptions } from '../options.js';
@@ -95,7 +96,7 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
     await governor?.shutdown();
   };
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir, DATA_DIR_MODE, { followLink: true });
     const pki = await initPki({ dir: certs, agents: [agentId] });
     const made = [pki.ca, pki.master, ...pki.clients].filter((c) => c.action !== 'kept').length;
     io.out(made ? `dev certificates written to ${certs}\n` : `using dev certificates in ${certs}\n`);
@@ -117,7 +118,7 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
     const master = `127.0.0.1:${port}`;
 
     const agentLog = path.join(dir, `agent-${agentId}.log`);
-    const logFd = openSync(agentLog, 'a');
+    const logFd = openLogForAppend(agentLog);
     agent = spawn(
       process.execPath,
       [
