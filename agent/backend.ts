@@ -26,8 +26,10 @@ export interface ExitStatus {
 
 export interface SpawnRequest {
   name: string;
+  /** The argv run under the shim, launch prefix included (`setpriv … --` for a spec with `user:`). */
   command: string[];
   cwd?: string;
+  /** The handler's whole environment: nothing of the agent's own is added (handler-launch.ts). */
   env: Record<string, string>;
   stdoutLog: string;
   stderrLog: string;

@@ -12,10 +12,15 @@ import { errorMessage } from '../shared/errors.js';
 import type { HealthSpec } from '../shared/spec.js';
 import type { ProbeResult } from './health.js';
 
-/** Where an exec probe runs: the handler's cwd and environment. */
+/** How an exec probe runs: like its handler (handler-launch.ts), in its cwd, with its whole environment. */
 export interface ProbeContext {
   cwd?: string;
+  /** The probe's whole environment (nothing of the agent's is added). */
   env: Record<string, string>;
+  /** The handler's launch prefix (`setpriv … --` for a `user:`), put before the probe's argv. */
+  prefix?: string[];
+  /** Set when the handler's launch was refused (e.g. an unknown user): the exec probe fails with it. */
+  refused?: string;
 }
 
 export type Probe = (h: HealthSpec, ctx: ProbeContext) => Promise<ProbeResult>;
@@ -71,14 +76,15 @@ export function httpProbe(url: string, timeoutMs: number): Promise<ProbeResult> 
 
 export function execProbe(argv: string[], timeoutMs: number, ctx: ProbeContext): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const [cmd, ...args] = argv;
-    if (!cmd) return resolve(fail('exec: empty command'));
+    if (ctx.refused) return resolve(fail(`exec: ${ctx.refused}`));
+    const [cmd, ...args] = [...(ctx.prefix ?? []), ...argv];
+    if (!cmd || argv.length === 0) return resolve(fail('exec: empty command'));
     let stderr = '';
     let settled = false;
     let timedOut = false;
     const child = spawn(cmd, args, {
       cwd: ctx.cwd,
-      env: { ...process.env, ...ctx.env },
+      env: ctx.env,
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     });

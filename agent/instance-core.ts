@@ -9,6 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { Handle, ProcessBackend } from './backend.js';
 import type { Clock, TimerHandle } from './clock.js';
+import type { LaunchContext } from './handler-launch.js';
 import { runProbe, type Probe } from './health-probe.js';
 import { InstanceHealth } from './instance-health.js';
 import type { InstanceStatus, StateChange } from './instance-status.js';
@@ -23,6 +24,8 @@ export interface InstanceDeps {
   logger: Logger;
   random: () => number;
   dataDir: string;
+  /** The agent's id, environment and uid a handler is launched from (handler-launch.ts). */
+  launch: LaunchContext;
   /** Polling interval while waiting for a stopped process group to empty. */
   stopPollMs: number;
   /** Durably writes this instance's record. */

@@ -8,7 +8,7 @@ import type { HandlerSpec, HealthSpec } from '../shared/spec.js';
 import type { Clock } from './clock.js';
 import { INITIAL_HEALTH, describeCheck, type HealthCounts, type HealthStatus } from './health.js';
 import { HealthMonitor } from './health-monitor.js';
-import type { Probe } from './health-probe.js';
+import type { Probe, ProbeContext } from './health-probe.js';
 import type { InstanceState } from './lifecycle.js';
 
 export interface InstanceHealthDeps {
@@ -58,27 +58,24 @@ export class InstanceHealth {
   }
 
   /**
-   * Starts the check of a new (or adopted) process, if the spec has one; `readyWithinMs` ≤ 0: no grace.
+   * Starts the check of a new (or adopted) process, if the spec has one, an exec check run like the
+   * handler (`ctx`); `readyWithinMs` ≤ 0: no grace.
    * `onChange` hears only this monitor's verdicts.
    */
-  start(spec: HandlerSpec, readyWithinMs: number, onChange: HealthChange): void {
+  start(spec: HandlerSpec, ctx: ProbeContext, readyWithinMs: number, onChange: HealthChange): void {
     this.stop();
     this.awaiting = false;
     this.notReady = false;
     const h = spec.health;
     if (!h) return;
     this.keepReasonOnly();
-    const monitor = new HealthMonitor(
-      h,
-      { cwd: spec.cwd, env: spec.env },
-      {
-        clock: this.deps.clock,
-        probe: this.deps.probe,
-        onChange: (next, prev, deadline) => {
-          if (this.monitor === monitor) onChange(next, prev, deadline);
-        },
+    const monitor = new HealthMonitor(h, ctx, {
+      clock: this.deps.clock,
+      probe: this.deps.probe,
+      onChange: (next, prev, deadline) => {
+        if (this.monitor === monitor) onChange(next, prev, deadline);
       },
-    );
+    });
     this.monitor = monitor;
     monitor.start(Math.max(0, readyWithinMs));
   }

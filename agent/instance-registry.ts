@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import type { ProcessBackend } from './backend.js';
 import type { Clock } from './clock.js';
+import type { LaunchContext } from './handler-launch.js';
 import type { Probe } from './health-probe.js';
 import { Instance, type StateChange } from './instance.js';
 import type { InstanceCore } from './instance-core.js';
@@ -23,6 +24,7 @@ export interface RegistryOptions {
   logger: Logger;
   random: () => number;
   probe?: Probe;
+  launch: LaunchContext;
 }
 
 export interface RegistryHost {
@@ -108,6 +110,7 @@ export class InstanceRegistry {
         logger: opts.logger,
         random: opts.random,
         dataDir: opts.dataDir,
+        launch: opts.launch,
         stopPollMs: 20,
         persist: (i) => this.persist(i),
         onState: (c) => {

@@ -8,6 +8,8 @@ import { formatDuration } from '../shared/durations.js';
 import { errorMessage, StateError } from '../shared/errors.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import type { ExitStatus, Handle } from './backend.js';
+import { prepareLaunch } from './handler-launch.js';
+import type { ProbeContext } from './health-probe.js';
 import { readinessDeadlineMs, type HealthCounts } from './health.js';
 import { InstanceCore } from './instance-core.js';
 import { instanceExitFile, instanceLogFile } from './instance-paths.js';
@@ -158,11 +160,13 @@ export class Instance extends InstanceCore {
     let done!: () => void;
     this.spawning = new Promise((r) => (done = r));
     try {
+      // Only the handler's own environment, as its user: a refused user/group is a SPAWN_FAILED.
+      const launch = prepareLaunch(this.spec, this.index, this.deps.launch);
       const sp = this.deps.backend.spawn({
         name: this.name,
-        command: this.spec.command,
+        command: [...launch.prefix, ...this.spec.command],
         cwd: this.spec.cwd,
-        env: this.spec.env,
+        env: launch.env,
         stdoutLog: instanceLogFile(dataDir, this.name, 'stdout'),
         stderrLog: instanceLogFile(dataDir, this.name, 'stderr'),
         exitFile: instanceExitFile(dataDir, this.name),
@@ -286,9 +290,19 @@ export class Instance extends InstanceCore {
 
   /** Starts the health check of process generation `gen` (no-op without one); `readyWithinMs` ≤ 0: no grace. */
   private startHealth(gen: number, readyWithinMs: number): void {
-    this.health.start(this.spec, readyWithinMs, (next, prev, deadline) => {
+    this.health.start(this.spec, this.probeContext(), readyWithinMs, (next, prev, deadline) => {
       if (gen === this.gen && !this.disposed) this.onHealthChange(next, prev, deadline);
     });
+  }
+
+  /** An exec check runs like the handler: its environment, its user (or fails with why it cannot). */
+  private probeContext(): ProbeContext {
+    try {
+      const { env, prefix } = prepareLaunch(this.spec, this.index, this.deps.launch);
+      return { cwd: this.spec.cwd, env, prefix };
+    } catch (err) {
+      return { cwd: this.spec.cwd, env: {}, refused: errorMessage(err) };
+    }
   }
 
   /** Applies what a verdict change means (instance-health.ts): maybe `running`, events, a restart. */

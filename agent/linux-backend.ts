@@ -3,9 +3,10 @@
  * status to a file, identity from /proc (start time + cmdline hash), and process-group signals.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, readFileSync, unlinkSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
+import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../shared/private-files.js';
 import { hashCmdline, listPids, readCmdline, readProcStat } from '../shared/proc.js';
 import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
 
@@ -39,14 +40,16 @@ export function shimArgv(exitFile: string, command: string[]): string[] {
 
 export class LinuxBackend implements ProcessBackend {
   spawn(req: SpawnRequest): Spawned {
-    for (const f of [req.stdoutLog, req.stderrLog, req.exitFile])
-      mkdirSync(path.dirname(f), { recursive: true });
+    // Private dirs; the logs are opened here (never through a symlink, only our own regular files) and
+    // handed to the handler as fds, so a handler run as another user needs no access to them.
+    for (const f of [req.stdoutLog, req.stderrLog]) ensureDir(path.dirname(f), LOG_DIR_MODE);
+    ensureDir(path.dirname(req.exitFile), DATA_DIR_MODE);
     rmQuiet(req.exitFile);
     const argv = shimArgv(req.exitFile, req.command);
-    const out = openSync(req.stdoutLog, 'a');
+    const out = openLogForAppend(req.stdoutLog);
     let err: number;
     try {
-      err = openSync(req.stderrLog, 'a');
+      err = openLogForAppend(req.stderrLog);
     } catch (e) {
       closeSync(out);
       throw e;
@@ -57,7 +60,7 @@ export class LinuxBackend implements ProcessBackend {
         detached: true,
         stdio: ['ignore', out, err],
         cwd: req.cwd,
-        env: { ...process.env, ...req.env },
+        env: req.env,
       });
     } finally {
       closeSync(out);

@@ -4,12 +4,14 @@
  * and leave every handler running. Also runnable directly: `node dist/agent/main.js ...`.
  */
 import { readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXIT_OK, UsageError, parseFlags, processIO, reportError, type CliIO } from '../shared/cli-io.js';
 import { parseDuration } from '../shared/durations.js';
 import { errorMessage } from '../shared/errors.js';
 import { lockDataDir } from '../shared/lock.js';
+import { STATE_FILE_MODE } from '../shared/private-files.js';
 import { Logger, type LogLevel } from '../shared/logger.js';
 import { parseHandlersFile } from '../shared/spec.js';
 import type { HandlerSpec } from '../shared/spec.js';
@@ -115,7 +117,14 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
   // keeps the agent process up until it is told to stop.
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
-    sup = await Supervisor.create({ dataDir, logger, metricsIntervalMs: metricsMs, ...observe });
+    sup = await Supervisor.create({
+      dataDir,
+      logger,
+      metricsIntervalMs: metricsMs,
+      ...observe,
+      agentId: connected?.id ?? flags.id ?? cfg.id ?? os.hostname(),
+      agentEnv: io.env,
+    });
     const writeStatus = statusWriter(dataDir, sup);
     sup.on('state', writeStatus);
     let agent: GovernorAgent | null = null;
@@ -189,7 +198,7 @@ function statusWriter(dataDir: string, sup: Supervisor): () => void {
   const write = (): void => {
     pending = null;
     const doc = { agent_pid: process.pid, updated_at: Date.now(), instances: sup.status() };
-    writeFileSync(`${file}.tmp`, JSON.stringify(doc, null, 2));
+    writeFileSync(`${file}.tmp`, JSON.stringify(doc, null, 2), { mode: STATE_FILE_MODE });
     renameSync(`${file}.tmp`, file);
   };
   return () => {

@@ -2,11 +2,13 @@
  * The supervisor's options: what callers may set, with documented defaults, compiled once into a
  * validated, fully-required object (durations in ms).
  */
+import os from 'node:os';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { ProcessBackend } from './backend.js';
 import { DEFAULT_CGROUP_ROOT } from './cgroups.js';
 import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_DISCOVER_INTERVAL_MS, type DiscoverRule } from './discovery.js';
+import type { LaunchContext } from './handler-launch.js';
 import type { Probe } from './health-probe.js';
 import { LinuxBackend } from './linux-backend.js';
 
@@ -30,6 +32,10 @@ export interface SupervisorOptions {
   /** Discovery rules (observe-only) and the scan interval (default 10s). */
   discover?: DiscoverRule[];
   discoverIntervalMs?: number;
+  /** GOV_AGENT for handlers: the agent's id. Default: this machine's hostname. */
+  agentId?: string;
+  /** The agent's environment; handlers get only its PATH LANG HOME USER TZ (and inherit_env). Default process.env. */
+  agentEnv?: Record<string, string | undefined>;
 }
 
 export interface CompiledOptions {
@@ -45,6 +51,7 @@ export interface CompiledOptions {
   cgroupRoot: string;
   discover: DiscoverRule[];
   discoverIntervalMs: number;
+  launch: LaunchContext;
 }
 
 export function compileOptions(o: SupervisorOptions): CompiledOptions {
@@ -61,5 +68,11 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
     cgroupRoot: o.cgroupRoot ?? DEFAULT_CGROUP_ROOT,
     discover: o.discover ?? [],
     discoverIntervalMs: o.discoverIntervalMs ?? DEFAULT_DISCOVER_INTERVAL_MS,
+    launch: {
+      agentId: o.agentId ?? os.hostname(),
+      agentEnv: o.agentEnv ?? process.env,
+      uid: process.geteuid?.() ?? 0,
+      gid: process.getegid?.() ?? 0,
+    },
   };
 }

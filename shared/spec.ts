@@ -19,6 +19,7 @@ import {
   stringMap,
   subMap,
 } from './spec-fields.js';
+import { IDENTITY_KEYS, parseIdentity, type SpecIdentity } from './spec-identity.js';
 
 /** Most instances of one handler per agent. */
 export const MAX_COUNT = 100;
@@ -70,8 +71,11 @@ export interface LogSpec {
   keep: number;
 }
 
-/** A fully validated handler spec: every field present, durations in ms. */
-export interface HandlerSpec {
+/**
+ * A fully validated handler spec: every field present (the identity keys only when set: spec-identity.ts),
+ * durations in ms.
+ */
+export interface HandlerSpec extends SpecIdentity {
   name: string;
   /** Instances per assigned agent (replicas), default 1. */
   count: number;
@@ -125,6 +129,7 @@ const HANDLER_KEYS = [
   'update',
   'labels',
   'log',
+  ...IDENTITY_KEYS,
 ] as const;
 
 function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
@@ -292,6 +297,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
     },
   };
   if (raw.cwd !== undefined) spec.cwd = str(ctx, `${at}.cwd`, raw.cwd);
+  Object.assign(spec, parseIdentity(ctx, at, raw, spec.env));
   if (raw.health !== undefined) spec.health = parseHealth(ctx, `${at}.health`, raw.health);
   if (limitsRaw.cpu !== undefined) {
     try {

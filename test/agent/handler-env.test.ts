@@ -1,0 +1,214 @@
+/**
+ * Handlers never see the agent's environment, and `user:` runs them as that user while the agent's shim
+ * (root) still records their exit: real agent processes and a real supervisor with real handlers.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Supervisor, type InstanceStatus } from '../../agent/supervisor.js';
+import { listPids, readProcStat } from '../../shared/proc.js';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { AGENT_MAIN, writeHandlers } from './helpers.js';
+
+const SECRET = 'AKIA-agent-secret-not-for-handlers';
+
+interface Dump {
+  env: Record<string, string>;
+  uid: number;
+  gid: number;
+}
+
+function readDump(file: string): Dump | null {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Dump) : null;
+}
+
+function spec(raw: Record<string, unknown>): HandlerSpec {
+  return parseHandler(raw, 'handlers[0]', 'test');
+}
+
+/** `Uid:` / `Gid:` of /proc/PID/status: real, effective, saved, fs. */
+function ids(pid: number, field: 'Uid' | 'Gid'): string {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return (line ?? '').split(/\s+/).slice(1).join(' ');
+}
+
+/** The one live child of `pid` (the handler under its shim). */
+function childOf(pid: number): number | null {
+  for (const p of listPids()) {
+    const st = readProcStat(p);
+    if (st && st.ppid === pid && st.state !== 'Z') return p;
+  }
+  return null;
+}
+
+describe('handler environment and user', () => {
+  it("a handler's environment holds no secret of the agent's: only PATH LANG HOME USER TZ, inherit_env, its env and GOV_*", async () => {
+    const dir = tempDir();
+    const dataDir = path.join(dir, 'data');
+    const plain = path.join(dir, 'plain.json');
+    const widened = path.join(dir, 'widened.json');
+    const handlers = writeHandlers(dir, [
+      {
+        name: 'plain',
+        command: ['node', fixture('env-dump.mjs')],
+        env: { ENV_DUMP: plain, PORT: '8080' },
+        restart: 'never',
+        start_seconds: 0,
+      },
+      {
+        name: 'widened',
+        command: ['node', fixture('env-dump.mjs')],
+        env: { ENV_DUMP: widened },
+        inherit_env: ['DB_URL'],
+        restart: 'never',
+        start_seconds: 0,
+      },
+    ]);
+    const agentEnv = {
+      ...process.env,
+      AWS_SECRET_ACCESS_KEY: SECRET,
+      GOV_KEY: '/etc/governor/agent-edge-9.key',
+      DB_URL: 'postgres://db/app',
+      TZ: 'Europe/Paris',
+    };
+    const proc = spawn(
+      process.execPath,
+      [AGENT_MAIN, '--handlers', handlers, '--data-dir', dataDir, '--id', 'edge-9'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: agentEnv,
+      },
+    );
+    trackPid(proc.pid);
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise((r) => proc.once('exit', r));
+    try {
+      const a = await waitFor(() => readDump(plain), { timeoutMs: 30_000, what: `plain's dump (${stderr})` });
+      const b = await waitFor(() => readDump(widened), { timeoutMs: 30_000, what: "widened's dump" });
+      for (const d of [a, b]) {
+        assert.ok(!JSON.stringify(d.env).includes(SECRET), 'the agent secret never reaches a handler');
+        assert.ok(!('GOV_KEY' in d.env));
+        assert.equal(d.env.PATH, process.env.PATH);
+        assert.equal(d.env.TZ, 'Europe/Paris');
+        assert.equal(d.env.GOV_AGENT, 'edge-9');
+        assert.equal(d.env.GOV_INSTANCE_INDEX, '0');
+      }
+      assert.deepEqual(
+        Object.keys(a.env)
+          // PWD is set by the shim's /bin/sh to the handler's cwd, not inherited.
+          .filter((k) => !['PATH', 'LANG', 'HOME', 'USER', 'TZ', 'PWD'].includes(k))
+          .sort(),
+        ['ENV_DUMP', 'GOV_AGENT', 'GOV_HANDLER', 'GOV_INSTANCE', 'GOV_INSTANCE_INDEX', 'PORT'],
+        'nothing else of the agent is inherited',
+      );
+      assert.equal(a.env.GOV_HANDLER, 'plain');
+      assert.equal(a.env.GOV_INSTANCE, 'plain');
+      assert.ok(!('DB_URL' in a.env));
+      assert.equal(b.env.DB_URL, 'postgres://db/app', 'inherit_env widens what is passed on');
+    } finally {
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  describe('user: and group: (the agent is root here)', () => {
+    const sups: Supervisor[] = [];
+    afterEach(async () => {
+      for (const sup of sups.splice(0)) {
+        for (const s of sup.status()) if (s.pgid) trackPid(s.pgid, true);
+        await sup.shutdown();
+      }
+    });
+    async function supervisor(): Promise<Supervisor> {
+      const sup = await Supervisor.create({ dataDir: tempDir(), pollIntervalMs: 50, random: () => 0.5 });
+      sups.push(sup);
+      return sup;
+    }
+    const one = (sup: Supervisor, name: string): InstanceStatus => sup.status(name)[0]!;
+
+    it('user: nobody runs the handler as nobody, the shim stays root and its exit code is still recorded', async function () {
+      if (process.geteuid?.() !== 0) this.skip();
+      const sup = await supervisor();
+      const shared = tempDir();
+      chmodSync(shared, 0o777); // the trigger file is made and removed by a handler running as nobody
+      const trigger = path.join(shared, 'go');
+      const [st] = await sup.applySpecs([
+        spec({
+          name: 'asnobody',
+          command: ['node', fixture('exit-on-file.mjs')],
+          env: { TRIGGER: trigger, EXIT_CODE: '9' },
+          user: 'nobody',
+          restart: 'never',
+          start_seconds: 0,
+        }),
+      ]);
+      assert.equal(st?.state, 'running');
+      trackPid(st?.pgid ?? undefined, true);
+      const shim = st!.pid!;
+      const handler = await waitFor(
+        () => {
+          const c = childOf(shim);
+          return c && readProcStat(c)?.comm === 'node' ? c : null;
+        },
+        { timeoutMs: 20_000, what: 'the handler under its shim' },
+      );
+      assert.equal(ids(handler, 'Uid'), '65534 65534 65534 65534', 'the handler runs as nobody');
+      assert.equal(ids(handler, 'Gid'), '65534 65534 65534 65534');
+      assert.equal(ids(shim, 'Uid'), '0 0 0 0', 'the shim that writes the exit file stays root');
+      writeFileSync(trigger, '');
+      const done = await waitFor(
+        () => (one(sup, 'asnobody').state === 'exited' ? one(sup, 'asnobody') : null),
+        {
+          timeoutMs: 20_000,
+          what: 'exited',
+        },
+      );
+      assert.equal(done.last_exit?.code, 9, 'the exit code is recorded by the root shim');
+    });
+
+    it('user: sets HOME and USER from the passwd entry', async function () {
+      if (process.geteuid?.() !== 0) this.skip();
+      const sup = await supervisor();
+      const shared = tempDir();
+      chmodSync(shared, 0o777);
+      const out = path.join(shared, 'env.json');
+      await sup.applySpecs([
+        spec({
+          name: 'who',
+          command: ['node', fixture('env-dump.mjs')],
+          env: { ENV_DUMP: out },
+          user: 'nobody',
+          restart: 'never',
+          start_seconds: 0,
+        }),
+      ]);
+      const d = await waitFor(() => readDump(out), { timeoutMs: 20_000, what: 'dump' });
+      assert.deepEqual([d.uid, d.gid, d.env.USER, d.env.HOME], [65534, 65534, 'nobody', '/nonexistent']);
+      assert.equal(statSync(out).uid, 65534);
+    });
+
+    it('an unknown user is a clear error on the instance, and nothing is started', async () => {
+      const sup = await supervisor();
+      const [st] = await sup.applySpecs([
+        spec({
+          name: 'bad',
+          command: ['node', fixture('ticker.mjs')],
+          user: 'no-such-user-x',
+          start_seconds: 0,
+        }),
+      ]);
+      assert.equal(st?.state, 'fatal');
+      assert.equal(st?.pid, null);
+      const ev = st!.events.find((e) => e.type === 'SPAWN_FAILED');
+      assert.match(
+        ev?.message ?? '',
+        /user: "no-such-user-x" is not a user on this machine \(not in \/etc\/passwd\)/,
+      );
+    });
+  });
+});
