@@ -220,6 +220,28 @@ describe('handler environment and user', () => {
       assert.equal(statSync(out).uid, 65534);
     });
 
+    it('an exec health check runs like its handler: as its user, with its environment only', async function () {
+      if (process.geteuid?.() !== 0) this.skip();
+      const sup = await supervisor({ PATH: process.env.PATH, AWS_SECRET_ACCESS_KEY: SECRET });
+      const check =
+        'test "$(id -u)" = 65534 && test -z "$AWS_SECRET_ACCESS_KEY" && test "$GOV_HANDLER" = probed';
+      const [st] = await sup.applySpecs([
+        spec({
+          name: 'probed',
+          command: ['node', fixture('exit-on-file.mjs')],
+          user: 'nobody',
+          start_seconds: 0,
+          health: { exec: ['sh', '-c', check], interval: '100ms', timeout: '5s' },
+        }),
+      ]);
+      trackPid(st?.pgid ?? undefined, true);
+      const ok = await waitFor(() => (one(sup, 'probed').health === 'healthy' ? one(sup, 'probed') : null), {
+        timeoutMs: 20_000,
+        what: `a healthy verdict (${one(sup, 'probed').health_reason})`,
+      });
+      assert.equal(ok.state, 'running');
+    });
+
     it('an unknown user is a clear error on the instance, and nothing is started', async () => {
       const sup = await supervisor();
       const [st] = await sup.applySpecs([
