@@ -110,9 +110,12 @@ describe('handler environment and user', () => {
         await sup.shutdown();
       }
     });
-    async function supervisor(agentEnv?: Record<string, string | undefined>): Promise<Supervisor> {
+    async function supervisor(
+      agentEnv?: Record<string, string | undefined>,
+      dataDir = tempDir(),
+    ): Promise<Supervisor> {
       const sup = await Supervisor.create({
-        dataDir: tempDir(),
+        dataDir,
         pollIntervalMs: 50,
         random: () => 0.5,
         agentId: 'edge-3',
@@ -199,6 +202,28 @@ describe('handler environment and user', () => {
       assert.equal(done.last_exit?.code, 9, 'the exit code is recorded by the root shim');
     });
 
+    it('a restarted agent re-adopts a handler run as another user (identity is the shim, setpriv prefix included)', async function () {
+      if (process.geteuid?.() !== 0) this.skip();
+      const dataDir = tempDir();
+      const first = await supervisor(undefined, dataDir);
+      const [st] = await first.applySpecs([
+        spec({
+          name: 'kept',
+          command: ['node', fixture('exit-on-file.mjs')],
+          user: 'nobody',
+          start_seconds: 0,
+        }),
+      ]);
+      trackPid(st?.pgid ?? undefined, true);
+      await first.shutdown(); // the handler keeps running
+      sups.splice(sups.indexOf(first), 1);
+      const second = await supervisor(undefined, dataDir);
+      const again = one(second, 'kept');
+      assert.deepEqual([again.state, again.pid], ['running', st?.pid]);
+      assert.equal(again.events.at(-1)?.type, 'ADOPTED');
+      assert.equal((await second.stop('kept')).state, 'stopped');
+    });
+
     it('user: sets HOME and USER from the passwd entry', async function () {
       if (process.geteuid?.() !== 0) this.skip();
       const sup = await supervisor();
@@ -240,6 +265,7 @@ describe('handler environment and user', () => {
         what: `a healthy verdict (${one(sup, 'probed').health_reason})`,
       });
       assert.equal(ok.state, 'running');
+      await sup.stop('probed');
     });
 
     it('an unknown user is a clear error on the instance, and nothing is started', async () => {
