@@ -2,6 +2,15 @@
  * The agent's link to the master: one dial loop (exponential backoff + jitter), a hello with the full
  * inventory on every (re)connect, commands answered by id (a repeated id gets the first answer again),
  * status/events pushed as they happen, metrics every interval, and a heartbeat that notices a hung master.
+ *
+ * The execution log must end up true (DESIGN §8.10), so a command the master gave up on is either not
+ * carried out or its result still reaches the master:
+ * - before starting a command the agent checks that the master still waits for it: the stream it came on
+ *   is still open, the agent has not been silent longer than the master's heartbeat grace (it was frozen
+ *   or starved: the master has closed that stream), and the deadline (master's clock) has not passed.
+ *   Otherwise the command is answered as not carried out (UNAVAILABLE / DEADLINE_EXCEEDED);
+ * - every result is kept until the master acknowledges it (ResultOutbox) and sent again after each
+ *   reconnect; the master then corrects the execution's record (`late`).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AgentMessage } from '../proto/generated/governor/v1/AgentMessage.js';
@@ -15,6 +24,8 @@ import { loadProtos, MAX_MESSAGE_BYTES } from '../shared/proto.js';
 import { errorKindOf } from '../shared/grpc-status.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { ClockOffset } from './clock-offset.js';
+import { ResultOutbox } from './result-outbox.js';
 
 export type LinkState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
 
@@ -55,11 +66,16 @@ export class MasterLink {
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private lastHeard = 0;
-  /** The master's clock minus ours, ms (from the welcome and every heartbeat). */
-  private clockOffsetMs = 0;
+  /** When we last wrote to the master (the master counts our silence from its last read). */
+  private lastWrote = 0;
+  /** The master's clock (from the welcome and every heartbeat), for command deadlines. */
+  private readonly clock = new ClockOffset();
   private heartbeatMs: number;
+  /** The master's heartbeat grace (from the welcome; until then its default, 3 heartbeats). */
+  private graceMs: number;
   private metricsMs: number;
   private readonly results = new Map<string, Promise<CommandResult>>();
+  private readonly outbox: ResultOutbox;
   private readonly log: Logger;
   /** Resolvers waiting for the next `connected`. */
   private connectedWaiters: Array<() => void> = [];
@@ -79,8 +95,12 @@ export class MasterLink {
       ...opts.channelOptions,
     });
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 2000;
+    this.graceMs = this.heartbeatMs * 3;
     this.metricsMs = opts.metricsIntervalMs ?? 5000;
     this.log = opts.logger.named('link', { master: opts.address });
+    this.outbox = new ResultOutbox(undefined, (id) =>
+      this.log.warn('unacknowledged result dropped (outbox full)', { command: id }),
+    );
   }
 
   get state(): LinkState {
@@ -114,18 +134,26 @@ export class MasterLink {
     this.call = call;
     let welcomed = false;
     call.on('data', (msg: MasterMessage__Output) => {
-      this.lastHeard = Date.now();
+      const now = Date.now();
+      // Measured before anything is written in answer: how long the master has not heard from us.
+      const silentMs = now - this.lastWrote;
+      this.lastHeard = now;
       const masterTime = msg.welcome?.sent_at_ms || msg.heartbeat?.sent_at_ms;
-      if (masterTime) this.clockOffsetMs = masterTime - Date.now();
+      if (masterTime) this.clock.sample(masterTime, now);
       if (msg.body === 'welcome' && msg.welcome) {
         welcomed = true;
         this.attempt = 0;
         this.heartbeatMs = msg.welcome.heartbeat_interval_ms || this.heartbeatMs;
+        this.graceMs = msg.welcome.heartbeat_grace_ms || this.heartbeatMs * 3;
         this.metricsMs = msg.welcome.metrics_interval_ms || this.metricsMs;
         this.setState('connected');
         this.startTimers(call);
+        // Results the master may never have received (the stream they went out on was dying).
+        for (const result of this.outbox.pending()) this.send(call, { result });
       } else if (msg.body === 'command' && msg.command) {
-        void this.onCommand(call, msg.command);
+        void this.onCommand(call, msg.command, silentMs);
+      } else if (msg.body === 'ack' && msg.ack) {
+        this.outbox.ack(msg.ack.command_ids);
       }
     });
     const onDown = (why: string) => {
@@ -139,7 +167,13 @@ export class MasterLink {
     call.on('error', (err: grpc.ServiceError) => onDown(err.details || err.message));
     call.on('end', () => onDown('stream ended'));
     this.lastHeard = Date.now();
-    call.write({ hello: { ...this.host.inventory(), agent_id: this.opts.agentId } });
+    this.send(call, { hello: { ...this.host.inventory(), agent_id: this.opts.agentId } });
+  }
+
+  /** Every write to the master goes through here (the silence measure above depends on it). */
+  private send(call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>, msg: AgentMessage): void {
+    this.lastWrote = Date.now();
+    call.write(msg);
   }
 
   private scheduleRetry(): void {
@@ -172,7 +206,7 @@ export class MasterLink {
           call.cancel();
           return;
         }
-        call.write({ heartbeat: { sent_at_ms: now } });
+        this.send(call, { heartbeat: { sent_at_ms: now } });
       }, this.heartbeatMs).unref(),
       setInterval(() => void this.pushMetrics(call), this.metricsMs).unref(),
     );
@@ -187,7 +221,7 @@ export class MasterLink {
   ): Promise<void> {
     try {
       const metrics = await this.host.metrics();
-      if (this.call === call) call.write({ metrics });
+      if (this.call === call) this.send(call, { metrics });
     } catch (err) {
       this.log.warn('metrics sampling failed', { error: errorMessage(err) });
     }
@@ -196,33 +230,61 @@ export class MasterLink {
   private async onCommand(
     call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
     cmd: AgentCommand__Output,
+    silentMs: number,
   ): Promise<void> {
     let result = this.results.get(cmd.id);
     if (!result) {
-      result = this.run(cmd);
+      result = this.admit(call, cmd, silentMs).then((refused) => refused ?? this.run(cmd));
       this.results.set(cmd.id, result);
       if (this.results.size > RESULT_CACHE) this.results.delete(this.results.keys().next().value as string);
     }
-    const r = await result;
-    if (this.call !== call) return;
+    let r = await result;
     // An answer too big for one message would tear the stream down (and fail every command on it).
     if (JSON.stringify(r).length > MAX_MESSAGE_BYTES - 64 * 1024) {
       const message = `the result of ${cmd.kind} is too large to send (limit ${MAX_MESSAGE_BYTES} bytes); ask for less`;
-      call.write({ result: { command_id: cmd.id, ok: false, error: { code: 'INVALID_ARGUMENT', message } } });
-      return;
+      r = { command_id: cmd.id, ok: false, error: { code: 'INVALID_ARGUMENT', message } };
     }
-    call.write({ result: r });
+    this.outbox.add({ ...r, command_id: cmd.id });
+    // On the stream now open, which may be a newer one than the command came on (the master matches
+    // results by id, not by stream); with none, the next welcome sends it.
+    if (this._state === 'connected' && this.call) this.send(this.call, { result: r });
+  }
+
+  /**
+   * Whether the master still waits for `cmd`: null when it may start, otherwise the answer "not carried
+   * out". `silentMs` is how long we had not written to the master when the command was read.
+   */
+  private async admit(
+    call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
+    cmd: AgentCommand__Output,
+    silentMs: number,
+  ): Promise<CommandResult | null> {
+    // The end of the stream may have been read together with the command (after a freeze): let its
+    // events run first.
+    await new Promise((r) => setImmediate(r));
+    const refuse = (code: string, why: string): CommandResult => {
+      this.log.warn('command not carried out', { command: cmd.id, kind: cmd.kind, reason: why });
+      return { command_id: cmd.id, ok: false, error: { code, message: `not carried out: ${why}` } };
+    };
+    if (this.call !== call || this._state === 'closed') {
+      return refuse('UNAVAILABLE', 'the stream it came on closed before it could start');
+    }
+    if (silentMs > this.graceMs) {
+      return refuse(
+        'UNAVAILABLE',
+        `this agent had been silent for ${silentMs} ms (frozen or starved), longer than the master's ` +
+          `heartbeat grace of ${this.graceMs} ms, so the master has given up on it`,
+      );
+    }
+    // Deadlines are in the master's clock: compare in it.
+    const late = cmd.deadline_ms ? this.clock.masterNow(Date.now()) - cmd.deadline_ms : 0;
+    if (late > 0) {
+      return refuse('DEADLINE_EXCEEDED', `its deadline passed ${Math.round(late)} ms before it could start`);
+    }
+    return null;
   }
 
   private async run(cmd: AgentCommand__Output): Promise<CommandResult> {
-    // Deadlines are in the master's clock: compare in it (offset from the welcome and heartbeats).
-    if (cmd.deadline_ms && Date.now() + this.clockOffsetMs > cmd.deadline_ms) {
-      return {
-        command_id: cmd.id,
-        ok: false,
-        error: { code: 'DEADLINE_EXCEEDED', message: 'command arrived after its deadline' },
-      };
-    }
     try {
       const out = await this.host.execute(cmd);
       return { ...out, command_id: cmd.id, ok: true };
@@ -233,7 +295,7 @@ export class MasterLink {
 
   /** Pushes a message (status change, event) when connected; dropped otherwise (the next hello carries the full inventory). */
   push(msg: AgentMessage): void {
-    if (this._state === 'connected' && this.call) this.call.write(msg);
+    if (this._state === 'connected' && this.call) this.send(this.call, msg);
   }
 
   close(): void {

@@ -1,6 +1,9 @@
 /**
  * One connected agent's stream on the master: correlates commands and results by id, tracks liveness
- * with an application heartbeat, and fails every pending command when the stream ends.
+ * with an application heartbeat, and fails every pending command when the stream ends. A result for no
+ * pending command (it came after the master gave up, or is re-sent after a reconnect) is passed on as a
+ * `message` for the execution log to correct its record; results are acknowledged (MasterMessage.ack)
+ * once recorded, so the agent can forget them.
  */
 import { EventEmitter } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
@@ -27,6 +30,8 @@ interface Pending {
   resolve: (r: CommandResult__Output) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** The caller acknowledges the result itself, once it is recorded (see `ack`). */
+  ackByCaller: boolean;
 }
 
 export interface AgentSessionEvents {
@@ -93,6 +98,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           heartbeat_interval_ms: this.opts.heartbeatIntervalMs,
           metrics_interval_ms: this.opts.metricsIntervalMs,
           sent_at_ms: Date.now(),
+          heartbeat_grace_ms: this.opts.graceMs,
         },
       });
       this.heartbeatTimer = setInterval(() => this.tick(), this.opts.heartbeatIntervalMs).unref();
@@ -104,9 +110,10 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       if (p) {
         clearTimeout(p.timer);
         this.pending.delete(msg.result.command_id);
+        if (!p.ackByCaller) this.ack([msg.result.command_id]);
         p.resolve(msg.result);
+        return;
       }
-      return;
     }
     this.emit('message', msg);
   }
@@ -130,8 +137,15 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.call.write(msg);
   }
 
-  /** Sends a command and resolves with the agent's result; rejects on timeout or disconnect. */
-  command(cmd: AgentCommand & { id: string }, timeoutMs: number): Promise<CommandResult__Output> {
+  /**
+   * Sends a command and resolves with the agent's result; rejects on timeout or disconnect. The result
+   * is acknowledged to the agent on receipt, or with `ackByCaller` by the caller (`ack`) once recorded.
+   */
+  command(
+    cmd: AgentCommand & { id: string },
+    timeoutMs: number,
+    opts: { ackByCaller?: boolean } = {},
+  ): Promise<CommandResult__Output> {
     if (this._state !== 'connected') {
       return Promise.reject(new StateError(`agent ${this.agentId} is not connected`));
     }
@@ -140,9 +154,14 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         this.pending.delete(cmd.id);
         reject(new TimeoutError(`agent ${this.agentId} did not answer ${cmd.kind} within ${timeoutMs} ms`));
       }, timeoutMs).unref();
-      this.pending.set(cmd.id, { resolve, reject, timer });
+      this.pending.set(cmd.id, { resolve, reject, timer, ackByCaller: opts.ackByCaller === true });
       this.send({ command: { ...cmd, deadline_ms: Date.now() + timeoutMs } });
     });
+  }
+
+  /** Tells the agent these results are recorded (it stops re-sending them). A closed session skips it. */
+  ack(commandIds: string[]): void {
+    if (commandIds.length > 0) this.send({ ack: { command_ids: commandIds } });
   }
 
   /** Ends the stream with an error status (refusals) and closes the session. */

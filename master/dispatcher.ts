@@ -1,12 +1,18 @@
 /**
  * Sends commands to agents as executions: each command is recorded in the execution log, an offline
  * agent fails fast with a clear error, and the record is durable before the caller gets it.
+ *
+ * When the master gives up on a command it sent (timeout, disconnect), the record is completed as failed
+ * but `unanswered`; the agent's answer, if it comes later, corrects it (`settleLate`). Results are
+ * acknowledged to the agent only once their record is on disk, so the agent re-sends what was not.
  */
-import { randomUUID } from 'node:crypto';
 import type { CommandKind } from '../proto/generated/governor/v1/CommandKind.js';
 import type { CommandResult__Output } from '../proto/generated/governor/v1/CommandResult.js';
 import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
 import { GovError, errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { commandIdFor, executionIdOf } from './command-id.js';
+import type { ExecutionOutcome, LateOutcome } from './execution-log.js';
 import type { SessionHub } from './session-hub.js';
 
 /** The slice of the execution log the dispatcher needs. */
@@ -21,10 +27,18 @@ export interface ExecutionSink {
     max_attempts?: number;
     params_summary?: string;
   }): { id: string };
-  complete(
-    id: string,
-    outcome: { status: 'success' | 'error' | 'timeout'; result?: string; error?: string },
-  ): Promise<ExecutionRecord>;
+  complete(id: string, outcome: ExecutionOutcome): Promise<ExecutionRecord>;
+  completeLate(id: string, agent: string, outcome: ExecutionOutcome): Promise<LateOutcome>;
+}
+
+/** The execution outcome an agent's result stands for (one mapping for timely and late answers). */
+export function outcomeOf(result: CommandResult__Output): ExecutionOutcome {
+  return result.ok
+    ? { status: 'success', result: result.summary || 'ok' }
+    : {
+        status: result.error?.code === 'DEADLINE_EXCEEDED' ? 'timeout' : 'error',
+        error: result.error?.message || 'failed',
+      };
 }
 
 export interface DispatchRequest {
@@ -62,6 +76,7 @@ export class Dispatcher {
     private readonly log: ExecutionSink,
     private readonly defaultTimeoutMs: number,
     private readonly lastSeen: (agent: string) => string | undefined,
+    private readonly logger?: Logger,
   ) {}
 
   async dispatch(req: DispatchRequest): Promise<DispatchOutcome> {
@@ -84,11 +99,12 @@ export class Dispatcher {
       });
       return { record, result: null };
     }
+    const commandId = commandIdFor(exec.id);
     let result: CommandResult__Output;
     try {
       result = await session.command(
         {
-          id: `${exec.id}-${randomUUID().slice(0, 8)}`,
+          id: commandId,
           kind: req.kind,
           handler: req.handler,
           specs_json: req.specsJson ?? '',
@@ -100,25 +116,58 @@ export class Dispatcher {
           hold: req.hold ?? [],
         },
         req.timeoutMs ?? this.defaultTimeoutMs,
+        { ackByCaller: true },
       );
     } catch (err) {
       const timeout = err instanceof GovError && err.kind === 'DEADLINE_EXCEEDED';
       const record = await this.log.complete(exec.id, {
         status: timeout ? 'timeout' : 'error',
         error: errorMessage(err),
+        unanswered: true,
       });
       return { record, result: null };
     }
     req.onResult?.(req.agent, result);
-    const record = await this.log.complete(
-      exec.id,
-      result.ok
-        ? { status: 'success', result: result.summary || 'ok' }
-        : {
-            status: result.error?.code === 'DEADLINE_EXCEEDED' ? 'timeout' : 'error',
-            error: result.error?.message || 'failed',
-          },
-    );
+    const record = await this.log.complete(exec.id, outcomeOf(result));
+    session.ack([commandId]);
     return { record, result };
+  }
+
+  /**
+   * A result `agent` sent for no pending command: the master gave up on it (or the agent re-sends it after
+   * a reconnect). Corrects the execution's record when it was left unanswered, then acknowledges the
+   * result (also when there was nothing to correct); a result that could not be recorded is not
+   * acknowledged, so the agent sends it again.
+   */
+  async settleLate(
+    agent: string,
+    result: CommandResult__Output,
+    ack: (commandIds: string[]) => void,
+  ): Promise<void> {
+    const executionId = executionIdOf(result.command_id);
+    try {
+      if (executionId) {
+        const done = await this.log.completeLate(executionId, agent, outcomeOf(result));
+        if ('corrected' in done) {
+          const r = done.corrected;
+          this.logger?.warn('execution corrected by a late answer from its agent', {
+            execution: r.id,
+            agent,
+            status: r.status,
+            gave_up: r.note,
+          });
+        } else {
+          this.logger?.debug('late result ignored', { agent, command: result.command_id, why: done.ignored });
+        }
+      }
+    } catch (err) {
+      this.logger?.error('late result not recorded', {
+        agent,
+        command: result.command_id,
+        error: errorMessage(err),
+      });
+      return;
+    }
+    ack([result.command_id]);
   }
 }

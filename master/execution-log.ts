@@ -7,6 +7,12 @@
  * - `complete()` resolves only once the completed record is on disk. Completions in a burst share one
  *   write (the store coalesces), so 100 completions in flight cost one or two fsyncs, not 100.
  * - Records still `running` when the master stops are marked `error` ("interrupted") on the next open.
+ * - The execution log ends up true (DESIGN §8.10): a record the master completed without the agent's
+ *   answer (it gave up: timeout, disconnect, master restart) is `unanswered`; when the agent's answer
+ *   comes later (agents keep results until acknowledged and re-send them after reconnecting),
+ *   `completeLate()` replaces the outcome with the agent's — `success`, or `error` with the agent's
+ *   error — marks it `late`, keeps the give-up error in `note`, and persists it. Stats follow (they are
+ *   computed from the records).
  * - If more than `capacity` executions start while one is still running, that one leaves the ring before
  *   it completes; its completion is then returned but, being outside the ring, not persisted.
  */
@@ -53,7 +59,15 @@ export interface ExecutionOutcome {
   status: FinalStatus;
   result?: string;
   error?: string;
+  /** The master gave up without the agent's answer to a command it sent (a late answer may correct it). */
+  unanswered?: boolean;
 }
+
+/** What `completeLate()` did with an agent's late answer. */
+export type LateOutcome =
+  | { corrected: ExecutionRecord }
+  /** Nothing to correct: unknown id, answered already, or another agent's execution. */
+  | { ignored: string };
 
 /** Query filters; all given filters must match (AND). Empty strings and a 0 limit mean "not set". */
 export interface ExecutionFilter {
@@ -164,8 +178,45 @@ export class ExecutionLog {
     if (outcome.result !== undefined) rec.result = outcome.result;
     if (outcome.error !== undefined) rec.error = outcome.error;
     else if (outcome.status !== 'success') rec.error = outcome.status;
+    if (outcome.unanswered && outcome.status !== 'success') rec.unanswered = true;
     await this.store.flush();
     return { ...rec };
+  }
+
+  /**
+   * The agent `agent` answered execution `id` after the master had given up on it: the record takes the
+   * agent's outcome (what was really done), `late: true`, the give-up error in `note`, and the answer's
+   * time as `completed_at`; resolves once on disk. Only an `unanswered` record of that same agent changes.
+   */
+  async completeLate(id: string, agent: string, outcome: ExecutionOutcome): Promise<LateOutcome> {
+    let rec: ExecutionRecord | undefined;
+    for (let i = this.ring.length - 1; i >= 0 && !rec; i--) if (this.ring[i]?.id === id) rec = this.ring[i];
+    if (!rec) return { ignored: `execution ${id} is not in the execution log` };
+    if (rec.agent !== agent)
+      return { ignored: `execution ${id} was sent to agent ${rec.agent}, not ${agent}` };
+    if (!rec.unanswered) return { ignored: `execution ${id} already has its answer (${rec.status})` };
+    const before = { ...rec };
+    const endMs = this.now();
+    rec.note = rec.error ?? rec.status;
+    rec.status = outcome.status;
+    delete rec.unanswered;
+    rec.late = true;
+    delete rec.result;
+    delete rec.error;
+    if (outcome.result !== undefined) rec.result = outcome.result;
+    if (outcome.error !== undefined) rec.error = outcome.error;
+    else if (outcome.status !== 'success') rec.error = outcome.status;
+    rec.completed_at = new Date(endMs).toISOString();
+    rec.duration_ms = Math.max(0, endMs - Date.parse(rec.started_at));
+    try {
+      await this.store.flush();
+    } catch (err) {
+      // Not recorded: memory stays as it was, the agent is not acknowledged and sends the answer again.
+      for (const k of Object.keys(rec)) delete (rec as unknown as Record<string, unknown>)[k];
+      Object.assign(rec, before);
+      throw err;
+    }
+    return { corrected: { ...rec } };
   }
 
   /** A copy of one record, or undefined. */
@@ -279,6 +330,7 @@ export class ExecutionLog {
       if (r.status !== 'running') continue;
       r.status = 'error';
       r.error = INTERRUPTED_ERROR;
+      r.unanswered = true; // it may have been sent: the agent's answer can still come
       r.completed_at = nowIso;
       r.duration_ms = Math.max(0, this.now() - Date.parse(r.started_at));
     }

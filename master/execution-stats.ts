@@ -63,6 +63,12 @@ export interface ExecutionRecord {
   attempt: number;
   max_attempts: number;
   params_summary: string;
+  /** The agent's answer came after the master gave up; status/result/error are the agent's (see `note`). */
+  late?: boolean;
+  /** For a late record: the error recorded when the master gave up. */
+  note?: string;
+  /** The master gave up on a command it sent: the agent may still have carried it out (a late answer corrects the record). */
+  unanswered?: boolean;
 }
 
 /** Compile-time check: a stored record can be sent as the wire type as is. */

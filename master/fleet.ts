@@ -44,6 +44,7 @@ export class Fleet {
       executions,
       opts.commandTimeoutMs,
       (a) => registry.getAgent(a)?.last_seen,
+      this.log,
     );
   }
 
@@ -84,7 +85,14 @@ export class Fleet {
         this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
       );
     });
-    session.on('message', (msg) => this.onMessage(agentId, msg));
+    session.on('message', (msg) => {
+      // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
+      if (msg.body === 'result' && msg.result) {
+        void this.dispatcher.settleLate(agentId, msg.result, (ids) => session.ack(ids));
+        return;
+      }
+      this.onMessage(agentId, msg);
+    });
     session.on('closed', () => {
       if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;
       this.markGone(agentId).catch(() => {});

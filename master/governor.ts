@@ -16,7 +16,7 @@ import { ExecutionLog } from './execution-log.js';
 import { Fleet } from './fleet.js';
 import { MasterHttp } from './http.js';
 import { openMasterStore, type MasterStore } from './master-store.js';
-import type { MasterOptions } from './options.js';
+import { isLoopbackAddress, type MasterOptions } from './options.js';
 import { Registry } from './registry.js';
 import type { RolloutEngine } from './rollout-engine.js';
 import { openRollouts } from './rollout-service.js';
@@ -125,6 +125,15 @@ export class DistributedGovernor {
         throw err;
       }
       this.http = web;
+      if (!isLoopbackAddress(this.options.http)) {
+        this.log.warn(
+          `INSECURE: the HTTP endpoint is served on ${this.options.http}, beyond this machine, in plaintext ` +
+            `and without authentication (--http-insecure). Anyone who can reach it reads the fleet's ` +
+            `agents, instances and statistics (command lines and environments are redacted). Bind it to ` +
+            `127.0.0.1 and put an authenticating proxy in front of it instead.`,
+          { address: this.options.http },
+        );
+      }
     }
     this.setState('listening');
     this.log.info('master listening', {

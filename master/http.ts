@@ -1,7 +1,10 @@
 /**
- * The master's read-only HTTP endpoint (default 127.0.0.1:7071, no TLS: bind it to loopback or a
- * trusted network). `/metrics` for Prometheus, `/healthz`, and a small JSON API (`/v1/agents`,
- * `/v1/instances`, `/v1/stats`). Nothing here changes state: every mutation goes through the mTLS API.
+ * The master's read-only HTTP endpoint (default 127.0.0.1:7071, no TLS, no authentication). `/metrics`
+ * for Prometheus, `/healthz`, and a small JSON API (`/v1/agents`, `/v1/instances`, `/v1/stats`). Nothing
+ * here changes state: every mutation goes through the mTLS API. And nothing secret is served: every
+ * response body, whatever the route, passes through `redactPublic` (master/redact.ts) on its way out —
+ * command lines and environments never leave through here. A non-loopback bind needs `--http-insecure`
+ * (master/options.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +12,15 @@ import { Gauge, Registry as PromRegistry, collectDefaultMetrics } from 'prom-cli
 import { UnavailableError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Fleet } from './fleet.js';
+import { redactPublic, secretsOf } from './redact.js';
+
+/**
+ * A response before redaction: `json` is serialized, `text` sent as is, `prometheus` is the exposition
+ * format (only its label values are free text: metric names are never touched).
+ */
+type Reply = { status: number; type: string } & (
+  { json: unknown } | { text: string } | { prometheus: string }
+);
 
 export class MasterHttp {
   private readonly server: http.Server;
@@ -64,26 +76,41 @@ export class MasterHttp {
     });
     this.server = http.createServer((req, res) => {
       this.handle(req.url ?? '/').then(
-        ({ status, type, body }) => {
-          res.writeHead(status, { 'content-type': type });
-          res.end(body);
+        (reply) => {
+          res.writeHead(reply.status, { 'content-type': reply.type });
+          res.end(this.redacted(reply));
         },
         (err: unknown) => {
           res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(String(err));
+          res.end(this.redacted({ status: 500, type: 'text/plain', text: `${String(err)}\n` }));
         },
       );
     });
   }
 
-  private async handle(url: string): Promise<{ status: number; type: string; body: string }> {
-    const json = (v: unknown) => ({ status: 200, type: 'application/json', body: JSON.stringify(v) + '\n' });
+  /** The edge: every body leaves through here, without the secrets of any spec version the master holds. */
+  private redacted(reply: Reply): string {
+    const { registry } = this.fleet;
+    const secrets = secretsOf(
+      registry.listSpecs().flatMap((s) => registry.specHistory(s.spec.name).map((v) => v.spec)),
+    );
+    if ('json' in reply) return JSON.stringify(redactPublic(reply.json, secrets)) + '\n';
+    if ('prometheus' in reply)
+      return reply.prometheus.replace(/="((?:[^"\\]|\\.)*)"/g, (whole, value: string) => {
+        const clean = secrets.redactText(value);
+        return clean === value ? whole : `="${clean.replace(/["\\\n]/g, '')}"`; // no escape left half-cut
+      });
+    return secrets.redactText(reply.text);
+  }
+
+  private async handle(url: string): Promise<Reply> {
+    const json = (v: unknown): Reply => ({ status: 200, type: 'application/json', json: v });
     const path = url.split('?')[0];
     switch (path) {
       case '/healthz':
-        return { status: 200, type: 'text/plain', body: 'ok\n' };
+        return { status: 200, type: 'text/plain', text: 'ok\n' };
       case '/metrics':
-        return { status: 200, type: this.prom.contentType, body: await this.prom.metrics() };
+        return { status: 200, type: this.prom.contentType, prometheus: await this.prom.metrics() };
       case '/v1/agents':
         return json({ agents: this.fleet.agentInfos() });
       case '/v1/instances':
@@ -94,7 +121,7 @@ export class MasterHttp {
         return {
           status: 404,
           type: 'text/plain',
-          body: 'not found: try /metrics, /healthz, /v1/agents, /v1/instances, /v1/stats\n',
+          text: 'not found: try /metrics, /healthz, /v1/agents, /v1/instances, /v1/stats\n',
         };
     }
   }

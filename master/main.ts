@@ -5,9 +5,10 @@ import { compileMasterOptions, readMasterConfig, type MasterUserOptions } from '
 import { DistributedGovernor } from './governor.js';
 
 export const MASTER_USAGE =
-  'gov master [--config FILE] [--listen ADDR] [--http ADDR] [--data-dir DIR] [--ca FILE] [--cert FILE] [--key FILE] ' +
-  '[--execution-log-size N] [--heartbeat-interval DUR] [--heartbeat-grace DUR] [--log-level debug|info|warn|error]\n' +
-  '  --http ADDR   read-only HTTP (/metrics, /healthz, /v1/...); default 127.0.0.1:7071, `off` to disable';
+  'gov master [--config FILE] [--listen ADDR] [--http ADDR] [--http-insecure] [--data-dir DIR] [--ca FILE] [--cert FILE] [--key FILE] ' +
+  '[--execution-log-size N] [--heartbeat-interval DUR] [--heartbeat-grace DUR] [--command-timeout DUR] [--log-level debug|info|warn|error]\n' +
+  '  --http ADDR       read-only HTTP (/metrics, /healthz, /v1/...); default 127.0.0.1:7071, `off` to disable\n' +
+  '  --http-insecure   allow --http on a non-loopback address (no TLS, no authentication: a loud warning is logged)';
 
 export async function runMaster(args: string[], io: CliIO): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -22,6 +23,7 @@ export async function runMaster(args: string[], io: CliIO): Promise<number> {
         config: { type: 'string' },
         listen: { type: 'string' },
         http: { type: 'string' },
+        'http-insecure': { type: 'boolean' },
         'data-dir': { type: 'string' },
         ca: { type: 'string' },
         cert: { type: 'string' },
@@ -29,6 +31,7 @@ export async function runMaster(args: string[], io: CliIO): Promise<number> {
         'execution-log-size': { type: 'string' },
         'heartbeat-interval': { type: 'string' },
         'heartbeat-grace': { type: 'string' },
+        'command-timeout': { type: 'string' },
         'log-level': { type: 'string' },
       },
       false,
@@ -37,6 +40,7 @@ export async function runMaster(args: string[], io: CliIO): Promise<number> {
     const flags: MasterUserOptions = {};
     if (values.listen) flags.listen = values.listen;
     if (values.http) flags.http = values.http;
+    if (values['http-insecure']) flags.http_insecure = true;
     if (values['data-dir']) flags.data_dir = values['data-dir'];
     const ca = values.ca ?? io.env.GOV_CA;
     const cert = values.cert ?? io.env.GOV_CERT;
@@ -47,6 +51,7 @@ export async function runMaster(args: string[], io: CliIO): Promise<number> {
     if (values['execution-log-size']) flags.execution_log_size = Number(values['execution-log-size']);
     if (values['heartbeat-interval']) flags.heartbeat_interval = values['heartbeat-interval'];
     if (values['heartbeat-grace']) flags.heartbeat_grace = values['heartbeat-grace'];
+    if (values['command-timeout']) flags.command_timeout = values['command-timeout'];
     const options = compileMasterOptions({ ...fromFile, ...flags }, io.cwd, values.config ?? 'gov master');
     const level = (values['log-level'] ?? 'info') as LogLevel;
     const logger = new Logger('', {

@@ -2,15 +2,19 @@
  * Master options: flags > config file (YAML) > defaults, compiled once into a validated object with
  * durations in ms. Nothing below the entry point reads process.env.
  */
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 
 import { parseDuration } from '../shared/durations.js';
 import { readSettingsFile } from '../shared/settings-file.js';
 import { ValidationError, errorMessage } from '../shared/errors.js';
+import { hostOf } from '../shared/tls.js';
 
 export interface MasterOptions {
   listen: string;
   http: string;
+  /** `--http` may bind a non-loopback address (plaintext, no authentication: logged as a warning). */
+  httpInsecure: boolean;
   dataDir: string;
   ca: string;
   cert: string;
@@ -25,6 +29,7 @@ export interface MasterOptions {
 export interface MasterUserOptions {
   listen?: string;
   http?: string;
+  http_insecure?: boolean;
   data_dir?: string;
   ca?: string;
   cert?: string;
@@ -39,6 +44,7 @@ export interface MasterUserOptions {
 const KEYS = [
   'listen',
   'http',
+  'http_insecure',
   'data_dir',
   'ca',
   'cert',
@@ -54,6 +60,21 @@ const KEYS = [
 export function readMasterConfig(file: string): MasterUserOptions {
   return readSettingsFile(file, KEYS) as MasterUserOptions;
 }
+
+/**
+ * True when `HOST:PORT` binds only the loopback interface (127.0.0.0/8, ::1, localhost). An empty host,
+ * `0.0.0.0`, `::`, a LAN address or any other name reaches the network.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const host = hostOf(address).toLowerCase();
+  if (host === 'localhost') return true;
+  const family = isIP(host);
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
 
 function dur(where: string, key: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -81,6 +102,7 @@ export function compileMasterOptions(
     listen: user.listen ?? '127.0.0.1:7070',
     // With an ephemeral gRPC port (tests, `--listen 127.0.0.1:0`) the HTTP default is ephemeral too.
     http: user.http ?? (/:0$/.test(user.listen ?? '') ? '127.0.0.1:0' : '127.0.0.1:7071'),
+    httpInsecure: user.http_insecure ?? false,
     dataDir: path.resolve(cwd, user.data_dir ?? 'data/master'),
     ca: path.resolve(cwd, user.ca ?? path.join(certsDir, 'ca.crt')),
     cert: path.resolve(cwd, user.cert ?? path.join(certsDir, 'master.crt')),
@@ -91,6 +113,17 @@ export function compileMasterOptions(
     metricsIntervalMs: dur(where, 'metrics_interval', user.metrics_interval, 5000),
     commandTimeoutMs: dur(where, 'command_timeout', user.command_timeout, 30_000),
   };
+  if (typeof opts.httpInsecure !== 'boolean') {
+    throw new ValidationError(`${where}: http_insecure: must be true or false`);
+  }
+  // The HTTP endpoint has no TLS and no authentication: serving it beyond this machine is a choice.
+  if (opts.http !== 'off' && !opts.httpInsecure && !isLoopbackAddress(opts.http)) {
+    throw new ValidationError(
+      `${where}: --http ${opts.http} (http): binds a non-loopback address, but the HTTP endpoint has no TLS ` +
+        `and no authentication; bind 127.0.0.1 or [::1], or pass --http-insecure (settings key ` +
+        `http_insecure: true) to serve it to the network anyway`,
+    );
+  }
   if (opts.heartbeatGraceMs <= opts.heartbeatIntervalMs) {
     throw new ValidationError(`${where}: heartbeat_grace must be longer than heartbeat_interval`);
   }

@@ -201,7 +201,7 @@ export function executionsTable(records: ExecutionRecord[], now: number): string
     r.kind,
     r.handler || null,
     r.agent || null,
-    r.status,
+    r.late ? `${r.status} (late)` : r.status, // the agent answered after the master gave up: see `note`
     r.status === 'running' ? null : formatDuration(r.duration_ms),
     ago(r.started_at, now),
     r.issued_by || null,

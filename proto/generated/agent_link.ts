@@ -15,6 +15,7 @@ import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Out
 import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from './governor/v1/LifecycleEvent.js';
 import type { MasterMessage as _governor_v1_MasterMessage, MasterMessage__Output as _governor_v1_MasterMessage__Output } from './governor/v1/MasterMessage.js';
 import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output as _governor_v1_MetricsReport__Output } from './governor/v1/MetricsReport.js';
+import type { ResultAck as _governor_v1_ResultAck, ResultAck__Output as _governor_v1_ResultAck__Output } from './governor/v1/ResultAck.js';
 import type { Welcome as _governor_v1_Welcome, Welcome__Output as _governor_v1_Welcome__Output } from './governor/v1/Welcome.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -39,6 +40,7 @@ export interface ProtoGrpcType {
       LifecycleEvent: MessageTypeDefinition<_governor_v1_LifecycleEvent, _governor_v1_LifecycleEvent__Output>
       MasterMessage: MessageTypeDefinition<_governor_v1_MasterMessage, _governor_v1_MasterMessage__Output>
       MetricsReport: MessageTypeDefinition<_governor_v1_MetricsReport, _governor_v1_MetricsReport__Output>
+      ResultAck: MessageTypeDefinition<_governor_v1_ResultAck, _governor_v1_ResultAck__Output>
       Welcome: MessageTypeDefinition<_governor_v1_Welcome, _governor_v1_Welcome__Output>
     }
   }

@@ -55,6 +55,9 @@ export function execution(over: Partial<ExecutionRecord> = {}): ExecutionRecord 
     attempt: 1,
     max_attempts: 1,
     params_summary: '',
+    late: false,
+    note: '',
+    unanswered: false,
     ...over,
   };
 }

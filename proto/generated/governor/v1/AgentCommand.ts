@@ -4,7 +4,9 @@ import type { CommandKind as _governor_v1_CommandKind, CommandKind__Output as _g
 
 /**
  * A command from the master. Retrying a command with the same id must not apply it twice: the agent
- * answers a repeated id with the result it already gave.
+ * answers a repeated id with the result it already gave. The id is `<execution id>-<8 hex>` for
+ * commands recorded in the execution log, so a result arriving late (even after a master restart) finds
+ * its execution.
  */
 export interface AgentCommand {
   /**
@@ -12,7 +14,10 @@ export interface AgentCommand {
    */
   'id'?: (string);
   /**
-   * Deadline, ms since the epoch; the agent answers DEADLINE_EXCEEDED past it.
+   * Deadline, ms since the epoch, in the master's clock (the agent compares it with its estimate of that
+   * clock). A command whose deadline passed before the agent could start it is not carried out: the
+   * agent answers DEADLINE_EXCEEDED. Nor does the agent start a command read from a stream that has
+   * closed, or after a silence longer than the master's grace (Welcome.heartbeat_grace_ms).
    */
   'deadline_ms'?: (number | string);
   /**
@@ -56,7 +61,9 @@ export interface AgentCommand {
 
 /**
  * A command from the master. Retrying a command with the same id must not apply it twice: the agent
- * answers a repeated id with the result it already gave.
+ * answers a repeated id with the result it already gave. The id is `<execution id>-<8 hex>` for
+ * commands recorded in the execution log, so a result arriving late (even after a master restart) finds
+ * its execution.
  */
 export interface AgentCommand__Output {
   /**
@@ -64,7 +71,10 @@ export interface AgentCommand__Output {
    */
   'id': (string);
   /**
-   * Deadline, ms since the epoch; the agent answers DEADLINE_EXCEEDED past it.
+   * Deadline, ms since the epoch, in the master's clock (the agent compares it with its estimate of that
+   * clock). A command whose deadline passed before the agent could start it is not carried out: the
+   * agent answers DEADLINE_EXCEEDED. Nor does the agent start a command read from a stream that has
+   * closed, or after a silence longer than the master's grace (Welcome.heartbeat_grace_ms).
    */
   'deadline_ms': (number);
   /**

@@ -42,6 +42,21 @@ export interface ExecutionRecord {
   'attempt'?: (number);
   'max_attempts'?: (number);
   'params_summary'?: (string);
+  /**
+   * True when the agent's answer came after the master had given up (timeout, disconnect, master
+   * restart): status, result and error are then the agent's — what was really done — and completed_at
+   * / duration_ms are when that answer arrived. `note` keeps the error recorded when the master gave up.
+   */
+  'late'?: (boolean);
+  /**
+   * For a late record: the error the master recorded when it gave up, before the agent's answer came.
+   */
+  'note'?: (string);
+  /**
+   * True while the outcome is unknown: the master gave up waiting (status error or timeout) on a command
+   * that was sent, so the agent may still have carried it out; its late answer corrects the record.
+   */
+  'unanswered'?: (boolean);
 }
 
 /**
@@ -85,4 +100,19 @@ export interface ExecutionRecord__Output {
   'attempt': (number);
   'max_attempts': (number);
   'params_summary': (string);
+  /**
+   * True when the agent's answer came after the master had given up (timeout, disconnect, master
+   * restart): status, result and error are then the agent's — what was really done — and completed_at
+   * / duration_ms are when that answer arrived. `note` keeps the error recorded when the master gave up.
+   */
+  'late': (boolean);
+  /**
+   * For a late record: the error the master recorded when it gave up, before the agent's answer came.
+   */
+  'note': (string);
+  /**
+   * True while the outcome is unknown: the master gave up waiting (status error or timeout) on a command
+   * that was sent, so the agent may still have carried it out; its late answer corrects the record.
+   */
+  'unanswered': (boolean);
 }

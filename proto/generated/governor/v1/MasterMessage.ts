@@ -3,6 +3,7 @@
 import type { Welcome as _governor_v1_Welcome, Welcome__Output as _governor_v1_Welcome__Output } from '../../governor/v1/Welcome.js';
 import type { AgentCommand as _governor_v1_AgentCommand, AgentCommand__Output as _governor_v1_AgentCommand__Output } from '../../governor/v1/AgentCommand.js';
 import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
+import type { ResultAck as _governor_v1_ResultAck, ResultAck__Output as _governor_v1_ResultAck__Output } from '../../governor/v1/ResultAck.js';
 
 /**
  * Master → agent.
@@ -20,7 +21,14 @@ export interface MasterMessage {
    * Application heartbeat.
    */
   'heartbeat'?: (_governor_v1_Heartbeat | null);
-  'body'?: "welcome"|"command"|"heartbeat";
+  /**
+   * The master has recorded these results (on disk): the agent may forget them. Until then the agent
+   * keeps each result (bounded) and sends it again after every reconnect, so a command it carried out
+   * after the master gave up on it (timeout, disconnect, master restart) still reaches the execution
+   * log, which then corrects the record (ExecutionRecord.late).
+   */
+  'ack'?: (_governor_v1_ResultAck | null);
+  'body'?: "welcome"|"command"|"heartbeat"|"ack";
 }
 
 /**
@@ -39,5 +47,12 @@ export interface MasterMessage__Output {
    * Application heartbeat.
    */
   'heartbeat'?: (_governor_v1_Heartbeat__Output | null);
-  'body'?: "welcome"|"command"|"heartbeat";
+  /**
+   * The master has recorded these results (on disk): the agent may forget them. Until then the agent
+   * keeps each result (bounded) and sends it again after every reconnect, so a command it carried out
+   * after the master gave up on it (timeout, disconnect, master restart) still reaches the execution
+   * log, which then corrects the record (ExecutionRecord.late).
+   */
+  'ack'?: (_governor_v1_ResultAck__Output | null);
+  'body'?: "welcome"|"command"|"heartbeat"|"ack";
 }

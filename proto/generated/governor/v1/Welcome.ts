@@ -15,6 +15,12 @@ export interface Welcome {
    * from it (and from every heartbeat) to judge command deadlines, which are in the master's clock.
    */
   'sent_at_ms'?: (number | string);
+  /**
+   * The master's heartbeat grace, ms: past this much silence from the agent the master closes the stream
+   * and fails the commands in flight. An agent that has been silent this long (e.g. it was frozen) does
+   * not start a command it then reads: the master has given up on the stream it came from.
+   */
+  'heartbeat_grace_ms'?: (number);
 }
 
 export interface Welcome__Output {
@@ -31,4 +37,10 @@ export interface Welcome__Output {
    * from it (and from every heartbeat) to judge command deadlines, which are in the master's clock.
    */
   'sent_at_ms': (number);
+  /**
+   * The master's heartbeat grace, ms: past this much silence from the agent the master closes the stream
+   * and fails the commands in flight. An agent that has been silent this long (e.g. it was frozen) does
+   * not start a command it then reads: the master has given up on the stream it came from.
+   */
+  'heartbeat_grace_ms': (number);
 }
