@@ -25,7 +25,7 @@ export interface LeftoverDeps {
 
 export class Leftovers {
   private readonly draining = new Map<number, Handle>();
-  private runs = new Set<Promise<void>>();
+  private readonly runs = new Set<Promise<void>>();
 
   constructor(private readonly deps: LeftoverDeps) {}
 
