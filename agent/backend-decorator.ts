@@ -1,5 +1,13 @@
 /** A ProcessBackend that forwards every call to another one: decorators override only what they change. */
-import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
+import type {
+  ExitStatus,
+  Handle,
+  ProcessBackend,
+  RecoverResult,
+  ShimProcess,
+  SpawnRequest,
+  Spawned,
+} from './backend.js';
 
 export class BackendDecorator implements ProcessBackend {
   constructor(protected readonly inner: ProcessBackend) {}
@@ -16,10 +24,16 @@ export class BackendDecorator implements ProcessBackend {
   readExit(handle: Handle): ExitStatus | null {
     return this.inner.readExit(handle);
   }
+  groupOwned(handle: Handle): boolean {
+    return this.inner.groupOwned(handle);
+  }
   signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
     return this.inner.signalGroup(handle, signal);
   }
   groupAlive(handle: Handle): boolean {
     return this.inner.groupAlive(handle);
+  }
+  listShims(runDir: string): ShimProcess[] {
+    return this.inner.listShims(runDir);
   }
 }

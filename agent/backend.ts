@@ -57,8 +57,29 @@ export interface ProcessBackend {
   recover(handle: Handle): RecoverResult;
   /** The exit status the shim recorded, or null when none was recorded. */
   readExit(handle: Handle): ExitStatus | null;
-  /** Sends `signal` to the handle's whole process group; false when the group is gone. */
+  /**
+   * True when the handle's process group is provably still ours, so a group signal may be sent
+   * (`group-signal.ts`): its leader is the recorded process, or the leader is gone and the group still has
+   * live members (a PGID cannot be reused while any process holds it).
+   */
+  groupOwned(handle: Handle): boolean;
+  /**
+   * Sends `signal` to the handle's whole process group, whoever leads it, only when `groupOwned`; false
+   * when not sent (not provably ours, gone, refused).
+   */
   signalGroup(handle: Handle, signal: NodeJS.Signals): boolean;
   /** True while any non-zombie process remains in the handle's process group. */
   groupAlive(handle: Handle): boolean;
+  /**
+   * The live shims whose exit file lies directly in `runDir` (session and group leaders whose command line
+   * is the shim's), as handles read from /proc, with the instance key their exit file names. How a restarted
+   * agent finds handlers an earlier agent spawned but died before recording (`stray-shims.ts`).
+   */
+  listShims(runDir: string): ShimProcess[];
+}
+
+/** A live shim found in /proc: its handle (logs unknown: empty) and the instance key of its exit file. */
+export interface ShimProcess {
+  key: string;
+  handle: Handle;
 }

@@ -12,6 +12,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { LaunchContext } from './handler-launch.js';
 import { runProbe, type Probe } from './health-probe.js';
 import { InstanceHealth } from './instance-health.js';
+import { Leftovers } from './instance-leftovers.js';
 import type { InstanceStatus, StateChange } from './instance-status.js';
 import { appendEvent, assertTransition, type InstanceEvent, type InstanceState } from './lifecycle.js';
 import { temperatureOf } from './on-demand-policy.js';
@@ -62,6 +63,8 @@ export abstract class InstanceCore {
   private opsTail: Promise<unknown> = Promise.resolve();
   protected readonly health: InstanceHealth;
   protected readonly log: Logger;
+  /** Groups left behind by exited processes, being stopped. */
+  protected readonly leftovers: Leftovers;
 
   constructor(
     public spec: HandlerSpec,
@@ -72,6 +75,15 @@ export abstract class InstanceCore {
   ) {
     this.log = deps.logger.with({ instance: this.name });
     this.health = new InstanceHealth({ clock: deps.clock, probe: deps.probe ?? runProbe, log: this.log });
+    this.leftovers = new Leftovers({
+      backend: deps.backend,
+      clock: deps.clock,
+      log: this.log,
+      pollMs: deps.stopPollMs,
+      cancelled: () => this.disposed,
+      note: (type, message) => this.note(type, message),
+      persist: () => this.save(),
+    });
   }
 
   /** The instance key: the handler name, or `name#i` for replica i > 0. Names logs and exit files. */
@@ -163,6 +175,7 @@ export abstract class InstanceCore {
       state: this.current,
       handle: this.handle,
       unverified_handle: this.unverified,
+      ...(this.leftovers.handles().length > 0 ? { draining: this.leftovers.handles() } : {}),
       restarts: this.restarts,
       failed_starts: this.history.failedStarts,
       last_exit: this.lastExit,

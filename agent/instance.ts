@@ -16,6 +16,7 @@ import { instanceExitFile, instanceLogFile } from './instance-paths.js';
 import { planRestore } from './instance-restore.js';
 import type { InstanceStatus } from './instance-status.js';
 import { stopGroup } from './instance-stop.js';
+import { adoptedRecord } from './stray-shims.js';
 import type { InstanceState } from './lifecycle.js';
 import { decideRestart, describeExit, type RestartDecision } from './restart-policy.js';
 import type { InstanceRecord } from './state-store.js';
@@ -28,8 +29,20 @@ const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 export class Instance extends InstanceCore {
   private spawning: Promise<void> | null = null;
 
-  /** Re-attaches to a persisted record: adopt a verified process, account for one that exited, never signal the rest. */
-  restore(rec: InstanceRecord): void {
+  /**
+   * Re-attaches to a persisted record: adopt a verified process, account for one that exited, never signal
+   * the rest. `stray`: a live shim of this instance that the dead agent spawned but never recorded
+   * (stray-shims.ts decided it is to be adopted instead of the record's handle).
+   */
+  restore(persisted: InstanceRecord, stray: Handle | null = null): void {
+    const rec = stray ? adoptedRecord(this.name, persisted, stray, this.deps.dataDir) : persisted;
+    if (stray)
+      this.note(
+        'ADOPTED_STRAY',
+        `ADOPTED_STRAY pid=${stray.pid} spawned by an agent that died before recording it`,
+      );
+    for (const h of rec.draining ?? [])
+      this.leftovers.drain(h, this.spec.stop_signal, this.spec.stop_timeout_ms);
     this.desired = rec.desired;
     this.restarts = rec.restarts;
     this.history = { failedStarts: rec.failed_starts };
@@ -135,6 +148,8 @@ export class Instance extends InstanceCore {
       this.unverified = null;
       this.transition('stopped', 'STOPPED', 'STOPPED');
     }
+    // Stopped means nothing of the handler is left: also what earlier processes left in their groups.
+    await this.leftovers.idle();
   }
 
   /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */
@@ -220,6 +235,8 @@ export class Instance extends InstanceCore {
     this.handle = null;
     this.cancelTimer();
     this.health.stop();
+    // Children the main left in its group are stopped, never carried into the next process's lifetime.
+    this.leftovers.drain(h, this.spec.stop_signal, this.spec.stop_timeout_ms);
     const now = this.deps.clock.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: now };
     const exitMsg = `EXITED ${describeExit(exit)}`;
@@ -274,7 +291,7 @@ export class Instance extends InstanceCore {
     if (res.kind === 'cancelled') return;
     this.handle = null;
     this.gen++;
-    if (res.kind === 'refused') {
+    if (res.kind === 'refused' || res.kind === 'stuck') {
       // Never signalled again: kept as unverified until an admin decides (like a failed restore).
       this.unverified = h;
       this.transition('unknown', 'STOP_FAILED', `STOP_FAILED ${res.reason}; not signalled further`);

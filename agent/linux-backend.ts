@@ -8,7 +8,16 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../shared/private-files.js';
 import { hashCmdline, listPids, readCmdline, readProcStat } from '../shared/proc.js';
-import type { ExitStatus, Handle, ProcessBackend, RecoverResult, SpawnRequest, Spawned } from './backend.js';
+import type {
+  ExitStatus,
+  Handle,
+  ProcessBackend,
+  RecoverResult,
+  ShimProcess,
+  SpawnRequest,
+  Spawned,
+} from './backend.js';
+import { groupMembers, groupSignalVerdict, signalOwnedGroup } from './group-signal.js';
 
 /**
  * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
@@ -134,13 +143,12 @@ export class LinuxBackend implements ProcessBackend {
     return /^\d+$/.test(text) ? decodeStatus(Number(text)) : null;
   }
 
+  groupOwned(handle: Handle): boolean {
+    return groupSignalVerdict(handle.pgid, handle.start_time).ok;
+  }
+
   signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
-    try {
-      process.kill(-handle.pgid, signal);
-      return true;
-    } catch {
-      return false;
-    }
+    return signalOwnedGroup(handle.pgid, handle.start_time, signal);
   }
 
   groupAlive(handle: Handle): boolean {
@@ -150,12 +158,57 @@ export class LinuxBackend implements ProcessBackend {
       return false;
     }
     // kill(-pgid, 0) also succeeds for a group of zombies: look for a live member.
+    return groupMembers(handle.pgid).length > 0;
+  }
+
+  listShims(runDir: string): ShimProcess[] {
+    const out: ShimProcess[] = [];
     for (const pid of listPids()) {
       const st = readProcStat(pid);
-      if (st && st.pgid === handle.pgid && st.state !== 'Z' && st.state !== 'X') return true;
+      // A shim leads its own session and group (spawned detached) and is alive.
+      if (!st || st.pgid !== pid || st.sid !== pid || st.state === 'Z' || st.state === 'X') continue;
+      const argv = readCmdline(pid);
+      const key = argv && shimKey(argv, runDir);
+      if (!argv || key === null) continue;
+      const handle: Handle = {
+        pid,
+        pgid: pid,
+        start_time: st.startTime,
+        cmdline_hash: hashCmdline(argv),
+        spawned_at: startedAtMs(st.startTime),
+        stdout_log: '',
+        stderr_log: '',
+        exit_file: argv[4]!,
+        spec_hash: '',
+      };
+      out.push({ key, handle });
     }
-    return false;
+    return out;
   }
+}
+
+/** The instance key when `argv` is a shim's whose exit file is `<runDir>/<key>.exit`, else null. */
+export function shimKey(argv: string[], runDir: string): string | null {
+  if (argv.length < 6 || argv[0] !== '/bin/sh' || argv[1] !== '-c') return null;
+  if (argv[2] !== SHIM_SCRIPT || argv[3] !== SHIM_NAME) return null;
+  const exitFile = argv[4]!;
+  if (path.dirname(exitFile) !== path.resolve(runDir) || !exitFile.endsWith('.exit')) return null;
+  const key = path.basename(exitFile, '.exit');
+  return key.length > 0 ? key : null;
+}
+
+const CLOCK_TICKS = 100;
+
+/** Epoch ms of a /proc start time (clock ticks since boot); now when unknown. */
+function startedAtMs(startTime: string): number {
+  try {
+    const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const ageMs = uptimeS * 1000 - (Number(startTime) / CLOCK_TICKS) * 1000;
+    if (Number.isFinite(ageMs)) return Math.round(Date.now() - Math.max(0, ageMs));
+  } catch {
+    /* no /proc/uptime */
+  }
+  return Date.now();
 }
 
 function rmQuiet(file: string): void {

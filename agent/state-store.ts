@@ -26,6 +26,8 @@ export interface InstanceRecord {
   handle: Handle | null;
   /** A handle that failed verification on restore: kept for operators, never signalled. */
   unverified_handle: Handle | null;
+  /** Groups of earlier processes whose leftovers are being stopped (instance-leftovers.ts); absent: none. */
+  draining?: Handle[];
   restarts: number;
   failed_starts: number;
   last_exit: LastExit | null;

@@ -8,6 +8,7 @@ import { StateError } from '../shared/errors.js';
 import { observedRefusal } from '../shared/observed.js';
 import type { DurableStore } from '../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
+import type { ProcessBackend } from './backend.js';
 import type { Cgroups } from './cgroups.js';
 import type { InstanceStatus, StateChange } from './instance.js';
 import { prepareDataDir } from './instance-paths.js';
@@ -18,7 +19,8 @@ import type { ObservedSet } from './observed.js';
 import { wireObserveAndLimits } from './observed-wiring.js';
 import type { EnsureResult } from './on-demand.js';
 import { chooseToWake } from './on-demand-policy.js';
-import { openStateStore, type AgentState } from './state-store.js';
+import { openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
+import { planStrays, reapStrays, runDir, type StrayPlan } from './stray-shims.js';
 import { Housekeeping } from './supervisor-housekeeping.js';
 import { collectMetrics, type InstanceMetrics } from './supervisor-metrics.js';
 import { compileOptions, type CompiledOptions, type SupervisorOptions } from './supervisor-options.js';
@@ -44,6 +46,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Processes attached by PID or discovered: measured, never signalled. */
   readonly observed: ObservedSet;
   private readonly cgroups: Cgroups;
+  /** The backend instances use (limits + observed guard around the options' one). */
+  private readonly backend: ProcessBackend;
 
   private constructor(
     private readonly opts: CompiledOptions,
@@ -59,6 +63,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     this.observed = parts.observed;
     this.cgroups = parts.cgroups;
+    this.backend = parts.backend;
     // Every instance spawns into its cgroup and can never signal a group holding an observed process.
     this.registry = new InstanceRegistry(
       { ...opts, backend: parts.backend },
@@ -86,11 +91,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     prepareDataDir(opts.dataDir);
     const store = await openStateStore(opts.dataDir);
     const sup = new Supervisor(opts, store);
+    const strays = sup.findStrays();
     for (const [key, spec] of Object.entries(store.data.specs)) {
       const inst = sup.registry.add({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
       const rec = store.data.instances[key];
-      if (rec) inst.restore(rec);
+      if (rec) inst.restore(rec, strays.adopt.get(key) ?? null);
     }
+    void reapStrays(strays.stop, {
+      backend: sup.backend,
+      clock: opts.clock,
+      log: opts.logger,
+      pollMs: 20,
+      specOf: (key) => sup.registry.find(key)?.spec,
+      cancelled: () => sup.closed,
+    });
     await sup.observed.restore();
     sup.cgroups.sweep(); // stale groups of an earlier run
     const chores = sup.housekeeping;
@@ -102,6 +116,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     chores.every(opts.logCheckIntervalMs, () => chores.rotateLogs());
     opts.logger.info('supervisor ready', { instances: sup.registry.size, data_dir: opts.dataDir });
     return sup;
+  }
+
+  /**
+   * The live shims of this data dir that no persisted handle accounts for, and what to do with each
+   * (stray-shims.ts): adopted by their instance, or stopped. Runs before any instance can spawn.
+   */
+  private findStrays(): StrayPlan {
+    const { specs, instances } = this.store.data;
+    const records: Record<string, InstanceRecord> = {};
+    for (const key of Object.keys(specs)) {
+      const rec = Object.hasOwn(instances, key) ? instances[key] : undefined;
+      if (rec) records[key] = rec;
+    }
+    const shims = this.backend.listShims(runDir(this.opts.dataDir));
+    const plan = planStrays(shims, records, (key) => {
+      const h = records[key]?.handle;
+      return !!h && this.backend.recover(h).kind === 'alive';
+    });
+    for (const [key, h] of plan.adopt)
+      this.opts.logger.warn('adopting a stray handler', { instance: key, pid: h.pid });
+    return plan;
   }
 
   /** The number of durable state writes so far (benchmarks). */

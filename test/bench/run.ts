@@ -1,4 +1,5 @@
 /** `npm run bench`: runs every benchmark (or the ones named: `npm run bench -- supervisor`) and prints its figures. */
+import { runChaosBench } from './chaos-bench.js';
 import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'fleet-500': runFleetBench,
   rollout: runRolloutBench,
   'on-demand': runOnDemandBench,
+  chaos: runChaosBench,
 };
 
 const wanted = process.argv.slice(2);

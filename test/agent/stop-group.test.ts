@@ -1,0 +1,101 @@
+/**
+ * A stop is done when nothing of the handler is left (DESIGN §8 item 11): SIGKILL reaches the whole group
+ * whoever leads it, what a main leaves behind when it exits is stopped too, and a fork bomb is gone after
+ * a stop. Real processes, real process groups.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { groupMembers } from '../../agent/group-signal.js';
+import { Supervisor } from '../../agent/supervisor.js';
+import { isAlive } from '../../shared/proc.js';
+import { parseHandler } from '../../shared/spec.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+function pidsIn(file: string): number[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+describe('stop leaves nothing of the handler', function () {
+  this.timeout(60_000);
+  this.slow(10_000);
+  const sups: Supervisor[] = [];
+  const children: number[] = [];
+  afterEach(async () => {
+    for (const sup of sups.splice(0)) await sup.shutdown();
+    for (const pid of children.splice(0)) trackPid(pid);
+  });
+
+  async function supervise(raw: Record<string, unknown>): Promise<Supervisor> {
+    const sup = await Supervisor.create({ dataDir: tempDir(), pollIntervalMs: 50 });
+    sups.push(sup);
+    sup.on('state', () => {
+      for (const s of sup.status()) if (s.pgid) trackPid(s.pgid, true);
+    });
+    await sup.applySpecs([parseHandler(raw, 'handlers[0]', 'test')]);
+    return sup;
+  }
+
+  it('a child that ignores SIGTERM is killed with the group after its leader exited', async () => {
+    const pidFile = path.join(tempDir(), 'children');
+    const ready = path.join(tempDir(), 'ready');
+    const sup = await supervise({
+      name: 'w',
+      command: ['node', fixture('spawn-children.mjs')],
+      // The child writes PID_FILE once it ignores SIGTERM.
+      env: { CHILD: fixture('ignore-term.mjs'), CHILD_PID_FILE: pidFile, PID_FILE: ready },
+      start_seconds: 0,
+      stop_timeout: '300ms',
+    });
+    const child = await waitFor(() => (existsSync(ready) && pidsIn(pidFile)[0]) || 0, { what: 'child' });
+    children.push(child);
+    const pgid = sup.status('w')[0]!.pgid!;
+    const st = await sup.stop('w');
+    assert.equal(st.state, 'stopped');
+    assert.ok(!isAlive(child), 'the SIGTERM-ignoring child is gone');
+    assert.deepEqual(groupMembers(pgid), [], 'the group is empty');
+  });
+
+  it('children a main leaves behind when it exits are stopped: none accumulate over restarts', async () => {
+    const pidFile = path.join(tempDir(), 'children');
+    const sup = await supervise({
+      name: 'w',
+      command: ['node', fixture('spawn-children.mjs')],
+      env: { CHILD: fixture('ignore-term.mjs'), CHILD_PID_FILE: pidFile, MAIN_EXIT_MS: '100' },
+      restart: 'always',
+      start_seconds: 0,
+      stop_timeout: '200ms',
+    });
+    await waitFor(() => pidsIn(pidFile).length >= 6, { timeoutMs: 30_000, what: '6 restarts' });
+    children.push(...pidsIn(pidFile));
+    // The latest child (and at most the one before it, still being stopped) may be alive; never more.
+    await waitFor(
+      () =>
+        pidsIn(pidFile)
+          .slice(0, -2)
+          .every((p) => !isAlive(p)),
+      {
+        what: 'children of earlier runs to be stopped',
+      },
+    );
+    await sup.stop('w');
+    children.push(...pidsIn(pidFile));
+    const alive = pidsIn(pidFile).filter(isAlive);
+    assert.deepEqual(alive, [], 'no child of any run is left after the stop');
+  });
+
+  it('a capped fork bomb (~130 processes ignoring SIGTERM) is fully gone after a stop', async () => {
+    const sup = await supervise({
+      name: 'bomb',
+      command: ['/bin/sh', fixture('fork-bomb.sh'), '6'],
+      start_seconds: 0,
+      stop_timeout: '300ms',
+    });
+    const pgid = sup.status('bomb')[0]!.pgid!;
+    await waitFor(() => groupMembers(pgid).length >= 100, { timeoutMs: 30_000, what: '100 processes' });
+    const st = await sup.stop('bomb');
+    assert.equal(st.state, 'stopped');
+    assert.deepEqual(groupMembers(pgid), [], 'nothing of the bomb survived');
+  });
+});

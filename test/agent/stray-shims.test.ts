@@ -1,0 +1,127 @@
+/**
+ * Finding and judging the shims an agent killed mid-spawn left behind (DESIGN §8 item 8), and the one rule
+ * for signalling a process group whose leader may be gone: pure decisions, no processes.
+ */
+import assert from 'node:assert/strict';
+import type { Handle, ShimProcess } from '../../agent/backend.js';
+import { decideGroupSignal } from '../../agent/group-signal.js';
+import { shimArgv, shimKey } from '../../agent/linux-backend.js';
+import type { InstanceRecord } from '../../agent/state-store.js';
+import { adoptedRecord, planStrays } from '../../agent/stray-shims.js';
+import type { ProcStat } from '../../shared/proc.js';
+
+function handle(pid: number, startTime: string): Handle {
+  return {
+    pid,
+    pgid: pid,
+    start_time: startTime,
+    cmdline_hash: 'h',
+    spawned_at: 1000,
+    stdout_log: '',
+    stderr_log: '',
+    exit_file: `/d/run/x.exit`,
+    spec_hash: '',
+  };
+}
+
+function rec(over: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    spec_hash: 'abc',
+    desired: 'running',
+    state: 'backoff',
+    handle: null,
+    unverified_handle: null,
+    restarts: 2,
+    failed_starts: 0,
+    last_exit: null,
+    started_at: null,
+    ...over,
+  };
+}
+
+const shim = (key: string, pid: number, start: string): ShimProcess => ({ key, handle: handle(pid, start) });
+
+describe('stray shims of a data dir', () => {
+  it('recognises only shims whose exit file lies directly in this data dir’s run folder', () => {
+    assert.equal(shimKey(shimArgv('/d/run/web#1.exit', ['node', 'a.js']), '/d/run'), 'web#1');
+    assert.equal(shimKey(shimArgv('/other/run/web.exit', ['node']), '/d/run'), null, 'another data dir');
+    assert.equal(shimKey(shimArgv('/d/run/sub/web.exit', ['node']), '/d/run'), null, 'nested');
+    assert.equal(shimKey(shimArgv('/d/run/web.log', ['node']), '/d/run'), null, 'not an exit file');
+    assert.equal(shimKey(['/bin/sh', '-c', 'other', 'gov-shim', '/d/run/web.exit', 'x'], '/d/run'), null);
+    assert.equal(shimKey(['node', '/d/run/web.exit'], '/d/run'), null);
+  });
+
+  it('adopts a stray of a wanted instance without a live handle; stops every other stray', () => {
+    const records = {
+      web: rec(),
+      idle: rec({ desired: 'stopped', state: 'stopped' }),
+      live: rec({ state: 'running', handle: handle(50, '5') }),
+      pair: rec(),
+    };
+    const plan = planStrays(
+      [
+        shim('web', 10, '100'),
+        shim('idle', 11, '100'),
+        shim('live', 12, '100'),
+        shim('live', 50, '5'), // the recorded handle itself: not a stray
+        shim('gone', 13, '100'),
+        shim('pair', 14, '100'),
+        shim('pair', 15, '200'),
+      ],
+      records,
+      (key) => key === 'live',
+    );
+    const adopted = Object.fromEntries([...plan.adopt].map(([k, h]) => [k, h.pid]));
+    assert.deepEqual(adopted, { web: 10, pair: 15 }, 'the newer of two strays is adopted');
+    const stopped = plan.stop.map((s) => [s.shim.key, s.shim.handle.pid, s.reason]);
+    assert.deepEqual(
+      stopped.sort((a, b) => Number(a[1]) - Number(b[1])),
+      [
+        ['idle', 11, 'its instance is wanted stopped'],
+        ['live', 12, 'its instance already runs a verified process (a duplicate)'],
+        ['gone', 13, 'its instance is unknown to this agent'],
+        ['pair', 14, 'a newer stray of the same instance was adopted (a duplicate)'],
+      ],
+    );
+  });
+
+  it('an adopted stray becomes the record’s handle, starting, counted as a restart after an exit', () => {
+    const r = adoptedRecord('web', rec({ state: 'exited' }), handle(10, '100'), '/d');
+    assert.equal(r.state, 'starting');
+    assert.equal(r.handle?.pid, 10);
+    assert.equal(r.handle?.stdout_log, '/d/logs/web/stdout.log');
+    assert.equal(r.handle?.spec_hash, 'abc');
+    assert.equal(r.restarts, 3);
+    assert.equal(adoptedRecord('web', rec({ state: 'stopped' }), handle(10, '100'), '/d').restarts, 2);
+  });
+});
+
+describe('the group signal rule', () => {
+  const stat = (pid: number, startTime: string, pgid = pid): ProcStat => ({
+    pid,
+    comm: 'sh',
+    state: 'S',
+    ppid: 1,
+    pgid,
+    sid: pgid,
+    startTime,
+    utime: 0,
+    stime: 0,
+    rssPages: 0,
+  });
+
+  it('signals a group led by the recorded leader', () => {
+    assert.deepEqual(decideGroupSignal(10, '100', stat(10, '100'), true), { ok: true });
+  });
+
+  it('signals a group whose leader is gone while it has live members (a PGID is not reused meanwhile)', () => {
+    assert.deepEqual(decideGroupSignal(10, '100', null, true), { ok: true });
+  });
+
+  it('never signals when PID == PGID is another process (reused) or the group is gone', () => {
+    const reused = decideGroupSignal(10, '100', stat(10, '999'), true);
+    assert.equal(reused.ok, false);
+    assert.match(reused.ok ? '' : reused.reason, /pid 10 was reused/);
+    assert.equal(decideGroupSignal(10, '100', null, false).ok, false);
+  });
+});
