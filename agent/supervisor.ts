@@ -82,7 +82,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
   static async create(options: SupervisorOptions): Promise<Supervisor> {
     const opts = compileOptions(options);
-    const store = await openStateStore(opts.dataDir);
+    const store = await openStateStore(opts.dataDir, opts.logger);
     const sup = new Supervisor(opts, store);
     for (const [key, spec] of Object.entries(store.data.specs)) {
       const inst = sup.registry.add({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { CommandKind } from '../proto/generated/governor/v1/CommandKind.js';
 import type { CommandResult__Output } from '../proto/generated/governor/v1/CommandResult.js';
 import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
-import { GovError, errorMessage } from '../shared/errors.js';
+import { GovError, UnavailableError, errorMessage } from '../shared/errors.js';
 import type { SessionHub } from './session-hub.js';
 
 /** The slice of the execution log the dispatcher needs. */
@@ -21,6 +21,8 @@ export interface ExecutionSink {
     max_attempts?: number;
     params_summary?: string;
   }): { id: string };
+  /** `begin`, resolved once the running record is on disk (rejects when it cannot be written). */
+  beginDurably(input: Parameters<ExecutionSink['begin']>[0]): Promise<{ id: string }>;
   complete(
     id: string,
     outcome: { status: 'success' | 'error' | 'timeout'; result?: string; error?: string },
@@ -65,16 +67,7 @@ export class Dispatcher {
   ) {}
 
   async dispatch(req: DispatchRequest): Promise<DispatchOutcome> {
-    const exec = this.log.begin({
-      kind: req.executionKind ?? req.kind.toLowerCase(),
-      handler: req.handler,
-      agent: req.agent,
-      issued_by: req.issuedBy,
-      ...(req.rolloutId ? { rollout_id: req.rolloutId } : {}),
-      attempt: 1,
-      max_attempts: 1,
-      params_summary: req.paramsSummary ?? '',
-    });
+    const exec = await this.beginRecorded(req);
     const session = this.hub.get(req.agent);
     if (!session) {
       const seen = this.lastSeen(req.agent);
@@ -110,7 +103,8 @@ export class Dispatcher {
       return { record, result: null };
     }
     req.onResult?.(req.agent, result);
-    const record = await this.log.complete(
+    const record = await this.completeCarriedOut(
+      req,
       exec.id,
       result.ok
         ? { status: 'success', result: result.summary || 'ok' }
@@ -121,4 +115,53 @@ export class Dispatcher {
     );
     return { record, result };
   }
+
+  // ---- records written before a command is sent, and the truth when the final one cannot be ----
+
+  /** The `running` record, on disk before anything is sent: a command that cannot be recorded is not sent. */
+  private async beginRecorded(req: DispatchRequest): Promise<{ id: string }> {
+    try {
+      return await this.log.beginDurably({
+        kind: req.executionKind ?? req.kind.toLowerCase(),
+        handler: req.handler,
+        agent: req.agent,
+        issued_by: req.issuedBy,
+        ...(req.rolloutId ? { rollout_id: req.rolloutId } : {}),
+        attempt: 1,
+        max_attempts: 1,
+        params_summary: req.paramsSummary ?? '',
+      });
+    } catch (err) {
+      throw new UnavailableError(
+        `${describe(req)} was not sent to agent ${req.agent}: its execution record could not be written ` +
+          `(${errorMessage(err)}); nothing was done`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Completes the record of a command the agent answered; if that write fails, says what the agent did. */
+  private async completeCarriedOut(
+    req: DispatchRequest,
+    id: string,
+    outcome: Parameters<ExecutionSink['complete']>[1],
+  ): Promise<ExecutionRecord> {
+    try {
+      return await this.log.complete(id, outcome);
+    } catch (err) {
+      const did = outcome.status === 'success' ? 'carried out' : `answered ${outcome.status}`;
+      throw new UnavailableError(
+        `${describe(req)} was ${did} by agent ${req.agent}, but its execution record (${id}) could not ` +
+          `be written (${errorMessage(err)}); it is recorded with the next write that succeeds`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** `restart of web@edge-1` / `apply on edge-1`. */
+function describe(req: DispatchRequest): string {
+  const kind = req.executionKind ?? req.kind.toLowerCase();
+  const target = req.instance || req.handler;
+  return target ? `${kind} of ${target}@${req.agent}` : `${kind} on ${req.agent}`;
 }
