@@ -21,7 +21,7 @@ import { openStateStore, type AgentState } from './state-store.js';
 import { Housekeeping } from './supervisor-housekeeping.js';
 import { collectMetrics, type InstanceMetrics } from './supervisor-metrics.js';
 import { compileOptions, type CompiledOptions, type SupervisorOptions } from './supervisor-options.js';
-import { reconcile, rolloutStep } from './supervisor-reconcile.js';
+import { reconcile, rolloutStep, type ReconcileOptions } from './supervisor-reconcile.js';
 
 export type { InstanceStatus, StateChange } from './instance.js';
 export type { EnsureResult } from './on-demand.js';
@@ -117,8 +117,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * spec changed and leaves matching ones alone. Resolves when every change is done. Existing instances
    * of a `hold` handler (under a rolling update) keep their spec: rollouts move them with `updateInstance`.
    */
-  async applySpecs(specs: HandlerSpec[], hold: ReadonlySet<string> = new Set()): Promise<InstanceStatus[]> {
-    await reconcile(this.registry, specs, hold);
+  async applySpecs(
+    specs: HandlerSpec[],
+    hold: ReadonlySet<string> = new Set(),
+    opts: ReconcileOptions = {},
+  ): Promise<InstanceStatus[]> {
+    await reconcile(this.registry, specs, hold, opts);
     return this.status();
   }
 

@@ -40,6 +40,8 @@ export interface DispatchRequest {
   specsJson?: string;
   /** APPLY: handlers whose existing instances keep their spec (under a rolling update). */
   hold?: string[];
+  /** APPLY: the master's sync after a hello; the agent starts and updates but never stops handlers. */
+  sync?: boolean;
   pid?: number;
   /** ATTACH/DETACH: observed process name. */
   name?: string;
@@ -91,6 +93,7 @@ export class Dispatcher {
           tail_lines: req.tailLines ?? 0,
           stream: req.stream ?? '',
           hold: req.hold ?? [],
+          sync: req.sync ?? false,
         },
         req.timeoutMs ?? this.defaultTimeoutMs,
       );

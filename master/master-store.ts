@@ -36,6 +36,8 @@ export interface SpecVersion {
   spec: HandlerSpec;
   /** ISO-8601. */
   applied_at: string;
+  /** Set when the master adopted the spec from an agent's report (it had no record of it), not from an admin. */
+  adopted?: boolean;
 }
 
 export interface SpecEntry {
