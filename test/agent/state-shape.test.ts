@@ -78,7 +78,14 @@ describe('agent state file shape', function () {
       const text = JSON.stringify(content);
       writeFileSync(file, text);
       const agent = startAgent(writeHandlers(dir, [{ name: 'web', command: ['node', '-e', '0'] }]), data);
-      const code = await agent.exited;
+      const code = await Promise.race([
+        agent.exited,
+        new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000).unref()),
+      ]);
+      if (code === 'running') {
+        agent.proc.kill('SIGKILL');
+        assert.fail(`the agent started instead of refusing its state file:\n${agent.stderr()}`);
+      }
       assert.notEqual(code, 0, agent.stderr());
       assert.ok(agent.stderr().includes(`${file}: `), agent.stderr());
       assert.match(agent.stderr(), error);
