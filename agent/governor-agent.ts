@@ -58,6 +58,8 @@ export class GovernorAgent implements LinkHost {
       labels: this.opts.labels,
       instances: this.supervisor.status().map(toWireStatus),
       specs_hash: '',
+      // What this agent runs, so a master that knows nothing of it adopts it rather than stopping it.
+      cached_specs_json: JSON.stringify(this.supervisor.specs()),
     };
   }
 
@@ -80,8 +82,10 @@ export class GovernorAgent implements LinkHost {
     switch (cmd.kind) {
       case 'APPLY': {
         const specs = parseSpecs(cmd.specs_json);
-        const statuses = await sup.applySpecs(specs, new Set(cmd.hold));
-        return { instances: statuses.map(toWireStatus), summary: `applied ${specs.length} handler spec(s)` };
+        // A sync (the master's push after a hello) never stops a handler: see ReconcileOptions.
+        const statuses = await sup.applySpecs(specs, new Set(cmd.hold), { sync: cmd.sync });
+        const what = cmd.sync ? 'synced' : 'applied';
+        return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
       }
       case 'ENSURE': {
         const results = await sup.ensure(cmd.instance || cmd.handler);

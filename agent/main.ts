@@ -3,7 +3,7 @@
  * handlers file (`--handlers FILE`). Signal handlers live here only: SIGTERM/SIGINT shut down gracefully
  * and leave every handler running. Also runnable directly: `node dist/agent/main.js ...`.
  */
-import { readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,6 +34,8 @@ export const AGENT_USAGE =
 
 /** Written (not durably; a view for operators and tests) to `<data-dir>/status.json` on every change. */
 export const STATUS_FILE = 'status.json';
+/** How soon a failed status.json write is tried again. */
+const STATUS_RETRY_MS = 1000;
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
@@ -125,7 +127,7 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
       agentId: connected?.id ?? flags.id ?? cfg.id ?? os.hostname(),
       agentEnv: io.env,
     });
-    const writeStatus = statusWriter(dataDir, sup);
+    const writeStatus = statusWriter(dataDir, sup, logger);
     sup.on('state', writeStatus);
     let agent: GovernorAgent | null = null;
     if (specs) {
@@ -192,20 +194,36 @@ function waitForSignal(io: CliIO): Promise<void> {
 }
 
 /** Debounced atomic writer of the status view. */
-function statusWriter(dataDir: string, sup: Supervisor): () => void {
+/**
+ * Writes `status.json` shortly after each change. A failed write (disk full, I/O error) never stops the
+ * agent: the temp file is removed, the failure logged once per streak, and the write retried until it works.
+ */
+function statusWriter(dataDir: string, sup: Supervisor, logger: Logger): () => void {
   const file = path.join(dataDir, STATUS_FILE);
+  const tmp = `${file}.tmp`;
   let pending: NodeJS.Timeout | null = null;
-  const write = (): void => {
-    pending = null;
-    const doc = { agent_pid: process.pid, updated_at: Date.now(), instances: sup.status() };
-    writeFileSync(`${file}.tmp`, JSON.stringify(doc, null, 2), { mode: STATE_FILE_MODE });
-    renameSync(`${file}.tmp`, file);
-  };
-  return () => {
+  let failing = false;
+  const schedule = (ms: number): void => {
     if (pending) return;
-    pending = setTimeout(write, 10);
+    pending = setTimeout(write, ms);
     pending.unref();
   };
+  const write = (): void => {
+    pending = null;
+    try {
+      const doc = { agent_pid: process.pid, updated_at: Date.now(), instances: sup.status() };
+      writeFileSync(tmp, JSON.stringify(doc, null, 2), { mode: STATE_FILE_MODE });
+      renameSync(tmp, file);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      if (!failing) logger.error('status file write failed; retrying', { file, error: errorMessage(err) });
+      failing = true;
+      return schedule(STATUS_RETRY_MS);
+    }
+    if (failing) logger.info('status file written again', { file });
+    failing = false;
+  };
+  return () => schedule(10);
 }
 
 function sampleMetrics(sup: Supervisor, everyMs: number, logger: Logger): () => void {

@@ -5,10 +5,13 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DurableStore } from '../shared/durable-store.js';
+import { errorMessage } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import type { Handle } from './backend.js';
 import type { InstanceState } from './lifecycle.js';
 import type { ObservedState } from './observed-record.js';
+import { checkAgentState } from './state-store-shape.js';
 
 export interface LastExit {
   code: number | null;
@@ -48,13 +51,30 @@ export function emptyState(): AgentState {
   return { version: 1, specs: {}, instances: {} };
 }
 
-export async function openStateStore(dataDir: string): Promise<DurableStore<AgentState>> {
-  const store = await DurableStore.open<AgentState>(path.join(dataDir, STATE_FILE), emptyState());
-  const d = store.data as Partial<AgentState>;
-  d.version ??= 1;
-  d.specs ??= {};
-  d.instances ??= {};
-  return store;
+/**
+ * Opens `<data-dir>/state.json`. A missing file starts empty; a file of the wrong shape is refused
+ * (state-store-shape.ts), never replaced by an empty state beside running handlers. Writes never reject:
+ * while the disk refuses them (full, I/O error) the supervisor keeps working from memory, the failure is
+ * logged once per streak, and the changes are written again with backoff until the disk takes them.
+ */
+export async function openStateStore(
+  dataDir: string,
+  logger: Logger = silentLogger,
+  retry: { initialMs?: number; maxMs?: number } = {},
+): Promise<DurableStore<AgentState>> {
+  const file = path.join(dataDir, STATE_FILE);
+  return DurableStore.open<AgentState>(file, emptyState(), {
+    validate: checkAgentState,
+    retry: {
+      ...retry,
+      onError: (err) =>
+        logger.error('state file write failed; supervising from memory and retrying until it succeeds', {
+          file,
+          err: errorMessage(err),
+        }),
+      onRecovered: (failures) => logger.info('state file written again', { file, failed_writes: failures }),
+    },
+  });
 }
 
 /** A stable hash of a spec (keys sorted), so reordering keys never looks like a change. */

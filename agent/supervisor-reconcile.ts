@@ -8,6 +8,15 @@ import type { Instance, InstanceStatus } from './instance.js';
 import type { InstanceRegistry } from './instance-registry.js';
 import { specHash } from './state-store.js';
 
+export interface ReconcileOptions {
+  /**
+   * The master's sync after a (re)connect, not an admin's change: nothing is stopped or removed (a master
+   * that knows nothing of a handler must not stop it; stopping takes an explicit apply or delete), and a
+   * spec that differs only in its targets (`agents`, `selector`) is stored without a restart.
+   */
+  sync?: boolean;
+}
+
 /**
  * Starts new handlers, stops removed ones, restarts those whose spec changed and leaves matching ones
  * alone; resolves when every change is done. Existing instances of a `hold` handler (under a rolling
@@ -17,6 +26,7 @@ export async function reconcile(
   reg: InstanceRegistry,
   specs: HandlerSpec[],
   hold: ReadonlySet<string>,
+  opts: ReconcileOptions = {},
 ): Promise<void> {
   const wanted = new Map<string, HandlerSpec>();
   for (const s of specs) {
@@ -26,6 +36,7 @@ export async function reconcile(
   const work: Array<Promise<unknown>> = [];
   for (const inst of reg.values()) {
     const spec = wanted.get(inst.spec.name);
+    if (opts.sync) continue;
     if (!spec || inst.index >= (spec.count ?? 1)) work.push(reg.remove(inst));
   }
   for (const spec of wanted.values()) {
@@ -37,7 +48,10 @@ export async function reconcile(
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
         work.push(spec.mode === 'on-demand' ? reg.persist(created) : created.start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
-        work.push(replaceSpec(inst, spec, hash));
+        if (opts.sync && sameButTargets(inst.spec, spec)) {
+          [inst.spec, inst.specHash] = [spec, hash];
+          work.push(reg.persist(inst));
+        } else work.push(replaceSpec(inst, spec, hash));
       }
     }
   }
@@ -67,4 +81,10 @@ async function replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Pro
   const wasWanted =
     inst.desired === 'running' || (inst.spec.mode === 'on-demand' && spec.mode === 'always-on');
   await inst.respec(spec, hash, wasWanted);
+}
+
+/** Equal but for who they target: the process to run is the same. */
+function sameButTargets(a: HandlerSpec, b: HandlerSpec): boolean {
+  const untargeted = (s: HandlerSpec) => specHash({ ...s, agents: [], selector: {} });
+  return untargeted(a) === untargeted(b);
 }

@@ -24,7 +24,7 @@ import { planStrays, reapStrays, runDir, type StrayPlan } from './stray-shims.js
 import { Housekeeping } from './supervisor-housekeeping.js';
 import { collectMetrics, type InstanceMetrics } from './supervisor-metrics.js';
 import { compileOptions, type CompiledOptions, type SupervisorOptions } from './supervisor-options.js';
-import { reconcile, rolloutStep } from './supervisor-reconcile.js';
+import { reconcile, rolloutStep, type ReconcileOptions } from './supervisor-reconcile.js';
 
 export type { InstanceStatus, StateChange } from './instance.js';
 export type { EnsureResult } from './on-demand.js';
@@ -89,7 +89,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   static async create(options: SupervisorOptions): Promise<Supervisor> {
     const opts = compileOptions(options);
     prepareDataDir(opts.dataDir);
-    const store = await openStateStore(opts.dataDir);
+    const store = await openStateStore(opts.dataDir, opts.logger);
     const sup = new Supervisor(opts, store);
     const strays = sup.findStrays();
     for (const [key, spec] of Object.entries(store.data.specs)) {
@@ -154,8 +154,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * spec changed and leaves matching ones alone. Resolves when every change is done. Existing instances
    * of a `hold` handler (under a rolling update) keep their spec: rollouts move them with `updateInstance`.
    */
-  async applySpecs(specs: HandlerSpec[], hold: ReadonlySet<string> = new Set()): Promise<InstanceStatus[]> {
-    await reconcile(this.registry, specs, hold);
+  async applySpecs(
+    specs: HandlerSpec[],
+    hold: ReadonlySet<string> = new Set(),
+    opts: ReconcileOptions = {},
+  ): Promise<InstanceStatus[]> {
+    await reconcile(this.registry, specs, hold, opts);
     return this.status();
   }
 

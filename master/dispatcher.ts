@@ -9,7 +9,7 @@
 import type { CommandKind } from '../proto/generated/governor/v1/CommandKind.js';
 import type { CommandResult__Output } from '../proto/generated/governor/v1/CommandResult.js';
 import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
-import { GovError, errorMessage } from '../shared/errors.js';
+import { GovError, UnavailableError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { commandIdFor, executionIdOf } from './command-id.js';
 import type { ExecutionOutcome, LateOutcome } from './execution-log.js';
@@ -27,6 +27,8 @@ export interface ExecutionSink {
     max_attempts?: number;
     params_summary?: string;
   }): { id: string };
+  /** `begin`, resolved once the running record is on disk (rejects when it cannot be written). */
+  beginDurably(input: Parameters<ExecutionSink['begin']>[0]): Promise<{ id: string }>;
   complete(id: string, outcome: ExecutionOutcome): Promise<ExecutionRecord>;
   completeLate(id: string, agent: string, outcome: ExecutionOutcome): Promise<LateOutcome>;
 }
@@ -52,6 +54,8 @@ export interface DispatchRequest {
   specsJson?: string;
   /** APPLY: handlers whose existing instances keep their spec (under a rolling update). */
   hold?: string[];
+  /** APPLY: the master's sync after a hello; the agent starts and updates but never stops handlers. */
+  sync?: boolean;
   pid?: number;
   /** ATTACH/DETACH: observed process name. */
   name?: string;
@@ -80,16 +84,7 @@ export class Dispatcher {
   ) {}
 
   async dispatch(req: DispatchRequest): Promise<DispatchOutcome> {
-    const exec = this.log.begin({
-      kind: req.executionKind ?? req.kind.toLowerCase(),
-      handler: req.handler,
-      agent: req.agent,
-      issued_by: req.issuedBy,
-      ...(req.rolloutId ? { rollout_id: req.rolloutId } : {}),
-      attempt: 1,
-      max_attempts: 1,
-      params_summary: req.paramsSummary ?? '',
-    });
+    const exec = await this.beginRecorded(req);
     const session = this.hub.get(req.agent);
     if (!session) {
       const seen = this.lastSeen(req.agent);
@@ -114,6 +109,7 @@ export class Dispatcher {
           tail_lines: req.tailLines ?? 0,
           stream: req.stream ?? '',
           hold: req.hold ?? [],
+          sync: req.sync ?? false,
         },
         req.timeoutMs ?? this.defaultTimeoutMs,
         { ackByCaller: true },
@@ -128,7 +124,8 @@ export class Dispatcher {
       return { record, result: null };
     }
     req.onResult?.(req.agent, result);
-    const record = await this.log.complete(exec.id, outcomeOf(result));
+    // Acknowledged only once recorded: a result whose record failed to be written is sent again.
+    const record = await this.completeCarriedOut(req, exec.id, outcomeOf(result));
     session.ack([commandId]);
     return { record, result };
   }
@@ -170,4 +167,52 @@ export class Dispatcher {
     }
     ack([result.command_id]);
   }
+  // ---- records written before a command is sent, and the truth when the final one cannot be ----
+
+  /** The `running` record, on disk before anything is sent: a command that cannot be recorded is not sent. */
+  private async beginRecorded(req: DispatchRequest): Promise<{ id: string }> {
+    try {
+      return await this.log.beginDurably({
+        kind: req.executionKind ?? req.kind.toLowerCase(),
+        handler: req.handler,
+        agent: req.agent,
+        issued_by: req.issuedBy,
+        ...(req.rolloutId ? { rollout_id: req.rolloutId } : {}),
+        attempt: 1,
+        max_attempts: 1,
+        params_summary: req.paramsSummary ?? '',
+      });
+    } catch (err) {
+      throw new UnavailableError(
+        `${describe(req)} was not sent to agent ${req.agent}: its execution record could not be written ` +
+          `(${errorMessage(err)}); nothing was done`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Completes the record of a command the agent answered; if that write fails, says what the agent did. */
+  private async completeCarriedOut(
+    req: DispatchRequest,
+    id: string,
+    outcome: Parameters<ExecutionSink['complete']>[1],
+  ): Promise<ExecutionRecord> {
+    try {
+      return await this.log.complete(id, outcome);
+    } catch (err) {
+      const did = outcome.status === 'success' ? 'carried out' : `answered ${outcome.status}`;
+      throw new UnavailableError(
+        `${describe(req)} was ${did} by agent ${req.agent}, but its execution record (${id}) could not ` +
+          `be written (${errorMessage(err)}); it is recorded with the next write that succeeds`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** `restart of web@edge-1` / `apply on edge-1`. */
+function describe(req: DispatchRequest): string {
+  const kind = req.executionKind ?? req.kind.toLowerCase();
+  const target = req.instance || req.handler;
+  return target ? `${kind} of ${target}@${req.agent}` : `${kind} on ${req.agent}`;
 }

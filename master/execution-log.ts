@@ -2,8 +2,9 @@
  * The execution log (DESIGN §4): every command carried out for an admin or a rollout is a record in a
  * bounded ring (default 1,000) with a lifetime counter, persisted in the master store.
  *
- * - `begin()` records a `running` execution in memory; it reaches disk with the next write (a running
- *   record is not a result anyone was given, so it needs no fsync of its own).
+ * - `begin()` records a `running` execution in memory; it reaches disk with the next write.
+ *   `beginDurably()` also waits for that write: the dispatcher sends a command only once its record is
+ *   on disk, so a command whose record cannot be written is refused, never carried out unrecorded.
  * - `complete()` resolves only once the completed record is on disk. Completions in a burst share one
  *   write (the store coalesces), so 100 completions in flight cost one or two fsyncs, not 100.
  * - Records still `running` when the master stops are marked `error` ("interrupted") on the next open.
@@ -156,6 +157,21 @@ export class ExecutionLog {
   }
 
   /**
+   * `begin()`, then resolves once the `running` record is on disk — so a command is only sent when its
+   * record exists. If the write fails the record is gone (the store rolled back) and this rejects.
+   */
+  async beginDurably(input: BeginExecution): Promise<ExecutionRecord> {
+    const rec = this.begin(input);
+    try {
+      await this.store.flush();
+    } catch (err) {
+      this.running.delete(rec.id);
+      throw err;
+    }
+    return rec;
+  }
+
+  /**
    * Completes a running execution; resolves with it once it is on disk. The first completion wins: a
    * second call for the same id resolves with the record as first completed. Unknown id → NotFoundError.
    */
@@ -171,15 +187,26 @@ export class ExecutionLog {
     }
     this.running.delete(id);
     const endMs = this.now();
-    const rec = entry.rec;
-    rec.status = outcome.status;
-    rec.completed_at = new Date(endMs).toISOString();
-    rec.duration_ms = Math.max(0, endMs - entry.startMs);
-    if (outcome.result !== undefined) rec.result = outcome.result;
-    if (outcome.error !== undefined) rec.error = outcome.error;
-    else if (outcome.status !== 'success') rec.error = outcome.status;
-    if (outcome.unanswered && outcome.status !== 'success') rec.unanswered = true;
-    await this.store.flush();
+    // The ring's copy, looked up again: a failed write since begin() may have replaced the objects.
+    const finish = (): ExecutionRecord => {
+      const rec = this.findInRing(id) ?? entry.rec;
+      rec.status = outcome.status;
+      rec.completed_at = new Date(endMs).toISOString();
+      rec.duration_ms = Math.max(0, endMs - entry.startMs);
+      if (outcome.result !== undefined) rec.result = outcome.result;
+      if (outcome.error !== undefined) rec.error = outcome.error;
+      else if (outcome.status !== 'success') rec.error = outcome.status;
+      if (outcome.unanswered && outcome.status !== 'success') rec.unanswered = true;
+      return rec;
+    };
+    const rec = finish();
+    try {
+      await this.store.flush();
+    } catch (err) {
+      // The outcome happened: keep it (the write rolled it back) so the next successful write records it.
+      finish();
+      throw err;
+    }
     return { ...rec };
   }
 
@@ -189,13 +216,11 @@ export class ExecutionLog {
    * time as `completed_at`; resolves once on disk. Only an `unanswered` record of that same agent changes.
    */
   async completeLate(id: string, agent: string, outcome: ExecutionOutcome): Promise<LateOutcome> {
-    let rec: ExecutionRecord | undefined;
-    for (let i = this.ring.length - 1; i >= 0 && !rec; i--) if (this.ring[i]?.id === id) rec = this.ring[i];
+    const rec = this.findInRing(id);
     if (!rec) return { ignored: `execution ${id} is not in the execution log` };
     if (rec.agent !== agent)
       return { ignored: `execution ${id} was sent to agent ${rec.agent}, not ${agent}` };
     if (!rec.unanswered) return { ignored: `execution ${id} already has its answer (${rec.status})` };
-    const before = { ...rec };
     const endMs = this.now();
     rec.note = rec.error ?? rec.status;
     rec.status = outcome.status;
@@ -208,15 +233,15 @@ export class ExecutionLog {
     else if (outcome.status !== 'success') rec.error = outcome.status;
     rec.completed_at = new Date(endMs).toISOString();
     rec.duration_ms = Math.max(0, endMs - Date.parse(rec.started_at));
-    try {
-      await this.store.flush();
-    } catch (err) {
-      // Not recorded: memory stays as it was, the agent is not acknowledged and sends the answer again.
-      for (const k of Object.keys(rec)) delete (rec as unknown as Record<string, unknown>)[k];
-      Object.assign(rec, before);
-      throw err;
-    }
+    // A failed write rolls memory back (DurableStore): the agent is not acknowledged and sends it again.
+    await this.store.flush();
     return { corrected: { ...rec } };
+  }
+
+  private findInRing(id: string): ExecutionRecord | undefined {
+    const ring = this.ring;
+    for (let i = ring.length - 1; i >= 0; i--) if (ring[i]?.id === id) return ring[i];
+    return undefined;
   }
 
   /** A copy of one record, or undefined. */

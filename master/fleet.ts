@@ -13,6 +13,7 @@ import type { InstanceStatus__Output } from '../proto/generated/governor/v1/Inst
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { errorFromInfo } from '../shared/grpc-status.js';
+import { adoptReported } from './adopt.js';
 import { AgentSession } from './agent-session.js';
 import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispatcher.js';
 import type { ExecutionLog } from './execution-log.js';
@@ -80,7 +81,12 @@ export class Fleet {
         if (this.registry.isRevoked(agentId)) session.fail(`certificate of agent ${agentId} is revoked`, 16);
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
-        await this.pushSpecs([agentId], 'master');
+        // What the agent runs and this master has no record of is adopted, never stopped; then the sync.
+        await adoptReported(this.registry, this.executions, agentId, hello.cached_specs_json, this.log).catch(
+          (err: unknown) =>
+            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) }),
+        );
+        await this.pushSpecs([agentId], 'master', 'sync', '', true);
       })().catch((err: unknown) =>
         this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
       );
@@ -135,12 +141,13 @@ export class Fleet {
     });
   }
 
-  /** Sends each agent its full assigned spec set (APPLY). */
+  /** Sends each agent its full assigned spec set (APPLY); `sync`: the post-hello push, which never stops a handler. */
   async pushSpecs(
     agents: string[],
     issuedBy: string,
     kind = 'apply',
     handler = '',
+    sync = false,
   ): Promise<ExecutionRecord[]> {
     const outcomes = await Promise.all(
       agents.map((agent) => {
@@ -153,6 +160,7 @@ export class Fleet {
           issuedBy,
           specsJson: JSON.stringify(specs),
           hold: specs.map((s) => s.name).filter((n) => held.has(n)),
+          sync,
           paramsSummary: `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}`,
         });
       }),

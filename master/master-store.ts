@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { DurableStore } from '../shared/durable-store.js';
 import { lockDataDir, type DirLock } from '../shared/lock.js';
+import { checkMasterState } from './master-store-shape.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import type { InstanceStatus } from '../proto/generated/governor/v1/InstanceStatus.js';
 import type { ExecutionRecord } from './execution-stats.js';
@@ -35,6 +36,8 @@ export interface SpecVersion {
   spec: HandlerSpec;
   /** ISO-8601. */
   applied_at: string;
+  /** Set when the master adopted the spec from an agent's report (it had no record of it), not from an admin. */
+  adopted?: boolean;
 }
 
 export interface SpecEntry {
@@ -129,36 +132,18 @@ class FileMasterStore implements MasterStore {
   }
 }
 
-/** Fills keys missing from an older or hand-edited file; refuses a file from a newer Governor. */
-function normalise(data: MasterState, file: string): void {
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    throw new Error(`state file ${file} does not hold a master state object`);
-  if (typeof data.version === 'number' && data.version > MASTER_STATE_VERSION) {
-    throw new Error(
-      `state file ${file} has layout version ${data.version}, newer than this master understands ` +
-        `(${MASTER_STATE_VERSION}); upgrade the master or use another --data-dir`,
-    );
-  }
-  const defaults = emptyMasterState();
-  data.version = MASTER_STATE_VERSION;
-  data.agents ??= defaults.agents;
-  data.specs ??= defaults.specs;
-  data.instances ??= defaults.instances;
-  if (!Array.isArray(data.executions)) data.executions = defaults.executions;
-  if (typeof data.lifetime_executions !== 'number') data.lifetime_executions = data.executions.length;
-  data.rollouts ??= defaults.rollouts;
-}
-
 /**
  * Takes the data-dir lock (a second master on the same dir gets a LockedError naming the holder's PID)
- * and loads `<dataDir>/master.json`, creating it on first use.
+ * and loads `<dataDir>/master.json`, creating it on first use. A file of the wrong shape is refused
+ * (ValidationError naming the file and the field; see master-store-shape.ts), never loaded as empty.
  */
 export async function openMasterStore(dataDir: string, opts: { owner?: string } = {}): Promise<MasterStore> {
   const lock = lockDataDir(dataDir, opts.owner ?? 'governor master');
   const file = path.join(dataDir, MASTER_STATE_FILE);
   try {
-    const store = await DurableStore.open<MasterState>(file, emptyMasterState());
-    normalise(store.data, file);
+    const store = await DurableStore.open<MasterState>(file, emptyMasterState(), {
+      validate: (raw, f) => checkMasterState(raw, f, emptyMasterState()),
+    });
     return new FileMasterStore(dataDir, file, store, lock);
   } catch (err) {
     lock.release();

@@ -202,6 +202,31 @@ export class Registry {
     return results;
   }
 
+  /**
+   * Stores specs adopted from an agent's report as new versions marked `adopted` (master/adopt.ts has
+   * validated them and restricted their targets). One write for all of them.
+   */
+  async storeAdopted(specs: readonly HandlerSpec[]): Promise<SpecVersion[]> {
+    const appliedAt = this.iso();
+    const versions = specs.map((spec) => ({
+      version: (this.data.specs[spec.name]?.versions.at(-1)?.version ?? 0) + 1,
+      hash: specHash(spec),
+      spec: structuredClone(spec),
+      applied_at: appliedAt,
+      adopted: true,
+    }));
+    await this.store.update((d) => {
+      for (const next of versions) {
+        const name = next.spec.name;
+        const entry = (d.specs[name] ??= { name, versions: [] });
+        entry.versions.push(structuredClone(next));
+        if (entry.versions.length > SPEC_HISTORY)
+          entry.versions.splice(0, entry.versions.length - SPEC_HISTORY);
+      }
+    });
+    return versions;
+  }
+
   /** Removes a handler and its history. Unknown name → NotFoundError. */
   async deleteSpec(name: string): Promise<DeletedHandler> {
     const current = this.getSpec(name);

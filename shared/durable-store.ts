@@ -1,26 +1,42 @@
 /**
- * Durable JSON persistence for lowdb: atomic temp-file + fsync + rename + directory fsync, with writes
- * coalesced so that many mutations in a burst cost one or two disk writes. `kill -9` at any moment leaves
- * either the previous or the new file, never a torn one.
+ * Durable JSON persistence: atomic temp-file + fsync + rename + directory fsync, with writes coalesced so
+ * that many mutations in a burst cost one or two disk writes. `kill -9` at any moment leaves either the
+ * previous or the new file, never a torn one.
+ *
+ * A write that fails (ENOSPC, EIO, …) changes nothing: its temp file is removed, memory is put back to
+ * what is on disk (the last committed state), and every caller whose change was rolled back is rejected
+ * with the error. The rollback replaces the root object's top-level fields in place: a reference to
+ * `data` itself stays valid, references to objects below it do not — owners look those up again after
+ * an await (see ExecutionLog). In `retry` mode (the agent) changes are never lost instead: the change
+ * functions applied since the last commit are re-applied after the rollback and written again with
+ * backoff until the disk takes them, and callers are never rejected.
  */
 import { promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { Low, type Adapter } from 'lowdb';
+import type { Adapter } from 'lowdb';
 import { DATA_DIR_MODE, ensureDir } from './private-files.js';
 
-/** A lowdb adapter that writes atomically and durably (lowdb's own TextFile does not fsync). */
+/** A lowdb-compatible adapter that writes atomically and durably (lowdb's own TextFile does not fsync). */
 export class DurableJSONFile<T> implements Adapter<T> {
   private seq = 0;
   constructor(readonly filename: string) {}
 
   async read(): Promise<T | null> {
-    let text: string;
+    const text = await this.readText();
+    return text === null ? null : this.parse(text);
+  }
+
+  /** The file's text, or null when it does not exist. */
+  async readText(): Promise<string | null> {
     try {
-      text = await fs.readFile(this.filename, 'utf8');
+      return await fs.readFile(this.filename, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
+  }
+
+  parse(text: string): T {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
@@ -30,22 +46,34 @@ export class DurableJSONFile<T> implements Adapter<T> {
     }
   }
 
-  async write(data: T): Promise<void> {
+  write(data: T): Promise<void> {
+    return this.writeText(JSON.stringify(data));
+  }
+
+  /** Writes `text` atomically; on failure the temp file is removed and the old file is left as it was. */
+  async writeText(text: string): Promise<void> {
     const dir = path.dirname(this.filename);
     const tmp = `${this.filename}.${process.pid}.${++this.seq}.tmp`;
-    const fh = await fs.open(tmp, 'w', 0o600);
+    let renamed = false;
     try {
-      await fh.writeFile(JSON.stringify(data));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, this.filename);
-    const dh = await fs.open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
+      const fh = await fs.open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(text);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(tmp, this.filename);
+      renamed = true;
+      const dh = await fs.open(dir, 'r');
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    } catch (err) {
+      if (!renamed) await fs.unlink(tmp).catch(() => {});
+      throw err;
     }
   }
 
@@ -71,39 +99,91 @@ export class DurableJSONFile<T> implements Adapter<T> {
   }
 }
 
+export interface DurableStoreOptions<T> {
+  /**
+   * Checks (and may complete) the loaded data before the store is used; throws to refuse the file. Not
+   * called when the file does not exist (the defaults are used).
+   */
+  validate?: (data: unknown, file: string) => T;
+  /**
+   * Never reject callers: keep every change and write it again until the disk takes it (the agent, which
+   * must keep supervising through a full disk). `onError` is called once per failure streak, `onRecovered`
+   * when a write succeeds again.
+   */
+  retry?: {
+    initialMs?: number;
+    maxMs?: number;
+    onError(err: unknown): void;
+    onRecovered(failures: number): void;
+  };
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 /**
- * A lowdb database with coalesced durable writes. Mutate `data` through `update()`; the returned promise
- * resolves once a write that includes the mutation is on disk.
+ * A JSON document with coalesced durable writes. Mutate `data` through `update()` (or mutate it and call
+ * `flush()`); the returned promise resolves once a write that includes the mutation is on disk.
  */
 export class DurableStore<T> {
-  private readonly db: Low<T>;
   private readonly file: DurableJSONFile<T>;
+  private current: T;
+  /** The text of the file as last written or loaded: what memory returns to after a failed write. */
+  private committed: string;
   private writing: Promise<void> | null = null;
   private dirty = false;
-  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private waiters: Waiter[] = [];
+  /** retry mode: changes applied since the last commit, re-applied after a rollback. */
+  private journal: Array<(data: T) => void> = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private closed = false;
   /** Number of physical writes done (for tests and benchmarks). */
   writes = 0;
+  /** Number of failed writes (for tests). */
+  failedWrites = 0;
 
-  private constructor(filename: string, defaults: T) {
+  private constructor(
+    filename: string,
+    data: T,
+    private readonly opts: DurableStoreOptions<T>,
+  ) {
     this.file = new DurableJSONFile<T>(filename);
-    this.db = new Low<T>(this.file, defaults);
+    this.current = data;
+    this.committed = JSON.stringify(data);
   }
 
-  static async open<T>(filename: string, defaults: T): Promise<DurableStore<T>> {
+  static async open<T>(
+    filename: string,
+    defaults: T,
+    opts: DurableStoreOptions<T> = {},
+  ): Promise<DurableStore<T>> {
     ensureDir(path.dirname(filename), DATA_DIR_MODE, { followLink: true });
-    const store = new DurableStore<T>(filename, defaults);
-    store.file.cleanupTemps();
-    await store.db.read();
-    return store;
+    const file = new DurableJSONFile<T>(filename);
+    file.cleanupTemps();
+    const text = await file.readText();
+    let data = defaults;
+    if (text !== null) {
+      const parsed = file.parse(text);
+      data = opts.validate ? opts.validate(parsed, filename) : parsed;
+    }
+    return new DurableStore<T>(filename, data, opts);
+  }
+
+  get filename(): string {
+    return this.file.filename;
   }
 
   get data(): T {
-    return this.db.data;
+    return this.current;
   }
 
   /** Applies `fn` to the data now and resolves when it is durably written. */
   update(fn: (data: T) => void): Promise<void> {
-    fn(this.db.data);
+    fn(this.current);
+    if (this.opts.retry) this.journal.push(fn);
     return this.flush();
   }
 
@@ -121,19 +201,68 @@ export class DurableStore<T> {
       this.dirty = false;
       const batch = this.waiters;
       this.waiters = [];
+      const applied = this.journal.length;
+      const text = JSON.stringify(this.current);
       try {
-        await this.db.write();
+        await this.file.writeText(text);
+        this.committed = text;
         this.writes++;
+        this.journal.splice(0, applied);
+        if (this.failures > 0) this.opts.retry?.onRecovered(this.failures);
+        this.failures = 0;
         for (const w of batch) w.resolve();
       } catch (err) {
-        for (const w of batch) w.reject(err);
+        this.failedWrites++;
+        // Every change since the last commit is undone, so everyone waiting on one hears of it.
+        const rolledBack = [...batch, ...this.waiters];
+        this.waiters = [];
+        this.dirty = false;
+        this.rollback();
+        if (this.opts.retry) {
+          if (this.failures++ === 0) this.opts.retry.onError(err);
+          for (const fn of this.journal) fn(this.current);
+          this.scheduleRetry();
+          for (const w of rolledBack) w.resolve();
+        } else {
+          for (const w of rolledBack) w.reject(err);
+        }
       }
     }
     this.writing = null;
   }
 
-  /** Waits for any pending write. */
+  /** Puts memory back to the last committed state, keeping the root object (owners hold it). */
+  private rollback(): void {
+    const before = JSON.parse(this.committed) as T;
+    const live = this.current as unknown;
+    if (isPlainObject(live) && isPlainObject(before)) {
+      for (const key of Object.keys(live)) if (!(key in before)) delete live[key];
+      Object.assign(live, before);
+    } else {
+      this.current = before;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    const { initialMs = 200, maxMs = 5000 } = this.opts.retry ?? {};
+    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures - 1, 16));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.journal.length > 0) void this.flush();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** Waits for any pending write; no more retries after this. */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     while (this.writing) await this.writing;
   }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

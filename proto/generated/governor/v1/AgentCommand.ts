@@ -57,6 +57,11 @@ export interface AgentCommand {
    * (new replicas start on the pushed spec, removed ones stop); rollouts move each one with UPDATE.
    */
   'hold'?: (string)[];
+  /**
+   * APPLY: this is the master's sync after a hello, not an admin's change. On a sync the agent starts and
+   * updates handlers but never stops or removes one: stopping handlers takes an explicit apply or delete.
+   */
+  'sync'?: (boolean);
 }
 
 /**
@@ -114,4 +119,9 @@ export interface AgentCommand__Output {
    * (new replicas start on the pushed spec, removed ones stop); rollouts move each one with UPDATE.
    */
   'hold': (string)[];
+  /**
+   * APPLY: this is the master's sync after a hello, not an admin's change. On a sync the agent starts and
+   * updates handlers but never stops or removes one: stopping handlers takes an explicit apply or delete.
+   */
+  'sync': (boolean);
 }

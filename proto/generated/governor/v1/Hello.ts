@@ -27,6 +27,12 @@ export interface Hello {
    * Hash of the set of specs the agent has cached (so the master can skip resending identical specs).
    */
   'specs_hash'?: (string);
+  /**
+   * JSON array of the handler specs the agent supervises now (its cache; shared/spec.ts HandlerSpec, the
+   * same form as AgentCommand.specs_json). A master with no record of one of these handlers adopts it
+   * (validated, restricted to this agent, at most 256 per hello) instead of telling the agent to stop it.
+   */
+  'cached_specs_json'?: (string);
 }
 
 export interface Hello__Output {
@@ -54,4 +60,10 @@ export interface Hello__Output {
    * Hash of the set of specs the agent has cached (so the master can skip resending identical specs).
    */
   'specs_hash': (string);
+  /**
+   * JSON array of the handler specs the agent supervises now (its cache; shared/spec.ts HandlerSpec, the
+   * same form as AgentCommand.specs_json). A master with no record of one of these handlers adopts it
+   * (validated, restricted to this agent, at most 256 per hello) instead of telling the agent to stop it.
+   */
+  'cached_specs_json': (string);
 }

@@ -1,0 +1,89 @@
+/**
+ * A master that knows nothing of an agent's handlers (started on an empty data dir) never stops them: it
+ * adopts what the agent reports, and only an explicit command stops a handler.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { isAlive } from '../../shared/proc.js';
+import { Cluster } from '../helpers/cluster.js';
+import { fixture, waitFor } from '../helpers/common.js';
+
+describe('integration: a master with an empty store adopts, never stops', function () {
+  this.slow(15_000);
+  this.timeout(120_000);
+  let c: Cluster;
+  before(async () => {
+    c = await Cluster.start({ agents: ['edge-1', 'edge-2'] });
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  it('a master started on an empty --data-dir leaves both running handlers running (same PIDs) and lists them', async () => {
+    const ticker = [process.execPath, fixture('ticker.mjs')];
+    const file = c.writeHandlers([
+      { name: 'one', agents: ['edge-1'], command: ticker, start_seconds: 0 },
+      // Targeted by more than this agent: adopted for edge-1 (and edge-2 added), never restarted.
+      { name: 'two', agents: ['edge-1', 'edge-2'], command: ticker, start_seconds: 0 },
+    ]);
+    await c.govJson(['apply', '-f', file]);
+    const before = new Map<string, number>();
+    for (const [agent, handler] of [
+      ['edge-1', 'one'],
+      ['edge-1', 'two'],
+      ['edge-2', 'two'],
+    ] as const) {
+      const s = await c.waitLocal(agent, handler, (i) => i.state === 'running' && !!i.pid);
+      before.set(`${handler}@${agent}`, s.pid!);
+    }
+
+    await c.killMaster();
+    rmSync(c.masterDataDir, { recursive: true, force: true });
+    await c.startMaster();
+    await c.waitAgentConnected('edge-1');
+    await c.waitAgentConnected('edge-2');
+    // The post-hello sync has been answered by both agents.
+    await waitFor(
+      async () => {
+        const { records } = await c.admin().listExecutions({ kind: 'apply', status: 'success' });
+        return new Set(records.map((r) => r.agent)).size === 2;
+      },
+      { timeoutMs: 20_000, what: 'the sync to both agents' },
+    );
+
+    const ps = await c.waitInstances('one', 1, (i) => i.state === 'running');
+    assert.equal(ps[0]?.pid, before.get('one@edge-1'), 'one: same PID');
+    const two = await c.waitInstances('two', 2, (i) => i.state === 'running');
+    for (const i of two) assert.equal(i.pid, before.get(`two@${i.agent}`), `two@${i.agent}: same PID`);
+    for (const pid of before.values()) assert.ok(isAlive(pid), `pid ${pid} still running`);
+    for (const [key, pid] of before) {
+      const [handler, agent] = key.split('@') as [string, string];
+      const local = c.localStatus(agent).find((s) => s.handler === handler);
+      assert.equal(local?.pid, pid, `${key}: the agent still runs the same process`);
+      assert.equal(local?.restarts, 0, `${key}: never restarted`);
+    }
+
+    const adopts = await c.admin().listExecutions({ kind: 'adopt' });
+    assert.deepEqual(
+      adopts.records.map((r) => [r.handler, r.agent, r.issued_by, r.status]).sort(),
+      [
+        ['one', 'edge-1', 'agent:edge-1', 'success'],
+        ['two', 'edge-1', 'agent:edge-1', 'success'],
+        ['two', 'edge-2', 'agent:edge-2', 'success'],
+      ].sort(),
+    );
+    const gps = await c.govJson<{ instances: Array<{ handler: string; agent: string }> }>(['ps', '--json']);
+    assert.deepEqual(gps.instances.map((i) => `${i.handler}@${i.agent}`).sort(), [
+      'one@edge-1',
+      'two@edge-1',
+      'two@edge-2',
+    ]);
+
+    // An explicit delete still stops.
+    const del = await c.gov(['delete', 'one']);
+    assert.equal(del.code, 0, del.stderr);
+    const onePid = before.get('one@edge-1')!;
+    await waitFor(() => !isAlive(onePid), { timeoutMs: 20_000, what: 'one to be stopped by gov delete' });
+    assert.ok(isAlive(before.get('two@edge-1')!), 'two keeps running');
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Adopting what an agent reports when the master has no record of it: restricted to that agent (an agent
+ * certificate never creates a spec that reaches another agent), validated like an apply, capped per
+ * hello, widened for a second agent with the same spec, and a conflict left alone.
+ */
+import assert from 'node:assert/strict';
+import { adoptReported, MAX_ADOPT_PER_HELLO } from '../../master/adopt.js';
+import { ExecutionLog } from '../../master/execution-log.js';
+import { openMasterStore, type MasterStore } from '../../master/master-store.js';
+import { Registry } from '../../master/registry.js';
+import { silentLogger } from '../../shared/logger.js';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { tempDir } from '../helpers/common.js';
+
+const spec = (name: string, extra: Record<string, unknown> = {}): HandlerSpec =>
+  parseHandler(
+    { name, command: ['node', 'w.js'], stop_timeout: '3s', backoff: { initial: '200ms' }, ...extra },
+    name,
+  );
+
+describe('adopting handlers an agent reports', () => {
+  let store: MasterStore;
+  let registry: Registry;
+  let log: ExecutionLog;
+  beforeEach(async () => {
+    store = await openMasterStore(tempDir('gov-adopt-'));
+    registry = new Registry(store);
+    log = new ExecutionLog(store);
+    for (const id of ['edge-1', 'edge-2'])
+      await registry.upsertAgent({ agent_id: id, labels: { region: 'west' } });
+  });
+  afterEach(() => store.close());
+
+  const adopt = (agent: string, specs: unknown[]) =>
+    adoptReported(registry, log, agent, JSON.stringify(specs), silentLogger);
+
+  it('a handler the master has no record of is adopted for that agent only, recorded as an adopt by agent:<id>', async () => {
+    const reported = spec('web', {
+      agents: ['edge-1', 'edge-2'],
+      selector: { region: 'west' },
+      env: { A: '1' },
+    });
+    const r = await adopt('edge-1', [reported]);
+    assert.deepEqual(r.adopted, ['web']);
+    const v = registry.getSpec('web');
+    assert.deepEqual(v?.spec, { ...reported, agents: ['edge-1'], selector: {} });
+    assert.equal(v?.adopted, true);
+    assert.deepEqual(registry.specsForAgent('edge-2'), [], 'nothing reaches another agent');
+    const [rec] = log.query({ kind: 'adopt' }).records;
+    assert.equal(rec?.issued_by, 'agent:edge-1');
+    assert.equal(rec?.status, 'success');
+    assert.equal(rec?.handler, 'web');
+  });
+
+  it('a hello from agent A cannot create a spec targeting agent B (agents and selector are replaced)', async () => {
+    await adopt('edge-1', [
+      spec('evil', { agents: ['edge-2'] }),
+      spec('sel', { selector: { region: 'west' } }),
+    ]);
+    assert.deepEqual(registry.getSpec('evil')?.spec.agents, ['edge-1']);
+    assert.deepEqual(registry.getSpec('sel')?.spec.selector, {});
+    assert.deepEqual(registry.specsForAgent('edge-2'), []);
+    assert.deepEqual(
+      registry.specsForAgent('edge-1').map((s) => s.name),
+      ['evil', 'sel'],
+    );
+  });
+
+  it('a second agent with the same spec (targets aside) is added; with a different spec it is a conflict left alone', async () => {
+    await adopt('edge-1', [spec('web', { agents: ['edge-1'] })]);
+    const r2 = await adopt('edge-2', [spec('web', { agents: ['edge-2'] })]);
+    assert.deepEqual(r2.widened, ['web']);
+    assert.deepEqual(registry.getSpec('web')?.spec.agents, ['edge-1', 'edge-2']);
+
+    await adopt('edge-1', [spec('api', { agents: ['edge-1'] })]);
+    const r3 = await adopt('edge-2', [spec('api', { env: { DIFFERENT: '1' } })]);
+    assert.deepEqual(r3.leftAlone, ['api']);
+    assert.deepEqual(registry.getSpec('api')?.spec.agents, ['edge-1'], 'the adopted spec is unchanged');
+    const conflict = log.query({ kind: 'adopt', agent: 'edge-2', status: 'error' }).records[0];
+    assert.match(conflict?.error ?? '', /conflict: agent edge-2 runs api with a spec that differs/);
+  });
+
+  it("an admin's spec is never changed by a report", async () => {
+    await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
+    const r = await adopt('edge-2', [spec('web', { agents: ['edge-2'] })]);
+    assert.deepEqual(r.leftAlone, ['web']);
+    assert.deepEqual(registry.getSpec('web')?.spec.agents, ['edge-1']);
+    assert.equal(registry.getSpec('web')?.version, 1);
+  });
+
+  it('a reported spec the apply validator refuses is not adopted (recorded as a failed adopt)', async () => {
+    const bad = { ...spec('web'), command: [], restart: 'sometimes' };
+    const r = await adopt('edge-1', [bad, { name: 'x', command: 'not a spec' }]);
+    assert.deepEqual(r.adopted, []);
+    assert.equal(registry.getSpec('web'), undefined);
+    assert.match(
+      log.query({ kind: 'adopt', handler: 'web' }).records[0]?.error ?? '',
+      /hello from agent edge-1: cached_specs\[0\]/,
+    );
+  });
+
+  it(`adopts at most ${MAX_ADOPT_PER_HELLO} handlers from one hello and leaves the rest alone`, async () => {
+    const many = Array.from({ length: MAX_ADOPT_PER_HELLO + 10 }, (_, i) => spec(`h${i}`));
+    const r = await adopt('edge-1', many);
+    assert.equal(r.adopted.length, MAX_ADOPT_PER_HELLO);
+    assert.equal(r.leftAlone.length, 10);
+    assert.equal(registry.listSpecs().length, MAX_ADOPT_PER_HELLO);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * The master on a really full disk (a small tmpfs): a refused change is never written later, a command
+ * whose record cannot be written is not sent, and a command the agent carried out is never reported as
+ * not done.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
+import { Dispatcher } from '../../master/dispatcher.js';
+import { ExecutionLog } from '../../master/execution-log.js';
+import { openMasterStore } from '../../master/master-store.js';
+import { Registry } from '../../master/registry.js';
+import type { SessionHub } from '../../master/session-hub.js';
+import { parseHandler } from '../../shared/spec.js';
+import { mountSmallDisk, type SmallDisk } from '../helpers/full-disk.js';
+
+const spec = (name: string) =>
+  parseHandler({ name, agents: ['edge-1'], command: ['node', 'x.js'], env: { PAD: 'p'.repeat(4096) } }, name);
+
+/** A hub with one connected agent whose commands run `onCommand` and succeed. */
+function fakeHub(onCommand: () => void): { hub: SessionHub; sent: () => number } {
+  let sent = 0;
+  const session = {
+    command: (): Promise<CommandResult__Output> => {
+      sent++;
+      onCommand();
+      return Promise.resolve({
+        ok: true,
+        summary: 'web running pid 42',
+        instances: [],
+      } as unknown as CommandResult__Output);
+    },
+  };
+  return { hub: { get: () => session } as unknown as SessionHub, sent: () => sent };
+}
+
+describe('master on a full disk', function () {
+  let disk: SmallDisk;
+  before(function () {
+    const d = mountSmallDisk('1m');
+    if ('skip' in d) {
+      console.log(`      (skipped: ${d.skip})`);
+      return this.skip();
+    }
+    disk = d;
+  });
+  after(() => disk?.unmount());
+  afterEach(() => disk?.free());
+
+  it('an apply refused for a full disk is not in memory and not written by the next successful write', async () => {
+    const dir = path.join(disk.dir, 'apply');
+    let store = await openMasterStore(dir);
+    let registry = new Registry(store);
+    await registry.applySpecs([spec('kept')]);
+    disk.fill();
+    await assert.rejects(registry.applySpecs([spec('refused')]), /ENOSPC/);
+    assert.equal(registry.getSpec('refused'), undefined, 'the refused spec is not in memory');
+    disk.free();
+    await registry.applySpecs([spec('later')]);
+    await store.close();
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
+    store = await openMasterStore(dir);
+    registry = new Registry(store);
+    assert.deepEqual(
+      registry.listSpecs().map((s) => s.spec.name),
+      ['kept', 'later'],
+      'after a restart the refused handler does not exist',
+    );
+    await store.close();
+  });
+
+  it('a command whose execution record cannot be written is not sent to the agent', async () => {
+    const dir = path.join(disk.dir, 'not-sent');
+    const store = await openMasterStore(dir);
+    const log = new ExecutionLog(store);
+    await store.flush();
+    const { hub, sent } = fakeHub(() => {});
+    const dispatcher = new Dispatcher(hub, log, 5000, () => undefined);
+    disk.fill();
+    await assert.rejects(
+      dispatcher.dispatch({ kind: 'RESTART', handler: 'web', agent: 'edge-1', issuedBy: 'admin' }),
+      /restart of web@edge-1 was not sent to agent edge-1: its execution record could not be written \(ENOSPC/,
+    );
+    assert.equal(sent(), 0, 'nothing reached the agent');
+    assert.equal(log.query().count, 0, 'no record of a command that was not sent');
+    disk.free();
+    await store.close();
+  });
+
+  it('a command carried out whose final record cannot be written says so, and is recorded by the next write', async () => {
+    const dir = path.join(disk.dir, 'carried-out');
+    let store = await openMasterStore(dir);
+    let log = new ExecutionLog(store);
+    await store.flush();
+    const { hub, sent } = fakeHub(() => disk.fill());
+    const dispatcher = new Dispatcher(hub, log, 5000, () => undefined);
+    await assert.rejects(
+      dispatcher.dispatch({ kind: 'RESTART', handler: 'web', agent: 'edge-1', issuedBy: 'admin' }),
+      /restart of web@edge-1 was carried out by agent edge-1, but its execution record .* could not be written \(ENOSPC/,
+    );
+    assert.equal(sent(), 1);
+    assert.equal(log.query().records[0]?.status, 'success', 'memory keeps what happened');
+    disk.free();
+    await store.flush();
+    await store.close();
+    store = await openMasterStore(dir);
+    log = new ExecutionLog(store);
+    assert.equal(log.query().records[0]?.status, 'success', 'the true outcome reached the disk');
+    await store.close();
+  });
+});
