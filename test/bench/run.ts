@@ -6,6 +6,7 @@ import { runFleetBench } from './fleet-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
+import { runYamlBench } from './yaml-bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   discovery: runDiscoveryBench,
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'fleet-500': runFleetBench,
   rollout: runRolloutBench,
   'on-demand': runOnDemandBench,
+  yaml: runYamlBench,
 };
 
 const wanted = process.argv.slice(2);
