@@ -74,7 +74,10 @@ describe('integration: gov logs reaches every instance of a handler', function (
   it('an instance beyond the count, or of another handler, is refused by name', async () => {
     const r = await c.gov(['logs', 'web#2@edge-1']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /unknown instance web#2: handler web has 2 instance\(s\) per agent \(web, web#1\)/);
+    assert.match(
+      r.stderr,
+      /unknown instance web#2: handler web has 2 instance\(s\) per agent \(web, web#1\)/,
+    );
     const api = c.admin();
     await assert.rejects(api.tailLogs({ handler: 'web', agent: 'edge-1', instance: 'other#1' }), {
       message: /instance "other#1" is not an instance key of handler web/,
