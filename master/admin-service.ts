@@ -7,7 +7,13 @@ import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRe
 import type { InstanceInfo } from '../proto/generated/governor/v1/InstanceInfo.js';
 import { NotFoundError, StateError, ValidationError } from '../shared/errors.js';
 import { observedRefusal } from '../shared/observed.js';
-import { NAME_RE, instanceKey, parseHandlersFile, parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
+import {
+  NAME_RE,
+  instanceKey,
+  parseHandlersFile,
+  parseInstanceKey,
+  type HandlerSpec,
+} from '../shared/spec.js';
 import { checkApplyAllowed, rolloutHandlers, startUpdatesForApply } from './rollout-service.js';
 import { toRolloutProto } from './rollout-create.js';
 import type { RolloutEngine } from './rollout-engine.js';
@@ -223,7 +229,9 @@ export function toInstanceInfo(v: {
 function checkInstanceOf(instance: string, spec: HandlerSpec): void {
   const { handler, index } = parseInstanceKey(instance);
   if (handler !== spec.name || instanceKey(handler, index) !== instance) {
-    throw new ValidationError(`instance ${JSON.stringify(instance)} is not an instance key of handler ${spec.name}`);
+    throw new ValidationError(
+      `instance ${JSON.stringify(instance)} is not an instance key of handler ${spec.name}`,
+    );
   }
   if (index >= spec.count) {
     const keys = Array.from({ length: spec.count }, (_, i) => instanceKey(spec.name, i));

@@ -5,7 +5,7 @@
 import type { AdminHandlers } from '../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../proto/generated/governor/v1/StartRolloutRequest.js';
 import { parseDurationSetting } from '../shared/durations.js';
-import { GovError, NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
+import { GovError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { parseBatchSize, type HandlerSpec, type OnFailure, type UpdateSpec } from '../shared/spec.js';
 import { unary } from './unary.js';
 import type { Fleet } from './fleet.js';

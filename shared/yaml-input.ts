@@ -58,8 +58,14 @@ export function parseYamlInput(text: string, file: string): unknown {
   }
   checkShape(text, (line, what) =>
     what === 'nesting'
-      ? fail(`line ${line}`, `nested too deep (more than ${MAX_YAML_NESTING} levels or columns of indentation)`)
-      : fail(`line ${line}`, `more than ${MAX_YAML_NODES} YAML nodes (values, lists, maps) in one document; split it into several files`),
+      ? fail(
+          `line ${line}`,
+          `nested too deep (more than ${MAX_YAML_NESTING} levels or columns of indentation)`,
+        )
+      : fail(
+          `line ${line}`,
+          `more than ${MAX_YAML_NODES} YAML nodes (values, lists, maps) in one document; split it into several files`,
+        ),
   );
   const lines = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
@@ -99,8 +105,7 @@ function checkShape(text: string, refuse: (line: number, what: 'nesting' | 'node
     else if (tok === '-' || tok === '?' || tok === ':') {
       indicators++;
       if (tok !== ':') nodes++;
-    }
-    else if (atLineStart && /^ +$/.test(tok)) indent = tok.length;
+    } else if (atLineStart && /^ +$/.test(tok)) indent = tok.length;
     if (indent + indicators + flow > MAX_YAML_NESTING) refuse(line, 'nesting');
     if (nodes > MAX_YAML_NODES) refuse(line, 'nodes');
     atLineStart = false;
@@ -173,10 +178,7 @@ class Walk {
         const keyLine = this.line(key);
         const before = seen.get(name);
         if (before !== undefined) {
-          this.fail(
-            at,
-            `duplicate key ${JSON.stringify(name)} at line ${keyLine} (first at line ${before})`,
-          );
+          this.fail(at, `duplicate key ${JSON.stringify(name)} at line ${keyLine} (first at line ${before})`);
         }
         seen.set(name, keyLine);
         size += this.node(key, at);

@@ -6,7 +6,6 @@
 import * as tls from '../../shared/tls.js';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { parseDurationSetting } from '../../shared/durations.js';
-import { errorMessage } from '../../shared/errors.js';
 import { DEFAULT_CALL_TIMEOUT_MS, createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
 /** parseArgs options shared by every command that connects to the master (shared/tls.ts's + a deadline). */

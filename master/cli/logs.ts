@@ -18,8 +18,7 @@ import {
 import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
 import { printJson } from './format.js';
 
-export const LOGS_USAGE =
-  'gov logs HANDLER[#N][@AGENT] [--agent ID] [--tail N] [--stderr] [-f] [--json]';
+export const LOGS_USAGE = 'gov logs HANDLER[#N][@AGENT] [--agent ID] [--tail N] [--stderr] [-f] [--json]';
 export const DEFAULT_TAIL = 50;
 /** Lines fetched per poll while following (more than arrive in one poll interval, normally). */
 export const FOLLOW_WINDOW = 500;

@@ -7,7 +7,7 @@
  */
 import { EXIT_OK, UsageError, parseFlags, table, type CliIO, type Command } from '../../shared/cli-io.js';
 import { parseDurationSetting } from '../../shared/durations.js';
-import { StateError, errorMessage } from '../../shared/errors.js';
+import { StateError } from '../../shared/errors.js';
 import { parseBatchSize } from '../../shared/spec.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import {

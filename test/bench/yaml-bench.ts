@@ -55,7 +55,9 @@ export async function runYamlBench(): Promise<void> {
   let x = 0;
   const c0 = performance.now();
   for (let i = 0; i < 1e8; i++) x += i;
-  console.log(`calibration: 1e8-iteration loop ${(performance.now() - c0).toFixed(0)} ms (${x > 0 ? 'ok' : ''})`);
+  console.log(
+    `calibration: 1e8-iteration loop ${(performance.now() - c0).toFixed(0)} ms (${x > 0 ? 'ok' : ''})`,
+  );
   for (const [name, make] of Object.entries(WORST_CASES)) {
     const text = make();
     let worst = 0;
