@@ -48,7 +48,7 @@ describe('integration: gov logs reaches every instance of a handler', function (
     let last: unknown = null;
     return waitFor(
       async () => {
-        const r = await c.govJson<{ lines: string[]; instance?: string }>(['logs', ...args, '--json']);
+        const r = await c.govJson<{ lines: string[]; instance?: string }>(['logs', ...args]);
         last = r;
         return r.lines.some((l) => expect.test(l)) ? r : null;
       },
