@@ -27,7 +27,7 @@ import {
 import { formatBytes } from './durations.js';
 import { ValidationError, errorMessage } from './errors.js';
 
-/** Largest YAML document read (bytes). Parsing the worst document this allows is measured in the README. */
+/** Largest YAML document read (bytes). The worst documents these limits allow: `npm run bench -- yaml`. */
 export const MAX_YAML_BYTES = 1024 * 1024;
 /** Most keys in one map. */
 export const MAX_MAP_KEYS = 1000;
