@@ -1,4 +1,5 @@
 /** The time seam: a real clock whose timers never keep the process alive; tests may inject a fake. */
+import { timerDelay } from '../shared/durations.js';
 
 export interface TimerHandle {
   cancel(): void;
@@ -14,7 +15,7 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   after(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms));
+    const t = setTimeout(fn, timerDelay(ms)); // never a delay Node would fire after 1 ms
     t.unref();
     return { cancel: () => clearTimeout(t) };
   },

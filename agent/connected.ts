@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { UsageError } from '../shared/cli-io.js';
+import { parseDurationSetting } from '../shared/durations.js';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 import { NAME_RE } from '../shared/spec.js';
 import { readSettingsFile } from '../shared/settings-file.js';
@@ -54,6 +55,8 @@ export function readAgentConfig(file: string): AgentConfigFile {
     cfg.labels = Object.fromEntries(Object.entries(cfg.labels).map(([k, v]) => [k, String(v)]));
   }
   parseDiscoverRules(cfg.discover, `${file}: discover`); // refused here, with the file and the key
+  for (const key of ['metrics_interval', 'discover_interval'] as const)
+    if (cfg[key] !== undefined) parseDurationSetting(cfg[key], `${file}: ${key}`);
   return cfg;
 }
 

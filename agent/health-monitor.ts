@@ -3,6 +3,7 @@
  * scheduled when the last ended (fast during readiness, then every `interval`), verdicts from the pure
  * `judgeHealth`. Timers come from the clock (unref'd); `stop()` ignores a probe still in flight.
  */
+import { timerDelay } from '../shared/durations.js';
 import { errorMessage } from '../shared/errors.js';
 import type { HealthSpec } from '../shared/spec.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -50,7 +51,7 @@ export class HealthMonitor {
   start(readyWithinMs: number): void {
     this.readiness = readyWithinMs > 0;
     if (this.readiness) {
-      this.deadlineTimer = this.deps.clock.after(readyWithinMs, () => this.expire());
+      this.deadlineTimer = this.deps.clock.after(timerDelay(readyWithinMs), () => this.expire());
     }
     this.schedule(0);
   }
@@ -70,7 +71,7 @@ export class HealthMonitor {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.probeTimer = this.deps.clock.after(ms, () => void this.probeOnce());
+    this.probeTimer = this.deps.clock.after(timerDelay(ms), () => void this.probeOnce());
   }
 
   private async probeOnce(): Promise<void> {

@@ -11,6 +11,7 @@
  *   + timeout` after the spawn, the time a steady check would need to call it unhealthy. Not healthy by
  *   then → `unhealthy`; the instance stays `starting` (not ready, never killed for it, as Nomad does).
  */
+import { timerDelay } from '../shared/durations.js';
 import type { HandlerSpec, HealthSpec } from '../shared/spec.js';
 
 /** `none`: no check configured; `unknown`: configured, no verdict yet (or not active). */
@@ -73,15 +74,16 @@ export function expireReadiness(prev: HealthCounts): HealthCounts {
 
 /** Delay before the next probe: fast while waiting for readiness, the configured interval otherwise. */
 export function probeDelayMs(h: HealthSpec, readiness: boolean): number {
-  if (!readiness) return h.interval_ms;
-  return Math.min(h.interval_ms, h.exec ? READY_EXEC_PROBE_MS : READY_PROBE_MS);
+  if (!readiness) return timerDelay(h.interval_ms);
+  return timerDelay(Math.min(h.interval_ms, h.exec ? READY_EXEC_PROBE_MS : READY_PROBE_MS));
 }
 
 /** Milliseconds after the spawn by which a health-checked instance must be healthy to be ready. */
 export function readinessDeadlineMs(spec: Pick<HandlerSpec, 'start_seconds' | 'health'>): number {
   const h = spec.health;
-  if (!h) return spec.start_seconds * 1000;
-  return spec.start_seconds * 1000 + h.unhealthy_threshold * h.interval_ms + h.timeout_ms;
+  if (!h) return timerDelay(spec.start_seconds * 1000);
+  // A sum of bounded durations can still exceed what a timer can run: capped (it then fires late, never at once).
+  return timerDelay(spec.start_seconds * 1000 + h.unhealthy_threshold * h.interval_ms + h.timeout_ms);
 }
 
 /** `http http://x/health`, `tcp 8080`, `exec check.sh` — for events and logs. */

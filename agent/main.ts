@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXIT_OK, UsageError, parseFlags, processIO, reportError, type CliIO } from '../shared/cli-io.js';
-import { parseDuration } from '../shared/durations.js';
+import { parseDurationSetting } from '../shared/durations.js';
 import { errorMessage } from '../shared/errors.js';
 import { lockDataDir } from '../shared/lock.js';
 import { STATE_FILE_MODE } from '../shared/private-files.js';
@@ -96,8 +96,14 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
   let specs: HandlerSpec[] | null = null;
   let tlsMaterial: TlsMaterial | null = null;
   try {
-    const interval = flags['metrics-interval'] ?? cfg.metrics_interval;
-    metricsMs = interval ? parseDuration(interval) : 5000;
+    // A config file's values were checked by readAgentConfig (naming the file); the flag is named here.
+    const flag = flags['metrics-interval'];
+    metricsMs =
+      flag !== undefined
+        ? parseDurationSetting(flag, '--metrics-interval', (m) => new UsageError(m))
+        : cfg.metrics_interval
+          ? parseDurationSetting(cfg.metrics_interval, 'metrics_interval')
+          : 5000;
     observe = observeOptions(flags, cfg, io.cwd);
     if (flags.handlers) {
       const handlersFile = path.resolve(io.cwd, flags.handlers);

@@ -1,6 +1,7 @@
 /** Agent settings for observe-only discovery and advisory limits: flags override the config file. */
 import path from 'node:path';
-import { parseDuration } from '../shared/durations.js';
+import { UsageError } from '../shared/cli-io.js';
+import { parseDurationSetting } from '../shared/durations.js';
 import type { AgentConfigFile } from './connected.js';
 import { parseDiscoverRules, type DiscoverRule } from './discovery.js';
 
@@ -16,10 +17,16 @@ export function observeOptions(
   cwd: string,
 ): ObserveSettings {
   const root = flags['cgroup-root'] ?? cfg.cgroup_root;
-  const interval = flags['discover-interval'] ?? cfg.discover_interval;
+  const flag = flags['discover-interval'];
+  const interval =
+    flag !== undefined
+      ? parseDurationSetting(flag, '--discover-interval', (m) => new UsageError(m))
+      : cfg.discover_interval
+        ? parseDurationSetting(cfg.discover_interval, 'discover_interval')
+        : undefined;
   return {
     ...(root ? { cgroupRoot: path.resolve(cwd, root) } : {}),
     discover: parseDiscoverRules(cfg.discover),
-    ...(interval ? { discoverIntervalMs: parseDuration(interval) } : {}),
+    ...(interval ? { discoverIntervalMs: interval } : {}),
   };
 }

@@ -14,6 +14,7 @@ import type { DiscoverRule } from './discovery.js';
 import type { StateChange } from './instance.js';
 import type { InstanceEvent } from './lifecycle.js';
 import { GuardedBackend } from './observed-guard.js';
+import { CheckedBackend } from './spawn-checks.js';
 import { ObservedSet } from './observed.js';
 import type { AgentState } from './state-store.js';
 
@@ -66,7 +67,8 @@ export function wireObserveAndLimits(o: ObserveOptions, host: ObserveHost): Obse
     onEvent: (name, ev) => host.emitEvent(name, ev),
   });
   const guardLog = logger.named('guard');
-  const backend = new GuardedBackend(new LimitedBackend(o.backend, cgroups, limitsOf), observed, (h, pid) =>
+  const checked = new CheckedBackend(o.backend); // a missing cwd is named before any spawn
+  const backend = new GuardedBackend(new LimitedBackend(checked, cgroups, limitsOf), observed, (h, pid) =>
     guardLog.error('signal refused: the process group holds an observed process', {
       pgid: h.pgid,
       observed_pid: pid,

@@ -7,7 +7,13 @@ import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRe
 import type { InstanceInfo } from '../proto/generated/governor/v1/InstanceInfo.js';
 import { NotFoundError, StateError, ValidationError } from '../shared/errors.js';
 import { observedRefusal } from '../shared/observed.js';
-import { NAME_RE, parseHandlersFile } from '../shared/spec.js';
+import {
+  NAME_RE,
+  instanceKey,
+  parseHandlersFile,
+  parseInstanceKey,
+  type HandlerSpec,
+} from '../shared/spec.js';
 import { checkApplyAllowed, rolloutHandlers, startUpdatesForApply } from './rollout-service.js';
 import { toRolloutProto } from './rollout-create.js';
 import type { RolloutEngine } from './rollout-engine.js';
@@ -147,7 +153,8 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
       const stream = req.stream || 'stdout';
       if (stream !== 'stdout' && stream !== 'stderr')
         throw new ValidationError(`stream must be stdout or stderr, not ${stream}`);
-      const lines = await fleet.tailLogs(req.agent, req.handler, req.tail || 50, stream);
+      if (req.instance) checkInstanceOf(req.instance, current.spec);
+      const lines = await fleet.tailLogs(req.agent, req.handler, req.tail || 50, stream, req.instance);
       return { lines };
     }),
 
@@ -216,4 +223,20 @@ export function toInstanceInfo(v: {
   reported_at: string;
 }): InstanceInfo {
   return { agent: v.agent, status: v.status, stale: v.stale, reported_at: v.reported_at };
+}
+
+/** `instance` must be one of `spec`'s instance keys (`web`, `web#1` … up to count - 1). */
+function checkInstanceOf(instance: string, spec: HandlerSpec): void {
+  const { handler, index } = parseInstanceKey(instance);
+  if (handler !== spec.name || instanceKey(handler, index) !== instance) {
+    throw new ValidationError(
+      `instance ${JSON.stringify(instance)} is not an instance key of handler ${spec.name}`,
+    );
+  }
+  if (index >= spec.count) {
+    const keys = Array.from({ length: spec.count }, (_, i) => instanceKey(spec.name, i));
+    throw new NotFoundError(
+      `unknown instance ${instance}: handler ${spec.name} has ${spec.count} instance(s) per agent (${keys.join(', ')})`,
+    );
+  }
 }

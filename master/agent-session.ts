@@ -12,6 +12,7 @@ import type { MasterMessage } from '../proto/generated/governor/v1/MasterMessage
 import type { AgentCommand } from '../proto/generated/governor/v1/AgentCommand.js';
 import type { CommandResult__Output } from '../proto/generated/governor/v1/CommandResult.js';
 import type { Hello__Output } from '../proto/generated/governor/v1/Hello.js';
+import { timerDelay } from '../shared/durations.js';
 import { StateError, TimeoutError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -153,7 +154,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       const timer = setTimeout(() => {
         this.pending.delete(cmd.id);
         reject(new TimeoutError(`agent ${this.agentId} did not answer ${cmd.kind} within ${timeoutMs} ms`));
-      }, timeoutMs).unref();
+      }, timerDelay(timeoutMs)).unref(); // a longer delay would fire at once
       this.pending.set(cmd.id, { resolve, reject, timer, ackByCaller: opts.ackByCaller === true });
       this.send({ command: { ...cmd, deadline_ms: Date.now() + timeoutMs } });
     });

@@ -334,7 +334,7 @@ export class ExecutionLog {
       return Number.isFinite(ms) ? ms : bad();
     }
     try {
-      return this.now() - parseDuration(text);
+      return this.now() - parseDuration(text, Infinity); // a span back in time, never a timer
     } catch {
       return bad();
     }

@@ -226,7 +226,14 @@ export class Fleet {
     };
   }
 
-  async tailLogs(agent: string, handler: string, lines: number, stream: string): Promise<string[]> {
+  /** Last lines of an instance's log: `instance` is its key on the agent (`web#1`); empty: the first one. */
+  async tailLogs(
+    agent: string,
+    handler: string,
+    lines: number,
+    stream: string,
+    instance = '',
+  ): Promise<string[]> {
     const session = this.hub.get(agent);
     if (!session) {
       throw errorFromInfo({
@@ -239,6 +246,7 @@ export class Fleet {
         id: `logs-${agent}-${Date.now()}-${Math.random()}`,
         kind: 'LOGS',
         handler,
+        instance,
         tail_lines: lines,
         stream,
       },

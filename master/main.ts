@@ -1,5 +1,6 @@
 /** `gov master`: entry point of the master daemon. Signal handlers live here and only here. */
-import { EXIT_FAILED, EXIT_OK, parseFlags, reportError, type CliIO } from '../shared/cli-io.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, parseFlags, reportError, type CliIO } from '../shared/cli-io.js';
+import { parseDurationSetting } from '../shared/durations.js';
 import { Logger, type LogLevel } from '../shared/logger.js';
 import { compileMasterOptions, readMasterConfig, type MasterUserOptions } from './options.js';
 import { DistributedGovernor } from './governor.js';
@@ -49,9 +50,16 @@ export async function runMaster(args: string[], io: CliIO): Promise<number> {
     if (cert) flags.cert = cert;
     if (key) flags.key = key;
     if (values['execution-log-size']) flags.execution_log_size = Number(values['execution-log-size']);
-    if (values['heartbeat-interval']) flags.heartbeat_interval = values['heartbeat-interval'];
-    if (values['heartbeat-grace']) flags.heartbeat_grace = values['heartbeat-grace'];
-    if (values['command-timeout']) flags.command_timeout = values['command-timeout'];
+    for (const [flag, key] of [
+      ['heartbeat-interval', 'heartbeat_interval'],
+      ['heartbeat-grace', 'heartbeat_grace'],
+      ['command-timeout', 'command_timeout'],
+    ] as const) {
+      const text = values[flag];
+      if (!text) continue;
+      parseDurationSetting(text, `--${flag}`, (m) => new UsageError(m)); // refused naming the flag
+      flags[key] = text;
+    }
     const options = compileMasterOptions({ ...fromFile, ...flags }, io.cwd, values.config ?? 'gov master');
     const level = (values['log-level'] ?? 'info') as LogLevel;
     const logger = new Logger('', {

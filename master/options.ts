@@ -5,9 +5,9 @@
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 
-import { parseDuration } from '../shared/durations.js';
+import { MAX_TIMER_MS, parseDurationSetting } from '../shared/durations.js';
 import { readSettingsFile } from '../shared/settings-file.js';
-import { ValidationError, errorMessage } from '../shared/errors.js';
+import { ValidationError } from '../shared/errors.js';
 import { hostOf } from '../shared/tls.js';
 
 export interface MasterOptions {
@@ -56,9 +56,20 @@ const KEYS = [
   'command_timeout',
 ];
 
+const DURATION_KEYS = [
+  'heartbeat_interval',
+  'heartbeat_grace',
+  'metrics_interval',
+  'command_timeout',
+] as const;
+
 /** Reads a master config file; unknown keys and bad values are refused with file, key and reason. */
 export function readMasterConfig(file: string): MasterUserOptions {
-  return readSettingsFile(file, KEYS) as MasterUserOptions;
+  const cfg = readSettingsFile(file, KEYS) as MasterUserOptions;
+  // Refused here, naming the file and the key (compileMasterOptions names the merged source only).
+  for (const key of DURATION_KEYS)
+    if (cfg[key] !== undefined) parseDurationSetting(cfg[key], `${file}: ${key}`);
+  return cfg;
 }
 
 /**
@@ -77,12 +88,7 @@ LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
 function dur(where: string, key: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  try {
-    return parseDuration(String(v));
-  } catch (err) {
-    throw new ValidationError(`${where}: ${key}: ${errorMessage(err)}`);
-  }
+  return v === undefined ? dflt : parseDurationSetting(v, `${where}: ${key}`);
 }
 
 export function compileMasterOptions(
@@ -109,7 +115,12 @@ export function compileMasterOptions(
     key: path.resolve(cwd, user.key ?? path.join(certsDir, 'master.key')),
     executionLogSize: size,
     heartbeatIntervalMs,
-    heartbeatGraceMs: dur(where, 'heartbeat_grace', user.heartbeat_grace, heartbeatIntervalMs * 3),
+    heartbeatGraceMs: dur(
+      where,
+      'heartbeat_grace',
+      user.heartbeat_grace,
+      Math.min(heartbeatIntervalMs * 3, MAX_TIMER_MS),
+    ),
     metricsIntervalMs: dur(where, 'metrics_interval', user.metrics_interval, 5000),
     commandTimeoutMs: dur(where, 'command_timeout', user.command_timeout, 30_000),
   };

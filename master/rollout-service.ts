@@ -4,8 +4,8 @@
  */
 import type { AdminHandlers } from '../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../proto/generated/governor/v1/StartRolloutRequest.js';
-import { parseDuration } from '../shared/durations.js';
-import { GovError, NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
+import { parseDurationSetting } from '../shared/durations.js';
+import { GovError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { parseBatchSize, type HandlerSpec, type OnFailure, type UpdateSpec } from '../shared/spec.js';
 import { unary } from './unary.js';
 import type { Fleet } from './fleet.js';
@@ -44,13 +44,7 @@ export function fleetPort(fleet: Fleet): RolloutPort {
 /** Request overrides → a partial update block; bad values are refused as INVALID_ARGUMENT. */
 export function compileOverrides(req: StartRolloutRequest__Output): Partial<UpdateSpec> {
   const out: Partial<UpdateSpec> = {};
-  const dur = (key: string, text: string): number => {
-    try {
-      return parseDuration(text);
-    } catch (err) {
-      throw new ValidationError(`${key}: ${errorMessage(err)}`);
-    }
-  };
+  const dur = (key: string, text: string): number => parseDurationSetting(text, key);
   if (req.batch_size)
     out.batch_size = parseBatchSize(req.batch_size, (reason) => {
       throw new ValidationError(`batch_size: ${reason}`);

@@ -1,10 +1,49 @@
 /** Parsing of human-friendly durations, byte sizes and CPU percentages used in config and CLI flags. */
+import { ValidationError } from './errors.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
-/** Parses `250ms`, `10s`, `1.5m`, `2h`, `1d` (or a compound like `1m30s`) into milliseconds; throws on anything else. */
-export function parseDuration(input: string): number {
+/**
+ * The longest delay a Node timer can run: 2^31-1 ms (about 24.8 days). Node fires a longer timer after
+ * 1 ms, so a `30d` health interval would probe continuously: every duration that drives a timer is
+ * refused above this, and every computed delay is capped at it (`timerDelay`).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `24d20h31m23.647s`: an exact duration, every unit spelled out (for limits in error messages). */
+export function exactDuration(ms: number): string {
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ];
+  let rest = Math.round(ms);
+  let out = '';
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  if (rest > 0 || out === '') out += rest % 1000 === 0 ? `${rest / 1000}s` : `${(rest / 1000).toFixed(3)}s`;
+  return out;
+}
+
+/** Why `ms` is refused when it is above `maxMs` (null when it is not). */
+function overLimit(input: unknown, ms: number, maxMs: number): string | null {
+  if (ms <= maxMs) return null;
+  const what = maxMs === MAX_TIMER_MS ? 'the longest timer Node can run' : 'the longest allowed';
+  return `${JSON.stringify(input)} exceeds ${what}, ${exactDuration(maxMs)} (${maxMs} ms)`;
+}
+
+/**
+ * Parses `250ms`, `10s`, `1.5m`, `2h`, `1d` (or a compound like `1m30s`) into milliseconds; throws on
+ * anything else. The one duration parser: by default a duration drives a timer, so more than
+ * MAX_TIMER_MS is refused with the limit named (a RangeError); pass `maxMs: Infinity` for spans that
+ * never become a timer (e.g. `--since 90d`).
+ */
+export function parseDuration(input: string, maxMs: number = MAX_TIMER_MS): number {
   const text = String(input).trim();
   if (text === '0') return 0;
   const parts = text.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d)/g);
@@ -16,7 +55,46 @@ export function parseDuration(input: string): number {
     if (!m) throw new Error(`${JSON.stringify(input)} is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
     total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
   }
-  return Math.round(total);
+  const ms = Math.round(total);
+  const over = overLimit(input, ms, maxMs);
+  if (over) throw new RangeError(over);
+  return ms;
+}
+
+/** A duration given as a number of seconds (YAML `stop_timeout: 10`), bounded as parseDuration bounds it. */
+export function secondsToMs(seconds: number, maxMs: number = MAX_TIMER_MS): number {
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new Error(`${JSON.stringify(seconds)} is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
+  const ms = Math.round(seconds * 1000);
+  const over = overLimit(seconds, ms, maxMs);
+  if (over) throw new RangeError(over);
+  return ms;
+}
+
+/**
+ * A duration setting (a CLI flag or a settings-file key): parsed and bounded, refused as
+ * `WHERE: reason` where WHERE names the flag (`--min-healthy`) or the file and key (`m.yaml: heartbeat_interval`).
+ */
+export function parseDurationSetting(
+  value: unknown,
+  where: string,
+  refuse: (message: string) => Error = (m) => new ValidationError(m),
+): number {
+  try {
+    if (typeof value === 'number') return secondsToMs(value);
+    return parseDuration(String(value));
+  } catch (err) {
+    throw refuse(`${where}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A computed delay made safe for a timer: NaN and negatives become 0, anything above MAX_TIMER_MS
+ * becomes MAX_TIMER_MS (the timer then fires late, never after 1 ms).
+ */
+export function timerDelay(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return Math.min(ms, MAX_TIMER_MS);
 }
 
 /** Formats milliseconds as a short human duration (`850ms`, `12s`, `3m4s`, `2h1m`). */

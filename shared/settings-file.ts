@@ -1,15 +1,16 @@
 /** Reading a daemon's YAML settings file (`--config`): a map whose unknown keys are refused by name. */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlInput } from './yaml-input.js';
 import { ValidationError, errorMessage } from './errors.js';
 
 export function readSettingsFile(file: string, allowed: readonly string[]): Record<string, unknown> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ValidationError(`${file}: ${errorMessage(err)}`);
   }
+  const raw = parseYamlInput(text, file); // bounded and linear, like a handlers file
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw))
     throw new ValidationError(`${file}: must be a map of settings`);

@@ -3,7 +3,7 @@
  * ValidationError naming the file, the key path and the reason (`handlers[1].stop_timeout: ...`).
  */
 import { constants as osConstants } from 'node:os';
-import { parseBytes, parseDuration } from './durations.js';
+import { parseBytes, parseDuration, secondsToMs } from './durations.js';
 import { ValidationError } from './errors.js';
 
 export type Obj = Record<string, unknown>;
@@ -33,14 +33,46 @@ export function checkKeys(ctx: Ctx, at: string, obj: Obj, allowed: readonly stri
 
 export function str(ctx: Ctx, at: string, v: unknown): string {
   if (typeof v !== 'string' || v === '') ctx.fail(at, `${JSON.stringify(v)} must be a non-empty string`);
+  return noNul(ctx, at, v);
+}
+
+/** A string that reaches a process (argv, env, cwd) cannot hold a NUL byte: refused here, not at spawn. */
+export function noNul(ctx: Ctx, at: string, v: string): string {
+  if (v.includes('\0')) ctx.fail(at, `${JSON.stringify(v)} contains a NUL byte`);
   return v;
 }
 
+/** An environment variable name: letters, digits and `_`, not starting with a digit (no `=`, newline or NUL). */
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `env`: names by ENV_NAME_RE, values strings without NUL. */
+export function envMap(ctx: Ctx, at: string, v: unknown): Record<string, string> {
+  const out = stringMap(ctx, at, v);
+  for (const k of Object.keys(out)) {
+    if (!ENV_NAME_RE.test(k)) {
+      ctx.fail(
+        `${at}.${JSON.stringify(k)}`,
+        'is not an environment variable name (letters, digits and _, not starting with a digit)',
+      );
+    }
+  }
+  return out;
+}
+
+/** An absolute path (`cwd`): a relative one would depend on where the agent happens to run. */
+export function absolutePath(ctx: Ctx, at: string, v: unknown): string {
+  const p = str(ctx, at, v);
+  if (!p.startsWith('/')) ctx.fail(at, `${JSON.stringify(p)} must be an absolute path`);
+  return p;
+}
+
+/** A duration (`10s`, or a number of seconds) in ms; more than a Node timer can run is refused with the limit. */
 export function duration(ctx: Ctx, at: string, v: unknown): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
   try {
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return secondsToMs(v);
     return parseDuration(String(v));
-  } catch {
+  } catch (err) {
+    if (err instanceof RangeError) return ctx.fail(at, err.message);
     return ctx.fail(at, `${JSON.stringify(v)} is not a duration (use e.g. 500ms, 10s, 5m)`);
   }
 }
@@ -70,7 +102,7 @@ export function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, stri
   for (const [k, val] of Object.entries(v)) {
     if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
       ctx.fail(`${at}.${k}`, 'must be a string');
-    out[k] = String(val);
+    out[k] = noNul(ctx, `${at}.${k}`, String(val));
   }
   return out;
 }

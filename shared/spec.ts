@@ -2,14 +2,17 @@
  * Handler specs (DESIGN §7): parsing YAML, validating every key, and compiling durations into
  * milliseconds. A refusal names the file, the key path and the reason, and nothing is applied.
  */
-import { parseDocument } from 'yaml';
 import { parseCpuPercent } from './durations.js';
+import { parseYamlInput } from './yaml-input.js';
 import {
   Ctx,
+  absolutePath,
   checkKeys,
   duration,
+  envMap,
   int,
   isObj,
+  noNul,
   num,
   oneOf,
   parseSize,
@@ -238,7 +241,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   if (raw.command === undefined) ctx.fail(`${at}.command`, 'is required');
   const command =
     typeof raw.command === 'string'
-      ? raw.command.trim().split(/\s+/).filter(Boolean)
+      ? noNul(ctx, `${at}.command`, raw.command).trim().split(/\s+/).filter(Boolean)
       : stringList(ctx, `${at}.command`, raw.command);
   if (command.length === 0) ctx.fail(`${at}.command`, 'must not be empty');
   const agents = raw.agents === undefined ? [] : stringList(ctx, `${at}.agents`, raw.agents);
@@ -257,7 +260,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
     agents,
     selector: raw.selector === undefined ? {} : stringMap(ctx, `${at}.selector`, raw.selector),
     command,
-    env: raw.env === undefined ? {} : stringMap(ctx, `${at}.env`, raw.env),
+    env: raw.env === undefined ? {} : envMap(ctx, `${at}.env`, raw.env),
     restart:
       raw.restart === undefined
         ? 'always'
@@ -296,7 +299,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
       keep: logRaw.keep === undefined ? 3 : int(ctx, `${at}.log.keep`, logRaw.keep, 0),
     },
   };
-  if (raw.cwd !== undefined) spec.cwd = str(ctx, `${at}.cwd`, raw.cwd);
+  if (raw.cwd !== undefined) spec.cwd = absolutePath(ctx, `${at}.cwd`, raw.cwd);
   Object.assign(spec, parseIdentity(ctx, at, raw, spec.env));
   if (raw.health !== undefined) spec.health = parseHealth(ctx, `${at}.health`, raw.health);
   if (limitsRaw.cpu !== undefined) {
@@ -320,13 +323,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
 /** Parses a handlers file (`handlers: [...]`) from YAML text. Throws ValidationError naming file, key and reason. */
 export function parseHandlersFile(text: string, file: string): HandlerSpec[] {
   const ctx = new Ctx(file);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    ctx.fail(pos ? `line ${pos.line}:${pos.col}` : 'yaml', `invalid YAML: ${e.message.split('\n')[0]}`);
-  }
-  const root: unknown = doc.toJS();
+  const root = parseYamlInput(text, file);
   if (!isObj(root)) return ctx.fail('(root)', 'must be a map with a `handlers` list');
   checkKeys(ctx, '(root)', root, ['handlers']);
   if (!Array.isArray(root.handlers)) return ctx.fail('handlers', 'must be a list');

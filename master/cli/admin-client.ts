@@ -68,6 +68,8 @@ export interface AdminApi {
     agent: string;
     tail?: number;
     stream?: 'stdout' | 'stderr';
+    /** Instance key on the agent (`web#1`); unset: the handler's first instance. */
+    instance?: string;
   }): Promise<TailLogsResponse__Output>;
   /** Starts a rolling restart; unset overrides keep the spec's `update` block. */
   startRollout(req: StartRolloutRequest & { handler: string }): Promise<Rollout__Output>;
@@ -224,6 +226,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         agent: r.agent,
         tail: r.tail ?? 0,
         stream: r.stream ?? 'stdout',
+        instance: r.instance ?? '',
       }),
     startRollout: (r) => call(client.StartRollout, r),
     getRollout: (id) => call(client.GetRollout, { id }),

@@ -3,7 +3,7 @@
  * usage/help text, argument checks that run before anything connects, and error → exit code mapping.
  */
 import { UsageError, reportError, type CliIO, type Command } from '../../shared/cli-io.js';
-import { NAME_RE } from '../../shared/spec.js';
+import { MAX_COUNT, NAME_RE, parseInstanceKey } from '../../shared/spec.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, type AdminConnector } from './connect.js';
 
 /** Flags every admin command accepts. */
@@ -53,6 +53,28 @@ export function checkHandlerName(name: string, what = 'handler name'): string {
       `${what} ${JSON.stringify(name)} is invalid (lowercase letters, digits, . _ -; max 63)`,
     );
   return name;
+}
+
+/**
+ * An instance target: `web`, `web#1`, `web@edge-1` or `web#1@edge-1` (DESIGN §6). `instance` is the key
+ * on the agent (`web#1`), empty for a bare handler name; `agent` comes from `@ID` or the `--agent` flag.
+ */
+export function parseInstanceTarget(
+  text: string,
+  agentFlag: string | undefined,
+): { handler: string; instance: string; agent: string | undefined } {
+  const at = text.lastIndexOf('@');
+  const key = at < 0 ? text : text.slice(0, at);
+  const agent = at < 0 ? agentFlag : checkAgentId(text.slice(at + 1), `agent in ${JSON.stringify(text)}`);
+  if (at >= 0 && agentFlag !== undefined && agentFlag !== agent)
+    throw new UsageError(`${JSON.stringify(text)} names agent ${agent}, but --agent says ${agentFlag}`);
+  const { handler, index } = parseInstanceKey(key);
+  checkHandlerName(handler);
+  if (key.includes('#') && !(/#\d+$/.test(key) && index >= 1 && index < MAX_COUNT))
+    throw new UsageError(
+      `instance ${JSON.stringify(key)} is invalid (HANDLER#N with N from 1 to ${MAX_COUNT - 1}; index 0 is HANDLER)`,
+    );
+  return { handler, instance: key.includes('#') ? key : '', agent };
 }
 
 /** A non-empty agent id (the agent's certificate CN). */

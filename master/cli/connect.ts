@@ -5,8 +5,7 @@
  */
 import * as tls from '../../shared/tls.js';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
-import { parseDuration } from '../../shared/durations.js';
-import { errorMessage } from '../../shared/errors.js';
+import { parseDurationSetting } from '../../shared/durations.js';
 import { DEFAULT_CALL_TIMEOUT_MS, createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
 /** parseArgs options shared by every command that connects to the master (shared/tls.ts's + a deadline). */
@@ -57,11 +56,7 @@ export function resolveAdminConnection(
   const timeoutText = values.timeout ?? (io.env.GOV_TIMEOUT || undefined);
   let timeoutMs = DEFAULT_CALL_TIMEOUT_MS;
   if (timeoutText !== undefined) {
-    try {
-      timeoutMs = parseDuration(timeoutText);
-    } catch (err) {
-      throw new UsageError(`--timeout: ${errorMessage(err)}`);
-    }
+    timeoutMs = parseDurationSetting(timeoutText, '--timeout', (m) => new UsageError(m));
     if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
   }
   return { ...settings, timeoutMs };

@@ -54,7 +54,7 @@ function oneOf(value: string | undefined, allowed: readonly string[], flag: stri
 export function checkSince(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   try {
-    parseDuration(text);
+    parseDuration(text, Infinity); // a span back in time, never a timer
     return text;
   } catch {
     if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(Date.parse(text))) return text;

@@ -1,15 +1,16 @@
 /**
- * `gov logs HANDLER --agent ID [--tail N] [--stderr] [-f]`: last lines of an instance's stdout (or
- * stderr). `-f` polls TailLogs every second and prints the lines that are new, until interrupted.
+ * `gov logs INSTANCE [--agent ID] [--tail N] [--stderr] [-f]`: last lines of an instance's stdout (or
+ * stderr); INSTANCE is `web`, `web#1`, `web@edge-1` or `web#1@edge-1`. `-f` polls TailLogs every second
+ * and prints the lines that are new, until interrupted.
  */
 import { EXIT_OK, UsageError, parseFlags, type CliIO, type Command } from '../../shared/cli-io.js';
 import type { AdminApi } from './admin-client.js';
 import {
   COMMON_FLAGS,
   checkAgentId,
-  checkHandlerName,
   expectPositionals,
   helpText,
+  parseInstanceTarget,
   positiveInt,
   printedHelp,
   runGuarded,
@@ -17,13 +18,14 @@ import {
 import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
 import { printJson } from './format.js';
 
-export const LOGS_USAGE = 'gov logs HANDLER --agent ID [--tail N] [--stderr] [-f] [--json]';
+export const LOGS_USAGE = 'gov logs HANDLER[#N][@AGENT] [--agent ID] [--tail N] [--stderr] [-f] [--json]';
 export const DEFAULT_TAIL = 50;
 /** Lines fetched per poll while following (more than arrive in one poll interval, normally). */
 export const FOLLOW_WINDOW = 500;
 export const FOLLOW_POLL_MS = 1000;
 
-const HELP = `  --agent ID    the agent the instance runs on (required)
+const HELP = `  HANDLER#N     the instance with index N (count > 1): web#1; HANDLER alone is the first, web
+  --agent ID    the agent the instance runs on (required unless written as HANDLER@ID)
   --tail N      last N lines (default ${DEFAULT_TAIL})
   --stderr      stderr instead of stdout
   -f, --follow  keep printing new lines until interrupted (Ctrl-C)`;
@@ -50,7 +52,7 @@ export interface LogsOptions {
 
 async function follow(
   api: AdminApi,
-  req: { handler: string; agent: string; stream: 'stdout' | 'stderr' },
+  req: { handler: string; agent: string; stream: 'stdout' | 'stderr'; instance?: string },
   window: number,
   first: string[],
   io: CliIO,
@@ -90,22 +92,22 @@ export function logsCommand(connect: AdminConnector = connectAdmin, opts: LogsOp
           follow: { type: 'boolean', short: 'f' },
         });
         if (printedHelp(values, io, helpText(cmd, HELP))) return EXIT_OK;
-        const [handler] = expectPositionals(positionals, ['HANDLER']) as [string];
-        checkHandlerName(handler);
-        const agent = checkAgentId(values.agent);
-        if (agent === undefined) throw new UsageError('missing --agent ID (the agent the instance runs on)');
+        const [target] = expectPositionals(positionals, ['HANDLER']) as [string];
+        const { handler, instance, agent } = parseInstanceTarget(target, checkAgentId(values.agent));
+        if (agent === undefined)
+          throw new UsageError(`missing --agent ID (the agent the instance runs on), or write ${target}@ID`);
         const tail = positiveInt(values.tail, '--tail', 100_000) ?? DEFAULT_TAIL;
         if (values.follow && values.json)
           throw new UsageError('--json prints one document; it cannot be used with -f');
         const stream = values.stderr ? 'stderr' : 'stdout';
         const conn = resolveAdminConnection(values, io);
         return withAdmin(connect, conn, async (api) => {
-          const req = { handler, agent, stream } as const;
+          const req = { handler, agent, stream, ...(instance ? { instance } : {}) } as const;
           // Following fetches the same window every poll so consecutive answers can be aligned.
           const window = values.follow ? Math.max(tail, FOLLOW_WINDOW) : tail;
           const { lines } = await api.tailLogs({ ...req, tail: window });
           if (values.json) {
-            printJson(io, { handler, agent, stream, lines });
+            printJson(io, { handler, ...(instance ? { instance } : {}), agent, stream, lines });
             return EXIT_OK;
           }
           for (const l of lines.slice(-tail)) io.out(`${l}\n`);

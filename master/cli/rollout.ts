@@ -6,8 +6,8 @@
  * resume the latest paused one.
  */
 import { EXIT_OK, UsageError, parseFlags, table, type CliIO, type Command } from '../../shared/cli-io.js';
-import { parseDuration } from '../../shared/durations.js';
-import { StateError, errorMessage } from '../../shared/errors.js';
+import { parseDurationSetting } from '../../shared/durations.js';
+import { StateError } from '../../shared/errors.js';
 import { parseBatchSize } from '../../shared/spec.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import {
@@ -52,11 +52,7 @@ const ROLLOUT_FLAGS = {
 
 function checkDuration(text: string | undefined, flag: string): string {
   if (text === undefined) return '';
-  try {
-    parseDuration(text);
-  } catch (err) {
-    throw new UsageError(`${flag}: ${errorMessage(err)}`);
-  }
+  parseDurationSetting(text, flag, (m) => new UsageError(m));
   return text;
 }
 

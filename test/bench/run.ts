@@ -7,6 +7,7 @@ import { runFleetBench } from './fleet-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
+import { runYamlBench } from './yaml-bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   discovery: runDiscoveryBench,
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   rollout: runRolloutBench,
   'on-demand': runOnDemandBench,
   chaos: runChaosBench,
+  yaml: runYamlBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -142,7 +142,7 @@ describe('admin client', () => {
         ['Control', { action: 'restart', handler: 'web', agent: 'edge-1', instance: '' }],
         ['GetMetrics', { handler: '', agent: '' }],
         ['ListExecutions', { handler: '', agent: '', kind: 'restart', status: '', since: '', limit: 3 }],
-        ['TailLogs', { handler: 'web', agent: 'edge-1', tail: 5, stream: 'stdout' }],
+        ['TailLogs', { handler: 'web', agent: 'edge-1', tail: 5, stream: 'stdout', instance: '' }],
       ]);
     });
 

@@ -300,7 +300,7 @@ export class FakeAdmin implements AdminApi {
   clearExecutions() {
     return this.rec('clearExecutions', [], () => ({ cleared: 4 }));
   }
-  tailLogs(req: { handler: string; agent: string; tail?: number; stream?: string }) {
+  tailLogs(req: { handler: string; agent: string; tail?: number; stream?: string; instance?: string }) {
     // Each call answers the next snapshot; the last one repeats.
     const next = () => (this.logs.length > 1 ? this.logs.shift() : this.logs[0]) ?? ['line 1', 'line 2'];
     return this.rec('tailLogs', [req], () => ({ lines: next() }));

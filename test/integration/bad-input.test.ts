@@ -172,4 +172,38 @@ describe('integration: bad input changes nothing (issue 3 test 5)', function () 
     }
     await assertUnchanged('oversize apply');
   });
+  it('hostile YAML and values a process cannot take: refused by the CLI and the master, naming the file', async () => {
+    const laughs = [
+      'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+      ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+    ].join('\n');
+    const cases: Array<[string, string, RegExp]> = [
+      ['bomb.yaml', laughs, /bomb\.yaml: .*nodes with aliases expanded/],
+      [
+        'dup.yaml',
+        `${goodYaml}handlers: []\n`,
+        /dup\.yaml: \(root\): duplicate key "handlers" at line \d+ \(first at line 1\)/,
+      ],
+      [
+        'tag.yaml',
+        'handlers:\n  - name: web\n    command: !!js/function "f"\n',
+        /tag\.yaml: handlers\[0\]\.command: tag !!js\/function is not allowed/,
+      ],
+      [
+        'env.yaml',
+        'handlers:\n  - name: web\n    command: [x]\n    env: {"PATH=/tmp": x}\n',
+        /env\.yaml: handlers\[0\]\.env\."PATH=\/tmp": is not an environment variable name/,
+      ],
+      [
+        'timer.yaml',
+        'handlers:\n  - name: web\n    command: [x]\n    health: {tcp: 1, interval: 30d}\n',
+        /timer\.yaml: handlers\[0\]\.health\.interval: "30d" exceeds the longest timer Node can run/,
+      ],
+    ];
+    for (const [name, text, message] of cases) {
+      await refused(['apply', '-f', file(name, text)], message);
+      await apiRefused(c.admin().apply(text, name), 'INVALID_ARGUMENT', message);
+    }
+    await assertUnchanged('hostile YAML');
+  });
 });

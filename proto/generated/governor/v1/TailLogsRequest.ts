@@ -12,6 +12,10 @@ export interface TailLogsRequest {
    * stdout | stderr (default stdout).
    */
   'stream'?: (string);
+  /**
+   * Optional: the instance key on that agent (`web#1`); empty: the handler's first instance (`web`).
+   */
+  'instance'?: (string);
 }
 
 export interface TailLogsRequest__Output {
@@ -25,4 +29,8 @@ export interface TailLogsRequest__Output {
    * stdout | stderr (default stdout).
    */
   'stream': (string);
+  /**
+   * Optional: the instance key on that agent (`web#1`); empty: the handler's first instance (`web`).
+   */
+  'instance': (string);
 }
