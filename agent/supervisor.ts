@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { StateError } from '../shared/errors.js';
-import { observedRefusal } from '../shared/observed.js';
+import { handlerObservedClash, observedRefusal } from '../shared/observed.js';
 import type { DurableStore } from '../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { Cgroups } from './cgroups.js';
@@ -118,6 +118,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * of a `hold` handler (under a rolling update) keep their spec: rollouts move them with `updateInstance`.
    */
   async applySpecs(specs: HandlerSpec[], hold: ReadonlySet<string> = new Set()): Promise<InstanceStatus[]> {
+    // One namespace per agent (the agent is the authority, whatever the master believes): refused whole,
+    // before anything changes, when a handler would take an observed process's name. No await between
+    // this check and reconcile adding the instances, so discovery cannot slip a name in between.
+    for (const s of specs) {
+      const clash = this.observed.status(s.name);
+      if (clash) throw new StateError(handlerObservedClash(s.name, clash.pid ?? 0));
+    }
     await reconcile(this.registry, specs, hold);
     return this.status();
   }
