@@ -106,7 +106,12 @@ export class Fleet {
   private onMessage(agentId: string, msg: AgentMessage__Output): void {
     this.registry.touch(agentId);
     if (msg.body === 'status' && msg.status) {
-      if (this.bucketOf(agentId).take()) this.record(agentId, msg.status);
+      // What it may not report costs no write and no token; what it may is rate-limited.
+      const refusal = msg.status.handler
+        ? this.registry.statusRefusal(agentId, msg.status)
+        : 'a status without a handler name';
+      if (refusal !== null) this.dropped(agentId, refusal);
+      else if (this.bucketOf(agentId).take()) this.record(agentId, msg.status);
       else
         this.dropped(
           agentId,

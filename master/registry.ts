@@ -341,7 +341,7 @@ export class Registry {
    */
   async reportStatus(agentId: string, status: InstanceStatus): Promise<string | null> {
     if (!status.handler) throw new ValidationError(`status from ${agentId}: no handler name`);
-    const refusal = this.statusRefusal(agentId, status, this.data.instances[agentId] ?? {});
+    const refusal = this.statusRefusal(agentId, status);
     if (refusal !== null) return refusal;
     const entry = { status: boundStatus(status), reported_at: this.iso() };
     await this.store.update((d) => {
@@ -356,7 +356,11 @@ export class Registry {
    * assigned to it, and within `AGENT_LIMITS.observedPerAgent` per agent (`known` holds what is kept for
    * it so far). Returns why a status is refused, or null.
    */
-  statusRefusal(agentId: string, s: InstanceStatus, known: MasterState['instances'][string]): string | null {
+  statusRefusal(
+    agentId: string,
+    s: InstanceStatus,
+    known: MasterState['instances'][string] = this.data.instances[agentId] ?? {},
+  ): string | null {
     const key = instanceKeyOf(s);
     const shown = JSON.stringify(bound(key));
     if (s.observed) {
