@@ -345,7 +345,9 @@ export class Registry {
     if (refusal !== null) return refusal;
     const entry = { status: boundStatus(status), reported_at: this.iso() };
     await this.store.update((d) => {
-      (d.instances[agentId] ??= {})[instanceKeyOf(status)] = entry;
+      const map = (d.instances[agentId] ??= {});
+      if (status.observed && !map[instanceKeyOf(status)]) makeObservedRoom(map);
+      map[instanceKeyOf(status)] = entry;
     });
     return null;
   }
@@ -369,8 +371,9 @@ export class Registry {
       if (spec && this.agentsFor(spec).includes(agentId))
         return `observed process ${shown} takes the name of a handler assigned to ${agentId}`;
       if (known[key]?.status.observed) return null;
+      // Ended ones (kept to show how they ended) make room for new ones: see reportStatus.
       let n = 0;
-      for (const e of Object.values(known)) if (e.status.observed) n++;
+      for (const e of Object.values(known)) if (e.status.observed && e.status.state !== 'exited') n++;
       return n < AGENT_LIMITS.observedPerAgent
         ? null
         : `more than ${AGENT_LIMITS.observedPerAgent} observed processes on ${agentId}`;
@@ -455,6 +458,19 @@ export function compareInstanceCursors(a: InstanceCursor, b: InstanceCursor): nu
 /** The key of an instance in the registry: its instance key (`web#1`), or the handler name. */
 function instanceKeyOf(s: InstanceStatus): string {
   return s.instance || (s.handler as string);
+}
+
+/** Before a new observed process is kept at the cap: forgets the observed ones that ended longest ago. */
+function makeObservedRoom(map: MasterState['instances'][string]): void {
+  const observed = Object.entries(map).filter(([, e]) => e.status.observed);
+  const ended = observed
+    .filter(([, e]) => e.status.state === 'exited')
+    .sort(([, a], [, b]) => a.reported_at.localeCompare(b.reported_at));
+  for (let extra = observed.length + 1 - AGENT_LIMITS.observedPerAgent; extra > 0; extra--) {
+    const oldest = ended.shift();
+    if (!oldest) return;
+    delete map[oldest[0]];
+  }
 }
 
 function copyAgent(a: AgentRecord): AgentRecord {

@@ -121,6 +121,16 @@ describe('master: what one agent can make the master keep', () => {
     const kept = reg.listInstances({ agent: 'edge-1' }).filter((i) => i.status.observed);
     assert.equal(kept.length, AGENT_LIMITS.observedPerAgent);
     assert.equal(await reg.reportStatus('edge-1', obs('cron-0')), null, 'a kept one may still change');
+    // One that ended makes room for a new one; the total stays at the cap.
+    assert.equal(await reg.reportStatus('edge-1', { ...obs('cron-1'), state: 'exited' }), null);
+    assert.equal(await reg.reportStatus('edge-1', obs('late-1')), null);
+    const names = reg
+      .listInstances({ agent: 'edge-1' })
+      .filter((i) => i.status.observed)
+      .map((i) => i.status.instance);
+    assert.equal(names.length, AGENT_LIMITS.observedPerAgent);
+    assert.ok(names.includes('late-1') && !names.includes('cron-1'));
+    assert.match((await reg.reportStatus('edge-1', obs('late-2')))!, /more than 256 observed/);
     assert.match((await reg.reportStatus('edge-1', obs('web')))!, /takes the name of a handler/);
     assert.match((await reg.reportStatus('edge-1', obs('Bad Name')))!, /not a valid name/);
   });
