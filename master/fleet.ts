@@ -10,7 +10,7 @@ import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRe
 import type { MetricsReport__Output } from '../proto/generated/governor/v1/MetricsReport.js';
 import type { MetricsResponse } from '../proto/generated/governor/v1/MetricsResponse.js';
 import type { InstanceStatus__Output } from '../proto/generated/governor/v1/InstanceStatus.js';
-import { errorMessage } from '../shared/errors.js';
+import { ValidationError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { errorFromInfo } from '../shared/grpc-status.js';
 import { AGENT_LIMITS, DropCounter, TokenBucket } from './agent-input.js';
@@ -145,7 +145,10 @@ export class Fleet {
       (refusal) => {
         if (refusal !== null) this.dropped(agentId, refusal);
       },
-      (err: unknown) => this.dropped(agentId, errorMessage(err)),
+      (err: unknown) =>
+        err instanceof ValidationError
+          ? this.dropped(agentId, errorMessage(err))
+          : this.log.error('status from agent not stored', { agent: agentId, error: errorMessage(err) }),
     );
   }
 
