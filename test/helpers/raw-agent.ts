@@ -58,7 +58,24 @@ export async function rawAgent(
   return {
     write: (msg) => call.write(msg),
     drain: () =>
-      new Promise<void>((resolve) => call.write({ heartbeat: { sent_at_ms: Date.now() } }, resolve)),
+      new Promise<void>((resolve, reject) => {
+        if (ended) return reject(new Error(`raw agent ${id}: stream ended: ${ended}`));
+        const timer = setTimeout(
+          () => finish(new Error(`raw agent ${id}: writes not flushed in 60 s`)),
+          60_000,
+        );
+        const onEnd = () => finish(new Error(`raw agent ${id}: stream ended: ${ended || 'ended'}`));
+        function finish(err?: unknown): void {
+          clearTimeout(timer);
+          call.off('error', onEnd);
+          call.off('end', onEnd);
+          if (err) reject(err instanceof Error ? err : new Error(String(err)));
+          else resolve();
+        }
+        call.once('error', onEnd);
+        call.once('end', onEnd);
+        call.write({ heartbeat: { sent_at_ms: Date.now() } }, (err?: unknown) => finish(err));
+      }),
     close: () => {
       clearInterval(beat);
       call.cancel();
