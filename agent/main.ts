@@ -30,7 +30,9 @@ export const AGENT_USAGE =
   'gov agent [--config FILE] [--id ID] [--master ADDR] [--data-dir DIR] [--labels k=v,...] [--ca FILE] [--cert FILE] ' +
   '[--key FILE] [--metrics-interval DUR] [--log-level debug|info|warn|error]\n' +
   '       [--cgroup-root DIR] [--discover-interval DUR]\n' +
-  '       gov agent --handlers FILE --data-dir DIR   (standalone, no master)';
+  '       gov agent --handlers FILE --data-dir DIR   (standalone, no master)\n' +
+  '  --labels k=v,...  reported to the master and shown by gov agents; handler selectors match only the\n' +
+  '                    labels an admin sets with gov agents label ID k=v';
 
 /** Written (not durably; a view for operators and tests) to `<data-dir>/status.json` on every change. */
 export const STATUS_FILE = 'status.json';

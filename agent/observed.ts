@@ -12,6 +12,7 @@
 import { NotFoundError, StateError, ValidationError, errorMessage } from '../shared/errors.js';
 import type { DurableStore } from '../shared/durable-store.js';
 import type { Logger } from '../shared/logger.js';
+import { handlerObservedClash } from '../shared/observed.js';
 import { hashCmdline, readCmdline, readProcStat } from '../shared/proc.js';
 import { NAME_RE } from '../shared/spec.js';
 import type { Clock } from './clock.js';
@@ -104,8 +105,12 @@ export class ObservedSet {
   ): Promise<InstanceStatus> {
     if (!NAME_RE.test(name)) throw new ValidationError(`name ${JSON.stringify(name)} is not a valid name`);
     if (!Number.isInteger(pid) || pid <= 1) throw new ValidationError(`pid ${pid} is not a process id`);
-    if (this.deps.isHandlerName(name) || this.entries.has(name))
-      throw new ValidationError(`${name} is already in use on this agent; pick another name`);
+    if (this.deps.isHandlerName(name))
+      throw new StateError(`${name} is already in use on this agent: ${handlerObservedClash(name, pid)}`);
+    if (this.entries.has(name))
+      throw new ValidationError(
+        `${name} is already in use on this agent by another observed process; pick another name`,
+      );
     if (pid === process.pid) throw new ValidationError(`pid ${pid} is the agent itself`);
     const st = readProcStat(pid);
     const argv = st ? readCmdline(pid) : null;

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { StateError } from '../shared/errors.js';
-import { observedRefusal } from '../shared/observed.js';
+import { handlerObservedClash, observedRefusal } from '../shared/observed.js';
 import type { DurableStore } from '../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { ProcessBackend } from './backend.js';
@@ -159,6 +159,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     hold: ReadonlySet<string> = new Set(),
     opts: ReconcileOptions = {},
   ): Promise<InstanceStatus[]> {
+    // One namespace per agent (the agent is the authority, whatever the master believes): refused whole,
+    // before anything changes, when a handler would take an observed process's name. No await between
+    // this check and reconcile adding the instances, so discovery cannot slip a name in between.
+    for (const s of specs) {
+      const clash = this.observed.status(s.name);
+      if (clash) throw new StateError(handlerObservedClash(s.name, clash.pid ?? 0));
+    }
     await reconcile(this.registry, specs, hold, opts);
     return this.status();
   }

@@ -6,7 +6,7 @@ import type { AdminHandlers } from '../proto/generated/governor/v1/Admin.js';
 import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRecord.js';
 import type { InstanceInfo } from '../proto/generated/governor/v1/InstanceInfo.js';
 import { NotFoundError, StateError, ValidationError } from '../shared/errors.js';
-import { observedRefusal } from '../shared/observed.js';
+import { handlerObservedClash, observedRefusal } from '../shared/observed.js';
 import {
   NAME_RE,
   instanceKey,
@@ -14,6 +14,9 @@ import {
   parseInstanceKey,
   type HandlerSpec,
 } from '../shared/spec.js';
+import { DEFAULT_QUERY_LIMIT } from './execution-log.js';
+import { decodeToken, encodeToken, pageAfter, pageSizeOf, takePage } from './paging.js';
+import { compareInstanceCursors, instanceCursor, type InstanceCursor } from './registry.js';
 import { checkApplyAllowed, rolloutHandlers, startUpdatesForApply } from './rollout-service.js';
 import { toRolloutProto } from './rollout-create.js';
 import type { RolloutEngine } from './rollout-engine.js';
@@ -43,6 +46,11 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
           }
         }),
       );
+      // One namespace per agent: a handler never takes the name of a process observed where it would run.
+      specs.forEach((s, i) => {
+        for (const agent of registry.agentsFor(s))
+          registry.checkNoObservedClash(agent, s.name, `${file}: handlers[${i}].name`);
+      });
       if (rollouts) checkApplyAllowed(rollouts, fleet, specs);
       const before = new Map(specs.map((s) => [s.name, registry.getSpec(s.name)]));
       const applied = await registry.applySpecs(specs);
@@ -70,13 +78,34 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
       return { executions: records, instances: [] };
     }),
 
-    ListAgents: unary(async () => ({ agents: fleet.agentInfos() })),
+    ListAgents: unary(async (req) => {
+      const page = pageAfter(
+        fleet.agentInfos(),
+        req,
+        (a) => a.id as string,
+        (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+        (c): c is string => typeof c === 'string',
+      );
+      return { agents: page.items, next_page_token: page.next_page_token };
+    }),
 
     RevokeAgent: unary(async (req, issuedBy) => {
       if (!req.agent_id) throw new ValidationError('agent id is required');
       const rec = await registry.revoke(req.agent_id);
       fleet.disconnect(req.agent_id, `certificate revoked by ${issuedBy}`);
-      return { ...rec, host: null, labels: rec.labels };
+      return { ...rec, host: null };
+    }),
+
+    LabelAgent: unary(async (req, issuedBy) => {
+      if (!req.agent_id) throw new ValidationError('agent id is required');
+      if (!registry.getAgent(req.agent_id)) throw unknownAgent(req.agent_id, fleet);
+      const before = registry.specsForAgent(req.agent_id);
+      const rec = await registry.setLabels(req.agent_id, { set: req.set, remove: req.remove });
+      const after = registry.specsForAgent(req.agent_id);
+      // Its assignment changed: push its spec set (as an apply would); an offline agent gets it on hello.
+      if (JSON.stringify(before) !== JSON.stringify(after) && fleet.hub.isConnected(req.agent_id))
+        await fleet.pushSpecs([req.agent_id], issuedBy, 'labels');
+      return fleet.agentInfos().find((a) => a.id === rec.id) ?? { ...rec, host: null };
     }),
 
     ListInstances: unary(async (req) => {
@@ -92,7 +121,14 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
         ...(req.handler ? { handler: req.handler } : {}),
         ...(req.agent ? { agent: req.agent } : {}),
       };
-      return { instances: registry.listInstances(filter).map(toInstanceInfo) };
+      const page = pageAfter(
+        registry.listInstances(filter),
+        req,
+        instanceCursor,
+        compareInstanceCursors,
+        isInstanceCursor,
+      );
+      return { instances: page.items.map(toInstanceInfo), next_page_token: page.next_page_token };
     }),
 
     Control: unary(async (req, issuedBy) => {
@@ -130,15 +166,25 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
     }),
 
     ListExecutions: unary(async (req) => {
-      const page = executions.query({
+      // `limit` bounds the whole listing; one page holds at most the page size (and the byte budget).
+      const want = req.limit || DEFAULT_QUERY_LIMIT;
+      const n = Math.min(want, pageSizeOf(req.page_size));
+      const after = req.page_token
+        ? decodeToken(req.page_token, (c): c is string => typeof c === 'string')
+        : undefined;
+      const found = executions.query({
         handler: req.handler,
         agent: req.agent,
         kind: req.kind,
         status: req.status,
         since: req.since,
-        limit: req.limit,
+        limit: n + 1,
+        ...(after !== undefined ? { after } : {}),
       });
-      return { count: page.count, records: page.records };
+      const { page, more } = takePage(found.records, n);
+      const last = page.at(-1);
+      const next = more && last && page.length < want ? encodeToken(last.id) : '';
+      return { count: page.length, records: page, next_page_token: next };
     }),
 
     GetStats: unary(async () => executions.stats()),
@@ -165,8 +211,9 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
         throw new ValidationError(`--pid ${req.pid} is not a process id`);
       if (!NAME_RE.test(req.name))
         throw new ValidationError(`--name ${JSON.stringify(req.name)} is not a valid name`);
-      if (registry.getSpec(req.name))
-        throw new ValidationError(`--name ${req.name} is already a handler; pick another name`);
+      const spec = registry.getSpec(req.name);
+      if (spec && registry.agentsFor(spec.spec).includes(req.agent))
+        throw new StateError(`--name ${req.name}: ${handlerObservedClash(req.name, req.pid, req.agent)}`);
       const out = await fleet.command({
         kind: 'ATTACH',
         handler: req.name,
@@ -214,6 +261,18 @@ function observedOrUnknown(name: string, agent: string, fleet: Fleet): Error {
 function unknownAgent(id: string, fleet: Fleet): NotFoundError {
   const known = fleet.registry.listAgents().map((a) => a.id);
   return new NotFoundError(`unknown agent ${JSON.stringify(id)} (known: ${known.join(', ') || 'none'})`);
+}
+
+function isInstanceCursor(c: unknown): c is InstanceCursor {
+  const o = c as Partial<InstanceCursor> | null;
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.handler === 'string' &&
+    typeof o.agent === 'string' &&
+    typeof o.index === 'number' &&
+    typeof o.key === 'string'
+  );
 }
 
 export function toInstanceInfo(v: {

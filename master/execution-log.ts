@@ -81,6 +81,8 @@ export interface ExecutionFilter {
   since?: Date | number | string;
   /** Maximum records returned (default 50). */
   limit?: number;
+  /** Paging: only records older than the one with this id (none when it left the ring). */
+  after?: string;
 }
 
 export interface ExecutionPage {
@@ -97,6 +99,7 @@ interface Compiled {
   statuses?: ReadonlySet<string>;
   sinceMs?: number;
   limit: number;
+  after?: string;
 }
 
 export class ExecutionLog {
@@ -286,7 +289,13 @@ export class ExecutionLog {
   private select(c: Compiled): ExecutionPage {
     const records: ExecutionRecord[] = [];
     const ring = this.ring;
-    for (let i = ring.length - 1; i >= 0 && records.length < c.limit; i--) {
+    let from = ring.length - 1;
+    if (c.after !== undefined) {
+      // Oldest records leave the ring first: a cursor that left it means every older record left too.
+      const at = ring.findIndex((r) => r.id === c.after);
+      from = at - 1;
+    }
+    for (let i = from; i >= 0 && records.length < c.limit; i--) {
       const r = ring[i] as ExecutionRecord;
       if (c.handler !== undefined && r.handler !== c.handler) continue;
       if (c.agent !== undefined && r.agent !== c.agent) continue;
@@ -302,6 +311,7 @@ export class ExecutionLog {
     const c: Compiled = { limit: DEFAULT_QUERY_LIMIT };
     if (f.handler) c.handler = f.handler;
     if (f.agent) c.agent = f.agent;
+    if (f.after) c.after = f.after;
     if (f.kind) c.kind = f.kind;
     if (f.status) {
       if (!(EXECUTION_STATUSES as readonly string[]).includes(f.status))

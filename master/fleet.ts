@@ -10,10 +10,11 @@ import type { ExecutionRecord } from '../proto/generated/governor/v1/ExecutionRe
 import type { MetricsReport__Output } from '../proto/generated/governor/v1/MetricsReport.js';
 import type { MetricsResponse } from '../proto/generated/governor/v1/MetricsResponse.js';
 import type { InstanceStatus__Output } from '../proto/generated/governor/v1/InstanceStatus.js';
-import { errorMessage } from '../shared/errors.js';
+import { ValidationError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { errorFromInfo } from '../shared/grpc-status.js';
 import { adoptReported } from './adopt.js';
+import { AGENT_LIMITS, DropCounter, TokenBucket } from './agent-input.js';
 import { AgentSession } from './agent-session.js';
 import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispatcher.js';
 import type { ExecutionLog } from './execution-log.js';
@@ -26,6 +27,9 @@ export class Fleet {
   readonly hub = new SessionHub();
   readonly dispatcher: Dispatcher;
   private readonly metricsCache = new Map<string, MetricsReport__Output>();
+  /** Per agent id (not per stream: reconnecting does not refill it): status reports it may still send. */
+  private readonly statusBuckets = new Map<string, TokenBucket>();
+  private readonly drops = new DropCounter();
   private readonly log: Logger;
   /** Handlers under a rolling update (set by the rollout engine): APPLY leaves their instances' specs alone. */
   heldHandlers: () => string[] = () => [];
@@ -66,6 +70,19 @@ export class Fleet {
           session.fail(errorMessage(err), 7);
           return;
         }
+        // What the agent runs and this master has no record of is adopted, never stopped (before the
+        // inventory, which keeps only assigned instances); the sync after the hello then stops nothing.
+        if (!this.registry.isRevoked(agentId)) {
+          await adoptReported(
+            this.registry,
+            this.executions,
+            agentId,
+            hello.cached_specs_json,
+            this.log,
+          ).catch((err: unknown) =>
+            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) }),
+          );
+        }
         try {
           await this.registry.replaceInventory(agentId, hello.instances);
         } catch (err) {
@@ -81,11 +98,6 @@ export class Fleet {
         if (this.registry.isRevoked(agentId)) session.fail(`certificate of agent ${agentId} is revoked`, 16);
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
-        // What the agent runs and this master has no record of is adopted, never stopped; then the sync.
-        await adoptReported(this.registry, this.executions, agentId, hello.cached_specs_json, this.log).catch(
-          (err: unknown) =>
-            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) }),
-        );
         await this.pushSpecs([agentId], 'master', 'sync', '', true);
       })().catch((err: unknown) =>
         this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
@@ -116,19 +128,55 @@ export class Fleet {
   private onMessage(agentId: string, msg: AgentMessage__Output): void {
     this.registry.touch(agentId);
     if (msg.body === 'status' && msg.status) {
-      this.record(agentId, msg.status);
+      // What it may not report costs no write and no token; what it may is rate-limited.
+      const refusal = msg.status.handler
+        ? this.registry.statusRefusal(agentId, msg.status)
+        : 'a status without a handler name';
+      if (refusal !== null) this.dropped(agentId, refusal);
+      else if (this.bucketOf(agentId).take()) this.record(agentId, msg.status);
+      else
+        this.dropped(
+          agentId,
+          `more than ${AGENT_LIMITS.statusPerSecond} status reports per second (burst ${AGENT_LIMITS.statusBurst})`,
+        );
     } else if (msg.body === 'metrics' && msg.metrics) {
-      this.metricsCache.set(agentId, msg.metrics);
+      // Only figures of instances the master keeps for this agent: the cache stays as bounded as they are.
+      const instances = msg.metrics.instances.filter((m) =>
+        this.registry.hasInstance(agentId, m.instance || m.handler),
+      );
+      this.metricsCache.set(agentId, { ...msg.metrics, instances });
     }
   }
 
-  /** Stores a status an agent reported; a malformed one is logged and dropped, never fatal to the master. */
+  private bucketOf(agentId: string): TokenBucket {
+    let b = this.statusBuckets.get(agentId);
+    if (!b) {
+      b = new TokenBucket(AGENT_LIMITS.statusBurst, AGENT_LIMITS.statusPerSecond);
+      this.statusBuckets.set(agentId, b);
+    }
+    return b;
+  }
+
+  /**
+   * Stores a status an agent reported (pushed, or in a command's result). One the agent may not report
+   * (an instance not assigned to it, too many observed ones) or a malformed one is dropped with a
+   * rate-limited warning, never fatal to the master.
+   */
   private record(agentId: string, status: InstanceStatus__Output): void {
-    this.registry
-      .reportStatus(agentId, status)
-      .catch((err: unknown) =>
-        this.log.warn('status from agent dropped', { agent: agentId, error: errorMessage(err) }),
-      );
+    this.registry.reportStatus(agentId, status).then(
+      (refusal) => {
+        if (refusal !== null) this.dropped(agentId, refusal);
+      },
+      (err: unknown) =>
+        err instanceof ValidationError
+          ? this.dropped(agentId, errorMessage(err))
+          : this.log.error('status from agent not stored', { agent: agentId, error: errorMessage(err) }),
+    );
+  }
+
+  private dropped(agentId: string, reason: string): void {
+    const n = this.drops.note(agentId);
+    if (n !== null) this.log.warn('status from agent dropped', { agent: agentId, reason, dropped: n });
   }
 
   /** One command to one agent, recorded as an execution; instance status from the result is stored. */
@@ -178,6 +226,7 @@ export class Fleet {
       connected: this.hub.isConnected(a.id),
       hostname: a.hostname,
       labels: a.labels,
+      reported_labels: a.reported_labels,
       version: a.version,
       last_seen: a.last_seen,
       revoked: a.revoked,

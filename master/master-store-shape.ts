@@ -51,6 +51,9 @@ function agent(c: ShapeChecker, at: string, v: unknown, id: string): void {
     c.fail(join(at, 'id'), `is ${JSON.stringify(a.id)}, not its key`);
   c.string(join(at, 'hostname'), a.hostname);
   c.record(join(at, 'labels'), a.labels, (k, x) => c.string(k, x));
+  c.optional(join(at, 'reported_labels'), a.reported_labels, (r, m) =>
+    c.record(r, m, (k, x) => c.string(k, x)),
+  );
   c.string(join(at, 'version'), a.version);
   c.boolean(join(at, 'connected'), a.connected);
   c.string(join(at, 'last_seen'), a.last_seen);

@@ -20,7 +20,13 @@ export interface AgentRecord {
   /** Agent id: the CN of its client certificate. */
   id: string;
   hostname: string;
+  /** Set by an admin (`gov agents label`): the only labels handler selectors match. */
   labels: Record<string, string>;
+  /**
+   * What the agent declared in its hello (`--labels`), bounded: shown, never used to select specs. A record
+   * written before this field existed has it filled from `labels` on open (see Registry).
+   */
+  reported_labels: Record<string, string>;
   version: string;
   connected: boolean;
   /** Last message from the agent, ISO-8601; '' if it never connected. */

@@ -3,6 +3,7 @@
  * agent assignment (explicit list or label selector).
  */
 import { createHash } from 'node:crypto';
+import { ValidationError } from '../shared/errors.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import type { AgentRecord } from './master-store.js';
 
@@ -29,7 +30,34 @@ export function specHash(spec: HandlerSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
 
-/** True when the agent carries every `selector` label with the same value (an empty selector matches all). */
+/** Label keys: a letter or digit, then letters, digits and `._/-`, at most 63 characters. */
+export const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+/** Longest label value. */
+export const LABEL_VALUE_MAX = 128;
+
+/** Validates an admin's label change (`gov agents label`): keys by LABEL_KEY_RE, values printable and bounded. */
+export function checkLabels(set: Record<string, string>, remove: readonly string[]): void {
+  for (const key of [...Object.keys(set), ...remove]) {
+    if (!LABEL_KEY_RE.test(key))
+      throw new ValidationError(
+        `label key ${JSON.stringify(key)}: must start with a letter or digit and hold only letters, digits and ._/- (at most 63)`,
+      );
+  }
+  for (const [key, value] of Object.entries(set)) {
+    // eslint-disable-next-line no-control-regex
+    if (typeof value !== 'string' || value.length > LABEL_VALUE_MAX || /[\u0000-\u001f\u007f]/.test(value))
+      throw new ValidationError(
+        `label ${key}: value ${JSON.stringify(value)} must be printable text of at most ${LABEL_VALUE_MAX} characters`,
+      );
+  }
+  const both = remove.filter((k) => k in set);
+  if (both.length > 0) throw new ValidationError(`label ${both.join(', ')}: both set and removed`);
+}
+
+/**
+ * True when the agent carries every `selector` label with the same value (an empty selector matches all).
+ * Only admin-set labels count: what an agent reports about itself never picks its specs.
+ */
 export function matchesSelector(
   agent: Pick<AgentRecord, 'labels'>,
   selector: Record<string, string>,

@@ -8,21 +8,29 @@
  * instances keep their last status and are listed as `stale` while it is disconnected. On open every
  * agent starts disconnected (no stream survives a master restart).
  */
-import { NotFoundError, PermissionError, ValidationError } from '../shared/errors.js';
-import type { HandlerSpec } from '../shared/spec.js';
+import { NotFoundError, PermissionError, StateError, ValidationError } from '../shared/errors.js';
+import { handlerObservedClash } from '../shared/observed.js';
+import { NAME_RE, parseInstanceKey, type HandlerSpec } from '../shared/spec.js';
 import type { InstanceStatus } from '../proto/generated/governor/v1/InstanceStatus.js';
 import type { AgentRecord, MasterState, SpecVersion, StateStore } from './master-store.js';
-import { assignAgents, SPEC_HISTORY, specHash } from './registry-specs.js';
+import { AGENT_LIMITS, bound, boundLabels, boundStatus } from './agent-input.js';
+import { assignAgents, checkLabels, SPEC_HISTORY, specHash } from './registry-specs.js';
 
 export { canonicalJson, specHash, SPEC_HISTORY } from './registry-specs.js';
 export type { AgentRecord, SpecVersion } from './master-store.js';
 
-/** What an agent says about itself in its hello. */
+/** What an agent says about itself in its hello. Its labels are only reported (see AgentRecord). */
 export interface AgentHello {
   agent_id: string;
   hostname?: string;
   version?: string;
   labels?: Record<string, string>;
+}
+
+/** A label change by an admin: keys set (or replaced) and keys removed. */
+export interface LabelChange {
+  set?: Record<string, string>;
+  remove?: readonly string[];
 }
 
 export type SpecChange = 'created' | 'updated' | 'unchanged';
@@ -66,7 +74,13 @@ export class Registry {
     opts: RegistryOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    for (const a of Object.values(this.data.agents)) a.connected = false;
+    for (const a of Object.values(this.data.agents)) {
+      a.connected = false;
+      // A record from before admin-set labels: its labels were in force, so they stay in force (an upgrade
+      // must not unassign running handlers) and are shown as reported too; from now on only an admin
+      // changes them.
+      a.reported_labels ??= { ...(a.labels ?? {}) };
+    }
   }
 
   private get data(): MasterState {
@@ -79,7 +93,10 @@ export class Registry {
 
   // ---- agents ----
 
-  /** Records an agent's hello: creates or updates it, marks it connected. A revoked agent is refused. */
+  /**
+   * Records an agent's hello: creates or updates it, marks it connected. A revoked agent is refused. Its
+   * hostname, version and labels are bounded; its labels are kept as `reported_labels` only.
+   */
   async upsertAgent(hello: AgentHello): Promise<AgentRecord> {
     const id = hello.agent_id;
     if (!id) throw new ValidationError('hello: agent_id is required');
@@ -87,9 +104,10 @@ export class Registry {
     if (known?.revoked) throw new PermissionError(`agent ${id} is revoked`);
     const rec: AgentRecord = {
       id,
-      hostname: hello.hostname ?? known?.hostname ?? '',
-      labels: { ...(hello.labels ?? known?.labels ?? {}) },
-      version: hello.version ?? known?.version ?? '',
+      hostname: bound(hello.hostname ?? known?.hostname),
+      labels: { ...(known?.labels ?? {}) },
+      reported_labels: boundLabels(hello.labels ?? known?.reported_labels),
+      version: bound(hello.version ?? known?.version),
       connected: true,
       last_seen: this.iso(),
       revoked: false,
@@ -97,7 +115,42 @@ export class Registry {
     await this.store.update((d) => {
       d.agents[id] = rec;
     });
-    return { ...rec, labels: { ...rec.labels } };
+    return copyAgent(rec);
+  }
+
+  /**
+   * Sets and removes an agent's labels (admin only): the labels selectors match. The agent must be known.
+   * Refused, changing nothing, when a handler newly assigned by the change would take the name of a
+   * process observed on that agent (one namespace per agent).
+   */
+  async setLabels(id: string, change: LabelChange): Promise<AgentRecord> {
+    const a = this.requireAgent(id);
+    const set = change.set ?? {};
+    const remove = change.remove ?? [];
+    checkLabels(set, remove);
+    const labels = { ...a.labels, ...set };
+    for (const k of remove) delete labels[k];
+    const before = new Set(this.specsForAgent(id).map((s) => s.name));
+    const after = { ...a, labels };
+    for (const v of this.listSpecs()) {
+      if (before.has(v.spec.name)) continue;
+      if (!assignAgents(v.spec, [after]).includes(id)) continue;
+      this.checkNoObservedClash(id, v.spec.name, `labelling agent ${id}`);
+    }
+    await this.store.update(() => {
+      a.labels = labels;
+    });
+    return copyAgent(a);
+  }
+
+  /**
+   * Refuses (StateError naming both) when agent `agentId` has an observed process named `handler`: a
+   * handler and an observed process never share a name on one agent.
+   */
+  checkNoObservedClash(agentId: string, handler: string, what: string): void {
+    const observed = this.data.instances[agentId]?.[handler]?.status;
+    if (observed?.observed)
+      throw new StateError(`${what}: ${handlerObservedClash(handler, observed.pid ?? 0, agentId)}`);
   }
 
   /** Marks an agent connected or disconnected (its stream opened, closed or missed the heartbeat grace). */
@@ -122,6 +175,7 @@ export class Registry {
       id,
       hostname: '',
       labels: {},
+      reported_labels: {},
       version: '',
       connected: false,
       last_seen: '',
@@ -132,7 +186,7 @@ export class Registry {
     await this.store.update((d) => {
       d.agents[id] = rec;
     });
-    return { ...rec, labels: { ...rec.labels } };
+    return copyAgent(rec);
   }
 
   isRevoked(id: string): boolean {
@@ -141,7 +195,7 @@ export class Registry {
 
   getAgent(id: string): AgentRecord | undefined {
     const a = this.data.agents[id];
-    return a ? { ...a, labels: { ...a.labels } } : undefined;
+    return a ? copyAgent(a) : undefined;
   }
 
   /** All known agents (revoked ones included, flagged), sorted by id. */
@@ -280,26 +334,92 @@ export class Registry {
 
   // ---- instances ----
 
-  /** Replaces everything known about an agent's instances with its full inventory (from its hello). */
-  async replaceInventory(agentId: string, statuses: readonly InstanceStatus[]): Promise<void> {
+  /**
+   * Replaces everything known about an agent's instances with its full inventory (from its hello). Only
+   * instances this agent may report are kept (see `statusRefusal`); resolves with the number dropped.
+   */
+  async replaceInventory(agentId: string, statuses: readonly InstanceStatus[]): Promise<number> {
+    if (statuses.length > AGENT_LIMITS.helloInstances)
+      throw new ValidationError(
+        `inventory of ${agentId}: ${statuses.length} instances, more than the ${AGENT_LIMITS.helloInstances} allowed`,
+      );
     const at = this.iso();
     const map: MasterState['instances'][string] = {};
+    let dropped = 0;
     for (const s of statuses) {
       if (!s.handler) throw new ValidationError(`inventory of ${agentId}: an instance has no handler name`);
-      map[instanceKeyOf(s)] = { status: structuredClone(s), reported_at: at };
+      if (this.statusRefusal(agentId, s, map) !== null) {
+        dropped++;
+        continue;
+      }
+      map[instanceKeyOf(s)] = { status: boundStatus(s), reported_at: at };
     }
     await this.store.update((d) => {
       d.instances[agentId] = map;
     });
+    return dropped;
   }
 
-  /** Records one status change pushed by an agent. */
-  async reportStatus(agentId: string, status: InstanceStatus): Promise<void> {
+  /**
+   * Records one status change pushed by an agent. A status for an instance the agent may not report is
+   * dropped (nothing changes): resolves with why, or null when it was stored.
+   */
+  async reportStatus(agentId: string, status: InstanceStatus): Promise<string | null> {
     if (!status.handler) throw new ValidationError(`status from ${agentId}: no handler name`);
-    const entry = { status: structuredClone(status), reported_at: this.iso() };
+    const refusal = this.statusRefusal(agentId, status);
+    if (refusal !== null) return refusal;
+    const entry = { status: boundStatus(status), reported_at: this.iso() };
     await this.store.update((d) => {
-      (d.instances[agentId] ??= {})[instanceKeyOf(status)] = entry;
+      const map = (d.instances[agentId] ??= {});
+      if (status.observed && !map[instanceKeyOf(status)]) makeObservedRoom(map);
+      map[instanceKeyOf(status)] = entry;
     });
+    return null;
+  }
+
+  /**
+   * The one rule of what an agent may report (DESIGN §8): an instance of a handler assigned to it, with
+   * an index below the handler's count; or a process it observes, named by the name rules, not a handler
+   * assigned to it, and within `AGENT_LIMITS.observedPerAgent` per agent (`known` holds what is kept for
+   * it so far). Returns why a status is refused, or null.
+   */
+  statusRefusal(
+    agentId: string,
+    s: InstanceStatus,
+    known: MasterState['instances'][string] = this.data.instances[agentId] ?? {},
+  ): string | null {
+    const key = instanceKeyOf(s);
+    const shown = JSON.stringify(bound(key));
+    if (s.observed) {
+      if (key !== s.handler || !NAME_RE.test(key)) return `observed process ${shown} is not a valid name`;
+      const spec = this.getCurrent(key);
+      if (spec && this.agentsFor(spec).includes(agentId))
+        return `observed process ${shown} takes the name of a handler assigned to ${agentId}`;
+      if (known[key]?.status.observed) return null;
+      // Ended ones (kept to show how they ended) make room for new ones: see reportStatus.
+      let n = 0;
+      for (const e of Object.values(known)) if (e.status.observed && e.status.state !== 'exited') n++;
+      return n < AGENT_LIMITS.observedPerAgent
+        ? null
+        : `more than ${AGENT_LIMITS.observedPerAgent} observed processes on ${agentId}`;
+    }
+    const { handler, index } = parseInstanceKey(key);
+    if (handler !== s.handler || index !== (s.index ?? 0))
+      return `instance key ${shown} does not match handler ${JSON.stringify(bound(s.handler))} index ${s.index ?? 0}`;
+    const spec = this.getCurrent(handler);
+    if (!spec || !this.agentsFor(spec).includes(agentId))
+      return `handler ${JSON.stringify(bound(handler))} is not assigned to ${agentId}`;
+    if (index >= (spec.count ?? 1)) return `instance ${shown} is beyond the handler's count (${spec.count})`;
+    return null;
+  }
+
+  /** True when the master keeps a status for this instance key of the agent. */
+  hasInstance(agentId: string, key: string): boolean {
+    return this.data.instances[agentId]?.[key] !== undefined;
+  }
+
+  private getCurrent(name: string): HandlerSpec | undefined {
+    return this.data.specs[name]?.versions.at(-1)?.spec;
   }
 
   /** Forgets a handler's instances on an agent (e.g. after the handler was deleted and the agent stopped them). */
@@ -329,16 +449,55 @@ export class Registry {
         });
       }
     }
-    return out.sort(
-      (a, b) =>
-        (a.status.handler ?? '').localeCompare(b.status.handler ?? '') ||
-        a.agent.localeCompare(b.agent) ||
-        (a.status.index ?? 0) - (b.status.index ?? 0),
-    );
+    return out.sort((a, b) => compareInstanceCursors(instanceCursor(a), instanceCursor(b)));
   }
+}
+
+/** Where an instance sits in `listInstances` order (a page token holds the last one of a page). */
+export interface InstanceCursor {
+  handler: string;
+  agent: string;
+  index: number;
+  key: string;
+}
+
+export function instanceCursor(v: Pick<InstanceView, 'agent' | 'status'>): InstanceCursor {
+  return {
+    handler: v.status.handler ?? '',
+    agent: v.agent,
+    index: v.status.index ?? 0,
+    key: instanceKeyOf(v.status),
+  };
+}
+
+/** The order of `listInstances`: handler, then agent, then index, then instance key. */
+export function compareInstanceCursors(a: InstanceCursor, b: InstanceCursor): number {
+  return (
+    a.handler.localeCompare(b.handler) ||
+    a.agent.localeCompare(b.agent) ||
+    a.index - b.index ||
+    a.key.localeCompare(b.key)
+  );
 }
 
 /** The key of an instance in the registry: its instance key (`web#1`), or the handler name. */
 function instanceKeyOf(s: InstanceStatus): string {
   return s.instance || (s.handler as string);
+}
+
+/** Before a new observed process is kept at the cap: forgets the observed ones that ended longest ago. */
+function makeObservedRoom(map: MasterState['instances'][string]): void {
+  const observed = Object.entries(map).filter(([, e]) => e.status.observed);
+  const ended = observed
+    .filter(([, e]) => e.status.state === 'exited')
+    .sort(([, a], [, b]) => a.reported_at.localeCompare(b.reported_at));
+  for (let extra = observed.length + 1 - AGENT_LIMITS.observedPerAgent; extra > 0; extra--) {
+    const oldest = ended.shift();
+    if (!oldest) return;
+    delete map[oldest[0]];
+  }
+}
+
+function copyAgent(a: AgentRecord): AgentRecord {
+  return { ...a, labels: { ...a.labels }, reported_labels: { ...a.reported_labels } };
 }

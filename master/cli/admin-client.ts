@@ -36,6 +36,9 @@ export type { MetricsResponse__Output as MetricsResponse } from '../../proto/gen
 export type { Rollout__Output as Rollout } from '../../proto/generated/governor/v1/Rollout.js';
 export type { ListRolloutsResponse__Output as ListRolloutsResponse } from '../../proto/generated/governor/v1/ListRolloutsResponse.js';
 
+/** Records `gov executions` lists when no limit is given (the master's default too). */
+const DEFAULT_EXECUTION_LIMIT = 50;
+
 /** Default per-call deadline. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
@@ -51,16 +54,27 @@ export interface ExecutionQuery {
   limit?: number;
 }
 
-/** One method per Admin RPC. Rejects with a `GovError` whose message is ready to print. */
+/** A whole listing: every page fetched and joined (the page token is the client's business). */
+type Listing<T> = Omit<T, 'next_page_token'>;
+
+/**
+ * One method per Admin RPC. Rejects with a `GovError` whose message is ready to print. Listings are
+ * fetched page by page (no response can exceed the message limit) and resolve with every page joined.
+ */
 export interface AdminApi {
   apply(yaml: string, fileName: string): Promise<ApplyResponse__Output>;
   deleteHandler(handler: string): Promise<ControlResponse__Output>;
-  listAgents(): Promise<ListAgentsResponse__Output>;
+  listAgents(): Promise<Listing<ListAgentsResponse__Output>>;
   revokeAgent(agentId: string): Promise<AgentInfo__Output>;
-  listInstances(filter?: { handler?: string; agent?: string }): Promise<ListInstancesResponse__Output>;
+  /** Sets and removes an agent's labels (the ones handler selectors match). */
+  labelAgent(agentId: string, set: Record<string, string>, remove: string[]): Promise<AgentInfo__Output>;
+  listInstances(filter?: {
+    handler?: string;
+    agent?: string;
+  }): Promise<Listing<ListInstancesResponse__Output>>;
   control(action: ControlAction, handler: string, agent?: string): Promise<ControlResponse__Output>;
   getMetrics(filter?: { handler?: string; agent?: string }): Promise<MetricsResponse__Output>;
-  listExecutions(query?: ExecutionQuery): Promise<ListExecutionsResponse__Output>;
+  listExecutions(query?: ExecutionQuery): Promise<Listing<ListExecutionsResponse__Output>>;
   getStats(): Promise<ExecutionStats__Output>;
   clearExecutions(): Promise<ClearExecutionsResponse__Output>;
   tailLogs(req: {
@@ -93,6 +107,8 @@ export interface GrpcAdminOptions {
   timeoutMs?: number;
   /** Extra channel options (e.g. `grpc.ssl_target_name_override`). */
   channelOptions?: grpc.ChannelOptions;
+  /** Items asked for per page of a listing (default: the master's). */
+  pageSize?: number;
 }
 
 const CODE_KIND: Partial<Record<grpc.status, ErrorKind>> = {
@@ -199,24 +215,79 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
     });
   }
 
+  const pageSize = opts.pageSize ?? 0;
+
+  /** Calls a listing RPC page after page until it has no next page; `fetch` gets the token to send. */
+  async function allPages<Res extends { next_page_token: string }>(
+    fetch: (pageToken: string) => Promise<Res>,
+    join: (all: Res, page: Res) => void,
+    enough: (all: Res) => boolean = () => false,
+  ): Promise<Res> {
+    const all = await fetch('');
+    const seen = new Set<string>();
+    for (let token = all.next_page_token; token && !enough(all);) {
+      if (seen.has(token))
+        throw new GovError('INTERNAL', `master at ${opts.target} returned the same page token twice`);
+      seen.add(token);
+      const page = await fetch(token);
+      join(all, page);
+      token = page.next_page_token;
+    }
+    all.next_page_token = '';
+    return all;
+  }
+
   return {
     apply: (yaml, fileName) => call(client.Apply, { yaml, file_name: fileName }),
     deleteHandler: (handler) => call(client.DeleteHandler, { handler }),
-    listAgents: () => call(client.ListAgents, {}),
+    listAgents: () =>
+      allPages<ListAgentsResponse__Output>(
+        (page_token) => call(client.ListAgents, { page_size: pageSize, page_token }),
+        (all, page) => all.agents.push(...page.agents),
+      ),
     revokeAgent: (agentId) => call(client.RevokeAgent, { agent_id: agentId }),
-    listInstances: (f = {}) => call(client.ListInstances, { handler: f.handler ?? '', agent: f.agent ?? '' }),
+    labelAgent: (agentId, set, remove) => call(client.LabelAgent, { agent_id: agentId, set, remove }),
+    listInstances: (f = {}) =>
+      allPages<ListInstancesResponse__Output>(
+        (page_token) =>
+          call(client.ListInstances, {
+            handler: f.handler ?? '',
+            agent: f.agent ?? '',
+            page_size: pageSize,
+            page_token,
+          }),
+        (all, page) => all.instances.push(...page.instances),
+      ),
     control: (action, handler, agent) => call(client.Control, { action, handler, agent: agent ?? '' }),
     getMetrics: (f = {}) => call(client.GetMetrics, { handler: f.handler ?? '', agent: f.agent ?? '' }),
     listExecutions: (q = {}) => {
-      const req: ListExecutionsRequest = {
+      const limit = q.limit || DEFAULT_EXECUTION_LIMIT;
+      let got = 0;
+      const req = (page_token: string): ListExecutionsRequest => ({
         handler: q.handler ?? '',
         agent: q.agent ?? '',
         kind: q.kind ?? '',
         status: q.status ?? '',
         since: q.since ?? '',
-        limit: q.limit ?? 0,
-      };
-      return call(client.ListExecutions, req);
+        limit: limit - got, // the limit is over the whole listing: each page asks for what is left
+        page_size: pageSize,
+        page_token,
+      });
+      return allPages<ListExecutionsResponse__Output>(
+        async (token) => {
+          const page = await call<ListExecutionsRequest, ListExecutionsResponse__Output>(
+            client.ListExecutions,
+            req(token),
+          );
+          got += page.records.length;
+          return page;
+        },
+        (all, page) => {
+          all.records.push(...page.records);
+          all.count = all.records.length;
+        },
+        () => got >= limit,
+      );
     },
     getStats: () => call(client.GetStats, {}),
     clearExecutions: () => call(client.ClearExecutions, {}),

@@ -30,6 +30,7 @@ export function agentJson(a: AgentInfo) {
     connected: a.connected,
     hostname: a.hostname,
     labels: a.labels ?? {},
+    reported_labels: a.reported_labels ?? {},
     last_seen: orNull(a.last_seen),
     version: a.version,
     revoked: a.revoked,
@@ -187,11 +188,18 @@ export function agentsTable(agents: AgentInfo[], now: number): string {
     a.hostname || null,
     a.version || null,
     ago(a.last_seen, now),
-    Object.entries(a.labels ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',') || null,
+    labelList(a.labels) || null,
+    labelList(a.reported_labels) || null,
   ]);
-  return table(['ID', 'STATUS', 'HOSTNAME', 'VERSION', 'LAST SEEN', 'LABELS'], rows);
+  return table(['ID', 'STATUS', 'HOSTNAME', 'VERSION', 'LAST SEEN', 'LABELS', 'REPORTED LABELS'], rows);
+}
+
+/** `k=v,k=v` (sorted by key). */
+export function labelList(labels: Record<string, string> | undefined | null): string {
+  return Object.entries(labels ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 export function executionsTable(records: ExecutionRecord[], now: number): string {

@@ -26,6 +26,7 @@ import type { InstanceInfo as _governor_v1_InstanceInfo, InstanceInfo__Output as
 import type { InstanceMetrics as _governor_v1_InstanceMetrics, InstanceMetrics__Output as _governor_v1_InstanceMetrics__Output } from './governor/v1/InstanceMetrics.js';
 import type { InstanceMetricsInfo as _governor_v1_InstanceMetricsInfo, InstanceMetricsInfo__Output as _governor_v1_InstanceMetricsInfo__Output } from './governor/v1/InstanceMetricsInfo.js';
 import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Output as _governor_v1_InstanceStatus__Output } from './governor/v1/InstanceStatus.js';
+import type { LabelAgentRequest as _governor_v1_LabelAgentRequest, LabelAgentRequest__Output as _governor_v1_LabelAgentRequest__Output } from './governor/v1/LabelAgentRequest.js';
 import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from './governor/v1/LifecycleEvent.js';
 import type { ListAgentsRequest as _governor_v1_ListAgentsRequest, ListAgentsRequest__Output as _governor_v1_ListAgentsRequest__Output } from './governor/v1/ListAgentsRequest.js';
 import type { ListAgentsResponse as _governor_v1_ListAgentsResponse, ListAgentsResponse__Output as _governor_v1_ListAgentsResponse__Output } from './governor/v1/ListAgentsResponse.js';
@@ -78,6 +79,7 @@ export interface ProtoGrpcType {
       InstanceMetrics: MessageTypeDefinition<_governor_v1_InstanceMetrics, _governor_v1_InstanceMetrics__Output>
       InstanceMetricsInfo: MessageTypeDefinition<_governor_v1_InstanceMetricsInfo, _governor_v1_InstanceMetricsInfo__Output>
       InstanceStatus: MessageTypeDefinition<_governor_v1_InstanceStatus, _governor_v1_InstanceStatus__Output>
+      LabelAgentRequest: MessageTypeDefinition<_governor_v1_LabelAgentRequest, _governor_v1_LabelAgentRequest__Output>
       LifecycleEvent: MessageTypeDefinition<_governor_v1_LifecycleEvent, _governor_v1_LifecycleEvent__Output>
       ListAgentsRequest: MessageTypeDefinition<_governor_v1_ListAgentsRequest, _governor_v1_ListAgentsRequest__Output>
       ListAgentsResponse: MessageTypeDefinition<_governor_v1_ListAgentsResponse, _governor_v1_ListAgentsResponse__Output>

@@ -121,7 +121,9 @@ describe('admin client', () => {
       handlers.ListInstances = (_call, cb) => cb(null, { instances: [instance()] });
       const { code, io } = await gov(['ps', 'web', '--agent', 'edge-1', '--json']);
       assert.equal(code, 0, io.stderr);
-      assert.deepEqual(received, [['ListInstances', { handler: 'web', agent: 'edge-1' }]]);
+      assert.deepEqual(received, [
+        ['ListInstances', { handler: 'web', agent: 'edge-1', page_size: 0, page_token: '' }],
+      ]);
       const doc = JSON.parse(io.stdout) as { instances: Array<Record<string, unknown>> };
       assert.equal(doc.instances[0]?.pid, 4321);
       assert.deepEqual(doc.instances[0]?.last_exit, { code: 1, signal: '', at: '2025-01-01T11:58:00.000Z' });
@@ -141,7 +143,19 @@ describe('admin client', () => {
       assert.deepEqual(received, [
         ['Control', { action: 'restart', handler: 'web', agent: 'edge-1', instance: '' }],
         ['GetMetrics', { handler: '', agent: '' }],
-        ['ListExecutions', { handler: '', agent: '', kind: 'restart', status: '', since: '', limit: 3 }],
+        [
+          'ListExecutions',
+          {
+            handler: '',
+            agent: '',
+            kind: 'restart',
+            status: '',
+            since: '',
+            limit: 3,
+            page_size: 0,
+            page_token: '',
+          },
+        ],
         ['TailLogs', { handler: 'web', agent: 'edge-1', tail: 5, stream: 'stdout', instance: '' }],
       ]);
     });

@@ -97,6 +97,7 @@ export function agent(over: Partial<AgentInfo> = {}): AgentInfo {
     connected: true,
     hostname: 'edge-1.local',
     labels: { region: 'west' },
+    reported_labels: { rack: 'r1' },
     version: '0.1.0',
     last_seen: '2025-01-01T11:59:59.000Z',
     revoked: false,
@@ -258,6 +259,13 @@ export class FakeAdmin implements AdminApi {
   }
   revokeAgent(id: string) {
     return this.rec('revokeAgent', [id], () => agent({ id, revoked: true, connected: false }));
+  }
+  labelAgent(id: string, set: Record<string, string>, remove: string[]) {
+    return this.rec('labelAgent', [id, set, remove], () => {
+      const labels: Record<string, string> = { region: 'west', ...set };
+      for (const k of remove) delete labels[k];
+      return agent({ id, labels });
+    });
   }
   listInstances(filter?: { handler?: string; agent?: string }) {
     return this.rec('listInstances', [filter], () => ({

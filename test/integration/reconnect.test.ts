@@ -63,6 +63,9 @@ describe('integration: agent link reconnects and flaps (DESIGN §4)', function (
   });
 
   it('an agent stream that drops right after its hello is reported disconnected, never left half-connected', async () => {
+    // `web` targets every known agent, so the master accepts edge-2's report of it (it keeps only what it
+    // assigned to an agent).
+    await c.admin().apply('handlers:\n  - name: web\n    command: [node, server.js]\n', 'web.yaml');
     const conn = clientConnection(c.address, c.pki.material('agent-edge-2'), { separateConnection: true });
     const { link: proto } = loadProtos();
     // Drop the stream as soon as the master welcomes it: the master is then still registering the

@@ -84,10 +84,15 @@ describe('registry', () => {
 
   it('assigns by explicit agents or by selector over known, non-revoked agents', async () => {
     const { reg } = await open();
-    await reg.upsertAgent({ agent_id: 'edge-c', hostname: 'c', labels: { region: 'west' } });
-    await reg.upsertAgent({ agent_id: 'edge-a', hostname: 'a', labels: { region: 'west', role: 'web' } });
-    await reg.upsertAgent({ agent_id: 'edge-b', hostname: 'b', labels: { region: 'east', role: 'web' } });
-    await reg.upsertAgent({ agent_id: 'edge-d', hostname: 'd', labels: { region: 'west' } });
+    for (const [id, labels] of [
+      ['edge-c', { region: 'west' }],
+      ['edge-a', { region: 'west', role: 'web' }],
+      ['edge-b', { region: 'east', role: 'web' }],
+      ['edge-d', { region: 'west' }],
+    ] as const) {
+      await reg.upsertAgent({ agent_id: id, hostname: id.slice(-1) });
+      await reg.setLabels(id, { set: labels });
+    }
     await reg.revoke('edge-d');
     const west = spec({ name: 'west', selector: { region: 'west' } });
     const westWeb = spec({ name: 'west-web', selector: { region: 'west', role: 'web' } });
@@ -113,6 +118,10 @@ describe('registry', () => {
   it('instances keep their last status and are stale while their agent is disconnected', async () => {
     const { reg, dir, store } = await open();
     await reg.upsertAgent({ agent_id: 'edge-1', hostname: 'h1', version: '0.1.0', labels: {} });
+    await reg.applySpecs([
+      spec({ name: 'web', agents: ['edge-1'] }),
+      spec({ name: 'api', agents: ['edge-1'] }),
+    ]);
     await reg.replaceInventory('edge-1', [
       { handler: 'web', state: 'running', pid: 10 },
       { handler: 'api', state: 'backoff', pid: 0 },
@@ -156,7 +165,8 @@ describe('registry', () => {
 
   it('revocation is persisted and refuses the agent from then on', async () => {
     const { reg, dir, store } = await open();
-    await reg.upsertAgent({ agent_id: 'edge-1', hostname: 'h1', labels: { region: 'west' } });
+    await reg.upsertAgent({ agent_id: 'edge-1', hostname: 'h1' });
+    await reg.setLabels('edge-1', { set: { region: 'west' } });
     reg.touch('edge-1');
     const revoked = await reg.revoke('edge-1');
     assert.equal(revoked.revoked, true);

@@ -14,6 +14,7 @@ import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__
 import type { DetachRequest as _governor_v1_DetachRequest, DetachRequest__Output as _governor_v1_DetachRequest__Output } from '../../governor/v1/DetachRequest.js';
 import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Output as _governor_v1_ExecutionStats__Output } from '../../governor/v1/ExecutionStats.js';
 import type { HandlerRef as _governor_v1_HandlerRef, HandlerRef__Output as _governor_v1_HandlerRef__Output } from '../../governor/v1/HandlerRef.js';
+import type { LabelAgentRequest as _governor_v1_LabelAgentRequest, LabelAgentRequest__Output as _governor_v1_LabelAgentRequest__Output } from '../../governor/v1/LabelAgentRequest.js';
 import type { ListAgentsRequest as _governor_v1_ListAgentsRequest, ListAgentsRequest__Output as _governor_v1_ListAgentsRequest__Output } from '../../governor/v1/ListAgentsRequest.js';
 import type { ListAgentsResponse as _governor_v1_ListAgentsResponse, ListAgentsResponse__Output as _governor_v1_ListAgentsResponse__Output } from '../../governor/v1/ListAgentsResponse.js';
 import type { ListExecutionsRequest as _governor_v1_ListExecutionsRequest, ListExecutionsRequest__Output as _governor_v1_ListExecutionsRequest__Output } from '../../governor/v1/ListExecutionsRequest.js';
@@ -183,6 +184,25 @@ export interface AdminClient extends grpc.Client {
   getStats(argument: _governor_v1_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ExecutionStats__Output>): grpc.ClientUnaryCall;
   getStats(argument: _governor_v1_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ExecutionStats__Output>): grpc.ClientUnaryCall;
   getStats(argument: _governor_v1_StatsRequest, callback: grpc.requestCallback<_governor_v1_ExecutionStats__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Sets or removes an agent's labels (the ones handler selectors match; an agent's own `--labels` are
+   * only reported). The agent's assigned specs are pushed to it again when they changed. Refused before
+   * anything changes when a newly assigned handler would take the name of a process observed there.
+   */
+  LabelAgent(argument: _governor_v1_LabelAgentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  LabelAgent(argument: _governor_v1_LabelAgentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  LabelAgent(argument: _governor_v1_LabelAgentRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  LabelAgent(argument: _governor_v1_LabelAgentRequest, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  /**
+   * Sets or removes an agent's labels (the ones handler selectors match; an agent's own `--labels` are
+   * only reported). The agent's assigned specs are pushed to it again when they changed. Refused before
+   * anything changes when a newly assigned handler would take the name of a process observed there.
+   */
+  labelAgent(argument: _governor_v1_LabelAgentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  labelAgent(argument: _governor_v1_LabelAgentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  labelAgent(argument: _governor_v1_LabelAgentRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  labelAgent(argument: _governor_v1_LabelAgentRequest, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   
   /**
    * read-only. Lists known agents.
@@ -376,6 +396,13 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   GetStats: grpc.handleUnaryCall<_governor_v1_StatsRequest__Output, _governor_v1_ExecutionStats>;
   
   /**
+   * Sets or removes an agent's labels (the ones handler selectors match; an agent's own `--labels` are
+   * only reported). The agent's assigned specs are pushed to it again when they changed. Refused before
+   * anything changes when a newly assigned handler would take the name of a process observed there.
+   */
+  LabelAgent: grpc.handleUnaryCall<_governor_v1_LabelAgentRequest__Output, _governor_v1_AgentInfo>;
+  
+  /**
    * read-only. Lists known agents.
    */
   ListAgents: grpc.handleUnaryCall<_governor_v1_ListAgentsRequest__Output, _governor_v1_ListAgentsResponse>;
@@ -434,6 +461,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   GetMetrics: MethodDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsResponse, _governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse__Output>
   GetRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
   GetStats: MethodDefinition<_governor_v1_StatsRequest, _governor_v1_ExecutionStats, _governor_v1_StatsRequest__Output, _governor_v1_ExecutionStats__Output>
+  LabelAgent: MethodDefinition<_governor_v1_LabelAgentRequest, _governor_v1_AgentInfo, _governor_v1_LabelAgentRequest__Output, _governor_v1_AgentInfo__Output>
   ListAgents: MethodDefinition<_governor_v1_ListAgentsRequest, _governor_v1_ListAgentsResponse, _governor_v1_ListAgentsRequest__Output, _governor_v1_ListAgentsResponse__Output>
   ListExecutions: MethodDefinition<_governor_v1_ListExecutionsRequest, _governor_v1_ListExecutionsResponse, _governor_v1_ListExecutionsRequest__Output, _governor_v1_ListExecutionsResponse__Output>
   ListInstances: MethodDefinition<_governor_v1_ListInstancesRequest, _governor_v1_ListInstancesResponse, _governor_v1_ListInstancesRequest__Output, _governor_v1_ListInstancesResponse__Output>

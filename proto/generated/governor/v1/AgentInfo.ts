@@ -12,6 +12,9 @@ export interface AgentInfo {
    */
   'connected'?: (boolean);
   'hostname'?: (string);
+  /**
+   * Labels set by an admin (`gov agents label`): the only ones handler selectors match.
+   */
   'labels'?: ({[key: string]: string});
   /**
    * Governor version the agent runs.
@@ -29,6 +32,10 @@ export interface AgentInfo {
    * Latest host metrics.
    */
   'host'?: (_governor_v1_HostMetrics | null);
+  /**
+   * Labels the agent declared itself (its `--labels`), bounded; shown only, never used to select specs.
+   */
+  'reported_labels'?: ({[key: string]: string});
 }
 
 export interface AgentInfo__Output {
@@ -41,6 +48,9 @@ export interface AgentInfo__Output {
    */
   'connected': (boolean);
   'hostname': (string);
+  /**
+   * Labels set by an admin (`gov agents label`): the only ones handler selectors match.
+   */
   'labels': ({[key: string]: string});
   /**
    * Governor version the agent runs.
@@ -58,4 +68,8 @@ export interface AgentInfo__Output {
    * Latest host metrics.
    */
   'host': (_governor_v1_HostMetrics__Output | null);
+  /**
+   * Labels the agent declared itself (its `--labels`), bounded; shown only, never used to select specs.
+   */
+  'reported_labels': ({[key: string]: string});
 }

@@ -16,7 +16,8 @@ export interface Hello {
    */
   'version'?: (string);
   /**
-   * Labels from the agent config (region, role, ...), used by handler selectors.
+   * Labels from the agent config (region, role, ...): reported and shown only. Handler selectors match the
+   * labels an admin sets on the master (`gov agents label`), never these (an agent cannot pick its specs).
    */
   'labels'?: ({[key: string]: string});
   /**
@@ -49,7 +50,8 @@ export interface Hello__Output {
    */
   'version': (string);
   /**
-   * Labels from the agent config (region, role, ...), used by handler selectors.
+   * Labels from the agent config (region, role, ...): reported and shown only. Handler selectors match the
+   * labels an admin sets on the master (`gov agents label`), never these (an agent cannot pick its specs).
    */
   'labels': ({[key: string]: string});
   /**

@@ -4,8 +4,16 @@ import type { AgentInfo as _governor_v1_AgentInfo, AgentInfo__Output as _governo
 
 export interface ListAgentsResponse {
   'agents'?: (_governor_v1_AgentInfo)[];
+  /**
+   * Set when more agents follow: pass it as page_token to get the next page.
+   */
+  'next_page_token'?: (string);
 }
 
 export interface ListAgentsResponse__Output {
   'agents': (_governor_v1_AgentInfo__Output)[];
+  /**
+   * Set when more agents follow: pass it as page_token to get the next page.
+   */
+  'next_page_token': (string);
 }

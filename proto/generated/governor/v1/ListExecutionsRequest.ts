@@ -11,9 +11,18 @@ export interface ListExecutionsRequest {
    */
   'since'?: (string);
   /**
-   * Maximum records (default 50).
+   * Maximum records over all pages (default 50).
    */
   'limit'?: (number);
+  /**
+   * Most records per response (0: the master's default); the master may return fewer so that a
+   * response stays well under the gRPC message limit.
+   */
+  'page_size'?: (number);
+  /**
+   * next_page_token of the previous response; empty for the first page.
+   */
+  'page_token'?: (string);
 }
 
 export interface ListExecutionsRequest__Output {
@@ -26,7 +35,16 @@ export interface ListExecutionsRequest__Output {
    */
   'since': (string);
   /**
-   * Maximum records (default 50).
+   * Maximum records over all pages (default 50).
    */
   'limit': (number);
+  /**
+   * Most records per response (0: the master's default); the master may return fewer so that a
+   * response stays well under the gRPC message limit.
+   */
+  'page_size': (number);
+  /**
+   * next_page_token of the previous response; empty for the first page.
+   */
+  'page_token': (string);
 }

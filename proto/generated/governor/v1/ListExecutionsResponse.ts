@@ -8,6 +8,10 @@ export interface ListExecutionsResponse {
    */
   'count'?: (number);
   'records'?: (_governor_v1_ExecutionRecord)[];
+  /**
+   * Set when more matching records follow: pass it as page_token (with the remaining limit) to get them.
+   */
+  'next_page_token'?: (string);
 }
 
 export interface ListExecutionsResponse__Output {
@@ -16,4 +20,8 @@ export interface ListExecutionsResponse__Output {
    */
   'count': (number);
   'records': (_governor_v1_ExecutionRecord__Output)[];
+  /**
+   * Set when more matching records follow: pass it as page_token (with the remaining limit) to get them.
+   */
+  'next_page_token': (string);
 }

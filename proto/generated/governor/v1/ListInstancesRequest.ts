@@ -7,6 +7,15 @@ export interface ListInstancesRequest {
    */
   'handler'?: (string);
   'agent'?: (string);
+  /**
+   * Most instances per response (0: the master's default); the master may return fewer so that a
+   * response stays well under the gRPC message limit.
+   */
+  'page_size'?: (number);
+  /**
+   * next_page_token of the previous response; empty for the first page.
+   */
+  'page_token'?: (string);
 }
 
 export interface ListInstancesRequest__Output {
@@ -15,4 +24,13 @@ export interface ListInstancesRequest__Output {
    */
   'handler': (string);
   'agent': (string);
+  /**
+   * Most instances per response (0: the master's default); the master may return fewer so that a
+   * response stays well under the gRPC message limit.
+   */
+  'page_size': (number);
+  /**
+   * next_page_token of the previous response; empty for the first page.
+   */
+  'page_token': (string);
 }
