@@ -83,7 +83,10 @@ export class GovernorAgent implements LinkHost {
       case 'APPLY': {
         const specs = parseSpecs(cmd.specs_json);
         // A sync (the master's push after a hello) never stops a handler: see ReconcileOptions.
-        const statuses = await sup.applySpecs(specs, new Set(cmd.hold), { sync: cmd.sync });
+        const statuses = await sup.applySpecs(specs, new Set(cmd.hold), {
+          sync: cmd.sync,
+          remove: new Set(cmd.remove),
+        });
         const what = cmd.sync ? 'synced' : 'applied';
         return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
       }

@@ -81,7 +81,8 @@ export class LinuxBackend implements ProcessBackend {
     });
     const pid = child.pid;
     if (pid === undefined) {
-      throw new Error(`could not spawn ${req.command.join(' ')}: ${spawnError ?? 'no pid'}`);
+      // The program only: arguments may hold secrets, and this message travels in events.
+      throw new Error(`could not spawn ${req.command[0]}: ${spawnError ?? 'no pid'}`);
     }
     child.unref();
     const st = readProcStat(pid);

@@ -137,6 +137,7 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
     });
     const writeStatus = statusWriter(dataDir, sup, logger);
     sup.on('state', writeStatus);
+    sup.on('applied', writeStatus);
     let agent: GovernorAgent | null = null;
     if (specs) {
       await sup.applySpecs(specs);

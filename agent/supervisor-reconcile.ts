@@ -11,10 +11,13 @@ import { specHash } from './state-store.js';
 export interface ReconcileOptions {
   /**
    * The master's sync after a (re)connect, not an admin's change: nothing is stopped or removed (a master
-   * that knows nothing of a handler must not stop it; stopping takes an explicit apply or delete), and a
-   * spec that differs only in its targets (`agents`, `selector`) is stored without a restart.
+   * that knows nothing of a handler must not stop it; stopping takes an explicit apply or delete) but
+   * those named in `remove`. (On any apply, a spec that differs only in its targets — `agents`,
+   * `selector` — is stored without a restart.)
    */
   sync?: boolean;
+  /** With `sync`: handlers the master has a record against (deleted, or no longer this agent's): stopped and removed. */
+  remove?: ReadonlySet<string>;
 }
 
 /**
@@ -36,7 +39,10 @@ export async function reconcile(
   const work: Array<Promise<unknown>> = [];
   for (const inst of reg.values()) {
     const spec = wanted.get(inst.spec.name);
-    if (opts.sync) continue;
+    if (opts.sync) {
+      if (!spec && opts.remove?.has(inst.spec.name)) work.push(reg.remove(inst));
+      continue;
+    }
     if (!spec || inst.index >= (spec.count ?? 1)) work.push(reg.remove(inst));
   }
   for (const spec of wanted.values()) {
@@ -48,7 +54,8 @@ export async function reconcile(
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
         work.push(spec.mode === 'on-demand' ? reg.persist(created) : created.start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
-        if (opts.sync && sameButTargets(inst.spec, spec)) {
+        // Only where it runs changed (agents, selector): the same process, stored without a restart.
+        if (sameButTargets(inst.spec, spec)) {
           [inst.spec, inst.specHash] = [spec, hash];
           work.push(reg.persist(inst));
         } else work.push(replaceSpec(inst, spec, hash));

@@ -36,6 +36,8 @@ export interface SupervisorEvents {
   event: [{ handler: string; event: InstanceEvent }];
   /** An instance's health verdict changed (`handler` is the instance key). */
   health: [{ handler: string }];
+  /** A set of specs was applied (instances may have been removed, which changes no state). */
+  applied: [];
 }
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
@@ -167,6 +169,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (clash) throw new StateError(handlerObservedClash(s.name, clash.pid ?? 0));
     }
     await reconcile(this.registry, specs, hold, opts);
+    this.emit('applied'); // removed instances change no state: listeners that show the set refresh here
     return this.status();
   }
 

@@ -8,7 +8,9 @@
  *
  * A second agent reporting an adopted handler with the same spec (targets aside) is added to its
  * `agents`; with a different spec it is a conflict: logged and recorded as a failed `adopt`, and that
- * agent's instances are left running. A handler with an admin's spec is never changed by a report.
+ * agent's instances are left running. A handler with an admin's spec is never changed by a report; one
+ * that an admin deleted, or whose admin spec no longer targets the agent, is listed in `remove`: the
+ * master has a record of that decision, so the sync stops it (an agent away during a delete still obeys).
  */
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -27,6 +29,11 @@ export interface AdoptResult {
   widened: string[];
   /** Reported handlers left alone: conflicting, invalid or beyond the cap. */
   leftAlone: string[];
+  /**
+   * Reported handlers the master has a record against: deleted by an admin, or with an admin's spec that
+   * does not target this agent (changed while it was away). The sync tells the agent to stop them.
+   */
+  remove: string[];
 }
 
 interface Decision {
@@ -44,7 +51,7 @@ export async function adoptReported(
   cachedSpecsJson: string,
   log: Logger,
 ): Promise<AdoptResult> {
-  const result: AdoptResult = { adopted: [], widened: [], leftAlone: [] };
+  const result: AdoptResult = { adopted: [], widened: [], leftAlone: [], remove: [] };
   if (!cachedSpecsJson) return result;
   let reported: unknown;
   try {
@@ -68,6 +75,10 @@ export async function adoptReported(
     seen.add(name);
     const current = registry.getSpec(name);
     if (current && registry.agentsFor(current.spec).includes(agentId)) continue; // known and assigned
+    if (current ? !current.adopted : registry.wasDeleted(name)) {
+      result.remove.push(name); // an admin decided: not (or no longer) on this agent
+      continue;
+    }
     if (decisions.length >= MAX_ADOPT_PER_HELLO) {
       result.leftAlone.push(name);
       continue;
@@ -128,12 +139,11 @@ function decide(registry: Registry, agentId: string, raw: unknown, i: number, na
   if (!current) return { name, spec: { ...spec, agents: [agentId], selector: {} } };
   if (current.adopted && untargeted(current.spec) === untargeted(spec))
     return { name, widened: true, spec: { ...current.spec, agents: [...current.spec.agents, agentId] } };
-  const whose = current.adopted ? 'the spec adopted from another agent' : "the admin's spec";
   return {
     name,
     error:
-      `conflict: agent ${agentId} runs ${name} with a spec that differs from ${whose} (version ` +
-      `${current.version}) or is not assigned to it; left running — apply or delete ${name} explicitly`,
+      `conflict: agent ${agentId} runs ${name} with a spec that differs from the one adopted from another ` +
+      `agent (version ${current.version}); left running — apply or delete ${name} explicitly`,
   };
 }
 

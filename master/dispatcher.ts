@@ -56,6 +56,8 @@ export interface DispatchRequest {
   hold?: string[];
   /** APPLY: the master's sync after a hello; the agent starts and updates but never stops handlers. */
   sync?: boolean;
+  /** APPLY with sync: the handlers the agent is to stop and forget (deleted, or no longer its own). */
+  remove?: string[];
   pid?: number;
   /** ATTACH/DETACH: observed process name. */
   name?: string;
@@ -110,6 +112,7 @@ export class Dispatcher {
           stream: req.stream ?? '',
           hold: req.hold ?? [],
           sync: req.sync ?? false,
+          remove: req.remove ?? [],
         },
         req.timeoutMs ?? this.defaultTimeoutMs,
         { ackByCaller: true },

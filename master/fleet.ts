@@ -33,6 +33,8 @@ export class Fleet {
   private readonly log: Logger;
   /** Handlers under a rolling update (set by the rollout engine): APPLY leaves their instances' specs alone. */
   heldHandlers: () => string[] = () => [];
+  /** The adoption of the last hello (adoptions run one after another). */
+  private adopting: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly registry: Registry,
@@ -71,17 +73,20 @@ export class Fleet {
           return;
         }
         // What the agent runs and this master has no record of is adopted, never stopped (before the
-        // inventory, which keeps only assigned instances); the sync after the hello then stops nothing.
+        // inventory, which keeps only assigned instances); the sync after the hello stops only what the
+        // master has a record against (deleted, or an admin's spec that no longer targets this agent).
+        let remove: string[] = [];
         if (!this.registry.isRevoked(agentId)) {
-          await adoptReported(
-            this.registry,
-            this.executions,
-            agentId,
-            hello.cached_specs_json,
-            this.log,
-          ).catch((err: unknown) =>
-            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) }),
-          );
+          try {
+            // One hello at a time: two agents reporting the same unknown handler must not both create it.
+            const adopting = this.adopting.then(() =>
+              adoptReported(this.registry, this.executions, agentId, hello.cached_specs_json, this.log),
+            );
+            this.adopting = adopting.catch(() => undefined);
+            remove = (await adopting).remove;
+          } catch (err) {
+            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) });
+          }
         }
         try {
           await this.registry.replaceInventory(agentId, hello.instances);
@@ -98,7 +103,7 @@ export class Fleet {
         if (this.registry.isRevoked(agentId)) session.fail(`certificate of agent ${agentId} is revoked`, 16);
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
-        await this.pushSpecs([agentId], 'master', 'sync', '', true);
+        await this.pushSpecs([agentId], 'master', 'sync', '', { remove });
       })().catch((err: unknown) =>
         this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
       );
@@ -189,13 +194,16 @@ export class Fleet {
     });
   }
 
-  /** Sends each agent its full assigned spec set (APPLY); `sync`: the post-hello push, which never stops a handler. */
+  /**
+   * Sends each agent its full assigned spec set (APPLY). `sync`: the post-hello push, which stops only the
+   * handlers named in `remove` (ones the master has a record against), never one it merely does not know.
+   */
   async pushSpecs(
     agents: string[],
     issuedBy: string,
     kind = 'apply',
     handler = '',
-    sync = false,
+    sync?: { remove: string[] },
   ): Promise<ExecutionRecord[]> {
     const outcomes = await Promise.all(
       agents.map((agent) => {
@@ -208,8 +216,11 @@ export class Fleet {
           issuedBy,
           specsJson: JSON.stringify(specs),
           hold: specs.map((s) => s.name).filter((n) => held.has(n)),
-          sync,
-          paramsSummary: `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}`,
+          sync: sync !== undefined,
+          remove: sync?.remove ?? [],
+          paramsSummary:
+            `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}` +
+            (sync?.remove.length ? `; remove ${sync.remove.join(', ')}` : ''),
         });
       }),
     );

@@ -34,6 +34,9 @@ export function checkMasterState(raw: unknown, file: string, defaults: MasterSta
   );
   c.optional('lifetime_executions', d.lifetime_executions, (at, v) => c.number(at, v));
   c.optional('rollouts', d.rollouts, (at, v) => c.record(at, v, (a, r) => rollout(c, a, r)));
+  c.optional('deleted', d.deleted, (at, v) =>
+    c.record(at, v, (a, x) => c.string(join(a, 'at'), c.object(a, x).at)),
+  );
   const state = d as Partial<MasterState>;
   state.version = MASTER_STATE_VERSION;
   state.agents ??= defaults.agents;

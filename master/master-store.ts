@@ -70,6 +70,8 @@ export interface MasterState {
   lifetime_executions: number;
   /** Reserved for the rollout feature (owned by master/rollout*). */
   rollouts: Record<string, unknown>;
+  /** Handler names an admin deleted (and did not apply again), with when: see Registry.deleteSpec. */
+  deleted?: Record<string, { at: string }>;
 }
 
 export function emptyMasterState(): MasterState {

@@ -246,12 +246,7 @@ export class Registry {
       results.push({ name: spec.name, version, change, agents: this.agentsFor(spec) });
     }
     await this.store.update((d) => {
-      for (const { name, next } of changes) {
-        const entry = (d.specs[name] ??= { name, versions: [] });
-        entry.versions.push(next);
-        if (entry.versions.length > SPEC_HISTORY)
-          entry.versions.splice(0, entry.versions.length - SPEC_HISTORY);
-      }
+      for (const { next } of changes) pushVersion(d, next);
     });
     return results;
   }
@@ -270,13 +265,7 @@ export class Registry {
       adopted: true,
     }));
     await this.store.update((d) => {
-      for (const next of versions) {
-        const name = next.spec.name;
-        const entry = (d.specs[name] ??= { name, versions: [] });
-        entry.versions.push(structuredClone(next));
-        if (entry.versions.length > SPEC_HISTORY)
-          entry.versions.splice(0, entry.versions.length - SPEC_HISTORY);
-      }
+      for (const next of versions) pushVersion(d, structuredClone(next));
     });
     return versions;
   }
@@ -286,10 +275,21 @@ export class Registry {
     const current = this.getSpec(name);
     if (!current) throw new NotFoundError(`unknown handler ${JSON.stringify(name)} (see gov ps)`);
     const agents = this.agentsFor(current.spec);
+    const at = this.iso();
     await this.store.update((d) => {
       delete d.specs[name];
+      // Remembered, so that an agent that was away when it was deleted stops it when it comes back.
+      const deleted = (d.deleted ??= {});
+      deleted[name] = { at };
+      const names = Object.keys(deleted);
+      for (const old of names.slice(0, Math.max(0, names.length - MAX_DELETED))) delete deleted[old];
     });
     return { name, version: current.version, agents };
+  }
+
+  /** Whether `name` was deleted by an admin (and not applied again since). */
+  wasDeleted(name: string): boolean {
+    return this.data.deleted?.[name] !== undefined;
   }
 
   /** The current version of a handler's spec. */
@@ -500,4 +500,19 @@ function makeObservedRoom(map: MasterState['instances'][string]): void {
 
 function copyAgent(a: AgentRecord): AgentRecord {
   return { ...a, labels: { ...a.labels }, reported_labels: { ...a.reported_labels } };
+}
+
+/**
+ * Deleted handler names remembered (oldest forgotten first): enough for any agent that was away, bounded
+ * so that deletes cannot grow the store without end.
+ */
+export const MAX_DELETED = 1000;
+
+/** Appends a spec version (history bounded by SPEC_HISTORY); a name applied again is no longer deleted. */
+function pushVersion(d: MasterState, next: SpecVersion): void {
+  const name = next.spec.name;
+  const entry = (d.specs[name] ??= { name, versions: [] });
+  entry.versions.push(next);
+  if (entry.versions.length > SPEC_HISTORY) entry.versions.splice(0, entry.versions.length - SPEC_HISTORY);
+  if (d.deleted) delete d.deleted[name];
 }

@@ -86,4 +86,48 @@ describe('integration: a master with an empty store adopts, never stops', functi
     await waitFor(() => !isAlive(onePid), { timeoutMs: 20_000, what: 'one to be stopped by gov delete' });
     assert.ok(isAlive(before.get('two@edge-1')!), 'two keeps running');
   });
+
+  it('a handler deleted, or moved off an agent, while that agent was away is stopped when it comes back', async () => {
+    const ticker = [process.execPath, fixture('ticker.mjs')];
+    const file = c.writeHandlers([
+      { name: 'gone', agents: ['edge-2'], command: ticker, start_seconds: 0 },
+      { name: 'moved', agents: ['edge-2'], command: ticker, start_seconds: 0 },
+      { name: 'kept', agents: ['edge-2'], command: ticker, start_seconds: 0 },
+    ]);
+    await c.govJson(['apply', '-f', file]);
+    const pids = new Map<string, number>();
+    for (const h of ['gone', 'moved', 'kept'])
+      pids.set(h, (await c.waitLocal('edge-2', h, (i) => i.state === 'running' && !!i.pid)).pid!);
+
+    await c.killAgent('edge-2');
+    await c.waitAgentConnected('edge-2', false, 30_000);
+    // Stored on the master; the push to the absent agent fails (exit 1, naming it).
+    const del = await c.gov(['delete', 'gone']);
+    assert.match(del.stderr + del.stdout, /edge-2 is not connected/);
+    const moved = c.writeHandlers([
+      { name: 'moved', agents: ['edge-1'], command: ticker, start_seconds: 0 },
+      { name: 'kept', agents: ['edge-2'], command: ticker, start_seconds: 0 },
+    ]);
+    const applied = await c.gov(['apply', '-f', moved]);
+    assert.match(applied.stderr + applied.stdout, /edge-2 is not connected/);
+    for (const h of ['gone', 'moved', 'kept'])
+      assert.ok(isAlive(pids.get(h)!), `${h} ran on while its agent was away`);
+
+    await c.startAgent('edge-2');
+    await c.waitAgentConnected('edge-2');
+    await waitFor(() => !isAlive(pids.get('gone')!) && !isAlive(pids.get('moved')!), {
+      timeoutMs: 30_000,
+      what: 'the deleted and the moved handler to be stopped on edge-2',
+    });
+    assert.ok(isAlive(pids.get('kept')!), 'kept runs on (same PID)');
+    await waitFor(() => !c.localStatus('edge-2').some((s) => s.handler === 'gone' || s.handler === 'moved'), {
+      timeoutMs: 20_000,
+      what: 'edge-2 to forget the deleted and the moved handler',
+    });
+    const adopts = await c.admin().listExecutions({ kind: 'adopt', agent: 'edge-2' });
+    assert.ok(
+      !adopts.records.some((r) => r.handler === 'gone' || r.handler === 'moved'),
+      'neither was adopted back',
+    );
+  });
 });

@@ -80,12 +80,23 @@ describe('adopting handlers an agent reports', () => {
     assert.match(conflict?.error ?? '', /conflict: agent edge-2 runs api with a spec that differs/);
   });
 
-  it("an admin's spec is never changed by a report", async () => {
+  it("an admin's spec is never changed by a report; an agent it does not target is told to stop it", async () => {
     await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
     const r = await adopt('edge-2', [spec('web', { agents: ['edge-2'] })]);
-    assert.deepEqual(r.leftAlone, ['web']);
+    assert.deepEqual([r.adopted, r.leftAlone, r.remove], [[], [], ['web']]);
     assert.deepEqual(registry.getSpec('web')?.spec.agents, ['edge-1']);
     assert.equal(registry.getSpec('web')?.version, 1);
+  });
+
+  it('a handler an admin deleted is not adopted back: the agent is told to stop it', async () => {
+    await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
+    await registry.deleteSpec('web');
+    const r = await adopt('edge-1', [spec('web', { agents: ['edge-1'] })]);
+    assert.deepEqual([r.adopted, r.leftAlone, r.remove], [[], [], ['web']]);
+    assert.equal(registry.getSpec('web'), undefined);
+    // Applied again, it is no longer a deleted name.
+    await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
+    assert.equal(registry.wasDeleted('web'), false);
   });
 
   it('a reported spec the apply validator refuses is not adopted (recorded as a failed adopt)', async () => {

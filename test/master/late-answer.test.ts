@@ -11,11 +11,15 @@ import { openMasterStore, type MasterStore } from '../../master/master-store.js'
 import { SessionHub } from '../../master/session-hub.js';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import { tempDir } from '../helpers/common.js';
+import { mountSmallDisk, type SmallDisk } from '../helpers/full-disk.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const stores: MasterStore[] = [];
+const disks: SmallDisk[] = [];
 afterEach(async () => {
+  for (const d of disks) d.free();
   for (const s of stores.splice(0)) await s.close();
+  for (const d of disks.splice(0)) d.unmount();
 });
 
 async function setup(dir = tempDir('gov-late-')) {
@@ -122,8 +126,15 @@ describe('late answers correct the execution log', () => {
     );
   });
 
-  it('the dispatcher acknowledges a late answer once recorded, and not when recording failed', async () => {
-    const { store, log } = await setup();
+  it('the dispatcher acknowledges a late answer once recorded, and not when recording failed', async function () {
+    // A real full disk (small tmpfs): the failed write rolls memory back (DurableStore).
+    const disk = mountSmallDisk();
+    if ('skip' in disk) {
+      console.log(`      (skipped: ${disk.skip})`);
+      return this.skip();
+    }
+    disks.push(disk);
+    const { log } = await setup(disk.dir);
     const dispatcher = new Dispatcher(new SessionHub(), log, 1000, () => undefined);
     const rec = log.begin({ kind: 'restart', handler: 'web', agent: 'edge-1', issued_by: 'admin' });
     await log.complete(rec.id, { status: 'error', error: 'gave up', unanswered: true });
@@ -139,13 +150,8 @@ describe('late answers correct the execution log', () => {
 
     const failing = log.begin({ kind: 'restart', handler: 'web', agent: 'edge-1', issued_by: 'admin' });
     await log.complete(failing.id, { status: 'error', error: 'gave up', unanswered: true });
-    const flush = store.flush.bind(store);
-    store.flush = () => Promise.reject(new Error('ENOSPC: no space left on device'));
-    try {
-      await dispatcher.settleLate('edge-1', answer(commandIdFor(failing.id)), (ids) => acked.push(...ids));
-    } finally {
-      store.flush = flush;
-    }
+    disk.fill();
+    await dispatcher.settleLate('edge-1', answer(commandIdFor(failing.id)), (ids) => acked.push(...ids));
     assert.equal(acked.length, 3, 'not recorded: not acknowledged (the agent sends it again)');
     const kept = log.get(failing.id);
     assert.deepEqual(

@@ -62,6 +62,11 @@ export interface AgentCommand {
    * updates handlers but never stops or removes one: stopping handlers takes an explicit apply or delete.
    */
   'sync'?: (boolean);
+  /**
+   * APPLY with sync: handlers the master has a record against (deleted by an admin, or whose admin spec
+   * no longer targets this agent, while the agent was away). The only ones a sync stops and forgets.
+   */
+  'remove'?: (string)[];
 }
 
 /**
@@ -124,4 +129,9 @@ export interface AgentCommand__Output {
    * updates handlers but never stops or removes one: stopping handlers takes an explicit apply or delete.
    */
   'sync': (boolean);
+  /**
+   * APPLY with sync: handlers the master has a record against (deleted by an admin, or whose admin spec
+   * no longer targets this agent, while the agent was away). The only ones a sync stops and forgets.
+   */
+  'remove': (string)[];
 }
