@@ -17,6 +17,11 @@ export interface Handle {
   /** Where the shim parent records the exit status. */
   exit_file: string;
   spec_hash: string;
+  /**
+   * A random token set as GOV_SPAWN in the spawn's environment: proves a process belongs to this spawn
+   * once the shim (the group leader) is gone. Absent in handles written by older agents.
+   */
+  spawn_token?: string;
 }
 
 export interface ExitStatus {

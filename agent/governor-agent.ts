@@ -82,11 +82,8 @@ export class GovernorAgent implements LinkHost {
     switch (cmd.kind) {
       case 'APPLY': {
         const specs = parseSpecs(cmd.specs_json);
-        // A sync (the master's push after a hello) never stops a handler: see ReconcileOptions.
-        const statuses = await sup.applySpecs(specs, new Set(cmd.hold), {
-          sync: cmd.sync,
-          remove: new Set(cmd.remove),
-        });
+        // Only the handlers the master names in `remove` are stopped: see ReconcileOptions.
+        const statuses = await sup.applySpecs(specs, new Set(cmd.hold), { remove: new Set(cmd.remove) });
         const what = cmd.sync ? 'synced' : 'applied';
         return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
       }

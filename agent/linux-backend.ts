@@ -3,7 +3,8 @@
  * status to a file, identity from /proc (start time + cmdline hash), and process-group signals.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../shared/private-files.js';
@@ -17,7 +18,13 @@ import type {
   SpawnRequest,
   Spawned,
 } from './backend.js';
-import { groupMembers, groupSignalVerdict, signalOwnedGroup } from './group-signal.js';
+import {
+  SPAWN_TOKEN_ENV,
+  groupMembers,
+  groupSignalVerdict,
+  signalOwnedGroup,
+  spawnTokenOf,
+} from './group-signal.js';
 
 /**
  * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
@@ -55,6 +62,7 @@ export class LinuxBackend implements ProcessBackend {
     ensureDir(path.dirname(req.exitFile), DATA_DIR_MODE);
     rmQuiet(req.exitFile);
     const argv = shimArgv(req.exitFile, req.command);
+    const token = randomUUID();
     const out = openLogForAppend(req.stdoutLog);
     let err: number;
     try {
@@ -69,7 +77,7 @@ export class LinuxBackend implements ProcessBackend {
         detached: true,
         stdio: ['ignore', out, err],
         cwd: req.cwd,
-        env: req.env,
+        env: { ...req.env, [SPAWN_TOKEN_ENV]: token },
       });
     } finally {
       closeSync(out);
@@ -96,6 +104,7 @@ export class LinuxBackend implements ProcessBackend {
       stderr_log: req.stderrLog,
       exit_file: req.exitFile,
       spec_hash: req.specHash,
+      spawn_token: token,
     };
     return {
       handle,
@@ -145,11 +154,11 @@ export class LinuxBackend implements ProcessBackend {
   }
 
   groupOwned(handle: Handle): boolean {
-    return groupSignalVerdict(handle.pgid, handle.start_time).ok;
+    return groupSignalVerdict(handle.pgid, handle.start_time, handle.spawn_token).ok;
   }
 
   signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
-    return signalOwnedGroup(handle.pgid, handle.start_time, signal);
+    return signalOwnedGroup(handle.pgid, handle.start_time, signal, handle.spawn_token);
   }
 
   groupAlive(handle: Handle): boolean {
@@ -166,8 +175,10 @@ export class LinuxBackend implements ProcessBackend {
     const out: ShimProcess[] = [];
     for (const pid of listPids()) {
       const st = readProcStat(pid);
-      // A shim leads its own session and group (spawned detached) and is alive.
+      // A shim leads its own session and group (spawned detached), is alive, and runs as this agent (a
+      // user who copies a shim's command line into a process of their own gets neither adopted nor signalled).
       if (!st || st.pgid !== pid || st.sid !== pid || st.state === 'Z' || st.state === 'X') continue;
+      if (ownerOf(pid) !== process.geteuid?.()) continue;
       const argv = readCmdline(pid);
       const key = argv && shimKey(argv, runDir);
       if (!argv || key === null) continue;
@@ -181,6 +192,7 @@ export class LinuxBackend implements ProcessBackend {
         stderr_log: '',
         exit_file: argv[4]!,
         spec_hash: '',
+        spawn_token: spawnTokenOf(pid),
       };
       out.push({ key, handle });
     }
@@ -217,5 +229,14 @@ function rmQuiet(file: string): void {
     unlinkSync(file);
   } catch {
     /* absent */
+  }
+}
+
+/** The effective uid a process runs as (the owner of its /proc entry), or -1 when it is gone. */
+function ownerOf(pid: number): number {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return -1;
   }
 }

@@ -58,6 +58,7 @@ function handle(c: ShapeChecker, at: string, v: unknown): void {
   const h = c.object(at, v);
   for (const k of ['pid', 'pgid', 'spawned_at'] as const) c.number(join(at, k), h[k]);
   for (const k of ['start_time', 'cmdline_hash', 'exit_file'] as const) c.string(join(at, k), h[k]);
+  c.optional(join(at, 'spawn_token'), h.spawn_token, (a, x) => c.string(a, x));
 }
 
 function observed(c: ShapeChecker, at: string, v: unknown): void {

@@ -3,6 +3,7 @@
  * and what the supervisor decided. Written atomically through DurableStore.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DurableStore } from '../shared/durable-store.js';
 import { errorMessage } from '../shared/errors.js';
@@ -61,20 +62,25 @@ export async function openStateStore(
   dataDir: string,
   logger: Logger = silentLogger,
   retry: { initialMs?: number; maxMs?: number } = {},
-): Promise<DurableStore<AgentState>> {
+): Promise<{ store: DurableStore<AgentState>; existed: boolean }> {
   const file = path.join(dataDir, STATE_FILE);
-  return DurableStore.open<AgentState>(file, emptyState(), {
+  const existed = existsSync(file);
+  const store = await DurableStore.open<AgentState>(file, emptyState(), {
     validate: checkAgentState,
     retry: {
       ...retry,
       onError: (err) =>
         logger.error('state file write failed; supervising from memory and retrying until it succeeds', {
           file,
-          err: errorMessage(err),
+          error: errorMessage(err),
         }),
       onRecovered: (failures) => logger.info('state file written again', { file, failed_writes: failures }),
     },
   });
+  // A new data dir gets its (empty) state file on disk before anything can be spawned: from then on a
+  // missing file means it was lost, never "nothing started yet" (see Supervisor.create).
+  if (!existed) await store.flush();
+  return { store, existed };
 }
 
 /** A stable hash of a spec (keys sorted), so reordering keys never looks like a change. */

@@ -10,13 +10,12 @@ import { specHash } from './state-store.js';
 
 export interface ReconcileOptions {
   /**
-   * The master's sync after a (re)connect, not an admin's change: nothing is stopped or removed (a master
-   * that knows nothing of a handler must not stop it; stopping takes an explicit apply or delete) but
-   * those named in `remove`. (On any apply, a spec that differs only in its targets — `agents`,
-   * `selector` — is stored without a restart.)
+   * Handlers the master has a record against (deleted by an admin, or whose spec no longer targets this
+   * agent): the only handlers an apply stops and removes besides replicas above a spec's count. A handler
+   * the master merely does not know (a new or emptied store, an adoption it refused) is never stopped:
+   * stopping takes an explicit delete or a change of targets. A spec that differs only in its targets
+   * (`agents`, `selector`) or `count` is stored without a restart.
    */
-  sync?: boolean;
-  /** With `sync`: handlers the master has a record against (deleted, or no longer this agent's): stopped and removed. */
   remove?: ReadonlySet<string>;
 }
 
@@ -39,11 +38,8 @@ export async function reconcile(
   const work: Array<Promise<unknown>> = [];
   for (const inst of reg.values()) {
     const spec = wanted.get(inst.spec.name);
-    if (opts.sync) {
-      if (!spec && opts.remove?.has(inst.spec.name)) work.push(reg.remove(inst));
-      continue;
-    }
-    if (!spec || inst.index >= (spec.count ?? 1)) work.push(reg.remove(inst));
+    if (spec ? inst.index >= (spec.count ?? 1) : opts.remove?.has(inst.spec.name))
+      work.push(reg.remove(inst));
   }
   for (const spec of wanted.values()) {
     const hash = specHash(spec);
@@ -54,8 +50,8 @@ export async function reconcile(
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
         work.push(spec.mode === 'on-demand' ? reg.persist(created) : created.start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
-        // Only where it runs changed (agents, selector): the same process, stored without a restart.
-        if (sameButTargets(inst.spec, spec)) {
+        // Only where or how many times it runs changed: the same process, stored without a restart.
+        if (sameProcess(inst.spec, spec)) {
           [inst.spec, inst.specHash] = [spec, hash];
           work.push(reg.persist(inst));
         } else work.push(replaceSpec(inst, spec, hash));
@@ -90,8 +86,8 @@ async function replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Pro
   await inst.respec(spec, hash, wasWanted);
 }
 
-/** Equal but for who they target: the process to run is the same. */
-function sameButTargets(a: HandlerSpec, b: HandlerSpec): boolean {
-  const untargeted = (s: HandlerSpec) => specHash({ ...s, agents: [], selector: {} });
-  return untargeted(a) === untargeted(b);
+/** The same process wherever and however many times it runs: only `agents`, `selector` or `count` differ. */
+function sameProcess(a: HandlerSpec, b: HandlerSpec): boolean {
+  const placeless = (s: HandlerSpec) => specHash({ ...s, agents: [], selector: {}, count: 1 });
+  return placeless(a) === placeless(b);
 }

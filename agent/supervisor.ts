@@ -3,6 +3,7 @@
  * periodic chores (supervisor-housekeeping.ts: liveness poll, log rotation) and metrics. Its API is what
  * the control plane calls. No signal handlers here; `shutdown()` persists and leaves every handler running.
  */
+import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { StateError } from '../shared/errors.js';
 import { handlerObservedClash, observedRefusal } from '../shared/observed.js';
@@ -19,7 +20,7 @@ import type { ObservedSet } from './observed.js';
 import { wireObserveAndLimits } from './observed-wiring.js';
 import type { EnsureResult } from './on-demand.js';
 import { chooseToWake } from './on-demand-policy.js';
-import { openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
+import { STATE_FILE, openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
 import { planStrays, reapStrays, runDir, type StrayPlan } from './stray-shims.js';
 import { Housekeeping } from './supervisor-housekeeping.js';
 import { collectMetrics, type InstanceMetrics } from './supervisor-metrics.js';
@@ -91,14 +92,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   static async create(options: SupervisorOptions): Promise<Supervisor> {
     const opts = compileOptions(options);
     prepareDataDir(opts.dataDir);
-    const store = await openStateStore(opts.dataDir, opts.logger);
+    const { store, existed } = await openStateStore(opts.dataDir, opts.logger);
     const sup = new Supervisor(opts, store);
     const strays = sup.findStrays();
+    if (!existed && (strays.adopt.size > 0 || strays.stop.length > 0)) {
+      const pids = [...strays.adopt.values(), ...strays.stop.map((s) => s.shim.handle)].map((h) => h.pid);
+      throw new StateError(
+        `${path.join(opts.dataDir, STATE_FILE)} is missing, but ${pids.length} handler process(es) of this data ` +
+          `dir are running (shim PIDs ${pids.join(', ')}): restore the state file, or stop them ` +
+          `(kill -TERM -PID) before starting the agent; never started from scratch beside running handlers`,
+      );
+    }
     for (const [key, spec] of Object.entries(store.data.specs)) {
       const inst = sup.registry.add({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
       const rec = store.data.instances[key];
       if (rec) inst.restore(rec, strays.adopt.get(key) ?? null);
     }
+    await sup.observed.restore(); // before any stray is signalled: the guard must know every observed process
     void reapStrays(strays.stop, {
       backend: sup.backend,
       clock: opts.clock,
@@ -107,7 +117,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       specOf: (key) => sup.registry.find(key)?.spec,
       cancelled: () => sup.closed,
     });
-    await sup.observed.restore();
     sup.cgroups.sweep(); // stale groups of an earlier run
     const chores = sup.housekeeping;
     if (sup.observed.discovering) {

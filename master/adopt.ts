@@ -3,14 +3,14 @@
  * reports its cached specs in its hello; each handler the master does not know becomes a new spec
  * version marked `adopted`, validated like an apply, restricted to that agent (`agents: [id]`, no
  * selector — an agent's certificate never creates a spec that reaches another agent), and recorded as
- * an execution of kind `adopt` issued by `agent:<id>`. Never more than MAX_ADOPT_PER_HELLO per hello;
+ * an execution of kind `adopt` issued by `agent:<id>`. Never more than MAX_ADOPTED_PER_AGENT per agent;
  * the rest are left alone (the post-hello sync never stops a handler, see agent/supervisor-reconcile.ts).
  *
  * A second agent reporting an adopted handler with the same spec (targets aside) is added to its
  * `agents`; with a different spec it is a conflict: logged and recorded as a failed `adopt`, and that
  * agent's instances are left running. A handler with an admin's spec is never changed by a report; one
- * that an admin deleted, or whose admin spec no longer targets the agent, is listed in `remove`: the
- * master has a record of that decision, so the sync stops it (an agent away during a delete still obeys).
+ * that an admin deleted, or whose admin spec no longer targets the agent, is not adopted: the master has a
+ * record of that decision, and every push names it for removal (Registry.removalsFor).
  */
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -19,8 +19,11 @@ import { revalidateSpec } from '../shared/spec-raw.js';
 import type { ExecutionLog } from './execution-log.js';
 import { specHash, type Registry } from './registry.js';
 
-/** Most handlers adopted from one hello (a bound on what one agent certificate can make the master store). */
-export const MAX_ADOPT_PER_HELLO = 256;
+/**
+ * Most adopted handlers one agent may be among the targets of, over all its hellos (a bound on what one
+ * agent certificate can make the master store).
+ */
+export const MAX_ADOPTED_PER_AGENT = 256;
 
 export interface AdoptResult {
   /** Handlers created from the report. */
@@ -29,11 +32,6 @@ export interface AdoptResult {
   widened: string[];
   /** Reported handlers left alone: conflicting, invalid or beyond the cap. */
   leftAlone: string[];
-  /**
-   * Reported handlers the master has a record against: deleted by an admin, or with an admin's spec that
-   * does not target this agent (changed while it was away). The sync tells the agent to stop them.
-   */
-  remove: string[];
 }
 
 interface Decision {
@@ -51,7 +49,7 @@ export async function adoptReported(
   cachedSpecsJson: string,
   log: Logger,
 ): Promise<AdoptResult> {
-  const result: AdoptResult = { adopted: [], widened: [], leftAlone: [], remove: [] };
+  const result: AdoptResult = { adopted: [], widened: [], leftAlone: [] };
   if (!cachedSpecsJson) return result;
   let reported: unknown;
   try {
@@ -69,6 +67,7 @@ export async function adoptReported(
   }
   const decisions: Decision[] = [];
   const seen = new Set<string>();
+  const room = MAX_ADOPTED_PER_AGENT - registry.adoptedFor(agentId);
   for (const [i, raw] of reported.entries()) {
     const name = (raw as { name?: unknown } | null)?.name;
     if (typeof name !== 'string' || seen.has(name)) continue;
@@ -76,23 +75,26 @@ export async function adoptReported(
     const current = registry.getSpec(name);
     if (current && registry.agentsFor(current.spec).includes(agentId)) continue; // known and assigned
     if (current ? !current.adopted : registry.wasDeleted(name)) {
-      result.remove.push(name); // an admin decided: not (or no longer) on this agent
-      continue;
+      continue; // an admin decided it is not (or no longer) on this agent: Registry.removalsFor names it
     }
-    if (decisions.length >= MAX_ADOPT_PER_HELLO) {
+    if (decisions.length >= room) {
       result.leftAlone.push(name);
       continue;
     }
     decisions.push(decide(registry, agentId, raw, i, name));
   }
   if (result.leftAlone.length > 0)
-    log.warn(`hello: more than ${MAX_ADOPT_PER_HELLO} unknown handlers reported; the rest are left alone`, {
-      agent: agentId,
-      left_alone: result.leftAlone.length,
-    });
+    log.warn(
+      `hello: more than ${MAX_ADOPTED_PER_AGENT} adopted handlers for one agent; the rest are left alone`,
+      {
+        agent: agentId,
+        left_alone: result.leftAlone.length,
+      },
+    );
   const toStore = decisions.flatMap((d) => (d.spec ? [d.spec] : []));
   const versions = toStore.length > 0 ? await registry.storeAdopted(toStore) : [];
   const versionOf = new Map(versions.map((v) => [v.spec.name, v.version]));
+  const records: Array<Promise<unknown>> = [];
   for (const d of decisions) {
     const exec = executions.begin({
       kind: 'adopt',
@@ -105,10 +107,12 @@ export async function adoptReported(
       const what = d.widened
         ? `agent ${agentId} added to adopted handler`
         : 'adopted from the agent’s report';
-      await executions.complete(exec.id, {
-        status: 'success',
-        result: `${what}: version ${versionOf.get(d.name)}`,
-      });
+      records.push(
+        executions.complete(exec.id, {
+          status: 'success',
+          result: `${what}: version ${versionOf.get(d.name)}`,
+        }),
+      );
       (d.widened ? result.widened : result.adopted).push(d.name);
       log.info('handler adopted from agent report', {
         agent: agentId,
@@ -116,7 +120,7 @@ export async function adoptReported(
         widened: !!d.widened,
       });
     } else {
-      await executions.complete(exec.id, { status: 'error', error: d.error ?? 'not adopted' });
+      records.push(executions.complete(exec.id, { status: 'error', error: d.error ?? 'not adopted' }));
       result.leftAlone.push(d.name);
       log.warn('reported handler not adopted; left running', {
         agent: agentId,
@@ -125,6 +129,7 @@ export async function adoptReported(
       });
     }
   }
+  await Promise.all(records); // one coalesced write for the hello's records, not one fsync each
   return result;
 }
 

@@ -75,7 +75,6 @@ export class Fleet {
         // What the agent runs and this master has no record of is adopted, never stopped (before the
         // inventory, which keeps only assigned instances); the sync after the hello stops only what the
         // master has a record against (deleted, or an admin's spec that no longer targets this agent).
-        let remove: string[] = [];
         if (!this.registry.isRevoked(agentId)) {
           try {
             // One hello at a time: two agents reporting the same unknown handler must not both create it.
@@ -83,7 +82,7 @@ export class Fleet {
               adoptReported(this.registry, this.executions, agentId, hello.cached_specs_json, this.log),
             );
             this.adopting = adopting.catch(() => undefined);
-            remove = (await adopting).remove;
+            await adopting;
           } catch (err) {
             this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) });
           }
@@ -103,7 +102,7 @@ export class Fleet {
         if (this.registry.isRevoked(agentId)) session.fail(`certificate of agent ${agentId} is revoked`, 16);
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
-        await this.pushSpecs([agentId], 'master', 'sync', '', { remove });
+        await this.pushSpecs([agentId], 'master', 'sync', '', true);
       })().catch((err: unknown) =>
         this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
       );
@@ -195,19 +194,21 @@ export class Fleet {
   }
 
   /**
-   * Sends each agent its full assigned spec set (APPLY). `sync`: the post-hello push, which stops only the
-   * handlers named in `remove` (ones the master has a record against), never one it merely does not know.
+   * Sends each agent its full assigned spec set (APPLY) and the handler names the master has a record
+   * against (`remove`: deleted, or targeting other agents); the agent stops only those, never a handler
+   * the master merely does not know. `sync`: the post-hello push (recorded as such).
    */
   async pushSpecs(
     agents: string[],
     issuedBy: string,
     kind = 'apply',
     handler = '',
-    sync?: { remove: string[] },
+    sync = false,
   ): Promise<ExecutionRecord[]> {
     const outcomes = await Promise.all(
       agents.map((agent) => {
         const specs = this.registry.specsForAgent(agent);
+        const remove = this.registry.removalsFor(agent);
         const held = new Set(this.heldHandlers());
         return this.command({
           kind: 'APPLY',
@@ -216,11 +217,11 @@ export class Fleet {
           issuedBy,
           specsJson: JSON.stringify(specs),
           hold: specs.map((s) => s.name).filter((n) => held.has(n)),
-          sync: sync !== undefined,
-          remove: sync?.remove ?? [],
+          sync,
+          remove,
           paramsSummary:
             `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}` +
-            (sync?.remove.length ? `; remove ${sync.remove.join(', ')}` : ''),
+            (remove.length ? `; ${remove.length} handler name(s) to remove if present` : ''),
         });
       }),
     );

@@ -287,6 +287,29 @@ export class Registry {
     return { name, version: current.version, agents };
   }
 
+  /**
+   * The handler names an agent is to stop if it runs them: deleted by an admin (remembered, bounded by
+   * MAX_DELETED), or whose spec targets other agents only. Never a name the master does not know.
+   */
+  removalsFor(agentId: string): string[] {
+    const out = Object.keys(this.data.deleted ?? {});
+    for (const entry of Object.values(this.data.specs)) {
+      const current = entry.versions.at(-1);
+      if (current && !this.agentsFor(current.spec).includes(agentId)) out.push(entry.name);
+    }
+    return out;
+  }
+
+  /** How many adopted specs target `agentId` (bounded by adopt.ts's MAX_ADOPTED_PER_AGENT). */
+  adoptedFor(agentId: string): number {
+    let n = 0;
+    for (const entry of Object.values(this.data.specs)) {
+      const current = entry.versions.at(-1);
+      if (current?.adopted && this.agentsFor(current.spec).includes(agentId)) n++;
+    }
+    return n;
+  }
+
   /** Whether `name` was deleted by an admin (and not applied again since). */
   wasDeleted(name: string): boolean {
     return this.data.deleted?.[name] !== undefined;

@@ -65,15 +65,21 @@ export class DurableJSONFile<T> implements Adapter<T> {
       }
       await fs.rename(tmp, this.filename);
       renamed = true;
+    } catch (err) {
+      if (!renamed) await fs.unlink(tmp).catch(() => {});
+      throw err;
+    }
+    // Renamed: the new file is what a reader (and a restart) sees, so the write counts as done. Syncing the
+    // directory makes the rename survive a power loss; a failure there is retried by the next write.
+    try {
       const dh = await fs.open(dir, 'r');
       try {
         await dh.sync();
       } finally {
         await dh.close();
       }
-    } catch (err) {
-      if (!renamed) await fs.unlink(tmp).catch(() => {});
-      throw err;
+    } catch {
+      /* see above */
     }
   }
 

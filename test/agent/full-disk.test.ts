@@ -7,21 +7,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { isAlive } from '../../shared/proc.js';
 import { tempDir, waitFor } from '../helpers/common.js';
-import { mountSmallDisk, type SmallDisk } from '../helpers/full-disk.js';
+import { useSmallDisk } from '../helpers/full-disk.js';
 import { lineCount, readState, readStatus, startAgent, trackStateGroups, writeHandlers } from './helpers.js';
 
 describe('agent on a full disk', function () {
   this.slow(10_000);
-  let disk: SmallDisk;
-  before(function () {
-    const d = mountSmallDisk('4m');
-    if ('skip' in d) {
-      console.log(`      (skipped: ${d.skip})`);
-      return this.skip();
-    }
-    disk = d;
-  });
-  after(() => disk?.unmount());
+  const disk = useSmallDisk('4m');
 
   it('survives ENOSPC, keeps restarting a crashing handler, and writes its state once space is freed', async function () {
     this.timeout(90_000);

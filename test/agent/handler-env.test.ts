@@ -87,7 +87,7 @@ describe('handler environment and user', () => {
           // PWD is set by the shim's /bin/sh to the handler's cwd, not inherited.
           .filter((k) => !['PATH', 'LANG', 'HOME', 'USER', 'TZ', 'PWD'].includes(k))
           .sort(),
-        ['ENV_DUMP', 'GOV_AGENT', 'GOV_HANDLER', 'GOV_INSTANCE', 'GOV_INSTANCE_INDEX', 'PORT'],
+        ['ENV_DUMP', 'GOV_AGENT', 'GOV_HANDLER', 'GOV_INSTANCE', 'GOV_INSTANCE_INDEX', 'GOV_SPAWN', 'PORT'],
         'nothing else of the agent is inherited',
       );
       assert.equal(a.env.PATH, process.env.PATH);

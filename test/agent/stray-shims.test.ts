@@ -111,17 +111,23 @@ describe('the group signal rule', () => {
   });
 
   it('signals a group led by the recorded leader', () => {
-    assert.deepEqual(decideGroupSignal(10, '100', stat(10, '100'), true), { ok: true });
+    assert.deepEqual(decideGroupSignal(10, '100', stat(10, '100'), true, false), { ok: true });
   });
 
-  it('signals a group whose leader is gone while it has live members (a PGID is not reused meanwhile)', () => {
-    assert.deepEqual(decideGroupSignal(10, '100', null, true), { ok: true });
+  it('signals a group whose leader is gone while a live member carries the spawn token', () => {
+    assert.deepEqual(decideGroupSignal(10, '100', null, true, true), { ok: true });
+  });
+
+  it('never signals a leaderless group no member of which carries the spawn token (a reused PGID)', () => {
+    const stranger = decideGroupSignal(10, '100', null, true, false);
+    assert.equal(stranger.ok, false);
+    assert.match(stranger.ok ? '' : stranger.reason, /GOV_SPAWN: not provably ours/);
   });
 
   it('never signals when PID == PGID is another process (reused) or the group is gone', () => {
-    const reused = decideGroupSignal(10, '100', stat(10, '999'), true);
+    const reused = decideGroupSignal(10, '100', stat(10, '999'), true, true);
     assert.equal(reused.ok, false);
     assert.match(reused.ok ? '' : reused.reason, /pid 10 was reused/);
-    assert.equal(decideGroupSignal(10, '100', null, false).ok, false);
+    assert.equal(decideGroupSignal(10, '100', null, false, true).ok, false);
   });
 });

@@ -154,7 +154,7 @@ describe('supervisor (in-process, real processes)', () => {
     assert.deepEqual(types.slice(-4), ['STOPPING', 'KILLED', 'EXITED', 'STOPPED']);
   });
 
-  it('restart and applySpecs: unchanged specs are left alone, changed ones restarted, removed ones stopped', async () => {
+  it('restart and applySpecs: unchanged specs are left alone, changed ones restarted, ones the master names for removal stopped', async () => {
     const sup = await supervisor();
     const a = spec({ name: 'a', command: ['node', fixture('ticker.mjs')], start_seconds: 0 });
     const b = spec({ name: 'b', command: ['node', fixture('ticker.mjs')], start_seconds: 0 });
@@ -171,7 +171,7 @@ describe('supervisor (in-process, real processes)', () => {
     assert.notEqual(r.pid, pidA);
     assert.equal(r.restarts, 1);
     const pidA2 = r.pid!;
-    await sup.applySpecs([]);
+    await sup.applySpecs([], new Set(), { remove: new Set(['a', 'b']) });
     assert.deepEqual(sup.status(), []);
     await waitFor(() => !isAlive(pidA2), { what: 'removed handler stopped' });
   });

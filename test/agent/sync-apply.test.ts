@@ -1,7 +1,7 @@
 /**
- * The agent's own layer against a fleet-wide stop: the master's post-hello sync (an APPLY marked `sync`)
- * never stops or removes a handler, whatever the master sends (an empty set included), and a spec that
- * differs only in its targets is stored without a restart. An explicit apply still stops removed ones.
+ * The agent's own layer against a fleet-wide stop: an APPLY never stops or removes a handler the master
+ * does not name in `remove`, whatever set it sends (an empty one included), and a spec that differs only
+ * in its targets is stored without a restart. Named handlers, and replicas above a count, are stopped.
  */
 import assert from 'node:assert/strict';
 import { Supervisor } from '../../agent/supervisor.js';
@@ -12,7 +12,7 @@ import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 const ticker = (name: string, extra: Record<string, unknown> = {}) =>
   parseHandler({ name, command: ['node', fixture('ticker.mjs')], start_seconds: 0, ...extra }, name);
 
-describe('agent: a sync from the master never stops handlers', () => {
+describe('agent: an apply stops only what the master names', () => {
   let sup: Supervisor;
   beforeEach(async () => {
     sup = await Supervisor.create({ dataDir: tempDir(), pollIntervalMs: 50 });
@@ -22,15 +22,15 @@ describe('agent: a sync from the master never stops handlers', () => {
     await sup.shutdown();
   });
 
-  it('a sync with no handlers (a master that knows nothing) leaves both running with the same PIDs', async () => {
+  it('an apply with no handlers (a master that knows nothing) leaves both running with the same PIDs', async () => {
     await sup.applySpecs([ticker('a', { agents: ['edge-1', 'edge-2'] }), ticker('b')]);
     const before = sup.status().map((s) => [s.handler, s.pid] as const);
     for (const [, pid] of before) trackPid(pid ?? undefined);
     assert.ok(before.every(([, pid]) => pid && isAlive(pid)));
 
-    await sup.applySpecs([], new Set(), { sync: true });
-    // Same handlers, same processes; the first one re-targeted by a sync is not restarted either.
-    await sup.applySpecs([ticker('a', { agents: ['edge-1'] })], new Set(), { sync: true });
+    await sup.applySpecs([]);
+    // Same handlers, same processes; the first one re-targeted is not restarted either.
+    await sup.applySpecs([ticker('a', { agents: ['edge-1'] })]);
     assert.deepEqual(
       sup.status().map((s) => [s.handler, s.pid] as const),
       before,
@@ -42,13 +42,26 @@ describe('agent: a sync from the master never stops handlers', () => {
     );
     assert.equal(sup.status('a')[0]?.restarts, 0);
 
-    // An explicit apply (an admin's) still stops what it no longer lists.
-    await sup.applySpecs([ticker('a', { agents: ['edge-1'] })]);
+    // A handler the master names (deleted, or moved to other agents) is stopped.
+    await sup.applySpecs([ticker('a', { agents: ['edge-1'] })], new Set(), { remove: new Set(['b', 'zz']) });
     const bPid = before.find(([h]) => h === 'b')?.[1] as number;
-    await waitFor(() => !isAlive(bPid), { what: 'b to be stopped by an explicit apply' });
+    await waitFor(() => !isAlive(bPid), { what: 'b to be stopped when named' });
     assert.deepEqual(
       sup.status().map((s) => s.handler),
       ['a'],
     );
+  });
+
+  it('replicas above a lowered count are stopped, whatever else is named', async () => {
+    await sup.applySpecs([ticker('w', { count: 3 })]);
+    const pids = sup.status().map((s) => s.pid as number);
+    for (const pid of pids) trackPid(pid);
+    await sup.applySpecs([ticker('w', { count: 1 })]);
+    assert.deepEqual(
+      sup.status().map((s) => s.handler),
+      ['w'],
+    );
+    await waitFor(() => !isAlive(pids[1]!) && !isAlive(pids[2]!), { what: 'w#1 and w#2 to stop' });
+    assert.ok(isAlive(pids[0]!), 'w keeps running');
   });
 });

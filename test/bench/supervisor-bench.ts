@@ -145,7 +145,7 @@ export async function benchIdle(n: number, seconds: number): Promise<{ cpuPercen
     agent.kill('SIGTERM');
     await until(() => !isAlive(pid), 10_000, 'agent exit');
     // Stop the handlers the agent left running (by their recorded process groups).
-    const store = await openStateStore(data);
+    const { store } = await openStateStore(data);
     for (const rec of Object.values(store.data.instances)) {
       if (rec.handle) {
         try {

@@ -61,3 +61,32 @@ export function mountSmallDisk(size = '2m'): SmallDisk | { skip: string } {
     },
   };
 }
+
+/**
+ * A small disk for one describe block: mounted in `before` (the block is skipped, saying why, where it
+ * cannot be) and unmounted in `after`. The returned object forwards to the mounted disk.
+ */
+export function useSmallDisk(size = '2m'): SmallDisk {
+  let disk: SmallDisk | undefined;
+  const mounted = (): SmallDisk => {
+    if (!disk) throw new Error('the small disk is not mounted');
+    return disk;
+  };
+  before(function () {
+    const d = mountSmallDisk(size);
+    if ('skip' in d) {
+      console.log(`      (skipped: ${d.skip})`);
+      return this.skip();
+    }
+    disk = d;
+  });
+  after(() => disk?.unmount());
+  return {
+    get dir() {
+      return mounted().dir;
+    },
+    fill: () => mounted().fill(),
+    free: () => disk?.free(),
+    unmount: () => disk?.unmount(),
+  };
+}

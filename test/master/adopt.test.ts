@@ -4,7 +4,7 @@
  * hello, widened for a second agent with the same spec, and a conflict left alone.
  */
 import assert from 'node:assert/strict';
-import { adoptReported, MAX_ADOPT_PER_HELLO } from '../../master/adopt.js';
+import { adoptReported, MAX_ADOPTED_PER_AGENT } from '../../master/adopt.js';
 import { ExecutionLog } from '../../master/execution-log.js';
 import { openMasterStore, type MasterStore } from '../../master/master-store.js';
 import { Registry } from '../../master/registry.js';
@@ -83,7 +83,9 @@ describe('adopting handlers an agent reports', () => {
   it("an admin's spec is never changed by a report; an agent it does not target is told to stop it", async () => {
     await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
     const r = await adopt('edge-2', [spec('web', { agents: ['edge-2'] })]);
-    assert.deepEqual([r.adopted, r.leftAlone, r.remove], [[], [], ['web']]);
+    assert.deepEqual([r.adopted, r.leftAlone], [[], []]);
+    assert.deepEqual(registry.removalsFor('edge-2'), ['web']);
+    assert.deepEqual(registry.removalsFor('edge-1'), []);
     assert.deepEqual(registry.getSpec('web')?.spec.agents, ['edge-1']);
     assert.equal(registry.getSpec('web')?.version, 1);
   });
@@ -92,7 +94,8 @@ describe('adopting handlers an agent reports', () => {
     await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
     await registry.deleteSpec('web');
     const r = await adopt('edge-1', [spec('web', { agents: ['edge-1'] })]);
-    assert.deepEqual([r.adopted, r.leftAlone, r.remove], [[], [], ['web']]);
+    assert.deepEqual([r.adopted, r.leftAlone], [[], []]);
+    assert.deepEqual(registry.removalsFor('edge-1'), ['web']);
     assert.equal(registry.getSpec('web'), undefined);
     // Applied again, it is no longer a deleted name.
     await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
@@ -110,11 +113,15 @@ describe('adopting handlers an agent reports', () => {
     );
   });
 
-  it(`adopts at most ${MAX_ADOPT_PER_HELLO} handlers from one hello and leaves the rest alone`, async () => {
-    const many = Array.from({ length: MAX_ADOPT_PER_HELLO + 10 }, (_, i) => spec(`h${i}`));
+  it(`adopts at most ${MAX_ADOPTED_PER_AGENT} handlers for one agent, over all its hellos, and leaves the rest alone`, async () => {
+    const many = Array.from({ length: MAX_ADOPTED_PER_AGENT + 10 }, (_, i) => spec(`h${i}`));
     const r = await adopt('edge-1', many);
-    assert.equal(r.adopted.length, MAX_ADOPT_PER_HELLO);
+    assert.equal(r.adopted.length, MAX_ADOPTED_PER_AGENT);
     assert.equal(r.leftAlone.length, 10);
-    assert.equal(registry.listSpecs().length, MAX_ADOPT_PER_HELLO);
+    assert.equal(registry.listSpecs().length, MAX_ADOPTED_PER_AGENT);
+    // Reconnecting with other names adopts nothing more.
+    const again = await adopt('edge-1', [spec('late-1'), spec('late-2')]);
+    assert.deepEqual([again.adopted, again.leftAlone], [[], ['late-1', 'late-2']]);
+    assert.equal(registry.listSpecs().length, MAX_ADOPTED_PER_AGENT);
   });
 });

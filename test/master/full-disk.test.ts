@@ -13,7 +13,7 @@ import { openMasterStore } from '../../master/master-store.js';
 import { Registry } from '../../master/registry.js';
 import type { SessionHub } from '../../master/session-hub.js';
 import { parseHandler } from '../../shared/spec.js';
-import { mountSmallDisk, type SmallDisk } from '../helpers/full-disk.js';
+import { useSmallDisk } from '../helpers/full-disk.js';
 
 const spec = (name: string) =>
   parseHandler({ name, agents: ['edge-1'], command: ['node', 'x.js'], env: { PAD: 'p'.repeat(4096) } }, name);
@@ -36,17 +36,8 @@ function fakeHub(onCommand: () => void): { hub: SessionHub; sent: () => number }
 }
 
 describe('master on a full disk', function () {
-  let disk: SmallDisk;
-  before(function () {
-    const d = mountSmallDisk('1m');
-    if ('skip' in d) {
-      console.log(`      (skipped: ${d.skip})`);
-      return this.skip();
-    }
-    disk = d;
-  });
-  after(() => disk?.unmount());
-  afterEach(() => disk?.free());
+  const disk = useSmallDisk('1m');
+  afterEach(() => disk.free());
 
   it('an apply refused for a full disk is not in memory and not written by the next successful write', async () => {
     const dir = path.join(disk.dir, 'apply');

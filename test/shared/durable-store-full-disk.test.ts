@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DurableStore } from '../../shared/durable-store.js';
-import { mountSmallDisk, type SmallDisk } from '../helpers/full-disk.js';
+import { useSmallDisk } from '../helpers/full-disk.js';
 
 interface Doc {
   items: string[];
@@ -14,16 +14,7 @@ interface Doc {
 }
 
 describe('durable store on a full disk', function () {
-  let disk: SmallDisk;
-  before(function () {
-    const d = mountSmallDisk('1m');
-    if ('skip' in d) {
-      console.log(`      (skipped: ${d.skip})`);
-      return this.skip();
-    }
-    disk = d;
-  });
-  after(() => disk?.unmount());
+  const disk = useSmallDisk('1m');
 
   it('a failed write leaves memory as before, removes its temp file, rejects its callers; a later write succeeds', async () => {
     const file = path.join(disk.dir, 'state.json');

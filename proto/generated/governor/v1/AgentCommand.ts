@@ -58,13 +58,14 @@ export interface AgentCommand {
    */
   'hold'?: (string)[];
   /**
-   * APPLY: this is the master's sync after a hello, not an admin's change. On a sync the agent starts and
-   * updates handlers but never stops or removes one: stopping handlers takes an explicit apply or delete.
+   * APPLY: this is the master's sync after a hello, not an admin's change (recorded as such; the agent
+   * treats both alike).
    */
   'sync'?: (boolean);
   /**
-   * APPLY with sync: handlers the master has a record against (deleted by an admin, or whose admin spec
-   * no longer targets this agent, while the agent was away). The only ones a sync stops and forgets.
+   * APPLY: handler names the master has a record against (deleted by an admin, or whose spec targets
+   * other agents only). Besides replicas above a spec's count, the only handlers an APPLY stops and
+   * removes: a handler the master merely does not know (a new or emptied store) is never stopped.
    */
   'remove'?: (string)[];
 }
@@ -125,13 +126,14 @@ export interface AgentCommand__Output {
    */
   'hold': (string)[];
   /**
-   * APPLY: this is the master's sync after a hello, not an admin's change. On a sync the agent starts and
-   * updates handlers but never stops or removes one: stopping handlers takes an explicit apply or delete.
+   * APPLY: this is the master's sync after a hello, not an admin's change (recorded as such; the agent
+   * treats both alike).
    */
   'sync': (boolean);
   /**
-   * APPLY with sync: handlers the master has a record against (deleted by an admin, or whose admin spec
-   * no longer targets this agent, while the agent was away). The only ones a sync stops and forgets.
+   * APPLY: handler names the master has a record against (deleted by an admin, or whose spec targets
+   * other agents only). Besides replicas above a spec's count, the only handlers an APPLY stops and
+   * removes: a handler the master merely does not know (a new or emptied store) is never stopped.
    */
   'remove': (string)[];
 }
