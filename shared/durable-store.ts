@@ -7,9 +7,9 @@
  * what is on disk (the last committed state), and every caller whose change was rolled back is rejected
  * with the error. The rollback replaces the root object's top-level fields in place: a reference to
  * `data` itself stays valid, references to objects below it do not — owners look those up again after
- * an await (see ExecutionLog). In `retry` mode (the agent) changes are never lost instead: the change
- * functions applied since the last commit are re-applied after the rollback and written again with
- * backoff until the disk takes them, and callers are never rejected.
+ * an await (see ExecutionLog). In `retry` mode (the agent, which must keep supervising) changes are never
+ * lost instead: memory is kept as it is and written again with backoff until the disk takes it, and
+ * callers are never rejected.
  */
 import { promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -141,8 +141,8 @@ export class DurableStore<T> {
   private writing: Promise<void> | null = null;
   private dirty = false;
   private waiters: Waiter[] = [];
-  /** retry mode: changes applied since the last commit, re-applied after a rollback. */
-  private journal: Array<(data: T) => void> = [];
+  /** retry mode: memory holds changes a failed write did not get onto disk (written by a retry). */
+  private unwritten = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private closed = false;
@@ -189,7 +189,6 @@ export class DurableStore<T> {
   /** Applies `fn` to the data now and resolves when it is durably written. */
   update(fn: (data: T) => void): Promise<void> {
     fn(this.current);
-    if (this.opts.retry) this.journal.push(fn);
     return this.flush();
   }
 
@@ -207,30 +206,30 @@ export class DurableStore<T> {
       this.dirty = false;
       const batch = this.waiters;
       this.waiters = [];
-      const applied = this.journal.length;
       const text = JSON.stringify(this.current);
       try {
         await this.file.writeText(text);
         this.committed = text;
         this.writes++;
-        this.journal.splice(0, applied);
+        this.unwritten = false;
         if (this.failures > 0) this.opts.retry?.onRecovered(this.failures);
         this.failures = 0;
         for (const w of batch) w.resolve();
       } catch (err) {
         this.failedWrites++;
-        // Every change since the last commit is undone, so everyone waiting on one hears of it.
-        const rolledBack = [...batch, ...this.waiters];
+        const waiting = [...batch, ...this.waiters];
         this.waiters = [];
         this.dirty = false;
-        this.rollback();
         if (this.opts.retry) {
+          // Memory is what must reach the disk: keep it, and write it again until the disk takes it.
+          this.unwritten = true;
           if (this.failures++ === 0) this.opts.retry.onError(err);
-          for (const fn of this.journal) fn(this.current);
           this.scheduleRetry();
-          for (const w of rolledBack) w.resolve();
+          for (const w of waiting) w.resolve();
         } else {
-          for (const w of rolledBack) w.reject(err);
+          // Every change since the last commit is undone, so everyone waiting on one hears of it.
+          this.rollback();
+          for (const w of waiting) w.reject(err);
         }
       }
     }
@@ -255,7 +254,7 @@ export class DurableStore<T> {
     const delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures - 1, 16));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (this.journal.length > 0) void this.flush();
+      if (this.unwritten) void this.flush();
     }, delay);
     this.retryTimer.unref();
   }
