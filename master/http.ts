@@ -12,7 +12,7 @@ import { Gauge, Registry as PromRegistry, collectDefaultMetrics } from 'prom-cli
 import { UnavailableError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Fleet } from './fleet.js';
-import { redactPublic, secretsOf } from './redact.js';
+import { redactPublic, secretsOf, type Secrets } from './redact.js';
 
 /**
  * A response before redaction: `json` is serialized, `text` sent as is, `prometheus` is the exposition
@@ -25,6 +25,7 @@ type Reply = { status: number; type: string } & (
 export class MasterHttp {
   private readonly server: http.Server;
   private readonly prom = new PromRegistry();
+  private secretsCache: { key: string; secrets: Secrets } | null = null;
 
   constructor(
     private readonly fleet: Fleet,
@@ -90,10 +91,7 @@ export class MasterHttp {
 
   /** The edge: every body leaves through here, without the secrets of any spec version the master holds. */
   private redacted(reply: Reply): string {
-    const { registry } = this.fleet;
-    const secrets = secretsOf(
-      registry.listSpecs().flatMap((s) => registry.specHistory(s.spec.name).map((v) => v.spec)),
-    );
+    const secrets = this.secrets();
     if ('json' in reply) return JSON.stringify(redactPublic(reply.json, secrets)) + '\n';
     if ('prometheus' in reply)
       return reply.prometheus.replace(/="((?:[^"\\]|\\.)*)"/g, (whole, value: string) => {
@@ -101,6 +99,18 @@ export class MasterHttp {
         return clean === value ? whole : `="${clean.replace(/["\\\n]/g, '')}"`; // no escape left half-cut
       });
     return secrets.redactText(reply.text);
+  }
+
+  /** The secrets of every spec version the master holds, built again only when the specs change. */
+  private secrets(): Secrets {
+    const { registry } = this.fleet;
+    const specs = registry.listSpecs();
+    const key = specs.map((s) => `${s.spec.name}@${s.version}:${s.hash}`).join('\n');
+    if (this.secretsCache?.key !== key) {
+      const all = specs.flatMap((s) => registry.specHistory(s.spec.name).map((v) => v.spec));
+      this.secretsCache = { key, secrets: secretsOf(all) };
+    }
+    return this.secretsCache.secrets;
   }
 
   private async handle(url: string): Promise<Reply> {
