@@ -1,4 +1,4 @@
-/** The agent as a real separate process: issue 2 tests 2, 3, 4 and 8 (kill -9, SIGTERM, exits while down, torn state). */
+/** The agent as a real separate process: handlers outlive kill -9 and SIGTERM of the agent, exits while it is down are recorded, a torn state file is survived. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Discovery (issue 4 test 2): a real agent process with a discovery rule attaches a matching process
+ * Discovery: a real agent process with a discovery rule attaches a matching process
  * started after it within two scan intervals; after `kill -9` of the agent and a restart, the process is
  * unaffected (same PID, no signal) and observed again. Plus the rule parser and the scan cache.
  */
@@ -59,7 +59,7 @@ describe('discovery rules and scan', () => {
   });
 });
 
-describe('discovery with a real agent process (issue 4 test 2)', () => {
+describe('discovery with a real agent process', () => {
   it('attaches a new match within two scan intervals; kill -9 + restart: unaffected, observed again', async () => {
     const dir = tempDir();
     const dataDir = path.join(dir, 'data');

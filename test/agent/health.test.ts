@@ -1,4 +1,4 @@
-/** Health checks (issue 4 test 4): the pure verdicts, the three probes, and readiness/unhealthy handling. */
+/** Health checks: the pure verdicts, the three probes, and readiness/unhealthy handling. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import http from 'node:http';

@@ -1,4 +1,4 @@
-/** Advisory limits through cgroups: issue 4 test 5, version detection and the quota math. */
+/** Advisory limits through cgroups: real handlers held to their limits, version detection and the quota math. */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -115,7 +115,7 @@ function treeTicks(root: number): number {
 
 const hostCgroups = detectCgroups(DEFAULT_CGROUP_ROOT);
 
-describe('advisory limits on real handlers (issue 4 test 5)', function () {
+describe('advisory limits on real handlers', function () {
   const sups: Supervisor[] = [];
   let lines: string[] = [];
   async function supervisor(extra: { cgroupRoot?: string } = {}): Promise<{ sup: Supervisor; dir: string }> {

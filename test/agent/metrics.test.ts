@@ -9,7 +9,7 @@ function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-describe('metrics (issue 2 test 10)', function () {
+describe('metrics', function () {
   this.slow(10_000);
   let sup: Supervisor | null = null;
   afterEach(async () => {

@@ -11,7 +11,7 @@ import { Cluster, type PsInstance } from '../helpers/cluster.js';
 import { tempDir } from '../helpers/common.js';
 import { outsideWorkload, signalsRecorded } from './observed-helpers.js';
 
-describe('observe-only attach end to end (issue 4 test 1)', function () {
+describe('observe-only attach end to end', function () {
   this.timeout(60_000);
   let c: Cluster | null = null;
   afterEach(async () => {

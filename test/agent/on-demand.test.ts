@@ -1,4 +1,4 @@
-/** On-demand handlers (issue 4 test 3): the pure policy, and wake/idle/shared start with real processes. */
+/** On-demand handlers: the pure policy, and wake/idle/shared start with real processes. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';

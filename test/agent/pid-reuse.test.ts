@@ -17,7 +17,7 @@ function handleFor(pid: number, data: string, over: Partial<Handle>): Handle {
   });
 }
 
-describe('PID reuse (issue 2 test 5)', () => {
+describe('PID reuse', () => {
   const raw = { name: 'web', command: ['node', 'server.js'], start_seconds: 0 };
 
   it('a recorded PID with a different start time: the agent process marks it unknown and never signals it', async () => {

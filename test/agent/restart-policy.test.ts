@@ -22,7 +22,7 @@ const T0 = 1_000_000;
 const quick = (code: number | null, signal: string | null = null) => ({ code, signal, spawnedAt: T0 });
 const mid = () => 0.5; // jitter term = 0
 
-describe('restart policy (issue 2 test 6)', () => {
+describe('restart policy', () => {
   it('backs off exponentially up to the cap, then goes fatal after start_retries', () => {
     const p = policy('always', { start_retries: 5 });
     let history = { failedStarts: 0 };

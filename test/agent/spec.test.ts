@@ -15,7 +15,7 @@ function refuse(yaml: string): string {
 
 const ok = '  - name: ok\n    command: [node, a.js]\n';
 
-describe('handler spec validation (issue 2 test 9)', () => {
+describe('handler spec validation', () => {
   it('accepts a valid file and compiles durations to ms', () => {
     const [s] = parseHandlersFile(
       'handlers:\n  - name: web\n    command: [node, server.js]\n    stop_timeout: 10s\n    backoff: {initial: 250ms, max: 1m}\n',

@@ -1,4 +1,4 @@
-/** In-process supervisor tests with real processes: issue 2 tests 1, 6 (live) and 7. */
+/** In-process supervisor tests with real processes: start, stop, restart, apply, logs and exit codes. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';

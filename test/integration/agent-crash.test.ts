@@ -13,7 +13,7 @@ import { fixture, waitFor } from '../helpers/common.js';
 /** Master heartbeat grace used here; "within the grace" allows for process scheduling on a busy box. */
 const GRACE_MS = 1000;
 
-describe('integration: kill -9 of an agent (issue 3 test 4)', function () {
+describe('integration: kill -9 of an agent', function () {
   this.slow(10_000);
   let c: Cluster;
 

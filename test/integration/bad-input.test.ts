@@ -21,7 +21,7 @@ interface Snapshot {
   pids: Array<[string, number | null, number]>;
 }
 
-describe('integration: bad input changes nothing (issue 3 test 5)', function () {
+describe('integration: bad input changes nothing', function () {
   this.slow(15_000);
   let c: Cluster;
   let goodYaml: string;

@@ -20,7 +20,7 @@ interface ExecutionJson {
   error: string | null;
 }
 
-describe('integration: a handler on two agents (issue 3 test 2)', function () {
+describe('integration: a handler on two agents', function () {
   this.slow(8000);
   let c: Cluster;
 

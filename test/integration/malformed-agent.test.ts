@@ -44,7 +44,7 @@ const hello = (id: string, instances: Inventory = []): AgentMessage => ({
   hello: { agent_id: id, hostname: 'h', version: '0', labels: {}, instances },
 });
 
-describe('integration: malformed agent messages (issue 3 test 5)', function () {
+describe('integration: malformed agent messages', function () {
   this.slow(10_000);
   let c: Cluster;
 

@@ -11,7 +11,7 @@ import { isAlive } from '../../shared/proc.js';
 import { Cluster, type PsInstance } from '../helpers/cluster.js';
 import { fixture, waitFor } from '../helpers/common.js';
 
-describe('integration: kill -9 of the master (issue 3 test 3)', function () {
+describe('integration: kill -9 of the master', function () {
   this.slow(15_000);
   let c: Cluster;
 

@@ -24,7 +24,7 @@ interface Governor {
   resource_mode: string;
 }
 
-describe('on-demand and health end to end (issue 4 tests 3 and 4)', function () {
+describe('on-demand and health end to end', function () {
   this.timeout(90_000);
   let c: Cluster;
   let lazyPort = 0;

@@ -11,7 +11,7 @@ import { webSpec } from './rollout-helpers.js';
 
 const AGENTS = ['edge-1', 'edge-2'];
 
-describe('rollout: agent and master crashes (issue 5, tests 4 and 5)', function () {
+describe('rollout: agent and master crashes', function () {
   this.timeout(90_000);
 
   it('test 4: an agent killed mid-rollout fails its step within its deadline; on_failure abort', async () => {

@@ -10,7 +10,7 @@ import { downIntervals, maxOverlap, webSpec } from './rollout-helpers.js';
 const AGENTS = ['edge-1', 'edge-2', 'edge-3'];
 const MIN_HEALTHY_MS = 300;
 
-describe('rollout: rolling restart (issue 5, tests 1 and 6)', function () {
+describe('rollout: rolling restart', function () {
   this.timeout(90_000);
   let c: Cluster;
 

@@ -17,7 +17,7 @@ type ApplyDoc = Pick<ApplyResponse, 'handlers'> & { rollouts: Rollout[] };
 
 const keyOf = (i: PsInstance): string => `${i.agent}/${String(i.instance || 'web')}`;
 
-describe('rollout: rolling update to a version that fails (issue 5, test 2)', function () {
+describe('rollout: rolling update to a version that fails', function () {
   this.timeout(90_000);
   let c: Cluster;
   let okFile: string;

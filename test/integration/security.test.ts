@@ -45,7 +45,7 @@ async function helloAs(
   }
 }
 
-describe('integration: identities and roles against the real master (issue 3 test 1)', function () {
+describe('integration: identities and roles against the real master', function () {
   this.slow(10_000);
   let c: Cluster;
 

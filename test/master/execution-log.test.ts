@@ -1,4 +1,4 @@
-/** Execution log: stats and filters over a known sequence (issue 3 test 6), ring wrap, clear, validation. */
+/** Execution log: stats and filters over a known sequence, ring wrap, clear, validation. */
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../shared/errors.js';
 import { ExecutionLog, INTERRUPTED_ERROR, type FinalStatus } from '../../master/execution-log.js';
@@ -48,7 +48,7 @@ afterEach(async () => {
 });
 
 describe('execution log', () => {
-  describe('stats and filters over a known sequence (issue 3 test 6)', () => {
+  describe('stats and filters over a known sequence', () => {
     let ctx: Awaited<ReturnType<typeof setup>>;
     beforeEach(async () => {
       ctx = await setup(10);

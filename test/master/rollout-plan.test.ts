@@ -40,7 +40,7 @@ function rollout(update: Record<string, unknown>, agents = ['edge-1', 'edge-2', 
   });
 }
 
-describe('rollout planning (issue 5, test 3)', () => {
+describe('rollout planning', () => {
   it('batch_size 34% of 6 instances gives batches of 3', () => {
     assert.equal(batchSizeOf('34%', 6), 3);
     const r = rollout({ batch_size: '34%' });
