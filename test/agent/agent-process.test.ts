@@ -26,7 +26,7 @@ async function logGrows(file: string): Promise<void> {
 describe('agent process: handlers outlive the agent', function () {
   this.slow(5000);
 
-  it('test 2: kill -9 of the agent leaves the handler running; a new agent adopts it and stops the whole group', async () => {
+  it('kill -9 of the agent leaves the handler running; a new agent adopts it and stops the whole group', async () => {
     const dir = tempDir();
     const data = path.join(dir, 'data');
     const spawns = path.join(dir, 'spawns');
@@ -69,7 +69,7 @@ describe('agent process: handlers outlive the agent', function () {
     }
   });
 
-  it('test 3: SIGTERM of the agent exits 0 and leaves handlers running; the next agent adopts them', async () => {
+  it('SIGTERM of the agent exits 0 and leaves handlers running; the next agent adopts them', async () => {
     const dir = tempDir();
     const data = path.join(dir, 'data');
     const spawns = path.join(dir, 'spawns');
@@ -99,7 +99,7 @@ describe('agent process: handlers outlive the agent', function () {
     assert.ok(isAlive(a.pid!) && isAlive(b.pid!));
   });
 
-  it('test 4: an exit (code 7) while no agent runs is reported by the next agent and fed to the restart policy', async () => {
+  it('an exit (code 7) while no agent runs is reported by the next agent and fed to the restart policy', async () => {
     const dir = tempDir();
     const data = path.join(dir, 'data');
     const spawns = path.join(dir, 'spawns');
@@ -146,7 +146,7 @@ describe('agent process: handlers outlive the agent', function () {
     assert.equal(await again.exited, 0);
   });
 
-  it('test 8: kill -9 of the agent in a loop while it writes state: the state file always loads', async function () {
+  it('kill -9 of the agent in a loop while it writes state: the state file always loads', async function () {
     this.timeout(60_000);
     const dir = tempDir();
     const data = path.join(dir, 'data');

@@ -1,4 +1,4 @@
-/** Issue 2 test 10: CPU % and RSS of a busy handler; open fds stay bounded under spawn/exit churn with sampling. */
+/** CPU % and RSS of a busy handler; open fds stay bounded under spawn/exit churn with sampling. */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { Supervisor } from '../../agent/supervisor.js';

@@ -1,5 +1,5 @@
 /**
- * Issue 4 test 1 end to end (real master + agent processes + the `gov` CLI): a workload started outside
+ * Observe-only attach end to end (real master + agent processes + the `gov` CLI): a workload started outside
  * the governor is attached with `gov attach`, listed by `gov ps` as observed, `gov stop`/`restart` on it
  * are refused with the clear message (exit 1); after `kill -9` of the agent it lives on, recorded no
  * signal, and the restarted agent observes it again; `gov detach` leaves it running.

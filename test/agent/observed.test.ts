@@ -2,7 +2,7 @@
  * Observe-only attach at the agent level (the agent side): a workload started outside the
  * governor is attached by PID through GovernorAgent commands, measured, refused for stop/restart with the
  * clear message, re-verified after an agent restart, and never signalled. The kill -9 of a real agent
- * process is in discovery.test.ts (test 2) and end to end through master + CLI in observed-e2e.test.ts.
+ * process is in discovery.test.ts and end to end through master + CLI in observed-e2e.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';

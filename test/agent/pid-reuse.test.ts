@@ -1,4 +1,4 @@
-/** Issue 2 test 5: a handle whose PID now belongs to another live process is never adopted nor signalled. */
+/** PID reuse: a handle whose PID now belongs to another live process is never adopted nor signalled. */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Handle } from '../../agent/backend.js';

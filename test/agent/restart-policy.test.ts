@@ -1,4 +1,4 @@
-/** Issue 2 test 6 (decision part): backoff grows, fatal after start_retries, each policy as named; the transition table. */
+/** The restart policy as a pure decision: backoff grows, fatal after start_retries, each policy as named; the transition table. */
 import assert from 'node:assert/strict';
 import {
   assertTransition,

@@ -1,4 +1,4 @@
-/** Issue 2 test 9: bad specs are refused with the file, the key path and the reason. */
+/** bad specs are refused with the file, the key path and the reason. */
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../shared/errors.js';
 import { parseHandlersFile } from '../../shared/spec.js';

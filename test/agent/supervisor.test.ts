@@ -34,7 +34,7 @@ describe('supervisor (in-process, real processes)', () => {
     return s;
   }
 
-  it("test 1: a handler's session and process group differ from the agent's", async () => {
+  it("a handler's session and process group differ from the agent's", async () => {
     const dir = tempDir();
     const sup = await supervisor(dir);
     const pidFile = path.join(dir, 'spawns');
@@ -64,7 +64,7 @@ describe('supervisor (in-process, real processes)', () => {
     assert.equal(readlink(handlerPid, 1), path.join(dir, 'logs', 'tick', 'stdout.log'));
   });
 
-  it('test 6: a crash loop backs off with growing delays and goes fatal after start_retries', async () => {
+  it('a crash loop backs off with growing delays and goes fatal after start_retries', async () => {
     const sup = await supervisor();
     await sup.applySpecs([
       spec({
@@ -90,7 +90,7 @@ describe('supervisor (in-process, real processes)', () => {
     assert.equal(st.restarts, 3);
   });
 
-  it('test 6: always, on-failure and never each behave as named', async () => {
+  it('always, on-failure and never each behave as named', async () => {
     const sup = await supervisor();
     const base = { start_seconds: 0, backoff: { initial: '10ms', max: '10ms' } };
     await sup.applySpecs([
@@ -127,7 +127,7 @@ describe('supervisor (in-process, real processes)', () => {
     assert.equal(one(sup, 'always-ok').state, 'stopped');
   });
 
-  it('test 7: a handler that ignores SIGTERM is SIGKILLed (whole group) after stop_timeout', async () => {
+  it('a handler that ignores SIGTERM is SIGKILLed (whole group) after stop_timeout', async () => {
     const dir = tempDir();
     const sup = await supervisor(dir);
     const pidFile = path.join(dir, 'pid');

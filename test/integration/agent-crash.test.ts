@@ -1,5 +1,5 @@
 /**
- * Issue 3 test 4 over real processes: `kill -9` of an agent shows as disconnected within the heartbeat
+ * Kill -9 of an agent, over real processes: it shows as disconnected within the heartbeat
  * grace (its instances stale, not guessed); a command to it fails fast with a clear error and is logged
  * as an error execution; the restarted agent reconnects and re-adopts its handler without a respawn.
  */

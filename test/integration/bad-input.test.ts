@@ -1,5 +1,5 @@
 /**
- * Issue 3 test 5 (DESIGN §8 item 5) against a real master: invalid YAML, unknown keys, unknown handlers
+ * Bad input changes nothing, against a real master: invalid YAML, unknown keys, unknown handlers
  * and agents, and oversize messages each get a clear error (exit 1 with the message from the CLI) and
  * change nothing — spec versions, the execution log and the running handlers stay as they were.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 3 test 2 over real processes: `gov apply` of one handler on two agents, `gov ps`, `gov restart`
+ * A handler on two agents, over real processes: `gov apply` of one handler on two agents, `gov ps`, `gov restart`
  * and the execution record it leaves (issued_by = the admin's CN, success, a duration).
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Issue 3 test 3 and DESIGN §4 agent autonomy over real processes: `kill -9` of the master leaves the
+ * Kill -9 of the master and DESIGN §4 agent autonomy over real processes: `kill -9` of the master leaves the
  * handlers running; agents keep supervising without it (a crash is restarted locally); a master
  * restarted on the same port and data dir gets the agents back with the registry and every acknowledged
  * execution intact, and reconciles without restarting anything that runs as specified.

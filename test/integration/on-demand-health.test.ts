@@ -1,5 +1,5 @@
 /**
- * Issue 4 tests 3 and 4 end to end: a real `gov master` and `gov agent`, driven by the `gov` CLI —
+ * On-demand handlers and health checks end to end: a real `gov master` and `gov agent`, driven by the `gov` CLI —
  * `gov ensure` wakes an on-demand handler and reports its cold start, it idles back to cold, a broken one
  * fails with the reason (exit 1) and stays cold; `gov ps` shows temperature and health with the reason;
  * `gov metrics --json` carries the fleet `governor` telemetry.

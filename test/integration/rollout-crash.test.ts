@@ -1,5 +1,5 @@
 /**
- * Issue 5 tests 4 and 5 with real processes: an agent killed mid-rollout fails its step within its
+ * Rollouts survive crashes, with real processes: an agent killed mid-rollout fails its step within its
  * deadline and the rollout follows on_failure (no hang); a master `kill -9` mid-rollout leaves it
  * visible in `gov rollout status` after the restart, and `gov rollout resume` completes it.
  */
@@ -14,7 +14,7 @@ const AGENTS = ['edge-1', 'edge-2'];
 describe('rollout: agent and master crashes', function () {
   this.timeout(90_000);
 
-  it('test 4: an agent killed mid-rollout fails its step within its deadline; on_failure abort', async () => {
+  it('an agent killed mid-rollout fails its step within its deadline; on_failure abort', async () => {
     const c = await Cluster.start({ agents: AGENTS });
     try {
       await c.govJson(['apply', '-f', c.writeHandlers([webSpec(AGENTS, { count: 1 })])]);
@@ -60,7 +60,7 @@ describe('rollout: agent and master crashes', function () {
     }
   });
 
-  it('test 5: master kill -9 mid-rollout; status shows it after the restart and resume completes it', async () => {
+  it('master kill -9 mid-rollout; status shows it after the restart and resume completes it', async () => {
     const c = await Cluster.start({ agents: AGENTS });
     try {
       await c.govJson(['apply', '-f', c.writeHandlers([webSpec(AGENTS)])]);

@@ -1,5 +1,5 @@
 /**
- * Issue 5 tests 1 and 6 with real processes: a rolling restart of 6 instances on 3 agents, batch 2,
+ * Rolling restarts with real processes: of 6 instances on 3 agents, batch 2,
  * through `gov rollout restart --json`; the CLI's JSON document and exit codes.
  */
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ describe('rollout: rolling restart', function () {
     await c?.stop();
   });
 
-  it('test 1: never more than 2 down, every PID changes, each batch waited min_healthy_time', async () => {
+  it('never more than 2 down, every PID changes, each batch waited min_healthy_time', async () => {
     const before = await c.waitInstances('web', 6, (i) => i.state === 'running' && !!i.pid);
     const oldPids = new Map(before.map((i) => [`${i.agent}/${String(i.instance || 'web')}`, i.pid]));
     const since = Date.now();
@@ -76,7 +76,7 @@ describe('rollout: rolling restart', function () {
     assert.ok(steps.every((e) => e.status === 'success'));
   });
 
-  it('test 6: --json prints one document; exit codes 0 / 2 (usage) / 1 (failed, naming the reason)', async () => {
+  it('--json prints one document; exit codes 0 / 2 (usage) / 1 (failed, naming the reason)', async () => {
     const status = await c.gov(['rollout', 'status', '--json']);
     assert.equal(status.code, 0);
     const doc = JSON.parse(status.stdout) as { rollouts: Rollout[] };

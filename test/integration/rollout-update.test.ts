@@ -1,5 +1,5 @@
 /**
- * Issue 5 test 2 with real processes: `gov apply -f` of a changed spec is a rolling update; a version
+ * Rolling updates with real processes: `gov apply -f` of a changed spec is a rolling update; a version
  * that cannot come up stops the rollout after the first batch, then rollback / pause → fix → resume /
  * abort. 4 instances on 2 agents, batch 2.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 3 test 1, the parts that need the real master and real agents: an agent certificate cannot
+ * Identities and roles, the parts that need the real master and real agents: an agent certificate cannot
  * speak for another agent; `gov agents revoke ID` disconnects that agent and refuses it from then on
  * while the others stay connected; a viewer can read but not change anything.
  */
