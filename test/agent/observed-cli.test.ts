@@ -1,15 +1,8 @@
 /** `gov attach` / `gov detach` against a fake AdminApi: arguments checked before connecting, JSON, exit codes. */
 import assert from 'node:assert/strict';
-import { main } from '../../master/cli/gov.js';
 import { GovError } from '../../shared/errors.js';
 import { observedRefusal } from '../../shared/observed.js';
-import { FakeAdmin, captureIO } from '../cli/fake-admin.js';
-
-async function gov(argv: string[], fake = new FakeAdmin()) {
-  const io = captureIO();
-  const code = await main(argv, io, { connect: fake.connect });
-  return { code, io, fake };
-}
+import { FakeAdmin, runGov as gov } from '../cli/fake-admin.js';
 
 describe('gov attach / gov detach (CLI)', () => {
   it('attach sends agent, pid and name and prints one JSON document with the observed instance', async () => {

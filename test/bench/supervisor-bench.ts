@@ -134,7 +134,18 @@ export async function benchIdle(n: number, seconds: number): Promise<{ cpuPercen
   };
   try {
     await until(() => running() === n, 30_000, `${n} idle handlers running`);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Settled: the start-up work is over once the agent has used no CPU for half a second.
+    let ticks = -1;
+    let since = 0;
+    await until(
+      () => {
+        const now = cpuTicks(pid);
+        if (now !== ticks) [ticks, since] = [now, performance.now()];
+        return performance.now() - since >= 500;
+      },
+      15_000,
+      'the agent to settle after starting its handlers',
+    );
     const c0 = cpuTicks(pid);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));

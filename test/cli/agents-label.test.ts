@@ -1,14 +1,6 @@
 /** `gov agents label ID k=v[,k=v…] [k-]`: the labels handler selectors match, set by an admin. */
 import assert from 'node:assert/strict';
-import { main } from '../../master/cli/gov.js';
-import { FakeAdmin, captureIO } from './fake-admin.js';
-
-async function gov(argv: string[]) {
-  const fake = new FakeAdmin();
-  const io = captureIO();
-  const code = await main(argv, io, { connect: fake.connect });
-  return { code, io, fake };
-}
+import { runGov as gov } from './fake-admin.js';
 
 describe('gov agents label', () => {
   it('sets k=v (comma-separated or several arguments) and removes k-, in one call', async () => {

@@ -2,19 +2,12 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../../master/cli/gov.js';
 import { logsCommand, newLines } from '../../master/cli/logs.js';
 import { psCommand } from '../../master/cli/ps.js';
 import { GovError } from '../../shared/errors.js';
 import { parseHandlersFile } from '../../shared/spec.js';
 import { tempDir } from '../helpers/common.js';
-import { FakeAdmin, NOW, STATS, captureIO, execution, instance } from './fake-admin.js';
-
-async function gov(argv: string[], fake = new FakeAdmin(), ioOpts: Parameters<typeof captureIO>[0] = {}) {
-  const io = captureIO(ioOpts);
-  const code = await main(argv, io, { connect: fake.connect });
-  return { code, io, fake };
-}
+import { FakeAdmin, NOW, STATS, captureIO, execution, instance, runGov as gov } from './fake-admin.js';
 
 /** stdout must be exactly one JSON document. */
 function oneJson(stdout: string): Record<string, unknown> {

@@ -10,6 +10,7 @@ import type {
 } from '../../master/cli/admin-client.js';
 import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
 import type { CliIO } from '../../shared/cli-io.js';
+import { main } from '../../master/cli/gov.js';
 
 export interface CapturedIO extends CliIO {
   stdout: string;
@@ -334,4 +335,15 @@ export class FakeAdmin implements AdminApi {
   close() {
     this.closed++;
   }
+}
+
+/** Runs `gov argv` against `fake`, capturing its output: `{code, io, fake}`. */
+export async function runGov(
+  argv: string[],
+  fake = new FakeAdmin(),
+  ioOpts: Parameters<typeof captureIO>[0] = {},
+): Promise<{ code: number; io: CapturedIO; fake: FakeAdmin }> {
+  const io = captureIO(ioOpts);
+  const code = await main(argv, io, { connect: fake.connect });
+  return { code, io, fake };
 }

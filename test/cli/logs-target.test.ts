@@ -1,14 +1,6 @@
 /** `gov logs` takes any instance target (DESIGN §6): web, web#1, web@edge-1, web#1@edge-1. */
 import assert from 'node:assert/strict';
-import { main } from '../../master/cli/gov.js';
-import { FakeAdmin, captureIO } from './fake-admin.js';
-
-async function gov(argv: string[]) {
-  const fake = new FakeAdmin();
-  const io = captureIO();
-  const code = await main(argv, io, { connect: fake.connect });
-  return { code, io, fake };
-}
+import { runGov as gov } from './fake-admin.js';
 
 describe('gov logs: instance targets', () => {
   it('sends the instance key and the agent written in the target', async () => {
