@@ -10,11 +10,11 @@ import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport
 import { ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { HandlerSpec } from '../shared/spec.js';
-import { instanceLogFile } from './instance-paths.js';
-import { MasterLink, type LinkHost, type MasterLinkOptions } from './master-link.js';
+import { instanceLogFile } from './instance/paths.js';
+import { MasterLink, type LinkHost, type MasterLinkOptions } from './link/master-link.js';
 import { tailLines } from '../shared/log-tail.js';
-import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor.js';
-import { hostMetrics, toWireEvent, toWireMetrics, toWireStatus } from './wire.js';
+import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor/supervisor.js';
+import { hostMetrics, toWireEvent, toWireMetrics, toWireStatus } from './link/wire.js';
 
 export const AGENT_VERSION = '0.1.0';
 

@@ -21,10 +21,10 @@ import {
   resolveConnected,
   type AgentConfigFile,
   type ConnectedSettings,
-} from './connected.js';
+} from './link/connected.js';
 import { GovernorAgent } from './governor-agent.js';
-import { observeOptions } from './observed-config.js';
-import { Supervisor, type SupervisorOptions } from './supervisor.js';
+import { observeOptions } from './observed/config.js';
+import { Supervisor, type SupervisorOptions } from './supervisor/supervisor.js';
 
 export const AGENT_USAGE =
   'gov agent [--config FILE] [--id ID] [--master ADDR] [--data-dir DIR] [--labels k=v,...] [--ca FILE] [--cert FILE] ' +

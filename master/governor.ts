@@ -10,16 +10,16 @@ import { loadProtos } from '../shared/proto.js';
 import { loadTlsMaterial, serverCredentials, serverOptions } from '../shared/tls.js';
 import { UnavailableError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { adminHandlers } from './admin-service.js';
-import { callerIdentity, createAuthInterceptor } from './auth.js';
-import { ExecutionLog } from './execution-log.js';
-import { Fleet } from './fleet.js';
-import { MasterHttp } from './http.js';
-import { openMasterStore, type MasterStore } from './master-store.js';
+import { adminHandlers } from './api/admin-service.js';
+import { callerIdentity, createAuthInterceptor } from './api/auth.js';
+import { ExecutionLog } from './state/execution-log.js';
+import { Fleet } from './fleet/fleet.js';
+import { MasterHttp } from './api/http.js';
+import { openMasterStore, type MasterStore } from './state/store.js';
 import { isLoopbackAddress, type MasterOptions } from './options.js';
-import { Registry } from './registry.js';
-import type { RolloutEngine } from './rollout-engine.js';
-import { openRollouts } from './rollout-service.js';
+import { Registry } from './state/registry.js';
+import type { RolloutEngine } from './rollout/engine.js';
+import { openRollouts } from './rollout/service.js';
 
 export type GovernorState = 'created' | 'listening' | 'stopping' | 'stopped';
 

@@ -23,8 +23,8 @@ export const EXECUTIONS_USAGE =
   'gov executions [--handler H] [--agent A] [--kind K] [--status S] [--since DUR|ISO] [--limit N] [--json] ' +
   '| gov executions clear';
 
-export { EXECUTION_KINDS, EXECUTION_STATUSES } from '../execution-stats.js';
-import { EXECUTION_KINDS, EXECUTION_STATUSES } from '../execution-stats.js';
+export { EXECUTION_KINDS, EXECUTION_STATUSES } from '../state/execution-stats.js';
+import { EXECUTION_KINDS, EXECUTION_STATUSES } from '../state/execution-stats.js';
 
 const FLAGS = {
   ...COMMON_FLAGS,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Supervisor } from '../../agent/supervisor.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DiscoveryScanner, matchRule, parseDiscoverRules } from '../../agent/discovery.js';
+import { DiscoveryScanner, matchRule, parseDiscoverRules } from '../../agent/observed/discovery.js';
 import { isAlive } from '../../shared/proc.js';
 import { tempDir, waitFor } from '../helpers/common.js';
 import { readStatus, startAgent } from './helpers.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Supervisor, type InstanceStatus } from '../../agent/supervisor.js';
+import { Supervisor, type InstanceStatus } from '../../agent/supervisor/supervisor.js';
 import { listPids, readProcStat } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { prepareLaunch, SETPRIV, type LaunchContext } from '../../agent/handler-launch.js';
+import { prepareLaunch, SETPRIV, type LaunchContext } from '../../agent/instance/launch.js';
 import { parseHandler, parseHandlersFile, type HandlerSpec } from '../../shared/spec.js';
 import { tempDir } from '../helpers/common.js';
 

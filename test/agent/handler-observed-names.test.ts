@@ -4,7 +4,7 @@
  * an attach under a handler's name are both refused, naming both, before anything changes.
  */
 import assert from 'node:assert/strict';
-import { Supervisor } from '../../agent/supervisor.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { StateError } from '../../shared/errors.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid } from '../helpers/common.js';

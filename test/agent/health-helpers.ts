@@ -1,7 +1,7 @@
 /** Helpers for the health-check and on-demand tests: free ports, a tracked supervisor, spawn logs. */
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { Supervisor, type SupervisorOptions } from '../../agent/supervisor.js';
+import { Supervisor, type SupervisorOptions } from '../../agent/supervisor/supervisor.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { tempDir, trackPid } from '../helpers/common.js';
 

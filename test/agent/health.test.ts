@@ -10,11 +10,11 @@ import {
   probeDelayMs,
   readinessDeadlineMs,
   type HealthCounts,
-} from '../../agent/health.js';
-import { execProbe, httpProbe, tcpProbe } from '../../agent/health-probe.js';
+} from '../../agent/health/checks.js';
+import { execProbe, httpProbe, tcpProbe } from '../../agent/health/probe.js';
 import { instancesTable } from '../../master/cli/format.js';
 import { instance } from '../cli/fake-admin.js';
-import type { Supervisor } from '../../agent/supervisor.js';
+import type { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { fixture, tempDir, waitFor } from '../helpers/common.js';
 import { freePort, lines, spec, supervisors } from './health-helpers.js';

@@ -2,8 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InstanceStatus } from '../../agent/supervisor.js';
-import type { AgentState } from '../../agent/state-store.js';
+import type { InstanceStatus } from '../../agent/supervisor/supervisor.js';
+import type { AgentState } from '../../agent/supervisor/state-store.js';
 import { REPO_ROOT, trackPid, waitFor } from '../helpers/common.js';
 
 export const AGENT_MAIN = path.join(REPO_ROOT, 'dist', 'agent', 'main.js');

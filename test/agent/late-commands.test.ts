@@ -4,8 +4,8 @@
  * the master acknowledges them — bounded, slim.
  */
 import assert from 'node:assert/strict';
-import { CLOCK_SAMPLES, ClockOffset } from '../../agent/clock-offset.js';
-import { ResultOutbox } from '../../agent/result-outbox.js';
+import { CLOCK_SAMPLES, ClockOffset } from '../../agent/link/clock-offset.js';
+import { ResultOutbox } from '../../agent/link/result-outbox.js';
 
 describe('agent: judging deadlines and keeping results for a master that gave up', () => {
   it('heartbeats read late (the agent was frozen) never make an expired deadline look fresh', () => {

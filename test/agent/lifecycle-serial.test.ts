@@ -1,9 +1,9 @@
 /** Concurrent lifecycle operations on one instance run one at a time: no duplicate spawn, no orphan (DESIGN §8.2). */
 import assert from 'node:assert/strict';
-import type { Handle, SpawnRequest, Spawned } from '../../agent/backend.js';
-import { BackendDecorator } from '../../agent/backend-decorator.js';
-import { LinuxBackend } from '../../agent/linux-backend.js';
-import { Supervisor } from '../../agent/supervisor.js';
+import type { Handle, SpawnRequest, Spawned } from '../../agent/process/backend.js';
+import { BackendDecorator } from '../../agent/process/decorator.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid } from '../helpers/common.js';

@@ -12,9 +12,9 @@ import {
   cpuQuotaUs,
   detectCgroups,
   limitWrites,
-} from '../../agent/cgroups.js';
-import { joinArgv } from '../../agent/cgroups-backend.js';
-import { Supervisor } from '../../agent/supervisor.js';
+} from '../../agent/process/cgroups.js';
+import { joinArgv } from '../../agent/process/cgroups-backend.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {

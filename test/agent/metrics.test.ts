@@ -1,7 +1,7 @@
 /** CPU % and RSS of a busy handler; open fds stay bounded under spawn/exit churn with sampling. */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { Supervisor } from '../../agent/supervisor.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 

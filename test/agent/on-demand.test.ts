@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GovernorAgent } from '../../agent/governor-agent.js';
-import { ColdStartError } from '../../agent/on-demand.js';
+import { ColdStartError } from '../../agent/on-demand/on-demand.js';
 import {
   COLD_START_WINDOW_MS,
   MAX_RECENT_COLD_STARTS,
@@ -12,10 +12,10 @@ import {
   decideIdle,
   recentColdStarts,
   temperatureOf,
-} from '../../agent/on-demand-policy.js';
-import type { Supervisor } from '../../agent/supervisor.js';
-import { toWireMetrics } from '../../agent/wire.js';
-import { fleetTelemetry } from '../../master/telemetry.js';
+} from '../../agent/on-demand/policy.js';
+import type { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { toWireMetrics } from '../../agent/link/wire.js';
+import { fleetTelemetry } from '../../master/fleet/telemetry.js';
 import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
 import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/InstanceMetrics.js';
 import { silentLogger } from '../../shared/logger.js';

@@ -1,9 +1,9 @@
 /** PID reuse: a handle whose PID now belongs to another live process is never adopted nor signalled. */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { Handle } from '../../agent/backend.js';
-import { shimArgv } from '../../agent/linux-backend.js';
-import { Supervisor } from '../../agent/supervisor.js';
+import type { Handle } from '../../agent/process/backend.js';
+import { shimArgv } from '../../agent/process/linux-backend.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { hashCmdline, isAlive, readCmdline } from '../../shared/proc.js';
 import { tempDir } from '../helpers/common.js';
 import { plantState, received, stranger, webHandle } from './stranger.js';

@@ -16,9 +16,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { rotateIfNeeded } from '../../agent/log-rotation.js';
-import { Supervisor, type InstanceStatus } from '../../agent/supervisor.js';
-import { openMasterStore } from '../../master/master-store.js';
+import { rotateIfNeeded } from '../../agent/process/log-rotation.js';
+import { Supervisor, type InstanceStatus } from '../../agent/supervisor/supervisor.js';
+import { openMasterStore } from '../../master/state/store.js';
 import { lockDataDir } from '../../shared/lock.js';
 import { tailLines } from '../../shared/log-tail.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';

@@ -5,8 +5,8 @@ import {
   appendEvent,
   IllegalTransitionError,
   type InstanceEvent,
-} from '../../agent/lifecycle.js';
-import { backoffDelay, decideRestart, type RestartPolicySpec } from '../../agent/restart-policy.js';
+} from '../../agent/instance/lifecycle.js';
+import { backoffDelay, decideRestart, type RestartPolicySpec } from '../../agent/instance/restart-policy.js';
 
 const policy = (
   restart: RestartPolicySpec['restart'],

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { planRestore } from '../../agent/instance-restore.js';
-import { specHash, type AgentState, type InstanceRecord } from '../../agent/state-store.js';
-import { Supervisor } from '../../agent/supervisor.js';
+import { planRestore } from '../../agent/instance/restore.js';
+import { specHash, type AgentState, type InstanceRecord } from '../../agent/supervisor/state-store.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 

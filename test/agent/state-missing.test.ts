@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Supervisor } from '../../agent/supervisor.js';
-import { STATE_FILE } from '../../agent/state-store.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { STATE_FILE } from '../../agent/supervisor/state-store.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid } from '../helpers/common.js';

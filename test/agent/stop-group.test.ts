@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { groupMembers } from '../../agent/group-signal.js';
-import { Supervisor } from '../../agent/supervisor.js';
+import { groupMembers } from '../../agent/process/group-signal.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { RecoverResult, SpawnRequest, Spawned } from '../../agent/backend.js';
-import { BackendDecorator } from '../../agent/backend-decorator.js';
-import { LinuxBackend } from '../../agent/linux-backend.js';
-import { Supervisor } from '../../agent/supervisor.js';
+import type { RecoverResult, SpawnRequest, Spawned } from '../../agent/process/backend.js';
+import { BackendDecorator } from '../../agent/process/decorator.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { StateError } from '../../shared/errors.js';
 import { hashCmdline, isAlive, readCmdline, readProcStat } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';

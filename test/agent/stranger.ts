@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Handle } from '../../agent/backend.js';
-import { specHash, type AgentState } from '../../agent/state-store.js';
+import type { Handle } from '../../agent/process/backend.js';
+import { specHash, type AgentState } from '../../agent/supervisor/state-store.js';
 import { readProcStat } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, trackPid, waitFor } from '../helpers/common.js';

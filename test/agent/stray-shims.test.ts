@@ -3,11 +3,11 @@
  * for signalling a process group whose leader may be gone: pure decisions, no processes.
  */
 import assert from 'node:assert/strict';
-import type { Handle, ShimProcess } from '../../agent/backend.js';
-import { decideGroupSignal } from '../../agent/group-signal.js';
-import { shimArgv, shimKey } from '../../agent/linux-backend.js';
-import type { InstanceRecord } from '../../agent/state-store.js';
-import { adoptedRecord, planStrays } from '../../agent/stray-shims.js';
+import type { Handle, ShimProcess } from '../../agent/process/backend.js';
+import { decideGroupSignal } from '../../agent/process/group-signal.js';
+import { shimArgv, shimKey } from '../../agent/process/linux-backend.js';
+import type { InstanceRecord } from '../../agent/supervisor/state-store.js';
+import { adoptedRecord, planStrays } from '../../agent/supervisor/stray-shims.js';
 import type { ProcStat } from '../../shared/proc.js';
 
 function handle(pid: number, startTime: string): Handle {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { Supervisor, type InstanceStatus } from '../../agent/supervisor.js';
+import { Supervisor, type InstanceStatus } from '../../agent/supervisor/supervisor.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';

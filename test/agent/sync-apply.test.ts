@@ -4,7 +4,7 @@
  * in its targets is stored without a restart. Named handlers, and replicas above a count, are stopped.
  */
 import assert from 'node:assert/strict';
-import { Supervisor } from '../../agent/supervisor.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';

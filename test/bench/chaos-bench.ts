@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { AgentState } from '../../agent/state-store.js';
+import type { AgentState } from '../../agent/supervisor/state-store.js';
 import { listPids, readCmdline, readProcStat } from '../../shared/proc.js';
 import { Cluster } from '../helpers/cluster.js';
 import { cleanupPids, cleanupTempDirs, fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';

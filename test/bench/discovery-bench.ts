@@ -5,7 +5,7 @@
  * Env: BENCH_PROCS (500), BENCH_SCANS (50).
  */
 import { spawn } from 'node:child_process';
-import { DiscoveryScanner, parseDiscoverRules } from '../../agent/discovery.js';
+import { DiscoveryScanner, parseDiscoverRules } from '../../agent/observed/discovery.js';
 import { isAlive, listPids } from '../../shared/proc.js';
 
 function pct(sorted: number[], p: number): number {

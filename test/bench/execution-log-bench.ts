@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ExecutionLog } from '../../master/execution-log.js';
-import { openMasterStore } from '../../master/master-store.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
+import { openMasterStore } from '../../master/state/store.js';
 
 export interface ExecutionLogBenchOptions {
   records?: number;

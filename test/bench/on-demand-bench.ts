@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Supervisor } from '../../agent/supervisor.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { formatBytes } from '../../shared/durations.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 

@@ -18,7 +18,7 @@ import type { AgentCommand__Output } from '../../proto/generated/governor/v1/Age
 import type { CommandResult } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
 import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
-import { MasterLink, type LinkHost } from '../../agent/master-link.js';
+import { MasterLink, type LinkHost } from '../../agent/link/master-link.js';
 import { silentLogger } from '../../shared/logger.js';
 import { caPaths, clientPaths, initPki } from '../../shared/pki.js';
 import { clientConnection, loadTlsMaterial } from '../../shared/tls.js';

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStateStore } from '../../agent/state-store.js';
-import { Supervisor } from '../../agent/supervisor.js';
+import { openStateStore } from '../../agent/supervisor/state-store.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 

@@ -6,7 +6,7 @@
  * fails at once with the stale ECONNREFUSED, so agents came back many seconds after the master did.
  */
 import assert from 'node:assert/strict';
-import { MasterLink, type LinkHost } from '../../agent/master-link.js';
+import { MasterLink, type LinkHost } from '../../agent/link/master-link.js';
 import { Logger } from '../../shared/logger.js';
 import { loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';

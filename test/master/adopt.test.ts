@@ -4,10 +4,10 @@
  * hello, widened for a second agent with the same spec, and a conflict left alone.
  */
 import assert from 'node:assert/strict';
-import { adoptReported, MAX_ADOPTED_PER_AGENT } from '../../master/adopt.js';
-import { ExecutionLog } from '../../master/execution-log.js';
-import { openMasterStore, type MasterStore } from '../../master/master-store.js';
-import { Registry } from '../../master/registry.js';
+import { adoptReported, MAX_ADOPTED_PER_AGENT } from '../../master/fleet/adopt.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { Registry } from '../../master/state/registry.js';
 import { silentLogger } from '../../shared/logger.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { tempDir } from '../helpers/common.js';

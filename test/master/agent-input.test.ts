@@ -4,9 +4,9 @@
  * and its status reports rate-limited.
  */
 import assert from 'node:assert/strict';
-import { AGENT_LIMITS, TokenBucket, DropCounter } from '../../master/agent-input.js';
-import { openMasterStore, type MasterStore } from '../../master/master-store.js';
-import { Registry } from '../../master/registry.js';
+import { AGENT_LIMITS, TokenBucket, DropCounter } from '../../master/fleet/agent-input.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { Registry } from '../../master/state/registry.js';
 import { StateError, ValidationError } from '../../shared/errors.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { tempDir } from '../helpers/common.js';

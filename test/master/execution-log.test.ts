@@ -1,8 +1,8 @@
 /** Execution log: stats and filters over a known sequence, ring wrap, clear, validation. */
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../shared/errors.js';
-import { ExecutionLog, INTERRUPTED_ERROR, type FinalStatus } from '../../master/execution-log.js';
-import { openMasterStore, type MasterStore } from '../../master/master-store.js';
+import { ExecutionLog, INTERRUPTED_ERROR, type FinalStatus } from '../../master/state/execution-log.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { tempDir } from '../helpers/common.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');

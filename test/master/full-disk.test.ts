@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
-import { Dispatcher } from '../../master/dispatcher.js';
-import { ExecutionLog } from '../../master/execution-log.js';
-import { openMasterStore } from '../../master/master-store.js';
-import { Registry } from '../../master/registry.js';
-import type { SessionHub } from '../../master/session-hub.js';
+import { Dispatcher } from '../../master/fleet/dispatcher.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
+import { openMasterStore } from '../../master/state/store.js';
+import { Registry } from '../../master/state/registry.js';
+import type { SessionHub } from '../../master/fleet/session-hub.js';
 import { parseHandler } from '../../shared/spec.js';
 import { useSmallDisk } from '../helpers/full-disk.js';
 

@@ -4,7 +4,7 @@
  * by the one function at the edge (master/redact.ts), while the mTLS admin API still shows them.
  */
 import assert from 'node:assert/strict';
-import { redactPublic, REDACTED, Secrets, secretsOf } from '../../master/redact.js';
+import { redactPublic, REDACTED, Secrets, secretsOf } from '../../master/api/redact.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import { Cluster } from '../helpers/cluster.js';
 import { fixture, waitFor } from '../helpers/common.js';

@@ -4,11 +4,11 @@
  * kept in `note`), only for that agent, once, persisted — and is acknowledged only once on disk.
  */
 import assert from 'node:assert/strict';
-import { commandIdFor, executionIdOf } from '../../master/command-id.js';
-import { Dispatcher } from '../../master/dispatcher.js';
-import { ExecutionLog, INTERRUPTED_ERROR } from '../../master/execution-log.js';
-import { openMasterStore, type MasterStore } from '../../master/master-store.js';
-import { SessionHub } from '../../master/session-hub.js';
+import { commandIdFor, executionIdOf } from '../../master/fleet/command-id.js';
+import { Dispatcher } from '../../master/fleet/dispatcher.js';
+import { ExecutionLog, INTERRUPTED_ERROR } from '../../master/state/execution-log.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { SessionHub } from '../../master/fleet/session-hub.js';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import { tempDir } from '../helpers/common.js';
 import { mountSmallDisk, type SmallDisk } from '../helpers/full-disk.js';

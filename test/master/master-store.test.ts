@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LockedError } from '../../shared/errors.js';
-import { ExecutionLog } from '../../master/execution-log.js';
-import { MASTER_STATE_FILE, openMasterStore, type MasterState } from '../../master/master-store.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
+import { MASTER_STATE_FILE, openMasterStore, type MasterState } from '../../master/state/store.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 
 const WRITER = fixture('exec-log-writer.mjs');

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { NotFoundError, PermissionError } from '../../shared/errors.js';
-import { openMasterStore, type MasterStore } from '../../master/master-store.js';
-import { Registry, SPEC_HISTORY, specHash } from '../../master/registry.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { Registry, SPEC_HISTORY, specHash } from '../../master/state/registry.js';
 import { tempDir } from '../helpers/common.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {

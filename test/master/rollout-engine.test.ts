@@ -3,12 +3,12 @@
  * resume, abort, rollback), admin pause/abort, and recovery of an in-flight rollout after a restart.
  */
 import assert from 'node:assert/strict';
-import { emptyMasterState, type MasterState, type StateStore } from '../../master/master-store.js';
-import type { InstanceView, SpecVersion } from '../../master/registry.js';
-import { RolloutEngine } from '../../master/rollout-engine.js';
-import type { RolloutPort } from '../../master/rollout-step.js';
-import { RolloutStore } from '../../master/rollout-store.js';
-import type { RolloutRecord } from '../../master/rollout-types.js';
+import { emptyMasterState, type MasterState, type StateStore } from '../../master/state/store.js';
+import type { InstanceView, SpecVersion } from '../../master/state/registry.js';
+import { RolloutEngine } from '../../master/rollout/engine.js';
+import type { RolloutPort } from '../../master/rollout/step.js';
+import { RolloutStore } from '../../master/rollout/store.js';
+import type { RolloutRecord } from '../../master/rollout/types.js';
 import { silentLogger } from '../../shared/logger.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { waitFor } from '../helpers/common.js';

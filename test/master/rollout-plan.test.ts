@@ -1,8 +1,8 @@
 /** Rollout decisions (pure): batch sizing and planning, the step gate, the next action, failure policy. */
 import assert from 'node:assert/strict';
-import { batchSizeOf, failurePolicy, judgeStep, nextAction, planBatches } from '../../master/rollout-plan.js';
-import { createRollout } from '../../master/rollout-create.js';
-import type { InstanceView } from '../../master/registry.js';
+import { batchSizeOf, failurePolicy, judgeStep, nextAction, planBatches } from '../../master/rollout/plan.js';
+import { createRollout } from '../../master/rollout/create.js';
+import type { InstanceView } from '../../master/state/registry.js';
 import { parseHandler } from '../../shared/spec.js';
 
 const T0 = Date.parse('2025-01-01T12:00:00.000Z');

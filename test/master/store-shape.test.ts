@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { MASTER_STATE_FILE, openMasterStore } from '../../master/master-store.js';
+import { MASTER_STATE_FILE, openMasterStore } from '../../master/state/store.js';
 import { GOV_BIN, tempDir } from '../helpers/common.js';
 import { testPki } from '../helpers/pki.js';
 

@@ -11,7 +11,7 @@ import {
   checkAgentId,
   peerIdentity,
   type AuthDecision,
-} from '../../master/auth.js';
+} from '../../master/api/auth.js';
 import { PermissionError } from '../../shared/errors.js';
 import { PROTO_DIR, loadProtos } from '../../shared/proto.js';
 

@@ -14,7 +14,7 @@ import {
   checkAgentId,
   createAuthInterceptor,
   type CallerIdentity,
-} from '../../master/auth.js';
+} from '../../master/api/auth.js';
 import { errorMessage } from '../../shared/errors.js';
 import { loadProtos } from '../../shared/proto.js';
 import {

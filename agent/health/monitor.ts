@@ -1,0 +1,102 @@
+/**
+ * Runs one instance's health check while it is starting/running: one probe at a time, the next one
+ * scheduled when the last ended (fast during readiness, then every `interval`), verdicts from the pure
+ * `judgeHealth`. Timers come from the clock (unref'd); `stop()` ignores a probe still in flight.
+ */
+import { timerDelay } from '../../shared/durations.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { HealthSpec } from '../../shared/spec.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import {
+  INITIAL_HEALTH,
+  expireReadiness,
+  judgeHealth,
+  probeDelayMs,
+  type HealthCounts,
+  type ProbeResult,
+} from './checks.js';
+import type { Probe, ProbeContext } from './probe.js';
+
+export interface HealthMonitorDeps {
+  clock: Clock;
+  probe: Probe;
+  /**
+   * Called after every verdict change, and once when the readiness deadline passes (`deadline` true;
+   * then `next.status` is `unhealthy` unless it was already healthy).
+   */
+  onChange(next: HealthCounts, prev: HealthCounts, deadline: boolean): void;
+}
+
+export class HealthMonitor {
+  private counts: HealthCounts = INITIAL_HEALTH;
+  private probeTimer: TimerHandle | null = null;
+  private deadlineTimer: TimerHandle | null = null;
+  private readiness = true;
+  private stopped = false;
+
+  constructor(
+    private readonly spec: HealthSpec,
+    private readonly ctx: ProbeContext,
+    private readonly deps: HealthMonitorDeps,
+  ) {}
+
+  get state(): HealthCounts {
+    return this.counts;
+  }
+
+  /**
+   * Starts probing now. `readyWithinMs`: the readiness deadline from now (0 for an instance already
+   * running, e.g. adopted: no grace, steady cadence).
+   */
+  start(readyWithinMs: number): void {
+    this.readiness = readyWithinMs > 0;
+    if (this.readiness) {
+      this.deadlineTimer = this.deps.clock.after(timerDelay(readyWithinMs), () => this.expire());
+    }
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.probeTimer?.cancel();
+    this.deadlineTimer?.cancel();
+    this.probeTimer = this.deadlineTimer = null;
+  }
+
+  private expire(): void {
+    if (this.stopped || !this.readiness) return;
+    this.readiness = false;
+    this.update(expireReadiness(this.counts), true);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.probeTimer = this.deps.clock.after(timerDelay(ms), () => void this.probeOnce());
+  }
+
+  private async probeOnce(): Promise<void> {
+    if (this.stopped) return;
+    const t0 = this.deps.clock.now();
+    let r: ProbeResult;
+    try {
+      r = await this.deps.probe(this.spec, this.ctx);
+    } catch (err) {
+      r = { ok: false, reason: errorMessage(err) };
+    }
+    if (this.stopped) return;
+    this.update(judgeHealth(this.counts, r, this.spec, this.readiness));
+    const next = probeDelayMs(this.spec, this.readiness);
+    this.schedule(Math.max(0, next - (this.deps.clock.now() - t0)));
+  }
+
+  private update(next: HealthCounts, deadline = false): void {
+    const prev = this.counts;
+    this.counts = next;
+    if (next.status === 'healthy' && this.readiness) {
+      this.readiness = false;
+      this.deadlineTimer?.cancel();
+      this.deadlineTimer = null;
+    }
+    if (deadline || next.status !== prev.status) this.deps.onChange(next, prev, deadline);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The restart decision as a pure function (no timers, time passed in): what to do after a handler's
+ * process exited, given its spec, its recent history and how it exited.
+ */
+import { timerDelay } from '../../shared/durations.js';
+import type { BackoffSpec, RestartPolicy } from '../../shared/spec.js';
+
+export interface RestartPolicySpec {
+  restart: RestartPolicy;
+  /** A process that exits sooner than this counts as a failed start. */
+  start_seconds: number;
+  /** Failed starts in a row tolerated before `fatal`. */
+  start_retries: number;
+  backoff: BackoffSpec;
+}
+
+export interface RestartHistory {
+  /** Failed starts in a row so far (before this exit). */
+  failedStarts: number;
+}
+
+export interface ExitFacts {
+  code: number | null;
+  signal: string | null;
+  /** Epoch ms the process was spawned. */
+  spawnedAt: number;
+}
+
+export interface RestartDecision {
+  /** `restart` after `delayMs`; `none`: stay exited (the policy says so); `fatal`: give up. */
+  action: 'restart' | 'none' | 'fatal';
+  delayMs: number;
+  reason: string;
+  /** True when the exit counts as a failed start (came before start_seconds). */
+  failedStart: boolean;
+  /** The history to keep for the next decision. */
+  history: RestartHistory;
+}
+
+/** The exponential delay before retry number `n` (1-based), capped, with jitter from `random()` in [0,1). */
+export function backoffDelay(b: BackoffSpec, n: number, random: () => number): number {
+  // Never above max_ms, nor above what a timer can run (longer timers fire at once), nor NaN:
+  // factor^n overflows to Infinity long before n runs out, and 0 × Infinity is NaN.
+  const cap = timerDelay(b.max_ms);
+  const growth = Math.pow(b.factor, Math.max(0, n - 1));
+  const base = b.initial_ms === 0 ? 0 : Math.min(cap, b.initial_ms * growth);
+  const jittered = base * (1 + b.jitter * (2 * random() - 1));
+  return timerDelay(Math.round(Math.min(cap, jittered)));
+}
+
+function failed(exit: ExitFacts): boolean {
+  return exit.signal !== null || exit.code !== 0;
+}
+
+export function describeExit(exit: { code: number | null; signal: string | null }): string {
+  if (exit.signal) return `signal=${exit.signal}`;
+  return exit.code === null ? 'code=unknown' : `code=${exit.code}`;
+}
+
+export function decideRestart(
+  policy: RestartPolicySpec,
+  history: RestartHistory,
+  exit: ExitFacts,
+  now: number,
+  random: () => number = Math.random,
+): RestartDecision {
+  const ranMs = now - exit.spawnedAt;
+  const failedStart = ranMs < policy.start_seconds * 1000;
+  const wanted = policy.restart === 'always' || (policy.restart === 'on-failure' && failed(exit));
+  if (!failedStart) {
+    // A start that outlived start_seconds resets the retry count.
+    const reset = { failedStarts: 0 };
+    if (!wanted) {
+      return { action: 'none', delayMs: 0, failedStart, history: reset, reason: noRestart(policy, exit) };
+    }
+    return {
+      action: 'restart',
+      delayMs: 0,
+      failedStart,
+      history: reset,
+      reason: `restart: ${policy.restart}, exited (${describeExit(exit)}) after ${ranMs}ms`,
+    };
+  }
+  const failedStarts = history.failedStarts + 1;
+  const next = { failedStarts };
+  if (!wanted) {
+    return { action: 'none', delayMs: 0, failedStart, history: next, reason: noRestart(policy, exit) };
+  }
+  if (failedStarts > policy.start_retries) {
+    return {
+      action: 'fatal',
+      delayMs: 0,
+      failedStart,
+      history: next,
+      reason: `${failedStarts} failed starts in a row (start_retries: ${policy.start_retries})`,
+    };
+  }
+  return {
+    action: 'restart',
+    delayMs: backoffDelay(policy.backoff, failedStarts, random),
+    failedStart,
+    history: next,
+    reason: `exited (${describeExit(exit)}) ${ranMs}ms after start, before start_seconds (${policy.start_seconds}s); retry ${failedStarts}/${policy.start_retries}`,
+  };
+}
+
+function noRestart(policy: RestartPolicySpec, exit: ExitFacts): string {
+  return `restart: ${policy.restart}, not restarting after ${describeExit(exit)}`;
+}

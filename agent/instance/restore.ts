@@ -1,0 +1,99 @@
+/**
+ * Re-attaching an instance to its persisted record after an agent restart: the pure decision of what the
+ * record and the backend's identity check mean (adopt a verified process, account for one that exited,
+ * never signal the rest). The instance applies the plan; it alone changes its state.
+ */
+import type { HandlerSpec } from '../../shared/spec.js';
+import type { ExitStatus, Handle, RecoverResult } from '../process/backend.js';
+import { readinessDeadlineMs } from '../health/checks.js';
+import { decideRestart, describeExit, type RestartDecision } from './restart-policy.js';
+import type { InstanceRecord } from '../supervisor/state-store.js';
+
+export type RestorePlan =
+  /** The recorded process failed verification: `unknown`, the handle kept as unverified, never signalled. */
+  | { kind: 'refuse'; handle: Handle; message: string }
+  /** The verified process exited while the agent was down: account for its exit (restart policy). */
+  | { kind: 'gone'; handle: Handle; message: string; exit: ExitStatus }
+  /**
+   * The verified process is alive: adopt it, `starting` for the rest of its start window (`startLeftMs`)
+   * or `running`; its health check gets `readyWithinMs` of readiness grace (0: none). `stop`: it was
+   * being stopped, or is wanted stopped.
+   */
+  | {
+      kind: 'adopt';
+      handle: Handle;
+      to: 'starting' | 'running';
+      message: string;
+      startLeftMs: number;
+      readyWithinMs: number;
+      stop: boolean;
+    }
+  /** No process, and the record ended in an outcome to show again. */
+  | { kind: 'settle'; to: 'fatal' | 'exited' | 'unknown'; message: string }
+  /**
+   * No process; the record is `exited` but still wanted running: the agent died before the restart the
+   * exit called for. `decision` is the restart policy applied again to the recorded last exit.
+   */
+  | { kind: 'resume'; message: string; decision: RestartDecision }
+  /** No process and nothing to show: stay stopped, or `start` (the agent died between an exit and its restart). */
+  | { kind: 'rest'; start: boolean };
+
+/** `recovered` is the backend's verdict on `rec.handle` (null when the record has none). */
+export function planRestore(
+  rec: InstanceRecord,
+  recovered: RecoverResult | null,
+  spec: HandlerSpec,
+  now: number,
+): RestorePlan {
+  const h = rec.handle;
+  if (h && recovered) {
+    if (recovered.kind === 'mismatch') {
+      const message = `RESTORE_FAILED ${recovered.reason}; not adopted, never signalled`;
+      return { kind: 'refuse', handle: h, message };
+    }
+    if (recovered.kind === 'gone') {
+      const message = `RESTORED pid=${h.pid} exited while the agent was down`;
+      return { kind: 'gone', handle: h, message, exit: recovered.exit ?? { code: null, signal: null } };
+    }
+    const stop = rec.state === 'stopping' || rec.desired === 'stopped';
+    const startLeftMs = h.spawned_at + spec.start_seconds * 1000 - now;
+    if (rec.state === 'starting' && startLeftMs > 0) {
+      const message = `ADOPTED pid=${h.pid} (still starting)`;
+      const readyWithinMs = h.spawned_at + readinessDeadlineMs(spec) - now;
+      return { kind: 'adopt', handle: h, to: 'starting', message, startLeftMs, readyWithinMs, stop };
+    }
+    const message = `ADOPTED pid=${h.pid}`;
+    return { kind: 'adopt', handle: h, to: 'running', message, startLeftMs: 0, readyWithinMs: 0, stop };
+  }
+  switch (rec.state) {
+    case 'fatal':
+      return { kind: 'settle', to: 'fatal', message: 'RESTORED fatal' };
+    case 'exited':
+      return resumeExited(rec, spec) ?? { kind: 'settle', to: 'exited', message: 'RESTORED exited' };
+    case 'unknown':
+      return {
+        kind: 'settle',
+        to: 'unknown',
+        message: 'RESTORED unknown: the recorded process was never verified',
+      };
+    default:
+      return { kind: 'rest', start: rec.desired === 'running' && rec.state !== 'stopped' };
+  }
+}
+
+/**
+ * An `exited` record wanted running, with its last exit: the restart policy's decision again (a restart,
+ * or `fatal` past start_retries); null when the policy does not restart it (stays exited). The recorded
+ * `failed_starts` already counts that exit, so the decision starts from the count before it.
+ */
+function resumeExited(rec: InstanceRecord, spec: HandlerSpec): RestorePlan | null {
+  const exit = rec.last_exit;
+  if (rec.desired !== 'running' || !exit) return null;
+  const spawnedAt = rec.started_at ?? 0;
+  const history = { failedStarts: Math.max(0, rec.failed_starts - 1) };
+  // The delay is not random here: jitter stays at its middle.
+  const decision = decideRestart(spec, history, { ...exit, spawnedAt }, exit.at, () => 0.5);
+  if (decision.action === 'none') return null;
+  const message = `RESTORED exited (${describeExit(exit)}) with a restart pending: ${decision.reason}`;
+  return { kind: 'resume', message, decision };
+}

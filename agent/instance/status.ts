@@ -1,0 +1,38 @@
+/**
+ * What a supervised instance reports: its status document (STATUS, `gov ps`) and the notice of a state
+ * change. Shared by the supervisor, the observed set and the wire mapping.
+ */
+import type { HandlerSpec } from '../../shared/spec.js';
+import type { HealthStatus } from '../health/checks.js';
+import type { InstanceEvent, InstanceState } from './lifecycle.js';
+import type { Temperature } from '../on-demand/policy.js';
+import type { LastExit } from '../supervisor/state-store.js';
+
+export interface StateChange {
+  handler: string;
+  from: InstanceState;
+  to: InstanceState;
+  at: number;
+}
+
+export interface InstanceStatus {
+  handler: string;
+  /** Replica index (0 for the first instance) and the instance key (`web`, `web#1`). */
+  index: number;
+  instance: string;
+  state: InstanceState;
+  pid: number | null;
+  pgid: number | null;
+  restarts: number;
+  /** `observed` for processes the agent did not start (attached or discovered). */
+  mode: HandlerSpec['mode'] | 'observed';
+  last_exit: LastExit | null;
+  started_at: number | null;
+  spec_hash: string;
+  events: InstanceEvent[];
+  /** On-demand temperature (cold | warming | hot | cooling); empty for always-on. */
+  temperature: Temperature | '';
+  /** none (no check) | unknown | healthy | unhealthy, and the last failure reason. */
+  health: HealthStatus;
+  health_reason: string;
+}

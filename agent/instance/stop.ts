@@ -1,0 +1,95 @@
+/**
+ * Stopping an instance's process group with escalation: its stop signal to the whole group, SIGKILL to the
+ * group once `stop_timeout` passed — whoever leads it by then, repeated while members remain (a fork bomb
+ * forks on) — until the group is empty; past `killDeadlineMs` of SIGKILLs the stop fails (`stuck`). A stop
+ * is done when nothing of the handler is left (DESIGN §8 item 11). Timers come from the clock.
+ * Never signals what it could not verify (DESIGN §3): every signal goes through the backend's one group
+ * rule (`group-signal.ts`); a refused signal (observed-process guard, EPERM) ends the stop instead of waiting.
+ */
+import { formatDuration } from '../../shared/durations.js';
+import type { ExitStatus, Handle, ProcessBackend } from '../process/backend.js';
+import type { Clock } from '../../shared/clock.js';
+
+/** How long SIGKILL is repeated on a group that still has members before the stop is reported failed. */
+export const KILL_DEADLINE_MS = 10_000;
+
+export interface GroupStop {
+  backend: ProcessBackend;
+  clock: Clock;
+  signal: NodeJS.Signals;
+  timeoutMs: number;
+  /** Polling interval while waiting for the group to empty. */
+  pollMs: number;
+  /** How long SIGKILL is repeated before giving up (default KILL_DEADLINE_MS). */
+  killDeadlineMs?: number;
+  /** True once waiting should end without a result (the instance was disposed; processes are left alone). */
+  cancelled(): boolean;
+  /** Records an event: the escalation (`KILLED ...`) or why a signal was not sent (`NOT_SIGNALLED ...`). */
+  note(type: string, message: string): void;
+}
+
+export type StopResult =
+  /** The group is empty (or the process is gone / no longer ours, then never signalled). */
+  | { kind: 'exited'; exit: ExitStatus }
+  /** A signal was refused while the group is alive: nothing more may be sent. */
+  | { kind: 'refused'; reason: string }
+  /** The group still had live members after SIGKILL was repeated until the kill deadline. */
+  | { kind: 'stuck'; reason: string }
+  /** The instance was disposed while waiting. */
+  | { kind: 'cancelled' };
+
+const UNKNOWN_EXIT: ExitStatus = { code: null, signal: null };
+
+/** Stops the group of `h`; resolves once the group is empty, a signal was refused, or it was cancelled. */
+export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
+  const { backend, clock } = o;
+  const alive = (): boolean => backend.isRunning(h) || backend.groupAlive(h);
+  if (!alive()) return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
+  const first = send(h, o, o.signal);
+  if (first) return first;
+  const deadline = clock.now() + o.timeoutMs;
+  const killUntil = deadline + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
+  let killed = false;
+  while (!o.cancelled() && alive()) {
+    if (clock.now() >= deadline) {
+      if (killed && clock.now() >= killUntil) {
+        return {
+          kind: 'stuck',
+          reason: `group ${h.pgid} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
+        };
+      }
+      const res = send(h, o, 'SIGKILL');
+      if (res) return res;
+      if (!killed) {
+        o.note(
+          'KILLED',
+          `KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(o.timeoutMs)}`,
+        );
+      }
+      killed = true;
+    }
+    await new Promise<void>((r) => clock.after(o.pollMs, r));
+  }
+  if (o.cancelled()) return { kind: 'cancelled' };
+  return { kind: 'exited', exit: backend.readExit(h) ?? { code: null, signal: killed ? 'SIGKILL' : null } };
+}
+
+/** Signals the group when it is provably ours; a result ends the stop, null: signalled (or emptied), go on. */
+function send(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null {
+  const { backend } = o;
+  // PIDs of adopted processes are polled only now and then: the PID (and group) may be someone else's.
+  if (!backend.groupOwned(h)) {
+    if (!backend.isRunning(h) && !backend.groupAlive(h)) return null; // emptied meanwhile: the loop ends
+    o.note(
+      'NOT_SIGNALLED',
+      `NOT_SIGNALLED pid ${h.pid} is gone or no longer the recorded process; ${signal} not sent to group ${h.pgid}`,
+    );
+    return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
+  }
+  if (backend.signalGroup(h, signal)) return null;
+  if (!backend.isRunning(h) && !backend.groupAlive(h)) return null;
+  return {
+    kind: 'refused',
+    reason: `${signal} to group ${h.pgid} was refused (an observed process in the group, or no permission)`,
+  };
+}

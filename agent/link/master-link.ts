@@ -1,0 +1,309 @@
+/**
+ * The agent's link to the master: one dial loop (exponential backoff + jitter), a hello with the full
+ * inventory on every (re)connect, commands answered by id (a repeated id gets the first answer again),
+ * status/events pushed as they happen, metrics every interval, and a heartbeat that notices a hung master.
+ *
+ * The execution log must end up true (DESIGN §8.10), so a command the master gave up on is either not
+ * carried out or its result still reaches the master:
+ * - before starting a command the agent checks that the master still waits for it: the stream it came on
+ *   is still open, the agent has not been silent longer than the master's heartbeat grace (it was frozen
+ *   or starved: the master has closed that stream), and the deadline (master's clock) has not passed.
+ *   Otherwise the command is answered as not carried out (UNAVAILABLE / DEADLINE_EXCEEDED);
+ * - every result is kept until the master acknowledges it (ResultOutbox) and sent again after each
+ *   reconnect; the master then corrects the execution's record (`late`).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
+import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
+import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
+import type { CommandResult } from '../../proto/generated/governor/v1/CommandResult.js';
+import type { Hello } from '../../proto/generated/governor/v1/Hello.js';
+import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
+import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
+import { loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
+import { errorKindOf } from '../../shared/grpc-status.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { ClockOffset } from './clock-offset.js';
+import { ResultOutbox } from './result-outbox.js';
+
+export type LinkState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
+
+/** What the link needs from the agent. */
+export interface LinkHost {
+  /** Identity and full inventory for the hello (agent_id is filled by the link). */
+  inventory(): Omit<Hello, 'agent_id'>;
+  /** Carries out one command; throws a domain error on failure. */
+  execute(cmd: AgentCommand__Output): Promise<Omit<CommandResult, 'command_id' | 'ok'>>;
+  metrics(): Promise<MetricsReport>;
+}
+
+export interface MasterLinkOptions {
+  agentId: string;
+  address: string;
+  credentials: grpc.ChannelCredentials;
+  channelOptions?: grpc.ChannelOptions;
+  logger: Logger;
+  /** Reconnect backoff (named constants; jitter ±20 %). */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Used until the master's welcome says otherwise. */
+  heartbeatIntervalMs?: number;
+  metricsIntervalMs?: number;
+}
+
+const BACKOFF_INITIAL_MS = 200;
+const BACKOFF_MAX_MS = 10_000;
+const BACKOFF_JITTER = 0.2;
+const HEARTBEAT_MISSES = 4;
+const RESULT_CACHE = 256;
+
+export class MasterLink {
+  private _state: LinkState = 'idle';
+  private client: AgentLinkClient;
+  private call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output> | null = null;
+  private attempt = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private lastHeard = 0;
+  /** When we last wrote to the master (the master counts our silence from its last read). */
+  private lastWrote = 0;
+  /** The master's clock (from the welcome and every heartbeat), for command deadlines. */
+  private readonly clock = new ClockOffset();
+  private heartbeatMs: number;
+  /** The master's heartbeat grace (from the welcome; until then its default, 3 heartbeats). */
+  private graceMs: number;
+  private metricsMs: number;
+  private readonly results = new Map<string, Promise<CommandResult>>();
+  private readonly outbox: ResultOutbox;
+  private readonly log: Logger;
+  /** Resolvers waiting for the next `connected`. */
+  private connectedWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly host: LinkHost,
+    private readonly opts: MasterLinkOptions,
+  ) {
+    const { link } = loadProtos();
+    // This dial loop is the only reconnect loop: the channel's own backoff (grpc-js: 1 s growing to
+    // 120 s, failing every call at once while it waits) is held at the loop's first step, so a master
+    // that is back is reached on the loop's next dial, not minutes later.
+    const transportBackoffMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+    this.client = new link.governor.v1.AgentLink(opts.address, opts.credentials, {
+      'grpc.initial_reconnect_backoff_ms': transportBackoffMs,
+      'grpc.max_reconnect_backoff_ms': transportBackoffMs,
+      ...opts.channelOptions,
+    });
+    this.heartbeatMs = opts.heartbeatIntervalMs ?? 2000;
+    this.graceMs = this.heartbeatMs * 3;
+    this.metricsMs = opts.metricsIntervalMs ?? 5000;
+    this.log = opts.logger.named('link', { master: opts.address });
+    this.outbox = new ResultOutbox(undefined, (id) =>
+      this.log.warn('unacknowledged result dropped (outbox full)', { command: id }),
+    );
+  }
+
+  get state(): LinkState {
+    return this._state;
+  }
+
+  private setState(to: LinkState): void {
+    const from = this._state;
+    if (from === to) return;
+    this._state = to;
+    this.log.info('link state', { from, to });
+    if (to === 'connected') for (const w of this.connectedWaiters.splice(0)) w();
+  }
+
+  /** Starts the dial loop (idempotent: only one loop ever runs). */
+  start(): void {
+    if (this._state !== 'idle') return;
+    this.dial();
+  }
+
+  /** Resolves once connected (tests, `gov dev`). */
+  whenConnected(): Promise<void> {
+    if (this._state === 'connected') return Promise.resolve();
+    return new Promise((r) => this.connectedWaiters.push(r));
+  }
+
+  private dial(): void {
+    if (this._state === 'closed') return;
+    this.setState('connecting');
+    const call = this.client.Connect();
+    this.call = call;
+    let welcomed = false;
+    call.on('data', (msg: MasterMessage__Output) => {
+      const now = Date.now();
+      // Measured before anything is written in answer: how long the master has not heard from us.
+      const silentMs = now - this.lastWrote;
+      this.lastHeard = now;
+      const masterTime = msg.welcome?.sent_at_ms || msg.heartbeat?.sent_at_ms;
+      if (masterTime) this.clock.sample(masterTime, now);
+      if (msg.body === 'welcome' && msg.welcome) {
+        welcomed = true;
+        this.attempt = 0;
+        this.heartbeatMs = msg.welcome.heartbeat_interval_ms || this.heartbeatMs;
+        this.graceMs = msg.welcome.heartbeat_grace_ms || this.heartbeatMs * 3;
+        this.metricsMs = msg.welcome.metrics_interval_ms || this.metricsMs;
+        this.setState('connected');
+        this.startTimers(call);
+        // Results the master may never have received (the stream they went out on was dying).
+        for (const result of this.outbox.pending()) this.send(call, { result });
+      } else if (msg.body === 'command' && msg.command) {
+        void this.onCommand(call, msg.command, silentMs);
+      } else if (msg.body === 'ack' && msg.ack) {
+        this.outbox.ack(msg.ack.command_ids);
+      }
+    });
+    const onDown = (why: string) => {
+      if (this.call !== call) return;
+      this.call = null;
+      this.clearTimers();
+      if (this._state === 'closed') return;
+      this.log.warn('master link down', { reason: why, welcomed });
+      this.scheduleRetry();
+    };
+    call.on('error', (err: grpc.ServiceError) => onDown(err.details || err.message));
+    call.on('end', () => onDown('stream ended'));
+    this.lastHeard = Date.now();
+    this.send(call, { hello: { ...this.host.inventory(), agent_id: this.opts.agentId } });
+  }
+
+  /** Every write to the master goes through here (the silence measure above depends on it). */
+  private send(call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>, msg: AgentMessage): void {
+    this.lastWrote = Date.now();
+    call.write(msg);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this._state === 'closed') return;
+    this.setState('backoff');
+    const base = Math.min(
+      this.opts.backoffMaxMs ?? BACKOFF_MAX_MS,
+      (this.opts.backoffInitialMs ?? BACKOFF_INITIAL_MS) * 2 ** this.attempt,
+    );
+    this.attempt++;
+    const delay = Math.round(base * (1 + (Math.random() * 2 - 1) * BACKOFF_JITTER));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.dial();
+    }, delay).unref();
+  }
+
+  private startTimers(call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>): void {
+    this.clearTimers();
+    let lastTick = Date.now();
+    this.timers.push(
+      setInterval(() => {
+        const now = Date.now();
+        // A tick that comes late means our own event loop was starved (e.g. busy spawning): what the
+        // master sent meanwhile is still unread, so silence is not evidence against it this time.
+        if (now - lastTick > this.heartbeatMs * 2) this.lastHeard = now;
+        lastTick = now;
+        if (now - this.lastHeard > this.heartbeatMs * HEARTBEAT_MISSES) {
+          this.log.warn('master silent; reconnecting', { silent_ms: now - this.lastHeard });
+          call.cancel();
+          return;
+        }
+        this.send(call, { heartbeat: { sent_at_ms: now } });
+      }, this.heartbeatMs).unref(),
+      setInterval(() => void this.pushMetrics(call), this.metricsMs).unref(),
+    );
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+  }
+
+  private async pushMetrics(
+    call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
+  ): Promise<void> {
+    try {
+      const metrics = await this.host.metrics();
+      if (this.call === call) this.send(call, { metrics });
+    } catch (err) {
+      this.log.warn('metrics sampling failed', { error: errorMessage(err) });
+    }
+  }
+
+  private async onCommand(
+    call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
+    cmd: AgentCommand__Output,
+    silentMs: number,
+  ): Promise<void> {
+    let result = this.results.get(cmd.id);
+    if (!result) {
+      result = this.admit(call, cmd, silentMs).then((refused) => refused ?? this.run(cmd));
+      this.results.set(cmd.id, result);
+      if (this.results.size > RESULT_CACHE) this.results.delete(this.results.keys().next().value as string);
+    }
+    let r = await result;
+    // An answer too big for one message would tear the stream down (and fail every command on it).
+    if (JSON.stringify(r).length > MAX_MESSAGE_BYTES - 64 * 1024) {
+      const message = `the result of ${cmd.kind} is too large to send (limit ${MAX_MESSAGE_BYTES} bytes); ask for less`;
+      r = { command_id: cmd.id, ok: false, error: { code: 'INVALID_ARGUMENT', message } };
+    }
+    this.outbox.add({ ...r, command_id: cmd.id });
+    // On the stream now open, which may be a newer one than the command came on (the master matches
+    // results by id, not by stream); with none, the next welcome sends it.
+    if (this._state === 'connected' && this.call) this.send(this.call, { result: r });
+  }
+
+  /**
+   * Whether the master still waits for `cmd`: null when it may start, otherwise the answer "not carried
+   * out". `silentMs` is how long we had not written to the master when the command was read.
+   */
+  private async admit(
+    call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
+    cmd: AgentCommand__Output,
+    silentMs: number,
+  ): Promise<CommandResult | null> {
+    // The end of the stream may have been read together with the command (after a freeze): let its
+    // events run first.
+    await new Promise((r) => setImmediate(r));
+    const refuse = (code: string, why: string): CommandResult => {
+      this.log.warn('command not carried out', { command: cmd.id, kind: cmd.kind, reason: why });
+      return { command_id: cmd.id, ok: false, error: { code, message: `not carried out: ${why}` } };
+    };
+    if (this.call !== call || this._state === 'closed') {
+      return refuse('UNAVAILABLE', 'the stream it came on closed before it could start');
+    }
+    if (silentMs > this.graceMs) {
+      return refuse(
+        'UNAVAILABLE',
+        `this agent had been silent for ${silentMs} ms (frozen or starved), longer than the master's ` +
+          `heartbeat grace of ${this.graceMs} ms, so the master has given up on it`,
+      );
+    }
+    // Deadlines are in the master's clock: compare in it.
+    const late = cmd.deadline_ms ? this.clock.masterNow(Date.now()) - cmd.deadline_ms : 0;
+    if (late > 0) {
+      return refuse('DEADLINE_EXCEEDED', `its deadline passed ${Math.round(late)} ms before it could start`);
+    }
+    return null;
+  }
+
+  private async run(cmd: AgentCommand__Output): Promise<CommandResult> {
+    try {
+      const out = await this.host.execute(cmd);
+      return { ...out, command_id: cmd.id, ok: true };
+    } catch (err) {
+      return { command_id: cmd.id, ok: false, error: { code: errorKindOf(err), message: errorMessage(err) } };
+    }
+  }
+
+  /** Pushes a message (status change, event) when connected; dropped otherwise (the next hello carries the full inventory). */
+  push(msg: AgentMessage): void {
+    if (this._state === 'connected' && this.call) this.send(this.call, msg);
+  }
+
+  close(): void {
+    this.setState('closed');
+    this.clearTimers();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.call?.cancel();
+    this.call = null;
+    this.client.close();
+  }
+}

@@ -1,0 +1,77 @@
+/** Conversions from the supervisor's own types to the wire (proto) messages. */
+import os from 'node:os';
+import type { InstanceStatus as WireStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
+import type { InstanceMetrics as WireMetrics } from '../../proto/generated/governor/v1/InstanceMetrics.js';
+import type { HostMetrics } from '../../proto/generated/governor/v1/HostMetrics.js';
+import type { ExitInfo } from '../../proto/generated/governor/v1/ExitInfo.js';
+import type { LifecycleEvent } from '../../proto/generated/governor/v1/LifecycleEvent.js';
+import { instanceKey } from '../../shared/spec.js';
+import type { InstanceMetrics, InstanceStatus } from '../supervisor/supervisor.js';
+import type { LastExit } from '../supervisor/state-store.js';
+import type { InstanceEvent } from '../instance/lifecycle.js';
+
+const iso = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString() : '');
+
+export function toWireExit(e: LastExit | null): ExitInfo | null {
+  if (!e) return null;
+  return { code: e.code ?? -1, signal: e.signal ?? '', at: iso(e.at) };
+}
+
+export function toWireEvent(handler: string, e: InstanceEvent, state = ''): LifecycleEvent {
+  return { handler, at: iso(e.at), type: e.type, message: e.message, state };
+}
+
+export function toWireStatus(s: InstanceStatus): WireStatus {
+  return {
+    handler: s.handler,
+    state: s.state,
+    pid: s.pid ?? 0,
+    pgid: s.pgid ?? 0,
+    restarts: s.restarts,
+    mode: s.mode,
+    temperature: s.temperature,
+    last_exit: toWireExit(s.last_exit),
+    started_at: iso(s.started_at),
+    spec_hash: s.spec_hash,
+    health: s.health,
+    health_reason: s.health_reason,
+    events: s.events.slice(-20).map((e) => toWireEvent(s.instance, e)),
+    index: s.index,
+    instance: s.instance,
+    observed: s.mode === 'observed',
+  };
+}
+
+export function toWireMetrics(m: InstanceMetrics, mode: string): WireMetrics {
+  return {
+    handler: m.handler,
+    pid: m.pid ?? 0,
+    cpu_percent: m.cpu_percent,
+    memory_bytes: m.memory_bytes,
+    uptime_ms: m.uptime_ms,
+    restarts: m.restarts,
+    state: m.state,
+    last_exit: toWireExit(m.last_exit),
+    mode,
+    temperature: m.temperature,
+    cold_starts: m.cold_starts,
+    last_cold_start_ms: m.last_cold_start_ms,
+    last_hot_memory_bytes: m.last_hot_memory_bytes,
+    recent_cold_starts_ms: m.recent_cold_starts_ms,
+    index: m.index,
+    instance: instanceKey(m.handler, m.index),
+  };
+}
+
+export function hostMetrics(): HostMetrics {
+  const [l1, l5, l15] = os.loadavg();
+  return {
+    load1: l1 ?? 0,
+    load5: l5 ?? 0,
+    load15: l15 ?? 0,
+    mem_total_bytes: os.totalmem(),
+    mem_free_bytes: os.freemem(),
+    cpus: os.cpus().length,
+    agent_rss_bytes: process.memoryUsage.rss(),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The backend every supervisor signal goes through refuses a process group that holds an observed process
+ * (DESIGN §8 item 3: observed processes are never signalled by anything the governor does). Attach already
+ * refuses PIDs in a handler's group; this guard holds even if a process changed its group afterwards.
+ */
+import { readProcStat } from '../../shared/proc.js';
+import type { Handle, ProcessBackend } from '../process/backend.js';
+import { BackendDecorator } from '../process/decorator.js';
+
+export interface ObservedPids {
+  /** PIDs of the observed processes. */
+  observedPids(): Iterable<number>;
+}
+
+export class GuardedBackend extends BackendDecorator {
+  constructor(
+    inner: ProcessBackend,
+    private readonly observed: ObservedPids,
+    private readonly onRefused: (handle: Handle, pid: number) => void = () => {},
+  ) {
+    super(inner);
+  }
+
+  /** The observed PID in `pgid`'s process group (or that is `pgid`), if any. */
+  observedInGroup(pgid: number): number | null {
+    for (const pid of this.observed.observedPids()) {
+      if (pid === pgid) return pid;
+      const st = readProcStat(pid);
+      if (st && st.pgid === pgid) return pid;
+    }
+    return null;
+  }
+
+  override signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
+    const pid = this.observedInGroup(handle.pgid);
+    if (pid !== null) {
+      this.onRefused(handle, pid);
+      return false;
+    }
+    return this.inner.signalGroup(handle, signal);
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Observed processes (DESIGN §3 observe-only): processes the agent did not start, attached by PID or found
+ * by discovery. Each is identified by PID + start time (+ command-line hash after a restart), checked from
+ * /proc (exists, not a zombie, same start time — the equivalent of signal 0 without calling kill at all),
+ * measured with the handlers' sampler, and NEVER signalled: nothing here can signal, and the backend guard
+ * refuses any process group holding one. Ended ones are reported once (`GONE`) and dropped.
+ *
+ * This file is the set's lifecycle (restore, attach, detach, check, discover) and its persistence; one
+ * entry's status and identity checks are in observed-entry.ts, rule limits (cpu cgroup, memory watch) in
+ * observed-limits.ts.
+ */
+import { NotFoundError, StateError, ValidationError, errorMessage } from '../../shared/errors.js';
+import type { DurableStore } from '../../shared/durable-store.js';
+import type { Logger } from '../../shared/logger.js';
+import { handlerObservedClash } from '../../shared/observed.js';
+import { hashCmdline, readCmdline, readProcStat } from '../../shared/proc.js';
+import { NAME_RE } from '../../shared/spec.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Cgroups } from '../process/cgroups.js';
+import { DiscoveryScanner, type DiscoverRule } from './discovery.js';
+import type { InstanceStatus, StateChange } from '../instance/instance.js';
+import { appendEvent, type InstanceEvent, type InstanceState } from '../instance/lifecycle.js';
+import type { TreeUsage } from '../process/sampler.js';
+import {
+  goneSinceRestart,
+  newObservedEntry,
+  observedStatus,
+  stillAlive,
+  type ObservedEntry,
+} from './entry.js';
+import { applyCpuLimit, memoryCrossing } from './limits.js';
+import { emptyObserved, type ObservedRecord, type ObservedState } from './record.js';
+import type { AgentState } from '../supervisor/state-store.js';
+
+export interface ObservedDeps {
+  store: DurableStore<AgentState>;
+  clock: Clock;
+  logger: Logger;
+  cgroups: Cgroups;
+  rules: readonly DiscoverRule[];
+  /** PIDs that are process groups/sessions of governed handlers: never attached. */
+  governedGroups(): ReadonlySet<number>;
+  /** True when a handler of this agent is named so. */
+  isHandlerName(name: string): boolean;
+  onState(change: StateChange): void;
+  onEvent(name: string, ev: InstanceEvent): void;
+}
+
+const COMMAND_MAX = 200;
+
+export class ObservedSet {
+  private readonly entries = new Map<string, ObservedEntry>();
+  private ignored = new Set<string>();
+  private readonly scanner: DiscoveryScanner | null;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ObservedDeps) {
+    this.log = deps.logger.named('observed');
+    this.scanner = deps.rules.length > 0 ? new DiscoveryScanner(deps.rules) : null;
+  }
+
+  get discovering(): boolean {
+    return this.scanner !== null;
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  observedPids(): number[] {
+    return [...this.entries.values()].map((e) => e.rec.pid);
+  }
+
+  /** Throws the clear refusal for an observed name (stop/restart). */
+  refuse(name: string, message: string): void {
+    if (this.entries.has(name)) throw new StateError(message);
+  }
+
+  /** Re-verifies the persisted set after an agent start: same PID, start time and command line, or dropped. */
+  async restore(): Promise<void> {
+    const saved = this.deps.store.data.observed ?? emptyObserved();
+    this.ignored = new Set(saved.ignored);
+    for (const rec of Object.values(saved.processes)) {
+      const entry = newObservedEntry(rec);
+      const gone = goneSinceRestart(rec);
+      this.entries.set(rec.name, entry);
+      if (gone) {
+        this.drop(entry, `GONE pid=${rec.pid} ${gone}`);
+      } else {
+        this.transition(entry, 'running', 'RESTORED', `RESTORED pid=${rec.pid} verified after agent restart`);
+      }
+    }
+    await this.save();
+  }
+
+  /** Attaches a running process by PID under `name` (DESIGN §6 `gov attach`). */
+  async attach(
+    pid: number,
+    name: string,
+    how: { source: 'attach' | 'discover'; rule?: DiscoverRule } = { source: 'attach' },
+  ): Promise<InstanceStatus> {
+    if (!NAME_RE.test(name)) throw new ValidationError(`name ${JSON.stringify(name)} is not a valid name`);
+    if (!Number.isInteger(pid) || pid <= 1) throw new ValidationError(`pid ${pid} is not a process id`);
+    if (this.deps.isHandlerName(name))
+      throw new StateError(`${name} is already in use on this agent: ${handlerObservedClash(name, pid)}`);
+    if (this.entries.has(name))
+      throw new ValidationError(
+        `${name} is already in use on this agent by another observed process; pick another name`,
+      );
+    if (pid === process.pid) throw new ValidationError(`pid ${pid} is the agent itself`);
+    const st = readProcStat(pid);
+    const argv = st ? readCmdline(pid) : null;
+    if (!st || argv === null || st.state === 'X')
+      throw new NotFoundError(`no process with pid ${pid} on this agent`);
+    if (st.state === 'Z')
+      throw new StateError(`pid ${pid} is a zombie (it ended; its parent has not reaped it)`);
+    if (argv.length === 0) throw new ValidationError(`pid ${pid} is a kernel thread`);
+    const governed = this.deps.governedGroups();
+    if (governed.has(st.pgid) || governed.has(st.sid))
+      throw new StateError(`pid ${pid} belongs to a handler this agent governs; it cannot also be observed`);
+    const same = [...this.entries.values()].find((e) => e.rec.pid === pid);
+    if (same) throw new StateError(`pid ${pid} is already observed as ${same.rec.name}`);
+    const rec: ObservedRecord = {
+      name,
+      pid,
+      pgid: st.pgid,
+      start_time: st.startTime,
+      cmdline_hash: hashCmdline(argv),
+      command: argv.join(' ').slice(0, COMMAND_MAX),
+      attached_at: this.deps.clock.now(),
+      source: how.source,
+      ...(how.rule ? { rule: how.rule.name } : {}),
+      ...(how.rule && Object.keys(how.rule.limits).length > 0 ? { limits: how.rule.limits } : {}),
+    };
+    const entry = newObservedEntry(rec);
+    this.entries.set(name, entry);
+    const limited = applyCpuLimit(this.deps.cgroups, entry, st);
+    if (limited) this.event(entry, 'LIMITS', limited);
+    // On disk before anyone hears of it: a restarted agent finds it again.
+    await this.save();
+    if (this.entries.get(name) !== entry)
+      throw new StateError(`${name} ended or was detached while being attached`);
+    const by = how.rule ? `discovered by rule ${how.rule.name}` : 'by PID';
+    this.transition(entry, 'running', 'ATTACHED', `ATTACHED pid=${pid} ${by}; observed, never signalled`);
+    return observedStatus(entry);
+  }
+
+  /** Forgets an observed process (it keeps running, untouched; a cpu cgroup move is undone). */
+  async detach(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry) throw new NotFoundError(`no observed process named ${JSON.stringify(name)} on this agent`);
+    const { rec } = entry;
+    if (rec.cgroup_origin && stillAlive(rec)) this.deps.cgroups.moveTo(rec.cgroup_origin, rec.pid);
+    if (rec.source === 'discover') this.ignored.add(`${rec.pid}:${rec.start_time}`);
+    this.entries.delete(name);
+    this.event(entry, 'DETACHED', `DETACHED pid=${rec.pid}; it keeps running, no longer observed`);
+    this.log.info('detached', { instance: name, pid: rec.pid });
+    await this.save();
+    this.deps.cgroups.sweep();
+  }
+
+  /** Liveness of every observed process; ended (or reused) ones are reported once and dropped. */
+  check(): void {
+    let changed = false;
+    for (const entry of [...this.entries.values()]) {
+      const st = readProcStat(entry.rec.pid);
+      if (st && st.state !== 'Z' && st.state !== 'X' && st.startTime === entry.rec.start_time) continue;
+      const why =
+        !st || st.state === 'Z' || st.state === 'X' ? 'ended' : 'ended (pid reused by another process)';
+      this.drop(entry, `GONE pid=${entry.rec.pid} ${why}`);
+      changed = true;
+    }
+    if (changed) {
+      this.persistInBackground();
+      this.deps.cgroups.sweep();
+    }
+  }
+
+  /** One discovery scan: attaches new matches (named `<rule>-<pid>`). */
+  discover(): number {
+    if (!this.scanner) return 0;
+    const governed = this.deps.governedGroups();
+    const observed = new Set(this.observedPids());
+    const matches = this.scanner.scan(
+      (st) =>
+        st.pid === process.pid ||
+        observed.has(st.pid) ||
+        governed.has(st.pgid) ||
+        governed.has(st.sid) ||
+        this.ignored.has(`${st.pid}:${st.startTime}`),
+    );
+    let attached = 0;
+    for (const m of matches) {
+      let name = `${m.rule.name}-${m.pid}`;
+      for (let n = 2; this.entries.has(name) || this.deps.isHandlerName(name); n++)
+        name = `${m.rule.name}-${m.pid}-${n}`;
+      this.attach(m.pid, name, { source: 'discover', rule: m.rule }).then(
+        () => undefined,
+        (err: unknown) =>
+          this.log.warn('discovered process not attached', { pid: m.pid, err: errorMessage(err) }),
+      );
+      attached++;
+    }
+    if (this.ignored.size > 0) {
+      for (const id of this.ignored) {
+        const [pid, start] = id.split(':');
+        if (readProcStat(Number(pid))?.startTime !== start) this.ignored.delete(id);
+      }
+    }
+    return attached;
+  }
+
+  /** Memory limits of observed processes are watched, not enforced: warn once per crossing. */
+  noteUsage(usage: ReadonlyMap<number, TreeUsage>): void {
+    for (const entry of this.entries.values()) {
+      const over = memoryCrossing(entry, usage.get(entry.rec.pid));
+      if (!over) continue;
+      this.event(entry, 'OVER_LIMIT', over.message);
+      this.log.warn('observed process over its memory limit (not enforced)', {
+        instance: entry.rec.name,
+        pid: entry.rec.pid,
+        memory_bytes: over.memory_bytes,
+        limit: over.limit,
+      });
+    }
+  }
+
+  statuses(): InstanceStatus[] {
+    return [...this.entries.values()].map((e) => observedStatus(e));
+  }
+
+  status(name: string): InstanceStatus | null {
+    const e = this.entries.get(name);
+    return e ? observedStatus(e) : null;
+  }
+
+  /** Reports the end once (state `exited` + event) and forgets the process. */
+  private drop(entry: ObservedEntry, message: string): void {
+    this.log.info('observed process gone', { instance: entry.rec.name, pid: entry.rec.pid, why: message });
+    if (entry.state === 'running') this.transition(entry, 'exited', 'GONE', message);
+    else this.event(entry, 'GONE', message);
+    this.entries.delete(entry.rec.name);
+  }
+
+  private transition(entry: ObservedEntry, to: InstanceState, type: string, message: string): void {
+    const from = entry.state;
+    entry.state = to;
+    const at = this.deps.clock.now();
+    this.log.info('state', { instance: entry.rec.name, from, to, event: message, pid: entry.rec.pid });
+    this.event(entry, type, message);
+    this.deps.onState({ handler: entry.rec.name, from, to, at });
+  }
+
+  private event(entry: ObservedEntry, type: string, message: string): void {
+    const ev = { at: this.deps.clock.now(), type, message };
+    appendEvent(entry.events, ev);
+    this.deps.onEvent(entry.rec.name, ev);
+  }
+
+  private toState(): ObservedState {
+    const processes: Record<string, ObservedRecord> = {};
+    for (const [name, e] of this.entries) processes[name] = e.rec;
+    return { processes, ignored: [...this.ignored] };
+  }
+
+  private save(): Promise<void> {
+    const snapshot = this.toState();
+    return this.deps.store.update((d) => {
+      d.observed = snapshot;
+    });
+  }
+
+  private persistInBackground(): void {
+    this.save().catch((err: unknown) => this.log.error('persist failed', { err: errorMessage(err) }));
+  }
+}
+
+export { processStartMs } from './entry.js';

@@ -1,0 +1,181 @@
+/**
+ * On-demand mode for one instance (DESIGN §3): `ensure` wakes it (cold → warming → hot) with ONE shared
+ * start for concurrent callers, measures the cold start, and an idle timer cools it (hot → cooling →
+ * cold) after `idle_timeout` without use. Decisions come from `on-demand-policy.ts`.
+ *
+ * Behaviour:
+ * - Any use through the governor (`ensure`, `start`, `restart`, `logs`) calls `touch()`.
+ * - A start that does not end `running` (exited/backoff/fatal, or not ready by its health deadline) is a
+ *   failed cold start: every waiter gets the error and the instance is stopped (cold again).
+ * - While hot, the restart policy applies to crashes as for always-on; the idle stop is an ordinary stop,
+ *   not a failure (no restart, restarts unchanged).
+ * - For an always-on instance `ensure` only starts it if it is not active (no idle timer, no cold-start
+ *   record), and a failed start is reported without stopping it (its restart policy goes on).
+ */
+import { performance } from 'node:perf_hooks';
+import { formatDuration } from '../../shared/durations.js';
+import { GovError, errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Instance, InstanceStatus } from '../instance/instance.js';
+import type { InstanceState } from '../instance/lifecycle.js';
+import { decideIdle, recentColdStarts, type ColdStart } from './policy.js';
+
+/** A wake-up that did not make the instance hot. */
+export class ColdStartError extends GovError {
+  constructor(message: string) {
+    super('FAILED_PRECONDITION', message);
+  }
+}
+
+export interface EnsureResult {
+  status: InstanceStatus;
+  /** ensure → hot in ms; 0 when it was already hot. Shared by every caller of one start. */
+  cold_start_ms: number;
+  /** True when this ensure (or one it joined) had to start the instance. */
+  woke: boolean;
+}
+
+export interface OnDemandTelemetry {
+  cold_starts: number;
+  last_cold_start_ms: number;
+  last_hot_memory_bytes: number;
+  recent_cold_starts_ms: number[];
+}
+
+export interface OnDemandDeps {
+  clock: Clock;
+  logger: Logger;
+  /** RSS of the process tree rooted at `pid` (0 when gone). */
+  sampleRss(pid: number): Promise<number>;
+}
+
+export class OnDemandController {
+  lastUse: number;
+  private coldStarts: ColdStart[] = [];
+  private coldStartCount = 0;
+  private lastColdStartMs = 0;
+  private lastHotRss = 0;
+  private pending: Promise<EnsureResult> | null = null;
+  private idleTimer: TimerHandle | null = null;
+  private disposed = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly inst: Instance,
+    private readonly deps: OnDemandDeps,
+  ) {
+    this.lastUse = deps.clock.now();
+    this.log = deps.logger.with({ instance: inst.name });
+  }
+
+  private get onDemand(): boolean {
+    return this.inst.spec.mode === 'on-demand';
+  }
+
+  /** Activity: restarts the idle period. */
+  touch(): void {
+    this.lastUse = this.deps.clock.now();
+  }
+
+  /** Wakes the instance (or joins the wake-up in progress); resolves once it is hot. */
+  ensure(): Promise<EnsureResult> {
+    this.touch();
+    if (this.inst.state === 'running') {
+      return Promise.resolve({ status: this.inst.status(), cold_start_ms: 0, woke: false });
+    }
+    this.pending ??= this.wake().finally(() => (this.pending = null));
+    return this.pending;
+  }
+
+  private async wake(): Promise<EnsureResult> {
+    const t0 = performance.now();
+    const status = await this.inst.start();
+    const ms = performance.now() - t0;
+    if (status.state !== 'running') {
+      const why = notHotReason(status);
+      if (this.onDemand) {
+        await this.inst.stop();
+        throw new ColdStartError(`${this.inst.name} did not become hot (${why}); it is cold again`);
+      }
+      throw new ColdStartError(`${this.inst.name} did not start (${why})`);
+    }
+    this.touch();
+    if (this.onDemand) {
+      const now = this.deps.clock.now();
+      this.coldStarts = recentColdStarts(this.coldStarts, now, { at: now, ms });
+      this.coldStartCount++;
+      this.lastColdStartMs = ms;
+      this.log.info('hot', { cold_start_ms: Math.round(ms * 10) / 10, pid: status.pid });
+      this.armIdle();
+    }
+    return { status, cold_start_ms: ms, woke: true };
+  }
+
+  /** Hooked to the instance's state changes: a hot on-demand instance gets an idle timer. */
+  onState(to: InstanceState): void {
+    if (to === 'running') this.armIdle();
+  }
+
+  /** The last RSS measured while hot (from metrics sampling or just before an idle stop). */
+  recordHotRss(bytes: number): void {
+    if (bytes > 0) this.lastHotRss = bytes;
+  }
+
+  telemetry(): OnDemandTelemetry {
+    this.coldStarts = recentColdStarts(this.coldStarts, this.deps.clock.now());
+    return {
+      cold_starts: this.coldStartCount,
+      last_cold_start_ms: this.lastColdStartMs,
+      last_hot_memory_bytes: this.lastHotRss,
+      recent_cold_starts_ms: this.coldStarts.map((c) => c.ms),
+    };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
+  }
+
+  private armIdle(): void {
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
+    if (this.disposed || !this.onDemand) return;
+    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.deps.clock.now());
+    this.idleTimer = this.deps.clock.after(d.action === 'wait' ? d.delayMs : 0, () => this.idleCheck());
+  }
+
+  private idleCheck(): void {
+    this.idleTimer = null;
+    if (this.disposed || !this.onDemand || this.inst.desired !== 'running' || this.pending) return;
+    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.deps.clock.now());
+    if (d.action === 'wait') {
+      this.idleTimer = this.deps.clock.after(d.delayMs, () => this.idleCheck());
+      return;
+    }
+    this.cool(d.idleMs).catch((err: unknown) =>
+      this.log.error('idle stop failed', { err: errorMessage(err) }),
+    );
+  }
+
+  private async cool(idleMs: number): Promise<void> {
+    const pid = this.inst.handle?.pid;
+    if (pid !== undefined && this.inst.state === 'running') this.recordHotRss(await this.deps.sampleRss(pid));
+    // A use may have come in while sampling: then it is not idle any more.
+    const again = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.deps.clock.now());
+    if (this.disposed || this.pending || this.inst.desired !== 'running') return;
+    if (again.action === 'wait') return this.armIdle();
+    this.inst.note('IDLE', `IDLE no use for ${formatDuration(idleMs)}; cooling`);
+    await this.inst.stop();
+  }
+}
+
+/** Why a start did not end hot: not ready (health), or the last exit / fatal event. */
+function notHotReason(s: InstanceStatus): string {
+  if (s.state === 'starting' && s.health === 'unhealthy') {
+    return `not ready: health check failing: ${s.health_reason || 'unhealthy'}`;
+  }
+  const ev = [...s.events].reverse().find((e) => /^(EXITED|FATAL|SPAWN_FAILED)/.test(e.type));
+  return ev ? `${s.state}: ${ev.message}` : s.state;
+}

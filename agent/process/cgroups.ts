@@ -1,0 +1,303 @@
+/**
+ * Advisory limits through cgroups (DESIGN §3): detects v2 (`cpu.max`, `memory.max`) or v1
+ * (`cpu.cfs_quota_us`, `memory.limit_in_bytes`) under a cgroup root, creates one group per instance under
+ * `<root>/[controller/]governor/<scope>/<group>`, writes the limits and moves processes in by PID (never a
+ * signal). When cgroups are not usable it logs ONE warning and everything runs unlimited: a limit never
+ * blocks a start. Empty groups are removed by `sweep()` (an instance's group once it ended, and stale groups
+ * left by an earlier agent run).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { LimitsSpec } from '../../shared/spec.js';
+
+/** The CFS period used for CPU quotas (the kernel default). */
+export const CPU_PERIOD_US = 100_000;
+/** The smallest quota the kernel accepts. */
+export const MIN_CPU_QUOTA_US = 1_000;
+/** The default cgroup root. */
+export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * Where each controller's hierarchy starts: for v2 both are the unified root (when the controller is
+ * available there), for v1 the `cpu` (or `cpu,cpuacct`) and `memory` mounts. Null: not available.
+ */
+export interface CgroupLayout {
+  version: 1 | 2;
+  cpu: string | null;
+  memory: string | null;
+}
+
+const V1_CPU_DIRS = ['cpu,cpuacct', 'cpu', 'cpuacct,cpu'];
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Detects the cgroup version under `root`: v2 when `root/cgroup.controllers` lists cpu or memory, else v1
+ * when a cpu or memory hierarchy is mounted below it; null when neither (hybrid systems whose cgroup2 has
+ * no cpu/memory controllers are v1 here).
+ */
+export function detectCgroups(root: string): CgroupLayout | null {
+  const controllers = readText(path.join(root, 'cgroup.controllers'));
+  if (controllers !== null) {
+    const set = new Set(controllers.split(/\s+/).filter(Boolean));
+    if (set.has('cpu') || set.has('memory')) {
+      return { version: 2, cpu: set.has('cpu') ? root : null, memory: set.has('memory') ? root : null };
+    }
+  }
+  const cpuDir = V1_CPU_DIRS.map((d) => path.join(root, d)).find((d) =>
+    existsSync(path.join(d, 'cpu.cfs_quota_us')),
+  );
+  const memDir = path.join(root, 'memory');
+  const memory = existsSync(path.join(memDir, 'memory.limit_in_bytes')) ? memDir : null;
+  if (!cpuDir && !memory) return null;
+  return { version: 1, cpu: cpuDir ?? null, memory };
+}
+
+/** CFS quota for a share of CPU: `percent`/100 cores per period (150% → 150 000 µs per 100 000 µs). */
+export function cpuQuotaUs(percent: number, periodUs = CPU_PERIOD_US): number {
+  return Math.max(MIN_CPU_QUOTA_US, Math.round((percent / 100) * periodUs));
+}
+
+/** The files and values to write for `limits` (absent limits are written as unlimited). */
+export function limitWrites(
+  version: 1 | 2,
+  limits: LimitsSpec,
+): { cpu: Array<[string, string]>; memory: Array<[string, string]> } {
+  const quota = limits.cpu_percent !== undefined ? cpuQuotaUs(limits.cpu_percent) : null;
+  const mem = limits.memory_bytes !== undefined ? String(limits.memory_bytes) : null;
+  if (version === 2) {
+    return {
+      cpu: [['cpu.max', `${quota ?? 'max'} ${CPU_PERIOD_US}`]],
+      // No swap: the memory limit must end a handler that exceeds it, not page it out.
+      memory: [
+        ['memory.max', mem ?? 'max'],
+        ['memory.swap.max', mem ? '0' : 'max'],
+      ],
+    };
+  }
+  return {
+    cpu: [
+      ['cpu.cfs_period_us', String(CPU_PERIOD_US)],
+      ['cpu.cfs_quota_us', String(quota ?? -1)],
+    ],
+    // memsw (memory+swap) must stay >= the memory limit: lift it, set the limit, then bound it.
+    memory: [
+      ['memory.memsw.limit_in_bytes', '-1'],
+      ['memory.limit_in_bytes', mem ?? '-1'],
+      ['memory.memsw.limit_in_bytes', mem ?? '-1'],
+    ],
+  };
+}
+
+export function hasLimits(l: LimitsSpec | undefined): l is LimitsSpec {
+  return !!l && (l.cpu_percent !== undefined || l.memory_bytes !== undefined);
+}
+
+export interface CgroupOptions {
+  /** The cgroup filesystem root (default /sys/fs/cgroup); tests point it at a missing dir. */
+  root: string;
+  /** This agent's directory under `governor/` (several agents may share a host). */
+  scope: string;
+  logger: Logger;
+}
+
+/** A prepared group: the `cgroup.procs` files a process must be written to (one per hierarchy). */
+export interface PreparedGroup {
+  procs: string[];
+}
+
+export class Cgroups {
+  private layout: CgroupLayout | null | undefined;
+  private warned = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: CgroupOptions) {
+    this.log = opts.logger.named('cgroups');
+  }
+
+  /** The detected layout (detected once). */
+  get detected(): CgroupLayout | null {
+    if (this.layout === undefined) this.layout = detectCgroups(this.opts.root);
+    return this.layout;
+  }
+
+  private scopeDir(base: string): string {
+    return path.join(base, 'governor', this.opts.scope);
+  }
+
+  /** The directory of `group` in each available hierarchy. */
+  groupDirs(group: string): string[] {
+    const l = this.detected;
+    if (!l) return [];
+    return [...new Set([l.cpu, l.memory].filter((b): b is string => b !== null))].map((b) =>
+      path.join(this.scopeDir(b), group),
+    );
+  }
+
+  /** Warns once: limits are advisory and never block a start. */
+  private unusable(reason: string, group: string): null {
+    if (!this.warned) {
+      this.warned = true;
+      this.log.warn('advisory limits not applied: cgroups are not writable; handlers run unlimited', {
+        root: this.opts.root,
+        group,
+        reason,
+      });
+    }
+    return null;
+  }
+
+  /**
+   * Creates (or updates) `group` with `limits` and returns where to write a PID; null when cgroups are not
+   * usable (warned once) or a needed controller is missing. Never throws.
+   */
+  prepare(group: string, limits: LimitsSpec, only?: 'cpu'): PreparedGroup | null {
+    const l = this.detected;
+    if (!l) return this.unusable(`no cgroup v1/v2 cpu or memory controller under ${this.opts.root}`, group);
+    const writes = limitWrites(l.version, limits);
+    const wantMem = only !== 'cpu' && limits.memory_bytes !== undefined;
+    const wantCpu = limits.cpu_percent !== undefined;
+    const procs: string[] = [];
+    const plan = [
+      { name: 'cpu', base: l.cpu, files: writes.cpu, wanted: wantCpu },
+      { name: 'memory', base: l.memory, files: writes.memory, wanted: wantMem },
+    ];
+    try {
+      for (const { name, base, files, wanted } of plan) {
+        if (!wanted) continue;
+        if (!base) return this.unusable(`no ${name} controller under ${this.opts.root}`, group);
+        const dir = path.join(this.scopeDir(base), group);
+        if (l.version === 2) this.enableV2(base);
+        mkdirSync(dir, { recursive: true });
+        for (const [file, value] of files) {
+          const f = path.join(dir, file);
+          // Optional knobs (memsw without swap accounting, swap.max without swap) may be absent.
+          if (/swap|memsw/.test(file)) {
+            if (existsSync(f)) writeQuiet(f, value);
+          } else {
+            writeFileSync(f, value);
+          }
+        }
+        const p = path.join(dir, 'cgroup.procs');
+        if (!procs.includes(p)) procs.push(p);
+      }
+    } catch (err) {
+      return this.unusable(errorMessage(err), group);
+    }
+    if (procs.length === 0) return null;
+    this.log.info('limits prepared', {
+      group,
+      cpu_percent: limits.cpu_percent,
+      memory_bytes: limits.memory_bytes,
+    });
+    return { procs };
+  }
+
+  /** v2: controllers must be enabled in every ancestor's subtree_control down to the group's parent. */
+  private enableV2(base: string): void {
+    const parents = [base, path.join(base, 'governor'), this.scopeDir(base)];
+    for (const dir of parents) {
+      mkdirSync(dir, { recursive: true });
+      for (const c of ['+cpu', '+memory']) writeQuiet(path.join(dir, 'cgroup.subtree_control'), c);
+    }
+  }
+
+  /** Moves `pid` (and its future children) into the group; true when every hierarchy took it. */
+  join(group: PreparedGroup, pid: number): boolean {
+    let ok = true;
+    for (const p of group.procs) {
+      try {
+        writeFileSync(p, String(pid));
+      } catch (err) {
+        ok = false;
+        this.log.warn('could not move process into cgroup; it runs unlimited', {
+          pid,
+          file: p,
+          err: errorMessage(err),
+        });
+      }
+    }
+    return ok;
+  }
+
+  /** The cgroup.procs file `pid` is in now, per hierarchy of ours (v1 cpu: `/proc/PID/cgroup` lines). */
+  currentProcsFile(pid: number, controller: 'cpu' | 'memory'): string | null {
+    const l = this.detected;
+    const base = l?.[controller];
+    if (!l || !base) return null;
+    const text = readText(`/proc/${pid}/cgroup`);
+    if (!text) return null;
+    for (const line of text.split('\n')) {
+      const [, ctrls, rel] = line.split(':');
+      if (rel === undefined || ctrls === undefined) continue;
+      const matches = l.version === 2 ? ctrls === '' : ctrls.split(',').includes(controller);
+      if (matches) return path.join(base, rel, 'cgroup.procs');
+    }
+    return null;
+  }
+
+  /** Writes `pid` to a cgroup.procs file (moving it back where it came from); never throws. */
+  moveTo(procsFile: string, pid: number): boolean {
+    return writeQuiet(procsFile, String(pid));
+  }
+
+  /**
+   * Removes this agent's empty groups (a group with processes refuses rmdir with EBUSY and is kept for a
+   * later sweep), and the scope directory once it is empty. `keep` names groups to leave alone.
+   */
+  sweep(keep: ReadonlySet<string> = new Set()): number {
+    const l = this.detected;
+    if (!l) return 0;
+    let removed = 0;
+    for (const base of new Set([l.cpu, l.memory].filter((b): b is string => b !== null))) {
+      const scope = this.scopeDir(base);
+      let groups: string[];
+      try {
+        groups = readdirSync(scope, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name);
+      } catch {
+        continue;
+      }
+      for (const g of groups) {
+        if (keep.has(g)) continue;
+        try {
+          rmdirSync(path.join(scope, g));
+          removed++;
+          this.log.info('cgroup removed', { group: g });
+        } catch {
+          /* still has processes (EBUSY): next sweep */
+        }
+      }
+      try {
+        rmdirSync(scope);
+      } catch {
+        /* groups remain */
+      }
+    }
+    return removed;
+  }
+}
+
+function writeQuiet(file: string, value: string): boolean {
+  try {
+    writeFileSync(file, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** This agent's group directory name: one per data directory, so agents sharing a host never collide. */
+export function cgroupScope(dataDir: string): string {
+  return `agent-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
+}

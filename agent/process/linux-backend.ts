@@ -1,0 +1,242 @@
+/**
+ * The real process backend for Linux: detached spawn under a tiny `/bin/sh` shim that records the exit
+ * status to a file, identity from /proc (start time + cmdline hash), and process-group signals.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../../shared/private-files.js';
+import { hashCmdline, listPids, readCmdline, readProcStat } from '../../shared/proc.js';
+import type {
+  ExitStatus,
+  Handle,
+  ProcessBackend,
+  RecoverResult,
+  ShimProcess,
+  SpawnRequest,
+  Spawned,
+} from './backend.js';
+import {
+  SPAWN_TOKEN_ENV,
+  groupMembers,
+  groupSignalVerdict,
+  signalOwnedGroup,
+  spawnTokenOf,
+} from './group-signal.js';
+
+/**
+ * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
+ * killed by signal N) to the exit file. The file is only read once the shim is gone, so a plain write
+ * (no temp + rename, which would cost one more fork per exit) is never seen half-done. Its traps are
+ * no-ops so a group signal reaches the handler while the shim survives to write the status; caught (not
+ * ignored) signals are reset to default in the child.
+ */
+export const SHIM_SCRIPT =
+  'trap \':\' HUP INT QUIT TERM USR1 USR2 ALRM; f=$1; shift; "$@"; c=$?; printf \'%s\\n\' "$c" > "$f"; exit "$c"';
+export const SHIM_NAME = 'gov-shim';
+
+const SIGNAL_BY_NUMBER = new Map<number, string>(
+  Object.entries(osConstants.signals).map(([name, n]) => [n, name]),
+);
+
+/** Decodes the shim's `$?`: 128+N with N a known signal means killed by that signal. */
+export function decodeStatus(status: number): ExitStatus {
+  if (status > 128 && status < 128 + 65) {
+    const sig = SIGNAL_BY_NUMBER.get(status - 128);
+    if (sig) return { code: null, signal: sig };
+  }
+  return { code: status, signal: null };
+}
+
+export function shimArgv(exitFile: string, command: string[]): string[] {
+  return ['/bin/sh', '-c', SHIM_SCRIPT, SHIM_NAME, exitFile, ...command];
+}
+
+export class LinuxBackend implements ProcessBackend {
+  spawn(req: SpawnRequest): Spawned {
+    // Private dirs; the logs are opened here (never through a symlink, only our own regular files) and
+    // handed to the handler as fds, so a handler run as another user needs no access to them.
+    for (const f of [req.stdoutLog, req.stderrLog]) ensureDir(path.dirname(f), LOG_DIR_MODE);
+    ensureDir(path.dirname(req.exitFile), DATA_DIR_MODE);
+    rmQuiet(req.exitFile);
+    const argv = shimArgv(req.exitFile, req.command);
+    const token = randomUUID();
+    const out = openLogForAppend(req.stdoutLog);
+    let err: number;
+    try {
+      err = openLogForAppend(req.stderrLog);
+    } catch (e) {
+      closeSync(out);
+      throw e;
+    }
+    let child;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), {
+        detached: true,
+        stdio: ['ignore', out, err],
+        cwd: req.cwd,
+        env: { ...req.env, [SPAWN_TOKEN_ENV]: token },
+      });
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+    let spawnError: Error | null = null;
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      // The program only: arguments may hold secrets, and this message travels in events.
+      throw new Error(`could not spawn ${req.command[0]}: ${spawnError ?? 'no pid'}`);
+    }
+    child.unref();
+    const st = readProcStat(pid);
+    const handle: Handle = {
+      pid,
+      pgid: pid,
+      start_time: st?.startTime ?? '',
+      cmdline_hash: hashCmdline(argv),
+      spawned_at: req.now,
+      stdout_log: req.stdoutLog,
+      stderr_log: req.stderrLog,
+      exit_file: req.exitFile,
+      spec_hash: req.specHash,
+      spawn_token: token,
+    };
+    return {
+      handle,
+      onExit: (cb) => {
+        const report = (): void => cb({ code: child.exitCode, signal: child.signalCode });
+        if (child.exitCode !== null || child.signalCode !== null) queueMicrotask(report);
+        else child.once('exit', report);
+      },
+    };
+  }
+
+  isRunning(handle: Handle): boolean {
+    const st = readProcStat(handle.pid);
+    return st !== null && st.state !== 'Z' && st.state !== 'X' && st.startTime === handle.start_time;
+  }
+
+  recover(handle: Handle): RecoverResult {
+    const st = readProcStat(handle.pid);
+    if (st === null || st.state === 'Z' || st.state === 'X') {
+      return { kind: 'gone', exit: this.readExit(handle) };
+    }
+    if (st.startTime !== handle.start_time) {
+      return {
+        kind: 'mismatch',
+        reason: `pid ${handle.pid} reused: start time ${st.startTime} differs from recorded ${handle.start_time}`,
+      };
+    }
+    const argv = readCmdline(handle.pid);
+    if (argv === null) return { kind: 'gone', exit: this.readExit(handle) };
+    if (hashCmdline(argv) !== handle.cmdline_hash) {
+      return {
+        kind: 'mismatch',
+        reason: `pid ${handle.pid} reused: command line differs from the recorded one`,
+      };
+    }
+    return { kind: 'alive' };
+  }
+
+  readExit(handle: Handle): ExitStatus | null {
+    let text: string;
+    try {
+      text = readFileSync(handle.exit_file, 'utf8').trim();
+    } catch {
+      return null;
+    }
+    return /^\d+$/.test(text) ? decodeStatus(Number(text)) : null;
+  }
+
+  groupOwned(handle: Handle): boolean {
+    return groupSignalVerdict(handle.pgid, handle.start_time, handle.spawn_token).ok;
+  }
+
+  signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
+    return signalOwnedGroup(handle.pgid, handle.start_time, signal, handle.spawn_token);
+  }
+
+  groupAlive(handle: Handle): boolean {
+    try {
+      process.kill(-handle.pgid, 0);
+    } catch {
+      return false;
+    }
+    // kill(-pgid, 0) also succeeds for a group of zombies: look for a live member.
+    return groupMembers(handle.pgid).length > 0;
+  }
+
+  listShims(runDir: string): ShimProcess[] {
+    const out: ShimProcess[] = [];
+    for (const pid of listPids()) {
+      const st = readProcStat(pid);
+      // A shim leads its own session and group (spawned detached), is alive, and runs as this agent (a
+      // user who copies a shim's command line into a process of their own gets neither adopted nor signalled).
+      if (!st || st.pgid !== pid || st.sid !== pid || st.state === 'Z' || st.state === 'X') continue;
+      if (ownerOf(pid) !== process.geteuid?.()) continue;
+      const argv = readCmdline(pid);
+      const key = argv && shimKey(argv, runDir);
+      if (!argv || key === null) continue;
+      const handle: Handle = {
+        pid,
+        pgid: pid,
+        start_time: st.startTime,
+        cmdline_hash: hashCmdline(argv),
+        spawned_at: startedAtMs(st.startTime),
+        stdout_log: '',
+        stderr_log: '',
+        exit_file: argv[4]!,
+        spec_hash: '',
+        spawn_token: spawnTokenOf(pid),
+      };
+      out.push({ key, handle });
+    }
+    return out;
+  }
+}
+
+/** The instance key when `argv` is a shim's whose exit file is `<runDir>/<key>.exit`, else null. */
+export function shimKey(argv: string[], runDir: string): string | null {
+  if (argv.length < 6 || argv[0] !== '/bin/sh' || argv[1] !== '-c') return null;
+  if (argv[2] !== SHIM_SCRIPT || argv[3] !== SHIM_NAME) return null;
+  const exitFile = argv[4]!;
+  if (path.dirname(exitFile) !== path.resolve(runDir) || !exitFile.endsWith('.exit')) return null;
+  const key = path.basename(exitFile, '.exit');
+  return key.length > 0 ? key : null;
+}
+
+const CLOCK_TICKS = 100;
+
+/** Epoch ms of a /proc start time (clock ticks since boot); now when unknown. */
+function startedAtMs(startTime: string): number {
+  try {
+    const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const ageMs = uptimeS * 1000 - (Number(startTime) / CLOCK_TICKS) * 1000;
+    if (Number.isFinite(ageMs)) return Math.round(Date.now() - Math.max(0, ageMs));
+  } catch {
+    /* no /proc/uptime */
+  }
+  return Date.now();
+}
+
+function rmQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* absent */
+  }
+}
+
+/** The effective uid a process runs as (the owner of its /proc entry), or -1 when it is gone. */
+function ownerOf(pid: number): number {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return -1;
+  }
+}

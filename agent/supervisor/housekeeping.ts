@@ -1,0 +1,85 @@
+/**
+ * The supervisor's periodic chores, each re-armed on the clock after it ran (a failure is logged, the
+ * chore goes on): the liveness poll with observed checks and cgroup sweeps, and log rotation.
+ */
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Cgroups } from '../process/cgroups.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Instance } from '../instance/instance.js';
+import type { InstanceState } from '../instance/lifecycle.js';
+import { rotateIfNeeded } from '../process/log-rotation.js';
+import type { ObservedSet } from '../observed/observed.js';
+
+export interface HousekeepingDeps {
+  clock: Clock;
+  logger: Logger;
+  instances(): Iterable<Instance>;
+  observed: ObservedSet;
+  cgroups: Cgroups;
+}
+
+export class Housekeeping {
+  private readonly timers = new Map<string, TimerHandle>();
+  private stopped = false;
+  private pollTicks = 0;
+  private sweepPending = true;
+
+  constructor(private readonly deps: HousekeepingDeps) {}
+
+  /** Runs `fn` every `ms` until `stop()`. */
+  every(ms: number, fn: () => void): void {
+    const key = `task${this.timers.size}`;
+    const tick = (): void => {
+      if (this.stopped) return;
+      try {
+        fn();
+      } catch (err) {
+        this.deps.logger.error('periodic task failed', { err: errorMessage(err) });
+      }
+      this.timers.set(key, this.deps.clock.after(ms, tick));
+    };
+    this.timers.set(key, this.deps.clock.after(ms, tick));
+  }
+
+  /** Hooked to state changes: once an instance (or observed process) is not active, sweep cgroups. */
+  noteState(to: InstanceState): void {
+    if (to !== 'running' && to !== 'starting') this.sweepPending = true;
+  }
+
+  /** Adopted processes are polled every tick; own children report exits as events, checked every 10th tick. */
+  poll(): void {
+    const all = ++this.pollTicks % 10 === 0;
+    for (const inst of this.deps.instances()) if (all || !inst.owned) inst.checkGone();
+    this.deps.observed.check();
+    // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
+    if (this.sweepPending || all) {
+      this.sweepPending = false;
+      this.deps.cgroups.sweep();
+    }
+  }
+
+  /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
+  rotateLogs(): void {
+    for (const inst of this.deps.instances()) {
+      const h = inst.handle;
+      if (!h) continue;
+      for (const f of [h.stdout_log, h.stderr_log]) {
+        try {
+          if (rotateIfNeeded(f, inst.spec.log.max_bytes, inst.spec.log.keep)) {
+            this.deps.logger.info('log rotated', { instance: inst.name, file: f });
+          }
+        } catch (err) {
+          // A log that is a symlink or not our own file is left alone (one refusal does not stop the rest).
+          this.deps.logger.warn('log not rotated', { instance: inst.name, file: f, err: errorMessage(err) });
+        }
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The METRICS answer: per instance (and observed process) CPU %, RSS summed over its process tree,
+ * uptime, restarts, last exit and on-demand figures. The RSS of a hot on-demand instance is remembered
+ * for the savings estimate.
+ */
+import type { Clock } from '../../shared/clock.js';
+import type { InstanceStatus } from '../instance/status.js';
+import type { MetricsSampler, TreeUsage } from '../process/sampler.js';
+import type { OnDemandController, OnDemandTelemetry } from '../on-demand/on-demand.js';
+import type { LastExit } from './state-store.js';
+
+export interface InstanceMetrics extends OnDemandTelemetry {
+  handler: string;
+  index: number;
+  state: InstanceStatus['state'];
+  pid: number | null;
+  cpu_percent: number;
+  memory_bytes: number;
+  processes: number;
+  uptime_ms: number;
+  restarts: number;
+  last_exit: LastExit | null;
+  temperature: InstanceStatus['temperature'];
+}
+
+const NO_DEMAND: OnDemandTelemetry = {
+  cold_starts: 0,
+  last_cold_start_ms: 0,
+  last_hot_memory_bytes: 0,
+  recent_cold_starts_ms: [],
+};
+
+export interface MetricsSources {
+  sampler: MetricsSampler;
+  clock: Clock;
+  /** Hears every sample (the observed set keeps its processes' usage). */
+  noteUsage(usage: Map<number, TreeUsage>): void;
+  /** The on-demand controller of an instance key, if any. */
+  demandAt(key: string): OnDemandController | undefined;
+}
+
+/** Samples the process trees of `list` once and reports each entry. */
+export async function collectMetrics(
+  list: InstanceStatus[],
+  src: MetricsSources,
+): Promise<InstanceMetrics[]> {
+  const roots = list.map((s) => s.pid).filter((p): p is number => p !== null);
+  const usage = await src.sampler.sample(roots);
+  src.noteUsage(usage);
+  const now = src.clock.now();
+  return list.map((s) => {
+    const u = s.pid !== null ? usage.get(s.pid) : undefined;
+    const d = src.demandAt(s.instance);
+    if (u && s.temperature === 'hot') d?.recordHotRss(u.memory_bytes);
+    return {
+      ...(d?.telemetry() ?? NO_DEMAND),
+      handler: s.handler,
+      index: s.index,
+      state: s.state,
+      pid: s.pid,
+      cpu_percent: u ? Math.round(u.cpu_percent * 10) / 10 : 0,
+      memory_bytes: u?.memory_bytes ?? 0,
+      processes: u?.processes ?? 0,
+      uptime_ms: s.pid !== null && s.started_at !== null ? now - s.started_at : 0,
+      restarts: s.restarts,
+      last_exit: s.last_exit,
+      temperature: s.temperature,
+    };
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * The supervisor's options: what callers may set, with documented defaults, compiled once into a
+ * validated, fully-required object (durations in ms).
+ */
+import os from 'node:os';
+import { silentLogger, type Logger } from '../../shared/logger.js';
+import type { ProcessBackend } from '../process/backend.js';
+import { DEFAULT_CGROUP_ROOT } from '../process/cgroups.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { DEFAULT_DISCOVER_INTERVAL_MS, type DiscoverRule } from '../observed/discovery.js';
+import type { LaunchContext } from '../instance/launch.js';
+import type { Probe } from '../health/probe.js';
+import { LinuxBackend } from '../process/linux-backend.js';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  backend?: ProcessBackend;
+  clock?: Clock;
+  logger?: Logger;
+  /** Random source for backoff jitter (tests pass a constant). */
+  random?: () => number;
+  /** How often adopted processes are checked for liveness (own children report exits as events). Default 1s. */
+  pollIntervalMs?: number;
+  /** How often log sizes are checked for rotation. Default 10s. */
+  logCheckIntervalMs?: number;
+  /** The expected metrics sampling interval; pidusage history of unsampled PIDs expires after 2× this. Default 5s. */
+  metricsIntervalMs?: number;
+  /** Health probe override (tests). Default: real tcp/http/exec probes. */
+  probe?: Probe;
+  /** Advisory limits: the cgroup filesystem root (default /sys/fs/cgroup); unusable → one warning, unlimited. */
+  cgroupRoot?: string;
+  /** Discovery rules (observe-only) and the scan interval (default 10s). */
+  discover?: DiscoverRule[];
+  discoverIntervalMs?: number;
+  /** GOV_AGENT for handlers: the agent's id. Default: this machine's hostname. */
+  agentId?: string;
+  /** The agent's environment; handlers get only its PATH LANG HOME USER TZ (and inherit_env). Default process.env. */
+  agentEnv?: Record<string, string | undefined>;
+}
+
+export interface CompiledOptions {
+  dataDir: string;
+  backend: ProcessBackend;
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  pollIntervalMs: number;
+  logCheckIntervalMs: number;
+  metricsIntervalMs: number;
+  probe?: Probe;
+  cgroupRoot: string;
+  discover: DiscoverRule[];
+  discoverIntervalMs: number;
+  launch: LaunchContext;
+}
+
+export function compileOptions(o: SupervisorOptions): CompiledOptions {
+  return {
+    dataDir: o.dataDir,
+    backend: o.backend ?? new LinuxBackend(),
+    clock: o.clock ?? systemClock,
+    logger: (o.logger ?? silentLogger).named('supervisor'),
+    random: o.random ?? Math.random,
+    pollIntervalMs: o.pollIntervalMs ?? 1000,
+    logCheckIntervalMs: o.logCheckIntervalMs ?? 10_000,
+    metricsIntervalMs: o.metricsIntervalMs ?? 5_000,
+    ...(o.probe ? { probe: o.probe } : {}),
+    cgroupRoot: o.cgroupRoot ?? DEFAULT_CGROUP_ROOT,
+    discover: o.discover ?? [],
+    discoverIntervalMs: o.discoverIntervalMs ?? DEFAULT_DISCOVER_INTERVAL_MS,
+    launch: {
+      agentId: o.agentId ?? os.hostname(),
+      agentEnv: o.agentEnv ?? process.env,
+      uid: process.geteuid?.() ?? 0,
+      gid: process.getegid?.() ?? 0,
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Reconciling the supervised instances with the wanted specs (apply), and moving one instance to a spec
+ * (a rollout's UPDATE step). Instances change spec only here: stopped, re-specced, persisted, restarted.
+ */
+import { ValidationError } from '../../shared/errors.js';
+import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
+import type { Instance, InstanceStatus } from '../instance/instance.js';
+import type { InstanceRegistry } from './instance-registry.js';
+import { specHash } from './state-store.js';
+
+export interface ReconcileOptions {
+  /**
+   * Handlers the master has a record against (deleted by an admin, or whose spec no longer targets this
+   * agent): the only handlers an apply stops and removes besides replicas above a spec's count. A handler
+   * the master merely does not know (a new or emptied store, an adoption it refused) is never stopped:
+   * stopping takes an explicit delete or a change of targets. A spec that differs only in its targets
+   * (`agents`, `selector`) or `count` is stored without a restart.
+   */
+  remove?: ReadonlySet<string>;
+}
+
+/**
+ * Starts new handlers, stops removed ones, restarts those whose spec changed and leaves matching ones
+ * alone; resolves when every change is done. Existing instances of a `hold` handler (under a rolling
+ * update) keep their spec: rollouts move them with `rolloutStep`.
+ */
+export async function reconcile(
+  reg: InstanceRegistry,
+  specs: HandlerSpec[],
+  hold: ReadonlySet<string>,
+  opts: ReconcileOptions = {},
+): Promise<void> {
+  const wanted = new Map<string, HandlerSpec>();
+  for (const s of specs) {
+    if (wanted.has(s.name)) throw new ValidationError(`duplicate handler name ${JSON.stringify(s.name)}`);
+    wanted.set(s.name, s);
+  }
+  const work: Array<Promise<unknown>> = [];
+  for (const inst of reg.values()) {
+    const spec = wanted.get(inst.spec.name);
+    if (spec ? inst.index >= (spec.count ?? 1) : opts.remove?.has(inst.spec.name))
+      work.push(reg.remove(inst));
+  }
+  for (const spec of wanted.values()) {
+    const hash = specHash(spec);
+    for (let index = 0; index < (spec.count ?? 1); index++) {
+      const inst = reg.find(instanceKey(spec.name, index));
+      if (!inst) {
+        const created = reg.add(spec, index);
+        // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
+        work.push(spec.mode === 'on-demand' ? reg.persist(created) : created.start());
+      } else if (inst.specHash !== hash && !hold.has(spec.name)) {
+        // Only where or how many times it runs changed: the same process, stored without a restart.
+        if (sameProcess(inst.spec, spec)) {
+          [inst.spec, inst.specHash] = [spec, hash];
+          work.push(reg.persist(inst));
+        } else work.push(replaceSpec(inst, spec, hash));
+      }
+    }
+  }
+  await Promise.all(work);
+}
+
+/**
+ * Puts one instance on `spec` and restarts it, also when the spec is the same (rolling restart). An
+ * instance an operator stopped only gets the spec stored.
+ */
+export async function rolloutStep(
+  reg: InstanceRegistry,
+  key: string,
+  spec: HandlerSpec,
+): Promise<InstanceStatus> {
+  const inst = reg.get(key);
+  if (spec.name !== inst.spec.name)
+    throw new ValidationError(`instance ${key} belongs to ${inst.spec.name}, not ${spec.name}`);
+  const hash = specHash(spec);
+  if (inst.specHash !== hash) await replaceSpec(inst, spec, hash);
+  else if (inst.desired === 'running') await inst.restart();
+  return inst.status();
+}
+
+async function replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Promise<void> {
+  // A cold on-demand instance switched to always-on is wanted running (an operator's stop is not).
+  const wasWanted =
+    inst.desired === 'running' || (inst.spec.mode === 'on-demand' && spec.mode === 'always-on');
+  await inst.respec(spec, hash, wasWanted);
+}
+
+/** The same process wherever and however many times it runs: only `agents`, `selector` or `count` differ. */
+function sameProcess(a: HandlerSpec, b: HandlerSpec): boolean {
+  const placeless = (s: HandlerSpec) => specHash({ ...s, agents: [], selector: {}, count: 1 });
+  return placeless(a) === placeless(b);
+}

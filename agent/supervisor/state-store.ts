@@ -1,0 +1,100 @@
+/**
+ * The agent's durable state file (`<data-dir>/state.json`): cached specs and, per instance, the handle
+ * and what the supervisor decided. Written atomically through DurableStore.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DurableStore } from '../../shared/durable-store.js';
+import { errorMessage } from '../../shared/errors.js';
+import { silentLogger, type Logger } from '../../shared/logger.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import type { Handle } from '../process/backend.js';
+import type { InstanceState } from '../instance/lifecycle.js';
+import type { ObservedState } from '../observed/record.js';
+import { checkAgentState } from './state-store-shape.js';
+
+export interface LastExit {
+  code: number | null;
+  signal: string | null;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface InstanceRecord {
+  spec_hash: string;
+  /** What the operator asked for last: keep it running, or keep it stopped. */
+  desired: 'running' | 'stopped';
+  state: InstanceState;
+  /** The process we started and may signal; null when none runs. */
+  handle: Handle | null;
+  /** A handle that failed verification on restore: kept for operators, never signalled. */
+  unverified_handle: Handle | null;
+  /** Groups of earlier processes whose leftovers are being stopped (instance-leftovers.ts); absent: none. */
+  draining?: Handle[];
+  restarts: number;
+  failed_starts: number;
+  last_exit: LastExit | null;
+  started_at: number | null;
+}
+
+export interface AgentState {
+  version: 1;
+  specs: Record<string, HandlerSpec>;
+  instances: Record<string, InstanceRecord>;
+  /** Observed processes (attached or discovered), re-verified after a restart. */
+  observed?: ObservedState;
+}
+
+export const STATE_FILE = 'state.json';
+
+export function emptyState(): AgentState {
+  return { version: 1, specs: {}, instances: {} };
+}
+
+/**
+ * Opens `<data-dir>/state.json`. A missing file starts empty; a file of the wrong shape is refused
+ * (state-store-shape.ts), never replaced by an empty state beside running handlers. Writes never reject:
+ * while the disk refuses them (full, I/O error) the supervisor keeps working from memory, the failure is
+ * logged once per streak, and the changes are written again with backoff until the disk takes them.
+ */
+export async function openStateStore(
+  dataDir: string,
+  logger: Logger = silentLogger,
+  retry: { initialMs?: number; maxMs?: number } = {},
+): Promise<{ store: DurableStore<AgentState>; existed: boolean }> {
+  const file = path.join(dataDir, STATE_FILE);
+  const existed = existsSync(file);
+  const store = await DurableStore.open<AgentState>(file, emptyState(), {
+    validate: checkAgentState,
+    retry: {
+      ...retry,
+      onError: (err) =>
+        logger.error('state file write failed; supervising from memory and retrying until it succeeds', {
+          file,
+          error: errorMessage(err),
+        }),
+      onRecovered: (failures) => logger.info('state file written again', { file, failed_writes: failures }),
+    },
+  });
+  // A new data dir gets its (empty) state file on disk before anything can be spawned: from then on a
+  // missing file means it was lost, never "nothing started yet" (see Supervisor.create).
+  if (!existed) await store.flush();
+  return { store, existed };
+}
+
+/** A stable hash of a spec (keys sorted), so reordering keys never looks like a change. */
+export function specHash(spec: HandlerSpec): string {
+  return createHash('sha256').update(stableStringify(spec)).digest('hex').slice(0, 16);
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableStringify(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

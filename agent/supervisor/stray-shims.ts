@@ -1,0 +1,128 @@
+/**
+ * Handlers an earlier agent spawned but never recorded (DESIGN §8 item 8): an agent killed between a spawn
+ * and the durable write of its handle leaves a live shim no state file names. Its command line names its
+ * exit file under this data dir (`<data-dir>/run/<key>.exit`), so a starting agent lists the live shims of
+ * its data dir and, for each one no persisted handle accounts for:
+ * - adopts it when its instance is wanted running and has no live verified handle (one per instance);
+ * - otherwise (unknown instance, wanted stopped, already running, a second stray) stops its whole group.
+ * Nothing else is ever signalled: only processes the backend proved are shims of this data dir.
+ */
+import path from 'node:path';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import type { Handle, ProcessBackend, ShimProcess } from '../process/backend.js';
+import type { Clock } from '../../shared/clock.js';
+import { instanceLogFile } from '../instance/paths.js';
+import { stopGroup } from '../instance/stop.js';
+import type { InstanceRecord } from './state-store.js';
+
+export interface StrayPlan {
+  /** Instance key → the stray shim it adopts. */
+  adopt: Map<string, Handle>;
+  /** Strays to stop, with why. */
+  stop: Array<{ shim: ShimProcess; reason: string }>;
+}
+
+/** `<data-dir>/run`: where every shim's exit file lies (instance-paths.ts). */
+export function runDir(dataDir: string): string {
+  return path.join(path.resolve(dataDir), 'run');
+}
+
+/**
+ * The pure decision. `records` are the persisted instance records (by key, only those whose spec is
+ * known); `liveHandle(key)` is true when the record's own handle was verified alive.
+ */
+export function planStrays(
+  shims: ShimProcess[],
+  records: Readonly<Record<string, InstanceRecord>>,
+  liveHandle: (key: string) => boolean,
+): StrayPlan {
+  const plan: StrayPlan = { adopt: new Map(), stop: [] };
+  const known = new Set<string>();
+  for (const rec of Object.values(records)) {
+    for (const h of [rec.handle, ...(rec.draining ?? [])]) if (h) known.add(`${h.pid}:${h.start_time}`);
+  }
+  // Newest first: when several strays claim one instance, the latest spawn is the one kept.
+  const strays = shims
+    .filter((s) => !known.has(`${s.handle.pid}:${s.handle.start_time}`))
+    .sort((a, b) => Number(b.handle.start_time) - Number(a.handle.start_time));
+  for (const shim of strays) {
+    const rec = Object.hasOwn(records, shim.key) ? records[shim.key] : undefined;
+    let reason: string | null = null;
+    if (!rec) reason = 'its instance is unknown to this agent';
+    else if (rec.desired !== 'running') reason = 'its instance is wanted stopped';
+    else if (liveHandle(shim.key)) reason = 'its instance already runs a verified process (a duplicate)';
+    else if (plan.adopt.has(shim.key))
+      reason = 'a newer stray of the same instance was adopted (a duplicate)';
+    if (reason === null) plan.adopt.set(shim.key, shim.handle);
+    else plan.stop.push({ shim, reason });
+  }
+  return plan;
+}
+
+/**
+ * The record as if the dead agent had written the stray's handle: `starting` (the restore decides whether
+ * its start window is over), logs at the instance's paths. A stray replaced an exited process (or began a
+ * requested start), so an earlier handle counts as one restart.
+ */
+export function adoptedRecord(
+  key: string,
+  rec: InstanceRecord,
+  stray: Handle,
+  dataDir: string,
+): InstanceRecord {
+  const handle: Handle = {
+    ...stray,
+    stdout_log: instanceLogFile(dataDir, key, 'stdout'),
+    stderr_log: instanceLogFile(dataDir, key, 'stderr'),
+    spec_hash: rec.spec_hash,
+  };
+  const restarted = rec.handle !== null || rec.state === 'exited' || rec.state === 'backoff';
+  return {
+    ...rec,
+    state: 'starting',
+    handle,
+    unverified_handle: null,
+    restarts: rec.restarts + (restarted ? 1 : 0),
+    started_at: stray.spawned_at,
+  };
+}
+
+export interface ReapDeps {
+  backend: ProcessBackend;
+  clock: Clock;
+  log: Logger;
+  pollMs: number;
+  /** The spec of an instance key, if known (its stop signal and timeout). */
+  specOf(key: string): HandlerSpec | undefined;
+  cancelled(): boolean;
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+/** Stops each stray's whole group in the background (stop signal, SIGKILL after stop_timeout). */
+export function reapStrays(stop: StrayPlan['stop'], deps: ReapDeps): Promise<void> {
+  return Promise.all(
+    stop.map(async ({ shim, reason }) => {
+      const spec = deps.specOf(shim.key);
+      const log = deps.log.with({ instance: shim.key, pid: shim.handle.pid });
+      log.warn('stopping a stray handler process group', { reason });
+      try {
+        const res = await stopGroup(shim.handle, {
+          backend: deps.backend,
+          clock: deps.clock,
+          signal: spec?.stop_signal ?? 'SIGTERM',
+          timeoutMs: spec?.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS,
+          pollMs: deps.pollMs,
+          cancelled: deps.cancelled,
+          note: (_type, message) => log.info(message),
+        });
+        if (res.kind === 'refused' || res.kind === 'stuck')
+          log.error('stray not stopped', { reason: res.reason });
+      } catch (err) {
+        log.error('stopping a stray failed', { err: errorMessage(err) });
+      }
+    }),
+  ).then(() => {});
+}

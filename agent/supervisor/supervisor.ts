@@ -1,0 +1,277 @@
+/**
+ * The agent's local supervisor: owns the instances (instance-registry.ts), the durable state file, the
+ * periodic chores (supervisor-housekeeping.ts: liveness poll, log rotation) and metrics. Its API is what
+ * the control plane calls. No signal handlers here; `shutdown()` persists and leaves every handler running.
+ */
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import { StateError } from '../../shared/errors.js';
+import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
+import type { DurableStore } from '../../shared/durable-store.js';
+import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
+import type { ProcessBackend } from '../process/backend.js';
+import type { Cgroups } from '../process/cgroups.js';
+import type { InstanceStatus, StateChange } from '../instance/instance.js';
+import { prepareDataDir } from '../instance/paths.js';
+import { InstanceRegistry } from './instance-registry.js';
+import type { InstanceEvent } from '../instance/lifecycle.js';
+import { MetricsSampler } from '../process/sampler.js';
+import type { ObservedSet } from '../observed/observed.js';
+import { wireObserveAndLimits } from '../observed/wiring.js';
+import type { EnsureResult } from '../on-demand/on-demand.js';
+import { chooseToWake } from '../on-demand/policy.js';
+import { STATE_FILE, openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
+import { planStrays, reapStrays, runDir, type StrayPlan } from './stray-shims.js';
+import { Housekeeping } from './housekeeping.js';
+import { collectMetrics, type InstanceMetrics } from './metrics-report.js';
+import { compileOptions, type CompiledOptions, type SupervisorOptions } from './options.js';
+import { reconcile, rolloutStep, type ReconcileOptions } from './reconcile.js';
+
+export type { InstanceStatus, StateChange } from '../instance/instance.js';
+export type { EnsureResult } from '../on-demand/on-demand.js';
+export type { InstanceMetrics } from './metrics-report.js';
+export type { SupervisorOptions } from './options.js';
+
+export interface SupervisorEvents {
+  state: [StateChange];
+  event: [{ handler: string; event: InstanceEvent }];
+  /** An instance's health verdict changed (`handler` is the instance key). */
+  health: [{ handler: string }];
+  /** A set of specs was applied (instances may have been removed, which changes no state). */
+  applied: [];
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly registry: InstanceRegistry;
+  private readonly sampler: MetricsSampler;
+  private readonly housekeeping: Housekeeping;
+  private closed = false;
+  /** Processes attached by PID or discovered: measured, never signalled. */
+  readonly observed: ObservedSet;
+  private readonly cgroups: Cgroups;
+  /** The backend instances use (limits + observed guard around the options' one). */
+  private readonly backend: ProcessBackend;
+
+  private constructor(
+    private readonly opts: CompiledOptions,
+    private readonly store: DurableStore<AgentState>,
+  ) {
+    super();
+    this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2));
+    const parts = wireObserveAndLimits(opts, {
+      store,
+      instances: () => this.registry.values(),
+      emitState: (c) => this.emit('state', c),
+      emitEvent: (handler, event) => this.emit('event', { handler, event }),
+    });
+    this.observed = parts.observed;
+    this.cgroups = parts.cgroups;
+    this.backend = parts.backend;
+    // Every instance spawns into its cgroup and can never signal a group holding an observed process.
+    this.registry = new InstanceRegistry(
+      { ...opts, backend: parts.backend },
+      {
+        store,
+        sampleRss: async (pid) => (await this.sampler.sample([pid])).get(pid)?.memory_bytes ?? 0,
+        emitState: (c) => this.emit('state', c),
+        emitEvent: (handler, event) => this.emit('event', { handler, event }),
+        emitHealth: (handler) => this.emit('health', { handler }),
+      },
+    );
+    this.housekeeping = new Housekeeping({
+      clock: opts.clock,
+      logger: opts.logger,
+      instances: () => this.registry.values(),
+      observed: this.observed,
+      cgroups: this.cgroups,
+    });
+    this.on('state', (c) => this.housekeeping.noteState(c.to));
+  }
+
+  /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
+  static async create(options: SupervisorOptions): Promise<Supervisor> {
+    const opts = compileOptions(options);
+    prepareDataDir(opts.dataDir);
+    const { store, existed } = await openStateStore(opts.dataDir, opts.logger);
+    const sup = new Supervisor(opts, store);
+    const strays = sup.findStrays();
+    if (!existed && (strays.adopt.size > 0 || strays.stop.length > 0)) {
+      const pids = [...strays.adopt.values(), ...strays.stop.map((s) => s.shim.handle)].map((h) => h.pid);
+      throw new StateError(
+        `${path.join(opts.dataDir, STATE_FILE)} is missing, but ${pids.length} handler process(es) of this data ` +
+          `dir are running (shim PIDs ${pids.join(', ')}): restore the state file, or stop them ` +
+          `(kill -TERM -PID) before starting the agent; never started from scratch beside running handlers`,
+      );
+    }
+    for (const [key, spec] of Object.entries(store.data.specs)) {
+      const inst = sup.registry.add({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
+      const rec = store.data.instances[key];
+      if (rec) inst.restore(rec, strays.adopt.get(key) ?? null);
+    }
+    await sup.observed.restore(); // before any stray is signalled: the guard must know every observed process
+    void reapStrays(strays.stop, {
+      backend: sup.backend,
+      clock: opts.clock,
+      log: opts.logger,
+      pollMs: 20,
+      specOf: (key) => sup.registry.find(key)?.spec,
+      cancelled: () => sup.closed,
+    });
+    sup.cgroups.sweep(); // stale groups of an earlier run
+    const chores = sup.housekeeping;
+    if (sup.observed.discovering) {
+      sup.observed.discover();
+      chores.every(opts.discoverIntervalMs, () => sup.observed.discover());
+    }
+    chores.every(opts.pollIntervalMs, () => chores.poll());
+    chores.every(opts.logCheckIntervalMs, () => chores.rotateLogs());
+    opts.logger.info('supervisor ready', { instances: sup.registry.size, data_dir: opts.dataDir });
+    return sup;
+  }
+
+  /**
+   * The live shims of this data dir that no persisted handle accounts for, and what to do with each
+   * (stray-shims.ts): adopted by their instance, or stopped. Runs before any instance can spawn.
+   */
+  private findStrays(): StrayPlan {
+    const { specs, instances } = this.store.data;
+    const records: Record<string, InstanceRecord> = {};
+    for (const key of Object.keys(specs)) {
+      const rec = Object.hasOwn(instances, key) ? instances[key] : undefined;
+      if (rec) records[key] = rec;
+    }
+    const shims = this.backend.listShims(runDir(this.opts.dataDir));
+    const plan = planStrays(shims, records, (key) => {
+      const h = records[key]?.handle;
+      return !!h && this.backend.recover(h).kind === 'alive';
+    });
+    for (const [key, h] of plan.adopt)
+      this.opts.logger.warn('adopting a stray handler', { instance: key, pid: h.pid });
+    return plan;
+  }
+
+  /** The number of durable state writes so far (benchmarks). */
+  get stateWrites(): number {
+    return this.store.writes;
+  }
+
+  /** Instance keys of a handler (`web`, `web#1`, ...) in index order, or the key itself when given one. */
+  keysOf(nameOrKey: string): string[] {
+    return this.registry.keysOf(nameOrKey);
+  }
+
+  /**
+   * Reconciles with the wanted specs: starts new handlers, stops removed ones, restarts those whose
+   * spec changed and leaves matching ones alone. Resolves when every change is done. Existing instances
+   * of a `hold` handler (under a rolling update) keep their spec: rollouts move them with `updateInstance`.
+   */
+  async applySpecs(
+    specs: HandlerSpec[],
+    hold: ReadonlySet<string> = new Set(),
+    opts: ReconcileOptions = {},
+  ): Promise<InstanceStatus[]> {
+    // One namespace per agent (the agent is the authority, whatever the master believes): refused whole,
+    // before anything changes, when a handler would take an observed process's name. No await between
+    // this check and reconcile adding the instances, so discovery cannot slip a name in between.
+    for (const s of specs) {
+      const clash = this.observed.status(s.name);
+      if (clash) throw new StateError(handlerObservedClash(s.name, clash.pid ?? 0));
+    }
+    await reconcile(this.registry, specs, hold, opts);
+    this.emit('applied'); // removed instances change no state: listeners that show the set refresh here
+    return this.status();
+  }
+
+  /**
+   * A rollout step (UPDATE): puts one instance on `spec` and restarts it, also when the spec is the same
+   * (rolling restart). An instance an operator stopped only gets the spec stored.
+   */
+  updateInstance(key: string, spec: HandlerSpec): Promise<InstanceStatus> {
+    return rolloutStep(this.registry, key, spec);
+  }
+
+  /** Starts an instance; an on-demand one is woken as by `ensure` (a failed wake-up throws, it stays cold). */
+  async start(name: string): Promise<InstanceStatus> {
+    const inst = this.registry.get(name);
+    if (inst.spec.mode === 'on-demand') return (await this.registry.demandOf(inst).ensure()).status;
+    this.registry.demandOf(inst).touch();
+    return inst.start();
+  }
+
+  /**
+   * ENSURE: wakes one on-demand instance (the key given; for a handler name a hot one, else a warming
+   * one, else the first) and resolves once it is hot, with the cold-start time; concurrent calls share
+   * one start. Always-on instances are started if not active. A failed start throws ColdStartError.
+   */
+  async ensure(nameOrKey: string): Promise<EnsureResult[]> {
+    const insts = this.keysOf(nameOrKey).map((k) => this.registry.get(k));
+    const first = insts[0]!;
+    const targets =
+      first.spec.mode === 'on-demand' ? [insts[chooseToWake(insts.map((i) => i.state))] ?? first] : insts;
+    return Promise.all(targets.map((i) => this.registry.demandOf(i).ensure()));
+  }
+
+  /** Marks use of a handler's instances (any command through the governor): restarts their idle timers. */
+  touch(nameOrKey: string): void {
+    for (const k of this.keysOf(nameOrKey)) this.registry.demandAt(k)?.touch();
+  }
+
+  stop(name: string): Promise<InstanceStatus> {
+    if (this.observed.has(name)) return Promise.reject(new StateError(observedRefusal(name)));
+    return this.registry.get(name).stop();
+  }
+
+  restart(name: string): Promise<InstanceStatus> {
+    if (this.observed.has(name)) return Promise.reject(new StateError(observedRefusal(name)));
+    const inst = this.registry.get(name);
+    this.registry.demandOf(inst).touch();
+    return inst.restart();
+  }
+
+  /** Status of every instance, of one handler's instances, or of one instance key. */
+  status(name?: string): InstanceStatus[] {
+    const observed = name !== undefined ? this.observed.status(name) : null;
+    if (observed) return [observed];
+    if (name !== undefined) return this.keysOf(name).map((k) => this.registry.get(k).status());
+    return [...this.registry.values()]
+      .map((i) => i.status())
+      .concat(this.observed.statuses())
+      .sort((a, b) => a.handler.localeCompare(b.handler) || a.index - b.index);
+  }
+
+  /** The handler specs in force (one per handler, whatever its count). */
+  specs(): HandlerSpec[] {
+    const byName = new Map<string, HandlerSpec>();
+    for (const i of this.registry.values()) byName.set(i.spec.name, i.spec);
+    return [...byName.values()];
+  }
+
+  /**
+   * CPU %, RSS (summed over each handler's process tree), uptime, restarts, last exit and on-demand
+   * figures per instance. The RSS of a hot on-demand instance is remembered for the savings estimate.
+   */
+  metrics(): Promise<InstanceMetrics[]> {
+    return collectMetrics(this.status(), {
+      sampler: this.sampler,
+      clock: this.opts.clock,
+      noteUsage: (usage) => this.observed.noteUsage(usage),
+      demandAt: (key) => this.registry.demandAt(key),
+    });
+  }
+
+  /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
+  rotateLogs(): void {
+    this.housekeeping.rotateLogs();
+  }
+
+  /** Persists state and stops supervising. Handlers keep running; a new supervisor re-adopts them. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    await this.registry.saveAll();
+    this.closed = true;
+    this.housekeeping.stop();
+    this.registry.close();
+    await this.store.close();
+    this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.registry.size });
+  }
+}

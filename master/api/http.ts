@@ -1,0 +1,162 @@
+/**
+ * The master's read-only HTTP endpoint (default 127.0.0.1:7071, no TLS, no authentication). `/metrics`
+ * for Prometheus, `/healthz`, and a small JSON API (`/v1/agents`, `/v1/instances`, `/v1/stats`). Nothing
+ * here changes state: every mutation goes through the mTLS API. And nothing secret is served: every
+ * response body, whatever the route, passes through `redactPublic` (master/redact.ts) on its way out —
+ * command lines and environments never leave through here. A non-loopback bind needs `--http-insecure`
+ * (master/options.ts).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Gauge, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { UnavailableError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { redactPublic, secretsOf, type Secrets } from './redact.js';
+
+/**
+ * A response before redaction: `json` is serialized, `text` sent as is, `prometheus` is the exposition
+ * format (only its label values are free text: metric names are never touched).
+ */
+type Reply = { status: number; type: string } & (
+  { json: unknown } | { text: string } | { prometheus: string }
+);
+
+export class MasterHttp {
+  private readonly server: http.Server;
+  private readonly prom = new PromRegistry();
+  private secretsCache: { key: string; secrets: Secrets } | null = null;
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly log: Logger,
+  ) {
+    collectDefaultMetrics({ register: this.prom, prefix: 'governor_master_' });
+    const { registry, executions } = fleet;
+    new Gauge({
+      name: 'governor_agents',
+      help: 'Known agents by connection state',
+      labelNames: ['connected'],
+      registers: [this.prom],
+      collect() {
+        const agents = fleet.agentInfos();
+        this.set({ connected: 'true' }, agents.filter((a) => a.connected).length);
+        this.set({ connected: 'false' }, agents.filter((a) => !a.connected).length);
+      },
+    });
+    new Gauge({
+      name: 'governor_instances',
+      help: 'Instances by last reported state',
+      labelNames: ['handler', 'state'],
+      registers: [this.prom],
+      collect() {
+        this.reset();
+        for (const i of registry.listInstances())
+          this.inc({ handler: i.status.handler ?? '', state: i.status.state ?? '' });
+      },
+    });
+    new Gauge({
+      name: 'governor_handlers_configured',
+      help: 'Handler specs in the registry',
+      registers: [this.prom],
+      collect() {
+        this.set(registry.listSpecs().length);
+      },
+    });
+    new Gauge({
+      name: 'governor_executions',
+      help: 'Executions in the log buffer by status, and the lifetime count',
+      labelNames: ['status'],
+      registers: [this.prom],
+      collect() {
+        const s = executions.stats();
+        this.set({ status: 'success' }, s.success_count);
+        this.set({ status: 'error' }, s.error_count);
+        this.set({ status: 'lifetime' }, s.lifetime_executions);
+      },
+    });
+    this.server = http.createServer((req, res) => {
+      this.handle(req.url ?? '/').then(
+        (reply) => {
+          res.writeHead(reply.status, { 'content-type': reply.type });
+          res.end(this.redacted(reply));
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(this.redacted({ status: 500, type: 'text/plain', text: `${String(err)}\n` }));
+        },
+      );
+    });
+  }
+
+  /** The edge: every body leaves through here, without the secrets of any spec version the master holds. */
+  private redacted(reply: Reply): string {
+    const secrets = this.secrets();
+    if ('json' in reply) return JSON.stringify(redactPublic(reply.json, secrets)) + '\n';
+    if ('prometheus' in reply)
+      return reply.prometheus.replace(/="((?:[^"\\]|\\.)*)"/g, (whole, value: string) => {
+        const clean = secrets.redactText(value);
+        return clean === value ? whole : `="${clean.replace(/["\\\n]/g, '')}"`; // no escape left half-cut
+      });
+    return secrets.redactText(reply.text);
+  }
+
+  /** The secrets of every spec version the master holds, built again only when the specs change. */
+  private secrets(): Secrets {
+    const { registry } = this.fleet;
+    const specs = registry.listSpecs();
+    const key = specs.map((s) => `${s.spec.name}@${s.version}:${s.hash}`).join('\n');
+    if (this.secretsCache?.key !== key) {
+      const all = specs.flatMap((s) => registry.specHistory(s.spec.name).map((v) => v.spec));
+      this.secretsCache = { key, secrets: secretsOf(all) };
+    }
+    return this.secretsCache.secrets;
+  }
+
+  private async handle(url: string): Promise<Reply> {
+    const json = (v: unknown): Reply => ({ status: 200, type: 'application/json', json: v });
+    const path = url.split('?')[0];
+    switch (path) {
+      case '/healthz':
+        return { status: 200, type: 'text/plain', text: 'ok\n' };
+      case '/metrics':
+        return { status: 200, type: this.prom.contentType, prometheus: await this.prom.metrics() };
+      case '/v1/agents':
+        return json({ agents: this.fleet.agentInfos() });
+      case '/v1/instances':
+        return json({ instances: this.fleet.registry.listInstances() });
+      case '/v1/stats':
+        return json(this.fleet.executions.stats());
+      default:
+        return {
+          status: 404,
+          type: 'text/plain',
+          text: 'not found: try /metrics, /healthz, /v1/agents, /v1/instances, /v1/stats\n',
+        };
+    }
+  }
+
+  /** Binds `HOST:PORT`; resolves with the bound port. */
+  listen(address: string): Promise<number> {
+    const i = address.lastIndexOf(':');
+    const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(address.slice(i + 1));
+    return new Promise((resolve, reject) => {
+      this.server.once('error', (err) =>
+        reject(new UnavailableError(`cannot listen for HTTP on ${address}: ${err.message}`)),
+      );
+      this.server.listen(port, host, () => {
+        const bound = (this.server.address() as AddressInfo).port;
+        this.log.info('http listening', { address: `${host}:${bound}` });
+        resolve(bound);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => {
+      this.server.close(() => r());
+      this.server.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/** The shape of every Admin unary handler: caller identity in, domain errors out as gRPC status. */
+import type * as grpc from '@grpc/grpc-js';
+import { toServiceError } from '../../shared/grpc-status.js';
+import { callerIdentity, type HasAuthContext } from './auth.js';
+
+export type Unary<Req, Res> = (
+  call: grpc.ServerUnaryCall<Req, Res> & HasAuthContext,
+  cb: grpc.sendUnaryData<Res>,
+) => void;
+
+/** Runs `fn` with the caller's CN; errors become gRPC status. Always returns after the callback. */
+export function unary<Req, Res>(fn: (req: Req, issuedBy: string) => Promise<Res>): Unary<Req, Res> {
+  return (call, cb) => {
+    let issuedBy: string;
+    try {
+      issuedBy = callerIdentity(call).cn;
+    } catch (err) {
+      cb(toServiceError(err));
+      return;
+    }
+    fn(call.request, issuedBy).then(
+      (res) => cb(null, res),
+      (err: unknown) => cb(toServiceError(err)),
+    );
+  };
+}

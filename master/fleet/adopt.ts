@@ -1,0 +1,158 @@
+/**
+ * Adopting what an agent runs when the master has no record of it (a new or emptied store): the agent
+ * reports its cached specs in its hello; each handler the master does not know becomes a new spec
+ * version marked `adopted`, validated like an apply, restricted to that agent (`agents: [id]`, no
+ * selector — an agent's certificate never creates a spec that reaches another agent), and recorded as
+ * an execution of kind `adopt` issued by `agent:<id>`. Never more than MAX_ADOPTED_PER_AGENT per agent;
+ * the rest are left alone (the post-hello sync never stops a handler, see agent/supervisor-reconcile.ts).
+ *
+ * A second agent reporting an adopted handler with the same spec (targets aside) is added to its
+ * `agents`; with a different spec it is a conflict: logged and recorded as a failed `adopt`, and that
+ * agent's instances are left running. A handler with an admin's spec is never changed by a report; one
+ * that an admin deleted, or whose admin spec no longer targets the agent, is not adopted: the master has a
+ * record of that decision, and every push names it for removal (Registry.removalsFor).
+ */
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import { revalidateSpec } from '../../shared/spec-raw.js';
+import type { ExecutionLog } from '../state/execution-log.js';
+import { specHash, type Registry } from '../state/registry.js';
+
+/**
+ * Most adopted handlers one agent may be among the targets of, over all its hellos (a bound on what one
+ * agent certificate can make the master store).
+ */
+export const MAX_ADOPTED_PER_AGENT = 256;
+
+export interface AdoptResult {
+  /** Handlers created from the report. */
+  adopted: string[];
+  /** Adopted handlers this agent was added to. */
+  widened: string[];
+  /** Reported handlers left alone: conflicting, invalid or beyond the cap. */
+  leftAlone: string[];
+}
+
+interface Decision {
+  name: string;
+  spec?: HandlerSpec;
+  widened?: boolean;
+  error?: string;
+}
+
+/** Adopts the handlers in `cachedSpecsJson` (Hello.cached_specs_json) that the master has no record of. */
+export async function adoptReported(
+  registry: Registry,
+  executions: ExecutionLog,
+  agentId: string,
+  cachedSpecsJson: string,
+  log: Logger,
+): Promise<AdoptResult> {
+  const result: AdoptResult = { adopted: [], widened: [], leftAlone: [] };
+  if (!cachedSpecsJson) return result;
+  let reported: unknown;
+  try {
+    reported = JSON.parse(cachedSpecsJson);
+  } catch (err) {
+    log.warn('hello: cached specs are not valid JSON; nothing adopted', {
+      agent: agentId,
+      error: errorMessage(err),
+    });
+    return result;
+  }
+  if (!Array.isArray(reported)) {
+    log.warn('hello: cached specs are not a list; nothing adopted', { agent: agentId });
+    return result;
+  }
+  const decisions: Decision[] = [];
+  const seen = new Set<string>();
+  const room = MAX_ADOPTED_PER_AGENT - registry.adoptedFor(agentId);
+  for (const [i, raw] of reported.entries()) {
+    const name = (raw as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || seen.has(name)) continue;
+    seen.add(name);
+    const current = registry.getSpec(name);
+    if (current && registry.agentsFor(current.spec).includes(agentId)) continue; // known and assigned
+    if (current ? !current.adopted : registry.wasDeleted(name)) {
+      continue; // an admin decided it is not (or no longer) on this agent: Registry.removalsFor names it
+    }
+    if (decisions.length >= room) {
+      result.leftAlone.push(name);
+      continue;
+    }
+    decisions.push(decide(registry, agentId, raw, i, name));
+  }
+  if (result.leftAlone.length > 0)
+    log.warn(
+      `hello: more than ${MAX_ADOPTED_PER_AGENT} adopted handlers for one agent; the rest are left alone`,
+      {
+        agent: agentId,
+        left_alone: result.leftAlone.length,
+      },
+    );
+  const toStore = decisions.flatMap((d) => (d.spec ? [d.spec] : []));
+  const versions = toStore.length > 0 ? await registry.storeAdopted(toStore) : [];
+  const versionOf = new Map(versions.map((v) => [v.spec.name, v.version]));
+  const records: Array<Promise<unknown>> = [];
+  for (const d of decisions) {
+    const exec = executions.begin({
+      kind: 'adopt',
+      handler: d.name,
+      agent: agentId,
+      issued_by: `agent:${agentId}`,
+      params_summary: d.spec ? `adopt ${d.name} on ${d.spec.agents.join(', ')}` : `adopt ${d.name}`,
+    });
+    if (d.spec) {
+      const what = d.widened
+        ? `agent ${agentId} added to adopted handler`
+        : 'adopted from the agent’s report';
+      records.push(
+        executions.complete(exec.id, {
+          status: 'success',
+          result: `${what}: version ${versionOf.get(d.name)}`,
+        }),
+      );
+      (d.widened ? result.widened : result.adopted).push(d.name);
+      log.info('handler adopted from agent report', {
+        agent: agentId,
+        handler: d.name,
+        widened: !!d.widened,
+      });
+    } else {
+      records.push(executions.complete(exec.id, { status: 'error', error: d.error ?? 'not adopted' }));
+      result.leftAlone.push(d.name);
+      log.warn('reported handler not adopted; left running', {
+        agent: agentId,
+        handler: d.name,
+        error: d.error,
+      });
+    }
+  }
+  await Promise.all(records); // one coalesced write for the hello's records, not one fsync each
+  return result;
+}
+
+function decide(registry: Registry, agentId: string, raw: unknown, i: number, name: string): Decision {
+  let spec: HandlerSpec;
+  try {
+    spec = revalidateSpec(raw, `cached_specs[${i}]`, `hello from agent ${agentId}`);
+  } catch (err) {
+    return { name, error: `not adopted: ${errorMessage(err)}; left running` };
+  }
+  const current = registry.getSpec(name);
+  if (!current) return { name, spec: { ...spec, agents: [agentId], selector: {} } };
+  if (current.adopted && untargeted(current.spec) === untargeted(spec))
+    return { name, widened: true, spec: { ...current.spec, agents: [...current.spec.agents, agentId] } };
+  return {
+    name,
+    error:
+      `conflict: agent ${agentId} runs ${name} with a spec that differs from the one adopted from another ` +
+      `agent (version ${current.version}); left running — apply or delete ${name} explicitly`,
+  };
+}
+
+/** The spec's hash with its targets left out: the same process, wherever it runs. */
+function untargeted(spec: HandlerSpec): string {
+  return specHash({ ...spec, agents: [], selector: {} });
+}

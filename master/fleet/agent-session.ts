@@ -1,0 +1,198 @@
+/**
+ * One connected agent's stream on the master: correlates commands and results by id, tracks liveness
+ * with an application heartbeat, and fails every pending command when the stream ends. A result for no
+ * pending command (it came after the master gave up, or is re-sent after a reconnect) is passed on as a
+ * `message` for the execution log to correct its record; results are acknowledged (MasterMessage.ack)
+ * once recorded, so the agent can forget them.
+ */
+import { EventEmitter } from 'node:events';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
+import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
+import type { AgentCommand } from '../../proto/generated/governor/v1/AgentCommand.js';
+import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
+import type { Hello__Output } from '../../proto/generated/governor/v1/Hello.js';
+import { timerDelay } from '../../shared/durations.js';
+import { StateError, TimeoutError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+
+export type SessionState = 'awaiting-hello' | 'connected' | 'closed';
+
+export interface SessionOptions {
+  heartbeatIntervalMs: number;
+  /** The agent counts as gone when nothing arrived for this long. */
+  graceMs: number;
+  metricsIntervalMs: number;
+  helloTimeoutMs: number;
+  logger: Logger;
+}
+
+interface Pending {
+  resolve: (r: CommandResult__Output) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  /** The caller acknowledges the result itself, once it is recorded (see `ack`). */
+  ackByCaller: boolean;
+}
+
+export interface AgentSessionEvents {
+  hello: [Hello__Output];
+  message: [AgentMessage__Output];
+  closed: [string];
+}
+
+export class AgentSession extends EventEmitter<AgentSessionEvents> {
+  private _state: SessionState = 'awaiting-hello';
+  private readonly pending = new Map<string, Pending>();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private helloTimer: NodeJS.Timeout | null = null;
+  lastSeen = Date.now();
+  hello: Hello__Output | null = null;
+  private log: Logger;
+
+  constructor(
+    private readonly call: ServerDuplexStream<AgentMessage__Output, MasterMessage>,
+    /** The CN of the peer's certificate: the only id this stream may speak for. */
+    readonly agentId: string,
+    private readonly opts: SessionOptions,
+  ) {
+    super();
+    this.log = opts.logger.named('session', { agent: agentId });
+    call.on('data', (msg: AgentMessage__Output) => this.onMessage(msg));
+    call.on('end', () => this.close('agent closed the stream'));
+    call.on('error', (err) => this.close(`stream error: ${err.message}`));
+    call.on('cancelled', () => this.close('stream cancelled'));
+    this.helloTimer = setTimeout(
+      () => this.fail('no hello within the deadline'),
+      opts.helloTimeoutMs,
+    ).unref();
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  private setState(to: SessionState): void {
+    const from = this._state;
+    if (from === to) return;
+    if (from === 'closed') throw new StateError(`session ${this.agentId}: cannot go from closed to ${to}`);
+    this._state = to;
+    this.log.debug('session state', { from, to });
+  }
+
+  private onMessage(msg: AgentMessage__Output): void {
+    if (this._state === 'closed') return;
+    this.lastSeen = Date.now();
+    if (this._state === 'awaiting-hello') {
+      if (msg.body !== 'hello' || !msg.hello) return this.fail('the first message must be a hello');
+      if (msg.hello.agent_id !== this.agentId) {
+        return this.fail(
+          `certificate CN=${this.agentId} may not connect as agent ${JSON.stringify(msg.hello.agent_id)}: an agent can only speak for itself`,
+          7 /* PERMISSION_DENIED */,
+        );
+      }
+      if (this.helloTimer) clearTimeout(this.helloTimer);
+      this.hello = msg.hello;
+      this.setState('connected');
+      this.send({
+        welcome: {
+          heartbeat_interval_ms: this.opts.heartbeatIntervalMs,
+          metrics_interval_ms: this.opts.metricsIntervalMs,
+          sent_at_ms: Date.now(),
+          heartbeat_grace_ms: this.opts.graceMs,
+        },
+      });
+      this.heartbeatTimer = setInterval(() => this.tick(), this.opts.heartbeatIntervalMs).unref();
+      this.emit('hello', msg.hello);
+      return;
+    }
+    if (msg.body === 'result' && msg.result) {
+      const p = this.pending.get(msg.result.command_id);
+      if (p) {
+        clearTimeout(p.timer);
+        this.pending.delete(msg.result.command_id);
+        if (!p.ackByCaller) this.ack([msg.result.command_id]);
+        p.resolve(msg.result);
+        return;
+      }
+    }
+    this.emit('message', msg);
+  }
+
+  private lastTick = Date.now();
+
+  private tick(): void {
+    const now = Date.now();
+    // A late tick means the master's own event loop was starved: the agent's messages are still unread.
+    if (now - this.lastTick > this.opts.heartbeatIntervalMs * 2) this.lastSeen = now;
+    this.lastTick = now;
+    if (now - this.lastSeen > this.opts.graceMs) {
+      this.fail(`no heartbeat for ${Date.now() - this.lastSeen} ms (grace ${this.opts.graceMs} ms)`);
+      return;
+    }
+    this.send({ heartbeat: { sent_at_ms: Date.now() } });
+  }
+
+  private send(msg: MasterMessage): void {
+    if (this._state === 'closed') return;
+    this.call.write(msg);
+  }
+
+  /**
+   * Sends a command and resolves with the agent's result; rejects on timeout or disconnect. The result
+   * is acknowledged to the agent on receipt, or with `ackByCaller` by the caller (`ack`) once recorded.
+   */
+  command(
+    cmd: AgentCommand & { id: string },
+    timeoutMs: number,
+    opts: { ackByCaller?: boolean } = {},
+  ): Promise<CommandResult__Output> {
+    if (this._state !== 'connected') {
+      return Promise.reject(new StateError(`agent ${this.agentId} is not connected`));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(cmd.id);
+        reject(new TimeoutError(`agent ${this.agentId} did not answer ${cmd.kind} within ${timeoutMs} ms`));
+      }, timerDelay(timeoutMs)).unref(); // a longer delay would fire at once
+      this.pending.set(cmd.id, { resolve, reject, timer, ackByCaller: opts.ackByCaller === true });
+      this.send({ command: { ...cmd, deadline_ms: Date.now() + timeoutMs } });
+    });
+  }
+
+  /** Tells the agent these results are recorded (it stops re-sending them). A closed session skips it. */
+  ack(commandIds: string[]): void {
+    if (commandIds.length > 0) this.send({ ack: { command_ids: commandIds } });
+  }
+
+  /** Ends the stream with an error status (refusals) and closes the session. */
+  fail(reason: string, code = 14 /* UNAVAILABLE */): void {
+    if (this._state === 'closed') return;
+    try {
+      this.call.emit('error', { code, details: reason, message: reason });
+    } catch {
+      /* stream already gone */
+    }
+    this.close(reason);
+  }
+
+  /** Closes the session: pending commands fail at once (never hang). */
+  close(reason: string): void {
+    if (this._state === 'closed') return;
+    this.setState('closed');
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.helloTimer) clearTimeout(this.helloTimer);
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new StateError(`agent ${this.agentId} disconnected before answering (${reason})`));
+      this.pending.delete(id);
+    }
+    try {
+      this.call.end();
+    } catch {
+      /* already ended */
+    }
+    this.log.info('agent session closed', { reason });
+    this.emit('closed', reason);
+  }
+}

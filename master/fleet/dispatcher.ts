@@ -1,0 +1,221 @@
+/**
+ * Sends commands to agents as executions: each command is recorded in the execution log, an offline
+ * agent fails fast with a clear error, and the record is durable before the caller gets it.
+ *
+ * When the master gives up on a command it sent (timeout, disconnect), the record is completed as failed
+ * but `unanswered`; the agent's answer, if it comes later, corrects it (`settleLate`). Results are
+ * acknowledged to the agent only once their record is on disk, so the agent re-sends what was not.
+ */
+import type { CommandKind } from '../../proto/generated/governor/v1/CommandKind.js';
+import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
+import type { ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
+import { GovError, UnavailableError, errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { commandIdFor, executionIdOf } from './command-id.js';
+import type { ExecutionOutcome, LateOutcome } from '../state/execution-log.js';
+import type { SessionHub } from './session-hub.js';
+
+/** The slice of the execution log the dispatcher needs. */
+export interface ExecutionSink {
+  begin(input: {
+    kind: string;
+    handler: string;
+    agent: string;
+    issued_by: string;
+    rollout_id?: string;
+    attempt?: number;
+    max_attempts?: number;
+    params_summary?: string;
+  }): { id: string };
+  /** `begin`, resolved once the running record is on disk (rejects when it cannot be written). */
+  beginDurably(input: Parameters<ExecutionSink['begin']>[0]): Promise<{ id: string }>;
+  complete(id: string, outcome: ExecutionOutcome): Promise<ExecutionRecord>;
+  completeLate(id: string, agent: string, outcome: ExecutionOutcome): Promise<LateOutcome>;
+}
+
+/** The execution outcome an agent's result stands for (one mapping for timely and late answers). */
+export function outcomeOf(result: CommandResult__Output): ExecutionOutcome {
+  return result.ok
+    ? { status: 'success', result: result.summary || 'ok' }
+    : {
+        status: result.error?.code === 'DEADLINE_EXCEEDED' ? 'timeout' : 'error',
+        error: result.error?.message || 'failed',
+      };
+}
+
+export interface DispatchRequest {
+  kind: CommandKind & string;
+  /** The kind recorded in the execution log when it differs from the command's (a rollout's UPDATE is `rollout-step`). */
+  executionKind?: string;
+  handler: string;
+  agent: string;
+  issuedBy: string;
+  rolloutId?: string;
+  specsJson?: string;
+  /** APPLY: handlers whose existing instances keep their spec (under a rolling update). */
+  hold?: string[];
+  /** APPLY: the master's sync after a hello; the agent starts and updates but never stops handlers. */
+  sync?: boolean;
+  /** APPLY with sync: the handlers the agent is to stop and forget (deleted, or no longer its own). */
+  remove?: string[];
+  pid?: number;
+  /** ATTACH/DETACH: observed process name. */
+  name?: string;
+  /** One instance key instead of all instances of the handler. */
+  instance?: string;
+  tailLines?: number;
+  stream?: string;
+  timeoutMs?: number;
+  paramsSummary?: string;
+  /** Called with the agent's result before the execution is completed (e.g. to update the registry). */
+  onResult?: (agent: string, result: CommandResult__Output) => void;
+}
+
+export interface DispatchOutcome {
+  record: ExecutionRecord;
+  result: CommandResult__Output | null;
+}
+
+export class Dispatcher {
+  constructor(
+    private readonly hub: SessionHub,
+    private readonly log: ExecutionSink,
+    private readonly defaultTimeoutMs: number,
+    private readonly lastSeen: (agent: string) => string | undefined,
+    private readonly logger?: Logger,
+  ) {}
+
+  async dispatch(req: DispatchRequest): Promise<DispatchOutcome> {
+    const exec = await this.beginRecorded(req);
+    const session = this.hub.get(req.agent);
+    if (!session) {
+      const seen = this.lastSeen(req.agent);
+      const record = await this.log.complete(exec.id, {
+        status: 'error',
+        error: `agent ${req.agent} is not connected${seen ? ` (last seen ${seen})` : ' (never seen)'}; the command was not sent`,
+      });
+      return { record, result: null };
+    }
+    const commandId = commandIdFor(exec.id);
+    let result: CommandResult__Output;
+    try {
+      result = await session.command(
+        {
+          id: commandId,
+          kind: req.kind,
+          handler: req.handler,
+          specs_json: req.specsJson ?? '',
+          pid: req.pid ?? 0,
+          name: req.name ?? '',
+          instance: req.instance ?? '',
+          tail_lines: req.tailLines ?? 0,
+          stream: req.stream ?? '',
+          hold: req.hold ?? [],
+          sync: req.sync ?? false,
+          remove: req.remove ?? [],
+        },
+        req.timeoutMs ?? this.defaultTimeoutMs,
+        { ackByCaller: true },
+      );
+    } catch (err) {
+      const timeout = err instanceof GovError && err.kind === 'DEADLINE_EXCEEDED';
+      const record = await this.log.complete(exec.id, {
+        status: timeout ? 'timeout' : 'error',
+        error: errorMessage(err),
+        unanswered: true,
+      });
+      return { record, result: null };
+    }
+    req.onResult?.(req.agent, result);
+    // Acknowledged only once recorded: a result whose record failed to be written is sent again.
+    const record = await this.completeCarriedOut(req, exec.id, outcomeOf(result));
+    session.ack([commandId]);
+    return { record, result };
+  }
+
+  /**
+   * A result `agent` sent for no pending command: the master gave up on it (or the agent re-sends it after
+   * a reconnect). Corrects the execution's record when it was left unanswered, then acknowledges the
+   * result (also when there was nothing to correct); a result that could not be recorded is not
+   * acknowledged, so the agent sends it again.
+   */
+  async settleLate(
+    agent: string,
+    result: CommandResult__Output,
+    ack: (commandIds: string[]) => void,
+  ): Promise<void> {
+    const executionId = executionIdOf(result.command_id);
+    try {
+      if (executionId) {
+        const done = await this.log.completeLate(executionId, agent, outcomeOf(result));
+        if ('corrected' in done) {
+          const r = done.corrected;
+          this.logger?.warn('execution corrected by a late answer from its agent', {
+            execution: r.id,
+            agent,
+            status: r.status,
+            gave_up: r.note,
+          });
+        } else {
+          this.logger?.debug('late result ignored', { agent, command: result.command_id, why: done.ignored });
+        }
+      }
+    } catch (err) {
+      this.logger?.error('late result not recorded', {
+        agent,
+        command: result.command_id,
+        error: errorMessage(err),
+      });
+      return;
+    }
+    ack([result.command_id]);
+  }
+  // ---- records written before a command is sent, and the truth when the final one cannot be ----
+
+  /** The `running` record, on disk before anything is sent: a command that cannot be recorded is not sent. */
+  private async beginRecorded(req: DispatchRequest): Promise<{ id: string }> {
+    try {
+      return await this.log.beginDurably({
+        kind: req.executionKind ?? req.kind.toLowerCase(),
+        handler: req.handler,
+        agent: req.agent,
+        issued_by: req.issuedBy,
+        ...(req.rolloutId ? { rollout_id: req.rolloutId } : {}),
+        attempt: 1,
+        max_attempts: 1,
+        params_summary: req.paramsSummary ?? '',
+      });
+    } catch (err) {
+      throw new UnavailableError(
+        `${describe(req)} was not sent to agent ${req.agent}: its execution record could not be written ` +
+          `(${errorMessage(err)}); nothing was done`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Completes the record of a command the agent answered; if that write fails, says what the agent did. */
+  private async completeCarriedOut(
+    req: DispatchRequest,
+    id: string,
+    outcome: Parameters<ExecutionSink['complete']>[1],
+  ): Promise<ExecutionRecord> {
+    try {
+      return await this.log.complete(id, outcome);
+    } catch (err) {
+      const did = outcome.status === 'success' ? 'carried out' : `answered ${outcome.status}`;
+      throw new UnavailableError(
+        `${describe(req)} was ${did} by agent ${req.agent}, but its execution record (${id}) could not ` +
+          `be written (${errorMessage(err)}); it is recorded with the next write that succeeds`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** `restart of web@edge-1` / `apply on edge-1`. */
+function describe(req: DispatchRequest): string {
+  const kind = req.executionKind ?? req.kind.toLowerCase();
+  const target = req.instance || req.handler;
+  return target ? `${kind} of ${target}@${req.agent}` : `${kind} on ${req.agent}`;
+}

@@ -1,0 +1,323 @@
+/**
+ * The master's view of its agents: accepts agent streams (hello → registry, inventory, spec push),
+ * keeps their pushed status/metrics, and sends them commands through the dispatcher.
+ */
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
+import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
+import type { AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
+import type { ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
+import type { MetricsReport__Output } from '../../proto/generated/governor/v1/MetricsReport.js';
+import type { MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
+import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/InstanceStatus.js';
+import { ValidationError, errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { errorFromInfo } from '../../shared/grpc-status.js';
+import { adoptReported } from './adopt.js';
+import { AGENT_LIMITS, DropCounter, TokenBucket } from './agent-input.js';
+import { AgentSession } from './agent-session.js';
+import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispatcher.js';
+import type { ExecutionLog } from '../state/execution-log.js';
+import type { Registry } from '../state/registry.js';
+import { SessionHub } from './session-hub.js';
+import { fleetTelemetry } from './telemetry.js';
+import type { MasterOptions } from '../options.js';
+
+export class Fleet {
+  readonly hub = new SessionHub();
+  readonly dispatcher: Dispatcher;
+  private readonly metricsCache = new Map<string, MetricsReport__Output>();
+  /** Per agent id (not per stream: reconnecting does not refill it): status reports it may still send. */
+  private readonly statusBuckets = new Map<string, TokenBucket>();
+  private readonly drops = new DropCounter();
+  private readonly log: Logger;
+  /** Handlers under a rolling update (set by the rollout engine): APPLY leaves their instances' specs alone. */
+  heldHandlers: () => string[] = () => [];
+  /** The adoption of the last hello (adoptions run one after another). */
+  private adopting: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly registry: Registry,
+    readonly executions: ExecutionLog,
+    private readonly opts: Pick<
+      MasterOptions,
+      'heartbeatIntervalMs' | 'heartbeatGraceMs' | 'metricsIntervalMs' | 'commandTimeoutMs'
+    >,
+    logger: Logger,
+  ) {
+    this.log = logger.named('fleet');
+    this.dispatcher = new Dispatcher(
+      this.hub,
+      executions,
+      opts.commandTimeoutMs,
+      (a) => registry.getAgent(a)?.last_seen,
+      this.log,
+    );
+  }
+
+  /** Handles one agent stream for its whole life. `agentId` is the CN of the peer certificate. */
+  accept(call: ServerDuplexStream<AgentMessage__Output, MasterMessage>, agentId: string): void {
+    const session = new AgentSession(call, agentId, {
+      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      graceMs: this.opts.heartbeatGraceMs,
+      metricsIntervalMs: this.opts.metricsIntervalMs,
+      helloTimeoutMs: 10_000,
+      logger: this.log,
+    });
+    session.on('hello', (hello) => {
+      void (async () => {
+        try {
+          await this.registry.upsertAgent(hello);
+        } catch (err) {
+          session.fail(errorMessage(err), 7);
+          return;
+        }
+        // What the agent runs and this master has no record of is adopted, never stopped (before the
+        // inventory, which keeps only assigned instances); the sync after the hello stops only what the
+        // master has a record against (deleted, or an admin's spec that no longer targets this agent).
+        if (!this.registry.isRevoked(agentId)) {
+          try {
+            // One hello at a time: two agents reporting the same unknown handler must not both create it.
+            const adopting = this.adopting.then(() =>
+              adoptReported(this.registry, this.executions, agentId, hello.cached_specs_json, this.log),
+            );
+            this.adopting = adopting.catch(() => undefined);
+            await adopting;
+          } catch (err) {
+            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) });
+          }
+        }
+        try {
+          await this.registry.replaceInventory(agentId, hello.instances);
+        } catch (err) {
+          session.fail(`invalid hello: ${errorMessage(err)}`, 3 /* INVALID_ARGUMENT */);
+          return;
+        }
+        // The stream may have ended while the hello was being written (its 'closed' already ran, and
+        // upsertAgent marked the agent connected): report it gone, never leave it half-connected.
+        if (session.state !== 'connected') return this.markGone(agentId);
+        this.hub.add(session);
+        await this.registry.setConnected(agentId, true);
+        // Revoked while the hello was being written: `gov agents revoke` found no session to close then.
+        if (this.registry.isRevoked(agentId)) session.fail(`certificate of agent ${agentId} is revoked`, 16);
+        if (session.state !== 'connected') return this.markGone(agentId);
+        this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
+        await this.pushSpecs([agentId], 'master', 'sync', '', true);
+      })().catch((err: unknown) =>
+        this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
+      );
+    });
+    session.on('message', (msg) => {
+      // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
+      if (msg.body === 'result' && msg.result) {
+        void this.dispatcher.settleLate(agentId, msg.result, (ids) => session.ack(ids));
+        return;
+      }
+      this.onMessage(agentId, msg);
+    });
+    session.on('closed', () => {
+      if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;
+      this.markGone(agentId).catch(() => {});
+      this.log.warn('agent disconnected', { agent: agentId });
+    });
+  }
+
+  /** Marks an agent disconnected in the registry unless another of its streams is live. */
+  private async markGone(agentId: string): Promise<void> {
+    if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;
+    this.metricsCache.delete(agentId); // figures of a gone agent are not current: never report them as such
+    await this.registry.setConnected(agentId, false);
+  }
+
+  private onMessage(agentId: string, msg: AgentMessage__Output): void {
+    this.registry.touch(agentId);
+    if (msg.body === 'status' && msg.status) {
+      // What it may not report costs no write and no token; what it may is rate-limited.
+      const refusal = msg.status.handler
+        ? this.registry.statusRefusal(agentId, msg.status)
+        : 'a status without a handler name';
+      if (refusal !== null) this.dropped(agentId, refusal);
+      else if (this.bucketOf(agentId).take()) this.record(agentId, msg.status);
+      else
+        this.dropped(
+          agentId,
+          `more than ${AGENT_LIMITS.statusPerSecond} status reports per second (burst ${AGENT_LIMITS.statusBurst})`,
+        );
+    } else if (msg.body === 'metrics' && msg.metrics) {
+      // Only figures of instances the master keeps for this agent: the cache stays as bounded as they are.
+      const instances = msg.metrics.instances.filter((m) =>
+        this.registry.hasInstance(agentId, m.instance || m.handler),
+      );
+      this.metricsCache.set(agentId, { ...msg.metrics, instances });
+    }
+  }
+
+  private bucketOf(agentId: string): TokenBucket {
+    let b = this.statusBuckets.get(agentId);
+    if (!b) {
+      b = new TokenBucket(AGENT_LIMITS.statusBurst, AGENT_LIMITS.statusPerSecond);
+      this.statusBuckets.set(agentId, b);
+    }
+    return b;
+  }
+
+  /**
+   * Stores a status an agent reported (pushed, or in a command's result). One the agent may not report
+   * (an instance not assigned to it, too many observed ones) or a malformed one is dropped with a
+   * rate-limited warning, never fatal to the master.
+   */
+  private record(agentId: string, status: InstanceStatus__Output): void {
+    this.registry.reportStatus(agentId, status).then(
+      (refusal) => {
+        if (refusal !== null) this.dropped(agentId, refusal);
+      },
+      (err: unknown) =>
+        err instanceof ValidationError
+          ? this.dropped(agentId, errorMessage(err))
+          : this.log.error('status from agent not stored', { agent: agentId, error: errorMessage(err) }),
+    );
+  }
+
+  private dropped(agentId: string, reason: string): void {
+    const n = this.drops.note(agentId);
+    if (n !== null) this.log.warn('status from agent dropped', { agent: agentId, reason, dropped: n });
+  }
+
+  /** One command to one agent, recorded as an execution; instance status from the result is stored. */
+  command(req: Omit<DispatchRequest, 'onResult'>): Promise<DispatchOutcome> {
+    return this.dispatcher.dispatch({
+      ...req,
+      onResult: (agent, result) => {
+        for (const s of result.instances) this.record(agent, s);
+      },
+    });
+  }
+
+  /**
+   * Sends each agent its full assigned spec set (APPLY) and the handler names the master has a record
+   * against (`remove`: deleted, or targeting other agents); the agent stops only those, never a handler
+   * the master merely does not know. `sync`: the post-hello push (recorded as such).
+   */
+  async pushSpecs(
+    agents: string[],
+    issuedBy: string,
+    kind = 'apply',
+    handler = '',
+    sync = false,
+  ): Promise<ExecutionRecord[]> {
+    const outcomes = await Promise.all(
+      agents.map((agent) => {
+        const specs = this.registry.specsForAgent(agent);
+        const remove = this.registry.removalsFor(agent);
+        const held = new Set(this.heldHandlers());
+        return this.command({
+          kind: 'APPLY',
+          handler,
+          agent,
+          issuedBy,
+          specsJson: JSON.stringify(specs),
+          hold: specs.map((s) => s.name).filter((n) => held.has(n)),
+          sync,
+          remove,
+          paramsSummary:
+            `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}` +
+            (remove.length ? `; ${remove.length} handler name(s) to remove if present` : ''),
+        });
+      }),
+    );
+    return outcomes.map((o) => o.record);
+  }
+
+  disconnect(agentId: string, reason: string): void {
+    this.hub.get(agentId)?.fail(reason, 16 /* UNAUTHENTICATED */);
+  }
+
+  agentInfos(): AgentInfo[] {
+    return this.registry.listAgents().map((a) => ({
+      id: a.id,
+      connected: this.hub.isConnected(a.id),
+      hostname: a.hostname,
+      labels: a.labels,
+      reported_labels: a.reported_labels,
+      version: a.version,
+      last_seen: a.last_seen,
+      revoked: a.revoked,
+      host: this.metricsCache.get(a.id)?.host ?? null,
+    }));
+  }
+
+  /** Fresh metrics from every connected agent (in parallel, bounded by the command timeout); cached ones for the rest. */
+  async metrics(handler?: string, agent?: string): Promise<MetricsResponse> {
+    const ids = this.registry
+      .listAgents()
+      .map((a) => a.id)
+      .filter((id) => !agent || id === agent);
+    await Promise.all(
+      ids.map(async (id) => {
+        const session = this.hub.get(id);
+        if (!session) return;
+        try {
+          const r = await session.command(
+            { id: `metrics-${id}-${Date.now()}-${Math.random()}`, kind: 'METRICS' },
+            5000,
+          );
+          if (r.ok && r.metrics) this.metricsCache.set(id, r.metrics);
+        } catch (err) {
+          this.log.warn('metrics request failed', { agent: id, error: errorMessage(err) });
+        }
+      }),
+    );
+    const instances = ids.flatMap((id) =>
+      (this.metricsCache.get(id)?.instances ?? [])
+        .filter((m) => !handler || m.handler === handler)
+        .map((m) => ({ agent: id, metrics: m })),
+    );
+    const agents = ids.map((id) => ({
+      agent: id,
+      connected: this.hub.isConnected(id),
+      host: this.metricsCache.get(id)?.host ?? null,
+    }));
+    return {
+      instances,
+      agents,
+      governor: fleetTelemetry(
+        this.registry.listSpecs().map((s) => s.spec),
+        instances,
+      ),
+    };
+  }
+
+  /** Last lines of an instance's log: `instance` is its key on the agent (`web#1`); empty: the first one. */
+  async tailLogs(
+    agent: string,
+    handler: string,
+    lines: number,
+    stream: string,
+    instance = '',
+  ): Promise<string[]> {
+    const session = this.hub.get(agent);
+    if (!session) {
+      throw errorFromInfo({
+        code: 'FAILED_PRECONDITION',
+        message: `agent ${agent} is not connected; its logs cannot be read now`,
+      });
+    }
+    const r = await session.command(
+      {
+        id: `logs-${agent}-${Date.now()}-${Math.random()}`,
+        kind: 'LOGS',
+        handler,
+        instance,
+        tail_lines: lines,
+        stream,
+      },
+      this.opts.commandTimeoutMs,
+    );
+    if (!r.ok) throw errorFromInfo(r.error);
+    return r.lines;
+  }
+
+  close(): void {
+    this.hub.closeAll('master shutting down');
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Building a new rollout record: settings from the spec's `update` block overridden by the request,
+ * the instances it covers and their batches (planned by rollout-plan.ts). Also the proto view.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Rollout } from '../../proto/generated/governor/v1/Rollout.js';
+import { ValidationError } from '../../shared/errors.js';
+import type { HandlerSpec, UpdateSpec } from '../../shared/spec.js';
+import type { InstanceView } from '../state/registry.js';
+import { batchSizeOf, planBatches, type InstanceRef } from './plan.js';
+import { stepName, type RolloutKind, type RolloutRecord } from './types.js';
+
+export interface NewRollout {
+  handler: string;
+  kind: RolloutKind;
+  from_version: number;
+  to_version: number;
+  /** The target spec (its `update` block gives the defaults). */
+  spec: HandlerSpec;
+  /** Overrides of the spec's `update` block. */
+  overrides?: Partial<UpdateSpec>;
+  issuedBy: string;
+  /** Instances as the registry knows them now. */
+  instances: readonly InstanceView[];
+  /** Agents the target spec is assigned to. */
+  agents: readonly string[];
+  now: number;
+}
+
+export function newRolloutId(now: number): string {
+  return `ro-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Instances the rollout covers: reported ones on agents still assigned, within the spec's count. */
+export function coveredInstances(
+  views: readonly InstanceView[],
+  agents: readonly string[],
+  spec: HandlerSpec,
+): Array<InstanceRef & { pid: number }> {
+  return views
+    .filter((v) => agents.includes(v.agent) && (v.status.index ?? 0) < spec.count && !v.status.observed)
+    .map((v) => ({
+      agent: v.agent,
+      instance: v.status.instance || spec.name,
+      index: v.status.index ?? 0,
+      pid: v.status.pid ?? 0,
+    }));
+}
+
+export function createRollout(n: NewRollout): RolloutRecord {
+  const u: UpdateSpec = { ...n.spec.update, ...n.overrides };
+  if (u.healthy_deadline_ms <= u.min_healthy_time_ms) {
+    throw new ValidationError(
+      `healthy_deadline (${u.healthy_deadline_ms} ms) must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
+    );
+  }
+  const refs = coveredInstances(n.instances, n.agents, n.spec);
+  const pids = new Map(refs.map((r) => [`${r.agent}/${r.instance}`, r.pid]));
+  const batches = planBatches(refs, batchSizeOf(u.batch_size, refs.length));
+  const at = new Date(n.now).toISOString();
+  return {
+    id: newRolloutId(n.now),
+    handler: n.handler,
+    kind: n.kind,
+    state: 'pending',
+    from_version: n.from_version,
+    to_version: n.to_version,
+    batch_size: u.batch_size,
+    min_healthy_time_ms: u.min_healthy_time_ms,
+    healthy_deadline_ms: u.healthy_deadline_ms,
+    progress_deadline_ms: u.progress_deadline_ms,
+    on_failure: u.on_failure,
+    wait_between_ms: u.wait_between_ms,
+    batches: batches.map((b, index) => ({
+      index,
+      state: 'pending',
+      started_at: '',
+      done_at: '',
+      instances: b.map(stepName),
+    })),
+    instances: batches.flatMap((b, batch) =>
+      b.map((i) => ({
+        agent: i.agent,
+        instance: i.instance,
+        batch,
+        state: 'pending' as const,
+        old_pid: pids.get(stepName(i)) ?? 0,
+        new_pid: 0,
+        reason: '',
+        started_at: '',
+        done_at: '',
+        changed: false,
+      })),
+    ),
+    current_batch: 0,
+    created_at: at,
+    updated_at: at,
+    completed_at: '',
+    error: '',
+    issued_by: n.issuedBy,
+    rollback_version: 0,
+    running_since: at,
+    resume_to: 'running',
+    pause_requested: false,
+  };
+}
+
+/** The proto view (internal fields left out). */
+export function toRolloutProto(r: RolloutRecord): Rollout {
+  return {
+    id: r.id,
+    handler: r.handler,
+    kind: r.kind,
+    state: r.state,
+    from_version: r.from_version,
+    to_version: r.to_version,
+    batch_size: r.batch_size,
+    min_healthy_time_ms: r.min_healthy_time_ms,
+    healthy_deadline_ms: r.healthy_deadline_ms,
+    progress_deadline_ms: r.progress_deadline_ms,
+    on_failure: r.on_failure,
+    wait_between_ms: r.wait_between_ms,
+    batches: r.batches.map((b) => ({ ...b, instances: [...b.instances] })),
+    instances: r.instances.map((i) => ({
+      agent: i.agent,
+      instance: i.instance,
+      batch: i.batch,
+      state: i.state,
+      old_pid: i.old_pid,
+      new_pid: i.new_pid,
+      reason: i.reason,
+      started_at: i.started_at,
+      done_at: i.done_at,
+    })),
+    current_batch: r.current_batch,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    completed_at: r.completed_at,
+    error: r.error,
+    issued_by: r.issued_by,
+    rollback_version: r.rollback_version,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Drives one rollout (DESIGN §5): the loop that asks rollout-plan.ts `nextAction` what to do next and
+ * does it — run a batch of steps, wait, roll back, pause, or finish — until the rollout is idle or the
+ * token is cancelled. Failures go to rollout-failure.ts; every change is persisted through `ctx.save`.
+ */
+import { describeFailures, onFailure, skipUnfinished, type FailureContext } from './failure.js';
+import { nextAction } from './plan.js';
+import { runStep, type CancelToken, type RolloutPort, type StepContext } from './step.js';
+import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
+
+/** What the driver needs from the engine. */
+export interface DriveContext extends FailureContext {
+  port: RolloutPort;
+  now: () => number;
+  /** How often a step re-checks its instance. */
+  pollMs: number;
+}
+
+/** Runs `r` until it is idle (paused, finished, or waiting on nothing) or `token` is cancelled. */
+export async function driveRollout(ctx: DriveContext, r: RolloutRecord, token: CancelToken): Promise<void> {
+  for (;;) {
+    if (token.cancelled) return;
+    const a = nextAction(r, ctx.now());
+    switch (a.action) {
+      case 'idle':
+        return;
+      case 'succeed':
+        r.error = '';
+        ctx.transition(r, 'succeeded');
+        await ctx.save(r);
+        return;
+      case 'pause':
+        r.pause_requested = false;
+        r.resume_to = 'running';
+        r.error = `paused before batch ${r.current_batch + 1} of ${r.batches.length}`;
+        ctx.transition(r, 'paused');
+        await ctx.save(r);
+        return;
+      case 'deadline':
+        await onFailure(ctx, r, a.reason);
+        break;
+      case 'wait':
+        await sleepUnlessCancelled(a.delayMs, token);
+        break;
+      case 'run-batch':
+        await runBatch(ctx, r, a.batch, token);
+        break;
+      case 'run-rollback':
+        await runRollback(ctx, r, a.instances, token);
+        break;
+      case 'rolled-back':
+        ctx.transition(r, 'rolled_back');
+        await ctx.save(r);
+        return;
+    }
+  }
+}
+
+function stepContext(ctx: DriveContext, r: RolloutRecord): StepContext {
+  return {
+    port: ctx.port,
+    now: ctx.now,
+    pollMs: ctx.pollMs,
+    save: () => ctx.save(r),
+    sleep: sleepUnlessCancelled,
+  };
+}
+
+function iso(ctx: DriveContext): string {
+  return new Date(ctx.now()).toISOString();
+}
+
+async function runBatch(
+  ctx: DriveContext,
+  r: RolloutRecord,
+  index: number,
+  token: CancelToken,
+): Promise<void> {
+  const batch = r.batches[index];
+  const target = ctx.port.spec(r.handler, r.to_version);
+  if (!batch || !target) {
+    r.error = target
+      ? `batch ${index} is missing`
+      : `spec version ${r.to_version} of ${r.handler} is no longer kept (handler deleted or re-applied too often)`;
+    skipUnfinished(r, 'rollout cannot continue');
+    ctx.transition(r, 'failed');
+    return ctx.save(r);
+  }
+  batch.state = 'in_progress';
+  batch.started_at ||= iso(ctx);
+  const steps = r.instances.filter(
+    (i) => i.batch === index && i.state !== 'healthy' && i.state !== 'skipped',
+  );
+  await ctx.save(r);
+  const sctx = stepContext(ctx, r);
+  await Promise.all(steps.map((s) => runStep(sctx, r, s, target, token, false)));
+  if (token.cancelled || r.state !== 'running') return;
+  const failed = steps.filter((s) => s.state === 'failed');
+  if (failed.length > 0) {
+    batch.state = 'failed';
+    return onFailure(ctx, r, describeFailures(failed));
+  }
+  batch.state = 'done';
+  batch.done_at = iso(ctx);
+  r.current_batch = index + 1;
+  ctx.log.info('rollout batch done', { rollout: r.id, batch: index + 1, of: r.batches.length });
+  await ctx.save(r);
+}
+
+async function runRollback(
+  ctx: DriveContext,
+  r: RolloutRecord,
+  steps: RolloutInstanceRecord[],
+  token: CancelToken,
+): Promise<void> {
+  const target = ctx.port.spec(r.handler, r.rollback_version || r.from_version);
+  if (!target) {
+    r.error += `; rollback impossible: spec version ${r.from_version} is no longer kept`;
+    ctx.transition(r, 'failed');
+    return ctx.save(r);
+  }
+  const sctx = stepContext(ctx, r);
+  await Promise.all(steps.map((s) => runStep(sctx, r, s, target, token, true)));
+  if (token.cancelled || r.state !== 'rolling_back') return;
+  const failed = steps.filter((s) => s.state === 'failed');
+  if (failed.length > 0) {
+    r.error += `; rollback failed: ${describeFailures(failed)}`;
+    ctx.transition(r, 'failed');
+    await ctx.save(r);
+  }
+}
+
+/** Resolves after `ms`, or within ~100 ms of `token` being cancelled; never keeps the process alive. */
+export function sleepUnlessCancelled(ms: number, token: CancelToken): Promise<void> {
+  return new Promise((resolve) => {
+    const step = Math.min(ms, 100);
+    const t = setTimeout(() => {
+      if (token.cancelled || ms <= step) resolve();
+      else void sleepUnlessCancelled(ms - step, token).then(resolve);
+    }, step);
+    t.unref();
+  });
+}

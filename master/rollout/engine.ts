@@ -1,0 +1,235 @@
+/**
+ * The rollout engine (DESIGN §5): creates rollouts, drives each active one batch by batch (one loop per
+ * rollout, in rollout-drive.ts; `on_failure` in rollout-failure.ts), and answers pause/resume/abort. Every
+ * change is persisted through the RolloutStore before it is acted on, so a master restart finds each
+ * rollout as it was (in-flight ones come back paused; see rollout-store.ts).
+ */
+import type { SpecVersion } from '../state/registry.js';
+import { NotFoundError, StateError, errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { UpdateSpec } from '../../shared/spec.js';
+import { createRollout } from './create.js';
+import { driveRollout, type DriveContext } from './drive.js';
+import { skipUnfinished } from './failure.js';
+import type { CancelToken, RolloutPort } from './step.js';
+import type { RolloutStore } from './store.js';
+import {
+  ACTIVE_STATES,
+  TERMINAL_STATES,
+  setRolloutState,
+  type RolloutRecord,
+  type RolloutState,
+} from './types.js';
+
+export interface RolloutEngineOptions {
+  /** How often a step re-checks its instance (default 50 ms). */
+  pollMs?: number;
+  now?: () => number;
+}
+
+export class RolloutEngine {
+  private readonly loops = new Map<string, CancelToken>();
+  private readonly now: () => number;
+  private readonly drive: DriveContext;
+  private closed = false;
+
+  constructor(
+    private readonly port: RolloutPort,
+    private readonly store: RolloutStore,
+    private readonly log: Logger,
+    opts: RolloutEngineOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.drive = {
+      port,
+      log,
+      now: this.now,
+      pollMs: opts.pollMs ?? 50,
+      save: (r) => this.save(r),
+      transition: (r, to) => this.transition(r, to),
+    };
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  /** After a master (re)start: in-flight rollouts become paused (interrupted); nothing resumes by itself. */
+  async restore(): Promise<void> {
+    const paused = await this.store.recover(this.iso());
+    if (paused.length > 0) this.log.warn('rollouts interrupted by a master restart are paused', { paused });
+  }
+
+  get(id: string): RolloutRecord {
+    const r = this.store.get(id);
+    if (!r) throw new NotFoundError(`unknown rollout ${JSON.stringify(id)} (see gov rollout status)`);
+    return r;
+  }
+
+  list(handler?: string): RolloutRecord[] {
+    return this.store.list(handler);
+  }
+
+  /**
+   * Handlers whose instances APPLY must leave alone: an update rollout is active, or the newest update
+   * ended without converging (aborted/failed) and no later rollout of the handler succeeded.
+   */
+  heldHandlers(): string[] {
+    const held = new Set<string>();
+    const decided = new Set<string>();
+    for (const r of this.store.list()) {
+      if (decided.has(r.handler)) continue;
+      if (r.state === 'succeeded' || r.state === 'rolled_back') decided.add(r.handler);
+      else if (r.kind === 'update') {
+        held.add(r.handler);
+        decided.add(r.handler);
+      }
+    }
+    return [...held];
+  }
+
+  /** Throws when a rollout of `handler` is still active. */
+  assertIdle(handler: string): void {
+    const active = this.store.list(handler).find((r) => ACTIVE_STATES.has(r.state));
+    if (active) {
+      throw new StateError(
+        `handler ${handler} has rollout ${active.id} ${active.state}; wait for it, or ` +
+          `gov rollout ${active.state === 'paused' ? 'resume|abort' : 'pause|abort'} ${active.id}`,
+      );
+    }
+  }
+
+  /** Creates (and persists) a rollout; `run()` starts it. */
+  async create(input: {
+    handler: string;
+    kind: 'restart' | 'update';
+    from: SpecVersion;
+    to: SpecVersion;
+    overrides?: Partial<UpdateSpec>;
+    issuedBy: string;
+  }): Promise<RolloutRecord> {
+    this.assertIdle(input.handler);
+    const r = createRollout({
+      handler: input.handler,
+      kind: input.kind,
+      from_version: input.from.version,
+      to_version: input.to.version,
+      spec: input.to.spec,
+      ...(input.overrides ? { overrides: input.overrides } : {}),
+      issuedBy: input.issuedBy,
+      instances: this.port.instances(input.handler),
+      agents: this.port.agentsFor(input.to.spec),
+      now: this.now(),
+    });
+    if (r.instances.length === 0) {
+      if (input.kind === 'restart')
+        throw new StateError(`handler ${input.handler} has no instances to restart`);
+      return r; // an update with nothing to move: not kept
+    }
+    await this.store.save(r);
+    this.log.info('rollout created', {
+      rollout: r.id,
+      handler: r.handler,
+      kind: r.kind,
+      instances: r.instances.length,
+      batches: r.batches.length,
+    });
+    return r;
+  }
+
+  /** Starts driving a pending (or resumed) rollout. */
+  run(id: string): void {
+    const r = this.get(id);
+    if (r.state === 'pending') this.transition(r, 'running');
+    if (this.closed || this.loops.has(id)) return;
+    const token: CancelToken = { cancelled: false };
+    this.loops.set(id, token);
+    driveRollout(this.drive, r, token)
+      .catch(async (err: unknown) => {
+        this.log.error('rollout loop failed', { rollout: id, error: errorMessage(err) });
+        if (!token.cancelled && !TERMINAL_STATES.has(r.state)) {
+          r.error = `internal error: ${errorMessage(err)}`;
+          this.transition(r, 'failed');
+          await this.save(r).catch(() => {});
+        }
+      })
+      .finally(() => {
+        if (this.loops.get(id) !== token) return;
+        this.loops.delete(id);
+        // A resume that landed while this loop was finishing (e.g. saving a pause) found a loop and left
+        // the driving to it: pick the rollout up again so it is never left running with nothing driving it.
+        if (!token.cancelled && !this.closed && (r.state === 'running' || r.state === 'rolling_back'))
+          this.run(id);
+      });
+  }
+
+  /** Pauses before the next batch (a pending rollout at once). */
+  async pause(id: string, by: string): Promise<RolloutRecord> {
+    const r = this.get(id);
+    if (r.state === 'paused') return r;
+    if (r.state === 'pending') {
+      this.transition(r, 'paused');
+      r.error = `paused by ${by}`;
+    } else if (r.state === 'running') {
+      r.pause_requested = true;
+    } else {
+      throw new StateError(`rollout ${id} is ${r.state}; only a running rollout can be paused`);
+    }
+    await this.save(r);
+    return r;
+  }
+
+  async resume(id: string): Promise<RolloutRecord> {
+    const r = this.get(id);
+    if (r.state !== 'paused') {
+      throw new StateError(`rollout ${id} is ${r.state}; only a paused rollout can be resumed`);
+    }
+    for (const i of r.instances) {
+      if (i.batch === r.current_batch && (i.state === 'failed' || i.state === 'in_progress')) {
+        i.state = 'pending';
+      }
+    }
+    const batch = r.batches[r.current_batch];
+    if (batch && batch.state !== 'done') batch.state = 'pending';
+    r.pause_requested = false;
+    r.error = '';
+    r.running_since = this.iso();
+    this.transition(r, r.resume_to);
+    await this.save(r);
+    this.run(id);
+    return r;
+  }
+
+  async abort(id: string, by: string): Promise<RolloutRecord> {
+    const r = this.get(id);
+    if (!ACTIVE_STATES.has(r.state)) {
+      throw new StateError(`rollout ${id} already ${r.state}; nothing to abort`);
+    }
+    const token = this.loops.get(id);
+    if (token) token.cancelled = true;
+    this.loops.delete(id);
+    skipUnfinished(r, `rollout aborted by ${by}`);
+    r.error = r.error ? `${r.error}; aborted by ${by}` : `aborted by ${by}`;
+    this.transition(r, 'aborted');
+    await this.save(r);
+    return r;
+  }
+
+  /** Stops every loop without changing what is persisted (a restart finds them in flight → paused). */
+  close(): void {
+    this.closed = true;
+    for (const t of this.loops.values()) t.cancelled = true;
+    this.loops.clear();
+  }
+
+  private transition(r: RolloutRecord, to: RolloutState): void {
+    const change = setRolloutState(r, to, this.iso());
+    this.log.info('rollout state', { rollout: r.id, handler: r.handler, ...change, error: r.error });
+  }
+
+  private save(r: RolloutRecord): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    r.updated_at = this.iso();
+    return this.store.save(r);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What a rollout does when a batch fails or its progress deadline passes (DESIGN §5): the `on_failure`
+ * policy (pause, abort or roll back — never continue), and marking the instances that will not get a
+ * step as skipped. Used by the batch driver (rollout-drive.ts) and by abort (rollout-engine.ts).
+ */
+import type { Logger } from '../../shared/logger.js';
+import { failurePolicy } from './plan.js';
+import type { RolloutPort } from './step.js';
+import type { RolloutInstanceRecord, RolloutRecord, RolloutState } from './types.js';
+
+/** What failure handling needs from the engine: the spec history, a logger, and persisted transitions. */
+export interface FailureContext {
+  port: Pick<RolloutPort, 'spec' | 'reRegister'>;
+  log: Logger;
+  /** Persists the rollout (a no-op once the engine is closed). */
+  save: (r: RolloutRecord) => Promise<void>;
+  /** Changes the rollout's state (and logs `{from, to}`). */
+  transition: (r: RolloutRecord, to: RolloutState) => void;
+}
+
+/** A batch failed (or the progress deadline passed): pause, abort or roll back — never continue. */
+export async function onFailure(ctx: FailureContext, r: RolloutRecord, what: string): Promise<void> {
+  const policy = failurePolicy(r.kind, r.on_failure);
+  ctx.log.warn('rollout step failed', { rollout: r.id, policy, failure: what });
+  if (policy === 'pause') {
+    r.resume_to = 'running';
+    r.error = `${what}; paused: fix the cause, then gov rollout resume ${r.id} (or abort)`;
+    ctx.transition(r, 'paused');
+  } else if (policy === 'abort') {
+    const note = r.on_failure === 'rollback' ? ' (a restart has nothing to roll back)' : '';
+    r.error = `${what}; aborted${note}`;
+    skipUnfinished(r, 'rollout aborted after a failure');
+    ctx.transition(r, 'aborted');
+  } else {
+    const from = ctx.port.spec(r.handler, r.from_version);
+    const changed = r.instances.filter((i) => i.changed).length;
+    skipUnfinished(r, 'rollout rolled back before this instance', true);
+    if (!from) {
+      r.error = `${what}; rollback impossible: spec version ${r.from_version} is no longer kept`;
+      ctx.transition(r, 'failed');
+    } else {
+      r.rollback_version = await ctx.port.reRegister(from.spec);
+      r.error = `${what}; rolling back ${changed} instance(s) to version ${r.from_version} (registered again as version ${r.rollback_version})`;
+      ctx.transition(r, 'rolling_back');
+    }
+  }
+  await ctx.save(r);
+}
+
+/** Marks instances that never got a step as skipped (and in-flight ones, unless `keepChanged`). */
+export function skipUnfinished(r: RolloutRecord, reason: string, keepChanged = false): void {
+  for (const i of r.instances) {
+    if (i.state === 'pending' || (i.state === 'in_progress' && !keepChanged)) {
+      if (keepChanged && i.changed) continue;
+      i.state = 'skipped';
+      i.reason = reason;
+    }
+  }
+  const batch = r.batches[r.current_batch];
+  if (batch && batch.state === 'in_progress') batch.state = 'failed';
+}
+
+/** One line naming the first failed instance (and how many more failed). */
+export function describeFailures(failed: RolloutInstanceRecord[]): string {
+  const [first, ...more] = failed;
+  if (!first) return 'a step failed';
+  const extra = more.length > 0 ? ` (and ${more.length} more)` : '';
+  return `instance ${first.instance}@${first.agent} failed: ${first.reason}${extra}`;
+}

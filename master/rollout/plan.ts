@@ -1,0 +1,153 @@
+/**
+ * Rollout decisions as pure functions with time passed in (no timers, no I/O): batch sizing and
+ * planning, judging one instance's step, the next action of a rollout and its failure policy.
+ */
+import type { OnFailure } from '../../shared/spec.js';
+import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
+
+/** `N` or `N%` of `total` → instances per batch: percentages round up; at least 1, at most `total`. */
+export function batchSizeOf(text: string, total: number): number {
+  const m = /^(\d+)(%?)$/.exec(text.trim());
+  if (!m) throw new RangeError(`batch size ${JSON.stringify(text)} is not N or N%`);
+  const n = Number(m[1]);
+  const size = m[2] === '%' ? Math.ceil((total * n) / 100) : n;
+  return Math.max(1, Math.min(size, Math.max(total, 1)));
+}
+
+export interface InstanceRef {
+  agent: string;
+  instance: string;
+  /** Replica index on its agent. */
+  index: number;
+}
+
+/**
+ * Orders instances so that a batch spreads over agents (index 0 of every agent, then index 1, ...;
+ * agents by id) and cuts them into batches of `size`.
+ */
+export function planBatches(refs: readonly InstanceRef[], size: number): InstanceRef[][] {
+  const ordered = [...refs].sort((a, b) => a.index - b.index || a.agent.localeCompare(b.agent));
+  const out: InstanceRef[][] = [];
+  for (let i = 0; i < ordered.length; i += size) out.push(ordered.slice(i, i + size));
+  return out;
+}
+
+/** What the master last knows about an instance under a step. */
+export interface Observation {
+  /** The agent's stream is open. */
+  connected: boolean;
+  /** Lifecycle state (`running`, `starting`, ...); '' when the instance is not reported at all. */
+  state: string;
+  /** none | unknown | healthy | unhealthy ('' = none). */
+  health: string;
+  healthReason: string;
+  pid: number;
+  /** "EXITED code=1" style summary of the last exit, '' if none. */
+  lastExit: string;
+}
+
+export interface StepWatch {
+  /** When the step's command was sent, epoch ms. */
+  startedAt: number;
+  /** PID the command reported for the new process (0 when unknown). */
+  newPid: number;
+  /** Since when the instance has been seen ready without a break, epoch ms. */
+  readySince: number | null;
+}
+
+export interface Gate {
+  minHealthyMs: number;
+  healthyDeadlineMs: number;
+  /** The whole rollout's progress deadline, epoch ms. */
+  progressEndsAt: number;
+}
+
+export type StepVerdict =
+  | { verdict: 'wait'; readySince: number | null }
+  | { verdict: 'healthy' }
+  | { verdict: 'failed'; reason: string };
+
+const DOWN_STATES = new Set(['exited', 'backoff', 'fatal', 'stopped', 'unknown']);
+
+/** Ready = running and its health check passes (or it has none). */
+export function isReady(o: Pick<Observation, 'state' | 'health'>): boolean {
+  return o.state === 'running' && (o.health === 'healthy' || o.health === 'none' || o.health === '');
+}
+
+/**
+ * Judges one instance after its step's command answered: done once it is ready and stayed so for
+ * `minHealthyMs`; failed when its agent is gone, its process ended or was replaced, or it is not done
+ * within `healthyDeadlineMs` of the step's start.
+ */
+export function judgeStep(w: StepWatch, o: Observation, gate: Gate, now: number): StepVerdict {
+  if (!o.connected) return { verdict: 'failed', reason: 'agent disconnected during the step' };
+  if (o.state === '') return { verdict: 'failed', reason: 'instance no longer reported by its agent' };
+  if (DOWN_STATES.has(o.state)) {
+    return { verdict: 'failed', reason: `${o.state}${o.lastExit ? ` after ${o.lastExit}` : ''}` };
+  }
+  if (w.newPid && o.pid && o.pid !== w.newPid) {
+    return {
+      verdict: 'failed',
+      reason: `process replaced (pid ${w.newPid} → ${o.pid})${o.lastExit ? ` after ${o.lastExit}` : ''}`,
+    };
+  }
+  let readySince = w.readySince;
+  if (isReady(o)) {
+    readySince ??= now;
+    if (now - readySince >= gate.minHealthyMs) return { verdict: 'healthy' };
+  } else {
+    readySince = null;
+  }
+  const health = o.health && o.health !== 'none' ? `, health ${o.health}` : '';
+  const why = o.healthReason ? `: ${o.healthReason}` : '';
+  if (now - w.startedAt >= gate.healthyDeadlineMs) {
+    return {
+      verdict: 'failed',
+      reason: `not healthy for ${gate.minHealthyMs} ms within healthy_deadline ${gate.healthyDeadlineMs} ms (state ${o.state}${health}${why})`,
+    };
+  }
+  if (now >= gate.progressEndsAt) {
+    return { verdict: 'failed', reason: `progress_deadline passed (state ${o.state}${health}${why})` };
+  }
+  return { verdict: 'wait', readySince };
+}
+
+export type NextAction =
+  | { action: 'run-batch'; batch: number }
+  | { action: 'wait'; delayMs: number }
+  | { action: 'pause' }
+  | { action: 'succeed' }
+  | { action: 'deadline'; reason: string }
+  | { action: 'run-rollback'; instances: RolloutInstanceRecord[] }
+  | { action: 'rolled-back' }
+  | { action: 'idle' };
+
+/** The next thing a rollout should do at `now` (epoch ms). */
+export function nextAction(r: RolloutRecord, now: number): NextAction {
+  if (r.state === 'rolling_back') {
+    const left = r.instances.filter((i) => i.changed && i.state !== 'rolled_back');
+    if (left.length === 0) return { action: 'rolled-back' };
+    return { action: 'run-rollback', instances: left.slice(0, batchSizeOf(r.batch_size, left.length)) };
+  }
+  if (r.state !== 'running') return { action: 'idle' };
+  if (r.current_batch >= r.batches.length) return { action: 'succeed' };
+  const since = Date.parse(r.running_since);
+  if (now - since >= r.progress_deadline_ms) {
+    return {
+      action: 'deadline',
+      reason: `progress_deadline ${r.progress_deadline_ms} ms passed before batch ${r.current_batch + 1} of ${r.batches.length}`,
+    };
+  }
+  if (r.pause_requested) return { action: 'pause' };
+  const prev = r.current_batch > 0 ? r.batches[r.current_batch - 1] : undefined;
+  if (prev?.done_at && r.wait_between_ms > 0) {
+    const wait = Date.parse(prev.done_at) + r.wait_between_ms - now;
+    if (wait > 0) return { action: 'wait', delayMs: wait };
+  }
+  return { action: 'run-batch', batch: r.current_batch };
+}
+
+/** What a failed batch leads to: the `on_failure` policy; a restart has nothing to roll back, so it aborts. */
+export function failurePolicy(kind: RolloutRecord['kind'], onFailure: OnFailure): OnFailure {
+  return onFailure === 'rollback' && kind === 'restart' ? 'abort' : onFailure;
+}

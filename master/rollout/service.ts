@@ -1,0 +1,155 @@
+/**
+ * Rollout RPCs of the Admin service (DESIGN §5), the engine's port onto the Fleet, and the rolling
+ * updates an Apply starts (`startUpdatesForApply`).
+ */
+import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
+import type { StartRolloutRequest__Output } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
+import { parseDurationSetting } from '../../shared/durations.js';
+import { GovError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { parseBatchSize, type HandlerSpec, type OnFailure, type UpdateSpec } from '../../shared/spec.js';
+import { unary } from '../api/unary.js';
+import type { Fleet } from '../fleet/fleet.js';
+import type { AppliedHandler, SpecVersion } from '../state/registry.js';
+import { specHash } from '../state/registry.js';
+import { toRolloutProto } from './create.js';
+import { RolloutEngine } from './engine.js';
+import type { RolloutPort } from './step.js';
+import { RolloutStore } from './store.js';
+import type { StateStore } from '../state/store.js';
+import type { Logger } from '../../shared/logger.js';
+import type { RolloutRecord } from './types.js';
+
+type RolloutRpcs = Pick<
+  AdminHandlers,
+  'StartRollout' | 'GetRollout' | 'ListRollouts' | 'PauseRollout' | 'ResumeRollout' | 'AbortRollout'
+>;
+
+/** The engine's view of the master: commands through the dispatcher, status from the registry. */
+export function fleetPort(fleet: Fleet): RolloutPort {
+  const { registry } = fleet;
+  return {
+    command: (req) => fleet.command(req),
+    isConnected: (agent) => fleet.hub.isConnected(agent),
+    instances: (handler) => registry.listInstances({ handler }),
+    spec: (handler, version) =>
+      version === undefined ? registry.getSpec(handler) : registry.getSpecVersion(handler, version),
+    agentsFor: (spec) => registry.agentsFor(spec),
+    reRegister: async (spec) => {
+      const [applied] = await registry.applySpecs([spec]);
+      return applied?.version ?? 0;
+    },
+  };
+}
+
+/** Request overrides → a partial update block; bad values are refused as INVALID_ARGUMENT. */
+export function compileOverrides(req: StartRolloutRequest__Output): Partial<UpdateSpec> {
+  const out: Partial<UpdateSpec> = {};
+  const dur = (key: string, text: string): number => parseDurationSetting(text, key);
+  if (req.batch_size)
+    out.batch_size = parseBatchSize(req.batch_size, (reason) => {
+      throw new ValidationError(`batch_size: ${reason}`);
+    });
+  if (req.min_healthy_time) out.min_healthy_time_ms = dur('min_healthy_time', req.min_healthy_time);
+  if (req.healthy_deadline) out.healthy_deadline_ms = dur('healthy_deadline', req.healthy_deadline);
+  if (req.progress_deadline) out.progress_deadline_ms = dur('progress_deadline', req.progress_deadline);
+  if (req.wait_between) out.wait_between_ms = dur('wait_between', req.wait_between);
+  if (req.on_failure) {
+    if (!['pause', 'abort', 'rollback'].includes(req.on_failure))
+      throw new ValidationError(
+        `on_failure ${JSON.stringify(req.on_failure)} must be pause, abort or rollback`,
+      );
+    out.on_failure = req.on_failure as OnFailure;
+  }
+  if (out.healthy_deadline_ms === 0) throw new ValidationError('healthy_deadline must be more than 0');
+  if (out.progress_deadline_ms === 0) throw new ValidationError('progress_deadline must be more than 0');
+  return out;
+}
+
+/** Before an Apply changes anything: refused whole when a changed handler has an active rollout. */
+export function checkApplyAllowed(engine: RolloutEngine, fleet: Fleet, specs: readonly HandlerSpec[]): void {
+  for (const s of specs) {
+    const current = fleet.registry.getSpec(s.name);
+    if (current && current.hash !== specHash(s)) engine.assertIdle(s.name);
+  }
+}
+
+/**
+ * After the registry took an Apply: one rolling update per handler whose spec changed and that has
+ * instances. Created (persisted, so the APPLY push holds them) but not yet running: call `run`.
+ */
+export async function startUpdatesForApply(
+  engine: RolloutEngine,
+  fleet: Fleet,
+  applied: readonly AppliedHandler[],
+  before: ReadonlyMap<string, SpecVersion | undefined>,
+  issuedBy: string,
+): Promise<RolloutRecord[]> {
+  const out: RolloutRecord[] = [];
+  for (const a of applied) {
+    const prev = before.get(a.name);
+    if (a.change !== 'updated' || !prev) continue;
+    if (fleet.registry.listInstances({ handler: a.name }).length === 0) continue;
+    const to = fleet.registry.getSpec(a.name);
+    if (!to) continue;
+    const r = await engine.create({ handler: a.name, kind: 'update', from: prev, to, issuedBy });
+    if (r.instances.length > 0) out.push(r);
+  }
+  return out;
+}
+
+export function rolloutHandlers(fleet: Fleet, engine?: RolloutEngine): RolloutRpcs {
+  if (!engine) {
+    const notYet = unary<unknown, never>(async () => {
+      throw new GovError('FAILED_PRECONDITION', 'rollouts are not available in this master');
+    });
+    return {
+      StartRollout: notYet,
+      GetRollout: notYet,
+      ListRollouts: notYet,
+      PauseRollout: notYet,
+      ResumeRollout: notYet,
+      AbortRollout: notYet,
+    };
+  }
+  const requireId = (id: string): string => {
+    if (!id) throw new ValidationError('a rollout id is required (see gov rollout status)');
+    return id;
+  };
+  return {
+    StartRollout: unary(async (req, issuedBy) => {
+      const current = fleet.registry.getSpec(req.handler);
+      if (!current) {
+        const known = fleet.registry.listSpecs().map((s) => s.spec.name);
+        throw new NotFoundError(
+          `unknown handler ${JSON.stringify(req.handler)} (known: ${known.join(', ') || 'none'})`,
+        );
+      }
+      const overrides = compileOverrides(req);
+      const r = await engine.create({
+        handler: req.handler,
+        kind: 'restart',
+        from: current,
+        to: current,
+        overrides,
+        issuedBy,
+      });
+      engine.run(r.id);
+      return toRolloutProto(r);
+    }),
+    GetRollout: unary(async (req) => toRolloutProto(engine.get(requireId(req.id)))),
+    ListRollouts: unary(async (req) => ({
+      rollouts: engine.list(req.handler || undefined).map(toRolloutProto),
+    })),
+    PauseRollout: unary(async (req, by) => toRolloutProto(await engine.pause(requireId(req.id), by))),
+    ResumeRollout: unary(async (req) => toRolloutProto(await engine.resume(requireId(req.id)))),
+    AbortRollout: unary(async (req, by) => toRolloutProto(await engine.abort(requireId(req.id), by))),
+  };
+}
+
+/** Opens the rollout engine on the master store: restores (in-flight → paused) and hooks APPLY holds. */
+export async function openRollouts(fleet: Fleet, store: StateStore, logger: Logger): Promise<RolloutEngine> {
+  const engine = new RolloutEngine(fleetPort(fleet), new RolloutStore(store), logger.named('rollout'));
+  await engine.restore();
+  fleet.heldHandlers = () => engine.heldHandlers();
+  return engine;
+}

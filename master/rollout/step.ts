@@ -1,0 +1,134 @@
+/**
+ * One rollout step: an UPDATE command to one instance (an execution with the rollout id), then the
+ * health gate (rollout-plan.ts `judgeStep`) polled against what the agent reports, until the instance
+ * is done, failed, or the step is cancelled. Never outlives its deadlines.
+ */
+import type { HandlerSpec } from '../../shared/spec.js';
+import type { DispatchOutcome, DispatchRequest } from '../fleet/dispatcher.js';
+import type { InstanceView, SpecVersion } from '../state/registry.js';
+import { judgeStep, type Observation, type StepWatch } from './plan.js';
+import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
+
+/** What the rollout engine needs from the master (a Fleet in production, a fake in tests). */
+export interface RolloutPort {
+  command(req: Omit<DispatchRequest, 'onResult'>): Promise<DispatchOutcome>;
+  isConnected(agent: string): boolean;
+  instances(handler: string): InstanceView[];
+  spec(handler: string, version?: number): SpecVersion | undefined;
+  agentsFor(spec: HandlerSpec): string[];
+  /** Registers `spec` as the handler's current version again (rollback); resolves with the version. */
+  reRegister(spec: HandlerSpec): Promise<number>;
+}
+
+/** Set by abort/shutdown: steps stop waiting and write nothing more. */
+export interface CancelToken {
+  cancelled: boolean;
+}
+
+export interface StepContext {
+  port: RolloutPort;
+  now: () => number;
+  pollMs: number;
+  /** Persists the rollout (the step mutates its instance record in place). */
+  save: () => Promise<void>;
+  sleep: (ms: number, token: CancelToken) => Promise<void>;
+}
+
+export function observe(port: RolloutPort, handler: string, s: RolloutInstanceRecord): Observation {
+  const v = port
+    .instances(handler)
+    .find((x) => x.agent === s.agent && (x.status.instance || handler) === s.instance);
+  const exit = v?.status.last_exit;
+  const lastExit = exit
+    ? exit.signal
+      ? `EXITED signal=${exit.signal}`
+      : exit.code !== undefined && exit.code !== null
+        ? `EXITED code=${exit.code}`
+        : ''
+    : '';
+  return {
+    connected: port.isConnected(s.agent),
+    state: v?.status.state ?? '',
+    health: v?.status.health ?? '',
+    healthReason: v?.status.health_reason ?? '',
+    pid: v?.status.pid ?? 0,
+    lastExit,
+  };
+}
+
+/**
+ * Runs one step on `s`: forward (`healthy`) or rollback (`rolled_back`); `failed` with a reason
+ * otherwise; `skipped` for an instance an operator had stopped.
+ */
+export async function runStep(
+  ctx: StepContext,
+  r: RolloutRecord,
+  s: RolloutInstanceRecord,
+  target: SpecVersion,
+  token: CancelToken,
+  rollback: boolean,
+): Promise<void> {
+  const startedAt = ctx.now();
+  const progressEndsAt = Date.parse(r.running_since) + r.progress_deadline_ms;
+  const before = observe(ctx.port, r.handler, s);
+  if (!rollback) s.old_pid = before.pid || s.old_pid;
+  s.state = 'in_progress';
+  s.reason = '';
+  s.started_at = new Date(startedAt).toISOString();
+  s.done_at = '';
+  s.changed = true;
+  await ctx.save();
+  const total = r.batches.length;
+  const out = await ctx.port.command({
+    kind: 'UPDATE',
+    executionKind: 'rollout-step',
+    handler: r.handler,
+    agent: s.agent,
+    issuedBy: r.issued_by,
+    rolloutId: r.id,
+    instance: s.instance,
+    specsJson: JSON.stringify([target.spec]),
+    timeoutMs: Math.max(1, Math.min(r.healthy_deadline_ms, progressEndsAt - startedAt)),
+    paramsSummary: rollback
+      ? `rollout ${r.id} rollback: ${s.instance} → version ${target.version}`
+      : `rollout ${r.id} batch ${s.batch + 1}/${total}: ${s.instance} → version ${target.version}`,
+  });
+  if (token.cancelled) return;
+  const finish = async (state: RolloutInstanceRecord['state'], reason = ''): Promise<void> => {
+    s.state = state;
+    s.reason = reason && rollback ? `rollback: ${reason}` : reason;
+    s.done_at = new Date(ctx.now()).toISOString();
+    await ctx.save();
+  };
+  if (out.record.status !== 'success') {
+    return finish(
+      'failed',
+      `${out.record.status}: ${out.record.error || 'the agent did not carry out the step'}`,
+    );
+  }
+  const reported = out.result?.instances[0];
+  if (reported?.state === 'stopped') {
+    return finish('skipped', 'stopped by an operator: the spec was stored, the instance not started');
+  }
+  const watch: StepWatch = { startedAt, newPid: reported?.pid ?? 0, readySince: null };
+  s.new_pid = watch.newPid;
+  const gate = {
+    minHealthyMs: r.min_healthy_time_ms,
+    healthyDeadlineMs: r.healthy_deadline_ms,
+    progressEndsAt,
+  };
+  for (;;) {
+    const o = observe(ctx.port, r.handler, s);
+    const v = judgeStep(watch, o, gate, ctx.now());
+    if (v.verdict === 'healthy') {
+      s.new_pid = o.pid || s.new_pid;
+      return finish(rollback ? 'rolled_back' : 'healthy');
+    }
+    if (v.verdict === 'failed') return finish('failed', v.reason);
+    watch.readySince = v.readySince;
+    // Wake up right when min_healthy_time ends rather than up to a poll later.
+    const untilDone = v.readySince === null ? ctx.pollMs : v.readySince + r.min_healthy_time_ms - ctx.now();
+    await ctx.sleep(Math.max(1, Math.min(ctx.pollMs, untilDone)), token);
+    if (token.cancelled) return;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The rollouts' part of the master store (`MasterState.rollouts`, id → record). Writes go through
+ * `store.update` (durable, coalesced). On open, records are checked and a rollout that was running when
+ * the master stopped (crash or shutdown) comes back `paused` with the reason: nothing continues by
+ * itself after a restart; `gov rollout resume ID` carries on from its current batch.
+ */
+import type { StateStore } from '../state/store.js';
+import {
+  ROLLOUT_STATES,
+  TERMINAL_STATES,
+  setRolloutState,
+  type RolloutRecord,
+  type RolloutState,
+} from './types.js';
+
+/** Finished rollouts kept (oldest dropped first); active ones are always kept. */
+export const ROLLOUTS_KEPT = 200;
+
+export class RolloutStore {
+  constructor(private readonly store: StateStore) {}
+
+  private get map(): Record<string, RolloutRecord> {
+    return this.store.data.rollouts as Record<string, RolloutRecord>;
+  }
+
+  get(id: string): RolloutRecord | undefined {
+    return this.map[id];
+  }
+
+  /** Newest first. */
+  list(handler?: string): RolloutRecord[] {
+    return Object.values(this.map)
+      .filter((r) => !handler || r.handler === handler)
+      .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id));
+  }
+
+  /** Makes a record (new or mutated in place) durable. */
+  save(r: RolloutRecord): Promise<void> {
+    return this.store.update((d) => {
+      d.rollouts[r.id] = r;
+      const done = this.list().filter((x) => TERMINAL_STATES.has(x.state));
+      for (const old of done.slice(ROLLOUTS_KEPT)) delete d.rollouts[old.id];
+    });
+  }
+
+  /**
+   * Drops malformed records and turns every rollout that was in flight into `paused` (interrupted);
+   * returns the ids it paused.
+   */
+  async recover(now: string): Promise<string[]> {
+    const paused: string[] = [];
+    await this.store.update((d) => {
+      for (const [id, raw] of Object.entries(d.rollouts)) {
+        if (!isRecord(raw)) {
+          delete d.rollouts[id];
+          continue;
+        }
+        const r = raw;
+        r.pause_requested = false;
+        if (r.state === 'running' || r.state === 'pending' || r.state === 'rolling_back') {
+          const was = r.state;
+          r.resume_to = was === 'rolling_back' ? 'rolling_back' : 'running';
+          for (const i of r.instances) {
+            if (i.state === 'in_progress') {
+              i.state = 'pending';
+              i.reason = 'interrupted by a master restart; runs again on resume';
+            }
+          }
+          const batch = r.batches[r.current_batch];
+          if (batch?.state === 'in_progress') batch.state = 'pending';
+          setRolloutState(r, 'paused', now);
+          r.error = `interrupted while ${was}: the master stopped at or before ${now}; resume with gov rollout resume ${r.id}`;
+          paused.push(id);
+        }
+      }
+    });
+    return paused;
+  }
+}
+
+function isRecord(v: unknown): v is RolloutRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Partial<RolloutRecord>;
+  return (
+    typeof r.id === 'string' &&
+    typeof r.handler === 'string' &&
+    ROLLOUT_STATES.includes(r.state as RolloutState) &&
+    Array.isArray(r.batches) &&
+    Array.isArray(r.instances) &&
+    typeof r.created_at === 'string'
+  );
+}

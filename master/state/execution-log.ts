@@ -1,0 +1,373 @@
+/**
+ * The execution log (DESIGN §4): every command carried out for an admin or a rollout is a record in a
+ * bounded ring (default 1,000) with a lifetime counter, persisted in the master store.
+ *
+ * - `begin()` records a `running` execution in memory; it reaches disk with the next write.
+ *   `beginDurably()` also waits for that write: the dispatcher sends a command only once its record is
+ *   on disk, so a command whose record cannot be written is refused, never carried out unrecorded.
+ * - `complete()` resolves only once the completed record is on disk. Completions in a burst share one
+ *   write (the store coalesces), so 100 completions in flight cost one or two fsyncs, not 100.
+ * - Records still `running` when the master stops are marked `error` ("interrupted") on the next open.
+ * - The execution log ends up true (DESIGN §8.10): a record the master completed without the agent's
+ *   answer (it gave up: timeout, disconnect, master restart) is `unanswered`; when the agent's answer
+ *   comes later (agents keep results until acknowledged and re-send them after reconnecting),
+ *   `completeLate()` replaces the outcome with the agent's — `success`, or `error` with the agent's
+ *   error — marks it `late`, keeps the give-up error in `note`, and persists it. Stats follow (they are
+ *   computed from the records).
+ * - If more than `capacity` executions start while one is still running, that one leaves the ring before
+ *   it completes; its completion is then returned but, being outside the ring, not persisted.
+ */
+import { randomUUID } from 'node:crypto';
+import { parseDuration } from '../../shared/durations.js';
+import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import {
+  computeStats,
+  EXECUTION_STATUSES,
+  type ExecutionRecord,
+  type ExecutionStats,
+  type FinalStatus,
+} from './execution-stats.js';
+import type { StateStore } from './store.js';
+
+export type { ExecutionRecord, ExecutionStats, ExecutionStatus, FinalStatus } from './execution-stats.js';
+
+export const DEFAULT_EXECUTION_CAPACITY = 1000;
+export const DEFAULT_QUERY_LIMIT = 50;
+const FINAL_STATUSES: ReadonlySet<string> = new Set<FinalStatus>(['success', 'error', 'timeout']);
+export const INTERRUPTED_ERROR = 'interrupted: the master stopped before the execution completed';
+
+export interface ExecutionLogOptions {
+  /** Ring capacity (default 1,000). */
+  capacity?: number;
+  /** Clock in epoch ms (tests inject one so durations are exact). */
+  now?: () => number;
+  /** Id generator (default: a random UUID). */
+  newId?: () => string;
+}
+
+export interface BeginExecution {
+  kind: string;
+  handler?: string;
+  agent?: string;
+  issued_by: string;
+  rollout_id?: string;
+  attempt?: number;
+  max_attempts?: number;
+  params_summary?: string;
+}
+
+export interface ExecutionOutcome {
+  status: FinalStatus;
+  result?: string;
+  error?: string;
+  /** The master gave up without the agent's answer to a command it sent (a late answer may correct it). */
+  unanswered?: boolean;
+}
+
+/** What `completeLate()` did with an agent's late answer. */
+export type LateOutcome =
+  | { corrected: ExecutionRecord }
+  /** Nothing to correct: unknown id, answered already, or another agent's execution. */
+  | { ignored: string };
+
+/** Query filters; all given filters must match (AND). Empty strings and a 0 limit mean "not set". */
+export interface ExecutionFilter {
+  handler?: string;
+  agent?: string;
+  kind?: string;
+  /** running | success | error | timeout. */
+  status?: string;
+  /** A Date, epoch ms, an ISO-8601 time, or a duration ago (`10m`). */
+  since?: Date | number | string;
+  /** Maximum records returned (default 50). */
+  limit?: number;
+  /** Paging: only records older than the one with this id (none when it left the ring). */
+  after?: string;
+}
+
+export interface ExecutionPage {
+  /** Number of records returned. */
+  count: number;
+  /** Newest first. */
+  records: ExecutionRecord[];
+}
+
+interface Compiled {
+  handler?: string;
+  agent?: string;
+  kind?: string;
+  statuses?: ReadonlySet<string>;
+  sinceMs?: number;
+  limit: number;
+  after?: string;
+}
+
+export class ExecutionLog {
+  readonly capacity: number;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  /** Running records by id (the same objects as in the ring), with their start time in ms. */
+  private readonly running = new Map<string, { rec: ExecutionRecord; startMs: number }>();
+
+  constructor(
+    private readonly store: StateStore,
+    opts: ExecutionLogOptions = {},
+  ) {
+    const capacity = opts.capacity ?? DEFAULT_EXECUTION_CAPACITY;
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new ValidationError(`execution log capacity must be an integer ≥ 1, got ${capacity}`);
+    this.capacity = capacity;
+    this.now = opts.now ?? Date.now;
+    this.newId = opts.newId ?? randomUUID;
+    this.trim();
+    this.markInterrupted();
+  }
+
+  private get ring(): ExecutionRecord[] {
+    return this.store.data.executions;
+  }
+
+  get lifetime(): number {
+    return this.store.data.lifetime_executions;
+  }
+
+  /** Number of records held. */
+  get size(): number {
+    return this.ring.length;
+  }
+
+  /** Records a new `running` execution and returns a copy of it. */
+  begin(input: BeginExecution): ExecutionRecord {
+    const startMs = this.now();
+    const rec: ExecutionRecord = {
+      id: this.newId(),
+      kind: input.kind,
+      handler: input.handler ?? '',
+      agent: input.agent ?? '',
+      issued_by: input.issued_by,
+      started_at: new Date(startMs).toISOString(),
+      status: 'running',
+      attempt: input.attempt ?? 1,
+      max_attempts: input.max_attempts ?? 1,
+      params_summary: input.params_summary ?? '',
+    };
+    if (input.rollout_id) rec.rollout_id = input.rollout_id;
+    this.ring.push(rec);
+    this.store.data.lifetime_executions++;
+    this.running.set(rec.id, { rec, startMs });
+    this.trim();
+    return { ...rec };
+  }
+
+  /**
+   * `begin()`, then resolves once the `running` record is on disk — so a command is only sent when its
+   * record exists. If the write fails the record is gone (the store rolled back) and this rejects.
+   */
+  async beginDurably(input: BeginExecution): Promise<ExecutionRecord> {
+    const rec = this.begin(input);
+    try {
+      await this.store.flush();
+    } catch (err) {
+      this.running.delete(rec.id);
+      throw err;
+    }
+    return rec;
+  }
+
+  /**
+   * Completes a running execution; resolves with it once it is on disk. The first completion wins: a
+   * second call for the same id resolves with the record as first completed. Unknown id → NotFoundError.
+   */
+  async complete(id: string, outcome: ExecutionOutcome): Promise<ExecutionRecord> {
+    if (!FINAL_STATUSES.has(outcome.status))
+      throw new ValidationError(`an execution completes as success, error or timeout, not ${outcome.status}`);
+    const entry = this.running.get(id);
+    if (!entry) {
+      const done = this.get(id);
+      if (!done) throw new NotFoundError(`execution ${id} is not in the execution log`);
+      await this.store.flush();
+      return done;
+    }
+    this.running.delete(id);
+    const endMs = this.now();
+    // The ring's copy, looked up again: a failed write since begin() may have replaced the objects.
+    const finish = (): ExecutionRecord => {
+      const rec = this.findInRing(id) ?? entry.rec;
+      rec.status = outcome.status;
+      rec.completed_at = new Date(endMs).toISOString();
+      rec.duration_ms = Math.max(0, endMs - entry.startMs);
+      if (outcome.result !== undefined) rec.result = outcome.result;
+      if (outcome.error !== undefined) rec.error = outcome.error;
+      else if (outcome.status !== 'success') rec.error = outcome.status;
+      if (outcome.unanswered && outcome.status !== 'success') rec.unanswered = true;
+      return rec;
+    };
+    const rec = finish();
+    try {
+      await this.store.flush();
+    } catch (err) {
+      // The outcome happened: keep it (the write rolled it back) so the next successful write records it.
+      finish();
+      throw err;
+    }
+    return { ...rec };
+  }
+
+  /**
+   * The agent `agent` answered execution `id` after the master had given up on it: the record takes the
+   * agent's outcome (what was really done), `late: true`, the give-up error in `note`, and the answer's
+   * time as `completed_at`; resolves once on disk. Only an `unanswered` record of that same agent changes.
+   */
+  async completeLate(id: string, agent: string, outcome: ExecutionOutcome): Promise<LateOutcome> {
+    const rec = this.findInRing(id);
+    if (!rec) return { ignored: `execution ${id} is not in the execution log` };
+    if (rec.agent !== agent)
+      return { ignored: `execution ${id} was sent to agent ${rec.agent}, not ${agent}` };
+    if (!rec.unanswered) return { ignored: `execution ${id} already has its answer (${rec.status})` };
+    const endMs = this.now();
+    rec.note = rec.error ?? rec.status;
+    rec.status = outcome.status;
+    delete rec.unanswered;
+    rec.late = true;
+    delete rec.result;
+    delete rec.error;
+    if (outcome.result !== undefined) rec.result = outcome.result;
+    if (outcome.error !== undefined) rec.error = outcome.error;
+    else if (outcome.status !== 'success') rec.error = outcome.status;
+    rec.completed_at = new Date(endMs).toISOString();
+    rec.duration_ms = Math.max(0, endMs - Date.parse(rec.started_at));
+    // A failed write rolls memory back (DurableStore): the agent is not acknowledged and sends it again.
+    await this.store.flush();
+    return { corrected: { ...rec } };
+  }
+
+  private findInRing(id: string): ExecutionRecord | undefined {
+    const ring = this.ring;
+    for (let i = ring.length - 1; i >= 0; i--) if (ring[i]?.id === id) return ring[i];
+    return undefined;
+  }
+
+  /** A copy of one record, or undefined. */
+  get(id: string): ExecutionRecord | undefined {
+    const live = this.running.get(id);
+    if (live) return { ...live.rec };
+    for (let i = this.ring.length - 1; i >= 0; i--) {
+      const r = this.ring[i] as ExecutionRecord;
+      if (r.id === id) return { ...r };
+    }
+    return undefined;
+  }
+
+  /** Records matching every given filter, newest first; filters apply before the limit. */
+  query(filter: ExecutionFilter = {}): ExecutionPage {
+    return this.select(this.compile(filter));
+  }
+
+  /** The errors view: failed executions (error or timeout), newest first. */
+  errors(limit?: number): ExecutionPage {
+    const c = this.compile({ limit });
+    c.statuses = new Set(['error', 'timeout']);
+    return this.select(c);
+  }
+
+  stats(): ExecutionStats {
+    return computeStats(this.ring, { capacity: this.capacity, lifetime: this.lifetime });
+  }
+
+  /**
+   * Removes every completed record (running ones stay, so their completion is still recorded) and
+   * resolves with how many were removed once that is on disk. The lifetime counter is kept.
+   */
+  async clear(): Promise<number> {
+    const before = this.ring.length;
+    const kept = this.ring.filter((r) => r.status === 'running');
+    this.store.data.executions = kept;
+    await this.store.flush();
+    return before - kept.length;
+  }
+
+  private select(c: Compiled): ExecutionPage {
+    const records: ExecutionRecord[] = [];
+    const ring = this.ring;
+    let from = ring.length - 1;
+    if (c.after !== undefined) {
+      // Oldest records leave the ring first: a cursor that left it means every older record left too.
+      const at = ring.findIndex((r) => r.id === c.after);
+      from = at - 1;
+    }
+    for (let i = from; i >= 0 && records.length < c.limit; i--) {
+      const r = ring[i] as ExecutionRecord;
+      if (c.handler !== undefined && r.handler !== c.handler) continue;
+      if (c.agent !== undefined && r.agent !== c.agent) continue;
+      if (c.kind !== undefined && r.kind !== c.kind) continue;
+      if (c.statuses !== undefined && !c.statuses.has(r.status)) continue;
+      if (c.sinceMs !== undefined && Date.parse(r.started_at) < c.sinceMs) continue;
+      records.push({ ...r });
+    }
+    return { count: records.length, records };
+  }
+
+  private compile(f: ExecutionFilter): Compiled {
+    const c: Compiled = { limit: DEFAULT_QUERY_LIMIT };
+    if (f.handler) c.handler = f.handler;
+    if (f.agent) c.agent = f.agent;
+    if (f.after) c.after = f.after;
+    if (f.kind) c.kind = f.kind;
+    if (f.status) {
+      if (!(EXECUTION_STATUSES as readonly string[]).includes(f.status))
+        throw new ValidationError(
+          `--status: ${JSON.stringify(f.status)} is not a status (use one of ${EXECUTION_STATUSES.join(', ')})`,
+        );
+      c.statuses = new Set([f.status]);
+    }
+    if (f.since !== undefined && f.since !== '') c.sinceMs = this.parseSince(f.since);
+    if (f.limit !== undefined && f.limit !== 0) {
+      if (!Number.isInteger(f.limit) || f.limit < 0)
+        throw new ValidationError(`--limit: ${JSON.stringify(f.limit)} must be a whole number ≥ 1`);
+      c.limit = f.limit;
+    }
+    return c;
+  }
+
+  private parseSince(since: Date | number | string): number {
+    const bad = (): never => {
+      throw new ValidationError(
+        `--since: ${JSON.stringify(since)} is neither an ISO-8601 time (2025-01-31T12:00:00Z) ` +
+          `nor a duration ago (e.g. 30s, 10m, 2h)`,
+      );
+    };
+    if (since instanceof Date) return Number.isFinite(since.getTime()) ? since.getTime() : bad();
+    if (typeof since === 'number') return Number.isFinite(since) ? since : bad();
+    const text = since.trim();
+    if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+      const ms = Date.parse(text);
+      return Number.isFinite(ms) ? ms : bad();
+    }
+    try {
+      return this.now() - parseDuration(text, Infinity); // a span back in time, never a timer
+    } catch {
+      return bad();
+    }
+  }
+
+  /** Drops the oldest records beyond capacity (a running one stays completable through `running`). */
+  private trim(): void {
+    const ring = this.ring;
+    const excess = ring.length - this.capacity;
+    if (excess === 1) ring.shift();
+    else if (excess > 1) ring.splice(0, excess);
+  }
+
+  /** Records left `running` by a previous master can never complete: they become errors. */
+  private markInterrupted(): void {
+    const nowIso = new Date(this.now()).toISOString();
+    for (const r of this.ring) {
+      if (r.status !== 'running') continue;
+      r.status = 'error';
+      r.error = INTERRUPTED_ERROR;
+      r.unanswered = true; // it may have been sent: the agent's answer can still come
+      r.completed_at = nowIso;
+      r.duration_ms = Math.max(0, this.now() - Date.parse(r.started_at));
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Pure helpers for the registry's handler specs: a stable spec hash, version history bounds and
+ * agent assignment (explicit list or label selector).
+ */
+import { createHash } from 'node:crypto';
+import { ValidationError } from '../../shared/errors.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import type { AgentRecord } from './store.js';
+
+/** Versions kept per handler (the current one included), for rollback. */
+export const SPEC_HISTORY = 10;
+
+/** JSON with object keys sorted at every level and `undefined` members dropped: equal specs, equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(obj).sort()) {
+    const v = obj[key];
+    if (v === undefined || typeof v === 'function') continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** sha256 (hex) of the spec's canonical JSON; independent of key order. */
+export function specHash(spec: HandlerSpec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
+}
+
+/** Label keys: a letter or digit, then letters, digits and `._/-`, at most 63 characters. */
+export const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+/** Longest label value. */
+export const LABEL_VALUE_MAX = 128;
+
+/** Validates an admin's label change (`gov agents label`): keys by LABEL_KEY_RE, values printable and bounded. */
+export function checkLabels(set: Record<string, string>, remove: readonly string[]): void {
+  for (const key of [...Object.keys(set), ...remove]) {
+    if (!LABEL_KEY_RE.test(key))
+      throw new ValidationError(
+        `label key ${JSON.stringify(key)}: must start with a letter or digit and hold only letters, digits and ._/- (at most 63)`,
+      );
+  }
+  for (const [key, value] of Object.entries(set)) {
+    // eslint-disable-next-line no-control-regex
+    if (typeof value !== 'string' || value.length > LABEL_VALUE_MAX || /[\u0000-\u001f\u007f]/.test(value))
+      throw new ValidationError(
+        `label ${key}: value ${JSON.stringify(value)} must be printable text of at most ${LABEL_VALUE_MAX} characters`,
+      );
+  }
+  const both = remove.filter((k) => k in set);
+  if (both.length > 0) throw new ValidationError(`label ${both.join(', ')}: both set and removed`);
+}
+
+/**
+ * True when the agent carries every `selector` label with the same value (an empty selector matches all).
+ * Only admin-set labels count: what an agent reports about itself never picks its specs.
+ */
+export function matchesSelector(
+  agent: Pick<AgentRecord, 'labels'>,
+  selector: Record<string, string>,
+): boolean {
+  for (const [key, value] of Object.entries(selector)) {
+    if (agent.labels[key] !== value) return false;
+  }
+  return true;
+}
+
+/**
+ * Agents a spec is assigned to: its explicit `agents` list when not empty (known or not yet seen, in the
+ * order given); otherwise every known, non-revoked agent whose labels match the `selector`, sorted by id.
+ * A spec with neither targets every known agent.
+ */
+export function assignAgents(
+  spec: Pick<HandlerSpec, 'agents' | 'selector'>,
+  agents: Iterable<AgentRecord>,
+): string[] {
+  if (spec.agents.length > 0) return [...new Set(spec.agents)];
+  const out: string[] = [];
+  for (const a of agents) if (!a.revoked && matchesSelector(a, spec.selector)) out.push(a.id);
+  return out.sort();
+}

@@ -1,0 +1,160 @@
+/**
+ * The master's durable state: one JSON file (`<dataDir>/master.json`) written through the durable lowdb
+ * adapter (atomic temp + fsync + rename, coalesced writes), guarded by the data-dir lock so that only one
+ * master uses a data dir. The registry (agents, specs, instances), the execution log and the rollouts all
+ * live in it; each owner mutates its own part and calls `flush()` (or `update()`) to make it durable.
+ */
+import path from 'node:path';
+import { DurableStore } from '../../shared/durable-store.js';
+import { lockDataDir, type DirLock } from '../../shared/lock.js';
+import { checkMasterState } from './store-shape.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
+import type { ExecutionRecord } from './execution-stats.js';
+
+/** Bumped when the file layout changes incompatibly; a newer file is refused rather than misread. */
+export const MASTER_STATE_VERSION = 1;
+export const MASTER_STATE_FILE = 'master.json';
+
+export interface AgentRecord {
+  /** Agent id: the CN of its client certificate. */
+  id: string;
+  hostname: string;
+  /** Set by an admin (`gov agents label`): the only labels handler selectors match. */
+  labels: Record<string, string>;
+  /**
+   * What the agent declared in its hello (`--labels`), bounded: shown, never used to select specs. A record
+   * written before this field existed has it filled from `labels` on open (see Registry).
+   */
+  reported_labels: Record<string, string>;
+  version: string;
+  connected: boolean;
+  /** Last message from the agent, ISO-8601; '' if it never connected. */
+  last_seen: string;
+  /** Set by `gov agents revoke`; a revoked agent is refused from then on. */
+  revoked: boolean;
+}
+
+export interface SpecVersion {
+  version: number;
+  /** `specHash(spec)`: sha256 of the canonical JSON of the spec. */
+  hash: string;
+  spec: HandlerSpec;
+  /** ISO-8601. */
+  applied_at: string;
+  /** Set when the master adopted the spec from an agent's report (it had no record of it), not from an admin. */
+  adopted?: boolean;
+}
+
+export interface SpecEntry {
+  name: string;
+  /** Oldest first; the last one is the current spec. Bounded (see SPEC_HISTORY in registry-specs.ts). */
+  versions: SpecVersion[];
+}
+
+export interface InstanceEntry {
+  /** Last status the agent reported. */
+  status: InstanceStatus;
+  /** When the master received it, ISO-8601. */
+  reported_at: string;
+}
+
+export interface MasterState {
+  version: number;
+  agents: Record<string, AgentRecord>;
+  specs: Record<string, SpecEntry>;
+  /** agent id → handler → last reported status. */
+  instances: Record<string, Record<string, InstanceEntry>>;
+  /** The execution ring, oldest first (see execution-log.ts). */
+  executions: ExecutionRecord[];
+  lifetime_executions: number;
+  /** Reserved for the rollout feature (owned by master/rollout*). */
+  rollouts: Record<string, unknown>;
+  /** Handler names an admin deleted (and did not apply again), with when: see Registry.deleteSpec. */
+  deleted?: Record<string, { at: string }>;
+}
+
+export function emptyMasterState(): MasterState {
+  return {
+    version: MASTER_STATE_VERSION,
+    agents: {},
+    specs: {},
+    instances: {},
+    executions: [],
+    lifetime_executions: 0,
+    rollouts: {},
+  };
+}
+
+/** The narrow store seam the registry and execution log depend on (tests may pass a fake). */
+export interface StateStore {
+  readonly data: MasterState;
+  /** Applies `fn` now; resolves once a write including it is on disk. */
+  update(fn: (data: MasterState) => void): Promise<void>;
+  /** Resolves once a write started after this call (so including every mutation so far) is on disk. */
+  flush(): Promise<void>;
+}
+
+export interface MasterStore extends StateStore {
+  readonly dataDir: string;
+  readonly file: string;
+  /** Physical writes done so far (for tests and benchmarks). */
+  readonly writes: number;
+  /** Waits for pending writes, then releases the data-dir lock. Idempotent. */
+  close(): Promise<void>;
+}
+
+class FileMasterStore implements MasterStore {
+  private closed = false;
+  constructor(
+    readonly dataDir: string,
+    readonly file: string,
+    private readonly store: DurableStore<MasterState>,
+    private readonly lock: DirLock,
+  ) {}
+
+  get data(): MasterState {
+    return this.store.data;
+  }
+
+  get writes(): number {
+    return this.store.writes;
+  }
+
+  update(fn: (data: MasterState) => void): Promise<void> {
+    return this.store.update(fn);
+  }
+
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.store.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
+
+/**
+ * Takes the data-dir lock (a second master on the same dir gets a LockedError naming the holder's PID)
+ * and loads `<dataDir>/master.json`, creating it on first use. A file of the wrong shape is refused
+ * (ValidationError naming the file and the field; see master-store-shape.ts), never loaded as empty.
+ */
+export async function openMasterStore(dataDir: string, opts: { owner?: string } = {}): Promise<MasterStore> {
+  const lock = lockDataDir(dataDir, opts.owner ?? 'governor master');
+  const file = path.join(dataDir, MASTER_STATE_FILE);
+  try {
+    const store = await DurableStore.open<MasterState>(file, emptyMasterState(), {
+      validate: (raw, f) => checkMasterState(raw, f, emptyMasterState()),
+    });
+    return new FileMasterStore(dataDir, file, store, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
