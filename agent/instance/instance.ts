@@ -1,33 +1,102 @@
 /**
- * One supervised instance, driven: start, stop (with escalation, `instance-stop.ts`) and restart, its
- * process's start window and exits under the restart policy, re-attaching after an agent restart
- * (`instance-restore.ts`) and reacting to health verdicts (`instance-health.ts`). Its state, history and
- * reports are `InstanceCore` (instance-core.ts); every state change goes through its `transition`.
+ * One supervised instance (DESIGN §3): its lifecycle state — changed only through `transition`, which
+ * checks the table (lifecycle.ts), logs `{from, to}`, records the event, persists and wakes waiters — and
+ * everything that drives it: start, stop (with escalation, stop.ts) and restart one at a time; its
+ * process's start window and exits under the restart policy (restart-policy.ts); re-attaching after an
+ * agent restart (the plan is restore.ts); its health check and what a verdict means; and the process
+ * groups exited processes left behind (leftovers), stopped so they never accumulate across restarts.
+ *
+ * Seams: the process backend, the clock and the agent's state store. Changes are emitted on the
+ * supervisor itself (`state`, `event`, `health`).
  */
 import { formatDuration } from '../../shared/durations.js';
 import { errorMessage, StateError } from '../../shared/errors.js';
-import type { HandlerSpec } from '../../shared/spec.js';
+import type { DurableStore } from '../../shared/durable-store.js';
+import type { Logger } from '../../shared/logger.js';
+import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
+import type { TimerHandle } from '../../shared/clock.js';
 import type { ExitStatus, Handle } from '../process/backend.js';
+import { INITIAL_HEALTH, describeCheck, readinessDeadlineMs, type HealthCounts } from '../health/checks.js';
+import { HealthMonitor } from '../health/monitor.js';
+import { runProbe, type ProbeContext } from '../health/probe.js';
+import { temperatureOf } from '../on-demand/policy.js';
+import type { SupervisorEmitter } from '../supervisor/events.js';
+import type { CompiledOptions } from '../supervisor/options.js';
+import type { AgentState, InstanceRecord, LastExit } from '../supervisor/state-store.js';
+import { adoptedRecord } from '../supervisor/stray-shims.js';
 import { prepareLaunch } from './launch.js';
-import type { ProbeContext } from '../health/probe.js';
-import { readinessDeadlineMs, type HealthCounts } from '../health/checks.js';
-import { InstanceCore } from './core.js';
+import { appendEvent, assertTransition, type InstanceEvent, type InstanceState } from './lifecycle.js';
 import { instanceExitFile, instanceLogFile } from './paths.js';
+import { decideRestart, describeExit, type RestartDecision, type RestartHistory } from './restart-policy.js';
 import { planRestore } from './restore.js';
 import type { InstanceStatus } from './status.js';
-import { stopGroup } from './stop.js';
-import { adoptedRecord } from '../supervisor/stray-shims.js';
-import type { InstanceState } from './lifecycle.js';
-import { decideRestart, describeExit, type RestartDecision } from './restart-policy.js';
-import type { InstanceRecord } from '../supervisor/state-store.js';
+import { stopGroup, type StopResult } from './stop.js';
 
-export type { InstanceDeps } from './core.js';
 export type { InstanceStatus, StateChange } from './status.js';
+
+/** Polling interval while waiting for a stopped process group to empty. */
+export const STOP_POLL_MS = 20;
 
 const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 
-export class Instance extends InstanceCore {
+export class Instance {
+  /** Private to this class: only `transition` changes it. */
+  private current: InstanceState = 'stopped';
+  handle: Handle | null = null;
+  /** True when this process is our own child (exits arrive as events); adopted ones are polled. */
+  owned = false;
+  unverified: Handle | null = null;
+  desired: 'running' | 'stopped' = 'stopped';
+  restarts = 0;
+  history: RestartHistory = { failedStarts: 0 };
+  lastExit: LastExit | null = null;
+  startedAt: number | null = null;
+  readonly events: InstanceEvent[] = [];
+  /** Bumped for every spawned process; callbacks of an older process are ignored. */
+  private gen = 0;
+  private timer: TimerHandle | null = null;
+  private disposed = false;
   private spawning: Promise<void> | null = null;
+  /** The write of the latest transition (never rejects). */
+  private lastSave: Promise<void> = Promise.resolve();
+  private waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
+  /** The tail of the lifecycle operations queued so far (never rejects); see `exclusive`. */
+  private opsTail: Promise<unknown> = Promise.resolve();
+  private readonly log: Logger;
+
+  // Health: the monitor of the current process and its last verdict.
+  private healthCounts: HealthCounts = INITIAL_HEALTH;
+  private monitor: HealthMonitor | null = null;
+  /** The start window (start_seconds) elapsed while the check had not passed yet. */
+  private awaitingHealthy = false;
+  /** The readiness deadline passed without a healthy verdict: `start()` settles (still `starting`). */
+  private notReady = false;
+
+  // Leftovers: groups of exited processes being stopped, by pgid (part of the record).
+  private readonly draining = new Map<number, Handle>();
+  private readonly drains = new Set<Promise<void>>();
+
+  constructor(
+    public spec: HandlerSpec,
+    public specHash: string,
+    /** The supervisor's options; `backend` is the one instances use (limits + observed guard). */
+    private readonly opts: CompiledOptions,
+    private readonly store: DurableStore<AgentState>,
+    /** The supervisor: hears every state change, event and health verdict change. */
+    private readonly sup: SupervisorEmitter,
+    /** Replica index: several instances of one handler may run on an agent (`count`). */
+    readonly index = 0,
+  ) {
+    this.log = opts.logger.with({ instance: this.name });
+  }
+
+  /** The instance key: the handler name, or `name#i` for replica i > 0. Names logs and exit files. */
+  get name(): string {
+    return instanceKey(this.spec.name, this.index);
+  }
+  get state(): InstanceState {
+    return this.current;
+  }
 
   /**
    * Re-attaches to a persisted record: adopt a verified process, account for one that exited, never signal
@@ -35,21 +104,20 @@ export class Instance extends InstanceCore {
    * (stray-shims.ts decided it is to be adopted instead of the record's handle).
    */
   restore(persisted: InstanceRecord, stray: Handle | null = null): void {
-    const rec = stray ? adoptedRecord(this.name, persisted, stray, this.deps.dataDir) : persisted;
+    const rec = stray ? adoptedRecord(this.name, persisted, stray, this.opts.dataDir) : persisted;
     if (stray)
       this.note(
         'ADOPTED_STRAY',
         `ADOPTED_STRAY pid=${stray.pid} spawned by an agent that died before recording it`,
       );
-    for (const h of rec.draining ?? [])
-      this.leftovers.drain(h, this.spec.stop_signal, this.spec.stop_timeout_ms);
+    for (const h of rec.draining ?? []) this.drainLeftovers(h);
     this.desired = rec.desired;
     this.restarts = rec.restarts;
     this.history = { failedStarts: rec.failed_starts };
     this.lastExit = rec.last_exit;
     this.startedAt = rec.started_at;
-    const recovered = rec.handle && this.deps.backend.recover(rec.handle);
-    const plan = planRestore(rec, recovered, this.spec, this.deps.clock.now());
+    const recovered = rec.handle && this.opts.backend.recover(rec.handle);
+    const plan = planRestore(rec, recovered, this.spec, this.opts.clock.now());
     switch (plan.kind) {
       case 'refuse':
         this.unverified = plan.handle;
@@ -107,11 +175,144 @@ export class Instance extends InstanceCore {
     await this.exclusive(async () => {
       await this.stopNow();
       [this.spec, this.specHash] = [spec, hash];
-      await this.deps.persist(this);
+      await this.persist();
       if (restart) await this.restartNow();
     });
     return restart ? this.started() : this.status();
   }
+
+  /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */
+  checkGone(shimExit?: ExitStatus): void {
+    const h = this.handle;
+    if (!h || this.disposed || this.spawning || this.state === 'stopping') return;
+    if (this.opts.backend.isRunning(h)) return;
+    this.onGone(this.opts.backend.readExit(h) ?? shimExit ?? { code: null, signal: null });
+  }
+
+  /** Records an event without a state change (e.g. `IDLE` before an on-demand stop). */
+  note(type: string, message: string): void {
+    const ev: InstanceEvent = { at: this.opts.clock.now(), type, message };
+    appendEvent(this.events, ev);
+    this.sup.emit('event', { handler: this.name, event: ev });
+  }
+
+  /** Durably writes this instance's spec and record (not once disposed: removed, or the agent shut down). */
+  persist(): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    return this.store.update((d) => this.writeTo(d));
+  }
+
+  /** Puts this instance's spec and record into the agent's state. */
+  writeTo(d: AgentState): void {
+    d.specs[this.name] = this.spec;
+    d.instances[this.name] = this.toRecord();
+  }
+
+  /** Stops timers and callbacks without touching processes (agent shutdown, removal). */
+  dispose(): void {
+    this.disposed = true;
+    this.cancelTimer();
+    this.stopHealth();
+  }
+
+  toRecord(): InstanceRecord {
+    const draining = [...this.draining.values()];
+    return {
+      spec_hash: this.specHash,
+      desired: this.desired,
+      state: this.current,
+      handle: this.handle,
+      unverified_handle: this.unverified,
+      ...(draining.length > 0 ? { draining } : {}),
+      restarts: this.restarts,
+      failed_starts: this.history.failedStarts,
+      last_exit: this.lastExit,
+      started_at: this.startedAt,
+    };
+  }
+
+  status(): InstanceStatus {
+    const h = this.spec.health;
+    return {
+      handler: this.spec.name,
+      index: this.index,
+      instance: this.name,
+      state: this.current,
+      pid: this.handle?.pid ?? null,
+      pgid: this.handle?.pgid ?? null,
+      restarts: this.restarts,
+      mode: this.spec.mode,
+      last_exit: this.lastExit,
+      started_at: this.startedAt,
+      spec_hash: this.specHash,
+      events: [...this.events],
+      temperature: temperatureOf(this.spec.mode, this.current),
+      health: h ? this.healthCounts.status : 'none',
+      health_reason: h ? this.healthCounts.reason : '',
+    };
+  }
+
+  // ---- State, waiting, persistence ----
+
+  /** The one place the state changes: checks the table, logs `{from, to}`, records the event, persists. */
+  private transition(to: InstanceState, type: string, message: string): void {
+    const from = this.current;
+    assertTransition(this.name, from, to);
+    this.current = to;
+    const at = this.opts.clock.now();
+    this.log.info('state', { from, to, event: message, pid: this.handle?.pid });
+    this.note(type, message);
+    this.sup.emit('state', { handler: this.name, from, to, at });
+    this.lastSave = this.save();
+    this.wakeWaiters();
+  }
+
+  /**
+   * Runs a lifecycle operation (start, stop, restart, re-spec) after every one queued before it, so
+   * concurrent callers never interleave (no duplicate spawn). A failed step does not block the next.
+   * Steps must not await another `exclusive` operation (that would deadlock); internal restarts of the
+   * restart policy do not go through here.
+   */
+  private exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.opsTail.then(step);
+    this.opsTail = run.catch(() => {});
+    return run;
+  }
+
+  /** Resolves once `pred` holds; checked again after every transition and `wakeWaiters()`. */
+  private waitUntil(pred: () => boolean): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+
+  private wakeWaiters(): void {
+    for (const w of this.waiters.filter((x) => x.pred())) {
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  }
+
+  /** Persists the record; the promise never rejects (a failure is logged). */
+  private save(): Promise<void> {
+    return this.persist().catch((err: unknown) => {
+      this.log.error('persist failed', { err: errorMessage(err) });
+    });
+  }
+
+  /** Runs a lifecycle step nobody awaits; a failure is logged and recorded, never lost. */
+  private background(p: Promise<unknown>): void {
+    p.catch((err: unknown) => {
+      this.log.error('lifecycle step failed', { err: errorMessage(err) });
+      this.note('ERROR', `ERROR ${errorMessage(err)}`);
+    });
+  }
+
+  private cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  // ---- Start, stop, exits ----
 
   private async restartNow(): Promise<void> {
     await this.stopNow();
@@ -120,7 +321,7 @@ export class Instance extends InstanceCore {
   }
 
   private async started(): Promise<InstanceStatus> {
-    await this.waitUntil(() => this.state !== 'starting' || this.health.notReady);
+    await this.waitUntil(() => this.state !== 'starting' || this.notReady);
     return this.status();
   }
 
@@ -149,35 +350,20 @@ export class Instance extends InstanceCore {
       this.transition('stopped', 'STOPPED', 'STOPPED');
     }
     // Stopped means nothing of the handler is left: also what earlier processes left in their groups.
-    await this.leftovers.idle();
-  }
-
-  /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */
-  checkGone(shimExit?: ExitStatus): void {
-    const h = this.handle;
-    if (!h || this.disposed || this.spawning || this.state === 'stopping') return;
-    if (this.deps.backend.isRunning(h)) return;
-    this.onGone(this.deps.backend.readExit(h) ?? shimExit ?? { code: null, signal: null });
-  }
-
-  /** Stops timers and callbacks without touching processes (agent shutdown). */
-  dispose(): void {
-    this.disposed = true;
-    this.cancelTimer();
-    this.health.stop();
+    while (this.drains.size > 0) await Promise.all([...this.drains]);
   }
 
   private async spawnNow(isRestart: boolean): Promise<void> {
     this.cancelTimer();
     const gen = ++this.gen;
-    const { dataDir } = this.deps;
-    const now = this.deps.clock.now();
+    const { dataDir, backend, clock } = this.opts;
+    const now = clock.now();
     let done!: () => void;
     this.spawning = new Promise((r) => (done = r));
     try {
       // Only the handler's own environment, as its user: a refused user/group is a SPAWN_FAILED.
-      const launch = prepareLaunch(this.spec, this.index, this.deps.launch);
-      const sp = this.deps.backend.spawn({
+      const launch = prepareLaunch(this.spec, this.index, this.opts.launch);
+      const sp = backend.spawn({
         name: this.name,
         command: [...launch.prefix, ...this.spec.command],
         cwd: this.spec.cwd,
@@ -196,7 +382,7 @@ export class Instance extends InstanceCore {
         if (gen === this.gen) this.checkGone(st);
       });
       // The handle is on disk before anyone hears of the start.
-      await this.deps.persist(this);
+      await this.persist();
     } catch (err) {
       this.spawning = null;
       done();
@@ -219,13 +405,16 @@ export class Instance extends InstanceCore {
   private armStartTimer(gen: number, ms: number): void {
     const promote = (): void => {
       if (gen !== this.gen || this.state !== 'starting' || this.disposed) return;
-      if (this.handle && !this.deps.backend.isRunning(this.handle)) return this.checkGone();
+      if (this.handle && !this.opts.backend.isRunning(this.handle)) return this.checkGone();
       // With a health check, `running` waits for the first healthy verdict (onHealthChange).
-      if (!this.health.mayRun(this.spec)) return;
+      if (this.spec.health && this.healthCounts.status !== 'healthy') {
+        this.awaitingHealthy = true;
+        return;
+      }
       this.transition('running', 'RUNNING', `RUNNING after ${formatDuration(ms)}`);
     };
     if (ms <= 0) promote();
-    else this.timer = this.deps.clock.after(ms, promote);
+    else this.timer = this.opts.clock.after(ms, promote);
   }
 
   /** The process is gone (not by our stop): record the exit and apply the restart policy. */
@@ -234,10 +423,10 @@ export class Instance extends InstanceCore {
     if (!h) return;
     this.handle = null;
     this.cancelTimer();
-    this.health.stop();
+    this.stopHealth();
     // Children the main left in its group are stopped, never carried into the next process's lifetime.
-    this.leftovers.drain(h, this.spec.stop_signal, this.spec.stop_timeout_ms);
-    const now = this.deps.clock.now();
+    this.drainLeftovers(h);
+    const now = this.opts.clock.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: now };
     const exitMsg = `EXITED ${describeExit(exit)}`;
     const d = decideRestart(
@@ -245,7 +434,7 @@ export class Instance extends InstanceCore {
       this.history,
       { ...exit, spawnedAt: h.spawned_at },
       now,
-      this.deps.random,
+      this.opts.random,
     );
     this.history = d.history;
     this.log.info('exit', { pid: h.pid, ...exit, action: d.action, reason: d.reason });
@@ -264,7 +453,7 @@ export class Instance extends InstanceCore {
     if (d.delayMs > 0) {
       this.transition('backoff', 'BACKOFF', `BACKOFF ${formatDuration(d.delayMs)}`);
       const gen = this.gen;
-      this.timer = this.deps.clock.after(d.delayMs, () => {
+      this.timer = this.opts.clock.after(d.delayMs, () => {
         if (gen === this.gen && this.state === 'backoff' && !this.disposed)
           this.background(this.spawnNow(true));
       });
@@ -273,21 +462,12 @@ export class Instance extends InstanceCore {
     }
   }
 
-  /** `stopping` while the group is stopped with escalation (instance-stop.ts); `stopped` once it is empty. */
+  /** `stopping` while the group is stopped with escalation (stop.ts); `stopped` once it is empty. */
   private async stopProcess(h: Handle): Promise<void> {
-    const { backend, clock } = this.deps;
     const signal = this.spec.stop_signal;
-    this.health.stop();
+    this.stopHealth();
     this.transition('stopping', 'STOPPING', `STOPPING ${signal} to group ${h.pgid}`);
-    const res = await stopGroup(h, {
-      backend,
-      clock,
-      signal,
-      timeoutMs: this.spec.stop_timeout_ms,
-      pollMs: this.deps.stopPollMs,
-      cancelled: () => this.disposed,
-      note: (type, message) => this.note(type, message),
-    });
+    const res = await this.stopGroup(h, signal, this.spec.stop_timeout_ms);
     if (res.kind === 'cancelled') return;
     this.handle = null;
     this.gen++;
@@ -295,42 +475,134 @@ export class Instance extends InstanceCore {
       // Never signalled again: kept as unverified until an admin decides (like a failed restore).
       this.unverified = h;
       this.transition('unknown', 'STOP_FAILED', `STOP_FAILED ${res.reason}; not signalled further`);
-      await this.saved();
+      await this.lastSave;
       throw new StateError(`cannot stop ${this.name}: ${res.reason}; it is unknown now`);
     }
-    this.lastExit = { ...res.exit, at: clock.now() };
+    this.lastExit = { ...res.exit, at: this.opts.clock.now() };
     this.note('EXITED', `EXITED ${describeExit(res.exit)}`);
     // stop() resolves once `stopped` is on disk, so a following start pays for one write only.
     this.transition('stopped', 'STOPPED', 'STOPPED');
-    await this.saved();
+    await this.lastSave;
   }
 
-  /** Starts the health check of process generation `gen` (no-op without one); `readyWithinMs` ≤ 0: no grace. */
-  private startHealth(gen: number, readyWithinMs: number): void {
-    this.health.start(this.spec, this.probeContext(), readyWithinMs, (next, prev, deadline) => {
-      if (gen === this.gen && !this.disposed) this.onHealthChange(next, prev, deadline);
+  /** Stops `h`'s group with escalation; waiting ends (processes left alone) once the instance is disposed. */
+  private stopGroup(h: Handle, signal: NodeJS.Signals, timeoutMs: number): Promise<StopResult> {
+    return stopGroup(h, {
+      backend: this.opts.backend,
+      clock: this.opts.clock,
+      signal,
+      timeoutMs,
+      pollMs: STOP_POLL_MS,
+      cancelled: () => this.disposed,
+      note: (type, message) => this.note(type, message),
     });
+  }
+
+  // ---- Leftovers: what exited processes left in their groups ----
+
+  /**
+   * Stops what is left in `h`'s group (nothing when it is empty or not provably ours): when the main
+   * process (and with it the shim) exits, children it started in its group may live on. They are stopped
+   * like a stop would, so they never accumulate across restarts (DESIGN §8 item 11). The groups being
+   * drained are part of the record, so an agent that dies meanwhile hands them to the next one (§8 item 8).
+   */
+  private drainLeftovers(h: Handle): void {
+    if (this.draining.has(h.pgid) || !this.opts.backend.groupAlive(h)) return;
+    this.draining.set(h.pgid, h);
+    this.note(
+      'LEFTOVERS',
+      `LEFTOVERS group ${h.pgid} still has processes after its main exited; stopping them`,
+    );
+    const run = this.runDrain(h, this.spec.stop_signal, this.spec.stop_timeout_ms);
+    this.drains.add(run);
+    void run.finally(() => this.drains.delete(run));
+  }
+
+  private async runDrain(h: Handle, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    try {
+      await this.save();
+      const res = await this.stopGroup(h, signal, timeoutMs);
+      if (res.kind === 'cancelled') return;
+      if (res.kind === 'refused' || res.kind === 'stuck') {
+        this.note('STOP_FAILED', `STOP_FAILED leftovers of group ${h.pgid}: ${res.reason}`);
+      }
+      this.draining.delete(h.pgid);
+      await this.save();
+    } catch (err) {
+      this.log.error('stopping leftovers failed', { pgid: h.pgid, err: errorMessage(err) });
+    }
+  }
+
+  // ---- Health ----
+
+  /**
+   * Starts the health check of process generation `gen`, if the spec has one; `readyWithinMs` ≤ 0: no
+   * grace. Only this monitor's verdicts, of this process, reach `onHealthChange`.
+   */
+  private startHealth(gen: number, readyWithinMs: number): void {
+    this.stopHealth();
+    this.awaitingHealthy = false;
+    this.notReady = false;
+    const h = this.spec.health;
+    if (!h) return;
+    this.healthCounts = { ...INITIAL_HEALTH, reason: this.healthCounts.reason };
+    const monitor = new HealthMonitor(h, this.probeContext(), {
+      clock: this.opts.clock,
+      probe: this.opts.probe ?? runProbe,
+      onChange: (next, prev, deadline) => {
+        if (this.monitor === monitor && gen === this.gen && !this.disposed)
+          this.onHealthChange(next, prev, deadline);
+      },
+    });
+    this.monitor = monitor;
+    monitor.start(Math.max(0, readyWithinMs));
+  }
+
+  /** Stops probing (the process is stopping or gone); the verdict becomes unknown, the last reason stays. */
+  private stopHealth(): void {
+    if (!this.monitor) return;
+    this.monitor.stop();
+    this.monitor = null;
+    this.healthCounts = { ...INITIAL_HEALTH, reason: this.healthCounts.reason };
   }
 
   /** An exec check runs like the handler: its environment, its user (or fails with why it cannot). */
   private probeContext(): ProbeContext {
     try {
-      const { env, prefix } = prepareLaunch(this.spec, this.index, this.deps.launch);
+      const { env, prefix } = prepareLaunch(this.spec, this.index, this.opts.launch);
       return { cwd: this.spec.cwd, env, prefix };
     } catch (err) {
       return { cwd: this.spec.cwd, env: {}, refused: errorMessage(err) };
     }
   }
 
-  /** Applies what a verdict change means (instance-health.ts): maybe `running`, events, a restart. */
+  /** What a verdict change means: maybe `running` (the start window waited for it), events, a restart. */
   private onHealthChange(next: HealthCounts, prev: HealthCounts, deadline: boolean): void {
     const h = this.spec.health;
     if (!h) return;
-    const out = this.health.accept(h, { next, prev, deadline }, this.state, this.desired);
-    if (out.running) this.transition('running', 'RUNNING', out.running);
-    for (const ev of out.events) this.note(ev.type, ev.message);
-    if (out.restart) this.background(this.restart());
-    this.deps.onHealth?.(this.name);
+    this.healthCounts = next;
+    this.log.info('health', { from: prev.status, to: next.status, reason: next.reason || undefined });
+    if (next.status === 'healthy') {
+      this.notReady = false;
+      if (this.state === 'starting' && this.awaitingHealthy) {
+        this.awaitingHealthy = false;
+        this.transition('running', 'RUNNING', `RUNNING healthy (${describeCheck(h)})`);
+      } else if (prev.status === 'unhealthy') {
+        this.note('HEALTHY', `HEALTHY ${describeCheck(h)}`);
+      }
+    } else if (next.status === 'unhealthy') {
+      if (this.state === 'starting' && deadline) {
+        this.notReady = true;
+        this.note('NOT_READY', `NOT_READY not healthy by its deadline: ${next.reason}`);
+      } else if (this.state === 'running' && prev.status !== 'unhealthy') {
+        this.note('UNHEALTHY', `UNHEALTHY ${next.reason}`);
+        if (h.restart_on_unhealthy && this.desired === 'running') {
+          this.note('RESTARTING', 'RESTARTING restart_on_unhealthy');
+          this.background(this.restart());
+        }
+      }
+    }
+    this.sup.emit('health', { handler: this.name });
     this.wakeWaiters();
   }
 }

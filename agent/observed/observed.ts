@@ -6,8 +6,8 @@
  * refuses any process group holding one. Ended ones are reported once (`GONE`) and dropped.
  *
  * This file is the set's lifecycle (restore, attach, detach, check, discover) and its persistence; one
- * entry's status and identity checks are in observed-entry.ts, rule limits (cpu cgroup, memory watch) in
- * observed-limits.ts.
+ * entry's status and identity checks are in entry.ts, rule limits (cpu cgroup, memory watch) in
+ * limits.ts.
  */
 import { NotFoundError, StateError, ValidationError, errorMessage } from '../../shared/errors.js';
 import type { DurableStore } from '../../shared/durable-store.js';
@@ -15,11 +15,10 @@ import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash } from '../../shared/observed.js';
 import { hashCmdline, readCmdline, readProcStat } from '../../shared/proc.js';
 import { NAME_RE } from '../../shared/spec.js';
-import type { Clock } from '../../shared/clock.js';
 import type { Cgroups } from '../process/cgroups.js';
 import { DiscoveryScanner, type DiscoverRule } from './discovery.js';
-import type { InstanceStatus, StateChange } from '../instance/instance.js';
-import { appendEvent, type InstanceEvent, type InstanceState } from '../instance/lifecycle.js';
+import type { InstanceStatus } from '../instance/instance.js';
+import { appendEvent, type InstanceState } from '../instance/lifecycle.js';
 import type { TreeUsage } from '../process/sampler.js';
 import {
   goneSinceRestart,
@@ -30,21 +29,10 @@ import {
 } from './entry.js';
 import { applyCpuLimit, memoryCrossing } from './limits.js';
 import { emptyObserved, type ObservedRecord, type ObservedState } from './record.js';
+import type { SupervisorEmitter } from '../supervisor/events.js';
+import type { InstanceRegistry } from '../supervisor/instance-registry.js';
+import type { CompiledOptions } from '../supervisor/options.js';
 import type { AgentState } from '../supervisor/state-store.js';
-
-export interface ObservedDeps {
-  store: DurableStore<AgentState>;
-  clock: Clock;
-  logger: Logger;
-  cgroups: Cgroups;
-  rules: readonly DiscoverRule[];
-  /** PIDs that are process groups/sessions of governed handlers: never attached. */
-  governedGroups(): ReadonlySet<number>;
-  /** True when a handler of this agent is named so. */
-  isHandlerName(name: string): boolean;
-  onState(change: StateChange): void;
-  onEvent(name: string, ev: InstanceEvent): void;
-}
 
 const COMMAND_MAX = 200;
 
@@ -54,9 +42,30 @@ export class ObservedSet {
   private readonly scanner: DiscoveryScanner | null;
   private readonly log: Logger;
 
-  constructor(private readonly deps: ObservedDeps) {
-    this.log = deps.logger.named('observed');
-    this.scanner = deps.rules.length > 0 ? new DiscoveryScanner(deps.rules) : null;
+  constructor(
+    private readonly opts: Pick<CompiledOptions, 'clock' | 'logger' | 'discover'>,
+    private readonly store: DurableStore<AgentState>,
+    private readonly cgroups: Cgroups,
+    /** The supervisor: hears every state change and event of an observed process. */
+    private readonly sup: SupervisorEmitter,
+    /** The governed instances: their names and process groups are never taken by an observed process. */
+    private readonly handlers: InstanceRegistry,
+  ) {
+    this.log = opts.logger.named('observed');
+    this.scanner = opts.discover.length > 0 ? new DiscoveryScanner(opts.discover) : null;
+  }
+
+  /** PIDs that are process groups/sessions of governed handlers: never attached. */
+  private governedGroups(): ReadonlySet<number> {
+    const set = new Set<number>();
+    for (const i of this.handlers.values()) if (i.handle) set.add(i.handle.pgid);
+    return set;
+  }
+
+  /** True when a handler (or instance key) of this agent is named so. */
+  private isHandlerName(name: string): boolean {
+    for (const i of this.handlers.values()) if (i.spec.name === name || i.name === name) return true;
+    return false;
   }
 
   get discovering(): boolean {
@@ -82,7 +91,7 @@ export class ObservedSet {
 
   /** Re-verifies the persisted set after an agent start: same PID, start time and command line, or dropped. */
   async restore(): Promise<void> {
-    const saved = this.deps.store.data.observed ?? emptyObserved();
+    const saved = this.store.data.observed ?? emptyObserved();
     this.ignored = new Set(saved.ignored);
     for (const rec of Object.values(saved.processes)) {
       const entry = newObservedEntry(rec);
@@ -105,7 +114,7 @@ export class ObservedSet {
   ): Promise<InstanceStatus> {
     if (!NAME_RE.test(name)) throw new ValidationError(`name ${JSON.stringify(name)} is not a valid name`);
     if (!Number.isInteger(pid) || pid <= 1) throw new ValidationError(`pid ${pid} is not a process id`);
-    if (this.deps.isHandlerName(name))
+    if (this.isHandlerName(name))
       throw new StateError(`${name} is already in use on this agent: ${handlerObservedClash(name, pid)}`);
     if (this.entries.has(name))
       throw new ValidationError(
@@ -119,7 +128,7 @@ export class ObservedSet {
     if (st.state === 'Z')
       throw new StateError(`pid ${pid} is a zombie (it ended; its parent has not reaped it)`);
     if (argv.length === 0) throw new ValidationError(`pid ${pid} is a kernel thread`);
-    const governed = this.deps.governedGroups();
+    const governed = this.governedGroups();
     if (governed.has(st.pgid) || governed.has(st.sid))
       throw new StateError(`pid ${pid} belongs to a handler this agent governs; it cannot also be observed`);
     const same = [...this.entries.values()].find((e) => e.rec.pid === pid);
@@ -131,14 +140,14 @@ export class ObservedSet {
       start_time: st.startTime,
       cmdline_hash: hashCmdline(argv),
       command: argv.join(' ').slice(0, COMMAND_MAX),
-      attached_at: this.deps.clock.now(),
+      attached_at: this.opts.clock.now(),
       source: how.source,
       ...(how.rule ? { rule: how.rule.name } : {}),
       ...(how.rule && Object.keys(how.rule.limits).length > 0 ? { limits: how.rule.limits } : {}),
     };
     const entry = newObservedEntry(rec);
     this.entries.set(name, entry);
-    const limited = applyCpuLimit(this.deps.cgroups, entry, st);
+    const limited = applyCpuLimit(this.cgroups, entry, st);
     if (limited) this.event(entry, 'LIMITS', limited);
     // On disk before anyone hears of it: a restarted agent finds it again.
     await this.save();
@@ -154,13 +163,13 @@ export class ObservedSet {
     const entry = this.entries.get(name);
     if (!entry) throw new NotFoundError(`no observed process named ${JSON.stringify(name)} on this agent`);
     const { rec } = entry;
-    if (rec.cgroup_origin && stillAlive(rec)) this.deps.cgroups.moveTo(rec.cgroup_origin, rec.pid);
+    if (rec.cgroup_origin && stillAlive(rec)) this.cgroups.moveTo(rec.cgroup_origin, rec.pid);
     if (rec.source === 'discover') this.ignored.add(`${rec.pid}:${rec.start_time}`);
     this.entries.delete(name);
     this.event(entry, 'DETACHED', `DETACHED pid=${rec.pid}; it keeps running, no longer observed`);
     this.log.info('detached', { instance: name, pid: rec.pid });
     await this.save();
-    this.deps.cgroups.sweep();
+    this.cgroups.sweep();
   }
 
   /** Liveness of every observed process; ended (or reused) ones are reported once and dropped. */
@@ -176,14 +185,14 @@ export class ObservedSet {
     }
     if (changed) {
       this.persistInBackground();
-      this.deps.cgroups.sweep();
+      this.cgroups.sweep();
     }
   }
 
   /** One discovery scan: attaches new matches (named `<rule>-<pid>`). */
   discover(): number {
     if (!this.scanner) return 0;
-    const governed = this.deps.governedGroups();
+    const governed = this.governedGroups();
     const observed = new Set(this.observedPids());
     const matches = this.scanner.scan(
       (st) =>
@@ -196,7 +205,7 @@ export class ObservedSet {
     let attached = 0;
     for (const m of matches) {
       let name = `${m.rule.name}-${m.pid}`;
-      for (let n = 2; this.entries.has(name) || this.deps.isHandlerName(name); n++)
+      for (let n = 2; this.entries.has(name) || this.isHandlerName(name); n++)
         name = `${m.rule.name}-${m.pid}-${n}`;
       this.attach(m.pid, name, { source: 'discover', rule: m.rule }).then(
         () => undefined,
@@ -249,16 +258,16 @@ export class ObservedSet {
   private transition(entry: ObservedEntry, to: InstanceState, type: string, message: string): void {
     const from = entry.state;
     entry.state = to;
-    const at = this.deps.clock.now();
+    const at = this.opts.clock.now();
     this.log.info('state', { instance: entry.rec.name, from, to, event: message, pid: entry.rec.pid });
     this.event(entry, type, message);
-    this.deps.onState({ handler: entry.rec.name, from, to, at });
+    this.sup.emit('state', { handler: entry.rec.name, from, to, at });
   }
 
   private event(entry: ObservedEntry, type: string, message: string): void {
-    const ev = { at: this.deps.clock.now(), type, message };
+    const ev = { at: this.opts.clock.now(), type, message };
     appendEvent(entry.events, ev);
-    this.deps.onEvent(entry.rec.name, ev);
+    this.sup.emit('event', { handler: entry.rec.name, event: ev });
   }
 
   private toState(): ObservedState {
@@ -269,7 +278,7 @@ export class ObservedSet {
 
   private save(): Promise<void> {
     const snapshot = this.toState();
-    return this.deps.store.update((d) => {
+    return this.store.update((d) => {
       d.observed = snapshot;
     });
   }

@@ -1,7 +1,7 @@
 /**
  * On-demand mode for one instance (DESIGN §3): `ensure` wakes it (cold → warming → hot) with ONE shared
  * start for concurrent callers, measures the cold start, and an idle timer cools it (hot → cooling →
- * cold) after `idle_timeout` without use. Decisions come from `on-demand-policy.ts`.
+ * cold) after `idle_timeout` without use. Decisions come from `policy.ts`.
  *
  * Behaviour:
  * - Any use through the governor (`ensure`, `start`, `restart`, `logs`) calls `touch()`.
@@ -19,6 +19,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Instance, InstanceStatus } from '../instance/instance.js';
 import type { InstanceState } from '../instance/lifecycle.js';
+import type { MetricsSampler } from '../process/sampler.js';
 import { decideIdle, recentColdStarts, type ColdStart } from './policy.js';
 
 /** A wake-up that did not make the instance hot. */
@@ -43,13 +44,6 @@ export interface OnDemandTelemetry {
   recent_cold_starts_ms: number[];
 }
 
-export interface OnDemandDeps {
-  clock: Clock;
-  logger: Logger;
-  /** RSS of the process tree rooted at `pid` (0 when gone). */
-  sampleRss(pid: number): Promise<number>;
-}
-
 export class OnDemandController {
   lastUse: number;
   private coldStarts: ColdStart[] = [];
@@ -63,10 +57,13 @@ export class OnDemandController {
 
   constructor(
     private readonly inst: Instance,
-    private readonly deps: OnDemandDeps,
+    private readonly clock: Clock,
+    logger: Logger,
+    /** Measures the instance's process tree before an idle stop (its hot RSS). */
+    private readonly sampler: MetricsSampler,
   ) {
-    this.lastUse = deps.clock.now();
-    this.log = deps.logger.with({ instance: inst.name });
+    this.lastUse = clock.now();
+    this.log = logger.with({ instance: inst.name });
   }
 
   private get onDemand(): boolean {
@@ -75,7 +72,7 @@ export class OnDemandController {
 
   /** Activity: restarts the idle period. */
   touch(): void {
-    this.lastUse = this.deps.clock.now();
+    this.lastUse = this.clock.now();
   }
 
   /** Wakes the instance (or joins the wake-up in progress); resolves once it is hot. */
@@ -102,7 +99,7 @@ export class OnDemandController {
     }
     this.touch();
     if (this.onDemand) {
-      const now = this.deps.clock.now();
+      const now = this.clock.now();
       this.coldStarts = recentColdStarts(this.coldStarts, now, { at: now, ms });
       this.coldStartCount++;
       this.lastColdStartMs = ms;
@@ -123,7 +120,7 @@ export class OnDemandController {
   }
 
   telemetry(): OnDemandTelemetry {
-    this.coldStarts = recentColdStarts(this.coldStarts, this.deps.clock.now());
+    this.coldStarts = recentColdStarts(this.coldStarts, this.clock.now());
     return {
       cold_starts: this.coldStartCount,
       last_cold_start_ms: this.lastColdStartMs,
@@ -142,16 +139,16 @@ export class OnDemandController {
     this.idleTimer?.cancel();
     this.idleTimer = null;
     if (this.disposed || !this.onDemand) return;
-    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.deps.clock.now());
-    this.idleTimer = this.deps.clock.after(d.action === 'wait' ? d.delayMs : 0, () => this.idleCheck());
+    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
+    this.idleTimer = this.clock.after(d.action === 'wait' ? d.delayMs : 0, () => this.idleCheck());
   }
 
   private idleCheck(): void {
     this.idleTimer = null;
     if (this.disposed || !this.onDemand || this.inst.desired !== 'running' || this.pending) return;
-    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.deps.clock.now());
+    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     if (d.action === 'wait') {
-      this.idleTimer = this.deps.clock.after(d.delayMs, () => this.idleCheck());
+      this.idleTimer = this.clock.after(d.delayMs, () => this.idleCheck());
       return;
     }
     this.cool(d.idleMs).catch((err: unknown) =>
@@ -161,9 +158,11 @@ export class OnDemandController {
 
   private async cool(idleMs: number): Promise<void> {
     const pid = this.inst.handle?.pid;
-    if (pid !== undefined && this.inst.state === 'running') this.recordHotRss(await this.deps.sampleRss(pid));
+    if (pid !== undefined && this.inst.state === 'running') {
+      this.recordHotRss((await this.sampler.sample([pid])).get(pid)?.memory_bytes ?? 0);
+    }
     // A use may have come in while sampling: then it is not idle any more.
-    const again = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.deps.clock.now());
+    const again = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     if (this.disposed || this.pending || this.inst.desired !== 'running') return;
     if (again.action === 'wait') return this.armIdle();
     this.inst.note('IDLE', `IDLE no use for ${formatDuration(idleMs)}; cooling`);

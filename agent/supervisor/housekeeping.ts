@@ -3,21 +3,13 @@
  * chore goes on): the liveness poll with observed checks and cgroup sweeps, and log rotation.
  */
 import { errorMessage } from '../../shared/errors.js';
-import type { Logger } from '../../shared/logger.js';
 import type { Cgroups } from '../process/cgroups.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import type { Instance } from '../instance/instance.js';
+import type { TimerHandle } from '../../shared/clock.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import { rotateIfNeeded } from '../process/log-rotation.js';
 import type { ObservedSet } from '../observed/observed.js';
-
-export interface HousekeepingDeps {
-  clock: Clock;
-  logger: Logger;
-  instances(): Iterable<Instance>;
-  observed: ObservedSet;
-  cgroups: Cgroups;
-}
+import type { InstanceRegistry } from './instance-registry.js';
+import type { CompiledOptions } from './options.js';
 
 export class Housekeeping {
   private readonly timers = new Map<string, TimerHandle>();
@@ -25,7 +17,12 @@ export class Housekeeping {
   private pollTicks = 0;
   private sweepPending = true;
 
-  constructor(private readonly deps: HousekeepingDeps) {}
+  constructor(
+    private readonly opts: Pick<CompiledOptions, 'clock' | 'logger'>,
+    private readonly registry: InstanceRegistry,
+    private readonly observed: ObservedSet,
+    private readonly cgroups: Cgroups,
+  ) {}
 
   /** Runs `fn` every `ms` until `stop()`. */
   every(ms: number, fn: () => void): void {
@@ -35,11 +32,11 @@ export class Housekeeping {
       try {
         fn();
       } catch (err) {
-        this.deps.logger.error('periodic task failed', { err: errorMessage(err) });
+        this.opts.logger.error('periodic task failed', { err: errorMessage(err) });
       }
-      this.timers.set(key, this.deps.clock.after(ms, tick));
+      this.timers.set(key, this.opts.clock.after(ms, tick));
     };
-    this.timers.set(key, this.deps.clock.after(ms, tick));
+    this.timers.set(key, this.opts.clock.after(ms, tick));
   }
 
   /** Hooked to state changes: once an instance (or observed process) is not active, sweep cgroups. */
@@ -50,28 +47,28 @@ export class Housekeeping {
   /** Adopted processes are polled every tick; own children report exits as events, checked every 10th tick. */
   poll(): void {
     const all = ++this.pollTicks % 10 === 0;
-    for (const inst of this.deps.instances()) if (all || !inst.owned) inst.checkGone();
-    this.deps.observed.check();
+    for (const inst of this.registry.values()) if (all || !inst.owned) inst.checkGone();
+    this.observed.check();
     // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
     if (this.sweepPending || all) {
       this.sweepPending = false;
-      this.deps.cgroups.sweep();
+      this.cgroups.sweep();
     }
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
   rotateLogs(): void {
-    for (const inst of this.deps.instances()) {
+    for (const inst of this.registry.values()) {
       const h = inst.handle;
       if (!h) continue;
       for (const f of [h.stdout_log, h.stderr_log]) {
         try {
           if (rotateIfNeeded(f, inst.spec.log.max_bytes, inst.spec.log.keep)) {
-            this.deps.logger.info('log rotated', { instance: inst.name, file: f });
+            this.opts.logger.info('log rotated', { instance: inst.name, file: f });
           }
         } catch (err) {
           // A log that is a symlink or not our own file is left alone (one refusal does not stop the rest).
-          this.deps.logger.warn('log not rotated', { instance: inst.name, file: f, err: errorMessage(err) });
+          this.opts.logger.warn('log not rotated', { instance: inst.name, file: f, err: errorMessage(err) });
         }
       }
     }

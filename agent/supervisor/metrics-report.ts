@@ -5,8 +5,10 @@
  */
 import type { Clock } from '../../shared/clock.js';
 import type { InstanceStatus } from '../instance/status.js';
-import type { MetricsSampler, TreeUsage } from '../process/sampler.js';
-import type { OnDemandController, OnDemandTelemetry } from '../on-demand/on-demand.js';
+import type { MetricsSampler } from '../process/sampler.js';
+import type { OnDemandTelemetry } from '../on-demand/on-demand.js';
+import type { ObservedSet } from '../observed/observed.js';
+import type { InstanceRegistry } from './instance-registry.js';
 import type { LastExit } from './state-store.js';
 
 export interface InstanceMetrics extends OnDemandTelemetry {
@@ -30,27 +32,24 @@ const NO_DEMAND: OnDemandTelemetry = {
   recent_cold_starts_ms: [],
 };
 
-export interface MetricsSources {
-  sampler: MetricsSampler;
-  clock: Clock;
-  /** Hears every sample (the observed set keeps its processes' usage). */
-  noteUsage(usage: Map<number, TreeUsage>): void;
-  /** The on-demand controller of an instance key, if any. */
-  demandAt(key: string): OnDemandController | undefined;
-}
-
-/** Samples the process trees of `list` once and reports each entry. */
+/**
+ * Samples the process trees of `list` once and reports each entry; the observed set keeps its processes'
+ * usage, on-demand controllers their hot RSS.
+ */
 export async function collectMetrics(
   list: InstanceStatus[],
-  src: MetricsSources,
+  sampler: MetricsSampler,
+  clock: Clock,
+  observed: ObservedSet,
+  registry: InstanceRegistry,
 ): Promise<InstanceMetrics[]> {
   const roots = list.map((s) => s.pid).filter((p): p is number => p !== null);
-  const usage = await src.sampler.sample(roots);
-  src.noteUsage(usage);
-  const now = src.clock.now();
+  const usage = await sampler.sample(roots);
+  observed.noteUsage(usage);
+  const now = clock.now();
   return list.map((s) => {
     const u = s.pid !== null ? usage.get(s.pid) : undefined;
-    const d = src.demandAt(s.instance);
+    const d = registry.demandAt(s.instance);
     if (u && s.temperature === 'hot') d?.recordHotRss(u.memory_bytes);
     return {
       ...(d?.telemetry() ?? NO_DEMAND),

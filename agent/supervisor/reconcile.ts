@@ -48,12 +48,12 @@ export async function reconcile(
       if (!inst) {
         const created = reg.add(spec, index);
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
-        work.push(spec.mode === 'on-demand' ? reg.persist(created) : created.start());
+        work.push(spec.mode === 'on-demand' ? created.persist() : created.start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
         // Only where or how many times it runs changed: the same process, stored without a restart.
         if (sameProcess(inst.spec, spec)) {
           [inst.spec, inst.specHash] = [spec, hash];
-          work.push(reg.persist(inst));
+          work.push(inst.persist());
         } else work.push(replaceSpec(inst, spec, hash));
       }
     }

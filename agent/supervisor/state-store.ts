@@ -30,7 +30,7 @@ export interface InstanceRecord {
   handle: Handle | null;
   /** A handle that failed verification on restore: kept for operators, never signalled. */
   unverified_handle: Handle | null;
-  /** Groups of earlier processes whose leftovers are being stopped (instance-leftovers.ts); absent: none. */
+  /** Groups of earlier processes whose leftovers are being stopped (instance/instance.ts, leftovers); absent: none. */
   draining?: Handle[];
   restarts: number;
   failed_starts: number;

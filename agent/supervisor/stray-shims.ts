@@ -6,15 +6,12 @@
  * - adopts it when its instance is wanted running and has no live verified handle (one per instance);
  * - otherwise (unknown instance, wanted stopped, already running, a second stray) stops its whole group.
  * Nothing else is ever signalled: only processes the backend proved are shims of this data dir.
+ * This file is the pure plan; the supervisor carries it out on start (adopt via `Instance.restore`, stop
+ * with `stopGroup`).
  */
 import path from 'node:path';
-import { errorMessage } from '../../shared/errors.js';
-import type { Logger } from '../../shared/logger.js';
-import type { HandlerSpec } from '../../shared/spec.js';
-import type { Handle, ProcessBackend, ShimProcess } from '../process/backend.js';
-import type { Clock } from '../../shared/clock.js';
+import type { Handle, ShimProcess } from '../process/backend.js';
 import { instanceLogFile } from '../instance/paths.js';
-import { stopGroup } from '../instance/stop.js';
 import type { InstanceRecord } from './state-store.js';
 
 export interface StrayPlan {
@@ -24,7 +21,7 @@ export interface StrayPlan {
   stop: Array<{ shim: ShimProcess; reason: string }>;
 }
 
-/** `<data-dir>/run`: where every shim's exit file lies (instance-paths.ts). */
+/** `<data-dir>/run`: where every shim's exit file lies (instance/paths.ts). */
 export function runDir(dataDir: string): string {
   return path.join(path.resolve(dataDir), 'run');
 }
@@ -87,42 +84,4 @@ export function adoptedRecord(
     restarts: rec.restarts + (restarted ? 1 : 0),
     started_at: stray.spawned_at,
   };
-}
-
-export interface ReapDeps {
-  backend: ProcessBackend;
-  clock: Clock;
-  log: Logger;
-  pollMs: number;
-  /** The spec of an instance key, if known (its stop signal and timeout). */
-  specOf(key: string): HandlerSpec | undefined;
-  cancelled(): boolean;
-}
-
-const DEFAULT_STOP_TIMEOUT_MS = 10_000;
-
-/** Stops each stray's whole group in the background (stop signal, SIGKILL after stop_timeout). */
-export function reapStrays(stop: StrayPlan['stop'], deps: ReapDeps): Promise<void> {
-  return Promise.all(
-    stop.map(async ({ shim, reason }) => {
-      const spec = deps.specOf(shim.key);
-      const log = deps.log.with({ instance: shim.key, pid: shim.handle.pid });
-      log.warn('stopping a stray handler process group', { reason });
-      try {
-        const res = await stopGroup(shim.handle, {
-          backend: deps.backend,
-          clock: deps.clock,
-          signal: spec?.stop_signal ?? 'SIGTERM',
-          timeoutMs: spec?.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS,
-          pollMs: deps.pollMs,
-          cancelled: deps.cancelled,
-          note: (_type, message) => log.info(message),
-        });
-        if (res.kind === 'refused' || res.kind === 'stuck')
-          log.error('stray not stopped', { reason: res.reason });
-      } catch (err) {
-        log.error('stopping a stray failed', { err: errorMessage(err) });
-      }
-    }),
-  ).then(() => {});
 }

@@ -1,45 +1,46 @@
 /**
- * The agent's local supervisor: owns the instances (instance-registry.ts), the durable state file, the
- * periodic chores (supervisor-housekeeping.ts: liveness poll, log rotation) and metrics. Its API is what
- * the control plane calls. No signal handlers here; `shutdown()` persists and leaves every handler running.
+ * The agent's local supervisor: owns the instances (instance-registry.ts), the observed set, the durable
+ * state file, the periodic chores (housekeeping.ts: liveness poll, log rotation) and metrics; wraps the
+ * process backend for limits and the observed guard, and on start adopts or stops stray shims
+ * (stray-shims.ts). Its API is what the control plane calls; it is the EventEmitter every instance and
+ * observed process reports on. No signal handlers here; `shutdown()` persists and leaves every handler
+ * running.
  */
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { StateError } from '../../shared/errors.js';
+import { StateError, errorMessage } from '../../shared/errors.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { ProcessBackend } from '../process/backend.js';
-import type { Cgroups } from '../process/cgroups.js';
-import type { InstanceStatus, StateChange } from '../instance/instance.js';
-import { prepareDataDir } from '../instance/paths.js';
-import { InstanceRegistry } from './instance-registry.js';
-import type { InstanceEvent } from '../instance/lifecycle.js';
+import { Cgroups, cgroupScope } from '../process/cgroups.js';
+import { LimitedBackend } from '../process/cgroups-backend.js';
+import { CheckedBackend } from '../process/spawn-checks.js';
 import { MetricsSampler } from '../process/sampler.js';
-import type { ObservedSet } from '../observed/observed.js';
-import { wireObserveAndLimits } from '../observed/wiring.js';
+import { STOP_POLL_MS, type InstanceStatus } from '../instance/instance.js';
+import { prepareDataDir } from '../instance/paths.js';
+import { stopGroup } from '../instance/stop.js';
+import { GuardedBackend } from '../observed/guard.js';
+import { ObservedSet } from '../observed/observed.js';
 import type { EnsureResult } from '../on-demand/on-demand.js';
 import { chooseToWake } from '../on-demand/policy.js';
-import { STATE_FILE, openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
-import { planStrays, reapStrays, runDir, type StrayPlan } from './stray-shims.js';
+import type { SupervisorEvents } from './events.js';
 import { Housekeeping } from './housekeeping.js';
+import { InstanceRegistry } from './instance-registry.js';
 import { collectMetrics, type InstanceMetrics } from './metrics-report.js';
 import { compileOptions, type CompiledOptions, type SupervisorOptions } from './options.js';
 import { reconcile, rolloutStep, type ReconcileOptions } from './reconcile.js';
+import { STATE_FILE, openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
+import { planStrays, runDir, type StrayPlan } from './stray-shims.js';
 
 export type { InstanceStatus, StateChange } from '../instance/instance.js';
 export type { EnsureResult } from '../on-demand/on-demand.js';
+export type { SupervisorEvents } from './events.js';
 export type { InstanceMetrics } from './metrics-report.js';
 export type { SupervisorOptions } from './options.js';
 
-export interface SupervisorEvents {
-  state: [StateChange];
-  event: [{ handler: string; event: InstanceEvent }];
-  /** An instance's health verdict changed (`handler` is the instance key). */
-  health: [{ handler: string }];
-  /** A set of specs was applied (instances may have been removed, which changes no state). */
-  applied: [];
-}
+/** The stop timeout of a stray whose instance this agent does not know. */
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly registry: InstanceRegistry;
@@ -58,34 +59,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2));
-    const parts = wireObserveAndLimits(opts, {
-      store,
-      instances: () => this.registry.values(),
-      emitState: (c) => this.emit('state', c),
-      emitEvent: (handler, event) => this.emit('event', { handler, event }),
-    });
-    this.observed = parts.observed;
-    this.cgroups = parts.cgroups;
-    this.backend = parts.backend;
-    // Every instance spawns into its cgroup and can never signal a group holding an observed process.
-    this.registry = new InstanceRegistry(
-      { ...opts, backend: parts.backend },
-      {
-        store,
-        sampleRss: async (pid) => (await this.sampler.sample([pid])).get(pid)?.memory_bytes ?? 0,
-        emitState: (c) => this.emit('state', c),
-        emitEvent: (handler, event) => this.emit('event', { handler, event }),
-        emitHealth: (handler) => this.emit('health', { handler }),
-      },
-    );
-    this.housekeeping = new Housekeeping({
-      clock: opts.clock,
+    this.cgroups = new Cgroups({
+      root: opts.cgroupRoot,
+      scope: cgroupScope(opts.dataDir),
       logger: opts.logger,
-      instances: () => this.registry.values(),
-      observed: this.observed,
-      cgroups: this.cgroups,
     });
+    this.backend = this.wrapBackend(opts.backend);
+    // Instances and the observed set report on this emitter directly.
+    this.registry = new InstanceRegistry({ ...opts, backend: this.backend }, store, this, this.sampler);
+    this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
+    this.housekeeping = new Housekeeping(opts, this.registry, this.observed, this.cgroups);
     this.on('state', (c) => this.housekeeping.noteState(c.to));
+  }
+
+  /**
+   * The backend instances use: the real one wrapped thrice — a missing cwd is named before any spawn
+   * (spawn-checks.ts), every instance spawns into its cgroup (advisory limits), and a process group
+   * holding an observed process is never signalled (observed/guard.ts).
+   */
+  private wrapBackend(real: ProcessBackend): ProcessBackend {
+    const guardLog = this.opts.logger.named('guard');
+    const limited = new LimitedBackend(
+      new CheckedBackend(real),
+      this.cgroups,
+      (key) => this.registry.find(key)?.spec.limits,
+    );
+    const observed = { observedPids: () => this.observed.observedPids() };
+    return new GuardedBackend(limited, observed, (h, pid) =>
+      guardLog.error('signal refused: the process group holds an observed process', {
+        pgid: h.pgid,
+        observed_pid: pid,
+      }),
+    );
   }
 
   /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
@@ -109,14 +114,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (rec) inst.restore(rec, strays.adopt.get(key) ?? null);
     }
     await sup.observed.restore(); // before any stray is signalled: the guard must know every observed process
-    void reapStrays(strays.stop, {
-      backend: sup.backend,
-      clock: opts.clock,
-      log: opts.logger,
-      pollMs: 20,
-      specOf: (key) => sup.registry.find(key)?.spec,
-      cancelled: () => sup.closed,
-    });
+    void sup.reapStrays(strays.stop);
     sup.cgroups.sweep(); // stale groups of an earlier run
     const chores = sup.housekeeping;
     if (sup.observed.discovering) {
@@ -148,6 +146,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const [key, h] of plan.adopt)
       this.opts.logger.warn('adopting a stray handler', { instance: key, pid: h.pid });
     return plan;
+  }
+
+  /** Stops each stray's whole group in the background (stop signal, SIGKILL after stop_timeout). */
+  private async reapStrays(stop: StrayPlan['stop']): Promise<void> {
+    await Promise.all(
+      stop.map(async ({ shim, reason }) => {
+        const spec = this.registry.find(shim.key)?.spec;
+        const log = this.opts.logger.with({ instance: shim.key, pid: shim.handle.pid });
+        log.warn('stopping a stray handler process group', { reason });
+        try {
+          const res = await stopGroup(shim.handle, {
+            backend: this.backend,
+            clock: this.opts.clock,
+            signal: spec?.stop_signal ?? 'SIGTERM',
+            timeoutMs: spec?.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS,
+            pollMs: STOP_POLL_MS,
+            cancelled: () => this.closed,
+            note: (_type, message) => log.info(message),
+          });
+          if (res.kind === 'refused' || res.kind === 'stuck')
+            log.error('stray not stopped', { reason: res.reason });
+        } catch (err) {
+          log.error('stopping a stray failed', { err: errorMessage(err) });
+        }
+      }),
+    );
   }
 
   /** The number of durable state writes so far (benchmarks). */
@@ -251,12 +275,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * figures per instance. The RSS of a hot on-demand instance is remembered for the savings estimate.
    */
   metrics(): Promise<InstanceMetrics[]> {
-    return collectMetrics(this.status(), {
-      sampler: this.sampler,
-      clock: this.opts.clock,
-      noteUsage: (usage) => this.observed.noteUsage(usage),
-      demandAt: (key) => this.registry.demandAt(key),
-    });
+    return collectMetrics(this.status(), this.sampler, this.opts.clock, this.observed, this.registry);
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
