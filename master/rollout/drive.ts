@@ -1,23 +1,15 @@
 /**
- * Drives one rollout (DESIGN §5): the loop that asks rollout-plan.ts `nextAction` what to do next and
+ * Drives one rollout (DESIGN §5): the loop that asks plan.ts `nextAction` what to do next and
  * does it — run a batch of steps, wait, roll back, pause, or finish — until the rollout is idle or the
- * token is cancelled. Failures go to rollout-failure.ts; every change is persisted through `ctx.save`.
+ * token is cancelled. Failures go to failure.ts; every change is persisted through `ctx.save`.
  */
-import { describeFailures, onFailure, skipUnfinished, type FailureContext } from './failure.js';
+import { describeFailures, onFailure, skipUnfinished } from './failure.js';
 import { nextAction } from './plan.js';
-import { runStep, type CancelToken, type RolloutPort, type StepContext } from './step.js';
+import { runStep, sleepUnlessCancelled, type CancelToken, type RolloutContext } from './step.js';
 import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
 
-/** What the driver needs from the engine. */
-export interface DriveContext extends FailureContext {
-  port: RolloutPort;
-  now: () => number;
-  /** How often a step re-checks its instance. */
-  pollMs: number;
-}
-
 /** Runs `r` until it is idle (paused, finished, or waiting on nothing) or `token` is cancelled. */
-export async function driveRollout(ctx: DriveContext, r: RolloutRecord, token: CancelToken): Promise<void> {
+export async function driveRollout(ctx: RolloutContext, r: RolloutRecord, token: CancelToken): Promise<void> {
   for (;;) {
     if (token.cancelled) return;
     const a = nextAction(r, ctx.now());
@@ -56,22 +48,12 @@ export async function driveRollout(ctx: DriveContext, r: RolloutRecord, token: C
   }
 }
 
-function stepContext(ctx: DriveContext, r: RolloutRecord): StepContext {
-  return {
-    port: ctx.port,
-    now: ctx.now,
-    pollMs: ctx.pollMs,
-    save: () => ctx.save(r),
-    sleep: sleepUnlessCancelled,
-  };
-}
-
-function iso(ctx: DriveContext): string {
+function iso(ctx: RolloutContext): string {
   return new Date(ctx.now()).toISOString();
 }
 
 async function runBatch(
-  ctx: DriveContext,
+  ctx: RolloutContext,
   r: RolloutRecord,
   index: number,
   token: CancelToken,
@@ -92,8 +74,7 @@ async function runBatch(
     (i) => i.batch === index && i.state !== 'healthy' && i.state !== 'skipped',
   );
   await ctx.save(r);
-  const sctx = stepContext(ctx, r);
-  await Promise.all(steps.map((s) => runStep(sctx, r, s, target, token, false)));
+  await Promise.all(steps.map((s) => runStep(ctx, r, s, target, token, false)));
   if (token.cancelled || r.state !== 'running') return;
   const failed = steps.filter((s) => s.state === 'failed');
   if (failed.length > 0) {
@@ -108,7 +89,7 @@ async function runBatch(
 }
 
 async function runRollback(
-  ctx: DriveContext,
+  ctx: RolloutContext,
   r: RolloutRecord,
   steps: RolloutInstanceRecord[],
   token: CancelToken,
@@ -119,8 +100,7 @@ async function runRollback(
     ctx.transition(r, 'failed');
     return ctx.save(r);
   }
-  const sctx = stepContext(ctx, r);
-  await Promise.all(steps.map((s) => runStep(sctx, r, s, target, token, true)));
+  await Promise.all(steps.map((s) => runStep(ctx, r, s, target, token, true)));
   if (token.cancelled || r.state !== 'rolling_back') return;
   const failed = steps.filter((s) => s.state === 'failed');
   if (failed.length > 0) {
@@ -128,16 +108,4 @@ async function runRollback(
     ctx.transition(r, 'failed');
     await ctx.save(r);
   }
-}
-
-/** Resolves after `ms`, or within ~100 ms of `token` being cancelled; never keeps the process alive. */
-export function sleepUnlessCancelled(ms: number, token: CancelToken): Promise<void> {
-  return new Promise((resolve) => {
-    const step = Math.min(ms, 100);
-    const t = setTimeout(() => {
-      if (token.cancelled || ms <= step) resolve();
-      else void sleepUnlessCancelled(ms - step, token).then(resolve);
-    }, step);
-    t.unref();
-  });
 }

@@ -1,17 +1,17 @@
 /**
  * The rollout engine (DESIGN §5): creates rollouts, drives each active one batch by batch (one loop per
- * rollout, in rollout-drive.ts; `on_failure` in rollout-failure.ts), and answers pause/resume/abort. Every
+ * rollout, in drive.ts; `on_failure` in failure.ts), and answers pause/resume/abort. Every
  * change is persisted through the RolloutStore before it is acted on, so a master restart finds each
- * rollout as it was (in-flight ones come back paused; see rollout-store.ts).
+ * rollout as it was (in-flight ones come back paused; see store.ts).
  */
 import type { SpecVersion } from '../state/registry.js';
 import { NotFoundError, StateError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { UpdateSpec } from '../../shared/spec.js';
 import { createRollout } from './create.js';
-import { driveRollout, type DriveContext } from './drive.js';
+import { driveRollout } from './drive.js';
 import { skipUnfinished } from './failure.js';
-import type { CancelToken, RolloutPort } from './step.js';
+import type { CancelToken, RolloutContext, RolloutPort } from './step.js';
 import type { RolloutStore } from './store.js';
 import {
   ACTIVE_STATES,
@@ -30,7 +30,7 @@ export interface RolloutEngineOptions {
 export class RolloutEngine {
   private readonly loops = new Map<string, CancelToken>();
   private readonly now: () => number;
-  private readonly drive: DriveContext;
+  private readonly drive: RolloutContext;
   private closed = false;
 
   constructor(

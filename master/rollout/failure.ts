@@ -1,25 +1,14 @@
 /**
  * What a rollout does when a batch fails or its progress deadline passes (DESIGN §5): the `on_failure`
  * policy (pause, abort or roll back — never continue), and marking the instances that will not get a
- * step as skipped. Used by the batch driver (rollout-drive.ts) and by abort (rollout-engine.ts).
+ * step as skipped. Used by the batch driver (drive.ts) and by abort (engine.ts).
  */
-import type { Logger } from '../../shared/logger.js';
 import { failurePolicy } from './plan.js';
-import type { RolloutPort } from './step.js';
-import type { RolloutInstanceRecord, RolloutRecord, RolloutState } from './types.js';
-
-/** What failure handling needs from the engine: the spec history, a logger, and persisted transitions. */
-export interface FailureContext {
-  port: Pick<RolloutPort, 'spec' | 'reRegister'>;
-  log: Logger;
-  /** Persists the rollout (a no-op once the engine is closed). */
-  save: (r: RolloutRecord) => Promise<void>;
-  /** Changes the rollout's state (and logs `{from, to}`). */
-  transition: (r: RolloutRecord, to: RolloutState) => void;
-}
+import type { RolloutContext } from './step.js';
+import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
 
 /** A batch failed (or the progress deadline passed): pause, abort or roll back — never continue. */
-export async function onFailure(ctx: FailureContext, r: RolloutRecord, what: string): Promise<void> {
+export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: string): Promise<void> {
   const policy = failurePolicy(r.kind, r.on_failure);
   ctx.log.warn('rollout step failed', { rollout: r.id, policy, failure: what });
   if (policy === 'pause') {

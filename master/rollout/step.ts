@@ -1,13 +1,14 @@
 /**
  * One rollout step: an UPDATE command to one instance (an execution with the rollout id), then the
- * health gate (rollout-plan.ts `judgeStep`) polled against what the agent reports, until the instance
+ * health gate (plan.ts `judgeStep`) polled against what the agent reports, until the instance
  * is done, failed, or the step is cancelled. Never outlives its deadlines.
  */
+import type { Logger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { DispatchOutcome, DispatchRequest } from '../fleet/dispatcher.js';
 import type { InstanceView, SpecVersion } from '../state/registry.js';
 import { judgeStep, type Observation, type StepWatch } from './plan.js';
-import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
+import type { RolloutInstanceRecord, RolloutRecord, RolloutState } from './types.js';
 
 /** What the rollout engine needs from the master (a Fleet in production, a fake in tests). */
 export interface RolloutPort {
@@ -25,13 +26,32 @@ export interface CancelToken {
   cancelled: boolean;
 }
 
-export interface StepContext {
+/**
+ * What the engine hands the code that runs a rollout (batch driver, failure policy, steps): the one
+ * context of a running rollout.
+ */
+export interface RolloutContext {
   port: RolloutPort;
+  log: Logger;
   now: () => number;
+  /** How often a step re-checks its instance. */
   pollMs: number;
-  /** Persists the rollout (the step mutates its instance record in place). */
-  save: () => Promise<void>;
-  sleep: (ms: number, token: CancelToken) => Promise<void>;
+  /** Persists the rollout (a no-op once the engine is closed); steps mutate its records in place. */
+  save: (r: RolloutRecord) => Promise<void>;
+  /** Changes the rollout's state (and logs `{from, to}`). */
+  transition: (r: RolloutRecord, to: RolloutState) => void;
+}
+
+/** Resolves after `ms`, or within ~100 ms of `token` being cancelled; never keeps the process alive. */
+export function sleepUnlessCancelled(ms: number, token: CancelToken): Promise<void> {
+  return new Promise((resolve) => {
+    const step = Math.min(ms, 100);
+    const t = setTimeout(() => {
+      if (token.cancelled || ms <= step) resolve();
+      else void sleepUnlessCancelled(ms - step, token).then(resolve);
+    }, step);
+    t.unref();
+  });
 }
 
 export function observe(port: RolloutPort, handler: string, s: RolloutInstanceRecord): Observation {
@@ -61,7 +81,7 @@ export function observe(port: RolloutPort, handler: string, s: RolloutInstanceRe
  * otherwise; `skipped` for an instance an operator had stopped.
  */
 export async function runStep(
-  ctx: StepContext,
+  ctx: RolloutContext,
   r: RolloutRecord,
   s: RolloutInstanceRecord,
   target: SpecVersion,
@@ -77,7 +97,7 @@ export async function runStep(
   s.started_at = new Date(startedAt).toISOString();
   s.done_at = '';
   s.changed = true;
-  await ctx.save();
+  await ctx.save(r);
   const total = r.batches.length;
   const out = await ctx.port.command({
     kind: 'UPDATE',
@@ -98,7 +118,7 @@ export async function runStep(
     s.state = state;
     s.reason = reason && rollback ? `rollback: ${reason}` : reason;
     s.done_at = new Date(ctx.now()).toISOString();
-    await ctx.save();
+    await ctx.save(r);
   };
   if (out.record.status !== 'success') {
     return finish(
@@ -128,7 +148,7 @@ export async function runStep(
     watch.readySince = v.readySince;
     // Wake up right when min_healthy_time ends rather than up to a poll later.
     const untilDone = v.readySince === null ? ctx.pollMs : v.readySince + r.min_healthy_time_ms - ctx.now();
-    await ctx.sleep(Math.max(1, Math.min(ctx.pollMs, untilDone)), token);
+    await sleepUnlessCancelled(Math.max(1, Math.min(ctx.pollMs, untilDone)), token);
     if (token.cancelled) return;
   }
 }
