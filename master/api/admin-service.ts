@@ -26,7 +26,7 @@ import type { Fleet } from '../fleet/fleet.js';
 const ACTIONS = ['start', 'stop', 'restart', 'ensure'] as const;
 type Action = (typeof ACTIONS)[number];
 
-export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHandlers {
+export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandlers {
   const { registry, executions } = fleet;
   const instancesOf = (handler: string, agent?: string): InstanceInfo[] =>
     registry.listInstances({ handler, ...(agent ? { agent } : {}) }).map(toInstanceInfo);
@@ -51,11 +51,11 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
         for (const agent of registry.agentsFor(s))
           registry.checkNoObservedClash(agent, s.name, `${file}: handlers[${i}].name`);
       });
-      if (rollouts) checkApplyAllowed(rollouts, fleet, specs);
+      checkApplyAllowed(rollouts, fleet, specs);
       const before = new Map(specs.map((s) => [s.name, registry.getSpec(s.name)]));
       const applied = await registry.applySpecs(specs);
       // Rolling updates are recorded before the push, so the APPLY holds their instances (DESIGN §5).
-      const started = rollouts ? await startUpdatesForApply(rollouts, fleet, applied, before, issuedBy) : [];
+      const started = await startUpdatesForApply(rollouts, fleet, applied, before, issuedBy);
       const touched = new Set<string>();
       for (const a of applied) {
         if (a.change === 'unchanged') continue;
@@ -64,7 +64,7 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
         if (prev) registry.agentsFor(prev.spec).forEach((x) => touched.add(x));
       }
       const records = await fleet.pushSpecs([...touched], issuedBy);
-      for (const r of started) rollouts?.run(r.id);
+      for (const r of started) rollouts.run(r.id);
       return { handlers: applied, executions: records, rollouts: started.map(toRolloutProto) };
     }),
 

@@ -5,7 +5,7 @@
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
 import { parseDurationSetting } from '../../shared/durations.js';
-import { GovError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import { parseBatchSize, type HandlerSpec, type OnFailure, type UpdateSpec } from '../../shared/spec.js';
 import { unary } from '../api/unary.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -97,20 +97,7 @@ export async function startUpdatesForApply(
   return out;
 }
 
-export function rolloutHandlers(fleet: Fleet, engine?: RolloutEngine): RolloutRpcs {
-  if (!engine) {
-    const notYet = unary<unknown, never>(async () => {
-      throw new GovError('FAILED_PRECONDITION', 'rollouts are not available in this master');
-    });
-    return {
-      StartRollout: notYet,
-      GetRollout: notYet,
-      ListRollouts: notYet,
-      PauseRollout: notYet,
-      ResumeRollout: notYet,
-      AbortRollout: notYet,
-    };
-  }
+export function rolloutHandlers(fleet: Fleet, engine: RolloutEngine): RolloutRpcs {
   const requireId = (id: string): string => {
     if (!id) throw new ValidationError('a rollout id is required (see gov rollout status)');
     return id;
