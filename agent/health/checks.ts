@@ -1,6 +1,6 @@
 /**
  * Health-check decisions (DESIGN §3), pure: consecutive probe results → verdict, the probing cadence and
- * the readiness deadline. No timers or I/O here; `health-monitor.ts` runs the probes.
+ * the readiness deadline. No timers or I/O here; `monitor.ts` runs the probes.
  *
  * Semantics:
  * - `healthy_threshold` consecutive passes → `healthy`; `unhealthy_threshold` consecutive failures →

@@ -12,7 +12,7 @@ import { errorMessage } from '../../shared/errors.js';
 import type { HealthSpec } from '../../shared/spec.js';
 import type { ProbeResult } from './checks.js';
 
-/** How an exec probe runs: like its handler (handler-launch.ts), in its cwd, with its whole environment. */
+/** How an exec probe runs: like its handler (instance/launch.ts), in its cwd, with its whole environment. */
 export interface ProbeContext {
   cwd?: string;
   /** The probe's whole environment (nothing of the agent's is added). */

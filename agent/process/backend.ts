@@ -34,7 +34,7 @@ export interface SpawnRequest {
   /** The argv run under the shim, launch prefix included (`setpriv … --` for a spec with `user:`). */
   command: string[];
   cwd?: string;
-  /** The handler's whole environment: nothing of the agent's own is added (handler-launch.ts). */
+  /** The handler's whole environment: nothing of the agent's own is added (instance/launch.ts). */
   env: Record<string, string>;
   stdoutLog: string;
   stderrLog: string;

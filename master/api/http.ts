@@ -2,7 +2,7 @@
  * The master's read-only HTTP endpoint (default 127.0.0.1:7071, no TLS, no authentication). `/metrics`
  * for Prometheus, `/healthz`, and a small JSON API (`/v1/agents`, `/v1/instances`, `/v1/stats`). Nothing
  * here changes state: every mutation goes through the mTLS API. And nothing secret is served: every
- * response body, whatever the route, passes through `redactPublic` (master/redact.ts) on its way out —
+ * response body, whatever the route, passes through `redactPublic` (master/api/redact.ts) on its way out —
  * command lines and environments never leave through here. A non-loopback bind needs `--http-insecure`
  * (master/options.ts).
  */

@@ -1,6 +1,6 @@
 /**
  * Building a new rollout record: settings from the spec's `update` block overridden by the request,
- * the instances it covers and their batches (planned by rollout-plan.ts). Also the proto view.
+ * the instances it covers and their batches (planned by plan.ts). Also the proto view.
  */
 import { randomBytes } from 'node:crypto';
 import type { Rollout } from '../../proto/generated/governor/v1/Rollout.js';

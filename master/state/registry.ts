@@ -252,7 +252,7 @@ export class Registry {
   }
 
   /**
-   * Stores specs adopted from an agent's report as new versions marked `adopted` (master/adopt.ts has
+   * Stores specs adopted from an agent's report as new versions marked `adopted` (master/fleet/adopt.ts has
    * validated them and restricted their targets). One write for all of them.
    */
   async storeAdopted(specs: readonly HandlerSpec[]): Promise<SpecVersion[]> {

@@ -143,7 +143,7 @@ class FileMasterStore implements MasterStore {
 /**
  * Takes the data-dir lock (a second master on the same dir gets a LockedError naming the holder's PID)
  * and loads `<dataDir>/master.json`, creating it on first use. A file of the wrong shape is refused
- * (ValidationError naming the file and the field; see master-store-shape.ts), never loaded as empty.
+ * (ValidationError naming the file and the field; see store-shape.ts), never loaded as empty.
  */
 export async function openMasterStore(dataDir: string, opts: { owner?: string } = {}): Promise<MasterStore> {
   const lock = lockDataDir(dataDir, opts.owner ?? 'governor master');
