@@ -151,14 +151,14 @@ export abstract class InstanceCore {
   private save(): Promise<void> {
     if (this.disposed) return Promise.resolve();
     return this.deps.persist(this).catch((err: unknown) => {
-      this.log.error('persist failed', { err: errorMessage(err) });
+      this.log.error('persist failed', { err });
     });
   }
 
   /** Runs a lifecycle step nobody awaits; a failure is logged and recorded, never lost. */
   protected background(p: Promise<unknown>): void {
     p.catch((err: unknown) => {
-      this.log.error('lifecycle step failed', { err: errorMessage(err) });
+      this.log.error('lifecycle step failed', { err });
       this.note('ERROR', `ERROR ${errorMessage(err)}`);
     });
   }

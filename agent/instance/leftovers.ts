@@ -5,7 +5,6 @@
  * 11). The groups being drained are part of the instance's record, so an agent that dies meanwhile hands
  * them to the next one (no process of a handler the next agent does not know, §8 item 8).
  */
-import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Handle, ProcessBackend } from '../process/backend.js';
 import type { Clock } from '../../shared/clock.js';
@@ -73,7 +72,7 @@ export class Leftovers {
       this.draining.delete(h.pgid);
       await deps.persist();
     } catch (err) {
-      deps.log.error('stopping leftovers failed', { pgid: h.pgid, err: errorMessage(err) });
+      deps.log.error('stopping leftovers failed', { pgid: h.pgid, err });
     }
   }
 }

@@ -2,7 +2,6 @@
  * The supervisor's periodic chores, each re-armed on the clock after it ran (a failure is logged, the
  * chore goes on): the liveness poll with observed checks and cgroup sweeps, and log rotation.
  */
-import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Cgroups } from '../process/cgroups.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
@@ -35,7 +34,7 @@ export class Housekeeping {
       try {
         fn();
       } catch (err) {
-        this.deps.logger.error('periodic task failed', { err: errorMessage(err) });
+        this.deps.logger.error('periodic task failed', { err });
       }
       this.timers.set(key, this.deps.clock.after(ms, tick));
     };
@@ -71,7 +70,7 @@ export class Housekeeping {
           }
         } catch (err) {
           // A log that is a symlink or not our own file is left alone (one refusal does not stop the rest).
-          this.deps.logger.warn('log not rotated', { instance: inst.name, file: f, err: errorMessage(err) });
+          this.deps.logger.warn('log not rotated', { instance: inst.name, file: f, err });
         }
       }
     }

@@ -8,7 +8,6 @@
  * Nothing else is ever signalled: only processes the backend proved are shims of this data dir.
  */
 import path from 'node:path';
-import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { Handle, ProcessBackend, ShimProcess } from '../process/backend.js';
@@ -121,7 +120,7 @@ export function reapStrays(stop: StrayPlan['stop'], deps: ReapDeps): Promise<voi
         if (res.kind === 'refused' || res.kind === 'stuck')
           log.error('stray not stopped', { reason: res.reason });
       } catch (err) {
-        log.error('stopping a stray failed', { err: errorMessage(err) });
+        log.error('stopping a stray failed', { err });
       }
     }),
   ).then(() => {});

@@ -84,7 +84,7 @@ export class Fleet {
             this.adopting = adopting.catch(() => undefined);
             await adopting;
           } catch (err) {
-            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) });
+            this.log.warn('adopting reported handlers failed', { agent: agentId, err });
           }
         }
         try {
@@ -104,9 +104,7 @@ export class Fleet {
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
         await this.pushSpecs([agentId], 'master', 'sync', '', true);
-      })().catch((err: unknown) =>
-        this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
-      );
+      })().catch((err: unknown) => this.log.error('agent hello failed', { agent: agentId, err }));
     });
     session.on('message', (msg) => {
       // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
@@ -175,7 +173,7 @@ export class Fleet {
       (err: unknown) =>
         err instanceof ValidationError
           ? this.dropped(agentId, errorMessage(err))
-          : this.log.error('status from agent not stored', { agent: agentId, error: errorMessage(err) }),
+          : this.log.error('status from agent not stored', { agent: agentId, err }),
     );
   }
 
@@ -264,7 +262,7 @@ export class Fleet {
           );
           if (r.ok && r.metrics) this.metricsCache.set(id, r.metrics);
         } catch (err) {
-          this.log.warn('metrics request failed', { agent: id, error: errorMessage(err) });
+          this.log.warn('metrics request failed', { agent: id, err });
         }
       }),
     );
