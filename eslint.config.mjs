@@ -28,6 +28,25 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/agent/**', '../agent/*'] }] },
   },
   {
+    // One key for errors in log records, holding the error itself: the logger writes its message and code.
+    files: ['agent/**/*.ts', 'master/**/*.ts', 'shared/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(debug|info|warn|error)$/] > ObjectExpression > Property[key.name='error']",
+          message: 'log an error under `err` (shared/logger.ts ERROR_KEY)',
+        },
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(debug|info|warn|error)$/] > ObjectExpression > Property[key.name='err'] > CallExpression[callee.name='errorMessage']",
+          message: 'pass the error object as `err`: the logger writes its message and code',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', 'test/fixtures/**/*.js'],
     languageOptions: { globals: globals.node },
   },

@@ -180,7 +180,7 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
     writeStatus();
     return EXIT_OK;
   } catch (err) {
-    logger.error('agent failed', { err: errorMessage(err) });
+    logger.error('agent failed', { err });
     await sup?.shutdown().catch(() => {});
     return reportError(err, io);
   } finally {
@@ -225,7 +225,7 @@ function statusWriter(dataDir: string, sup: Supervisor, logger: Logger): () => v
       renameSync(tmp, file);
     } catch (err) {
       rmSync(tmp, { force: true });
-      if (!failing) logger.error('status file write failed; retrying', { file, error: errorMessage(err) });
+      if (!failing) logger.error('status file write failed; retrying', { file, err });
       failing = true;
       return schedule(STATUS_RETRY_MS);
     }
@@ -244,7 +244,7 @@ function sampleMetrics(sup: Supervisor, everyMs: number, logger: Logger): () => 
           instances: m.length,
           cpu: m.map((x) => `${x.handler}:${x.cpu_percent}`).join(','),
         }),
-      (err: unknown) => log.warn('sampling failed', { err: errorMessage(err) }),
+      (err: unknown) => log.warn('sampling failed', { err }),
     );
   }, everyMs);
   t.unref();

@@ -8,7 +8,8 @@ import type { AgentMessage__Output } from '../proto/generated/governor/v1/AgentM
 import type { MasterMessage } from '../proto/generated/governor/v1/MasterMessage.js';
 import { loadProtos } from '../shared/proto.js';
 import { loadTlsMaterial, serverCredentials, serverOptions } from '../shared/tls.js';
-import { UnavailableError, errorMessage } from '../shared/errors.js';
+import { UnavailableError } from '../shared/errors.js';
+import { toServiceError } from '../shared/grpc-status.js';
 import type { Logger } from '../shared/logger.js';
 import { adminHandlers } from './api/admin-service.js';
 import { callerIdentity, createAuthInterceptor } from './api/auth.js';
@@ -97,7 +98,7 @@ export class DistributedGovernor {
         try {
           cn = callerIdentity(call).cn;
         } catch (err) {
-          call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: errorMessage(err) });
+          call.emit('error', toServiceError(err));
           return;
         }
         this.fleet.accept(call, cn);

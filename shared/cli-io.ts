@@ -3,11 +3,9 @@
  * output. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { GovError, ValidationError, errorMessage } from './errors.js';
+import { UsageError, errorMessage, exitCodeOf } from './errors.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
 export interface CliIO {
   out(text: string): void;
@@ -26,9 +24,6 @@ export interface Command {
   run(args: string[], io: CliIO): Promise<number>;
 }
 
-/** Thrown for bad flags/arguments: the dispatcher prints it with the usage and exits 2. */
-export class UsageError extends ValidationError {}
-
 /** `node:util` parseArgs with errors turned into UsageError. */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],
@@ -44,14 +39,9 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
 
 /** Maps an error to an exit code and prints it. */
 export function reportError(err: unknown, io: CliIO, usage?: string): number {
-  if (err instanceof UsageError) {
-    io.err(`error: ${err.message}\n`);
-    if (usage) io.err(`usage: ${usage}\n`);
-    return EXIT_USAGE;
-  }
   io.err(`error: ${errorMessage(err)}\n`);
-  if (err instanceof GovError && err.kind === 'INVALID_ARGUMENT') return EXIT_FAILED;
-  return EXIT_FAILED;
+  if (usage && err instanceof UsageError) io.err(`usage: ${usage}\n`);
+  return exitCodeOf(err);
 }
 
 export function processIO(): CliIO {

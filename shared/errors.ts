@@ -1,6 +1,6 @@
 /**
- * Domain errors. Code inside Governor throws these; the gRPC edge maps them to status codes in one place
- * (shared/grpc-status.ts), and the CLI maps them to exit codes.
+ * Domain errors. Code inside Governor throws these; the gRPC edge maps them to status codes and back in
+ * one place (shared/grpc-status.ts), and the CLI maps them to exit codes here (`exitCodeOf`).
  */
 
 export type ErrorKind =
@@ -9,36 +9,52 @@ export type ErrorKind =
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
   | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'INTERNAL';
 
+export interface GovErrorOptions {
+  cause?: unknown;
+  /**
+   * The request fields the message names, in the order it names them, each by its bare field name
+   * (`agent`, `pid`): an API error speaks of fields, and a client that has flags (the CLI) shows its
+   * flag in their place. They travel with the status (shared/grpc-status.ts).
+   */
+  fields?: readonly string[];
+}
+
 export class GovError extends Error {
   readonly kind: ErrorKind;
-  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly fields: readonly string[];
+  constructor(kind: ErrorKind, message: string, options: GovErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
+    this.fields = options.fields ?? [];
     this.name = new.target.name;
   }
 }
 
 /** Bad input from a user: config, flags, request fields. */
 export class ValidationError extends GovError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: GovErrorOptions) {
     super('INVALID_ARGUMENT', message, options);
   }
 }
 
+/** Bad flags or arguments on a command line: the CLI prints it with the usage and exits 2. */
+export class UsageError extends ValidationError {}
+
 export class NotFoundError extends GovError {
-  constructor(message: string) {
-    super('NOT_FOUND', message);
+  constructor(message: string, options?: GovErrorOptions) {
+    super('NOT_FOUND', message, options);
   }
 }
 
 /** The request is valid but the object is in a state where it cannot be done (e.g. stop an observed process). */
 export class StateError extends GovError {
-  constructor(message: string) {
-    super('FAILED_PRECONDITION', message);
+  constructor(message: string, options?: GovErrorOptions) {
+    super('FAILED_PRECONDITION', message, options);
   }
 }
 
@@ -49,7 +65,7 @@ export class PermissionError extends GovError {
 }
 
 export class UnavailableError extends GovError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: GovErrorOptions) {
     super('UNAVAILABLE', message, options);
   }
 }
@@ -69,4 +85,17 @@ export class LockedError extends GovError {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Exit codes of `gov` and the daemons (DESIGN §6). */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * How the CLI ends for an error: a usage error (raised by the CLI itself, never received from the
+ * master) exits 2; every other failure, whatever its kind or status, exits 1 ("the operation failed").
+ */
+export function exitCodeOf(err: unknown): typeof EXIT_FAILED | typeof EXIT_USAGE {
+  return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;
 }

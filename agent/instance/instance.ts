@@ -295,14 +295,14 @@ export class Instance {
   /** Persists the record; the promise never rejects (a failure is logged). */
   private save(): Promise<void> {
     return this.persist().catch((err: unknown) => {
-      this.log.error('persist failed', { err: errorMessage(err) });
+      this.log.error('persist failed', { err });
     });
   }
 
   /** Runs a lifecycle step nobody awaits; a failure is logged and recorded, never lost. */
   private background(p: Promise<unknown>): void {
     p.catch((err: unknown) => {
-      this.log.error('lifecycle step failed', { err: errorMessage(err) });
+      this.log.error('lifecycle step failed', { err });
       this.note('ERROR', `ERROR ${errorMessage(err)}`);
     });
   }
@@ -529,7 +529,7 @@ export class Instance {
       this.draining.delete(h.pgid);
       await this.save();
     } catch (err) {
-      this.log.error('stopping leftovers failed', { pgid: h.pgid, err: errorMessage(err) });
+      this.log.error('stopping leftovers failed', { pgid: h.pgid, err });
     }
   }
 

@@ -223,7 +223,7 @@ export class MasterLink {
       const metrics = await this.host.metrics();
       if (this.call === call) this.send(call, { metrics });
     } catch (err) {
-      this.log.warn('metrics sampling failed', { error: errorMessage(err) });
+      this.log.warn('metrics sampling failed', { err });
     }
   }
 

@@ -9,7 +9,7 @@
  * entry's status and identity checks are in entry.ts, rule limits (cpu cgroup, memory watch) in
  * limits.ts.
  */
-import { NotFoundError, StateError, ValidationError, errorMessage } from '../../shared/errors.js';
+import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash } from '../../shared/observed.js';
@@ -209,8 +209,7 @@ export class ObservedSet {
         name = `${m.rule.name}-${m.pid}-${n}`;
       this.attach(m.pid, name, { source: 'discover', rule: m.rule }).then(
         () => undefined,
-        (err: unknown) =>
-          this.log.warn('discovered process not attached', { pid: m.pid, err: errorMessage(err) }),
+        (err: unknown) => this.log.warn('discovered process not attached', { pid: m.pid, err }),
       );
       attached++;
     }
@@ -284,7 +283,7 @@ export class ObservedSet {
   }
 
   private persistInBackground(): void {
-    this.save().catch((err: unknown) => this.log.error('persist failed', { err: errorMessage(err) }));
+    this.save().catch((err: unknown) => this.log.error('persist failed', { err }));
   }
 }
 

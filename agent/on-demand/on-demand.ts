@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../../shared/durations.js';
-import { GovError, errorMessage } from '../../shared/errors.js';
+import { GovError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Instance, InstanceStatus } from '../instance/instance.js';
@@ -151,9 +151,7 @@ export class OnDemandController {
       this.idleTimer = this.clock.after(d.delayMs, () => this.idleCheck());
       return;
     }
-    this.cool(d.idleMs).catch((err: unknown) =>
-      this.log.error('idle stop failed', { err: errorMessage(err) }),
-    );
+    this.cool(d.idleMs).catch((err: unknown) => this.log.error('idle stop failed', { err }));
   }
 
   private async cool(idleMs: number): Promise<void> {

@@ -222,7 +222,7 @@ export class Cgroups {
         this.log.warn('could not move process into cgroup; it runs unlimited', {
           pid,
           file: p,
-          err: errorMessage(err),
+          err,
         });
       }
     }

@@ -2,7 +2,6 @@
  * The supervisor's periodic chores, each re-armed on the clock after it ran (a failure is logged, the
  * chore goes on): the liveness poll with observed checks and cgroup sweeps, and log rotation.
  */
-import { errorMessage } from '../../shared/errors.js';
 import type { Cgroups } from '../process/cgroups.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { InstanceState } from '../instance/lifecycle.js';
@@ -32,7 +31,7 @@ export class Housekeeping {
       try {
         fn();
       } catch (err) {
-        this.opts.logger.error('periodic task failed', { err: errorMessage(err) });
+        this.opts.logger.error('periodic task failed', { err });
       }
       this.timers.set(key, this.opts.clock.after(ms, tick));
     };
@@ -68,7 +67,7 @@ export class Housekeeping {
           }
         } catch (err) {
           // A log that is a symlink or not our own file is left alone (one refusal does not stop the rest).
-          this.opts.logger.warn('log not rotated', { instance: inst.name, file: f, err: errorMessage(err) });
+          this.opts.logger.warn('log not rotated', { instance: inst.name, file: f, err });
         }
       }
     }

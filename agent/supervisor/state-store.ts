@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DurableStore } from '../../shared/durable-store.js';
-import { errorMessage } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { Handle } from '../process/backend.js';
@@ -72,7 +71,7 @@ export async function openStateStore(
       onError: (err) =>
         logger.error('state file write failed; supervising from memory and retrying until it succeeds', {
           file,
-          error: errorMessage(err),
+          err,
         }),
       onRecovered: (failures) => logger.info('state file written again', { file, failed_writes: failures }),
     },

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { StateError, errorMessage } from '../../shared/errors.js';
+import { StateError } from '../../shared/errors.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
@@ -168,7 +168,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           if (res.kind === 'refused' || res.kind === 'stuck')
             log.error('stray not stopped', { reason: res.reason });
         } catch (err) {
-          log.error('stopping a stray failed', { err: errorMessage(err) });
+          log.error('stopping a stray failed', { err });
         }
       }),
     );

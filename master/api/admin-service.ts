@@ -146,7 +146,8 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
           `handler ${req.handler} is not assigned to agent ${req.agent} (assigned: ${assigned.join(', ') || 'none'})`,
         );
       }
-      if (req.instance && !req.agent) throw new ValidationError('--instance needs --agent');
+      if (req.instance && !req.agent)
+        throw new ValidationError('instance needs agent', { fields: ['instance', 'agent'] });
       const targets = req.agent ? [req.agent] : assigned;
       const kind = req.action.toUpperCase() as 'START' | 'STOP' | 'RESTART' | 'ENSURE';
       const records: ExecutionRecord[] = await Promise.all(
@@ -194,7 +195,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     TailLogs: unary(async (req) => {
       const current = registry.getSpec(req.handler);
       if (!current) throw unknownHandler(req.handler, fleet);
-      if (!req.agent) throw new ValidationError('--agent is required for logs');
+      if (!req.agent) throw new ValidationError('agent is required for logs', { fields: ['agent'] });
       if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
       const stream = req.stream || 'stdout';
       if (stream !== 'stdout' && stream !== 'stderr')
@@ -205,15 +206,19 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     Attach: unary(async (req, issuedBy) => {
-      if (!req.agent) throw new ValidationError('--agent is required');
+      if (!req.agent) throw new ValidationError('agent is required', { fields: ['agent'] });
       if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
       if (!Number.isInteger(req.pid) || req.pid <= 1)
-        throw new ValidationError(`--pid ${req.pid} is not a process id`);
+        throw new ValidationError(`pid ${req.pid} is not a process id`, { fields: ['pid'] });
       if (!NAME_RE.test(req.name))
-        throw new ValidationError(`--name ${JSON.stringify(req.name)} is not a valid name`);
+        throw new ValidationError(`name ${JSON.stringify(req.name)} is not a valid name`, {
+          fields: ['name'],
+        });
       const spec = registry.getSpec(req.name);
       if (spec && registry.agentsFor(spec.spec).includes(req.agent))
-        throw new StateError(`--name ${req.name}: ${handlerObservedClash(req.name, req.pid, req.agent)}`);
+        throw new StateError(`name ${req.name}: ${handlerObservedClash(req.name, req.pid, req.agent)}`, {
+          fields: ['name'],
+        });
       const out = await fleet.command({
         kind: 'ATTACH',
         handler: req.name,
@@ -227,7 +232,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     Detach: unary(async (req, issuedBy) => {
-      if (!req.agent) throw new ValidationError('--agent is required');
+      if (!req.agent) throw new ValidationError('agent is required', { fields: ['agent'] });
       if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
       const out = await fleet.command({
         kind: 'DETACH',

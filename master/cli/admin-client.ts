@@ -4,7 +4,8 @@
  * messages say what failed and what to do, so commands only print them.
  */
 import * as grpc from '@grpc/grpc-js';
-import { GovError, type ErrorKind } from '../../shared/errors.js';
+import { GovError } from '../../shared/errors.js';
+import { errorFromStatus } from '../../shared/grpc-status.js';
 import { formatDuration } from '../../shared/durations.js';
 import { MAX_MESSAGE_BYTES, loadProtos } from '../../shared/proto.js';
 import type { AdminClient } from '../../proto/generated/governor/v1/Admin.js';
@@ -111,17 +112,6 @@ export interface GrpcAdminOptions {
   pageSize?: number;
 }
 
-const CODE_KIND: Partial<Record<grpc.status, ErrorKind>> = {
-  [grpc.status.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
-  [grpc.status.NOT_FOUND]: 'NOT_FOUND',
-  [grpc.status.ALREADY_EXISTS]: 'ALREADY_EXISTS',
-  [grpc.status.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
-  [grpc.status.PERMISSION_DENIED]: 'PERMISSION_DENIED',
-  [grpc.status.UNAUTHENTICATED]: 'PERMISSION_DENIED',
-  [grpc.status.UNAVAILABLE]: 'UNAVAILABLE',
-  [grpc.status.DEADLINE_EXCEEDED]: 'DEADLINE_EXCEEDED',
-};
-
 const REACH_HINT = 'is `gov master` running? pass --master or set GOV_MASTER';
 
 /** grpc-js wraps transport errors: `No connection established. Last error: Error: X. Resolution note: `. */
@@ -133,15 +123,48 @@ function cleanDetails(text: string): string {
     .trim();
 }
 
-/** Turns a gRPC status error into a `GovError` with a message that says what failed and what to do. */
+/** The CLI flag that sets each request field an API error may name (`GovError.fields`). */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  agent: '--agent',
+  handler: '--handler',
+  instance: '--instance',
+  kind: '--kind',
+  limit: '--limit',
+  name: '--name',
+  pid: '--pid',
+  since: '--since',
+  status: '--status',
+};
+
+/**
+ * A server message in the CLI's words: each field it names (in order, the first time it appears as a
+ * word of its own) becomes the flag that sets it, e.g. `pid 1 is not a process id` → `--pid 1 …`.
+ */
+export function inFlagWords(message: string, fields: readonly string[]): string {
+  let out = '';
+  let rest = message;
+  for (const field of fields) {
+    const flag = FLAG_OF_FIELD[field];
+    if (!flag) continue;
+    const at = new RegExp(`(?<![\\w.-])${field}(?![\\w-])`).exec(rest);
+    if (!at) continue;
+    out += rest.slice(0, at.index) + flag;
+    rest = rest.slice(at.index + field.length);
+  }
+  return out + rest;
+}
+
+/**
+ * Turns a gRPC status error into the domain error it stands for (shared/grpc-status.ts), with a message
+ * that says what failed and what to do, in the CLI's words.
+ */
 export function mapGrpcError(err: unknown, target: string, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): GovError {
   if (err instanceof GovError) return err;
-  const e = err as Partial<grpc.ServiceError>;
-  const code = typeof e.code === 'number' ? (e.code as grpc.status) : grpc.status.UNKNOWN;
-  const details = cleanDetails(e.details || (err instanceof Error ? err.message : String(err)));
-  const kind = CODE_KIND[code] ?? 'INTERNAL';
-  const make = (message: string) => new GovError(kind, message, { cause: err });
-  switch (code) {
+  const domain = errorFromStatus(err);
+  const code = (err as Partial<grpc.ServiceError> | null)?.code;
+  const details = cleanDetails(domain.message);
+  const make = (message: string) => new GovError(domain.kind, message, { cause: err, fields: domain.fields });
+  switch (typeof code === 'number' ? code : grpc.status.UNKNOWN) {
     case grpc.status.UNAVAILABLE: {
       if (/ECONNREFUSED/i.test(details))
         return make(`cannot reach master at ${target}: connection refused — ${REACH_HINT}`);
@@ -167,7 +190,7 @@ export function mapGrpcError(err: unknown, target: string, timeoutMs = DEFAULT_C
     case grpc.status.NOT_FOUND:
     case grpc.status.ALREADY_EXISTS:
     case grpc.status.FAILED_PRECONDITION:
-      return make(details);
+      return make(inFlagWords(details, domain.fields));
     case grpc.status.RESOURCE_EXHAUSTED:
       return make(`request or response too large: ${details}`);
     case grpc.status.UNIMPLEMENTED:

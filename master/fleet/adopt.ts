@@ -57,7 +57,7 @@ export async function adoptReported(
   } catch (err) {
     log.warn('hello: cached specs are not valid JSON; nothing adopted', {
       agent: agentId,
-      error: errorMessage(err),
+      err,
     });
     return result;
   }
@@ -125,7 +125,7 @@ export async function adoptReported(
       log.warn('reported handler not adopted; left running', {
         agent: agentId,
         handler: d.name,
-        error: d.error,
+        err: d.error,
       });
     }
   }

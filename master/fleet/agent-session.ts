@@ -13,7 +13,8 @@ import type { AgentCommand } from '../../proto/generated/governor/v1/AgentComman
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { Hello__Output } from '../../proto/generated/governor/v1/Hello.js';
 import { timerDelay } from '../../shared/durations.js';
-import { StateError, TimeoutError } from '../../shared/errors.js';
+import { StateError, TimeoutError, type ErrorKind } from '../../shared/errors.js';
+import { statusOf } from '../../shared/grpc-status.js';
 import type { Logger } from '../../shared/logger.js';
 
 export type SessionState = 'awaiting-hello' | 'connected' | 'closed';
@@ -88,7 +89,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       if (msg.hello.agent_id !== this.agentId) {
         return this.fail(
           `certificate CN=${this.agentId} may not connect as agent ${JSON.stringify(msg.hello.agent_id)}: an agent can only speak for itself`,
-          7 /* PERMISSION_DENIED */,
+          'PERMISSION_DENIED',
         );
       }
       if (this.helloTimer) clearTimeout(this.helloTimer);
@@ -165,11 +166,11 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     if (commandIds.length > 0) this.send({ ack: { command_ids: commandIds } });
   }
 
-  /** Ends the stream with an error status (refusals) and closes the session. */
-  fail(reason: string, code = 14 /* UNAVAILABLE */): void {
+  /** Ends the stream with the status of `kind` (shared/grpc-status.ts) and closes the session. */
+  fail(reason: string, kind: ErrorKind = 'UNAVAILABLE'): void {
     if (this._state === 'closed') return;
     try {
-      this.call.emit('error', { code, details: reason, message: reason });
+      this.call.emit('error', { code: statusOf(kind), details: reason, message: reason });
     } catch {
       /* stream already gone */
     }

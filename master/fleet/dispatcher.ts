@@ -164,7 +164,7 @@ export class Dispatcher {
       this.logger?.error('late result not recorded', {
         agent,
         command: result.command_id,
-        error: errorMessage(err),
+        err,
       });
       return;
     }

@@ -10,7 +10,7 @@ import type { ExecutionRecord } from '../../proto/generated/governor/v1/Executio
 import type { MetricsReport__Output } from '../../proto/generated/governor/v1/MetricsReport.js';
 import type { MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
 import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/InstanceStatus.js';
-import { ValidationError, errorMessage } from '../../shared/errors.js';
+import { StateError, ValidationError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { errorFromInfo } from '../../shared/grpc-status.js';
 import { adoptReported } from './adopt.js';
@@ -69,7 +69,7 @@ export class Fleet {
         try {
           await this.registry.upsertAgent(hello);
         } catch (err) {
-          session.fail(errorMessage(err), 7);
+          session.fail(errorMessage(err), 'PERMISSION_DENIED');
           return;
         }
         // What the agent runs and this master has no record of is adopted, never stopped (before the
@@ -84,13 +84,13 @@ export class Fleet {
             this.adopting = adopting.catch(() => undefined);
             await adopting;
           } catch (err) {
-            this.log.warn('adopting reported handlers failed', { agent: agentId, error: errorMessage(err) });
+            this.log.warn('adopting reported handlers failed', { agent: agentId, err });
           }
         }
         try {
           await this.registry.replaceInventory(agentId, hello.instances);
         } catch (err) {
-          session.fail(`invalid hello: ${errorMessage(err)}`, 3 /* INVALID_ARGUMENT */);
+          session.fail(`invalid hello: ${errorMessage(err)}`, 'INVALID_ARGUMENT');
           return;
         }
         // The stream may have ended while the hello was being written (its 'closed' already ran, and
@@ -99,13 +99,12 @@ export class Fleet {
         this.hub.add(session);
         await this.registry.setConnected(agentId, true);
         // Revoked while the hello was being written: `gov agents revoke` found no session to close then.
-        if (this.registry.isRevoked(agentId)) session.fail(`certificate of agent ${agentId} is revoked`, 16);
+        if (this.registry.isRevoked(agentId))
+          session.fail(`certificate of agent ${agentId} is revoked`, 'UNAUTHENTICATED');
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
         await this.pushSpecs([agentId], 'master', 'sync', '', true);
-      })().catch((err: unknown) =>
-        this.log.error('agent hello failed', { agent: agentId, error: errorMessage(err) }),
-      );
+      })().catch((err: unknown) => this.log.error('agent hello failed', { agent: agentId, err }));
     });
     session.on('message', (msg) => {
       // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
@@ -174,7 +173,7 @@ export class Fleet {
       (err: unknown) =>
         err instanceof ValidationError
           ? this.dropped(agentId, errorMessage(err))
-          : this.log.error('status from agent not stored', { agent: agentId, error: errorMessage(err) }),
+          : this.log.error('status from agent not stored', { agent: agentId, err }),
     );
   }
 
@@ -229,7 +228,7 @@ export class Fleet {
   }
 
   disconnect(agentId: string, reason: string): void {
-    this.hub.get(agentId)?.fail(reason, 16 /* UNAUTHENTICATED */);
+    this.hub.get(agentId)?.fail(reason, 'UNAUTHENTICATED');
   }
 
   agentInfos(): AgentInfo[] {
@@ -263,7 +262,7 @@ export class Fleet {
           );
           if (r.ok && r.metrics) this.metricsCache.set(id, r.metrics);
         } catch (err) {
-          this.log.warn('metrics request failed', { agent: id, error: errorMessage(err) });
+          this.log.warn('metrics request failed', { agent: id, err });
         }
       }),
     );
@@ -297,10 +296,7 @@ export class Fleet {
   ): Promise<string[]> {
     const session = this.hub.get(agent);
     if (!session) {
-      throw errorFromInfo({
-        code: 'FAILED_PRECONDITION',
-        message: `agent ${agent} is not connected; its logs cannot be read now`,
-      });
+      throw new StateError(`agent ${agent} is not connected; its logs cannot be read now`);
     }
     const r = await session.command(
       {

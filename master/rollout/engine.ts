@@ -146,7 +146,7 @@ export class RolloutEngine {
     this.loops.set(id, token);
     driveRollout(this.drive, r, token)
       .catch(async (err: unknown) => {
-        this.log.error('rollout loop failed', { rollout: id, error: errorMessage(err) });
+        this.log.error('rollout loop failed', { rollout: id, err });
         if (!token.cancelled && !TERMINAL_STATES.has(r.state)) {
           r.error = `internal error: ${errorMessage(err)}`;
           this.transition(r, 'failed');
@@ -224,7 +224,7 @@ export class RolloutEngine {
 
   private transition(r: RolloutRecord, to: RolloutState): void {
     const change = setRolloutState(r, to, this.iso());
-    this.log.info('rollout state', { rollout: r.id, handler: r.handler, ...change, error: r.error });
+    this.log.info('rollout state', { rollout: r.id, handler: r.handler, ...change, err: r.error });
   }
 
   private save(r: RolloutRecord): Promise<void> {

@@ -316,14 +316,17 @@ export class ExecutionLog {
     if (f.status) {
       if (!(EXECUTION_STATUSES as readonly string[]).includes(f.status))
         throw new ValidationError(
-          `--status: ${JSON.stringify(f.status)} is not a status (use one of ${EXECUTION_STATUSES.join(', ')})`,
+          `status: ${JSON.stringify(f.status)} is not a status (use one of ${EXECUTION_STATUSES.join(', ')})`,
+          { fields: ['status'] },
         );
       c.statuses = new Set([f.status]);
     }
     if (f.since !== undefined && f.since !== '') c.sinceMs = this.parseSince(f.since);
     if (f.limit !== undefined && f.limit !== 0) {
       if (!Number.isInteger(f.limit) || f.limit < 0)
-        throw new ValidationError(`--limit: ${JSON.stringify(f.limit)} must be a whole number ≥ 1`);
+        throw new ValidationError(`limit: ${JSON.stringify(f.limit)} must be a whole number ≥ 1`, {
+          fields: ['limit'],
+        });
       c.limit = f.limit;
     }
     return c;
@@ -332,8 +335,9 @@ export class ExecutionLog {
   private parseSince(since: Date | number | string): number {
     const bad = (): never => {
       throw new ValidationError(
-        `--since: ${JSON.stringify(since)} is neither an ISO-8601 time (2025-01-31T12:00:00Z) ` +
+        `since: ${JSON.stringify(since)} is neither an ISO-8601 time (2025-01-31T12:00:00Z) ` +
           `nor a duration ago (e.g. 30s, 10m, 2h)`,
+        { fields: ['since'] },
       );
     };
     if (since instanceof Date) return Number.isFinite(since.getTime()) ? since.getTime() : bad();

@@ -5,11 +5,15 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { mapGrpcError } from '../../master/cli/admin-client.js';
+import { inFlagWords, mapGrpcError } from '../../master/cli/admin-client.js';
 import { main } from '../../master/cli/gov.js';
+import { adminHandlers } from '../../master/api/admin-service.js';
+import type { RolloutEngine } from '../../master/rollout/engine.js';
+import type { Fleet } from '../../master/fleet/fleet.js';
+import { FIELDS_METADATA_KEY } from '../../shared/grpc-status.js';
 import { initPki } from '../../shared/pki.js';
 import { loadProtos } from '../../shared/proto.js';
-import { loadTlsMaterial, serverCredentials, serverOptions } from '../../shared/tls.js';
+import { clientConnection, loadTlsMaterial, serverCredentials, serverOptions } from '../../shared/tls.js';
 import { tempDir } from '../helpers/common.js';
 import { METRICS, captureIO, execution, instance } from './fake-admin.js';
 
@@ -61,6 +65,29 @@ describe('admin client', () => {
         );
       }
       assert.equal(mapGrpcError(err(grpc.status.NOT_FOUND, 'x'), target).kind, 'NOT_FOUND');
+    });
+
+    it('a message that names request fields shows the flags that set them instead', () => {
+      const fields = new grpc.Metadata();
+      fields.set(FIELDS_METADATA_KEY, 'pid');
+      const e = mapGrpcError(
+        Object.assign(err(grpc.status.INVALID_ARGUMENT, 'pid 1 is not a process id'), { metadata: fields }),
+        target,
+      );
+      assert.equal(e.message, '--pid 1 is not a process id');
+      assert.equal(e.kind, 'INVALID_ARGUMENT');
+      assert.equal(
+        mapGrpcError(err(grpc.status.INVALID_ARGUMENT, 'pid 1 is not a process id'), target).message,
+        'pid 1 is not a process id',
+        'no fields sent: the message is left as it is',
+      );
+      assert.equal(inFlagWords('instance needs agent', ['instance', 'agent']), '--instance needs --agent');
+      assert.equal(
+        inFlagWords('name "Bad Name" is not a valid name', ['name']),
+        '--name "Bad Name" is not a valid name',
+        'only the first mention is the field',
+      );
+      assert.equal(inFlagWords('agent-1 and agents', ['agent']), 'agent-1 and agents', 'whole words only');
     });
 
     it('deadline names the timeout', () => {
@@ -169,6 +196,53 @@ describe('admin client', () => {
       const { code, io } = await gov(['stop', 'web']);
       assert.equal(code, 1);
       assert.equal(io.stderr, 'error: viewer "bob" may not call Control (read-only role)\n');
+    });
+
+    it('an API refusal names the request field; the CLI shows its flag in its place', async () => {
+      const fleet = {
+        registry: {
+          getAgent: (id: string) => ({ id }),
+          getSpec: (name: string) => ({ spec: { name } }),
+          agentsFor: () => ['edge-1'],
+        },
+        executions: {},
+      } as unknown as Fleet;
+      handlers.Attach = adminHandlers(fleet, {} as RolloutEngine).Attach as unknown as Handler;
+
+      const { admin } = loadProtos();
+      const certs = path.join(cwd, 'certs');
+      const conn = clientConnection(
+        `127.0.0.1:${port}`,
+        loadTlsMaterial({
+          caPath: path.join(certs, 'ca.crt'),
+          certPath: path.join(certs, 'admin-admin.crt'),
+          keyPath: path.join(certs, 'admin-admin.key'),
+          cwd,
+        }),
+      );
+      const client = new admin.governor.v1.Admin(conn.target, conn.credentials, conn.options);
+      const attach = (req: { agent: string; pid: number; name: string }) =>
+        new Promise<grpc.ServiceError>((resolve, reject) =>
+          client.Attach(req, (e, res) => (e ? resolve(e) : reject(new Error(`accepted: ${String(res)}`)))),
+        );
+      try {
+        const missing = await attach({ agent: '', pid: 4242, name: 'ext' });
+        assert.equal(missing.code, grpc.status.INVALID_ARGUMENT);
+        assert.equal(missing.details, 'agent is required');
+        assert.deepEqual(missing.metadata.get(FIELDS_METADATA_KEY), ['agent']);
+        const clash = await attach({ agent: 'edge-1', pid: 4242, name: 'web' });
+        assert.equal(clash.code, grpc.status.FAILED_PRECONDITION);
+        assert.match(clash.details, /^name web: handler web and the observed process web \(pid 4242\)/);
+      } finally {
+        client.close();
+      }
+
+      const { code, io } = await gov(['attach', '--agent', 'edge-1', '--pid', '4242', '--name', 'web']);
+      assert.equal(code, 1);
+      assert.match(
+        io.stderr,
+        /^error: --name web: handler web and the observed process web \(pid 4242\) on agent edge-1/,
+      );
     });
 
     it('a master that does not answer hits the --timeout deadline', async () => {

@@ -132,19 +132,20 @@ describe('execution log', () => {
       assert.equal(ctx.log.errors(1).count, 1);
     });
 
-    it('invalid filter values are refused naming the flag', () => {
+    it('invalid filter values are refused naming the field', () => {
       assert.throws(
         () => ctx.log.query({ status: 'done' }),
         (e: Error) => {
           assert.ok(e instanceof ValidationError);
-          assert.match(e.message, /--status: "done"/);
+          assert.match(e.message, /^status: "done"/);
+          assert.deepEqual(e.fields, ['status']);
           return true;
         },
       );
-      assert.throws(() => ctx.log.query({ since: 'yesterday' }), /--since: "yesterday"/);
-      assert.throws(() => ctx.log.query({ since: '2025-13-45' }), /--since/);
-      assert.throws(() => ctx.log.query({ limit: -1 }), /--limit/);
-      assert.throws(() => ctx.log.query({ limit: 1.5 }), /--limit/);
+      assert.throws(() => ctx.log.query({ since: 'yesterday' }), /ValidationError: since: "yesterday"/);
+      assert.throws(() => ctx.log.query({ since: '2025-13-45' }), /ValidationError: since: /);
+      assert.throws(() => ctx.log.query({ limit: -1 }), /ValidationError: limit: /);
+      assert.throws(() => ctx.log.query({ limit: 1.5 }), /ValidationError: limit: /);
     });
   });
 
