@@ -16,7 +16,8 @@ import {
 } from '../../agent/process/cgroups.js';
 import { joinArgv } from '../../agent/process/cgroups-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
-import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { fixture, tempDir, waitFor } from '../helpers/common.js';
+import { supervisors } from './health-helpers.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
   return parseHandler(raw, 'handlers[0]', 'test');
@@ -125,37 +126,18 @@ function cpuLimitText(version: 1 | 2, quotaUs: number): string {
   return version === 2 ? `${quotaUs} ${CPU_PERIOD_US}` : String(quotaUs);
 }
 
-/** Supervisors made here track their handlers' groups and are shut down after each test. */
+/** Supervisors (health-helpers) with a log captured in `lines`; each shut down after its test. */
 function limitedSupervisors(): {
   make(extra?: { cgroupRoot?: string }): Promise<{ sup: Supervisor; dir: string; lines: string[] }>;
 } {
-  const sups: Supervisor[] = [];
-  afterEach(async () => {
-    for (const sup of sups.splice(0)) {
-      for (const s of sup.status()) {
-        if (s.pgid) trackPid(s.pgid, true);
-        if (s.state === 'running' || s.state === 'starting') await sup.stop(s.instance);
-      }
-      await sup.shutdown();
-    }
-  });
+  const sups = supervisors();
+  afterEach(() => sups.close());
   return {
     async make(extra = {}) {
       const dir = tempDir();
       const lines: string[] = [];
       const logger = new Logger('agent', { level: 'info', sink: { write: (l) => lines.push(l) } });
-      const sup = await Supervisor.create({
-        dataDir: dir,
-        pollIntervalMs: 50,
-        random: () => 0.5,
-        logger,
-        ...extra,
-      });
-      sup.on('state', () => {
-        for (const s of sup.status()) trackPid(s.pgid ?? undefined, true);
-      });
-      sups.push(sup);
-      return { sup, dir, lines };
+      return { sup: await sups.make({ dataDir: dir, logger, ...extra }), dir, lines };
     },
   };
 }
