@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { InstanceStatus } from '../../agent/supervisor/supervisor.js';
 import type { AgentState } from '../../agent/supervisor/state-store.js';
-import { REPO_ROOT, trackPid, waitFor } from '../helpers/common.js';
+import { REPO_ROOT, beforeCleanupPids, trackPid, waitFor } from '../helpers/common.js';
 
 export const AGENT_MAIN = path.join(REPO_ROOT, 'dist', 'agent', 'main.js');
 
@@ -26,7 +26,7 @@ export interface AgentProc {
   exited: Promise<number | null>;
 }
 
-/** Starts `node dist/agent/main.js` as a separate process (tracked for cleanup by PID). */
+/** Starts `node dist/agent/main.js` as a separate process (it and the handler groups in its state are cleaned up by PID). */
 export function startAgent(handlersFile: string, dataDir: string, extra: string[] = []): AgentProc {
   const proc = spawn(
     process.execPath,
@@ -36,6 +36,8 @@ export function startAgent(handlersFile: string, dataDir: string, extra: string[
     },
   );
   trackPid(proc.pid);
+  // Handlers it started are cleaned up too when the test fails before tracking them itself.
+  beforeCleanupPids(() => trackStateGroups(dataDir));
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));

@@ -6,6 +6,7 @@ import { Logger } from '../../shared/logger.js';
 import { listPids, readProcStat } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import {
+  CPU_PERIOD_US,
   DEFAULT_CGROUP_ROOT,
   Cgroups,
   cgroupScope,
@@ -15,7 +16,8 @@ import {
 } from '../../agent/process/cgroups.js';
 import { joinArgv } from '../../agent/process/cgroups-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
-import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { fixture, tempDir, waitFor } from '../helpers/common.js';
+import { supervisors } from './health-helpers.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
   return parseHandler(raw, 'handlers[0]', 'test');
@@ -115,42 +117,42 @@ function treeTicks(root: number): number {
 
 const hostCgroups = detectCgroups(DEFAULT_CGROUP_ROOT);
 
-describe('advisory limits on real handlers', function () {
-  const sups: Supervisor[] = [];
-  let lines: string[] = [];
-  async function supervisor(extra: { cgroupRoot?: string } = {}): Promise<{ sup: Supervisor; dir: string }> {
-    const dir = tempDir();
-    lines = [];
-    const logger = new Logger('agent', { level: 'info', sink: { write: (l) => lines.push(l) } });
-    const sup = await Supervisor.create({
-      dataDir: dir,
-      pollIntervalMs: 50,
-      random: () => 0.5,
-      logger,
-      ...extra,
-    });
-    sup.on('state', () => {
-      for (const s of sup.status()) trackPid(s.pgid ?? undefined, true);
-    });
-    sups.push(sup);
-    return { sup, dir };
-  }
-  afterEach(async () => {
-    for (const sup of sups.splice(0)) {
-      for (const s of sup.status()) {
-        if (s.pgid) trackPid(s.pgid, true);
-        if (s.state === 'running' || s.state === 'starting') await sup.stop(s.instance);
-      }
-      await sup.shutdown();
-    }
-  });
+/** The file holding a group's limit, and the value written for it, per cgroup version (DESIGN §3). */
+function limitFile(version: 1 | 2, controller: 'cpu' | 'memory'): string {
+  if (controller === 'cpu') return version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us';
+  return version === 2 ? 'memory.max' : 'memory.limit_in_bytes';
+}
+function cpuLimitText(version: 1 | 2, quotaUs: number): string {
+  return version === 2 ? `${quotaUs} ${CPU_PERIOD_US}` : String(quotaUs);
+}
+
+/** Supervisors (health-helpers) with a log captured in `lines`; each shut down after its test. */
+function limitedSupervisors(): {
+  make(extra?: { cgroupRoot?: string }): Promise<{ sup: Supervisor; dir: string; lines: string[] }>;
+} {
+  const sups = supervisors();
+  afterEach(() => sups.close());
+  return {
+    async make(extra = {}) {
+      const dir = tempDir();
+      const lines: string[] = [];
+      const logger = new Logger('agent', { level: 'info', sink: { write: (l) => lines.push(l) } });
+      return { sup: await sups.make({ dataDir: dir, logger, ...extra }), dir, lines };
+    },
+  };
+}
+
+describe(`advisory limits on real handlers (host cgroup v${hostCgroups?.version ?? '-'})`, function () {
+  const sups = limitedSupervisors();
 
   before(function () {
-    if (!hostCgroups?.cpu || !hostCgroups.memory) this.skip(); // needs a cpu and a memory hierarchy
+    // Needs a cpu and a memory hierarchy of the version the host has (v1 mounts, or v2 controllers).
+    if (!hostCgroups?.cpu || !hostCgroups.memory) this.skip();
   });
 
   it('cpu "25%": a busy loop measures well under 50% and its group is removed when it ends', async () => {
-    const { sup, dir } = await supervisor();
+    const { sup, dir } = await sups.make();
+    const cg = hostCgroups!;
     const [st] = await sup.applySpecs([
       spec({
         name: 'busy',
@@ -160,8 +162,11 @@ describe('advisory limits on real handlers', function () {
       }),
     ]);
     assert.equal(st?.state, 'running');
-    const group = path.join(hostCgroups!.cpu!, 'governor', cgroupScope(dir), 'busy');
-    assert.equal(readFileSync(path.join(group, 'cpu.cfs_quota_us'), 'utf8').trim(), '25000');
+    const group = path.join(cg.cpu!, 'governor', cgroupScope(dir), 'busy');
+    assert.equal(
+      readFileSync(path.join(group, limitFile(cg.version, 'cpu')), 'utf8').trim(),
+      cpuLimitText(cg.version, 25_000),
+    );
     // The handler (the shim's child) is in the group, not just the shim.
     const procs = await waitFor(
       () => {
@@ -184,7 +189,8 @@ describe('advisory limits on real handlers', function () {
   });
 
   it('memory "128MiB": an allocating handler is ended and the exit is reported with SIGKILL', async () => {
-    const { sup, dir } = await supervisor();
+    const { sup, dir } = await sups.make();
+    const cg = hostCgroups!;
     await sup.applySpecs([
       spec({
         name: 'hog',
@@ -194,9 +200,9 @@ describe('advisory limits on real handlers', function () {
         limits: { memory: '128MiB' },
       }),
     ]);
-    const group = path.join(hostCgroups!.memory!, 'governor', cgroupScope(dir), 'hog');
+    const group = path.join(cg.memory!, 'governor', cgroupScope(dir), 'hog');
     assert.equal(
-      readFileSync(path.join(group, 'memory.limit_in_bytes'), 'utf8').trim(),
+      readFileSync(path.join(group, limitFile(cg.version, 'memory')), 'utf8').trim(),
       String(128 * 1024 * 1024),
     );
     const s = await waitFor(
@@ -213,10 +219,14 @@ describe('advisory limits on real handlers', function () {
     assert.ok(s.events.some((e) => e.message === 'EXITED signal=SIGKILL' || /SIGKILL/.test(e.message)));
     await waitFor(() => !existsSync(group), { what: 'cgroup removed after the exit' });
   });
+});
+
+describe('advisory limits without usable cgroups, or on a v2 tree (any host)', function () {
+  const sups = limitedSupervisors();
 
   it('unwritable cgroup root: handlers still start, ONE warning is logged', async () => {
     const missing = path.join(tempDir(), 'no-cgroups-here');
-    const { sup } = await supervisor({ cgroupRoot: missing });
+    const { sup, lines } = await sups.make({ cgroupRoot: missing });
     const statuses = await sup.applySpecs([
       spec({ name: 'a', command: ['node', fixture('ticker.mjs')], start_seconds: 0, limits: { cpu: '25%' } }),
       spec({
@@ -233,5 +243,34 @@ describe('advisory limits on real handlers', function () {
     const warnings = lines.filter((l) => l.includes('WARN') && l.includes('advisory limits not applied'));
     assert.equal(warnings.length, 1, lines.join(''));
     assert.match(warnings[0]!, /no-cgroups-here/);
+  });
+
+  it('a v2 root: the group gets cpu.max and memory.max, controllers are enabled, the handler joins it', async () => {
+    // A v2 tree as the kernel lays it out (cgroup.controllers at the root); plain files here, so the
+    // limits are written but not enforced — the enforcement tests above run on the host's own version.
+    const root = tempDir();
+    touch(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+    const { sup, dir } = await sups.make({ cgroupRoot: root });
+    const [st] = await sup.applySpecs([
+      spec({
+        name: 'web',
+        command: ['node', fixture('ticker.mjs')],
+        start_seconds: 0,
+        limits: { cpu: '25%', memory: '128MiB' },
+      }),
+    ]);
+    assert.equal(st?.state, 'running');
+    const scope = path.join(root, 'governor', cgroupScope(dir));
+    const group = path.join(scope, 'web');
+    assert.equal(readFileSync(path.join(group, limitFile(2, 'cpu')), 'utf8'), cpuLimitText(2, 25_000));
+    assert.equal(readFileSync(path.join(group, limitFile(2, 'memory')), 'utf8'), String(128 * 1024 * 1024));
+    for (const parent of [root, path.join(root, 'governor'), scope]) {
+      assert.ok(existsSync(path.join(parent, 'cgroup.subtree_control')), `controllers enabled in ${parent}`);
+    }
+    // The handler (the shim's child) wrote its own PID before exec: the last write to this plain file.
+    const procs = path.join(group, 'cgroup.procs');
+    await waitFor(() => readProcStat(Number(readFileSync(procs, 'utf8').trim()))?.ppid === st!.pid, {
+      what: "the handler to write its PID to cgroup.procs after the shim's",
+    });
   });
 });

@@ -21,6 +21,7 @@ import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/
 import { silentLogger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { fixture, tempDir, waitFor } from '../helpers/common.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { lines, spec, supervisors } from './health-helpers.js';
 
 describe('on-demand: policy (pure)', () => {
@@ -209,27 +210,35 @@ describe('on-demand: wake, share, fail and cool (real processes)', () => {
 
   it('any use (ensure, or touch as for logs/start/restart) restarts the idle timer', async () => {
     const dir = tempDir();
-    const sup = await s.make();
-    await sup.applySpecs([onDemand('used', dir, { idle_timeout: '400ms', start_seconds: 0 })]);
+    const clock = new FakeClock();
+    const sup = await s.make({ clock });
+    const idleMs = 60 * 60_000;
+    await sup.applySpecs([onDemand('used', dir, { idle_timeout: '1h', start_seconds: 0 })]);
     await sup.ensure('used');
-    const hotAt = one(sup, 'used').events.find((e) => e.type === 'RUNNING')!.at;
-    // Keep using it for a while past its idle timeout: it must stay hot.
-    let lastUse = Date.now();
-    let uses = 0;
-    while (Date.now() - hotAt < 900) {
-      assert.equal(one(sup, 'used').temperature, 'hot', 'cooled while in use');
-      if (Date.now() - lastUse > 150) {
-        if (++uses % 2) sup.touch('used');
-        else await sup.ensure('used');
-        lastUse = Date.now();
-      }
-      await new Promise((r) => setTimeout(r, 20));
+    const spawns = path.join(dir, 'used.spawns');
+    await waitFor(() => lines(spawns).length === 1, { what: 'the handler recorded its spawn' });
+    // Keep using it, each use within its idle timeout of the last, for over twice that timeout.
+    let lastUse = clock.now();
+    for (let use = 1; use <= 6; use++) {
+      clock.advance(idleMs * 0.4);
+      assert.equal(one(sup, 'used').temperature, 'hot', `cooled while in use (before use ${use})`);
+      if (use % 2) sup.touch('used');
+      else await sup.ensure('used');
+      lastUse = clock.now();
     }
+    clock.advance(idleMs - 1000);
+    assert.equal(one(sup, 'used').temperature, 'hot', 'cooled before its idle timeout since the last use');
+    clock.advance(1000);
     const cold = await waitFor(() => (one(sup, 'used').temperature === 'cold' ? one(sup, 'used') : null), {
       what: 'cold once unused',
     });
-    const idleAt = cold.events.find((e) => e.type === 'IDLE')!.at;
-    assert.ok(idleAt - lastUse >= 390, `cooled ${idleAt - lastUse}ms after the last use`);
+    const idles = cold.events.filter((e) => e.type === 'IDLE');
+    assert.equal(idles.length, 1, 'cooled once: never while in use');
+    assert.ok(idles[0]!.at - lastUse >= idleMs, `cooled ${idles[0]!.at - lastUse}ms after the last use`);
+    // Decided once idle for its timeout since the LAST use (to the minute), not since an earlier one.
+    assert.equal(idles[0]!.message, 'IDLE no use for 1h; cooling');
+    assert.equal((await sup.metrics())[0]?.cold_starts, 1, 'one wake-up: it never went cold in between');
+    assert.equal(lines(spawns).length, 1, 'one process for the whole time');
   });
 
   it('a crash while hot follows the restart policy (stays hot)', async () => {

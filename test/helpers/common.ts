@@ -50,7 +50,14 @@ export function trackPid(pid: number | undefined, group = false): void {
   (group ? trackedGroups : trackedPids).add(pid);
 }
 
+/** Run first by `cleanupPids()`: e.g. tracking the handler groups an agent recorded, even if its test failed early. */
+const beforeCleanup: Array<() => void> = [];
+export function beforeCleanupPids(fn: () => void): void {
+  beforeCleanup.push(fn);
+}
+
 export async function cleanupPids(): Promise<void> {
+  for (const fn of beforeCleanup.splice(0)) fn();
   for (const pgid of trackedGroups) {
     try {
       process.kill(-pgid, 'SIGKILL');

@@ -12,31 +12,50 @@ import { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/common.js';
 import type { PairName } from '../helpers/pki.js';
 
-/** Opens edge-N's stream, sends `first`, then (once welcomed) `then`; resolves with how the stream ended. */
+/**
+ * Opens edge-N's stream, sends `first`, then (once welcomed) `then`, then `after` on the same stream;
+ * with `until`, cancels the stream once `until()` holds (polled with a deadline), else waits for the master
+ * to end it. Resolves with how the stream ended.
+ */
 function talk(
   c: Cluster,
   pair: PairName,
   first: AgentMessage,
   then: AgentMessage[] = [],
-): Promise<{ code: grpc.status; details: string; welcomed: boolean }> {
+  after: AgentMessage[] = [],
+  until?: () => Promise<boolean>,
+): Promise<{ code: grpc.status; details: string; welcomed: boolean; untilHeld: boolean }> {
   const conn = clientConnection(c.address, c.pki.material(pair), { separateConnection: true });
   const { link } = loadProtos();
   const client = new link.governor.v1.AgentLink(conn.target, conn.credentials, conn.options);
+  let welcomed = false;
+  let untilHeld = false;
+  let ended = false;
   return new Promise<{ code: grpc.status; details: string; welcomed: boolean }>((resolve) => {
-    const call = client.Connect({ deadline: Date.now() + 5_000 });
-    let welcomed = false;
+    const call = client.Connect({ deadline: Date.now() + 10_000 });
     call.on('data', (m: MasterMessage__Output) => {
       if (m.body !== 'welcome') return;
       welcomed = true;
       for (const msg of then) call.write(msg);
-      // A heartbeat after the bad messages: the stream (and the master) are still there to answer.
-      call.write({ heartbeat: { sent_at_ms: Date.now() } });
-      setTimeout(() => call.cancel(), 300).unref();
+      for (const msg of after) call.write(msg);
+      if (!until) return;
+      waitFor(async () => ended || (await until()), {
+        timeoutMs: 8_000,
+        what: 'the follow-up to take effect',
+      })
+        .then(() => (untilHeld = !ended))
+        .catch(() => undefined)
+        .finally(() => call.cancel());
     });
     call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, welcomed }));
     call.on('end', () => resolve({ code: grpc.status.OK, details: '', welcomed }));
     call.write(first);
-  }).finally(() => client.close());
+  })
+    .then((r) => {
+      ended = true;
+      return { ...r, untilHeld };
+    })
+    .finally(() => client.close());
 }
 
 type Inventory = NonNullable<NonNullable<AgentMessage['hello']>['instances']>;
@@ -55,12 +74,39 @@ describe('integration: malformed agent messages', function () {
     await c?.stop();
   });
 
-  it('a status without a handler name is dropped; the master stays up and serves', async () => {
-    const r = await talk(c, 'agent-edge-3', hello('edge-3'), [
-      { status: { handler: '', state: 'running' } },
-      { status: { handler: '', state: 'running' } },
-    ]);
+  it('a status without a handler name is dropped; the same stream still carries status and the master serves', async () => {
+    // An observed process edge-3 may report: after the malformed statuses, it must still reach the
+    // registry over the very same stream (the stream survived, it was not just reopened).
+    const observed = {
+      handler: 'after-bad',
+      instance: 'after-bad',
+      state: 'running',
+      observed: true,
+      pid: 42,
+    };
+    const reached = async () =>
+      (await c.instances()).some(
+        (i) => i.agent === 'edge-3' && i.handler === 'after-bad' && i.state === 'running',
+      );
+    const r = await talk(
+      c,
+      'agent-edge-3',
+      hello('edge-3'),
+      [{ status: { handler: '', state: 'running' } }, { status: { handler: '', state: 'running' } }],
+      [{ status: observed }],
+      reached,
+    );
     assert.equal(r.welcomed, true, r.details);
+    assert.equal(
+      r.untilHeld,
+      true,
+      'a status sent after the malformed ones reached the registry on the same stream',
+    );
+    assert.equal(
+      r.code,
+      grpc.status.CANCELLED,
+      `the stream ended by our cancel, not by the master: ${r.details}`,
+    );
     assert.ok(c.master?.running, 'the master process is still running');
     const { agents } = await c.admin().listAgents();
     assert.ok(

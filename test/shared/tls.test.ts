@@ -13,7 +13,7 @@ import {
 import { tempDir } from '../helpers/common.js';
 import { testPki, type TestPki } from '../helpers/pki.js';
 
-describe('security: TLS settings', function () {
+describe('TLS settings', function () {
   let pki: TestPki;
   before(async () => {
     pki = await testPki();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { GovError } from '../../shared/errors.js';
 import { observedRefusal } from '../../shared/observed.js';
-import { FakeAdmin, runGov as gov } from '../cli/fake-admin.js';
+import { FakeAdmin, runGov as gov } from './fake-admin.js';
 
 describe('gov attach / gov detach (CLI)', () => {
   it('attach sends agent, pid and name and prints one JSON document with the observed instance', async () => {

@@ -1,15 +1,11 @@
 /**
  * Spec values that would reach a process unchecked are refused at validation, naming the file, the key
  * path and the reason, before anything changes: environment names, NUL bytes, custom YAML tags and a
- * relative cwd; a cwd missing on the agent is named before any spawn.
+ * relative cwd (a cwd missing on the agent: test/agent/spawn-cwd.test.ts).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { ValidationError } from '../../shared/errors.js';
 import { parseHandlersFile } from '../../shared/spec.js';
-import { tempDir } from '../helpers/common.js';
-import { spec, supervisors } from './health-helpers.js';
 
 function refuse(handler: string): string {
   try {
@@ -22,9 +18,6 @@ function refuse(handler: string): string {
 }
 
 describe('spec values that reach a process are checked first', () => {
-  const s = supervisors();
-  afterEach(() => s.close());
-
   it('refuses env names with =, a newline, NUL, or nothing, and names starting with a digit', () => {
     const cmd = '    command: [x]\n';
     const reason = 'is not an environment variable name (letters, digits and _, not starting with a digit)';
@@ -87,34 +80,6 @@ describe('spec values that reach a process are checked first', () => {
     assert.equal(
       refuse('    command: [x]\n    cwd: srv/web\n'),
       'handlers.yaml: handlers[0].cwd: "srv/web" must be an absolute path',
-    );
-  });
-
-  it('a cwd missing on the agent, or a file, fails the start naming the handler, cwd and the path', async () => {
-    const sup = await s.make();
-    const dir = tempDir();
-    const missing = path.join(dir, 'nope');
-    const file = path.join(dir, 'file');
-    writeFileSync(file, '');
-    const statuses = await sup.applySpecs([
-      spec({ name: 'gone', command: ['node', '-e', '0'], cwd: missing }),
-      spec({ name: 'notdir', command: ['node', '-e', '0'], cwd: file }),
-    ]);
-    const by = (name: string) => statuses.find((x) => x.handler === name);
-    const gone = by('gone');
-    assert.equal(gone?.state, 'fatal');
-    assert.equal(gone?.pid, null);
-    assert.ok(
-      gone?.events.some(
-        (e) => e.message === `SPAWN_FAILED handler gone: cwd: ${missing} does not exist on this agent`,
-      ),
-      JSON.stringify(gone?.events),
-    );
-    assert.ok(
-      by('notdir')?.events.some(
-        (e) => e.message === `SPAWN_FAILED handler notdir: cwd: ${file} is not a directory`,
-      ),
-      JSON.stringify(by('notdir')?.events),
     );
   });
 });
