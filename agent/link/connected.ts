@@ -8,7 +8,7 @@ import path from 'node:path';
 import { UsageError } from '../../shared/cli-io.js';
 import { parseDurationSetting } from '../../shared/durations.js';
 import { ValidationError, errorMessage } from '../../shared/errors.js';
-import { NAME_RE } from '../../shared/spec.js';
+import { isName, nameRefusal } from '../../shared/names.js';
 import { readSettingsFile } from '../../shared/settings-file.js';
 import { readIdentity } from '../../shared/pki.js';
 import { parseDiscoverRules } from '../observed/discovery.js';
@@ -100,7 +100,7 @@ export function resolveConnected(
   }
   if (!id)
     throw new UsageError('--id ID is required (or --cert with the agent certificate whose CN is the id)');
-  if (!NAME_RE.test(id)) throw new UsageError(`--id ${JSON.stringify(id)} is not a valid agent id`);
+  if (!isName(id)) throw new UsageError(`--id: ${nameRefusal(id, 'agent id')}`);
   const connection = tls.resolveConnection(
     {
       master: flags.master ?? env.GOV_MASTER ?? cfg.master,
