@@ -12,23 +12,19 @@ describe('backoff: exponential with cap and jitter', () => {
     assert.deepEqual(delays, [200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]);
   });
 
-  it('jitter moves a delay by at most ±jitter, and never past max', () => {
-    assert.equal(
-      backoffDelay(b, 1, () => 0),
-      160,
-    );
-    assert.equal(
-      backoffDelay(b, 1, () => 0.999999),
-      240,
-    );
-    assert.equal(
-      backoffDelay(b, 10, () => 0.999999),
-      10_000,
-    );
-    assert.equal(
-      backoffDelay(b, 10, () => 0),
-      8000,
-    );
+  it('jitter moves a delay by at most ±jitter, and never past max (the dial loop near its cap)', () => {
+    const cases: Array<[retry: number, random: number, delay: number]> = [
+      [1, 0, 160],
+      [1, 0.999999, 240],
+      [10, 0.999999, 10_000],
+      [10, 0, 8000],
+    ];
+    for (const [n, r, want] of cases)
+      assert.equal(
+        backoffDelay(b, n, () => r),
+        want,
+        `retry ${n}, random ${r}`,
+      );
   });
 
   it('the same random source gives the same delays (the source is injectable)', () => {

@@ -138,11 +138,11 @@ describe('update block: one validator', () => {
     const fake = new FakeAdmin();
     const cli = await runGov(['rollout', 'restart', 'web', '--batch-size', '0%'], fake);
     assert.equal(cli.code, 2);
-    assert.ok(cli.io.stderr.includes(`--batch-size: ${reason}`), cli.io.stderr);
+    assert.ok(cli.io.stderr.includes('--batch-size') && cli.io.stderr.includes(reason), cli.io.stderr);
     const onFailure = '"continue" must be one of pause | abort | rollback';
     const cli2 = await runGov(['rollout', 'restart', 'web', '--on-failure', 'continue'], fake);
     assert.equal(cli2.code, 2);
-    assert.ok(cli2.io.stderr.includes(`--on-failure: ${onFailure}`), cli2.io.stderr);
+    assert.ok(cli2.io.stderr.includes('--on-failure') && cli2.io.stderr.includes(onFailure), cli2.io.stderr);
     assert.deepEqual(fake.calls, [], 'nothing sent');
     assert.equal(
       yamlRefusal('{on_failure: continue}'),
