@@ -13,7 +13,7 @@ import { NotFoundError, StateError, ValidationError, errorMessage } from '../../
 import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash } from '../../shared/observed.js';
-import { hashCmdline, readCmdline, readProcStat } from '../../shared/proc.js';
+import { hashCmdline, isPid, readCmdline, readProcStat } from '../../shared/proc.js';
 import { isName, nameRefusal } from '../../shared/names.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Cgroups } from '../process/cgroups.js';
@@ -104,7 +104,7 @@ export class ObservedSet {
     how: { source: 'attach' | 'discover'; rule?: DiscoverRule } = { source: 'attach' },
   ): Promise<InstanceStatus> {
     if (!isName(name)) throw new ValidationError(`name: ${nameRefusal(name)}`);
-    if (!Number.isInteger(pid) || pid <= 1) throw new ValidationError(`pid ${pid} is not a process id`);
+    if (!isPid(pid)) throw new ValidationError(`pid ${pid} is not a process id`);
     if (this.deps.isHandlerName(name))
       throw new StateError(`${name} is already in use on this agent: ${handlerObservedClash(name, pid)}`);
     if (this.entries.has(name))

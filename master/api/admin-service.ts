@@ -8,6 +8,7 @@ import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInf
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
+import { isPid } from '../../shared/proc.js';
 import { instanceKey, parseHandlersFile, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { DEFAULT_QUERY_LIMIT } from '../state/execution-log.js';
 import { decodeToken, encodeToken, pageAfter, pageSizeOf, takePage } from './paging.js';
@@ -202,8 +203,7 @@ export function adminHandlers(fleet: Fleet, rollouts?: RolloutEngine): AdminHand
     Attach: unary(async (req, issuedBy) => {
       if (!req.agent) throw new ValidationError('--agent is required');
       if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
-      if (!Number.isInteger(req.pid) || req.pid <= 1)
-        throw new ValidationError(`--pid ${req.pid} is not a process id`);
+      if (!isPid(req.pid)) throw new ValidationError(`--pid ${req.pid} is not a process id`);
       if (!isName(req.name))
         throw new ValidationError(`--name ${JSON.stringify(req.name)} is not a valid name`);
       const spec = registry.getSpec(req.name);
