@@ -65,11 +65,8 @@ const DURATION_KEYS = [
 
 /** Reads a master config file; unknown keys and bad values are refused with file, key and reason. */
 export function readMasterConfig(file: string): MasterUserOptions {
-  const cfg = readSettingsFile(file, KEYS) as MasterUserOptions;
-  // Refused here, naming the file and the key (compileMasterOptions names the merged source only).
-  for (const key of DURATION_KEYS)
-    if (cfg[key] !== undefined) parseDurationSetting(cfg[key], `${file}: ${key}`);
-  return cfg;
+  // Durations are refused there, naming the file and the key (compileMasterOptions names the merged source only).
+  return readSettingsFile(file, KEYS, DURATION_KEYS) as MasterUserOptions;
 }
 
 /**

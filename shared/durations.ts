@@ -37,6 +37,11 @@ function overLimit(input: unknown, ms: number, maxMs: number): string | null {
   return `${JSON.stringify(input)} exceeds ${what}, ${exactDuration(maxMs)} (${maxMs} ms)`;
 }
 
+/** Why a value is not a duration: the one wording, whatever the value's source. */
+function notADuration(input: unknown): string {
+  return `${JSON.stringify(input)} is not a duration (use e.g. 500ms, 10s, 5m)`;
+}
+
 /**
  * Parses `250ms`, `10s`, `1.5m`, `2h`, `1d` (or a compound like `1m30s`) into milliseconds; throws on
  * anything else. The one duration parser: by default a duration drives a timer, so more than
@@ -47,12 +52,11 @@ export function parseDuration(input: string, maxMs: number = MAX_TIMER_MS): numb
   const text = String(input).trim();
   if (text === '0') return 0;
   const parts = text.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d)/g);
-  if (!parts || parts.join('') !== text)
-    throw new Error(`${JSON.stringify(input)} is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
+  if (!parts || parts.join('') !== text) throw new Error(notADuration(input));
   let total = 0;
   for (const part of parts) {
     const m = DURATION_RE.exec(part);
-    if (!m) throw new Error(`${JSON.stringify(input)} is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
+    if (!m) throw new Error(notADuration(input));
     total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
   }
   const ms = Math.round(total);
@@ -63,12 +67,22 @@ export function parseDuration(input: string, maxMs: number = MAX_TIMER_MS): numb
 
 /** A duration given as a number of seconds (YAML `stop_timeout: 10`), bounded as parseDuration bounds it. */
 export function secondsToMs(seconds: number, maxMs: number = MAX_TIMER_MS): number {
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw new Error(`${JSON.stringify(seconds)} is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(notADuration(seconds));
   const ms = Math.round(seconds * 1000);
   const over = overLimit(seconds, ms, maxMs);
   if (over) throw new RangeError(over);
   return ms;
+}
+
+/**
+ * A duration as a config file, a spec or a flag writes it: text (`10s`, `1m30s`) or a number of seconds
+ * (YAML `stop_timeout: 10`), in ms. Throws an Error with the reason (a RangeError above `maxMs`); callers
+ * put the file and key, or the flag, in front.
+ */
+export function durationMs(value: unknown, maxMs: number = MAX_TIMER_MS): number {
+  if (typeof value === 'number') return secondsToMs(value, maxMs);
+  if (typeof value !== 'string') throw new Error(notADuration(value));
+  return parseDuration(value, maxMs);
 }
 
 /**
@@ -81,10 +95,26 @@ export function parseDurationSetting(
   refuse: (message: string) => Error = (m) => new ValidationError(m),
 ): number {
   try {
-    if (typeof value === 'number') return secondsToMs(value);
-    return parseDuration(String(value));
+    return durationMs(value);
   } catch (err) {
     throw refuse(`${where}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A point back in time as `--since` writes it: an ISO-8601 time (`2025-01-31T12:00:00Z`) or a duration ago
+ * (`10m`, `90d`: a span, never a timer, so not bounded), as epoch ms at `now`; null when it is neither.
+ */
+export function sinceMs(text: string, now: number): number | null {
+  const t = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
+    const ms = Date.parse(t);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  try {
+    return now - parseDuration(t, Infinity);
+  } catch {
+    return null;
   }
 }
 

@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import forge from 'node-forge';
 import { GovError, ValidationError, errorMessage } from './errors.js';
+import { isName, NAME_RE, NAME_RULE } from './names.js';
 import {
   CA_CN,
   certCoversHost,
@@ -22,8 +23,6 @@ import {
 export type Role = 'agent' | 'admin' | 'viewer';
 export const ROLES: readonly Role[] = ['agent', 'admin', 'viewer'];
 
-/** Agent ids, admin and viewer names (the same rule as handler names). */
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const DNS_NAME =
   /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)*\.?$/;
 
@@ -83,10 +82,9 @@ export function clientPaths(dir: string, role: Role, name: string): CertPaths {
 }
 
 export function validateName(role: Role, name: string): void {
-  if (!NAME_PATTERN.test(name)) {
+  if (!isName(name)) {
     throw new ValidationError(
-      `invalid ${role} name ${JSON.stringify(name)}: must match ${NAME_PATTERN.source} ` +
-        '(lower-case letters, digits, ".", "_", "-"; at most 63 characters)',
+      `invalid ${role} name ${JSON.stringify(name)}: must match ${NAME_RE.source} (${NAME_RULE})`,
     );
   }
 }

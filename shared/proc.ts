@@ -2,6 +2,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
+/** The largest PID Linux hands out (PID_MAX_LIMIT on 64-bit). */
+export const PID_MAX = 2 ** 22;
+
+/** A process id Governor may be asked about: an integer from 2 (1 is init) to PID_MAX. */
+export function isPid(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 2 && n <= PID_MAX;
+}
+
 export interface ProcStat {
   pid: number;
   comm: string;

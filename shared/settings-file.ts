@@ -1,9 +1,17 @@
-/** Reading a daemon's YAML settings file (`--config`): a map whose unknown keys are refused by name. */
+/**
+ * Reading a daemon's YAML settings file (`--config`): a map whose unknown keys are refused by name, and
+ * whose duration keys are refused here, naming the file and the key (compiling them is the caller's).
+ */
 import { readFileSync } from 'node:fs';
+import { parseDurationSetting } from './durations.js';
 import { parseYamlInput } from './yaml-input.js';
 import { ValidationError, errorMessage } from './errors.js';
 
-export function readSettingsFile(file: string, allowed: readonly string[]): Record<string, unknown> {
+export function readSettingsFile(
+  file: string,
+  allowed: readonly string[],
+  durationKeys: readonly string[] = [],
+): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -18,5 +26,8 @@ export function readSettingsFile(file: string, allowed: readonly string[]): Reco
     if (!allowed.includes(k))
       throw new ValidationError(`${file}: ${k}: unknown key (allowed: ${allowed.join(', ')})`);
   }
-  return raw as Record<string, unknown>;
+  const settings = raw as Record<string, unknown>;
+  for (const key of durationKeys)
+    if (settings[key] !== undefined) parseDurationSetting(settings[key], `${file}: ${key}`);
+  return settings;
 }

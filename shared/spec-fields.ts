@@ -3,7 +3,7 @@
  * ValidationError naming the file, the key path and the reason (`handlers[1].stop_timeout: ...`).
  */
 import { constants as osConstants } from 'node:os';
-import { parseBytes, parseDuration, secondsToMs } from './durations.js';
+import { durationMs, parseBytes } from './durations.js';
 import { ValidationError } from './errors.js';
 
 export type Obj = Record<string, unknown>;
@@ -69,11 +69,9 @@ export function absolutePath(ctx: Ctx, at: string, v: unknown): string {
 /** A duration (`10s`, or a number of seconds) in ms; more than a Node timer can run is refused with the limit. */
 export function duration(ctx: Ctx, at: string, v: unknown): number {
   try {
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return secondsToMs(v);
-    return parseDuration(String(v));
+    return durationMs(v);
   } catch (err) {
-    if (err instanceof RangeError) return ctx.fail(at, err.message);
-    return ctx.fail(at, `${JSON.stringify(v)} is not a duration (use e.g. 500ms, 10s, 5m)`);
+    return ctx.fail(at, (err as Error).message);
   }
 }
 

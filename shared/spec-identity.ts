@@ -4,14 +4,13 @@
  * id), and the GOV_* variables the agent sets itself, which a spec's `env` may not name. Whether a user
  * exists is known only on the agent's machine (agent/handler-launch.ts).
  */
-import { type Ctx, str, stringList, type Obj } from './spec-fields.js';
+import { type Ctx, ENV_NAME_RE, str, stringList, type Obj } from './spec-fields.js';
 
 export const IDENTITY_KEYS = ['inherit_env', 'user', 'group'] as const;
 
 /** Set by the agent for every handler; never taken from the spec or the agent's environment. */
 export const AGENT_SET_ENV = ['GOV_HANDLER', 'GOV_INSTANCE', 'GOV_AGENT', 'GOV_INSTANCE_INDEX'] as const;
 
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A POSIX-ish account name (useradd's rule, `$` for machine accounts), or a numeric id. */
 const ACCOUNT_RE = /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|\d{1,10})$/;
 

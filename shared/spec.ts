@@ -23,23 +23,24 @@ import {
   subMap,
 } from './spec-fields.js';
 import { IDENTITY_KEYS, parseIdentity, type SpecIdentity } from './spec-identity.js';
+import type { BackoffSpec } from './backoff.js';
+import { isName, nameRefusal } from './names.js';
+import {
+  DEFAULT_UPDATE,
+  UPDATE_KEYS,
+  checkUpdate,
+  compileUpdateFields,
+  type UpdateSpec,
+} from './update-policy.js';
 
 /** Most instances of one handler per agent. */
 export const MAX_COUNT = 100;
 
-export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export type HandlerMode = 'always-on' | 'on-demand';
-export type OnFailure = 'pause' | 'abort' | 'rollback';
 
-export interface BackoffSpec {
-  initial_ms: number;
-  max_ms: number;
-  factor: number;
-  /** 0..1: fraction of the delay added or removed at random. */
-  jitter: number;
-}
+export type { OnFailure, UpdateSpec } from './update-policy.js';
+export type { BackoffSpec } from './backoff.js';
 
 export interface HealthSpec {
   tcp?: number;
@@ -57,16 +58,6 @@ export interface LimitsSpec {
   /** Percent of one core (150 = 1.5 cores). */
   cpu_percent?: number;
   memory_bytes?: number;
-}
-
-export interface UpdateSpec {
-  /** `2` or `34%` as written. */
-  batch_size: string;
-  min_healthy_time_ms: number;
-  healthy_deadline_ms: number;
-  progress_deadline_ms: number;
-  on_failure: OnFailure;
-  wait_between_ms: number;
 }
 
 export interface LogSpec {
@@ -101,15 +92,6 @@ export interface HandlerSpec extends SpecIdentity {
   labels: Record<string, string>;
   log: LogSpec;
 }
-
-export const DEFAULT_UPDATE: UpdateSpec = {
-  batch_size: '1',
-  min_healthy_time_ms: 5_000,
-  healthy_deadline_ms: 60_000,
-  progress_deadline_ms: 600_000,
-  on_failure: 'pause',
-  wait_between_ms: 0,
-};
 
 const HANDLER_KEYS = [
   'name',
@@ -177,42 +159,9 @@ function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
 
 function parseUpdate(ctx: Ctx, at: string, v: unknown): UpdateSpec {
   if (!isObj(v)) return ctx.fail(at, 'must be a map');
-  checkKeys(ctx, at, v, [
-    'batch_size',
-    'min_healthy_time',
-    'healthy_deadline',
-    'progress_deadline',
-    'on_failure',
-    'wait_between',
-  ]);
-  const u: UpdateSpec = { ...DEFAULT_UPDATE };
-  if (v.batch_size !== undefined)
-    u.batch_size = parseBatchSize(String(v.batch_size), (r) => ctx.fail(`${at}.batch_size`, r));
-  if (v.min_healthy_time !== undefined)
-    u.min_healthy_time_ms = duration(ctx, `${at}.min_healthy_time`, v.min_healthy_time);
-  if (v.healthy_deadline !== undefined)
-    u.healthy_deadline_ms = duration(ctx, `${at}.healthy_deadline`, v.healthy_deadline);
-  if (v.progress_deadline !== undefined)
-    u.progress_deadline_ms = duration(ctx, `${at}.progress_deadline`, v.progress_deadline);
-  if (v.on_failure !== undefined)
-    u.on_failure = oneOf(ctx, `${at}.on_failure`, v.on_failure, ['pause', 'abort', 'rollback'] as const);
-  if (v.wait_between !== undefined) u.wait_between_ms = duration(ctx, `${at}.wait_between`, v.wait_between);
-  if (u.healthy_deadline_ms <= u.min_healthy_time_ms) {
-    ctx.fail(
-      `${at}.healthy_deadline`,
-      `${u.healthy_deadline_ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
-    );
-  }
-  return u;
-}
-
-/** Validates `N` or `N%` (1..100%); returns it normalised. */
-export function parseBatchSize(text: string, fail: (reason: string) => never): string {
-  const m = /^(\d+)(%?)$/.exec(text.trim());
-  if (!m || Number(m[1]) < 1 || (m[2] === '%' && Number(m[1]) > 100)) {
-    fail(`${JSON.stringify(text)} must be a count ≥ 1 or a percentage from 1% to 100%`);
-  }
-  return `${Number(m[1])}${m[2]}`;
+  checkKeys(ctx, at, v, UPDATE_KEYS);
+  const refuse = (key: string, reason: string): never => ctx.fail(`${at}.${key}`, reason);
+  return checkUpdate({ ...DEFAULT_UPDATE, ...compileUpdateFields(v, refuse) }, refuse);
 }
 
 /** Key of a handler's instance on an agent: the handler name for index 0, `name#i` for the others. */
@@ -232,12 +181,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   if (!isObj(raw)) return ctx.fail(at, 'must be a map');
   checkKeys(ctx, at, raw, HANDLER_KEYS);
   const name = raw.name;
-  if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    return ctx.fail(
-      `${at}.name`,
-      `${JSON.stringify(name)} is not a valid name (lowercase letters, digits, . _ -; 1-63 chars; must start with a letter or digit)`,
-    );
-  }
+  if (!isName(name)) return ctx.fail(`${at}.name`, nameRefusal(name));
   if (raw.command === undefined) ctx.fail(`${at}.command`, 'is required');
   const command =
     typeof raw.command === 'string'
@@ -246,7 +190,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   if (command.length === 0) ctx.fail(`${at}.command`, 'must not be empty');
   const agents = raw.agents === undefined ? [] : stringList(ctx, `${at}.agents`, raw.agents);
   for (const [i, a] of agents.entries())
-    if (!NAME_RE.test(a)) ctx.fail(`${at}.agents[${i}]`, `${JSON.stringify(a)} is not a valid agent id`);
+    if (!isName(a)) ctx.fail(`${at}.agents[${i}]`, nameRefusal(a, 'agent id'));
   const backoffRaw = subMap(ctx, `${at}.backoff`, raw.backoff);
   checkKeys(ctx, `${at}.backoff`, backoffRaw, ['initial', 'max', 'factor', 'jitter']);
   const limitsRaw = subMap(ctx, `${at}.limits`, raw.limits);

@@ -2,8 +2,8 @@
  * The restart decision as a pure function (no timers, time passed in): what to do after a handler's
  * process exited, given its spec, its recent history and how it exited.
  */
-import { timerDelay } from '../../shared/durations.js';
-import type { BackoffSpec, RestartPolicy } from '../../shared/spec.js';
+import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
+import type { RestartPolicy } from '../../shared/spec.js';
 
 export interface RestartPolicySpec {
   restart: RestartPolicy;
@@ -35,17 +35,6 @@ export interface RestartDecision {
   failedStart: boolean;
   /** The history to keep for the next decision. */
   history: RestartHistory;
-}
-
-/** The exponential delay before retry number `n` (1-based), capped, with jitter from `random()` in [0,1). */
-export function backoffDelay(b: BackoffSpec, n: number, random: () => number): number {
-  // Never above max_ms, nor above what a timer can run (longer timers fire at once), nor NaN:
-  // factor^n overflows to Infinity long before n runs out, and 0 × Infinity is NaN.
-  const cap = timerDelay(b.max_ms);
-  const growth = Math.pow(b.factor, Math.max(0, n - 1));
-  const base = b.initial_ms === 0 ? 0 : Math.min(cap, b.initial_ms * growth);
-  const jittered = base * (1 + b.jitter * (2 * random() - 1));
-  return timerDelay(Math.round(Math.min(cap, jittered)));
 }
 
 function failed(exit: ExitFacts): boolean {

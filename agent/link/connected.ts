@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { UsageError } from '../../shared/cli-io.js';
-import { parseDurationSetting } from '../../shared/durations.js';
 import { ValidationError, errorMessage } from '../../shared/errors.js';
-import { NAME_RE } from '../../shared/spec.js';
+import { isName, nameRefusal } from '../../shared/names.js';
 import { readSettingsFile } from '../../shared/settings-file.js';
 import { readIdentity } from '../../shared/pki.js';
 import { parseDiscoverRules } from '../observed/discovery.js';
@@ -47,7 +46,10 @@ const CONFIG_KEYS = [
 ];
 
 export function readAgentConfig(file: string): AgentConfigFile {
-  const cfg = readSettingsFile(file, CONFIG_KEYS) as AgentConfigFile;
+  const cfg = readSettingsFile(file, CONFIG_KEYS, [
+    'metrics_interval',
+    'discover_interval',
+  ]) as AgentConfigFile;
   if (cfg.labels !== undefined) {
     if (typeof cfg.labels !== 'object' || cfg.labels === null || Array.isArray(cfg.labels)) {
       throw new ValidationError(`${file}: labels: must be a map of strings`);
@@ -55,8 +57,6 @@ export function readAgentConfig(file: string): AgentConfigFile {
     cfg.labels = Object.fromEntries(Object.entries(cfg.labels).map(([k, v]) => [k, String(v)]));
   }
   parseDiscoverRules(cfg.discover, `${file}: discover`); // refused here, with the file and the key
-  for (const key of ['metrics_interval', 'discover_interval'] as const)
-    if (cfg[key] !== undefined) parseDurationSetting(cfg[key], `${file}: ${key}`);
   return cfg;
 }
 
@@ -100,7 +100,7 @@ export function resolveConnected(
   }
   if (!id)
     throw new UsageError('--id ID is required (or --cert with the agent certificate whose CN is the id)');
-  if (!NAME_RE.test(id)) throw new UsageError(`--id ${JSON.stringify(id)} is not a valid agent id`);
+  if (!isName(id)) throw new UsageError(`--id: ${nameRefusal(id, 'agent id')}`);
   const connection = tls.resolveConnection(
     {
       master: flags.master ?? env.GOV_MASTER ?? cfg.master,

@@ -24,6 +24,9 @@ import { loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
 import { errorKindOf } from '../../shared/grpc-status.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { HeartbeatWatchdog } from '../../shared/heartbeat-watchdog.js';
 import { ClockOffset } from './clock-offset.js';
 import { ResultOutbox } from './result-outbox.js';
 
@@ -50,6 +53,10 @@ export interface MasterLinkOptions {
   /** Used until the master's welcome says otherwise. */
   heartbeatIntervalMs?: number;
   metricsIntervalMs?: number;
+  /** The heartbeat watchdog's time (tests may inject a fake). */
+  clock?: Clock;
+  /** The reconnect jitter's source, in [0,1). */
+  random?: () => number;
 }
 
 const BACKOFF_INITIAL_MS = 200;
@@ -65,7 +72,9 @@ export class MasterLink {
   private attempt = 0;
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
-  private lastHeard = 0;
+  private readonly dialBackoff: BackoffSpec;
+  /** Gives up a master silent for HEARTBEAT_MISSES heartbeats (while connected). */
+  private watchdog: HeartbeatWatchdog | null = null;
   /** When we last wrote to the master (the master counts our silence from its last read). */
   private lastWrote = 0;
   /** The master's clock (from the welcome and every heartbeat), for command deadlines. */
@@ -88,7 +97,13 @@ export class MasterLink {
     // This dial loop is the only reconnect loop: the channel's own backoff (grpc-js: 1 s growing to
     // 120 s, failing every call at once while it waits) is held at the loop's first step, so a master
     // that is back is reached on the loop's next dial, not minutes later.
-    const transportBackoffMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+    this.dialBackoff = {
+      initial_ms: opts.backoffInitialMs ?? BACKOFF_INITIAL_MS,
+      max_ms: opts.backoffMaxMs ?? BACKOFF_MAX_MS,
+      factor: 2,
+      jitter: BACKOFF_JITTER,
+    };
+    const transportBackoffMs = this.dialBackoff.initial_ms;
     this.client = new link.governor.v1.AgentLink(opts.address, opts.credentials, {
       'grpc.initial_reconnect_backoff_ms': transportBackoffMs,
       'grpc.max_reconnect_backoff_ms': transportBackoffMs,
@@ -137,7 +152,7 @@ export class MasterLink {
       const now = Date.now();
       // Measured before anything is written in answer: how long the master has not heard from us.
       const silentMs = now - this.lastWrote;
-      this.lastHeard = now;
+      this.watchdog?.heard();
       const masterTime = msg.welcome?.sent_at_ms || msg.heartbeat?.sent_at_ms;
       if (masterTime) this.clock.sample(masterTime, now);
       if (msg.body === 'welcome' && msg.welcome) {
@@ -166,7 +181,6 @@ export class MasterLink {
     };
     call.on('error', (err: grpc.ServiceError) => onDown(err.details || err.message));
     call.on('end', () => onDown('stream ended'));
-    this.lastHeard = Date.now();
     this.send(call, { hello: { ...this.host.inventory(), agent_id: this.opts.agentId } });
   }
 
@@ -179,12 +193,8 @@ export class MasterLink {
   private scheduleRetry(): void {
     if (this.retryTimer || this._state === 'closed') return;
     this.setState('backoff');
-    const base = Math.min(
-      this.opts.backoffMaxMs ?? BACKOFF_MAX_MS,
-      (this.opts.backoffInitialMs ?? BACKOFF_INITIAL_MS) * 2 ** this.attempt,
-    );
     this.attempt++;
-    const delay = Math.round(base * (1 + (Math.random() * 2 - 1) * BACKOFF_JITTER));
+    const delay = backoffDelay(this.dialBackoff, this.attempt, this.opts.random ?? Math.random);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.dial();
@@ -193,26 +203,22 @@ export class MasterLink {
 
   private startTimers(call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>): void {
     this.clearTimers();
-    let lastTick = Date.now();
-    this.timers.push(
-      setInterval(() => {
-        const now = Date.now();
-        // A tick that comes late means our own event loop was starved (e.g. busy spawning): what the
-        // master sent meanwhile is still unread, so silence is not evidence against it this time.
-        if (now - lastTick > this.heartbeatMs * 2) this.lastHeard = now;
-        lastTick = now;
-        if (now - this.lastHeard > this.heartbeatMs * HEARTBEAT_MISSES) {
-          this.log.warn('master silent; reconnecting', { silent_ms: now - this.lastHeard });
-          call.cancel();
-          return;
-        }
-        this.send(call, { heartbeat: { sent_at_ms: now } });
-      }, this.heartbeatMs).unref(),
-      setInterval(() => void this.pushMetrics(call), this.metricsMs).unref(),
-    );
+    this.watchdog = new HeartbeatWatchdog({
+      clock: this.opts.clock ?? systemClock,
+      intervalMs: this.heartbeatMs,
+      graceMs: this.heartbeatMs * HEARTBEAT_MISSES,
+      beat: (now) => this.send(call, { heartbeat: { sent_at_ms: now } }),
+      silent: (silentMs) => {
+        this.log.warn('master silent; reconnecting', { silent_ms: silentMs });
+        call.cancel();
+      },
+    }).start();
+    this.timers.push(setInterval(() => void this.pushMetrics(call), this.metricsMs).unref());
   }
 
   private clearTimers(): void {
+    this.watchdog?.stop();
+    this.watchdog = null;
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { ValidationError } from '../../shared/errors.js';
 import { parseBytes, parseCpuPercent } from '../../shared/durations.js';
 import { listPids, parseProcStat, type ProcStat } from '../../shared/proc.js';
-import { NAME_RE, type LimitsSpec } from '../../shared/spec.js';
+import { isName } from '../../shared/names.js';
+import type { LimitsSpec } from '../../shared/spec.js';
 
 /** Default scan interval. */
 export const DEFAULT_DISCOVER_INTERVAL_MS = 10_000;
@@ -43,7 +44,7 @@ export function parseDiscoverRules(raw: unknown, where = 'discover'): DiscoverRu
         throw new ValidationError(`${at}.${k}: unknown key (allowed: name, pattern, exe, limits)`);
     }
     const name = r.name;
-    if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > RULE_NAME_MAX)
+    if (!isName(name) || name.length > RULE_NAME_MAX)
       throw new ValidationError(
         `${at}.name: ${JSON.stringify(name)} is not a valid name (lowercase letters, digits, . _ -; max ${RULE_NAME_MAX})`,
       );

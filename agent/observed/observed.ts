@@ -13,8 +13,8 @@ import { NotFoundError, StateError, ValidationError } from '../../shared/errors.
 import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash } from '../../shared/observed.js';
-import { hashCmdline, readCmdline, readProcStat } from '../../shared/proc.js';
-import { NAME_RE } from '../../shared/spec.js';
+import { hashCmdline, isPid, readCmdline, readProcStat } from '../../shared/proc.js';
+import { isName, nameRefusal } from '../../shared/names.js';
 import type { Cgroups } from '../process/cgroups.js';
 import { DiscoveryScanner, type DiscoverRule } from './discovery.js';
 import type { InstanceStatus } from '../instance/instance.js';
@@ -112,8 +112,8 @@ export class ObservedSet {
     name: string,
     how: { source: 'attach' | 'discover'; rule?: DiscoverRule } = { source: 'attach' },
   ): Promise<InstanceStatus> {
-    if (!NAME_RE.test(name)) throw new ValidationError(`name ${JSON.stringify(name)} is not a valid name`);
-    if (!Number.isInteger(pid) || pid <= 1) throw new ValidationError(`pid ${pid} is not a process id`);
+    if (!isName(name)) throw new ValidationError(`name: ${nameRefusal(name)}`);
+    if (!isPid(pid)) throw new ValidationError(`pid ${pid} is not a process id`);
     if (this.isHandlerName(name))
       throw new StateError(`${name} is already in use on this agent: ${handlerObservedClash(name, pid)}`);
     if (this.entries.has(name))

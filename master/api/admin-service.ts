@@ -7,13 +7,9 @@ import type { ExecutionRecord } from '../../proto/generated/governor/v1/Executio
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
-import {
-  NAME_RE,
-  instanceKey,
-  parseHandlersFile,
-  parseInstanceKey,
-  type HandlerSpec,
-} from '../../shared/spec.js';
+import { isName } from '../../shared/names.js';
+import { isPid } from '../../shared/proc.js';
+import { instanceKey, parseHandlersFile, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { DEFAULT_QUERY_LIMIT } from '../state/execution-log.js';
 import { decodeToken, encodeToken, pageAfter, pageSizeOf, takePage } from './paging.js';
 import { compareInstanceCursors, instanceCursor, type InstanceCursor } from '../state/registry.js';
@@ -208,9 +204,9 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     Attach: unary(async (req, issuedBy) => {
       if (!req.agent) throw new ValidationError('agent is required', { fields: ['agent'] });
       if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
-      if (!Number.isInteger(req.pid) || req.pid <= 1)
+      if (!isPid(req.pid))
         throw new ValidationError(`pid ${req.pid} is not a process id`, { fields: ['pid'] });
-      if (!NAME_RE.test(req.name))
+      if (!isName(req.name))
         throw new ValidationError(`name ${JSON.stringify(req.name)} is not a valid name`, {
           fields: ['name'],
         });

@@ -13,6 +13,7 @@ import {
   printedHelp,
   runGuarded,
 } from './command-kit.js';
+import { isPid } from '../../shared/proc.js';
 import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
 import { describeExecution, executionJson, instanceJson, printJson, reportFailures } from './format.js';
 
@@ -44,7 +45,7 @@ export function attachCommand(connect: AdminConnector = connectAdmin): Command {
         expectPositionals(positionals, []);
         const agent = requireAgent(values.agent);
         if (values.pid === undefined) throw new UsageError('--pid PID is required');
-        if (!/^\d+$/.test(values.pid) || Number(values.pid) < 2 || Number(values.pid) > 2 ** 22)
+        if (!/^\d+$/.test(values.pid) || !isPid(Number(values.pid)))
           throw new UsageError(`--pid ${JSON.stringify(values.pid)} is not a process id`);
         if (values.name === undefined) throw new UsageError('--name NAME is required');
         const name = checkHandlerName(values.name, '--name');

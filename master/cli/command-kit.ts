@@ -3,7 +3,8 @@
  * usage/help text, argument checks that run before anything connects, and error → exit code mapping.
  */
 import { UsageError, reportError, type CliIO, type Command } from '../../shared/cli-io.js';
-import { MAX_COUNT, NAME_RE, parseInstanceKey } from '../../shared/spec.js';
+import { isAgentRef, isName, NAME_RULE } from '../../shared/names.js';
+import { MAX_COUNT, parseInstanceKey } from '../../shared/spec.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, type AdminConnector } from './connect.js';
 
 /** Flags every admin command accepts. */
@@ -48,10 +49,7 @@ export function expectPositionals(positionals: string[], names: string[], min = 
 
 /** A handler name as DESIGN §7 allows it. */
 export function checkHandlerName(name: string, what = 'handler name'): string {
-  if (!NAME_RE.test(name))
-    throw new UsageError(
-      `${what} ${JSON.stringify(name)} is invalid (lowercase letters, digits, . _ -; max 63)`,
-    );
+  if (!isName(name)) throw new UsageError(`${what} ${JSON.stringify(name)} is invalid (${NAME_RULE})`);
   return name;
 }
 
@@ -77,10 +75,10 @@ export function parseInstanceTarget(
   return { handler, instance: key.includes('#') ? key : '', agent };
 }
 
-/** A non-empty agent id (the agent's certificate CN). */
+/** A reference to an agent: its certificate's CN (shared/names.ts says why this is looser than a name). */
 export function checkAgentId(id: string | undefined, flag = '--agent'): string | undefined {
   if (id === undefined) return undefined;
-  if (!id.trim() || /\s/.test(id)) throw new UsageError(`${flag} ${JSON.stringify(id)} is not an agent id`);
+  if (!isAgentRef(id)) throw new UsageError(`${flag} ${JSON.stringify(id)} is not an agent id`);
   return id;
 }
 

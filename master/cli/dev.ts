@@ -17,7 +17,8 @@ import {
   type CliIO,
 } from '../../shared/cli-io.js';
 import { Logger } from '../../shared/logger.js';
-import { initPki, NAME_PATTERN } from '../../shared/pki.js';
+import { initPki } from '../../shared/pki.js';
+import { isName, nameRefusal } from '../../shared/names.js';
 import { DATA_DIR_MODE, ensureDir, openLogForAppend } from '../../shared/private-files.js';
 import * as tls from '../../shared/tls.js';
 import { DistributedGovernor } from '../governor.js';
@@ -72,8 +73,8 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
       },
       false,
     ));
-    if (!NAME_PATTERN.test(values['agent-id']))
-      throw new UsageError(`--agent-id ${JSON.stringify(values['agent-id'])} is not a valid agent id`);
+    if (!isName(values['agent-id']))
+      throw new UsageError(`--agent-id: ${nameRefusal(values['agent-id'], 'agent id')}`);
   } catch (err) {
     return reportError(err, io, DEV_USAGE);
   }

@@ -4,7 +4,7 @@
  * empties the ring buffer (admin; the lifetime counter stays).
  */
 import { EXIT_OK, UsageError, parseFlags, type CliIO, type Command } from '../../shared/cli-io.js';
-import { parseDuration } from '../../shared/durations.js';
+import { sinceMs } from '../../shared/durations.js';
 import type { ExecutionQuery } from './admin-client.js';
 import {
   COMMON_FLAGS,
@@ -53,12 +53,7 @@ function oneOf(value: string | undefined, allowed: readonly string[], flag: stri
 /** `10m` / `1h30m` or an ISO-8601 time; sent as written (the master resolves durations on its clock). */
 export function checkSince(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  try {
-    parseDuration(text, Infinity); // a span back in time, never a timer
-    return text;
-  } catch {
-    if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(Date.parse(text))) return text;
-  }
+  if (sinceMs(text, Date.now()) !== null) return text;
   throw new UsageError(
     `--since ${JSON.stringify(text)} is neither a duration (10m, 2h) nor an ISO-8601 time`,
   );

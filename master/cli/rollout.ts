@@ -6,9 +6,8 @@
  * resume the latest paused one.
  */
 import { EXIT_OK, UsageError, parseFlags, table, type CliIO, type Command } from '../../shared/cli-io.js';
-import { parseDurationSetting } from '../../shared/durations.js';
 import { StateError } from '../../shared/errors.js';
-import { parseBatchSize } from '../../shared/spec.js';
+import { compileUpdateFields, type UpdateKey } from '../../shared/update-policy.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import {
   COMMON_FLAGS,
@@ -50,11 +49,15 @@ const ROLLOUT_FLAGS = {
   detach: { type: 'boolean' },
 } as const;
 
-function checkDuration(text: string | undefined, flag: string): string {
-  if (text === undefined) return '';
-  parseDurationSetting(text, flag, (m) => new UsageError(m));
-  return text;
-}
+/** The flag that sets each field of the update block. */
+const UPDATE_FLAGS: Record<UpdateKey, string> = {
+  batch_size: '--batch-size',
+  min_healthy_time: '--min-healthy',
+  healthy_deadline: '--healthy-deadline',
+  progress_deadline: '--progress-deadline',
+  on_failure: '--on-failure',
+  wait_between: '--wait-between',
+};
 
 /** Follows a rollout (unless detached) and reports it: one JSON document or text; returns the exit code. */
 export async function followAndReport(
@@ -126,24 +129,26 @@ export function rolloutCommand(connect: AdminConnector = connectAdmin): Command 
         if (sub === 'restart') {
           const [handler] = expectPositionals(rest, ['HANDLER']) as [string];
           checkHandlerName(handler);
-          const batch = values['batch-size'];
-          if (batch !== undefined)
-            parseBatchSize(batch, (reason) => {
-              throw new UsageError(`--batch-size: ${reason}`);
-            });
-          const onFailure = values['on-failure'];
-          if (onFailure !== undefined && !['pause', 'abort', 'rollback'].includes(onFailure))
-            throw new UsageError(
-              `--on-failure ${JSON.stringify(onFailure)} must be pause, abort or rollback`,
-            );
+          const given = {
+            batch_size: values['batch-size'],
+            min_healthy_time: values['min-healthy'],
+            healthy_deadline: values['healthy-deadline'],
+            progress_deadline: values['progress-deadline'],
+            on_failure: values['on-failure'],
+            wait_between: values['wait-between'],
+          };
+          // Refused here, naming the flag (the master checks them again); sent as written.
+          compileUpdateFields(given, (key, reason) => {
+            throw new UsageError(`${UPDATE_FLAGS[key]}: ${reason}`);
+          });
           const req = {
             handler,
-            batch_size: batch ?? '',
-            min_healthy_time: checkDuration(values['min-healthy'], '--min-healthy'),
-            healthy_deadline: checkDuration(values['healthy-deadline'], '--healthy-deadline'),
-            progress_deadline: checkDuration(values['progress-deadline'], '--progress-deadline'),
-            on_failure: onFailure ?? '',
-            wait_between: checkDuration(values['wait-between'], '--wait-between'),
+            batch_size: given.batch_size ?? '',
+            min_healthy_time: given.min_healthy_time ?? '',
+            healthy_deadline: given.healthy_deadline ?? '',
+            progress_deadline: given.progress_deadline ?? '',
+            on_failure: given.on_failure ?? '',
+            wait_between: given.wait_between ?? '',
           };
           const conn = resolveAdminConnection(values, io);
           return withAdmin(connect, conn, async (api) =>

@@ -16,6 +16,8 @@ import { timerDelay } from '../../shared/durations.js';
 import { StateError, TimeoutError, type ErrorKind } from '../../shared/errors.js';
 import { statusOf } from '../../shared/grpc-status.js';
 import type { Logger } from '../../shared/logger.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { HeartbeatWatchdog } from '../../shared/heartbeat-watchdog.js';
 
 export type SessionState = 'awaiting-hello' | 'connected' | 'closed';
 
@@ -26,6 +28,8 @@ export interface SessionOptions {
   metricsIntervalMs: number;
   helloTimeoutMs: number;
   logger: Logger;
+  /** The heartbeat watchdog's time (tests may inject a fake). */
+  clock?: Clock;
 }
 
 interface Pending {
@@ -45,9 +49,9 @@ export interface AgentSessionEvents {
 export class AgentSession extends EventEmitter<AgentSessionEvents> {
   private _state: SessionState = 'awaiting-hello';
   private readonly pending = new Map<string, Pending>();
-  private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Runs from the hello on: gives the agent up after `graceMs` of silence. */
+  private watchdog: HeartbeatWatchdog | null = null;
   private helloTimer: NodeJS.Timeout | null = null;
-  lastSeen = Date.now();
   hello: Hello__Output | null = null;
   private log: Logger;
 
@@ -83,7 +87,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
 
   private onMessage(msg: AgentMessage__Output): void {
     if (this._state === 'closed') return;
-    this.lastSeen = Date.now();
+    this.watchdog?.heard();
     if (this._state === 'awaiting-hello') {
       if (msg.body !== 'hello' || !msg.hello) return this.fail('the first message must be a hello');
       if (msg.hello.agent_id !== this.agentId) {
@@ -103,7 +107,13 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           heartbeat_grace_ms: this.opts.graceMs,
         },
       });
-      this.heartbeatTimer = setInterval(() => this.tick(), this.opts.heartbeatIntervalMs).unref();
+      this.watchdog = new HeartbeatWatchdog({
+        clock: this.opts.clock ?? systemClock,
+        intervalMs: this.opts.heartbeatIntervalMs,
+        graceMs: this.opts.graceMs,
+        beat: (now) => this.send({ heartbeat: { sent_at_ms: now } }),
+        silent: (silentMs) => this.fail(`no heartbeat for ${silentMs} ms (grace ${this.opts.graceMs} ms)`),
+      }).start();
       this.emit('hello', msg.hello);
       return;
     }
@@ -118,20 +128,6 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       }
     }
     this.emit('message', msg);
-  }
-
-  private lastTick = Date.now();
-
-  private tick(): void {
-    const now = Date.now();
-    // A late tick means the master's own event loop was starved: the agent's messages are still unread.
-    if (now - this.lastTick > this.opts.heartbeatIntervalMs * 2) this.lastSeen = now;
-    this.lastTick = now;
-    if (now - this.lastSeen > this.opts.graceMs) {
-      this.fail(`no heartbeat for ${Date.now() - this.lastSeen} ms (grace ${this.opts.graceMs} ms)`);
-      return;
-    }
-    this.send({ heartbeat: { sent_at_ms: Date.now() } });
   }
 
   private send(msg: MasterMessage): void {
@@ -181,7 +177,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   close(reason: string): void {
     if (this._state === 'closed') return;
     this.setState('closed');
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.watchdog?.stop();
     if (this.helloTimer) clearTimeout(this.helloTimer);
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);

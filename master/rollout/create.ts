@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Rollout } from '../../proto/generated/governor/v1/Rollout.js';
-import { ValidationError } from '../../shared/errors.js';
-import type { HandlerSpec, UpdateSpec } from '../../shared/spec.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import { checkUpdate, refuseField, type UpdateSpec } from '../../shared/update-policy.js';
 import type { InstanceView } from '../state/registry.js';
 import { batchSizeOf, planBatches, type InstanceRef } from './plan.js';
 import { stepName, type RolloutKind, type RolloutRecord } from './types.js';
@@ -48,12 +48,8 @@ export function coveredInstances(
 }
 
 export function createRollout(n: NewRollout): RolloutRecord {
-  const u: UpdateSpec = { ...n.spec.update, ...n.overrides };
-  if (u.healthy_deadline_ms <= u.min_healthy_time_ms) {
-    throw new ValidationError(
-      `healthy_deadline (${u.healthy_deadline_ms} ms) must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
-    );
-  }
+  // The overrides against the spec's block: valid each, they may still not fit together.
+  const u = checkUpdate({ ...n.spec.update, ...n.overrides }, refuseField);
   const refs = coveredInstances(n.instances, n.agents, n.spec);
   const pids = new Map(refs.map((r) => [`${r.agent}/${r.instance}`, r.pid]));
   const batches = planBatches(refs, batchSizeOf(u.batch_size, refs.length));

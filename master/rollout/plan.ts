@@ -2,15 +2,13 @@
  * Rollout decisions as pure functions with time passed in (no timers, no I/O): batch sizing and
  * planning, judging one instance's step, the next action of a rollout and its failure policy.
  */
-import type { OnFailure } from '../../shared/spec.js';
+import { parseBatchSize, type OnFailure } from '../../shared/update-policy.js';
 import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
 
 /** `N` or `N%` of `total` → instances per batch: percentages round up; at least 1, at most `total`. */
 export function batchSizeOf(text: string, total: number): number {
-  const m = /^(\d+)(%?)$/.exec(text.trim());
-  if (!m) throw new RangeError(`batch size ${JSON.stringify(text)} is not N or N%`);
-  const n = Number(m[1]);
-  const size = m[2] === '%' ? Math.ceil((total * n) / 100) : n;
+  const { count, percent } = parseBatchSize(text); // a RangeError for anything else
+  const size = percent ? Math.ceil((total * count) / 100) : count;
   return Math.max(1, Math.min(size, Math.max(total, 1)));
 }
 

@@ -4,9 +4,14 @@
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
-import { parseDurationSetting } from '../../shared/durations.js';
-import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import { parseBatchSize, type HandlerSpec, type OnFailure, type UpdateSpec } from '../../shared/spec.js';
+import { GovError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import {
+  compileUpdateFields,
+  refuseField,
+  requestedOverrides,
+  type UpdateSpec,
+} from '../../shared/update-policy.js';
 import { unary } from '../api/unary.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { AppliedHandler, SpecVersion } from '../state/registry.js';
@@ -41,28 +46,9 @@ export function fleetPort(fleet: Fleet): RolloutPort {
   };
 }
 
-/** Request overrides → a partial update block; bad values are refused as INVALID_ARGUMENT. */
+/** Request overrides → a partial update block; bad values are refused as INVALID_ARGUMENT, naming the field. */
 export function compileOverrides(req: StartRolloutRequest__Output): Partial<UpdateSpec> {
-  const out: Partial<UpdateSpec> = {};
-  const dur = (key: string, text: string): number => parseDurationSetting(text, key);
-  if (req.batch_size)
-    out.batch_size = parseBatchSize(req.batch_size, (reason) => {
-      throw new ValidationError(`batch_size: ${reason}`);
-    });
-  if (req.min_healthy_time) out.min_healthy_time_ms = dur('min_healthy_time', req.min_healthy_time);
-  if (req.healthy_deadline) out.healthy_deadline_ms = dur('healthy_deadline', req.healthy_deadline);
-  if (req.progress_deadline) out.progress_deadline_ms = dur('progress_deadline', req.progress_deadline);
-  if (req.wait_between) out.wait_between_ms = dur('wait_between', req.wait_between);
-  if (req.on_failure) {
-    if (!['pause', 'abort', 'rollback'].includes(req.on_failure))
-      throw new ValidationError(
-        `on_failure ${JSON.stringify(req.on_failure)} must be pause, abort or rollback`,
-      );
-    out.on_failure = req.on_failure as OnFailure;
-  }
-  if (out.healthy_deadline_ms === 0) throw new ValidationError('healthy_deadline must be more than 0');
-  if (out.progress_deadline_ms === 0) throw new ValidationError('progress_deadline must be more than 0');
-  return out;
+  return compileUpdateFields(requestedOverrides(req), refuseField);
 }
 
 /** Before an Apply changes anything: refused whole when a changed handler has an active rollout. */

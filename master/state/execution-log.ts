@@ -18,7 +18,7 @@
  *   it completes; its completion is then returned but, being outside the ring, not persisted.
  */
 import { randomUUID } from 'node:crypto';
-import { parseDuration } from '../../shared/durations.js';
+import { sinceMs } from '../../shared/durations.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import {
   computeStats,
@@ -342,16 +342,7 @@ export class ExecutionLog {
     };
     if (since instanceof Date) return Number.isFinite(since.getTime()) ? since.getTime() : bad();
     if (typeof since === 'number') return Number.isFinite(since) ? since : bad();
-    const text = since.trim();
-    if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
-      const ms = Date.parse(text);
-      return Number.isFinite(ms) ? ms : bad();
-    }
-    try {
-      return this.now() - parseDuration(text, Infinity); // a span back in time, never a timer
-    } catch {
-      return bad();
-    }
+    return sinceMs(since, this.now()) ?? bad();
   }
 
   /** Drops the oldest records beyond capacity (a running one stays completable through `running`). */

@@ -10,7 +10,8 @@
  */
 import { NotFoundError, PermissionError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
-import { NAME_RE, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
+import { isName } from '../../shared/names.js';
+import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
 import type { AgentRecord, MasterState, SpecVersion, StateStore } from './store.js';
 import { AGENT_LIMITS, bound, boundLabels, boundStatus } from '../fleet/agent-input.js';
@@ -414,7 +415,7 @@ export class Registry {
     const key = instanceKeyOf(s);
     const shown = JSON.stringify(bound(key));
     if (s.observed) {
-      if (key !== s.handler || !NAME_RE.test(key)) return `observed process ${shown} is not a valid name`;
+      if (key !== s.handler || !isName(key)) return `observed process ${shown} is not a valid name`;
       const spec = this.getCurrent(key);
       if (spec && this.agentsFor(spec).includes(agentId))
         return `observed process ${shown} takes the name of a handler assigned to ${agentId}`;

@@ -6,7 +6,8 @@ import {
   IllegalTransitionError,
   type InstanceEvent,
 } from '../../agent/instance/lifecycle.js';
-import { backoffDelay, decideRestart, type RestartPolicySpec } from '../../agent/instance/restart-policy.js';
+import { decideRestart, type RestartPolicySpec } from '../../agent/instance/restart-policy.js';
+import { backoffDelay } from '../../shared/backoff.js';
 
 const policy = (
   restart: RestartPolicySpec['restart'],
