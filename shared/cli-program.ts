@@ -65,6 +65,7 @@ export class GovCommand extends Command {
     this.exitOverride();
     this.enablePositionalOptions();
     this.helpOption('-h, --help', 'this help');
+    this.helpCommand(false);
     this.configureOutput({
       writeOut: (s) => this.state().io.out(s),
       writeErr: (s) => this.state().io.err(s),
@@ -88,7 +89,7 @@ export class GovCommand extends Command {
       const state = this.state();
       state.at = this;
       const code = await body({ args: this.args, opts: this.optsWithGlobals(), io: state.io, command: this });
-      state.code = code ?? EXIT_OK;
+      state.code = typeof code === 'number' ? code : EXIT_OK;
     });
   }
 

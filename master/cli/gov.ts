@@ -176,7 +176,9 @@ export function govProgram(deps: GovDeps = {}): GovCommand {
   program
     .command('version', { hidden: true })
     .description('print the version')
-    .does(({ io }) => io.out(`gov ${readVersion()}\n`));
+    .does(({ io }) => {
+      io.out(`gov ${readVersion()}\n`);
+    });
   return program;
 }
 
@@ -184,6 +186,7 @@ export function govProgram(deps: GovDeps = {}): GovCommand {
 async function completeProgram(deps: GovDeps): Promise<GovCommand> {
   const program = govProgram(deps);
   const full = govCommand('gov');
+  for (const o of program.options) full.addOption(o);
   for (const cmd of program.commands as GovCommand[]) {
     const entry = LOADED.find((e) => e.name === cmd.name());
     full.addCommand(entry ? await loadDefinition(entry) : cmd);
