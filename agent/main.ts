@@ -43,11 +43,15 @@ export function agentProgram(): GovCommand {
       ),
     )
     .addOption(new Option('--ca <FILE>', 'cluster CA certificate (env GOV_CA, default ./certs/ca.crt)'))
-    .addOption(new Option('--cert <FILE>', 'agent certificate (env GOV_CERT, default ./certs/agent-<ID>.crt)'))
+    .addOption(
+      new Option('--cert <FILE>', 'agent certificate (env GOV_CERT, default ./certs/agent-<ID>.crt)'),
+    )
     .addOption(new Option('--key <FILE>', 'agent key (env GOV_KEY, default ./certs/agent-<ID>.key)'))
     .addOption(new Option('--metrics-interval <DUR>', 'how often instances are measured (default 5s)'))
     .addOption(new Option('--log-level <' + LOG_LEVELS.join('|') + '>', 'log level (default info)'))
-    .addOption(new Option('--log-format <json|text>', 'log lines as text (default) or JSON (env GOV_LOG_FORMAT)'))
+    .addOption(
+      new Option('--log-format <json|text>', 'log lines as text (default) or JSON (env GOV_LOG_FORMAT)'),
+    )
     .addOption(new Option('--cgroup-root <DIR>', 'cgroup filesystem root for advisory limits'))
     .addOption(new Option('--discover-interval <DUR>', 'how often discovery rules scan (default 10s)'))
     .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
@@ -69,7 +73,10 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
   let specs: HandlerSpec[] | null = null;
   let tlsMaterial: TlsMaterial | null = null;
   if (options.handlersFile) {
-    specs = parseHandlersFile(readFileSync(options.handlersFile, 'utf8'), path.basename(options.handlersFile));
+    specs = parseHandlersFile(
+      readFileSync(options.handlersFile, 'utf8'),
+      path.basename(options.handlersFile),
+    );
   }
   if (connected) tlsMaterial = loadTlsMaterial(connected.connection);
 

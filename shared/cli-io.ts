@@ -2,7 +2,6 @@
  * The CLI's seam: every command is `run(args, io) → exit code`, writing through `io` so tests capture
  * output. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { GovError, ValidationError, errorMessage } from './errors.js';
 
 export const EXIT_OK = 0;
@@ -19,28 +18,8 @@ export interface CliIO {
   interrupted?: Promise<void>;
 }
 
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  run(args: string[], io: CliIO): Promise<number>;
-}
-
 /** Thrown for bad flags/arguments: the dispatcher prints it with the usage and exits 2. */
 export class UsageError extends ValidationError {}
-
-/** `node:util` parseArgs with errors turned into UsageError. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-  allowPositionals = true,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (err) {
-    throw new UsageError(errorMessage(err).replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
-}
 
 /** Maps an error to an exit code and prints it. */
 export function reportError(err: unknown, io: CliIO, usage?: string): number {

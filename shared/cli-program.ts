@@ -161,24 +161,22 @@ export class GovCommand extends Command {
   }
 
   private subcommandNames(): string {
-    return this.commands
-      .filter((c) => !(c as GovCommand).hiddenFromHelp)
+    return visibleSubcommands(this)
       .map((c) => c.name())
       .join(', ');
   }
 
-  /** Hidden commands work but are not listed (commander keeps this private). */
-  get hiddenFromHelp(): boolean {
-    return (this as unknown as { _hidden?: boolean })._hidden === true;
-  }
-
+  /** The run this command takes part in: its own (a root) or its parent's. */
   private state(): RunState {
-    for (let c: Command | null = this; c; c = c.parent) {
-      const s = (c as GovCommand).govState;
-      if (s) return s;
-    }
-    throw new Error(`gov: command ${this.name()} used outside run()`);
+    const s = this.govState ?? (this.parent instanceof GovCommand ? this.parent.state() : undefined);
+    if (!s) throw new Error(`gov: command ${this.name()} used outside run()`);
+    return s;
   }
+}
+
+/** The subcommands help lists (hidden ones work but are not shown). */
+export function visibleSubcommands(cmd: Command): GovCommand[] {
+  return cmd.createHelp().visibleCommands(cmd) as GovCommand[];
 }
 
 /** A new root or standalone command. */
@@ -237,6 +235,6 @@ export function usageLine(cmd: GovCommand): string {
     ];
     lines.push(wrap(words, path.length + 1));
   }
-  for (const sub of cmd.commands as GovCommand[]) if (!sub.hiddenFromHelp) lines.push(usageLine(sub));
+  for (const sub of visibleSubcommands(cmd)) lines.push(usageLine(sub));
   return lines.join('\n       ');
 }

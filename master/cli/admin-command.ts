@@ -35,7 +35,10 @@ export interface AdminCommandDef<Req> {
 
 export function adminCommand<Req>(connect: AdminConnector, def: AdminCommandDef<Req>): GovCommand {
   const cmd = govCommand(def.name).description(def.summary);
-  for (const a of def.args ?? []) typeof a === 'string' ? cmd.argument(a) : cmd.argument(...a);
+  for (const a of def.args ?? []) {
+    if (typeof a === 'string') cmd.argument(a);
+    else cmd.argument(a[0], a[1]);
+  }
   for (const o of def.options ?? []) cmd.addOption(o);
   cmd.addOption(new Option('--json', 'print one JSON document'));
   for (const o of connectionOptions()) cmd.addOption(o);

@@ -61,7 +61,10 @@ export function agentsCommand(connect: AdminConnector = connectAdmin, now: () =>
       check: ([id, ...labels]) => ({ id: checkAgentId(id, 'agent ID')!, ...parseLabelArgs(labels) }),
       call: async (api, { id, set, remove }, out) => {
         const agent = await api.labelAgent(id, set, remove);
-        out.print({ agent: agentJson(agent) }, `agent ${agent.id} labels: ${labelList(agent.labels) || '(none)'}\n`);
+        out.print(
+          { agent: agentJson(agent) },
+          `agent ${agent.id} labels: ${labelList(agent.labels) || '(none)'}\n`,
+        );
       },
     }),
   );

@@ -52,9 +52,8 @@ export function detachCommand(connect: AdminConnector = connectAdmin) {
     check: ([name], o) => ({ name: checkHandlerName(name!, 'name'), agent: checkAgentId(o.agent)! }),
     call: async (api, { agent, name }, out) => {
       const res = await api.detach(agent, name);
-      out.print(
-        { action: 'detach', name, agent, executions: res.executions.map(executionJson) },
-        () => res.executions.map((r) => `${describeExecution(r)}\n`).join(''),
+      out.print({ action: 'detach', name, agent, executions: res.executions.map(executionJson) }, () =>
+        res.executions.map((r) => `${describeExecution(r)}\n`).join(''),
       );
       return reportFailures(out.io, res.executions) ? EXIT_FAILED : EXIT_OK;
     },

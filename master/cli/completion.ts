@@ -5,7 +5,7 @@
  * a new command or flag appears in the script as soon as it is defined.
  */
 import type { Argument, Command, Option } from 'commander';
-import type { GovCommand } from '../../shared/cli-program.js';
+import { visibleSubcommands, type GovCommand } from '../../shared/cli-program.js';
 
 export type Shell = 'bash' | 'zsh';
 
@@ -39,7 +39,7 @@ function argumentWords(a: Argument): string[] {
 }
 
 function collect(cmd: Command, path: string, out: Node[]): Node[] {
-  const visible = cmd.commands.filter((c) => !(c as GovCommand).hiddenFromHelp);
+  const visible = visibleSubcommands(cmd);
   const options = cmd.options.filter((o) => !o.hidden);
   const flags = [...options.flatMap((o) => [o.short, o.long]), '-h', '--help'].filter(
     (f): f is string => typeof f === 'string',
@@ -80,7 +80,9 @@ function dataFunctions(nodes: Node[]): string {
     // "$path|$flag" → file, dir, choice WORDS… or any; nothing for a flag without a value.
     caseFunction(
       '_gov_value',
-      nodes.flatMap((n) => [...n.values].map(([flag, kind]): [string, string] => [`${n.path}|${flag}`, kind])),
+      nodes.flatMap((n) =>
+        [...n.values].map(([flag, kind]): [string, string] => [`${n.path}|${flag}`, kind]),
+      ),
     ),
     // "$path|$position" → the words that positional argument may be.
     caseFunction(

@@ -30,7 +30,9 @@ export function controlCommand(action: ControlAction, connect: AdminConnector = 
         const lines = res.executions.map((r) => `${describeExecution(r)}\n`);
         for (const i of instances) {
           const pid = i.pid ? `pid ${i.pid}` : 'no process';
-          lines.push(`${i.handler}@${i.agent}: ${i.state}${i.temperature ? ` (${i.temperature})` : ''}, ${pid}\n`);
+          lines.push(
+            `${i.handler}@${i.agent}: ${i.state}${i.temperature ? ` (${i.temperature})` : ''}, ${pid}\n`,
+          );
         }
         if (res.executions.length === 0) lines.push(`no instances of ${handler} to ${action}\n`);
         return lines.join('');

@@ -14,8 +14,13 @@ export function deleteCommand(connect: AdminConnector = connectAdmin) {
     call: async (api, handler, out) => {
       const res = await api.deleteHandler(handler);
       out.print(
-        { handler, executions: res.executions.map(executionJson), instances: res.instances.map(instanceJson) },
-        () => `${res.executions.map((r) => `${describeExecution(r)}\n`).join('')}handler ${handler} deleted\n`,
+        {
+          handler,
+          executions: res.executions.map(executionJson),
+          instances: res.instances.map(instanceJson),
+        },
+        () =>
+          `${res.executions.map((r) => `${describeExecution(r)}\n`).join('')}handler ${handler} deleted\n`,
       );
       return reportFailures(out.io, res.executions) ? EXIT_FAILED : EXIT_OK;
     },

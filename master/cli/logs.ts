@@ -85,14 +85,27 @@ export function logsCommand(connect: AdminConnector = connectAdmin, opts: LogsOp
       const tail = positiveInt(o.tail, '--tail', 100_000) ?? DEFAULT_TAIL;
       if (o.follow && o.json) throw new UsageError('--json prints one document; it cannot be used with -f');
       const stream = o.stderr ? ('stderr' as const) : ('stdout' as const);
-      return { req: { handler, agent, stream, ...(instance ? { instance } : {}) }, tail, follow: o.follow === true };
+      return {
+        req: { handler, agent, stream, ...(instance ? { instance } : {}) },
+        tail,
+        follow: o.follow === true,
+      };
     },
     call: async (api, { req, tail, follow: following }, out) => {
       // Following fetches the same window every poll so consecutive answers can be aligned.
       const window = following ? Math.max(tail, FOLLOW_WINDOW) : tail;
       const { lines } = await api.tailLogs({ ...req, tail: window });
       if (out.json) {
-        out.print({ handler: req.handler, ...(req.instance ? { instance: req.instance } : {}), agent: req.agent, stream: req.stream, lines }, '');
+        out.print(
+          {
+            handler: req.handler,
+            ...(req.instance ? { instance: req.instance } : {}),
+            agent: req.agent,
+            stream: req.stream,
+            lines,
+          },
+          '',
+        );
         return EXIT_OK;
       }
       for (const l of lines.slice(-tail)) out.io.out(`${l}\n`);

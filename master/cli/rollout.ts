@@ -84,11 +84,17 @@ function restartCommand(connect: AdminConnector) {
     summary: 'health-gated rolling restart of a handler, followed until it settles',
     args: ['<HANDLER>'],
     options: [
-      new Option('--batch-size <N|N%>', 'instances per batch (percent rounds up; default: the spec update block)'),
+      new Option(
+        '--batch-size <N|N%>',
+        'instances per batch (percent rounds up; default: the spec update block)',
+      ),
       new Option('--min-healthy <DUR>', 'how long an instance must stay running and healthy'),
       new Option('--healthy-deadline <DUR>', 'per instance: time to become healthy for --min-healthy'),
       new Option('--progress-deadline <DUR>', 'the whole rollout'),
-      new Option('--on-failure <pause|abort|rollback>', 'what a failed batch does (rollback: rolling updates only)'),
+      new Option(
+        '--on-failure <pause|abort|rollback>',
+        'what a failed batch does (rollback: rolling updates only)',
+      ),
       new Option('--wait-between <DUR>', 'pause between batches'),
       new Option('--detach', 'start it and return at once'),
     ],

@@ -84,6 +84,9 @@ describe('gov completion', () => {
   it('an unknown shell is a usage error (exit 2)', async () => {
     const io = captureIO();
     assert.equal(await main(['completion', 'fish'], io), 2);
-    assert.match(io.stderr, /^error: unknown shell "fish": expected bash or zsh\nusage: gov completion bash\|zsh/);
+    assert.match(
+      io.stderr,
+      /^error: unknown shell "fish": expected bash or zsh\nusage: gov completion bash\|zsh/,
+    );
   });
 });
