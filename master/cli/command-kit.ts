@@ -50,3 +50,14 @@ export function positiveInt(text: string | undefined, flag: string, max = 1_000_
     throw new UsageError(`${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${max}`);
   return Number(text);
 }
+
+/** `[HANDLER] [--agent ID]`: the optional narrowing of the read commands (ps, metrics). */
+export function handlerFilter(
+  [handler]: string[],
+  opts: { agent?: string },
+): { handler: string | undefined; agent: string | undefined } {
+  return {
+    handler: handler === undefined ? undefined : checkHandlerName(handler),
+    agent: checkAgentId(opts.agent),
+  };
+}
