@@ -152,7 +152,13 @@ function rolloutActionCommand(sub: Sub, connect: AdminConnector) {
     name: sub,
     summary: SUBCOMMANDS[sub],
     args: ['[ID]'],
-    options: sub === 'resume' ? [new Option('--detach', 'resume it and return at once')] : [],
+    // `--detach` is accepted by every subcommand, as it always was; only resume follows a rollout.
+    options: [
+      new Option(
+        '--detach',
+        sub === 'resume' ? 'resume it and return at once' : 'no effect: returns at once',
+      ),
+    ],
     check: ([id], o) => ({ id, detach: o.detach === true }),
     call: async (api, { id, detach }, out) => {
       if (sub === 'status' && id === undefined) {
