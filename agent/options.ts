@@ -65,7 +65,7 @@ export function readAgentConfig(file: string): AgentConfigFile {
 }
 
 /** `region=west,role=web` → map; refuses malformed pairs. */
-export function parseLabels(text: string): Record<string, string> {
+function parseLabels(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of text.split(',').filter(Boolean)) {
     const m = /^([A-Za-z0-9._/-]+)=(.*)$/.exec(part.trim());
@@ -122,7 +122,7 @@ export interface AgentOptions {
  * Works out the agent id (flag, config, or the CN of the given certificate) and the connection settings
  * (`certs/agent-<ID>.crt/.key` by default).
  */
-export function resolveConnected(
+function resolveConnected(
   flags: Pick<AgentFlags, 'id' | 'master' | 'ca' | 'cert' | 'key' | 'labels'>,
   cfg: AgentConfigFile,
   env: Record<string, string | undefined>,

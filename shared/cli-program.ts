@@ -18,7 +18,6 @@ export interface RunContext {
   args: string[];
   opts: OptionValues;
   io: CliIO;
-  command: GovCommand;
 }
 
 export type RunBody = (ctx: RunContext) => Promise<number | void> | number | void;
@@ -88,7 +87,7 @@ export class GovCommand extends Command {
     return this.action(async () => {
       const state = this.state();
       state.at = this;
-      const code = await body({ args: this.args, opts: this.optsWithGlobals(), io: state.io, command: this });
+      const code = await body({ args: this.args, opts: this.optsWithGlobals(), io: state.io });
       state.code = typeof code === 'number' ? code : EXIT_OK;
     });
   }
@@ -185,7 +184,7 @@ export function govCommand(name: string): GovCommand {
 }
 
 /** `gov rollout restart`: the names from the top, `gov` first. */
-export function commandPath(cmd: Command): string {
+function commandPath(cmd: Command): string {
   const names: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
   if (names[0] !== PROGRAM) names.unshift(PROGRAM);

@@ -10,7 +10,7 @@ import { parseDurationSetting } from '../../shared/durations.js';
 import { DEFAULT_CALL_TIMEOUT_MS, createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
 /** Heading of the connection flags in every admin command's help. */
-export const CONNECTION_GROUP = 'connection flags:';
+const CONNECTION_GROUP = 'connection flags:';
 
 /** The flags of every command that connects to the master (values resolved by resolveAdminConnection). */
 export function connectionOptions(): Option[] {
