@@ -4,124 +4,83 @@
  * and leave every handler running. Also runnable directly: `node dist/agent/main.js ...`.
  */
 import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EXIT_OK, UsageError, parseFlags, processIO, reportError, type CliIO } from '../shared/cli-io.js';
-import { parseDurationSetting } from '../shared/durations.js';
+import { Option } from 'commander';
+import { EXIT_OK, processIO, reportError, type CliIO } from '../shared/cli-io.js';
+import { govCommand, type GovCommand } from '../shared/cli-program.js';
 import { errorMessage } from '../shared/errors.js';
 import { lockDataDir } from '../shared/lock.js';
 import { STATE_FILE_MODE } from '../shared/private-files.js';
-import { Logger, type LogLevel } from '../shared/logger.js';
+import { Logger } from '../shared/logger.js';
 import { parseHandlersFile } from '../shared/spec.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
-import {
-  readAgentConfig,
-  resolveConnected,
-  type AgentConfigFile,
-  type ConnectedSettings,
-} from './link/connected.js';
 import { GovernorAgent } from './governor-agent.js';
-import { observeOptions } from './observed/config.js';
-import { Supervisor, type SupervisorOptions } from './supervisor/supervisor.js';
-
-export const AGENT_USAGE =
-  'gov agent [--config FILE] [--id ID] [--master ADDR] [--data-dir DIR] [--labels k=v,...] [--ca FILE] [--cert FILE] ' +
-  '[--key FILE] [--metrics-interval DUR] [--log-level debug|info|warn|error]\n' +
-  '       [--cgroup-root DIR] [--discover-interval DUR]\n' +
-  '       gov agent --handlers FILE --data-dir DIR   (standalone, no master)\n' +
-  '  --labels k=v,...  reported to the master and shown by gov agents; handler selectors match only the\n' +
-  '                    labels an admin sets with gov agents label ID k=v';
+import { LOG_LEVELS, compileAgentOptions, type AgentFlags, type AgentOptions } from './options.js';
+import { Supervisor } from './supervisor/supervisor.js';
 
 /** Written (not durably; a view for operators and tests) to `<data-dir>/status.json` on every change. */
 export const STATUS_FILE = 'status.json';
 /** How soon a failed status.json write is tried again. */
 const STATUS_RETRY_MS = 1000;
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+/**
+ * `gov agent`'s flags and action (a new definition each call: commander keeps parse state). Connected
+ * (`--master`, the default) or standalone (`--handlers FILE --data-dir DIR`, no master).
+ */
+export function agentProgram(): GovCommand {
+  return govCommand('agent')
+    .addOption(new Option('--config <FILE>', 'YAML settings file (flags and env override it)'))
+    .addOption(new Option('--id <ID>', 'agent id (default: the CN of --cert)'))
+    .addOption(new Option('--master <ADDR>', 'master address (env GOV_MASTER, default 127.0.0.1:7070)'))
+    .addOption(new Option('--data-dir <DIR>', 'handles, cached specs and logs (default data/agent-<ID>)'))
+    .addOption(
+      new Option(
+        '--labels <k=v,...>',
+        'reported to the master and shown by gov agents; handler selectors match only the labels an ' +
+          'admin sets with gov agents label ID k=v',
+      ),
+    )
+    .addOption(new Option('--ca <FILE>', 'cluster CA certificate (env GOV_CA, default ./certs/ca.crt)'))
+    .addOption(
+      new Option('--cert <FILE>', 'agent certificate (env GOV_CERT, default ./certs/agent-<ID>.crt)'),
+    )
+    .addOption(new Option('--key <FILE>', 'agent key (env GOV_KEY, default ./certs/agent-<ID>.key)'))
+    .addOption(new Option('--metrics-interval <DUR>', 'how often instances are measured (default 5s)'))
+    .addOption(new Option('--log-level <' + LOG_LEVELS.join('|') + '>', 'log level (default info)'))
+    .addOption(
+      new Option('--log-format <json|text>', 'log lines as text (default) or JSON (env GOV_LOG_FORMAT)'),
+    )
+    .addOption(new Option('--cgroup-root <DIR>', 'cgroup filesystem root for advisory limits'))
+    .addOption(new Option('--discover-interval <DUR>', 'how often discovery rules scan (default 10s)'))
+    .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
+    .does(({ opts, io }) => runAgentWith(compileAgentOptions(opts as AgentFlags, io.env, io.cwd), io));
+}
 
-export async function runAgent(args: string[], io: CliIO): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out(`usage: ${AGENT_USAGE}\n`);
-    return 0;
-  }
-  let flags;
-  try {
-    flags = parseFlags(
-      args,
-      {
-        handlers: { type: 'string' },
-        'data-dir': { type: 'string' },
-        config: { type: 'string' },
-        id: { type: 'string' },
-        master: { type: 'string' },
-        ca: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        labels: { type: 'string' },
-        'metrics-interval': { type: 'string' },
-        'cgroup-root': { type: 'string' },
-        'discover-interval': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-      },
-      false,
-    ).values;
-    if (flags.handlers && flags.master)
-      throw new UsageError('--handlers (standalone) and --master exclude each other');
-    if (flags.handlers && !flags['data-dir']) throw new UsageError('--data-dir DIR is required');
-    if (flags['log-level'] && !LEVELS.includes(flags['log-level'] as LogLevel))
-      throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  } catch (err) {
-    return reportError(err, io, AGENT_USAGE);
-  }
-  let cfg: AgentConfigFile = {};
-  let connected: ConnectedSettings | null = null;
-  try {
-    if (flags.config) cfg = readAgentConfig(path.resolve(io.cwd, flags.config));
-    if (!flags.handlers) connected = resolveConnected(flags, cfg, io.env, io.cwd);
-  } catch (err) {
-    return reportError(err, io, AGENT_USAGE);
-  }
-  const dataDir = path.resolve(
-    io.cwd,
-    flags['data-dir'] ?? cfg.data_dir ?? `data/agent-${connected?.id ?? 'local'}`,
-  );
+/** `gov agent ARGS`; also what `node dist/agent/main.js ARGS` runs. */
+export function runAgent(args: string[], io: CliIO): Promise<number> {
+  return agentProgram().run(args, io);
+}
+
+async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
+  const { connected, dataDir, metricsIntervalMs } = options;
   const logger = new Logger('agent', {
-    level: (flags['log-level'] as LogLevel | undefined) ?? 'info',
-    format: flags['log-format'] === 'json' || io.env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
+    level: options.logLevel,
+    format: options.logFormat,
     sink: { write: (l) => io.err(l) },
   });
-  let metricsMs: number;
-  let observe: Pick<SupervisorOptions, 'cgroupRoot' | 'discover' | 'discoverIntervalMs'>;
   let specs: HandlerSpec[] | null = null;
   let tlsMaterial: TlsMaterial | null = null;
-  try {
-    // A config file's values were checked by readAgentConfig (naming the file); the flag is named here.
-    const flag = flags['metrics-interval'];
-    metricsMs =
-      flag !== undefined
-        ? parseDurationSetting(flag, '--metrics-interval', (m) => new UsageError(m))
-        : cfg.metrics_interval
-          ? parseDurationSetting(cfg.metrics_interval, 'metrics_interval')
-          : 5000;
-    observe = observeOptions(flags, cfg, io.cwd);
-    if (flags.handlers) {
-      const handlersFile = path.resolve(io.cwd, flags.handlers);
-      specs = parseHandlersFile(readFileSync(handlersFile, 'utf8'), path.basename(handlersFile));
-    }
-    if (connected) tlsMaterial = loadTlsMaterial(connected.connection);
-  } catch (err) {
-    return reportError(err, io, AGENT_USAGE);
+  if (options.handlersFile) {
+    specs = parseHandlersFile(
+      readFileSync(options.handlersFile, 'utf8'),
+      path.basename(options.handlersFile),
+    );
   }
+  if (connected) tlsMaterial = loadTlsMaterial(connected.connection);
 
-  let lock;
-  try {
-    lock = lockDataDir(dataDir, 'gov agent');
-  } catch (err) {
-    return reportError(err, io);
-  }
+  const lock = lockDataDir(dataDir, 'gov agent');
   let sup: Supervisor | null = null;
   // The supervisor's timers are unref'd and signal listeners do not keep Node alive: this ref'd timer
   // keeps the agent process up until it is told to stop.
@@ -130,9 +89,11 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
     sup = await Supervisor.create({
       dataDir,
       logger,
-      metricsIntervalMs: metricsMs,
-      ...observe,
-      agentId: connected?.id ?? flags.id ?? cfg.id ?? os.hostname(),
+      metricsIntervalMs,
+      ...(options.cgroupRoot ? { cgroupRoot: options.cgroupRoot } : {}),
+      discover: options.discover,
+      ...(options.discoverIntervalMs ? { discoverIntervalMs: options.discoverIntervalMs } : {}),
+      agentId: options.agentId,
       agentEnv: io.env,
     });
     const writeStatus = statusWriter(dataDir, sup, logger);
@@ -157,7 +118,7 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
           channelOptions: conn.options,
           labels: connected.labels,
           dataDir,
-          metricsIntervalMs: metricsMs,
+          metricsIntervalMs,
         },
         logger,
       );
@@ -170,7 +131,7 @@ export async function runAgent(args: string[], io: CliIO): Promise<number> {
       });
     }
     writeStatus();
-    const stopMetrics = agent ? () => {} : sampleMetrics(sup, metricsMs, logger);
+    const stopMetrics = agent ? () => {} : sampleMetrics(sup, metricsIntervalMs, logger);
     await waitForSignal(io);
     logger.info('shutting down; handlers keep running');
     stopMetrics();

@@ -1,12 +1,13 @@
 /**
- * Master options: flags > config file (YAML) > defaults, compiled once into a validated object with
- * durations in ms. Nothing below the entry point reads process.env.
+ * Master options: flags > env (`GOV_CA GOV_CERT GOV_KEY`) > config file (YAML) > defaults, compiled once
+ * into a validated object with durations in ms. Nothing below the entry point reads process.env.
  */
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 
 import { MAX_TIMER_MS, parseDurationSetting } from '../shared/durations.js';
 import { readSettingsFile } from '../shared/settings-file.js';
+import { UsageError } from '../shared/cli-io.js';
 import { ValidationError } from '../shared/errors.js';
 import { hostOf } from '../shared/tls.js';
 
@@ -62,6 +63,55 @@ const DURATION_KEYS = [
   'metrics_interval',
   'command_timeout',
 ] as const;
+
+/** `gov master`'s flags as commander hands them over (camelCase keys). */
+export interface MasterFlags {
+  config?: string;
+  listen?: string;
+  http?: string;
+  httpInsecure?: boolean;
+  dataDir?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  executionLogSize?: string;
+  heartbeatInterval?: string;
+  heartbeatGrace?: string;
+  commandTimeout?: string;
+  logLevel?: string;
+}
+
+/** Flags and env over the config file (`--config`), compiled. A bad duration flag is a usage error naming it. */
+export function resolveMasterOptions(
+  values: MasterFlags,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): MasterOptions {
+  const fromFile: MasterUserOptions = values.config ? readMasterConfig(values.config) : {};
+  const flags: MasterUserOptions = {};
+  if (values.listen) flags.listen = values.listen;
+  if (values.http) flags.http = values.http;
+  if (values.httpInsecure) flags.http_insecure = true;
+  if (values.dataDir) flags.data_dir = values.dataDir;
+  const ca = values.ca ?? env.GOV_CA;
+  const cert = values.cert ?? env.GOV_CERT;
+  const key = values.key ?? env.GOV_KEY;
+  if (ca) flags.ca = ca;
+  if (cert) flags.cert = cert;
+  if (key) flags.key = key;
+  if (values.executionLogSize) flags.execution_log_size = Number(values.executionLogSize);
+  for (const [flag, name, key] of [
+    ['heartbeat-interval', 'heartbeatInterval', 'heartbeat_interval'],
+    ['heartbeat-grace', 'heartbeatGrace', 'heartbeat_grace'],
+    ['command-timeout', 'commandTimeout', 'command_timeout'],
+  ] as const) {
+    const text = values[name];
+    if (!text) continue;
+    parseDurationSetting(text, `--${flag}`, (m) => new UsageError(m)); // refused naming the flag
+    flags[key] = text;
+  }
+  return compileMasterOptions({ ...fromFile, ...flags }, cwd, values.config ?? 'gov master');
+}
 
 /** Reads a master config file; unknown keys and bad values are refused with file, key and reason. */
 export function readMasterConfig(file: string): MasterUserOptions {

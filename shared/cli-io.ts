@@ -2,7 +2,6 @@
  * The CLI's seam: every command is `run(args, io) → exit code`, writing through `io` so tests capture
  * output. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, errorMessage, exitCodeOf } from './errors.js';
 
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
@@ -15,26 +14,6 @@ export interface CliIO {
   isTTY: boolean;
   /** Resolves when the user interrupts (Ctrl-C); long-running commands race against it. */
   interrupted?: Promise<void>;
-}
-
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  run(args: string[], io: CliIO): Promise<number>;
-}
-
-/** `node:util` parseArgs with errors turned into UsageError. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-  allowPositionals = true,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (err) {
-    throw new UsageError(errorMessage(err).replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
 }
 
 /** Maps an error to an exit code and prints it. */

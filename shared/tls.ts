@@ -34,14 +34,6 @@ export class TlsConfigError extends GovError {
   }
 }
 
-/** `parseFlags` options every connecting command accepts; spread them into the command's own options. */
-export const CONNECTION_FLAGS = {
-  master: { type: 'string' },
-  ca: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-} as const;
-
 export interface ConnectionFlags {
   master?: string | undefined;
   ca?: string | undefined;

@@ -3,37 +3,11 @@
  * `gov agents label ID k=v[,k=v…] [k-]` sets or removes the labels handler selectors match (an agent's
  * own `--labels` are only reported).
  */
-import { EXIT_OK, UsageError, parseFlags, type CliIO, type Command } from '../../shared/cli-io.js';
-import {
-  COMMON_FLAGS,
-  checkAgentId,
-  expectPositionals,
-  helpText,
-  printedHelp,
-  runGuarded,
-} from './command-kit.js';
-import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
-import { agentJson, agentsTable, labelList, printJson } from './format.js';
-
-export const AGENTS_USAGE =
-  'gov agents [--json] | gov agents revoke ID [--json] | gov agents label ID k=v[,k=v...] [k-...] [--json]';
-
-type Flags = ReturnType<typeof parseFlags<typeof COMMON_FLAGS>>['values'];
-
-async function revoke(
-  values: Flags,
-  positionals: string[],
-  io: CliIO,
-  connect: AdminConnector,
-): Promise<number> {
-  const [id] = expectPositionals(positionals, ['agent ID']) as [string];
-  checkAgentId(id, 'agent ID');
-  const conn = resolveAdminConnection(values, io);
-  const agent = await withAdmin(connect, conn, (api) => api.revokeAgent(id));
-  if (values.json) printJson(io, { agent: agentJson(agent) });
-  else io.out(`agent ${agent.id} revoked: its certificate is refused and it is disconnected\n`);
-  return EXIT_OK;
-}
+import { UsageError } from '../../shared/cli-io.js';
+import { adminCommand } from './admin-command.js';
+import { checkAgentId } from './command-kit.js';
+import { connectAdmin, type AdminConnector } from './connect.js';
+import { agentJson, agentsTable, labelList } from './format.js';
 
 /** `region=west,role=web tier-` → set {region, role}, remove [tier]. */
 export function parseLabelArgs(args: string[]): { set: Record<string, string>; remove: string[] } {
@@ -51,49 +25,48 @@ export function parseLabelArgs(args: string[]): { set: Record<string, string>; r
   return { set, remove };
 }
 
-async function label(
-  values: Flags,
-  positionals: string[],
-  io: CliIO,
-  connect: AdminConnector,
-): Promise<number> {
-  const [id, ...rest] = positionals;
-  if (id === undefined) throw new UsageError('missing agent ID');
-  checkAgentId(id, 'agent ID');
-  const { set, remove } = parseLabelArgs(rest);
-  const conn = resolveAdminConnection(values, io);
-  const agent = await withAdmin(connect, conn, (api) => api.labelAgent(id, set, remove));
-  if (values.json) printJson(io, { agent: agentJson(agent) });
-  else io.out(`agent ${agent.id} labels: ${labelList(agent.labels) || '(none)'}\n`);
-  return EXIT_OK;
-}
-
-export function agentsCommand(connect: AdminConnector = connectAdmin, now: () => number = Date.now): Command {
-  const cmd: Command = {
+export function agentsCommand(connect: AdminConnector = connectAdmin, now: () => number = Date.now) {
+  const agents = adminCommand(connect, {
     name: 'agents',
     summary:
       'list agents, refuse and disconnect one (agents revoke), or set the labels selectors match (agents label)',
-    usage: AGENTS_USAGE,
-    run: (args, io) =>
-      runGuarded(io, AGENTS_USAGE, async () => {
-        const { values, positionals } = parseFlags(args, COMMON_FLAGS);
-        const help = helpText(
-          cmd,
-          '  revoke ID               refuse and disconnect agent ID from then on\n' +
-            '  label ID k=v,... k-     set (k=v) or remove (k-) labels that handler selectors match;\n' +
-            "                          an agent's own --labels are only reported, never matched",
+    check: () => undefined,
+    call: async (api, _req, out) => {
+      const res = await api.listAgents();
+      out.print({ agents: res.agents.map(agentJson) }, () => agentsTable(res.agents, now()));
+    },
+  });
+  agents.addCommand(
+    adminCommand(connect, {
+      name: 'revoke',
+      summary: 'refuse and disconnect agent ID from then on',
+      args: ['<ID>'],
+      check: ([id]) => checkAgentId(id, 'agent ID')!,
+      call: async (api, id, out) => {
+        const agent = await api.revokeAgent(id);
+        out.print(
+          { agent: agentJson(agent) },
+          `agent ${agent.id} revoked: its certificate is refused and it is disconnected\n`,
         );
-        if (printedHelp(values, io, help)) return EXIT_OK;
-        if (positionals[0] === 'revoke') return revoke(values, positionals.slice(1), io, connect);
-        if (positionals[0] === 'label') return label(values, positionals.slice(1), io, connect);
-        if (positionals.length > 0)
-          throw new UsageError(`unknown subcommand ${JSON.stringify(positionals[0])}`);
-        const conn = resolveAdminConnection(values, io);
-        const res = await withAdmin(connect, conn, (api) => api.listAgents());
-        if (values.json) printJson(io, { agents: res.agents.map(agentJson) });
-        else io.out(agentsTable(res.agents, now()));
-        return EXIT_OK;
-      }),
-  };
-  return cmd;
+      },
+    }),
+  );
+  agents.addCommand(
+    adminCommand(connect, {
+      name: 'label',
+      summary:
+        "set (k=v) or remove (k-) labels that handler selectors match; an agent's own --labels are only " +
+        'reported, never matched',
+      args: ['<ID>', '[k=v,...|k-...]'],
+      check: ([id, ...labels]) => ({ id: checkAgentId(id, 'agent ID')!, ...parseLabelArgs(labels) }),
+      call: async (api, { id, set, remove }, out) => {
+        const agent = await api.labelAgent(id, set, remove);
+        out.print(
+          { agent: agentJson(agent) },
+          `agent ${agent.id} labels: ${labelList(agent.labels) || '(none)'}\n`,
+        );
+      },
+    }),
+  );
+  return agents;
 }

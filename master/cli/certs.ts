@@ -1,18 +1,11 @@
 /**
- * `gov certs init|issue`: the dev PKI of DESIGN §6, written with no external tools.
- *
- *   gov certs init [--dir certs] [--agent ID]... [--admin NAME]... [--viewer NAME]... [--host NAME|IP]...
- *   gov certs issue agent|admin|viewer NAME [--dir certs] [--force]
+ * `gov certs init|issue`: the dev PKI of DESIGN §6, written with no external tools. Loaded only when
+ * `gov certs` runs (node-forge is not small).
  */
 import path from 'node:path';
-import {
-  EXIT_OK,
-  UsageError,
-  parseFlags,
-  reportError,
-  type CliIO,
-  type Command,
-} from '../../shared/cli-io.js';
+import { Option } from 'commander';
+import { UsageError, type CliIO } from '../../shared/cli-io.js';
+import { govCommand, repeatableOption, type GovCommand } from '../../shared/cli-program.js';
 import { errorMessage } from '../../shared/errors.js';
 import {
   ROLES,
@@ -25,42 +18,44 @@ import {
 } from '../../shared/pki.js';
 import { DEFAULT_CERTS_DIR } from '../../shared/tls.js';
 
-const USAGE =
-  'gov certs init [--dir certs] [--agent ID]... [--admin NAME]... [--viewer NAME]... [--host NAME|IP]...\n' +
-  '       gov certs issue agent|admin|viewer NAME [--dir certs] [--force]';
+const dirOption = () => new Option('--dir <DIR>', `where the PKI lives (default ${DEFAULT_CERTS_DIR})`);
 
-export const certsCommand: Command = {
-  name: 'certs',
-  summary: 'create the dev CA and certificates (init) or issue one more certificate (issue)',
-  usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    try {
-      const [sub, ...rest] = args;
-      switch (sub) {
-        case 'init':
-          return await runInit(rest, io);
-        case 'issue':
-          return await runIssue(rest, io);
-        case undefined:
-          throw new UsageError('missing subcommand: init or issue');
-        default:
-          throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: expected init or issue`);
-      }
-    } catch (err) {
-      return reportError(err, io, USAGE);
-    }
-  },
-};
+/** `gov certs` and its subcommands (a new definition each call: commander keeps parse state). */
+export function certsProgram(): GovCommand {
+  const certs = govCommand('certs');
+  certs
+    .command('init')
+    .description('create the CA, the master certificate and client certificates (existing files are kept)')
+    .addOption(dirOption())
+    .addOption(repeatableOption('--agent <ID>', 'an agent certificate (CN=ID, OU=agent)'))
+    .addOption(repeatableOption('--admin <NAME>', 'an admin certificate (default: admin)'))
+    .addOption(repeatableOption('--viewer <NAME>', 'a read-only viewer certificate'))
+    .addOption(repeatableOption('--host <NAME|IP>', "a name or address in the master's certificate"))
+    .does(({ opts, io }) => runInit(opts as InitFlags, io));
+  certs
+    .command('issue')
+    .description('issue one more certificate signed by the CA')
+    .argument('<agent|admin|viewer>')
+    .argument('<NAME>')
+    .addOption(dirOption())
+    .addOption(new Option('--force', 'replace an existing certificate'))
+    .does(({ args: [role, name], opts, io }) => runIssue(role!, name!, opts, io)).usageErrors = {
+    'commander.missingArgument': 'expected a role and a NAME',
+  };
+  return certs;
+}
 
-async function runInit(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    dir: { type: 'string' },
-    agent: { type: 'string', multiple: true },
-    admin: { type: 'string', multiple: true },
-    viewer: { type: 'string', multiple: true },
-    host: { type: 'string', multiple: true },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+export const certsCommand = { run: (args: string[], io: CliIO) => certsProgram().run(args, io) };
+
+interface InitFlags {
+  dir?: string;
+  agent?: string[];
+  admin?: string[];
+  viewer?: string[];
+  host?: string[];
+}
+
+async function runInit(values: InitFlags, io: CliIO): Promise<void> {
   asUsage(() => {
     for (const a of values.agent ?? []) validateName('agent', a);
     for (const a of values.admin ?? []) validateName('admin', a);
@@ -78,17 +73,14 @@ async function runInit(args: string[], io: CliIO): Promise<number> {
   io.out(`PKI in ${dir}\n`);
   for (const w of [result.ca, result.master, ...result.clients]) io.out(line(w, io.cwd));
   io.out('keys are mode 0600; keep ca.key private — it can issue any certificate\n');
-  return EXIT_OK;
 }
 
-async function runIssue(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    dir: { type: 'string' },
-    force: { type: 'boolean' },
-  });
-  const [role, name, extra] = positionals;
-  if (role === undefined || name === undefined) throw new UsageError('expected a role and a NAME');
-  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+async function runIssue(
+  role: string,
+  name: string,
+  values: { dir?: string; force?: boolean },
+  io: CliIO,
+): Promise<void> {
   if (!ROLES.includes(role as Role)) {
     throw new UsageError(`unknown role ${JSON.stringify(role)}: expected agent, admin or viewer`);
   }
@@ -96,7 +88,6 @@ async function runIssue(args: string[], io: CliIO): Promise<number> {
   const dir = path.resolve(io.cwd, values.dir ?? DEFAULT_CERTS_DIR);
   const written = await issueCert({ dir, role: role as Role, name, force: values.force ?? false });
   io.out(line(written, io.cwd));
-  return EXIT_OK;
 }
 
 /** Bad names on the command line are usage errors (exit 2). */

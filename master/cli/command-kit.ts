@@ -1,51 +1,10 @@
 /**
- * What every admin command shares: the common flags (`--json`, `--help` and the connection flags), the
- * usage/help text, argument checks that run before anything connects, and error → exit code mapping.
+ * Argument checks the admin commands share, run before anything connects: handler names, instance
+ * targets, agent ids and counts, each refused as a UsageError (exit 2) naming the argument or flag.
  */
-import { UsageError, reportError, type CliIO, type Command } from '../../shared/cli-io.js';
+import { UsageError } from '../../shared/cli-io.js';
 import { isAgentRef, isName, NAME_RULE } from '../../shared/names.js';
 import { MAX_COUNT, parseInstanceKey } from '../../shared/spec.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, type AdminConnector } from './connect.js';
-
-/** Flags every admin command accepts. */
-export const COMMON_FLAGS = {
-  ...CONNECTION_FLAGS,
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** A command built against an `AdminConnector` (the real one in `gov`, a fake in tests). */
-export type AdminCommandFactory = (connect?: AdminConnector) => Command;
-
-/** Full help of a command: usage, summary, and the connection flags. */
-export function helpText(cmd: Pick<Command, 'usage' | 'summary'>, extra = ''): string {
-  const flags = `${extra ? `${extra.trimEnd()}\n` : ''}  --json  print one JSON document\n  -h, --help  this help\n`;
-  return `usage: ${cmd.usage}\n\n${cmd.summary}\n\n${flags}\n${CONNECTION_USAGE}\n`;
-}
-
-/** Runs a command body; errors are printed (usage errors with the usage line) and mapped to 1 or 2. */
-export async function runGuarded(io: CliIO, usage: string, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    return reportError(err, io, usage);
-  }
-}
-
-/** Prints the help when asked; returns true if it did. */
-export function printedHelp(values: { help?: boolean }, io: CliIO, text: string): boolean {
-  if (!values.help) return false;
-  io.out(text);
-  return true;
-}
-
-/** Exactly `min..max` positionals, named in the error. */
-export function expectPositionals(positionals: string[], names: string[], min = names.length): string[] {
-  if (positionals.length < min) throw new UsageError(`missing ${names[positionals.length] ?? 'argument'}`);
-  if (positionals.length > names.length)
-    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}`);
-  return positionals;
-}
 
 /** A handler name as DESIGN §7 allows it. */
 export function checkHandlerName(name: string, what = 'handler name'): string {
@@ -88,4 +47,15 @@ export function positiveInt(text: string | undefined, flag: string, max = 1_000_
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max)
     throw new UsageError(`${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${max}`);
   return Number(text);
+}
+
+/** `[HANDLER] [--agent ID]`: the optional narrowing of the read commands (ps, metrics). */
+export function handlerFilter(
+  [handler]: string[],
+  opts: { agent?: string },
+): { handler: string | undefined; agent: string | undefined } {
+  return {
+    handler: handler === undefined ? undefined : checkHandlerName(handler),
+    agent: checkAgentId(opts.agent),
+  };
 }

@@ -3,24 +3,25 @@
  * flags and their resolution come from shared/tls.ts (one rule for agent and CLI), plus a per-call
  * deadline. Commands get their `AdminApi` from an injectable `AdminConnector`, so tests pass a fake.
  */
+import { Option } from 'commander';
 import * as tls from '../../shared/tls.js';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { parseDurationSetting } from '../../shared/durations.js';
 import { DEFAULT_CALL_TIMEOUT_MS, createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
-/** parseArgs options shared by every command that connects to the master (shared/tls.ts's + a deadline). */
-export const CONNECTION_FLAGS = {
-  ...tls.CONNECTION_FLAGS,
-  timeout: { type: 'string' },
-} as const;
+/** Heading of the connection flags in every admin command's help. */
+const CONNECTION_GROUP = 'connection flags:';
 
-export const CONNECTION_USAGE =
-  'connection flags:\n' +
-  '  --master HOST:PORT  master address (env GOV_MASTER, default 127.0.0.1:7070)\n' +
-  '  --ca FILE           cluster CA certificate (env GOV_CA, default ./certs/ca.crt)\n' +
-  '  --cert FILE         client certificate (env GOV_CERT, default ./certs/admin-admin.crt)\n' +
-  '  --key FILE          client key (env GOV_KEY, default ./certs/admin-admin.key)\n' +
-  '  --timeout DUR       per-call deadline (env GOV_TIMEOUT, default 30s)';
+/** The flags of every command that connects to the master (values resolved by resolveAdminConnection). */
+export function connectionOptions(): Option[] {
+  return [
+    ['--master <HOST:PORT>', `master address (env GOV_MASTER, default ${tls.DEFAULT_MASTER})`],
+    ['--ca <FILE>', 'cluster CA certificate (env GOV_CA, default ./certs/ca.crt)'],
+    ['--cert <FILE>', `client certificate (env GOV_CERT, default ./certs/${tls.DEFAULT_ADMIN_CERT}.crt)`],
+    ['--key <FILE>', `client key (env GOV_KEY, default ./certs/${tls.DEFAULT_ADMIN_CERT}.key)`],
+    ['--timeout <DUR>', `per-call deadline (env GOV_TIMEOUT, default ${DEFAULT_CALL_TIMEOUT_MS / 1000}s)`],
+  ].map(([flags, description]) => new Option(flags!, description).helpGroup(CONNECTION_GROUP));
+}
 
 export interface ConnectionFlagValues extends tls.ConnectionFlags {
   timeout?: string | undefined;

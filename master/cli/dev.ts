@@ -8,14 +8,9 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  EXIT_FAILED,
-  EXIT_OK,
-  parseFlags,
-  reportError,
-  UsageError,
-  type CliIO,
-} from '../../shared/cli-io.js';
+import { Option } from 'commander';
+import { EXIT_FAILED, EXIT_OK, UsageError, type CliIO } from '../../shared/cli-io.js';
+import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { Logger } from '../../shared/logger.js';
 import { initPki } from '../../shared/pki.js';
 import { isName, nameRefusal } from '../../shared/names.js';
@@ -25,9 +20,6 @@ import { DistributedGovernor } from '../governor.js';
 import { compileMasterOptions } from '../options.js';
 import { tailLines } from '../../shared/log-tail.js';
 import { createGrpcAdminApi, type AdminApi } from './admin-client.js';
-
-export const DEV_USAGE =
-  'gov dev [--listen ADDR] [--http ADDR|off] [--dir .gov-dev] [--certs certs] [--agent-id local]';
 
 const GOV_BIN = fileURLToPath(new URL('./gov.js', import.meta.url));
 const DEMO_SCRIPT = fileURLToPath(new URL('../../../master/dev/demo-http.mjs', import.meta.url));
@@ -55,32 +47,34 @@ function demoHandlers(agentId: string, ports: [number, number]): string {
   return `# Demo handlers applied by \`gov dev\`.\nhandlers:\n${handler('hello-web', ports[0])}${handler('hello-api', ports[1])}`;
 }
 
-export async function runDev(args: string[], io: CliIO): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out(`usage: ${DEV_USAGE}\n`);
-    return 0;
-  }
-  let values;
-  try {
-    ({ values } = parseFlags(
-      args,
-      {
-        listen: { type: 'string', default: '127.0.0.1:7070' },
-        http: { type: 'string' },
-        dir: { type: 'string', default: '.gov-dev' },
-        certs: { type: 'string', default: 'certs' },
-        'agent-id': { type: 'string', default: 'local' },
-      },
-      false,
-    ));
-    if (!isName(values['agent-id']))
-      throw new UsageError(`--agent-id: ${nameRefusal(values['agent-id'], 'agent id')}`);
-  } catch (err) {
-    return reportError(err, io, DEV_USAGE);
-  }
+interface DevFlags {
+  listen: string;
+  http?: string;
+  dir: string;
+  certs: string;
+  agentId: string;
+}
+
+/** `gov dev`'s flags and action (a new definition each call: commander keeps parse state). */
+export function devProgram(): GovCommand {
+  return govCommand('dev')
+    .addOption(new Option('--listen <ADDR>', "the master's gRPC address").default('127.0.0.1:7070'))
+    .addOption(new Option('--http <ADDR|off>', "the master's read-only HTTP (default 127.0.0.1:7071)"))
+    .addOption(new Option('--dir <DIR>', 'data dirs and logs of the cluster').default('.gov-dev'))
+    .addOption(new Option('--certs <DIR>', 'dev certificates (made if missing)').default('certs'))
+    .addOption(new Option('--agent-id <ID>', 'id of the local agent').default('local'))
+    .does(({ opts, io }) => runCluster(opts as DevFlags, io));
+}
+
+export function runDev(args: string[], io: CliIO): Promise<number> {
+  return devProgram().run(args, io);
+}
+
+async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
+  if (!isName(values.agentId)) throw new UsageError(`--agent-id: ${nameRefusal(values.agentId, 'agent id')}`);
   const dir = path.resolve(io.cwd, values.dir);
   const certs = path.resolve(io.cwd, values.certs);
-  const agentId = values['agent-id'];
+  const agentId = values.agentId;
   let governor: DistributedGovernor | null = null;
   let agent: ChildProcess | null = null;
   let api: AdminApi | null = null;
@@ -214,7 +208,7 @@ export async function runDev(args: string[], io: CliIO): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     await cleanup(false).catch(() => {});
-    return reportError(err, io, DEV_USAGE);
+    throw err;
   }
 }
 

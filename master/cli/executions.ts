@@ -3,46 +3,28 @@
  * the execution log (filters combine and apply before the limit, newest first); `gov executions clear`
  * empties the ring buffer (admin; the lifetime counter stays).
  */
-import { EXIT_OK, UsageError, parseFlags, type CliIO, type Command } from '../../shared/cli-io.js';
+import { Option } from 'commander';
+import { UsageError } from '../../shared/cli-io.js';
 import { sinceMs } from '../../shared/durations.js';
 import type { ExecutionQuery } from './admin-client.js';
-import {
-  COMMON_FLAGS,
-  checkAgentId,
-  checkHandlerName,
-  expectPositionals,
-  helpText,
-  positiveInt,
-  printedHelp,
-  runGuarded,
-} from './command-kit.js';
-import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
-import { executionJson, executionsTable, printJson } from './format.js';
-
-export const EXECUTIONS_USAGE =
-  'gov executions [--handler H] [--agent A] [--kind K] [--status S] [--since DUR|ISO] [--limit N] [--json] ' +
-  '| gov executions clear';
+import { adminCommand } from './admin-command.js';
+import { checkAgentId, checkHandlerName, positiveInt } from './command-kit.js';
+import { connectAdmin, type AdminConnector } from './connect.js';
+import { executionJson, executionsTable } from './format.js';
 
 export { EXECUTION_KINDS, EXECUTION_STATUSES } from '../state/execution-stats.js';
 import { EXECUTION_KINDS, EXECUTION_STATUSES } from '../state/execution-stats.js';
 
-const FLAGS = {
-  ...COMMON_FLAGS,
-  handler: { type: 'string' },
-  agent: { type: 'string' },
-  kind: { type: 'string' },
-  status: { type: 'string' },
-  since: { type: 'string' },
-  limit: { type: 'string' },
-} as const;
+const FILTERS = ['handler', 'agent', 'kind', 'status', 'since', 'limit'] as const;
 
-const HELP = `  --handler H      only executions of handler H
-  --agent A        only executions on agent A
-  --kind K         ${EXECUTION_KINDS.join(' | ')}
-  --status S       ${EXECUTION_STATUSES.join(' | ')}
-  --since DUR|ISO  newer than a duration ago (10m, 2h) or an ISO-8601 time
-  --limit N        at most N records (default 50), applied after the filters
-  clear            empty the execution log (admin)`;
+const FILTER_OPTIONS = () => [
+  new Option('--handler <H>', 'only executions of handler H'),
+  new Option('--agent <A>', 'only executions on agent A'),
+  new Option('--kind <K>', EXECUTION_KINDS.join(' | ')),
+  new Option('--status <S>', EXECUTION_STATUSES.join(' | ')),
+  new Option('--since <DUR|ISO>', 'newer than a duration ago (10m, 2h) or an ISO-8601 time'),
+  new Option('--limit <N>', 'at most N records (default 50), applied after the filters'),
+];
 
 function oneOf(value: string | undefined, allowed: readonly string[], flag: string): string | undefined {
   if (value !== undefined && !allowed.includes(value))
@@ -82,50 +64,36 @@ export function parseExecutionQuery(values: {
   return q;
 }
 
-async function clear(
-  values: { json?: boolean | undefined } & Parameters<typeof resolveAdminConnection>[0],
-  io: CliIO,
-  connect: AdminConnector,
-): Promise<number> {
-  const conn = resolveAdminConnection(values, io);
-  const res = await withAdmin(connect, conn, (api) => api.clearExecutions());
-  if (values.json) printJson(io, { cleared: res.cleared });
-  else
-    io.out(
-      `cleared ${res.cleared} execution record${res.cleared === 1 ? '' : 's'} (lifetime counter kept)\n`,
-    );
-  return EXIT_OK;
-}
-
-export function executionsCommand(
-  connect: AdminConnector = connectAdmin,
-  now: () => number = Date.now,
-): Command {
-  const cmd: Command = {
+export function executionsCommand(connect: AdminConnector = connectAdmin, now: () => number = Date.now) {
+  const executions = adminCommand(connect, {
     name: 'executions',
     summary: 'query the execution log (newest first), or clear it',
-    usage: EXECUTIONS_USAGE,
-    run: (args, io) =>
-      runGuarded(io, EXECUTIONS_USAGE, async () => {
-        const { values, positionals } = parseFlags(args, FLAGS);
-        if (printedHelp(values, io, helpText(cmd, HELP))) return EXIT_OK;
-        if (positionals[0] === 'clear') {
-          expectPositionals(positionals.slice(1), []);
-          const filters = (['handler', 'agent', 'kind', 'status', 'since', 'limit'] as const).filter(
-            (f) => values[f] !== undefined,
-          );
-          if (filters.length > 0) throw new UsageError(`clear takes no filters (got --${filters[0]})`);
-          return clear(values, io, connect);
-        }
-        if (positionals.length > 0)
-          throw new UsageError(`unknown subcommand ${JSON.stringify(positionals[0])}`);
-        const query = parseExecutionQuery(values);
-        const conn = resolveAdminConnection(values, io);
-        const res = await withAdmin(connect, conn, (api) => api.listExecutions(query));
-        if (values.json) printJson(io, { count: res.count, records: res.records.map(executionJson) });
-        else io.out(executionsTable(res.records, now()));
-        return EXIT_OK;
-      }),
-  };
-  return cmd;
+    options: FILTER_OPTIONS(),
+    check: (_args, o) => parseExecutionQuery(o),
+    call: async (api, query, out) => {
+      const res = await api.listExecutions(query);
+      out.print({ count: res.count, records: res.records.map(executionJson) }, () =>
+        executionsTable(res.records, now()),
+      );
+    },
+  });
+  executions.addCommand(
+    adminCommand(connect, {
+      name: 'clear',
+      summary: 'empty the execution log (admin; the lifetime counter stays)',
+      check: (_args, o) => {
+        // Filters given before `clear` reach it through its parent: it takes none.
+        const given = FILTERS.find((f) => o[f] !== undefined);
+        if (given) throw new UsageError(`clear takes no filters (got --${given})`);
+      },
+      call: async (api, _req, out) => {
+        const { cleared } = await api.clearExecutions();
+        out.print(
+          { cleared },
+          `cleared ${cleared} execution record${cleared === 1 ? '' : 's'} (lifetime counter kept)\n`,
+        );
+      },
+    }),
+  );
+  return executions;
 }

@@ -3,32 +3,17 @@
  * stderr); INSTANCE is `web`, `web#1`, `web@edge-1` or `web#1@edge-1`. `-f` polls TailLogs every second
  * and prints the lines that are new, until interrupted.
  */
-import { EXIT_OK, UsageError, parseFlags, type CliIO, type Command } from '../../shared/cli-io.js';
+import { Option } from 'commander';
+import { EXIT_OK, UsageError, type CliIO } from '../../shared/cli-io.js';
 import type { AdminApi } from './admin-client.js';
-import {
-  COMMON_FLAGS,
-  checkAgentId,
-  expectPositionals,
-  helpText,
-  parseInstanceTarget,
-  positiveInt,
-  printedHelp,
-  runGuarded,
-} from './command-kit.js';
-import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
-import { printJson } from './format.js';
+import { adminCommand } from './admin-command.js';
+import { checkAgentId, parseInstanceTarget, positiveInt } from './command-kit.js';
+import { connectAdmin, type AdminConnector } from './connect.js';
 
-export const LOGS_USAGE = 'gov logs HANDLER[#N][@AGENT] [--agent ID] [--tail N] [--stderr] [-f] [--json]';
 export const DEFAULT_TAIL = 50;
 /** Lines fetched per poll while following (more than arrive in one poll interval, normally). */
 export const FOLLOW_WINDOW = 500;
 export const FOLLOW_POLL_MS = 1000;
-
-const HELP = `  HANDLER#N     the instance with index N (count > 1): web#1; HANDLER alone is the first, web
-  --agent ID    the agent the instance runs on (required unless written as HANDLER@ID)
-  --tail N      last N lines (default ${DEFAULT_TAIL})
-  --stderr      stderr instead of stdout
-  -f, --follow  keep printing new lines until interrupted (Ctrl-C)`;
 
 /**
  * Lines of `cur` that follow what `prev` already showed, both being the last `window` lines of the same
@@ -77,44 +62,55 @@ async function follow(
   }
 }
 
-export function logsCommand(connect: AdminConnector = connectAdmin, opts: LogsOptions = {}): Command {
-  const cmd: Command = {
+export function logsCommand(connect: AdminConnector = connectAdmin, opts: LogsOptions = {}) {
+  return adminCommand(connect, {
     name: 'logs',
     summary: "last lines of an instance's stdout or stderr; -f follows",
-    usage: LOGS_USAGE,
-    run: (args, io) =>
-      runGuarded(io, LOGS_USAGE, async () => {
-        const { values, positionals } = parseFlags(args, {
-          ...COMMON_FLAGS,
-          agent: { type: 'string' },
-          tail: { type: 'string' },
-          stderr: { type: 'boolean' },
-          follow: { type: 'boolean', short: 'f' },
-        });
-        if (printedHelp(values, io, helpText(cmd, HELP))) return EXIT_OK;
-        const [target] = expectPositionals(positionals, ['HANDLER']) as [string];
-        const { handler, instance, agent } = parseInstanceTarget(target, checkAgentId(values.agent));
-        if (agent === undefined)
-          throw new UsageError(`missing --agent ID (the agent the instance runs on), or write ${target}@ID`);
-        const tail = positiveInt(values.tail, '--tail', 100_000) ?? DEFAULT_TAIL;
-        if (values.follow && values.json)
-          throw new UsageError('--json prints one document; it cannot be used with -f');
-        const stream = values.stderr ? 'stderr' : 'stdout';
-        const conn = resolveAdminConnection(values, io);
-        return withAdmin(connect, conn, async (api) => {
-          const req = { handler, agent, stream, ...(instance ? { instance } : {}) } as const;
-          // Following fetches the same window every poll so consecutive answers can be aligned.
-          const window = values.follow ? Math.max(tail, FOLLOW_WINDOW) : tail;
-          const { lines } = await api.tailLogs({ ...req, tail: window });
-          if (values.json) {
-            printJson(io, { handler, ...(instance ? { instance } : {}), agent, stream, lines });
-            return EXIT_OK;
-          }
-          for (const l of lines.slice(-tail)) io.out(`${l}\n`);
-          if (values.follow) await follow(api, req, window, lines, io, opts.pollMs ?? FOLLOW_POLL_MS);
-          return EXIT_OK;
-        });
-      }),
-  };
-  return cmd;
+    args: [
+      [
+        '<HANDLER[#N][@AGENT]>',
+        'HANDLER#N is the instance with index N (count > 1): web#1; HANDLER alone is the first, web',
+      ],
+    ],
+    options: [
+      new Option('--agent <ID>', 'the agent the instance runs on (required unless written as HANDLER@ID)'),
+      new Option('--tail <N>', `last N lines (default ${DEFAULT_TAIL})`),
+      new Option('--stderr', 'stderr instead of stdout'),
+      new Option('-f, --follow', 'keep printing new lines until interrupted (Ctrl-C)'),
+    ],
+    check: ([target], o) => {
+      const { handler, instance, agent } = parseInstanceTarget(target!, checkAgentId(o.agent));
+      if (agent === undefined)
+        throw new UsageError(`missing --agent ID (the agent the instance runs on), or write ${target}@ID`);
+      const tail = positiveInt(o.tail, '--tail', 100_000) ?? DEFAULT_TAIL;
+      if (o.follow && o.json) throw new UsageError('--json prints one document; it cannot be used with -f');
+      const stream = o.stderr ? ('stderr' as const) : ('stdout' as const);
+      return {
+        req: { handler, agent, stream, ...(instance ? { instance } : {}) },
+        tail,
+        follow: o.follow === true,
+      };
+    },
+    call: async (api, { req, tail, follow: following }, out) => {
+      // Following fetches the same window every poll so consecutive answers can be aligned.
+      const window = following ? Math.max(tail, FOLLOW_WINDOW) : tail;
+      const { lines } = await api.tailLogs({ ...req, tail: window });
+      if (out.json) {
+        out.print(
+          {
+            handler: req.handler,
+            ...(req.instance ? { instance: req.instance } : {}),
+            agent: req.agent,
+            stream: req.stream,
+            lines,
+          },
+          '',
+        );
+        return EXIT_OK;
+      }
+      for (const l of lines.slice(-tail)) out.io.out(`${l}\n`);
+      if (following) await follow(api, req, window, lines, out.io, opts.pollMs ?? FOLLOW_POLL_MS);
+      return EXIT_OK;
+    },
+  });
 }

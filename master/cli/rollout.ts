@@ -5,49 +5,19 @@
  * stderr), 2 usage. Without an ID, status lists rollouts; pause/abort take the latest active one and
  * resume the latest paused one.
  */
-import { EXIT_OK, UsageError, parseFlags, table, type CliIO, type Command } from '../../shared/cli-io.js';
+import { Option } from 'commander';
+import { EXIT_OK, UsageError, table, type CliIO } from '../../shared/cli-io.js';
+import { govCommand } from '../../shared/cli-program.js';
 import { StateError } from '../../shared/errors.js';
 import { compileUpdateFields, type UpdateKey } from '../../shared/update-policy.js';
 import type { AdminApi, Rollout } from './admin-client.js';
-import {
-  COMMON_FLAGS,
-  checkHandlerName,
-  expectPositionals,
-  helpText,
-  printedHelp,
-  runGuarded,
-} from './command-kit.js';
-import { connectAdmin, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
+import { adminCommand } from './admin-command.js';
+import { checkHandlerName } from './command-kit.js';
+import { connectAdmin, type AdminConnector } from './connect.js';
 import { printJson } from './format.js';
 import { outcome, summaryLine, watchRollout } from './rollout-watch.js';
 
-export const ROLLOUT_USAGE =
-  'gov rollout restart HANDLER [--batch-size N|N%] [--min-healthy DUR] [--healthy-deadline DUR]\n' +
-  '           [--progress-deadline DUR] [--on-failure pause|abort|rollback] [--wait-between DUR] [--detach] [--json]\n' +
-  '       gov rollout status|pause|resume|abort [ID] [--detach] [--json]';
-
-const FLAGS_HELP =
-  '  --batch-size N|N%        instances per batch (percent rounds up; default: the spec update block)\n' +
-  '  --min-healthy DUR        how long an instance must stay running and healthy\n' +
-  '  --healthy-deadline DUR   per instance: time to become healthy for --min-healthy\n' +
-  '  --progress-deadline DUR  the whole rollout\n' +
-  '  --on-failure P           pause | abort | rollback (rollback: rolling updates only)\n' +
-  '  --wait-between DUR       pause between batches\n' +
-  '  --detach                 start (or resume) and return at once';
-
-const SUBCOMMANDS = ['restart', 'status', 'pause', 'resume', 'abort'] as const;
-type Sub = (typeof SUBCOMMANDS)[number];
-
-const ROLLOUT_FLAGS = {
-  ...COMMON_FLAGS,
-  'batch-size': { type: 'string' },
-  'min-healthy': { type: 'string' },
-  'healthy-deadline': { type: 'string' },
-  'progress-deadline': { type: 'string' },
-  'on-failure': { type: 'string' },
-  'wait-between': { type: 'string' },
-  detach: { type: 'boolean' },
-} as const;
+type Sub = 'status' | 'pause' | 'resume' | 'abort';
 
 /** The flag that sets each field of the update block. */
 const UPDATE_FLAGS: Record<UpdateKey, string> = {
@@ -96,7 +66,7 @@ function statusText(r: Rollout): string {
   return text;
 }
 
-/** Resolves a missing ID: the newest rollout matching `pick`. */
+/** Resolves a missing ID: the newest rollout `sub` can act on. */
 async function resolveId(api: AdminApi, id: string | undefined, sub: Sub): Promise<string> {
   if (id) return id;
   const wanted =
@@ -111,95 +81,120 @@ async function resolveId(api: AdminApi, id: string | undefined, sub: Sub): Promi
   return found.id;
 }
 
-export function rolloutCommand(connect: AdminConnector = connectAdmin): Command {
-  const cmd: Command = {
-    name: 'rollout',
-    summary: 'health-gated rolling restart; status, pause, resume or abort a rollout',
-    usage: ROLLOUT_USAGE,
-    run: (args, io) =>
-      runGuarded(io, ROLLOUT_USAGE, async () => {
-        const { values, positionals } = parseFlags(args, ROLLOUT_FLAGS);
-        if (printedHelp(values, io, helpText(cmd, FLAGS_HELP))) return EXIT_OK;
-        const [sub, ...rest] = positionals;
-        if (sub === undefined) throw new UsageError(`missing subcommand (${SUBCOMMANDS.join(', ')})`);
-        if (!SUBCOMMANDS.includes(sub as Sub))
-          throw new UsageError(`unknown subcommand ${JSON.stringify(sub)} (${SUBCOMMANDS.join(', ')})`);
-        const json = values.json === true;
-        const detach = values.detach === true;
-        if (sub === 'restart') {
-          const [handler] = expectPositionals(rest, ['HANDLER']) as [string];
-          checkHandlerName(handler);
-          const given = {
-            batch_size: values['batch-size'],
-            min_healthy_time: values['min-healthy'],
-            healthy_deadline: values['healthy-deadline'],
-            progress_deadline: values['progress-deadline'],
-            on_failure: values['on-failure'],
-            wait_between: values['wait-between'],
-          };
-          // Refused here, naming the flag (the master checks them again); sent as written.
-          compileUpdateFields(given, (key, reason) => {
-            throw new UsageError(`${UPDATE_FLAGS[key]}: ${reason}`);
-          });
-          const req = {
-            handler,
-            batch_size: given.batch_size ?? '',
-            min_healthy_time: given.min_healthy_time ?? '',
-            healthy_deadline: given.healthy_deadline ?? '',
-            progress_deadline: given.progress_deadline ?? '',
-            on_failure: given.on_failure ?? '',
-            wait_between: given.wait_between ?? '',
-          };
-          const conn = resolveAdminConnection(values, io);
-          return withAdmin(connect, conn, async (api) =>
-            followAndReport(api, await api.startRollout(req), io, { json, detach }),
-          );
-        }
-        const [id] = expectPositionals(rest, ['ID'], 0);
-        const conn = resolveAdminConnection(values, io);
-        return withAdmin(connect, conn, async (api) => {
-          if (sub === 'status' && id === undefined) {
-            const { rollouts } = await api.listRollouts();
-            if (json) printJson(io, { rollouts });
-            else if (rollouts.length === 0) io.out('no rollouts\n');
-            else
-              io.out(
-                table(
-                  ['ID', 'HANDLER', 'KIND', 'STATE', 'INSTANCES', 'BATCH', 'CREATED', 'ERROR'],
-                  rollouts.map((r) => [
-                    r.id,
-                    r.handler,
-                    r.kind,
-                    r.state,
-                    r.instances.length,
-                    `${Math.min(r.current_batch + 1, r.batches.length)}/${r.batches.length}`,
-                    r.created_at,
-                    r.error.slice(0, 80),
-                  ]),
-                ),
-              );
-            return EXIT_OK;
-          }
-          const target = await resolveId(api, id, sub as Sub);
-          if (sub === 'status') {
-            const r = await api.getRollout(target);
-            if (json) printJson(io, r);
-            else io.out(statusText(r));
-            return EXIT_OK;
-          }
-          if (sub === 'resume')
-            return followAndReport(api, await api.resumeRollout(target), io, { json, detach });
-          const r = sub === 'pause' ? await api.pauseRollout(target) : await api.abortRollout(target);
-          if (json) printJson(io, r);
-          else
-            io.out(
-              sub === 'pause' && r.state === 'running'
-                ? `rollout ${r.id} pauses before its next batch\n`
-                : `rollout ${r.id} ${r.state}\n`,
-            );
-          return EXIT_OK;
-        });
-      }),
-  };
-  return cmd;
+function restartCommand(connect: AdminConnector) {
+  return adminCommand(connect, {
+    name: 'restart',
+    summary: 'health-gated rolling restart of a handler, followed until it settles',
+    args: ['<HANDLER>'],
+    options: [
+      new Option(
+        '--batch-size <N|N%>',
+        'instances per batch (percent rounds up; default: the spec update block)',
+      ),
+      new Option('--min-healthy <DUR>', 'how long an instance must stay running and healthy'),
+      new Option('--healthy-deadline <DUR>', 'per instance: time to become healthy for --min-healthy'),
+      new Option('--progress-deadline <DUR>', 'the whole rollout'),
+      new Option(
+        '--on-failure <pause|abort|rollback>',
+        'what a failed batch does (rollback: rolling updates only)',
+      ),
+      new Option('--wait-between <DUR>', 'pause between batches'),
+      new Option('--detach', 'start it and return at once'),
+    ],
+    check: ([handler], o) => {
+      const given = {
+        batch_size: o.batchSize as string | undefined,
+        min_healthy_time: o.minHealthy as string | undefined,
+        healthy_deadline: o.healthyDeadline as string | undefined,
+        progress_deadline: o.progressDeadline as string | undefined,
+        on_failure: o.onFailure as string | undefined,
+        wait_between: o.waitBetween as string | undefined,
+      };
+      // Refused here, naming the flag (the master checks them again); sent as written.
+      compileUpdateFields(given, (key, reason) => {
+        throw new UsageError(`${UPDATE_FLAGS[key]}: ${reason}`);
+      });
+      const req = {
+        handler: checkHandlerName(handler!),
+        batch_size: given.batch_size ?? '',
+        min_healthy_time: given.min_healthy_time ?? '',
+        healthy_deadline: given.healthy_deadline ?? '',
+        progress_deadline: given.progress_deadline ?? '',
+        on_failure: given.on_failure ?? '',
+        wait_between: given.wait_between ?? '',
+      };
+      return { req, detach: o.detach === true };
+    },
+    call: async (api, { req, detach }, out) =>
+      followAndReport(api, await api.startRollout(req), out.io, { json: out.json, detach }),
+  });
+}
+
+function rolloutsTable(rollouts: Rollout[]): string {
+  if (rollouts.length === 0) return 'no rollouts\n';
+  return table(
+    ['ID', 'HANDLER', 'KIND', 'STATE', 'INSTANCES', 'BATCH', 'CREATED', 'ERROR'],
+    rollouts.map((r) => [
+      r.id,
+      r.handler,
+      r.kind,
+      r.state,
+      r.instances.length,
+      `${Math.min(r.current_batch + 1, r.batches.length)}/${r.batches.length}`,
+      r.created_at,
+      r.error.slice(0, 80),
+    ]),
+  );
+}
+
+const SUBCOMMANDS: Record<Sub, string> = {
+  status: 'one rollout in detail, or (no ID) the list of rollouts',
+  pause: 'pause before the next batch (default: the latest active rollout)',
+  resume: 'resume a paused rollout and follow it (default: the latest paused one)',
+  abort: 'stop a rollout where it is (default: the latest active one)',
+};
+
+function rolloutActionCommand(sub: Sub, connect: AdminConnector) {
+  return adminCommand(connect, {
+    name: sub,
+    summary: SUBCOMMANDS[sub],
+    args: ['[ID]'],
+    // `--detach` is accepted by every subcommand, as it always was; only resume follows a rollout.
+    options: [
+      new Option(
+        '--detach',
+        sub === 'resume' ? 'resume it and return at once' : 'no effect: returns at once',
+      ),
+    ],
+    check: ([id], o) => ({ id, detach: o.detach === true }),
+    call: async (api, { id, detach }, out) => {
+      if (sub === 'status' && id === undefined) {
+        const { rollouts } = await api.listRollouts();
+        return out.print({ rollouts }, () => rolloutsTable(rollouts));
+      }
+      const target = await resolveId(api, id, sub);
+      if (sub === 'status') {
+        const r = await api.getRollout(target);
+        return out.print(r, () => statusText(r));
+      }
+      if (sub === 'resume')
+        return followAndReport(api, await api.resumeRollout(target), out.io, { json: out.json, detach });
+      const r = sub === 'pause' ? await api.pauseRollout(target) : await api.abortRollout(target);
+      out.print(
+        r,
+        sub === 'pause' && r.state === 'running'
+          ? `rollout ${r.id} pauses before its next batch\n`
+          : `rollout ${r.id} ${r.state}\n`,
+      );
+    },
+  });
+}
+
+export function rolloutCommand(connect: AdminConnector = connectAdmin) {
+  const rollout = govCommand('rollout').description(
+    'health-gated rolling restart; status, pause, resume or abort a rollout',
+  );
+  rollout.addCommand(restartCommand(connect));
+  for (const sub of Object.keys(SUBCOMMANDS) as Sub[]) rollout.addCommand(rolloutActionCommand(sub, connect));
+  return rollout;
 }

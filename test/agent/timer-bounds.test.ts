@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readAgentConfig } from '../../agent/link/connected.js';
+import { readAgentConfig } from '../../agent/options.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { HealthMonitor } from '../../agent/health/monitor.js';
 import { probeDelayMs, readinessDeadlineMs } from '../../agent/health/checks.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readAgentConfig } from '../../agent/link/connected.js';
+import { readAgentConfig } from '../../agent/options.js';
 import { compileMasterOptions, readMasterConfig } from '../../master/options.js';
 import { tempDir } from '../helpers/common.js';
 

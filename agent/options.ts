@@ -1,0 +1,202 @@
+/**
+ * Agent options: flags > env (`GOV_MASTER GOV_CA GOV_CERT GOV_KEY GOV_LOG_FORMAT`) > config file (YAML,
+ * `--config`) > defaults, compiled once into a validated object with durations in ms — the one place the
+ * agent's settings are resolved (like master/options.ts). Nothing below the entry point reads process.env.
+ * A bad flag is a usage error naming the flag; a bad config value names the file and the key.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { UsageError } from '../shared/cli-io.js';
+import { parseDurationSetting } from '../shared/durations.js';
+import { ValidationError, errorMessage } from '../shared/errors.js';
+import type { LogLevel } from '../shared/logger.js';
+import { readIdentity } from '../shared/pki.js';
+import { readSettingsFile } from '../shared/settings-file.js';
+import { isName, nameRefusal } from '../shared/names.js';
+import * as tls from '../shared/tls.js';
+import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
+
+/** Settings of the agent config file (`gov agent --config FILE`). */
+export interface AgentConfigFile {
+  id?: string;
+  master?: string;
+  data_dir?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  labels?: Record<string, string>;
+  metrics_interval?: string;
+  /** Observe-only discovery rules: `[{name, pattern | exe, limits?}]` (validated by parseDiscoverRules). */
+  discover?: unknown;
+  /** Discovery scan interval (default 10s). */
+  discover_interval?: string;
+  /** Cgroup filesystem root for advisory limits (default /sys/fs/cgroup). */
+  cgroup_root?: string;
+}
+
+const CONFIG_KEYS = [
+  'id',
+  'master',
+  'data_dir',
+  'ca',
+  'cert',
+  'key',
+  'labels',
+  'metrics_interval',
+  'discover',
+  'discover_interval',
+  'cgroup_root',
+];
+
+export function readAgentConfig(file: string): AgentConfigFile {
+  const cfg = readSettingsFile(file, CONFIG_KEYS, [
+    'metrics_interval',
+    'discover_interval',
+  ]) as AgentConfigFile;
+  if (cfg.labels !== undefined) {
+    if (typeof cfg.labels !== 'object' || cfg.labels === null || Array.isArray(cfg.labels)) {
+      throw new ValidationError(`${file}: labels: must be a map of strings`);
+    }
+    cfg.labels = Object.fromEntries(Object.entries(cfg.labels).map(([k, v]) => [k, String(v)]));
+  }
+  parseDiscoverRules(cfg.discover, `${file}: discover`); // refused here, with the file and the key
+  return cfg;
+}
+
+/** `region=west,role=web` → map; refuses malformed pairs. */
+function parseLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const m = /^([A-Za-z0-9._/-]+)=(.*)$/.exec(part.trim());
+    if (!m) throw new UsageError(`--labels: ${JSON.stringify(part)} is not KEY=VALUE`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** `gov agent`'s flags as commander hands them over (camelCase keys). */
+export interface AgentFlags {
+  handlers?: string;
+  dataDir?: string;
+  config?: string;
+  id?: string;
+  master?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  labels?: string;
+  metricsInterval?: string;
+  cgroupRoot?: string;
+  discoverInterval?: string;
+  logLevel?: string;
+  logFormat?: string;
+}
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export interface ConnectedSettings {
+  id: string;
+  connection: tls.ConnectionSettings;
+  labels: Record<string, string>;
+}
+
+/** Everything `gov agent` runs with, resolved and checked. */
+export interface AgentOptions {
+  /** Connected to a master; null when standalone on a local handlers file. */
+  connected: ConnectedSettings | null;
+  /** Standalone: the handlers file (absolute). */
+  handlersFile: string | null;
+  /** GOV_AGENT for handlers: the connected id, else --id, the config's id, or the hostname. */
+  agentId: string;
+  dataDir: string;
+  metricsIntervalMs: number;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'text';
+  cgroupRoot?: string;
+  discover: DiscoverRule[];
+  discoverIntervalMs?: number;
+}
+
+/**
+ * Works out the agent id (flag, config, or the CN of the given certificate) and the connection settings
+ * (`certs/agent-<ID>.crt/.key` by default).
+ */
+function resolveConnected(
+  flags: Pick<AgentFlags, 'id' | 'master' | 'ca' | 'cert' | 'key' | 'labels'>,
+  cfg: AgentConfigFile,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): ConnectedSettings {
+  const certFlag = flags.cert ?? env.GOV_CERT ?? cfg.cert;
+  let id = flags.id ?? cfg.id;
+  if (!id && certFlag) {
+    try {
+      id = readIdentity(readFileSync(path.resolve(cwd, certFlag), 'utf8')).cn;
+    } catch (err) {
+      throw new UsageError(
+        `--id is not given and the CN of ${certFlag} cannot be read: ${errorMessage(err)}`,
+      );
+    }
+  }
+  if (!id)
+    throw new UsageError('--id ID is required (or --cert with the agent certificate whose CN is the id)');
+  if (!isName(id)) throw new UsageError(`--id: ${nameRefusal(id, 'agent id')}`);
+  const connection = tls.resolveConnection(
+    {
+      master: flags.master ?? env.GOV_MASTER ?? cfg.master,
+      ca: flags.ca ?? env.GOV_CA ?? cfg.ca,
+      cert: certFlag,
+      key: flags.key ?? env.GOV_KEY ?? cfg.key,
+    },
+    {},
+    { certName: `agent-${id}` },
+    cwd,
+  );
+  const labels = { ...(cfg.labels ?? {}), ...(flags.labels ? parseLabels(flags.labels) : {}) };
+  return { id, connection, labels };
+}
+
+/** A duration flag (a usage error naming the flag) over its config key (checked by readAgentConfig). */
+function durationSetting(flag: string | undefined, name: string, fromFile: string | undefined, key: string) {
+  if (flag !== undefined) return parseDurationSetting(flag, name, (m) => new UsageError(m));
+  return fromFile ? parseDurationSetting(fromFile, key) : undefined;
+}
+
+/** Flags > env > config file > defaults, compiled. */
+export function compileAgentOptions(
+  flags: AgentFlags,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): AgentOptions {
+  if (flags.handlers && flags.master)
+    throw new UsageError('--handlers (standalone) and --master exclude each other');
+  if (flags.handlers && !flags.dataDir) throw new UsageError('--data-dir DIR is required');
+  if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel as LogLevel))
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const cfg = flags.config ? readAgentConfig(path.resolve(cwd, flags.config)) : {};
+  const connected = flags.handlers ? null : resolveConnected(flags, cfg, env, cwd);
+  const metricsIntervalMs =
+    durationSetting(flags.metricsInterval, '--metrics-interval', cfg.metrics_interval, 'metrics_interval') ??
+    5000;
+  const root = flags.cgroupRoot ?? cfg.cgroup_root;
+  const discoverIntervalMs = durationSetting(
+    flags.discoverInterval,
+    '--discover-interval',
+    cfg.discover_interval,
+    'discover_interval',
+  );
+  return {
+    connected,
+    handlersFile: flags.handlers ? path.resolve(cwd, flags.handlers) : null,
+    agentId: connected?.id ?? flags.id ?? cfg.id ?? os.hostname(),
+    dataDir: path.resolve(cwd, flags.dataDir ?? cfg.data_dir ?? `data/agent-${connected?.id ?? 'local'}`),
+    metricsIntervalMs,
+    logLevel: (flags.logLevel as LogLevel | undefined) ?? 'info',
+    logFormat: flags.logFormat === 'json' || env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
+    ...(root ? { cgroupRoot: path.resolve(cwd, root) } : {}),
+    discover: parseDiscoverRules(cfg.discover),
+    ...(discoverIntervalMs ? { discoverIntervalMs } : {}),
+  };
+}
