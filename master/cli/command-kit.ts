@@ -4,7 +4,7 @@
  */
 import { UsageError, reportError, type CliIO, type Command } from '../../shared/cli-io.js';
 import { MAX_COUNT, NAME_RE, parseInstanceKey } from '../../shared/spec.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, type AdminConnector } from './connect.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE } from './connect.js';
 
 /** Flags every admin command accepts. */
 export const COMMON_FLAGS = {
@@ -12,9 +12,6 @@ export const COMMON_FLAGS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** A command built against an `AdminConnector` (the real one in `gov`, a fake in tests). */
-export type AdminCommandFactory = (connect?: AdminConnector) => Command;
 
 /** Full help of a command: usage, summary, and the connection flags. */
 export function helpText(cmd: Pick<Command, 'usage' | 'summary'>, extra = ''): string {
