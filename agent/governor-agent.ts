@@ -92,7 +92,7 @@ export class GovernorAgent implements LinkHost {
       case 'APPLY': {
         // keep_specs: every instance already runs what the master assigns (Hello.specs_hash matched);
         // holding every handler keeps each instance on the spec it runs.
-        const specs = cmd.keep_specs ? sup.specs() : specsOf(cmd);
+        const specs = cmd.keep_specs ? sup.specs().filter((s) => !cmd.remove.includes(s.name)) : specsOf(cmd);
         const hold = cmd.keep_specs ? specs.map((s) => s.name) : cmd.hold;
         // Only the handlers the master names in `remove` are stopped: see ReconcileOptions.
         const statuses = await sup.applySpecs(specs, new Set(hold), { remove: new Set(cmd.remove) });

@@ -45,7 +45,10 @@ export function assignedSpecsHash(specs: readonly HandlerSpec[]): string {
   return specsHash(
     specs.flatMap((spec) => {
       const spec_hash = instanceSpecHash(spec);
-      return Array.from({ length: spec.count ?? 1 }, (_, i) => ({ instance: instanceKey(spec.name, i), spec_hash }));
+      return Array.from({ length: spec.count ?? 1 }, (_, i) => ({
+        instance: instanceKey(spec.name, i),
+        spec_hash,
+      }));
     }),
   );
 }

@@ -3,7 +3,10 @@
  * sees exactly what the other side reads: unset fields with their defaults, maps and oneofs as decoded.
  */
 import type { AgentMessage, AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
-import type { MasterMessage, MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
+import type {
+  MasterMessage,
+  MasterMessage__Output,
+} from '../../proto/generated/governor/v1/MasterMessage.js';
 import { loadProtos } from '../../shared/proto.js';
 
 const connect = () => loadProtos().link.governor.v1.AgentLink.service.Connect;
