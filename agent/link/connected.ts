@@ -1,6 +1,7 @@
 /**
- * `gov agent --master ADDR`: the supervisor driven by the master. Resolves identity and certificates
- * (flags > env > config > defaults), then runs the GovernorAgent until told to stop.
+ * Settings of `gov agent --master ADDR` (the agent driven by a master): the agent config file, and the
+ * agent's id, labels and connection (certificates and master address; flags > env > config > defaults).
+ * agent/main.ts runs the GovernorAgent with them.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
