@@ -20,7 +20,7 @@ export type { WireSpec, WireSpecOut };
 export function specToWire(spec: HandlerSpec): WireSpec {
   const w: WireSpec = {
     name: spec.name,
-    count: spec.count,
+    count: spec.count ?? 1, // specs stored before `count` existed
     agents: spec.agents,
     selector: spec.selector,
     command: spec.command,
