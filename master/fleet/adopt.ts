@@ -4,7 +4,7 @@
  * version marked `adopted`, validated like an apply, restricted to that agent (`agents: [id]`, no
  * selector — an agent's certificate never creates a spec that reaches another agent), and recorded as
  * an execution of kind `adopt` issued by `agent:<id>`. Never more than MAX_ADOPTED_PER_AGENT per agent;
- * the rest are left alone (the post-hello sync never stops a handler, see agent/supervisor-reconcile.ts).
+ * the rest are left alone (the post-hello sync never stops a handler, see agent/supervisor/reconcile.ts).
  *
  * A second agent reporting an adopted handler with the same spec (targets aside) is added to its
  * `agents`; with a different spec it is a conflict: logged and recorded as a failed `adopt`, and that
