@@ -9,12 +9,19 @@ import type { CommandResult } from '../proto/generated/governor/v1/CommandResult
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
 import { ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { HandlerSpec } from '../shared/spec.js';
 import { instanceLogFile } from './instance/paths.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './link/master-link.js';
 import { tailLines } from '../shared/log-tail.js';
 import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor/supervisor.js';
-import { hostMetrics, toWireEvent, toWireMetrics, toWireStatus } from './link/wire.js';
+import {
+  hostMetrics,
+  runningSpecsHash,
+  specsOf,
+  toWireEvent,
+  toWireMetrics,
+  toWireSpecs,
+  toWireStatus,
+} from './link/wire.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -52,14 +59,16 @@ export class GovernorAgent implements LinkHost {
   }
 
   inventory() {
+    const statuses = this.supervisor.status();
     return {
       hostname: os.hostname(),
       version: AGENT_VERSION,
       labels: this.opts.labels,
-      instances: this.supervisor.status().map(toWireStatus),
-      specs_hash: '',
+      instances: statuses.map(toWireStatus),
+      // Lets the master skip resending the specs when every instance already runs what it assigns.
+      specs_hash: runningSpecsHash(statuses),
       // What this agent runs, so a master that knows nothing of it adopts it rather than stopping it.
-      cached_specs_json: JSON.stringify(this.supervisor.specs()),
+      cached_specs: toWireSpecs(this.supervisor.specs()),
     };
   }
 
@@ -81,10 +90,13 @@ export class GovernorAgent implements LinkHost {
     const sup = this.supervisor;
     switch (cmd.kind) {
       case 'APPLY': {
-        const specs = parseSpecs(cmd.specs_json);
+        // keep_specs: every instance already runs what the master assigns (Hello.specs_hash matched);
+        // holding every handler keeps each instance on the spec it runs.
+        const specs = cmd.keep_specs ? sup.specs().filter((s) => !cmd.remove.includes(s.name)) : specsOf(cmd);
+        const hold = cmd.keep_specs ? specs.map((s) => s.name) : cmd.hold;
         // Only the handlers the master names in `remove` are stopped: see ReconcileOptions.
-        const statuses = await sup.applySpecs(specs, new Set(cmd.hold), { remove: new Set(cmd.remove) });
-        const what = cmd.sync ? 'synced' : 'applied';
+        const statuses = await sup.applySpecs(specs, new Set(hold), { remove: new Set(cmd.remove) });
+        const what = cmd.keep_specs ? 'kept' : cmd.sync ? 'synced' : 'applied';
         return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
       }
       case 'ENSURE': {
@@ -106,7 +118,7 @@ export class GovernorAgent implements LinkHost {
         return this.each(cmd, (key) => sup.restart(key));
       case 'UPDATE': {
         if (!cmd.instance) throw new ValidationError('UPDATE needs an instance key');
-        const [spec, ...more] = parseSpecs(cmd.specs_json);
+        const [spec, ...more] = specsOf(cmd);
         if (!spec || more.length > 0) throw new ValidationError('UPDATE must carry exactly one handler spec');
         const s = await sup.updateInstance(cmd.instance, spec);
         return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
@@ -119,8 +131,6 @@ export class GovernorAgent implements LinkHost {
         await sup.observed.detach(cmd.name || cmd.handler);
         return { instances: [], summary: `detached ${cmd.name || cmd.handler}; it keeps running` };
       }
-      case 'STATUS':
-        return { instances: sup.status(cmd.handler || undefined).map(toWireStatus) };
       case 'METRICS':
         return { metrics: await this.metrics() };
       case 'LOGS': {
@@ -165,20 +175,4 @@ function describeEnsure(results: EnsureResult[]): string {
       return s.temperature ? `${what} ${pid}, cold start ${Math.round(ms)}ms` : `${what} ${pid}`;
     })
     .join('; ');
-}
-
-function parseSpecs(json: string): HandlerSpec[] {
-  let specs: unknown;
-  try {
-    specs = JSON.parse(json || '[]');
-  } catch {
-    throw new ValidationError('APPLY carried specs that are not valid JSON');
-  }
-  if (
-    !Array.isArray(specs) ||
-    specs.some((s) => typeof s !== 'object' || s === null || typeof (s as HandlerSpec).name !== 'string')
-  ) {
-    throw new ValidationError('APPLY must carry a JSON array of handler specs');
-  }
-  return specs as HandlerSpec[];
 }

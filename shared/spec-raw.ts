@@ -39,13 +39,36 @@ export function specToRaw(spec: HandlerSpec): Raw {
 
 /**
  * Validates a compiled spec with the apply validator; it passes only if validating its user form gives
- * back exactly the same spec. Throws a ValidationError naming `file` and `at` otherwise.
+ * back exactly the same spec. Otherwise throws a ValidationError naming `file` and the field: the one the
+ * validator refuses, or the first that differs from what it makes of the spec (`at.backoff.initial_ms`).
  */
 export function revalidateSpec(spec: unknown, at: string, file: string): HandlerSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
     throw new ValidationError(`${file}: ${at}: must be a handler spec (a map)`);
   const parsed = parseHandler(specToRaw(spec as HandlerSpec), at, file);
-  if (!isDeepStrictEqual(parsed, spec))
-    throw new ValidationError(`${file}: ${at}: is not a spec this master would accept as it stands`);
+  if (!isDeepStrictEqual(parsed, spec)) {
+    const d = firstDifference(parsed, spec, at);
+    throw new ValidationError(
+      `${file}: ${d.at}: is ${describe(d.got)}, but the apply validator makes it ${describe(d.want)}`,
+    );
+  }
   return parsed;
+}
+
+const describe = (v: unknown): string => (v === undefined ? 'missing' : JSON.stringify(v));
+
+/** The first key path (`at.backoff.initial_ms`) where `got` differs from `want`. */
+function firstDifference(
+  want: unknown,
+  got: unknown,
+  at: string,
+): { at: string; want: unknown; got: unknown } {
+  const isMap = (v: unknown): v is Raw => typeof v === 'object' && v !== null;
+  if (isMap(want) && isMap(got) && Array.isArray(want) === Array.isArray(got)) {
+    for (const k of new Set([...Object.keys(want), ...Object.keys(got)])) {
+      if (!isDeepStrictEqual(want[k], got[k]))
+        return firstDifference(want[k], got[k], Array.isArray(want) ? `${at}[${k}]` : `${at}.${k}`);
+    }
+  }
+  return { at, want, got };
 }

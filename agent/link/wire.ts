@@ -1,11 +1,17 @@
-/** Conversions from the supervisor's own types to the wire (proto) messages. */
+/**
+ * Conversions between the supervisor's own types and the wire (proto) messages: statuses, metrics and
+ * events out; handler specs both ways (shared/spec-wire.ts), validated on receipt.
+ */
 import os from 'node:os';
+import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
 import type { InstanceStatus as WireStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
 import type { InstanceMetrics as WireMetrics } from '../../proto/generated/governor/v1/InstanceMetrics.js';
 import type { HostMetrics } from '../../proto/generated/governor/v1/HostMetrics.js';
 import type { ExitInfo } from '../../proto/generated/governor/v1/ExitInfo.js';
 import type { LifecycleEvent } from '../../proto/generated/governor/v1/LifecycleEvent.js';
-import { instanceKey } from '../../shared/spec.js';
+import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
+import { specsHash } from '../../shared/spec-hash.js';
+import { specsFromWire, specToWire, type WireSpec } from '../../shared/spec-wire.js';
 import type { InstanceMetrics, InstanceStatus } from '../supervisor/supervisor.js';
 import type { LastExit } from '../supervisor/state-store.js';
 import type { InstanceEvent } from '../instance/lifecycle.js';
@@ -74,4 +80,22 @@ export function hostMetrics(): HostMetrics {
     cpus: os.cpus().length,
     agent_rss_bytes: process.memoryUsage.rss(),
   };
+}
+
+/**
+ * The specs an APPLY or UPDATE carries, each validated with the apply validator: a bad one refuses the
+ * whole command (ValidationError naming the field) before anything is changed.
+ */
+export function specsOf(cmd: AgentCommand__Output): HandlerSpec[] {
+  return specsFromWire(cmd.specs, 'specs', `${cmd.kind} from the master`);
+}
+
+/** The specs the agent runs, for its hello (Hello.cached_specs). */
+export function toWireSpecs(specs: readonly HandlerSpec[]): WireSpec[] {
+  return specs.map(specToWire);
+}
+
+/** Hello.specs_hash: which spec each supervised instance runs (observed processes are not specs). */
+export function runningSpecsHash(statuses: readonly InstanceStatus[]): string {
+  return specsHash(statuses.filter((s) => s.mode !== 'observed'));
 }

@@ -2,7 +2,6 @@
  * The agent's durable state file (`<data-dir>/state.json`): cached specs and, per instance, the handle
  * and what the supervisor decided. Written atomically through DurableStore.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DurableStore } from '../../shared/durable-store.js';
@@ -83,17 +82,4 @@ export async function openStateStore(
 }
 
 /** A stable hash of a spec (keys sorted), so reordering keys never looks like a change. */
-export function specHash(spec: HandlerSpec): string {
-  return createHash('sha256').update(stableStringify(spec)).digest('hex').slice(0, 16);
-}
-
-function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableStringify(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+export { instanceSpecHash as specHash } from '../../shared/spec-hash.js';

@@ -174,11 +174,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
-  /** The number of durable state writes so far (benchmarks). */
-  get stateWrites(): number {
-    return this.store.writes;
-  }
-
   /** Instance keys of a handler (`web`, `web#1`, ...) in index order, or the key itself when given one. */
   keysOf(nameOrKey: string): string[] {
     return this.registry.keysOf(nameOrKey);

@@ -12,12 +12,13 @@
  * that an admin deleted, or whose admin spec no longer targets the agent, is not adopted: the master has a
  * record of that decision, and every push names it for removal (Registry.removalsFor).
  */
+import type { HandlerSpec__Output as WireSpec } from '../../proto/generated/governor/v1/HandlerSpec.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
-import { revalidateSpec } from '../../shared/spec-raw.js';
 import type { ExecutionLog } from '../state/execution-log.js';
 import { specHash, type Registry } from '../state/registry.js';
+import { reportedSpec } from './wire.js';
 
 /**
  * Most adopted handlers one agent may be among the targets of, over all its hellos (a bound on what one
@@ -41,36 +42,21 @@ interface Decision {
   error?: string;
 }
 
-/** Adopts the handlers in `cachedSpecsJson` (Hello.cached_specs_json) that the master has no record of. */
+/** Adopts the handlers in `reported` (Hello.cached_specs) that the master has no record of. */
 export async function adoptReported(
   registry: Registry,
   executions: ExecutionLog,
   agentId: string,
-  cachedSpecsJson: string,
+  reported: readonly WireSpec[],
   log: Logger,
 ): Promise<AdoptResult> {
   const result: AdoptResult = { adopted: [], widened: [], leftAlone: [] };
-  if (!cachedSpecsJson) return result;
-  let reported: unknown;
-  try {
-    reported = JSON.parse(cachedSpecsJson);
-  } catch (err) {
-    log.warn('hello: cached specs are not valid JSON; nothing adopted', {
-      agent: agentId,
-      err,
-    });
-    return result;
-  }
-  if (!Array.isArray(reported)) {
-    log.warn('hello: cached specs are not a list; nothing adopted', { agent: agentId });
-    return result;
-  }
   const decisions: Decision[] = [];
   const seen = new Set<string>();
   const room = MAX_ADOPTED_PER_AGENT - registry.adoptedFor(agentId);
   for (const [i, raw] of reported.entries()) {
-    const name = (raw as { name?: unknown } | null)?.name;
-    if (typeof name !== 'string' || seen.has(name)) continue;
+    const name = raw.name;
+    if (!name || seen.has(name)) continue; // a spec without a name names nothing to adopt
     seen.add(name);
     const current = registry.getSpec(name);
     if (current && registry.agentsFor(current.spec).includes(agentId)) continue; // known and assigned
@@ -133,10 +119,10 @@ export async function adoptReported(
   return result;
 }
 
-function decide(registry: Registry, agentId: string, raw: unknown, i: number, name: string): Decision {
+function decide(registry: Registry, agentId: string, raw: WireSpec, i: number, name: string): Decision {
   let spec: HandlerSpec;
   try {
-    spec = revalidateSpec(raw, `cached_specs[${i}]`, `hello from agent ${agentId}`);
+    spec = reportedSpec(raw, i, agentId);
   } catch (err) {
     return { name, error: `not adopted: ${errorMessage(err)}; left running` };
   }

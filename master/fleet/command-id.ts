@@ -1,13 +1,14 @@
 /**
  * Command ids of executions: `<execution id>-<8 hex>`. The execution id is part of the command id, so a
  * result that arrives after the master gave up on the command — even after a master restart — finds its
- * execution in the (persisted) execution log with nothing else stored.
+ * execution in the (persisted) execution log with nothing else stored. The master sends each command
+ * once (it never retries; asking again is a new execution), so one execution has one command id.
  */
 import { randomUUID } from 'node:crypto';
 
 const SUFFIX = /-[0-9a-f]{8}$/;
 
-/** A fresh command id for one attempt of execution `executionId`. */
+/** The id of the command that carries out execution `executionId`. */
 export function commandIdFor(executionId: string): string {
   return `${executionId}-${randomUUID().slice(0, 8)}`;
 }

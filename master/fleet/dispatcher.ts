@@ -6,7 +6,6 @@
  * but `unanswered`; the agent's answer, if it comes later, corrects it (`settleLate`). Results are
  * acknowledged to the agent only once their record is on disk, so the agent re-sends what was not.
  */
-import type { CommandKind } from '../../proto/generated/governor/v1/CommandKind.js';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
 import { GovError, UnavailableError, errorMessage } from '../../shared/errors.js';
@@ -14,6 +13,7 @@ import type { Logger } from '../../shared/logger.js';
 import { commandIdFor, executionIdOf } from './command-id.js';
 import type { ExecutionOutcome, LateOutcome } from '../state/execution-log.js';
 import type { SessionHub } from './session-hub.js';
+import { commandFor, type CommandFields } from './wire.js';
 
 /** The slice of the execution log the dispatcher needs. */
 export interface ExecutionSink {
@@ -23,8 +23,6 @@ export interface ExecutionSink {
     agent: string;
     issued_by: string;
     rollout_id?: string;
-    attempt?: number;
-    max_attempts?: number;
     params_summary?: string;
   }): { id: string };
   /** `begin`, resolved once the running record is on disk (rejects when it cannot be written). */
@@ -43,28 +41,13 @@ export function outcomeOf(result: CommandResult__Output): ExecutionOutcome {
       };
 }
 
-export interface DispatchRequest {
-  kind: CommandKind & string;
+/** A command to send (wire.ts CommandFields) and how to record it as an execution. */
+export interface DispatchRequest extends CommandFields {
   /** The kind recorded in the execution log when it differs from the command's (a rollout's UPDATE is `rollout-step`). */
   executionKind?: string;
-  handler: string;
   agent: string;
   issuedBy: string;
   rolloutId?: string;
-  specsJson?: string;
-  /** APPLY: handlers whose existing instances keep their spec (under a rolling update). */
-  hold?: string[];
-  /** APPLY: the master's sync after a hello; the agent starts and updates but never stops handlers. */
-  sync?: boolean;
-  /** APPLY with sync: the handlers the agent is to stop and forget (deleted, or no longer its own). */
-  remove?: string[];
-  pid?: number;
-  /** ATTACH/DETACH: observed process name. */
-  name?: string;
-  /** One instance key instead of all instances of the handler. */
-  instance?: string;
-  tailLines?: number;
-  stream?: string;
   timeoutMs?: number;
   paramsSummary?: string;
   /** Called with the agent's result before the execution is completed (e.g. to update the registry). */
@@ -99,24 +82,9 @@ export class Dispatcher {
     const commandId = commandIdFor(exec.id);
     let result: CommandResult__Output;
     try {
-      result = await session.command(
-        {
-          id: commandId,
-          kind: req.kind,
-          handler: req.handler,
-          specs_json: req.specsJson ?? '',
-          pid: req.pid ?? 0,
-          name: req.name ?? '',
-          instance: req.instance ?? '',
-          tail_lines: req.tailLines ?? 0,
-          stream: req.stream ?? '',
-          hold: req.hold ?? [],
-          sync: req.sync ?? false,
-          remove: req.remove ?? [],
-        },
-        req.timeoutMs ?? this.defaultTimeoutMs,
-        { ackByCaller: true },
-      );
+      result = await session.command(commandFor(commandId, req), req.timeoutMs ?? this.defaultTimeoutMs, {
+        ackByCaller: true,
+      });
     } catch (err) {
       const timeout = err instanceof GovError && err.kind === 'DEADLINE_EXCEEDED';
       const record = await this.log.complete(exec.id, {
@@ -181,8 +149,6 @@ export class Dispatcher {
         agent: req.agent,
         issued_by: req.issuedBy,
         ...(req.rolloutId ? { rollout_id: req.rolloutId } : {}),
-        attempt: 1,
-        max_attempts: 1,
         params_summary: req.paramsSummary ?? '',
       });
     } catch (err) {

@@ -13,6 +13,7 @@ import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/I
 import { StateError, ValidationError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { errorFromInfo } from '../../shared/grpc-status.js';
+import { assignedSpecsHash } from '../../shared/spec-hash.js';
 import { adoptReported } from './adopt.js';
 import { AGENT_LIMITS, DropCounter, TokenBucket } from './agent-input.js';
 import { AgentSession } from './agent-session.js';
@@ -20,6 +21,7 @@ import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispat
 import type { ExecutionLog } from '../state/execution-log.js';
 import type { Registry } from '../state/registry.js';
 import { SessionHub } from './session-hub.js';
+import { commandFor } from './wire.js';
 import { fleetTelemetry } from './telemetry.js';
 import type { MasterOptions } from '../options.js';
 
@@ -79,7 +81,7 @@ export class Fleet {
           try {
             // One hello at a time: two agents reporting the same unknown handler must not both create it.
             const adopting = this.adopting.then(() =>
-              adoptReported(this.registry, this.executions, agentId, hello.cached_specs_json, this.log),
+              adoptReported(this.registry, this.executions, agentId, hello.cached_specs, this.log),
             );
             this.adopting = adopting.catch(() => undefined);
             await adopting;
@@ -103,7 +105,7 @@ export class Fleet {
           session.fail(`certificate of agent ${agentId} is revoked`, 'UNAUTHENTICATED');
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
-        await this.pushSpecs([agentId], 'master', 'sync', '', true);
+        await this.pushSpecs([agentId], 'master', 'sync', '', { specsHash: hello.specs_hash });
       })().catch((err: unknown) => this.log.error('agent hello failed', { agent: agentId, err }));
     });
     session.on('message', (msg) => {
@@ -195,31 +197,36 @@ export class Fleet {
   /**
    * Sends each agent its full assigned spec set (APPLY) and the handler names the master has a record
    * against (`remove`: deleted, or targeting other agents); the agent stops only those, never a handler
-   * the master merely does not know. `sync`: the post-hello push (recorded as such).
+   * the master merely does not know. `sync`: the post-hello push (recorded as such), with the hello's
+   * specs_hash: when the agent's instances already run exactly the assigned specs, they are not sent
+   * again (`keep_specs`); `remove` still is.
    */
   async pushSpecs(
     agents: string[],
     issuedBy: string,
     kind = 'apply',
     handler = '',
-    sync = false,
+    sync?: { specsHash: string },
   ): Promise<ExecutionRecord[]> {
     const outcomes = await Promise.all(
       agents.map((agent) => {
         const specs = this.registry.specsForAgent(agent);
         const remove = this.registry.removalsFor(agent);
         const held = new Set(this.heldHandlers());
+        const keepSpecs = !!sync?.specsHash && sync.specsHash === assignedSpecsHash(specs);
         return this.command({
           kind: 'APPLY',
           handler,
           agent,
           issuedBy,
-          specsJson: JSON.stringify(specs),
+          specs: keepSpecs ? [] : specs,
+          keepSpecs,
           hold: specs.map((s) => s.name).filter((n) => held.has(n)),
-          sync,
+          sync: sync !== undefined,
           remove,
           paramsSummary:
             `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}` +
+            (keepSpecs ? ' (already running them: specs not resent)' : '') +
             (remove.length ? `; ${remove.length} handler name(s) to remove if present` : ''),
         });
       }),
@@ -257,7 +264,7 @@ export class Fleet {
         if (!session) return;
         try {
           const r = await session.command(
-            { id: `metrics-${id}-${Date.now()}-${Math.random()}`, kind: 'METRICS' },
+            commandFor(`metrics-${id}-${Date.now()}-${Math.random()}`, { kind: 'METRICS', handler: '' }),
             5000,
           );
           if (r.ok && r.metrics) this.metricsCache.set(id, r.metrics);
@@ -299,14 +306,13 @@ export class Fleet {
       throw new StateError(`agent ${agent} is not connected; its logs cannot be read now`);
     }
     const r = await session.command(
-      {
-        id: `logs-${agent}-${Date.now()}-${Math.random()}`,
+      commandFor(`logs-${agent}-${Date.now()}-${Math.random()}`, {
         kind: 'LOGS',
         handler,
         instance,
-        tail_lines: lines,
+        tailLines: lines,
         stream,
-      },
+      }),
       this.opts.commandTimeoutMs,
     );
     if (!r.ok) throw errorFromInfo(r.error);

@@ -107,7 +107,7 @@ export async function runStep(
     issuedBy: r.issued_by,
     rolloutId: r.id,
     instance: s.instance,
-    specsJson: JSON.stringify([target.spec]),
+    specs: [target.spec],
     timeoutMs: Math.max(1, Math.min(r.healthy_deadline_ms, progressEndsAt - startedAt)),
     paramsSummary: rollback
       ? `rollout ${r.id} rollback: ${s.instance} → version ${target.version}`

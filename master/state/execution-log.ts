@@ -51,8 +51,6 @@ export interface BeginExecution {
   agent?: string;
   issued_by: string;
   rollout_id?: string;
-  attempt?: number;
-  max_attempts?: number;
   params_summary?: string;
 }
 
@@ -147,8 +145,9 @@ export class ExecutionLog {
       issued_by: input.issued_by,
       started_at: new Date(startMs).toISOString(),
       status: 'running',
-      attempt: input.attempt ?? 1,
-      max_attempts: input.max_attempts ?? 1,
+      // The master sends each command once (proto AgentCommand): a retry is a new execution.
+      attempt: 1,
+      max_attempts: 1,
       params_summary: input.params_summary ?? '',
     };
     if (input.rollout_id) rec.rollout_id = input.rollout_id;

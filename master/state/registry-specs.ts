@@ -1,34 +1,14 @@
 /**
- * Pure helpers for the registry's handler specs: a stable spec hash, version history bounds and
- * agent assignment (explicit list or label selector).
+ * Pure helpers for the registry's handler specs: version history bounds and agent assignment
+ * (explicit list or label selector). The spec hash is shared/spec-hash.ts (the agent uses it too).
  */
-import { createHash } from 'node:crypto';
 import { ValidationError } from '../../shared/errors.js';
 import type { HandlerSpec } from '../../shared/spec.js';
+export { specDigest as specHash } from '../../shared/spec-hash.js';
 import type { AgentRecord } from './store.js';
 
 /** Versions kept per handler (the current one included), for rollback. */
 export const SPEC_HISTORY = 10;
-
-/** JSON with object keys sorted at every level and `undefined` members dropped: equal specs, equal text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value))
-    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const key of Object.keys(obj).sort()) {
-    const v = obj[key];
-    if (v === undefined || typeof v === 'function') continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
-  }
-  return `{${parts.join(',')}}`;
-}
-
-/** sha256 (hex) of the spec's canonical JSON; independent of key order. */
-export function specHash(spec: HandlerSpec): string {
-  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
-}
 
 /** Label keys: a letter or digit, then letters, digits and `._/-`, at most 63 characters. */
 export const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;

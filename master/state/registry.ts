@@ -17,7 +17,7 @@ import type { AgentRecord, MasterState, SpecVersion, StateStore } from './store.
 import { AGENT_LIMITS, bound, boundLabels, boundStatus } from '../fleet/agent-input.js';
 import { assignAgents, checkLabels, SPEC_HISTORY, specHash } from './registry-specs.js';
 
-export { canonicalJson, specHash, SPEC_HISTORY } from './registry-specs.js';
+export { specHash, SPEC_HISTORY } from './registry-specs.js';
 export type { AgentRecord, SpecVersion } from './store.js';
 
 /** What an agent says about itself in its hello. Its labels are only reported (see AgentRecord). */

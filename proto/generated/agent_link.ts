@@ -4,18 +4,26 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { AgentCommand as _governor_v1_AgentCommand, AgentCommand__Output as _governor_v1_AgentCommand__Output } from './governor/v1/AgentCommand.js';
 import type { AgentLinkClient as _governor_v1_AgentLinkClient, AgentLinkDefinition as _governor_v1_AgentLinkDefinition } from './governor/v1/AgentLink.js';
 import type { AgentMessage as _governor_v1_AgentMessage, AgentMessage__Output as _governor_v1_AgentMessage__Output } from './governor/v1/AgentMessage.js';
+import type { Backoff as _governor_v1_Backoff, Backoff__Output as _governor_v1_Backoff__Output } from './governor/v1/Backoff.js';
 import type { CommandResult as _governor_v1_CommandResult, CommandResult__Output as _governor_v1_CommandResult__Output } from './governor/v1/CommandResult.js';
 import type { ErrorInfo as _governor_v1_ErrorInfo, ErrorInfo__Output as _governor_v1_ErrorInfo__Output } from './governor/v1/ErrorInfo.js';
+import type { ExecProbe as _governor_v1_ExecProbe, ExecProbe__Output as _governor_v1_ExecProbe__Output } from './governor/v1/ExecProbe.js';
 import type { ExitInfo as _governor_v1_ExitInfo, ExitInfo__Output as _governor_v1_ExitInfo__Output } from './governor/v1/ExitInfo.js';
+import type { HandlerSpec as _governor_v1_HandlerSpec, HandlerSpec__Output as _governor_v1_HandlerSpec__Output } from './governor/v1/HandlerSpec.js';
+import type { HealthCheck as _governor_v1_HealthCheck, HealthCheck__Output as _governor_v1_HealthCheck__Output } from './governor/v1/HealthCheck.js';
 import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from './governor/v1/Heartbeat.js';
 import type { Hello as _governor_v1_Hello, Hello__Output as _governor_v1_Hello__Output } from './governor/v1/Hello.js';
 import type { HostMetrics as _governor_v1_HostMetrics, HostMetrics__Output as _governor_v1_HostMetrics__Output } from './governor/v1/HostMetrics.js';
 import type { InstanceMetrics as _governor_v1_InstanceMetrics, InstanceMetrics__Output as _governor_v1_InstanceMetrics__Output } from './governor/v1/InstanceMetrics.js';
 import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Output as _governor_v1_InstanceStatus__Output } from './governor/v1/InstanceStatus.js';
 import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from './governor/v1/LifecycleEvent.js';
+import type { Limits as _governor_v1_Limits, Limits__Output as _governor_v1_Limits__Output } from './governor/v1/Limits.js';
+import type { LogRotation as _governor_v1_LogRotation, LogRotation__Output as _governor_v1_LogRotation__Output } from './governor/v1/LogRotation.js';
 import type { MasterMessage as _governor_v1_MasterMessage, MasterMessage__Output as _governor_v1_MasterMessage__Output } from './governor/v1/MasterMessage.js';
 import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output as _governor_v1_MetricsReport__Output } from './governor/v1/MetricsReport.js';
+import type { NameList as _governor_v1_NameList, NameList__Output as _governor_v1_NameList__Output } from './governor/v1/NameList.js';
 import type { ResultAck as _governor_v1_ResultAck, ResultAck__Output as _governor_v1_ResultAck__Output } from './governor/v1/ResultAck.js';
+import type { UpdatePolicy as _governor_v1_UpdatePolicy, UpdatePolicy__Output as _governor_v1_UpdatePolicy__Output } from './governor/v1/UpdatePolicy.js';
 import type { Welcome as _governor_v1_Welcome, Welcome__Output as _governor_v1_Welcome__Output } from './governor/v1/Welcome.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -28,19 +36,27 @@ export interface ProtoGrpcType {
       AgentCommand: MessageTypeDefinition<_governor_v1_AgentCommand, _governor_v1_AgentCommand__Output>
       AgentLink: SubtypeConstructor<typeof grpc.Client, _governor_v1_AgentLinkClient> & { service: _governor_v1_AgentLinkDefinition }
       AgentMessage: MessageTypeDefinition<_governor_v1_AgentMessage, _governor_v1_AgentMessage__Output>
+      Backoff: MessageTypeDefinition<_governor_v1_Backoff, _governor_v1_Backoff__Output>
       CommandKind: EnumTypeDefinition
       CommandResult: MessageTypeDefinition<_governor_v1_CommandResult, _governor_v1_CommandResult__Output>
       ErrorInfo: MessageTypeDefinition<_governor_v1_ErrorInfo, _governor_v1_ErrorInfo__Output>
+      ExecProbe: MessageTypeDefinition<_governor_v1_ExecProbe, _governor_v1_ExecProbe__Output>
       ExitInfo: MessageTypeDefinition<_governor_v1_ExitInfo, _governor_v1_ExitInfo__Output>
+      HandlerSpec: MessageTypeDefinition<_governor_v1_HandlerSpec, _governor_v1_HandlerSpec__Output>
+      HealthCheck: MessageTypeDefinition<_governor_v1_HealthCheck, _governor_v1_HealthCheck__Output>
       Heartbeat: MessageTypeDefinition<_governor_v1_Heartbeat, _governor_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_governor_v1_Hello, _governor_v1_Hello__Output>
       HostMetrics: MessageTypeDefinition<_governor_v1_HostMetrics, _governor_v1_HostMetrics__Output>
       InstanceMetrics: MessageTypeDefinition<_governor_v1_InstanceMetrics, _governor_v1_InstanceMetrics__Output>
       InstanceStatus: MessageTypeDefinition<_governor_v1_InstanceStatus, _governor_v1_InstanceStatus__Output>
       LifecycleEvent: MessageTypeDefinition<_governor_v1_LifecycleEvent, _governor_v1_LifecycleEvent__Output>
+      Limits: MessageTypeDefinition<_governor_v1_Limits, _governor_v1_Limits__Output>
+      LogRotation: MessageTypeDefinition<_governor_v1_LogRotation, _governor_v1_LogRotation__Output>
       MasterMessage: MessageTypeDefinition<_governor_v1_MasterMessage, _governor_v1_MasterMessage__Output>
       MetricsReport: MessageTypeDefinition<_governor_v1_MetricsReport, _governor_v1_MetricsReport__Output>
+      NameList: MessageTypeDefinition<_governor_v1_NameList, _governor_v1_NameList__Output>
       ResultAck: MessageTypeDefinition<_governor_v1_ResultAck, _governor_v1_ResultAck__Output>
+      UpdatePolicy: MessageTypeDefinition<_governor_v1_UpdatePolicy, _governor_v1_UpdatePolicy__Output>
       Welcome: MessageTypeDefinition<_governor_v1_Welcome, _governor_v1_Welcome__Output>
     }
   }

@@ -65,7 +65,7 @@ describe('observe-only attach (agent level)', () => {
     assert.equal(st?.pid, w.pid);
     assert.match(res.summary ?? '', new RegExp(`observing pid ${w.pid} as ext`));
     assert.deepEqual(
-      (await agent.execute(cmd({ kind: 'STATUS', handler: 'ext' }))).instances?.map((i) => i.handler),
+      sup.status('ext').map((i) => i.handler),
       ['ext'],
     );
     assert.equal(agent.inventory().instances.find((i) => i.handler === 'ext')?.observed, true);

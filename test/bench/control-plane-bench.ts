@@ -129,9 +129,10 @@ export async function runControlPlaneBench(): Promise<void> {
     const session = fleet.hub.get(agentId);
     if (!session) throw new Error(`bench: agent ${agentId} is not connected`);
     let seq = 0;
-    const raw = (): Promise<unknown> => session.command({ id: `rt-${seq++}`, kind: 'STATUS' }, 5000);
+    // A START of no handler: the simulated agent carries nothing out and answers with its statuses.
+    const raw = (): Promise<unknown> => session.command({ id: `rt-${seq++}`, kind: 'START' }, 5000);
     const exec = (): Promise<unknown> =>
-      fleet.command({ kind: 'STATUS', handler: '', agent: agentId, issuedBy: 'bench' });
+      fleet.command({ kind: 'START', handler: '', agent: agentId, issuedBy: 'bench' });
     // Warm-up: JIT, TLS session, HTTP/2 windows.
     await throughput(2000, inFlight, raw);
     await sequential(500, raw);
@@ -153,7 +154,7 @@ export async function runControlPlaneBench(): Promise<void> {
     const p99 = median(lats.map((l) => l.p99));
     const rate = median(rates);
     console.log(
-      `control plane: round trip master → agent → master (mTLS, loopback, STATUS, ${rtCount} sequential, ` +
+      `control plane: round trip master → agent → master (mTLS, loopback, simulated START, ${rtCount} sequential, ` +
         `median of ${rounds} rounds): p50 ${ms(p50)} ms, p99 ${ms(p99)} ms  ` +
         `[target p50 ≤ 1 ms, p99 ≤ 5 ms]: ${verdict(p50 <= 1 && p99 <= 5)}`,
     );

@@ -3,6 +3,7 @@
  * certificate, answers every command `ok` (so the master's APPLY pushes complete), keeps the heartbeat
  * going, and lets the test write any message it likes.
  */
+import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
 import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
@@ -21,7 +22,14 @@ export interface RawAgent {
 export async function rawAgent(
   c: Cluster,
   id: string,
-  opts: { labels?: Record<string, string>; instances?: InstanceStatus[] } = {},
+  opts: {
+    labels?: Record<string, string>;
+    instances?: InstanceStatus[];
+    /** Hello.specs_hash. */
+    specsHash?: string;
+    /** Called with every command before it is answered. */
+    onCommand?: (cmd: AgentCommand__Output) => void;
+  } = {},
 ): Promise<RawAgent> {
   const conn = clientConnection(c.address, c.pki.material(`agent-${id}`), { separateConnection: true });
   const { link } = loadProtos();
@@ -31,6 +39,7 @@ export async function rawAgent(
   let ended = '';
   call.on('data', (m: MasterMessage__Output) => {
     if (m.body === 'welcome') welcomed = true;
+    if (m.body === 'command' && m.command) opts.onCommand?.(m.command);
     if (m.body === 'command' && m.command)
       call.write({ result: { command_id: m.command.id, ok: true, summary: 'ok', instances: [] } });
   });
@@ -45,6 +54,7 @@ export async function rawAgent(
       version: '0',
       labels: opts.labels ?? {},
       instances: opts.instances ?? [],
+      specs_hash: opts.specsHash ?? '',
     },
   });
   await waitFor(

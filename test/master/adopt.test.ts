@@ -10,7 +10,9 @@ import { openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { Registry } from '../../master/state/registry.js';
 import { silentLogger } from '../../shared/logger.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { specToWire, type WireSpec } from '../../shared/spec-wire.js';
 import { tempDir } from '../helpers/common.js';
+import { fromAgent } from '../helpers/wire.js';
 
 const spec = (name: string, extra: Record<string, unknown> = {}): HandlerSpec =>
   parseHandler(
@@ -31,8 +33,11 @@ describe('adopting handlers an agent reports', () => {
   });
   afterEach(() => store.close());
 
-  const adopt = (agent: string, specs: unknown[]) =>
-    adoptReported(registry, log, agent, JSON.stringify(specs), silentLogger);
+  /** `specs` (then `raw` wire specs) reported in agent `agent`'s hello, as the master reads them. */
+  const adopt = (agent: string, specs: HandlerSpec[], raw: WireSpec[] = []) => {
+    const hello = fromAgent({ hello: { agent_id: agent, cached_specs: [...specs.map(specToWire), ...raw] } });
+    return adoptReported(registry, log, agent, hello.hello!.cached_specs, silentLogger);
+  };
 
   it('a handler the master has no record of is adopted for that agent only, recorded as an adopt by agent:<id>', async () => {
     const reported = spec('web', {
@@ -103,8 +108,9 @@ describe('adopting handlers an agent reports', () => {
   });
 
   it('a reported spec the apply validator refuses is not adopted (recorded as a failed adopt)', async () => {
-    const bad = { ...spec('web'), command: [], restart: 'sometimes' };
-    const r = await adopt('edge-1', [bad, { name: 'x', command: 'not a spec' }]);
+    // A spec with bad values, and one with nothing but a name (all a malformed entry can be on the wire).
+    const bad = { ...specToWire(spec('web')), command: [], restart: 'sometimes' };
+    const r = await adopt('edge-1', [], [bad, { name: 'x' }]);
     assert.deepEqual(r.adopted, []);
     assert.equal(registry.getSpec('web'), undefined);
     assert.match(

@@ -70,7 +70,7 @@ class FakeFleet implements RolloutPort {
   }
 
   async command(req: Parameters<RolloutPort['command']>[0]) {
-    const [spec] = JSON.parse(req.specsJson!) as HandlerSpec[];
+    const [spec] = req.specs!;
     const v = this.view(`${req.agent}/${req.instance}`);
     const record = { id: 'x', status: 'success', error: '' } as never;
     this.commands.push({ instance: `${req.agent}/${req.instance}`, version: spec!.env.V!, at: Date.now() });

@@ -1,16 +1,18 @@
 // Original file: proto/governor/v1/agent_link.proto
 
 import type { CommandKind as _governor_v1_CommandKind, CommandKind__Output as _governor_v1_CommandKind__Output } from '../../governor/v1/CommandKind.js';
+import type { HandlerSpec as _governor_v1_HandlerSpec, HandlerSpec__Output as _governor_v1_HandlerSpec__Output } from '../../governor/v1/HandlerSpec.js';
 
 /**
- * A command from the master. Retrying a command with the same id must not apply it twice: the agent
- * answers a repeated id with the result it already gave. The id is `<execution id>-<8 hex>` for
- * commands recorded in the execution log, so a result arriving late (even after a master restart) finds
- * its execution.
+ * A command from the master. The master sends each command once and never retries it (asking again is a
+ * new execution with a new id); should an id come again anyway, the agent answers with the result it
+ * already gave (for its last 256 commands) instead of carrying it out twice.
  */
 export interface AgentCommand {
   /**
-   * Unique id (the execution id it belongs to, plus attempt).
+   * Unique id. For commands recorded in the execution log it is `<execution id>-<8 random hex>`, so a
+   * result arriving late (even after a master restart) finds its execution; other commands (METRICS,
+   * LOGS) have ids that name no execution.
    */
   'id'?: (string);
   /**
@@ -25,13 +27,10 @@ export interface AgentCommand {
    */
   'kind'?: (_governor_v1_CommandKind);
   /**
-   * Handler the command is about (empty for APPLY and METRICS over all).
+   * Handler the command is about (empty for METRICS, and for an APPLY unless it follows an admin's
+   * delete of that handler).
    */
   'handler'?: (string);
-  /**
-   * APPLY: JSON array of the full set of handler specs assigned to this agent (shared/spec.ts HandlerSpec).
-   */
-  'specs_json'?: (string);
   /**
    * ATTACH: PID to observe.
    */
@@ -68,17 +67,30 @@ export interface AgentCommand {
    * removes: a handler the master merely does not know (a new or emptied store) is never stopped.
    */
   'remove'?: (string)[];
+  /**
+   * APPLY: the full set of handler specs assigned to this agent (empty with keep_specs). UPDATE: exactly
+   * the one spec to put the instance on. The agent validates each with the apply validator and refuses
+   * the whole command, naming the field, before changing anything.
+   */
+  'specs'?: (_governor_v1_HandlerSpec)[];
+  /**
+   * APPLY (a sync): the agent's instances already run exactly the specs this APPLY would carry (its
+   * Hello.specs_hash matched), so `specs` is left empty and the agent keeps the specs it runs; `remove`
+   * still applies.
+   */
+  'keep_specs'?: (boolean);
 }
 
 /**
- * A command from the master. Retrying a command with the same id must not apply it twice: the agent
- * answers a repeated id with the result it already gave. The id is `<execution id>-<8 hex>` for
- * commands recorded in the execution log, so a result arriving late (even after a master restart) finds
- * its execution.
+ * A command from the master. The master sends each command once and never retries it (asking again is a
+ * new execution with a new id); should an id come again anyway, the agent answers with the result it
+ * already gave (for its last 256 commands) instead of carrying it out twice.
  */
 export interface AgentCommand__Output {
   /**
-   * Unique id (the execution id it belongs to, plus attempt).
+   * Unique id. For commands recorded in the execution log it is `<execution id>-<8 random hex>`, so a
+   * result arriving late (even after a master restart) finds its execution; other commands (METRICS,
+   * LOGS) have ids that name no execution.
    */
   'id': (string);
   /**
@@ -93,13 +105,10 @@ export interface AgentCommand__Output {
    */
   'kind': (_governor_v1_CommandKind__Output);
   /**
-   * Handler the command is about (empty for APPLY and METRICS over all).
+   * Handler the command is about (empty for METRICS, and for an APPLY unless it follows an admin's
+   * delete of that handler).
    */
   'handler': (string);
-  /**
-   * APPLY: JSON array of the full set of handler specs assigned to this agent (shared/spec.ts HandlerSpec).
-   */
-  'specs_json': (string);
   /**
    * ATTACH: PID to observe.
    */
@@ -136,4 +145,16 @@ export interface AgentCommand__Output {
    * removes: a handler the master merely does not know (a new or emptied store) is never stopped.
    */
   'remove': (string)[];
+  /**
+   * APPLY: the full set of handler specs assigned to this agent (empty with keep_specs). UPDATE: exactly
+   * the one spec to put the instance on. The agent validates each with the apply validator and refuses
+   * the whole command, naming the field, before changing anything.
+   */
+  'specs': (_governor_v1_HandlerSpec__Output)[];
+  /**
+   * APPLY (a sync): the agent's instances already run exactly the specs this APPLY would carry (its
+   * Hello.specs_hash matched), so `specs` is left empty and the agent keeps the specs it runs; `remove`
+   * still applies.
+   */
+  'keep_specs': (boolean);
 }

@@ -3,7 +3,8 @@
 export const CommandKind = {
   COMMAND_KIND_UNSPECIFIED: 'COMMAND_KIND_UNSPECIFIED',
   /**
-   * Replace the agent's assigned specs and reconcile (start new, stop removed, restart changed).
+   * Replace the agent's assigned specs and reconcile: start new handlers, restart changed ones, stop
+   * replicas above a spec's count and the handlers named in `remove` (never any other).
    */
   APPLY: 'APPLY',
   START: 'START',
@@ -30,14 +31,10 @@ export const CommandKind = {
    */
   LOGS: 'LOGS',
   /**
-   * Return the current status of all instances.
-   */
-  STATUS: 'STATUS',
-  /**
-   * A rollout step: put ONE instance (`instance`, required) on the spec in `specs_json` (a JSON array
-   * holding exactly that handler's spec) and restart it — also when the spec is unchanged (rolling
-   * restart). An instance an operator stopped only gets the spec stored, it is not started. Other
-   * instances of the handler are untouched. Answers once the instance left `starting`.
+   * A rollout step: put ONE instance (`instance`, required) on the spec in `specs` (exactly that
+   * handler's spec) and restart it — also when the spec is unchanged (rolling restart). An instance an
+   * operator stopped only gets the spec stored, it is not started. Other instances of the handler are
+   * untouched. Answers once the instance left `starting`.
    */
   UPDATE: 'UPDATE',
 } as const;
@@ -46,7 +43,8 @@ export type CommandKind =
   | 'COMMAND_KIND_UNSPECIFIED'
   | 0
   /**
-   * Replace the agent's assigned specs and reconcile (start new, stop removed, restart changed).
+   * Replace the agent's assigned specs and reconcile: start new handlers, restart changed ones, stop
+   * replicas above a spec's count and the handlers named in `remove` (never any other).
    */
   | 'APPLY'
   | 1
@@ -82,15 +80,10 @@ export type CommandKind =
   | 'LOGS'
   | 9
   /**
-   * Return the current status of all instances.
-   */
-  | 'STATUS'
-  | 10
-  /**
-   * A rollout step: put ONE instance (`instance`, required) on the spec in `specs_json` (a JSON array
-   * holding exactly that handler's spec) and restart it — also when the spec is unchanged (rolling
-   * restart). An instance an operator stopped only gets the spec stored, it is not started. Other
-   * instances of the handler are untouched. Answers once the instance left `starting`.
+   * A rollout step: put ONE instance (`instance`, required) on the spec in `specs` (exactly that
+   * handler's spec) and restart it — also when the spec is unchanged (rolling restart). An instance an
+   * operator stopped only gets the spec stored, it is not started. Other instances of the handler are
+   * untouched. Answers once the instance left `starting`.
    */
   | 'UPDATE'
   | 11

@@ -6,7 +6,8 @@
  */
 export interface ErrorInfo {
   /**
-   * gRPC-style code name: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
+   * gRPC-style code name (shared/errors.ts ErrorKind): INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
+   * FAILED_PRECONDITION, PERMISSION_DENIED, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
    */
   'code'?: (string);
   /**
@@ -20,7 +21,8 @@ export interface ErrorInfo {
  */
 export interface ErrorInfo__Output {
   /**
-   * gRPC-style code name: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
+   * gRPC-style code name (shared/errors.ts ErrorKind): INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
+   * FAILED_PRECONDITION, PERMISSION_DENIED, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL.
    */
   'code': (string);
   /**

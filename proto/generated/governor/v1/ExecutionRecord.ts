@@ -39,6 +39,10 @@ export interface ExecutionRecord {
    * Error message when status is error or timeout.
    */
   'error'?: (string);
+  /**
+   * Always 1 (and max_attempts 1): the master sends each command once and never retries it; asking again
+   * is a new execution.
+   */
   'attempt'?: (number);
   'max_attempts'?: (number);
   'params_summary'?: (string);
@@ -97,6 +101,10 @@ export interface ExecutionRecord__Output {
    * Error message when status is error or timeout.
    */
   'error': (string);
+  /**
+   * Always 1 (and max_attempts 1): the master sends each command once and never retries it; asking again
+   * is a new execution.
+   */
   'attempt': (number);
   'max_attempts': (number);
   'params_summary': (string);

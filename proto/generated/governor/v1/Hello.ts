@@ -1,6 +1,7 @@
 // Original file: proto/governor/v1/agent_link.proto
 
 import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Output as _governor_v1_InstanceStatus__Output } from '../../governor/v1/InstanceStatus.js';
+import type { HandlerSpec as _governor_v1_HandlerSpec, HandlerSpec__Output as _governor_v1_HandlerSpec__Output } from '../../governor/v1/HandlerSpec.js';
 
 export interface Hello {
   /**
@@ -25,15 +26,17 @@ export interface Hello {
    */
   'instances'?: (_governor_v1_InstanceStatus)[];
   /**
-   * Hash of the set of specs the agent has cached (so the master can skip resending identical specs).
+   * Hash of the spec every instance runs, by instance key (observed processes aside; shared/spec-hash.ts
+   * specsHash). When it equals the hash of what the master assigns this agent (each spec once per
+   * replica index), the sync after this hello does not resend the specs (AgentCommand.keep_specs).
    */
   'specs_hash'?: (string);
   /**
-   * JSON array of the handler specs the agent supervises now (its cache; shared/spec.ts HandlerSpec, the
-   * same form as AgentCommand.specs_json). A master with no record of one of these handlers adopts it
-   * (validated, restricted to this agent, at most 256 per hello) instead of telling the agent to stop it.
+   * The handler specs the agent supervises now (its cache; one per handler). A master with no record of
+   * one of these handlers adopts it (validated with the apply validator, restricted to this agent, at most
+   * 256 per agent) instead of telling the agent to stop it.
    */
-  'cached_specs_json'?: (string);
+  'cached_specs'?: (_governor_v1_HandlerSpec)[];
 }
 
 export interface Hello__Output {
@@ -59,13 +62,15 @@ export interface Hello__Output {
    */
   'instances': (_governor_v1_InstanceStatus__Output)[];
   /**
-   * Hash of the set of specs the agent has cached (so the master can skip resending identical specs).
+   * Hash of the spec every instance runs, by instance key (observed processes aside; shared/spec-hash.ts
+   * specsHash). When it equals the hash of what the master assigns this agent (each spec once per
+   * replica index), the sync after this hello does not resend the specs (AgentCommand.keep_specs).
    */
   'specs_hash': (string);
   /**
-   * JSON array of the handler specs the agent supervises now (its cache; shared/spec.ts HandlerSpec, the
-   * same form as AgentCommand.specs_json). A master with no record of one of these handlers adopts it
-   * (validated, restricted to this agent, at most 256 per hello) instead of telling the agent to stop it.
+   * The handler specs the agent supervises now (its cache; one per handler). A master with no record of
+   * one of these handlers adopts it (validated with the apply validator, restricted to this agent, at most
+   * 256 per agent) instead of telling the agent to stop it.
    */
-  'cached_specs_json': (string);
+  'cached_specs': (_governor_v1_HandlerSpec__Output)[];
 }

@@ -1,0 +1,123 @@
+/**
+ * Handler specs on the agent link (proto/governor/v1/spec.proto): the one conversion between
+ * shared/spec.ts HandlerSpec and the wire message, used by both sides (the master sends specs in APPLY
+ * and UPDATE, the agent reports its cache in its hello). A spec read from the wire is validated again
+ * with the apply validator (revalidateSpec) before anyone uses it: `specsFromWire` refuses the whole
+ * list, naming the first bad field, or returns specs exactly as `gov apply` would have compiled them.
+ */
+import type {
+  HandlerSpec as WireSpec,
+  HandlerSpec__Output as WireSpecOut,
+} from '../proto/generated/governor/v1/HandlerSpec.js';
+import type { HealthCheck__Output } from '../proto/generated/governor/v1/HealthCheck.js';
+import { ValidationError } from './errors.js';
+import type { HandlerSpec, HealthSpec } from './spec.js';
+import { revalidateSpec } from './spec-raw.js';
+
+export type { WireSpec, WireSpecOut };
+
+/** A spec as the wire message (optional fields set only when the spec has them). */
+export function specToWire(spec: HandlerSpec): WireSpec {
+  const w: WireSpec = {
+    name: spec.name,
+    count: spec.count ?? 1, // specs stored before `count` existed
+    agents: spec.agents,
+    selector: spec.selector,
+    command: spec.command,
+    env: spec.env,
+    restart: spec.restart,
+    start_seconds: spec.start_seconds,
+    start_retries: spec.start_retries,
+    backoff: spec.backoff ?? null,
+    stop_signal: spec.stop_signal,
+    stop_timeout_ms: spec.stop_timeout_ms,
+    mode: spec.mode,
+    idle_timeout_ms: spec.idle_timeout_ms,
+    health: spec.health ? healthToWire(spec.health) : null,
+    limits: spec.limits ?? null,
+    update: spec.update ?? null,
+    labels: spec.labels,
+    log: spec.log ?? null,
+    inherit_env: spec.inherit_env ? { names: spec.inherit_env } : null,
+  };
+  if (spec.cwd !== undefined) w.cwd = spec.cwd;
+  if (spec.user !== undefined) w.user = spec.user;
+  if (spec.group !== undefined) w.group = spec.group;
+  return w;
+}
+
+function healthToWire(h: HealthSpec): WireSpec['health'] {
+  const { tcp, http, exec, ...rest } = h;
+  if (tcp !== undefined) return { ...rest, tcp };
+  if (http !== undefined) return { ...rest, http };
+  return { ...rest, exec: { argv: exec ?? [] } };
+}
+
+/**
+ * A wire spec in the shape of HandlerSpec, field for field, NOT validated: a missing message becomes an
+ * empty map so that the validator names what is missing in it.
+ */
+function fromWire(w: WireSpecOut): Record<string, unknown> {
+  const spec: Record<string, unknown> = {
+    name: w.name,
+    count: w.count,
+    agents: w.agents,
+    selector: w.selector,
+    command: w.command,
+    env: w.env,
+    restart: w.restart,
+    start_seconds: w.start_seconds,
+    start_retries: w.start_retries,
+    backoff: { ...w.backoff },
+    stop_signal: w.stop_signal,
+    stop_timeout_ms: w.stop_timeout_ms,
+    mode: w.mode,
+    idle_timeout_ms: w.idle_timeout_ms,
+    limits: limitsFromWire(w.limits),
+    update: { ...w.update },
+    labels: w.labels,
+    log: { ...w.log },
+  };
+  if (w.cwd !== undefined) spec.cwd = w.cwd;
+  if (w.inherit_env) spec.inherit_env = w.inherit_env.names;
+  if (w.user !== undefined) spec.user = w.user;
+  if (w.group !== undefined) spec.group = w.group;
+  if (w.health) spec.health = healthFromWire(w.health);
+  return spec;
+}
+
+function limitsFromWire(l: WireSpecOut['limits']): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (l?.cpu_percent !== undefined) out.cpu_percent = l.cpu_percent;
+  if (l?.memory_bytes !== undefined) out.memory_bytes = l.memory_bytes;
+  return out;
+}
+
+function healthFromWire(h: HealthCheck__Output): Record<string, unknown> {
+  const { tcp, http, exec, probe, ...rest } = h;
+  const out: Record<string, unknown> = { ...rest };
+  if (probe === 'tcp') out.tcp = tcp;
+  if (probe === 'http') out.http = http;
+  if (probe === 'exec') out.exec = exec?.argv ?? [];
+  return out;
+}
+
+/**
+ * Specs read from the wire, each validated with the apply validator; the first bad one refuses the whole
+ * list with a ValidationError `<from>: <field>[i].<key>: <reason>`. Duplicate names are refused too.
+ */
+export function specsFromWire(list: readonly WireSpecOut[], field: string, from: string): HandlerSpec[] {
+  const seen = new Set<string>();
+  return list.map((w, i) => {
+    const spec = revalidateSpec(fromWire(w), `${field}[${i}]`, from);
+    if (seen.has(spec.name))
+      throw new ValidationError(`${from}: ${field}[${i}].name: duplicate handler name ${spec.name}`);
+    seen.add(spec.name);
+    return spec;
+  });
+}
+
+/** One wire spec validated like `specsFromWire` (the adoption of a hello's cache decides per spec). */
+export function specFromWire(w: WireSpecOut, at: string, from: string): HandlerSpec {
+  return revalidateSpec(fromWire(w), at, from);
+}
