@@ -4,7 +4,7 @@
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
-import { GovError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import {
   compileUpdateFields,
