@@ -39,7 +39,6 @@ export const MAX_COUNT = 100;
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export type HandlerMode = 'always-on' | 'on-demand';
 
-export type { OnFailure, UpdateSpec } from './update-policy.js';
 export type { BackoffSpec } from './backoff.js';
 
 export interface HealthSpec {

@@ -7,7 +7,7 @@
 import type { SpecVersion } from '../state/registry.js';
 import { NotFoundError, StateError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { UpdateSpec } from '../../shared/spec.js';
+import type { UpdateSpec } from '../../shared/update-policy.js';
 import { createRollout } from './create.js';
 import { driveRollout } from './drive.js';
 import { skipUnfinished } from './failure.js';

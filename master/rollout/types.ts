@@ -3,7 +3,7 @@
  * its state union: one table of allowed transitions, changed only through `setRolloutState`.
  */
 import { StateError } from '../../shared/errors.js';
-import type { OnFailure } from '../../shared/spec.js';
+import type { UpdateSpec } from '../../shared/update-policy.js';
 
 export const ROLLOUT_STATES = [
   'pending',
@@ -71,19 +71,14 @@ export interface RolloutBatchRecord {
   instances: string[];
 }
 
-export interface RolloutRecord {
+/** A rollout as stored: its update policy (the spec's, with the request's overrides) and its progress. */
+export interface RolloutRecord extends UpdateSpec {
   id: string;
   handler: string;
   kind: RolloutKind;
   state: RolloutState;
   from_version: number;
   to_version: number;
-  batch_size: string;
-  min_healthy_time_ms: number;
-  healthy_deadline_ms: number;
-  progress_deadline_ms: number;
-  on_failure: OnFailure;
-  wait_between_ms: number;
   batches: RolloutBatchRecord[];
   instances: RolloutInstanceRecord[];
   current_batch: number;

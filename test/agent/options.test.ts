@@ -93,7 +93,7 @@ describe('daemon options: flags > env > config file > defaults', () => {
       [{ id: 'e', logLevel: 'loud' }, /--log-level must be one of debug, info, warn, error/],
       [{ id: 'e', metricsInterval: 'soon' }, /--metrics-interval: "soon"/],
       [{ id: 'e', labels: 'nope' }, /--labels: "nope" is not KEY=VALUE/],
-      [{ id: 'Bad Id' }, /--id "Bad Id" is not a valid agent id/],
+      [{ id: 'Bad Id' }, /--id: "Bad Id" is not a valid agent id/],
       [{}, /--id ID is required/],
     ];
     for (const [flags, message] of cases)
