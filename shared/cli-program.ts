@@ -102,7 +102,7 @@ export class GovCommand extends Command {
     const state: RunState = { io, code: EXIT_OK, at: this };
     this.govState = state;
     try {
-      await this.parseAsync(args, { from: 'user' });
+      await this.parseAsync(flagsAfterSubcommands(this, args), { from: 'user' });
       return state.code;
     } catch (err) {
       // Help and version end the parse through exitOverride: 0, unless the help stood for an error.
@@ -236,4 +236,39 @@ export function usageLine(cmd: GovCommand): string {
   }
   for (const sub of visibleSubcommands(cmd)) lines.push(usageLine(sub));
   return lines.join('\n       ');
+}
+
+/** Every option of a command and of the commands below it. */
+function optionsBelow(cmd: Command): Option[] {
+  return [...cmd.options, ...cmd.commands.flatMap(optionsBelow)];
+}
+
+/**
+ * Flags written before a subcommand (`gov rollout --json status`) moved after it, where the subcommand
+ * parses them: a command with subcommands has no flags of its own, and `gov rollout`, `gov agents` and
+ * `gov executions` always accepted their flags anywhere after their own name. A flag's value (`--on-failure pause restart web`) is never taken for the
+ * subcommand.
+ */
+function flagsAfterSubcommands(cmd: Command, args: string[]): string[] {
+  if (cmd.commands.length === 0) return args;
+  const takesValue = new Set(
+    optionsBelow(cmd)
+      .filter((o) => o.required || o.optional)
+      .flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)),
+  );
+  const leading: string[] = [];
+  let i = 0;
+  while (i < args.length && args[i]!.startsWith('-') && args[i] !== '--') {
+    const flag = args[i]!;
+    leading.push(flag);
+    i += 1;
+    if (!flag.includes('=') && takesValue.has(flag) && i < args.length) leading.push(args[i++]!);
+  }
+  const sub =
+    i < args.length
+      ? cmd.commands.find((c) => c.name() === args[i] || c.aliases().includes(args[i]!))
+      : undefined;
+  // `gov --json ps` was always refused (exit 2): only a command's own subcommands take its leading flags.
+  if (!sub || (leading.length > 0 && cmd.name() === PROGRAM)) return args;
+  return [args[i]!, ...flagsAfterSubcommands(sub, [...leading, ...args.slice(i + 1)])];
 }

@@ -10,6 +10,13 @@ import type { ProtoGrpcType as AgentLinkProto } from '../proto/generated/agent_l
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
 
 /** Largest message either side accepts (bytes); bigger ones are refused with RESOURCE_EXHAUSTED. */
+/**
+ * The agent-link protocol of this build: Hello.protocol and Welcome.protocol carry it and each side refuses
+ * the other's on a mismatch. Raise it with every change that makes builds misread each other (2: handler
+ * specs as typed messages instead of JSON strings).
+ */
+export const AGENT_LINK_PROTOCOL = 2;
+
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 let loaded: { admin: AdminProto; link: AgentLinkProto } | null = null;

@@ -1,6 +1,6 @@
 /**
- * What a supervised instance reports: its status document (STATUS, `gov ps`) and the notice of a state
- * change. Shared by the supervisor, the observed set and the wire mapping.
+ * What a supervised instance reports: its status document (the hello inventory, status pushes, `gov ps`)
+ * and the notice of a state change. Shared by the supervisor, the observed set and the wire mapping.
  */
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { HealthStatus } from '../health/checks.js';

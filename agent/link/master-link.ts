@@ -20,7 +20,7 @@ import type { CommandResult } from '../../proto/generated/governor/v1/CommandRes
 import type { Hello } from '../../proto/generated/governor/v1/Hello.js';
 import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
 import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
-import { loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
+import { AGENT_LINK_PROTOCOL, loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
 import { errorKindOf } from '../../shared/grpc-status.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -156,6 +156,14 @@ export class MasterLink {
       const masterTime = msg.welcome?.sent_at_ms || msg.heartbeat?.sent_at_ms;
       if (masterTime) this.clock.sample(masterTime, now);
       if (msg.body === 'welcome' && msg.welcome) {
+        if (msg.welcome.protocol !== AGENT_LINK_PROTOCOL) {
+          this.log.error('master speaks another agent-link protocol: run the same Governor release on both', {
+            protocol: msg.welcome.protocol,
+            ours: AGENT_LINK_PROTOCOL,
+          });
+          call.cancel();
+          return;
+        }
         welcomed = true;
         this.attempt = 0;
         this.heartbeatMs = msg.welcome.heartbeat_interval_ms || this.heartbeatMs;
@@ -181,7 +189,9 @@ export class MasterLink {
     };
     call.on('error', (err: grpc.ServiceError) => onDown(err.details || err.message));
     call.on('end', () => onDown('stream ended'));
-    this.send(call, { hello: { ...this.host.inventory(), agent_id: this.opts.agentId } });
+    this.send(call, {
+      hello: { ...this.host.inventory(), agent_id: this.opts.agentId, protocol: AGENT_LINK_PROTOCOL },
+    });
   }
 
   /** Every write to the master goes through here (the silence measure above depends on it). */

@@ -5,6 +5,7 @@
  * `message` for the execution log to correct its record; results are acknowledged (MasterMessage.ack)
  * once recorded, so the agent can forget them.
  */
+import { AGENT_LINK_PROTOCOL } from '../../shared/proto.js';
 import { EventEmitter } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
@@ -96,6 +97,12 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           'PERMISSION_DENIED',
         );
       }
+      if (msg.hello.protocol !== AGENT_LINK_PROTOCOL) {
+        return this.fail(
+          `agent ${this.agentId} speaks agent-link protocol ${msg.hello.protocol}; this master speaks ${AGENT_LINK_PROTOCOL}: run the same Governor release on the master and its agents`,
+          'FAILED_PRECONDITION',
+        );
+      }
       if (this.helloTimer) clearTimeout(this.helloTimer);
       this.hello = msg.hello;
       this.setState('connected');
@@ -105,6 +112,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           metrics_interval_ms: this.opts.metricsIntervalMs,
           sent_at_ms: Date.now(),
           heartbeat_grace_ms: this.opts.graceMs,
+          protocol: AGENT_LINK_PROTOCOL,
         },
       });
       this.watchdog = new HeartbeatWatchdog({

@@ -85,6 +85,20 @@ describe('gov dispatcher', () => {
     }
   });
 
+  it('flags may stand before a subcommand of rollout, agents and executions (never taken for it)', async () => {
+    for (const argv of [
+      ['rollout', '--json', 'status'],
+      ['rollout', '--on-failure', 'pause', 'restart', 'web'],
+      ['agents', '--json', 'revoke', 'edge-1'],
+      ['executions', '--json', 'clear'],
+    ]) {
+      const io = captureIO();
+      // Parsed as the subcommand's own flags: the command gets as far as reading the CA file.
+      assert.equal(await main([...argv, '--ca', '/nonexistent/ca.crt'], io), 1, io.stderr);
+      assert.match(io.stderr, /cannot read CA certificate \/nonexistent\/ca\.crt/);
+    }
+  });
+
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     const io = captureIO();

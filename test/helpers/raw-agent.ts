@@ -7,7 +7,7 @@ import type { AgentCommand__Output } from '../../proto/generated/governor/v1/Age
 import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
-import { loadProtos } from '../../shared/proto.js';
+import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
 import type { Cluster } from './cluster.js';
 import { waitFor } from './common.js';
@@ -55,6 +55,7 @@ export async function rawAgent(
       labels: opts.labels ?? {},
       instances: opts.instances ?? [],
       specs_hash: opts.specsHash ?? '',
+      protocol: AGENT_LINK_PROTOCOL,
     },
   });
   await waitFor(

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
-import { loadProtos } from '../../shared/proto.js';
+import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
 import { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/common.js';
@@ -60,7 +60,7 @@ function talk(
 
 type Inventory = NonNullable<NonNullable<AgentMessage['hello']>['instances']>;
 const hello = (id: string, instances: Inventory = []): AgentMessage => ({
-  hello: { agent_id: id, hostname: 'h', version: '0', labels: {}, instances },
+  hello: { agent_id: id, hostname: 'h', version: '0', labels: {}, instances, protocol: AGENT_LINK_PROTOCOL },
 });
 
 describe('integration: malformed agent messages', function () {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { MasterLink, type LinkHost } from '../../agent/link/master-link.js';
 import { Logger } from '../../shared/logger.js';
-import { loadProtos } from '../../shared/proto.js';
+import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
 import { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/common.js';
@@ -81,6 +81,7 @@ describe('integration: agent link reconnects and flaps (DESIGN §4)', function (
           hello: {
             agent_id: 'edge-2',
             hostname: 'flappy',
+            protocol: AGENT_LINK_PROTOCOL,
             version: '0',
             labels: {},
             instances: [{ handler: 'web', instance: 'web', state: 'running', pid: 1 }],

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
 import { isAlive } from '../../shared/proc.js';
-import { loadProtos } from '../../shared/proto.js';
+import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
 import { Cluster, type PsInstance } from '../helpers/cluster.js';
 import { fixture, waitFor } from '../helpers/common.js';
@@ -19,6 +19,7 @@ async function helloAs(
   c: Cluster,
   pair: PairName,
   agentId: string,
+  protocol = AGENT_LINK_PROTOCOL,
 ): Promise<{ code: grpc.status; details: string; welcomed: boolean }> {
   const conn = clientConnection(c.address, c.pki.material(pair), { separateConnection: true });
   const { link } = loadProtos();
@@ -36,7 +37,7 @@ async function helloAs(
       call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, welcomed }));
       call.on('end', () => resolve({ code: grpc.status.OK, details: '', welcomed }));
       const hello: AgentMessage = {
-        hello: { agent_id: agentId, hostname: 'impostor', version: '0', labels: {}, instances: [] },
+        hello: { agent_id: agentId, hostname: 'impostor', version: '0', labels: {}, instances: [], protocol },
       };
       call.write(hello);
     });
@@ -54,6 +55,16 @@ describe('integration: identities and roles against the real master', function (
   });
   after(async () => {
     await c?.stop();
+  });
+
+  it('an agent of another agent-link protocol (another release) is refused before anything is exchanged', async () => {
+    const r = await helloAs(c, 'agent-edge-1', 'edge-1', 0);
+    assert.equal(r.code, grpc.status.FAILED_PRECONDITION);
+    assert.equal(r.welcomed, false);
+    assert.match(
+      r.details,
+      /speaks agent-link protocol 0; this master speaks \d+: run the same Governor release/,
+    );
   });
 
   it("an agent certificate opening the stream with another agent's id is refused (PERMISSION_DENIED)", async () => {

@@ -37,6 +37,12 @@ export interface Hello {
    * 256 per agent) instead of telling the agent to stop it.
    */
   'cached_specs'?: (_governor_v1_HandlerSpec)[];
+  /**
+   * The agent-link protocol the agent speaks (AGENT_LINK_PROTOCOL in shared/proto.ts, raised whenever a
+   * change makes builds misread each other). A master refuses a hello of another protocol with
+   * FAILED_PRECONDITION before anything is exchanged; 0 (absent) is a build from before this field.
+   */
+  'protocol'?: (number);
 }
 
 export interface Hello__Output {
@@ -73,4 +79,10 @@ export interface Hello__Output {
    * 256 per agent) instead of telling the agent to stop it.
    */
   'cached_specs': (_governor_v1_HandlerSpec__Output)[];
+  /**
+   * The agent-link protocol the agent speaks (AGENT_LINK_PROTOCOL in shared/proto.ts, raised whenever a
+   * change makes builds misread each other). A master refuses a hello of another protocol with
+   * FAILED_PRECONDITION before anything is exchanged; 0 (absent) is a build from before this field.
+   */
+  'protocol': (number);
 }

@@ -21,6 +21,12 @@ export interface Welcome {
    * not start a command it then reads: the master has given up on the stream it came from.
    */
   'heartbeat_grace_ms'?: (number);
+  /**
+   * The agent-link protocol the master speaks (see Hello.protocol). An agent drops a link whose welcome
+   * speaks another protocol, says so in its log, and dials again later: it never reads commands of a
+   * protocol it does not know.
+   */
+  'protocol'?: (number);
 }
 
 export interface Welcome__Output {
@@ -43,4 +49,10 @@ export interface Welcome__Output {
    * not start a command it then reads: the master has given up on the stream it came from.
    */
   'heartbeat_grace_ms': (number);
+  /**
+   * The agent-link protocol the master speaks (see Hello.protocol). An agent drops a link whose welcome
+   * speaks another protocol, says so in its log, and dials again later: it never reads commands of a
+   * protocol it does not know.
+   */
+  'protocol': (number);
 }
