@@ -13,6 +13,7 @@ import type { ClearExecutionsRequest as _governor_v1_ClearExecutionsRequest, Cle
 import type { ClearExecutionsResponse as _governor_v1_ClearExecutionsResponse, ClearExecutionsResponse__Output as _governor_v1_ClearExecutionsResponse__Output } from './governor/v1/ClearExecutionsResponse.js';
 import type { ControlRequest as _governor_v1_ControlRequest, ControlRequest__Output as _governor_v1_ControlRequest__Output } from './governor/v1/ControlRequest.js';
 import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__Output as _governor_v1_ControlResponse__Output } from './governor/v1/ControlResponse.js';
+import type { DeleteRequest as _governor_v1_DeleteRequest, DeleteRequest__Output as _governor_v1_DeleteRequest__Output } from './governor/v1/DeleteRequest.js';
 import type { DetachRequest as _governor_v1_DetachRequest, DetachRequest__Output as _governor_v1_DetachRequest__Output } from './governor/v1/DetachRequest.js';
 import type { ErrorInfo as _governor_v1_ErrorInfo, ErrorInfo__Output as _governor_v1_ErrorInfo__Output } from './governor/v1/ErrorInfo.js';
 import type { ExecutionRecord as _governor_v1_ExecutionRecord, ExecutionRecord__Output as _governor_v1_ExecutionRecord__Output } from './governor/v1/ExecutionRecord.js';
@@ -20,11 +21,11 @@ import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Out
 import type { ExitInfo as _governor_v1_ExitInfo, ExitInfo__Output as _governor_v1_ExitInfo__Output } from './governor/v1/ExitInfo.js';
 import type { GovernorTelemetry as _governor_v1_GovernorTelemetry, GovernorTelemetry__Output as _governor_v1_GovernorTelemetry__Output } from './governor/v1/GovernorTelemetry.js';
 import type { GroupStats as _governor_v1_GroupStats, GroupStats__Output as _governor_v1_GroupStats__Output } from './governor/v1/GroupStats.js';
-import type { HandlerRef as _governor_v1_HandlerRef, HandlerRef__Output as _governor_v1_HandlerRef__Output } from './governor/v1/HandlerRef.js';
 import type { HostMetrics as _governor_v1_HostMetrics, HostMetrics__Output as _governor_v1_HostMetrics__Output } from './governor/v1/HostMetrics.js';
 import type { InstanceInfo as _governor_v1_InstanceInfo, InstanceInfo__Output as _governor_v1_InstanceInfo__Output } from './governor/v1/InstanceInfo.js';
 import type { InstanceMetrics as _governor_v1_InstanceMetrics, InstanceMetrics__Output as _governor_v1_InstanceMetrics__Output } from './governor/v1/InstanceMetrics.js';
 import type { InstanceMetricsInfo as _governor_v1_InstanceMetricsInfo, InstanceMetricsInfo__Output as _governor_v1_InstanceMetricsInfo__Output } from './governor/v1/InstanceMetricsInfo.js';
+import type { InstanceOutcome as _governor_v1_InstanceOutcome, InstanceOutcome__Output as _governor_v1_InstanceOutcome__Output } from './governor/v1/InstanceOutcome.js';
 import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Output as _governor_v1_InstanceStatus__Output } from './governor/v1/InstanceStatus.js';
 import type { LabelAgentRequest as _governor_v1_LabelAgentRequest, LabelAgentRequest__Output as _governor_v1_LabelAgentRequest__Output } from './governor/v1/LabelAgentRequest.js';
 import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from './governor/v1/LifecycleEvent.js';
@@ -40,12 +41,14 @@ import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Out
 import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from './governor/v1/MetricsResponse.js';
 import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from './governor/v1/Rollout.js';
 import type { RolloutBatch as _governor_v1_RolloutBatch, RolloutBatch__Output as _governor_v1_RolloutBatch__Output } from './governor/v1/RolloutBatch.js';
+import type { RolloutHandler as _governor_v1_RolloutHandler, RolloutHandler__Output as _governor_v1_RolloutHandler__Output } from './governor/v1/RolloutHandler.js';
 import type { RolloutInstance as _governor_v1_RolloutInstance, RolloutInstance__Output as _governor_v1_RolloutInstance__Output } from './governor/v1/RolloutInstance.js';
 import type { RolloutRef as _governor_v1_RolloutRef, RolloutRef__Output as _governor_v1_RolloutRef__Output } from './governor/v1/RolloutRef.js';
 import type { StartRolloutRequest as _governor_v1_StartRolloutRequest, StartRolloutRequest__Output as _governor_v1_StartRolloutRequest__Output } from './governor/v1/StartRolloutRequest.js';
 import type { StatsRequest as _governor_v1_StatsRequest, StatsRequest__Output as _governor_v1_StatsRequest__Output } from './governor/v1/StatsRequest.js';
 import type { TailLogsRequest as _governor_v1_TailLogsRequest, TailLogsRequest__Output as _governor_v1_TailLogsRequest__Output } from './governor/v1/TailLogsRequest.js';
 import type { TailLogsResponse as _governor_v1_TailLogsResponse, TailLogsResponse__Output as _governor_v1_TailLogsResponse__Output } from './governor/v1/TailLogsResponse.js';
+import type { TargetSet as _governor_v1_TargetSet, TargetSet__Output as _governor_v1_TargetSet__Output } from './governor/v1/TargetSet.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -66,6 +69,7 @@ export interface ProtoGrpcType {
       ClearExecutionsResponse: MessageTypeDefinition<_governor_v1_ClearExecutionsResponse, _governor_v1_ClearExecutionsResponse__Output>
       ControlRequest: MessageTypeDefinition<_governor_v1_ControlRequest, _governor_v1_ControlRequest__Output>
       ControlResponse: MessageTypeDefinition<_governor_v1_ControlResponse, _governor_v1_ControlResponse__Output>
+      DeleteRequest: MessageTypeDefinition<_governor_v1_DeleteRequest, _governor_v1_DeleteRequest__Output>
       DetachRequest: MessageTypeDefinition<_governor_v1_DetachRequest, _governor_v1_DetachRequest__Output>
       ErrorInfo: MessageTypeDefinition<_governor_v1_ErrorInfo, _governor_v1_ErrorInfo__Output>
       ExecutionRecord: MessageTypeDefinition<_governor_v1_ExecutionRecord, _governor_v1_ExecutionRecord__Output>
@@ -73,11 +77,11 @@ export interface ProtoGrpcType {
       ExitInfo: MessageTypeDefinition<_governor_v1_ExitInfo, _governor_v1_ExitInfo__Output>
       GovernorTelemetry: MessageTypeDefinition<_governor_v1_GovernorTelemetry, _governor_v1_GovernorTelemetry__Output>
       GroupStats: MessageTypeDefinition<_governor_v1_GroupStats, _governor_v1_GroupStats__Output>
-      HandlerRef: MessageTypeDefinition<_governor_v1_HandlerRef, _governor_v1_HandlerRef__Output>
       HostMetrics: MessageTypeDefinition<_governor_v1_HostMetrics, _governor_v1_HostMetrics__Output>
       InstanceInfo: MessageTypeDefinition<_governor_v1_InstanceInfo, _governor_v1_InstanceInfo__Output>
       InstanceMetrics: MessageTypeDefinition<_governor_v1_InstanceMetrics, _governor_v1_InstanceMetrics__Output>
       InstanceMetricsInfo: MessageTypeDefinition<_governor_v1_InstanceMetricsInfo, _governor_v1_InstanceMetricsInfo__Output>
+      InstanceOutcome: MessageTypeDefinition<_governor_v1_InstanceOutcome, _governor_v1_InstanceOutcome__Output>
       InstanceStatus: MessageTypeDefinition<_governor_v1_InstanceStatus, _governor_v1_InstanceStatus__Output>
       LabelAgentRequest: MessageTypeDefinition<_governor_v1_LabelAgentRequest, _governor_v1_LabelAgentRequest__Output>
       LifecycleEvent: MessageTypeDefinition<_governor_v1_LifecycleEvent, _governor_v1_LifecycleEvent__Output>
@@ -93,12 +97,14 @@ export interface ProtoGrpcType {
       MetricsResponse: MessageTypeDefinition<_governor_v1_MetricsResponse, _governor_v1_MetricsResponse__Output>
       Rollout: MessageTypeDefinition<_governor_v1_Rollout, _governor_v1_Rollout__Output>
       RolloutBatch: MessageTypeDefinition<_governor_v1_RolloutBatch, _governor_v1_RolloutBatch__Output>
+      RolloutHandler: MessageTypeDefinition<_governor_v1_RolloutHandler, _governor_v1_RolloutHandler__Output>
       RolloutInstance: MessageTypeDefinition<_governor_v1_RolloutInstance, _governor_v1_RolloutInstance__Output>
       RolloutRef: MessageTypeDefinition<_governor_v1_RolloutRef, _governor_v1_RolloutRef__Output>
       StartRolloutRequest: MessageTypeDefinition<_governor_v1_StartRolloutRequest, _governor_v1_StartRolloutRequest__Output>
       StatsRequest: MessageTypeDefinition<_governor_v1_StatsRequest, _governor_v1_StatsRequest__Output>
       TailLogsRequest: MessageTypeDefinition<_governor_v1_TailLogsRequest, _governor_v1_TailLogsRequest__Output>
       TailLogsResponse: MessageTypeDefinition<_governor_v1_TailLogsResponse, _governor_v1_TailLogsResponse__Output>
+      TargetSet: MessageTypeDefinition<_governor_v1_TargetSet, _governor_v1_TargetSet__Output>
     }
   }
 }

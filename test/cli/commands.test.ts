@@ -224,7 +224,7 @@ describe('gov admin commands (fake master)', () => {
     it('an execution with status error or timeout exits 1 with its error', async () => {
       for (const status of ['error', 'timeout']) {
         const failed = execution({ status, error: 'agent edge-1 is disconnected (last seen 30s ago)' });
-        const fake = new FakeAdmin({ control: async () => ({ executions: [failed], instances: [] }) });
+        const fake = new FakeAdmin({ control: async () => ({ executions: [failed], instances: [], outcomes: [] }) });
         for (const json of [false, true]) {
           const { code, io } = await gov(['start', 'web', ...(json ? ['--json'] : [])], fake);
           assert.equal(code, 1, `${status} json=${json}`);

@@ -73,6 +73,7 @@ export function instance(
     reported_at: '2025-01-01T11:59:59.000Z',
     status: {
       handler: 'web',
+      shim_pid: 0,
       state: over.state ?? 'running',
       pid,
       pgid: pid,
@@ -175,6 +176,7 @@ export function rollout(over: Partial<Rollout> = {}): Rollout {
   return {
     id: 'ro-1',
     handler: 'web',
+    handlers: [{ name: 'web', from_version: 1, to_version: 1, rollback_version: 0 }],
     kind: 'restart',
     state: 'succeeded',
     from_version: 1,
@@ -188,6 +190,7 @@ export function rollout(over: Partial<Rollout> = {}): Rollout {
     batches: [{ index: 0, state: 'done', started_at: '', done_at: '', instances: ['edge-1/web'] }],
     instances: [
       {
+        handler: 'web',
         agent: 'edge-1',
         instance: 'web',
         batch: 0,
@@ -251,6 +254,7 @@ export class FakeAdmin implements AdminApi {
     return this.rec('deleteHandler', [handler], () => ({
       executions: [execution({ kind: 'delete' })],
       instances: [],
+      outcomes: [],
     }));
   }
   listAgents() {
@@ -277,18 +281,21 @@ export class FakeAdmin implements AdminApi {
     return this.rec('control', [action, handler, agentId], () => ({
       executions: [execution({ kind: action })],
       instances: [instance({ pid: 5555 })],
+      outcomes: [],
     }));
   }
   attach(agentId: string, pid: number, name: string) {
     return this.rec('attach', [agentId, pid, name], () => ({
       executions: [execution({ kind: 'attach', handler: name, agent: agentId })],
       instances: [observedInstance(agentId, pid, name)],
+      outcomes: [],
     }));
   }
   detach(agentId: string, name: string) {
     return this.rec('detach', [agentId, name], () => ({
       executions: [execution({ kind: 'detach', handler: name, agent: agentId })],
       instances: [],
+      outcomes: [],
     }));
   }
   getMetrics(filter?: { handler?: string; agent?: string }) {

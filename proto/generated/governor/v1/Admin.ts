@@ -11,9 +11,9 @@ import type { ClearExecutionsRequest as _governor_v1_ClearExecutionsRequest, Cle
 import type { ClearExecutionsResponse as _governor_v1_ClearExecutionsResponse, ClearExecutionsResponse__Output as _governor_v1_ClearExecutionsResponse__Output } from '../../governor/v1/ClearExecutionsResponse.js';
 import type { ControlRequest as _governor_v1_ControlRequest, ControlRequest__Output as _governor_v1_ControlRequest__Output } from '../../governor/v1/ControlRequest.js';
 import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__Output as _governor_v1_ControlResponse__Output } from '../../governor/v1/ControlResponse.js';
+import type { DeleteRequest as _governor_v1_DeleteRequest, DeleteRequest__Output as _governor_v1_DeleteRequest__Output } from '../../governor/v1/DeleteRequest.js';
 import type { DetachRequest as _governor_v1_DetachRequest, DetachRequest__Output as _governor_v1_DetachRequest__Output } from '../../governor/v1/DetachRequest.js';
 import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Output as _governor_v1_ExecutionStats__Output } from '../../governor/v1/ExecutionStats.js';
-import type { HandlerRef as _governor_v1_HandlerRef, HandlerRef__Output as _governor_v1_HandlerRef__Output } from '../../governor/v1/HandlerRef.js';
 import type { LabelAgentRequest as _governor_v1_LabelAgentRequest, LabelAgentRequest__Output as _governor_v1_LabelAgentRequest__Output } from '../../governor/v1/LabelAgentRequest.js';
 import type { ListAgentsRequest as _governor_v1_ListAgentsRequest, ListAgentsRequest__Output as _governor_v1_ListAgentsRequest__Output } from '../../governor/v1/ListAgentsRequest.js';
 import type { ListAgentsResponse as _governor_v1_ListAgentsResponse, ListAgentsResponse__Output as _governor_v1_ListAgentsResponse__Output } from '../../governor/v1/ListAgentsResponse.js';
@@ -96,14 +96,18 @@ export interface AdminClient extends grpc.Client {
   clearExecutions(argument: _governor_v1_ClearExecutionsRequest, callback: grpc.requestCallback<_governor_v1_ClearExecutionsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Starts, stops, restarts or ensures a handler on its agents (or one agent).
+   * Starts, stops, restarts, ensures or signals a target set of instances: one call for the whole set,
+   * the master fans out (one command per agent and handler) and answers every instance's own outcome.
+   * Unknown names in the set are refused before anything is sent.
    */
   Control(argument: _governor_v1_ControlRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Control(argument: _governor_v1_ControlRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Control(argument: _governor_v1_ControlRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Control(argument: _governor_v1_ControlRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Starts, stops, restarts or ensures a handler on its agents (or one agent).
+   * Starts, stops, restarts, ensures or signals a target set of instances: one call for the whole set,
+   * the master fans out (one command per agent and handler) and answers every instance's own outcome.
+   * Unknown names in the set are refused before anything is sent.
    */
   control(argument: _governor_v1_ControlRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   control(argument: _governor_v1_ControlRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
@@ -111,19 +115,21 @@ export interface AdminClient extends grpc.Client {
   control(argument: _governor_v1_ControlRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Removes a handler: its instances are stopped and the spec deleted.
+   * Removes handlers: their instances are stopped and the specs deleted. Takes a target set of handlers
+   * (names, --all, --selector); instance keys and agents are refused (a handler is deleted everywhere).
    */
-  DeleteHandler(argument: _governor_v1_HandlerRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
-  DeleteHandler(argument: _governor_v1_HandlerRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
-  DeleteHandler(argument: _governor_v1_HandlerRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
-  DeleteHandler(argument: _governor_v1_HandlerRef, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  DeleteHandler(argument: _governor_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  DeleteHandler(argument: _governor_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  DeleteHandler(argument: _governor_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  DeleteHandler(argument: _governor_v1_DeleteRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Removes a handler: its instances are stopped and the spec deleted.
+   * Removes handlers: their instances are stopped and the specs deleted. Takes a target set of handlers
+   * (names, --all, --selector); instance keys and agents are refused (a handler is deleted everywhere).
    */
-  deleteHandler(argument: _governor_v1_HandlerRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
-  deleteHandler(argument: _governor_v1_HandlerRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
-  deleteHandler(argument: _governor_v1_HandlerRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
-  deleteHandler(argument: _governor_v1_HandlerRef, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  deleteHandler(argument: _governor_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  deleteHandler(argument: _governor_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  deleteHandler(argument: _governor_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  deleteHandler(argument: _governor_v1_DeleteRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Stops observing a process.
@@ -310,16 +316,16 @@ export interface AdminClient extends grpc.Client {
   revokeAgent(argument: _governor_v1_AgentRef, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Starts a rolling restart of a handler's instances. Refused while another rollout of the handler
-   * is pending, running, paused or rolling back.
+   * Starts one rolling restart over a target set of instances (one or many handlers, across agents).
+   * Refused while another rollout of any of those handlers is pending, running, paused or rolling back.
    */
   StartRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   StartRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   StartRollout(argument: _governor_v1_StartRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   StartRollout(argument: _governor_v1_StartRolloutRequest, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   /**
-   * Starts a rolling restart of a handler's instances. Refused while another rollout of the handler
-   * is pending, running, paused or rolling back.
+   * Starts one rolling restart over a target set of instances (one or many handlers, across agents).
+   * Refused while another rollout of any of those handlers is pending, running, paused or rolling back.
    */
   startRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   startRollout(argument: _governor_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
@@ -366,14 +372,17 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   ClearExecutions: grpc.handleUnaryCall<_governor_v1_ClearExecutionsRequest__Output, _governor_v1_ClearExecutionsResponse>;
   
   /**
-   * Starts, stops, restarts or ensures a handler on its agents (or one agent).
+   * Starts, stops, restarts, ensures or signals a target set of instances: one call for the whole set,
+   * the master fans out (one command per agent and handler) and answers every instance's own outcome.
+   * Unknown names in the set are refused before anything is sent.
    */
   Control: grpc.handleUnaryCall<_governor_v1_ControlRequest__Output, _governor_v1_ControlResponse>;
   
   /**
-   * Removes a handler: its instances are stopped and the spec deleted.
+   * Removes handlers: their instances are stopped and the specs deleted. Takes a target set of handlers
+   * (names, --all, --selector); instance keys and agents are refused (a handler is deleted everywhere).
    */
-  DeleteHandler: grpc.handleUnaryCall<_governor_v1_HandlerRef__Output, _governor_v1_ControlResponse>;
+  DeleteHandler: grpc.handleUnaryCall<_governor_v1_DeleteRequest__Output, _governor_v1_ControlResponse>;
   
   /**
    * Stops observing a process.
@@ -438,8 +447,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   RevokeAgent: grpc.handleUnaryCall<_governor_v1_AgentRef__Output, _governor_v1_AgentInfo>;
   
   /**
-   * Starts a rolling restart of a handler's instances. Refused while another rollout of the handler
-   * is pending, running, paused or rolling back.
+   * Starts one rolling restart over a target set of instances (one or many handlers, across agents).
+   * Refused while another rollout of any of those handlers is pending, running, paused or rolling back.
    */
   StartRollout: grpc.handleUnaryCall<_governor_v1_StartRolloutRequest__Output, _governor_v1_Rollout>;
   
@@ -456,7 +465,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   Attach: MethodDefinition<_governor_v1_AttachRequest, _governor_v1_ControlResponse, _governor_v1_AttachRequest__Output, _governor_v1_ControlResponse__Output>
   ClearExecutions: MethodDefinition<_governor_v1_ClearExecutionsRequest, _governor_v1_ClearExecutionsResponse, _governor_v1_ClearExecutionsRequest__Output, _governor_v1_ClearExecutionsResponse__Output>
   Control: MethodDefinition<_governor_v1_ControlRequest, _governor_v1_ControlResponse, _governor_v1_ControlRequest__Output, _governor_v1_ControlResponse__Output>
-  DeleteHandler: MethodDefinition<_governor_v1_HandlerRef, _governor_v1_ControlResponse, _governor_v1_HandlerRef__Output, _governor_v1_ControlResponse__Output>
+  DeleteHandler: MethodDefinition<_governor_v1_DeleteRequest, _governor_v1_ControlResponse, _governor_v1_DeleteRequest__Output, _governor_v1_ControlResponse__Output>
   Detach: MethodDefinition<_governor_v1_DetachRequest, _governor_v1_ControlResponse, _governor_v1_DetachRequest__Output, _governor_v1_ControlResponse__Output>
   GetMetrics: MethodDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsResponse, _governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse__Output>
   GetRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>

@@ -48,7 +48,7 @@ export interface AgentCommand {
    */
   'name'?: (string);
   /**
-   * START/STOP/RESTART/ENSURE/LOGS/UPDATE: one instance key (`web#1`) instead of all instances of `handler`.
+   * START/STOP/RESTART/ENSURE/LOGS/UPDATE/SIGNAL: one instance key (`web#1`) instead of all instances of `handler`.
    */
   'instance'?: (string);
   /**
@@ -79,6 +79,14 @@ export interface AgentCommand {
    * still applies.
    */
   'keep_specs'?: (boolean);
+  /**
+   * SIGNAL: the signal name (`SIGHUP`).
+   */
+  'signal'?: (string);
+  /**
+   * SIGNAL: to the main process only (the shim's child), not the whole process group.
+   */
+  'main'?: (boolean);
 }
 
 /**
@@ -126,7 +134,7 @@ export interface AgentCommand__Output {
    */
   'name': (string);
   /**
-   * START/STOP/RESTART/ENSURE/LOGS/UPDATE: one instance key (`web#1`) instead of all instances of `handler`.
+   * START/STOP/RESTART/ENSURE/LOGS/UPDATE/SIGNAL: one instance key (`web#1`) instead of all instances of `handler`.
    */
   'instance': (string);
   /**
@@ -157,4 +165,12 @@ export interface AgentCommand__Output {
    * still applies.
    */
   'keep_specs': (boolean);
+  /**
+   * SIGNAL: the signal name (`SIGHUP`).
+   */
+  'signal': (string);
+  /**
+   * SIGNAL: to the main process only (the shim's child), not the whole process group.
+   */
+  'main': (boolean);
 }

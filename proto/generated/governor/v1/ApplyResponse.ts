@@ -11,7 +11,8 @@ export interface ApplyResponse {
    */
   'executions'?: (_governor_v1_ExecutionRecord)[];
   /**
-   * Rolling updates started for handlers whose spec changed on running instances.
+   * The rolling update started for the handlers whose spec changed on running instances: one rollout for
+   * the whole apply (empty when none changed a running instance).
    */
   'rollouts'?: (_governor_v1_Rollout)[];
 }
@@ -23,7 +24,8 @@ export interface ApplyResponse__Output {
    */
   'executions': (_governor_v1_ExecutionRecord__Output)[];
   /**
-   * Rolling updates started for handlers whose spec changed on running instances.
+   * The rolling update started for the handlers whose spec changed on running instances: one rollout for
+   * the whole apply (empty when none changed a running instance).
    */
   'rollouts': (_governor_v1_Rollout__Output)[];
 }

@@ -37,6 +37,11 @@ export const CommandKind = {
    * untouched. Answers once the instance left `starting`.
    */
   UPDATE: 'UPDATE',
+  /**
+   * Send `signal` to the instances of `handler` (or `instance`): their process group, or with `main` the
+   * main process only, each only when its identity is verified. Refused for observed processes.
+   */
+  SIGNAL: 'SIGNAL',
 } as const;
 
 export type CommandKind =
@@ -87,5 +92,11 @@ export type CommandKind =
    */
   | 'UPDATE'
   | 11
+  /**
+   * Send `signal` to the instances of `handler` (or `instance`): their process group, or with `main` the
+   * main process only, each only when its identity is verified. Refused for observed processes.
+   */
+  | 'SIGNAL'
+  | 12
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

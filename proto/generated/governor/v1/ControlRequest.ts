@@ -1,11 +1,15 @@
 // Original file: proto/governor/v1/admin.proto
 
+import type { TargetSet as _governor_v1_TargetSet, TargetSet__Output as _governor_v1_TargetSet__Output } from '../../governor/v1/TargetSet.js';
 
 export interface ControlRequest {
   /**
-   * start | stop | restart | ensure.
+   * start | stop | restart | ensure | signal.
    */
   'action'?: (string);
+  /**
+   * One handler (older clients); `targets` wins when set.
+   */
   'handler'?: (string);
   /**
    * Optional: only this agent.
@@ -15,13 +19,25 @@ export interface ControlRequest {
    * Optional: only this instance key (`web#1`) on that agent.
    */
   'instance'?: (string);
+  'targets'?: (_governor_v1_TargetSet | null);
+  /**
+   * signal: the signal name (`HUP`, `SIGHUP`, case-insensitive); unknown names are refused.
+   */
+  'signal'?: (string);
+  /**
+   * signal: to the handler's main process only, not its whole process group.
+   */
+  'main'?: (boolean);
 }
 
 export interface ControlRequest__Output {
   /**
-   * start | stop | restart | ensure.
+   * start | stop | restart | ensure | signal.
    */
   'action': (string);
+  /**
+   * One handler (older clients); `targets` wins when set.
+   */
   'handler': (string);
   /**
    * Optional: only this agent.
@@ -31,4 +47,13 @@ export interface ControlRequest__Output {
    * Optional: only this instance key (`web#1`) on that agent.
    */
   'instance': (string);
+  'targets': (_governor_v1_TargetSet__Output | null);
+  /**
+   * signal: the signal name (`HUP`, `SIGHUP`, case-insensitive); unknown names are refused.
+   */
+  'signal': (string);
+  /**
+   * signal: to the handler's main process only, not its whole process group.
+   */
+  'main': (boolean);
 }

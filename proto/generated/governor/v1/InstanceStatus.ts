@@ -16,7 +16,8 @@ export interface InstanceStatus {
    */
   'state'?: (string);
   /**
-   * PID of the instance's process (the shim that leads its process group); 0 when not running.
+   * PID of the handler's main process (the shim's child, the process the shim waits for); 0 when not
+   * running or not yet known. Observed processes: the PID watched.
    */
   'pid'?: (number);
   /**
@@ -71,6 +72,10 @@ export interface InstanceStatus {
    * Observed processes only: the PID the agent watches (never signals).
    */
   'observed'?: (boolean);
+  /**
+   * PID of the exit-status shim that leads the process group (diagnosis); 0 when not running.
+   */
+  'shim_pid'?: (number);
 }
 
 /**
@@ -86,7 +91,8 @@ export interface InstanceStatus__Output {
    */
   'state': (string);
   /**
-   * PID of the instance's process (the shim that leads its process group); 0 when not running.
+   * PID of the handler's main process (the shim's child, the process the shim waits for); 0 when not
+   * running or not yet known. Observed processes: the PID watched.
    */
   'pid': (number);
   /**
@@ -141,4 +147,8 @@ export interface InstanceStatus__Output {
    * Observed processes only: the PID the agent watches (never signals).
    */
   'observed': (boolean);
+  /**
+   * PID of the exit-status shim that leads the process group (diagnosis); 0 when not running.
+   */
+  'shim_pid': (number);
 }

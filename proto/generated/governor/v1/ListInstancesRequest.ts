@@ -1,9 +1,10 @@
 // Original file: proto/governor/v1/admin.proto
 
+import type { TargetSet as _governor_v1_TargetSet, TargetSet__Output as _governor_v1_TargetSet__Output } from '../../governor/v1/TargetSet.js';
 
 export interface ListInstancesRequest {
   /**
-   * Optional filters.
+   * Optional filters (older clients); `targets` wins when set. Unknown names are refused.
    */
   'handler'?: (string);
   'agent'?: (string);
@@ -16,11 +17,12 @@ export interface ListInstancesRequest {
    * next_page_token of the previous response; empty for the first page.
    */
   'page_token'?: (string);
+  'targets'?: (_governor_v1_TargetSet | null);
 }
 
 export interface ListInstancesRequest__Output {
   /**
-   * Optional filters.
+   * Optional filters (older clients); `targets` wins when set. Unknown names are refused.
    */
   'handler': (string);
   'agent': (string);
@@ -33,4 +35,5 @@ export interface ListInstancesRequest__Output {
    * next_page_token of the previous response; empty for the first page.
    */
   'page_token': (string);
+  'targets': (_governor_v1_TargetSet__Output | null);
 }

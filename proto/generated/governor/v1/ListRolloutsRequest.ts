@@ -3,14 +3,14 @@
 
 export interface ListRolloutsRequest {
   /**
-   * Optional filter.
+   * Optional filter: rollouts that cover this handler.
    */
   'handler'?: (string);
 }
 
 export interface ListRolloutsRequest__Output {
   /**
-   * Optional filter.
+   * Optional filter: rollouts that cover this handler.
    */
   'handler': (string);
 }

@@ -2,12 +2,16 @@
 
 import type { RolloutBatch as _governor_v1_RolloutBatch, RolloutBatch__Output as _governor_v1_RolloutBatch__Output } from '../../governor/v1/RolloutBatch.js';
 import type { RolloutInstance as _governor_v1_RolloutInstance, RolloutInstance__Output as _governor_v1_RolloutInstance__Output } from '../../governor/v1/RolloutInstance.js';
+import type { RolloutHandler as _governor_v1_RolloutHandler, RolloutHandler__Output as _governor_v1_RolloutHandler__Output } from '../../governor/v1/RolloutHandler.js';
 
 /**
  * A rolling restart or rolling update (DESIGN §5).
  */
 export interface Rollout {
   'id'?: (string);
+  /**
+   * The first of `handlers` (the only one for a one-handler rollout).
+   */
   'handler'?: (string);
   /**
    * restart | update.
@@ -50,6 +54,11 @@ export interface Rollout {
    * rollback: the spec version re-registered as current (a copy of from_version); 0 otherwise.
    */
   'rollback_version'?: (number);
+  /**
+   * Every handler the rollout covers, with its versions (from_version/to_version/rollback_version below
+   * are the first handler's).
+   */
+  'handlers'?: (_governor_v1_RolloutHandler)[];
 }
 
 /**
@@ -57,6 +66,9 @@ export interface Rollout {
  */
 export interface Rollout__Output {
   'id': (string);
+  /**
+   * The first of `handlers` (the only one for a one-handler rollout).
+   */
   'handler': (string);
   /**
    * restart | update.
@@ -99,4 +111,9 @@ export interface Rollout__Output {
    * rollback: the spec version re-registered as current (a copy of from_version); 0 otherwise.
    */
   'rollback_version': (number);
+  /**
+   * Every handler the rollout covers, with its versions (from_version/to_version/rollback_version below
+   * are the first handler's).
+   */
+  'handlers': (_governor_v1_RolloutHandler__Output)[];
 }

@@ -29,6 +29,10 @@ export interface RolloutInstance {
    */
   'started_at'?: (string);
   'done_at'?: (string);
+  /**
+   * Handler of the instance (a rollout may cover several).
+   */
+  'handler'?: (string);
 }
 
 /**
@@ -59,4 +63,8 @@ export interface RolloutInstance__Output {
    */
   'started_at': (string);
   'done_at': (string);
+  /**
+   * Handler of the instance (a rollout may cover several).
+   */
+  'handler': (string);
 }

@@ -1,0 +1,19 @@
+// Original file: proto/governor/v1/admin.proto
+
+import type { TargetSet as _governor_v1_TargetSet, TargetSet__Output as _governor_v1_TargetSet__Output } from '../../governor/v1/TargetSet.js';
+
+export interface DeleteRequest {
+  /**
+   * One handler (older clients); `targets` wins when set.
+   */
+  'handler'?: (string);
+  'targets'?: (_governor_v1_TargetSet | null);
+}
+
+export interface DeleteRequest__Output {
+  /**
+   * One handler (older clients); `targets` wins when set.
+   */
+  'handler': (string);
+  'targets': (_governor_v1_TargetSet__Output | null);
+}
