@@ -1,0 +1,197 @@
+/**
+ * Resolving a TARGET set (shared/targets.ts) against the registry: which handlers and which of their instances
+ * a command acts on. Unknown names are refused all together before anything is done; so is an agent the master
+ * has never heard of. Two views of the answer:
+ * - `instances`: every instance the set names as the specs define them (each assigned agent × replica index),
+ *   what control commands and rollouts act on;
+ * - `matches(view)`: whether a reported instance belongs to the set, what read commands (ps, metrics) filter by.
+ */
+import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
+import { observedRefusal } from '../../shared/observed.js';
+import { instanceKey, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
+import { checkTargetSet, isEmptyTarget, type TargetSet } from '../../shared/targets.js';
+import type { InstanceView, Registry } from './registry.js';
+
+/** One instance a set names. */
+export interface TargetInstance {
+  handler: string;
+  agent: string;
+  /** Replica index on its agent. */
+  index: number;
+  /** Instance key on the agent (`web`, `web#1`). */
+  key: string;
+  /** Its last reported status, when the agent reported it. */
+  view?: InstanceView;
+}
+
+export interface ResolvedTargets {
+  /** Handlers the set names (specs), sorted. */
+  handlers: string[];
+  /** Every instance of those handlers the set names, sorted by handler, agent, index. */
+  instances: TargetInstance[];
+  /** True when a reported instance belongs to the set (observed processes included for reads). */
+  matches(view: InstanceView): boolean;
+}
+
+export interface ResolveOptions {
+  /** What a set naming nothing means: every handler (reads), or a refusal (commands). */
+  empty: 'everything' | 'refuse';
+  /** A name of an observed process: listed (reads) or refused (commands never act on one). */
+  observed: 'include' | 'refuse';
+}
+
+/** Which instances of one handler are meant: every one, or these (index, agent) pairs (null = any). */
+type Pick = Array<{ index: number | null; agent: string | null }>;
+
+export function resolveTargets(registry: Registry, set: TargetSet, opts: ResolveOptions): ResolvedTargets {
+  const names = checkTargetSet(set);
+  if (opts.empty === 'refuse' && isEmptyTarget(set))
+    throw new ValidationError(
+      'no target: name handlers or instances (web, web@edge-1), or give --all or --selector',
+      {
+        fields: ['targets'],
+      },
+    );
+  const knownAgents = new Set(registry.listAgents().map((a) => a.id));
+  const unknownAgents = [
+    ...set.agents.filter((a) => !knownAgents.has(a)),
+    ...names.flatMap((n) => (n.agent !== null && !knownAgents.has(n.agent) ? [n.agent] : [])),
+  ];
+  if (unknownAgents.length > 0)
+    throw new NotFoundError(
+      `unknown agent${unknownAgents.length > 1 ? 's' : ''} ${[...new Set(unknownAgents)].join(', ')} ` +
+        `(known: ${[...knownAgents].sort().join(', ') || 'none'})`,
+      { fields: ['agent'] },
+    );
+
+  const specs = new Map(registry.listSpecs().map((v) => [v.spec.name, v.spec]));
+  const reported = registry.listInstances();
+  const observedNames = new Set(reported.filter((v) => v.status.observed).map((v) => v.status.handler ?? ''));
+  const reportedNames = new Set(reported.map((v) => v.status.handler ?? ''));
+
+  const picks = new Map<string, Pick>();
+  const pick = (handler: string, p: Pick[number]): void => {
+    const list = picks.get(handler) ?? [];
+    list.push(p);
+    picks.set(handler, list);
+  };
+  const unknown: string[] = [];
+  const observed: string[] = [];
+  for (const n of names) {
+    if (specs.has(n.handler)) pick(n.handler, { index: n.index, agent: n.agent });
+    else if (observedNames.has(n.handler) && opts.observed === 'refuse') observed.push(n.handler);
+    else if (reportedNames.has(n.handler) && opts.observed === 'include')
+      pick(n.handler, { index: n.index, agent: n.agent });
+    else unknown.push(n.text);
+  }
+  if (unknown.length > 0) throw unknownTargets(unknown, [...specs.keys()]);
+  if (observed.length > 0) throw new StateError(observedRefusal(observed[0]!));
+  const all = set.all || (opts.empty === 'everything' && isEmptyTarget(set));
+  const selector = Object.entries(set.selector);
+  if (all || selector.length > 0) {
+    for (const spec of specs.values())
+      if (all || selector.every(([k, v]) => spec.labels[k] === v))
+        pick(spec.name, { index: null, agent: null });
+    if (all && opts.observed === 'include')
+      for (const name of reportedNames) if (!specs.has(name)) pick(name, { index: null, agent: null });
+  }
+  const narrow = set.agents.length > 0 ? new Set(set.agents) : null;
+  const wanted = (handler: string, index: number, agent: string): boolean =>
+    (narrow === null || narrow.has(agent)) &&
+    (picks.get(handler) ?? []).some(
+      (p) => (p.index === null || p.index === index) && (p.agent === null || p.agent === agent),
+    );
+
+  const byKey = new Map(reported.map((v) => [`${v.agent}\u0000${v.status.instance || v.status.handler}`, v]));
+  const instances: TargetInstance[] = [];
+  for (const handler of [...picks.keys()].sort()) {
+    const spec = specs.get(handler);
+    if (!spec) continue; // observed or leftover: reads only (matches)
+    for (const agent of registry.agentsFor(spec).sort())
+      for (let index = 0; index < spec.count; index++) {
+        if (!wanted(handler, index, agent)) continue;
+        const key = instanceKey(handler, index);
+        const view = byKey.get(`${agent}\u0000${key}`);
+        instances.push({ handler, agent, index, key, ...(view ? { view } : {}) });
+      }
+  }
+  checkNamesHit(names, instances, specs, registry);
+  return {
+    handlers: [...picks.keys()].filter((h) => specs.has(h)).sort(),
+    instances,
+    matches: (v) => {
+      const handler = v.status.handler ?? '';
+      const { index } = parseInstanceKey(v.status.instance || handler);
+      return wanted(handler, v.status.index ?? index, v.agent);
+    },
+  };
+}
+
+/**
+ * A name that is a known handler but names no instance (`web#3` of a 2-replica handler, `web@edge-9` where it
+ * is not assigned) is refused too, naming what exists — a command never silently does nothing to it.
+ */
+function checkNamesHit(
+  names: ReturnType<typeof checkTargetSet>,
+  instances: readonly TargetInstance[],
+  specs: ReadonlyMap<string, HandlerSpec>,
+  registry: Registry,
+): void {
+  for (const n of names) {
+    const spec = specs.get(n.handler);
+    if (!spec || (n.index === null && n.agent === null)) continue;
+    const hit = instances.some(
+      (i) =>
+        i.handler === n.handler &&
+        (n.index === null || i.index === n.index) &&
+        (n.agent === null || i.agent === n.agent),
+    );
+    if (hit) continue;
+    const agents = registry.agentsFor(spec);
+    if (n.agent !== null && !agents.includes(n.agent))
+      throw new NotFoundError(
+        `target ${n.text}: handler ${n.handler} is not assigned to agent ${n.agent} (assigned: ${agents.join(', ') || 'none'})`,
+        { fields: ['targets'] },
+      );
+    if (n.index !== null && n.index >= spec.count)
+      throw new NotFoundError(
+        `target ${n.text}: handler ${n.handler} has ${spec.count} instance(s) per agent (${Array.from(
+          { length: spec.count },
+          (_, i) => instanceKey(n.handler, i),
+        ).join(', ')})`,
+        { fields: ['targets'] },
+      );
+  }
+}
+
+/** Every unknown name at once, with the known handlers (so a typo is seen at a glance). */
+function unknownTargets(unknown: readonly string[], known: readonly string[]): NotFoundError {
+  return new NotFoundError(
+    `unknown handler${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')} ` +
+      `(known: ${known.join(', ') || 'none'}); nothing was done — apply a spec with gov apply -f`,
+    { fields: ['targets'] },
+  );
+}
+
+/**
+ * Instances grouped into commands: one per handler and agent when the set takes every instance of the handler
+ * there (the agent acts on all of them), otherwise one per instance key.
+ */
+export function commandUnits(
+  registry: Registry,
+  instances: readonly TargetInstance[],
+): Array<{ handler: string; agent: string; instance: string; targets: TargetInstance[] }> {
+  const groups = new Map<string, TargetInstance[]>();
+  for (const i of instances) {
+    const k = `${i.handler}\u0000${i.agent}`;
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  }
+  const out: Array<{ handler: string; agent: string; instance: string; targets: TargetInstance[] }> = [];
+  for (const list of groups.values()) {
+    const { handler, agent } = list[0]!;
+    const count = registry.getSpec(handler)?.spec.count ?? 1;
+    if (list.length === count) out.push({ handler, agent, instance: '', targets: list });
+    else for (const i of list) out.push({ handler, agent, instance: i.key, targets: [i] });
+  }
+  return out;
+}

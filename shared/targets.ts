@@ -1,0 +1,103 @@
+/**
+ * The TARGET syntax of the CLI and the admin API (DESIGN §6): what a command acts on. One or more names —
+ * a handler (`web`) or an instance key (`web@edge-1`, `web#1@edge-1`, `web#1`) — and/or the sets `--all`
+ * and `--selector k=v[,k=v]` (handler labels), narrowed by `--agent ID` (repeatable). This file only parses
+ * and checks the words; the master resolves them against its registry (master/state/targets.ts).
+ */
+import { ValidationError } from './errors.js';
+import { isAgentRef, isName, NAME_RULE } from './names.js';
+import { instanceKey } from './spec.js';
+
+/** The wire shape (admin.proto TargetSet). */
+export interface TargetSet {
+  names: string[];
+  all: boolean;
+  selector: Record<string, string>;
+  agents: string[];
+}
+
+/** One parsed name: a handler, optionally one replica index, optionally one agent. */
+export interface TargetName {
+  /** The text as given. */
+  text: string;
+  handler: string;
+  /** Replica index when the name gave `#N`; null: every instance of the handler. */
+  index: number | null;
+  /** Agent after `@`; null: every agent of the handler. */
+  agent: string | null;
+}
+
+/** Most names one command may carry (a bound on a request, not a limit anyone meets). */
+export const MAX_TARGET_NAMES = 10_000;
+
+const INDEX_RE = /^(0|[1-9]\d{0,5})$/;
+
+/** `web`, `web#1`, `web@edge-1`, `web#1@edge-1` → its parts; a ValidationError naming the text otherwise. */
+export function parseTargetName(text: string): TargetName {
+  const at = text.indexOf('@');
+  const left = at < 0 ? text : text.slice(0, at);
+  const agent = at < 0 ? null : text.slice(at + 1);
+  const hash = left.indexOf('#');
+  const handler = hash < 0 ? left : left.slice(0, hash);
+  const indexText = hash < 0 ? null : left.slice(hash + 1);
+  const refuse = (why: string): never => {
+    throw new ValidationError(`target ${JSON.stringify(text)}: ${why}`, { fields: ['targets'] });
+  };
+  if (!isName(handler)) refuse(`the handler name ${JSON.stringify(handler)} is not valid (${NAME_RULE})`);
+  if (indexText !== null && !INDEX_RE.test(indexText))
+    refuse(`the replica index after # must be a number (web#1), not ${JSON.stringify(indexText)}`);
+  if (agent !== null && !isAgentRef(agent))
+    refuse(`the agent after @ must be an agent id, not ${JSON.stringify(agent)}`);
+  return { text, handler, index: indexText === null ? null : Number(indexText), agent };
+}
+
+/** How an instance prints and is named back: `web@edge-1`, `web#1@edge-1`. */
+export function instanceTarget(handler: string, index: number, agent: string): string {
+  return `${instanceKey(handler, index)}@${agent}`;
+}
+
+/** `k=v[,k=v]` → labels; a ValidationError naming the pair otherwise. Empty text → {}. */
+export function parseSelector(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text.trim() === '') return out;
+  for (const pair of text.split(',')) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? '' : pair.slice(0, eq).trim();
+    if (eq < 0 || key === '')
+      throw new ValidationError(`selector ${JSON.stringify(pair)} must be key=value (several: k=v,k=v)`, {
+        fields: ['selector'],
+      });
+    out[key] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** True when nothing was named: no names, no --all, no --selector (read commands then mean everything). */
+export function isEmptyTarget(t: TargetSet): boolean {
+  return t.names.length === 0 && !t.all && Object.keys(t.selector).length === 0;
+}
+
+/**
+ * Checks a whole set's words (names parse, agents are agent ids, `--all` not mixed with names or a selector,
+ * bounded); returns the parsed names. The master runs it on every request and the CLI before connecting.
+ */
+export function checkTargetSet(t: TargetSet): TargetName[] {
+  if (t.names.length > MAX_TARGET_NAMES)
+    throw new ValidationError(`too many targets: ${t.names.length} (at most ${MAX_TARGET_NAMES})`, {
+      fields: ['targets'],
+    });
+  if (t.all && (t.names.length > 0 || Object.keys(t.selector).length > 0))
+    throw new ValidationError('--all stands alone: give names or a selector instead, not both', {
+      fields: ['all'],
+    });
+  for (const a of t.agents)
+    if (!isAgentRef(a))
+      throw new ValidationError(`agent ${JSON.stringify(a)} is not an agent id`, { fields: ['agent'] });
+  return t.names.map(parseTargetName);
+}
+
+/** A TargetSet from the one-handler request fields older clients send (`handler`, `agent`, `instance`). */
+export function legacyTarget(handler: string, agent: string, instance = ''): TargetSet {
+  const name = instance ? `${instance}@${agent}` : handler;
+  return { names: name ? [name] : [], all: false, selector: {}, agents: agent ? [agent] : [] };
+}
