@@ -2,9 +2,12 @@
  * Argument checks the admin commands share, run before anything connects: handler names, instance
  * targets, agent ids and counts, each refused as a UsageError (exit 2) naming the argument or flag.
  */
+import { Option } from 'commander';
 import { UsageError } from '../../shared/cli-io.js';
+import { GovError } from '../../shared/errors.js';
 import { isAgentRef, isName, NAME_RULE } from '../../shared/names.js';
 import { MAX_COUNT, parseInstanceKey } from '../../shared/spec.js';
+import { checkTargetSet, parseSelector, type TargetSet } from '../../shared/targets.js';
 
 /** A handler name as DESIGN §7 allows it. */
 export function checkHandlerName(name: string, what = 'handler name'): string {
@@ -58,4 +61,38 @@ export function handlerFilter(
     handler: handler === undefined ? undefined : checkHandlerName(handler),
     agent: checkAgentId(opts.agent),
   };
+}
+
+/** The target-set flags (DESIGN §6 TARGET): `--all`, `--selector k=v[,k=v]`, `--agent ID` (repeatable). */
+export function targetOptions(): Option[] {
+  return [
+    new Option('--all', 'every handler'),
+    new Option('--selector <K=V,...>', 'handlers whose labels (spec labels:) match every pair'),
+    new Option('--agent <ID>', 'only instances on agent ID (repeatable)').argParser(
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    ),
+  ];
+}
+
+/**
+ * Positional TARGETs and the target flags → the wire TargetSet, checked with the master's own rule
+ * (shared/targets.ts) so a bad name is refused here as a usage error (exit 2) before anything connects.
+ */
+export function readTargets(
+  names: readonly string[],
+  opts: { all?: boolean; selector?: string; agent?: string[] },
+): TargetSet {
+  try {
+    const set: TargetSet = {
+      names: [...names],
+      all: opts.all === true,
+      selector: parseSelector(opts.selector ?? ''),
+      agents: opts.agent ?? [],
+    };
+    checkTargetSet(set);
+    return set;
+  } catch (err) {
+    if (err instanceof GovError) throw new UsageError(err.message);
+    throw err;
+  }
 }
