@@ -3,6 +3,7 @@
  * ValidationError naming the file, the key path and the reason (`handlers[1].stop_timeout: ...`).
  */
 import { signalNameOf } from './signals.js';
+import { parseEnvTemplate } from './spec-env.js';
 import { durationMs, parseBytes } from './durations.js';
 import { ValidationError } from './errors.js';
 
@@ -55,6 +56,8 @@ export function envMap(ctx: Ctx, at: string, v: unknown): Record<string, string>
         'is not an environment variable name (letters, digits and _, not starting with a digit)',
       );
     }
+    const template = parseEnvTemplate(out[k]!);
+    if ('error' in template) ctx.fail(`${at}.${k}`, template.error);
   }
   return out;
 }
