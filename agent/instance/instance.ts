@@ -16,7 +16,7 @@ import type { Logger } from '../../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { ExitStatus, Handle } from '../process/backend.js';
-import { awaitMain, recordedMain, withMain } from '../process/main-process.js';
+import { awaitMain, describePids, recordedMain, withMain } from '../process/main-process.js';
 import { INITIAL_HEALTH, describeCheck, readinessDeadlineMs, type HealthCounts } from '../health/checks.js';
 import { HealthMonitor } from '../health/monitor.js';
 import { runProbe, type ProbeContext } from '../health/probe.js';
@@ -119,7 +119,10 @@ export class Instance {
     this.lastExit = rec.last_exit;
     this.startedAt = rec.started_at;
     const recovered = rec.handle && this.opts.backend.recover(rec.handle);
-    const plan = planRestore(rec, recovered, this.spec, this.opts.clock.now());
+    // A live shim's main is verified (or found again) before anything reports or signals it.
+    const live =
+      recovered?.kind === 'alive' && rec.handle ? { ...rec, handle: this.adoptMain(rec.handle) } : rec;
+    const plan = planRestore(live, recovered, this.spec, this.opts.clock.now());
     switch (plan.kind) {
       case 'refuse':
         this.unverified = plan.handle;
@@ -130,9 +133,9 @@ export class Instance {
         this.note('RESTORED', plan.message);
         return this.onGone(plan.exit);
       case 'adopt':
-        this.handle = this.adoptMain(plan.handle);
+        this.handle = plan.handle;
         this.gen++;
-        this.transition(plan.to, 'ADOPTED', `${plan.message}${this.mainNote()}`);
+        this.transition(plan.to, 'ADOPTED', plan.message);
         this.startHealth(this.gen, plan.readyWithinMs);
         if (plan.to === 'starting') this.armStartTimer(this.gen, plan.startLeftMs);
         if (plan.stop) this.background(this.stop());
@@ -422,7 +425,7 @@ export class Instance {
     this.spawning = null;
     done();
     if (gen !== this.gen || this.disposed) return;
-    this.transition('starting', 'STARTED', `STARTED pid=${this.handle.main_pid ?? '-'}${this.mainNote()}`);
+    this.transition('starting', 'STARTED', `STARTED ${describePids(this.handle)}`);
     this.startHealth(gen, readinessDeadlineMs(this.spec));
     this.armStartTimer(gen, this.spec.start_seconds * 1000);
     // An exit during the persist was ignored above; look again now.
@@ -455,11 +458,6 @@ export class Instance {
     this.handle = withMain(h, main);
     this.lastSave = this.save();
     this.sup.emit('status', { handler: this.name });
-  }
-
-  /** ` (shim 122)` for event messages. */
-  private mainNote(): string {
-    return this.handle ? ` (shim ${this.handle.pid})` : '';
   }
 
   private armStartTimer(gen: number, ms: number): void {

@@ -24,6 +24,11 @@ export function recordedMain(h: Handle): MainProcess | null {
     : null;
 }
 
+/** `pid=123` for event messages: the main pid, or while it is unknown `pid=- (shim 122)`. */
+export function describePids(h: Handle): string {
+  return h.main_pid !== undefined ? `pid=${h.main_pid}` : `pid=- (shim ${h.pid})`;
+}
+
 /** `h` with `main` recorded (or without a main when null). */
 export function withMain(h: Handle, main: MainProcess | null): Handle {
   const { main_pid: _p, main_start_time: _s, ...rest } = h;

@@ -56,7 +56,8 @@ describe('agent process: handlers outlive the agent', function () {
       const [adopted] = sup.status('tick');
       assert.equal(adopted?.state, 'running');
       assert.equal(adopted?.pid, st.pid, 'same PID');
-      assert.equal(adopted?.events.at(-1)?.message, `ADOPTED pid=${st.pid}`);
+      assert.equal(adopted?.events.at(-1)?.message, `ADOPTED pid=${st.pid}`, 'the main pid');
+      assert.equal(adopted?.shim_pid, st.shim_pid);
       await sup.applySpecs(sup.specs());
       assert.equal(lineCount(spawns), 1, 'no second spawn');
       const stopped = await sup.stop('tick');
