@@ -211,8 +211,8 @@ export class Instance {
     if (!h || !SIGNALLABLE.has(this.state)) throw new StateError(notRunningRefusal(this.name, this.state));
     if (main && h.main_pid === undefined) this.findMainLate(h);
     const sent = sendSignal(this.name, this.handle ?? h, this.opts.backend, signal, main);
-    this.note('SIGNALLED', `SIGNALLED ${sent.what}`);
-    return sent.what;
+    this.note('SIGNALLED', `SIGNALLED ${sent}`);
+    return sent;
   }
 
   /** Durably writes this instance's spec and record (not once disposed: removed, or the agent shut down). */

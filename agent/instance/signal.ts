@@ -17,15 +17,10 @@ export function notRunningRefusal(name: string, state: InstanceState): string {
   return `${name} is ${state}, not running: nothing signalled`;
 }
 
-/** What was sent: `SIGHUP to pid 123 (group 122)` / `SIGHUP to pid 123 (main only)`. */
-export interface Sent {
-  /** The event message (`SIGNALLED …`) and summary part. */
-  what: string;
-}
-
 /**
- * Sends `signal` for an instance whose handle is `h` (its main already recorded when known). Throws a
- * StateError naming the instance, the process and why when nothing could be sent.
+ * Sends `signal` for an instance whose handle is `h` (its main already recorded when known); returns what
+ * was sent (`SIGHUP to pid 123 (group 122)`, `SIGHUP to pid 123 (main only)`). Throws a StateError naming
+ * the instance, the process and why when nothing could be sent.
  */
 export function sendSignal(
   name: string,
@@ -33,7 +28,7 @@ export function sendSignal(
   backend: ProcessBackend,
   signal: NodeJS.Signals,
   main: boolean,
-): Sent {
+): string {
   const pid = h.main_pid;
   if (main) {
     if (pid === undefined)
@@ -44,11 +39,11 @@ export function sendSignal(
       throw new StateError(
         `${name}: main pid ${pid} could not be verified (gone, reused, or an observed process): ${signal} not sent`,
       );
-    return { what: `${signal} to pid ${pid} (main only)` };
+    return `${signal} to pid ${pid} (main only)`;
   }
   if (!backend.signalGroup(h, signal))
     throw new StateError(
       `${name}: process group ${h.pgid} is not provably this instance's (or holds an observed process): ${signal} not sent`,
     );
-  return { what: `${signal} to pid ${pid ?? h.pid} (group ${h.pgid})` };
+  return `${signal} to pid ${pid ?? h.pid} (group ${h.pgid})`;
 }
