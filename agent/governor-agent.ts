@@ -9,6 +9,7 @@ import type { CommandResult } from '../proto/generated/governor/v1/CommandResult
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
 import { ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { parseSignal } from '../shared/signals.js';
 import { instanceLogFile } from './instance/paths.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './link/master-link.js';
 import { tailLines } from '../shared/log-tail.js';
@@ -47,11 +48,14 @@ export class GovernorAgent implements LinkHost {
       if (status) this.link.push({ status: toWireStatus(status) });
     });
     supervisor.on('event', ({ handler, event }) => this.link.push({ event: toWireEvent(handler, event) }));
-    // Health verdicts change without a state change; the master (and rollouts) must see them.
-    supervisor.on('health', ({ handler }) => {
+    // Health verdicts (and a main process found late) change without a state change; the master (and
+    // rollouts) must see them.
+    const push = ({ handler }: { handler: string }): void => {
       const status = supervisor.status().find((s) => s.instance === handler);
       if (status) this.link.push({ status: toWireStatus(status) });
-    });
+    };
+    supervisor.on('health', push);
+    supervisor.on('status', push);
   }
 
   start(): void {
@@ -122,6 +126,14 @@ export class GovernorAgent implements LinkHost {
         if (!spec || more.length > 0) throw new ValidationError('UPDATE must carry exactly one handler spec');
         const s = await sup.updateInstance(cmd.instance, spec);
         return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
+      }
+      case 'SIGNAL': {
+        const signal = parseSignal(cmd.signal); // INVALID_ARGUMENT before anything is looked at or sent
+        const sent = sup.signal(cmd.instance || cmd.handler, signal, cmd.main);
+        return {
+          instances: sent.map((x) => toWireStatus(x.status)),
+          summary: sent.map((x) => `${x.status.instance}: sent ${x.sent}`).join(', '),
+        };
       }
       case 'ATTACH': {
         const s = await sup.observed.attach(cmd.pid, cmd.name || cmd.handler);

@@ -99,6 +99,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
     const writeStatus = statusWriter(dataDir, sup, logger);
     sup.on('state', writeStatus);
     sup.on('applied', writeStatus);
+    sup.on('status', writeStatus);
     let agent: GovernorAgent | null = null;
     if (specs) {
       await sup.applySpecs(specs);

@@ -84,3 +84,17 @@ export function listPids(): number[] {
     .filter((n) => /^\d+$/.test(n))
     .map(Number);
 }
+
+/**
+ * The children of `pid` (from /proc/PID/task/PID/children; by a ppid scan where that file is missing);
+ * empty when it is gone. Zombies included: callers check the state.
+ */
+export function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(/\s+/).map(Number);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !isAlive(pid)) return [];
+  }
+  return listPids().filter((p) => readProcStat(p)?.ppid === pid);
+}

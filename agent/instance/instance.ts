@@ -16,6 +16,7 @@ import type { Logger } from '../../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { ExitStatus, Handle } from '../process/backend.js';
+import { awaitMain, describePids, recordedMain, withMain } from '../process/main-process.js';
 import { INITIAL_HEALTH, describeCheck, readinessDeadlineMs, type HealthCounts } from '../health/checks.js';
 import { HealthMonitor } from '../health/monitor.js';
 import { runProbe, type ProbeContext } from '../health/probe.js';
@@ -29,6 +30,7 @@ import { appendEvent, assertTransition, type InstanceEvent, type InstanceState }
 import { instanceExitFile, instanceLogFile } from './paths.js';
 import { decideRestart, describeExit, type RestartDecision, type RestartHistory } from './restart-policy.js';
 import { planRestore } from './restore.js';
+import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
 import type { InstanceStatus } from './status.js';
 import { stopGroup, type StopResult } from './stop.js';
 
@@ -117,7 +119,10 @@ export class Instance {
     this.lastExit = rec.last_exit;
     this.startedAt = rec.started_at;
     const recovered = rec.handle && this.opts.backend.recover(rec.handle);
-    const plan = planRestore(rec, recovered, this.spec, this.opts.clock.now());
+    // A live shim's main is verified (or found again) before anything reports or signals it.
+    const live =
+      recovered?.kind === 'alive' && rec.handle ? { ...rec, handle: this.adoptMain(rec.handle) } : rec;
+    const plan = planRestore(live, recovered, this.spec, this.opts.clock.now());
     switch (plan.kind) {
       case 'refuse':
         this.unverified = plan.handle;
@@ -185,7 +190,7 @@ export class Instance {
   checkGone(shimExit?: ExitStatus): void {
     const h = this.handle;
     if (!h || this.disposed || this.spawning || this.state === 'stopping') return;
-    if (this.opts.backend.isRunning(h)) return;
+    if (this.opts.backend.isRunning(h)) return this.findMainLate(h);
     this.onGone(this.opts.backend.readExit(h) ?? shimExit ?? { code: null, signal: null });
   }
 
@@ -194,6 +199,20 @@ export class Instance {
     const ev: InstanceEvent = { at: this.opts.clock.now(), type, message };
     appendEvent(this.events, ev);
     this.sup.emit('event', { handler: this.name, event: ev });
+  }
+
+  /**
+   * Sends `signal` to this instance's process group, or with `main` to its verified main process only
+   * (signal.ts). Not a lifecycle operation: the desired state stays. Throws a StateError when it is not
+   * running or nothing could be verified; returns what was sent.
+   */
+  signal(signal: NodeJS.Signals, main: boolean): string {
+    const h = this.handle;
+    if (!h || !SIGNALLABLE.has(this.state)) throw new StateError(notRunningRefusal(this.name, this.state));
+    if (main && h.main_pid === undefined) this.findMainLate(h);
+    const sent = sendSignal(this.name, this.handle ?? h, this.opts.backend, signal, main);
+    this.note('SIGNALLED', `SIGNALLED ${sent}`);
+    return sent;
   }
 
   /** Durably writes this instance's spec and record (not once disposed: removed, or the agent shut down). */
@@ -238,7 +257,8 @@ export class Instance {
       index: this.index,
       instance: this.name,
       state: this.current,
-      pid: this.handle?.pid ?? null,
+      pid: this.handle?.main_pid ?? null,
+      shim_pid: this.handle?.pid ?? null,
       pgid: this.handle?.pgid ?? null,
       restarts: this.restarts,
       mode: this.spec.mode,
@@ -260,7 +280,13 @@ export class Instance {
     assertTransition(this.name, from, to);
     this.current = to;
     const at = this.opts.clock.now();
-    this.log.info('state', { from, to, event: message, pid: this.handle?.pid });
+    this.log.info('state', {
+      from,
+      to,
+      event: message,
+      pid: this.handle?.main_pid,
+      shim_pid: this.handle?.pid,
+    });
     this.note(type, message);
     this.sup.emit('state', { handler: this.name, from, to, at });
     this.lastSave = this.save();
@@ -381,6 +407,10 @@ export class Instance {
       sp.onExit((st) => {
         if (gen === this.gen) this.checkGone(st);
       });
+      // The start is reported with the handler's own PID: the shim forks it within a few ms (or the
+      // handler is gone already, then the exit is accounted for below).
+      const main = await awaitMain(backend, sp.handle);
+      if (gen === this.gen && this.handle === sp.handle) this.handle = withMain(sp.handle, main);
       // The handle is on disk before anyone hears of the start.
       await this.persist();
     } catch (err) {
@@ -395,11 +425,39 @@ export class Instance {
     this.spawning = null;
     done();
     if (gen !== this.gen || this.disposed) return;
-    this.transition('starting', 'STARTED', `STARTED pid=${this.handle.pid}`);
+    this.transition('starting', 'STARTED', `STARTED ${describePids(this.handle)}`);
     this.startHealth(gen, readinessDeadlineMs(this.spec));
     this.armStartTimer(gen, this.spec.start_seconds * 1000);
     // An exit during the persist was ignored above; look again now.
     this.checkGone();
+  }
+
+  /**
+   * An adopted handle with its main verified now (process/main-process.ts): the recorded main when it is
+   * still the shim's child with its start time, else the shim's live child (handles of older agents and
+   * stray shims record none). A recorded main that fails is dropped, never signalled.
+   */
+  private adoptMain(h: Handle): Handle {
+    const recorded = recordedMain(h);
+    const main = this.opts.backend.findMain(h);
+    if (recorded && main?.pid !== recorded.pid) {
+      this.note(
+        'MAIN_UNVERIFIED',
+        `MAIN_UNVERIFIED recorded main pid ${recorded.pid} is not the shim's child with its recorded start ` +
+          `time: never signalled${main ? `; the shim's child is pid ${main.pid}` : ''}`,
+      );
+    }
+    return withMain(h, main);
+  }
+
+  /** A running handle whose main is not recorded yet (slow fork, older state): found and recorded now. */
+  private findMainLate(h: Handle): void {
+    if (h.main_pid !== undefined || this.handle !== h) return;
+    const main = this.opts.backend.findMain(h);
+    if (!main) return;
+    this.handle = withMain(h, main);
+    this.lastSave = this.save();
+    this.sup.emit('status', { handler: this.name });
   }
 
   private armStartTimer(gen: number, ms: number): void {
@@ -437,7 +495,7 @@ export class Instance {
       this.opts.random,
     );
     this.history = d.history;
-    this.log.info('exit', { pid: h.pid, ...exit, action: d.action, reason: d.reason });
+    this.log.info('exit', { pid: h.main_pid, shim_pid: h.pid, ...exit, action: d.action, reason: d.reason });
     if (d.action === 'none' || this.state === 'running' || !d.failedStart) {
       this.transition('exited', 'EXITED', exitMsg);
     } else {

@@ -2,7 +2,8 @@
  * How a handler (and its exec health check) is launched: with which environment and as whom.
  *
  * Environment: only `PATH LANG HOME USER TZ` of the agent's own (those it has), plus the names the spec
- * lists in `inherit_env`; with a `user`, HOME and USER are that user's; then the spec's `env`; then
+ * lists in `inherit_env`; with a `user`, HOME and USER are that user's; then the spec's `env` (its
+ * `${index}` / `${index+N}` placeholders substituted for this instance: shared/spec-env.ts); then
  * `GOV_HANDLER GOV_INSTANCE GOV_AGENT GOV_INSTANCE_INDEX`, which nothing overrides. Nothing else of the
  * agent's environment (tokens, keys) reaches a handler.
  *
@@ -14,6 +15,7 @@
  */
 import { PermissionError, ValidationError } from '../../shared/errors.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
+import { expandEnv } from '../../shared/spec-env.js';
 import { findGroup, findUser, numericId, SYSTEM_ACCOUNT_FILES, type AccountFiles } from './accounts.js';
 
 /** What a handler inherits from the agent's environment without asking. */
@@ -100,7 +102,7 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
     env.HOME = account.named.home;
     env.USER = account.named.name;
   }
-  Object.assign(env, spec.env);
+  Object.assign(env, expandEnv(spec.env, index));
   env.GOV_HANDLER = spec.name;
   env.GOV_INSTANCE = instanceKey(spec.name, index);
   env.GOV_AGENT = ctx.agentId;

@@ -5,6 +5,7 @@
  */
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { ExitStatus, Handle, RecoverResult } from '../process/backend.js';
+import { describePids } from '../process/main-process.js';
 import { readinessDeadlineMs } from '../health/checks.js';
 import { decideRestart, describeExit, type RestartDecision } from './restart-policy.js';
 import type { InstanceRecord } from '../supervisor/state-store.js';
@@ -38,7 +39,10 @@ export type RestorePlan =
   /** No process and nothing to show: stay stopped, or `start` (the agent died between an exit and its restart). */
   | { kind: 'rest'; start: boolean };
 
-/** `recovered` is the backend's verdict on `rec.handle` (null when the record has none). */
+/**
+ * `recovered` is the backend's verdict on `rec.handle` (null when the record has none); for a live one the
+ * handle already carries its main process as verified now (instance.ts).
+ */
 export function planRestore(
   rec: InstanceRecord,
   recovered: RecoverResult | null,
@@ -52,17 +56,17 @@ export function planRestore(
       return { kind: 'refuse', handle: h, message };
     }
     if (recovered.kind === 'gone') {
-      const message = `RESTORED pid=${h.pid} exited while the agent was down`;
+      const message = `RESTORED ${describePids(h)} exited while the agent was down`;
       return { kind: 'gone', handle: h, message, exit: recovered.exit ?? { code: null, signal: null } };
     }
     const stop = rec.state === 'stopping' || rec.desired === 'stopped';
     const startLeftMs = h.spawned_at + spec.start_seconds * 1000 - now;
     if (rec.state === 'starting' && startLeftMs > 0) {
-      const message = `ADOPTED pid=${h.pid} (still starting)`;
+      const message = `ADOPTED ${describePids(h)} (still starting)`;
       const readyWithinMs = h.spawned_at + readinessDeadlineMs(spec) - now;
       return { kind: 'adopt', handle: h, to: 'starting', message, startLeftMs, readyWithinMs, stop };
     }
-    const message = `ADOPTED pid=${h.pid}`;
+    const message = `ADOPTED ${describePids(h)}`;
     return { kind: 'adopt', handle: h, to: 'running', message, startLeftMs: 0, readyWithinMs: 0, stop };
   }
   switch (rec.state) {

@@ -21,7 +21,10 @@ export interface InstanceStatus {
   index: number;
   instance: string;
   state: InstanceState;
+  /** The handler's main process (the shim's child; for observed processes the PID watched); null when unknown. */
   pid: number | null;
+  /** The exit-status shim that leads the process group (null for observed processes). */
+  shim_pid: number | null;
   pgid: number | null;
   restarts: number;
   /** `observed` for processes the agent did not start (attached or discovered). */

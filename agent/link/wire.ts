@@ -32,6 +32,7 @@ export function toWireStatus(s: InstanceStatus): WireStatus {
     handler: s.handler,
     state: s.state,
     pid: s.pid ?? 0,
+    shim_pid: s.shim_pid ?? 0,
     pgid: s.pgid ?? 0,
     restarts: s.restarts,
     mode: s.mode,

@@ -37,6 +37,7 @@ export function observedStatus(e: ObservedEntry): InstanceStatus {
     instance: e.rec.name,
     state: e.state,
     pid: e.rec.pid,
+    shim_pid: null,
     pgid: e.rec.pgid,
     restarts: 0,
     mode: 'observed',

@@ -39,4 +39,14 @@ export class GuardedBackend extends BackendDecorator {
     }
     return this.inner.signalGroup(handle, signal);
   }
+
+  override signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
+    const observed = new Set(this.observed.observedPids());
+    const pid = observed.has(handle.main_pid ?? 0) ? handle.main_pid! : this.observedInGroup(handle.pgid);
+    if (pid !== null) {
+      this.onRefused(handle, pid);
+      return false;
+    }
+    return this.inner.signalMain(handle, signal);
+  }
 }

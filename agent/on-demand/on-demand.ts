@@ -155,7 +155,7 @@ export class OnDemandController {
   }
 
   private async cool(idleMs: number): Promise<void> {
-    const pid = this.inst.handle?.pid;
+    const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
     if (pid !== undefined && this.inst.state === 'running') {
       this.recordHotRss((await this.sampler.sample([pid])).get(pid)?.memory_bytes ?? 0);
     }

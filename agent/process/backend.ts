@@ -22,6 +22,20 @@ export interface Handle {
    * once the shim (the group leader) is gone. Absent in handles written by older agents.
    */
   spawn_token?: string;
+  /**
+   * The handler's main process (the shim's child, main-process.ts) and its /proc start time: what is
+   * reported as the instance's pid and what `SIGNAL --main` reaches. Absent until found, and in handles
+   * written by older agents (then found again on adoption).
+   */
+  main_pid?: number;
+  main_start_time?: string;
+}
+
+/** The identity of a handler's main process (main-process.ts). */
+export interface MainProcess {
+  pid: number;
+  /** /proc/PID/stat field 22. */
+  start_time: string;
 }
 
 export interface ExitStatus {
@@ -73,6 +87,17 @@ export interface ProcessBackend {
    * when not sent (not provably ours, gone, refused).
    */
   signalGroup(handle: Handle, signal: NodeJS.Signals): boolean;
+  /**
+   * The handle's main process, verified now: the recorded one while it is alive with its start time and the
+   * verified shim as parent, else the shim's live child; null when the shim is not the recorded one or has
+   * no live child. Never a process that is not the shim's child.
+   */
+  findMain(handle: Handle): MainProcess | null;
+  /**
+   * Sends `signal` to the recorded main process only, its identity (alive, start time, parent = the
+   * verified shim) checked right before the kill; false when not sent.
+   */
+  signalMain(handle: Handle, signal: NodeJS.Signals): boolean;
   /** True while any non-zombie process remains in the handle's process group. */
   groupAlive(handle: Handle): boolean;
   /**

@@ -2,6 +2,7 @@
 import type {
   ExitStatus,
   Handle,
+  MainProcess,
   ProcessBackend,
   RecoverResult,
   ShimProcess,
@@ -29,6 +30,12 @@ export class BackendDecorator implements ProcessBackend {
   }
   signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
     return this.inner.signalGroup(handle, signal);
+  }
+  findMain(handle: Handle): MainProcess | null {
+    return this.inner.findMain(handle);
+  }
+  signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
+    return this.inner.signalMain(handle, signal);
   }
   groupAlive(handle: Handle): boolean {
     return this.inner.groupAlive(handle);

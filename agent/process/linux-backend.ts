@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../../shared/private-files.js';
-import { hashCmdline, listPids, readCmdline, readProcStat } from '../../shared/proc.js';
+import { childrenOf, hashCmdline, listPids, readCmdline, readProcStat } from '../../shared/proc.js';
 import type {
   ExitStatus,
   Handle,
+  MainProcess,
   ProcessBackend,
   RecoverResult,
   ShimProcess,
@@ -25,6 +26,7 @@ import {
   signalOwnedGroup,
   spawnTokenOf,
 } from './group-signal.js';
+import { mainMismatch, recordedMain } from './main-process.js';
 
 /**
  * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
@@ -159,6 +161,30 @@ export class LinuxBackend implements ProcessBackend {
 
   signalGroup(handle: Handle, signal: NodeJS.Signals): boolean {
     return signalOwnedGroup(handle.pgid, handle.start_time, signal, handle.spawn_token);
+  }
+
+  findMain(handle: Handle): MainProcess | null {
+    if (!this.isRunning(handle)) return null;
+    const recorded = recordedMain(handle);
+    if (recorded && mainMismatch(recorded, handle.pid, readProcStat(recorded.pid)) === null) return recorded;
+    for (const pid of childrenOf(handle.pid)) {
+      const st = readProcStat(pid);
+      if (st && st.ppid === handle.pid && st.state !== 'Z' && st.state !== 'X')
+        return { pid, start_time: st.startTime };
+    }
+    return null;
+  }
+
+  signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
+    const main = recordedMain(handle);
+    if (!main || main.pid <= 1 || !this.isRunning(handle)) return false;
+    if (mainMismatch(main, handle.pid, readProcStat(main.pid)) !== null) return false;
+    try {
+      process.kill(main.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   groupAlive(handle: Handle): boolean {

@@ -43,12 +43,15 @@ export async function collectMetrics(
   observed: ObservedSet,
   registry: InstanceRegistry,
 ): Promise<InstanceMetrics[]> {
-  const roots = list.map((s) => s.pid).filter((p): p is number => p !== null);
+  // A handler's tree is rooted at its shim (the whole tree, main included); an observed process at its pid.
+  const rootOf = (s: InstanceStatus): number | null => s.shim_pid ?? s.pid;
+  const roots = list.map(rootOf).filter((p): p is number => p !== null);
   const usage = await sampler.sample(roots);
   observed.noteUsage(usage);
   const now = clock.now();
   return list.map((s) => {
-    const u = s.pid !== null ? usage.get(s.pid) : undefined;
+    const root = rootOf(s);
+    const u = root !== null ? usage.get(root) : undefined;
     const d = registry.demandAt(s.instance);
     if (u && s.temperature === 'hot') d?.recordHotRss(u.memory_bytes);
     return {
@@ -60,7 +63,7 @@ export async function collectMetrics(
       cpu_percent: u ? Math.round(u.cpu_percent * 10) / 10 : 0,
       memory_bytes: u?.memory_bytes ?? 0,
       processes: u?.processes ?? 0,
-      uptime_ms: s.pid !== null && s.started_at !== null ? now - s.started_at : 0,
+      uptime_ms: root !== null && s.started_at !== null ? now - s.started_at : 0,
       restarts: s.restarts,
       last_exit: s.last_exit,
       temperature: s.temperature,

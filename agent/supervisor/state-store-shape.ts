@@ -59,6 +59,9 @@ function handle(c: ShapeChecker, at: string, v: unknown): void {
   for (const k of ['pid', 'pgid', 'spawned_at'] as const) c.number(join(at, k), h[k]);
   for (const k of ['start_time', 'cmdline_hash', 'exit_file'] as const) c.string(join(at, k), h[k]);
   c.optional(join(at, 'spawn_token'), h.spawn_token, (a, x) => c.string(a, x));
+  // The main process (absent in handles of older agents: found again on adoption).
+  c.optional(join(at, 'main_pid'), h.main_pid, (a, x) => c.number(a, x));
+  c.optional(join(at, 'main_start_time'), h.main_start_time, (a, x) => c.string(a, x));
 }
 
 function observed(c: ShapeChecker, at: string, v: unknown): void {

@@ -19,6 +19,7 @@ import { CheckedBackend } from '../process/spawn-checks.js';
 import { MetricsSampler } from '../process/sampler.js';
 import { STOP_POLL_MS, type InstanceStatus } from '../instance/instance.js';
 import { prepareDataDir } from '../instance/paths.js';
+import { notRunningRefusal, SIGNALLABLE } from '../instance/signal.js';
 import { stopGroup } from '../instance/stop.js';
 import { GuardedBackend } from '../observed/guard.js';
 import { ObservedSet } from '../observed/observed.js';
@@ -245,6 +246,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const inst = this.registry.get(name);
     this.registry.demandOf(inst).touch();
     return inst.restart();
+  }
+
+  /**
+   * SIGNAL: sends `signal` to every instance of a handler (or the one instance key), to each one's process
+   * group or with `main` its main process only (instance/signal.ts). Refused whole, nothing sent, for an
+   * observed process and when any targeted instance is not running; returns what was sent per instance.
+   */
+  signal(
+    nameOrKey: string,
+    signal: NodeJS.Signals,
+    main: boolean,
+  ): Array<{ status: InstanceStatus; sent: string }> {
+    if (this.observed.has(nameOrKey)) throw new StateError(observedRefusal(nameOrKey));
+    const insts = this.keysOf(nameOrKey).map((k) => this.registry.get(k));
+    const idle = insts.filter((i) => !SIGNALLABLE.has(i.state) || !i.handle);
+    if (idle.length > 0) throw new StateError(idle.map((i) => notRunningRefusal(i.name, i.state)).join('; '));
+    return insts.map((i) => {
+      const sent = i.signal(signal, main);
+      return { status: i.status(), sent };
+    });
   }
 
   /** Status of every instance, of one handler's instances, or of one instance key. */

@@ -56,12 +56,13 @@ describe('agent process: handlers outlive the agent', function () {
       const [adopted] = sup.status('tick');
       assert.equal(adopted?.state, 'running');
       assert.equal(adopted?.pid, st.pid, 'same PID');
-      assert.equal(adopted?.events.at(-1)?.message, `ADOPTED pid=${st.pid}`);
+      assert.equal(adopted?.events.at(-1)?.message, `ADOPTED pid=${st.pid}`, 'the main pid');
+      assert.equal(adopted?.shim_pid, st.shim_pid);
       await sup.applySpecs(sup.specs());
       assert.equal(lineCount(spawns), 1, 'no second spawn');
       const stopped = await sup.stop('tick');
       assert.equal(stopped.state, 'stopped');
-      assert.ok(!isAlive(st.pid!), 'shim gone');
+      assert.ok(!isAlive(st.shim_pid!) && !isAlive(st.pid!), 'shim and handler gone');
       assert.ok(!isAlive(gcPid), 'grandchild in the group gone too');
       assert.equal(lineCount(spawns), 1);
     } finally {
@@ -121,8 +122,9 @@ describe('agent process: handlers outlive the agent', function () {
 
     writeFileSync(trigger('onfail'), '');
     writeFileSync(trigger('never'), '');
-    await waitFor(() => !isAlive(first.pid!) && !isAlive(never.pid!), {
-      what: 'handlers to exit while no agent runs',
+    // The shims: each writes its handler's exit status, then exits.
+    await waitFor(() => !isAlive(first.shim_pid!) && !isAlive(never.shim_pid!), {
+      what: 'handlers (and their shims) to exit while no agent runs',
     });
     assert.equal(readFileSync(path.join(data, 'run', 'onfail.exit'), 'utf8').trim(), '7');
 

@@ -126,6 +126,32 @@ describe('handler environment and user', () => {
     }
     const one = (sup: Supervisor, name: string): InstanceStatus => sup.status(name)[0]!;
 
+    it('${index+N} in env gives each replica its own value: count 3 gets PORT 20001..20003', async () => {
+      const dir = tempDir();
+      const sup = await supervisor({ PATH: process.env.PATH });
+      await sup.applySpecs([
+        spec({
+          name: 'ports',
+          count: 3,
+          command: [
+            'sh',
+            '-c',
+            `ENV_DUMP="$ENV_DUMP.$GOV_INSTANCE_INDEX" exec node ${fixture('env-dump.mjs')}`,
+          ],
+          env: { ENV_DUMP: path.join(dir, 'dump'), PORT: '${index+20001}', SLOT: 'slot-${index}' },
+          restart: 'never',
+          start_seconds: 0,
+        }),
+      ]);
+      for (const i of [0, 1, 2]) {
+        const d = await waitFor(() => readDump(path.join(dir, `dump.${i}`)), { what: `replica ${i}'s dump` });
+        assert.deepEqual(
+          [d.env.PORT, d.env.SLOT, d.env.GOV_INSTANCE_INDEX],
+          [String(20001 + i), `slot-${i}`, String(i)],
+        );
+      }
+    });
+
     it('inherit_env widens what a replica inherits; GOV_INSTANCE names the replica', async () => {
       const dir = tempDir();
       const sup = await supervisor({
@@ -180,7 +206,7 @@ describe('handler environment and user', () => {
       ]);
       assert.equal(st?.state, 'running');
       trackPid(st?.pgid ?? undefined, true);
-      const shim = st!.pid!;
+      const shim = st!.shim_pid!;
       const handler = await waitFor(
         () => {
           const c = childOf(shim);
@@ -188,6 +214,7 @@ describe('handler environment and user', () => {
         },
         { timeoutMs: 20_000, what: 'the handler under its shim' },
       );
+      assert.equal(st?.pid, handler, 'setpriv execs: the main pid reported is the handler itself');
       assert.equal(ids(handler, 'Uid'), '65534 65534 65534 65534', 'the handler runs as nobody');
       assert.equal(ids(handler, 'Gid'), '65534 65534 65534 65534');
       assert.equal(ids(shim, 'Uid'), '0 0 0 0', 'the shim that writes the exit file stays root');

@@ -45,7 +45,7 @@ describe('lifecycle operations are serialised per instance', () => {
     const results = await Promise.all([sup.start('t'), sup.start('t'), sup.start('t')]);
     const fresh = spy.spawned.slice(before);
     assert.equal(fresh.length, 1, `one spawn for three concurrent starts, got ${fresh.length}`);
-    for (const r of results) assert.equal(r.pid, fresh[0]!.pid);
+    for (const r of results) assert.equal(r.shim_pid, fresh[0]!.pid);
     assert.equal(sup.status('t')[0]?.state, 'running');
     await sup.stop('t');
     const alive = spy.spawned.filter((h) => isAlive(h.pid)).map((h) => h.pid);
@@ -65,9 +65,9 @@ describe('lifecycle operations are serialised per instance', () => {
     const st = sup.status('t')[0]!;
     assert.equal(st.state, 'running');
     assert.equal(st.restarts, 3);
-    assert.equal(st.pid, spy.spawned.at(-1)!.pid, 'the last spawned process is the tracked one');
+    assert.equal(st.shim_pid, spy.spawned.at(-1)!.pid, 'the last spawned process is the tracked one');
     const alive = spy.spawned.filter((h) => isAlive(h.pid)).map((h) => h.pid);
-    assert.deepEqual(alive, [st.pid], 'no orphan: every earlier process is gone');
+    assert.deepEqual(alive, [st.shim_pid], 'no orphan: every earlier process is gone');
     await sup.stop('t');
     assert.ok(
       spy.spawned.every((h) => !isAlive(h.pid)),

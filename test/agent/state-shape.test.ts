@@ -61,6 +61,15 @@ const CASES: Array<[string, unknown, RegExp]> = [
     /: instances\.web\.handle\.start_time: expected a string, got undefined/,
   ],
   [
+    'a main pid that is not a number',
+    {
+      version: 1,
+      specs: { web: spec },
+      instances: { web: record({ ...handle, main_pid: '4243', main_start_time: '2' }) },
+    },
+    /: instances\.web\.handle\.main_pid: expected a number, got string/,
+  ],
+  [
     'an unknown instance state',
     { version: 1, specs: { web: spec }, instances: { web: { ...record(handle), state: 'dancing' } } },
     /: instances\.web\.state: expected one of .*got "dancing"/,

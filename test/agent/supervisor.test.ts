@@ -58,7 +58,9 @@ describe('supervisor (in-process, real processes)', () => {
     assert.notEqual(h.sid, me.sid, 'session differs');
     assert.notEqual(h.pgid, me.pgid, 'process group differs');
     assert.equal(h.pgid, st?.pgid, 'the handler is in the group the supervisor signals');
-    assert.equal(h.sid, st?.pid, 'the shim leads the new session');
+    assert.equal(h.sid, st?.shim_pid, 'the shim leads the new session');
+    assert.equal(st?.pid, handlerPid, "the instance reports the handler's own pid");
+    assert.equal(h.ppid, st?.shim_pid, 'whose parent is the shim');
     // stdin closed, stdout to the log file (not a pipe)
     assert.match(readlink(handlerPid, 0), /^\/dev\/null$/);
     assert.equal(readlink(handlerPid, 1), path.join(dir, 'logs', 'tick', 'stdout.log'));

@@ -1,0 +1,207 @@
+/**
+ * The SIGNAL command on the agent: to the instance's process group by default, to the verified main process
+ * only with `main`; refused (nothing sent) for an observed process, an unknown signal name and an instance
+ * that is not running; a signal is not a stop; a repeated command id is answered from the cache, not sent
+ * again. Real processes; commands through GovernorAgent.execute and, for the repeated id, the master link.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
+import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
+import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
+import { GovError } from '../../shared/errors.js';
+import { isAlive } from '../../shared/proc.js';
+import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
+import { parseHandler } from '../../shared/spec.js';
+import { tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { outsideWorkload, signalsRecorded } from './observed-helpers.js';
+import { agentOn, command, logLines, pidSignalsSpec, signalsOf, started } from './pid-signal-helpers.js';
+
+const kindOf = (err: unknown): string => (err instanceof GovError ? err.kind : String(err));
+
+describe('SIGNAL on the agent', () => {
+  const sups: Supervisor[] = [];
+  async function supervisor(dataDir: string): Promise<Supervisor> {
+    const sup = await Supervisor.create({ dataDir, pollIntervalMs: 50 });
+    sup.on('state', () => {
+      for (const s of sup.status()) if (s.mode !== 'observed') trackPid(s.pgid ?? undefined, true);
+    });
+    sups.push(sup);
+    return sup;
+  }
+  afterEach(async () => {
+    for (const sup of sups.splice(0)) {
+      for (const s of sup.status()) if (s.mode !== 'observed' && s.pgid) trackPid(s.pgid, true);
+      await sup.shutdown();
+    }
+  });
+
+  async function webWithChild(dir: string, extra: Record<string, unknown> = {}) {
+    const log = path.join(dir, 'pids.log');
+    const sup = await supervisor(dir);
+    await sup.applySpecs([
+      parseHandler({ ...pidSignalsSpec('web', log, true), ...extra }, 'handlers[0]', 't'),
+    ]);
+    const main = await started(log, 'main');
+    const child = await started(log, 'child');
+    return { sup, agent: agentOn(sup, dir), log, main, child };
+  }
+
+  it('by default reaches the whole group (main and its child); the handler keeps running', async () => {
+    const dir = tempDir();
+    const { sup, agent, log, main, child } = await webWithChild(dir);
+    const res = await agent.execute(command({ kind: 'SIGNAL', handler: 'web', signal: 'hup' }));
+    assert.equal(res.summary, `web: sent SIGHUP to pid ${main.pid} (group ${main.ppid})`);
+    assert.equal(res.instances?.[0]?.pid, main.pid);
+    await waitFor(() => signalsOf(log, main.pid).includes('SIGHUP'), { what: 'main got SIGHUP' });
+    await waitFor(() => signalsOf(log, child.pid).includes('SIGHUP'), { what: 'child got SIGHUP' });
+    assert.equal(sup.status('web')[0]?.state, 'running');
+    assert.ok(isAlive(main.pid) && isAlive(child.pid));
+    assert.match(sup.status('web')[0]!.events.at(-1)!.message, /^SIGNALLED SIGHUP to pid \d+ \(group \d+\)$/);
+  });
+
+  it('with main reaches the main process only, not its child', async () => {
+    const dir = tempDir();
+    const { agent, log, main, child } = await webWithChild(dir);
+    const res = await agent.execute(
+      command({ kind: 'SIGNAL', handler: 'web', signal: 'SIGUSR1', main: true }),
+    );
+    assert.equal(res.summary, `web: sent SIGUSR1 to pid ${main.pid} (main only)`);
+    await waitFor(() => signalsOf(log, main.pid).includes('SIGUSR1'), { what: 'main got SIGUSR1' });
+    // The child would have logged it by the time main did (same signal, same moment); give it a marker:
+    // a later group signal arrives at the child, and SIGUSR1 never did before it.
+    await agent.execute(command({ kind: 'SIGNAL', handler: 'web', signal: 'SIGUSR2' }));
+    await waitFor(() => signalsOf(log, child.pid).includes('SIGUSR2'), { what: 'child got SIGUSR2' });
+    assert.deepEqual(signalsOf(log, child.pid), ['SIGUSR2'], 'the child never got the --main signal');
+  });
+
+  it('a handler that exits because of a signal follows its restart policy (a signal is not a stop)', async () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'pids.log');
+    const sup = await supervisor(dir);
+    const agent = agentOn(sup, dir);
+    await sup.applySpecs([
+      parseHandler(
+        { ...pidSignalsSpec('web', log), restart: 'always', backoff: { initial: '10ms', max: '10ms' } },
+        'handlers[0]',
+        't',
+      ),
+    ]);
+    const first = await started(log, 'main');
+    await agent.execute(command({ kind: 'SIGNAL', handler: 'web', signal: 'KILL', main: true }));
+    const second = await started(log, 'main', first.pid);
+    await waitFor(() => sup.status('web')[0]?.pid === second.pid || null, { what: 'restarted' });
+    assert.equal(sup.status('web')[0]?.last_exit?.signal, 'SIGKILL');
+  });
+
+  it('refuses an unknown or numeric signal name (INVALID_ARGUMENT) and sends nothing', async () => {
+    const dir = tempDir();
+    const { agent, log, main, child } = await webWithChild(dir);
+    for (const signal of ['FOO', '9', '', 'SIGHUPX']) {
+      await assert.rejects(agent.execute(command({ kind: 'SIGNAL', handler: 'web', signal })), (err) => {
+        assert.equal(kindOf(err), 'INVALID_ARGUMENT');
+        assert.ok((err as Error).message.includes(JSON.stringify(signal)), (err as Error).message);
+        return true;
+      });
+    }
+    // A marker signal: whatever was sent before it would have been logged first.
+    await agent.execute(command({ kind: 'SIGNAL', handler: 'web', signal: 'USR2' }));
+    await waitFor(() => signalsOf(log, child.pid).includes('SIGUSR2'), { what: 'marker at the child' });
+    await waitFor(() => signalsOf(log, main.pid).includes('SIGUSR2'), { what: 'marker at main' });
+    assert.deepEqual(signalsOf(log, main.pid), ['SIGUSR2']);
+    assert.deepEqual(signalsOf(log, child.pid), ['SIGUSR2']);
+  });
+
+  it('refuses an instance that is not running (FAILED_PRECONDITION naming its state), and an unknown handler', async () => {
+    const dir = tempDir();
+    const { sup, agent, log, main } = await webWithChild(dir);
+    await sup.stop('web');
+    await assert.rejects(agent.execute(command({ kind: 'SIGNAL', handler: 'web', signal: 'HUP' })), (err) => {
+      assert.equal(kindOf(err), 'FAILED_PRECONDITION');
+      assert.match((err as Error).message, /web is stopped, not running: nothing signalled/);
+      return true;
+    });
+    await assert.rejects(
+      agent.execute(command({ kind: 'SIGNAL', handler: 'nope', signal: 'HUP' })),
+      (err) => {
+        assert.equal(kindOf(err), 'NOT_FOUND');
+        return true;
+      },
+    );
+    assert.ok(!signalsOf(log, main.pid).includes('SIGHUP'));
+  });
+
+  it('refuses an observed process (never signalled), by group or main', async () => {
+    const dir = tempDir();
+    const w = await outsideWorkload(dir);
+    const sup = await supervisor(dir);
+    const agent = agentOn(sup, dir);
+    await agent.execute(command({ kind: 'ATTACH', handler: 'ext', name: 'ext', pid: w.pid }));
+    for (const main of [false, true]) {
+      await assert.rejects(
+        agent.execute(command({ kind: 'SIGNAL', handler: 'ext', signal: 'HUP', main })),
+        (err) => {
+          assert.equal(kindOf(err), 'FAILED_PRECONDITION');
+          assert.match((err as Error).message, /ext is an observed process .* never signals it/);
+          return true;
+        },
+      );
+    }
+    assert.equal(signalsRecorded(w.log), '');
+  });
+
+  it('a repeated command id is answered from the result cache, not sent again', async () => {
+    const dir = tempDir();
+    const { sup, log, main, child } = await webWithChild(dir);
+    const results: CommandResult__Output[] = [];
+    const server = new grpc.Server();
+    server.addService(loadProtos().link.governor.v1.AgentLink.service, {
+      Connect: (call: grpc.ServerDuplexStream<AgentMessage__Output, MasterMessage>) => {
+        call.on('data', (m: AgentMessage__Output) => {
+          if (m.body === 'result' && m.result) results.push(m.result);
+          if (m.body !== 'hello') return;
+          call.write({
+            welcome: {
+              heartbeat_interval_ms: 200,
+              metrics_interval_ms: 60_000,
+              sent_at_ms: Date.now(),
+              heartbeat_grace_ms: 5000,
+              protocol: AGENT_LINK_PROTOCOL,
+            },
+          });
+          const cmd = { id: 'sig-1', kind: 'SIGNAL' as const, handler: 'web', signal: 'SIGHUP' };
+          call.write({ command: cmd });
+          call.write({ command: cmd });
+        });
+        call.on('error', () => {});
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    const linked = agentOn(sup, dir, `127.0.0.1:${port}`);
+    try {
+      linked.start();
+      await waitFor(() => results.filter((r) => r.command_id === 'sig-1').length >= 2 || null, {
+        what: 'both answers to sig-1',
+      });
+      const [a, b] = results.filter((r) => r.command_id === 'sig-1');
+      assert.equal(a?.ok, true);
+      assert.deepEqual(b, a, 'the same answer');
+      // A marker group signal after it: anything sent twice would have arrived before it.
+      await linked.execute(command({ kind: 'SIGNAL', handler: 'web', signal: 'USR2' }));
+      await waitFor(() => signalsOf(log, main.pid).includes('SIGUSR2'), { what: 'marker at main' });
+      await waitFor(() => signalsOf(log, child.pid).includes('SIGUSR2'), { what: 'marker at child' });
+      assert.deepEqual(signalsOf(log, main.pid), ['SIGHUP', 'SIGUSR2'], 'SIGHUP sent once');
+      assert.deepEqual(signalsOf(log, child.pid), ['SIGHUP', 'SIGUSR2']);
+      assert.equal(logLines(log).filter(([, , r]) => r === 'SIGHUP').length, 2);
+    } finally {
+      linked.link.close();
+      server.forceShutdown();
+    }
+  });
+});
