@@ -25,6 +25,13 @@ import { commandFor } from './wire.js';
 import { fleetTelemetry } from './telemetry.js';
 import type { MasterOptions } from '../options.js';
 
+/** Which metrics `Fleet.metrics` gathers: these agents only (unset: all), these instances only (unset: all). */
+export interface MetricsFilter {
+  agents?: readonly string[];
+  /** Keeps an instance by handler, instance key on the agent (`web#1`, or the handler) and agent. */
+  keep?: (handler: string, key: string, agent: string) => boolean;
+}
+
 export class Fleet {
   readonly hub = new SessionHub();
   readonly dispatcher: Dispatcher;
@@ -252,12 +259,15 @@ export class Fleet {
     }));
   }
 
-  /** Fresh metrics from every connected agent (in parallel, bounded by the command timeout); cached ones for the rest. */
-  async metrics(handler?: string, agent?: string): Promise<MetricsResponse> {
+  /**
+   * Fresh metrics from every connected agent (in parallel, bounded by the command timeout); cached ones for
+   * the rest. `filter`: which agents to ask and which of their instances to keep (a resolved target set).
+   */
+  async metrics(filter: MetricsFilter = {}): Promise<MetricsResponse> {
     const ids = this.registry
       .listAgents()
       .map((a) => a.id)
-      .filter((id) => !agent || id === agent);
+      .filter((id) => !filter.agents || filter.agents.includes(id));
     await Promise.all(
       ids.map(async (id) => {
         const session = this.hub.get(id);
@@ -275,7 +285,7 @@ export class Fleet {
     );
     const instances = ids.flatMap((id) =>
       (this.metricsCache.get(id)?.instances ?? [])
-        .filter((m) => !handler || m.handler === handler)
+        .filter((m) => !filter.keep || filter.keep(m.handler, m.instance || m.handler, id))
         .map((m) => ({ agent: id, metrics: m })),
     );
     const agents = ids.map((id) => ({
