@@ -93,7 +93,15 @@ export function checkTargetSet(t: TargetSet): TargetName[] {
   for (const a of t.agents)
     if (!isAgentRef(a))
       throw new ValidationError(`agent ${JSON.stringify(a)} is not an agent id`, { fields: ['agent'] });
-  return t.names.map(parseTargetName);
+  const names = t.names.map(parseTargetName);
+  if (t.agents.length > 0)
+    for (const n of names)
+      if (n.agent !== null && !t.agents.includes(n.agent))
+        throw new ValidationError(
+          `target ${n.text} names agent ${n.agent}, but --agent says ${t.agents.join(', ')}: they select nothing together`,
+          { fields: ['targets'] },
+        );
+  return names;
 }
 
 /** A TargetSet from the one-handler request fields older clients send (`handler`, `agent`, `instance`). */

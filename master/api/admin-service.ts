@@ -102,6 +102,10 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
           execution_id: r?.id ?? '',
         };
       });
+      // A handler that ran nowhere is deleted all the same: one outcome without agent says so.
+      for (const h of resolved.handlers)
+        if (!outcomes.some((o) => o.handler === h))
+          outcomes.push({ handler: h, agent: '', instance: '', ok: true, error: '', execution_id: '' });
       return { executions: records, instances: [], outcomes };
     }),
 
