@@ -169,12 +169,26 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
         empty: 'refuse',
         observed: 'refuse',
       });
-      const { executions: records, outcomes } = await fanOut(fleet, resolved, {
+      const {
+        executions: records,
+        outcomes,
+        reported,
+      } = await fanOut(fleet, resolved, {
         kind: req.action.toUpperCase() as ControlKind,
         issuedBy,
         ...(signal ? { signal, main: req.main } : {}),
       });
-      const instances = registry.listInstances().filter(resolved.matches).map(toInstanceInfo);
+      // The registry as it stands, with what the agents just answered in place of what they reported before.
+      const fresh = new Map(
+        reported.map((r) => [`${r.agent}\u0000${r.status.instance || r.status.handler}`, r.status]),
+      );
+      const instances = registry
+        .listInstances()
+        .filter(resolved.matches)
+        .map((v) => {
+          const status = fresh.get(`${v.agent}\u0000${v.status.instance || v.status.handler}`);
+          return toInstanceInfo(status ? { ...v, status } : v);
+        });
       return { executions: records, instances, outcomes };
     }),
 

@@ -6,6 +6,7 @@
  */
 import type { ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
 import type { InstanceOutcome } from '../../proto/generated/governor/v1/InstanceOutcome.js';
+import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/InstanceStatus.js';
 import { commandUnits, type ResolvedTargets } from '../state/targets.js';
 import type { Fleet } from './fleet.js';
 import type { DispatchRequest } from './dispatcher.js';
@@ -24,6 +25,11 @@ export interface FanOutRequest {
 export interface FanOutResult {
   executions: ExecutionRecord[];
   outcomes: InstanceOutcome[];
+  /**
+   * The statuses the agents answered with, by agent: fresher than the registry right after the commands
+   * (the registry stores them asynchronously), so a restart's answer shows the new PIDs.
+   */
+  reported: Array<{ agent: string; status: InstanceStatus__Output }>;
 }
 
 /** `SIGHUP group` / `SIGHUP main`: what a signal execution records in params_summary. */
@@ -71,5 +77,8 @@ export async function fanOut(
         execution_id: record.id ?? '',
       });
   });
-  return { executions: done.map((d) => d.record), outcomes };
+  const reported = done.flatMap((d, i) =>
+    (d.result?.instances ?? []).map((status) => ({ agent: units[i]!.agent, status })),
+  );
+  return { executions: done.map((d) => d.record), outcomes, reported };
 }
