@@ -220,6 +220,18 @@ describe('Admin Control and reads over target sets', () => {
     assert.deepEqual(outcomeKeys(res.outcomes), ['api@edge-2:ok', 'web#1@edge-2:ok']);
   });
 
+  it('the answer shows the statuses the agents just reported (a restart shows the new PIDs at once)', async () => {
+    sessions['edge-2']!.answer = () => ({
+      ok: true,
+      instances: [{ handler: 'db', instance: 'db', index: 0, state: 'running', pid: 9204 } as never],
+    });
+    const res = await control(set({ names: ['db'] }));
+    assert.deepEqual(
+      res.instances?.map((i) => [i.agent, i.status?.pid]),
+      [['edge-2', 9204]],
+    );
+  });
+
   it('an unknown name among known ones: NOT_FOUND naming it (field targets), nothing sent or recorded', async () => {
     await rejected(
       control(set({ names: ['web', 'nope', 'api'] })),
