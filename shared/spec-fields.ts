@@ -2,7 +2,7 @@
  * Field validators for specs: each checks one value at a key path and, on refusal, throws a
  * ValidationError naming the file, the key path and the reason (`handlers[1].stop_timeout: ...`).
  */
-import { signalNameOf } from './signals.js';
+import { constants as osConstants } from 'node:os';
 import { durationMs, parseBytes } from './durations.js';
 import { ValidationError } from './errors.js';
 
@@ -111,14 +111,14 @@ export function stringList(ctx: Ctx, at: string, v: unknown): string[] {
 }
 
 export function signal(ctx: Ctx, at: string, v: unknown): NodeJS.Signals {
-  const name = signalNameOf(v);
-  if (name === undefined || name === 'SIGKILL' || name === 'SIGSTOP') {
+  const name = typeof v === 'string' ? (v.startsWith('SIG') ? v : `SIG${v}`).toUpperCase() : '';
+  if (!(name in osConstants.signals) || name === 'SIGKILL' || name === 'SIGSTOP') {
     ctx.fail(
       at,
       `${JSON.stringify(v)} is not a signal a handler can be asked to stop with (e.g. SIGTERM, SIGINT)`,
     );
   }
-  return name;
+  return name as NodeJS.Signals;
 }
 
 export function parseSize(ctx: Ctx, at: string, v: unknown): number {

@@ -130,6 +130,8 @@ describe('gov commands over target sets (fake master)', () => {
     const doc = JSON.parse(r.io.stdout) as Record<string, unknown>;
     assert.equal(doc.signal, 'SIGUSR1');
     assert.equal(doc.main, true);
+    const listed = await gov(['executions', '--kind', 'signal']);
+    assert.equal(listed.code, 0, `signal executions can be listed: ${listed.io.stderr}`);
     for (const bad of ['BOGUS', '9', 'SIG']) {
       const { code, io, fake } = await gov(['signal', bad, 'web']);
       assert.equal(code, 2, io.stderr);

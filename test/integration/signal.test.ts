@@ -86,7 +86,7 @@ describe('integration: gov signal', function () {
     assert.match(r.stderr, /ext is an observed process \(attached by PID\): governor never signals it/);
     const viewer = await c.gov(['signal', 'HUP', 'rec'], { pair: 'viewer-viewer' });
     assert.equal(viewer.code, 1, viewer.stderr);
-    assert.match(viewer.stderr, /may not call Control/);
+    assert.match(viewer.stderr, /may not call Admin\/Control: viewer is read-only/);
     assert.equal(signalsRecorded(w.log), '', 'the observed process got nothing');
   });
 });
