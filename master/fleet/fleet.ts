@@ -152,12 +152,19 @@ export class Fleet {
           `more than ${AGENT_LIMITS.statusPerSecond} status reports per second (burst ${AGENT_LIMITS.statusBurst})`,
         );
     } else if (msg.body === 'metrics' && msg.metrics) {
-      // Only figures of instances the master keeps for this agent: the cache stays as bounded as they are.
-      const instances = msg.metrics.instances.filter((m) =>
-        this.registry.hasInstance(agentId, m.instance || m.handler),
-      );
-      this.metricsCache.set(agentId, { ...msg.metrics, instances });
+      this.keepMetrics(agentId, msg.metrics);
     }
+  }
+
+  /**
+   * Caches an agent's metrics report (pushed, or answered to METRICS): only figures of instances the master
+   * keeps for this agent, so the cache stays as bounded as they are and never lists what is not its own.
+   */
+  private keepMetrics(agentId: string, report: MetricsReport__Output): void {
+    const instances = report.instances.filter((m) =>
+      this.registry.hasInstance(agentId, m.instance || m.handler),
+    );
+    this.metricsCache.set(agentId, { ...report, instances });
   }
 
   private bucketOf(agentId: string): TokenBucket {
@@ -277,7 +284,7 @@ export class Fleet {
             commandFor(`metrics-${id}-${Date.now()}-${Math.random()}`, { kind: 'METRICS', handler: '' }),
             5000,
           );
-          if (r.ok && r.metrics) this.metricsCache.set(id, r.metrics);
+          if (r.ok && r.metrics) this.keepMetrics(id, r.metrics);
         } catch (err) {
           this.log.warn('metrics request failed', { agent: id, err });
         }

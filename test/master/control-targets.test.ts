@@ -11,6 +11,7 @@ import type { AgentCommand } from '../../proto/generated/governor/v1/AgentComman
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { ControlResponse } from '../../proto/generated/governor/v1/ControlResponse.js';
 import type { InstanceOutcome } from '../../proto/generated/governor/v1/InstanceOutcome.js';
+import type { MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
 import type { ListInstancesResponse } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
 import type { TailLogsResponse } from '../../proto/generated/governor/v1/TailLogsResponse.js';
 import { adminHandlers } from '../../master/api/admin-service.js';
@@ -333,6 +334,34 @@ describe('Admin Control and reads over target sets', () => {
     assert.deepEqual(await list(set({ agents: ['edge-1'], selector: { tier: 'back' } })), ['api@edge-1']);
     assert.deepEqual(await list(set({ names: ['ext'] })), ['ext@edge-1']);
     await assert.rejects(list(set({ names: ['nope'] })), (e: RpcError) => e.code === 5);
+  });
+
+  it('GetMetrics: asks only the narrowed agents and keeps only the targeted instances', async () => {
+    for (const s of Object.values(sessions))
+      s.answer = () => ({
+        ok: true,
+        metrics: {
+          host: null,
+          instances: ['web', 'web#1', 'api', 'db'].map((key) => ({
+            handler: key.split('#')[0],
+            instance: key,
+          })),
+        } as never,
+      });
+    const metrics = (targets: TargetSet) =>
+      call<MetricsResponse>('GetMetrics', { handler: '', agent: '', targets }).then((r) =>
+        r.instances!.map((i) => `${i.metrics!.instance}@${i.agent}`),
+      );
+    assert.deepEqual(await metrics(set({ names: ['web#1', 'db'], agents: ['edge-2'] })), [
+      'web#1@edge-2',
+      'db@edge-2',
+    ]);
+    assert.deepEqual(sessions['edge-1']!.commands, [], 'edge-1 not asked');
+    assert.deepEqual(await metrics(set({ selector: { tier: 'back' } })), [
+      'api@edge-1',
+      'api@edge-2',
+      'db@edge-2',
+    ]);
   });
 
   it('TailLogs: a target matching one instance needs no agent; several are refused listing them', async () => {
