@@ -151,13 +151,12 @@ describe('integration: commands over target sets', function () {
   });
 
   it('gov logs NAME without --agent when it runs once; several instances are listed in the refusal', async () => {
-    const solo = (await allRunning())['solo@edge-2'];
     await waitFor(
       async () => {
-        const { lines } = await c.govJson<{ lines: string[] }>(['logs', 'solo']);
-        return lines.includes(`up ${solo}`);
+        const r = await c.govJson<{ handler: string; lines: string[] }>(['logs', 'solo']);
+        return r.handler === 'solo' && r.lines.some((l) => /^up \d+$/.test(l));
       },
-      { what: `gov logs solo shows "up ${solo}"`, timeoutMs: 15_000 },
+      { what: 'gov logs solo shows its line', timeoutMs: 15_000 },
     );
     const r = await c.gov(['logs', 'web']);
     assert.equal(r.code, 2, r.stderr);
