@@ -93,9 +93,19 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /**
- * How the CLI ends for an error: a usage error (raised by the CLI itself, never received from the
- * master) exits 2; every other failure, whatever its kind or status, exits 1 ("the operation failed").
+ * How the CLI ends for an error: a usage error (raised by the CLI itself) exits 2, and so does the
+ * master's refusal of a command's TARGET words (an unknown name or agent, a name that matches no instance
+ * or several where one is needed: NOT_FOUND or INVALID_ARGUMENT naming the field `targets`), since nothing
+ * was done and the command line is what must change. Every other failure, whatever its kind or status,
+ * exits 1 ("the operation failed").
  */
 export function exitCodeOf(err: unknown): typeof EXIT_FAILED | typeof EXIT_USAGE {
-  return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;
+  if (err instanceof UsageError) return EXIT_USAGE;
+  if (
+    err instanceof GovError &&
+    (err.kind === 'NOT_FOUND' || err.kind === 'INVALID_ARGUMENT') &&
+    err.fields.includes('targets')
+  )
+    return EXIT_USAGE;
+  return EXIT_FAILED;
 }

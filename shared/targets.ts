@@ -21,7 +21,10 @@ export interface TargetName {
   /** The text as given. */
   text: string;
   handler: string;
-  /** Replica index when the name gave `#N`; null: every instance of the handler. */
+  /**
+   * Replica index: `#N`, or 0 for `web@edge-1` (an instance key: the handler's first instance there, as
+   * `gov ps` prints it); null for a bare handler name (`web`: every instance of the handler).
+   */
   index: number | null;
   /** Agent after `@`; null: every agent of the handler. */
   agent: string | null;
@@ -48,7 +51,8 @@ export function parseTargetName(text: string): TargetName {
     refuse(`the replica index after # must be a number (web#1), not ${JSON.stringify(indexText)}`);
   if (agent !== null && !isAgentRef(agent))
     refuse(`the agent after @ must be an agent id, not ${JSON.stringify(agent)}`);
-  return { text, handler, index: indexText === null ? null : Number(indexText), agent };
+  const index = indexText !== null ? Number(indexText) : agent !== null ? 0 : null;
+  return { text, handler, index, agent };
 }
 
 /** How an instance prints and is named back: `web@edge-1`, `web#1@edge-1`. */
@@ -93,7 +97,15 @@ export function checkTargetSet(t: TargetSet): TargetName[] {
   for (const a of t.agents)
     if (!isAgentRef(a))
       throw new ValidationError(`agent ${JSON.stringify(a)} is not an agent id`, { fields: ['agent'] });
-  return t.names.map(parseTargetName);
+  const names = t.names.map(parseTargetName);
+  if (t.agents.length > 0)
+    for (const n of names)
+      if (n.agent !== null && !t.agents.includes(n.agent))
+        throw new ValidationError(
+          `target ${n.text} names agent ${n.agent}, but --agent says ${t.agents.join(', ')}: they select nothing together`,
+          { fields: ['targets'] },
+        );
+  return names;
 }
 
 /** A TargetSet from the one-handler request fields older clients send (`handler`, `agent`, `instance`). */

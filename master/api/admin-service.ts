@@ -3,10 +3,9 @@
  * maps domain errors to gRPC status at this one edge.
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
-import type { ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
-import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
+import { handlerObservedClash } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
 import { isPid } from '../../shared/proc.js';
 import { instanceKey, parseHandlersFile, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
@@ -18,9 +17,23 @@ import { toRolloutProto } from '../rollout/create.js';
 import type { RolloutEngine } from '../rollout/engine.js';
 import { unary } from './unary.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { fanOut, type ControlKind } from '../fleet/fan-out.js';
+import { resolveTargets, type ResolvedTargets, type TargetInstance } from '../state/targets.js';
+import { parseSignal } from '../../shared/signals.js';
+import { instanceTarget, legacyTarget, parseTargetName, type TargetSet } from '../../shared/targets.js';
 
-const ACTIONS = ['start', 'stop', 'restart', 'ensure'] as const;
+const ACTIONS = ['start', 'stop', 'restart', 'ensure', 'signal'] as const;
 type Action = (typeof ACTIONS)[number];
+
+/** A request's target set: `targets` when the client sent one, else its one-handler fields (older clients). */
+function targetsOf(
+  req: { targets: TargetSet | null; handler: string },
+  agent = '',
+  instance = '',
+): TargetSet {
+  if (req.targets) return req.targets;
+  return legacyTarget(req.handler, agent, instance);
+}
 
 export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandlers {
   const { registry, executions } = fleet;
@@ -65,13 +78,35 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     DeleteHandler: unary(async (req, issuedBy) => {
-      const current = registry.getSpec(req.handler);
-      if (!current) throw unknownHandler(req.handler, fleet);
-      const agents = registry.agentsFor(current.spec);
-      await registry.deleteSpec(req.handler);
-      const records = await fleet.pushSpecs(agents, issuedBy, 'delete', req.handler);
-      for (const agent of agents) await registry.forgetInstance(agent, req.handler);
-      return { executions: records, instances: [] };
+      const set = targetsOf(req);
+      checkWholeHandlers(set);
+      const resolved = resolveTargets(registry, set, { empty: 'refuse', observed: 'refuse' });
+      const agentsOf = new Map(
+        resolved.handlers.map((h) => [h, registry.agentsFor(registry.getSpec(h)!.spec)] as const),
+      );
+      for (const h of resolved.handlers) await registry.deleteSpec(h);
+      const agents = [...new Set([...agentsOf.values()].flat())].sort();
+      const only = resolved.handlers.length === 1 ? resolved.handlers[0]! : '';
+      const records = await fleet.pushSpecs(agents, issuedBy, 'delete', only);
+      const byAgent = new Map(agents.map((a, i) => [a, records[i]!]));
+      for (const [h, list] of agentsOf) for (const agent of list) await registry.forgetInstance(agent, h);
+      const outcomes = resolved.instances.map((t) => {
+        const r = byAgent.get(t.agent);
+        const ok = r?.status === 'success';
+        return {
+          handler: t.handler,
+          agent: t.agent,
+          instance: t.key,
+          ok,
+          error: ok ? '' : r?.error || 'not pushed',
+          execution_id: r?.id ?? '',
+        };
+      });
+      // A handler that ran nowhere is deleted all the same: one outcome without agent says so.
+      for (const h of resolved.handlers)
+        if (!outcomes.some((o) => o.handler === h))
+          outcomes.push({ handler: h, agent: '', instance: '', ok: true, error: '', execution_id: '' });
+      return { executions: records, instances: [], outcomes };
     }),
 
     ListAgents: unary(async (req) => {
@@ -105,20 +140,12 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     ListInstances: unary(async (req) => {
-      if (
-        req.handler &&
-        !registry.getSpec(req.handler) &&
-        registry.listInstances({ handler: req.handler }).length === 0
-      ) {
-        throw unknownHandler(req.handler, fleet);
-      }
-      if (req.agent && !registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
-      const filter = {
-        ...(req.handler ? { handler: req.handler } : {}),
-        ...(req.agent ? { agent: req.agent } : {}),
-      };
+      const resolved = resolveTargets(registry, targetsOf(req, req.agent), {
+        empty: 'everything',
+        observed: 'include',
+      });
       const page = pageAfter(
-        registry.listInstances(filter),
+        registry.listInstances().filter(resolved.matches),
         req,
         instanceCursor,
         compareInstanceCursors,
@@ -131,35 +158,47 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
       if (!ACTIONS.includes(req.action as Action)) {
         throw new ValidationError(
           `action ${JSON.stringify(req.action)} must be one of ${ACTIONS.join(', ')}`,
+          { fields: ['action'] },
         );
       }
-      const current = registry.getSpec(req.handler);
-      if (!current) throw observedOrUnknown(req.handler, req.agent, fleet);
-      const assigned = registry.agentsFor(current.spec);
-      if (req.agent && !registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
-      if (req.agent && !assigned.includes(req.agent)) {
-        throw new NotFoundError(
-          `handler ${req.handler} is not assigned to agent ${req.agent} (assigned: ${assigned.join(', ') || 'none'})`,
-        );
-      }
-      if (req.instance && !req.agent)
+      if (!req.targets && req.instance && !req.agent)
         throw new ValidationError('instance needs agent', { fields: ['instance', 'agent'] });
-      const targets = req.agent ? [req.agent] : assigned;
-      const kind = req.action.toUpperCase() as 'START' | 'STOP' | 'RESTART' | 'ENSURE';
-      const records: ExecutionRecord[] = await Promise.all(
-        targets.map(
-          async (agent) =>
-            (await fleet.command({ kind, handler: req.handler, agent, issuedBy, instance: req.instance }))
-              .record,
-        ),
+      // An unknown signal is refused before the targets are even looked at: nothing is sent.
+      const signal = req.action === 'signal' ? parseSignal(req.signal) : undefined;
+      const resolved = resolveTargets(registry, targetsOf(req, req.agent, req.instance), {
+        empty: 'refuse',
+        observed: 'refuse',
+      });
+      const {
+        executions: records,
+        outcomes,
+        reported,
+      } = await fanOut(fleet, resolved, {
+        kind: req.action.toUpperCase() as ControlKind,
+        issuedBy,
+        ...(signal ? { signal, main: req.main } : {}),
+      });
+      // The registry as it stands, with what the agents just answered in place of what they reported before.
+      const fresh = new Map(
+        reported.map((r) => [`${r.agent}\u0000${r.status.instance || r.status.handler}`, r.status]),
       );
-      return { executions: records, instances: instancesOf(req.handler, req.agent || undefined) };
+      const instances = registry
+        .listInstances()
+        .filter(resolved.matches)
+        .map((v) => {
+          const status = fresh.get(`${v.agent}\u0000${v.status.instance || v.status.handler}`);
+          return toInstanceInfo(status ? { ...v, status } : v);
+        });
+      return { executions: records, instances, outcomes };
     }),
 
     GetMetrics: unary(async (req) => {
-      if (req.agent && !registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
-      if (req.handler && !registry.getSpec(req.handler)) throw unknownHandler(req.handler, fleet);
-      return fleet.metrics(req.handler || undefined, req.agent || undefined);
+      const set = targetsOf(req, req.agent);
+      const resolved = resolveTargets(registry, set, { empty: 'everything', observed: 'include' });
+      return fleet.metrics({
+        ...(set.agents.length > 0 ? { agents: set.agents } : {}),
+        keep: resolved.matchesKey,
+      });
     }),
 
     ListExecutions: unary(async (req) => {
@@ -189,6 +228,16 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     ClearExecutions: unary(async () => ({ cleared: await executions.clear() })),
 
     TailLogs: unary(async (req) => {
+      if (req.targets) {
+        const stream = req.stream || 'stdout';
+        if (stream !== 'stdout' && stream !== 'stderr')
+          throw new ValidationError(`stream must be stdout or stderr, not ${stream}`, { fields: ['stream'] });
+        const one = theOneInstance(
+          resolveTargets(registry, req.targets, { empty: 'refuse', observed: 'refuse' }),
+        );
+        const lines = await fleet.tailLogs(one.agent, one.handler, req.tail || 50, stream, one.key);
+        return { lines };
+      }
       const current = registry.getSpec(req.handler);
       if (!current) throw unknownHandler(req.handler, fleet);
       if (!req.agent) throw new ValidationError('agent is required for logs', { fields: ['agent'] });
@@ -252,11 +301,34 @@ function unknownHandler(name: string, fleet: Fleet): NotFoundError {
   );
 }
 
-/** Observed processes are not specs: a control action on one is refused with the agent's own words. */
-function observedOrUnknown(name: string, agent: string, fleet: Fleet): Error {
-  const views = fleet.registry.listInstances({ handler: name, ...(agent ? { agent } : {}) });
-  if (views.some((v) => v.status.observed)) return new StateError(observedRefusal(name));
-  return unknownHandler(name, fleet);
+/** `gov delete` takes whole handlers: an instance key or an agent would delete a handler everywhere anyway. */
+function checkWholeHandlers(set: TargetSet): void {
+  const partial = set.names.filter((n) => {
+    const t = parseTargetName(n);
+    return t.index !== null || t.agent !== null;
+  });
+  if (partial.length > 0 || set.agents.length > 0)
+    throw new ValidationError(
+      `delete takes handler names, --all or --selector, not ${
+        partial.length > 0 ? `instance keys (${partial.join(', ')})` : 'agents (--agent)'
+      }: a handler is deleted on every agent; to stop some instances use gov stop`,
+      { fields: ['targets'] },
+    );
+}
+
+/** The single instance a logs target names; refused with the candidates listed when it names several. */
+function theOneInstance(resolved: ResolvedTargets): TargetInstance {
+  const [first, ...rest] = resolved.instances;
+  if (first && rest.length === 0) return first;
+  if (!first)
+    throw new NotFoundError('the target names no instance (its handler is assigned to no agent)', {
+      fields: ['targets'],
+    });
+  throw new ValidationError(
+    `the target matches ${resolved.instances.length} instances: ` +
+      `${resolved.instances.map((i) => instanceTarget(i.handler, i.index, i.agent)).join(', ')}; name one of them`,
+    { fields: ['targets'] },
+  );
 }
 
 function unknownAgent(id: string, fleet: Fleet): NotFoundError {

@@ -23,6 +23,7 @@ import type { TailLogsResponse__Output } from '../../proto/generated/governor/v1
 import type { Rollout__Output } from '../../proto/generated/governor/v1/Rollout.js';
 import type { ListRolloutsResponse__Output } from '../../proto/generated/governor/v1/ListRolloutsResponse.js';
 import type { StartRolloutRequest } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
+import type { TargetSet } from '../../shared/targets.js';
 
 export type { AgentInfo__Output as AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
 export type { ApplyResponse__Output as ApplyResponse } from '../../proto/generated/governor/v1/ApplyResponse.js';
@@ -43,7 +44,23 @@ const DEFAULT_EXECUTION_LIMIT = 50;
 /** Default per-call deadline. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
-export type ControlAction = 'start' | 'stop' | 'restart' | 'ensure';
+export type ControlAction = 'start' | 'stop' | 'restart' | 'ensure' | 'signal';
+
+/** What a command acts on (shared/targets.ts): a target set, or one handler name (as older commands call). */
+export type Targets = TargetSet | string;
+
+/** A filter of the read commands: a target set, or the older one-handler/one-agent fields. */
+export interface ReadFilter {
+  targets?: TargetSet;
+  handler?: string;
+  agent?: string;
+}
+
+/** `signal`: the signal name and whether only the main process gets it. */
+export interface SignalOptions {
+  signal?: string;
+  main?: boolean;
+}
 
 export interface ExecutionQuery {
   handler?: string;
@@ -64,23 +81,32 @@ type Listing<T> = Omit<T, 'next_page_token'>;
  */
 export interface AdminApi {
   apply(yaml: string, fileName: string): Promise<ApplyResponse__Output>;
-  deleteHandler(handler: string): Promise<ControlResponse__Output>;
+  /** Deletes handlers: a set of names, --all or --selector (or one handler name). */
+  deleteHandler(targets: Targets): Promise<ControlResponse__Output>;
   listAgents(): Promise<Listing<ListAgentsResponse__Output>>;
   revokeAgent(agentId: string): Promise<AgentInfo__Output>;
   /** Sets and removes an agent's labels (the ones handler selectors match). */
   labelAgent(agentId: string, set: Record<string, string>, remove: string[]): Promise<AgentInfo__Output>;
-  listInstances(filter?: {
-    handler?: string;
-    agent?: string;
-  }): Promise<Listing<ListInstancesResponse__Output>>;
-  control(action: ControlAction, handler: string, agent?: string): Promise<ControlResponse__Output>;
-  getMetrics(filter?: { handler?: string; agent?: string }): Promise<MetricsResponse__Output>;
+  listInstances(filter?: ReadFilter): Promise<Listing<ListInstancesResponse__Output>>;
+  /**
+   * One action over a target set (one call; the master fans out and answers every instance's outcome), or
+   * over one handler name, optionally on one agent (the older form).
+   */
+  control(
+    action: ControlAction,
+    targets: Targets,
+    agent?: string,
+    signal?: SignalOptions,
+  ): Promise<ControlResponse__Output>;
+  getMetrics(filter?: ReadFilter): Promise<MetricsResponse__Output>;
   listExecutions(query?: ExecutionQuery): Promise<Listing<ListExecutionsResponse__Output>>;
   getStats(): Promise<ExecutionStats__Output>;
   clearExecutions(): Promise<ClearExecutionsResponse__Output>;
   tailLogs(req: {
-    handler: string;
-    agent: string;
+    /** The one instance to tail (the master refuses a set matching several, listing them). */
+    targets?: TargetSet;
+    handler?: string;
+    agent?: string;
     tail?: number;
     stream?: 'stdout' | 'stderr';
     /** Instance key on the agent (`web#1`); unset: the handler's first instance. */
@@ -262,7 +288,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
 
   return {
     apply: (yaml, fileName) => call(client.Apply, { yaml, file_name: fileName }),
-    deleteHandler: (handler) => call(client.DeleteHandler, { handler }),
+    deleteHandler: (t) => call(client.DeleteHandler, typeof t === 'string' ? { handler: t } : { targets: t }),
     listAgents: () =>
       allPages<ListAgentsResponse__Output>(
         (page_token) => call(client.ListAgents, { page_size: pageSize, page_token }),
@@ -276,13 +302,25 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
           call(client.ListInstances, {
             handler: f.handler ?? '',
             agent: f.agent ?? '',
+            ...(f.targets ? { targets: f.targets } : {}),
             page_size: pageSize,
             page_token,
           }),
         (all, page) => all.instances.push(...page.instances),
       ),
-    control: (action, handler, agent) => call(client.Control, { action, handler, agent: agent ?? '' }),
-    getMetrics: (f = {}) => call(client.GetMetrics, { handler: f.handler ?? '', agent: f.agent ?? '' }),
+    control: (action, t, agent, sig = {}) =>
+      call(client.Control, {
+        action,
+        ...(typeof t === 'string' ? { handler: t, agent: agent ?? '' } : { targets: t }),
+        signal: sig.signal ?? '',
+        main: sig.main ?? false,
+      }),
+    getMetrics: (f = {}) =>
+      call(client.GetMetrics, {
+        handler: f.handler ?? '',
+        agent: f.agent ?? '',
+        ...(f.targets ? { targets: f.targets } : {}),
+      }),
     listExecutions: (q = {}) => {
       const limit = q.limit || DEFAULT_EXECUTION_LIMIT;
       let got = 0;
@@ -316,8 +354,9 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
     clearExecutions: () => call(client.ClearExecutions, {}),
     tailLogs: (r) =>
       call(client.TailLogs, {
-        handler: r.handler,
-        agent: r.agent,
+        handler: r.handler ?? '',
+        agent: r.agent ?? '',
+        ...(r.targets ? { targets: r.targets } : {}),
         tail: r.tail ?? 0,
         stream: r.stream ?? 'stdout',
         instance: r.instance ?? '',

@@ -1,43 +1,79 @@
-/** `gov start|stop|restart|ensure HANDLER [--agent ID]`: one execution per agent concerned. */
-import { Option } from 'commander';
+/**
+ * `gov start|stop|restart|ensure TARGET... [--all] [--selector K=V] [--agent ID]...`: one call for the whole
+ * set; the master fans out (one execution per handler and agent) and answers every instance's outcome,
+ * printed one line each (`web@edge-1: running, pid 123`). Exit 1 when any instance failed.
+ */
 import { EXIT_FAILED, EXIT_OK } from '../../shared/cli-io.js';
-import type { ControlAction } from './admin-client.js';
-import { adminCommand } from './admin-command.js';
-import { checkAgentId, checkHandlerName } from './command-kit.js';
+import type { ControlAction, ControlResponse } from './admin-client.js';
+import { adminCommand, type Output } from './admin-command.js';
+import { readTargets, requireTargets, TARGET_ARGS, targetOptions } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
-import { describeExecution, executionJson, instanceJson, reportFailures } from './format.js';
+import {
+  executionJson,
+  instanceJson,
+  outcomeLines,
+  outcomesJson,
+  reportOutcomeFailures,
+  type outcomeJson,
+} from './format.js';
+import type { TargetSet } from '../../shared/targets.js';
 
-export const CONTROL_ACTIONS: readonly ControlAction[] = ['start', 'stop', 'restart', 'ensure'];
+export const CONTROL_ACTIONS: readonly Exclude<ControlAction, 'signal'>[] = [
+  'start',
+  'stop',
+  'restart',
+  'ensure',
+];
 
-const SUMMARY: Record<ControlAction, string> = {
-  start: 'start a handler on its agents (or one, --agent ID)',
-  stop: 'stop a handler on its agents (or one, --agent ID)',
-  restart: 'restart a handler on its agents (or one); prints the new PIDs',
-  ensure: 'make sure a handler runs (wakes an on-demand handler)',
+const SUMMARY: Record<(typeof CONTROL_ACTIONS)[number], string> = {
+  start: 'start handlers or instances on their agents',
+  stop: 'stop handlers or instances on their agents',
+  restart: 'restart handlers or instances; prints the new PIDs',
+  ensure: 'make sure handlers run (wakes an on-demand handler)',
 };
 
-export function controlCommand(action: ControlAction, connect: AdminConnector = connectAdmin) {
+export function controlCommand(
+  action: (typeof CONTROL_ACTIONS)[number],
+  connect: AdminConnector = connectAdmin,
+) {
   return adminCommand(connect, {
     name: action,
     summary: SUMMARY[action],
-    args: ['<HANDLER>'],
-    options: [new Option('--agent <ID>', 'only the instance on agent ID')],
-    check: ([handler], o) => ({ handler: checkHandlerName(handler!), agent: checkAgentId(o.agent) }),
-    call: async (api, { handler, agent }, out) => {
-      const res = await api.control(action, handler, agent);
-      const instances = res.instances.map(instanceJson);
-      out.print({ action, handler, executions: res.executions.map(executionJson), instances }, () => {
-        const lines = res.executions.map((r) => `${describeExecution(r)}\n`);
-        for (const i of instances) {
-          const pid = i.pid ? `pid ${i.pid}` : 'no process';
-          lines.push(
-            `${i.handler}@${i.agent}: ${i.state}${i.temperature ? ` (${i.temperature})` : ''}, ${pid}\n`,
-          );
-        }
-        if (res.executions.length === 0) lines.push(`no instances of ${handler} to ${action}\n`);
-        return lines.join('');
-      });
-      return reportFailures(out.io, res.executions) ? EXIT_FAILED : EXIT_OK;
-    },
+    args: [TARGET_ARGS],
+    options: targetOptions(),
+    check: (names, o) => requireTargets(readTargets(names, o), `gov ${action}`),
+    call: async (api, targets, out) =>
+      printOutcomes(action, targets, await api.control(action, targets), out),
   });
+}
+
+/**
+ * The answer of a control call: `--json` {action, targets, executions, instances, outcomes}, otherwise one
+ * line per instance; failures on stderr. Returns the exit code.
+ */
+export function printOutcomes(
+  action: ControlAction,
+  targets: TargetSet,
+  res: ControlResponse,
+  out: Output,
+  extra: Record<string, unknown> = {},
+  done?: (o: ReturnType<typeof outcomeJson>) => string,
+): number {
+  out.print(
+    {
+      action,
+      // The one handler named, as the one-handler form printed it (null for a set).
+      handler: targets.names.length === 1 && !targets.names[0]!.includes('@') ? targets.names[0] : null,
+      targets,
+      ...extra,
+      executions: res.executions.map(executionJson),
+      instances: res.instances.map(instanceJson),
+      outcomes: outcomesJson(res),
+    },
+    () => {
+      const lines = outcomeLines(res, done);
+      return lines || `no instances to ${action}: the targets name none (gov ps lists them)\n`;
+    },
+  );
+  return reportOutcomeFailures(out.io, action, res) ? EXIT_FAILED : EXIT_OK;
 }

@@ -7,6 +7,7 @@ import { table } from '../../shared/cli-io.js';
 import { formatBytes, formatDuration } from '../../shared/durations.js';
 import type {
   AgentInfo,
+  ControlResponse,
   ExecutionRecord,
   ExecutionStats,
   InstanceInfo,
@@ -38,14 +39,29 @@ export function agentJson(a: AgentInfo) {
   };
 }
 
+/** `web@edge-1`, `web#1@edge-1`: how an instance is printed and named back (a TARGET). */
+export function instanceName(key: string, agent: string): string {
+  return `${key}@${agent}`;
+}
+
 /** One `gov ps --json` item: InstanceInfo.status flattened next to agent/stale. */
 export function instanceJson(info: InstanceInfo) {
   const s = info.status;
+  const handler = s?.handler ?? '';
+  const instance = s?.instance || handler;
   return {
-    handler: s?.handler ?? '',
+    handler,
     agent: info.agent,
+    /** Instance key on the agent (`web`, `web#1`). */
+    instance,
+    /** The instance as a TARGET (`web@edge-1`, `web#1@edge-1`). */
+    key: instanceName(instance, info.agent),
+    index: s?.index ?? 0,
     state: s?.state || 'unknown',
+    /** The handler's main process (the one `kill` and `gov signal --main` reach). */
     pid: s?.pid || null,
+    /** The exit-status shim leading the process group (diagnosis). */
+    shim_pid: s?.shim_pid || null,
     pgid: s?.pgid || null,
     restarts: s?.restarts ?? 0,
     mode: s?.mode ?? '',
@@ -162,11 +178,25 @@ function healthCell(i: ReturnType<typeof instanceJson>): string {
     : i.health;
 }
 
+/** The order of `gov ps` and of every per-instance listing: handler, then agent, then instance index. */
+export function byHandlerAgentIndex(
+  a: { handler: string; agent: string; index: number },
+  b: { handler: string; agent: string; index: number },
+): number {
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return cmp(a.handler, b.handler) || cmp(a.agent, b.agent) || a.index - b.index;
+}
+
+/** `gov ps` items, sorted (whatever order the master answered in). */
+export function sortedInstances(infos: InstanceInfo[]): Array<ReturnType<typeof instanceJson>> {
+  return infos.map(instanceJson).sort(byHandlerAgentIndex);
+}
+
 export function instancesTable(infos: InstanceInfo[], now: number): string {
   if (infos.length === 0) return 'no instances\n';
-  const items = infos.map(instanceJson);
+  const items = sortedInstances(infos);
   const rows = items.map((i) => [
-    i.handler,
+    i.instance,
     i.agent,
     stateCell(i),
     i.pid,
@@ -303,4 +333,70 @@ export function metricsText(m: MetricsResponse): string {
       '\n';
   }
   return text;
+}
+
+// ---------- per-instance outcomes (control, signal, delete) ----------
+
+type Outcome = ControlResponse['outcomes'][number];
+
+/** One outcome in `--json`: the InstanceOutcome plus its TARGET name and the instance's main PID after. */
+export function outcomeJson(o: Outcome, res: ControlResponse) {
+  const info = res.instances.find(
+    (i) => i.agent === o.agent && (i.status?.instance || i.status?.handler) === o.instance,
+  );
+  return {
+    handler: o.handler,
+    agent: o.agent,
+    instance: o.instance,
+    key: o.instance ? instanceName(o.instance, o.agent) : o.handler,
+    ok: o.ok,
+    error: orNull(o.error),
+    execution_id: orNull(o.execution_id),
+    state: info?.status?.state || null,
+    pid: info?.status?.pid || null,
+  };
+}
+
+/** The outcomes of a response as `--json` prints them, in `gov ps` order. */
+export function outcomesJson(res: ControlResponse) {
+  return res.outcomes
+    .map((o) => ({ ...outcomeJson(o, res), index: parseIndex(o.instance) }))
+    .sort(byHandlerAgentIndex)
+    .map(({ index: _index, ...o }) => o);
+}
+
+function parseIndex(key: string): number {
+  const hash = key.lastIndexOf('#');
+  return hash < 0 ? 0 : Number(key.slice(hash + 1)) || 0;
+}
+
+/**
+ * One line per targeted instance: `web@edge-1: running, pid 123` (or `ok` words of `done`), and for a
+ * failed one `web@edge-1: failed: why (execution ID)`. An older master answering no outcomes: its
+ * executions, one line each.
+ */
+export function outcomeLines(
+  res: ControlResponse,
+  done: (o: ReturnType<typeof outcomeJson>) => string = stateAndPid,
+): string {
+  if (res.outcomes.length === 0) return res.executions.map((r) => `${describeExecution(r)}\n`).join('');
+  return outcomesJson(res)
+    .map((o) =>
+      o.ok
+        ? `${o.key}: ${done(o)}\n`
+        : `${o.key}: failed: ${o.error ?? 'no error message'}${o.execution_id ? ` (execution ${o.execution_id})` : ''}\n`,
+    )
+    .join('');
+}
+
+function stateAndPid(o: ReturnType<typeof outcomeJson>): string {
+  return `${o.state ?? 'unknown'}, ${o.pid ? `pid ${o.pid}` : 'no process'}`;
+}
+
+/** Prints each failed instance (or failed execution, for an older master) to stderr; true when any failed. */
+export function reportOutcomeFailures(io: CliIO, action: string, res: ControlResponse): boolean {
+  if (res.outcomes.length === 0) return reportFailures(io, res.executions);
+  const failed = outcomesJson(res).filter((o) => !o.ok);
+  for (const o of failed) io.err(`error: ${action} ${o.key}: ${o.error ?? 'no error message'}\n`);
+  return failed.length > 0;
 }

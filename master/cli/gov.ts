@@ -23,6 +23,7 @@ import { logsCommand } from './logs.js';
 import { metricsCommand } from './metrics.js';
 import { psCommand } from './ps.js';
 import { rolloutCommand } from './rollout.js';
+import { signalCommand } from './signal.js';
 import { statsCommand } from './stats.js';
 
 export type EntryPoint = (args: string[], io: CliIO) => Promise<number>;
@@ -136,6 +137,7 @@ export function govProgram(deps: GovDeps = {}): GovCommand {
     agentsCommand(connect),
     psCommand(connect),
     ...CONTROL_ACTIONS.map((a) => controlCommand(a, connect)),
+    signalCommand(connect),
     attachCommand(connect),
     detachCommand(connect),
     metricsCommand(connect),

@@ -1,13 +1,16 @@
 /**
- * `gov logs INSTANCE [--agent ID] [--tail N] [--stderr] [-f]`: last lines of an instance's stdout (or
- * stderr); INSTANCE is `web`, `web#1`, `web@edge-1` or `web#1@edge-1`. `-f` polls TailLogs every second
- * and prints the lines that are new, until interrupted.
+ * `gov logs TARGET [--agent ID] [--tail N] [--stderr] [-f]`: last lines of one instance's stdout (or
+ * stderr); TARGET is `web`, `web#1`, `web@edge-1` or `web#1@edge-1`. It must name exactly one instance:
+ * `web` alone does when web runs once; when it names several the master refuses, listing them (exit 2).
+ * `-f` polls TailLogs every second and prints the lines that are new, until interrupted.
  */
 import { Option } from 'commander';
 import { EXIT_OK, UsageError, type CliIO } from '../../shared/cli-io.js';
 import type { AdminApi } from './admin-client.js';
 import { adminCommand } from './admin-command.js';
-import { checkAgentId, parseInstanceTarget, positiveInt } from './command-kit.js';
+import { agentsOption, positiveInt, readTargets } from './command-kit.js';
+import { parseTargetName, type TargetSet } from '../../shared/targets.js';
+import { instanceKey } from '../../shared/spec.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
 
 export const DEFAULT_TAIL = 50;
@@ -37,7 +40,7 @@ export interface LogsOptions {
 
 async function follow(
   api: AdminApi,
-  req: { handler: string; agent: string; stream: 'stdout' | 'stderr'; instance?: string },
+  req: { targets: TargetSet; stream: 'stdout' | 'stderr' },
   window: number,
   first: string[],
   io: CliIO,
@@ -68,44 +71,42 @@ export function logsCommand(connect: AdminConnector = connectAdmin, opts: LogsOp
     summary: "last lines of an instance's stdout or stderr; -f follows",
     args: [
       [
-        '<HANDLER[#N][@AGENT]>',
-        'HANDLER#N is the instance with index N (count > 1): web#1; HANDLER alone is the first, web',
+        '<TARGET>',
+        'one instance: web (when it runs once), web@edge-1, web#1@edge-1 (index N of a handler with count > 1)',
       ],
     ],
     options: [
-      new Option('--agent <ID>', 'the agent the instance runs on (required unless written as HANDLER@ID)'),
+      agentsOption('only the instance on agent ID'),
       new Option('--tail <N>', `last N lines (default ${DEFAULT_TAIL})`),
       new Option('--stderr', 'stderr instead of stdout'),
       new Option('-f, --follow', 'keep printing new lines until interrupted (Ctrl-C)'),
     ],
     check: ([target], o) => {
-      const { handler, instance, agent } = parseInstanceTarget(target!, checkAgentId(o.agent));
-      if (agent === undefined)
-        throw new UsageError(`missing --agent ID (the agent the instance runs on), or write ${target}@ID`);
+      const targets = readTargets([target!], o);
+      const name = parseTargetName(target!);
+      const agents = targets.agents;
+      const agent = name.agent ?? (agents.length === 1 ? agents[0] : undefined);
       const tail = positiveInt(o.tail, '--tail', 100_000) ?? DEFAULT_TAIL;
       if (o.follow && o.json) throw new UsageError('--json prints one document; it cannot be used with -f');
       const stream = o.stderr ? ('stderr' as const) : ('stdout' as const);
       return {
-        req: { handler, agent, stream, ...(instance ? { instance } : {}) },
+        req: { targets, stream },
+        // What the JSON document says of the instance, as far as the command line names it.
+        named: {
+          handler: name.handler,
+          ...(name.index ? { instance: instanceKey(name.handler, name.index) } : {}),
+          ...(agent !== undefined ? { agent } : {}),
+        },
         tail,
         follow: o.follow === true,
       };
     },
-    call: async (api, { req, tail, follow: following }, out) => {
+    call: async (api, { req, named, tail, follow: following }, out) => {
       // Following fetches the same window every poll so consecutive answers can be aligned.
       const window = following ? Math.max(tail, FOLLOW_WINDOW) : tail;
       const { lines } = await api.tailLogs({ ...req, tail: window });
       if (out.json) {
-        out.print(
-          {
-            handler: req.handler,
-            ...(req.instance ? { instance: req.instance } : {}),
-            agent: req.agent,
-            stream: req.stream,
-            lines,
-          },
-          '',
-        );
+        out.print({ ...named, stream: req.stream, lines }, '');
         return EXIT_OK;
       }
       for (const l of lines.slice(-tail)) out.io.out(`${l}\n`);

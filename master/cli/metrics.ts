@@ -1,7 +1,9 @@
-/** `gov metrics [HANDLER] [--agent ID]`: CPU, memory, uptime per instance, host figures, fleet telemetry. */
-import { Option } from 'commander';
+/**
+ * `gov metrics [TARGET...] [--all] [--selector K=V] [--agent ID]...`: CPU, memory, uptime per instance, host
+ * figures, fleet telemetry. No target: every instance.
+ */
 import { adminCommand } from './admin-command.js';
-import { handlerFilter } from './command-kit.js';
+import { readTargets, TARGET_ARGS, targetOptions } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
 import { metricsJson, metricsText } from './format.js';
 
@@ -9,11 +11,11 @@ export function metricsCommand(connect: AdminConnector = connectAdmin) {
   return adminCommand(connect, {
     name: 'metrics',
     summary: 'CPU, memory and uptime per instance, host figures per agent, fleet telemetry',
-    args: ['[HANDLER]'],
-    options: [new Option('--agent <ID>', 'only agent ID')],
-    check: handlerFilter,
-    call: async (api, q, out) => {
-      const res = await api.getMetrics(q);
+    args: [TARGET_ARGS],
+    options: targetOptions(),
+    check: (names, o) => readTargets(names, o),
+    call: async (api, targets, out) => {
+      const res = await api.getMetrics({ targets });
       out.print(metricsJson(res), () => metricsText(res));
     },
   });

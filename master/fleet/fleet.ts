@@ -25,6 +25,13 @@ import { commandFor } from './wire.js';
 import { fleetTelemetry } from './telemetry.js';
 import type { MasterOptions } from '../options.js';
 
+/** Which metrics `Fleet.metrics` gathers: these agents only (unset: all), these instances only (unset: all). */
+export interface MetricsFilter {
+  agents?: readonly string[];
+  /** Keeps an instance by handler, instance key on the agent (`web#1`, or the handler) and agent. */
+  keep?: (handler: string, key: string, agent: string) => boolean;
+}
+
 export class Fleet {
   readonly hub = new SessionHub();
   readonly dispatcher: Dispatcher;
@@ -145,12 +152,19 @@ export class Fleet {
           `more than ${AGENT_LIMITS.statusPerSecond} status reports per second (burst ${AGENT_LIMITS.statusBurst})`,
         );
     } else if (msg.body === 'metrics' && msg.metrics) {
-      // Only figures of instances the master keeps for this agent: the cache stays as bounded as they are.
-      const instances = msg.metrics.instances.filter((m) =>
-        this.registry.hasInstance(agentId, m.instance || m.handler),
-      );
-      this.metricsCache.set(agentId, { ...msg.metrics, instances });
+      this.keepMetrics(agentId, msg.metrics);
     }
+  }
+
+  /**
+   * Caches an agent's metrics report (pushed, or answered to METRICS): only figures of instances the master
+   * keeps for this agent, so the cache stays as bounded as they are and never lists what is not its own.
+   */
+  private keepMetrics(agentId: string, report: MetricsReport__Output): void {
+    const instances = report.instances.filter((m) =>
+      this.registry.hasInstance(agentId, m.instance || m.handler),
+    );
+    this.metricsCache.set(agentId, { ...report, instances });
   }
 
   private bucketOf(agentId: string): TokenBucket {
@@ -252,12 +266,15 @@ export class Fleet {
     }));
   }
 
-  /** Fresh metrics from every connected agent (in parallel, bounded by the command timeout); cached ones for the rest. */
-  async metrics(handler?: string, agent?: string): Promise<MetricsResponse> {
+  /**
+   * Fresh metrics from every connected agent (in parallel, bounded by the command timeout); cached ones for
+   * the rest. `filter`: which agents to ask and which of their instances to keep (a resolved target set).
+   */
+  async metrics(filter: MetricsFilter = {}): Promise<MetricsResponse> {
     const ids = this.registry
       .listAgents()
       .map((a) => a.id)
-      .filter((id) => !agent || id === agent);
+      .filter((id) => !filter.agents || filter.agents.includes(id));
     await Promise.all(
       ids.map(async (id) => {
         const session = this.hub.get(id);
@@ -267,7 +284,7 @@ export class Fleet {
             commandFor(`metrics-${id}-${Date.now()}-${Math.random()}`, { kind: 'METRICS', handler: '' }),
             5000,
           );
-          if (r.ok && r.metrics) this.metricsCache.set(id, r.metrics);
+          if (r.ok && r.metrics) this.keepMetrics(id, r.metrics);
         } catch (err) {
           this.log.warn('metrics request failed', { agent: id, err });
         }
@@ -275,7 +292,7 @@ export class Fleet {
     );
     const instances = ids.flatMap((id) =>
       (this.metricsCache.get(id)?.instances ?? [])
-        .filter((m) => !handler || m.handler === handler)
+        .filter((m) => !filter.keep || filter.keep(m.handler, m.instance || m.handler, id))
         .map((m) => ({ agent: id, metrics: m })),
     );
     const agents = ids.map((id) => ({

@@ -29,6 +29,10 @@ export interface CommandFields {
   instance?: string;
   tailLines?: number;
   stream?: string;
+  /** SIGNAL: the canonical signal name (`SIGHUP`). */
+  signal?: string;
+  /** SIGNAL: the main process only, not the whole process group. */
+  main?: boolean;
 }
 
 /** The AgentCommand for `req` under id `id` (the session adds the deadline). */
@@ -47,6 +51,8 @@ export function commandFor(id: string, req: CommandFields): AgentCommand & { id:
     hold: req.hold ?? [],
     sync: req.sync ?? false,
     remove: req.remove ?? [],
+    signal: req.signal ?? '',
+    main: req.main ?? false,
   };
 }
 

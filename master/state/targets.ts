@@ -31,6 +31,8 @@ export interface ResolvedTargets {
   instances: TargetInstance[];
   /** True when a reported instance belongs to the set (observed processes included for reads). */
   matches(view: InstanceView): boolean;
+  /** The same test by parts: handler, instance key on the agent (`web#1`, or the handler), agent. */
+  matchesKey(handler: string, key: string, agent: string): boolean;
 }
 
 export interface ResolveOptions {
@@ -59,9 +61,9 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
   ];
   if (unknownAgents.length > 0)
     throw new NotFoundError(
-      `unknown agent${unknownAgents.length > 1 ? 's' : ''} ${[...new Set(unknownAgents)].join(', ')} ` +
-        `(known: ${[...knownAgents].sort().join(', ') || 'none'})`,
-      { fields: ['agent'] },
+      `unknown agent${unknownAgents.length > 1 ? 's' : ''} ${[...new Set(unknownAgents)].map((a) => JSON.stringify(a)).join(', ')} ` +
+        `(known: ${[...knownAgents].sort().join(', ') || 'none'}); nothing was done`,
+      { fields: ['targets'] },
     );
 
   const specs = new Map(registry.listSpecs().map((v) => [v.spec.name, v.spec]));
@@ -85,7 +87,7 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
     else unknown.push(n.text);
   }
   if (unknown.length > 0) throw unknownTargets(unknown, [...specs.keys()]);
-  if (observed.length > 0) throw new StateError(observedRefusal(observed[0]!));
+  if (observed.length > 0) throw new StateError(observed.map(observedRefusal).join('; '));
   const all = set.all || (opts.empty === 'everything' && isEmptyTarget(set));
   const selector = Object.entries(set.selector);
   if (all || selector.length > 0) {
@@ -115,31 +117,33 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
         instances.push({ handler, agent, index, key, ...(view ? { view } : {}) });
       }
   }
-  checkNamesHit(names, instances, specs, registry);
+  checkNamesHit(names, instances, specs, registry, set.agents);
+  const matchesKey = (handler: string, key: string, agent: string): boolean =>
+    wanted(handler, parseInstanceKey(key || handler).index, agent);
   return {
     handlers: [...picks.keys()].filter((h) => specs.has(h)).sort(),
     instances,
-    matches: (v) => {
-      const handler = v.status.handler ?? '';
-      const { index } = parseInstanceKey(v.status.instance || handler);
-      return wanted(handler, v.status.index ?? index, v.agent);
-    },
+    matches: (v) =>
+      matchesKey(v.status.handler ?? '', v.status.instance || (v.status.handler ?? ''), v.agent),
+    matchesKey,
   };
 }
 
 /**
- * A name that is a known handler but names no instance (`web#3` of a 2-replica handler, `web@edge-9` where it
- * is not assigned) is refused too, naming what exists — a command never silently does nothing to it.
+ * A name that is a known handler but names no instance (`web#3` of a 2-replica handler, `web@edge-9` or
+ * `web --agent edge-9` where it is not assigned) is refused too, naming what exists — a command never
+ * silently does nothing to it.
  */
 function checkNamesHit(
   names: ReturnType<typeof checkTargetSet>,
   instances: readonly TargetInstance[],
   specs: ReadonlyMap<string, HandlerSpec>,
   registry: Registry,
+  narrow: readonly string[],
 ): void {
   for (const n of names) {
     const spec = specs.get(n.handler);
-    if (!spec || (n.index === null && n.agent === null)) continue;
+    if (!spec || (n.index === null && n.agent === null && narrow.length === 0)) continue;
     const hit = instances.some(
       (i) =>
         i.handler === n.handler &&
@@ -159,6 +163,13 @@ function checkNamesHit(
           { length: spec.count },
           (_, i) => instanceKey(n.handler, i),
         ).join(', ')})`,
+        { fields: ['targets'] },
+      );
+    const assigned = agents.filter((a) => n.agent === null || a === n.agent);
+    if (assigned.length > 0 && narrow.length > 0 && !assigned.some((a) => narrow.includes(a)))
+      throw new NotFoundError(
+        `target ${n.text}: handler ${n.handler} is not assigned to agent${narrow.length > 1 ? 's' : ''} ` +
+          `${narrow.join(', ')} (assigned: ${assigned.join(', ')})`,
         { fields: ['targets'] },
       );
   }

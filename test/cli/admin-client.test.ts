@@ -10,7 +10,8 @@ import { main } from '../../master/cli/gov.js';
 import { adminHandlers } from '../../master/api/admin-service.js';
 import type { RolloutEngine } from '../../master/rollout/engine.js';
 import type { Fleet } from '../../master/fleet/fleet.js';
-import { FIELDS_METADATA_KEY } from '../../shared/grpc-status.js';
+import { FIELDS_METADATA_KEY, toServiceError } from '../../shared/grpc-status.js';
+import { GovError, NotFoundError, StateError } from '../../shared/errors.js';
 import { initPki } from '../../shared/pki.js';
 import { loadProtos } from '../../shared/proto.js';
 import { clientConnection, loadTlsMaterial, serverCredentials, serverOptions } from '../../shared/tls.js';
@@ -149,7 +150,16 @@ describe('admin client', () => {
       const { code, io } = await gov(['ps', 'web', '--agent', 'edge-1', '--json']);
       assert.equal(code, 0, io.stderr);
       assert.deepEqual(received, [
-        ['ListInstances', { handler: 'web', agent: 'edge-1', page_size: 0, page_token: '' }],
+        [
+          'ListInstances',
+          {
+            handler: '',
+            agent: '',
+            targets: { names: ['web'], all: false, selector: {}, agents: ['edge-1'] },
+            page_size: 0,
+            page_token: '',
+          },
+        ],
       ]);
       const doc = JSON.parse(io.stdout) as { instances: Array<Record<string, unknown>> };
       assert.equal(doc.instances[0]?.pid, 4321);
@@ -163,13 +173,40 @@ describe('admin client', () => {
       handlers.ListExecutions = (_c, cb) => cb(null, { count: 1, records: [execution()] });
       handlers.TailLogs = (_c, cb) => cb(null, { lines: ['hello'] });
       assert.equal((await gov(['restart', 'web', '--agent', 'edge-1'])).code, 0);
+      assert.equal((await gov(['signal', 'hup', '--selector', 'tier=web', '--main'])).code, 0);
       assert.equal((await gov(['metrics', '--json'])).code, 0);
       assert.equal((await gov(['executions', '--kind', 'restart', '--limit', '3'])).code, 0);
       const logs = await gov(['logs', 'web', '--agent', 'edge-1', '--tail', '5']);
       assert.equal(logs.io.stdout, 'hello\n');
       assert.deepEqual(received, [
-        ['Control', { action: 'restart', handler: 'web', agent: 'edge-1', instance: '' }],
-        ['GetMetrics', { handler: '', agent: '' }],
+        [
+          'Control',
+          {
+            action: 'restart',
+            handler: '',
+            agent: '',
+            instance: '',
+            targets: { names: ['web'], all: false, selector: {}, agents: ['edge-1'] },
+            signal: '',
+            main: false,
+          },
+        ],
+        [
+          'Control',
+          {
+            action: 'signal',
+            handler: '',
+            agent: '',
+            instance: '',
+            targets: { names: [], all: false, selector: { tier: 'web' }, agents: [] },
+            signal: 'SIGHUP',
+            main: true,
+          },
+        ],
+        [
+          'GetMetrics',
+          { handler: '', agent: '', targets: { names: [], all: false, selector: {}, agents: [] } },
+        ],
         [
           'ListExecutions',
           {
@@ -183,8 +220,33 @@ describe('admin client', () => {
             page_token: '',
           },
         ],
-        ['TailLogs', { handler: 'web', agent: 'edge-1', tail: 5, stream: 'stdout', instance: '' }],
+        [
+          'TailLogs',
+          {
+            handler: '',
+            agent: '',
+            tail: 5,
+            stream: 'stdout',
+            instance: '',
+            targets: { names: ['web'], all: false, selector: {}, agents: ['edge-1'] },
+          },
+        ],
       ]);
+    });
+
+    it("the master's refusal of unknown target names exits 2 (nothing was done); other refusals exit 1", async () => {
+      const refuse = (err: GovError) => {
+        handlers.Control = (_c, cb) => cb(toServiceError(err));
+      };
+      refuse(
+        new NotFoundError('unknown handler "nope" (known: web); nothing was done', { fields: ['targets'] }),
+      );
+      let r = await gov(['restart', 'web', 'nope']);
+      assert.equal(r.code, 2, r.io.stderr);
+      assert.equal(r.io.stderr, 'error: unknown handler "nope" (known: web); nothing was done\n');
+      refuse(new StateError('ext is an observed process (attached by PID)'));
+      r = await gov(['signal', 'HUP', 'ext']);
+      assert.equal(r.code, 1, r.io.stderr);
     });
 
     it("a refusal exits 1 with the server's message", async () => {

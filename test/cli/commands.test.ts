@@ -7,7 +7,17 @@ import { psCommand } from '../../master/cli/ps.js';
 import { GovError } from '../../shared/errors.js';
 import { parseHandlersFile } from '../../shared/spec.js';
 import { tempDir } from '../helpers/common.js';
-import { FakeAdmin, NOW, STATS, captureIO, execution, instance, runGov as gov } from './fake-admin.js';
+import {
+  FakeAdmin,
+  NOW,
+  STATS,
+  captureIO,
+  execution,
+  instance,
+  outcome,
+  runGov as gov,
+  targetSet,
+} from './fake-admin.js';
 
 /** stdout must be exactly one JSON document. */
 function oneJson(stdout: string): Record<string, unknown> {
@@ -40,7 +50,9 @@ describe('gov admin commands (fake master)', () => {
       const fake = new FakeAdmin();
       const { code, io } = await gov(['ps', 'web', '--agent', 'edge-1', '--json'], fake);
       assert.equal(code, 0, io.stderr);
-      assert.deepEqual(fake.calls, [['listInstances', { handler: 'web', agent: 'edge-1' }]]);
+      assert.deepEqual(fake.calls, [
+        ['listInstances', { targets: targetSet({ names: ['web'], agents: ['edge-1'] }) }],
+      ]);
       const items = oneJson(io.stdout).instances as Array<Record<string, unknown>>;
       for (const k of [
         'handler',
@@ -146,7 +158,7 @@ describe('gov admin commands (fake master)', () => {
       const fake = new FakeAdmin();
       const { code, io } = await gov(['metrics', 'web', '--json'], fake);
       assert.equal(code, 0);
-      assert.deepEqual(fake.calls, [['getMetrics', { handler: 'web', agent: undefined }]]);
+      assert.deepEqual(fake.calls, [['getMetrics', { targets: targetSet({ names: ['web'] }) }]]);
       const doc = oneJson(io.stdout);
       assert.deepEqual(Object.keys(doc), ['instances', 'agents', 'governor']);
       const i = (doc.instances as Array<Record<string, unknown>>)[0];
@@ -165,7 +177,10 @@ describe('gov admin commands (fake master)', () => {
       );
       assert.equal(code, 0);
       assert.deepEqual(fake.calls, [
-        ['tailLogs', { handler: 'web', agent: 'edge-1', stream: 'stderr', tail: 10 }],
+        [
+          'tailLogs',
+          { targets: targetSet({ names: ['web'], agents: ['edge-1'] }), stream: 'stderr', tail: 10 },
+        ],
       ]);
       assert.deepEqual(oneJson(io.stdout).lines, ['line 1', 'line 2']);
     });
@@ -206,25 +221,48 @@ describe('gov admin commands (fake master)', () => {
   });
 
   describe('mutating commands', () => {
-    it('restart prints the execution and the new PID; --json has executions and instances', async () => {
+    it('restart prints each instance with its new PID; --json has executions, instances and outcomes', async () => {
       const fake = new FakeAdmin();
       let r = await gov(['restart', 'web'], fake);
       assert.equal(r.code, 0, r.io.stderr);
-      assert.deepEqual(fake.calls[0], ['control', 'restart', 'web', undefined]);
-      assert.match(r.io.stdout, /restart web@edge-1: success in 120ms \(execution ex-1\)/);
-      assert.match(r.io.stdout, /web@edge-1: running, pid 5555/);
+      assert.deepEqual(fake.calls[0], ['control', 'restart', targetSet({ names: ['web'] }), undefined]);
+      assert.equal(r.io.stdout, 'web@edge-1: running, pid 5555\n');
       r = await gov(['stop', 'web', '--agent', 'edge-2', '--json']);
-      assert.deepEqual(r.fake.calls[0], ['control', 'stop', 'web', 'edge-2']);
+      assert.deepEqual(r.fake.calls[0], [
+        'control',
+        'stop',
+        targetSet({ names: ['web'], agents: ['edge-2'] }),
+        undefined,
+      ]);
       const doc = oneJson(r.io.stdout);
       assert.equal((doc.executions as unknown[]).length, 1);
       assert.equal((doc.instances as Array<Record<string, unknown>>)[0]?.pid, 5555);
+      assert.deepEqual(doc.outcomes, [
+        {
+          handler: 'web',
+          agent: 'edge-1',
+          instance: 'web',
+          key: 'web@edge-1',
+          ok: true,
+          error: null,
+          execution_id: 'ex-1',
+          state: 'running',
+          pid: 5555,
+        },
+      ]);
       assert.equal(fake.closed, 1, 'the client is closed after the call');
     });
 
     it('an execution with status error or timeout exits 1 with its error', async () => {
       for (const status of ['error', 'timeout']) {
         const failed = execution({ status, error: 'agent edge-1 is disconnected (last seen 30s ago)' });
-        const fake = new FakeAdmin({ control: async () => ({ executions: [failed], instances: [], outcomes: [] }) });
+        const fake = new FakeAdmin({
+          control: async () => ({
+            executions: [failed],
+            instances: [],
+            outcomes: [outcome({ ok: false, error: failed.error })],
+          }),
+        });
         for (const json of [false, true]) {
           const { code, io } = await gov(['start', 'web', ...(json ? ['--json'] : [])], fake);
           assert.equal(code, 1, `${status} json=${json}`);
@@ -278,7 +316,7 @@ describe('gov admin commands (fake master)', () => {
     it('delete, agents revoke and executions clear call their RPCs', async () => {
       let r = await gov(['delete', 'web']);
       assert.equal(r.code, 0);
-      assert.deepEqual(r.fake.calls, [['deleteHandler', 'web']]);
+      assert.deepEqual(r.fake.calls, [['deleteHandler', targetSet({ names: ['web'] })]]);
       assert.match(r.io.stdout, /handler web deleted/);
       r = await gov(['agents', 'revoke', 'edge-2', '--json']);
       assert.equal(r.code, 0);
@@ -294,7 +332,18 @@ describe('gov admin commands (fake master)', () => {
   describe('usage errors exit 2 before anything connects', () => {
     const cases: string[][] = [
       ['ps', '--bogus'],
-      ['ps', 'web', 'extra'],
+      ['ps', 'web', '--all'],
+      ['ps', '--selector', 'tier'],
+      ['restart', 'web', '--selector', '=x'],
+      ['restart', 'web@edge-1', '--agent', 'edge-2'],
+      ['signal', 'HUP'],
+      ['signal', 'BOGUS', 'web'],
+      ['signal', '9', 'web'],
+      ['signal'],
+      ['delete', 'web@edge-1'],
+      ['delete', 'web#1'],
+      ['delete', 'web', '--agent', 'edge-1'],
+      ['logs'],
       ['start'],
       ['restart', 'Web!'],
       ['ensure', 'web', '--agent', ''],
@@ -305,7 +354,6 @@ describe('gov admin commands (fake master)', () => {
       ['executions', '--since', 'yesterday'],
       ['executions', 'clear', '--handler', 'web'],
       ['executions', 'frobnicate'],
-      ['logs', 'web'],
       ['logs', 'web', '--agent', 'edge-1', '--tail', '-3'],
       ['logs', 'web', '--agent', 'edge-1', '-f', '--json'],
       ['apply'],

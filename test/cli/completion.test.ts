@@ -65,6 +65,21 @@ describe('gov completion', () => {
     assert.deepEqual(flags, ['--agent']);
   });
 
+  it('bash: knows gov signal and the target flags of the commands that take TARGETs', async () => {
+    const file = path.join(tempDir(), 'gov.bash');
+    writeFileSync(file, await script('bash'));
+    const [sig, main, restartFlags, deleteFlags] = completeBash(file, [
+      ['gov', 'sig'],
+      ['gov', 'signal', 'HUP', 'web', '--m'],
+      ['gov', 'restart', '--s'],
+      ['gov', 'delete', '--a'],
+    ]);
+    assert.deepEqual(sig, ['signal']);
+    assert.deepEqual(main, ['--main', '--master']);
+    assert.deepEqual(restartFlags, ['--selector']);
+    assert.deepEqual(deleteFlags, ['--all', '--agent']);
+  });
+
   it('zsh: the script parses (zsh -n) or, without zsh, defines the completion for every command', async () => {
     const text = await script('zsh');
     const zsh = spawnSync('zsh', ['--version']);

@@ -2,6 +2,10 @@
 import type {
   AdminApi,
   AgentInfo,
+  ControlResponse,
+  ReadFilter,
+  SignalOptions,
+  Targets,
   ExecutionRecord,
   ExecutionStats,
   InstanceInfo,
@@ -11,6 +15,7 @@ import type {
 import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
 import type { CliIO } from '../../shared/cli-io.js';
 import { main } from '../../master/cli/gov.js';
+import type { TargetSet } from '../../shared/targets.js';
 
 export interface CapturedIO extends CliIO {
   stdout: string;
@@ -213,6 +218,26 @@ export function rollout(over: Partial<Rollout> = {}): Rollout {
   };
 }
 
+/** One instance's outcome in a control answer (web@edge-1, ok, execution ex-1). */
+export function outcome(
+  over: Partial<ControlResponse['outcomes'][number]> = {},
+): ControlResponse['outcomes'][number] {
+  return {
+    handler: 'web',
+    agent: 'edge-1',
+    instance: 'web',
+    ok: true,
+    error: '',
+    execution_id: 'ex-1',
+    ...over,
+  };
+}
+
+/** A target set as the CLI sends it. */
+export function targetSet(over: Partial<TargetSet> = {}): TargetSet {
+  return { names: [], all: false, selector: {}, agents: [], ...over };
+}
+
 /** An observed process as `gov ps` lists it. */
 export function observedInstance(agentId: string, pid: number, name: string): InstanceInfo {
   const base = instance({ agent: agentId, pid });
@@ -250,11 +275,11 @@ export class FakeAdmin implements AdminApi {
       rollouts: [],
     }));
   }
-  deleteHandler(handler: string) {
-    return this.rec('deleteHandler', [handler], () => ({
+  deleteHandler(targets: Targets) {
+    return this.rec('deleteHandler', [targets], () => ({
       executions: [execution({ kind: 'delete' })],
       instances: [],
-      outcomes: [],
+      outcomes: [outcome({ execution_id: 'ex-1' })],
     }));
   }
   listAgents() {
@@ -272,16 +297,17 @@ export class FakeAdmin implements AdminApi {
       return agent({ id, labels });
     });
   }
-  listInstances(filter?: { handler?: string; agent?: string }) {
+  listInstances(filter?: ReadFilter) {
     return this.rec('listInstances', [filter], () => ({
       instances: [instance(), instance({ agent: 'edge-2', stale: true, pid: 0, state: 'stopped' })],
     }));
   }
-  control(action: string, handler: string, agentId?: string) {
-    return this.rec('control', [action, handler, agentId], () => ({
+  control(action: string, targets: Targets, agentId?: string, signal?: SignalOptions) {
+    const args = signal ? [action, targets, agentId, signal] : [action, targets, agentId];
+    return this.rec('control', args, () => ({
       executions: [execution({ kind: action })],
       instances: [instance({ pid: 5555 })],
-      outcomes: [],
+      outcomes: [outcome()],
     }));
   }
   attach(agentId: string, pid: number, name: string) {
@@ -298,7 +324,7 @@ export class FakeAdmin implements AdminApi {
       outcomes: [],
     }));
   }
-  getMetrics(filter?: { handler?: string; agent?: string }) {
+  getMetrics(filter?: ReadFilter) {
     return this.rec('getMetrics', [filter], () => METRICS);
   }
   listExecutions(query?: unknown) {
@@ -316,7 +342,14 @@ export class FakeAdmin implements AdminApi {
   clearExecutions() {
     return this.rec('clearExecutions', [], () => ({ cleared: 4 }));
   }
-  tailLogs(req: { handler: string; agent: string; tail?: number; stream?: string; instance?: string }) {
+  tailLogs(req: {
+    targets?: TargetSet;
+    handler?: string;
+    agent?: string;
+    tail?: number;
+    stream?: string;
+    instance?: string;
+  }) {
     // Each call answers the next snapshot; the last one repeats.
     const next = () => (this.logs.length > 1 ? this.logs.shift() : this.logs[0]) ?? ['line 1', 'line 2'];
     return this.rec('tailLogs', [req], () => ({ lines: next() }));

@@ -24,6 +24,7 @@ const ALL_COMMANDS = [
   'stop',
   'restart',
   'ensure',
+  'signal',
   'metrics',
   'executions',
   'stats',
@@ -69,7 +70,10 @@ describe('gov dispatcher', () => {
   it('help COMMAND prints that command usage', async () => {
     const io = captureIO();
     assert.equal(await main(['help', 'ps'], io), 0);
-    assert.match(io.stdout, /^usage: gov ps \[HANDLER\] \[--agent ID\] \[--json\]/);
+    assert.match(
+      io.stdout,
+      /^usage: gov ps \[TARGET\.\.\.\] \[--all\] \[--selector K=V,\.\.\.\] \[--agent ID\]\.\.\. \[--json\]/,
+    );
     assert.match(io.stdout, /--master HOST:PORT/);
     const io2 = captureIO();
     assert.equal(await main(['help', 'master'], io2), 0);

@@ -71,10 +71,10 @@ describe('integration: bad input changes nothing', function () {
     await c?.stop();
   });
 
-  /** Runs `gov ARGS` and expects exit 1 with stderr matching `message`. */
-  async function refused(args: string[], message: RegExp): Promise<void> {
+  /** Runs `gov ARGS` and expects exit `code` (1: the operation failed) with stderr matching `message`. */
+  async function refused(args: string[], message: RegExp, code = 1): Promise<void> {
     const r = await c.gov(args);
-    assert.equal(r.code, 1, `gov ${args.join(' ')}: exit 1 (got ${r.code}; stderr ${r.stderr})`);
+    assert.equal(r.code, code, `gov ${args.join(' ')}: exit ${code} (got ${r.code}; stderr ${r.stderr})`);
     assert.match(r.stderr, /^error: /m, `gov ${args.join(' ')}: an error line`);
     assert.match(r.stderr, message, `gov ${args.join(' ')}: clear message`);
   }
@@ -131,16 +131,16 @@ describe('integration: bad input changes nothing', function () {
     await assertUnchanged('unknown agent in a spec');
   });
 
-  it('unknown handler (restart, ps, logs) and unknown agent (--agent nope): clear errors', async () => {
+  it('unknown handler (restart, ps, logs) and unknown agent (--agent nope): clear errors, exit 2', async () => {
     const handler = /unknown handler "nope" \(known: web\)/;
     const agent = /unknown agent "nope" \(known: edge-1, edge-2\)/;
     await Promise.all([
-      refused(['restart', 'nope'], handler),
-      refused(['ps', 'nope'], handler),
-      refused(['logs', 'nope', '--agent', 'edge-1'], handler),
-      refused(['restart', 'web', '--agent', 'nope'], agent),
-      refused(['ps', '--agent', 'nope'], agent),
-      refused(['logs', 'web', '--agent', 'nope'], agent),
+      refused(['restart', 'nope'], handler, 2),
+      refused(['ps', 'nope'], handler, 2),
+      refused(['logs', 'nope', '--agent', 'edge-1'], handler, 2),
+      refused(['restart', 'web', '--agent', 'nope'], agent, 2),
+      refused(['ps', '--agent', 'nope'], agent, 2),
+      refused(['logs', 'web', '--agent', 'nope'], agent, 2),
     ]);
     await apiRefused(c.admin().control('stop', 'nope'), 'NOT_FOUND', handler);
     await apiRefused(c.admin().control('stop', 'web', 'nope'), 'NOT_FOUND', agent);

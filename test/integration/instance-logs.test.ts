@@ -1,7 +1,8 @@
 /**
  * Every instance's logs are reachable (DESIGN §6 TARGET): with `count: 2`, `gov logs web#1@edge-1`
- * (or `web#1 --agent edge-1`) shows the second instance's output and `gov logs web` the first's, against
- * a real master and agent; an instance key beyond the count is refused by name.
+ * (or `web#1 --agent edge-1`, or `web#1` alone on its only agent) shows the second instance's output and
+ * `gov logs web@edge-1` the first's, against a real master and agent; `gov logs web` names both and is
+ * refused listing them; an instance key beyond the count is refused by name.
  */
 import assert from 'node:assert/strict';
 import { Cluster, type LocalInstance } from '../helpers/cluster.js';
@@ -63,27 +64,32 @@ describe('integration: gov logs reaches every instance of a handler', function (
     assert.equal(out.instance, 'web#1');
     assert.ok(!out.lines.some((l) => lineOf('out', first.pid).test(l)), 'only the second instance');
     await logs(['web#1', '--agent', 'edge-1', '--stderr'], lineOf('err', second.pid));
+    await logs(['web#1'], lineOf('out', second.pid));
   });
 
-  it('the first instance: web --agent edge-1 and web@edge-1', async () => {
-    const out = await logs(['web', '--agent', 'edge-1'], lineOf('out', first.pid));
+  it('the first instance: web@edge-1; web alone names both and is refused listing them (exit 2)', async () => {
+    const out = await logs(['web@edge-1'], lineOf('out', first.pid));
     assert.ok(!out.lines.some((l) => lineOf('out', second.pid).test(l)), 'only the first instance');
-    await logs(['web@edge-1'], lineOf('out', first.pid));
+    for (const args of [['web'], ['web', '--agent', 'edge-1']]) {
+      const r = await c.gov(['logs', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        r.stderr,
+        'error: the target matches 2 instances: web@edge-1, web#1@edge-1; name one of them\n',
+      );
+    }
   });
 
   it('an instance beyond the count, or of another handler, is refused by name', async () => {
     const r = await c.gov(['logs', 'web#2@edge-1']);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(
-      r.stderr,
-      /unknown instance web#2: handler web has 2 instance\(s\) per agent \(web, web#1\)/,
-    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /target web#2@edge-1: handler web has 2 instance\(s\) per agent \(web, web#1\)/);
     const api = c.admin();
     await assert.rejects(api.tailLogs({ handler: 'web', agent: 'edge-1', instance: 'other#1' }), {
       message: /instance "other#1" is not an instance key of handler web/,
     });
-    const bad = await c.gov(['logs', 'web#0@edge-1']);
+    const bad = await c.gov(['logs', 'web#x@edge-1']);
     assert.equal(bad.code, 2, bad.stderr);
-    assert.match(bad.stderr, /instance "web#0" is invalid/);
+    assert.match(bad.stderr, /the replica index after # must be a number/);
   });
 });

@@ -91,7 +91,26 @@ describe('one error table, both directions', () => {
     assert.equal(exitCodeOf(new UsageError('bad flag')), EXIT_USAGE);
     for (const kind of KINDS) assert.equal(exitCodeOf(new GovError(kind, 'm')), EXIT_FAILED, kind);
     assert.equal(exitCodeOf(new Error('x')), EXIT_FAILED);
+  });
 
+  it("the CLI exits 2 for the master's refusal of TARGET words (NOT_FOUND / INVALID_ARGUMENT naming targets)", () => {
+    const targets = { fields: ['targets'] };
+    assert.equal(exitCodeOf(new GovError('NOT_FOUND', 'unknown handler "nope"', targets)), EXIT_USAGE);
+    assert.equal(
+      exitCodeOf(new GovError('INVALID_ARGUMENT', 'the target matches 2 instances', targets)),
+      EXIT_USAGE,
+    );
+    // Carried over the wire: the fields travel with the status.
+    assert.equal(
+      exitCodeOf(errorFromStatus(toServiceError(new GovError('NOT_FOUND', 'm', targets)))),
+      EXIT_USAGE,
+    );
+    for (const kind of KINDS.filter((k) => k !== 'NOT_FOUND' && k !== 'INVALID_ARGUMENT'))
+      assert.equal(exitCodeOf(new GovError(kind, 'm', targets)), EXIT_FAILED, kind);
+    assert.equal(exitCodeOf(new GovError('NOT_FOUND', 'm', { fields: ['agent'] })), EXIT_FAILED);
+  });
+
+  it('reportError prints the error, and the usage only for a usage error', () => {
     const io = captureIO();
     assert.equal(reportError(new UsageError('missing NAME'), io, 'gov x NAME'), 2);
     assert.equal(reportError(new ValidationError('bad value'), io, 'gov x NAME'), 1);

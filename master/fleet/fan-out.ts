@@ -1,0 +1,84 @@
+/**
+ * One control action over a resolved target set (master/state/targets.ts): one command per handler and
+ * agent (or per instance key when only some of a handler's instances there are targeted), all sent at once,
+ * each recorded as its own execution; then every targeted instance's own outcome, taken from the command
+ * that carried it (an instance a failed command concerned fails with that command's error).
+ */
+import type { ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
+import type { InstanceOutcome } from '../../proto/generated/governor/v1/InstanceOutcome.js';
+import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/InstanceStatus.js';
+import { commandUnits, type ResolvedTargets } from '../state/targets.js';
+import type { Fleet } from './fleet.js';
+import type { DispatchRequest } from './dispatcher.js';
+
+export type ControlKind = 'START' | 'STOP' | 'RESTART' | 'ENSURE' | 'SIGNAL';
+
+export interface FanOutRequest {
+  kind: ControlKind;
+  issuedBy: string;
+  /** SIGNAL: the canonical signal name (`SIGHUP`). */
+  signal?: string;
+  /** SIGNAL: the main process only, not the process group. */
+  main?: boolean;
+}
+
+export interface FanOutResult {
+  executions: ExecutionRecord[];
+  outcomes: InstanceOutcome[];
+  /**
+   * The statuses the agents answered with, by agent: fresher than the registry right after the commands
+   * (the registry stores them asynchronously), so a restart's answer shows the new PIDs.
+   */
+  reported: Array<{ agent: string; status: InstanceStatus__Output }>;
+}
+
+/** `SIGHUP group` / `SIGHUP main`: what a signal execution records in params_summary. */
+export function signalSummary(signal: string, main: boolean): string {
+  return `${signal} ${main ? 'main' : 'group'}`;
+}
+
+export async function fanOut(
+  fleet: Fleet,
+  resolved: ResolvedTargets,
+  req: FanOutRequest,
+): Promise<FanOutResult> {
+  const units = commandUnits(fleet.registry, resolved.instances);
+  const signalled: Partial<DispatchRequest> =
+    req.kind === 'SIGNAL'
+      ? {
+          signal: req.signal ?? '',
+          main: req.main === true,
+          paramsSummary: signalSummary(req.signal ?? '', req.main === true),
+        }
+      : {};
+  const done = await Promise.all(
+    units.map((u) =>
+      fleet.command({
+        kind: req.kind,
+        handler: u.handler,
+        agent: u.agent,
+        issuedBy: req.issuedBy,
+        instance: u.instance,
+        ...signalled,
+      }),
+    ),
+  );
+  const outcomes: InstanceOutcome[] = [];
+  units.forEach((u, i) => {
+    const { record } = done[i]!;
+    const ok = record.status === 'success';
+    for (const t of u.targets)
+      outcomes.push({
+        handler: t.handler,
+        agent: t.agent,
+        instance: t.key,
+        ok,
+        error: ok ? '' : record.error || `${record.status}`,
+        execution_id: record.id ?? '',
+      });
+  });
+  const reported = done.flatMap((d, i) =>
+    (d.result?.instances ?? []).map((status) => ({ agent: units[i]!.agent, status })),
+  );
+  return { executions: done.map((d) => d.record), outcomes, reported };
+}

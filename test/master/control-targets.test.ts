@@ -1,0 +1,407 @@
+/**
+ * The Admin service over target sets, in process with scripted agent sessions: one Control call fans out
+ * one command per handler and agent, all at once, and answers every instance's own outcome; unknown names,
+ * unknown signals and observed processes are refused before anything is sent; signals are recorded as
+ * executions of kind `signal`; delete takes whole handlers; reads filter and logs need exactly one instance.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type * as grpc from '@grpc/grpc-js';
+import type { AgentCommand } from '../../proto/generated/governor/v1/AgentCommand.js';
+import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
+import type { ControlResponse } from '../../proto/generated/governor/v1/ControlResponse.js';
+import type { InstanceOutcome } from '../../proto/generated/governor/v1/InstanceOutcome.js';
+import type { MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
+import type { ListInstancesResponse } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
+import type { TailLogsResponse } from '../../proto/generated/governor/v1/TailLogsResponse.js';
+import { adminHandlers } from '../../master/api/admin-service.js';
+import { authorize } from '../../master/api/auth.js';
+import type { AgentSession } from '../../master/fleet/agent-session.js';
+import { Fleet } from '../../master/fleet/fleet.js';
+import type { RolloutEngine } from '../../master/rollout/engine.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
+import { Registry } from '../../master/state/registry.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { FIELDS_METADATA_KEY } from '../../shared/grpc-status.js';
+import { silentLogger } from '../../shared/logger.js';
+import { parseHandler } from '../../shared/spec.js';
+import type { TargetSet } from '../../shared/targets.js';
+import { tempDir } from '../helpers/common.js';
+
+type Answer = (
+  cmd: AgentCommand & { id: string },
+) => Promise<Partial<CommandResult__Output>> | Partial<CommandResult__Output>;
+
+/** A connected agent session that answers each command with `answer` (ok by default) and records them. */
+class ScriptedSession extends EventEmitter {
+  readonly state = 'connected';
+  readonly commands: Array<AgentCommand & { id: string }> = [];
+  constructor(
+    readonly agentId: string,
+    public answer: Answer = () => ({ ok: true, summary: 'ok' }),
+  ) {
+    super();
+  }
+  async command(cmd: AgentCommand & { id: string }): Promise<CommandResult__Output> {
+    this.commands.push(cmd);
+    const r = await this.answer(cmd);
+    return {
+      command_id: cmd.id,
+      ok: false,
+      error: null,
+      instances: [],
+      metrics: null,
+      cold_start_ms: 0,
+      lines: [],
+      summary: '',
+      ...r,
+    } as CommandResult__Output;
+  }
+  ack(): void {}
+  close(): void {}
+}
+
+const set = (over: Partial<TargetSet> = {}): TargetSet => ({
+  names: [],
+  all: false,
+  selector: {},
+  agents: [],
+  ...over,
+});
+
+interface RpcError {
+  code: number;
+  details: string;
+  metadata: grpc.Metadata;
+}
+
+describe('Admin Control and reads over target sets', () => {
+  let store: MasterStore;
+  let reg: Registry;
+  let log: ExecutionLog;
+  let fleet: Fleet;
+  let api: ReturnType<typeof adminHandlers>;
+  let sessions: Record<string, ScriptedSession>;
+
+  /** Calls an Admin handler as `cn` with role OU `ou`; rejects with the status error. */
+  function call<Res>(method: keyof typeof api, request: Record<string, unknown>, cn = 'alice'): Promise<Res> {
+    const h = api[method] as unknown as (
+      call: unknown,
+      cb: (err: RpcError | null, res?: Res) => void,
+    ) => void;
+    return new Promise((resolve, reject) =>
+      h(
+        { request, getAuthContext: () => ({ sslPeerCertificate: { subject: { CN: cn, OU: 'admin' } } }) },
+        (err, res) => (err ? reject(err) : resolve(res!)),
+      ),
+    );
+  }
+  const control = (targets: TargetSet | null, over: Record<string, unknown> = {}) =>
+    call<ControlResponse>('Control', {
+      action: 'restart',
+      handler: '',
+      agent: '',
+      instance: '',
+      targets,
+      signal: '',
+      main: false,
+      ...over,
+    });
+  const sent = () =>
+    Object.values(sessions)
+      .flatMap((s) => s.commands.map((c) => `${c.kind} ${c.instance || c.handler}@${s.agentId}`))
+      .sort();
+  const outcomeKeys = (os: InstanceOutcome[] | undefined) =>
+    (os ?? []).map((o) => `${o.instance}@${o.agent}:${o.ok ? 'ok' : `failed(${o.error})`}`);
+  async function rejected(p: Promise<unknown>, code: number, message: RegExp, fields?: string[]) {
+    await assert.rejects(p, (err: RpcError) => {
+      assert.equal(err.code, code, err.details);
+      assert.match(err.details, message);
+      if (fields) assert.deepEqual(String(err.metadata.get(FIELDS_METADATA_KEY)[0] ?? '').split(','), fields);
+      return true;
+    });
+  }
+
+  beforeEach(async () => {
+    store = await openMasterStore(tempDir('gov-control-'));
+    reg = new Registry(store);
+    log = new ExecutionLog(store);
+    fleet = new Fleet(
+      reg,
+      log,
+      { heartbeatIntervalMs: 1000, heartbeatGraceMs: 3000, metricsIntervalMs: 1000, commandTimeoutMs: 5000 },
+      silentLogger,
+    );
+    api = adminHandlers(fleet, {} as RolloutEngine);
+    sessions = {};
+    for (const id of ['edge-1', 'edge-2']) {
+      await reg.upsertAgent({ agent_id: id });
+      sessions[id] = new ScriptedSession(id);
+      fleet.hub.add(sessions[id] as unknown as AgentSession);
+    }
+    await reg.applySpecs(
+      [
+        { name: 'web', agents: ['edge-1', 'edge-2'], count: 2, labels: { tier: 'front' } },
+        { name: 'api', agents: ['edge-1', 'edge-2'], labels: { tier: 'back' } },
+        { name: 'db', agents: ['edge-2'], labels: { tier: 'back' } },
+      ].map((raw, i) => parseHandler({ command: ['node', 'x.js'], ...raw }, `handlers[${i}]`)),
+    );
+    for (const [agent, handler, instance, index, pid] of [
+      ['edge-2', 'web', 'web#1', 1, 202],
+      ['edge-1', 'web', 'web#1', 1, 102],
+      ['edge-2', 'api', 'api', 0, 203],
+      ['edge-1', 'web', 'web', 0, 101],
+      ['edge-2', 'web', 'web', 0, 201],
+      ['edge-1', 'api', 'api', 0, 103],
+      ['edge-2', 'db', 'db', 0, 204],
+    ] as const)
+      await reg.reportStatus(agent, { handler, instance, index, state: 'running', pid });
+    await reg.reportStatus('edge-1', {
+      handler: 'ext',
+      instance: 'ext',
+      state: 'running',
+      pid: 4242,
+      observed: true,
+    });
+  });
+  afterEach(() => store.close());
+
+  it('one call for several handlers: one command per handler and agent, all in flight at once, every instance its outcome', async () => {
+    // Each command is held until all four have arrived: the fan-out is concurrent, not one after another.
+    let release!: () => void;
+    const all = new Promise<void>((r) => (release = r));
+    let arrived = 0;
+    for (const s of Object.values(sessions))
+      s.answer = async () => {
+        if (++arrived === 4) release();
+        await all;
+        return { ok: true, summary: 'restarted' };
+      };
+    const res = await control(set({ names: ['web', 'api'] }));
+    assert.deepEqual(sent(), [
+      'RESTART api@edge-1',
+      'RESTART api@edge-2',
+      'RESTART web@edge-1',
+      'RESTART web@edge-2',
+    ]);
+    assert.equal(res.executions?.length, 4);
+    assert.deepEqual(outcomeKeys(res.outcomes), [
+      'api@edge-1:ok',
+      'api@edge-2:ok',
+      'web@edge-1:ok',
+      'web#1@edge-1:ok',
+      'web@edge-2:ok',
+      'web#1@edge-2:ok',
+    ]);
+    const ids = new Set(res.executions!.map((e) => e.id));
+    assert.ok(
+      res.outcomes!.every((o) => ids.has(o.execution_id!)),
+      'each outcome names its execution',
+    );
+    assert.equal(res.instances?.length, 6, 'the targeted instances, not the others');
+  });
+
+  it('an instance a failed command concerned fails with its error; the others succeed', async () => {
+    sessions['edge-2']!.answer = (cmd) =>
+      cmd.handler === 'web'
+        ? { ok: false, error: { code: 'FAILED_PRECONDITION', message: 'web would not start', fields: [] } }
+        : { ok: true };
+    const res = await control(set({ selector: { tier: 'front' } }));
+    assert.deepEqual(outcomeKeys(res.outcomes), [
+      'web@edge-1:ok',
+      'web#1@edge-1:ok',
+      'web@edge-2:failed(web would not start)',
+      'web#1@edge-2:failed(web would not start)',
+    ]);
+  });
+
+  it('instance keys and --agent send one command per key, or per handler where all its instances there are named', async () => {
+    const res = await control(set({ names: ['web#1@edge-2', 'api'], agents: ['edge-2'] }));
+    assert.deepEqual(sent(), ['RESTART api@edge-2', 'RESTART web#1@edge-2']);
+    assert.deepEqual(outcomeKeys(res.outcomes), ['api@edge-2:ok', 'web#1@edge-2:ok']);
+  });
+
+  it('the answer shows the statuses the agents just reported (a restart shows the new PIDs at once)', async () => {
+    sessions['edge-2']!.answer = () => ({
+      ok: true,
+      instances: [{ handler: 'db', instance: 'db', index: 0, state: 'running', pid: 9204 } as never],
+    });
+    const res = await control(set({ names: ['db'] }));
+    assert.deepEqual(
+      res.instances?.map((i) => [i.agent, i.status?.pid]),
+      [['edge-2', 9204]],
+    );
+  });
+
+  it('an unknown name among known ones: NOT_FOUND naming it (field targets), nothing sent or recorded', async () => {
+    await rejected(
+      control(set({ names: ['web', 'nope', 'api'] })),
+      5,
+      /^unknown handler "nope" \(known: api, db, web\); nothing was done/,
+      ['targets'],
+    );
+    assert.deepEqual(sent(), []);
+    assert.equal(log.query({}).records.length, 0);
+  });
+
+  it('no target refused; the one-handler fields of older clients still work', async () => {
+    await rejected(control(set()), 3, /no target/);
+    const res = await control(null, { handler: 'web', agent: 'edge-1' });
+    assert.deepEqual(sent(), ['RESTART web@edge-1']);
+    assert.deepEqual(outcomeKeys(res.outcomes), ['web@edge-1:ok', 'web#1@edge-1:ok']);
+    const one = await control(null, { handler: 'web', agent: 'edge-2', instance: 'web#1', action: 'stop' });
+    assert.deepEqual(outcomeKeys(one.outcomes), ['web#1@edge-2:ok']);
+  });
+
+  it('signal: SIGNAL commands with the canonical name and --main, recorded as kind signal with "SIGHUP main"', async () => {
+    const res = await control(set({ all: true, agents: ['edge-1'] }), {
+      action: 'signal',
+      signal: 'hup',
+      main: true,
+    });
+    const cmds = sessions['edge-1']!.commands;
+    assert.deepEqual(
+      cmds.map((c) => [c.kind, c.handler, c.signal, c.main]),
+      [
+        ['SIGNAL', 'api', 'SIGHUP', true],
+        ['SIGNAL', 'web', 'SIGHUP', true],
+      ],
+    );
+    assert.deepEqual(sessions['edge-2']!.commands, []);
+    assert.deepEqual(outcomeKeys(res.outcomes), ['api@edge-1:ok', 'web@edge-1:ok', 'web#1@edge-1:ok']);
+    const recs = log.query({ kind: 'signal' }).records;
+    assert.equal(recs.length, 2);
+    assert.ok(
+      recs.every((r) => r.params_summary === 'SIGHUP main'),
+      JSON.stringify(recs),
+    );
+    await control(set({ names: ['db'] }), { action: 'signal', signal: 'SIGUSR1' });
+    assert.equal(log.query({ kind: 'signal', handler: 'db' }).records[0]?.params_summary, 'SIGUSR1 group');
+  });
+
+  it('signal: an unknown signal name is INVALID_ARGUMENT and nothing is sent', async () => {
+    for (const bad of ['BOGUS', '9', ''])
+      await rejected(
+        control(set({ names: ['web'] }), { action: 'signal', signal: bad }),
+        3,
+        /is not a signal name/,
+        ['signal'],
+      );
+    assert.deepEqual(sent(), []);
+  });
+
+  it('signal (and every control action) of an observed process is refused in the observed words, nothing sent', async () => {
+    for (const action of ['signal', 'restart'])
+      await rejected(
+        control(set({ names: ['web', 'ext'] }), { action, signal: 'HUP' }),
+        9,
+        /ext is an observed process \(attached by PID\): governor never signals it/,
+      );
+    assert.deepEqual(sent(), []);
+  });
+
+  it('Control is admin only: a viewer is refused at the interceptor', () => {
+    const d = authorize('/governor.v1.Admin/Control', { cn: 'bob', ou: 'viewer' });
+    assert.equal(d.ok, false);
+    assert.equal(d.ok ? 0 : d.code, 7);
+    assert.equal(authorize('/governor.v1.Admin/Control', { cn: 'alice', ou: 'admin' }).ok, true);
+  });
+
+  it('ListInstances: a target set filters, sorted by handler, agent, index; observed processes listed', async () => {
+    const list = (targets: TargetSet) =>
+      call<ListInstancesResponse>('ListInstances', {
+        handler: '',
+        agent: '',
+        targets,
+        page_size: 0,
+        page_token: '',
+      }).then((r) => r.instances!.map((i) => `${i.status!.instance}@${i.agent}`));
+    assert.deepEqual(await list(set()), [
+      'api@edge-1',
+      'api@edge-2',
+      'db@edge-2',
+      'ext@edge-1',
+      'web@edge-1',
+      'web#1@edge-1',
+      'web@edge-2',
+      'web#1@edge-2',
+    ]);
+    assert.deepEqual(await list(set({ names: ['web#1', 'db'] })), [
+      'db@edge-2',
+      'web#1@edge-1',
+      'web#1@edge-2',
+    ]);
+    assert.deepEqual(await list(set({ agents: ['edge-1'], selector: { tier: 'back' } })), ['api@edge-1']);
+    assert.deepEqual(await list(set({ names: ['ext'] })), ['ext@edge-1']);
+    await assert.rejects(list(set({ names: ['nope'] })), (e: RpcError) => e.code === 5);
+  });
+
+  it('GetMetrics: asks only the narrowed agents and keeps only the targeted instances', async () => {
+    for (const s of Object.values(sessions))
+      s.answer = () => ({
+        ok: true,
+        metrics: {
+          host: null,
+          instances: ['web', 'web#1', 'api', 'db'].map((key) => ({
+            handler: key.split('#')[0],
+            instance: key,
+          })),
+        } as never,
+      });
+    const metrics = (targets: TargetSet) =>
+      call<MetricsResponse>('GetMetrics', { handler: '', agent: '', targets }).then((r) =>
+        r.instances!.map((i) => `${i.metrics!.instance}@${i.agent}`),
+      );
+    assert.deepEqual(await metrics(set({ names: ['web#1', 'db'], agents: ['edge-2'] })), [
+      'web#1@edge-2',
+      'db@edge-2',
+    ]);
+    assert.deepEqual(sessions['edge-1']!.commands, [], 'edge-1 not asked');
+    assert.deepEqual(await metrics(set({ selector: { tier: 'back' } })), [
+      'api@edge-1',
+      'api@edge-2',
+      'db@edge-2',
+    ]);
+  });
+
+  it('TailLogs: a target matching one instance needs no agent; several are refused listing them', async () => {
+    sessions['edge-2']!.answer = () => ({ ok: true, lines: ['db says hi'] });
+    const tail = (targets: TargetSet) =>
+      call<TailLogsResponse>('TailLogs', {
+        handler: '',
+        agent: '',
+        tail: 5,
+        stream: 'stdout',
+        instance: '',
+        targets,
+      });
+    assert.deepEqual((await tail(set({ names: ['db'] }))).lines, ['db says hi']);
+    assert.deepEqual(
+      sessions['edge-2']!.commands.map((c) => [c.kind, c.handler, c.instance]),
+      [['LOGS', 'db', 'db']],
+    );
+    await rejected(
+      tail(set({ names: ['api'] })),
+      3,
+      /^the target matches 2 instances: api@edge-1, api@edge-2; name one of them$/,
+      ['targets'],
+    );
+    await rejected(tail(set({ names: ['web'], agents: ['edge-1'] })), 3, /web@edge-1, web#1@edge-1/);
+  });
+
+  it('DeleteHandler: whole handlers only (names, --all, --selector), each instance its outcome', async () => {
+    const del = (targets: TargetSet) => call<ControlResponse>('DeleteHandler', { handler: '', targets });
+    await rejected(del(set({ names: ['web@edge-1'] })), 3, /not instance keys \(web@edge-1\)/, ['targets']);
+    await rejected(del(set({ names: ['web'], agents: ['edge-1'] })), 3, /not agents \(--agent\)/, [
+      'targets',
+    ]);
+    await rejected(del(set({ names: ['web', 'nope'] })), 5, /unknown handler "nope"/, ['targets']);
+    assert.ok(reg.getSpec('web'), 'nothing deleted by a refused request');
+    const res = await del(set({ selector: { tier: 'back' } }));
+    assert.deepEqual(outcomeKeys(res.outcomes), ['api@edge-1:ok', 'api@edge-2:ok', 'db@edge-2:ok']);
+    assert.equal(reg.getSpec('api'), undefined);
+    assert.equal(reg.getSpec('db'), undefined);
+    assert.ok(reg.getSpec('web'));
+    assert.deepEqual(sent(), ['APPLY @edge-1', 'APPLY @edge-2'], 'one spec push per agent');
+  });
+});
