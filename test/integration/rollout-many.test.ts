@@ -79,7 +79,8 @@ describe('rollout over many handlers (3 agents, 12 handlers)', function () {
   }
 
   before(async () => {
-    c = await Cluster.start({ agents: AGENTS });
+    // A wide heartbeat grace: this test is about rollouts, not about noticing a dead agent on a busy machine.
+    c = await Cluster.start({ agents: AGENTS, heartbeatGrace: '5s' });
     await c.govJson(['apply', '-f', c.writeHandlers(specs({ V: '1' }))]);
     await running();
   });
@@ -153,6 +154,41 @@ describe('rollout over many handlers (3 agents, 12 handlers)', function () {
     const done = await c.govJson<Rollout>(['rollout', 'resume', started.id]);
     assert.equal(done.state, 'succeeded', done.error);
     assert.ok(done.instances.every((i) => i.state === 'healthy'));
+  });
+
+  it('instance keys restart only those instances; unknown names and held handlers are refused, nothing started', async () => {
+    const before = await running();
+    const r = await c.govJson<Rollout>(['rollout', 'restart', 'h01', 'h05@edge-2', '--min-healthy', '200ms']);
+    assert.equal(r.state, 'succeeded', r.error);
+    assert.deepEqual(r.instances.map((i) => `${i.handler}@${i.agent}`).sort(), ['h01@edge-1', 'h05@edge-2']);
+    const after = await running();
+    for (const name of NAMES)
+      assert.equal(after.get(name)?.pid !== before.get(name)?.pid, ['h01', 'h05'].includes(name), name);
+
+    const unknown = await c.gov(['rollout', 'restart', 'h01', 'nope']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /unknown handler "nope"/);
+
+    const held = await c.govJson<Rollout>([
+      'rollout',
+      'restart',
+      'h03',
+      'h04',
+      '--min-healthy',
+      '30s',
+      '--healthy-deadline',
+      '60s',
+      '--detach',
+    ]);
+    try {
+      const refused = await c.gov(['rollout', 'restart', 'h02', 'h04']);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`handler h04 has rollout ${held.id}`));
+      const { rollouts } = await c.govJson<{ rollouts: Rollout[] }>(['rollout', 'status']);
+      assert.equal(rollouts.filter((x) => x.created_at >= held.created_at).length, 1, 'nothing else started');
+    } finally {
+      await c.govJson(['rollout', 'abort', held.id]);
+    }
   });
 
   it('gov apply of 12 changed handlers runs ONE rollout and returns once it settled', async () => {
