@@ -1,9 +1,12 @@
-/** `gov apply` and the rolling updates it starts: follow each one (unless --detach) with live progress. */
+/**
+ * `gov apply` and the rolling update it starts (one rollout for the whole change): follow it (unless
+ * --detach) with live progress, returning once it settled.
+ */
 import { EXIT_FAILED, EXIT_OK, type CliIO } from '../../shared/cli-io.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import { handlersLabel, outcome, rolloutHandlers, summaryLine, watchRollout } from './rollout-watch.js';
 
-/** Follows the rollouts one after the other; exit 1 if any did not succeed. */
+/** Follows the rollouts (one from this master; several from an older one) in turn; exit 1 if any did not succeed. */
 export async function followRolloutsOfApply(
   api: AdminApi,
   rollouts: Rollout[],
