@@ -278,6 +278,41 @@ describe('rollout over many handlers', () => {
     assert.deepEqual(engine.heldHandlers(), [], 'a rolled back update holds nothing');
   });
 
+  it('a rollout over many handlers in flight when the master stopped comes back paused and resumes to the end', async () => {
+    const fleet = new ManyFleet(NAMES, () => ({ ...FAST, min_healthy_time: '60ms' }));
+    const data = emptyMasterState();
+    const engine = new RolloutEngine(fleet, new RolloutStore(memoryStore(data)), silentLogger, { pollMs: 5 });
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: NAMES.map((n) => current(fleet, n)),
+      issuedBy: 't',
+    });
+    engine.run(r.id);
+    await waitFor(
+      () =>
+        engine.get(r.id).current_batch >= 1 &&
+        engine.get(r.id).instances.some((i) => i.state === 'in_progress'),
+    );
+    engine.close(); // the "crash": nothing more is written
+    const engine2 = new RolloutEngine(
+      fleet,
+      new RolloutStore(memoryStore(structuredClone(data))),
+      silentLogger,
+      {
+        pollMs: 5,
+      },
+    );
+    await engine2.restore();
+    const back = engine2.get(r.id);
+    assert.equal(back.state, 'paused');
+    assert.equal(back.handlers.length, 12);
+    assert.throws(() => engine2.assertIdle('h12'), /paused/, 'a paused rollout still holds every handler');
+    await engine2.resume(r.id);
+    const done = await settled(engine2, r.id, ['succeeded']);
+    assert.ok(done.instances.every((i) => i.state === 'healthy'));
+    assert.deepEqual([...new Set(fleet.commands.map((c) => c.handler))].sort(), NAMES);
+  });
+
   it('a record from before rollouts covered several handlers loads and is migrated', async () => {
     const old = {
       id: 'ro-old',
