@@ -23,9 +23,10 @@ export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: str
   } else {
     const changed = r.instances.filter((i) => i.changed);
     skipUnfinished(r, 'rollout rolled back before this instance', true);
-    // Every handler with a changed instance gets its previous spec registered as current again.
-    const names = new Set(changed.map((i) => i.handler));
-    const back = r.handlers.filter((h) => names.has(h.name));
+    // Every handler covered gets its previous spec registered as current again — those whose instances
+    // never changed too: the update is undone as a whole (nothing is left current that no instance runs, for
+    // a later APPLY push to start once the rollout stops holding the handler).
+    const back = r.handlers;
     const gone = back.find((h) => !ctx.port.spec(h.name, h.from_version));
     if (gone) {
       r.error = `${what}; rollback impossible: spec version ${gone.from_version} of ${gone.name} is no longer kept`;
@@ -37,7 +38,10 @@ export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: str
       const versions =
         back.length === 1
           ? `version ${back[0]!.from_version} (registered again as version ${back[0]!.rollback_version})`
-          : `their previous versions (${back.map((h) => `${h.name} ${h.from_version} as ${h.rollback_version}`).join(', ')})`;
+          : `their previous versions (registered again: ${back
+              .slice(0, 3)
+              .map((h) => `${h.name} ${h.from_version} as ${h.rollback_version}`)
+              .join(', ')}${back.length > 3 ? `, +${back.length - 3} more` : ''})`;
       r.error = `${what}; rolling back ${changed.length} instance(s) to ${versions}`;
       ctx.transition(r, 'rolling_back');
     }

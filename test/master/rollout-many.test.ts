@@ -239,7 +239,7 @@ describe('rollout over many handlers', () => {
     assert.ok(done.instances.every((i) => i.state === 'healthy' && i.new_pid !== i.old_pid));
   });
 
-  it('rollback of an update registers each changed handler’s previous version again', async () => {
+  it('rollback of an update registers every handler’s previous version again and steps back only the changed instances', async () => {
     const { fleet, engine } = setup();
     const handlers = NAMES.map((name) => {
       const from = fleet.spec(name)!;
@@ -254,17 +254,14 @@ describe('rollout over many handlers', () => {
     assert.equal(done.state, 'rolled_back', done.error);
     assert.match(done.error, /instance h06@edge-2 failed/);
     const changed = ['h01', 'h05', 'h09', 'h02', 'h06', 'h10'];
+    // The update is undone as a whole: every handler's previous spec is current again, changed or not.
     for (const h of done.handlers) {
-      if (changed.includes(h.name)) {
-        assert.equal(h.rollback_version, 3, `${h.name} registered again`);
-        assert.deepEqual(
-          fleet.spec(h.name)!.spec.env,
-          { V: '1' },
-          `${h.name} current spec is the previous one`,
-        );
-      } else {
-        assert.equal(h.rollback_version, 0, `${h.name} never changed`);
-      }
+      assert.equal(h.rollback_version, 3, `${h.name} registered again`);
+      assert.deepEqual(
+        fleet.spec(h.name)!.spec.env,
+        { V: '1' },
+        `${h.name} current spec is the previous one`,
+      );
     }
     assert.deepEqual(
       done.instances
