@@ -26,7 +26,7 @@ export function applyCommand(connect: AdminConnector = connectAdmin) {
     summary: 'validate a handlers file locally, then store its specs and push them to their agents',
     options: [
       new Option('-f, --file <FILE>', 'handlers YAML file').makeOptionMandatory(),
-      new Option('--detach', 'do not wait for the rolling updates it starts'),
+      new Option('--detach', 'do not wait for the rolling update it starts'),
     ],
     check: (_args, o, io) => {
       const file = o.file as string;
@@ -47,7 +47,7 @@ export function applyCommand(connect: AdminConnector = connectAdmin) {
         for (const r of res.executions) io.out(`${describeExecution(r)}\n`);
       }
       const failed = reportFailures(io, res.executions);
-      // A changed spec on running instances starts rolling updates: follow them (DESIGN §5).
+      // Changed specs on running instances start one rolling update: follow it (DESIGN §5).
       const followed = await followRolloutsOfApply(api, res.rollouts, io, { json, detach });
       if (json) {
         printJson(io, {

@@ -1,9 +1,12 @@
-/** `gov apply` and the rolling updates it starts: follow each one (unless --detach) with live progress. */
+/**
+ * `gov apply` and the rolling update it starts (one rollout for the whole change): follow it (unless
+ * --detach) with live progress, returning once it settled.
+ */
 import { EXIT_FAILED, EXIT_OK, type CliIO } from '../../shared/cli-io.js';
 import type { AdminApi, Rollout } from './admin-client.js';
-import { outcome, summaryLine, watchRollout } from './rollout-watch.js';
+import { handlersLabel, outcome, rolloutHandlers, summaryLine, watchRollout } from './rollout-watch.js';
 
-/** Follows the rollouts one after the other; exit 1 if any did not succeed. */
+/** Follows the rollouts (one from this master; several from an older one) in turn; exit 1 if any did not succeed. */
 export async function followRolloutsOfApply(
   api: AdminApi,
   rollouts: Rollout[],
@@ -14,7 +17,10 @@ export async function followRolloutsOfApply(
   let exit = EXIT_OK;
   for (const r of rollouts) {
     if (opts.detach) {
-      if (!opts.json) io.out(`rolling update ${r.id} of ${r.handler} started; gov rollout status ${r.id}\n`);
+      if (!opts.json)
+        io.out(
+          `rolling update ${r.id} of ${handlersLabel(rolloutHandlers(r).map((h) => h.name))} started; gov rollout status ${r.id}\n`,
+        );
       out.push(r);
       continue;
     }

@@ -10,9 +10,15 @@ import type { AdminApi, Rollout } from './admin-client.js';
 /** States after which a rollout does not move by itself. */
 export const SETTLED_STATES = new Set(['succeeded', 'failed', 'aborted', 'rolled_back', 'paused']);
 
+/**
+ * How often a follower asks for the rollout: the CLI returns at most this long after the rollout settles.
+ * 50 ms keeps that latency small next to a batch's min_healthy_time, for one small GetRollout per poll.
+ */
+export const WATCH_POLL_MS = 50;
+
 export interface WatchOptions {
   json: boolean;
-  /** Poll interval (default 200 ms). */
+  /** Poll interval (default WATCH_POLL_MS). */
   pollMs?: number;
 }
 
@@ -36,13 +42,34 @@ function changeLines(prev: Rollout | null, r: Rollout): string[] {
   return lines;
 }
 
+/** The handlers a rollout covers (a view from an older master has only `handler`). */
+export function rolloutHandlers(r: Rollout): Rollout['handlers'] {
+  if (r.handlers?.length) return r.handlers;
+  return [
+    {
+      name: r.handler,
+      from_version: r.from_version,
+      to_version: r.to_version,
+      rollback_version: r.rollback_version,
+    },
+  ];
+}
+
+/** `web`, `web, api`, `web, api +48 more`: a rollout's handlers in one short label. */
+export function handlersLabel(names: readonly string[], shown = 2): string {
+  if (names.length <= shown + 1) return names.join(', ');
+  return `${names.slice(0, shown).join(', ')} +${names.length - shown} more`;
+}
+
+const label = (r: Rollout): string => handlersLabel(rolloutHandlers(r).map((h) => h.name));
+
 export function summaryLine(r: Rollout): string {
   const secs =
     r.completed_at && r.created_at
       ? ` in ${((Date.parse(r.completed_at) - Date.parse(r.created_at)) / 1000).toFixed(1)}s`
       : '';
   return (
-    `rollout ${r.id} (${r.kind} of ${r.handler}): ${r.state} — ${doneCount(r)}/${r.instances.length} ` +
+    `rollout ${r.id} (${r.kind} of ${label(r)}): ${r.state} — ${doneCount(r)}/${r.instances.length} ` +
     `instance(s), ${r.batches.length} batch(es)${secs}\n`
   );
 }
@@ -67,13 +94,13 @@ export async function watchRollout(
   io: CliIO,
   opts: WatchOptions,
 ): Promise<{ rollout: Rollout; interrupted: boolean }> {
-  const pollMs = opts.pollMs ?? 200;
+  const pollMs = opts.pollMs ?? WATCH_POLL_MS;
   const tty = io.isTTY && !opts.json;
   let bar: cliProgress.SingleBar | null = null;
   if (tty) {
     bar = new cliProgress.SingleBar(
       {
-        format: `${first.handler} [{bar}] {value}/{total} | batch {batch} | {instance} | {state}`,
+        format: `${label(first)} [{bar}] {value}/{total} | batch {batch} | {instance} | {state}`,
         hideCursor: true,
         clearOnComplete: false,
       },
@@ -82,7 +109,7 @@ export async function watchRollout(
     bar.start(first.instances.length, doneCount(first), progressPayload(first));
   } else if (!opts.json) {
     io.out(
-      `rollout ${first.id}: ${first.kind} of ${first.handler}, ${first.instances.length} instance(s) in ` +
+      `rollout ${first.id}: ${first.kind} of ${label(first)}, ${first.instances.length} instance(s) in ` +
         `${first.batches.length} batch(es) of ${first.batch_size}\n`,
     );
   }

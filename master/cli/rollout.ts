@@ -1,5 +1,6 @@
 /**
- * `gov rollout restart HANDLER [flags]` and `gov rollout status|pause|resume|abort [ID]` (DESIGN §5, §6).
+ * `gov rollout restart TARGET… [--all] [--selector] [--agent] [flags]` (ONE rollout over every instance the
+ * set names, across handlers and agents) and `gov rollout status|pause|resume|abort [ID]` (DESIGN §5, §6).
  * `restart` and `resume` follow the rollout until it settles (unless --detach); with `--json` each
  * subcommand prints one document. Exit codes: 0 success, 1 failed/aborted/paused (instance + reason on
  * stderr), 2 usage. Without an ID, status lists rollouts; pause/abort take the latest active one and
@@ -9,13 +10,14 @@ import { Option } from 'commander';
 import { EXIT_OK, UsageError, table, type CliIO } from '../../shared/cli-io.js';
 import { govCommand } from '../../shared/cli-program.js';
 import { StateError } from '../../shared/errors.js';
+import { isEmptyTarget } from '../../shared/targets.js';
 import { compileUpdateFields, type UpdateKey } from '../../shared/update-policy.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import { adminCommand } from './admin-command.js';
-import { checkHandlerName } from './command-kit.js';
+import { readTargets, targetOptions } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
 import { printJson } from './format.js';
-import { outcome, summaryLine, watchRollout } from './rollout-watch.js';
+import { handlersLabel, outcome, rolloutHandlers, summaryLine, watchRollout } from './rollout-watch.js';
 
 type Sub = 'status' | 'pause' | 'resume' | 'abort';
 
@@ -49,7 +51,19 @@ export async function followAndReport(
 
 function statusText(r: Rollout): string {
   let text = summaryLine(r);
-  text += `  versions ${r.from_version} → ${r.to_version}, batch size ${r.batch_size}, on failure ${r.on_failure}, issued by ${r.issued_by}\n`;
+  const handlers = rolloutHandlers(r);
+  if (handlers.length > 1) {
+    text += `  batch size ${r.batch_size}, on failure ${r.on_failure}, issued by ${r.issued_by}\n`;
+    text += `  handlers (${handlers.length}):\n`;
+    for (const h of handlers) {
+      const mine = r.instances.filter((i) => (i.handler || r.handler) === h.name);
+      const done = mine.filter((i) => i.state !== 'pending' && i.state !== 'in_progress').length;
+      const back = h.rollback_version ? `, rolled back as ${h.rollback_version}` : '';
+      text += `    ${h.name}: versions ${h.from_version} → ${h.to_version}${back}, ${done}/${mine.length} instance(s)\n`;
+    }
+  } else {
+    text += `  versions ${r.from_version} → ${r.to_version}, batch size ${r.batch_size}, on failure ${r.on_failure}, issued by ${r.issued_by}\n`;
+  }
   if (r.error) text += `  ${r.state === 'succeeded' ? 'note' : 'error'}: ${r.error}\n`;
   text += table(
     ['BATCH', 'INSTANCE', 'AGENT', 'STATE', 'OLD PID', 'NEW PID', 'REASON'],
@@ -84,12 +98,14 @@ async function resolveId(api: AdminApi, id: string | undefined, sub: Sub): Promi
 function restartCommand(connect: AdminConnector) {
   return adminCommand(connect, {
     name: 'restart',
-    summary: 'health-gated rolling restart of a handler, followed until it settles',
-    args: ['<HANDLER>'],
+    summary:
+      'ONE health-gated rolling restart over every instance named (handlers, instance keys, --all, --selector), followed until it settles',
+    args: [['[TARGET...]', 'handler names or instance keys (web, web@edge-1, web#1@edge-1)']],
     options: [
+      ...targetOptions(),
       new Option(
         '--batch-size <N|N%>',
-        'instances per batch (percent rounds up; default: the spec update block)',
+        "instances per batch (percent of all the rollout's instances, rounds up; default: the strictest of the specs' update blocks)",
       ),
       new Option('--min-healthy <DUR>', 'how long an instance must stay running and healthy'),
       new Option('--healthy-deadline <DUR>', 'per instance: time to become healthy for --min-healthy'),
@@ -101,7 +117,10 @@ function restartCommand(connect: AdminConnector) {
       new Option('--wait-between <DUR>', 'pause between batches'),
       new Option('--detach', 'start it and return at once'),
     ],
-    check: ([handler], o) => {
+    check: (names, o) => {
+      const targets = readTargets(names, o);
+      if (isEmptyTarget(targets))
+        throw new UsageError('name what to restart: TARGET... (web, web@edge-1), --all or --selector');
       const given = {
         batch_size: o.batchSize as string | undefined,
         min_healthy_time: o.minHealthy as string | undefined,
@@ -115,7 +134,9 @@ function restartCommand(connect: AdminConnector) {
         throw new UsageError(`${UPDATE_FLAGS[key]}: ${reason}`);
       });
       const req = {
-        handler: checkHandlerName(handler!),
+        // `handler` is what older masters read; this master reads `targets` (one rollout over the set).
+        handler: '',
+        targets,
         batch_size: given.batch_size ?? '',
         min_healthy_time: given.min_healthy_time ?? '',
         healthy_deadline: given.healthy_deadline ?? '',
@@ -136,7 +157,7 @@ function rolloutsTable(rollouts: Rollout[]): string {
     ['ID', 'HANDLER', 'KIND', 'STATE', 'INSTANCES', 'BATCH', 'CREATED', 'ERROR'],
     rollouts.map((r) => [
       r.id,
-      r.handler,
+      handlersLabel(rolloutHandlers(r).map((h) => h.name)),
       r.kind,
       r.state,
       r.instances.length,

@@ -1,6 +1,7 @@
 /**
- * Building a new rollout record: settings from the spec's `update` block overridden by the request,
- * the instances it covers and their batches (planned by plan.ts). Also the proto view.
+ * Building a new rollout record over one or more handlers: settings from their `update` blocks merged by
+ * the strictest (policy.ts) and overridden by the request, the instances it covers and their batches
+ * (planned by plan.ts). Also the proto view.
  */
 import { randomBytes } from 'node:crypto';
 import type { Rollout } from '../../proto/generated/governor/v1/Rollout.js';
@@ -8,22 +9,30 @@ import type { HandlerSpec } from '../../shared/spec.js';
 import { checkUpdate, refuseField, type UpdateSpec } from '../../shared/update-policy.js';
 import type { InstanceView } from '../state/registry.js';
 import { batchSizeOf, planBatches, type InstanceRef } from './plan.js';
+import { strictestPolicy } from './policy.js';
 import { stepName, type RolloutKind, type RolloutRecord } from './types.js';
 
-export interface NewRollout {
+/** One handler of a new rollout: its versions and the instances to roll. */
+export interface NewRolloutHandler {
   handler: string;
-  kind: RolloutKind;
   from_version: number;
   to_version: number;
-  /** The target spec (its `update` block gives the defaults). */
+  /** The target spec (its `update` block is this handler's policy). */
   spec: HandlerSpec;
-  /** Overrides of the spec's `update` block. */
-  overrides?: Partial<UpdateSpec>;
-  issuedBy: string;
   /** Instances as the registry knows them now. */
   instances: readonly InstanceView[];
   /** Agents the target spec is assigned to. */
   agents: readonly string[];
+  /** Only these instances (`agent/key`); absent: every covered one. */
+  only?: ReadonlySet<string>;
+}
+
+export interface NewRollout {
+  kind: RolloutKind;
+  handlers: readonly NewRolloutHandler[];
+  /** Overrides of the merged `update` block. */
+  overrides?: Partial<UpdateSpec>;
+  issuedBy: string;
   now: number;
 }
 
@@ -40,6 +49,7 @@ export function coveredInstances(
   return views
     .filter((v) => agents.includes(v.agent) && (v.status.index ?? 0) < spec.count && !v.status.observed)
     .map((v) => ({
+      handler: spec.name,
       agent: v.agent,
       instance: v.status.instance || spec.name,
       index: v.status.index ?? 0,
@@ -48,19 +58,37 @@ export function coveredInstances(
 }
 
 export function createRollout(n: NewRollout): RolloutRecord {
-  // The overrides against the spec's block: valid each, they may still not fit together.
-  const u = checkUpdate({ ...n.spec.update, ...n.overrides }, refuseField);
-  const refs = coveredInstances(n.instances, n.agents, n.spec);
-  const pids = new Map(refs.map((r) => [`${r.agent}/${r.instance}`, r.pid]));
+  const each = n.handlers.map((h) => ({
+    h,
+    refs: coveredInstances(h.instances, h.agents, h.spec).filter((i) => !h.only || h.only.has(stepName(i))),
+  }));
+  // A handler with nothing to roll is not covered (and its block does not count).
+  const handlers = each.filter((e) => e.refs.length > 0).map((e) => e.h);
+  const refs = each.flatMap((e) => e.refs);
+  // The handlers' blocks merged by the strictest (policy.ts), then the overrides: valid each, they may
+  // still not fit together.
+  const merged = strictestPolicy(
+    handlers.map((h) => h.spec.update),
+    refs.length,
+  );
+  const u = checkUpdate({ ...merged, ...n.overrides }, refuseField);
+  const pids = new Map(refs.map((r) => [stepName(r), r.pid]));
   const batches = planBatches(refs, batchSizeOf(u.batch_size, refs.length));
   const at = new Date(n.now).toISOString();
+  const first = handlers[0] ?? n.handlers[0];
   return {
     id: newRolloutId(n.now),
-    handler: n.handler,
+    handler: first?.handler ?? '',
+    handlers: handlers.map((h) => ({
+      name: h.handler,
+      from_version: h.from_version,
+      to_version: h.to_version,
+      rollback_version: 0,
+    })),
     kind: n.kind,
     state: 'pending',
-    from_version: n.from_version,
-    to_version: n.to_version,
+    from_version: first?.from_version ?? 0,
+    to_version: first?.to_version ?? 0,
     batch_size: u.batch_size,
     min_healthy_time_ms: u.min_healthy_time_ms,
     healthy_deadline_ms: u.healthy_deadline_ms,
@@ -76,6 +104,7 @@ export function createRollout(n: NewRollout): RolloutRecord {
     })),
     instances: batches.flatMap((b, batch) =>
       b.map((i) => ({
+        handler: i.handler,
         agent: i.agent,
         instance: i.instance,
         batch,
@@ -106,6 +135,7 @@ export function toRolloutProto(r: RolloutRecord): Rollout {
   return {
     id: r.id,
     handler: r.handler,
+    handlers: r.handlers.map((h) => ({ ...h })),
     kind: r.kind,
     state: r.state,
     from_version: r.from_version,
@@ -118,6 +148,7 @@ export function toRolloutProto(r: RolloutRecord): Rollout {
     wait_between_ms: r.wait_between_ms,
     batches: r.batches.map((b) => ({ ...b, instances: [...b.instances] })),
     instances: r.instances.map((i) => ({
+      handler: i.handler,
       agent: i.agent,
       instance: i.instance,
       batch: i.batch,

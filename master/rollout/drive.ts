@@ -6,6 +6,7 @@
 import { describeFailures, onFailure, skipUnfinished } from './failure.js';
 import { nextAction } from './plan.js';
 import { runStep, sleepUnlessCancelled, type CancelToken, type RolloutContext } from './step.js';
+import type { SpecVersion } from '../state/registry.js';
 import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
 
 /** Runs `r` until it is idle (paused, finished, or waiting on nothing) or `token` is cancelled. */
@@ -59,22 +60,29 @@ async function runBatch(
   token: CancelToken,
 ): Promise<void> {
   const batch = r.batches[index];
-  const target = ctx.port.spec(r.handler, r.to_version);
-  if (!batch || !target) {
-    r.error = target
-      ? `batch ${index} is missing`
-      : `spec version ${r.to_version} of ${r.handler} is no longer kept (handler deleted or re-applied too often)`;
+  const steps = r.instances.filter(
+    (i) => i.batch === index && i.state !== 'healthy' && i.state !== 'skipped',
+  );
+  // Each step runs its own handler's target version.
+  const targets = new Map<string, SpecVersion>();
+  let missing = '';
+  for (const name of new Set(steps.map((s) => s.handler))) {
+    const h = r.handlers.find((x) => x.name === name);
+    const target = h && ctx.port.spec(name, h.to_version);
+    if (target) targets.set(name, target);
+    else
+      missing ||= `spec version ${h?.to_version ?? '?'} of ${name} is no longer kept (handler deleted or re-applied too often)`;
+  }
+  if (!batch || missing) {
+    r.error = missing || `batch ${index} is missing`;
     skipUnfinished(r, 'rollout cannot continue');
     ctx.transition(r, 'failed');
     return ctx.save(r);
   }
   batch.state = 'in_progress';
   batch.started_at ||= iso(ctx);
-  const steps = r.instances.filter(
-    (i) => i.batch === index && i.state !== 'healthy' && i.state !== 'skipped',
-  );
   await ctx.save(r);
-  await Promise.all(steps.map((s) => runStep(ctx, r, s, target, token, false)));
+  await Promise.all(steps.map((s) => runStep(ctx, r, s, targets.get(s.handler)!, token, false)));
   if (token.cancelled || r.state !== 'running') return;
   const failed = steps.filter((s) => s.state === 'failed');
   if (failed.length > 0) {
@@ -94,13 +102,19 @@ async function runRollback(
   steps: RolloutInstanceRecord[],
   token: CancelToken,
 ): Promise<void> {
-  const target = ctx.port.spec(r.handler, r.rollback_version || r.from_version);
-  if (!target) {
-    r.error += `; rollback impossible: spec version ${r.from_version} is no longer kept`;
-    ctx.transition(r, 'failed');
-    return ctx.save(r);
+  // Each handler back to its previous spec (re-registered as `rollback_version` when the rollback began).
+  const targets = new Map<string, SpecVersion>();
+  for (const name of new Set(steps.map((s) => s.handler))) {
+    const h = r.handlers.find((x) => x.name === name);
+    const target = h && ctx.port.spec(name, h.rollback_version || h.from_version);
+    if (!target) {
+      r.error += `; rollback impossible: spec version ${h?.from_version ?? '?'} of ${name} is no longer kept`;
+      ctx.transition(r, 'failed');
+      return ctx.save(r);
+    }
+    targets.set(name, target);
   }
-  await Promise.all(steps.map((s) => runStep(ctx, r, s, target, token, true)));
+  await Promise.all(steps.map((s) => runStep(ctx, r, s, targets.get(s.handler)!, token, true)));
   if (token.cancelled || r.state !== 'rolling_back') return;
   const failed = steps.filter((s) => s.state === 'failed');
   if (failed.length > 0) {

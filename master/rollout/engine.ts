@@ -71,64 +71,84 @@ export class RolloutEngine {
   }
 
   /**
-   * Handlers whose instances APPLY must leave alone: an update rollout is active, or the newest update
-   * ended without converging (aborted/failed) and no later rollout of the handler succeeded.
+   * Handlers whose instances APPLY must leave alone: an update rollout covering the handler is active, or
+   * the newest update covering it ended without converging (aborted/failed) and no later rollout covering
+   * it succeeded. Every handler a rollout covers is held alike.
    */
   heldHandlers(): string[] {
     const held = new Set<string>();
     const decided = new Set<string>();
     for (const r of this.store.list()) {
-      if (decided.has(r.handler)) continue;
-      if (r.state === 'succeeded' || r.state === 'rolled_back') decided.add(r.handler);
-      else if (r.kind === 'update') {
-        held.add(r.handler);
-        decided.add(r.handler);
+      for (const { name } of r.handlers) {
+        if (decided.has(name)) continue;
+        if (r.state === 'succeeded' || r.state === 'rolled_back') decided.add(name);
+        else if (r.kind === 'update') {
+          held.add(name);
+          decided.add(name);
+        }
       }
     }
     return [...held];
   }
 
-  /** Throws when a rollout of `handler` is still active. */
-  assertIdle(handler: string): void {
-    const active = this.store.list(handler).find((r) => ACTIVE_STATES.has(r.state));
-    if (active) {
-      throw new StateError(
-        `handler ${handler} has rollout ${active.id} ${active.state}; wait for it, or ` +
-          `gov rollout ${active.state === 'paused' ? 'resume|abort' : 'pause|abort'} ${active.id}`,
-      );
+  /** Throws when a rollout covering any of `handlers` is still active (naming the first one held). */
+  assertIdle(...handlers: string[]): void {
+    for (const handler of handlers) {
+      const active = this.store.list(handler).find((r) => ACTIVE_STATES.has(r.state));
+      if (active) {
+        throw new StateError(
+          `handler ${handler} has rollout ${active.id} ${active.state}; wait for it, or ` +
+            `gov rollout ${active.state === 'paused' ? 'resume|abort' : 'pause|abort'} ${active.id}`,
+        );
+      }
     }
   }
 
-  /** Creates (and persists) a rollout; `run()` starts it. */
+  /**
+   * Creates (and persists) one rollout over `handlers` (in order; the first is the record's `handler`);
+   * `run()` starts it. Refused when any of them is held by an active rollout.
+   */
   async create(input: {
-    handler: string;
     kind: 'restart' | 'update';
-    from: SpecVersion;
-    to: SpecVersion;
+    handlers: ReadonlyArray<{
+      handler: string;
+      from: SpecVersion;
+      to: SpecVersion;
+      /** Only these instances (`agent/key`); absent: every one. */
+      only?: ReadonlySet<string>;
+    }>;
     overrides?: Partial<UpdateSpec>;
     issuedBy: string;
   }): Promise<RolloutRecord> {
-    this.assertIdle(input.handler);
+    this.assertIdle(...input.handlers.map((h) => h.handler));
     const r = createRollout({
-      handler: input.handler,
       kind: input.kind,
-      from_version: input.from.version,
-      to_version: input.to.version,
-      spec: input.to.spec,
+      handlers: input.handlers.map((h) => ({
+        handler: h.handler,
+        from_version: h.from.version,
+        to_version: h.to.version,
+        spec: h.to.spec,
+        instances: this.port.instances(h.handler),
+        agents: this.port.agentsFor(h.to.spec),
+        ...(h.only ? { only: h.only } : {}),
+      })),
       ...(input.overrides ? { overrides: input.overrides } : {}),
       issuedBy: input.issuedBy,
-      instances: this.port.instances(input.handler),
-      agents: this.port.agentsFor(input.to.spec),
       now: this.now(),
     });
     if (r.instances.length === 0) {
-      if (input.kind === 'restart')
-        throw new StateError(`handler ${input.handler} has no instances to restart`);
+      if (input.kind === 'restart') {
+        const names = input.handlers.map((h) => h.handler);
+        throw new StateError(
+          `${names.length > 1 ? 'handlers' : 'handler'} ${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no instances to restart`,
+        );
+      }
       return r; // an update with nothing to move: not kept
     }
     await this.store.save(r);
     this.log.info('rollout created', {
       rollout: r.id,
+      handlers: r.handlers.length,
       handler: r.handler,
       kind: r.kind,
       instances: r.instances.length,

@@ -5,7 +5,7 @@
  */
 import { failurePolicy } from './plan.js';
 import type { RolloutContext } from './step.js';
-import type { RolloutInstanceRecord, RolloutRecord } from './types.js';
+import { syncFirstHandler, type RolloutInstanceRecord, type RolloutRecord } from './types.js';
 
 /** A batch failed (or the progress deadline passed): pause, abort or roll back — never continue. */
 export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: string): Promise<void> {
@@ -21,15 +21,28 @@ export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: str
     skipUnfinished(r, 'rollout aborted after a failure');
     ctx.transition(r, 'aborted');
   } else {
-    const from = ctx.port.spec(r.handler, r.from_version);
-    const changed = r.instances.filter((i) => i.changed).length;
+    const changed = r.instances.filter((i) => i.changed);
     skipUnfinished(r, 'rollout rolled back before this instance', true);
-    if (!from) {
-      r.error = `${what}; rollback impossible: spec version ${r.from_version} is no longer kept`;
+    // Every handler covered gets its previous spec registered as current again — those whose instances
+    // never changed too: the update is undone as a whole (nothing is left current that no instance runs, for
+    // a later APPLY push to start once the rollout stops holding the handler).
+    const back = r.handlers;
+    const gone = back.find((h) => !ctx.port.spec(h.name, h.from_version));
+    if (gone) {
+      r.error = `${what}; rollback impossible: spec version ${gone.from_version} of ${gone.name} is no longer kept`;
       ctx.transition(r, 'failed');
     } else {
-      r.rollback_version = await ctx.port.reRegister(from.spec);
-      r.error = `${what}; rolling back ${changed} instance(s) to version ${r.from_version} (registered again as version ${r.rollback_version})`;
+      for (const h of back)
+        h.rollback_version = await ctx.port.reRegister(ctx.port.spec(h.name, h.from_version)!.spec);
+      syncFirstHandler(r);
+      const versions =
+        back.length === 1
+          ? `version ${back[0]!.from_version} (registered again as version ${back[0]!.rollback_version})`
+          : `their previous versions (registered again: ${back
+              .slice(0, 3)
+              .map((h) => `${h.name} ${h.from_version} as ${h.rollback_version}`)
+              .join(', ')}${back.length > 3 ? `, +${back.length - 3} more` : ''})`;
+      r.error = `${what}; rolling back ${changed.length} instance(s) to ${versions}`;
       ctx.transition(r, 'rolling_back');
     }
   }

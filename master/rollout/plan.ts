@@ -13,18 +13,35 @@ export function batchSizeOf(text: string, total: number): number {
 }
 
 export interface InstanceRef {
+  handler: string;
   agent: string;
+  /** Instance key on the agent (`web`, `web#1`). */
   instance: string;
   /** Replica index on its agent. */
   index: number;
 }
 
 /**
- * Orders instances so that a batch spreads over agents (index 0 of every agent, then index 1, ...;
- * agents by id) and cuts them into batches of `size`.
+ * Orders instances so that every batch spreads over agents and handlers — by replica index (index 0 of
+ * everything first), then round-robin over agents (by id), each agent's instances by handler — and cuts
+ * them into batches of `size`. 12 single-instance handlers on 3 agents in batches of 3: one per agent each.
  */
 export function planBatches(refs: readonly InstanceRef[], size: number): InstanceRef[][] {
-  const ordered = [...refs].sort((a, b) => a.index - b.index || a.agent.localeCompare(b.agent));
+  const byIndex = new Map<number, Map<string, InstanceRef[]>>();
+  for (const r of refs) {
+    const agents = byIndex.get(r.index) ?? new Map<string, InstanceRef[]>();
+    byIndex.set(r.index, agents);
+    agents.set(r.agent, [...(agents.get(r.agent) ?? []), r]);
+  }
+  const ordered: InstanceRef[] = [];
+  for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
+    const agents = byIndex.get(index)!;
+    const queues = [...agents.keys()]
+      .sort((a, b) => a.localeCompare(b))
+      .map((a) => agents.get(a)!.sort((x, y) => x.handler.localeCompare(y.handler)));
+    for (let round = 0; queues.some((q) => round < q.length); round++)
+      for (const q of queues) if (round < q.length) ordered.push(q[round]!);
+  }
   const out: InstanceRef[][] = [];
   for (let i = 0; i < ordered.length; i += size) out.push(ordered.slice(i, i + size));
   return out;

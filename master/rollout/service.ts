@@ -1,10 +1,12 @@
 /**
  * Rollout RPCs of the Admin service (DESIGN §5), the engine's port onto the Fleet, and the rolling
- * updates an Apply starts (`startUpdatesForApply`).
+ * update an Apply starts (`startUpdatesForApply`: one rollout over every changed handler).
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
-import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import { ValidationError } from '../../shared/errors.js';
+import { legacyTarget, type TargetSet } from '../../shared/targets.js';
+import { resolveTargets } from '../state/targets.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import {
   compileUpdateFields,
@@ -60,8 +62,9 @@ export function checkApplyAllowed(engine: RolloutEngine, fleet: Fleet, specs: re
 }
 
 /**
- * After the registry took an Apply: one rolling update per handler whose spec changed and that has
- * instances. Created (persisted, so the APPLY push holds them) but not yet running: call `run`.
+ * After the registry took an Apply: ONE rolling update over every handler whose spec changed and that has
+ * instances (their `update` blocks merged by the strictest, policy.ts). Created (persisted, so the APPLY
+ * push holds every handler it covers) but not yet running: call `run`. None when nothing has to move.
  */
 export async function startUpdatesForApply(
   engine: RolloutEngine,
@@ -70,17 +73,45 @@ export async function startUpdatesForApply(
   before: ReadonlyMap<string, SpecVersion | undefined>,
   issuedBy: string,
 ): Promise<RolloutRecord[]> {
-  const out: RolloutRecord[] = [];
+  const handlers: Array<{ handler: string; from: SpecVersion; to: SpecVersion }> = [];
   for (const a of applied) {
     const prev = before.get(a.name);
     if (a.change !== 'updated' || !prev) continue;
     if (fleet.registry.listInstances({ handler: a.name }).length === 0) continue;
     const to = fleet.registry.getSpec(a.name);
-    if (!to) continue;
-    const r = await engine.create({ handler: a.name, kind: 'update', from: prev, to, issuedBy });
-    if (r.instances.length > 0) out.push(r);
+    if (to) handlers.push({ handler: a.name, from: prev, to });
+  }
+  if (handlers.length === 0) return [];
+  const r = await engine.create({ kind: 'update', handlers, issuedBy });
+  return r.instances.length > 0 ? [r] : [];
+}
+
+/**
+ * What a StartRollout names: its `targets` (or, from older clients, the one `handler`), resolved against the
+ * registry — unknown names and observed processes refused before anything starts — as the handlers to
+ * restart and, per handler, the instances (`agent/key`) when the set names only some of them.
+ */
+export function restartTargets(
+  fleet: Fleet,
+  req: StartRolloutRequest__Output,
+): Array<{ handler: string; from: SpecVersion; to: SpecVersion; only?: ReadonlySet<string> }> {
+  const set = req.targets ? fromWire(req.targets) : legacyTarget(req.handler, '');
+  const resolved = resolveTargets(fleet.registry, set, { empty: 'refuse', observed: 'refuse' });
+  const out: Array<{ handler: string; from: SpecVersion; to: SpecVersion; only?: ReadonlySet<string> }> = [];
+  for (const handler of resolved.handlers) {
+    const current = fleet.registry.getSpec(handler);
+    if (!current) continue;
+    const named = resolved.instances.filter((i) => i.handler === handler);
+    const every = named.length === fleet.registry.agentsFor(current.spec).length * current.spec.count;
+    const only = new Set(named.map((i) => `${i.agent}/${i.key}`));
+    out.push({ handler, from: current, to: current, ...(every ? {} : { only }) });
   }
   return out;
+}
+
+/** The wire TargetSet (proto3 defaults filled). */
+function fromWire(t: NonNullable<StartRolloutRequest__Output['targets']>): TargetSet {
+  return { names: t.names ?? [], all: t.all === true, selector: t.selector ?? {}, agents: t.agents ?? [] };
 }
 
 export function rolloutHandlers(fleet: Fleet, engine: RolloutEngine): RolloutRpcs {
@@ -90,22 +121,9 @@ export function rolloutHandlers(fleet: Fleet, engine: RolloutEngine): RolloutRpc
   };
   return {
     StartRollout: unary(async (req, issuedBy) => {
-      const current = fleet.registry.getSpec(req.handler);
-      if (!current) {
-        const known = fleet.registry.listSpecs().map((s) => s.spec.name);
-        throw new NotFoundError(
-          `unknown handler ${JSON.stringify(req.handler)} (known: ${known.join(', ') || 'none'})`,
-        );
-      }
+      const handlers = restartTargets(fleet, req);
       const overrides = compileOverrides(req);
-      const r = await engine.create({
-        handler: req.handler,
-        kind: 'restart',
-        from: current,
-        to: current,
-        overrides,
-        issuedBy,
-      });
+      const r = await engine.create({ kind: 'restart', handlers, overrides, issuedBy });
       engine.run(r.id);
       return toRolloutProto(r);
     }),

@@ -54,7 +54,8 @@ export function sleepUnlessCancelled(ms: number, token: CancelToken): Promise<vo
   });
 }
 
-export function observe(port: RolloutPort, handler: string, s: RolloutInstanceRecord): Observation {
+export function observe(port: RolloutPort, s: RolloutInstanceRecord): Observation {
+  const { handler } = s;
   const v = port
     .instances(handler)
     .find((x) => x.agent === s.agent && (x.status.instance || handler) === s.instance);
@@ -90,7 +91,7 @@ export async function runStep(
 ): Promise<void> {
   const startedAt = ctx.now();
   const progressEndsAt = Date.parse(r.running_since) + r.progress_deadline_ms;
-  const before = observe(ctx.port, r.handler, s);
+  const before = observe(ctx.port, s);
   if (!rollback) s.old_pid = before.pid || s.old_pid;
   s.state = 'in_progress';
   s.reason = '';
@@ -102,7 +103,7 @@ export async function runStep(
   const out = await ctx.port.command({
     kind: 'UPDATE',
     executionKind: 'rollout-step',
-    handler: r.handler,
+    handler: s.handler,
     agent: s.agent,
     issuedBy: r.issued_by,
     rolloutId: r.id,
@@ -138,7 +139,7 @@ export async function runStep(
     progressEndsAt,
   };
   for (;;) {
-    const o = observe(ctx.port, r.handler, s);
+    const o = observe(ctx.port, s);
     const v = judgeStep(watch, o, gate, ctx.now());
     if (v.verdict === 'healthy') {
       s.new_pid = o.pid || s.new_pid;

@@ -2,12 +2,14 @@
  * The rollouts' part of the master store (`MasterState.rollouts`, id → record). Writes go through
  * `store.update` (durable, coalesced). On open, records are checked and a rollout that was running when
  * the master stopped (crash or shutdown) comes back `paused` with the reason: nothing continues by
- * itself after a restart; `gov rollout resume ID` carries on from its current batch.
+ * itself after a restart; `gov rollout resume ID` carries on from its current batch. Records written before
+ * rollouts covered several handlers (no `handlers`, instances without `handler`) are migrated on open.
  */
 import type { StateStore } from '../state/store.js';
 import {
   ROLLOUT_STATES,
   TERMINAL_STATES,
+  covers,
   setRolloutState,
   type RolloutRecord,
   type RolloutState,
@@ -27,10 +29,10 @@ export class RolloutStore {
     return this.map[id];
   }
 
-  /** Newest first. */
+  /** Newest first; with `handler`, the rollouts that cover it. */
   list(handler?: string): RolloutRecord[] {
     return Object.values(this.map)
-      .filter((r) => !handler || r.handler === handler)
+      .filter((r) => !handler || covers(r, handler))
       .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id));
   }
 
@@ -56,6 +58,7 @@ export class RolloutStore {
           continue;
         }
         const r = raw;
+        migrateRollout(r);
         r.pause_requested = false;
         if (r.state === 'running' || r.state === 'pending' || r.state === 'rolling_back') {
           const was = r.state;
@@ -76,6 +79,24 @@ export class RolloutStore {
     });
     return paused;
   }
+}
+
+/**
+ * A record from before rollouts covered several handlers: its one handler (`handler` and the versions beside
+ * it) becomes `handlers`, and every instance gets `handler`.
+ */
+export function migrateRollout(r: RolloutRecord): void {
+  if (!Array.isArray(r.handlers) || r.handlers.length === 0) {
+    r.handlers = [
+      {
+        name: r.handler,
+        from_version: r.from_version ?? 0,
+        to_version: r.to_version ?? 0,
+        rollback_version: r.rollback_version ?? 0,
+      },
+    ];
+  }
+  for (const i of r.instances) if (typeof i.handler !== 'string' || i.handler === '') i.handler = r.handler;
 }
 
 function isRecord(v: unknown): v is RolloutRecord {

@@ -48,6 +48,8 @@ export const ROLLOUT_TRANSITIONS: Readonly<Record<RolloutState, readonly Rollout
 };
 
 export interface RolloutInstanceRecord {
+  /** The instance's handler (a rollout may cover several). */
+  handler: string;
   agent: string;
   /** Instance key on the agent (`web`, `web#1`). */
   instance: string;
@@ -71,10 +73,26 @@ export interface RolloutBatchRecord {
   instances: string[];
 }
 
-/** A rollout as stored: its update policy (the spec's, with the request's overrides) and its progress. */
+/** One handler a rollout covers, with its spec versions. */
+export interface RolloutHandlerRecord {
+  name: string;
+  /** update: from → to; restart: both the current one. */
+  from_version: number;
+  to_version: number;
+  /** rollback: the version re-registered as current (a copy of from_version); 0 otherwise. */
+  rollback_version: number;
+}
+
+/**
+ * A rollout as stored: its update policy (the covered specs' blocks merged by the strictest, see policy.ts,
+ * with the request's overrides) and its progress. `handler`, `from_version`, `to_version` and
+ * `rollback_version` repeat the FIRST of `handlers` (the shape before rollouts covered several handlers).
+ */
 export interface RolloutRecord extends UpdateSpec {
   id: string;
   handler: string;
+  /** Every handler covered, in order (the first is `handler`). */
+  handlers: RolloutHandlerRecord[];
   kind: RolloutKind;
   state: RolloutState;
   from_version: number;
@@ -117,4 +135,26 @@ export function setRolloutState(
 /** `agent/instance`, as batches list them. */
 export function stepName(i: Pick<RolloutInstanceRecord, 'agent' | 'instance'>): string {
   return `${i.agent}/${i.instance}`;
+}
+
+/** True when `r` covers `handler`. */
+export function covers(r: Pick<RolloutRecord, 'handlers'>, handler: string): boolean {
+  return r.handlers.some((h) => h.name === handler);
+}
+
+/** The record of `name` in `r` (every instance's handler has one). */
+export function handlerOf(r: Pick<RolloutRecord, 'handlers' | 'id'>, name: string): RolloutHandlerRecord {
+  const h = r.handlers.find((x) => x.name === name);
+  if (!h) throw new RolloutStateError(`rollout ${r.id} does not cover handler ${name}`);
+  return h;
+}
+
+/** Copies the first handler's versions to the record's top-level fields (kept for older readers). */
+export function syncFirstHandler(r: RolloutRecord): void {
+  const first = r.handlers[0];
+  if (!first) return;
+  r.handler = first.name;
+  r.from_version = first.from_version;
+  r.to_version = first.to_version;
+  r.rollback_version = first.rollback_version;
 }

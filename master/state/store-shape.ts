@@ -99,7 +99,19 @@ function rollout(c: ShapeChecker, at: string, v: unknown): void {
   c.string(join(at, 'handler'), r.handler);
   c.oneOf(join(at, 'state'), r.state, ROLLOUT_STATES);
   c.array(join(at, 'batches'), r.batches).forEach((b, i) => c.object(join(join(at, 'batches'), i), b));
-  c.array(join(at, 'instances'), r.instances).forEach((x, i) => c.object(join(join(at, 'instances'), i), x));
+  c.array(join(at, 'instances'), r.instances).forEach((x, i) => {
+    const inst = c.object(join(join(at, 'instances'), i), x);
+    // Absent in records from before rollouts covered several handlers (migrated on open: rollout/store.ts).
+    c.optional(join(join(join(at, 'instances'), i), 'handler'), inst.handler, (a, h) => c.string(a, h));
+  });
+  c.optional(join(at, 'handlers'), r.handlers, (a, list) =>
+    c.array(a, list).forEach((h, i) => {
+      const entry = c.object(join(a, i), h);
+      c.string(join(join(a, i), 'name'), entry.name);
+      for (const k of ['from_version', 'to_version', 'rollback_version'] as const)
+        c.number(join(join(a, i), k), entry[k]);
+    }),
+  );
   c.number(join(at, 'current_batch'), r.current_batch);
   c.string(join(at, 'created_at'), r.created_at);
 }

@@ -15,7 +15,8 @@ describe('rollout: rolling restart', function () {
   let c: Cluster;
 
   before(async () => {
-    c = await Cluster.start({ agents: AGENTS });
+    // A wide heartbeat grace: these tests are about rollouts, not about noticing a dead agent on a busy machine.
+    c = await Cluster.start({ agents: AGENTS, heartbeatGrace: '5s' });
     const file = c.writeHandlers([
       webSpec(AGENTS, { update: { batch_size: 1, min_healthy_time: '5s', healthy_deadline: '20s' } }),
     ]);

@@ -23,7 +23,8 @@ describe('rollout: rolling update to a version that fails', function () {
   let okFile: string;
 
   before(async () => {
-    c = await Cluster.start({ agents: AGENTS });
+    // A wide heartbeat grace: these tests are about rollouts, not about noticing a dead agent on a busy machine.
+    c = await Cluster.start({ agents: AGENTS, heartbeatGrace: '5s' });
     okFile = path.join(c.dir, 'ok');
     await c.govJson(['apply', '-f', c.writeHandlers([webSpec(AGENTS, { env: { V: '1' }, update: UPDATE })])]);
     await c.waitInstances('web', 4, (i) => i.state === 'running' && !!i.pid);

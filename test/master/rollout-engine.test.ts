@@ -116,7 +116,11 @@ function setup(update: Record<string, unknown> = UPDATE) {
 
 /** Creates (does not run) a rolling update of `web` from version 1 to `to`. */
 function updateTo(fleet: FakeFleet, engine: RolloutEngine, to: SpecVersion): Promise<RolloutRecord> {
-  return engine.create({ handler: 'web', kind: 'update', from: fleet.versions[0]!, to, issuedBy: 't' });
+  return engine.create({
+    kind: 'update',
+    handlers: [{ handler: 'web', from: fleet.versions[0]!, to }],
+    issuedBy: 't',
+  });
 }
 
 async function settled(engine: RolloutEngine, id: string, states: string[]): Promise<RolloutRecord> {
@@ -130,7 +134,11 @@ describe('rollout engine (fake fleet)', () => {
   it('restarts batch by batch, each instance once, and succeeds', async () => {
     const { fleet, engine } = setup();
     const v1 = fleet.versions[0]!;
-    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1 }],
+      issuedBy: 't',
+    });
     engine.run(r.id);
     const done = await settled(engine, r.id, ['succeeded']);
     assert.equal(fleet.commands.length, 6);
@@ -200,7 +208,11 @@ describe('rollout engine (fake fleet)', () => {
     const { fleet, engine } = setup({ ...UPDATE, on_failure: 'abort' });
     fleet.disconnected.add('edge-2');
     const v1 = fleet.versions[0]!;
-    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1 }],
+      issuedBy: 't',
+    });
     engine.run(r.id);
     const done = await settled(engine, r.id, ['aborted']);
     assert.match(done.error, /edge-2 failed: error: agent gone/);
@@ -209,7 +221,11 @@ describe('rollout engine (fake fleet)', () => {
   it('pause and abort from an admin; wrong-state calls are refused', async () => {
     const { fleet, engine } = setup({ ...UPDATE, min_healthy_time: '100ms' });
     const v1 = fleet.versions[0]!;
-    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1 }],
+      issuedBy: 't',
+    });
     engine.run(r.id);
     await engine.pause(r.id, 'admin');
     const paused = await settled(engine, r.id, ['paused']);
@@ -237,7 +253,11 @@ describe('rollout engine (fake fleet)', () => {
     };
     const engine = new RolloutEngine(fleet, new RolloutStore(store), silentLogger, { pollMs: 5 });
     const v1 = fleet.versions[0]!;
-    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1 }],
+      issuedBy: 't',
+    });
     engine.run(r.id);
     await engine.pause(r.id, 'admin');
     hold = () => engine.get(r.id).state === 'paused';
@@ -253,7 +273,11 @@ describe('rollout engine (fake fleet)', () => {
   it('a rollout in flight when the master stopped comes back paused and resumes to the end', async () => {
     const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '100ms' });
     const v1 = fleet.versions[0]!;
-    const r = await engine.create({ handler: 'web', kind: 'restart', from: v1, to: v1, issuedBy: 't' });
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1 }],
+      issuedBy: 't',
+    });
     engine.run(r.id);
     await waitFor(() => engine.get(r.id).instances.some((i) => i.state === 'in_progress'));
     engine.close(); // the "crash": nothing more is written

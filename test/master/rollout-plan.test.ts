@@ -28,14 +28,18 @@ function rollout(update: Record<string, unknown>, agents = ['edge-1', 'edge-2', 
   const spec = parseHandler({ name: 'web', command: ['x'], agents, count, update }, 'h');
   const v = { version: 1, hash: 'h', spec, applied_at: '' };
   return createRollout({
-    handler: 'web',
     kind: 'update',
-    from_version: 1,
-    to_version: 2,
-    spec: v.spec,
+    handlers: [
+      {
+        handler: 'web',
+        from_version: 1,
+        to_version: 2,
+        spec: v.spec,
+        instances: views(agents, count),
+        agents,
+      },
+    ],
     issuedBy: 'admin',
-    instances: views(agents, count),
-    agents,
     now: T0,
   });
 }
@@ -63,6 +67,7 @@ describe('rollout planning', () => {
   it('spreads each batch over agents and covers every instance once', () => {
     const batches = planBatches(
       views(['edge-2', 'edge-1', 'edge-3'], 2).map((v) => ({
+        handler: 'web',
         agent: v.agent,
         instance: v.status.instance!,
         index: v.status.index!,
