@@ -1,4 +1,10 @@
-/** Loads the wire contract (proto/governor/v1) once and exposes typed service definitions. */
+/**
+ * Loads the wire contract (proto/governor/v1) once and exposes typed service definitions. It loads the
+ * definitions already parsed at build time (proto/generated/descriptor.json, written by `npm run gen:proto`
+ * beside the types and checked by the lint step like them), not the .proto files: parsing those took a
+ * good part of every `gov` command's start.
+ */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -8,6 +14,18 @@ import type { ProtoGrpcType as AgentLinkProto } from '../proto/generated/agent_l
 
 /** proto/ at the repo root (this file runs from dist/shared/). */
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
+
+/** The parsed definitions of every .proto file under PROTO_DIR (protobufjs JSON; proto/gen-types.mjs). */
+export const PROTO_DESCRIPTOR = path.join(PROTO_DIR, 'generated', 'descriptor.json');
+
+/** How the definitions become JavaScript objects (the same options as proto/gen-types.mjs's types). */
+export const PROTO_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
 
 /** Largest message either side accepts (bytes); bigger ones are refused with RESOURCE_EXHAUSTED. */
 /**
@@ -23,15 +41,8 @@ let loaded: { admin: AdminProto; link: AgentLinkProto } | null = null;
 
 export function loadProtos(): { admin: AdminProto; link: AgentLinkProto } {
   if (loaded) return loaded;
-  const options: protoLoader.Options = {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [PROTO_DIR],
-  };
-  const def = protoLoader.loadSync(['governor/v1/admin.proto', 'governor/v1/agent_link.proto'], options);
+  const json = JSON.parse(readFileSync(PROTO_DESCRIPTOR, 'utf8')) as Record<string, unknown>;
+  const def = protoLoader.fromJSON(json, PROTO_OPTIONS);
   const pkg = grpc.loadPackageDefinition(def) as unknown as AdminProto & AgentLinkProto;
   loaded = { admin: pkg, link: pkg };
   return loaded;
