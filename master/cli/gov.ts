@@ -298,6 +298,21 @@ async function completeProgram(deps: GovDeps): Promise<GovCommand> {
   return full;
 }
 
+/**
+ * For each admin command, the summary the index lists beside the one its own definition carries (loads
+ * every module). The two must agree: a test compares them.
+ */
+export async function indexedSummaries(): Promise<Array<{ name: string; listed: string; defined: string }>> {
+  const commands = COMMANDS.filter((e) => e.kind === 'command');
+  return Promise.all(
+    commands.map(async (e) => ({
+      name: e.name,
+      listed: e.summary,
+      defined: (await e.load())().description(),
+    })),
+  );
+}
+
 /** Runs `gov ARGV...`; returns the exit code. Loads the module of the command named, and only that one. */
 export async function main(argv: string[], io: CliIO, deps: GovDeps = {}): Promise<number> {
   const args = argv.length === 0 ? ['--help'] : argv;
