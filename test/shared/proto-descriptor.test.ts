@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DESCRIPTOR, PROTO_DIR, PROTO_OPTIONS } from '../../shared/proto.js';
+import type { MethodDefinition } from '@grpc/grpc-js';
+import { PROTO_DESCRIPTOR, PROTO_DIR, loadProtos } from '../../shared/proto.js';
 import { REPO_ROOT, tempDir } from '../helpers/common.js';
 
 /** A definition without its functions and file descriptors (those differ in identity, not in meaning). */
@@ -31,19 +32,67 @@ function check(dir: string): { status: number | null; out: string } {
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
+/** The options the generated types (proto/gen-types.mjs) assume, spelled out: loadProtos() must use them. */
+const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+const parsed = (): protoLoader.PackageDefinition =>
+  protoLoader.loadSync(['governor/v1/admin.proto', 'governor/v1/agent_link.proto'], {
+    ...LOADER_OPTIONS,
+    includeDirs: [PROTO_DIR],
+  });
+
+type Methods = Record<string, MethodDefinition<object, object>>;
+
 describe('proto descriptor (proto/generated/descriptor.json)', function () {
   this.timeout(120_000);
 
   it('defines the same messages, enums and services, with the same loader options, as the .proto files', () => {
-    const files = ['governor/v1/admin.proto', 'governor/v1/agent_link.proto'];
-    const parsed = protoLoader.loadSync(files, { ...PROTO_OPTIONS, includeDirs: [PROTO_DIR] });
     const prebuilt = protoLoader.fromJSON(
       JSON.parse(readFileSync(PROTO_DESCRIPTOR, 'utf8')) as Record<string, unknown>,
-      PROTO_OPTIONS,
+      LOADER_OPTIONS,
     );
-    assert.deepEqual(Object.keys(prebuilt).sort(), Object.keys(parsed).sort());
-    for (const name of Object.keys(parsed))
-      assert.equal(comparable(prebuilt[name]), comparable(parsed[name]), name);
+    const fromProto = parsed();
+    assert.deepEqual(Object.keys(prebuilt).sort(), Object.keys(fromProto).sort());
+    for (const name of Object.keys(fromProto))
+      assert.equal(comparable(prebuilt[name]), comparable(fromProto[name]), name);
+  });
+
+  it("loadProtos()'s services encode and decode exactly as @grpc/proto-loader's of the .proto files", () => {
+    const fromProto = parsed();
+    const ours: Record<string, Methods> = {
+      'governor.v1.Admin': loadProtos().admin.governor.v1.Admin.service as unknown as Methods,
+      'governor.v1.AgentLink': loadProtos().link.governor.v1.AgentLink.service as unknown as Methods,
+    };
+    const samples: Record<string, object> = {
+      'governor.v1.AgentLink/Connect requestSerialize': {
+        status: { handler: 'web', state: 'running', pid: 42, shim_pid: 41, restarts: 3, events: [{}] },
+      },
+      'governor.v1.Admin/ListInstances responseSerialize': {
+        instances: [{ agent: 'edge-1', status: { handler: 'web', pid: 42, last_exit: {} }, stale: true }],
+      },
+    };
+    for (const [service, methods] of Object.entries(ours)) {
+      const theirs = fromProto[service] as unknown as Methods;
+      assert.deepEqual(Object.keys(methods).sort(), Object.keys(theirs).sort(), service);
+      for (const [name, m] of Object.entries(methods)) {
+        const t = theirs[name]!;
+        const what = `${service}/${name}`;
+        for (const k of ['path', 'requestStream', 'responseStream', 'originalName'] as const)
+          assert.equal(m[k], t[k], `${what} ${k}`);
+        for (const [ser, de] of [
+          ['requestSerialize', 'requestDeserialize'],
+          ['responseSerialize', 'responseDeserialize'],
+        ] as const) {
+          // Decoding nothing gives every default; encoding those (and a sample) gives the same bytes.
+          const defaults = t[de](Buffer.alloc(0));
+          assert.deepEqual(m[de](Buffer.alloc(0)), defaults, `${what} ${de}`);
+          for (const value of [defaults, samples[`${what} ${ser}`]].filter((v): v is object => !!v)) {
+            const bytes = t[ser](value);
+            assert.deepEqual(m[ser](value), bytes, `${what} ${ser}`);
+            assert.deepEqual(m[de](bytes), t[de](bytes), `${what} ${de} of a sample`);
+          }
+        }
+      }
+    }
   });
 
   it('the lint check passes on the committed output and fails when the descriptor or a .proto changed', () => {
