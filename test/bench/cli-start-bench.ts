@@ -5,6 +5,8 @@
  * `node -e 0`. `gov ps` asks a real `gov master` holding 50 instances (one `gov agent`, 50 `sleep`
  * handlers); `supervisorctl status` asks a supervisord of our own (temp config, unix socket, 50 `sleep`
  * programs, stopped by its PID) when supervisord is installed.
+ * Env: BENCH_CLI_RUNS (20); BENCH_GOV_BEFORE: the gov.js of another build (e.g. of the commit before a
+ * change), timed too, interleaved with this one, so that both are compared under the same load.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -42,7 +44,7 @@ function median(xs: number[]): number {
 }
 
 /** 50 handlers on one agent, all running. */
-export async function clusterWith50(): Promise<Cluster> {
+async function clusterWith50(): Promise<Cluster> {
   // Starting 50 handlers at once keeps a busy 2-core machine from answering heartbeats for a while.
   const c = await Cluster.start({ agents: ['edge-1'], heartbeatGrace: '5s' });
   const specs = Array.from({ length: INSTANCES }, (_, i) => ({
@@ -52,16 +54,29 @@ export async function clusterWith50(): Promise<Cluster> {
     start_seconds: 0,
     stop_timeout: '2s',
   }));
-  await c.govJson(['apply', '-f', c.writeHandlers(specs)]);
-  const all = await waitFor(
-    async () => {
-      const list = await c.instances();
-      return list.length === INSTANCES && list.every((i) => i.state === 'running' && !!i.pid) ? list : null;
-    },
-    { timeoutMs: 60_000, intervalMs: 100, what: `${INSTANCES} instances running` },
-  );
-  for (const i of all) c.trackGroup(i.pgid);
-  return c;
+  try {
+    const file = c.writeHandlers(specs);
+    // On a busy machine the agent may drop and redial meanwhile: apply (idempotent) until it is delivered.
+    await waitFor(
+      async () => {
+        await c.waitAgentConnected('edge-1', true, 30_000);
+        return (await c.gov(['apply', '-f', file])).code === 0;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: 'the 50 handlers to be applied' },
+    );
+    const all = await waitFor(
+      async () => {
+        const list = await c.instances();
+        return list.length === INSTANCES && list.every((i) => i.state === 'running' && !!i.pid) ? list : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: `${INSTANCES} instances running` },
+    );
+    for (const i of all) c.trackGroup(i.pgid);
+    return c;
+  } catch (err) {
+    await c.stop(); // the handlers already started, too (from the agent's status file)
+    throw err;
+  }
 }
 
 interface Supervisord {
@@ -124,20 +139,24 @@ async function stopSupervisord(sd: Supervisord): Promise<void> {
 export async function runCliStartBench(): Promise<void> {
   const runs = Number(process.env.BENCH_CLI_RUNS ?? 20);
   const node = process.execPath;
+  const govs: Array<[string, string]> = [['gov', GOV_BIN]];
+  if (process.env.BENCH_GOV_BEFORE) govs.push(['before: gov', process.env.BENCH_GOV_BEFORE]);
   const c = await clusterWith50();
   let sd: Supervisord | undefined;
   try {
-    const ps: Case = { name: 'gov ps', argv: [node, GOV_BIN, 'ps', ...c.connectionArgs()], cwd: c.dir };
-    const listed = spawnSync(ps.argv[0]!, ps.argv.slice(1), { cwd: ps.cwd, encoding: 'utf8' });
-    const rows = listed.stdout.split('\n').filter((l) => /^app-\d\d/.test(l)).length;
-    if (listed.status !== 0 || rows !== INSTANCES)
-      throw new Error(`gov ps listed ${rows} instances (exit ${listed.status}): ${listed.stderr}`);
-    const cases: Case[] = [
-      { name: 'node -e 0', argv: [node, '-e', '0'] },
-      { name: 'gov --version', argv: [node, GOV_BIN, '--version'] },
-      { name: 'gov --help', argv: [node, GOV_BIN, '--help'] },
-      { name: `gov ps (${INSTANCES} instances)`, argv: ps.argv, cwd: ps.cwd },
-    ];
+    const cases: Case[] = [{ name: 'node -e 0', argv: [node, '-e', '0'] }];
+    for (const [label, gov] of govs) {
+      const ps = [node, gov, 'ps', ...c.connectionArgs()];
+      const listed = spawnSync(ps[0]!, ps.slice(1), { cwd: c.dir, encoding: 'utf8' });
+      const rows = listed.stdout.split('\n').filter((l) => /^app-\d\d/.test(l)).length;
+      if (listed.status !== 0 || rows !== INSTANCES)
+        throw new Error(`${gov} ps listed ${rows} instances (exit ${listed.status}): ${listed.stderr}`);
+      cases.push(
+        { name: `${label} --version`, argv: [node, gov, '--version'] },
+        { name: `${label} --help`, argv: [node, gov, '--help'] },
+        { name: `${label} ps (${INSTANCES} instances)`, argv: ps, cwd: c.dir },
+      );
+    }
     if (supervisordInstalled()) {
       sd = await startSupervisord();
       cases.push({
@@ -152,7 +171,7 @@ export async function runCliStartBench(): Promise<void> {
     console.log(`median of ${runs} runs each (interleaved), and the ratio to node -e 0:`);
     for (const k of cases) {
       const m = median(samples.get(k.name)!);
-      console.log(`  ${k.name.padEnd(36)} ${m.toFixed(0).padStart(5)} ms   ×${(m / floor).toFixed(2)}`);
+      console.log(`  ${k.name.padEnd(42)} ${m.toFixed(0).padStart(5)} ms   ×${(m / floor).toFixed(2)}`);
     }
     if (!sd) console.log('  supervisord: not installed, skipped');
   } finally {
