@@ -1,4 +1,4 @@
-// Fails when proto/generated/ is stale: regenerates into a temp dir and compares.
+// Fails when proto/generated/ (the types and descriptor.json) is stale: regenerates into a temp dir and compares.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

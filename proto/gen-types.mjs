@@ -1,7 +1,29 @@
-// Generates TypeScript types for proto/governor/v1/*.proto into proto/generated/ (committed).
+// Generates, from proto/governor/v1/*.proto into proto/generated/ (committed): the TypeScript types, and
+// descriptor.json, the parsed definitions that shared/proto.ts loads at run time instead of parsing the .proto
+// files at every start.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+
+/** The file shared/proto.ts loads (relative to proto/generated/). */
+export const DESCRIPTOR_FILE = 'descriptor.json';
+
+/**
+ * The definitions as protobufjs JSON (protobufjs as @grpc/proto-loader uses it, parsed with the runtime's
+ * keepCase), which proto-loader's fromJSON() turns into the same package definition as loadSync() of the
+ * .proto files.
+ */
+function writeDescriptor(protoDir, files, outDir) {
+  const require = createRequire(import.meta.url);
+  const protobuf = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs');
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(protoDir, target));
+  root.loadSync(files, { keepCase: true });
+  root.resolveAll();
+  const json = root.toJSON({ keepComments: false });
+  writeFileSync(path.join(outDir, DESCRIPTOR_FILE), `${JSON.stringify(json, null, 2)}\n`);
+}
 
 export function generate(outDir) {
   const protoDir = path.resolve('proto');
@@ -42,6 +64,7 @@ export function generate(outDir) {
     }
   };
   walk(outDir);
+  writeDescriptor(protoDir, files, outDir);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) generate(path.resolve('proto/generated'));

@@ -1,13 +1,36 @@
-/** Loads the wire contract (proto/governor/v1) once and exposes typed service definitions. */
+/**
+ * Loads the wire contract (proto/governor/v1) once and exposes typed service definitions. It loads the
+ * definitions already parsed at build time (proto/generated/descriptor.json, written by `npm run gen:proto`
+ * beside the types and checked by the lint step like them) into protobufjs without its .proto parser, and
+ * makes the gRPC service definitions from them the way @grpc/proto-loader does (same conversions; a test
+ * compares the two), without proto-loader's descriptor machinery: parsing the .proto files and building
+ * every message's descriptor took a good part of every `gov` command's start.
+ */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs/light.js';
 import type { ProtoGrpcType as AdminProto } from '../proto/generated/admin.js';
 import type { ProtoGrpcType as AgentLinkProto } from '../proto/generated/agent_link.js';
 
 /** proto/ at the repo root (this file runs from dist/shared/). */
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
+
+/** The parsed definitions of every .proto file under PROTO_DIR (protobufjs JSON; proto/gen-types.mjs). */
+export const PROTO_DESCRIPTOR = path.join(PROTO_DIR, 'generated', 'descriptor.json');
+
+/**
+ * How received messages become JavaScript objects: 64-bit integers and enums as strings, defaults for
+ * absent fields, the name of the field set in a oneof (the options proto/gen-types.mjs's types assume;
+ * field names are kept as written: the descriptor is parsed with keepCase).
+ */
+export const PROTO_OPTIONS: protobuf.IConversionOptions = {
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
 
 /** Largest message either side accepts (bytes); bigger ones are refused with RESOURCE_EXHAUSTED. */
 /**
@@ -21,18 +44,51 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 let loaded: { admin: AdminProto; link: AgentLinkProto } | null = null;
 
+/** Encodes a message given as a plain object (fields checked and converted by fromObject). */
+function serializer(type: protobuf.Type): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value))
+      throw new Error(`Failed to serialize message: expected ${type.name}, got an array`);
+    return Buffer.from(type.encode(type.fromObject(value)).finish());
+  };
+}
+
+function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
+  return (bytes) => type.toObject(type.decode(bytes), PROTO_OPTIONS);
+}
+
+/** A service's methods as gRPC method definitions (what @grpc/proto-loader makes of them). */
+function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
+  const name = service.fullName.replace(/^\./, '');
+  const methods = service.methodsArray.map((m) => {
+    const request = m.resolvedRequestType!;
+    const response = m.resolvedResponseType!;
+    const def: grpc.MethodDefinition<object, object> = {
+      path: `/${name}/${m.name}`,
+      requestStream: !!m.requestStream,
+      responseStream: !!m.responseStream,
+      requestSerialize: serializer(request),
+      requestDeserialize: deserializer(request),
+      responseSerialize: serializer(response),
+      responseDeserialize: deserializer(response),
+      originalName: m.name.charAt(0).toLowerCase() + m.name.slice(1),
+    };
+    return [m.name, def] as const;
+  });
+  return Object.fromEntries(methods);
+}
+
+/** The services of the wire contract (its message types are used through the generated TypeScript types only). */
 export function loadProtos(): { admin: AdminProto; link: AgentLinkProto } {
   if (loaded) return loaded;
-  const options: protoLoader.Options = {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [PROTO_DIR],
-  };
-  const def = protoLoader.loadSync(['governor/v1/admin.proto', 'governor/v1/agent_link.proto'], options);
-  const pkg = grpc.loadPackageDefinition(def) as unknown as AdminProto & AgentLinkProto;
+  const root = protobuf.Root.fromJSON(
+    JSON.parse(readFileSync(PROTO_DESCRIPTOR, 'utf8')) as protobuf.INamespace,
+  );
+  root.resolveAll();
+  const services: Parameters<typeof grpc.loadPackageDefinition>[0] = {};
+  for (const fqn of ['governor.v1.Admin', 'governor.v1.AgentLink'])
+    services[fqn] = serviceDefinition(root.lookupService(fqn));
+  const pkg = grpc.loadPackageDefinition(services) as unknown as AdminProto & AgentLinkProto;
   loaded = { admin: pkg, link: pkg };
   return loaded;
 }

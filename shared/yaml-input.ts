@@ -12,20 +12,20 @@
  * 5. conversion to plain JS.
  * Every refusal is a ValidationError naming the file, the key path or line, and the limit.
  */
-import {
-  Alias,
-  LineCounter,
-  Lexer,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseDocument,
-  type Document,
-  type Node as YamlNode,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLib from 'yaml';
+import type { Alias, Document, Node as YamlNode } from 'yaml';
 import { formatBytes } from './durations.js';
 import { ValidationError, errorMessage } from './errors.js';
+
+/**
+ * The yaml package, loaded at the first parse (it is CommonJS for Node, so a synchronous require): the
+ * `gov` commands that read no YAML (`gov ps`, `gov logs` …) do not pay for loading it.
+ */
+let yamlLib: typeof YamlLib | undefined;
+function yaml(): typeof YamlLib {
+  return (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof YamlLib);
+}
 
 /** Largest YAML document read (bytes). The worst documents these limits allow: `npm run bench -- yaml`. */
 export const MAX_YAML_BYTES = 1024 * 1024;
@@ -67,6 +67,7 @@ export function parseYamlInput(text: string, file: string): unknown {
           `more than ${MAX_YAML_NODES} YAML nodes (values, lists, maps) in one document; split it into several files`,
         ),
   );
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
   const first = doc.errors[0];
@@ -96,7 +97,7 @@ function checkShape(text: string, refuse: (line: number, what: 'nesting' | 'node
   let indicators = 0;
   let atLineStart = true;
   let nodes = 0;
-  for (const tok of new Lexer().lex(text)) {
+  for (const tok of new (yaml().Lexer)().lex(text)) {
     if (tok === '\x1f' || tok.startsWith('"') || tok.startsWith("'")) nodes++;
     if (tok === '[' || tok === '{') {
       flow++;
@@ -150,6 +151,7 @@ class Walk {
   /** Visits `n` at key path `at`; returns its size in nodes with aliases expanded. */
   node(n: unknown, at: string): number {
     if (n === null || n === undefined) return 0;
+    const { isAlias, isMap, isScalar, isSeq } = yaml();
     if (isAlias(n)) return this.alias(n, at);
     const node = n as YamlNode;
     const line = this.line(node);

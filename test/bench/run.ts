@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark (or the ones named: `npm run bench -- supervisor`) and prints its figures. */
 import { runChaosBench } from './chaos-bench.js';
+import { runCliStartBench } from './cli-start-bench.js';
 import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'on-demand': runOnDemandBench,
   chaos: runChaosBench,
   yaml: runYamlBench,
+  'cli-start': runCliStartBench,
 };
 
 const wanted = process.argv.slice(2);

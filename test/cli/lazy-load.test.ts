@@ -1,0 +1,97 @@
+/**
+ * `gov` loads only what the command it runs needs: `--version`, the index and usage errors load no command
+ * module and none of the heavy libraries (gRPC, the proto loader, YAML, progress bars, the PKI, the
+ * database); `gov CMD` loads CMD's module and not the others. Checked on the built binary with a hook
+ * that lists every module the process loads (test/fixtures/module-list.mjs); no timing is asserted.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { indexedSummaries } from '../../master/cli/gov.js';
+import { GOV_BIN, REPO_ROOT, fixture, tempDir } from '../helpers/common.js';
+
+const HEAVY = [
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+  'protobufjs',
+  'yaml',
+  'cli-progress',
+  'node-forge',
+  'lowdb',
+  'pidusage',
+  'prom-client',
+];
+
+const DIST = path.join(REPO_ROOT, 'dist');
+
+interface Loaded {
+  code: number | null;
+  stdout: string;
+  /** npm packages loaded (by name). */
+  packages: Set<string>;
+  /** Our own modules loaded, relative to dist/ (`master/cli/ps.js`). */
+  own: Set<string>;
+}
+
+/** Runs the built binary under the module-listing hook. */
+function loadedBy(args: string[]): Loaded {
+  const dir = tempDir();
+  const list = path.join(dir, 'modules.txt');
+  const r = spawnSync(process.execPath, ['--import', fixture('module-list.mjs'), GOV_BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GOV_MODULE_LIST: list },
+    timeout: 60_000,
+  });
+  assert.ok(existsSync(list), `no module list written: ${r.stderr}`);
+  const files = readFileSync(list, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith('file://'))
+    .map((u) => decodeURIComponent(new URL(u).pathname));
+  const packages = new Set<string>();
+  const own = new Set<string>();
+  for (const f of files) {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f);
+    if (m) packages.add(m[1]!);
+    else if (f.startsWith(DIST + path.sep)) own.add(path.relative(DIST, f));
+  }
+  return { code: r.status, stdout: r.stdout, packages, own };
+}
+
+function assertNoHeavy(l: Loaded, what: string): void {
+  for (const p of HEAVY) assert.ok(!l.packages.has(p), `${what} loads ${p}`);
+}
+
+describe('gov loads only the modules of the command it runs', function () {
+  this.timeout(120_000);
+
+  it('--version, the index and an unknown command load no command module, gRPC, YAML or the PKI', () => {
+    for (const args of [['--version'], ['--help'], [], ['help'], ['version'], ['frobnicate']]) {
+      const l = loadedBy(args);
+      assert.equal(l.code, args[0] === 'frobnicate' ? 2 : 0, `gov ${args.join(' ')}`);
+      assertNoHeavy(l, `gov ${args.join(' ')}`);
+      assert.deepEqual(
+        [...l.own].filter((f) => f.startsWith('master/') || f.startsWith('agent/')),
+        ['master/cli/gov.js'],
+        `gov ${args.join(' ')} loads only gov.js of master/`,
+      );
+    }
+  });
+
+  it("gov ps --help loads ps's module and not the daemons, the PKI or the other commands", () => {
+    const l = loadedBy(['ps', '--help']);
+    assert.equal(l.code, 0);
+    assert.match(l.stdout, /^usage: gov ps /);
+    assert.ok(l.own.has('master/cli/ps.js'));
+    for (const f of ['master/main.js', 'master/cli/dev.js', 'master/cli/certs.js', 'master/cli/rollout.js'])
+      assert.ok(!l.own.has(f), `gov ps --help loads ${f}`);
+    assert.ok(![...l.own].some((f) => f.startsWith('agent/')), 'gov ps --help loads agent/');
+    for (const p of ['cli-progress', 'node-forge', 'lowdb', 'prom-client'])
+      assert.ok(!l.packages.has(p), `gov ps --help loads ${p}`);
+  });
+
+  it('the index lists each admin command with the summary of its own definition', async () => {
+    for (const { name, listed, defined } of await indexedSummaries()) assert.equal(listed, defined, name);
+  });
+});
