@@ -15,22 +15,24 @@
  * build lacks prints "gov X: not available in this build" and its figures are skipped. Peers: supervisord from
  * PATH (its own config, socket and pidfile in a temp dir; stopped by its PID), PM2 installed with npm into
  * BENCH_PM2_DIR (default os.tmpdir()/gov-bench-pm2, reused), run with its own PM2_HOME and `pm2 kill`ed.
- * Env: BENCH_OPERATOR_APPS (50), BENCH_PM2_DIR.
+ * Env: BENCH_OPERATOR_APPS (50), BENCH_OPERATOR_SIDES (gov,supervisord,pm2), BENCH_PM2_DIR.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlive } from '../../shared/proc.js';
 import { Cluster } from '../helpers/cluster.js';
-import { cleanupPids, cleanupTempDirs, REPO_ROOT, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { cleanupPids, cleanupTempDirs, REPO_ROOT, tempDir, waitFor } from '../helpers/common.js';
 import type { PollerReply, PollerRequest, PortInterval } from './port-poller.js';
 
 const FIRST_PORT = 20001;
 const APP = path.join(REPO_ROOT, 'test', 'bench', 'http-app.mjs');
 const POLLER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'port-poller.js');
 const AGENT = 'edge-1';
+/** Handlers added per setup apply. */
+const SETUP_STEP = 10;
 
 // ---- running a command ----
 
@@ -57,7 +59,6 @@ function run(
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  trackPid(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -108,8 +109,8 @@ class PortWatch {
   }
 
   static start(ports: number): PortWatch {
+    // Exits when this process does (its IPC channel closes); stopped by stop().
     const child = fork(POLLER, [String(FIRST_PORT), String(FIRST_PORT + ports - 1)], { stdio: 'inherit' });
-    trackPid(child.pid);
     return new PortWatch(child, ports);
   }
 
@@ -311,20 +312,28 @@ function govSpecs(n: number, hupLog: string, generation: number): Array<Record<s
 
 async function benchGov(watch: PortWatch, n: number): Promise<GovFigures> {
   const out: GovFigures = {};
-  // 50 node apps (re)starting at once keep a busy 2-core machine busy for seconds: heartbeats (1 s: the agent
-  // gives up on a master silent 4 of them) and a grace above that (5 s was exceeded), so the figures are the
-  // commands', not a heartbeat drop's (as rollout-bench).
-  const c = await Cluster.start({ agents: [AGENT], heartbeatInterval: '1s', heartbeatGrace: '15s' });
+  // 50 node apps (re)starting at once keep a busy 2-core machine busy for seconds (the agent's loop too, while
+  // it spawns them): heartbeats of 2 s (the agent gives up on a master silent 4 of them; 4 × 1 s was exceeded)
+  // and a grace of 15 s (5 s was exceeded), so the figures are the commands', not a heartbeat drop's.
+  const c = await Cluster.start({ agents: [AGENT], heartbeatInterval: '2s', heartbeatGrace: '15s' });
   try {
     const hupLog = path.join(c.dir, 'hup.log');
     const t0 = performance.now();
-    const applied = await c.gov(['apply', '-f', c.writeHandlers(govSpecs(n, hupLog, 1), 'apps-1.yaml')], {
-      timeoutMs: 120_000,
-    });
-    if (applied.code !== 0)
-      throw new Error(
-        `gov apply of ${n} handlers failed: ${applied.stderr}\nagent: ${c.agents.get(AGENT)?.tail()}`,
-      );
+    const specs = govSpecs(n, hupLog, 1);
+    // Set up in steps of 10 handlers (not measured): an agent spawning 50 node apps at once on a loaded 2-core
+    // machine was seen to miss the gRPC keepalive (link dropped, apply failed). A step that fails so is
+    // applied again once the agent is back (apply is idempotent).
+    for (let k = Math.min(SETUP_STEP, n); ; k = Math.min(k + SETUP_STEP, n)) {
+      const file = c.writeHandlers(specs.slice(0, k), `apps-1-${k}.yaml`);
+      let applied = await c.gov(['apply', '-f', file], { timeoutMs: 120_000 });
+      if (applied.code !== 0 && /disconnected/.test(applied.stderr)) {
+        console.log(`governor: setup apply of ${k} handlers: ${applied.stderr.trim()}; applying again`);
+        await c.waitAgentConnected(AGENT, true, 30_000);
+        applied = await c.gov(['apply', '-f', file], { timeoutMs: 120_000 });
+      }
+      if (applied.code !== 0) throw new Error(`gov apply of ${k} handlers failed: ${applied.stderr.trim()}`);
+      if (k === n) break;
+    }
     await watch.allUp(`${n} gov handlers answering`, 90_000);
     const gov = (args: string[]): Promise<CmdResult> => {
       const startedAt = Date.now();
@@ -377,8 +386,9 @@ async function benchGov(watch: PortWatch, n: number): Promise<GovFigures> {
     }
   } finally {
     await c.stop();
+    await cleanupPids(); // the master's and agent's PIDs, now (PIDs are reused: this machine wraps at 32768)
   }
-  await watch.allDown('the gov handlers to let go of their ports');
+  await freePorts(watch, 'the gov handlers to let go of their ports');
   return out;
 }
 
@@ -395,7 +405,7 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
     console.log('supervisord: not installed (apt-get install supervisor), skipped');
     return null;
   }
-  const dir = tempDir('gov-bench-supervisord-');
+  const dir = tempDir('gov-operator-bench-supervisord-');
   const logs = path.join(dir, 'logs');
   mkdirSync(logs);
   const conf = path.join(dir, 'supervisord.conf');
@@ -444,7 +454,6 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
   const daemon = spawn('supervisord', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   const pid = daemon.pid;
   if (!pid) throw new Error('supervisord: spawn failed');
-  trackPid(pid);
   let daemonErr = '';
   daemon.stderr.on('data', (d: Buffer) => (daemonErr = (daemonErr + d.toString()).slice(-4000)));
   const ctl = (args: string[]): Promise<CmdResult> => run('supervisorctl', ['-c', conf, ...args]);
@@ -454,14 +463,11 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
     await watch.allUp(`${n} supervisord programs answering`, 90_000).catch((err: unknown) => {
       throw new Error(`${String(err)}\nsupervisord stderr: ${daemonErr}`);
     });
-    // Its programs, by PID, in case supervisord itself has to be killed.
-    for (const m of (await ctl(['pid', 'all'])).stdout.matchAll(/^(\d+)$/gm)) trackPid(Number(m[1]));
     console.log(`supervisord: ${n} programs started and answering in ${ms(performance.now() - t0)}`);
     const restart = await measure(watch, 'supervisorctl restart all', () => ctl(['restart', 'all']));
     if (restart.cmd.code === 0) out.restartAll = restart;
     else
       console.log(`  supervisorctl restart all: failed, exit ${restart.cmd.code}: ${firstLine(restart.cmd)}`);
-    for (const m of (await ctl(['pid', 'all'])).stdout.matchAll(/^(\d+)$/gm)) trackPid(Number(m[1]));
     const sig = await measureSignal(watch, 'supervisorctl signal HUP all', hupLog, n, () =>
       ctl(['signal', 'HUP', 'all']),
     );
@@ -476,7 +482,7 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
       daemon.kill('SIGKILL');
     });
   }
-  await watch.allDown('the supervisord programs to let go of their ports');
+  await freePorts(watch, 'the supervisord programs to let go of their ports');
   return out;
 }
 
@@ -508,7 +514,7 @@ async function pm2Bin(dir: string): Promise<string | null> {
 async function benchPm2(watch: PortWatch, n: number): Promise<PeerFigures | null> {
   const bin = await pm2Bin(process.env.BENCH_PM2_DIR ?? path.join(os.tmpdir(), 'gov-bench-pm2'));
   if (!bin) return null;
-  const home = tempDir('gov-bench-pm2-home-');
+  const home = tempDir('gov-operator-bench-pm2-');
   const env = { ...process.env, PM2_HOME: home };
   const pm2 = (args: string[]): Promise<CmdResult> =>
     run(process.execPath, [bin, ...args], { env, cwd: home });
@@ -532,34 +538,35 @@ async function benchPm2(watch: PortWatch, n: number): Promise<PeerFigures | null
       console.log(`pm2: start failed, exit ${started.code}: ${firstLine(started)}; skipped`);
       return null;
     }
-    const daemonPid = Number(readFileSync(path.join(home, 'pm2.pid'), 'utf8'));
-    trackPid(daemonPid);
     await watch.allUp(`${n} PM2 apps answering`, 90_000);
-    const trackApps = async (): Promise<void> => {
-      const list = JSON.parse((await pm2(['jlist'])).stdout || '[]') as Array<{ pid?: number }>;
-      for (const a of list) trackPid(a.pid);
-    };
-    await trackApps();
     console.log(
       `pm2 ${pm2Version(bin)}: ${n} apps (fork mode) started and answering in ${ms(performance.now() - t0)}`,
     );
     const restart = await measure(watch, 'pm2 restart all', () => pm2(['restart', 'all']));
     if (restart.cmd.code === 0) out.restartAll = restart;
     else console.log(`  pm2 restart all: failed, exit ${restart.cmd.code}: ${firstLine(restart.cmd)}`);
-    await trackApps();
     const reload = await measure(watch, 'pm2 reload all', () => pm2(['reload', 'all']));
     if (reload.cmd.code === 0) out.reloadAll = reload;
     else console.log(`  pm2 reload all: failed, exit ${reload.cmd.code}: ${firstLine(reload.cmd)}`);
-    await trackApps();
   } finally {
+    const daemonPid = pm2DaemonPid(home);
     const killed = await pm2(['kill']).catch(
       (err: unknown) => ({ code: -1, stderr: String(err) }) as CmdResult,
     );
-    if (killed.code !== 0)
-      console.log(`pm2 kill: exit ${killed.code}: ${firstLine(killed)} (killing by PID)`);
+    if (killed.code !== 0) console.log(`pm2 kill: exit ${killed.code}: ${firstLine(killed)}`);
+    // Its daemon by PID if `pm2 kill` left it (the apps are freed with the ports below).
+    if (daemonPid && isAlive(daemonPid)) process.kill(daemonPid, 'SIGKILL');
   }
-  await watch.allDown('the PM2 apps to let go of their ports');
+  await freePorts(watch, 'the PM2 apps to let go of their ports');
   return out;
+}
+
+function pm2DaemonPid(home: string): number | null {
+  try {
+    return Number(readFileSync(path.join(home, 'pm2.pid'), 'utf8')) || null;
+  } catch {
+    return null;
+  }
 }
 
 function pm2Version(bin: string): string {
@@ -574,6 +581,75 @@ function pm2Version(bin: string): string {
 }
 
 // ---- the run ----
+
+/**
+ * PIDs of the processes listening on the bench's ports (/proc/net/tcp{,6} LISTEN sockets → /proc/PID/fd). The
+ * ports were free when the run began, so whatever listens on them now is an app this run started.
+ */
+export function portOwners(first: number, last: number): number[] {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== '0A') continue; // 0A: LISTEN
+      const port = parseInt(cols[1]!.split(':').pop() ?? '', 16);
+      if (port >= first && port <= last) inodes.add(cols[9]!);
+    }
+  }
+  if (inodes.size === 0) return [];
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${d}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${d}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) {
+          pids.push(Number(d));
+          break;
+        }
+      }
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return pids;
+}
+
+/**
+ * Waits until no port answers (a side let go of them). If they are still held after 30 s, or always when
+ * `quietMs` is given (a failed side), the processes listening on them are killed by PID until the ports stay
+ * free for `quietMs`.
+ */
+async function freePorts(watch: PortWatch, what: string, quietMs = 0): Promise<void> {
+  if (quietMs === 0) {
+    const ok = await watch.allDown(what, 30_000).then(
+      () => true,
+      () => false,
+    );
+    if (ok) return;
+  }
+  let killed = 0;
+  let freeSince = 0;
+  await waitFor(
+    async () => {
+      const owners = portOwners(FIRST_PORT, FIRST_PORT + watch.ports - 1);
+      for (const pid of owners) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          killed++;
+        } catch {
+          /* gone */
+        }
+      }
+      const free = owners.length === 0 && (await watch.state()).up === 0;
+      freeSince = free ? freeSince || Date.now() : 0;
+      return free && Date.now() - freeSince >= quietMs;
+    },
+    { timeoutMs: 30_000 + quietMs, intervalMs: 200, what },
+  );
+  if (killed > 0) console.log(`  (${killed} process(es) left on the bench's ports killed by PID)`);
+}
 
 async function portsFree(n: number, watch: PortWatch): Promise<boolean> {
   // Once every port was probed: any port answering belongs to something else.
@@ -597,18 +673,15 @@ async function side<T>(name: string, watch: PortWatch, fn: () => Promise<T>): Pr
     return await fn();
   } catch (err) {
     console.log(`${name}: failed: ${err instanceof Error ? err.message : String(err)}`);
-    await cleanupPids();
-    await watch.allDown(`the ports to be free after ${name}`).catch((e: unknown) => {
-      throw new Error(
-        `${String(e)} (something of ${name} still answers; the other sides cannot be measured)`,
-      );
-    });
+    // Apps of a failed start may still be starting: free the ports until they stay free for 3 s.
+    await freePorts(watch, `the ports to be free after ${name}`, 3000);
     return null;
   }
 }
 
 export async function runOperatorBench(): Promise<void> {
   const n = Number(process.env.BENCH_OPERATOR_APPS ?? 50);
+  const sides = (process.env.BENCH_OPERATOR_SIDES ?? 'gov,supervisord,pm2').split(',');
   console.log(
     `operator: ${n} HTTP apps on 127.0.0.1:${FIRST_PORT}-${FIRST_PORT + n - 1}, every port polled from outside every 50 ms` +
       ` (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`,
@@ -616,9 +689,13 @@ export async function runOperatorBench(): Promise<void> {
   const watch = PortWatch.start(n);
   try {
     if (!(await portsFree(n, watch))) return;
-    const gov = (await side('governor', watch, () => benchGov(watch, n))) ?? {};
-    const sup = await side('supervisord', watch, () => benchSupervisord(watch, n));
-    const pm = await side('pm2', watch, () => benchPm2(watch, n));
+    const gov = sides.includes('gov')
+      ? ((await side('governor', watch, () => benchGov(watch, n))) ?? {})
+      : {};
+    const sup = sides.includes('supervisord')
+      ? await side('supervisord', watch, () => benchSupervisord(watch, n))
+      : null;
+    const pm = sides.includes('pm2') ? await side('pm2', watch, () => benchPm2(watch, n)) : null;
     report(n, gov, sup, pm);
   } finally {
     await watch.stop();
@@ -630,7 +707,10 @@ export async function runOperatorBench(): Promise<void> {
 /** The figures side by side, each with its target (PASS / over) and the ratios. */
 function report(n: number, gov: GovFigures, sup: PeerFigures | null, pm: PeerFigures | null): void {
   const quarter = Math.ceil(n / 4);
-  console.log(`\nrestart all (${n} apps):`);
+  const section = (title: string, ...figures: unknown[]): void => {
+    if (figures.some(Boolean)) console.log(`\n${title}:`);
+  };
+  section(`restart all (${n} apps)`, gov.restartAll, sup?.restartAll, pm?.restartAll);
   if (gov.restartAll) row('gov restart --all', gov.restartAll, n, target(gov.restartAll.cmd.wallMs, 2500));
   if (sup?.restartAll) row('supervisorctl restart all', sup.restartAll, n);
   if (pm?.restartAll) row('pm2 restart all', pm.restartAll, n);
@@ -640,7 +720,7 @@ function report(n: number, gov: GovFigures, sup: PeerFigures | null, pm: PeerFig
   ].filter(Boolean);
   if (r1.length > 0) console.log(`  wall ratio: ${r1.join(', ')}`);
 
-  console.log(`\nrolling restart (${n} apps):`);
+  section(`rolling restart (${n} apps)`, gov.rolling, sup?.restartAll, pm?.restartAll, pm?.reloadAll);
   if (gov.rolling) {
     row(
       'gov rollout restart --all --batch-size 25% --min-healthy 1s',
@@ -649,7 +729,8 @@ function report(n: number, gov: GovFigures, sup: PeerFigures | null, pm: PeerFig
       target(gov.rolling.cmd.wallMs, 8000),
     );
     console.log(
-      `  ${''.padEnd(58)} down at once ${target(gov.rolling.down.atOnce, quarter, '')}, worst outage ${target(gov.rolling.down.worstMs, 300)}`,
+      `  ${''.padEnd(58)} down at once ${gov.rolling.down.atOnce} ${target(gov.rolling.down.atOnce, quarter, '')}, ` +
+        `worst outage ${ms(gov.rolling.down.worstMs)} ${target(gov.rolling.down.worstMs, 300)}`,
     );
   }
   if (sup?.restartAll) row('supervisord (no rolling restart): restart all', sup.restartAll, n);
@@ -661,7 +742,7 @@ function report(n: number, gov: GovFigures, sup: PeerFigures | null, pm: PeerFig
   ].filter(Boolean);
   if (r2.length > 0) console.log(`  wall ratio: ${r2.join(', ')}`);
 
-  console.log(`\nsignal HUP to ${n} apps:`);
+  section(`signal HUP to ${n} apps`, gov.signal, sup?.signal, pm);
   for (const [label, s, limit] of [
     ['gov signal HUP --all', gov.signal, 1000],
     ['supervisorctl signal HUP all', sup?.signal, undefined],
@@ -689,7 +770,7 @@ function report(n: number, gov: GovFigures, sup: PeerFigures | null, pm: PeerFig
     row('gov apply -f apps-2.yaml', a, n);
     console.log(
       `  rollouts started ${a.rollouts}, settled ${ms(a.settledAt - a.cmd.startedAt)} after the start; the CLI returned ` +
-        `${ms(after)} after that ${target(after, 1000)}; down at once ${target(a.down.atOnce, quarter, '')}`,
+        `${ms(after)} after that ${target(after, 1000)}; down at once ${a.down.atOnce} ${target(a.down.atOnce, quarter, '')}`,
     );
   }
 }
