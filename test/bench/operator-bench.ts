@@ -213,7 +213,7 @@ async function measure(watch: PortWatch, what: string, command: () => Promise<Cm
 interface SignalFigures extends Measured {
   /** "reloaded" lines the apps wrote after the command started. */
   reloaded: number;
-  /** Command start → the n-th "reloaded" line (null: not all within 10 s). */
+  /** Command start → the n-th "reloaded" line (null: not all within 30 s). */
   reloadedMs: number | null;
 }
 
@@ -231,7 +231,7 @@ async function measureSignal(
   // Watched while the command runs (the lines may arrive before it returns).
   const arrived = waitFor(
     () => (failed ? -1 : countLines(hupLog, /^reloaded /) - before >= n ? Date.now() : 0),
-    { timeoutMs: 10_000, intervalMs: 10, what: `${n} "reloaded" lines` },
+    { timeoutMs: 30_000, intervalMs: 10, what: `${n} "reloaded" lines` },
   ).catch(() => null);
   const m = await measure(watch, what, () => {
     startedAt = Date.now();
@@ -586,7 +586,7 @@ function pm2Version(bin: string): string {
  * PIDs of the processes listening on the bench's ports (/proc/net/tcp{,6} LISTEN sockets → /proc/PID/fd). The
  * ports were free when the run began, so whatever listens on them now is an app this run started.
  */
-export function portOwners(first: number, last: number): number[] {
+function portOwners(first: number, last: number): number[] {
   const inodes = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -750,7 +750,7 @@ function report(n: number, gov: GovFigures, sup: PeerFigures | null, pm: PeerFig
     if (!s) continue;
     console.log(
       `  ${label.padEnd(58)} wall ${ms(s.cmd.wallMs).padStart(8)}${limit ? ` ${target(s.cmd.wallMs, limit)}` : ''}` +
-        `  ${s.reloaded}/${n} "reloaded"${s.reloadedMs === null ? ' (not all within 10 s)' : ` within ${ms(s.reloadedMs)} of the start`}` +
+        `  ${s.reloaded}/${n} "reloaded"${s.reloadedMs === null ? ' (not all within 30 s)' : ` within ${ms(s.reloadedMs)} of the start`}` +
         `, ports down ${s.down.ports}`,
     );
   }
