@@ -6,6 +6,7 @@ import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
+import { runOperatorBench } from './operator-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 import { runYamlBench } from './yaml-bench.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   chaos: runChaosBench,
   yaml: runYamlBench,
   'cli-start': runCliStartBench,
+  operator: runOperatorBench,
 };
 
 const wanted = process.argv.slice(2);
