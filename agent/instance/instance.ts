@@ -381,6 +381,8 @@ export class Instance {
 
   private async spawnNow(isRestart: boolean): Promise<void> {
     this.cancelTimer();
+    await this.opts.spawnPacer.turn();
+    if (this.disposed) return;
     const gen = ++this.gen;
     const { dataDir, backend, clock } = this.opts;
     const now = clock.now();

@@ -14,8 +14,10 @@ import type { Handle, MainProcess, ProcessBackend } from './backend.js';
 
 /** How long a spawn waits for the shim's child to appear before reporting the start without a main. */
 export const MAIN_DISCOVERY_TIMEOUT_MS = 5_000;
-/** Polling interval of that wait (the shim forks within a few ms). */
-export const MAIN_DISCOVERY_POLL_MS = 2;
+/** First polling interval of that wait (the shim forks within a few ms); it doubles up to the cap. */
+export const MAIN_DISCOVERY_POLL_MS = 1;
+/** Longest polling interval: a burst of spawns on a loaded host must not become a /proc read storm. */
+export const MAIN_DISCOVERY_POLL_MAX_MS = 32;
 
 /** The main process recorded in `h`, if any. */
 export function recordedMain(h: Handle): MainProcess | null {
@@ -56,10 +58,10 @@ export async function awaitMain(
   timeoutMs = MAIN_DISCOVERY_TIMEOUT_MS,
 ): Promise<MainProcess | null> {
   const deadline = performance.now() + timeoutMs;
-  for (;;) {
+  for (let wait = MAIN_DISCOVERY_POLL_MS; ; wait = Math.min(wait * 2, MAIN_DISCOVERY_POLL_MAX_MS)) {
     const main = backend.findMain(h);
     if (main) return main;
     if (!backend.isRunning(h) || performance.now() >= deadline) return null;
-    await new Promise((r) => setTimeout(r, MAIN_DISCOVERY_POLL_MS));
+    await new Promise((r) => setTimeout(r, wait));
   }
 }

@@ -11,6 +11,7 @@ import { DEFAULT_DISCOVER_INTERVAL_MS, type DiscoverRule } from '../observed/dis
 import type { LaunchContext } from '../instance/launch.js';
 import type { Probe } from '../health/probe.js';
 import { LinuxBackend } from '../process/linux-backend.js';
+import { SpawnPacer } from '../process/spawn-pacer.js';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -52,6 +53,8 @@ export interface CompiledOptions {
   discover: DiscoverRule[];
   discoverIntervalMs: number;
   launch: LaunchContext;
+  /** One spawn at a time with the event loop turning in between (process/spawn-pacer.ts). */
+  spawnPacer: SpawnPacer;
 }
 
 export function compileOptions(o: SupervisorOptions): CompiledOptions {
@@ -74,5 +77,6 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
       uid: process.geteuid?.() ?? 0,
       gid: process.getegid?.() ?? 0,
     },
+    spawnPacer: new SpawnPacer(),
   };
 }
