@@ -33,6 +33,8 @@ const POLLER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'port-pol
 const AGENT = 'edge-1';
 /** Handlers added per setup apply. */
 const SETUP_STEP = 10;
+/** For a side's 50 apps to answer after its start (supervisord spawns one after the other: 90 s was exceeded at load 30). */
+const SETUP_TIMEOUT_MS = 240_000;
 
 // ---- running a command ----
 
@@ -334,7 +336,7 @@ async function benchGov(watch: PortWatch, n: number): Promise<GovFigures> {
       if (applied.code !== 0) throw new Error(`gov apply of ${k} handlers failed: ${applied.stderr.trim()}`);
       if (k === n) break;
     }
-    await watch.allUp(`${n} gov handlers answering`, 90_000);
+    await watch.allUp(`${n} gov handlers answering`, SETUP_TIMEOUT_MS);
     const gov = (args: string[]): Promise<CmdResult> => {
       const startedAt = Date.now();
       const t = performance.now();
@@ -460,7 +462,7 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
   const out: PeerFigures = {};
   try {
     const t0 = performance.now();
-    await watch.allUp(`${n} supervisord programs answering`, 90_000).catch((err: unknown) => {
+    await watch.allUp(`${n} supervisord programs answering`, SETUP_TIMEOUT_MS).catch((err: unknown) => {
       throw new Error(`${String(err)}\nsupervisord stderr: ${daemonErr}`);
     });
     console.log(`supervisord: ${n} programs started and answering in ${ms(performance.now() - t0)}`);
@@ -538,7 +540,7 @@ async function benchPm2(watch: PortWatch, n: number): Promise<PeerFigures | null
       console.log(`pm2: start failed, exit ${started.code}: ${firstLine(started)}; skipped`);
       return null;
     }
-    await watch.allUp(`${n} PM2 apps answering`, 90_000);
+    await watch.allUp(`${n} PM2 apps answering`, SETUP_TIMEOUT_MS);
     console.log(
       `pm2 ${pm2Version(bin)}: ${n} apps (fork mode) started and answering in ${ms(performance.now() - t0)}`,
     );
