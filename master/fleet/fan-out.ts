@@ -42,7 +42,9 @@ export async function fanOut(
   resolved: ResolvedTargets,
   req: FanOutRequest,
 ): Promise<FanOutResult> {
-  const units = commandUnits(fleet.registry, resolved.instances);
+  // A signal goes to each instance by its own command: the agent refuses a handler-wide SIGNAL when one of
+  // its instances is not running, and one replica in backoff must not keep the others from their signal.
+  const units = commandUnits(fleet.registry, resolved.instances, { perInstance: req.kind === 'SIGNAL' });
   const signalled: Partial<DispatchRequest> =
     req.kind === 'SIGNAL'
       ? {

@@ -186,11 +186,12 @@ function unknownTargets(unknown: readonly string[], known: readonly string[]): N
 
 /**
  * Instances grouped into commands: one per handler and agent when the set takes every instance of the handler
- * there (the agent acts on all of them), otherwise one per instance key.
+ * there (the agent acts on all of them), otherwise — or with `perInstance` — one per instance key.
  */
 export function commandUnits(
   registry: Registry,
   instances: readonly TargetInstance[],
+  opts: { perInstance?: boolean } = {},
 ): Array<{ handler: string; agent: string; instance: string; targets: TargetInstance[] }> {
   const groups = new Map<string, TargetInstance[]>();
   for (const i of instances) {
@@ -201,7 +202,8 @@ export function commandUnits(
   for (const list of groups.values()) {
     const { handler, agent } = list[0]!;
     const count = registry.getSpec(handler)?.spec.count ?? 1;
-    if (list.length === count) out.push({ handler, agent, instance: '', targets: list });
+    if (list.length === count && opts.perInstance !== true)
+      out.push({ handler, agent, instance: '', targets: list });
     else for (const i of list) out.push({ handler, agent, instance: i.key, targets: [i] });
   }
   return out;

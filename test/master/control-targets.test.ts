@@ -253,7 +253,7 @@ describe('Admin Control and reads over target sets', () => {
     assert.deepEqual(outcomeKeys(one.outcomes), ['web#1@edge-2:ok']);
   });
 
-  it('signal: SIGNAL commands with the canonical name and --main, recorded as kind signal with "SIGHUP main"', async () => {
+  it('signal: one SIGNAL per instance (a replica not running keeps no other from it) with the canonical name and --main, recorded as kind signal with "SIGHUP main"', async () => {
     const res = await control(set({ all: true, agents: ['edge-1'] }), {
       action: 'signal',
       signal: 'hup',
@@ -261,16 +261,17 @@ describe('Admin Control and reads over target sets', () => {
     });
     const cmds = sessions['edge-1']!.commands;
     assert.deepEqual(
-      cmds.map((c) => [c.kind, c.handler, c.signal, c.main]),
+      cmds.map((c) => [c.kind, c.handler, c.instance, c.signal, c.main]),
       [
-        ['SIGNAL', 'api', 'SIGHUP', true],
-        ['SIGNAL', 'web', 'SIGHUP', true],
+        ['SIGNAL', 'api', 'api', 'SIGHUP', true],
+        ['SIGNAL', 'web', 'web', 'SIGHUP', true],
+        ['SIGNAL', 'web', 'web#1', 'SIGHUP', true],
       ],
     );
     assert.deepEqual(sessions['edge-2']!.commands, []);
     assert.deepEqual(outcomeKeys(res.outcomes), ['api@edge-1:ok', 'web@edge-1:ok', 'web#1@edge-1:ok']);
     const recs = log.query({ kind: 'signal' }).records;
-    assert.equal(recs.length, 2);
+    assert.equal(recs.length, 3);
     assert.ok(
       recs.every((r) => r.params_summary === 'SIGHUP main'),
       JSON.stringify(recs),
