@@ -113,3 +113,17 @@ export function legacyTarget(handler: string, agent: string, instance = ''): Tar
   const name = instance ? `${instance}@${agent}` : handler;
   return { names: name ? [name] : [], all: false, selector: {}, agents: agent ? [agent] : [] };
 }
+
+/**
+ * What a request names: its `targets` when the client sent one (proto3 defaults filled in), else its
+ * one-handler fields (older clients).
+ */
+export function requestTargets(
+  req: { targets?: Partial<TargetSet> | null; handler: string },
+  agent = '',
+  instance = '',
+): TargetSet {
+  const t = req.targets;
+  if (!t) return legacyTarget(req.handler, agent, instance);
+  return { names: t.names ?? [], all: t.all === true, selector: t.selector ?? {}, agents: t.agents ?? [] };
+}

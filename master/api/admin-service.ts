@@ -20,20 +20,10 @@ import type { Fleet } from '../fleet/fleet.js';
 import { fanOut, type ControlKind } from '../fleet/fan-out.js';
 import { resolveTargets, type ResolvedTargets, type TargetInstance } from '../state/targets.js';
 import { parseSignal } from '../../shared/signals.js';
-import { instanceTarget, legacyTarget, parseTargetName, type TargetSet } from '../../shared/targets.js';
+import { instanceTarget, parseTargetName, requestTargets, type TargetSet } from '../../shared/targets.js';
 
 const ACTIONS = ['start', 'stop', 'restart', 'ensure', 'signal'] as const;
 type Action = (typeof ACTIONS)[number];
-
-/** A request's target set: `targets` when the client sent one, else its one-handler fields (older clients). */
-function targetsOf(
-  req: { targets: TargetSet | null; handler: string },
-  agent = '',
-  instance = '',
-): TargetSet {
-  if (req.targets) return req.targets;
-  return legacyTarget(req.handler, agent, instance);
-}
 
 export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandlers {
   const { registry, executions } = fleet;
@@ -78,7 +68,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     DeleteHandler: unary(async (req, issuedBy) => {
-      const set = targetsOf(req);
+      const set = requestTargets(req);
       checkWholeHandlers(set);
       const resolved = resolveTargets(registry, set, { empty: 'refuse', observed: 'refuse' });
       const agentsOf = new Map(
@@ -140,7 +130,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     ListInstances: unary(async (req) => {
-      const resolved = resolveTargets(registry, targetsOf(req, req.agent), {
+      const resolved = resolveTargets(registry, requestTargets(req, req.agent), {
         empty: 'everything',
         observed: 'include',
       });
@@ -165,7 +155,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
         throw new ValidationError('instance needs agent', { fields: ['instance', 'agent'] });
       // An unknown signal is refused before the targets are even looked at: nothing is sent.
       const signal = req.action === 'signal' ? parseSignal(req.signal) : undefined;
-      const resolved = resolveTargets(registry, targetsOf(req, req.agent, req.instance), {
+      const resolved = resolveTargets(registry, requestTargets(req, req.agent, req.instance), {
         empty: 'refuse',
         observed: 'refuse',
       });
@@ -193,7 +183,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     GetMetrics: unary(async (req) => {
-      const set = targetsOf(req, req.agent);
+      const set = requestTargets(req, req.agent);
       const resolved = resolveTargets(registry, set, { empty: 'everything', observed: 'include' });
       return fleet.metrics({
         ...(set.agents.length > 0 ? { agents: set.agents } : {}),

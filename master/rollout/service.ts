@@ -5,7 +5,7 @@
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
 import { ValidationError } from '../../shared/errors.js';
-import { legacyTarget, type TargetSet } from '../../shared/targets.js';
+import { requestTargets } from '../../shared/targets.js';
 import { resolveTargets } from '../state/targets.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import {
@@ -95,7 +95,7 @@ export function restartTargets(
   fleet: Fleet,
   req: StartRolloutRequest__Output,
 ): Array<{ handler: string; from: SpecVersion; to: SpecVersion; only?: ReadonlySet<string> }> {
-  const set = req.targets ? fromWire(req.targets) : legacyTarget(req.handler, '');
+  const set = requestTargets(req);
   const resolved = resolveTargets(fleet.registry, set, { empty: 'refuse', observed: 'refuse' });
   const out: Array<{ handler: string; from: SpecVersion; to: SpecVersion; only?: ReadonlySet<string> }> = [];
   for (const handler of resolved.handlers) {
@@ -107,11 +107,6 @@ export function restartTargets(
     out.push({ handler, from: current, to: current, ...(every ? {} : { only }) });
   }
   return out;
-}
-
-/** The wire TargetSet (proto3 defaults filled). */
-function fromWire(t: NonNullable<StartRolloutRequest__Output['targets']>): TargetSet {
-  return { names: t.names ?? [], all: t.all === true, selector: t.selector ?? {}, agents: t.agents ?? [] };
 }
 
 export function rolloutHandlers(fleet: Fleet, engine: RolloutEngine): RolloutRpcs {

@@ -27,6 +27,7 @@ import { silentLogger } from '../../shared/logger.js';
 import { parseHandler } from '../../shared/spec.js';
 import type { TargetSet } from '../../shared/targets.js';
 import { tempDir } from '../helpers/common.js';
+import { set } from '../helpers/target-set.js';
 
 type Answer = (
   cmd: AgentCommand & { id: string },
@@ -60,14 +61,6 @@ class ScriptedSession extends EventEmitter {
   ack(): void {}
   close(): void {}
 }
-
-const set = (over: Partial<TargetSet> = {}): TargetSet => ({
-  names: [],
-  all: false,
-  selector: {},
-  agents: [],
-  ...over,
-});
 
 interface RpcError {
   code: number;

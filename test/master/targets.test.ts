@@ -11,14 +11,8 @@ import { openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { Registry } from '../../master/state/registry.js';
 import { commandUnits, resolveTargets, type ResolveOptions } from '../../master/state/targets.js';
 import { tempDir } from '../helpers/common.js';
+import { set } from '../helpers/target-set.js';
 
-const set = (over: Partial<TargetSet> = {}): TargetSet => ({
-  names: [],
-  all: false,
-  selector: {},
-  agents: [],
-  ...over,
-});
 const COMMAND: ResolveOptions = { empty: 'refuse', observed: 'refuse' };
 const READ: ResolveOptions = { empty: 'everything', observed: 'include' };
 

@@ -8,16 +8,9 @@ import {
   legacyTarget,
   parseSelector,
   parseTargetName,
-  type TargetSet,
+  requestTargets,
 } from '../../shared/targets.js';
-
-const set = (over: Partial<TargetSet> = {}): TargetSet => ({
-  names: [],
-  all: false,
-  selector: {},
-  agents: [],
-  ...over,
-});
+import { set } from '../helpers/target-set.js';
 
 describe('TARGET syntax', () => {
   it('parses handler names and instance keys into handler, index and agent', () => {
@@ -89,5 +82,16 @@ describe('TARGET syntax', () => {
       set({ names: ['web#1@edge-1'], agents: ['edge-1'] }),
     );
     assert.deepEqual(legacyTarget('', ''), set());
+  });
+
+  it("a request's targets win over its one-handler fields; missing wire fields read as empty", () => {
+    assert.deepEqual(
+      requestTargets({ handler: 'web', targets: { all: true } }, 'edge-1'),
+      set({ all: true }),
+    );
+    assert.deepEqual(
+      requestTargets({ handler: 'web', targets: null }, 'edge-1'),
+      legacyTarget('web', 'edge-1'),
+    );
   });
 });
