@@ -5,14 +5,18 @@
  * every instance its own port (20001 … 20050).
  *
  * The exact rule, left to right: `$$` is kept as written (both characters; so `$${index}` is no
- * placeholder); `${` starts a placeholder that must be one of the two forms above, closed by `}` (no
- * spaces); any other `$` is kept as written. Anything else after `${` is refused, naming the key.
+ * placeholder); `${index` (any case, spaces allowed after `${`) starts a placeholder that must be one of the
+ * two forms above, exactly, closed by `}` — a near miss (`${index-1}`, `${INDEX}`, `${ index }`) is refused,
+ * naming the key; anything else is kept as written, `${HOME}` included (Governor expands nothing else, as
+ * before placeholders existed, so a spec stored by an earlier version means what it meant).
  */
 import { ValidationError } from './errors.js';
 
 export type EnvPart = string | { offset: number };
 
 const PLACEHOLDER = /^\$\{index(?:\+(\d{1,9}))?\}/;
+/** What is meant as a placeholder (and must then be one exactly). */
+const MEANT = /^\$\{\s*index/i;
 
 /** The parts of `value` (text and placeholders), or the reason it is refused. */
 export function parseEnvTemplate(value: string): { parts: EnvPart[] } | { error: string } {
@@ -24,14 +28,14 @@ export function parseEnvTemplate(value: string): { parts: EnvPart[] } | { error:
     if (c === '$' && value[i + 1] === '$') {
       text += '$$';
       i += 2;
-    } else if (c === '$' && value[i + 1] === '{') {
+    } else if (c === '$' && MEANT.test(value.slice(i, i + 64))) {
       const m = PLACEHOLDER.exec(value.slice(i));
       if (!m) {
         const end = value.indexOf('}', i);
         const what = end < 0 ? `${value.slice(i)} (unclosed)` : value.slice(i, end + 1);
         return {
           error:
-            `${what} is not a placeholder: \${ may only start \${index} or \${index+N} ` +
+            `${what} is not a placeholder: write \${index} or \${index+N} ` +
             '(N a non-negative integer, no spaces)',
         };
       }

@@ -71,6 +71,13 @@ export function parseSelector(text: string): Record<string, string> {
       throw new ValidationError(`selector ${JSON.stringify(pair)} must be key=value (several: k=v,k=v)`, {
         fields: ['selector'],
       });
+    if (key in out)
+      throw new ValidationError(
+        `selector key ${JSON.stringify(key)} is given twice (a handler has one value per label)`,
+        {
+          fields: ['selector'],
+        },
+      );
     out[key] = pair.slice(eq + 1).trim();
   }
   return out;

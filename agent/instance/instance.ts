@@ -381,13 +381,19 @@ export class Instance {
 
   private async spawnNow(isRestart: boolean): Promise<void> {
     this.cancelTimer();
+    let done!: () => void;
+    this.spawning = new Promise((r) => (done = r));
+    // One spawn at a time (process/spawn-pacer.ts). The wait for the turn is part of `spawning`, so a stop or
+    // start that comes meanwhile waits for it; a stop wins: nothing is spawned then.
     await this.opts.spawnPacer.turn();
-    if (this.disposed) return;
+    if (this.disposed || this.desired === 'stopped') {
+      this.spawning = null;
+      done();
+      return;
+    }
     const gen = ++this.gen;
     const { dataDir, backend, clock } = this.opts;
     const now = clock.now();
-    let done!: () => void;
-    this.spawning = new Promise((r) => (done = r));
     try {
       // Only the handler's own environment, as its user: a refused user/group is a SPAWN_FAILED.
       const launch = prepareLaunch(this.spec, this.index, this.opts.launch);

@@ -31,12 +31,19 @@ import { mainMismatch, recordedMain } from './main-process.js';
 /**
  * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
  * killed by signal N) to the exit file. The file is only read once the shim is gone, so a plain write
- * (no temp + rename, which would cost one more fork per exit) is never seen half-done. Its traps are
- * no-ops so a group signal reaches the handler while the shim survives to write the status; caught (not
- * ignored) signals are reset to default in the child.
+ * (no temp + rename, which would cost one more fork per exit) is never seen half-done. It traps (as
+ * no-ops) every signal whose default would end or stop it — `gov signal` sends any of them to the whole
+ * group — so a group signal reaches the handler while the shim survives to write the status; caught (not
+ * ignored) signals are reset to default in the child. 16 is SIGSTKFLT, which dash knows only by number.
+ * KILL and STOP cannot be trapped: they reach the shim too.
  */
 export const SHIM_SCRIPT =
-  'trap \':\' HUP INT QUIT TERM USR1 USR2 ALRM; f=$1; shift; "$@"; c=$?; printf \'%s\\n\' "$c" > "$f"; exit "$c"';
+  "trap ':' HUP INT QUIT ILL TRAP ABRT BUS FPE USR1 SEGV USR2 PIPE ALRM TERM 16 XCPU XFSZ VTALRM PROF IO PWR " +
+  'SYS TSTP TTIN TTOU; f=$1; shift; "$@"; c=$?; printf \'%s\\n\' "$c" > "$f"; exit "$c"';
+/** Shim scripts of earlier agents: their live shims are still found (stray-shims.ts) after an upgrade. */
+const EARLIER_SHIM_SCRIPTS: readonly string[] = [
+  'trap \':\' HUP INT QUIT TERM USR1 USR2 ALRM; f=$1; shift; "$@"; c=$?; printf \'%s\\n\' "$c" > "$f"; exit "$c"',
+];
 export const SHIM_NAME = 'gov-shim';
 
 const SIGNAL_BY_NUMBER = new Map<number, string>(
@@ -229,7 +236,8 @@ export class LinuxBackend implements ProcessBackend {
 /** The instance key when `argv` is a shim's whose exit file is `<runDir>/<key>.exit`, else null. */
 export function shimKey(argv: string[], runDir: string): string | null {
   if (argv.length < 6 || argv[0] !== '/bin/sh' || argv[1] !== '-c') return null;
-  if (argv[2] !== SHIM_SCRIPT || argv[3] !== SHIM_NAME) return null;
+  if ((argv[2] !== SHIM_SCRIPT && !EARLIER_SHIM_SCRIPTS.includes(argv[2]!)) || argv[3] !== SHIM_NAME)
+    return null;
   const exitFile = argv[4]!;
   if (path.dirname(exitFile) !== path.resolve(runDir) || !exitFile.endsWith('.exit')) return null;
   const key = path.basename(exitFile, '.exit');

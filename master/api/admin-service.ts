@@ -71,6 +71,8 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
       const set = requestTargets(req);
       checkWholeHandlers(set);
       const resolved = resolveTargets(registry, set, { empty: 'refuse', observed: 'refuse' });
+      // A handler a rollout holds is not deleted under it (the rollout would fail for every handler it covers).
+      rollouts.assertIdle(...resolved.handlers);
       const agentsOf = new Map(
         resolved.handlers.map((h) => [h, registry.agentsFor(registry.getSpec(h)!.spec)] as const),
       );

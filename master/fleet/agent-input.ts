@@ -45,6 +45,7 @@ export function boundStatus(s: InstanceStatus): InstanceStatus {
     handler: short(s.handler),
     state: short(s.state),
     pid: s.pid ?? 0,
+    shim_pid: s.shim_pid ?? 0,
     pgid: s.pgid ?? 0,
     restarts: s.restarts ?? 0,
     mode: short(s.mode),

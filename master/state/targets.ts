@@ -61,8 +61,8 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
   ];
   if (unknownAgents.length > 0)
     throw new NotFoundError(
-      `unknown agent${unknownAgents.length > 1 ? 's' : ''} ${[...new Set(unknownAgents)].map((a) => JSON.stringify(a)).join(', ')} ` +
-        `(known: ${[...knownAgents].sort().join(', ') || 'none'}); nothing was done`,
+      `unknown agent${unknownAgents.length > 1 ? 's' : ''} ${listed([...new Set(unknownAgents)].map((a) => JSON.stringify(a)))} ` +
+        `(known: ${listed([...knownAgents].sort()) || 'none'}); nothing was done`,
       { fields: ['targets'] },
     );
 
@@ -175,11 +175,22 @@ function checkNamesHit(
   }
 }
 
+/** Most names a refusal lists (a request may name thousands; the message stays readable and small). */
+const MAX_LISTED = 20;
+
+/** `a, b, c` — at most MAX_LISTED of `names`, then `+N more`. */
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_LISTED);
+  return names.length > MAX_LISTED
+    ? `${shown.join(', ')} +${names.length - MAX_LISTED} more`
+    : shown.join(', ');
+}
+
 /** Every unknown name at once, with the known handlers (so a typo is seen at a glance). */
 function unknownTargets(unknown: readonly string[], known: readonly string[]): NotFoundError {
   return new NotFoundError(
-    `unknown handler${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')} ` +
-      `(known: ${known.join(', ') || 'none'}); nothing was done — apply a spec with gov apply -f`,
+    `unknown handler${unknown.length > 1 ? 's' : ''} ${listed(unknown.map((u) => JSON.stringify(u)))} ` +
+      `(known: ${listed(known) || 'none'}); nothing was done — apply a spec with gov apply -f`,
     { fields: ['targets'] },
   );
 }

@@ -12,7 +12,7 @@ import type { AgentMessage__Output } from '../../proto/generated/governor/v1/Age
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
 import { GovError } from '../../shared/errors.js';
-import { isAlive } from '../../shared/proc.js';
+import { isAlive, readProcStat } from '../../shared/proc.js';
 import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { parseHandler } from '../../shared/spec.js';
 import { tempDir, trackPid, waitFor } from '../helpers/common.js';
@@ -60,6 +60,28 @@ describe('SIGNAL on the agent', () => {
     assert.equal(sup.status('web')[0]?.state, 'running');
     assert.ok(isAlive(main.pid) && isAlive(child.pid));
     assert.match(sup.status('web')[0]!.events.at(-1)!.message, /^SIGNALLED SIGHUP to pid \d+ \(group \d+\)$/);
+  });
+
+  it('a group signal whose default would end or stop the shim (PIPE, XCPU, PWR, TSTP) reaches the handler and leaves the shim: no exit, no second copy', async () => {
+    const dir = tempDir();
+    const { sup, agent, log, main } = await webWithChild(dir);
+    const before = sup.status('web')[0]!;
+    for (const signal of ['PIPE', 'XCPU', 'PWR', 'TSTP']) {
+      await agent.execute(command({ kind: 'SIGNAL', handler: 'web', signal }));
+      await waitFor(() => signalsOf(log, main.pid).includes(`SIG${signal}`), {
+        what: `main got SIG${signal}`,
+      });
+    }
+    const after = sup.status('web')[0]!;
+    assert.equal(after.state, 'running');
+    assert.equal(after.shim_pid, before.shim_pid);
+    assert.ok(isAlive(after.shim_pid!), 'the shim is alive (not ended, not stopped)');
+    assert.notEqual(readProcStat(after.shim_pid!)?.state, 'T', 'the shim is not stopped');
+    assert.equal(after.pid, main.pid);
+    assert.ok(
+      !after.events.some((e) => e.type === 'EXITED'),
+      JSON.stringify(after.events.map((e) => e.message)),
+    );
   });
 
   it('with main reaches the main process only, not its child', async () => {

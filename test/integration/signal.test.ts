@@ -44,7 +44,15 @@ describe('integration: gov signal', function () {
     assert.match(hup.stdout, /^rec@edge-1: SIGHUP sent to its process group \(pid \d+\)\n$/);
     await waitFor(() => received().includes('SIGHUP'), { what: 'rec got SIGHUP', timeoutMs: 10_000 });
 
-    const { instances } = await c.govJson<{ instances: Array<{ pid: number }> }>(['ps', 'rec']);
+    const { instances } = await c.govJson<{ instances: Array<{ pid: number; shim_pid: number }> }>([
+      'ps',
+      'rec',
+    ]);
+    // The handler's own pid (what it logs) and, for diagnosis, its shim's.
+    assert.ok(
+      instances[0]!.shim_pid > 0 && instances[0]!.shim_pid !== instances[0]!.pid,
+      JSON.stringify(instances),
+    );
     const usr1 = await c.govJson<{ outcomes: Array<{ key: string; ok: boolean; pid: number }> }>([
       'signal',
       'usr1',

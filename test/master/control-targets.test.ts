@@ -22,6 +22,7 @@ import type { RolloutEngine } from '../../master/rollout/engine.js';
 import { ExecutionLog } from '../../master/state/execution-log.js';
 import { Registry } from '../../master/state/registry.js';
 import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { StateError } from '../../shared/errors.js';
 import { FIELDS_METADATA_KEY } from '../../shared/grpc-status.js';
 import { silentLogger } from '../../shared/logger.js';
 import { parseHandler } from '../../shared/spec.js';
@@ -75,6 +76,8 @@ describe('Admin Control and reads over target sets', () => {
   let fleet: Fleet;
   let api: ReturnType<typeof adminHandlers>;
   let sessions: Record<string, ScriptedSession>;
+  /** Handlers an active rollout holds (the rollout engine's assertIdle, faked). */
+  const held = new Set<string>();
 
   /** Calls an Admin handler as `cn` with role OU `ou`; rejects with the status error. */
   function call<Res>(method: keyof typeof api, request: Record<string, unknown>, cn = 'alice'): Promise<Res> {
@@ -125,7 +128,14 @@ describe('Admin Control and reads over target sets', () => {
       { heartbeatIntervalMs: 1000, heartbeatGraceMs: 3000, metricsIntervalMs: 1000, commandTimeoutMs: 5000 },
       silentLogger,
     );
-    api = adminHandlers(fleet, {} as RolloutEngine);
+    held.clear();
+    const rollouts = {
+      assertIdle: (...handlers: string[]) => {
+        for (const h of handlers)
+          if (held.has(h)) throw new StateError(`handler ${h} has rollout ro-1 paused; wait for it`);
+      },
+    };
+    api = adminHandlers(fleet, rollouts as unknown as RolloutEngine);
     sessions = {};
     for (const id of ['edge-1', 'edge-2']) {
       await reg.upsertAgent({ agent_id: id });
@@ -397,5 +407,13 @@ describe('Admin Control and reads over target sets', () => {
     assert.equal(reg.getSpec('db'), undefined);
     assert.ok(reg.getSpec('web'));
     assert.deepEqual(sent(), ['APPLY @edge-1', 'APPLY @edge-2'], 'one spec push per agent');
+  });
+
+  it('DeleteHandler: a handler a rollout holds is refused (the rollout would fail for all it covers), nothing deleted', async () => {
+    held.add('db');
+    const del = (targets: TargetSet) => call<ControlResponse>('DeleteHandler', { handler: '', targets });
+    await rejected(del(set({ selector: { tier: 'back' } })), 9, /handler db has rollout ro-1 paused/);
+    assert.ok(reg.getSpec('api') && reg.getSpec('db'), 'neither deleted');
+    assert.deepEqual(sent(), []);
   });
 });

@@ -24,33 +24,44 @@ describe('env placeholders: ${index} and ${index+N}', () => {
     assert.deepEqual(expandEnv(env, 49), { PORT: '20050', NAME: 'w-49', BOTH: '49:50', PLAIN: 'x' });
   });
 
-  it('leaves $$, a lone $ and $ before anything but { alone', () => {
-    for (const v of ['$$', 'a$', '$HOME', 'cost: 5$', '$${index}', '$ {index}'])
+  it('leaves $$, a lone $, $NAME and any ${…} that is not meant as ${index} alone (as earlier versions did)', () => {
+    for (const v of [
+      '$$',
+      'a$',
+      '$HOME',
+      'cost: 5$',
+      '$${index}',
+      '$ {index}',
+      '${HOME}',
+      '${foo}',
+      '${}',
+      'x${',
+    ])
       assert.deepEqual(expandEnv({ V: v }, 3), { V: v }, v);
     assert.deepEqual(expandEnv({ V: '$$$${index}' }, 3), { V: '$$$${index}' });
     assert.deepEqual(expandEnv({ V: '$${index}${index}' }, 3), { V: '$${index}3' });
   });
 
-  it('refuses any other ${…}, naming the file, the key and the reason; accepts the valid forms', () => {
+  it('refuses a near miss of ${index} or ${index+N}, naming the file, the key and the reason; accepts the valid forms', () => {
     for (const bad of [
-      '${foo}',
       '${index-1}',
       '${index+}',
       '${index+-1}',
       '${ index }',
       '${index',
-      '${}',
       '${INDEX}',
+      '${Index+1}',
+      '${indexx}',
       '${index+1234567890}',
     ]) {
       const msg = refusal(bad);
       assert.match(
         msg,
-        /^handlers\.yaml: handlers\[1\]\.env\.PORT: \$\{.* is not a placeholder: \$\{ may only start \$\{index\} or \$\{index\+N\}/,
+        /^handlers\.yaml: handlers\[1\]\.env\.PORT: \$\{.* is not a placeholder: write \$\{index\} or \$\{index\+N\}/,
         bad,
       );
     }
-    assert.match(refusal('${foo}'), /\$\{foo\} is not a placeholder/);
+    assert.match(refusal('${index-1}'), /\$\{index-1\} is not a placeholder/);
     assert.match(refusal('x${index'), /\$\{index \(unclosed\) is not a placeholder/);
     const [, web] = parseHandlersFile(
       'handlers:\n  - name: ok\n    command: [x]\n  - name: web\n    command: [x]\n    env: {PORT: "${index+20001}"}\n',

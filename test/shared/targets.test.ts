@@ -53,6 +53,7 @@ describe('TARGET syntax', () => {
     assert.deepEqual(parseSelector(''), {});
     assert.throws(() => parseSelector('tier'), /selector "tier" must be key=value/);
     assert.throws(() => parseSelector('=x'), /must be key=value/);
+    assert.throws(() => parseSelector('g=nomatch,g=x'), /selector key "g" is given twice/);
   });
 
   it('a set: --all stands alone, agents are agent ids, an @agent must agree with --agent', () => {
