@@ -2,7 +2,7 @@
  * Test certificates: one full PKI per test run (cached — RSA keygen is the slow part) plus an unrelated
  * "wrong CA" set with the same names, for negative tests. Lives in a temp dir removed by the root hook.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initPki } from '../../shared/pki.js';
 import type { TlsMaterial } from '../../shared/tls.js';
@@ -33,9 +33,15 @@ export interface TestPki {
 }
 
 let cached: Promise<TestPki> | null = null;
+let cachedDir: string | null = null;
 
 export function testPki(): Promise<TestPki> {
-  cached ??= generate();
+  // A cleanupTempDirs() (a benchmark, run before others in one process) removes it: make a new one then.
+  if (cachedDir !== null && !existsSync(cachedDir)) [cached, cachedDir] = [null, null];
+  cached ??= generate().then((pki) => {
+    cachedDir = pki.dir;
+    return pki;
+  });
   return cached;
 }
 
