@@ -73,6 +73,10 @@ export class Fleet {
       helloTimeoutMs: 10_000,
       logger: this.log,
     });
+    // Messages after the hello wait until its inventory is recorded: a status sent right after the welcome
+    // must not be overwritten by the (older) inventory of the hello.
+    let inventoryRecorded!: () => void;
+    const afterHello = new Promise<void>((resolve) => (inventoryRecorded = resolve));
     session.on('hello', (hello) => {
       void (async () => {
         try {
@@ -101,6 +105,8 @@ export class Fleet {
         } catch (err) {
           session.fail(`invalid hello: ${errorMessage(err)}`, 'INVALID_ARGUMENT');
           return;
+        } finally {
+          inventoryRecorded();
         }
         // The stream may have ended while the hello was being written (its 'closed' already ran, and
         // upsertAgent marked the agent connected): report it gone, never leave it half-connected.
@@ -116,12 +122,14 @@ export class Fleet {
       })().catch((err: unknown) => this.log.error('agent hello failed', { agent: agentId, err }));
     });
     session.on('message', (msg) => {
-      // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
-      if (msg.body === 'result' && msg.result) {
-        void this.dispatcher.settleLate(agentId, msg.result, (ids) => session.ack(ids));
-        return;
-      }
-      this.onMessage(agentId, msg);
+      void afterHello.then(() => {
+        // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
+        if (msg.body === 'result' && msg.result) {
+          void this.dispatcher.settleLate(agentId, msg.result, (ids) => session.ack(ids));
+          return;
+        }
+        this.onMessage(agentId, msg);
+      });
     });
     session.on('closed', () => {
       if (this.hub.isConnected(agentId) || !this.registry.getAgent(agentId)) return;

@@ -33,9 +33,14 @@ function talk(
   let ended = false;
   return new Promise<{ code: grpc.status; details: string; welcomed: boolean }>((resolve) => {
     const call = client.Connect({ deadline: Date.now() + 10_000 });
+    let beat: NodeJS.Timeout | undefined;
+    const stopBeat = () => clearInterval(beat);
     call.on('data', (m: MasterMessage__Output) => {
       if (m.body !== 'welcome') return;
       welcomed = true;
+      // Heartbeats as a real agent sends them: the stream must outlive the master's (test) grace of 1 s
+      // while `until` is polled through the CLI, which may take longer than that on a loaded machine.
+      beat = setInterval(() => call.write({ heartbeat: { sent_at_ms: Date.now() } }), 200);
       for (const msg of then) call.write(msg);
       for (const msg of after) call.write(msg);
       if (!until) return;
@@ -47,8 +52,14 @@ function talk(
         .catch(() => undefined)
         .finally(() => call.cancel());
     });
-    call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details, welcomed }));
-    call.on('end', () => resolve({ code: grpc.status.OK, details: '', welcomed }));
+    call.on('error', (e: grpc.ServiceError) => {
+      stopBeat();
+      resolve({ code: e.code, details: e.details, welcomed });
+    });
+    call.on('end', () => {
+      stopBeat();
+      resolve({ code: grpc.status.OK, details: '', welcomed });
+    });
     call.write(first);
   })
     .then((r) => {
