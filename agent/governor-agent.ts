@@ -68,6 +68,7 @@ export class GovernorAgent implements LinkHost {
       hostname: os.hostname(),
       version: AGENT_VERSION,
       labels: this.opts.labels,
+      tracking: this.supervisor.tracking(),
       instances: statuses.map(toWireStatus),
       // Lets the master skip resending the specs when every instance already runs what it assigns.
       specs_hash: runningSpecsHash(statuses),

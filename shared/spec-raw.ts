@@ -31,6 +31,7 @@ export function specToRaw(spec: HandlerSpec): Raw {
   const limits: Raw = {};
   if (spec.limits?.cpu_percent !== undefined) limits.cpu = `${spec.limits.cpu_percent}%`;
   if (spec.limits?.memory_bytes !== undefined) limits.memory = spec.limits.memory_bytes;
+  if (spec.limits?.pids !== undefined) limits.pids = spec.limits.pids;
   raw.limits = limits;
   if (spec.log) raw.log = { max_size: spec.log.max_bytes, keep: spec.log.keep };
   if (spec.mode !== 'on-demand') delete raw.idle_timeout; // only allowed (and only meaningful) on-demand

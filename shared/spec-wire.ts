@@ -43,6 +43,8 @@ export function specToWire(spec: HandlerSpec): WireSpec {
   if (spec.cwd !== undefined) w.cwd = spec.cwd;
   if (spec.user !== undefined) w.user = spec.user;
   if (spec.group !== undefined) w.group = spec.group;
+  if (spec.type !== undefined) w.type = spec.type;
+  if (spec.pid_file !== undefined) w.pid_file = spec.pid_file;
   return w;
 }
 
@@ -82,6 +84,8 @@ function fromWire(w: WireSpecOut): Record<string, unknown> {
   if (w.inherit_env) spec.inherit_env = w.inherit_env.names;
   if (w.user !== undefined) spec.user = w.user;
   if (w.group !== undefined) spec.group = w.group;
+  if (w.type !== undefined) spec.type = w.type;
+  if (w.pid_file !== undefined) spec.pid_file = w.pid_file;
   if (w.health) spec.health = healthFromWire(w.health);
   return spec;
 }
@@ -90,6 +94,7 @@ function limitsFromWire(l: WireSpecOut['limits']): Record<string, number> {
   const out: Record<string, number> = {};
   if (l?.cpu_percent !== undefined) out.cpu_percent = l.cpu_percent;
   if (l?.memory_bytes !== undefined) out.memory_bytes = l.memory_bytes;
+  if (l?.pids !== undefined) out.pids = l.pids;
   return out;
 }
 

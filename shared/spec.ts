@@ -57,7 +57,20 @@ export interface LimitsSpec {
   /** Percent of one core (150 = 1.5 cores). */
   cpu_percent?: number;
   memory_bytes?: number;
+  /** Most tasks (processes and threads) in the handler's cgroup. */
+  pids?: number;
 }
+
+/**
+ * How liveness is judged (DESIGN §9), as systemd's `Type=`: `simple` (the default) — the main process is
+ * the handler, and when it exits whatever is left in its cgroup is stopped; `forking` — the program
+ * daemonizes: the start succeeds when the first process exits 0, and the instance runs while its cgroup is
+ * populated, its main PID the process left (or the one in `pid_file`).
+ */
+export type ProcessType = 'simple' | 'forking';
+export const PROCESS_TYPES = ['simple', 'forking'] as const;
+/** The largest `limits.pids` (the kernel's pid_max ceiling). */
+export const MAX_PIDS_LIMIT = 4_194_304;
 
 export interface LogSpec {
   max_bytes: number;
@@ -90,6 +103,10 @@ export interface HandlerSpec extends SpecIdentity {
   update: UpdateSpec;
   labels: Record<string, string>;
   log: LogSpec;
+  /** Absent: `simple` (kept absent so specs written before the key hash as they did). */
+  type?: ProcessType;
+  /** `type: forking` only: absolute path of the daemon's PID file. */
+  pid_file?: string;
 }
 
 const HANDLER_KEYS = [
@@ -113,6 +130,8 @@ const HANDLER_KEYS = [
   'update',
   'labels',
   'log',
+  'type',
+  'pid_file',
   ...IDENTITY_KEYS,
 ] as const;
 
@@ -193,7 +212,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   const backoffRaw = subMap(ctx, `${at}.backoff`, raw.backoff);
   checkKeys(ctx, `${at}.backoff`, backoffRaw, ['initial', 'max', 'factor', 'jitter']);
   const limitsRaw = subMap(ctx, `${at}.limits`, raw.limits);
-  checkKeys(ctx, `${at}.limits`, limitsRaw, ['cpu', 'memory']);
+  checkKeys(ctx, `${at}.limits`, limitsRaw, ['cpu', 'memory', 'pids']);
   const logRaw = subMap(ctx, `${at}.log`, raw.log);
   checkKeys(ctx, `${at}.log`, logRaw, ['max_size', 'keep']);
 
@@ -254,6 +273,16 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   }
   if (limitsRaw.memory !== undefined)
     spec.limits.memory_bytes = parseSize(ctx, `${at}.limits.memory`, limitsRaw.memory);
+  if (limitsRaw.pids !== undefined) {
+    spec.limits.pids = int(ctx, `${at}.limits.pids`, limitsRaw.pids, 1);
+    if (spec.limits.pids > MAX_PIDS_LIMIT)
+      ctx.fail(`${at}.limits.pids`, `${spec.limits.pids} is more than ${MAX_PIDS_LIMIT}`);
+  }
+  if (raw.type !== undefined) spec.type = oneOf(ctx, `${at}.type`, raw.type, PROCESS_TYPES);
+  if (raw.pid_file !== undefined) {
+    spec.pid_file = absolutePath(ctx, `${at}.pid_file`, raw.pid_file);
+    if (spec.type !== 'forking') ctx.fail(`${at}.pid_file`, 'only applies to type: forking');
+  }
   if (spec.count > MAX_COUNT)
     ctx.fail(`${at}.count`, `${spec.count} is more than ${MAX_COUNT} instances per agent`);
   if (spec.backoff.max_ms < spec.backoff.initial_ms)

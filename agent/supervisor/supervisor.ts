@@ -94,6 +94,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
+  /**
+   * How this agent tracks handler processes (DESIGN §9, Hello.tracking): `cgroup` when each handler gets
+   * its own cgroup, `pgroup` when none could be created (process groups only; warned once at start).
+   */
+  tracking(): 'cgroup' | 'pgroup' {
+    return 'pgroup';
+  }
+
   /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
   static async create(options: SupervisorOptions): Promise<Supervisor> {
     const opts = compileOptions(options);

@@ -34,6 +34,7 @@ export function agentJson(a: AgentInfo) {
     reported_labels: a.reported_labels ?? {},
     last_seen: orNull(a.last_seen),
     version: a.version,
+    tracking: orNull(a.tracking),
     revoked: a.revoked,
     host: a.host ?? null,
   };

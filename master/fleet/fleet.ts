@@ -268,6 +268,7 @@ export class Fleet {
       labels: a.labels,
       reported_labels: a.reported_labels,
       version: a.version,
+      tracking: a.tracking ?? '',
       last_seen: a.last_seen,
       revoked: a.revoked,
       host: this.metricsCache.get(a.id)?.host ?? null,

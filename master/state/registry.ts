@@ -13,7 +13,14 @@ import { handlerObservedClash } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
-import type { AgentRecord, MasterState, SpecVersion, StateStore } from './store.js';
+import {
+  TRACKINGS,
+  type AgentRecord,
+  type MasterState,
+  type SpecVersion,
+  type StateStore,
+  type Tracking,
+} from './store.js';
 import { AGENT_LIMITS, bound, boundLabels, boundStatus } from '../fleet/agent-input.js';
 import { assignAgents, checkLabels, SPEC_HISTORY, specHash } from './registry-specs.js';
 
@@ -26,6 +33,7 @@ export interface AgentHello {
   hostname?: string;
   version?: string;
   labels?: Record<string, string>;
+  tracking?: string;
 }
 
 /** A label change by an admin: keys set (or replaced) and keys removed. */
@@ -109,6 +117,7 @@ export class Registry {
       labels: { ...(known?.labels ?? {}) },
       reported_labels: boundLabels(hello.labels ?? known?.reported_labels),
       version: bound(hello.version ?? known?.version),
+      ...trackingOf(hello.tracking),
       connected: true,
       last_seen: this.iso(),
       revoked: false,
@@ -539,4 +548,9 @@ function pushVersion(d: MasterState, next: SpecVersion): void {
   entry.versions.push(next);
   if (entry.versions.length > SPEC_HISTORY) entry.versions.splice(0, entry.versions.length - SPEC_HISTORY);
   if (d.deleted) delete d.deleted[name];
+}
+
+/** An agent's reported tracking, kept only when it is one Governor knows (nothing else of a hello is trusted). */
+function trackingOf(t: string | undefined): { tracking?: Tracking } {
+  return (TRACKINGS as readonly string[]).includes(t ?? '') ? { tracking: t as Tracking } : {};
 }

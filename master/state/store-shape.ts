@@ -8,7 +8,7 @@ import { ShapeChecker, join } from '../../shared/shape.js';
 import { checkStoredSpec } from '../../shared/spec-shape.js';
 import { EXECUTION_STATUSES } from './execution-stats.js';
 import { ROLLOUT_STATES } from '../rollout/types.js';
-import type { MasterState } from './store.js';
+import { TRACKINGS, type MasterState } from './store.js';
 
 /** Returns the checked state (older files completed with defaults); throws a ValidationError otherwise. */
 export function checkMasterState(raw: unknown, file: string, defaults: MasterState): MasterState {
@@ -58,6 +58,9 @@ function agent(c: ShapeChecker, at: string, v: unknown, id: string): void {
     c.record(r, m, (k, x) => c.string(k, x)),
   );
   c.string(join(at, 'version'), a.version);
+  c.optional(join(at, 'tracking'), a.tracking, (k, x) => {
+    if (!(TRACKINGS as readonly unknown[]).includes(x)) c.fail(k, `must be one of ${TRACKINGS.join(', ')}`);
+  });
   c.boolean(join(at, 'connected'), a.connected);
   c.string(join(at, 'last_seen'), a.last_seen);
   c.boolean(join(at, 'revoked'), a.revoked);

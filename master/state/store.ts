@@ -28,12 +28,18 @@ export interface AgentRecord {
    */
   reported_labels: Record<string, string>;
   version: string;
+  /** How the agent tracks handler processes (Hello.tracking): cgroup | pgroup; absent: not reported. */
+  tracking?: Tracking;
   connected: boolean;
   /** Last message from the agent, ISO-8601; '' if it never connected. */
   last_seen: string;
   /** Set by `gov agents revoke`; a revoked agent is refused from then on. */
   revoked: boolean;
 }
+
+/** How an agent tracks a handler's processes (DESIGN §9): its own cgroup per handler, or process groups. */
+export type Tracking = 'cgroup' | 'pgroup';
+export const TRACKINGS: readonly Tracking[] = ['cgroup', 'pgroup'];
 
 export interface SpecVersion {
   version: number;

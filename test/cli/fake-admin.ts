@@ -105,6 +105,7 @@ export function agent(over: Partial<AgentInfo> = {}): AgentInfo {
     hostname: 'edge-1.local',
     labels: { region: 'west' },
     reported_labels: { rack: 'r1' },
+    tracking: 'cgroup',
     version: '0.1.0',
     last_seen: '2025-01-01T11:59:59.000Z',
     revoked: false,

@@ -37,13 +37,15 @@ const rich = parseHandler(
       unhealthy_threshold: 2,
       restart_on_unhealthy: true,
     },
-    limits: { cpu: '150%', memory: '512MiB' },
+    limits: { cpu: '150%', memory: '512MiB', pids: 200 },
     update: { batch_size: '34%', min_healthy_time: '1s', on_failure: 'rollback', wait_between: '2s' },
     labels: { tier: 'front' },
     log: { max_size: '1MiB', keep: 0 },
     inherit_env: [],
     user: 'nobody',
     group: '65534',
+    type: 'forking',
+    pid_file: '/run/rich.pid',
   },
   'rich',
 );
@@ -55,7 +57,7 @@ describe('handler specs on the agent link', () => {
     const specs = [rich, plain, http];
     const back = specsFromWire(across(specs.map(specToWire)), 'cached_specs', 'test');
     assert.deepEqual(back, specs);
-    for (const key of ['cwd', 'user', 'group', 'inherit_env'] as const)
+    for (const key of ['cwd', 'user', 'group', 'inherit_env', 'type', 'pid_file'] as const)
       assert.equal(key in (back[1] as HandlerSpec), false, `${key} stays unset`);
     assert.deepEqual(back[0]?.inherit_env, [], 'an empty inherit_env is not the same as none');
   });

@@ -26,6 +26,35 @@ describe('handler spec validation', () => {
     assert.equal(s?.restart, 'always');
   });
 
+  it('type (simple | forking), pid_file (forking only, absolute) and limits.pids are checked; absent type stays absent', () => {
+    const [f, s] = parseHandlersFile(
+      `handlers:\n  - name: d\n    command: [x]\n    type: forking\n    pid_file: /run/d.pid\n    limits: {pids: 50}\n${ok}`,
+      'handlers.yaml',
+    );
+    assert.equal(f?.type, 'forking');
+    assert.equal(f?.pid_file, '/run/d.pid');
+    assert.equal(f?.limits.pids, 50);
+    assert.equal('type' in (s ?? {}), false, 'a spec without type hashes as before the key existed');
+    const at = `handlers:\n  - name: d\n    command: [x]\n`;
+    assert.match(
+      refuse(`${at}    type: oneshot\n`),
+      /handlers\[0\]\.type: "oneshot" must be one of simple \| forking/,
+    );
+    assert.match(
+      refuse(`${at}    pid_file: /run/d.pid\n`),
+      /handlers\[0\]\.pid_file: only applies to type: forking/,
+    );
+    assert.match(refuse(`${at}    type: forking\n    pid_file: d.pid\n`), /handlers\[0\]\.pid_file: /);
+    assert.match(
+      refuse(`${at}    limits: {pids: 0}\n`),
+      /handlers\[0\]\.limits\.pids: 0 must be an integer ≥ 1/,
+    );
+    assert.match(
+      refuse(`${at}    limits: {pids: 5000000}\n`),
+      /handlers\[0\]\.limits\.pids: 5000000 is more than 4194304/,
+    );
+  });
+
   it('refuses an unknown key, naming it', () => {
     const msg = refuse(`handlers:\n${ok}  - name: web\n    command: [x]\n    restat: always\n`);
     assert.match(msg, /^handlers\.yaml: handlers\[1\]\.restat: unknown key/);

@@ -36,6 +36,10 @@ export interface AgentInfo {
    * Labels the agent declared itself (its `--labels`), bounded; shown only, never used to select specs.
    */
   'reported_labels'?: ({[key: string]: string});
+  /**
+   * How the agent tracks handler processes: cgroup | pgroup (Hello.tracking); empty: not reported.
+   */
+  'tracking'?: (string);
 }
 
 export interface AgentInfo__Output {
@@ -72,4 +76,8 @@ export interface AgentInfo__Output {
    * Labels the agent declared itself (its `--labels`), bounded; shown only, never used to select specs.
    */
   'reported_labels': ({[key: string]: string});
+  /**
+   * How the agent tracks handler processes: cgroup | pgroup (Hello.tracking); empty: not reported.
+   */
+  'tracking': (string);
 }

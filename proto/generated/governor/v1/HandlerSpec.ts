@@ -104,9 +104,19 @@ export interface HandlerSpec {
    * Group the handler runs as (name or numeric id); unset: the user's.
    */
   'group'?: (string);
+  /**
+   * How liveness is judged (DESIGN §9 process tracking): simple | forking; unset: simple.
+   */
+  'type'?: (string);
+  /**
+   * type: forking only: absolute path of the file the daemon writes its main PID to; unset: the process left.
+   */
+  'pid_file'?: (string);
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";
+  '_type'?: "type";
+  '_pid_file'?: "pid_file";
 }
 
 /**
@@ -206,7 +216,17 @@ export interface HandlerSpec__Output {
    * Group the handler runs as (name or numeric id); unset: the user's.
    */
   'group'?: (string);
+  /**
+   * How liveness is judged (DESIGN §9 process tracking): simple | forking; unset: simple.
+   */
+  'type'?: (string);
+  /**
+   * type: forking only: absolute path of the file the daemon writes its main PID to; unset: the process left.
+   */
+  'pid_file'?: (string);
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";
+  '_type'?: "type";
+  '_pid_file'?: "pid_file";
 }

@@ -43,6 +43,11 @@ export interface Hello {
    * FAILED_PRECONDITION before anything is exchanged; 0 (absent) is a build from before this field.
    */
   'protocol'?: (number);
+  /**
+   * How the agent tracks a handler's processes: "cgroup" (each handler in its own cgroup) or "pgroup"
+   * (process groups only: no cgroup could be created; the agent warned once at start).
+   */
+  'tracking'?: (string);
 }
 
 export interface Hello__Output {
@@ -85,4 +90,9 @@ export interface Hello__Output {
    * FAILED_PRECONDITION before anything is exchanged; 0 (absent) is a build from before this field.
    */
   'protocol': (number);
+  /**
+   * How the agent tracks a handler's processes: "cgroup" (each handler in its own cgroup) or "pgroup"
+   * (process groups only: no cgroup could be created; the agent warned once at start).
+   */
+  'tracking': (string);
 }

@@ -13,8 +13,13 @@ export interface Limits {
    * Memory, bytes.
    */
   'memory_bytes'?: (number | string);
+  /**
+   * Most tasks (processes and threads) in the handler's cgroup.
+   */
+  'pids'?: (number);
   '_cpu_percent'?: "cpu_percent";
   '_memory_bytes'?: "memory_bytes";
+  '_pids'?: "pids";
 }
 
 /**
@@ -29,6 +34,11 @@ export interface Limits__Output {
    * Memory, bytes.
    */
   'memory_bytes'?: (number);
+  /**
+   * Most tasks (processes and threads) in the handler's cgroup.
+   */
+  'pids'?: (number);
   '_cpu_percent'?: "cpu_percent";
   '_memory_bytes'?: "memory_bytes";
+  '_pids'?: "pids";
 }
