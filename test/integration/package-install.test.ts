@@ -170,6 +170,28 @@ describe('integration: the packed tarball installs a working gov', function () {
     assert.match(pkg.scripts.prepack ?? '', /\bnpm run build\b/);
   });
 
+  it('every file the packed code locates with new URL(…, import.meta.url) is in the tarball', () => {
+    const paths = new Set(files.map((f) => f.path));
+    const located: string[] = [];
+    for (const file of paths) {
+      if (!/\.(m?js)$/.test(file)) continue;
+      const code = readFileSync(path.join(REPO_ROOT, file), 'utf8');
+      for (const m of code.matchAll(/new URL\(\s*(['"`])([^'"`$]+)\1\s*,\s*import\.meta\.url\s*\)/g)) {
+        const target = path.posix
+          .normalize(path.posix.join(path.posix.dirname(file), m[2]!))
+          .replace(/\/$/, '');
+        located.push(target);
+        assert.ok(
+          paths.has(target) || [...paths].some((p) => p.startsWith(`${target}/`)),
+          `${file} locates ${m[2]} (${target}), which is not in the tarball`,
+        );
+      }
+    }
+    // Those known today (the agent, package.json for --version, gov dev's demo handler) are among them.
+    for (const t of ['dist/agent/main.js', 'package.json', 'master/dev/demo-http.mjs'])
+      assert.ok(located.includes(t), `${t} not found among ${located.join(' ')}`);
+  });
+
   it('gov on the PATH is the installed one and prints the package version', async () => {
     const installed = realpathSync(path.join(prefix, 'bin', 'gov'));
     assert.ok(isInside(installed, prefix), installed);
