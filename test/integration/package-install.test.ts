@@ -170,20 +170,24 @@ describe('integration: the packed tarball installs a working gov', function () {
     assert.match(pkg.scripts.prepack ?? '', /\bnpm run build\b/);
   });
 
-  it('every file the packed code locates with new URL(…, import.meta.url) is in the tarball', () => {
+  it('every module the packed code imports and every file it locates with new URL(…, import.meta.url) is in the tarball', () => {
     const paths = new Set(files.map((f) => f.path));
     const located: string[] = [];
     for (const file of paths) {
       if (!/\.(m?js)$/.test(file)) continue;
       const code = readFileSync(path.join(REPO_ROOT, file), 'utf8');
-      for (const m of code.matchAll(/new URL\(\s*(['"`])([^'"`$]+)\1\s*,\s*import\.meta\.url\s*\)/g)) {
+      const refs = [
+        ...code.matchAll(/new URL\(\s*(['"`])([^'"`$]+)\1\s*,\s*import\.meta\.url\s*\)/g),
+        ...code.matchAll(/(?:\bfrom|\bimport\s*\(?)\s*(['"])(\.{1,2}\/[^'"]+)\1/g),
+      ];
+      for (const m of refs) {
         const target = path.posix
           .normalize(path.posix.join(path.posix.dirname(file), m[2]!))
           .replace(/\/$/, '');
         located.push(target);
         assert.ok(
           paths.has(target) || [...paths].some((p) => p.startsWith(`${target}/`)),
-          `${file} locates ${m[2]} (${target}), which is not in the tarball`,
+          `${file} refers to ${m[2]} (${target}), which is not in the tarball`,
         );
       }
     }
