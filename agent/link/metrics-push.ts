@@ -17,21 +17,29 @@ export const METRICS_MEMORY_STEP_FRACTION = 0.01;
 export const METRICS_REFRESH_INTERVALS = 12;
 
 /** The fields compared exactly (uptime_ms is left out: it moves with the clock, not with the instance). */
-function identity(m: InstanceMetrics): string {
-  return JSON.stringify([
-    m.instance,
-    m.handler,
-    m.state,
-    m.pid,
-    m.restarts,
-    m.last_exit,
-    m.mode,
-    m.temperature,
-    m.cold_starts,
-    m.last_cold_start_ms,
-    m.last_hot_memory_bytes,
-    m.recent_cold_starts_ms,
-  ]);
+const EXACT = [
+  'instance',
+  'handler',
+  'state',
+  'pid',
+  'restarts',
+  'mode',
+  'temperature',
+  'cold_starts',
+  'last_cold_start_ms',
+  'last_hot_memory_bytes',
+] as const;
+
+function sameExact(a: InstanceMetrics, b: InstanceMetrics): boolean {
+  if (EXACT.some((k) => a[k] !== b[k])) return false;
+  const [ea, eb] = [a.last_exit, b.last_exit];
+  if (
+    (ea ?? null) !== (eb ?? null) &&
+    (!ea || !eb || ea.code !== eb.code || ea.signal !== eb.signal || ea.at !== eb.at)
+  )
+    return false;
+  const [ra, rb] = [a.recent_cold_starts_ms ?? [], b.recent_cold_starts_ms ?? []];
+  return ra.length === rb.length && ra.every((x, i) => x === rb[i]);
 }
 
 /** Whether `next` differs from `last` by more than noise (see the top of this file). */
@@ -42,7 +50,7 @@ export function metricsChanged(last: MetricsReport, next: MetricsReport): boolea
   for (let i = 0; i < now.length; i++) {
     const a = before[i]!;
     const b = now[i]!;
-    if (identity(a) !== identity(b)) return true;
+    if (!sameExact(a, b)) return true;
     if (Math.abs(Number(b.cpu_percent ?? 0) - Number(a.cpu_percent ?? 0)) >= METRICS_CPU_STEP_PERCENT)
       return true;
     const memA = Number(a.memory_bytes ?? 0);

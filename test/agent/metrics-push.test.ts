@@ -67,6 +67,8 @@ describe('metrics push: changed beyond noise', () => {
       { memory_bytes: 52 * MIB },
       { last_exit: { code: 1, signal: '', at: 'x' } },
       { temperature: 'cold' },
+      { recent_cold_starts_ms: [40] },
+      { last_hot_memory_bytes: 9 * MIB },
     ] as Array<Partial<InstanceMetrics>>) {
       assert.equal(metricsChanged(a, report(inst(over))), true, JSON.stringify(over));
     }

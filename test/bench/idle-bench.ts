@@ -29,6 +29,8 @@ import { cleanupPids, cleanupTempDirs, tempDir, waitFor } from '../helpers/commo
 const AGENT = 'edge-1';
 const TICKS = 100; // USER_HZ on Linux
 const MIB = 1024 * 1024;
+/** Handlers added per apply while setting up. */
+const APPLY_STEP = 25;
 
 interface Usage {
   cpuPercent: number;
@@ -109,13 +111,19 @@ async function startGov(
     command: ['sleep', 'infinity'],
     start_seconds: 0,
   }));
-  const file = c.writeHandlers(specs, 'idle.yaml');
-  let applied = await c.gov(['apply', '-f', file], { timeoutMs: 180_000 });
-  if (applied.code !== 0 && /disconnected/.test(applied.stderr)) {
-    await c.waitAgentConnected(AGENT, true, 30_000);
-    applied = await c.gov(['apply', '-f', file], { timeoutMs: 180_000 });
+  // Applied in steps, each tried again if it failed (apply is idempotent): on a loaded 2-core machine one
+  // apply of 100 spawns was seen to outlast the CLI's deadline.
+  for (let k = Math.min(APPLY_STEP, n); ; k = Math.min(k + APPLY_STEP, n)) {
+    const file = c.writeHandlers(specs.slice(0, k), `idle-${k}.yaml`);
+    for (let attempt = 1; ; attempt++) {
+      const applied = await c.gov(['apply', '-f', file, '--timeout', '120s'], { timeoutMs: 180_000 });
+      if (applied.code === 0) break;
+      if (attempt === 3) throw new Error(`gov apply of ${k} handlers failed: ${applied.stderr.trim()}`);
+      console.log(`  gov apply of ${k} handlers: ${applied.stderr.trim().split('\n')[0]}; applying again`);
+      await c.waitAgentConnected(AGENT, true, 60_000);
+    }
+    if (k === n) break;
   }
-  if (applied.code !== 0) throw new Error(`gov apply of ${n} handlers failed: ${applied.stderr.trim()}`);
   await waitFor(
     async () => {
       const all = await c.instances();
