@@ -105,6 +105,16 @@ async function startGov(
     heartbeatGrace: '6s',
     nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
+  try {
+    return await applyIdle(c, n);
+  } catch (err) {
+    await c.stop(); // its handlers too (by the groups in the agent's status file)
+    throw err;
+  }
+}
+
+/** Applies `n` idle handlers and waits until all run; returns the master's and agent's PIDs. */
+async function applyIdle(c: Cluster, n: number): Promise<{ c: Cluster; pids: Map<string, number> }> {
   const specs = Array.from({ length: n }, (_, i) => ({
     name: `idle-${String(i + 1).padStart(3, '0')}`,
     agents: [AGENT],
