@@ -22,6 +22,8 @@ export interface ProcStat {
   startTime: string;
   utime: number;
   stime: number;
+  /** Field 20: threads in the process (always parsed; optional for hand-made records). */
+  threads?: number;
   rssPages: number;
 }
 
@@ -51,6 +53,7 @@ export function parseProcStat(pid: number, text: string): ProcStat {
     sid: Number(rest[3]),
     utime: Number(rest[11]),
     stime: Number(rest[12]),
+    threads: Number(rest[17]),
     startTime: rest[19] ?? '',
     rssPages: Number(rest[21]),
   };
@@ -97,4 +100,29 @@ export function childrenOf(pid: number): number[] {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !isAlive(pid)) return [];
   }
   return listPids().filter((p) => readProcStat(p)?.ppid === pid);
+}
+
+/**
+ * The children of `pid` from the kernel's per-thread lists (/proc/PID/task/TID/children): a child forked
+ * by any thread is listed under that thread, so a multi-threaded process has every task read. Costs one
+ * read per thread, never a walk of /proc; null when that file is missing (kernel without
+ * CONFIG_PROC_CHILDREN) or the process is gone. Zombies included: callers check the state.
+ */
+export function childrenOfThreads(pid: number, threads = 0): number[] | null {
+  const read = (tid: number | string): number[] => {
+    const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(' ').map(Number);
+  };
+  try {
+    if (threads === 1) return read(pid);
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return read(tid);
+      } catch {
+        return []; // the thread ended between the listing and the read
+      }
+    });
+  } catch {
+    return null;
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The agent's link to the master: one dial loop (exponential backoff + jitter), a hello with the full
  * inventory on every (re)connect, commands answered by id (a repeated id gets the first answer again),
- * status/events pushed as they happen, metrics every interval, and a heartbeat that notices a hung master.
+ * status/events pushed as they happen, metrics sampled every interval and pushed when they changed
+ * (metrics-push.ts), and a heartbeat that notices a hung master.
  *
  * The execution log must end up true (DESIGN §8.10), so a command the master gave up on is either not
  * carried out or its result still reaches the master:
@@ -28,6 +29,7 @@ import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { HeartbeatWatchdog } from '../../shared/heartbeat-watchdog.js';
 import { ClockOffset } from './clock-offset.js';
+import { MetricsPushFilter } from './metrics-push.js';
 import { ResultOutbox } from './result-outbox.js';
 
 export type LinkState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -223,7 +225,8 @@ export class MasterLink {
         call.cancel();
       },
     }).start();
-    this.timers.push(setInterval(() => void this.pushMetrics(call), this.metricsMs).unref());
+    const filter = new MetricsPushFilter(); // per stream: the first report on a new stream is always pushed
+    this.timers.push(setInterval(() => void this.pushMetrics(call, filter), this.metricsMs).unref());
   }
 
   private clearTimers(): void {
@@ -234,10 +237,11 @@ export class MasterLink {
 
   private async pushMetrics(
     call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
+    filter: MetricsPushFilter,
   ): Promise<void> {
     try {
       const metrics = await this.host.metrics();
-      if (this.call === call) this.send(call, { metrics });
+      if (this.call === call && filter.admit(metrics)) this.send(call, { metrics });
     } catch (err) {
       this.log.warn('metrics sampling failed', { err });
     }

@@ -70,15 +70,19 @@ export function toWireMetrics(m: InstanceMetrics, mode: string): WireMetrics {
   };
 }
 
+/** CPUs of this host: counted once (os.cpus() reads /proc/cpuinfo and every CPU's cpufreq files). */
+let cpuCount: number | null = null;
+
 export function hostMetrics(): HostMetrics {
   const [l1, l5, l15] = os.loadavg();
+  cpuCount ??= os.cpus().length;
   return {
     load1: l1 ?? 0,
     load5: l5 ?? 0,
     load15: l15 ?? 0,
     mem_total_bytes: os.totalmem(),
     mem_free_bytes: os.freemem(),
-    cpus: os.cpus().length,
+    cpus: cpuCount,
     agent_rss_bytes: process.memoryUsage.rss(),
   };
 }

@@ -10,12 +10,13 @@ import {
   constants,
   fstatSync,
   ftruncateSync,
+  lstatSync,
   readSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { LOG_FILE_MODE, openOwnFile } from '../../shared/private-files.js';
+import { checkOwnFile, LOG_FILE_MODE, openOwnFile } from '../../shared/private-files.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -24,6 +25,14 @@ const CHUNK = 1024 * 1024;
  * Throws (changing nothing) when `file` is a symlink or not our own regular file.
  */
 export function rotateIfNeeded(file: string, maxBytes: number, keep: number): boolean {
+  // The common case, checked every few seconds for every log: one lstat, no open. A file that is not our own
+  // regular file is refused here as the open below would; a symlink goes on to be refused by it.
+  const pre = lstatSync(file, { throwIfNoEntry: false });
+  if (!pre) return false;
+  if (!pre.isSymbolicLink()) {
+    checkOwnFile(pre, file, 'rotate');
+    if (pre.size <= maxBytes) return false;
+  }
   let fd: number;
   try {
     fd = openOwnFile(file, constants.O_RDWR, LOG_FILE_MODE, 'rotate');

@@ -1,10 +1,14 @@
 /**
- * Resource sampling with pidusage, summed over each handler's process tree (descendants found by one
- * /proc ppid scan per sample). pidusage keeps an open /proc fd per PID in its history; only live PIDs
- * are ever asked for, and `maxage` lets the history of dead ones expire, so fds stay bounded.
+ * Resource sampling summed over each handler's process tree, read straight from /proc: the tree is walked
+ * down from its root through the kernel's children lists (one read per process thread, never a walk of
+ * all of /proc, which costs with every process on the host), CPU and RSS from each process's
+ * /proc/PID/stat. CPU % is the CPU time a process used since it was last sampled over the time between
+ * (first sample: since it started), like `ps`/`top` and pidusage before; no file descriptor is kept open.
  */
-import pidusage from 'pidusage';
-import { listPids, readProcStat } from '../../shared/proc.js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { childrenOf, childrenOfThreads, readProcStat, type ProcStat } from '../../shared/proc.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 
 export interface TreeUsage {
   cpu_percent: number;
@@ -12,61 +16,96 @@ export interface TreeUsage {
   processes: number;
 }
 
+interface Seen {
+  startTime: string;
+  /** utime + stime, clock ticks. */
+  ticks: number;
+  at: number;
+}
+
 export class MetricsSampler {
-  /** @param maxAgeMs how long pidusage keeps a PID's history (and fd) unsampled; > the sampling interval. */
-  constructor(private readonly maxAgeMs: number) {}
+  /** pid → its CPU time when last sampled (identity: its start time). */
+  private readonly history = new Map<number, Seen>();
+
+  /**
+   * @param maxAgeMs how long the history of a PID not sampled any more is kept; > the sampling interval.
+   * @param clock the time between two samples of a process.
+   */
+  constructor(
+    private readonly maxAgeMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Samples the process trees rooted at `roots`; a root that is gone is left out of the result. */
-  async sample(roots: number[]): Promise<Map<number, TreeUsage>> {
+  sample(roots: number[]): Promise<Map<number, TreeUsage>> {
     const result = new Map<number, TreeUsage>();
-    if (roots.length === 0) return result;
-    const trees = processTrees(roots);
-    const all = [...new Set([...trees.values()].flat())];
-    if (all.length === 0) return result;
-    let stats: Record<string, { cpu: number; memory: number }> = {};
-    try {
-      stats = (await pidusage(all, { maxage: this.maxAgeMs })) as unknown as typeof stats;
-    } catch {
-      /* all gone between the scan and the read */
-    }
-    for (const [root, pids] of trees) {
+    if (roots.length === 0) return Promise.resolve(result);
+    const now = this.clock.now();
+    const { hz, pageBytes } = sysconf();
+    let uptimeS: number | null = null;
+    for (const root of roots) {
       const usage: TreeUsage = { cpu_percent: 0, memory_bytes: 0, processes: 0 };
-      for (const pid of pids) {
-        const s = stats[pid];
-        if (!s) continue;
-        usage.cpu_percent += s.cpu;
-        usage.memory_bytes += s.memory;
+      for (const st of processTree(root)) {
+        const ticks = st.utime + st.stime;
+        const prev = this.history.get(st.pid);
+        let cpu: number;
+        if (prev && prev.startTime === st.startTime && now > prev.at) {
+          cpu = ((ticks - prev.ticks) / hz / ((now - prev.at) / 1000)) * 100;
+        } else {
+          // First sample of this process: its average since it started.
+          uptimeS ??= Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+          const aliveS = uptimeS - Number(st.startTime) / hz;
+          cpu = aliveS > 0 ? (ticks / hz / aliveS) * 100 : 0;
+        }
+        this.history.set(st.pid, { startTime: st.startTime, ticks, at: now });
+        usage.cpu_percent += Math.max(0, cpu);
+        usage.memory_bytes += st.rssPages * pageBytes;
         usage.processes++;
       }
       if (usage.processes > 0) result.set(root, usage);
     }
-    return result;
+    for (const [pid, seen] of this.history) if (now - seen.at > this.maxAgeMs) this.history.delete(pid);
+    return Promise.resolve(result);
+  }
+
+  /** PIDs whose CPU time is remembered (tests: the history stays bounded). */
+  get remembered(): number {
+    return this.history.size;
   }
 }
 
-/** root PID → [root, ...live descendants], from one scan of /proc. */
-export function processTrees(roots: number[]): Map<number, number[]> {
-  const children = new Map<number, number[]>();
-  const live = new Set<number>();
-  for (const pid of listPids()) {
+/** The live processes of the tree rooted at `root` (root first); empty when the root is gone. */
+export function processTree(root: number): ProcStat[] {
+  const out: ProcStat[] = [];
+  const seen = new Set<number>();
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
     const st = readProcStat(pid);
     if (!st || st.state === 'Z' || st.state === 'X') continue;
-    live.add(pid);
-    const list = children.get(st.ppid);
-    if (list) list.push(pid);
-    else children.set(st.ppid, [pid]);
-  }
-  const out = new Map<number, number[]>();
-  for (const root of roots) {
-    if (!live.has(root)) continue;
-    const tree: number[] = [];
-    const queue = [root];
-    while (queue.length > 0) {
-      const pid = queue.pop()!;
-      tree.push(pid);
-      for (const c of children.get(pid) ?? []) queue.push(c);
-    }
-    out.set(root, tree);
+    // A child listed a moment ago may have exited and its PID been reused: it must still be a child.
+    if (pid !== root && !seen.has(st.ppid)) continue;
+    out.push(st);
+    queue.push(...(childrenOfThreads(pid, st.threads) ?? childrenOf(pid)));
   }
   return out;
+}
+
+let conf: { hz: number; pageBytes: number } | null = null;
+
+/** Clock ticks per second and the page size (getconf, once; Linux's usual values if it cannot be run). */
+function sysconf(): { hz: number; pageBytes: number } {
+  if (conf) return conf;
+  const get = (name: string, dflt: number): number => {
+    try {
+      const v = Number(execFileSync('getconf', [name], { encoding: 'utf8', timeout: 2000 }).trim());
+      return Number.isInteger(v) && v > 0 ? v : dflt;
+    } catch {
+      return dflt;
+    }
+  };
+  conf = { hz: get('CLK_TCK', 100), pageBytes: get('PAGESIZE', 4096) };
+  return conf;
 }

@@ -1,6 +1,12 @@
 /**
  * The supervisor's periodic chores, each re-armed on the clock after it ran (a failure is logged, the
  * chore goes on): the liveness poll with observed checks and cgroup sweeps, and log rotation.
+ *
+ * The poll runs every poll interval only while something needs checking that often: adopted instances
+ * (not our children: no exit event), observed processes, a pending cgroup sweep. Otherwise — every handler
+ * is a child of this agent and reports its exit as an event — only the full check runs, every
+ * FULL_CHECK_TICKS intervals, so an idle agent does not wake every second; a state change (an observed
+ * process attached, an instance adopted or gone) brings the short interval back at once.
  */
 import type { Cgroups } from '../process/cgroups.js';
 import type { TimerHandle } from '../../shared/clock.js';
@@ -10,11 +16,19 @@ import type { ObservedSet } from '../observed/observed.js';
 import type { InstanceRegistry } from './instance-registry.js';
 import type { CompiledOptions } from './options.js';
 
+/** Every this many poll intervals, own children are checked too (their exit events are the main path). */
+export const FULL_CHECK_TICKS = 10;
+
 export class Housekeeping {
   private readonly timers = new Map<string, TimerHandle>();
   private stopped = false;
   private pollTicks = 0;
   private sweepPending = true;
+  private pollMs = 0;
+  private pollTimer: TimerHandle | null = null;
+  /** When the armed poll fires (epoch ms), and whether it is the long wait for a full check. */
+  private pollDue = 0;
+  private longWait = false;
 
   constructor(
     private readonly opts: Pick<CompiledOptions, 'clock' | 'logger'>,
@@ -38,14 +52,45 @@ export class Housekeeping {
     this.timers.set(key, this.opts.clock.after(ms, tick));
   }
 
-  /** Hooked to state changes: once an instance (or observed process) is not active, sweep cgroups. */
-  noteState(to: InstanceState): void {
-    if (to !== 'running' && to !== 'starting') this.sweepPending = true;
+  /** Starts the liveness poll (see the top of this file): every `ms`, or every FULL_CHECK_TICKS × `ms` when idle. */
+  startPoll(ms: number): void {
+    this.pollMs = ms;
+    this.armPoll(ms);
   }
 
-  /** Adopted processes are polled every tick; own children report exits as events, checked every 10th tick. */
-  poll(): void {
-    const all = ++this.pollTicks % 10 === 0;
+  private armPoll(delay: number): void {
+    this.pollTimer?.cancel();
+    this.pollDue = this.opts.clock.now() + delay;
+    this.pollTimer = this.opts.clock.after(delay, () => {
+      if (this.stopped) return;
+      let next = this.pollMs;
+      try {
+        next = this.poll();
+      } catch (err) {
+        this.opts.logger.error('periodic task failed', { err });
+      }
+      this.armPoll(next);
+    });
+  }
+
+  /**
+   * Hooked to state changes: once an instance (or observed process) is not active, sweep cgroups; and a
+   * poll in its long wait comes back to the short interval (what changed may need it).
+   */
+  noteState(to: InstanceState): void {
+    if (to !== 'running' && to !== 'starting') this.sweepPending = true;
+    if (this.pollTimer && !this.stopped && this.pollDue - this.opts.clock.now() > this.pollMs) {
+      this.armPoll(this.pollMs);
+    }
+  }
+
+  /**
+   * Adopted processes are polled every tick; own children report exits as events, checked every
+   * FULL_CHECK_TICKS-th tick. Returns the delay until the next poll.
+   */
+  poll(): number {
+    const all = this.longWait || ++this.pollTicks % FULL_CHECK_TICKS === 0;
+    if (all) this.pollTicks = 0;
     for (const inst of this.registry.values()) if (all || !inst.owned) inst.checkGone();
     this.observed.check();
     // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
@@ -53,6 +98,12 @@ export class Housekeeping {
       this.sweepPending = false;
       this.cgroups.sweep();
     }
+    const eachTick =
+      this.sweepPending ||
+      this.observed.observedPids().length > 0 ||
+      [...this.registry.values()].some((i) => !i.owned && i.handle !== null);
+    this.longWait = !eachTick;
+    return eachTick ? this.pollMs : this.pollMs * (FULL_CHECK_TICKS - this.pollTicks);
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
@@ -75,6 +126,7 @@ export class Housekeeping {
 
   stop(): void {
     this.stopped = true;
+    this.pollTimer?.cancel();
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
   }

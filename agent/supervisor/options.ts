@@ -24,7 +24,7 @@ export interface SupervisorOptions {
   pollIntervalMs?: number;
   /** How often log sizes are checked for rotation. Default 10s. */
   logCheckIntervalMs?: number;
-  /** The expected metrics sampling interval; pidusage history of unsampled PIDs expires after 2× this. Default 5s. */
+  /** The expected metrics sampling interval; the sampler forgets the CPU time of PIDs unsampled for 2× this. Default 5s. */
   metricsIntervalMs?: number;
   /** Health probe override (tests). Default: real tcp/http/exec probes. */
   probe?: Probe;

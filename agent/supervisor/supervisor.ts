@@ -130,7 +130,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       sup.observed.discover();
       chores.every(opts.discoverIntervalMs, () => sup.observed.discover());
     }
-    chores.every(opts.pollIntervalMs, () => chores.poll());
+    chores.startPoll(opts.pollIntervalMs);
     chores.every(opts.logCheckIntervalMs, () => chores.rotateLogs());
     opts.logger.info('supervisor ready', { instances: sup.registry.size, data_dir: opts.dataDir });
     return sup;

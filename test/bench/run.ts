@@ -5,6 +5,7 @@ import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
+import { runIdleBench } from './idle-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   yaml: runYamlBench,
   'cli-start': runCliStartBench,
   operator: runOperatorBench,
+  idle: runIdleBench,
 };
 
 const wanted = process.argv.slice(2);

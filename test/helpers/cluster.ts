@@ -66,6 +66,8 @@ export interface ClusterOptions {
   masterArgs?: string[];
   /** More `gov agent` flags for every agent. */
   agentArgs?: string[];
+  /** Node flags for the master and agent processes (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 /** A child process with its output collected (for error messages). */
@@ -168,6 +170,7 @@ export class Cluster {
     if (this.master?.running) throw new Error('master already running');
     const p = this.pki.paths('master');
     const args = [
+      ...(this.opts.nodeArgs ?? []),
       GOV_BIN,
       'master',
       '--listen',
@@ -229,6 +232,7 @@ export class Cluster {
     mkdirSync(dataDir, { recursive: true });
     const p = this.pki.paths(`agent-${id}`);
     const args = [
+      ...(this.opts.nodeArgs ?? []),
       GOV_BIN,
       'agent',
       '--id',

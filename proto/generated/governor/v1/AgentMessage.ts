@@ -28,7 +28,8 @@ export interface AgentMessage {
    */
   'event'?: (_governor_v1_LifecycleEvent | null);
   /**
-   * Periodic metrics (every metrics interval).
+   * Sampled metrics: pushed at a metrics interval when they changed beyond noise (an instance's state,
+   * PID or restarts; CPU by 0.5 points; RSS by 1 MiB or 1 %), and at least every 12 intervals.
    */
   'metrics'?: (_governor_v1_MetricsReport | null);
   /**
@@ -59,7 +60,8 @@ export interface AgentMessage__Output {
    */
   'event'?: (_governor_v1_LifecycleEvent__Output | null);
   /**
-   * Periodic metrics (every metrics interval).
+   * Sampled metrics: pushed at a metrics interval when they changed beyond noise (an instance's state,
+   * PID or restarts; CPU by 0.5 points; RSS by 1 MiB or 1 %), and at least every 12 intervals.
    */
   'metrics'?: (_governor_v1_MetricsReport__Output | null);
   /**

@@ -7,7 +7,7 @@ export interface Welcome {
    */
   'heartbeat_interval_ms'?: (number);
   /**
-   * How often the agent pushes metrics, ms.
+   * How often the agent samples metrics, ms (it pushes a sample when it changed: AgentMessage.metrics).
    */
   'metrics_interval_ms'?: (number);
   /**
@@ -35,7 +35,7 @@ export interface Welcome__Output {
    */
   'heartbeat_interval_ms': (number);
   /**
-   * How often the agent pushes metrics, ms.
+   * How often the agent samples metrics, ms (it pushes a sample when it changed: AgentMessage.metrics).
    */
   'metrics_interval_ms': (number);
   /**

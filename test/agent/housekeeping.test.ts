@@ -1,0 +1,93 @@
+/**
+ * The liveness poll lets an idle agent be idle: with every handler its own child (exits arrive as events)
+ * it wakes only for the full check every FULL_CHECK_TICKS intervals; adopted instances and observed
+ * processes are still polled every interval, and a state change brings the short interval back at once.
+ */
+import assert from 'node:assert/strict';
+import { FULL_CHECK_TICKS, Housekeeping } from '../../agent/supervisor/housekeeping.js';
+import type { InstanceRegistry } from '../../agent/supervisor/instance-registry.js';
+import type { ObservedSet } from '../../agent/observed/observed.js';
+import type { Cgroups } from '../../agent/process/cgroups.js';
+import { silentLogger } from '../../shared/logger.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+/** Long enough that the fake clock's timers never fire on their own during a test. */
+const POLL_MS = 60_000;
+
+class FakeInstance {
+  checks = 0;
+  constructor(
+    public owned: boolean,
+    public handle: object | null = { pid: 1 },
+  ) {}
+  checkGone(): void {
+    this.checks++;
+  }
+}
+
+function setup(instances: FakeInstance[], observedPids: number[] = []) {
+  const clock = new FakeClock();
+  const counts = { observedChecks: 0, sweeps: 0 };
+  const registry = { values: () => instances.values() } as unknown as InstanceRegistry;
+  const observed = {
+    check: () => counts.observedChecks++,
+    observedPids: () => observedPids,
+  } as unknown as ObservedSet;
+  const cgroups = { sweep: () => counts.sweeps++ } as unknown as Cgroups;
+  const hk = new Housekeeping({ clock, logger: silentLogger }, registry, observed, cgroups);
+  hk.startPoll(POLL_MS);
+  /** Moves the clock one poll interval at a time (each advance fires what came due). */
+  const run = (intervals: number): void => {
+    for (let i = 0; i < intervals; i++) clock.advance(POLL_MS);
+  };
+  return { hk, counts, run };
+}
+
+describe('housekeeping: liveness poll', () => {
+  it('with only own children, polls once per full check (not every interval), checking each of them', () => {
+    const own = [new FakeInstance(true), new FakeInstance(true)];
+    const { hk, counts, run } = setup(own);
+    try {
+      run(1); // the first tick sweeps the cgroups left from start-up, then the long wait begins
+      const before = counts.observedChecks;
+      run(3 * FULL_CHECK_TICKS);
+      assert.equal(counts.observedChecks - before, 3, 'one poll per full-check period');
+      assert.ok(own.every((i) => i.checks >= 3));
+    } finally {
+      hk.stop();
+    }
+  });
+
+  it('an adopted instance (no exit event) is polled every interval; own children every FULL_CHECK_TICKS-th', () => {
+    const own = new FakeInstance(true);
+    const adopted = new FakeInstance(false);
+    const { hk, counts, run } = setup([own, adopted]);
+    try {
+      run(2 * FULL_CHECK_TICKS);
+      assert.equal(counts.observedChecks, 2 * FULL_CHECK_TICKS);
+      assert.equal(adopted.checks, 2 * FULL_CHECK_TICKS);
+      assert.equal(own.checks, 2);
+    } finally {
+      hk.stop();
+    }
+  });
+
+  it('observed processes keep the short interval; a state change during the long wait brings it back', () => {
+    const pids: number[] = [];
+    const { hk, counts, run } = setup([new FakeInstance(true)], pids);
+    try {
+      run(1);
+      const before = counts.observedChecks;
+      run(2); // long wait: nothing polled
+      assert.equal(counts.observedChecks, before);
+      pids.push(4242); // attached: the supervisor emits its state change
+      hk.noteState('running');
+      run(1);
+      assert.equal(counts.observedChecks, before + 1, 'polled one interval after the change');
+      run(5);
+      assert.equal(counts.observedChecks, before + 6, 'every interval while a process is observed');
+    } finally {
+      hk.stop();
+    }
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The metrics sampler walks each handler's process tree down from its root (kernel children lists, every
+ * thread's), so children forked by any thread count, a child that exited is dropped, and the CPU history of
+ * processes no longer sampled is forgotten.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MetricsSampler, processTree } from '../../agent/process/sampler.js';
+import { isAlive } from '../../shared/proc.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+function start(script: string, env: Record<string, string>): number {
+  const child = spawn(process.execPath, [fixture(script)], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
+  child.unref();
+  trackPid(child.pid, true);
+  return child.pid!;
+}
+
+describe('metrics sampler: process trees', () => {
+  const groups: number[] = [];
+  afterEach(async () => {
+    for (const g of groups.splice(0)) {
+      try {
+        process.kill(-g, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await waitFor(() => !isAlive(g), { what: `group ${g} to exit` });
+    }
+  });
+
+  it('sums a root and all its children, and leaves out a child once it exited', async () => {
+    const dir = tempDir();
+    const pidFile = path.join(dir, 'children');
+    const root = start('spawn-children.mjs', {
+      CHILD: fixture('ticker.mjs'),
+      CHILD_COUNT: '3',
+      CHILD_PID_FILE: pidFile,
+    });
+    groups.push(root);
+    const children = await waitFor(
+      () => {
+        const pids = existsSync(pidFile)
+          ? readFileSync(pidFile, 'utf8').trim().split('\n').filter(Boolean)
+          : [];
+        return pids.length === 3 ? pids.map(Number) : null;
+      },
+      { what: 'three children' },
+    );
+    const sampler = new MetricsSampler(10_000);
+    const usage = await waitFor(
+      async () => {
+        const u = (await sampler.sample([root])).get(root);
+        return u && u.processes === 4 ? u : null;
+      },
+      { what: 'the tree of 4 sampled' },
+    );
+    assert.ok(usage.memory_bytes > 4 * 1024 * 1024, `rss ${usage.memory_bytes}`);
+    assert.deepEqual(
+      processTree(root)
+        .map((s) => s.pid)
+        .sort(),
+      [root, ...children].sort(),
+    );
+    process.kill(children[0]!, 'SIGKILL');
+    await waitFor(async () => (await sampler.sample([root])).get(root)?.processes === 3, {
+      what: 'the killed child left out',
+    });
+  });
+
+  it('counts a child forked by another thread than the main one', async () => {
+    const pidFile = path.join(tempDir(), 'child');
+    const root = start('worker-spawn.mjs', { CHILD_PID_FILE: pidFile });
+    groups.push(root);
+    const child = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : null), {
+      what: 'the worker thread to spawn its child',
+    });
+    assert.ok(
+      processTree(root).some((s) => s.pid === child),
+      `child ${child} of a worker thread is in the tree of ${root}`,
+    );
+  });
+
+  it('a root that is gone is left out; the CPU history of unsampled processes is forgotten after maxAge', async () => {
+    const clock = new FakeClock();
+    const sampler = new MetricsSampler(1000, clock);
+    const usage = await sampler.sample([process.pid, 4_000_000]);
+    assert.equal(usage.has(4_000_000), false);
+    assert.ok((usage.get(process.pid)?.processes ?? 0) >= 1);
+    assert.ok(sampler.remembered >= 1);
+    clock.advance(1001);
+    await sampler.sample([]);
+    assert.ok(sampler.remembered >= 1, 'an empty sample changes nothing');
+    await sampler.sample([4_000_000]);
+    assert.equal(sampler.remembered, 0);
+  });
+});
