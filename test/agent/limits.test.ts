@@ -132,42 +132,54 @@ function treeTicks(root: number): number {
  * fails a test merely for having the other version.
  */
 const hostCgroups = detectCgroups(DEFAULT_CGROUP_ROOT);
+/** A hybrid host's cgroup2 hierarchy (controllers usually all on v1: then its tests say so and skip). */
+const HYBRID_V2_ROOT = path.join(DEFAULT_CGROUP_ROOT, 'unified');
 const PROBE_LIMITS: Record<LimitController, LimitsSpec> = {
   cpu: { cpu_percent: 50 },
   memory: { memory_bytes: 64 * 1024 * 1024 },
   pids: { pids: 100 },
 };
-const whyNot = new Map<LimitController, string | null>();
+const whyNot = new Map<string, string | null>();
 
-/** Null when `controller` limits real groups here, else the reason it cannot (probed once, cleaned up). */
-function hostLacks(controller: LimitController): string | null {
-  if (whyNot.has(controller)) return whyNot.get(controller)!;
+/**
+ * Null when `controller` limits real groups under `root`, else the reason it cannot (probed once per root
+ * and controller: a group is made with that limit and removed).
+ */
+function hostLacks(controller: LimitController, root = DEFAULT_CGROUP_ROOT): string | null {
+  const key = `${root}:${controller}`;
+  if (whyNot.has(key)) return whyNot.get(key)!;
+  const layout = detectCgroups(root);
   let reason: string | null = null;
-  if (!hostCgroups?.[controller]) {
-    const layout = hostCgroups ? `cgroup v${hostCgroups.version}` : 'no cgroup v1/v2 controllers';
-    reason = `no ${controller} controller under ${DEFAULT_CGROUP_ROOT} (${layout})`;
+  if (!layout?.[controller]) {
+    const v2 = path.join(root, 'cgroup.controllers');
+    const found = layout
+      ? `cgroup v${layout.version} without it`
+      : existsSync(v2)
+        ? `its cgroup.controllers lists "${readFileSync(v2, 'utf8').trim()}"`
+        : 'no cgroup v1/v2 hierarchy there';
+    reason = `no ${controller} controller under ${root} (${found})`;
   } else if (process.geteuid?.() !== 0) {
     reason = 'writing cgroup limits needs root';
   } else {
     const lines: string[] = [];
     const cg = new Cgroups({
-      root: DEFAULT_CGROUP_ROOT,
+      root,
       scope: `limits-probe-${process.pid}`,
       logger: new Logger('probe', { sink: { write: (l) => lines.push(l) } }),
     });
     if (!cg.prepare('probe', PROBE_LIMITS[controller])) {
-      reason = `no group with a ${controller} limit can be made here: ${lines.join('').trim()}`;
+      reason = `no group with a ${controller} limit can be made under ${root}: ${lines.join('').trim()}`;
     }
     cg.sweep();
   }
-  whyNot.set(controller, reason);
+  whyNot.set(key, reason);
   return reason;
 }
 
-/** Skips the running test, printing why, unless the host can hold handlers to `controllers`. */
-function needs(ctx: Mocha.Context, ...controllers: LimitController[]): void {
-  const reason = controllers.map(hostLacks).find((r) => r !== null);
-  if (!reason) return;
+/** Skips the running test, printing why, unless the host can hold handlers to `controller` under `root`. */
+function needs(ctx: Mocha.Context, controller: LimitController, root = DEFAULT_CGROUP_ROOT): void {
+  const reason = hostLacks(controller, root);
+  if (reason === null) return;
   console.log(`      (skipped: ${reason})`);
   ctx.skip();
 }
@@ -272,62 +284,72 @@ describe(`advisory limits on real handlers (host cgroup v${hostCgroups?.version 
     await waitFor(() => !existsSync(group), { what: 'cgroup removed after the exit' });
   });
 
-  it('pids 50: a handler forking 200 children never has more than 50 tasks, keeps running, and its stop leaves nothing', async function () {
-    needs(this, 'pids');
-    const { sup, dir } = await sups.make();
-    const report = path.join(tempDir(), 'forks.json');
-    const forker = spec({
-      name: 'forker',
-      command: ['node', fixture('fork-many.mjs')],
-      env: { FORK_COUNT: '200', FORK_REPORT: report },
-      start_seconds: 0,
-      limits: { pids: 50 },
-    });
-    const [st] = await sup.applySpecs([forker]);
-    assert.equal(st?.state, 'running');
-    const group = path.join(hostCgroups!.pids!, 'governor', cgroupScope(dir), 'forker');
-    assert.equal(readFileSync(path.join(group, 'pids.max'), 'utf8').trim(), '50');
-    // Tasks (processes and threads, the shim included) as the kernel counts them, sampled while it forks.
-    const current = (): number => Number(readFileSync(path.join(group, 'pids.current'), 'utf8'));
-    let most = 0;
-    const forks = await waitFor(
-      () => {
-        most = Math.max(most, current());
-        return existsSync(report)
-          ? (JSON.parse(readFileSync(report, 'utf8')) as { started: number; failed: number; codes: string[] })
-          : null;
-      },
-      { timeoutMs: 60_000, intervalMs: 5, what: 'the handler to try its 200 forks' },
-    );
-    most = Math.max(most, current());
-    assert.equal(forks.started + forks.failed, 200);
-    assert.ok(forks.failed > 0, `all 200 forks succeeded under pids 50: ${JSON.stringify(forks)}`);
-    assert.deepEqual(forks.codes, ['EAGAIN']);
-    assert.ok(most <= 50 && most > forks.started, `pids.current reached ${most}`);
-    // The kernel's own high-water mark, where it keeps one (pids.peak: Linux 6.1+ on v1, 6.13+ on v2).
-    const peak = path.join(group, 'pids.peak');
-    if (existsSync(peak)) assert.ok(Number(readFileSync(peak, 'utf8')) <= 50, 'pids.peak over 50');
-    // Contained, not punished: the same main process runs on, and the agent starts another handler.
-    const calm = spec({ name: 'calm', command: ['node', fixture('ticker.mjs')], start_seconds: 0 });
-    const after = new Map((await sup.applySpecs([forker, calm])).map((s) => [s.instance, s]));
-    assert.deepEqual(
-      ['forker', 'calm'].map((n) => [n, after.get(n)?.state, after.get(n)?.restarts]),
-      [
-        ['forker', 'running', 0],
-        ['calm', 'running', 0],
-      ],
-    );
-    assert.equal(after.get('forker')!.pid, st!.pid);
-    const tasks = readFileSync(path.join(group, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
-    assert.ok(tasks.length > forks.started, `${tasks.length} processes in the group`);
-    await sup.stop('forker');
-    for (const pid of tasks) {
-      await waitFor(() => readProcStat(pid) === null || readProcStat(pid)!.state === 'Z', {
-        what: `process ${pid} of the stopped handler to be gone`,
+  // On the host's own version, and on a hybrid host's cgroup2 hierarchy where it has the pids controller.
+  for (const [where, root] of [
+    [`host cgroup v${hostCgroups?.version ?? '-'}`, DEFAULT_CGROUP_ROOT],
+    ['hybrid cgroup2 hierarchy', HYBRID_V2_ROOT],
+  ] as const) {
+    it(`pids 50 (${where}): a handler forking 200 children never has more than 50 tasks, keeps running, and its stop leaves nothing`, async function () {
+      needs(this, 'pids', root);
+      const { sup, dir } = await sups.make({ cgroupRoot: root });
+      const report = path.join(tempDir(), 'forks.json');
+      const forker = spec({
+        name: 'forker',
+        command: ['node', fixture('fork-many.mjs')],
+        env: { FORK_COUNT: '200', FORK_REPORT: report },
+        start_seconds: 0,
+        limits: { pids: 50 },
       });
-    }
-    await waitFor(() => !existsSync(group), { what: 'cgroup removed after the stop' });
-  });
+      const [st] = await sup.applySpecs([forker]);
+      assert.equal(st?.state, 'running');
+      const group = path.join(detectCgroups(root)!.pids!, 'governor', cgroupScope(dir), 'forker');
+      assert.equal(readFileSync(path.join(group, 'pids.max'), 'utf8').trim(), '50');
+      // Tasks (processes and threads, the shim included) as the kernel counts them, sampled while it forks.
+      const current = (): number => Number(readFileSync(path.join(group, 'pids.current'), 'utf8'));
+      let most = 0;
+      const forks = await waitFor(
+        () => {
+          most = Math.max(most, current());
+          return existsSync(report)
+            ? (JSON.parse(readFileSync(report, 'utf8')) as {
+                started: number;
+                failed: number;
+                codes: string[];
+              })
+            : null;
+        },
+        { timeoutMs: 60_000, intervalMs: 5, what: 'the handler to try its 200 forks' },
+      );
+      most = Math.max(most, current());
+      assert.equal(forks.started + forks.failed, 200);
+      assert.ok(forks.failed > 0, `all 200 forks succeeded under pids 50: ${JSON.stringify(forks)}`);
+      assert.deepEqual(forks.codes, ['EAGAIN']);
+      assert.ok(most <= 50 && most > forks.started, `pids.current reached ${most}`);
+      // The kernel's own high-water mark, where it keeps one (pids.peak: Linux 6.1+ on v1, 6.13+ on v2).
+      const peak = path.join(group, 'pids.peak');
+      if (existsSync(peak)) assert.ok(Number(readFileSync(peak, 'utf8')) <= 50, 'pids.peak over 50');
+      // Contained, not punished: the same main process runs on, and the agent starts another handler.
+      const calm = spec({ name: 'calm', command: ['node', fixture('ticker.mjs')], start_seconds: 0 });
+      const after = new Map((await sup.applySpecs([forker, calm])).map((s) => [s.instance, s]));
+      assert.deepEqual(
+        ['forker', 'calm'].map((n) => [n, after.get(n)?.state, after.get(n)?.restarts]),
+        [
+          ['forker', 'running', 0],
+          ['calm', 'running', 0],
+        ],
+      );
+      assert.equal(after.get('forker')!.pid, st!.pid);
+      const tasks = readFileSync(path.join(group, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
+      assert.ok(tasks.length > forks.started, `${tasks.length} processes in the group`);
+      await sup.stop('forker');
+      for (const pid of tasks) {
+        await waitFor(() => readProcStat(pid) === null || readProcStat(pid)!.state === 'Z', {
+          what: `process ${pid} of the stopped handler to be gone`,
+        });
+      }
+      await waitFor(() => !existsSync(group), { what: 'cgroup removed after the stop' });
+    });
+  }
 });
 
 describe('advisory limits without usable cgroups, or on a v2 tree (any host)', function () {
