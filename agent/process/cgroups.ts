@@ -1,10 +1,10 @@
 /**
  * Advisory limits through cgroups (DESIGN §3): detects v2 (`cpu.max`, `memory.max`, `pids.max`) or v1
- * (`cpu.cfs_quota_us`, `memory.limit_in_bytes`, `pids.max`) under a cgroup root, creates one group per instance under
- * `<root>/[controller/]governor/<scope>/<group>`, writes the limits and moves processes in by PID (never a
- * signal). When cgroups are not usable it logs ONE warning and everything runs unlimited: a limit never
- * blocks a start. Empty groups are removed by `sweep()` (an instance's group once it ended, and stale groups
- * left by an earlier agent run).
+ * (`cpu.cfs_quota_us`, `memory.limit_in_bytes`, `pids.max`) under a cgroup root, creates one group per
+ * instance under `<root>/[controller/]governor/<scope>/<group>`, writes the limits and moves processes in by
+ * PID (never a signal). When cgroups are not usable it logs ONE warning and everything runs unlimited: a
+ * limit never blocks a start. Empty groups are removed by `sweep()` (an instance's group once it ended, and
+ * stale groups left by an earlier agent run).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
