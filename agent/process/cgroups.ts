@@ -7,7 +7,15 @@
  * stale groups left by an earlier agent run).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -212,7 +220,7 @@ export class Cgroups {
     const prepared: PreparedGroup = { procs: [], dirs: {} };
     try {
       const first = wanted[0];
-      if (l.version === 2 && first) this.enableV2(l[first]!, wanted);
+      if (l.version === 2 && first) this.enableV2(l[first]!);
       for (const c of LIMIT_CONTROLLERS) {
         const base = l[c];
         if (!base) continue;
@@ -252,18 +260,23 @@ export class Cgroups {
     return prepared;
   }
 
-  /**
-   * v2: a controller's files appear in a group only once it is enabled in the parent's subtree_control, so
-   * `controllers` are enabled in every ancestor from the root down to the group's parent (one write per
-   * directory: the kernel takes a space-separated list).
-   */
-  private enableV2(base: string, controllers: readonly LimitController[]): void {
+  /** v2: controllers must be enabled in every ancestor's subtree_control down to the group's parent. */
+  private enableV2(base: string): void {
     const parents = [base, path.join(base, 'governor'), this.scopeDir(base)];
-    const line = controllers.map((c) => `+${c}`).join(' ');
     for (const dir of parents) {
       mkdirSync(dir, { recursive: true });
-      writeQuiet(path.join(dir, 'cgroup.subtree_control'), line);
+      for (const c of this.v2Controllers()) appendQuiet(path.join(dir, 'cgroup.subtree_control'), `+${c}\n`);
     }
+  }
+
+  /**
+   * v2: every limit controller the root offers is enabled for Governor's groups (as systemd's Delegate=
+   * does), so a group's limit files are all there to set or lift. One write each: a controller the kernel
+   * refuses to enable leaves the others working.
+   */
+  private v2Controllers(): LimitController[] {
+    const l = this.detected;
+    return LIMIT_CONTROLLERS.filter((c) => l?.[c]);
   }
 
   /** Moves `pid` (and its future children) into the group; true when every hierarchy took it. */
@@ -349,6 +362,15 @@ function writeQuiet(file: string, value: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Appends `value` (O_APPEND: cgroupfs takes it as a write; a plain file keeps every line); never throws. */
+function appendQuiet(file: string, value: string): void {
+  try {
+    appendFileSync(file, value);
+  } catch {
+    /* refused by the kernel: the limit that needs it fails to be written and says so */
   }
 }
 

@@ -74,9 +74,9 @@ describe('limits land in the right cgroup files (trees built like cgroupfs)', ()
       procs: [path.join(group, 'cgroup.procs')],
       dirs: { cpu: group, memory: group, pids: group },
     });
-    // Exactly these files changed or appeared, with these values (one subtree_control write per ancestor:
-    // the kernel takes the list at once). memory.swap.max is not there without swap accounting: not made.
-    const enable = '+cpu +memory +pids';
+    // Exactly these files changed or appeared, with these values (one appended subtree_control write per
+    // controller and ancestor). memory.swap.max is not there without swap accounting: not made.
+    const enable = '+cpu\n+memory\n+pids\n';
     assert.deepEqual(snapshot(root), {
       ...before,
       'cgroup.subtree_control': enable,
@@ -88,8 +88,8 @@ describe('limits land in the right cgroup files (trees built like cgroupfs)', ()
     });
   });
 
-  it('v2: only the controllers a limit needs are enabled; swap is bounded where the kernel has the file', () => {
-    const root = v2Tree();
+  it('v2: the controllers the root offers are enabled; swap is bounded where the kernel has the file', () => {
+    const root = v2Tree('cpu memory');
     const { cg } = cgroups(root);
     const group = path.join(root, 'governor', SCOPE, 'db');
     touch(path.join(group, 'memory.swap.max'), 'max\n'); // as the kernel shows it with swap accounting
@@ -98,7 +98,7 @@ describe('limits land in the right cgroup files (trees built like cgroupfs)', ()
       dirs: { memory: group },
     });
     for (const dir of [root, path.join(root, 'governor'), path.join(root, 'governor', SCOPE)]) {
-      assert.equal(readFileSync(path.join(dir, 'cgroup.subtree_control'), 'utf8'), '+memory', dir);
+      assert.equal(readFileSync(path.join(dir, 'cgroup.subtree_control'), 'utf8'), '+cpu\n+memory\n', dir);
     }
     assert.equal(readFileSync(path.join(group, 'memory.max'), 'utf8'), String(64 * MiB));
     assert.equal(readFileSync(path.join(group, 'memory.swap.max'), 'utf8'), '0');
