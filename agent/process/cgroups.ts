@@ -280,7 +280,7 @@ export class Cgroups {
   }
 
   /** Moves `pid` (and its future children) into the group; true when every hierarchy took it. */
-  join(group: PreparedGroup, pid: number): boolean {
+  join(group: Pick<PreparedGroup, 'procs'>, pid: number): boolean {
     let ok = true;
     for (const p of group.procs) {
       try {
