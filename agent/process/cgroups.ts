@@ -1,13 +1,21 @@
 /**
- * Advisory limits through cgroups (DESIGN §3): detects v2 (`cpu.max`, `memory.max`) or v1
- * (`cpu.cfs_quota_us`, `memory.limit_in_bytes`) under a cgroup root, creates one group per instance under
- * `<root>/[controller/]governor/<scope>/<group>`, writes the limits and moves processes in by PID (never a
- * signal). When cgroups are not usable it logs ONE warning and everything runs unlimited: a limit never
- * blocks a start. Empty groups are removed by `sweep()` (an instance's group once it ended, and stale groups
- * left by an earlier agent run).
+ * Advisory limits through cgroups (DESIGN §3): detects v2 (`cpu.max`, `memory.max`, `pids.max`) or v1
+ * (`cpu.cfs_quota_us`, `memory.limit_in_bytes`, `pids.max`) under a cgroup root, creates one group per
+ * instance under `<root>/[controller/]governor/<scope>/<group>`, writes the limits and moves processes in by
+ * PID (never a signal). When cgroups are not usable it logs ONE warning and everything runs unlimited: a
+ * limit never blocks a start. Empty groups are removed by `sweep()` (an instance's group once it ended, and
+ * stale groups left by an earlier agent run).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -21,14 +29,19 @@ export const MIN_CPU_QUOTA_US = 1_000;
 export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 
 /**
- * Where each controller's hierarchy starts: for v2 both are the unified root (when the controller is
- * available there), for v1 the `cpu` (or `cpu,cpuacct`) and `memory` mounts. Null: not available.
+ * Where each controller's hierarchy starts: for v2 all are the unified root (when the controller is
+ * available there), for v1 the `cpu` (or `cpu,cpuacct`), `memory` and `pids` mounts. Null: not available.
  */
 export interface CgroupLayout {
   version: 1 | 2;
   cpu: string | null;
   memory: string | null;
+  pids: string | null;
 }
+
+/** The controllers limits are written to, in the order `prepare` writes them. */
+export const LIMIT_CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
+export type LimitController = (typeof LIMIT_CONTROLLERS)[number];
 
 const V1_CPU_DIRS = ['cpu,cpuacct', 'cpu', 'cpuacct,cpu'];
 
@@ -41,16 +54,17 @@ function readText(file: string): string | null {
 }
 
 /**
- * Detects the cgroup version under `root`: v2 when `root/cgroup.controllers` lists cpu or memory, else v1
- * when a cpu or memory hierarchy is mounted below it; null when neither (hybrid systems whose cgroup2 has
- * no cpu/memory controllers are v1 here).
+ * Detects the cgroup version under `root`: v2 when `root/cgroup.controllers` lists cpu, memory or pids,
+ * else v1 when a cpu, memory or pids hierarchy is mounted below it; null when none (hybrid systems whose
+ * cgroup2 has no controllers are v1 here).
  */
 export function detectCgroups(root: string): CgroupLayout | null {
   const controllers = readText(path.join(root, 'cgroup.controllers'));
   if (controllers !== null) {
     const set = new Set(controllers.split(/\s+/).filter(Boolean));
-    if (set.has('cpu') || set.has('memory')) {
-      return { version: 2, cpu: set.has('cpu') ? root : null, memory: set.has('memory') ? root : null };
+    const at = (c: LimitController): string | null => (set.has(c) ? root : null);
+    if (LIMIT_CONTROLLERS.some((c) => set.has(c))) {
+      return { version: 2, cpu: at('cpu'), memory: at('memory'), pids: at('pids') };
     }
   }
   const cpuDir = V1_CPU_DIRS.map((d) => path.join(root, d)).find((d) =>
@@ -58,8 +72,19 @@ export function detectCgroups(root: string): CgroupLayout | null {
   );
   const memDir = path.join(root, 'memory');
   const memory = existsSync(path.join(memDir, 'memory.limit_in_bytes')) ? memDir : null;
-  if (!cpuDir && !memory) return null;
-  return { version: 1, cpu: cpuDir ?? null, memory };
+  const pids = v1PidsHierarchy(path.join(root, 'pids'));
+  if (!cpuDir && !memory && !pids) return null;
+  return { version: 1, cpu: cpuDir ?? null, memory, pids };
+}
+
+/**
+ * `dir` when a v1 pids hierarchy is mounted there. Unlike cpu and memory, the root group of the pids
+ * hierarchy has no `pids.max` (only its children do), so a mount is recognised by `pids.max` where its top
+ * is a child group (a container's view) or by `release_agent`, which only a v1 hierarchy's root group has.
+ */
+function v1PidsHierarchy(dir: string): string | null {
+  const mounted = ['pids.max', 'release_agent'].some((f) => existsSync(path.join(dir, f)));
+  return mounted ? dir : null;
 }
 
 /** CFS quota for a share of CPU: `percent`/100 cores per period (150% → 150 000 µs per 100 000 µs). */
@@ -67,13 +92,16 @@ export function cpuQuotaUs(percent: number, periodUs = CPU_PERIOD_US): number {
   return Math.max(MIN_CPU_QUOTA_US, Math.round((percent / 100) * periodUs));
 }
 
-/** The files and values to write for `limits` (absent limits are written as unlimited). */
+/** The files and values to write for `limits`, per controller (absent limits are written as unlimited). */
 export function limitWrites(
   version: 1 | 2,
   limits: LimitsSpec,
-): { cpu: Array<[string, string]>; memory: Array<[string, string]> } {
+): Record<LimitController, Array<[string, string]>> {
   const quota = limits.cpu_percent !== undefined ? cpuQuotaUs(limits.cpu_percent) : null;
   const mem = limits.memory_bytes !== undefined ? String(limits.memory_bytes) : null;
+  // The same file and value on v1 and v2: at most this many tasks (threads included); forks past it fail
+  // with EAGAIN, nothing is killed.
+  const pids: Array<[string, string]> = [['pids.max', String(limits.pids ?? 'max')]];
   if (version === 2) {
     return {
       cpu: [['cpu.max', `${quota ?? 'max'} ${CPU_PERIOD_US}`]],
@@ -82,6 +110,7 @@ export function limitWrites(
         ['memory.max', mem ?? 'max'],
         ['memory.swap.max', mem ? '0' : 'max'],
       ],
+      pids,
     };
   }
   return {
@@ -95,11 +124,18 @@ export function limitWrites(
       ['memory.limit_in_bytes', mem ?? '-1'],
       ['memory.memsw.limit_in_bytes', mem ?? '-1'],
     ],
+    pids,
   };
 }
 
+/** The limit `limits` sets for `controller`, if any. */
+function limitOf(limits: LimitsSpec, controller: LimitController): number | undefined {
+  if (controller === 'cpu') return limits.cpu_percent;
+  return controller === 'memory' ? limits.memory_bytes : limits.pids;
+}
+
 export function hasLimits(l: LimitsSpec | undefined): l is LimitsSpec {
-  return !!l && (l.cpu_percent !== undefined || l.memory_bytes !== undefined);
+  return !!l && LIMIT_CONTROLLERS.some((c) => limitOf(l, c) !== undefined);
 }
 
 export interface CgroupOptions {
@@ -110,9 +146,13 @@ export interface CgroupOptions {
   logger: Logger;
 }
 
-/** A prepared group: the `cgroup.procs` files a process must be written to (one per hierarchy). */
+/**
+ * A prepared group: the `cgroup.procs` files a process must be written to (one per hierarchy that holds a
+ * limit of it; one in all on v2), and the group's directory per controller that limits it.
+ */
 export interface PreparedGroup {
   procs: string[];
+  dirs: Partial<Record<LimitController, string>>;
 }
 
 export class Cgroups {
@@ -134,13 +174,16 @@ export class Cgroups {
     return path.join(base, 'governor', this.opts.scope);
   }
 
-  /** The directory of `group` in each available hierarchy. */
-  groupDirs(group: string): string[] {
+  /** The start of each available hierarchy (one on v2). */
+  private bases(): string[] {
     const l = this.detected;
     if (!l) return [];
-    return [...new Set([l.cpu, l.memory].filter((b): b is string => b !== null))].map((b) =>
-      path.join(this.scopeDir(b), group),
-    );
+    return [...new Set(LIMIT_CONTROLLERS.map((c) => l[c]).filter((b): b is string => b !== null))];
+  }
+
+  /** The directory of `group` in each available hierarchy. */
+  groupDirs(group: string): string[] {
+    return this.bases().map((b) => path.join(this.scopeDir(b), group));
   }
 
   /** Warns once: limits are advisory and never block a start. */
@@ -158,27 +201,39 @@ export class Cgroups {
 
   /**
    * Creates (or updates) `group` with `limits` and returns where to write a PID; null when cgroups are not
-   * usable (warned once) or a needed controller is missing. Never throws.
+   * usable (warned once) or a controller a limit needs is missing (nothing is created then). A controller
+   * without a limit in `limits` is not joined, and where the group already has it (v2: one directory for
+   * all; v1: a hierarchy another caller placed the group in) it is reset to unlimited, so the group has
+   * exactly these limits. No limits at all: `{procs: []}`. `only: 'cpu'` considers the CPU share alone.
+   * Never throws.
    */
   prepare(group: string, limits: LimitsSpec, only?: 'cpu'): PreparedGroup | null {
     const l = this.detected;
-    if (!l) return this.unusable(`no cgroup v1/v2 cpu or memory controller under ${this.opts.root}`, group);
+    if (!l)
+      return this.unusable(`no cgroup v1/v2 cpu, memory or pids controller under ${this.opts.root}`, group);
     const writes = limitWrites(l.version, limits);
-    const wantMem = only !== 'cpu' && limits.memory_bytes !== undefined;
-    const wantCpu = limits.cpu_percent !== undefined;
-    const procs: string[] = [];
-    const plan = [
-      { name: 'cpu', base: l.cpu, files: writes.cpu, wanted: wantCpu },
-      { name: 'memory', base: l.memory, files: writes.memory, wanted: wantMem },
-    ];
+    const wanted = LIMIT_CONTROLLERS.filter(
+      (c) => (only === undefined || c === only) && limitOf(limits, c) !== undefined,
+    );
+    const missing = wanted.find((c) => l[c] === null);
+    if (missing) return this.unusable(`no ${missing} controller under ${this.opts.root}`, group);
+    const prepared: PreparedGroup = { procs: [], dirs: {} };
     try {
-      for (const { name, base, files, wanted } of plan) {
-        if (!wanted) continue;
-        if (!base) return this.unusable(`no ${name} controller under ${this.opts.root}`, group);
+      const first = wanted[0];
+      if (l.version === 2 && first) this.enableV2(l[first]!);
+      for (const c of LIMIT_CONTROLLERS) {
+        const base = l[c];
+        if (!base) continue;
         const dir = path.join(this.scopeDir(base), group);
-        if (l.version === 2) this.enableV2(base);
+        if (!wanted.includes(c)) {
+          // Not limited: lift a limit an earlier prepare (or the shared v2 directory) left behind.
+          for (const [file, value] of limitWrites(l.version, {})[c]) {
+            if (existsSync(path.join(dir, file))) writeQuiet(path.join(dir, file), value);
+          }
+          continue;
+        }
         mkdirSync(dir, { recursive: true });
-        for (const [file, value] of files) {
+        for (const [file, value] of writes[c]) {
           const f = path.join(dir, file);
           // Optional knobs (memsw without swap accounting, swap.max without swap) may be absent.
           if (/swap|memsw/.test(file)) {
@@ -187,19 +242,22 @@ export class Cgroups {
             writeFileSync(f, value);
           }
         }
+        prepared.dirs[c] = dir;
         const p = path.join(dir, 'cgroup.procs');
-        if (!procs.includes(p)) procs.push(p);
+        if (!prepared.procs.includes(p)) prepared.procs.push(p);
       }
     } catch (err) {
       return this.unusable(errorMessage(err), group);
     }
-    if (procs.length === 0) return null;
-    this.log.info('limits prepared', {
-      group,
-      cpu_percent: limits.cpu_percent,
-      memory_bytes: limits.memory_bytes,
-    });
-    return { procs };
+    if (wanted.length > 0) {
+      this.log.info('limits prepared', {
+        group,
+        cpu_percent: limits.cpu_percent,
+        memory_bytes: limits.memory_bytes,
+        pids: limits.pids,
+      });
+    }
+    return prepared;
   }
 
   /** v2: controllers must be enabled in every ancestor's subtree_control down to the group's parent. */
@@ -207,12 +265,22 @@ export class Cgroups {
     const parents = [base, path.join(base, 'governor'), this.scopeDir(base)];
     for (const dir of parents) {
       mkdirSync(dir, { recursive: true });
-      for (const c of ['+cpu', '+memory']) writeQuiet(path.join(dir, 'cgroup.subtree_control'), c);
+      for (const c of this.v2Controllers()) appendQuiet(path.join(dir, 'cgroup.subtree_control'), `+${c}\n`);
     }
   }
 
+  /**
+   * v2: every limit controller the root offers is enabled for Governor's groups (as systemd's Delegate=
+   * does), so a group's limit files are all there to set or lift. One write each: a controller the kernel
+   * refuses to enable leaves the others working.
+   */
+  private v2Controllers(): LimitController[] {
+    const l = this.detected;
+    return LIMIT_CONTROLLERS.filter((c) => l?.[c]);
+  }
+
   /** Moves `pid` (and its future children) into the group; true when every hierarchy took it. */
-  join(group: PreparedGroup, pid: number): boolean {
+  join(group: Pick<PreparedGroup, 'procs'>, pid: number): boolean {
     let ok = true;
     for (const p of group.procs) {
       try {
@@ -258,7 +326,7 @@ export class Cgroups {
     const l = this.detected;
     if (!l) return 0;
     let removed = 0;
-    for (const base of new Set([l.cpu, l.memory].filter((b): b is string => b !== null))) {
+    for (const base of this.bases()) {
       const scope = this.scopeDir(base);
       let groups: string[];
       try {
@@ -294,6 +362,15 @@ function writeQuiet(file: string, value: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Appends `value` (O_APPEND: cgroupfs takes it as a write; a plain file keeps every line); never throws. */
+function appendQuiet(file: string, value: string): void {
+  try {
+    appendFileSync(file, value);
+  } catch {
+    /* refused by the kernel: the limit that needs it fails to be written and says so */
   }
 }
 
