@@ -1,12 +1,13 @@
 /**
- * `gov install-units`: writes the systemd units of master/cli/systemd-units.ts into a unit directory, with
- * the real path of `gov`, and says what to run next. It never runs systemctl itself and never replaces a
- * different unit file without --force. Needs no master.
+ * `gov install-units`: writes the systemd units of master/cli/systemd-units.ts into a unit directory (and
+ * the master's user into sysusers.d), with the real path of `gov`, and says what to run next. It never
+ * runs systemctl itself and never replaces a different file without --force. Needs no master.
  */
 import {
   accessSync,
   constants,
   existsSync,
+  mkdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -19,7 +20,9 @@ import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { StateError } from '../../shared/errors.js';
 import {
   AGENT_UNIT,
+  CERTS_DIR,
   MASTER_UNIT,
+  MASTER_USER,
   UNIT_DEFAULTS,
   renderUnits,
   unitValueProblem,
@@ -27,11 +30,13 @@ import {
 } from './systemd-units.js';
 
 export const DEFAULT_UNIT_DIR = '/etc/systemd/system';
+export const DEFAULT_SYSUSERS_DIR = '/etc/sysusers.d';
 const UNIT_FILE_MODE = 0o644;
 
 interface Flags {
   bin?: string;
   dir?: string;
+  sysusersDir?: string;
   masterAddress?: string;
   listen?: string;
   handlers?: string;
@@ -50,20 +55,28 @@ export function installUnitsCommand(): GovCommand {
         `the master the agent dials (default ${UNIT_DEFAULTS.masterAddress})`,
       ),
     )
+    .addOption(
+      new Option(
+        '--sysusers-dir <DIR>',
+        `where the declaration of the master's user goes (default ${DEFAULT_SYSUSERS_DIR})`,
+      ),
+    )
     .addOption(new Option('--listen <ADDR>', `the master's gRPC address (default ${UNIT_DEFAULTS.listen})`))
     .addOption(new Option('--handlers <FILE>', 'a standalone agent on the handlers of FILE (no master)'))
-    .addOption(new Option('--force', 'replace unit files that differ'))
+    .addOption(new Option('--force', 'replace files that differ'))
     .does(({ opts, io }) => install(opts as Flags, io));
 }
 
 async function install(flags: Flags, io: CliIO): Promise<void> {
   const settings = settingsOf(flags, io);
-  const dir = path.resolve(io.cwd, flags.dir ?? DEFAULT_UNIT_DIR);
-  if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new UsageError(`--dir ${dir}: no such directory`);
+  const dirs = {
+    unit: directory('--dir', flags.dir ?? DEFAULT_UNIT_DIR, io),
+    // The default is made when missing (Debian ships no /etc/sysusers.d); a directory given must exist.
+    sysusers: flags.sysusersDir ? directory('--sysusers-dir', flags.sysusersDir, io) : DEFAULT_SYSUSERS_DIR,
+  };
 
   const units = renderUnits(settings).map((u) => {
-    const file = path.join(dir, u.name);
+    const file = path.join(dirs[u.kind], u.name);
     const old = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     return { ...u, file, action: old === undefined ? 'wrote' : old === u.text ? 'unchanged' : 'replaced' };
   });
@@ -75,6 +88,7 @@ async function install(flags: Flags, io: CliIO): Promise<void> {
         'with other content; --force replaces it',
     );
   }
+  mkdirSync(dirs.sysusers, { recursive: true });
   for (const u of units) {
     if (u.action === 'unchanged') continue;
     const tmp = `${u.file}.gov-tmp`;
@@ -85,8 +99,9 @@ async function install(flags: Flags, io: CliIO): Promise<void> {
   io.out(
     `ExecStart= runs ${settings.bin}; the agent ${settings.handlers ? `supervises ${settings.handlers}` : `dials ${settings.masterAddress}`}\n` +
       'next (nothing was started):\n' +
-      `  systemctl daemon-reload && systemctl enable --now ${MASTER_UNIT}   # on the master's host\n` +
-      `  systemctl daemon-reload && systemctl enable --now ${AGENT_UNIT}    # on each agent's host\n`,
+      `  on the master's host: systemd-sysusers && chown ${MASTER_USER} ${CERTS_DIR}/master.key\n` +
+      `                        systemctl daemon-reload && systemctl enable --now ${MASTER_UNIT}\n` +
+      `  on each agent's host: systemctl daemon-reload && systemctl enable --now ${AGENT_UNIT}\n`,
   );
 }
 
@@ -119,6 +134,14 @@ function binOf(flag: string | undefined, io: CliIO): string {
     throw new UsageError(why ?? `--bin ${bin}: not an executable file`);
   }
   return bin;
+}
+
+/** An existing directory (a typo must not create one). */
+function directory(flag: string, value: string, io: CliIO): string {
+  const dir = path.resolve(io.cwd, value);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`${flag} ${dir}: no such directory`);
+  return dir;
 }
 
 /** HOST:PORT with a port 1..65535. */

@@ -1,6 +1,7 @@
 /**
- * The systemd units of a production host (`governor-master.service`, `governor-agent.service`): their one
- * text, rendered with the paths and addresses `gov install-units` is given. contrib/systemd/ holds the
+ * The systemd units of a production host (`governor-master.service`, `governor-agent.service`, and the
+ * sysusers.d declaration of the master's user): their one text, rendered with the paths and addresses
+ * `gov install-units` is given. contrib/systemd/ holds the
  * rendering with the defaults below (a test compares them; regenerate with
  * `gov install-units --dir contrib/systemd --bin /usr/local/bin/gov --force`).
  */
@@ -26,6 +27,9 @@ export const UNIT_DEFAULTS: UnitSettings = {
 export const CERTS_DIR = '/etc/governor';
 export const MASTER_UNIT = 'governor-master.service';
 export const AGENT_UNIT = 'governor-agent.service';
+/** The master's system user, declared for systemd-sysusers in SYSUSERS_FILE. */
+export const MASTER_USER = 'governor';
+export const SYSUSERS_FILE = 'governor.conf';
 /** StateDirectory= names: the data dirs are /var/lib/<name>. */
 const MASTER_STATE = 'governor-master';
 const AGENT_STATE = 'governor-agent';
@@ -51,7 +55,8 @@ const HEADER = (what: string): string =>
 export function masterUnit(s: UnitSettings): string {
   return (
     HEADER('Governor master: registry, execution log, dispatcher, admin API (gRPC with mutual TLS).') +
-    `# Certificates: ${CERTS_DIR}/ca.crt, master.crt, master.key (\`gov certs init --dir ${CERTS_DIR} --host NAME\`).
+    `# Certificates: ${CERTS_DIR}/ca.crt, master.crt, master.key (\`gov certs init --dir ${CERTS_DIR} --host NAME\`);
+# the key readable by the user below: chown ${MASTER_USER} ${CERTS_DIR}/master.key.
 [Unit]
 Description=Governor master (registry, dispatcher, admin API)
 After=network-online.target
@@ -59,17 +64,15 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-# A user of its own, made when the unit starts: the master owns nothing else on the host.
-DynamicUser=yes
-# systemd (root) reads the PKI files and hands copies to that user in a private directory (%d): the key
-# stays 0600 and root's in ${CERTS_DIR}.
-LoadCredential=ca.crt:${CERTS_DIR}/ca.crt
-LoadCredential=master.crt:${CERTS_DIR}/master.crt
-LoadCredential=master.key:${CERTS_DIR}/master.key
+# A system user of its own (${SYSUSERS_FILE}, made by systemd-sysusers), owner of its key and state only.
+# Not DynamicUser= with LoadCredential=: systemd 252 (Debian 12) handed the credentials to the service
+# user unreadable (0700 root) in our tests, so the master could not read its key.
+User=${MASTER_USER}
+Group=${MASTER_USER}
 # Registry, execution log and rollouts: /var/lib/${MASTER_STATE}.
 StateDirectory=${MASTER_STATE}
 StateDirectoryMode=0700
-ExecStart=${s.bin} master --listen ${s.listen} --data-dir /var/lib/${MASTER_STATE} --ca %d/ca.crt --cert %d/master.crt --key %d/master.key
+ExecStart=${s.bin} master --listen ${s.listen} --data-dir /var/lib/${MASTER_STATE} --ca ${CERTS_DIR}/ca.crt --cert ${CERTS_DIR}/master.crt --key ${CERTS_DIR}/master.key
 Restart=on-failure
 RestartSec=2s
 # SIGTERM: the master closes its stores and exits; its log goes to the journal (journalctl -u ${MASTER_UNIT}).
@@ -164,10 +167,26 @@ WantedBy=multi-user.target
   );
 }
 
-/** The units, by file name, rendered with `s`. */
-export function renderUnits(s: UnitSettings): Array<{ name: string; text: string }> {
+/** The sysusers.d declaration of the master's user (`systemd-sysusers` makes it). */
+export function sysusersFile(): string {
+  return (
+    '# The system user of governor-master.service. Written by `gov install-units`; `systemd-sysusers` makes it.\n' +
+    `u ${MASTER_USER} - "Governor master" /var/lib/${MASTER_STATE}\n`
+  );
+}
+
+/** A file `gov install-units` writes: a unit (into the unit directory) or the sysusers.d declaration. */
+export interface RenderedFile {
+  kind: 'unit' | 'sysusers';
+  name: string;
+  text: string;
+}
+
+/** Every file, by name, rendered with `s`. */
+export function renderUnits(s: UnitSettings): RenderedFile[] {
   return [
-    { name: MASTER_UNIT, text: masterUnit(s) },
-    { name: AGENT_UNIT, text: agentUnit(s) },
+    { kind: 'unit', name: MASTER_UNIT, text: masterUnit(s) },
+    { kind: 'unit', name: AGENT_UNIT, text: agentUnit(s) },
+    { kind: 'sysusers', name: SYSUSERS_FILE, text: sysusersFile() },
   ];
 }
