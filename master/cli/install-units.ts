@@ -51,14 +51,14 @@ export function installUnitsCommand(): GovCommand {
     .addOption(new Option('--dir <DIR>', `where the units go (default ${DEFAULT_UNIT_DIR})`))
     .addOption(
       new Option(
-        '--master-address <ADDR>',
-        `the master the agent dials (default ${UNIT_DEFAULTS.masterAddress})`,
+        '--sysusers-dir <DIR>',
+        `where the declaration of the master's user goes (default ${DEFAULT_SYSUSERS_DIR})`,
       ),
     )
     .addOption(
       new Option(
-        '--sysusers-dir <DIR>',
-        `where the declaration of the master's user goes (default ${DEFAULT_SYSUSERS_DIR})`,
+        '--master-address <ADDR>',
+        `the master the agent dials (default ${UNIT_DEFAULTS.masterAddress})`,
       ),
     )
     .addOption(new Option('--listen <ADDR>', `the master's gRPC address (default ${UNIT_DEFAULTS.listen})`))
