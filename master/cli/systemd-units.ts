@@ -141,6 +141,9 @@ Restart=on-failure
 RestartSec=2s
 # Handlers live in this unit's cgroup: the unit's task limit would count them, and stop them forking.
 TasksMax=infinity
+# A handler killed by the kernel for memory (its own limit, cgroup v2 counts it in this unit) is the
+# agent's to report and restart; the default, OOMPolicy=stop, would stop the agent.
+OOMPolicy=continue
 # Handles, cached specs and the handlers' stdout/stderr logs: /var/lib/${AGENT_STATE}. The agent's own
 # log goes to the journal (journalctl -u ${AGENT_UNIT}).
 StateDirectory=${AGENT_STATE}

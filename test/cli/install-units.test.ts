@@ -72,6 +72,7 @@ describe('gov install-units', () => {
       'KillMode=process',
       'Delegate=yes',
       'Restart=on-failure',
+      'OOMPolicy=continue',
       'StateDirectory=governor-agent',
     ])
       assert.match(agent, new RegExp(`^${line}$`, 'm'), line);
