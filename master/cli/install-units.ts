@@ -20,9 +20,8 @@ import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { StateError } from '../../shared/errors.js';
 import {
   AGENT_UNIT,
-  CERTS_DIR,
   MASTER_UNIT,
-  MASTER_USER,
+  MASTER_HOST_SETUP,
   UNIT_DEFAULTS,
   renderUnits,
   unitValueProblem,
@@ -99,7 +98,7 @@ async function install(flags: Flags, io: CliIO): Promise<void> {
   io.out(
     `ExecStart= runs ${settings.bin}; the agent ${settings.handlers ? `supervises ${settings.handlers}` : `dials ${settings.masterAddress}`}\n` +
       'next (nothing was started):\n' +
-      `  on the master's host: systemd-sysusers && chown ${MASTER_USER} ${CERTS_DIR}/master.key\n` +
+      `  on the master's host: ${MASTER_HOST_SETUP}\n` +
       `                        systemctl daemon-reload && systemctl enable --now ${MASTER_UNIT}\n` +
       `  on each agent's host: systemctl daemon-reload && systemctl enable --now ${AGENT_UNIT}\n`,
   );

@@ -30,6 +30,14 @@ export const AGENT_UNIT = 'governor-agent.service';
 /** The master's system user, declared for systemd-sysusers in SYSUSERS_FILE. */
 export const MASTER_USER = 'governor';
 export const SYSUSERS_FILE = 'governor.conf';
+/**
+ * What makes the master's user and lets it read its certificates (`gov certs init` makes the PKI
+ * directory 0700): the user may enter the directory (group), its key is its own; ca.key and the other
+ * keys stay 0600 root's. One shell line, printed by `gov install-units`.
+ */
+export const MASTER_HOST_SETUP =
+  `systemd-sysusers && chgrp ${MASTER_USER} ${CERTS_DIR} && chmod 0750 ${CERTS_DIR} && ` +
+  `chown ${MASTER_USER} ${CERTS_DIR}/master.key`;
 /** StateDirectory= names: the data dirs are /var/lib/<name>. */
 const MASTER_STATE = 'governor-master';
 const AGENT_STATE = 'governor-agent';
@@ -56,7 +64,7 @@ export function masterUnit(s: UnitSettings): string {
   return (
     HEADER('Governor master: registry, execution log, dispatcher, admin API (gRPC with mutual TLS).') +
     `# Certificates: ${CERTS_DIR}/ca.crt, master.crt, master.key (\`gov certs init --dir ${CERTS_DIR} --host NAME\`);
-# the key readable by the user below: chown ${MASTER_USER} ${CERTS_DIR}/master.key.
+# readable by the user below: ${MASTER_HOST_SETUP}
 [Unit]
 Description=Governor master (registry, dispatcher, admin API)
 After=network-online.target

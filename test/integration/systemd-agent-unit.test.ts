@@ -164,7 +164,10 @@ function removeCgroupTree(dir: string): void {
  * The work dir of one boot: `gov`, the handlers file and the units `gov install-units` renders. Not under
  * /tmp: the container's boot empties its /tmp (in the overlay).
  */
-function prepare(extraFlags: string[] = []): {
+function prepare(
+  extraFlags: string[] = [],
+  wants = 'governor-agent.service',
+): {
   work: string;
   units: string;
   sysusers: string;
@@ -211,7 +214,7 @@ function prepare(extraFlags: string[] = []): {
   assert.equal(r.status, 0, r.stderr);
   writeFileSync(
     path.join(units, 'gov-test.target'),
-    '[Unit]\nDescription=the systemd test\nWants=governor-agent.service\n',
+    `[Unit]\nDescription=the systemd test\nWants=${wants}\n`,
   );
   return { work, units, sysusers, output: r.stdout };
 }
@@ -251,15 +254,16 @@ describe('systemd: the agent unit keeps the non-owning promise', function () {
   async function boot(
     edits: Record<string, (unit: string) => string> = {},
     extraFlags: string[] = [],
-  ): Promise<{ c: Container; work: string; sysusers: string }> {
-    const p = prepare(extraFlags);
+    wants?: string,
+  ): Promise<{ c: Container; work: string; sysusers: string; output: string }> {
+    const p = prepare(extraFlags, wants);
     for (const [name, change] of Object.entries(edits)) {
       const unit = path.join(p.units, name);
       writeFileSync(unit, change(readFileSync(unit, 'utf8')));
     }
     const c = await Container.boot(p.work, p.units, 'gov-test.target');
     booted.push(c);
-    return { c, work: p.work, sysusers: p.sysusers };
+    return { c, work: p.work, sysusers: p.sysusers, output: p.output };
   }
 
   it('systemctl restart governor-agent: both handlers keep their PIDs and the new agent adopts them', async () => {
@@ -305,30 +309,24 @@ describe('systemd: the agent unit keeps the non-owning promise', function () {
     const port = await freePort();
     // The network is the host's: no HTTP listener on the default port another test may hold.
     const httpOff = (unit: string) => unit.replace(/^(ExecStart=.* master .*)$/m, '$1 --http off');
-    const { c, work, sysusers } = await boot({ 'governor-master.service': httpOff }, [
-      '--listen',
-      `127.0.0.1:${port}`,
-    ]);
-    const pki = path.join(work, 'pki');
-    const init = spawnSync(
-      process.execPath,
-      [GOV_BIN, 'certs', 'init', '--dir', pki, '--host', '127.0.0.1'],
-      {
-        encoding: 'utf8',
-      },
+    const { c, work, sysusers, output } = await boot(
+      { 'governor-master.service': httpOff },
+      ['--listen', `127.0.0.1:${port}`],
+      'basic.target', // no agent: the master is started below
     );
+    // The README's steps, in the container: the PKI where the units expect it, the sysusers.d file
+    // `gov install-units` wrote, then the line it prints for the master's host.
+    const gov = path.join(work, 'gov');
+    const init = c.run(gov, 'certs', 'init', '--dir', '/etc/governor', '--host', '127.0.0.1');
     assert.equal(init.status, 0, init.stderr);
-    mkdirSync(c.file('/etc/governor'), { recursive: true });
-    for (const f of ['ca.crt', 'master.crt', 'master.key'])
-      copyFileSync(path.join(pki, f), c.file(`/etc/governor/${f}`));
     mkdirSync(c.file('/etc/sysusers.d'), { recursive: true });
     copyFileSync(path.join(sysusers, 'governor.conf'), c.file('/etc/sysusers.d/governor.conf'));
-    // The steps `gov install-units` prints.
-    for (const cmd of [['systemd-sysusers'], ['chown', 'governor', '/etc/governor/master.key']]) {
-      const r = c.run(...cmd);
-      assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
-    }
+    const setup = /^ {2}on the master's host: (.*)$/m.exec(output)?.[1];
+    assert.ok(setup, output);
+    const r = c.run('sh', '-c', setup);
+    assert.equal(r.status, 0, `${setup}: ${r.stderr}`);
     assert.equal(c.systemctl('start', 'governor-master.service').status, 0);
+    const pki = c.file('/etc/governor');
     const admin = ['--master', `127.0.0.1:${port}`, '--ca', path.join(pki, 'ca.crt')];
     admin.push('--cert', path.join(pki, 'admin-admin.crt'), '--key', path.join(pki, 'admin-admin.key'));
     await waitFor(
