@@ -18,6 +18,7 @@ import { Option } from 'commander';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { StateError } from '../../shared/errors.js';
+import { isHostPort } from '../../shared/host-port.js';
 import {
   AGENT_UNIT,
   MASTER_UNIT,
@@ -143,13 +144,9 @@ function directory(flag: string, value: string, io: CliIO): string {
   return dir;
 }
 
-/** HOST:PORT with a port 1..65535. */
 function address(flag: string, value: string): string {
-  checkValue(flag, value);
-  const m = /^(.+):(\d+)$/.exec(value);
-  const port = Number(m?.[2]);
-  if (!m || !(port >= 1 && port <= 65535))
-    throw new UsageError(`${flag} ${JSON.stringify(value)}: expected HOST:PORT with a port from 1 to 65535`);
+  if (!isHostPort(value))
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not HOST:PORT (e.g. 127.0.0.1:7070)`);
   return value;
 }
 
