@@ -7,6 +7,7 @@ import { Option } from 'commander';
 import * as tls from '../../shared/tls.js';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { parseDurationSetting } from '../../shared/durations.js';
+import { isHostPort } from '../../shared/host-port.js';
 import { DEFAULT_CALL_TIMEOUT_MS, createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
 /** Heading of the connection flags in every admin command's help. */
@@ -37,9 +38,7 @@ export type AdminConnector = (conn: AdminConnection) => Promise<AdminApi>;
 
 /** Checks `HOST:PORT` (`[v6]:PORT` allowed); throws UsageError otherwise. */
 export function validateMasterAddress(addr: string): string {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535)
+  if (!isHostPort(addr))
     throw new UsageError(`--master ${JSON.stringify(addr)} is not HOST:PORT (e.g. 127.0.0.1:7070)`);
   return addr;
 }

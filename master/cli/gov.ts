@@ -106,6 +106,13 @@ const COMMANDS: Entry[] = [
     'create the dev CA and certificates (init) or issue one more certificate (issue)',
     async () => (await import('./certs.js')).certsProgram,
   ),
+  entry(
+    'command',
+    'setup:',
+    'install-units',
+    'write the systemd units of the master and the agent (does not run systemctl)',
+    async () => (await import('./install-units.js')).installUnitsCommand,
+  ),
   admin(
     'apply',
     'validate a handlers file locally, then store its specs and push them to their agents',
