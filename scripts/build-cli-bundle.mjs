@@ -35,6 +35,9 @@ const result = await esbuild.build({
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
+  // grpc-js requires the proto loader (and through it protobufjs's .proto parser) only to serve channelz
+  // or ORCA, which gov does not: left out, it is still found in node_modules should it ever be required.
+  external: ['@grpc/proto-loader'],
   // CommonJS packages inside an ES module bundle call require() for Node's built-in modules.
   banner: {
     js: "import { createRequire as __govRequire } from 'node:module';const require=__govRequire(import.meta.url);",
