@@ -50,14 +50,10 @@ function bundleInputs(): Map<string, string[]> {
   );
 }
 
-/**
- * Records a loaded source file (absolute, or repo-relative from the metafile) as a package or one of ours.
- * `gov-vendor:PACKAGE` is the bundle's stand-in for a package of its CommonJS vendor file, which it loads
- * through the code cache (master/cli/code-cache.ts), out of the hook's sight.
- */
+/** Records a loaded source file (absolute, or repo-relative from the metafile) as a package or one of ours. */
 function record(l: Loaded, file: string): void {
-  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/|^gov-vendor:((?:@[^/]+\/)?[^/]+)/.exec(file);
-  if (m) l.packages.add((m[1] ?? m[2])!);
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
+  if (m) l.packages.add(m[1]!);
   else if (file.startsWith(DIST + path.sep)) l.own.add(path.relative(DIST, file));
   else if (/^(master|shared|agent)\/.*\.ts$/.test(file)) l.own.add(file.replace(/\.ts$/, '.js'));
 }
@@ -124,7 +120,6 @@ describe('gov loads only the modules of the command it runs', function () {
     assert.equal(l.code, 0);
     assert.match(l.stdout, /^usage: gov ps /);
     assert.ok(l.own.has('master/cli/ps.js'));
-    assert.ok(l.packages.has('@grpc/grpc-js'), 'the hook sees gRPC, which an admin command loads');
     for (const f of ['master/main.js', 'master/cli/dev.js', 'master/cli/certs.js', 'master/cli/rollout.js'])
       assert.ok(!l.own.has(f), `gov ps --help loads ${f}`);
     assert.ok(![...l.own].some((f) => f.startsWith('agent/')), 'gov ps --help loads agent/');
