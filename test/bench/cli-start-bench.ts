@@ -164,7 +164,7 @@ export async function runCliStartBench(): Promise<void> {
         argv: ['supervisorctl', '-c', sd.conf, 'status'],
       });
     }
-    for (const k of cases) timeRun(k); // warm the file cache, and the CLI's code cache (master/cli/code-cache.ts)
+    for (const k of cases) timeRun(k); // warm the file cache
     const samples = new Map(cases.map((k) => [k.name, [] as number[]]));
     for (let i = 0; i < runs; i++) for (const k of cases) samples.get(k.name)!.push(timeRun(k));
     const floor = median(samples.get('node -e 0')!);
