@@ -6,7 +6,7 @@
  * compares the two), without proto-loader's descriptor machinery: parsing the .proto files and building
  * every message's descriptor took a good part of every `gov` command's start.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -14,8 +14,19 @@ import protobuf from 'protobufjs/light.js';
 import type { ProtoGrpcType as AdminProto } from '../proto/generated/admin.js';
 import type { ProtoGrpcType as AgentLinkProto } from '../proto/generated/agent_link.js';
 
-/** proto/ at the repo root (this file runs from dist/shared/). */
-export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
+/**
+ * proto/ at the repo root: the nearest folder above this module that holds proto/generated/descriptor.json
+ * (this file runs from dist/shared/, or from the CLI bundle in dist/master/cli/).
+ */
+export const PROTO_DIR = findProtoDir(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProtoDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const proto = path.join(dir, 'proto');
+    if (existsSync(path.join(proto, 'generated', 'descriptor.json'))) return proto;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../../proto'); // loadProtos() names what is missing
+  }
+}
 
 /** The parsed definitions of every .proto file under PROTO_DIR (protobufjs JSON; proto/gen-types.mjs). */
 export const PROTO_DESCRIPTOR = path.join(PROTO_DIR, 'generated', 'descriptor.json');

@@ -14,7 +14,7 @@ import { decideRestart } from '../../agent/instance/restart-policy.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import { compileMasterOptions, readMasterConfig } from '../../master/options.js';
 import { compileOverrides } from '../../master/rollout/service.js';
-import { main } from '../../master/cli/gov.js';
+import { main } from '../../master/cli/gov-program.js';
 import { MAX_TIMER_MS, exactDuration, parseDuration } from '../../shared/durations.js';
 import { ValidationError } from '../../shared/errors.js';
 import { parseHandler, parseHandlersFile } from '../../shared/spec.js';

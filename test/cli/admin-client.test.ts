@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { inFlagWords, mapGrpcError } from '../../master/cli/admin-client.js';
-import { main } from '../../master/cli/gov.js';
+import { main } from '../../master/cli/gov-program.js';
 import { adminHandlers } from '../../master/api/admin-service.js';
 import type { RolloutEngine } from '../../master/rollout/engine.js';
 import type { Fleet } from '../../master/fleet/fleet.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { govProgram, main } from '../../master/cli/gov.js';
+import { govProgram, main } from '../../master/cli/gov-program.js';
 import { tempDir } from '../helpers/common.js';
 import { captureIO } from './fake-admin.js';
 

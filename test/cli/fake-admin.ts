@@ -14,7 +14,7 @@ import type {
 } from '../../master/cli/admin-client.js';
 import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
 import type { CliIO } from '../../shared/cli-io.js';
-import { main } from '../../master/cli/gov.js';
+import { main } from '../../master/cli/gov-program.js';
 import type { TargetSet } from '../../shared/targets.js';
 
 export interface CapturedIO extends CliIO {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { CliIO } from '../../shared/cli-io.js';
-import { main } from '../../master/cli/gov.js';
+import { main } from '../../master/cli/gov-program.js';
 import { initPki } from '../../shared/pki.js';
 import { GOV_BIN, REPO_ROOT, tempDir } from '../helpers/common.js';
 import { FakeAdmin, captureIO } from './fake-admin.js';

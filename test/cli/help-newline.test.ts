@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Command } from 'commander';
-import { govProgram, main } from '../../master/cli/gov.js';
+import { govProgram, main } from '../../master/cli/gov-program.js';
 import { captureIO } from './fake-admin.js';
 
 /** `[['ps'], ['rollout'], ['rollout', 'restart'], …]`: every command path of the program, daemons included. */
