@@ -2,13 +2,17 @@
  * The supervisor's periodic chores, each re-armed on the clock after it ran (a failure is logged, the
  * chore goes on): the liveness poll with observed checks and cgroup sweeps, and log rotation.
  */
-import type { Cgroups } from '../process/cgroups.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import { rotateIfNeeded } from '../process/log-rotation.js';
 import type { ObservedSet } from '../observed/observed.js';
 import type { InstanceRegistry } from './instance-registry.js';
 import type { CompiledOptions } from './options.js';
+
+/** Anything whose empty cgroups are swept (limit groups, tracking groups). */
+interface Sweepable {
+  sweep(): number;
+}
 
 export class Housekeeping {
   private readonly timers = new Map<string, TimerHandle>();
@@ -20,7 +24,7 @@ export class Housekeeping {
     private readonly opts: Pick<CompiledOptions, 'clock' | 'logger'>,
     private readonly registry: InstanceRegistry,
     private readonly observed: ObservedSet,
-    private readonly cgroups: Cgroups,
+    private readonly cgroups: readonly Sweepable[],
   ) {}
 
   /** Runs `fn` every `ms` until `stop()`. */
@@ -46,12 +50,13 @@ export class Housekeeping {
   /** Adopted processes are polled every tick; own children report exits as events, checked every 10th tick. */
   poll(): void {
     const all = ++this.pollTicks % 10 === 0;
+    // (A daemon past its first process is not `owned`: its cgroup is read every tick.)
     for (const inst of this.registry.values()) if (all || !inst.owned) inst.checkGone();
     this.observed.check();
     // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
     if (this.sweepPending || all) {
       this.sweepPending = false;
-      this.cgroups.sweep();
+      for (const c of this.cgroups) c.sweep();
     }
   }
 
