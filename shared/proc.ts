@@ -23,6 +23,11 @@ export interface ProcStat {
   utime: number;
   stime: number;
   rssPages: number;
+  /**
+   * Field 20: threads left. A leader shown as `Z` with more than one is still exiting (its other threads
+   * hold its files, a listening socket among them); absent where a ProcStat is made by hand.
+   */
+  threads?: number;
 }
 
 /** Reads /proc/PID/stat; null when the process does not exist. */
@@ -53,6 +58,7 @@ export function parseProcStat(pid: number, text: string): ProcStat {
     stime: Number(rest[12]),
     startTime: rest[19] ?? '',
     rssPages: Number(rest[21]),
+    threads: Number(rest[17]),
   };
 }
 

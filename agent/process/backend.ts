@@ -109,6 +109,12 @@ export interface ProcessBackend {
   /** The live (non-zombie) processes in the handle's cgroup; [] without one. */
   cgroupMembers(handle: Handle): number[];
   /**
+   * True while anything of the handle's cgroup still runs: v2 `cgroup.events` "populated 1" (a process
+   * whose leader is gone from cgroup.procs while its last threads exit, holding its files, still counts),
+   * v1 a live member; false without a cgroup.
+   */
+  cgroupPopulated(handle: Handle): boolean;
+  /**
    * Sends `signal` to every live process of the handle's cgroup except `spare` (SIGKILL through v2
    * `cgroup.kill` when nothing is spared and the kernel has it); returns how many were signalled.
    */

@@ -76,6 +76,12 @@ export function cgroupPids(dir: string): number[] {
     .filter((n) => Number.isInteger(n) && n > 0);
 }
 
+/** v2 `cgroup.events` populated (any task left, threads included); null on v1 (no such file) or when gone. */
+export function cgroupPopulated(dir: string): boolean | null {
+  const m = /^populated (\d)$/m.exec(readText(path.join(dir, 'cgroup.events')) ?? '');
+  return m ? m[1] === '1' : null;
+}
+
 /** v2 `cgroup.kill` (SIGKILL to every process in the group, atomically); false where the kernel lacks it. */
 export function killCgroup(dir: string): boolean {
   const f = path.join(dir, 'cgroup.kill');
@@ -119,7 +125,8 @@ export class CgroupTracking {
     }
     this.layout = reason ? null : layout;
     this.reason = reason;
-    if (this.layout) this.log.info('tracking handlers by cgroup', { version: this.layout.version, dir: this.scopeDir });
+    if (this.layout)
+      this.log.info('tracking handlers by cgroup', { version: this.layout.version, dir: this.scopeDir });
     else
       this.log.warn('handlers tracked by process group only: no cgroup can be created', {
         root: opts.root,

@@ -43,6 +43,9 @@ export class BackendDecorator implements ProcessBackend {
   cgroupMembers(handle: Handle): number[] {
     return this.inner.cgroupMembers(handle);
   }
+  cgroupPopulated(handle: Handle): boolean {
+    return this.inner.cgroupPopulated(handle);
+  }
   signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number {
     return this.inner.signalCgroup(handle, signal, spare);
   }

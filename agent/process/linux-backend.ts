@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../../shared/private-files.js';
-import { childrenOf, hashCmdline, listPids, readCmdline, readProcStat } from '../../shared/proc.js';
+import {
+  childrenOf,
+  hashCmdline,
+  listPids,
+  readCmdline,
+  readProcStat,
+  type ProcStat,
+} from '../../shared/proc.js';
 import type {
   ExitStatus,
   Handle,
@@ -27,7 +34,7 @@ import {
   spawnTokenOf,
 } from './group-signal.js';
 import { mainMismatch, recordedMain } from './main-process.js';
-import { cgroupPids, killCgroup } from './cgroup-tracking.js';
+import { cgroupPids, cgroupPopulated, killCgroup } from './cgroup-tracking.js';
 
 /**
  * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
@@ -194,7 +201,10 @@ export class LinuxBackend implements ProcessBackend {
     // The shim's verified child, or (a daemon whose parent is gone) a live member of the handle's cgroup.
     const ours =
       (this.isRunning(handle) && mainMismatch(main, handle.pid, st) === null) ||
-      (st !== null && live(st) && st.startTime === main.start_time && this.cgroupMembers(handle).includes(main.pid));
+      (st !== null &&
+        live(st) &&
+        st.startTime === main.start_time &&
+        this.cgroupMembers(handle).includes(main.pid));
     if (!ours) return false;
     try {
       process.kill(main.pid, signal);
@@ -220,6 +230,12 @@ export class LinuxBackend implements ProcessBackend {
       const st = readProcStat(pid);
       return st !== null && live(st);
     });
+  }
+
+  cgroupPopulated(handle: Handle): boolean {
+    if (handle.cgroup === undefined) return false;
+    const populated = cgroupPopulated(handle.cgroup);
+    return populated ?? this.cgroupMembers(handle).length > 0;
   }
 
   signalCgroup(handle: Handle, signal: NodeJS.Signals, spare: ReadonlySet<number> = new Set()): number {
@@ -309,8 +325,12 @@ function startedAtMs(startTime: string): number {
   return Date.now();
 }
 
-function live(st: { state: string }): boolean {
-  return st.state !== 'Z' && st.state !== 'X';
+/**
+ * Not dead: a zombie is dead once its last thread exited (a `Z` leader whose other threads still run
+ * holds the process's files: a stop is not done before they are gone).
+ */
+function live(st: ProcStat): boolean {
+  return (st.state !== 'Z' && st.state !== 'X') || (st.threads ?? 1) > 1;
 }
 
 /** The PID a daemon wrote to its pid file, or null when absent or not a PID. */
