@@ -198,12 +198,14 @@ export class LinuxBackend implements ProcessBackend {
     const main = recordedMain(handle);
     if (!main || main.pid <= 1) return false;
     const st = readProcStat(main.pid);
-    // The shim's verified child, or (a daemon whose parent is gone) a live member of the handle's cgroup.
+    // The verified shim's child, or a daemon (its parent gone: not a child of the shim's PID, which a shim
+    // that failed verification may still hold) that is a live member of the handle's cgroup.
     const ours =
       (this.isRunning(handle) && mainMismatch(main, handle.pid, st) === null) ||
       (st !== null &&
         live(st) &&
         st.startTime === main.start_time &&
+        st.ppid !== handle.pid &&
         this.cgroupMembers(handle).includes(main.pid));
     if (!ours) return false;
     try {

@@ -163,6 +163,8 @@ for (const { version, root } of ROOTS) {
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(sup.status('d')[0]!.state, 'running');
       assert.equal(lines(info).length, 1, 'no duplicate daemon');
+      // The shim's group is gone: a group signal reaches the daemon through its cgroup.
+      assert.match(sup.signal('d', 'SIGCONT', false)[0]!.sent, /\(1 process\(es\) of its cgroup\)/);
       assert.match(
         sup.signal('d', 'SIGCONT', true)[0]!.sent,
         new RegExp(`to pid ${daemonPid} \\(main only\\)`),
