@@ -47,7 +47,7 @@ const UNKNOWN_EXIT: ExitStatus = { code: null, signal: null };
  * The one rule for "the handler is gone" (stops, leftovers of exited processes).
  */
 export function leftAlive(backend: ProcessBackend, h: Handle): boolean {
-  return backend.isRunning(h) || backend.groupAlive(h) || backend.cgroupPopulated(h);
+  return backend.isRunning(h) || backend.cgroupPopulated(h) || backend.groupAlive(h);
 }
 
 /** Stops the group of `h`; resolves once the group is empty, a signal was refused, or it was cancelled. */
@@ -55,8 +55,9 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   const { backend, clock } = o;
   // A process group that is not provably ours (its number reused) is not waited for once the cgroup empties.
   let groupOurs = true;
+  // Cheapest first: the cgroup is one small read, the process group a walk of /proc.
   const alive = (): boolean =>
-    backend.isRunning(h) || (groupOurs && backend.groupAlive(h)) || backend.cgroupPopulated(h);
+    backend.isRunning(h) || backend.cgroupPopulated(h) || (groupOurs && backend.groupAlive(h));
   if (!alive()) return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
   if (h.cgroup !== undefined && !backend.groupOwned(h)) groupOurs = false;
   const first = send(h, o, o.signal);

@@ -6,16 +6,19 @@
  * the agent falls back to process groups with one warning. Real processes, real cgroups.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { cgroupScope } from '../../agent/process/cgroups.js';
+import { Cgroups, cgroupScope } from '../../agent/process/cgroups.js';
 import {
+  CgroupTracking,
   cgroupPids,
   cgroupPopulated,
   detectTracking,
   type TrackingLayout,
 } from '../../agent/process/cgroup-tracking.js';
+import type { Handle } from '../../agent/process/backend.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { Logger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
@@ -239,6 +242,21 @@ for (const { version, root } of ROOTS) {
       assert.deepEqual(liveIn(groupDir(data, 's')), []);
     });
 
+    it('a recorded process that is not in its recorded cgroup is not adopted', async () => {
+      const data = path.join(tempDir(), 'data');
+      const sup = await supervise(data, [
+        { name: 't', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+      ]);
+      const h = JSON.parse(readFileSync(path.join(data, 'state.json'), 'utf8')).instances.t.handle as Handle;
+      assert.equal(h.cgroup, groupDir(data, 't'));
+      const backend = new LinuxBackend();
+      assert.deepEqual(backend.recover(h), { kind: 'alive' });
+      const elsewhere = { ...h, cgroup: groupDir(data, 'other') };
+      const verdict = backend.recover(elsewhere);
+      assert.equal(verdict.kind, 'mismatch');
+      await sup.stop('t');
+    });
+
     it('a handler with 200 processes in their own sessions: after a stop none is left', async () => {
       const dir = tempDir();
       const pids = path.join(dir, 'pids');
@@ -313,5 +331,46 @@ describe('process tracking without cgroups: process groups, one warning', functi
     );
     assert.equal(warnings.length, 1, logLines.join(''));
     assert.match(warnings[0]!, /no-cgroups-here/);
+  });
+});
+
+describe('process tracking: where the groups live', () => {
+  function touch(file: string, text = ''): void {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+
+  it("v2 groups go under the agent's own cgroup (its governor-agent leaf stripped); v1 prefers pids, then name=systemd", () => {
+    const v2 = tempDir();
+    touch(path.join(v2, 'cgroup.controllers'), '\n');
+    touch(path.join(v2, 'cgroup.procs'), '1\n');
+    const self = '1:name=systemd:/x\n0::/system.slice/gov.service/governor-agent\n';
+    assert.deepEqual(detectTracking(v2, self), {
+      version: 2,
+      base: path.join(v2, 'system.slice/gov.service'),
+      ownPath: '/system.slice/gov.service',
+    });
+    assert.equal(detectTracking(v2, '0::/\n')!.base, v2);
+    const v1 = tempDir();
+    touch(path.join(v1, 'systemd', 'cgroup.procs'));
+    assert.deepEqual(detectTracking(v1, self), { version: 1, base: path.join(v1, 'systemd'), ownPath: '/' });
+    touch(path.join(v1, 'pids', 'cgroup.procs'));
+    assert.equal(detectTracking(v1, self)!.base, path.join(v1, 'pids'));
+    assert.equal(detectTracking(path.join(v1, 'missing'), self), null);
+  });
+
+  it('v2 limits: the agent moves into its leaf before controllers are enabled, and the limits group is the tracking group', () => {
+    const root = tempDir();
+    touch(path.join(root, 'cgroup.controllers'), 'cpu memory pids\n');
+    touch(path.join(root, 'cgroup.procs'), '1\n');
+    touch(path.join(root, 'svc', 'cgroup.procs'), '4242\n');
+    const logger = new Logger('agent', { level: 'error', sink: { write: () => {} } });
+    const tracking = new CgroupTracking({ root, scope: 's', logger, selfCgroup: '0::/svc\n' });
+    assert.equal(tracking.scopeDir, path.join(root, 'svc', 'governor', 's'));
+    const cg = new Cgroups({ root, scope: 's', logger, v2OwnPath: tracking.layout!.ownPath });
+    const group = cg.prepare('web', { cpu_percent: 50 });
+    assert.deepEqual(group?.procs, [path.join(tracking.prepare('web')!, 'cgroup.procs')]);
+    assert.equal(readFileSync(path.join(root, 'svc', 'governor-agent', 'cgroup.procs'), 'utf8'), '4242');
+    assert.ok(existsSync(path.join(root, 'svc', 'cgroup.subtree_control')));
   });
 });

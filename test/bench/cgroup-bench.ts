@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cgroupPids, detectTracking } from '../../agent/process/cgroup-tracking.js';
+import { cgroupPids, cgroupPopulated, detectTracking } from '../../agent/process/cgroup-tracking.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
@@ -65,7 +65,16 @@ async function benchCgroupStop(root: string, runs: number): Promise<number[]> {
         `${TREE} children of ${st.pid}`,
       );
       const t0 = performance.now();
+      let emptyAt = 0;
+      const watch = setInterval(() => {
+        if (!emptyAt && !cgroupPopulated(cg) && cgroupPids(cg).length === 0) emptyAt = performance.now();
+      }, 2);
       await sup.stop('tree');
+      clearInterval(watch);
+      if (process.env.BENCH_DEBUG)
+        console.log(
+          `  empty after ${(emptyAt - t0).toFixed(1)} ms, stop resolved ${(performance.now() - t0).toFixed(1)} ms`,
+        );
       const left = cgroupPids(cg).filter(isAlive).length;
       samples.push(performance.now() - t0);
       if (left > 0) throw new Error(`bench: ${left} processes left in ${cg} after the stop`);
