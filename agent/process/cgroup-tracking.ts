@@ -56,7 +56,7 @@ export function detectTracking(root: string, selfCgroup: string | null): Trackin
   if (existsSync(path.join(root, 'cgroup.controllers')) && existsSync(path.join(root, 'cgroup.procs'))) {
     let own = (selfCgroup && cgroupPathIn(selfCgroup, '')) || '/';
     if (path.basename(own) === AGENT_LEAF) own = path.dirname(own);
-    return { version: 2, base: path.join(root, own), ownPath: own };
+    return { version: 2, base: own === '/' ? root : path.join(root, own), ownPath: own };
   }
   for (const hier of ['pids', 'systemd']) {
     const dir = path.join(root, hier);
