@@ -167,7 +167,10 @@ export class CgroupTracking {
     }
   }
 
-  /** Removes this agent's empty groups (a busy one refuses with EBUSY: next sweep); `keep` names groups to leave. */
+  /**
+   * Removes this agent's empty groups (a busy one refuses with EBUSY: next sweep), and its scope directory
+   * once that is empty (made again by the next `prepare`); `keep` names groups to leave.
+   */
   sweep(keep: ReadonlySet<string> = new Set()): number {
     if (!this.layout) return 0;
     let removed = 0;
@@ -187,6 +190,11 @@ export class CgroupTracking {
       } catch {
         /* still has processes */
       }
+    }
+    try {
+      rmdirSync(this.scopeDir);
+    } catch {
+      /* groups remain */
     }
     return removed;
   }

@@ -319,6 +319,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.closed = true;
     this.housekeeping.stop();
     this.registry.close();
+    // Groups of handlers that ended go; those of handlers left running stay (busy).
+    this.cgroups.sweep();
+    this.tracker.sweep();
     await this.store.close();
     this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.registry.size });
   }
