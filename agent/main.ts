@@ -52,7 +52,12 @@ export function agentProgram(): GovCommand {
     .addOption(
       new Option('--log-format <json|text>', 'log lines as text (default) or JSON (env GOV_LOG_FORMAT)'),
     )
-    .addOption(new Option('--cgroup-root <DIR>', 'cgroup filesystem root for advisory limits'))
+    .addOption(
+      new Option(
+        '--cgroup-root <DIR>',
+        "cgroup filesystem root: each handler's own cgroup (tracking) and advisory limits",
+      ),
+    )
     .addOption(new Option('--discover-interval <DUR>', 'how often discovery rules scan (default 10s)'))
     .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
     .does(({ opts, io }) => runAgentWith(compileAgentOptions(opts as AgentFlags, io.env, io.cwd), io));

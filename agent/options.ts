@@ -32,7 +32,7 @@ export interface AgentConfigFile {
   discover?: unknown;
   /** Discovery scan interval (default 10s). */
   discover_interval?: string;
-  /** Cgroup filesystem root for advisory limits (default /sys/fs/cgroup). */
+  /** Cgroup filesystem root for handler tracking and advisory limits (default /sys/fs/cgroup). */
   cgroup_root?: string;
 }
 

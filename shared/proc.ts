@@ -22,9 +22,12 @@ export interface ProcStat {
   startTime: string;
   utime: number;
   stime: number;
-  /** Field 20: threads in the process (always parsed; optional for hand-made records). */
-  threads?: number;
   rssPages: number;
+  /**
+   * Field 20: threads left. A leader shown as `Z` with more than one is still exiting (its other threads
+   * hold its files, a listening socket among them); absent where a ProcStat is made by hand.
+   */
+  threads?: number;
 }
 
 /** Reads /proc/PID/stat; null when the process does not exist. */
@@ -53,9 +56,9 @@ export function parseProcStat(pid: number, text: string): ProcStat {
     sid: Number(rest[3]),
     utime: Number(rest[11]),
     stime: Number(rest[12]),
-    threads: Number(rest[17]),
     startTime: rest[19] ?? '',
     rssPages: Number(rest[21]),
+    threads: Number(rest[17]),
   };
 }
 

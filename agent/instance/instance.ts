@@ -15,7 +15,7 @@ import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { TimerHandle } from '../../shared/clock.js';
-import type { ExitStatus, Handle } from '../process/backend.js';
+import type { ExitStatus, Handle, RecoverResult } from '../process/backend.js';
 import { awaitMain, describePids, recordedMain, withMain } from '../process/main-process.js';
 import { INITIAL_HEALTH, describeCheck, readinessDeadlineMs, type HealthCounts } from '../health/checks.js';
 import { HealthMonitor } from '../health/monitor.js';
@@ -32,7 +32,7 @@ import { decideRestart, describeExit, type RestartDecision, type RestartHistory 
 import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
 import type { InstanceStatus } from './status.js';
-import { stopGroup, type StopResult } from './stop.js';
+import { leftAlive, stopGroup, type StopResult } from './stop.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
 
@@ -45,7 +45,10 @@ export class Instance {
   /** Private to this class: only `transition` changes it. */
   private current: InstanceState = 'stopped';
   handle: Handle | null = null;
-  /** True when this process is our own child (exits arrive as events); adopted ones are polled. */
+  /**
+   * True when this process is our own child (exits arrive as events); adopted ones are polled, and so is a
+   * daemon (`type: forking`) once its first process exited (its cgroup is what lives).
+   */
   owned = false;
   unverified: Handle | null = null;
   desired: 'running' | 'stopped' = 'stopped';
@@ -118,7 +121,7 @@ export class Instance {
     this.history = { failedStarts: rec.failed_starts };
     this.lastExit = rec.last_exit;
     this.startedAt = rec.started_at;
-    const recovered = rec.handle && this.opts.backend.recover(rec.handle);
+    const recovered = rec.handle && this.restoreVerdict(rec);
     // A live shim's main is verified (or found again) before anything reports or signals it.
     const live =
       recovered?.kind === 'alive' && rec.handle ? { ...rec, handle: this.adoptMain(rec.handle) } : rec;
@@ -191,7 +194,9 @@ export class Instance {
     const h = this.handle;
     if (!h || this.disposed || this.spawning || this.state === 'stopping') return;
     if (this.opts.backend.isRunning(h)) return this.findMainLate(h);
-    this.onGone(this.opts.backend.readExit(h) ?? shimExit ?? { code: null, signal: null });
+    const exit = this.opts.backend.readExit(h) ?? shimExit ?? { code: null, signal: null };
+    if (this.spec.type === 'forking') return this.checkDaemon(h, exit);
+    this.onGone(exit);
   }
 
   /** Records an event without a state change (e.g. `IDLE` before an on-demand stop). */
@@ -385,6 +390,8 @@ export class Instance {
     this.spawning = new Promise((r) => (done = r));
     // One spawn at a time (process/spawn-pacer.ts). The wait for the turn is part of `spawning`, so a stop or
     // start that comes meanwhile waits for it; a stop wins: nothing is spawned then.
+    // A new process never meets what an earlier one left (its port, its files): those are stopped first.
+    while (this.drains.size > 0) await Promise.all([...this.drains]);
     await this.opts.spawnPacer.turn();
     if (this.disposed || this.desired === 'stopped') {
       this.spawning = null;
@@ -441,13 +448,39 @@ export class Instance {
   }
 
   /**
+   * The backend's identity verdict on a persisted handle; a `type: forking` handler whose first process
+   * exited (after it started) is alive while its recorded cgroup is populated.
+   */
+  private restoreVerdict(rec: InstanceRecord): RecoverResult | null {
+    const h = rec.handle;
+    if (!h) return null;
+    const verdict = this.opts.backend.recover(h);
+    const daemonUp =
+      this.spec.type === 'forking' &&
+      h.cgroup !== undefined &&
+      verdict.kind === 'gone' &&
+      (rec.state === 'running' ||
+        rec.state === 'stopping' ||
+        (rec.state === 'starting' && this.opts.backend.readExit(h)?.code === 0)) &&
+      this.opts.backend.findDaemon(h, this.spec.pid_file) !== null;
+    return daemonUp ? { kind: 'alive' } : verdict;
+  }
+
+  /**
    * An adopted handle with its main verified now (process/main-process.ts): the recorded main when it is
    * still the shim's child with its start time, else the shim's live child (handles of older agents and
-   * stray shims record none). A recorded main that fails is dropped, never signalled.
+   * stray shims record none); for a daemon whose first process exited, the process left in its cgroup. A
+   * recorded main that fails is dropped, never signalled.
    */
   private adoptMain(h: Handle): Handle {
     const recorded = recordedMain(h);
-    const main = this.opts.backend.findMain(h);
+    const { backend } = this.opts;
+    const daemon = this.spec.type === 'forking' && !backend.isRunning(h);
+    const main = daemon ? backend.findDaemon(h, this.spec.pid_file) : backend.findMain(h);
+    if (daemon) {
+      if (main) this.owned = false;
+      return withMain(h, main);
+    }
     if (recorded && main?.pid !== recorded.pid) {
       this.note(
         'MAIN_UNVERIFIED',
@@ -468,10 +501,36 @@ export class Instance {
     this.sup.emit('status', { handler: this.name });
   }
 
+  /**
+   * `type: forking` once its first process (the shim's child) exited with `exit`: while starting, exit 0
+   * with a process left in the cgroup is the start (`running`, the main being the daemon: pid_file or the
+   * process started first), anything else a failed start; while running, the instance lives while its
+   * cgroup is populated (the main followed if it changed) and exits, code unknown, once it empties.
+   */
+  private checkDaemon(h: Handle, exit: ExitStatus): void {
+    const main = this.opts.backend.findDaemon(h, this.spec.pid_file);
+    if (this.state === 'starting') {
+      if (exit.code !== 0 || !main) return this.onGone(exit);
+      this.handle = withMain(h, main);
+      this.owned = false; // no child of ours to hear from any more: the cgroup is polled
+      this.transition('running', 'RUNNING', `RUNNING daemon pid=${main.pid} (first process exited 0)`);
+      return;
+    }
+    if (!main) return this.onGone({ code: null, signal: null });
+    if (main.pid !== h.main_pid || main.start_time !== h.main_start_time) {
+      this.handle = withMain(h, main);
+      this.note('MAIN_CHANGED', `MAIN_CHANGED daemon pid=${main.pid}`);
+      this.lastSave = this.save();
+      this.sup.emit('status', { handler: this.name });
+    }
+  }
+
   private armStartTimer(gen: number, ms: number): void {
     const promote = (): void => {
       if (gen !== this.gen || this.state !== 'starting' || this.disposed) return;
       if (this.handle && !this.opts.backend.isRunning(this.handle)) return this.checkGone();
+      // A daemon is running once its first process exited 0 (checkDaemon), not after a window.
+      if (this.spec.type === 'forking') return;
       // With a health check, `running` waits for the first healthy verdict (onHealthChange).
       if (this.spec.health && this.healthCounts.status !== 'healthy') {
         this.awaitingHealthy = true;
@@ -573,11 +632,11 @@ export class Instance {
    * drained are part of the record, so an agent that dies meanwhile hands them to the next one (§8 item 8).
    */
   private drainLeftovers(h: Handle): void {
-    if (this.draining.has(h.pgid) || !this.opts.backend.groupAlive(h)) return;
+    if (this.draining.has(h.pgid) || !leftAlive(this.opts.backend, h)) return;
     this.draining.set(h.pgid, h);
     this.note(
       'LEFTOVERS',
-      `LEFTOVERS group ${h.pgid} still has processes after its main exited; stopping them`,
+      `LEFTOVERS group ${h.pgid}${h.cgroup ? ` (cgroup ${h.cgroup})` : ''} still has processes after its main exited; stopping them`,
     );
     const run = this.runDrain(h, this.spec.stop_signal, this.spec.stop_timeout_ms);
     this.drains.add(run);

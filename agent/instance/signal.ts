@@ -1,6 +1,7 @@
 /**
  * An operator's signal to a running instance (SIGNAL, `gov signal`): to its whole process group (the one
- * group rule, process/group-signal.ts, through the backend and its observed guard), or with `main` to the
+ * group rule, process/group-signal.ts, through the backend and its observed guard; a daemon that left the
+ * group: every process of its cgroup, never an observed one), or with `main` to the
  * verified main process only (process/main-process.ts). A signal is not a stop: the desired state stays,
  * and a handler that exits because of it follows its restart policy as usual. Nothing is sent to what
  * could not be verified, and then the caller hears why.
@@ -41,9 +42,13 @@ export function sendSignal(
       );
     return `${signal} to pid ${pid} (main only)`;
   }
-  if (!backend.signalGroup(h, signal))
+  if (!backend.signalGroup(h, signal)) {
+    // A daemon (`type: forking`) has left the shim's group: its cgroup is what holds it.
+    const n = backend.signalCgroup(h, signal);
+    if (n > 0) return `${signal} to pid ${pid ?? h.pid} (${n} process(es) of its cgroup)`;
     throw new StateError(
       `${name}: process group ${h.pgid} is not provably this instance's (or holds an observed process): ${signal} not sent`,
     );
+  }
   return `${signal} to pid ${pid ?? h.pid} (group ${h.pgid})`;
 }

@@ -1,8 +1,10 @@
 /**
- * Stopping an instance's process group with escalation: its stop signal to the whole group, SIGKILL to the
- * group once `stop_timeout` passed — whoever leads it by then, repeated while members remain (a fork bomb
- * forks on) — until the group is empty; past `killDeadlineMs` of SIGKILLs the stop fails (`stuck`). A stop
- * is done when nothing of the handler is left (DESIGN §8 item 11). Timers come from the clock.
+ * Stopping an instance's process group and cgroup with escalation: its stop signal to the whole group and
+ * every process of its cgroup (a daemon that left the group with setsid included), SIGKILL to both once
+ * `stop_timeout` passed — whoever leads the group by then; the cgroup by v2 `cgroup.kill`, else each PID of
+ * cgroup.procs, re-read and repeated while members remain (a fork bomb forks on) — until the group and the
+ * cgroup are empty; past `killDeadlineMs` of SIGKILLs the stop fails (`stuck`). A stop is done when nothing
+ * of the handler is left (DESIGN §8 item 11). Timers come from the clock.
  * Never signals what it could not verify (DESIGN §3): every signal goes through the backend's one group
  * rule (`group-signal.ts`); a refused signal (observed-process guard, EPERM) ends the stop instead of waiting.
  */
@@ -40,11 +42,24 @@ export type StopResult =
 
 const UNKNOWN_EXIT: ExitStatus = { code: null, signal: null };
 
+/**
+ * True while anything of `h` is left: its shim, a member of its process group, or a process in its cgroup.
+ * The one rule for "the handler is gone" (stops, leftovers of exited processes).
+ */
+export function leftAlive(backend: ProcessBackend, h: Handle): boolean {
+  return backend.isRunning(h) || backend.cgroupPopulated(h) || backend.groupAlive(h);
+}
+
 /** Stops the group of `h`; resolves once the group is empty, a signal was refused, or it was cancelled. */
 export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   const { backend, clock } = o;
-  const alive = (): boolean => backend.isRunning(h) || backend.groupAlive(h);
+  // A process group that is not provably ours (its number reused) is not waited for once the cgroup empties.
+  let groupOurs = true;
+  // Cheapest first: the cgroup is one small read, the process group a walk of /proc.
+  const alive = (): boolean =>
+    backend.isRunning(h) || backend.cgroupPopulated(h) || (groupOurs && backend.groupAlive(h));
   if (!alive()) return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
+  if (h.cgroup !== undefined && !backend.groupOwned(h)) groupOurs = false;
   const first = send(h, o, o.signal);
   if (first) return first;
   const deadline = clock.now() + o.timeoutMs;
@@ -55,7 +70,7 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
       if (killed && clock.now() >= killUntil) {
         return {
           kind: 'stuck',
-          reason: `group ${h.pgid} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
+          reason: `group ${h.pgid}${h.cgroup ? ` (cgroup ${h.cgroup})` : ''} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
         };
       }
       const res = send(h, o, 'SIGKILL');
@@ -74,9 +89,18 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   return { kind: 'exited', exit: backend.readExit(h) ?? { code: null, signal: killed ? 'SIGKILL' : null } };
 }
 
-/** Signals the group when it is provably ours; a result ends the stop, null: signalled (or emptied), go on. */
+/**
+ * Signals the group when it is provably ours, and every process in the handle's cgroup (ours by where it
+ * is); a result ends the stop, null: signalled (or emptied), go on.
+ */
 function send(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null {
   const { backend } = o;
+  if (backend.cgroupMembers(h).length > 0) {
+    if (backend.groupOwned(h) && !backend.signalGroup(h, signal) && backend.isRunning(h))
+      return refusedResult(h, signal);
+    backend.signalCgroup(h, signal);
+    return null;
+  }
   // PIDs of adopted processes are polled only now and then: the PID (and group) may be someone else's.
   if (!backend.groupOwned(h)) {
     if (!backend.isRunning(h) && !backend.groupAlive(h)) return null; // emptied meanwhile: the loop ends
@@ -88,6 +112,10 @@ function send(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | nul
   }
   if (backend.signalGroup(h, signal)) return null;
   if (!backend.isRunning(h) && !backend.groupAlive(h)) return null;
+  return refusedResult(h, signal);
+}
+
+function refusedResult(h: Handle, signal: NodeJS.Signals): StopResult {
   return {
     kind: 'refused',
     reason: `${signal} to group ${h.pgid} was refused (an observed process in the group, or no permission)`,

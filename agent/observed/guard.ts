@@ -40,6 +40,15 @@ export class GuardedBackend extends BackendDecorator {
     return this.inner.signalGroup(handle, signal);
   }
 
+  /** Never an observed process in the cgroup (then no `cgroup.kill` either): the others are signalled. */
+  override signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number {
+    const observed = new Set([...this.observed.observedPids(), ...(spare ?? [])]);
+    const members = this.inner.cgroupMembers(handle);
+    const held = members.find((p) => observed.has(p));
+    if (held !== undefined) this.onRefused(handle, held);
+    return this.inner.signalCgroup(handle, signal, observed);
+  }
+
   override signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
     const observed = new Set(this.observed.observedPids());
     const pid = observed.has(handle.main_pid ?? 0) ? handle.main_pid! : this.observedInGroup(handle.pgid);

@@ -29,6 +29,12 @@ export interface Handle {
    */
   main_pid?: number;
   main_start_time?: string;
+  /**
+   * The handler's tracking cgroup directory (cgroup-tracking.ts): every process of the spawn is in it,
+   * whatever its process group. Absent without tracking, and in handles written by older agents (then the
+   * process group is all there is).
+   */
+  cgroup?: string;
 }
 
 /** The identity of a handler's main process (main-process.ts). */
@@ -100,6 +106,25 @@ export interface ProcessBackend {
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean;
   /** True while any non-zombie process remains in the handle's process group. */
   groupAlive(handle: Handle): boolean;
+  /** The live (non-zombie) processes in the handle's cgroup; [] without one. */
+  cgroupMembers(handle: Handle): number[];
+  /**
+   * True while anything of the handle's cgroup still runs: v2 `cgroup.events` "populated 1" (a process
+   * whose leader is gone from cgroup.procs while its last threads exit, holding its files, still counts),
+   * v1 a live member; false without a cgroup.
+   */
+  cgroupPopulated(handle: Handle): boolean;
+  /**
+   * Sends `signal` to every live process of the handle's cgroup except `spare` (SIGKILL through v2
+   * `cgroup.kill` when nothing is spared and the kernel has it); returns how many were signalled.
+   */
+  signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number;
+  /**
+   * A `type: forking` handler's main process: the PID in `pidFile` when it is a live member of the handle's
+   * cgroup, else the recorded main while it is a live member with its start time, else the member started
+   * first; null when the cgroup is empty (or the handle has none).
+   */
+  findDaemon(handle: Handle, pidFile?: string): MainProcess | null;
   /**
    * The live shims whose exit file lies directly in `runDir` (session and group leaders whose command line
    * is the shim's), as handles read from /proc, with the instance key their exit file names. How a restarted

@@ -1,13 +1,18 @@
 /**
- * A ProcessBackend decorator that puts each spawned handler into its instance's cgroup (advisory limits).
- * The group is prepared before the spawn; the shim is moved in right after it, and the handler moves itself
- * in before it execs (a tiny `sh` prefix writes `$$` to each cgroup.procs), so no child forked in between
- * escapes the limit. Any cgroup failure leaves the handler running unlimited: a limit never blocks a start.
+ * A ProcessBackend decorator that puts each spawned handler into its instance's cgroups: its tracking group
+ * (cgroup-tracking.ts, whether or not it has limits) and, with limits, the limit groups (advisory limits,
+ * cgroups.ts; on v2 the same directory). The groups are prepared before the spawn; the shim is moved in
+ * right after it, and the handler moves itself in before it execs (a tiny `sh` prefix writes `$$` to each
+ * cgroup.procs), so no child forked in between escapes. The handle records the tracking group (`cgroup`).
+ * Any limit failure leaves the handler running unlimited: a limit never blocks a start. A `type: forking`
+ * handler cannot be tracked without a cgroup: its spawn is refused with why.
  */
-import type { LimitsSpec } from '../../shared/spec.js';
+import type { LimitsSpec, ProcessType } from '../../shared/spec.js';
 import type { ProcessBackend, SpawnRequest, Spawned } from './backend.js';
 import { BackendDecorator } from './decorator.js';
 import { hasLimits, type Cgroups } from './cgroups.js';
+import type { CgroupTracking } from './cgroup-tracking.js';
+import path from 'node:path';
 
 /** `sh -c JOIN gov-cgroup N procs... command...`: writes its PID to N cgroup.procs files, then execs. */
 export const JOIN_SCRIPT =
@@ -23,17 +28,31 @@ export class LimitedBackend extends BackendDecorator {
     private readonly cgroups: Cgroups,
     /** The limits of an instance key (from its spec); undefined or empty for none. */
     private readonly limitsOf: (instance: string) => LimitsSpec | undefined,
+    /** Tracking groups; null: process groups only. */
+    private readonly tracking: CgroupTracking | null = null,
+    /** The process type of an instance key (absent: simple). */
+    private readonly typeOf: (instance: string) => ProcessType | undefined = () => undefined,
   ) {
     super(inner);
   }
 
   override spawn(req: SpawnRequest): Spawned {
+    const tracked = this.tracking?.prepare(req.name) ?? null;
+    if (!tracked && this.typeOf(req.name) === 'forking')
+      throw new Error(
+        `type: forking needs a cgroup to track the daemon, and this agent has none ` +
+          `(tracking: pgroup${this.tracking?.reason ? `: ${this.tracking.reason}` : ''})`,
+      );
     const limits = this.limitsOf(req.name);
     const group = hasLimits(limits) ? this.cgroups.prepare(req.name, limits) : null;
-    if (!group) return this.inner.spawn(req);
-    const sp = this.inner.spawn({ ...req, command: joinArgv(group.procs, req.command) });
+    const trackProcs = tracked ? path.join(tracked, 'cgroup.procs') : null;
+    const procs = [...new Set([...(trackProcs ? [trackProcs] : []), ...(group?.procs ?? [])])];
+    if (procs.length === 0) return this.inner.spawn(req);
+    const sp = this.inner.spawn({ ...req, command: joinArgv(procs, req.command) });
     // Synchronously, in the same tick as prepare(): the group is never empty for a sweep to remove.
-    this.cgroups.join(group, sp.handle.pid);
+    if (tracked && this.tracking?.join(tracked, sp.handle.pid)) sp.handle.cgroup = tracked;
+    const limitProcs = (group?.procs ?? []).filter((p) => p !== trackProcs);
+    if (group && limitProcs.length > 0) this.cgroups.join({ procs: limitProcs }, sp.handle.pid);
     return sp;
   }
 }

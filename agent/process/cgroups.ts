@@ -20,6 +20,7 @@ import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { LimitsSpec } from '../../shared/spec.js';
+import { AGENT_LEAF } from './cgroup-tracking.js';
 
 /** The CFS period used for CPU quotas (the kernel default). */
 export const CPU_PERIOD_US = 100_000;
@@ -144,6 +145,11 @@ export interface CgroupOptions {
   /** This agent's directory under `governor/` (several agents may share a host). */
   scope: string;
   logger: Logger;
+  /**
+   * v2: the agent's own cgroup path (cgroup-tracking.ts): groups live in its delegated subtree, in the same
+   * directory as the instance's tracking group. Default `/` (the root).
+   */
+  v2OwnPath?: string;
 }
 
 /**
@@ -171,7 +177,8 @@ export class Cgroups {
   }
 
   private scopeDir(base: string): string {
-    return path.join(base, 'governor', this.opts.scope);
+    const own = this.detected?.version === 2 ? (this.opts.v2OwnPath ?? '/') : '/';
+    return path.join(base, own, 'governor', this.opts.scope);
   }
 
   /** The start of each available hierarchy (one on v2). */
@@ -260,9 +267,16 @@ export class Cgroups {
     return prepared;
   }
 
-  /** v2: controllers must be enabled in every ancestor's subtree_control down to the group's parent. */
+  /**
+   * v2: controllers must be enabled in every ancestor's subtree_control down to the group's parent, from
+   * the agent's own cgroup. A cgroup with processes cannot enable controllers for children ("no internal
+   * processes"): the agent first moves itself into a leaf of its own cgroup (AGENT_LEAF, as systemd's
+   * Delegate= documentation asks); the root is exempt.
+   */
   private enableV2(base: string): void {
-    const parents = [base, path.join(base, 'governor'), this.scopeDir(base)];
+    const own = path.join(base, this.opts.v2OwnPath ?? '/');
+    if (own !== path.join(base, '/')) moveIntoLeaf(own);
+    const parents = [own, path.join(own, 'governor'), this.scopeDir(base)];
     for (const dir of parents) {
       mkdirSync(dir, { recursive: true });
       for (const c of this.v2Controllers()) appendQuiet(path.join(dir, 'cgroup.subtree_control'), `+${c}\n`);
@@ -354,6 +368,19 @@ export class Cgroups {
     }
     return removed;
   }
+}
+
+/** Moves every process of cgroup `dir` into its leaf AGENT_LEAF (the agent, and threads of it); never throws. */
+function moveIntoLeaf(dir: string): void {
+  const pids = (readText(path.join(dir, 'cgroup.procs')) ?? '').split('\n').filter(Boolean);
+  if (pids.length === 0) return;
+  const leaf = path.join(dir, AGENT_LEAF);
+  try {
+    mkdirSync(leaf, { recursive: true });
+  } catch {
+    return;
+  }
+  for (const pid of pids) writeQuiet(path.join(leaf, 'cgroup.procs'), pid);
 }
 
 function writeQuiet(file: string, value: string): boolean {

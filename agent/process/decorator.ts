@@ -40,6 +40,18 @@ export class BackendDecorator implements ProcessBackend {
   groupAlive(handle: Handle): boolean {
     return this.inner.groupAlive(handle);
   }
+  cgroupMembers(handle: Handle): number[] {
+    return this.inner.cgroupMembers(handle);
+  }
+  cgroupPopulated(handle: Handle): boolean {
+    return this.inner.cgroupPopulated(handle);
+  }
+  signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number {
+    return this.inner.signalCgroup(handle, signal, spare);
+  }
+  findDaemon(handle: Handle, pidFile?: string): MainProcess | null {
+    return this.inner.findDaemon(handle, pidFile);
+  }
   listShims(runDir: string): ShimProcess[] {
     return this.inner.listShims(runDir);
   }

@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../../shared/private-files.js';
-import { childrenOf, hashCmdline, listPids, readCmdline, readProcStat } from '../../shared/proc.js';
+import {
+  childrenOf,
+  hashCmdline,
+  listPids,
+  readCmdline,
+  readProcStat,
+  type ProcStat,
+} from '../../shared/proc.js';
 import type {
   ExitStatus,
   Handle,
@@ -27,6 +34,7 @@ import {
   spawnTokenOf,
 } from './group-signal.js';
 import { mainMismatch, recordedMain } from './main-process.js';
+import { cgroupPids, cgroupPopulated, killCgroup } from './cgroup-tracking.js';
 
 /**
  * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
@@ -149,6 +157,10 @@ export class LinuxBackend implements ProcessBackend {
         reason: `pid ${handle.pid} reused: command line differs from the recorded one`,
       };
     }
+    // A process that is not in the recorded cgroup is not ours, whatever its command line.
+    if (handle.cgroup !== undefined && !cgroupPids(handle.cgroup).includes(handle.pid)) {
+      return { kind: 'mismatch', reason: `pid ${handle.pid} is not in its recorded cgroup ${handle.cgroup}` };
+    }
     return { kind: 'alive' };
   }
 
@@ -184,8 +196,18 @@ export class LinuxBackend implements ProcessBackend {
 
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
     const main = recordedMain(handle);
-    if (!main || main.pid <= 1 || !this.isRunning(handle)) return false;
-    if (mainMismatch(main, handle.pid, readProcStat(main.pid)) !== null) return false;
+    if (!main || main.pid <= 1) return false;
+    const st = readProcStat(main.pid);
+    // The verified shim's child, or a daemon (its parent gone: not a child of the shim's PID, which a shim
+    // that failed verification may still hold) that is a live member of the handle's cgroup.
+    const ours =
+      (this.isRunning(handle) && mainMismatch(main, handle.pid, st) === null) ||
+      (st !== null &&
+        live(st) &&
+        st.startTime === main.start_time &&
+        st.ppid !== handle.pid &&
+        this.cgroupMembers(handle).includes(main.pid));
+    if (!ours) return false;
     try {
       process.kill(main.pid, signal);
       return true;
@@ -202,6 +224,53 @@ export class LinuxBackend implements ProcessBackend {
     }
     // kill(-pgid, 0) also succeeds for a group of zombies: look for a live member.
     return groupMembers(handle.pgid).length > 0;
+  }
+
+  cgroupMembers(handle: Handle): number[] {
+    if (handle.cgroup === undefined) return [];
+    return cgroupPids(handle.cgroup).filter((pid) => {
+      const st = readProcStat(pid);
+      return st !== null && live(st);
+    });
+  }
+
+  cgroupPopulated(handle: Handle): boolean {
+    if (handle.cgroup === undefined) return false;
+    const populated = cgroupPopulated(handle.cgroup);
+    return populated ?? this.cgroupMembers(handle).length > 0;
+  }
+
+  signalCgroup(handle: Handle, signal: NodeJS.Signals, spare: ReadonlySet<number> = new Set()): number {
+    const members = this.cgroupMembers(handle);
+    if (members.length === 0 || handle.cgroup === undefined) return 0;
+    if (signal === 'SIGKILL' && !members.some((p) => spare.has(p)) && killCgroup(handle.cgroup))
+      return members.length;
+    let sent = 0;
+    for (const pid of members) {
+      if (spare.has(pid) || pid <= 1) continue;
+      try {
+        process.kill(pid, signal);
+        sent++;
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    return sent;
+  }
+
+  findDaemon(handle: Handle, pidFile?: string): MainProcess | null {
+    const stats = this.cgroupMembers(handle)
+      .filter((pid) => pid !== handle.pid)
+      .map((pid) => ({ pid, st: readProcStat(pid) }))
+      .filter((m): m is { pid: number; st: NonNullable<typeof m.st> } => m.st !== null && live(m.st));
+    if (stats.length === 0) return null;
+    const named = pidFile !== undefined ? readPidFile(pidFile) : null;
+    const recorded = recordedMain(handle);
+    const pick =
+      stats.find((m) => m.pid === named) ??
+      stats.find((m) => m.pid === recorded?.pid && m.st.startTime === recorded.start_time) ??
+      stats.reduce((a, b) => (BigInt(b.st.startTime) < BigInt(a.st.startTime) ? b : a));
+    return { pid: pick.pid, start_time: pick.st.startTime };
   }
 
   listShims(runDir: string): ShimProcess[] {
@@ -256,6 +325,24 @@ function startedAtMs(startTime: string): number {
     /* no /proc/uptime */
   }
   return Date.now();
+}
+
+/**
+ * Not dead: a zombie is dead once its last thread exited (a `Z` leader whose other threads still run
+ * holds the process's files: a stop is not done before they are gone).
+ */
+function live(st: ProcStat): boolean {
+  return (st.state !== 'Z' && st.state !== 'X') || (st.threads ?? 1) > 1;
+}
+
+/** The PID a daemon wrote to its pid file, or null when absent or not a PID. */
+function readPidFile(file: string): number | null {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : null;
+  } catch {
+    return null;
+  }
 }
 
 function rmQuiet(file: string): void {

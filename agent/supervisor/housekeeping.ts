@@ -8,7 +8,6 @@
  * FULL_CHECK_TICKS intervals, so an idle agent does not wake every second; a state change (an observed
  * process attached, an instance adopted or gone) brings the short interval back at once.
  */
-import type { Cgroups } from '../process/cgroups.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import { rotateIfNeeded } from '../process/log-rotation.js';
@@ -18,6 +17,11 @@ import type { CompiledOptions } from './options.js';
 
 /** Every this many poll intervals, own children are checked too (their exit events are the main path). */
 export const FULL_CHECK_TICKS = 10;
+
+/** Anything whose empty cgroups are swept (limit groups, tracking groups). */
+interface Sweepable {
+  sweep(): number;
+}
 
 export class Housekeeping {
   private readonly timers = new Map<string, TimerHandle>();
@@ -34,7 +38,7 @@ export class Housekeeping {
     private readonly opts: Pick<CompiledOptions, 'clock' | 'logger'>,
     private readonly registry: InstanceRegistry,
     private readonly observed: ObservedSet,
-    private readonly cgroups: Cgroups,
+    private readonly cgroups: readonly Sweepable[],
   ) {}
 
   /** Runs `fn` every `ms` until `stop()`. */
@@ -91,12 +95,13 @@ export class Housekeeping {
   poll(): number {
     const all = this.longWait || ++this.pollTicks % FULL_CHECK_TICKS === 0;
     if (all) this.pollTicks = 0;
+    // (A daemon past its first process is not `owned`: its cgroup is read every tick.)
     for (const inst of this.registry.values()) if (all || !inst.owned) inst.checkGone();
     this.observed.check();
     // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
     if (this.sweepPending || all) {
       this.sweepPending = false;
-      this.cgroups.sweep();
+      for (const c of this.cgroups) c.sweep();
     }
     const eachTick =
       this.sweepPending ||

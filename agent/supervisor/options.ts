@@ -28,7 +28,10 @@ export interface SupervisorOptions {
   metricsIntervalMs?: number;
   /** Health probe override (tests). Default: real tcp/http/exec probes. */
   probe?: Probe;
-  /** Advisory limits: the cgroup filesystem root (default /sys/fs/cgroup); unusable → one warning, unlimited. */
+  /**
+   * The cgroup filesystem root (default /sys/fs/cgroup): each handler's tracking cgroup (none → process
+   * groups, one warning) and advisory limits (unusable → one warning, unlimited).
+   */
   cgroupRoot?: string;
   /** Discovery rules (observe-only) and the scan interval (default 10s). */
   discover?: DiscoverRule[];

@@ -62,6 +62,8 @@ function handle(c: ShapeChecker, at: string, v: unknown): void {
   // The main process (absent in handles of older agents: found again on adoption).
   c.optional(join(at, 'main_pid'), h.main_pid, (a, x) => c.number(a, x));
   c.optional(join(at, 'main_start_time'), h.main_start_time, (a, x) => c.string(a, x));
+  // The tracking cgroup (absent without tracking and in handles of older agents: the process group rules).
+  c.optional(join(at, 'cgroup'), h.cgroup, (a, x) => c.string(a, x));
 }
 
 function observed(c: ShapeChecker, at: string, v: unknown): void {

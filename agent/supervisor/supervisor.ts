@@ -15,6 +15,7 @@ import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { ProcessBackend } from '../process/backend.js';
 import { Cgroups, cgroupScope } from '../process/cgroups.js';
 import { LimitedBackend } from '../process/cgroups-backend.js';
+import { CgroupTracking } from '../process/cgroup-tracking.js';
 import { CheckedBackend } from '../process/spawn-checks.js';
 import { MetricsSampler } from '../process/sampler.js';
 import { STOP_POLL_MS, type InstanceStatus } from '../instance/instance.js';
@@ -51,6 +52,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Processes attached by PID or discovered: measured, never signalled. */
   readonly observed: ObservedSet;
   private readonly cgroups: Cgroups;
+  /** Each handler's own cgroup (detected once; `layout` null: process groups only, warned once). */
+  private readonly tracker: CgroupTracking;
   /** The backend instances use (limits + observed guard around the options' one). */
   private readonly backend: ProcessBackend;
 
@@ -60,23 +63,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2));
-    this.cgroups = new Cgroups({
-      root: opts.cgroupRoot,
-      scope: cgroupScope(opts.dataDir),
-      logger: opts.logger,
-    });
+    const scope = cgroupScope(opts.dataDir);
+    this.tracker = new CgroupTracking({ root: opts.cgroupRoot, scope, logger: opts.logger });
+    const own = this.tracker.layout?.version === 2 ? { v2OwnPath: this.tracker.layout.ownPath } : {};
+    this.cgroups = new Cgroups({ root: opts.cgroupRoot, scope, logger: opts.logger, ...own });
     this.backend = this.wrapBackend(opts.backend);
     // Instances and the observed set report on this emitter directly.
     this.registry = new InstanceRegistry({ ...opts, backend: this.backend }, store, this, this.sampler);
     this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
-    this.housekeeping = new Housekeeping(opts, this.registry, this.observed, this.cgroups);
+    this.housekeeping = new Housekeeping(opts, this.registry, this.observed, [this.cgroups, this.tracker]);
     this.on('state', (c) => this.housekeeping.noteState(c.to));
   }
 
   /**
    * The backend instances use: the real one wrapped thrice — a missing cwd is named before any spawn
-   * (spawn-checks.ts), every instance spawns into its cgroup (advisory limits), and a process group
-   * holding an observed process is never signalled (observed/guard.ts).
+   * (spawn-checks.ts), every instance spawns into its own cgroup (tracking, and advisory limits), and
+   * neither a process group nor a cgroup member that is an observed process is signalled (observed/guard.ts).
    */
   private wrapBackend(real: ProcessBackend): ProcessBackend {
     const guardLog = this.opts.logger.named('guard');
@@ -84,6 +86,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       new CheckedBackend(real),
       this.cgroups,
       (key) => this.registry.find(key)?.spec.limits,
+      this.tracker.layout ? this.tracker : null,
+      (key) => this.registry.find(key)?.spec.type,
     );
     const observed = { observedPids: () => this.observed.observedPids() };
     return new GuardedBackend(limited, observed, (h, pid) =>
@@ -99,7 +103,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * its own cgroup, `pgroup` when none could be created (process groups only; warned once at start).
    */
   tracking(): 'cgroup' | 'pgroup' {
-    return 'pgroup';
+    return this.tracker.layout ? 'cgroup' : 'pgroup';
   }
 
   /** Opens the state file and re-adopts (or accounts for) every persisted instance. */
@@ -125,6 +129,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await sup.observed.restore(); // before any stray is signalled: the guard must know every observed process
     void sup.reapStrays(strays.stop);
     sup.cgroups.sweep(); // stale groups of an earlier run
+    sup.tracker.sweep();
     const chores = sup.housekeeping;
     if (sup.observed.discovering) {
       sup.observed.discover();
@@ -314,6 +319,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.closed = true;
     this.housekeeping.stop();
     this.registry.close();
+    // Groups of handlers that ended go; those of handlers left running stay (busy).
+    this.cgroups.sweep();
+    this.tracker.sweep();
     await this.store.close();
     this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.registry.size });
   }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { FULL_CHECK_TICKS, Housekeeping } from '../../agent/supervisor/housekeeping.js';
 import type { InstanceRegistry } from '../../agent/supervisor/instance-registry.js';
 import type { ObservedSet } from '../../agent/observed/observed.js';
-import type { Cgroups } from '../../agent/process/cgroups.js';
 import { silentLogger } from '../../shared/logger.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -33,8 +32,8 @@ function setup(instances: FakeInstance[], observedPids: number[] = []) {
     check: () => counts.observedChecks++,
     observedPids: () => observedPids,
   } as unknown as ObservedSet;
-  const cgroups = { sweep: () => counts.sweeps++ } as unknown as Cgroups;
-  const hk = new Housekeeping({ clock, logger: silentLogger }, registry, observed, cgroups);
+  const cgroups = { sweep: () => counts.sweeps++ };
+  const hk = new Housekeeping({ clock, logger: silentLogger }, registry, observed, [cgroups]);
   hk.startPoll(POLL_MS);
   /** Moves the clock one poll interval at a time (each advance fires what came due). */
   const run = (intervals: number): void => {

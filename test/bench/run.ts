@@ -1,4 +1,5 @@
 /** `npm run bench`: runs every benchmark (or the ones named: `npm run bench -- supervisor`) and prints its figures. */
+import { runCgroupStopBench, runSpawnTrackingBench } from './cgroup-bench.js';
 import { runChaosBench } from './chaos-bench.js';
 import { runCliStartBench } from './cli-start-bench.js';
 import { runControlPlaneBench } from './control-plane-bench.js';
@@ -25,6 +26,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'cli-start': runCliStartBench,
   operator: runOperatorBench,
   idle: runIdleBench,
+  'cgroup-stop': runCgroupStopBench,
+  'spawn-tracking': runSpawnTrackingBench,
 };
 
 const wanted = process.argv.slice(2);

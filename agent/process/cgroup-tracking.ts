@@ -1,0 +1,201 @@
+/**
+ * Process tracking by cgroup (DESIGN §9): every handler instance in its own cgroup, with or without limits,
+ * so a process that leaves its process group (double fork + setsid) is still found, stopped and re-adopted.
+ * Detected ONCE at agent start under the cgroup root:
+ * - v2 (the root is a cgroup2 mount: `cgroup.controllers` + `cgroup.procs`; no controller is needed): groups
+ *   live in the agent's own (delegated) subtree, `<root>/<agent's path from /proc/self/cgroup "0::">/
+ *   governor/<scope>/<instance>`. The agent's leaf (AGENT_LEAF, made when limits enable controllers in its
+ *   cgroup) is not part of that path, so a restarted agent finds the same groups.
+ * - v1: the `pids` hierarchy (`<root>/pids`, it also carries the pids limit), else the named `name=systemd`
+ *   one (`<root>/systemd`): `<hier>/governor/<scope>/<instance>` (the same directory the v1 limits use).
+ * When no group can be created (no cgroup filesystem, not root, not delegated) tracking is off: process
+ * groups as before, ONE warning at start. The files of a group (members, cgroup.kill) are read here too.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+
+/** The leaf the agent moves itself into on v2 before controllers are enabled in its own cgroup. */
+export const AGENT_LEAF = 'governor-agent';
+
+export interface TrackingLayout {
+  version: 1 | 2;
+  /** The directory `governor/<scope>/<instance>` groups are made under. */
+  base: string;
+  /** v2: the agent's own cgroup path relative to the root (`/` at the root). */
+  ownPath: string;
+}
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The path of the `/proc/PID/cgroup` line for `hier` ('' = the v2 line `0::`, else a v1 controller name). */
+export function cgroupPathIn(procCgroup: string, hier: string): string | null {
+  for (const line of procCgroup.split('\n')) {
+    const i = line.indexOf(':');
+    const j = line.indexOf(':', i + 1);
+    if (i < 0 || j < 0) continue;
+    const ctrls = line.slice(i + 1, j);
+    if (hier === '' ? line.slice(0, i) === '0' && ctrls === '' : ctrls.split(',').includes(hier))
+      return line.slice(j + 1);
+  }
+  return null;
+}
+
+/**
+ * Where tracking groups go under `root` (see the file comment), from this process's /proc/self/cgroup
+ * text; null when the root holds no usable hierarchy.
+ */
+export function detectTracking(root: string, selfCgroup: string | null): TrackingLayout | null {
+  if (existsSync(path.join(root, 'cgroup.controllers')) && existsSync(path.join(root, 'cgroup.procs'))) {
+    let own = (selfCgroup && cgroupPathIn(selfCgroup, '')) || '/';
+    if (path.basename(own) === AGENT_LEAF) own = path.dirname(own);
+    return { version: 2, base: own === '/' ? root : path.join(root, own), ownPath: own };
+  }
+  for (const hier of ['pids', 'systemd']) {
+    const dir = path.join(root, hier);
+    if (existsSync(path.join(dir, 'cgroup.procs'))) return { version: 1, base: dir, ownPath: '/' };
+  }
+  return null;
+}
+
+/** PIDs listed in a group's cgroup.procs (zombies included); [] when it is unreadable or gone. */
+export function cgroupPids(dir: string): number[] {
+  const text = readText(path.join(dir, 'cgroup.procs'));
+  if (!text) return [];
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/** v2 `cgroup.events` populated (any task left, threads included); null on v1 (no such file) or when gone. */
+export function cgroupPopulated(dir: string): boolean | null {
+  const m = /^populated (\d)$/m.exec(readText(path.join(dir, 'cgroup.events')) ?? '');
+  return m ? m[1] === '1' : null;
+}
+
+/** v2 `cgroup.kill` (SIGKILL to every process in the group, atomically); false where the kernel lacks it. */
+export function killCgroup(dir: string): boolean {
+  const f = path.join(dir, 'cgroup.kill');
+  if (!existsSync(f)) return false;
+  try {
+    writeFileSync(f, '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface TrackingOptions {
+  /** The cgroup filesystem root (the agent's --cgroup-root; default /sys/fs/cgroup). */
+  root: string;
+  /** This agent's directory under `governor/` (one per data dir). */
+  scope: string;
+  logger: Logger;
+  /** /proc/self/cgroup text (tests); default read now. */
+  selfCgroup?: string | null;
+}
+
+export class CgroupTracking {
+  /** Null: tracking is off (process groups only). */
+  readonly layout: TrackingLayout | null;
+  /** Why tracking is off ('' when on). */
+  readonly reason: string;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: TrackingOptions) {
+    this.log = opts.logger.named('cgroups');
+    const self = opts.selfCgroup !== undefined ? opts.selfCgroup : readText('/proc/self/cgroup');
+    const layout = detectTracking(opts.root, self);
+    let reason = layout ? '' : `no cgroup v2 mount, pids or name=systemd hierarchy under ${opts.root}`;
+    if (layout) {
+      try {
+        mkdirSync(this.scopeDirOf(layout), { recursive: true });
+      } catch (err) {
+        reason = `cannot create ${this.scopeDirOf(layout)}: ${errorMessage(err)}`;
+      }
+    }
+    this.layout = reason ? null : layout;
+    this.reason = reason;
+    if (this.layout)
+      this.log.info('tracking handlers by cgroup', { version: this.layout.version, dir: this.scopeDir });
+    else
+      this.log.warn('handlers tracked by process group only: no cgroup can be created', {
+        root: opts.root,
+        reason,
+      });
+  }
+
+  private scopeDirOf(l: TrackingLayout): string {
+    return path.join(l.base, 'governor', this.opts.scope);
+  }
+
+  /** `<base>/governor/<scope>`, or '' when tracking is off. */
+  get scopeDir(): string {
+    return this.layout ? this.scopeDirOf(this.layout) : '';
+  }
+
+  /** Creates instance `key`'s group; its directory, or null when it cannot be made (logged). Never throws. */
+  prepare(key: string): string | null {
+    if (!this.layout) return null;
+    const dir = path.join(this.scopeDir, key);
+    try {
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    } catch (err) {
+      this.log.warn('cgroup not created; the handler is tracked by its process group', { dir, err });
+      return null;
+    }
+  }
+
+  /** Moves `pid` into group `dir`; false (logged) when refused. */
+  join(dir: string, pid: number): boolean {
+    try {
+      writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+      return true;
+    } catch (err) {
+      this.log.warn('could not move process into its tracking cgroup', { pid, dir, err });
+      return false;
+    }
+  }
+
+  /**
+   * Removes this agent's empty groups (a busy one refuses with EBUSY: next sweep), and its scope directory
+   * once that is empty (made again by the next `prepare`); `keep` names groups to leave.
+   */
+  sweep(keep: ReadonlySet<string> = new Set()): number {
+    if (!this.layout) return 0;
+    let removed = 0;
+    let groups: string[];
+    try {
+      groups = readdirSync(this.scopeDir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      return 0;
+    }
+    for (const g of groups) {
+      if (keep.has(g)) continue;
+      try {
+        rmdirSync(path.join(this.scopeDir, g));
+        removed++;
+      } catch {
+        /* still has processes */
+      }
+    }
+    try {
+      rmdirSync(this.scopeDir);
+    } catch {
+      /* groups remain */
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Every handler in its own cgroup (DESIGN §9 "Process tracking"), on cgroup v1 (the pids hierarchy under
+ * /sys/fs/cgroup) and v2 (the cgroup2 mount at /sys/fs/cgroup/unified, no controllers needed): a daemon
+ * that leaves its process group is still tracked, stopped and re-adopted; a `type: simple` handler's
+ * leftovers are stopped before its restart; a 200-process tree is gone after a stop. Without any cgroup
+ * the agent falls back to process groups with one warning. Real processes, real cgroups.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Cgroups, cgroupScope } from '../../agent/process/cgroups.js';
+import {
+  CgroupTracking,
+  cgroupPids,
+  cgroupPopulated,
+  detectTracking,
+  type TrackingLayout,
+} from '../../agent/process/cgroup-tracking.js';
+import type { Handle } from '../../agent/process/backend.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { Logger } from '../../shared/logger.js';
+import { isAlive } from '../../shared/proc.js';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { startAgent, waitInstance, writeHandlers } from './helpers.js';
+
+function spec(raw: Record<string, unknown>): HandlerSpec {
+  return parseHandler(raw, 'handlers[0]', 'test');
+}
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+/** Live (non-zombie) PIDs of a cgroup directory; on v2 ['populated'] while its events say so. */
+function liveIn(dir: string): Array<number | string> {
+  const live: Array<number | string> = cgroupPids(dir).filter(isAlive);
+  return live.length === 0 && cgroupPopulated(dir) ? ['populated'] : live;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      // A port in the ephemeral range with no listener can be "connected" to itself (TCP simultaneous open).
+      const self = s.localPort === port;
+      s.destroy();
+      resolve(!self);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Kills what is left in this data dir's groups (by PID) and removes the groups, leaf first. */
+function removeGroups(layout: TrackingLayout, dataDir: string): void {
+  const scope = path.join(layout.base, 'governor', cgroupScope(dataDir));
+  if (!existsSync(scope)) return;
+  for (const g of readdirSync(scope)) {
+    const dir = path.join(scope, g);
+    for (const pid of cgroupPids(dir)) trackPid(pid);
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* processes still exiting: the backstop kills them; the agent's sweep removes it */
+    }
+  }
+  try {
+    rmdirSync(scope);
+  } catch {
+    /* a busy group remains */
+  }
+}
+
+const ROOTS = [
+  { version: 1 as const, root: '/sys/fs/cgroup' },
+  { version: 2 as const, root: '/sys/fs/cgroup/unified' },
+];
+
+for (const { version, root } of ROOTS) {
+  describe(`process tracking by cgroup v${version} (${root})`, function () {
+    this.timeout(90_000);
+    this.slow(10_000);
+    const layout = detectTracking(root, readFileSync('/proc/self/cgroup', 'utf8'));
+    const dataDirs: string[] = [];
+    const sups: Supervisor[] = [];
+
+    before(function () {
+      const why =
+        process.geteuid?.() !== 0
+          ? 'not root: no cgroup can be created'
+          : layout?.version !== version
+            ? `the host has no cgroup v${version} hierarchy for tracking under ${root}`
+            : null;
+      if (why) {
+        console.log(`      skipped: ${why}`);
+        this.skip();
+      }
+    });
+
+    afterEach(async () => {
+      for (const sup of sups.splice(0)) {
+        for (const s of sup.status()) trackPid(s.pgid ?? undefined, true);
+        await sup.shutdown();
+      }
+      for (const d of dataDirs.splice(0)) removeGroups(layout!, d);
+    });
+
+    function groupDir(dataDir: string, key: string): string {
+      return path.join(layout!.base, 'governor', cgroupScope(dataDir), key);
+    }
+
+    async function supervise(dataDir: string, raws: Array<Record<string, unknown>>): Promise<Supervisor> {
+      dataDirs.push(dataDir);
+      const sup = await Supervisor.create({ dataDir, pollIntervalMs: 50, cgroupRoot: root });
+      sups.push(sup);
+      await sup.applySpecs(raws.map(spec));
+      return sup;
+    }
+
+    it('type: forking — running with the daemon PID, re-adopted after agent kill -9 with no duplicate, stop empties the cgroup and frees the port', async () => {
+      const dir = tempDir();
+      const data = path.join(dir, 'data');
+      dataDirs.push(data);
+      const info = path.join(dir, 'info');
+      const pidFile = path.join(dir, 'daemon.pid');
+      const file = writeHandlers(dir, [
+        {
+          name: 'd',
+          type: 'forking',
+          pid_file: pidFile,
+          command: ['node', fixture('daemonize.mjs')],
+          env: { DAEMON_INFO: info, DAEMON_PID_FILE: pidFile },
+          restart: 'never',
+        },
+      ]);
+      const agent = startAgent(file, data, ['--cgroup-root', root]);
+      const [daemonPid, port] = (
+        await waitFor(() => lines(info)[0], { what: 'the daemon serving', timeoutMs: 30_000 })
+      )
+        .split(' ')
+        .map(Number) as [number, number];
+      trackPid(daemonPid);
+      const st = await waitInstance(
+        data,
+        agent.pid,
+        'd',
+        (s) => s.state === 'running' && s.pid === daemonPid,
+        'd running with the daemon pid',
+      );
+      assert.equal(st.pid, daemonPid);
+      const group = groupDir(data, 'd');
+      assert.deepEqual(liveIn(group), [daemonPid], 'the daemon (its own session) is in the cgroup');
+      assert.ok(await portOpen(port));
+
+      process.kill(agent.pid, 'SIGKILL');
+      await agent.exited;
+      const sup = await Supervisor.create({ dataDir: data, pollIntervalMs: 50, cgroupRoot: root });
+      sups.push(sup);
+      const adopted = sup.status('d')[0]!;
+      assert.equal(adopted.state, 'running', JSON.stringify(adopted.events));
+      assert.equal(adopted.pid, daemonPid, 'the same daemon');
+      assert.match(adopted.events.at(-1)!.message, /^ADOPTED/);
+      // Some poll ticks later it is still the one daemon: nothing spawned again.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(sup.status('d')[0]!.state, 'running');
+      assert.equal(lines(info).length, 1, 'no duplicate daemon');
+      // The shim's group is gone: a group signal reaches the daemon through its cgroup.
+      assert.match(sup.signal('d', 'SIGCONT', false)[0]!.sent, /\(1 process\(es\) of its cgroup\)/);
+      assert.match(
+        sup.signal('d', 'SIGCONT', true)[0]!.sent,
+        new RegExp(`to pid ${daemonPid} \\(main only\\)`),
+      );
+
+      const stopped = await sup.stop('d');
+      assert.equal(stopped.state, 'stopped');
+      assert.deepEqual(liveIn(group), [], 'nothing left in the cgroup');
+      assert.ok(!isAlive(daemonPid));
+      assert.equal(await portOpen(port), false, 'the port is free');
+    });
+
+    it('type: forking — when the daemon exits by itself the instance exits (a crash) and the restart policy applies', async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const sup = await supervise(path.join(dir, 'data'), [
+        {
+          name: 'd',
+          type: 'forking',
+          command: ['node', fixture('daemonize.mjs')],
+          env: { DAEMON_INFO: info },
+          restart: 'on-failure',
+          backoff: { initial: '10ms', max: '10ms' },
+        },
+      ]);
+      const first = Number((await waitFor(() => lines(info)[0], { what: 'daemon' })).split(' ')[0]);
+      trackPid(first);
+      await waitFor(() => sup.status('d')[0]!.pid === first, { what: 'running with the daemon pid' });
+      process.kill(first, 'SIGKILL');
+      const second = Number(
+        (await waitFor(() => lines(info)[1], { what: 'a restarted daemon' })).split(' ')[0],
+      );
+      trackPid(second);
+      const st = await waitFor(
+        () => {
+          const s = sup.status('d')[0]!;
+          return s.state === 'running' && s.pid === second ? s : null;
+        },
+        { what: 'running again' },
+      );
+      assert.ok(st.events.some((e) => e.type === 'EXITED'));
+      await sup.stop('d');
+    });
+
+    it('type: simple — the daemon left by an exited main is stopped before the restart, which gets the port', async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const portFile = path.join(dir, 'port');
+      const data = path.join(dir, 'data');
+      const sup = await supervise(data, [
+        {
+          name: 's',
+          command: ['node', fixture('daemonize.mjs')],
+          env: { DAEMON_INFO: info, DAEMON_PORT_FILE: portFile, MAIN_EXIT_MS: '500' },
+          start_seconds: 0,
+          restart: 'always',
+          stop_timeout: '2s',
+        },
+      ]);
+      const [d1, port] = (await waitFor(() => lines(info)[0], { what: 'first daemon' }))
+        .split(' ')
+        .map(Number) as [number, number];
+      trackPid(d1);
+      const second = await waitFor(() => lines(info)[1], { what: 'the restarted daemon', timeoutMs: 30_000 });
+      const [d2, port2] = second.split(' ');
+      trackPid(Number(d2));
+      assert.equal(port2, String(port), `the restart bound the same port (got "${second}")`);
+      assert.ok(!isAlive(d1), 'the first daemon was stopped');
+      const ev = sup.status('s')[0]!.events.map((e) => e.type);
+      assert.ok(ev.includes('LEFTOVERS'), ev.join(' '));
+      await sup.stop('s');
+      assert.deepEqual(liveIn(groupDir(data, 's')), []);
+    });
+
+    it('a recorded process that is not in its recorded cgroup is not adopted', async () => {
+      const data = path.join(tempDir(), 'data');
+      const sup = await supervise(data, [
+        { name: 't', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+      ]);
+      const h = JSON.parse(readFileSync(path.join(data, 'state.json'), 'utf8')).instances.t.handle as Handle;
+      assert.equal(h.cgroup, groupDir(data, 't'));
+      const backend = new LinuxBackend();
+      assert.deepEqual(backend.recover(h), { kind: 'alive' });
+      const elsewhere = { ...h, cgroup: groupDir(data, 'other') };
+      const verdict = backend.recover(elsewhere);
+      assert.equal(verdict.kind, 'mismatch');
+      await sup.stop('t');
+    });
+
+    it('a handler with 200 processes in their own sessions: after a stop none is left', async () => {
+      const dir = tempDir();
+      const pids = path.join(dir, 'pids');
+      const data = path.join(dir, 'data');
+      const sup = await supervise(data, [
+        {
+          name: 'tree',
+          // setsid: each child leaves the handler's process group; only the cgroup still holds it.
+          command: [
+            '/bin/sh',
+            '-c',
+            'i=0; while [ $i -lt 200 ]; do setsid sleep 1000 & echo $! >> "$1"; i=$((i+1)); done; wait',
+            'tree',
+            pids,
+          ],
+          start_seconds: 0,
+          stop_timeout: '1s',
+        },
+      ]);
+      const all = await waitFor(() => (lines(pids).length === 200 ? lines(pids).map(Number) : null), {
+        what: '200 children',
+        timeoutMs: 30_000,
+      });
+      all.forEach((p) => trackPid(p));
+      const group = groupDir(data, 'tree');
+      await waitFor(() => liveIn(group).length >= 201, { what: 'the tree in the cgroup' });
+      const st = await sup.stop('tree');
+      assert.equal(st.state, 'stopped');
+      assert.deepEqual(liveIn(group), [], 'the cgroup is empty');
+      assert.deepEqual(
+        all.filter((p) => isAlive(p)),
+        [],
+        'no process of the tree alive',
+      );
+      assert.equal(sup.tracking(), 'cgroup');
+    });
+  });
+}
+
+describe('process tracking without cgroups: process groups, one warning', function () {
+  this.timeout(30_000);
+  const sups: Supervisor[] = [];
+  afterEach(async () => {
+    for (const sup of sups.splice(0)) {
+      for (const s of sup.status()) trackPid(s.pgid ?? undefined, true);
+      await sup.shutdown();
+    }
+  });
+
+  it('a missing cgroup root: tracking pgroup, ONE warning; handlers start and stop; type: forking is refused with why', async () => {
+    const logLines: string[] = [];
+    const logger = new Logger('agent', { level: 'info', sink: { write: (l) => logLines.push(l) } });
+    const missing = path.join(tempDir(), 'no-cgroups-here');
+    const sup = await Supervisor.create({
+      dataDir: tempDir(),
+      pollIntervalMs: 50,
+      cgroupRoot: missing,
+      logger,
+    });
+    sups.push(sup);
+    assert.equal(sup.tracking(), 'pgroup');
+    const [a, b] = await sup.applySpecs([
+      spec({ name: 'a', command: ['node', fixture('ticker.mjs')], start_seconds: 0 }),
+      spec({ name: 'b', type: 'forking', command: ['node', fixture('ticker.mjs')], start_seconds: 0 }),
+    ]);
+    assert.equal(a!.state, 'running');
+    assert.equal(b!.state, 'fatal');
+    assert.match(b!.events.at(-1)!.message, /SPAWN_FAILED type: forking needs a cgroup .*tracking: pgroup/);
+    assert.equal((await sup.stop('a')).state, 'stopped');
+    const warnings = logLines.filter(
+      (l) => l.includes('WARN') && l.includes('tracked by process group only'),
+    );
+    assert.equal(warnings.length, 1, logLines.join(''));
+    assert.match(warnings[0]!, /no-cgroups-here/);
+  });
+});
+
+describe('process tracking: where the groups live', () => {
+  function touch(file: string, text = ''): void {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+
+  it("v2 groups go under the agent's own cgroup (its governor-agent leaf stripped); v1 prefers pids, then name=systemd", () => {
+    const v2 = tempDir();
+    touch(path.join(v2, 'cgroup.controllers'), '\n');
+    touch(path.join(v2, 'cgroup.procs'), '1\n');
+    const self = '1:name=systemd:/x\n0::/system.slice/gov.service/governor-agent\n';
+    assert.deepEqual(detectTracking(v2, self), {
+      version: 2,
+      base: path.join(v2, 'system.slice/gov.service'),
+      ownPath: '/system.slice/gov.service',
+    });
+    assert.equal(detectTracking(v2, '0::/\n')!.base, v2);
+    const v1 = tempDir();
+    touch(path.join(v1, 'systemd', 'cgroup.procs'));
+    assert.deepEqual(detectTracking(v1, self), { version: 1, base: path.join(v1, 'systemd'), ownPath: '/' });
+    touch(path.join(v1, 'pids', 'cgroup.procs'));
+    assert.equal(detectTracking(v1, self)!.base, path.join(v1, 'pids'));
+    assert.equal(detectTracking(path.join(v1, 'missing'), self), null);
+  });
+
+  it('v2 limits: the agent moves into its leaf before controllers are enabled, and the limits group is the tracking group', () => {
+    const root = tempDir();
+    touch(path.join(root, 'cgroup.controllers'), 'cpu memory pids\n');
+    touch(path.join(root, 'cgroup.procs'), '1\n');
+    touch(path.join(root, 'svc', 'cgroup.procs'), '4242\n');
+    const logger = new Logger('agent', { level: 'error', sink: { write: () => {} } });
+    const tracking = new CgroupTracking({ root, scope: 's', logger, selfCgroup: '0::/svc\n' });
+    assert.equal(tracking.scopeDir, path.join(root, 'svc', 'governor', 's'));
+    const cg = new Cgroups({ root, scope: 's', logger, v2OwnPath: tracking.layout!.ownPath });
+    const group = cg.prepare('web', { cpu_percent: 50 });
+    assert.deepEqual(group?.procs, [path.join(tracking.prepare('web')!, 'cgroup.procs')]);
+    assert.equal(readFileSync(path.join(root, 'svc', 'governor-agent', 'cgroup.procs'), 'utf8'), '4242');
+    assert.ok(existsSync(path.join(root, 'svc', 'cgroup.subtree_control')));
+  });
+});
