@@ -6,8 +6,10 @@
  *   live in the agent's own (delegated) subtree, `<root>/<agent's path from /proc/self/cgroup "0::">/
  *   governor/<scope>/<instance>`. The agent's leaf (AGENT_LEAF, made when limits enable controllers in its
  *   cgroup) is not part of that path, so a restarted agent finds the same groups.
- * - v1: the `pids` hierarchy (`<root>/pids`, it also carries the pids limit), else the named `name=systemd`
- *   one (`<root>/systemd`): `<hier>/governor/<scope>/<instance>` (the same directory the v1 limits use).
+ * - v1: the `pids` hierarchy (`<root>/pids/governor/<scope>/<instance>`, it also carries the pids limit: the
+ *   same directory the v1 limits use), else the named `name=systemd` one, there under the agent's own path
+ *   (`<root>/systemd/<agent's path>/governor/…`): that hierarchy is how systemd tracks a unit, and a handler
+ *   moved out of the agent unit's cgroup would be lost to it (its KillMode would no longer apply).
  * When no group can be created (no cgroup filesystem, not root, not delegated) tracking is off: process
  * groups as before, ONE warning at start. The files of a group (members, cgroup.kill) are read here too.
  */
@@ -58,9 +60,12 @@ export function detectTracking(root: string, selfCgroup: string | null): Trackin
     if (path.basename(own) === AGENT_LEAF) own = path.dirname(own);
     return { version: 2, base: own === '/' ? root : path.join(root, own), ownPath: own };
   }
-  for (const hier of ['pids', 'systemd']) {
-    const dir = path.join(root, hier);
-    if (existsSync(path.join(dir, 'cgroup.procs'))) return { version: 1, base: dir, ownPath: '/' };
+  const pids = path.join(root, 'pids');
+  if (existsSync(path.join(pids, 'cgroup.procs'))) return { version: 1, base: pids, ownPath: '/' };
+  const named = path.join(root, 'systemd');
+  if (existsSync(path.join(named, 'cgroup.procs'))) {
+    const own = (selfCgroup && cgroupPathIn(selfCgroup, 'name=systemd')) || '/';
+    return { version: 1, base: own === '/' ? named : path.join(named, own), ownPath: own };
   }
   return null;
 }

@@ -340,7 +340,7 @@ describe('process tracking: where the groups live', () => {
     writeFileSync(file, text);
   }
 
-  it("v2 groups go under the agent's own cgroup (its governor-agent leaf stripped); v1 prefers pids, then name=systemd", () => {
+  it("v2 groups go under the agent's own cgroup (its governor-agent leaf stripped); v1 prefers pids, then name=systemd under the agent's own path there", () => {
     const v2 = tempDir();
     touch(path.join(v2, 'cgroup.controllers'), '\n');
     touch(path.join(v2, 'cgroup.procs'), '1\n');
@@ -353,7 +353,11 @@ describe('process tracking: where the groups live', () => {
     assert.equal(detectTracking(v2, '0::/\n')!.base, v2);
     const v1 = tempDir();
     touch(path.join(v1, 'systemd', 'cgroup.procs'));
-    assert.deepEqual(detectTracking(v1, self), { version: 1, base: path.join(v1, 'systemd'), ownPath: '/' });
+    assert.deepEqual(detectTracking(v1, self), {
+      version: 1,
+      base: path.join(v1, 'systemd', 'x'),
+      ownPath: '/x',
+    });
     touch(path.join(v1, 'pids', 'cgroup.procs'));
     assert.equal(detectTracking(v1, self)!.base, path.join(v1, 'pids'));
     assert.equal(detectTracking(path.join(v1, 'missing'), self), null);
