@@ -18,9 +18,9 @@ import type { CompiledOptions } from './options.js';
 /** Every this many poll intervals, own children are checked too (their exit events are the main path). */
 export const FULL_CHECK_TICKS = 10;
 
-/** Anything whose empty cgroups are swept (limit groups, tracking groups). */
+/** Anything whose empty cgroups are swept (limit groups, tracking groups), `keep` left alone. */
 interface Sweepable {
-  sweep(): number;
+  sweep(keep?: ReadonlySet<string>): number;
 }
 
 export class Housekeeping {
@@ -98,10 +98,14 @@ export class Housekeeping {
     // (A daemon past its first process is not `owned`: its cgroup is read every tick.)
     for (const inst of this.registry.values()) if (all || !inst.owned) inst.checkGone();
     this.observed.check();
-    // Instance cgroups go once their processes are gone (a busy group is retried on later ticks).
+    // Instance cgroups go once their processes are gone (a busy group is retried on later ticks). The
+    // groups of instances that have a process are not even tried: an idle agent with 100 handlers would
+    // otherwise fail 100 rmdirs (EBUSY) on every full check.
     if (this.sweepPending || all) {
       this.sweepPending = false;
-      for (const c of this.cgroups) c.sweep();
+      const inUse = new Set<string>();
+      for (const inst of this.registry.values()) if (inst.handle !== null) inUse.add(inst.name);
+      for (const c of this.cgroups) c.sweep(inUse);
     }
     const eachTick =
       this.sweepPending ||

@@ -18,6 +18,7 @@ class FakeInstance {
   constructor(
     public owned: boolean,
     public handle: object | null = { pid: 1 },
+    public name = 'web',
   ) {}
   checkGone(): void {
     this.checks++;
@@ -26,13 +27,18 @@ class FakeInstance {
 
 function setup(instances: FakeInstance[], observedPids: number[] = []) {
   const clock = new FakeClock();
-  const counts = { observedChecks: 0, sweeps: 0 };
+  const counts = { observedChecks: 0, sweeps: 0, kept: [] as string[][] };
   const registry = { values: () => instances.values() } as unknown as InstanceRegistry;
   const observed = {
     check: () => counts.observedChecks++,
     observedPids: () => observedPids,
   } as unknown as ObservedSet;
-  const cgroups = { sweep: () => counts.sweeps++ };
+  const cgroups = {
+    sweep: (keep?: ReadonlySet<string>) => {
+      counts.kept.push([...(keep ?? [])].sort());
+      return counts.sweeps++;
+    },
+  };
   const hk = new Housekeeping({ clock, logger: silentLogger }, registry, observed, [cgroups]);
   hk.startPoll(POLL_MS);
   /** Moves the clock one poll interval at a time (each advance fires what came due). */
@@ -43,6 +49,22 @@ function setup(instances: FakeInstance[], observedPids: number[] = []) {
 }
 
 describe('housekeeping: liveness poll', () => {
+  it('a cgroup sweep leaves the groups of instances that have a process alone (only ended ones are tried)', () => {
+    const insts = [
+      new FakeInstance(true, { pid: 1 }, 'web'),
+      new FakeInstance(true, null, 'old'),
+      new FakeInstance(false, { pid: 2 }, 'api#1'),
+    ];
+    const { hk, counts, run } = setup(insts);
+    try {
+      run(1);
+      assert.ok(counts.kept.length > 0, 'swept at start-up');
+      assert.deepEqual(counts.kept.at(-1), ['api#1', 'web']);
+    } finally {
+      hk.stop();
+    }
+  });
+
   it('with only own children, polls once per full check (not every interval), checking each of them', () => {
     const own = [new FakeInstance(true), new FakeInstance(true)];
     const { hk, counts, run } = setup(own);
