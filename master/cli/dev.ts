@@ -4,7 +4,7 @@
  * the admin API. Ctrl-C stops the demo handlers, the agent and the master.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,27 @@ import { createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
 const GOV_BIN = fileURLToPath(new URL('./gov.js', import.meta.url));
 const DEMO_SCRIPT = fileURLToPath(new URL('../../../master/dev/demo-http.mjs', import.meta.url));
+
+/**
+ * How to run this gov from a shell: `gov` when the `gov` found on PATH is this very binary (an installed
+ * package, or `npm link`), else `node <path of this gov.js>`.
+ */
+export function govInvocation(pathEnv = process.env.PATH ?? ''): string {
+  let self: string;
+  try {
+    self = realpathSync(GOV_BIN);
+  } catch {
+    return `node ${GOV_BIN}`;
+  }
+  for (const dir of pathEnv.split(path.delimiter).filter(Boolean)) {
+    try {
+      if (realpathSync(path.join(dir, 'gov')) === self) return 'gov';
+    } catch {
+      /* no gov there */
+    }
+  }
+  return `node ${GOV_BIN}`;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -168,6 +189,7 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
     if (failed.length)
       throw new Error(`applying the demo handlers failed: ${failed.map((e) => e.error).join('; ')}`);
 
+    const gov = govInvocation();
     io.out(
       [
         '',
@@ -181,10 +203,10 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
         '',
         `Next, in another terminal (in ${io.cwd}, where ./certs is):`,
         `  export GOV_MASTER=${master}`,
-        `  node ${GOV_BIN} ps             # or \`gov ps\` after \`npm link\``,
-        `  node ${GOV_BIN} restart hello-web`,
-        `  node ${GOV_BIN} rollout restart hello-web --min-healthy 2s`,
-        `  node ${GOV_BIN} executions`,
+        `  ${gov} ps`,
+        `  ${gov} restart hello-web`,
+        `  ${gov} rollout restart hello-web --min-healthy 2s`,
+        `  ${gov} executions`,
         `  curl http://127.0.0.1:${ports[0]}/`,
         '',
         'Ctrl-C stops the demo handlers, the agent and the master.',
