@@ -9,11 +9,10 @@
  * change), timed too, interleaved with this one, so that both are compared under the same load.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { isAlive } from '../../shared/proc.js';
 import { Cluster } from '../helpers/cluster.js';
 import { GOV_BIN, cleanupPids, cleanupTempDirs, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { writeSupervisordConf } from './supervisord-conf.js';
 
 const INSTANCES = 50;
 
@@ -92,23 +91,13 @@ function supervisordInstalled(): boolean {
 /** Our own supervisord (never the system one): temp config and socket, 50 `sleep` programs, all RUNNING. */
 async function startSupervisord(): Promise<Supervisord> {
   const dir = tempDir('gov-bench-supervisord-');
-  const conf = path.join(dir, 'supervisord.conf');
   const programs = Array.from(
     { length: INSTANCES },
     (_, i) =>
       `[program:app-${String(i).padStart(2, '0')}]\ncommand=sleep 3600\nstartsecs=0\nstopsignal=KILL\n` +
       `stdout_logfile=${dir}/app-${i}.out\nstderr_logfile=${dir}/app-${i}.err\n`,
   );
-  writeFileSync(
-    conf,
-    [
-      `[unix_http_server]\nfile=${dir}/supervisor.sock\n`,
-      `[supervisord]\nnodaemon=true\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\nchildlogdir=${dir}\n`,
-      `[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n`,
-      `[supervisorctl]\nserverurl=unix://${dir}/supervisor.sock\n`,
-      ...programs,
-    ].join('\n'),
-  );
+  const conf = writeSupervisordConf(dir, dir, programs);
   const child = spawn('supervisord', ['-n', '-c', conf], { stdio: 'ignore' });
   if (!child.pid) throw new Error('supervisord did not start');
   trackPid(child.pid);

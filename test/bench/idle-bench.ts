@@ -19,12 +19,13 @@
  * SIGTERM at the end so the profiles are written; read them with `node dist/test/bench/cpu-prof-top.js DIR/*`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { Cluster } from '../helpers/cluster.js';
 import { cleanupPids, cleanupTempDirs, tempDir, waitFor } from '../helpers/common.js';
+import { onPath, writeSupervisordConf } from './supervisord-conf.js';
 
 const AGENT = 'edge-1';
 const TICKS = 100; // USER_HZ on Linux
@@ -168,10 +169,6 @@ interface Supervisord {
   stop(): Promise<void>;
 }
 
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
-}
-
 async function startSupervisord(n: number): Promise<Supervisord | null> {
   if (!onPath('supervisord')) {
     console.log('supervisord: not installed (apt-get install supervisor), skipped');
@@ -180,8 +177,6 @@ async function startSupervisord(n: number): Promise<Supervisord | null> {
   const dir = tempDir('gov-idle-bench-supervisord-');
   const logs = path.join(dir, 'logs');
   mkdirSync(logs);
-  const conf = path.join(dir, 'supervisord.conf');
-  const sock = path.join(dir, 'supervisor.sock');
   const programs = Array.from({ length: n }, (_, i) =>
     [
       `[program:idle-${String(i + 1).padStart(3, '0')}]`,
@@ -193,25 +188,7 @@ async function startSupervisord(n: number): Promise<Supervisord | null> {
       '',
     ].join('\n'),
   );
-  writeFileSync(
-    conf,
-    [
-      '[unix_http_server]',
-      `file=${sock}`,
-      '',
-      '[supervisord]',
-      'nodaemon=true',
-      ...(process.getuid?.() === 0 ? ['user=root'] : []),
-      `pidfile=${path.join(dir, 'supervisord.pid')}`,
-      `logfile=${path.join(dir, 'supervisord.log')}`,
-      `childlogdir=${logs}`,
-      '',
-      '[rpcinterface:supervisor]',
-      'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface',
-      '',
-      ...programs,
-    ].join('\n'),
-  );
+  const conf = writeSupervisordConf(dir, logs, programs);
   const daemon = spawn('supervisord', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   const pid = daemon.pid;
   if (!pid) throw new Error('supervisord: spawn failed');

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { isAlive } from '../../shared/proc.js';
 import { Cluster } from '../helpers/cluster.js';
 import { cleanupPids, cleanupTempDirs, REPO_ROOT, tempDir, waitFor } from '../helpers/common.js';
+import { onPath, writeSupervisordConf } from './supervisord-conf.js';
 import type { PollerReply, PollerRequest, PortInterval } from './port-poller.js';
 
 const FIRST_PORT = 20001;
@@ -87,10 +88,6 @@ function run(
       });
     });
   });
-}
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
 }
 
 /** First line of a command's error output (for "failed" / "not available" lines). */
@@ -410,7 +407,6 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
   const dir = tempDir('gov-operator-bench-supervisord-');
   const logs = path.join(dir, 'logs');
   mkdirSync(logs);
-  const conf = path.join(dir, 'supervisord.conf');
   const hupLog = path.join(dir, 'hup.log');
   const programs = Array.from({ length: n }, (_, i) => {
     const name = `app-${String(i + 1).padStart(2, '0')}`;
@@ -427,32 +423,7 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
       '',
     ].join('\n');
   });
-  writeFileSync(
-    conf,
-    [
-      '[unix_http_server]',
-      `file=${path.join(dir, 'supervisor.sock')}`,
-      '',
-      '[supervisord]',
-      'nodaemon=true',
-      'user=root',
-      `pidfile=${path.join(dir, 'supervisord.pid')}`,
-      `logfile=${path.join(dir, 'supervisord.log')}`,
-      `childlogdir=${logs}`,
-      '',
-      '[rpcinterface:supervisor]',
-      'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface',
-      '',
-      '[supervisorctl]',
-      `serverurl=unix://${path.join(dir, 'supervisor.sock')}`,
-      '',
-      ...programs,
-    ].join('\n'),
-  );
-  if (process.getuid?.() !== 0) {
-    // `user=` is only allowed for root.
-    writeFileSync(conf, readFileSync(conf, 'utf8').replace('user=root\n', ''));
-  }
+  const conf = writeSupervisordConf(dir, logs, programs);
   const daemon = spawn('supervisord', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   const pid = daemon.pid;
   if (!pid) throw new Error('supervisord: spawn failed');
