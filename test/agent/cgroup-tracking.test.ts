@@ -180,6 +180,47 @@ for (const { version, root } of ROOTS) {
       assert.equal(await portOpen(port), false, 'the port is free');
     });
 
+    it('a process in an instance cgroup that no record names (agent killed before the handle was written) is stopped before the next start: no duplicate, the port is free', async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const data = path.join(dir, 'data');
+      const raw = {
+        name: 'd',
+        type: 'forking',
+        command: ['node', fixture('daemonize.mjs')],
+        env: { DAEMON_INFO: info, DAEMON_PORT_FILE: path.join(dir, 'port') },
+        restart: 'on-failure',
+        stop_timeout: '1s',
+      };
+      const sup = await supervise(data, [raw]);
+      const d1 = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
+      trackPid(d1);
+      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
+      await sup.shutdown();
+      // The state an agent killed between the spawn and the durable write of its handle leaves behind.
+      const stateFile = path.join(data, 'state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+      Object.assign(state.instances.d, { handle: null, state: 'exited' });
+      writeFileSync(stateFile, JSON.stringify(state));
+      const sup2 = await Supervisor.create({ dataDir: data, pollIntervalMs: 50, cgroupRoot: root });
+      sups.push(sup2);
+      assert.ok(!isAlive(d1), 'the unrecorded daemon was stopped when the agent started');
+      await sup2.start('d');
+      const second = await waitFor(() => lines(info)[1], { what: 'a second daemon' });
+      trackPid(Number(second.split(' ')[0]));
+      assert.doesNotMatch(second, /error/, 'the new daemon got the port');
+      const st = await waitFor(
+        () => {
+          const s = sup2.status('d')[0]!;
+          return s.state === 'running' ? s : null;
+        },
+        { what: 'running' },
+      );
+      assert.equal(st.pid, Number(second.split(' ')[0]));
+      assert.deepEqual(liveIn(groupDir(data, 'd')), [st.pid], 'one daemon in the cgroup');
+      await sup2.stop('d');
+    });
+
     it('type: forking — when the daemon exits by itself the instance exits (a crash) and the restart policy applies', async () => {
       const dir = tempDir();
       const info = path.join(dir, 'info');
