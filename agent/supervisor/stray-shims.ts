@@ -62,9 +62,9 @@ export function planStrays(
  * Instance groups (cgroup-tracking.ts, `<scope>/<key>`) whose processes no record accounts for: an agent
  * killed between a spawn and the durable write of its handle, after the first process exited (a daemon,
  * `type: forking`), leaves a daemon only its cgroup names. A group is accounted for while its instance's
- * record holds a handle or groups being drained (those are verified, adopted or drained by the instance),
- * or a stray shim of it is adopted; any other group with live members is returned (stopped before any
- * spawn: the next process of the instance joins the same group).
+ * record holds a handle, an unverified one (never signalled: an admin decides) or groups being drained
+ * (the instance verifies, adopts or drains those), or a stray shim of it is adopted; any other group with
+ * live members is returned (stopped before any spawn: the next process of the instance joins that group).
  */
 export function orphanGroups(
   groups: ReadonlyArray<{ key: string; members: number[] }>,
@@ -75,7 +75,7 @@ export function orphanGroups(
     .filter(({ key, members }) => {
       if (members.length === 0 || adopted.has(key)) return false;
       const rec = Object.hasOwn(records, key) ? records[key] : undefined;
-      return !rec || (rec.handle === null && (rec.draining ?? []).length === 0);
+      return !rec || (rec.handle === null && !rec.unverified_handle && (rec.draining ?? []).length === 0);
     })
     .map((g) => g.key);
 }
