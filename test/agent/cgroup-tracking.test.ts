@@ -221,6 +221,40 @@ for (const { version, root } of ROOTS) {
       await sup2.stop('d');
     });
 
+    it("a handler's daemon (its own session, in the handler's cgroup) cannot be attached or discovered as observed: the handler's stop stays possible", async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const data = path.join(dir, 'data');
+      dataDirs.push(data);
+      const sup = await Supervisor.create({
+        dataDir: data,
+        pollIntervalMs: 50,
+        cgroupRoot: root,
+        discover: [{ name: 'dd', pattern: /daemonize\.mjs daemon$/, limits: {} }],
+        discoverIntervalMs: 50,
+      });
+      sups.push(sup);
+      await sup.applySpecs([
+        spec({
+          name: 'd',
+          type: 'forking',
+          command: ['node', fixture('daemonize.mjs')],
+          env: { DAEMON_INFO: info },
+          stop_timeout: '1s',
+        }),
+      ]);
+      const daemon = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
+      trackPid(daemon);
+      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
+      await assert.rejects(sup.observed.attach(daemon, 'x'), /belongs to a handler/);
+      // Some discovery scans later, the daemon is still not observed.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(sup.observed.observedPids(), []);
+      const stopped = await sup.stop('d');
+      assert.equal(stopped.state, 'stopped');
+      assert.ok(!isAlive(daemon));
+    });
+
     it('type: forking — when the daemon exits by itself the instance exits (a crash) and the restart policy applies', async () => {
       const dir = tempDir();
       const info = path.join(dir, 'info');
