@@ -16,6 +16,7 @@ import { handlerObservedClash } from '../../shared/observed.js';
 import { hashCmdline, isPid, readCmdline, readProcStat } from '../../shared/proc.js';
 import { isName, nameRefusal } from '../../shared/names.js';
 import type { Cgroups } from '../process/cgroups.js';
+import { cgroupPids } from '../process/cgroup-tracking.js';
 import { DiscoveryScanner, type DiscoverRule } from './discovery.js';
 import type { InstanceStatus } from '../instance/instance.js';
 import { appendEvent, type InstanceState } from '../instance/lifecycle.js';
@@ -59,6 +60,18 @@ export class ObservedSet {
   private governedGroups(): ReadonlySet<number> {
     const set = new Set<number>();
     for (const i of this.handlers.values()) if (i.handle) set.add(i.handle.pgid);
+    return set;
+  }
+
+  /**
+   * The processes of governed handlers' cgroups: never attached (a daemon that left its handler's process
+   * group and session is still the handler's; observed, it would be spared by every stop of it).
+   */
+  private governedPids(): ReadonlySet<number> {
+    const set = new Set<number>();
+    for (const i of this.handlers.values()) {
+      if (i.handle?.cgroup !== undefined) for (const pid of cgroupPids(i.handle.cgroup)) set.add(pid);
+    }
     return set;
   }
 
@@ -129,7 +142,7 @@ export class ObservedSet {
       throw new StateError(`pid ${pid} is a zombie (it ended; its parent has not reaped it)`);
     if (argv.length === 0) throw new ValidationError(`pid ${pid} is a kernel thread`);
     const governed = this.governedGroups();
-    if (governed.has(st.pgid) || governed.has(st.sid))
+    if (governed.has(st.pgid) || governed.has(st.sid) || this.governedPids().has(pid))
       throw new StateError(`pid ${pid} belongs to a handler this agent governs; it cannot also be observed`);
     const same = [...this.entries.values()].find((e) => e.rec.pid === pid);
     if (same) throw new StateError(`pid ${pid} is already observed as ${same.rec.name}`);
@@ -193,6 +206,7 @@ export class ObservedSet {
   discover(): number {
     if (!this.scanner) return 0;
     const governed = this.governedGroups();
+    const governedPids = this.governedPids();
     const observed = new Set(this.observedPids());
     const matches = this.scanner.scan(
       (st) =>
@@ -200,6 +214,7 @@ export class ObservedSet {
         observed.has(st.pid) ||
         governed.has(st.pgid) ||
         governed.has(st.sid) ||
+        governedPids.has(st.pid) ||
         this.ignored.has(`${st.pid}:${st.startTime}`),
     );
     let attached = 0;

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileS
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { Handle } from './backend.js';
 
 /** The leaf the agent moves itself into on v2 before controllers are enabled in its own cgroup. */
 export const AGENT_LEAF = 'governor-agent';
@@ -99,6 +100,25 @@ export function killCgroup(dir: string): boolean {
   }
 }
 
+/**
+ * A handle naming only a group (no shim, no process group: PID and PGID 0, which no signal rule accepts),
+ * for what is signalled by cgroup alone: processes in one of this agent's groups that no record names.
+ */
+export function cgroupOnlyHandle(dir: string): Handle {
+  return {
+    pid: 0,
+    pgid: 0,
+    start_time: '',
+    cmdline_hash: '',
+    spawned_at: 0,
+    stdout_log: '',
+    stderr_log: '',
+    exit_file: '',
+    spec_hash: '',
+    cgroup: dir,
+  };
+}
+
 export interface TrackingOptions {
   /** The cgroup filesystem root (the agent's --cgroup-root; default /sys/fs/cgroup). */
   root: string;
@@ -150,8 +170,8 @@ export class CgroupTracking {
 
   /** Creates instance `key`'s group; its directory, or null when it cannot be made (logged). Never throws. */
   prepare(key: string): string | null {
-    if (!this.layout) return null;
-    const dir = path.join(this.scopeDir, key);
+    const dir = this.dirOf(key);
+    if (dir === null) return null;
     try {
       mkdirSync(dir, { recursive: true });
       return dir;
@@ -172,6 +192,23 @@ export class CgroupTracking {
     }
   }
 
+  /** The names (instance keys) of this agent's groups; [] when tracking is off or none exists. */
+  groups(): string[] {
+    if (!this.layout) return [];
+    try {
+      return readdirSync(this.scopeDir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Group `key`'s directory (whether or not it exists), or null when tracking is off. */
+  dirOf(key: string): string | null {
+    return this.layout ? path.join(this.scopeDir, key) : null;
+  }
+
   /**
    * Removes this agent's empty groups (a busy one refuses with EBUSY: next sweep), and its scope directory
    * once that is empty (made again by the next `prepare`); `keep` names groups to leave.
@@ -179,15 +216,7 @@ export class CgroupTracking {
   sweep(keep: ReadonlySet<string> = new Set()): number {
     if (!this.layout) return 0;
     let removed = 0;
-    let groups: string[];
-    try {
-      groups = readdirSync(this.scopeDir, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name);
-    } catch {
-      return 0;
-    }
-    for (const g of groups) {
+    for (const g of this.groups()) {
       if (keep.has(g)) continue;
       try {
         rmdirSync(path.join(this.scopeDir, g));

@@ -59,6 +59,28 @@ export function planStrays(
 }
 
 /**
+ * Instance groups (cgroup-tracking.ts, `<scope>/<key>`) whose processes no record accounts for: an agent
+ * killed between a spawn and the durable write of its handle, after the first process exited (a daemon,
+ * `type: forking`), leaves a daemon only its cgroup names. A group is accounted for while its instance's
+ * record holds a handle, an unverified one (never signalled: an admin decides) or groups being drained
+ * (the instance verifies, adopts or drains those), or a stray shim of it is adopted; any other group with
+ * live members is returned (stopped before any spawn: the next process of the instance joins that group).
+ */
+export function orphanGroups(
+  groups: ReadonlyArray<{ key: string; members: number[] }>,
+  records: Readonly<Record<string, InstanceRecord>>,
+  adopted: ReadonlySet<string>,
+): string[] {
+  return groups
+    .filter(({ key, members }) => {
+      if (members.length === 0 || adopted.has(key)) return false;
+      const rec = Object.hasOwn(records, key) ? records[key] : undefined;
+      return !rec || (rec.handle === null && !rec.unverified_handle && (rec.draining ?? []).length === 0);
+    })
+    .map((g) => g.key);
+}
+
+/**
  * The record as if the dead agent had written the stray's handle: `starting` (the restore decides whether
  * its start window is over), logs at the instance's paths. A stray replaced an exited process (or began a
  * requested start), so an earlier handle counts as one restart.

@@ -12,16 +12,16 @@ import { StateError } from '../../shared/errors.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
-import type { ProcessBackend } from '../process/backend.js';
+import type { Handle, ProcessBackend } from '../process/backend.js';
 import { Cgroups, cgroupScope } from '../process/cgroups.js';
 import { LimitedBackend } from '../process/cgroups-backend.js';
-import { CgroupTracking } from '../process/cgroup-tracking.js';
+import { CgroupTracking, cgroupOnlyHandle, cgroupPids } from '../process/cgroup-tracking.js';
 import { CheckedBackend } from '../process/spawn-checks.js';
 import { MetricsSampler } from '../process/sampler.js';
 import { STOP_POLL_MS, type InstanceStatus } from '../instance/instance.js';
 import { prepareDataDir } from '../instance/paths.js';
 import { notRunningRefusal, SIGNALLABLE } from '../instance/signal.js';
-import { stopGroup } from '../instance/stop.js';
+import { KILL_DEADLINE_MS, stopGroup } from '../instance/stop.js';
 import { GuardedBackend } from '../observed/guard.js';
 import { ObservedSet } from '../observed/observed.js';
 import type { EnsureResult } from '../on-demand/on-demand.js';
@@ -33,7 +33,7 @@ import { collectMetrics, type InstanceMetrics } from './metrics-report.js';
 import { compileOptions, type CompiledOptions, type SupervisorOptions } from './options.js';
 import { reconcile, rolloutStep, type ReconcileOptions } from './reconcile.js';
 import { STATE_FILE, openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
-import { planStrays, runDir, type StrayPlan } from './stray-shims.js';
+import { orphanGroups, planStrays, runDir, type StrayPlan } from './stray-shims.js';
 
 export type { InstanceStatus, StateChange } from '../instance/instance.js';
 export type { EnsureResult } from '../on-demand/on-demand.js';
@@ -113,20 +113,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { store, existed } = await openStateStore(opts.dataDir, opts.logger);
     const sup = new Supervisor(opts, store);
     const strays = sup.findStrays();
-    if (!existed && (strays.adopt.size > 0 || strays.stop.length > 0)) {
-      const pids = [...strays.adopt.values(), ...strays.stop.map((s) => s.shim.handle)].map((h) => h.pid);
+    const orphans = sup.findOrphanGroups(strays);
+    if (!existed && (strays.adopt.size > 0 || strays.stop.length > 0 || orphans.size > 0)) {
+      const pids = [
+        ...new Set([
+          ...[...strays.adopt.values(), ...strays.stop.map((s) => s.shim.handle)].map((h) => h.pid),
+          ...[...orphans.values()].flatMap((h) => sup.backend.cgroupMembers(h)),
+        ]),
+      ];
       throw new StateError(
         `${path.join(opts.dataDir, STATE_FILE)} is missing, but ${pids.length} handler process(es) of this data ` +
-          `dir are running (shim PIDs ${pids.join(', ')}): restore the state file, or stop them ` +
+          `dir are running (PIDs ${pids.join(', ')}): restore the state file, or stop them ` +
           `(kill -TERM -PID) before starting the agent; never started from scratch beside running handlers`,
       );
     }
+    await sup.observed.restore(); // before any stray is signalled: the guard must know every observed process
+    // Before any instance can spawn: its next process joins the same group.
+    await sup.reapOrphanGroups(orphans);
     for (const [key, spec] of Object.entries(store.data.specs)) {
       const inst = sup.registry.add({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
       const rec = store.data.instances[key];
       if (rec) inst.restore(rec, strays.adopt.get(key) ?? null);
     }
-    await sup.observed.restore(); // before any stray is signalled: the guard must know every observed process
     void sup.reapStrays(strays.stop);
     sup.cgroups.sweep(); // stale groups of an earlier run
     sup.tracker.sweep();
@@ -157,9 +165,52 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const h = records[key]?.handle;
       return !!h && this.backend.recover(h).kind === 'alive';
     });
-    for (const [key, h] of plan.adopt)
+    for (const [key, h] of plan.adopt) {
+      // An adopted stray is tracked by its instance's group when it is in it (a stray that is stopped is
+      // not: the group may hold the instance's verified process too).
+      const dir = this.tracker.dirOf(key);
+      if (dir !== null && cgroupPids(dir).includes(h.pid)) h.cgroup = dir;
       this.opts.logger.warn('adopting a stray handler', { instance: key, pid: h.pid });
+    }
     return plan;
+  }
+
+  /** Groups holding processes no record accounts for (stray-shims.ts `orphanGroups`), as cgroup-only handles. */
+  private findOrphanGroups(strays: StrayPlan): Map<string, Handle> {
+    const groups = this.tracker.groups().map((key) => {
+      const h = cgroupOnlyHandle(this.tracker.dirOf(key)!);
+      return { key, h, members: this.backend.cgroupMembers(h) };
+    });
+    const keys = orphanGroups(groups, this.store.data.instances, new Set(strays.adopt.keys()));
+    return new Map(groups.filter((g) => keys.includes(g.key)).map((g) => [g.key, g.h]));
+  }
+
+  /**
+   * Stops every process of each orphan group: its instance's stop signal (SIGTERM when unknown), SIGKILL
+   * after its stop_timeout, repeated until the group is empty or KILL_DEADLINE_MS passed (then logged).
+   * Only cgroup members are signalled (never a process group), observed processes spared by the guard.
+   */
+  private async reapOrphanGroups(orphans: ReadonlyMap<string, Handle>): Promise<void> {
+    const { clock, logger } = this.opts;
+    await Promise.all(
+      [...orphans].map(async ([key, h]) => {
+        const spec = Object.hasOwn(this.store.data.specs, key) ? this.store.data.specs[key] : undefined;
+        const log = logger.with({ instance: key, cgroup: h.cgroup });
+        log.warn('stopping processes no record names in an instance cgroup', {
+          pids: this.backend.cgroupMembers(h),
+        });
+        const deadline = clock.now() + (spec?.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS);
+        this.backend.signalCgroup(h, spec?.stop_signal ?? 'SIGTERM');
+        while (this.backend.cgroupPopulated(h)) {
+          if (clock.now() >= deadline + KILL_DEADLINE_MS) {
+            log.error('orphan processes not stopped', { pids: this.backend.cgroupMembers(h) });
+            return;
+          }
+          if (clock.now() >= deadline) this.backend.signalCgroup(h, 'SIGKILL');
+          await new Promise<void>((r) => clock.after(STOP_POLL_MS, r));
+        }
+      }),
+    );
   }
 
   /** Stops each stray's whole group in the background (stop signal, SIGKILL after stop_timeout). */

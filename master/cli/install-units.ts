@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -92,7 +93,10 @@ async function install(flags: Flags, io: CliIO): Promise<void> {
   for (const u of units) {
     if (u.action === 'unchanged') continue;
     const tmp = `${u.file}.gov-tmp`;
-    writeFileSync(tmp, u.text, { mode: UNIT_FILE_MODE });
+    // A leftover (or planted) temp name goes first, and the new one is created exclusively: never written
+    // through a symlink (the rename then replaces the unit's name itself, a link there included).
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, u.text, { mode: UNIT_FILE_MODE, flag: 'wx' });
     renameSync(tmp, u.file);
   }
   for (const u of units) io.out(`${u.action.padEnd(9)} ${u.file}\n`);

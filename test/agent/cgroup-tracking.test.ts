@@ -180,6 +180,81 @@ for (const { version, root } of ROOTS) {
       assert.equal(await portOpen(port), false, 'the port is free');
     });
 
+    it('a process in an instance cgroup that no record names (agent killed before the handle was written) is stopped before the next start: no duplicate, the port is free', async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const data = path.join(dir, 'data');
+      const raw = {
+        name: 'd',
+        type: 'forking',
+        command: ['node', fixture('daemonize.mjs')],
+        env: { DAEMON_INFO: info, DAEMON_PORT_FILE: path.join(dir, 'port') },
+        restart: 'on-failure',
+        stop_timeout: '1s',
+      };
+      const sup = await supervise(data, [raw]);
+      const d1 = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
+      trackPid(d1);
+      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
+      await sup.shutdown();
+      // The state an agent killed between the spawn and the durable write of its handle leaves behind.
+      const stateFile = path.join(data, 'state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+      Object.assign(state.instances.d, { handle: null, state: 'exited' });
+      writeFileSync(stateFile, JSON.stringify(state));
+      const sup2 = await Supervisor.create({ dataDir: data, pollIntervalMs: 50, cgroupRoot: root });
+      sups.push(sup2);
+      assert.ok(!isAlive(d1), 'the unrecorded daemon was stopped when the agent started');
+      await sup2.start('d');
+      const second = await waitFor(() => lines(info)[1], { what: 'a second daemon' });
+      trackPid(Number(second.split(' ')[0]));
+      assert.doesNotMatch(second, /error/, 'the new daemon got the port');
+      const st = await waitFor(
+        () => {
+          const s = sup2.status('d')[0]!;
+          return s.state === 'running' ? s : null;
+        },
+        { what: 'running' },
+      );
+      assert.equal(st.pid, Number(second.split(' ')[0]));
+      assert.deepEqual(liveIn(groupDir(data, 'd')), [st.pid], 'one daemon in the cgroup');
+      await sup2.stop('d');
+    });
+
+    it("a handler's daemon (its own session, in the handler's cgroup) cannot be attached or discovered as observed: the handler's stop stays possible", async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const data = path.join(dir, 'data');
+      dataDirs.push(data);
+      const sup = await Supervisor.create({
+        dataDir: data,
+        pollIntervalMs: 50,
+        cgroupRoot: root,
+        discover: [{ name: 'dd', pattern: /daemonize\.mjs daemon$/, limits: {} }],
+        discoverIntervalMs: 50,
+      });
+      sups.push(sup);
+      await sup.applySpecs([
+        spec({
+          name: 'd',
+          type: 'forking',
+          command: ['node', fixture('daemonize.mjs')],
+          env: { DAEMON_INFO: info },
+          stop_timeout: '1s',
+        }),
+      ]);
+      const daemon = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
+      trackPid(daemon);
+      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
+      await assert.rejects(sup.observed.attach(daemon, 'x'), /belongs to a handler/);
+      // Some discovery scans later, the daemon is still not observed.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(sup.observed.observedPids(), []);
+      const stopped = await sup.stop('d');
+      assert.equal(stopped.state, 'stopped');
+      assert.ok(!isAlive(daemon));
+    });
+
     it('type: forking — when the daemon exits by itself the instance exits (a crash) and the restart policy applies', async () => {
       const dir = tempDir();
       const info = path.join(dir, 'info');

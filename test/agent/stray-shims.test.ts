@@ -7,7 +7,7 @@ import type { Handle, ShimProcess } from '../../agent/process/backend.js';
 import { decideGroupSignal } from '../../agent/process/group-signal.js';
 import { shimArgv, shimKey } from '../../agent/process/linux-backend.js';
 import type { InstanceRecord } from '../../agent/supervisor/state-store.js';
-import { adoptedRecord, planStrays } from '../../agent/supervisor/stray-shims.js';
+import { adoptedRecord, orphanGroups, planStrays } from '../../agent/supervisor/stray-shims.js';
 import type { ProcStat } from '../../shared/proc.js';
 
 function handle(pid: number, startTime: string): Handle {
@@ -42,6 +42,21 @@ function rec(over: Partial<InstanceRecord> = {}): InstanceRecord {
 const shim = (key: string, pid: number, start: string): ShimProcess => ({ key, handle: handle(pid, start) });
 
 describe('stray shims of a data dir', () => {
+  it('instance cgroups with live processes that no record names are orphans; recorded, unverified, draining and adopted ones are not', () => {
+    const groups = ['known', 'unverified', 'draining', 'adopted', 'unrecorded', 'unknown', 'empty'].map(
+      (key) => ({ key, members: key === 'empty' ? [] : [42] }),
+    );
+    const records = {
+      known: rec({ handle: handle(10, '1') }),
+      unverified: rec({ state: 'unknown', unverified_handle: handle(11, '1') }),
+      draining: rec({ draining: [handle(12, '1')] }),
+      adopted: rec(),
+      unrecorded: rec({ state: 'exited' }),
+      empty: rec(),
+    };
+    assert.deepEqual(orphanGroups(groups, records, new Set(['adopted'])), ['unrecorded', 'unknown']);
+  });
+
   it('recognises only shims whose exit file lies directly in this data dir’s run folder', () => {
     assert.equal(shimKey(shimArgv('/d/run/web#1.exit', ['node', 'a.js']), '/d/run'), 'web#1');
     assert.equal(shimKey(shimArgv('/other/run/web.exit', ['node']), '/d/run'), null, 'another data dir');

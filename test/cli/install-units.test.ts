@@ -5,7 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { UNIT_DEFAULTS, renderUnits } from '../../master/cli/systemd-units.js';
 import { GOV_BIN, REPO_ROOT, tempDir } from '../helpers/common.js';
@@ -123,6 +133,21 @@ describe('gov install-units', () => {
     const again = await install(d);
     assert.equal(again.code, 0, 'the same content is no conflict');
     assert.match(again.io.stdout, /^unchanged +\S+governor-agent\.service$/m);
+  });
+
+  it('never writes through a symlink: a link left at a temp name or at a unit name is replaced, its target untouched', async () => {
+    const d = dirs();
+    const elsewhere = path.join(path.dirname(d.units), 'elsewhere');
+    const target = path.join(path.dirname(d.units), 'target');
+    writeFileSync(target, 'keep\n');
+    symlinkSync(elsewhere, path.join(d.units, 'governor-agent.service.gov-tmp'));
+    symlinkSync(target, path.join(d.units, 'governor-master.service'));
+    const r = await install(d, '--force');
+    assert.equal(r.code, 0, r.io.stderr);
+    assert.equal(existsSync(elsewhere), false, 'nothing written through the temp-name link');
+    assert.equal(readFileSync(target, 'utf8'), 'keep\n', 'the unit-name link target untouched');
+    for (const u of UNITS) assert.ok(lstatSync(path.join(d.units, u)).isFile(), `${u} is a regular file`);
+    assert.deepEqual(readdirSync(d.units).sort(), [...UNITS].sort(), 'no temp file left');
   });
 
   it('refuses bad flags with exit 2, naming the flag, and writes nothing', async () => {
