@@ -538,8 +538,38 @@ export class Instance {
       }
       this.transition('running', 'RUNNING', `RUNNING after ${formatDuration(ms)}`);
     };
+    if (this.spec.type === 'forking') this.armForkingTimeout(gen);
     if (ms <= 0) promote();
     else this.timer = this.opts.clock.after(ms, promote);
+  }
+
+  /**
+   * `type: forking`: a first process still running `forkingStartTimeoutMs` after the spawn is a failed start,
+   * as systemd's TimeoutStartSec: its group gets the stop signal, SIGKILL after stop_timeout, and the exit
+   * (never 0) goes through checkDaemon as a failed start (restart policy, start_retries), the cgroup drained.
+   */
+  private armForkingTimeout(gen: number): void {
+    const limit = this.opts.forkingStartTimeoutMs;
+    const stillStarting = (): Handle | null =>
+      gen === this.gen && this.state === 'starting' && !this.disposed ? this.handle : null;
+    // Counted from the spawn (an agent restarted meanwhile re-arms it for what is left).
+    const left = Math.max(
+      0,
+      limit - (this.opts.clock.now() - (this.handle?.spawned_at ?? this.opts.clock.now())),
+    );
+    this.opts.clock.after(left, () => {
+      const h = stillStarting();
+      if (!h || !this.opts.backend.isRunning(h)) return;
+      this.note(
+        'START_TIMEOUT',
+        `START_TIMEOUT type: forking: the first process did not exit within ${formatDuration(limit)}; ${this.spec.stop_signal} to group ${h.pgid}`,
+      );
+      this.opts.backend.signalGroup(h, this.spec.stop_signal);
+      this.opts.clock.after(this.spec.stop_timeout_ms, () => {
+        const still = stillStarting();
+        if (still && this.opts.backend.isRunning(still)) this.opts.backend.signalGroup(still, 'SIGKILL');
+      });
+    });
   }
 
   /** The process is gone (not by our stop): record the exit and apply the restart policy. */

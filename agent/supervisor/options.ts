@@ -13,6 +13,9 @@ import type { Probe } from '../health/probe.js';
 import { LinuxBackend } from '../process/linux-backend.js';
 import { SpawnPacer } from '../process/spawn-pacer.js';
 
+/** systemd's default TimeoutStartSec: a daemonizing program's first process must have exited by then. */
+export const FORKING_START_TIMEOUT_MS = 90_000;
+
 export interface SupervisorOptions {
   dataDir: string;
   backend?: ProcessBackend;
@@ -24,6 +27,11 @@ export interface SupervisorOptions {
   pollIntervalMs?: number;
   /** How often log sizes are checked for rotation. Default 10s. */
   logCheckIntervalMs?: number;
+  /**
+   * How long a `type: forking` handler's first process may run before the start fails (systemd's
+   * TimeoutStartSec). Default FORKING_START_TIMEOUT_MS.
+   */
+  forkingStartTimeoutMs?: number;
   /** The expected metrics sampling interval; the sampler forgets the CPU time of PIDs unsampled for 2× this. Default 5s. */
   metricsIntervalMs?: number;
   /** Health probe override (tests). Default: real tcp/http/exec probes. */
@@ -50,6 +58,7 @@ export interface CompiledOptions {
   random: () => number;
   pollIntervalMs: number;
   logCheckIntervalMs: number;
+  forkingStartTimeoutMs: number;
   metricsIntervalMs: number;
   probe?: Probe;
   cgroupRoot: string;
@@ -69,6 +78,7 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
     random: o.random ?? Math.random,
     pollIntervalMs: o.pollIntervalMs ?? 1000,
     logCheckIntervalMs: o.logCheckIntervalMs ?? 10_000,
+    forkingStartTimeoutMs: o.forkingStartTimeoutMs ?? FORKING_START_TIMEOUT_MS,
     metricsIntervalMs: o.metricsIntervalMs ?? 5_000,
     ...(o.probe ? { probe: o.probe } : {}),
     cgroupRoot: o.cgroupRoot ?? DEFAULT_CGROUP_ROOT,

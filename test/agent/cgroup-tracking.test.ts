@@ -180,6 +180,44 @@ for (const { version, root } of ROOTS) {
       assert.equal(await portOpen(port), false, 'the port is free');
     });
 
+    it('type: forking — a first process that never exits fails the start after the start timeout (its group stopped, nothing left)', async () => {
+      const data = path.join(tempDir(), 'data');
+      dataDirs.push(data);
+      const sup = await Supervisor.create({
+        dataDir: data,
+        pollIntervalMs: 50,
+        cgroupRoot: root,
+        forkingStartTimeoutMs: 300,
+      });
+      sups.push(sup);
+      const events: string[] = [];
+      sup.on('event', (e: { handler: string; event: { type: string } }) => events.push(e.event.type));
+      await sup.applySpecs([
+        spec({
+          name: 'hang',
+          type: 'forking',
+          command: ['sleep', '1000'],
+          restart: 'never',
+          stop_timeout: '1s',
+        }),
+      ]);
+      await waitFor(() => events.includes('START_TIMEOUT'), { what: 'START_TIMEOUT' });
+      const st = await waitFor(
+        () => {
+          const s = sup.status('hang')[0]!;
+          return s.state !== 'starting' && s.state !== 'stopping' ? s : undefined;
+        },
+        { what: 'the start to fail' },
+      );
+      assert.notEqual(st.state, 'running');
+      assert.deepEqual(
+        await waitFor(() => (liveIn(groupDir(data, 'hang')).length === 0 ? [] : undefined), {
+          what: 'an empty cgroup',
+        }),
+        [],
+      );
+    });
+
     it('a process in an instance cgroup that no record names (agent killed before the handle was written) is stopped before the next start: no duplicate, the port is free', async () => {
       const dir = tempDir();
       const info = path.join(dir, 'info');
