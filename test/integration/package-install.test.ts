@@ -236,8 +236,8 @@ describe('integration: the packed tarball installs a working gov', function () {
     assert.match(devOut, /using dev certificates in /);
     master = /master +(127\.0\.0\.1:\d+)/.exec(devOut)![1]!;
     track(Number(/\(pid (\d+),/.exec(devOut)![1]));
-    // The commands it suggests run the installed package's files.
-    assert.ok(devOut.includes(path.join(prefix, 'lib', 'node_modules', 'governor', 'dist')), devOut);
+    // The commands it suggests are the installed gov's: plain `gov`, which is on PATH.
+    assert.match(devOut, /^ {2}gov ps$/m, devOut);
 
     let seen = '';
     const running = await waitFor(

@@ -161,9 +161,31 @@ function removeCgroupTree(dir: string): void {
 }
 
 /**
- * The work dir of one boot: `gov`, the handlers file and the units `gov install-units` renders. Not under
- * /tmp: the container's boot empties its /tmp (in the overlay).
+ * Where the units find gov and its files. The master unit's PrivateTmp= and ProtectHome= hide /tmp, /var/tmp
+ * and homes from it, so a checkout there (CI may clone anywhere) is staged first: the runtime files
+ * hard-linked (copied across filesystems) into a directory under /var/lib, removed after the run.
  */
+const HIDDEN = ['/tmp/', '/var/tmp/', '/root/', '/home/'];
+let stageDir: string | null = null;
+function stage(): string {
+  if (!HIDDEN.some((h) => `${REPO_ROOT}/`.startsWith(h))) return REPO_ROOT;
+  if (stageDir) return stageDir;
+  const dir = mkdtempSync('/var/lib/gov-systemd-test-');
+  chmodSync(dir, 0o755);
+  for (const rel of ['package.json', 'dist', 'node_modules', 'proto', 'master/dev', 'test/fixtures']) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    const from = path.join(REPO_ROOT, rel);
+    const linked = spawnSync('cp', ['-al', from, path.join(dir, rel)]);
+    if (linked.status !== 0) {
+      const copied = spawnSync('cp', ['-a', from, path.join(dir, rel)], { encoding: 'utf8' });
+      assert.equal(copied.status, 0, copied.stderr);
+    }
+  }
+  return (stageDir = dir);
+}
+const staged = (file: string): string => path.join(stage(), path.relative(REPO_ROOT, file));
+
+/** The work dir of one boot: `gov`, the handlers file and the units `gov install-units` renders. */
 function prepare(
   extraFlags: string[] = [],
   wants = 'governor-agent.service',
@@ -173,7 +195,7 @@ function prepare(
   sysusers: string;
   output: string;
 } {
-  const base = path.join(REPO_ROOT, '.tmp');
+  const base = path.join(stage(), '.tmp');
   mkdirSync(base, { recursive: true });
   const work = mkdtempSync(path.join(base, 'systemd-'));
   works.push(work);
@@ -183,9 +205,9 @@ function prepare(
   mkdirSync(units);
   mkdirSync(sysusers);
   const gov = path.join(work, 'gov');
-  writeFileSync(gov, `#!/bin/sh\nexec ${process.execPath} ${GOV_BIN} "$@"\n`);
+  writeFileSync(gov, `#!/bin/sh\nexec ${process.execPath} ${staged(GOV_BIN)} "$@"\n`);
   chmodSync(gov, 0o755);
-  const ticker = [process.execPath, fixture('ticker.mjs')];
+  const ticker = [process.execPath, staged(fixture('ticker.mjs'))];
   const handlers = path.join(work, 'handlers.yaml');
   writeFileSync(
     handlers,
@@ -249,6 +271,10 @@ describe('systemd: the agent unit keeps the non-owning promise', function () {
   afterEach(async () => {
     for (const c of booted.splice(0)) await c.stop();
     for (const w of works.splice(0)) rmSync(w, { recursive: true, force: true });
+  });
+  after(() => {
+    if (stageDir) rmSync(stageDir, { recursive: true, force: true });
+    stageDir = null;
   });
 
   async function boot(
