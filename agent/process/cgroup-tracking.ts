@@ -30,7 +30,8 @@ export interface TrackingLayout {
   ownPath: string;
 }
 
-function readText(file: string): string | null {
+/** A cgroupfs file's text, or null when it is absent or unreadable. */
+export function readText(file: string): string | null {
   try {
     return readFileSync(file, 'utf8');
   } catch {
@@ -194,14 +195,7 @@ export class CgroupTracking {
 
   /** The names (instance keys) of this agent's groups; [] when tracking is off or none exists. */
   groups(): string[] {
-    if (!this.layout) return [];
-    try {
-      return readdirSync(this.scopeDir, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name);
-    } catch {
-      return [];
-    }
+    return this.layout ? groupsIn(this.scopeDir) : [];
   }
 
   /** Group `key`'s directory (whether or not it exists), or null when tracking is off. */
@@ -214,22 +208,42 @@ export class CgroupTracking {
    * once that is empty (made again by the next `prepare`); `keep` names groups to leave.
    */
   sweep(keep: ReadonlySet<string> = new Set()): number {
-    if (!this.layout) return 0;
-    let removed = 0;
-    for (const g of this.groups()) {
-      if (keep.has(g)) continue;
-      try {
-        rmdirSync(path.join(this.scopeDir, g));
-        removed++;
-      } catch {
-        /* still has processes */
-      }
-    }
-    try {
-      rmdirSync(this.scopeDir);
-    } catch {
-      /* groups remain */
-    }
-    return removed;
+    return this.layout ? sweepScope(this.scopeDir, keep, this.log) : 0;
   }
+}
+
+/** The group directories directly under `scopeDir`; [] when it is absent. */
+function groupsIn(scopeDir: string): string[] {
+  try {
+    return readdirSync(scopeDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The one sweep of an agent's scope directory (tracking and limit groups): removes its empty groups but
+ * `keep` (a group with processes refuses rmdir with EBUSY and stays for a later sweep), then the scope
+ * directory once it is empty. Returns how many groups went.
+ */
+export function sweepScope(scopeDir: string, keep: ReadonlySet<string>, log: Logger): number {
+  let removed = 0;
+  for (const g of groupsIn(scopeDir)) {
+    if (keep.has(g)) continue;
+    try {
+      rmdirSync(path.join(scopeDir, g));
+      removed++;
+      log.info('cgroup removed', { group: g });
+    } catch {
+      /* still has processes (EBUSY): next sweep */
+    }
+  }
+  try {
+    rmdirSync(scopeDir);
+  } catch {
+    /* groups remain */
+  }
+  return removed;
 }

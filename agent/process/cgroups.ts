@@ -7,20 +7,12 @@
  * stale groups left by an earlier agent run).
  */
 import { createHash } from 'node:crypto';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { LimitsSpec } from '../../shared/spec.js';
-import { AGENT_LEAF } from './cgroup-tracking.js';
+import { AGENT_LEAF, readText, sweepScope } from './cgroup-tracking.js';
 
 /** The CFS period used for CPU quotas (the kernel default). */
 export const CPU_PERIOD_US = 100_000;
@@ -45,14 +37,6 @@ export const LIMIT_CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
 export type LimitController = (typeof LIMIT_CONTROLLERS)[number];
 
 const V1_CPU_DIRS = ['cpu,cpuacct', 'cpu', 'cpuacct,cpu'];
-
-function readText(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Detects the cgroup version under `root`: v2 when `root/cgroup.controllers` lists cpu, memory or pids,
@@ -340,32 +324,7 @@ export class Cgroups {
     const l = this.detected;
     if (!l) return 0;
     let removed = 0;
-    for (const base of this.bases()) {
-      const scope = this.scopeDir(base);
-      let groups: string[];
-      try {
-        groups = readdirSync(scope, { withFileTypes: true })
-          .filter((e) => e.isDirectory())
-          .map((e) => e.name);
-      } catch {
-        continue;
-      }
-      for (const g of groups) {
-        if (keep.has(g)) continue;
-        try {
-          rmdirSync(path.join(scope, g));
-          removed++;
-          this.log.info('cgroup removed', { group: g });
-        } catch {
-          /* still has processes (EBUSY): next sweep */
-        }
-      }
-      try {
-        rmdirSync(scope);
-      } catch {
-        /* groups remain */
-      }
-    }
+    for (const base of this.bases()) removed += sweepScope(this.scopeDir(base), keep, this.log);
     return removed;
   }
 }
