@@ -84,6 +84,11 @@ export function int(ctx: Ctx, at: string, v: unknown, min: number): number {
   return v;
 }
 
+export function bool(ctx: Ctx, at: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') ctx.fail(at, `${JSON.stringify(v)} must be true or false`);
+  return v;
+}
+
 export function num(ctx: Ctx, at: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
     ctx.fail(at, `${JSON.stringify(v)} must be a number from ${min} to ${max}`);

@@ -34,6 +34,10 @@ export function specToRaw(spec: HandlerSpec): Raw {
   if (spec.limits?.pids !== undefined) limits.pids = spec.limits.pids;
   raw.limits = limits;
   if (spec.log) raw.log = { max_size: spec.log.max_bytes, keep: spec.log.keep };
+  if (spec.idle_cpu_percent !== undefined) {
+    delete raw.idle_cpu_percent;
+    raw.idle_cpu = `${spec.idle_cpu_percent}%`;
+  }
   if (spec.mode !== 'on-demand') delete raw.idle_timeout; // only allowed (and only meaningful) on-demand
   return raw;
 }

@@ -16,6 +16,15 @@ import { revalidateSpec } from './spec-raw.js';
 
 export type { WireSpec, WireSpecOut };
 
+/** Optional spec fields that go on the wire under their own name, unset when the spec lacks them. */
+const ACTIVITY_KEYS = [
+  'notify',
+  'watchdog_ms',
+  'idle_cpu_percent',
+  'idle_action',
+  'frozen_timeout_ms',
+] as const;
+
 /** A spec as the wire message (optional fields set only when the spec has them). */
 export function specToWire(spec: HandlerSpec): WireSpec {
   const w: WireSpec = {
@@ -45,6 +54,7 @@ export function specToWire(spec: HandlerSpec): WireSpec {
   if (spec.group !== undefined) w.group = spec.group;
   if (spec.type !== undefined) w.type = spec.type;
   if (spec.pid_file !== undefined) w.pid_file = spec.pid_file;
+  for (const k of ACTIVITY_KEYS) if (spec[k] !== undefined) Object.assign(w, { [k]: spec[k] });
   return w;
 }
 
@@ -86,6 +96,7 @@ function fromWire(w: WireSpecOut): Record<string, unknown> {
   if (w.group !== undefined) spec.group = w.group;
   if (w.type !== undefined) spec.type = w.type;
   if (w.pid_file !== undefined) spec.pid_file = w.pid_file;
+  for (const k of ACTIVITY_KEYS) if (w[k] !== undefined) spec[k] = w[k];
   if (w.health) spec.health = healthFromWire(w.health);
   return spec;
 }

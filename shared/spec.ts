@@ -7,6 +7,7 @@ import { parseYamlInput } from './yaml-input.js';
 import {
   Ctx,
   absolutePath,
+  bool,
   checkKeys,
   duration,
   envMap,
@@ -72,6 +73,12 @@ export const PROCESS_TYPES = ['simple', 'forking'] as const;
 /** The largest `limits.pids` (the kernel's pid_max ceiling). */
 export const MAX_PIDS_LIMIT = 4_194_304;
 
+/** What an idle on-demand instance becomes (DESIGN §9): stopped (cold), or frozen by the cgroup freezer. */
+export type IdleAction = 'stop' | 'freeze';
+export const IDLE_ACTIONS = ['stop', 'freeze'] as const;
+/** `idle_cpu` when absent: a tree using more than 1 % of a core over the last sampling window is busy. */
+export const DEFAULT_IDLE_CPU_PERCENT = 1;
+
 export interface LogSpec {
   max_bytes: number;
   keep: number;
@@ -107,6 +114,20 @@ export interface HandlerSpec extends SpecIdentity {
   type?: ProcessType;
   /** `type: forking` only: absolute path of the daemon's PID file. */
   pid_file?: string;
+  /**
+   * sd_notify (DESIGN §9): the handler gets `NOTIFY_SOCKET`; `READY=1` (not `start_seconds`) makes it
+   * `running`. Absent = false (every optional key below is kept absent when unset, so specs written
+   * before it hash as they did).
+   */
+  notify?: boolean;
+  /** `notify: true` only: restart when no `WATCHDOG=1` came for this long (`WATCHDOG_USEC` is set). */
+  watchdog_ms?: number;
+  /** On-demand only: CPU (percent of one core) above which the process tree counts as busy. */
+  idle_cpu_percent?: number;
+  /** On-demand only: stop (default) or freeze an idle instance. */
+  idle_action?: IdleAction;
+  /** `idle_action: freeze` only: a frozen instance is stopped after this long frozen. */
+  frozen_timeout_ms?: number;
 }
 
 const HANDLER_KEYS = [
@@ -132,6 +153,11 @@ const HANDLER_KEYS = [
   'log',
   'type',
   'pid_file',
+  'notify',
+  'watchdog',
+  'idle_cpu',
+  'idle_action',
+  'frozen_timeout',
   ...IDENTITY_KEYS,
 ] as const;
 
@@ -283,6 +309,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
     spec.pid_file = absolutePath(ctx, `${at}.pid_file`, raw.pid_file);
     if (spec.type !== 'forking') ctx.fail(`${at}.pid_file`, 'only applies to type: forking');
   }
+  parseActivity(ctx, at, raw, spec);
   if (spec.count > MAX_COUNT)
     ctx.fail(`${at}.count`, `${spec.count} is more than ${MAX_COUNT} instances per agent`);
   if (spec.backoff.max_ms < spec.backoff.initial_ms)
@@ -290,6 +317,37 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   if (raw.idle_timeout !== undefined && spec.mode !== 'on-demand')
     ctx.fail(`${at}.idle_timeout`, 'only applies to mode: on-demand');
   return spec;
+}
+
+/** sd_notify and on-demand activity keys: each only where it means something. */
+function parseActivity(ctx: Ctx, at: string, raw: Record<string, unknown>, spec: HandlerSpec): void {
+  if (raw.notify !== undefined) spec.notify = bool(ctx, `${at}.notify`, raw.notify);
+  if (raw.watchdog !== undefined) {
+    spec.watchdog_ms = duration(ctx, `${at}.watchdog`, raw.watchdog);
+    if (spec.watchdog_ms <= 0) ctx.fail(`${at}.watchdog`, 'must be greater than 0');
+    if (spec.notify !== true) ctx.fail(`${at}.watchdog`, 'only applies to notify: true');
+  }
+  const onDemandOnly = (key: string): void => {
+    if (spec.mode !== 'on-demand') ctx.fail(`${at}.${key}`, 'only applies to mode: on-demand');
+  };
+  if (raw.idle_cpu !== undefined) {
+    try {
+      spec.idle_cpu_percent = parseCpuPercent(raw.idle_cpu as string);
+    } catch {
+      ctx.fail(`${at}.idle_cpu`, `${JSON.stringify(raw.idle_cpu)} is not a CPU share (use e.g. 1%, 0.5%)`);
+    }
+    onDemandOnly('idle_cpu');
+  }
+  if (raw.idle_action !== undefined) {
+    spec.idle_action = oneOf(ctx, `${at}.idle_action`, raw.idle_action, IDLE_ACTIONS);
+    onDemandOnly('idle_action');
+  }
+  if (raw.frozen_timeout !== undefined) {
+    spec.frozen_timeout_ms = duration(ctx, `${at}.frozen_timeout`, raw.frozen_timeout);
+    if (spec.frozen_timeout_ms <= 0) ctx.fail(`${at}.frozen_timeout`, 'must be greater than 0');
+    if (spec.idle_action !== 'freeze')
+      ctx.fail(`${at}.frozen_timeout`, 'only applies to idle_action: freeze');
+  }
 }
 
 /** Parses a handlers file (`handlers: [...]`) from YAML text. Throws ValidationError naming file, key and reason. */

@@ -31,7 +31,7 @@ import { instanceExitFile, instanceLogFile } from './paths.js';
 import { decideRestart, describeExit, type RestartDecision, type RestartHistory } from './restart-policy.js';
 import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
-import type { InstanceStatus } from './status.js';
+import { NO_ACTIVITY, type InstanceStatus } from './status.js';
 import { leftAlive, stopGroup, type StopResult } from './stop.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
@@ -274,6 +274,8 @@ export class Instance {
       temperature: temperatureOf(this.spec.mode, this.current),
       health: h ? this.healthCounts.status : 'none',
       health_reason: h ? this.healthCounts.reason : '',
+      notify_status: '',
+      activity: { ...NO_ACTIVITY },
     };
   }
 

@@ -33,9 +33,33 @@ export interface InstanceStatus {
   started_at: number | null;
   spec_hash: string;
   events: InstanceEvent[];
-  /** On-demand temperature (cold | warming | hot | cooling); empty for always-on. */
+  /** On-demand temperature (cold | warming | hot | cooling | frozen); empty for always-on. */
   temperature: Temperature | '';
   /** none (no check) | unknown | healthy | unhealthy, and the last failure reason. */
   health: HealthStatus;
   health_reason: string;
+  /** The last sd_notify `STATUS=` text (notify handlers); empty when none. */
+  notify_status: string;
+  /** On-demand activity (hot or frozen instances; otherwise the idle defaults below). */
+  activity: ActivityStatus;
 }
+
+/** Why an on-demand instance is busy, or how long it has been idle and when the idle action is due. */
+export interface ActivityStatus {
+  /** ms since the instance was last busy or used; 0 when not hot or frozen. */
+  idle_ms: number;
+  /** ms until the idle action is due; -1 while busy; 0 when not hot or frozen. */
+  cools_in_ms: number;
+  /** `BUSY=1`, `cpu 3.1% > 1%`, `2 connections on :8080`, `lease until …`; empty when idle. */
+  busy_reason: string;
+  /** Epoch ms when the longest lease ends; null when none. */
+  lease_until: number | null;
+}
+
+/** The activity of an instance that is not hot or frozen (and of always-on and observed ones). */
+export const NO_ACTIVITY: Readonly<ActivityStatus> = {
+  idle_ms: 0,
+  cools_in_ms: 0,
+  busy_reason: '',
+  lease_until: null,
+};

@@ -46,6 +46,11 @@ export function toWireStatus(s: InstanceStatus): WireStatus {
     index: s.index,
     instance: s.instance,
     observed: s.mode === 'observed',
+    notify_status: s.notify_status,
+    idle_ms: s.activity.idle_ms,
+    cools_in_ms: s.activity.cools_in_ms,
+    busy_reason: s.activity.busy_reason,
+    lease_until: iso(s.activity.lease_until),
   };
 }
 
@@ -84,6 +89,7 @@ export function hostMetrics(): HostMetrics {
     mem_free_bytes: os.freemem(),
     cpus: cpuCount,
     agent_rss_bytes: process.memoryUsage.rss(),
+    notify_ignored: 0,
   };
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hashCmdline, readCmdline, readProcStat } from '../../shared/proc.js';
 import type { InstanceStatus } from '../instance/instance.js';
+import { NO_ACTIVITY } from '../instance/status.js';
 import type { InstanceEvent, InstanceState } from '../instance/lifecycle.js';
 import type { ObservedRecord } from './record.js';
 
@@ -18,7 +19,13 @@ export interface ObservedEntry {
 }
 
 /** Handler-only status fields (no temperature, no health check) for an observed process. */
-const NOT_A_HANDLER = { temperature: '', health: 'none', health_reason: '' } as const;
+const NOT_A_HANDLER = {
+  temperature: '',
+  health: 'none',
+  health_reason: '',
+  notify_status: '',
+  activity: NO_ACTIVITY,
+} as const;
 
 export function newObservedEntry(rec: ObservedRecord): ObservedEntry {
   return {

@@ -5,7 +5,8 @@
 import type { HandlerMode } from '../../shared/spec.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 
-export type Temperature = 'cold' | 'warming' | 'hot' | 'cooling';
+/** `frozen`: paused by the cgroup freezer after idling (`idle_action: freeze`); same PID, thawed by ensure. */
+export type Temperature = 'cold' | 'warming' | 'hot' | 'cooling' | 'frozen';
 
 /**
  * cold = stopped (also exited, fatal, and unknown: nothing of ours runs), warming = starting (also

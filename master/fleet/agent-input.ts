@@ -61,8 +61,16 @@ export function boundStatus(s: InstanceStatus): InstanceStatus {
     index: s.index ?? 0,
     instance: short(s.instance),
     observed: s.observed === true,
+    notify_status: bound(s.notify_status, AGENT_LIMITS.text),
+    idle_ms: finite(s.idle_ms),
+    cools_in_ms: finite(s.cools_in_ms),
+    busy_reason: bound(s.busy_reason, AGENT_LIMITS.text),
+    lease_until: short(s.lease_until),
   };
 }
+
+/** A number from an agent, 0 unless finite. */
+const finite = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** Reported labels, at most `reportedLabels` of them, keys and values bounded. */
 export function boundLabels(labels: Record<string, string> | undefined | null): Record<string, string> {

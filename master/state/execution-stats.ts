@@ -23,6 +23,7 @@ export const EXECUTION_KINDS = [
   'stop',
   'restart',
   'ensure',
+  'release',
   'signal',
   'exec',
   'apply',

@@ -51,13 +51,39 @@ const rich = parseHandler(
 );
 const plain = parseHandler({ name: 'plain', command: 'node w.js', health: { tcp: 8080 } }, 'plain');
 const http = parseHandler({ name: 'http', command: ['x'], health: { http: 'http://127.0.0.1/h' } }, 'http');
+const lazy = parseHandler(
+  {
+    name: 'lazy',
+    command: ['x'],
+    mode: 'on-demand',
+    notify: true,
+    watchdog: '30s',
+    idle_cpu: '2.5%',
+    idle_action: 'freeze',
+    frozen_timeout: '1h',
+  },
+  'lazy',
+);
 
 describe('handler specs on the agent link', () => {
   it('every field crosses the codec unchanged, and unset optional fields stay unset', () => {
-    const specs = [rich, plain, http];
+    const specs = [rich, plain, http, lazy];
     const back = specsFromWire(across(specs.map(specToWire)), 'cached_specs', 'test');
     assert.deepEqual(back, specs);
-    for (const key of ['cwd', 'user', 'group', 'inherit_env', 'type', 'pid_file'] as const)
+    assert.equal(back[3]?.idle_cpu_percent, 2.5);
+    for (const key of [
+      'cwd',
+      'user',
+      'group',
+      'inherit_env',
+      'type',
+      'pid_file',
+      'notify',
+      'watchdog_ms',
+      'idle_cpu_percent',
+      'idle_action',
+      'frozen_timeout_ms',
+    ] as const)
       assert.equal(key in (back[1] as HandlerSpec), false, `${key} stays unset`);
     assert.deepEqual(back[0]?.inherit_env, [], 'an empty inherit_env is not the same as none');
   });

@@ -55,6 +55,45 @@ describe('handler spec validation', () => {
     );
   });
 
+  it('notify, watchdog (notify only), idle_cpu / idle_action (on-demand only) and frozen_timeout (freeze only) are checked; absent stays absent', () => {
+    const [f, s] = parseHandlersFile(
+      `handlers:\n  - name: d\n    command: [x]\n    mode: on-demand\n    notify: true\n    watchdog: 30s\n    idle_cpu: 2%\n    idle_action: freeze\n    frozen_timeout: 10m\n${ok}`,
+      'handlers.yaml',
+    );
+    assert.equal(f?.notify, true);
+    assert.equal(f?.watchdog_ms, 30_000);
+    assert.equal(f?.idle_cpu_percent, 2);
+    assert.equal(f?.idle_action, 'freeze');
+    assert.equal(f?.frozen_timeout_ms, 600_000);
+    for (const k of ['notify', 'watchdog_ms', 'idle_cpu_percent', 'idle_action', 'frozen_timeout_ms'])
+      assert.equal(k in (s ?? {}), false, `${k}: a spec without it hashes as before the key existed`);
+    const at = `handlers:\n  - name: d\n    command: [x]\n`;
+    const od = `${at}    mode: on-demand\n`;
+    assert.match(refuse(`${at}    notify: yes\n`), /handlers\[0\]\.notify: "yes" must be true or false/);
+    assert.match(refuse(`${at}    watchdog: 30s\n`), /handlers\[0\]\.watchdog: only applies to notify: true/);
+    assert.match(
+      refuse(`${at}    notify: true\n    watchdog: 0s\n`),
+      /handlers\[0\]\.watchdog: must be greater than 0/,
+    );
+    assert.match(
+      refuse(`${at}    idle_cpu: 1%\n`),
+      /handlers\[0\]\.idle_cpu: only applies to mode: on-demand/,
+    );
+    assert.match(refuse(`${od}    idle_cpu: lots\n`), /handlers\[0\]\.idle_cpu: "lots" is not a CPU share/);
+    assert.match(
+      refuse(`${at}    idle_action: freeze\n`),
+      /handlers\[0\]\.idle_action: only applies to mode: on-demand/,
+    );
+    assert.match(
+      refuse(`${od}    idle_action: sleep\n`),
+      /handlers\[0\]\.idle_action: "sleep" must be one of stop \| freeze/,
+    );
+    assert.match(
+      refuse(`${od}    frozen_timeout: 1m\n`),
+      /handlers\[0\]\.frozen_timeout: only applies to idle_action: freeze/,
+    );
+  });
+
   it('refuses an unknown key, naming it', () => {
     const msg = refuse(`handlers:\n${ok}  - name: web\n    command: [x]\n    restat: always\n`);
     assert.match(msg, /^handlers\.yaml: handlers\[1\]\.restat: unknown key/);

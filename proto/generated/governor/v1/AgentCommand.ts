@@ -87,6 +87,10 @@ export interface AgentCommand {
    * SIGNAL: to the main process only (the shim's child), not the whole process group.
    */
   'main'?: (boolean);
+  /**
+   * ENSURE: also take (or renew) a lease for this long; the instance counts as busy until it ends.
+   */
+  'hold_ms'?: (number | string);
 }
 
 /**
@@ -173,4 +177,8 @@ export interface AgentCommand__Output {
    * SIGNAL: to the main process only (the shim's child), not the whole process group.
    */
   'main': (boolean);
+  /**
+   * ENSURE: also take (or renew) a lease for this long; the instance counts as busy until it ends.
+   */
+  'hold_ms': (number);
 }

@@ -42,6 +42,10 @@ export const CommandKind = {
    * main process only, each only when its identity is verified. Refused for observed processes.
    */
   SIGNAL: 'SIGNAL',
+  /**
+   * Release the leases held on the instances of `handler` (or `instance`); they may cool from then on.
+   */
+  RELEASE: 'RELEASE',
 } as const;
 
 export type CommandKind =
@@ -98,5 +102,10 @@ export type CommandKind =
    */
   | 'SIGNAL'
   | 12
+  /**
+   * Release the leases held on the instances of `handler` (or `instance`); they may cool from then on.
+   */
+  | 'RELEASE'
+  | 13
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

@@ -4,7 +4,7 @@ import type { TargetSet as _governor_v1_TargetSet, TargetSet__Output as _governo
 
 export interface ControlRequest {
   /**
-   * start | stop | restart | ensure | signal.
+   * start | stop | restart | ensure | release | signal.
    */
   'action'?: (string);
   /**
@@ -28,11 +28,16 @@ export interface ControlRequest {
    * signal: to the handler's main process only, not its whole process group.
    */
   'main'?: (boolean);
+  /**
+   * ensure: also take a lease for this long (renewed by another ensure --hold; released by `release`): the
+   * instance counts as busy until it ends. 0: no lease.
+   */
+  'hold_ms'?: (number | string);
 }
 
 export interface ControlRequest__Output {
   /**
-   * start | stop | restart | ensure | signal.
+   * start | stop | restart | ensure | release | signal.
    */
   'action': (string);
   /**
@@ -56,4 +61,9 @@ export interface ControlRequest__Output {
    * signal: to the handler's main process only, not its whole process group.
    */
   'main': (boolean);
+  /**
+   * ensure: also take a lease for this long (renewed by another ensure --hold; released by `release`): the
+   * instance counts as busy until it ends. 0: no lease.
+   */
+  'hold_ms': (number);
 }

@@ -7,7 +7,7 @@
 export interface ExecutionRecord {
   'id'?: (string);
   /**
-   * start | stop | restart | ensure | signal | apply | delete | attach | detach | rollout-step (a rollout's
+   * start | stop | restart | ensure | release | signal | apply | delete | attach | detach | rollout-step (a rollout's
    * UPDATE of one instance: put on the rollout's spec and restarted; `rollout_id` is set).
    */
   'kind'?: (string);
@@ -69,7 +69,7 @@ export interface ExecutionRecord {
 export interface ExecutionRecord__Output {
   'id': (string);
   /**
-   * start | stop | restart | ensure | signal | apply | delete | attach | detach | rollout-step (a rollout's
+   * start | stop | restart | ensure | release | signal | apply | delete | attach | detach | rollout-step (a rollout's
    * UPDATE of one instance: put on the rollout's spec and restarted; `rollout_id` is set).
    */
   'kind': (string);

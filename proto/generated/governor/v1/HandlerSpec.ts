@@ -112,11 +112,36 @@ export interface HandlerSpec {
    * type: forking only: absolute path of the file the daemon writes its main PID to; unset: the process left.
    */
   'pid_file'?: (string);
+  /**
+   * sd_notify (DESIGN §9): the handler gets NOTIFY_SOCKET and READY=1 makes it running; unset: false.
+   */
+  'notify'?: (boolean);
+  /**
+   * notify only: restart when no WATCHDOG=1 arrived for this long; unset: no watchdog.
+   */
+  'watchdog_ms'?: (number);
+  /**
+   * on-demand only: CPU (percent of one core) above which the process tree is busy; unset: 1.
+   */
+  'idle_cpu_percent'?: (number | string);
+  /**
+   * on-demand only: stop | freeze an idle instance; unset: stop.
+   */
+  'idle_action'?: (string);
+  /**
+   * idle_action freeze only: stop a frozen instance after this long; unset: it stays frozen.
+   */
+  'frozen_timeout_ms'?: (number);
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";
   '_type'?: "type";
   '_pid_file'?: "pid_file";
+  '_notify'?: "notify";
+  '_watchdog_ms'?: "watchdog_ms";
+  '_idle_cpu_percent'?: "idle_cpu_percent";
+  '_idle_action'?: "idle_action";
+  '_frozen_timeout_ms'?: "frozen_timeout_ms";
 }
 
 /**
@@ -224,9 +249,34 @@ export interface HandlerSpec__Output {
    * type: forking only: absolute path of the file the daemon writes its main PID to; unset: the process left.
    */
   'pid_file'?: (string);
+  /**
+   * sd_notify (DESIGN §9): the handler gets NOTIFY_SOCKET and READY=1 makes it running; unset: false.
+   */
+  'notify'?: (boolean);
+  /**
+   * notify only: restart when no WATCHDOG=1 arrived for this long; unset: no watchdog.
+   */
+  'watchdog_ms'?: (number);
+  /**
+   * on-demand only: CPU (percent of one core) above which the process tree is busy; unset: 1.
+   */
+  'idle_cpu_percent'?: (number);
+  /**
+   * on-demand only: stop | freeze an idle instance; unset: stop.
+   */
+  'idle_action'?: (string);
+  /**
+   * idle_action freeze only: stop a frozen instance after this long; unset: it stays frozen.
+   */
+  'frozen_timeout_ms'?: (number);
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";
   '_type'?: "type";
   '_pid_file'?: "pid_file";
+  '_notify'?: "notify";
+  '_watchdog_ms'?: "watchdog_ms";
+  '_idle_cpu_percent'?: "idle_cpu_percent";
+  '_idle_action'?: "idle_action";
+  '_frozen_timeout_ms'?: "frozen_timeout_ms";
 }

@@ -24,6 +24,11 @@ export interface HostMetrics {
    * The agent process's own RSS, bytes.
    */
   'agent_rss_bytes'?: (number | string);
+  /**
+   * sd_notify datagrams ignored since the agent started: the sender was no supervised notify handler's
+   * process, or the message was malformed.
+   */
+  'notify_ignored'?: (number | string);
 }
 
 /**
@@ -49,4 +54,9 @@ export interface HostMetrics__Output {
    * The agent process's own RSS, bytes.
    */
   'agent_rss_bytes': (number);
+  /**
+   * sd_notify datagrams ignored since the agent started: the sender was no supervised notify handler's
+   * process, or the message was malformed.
+   */
+  'notify_ignored': (number);
 }

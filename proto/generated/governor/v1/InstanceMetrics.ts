@@ -43,7 +43,7 @@ export interface InstanceMetrics {
    */
   'mode'?: (string);
   /**
-   * On-demand temperature (empty for always-on).
+   * On-demand temperature: cold | warming | hot | cooling | frozen (empty for always-on).
    */
   'temperature'?: (string);
   /**
@@ -113,7 +113,7 @@ export interface InstanceMetrics__Output {
    */
   'mode': (string);
   /**
-   * On-demand temperature (empty for always-on).
+   * On-demand temperature: cold | warming | hot | cooling | frozen (empty for always-on).
    */
   'temperature': (string);
   /**

@@ -33,7 +33,7 @@ export interface InstanceStatus {
    */
   'mode'?: (string);
   /**
-   * On-demand temperature: cold | warming | hot | cooling; empty for always-on.
+   * On-demand temperature: cold | warming | hot | cooling | frozen; empty for always-on.
    */
   'temperature'?: (string);
   /**
@@ -76,6 +76,28 @@ export interface InstanceStatus {
    * PID of the exit-status shim that leads the process group (diagnosis); 0 when not running.
    */
   'shim_pid'?: (number);
+  /**
+   * notify handlers: the last STATUS= text the handler sent (empty when none).
+   */
+  'notify_status'?: (string);
+  /**
+   * On-demand, hot or frozen: ms since the instance was last busy or used; 0 otherwise.
+   */
+  'idle_ms'?: (number | string);
+  /**
+   * On-demand, hot or frozen: ms until the idle action (cool or freeze, or the stop of a frozen one) is
+   * due; -1 while busy (never while it stays busy); 0 otherwise.
+   */
+  'cools_in_ms'?: (number | string);
+  /**
+   * On-demand: why the instance counts as busy now (`BUSY=1`, `cpu 3.1% > 1%`, `2 connections on :8080`,
+   * `lease until 2026-12-02T10:00:00Z`); empty when idle.
+   */
+  'busy_reason'?: (string);
+  /**
+   * On-demand: when the longest lease held on it ends, ISO-8601; empty when none.
+   */
+  'lease_until'?: (string);
 }
 
 /**
@@ -108,7 +130,7 @@ export interface InstanceStatus__Output {
    */
   'mode': (string);
   /**
-   * On-demand temperature: cold | warming | hot | cooling; empty for always-on.
+   * On-demand temperature: cold | warming | hot | cooling | frozen; empty for always-on.
    */
   'temperature': (string);
   /**
@@ -151,4 +173,26 @@ export interface InstanceStatus__Output {
    * PID of the exit-status shim that leads the process group (diagnosis); 0 when not running.
    */
   'shim_pid': (number);
+  /**
+   * notify handlers: the last STATUS= text the handler sent (empty when none).
+   */
+  'notify_status': (string);
+  /**
+   * On-demand, hot or frozen: ms since the instance was last busy or used; 0 otherwise.
+   */
+  'idle_ms': (number);
+  /**
+   * On-demand, hot or frozen: ms until the idle action (cool or freeze, or the stop of a frozen one) is
+   * due; -1 while busy (never while it stays busy); 0 otherwise.
+   */
+  'cools_in_ms': (number);
+  /**
+   * On-demand: why the instance counts as busy now (`BUSY=1`, `cpu 3.1% > 1%`, `2 connections on :8080`,
+   * `lease until 2026-12-02T10:00:00Z`); empty when idle.
+   */
+  'busy_reason': (string);
+  /**
+   * On-demand: when the longest lease held on it ends, ISO-8601; empty when none.
+   */
+  'lease_until': (string);
 }
