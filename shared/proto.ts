@@ -48,7 +48,7 @@ export const PROTO_OPTIONS: protobuf.IConversionOptions = {
  * The agent-link protocol of this build: Hello.protocol and Welcome.protocol carry it and each side refuses
  * the other's on a mismatch. Raise it with every change that makes builds misread each other (2: handler
  * specs as typed messages instead of JSON strings; 3: InstanceStatus.pid is the handler's main process,
- * SIGNAL; 4: spec type/pid_file/limits.pids, which an older agent would ignore; 5: notify, watchdog,
+ * SIGNAL; 4: spec type/pid_file/limits.pids, which an older agent would ignore; 5: notify, start_timeout, watchdog,
  * idle_cpu, idle_action, frozen_timeout, ENSURE hold_ms and RELEASE).
  */
 export const AGENT_LINK_PROTOCOL = 5;

@@ -19,6 +19,7 @@ export type { WireSpec, WireSpecOut };
 /** Optional spec fields that go on the wire under their own name, unset when the spec lacks them. */
 const ACTIVITY_KEYS = [
   'notify',
+  'start_timeout_ms',
   'watchdog_ms',
   'idle_cpu_percent',
   'idle_action',

@@ -120,6 +120,11 @@ export interface HandlerSpec extends SpecIdentity {
    * before it hash as they did).
    */
   notify?: boolean;
+  /**
+   * `notify: true` or `type: forking` only: a start not confirmed (READY=1, or the first process's exit)
+   * this long after the spawn fails (systemd's TimeoutStartSec); absent: the agent's default, 90 s.
+   */
+  start_timeout_ms?: number;
   /** `notify: true` only: restart when no `WATCHDOG=1` came for this long (`WATCHDOG_USEC` is set). */
   watchdog_ms?: number;
   /** On-demand only: CPU (percent of one core) above which the process tree counts as busy. */
@@ -154,6 +159,7 @@ const HANDLER_KEYS = [
   'type',
   'pid_file',
   'notify',
+  'start_timeout',
   'watchdog',
   'idle_cpu',
   'idle_action',
@@ -322,6 +328,12 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
 /** sd_notify and on-demand activity keys: each only where it means something. */
 function parseActivity(ctx: Ctx, at: string, raw: Record<string, unknown>, spec: HandlerSpec): void {
   if (raw.notify !== undefined) spec.notify = bool(ctx, `${at}.notify`, raw.notify);
+  if (raw.start_timeout !== undefined) {
+    spec.start_timeout_ms = duration(ctx, `${at}.start_timeout`, raw.start_timeout);
+    if (spec.start_timeout_ms <= 0) ctx.fail(`${at}.start_timeout`, 'must be greater than 0');
+    if (spec.notify !== true && spec.type !== 'forking')
+      ctx.fail(`${at}.start_timeout`, 'only applies to notify: true or type: forking');
+  }
   if (raw.watchdog !== undefined) {
     spec.watchdog_ms = duration(ctx, `${at}.watchdog`, raw.watchdog);
     if (spec.watchdog_ms <= 0) ctx.fail(`${at}.watchdog`, 'must be greater than 0');

@@ -70,6 +70,14 @@ describe('handler spec validation', () => {
     const at = `handlers:\n  - name: d\n    command: [x]\n`;
     const od = `${at}    mode: on-demand\n`;
     assert.match(refuse(`${at}    notify: yes\n`), /handlers\[0\]\.notify: "yes" must be true or false/);
+    assert.match(
+      refuse(`${at}    start_timeout: 5s\n`),
+      /handlers\[0\]\.start_timeout: only applies to notify: true or type: forking/,
+    );
+    assert.equal(
+      parseHandlersFile(`${at}    type: forking\n    start_timeout: 5s\n`, 'h')[0]?.start_timeout_ms,
+      5000,
+    );
     assert.match(refuse(`${at}    watchdog: 30s\n`), /handlers\[0\]\.watchdog: only applies to notify: true/);
     assert.match(
       refuse(`${at}    notify: true\n    watchdog: 0s\n`),

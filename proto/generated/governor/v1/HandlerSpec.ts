@@ -132,6 +132,10 @@ export interface HandlerSpec {
    * idle_action freeze only: stop a frozen instance after this long; unset: it stays frozen.
    */
   'frozen_timeout_ms'?: (number);
+  /**
+   * notify or type forking only: a start not confirmed this long after the spawn fails; unset: 90 s.
+   */
+  'start_timeout_ms'?: (number);
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";
@@ -142,6 +146,7 @@ export interface HandlerSpec {
   '_idle_cpu_percent'?: "idle_cpu_percent";
   '_idle_action'?: "idle_action";
   '_frozen_timeout_ms'?: "frozen_timeout_ms";
+  '_start_timeout_ms'?: "start_timeout_ms";
 }
 
 /**
@@ -269,6 +274,10 @@ export interface HandlerSpec__Output {
    * idle_action freeze only: stop a frozen instance after this long; unset: it stays frozen.
    */
   'frozen_timeout_ms'?: (number);
+  /**
+   * notify or type forking only: a start not confirmed this long after the spawn fails; unset: 90 s.
+   */
+  'start_timeout_ms'?: (number);
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";
@@ -279,4 +288,5 @@ export interface HandlerSpec__Output {
   '_idle_cpu_percent'?: "idle_cpu_percent";
   '_idle_action'?: "idle_action";
   '_frozen_timeout_ms'?: "frozen_timeout_ms";
+  '_start_timeout_ms'?: "start_timeout_ms";
 }
