@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { readProcStat } from '../../shared/proc.js';
@@ -31,6 +31,7 @@ interface Instance {
 }
 
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  name: string;
   version: string;
   bin: Record<string, string>;
   scripts: Record<string, string>;
@@ -154,8 +155,11 @@ describe('integration: the packed tarball installs a working gov', function () {
       'proto/generated/descriptor.json',
       'proto/governor/v1/admin.proto',
       'master/dev/demo-http.mjs',
+      'agent/native/binding.gyp',
+      'agent/native/linux-sockets.c',
     ])
       assert.ok(paths.includes(p), `${p} is not in the tarball`);
+    assert.ok(!paths.some((p) => p.startsWith('agent/native/build/')), 'a build of the addon is not shipped');
     const unwanted = paths.filter(
       (p) =>
         /^(dist\/(test|proto)\/|test\/|certs\/|node_modules\/)/.test(p) || /\.(map|ts)$|tsbuildinfo/.test(p),
@@ -203,6 +207,14 @@ describe('integration: the packed tarball installs a working gov', function () {
     const r = await gov(['--version']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), `gov ${pkg.version}`);
+  });
+
+  it('the install builds the native socket helpers from source', () => {
+    const lib = path.join(prefix, 'lib', 'node_modules', pkg.name);
+    assert.ok(
+      existsSync(path.join(lib, 'agent', 'native', 'build', 'Release', 'linux_sockets.node')),
+      'the install script built agent/native',
+    );
   });
 
   it('gov certs init writes the dev PKI into the given dir', async () => {

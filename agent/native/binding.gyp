@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "linux_sockets",
+      "sources": ["linux-sockets.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

@@ -1,0 +1,74 @@
+/**
+ * The agent's native socket helpers (linux-sockets.c, built by `npm ci` / `npm install` with node-gyp):
+ * a unix datagram socket that receives each message with its sender's kernel-verified PID (sd_notify),
+ * and the peer credentials of a connected unix stream socket (the local control socket's audit).
+ *
+ * Loading never throws: when the addon did not build or does not load, `linuxSockets()` returns the
+ * reason instead, and the features that need it say they are unavailable (the agent still starts).
+ */
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Credentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** One received datagram: pid 0 when the kernel attached no credentials. */
+export interface Datagram extends Credentials {
+  data: Buffer;
+  /** Longer than 4096 bytes (systemd's limit): cut, and to be ignored. */
+  truncated: boolean;
+}
+
+/** An opaque watcher handle (a C pointer). */
+export type Watcher = { readonly __watcher: unique symbol };
+
+export interface LinuxSockets {
+  /** A bound, non-blocking unix datagram socket with SO_PASSCRED; returns its fd. */
+  openDatagram(path: string): number;
+  /** Every datagram waiting on `fd` (at most 256 per call). */
+  receive(fd: number): Datagram[];
+  /** Calls `onReadable` whenever `fd` is readable (does not keep the process alive). */
+  watch(fd: number, onReadable: () => void): Watcher;
+  /** Stops the watcher and closes its fd. */
+  close(watcher: Watcher): void;
+  /** The process that connected the unix stream socket `fd` (SO_PEERCRED). */
+  peerCredentials(fd: number): Credentials;
+  /** One datagram to the socket at `path` from an unbound socket, as sd_notify() sends it. */
+  send(path: string, data: Buffer): void;
+}
+
+export type Loaded = { ok: true; native: LinuxSockets } | { ok: false; reason: string };
+
+let loaded: Loaded | null = null;
+
+/** The addon's file: `<package>/agent/native/build/Release/linux_sockets.node` (from src or from dist). */
+export function addonPath(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = path.join(dir, 'agent', 'native', 'build', 'Release', 'linux_sockets.node');
+    if (fs.existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'linux_sockets.node');
+}
+
+/** The addon, loaded once, or why it is unavailable. */
+export function linuxSockets(): Loaded {
+  if (loaded) return loaded;
+  const file = addonPath();
+  try {
+    const native = createRequire(import.meta.url)(file) as LinuxSockets;
+    loaded = { ok: true, native };
+  } catch (err) {
+    const why = fs.existsSync(file)
+      ? `it does not load: ${(err as Error).message.split('\n')[0]}`
+      : 'it was not built (npm ci builds it with node-gyp; see the install output)';
+    loaded = { ok: false, reason: `the native socket helpers (${file}) are unavailable: ${why}` };
+  }
+  return loaded;
+}
