@@ -21,7 +21,6 @@ const HEAVY = [
   'cli-progress',
   'node-forge',
   'lowdb',
-  'pidusage',
   'prom-client',
 ];
 
