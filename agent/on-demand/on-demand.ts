@@ -325,7 +325,7 @@ export class OnDemandController {
       if (!this.mayCool) return;
     }
     this.changed();
-    if (this.busyReason()) this.touch();
+    if (this.busyReason(true)) this.touch(); // a measurement seen busy touched it when it was taken
     const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     if (d.action === 'wait') return this.armIdle();
     this.cool(d.idleMs).catch((err: unknown) => this.log.error('idle stop failed', { err }));
