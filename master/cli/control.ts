@@ -64,7 +64,9 @@ export function controlCommand(
       printOutcomes(
         action,
         targets,
-        await api.control(action, targets, undefined, holdMs ? { hold_ms: holdMs } : {}),
+        await (holdMs
+          ? api.control(action, targets, undefined, { hold_ms: holdMs })
+          : api.control(action, targets)),
         out,
         holdMs ? { hold_ms: holdMs } : {},
       ),
