@@ -203,7 +203,10 @@ function describeEnsure(results: EnsureResult[]): string {
     .map(({ status: s, cold_start_ms: ms, woke }) => {
       const what = s.temperature || s.state;
       const pid = `pid ${s.pid ?? '-'}`;
-      const lease = s.activity.lease_until !== null ? `, held until ${new Date(s.activity.lease_until).toISOString()}` : '';
+      const lease =
+        s.activity.lease_until !== null
+          ? `, held until ${new Date(s.activity.lease_until).toISOString()}`
+          : '';
       if (!woke) return `already ${what} ${pid}${lease}`;
       return (s.temperature ? `${what} ${pid}, cold start ${Math.round(ms)}ms` : `${what} ${pid}`) + lease;
     })

@@ -3,14 +3,12 @@
  * start for concurrent callers, measures the cold start, and an idle timer cools it (hot → cooling →
  * cold) after `idle_timeout` without use or activity. Decisions come from `policy.ts`.
  *
- * Idleness from activity: the instance counts as busy while it said `BUSY=1` (`setBusy`, until
- * `IDLE=1`), a lease is held (`hold`, until its end or `release`), its process tree has established TCP
- * connections on a port it listens on (tcp-connections.ts), or the tree used more than `idle_cpu` over
- * the last sampling window (the supervisor's MetricsSampler: each metrics sample is passed in through
- * `noteSample`, and once the idle action is due the idle check takes one more sample of the tree, whose
- * window starts at the last metrics sample). Its idle period runs from the last moment it was used or
- * seen busy (a lease: from its end); only once it is `idle_timeout` long may it cool. The timer looks
- * when the idle action is due and at a lease's end; a busy look starts the idle period again.
+ * Idleness from activity (activity.ts): busy while it said `BUSY=1`, holds a lease, has client
+ * connections, or uses more than `idle_cpu`; the idle period runs from the last use or busy moment. The
+ * idle timer looks when the idle action is due and at a lease's end. When due and nothing live (BUSY=1, a
+ * lease) holds it, it takes one more sample of the tree with the supervisor's MetricsSampler (the CPU
+ * window since the last metrics sample, which `noteSample` passes in as well) and reads its connections:
+ * busy, the idle period starts again; idle, it cools.
  *
  * Behaviour:
  * - Any use through the governor (`ensure`, `start`, `restart`, `logs`) calls `touch()`.
@@ -23,26 +21,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../../shared/durations.js';
-import { GovError, StateError } from '../../shared/errors.js';
-import { DEFAULT_IDLE_CPU_PERCENT } from '../../shared/spec.js';
+import { GovError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Instance, InstanceStatus } from '../instance/instance.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import type { ActivityStatus } from '../instance/status.js';
-import { processTree, type MetricsSampler } from '../process/sampler.js';
-import {
-  activityOf,
-  busyReason,
-  decideIdle,
-  idleSince,
-  nextIdleCheck,
-  recentColdStarts,
-  renewLease,
-  temperatureOf,
-  type ColdStart,
-} from './policy.js';
-import { establishedConnections } from './tcp-connections.js';
+import type { MetricsSampler } from '../process/sampler.js';
+import { Activity } from './activity.js';
+import { decideIdle, recentColdStarts, type ColdStart } from './policy.js';
 
 /** A wake-up that did not make the instance hot. */
 export class ColdStartError extends GovError {
@@ -66,22 +53,9 @@ export interface OnDemandTelemetry {
   recent_cold_starts_ms: number[];
 }
 
-/** What the last look at the process tree found: CPU over its sampling window, connections on its ports. */
-interface Measured {
-  cpuPercent: number | null;
-  connections: ReadonlyMap<number, number>;
-}
-
-const NOT_MEASURED: Measured = { cpuPercent: null, connections: new Map() };
-
 export class OnDemandController {
-  /** The last moment the instance was used or seen busy (epoch ms): its idle period runs from here. */
-  lastUse: number;
-  /** `BUSY=1` said and no `IDLE=1` since. */
-  private saidBusy = false;
-  private measured: Measured = NOT_MEASURED;
-  /** Whether the last change announced was to busy (only flips are announced). */
-  private announcedBusy = false;
+  /** When it was last used or seen busy, and what says it is busy now (activity.ts). */
+  private readonly act: Activity;
   private coldStarts: ColdStart[] = [];
   private coldStartCount = 0;
   private lastColdStartMs = 0;
@@ -98,11 +72,16 @@ export class OnDemandController {
     /** Measures the instance's process tree: before an idle stop (its hot RSS), and its CPU when due. */
     private readonly sampler: MetricsSampler,
     /** Tells the instance's listeners its status changed without a state change (busy ↔ idle, lease). */
-    private readonly announce: () => void = () => {},
+    announce: () => void = () => {},
   ) {
-    this.lastUse = clock.now();
     this.log = logger.with({ instance: inst.name });
-    inst.activity = () => this.activity();
+    this.act = new Activity(inst, clock, this.log, announce);
+    inst.activity = () => this.act.status();
+  }
+
+  /** The last moment the instance was used or seen busy (epoch ms): its idle period runs from here. */
+  get lastUse(): number {
+    return this.act.lastUse;
   }
 
   private get onDemand(): boolean {
@@ -111,7 +90,7 @@ export class OnDemandController {
 
   /** Activity: restarts the idle period. */
   touch(): void {
-    this.lastUse = this.clock.now();
+    this.act.touch();
   }
 
   /**
@@ -119,109 +98,35 @@ export class OnDemandController {
    * its idle period starts then. Both count as activity.
    */
   setBusy(busy: boolean): void {
-    this.touch();
-    if (busy === this.saidBusy) return;
-    this.saidBusy = busy;
-    this.changed();
-    if (!busy && this.inst.state === 'running') this.armIdle();
+    if (this.act.setBusy(busy) && !busy && this.inst.state === 'running') this.armIdle();
   }
 
   /**
    * `ensure --hold`: takes or renews the lease (its end becomes max(current end, now + holdMs)), persisted
-   * with the instance's record. Refused for an always-on instance, which has no idle timer to hold off.
-   * Returns the lease's end.
+   * with the instance's record; returns its end. Refused (StateError) for an always-on instance: it has no
+   * idle timer to hold off.
    */
   async hold(holdMs: number): Promise<number> {
-    this.refuseLease('--hold');
-    const now = this.clock.now();
-    this.touch();
-    const until = renewLease(this.liveLease(now), holdMs, now);
-    this.inst.leaseUntil = until;
-    await this.inst.persist();
-    this.changed(true);
+    const until = await this.act.hold(holdMs);
     if (this.inst.state === 'running') this.armIdle();
     return until;
   }
 
   /** `gov release`: ends the lease at once (the idle period starts now); false when none was held. */
   async release(): Promise<boolean> {
-    this.refuseLease('release');
-    const held = this.liveLease(this.clock.now()) !== null;
-    this.inst.leaseUntil = null;
-    this.touch();
-    await this.inst.persist();
-    this.changed(true);
+    const held = await this.act.release();
     if (this.inst.state === 'running') this.armIdle();
     return held;
   }
 
-  /**
-   * Why it is busy now ('' when idle): the live signals (BUSY=1, lease) and, unless `liveOnly`, the last
-   * measurement (CPU, connections).
-   */
-  busyReason(liveOnly = false): string {
-    const now = this.clock.now();
-    return busyReason(
-      {
-        saidBusy: this.saidBusy,
-        leaseUntil: this.liveLease(now),
-        ...(liveOnly ? NOT_MEASURED : this.measured),
-        idleCpuPercent: this.inst.spec.idle_cpu_percent ?? DEFAULT_IDLE_CPU_PERCENT,
-      },
-      now,
-    );
-  }
-
-  /** Idle for, cools in, busy reason and lease (status.ts): figures only while hot or frozen on-demand. */
+  /** Idle for, cools in, busy reason and lease (what `status().activity` shows). */
   activity(): ActivityStatus {
-    const t = temperatureOf(this.inst.spec.mode, this.inst.state);
-    const now = this.clock.now();
-    if (t === '') return { idle_ms: 0, cools_in_ms: 0, busy_reason: '', lease_until: null };
-    const lease = this.liveLease(now);
-    if (t !== 'hot' && t !== 'frozen') return { idle_ms: 0, cools_in_ms: 0, busy_reason: '', lease_until: lease };
-    return activityOf(this.busyReason(), this.lastUse, lease, this.inst.spec.idle_timeout_ms, now);
+    return this.act.status();
   }
 
-  /**
-   * A metrics sample of the instance's tree (CPU % over the sampler's window) while hot: measured
-   * activity; the tree's connections are looked at with it.
-   */
+  /** A metrics sample of the instance's tree (CPU % over the sampler's window): measured activity while hot. */
   noteSample(cpuPercent: number): void {
-    if (this.onDemand && this.inst.state === 'running') this.measure(cpuPercent);
-  }
-
-  private measure(cpuPercent: number): void {
-    const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
-    const pids = pid === undefined ? [] : processTree(pid).map((p) => p.pid);
-    this.measured = { cpuPercent, connections: establishedConnections(pids) };
-    if (this.busyReason()) this.touch();
-    this.changed();
-  }
-
-  /** The lease's end while it lasts; one that ran out is dropped (idle from its end: `idleSince`). */
-  private liveLease(now: number): number | null {
-    const until = this.inst.leaseUntil;
-    if (until === null || until > now) return until;
-    this.lastUse = idleSince(this.lastUse, until, now);
-    this.inst.leaseUntil = null;
-    this.inst.persist().catch((err: unknown) => this.log.error('persist failed', { err }));
-    return null;
-  }
-
-  private refuseLease(what: string): void {
-    if (this.onDemand) return;
-    throw new StateError(
-      `${this.inst.name} is ${this.inst.spec.mode}: it has no idle timer, so a lease (${what}) means ` +
-        `nothing; leases are for mode: on-demand handlers`,
-    );
-  }
-
-  /** Announces a flip between busy and idle (and, `always`, a lease change): the master's ps shows it. */
-  private changed(always = false): void {
-    const busy = this.busyReason() !== '';
-    if (busy === this.announcedBusy && !always) return;
-    this.announcedBusy = busy;
-    this.announce();
+    if (this.onDemand && this.inst.state === 'running') this.act.measure(cpuPercent);
   }
 
   /** Wakes the instance (or joins the wake-up in progress); resolves once it is hot. */
@@ -261,7 +166,7 @@ export class OnDemandController {
   /** Hooked to the instance's state changes: a hot on-demand instance gets an idle timer. */
   onState(to: InstanceState): void {
     if (to === 'running') {
-      this.measured = NOT_MEASURED; // a new process: nothing measured of it yet
+      this.act.forgetMeasurement(); // a new process: nothing measured of it yet
       // Its CPU window starts now that it is hot (its start-up belongs to warming, not to activity).
       const pid = this.inst.handle?.pid;
       if (this.onDemand && pid !== undefined) void this.sampler.sample([pid]);
@@ -295,9 +200,7 @@ export class OnDemandController {
     this.idleTimer?.cancel();
     this.idleTimer = null;
     if (this.disposed || !this.onDemand) return;
-    const now = this.clock.now();
-    const delay = nextIdleCheck(this.lastUse, this.liveLease(now), this.inst.spec.idle_timeout_ms, now);
-    this.idleTimer = this.clock.after(delay, () => this.idleCheck());
+    this.idleTimer = this.clock.after(this.act.nextCheckMs(), () => this.idleCheck());
   }
 
   private get mayCool(): boolean {
@@ -315,17 +218,16 @@ export class OnDemandController {
    * (CPU since the last sample, connections); busy, its idle period starts again, else it cools.
    */
   private async look(): Promise<void> {
-    const now = this.clock.now();
-    this.liveLease(now); // one that ran out: idle from its end
-    const due = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, now).action === 'cool';
+    const live = this.act.reason(true); // BUSY=1 or a lease (one that ran out: idle from its end)
+    const due = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now()).action === 'cool';
     const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
-    if (due && !this.busyReason(true) && pid !== undefined && this.inst.state === 'running') {
+    if (due && !live && pid !== undefined && this.inst.state === 'running') {
       const u = (await this.sampler.sample([pid])).get(pid);
-      if (u) this.measure(u.cpu_percent);
+      if (u) this.act.measure(u.cpu_percent); // busy: touched
       if (!this.mayCool) return;
     }
-    this.changed();
-    if (this.busyReason(true)) this.touch(); // a measurement seen busy touched it when it was taken
+    this.act.changed();
+    if (this.act.reason(true)) this.touch();
     const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     if (d.action === 'wait') return this.armIdle();
     this.cool(d.idleMs).catch((err: unknown) => this.log.error('idle stop failed', { err }));

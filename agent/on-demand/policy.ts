@@ -60,7 +60,8 @@ export interface ActivitySignals {
 /** Why the instance is busy now (`BUSY=1`, `lease until …`, `2 connections on :8080`, `cpu 3.1% > 1%`); '' when idle. */
 export function busyReason(a: ActivitySignals, now: number): string {
   if (a.saidBusy) return 'BUSY=1';
-  if (a.leaseUntil !== null && a.leaseUntil > now) return `lease until ${new Date(a.leaseUntil).toISOString()}`;
+  if (a.leaseUntil !== null && a.leaseUntil > now)
+    return `lease until ${new Date(a.leaseUntil).toISOString()}`;
   if (a.connections.size > 0) {
     const ports = [...a.connections.keys()].sort((x, y) => x - y);
     const n = [...a.connections.values()].reduce((x, y) => x + y, 0);
@@ -82,7 +83,12 @@ export function idleSince(lastActive: number, leaseUntil: number | null, now: nu
 }
 
 /** The idle timer's next look: when the idle action is due, or earlier when a lease ends before. */
-export function nextIdleCheck(lastActive: number, leaseUntil: number | null, idleTimeoutMs: number, now: number): number {
+export function nextIdleCheck(
+  lastActive: number,
+  leaseUntil: number | null,
+  idleTimeoutMs: number,
+  now: number,
+): number {
   const due = idleSince(lastActive, leaseUntil, now) + idleTimeoutMs;
   const at = leaseUntil !== null && leaseUntil > now ? Math.min(due, leaseUntil) : due;
   return Math.max(0, at - now);
@@ -99,7 +105,12 @@ export function activityOf(
   const lease = leaseUntil !== null && leaseUntil > now ? leaseUntil : null;
   if (busy) return { idle_ms: 0, cools_in_ms: -1, busy_reason: busy, lease_until: lease };
   const idle = Math.max(0, now - idleSince(lastActive, leaseUntil, now));
-  return { idle_ms: idle, cools_in_ms: Math.max(0, idleTimeoutMs - idle), busy_reason: '', lease_until: lease };
+  return {
+    idle_ms: idle,
+    cools_in_ms: Math.max(0, idleTimeoutMs - idle),
+    busy_reason: '',
+    lease_until: lease,
+  };
 }
 
 /** A lease of `holdMs` taken now: renewing never shortens one (the later end wins). */

@@ -356,7 +356,9 @@ export function toInstanceInfo(v: {
 function checkHold(action: string, ms: number): number {
   if (!ms) return 0;
   if (action !== 'ensure')
-    throw new ValidationError(`hold_ms only applies to action ensure, not ${action}`, { fields: ['hold_ms'] });
+    throw new ValidationError(`hold_ms only applies to action ensure, not ${action}`, {
+      fields: ['hold_ms'],
+    });
   const problem = holdProblem(ms);
   if (problem) throw new ValidationError(`hold_ms: ${problem}`, { fields: ['hold_ms'] });
   return ms;

@@ -78,10 +78,11 @@ async function loadAgent(): Promise<Define> {
 }
 
 /** The `start stop restart ensure release` commands share one module. */
-const control = (action: 'start' | 'stop' | 'restart' | 'ensure' | 'release') => async (): Promise<Define> => {
-  const { controlCommand } = await import('./control.js');
-  return (connect) => controlCommand(action, connect);
-};
+const control =
+  (action: 'start' | 'stop' | 'restart' | 'ensure' | 'release') => async (): Promise<Define> => {
+    const { controlCommand } = await import('./control.js');
+    return (connect) => controlCommand(action, connect);
+  };
 
 /**
  * Every command, in help order. The summaries are the ones the commands' own definitions carry (a test

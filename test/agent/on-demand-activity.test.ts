@@ -48,7 +48,10 @@ describe('on-demand activity: decisions (pure)', () => {
       [8080, 2],
       [443, 1],
     ]);
-    assert.equal(busyReason({ ...idle, connections: conns, cpuPercent: 50 }, now), '3 connections on :443, :8080');
+    assert.equal(
+      busyReason({ ...idle, connections: conns, cpuPercent: 50 }, now),
+      '3 connections on :443, :8080',
+    );
     assert.equal(busyReason({ ...idle, connections: new Map([[80, 1]]) }, now), '1 connection on :80');
     const lease = { ...idle, connections: conns, leaseUntil: now + 1000 };
     assert.equal(busyReason(lease, now), 'lease until 2026-12-02T10:00:01.000Z');
@@ -91,7 +94,8 @@ describe('on-demand activity: decisions (pure)', () => {
   });
 
   it('connections: established ones on a port the tree listens on (accepted by it, or in its backlog)', () => {
-    const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const head =
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
     const row = (local: string, remote: string, st: string, inode: number) =>
       `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
     const table =
@@ -354,9 +358,12 @@ describe('on-demand activity: real handlers', function () {
     } finally {
       client.destroy();
     }
-    const cold = await waitFor(() => (status(sup, 'web').temperature === 'cold' ? status(sup, 'web') : null), {
-      what: 'cooled once the client closed',
-    });
+    const cold = await waitFor(
+      () => (status(sup, 'web').temperature === 'cold' ? status(sup, 'web') : null),
+      {
+        what: 'cooled once the client closed',
+      },
+    );
     assert.ok(cold.events.some((e) => e.type === 'IDLE'));
   });
 

@@ -226,7 +226,10 @@ describe('gov admin commands (fake master)', () => {
         /^HANDLER\s+AGENT\s+STATE\s+PID\s+RESTARTS\s+UPTIME\s+IDLE FOR\s+COOLS IN\s+LAST EXIT\s+HEALTH$/,
       );
       assert.match(lines[1] ?? '', /^web\s+edge-1\s+running \(hot\)\s+4321\s+2\s+5m\s+1m5s\s+4m54s\s+code 1/);
-      assert.match(lines[2] ?? '', /^web\s+edge-2\s+running \(hot\)\s+4321\s+2\s+5m\s+busy: 2 connections on :8080\s+-\s+code/);
+      assert.match(
+        lines[2] ?? '',
+        /^web\s+edge-2\s+running \(hot\)\s+4321\s+2\s+5m\s+busy: 2 connections on :8080\s+-\s+code/,
+      );
       assert.match(lines[3] ?? '', /^web\s+edge-3\s+stopped\s+-\s+2\s+-\s+-\s+-\s+code/);
       for (const col of ['IDLE FOR', 'COOLS IN', 'LAST EXIT'])
         assert.equal(lines[1]?.slice(lines[0]!.indexOf(col)).search(/\S/), 0, `${col} aligned`);

@@ -66,12 +66,23 @@ describe('on-demand leases end to end (gov ensure --hold, gov release)', functio
     const text = await c.gov(['ps', 'held']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /IDLE FOR\s+COOLS IN/);
-    assert.match(text.stdout, /held\s+edge-1\s+running \(hot\)\s+\d+\s+\d+\s+\S+\s+busy: lease until \S+\s+-\s/);
+    assert.match(
+      text.stdout,
+      /held\s+edge-1\s+running \(hot\)\s+\d+\s+\d+\s+\S+\s+busy: lease until \S+\s+-\s/,
+    );
 
-    const cold = await c.waitInstances('held', 1, (i) => i.temperature === 'cold', 'held cold after its lease');
+    const cold = await c.waitInstances(
+      'held',
+      1,
+      (i) => i.temperature === 'cold',
+      'held cold after its lease',
+    );
     const idle = (cold[0] as Ps).events.find((e) => e.type === 'IDLE');
     assert.ok(idle, JSON.stringify((cold[0] as Ps).events));
-    assert.ok(Date.parse(idle.at) >= until, `cooled at ${idle.at}, before the lease ended (${hot.lease_until})`);
+    assert.ok(
+      Date.parse(idle.at) >= until,
+      `cooled at ${idle.at}, before the lease ended (${hot.lease_until})`,
+    );
     assert.equal((cold[0] as Ps).lease_until || null, null, 'an ended lease is not shown');
   });
 
