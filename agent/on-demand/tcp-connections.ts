@@ -2,13 +2,15 @@
  * Established TCP connections on the ports a process tree listens on, read straight from /proc (no child
  * process, no socket diagnostics library): the tree's sockets are the `socket:[INODE]` links under each
  * process's /proc/PID/fd, and the kernel's socket tables (/proc/PID/net/tcp and tcp6, the network
- * namespace of the tree's first process) say which of those inodes listen and which are established.
+ * namespace of the tree's first process, SocketTables) say which of those inodes listen and which are
+ * established.
  *
  * An established socket counts when its local port is one the tree listens on and it is the tree's own
  * (an accepted connection) or not accepted yet (inode 0: waiting in the listen backlog). A connection the
  * handler made to elsewhere (local port ephemeral) does not count: it is the handler's client side.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 /** /proc/net/tcp `st` values (include/net/tcp_states.h). */
 const TCP_ESTABLISHED = '01';
@@ -76,19 +78,60 @@ export function connectionsOn(sockets: readonly TcpSocket[], own: ReadonlySet<nu
 }
 
 /**
+ * The socket tables (tcp and tcp6) of a network namespace, read at most once per `maxAgeMs`: the kernel
+ * walks its whole connection hash for every read of /proc/net/tcp (milliseconds on a big host, whatever
+ * few sockets there are: `npm run bench -- activity-check`), so the hot instances measured in one metrics
+ * round share one read. Keyed by the namespace (/proc/PID/ns/net), so a handler in its own namespace gets
+ * its own tables.
+ */
+export class SocketTables {
+  private readonly byNs = new Map<string, { at: number; sockets: TcpSocket[] }>();
+
+  constructor(
+    private readonly maxAgeMs = 250,
+    private readonly procRoot = '/proc',
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The sockets of the network namespace of `pid` (empty when it is gone). */
+  of(pid: number): TcpSocket[] {
+    let ns: string;
+    try {
+      ns = readlinkSync(`${this.procRoot}/${pid}/ns/net`);
+    } catch {
+      ns = `pid ${pid}`; // no namespace link (gone, or an old kernel): its own, uncached after maxAgeMs
+    }
+    const now = this.now();
+    for (const [k, v] of this.byNs) if (now - v.at > this.maxAgeMs) this.byNs.delete(k);
+    const cached = this.byNs.get(ns);
+    if (cached) return cached.sockets;
+    const sockets: TcpSocket[] = [];
+    for (const table of ['tcp', 'tcp6']) {
+      try {
+        sockets.push(...parseTcpTable(readFileSync(`${this.procRoot}/${pid}/net/${table}`, 'utf8')));
+      } catch {
+        // no IPv6 in this kernel, or the process went away
+      }
+    }
+    this.byNs.set(ns, { at: now, sockets });
+    return sockets;
+  }
+}
+
+/** The agent's socket tables (one per process: the instances of one supervisor share its reads). */
+export const socketTables = new SocketTables();
+
+/**
  * Established connections per port the processes `pids` listen on (IPv4 and IPv6), from the socket tables
  * of the first process's network namespace. Empty when none of them holds a socket.
  */
-export function establishedConnections(pids: readonly number[], procRoot = '/proc'): Map<number, number> {
+export function establishedConnections(
+  pids: readonly number[],
+  tables: SocketTables = socketTables,
+  procRoot = '/proc',
+): Map<number, number> {
   const own = socketInodes(pids, procRoot);
-  if (own.size === 0 || pids.length === 0) return new Map();
-  const sockets: TcpSocket[] = [];
-  for (const table of ['tcp', 'tcp6']) {
-    try {
-      sockets.push(...parseTcpTable(readFileSync(`${procRoot}/${pids[0]}/net/${table}`, 'utf8')));
-    } catch {
-      // no IPv6 in this kernel, or the process went away
-    }
-  }
-  return connectionsOn(sockets, own);
+  const first = pids[0];
+  if (own.size === 0 || first === undefined) return new Map();
+  return connectionsOn(tables.of(first), own);
 }
