@@ -5,7 +5,7 @@
  * with a fake instance and sampler), then real handlers.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Instance } from '../../agent/instance/instance.js';
@@ -18,7 +18,12 @@ import {
   renewLease,
   type ActivitySignals,
 } from '../../agent/on-demand/policy.js';
-import { connectionsOn, parseTcpTable } from '../../agent/on-demand/tcp-connections.js';
+import {
+  SocketTables,
+  connectionsOn,
+  establishedConnections,
+  parseTcpTable,
+} from '../../agent/on-demand/tcp-connections.js';
 import type { MetricsSampler } from '../../agent/process/sampler.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { silentLogger } from '../../shared/logger.js';
@@ -93,7 +98,7 @@ describe('on-demand activity: decisions (pure)', () => {
     });
   });
 
-  it('connections: established ones on a port the tree listens on (accepted by it, or in its backlog)', () => {
+  it('connections: established ones on a port the tree listens on (accepted by it, or in its backlog), from /proc', () => {
     const head =
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
     const row = (local: string, remote: string, st: string, inode: number) =>
@@ -114,6 +119,29 @@ describe('on-demand activity: decisions (pure)', () => {
     assert.deepEqual(connectionsOn(sockets, new Set([11, 12, 13, 14, 15])), new Map([[8080, 2]]));
     assert.deepEqual(connectionsOn(sockets, new Set([13])), new Map(), 'listening on nothing: none');
     assert.deepEqual(parseTcpTable(`${head}garbage\n\n`), []);
+
+    // The same from a /proc tree: fds → inodes, the namespace's tables read once per maxAgeMs.
+    const proc = tempDir();
+    mkdirSync(path.join(proc, '100', 'fd'), { recursive: true });
+    mkdirSync(path.join(proc, '100', 'net'));
+    mkdirSync(path.join(proc, '100', 'ns'));
+    symlinkSync('net:[4026531992]', path.join(proc, '100', 'ns', 'net'));
+    [11, 12, 13, 14, 15].forEach((inode, i) =>
+      symlinkSync(`socket:[${inode}]`, path.join(proc, '100', 'fd', String(i + 3))),
+    );
+    symlinkSync('/dev/null', path.join(proc, '100', 'fd', '9'));
+    writeFileSync(path.join(proc, '100', 'net', 'tcp'), table);
+    let now = 0;
+    const tables = new SocketTables(1000, proc, () => now);
+    assert.deepEqual(establishedConnections([100], tables, proc), new Map([[8080, 2]]));
+    writeFileSync(
+      path.join(proc, '100', 'net', 'tcp'),
+      head + row('0100007F:1F90', '00000000:0000', '0A', 11),
+    );
+    assert.deepEqual(establishedConnections([100], tables, proc), new Map([[8080, 2]]), 'one read per round');
+    now = 1001;
+    assert.deepEqual(establishedConnections([100], tables, proc), new Map(), 'read again after maxAgeMs');
+    assert.deepEqual(establishedConnections([101], tables, proc), new Map(), 'a process that is gone: none');
   });
 });
 
