@@ -31,6 +31,9 @@ import type { MetricsSampler } from '../process/sampler.js';
 import { Activity } from './activity.js';
 import { decideIdle, recentColdStarts, type ColdStart } from './policy.js';
 
+/** The CPU window an idle check measures over when no metrics sample started one lately. */
+export const CPU_WINDOW_MS = 1000;
+
 /** A wake-up that did not make the instance hot. */
 export class ColdStartError extends GovError {
   constructor(message: string) {
@@ -222,6 +225,14 @@ export class OnDemandController {
     const due = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now()).action === 'cool';
     const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
     if (due && !live && pid !== undefined && this.inst.state === 'running') {
+      if (!this.sampler.remembers(pid)) {
+        // No window to measure over (no metrics sample of it lately; its average since it started says
+        // nothing about now): one starts now, and the look is taken again at its end.
+        await this.sampler.sample([pid]);
+        if (this.mayCool && this.idleTimer === null)
+          this.idleTimer = this.clock.after(CPU_WINDOW_MS, () => this.idleCheck());
+        return;
+      }
       const u = (await this.sampler.sample([pid])).get(pid);
       if (u) this.act.measure(u.cpu_percent); // busy: touched
       if (!this.mayCool) return;

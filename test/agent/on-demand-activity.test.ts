@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Instance } from '../../agent/instance/instance.js';
-import { OnDemandController } from '../../agent/on-demand/on-demand.js';
+import { CPU_WINDOW_MS, OnDemandController } from '../../agent/on-demand/on-demand.js';
 import {
   activityOf,
   busyReason,
@@ -180,15 +180,21 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
   let announced: number;
   let d: OnDemandController;
 
+  let remembered: boolean;
   const sampler = {
-    sample: (roots: number[]) =>
-      Promise.resolve(new Map(roots.map((r) => [r, { cpu_percent: cpu, memory_bytes: 1, processes: 1 }]))),
+    remembers: () => remembered,
+    sample: (roots: number[]) => {
+      const usage = { cpu_percent: cpu, memory_bytes: 1, processes: 1 };
+      remembered = true;
+      return Promise.resolve(new Map(roots.map((r) => [r, usage])));
+    },
   } as unknown as MetricsSampler;
 
   function make(extra: Partial<HandlerSpec> = {}) {
     clock = new FakeClock();
     cpu = 0;
     announced = 0;
+    remembered = true;
     inst = new FakeInstance({ name: 'w', mode: 'on-demand', idle_timeout_ms: H, ...extra });
     d = new OnDemandController(inst as unknown as Instance, clock, silentLogger, sampler, () => announced++);
     d.onState('running'); // became hot: the idle timer runs
@@ -252,6 +258,19 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
     assert.equal(inst.stops, 0, 'cooled although a metrics sample saw it busy within idle_timeout');
     cpu = 4; // under idle_cpu from here on
     clock.advance(H);
+    await cooled();
+  });
+
+  it('with no recent sample of its tree, the CPU is measured over a fresh window, not its average since it started', async () => {
+    make();
+    remembered = false; // e.g. no metrics sampling while the master is away
+    cpu = 50; // what a first sample reports: the average since the process started
+    clock.advance(H);
+    await settle();
+    assert.equal(inst.stops, 0, 'cooled without a window to measure over');
+    assert.equal(d.activity().busy_reason, '', 'the average since start is no activity');
+    cpu = 0; // over the window that starts now
+    clock.advance(CPU_WINDOW_MS);
     await cooled();
   });
 
