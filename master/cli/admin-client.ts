@@ -316,7 +316,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         ...(typeof t === 'string' ? { handler: t, agent: agent ?? '' } : { targets: t }),
         signal: sig.signal ?? '',
         main: sig.main ?? false,
-        hold_ms: sig.hold_ms ?? 0,
+        ...(sig.hold_ms ? { hold_ms: sig.hold_ms } : {}),
       }),
     getMetrics: (f = {}) =>
       call(client.GetMetrics, {
