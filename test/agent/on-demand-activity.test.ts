@@ -394,12 +394,15 @@ describe('on-demand activity: real handlers', function () {
         start_seconds: 0,
       }),
     ]);
-    await sup.ensure('web');
+    // A lease holds it while the client connects (a busy host may take longer than idle_timeout for
+    // that); released once connected, only the connection holds it.
+    await sup.ensure('web', 60_000);
     const port = await waitFor(() => lines(ready).map((l) => (JSON.parse(l) as { port: number }).port)[0], {
       what: 'web listening',
     });
     const client = net.connect(port, '127.0.0.1');
     await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
+    await sup.release('web');
     try {
       await staysHot(sup, 'web', 2000, new RegExp(`^1 connection on :${port}$`));
     } finally {
