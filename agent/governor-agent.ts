@@ -10,6 +10,7 @@ import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport
 import { ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { parseSignal } from '../shared/signals.js';
+import { holdProblem } from '../shared/durations.js';
 import { instanceLogFile } from './instance/paths.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './link/master-link.js';
 import { tailLines } from '../shared/log-tail.js';
@@ -105,11 +106,21 @@ export class GovernorAgent implements LinkHost {
         return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
       }
       case 'ENSURE': {
-        const results = await sup.ensure(cmd.instance || cmd.handler);
+        const holdMs = checkHold(cmd.hold_ms);
+        const results = await sup.ensure(cmd.instance || cmd.handler, holdMs);
         return {
           instances: results.map((r) => toWireStatus(r.status)),
           cold_start_ms: Math.max(0, ...results.map((r) => r.cold_start_ms)),
           summary: describeEnsure(results),
+        };
+      }
+      case 'RELEASE': {
+        const released = await sup.release(cmd.instance || cmd.handler);
+        return {
+          instances: released.map((r) => toWireStatus(r.status)),
+          summary: released
+            .map((r) => `${r.status.instance}: ${r.held ? 'lease released' : 'held no lease'}`)
+            .join(', '),
         };
       }
       case 'START':
@@ -178,14 +189,26 @@ export class GovernorAgent implements LinkHost {
   }
 }
 
-/** `hot pid 123, cold start 84ms` / `already hot pid 123` / `running pid 123`. */
+/** ENSURE's hold_ms: 0 (no lease) or a lease length (shared/durations.ts holdProblem). */
+function checkHold(ms: number | undefined): number {
+  if (!ms) return 0;
+  const problem = holdProblem(ms);
+  if (problem) throw new ValidationError(`hold_ms: ${problem}`);
+  return ms;
+}
+
+/** `hot pid 123, cold start 84ms` / `already hot pid 123` / `running pid 123`, plus `, held until …`. */
 function describeEnsure(results: EnsureResult[]): string {
   return results
     .map(({ status: s, cold_start_ms: ms, woke }) => {
       const what = s.temperature || s.state;
       const pid = `pid ${s.pid ?? '-'}`;
-      if (!woke) return `already ${what} ${pid}`;
-      return s.temperature ? `${what} ${pid}, cold start ${Math.round(ms)}ms` : `${what} ${pid}`;
+      const lease =
+        s.activity.lease_until !== null
+          ? `, held until ${new Date(s.activity.lease_until).toISOString()}`
+          : '';
+      if (!woke) return `already ${what} ${pid}${lease}`;
+      return (s.temperature ? `${what} ${pid}, cold start ${Math.round(ms)}ms` : `${what} ${pid}`) + lease;
     })
     .join('; ');
 }

@@ -183,3 +183,14 @@ export function parseCpuPercent(input: string | number): number {
     throw new Error(`${JSON.stringify(input)} is not a CPU limit (use e.g. 50%, 150%)`);
   return value;
 }
+
+/**
+ * Why `ms` is no lease length (`gov ensure --hold`, ControlRequest.hold_ms), or null when it is one: more
+ * than 0 and at most MAX_TIMER_MS (the lease's end is a timer on the agent). The one rule for CLI,
+ * master and agent.
+ */
+export function holdProblem(ms: number): string | null {
+  if (!Number.isFinite(ms) || ms <= 0) return `${ms} ms is not a lease length: it must be more than 0`;
+  if (ms > MAX_TIMER_MS) return overLimit(`${ms}ms`, ms, MAX_TIMER_MS);
+  return null;
+}

@@ -31,7 +31,7 @@ import { instanceExitFile, instanceLogFile } from './paths.js';
 import { decideRestart, describeExit, type RestartDecision, type RestartHistory } from './restart-policy.js';
 import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
-import { NO_ACTIVITY, type InstanceStatus } from './status.js';
+import { NO_ACTIVITY, type ActivityStatus, type InstanceStatus } from './status.js';
 import { leftAlive, stopGroup, type StopResult } from './stop.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
@@ -56,6 +56,13 @@ export class Instance {
   history: RestartHistory = { failedStarts: 0 };
   lastExit: LastExit | null = null;
   startedAt: number | null = null;
+  /**
+   * On-demand: when the lease taken by `ensure --hold` ends (epoch ms; null: none). Kept here so that it
+   * is part of the record and survives an agent restart; the on-demand controller decides what it means.
+   */
+  leaseUntil: number | null = null;
+  /** The on-demand activity figures for `status()` (its controller installs the real source). */
+  activity: () => ActivityStatus = () => ({ ...NO_ACTIVITY });
   readonly events: InstanceEvent[] = [];
   /** Bumped for every spawned process; callbacks of an older process are ignored. */
   private gen = 0;
@@ -121,6 +128,7 @@ export class Instance {
     this.history = { failedStarts: rec.failed_starts };
     this.lastExit = rec.last_exit;
     this.startedAt = rec.started_at;
+    this.leaseUntil = rec.lease_until ?? null;
     const recovered = rec.handle && this.restoreVerdict(rec);
     // A live shim's main is verified (or found again) before anything reports or signals it.
     const live =
@@ -252,6 +260,7 @@ export class Instance {
       failed_starts: this.history.failedStarts,
       last_exit: this.lastExit,
       started_at: this.startedAt,
+      ...(this.leaseUntil !== null ? { lease_until: this.leaseUntil } : {}),
     };
   }
 
@@ -275,7 +284,7 @@ export class Instance {
       health: h ? this.healthCounts.status : 'none',
       health_reason: h ? this.healthCounts.reason : '',
       notify_status: '',
-      activity: { ...NO_ACTIVITY },
+      activity: this.activity(),
     };
   }
 

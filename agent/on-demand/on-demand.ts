@@ -1,7 +1,14 @@
 /**
  * On-demand mode for one instance (DESIGN §3): `ensure` wakes it (cold → warming → hot) with ONE shared
  * start for concurrent callers, measures the cold start, and an idle timer cools it (hot → cooling →
- * cold) after `idle_timeout` without use. Decisions come from `policy.ts`.
+ * cold) after `idle_timeout` without use or activity. Decisions come from `policy.ts`.
+ *
+ * Idleness from activity (activity.ts): busy while it said `BUSY=1`, holds a lease, has client
+ * connections, or uses more than `idle_cpu`; the idle period runs from the last use or busy moment. The
+ * idle timer looks when the idle action is due and at a lease's end. When due and nothing live (BUSY=1, a
+ * lease) holds it, it takes one more sample of the tree with the supervisor's MetricsSampler (the CPU
+ * window since the last metrics sample, which `noteSample` passes in as well) and reads its connections:
+ * busy, the idle period starts again; idle, it cools.
  *
  * Behaviour:
  * - Any use through the governor (`ensure`, `start`, `restart`, `logs`) calls `touch()`.
@@ -19,8 +26,13 @@ import type { Logger } from '../../shared/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Instance, InstanceStatus } from '../instance/instance.js';
 import type { InstanceState } from '../instance/lifecycle.js';
+import type { ActivityStatus } from '../instance/status.js';
 import type { MetricsSampler } from '../process/sampler.js';
+import { Activity } from './activity.js';
 import { decideIdle, recentColdStarts, type ColdStart } from './policy.js';
+
+/** The CPU window an idle check measures over when no metrics sample started one lately. */
+export const CPU_WINDOW_MS = 1000;
 
 /** A wake-up that did not make the instance hot. */
 export class ColdStartError extends GovError {
@@ -45,7 +57,8 @@ export interface OnDemandTelemetry {
 }
 
 export class OnDemandController {
-  lastUse: number;
+  /** When it was last used or seen busy, and what says it is busy now (activity.ts). */
+  private readonly act: Activity;
   private coldStarts: ColdStart[] = [];
   private coldStartCount = 0;
   private lastColdStartMs = 0;
@@ -59,11 +72,19 @@ export class OnDemandController {
     private readonly inst: Instance,
     private readonly clock: Clock,
     logger: Logger,
-    /** Measures the instance's process tree before an idle stop (its hot RSS). */
+    /** Measures the instance's process tree: before an idle stop (its hot RSS), and its CPU when due. */
     private readonly sampler: MetricsSampler,
+    /** Tells the instance's listeners its status changed without a state change (busy ↔ idle, lease). */
+    announce: () => void = () => {},
   ) {
-    this.lastUse = clock.now();
     this.log = logger.with({ instance: inst.name });
+    this.act = new Activity(inst, clock, this.log, announce);
+    inst.activity = () => this.act.status();
+  }
+
+  /** The last moment the instance was used or seen busy (epoch ms): its idle period runs from here. */
+  get lastUse(): number {
+    return this.act.lastUse;
   }
 
   private get onDemand(): boolean {
@@ -72,7 +93,43 @@ export class OnDemandController {
 
   /** Activity: restarts the idle period. */
   touch(): void {
-    this.lastUse = this.clock.now();
+    this.act.touch();
+  }
+
+  /**
+   * `BUSY=1` (true) / `IDLE=1` (false) from the handler (sd_notify): busy holds it hot until IDLE=1, and
+   * its idle period starts then. Both count as activity.
+   */
+  setBusy(busy: boolean): void {
+    if (this.act.setBusy(busy) && !busy && this.inst.state === 'running') this.armIdle();
+  }
+
+  /**
+   * `ensure --hold`: takes or renews the lease (its end becomes max(current end, now + holdMs)), persisted
+   * with the instance's record; returns its end. Refused (StateError) for an always-on instance: it has no
+   * idle timer to hold off.
+   */
+  async hold(holdMs: number): Promise<number> {
+    const until = await this.act.hold(holdMs);
+    if (this.inst.state === 'running') this.armIdle();
+    return until;
+  }
+
+  /** `gov release`: ends the lease at once (the idle period starts now); false when none was held. */
+  async release(): Promise<boolean> {
+    const held = await this.act.release();
+    if (this.inst.state === 'running') this.armIdle();
+    return held;
+  }
+
+  /** Idle for, cools in, busy reason and lease (what `status().activity` shows). */
+  activity(): ActivityStatus {
+    return this.act.status();
+  }
+
+  /** A metrics sample of the instance's tree (CPU % over the sampler's window): measured activity while hot. */
+  noteSample(cpuPercent: number): void {
+    if (this.onDemand && this.inst.state === 'running') this.act.measure(cpuPercent);
   }
 
   /** Wakes the instance (or joins the wake-up in progress); resolves once it is hot. */
@@ -111,7 +168,13 @@ export class OnDemandController {
 
   /** Hooked to the instance's state changes: a hot on-demand instance gets an idle timer. */
   onState(to: InstanceState): void {
-    if (to === 'running') this.armIdle();
+    if (to === 'running') {
+      this.act.forgetMeasurement(); // a new process: nothing measured of it yet
+      // Its CPU window starts now that it is hot (its start-up belongs to warming, not to activity).
+      const pid = this.inst.handle?.pid;
+      if (this.onDemand && pid !== undefined) void this.sampler.sample([pid]);
+      this.armIdle();
+    }
   }
 
   /** The last RSS measured while hot (from metrics sampling or just before an idle stop). */
@@ -135,22 +198,49 @@ export class OnDemandController {
     this.idleTimer = null;
   }
 
+  /** The next look of the idle timer: when the idle action is due, or at the lease's end if sooner. */
   private armIdle(): void {
     this.idleTimer?.cancel();
     this.idleTimer = null;
     if (this.disposed || !this.onDemand) return;
-    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
-    this.idleTimer = this.clock.after(d.action === 'wait' ? d.delayMs : 0, () => this.idleCheck());
+    this.idleTimer = this.clock.after(this.act.nextCheckMs(), () => this.idleCheck());
+  }
+
+  private get mayCool(): boolean {
+    return !this.disposed && this.onDemand && this.inst.desired === 'running' && !this.pending;
   }
 
   private idleCheck(): void {
     this.idleTimer = null;
-    if (this.disposed || !this.onDemand || this.inst.desired !== 'running' || this.pending) return;
-    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
-    if (d.action === 'wait') {
-      this.idleTimer = this.clock.after(d.delayMs, () => this.idleCheck());
-      return;
+    if (!this.mayCool) return;
+    this.look().catch((err: unknown) => this.log.error('idle check failed', { err }));
+  }
+
+  /**
+   * The idle timer's look. Once the idle action is due and nothing live holds it, the tree is measured
+   * (CPU since the last sample, connections); busy, its idle period starts again, else it cools.
+   */
+  private async look(): Promise<void> {
+    const live = this.act.reason(true); // BUSY=1 or a lease (one that ran out: idle from its end)
+    const due = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now()).action === 'cool';
+    const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
+    if (due && !live && pid !== undefined && this.inst.state === 'running') {
+      if (!this.sampler.remembers(pid)) {
+        // No window to measure over (no metrics sample of it lately; its average since it started says
+        // nothing about now): one starts now, and the look is taken again at its end.
+        await this.sampler.sample([pid]);
+        if (this.mayCool && this.idleTimer === null)
+          this.idleTimer = this.clock.after(CPU_WINDOW_MS, () => this.idleCheck());
+        return;
+      }
+      const u = (await this.sampler.sample([pid])).get(pid);
+      if (u) this.act.measure(u.cpu_percent); // busy: touched
+      if (!this.mayCool) return;
     }
+    this.act.changed();
+    if (this.act.reason(true)) this.touch();
+    const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
+    if (d.action === 'wait') return this.armIdle();
     this.cool(d.idleMs).catch((err: unknown) => this.log.error('idle stop failed', { err }));
   }
 

@@ -68,6 +68,14 @@ export class MetricsSampler {
     return Promise.resolve(result);
   }
 
+  /**
+   * Whether `pid`'s CPU time from an earlier sample is remembered: its next sample then measures the window
+   * since, not the average since the process started.
+   */
+  remembers(pid: number): boolean {
+    return this.history.has(pid);
+  }
+
   /** PIDs whose CPU time is remembered (tests: the history stays bounded). */
   get remembered(): number {
     return this.history.size;

@@ -81,7 +81,10 @@ export class InstanceRegistry {
     this.instances.get(inst.name)?.dispose(); // a replaced instance writes nothing more
     this.instances.set(inst.name, inst);
     this.demand.get(inst.name)?.dispose();
-    this.demand.set(inst.name, new OnDemandController(inst, opts.clock, opts.logger, this.sampler));
+    const announce = (): void => {
+      this.sup.emit('status', { handler: inst.name });
+    };
+    this.demand.set(inst.name, new OnDemandController(inst, opts.clock, opts.logger, this.sampler, announce));
     return inst;
   }
 

@@ -53,7 +53,10 @@ export async function collectMetrics(
     const root = rootOf(s);
     const u = root !== null ? usage.get(root) : undefined;
     const d = registry.demandAt(s.instance);
-    if (u && s.temperature === 'hot') d?.recordHotRss(u.memory_bytes);
+    if (u && s.temperature === 'hot') {
+      d?.recordHotRss(u.memory_bytes);
+      d?.noteSample(u.cpu_percent); // idleness from activity: CPU over this window, and connections
+    }
     return {
       ...(d?.telemetry() ?? NO_DEMAND),
       handler: s.handler,

@@ -34,6 +34,8 @@ export interface InstanceRecord {
   failed_starts: number;
   last_exit: LastExit | null;
   started_at: number | null;
+  /** On-demand: when the lease of `ensure --hold` ends, epoch ms; absent: none. */
+  lease_until?: number;
 }
 
 export interface AgentState {

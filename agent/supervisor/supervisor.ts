@@ -62,7 +62,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     private readonly store: DurableStore<AgentState>,
   ) {
     super();
-    this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2));
+    // The supervisor's clock: an on-demand idle check's CPU window is measured on the idle timer's clock.
+    this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2), opts.clock);
     const scope = cgroupScope(opts.dataDir);
     this.tracker = new CgroupTracking({ root: opts.cgroupRoot, scope, logger: opts.logger });
     const own = this.tracker.layout?.version === 2 ? { v2OwnPath: this.tracker.layout.ownPath } : {};
@@ -286,13 +287,35 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * ENSURE: wakes one on-demand instance (the key given; for a handler name a hot one, else a warming
    * one, else the first) and resolves once it is hot, with the cold-start time; concurrent calls share
    * one start. Always-on instances are started if not active. A failed start throws ColdStartError.
+   * `holdMs` > 0 (`ensure --hold`) also takes or renews a lease on the instance it wakes: it counts as
+   * busy until the lease ends (refused for always-on handlers, before anything starts).
    */
-  async ensure(nameOrKey: string): Promise<EnsureResult[]> {
+  async ensure(nameOrKey: string, holdMs = 0): Promise<EnsureResult[]> {
+    if (this.observed.has(nameOrKey)) throw new StateError(observedRefusal(nameOrKey));
     const insts = this.keysOf(nameOrKey).map((k) => this.registry.get(k));
     const first = insts[0]!;
     const targets =
       first.spec.mode === 'on-demand' ? [insts[chooseToWake(insts.map((i) => i.state))] ?? first] : insts;
-    return Promise.all(targets.map((i) => this.registry.demandOf(i).ensure()));
+    const demand = targets.map((i) => this.registry.demandOf(i));
+    if (holdMs > 0) for (const d of demand) await d.hold(holdMs);
+    return Promise.all(demand.map((d) => d.ensure()));
+  }
+
+  /**
+   * RELEASE: ends the leases held on a handler's instances (or the one instance key) at once; their idle
+   * period starts now. Refused for observed processes and always-on handlers (they hold no lease).
+   */
+  async release(nameOrKey: string): Promise<Array<{ status: InstanceStatus; held: boolean }>> {
+    if (this.observed.has(nameOrKey)) throw new StateError(observedRefusal(nameOrKey));
+    const insts = this.keysOf(nameOrKey).map((k) => this.registry.get(k));
+    const out = [];
+    for (const i of insts) out.push({ held: await this.registry.demandOf(i).release(), status: i.status() });
+    return out;
+  }
+
+  /** sd_notify `BUSY=1` (true) / `IDLE=1` (false) from an instance's process: see OnDemandController.setBusy. */
+  setBusy(key: string, busy: boolean): void {
+    this.registry.demandAt(key)?.setBusy(busy);
   }
 
   /** Marks use of a handler's instances (any command through the governor): restarts their idle timers. */

@@ -20,9 +20,10 @@ import type { Fleet } from '../fleet/fleet.js';
 import { fanOut, type ControlKind } from '../fleet/fan-out.js';
 import { resolveTargets, type ResolvedTargets, type TargetInstance } from '../state/targets.js';
 import { parseSignal } from '../../shared/signals.js';
+import { holdProblem } from '../../shared/durations.js';
 import { instanceTarget, parseTargetName, requestTargets, type TargetSet } from '../../shared/targets.js';
 
-const ACTIONS = ['start', 'stop', 'restart', 'ensure', 'signal'] as const;
+const ACTIONS = ['start', 'stop', 'restart', 'ensure', 'release', 'signal'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandlers {
@@ -157,6 +158,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
         throw new ValidationError('instance needs agent', { fields: ['instance', 'agent'] });
       // An unknown signal is refused before the targets are even looked at: nothing is sent.
       const signal = req.action === 'signal' ? parseSignal(req.signal) : undefined;
+      const holdMs = checkHold(req.action, req.hold_ms);
       const resolved = resolveTargets(registry, requestTargets(req, req.agent, req.instance), {
         empty: 'refuse',
         observed: 'refuse',
@@ -169,6 +171,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
         kind: req.action.toUpperCase() as ControlKind,
         issuedBy,
         ...(signal ? { signal, main: req.main } : {}),
+        ...(holdMs ? { holdMs } : {}),
       });
       // The registry as it stands, with what the agents just answered in place of what they reported before.
       const fresh = new Map(
@@ -347,6 +350,18 @@ export function toInstanceInfo(v: {
   reported_at: string;
 }): InstanceInfo {
   return { agent: v.agent, status: v.status, stale: v.stale, reported_at: v.reported_at };
+}
+
+/** ControlRequest.hold_ms: a lease length for `ensure` (shared/durations.ts holdProblem), 0 otherwise. */
+function checkHold(action: string, ms: number): number {
+  if (!ms) return 0;
+  if (action !== 'ensure')
+    throw new ValidationError(`hold_ms only applies to action ensure, not ${action}`, {
+      fields: ['hold_ms'],
+    });
+  const problem = holdProblem(ms);
+  if (problem) throw new ValidationError(`hold_ms: ${problem}`, { fields: ['hold_ms'] });
+  return ms;
 }
 
 /** `instance` must be one of `spec`'s instance keys (`web`, `web#1` … up to count - 1). */

@@ -44,7 +44,7 @@ const DEFAULT_EXECUTION_LIMIT = 50;
 /** Default per-call deadline. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
-export type ControlAction = 'start' | 'stop' | 'restart' | 'ensure' | 'signal';
+export type ControlAction = 'start' | 'stop' | 'restart' | 'ensure' | 'release' | 'signal';
 
 /** What a command acts on (shared/targets.ts): a target set, or one handler name (as older commands call). */
 export type Targets = TargetSet | string;
@@ -56,10 +56,12 @@ export interface ReadFilter {
   agent?: string;
 }
 
-/** `signal`: the signal name and whether only the main process gets it. */
+/** `signal`: the signal name and whether only the main process gets it; `ensure`: the lease length. */
 export interface SignalOptions {
   signal?: string;
   main?: boolean;
+  /** ensure --hold: ms (0 or absent: no lease). */
+  hold_ms?: number;
 }
 
 export interface ExecutionQuery {
@@ -314,6 +316,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         ...(typeof t === 'string' ? { handler: t, agent: agent ?? '' } : { targets: t }),
         signal: sig.signal ?? '',
         main: sig.main ?? false,
+        ...(sig.hold_ms ? { hold_ms: sig.hold_ms } : {}),
       }),
     getMetrics: (f = {}) =>
       call(client.GetMetrics, {

@@ -71,6 +71,14 @@ export function instanceJson(info: InstanceInfo) {
     started_at: orNull(s?.started_at),
     health: s?.health || 'unknown',
     health_reason: orNull(s?.health_reason),
+    /**
+     * On-demand, hot or frozen, as of `reported_at`: ms since it was last used or busy, ms until its idle
+     * action is due (-1 while busy), why it counts as busy (null when idle), and its lease's end.
+     */
+    idle_ms: s?.idle_ms ?? 0,
+    cools_in_ms: s?.cools_in_ms ?? 0,
+    busy_reason: orNull(s?.busy_reason),
+    lease_until: orNull(s?.lease_until),
     spec_hash: orNull(s?.spec_hash),
     stale: info.stale,
     reported_at: orNull(info.reported_at),
@@ -193,9 +201,23 @@ export function sortedInstances(infos: InstanceInfo[]): Array<ReturnType<typeof 
   return infos.map(instanceJson).sort(byHandlerAgentIndex);
 }
 
+/**
+ * `IDLE FOR` and `COOLS IN` of a hot (or frozen) on-demand instance: aged from `reported_at` to `now`
+ * (the agent reports them when it turns busy or idle, not continuously); `busy: REASON` and `-` while busy.
+ */
+export function idleCells(i: ReturnType<typeof instanceJson>, now: number): [string | null, string | null] {
+  if (i.temperature !== 'hot' && i.temperature !== 'frozen') return [null, null];
+  if (i.busy_reason || i.cools_in_ms < 0) return [`busy: ${i.busy_reason ?? 'yes'}`, null];
+  const at = i.reported_at ? Date.parse(i.reported_at) : NaN;
+  const age = Number.isFinite(at) ? Math.max(0, now - at) : 0;
+  return [formatDuration(i.idle_ms + age), formatDuration(Math.max(0, i.cools_in_ms - age))];
+}
+
 export function instancesTable(infos: InstanceInfo[], now: number): string {
   if (infos.length === 0) return 'no instances\n';
   const items = sortedInstances(infos);
+  // On-demand instances add IDLE FOR and COOLS IN; a listing without any keeps its columns.
+  const idle = items.some((i) => i.mode === 'on-demand');
   const rows = items.map((i) => [
     i.instance,
     i.agent,
@@ -203,10 +225,12 @@ export function instancesTable(infos: InstanceInfo[], now: number): string {
     i.pid,
     i.restarts,
     i.started_at && i.pid ? formatDuration(Math.max(0, now - Date.parse(i.started_at))) : null,
+    ...(idle ? idleCells(i, now) : []),
     formatExit(i.last_exit, now),
     healthCell(i),
   ]);
-  let text = table(['HANDLER', 'AGENT', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'LAST EXIT', 'HEALTH'], rows);
+  const head = ['HANDLER', 'AGENT', 'STATE', 'PID', 'RESTARTS', 'UPTIME'];
+  let text = table([...head, ...(idle ? ['IDLE FOR', 'COOLS IN'] : []), 'LAST EXIT', 'HEALTH'], rows);
   if (items.some((i) => i.stale)) text += '* stale: the agent is disconnected; last known status shown\n';
   return text;
 }

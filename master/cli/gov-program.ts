@@ -77,11 +77,12 @@ async function loadAgent(): Promise<Define> {
   return mod.agentProgram;
 }
 
-/** The `start stop restart ensure` commands share one module. */
-const control = (action: 'start' | 'stop' | 'restart' | 'ensure') => async (): Promise<Define> => {
-  const { controlCommand } = await import('./control.js');
-  return (connect) => controlCommand(action, connect);
-};
+/** The `start stop restart ensure release` commands share one module. */
+const control =
+  (action: 'start' | 'stop' | 'restart' | 'ensure' | 'release') => async (): Promise<Define> => {
+    const { controlCommand } = await import('./control.js');
+    return (connect) => controlCommand(action, connect);
+  };
 
 /**
  * Every command, in help order. The summaries are the ones the commands' own definitions carry (a test
@@ -136,7 +137,12 @@ const COMMANDS: Entry[] = [
   admin('start', 'start handlers or instances on their agents', control('start')),
   admin('stop', 'stop handlers or instances on their agents', control('stop')),
   admin('restart', 'restart handlers or instances; prints the new PIDs', control('restart')),
-  admin('ensure', 'make sure handlers run (wakes an on-demand handler)', control('ensure')),
+  admin(
+    'ensure',
+    'make sure handlers run (wakes an on-demand handler; --hold keeps it hot)',
+    control('ensure'),
+  ),
+  admin('release', 'end the leases of ensure --hold: on-demand handlers may cool again', control('release')),
   admin(
     'signal',
     "send a signal to handlers' process groups (--main: their main process only)",

@@ -10,8 +10,9 @@ import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/I
 import { commandUnits, type ResolvedTargets } from '../state/targets.js';
 import type { Fleet } from './fleet.js';
 import type { DispatchRequest } from './dispatcher.js';
+import { formatDuration } from '../../shared/durations.js';
 
-export type ControlKind = 'START' | 'STOP' | 'RESTART' | 'ENSURE' | 'SIGNAL';
+export type ControlKind = 'START' | 'STOP' | 'RESTART' | 'ENSURE' | 'RELEASE' | 'SIGNAL';
 
 export interface FanOutRequest {
   kind: ControlKind;
@@ -20,6 +21,8 @@ export interface FanOutRequest {
   signal?: string;
   /** SIGNAL: the main process only, not the process group. */
   main?: boolean;
+  /** ENSURE: also take (or renew) a lease this long on the instance woken. */
+  holdMs?: number;
 }
 
 export interface FanOutResult {
@@ -52,7 +55,9 @@ export async function fanOut(
           main: req.main === true,
           paramsSummary: signalSummary(req.signal ?? '', req.main === true),
         }
-      : {};
+      : req.holdMs
+        ? { holdMs: req.holdMs, paramsSummary: `hold ${formatDuration(req.holdMs)}` }
+        : {};
   const done = await Promise.all(
     units.map((u) =>
       fleet.command({

@@ -33,6 +33,8 @@ export interface CommandFields {
   signal?: string;
   /** SIGNAL: the main process only, not the whole process group. */
   main?: boolean;
+  /** ENSURE: also take (or renew) a lease this long (ms). */
+  holdMs?: number;
 }
 
 /** The AgentCommand for `req` under id `id` (the session adds the deadline). */
@@ -53,6 +55,7 @@ export function commandFor(id: string, req: CommandFields): AgentCommand & { id:
     remove: req.remove ?? [],
     signal: req.signal ?? '',
     main: req.main ?? false,
+    hold_ms: req.holdMs ?? 0,
   };
 }
 

@@ -70,6 +70,11 @@ const CASES: Array<[string, unknown, RegExp]> = [
     /: instances\.web\.handle\.main_pid: expected a number, got string/,
   ],
   [
+    'a lease end that is not a number',
+    { version: 1, specs: { web: spec }, instances: { web: { ...record(handle), lease_until: 'soon' } } },
+    /: instances\.web\.lease_until: expected a number, got string/,
+  ],
+  [
     'an unknown instance state',
     { version: 1, specs: { web: spec }, instances: { web: { ...record(handle), state: 'dancing' } } },
     /: instances\.web\.state: expected one of .*got "dancing"/,

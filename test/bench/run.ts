@@ -1,4 +1,5 @@
 /** `npm run bench`: runs every benchmark (or the ones named: `npm run bench -- supervisor`) and prints its figures. */
+import { runActivityBench } from './activity-bench.js';
 import { runCgroupStopBench, runSpawnTrackingBench } from './cgroup-bench.js';
 import { runChaosBench } from './chaos-bench.js';
 import { runCliStartBench } from './cli-start-bench.js';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   idle: runIdleBench,
   'cgroup-stop': runCgroupStopBench,
   'spawn-tracking': runSpawnTrackingBench,
+  'activity-check': runActivityBench,
 };
 
 const wanted = process.argv.slice(2);

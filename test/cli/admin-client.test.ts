@@ -174,6 +174,7 @@ describe('admin client', () => {
       handlers.TailLogs = (_c, cb) => cb(null, { lines: ['hello'] });
       assert.equal((await gov(['restart', 'web', '--agent', 'edge-1'])).code, 0);
       assert.equal((await gov(['signal', 'hup', '--selector', 'tier=web', '--main'])).code, 0);
+      assert.equal((await gov(['ensure', 'web', '--hold', '90s'])).code, 0);
       assert.equal((await gov(['metrics', '--json'])).code, 0);
       assert.equal((await gov(['executions', '--kind', 'restart', '--limit', '3'])).code, 0);
       const logs = await gov(['logs', 'web', '--agent', 'edge-1', '--tail', '5']);
@@ -189,6 +190,7 @@ describe('admin client', () => {
             targets: { names: ['web'], all: false, selector: {}, agents: ['edge-1'] },
             signal: '',
             main: false,
+            hold_ms: 0,
           },
         ],
         [
@@ -201,6 +203,20 @@ describe('admin client', () => {
             targets: { names: [], all: false, selector: { tier: 'web' }, agents: [] },
             signal: 'SIGHUP',
             main: true,
+            hold_ms: 0,
+          },
+        ],
+        [
+          'Control',
+          {
+            action: 'ensure',
+            handler: '',
+            agent: '',
+            instance: '',
+            targets: { names: ['web'], all: false, selector: {}, agents: [] },
+            signal: '',
+            main: false,
+            hold_ms: 90_000,
           },
         ],
         [

@@ -203,6 +203,51 @@ describe('gov admin commands (fake master)', () => {
       assert.equal(lines[0]?.indexOf('STATE'), lines[1]?.indexOf('running'));
     });
 
+    it('ps: on-demand instances add IDLE FOR and COOLS IN (aged since reported_at; busy: the reason), aligned', async () => {
+      const onDemand = (agent: string, status: Record<string, unknown>) => {
+        const i = instance({ agent });
+        return { ...i, status: { ...i.status!, mode: 'on-demand', temperature: 'hot', ...status } };
+      };
+      const fake = new FakeAdmin({
+        listInstances: async () => ({
+          instances: [
+            // Reported 1s before NOW: idle 1m4s then, so idle 1m5s now; cools in 4m55s then, 4m54s now.
+            onDemand('edge-1', { idle_ms: 64_000, cools_in_ms: 295_000 }),
+            onDemand('edge-2', { idle_ms: 0, cools_in_ms: -1, busy_reason: '2 connections on :8080' }),
+            { ...instance({ agent: 'edge-3', state: 'stopped', pid: 0 }) },
+          ],
+        }),
+      });
+      const io = captureIO();
+      assert.equal(await psCommand(fake.connect, () => NOW).run([], io), 0);
+      const lines = io.stdout.split('\n');
+      assert.match(
+        lines[0] ?? '',
+        /^HANDLER\s+AGENT\s+STATE\s+PID\s+RESTARTS\s+UPTIME\s+IDLE FOR\s+COOLS IN\s+LAST EXIT\s+HEALTH$/,
+      );
+      assert.match(lines[1] ?? '', /^web\s+edge-1\s+running \(hot\)\s+4321\s+2\s+5m\s+1m5s\s+4m54s\s+code 1/);
+      assert.match(
+        lines[2] ?? '',
+        /^web\s+edge-2\s+running \(hot\)\s+4321\s+2\s+5m\s+busy: 2 connections on :8080\s+-\s+code/,
+      );
+      assert.match(lines[3] ?? '', /^web\s+edge-3\s+stopped\s+-\s+2\s+-\s+-\s+-\s+code/);
+      for (const col of ['IDLE FOR', 'COOLS IN', 'LAST EXIT'])
+        assert.equal(lines[1]?.slice(lines[0]!.indexOf(col)).search(/\S/), 0, `${col} aligned`);
+      assert.ok(io.stdout.endsWith('\n'));
+
+      const json = captureIO();
+      await psCommand(fake.connect, () => NOW).run(['--json'], json);
+      const items = (JSON.parse(json.stdout) as { instances: Array<Record<string, unknown>> }).instances;
+      assert.deepEqual(
+        items.map((i) => [i.idle_ms, i.cools_in_ms, i.busy_reason, i.lease_until]),
+        [
+          [64_000, 295_000, null, null],
+          [0, -1, '2 connections on :8080', null],
+          [0, 0, null, null],
+        ],
+      );
+    });
+
     it('agents, executions and stats tables', async () => {
       let r = await gov(['agents']);
       assert.match(r.io.stdout, /edge-1\s+connected\s+edge-1\.local/);

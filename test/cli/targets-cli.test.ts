@@ -53,8 +53,40 @@ describe('gov commands over target sets (fake master)', () => {
     ]);
   });
 
+  it('ensure --hold DUR sends the lease length; release takes targets like the other control commands', async () => {
+    const held = await gov(['ensure', 'web', '--hold', '10m', '--json']);
+    assert.equal(held.code, 0, held.io.stderr);
+    assert.deepEqual(held.fake.calls, [
+      ['control', 'ensure', targetSet({ names: ['web'] }), undefined, { hold_ms: 600_000 }],
+    ]);
+    assert.equal((JSON.parse(held.io.stdout) as { hold_ms: number }).hold_ms, 600_000);
+    const released = await gov(['release', 'web@edge-1', '--selector', 'tier=web']);
+    assert.equal(released.code, 0, released.io.stderr);
+    assert.deepEqual(released.fake.calls, [
+      ['control', 'release', targetSet({ names: ['web@edge-1'], selector: { tier: 'web' } }), undefined],
+    ]);
+    assert.ok(released.io.stdout.endsWith('\n'));
+  });
+
+  it('a bad --hold is a usage error naming the flag (exit 2, nothing connects); only ensure takes it', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['ensure', 'web', '--hold', 'soon'], /^error: --hold: "soon" is not a duration/],
+      [['ensure', 'web', '--hold', '0'], /^error: --hold "0": must be longer than 0/],
+      [['ensure', 'web', '--hold', '30d'], /^error: --hold: "30d" exceeds the longest timer Node can run/],
+      [['ensure', 'web', '--hold'], /argument missing/],
+      [['release', 'web', '--hold', '1m'], /unknown option '--hold'/],
+      [['restart', 'web', '--hold', '1m'], /unknown option '--hold'/],
+    ];
+    for (const [argv, error] of cases) {
+      const { code, io, fake } = await gov(argv);
+      assert.equal(code, 2, `${argv.join(' ')}: ${io.stderr}`);
+      assert.match(io.stderr, error, argv.join(' '));
+      assert.deepEqual(fake.connections, [], argv.join(' '));
+    }
+  });
+
   it('a control command without a target is a usage error naming the choices; nothing connects', async () => {
-    for (const action of ['start', 'stop', 'restart', 'ensure']) {
+    for (const action of ['start', 'stop', 'restart', 'ensure', 'release']) {
       const { code, io, fake } = await gov([action, '--agent', 'edge-1']);
       assert.equal(code, 2, io.stderr);
       assert.match(

@@ -283,6 +283,37 @@ describe('Admin Control and reads over target sets', () => {
     assert.equal(log.query({ kind: 'signal', handler: 'db' }).records[0]?.params_summary, 'SIGUSR1 group');
   });
 
+  it('ensure hold_ms and release: the lease length reaches each ENSURE (recorded as "hold 10m"); release is its own kind', async () => {
+    await control(set({ names: ['api'] }), { action: 'ensure', hold_ms: 600_000 });
+    const cmds = Object.values(sessions).flatMap((x) => x.commands);
+    assert.deepEqual(
+      cmds.map((c) => [c.kind, c.handler, c.hold_ms]),
+      [
+        ['ENSURE', 'api', 600_000],
+        ['ENSURE', 'api', 600_000],
+      ],
+    );
+    assert.deepEqual(
+      log.query({ kind: 'ensure' }).records.map((r) => r.params_summary),
+      ['hold 10m', 'hold 10m'],
+    );
+    await control(set({ names: ['db'] }), { action: 'release' });
+    assert.deepEqual(sessions['edge-2']!.commands.at(-1)?.kind, 'RELEASE');
+    assert.equal(log.query({ kind: 'release' }).records.length, 1);
+  });
+
+  it('hold_ms is refused (INVALID_ARGUMENT, field hold_ms, nothing sent) unless ensure with a lease length', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ action: 'restart', hold_ms: 1000 }, /^hold_ms only applies to action ensure, not restart$/],
+      [{ action: 'release', hold_ms: 1000 }, /^hold_ms only applies to action ensure, not release$/],
+      [{ action: 'ensure', hold_ms: -5 }, /^hold_ms: -5 ms is not a lease length: it must be more than 0$/],
+      [{ action: 'ensure', hold_ms: 2 ** 40 }, /^hold_ms: .* exceeds the longest timer Node can run/],
+    ];
+    for (const [over, message] of cases)
+      await rejected(control(set({ names: ['web'] }), over), 3, message, ['hold_ms']);
+    assert.deepEqual(sent(), []);
+  });
+
   it('signal: an unknown signal name is INVALID_ARGUMENT and nothing is sent', async () => {
     for (const bad of ['BOGUS', '9', ''])
       await rejected(
