@@ -9,10 +9,12 @@
  * lazily loaded module set, so the split above holds for the bundle too; tests import this module itself.
  */
 import { readFileSync } from 'node:fs';
-import { EXIT_FAILED, EXIT_OK, UsageError, processIO, type CliIO } from '../../shared/cli-io.js';
+import path from 'node:path';
+import { EXIT_FAILED, EXIT_OK, UsageError, processIO, reportError, type CliIO } from '../../shared/cli-io.js';
 import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { AdminConnector } from './connect.js';
+import { checkLocalCommand, chooseLocal, defaultSocket } from './local.js';
 
 export type EntryPoint = (args: string[], io: CliIO) => Promise<number>;
 
@@ -235,6 +237,8 @@ export function readVersion(): string {
 const AFTER_HELP =
   '\nAdmin commands connect with --master HOST:PORT --ca FILE --cert FILE --key FILE\n' +
   '(env GOV_MASTER GOV_CA GOV_CERT GOV_KEY; defaults 127.0.0.1:7070 and ./certs/admin-admin.*).\n' +
+  'gov --local ps|start|stop|restart|ensure|release|signal|logs|metrics asks the agent of this machine\n' +
+  'instead, on its socket (--socket PATH or env GOV_SOCKET; default data/agent-<ID>/gov.sock), no master.\n' +
   'Exit codes: 0 success, 1 the operation failed, 2 usage error.';
 
 /**
@@ -327,7 +331,23 @@ export async function indexedSummaries(): Promise<Array<{ name: string; listed: 
 
 /** Runs `gov ARGV...`; returns the exit code. Loads the module of the command named, and only that one. */
 export async function main(argv: string[], io: CliIO, deps: GovDeps = {}): Promise<number> {
-  const args = argv.length === 0 ? ['--help'] : argv;
+  let args = argv.length === 0 ? ['--help'] : argv;
+  const isAdmin = (name: string) => COMMANDS.some((e) => e.name === name && e.group === 'admin:');
+  try {
+    const choice = chooseLocal(args, io.env, isAdmin);
+    args = choice.args;
+    const command = args.find((a) => !a.startsWith('-'));
+    if (choice.local && command !== undefined && !['help', 'completion', 'version'].includes(command)) {
+      checkLocalCommand(command, choice.local.by);
+      const socket = path.resolve(io.cwd, choice.local.socket ?? defaultSocket(io.cwd));
+      deps = {
+        ...deps,
+        connect: async (conn) => (await import('./local-connect.js')).localConnector(socket)(conn),
+      };
+    }
+  } catch (err) {
+    return reportError(err, io);
+  }
   return runLoaded(
     commandsFor(args).filter((e) => e.kind === 'command'),
     deps,
