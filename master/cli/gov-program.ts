@@ -9,12 +9,10 @@
  * lazily loaded module set, so the split above holds for the bundle too; tests import this module itself.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { EXIT_FAILED, EXIT_OK, UsageError, processIO, reportError, type CliIO } from '../../shared/cli-io.js';
 import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { AdminConnector } from './connect.js';
-import { checkLocalCommand, chooseLocal, defaultSocket } from './local.js';
 
 export type EntryPoint = (args: string[], io: CliIO) => Promise<number>;
 
@@ -333,20 +331,20 @@ export async function indexedSummaries(): Promise<Array<{ name: string; listed: 
 export async function main(argv: string[], io: CliIO, deps: GovDeps = {}): Promise<number> {
   let args = argv.length === 0 ? ['--help'] : argv;
   const isAdmin = (name: string) => COMMANDS.some((e) => e.name === name && e.group === 'admin:');
-  try {
-    const choice = chooseLocal(args, io.env, isAdmin);
-    args = choice.args;
-    const command = args.find((a) => !a.startsWith('-'));
-    if (choice.local && command !== undefined && !['help', 'completion', 'version'].includes(command)) {
-      checkLocalCommand(command, choice.local.by);
-      const socket = path.resolve(io.cwd, choice.local.socket ?? defaultSocket(io.cwd));
-      deps = {
-        ...deps,
-        connect: async (conn) => (await import('./local-connect.js')).localConnector(socket)(conn),
-      };
+  // local.ts is loaded only when its flags or GOV_SOCKET are there: `gov --version` loads no more than before.
+  if (io.env.GOV_SOCKET || args.some((a) => a === '--local' || a.startsWith('--socket'))) {
+    try {
+      const local = (await import('./local.js')).resolveLocal(args, io, isAdmin);
+      args = local.args;
+      const socket = local.socket;
+      if (socket !== null)
+        deps = {
+          ...deps,
+          connect: async (conn) => (await import('./local-connect.js')).localConnector(socket)(conn),
+        };
+    } catch (err) {
+      return reportError(err, io);
     }
-  } catch (err) {
-    return reportError(err, io);
   }
   return runLoaded(
     commandsFor(args).filter((e) => e.kind === 'command'),

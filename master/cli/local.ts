@@ -9,7 +9,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../../shared/cli-io.js';
+import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { LOCAL_SOCKET_FILE } from '../../shared/local-socket.js';
 
@@ -114,4 +114,21 @@ export function defaultSocket(cwd: string): string {
         'is gov agent running here? name its socket with --socket PATH or GOV_SOCKET',
     );
   throw new UsageError(`several agent sockets: ${found.join(', ')}; name one with --socket PATH or GOV_SOCKET`);
+}
+
+/**
+ * `args` without the local flags, and the socket a local run uses (absolute), or null when the run is not
+ * local (or names no command: help). Throws the usage error of a command the socket does not serve.
+ */
+export function resolveLocal(
+  args: readonly string[],
+  io: Pick<CliIO, 'env' | 'cwd'>,
+  isAdmin: (command: string) => boolean,
+): { args: string[]; socket: string | null } {
+  const choice = chooseLocal(args, io.env, isAdmin);
+  const command = choice.args.find((a) => !a.startsWith('-'));
+  if (!choice.local || command === undefined || ['help', 'completion', 'version'].includes(command))
+    return { args: choice.args, socket: null };
+  checkLocalCommand(command, choice.local.by);
+  return { args: choice.args, socket: path.resolve(io.cwd, choice.local.socket ?? defaultSocket(io.cwd)) };
 }
