@@ -161,6 +161,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
       audit,
       agentId: options.agentId,
       socket: options.socket,
+      socketRequired: options.socketRequired,
       socketGid: options.socketGid,
       readOnlySocket: options.readOnlySocket,
       logger,

@@ -132,6 +132,8 @@ export interface AgentOptions {
   discoverIntervalMs?: number;
   /** The local control socket (absolute); null: none (`--socket off`). */
   socket: string | null;
+  /** The socket was asked for (flag or config): failing to open it fails the start (the default only warns). */
+  socketRequired: boolean;
   /** Its group (null: the agent's own). */
   socketGid: number | null;
   /** The read-only socket (absolute); null: none. */
@@ -222,6 +224,7 @@ export function compileAgentOptions(
     dataDir: resolvedDataDir,
     socket:
       socket === 'off' ? null : path.resolve(cwd, socket ?? path.join(resolvedDataDir, LOCAL_SOCKET_FILE)),
+    socketRequired: socket !== undefined && socket !== 'off',
     socketGid:
       group === undefined
         ? null

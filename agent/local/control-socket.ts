@@ -20,6 +20,8 @@ import { MAX_MESSAGE_BYTES } from '../../shared/proto.js';
 
 /** The remote address of a local connection: `local-peer:uid=0,gid=0,pid=123`. */
 const PEER_PREFIX = 'local-peer:';
+/** sockaddr_un's sun_path (108 bytes) less its terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
 const PEER_RE = /^local-peer:uid=(\d+),gid=(\d+),pid=(\d+)$/;
 
 export interface LocalCaller {
@@ -57,6 +59,11 @@ export class ControlSocket {
 
   static async open(opts: ControlSocketOptions): Promise<ControlSocket> {
     const file = path.resolve(opts.path);
+    // Longer paths do not fit sockaddr_un (Node would bind a cut one without a word).
+    if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES)
+      throw new ValidationError(
+        `${file}: a unix socket path may be at most ${MAX_SOCKET_PATH_BYTES} bytes (it has ${Buffer.byteLength(file)}); choose a shorter --socket`,
+      );
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
     await removeStale(file);
     const grpcServer = new grpc.Server({

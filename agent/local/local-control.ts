@@ -24,6 +24,8 @@ export interface LocalControlOptions {
   agentId: string;
   /** The control socket's path; null: none. */
   socket: string | null;
+  /** Asked for explicitly: a failure to open it is fatal (the default socket's only logged). */
+  socketRequired?: boolean;
   /** Group of the control socket (null: the agent's). */
   socketGid: number | null;
   /** The read-only socket's path; null: none. */
@@ -36,9 +38,19 @@ export class LocalControl {
 
   static async open(o: LocalControlOptions): Promise<LocalControl> {
     const wanted = [
-      ...(o.socket ? [{ path: o.socket, mode: CONTROL_SOCKET_MODE, gid: o.socketGid, readOnly: false }] : []),
+      ...(o.socket
+        ? [
+            {
+              path: o.socket,
+              mode: CONTROL_SOCKET_MODE,
+              gid: o.socketGid,
+              readOnly: false,
+              required: o.socketRequired === true || o.socketGid !== null,
+            },
+          ]
+        : []),
       ...(o.readOnlySocket
-        ? [{ path: o.readOnlySocket, mode: READ_ONLY_SOCKET_MODE, gid: null, readOnly: true }]
+        ? [{ path: o.readOnlySocket, mode: READ_ONLY_SOCKET_MODE, gid: null, readOnly: true, required: true }]
         : []),
     ];
     if (wanted.length === 0) return new LocalControl([]);
@@ -60,7 +72,14 @@ export class LocalControl {
           readOnly: w.readOnly,
           logger: o.logger.named('local'),
         });
-        opened.push(await ControlSocket.open({ ...w, service, handlers, native: native.native }));
+        try {
+          opened.push(await ControlSocket.open({ ...w, service, handlers, native: native.native }));
+        } catch (err) {
+          if (w.required) throw err;
+          // The default socket (e.g. a data dir path too long for a unix socket) never keeps an agent down.
+          o.logger.warn('local control socket not opened; name one with --socket PATH', { path: w.path, err });
+          continue;
+        }
         o.logger.info('local control socket', {
           path: w.path,
           mode: `0${w.mode.toString(8)}`,

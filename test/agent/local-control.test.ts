@@ -138,6 +138,21 @@ describe('local control socket (gov --local, no master)', function () {
     assert.equal(events(data).length, 0, 'a refused mutation did nothing');
   });
 
+  it('a member of the --socket-group may use the control socket', async function () {
+    if (!isRoot) {
+      console.log(`      skipped: running as another user needs root (uid ${process.getuid?.()})`);
+      this.skip();
+    }
+    const pub = openDir();
+    const sock = path.join(pub, 'gov.sock');
+    const { agent } = await agentWithSockets(['--socket', sock, '--socket-group', String(NOBODY)]);
+    await waitSocket(sock, agent);
+    assert.equal(statSync(sock).gid, NOBODY);
+    const r = await gov(['--socket', sock, 'restart', 'tick'], { uid: NOBODY, cwd: pub });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^tick@\S+: running, pid \d+/m);
+  });
+
   it('a socket left by a killed agent is replaced; a clean exit removes it', async () => {
     const { agent, data, dir } = await agentWithSockets();
     const sock = path.join(data, 'gov.sock');
@@ -170,6 +185,22 @@ describe('local control socket (gov --local, no master)', function () {
     } finally {
       other.close();
     }
+  });
+
+  it('a default socket path too long for a unix socket is logged and the agent runs on; an asked-for one fails the start', async () => {
+    const dir = openDir();
+    const data = path.join(dir, 'd'.repeat(110));
+    const file = writeHandlers(dir, [{ name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 }]);
+    const agent = startAgent(file, data);
+    await waitInstance(data, agent.pid, 'tick', (s) => s.state === 'running', 'tick running');
+    await waitFor(() => agent.stderr().includes('local control socket not opened'), { what: 'the warning' });
+    assert.match(agent.stderr(), /at most 107 bytes/);
+    process.kill(agent.pid, 'SIGTERM');
+    assert.equal(await agent.exited, 0);
+
+    const asked = startAgent(file, path.join(dir, 'data2'), ['--socket', path.join(data, 'gov.sock')]);
+    assert.equal(await asked.exited, 1, asked.stderr());
+    assert.match(asked.stderr(), /a unix socket path may be at most 107 bytes/);
   });
 
   it('gov --local with a command the socket does not serve is a usage error naming it (exit 2)', async () => {
