@@ -95,4 +95,3 @@ export class GovernorAgent implements LinkHost {
     await this.supervisor.shutdown();
   }
 }
-

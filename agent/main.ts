@@ -71,7 +71,10 @@ export function agentProgram(): GovCommand {
     )
     .addOption(new Option('--socket-group <NAME|GID>', "the control socket's group (its members may use it)"))
     .addOption(
-      new Option('--read-only-socket <PATH>', 'also a read-only socket (mode 0666): ps, metrics, logs for every user'),
+      new Option(
+        '--read-only-socket <PATH>',
+        'also a read-only socket (mode 0666): ps, metrics, logs for every user',
+      ),
     )
     .does(({ opts, io }) => runAgentWith(compileAgentOptions(opts as AgentFlags, io.env, io.cwd), io));
 }

@@ -245,15 +245,19 @@ export function compileAgentOptions(
  */
 export function resolveGroup(text: string, what: string, groupFile = '/etc/group'): number {
   if (/^\d{1,10}$/.test(text)) return Number(text);
-  let lines: string[] = [];
+  let lines: string[];
   try {
     lines = readFileSync(groupFile, 'utf8').split('\n');
   } catch (err) {
-    throw new UsageError(`${what} ${JSON.stringify(text)}: ${groupFile} cannot be read (${errorMessage(err)}); give a GID`);
+    throw new UsageError(
+      `${what} ${JSON.stringify(text)}: ${groupFile} cannot be read (${errorMessage(err)}); give a GID`,
+    );
   }
   for (const line of lines) {
     const [name, , gid] = line.split(':');
     if (name === text && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
   }
-  throw new UsageError(`${what} ${JSON.stringify(text)}: no such group in ${groupFile} (give a group name or a GID)`);
+  throw new UsageError(
+    `${what} ${JSON.stringify(text)}: no such group in ${groupFile} (give a group name or a GID)`,
+  );
 }

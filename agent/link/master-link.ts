@@ -180,7 +180,8 @@ export class MasterLink {
         this.startTimers(call);
         // Results the master may never have received (the stream they went out on was dying).
         for (const result of this.outbox.pending()) this.send(call, { result });
-        for (const local_execution of this.host.localExecutions?.() ?? []) this.send(call, { local_execution });
+        for (const local_execution of this.host.localExecutions?.() ?? [])
+          this.send(call, { local_execution });
       } else if (msg.body === 'command' && msg.command) {
         void this.onCommand(call, msg.command, silentMs);
       } else if (msg.body === 'ack' && msg.ack) {

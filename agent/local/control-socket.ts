@@ -135,7 +135,9 @@ async function removeStale(file: string): Promise<void> {
     return; // nothing there
   }
   if (!st.isSocket())
-    throw new ValidationError(`${file} exists and is not a socket: refusing to replace it (choose another --socket)`);
+    throw new ValidationError(
+      `${file} exists and is not a socket: refusing to replace it (choose another --socket)`,
+    );
   const answering = await new Promise<boolean>((resolve) => {
     const c = net.connect(file);
     c.once('connect', () => {
@@ -145,6 +147,8 @@ async function removeStale(file: string): Promise<void> {
     c.once('error', () => resolve(false));
   });
   if (answering)
-    throw new StateError(`${file} is in use: another process serves it (another agent?); choose another --socket`);
+    throw new StateError(
+      `${file} is in use: another process serves it (another agent?); choose another --socket`,
+    );
   fs.rmSync(file, { force: true });
 }

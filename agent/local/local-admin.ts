@@ -32,7 +32,12 @@ export const LOCAL_ACTIONS = ['start', 'stop', 'restart', 'ensure', 'release', '
 type LocalAction = (typeof LOCAL_ACTIONS)[number];
 
 /** The RPCs a local socket serves; the rest need the master. */
-export const LOCAL_RPCS: ReadonlySet<string> = new Set(['ListInstances', 'Control', 'GetMetrics', 'TailLogs']);
+export const LOCAL_RPCS: ReadonlySet<string> = new Set([
+  'ListInstances',
+  'Control',
+  'GetMetrics',
+  'TailLogs',
+]);
 
 export interface LocalAdminOptions {
   supervisor: Supervisor;
@@ -69,8 +74,7 @@ function unary<Req, Res>(fn: Handler<Req, Res>): grpc.handleUnaryCall<Req, Res> 
 export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdminOptions): AdminHandlers {
   const { supervisor: sup, commands, audit, agentId } = o;
   const now = o.now ?? Date.now;
-  const observedNames = (): Set<string> =>
-    new Set(sup.observed.statuses().map((s) => s.handler));
+  const observedNames = (): Set<string> => new Set(sup.observed.statuses().map((s) => s.handler));
   const info = (s: Parameters<typeof toWireStatus>[0]): InstanceInfo => ({
     agent: agentId,
     status: toWireStatus(s),
@@ -84,7 +88,10 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
         empty: 'everything',
         observed: 'include',
       });
-      const instances = sup.status().filter((s) => r.matches(s.handler, s.index)).map(info);
+      const instances = sup
+        .status()
+        .filter((s) => r.matches(s.handler, s.index))
+        .map(info);
       return { instances, next_page_token: '' };
     }),
 
@@ -124,7 +131,13 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
       });
       const one = theOne(r.instances, agentId);
       const res = await commands.execute(
-        agentCommand({ kind: 'LOGS', handler: one.handler, instance: one.key, tail_lines: req.tail || 50, stream }),
+        agentCommand({
+          kind: 'LOGS',
+          handler: one.handler,
+          instance: one.key,
+          tail_lines: req.tail || 50,
+          stream,
+        }),
       );
       return { lines: res.lines ?? [] };
     }),
@@ -132,13 +145,19 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
 
   async function control(req: ControlRequest__Output, caller: LocalCaller): Promise<ControlResponse> {
     if (!LOCAL_ACTIONS.includes(req.action as LocalAction))
-      throw new ValidationError(`action ${JSON.stringify(req.action)} must be one of ${LOCAL_ACTIONS.join(', ')}`, {
-        fields: ['action'],
-      });
+      throw new ValidationError(
+        `action ${JSON.stringify(req.action)} must be one of ${LOCAL_ACTIONS.join(', ')}`,
+        {
+          fields: ['action'],
+        },
+      );
     const action = req.action as LocalAction;
     const signal = action === 'signal' ? parseSignal(req.signal) : undefined; // refused before anything is done
     const set: TargetSet = requestTargets(req, req.agent, req.instance);
-    const r = resolveLocalTargets(sup.specs(), observedNames(), agentId, set, { empty: 'refuse', observed: 'refuse' });
+    const r = resolveLocalTargets(sup.specs(), observedNames(), agentId, set, {
+      empty: 'refuse',
+      observed: 'refuse',
+    });
     const units = commandUnits(r.instances, sup, action === 'signal');
     const paramsSummary = signal
       ? `${signal} ${req.main ? 'main' : 'group'}`
@@ -162,7 +181,11 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
           main: req.main,
           hold_ms: req.hold_ms,
         });
-        const { event, result } = await audit.record(input, () => commands.execute(cmd), (res) => res.summary ?? '');
+        const { event, result } = await audit.record(
+          input,
+          () => commands.execute(cmd),
+          (res) => res.summary ?? '',
+        );
         o.logger?.info('local command', {
           kind: action,
           handler: u.handler,
@@ -189,7 +212,9 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
           execution_id: event.id,
         });
     }
-    const fresh = new Map(done.flatMap((d) => d.statuses.map((s) => [s?.instance || s?.handler || '', s] as const)));
+    const fresh = new Map(
+      done.flatMap((d) => d.statuses.map((s) => [s?.instance || s?.handler || '', s] as const)),
+    );
     const handlers = new Set(r.instances.map((i) => i.handler));
     const instances = sup
       .status()

@@ -32,7 +32,10 @@ interface LocalEventsFile {
   events: LocalEvent[];
 }
 
-export type LocalCommandInput = Pick<LocalEvent, 'kind' | 'handler' | 'instance' | 'issued_by' | 'params_summary'>;
+export type LocalCommandInput = Pick<
+  LocalEvent,
+  'kind' | 'handler' | 'instance' | 'issued_by' | 'params_summary'
+>;
 
 export class LocalAudit extends EventEmitter<{ recorded: [LocalExecution] }> {
   private constructor(
@@ -60,7 +63,8 @@ export class LocalAudit extends EventEmitter<{ recorded: [LocalExecution] }> {
         },
         retry: {
           onError: (err) => logger.error('local events write failed; retrying', { file, err }),
-          onRecovered: (failures) => logger.info('local events written again', { file, failed_writes: failures }),
+          onRecovered: (failures) =>
+            logger.info('local events written again', { file, failed_writes: failures }),
         },
       },
     );

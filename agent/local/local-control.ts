@@ -77,7 +77,10 @@ export class LocalControl {
         } catch (err) {
           if (w.required) throw err;
           // The default socket (e.g. a data dir path too long for a unix socket) never keeps an agent down.
-          o.logger.warn('local control socket not opened; name one with --socket PATH', { path: w.path, err });
+          o.logger.warn('local control socket not opened; name one with --socket PATH', {
+            path: w.path,
+            err,
+          });
           continue;
         }
         o.logger.info('local control socket', {

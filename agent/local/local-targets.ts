@@ -32,9 +32,12 @@ export function resolveLocalTargets(
 ): LocalResolved {
   const names = checkTargetSet(set);
   if (opts.empty === 'refuse' && isEmptyTarget(set))
-    throw new ValidationError('no target: name handlers or instances (web, web#1), or give --all or --selector', {
-      fields: ['targets'],
-    });
+    throw new ValidationError(
+      'no target: name handlers or instances (web, web#1), or give --all or --selector',
+      {
+        fields: ['targets'],
+      },
+    );
   const others = [
     ...set.agents.filter((a) => a !== agentId),
     ...names.flatMap((n) => (n.agent !== null && n.agent !== agentId ? [n.agent] : [])),

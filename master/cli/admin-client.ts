@@ -248,7 +248,9 @@ function mapLocalError(err: unknown, socket: string, timeoutMs: number): GovErro
             '(gov agent --socket-group); read-only access goes through a read-only socket (--read-only-socket)',
         );
       if (/ECONNREFUSED/i.test(details))
-        return make(`cannot connect to the agent socket ${socket}: connection refused — is gov agent running?`);
+        return make(
+          `cannot connect to the agent socket ${socket}: connection refused — is gov agent running?`,
+        );
       if (/ENOENT/i.test(details))
         return make(`cannot connect to the agent socket ${socket}: no such file — is gov agent running?`);
       return make(`cannot connect to the agent socket ${socket}: ${details}`);

@@ -22,7 +22,9 @@ export function localConnector(socket: string): AdminConnector {
             'to you) — only its owner and group may; read-only access goes through a read-only socket',
         );
       const why = code === 'ENOENT' ? 'no such file' : String(code);
-      throw new UnavailableError(`cannot connect to the agent socket ${socket}: ${why} — is gov agent running?`);
+      throw new UnavailableError(
+        `cannot connect to the agent socket ${socket}: ${why} — is gov agent running?`,
+      );
     }
     if (!isSocket) throw new ValidationError(`${socket} is not a socket (--socket / GOV_SOCKET)`);
     return createGrpcAdminApi({

@@ -113,7 +113,9 @@ export function defaultSocket(cwd: string): string {
       `no agent socket at ${path.join(dataDir, `agent-<ID>/${LOCAL_SOCKET_FILE}`)} (the default agent data dir): ` +
         'is gov agent running here? name its socket with --socket PATH or GOV_SOCKET',
     );
-  throw new UsageError(`several agent sockets: ${found.join(', ')}; name one with --socket PATH or GOV_SOCKET`);
+  throw new UsageError(
+    `several agent sockets: ${found.join(', ')}; name one with --socket PATH or GOV_SOCKET`,
+  );
 }
 
 /**

@@ -134,7 +134,8 @@ export class Fleet {
           recordLocalExecution(this.registry, this.executions, agentId, report).then(
             (refusal) => {
               const n = refusal !== null ? this.drops.note(agentId) : null;
-              if (n !== null) this.log.warn('local execution from agent refused', { agent: agentId, refusal, dropped: n });
+              if (n !== null)
+                this.log.warn('local execution from agent refused', { agent: agentId, refusal, dropped: n });
               session.ackLocal([report.id]); // recorded, or refused for good: never sent again
             },
             // Not on disk: not acknowledged, so the agent sends it again after its next welcome.

@@ -70,7 +70,9 @@ export async function recordLocalExecution(
     ...(r.ok ? {} : { error: bound(r.error || 'failed', AGENT_LIMITS.text) }),
     attempt: 1,
     max_attempts: 1,
-    params_summary: short([r.instance && `instance ${r.instance}`, r.params_summary].filter(Boolean).join(', ')),
+    params_summary: short(
+      [r.instance && `instance ${r.instance}`, r.params_summary].filter(Boolean).join(', '),
+    ),
   });
   return null;
 }

@@ -20,7 +20,10 @@ interface Run {
 }
 
 /** Runs the gov CLI (as another user when `uid` is given); resolves with its exit code and output. */
-function gov(args: string[], opts: { uid?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
+function gov(
+  args: string[],
+  opts: { uid?: number; env?: Record<string, string>; cwd?: string } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [GOV_BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,12 +55,20 @@ function events(dataDir: string): LocalEvent[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { events: LocalEvent[] }).events : [];
 }
 
-async function agentWithSockets(extra: string[] = []): Promise<{ agent: AgentProc; data: string; dir: string }> {
+async function agentWithSockets(
+  extra: string[] = [],
+): Promise<{ agent: AgentProc; data: string; dir: string }> {
   const dir = openDir();
   const data = path.join(dir, 'data');
   const file = writeHandlers(dir, [
     { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
-    { name: 'lazy', command: ['node', fixture('ticker.mjs')], start_seconds: 0, mode: 'on-demand', idle_timeout: '10m' },
+    {
+      name: 'lazy',
+      command: ['node', fixture('ticker.mjs')],
+      start_seconds: 0,
+      mode: 'on-demand',
+      idle_timeout: '10m',
+    },
   ]);
   const agent = startAgent(file, data, extra);
   await waitInstance(data, agent.pid, 'tick', (s) => s.state === 'running', 'tick running');
@@ -82,7 +93,11 @@ describe('local control socket (gov --local, no master)', function () {
 
     const ps = await gov(['--local', '--socket', sock, 'ps', '--json']);
     assert.equal(ps.code, 0, ps.stderr);
-    const listed = (JSON.parse(ps.stdout) as { instances: Array<{ handler: string; state: string; temperature: string | null }> }).instances;
+    const listed = (
+      JSON.parse(ps.stdout) as {
+        instances: Array<{ handler: string; state: string; temperature: string | null }>;
+      }
+    ).instances;
     assert.deepEqual(
       listed.map((i) => [i.handler, i.state]),
       [
@@ -124,7 +139,10 @@ describe('local control socket (gov --local, no master)', function () {
 
     const refused = await gov(['--socket', sock, 'ps'], { uid: NOBODY, cwd: pub });
     assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, new RegExp(`${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: permission denied`));
+    assert.match(
+      refused.stderr,
+      new RegExp(`${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: permission denied`),
+    );
 
     const read = await gov(['--socket', ro, 'ps'], { uid: NOBODY, cwd: pub });
     assert.equal(read.code, 0, read.stderr);
@@ -161,10 +179,10 @@ describe('local control socket (gov --local, no master)', function () {
     await agent.exited;
     assert.ok(existsSync(sock), 'the killed agent left its socket file');
     const again = startAgent(path.join(dir, 'handlers.yaml'), data);
-    await waitFor(
-      async () => (await gov(['--socket', sock, 'ps'])).code === 0,
-      { what: `the new agent to answer on ${sock}: ${again.stderr().slice(-2000)}`, timeoutMs: 20_000 },
-    );
+    await waitFor(async () => (await gov(['--socket', sock, 'ps'])).code === 0, {
+      what: `the new agent to answer on ${sock}: ${again.stderr().slice(-2000)}`,
+      timeoutMs: 20_000,
+    });
     process.kill(again.pid, 'SIGTERM');
     assert.equal(await again.exited, 0, again.stderr());
     assert.ok(!existsSync(sock), 'removed on clean exit');
@@ -177,7 +195,9 @@ describe('local control socket (gov --local, no master)', function () {
     await new Promise<void>((r) => other.listen(sock, r));
     try {
       const dir = openDir();
-      const file = writeHandlers(dir, [{ name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 }]);
+      const file = writeHandlers(dir, [
+        { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+      ]);
       const agent = startAgent(file, path.join(dir, 'data'), ['--socket', sock]);
       const code = await agent.exited;
       assert.equal(code, 1);
@@ -190,7 +210,9 @@ describe('local control socket (gov --local, no master)', function () {
   it('a default socket path too long for a unix socket is logged and the agent runs on; an asked-for one fails the start', async () => {
     const dir = openDir();
     const data = path.join(dir, 'd'.repeat(110));
-    const file = writeHandlers(dir, [{ name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 }]);
+    const file = writeHandlers(dir, [
+      { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+    ]);
     const agent = startAgent(file, data);
     await waitInstance(data, agent.pid, 'tick', (s) => s.state === 'running', 'tick running');
     await waitFor(() => agent.stderr().includes('local control socket not opened'), { what: 'the warning' });

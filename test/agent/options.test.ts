@@ -31,7 +31,11 @@ describe('daemon options: flags > env > config file > defaults', () => {
     assert.equal(fromFile.socket, '/run/gov/gov.sock');
     assert.equal(fromFile.socketGid, 42);
     assert.equal(fromFile.readOnlySocket, '/srv/ro.sock');
-    const flags = compileAgentOptions({ ...base, config: cfg, socket: 'x.sock', socketGroup: '7' }, {}, '/srv');
+    const flags = compileAgentOptions(
+      { ...base, config: cfg, socket: 'x.sock', socketGroup: '7' },
+      {},
+      '/srv',
+    );
     assert.equal(flags.socket, '/srv/x.sock');
     assert.equal(flags.socketGid, 7);
 
@@ -39,12 +43,18 @@ describe('daemon options: flags > env > config file > defaults', () => {
     writeFileSync(groups, 'root:x:0:\ngov-ops:x:1234:alice,bob\n');
     assert.equal(resolveGroup('gov-ops', '--socket-group', groups), 1234);
     assert.equal(resolveGroup('99', '--socket-group', groups), 99);
-    assert.throws(() => resolveGroup('nope', '--socket-group', groups), (err: Error) => {
-      assert.ok(err instanceof UsageError);
-      assert.match(err.message, /^--socket-group "nope": no such group in .*group/);
-      return true;
-    });
-    assert.throws(() => compileAgentOptions({ ...base, socket: ' ' }, {}, '/srv'), /--socket must be a path or off/);
+    assert.throws(
+      () => resolveGroup('nope', '--socket-group', groups),
+      (err: Error) => {
+        assert.ok(err instanceof UsageError);
+        assert.match(err.message, /^--socket-group "nope": no such group in .*group/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => compileAgentOptions({ ...base, socket: ' ' }, {}, '/srv'),
+      /--socket must be a path or off/,
+    );
   });
 
   it('agent: connection, id, labels, data dir and intervals', () => {

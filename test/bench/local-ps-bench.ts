@@ -17,7 +17,11 @@ export async function runLocalPsBench(): Promise<void> {
     const cases: Case[] = [
       { name: 'node -e 0', argv: [node, '-e', '0'] },
       { name: 'gov ps (master, mTLS)', argv: [node, GOV_BIN, 'ps', ...c.connectionArgs()], cwd: c.dir },
-      { name: 'gov --local ps (agent socket)', argv: [node, GOV_BIN, '--local', '--socket', sock, 'ps'], cwd: c.dir },
+      {
+        name: 'gov --local ps (agent socket)',
+        argv: [node, GOV_BIN, '--local', '--socket', sock, 'ps'],
+        cwd: c.dir,
+      },
     ];
     for (const k of cases) timeRun(k); // warm the file cache (and check each exits 0)
     const samples = new Map(cases.map((k) => [k.name, [] as number[]]));

@@ -19,7 +19,12 @@ describe('integration: local commands in the master execution log', function () 
   before(async () => {
     c = await Cluster.start({ agents: ['edge-1'] });
     const file = c.writeHandlers([
-      { name: 'web', agents: ['edge-1'], command: [process.execPath, fixture('ticker.mjs')], start_seconds: 0 },
+      {
+        name: 'web',
+        agents: ['edge-1'],
+        command: [process.execPath, fixture('ticker.mjs')],
+        start_seconds: 0,
+      },
     ]);
     await c.govJson(['apply', '-f', file]);
     await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
@@ -40,10 +45,13 @@ describe('integration: local commands in the master execution log', function () 
 
     await c.startMaster();
     await c.waitAgentConnected('edge-1', true, 15_000);
-    const [rec] = await waitFor(async () => {
-      const found = await localRecords();
-      return found.length > 0 ? found : null;
-    }, { what: 'the local restart in the execution log', timeoutMs: 15_000 });
+    const [rec] = await waitFor(
+      async () => {
+        const found = await localRecords();
+        return found.length > 0 ? found : null;
+      },
+      { what: 'the local restart in the execution log', timeoutMs: 15_000 },
+    );
     assert.equal(rec?.kind, 'restart');
     assert.equal(rec?.handler, 'web');
     assert.equal(rec?.agent, 'edge-1');
@@ -67,10 +75,13 @@ describe('integration: local commands in the master execution log', function () 
     // on that stream has been handled too.
     const stop = await c.gov(['--socket', sock, 'stop', 'web']);
     assert.equal(stop.code, 0, stop.stderr);
-    const all = await waitFor(async () => {
-      const found = await localRecords();
-      return found.some((r) => r.kind === 'stop') ? found : null;
-    }, { what: 'the local stop in the execution log', timeoutMs: 15_000 });
+    const all = await waitFor(
+      async () => {
+        const found = await localRecords();
+        return found.some((r) => r.kind === 'stop') ? found : null;
+      },
+      { what: 'the local stop in the execution log', timeoutMs: 15_000 },
+    );
     assert.equal(all.filter((r) => r.id === rec!.id).length, 1, 'the restart is recorded once');
     assert.deepEqual(all.map((r) => r.kind).sort(), ['restart', 'stop']);
   });
