@@ -124,7 +124,7 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
       const stream = req.stream || 'stdout';
       if (stream !== 'stdout' && stream !== 'stderr')
         throw new ValidationError(`stream must be stdout or stderr, not ${stream}`, { fields: ['stream'] });
-      const set = req.targets ? requestTargets(req) : requestTargets(req, req.agent, req.instance);
+      const set = requestTargets(req, req.agent || (req.instance ? agentId : ''), req.instance);
       const r = resolveLocalTargets(sup.specs(), observedNames(), agentId, set, {
         empty: 'refuse',
         observed: 'refuse',
@@ -153,7 +153,8 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
       );
     const action = req.action as LocalAction;
     const signal = action === 'signal' ? parseSignal(req.signal) : undefined; // refused before anything is done
-    const set: TargetSet = requestTargets(req, req.agent, req.instance);
+    // The one-handler form (older clients): an instance without an agent is on this agent.
+    const set: TargetSet = requestTargets(req, req.agent || (req.instance ? agentId : ''), req.instance);
     const r = resolveLocalTargets(sup.specs(), observedNames(), agentId, set, {
       empty: 'refuse',
       observed: 'refuse',
