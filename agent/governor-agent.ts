@@ -1,48 +1,42 @@
 /**
  * The GovernorAgent: the local supervisor plus its link to the master. Commands from the master are
- * carried out on the supervisor; status changes and lifecycle events are pushed as they happen. The
- * supervisor keeps working from its cached specs while the master is away.
+ * carried out on the supervisor (commands.ts, the rule the local control socket shares); status changes
+ * and lifecycle events are pushed as they happen. The supervisor keeps working from its cached specs while
+ * the master is away. Commands given over the local control socket (local/) are reported to the master's
+ * execution log once connected, each exactly once (local/local-audit.ts keeps them until acknowledged).
  */
 import os from 'node:os';
 import type { AgentCommand__Output } from '../proto/generated/governor/v1/AgentCommand.js';
-import type { CommandResult } from '../proto/generated/governor/v1/CommandResult.js';
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
-import { ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { parseSignal } from '../shared/signals.js';
-import { holdProblem } from '../shared/durations.js';
-import { instanceLogFile } from './instance/paths.js';
+import { AGENT_VERSION, AgentCommands, type CommandOutcome } from './commands.js';
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './link/master-link.js';
-import { tailLines } from '../shared/log-tail.js';
-import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor/supervisor.js';
-import {
-  hostMetrics,
-  runningSpecsHash,
-  specsOf,
-  toWireEvent,
-  toWireMetrics,
-  toWireSpecs,
-  toWireStatus,
-} from './link/wire.js';
+import type { LocalAudit } from './local/local-audit.js';
+import type { Supervisor } from './supervisor/supervisor.js';
+import { runningSpecsHash, toWireEvent, toWireSpecs, toWireStatus } from './link/wire.js';
 
-export const AGENT_VERSION = '0.1.0';
-
-type Result = Omit<CommandResult, 'command_id' | 'ok'>;
+export { AGENT_VERSION } from './commands.js';
 
 export interface GovernorAgentOptions extends Omit<MasterLinkOptions, 'logger'> {
   labels: Record<string, string>;
   dataDir: string;
+  /** Commands given over the local control socket, reported to the master's execution log. */
+  audit?: LocalAudit;
 }
 
 export class GovernorAgent implements LinkHost {
   readonly link: MasterLink;
+  readonly commands: AgentCommands;
 
   constructor(
     readonly supervisor: Supervisor,
     private readonly opts: GovernorAgentOptions,
     logger: Logger,
   ) {
+    this.commands = new AgentCommands(supervisor, opts.dataDir);
     this.link = new MasterLink(this, { ...opts, logger });
+    // A local command done while connected goes out at once; the others on the next welcome.
+    opts.audit?.on('recorded', (local_execution) => this.link.push({ local_execution }));
     supervisor.on('state', (change) => {
       // `change.handler` is the instance key (`web#1`).
       const status = supervisor.status().find((s) => s.instance === change.handler);
@@ -78,137 +72,26 @@ export class GovernorAgent implements LinkHost {
     };
   }
 
-  async metrics(): Promise<MetricsReport> {
-    const modes = new Map(this.supervisor.specs().map((s) => [s.name, s.mode]));
-    const instances = await this.supervisor.metrics();
-    return {
-      instances: instances.map((m) =>
-        toWireMetrics(
-          m,
-          modes.get(m.handler) ?? (this.supervisor.observed.has(m.handler) ? 'observed' : 'always-on'),
-        ),
-      ),
-      host: hostMetrics(),
-    };
+  /** Local commands the master has not acknowledged yet (sent again after every welcome). */
+  localExecutions() {
+    return this.opts.audit?.pending() ?? [];
   }
 
-  async execute(cmd: AgentCommand__Output): Promise<Result> {
-    const sup = this.supervisor;
-    switch (cmd.kind) {
-      case 'APPLY': {
-        // keep_specs: every instance already runs what the master assigns (Hello.specs_hash matched);
-        // holding every handler keeps each instance on the spec it runs.
-        const specs = cmd.keep_specs ? sup.specs().filter((s) => !cmd.remove.includes(s.name)) : specsOf(cmd);
-        const hold = cmd.keep_specs ? specs.map((s) => s.name) : cmd.hold;
-        // Only the handlers the master names in `remove` are stopped: see ReconcileOptions.
-        const statuses = await sup.applySpecs(specs, new Set(hold), { remove: new Set(cmd.remove) });
-        const what = cmd.keep_specs ? 'kept' : cmd.sync ? 'synced' : 'applied';
-        return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
-      }
-      case 'ENSURE': {
-        const holdMs = checkHold(cmd.hold_ms);
-        const results = await sup.ensure(cmd.instance || cmd.handler, holdMs);
-        return {
-          instances: results.map((r) => toWireStatus(r.status)),
-          cold_start_ms: Math.max(0, ...results.map((r) => r.cold_start_ms)),
-          summary: describeEnsure(results),
-        };
-      }
-      case 'RELEASE': {
-        const released = await sup.release(cmd.instance || cmd.handler);
-        return {
-          instances: released.map((r) => toWireStatus(r.status)),
-          summary: released
-            .map((r) => `${r.status.instance}: ${r.held ? 'lease released' : 'held no lease'}`)
-            .join(', '),
-        };
-      }
-      case 'START':
-        return this.each(cmd, async (key) => {
-          const before = sup.status(key)[0];
-          return before?.state === 'running' ? before : sup.start(key);
-        });
-      case 'STOP':
-        return this.each(cmd, (key) => sup.stop(key));
-      case 'RESTART':
-        return this.each(cmd, (key) => sup.restart(key));
-      case 'UPDATE': {
-        if (!cmd.instance) throw new ValidationError('UPDATE needs an instance key');
-        const [spec, ...more] = specsOf(cmd);
-        if (!spec || more.length > 0) throw new ValidationError('UPDATE must carry exactly one handler spec');
-        const s = await sup.updateInstance(cmd.instance, spec);
-        return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
-      }
-      case 'SIGNAL': {
-        const signal = parseSignal(cmd.signal); // INVALID_ARGUMENT before anything is looked at or sent
-        const sent = sup.signal(cmd.instance || cmd.handler, signal, cmd.main);
-        return {
-          instances: sent.map((x) => toWireStatus(x.status)),
-          summary: sent.map((x) => `${x.status.instance}: sent ${x.sent}`).join(', '),
-        };
-      }
-      case 'ATTACH': {
-        const s = await sup.observed.attach(cmd.pid, cmd.name || cmd.handler);
-        return { instances: [toWireStatus(s)], summary: `observing pid ${s.pid} as ${s.handler}` };
-      }
-      case 'DETACH': {
-        await sup.observed.detach(cmd.name || cmd.handler);
-        return { instances: [], summary: `detached ${cmd.name || cmd.handler}; it keeps running` };
-      }
-      case 'METRICS':
-        return { metrics: await this.metrics() };
-      case 'LOGS': {
-        const key = sup.keysOf(cmd.instance || cmd.handler)[0] as string; // NotFound for an unknown handler
-        sup.touch(key); // activity for on-demand idle timers
-        const file = instanceLogFile(this.opts.dataDir, key, cmd.stream === 'stderr' ? 'stderr' : 'stdout');
-        return { lines: await tailLines(file, cmd.tail_lines || 50) };
-      }
-      default:
-        throw new ValidationError(
-          `this agent (version ${AGENT_VERSION}) does not support ${cmd.kind} commands`,
-        );
-    }
+  localAcked(ids: readonly string[]): void {
+    this.opts.audit?.acknowledged(ids);
   }
 
-  /** Runs `fn` on the command's instance, or on every instance of its handler (in parallel). */
-  private async each(
-    cmd: AgentCommand__Output,
-    fn: (key: string) => Promise<InstanceStatus>,
-  ): Promise<Result> {
-    const target = cmd.instance || cmd.handler;
-    // An observed name goes straight to the supervisor, which refuses to signal it with a clear error.
-    const keys = this.supervisor.observed.has(target) ? [target] : this.supervisor.keysOf(target);
-    const statuses = await Promise.all(keys.map(fn));
-    const summary = statuses.map((s) => `${s.instance} ${s.state}${s.pid ? ` pid ${s.pid}` : ''}`).join(', ');
-    return { instances: statuses.map(toWireStatus), summary };
+  metrics(): Promise<MetricsReport> {
+    return this.commands.metrics();
+  }
+
+  /** The master's commands: carried out by the same rule as the local control socket's (commands.ts). */
+  execute(cmd: AgentCommand__Output): Promise<CommandOutcome> {
+    return this.commands.execute(cmd);
   }
 
   async shutdown(): Promise<void> {
     this.link.close();
     await this.supervisor.shutdown();
   }
-}
-
-/** ENSURE's hold_ms: 0 (no lease) or a lease length (shared/durations.ts holdProblem). */
-function checkHold(ms: number | undefined): number {
-  if (!ms) return 0;
-  const problem = holdProblem(ms);
-  if (problem) throw new ValidationError(`hold_ms: ${problem}`);
-  return ms;
-}
-
-/** `hot pid 123, cold start 84ms` / `already hot pid 123` / `running pid 123`, plus `, held until …`. */
-function describeEnsure(results: EnsureResult[]): string {
-  return results
-    .map(({ status: s, cold_start_ms: ms, woke }) => {
-      const what = s.temperature || s.state;
-      const pid = `pid ${s.pid ?? '-'}`;
-      const lease =
-        s.activity.lease_until !== null
-          ? `, held until ${new Date(s.activity.lease_until).toISOString()}`
-          : '';
-      if (!woke) return `already ${what} ${pid}${lease}`;
-      return (s.temperature ? `${what} ${pid}, cold start ${Math.round(ms)}ms` : `${what} ${pid}`) + lease;
-    })
-    .join('; ');
 }

@@ -16,7 +16,10 @@ import { Logger } from '../shared/logger.js';
 import { parseHandlersFile } from '../shared/spec.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
+import { AgentCommands } from './commands.js';
 import { GovernorAgent } from './governor-agent.js';
+import { LocalAudit } from './local/local-audit.js';
+import { LocalControl } from './local/local-control.js';
 import { LOG_LEVELS, compileAgentOptions, type AgentFlags, type AgentOptions } from './options.js';
 import { Supervisor } from './supervisor/supervisor.js';
 
@@ -60,6 +63,19 @@ export function agentProgram(): GovCommand {
     )
     .addOption(new Option('--discover-interval <DUR>', 'how often discovery rules scan (default 10s)'))
     .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
+    .addOption(
+      new Option(
+        '--socket <PATH|off>',
+        'local control socket for gov --local (default <data-dir>/gov.sock, mode 0660; off: none)',
+      ),
+    )
+    .addOption(new Option('--socket-group <NAME|GID>', "the control socket's group (its members may use it)"))
+    .addOption(
+      new Option(
+        '--read-only-socket <PATH>',
+        'also a read-only socket (mode 0666): ps, metrics, logs for every user',
+      ),
+    )
     .does(({ opts, io }) => runAgentWith(compileAgentOptions(opts as AgentFlags, io.env, io.cwd), io));
 }
 
@@ -87,6 +103,8 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
 
   const lock = lockDataDir(dataDir, 'gov agent');
   let sup: Supervisor | null = null;
+  let audit: LocalAudit | null = null;
+  let local: LocalControl | null = null;
   // The supervisor's timers are unref'd and signal listeners do not keep Node alive: this ref'd timer
   // keeps the agent process up until it is told to stop.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -106,6 +124,8 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
     sup.on('applied', writeStatus);
     sup.on('status', writeStatus);
     let agent: GovernorAgent | null = null;
+    audit = await LocalAudit.open(dataDir, logger);
+    let commands = new AgentCommands(sup, dataDir);
     if (specs) {
       await sup.applySpecs(specs);
       logger.info('agent running standalone', {
@@ -125,9 +145,11 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
           labels: connected.labels,
           dataDir,
           metricsIntervalMs,
+          audit,
         },
         logger,
       );
+      commands = agent.commands;
       agent.start();
       logger.info('agent running', {
         pid: process.pid,
@@ -136,19 +158,34 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
         data_dir: dataDir,
       });
     }
+    local = await LocalControl.open({
+      supervisor: sup,
+      commands,
+      audit,
+      agentId: options.agentId,
+      socket: options.socket,
+      socketRequired: options.socketRequired,
+      socketGid: options.socketGid,
+      readOnlySocket: options.readOnlySocket,
+      logger,
+    });
     writeStatus();
     const stopMetrics = agent ? () => {} : sampleMetrics(sup, metricsIntervalMs, logger);
     await waitForSignal(io);
     logger.info('shutting down; handlers keep running');
     stopMetrics();
+    await local.close();
     sup.off('state', writeStatus);
     if (agent) await agent.shutdown();
     else await sup.shutdown();
     writeStatus();
+    await audit.close();
     return EXIT_OK;
   } catch (err) {
     logger.error('agent failed', { err });
+    await local?.close().catch(() => {});
     await sup?.shutdown().catch(() => {});
+    await audit?.close().catch(() => {});
     return reportError(err, io);
   } finally {
     clearInterval(keepAlive);

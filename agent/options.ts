@@ -16,6 +16,7 @@ import { readIdentity } from '../shared/pki.js';
 import { readSettingsFile } from '../shared/settings-file.js';
 import { isName, nameRefusal } from '../shared/names.js';
 import * as tls from '../shared/tls.js';
+import { defaultAgentDataDir, LOCAL_SOCKET_FILE } from '../shared/local-socket.js';
 import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
 
 /** Settings of the agent config file (`gov agent --config FILE`). */
@@ -34,6 +35,12 @@ export interface AgentConfigFile {
   discover_interval?: string;
   /** Cgroup filesystem root for handler tracking and advisory limits (default /sys/fs/cgroup). */
   cgroup_root?: string;
+  /** The local control socket (default `<data_dir>/gov.sock`; `off`: none). */
+  socket?: string;
+  /** Group of the control socket: a name or a GID. */
+  socket_group?: string | number;
+  /** A read-only socket (mode 0666): ps, metrics and logs for every local user. */
+  read_only_socket?: string;
 }
 
 const CONFIG_KEYS = [
@@ -48,6 +55,9 @@ const CONFIG_KEYS = [
   'discover',
   'discover_interval',
   'cgroup_root',
+  'socket',
+  'socket_group',
+  'read_only_socket',
 ];
 
 export function readAgentConfig(file: string): AgentConfigFile {
@@ -92,6 +102,9 @@ export interface AgentFlags {
   discoverInterval?: string;
   logLevel?: string;
   logFormat?: string;
+  socket?: string;
+  socketGroup?: string;
+  readOnlySocket?: string;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -117,6 +130,14 @@ export interface AgentOptions {
   cgroupRoot?: string;
   discover: DiscoverRule[];
   discoverIntervalMs?: number;
+  /** The local control socket (absolute); null: none (`--socket off`). */
+  socket: string | null;
+  /** The socket was asked for (flag or config): failing to open it fails the start (the default only warns). */
+  socketRequired: boolean;
+  /** Its group (null: the agent's own). */
+  socketGid: number | null;
+  /** The read-only socket (absolute); null: none. */
+  readOnlySocket: string | null;
 }
 
 /**
@@ -187,11 +208,28 @@ export function compileAgentOptions(
     cfg.discover_interval,
     'discover_interval',
   );
+  const dataDir = flags.dataDir ?? cfg.data_dir;
+  const resolvedDataDir = dataDir
+    ? path.resolve(cwd, dataDir)
+    : defaultAgentDataDir(cwd, connected?.id ?? 'local');
+  const socket = flags.socket ?? cfg.socket;
+  const group = flags.socketGroup ?? cfg.socket_group;
+  const readOnly = flags.readOnlySocket ?? cfg.read_only_socket;
+  if (socket !== undefined && String(socket).trim() === '')
+    throw new UsageError('--socket must be a path or off');
   return {
     connected,
     handlersFile: flags.handlers ? path.resolve(cwd, flags.handlers) : null,
     agentId: connected?.id ?? flags.id ?? cfg.id ?? os.hostname(),
-    dataDir: path.resolve(cwd, flags.dataDir ?? cfg.data_dir ?? `data/agent-${connected?.id ?? 'local'}`),
+    dataDir: resolvedDataDir,
+    socket:
+      socket === 'off' ? null : path.resolve(cwd, socket ?? path.join(resolvedDataDir, LOCAL_SOCKET_FILE)),
+    socketRequired: socket !== undefined && socket !== 'off',
+    socketGid:
+      group === undefined
+        ? null
+        : resolveGroup(String(group), flags.socketGroup !== undefined ? '--socket-group' : 'socket_group'),
+    readOnlySocket: readOnly ? path.resolve(cwd, readOnly) : null,
     metricsIntervalMs,
     logLevel: (flags.logLevel as LogLevel | undefined) ?? 'info',
     logFormat: flags.logFormat === 'json' || env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
@@ -199,4 +237,27 @@ export function compileAgentOptions(
     discover: parseDiscoverRules(cfg.discover),
     ...(discoverIntervalMs ? { discoverIntervalMs } : {}),
   };
+}
+
+/**
+ * A group named by GID or by name (looked up in `groupFile`, /etc/group); a usage error naming `what`
+ * when it is neither.
+ */
+export function resolveGroup(text: string, what: string, groupFile = '/etc/group'): number {
+  if (/^\d{1,10}$/.test(text)) return Number(text);
+  let lines: string[];
+  try {
+    lines = readFileSync(groupFile, 'utf8').split('\n');
+  } catch (err) {
+    throw new UsageError(
+      `${what} ${JSON.stringify(text)}: ${groupFile} cannot be read (${errorMessage(err)}); give a GID`,
+    );
+  }
+  for (const line of lines) {
+    const [name, , gid] = line.split(':');
+    if (name === text && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new UsageError(
+    `${what} ${JSON.stringify(text)}: no such group in ${groupFile} (give a group name or a GID)`,
+  );
 }

@@ -19,6 +19,7 @@ import type { MasterMessage__Output } from '../../proto/generated/governor/v1/Ma
 import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
 import type { CommandResult } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { Hello } from '../../proto/generated/governor/v1/Hello.js';
+import type { LocalExecution } from '../../proto/generated/governor/v1/LocalExecution.js';
 import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
 import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
 import { AGENT_LINK_PROTOCOL, loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
@@ -41,6 +42,10 @@ export interface LinkHost {
   /** Carries out one command; throws a domain error on failure. */
   execute(cmd: AgentCommand__Output): Promise<Omit<CommandResult, 'command_id' | 'ok'>>;
   metrics(): Promise<MetricsReport>;
+  /** Local control commands the master has not acknowledged: sent after every welcome. */
+  localExecutions?(): LocalExecution[];
+  /** The master recorded these local executions. */
+  localAcked?(ids: readonly string[]): void;
 }
 
 export interface MasterLinkOptions {
@@ -175,10 +180,14 @@ export class MasterLink {
         this.startTimers(call);
         // Results the master may never have received (the stream they went out on was dying).
         for (const result of this.outbox.pending()) this.send(call, { result });
+        for (const local_execution of this.host.localExecutions?.() ?? [])
+          this.send(call, { local_execution });
       } else if (msg.body === 'command' && msg.command) {
         void this.onCommand(call, msg.command, silentMs);
       } else if (msg.body === 'ack' && msg.ack) {
         this.outbox.ack(msg.ack.command_ids);
+      } else if (msg.body === 'local_ack' && msg.local_ack) {
+        this.host.localAcked?.(msg.local_ack.ids);
       }
     });
     const onDown = (why: string) => {

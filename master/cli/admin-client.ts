@@ -138,6 +138,8 @@ export interface GrpcAdminOptions {
   channelOptions?: grpc.ChannelOptions;
   /** Items asked for per page of a listing (default: the master's). */
   pageSize?: number;
+  /** The target is an agent's local control socket (`gov --local`): errors name it, not a master. */
+  localSocket?: string;
 }
 
 const REACH_HINT = 'is `gov master` running? pass --master or set GOV_MASTER';
@@ -186,8 +188,14 @@ export function inFlagWords(message: string, fields: readonly string[]): string 
  * Turns a gRPC status error into the domain error it stands for (shared/grpc-status.ts), with a message
  * that says what failed and what to do, in the CLI's words.
  */
-export function mapGrpcError(err: unknown, target: string, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): GovError {
+export function mapGrpcError(
+  err: unknown,
+  target: string,
+  timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
+  localSocket?: string,
+): GovError {
   if (err instanceof GovError) return err;
+  if (localSocket !== undefined) return mapLocalError(err, localSocket, timeoutMs);
   const domain = errorFromStatus(err);
   const code = (err as Partial<grpc.ServiceError> | null)?.code;
   const details = cleanDetails(domain.message);
@@ -228,6 +236,36 @@ export function mapGrpcError(err: unknown, target: string, timeoutMs = DEFAULT_C
   }
 }
 
+/** Why a hop to an agent's local socket failed, in words that name the socket and what to do. */
+function mapLocalError(err: unknown, socket: string, timeoutMs: number): GovError {
+  const domain = errorFromStatus(err);
+  const code = (err as Partial<grpc.ServiceError> | null)?.code;
+  const details = cleanDetails(domain.message);
+  const make = (message: string) => new GovError(domain.kind, message, { cause: err, fields: domain.fields });
+  switch (typeof code === 'number' ? code : grpc.status.UNKNOWN) {
+    case grpc.status.UNAVAILABLE: {
+      if (/EACCES|EPERM/i.test(details))
+        return make(
+          `cannot connect to the agent socket ${socket}: permission denied — only its owner and group may ` +
+            '(gov agent --socket-group); read-only access goes through a read-only socket (--read-only-socket)',
+        );
+      if (/ECONNREFUSED/i.test(details))
+        return make(
+          `cannot connect to the agent socket ${socket}: connection refused — is gov agent running?`,
+        );
+      if (/ENOENT/i.test(details))
+        return make(`cannot connect to the agent socket ${socket}: no such file — is gov agent running?`);
+      return make(`cannot connect to the agent socket ${socket}: ${details}`);
+    }
+    case grpc.status.DEADLINE_EXCEEDED:
+      return make(`the agent at ${socket} did not answer within ${formatDuration(timeoutMs)}`);
+    case grpc.status.UNIMPLEMENTED:
+      return make(details);
+    default:
+      return make(inFlagWords(details, domain.fields));
+  }
+}
+
 type Unary<Req, Res> = (
   req: Req,
   meta: grpc.Metadata,
@@ -254,7 +292,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
       }
       method.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err) {
-          reject(mapGrpcError(err, opts.target, timeoutMs));
+          reject(mapGrpcError(err, opts.target, timeoutMs, opts.localSocket));
           return;
         }
         if (res === undefined) {

@@ -9,7 +9,7 @@
  * lazily loaded module set, so the split above holds for the bundle too; tests import this module itself.
  */
 import { readFileSync } from 'node:fs';
-import { EXIT_FAILED, EXIT_OK, UsageError, processIO, type CliIO } from '../../shared/cli-io.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, processIO, reportError, type CliIO } from '../../shared/cli-io.js';
 import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { AdminConnector } from './connect.js';
@@ -241,6 +241,8 @@ export function readVersion(): string {
 const AFTER_HELP =
   '\nAdmin commands connect with --master HOST:PORT --ca FILE --cert FILE --key FILE\n' +
   '(env GOV_MASTER GOV_CA GOV_CERT GOV_KEY; defaults 127.0.0.1:7070 and ./certs/admin-admin.*).\n' +
+  'gov --local ps|start|stop|restart|ensure|release|signal|logs|metrics asks the agent of this machine\n' +
+  'instead, on its socket (--socket PATH or env GOV_SOCKET; default data/agent-<ID>/gov.sock), no master.\n' +
   'Exit codes: 0 success, 1 the operation failed, 2 usage error.';
 
 /**
@@ -333,7 +335,23 @@ export async function indexedSummaries(): Promise<Array<{ name: string; listed: 
 
 /** Runs `gov ARGV...`; returns the exit code. Loads the module of the command named, and only that one. */
 export async function main(argv: string[], io: CliIO, deps: GovDeps = {}): Promise<number> {
-  const args = argv.length === 0 ? ['--help'] : argv;
+  let args = argv.length === 0 ? ['--help'] : argv;
+  const isAdmin = (name: string) => COMMANDS.some((e) => e.name === name && e.group === 'admin:');
+  // local.ts is loaded only when its flags or GOV_SOCKET are there: `gov --version` loads no more than before.
+  if (io.env.GOV_SOCKET || args.some((a) => a === '--local' || a.startsWith('--socket'))) {
+    try {
+      const local = (await import('./local.js')).resolveLocal(args, io, isAdmin);
+      args = local.args;
+      const socket = local.socket;
+      if (socket !== null)
+        deps = {
+          ...deps,
+          connect: async (conn) => (await import('./local-connect.js')).localConnector(socket)(conn),
+        };
+    } catch (err) {
+      return reportError(err, io);
+    }
+  }
   return runLoaded(
     commandsFor(args).filter((e) => e.kind === 'command'),
     deps,

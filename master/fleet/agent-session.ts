@@ -170,6 +170,11 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     if (commandIds.length > 0) this.send({ ack: { command_ids: commandIds } });
   }
 
+  /** Tells the agent these local executions are recorded (agent_link.proto LocalExecutionAck). */
+  ackLocal(ids: string[]): void {
+    if (ids.length > 0) this.send({ local_ack: { ids } });
+  }
+
   /** Ends the stream with the status of `kind` (shared/grpc-status.ts) and closes the session. */
   fail(reason: string, kind: ErrorKind = 'UNAVAILABLE'): void {
     if (this._state === 'closed') return;

@@ -17,12 +17,13 @@ import { assignedSpecsHash } from '../../shared/spec-hash.js';
 import { adoptReported } from './adopt.js';
 import { AGENT_LIMITS, DropCounter, TokenBucket } from './agent-input.js';
 import { AgentSession } from './agent-session.js';
+import { recordLocalExecution } from './local-executions.js';
 import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispatcher.js';
 import type { ExecutionLog } from '../state/execution-log.js';
 import type { Registry } from '../state/registry.js';
 import { SessionHub } from './session-hub.js';
 import { commandFor } from './wire.js';
-import { fleetTelemetry } from './telemetry.js';
+import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import type { MasterOptions } from '../options.js';
 
 /** Which metrics `Fleet.metrics` gathers: these agents only (unset: all), these instances only (unset: all). */
@@ -126,6 +127,20 @@ export class Fleet {
         // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
         if (msg.body === 'result' && msg.result) {
           void this.dispatcher.settleLate(agentId, msg.result, (ids) => session.ack(ids));
+          return;
+        }
+        if (msg.body === 'local_execution' && msg.local_execution) {
+          const report = msg.local_execution;
+          recordLocalExecution(this.registry, this.executions, agentId, report).then(
+            (refusal) => {
+              const n = refusal !== null ? this.drops.note(agentId) : null;
+              if (n !== null)
+                this.log.warn('local execution from agent refused', { agent: agentId, refusal, dropped: n });
+              session.ackLocal([report.id]); // recorded, or refused for good: never sent again
+            },
+            // Not on disk: not acknowledged, so the agent sends it again after its next welcome.
+            (err: unknown) => this.log.error('local execution not recorded', { agent: agentId, err }),
+          );
           return;
         }
         this.onMessage(agentId, msg);

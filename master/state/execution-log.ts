@@ -240,6 +240,24 @@ export class ExecutionLog {
     return { corrected: { ...rec } };
   }
 
+  /**
+   * Records an execution that is already over, carried out without the master (an agent's local control
+   * command), under the id its reporter gave it; resolves once on disk. An id the ring holds already is
+   * not recorded again (`false`): a reporter that sends it twice (its acknowledgement was lost) is answered
+   * all the same.
+   */
+  async recordDone(rec: ExecutionRecord): Promise<boolean> {
+    if (this.findInRing(rec.id)) {
+      await this.store.flush();
+      return false;
+    }
+    this.ring.push({ ...rec });
+    this.store.data.lifetime_executions++;
+    this.trim();
+    await this.store.flush();
+    return true;
+  }
+
   private findInRing(id: string): ExecutionRecord | undefined {
     const ring = this.ring;
     for (let i = ring.length - 1; i >= 0; i--) if (ring[i]?.id === id) return ring[i];

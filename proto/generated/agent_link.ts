@@ -18,6 +18,8 @@ import type { InstanceMetrics as _governor_v1_InstanceMetrics, InstanceMetrics__
 import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Output as _governor_v1_InstanceStatus__Output } from './governor/v1/InstanceStatus.js';
 import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from './governor/v1/LifecycleEvent.js';
 import type { Limits as _governor_v1_Limits, Limits__Output as _governor_v1_Limits__Output } from './governor/v1/Limits.js';
+import type { LocalExecution as _governor_v1_LocalExecution, LocalExecution__Output as _governor_v1_LocalExecution__Output } from './governor/v1/LocalExecution.js';
+import type { LocalExecutionAck as _governor_v1_LocalExecutionAck, LocalExecutionAck__Output as _governor_v1_LocalExecutionAck__Output } from './governor/v1/LocalExecutionAck.js';
 import type { LogRotation as _governor_v1_LogRotation, LogRotation__Output as _governor_v1_LogRotation__Output } from './governor/v1/LogRotation.js';
 import type { MasterMessage as _governor_v1_MasterMessage, MasterMessage__Output as _governor_v1_MasterMessage__Output } from './governor/v1/MasterMessage.js';
 import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output as _governor_v1_MetricsReport__Output } from './governor/v1/MetricsReport.js';
@@ -51,6 +53,8 @@ export interface ProtoGrpcType {
       InstanceStatus: MessageTypeDefinition<_governor_v1_InstanceStatus, _governor_v1_InstanceStatus__Output>
       LifecycleEvent: MessageTypeDefinition<_governor_v1_LifecycleEvent, _governor_v1_LifecycleEvent__Output>
       Limits: MessageTypeDefinition<_governor_v1_Limits, _governor_v1_Limits__Output>
+      LocalExecution: MessageTypeDefinition<_governor_v1_LocalExecution, _governor_v1_LocalExecution__Output>
+      LocalExecutionAck: MessageTypeDefinition<_governor_v1_LocalExecutionAck, _governor_v1_LocalExecutionAck__Output>
       LogRotation: MessageTypeDefinition<_governor_v1_LogRotation, _governor_v1_LogRotation__Output>
       MasterMessage: MessageTypeDefinition<_governor_v1_MasterMessage, _governor_v1_MasterMessage__Output>
       MetricsReport: MessageTypeDefinition<_governor_v1_MetricsReport, _governor_v1_MetricsReport__Output>

@@ -15,7 +15,7 @@ import {
 } from '../../agent/on-demand/policy.js';
 import type { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { toWireMetrics } from '../../agent/link/wire.js';
-import { fleetTelemetry } from '../../master/fleet/telemetry.js';
+import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
 import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/InstanceMetrics.js';
 import { silentLogger } from '../../shared/logger.js';

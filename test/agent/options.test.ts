@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compileAgentOptions } from '../../agent/options.js';
+import { compileAgentOptions, resolveGroup } from '../../agent/options.js';
 import { resolveMasterOptions } from '../../master/options.js';
 import { UsageError } from '../../shared/cli-io.js';
 import { tempDir } from '../helpers/common.js';
@@ -19,6 +19,44 @@ function config(text: string): string {
 }
 
 describe('daemon options: flags > env > config file > defaults', () => {
+  it('agent: the local control sockets (default <data-dir>/gov.sock, off, a group by name or GID, read-only)', () => {
+    const base = { handlers: 'h.yaml', dataDir: 'd' };
+    const dflt = compileAgentOptions(base, {}, '/srv');
+    assert.equal(dflt.socket, '/srv/d/gov.sock');
+    assert.equal(dflt.socketGid, null);
+    assert.equal(dflt.readOnlySocket, null);
+    assert.equal(compileAgentOptions({ ...base, socket: 'off' }, {}, '/srv').socket, null);
+    const cfg = config('socket: /run/gov/gov.sock\nsocket_group: 42\nread_only_socket: ro.sock\n');
+    const fromFile = compileAgentOptions({ ...base, config: cfg }, {}, '/srv');
+    assert.equal(fromFile.socket, '/run/gov/gov.sock');
+    assert.equal(fromFile.socketGid, 42);
+    assert.equal(fromFile.readOnlySocket, '/srv/ro.sock');
+    const flags = compileAgentOptions(
+      { ...base, config: cfg, socket: 'x.sock', socketGroup: '7' },
+      {},
+      '/srv',
+    );
+    assert.equal(flags.socket, '/srv/x.sock');
+    assert.equal(flags.socketGid, 7);
+
+    const groups = path.join(tempDir(), 'group');
+    writeFileSync(groups, 'root:x:0:\ngov-ops:x:1234:alice,bob\n');
+    assert.equal(resolveGroup('gov-ops', '--socket-group', groups), 1234);
+    assert.equal(resolveGroup('99', '--socket-group', groups), 99);
+    assert.throws(
+      () => resolveGroup('nope', '--socket-group', groups),
+      (err: Error) => {
+        assert.ok(err instanceof UsageError);
+        assert.match(err.message, /^--socket-group "nope": no such group in .*group/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => compileAgentOptions({ ...base, socket: ' ' }, {}, '/srv'),
+      /--socket must be a path or off/,
+    );
+  });
+
   it('agent: connection, id, labels, data dir and intervals', () => {
     const cfg = config(
       'id: edge-1\nmaster: cfg:7070\nca: cfg-ca.crt\ncert: cfg.crt\nkey: cfg.key\nlabels: {region: west, tier: 1}\n' +

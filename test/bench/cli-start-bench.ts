@@ -16,14 +16,14 @@ import { writeSupervisordConf } from './supervisord-conf.js';
 
 const INSTANCES = 50;
 
-interface Case {
+export interface Case {
   name: string;
   argv: string[];
   cwd?: string;
 }
 
 /** Wall time of one run, in ms; throws when it does not exit 0. */
-function timeRun(c: Case): number {
+export function timeRun(c: Case): number {
   const t0 = performance.now();
   const r = spawnSync(c.argv[0]!, c.argv.slice(1), {
     cwd: c.cwd,
@@ -36,14 +36,14 @@ function timeRun(c: Case): number {
   return ms;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** 50 handlers on one agent, all running. */
-async function clusterWith50(): Promise<Cluster> {
+export async function clusterWith50(): Promise<Cluster> {
   // Starting 50 handlers at once keeps a busy 2-core machine from answering heartbeats for a while.
   const c = await Cluster.start({ agents: ['edge-1'], heartbeatGrace: '5s' });
   const specs = Array.from({ length: INSTANCES }, (_, i) => ({

@@ -8,6 +8,7 @@ import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runIdleBench } from './idle-bench.js';
+import { runLocalPsBench } from './local-ps-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   chaos: runChaosBench,
   yaml: runYamlBench,
   'cli-start': runCliStartBench,
+  'local-ps': runLocalPsBench,
   operator: runOperatorBench,
   idle: runIdleBench,
   'cgroup-stop': runCgroupStopBench,

@@ -6,6 +6,7 @@ import type { InstanceStatus as _governor_v1_InstanceStatus, InstanceStatus__Out
 import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Output as _governor_v1_LifecycleEvent__Output } from '../../governor/v1/LifecycleEvent.js';
 import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output as _governor_v1_MetricsReport__Output } from '../../governor/v1/MetricsReport.js';
 import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
+import type { LocalExecution as _governor_v1_LocalExecution, LocalExecution__Output as _governor_v1_LocalExecution__Output } from '../../governor/v1/LocalExecution.js';
 
 /**
  * Agent → master.
@@ -36,7 +37,13 @@ export interface AgentMessage {
    * Application heartbeat.
    */
   'heartbeat'?: (_governor_v1_Heartbeat | null);
-  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat";
+  /**
+   * A command given over the agent's local control socket (`gov --local`), for the execution log. Kept by
+   * the agent until the master acknowledges it (MasterMessage.local_ack) and sent again after every
+   * welcome; the master records each id once. Only for the agent's own handlers; issued_by `local:<uid>`.
+   */
+  'local_execution'?: (_governor_v1_LocalExecution | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution";
 }
 
 /**
@@ -68,5 +75,11 @@ export interface AgentMessage__Output {
    * Application heartbeat.
    */
   'heartbeat'?: (_governor_v1_Heartbeat__Output | null);
-  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat";
+  /**
+   * A command given over the agent's local control socket (`gov --local`), for the execution log. Kept by
+   * the agent until the master acknowledges it (MasterMessage.local_ack) and sent again after every
+   * welcome; the master records each id once. Only for the agent's own handlers; issued_by `local:<uid>`.
+   */
+  'local_execution'?: (_governor_v1_LocalExecution__Output | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution";
 }

@@ -4,6 +4,7 @@ import type { Welcome as _governor_v1_Welcome, Welcome__Output as _governor_v1_W
 import type { AgentCommand as _governor_v1_AgentCommand, AgentCommand__Output as _governor_v1_AgentCommand__Output } from '../../governor/v1/AgentCommand.js';
 import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
 import type { ResultAck as _governor_v1_ResultAck, ResultAck__Output as _governor_v1_ResultAck__Output } from '../../governor/v1/ResultAck.js';
+import type { LocalExecutionAck as _governor_v1_LocalExecutionAck, LocalExecutionAck__Output as _governor_v1_LocalExecutionAck__Output } from '../../governor/v1/LocalExecutionAck.js';
 
 /**
  * Master → agent.
@@ -28,7 +29,11 @@ export interface MasterMessage {
    * log, which then corrects the record (ExecutionRecord.late).
    */
   'ack'?: (_governor_v1_ResultAck | null);
-  'body'?: "welcome"|"command"|"heartbeat"|"ack";
+  /**
+   * The master has recorded these local executions (on disk): the agent may forget them.
+   */
+  'local_ack'?: (_governor_v1_LocalExecutionAck | null);
+  'body'?: "welcome"|"command"|"heartbeat"|"ack"|"local_ack";
 }
 
 /**
@@ -54,5 +59,9 @@ export interface MasterMessage__Output {
    * log, which then corrects the record (ExecutionRecord.late).
    */
   'ack'?: (_governor_v1_ResultAck__Output | null);
-  'body'?: "welcome"|"command"|"heartbeat"|"ack";
+  /**
+   * The master has recorded these local executions (on disk): the agent may forget them.
+   */
+  'local_ack'?: (_governor_v1_LocalExecutionAck__Output | null);
+  'body'?: "welcome"|"command"|"heartbeat"|"ack"|"local_ack";
 }

@@ -5,9 +5,9 @@
  * handler elsewhere. `avg_cold_start_ms` averages the last hour's cold starts (or, with none in the last
  * hour, the instances' last ones).
  */
-import type { GovernorTelemetry } from '../../proto/generated/governor/v1/GovernorTelemetry.js';
-import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/InstanceMetrics.js';
-import type { HandlerSpec } from '../../shared/spec.js';
+import type { GovernorTelemetry } from '../proto/generated/governor/v1/GovernorTelemetry.js';
+import type { InstanceMetrics__Output } from '../proto/generated/governor/v1/InstanceMetrics.js';
+import type { HandlerSpec } from './spec.js';
 
 export function fleetTelemetry(
   specs: HandlerSpec[],

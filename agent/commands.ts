@@ -1,0 +1,179 @@
+/**
+ * The agent's commands: one rule for carrying out a command on the supervisor, whoever asks — the master
+ * over the link (governor-agent.ts) or a local user over the control socket (local/), with or without a
+ * master. A command is an AgentCommand (agent_link.proto); the answer is a CommandResult without its id.
+ * Domain errors are thrown (the caller turns them into a failed result or a gRPC status).
+ */
+import type { AgentCommand__Output } from '../proto/generated/governor/v1/AgentCommand.js';
+import type { CommandResult } from '../proto/generated/governor/v1/CommandResult.js';
+import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
+import { ValidationError } from '../shared/errors.js';
+import { holdProblem } from '../shared/durations.js';
+import { tailLines } from '../shared/log-tail.js';
+import { parseSignal } from '../shared/signals.js';
+import { instanceLogFile } from './instance/paths.js';
+import { hostMetrics, specsOf, toWireMetrics, toWireStatus } from './link/wire.js';
+import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor/supervisor.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+/** What a command answers (CommandResult without its id and ok flag). */
+export type CommandOutcome = Omit<CommandResult, 'command_id' | 'ok'>;
+
+/** A command with every field at its proto default but those given (local callers build their own). */
+export function agentCommand(fields: Partial<AgentCommand__Output> & Pick<AgentCommand__Output, 'kind'>) {
+  const cmd: AgentCommand__Output = {
+    id: '',
+    deadline_ms: 0,
+    handler: '',
+    pid: 0,
+    tail_lines: 0,
+    stream: '',
+    name: '',
+    instance: '',
+    hold: [],
+    sync: false,
+    remove: [],
+    specs: [],
+    keep_specs: false,
+    signal: '',
+    main: false,
+    hold_ms: 0,
+    ...fields,
+  };
+  return cmd;
+}
+
+export class AgentCommands {
+  constructor(
+    private readonly supervisor: Supervisor,
+    private readonly dataDir: string,
+  ) {}
+
+  async metrics(): Promise<MetricsReport> {
+    const sup = this.supervisor;
+    const modes = new Map(sup.specs().map((s) => [s.name, s.mode]));
+    const instances = await sup.metrics();
+    return {
+      instances: instances.map((m) =>
+        toWireMetrics(m, modes.get(m.handler) ?? (sup.observed.has(m.handler) ? 'observed' : 'always-on')),
+      ),
+      host: hostMetrics(),
+    };
+  }
+
+  async execute(cmd: AgentCommand__Output): Promise<CommandOutcome> {
+    const sup = this.supervisor;
+    switch (cmd.kind) {
+      case 'APPLY': {
+        // keep_specs: every instance already runs what the master assigns (Hello.specs_hash matched);
+        // holding every handler keeps each instance on the spec it runs.
+        const specs = cmd.keep_specs ? sup.specs().filter((s) => !cmd.remove.includes(s.name)) : specsOf(cmd);
+        const hold = cmd.keep_specs ? specs.map((s) => s.name) : cmd.hold;
+        // Only the handlers the master names in `remove` are stopped: see ReconcileOptions.
+        const statuses = await sup.applySpecs(specs, new Set(hold), { remove: new Set(cmd.remove) });
+        const what = cmd.keep_specs ? 'kept' : cmd.sync ? 'synced' : 'applied';
+        return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
+      }
+      case 'ENSURE': {
+        const holdMs = checkHold(cmd.hold_ms);
+        const results = await sup.ensure(cmd.instance || cmd.handler, holdMs);
+        return {
+          instances: results.map((r) => toWireStatus(r.status)),
+          cold_start_ms: Math.max(0, ...results.map((r) => r.cold_start_ms)),
+          summary: describeEnsure(results),
+        };
+      }
+      case 'RELEASE': {
+        const released = await sup.release(cmd.instance || cmd.handler);
+        return {
+          instances: released.map((r) => toWireStatus(r.status)),
+          summary: released
+            .map((r) => `${r.status.instance}: ${r.held ? 'lease released' : 'held no lease'}`)
+            .join(', '),
+        };
+      }
+      case 'START':
+        return this.each(cmd, async (key) => {
+          const before = sup.status(key)[0];
+          return before?.state === 'running' ? before : sup.start(key);
+        });
+      case 'STOP':
+        return this.each(cmd, (key) => sup.stop(key));
+      case 'RESTART':
+        return this.each(cmd, (key) => sup.restart(key));
+      case 'UPDATE': {
+        if (!cmd.instance) throw new ValidationError('UPDATE needs an instance key');
+        const [spec, ...more] = specsOf(cmd);
+        if (!spec || more.length > 0) throw new ValidationError('UPDATE must carry exactly one handler spec');
+        const s = await sup.updateInstance(cmd.instance, spec);
+        return { instances: [toWireStatus(s)], summary: `${s.state} pid ${s.pid ?? '-'}` };
+      }
+      case 'SIGNAL': {
+        const signal = parseSignal(cmd.signal); // INVALID_ARGUMENT before anything is looked at or sent
+        const sent = sup.signal(cmd.instance || cmd.handler, signal, cmd.main);
+        return {
+          instances: sent.map((x) => toWireStatus(x.status)),
+          summary: sent.map((x) => `${x.status.instance}: sent ${x.sent}`).join(', '),
+        };
+      }
+      case 'ATTACH': {
+        const s = await sup.observed.attach(cmd.pid, cmd.name || cmd.handler);
+        return { instances: [toWireStatus(s)], summary: `observing pid ${s.pid} as ${s.handler}` };
+      }
+      case 'DETACH': {
+        await sup.observed.detach(cmd.name || cmd.handler);
+        return { instances: [], summary: `detached ${cmd.name || cmd.handler}; it keeps running` };
+      }
+      case 'METRICS':
+        return { metrics: await this.metrics() };
+      case 'LOGS': {
+        const key = sup.keysOf(cmd.instance || cmd.handler)[0] as string; // NotFound for an unknown handler
+        sup.touch(key); // activity for on-demand idle timers
+        const file = instanceLogFile(this.dataDir, key, cmd.stream === 'stderr' ? 'stderr' : 'stdout');
+        return { lines: await tailLines(file, cmd.tail_lines || 50) };
+      }
+      default:
+        throw new ValidationError(
+          `this agent (version ${AGENT_VERSION}) does not support ${cmd.kind} commands`,
+        );
+    }
+  }
+
+  /** Runs `fn` on the command's instance, or on every instance of its handler (in parallel). */
+  private async each(
+    cmd: AgentCommand__Output,
+    fn: (key: string) => Promise<InstanceStatus>,
+  ): Promise<CommandOutcome> {
+    const target = cmd.instance || cmd.handler;
+    // An observed name goes straight to the supervisor, which refuses to signal it with a clear error.
+    const keys = this.supervisor.observed.has(target) ? [target] : this.supervisor.keysOf(target);
+    const statuses = await Promise.all(keys.map(fn));
+    const summary = statuses.map((s) => `${s.instance} ${s.state}${s.pid ? ` pid ${s.pid}` : ''}`).join(', ');
+    return { instances: statuses.map(toWireStatus), summary };
+  }
+}
+
+/** ENSURE's hold_ms: 0 (no lease) or a lease length (shared/durations.ts holdProblem). */
+function checkHold(ms: number | undefined): number {
+  if (!ms) return 0;
+  const problem = holdProblem(ms);
+  if (problem) throw new ValidationError(`hold_ms: ${problem}`);
+  return ms;
+}
+
+/** `hot pid 123, cold start 84ms` / `already hot pid 123` / `running pid 123`, plus `, held until …`. */
+function describeEnsure(results: EnsureResult[]): string {
+  return results
+    .map(({ status: s, cold_start_ms: ms, woke }) => {
+      const what = s.temperature || s.state;
+      const pid = `pid ${s.pid ?? '-'}`;
+      const lease =
+        s.activity.lease_until !== null
+          ? `, held until ${new Date(s.activity.lease_until).toISOString()}`
+          : '';
+      if (!woke) return `already ${what} ${pid}${lease}`;
+      return (s.temperature ? `${what} ${pid}, cold start ${Math.round(ms)}ms` : `${what} ${pid}`) + lease;
+    })
+    .join('; ');
+}

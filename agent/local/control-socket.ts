@@ -1,0 +1,154 @@
+/**
+ * One local control socket: a unix stream socket at a path, served by a gRPC server of its own (grpc-js's
+ * connection injector: the connections come from a plain net.Server, so each one's fd is at hand). The
+ * file's permissions are the authorization: the kernel refuses a connect by a user without write
+ * permission on it (mode 0660 and a group for the control socket, 0666 for a read-only one). Each
+ * connection is identified by the kernel (SO_PEERCRED, agent/native): its uid, gid and pid become the
+ * connection's remote address, which `call.getPeer()` reports to the handlers (`callerOf`) — set by this
+ * server, never by the client.
+ *
+ * A socket file left by an agent that died (nobody answers on it) is replaced; a path where something
+ * answers, or that is not a socket, is refused naming it. The file is removed on close.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { PermissionError, StateError, ValidationError } from '../../shared/errors.js';
+import type { LinuxSockets } from '../native/linux-sockets.js';
+import { MAX_MESSAGE_BYTES } from '../../shared/proto.js';
+
+/** The remote address of a local connection: `local-peer:uid=0,gid=0,pid=123`. */
+const PEER_PREFIX = 'local-peer:';
+/** sockaddr_un's sun_path (108 bytes) less its terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+const PEER_RE = /^local-peer:uid=(\d+),gid=(\d+),pid=(\d+)$/;
+
+export interface LocalCaller {
+  uid: number;
+  gid: number;
+  pid: number;
+}
+
+/** The kernel-verified caller of a call on a local control socket (PermissionError when there is none). */
+export function callerOf(call: { getPeer(): string }): LocalCaller {
+  const m = PEER_RE.exec(call.getPeer());
+  if (!m) throw new PermissionError('the caller of this local call is unknown (no peer credentials)');
+  return { uid: Number(m[1]), gid: Number(m[2]), pid: Number(m[3]) };
+}
+
+export interface ControlSocketOptions {
+  path: string;
+  /** File mode (0o660 for control, 0o666 for a read-only socket). */
+  mode: number;
+  /** Group owning the file (null: the agent's own). */
+  gid: number | null;
+  service: grpc.ServiceDefinition;
+  handlers: grpc.UntypedServiceImplementation;
+  native: LinuxSockets;
+}
+
+export class ControlSocket {
+  private constructor(
+    readonly path: string,
+    private readonly server: net.Server,
+    private readonly grpcServer: grpc.Server,
+    private readonly injector: grpc.ConnectionInjector,
+    private readonly ino: number,
+  ) {}
+
+  static async open(opts: ControlSocketOptions): Promise<ControlSocket> {
+    const file = path.resolve(opts.path);
+    // Longer paths do not fit sockaddr_un (Node would bind a cut one without a word).
+    if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES)
+      throw new ValidationError(
+        `${file}: a unix socket path may be at most ${MAX_SOCKET_PATH_BYTES} bytes (it has ${Buffer.byteLength(file)}); choose a shorter --socket`,
+      );
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    await removeStale(file);
+    const grpcServer = new grpc.Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    });
+    grpcServer.addService(opts.service, opts.handlers);
+    const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const server = net.createServer((conn) => {
+      let peer: LocalCaller;
+      try {
+        const fd = (conn as unknown as { _handle?: { fd?: number } })._handle?.fd;
+        if (typeof fd !== 'number' || fd < 0) throw new Error('no file descriptor');
+        peer = opts.native.peerCredentials(fd);
+      } catch {
+        conn.destroy(); // unidentified: never served
+        return;
+      }
+      Object.defineProperty(conn, 'remoteAddress', {
+        value: `${PEER_PREFIX}uid=${peer.uid},gid=${peer.gid},pid=${peer.pid}`,
+        writable: false,
+        enumerable: true,
+      });
+      injector.injectConnection(conn);
+    });
+    // The mode is set on the file as created (umask), never wider than asked, before anyone can connect.
+    const umask = process.umask(0o777 & ~opts.mode);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(file, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(umask);
+    }
+    try {
+      fs.chmodSync(file, opts.mode);
+      if (opts.gid !== null) fs.chownSync(file, -1, opts.gid);
+    } catch (err) {
+      server.close();
+      fs.rmSync(file, { force: true });
+      throw err;
+    }
+    return new ControlSocket(file, server, grpcServer, injector, fs.statSync(file).ino);
+  }
+
+  /** Stops serving and removes the file (if it is still ours). */
+  async close(): Promise<void> {
+    this.injector.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.grpcServer.forceShutdown();
+    try {
+      if (fs.statSync(this.path).ino === this.ino) fs.rmSync(this.path, { force: true });
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** A socket file nobody answers on (a crashed agent's) is removed; anything else at the path is refused. */
+async function removeStale(file: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return; // nothing there
+  }
+  if (!st.isSocket())
+    throw new ValidationError(
+      `${file} exists and is not a socket: refusing to replace it (choose another --socket)`,
+    );
+  const answering = await new Promise<boolean>((resolve) => {
+    const c = net.connect(file);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (answering)
+    throw new StateError(
+      `${file} is in use: another process serves it (another agent?); choose another --socket`,
+    );
+  fs.rmSync(file, { force: true });
+}

@@ -1,0 +1,78 @@
+/**
+ * Commands an agent carried out for a local user (its control socket, `gov --local`), reported for the
+ * execution log (agent_link.proto LocalExecution). An agent speaks only for itself (DESIGN §8): a report is
+ * kept only for a handler the master assigns to that agent, with `issued_by` `local:<uid>` and one of the
+ * control kinds, every string bounded (agent-input.ts). Each id is recorded once; the report is
+ * acknowledged once its record is on disk (or when it is refused, so it is not sent again).
+ */
+import type { LocalExecution__Output } from '../../proto/generated/governor/v1/LocalExecution.js';
+import type { ExecutionLog } from '../state/execution-log.js';
+import type { Registry } from '../state/registry.js';
+import { AGENT_LIMITS, bound } from './agent-input.js';
+
+/** What a local command may be: the control actions (admin.proto ControlRequest.action). */
+export const LOCAL_KINDS: ReadonlySet<string> = new Set([
+  'start',
+  'stop',
+  'restart',
+  'ensure',
+  'release',
+  'signal',
+]);
+
+const LOCAL_ISSUER = /^local:\d{1,10}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Why `agentId`'s report may not be kept, or null when it may. */
+export function localExecutionRefusal(
+  registry: Registry,
+  agentId: string,
+  r: LocalExecution__Output,
+): string | null {
+  if (!UUID.test(r.id)) return `id ${JSON.stringify(bound(r.id))} is not a UUID`;
+  if (!LOCAL_KINDS.has(r.kind)) return `kind ${JSON.stringify(bound(r.kind))} is not a control action`;
+  if (!LOCAL_ISSUER.test(r.issued_by))
+    return `issued_by ${JSON.stringify(bound(r.issued_by))} is not local:<uid>`;
+  const spec = registry.getSpec(r.handler);
+  if (!spec || !registry.agentsFor(spec.spec).includes(agentId))
+    return `handler ${JSON.stringify(bound(r.handler))} is not assigned to agent ${agentId}`;
+  if (Number.isNaN(Date.parse(r.started_at)) || Number.isNaN(Date.parse(r.completed_at)))
+    return 'started_at and completed_at must be ISO-8601 times';
+  return null;
+}
+
+/**
+ * Records one report (refused ones are not); resolves with the refusal, or null once it is on disk (also
+ * when the id was recorded before).
+ */
+export async function recordLocalExecution(
+  registry: Registry,
+  executions: ExecutionLog,
+  agentId: string,
+  r: LocalExecution__Output,
+): Promise<string | null> {
+  const refusal = localExecutionRefusal(registry, agentId, r);
+  if (refusal !== null) return refusal;
+  const short = (v: string) => bound(v, AGENT_LIMITS.shortString);
+  const started = Date.parse(r.started_at);
+  const completed = Math.max(started, Date.parse(r.completed_at));
+  await executions.recordDone({
+    id: r.id,
+    kind: r.kind,
+    handler: r.handler,
+    agent: agentId,
+    issued_by: r.issued_by,
+    started_at: new Date(started).toISOString(),
+    completed_at: new Date(completed).toISOString(),
+    duration_ms: completed - started,
+    status: r.ok ? 'success' : 'error',
+    ...(r.result ? { result: bound(r.result, AGENT_LIMITS.text) } : {}),
+    ...(r.ok ? {} : { error: bound(r.error || 'failed', AGENT_LIMITS.text) }),
+    attempt: 1,
+    max_attempts: 1,
+    params_summary: short(
+      [r.instance && `instance ${r.instance}`, r.params_summary].filter(Boolean).join(', '),
+    ),
+  });
+  return null;
+}

@@ -1,0 +1,268 @@
+/**
+ * Local control without a master: a standalone agent serves its own handlers on a unix socket, `gov --local`
+ * drives it with no certificate, the socket file's permissions decide who may (the kernel refuses the
+ * rest), a read-only socket answers reads and refuses mutations, and every command is in the agent's own
+ * event list with the caller's kernel-verified uid.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fixture, GOV_BIN, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { startAgent, waitInstance, writeHandlers, type AgentProc } from './helpers.js';
+import { LOCAL_EVENTS_FILE, type LocalEvent } from '../../agent/local/local-audit.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the gov CLI (as another user when `uid` is given); resolves with its exit code and output. */
+function gov(
+  args: string[],
+  opts: { uid?: number; env?: Record<string, string>; cwd?: string } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [GOV_BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: opts.cwd ?? tempDir(),
+      env: { ...process.env, GOV_SOCKET: '', ...opts.env },
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
+    });
+    trackPid(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+
+/** A directory every user may traverse (a temp dir is 0700), for sockets others should reach. */
+function openDir(): string {
+  const dir = tempDir();
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+function events(dataDir: string): LocalEvent[] {
+  const file = path.join(dataDir, LOCAL_EVENTS_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { events: LocalEvent[] }).events : [];
+}
+
+async function agentWithSockets(
+  extra: string[] = [],
+): Promise<{ agent: AgentProc; data: string; dir: string }> {
+  const dir = openDir();
+  const data = path.join(dir, 'data');
+  const file = writeHandlers(dir, [
+    { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+    {
+      name: 'lazy',
+      command: ['node', fixture('ticker.mjs')],
+      start_seconds: 0,
+      mode: 'on-demand',
+      idle_timeout: '10m',
+    },
+  ]);
+  const agent = startAgent(file, data, extra);
+  await waitInstance(data, agent.pid, 'tick', (s) => s.state === 'running', 'tick running');
+  return { agent, data, dir };
+}
+
+async function waitSocket(file: string, agent: AgentProc): Promise<void> {
+  await waitFor(() => existsSync(file) && statSync(file).isSocket(), {
+    what: `${file} (agent stderr: ${agent.stderr().slice(-2000)})`,
+    timeoutMs: 15_000,
+  });
+}
+
+describe('local control socket (gov --local, no master)', function () {
+  this.slow(8000);
+
+  it('a standalone agent answers gov --local ps and wakes an on-demand handler with gov --local ensure', async () => {
+    const { agent, data } = await agentWithSockets();
+    const sock = path.join(data, 'gov.sock');
+    await waitSocket(sock, agent);
+    assert.equal(statSync(sock).mode & 0o777, 0o660, 'control socket mode 0660');
+
+    const ps = await gov(['--local', '--socket', sock, 'ps', '--json']);
+    assert.equal(ps.code, 0, ps.stderr);
+    const listed = (
+      JSON.parse(ps.stdout) as {
+        instances: Array<{ handler: string; state: string; temperature: string | null }>;
+      }
+    ).instances;
+    assert.deepEqual(
+      listed.map((i) => [i.handler, i.state]),
+      [
+        ['lazy', 'stopped'],
+        ['tick', 'running'],
+      ],
+    );
+
+    const ensure = await gov(['ensure', 'lazy'], { env: { GOV_SOCKET: sock } }); // GOV_SOCKET alone means local
+    assert.equal(ensure.code, 0, ensure.stderr);
+    assert.match(ensure.stdout, /^lazy@\S+: running, pid \d+/m);
+    const hot = await waitInstance(data, agent.pid, 'lazy', (s) => s.state === 'running', 'lazy woken');
+    trackPid(hot.pgid ?? undefined, true);
+
+    const text = await gov(['--local', '--socket', sock, 'ps', 'lazy']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^lazy\s+\S+\s+running \(hot\)\s+\d+/m);
+
+    const [ev] = events(data);
+    assert.equal(ev?.kind, 'ensure');
+    assert.equal(ev?.handler, 'lazy');
+    assert.equal(ev?.issued_by, `local:${process.getuid!()}`);
+    assert.equal(ev?.ok, true);
+    assert.equal(ev?.reported, false, 'no master has it');
+  });
+
+  it('a user outside the socket group is refused by the kernel; the read-only socket answers ps and refuses a mutation', async function () {
+    if (!isRoot) {
+      console.log(`      skipped: running as another user needs root (uid ${process.getuid?.()})`);
+      this.skip();
+    }
+    const pub = openDir();
+    const sock = path.join(pub, 'gov.sock');
+    const ro = path.join(pub, 'ro.sock');
+    const { agent, data } = await agentWithSockets(['--socket', sock, '--read-only-socket', ro]);
+    await waitSocket(sock, agent);
+    await waitSocket(ro, agent);
+    assert.equal(statSync(ro).mode & 0o777, 0o666, 'read-only socket mode 0666');
+
+    const refused = await gov(['--socket', sock, 'ps'], { uid: NOBODY, cwd: pub });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(`${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: permission denied`),
+    );
+
+    const read = await gov(['--socket', ro, 'ps'], { uid: NOBODY, cwd: pub });
+    assert.equal(read.code, 0, read.stderr);
+    assert.match(read.stdout, /^tick\s+\S+\s+running/m);
+
+    const stop = await gov(['--socket', ro, 'stop', 'tick'], { uid: NOBODY, cwd: pub });
+    assert.equal(stop.code, 1, stop.stderr);
+    assert.ok(stop.stderr.includes(`${ro} is a read-only socket`), stop.stderr);
+    const st = await waitInstance(data, agent.pid, 'tick', () => true, 'tick');
+    assert.equal(st.state, 'running', 'nothing stopped');
+    assert.equal(events(data).length, 0, 'a refused mutation did nothing');
+  });
+
+  it('a member of the --socket-group may use the control socket', async function () {
+    if (!isRoot) {
+      console.log(`      skipped: running as another user needs root (uid ${process.getuid?.()})`);
+      this.skip();
+    }
+    const pub = openDir();
+    const sock = path.join(pub, 'gov.sock');
+    const { agent } = await agentWithSockets(['--socket', sock, '--socket-group', String(NOBODY)]);
+    await waitSocket(sock, agent);
+    assert.equal(statSync(sock).gid, NOBODY);
+    const r = await gov(['--socket', sock, 'restart', 'tick'], { uid: NOBODY, cwd: pub });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^tick@\S+: running, pid \d+/m);
+  });
+
+  it('a socket left by a killed agent is replaced; a clean exit removes it', async () => {
+    const { agent, data, dir } = await agentWithSockets();
+    const sock = path.join(data, 'gov.sock');
+    await waitSocket(sock, agent);
+    process.kill(agent.pid, 'SIGKILL');
+    await agent.exited;
+    assert.ok(existsSync(sock), 'the killed agent left its socket file');
+    const again = startAgent(path.join(dir, 'handlers.yaml'), data);
+    await waitFor(async () => (await gov(['--socket', sock, 'ps'])).code === 0, {
+      what: `the new agent to answer on ${sock}: ${again.stderr().slice(-2000)}`,
+      timeoutMs: 20_000,
+    });
+    process.kill(again.pid, 'SIGTERM');
+    assert.equal(await again.exited, 0, again.stderr());
+    assert.ok(!existsSync(sock), 'removed on clean exit');
+  });
+
+  it('an agent refuses a --socket path where another process answers', async () => {
+    const pub = openDir();
+    const sock = path.join(pub, 'taken.sock');
+    const other = net.createServer(() => {});
+    await new Promise<void>((r) => other.listen(sock, r));
+    try {
+      const dir = openDir();
+      const file = writeHandlers(dir, [
+        { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+      ]);
+      const agent = startAgent(file, path.join(dir, 'data'), ['--socket', sock]);
+      const code = await agent.exited;
+      assert.equal(code, 1);
+      assert.ok(agent.stderr().includes(`${sock} is in use`), agent.stderr());
+    } finally {
+      other.close();
+    }
+  });
+
+  it('a default socket path too long for a unix socket is logged and the agent runs on; an asked-for one fails the start', async () => {
+    const dir = openDir();
+    const data = path.join(dir, 'd'.repeat(110));
+    const file = writeHandlers(dir, [
+      { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+    ]);
+    const agent = startAgent(file, data);
+    await waitInstance(data, agent.pid, 'tick', (s) => s.state === 'running', 'tick running');
+    await waitFor(() => agent.stderr().includes('local control socket not opened'), { what: 'the warning' });
+    assert.match(agent.stderr(), /at most 107 bytes/);
+    process.kill(agent.pid, 'SIGTERM');
+    assert.equal(await agent.exited, 0);
+
+    const asked = startAgent(file, path.join(dir, 'data2'), ['--socket', path.join(data, 'gov.sock')]);
+    assert.equal(await asked.exited, 1, asked.stderr());
+    assert.match(asked.stderr(), /a unix socket path may be at most 107 bytes/);
+  });
+
+  it('gov --local with a command the socket does not serve is a usage error naming it (exit 2)', async () => {
+    const r = await gov(['--local', 'apply', '-f', 'x.yaml']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /gov apply is not available with --local/);
+    const env = await gov(['executions'], { env: { GOV_SOCKET: '/nonexistent/gov.sock' } });
+    assert.equal(env.code, 2, env.stderr);
+    assert.match(env.stderr, /gov executions is not available with GOV_SOCKET/);
+  });
+
+  it('gov --local on a missing socket fails naming the path and why (exit 1)', async () => {
+    const missing = path.join(tempDir(), 'none', 'gov.sock');
+    const r = await gov(['--socket', missing, 'ps']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.includes(`${missing}: no such file`), r.stderr);
+    const cwd = tempDir();
+    const dflt = await gov(['--local', 'ps'], { cwd });
+    assert.equal(dflt.code, 1, dflt.stderr);
+    assert.ok(dflt.stderr.includes(path.join(cwd, 'data', 'agent-<ID>', 'gov.sock')), dflt.stderr);
+  });
+
+  it('the local socket answers UNIMPLEMENTED for what needs the master', async () => {
+    const { agent, data } = await agentWithSockets();
+    const sock = path.join(data, 'gov.sock');
+    await waitSocket(sock, agent);
+    const { localConnector } = await import('../../master/cli/local-connect.js');
+    // No certificate is read: the connection settings are ignored but for the deadline.
+    const api = await localConnector(sock)({
+      master: '',
+      caPath: '/nonexistent',
+      certPath: '/nonexistent',
+      keyPath: '/nonexistent',
+      cwd: '/',
+      timeoutMs: 10_000,
+    });
+    try {
+      await assert.rejects(api.listExecutions(), /ListExecutions needs the master/);
+    } finally {
+      api.close();
+    }
+  });
+});
