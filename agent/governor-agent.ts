@@ -87,7 +87,7 @@ export class GovernorAgent implements LinkHost {
           modes.get(m.handler) ?? (this.supervisor.observed.has(m.handler) ? 'observed' : 'always-on'),
         ),
       ),
-      host: hostMetrics(),
+      host: hostMetrics(this.supervisor.notifyIgnored()),
     };
   }
 

@@ -53,6 +53,8 @@ export class OnDemandController {
   private pending: Promise<EnsureResult> | null = null;
   private idleTimer: TimerHandle | null = null;
   private disposed = false;
+  /** The handler said BUSY=1 (sd_notify) and not IDLE=1 since. */
+  private busy = false;
   private readonly log: Logger;
 
   constructor(
@@ -73,6 +75,12 @@ export class OnDemandController {
   /** Activity: restarts the idle period. */
   touch(): void {
     this.lastUse = this.clock.now();
+  }
+
+  /** sd_notify BUSY=1 / IDLE=1 (agent/notify): busy holds the instance hot; IDLE=1 is a use. */
+  setBusy(busy: boolean): void {
+    this.busy = busy;
+    if (!busy) this.touch();
   }
 
   /** Wakes the instance (or joins the wake-up in progress); resolves once it is hot. */

@@ -34,6 +34,12 @@ export interface InstanceRecord {
   failed_starts: number;
   last_exit: LastExit | null;
   started_at: number | null;
+  /**
+   * A `notify: true` instance's sd_notify state (agent/notify): its last STATUS= text and the watchdog
+   * timeout its process set with WATCHDOG_USEC= (absent: the spec's). Whether it said READY=1 is its state
+   * (`running`); absent for other instances.
+   */
+  notify?: { status: string; watchdog_ms?: number };
 }
 
 export interface AgentState {
