@@ -7,6 +7,7 @@ import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runIdleBench } from './idle-bench.js';
+import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   idle: runIdleBench,
   'cgroup-stop': runCgroupStopBench,
   'spawn-tracking': runSpawnTrackingBench,
+  notify: runNotifyBench,
 };
 
 const wanted = process.argv.slice(2);
