@@ -8,9 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { linuxSockets } from '../../agent/native/linux-sockets.js';
+import { notifySocketPath } from '../../agent/notify/receiver.js';
+import { cgroupScope } from '../../agent/process/cgroups.js';
+import { isAlive } from '../../shared/proc.js';
 import {
   Supervisor,
   type InstanceStatus,
@@ -183,7 +186,9 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
         env: { NOTIFY_READY_AFTER_MS: 'never' },
       }),
     ]);
-    const pid = await waitFor(() => one(sup, 'wait').pid, { what: 'the handler pid' });
+    const pid = await waitFor(() => (one(sup, 'wait').state === 'starting' ? one(sup, 'wait').pid : null), {
+      what: 'starting with a pid',
+    });
     const socket = socketOf(pid);
     const before = sup.notifyIgnored();
     native.native.send(socket, Buffer.from('READY=1\nSTATUS=forged'));
@@ -203,7 +208,9 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
       env: { NOTIFY_READY_AFTER_MS: 'never', NOTIFY_SEND_FILE: send },
     });
     void sup.applySpecs([n]);
-    const socket = socketOf(await waitFor(() => one(sup, 'n').pid, { what: 'a pid' }));
+    const socket = socketOf(
+      await waitFor(() => (one(sup, 'n').state === 'starting' ? one(sup, 'n').pid : null), { what: 'a pid' }),
+    );
     // Malformed (a line without =): ignored whole, READY=1 in it included.
     writeFileSync(`${send}.tmp`, 'READY=1\ngarbage');
     renameSync(`${send}.tmp`, send);
@@ -286,6 +293,114 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     await new Promise((r) => setTimeout(r, 1200));
     assert.equal(one(sup, 'ready').pid, readyPid);
     assert.equal(one(sup, 'ready').restarts, 0);
+  });
+
+  /** Has the handler send `text` as one datagram (NOTIFY_SEND_FILE). */
+  function say(file: string, text: string): void {
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  it('MAINPID= naming a process of the handler makes it the main (pid, signal --main), kept across an agent restart', async () => {
+    const data = tempDir();
+    let sup = await supervisor(data);
+    await sup.applySpecs([
+      spec({ name: 'm', command: ['node', NOTIFY], notify: true, env: { NOTIFY_MAINPID: 'child' } }),
+    ]);
+    const s = await waitFor(() => (types(one(sup, 'm')).includes('MAIN_CHANGED') ? one(sup, 'm') : null), {
+      what: 'MAIN_CHANGED',
+    });
+    const child = s.pid!;
+    assert.notEqual(child, s.shim_pid);
+    assert.match(readFileSync(`/proc/${child}/cmdline`, 'utf8'), /^sleep\0/);
+    await sup.shutdown();
+    sups.splice(sups.indexOf(sup), 1);
+    sup = await supervisor(data);
+    const again = one(sup, 'm');
+    assert.equal(again.state, 'running');
+    assert.equal(again.pid, child, JSON.stringify(again.events));
+    assert.ok(!types(again).includes('MAIN_UNVERIFIED'));
+    const [sent] = sup.signal('m', 'SIGTERM', true);
+    assert.match(sent!.sent, new RegExp(`${child}`));
+    await waitFor(() => !isAlive(child) || null, { what: 'the claimed main to get SIGTERM' });
+  });
+
+  it('RELOADING=1 then READY=1, and STOPPING=1 then an exit, are recorded as such (the restart policy still decides)', async () => {
+    const dir = tempDir();
+    const sup = await supervisor(dir);
+    const send = path.join(dir, 'send');
+    await sup.applySpecs([
+      spec({
+        name: 'r',
+        command: ['node', NOTIFY],
+        notify: true,
+        restart: 'never',
+        env: { NOTIFY_SEND_FILE: send },
+      }),
+    ]);
+    say(send, 'RELOADING=1');
+    await waitFor(() => types(one(sup, 'r')).includes('RELOADING') || null, { what: 'RELOADING' });
+    assert.equal(one(sup, 'r').state, 'running');
+    say(send, 'READY=1');
+    await waitFor(() => types(one(sup, 'r')).includes('RELOADED') || null, { what: 'RELOADED' });
+    say(send, 'STOPPING=1');
+    await waitFor(() => types(one(sup, 'r')).includes('STOPPING') || null, { what: 'STOPPING' });
+    sup.signal('r', 'SIGTERM', true);
+    const s = await waitFor(() => (one(sup, 'r').state === 'exited' ? one(sup, 'r') : null), {
+      what: 'exited (restart: never)',
+    });
+    assert.match(s.events.at(-1)!.message, /^EXITED signal=SIGTERM after STOPPING=1$/);
+  });
+
+  it('WATCHDOG_USEC= changes the watchdog timeout of the running process', async () => {
+    const dir = tempDir();
+    const sup = await supervisor(dir);
+    const send = path.join(dir, 'send');
+    await sup.applySpecs([
+      spec({
+        name: 'w',
+        command: ['node', NOTIFY],
+        notify: true,
+        watchdog: '1h',
+        env: { NOTIFY_PINGS: '0', NOTIFY_SEND_FILE: send },
+      }),
+    ]);
+    say(send, 'WATCHDOG_USEC=300000');
+    const s = await waitFor(() => (types(one(sup, 'w')).includes('WATCHDOG') ? one(sup, 'w') : null), {
+      what: 'the shortened watchdog to expire',
+    });
+    assert.match(s.events.find((e) => e.type === 'WATCHDOG')!.message, /within 300ms/);
+  });
+
+  it('a notify socket file left by a crashed agent is replaced', async () => {
+    const native = linuxSockets();
+    assert.ok(native.ok);
+    const data = tempDir();
+    const file = notifySocketPath({ dataDir: data, scope: cgroupScope(data), uid: process.getuid!() });
+    mkdirSync(path.dirname(file), { recursive: true });
+    // Bound and closed without removing it: what a kill -9 leaves.
+    native.native.close(native.native.watch(native.native.openDatagram(file), () => {}));
+    assert.ok(existsSync(file));
+    const sup = await supervisor(data);
+    await sup.applySpecs([spec({ name: 'after-crash', command: ['node', NOTIFY], notify: true })]);
+    assert.equal(one(sup, 'after-crash').state, 'running');
+  });
+
+  it('type: forking takes its start timeout from the spec key start_timeout too', async () => {
+    const sup = await supervisor(tempDir(), { startTimeoutMs: 3_600_000 });
+    void sup.applySpecs([
+      spec({
+        name: 'fork',
+        type: 'forking',
+        command: ['sleep', '1000'],
+        start_timeout: '300ms',
+        restart: 'never',
+        stop_timeout: '1s',
+      }),
+    ]);
+    await waitFor(() => types(one(sup, 'fork')).includes('START_TIMEOUT') || null, {
+      what: 'START_TIMEOUT after 300ms',
+    });
   });
 
   it('without the native helpers the agent starts, and a notify handler fails its start with the reason (no retries)', async () => {

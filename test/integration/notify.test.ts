@@ -1,10 +1,11 @@
 /**
  * sd_notify end to end (real master, agent and handler): a notify handler's STATUS= text reaches `gov ps`
  * (an aligned STATUS column, the text in `--json` as notify_status), and a new STATUS= shows there
- * without any state change.
+ * without any state change; a forged datagram is counted in the agent's host figures (`gov metrics`).
  */
 import assert from 'node:assert/strict';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { linuxSockets } from '../../agent/native/linux-sockets.js';
 import path from 'node:path';
 import { Cluster } from '../helpers/cluster.js';
 import { fixture, waitFor } from '../helpers/common.js';
@@ -14,7 +15,7 @@ describe('integration: sd_notify STATUS in gov ps', function () {
   let c: Cluster;
 
   before(async () => {
-    c = await Cluster.start({ agents: ['edge-1'] });
+    c = await Cluster.start({ agents: ['edge-1'], agentArgs: ['--metrics-interval', '300ms'] });
   });
   after(async () => {
     await c?.stop();
@@ -61,5 +62,24 @@ describe('integration: sd_notify STATUS in gov ps', function () {
       { what: 'the new status in the table (the tab shown as a space)' },
     );
     assert.doesNotMatch(text, /\t/);
+  });
+
+  it("a datagram from outside every handler is counted in the agent's host figures (gov metrics --json)", async () => {
+    const native = linuxSockets();
+    assert.ok(native.ok);
+    const [talker] = await c.waitInstances('talker', 1, (i) => i.state === 'running' && !!i.pid);
+    const env = readFileSync(`/proc/${talker!.pid}/environ`, 'utf8').split('\0');
+    const socket = env.find((l) => l.startsWith('NOTIFY_SOCKET='))!.slice('NOTIFY_SOCKET='.length);
+    native.native.send(socket, Buffer.from('READY=1\nSTATUS=forged'));
+    type Metrics = { agents: Array<{ agent: string; host: { notify_ignored: number } | null }> };
+    await waitFor(
+      async () => {
+        const m = await c.govJson<Metrics>(['metrics']);
+        return (m.agents.find((a) => a.agent === 'edge-1')?.host?.notify_ignored ?? 0) >= 1 || null;
+      },
+      { what: 'notify_ignored ≥ 1 in gov metrics --json', timeoutMs: 15_000 },
+    );
+    const [after] = await c.waitInstances('talker', 1, () => true);
+    assert.notEqual(after!.notify_status, 'forged');
   });
 });
