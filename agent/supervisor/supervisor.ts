@@ -139,13 +139,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...opts.notify,
     });
     opts.launch.notify = notify.endpoint;
-    let sup: Supervisor;
     try {
-      sup = new Supervisor(opts, store, notify);
+      return await Supervisor.adoptAll(opts, store, existed, notify);
     } catch (err) {
-      notify.close();
+      notify.close(); // a refused start leaves no socket behind
       throw err;
     }
+  }
+
+  /** The rest of `create`: strays and orphans first, then every persisted instance re-adopted. */
+  private static async adoptAll(
+    opts: CompiledOptions,
+    store: DurableStore<AgentState>,
+    existed: boolean,
+    notify: NotifyReceiver<Instance>,
+  ): Promise<Supervisor> {
+    const sup = new Supervisor(opts, store, notify);
     const strays = sup.findStrays();
     const orphans = sup.findOrphanGroups(strays);
     if (!existed && (strays.adopt.size > 0 || strays.stop.length > 0 || orphans.size > 0)) {
