@@ -20,6 +20,7 @@ import {
   type SupervisorOptions,
 } from '../../agent/supervisor/supervisor.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { startAgent, waitInstance, writeHandlers } from './helpers.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
@@ -401,6 +402,56 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     await waitFor(() => types(one(sup, 'fork')).includes('START_TIMEOUT') || null, {
       what: 'START_TIMEOUT after 300ms',
     });
+  });
+
+  it('kill -9 of a standalone agent: the next one replaces the socket, keeps the ready handler (same PID, STATUS) and hears it again', async () => {
+    const dir = tempDir();
+    const data = path.join(dir, 'data');
+    const send = path.join(dir, 'send');
+    const file = writeHandlers(dir, [
+      {
+        name: 'kept',
+        command: ['node', NOTIFY],
+        notify: true,
+        watchdog: '600ms',
+        env: { NOTIFY_STATUS: 'before', NOTIFY_SEND_FILE: send },
+      },
+    ]);
+    let agent = startAgent(file, data);
+    const s = await waitInstance(
+      data,
+      agent.pid,
+      'kept',
+      (i) => i.state === 'running',
+      'kept running',
+      20_000,
+    );
+    trackPid(s.pgid ?? undefined, true);
+    agent.proc.kill('SIGKILL');
+    await agent.exited;
+    agent = startAgent(file, data);
+    try {
+      const again = await waitInstance(
+        data,
+        agent.pid,
+        'kept',
+        (i) => i.state === 'running',
+        'kept adopted',
+        20_000,
+      );
+      assert.equal(again.pid, s.pid);
+      assert.equal(again.notify_status, 'before');
+      say(send, 'STATUS=after');
+      await waitInstance(data, agent.pid, 'kept', (i) => i.notify_status === 'after', 'the new STATUS heard');
+      // Fed by pings through the new socket: no watchdog restart over several periods.
+      await new Promise((r) => setTimeout(r, 2000));
+      const last = await waitInstance(data, agent.pid, 'kept', () => true, 'status');
+      assert.equal(last.pid, s.pid);
+      assert.equal(last.restarts, 0, JSON.stringify(last.events));
+    } finally {
+      agent.proc.kill('SIGTERM');
+      await agent.exited;
+    }
   });
 
   it('without the native helpers the agent starts, and a notify handler fails its start with the reason (no retries)', async () => {
