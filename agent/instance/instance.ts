@@ -42,6 +42,11 @@ export type { InstanceStatus, StateChange } from './status.js';
 
 /** Polling interval while waiting for a stopped process group to empty. */
 export const STOP_POLL_MS = 20;
+/**
+ * A handler's STATUS= changes reach listeners (the master link, status.json) at most once per this: a
+ * handler that sends thousands a second costs a few pushes and writes, and its last text always arrives.
+ */
+export const NOTIFY_STATUS_PUSH_MS = 10;
 
 const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 
@@ -92,6 +97,9 @@ export class Instance {
   private stoppingSaid = false;
   private reloading = false;
   private timedOutGen = -1;
+  /** When STATUS= was last pushed, and the push due at the end of the current window. */
+  private statusPushedAt = -Infinity;
+  private statusPush: TimerHandle | null = null;
 
   // Leftovers: groups of exited processes being stopped, by pgid (part of the record).
   private readonly draining = new Map<number, Handle>();
@@ -239,10 +247,8 @@ export class Instance {
       this.note('MAIN_CHANGED', `MAIN_CHANGED pid=${main.pid} (MAINPID= sent by pid ${sender})`);
       changed = true;
     }
-    if (m.status !== undefined && m.status !== this.notifyStatus) {
-      this.notifyStatus = m.status;
-      changed = true;
-    }
+    const statusChanged = m.status !== undefined && m.status !== this.notifyStatus;
+    if (m.status !== undefined) this.notifyStatus = m.status;
     if (m.watchdogMs !== undefined) {
       this.watchdogOverrideMs = m.watchdogMs;
       this.note(
@@ -264,10 +270,28 @@ export class Instance {
     if (m.ready) this.onReady();
     if (m.watchdog === 'ping') this.armWatchdog();
     if (m.watchdog === 'trigger') this.watchdogFailed('WATCHDOG=trigger');
-    if (changed) {
-      this.lastSave = this.save();
-      this.sup.emit('status', { handler: this.name });
-    }
+    if (changed) this.pushStatus();
+    else if (statusChanged) this.pushStatusThrottled();
+  }
+
+  /** Persists the record and tells listeners (a status without a state change). */
+  private pushStatus(): void {
+    this.statusPush?.cancel();
+    this.statusPush = null;
+    this.statusPushedAt = this.opts.clock.now();
+    this.lastSave = this.save();
+    this.sup.emit('status', { handler: this.name });
+  }
+
+  /** pushStatus at most once per NOTIFY_STATUS_PUSH_MS; a change inside the window goes at its end. */
+  private pushStatusThrottled(): void {
+    if (this.statusPush) return;
+    const wait = this.statusPushedAt + NOTIFY_STATUS_PUSH_MS - this.opts.clock.now();
+    if (wait <= 0) return this.pushStatus();
+    this.statusPush = this.opts.clock.after(wait, () => {
+      this.statusPush = null;
+      if (!this.disposed) this.pushStatus();
+    });
   }
 
   /**
@@ -301,6 +325,8 @@ export class Instance {
     this.disposed = true;
     this.cancelTimer();
     this.cancelWatchdog();
+    this.statusPush?.cancel();
+    this.statusPush = null;
     this.stopHealth();
   }
 

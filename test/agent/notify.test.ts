@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { linuxSockets } from '../../agent/native/linux-sockets.js';
 import { notifySocketPath } from '../../agent/notify/receiver.js';
 import { cgroupScope } from '../../agent/process/cgroups.js';
@@ -173,6 +175,39 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
       },
     );
     assert.ok(s.events.some((e) => e.type === 'WATCHDOG' && /WATCHDOG=trigger/.test(e.message)));
+  });
+
+  it('a burst of STATUS= messages costs a few status pushes, and the last text is the one shown', async () => {
+    const dir = tempDir();
+    const sup = await supervisor(dir);
+    const portFile = path.join(dir, 'port');
+    await sup.applySpecs([
+      spec({
+        name: 'chatty',
+        command: ['node', NOTIFY],
+        notify: true,
+        env: { NOTIFY_TRIGGER_FILE: portFile },
+      }),
+    ]);
+    const port = Number(
+      await waitFor(() => (existsSync(portFile) ? readFileSync(portFile, 'utf8') : null), {
+        what: 'the trigger port',
+      }),
+    );
+    let pushes = 0;
+    sup.on('status', () => pushes++);
+    const conn = net.connect(port, '127.0.0.1');
+    await new Promise((r) => conn.once('connect', r));
+    const t0 = performance.now();
+    conn.write(Array.from({ length: 500 }, (_, i) => `STATUS=n${i}\n`).join(''));
+    await waitFor(() => (one(sup, 'chatty').notify_status === 'n499' ? true : null), {
+      what: 'the last status',
+    });
+    const ms = performance.now() - t0;
+    conn.destroy();
+    // At most one push per 10 ms window (and one trailing), never one per message.
+    assert.ok(pushes <= Math.ceil(ms / 10) + 2, `${pushes} pushes in ${ms.toFixed(0)} ms`);
+    assert.ok(pushes < 500);
   });
 
   it('a forged datagram from a process outside every handler is ignored and counted', async () => {
