@@ -741,10 +741,13 @@ export class Instance {
     this.watchdogTimer = null;
   }
 
-  /** The watchdog expired (or WATCHDOG=trigger): recorded, then one restart, as systemd's WatchdogSec. */
+  /**
+   * The watchdog expired (or WATCHDOG=trigger, also while starting): recorded, then one restart, as
+   * systemd's WatchdogSec.
+   */
   private watchdogFailed(why: string): void {
     this.cancelWatchdog();
-    if (this.state !== 'running' || this.disposed || this.desired !== 'running') return;
+    if (!ACTIVE.has(this.state) || this.disposed || this.desired !== 'running') return;
     this.note('WATCHDOG', `WATCHDOG ${why}: restarting`);
     this.background(this.restart());
   }

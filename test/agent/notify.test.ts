@@ -14,6 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { linuxSockets } from '../../agent/native/linux-sockets.js';
 import { notifySocketPath } from '../../agent/notify/receiver.js';
+import { OnDemandController } from '../../agent/on-demand/on-demand.js';
 import { cgroupScope } from '../../agent/process/cgroups.js';
 import { isAlive } from '../../shared/proc.js';
 import {
@@ -208,6 +209,47 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     // At most one push per 10 ms window (and one trailing), never one per message.
     assert.ok(pushes <= Math.ceil(ms / 10) + 2, `${pushes} pushes in ${ms.toFixed(0)} ms`);
     assert.ok(pushes < 500);
+  });
+
+  it("BUSY=1 / IDLE=1 of an on-demand handler reach its on-demand controller (setBusy); an always-on one's do not", async () => {
+    const calls: Array<[string, boolean]> = [];
+    const original = OnDemandController.prototype.setBusy;
+    OnDemandController.prototype.setBusy = function (this: OnDemandController, busy: boolean) {
+      calls.push([(this as unknown as { inst: { name: string } }).inst.name, busy]);
+      original.call(this, busy);
+    };
+    try {
+      const dir = tempDir();
+      const sup = await supervisor(dir);
+      const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')];
+      await sup.applySpecs([
+        spec({
+          name: 'od',
+          command: ['node', NOTIFY],
+          notify: true,
+          mode: 'on-demand',
+          idle_timeout: '1h',
+          env: { NOTIFY_SEND_FILE: a },
+        }),
+        spec({ name: 'on', command: ['node', NOTIFY], notify: true, env: { NOTIFY_SEND_FILE: b } }),
+      ]);
+      await sup.ensure('od');
+      await waitFor(() => (one(sup, 'on').state === 'running' ? true : null), { what: 'on running' });
+      say(b, 'BUSY=1\nSTATUS=b busy');
+      await waitFor(() => (one(sup, 'on').notify_status === 'b busy' ? true : null), {
+        what: "b's message read",
+      });
+      say(a, 'BUSY=1');
+      await waitFor(() => (calls.length >= 1 ? true : null), { what: 'BUSY=1 passed on' });
+      say(a, 'IDLE=1');
+      await waitFor(() => (calls.length >= 2 ? true : null), { what: 'IDLE=1 passed on' });
+      assert.deepEqual(calls, [
+        ['od', true],
+        ['od', false],
+      ]);
+    } finally {
+      OnDemandController.prototype.setBusy = original;
+    }
   });
 
   it('a forged datagram from a process outside every handler is ignored and counted', async () => {
