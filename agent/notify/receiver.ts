@@ -94,6 +94,8 @@ export class NotifyReceiver<T extends NotifyTarget = NotifyTarget> {
   private deliver: Deliver<T> = () => {};
   private readonly log: Logger;
   private lastLogAt = -Infinity;
+  /** The inode of the socket file this receiver bound: `close` removes that file only, never a successor's. */
+  private boundIno = 0;
   private ignoredSinceLog = 0;
 
   constructor(private readonly opts: ReceiverOptions) {
@@ -118,11 +120,13 @@ export class NotifyReceiver<T extends NotifyTarget = NotifyTarget> {
         const d = lstatSync(dir);
         if (!d.isDirectory() || d.uid !== 0)
           throw new Error(`${dir} is not a directory owned by root: remove it`);
+        chmodSync(dir, 0o755); // whatever the umask: a `user:` handler must reach the socket
       }
       removeStale(file);
       const fd = n.openDatagram(file);
       // Handlers running as another user (`user:`) must be able to send; only their processes are heard.
       if (this.opts.uid === 0) chmodSync(file, 0o666);
+      this.boundIno = lstatSync(file).ino;
       this.watcher = n.watch(fd, () => {
         for (const d of n.receive(fd)) this.onDatagram(d.pid, d.data, d.truncated);
       });
@@ -146,7 +150,7 @@ export class NotifyReceiver<T extends NotifyTarget = NotifyTarget> {
     this.watcher = null;
     if ('socket' in this.endpoint) {
       try {
-        unlinkSync(this.endpoint.socket);
+        if (lstatSync(this.endpoint.socket).ino === this.boundIno) unlinkSync(this.endpoint.socket);
       } catch {
         /* already gone */
       }
