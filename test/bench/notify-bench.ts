@@ -11,6 +11,9 @@
  *   push included, no CLI start);
  * - `gov ps --json`: the CLI command itself, run in a loop (each read includes Node's start; its wall is
  *   printed too). Point another command at the loop by adding a probe (e.g. `gov --local ps --json`).
+ * Messages are spaced by NOTIFY_STATUS_PUSH_MS (the instance pushes STATUS= changes at most once per that,
+ * a flood guard: back to back, every second message would wait for the window's end, which is the guard's
+ * cost, not the path's latency).
  * Env: BENCH_NOTIFY_MESSAGES (50; 10 for the CLI probe).
  */
 import { readFileSync } from 'node:fs';
@@ -18,6 +21,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { NOTIFY_STATUS_PUSH_MS } from '../../agent/instance/instance.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { parseHandler } from '../../shared/spec.js';
 import { Cluster } from '../helpers/cluster.js';
@@ -82,6 +86,7 @@ async function measure(probe: Probe, send: (text: string) => void): Promise<void
       if (performance.now() - t0 > 10_000) throw new Error(`bench: ${probe.name} never showed ${want}`);
     }
     times.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, NOTIFY_STATUS_PUSH_MS));
   }
   times.sort((a, b) => a - b);
   console.log(
