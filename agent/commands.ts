@@ -58,7 +58,7 @@ export class AgentCommands {
       instances: instances.map((m) =>
         toWireMetrics(m, modes.get(m.handler) ?? (sup.observed.has(m.handler) ? 'observed' : 'always-on')),
       ),
-      host: hostMetrics(),
+      host: hostMetrics(sup.notifyIgnored()),
     };
   }
 

@@ -3,8 +3,10 @@
  * checks the table (lifecycle.ts), logs `{from, to}`, records the event, persists and wakes waiters — and
  * everything that drives it: start, stop (with escalation, stop.ts) and restart one at a time; its
  * process's start window and exits under the restart policy (restart-policy.ts); re-attaching after an
- * agent restart (the plan is restore.ts); its health check and what a verdict means; and the process
- * groups exited processes left behind (leftovers), stopped so they never accumulate across restarts.
+ * agent restart (the plan is restore.ts); its health check and what a verdict means; what its sd_notify
+ * messages mean (`notify: true`: READY=1 gates `running`, STATUS=, MAINPID=, the watchdog; agent/notify
+ * receives them); and the process groups exited processes left behind (leftovers), stopped so they never
+ * accumulate across restarts.
  *
  * Seams: the process backend, the clock and the agent's state store. Changes are emitted on the
  * supervisor itself (`state`, `event`, `health`).
@@ -16,6 +18,8 @@ import type { Logger } from '../../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { ExitStatus, Handle, RecoverResult } from '../process/backend.js';
+import type { NotifyMessage } from '../notify/protocol.js';
+import type { SenderFacts } from '../notify/sender.js';
 import { awaitMain, describePids, recordedMain, withMain } from '../process/main-process.js';
 import { INITIAL_HEALTH, describeCheck, readinessDeadlineMs, type HealthCounts } from '../health/checks.js';
 import { HealthMonitor } from '../health/monitor.js';
@@ -38,6 +42,11 @@ export type { InstanceStatus, StateChange } from './status.js';
 
 /** Polling interval while waiting for a stopped process group to empty. */
 export const STOP_POLL_MS = 20;
+/**
+ * A handler's STATUS= changes reach listeners (the master link, status.json) at most once per this: a
+ * handler that sends thousands a second costs a few pushes and writes, and its last text always arrives.
+ */
+export const NOTIFY_STATUS_PUSH_MS = 10;
 
 const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 
@@ -84,6 +93,21 @@ export class Instance {
   /** The readiness deadline passed without a healthy verdict: `start()` settles (still `starting`). */
   private notReady = false;
 
+  // sd_notify (`notify: true`): the last STATUS= (kept after an exit, cleared by the next spawn; part of the
+  // record), a READY=1 heard while the spawn was still being recorded (its generation), the current
+  // process's WATCHDOG_USEC= override (part of the record) and watchdog timer, whether it said STOPPING=1 or
+  // RELOADING=1, and the generation whose start timed out (a failed start whatever its duration).
+  private notifyStatus = '';
+  private readyEarly = -1;
+  private watchdogOverrideMs: number | null = null;
+  private watchdogTimer: TimerHandle | null = null;
+  private stoppingSaid = false;
+  private reloading = false;
+  private timedOutGen = -1;
+  /** When STATUS= was last pushed, and the push due at the end of the current window. */
+  private statusPushedAt = -Infinity;
+  private statusPush: TimerHandle | null = null;
+
   // Leftovers: groups of exited processes being stopped, by pgid (part of the record).
   private readonly draining = new Map<number, Handle>();
   private readonly drains = new Set<Promise<void>>();
@@ -129,6 +153,8 @@ export class Instance {
     this.lastExit = rec.last_exit;
     this.startedAt = rec.started_at;
     this.leaseUntil = rec.lease_until ?? null;
+    this.notifyStatus = rec.notify?.status ?? '';
+    this.watchdogOverrideMs = rec.notify?.watchdog_ms ?? null;
     const recovered = rec.handle && this.restoreVerdict(rec);
     // A live shim's main is verified (or found again) before anything reports or signals it.
     const live =
@@ -215,6 +241,68 @@ export class Instance {
   }
 
   /**
+   * An sd_notify message from a process of this instance (agent/notify checked that the sender belongs to
+   * it, and that `main`, for a MAINPID=, does too; a refused MAINPID= comes as null). BUSY=1 / IDLE=1 are
+   * the on-demand controller's (the supervisor passes them on). See agent/notify/README.md for what each
+   * key means here.
+   */
+  onNotify(m: NotifyMessage, sender: number, main: SenderFacts | null): void {
+    const h = this.handle;
+    if (!h || this.disposed || this.spec.notify !== true) return;
+    let changed = false;
+    if (main && (main.pid !== h.main_pid || main.startTime !== h.main_start_time)) {
+      this.handle = { ...withMain(h, { pid: main.pid, start_time: main.startTime }), main_notified: true };
+      this.note('MAIN_CHANGED', `MAIN_CHANGED pid=${main.pid} (MAINPID= sent by pid ${sender})`);
+      changed = true;
+    }
+    const statusChanged = m.status !== undefined && m.status !== this.notifyStatus;
+    if (m.status !== undefined) this.notifyStatus = m.status;
+    if (m.watchdogMs !== undefined) {
+      this.watchdogOverrideMs = m.watchdogMs;
+      this.note(
+        'WATCHDOG_USEC',
+        `WATCHDOG_USEC ${m.watchdogMs > 0 ? `watchdog timeout now ${formatDuration(m.watchdogMs)}` : 'watchdog off'}`,
+      );
+      changed = true;
+      this.armWatchdog();
+    }
+    if (m.reloading && !this.reloading) {
+      this.reloading = true;
+      this.note('RELOADING', 'RELOADING the handler said RELOADING=1 (READY=1 ends it)');
+    }
+    if (m.stopping && !this.stoppingSaid) {
+      this.stoppingSaid = true;
+      this.cancelWatchdog();
+      this.note('STOPPING', 'STOPPING the handler said STOPPING=1: its exit is expected (watchdog off)');
+    }
+    if (m.ready) this.onReady();
+    if (m.watchdog === 'ping') this.armWatchdog();
+    if (m.watchdog === 'trigger') this.watchdogFailed('WATCHDOG=trigger');
+    if (changed) this.pushStatus();
+    else if (statusChanged) this.pushStatusThrottled();
+  }
+
+  /** Persists the record and tells listeners (a status without a state change). */
+  private pushStatus(): void {
+    this.statusPush?.cancel();
+    this.statusPush = null;
+    this.statusPushedAt = this.opts.clock.now();
+    this.lastSave = this.save();
+    this.sup.emit('status', { handler: this.name });
+  }
+
+  /** pushStatus at most once per NOTIFY_STATUS_PUSH_MS; a change inside the window goes at its end. */
+  private pushStatusThrottled(): void {
+    if (this.statusPush) return;
+    const wait = this.statusPushedAt + NOTIFY_STATUS_PUSH_MS - this.opts.clock.now();
+    if (wait <= 0) return this.pushStatus();
+    this.statusPush = this.opts.clock.after(wait, () => {
+      this.statusPush = null;
+      if (!this.disposed) this.pushStatus();
+    });
+  }
+
+  /**
    * Sends `signal` to this instance's process group, or with `main` to its verified main process only
    * (signal.ts). Not a lifecycle operation: the desired state stays. Throws a StateError when it is not
    * running or nothing could be verified; returns what was sent.
@@ -244,6 +332,9 @@ export class Instance {
   dispose(): void {
     this.disposed = true;
     this.cancelTimer();
+    this.cancelWatchdog();
+    this.statusPush?.cancel();
+    this.statusPush = null;
     this.stopHealth();
   }
 
@@ -261,6 +352,14 @@ export class Instance {
       last_exit: this.lastExit,
       started_at: this.startedAt,
       ...(this.leaseUntil !== null ? { lease_until: this.leaseUntil } : {}),
+      ...(this.spec.notify === true
+        ? {
+            notify: {
+              status: this.notifyStatus,
+              ...(this.watchdogOverrideMs !== null ? { watchdog_ms: this.watchdogOverrideMs } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -283,7 +382,7 @@ export class Instance {
       temperature: temperatureOf(this.spec.mode, this.current),
       health: h ? this.healthCounts.status : 'none',
       health_reason: h ? this.healthCounts.reason : '',
-      notify_status: '',
+      notify_status: this.notifyStatus,
       activity: this.activity(),
     };
   }
@@ -304,6 +403,9 @@ export class Instance {
       shim_pid: this.handle?.pid,
     });
     this.note(type, message);
+    // The watchdog runs exactly while the instance is running (from READY=1, or from a re-adoption).
+    if (to === 'running') this.armWatchdog();
+    else this.cancelWatchdog();
     this.sup.emit('state', { handler: this.name, from, to, at });
     this.lastSave = this.save();
     this.wakeWaiters();
@@ -429,6 +531,7 @@ export class Instance {
       this.handle = sp.handle;
       this.owned = true;
       this.startedAt = now;
+      this.resetNotify();
       if (isRestart) this.restarts++;
       sp.onExit((st) => {
         if (gen === this.gen) this.checkGone(st);
@@ -499,7 +602,9 @@ export class Instance {
           `time: never signalled${main ? `; the shim's child is pid ${main.pid}` : ''}`,
       );
     }
-    return withMain(h, main);
+    // A main the handler named (MAINPID=) stays one: the backend verified it by its cgroup or session.
+    const kept = withMain(h, main);
+    return h.main_notified === true && main?.pid === recorded?.pid ? { ...kept, main_notified: true } : kept;
   }
 
   /** A running handle whose main is not recorded yet (slow fork, older state): found and recorded now. */
@@ -549,21 +654,27 @@ export class Instance {
       }
       this.transition('running', 'RUNNING', `RUNNING after ${formatDuration(ms)}`);
     };
-    if (this.spec.type === 'forking') this.armForkingTimeout(gen);
+    if (this.spec.type === 'forking' || this.spec.notify === true) this.armStartTimeout(gen);
+    // `notify: true`: READY=1 (onReady), not a window, makes it running; maybe it came already.
+    if (this.spec.notify === true) {
+      if (this.readyEarly === gen) this.promoteReady(gen);
+      return;
+    }
     if (ms <= 0) promote();
     else this.timer = this.opts.clock.after(ms, promote);
   }
 
   /**
-   * `type: forking`: a first process still running `forkingStartTimeoutMs` after the spawn is a failed start,
-   * as systemd's TimeoutStartSec: its group gets the stop signal, SIGKILL after stop_timeout, and the exit
-   * (never 0) goes through checkDaemon as a failed start (restart policy, start_retries), the cgroup drained.
+   * The start timeout (spec `start_timeout`, default the agent's startTimeoutMs = systemd's TimeoutStartSec,
+   * counted from the spawn: an agent restarted meanwhile re-arms it for what is left): a `notify: true`
+   * handler that did not say READY=1, or a `type: forking` one whose first process still runs, has failed
+   * its start: its group gets the stop signal, SIGKILL after stop_timeout, and its exit is a failed start
+   * whatever its duration (restart policy, start_retries: onGone); a daemon's cgroup is drained.
    */
-  private armForkingTimeout(gen: number): void {
-    const limit = this.opts.forkingStartTimeoutMs;
+  private armStartTimeout(gen: number): void {
+    const limit = this.spec.start_timeout_ms ?? this.opts.startTimeoutMs;
     const stillStarting = (): Handle | null =>
       gen === this.gen && this.state === 'starting' && !this.disposed ? this.handle : null;
-    // Counted from the spawn (an agent restarted meanwhile re-arms it for what is left).
     const left = Math.max(
       0,
       limit - (this.opts.clock.now() - (this.handle?.spawned_at ?? this.opts.clock.now())),
@@ -571,16 +682,83 @@ export class Instance {
     this.opts.clock.after(left, () => {
       const h = stillStarting();
       if (!h || !this.opts.backend.isRunning(h)) return;
-      this.note(
-        'START_TIMEOUT',
-        `START_TIMEOUT type: forking: the first process did not exit within ${formatDuration(limit)}; ${this.spec.stop_signal} to group ${h.pgid}`,
-      );
+      this.timedOutGen = gen;
+      const what =
+        this.spec.notify === true
+          ? `no READY=1 within ${formatDuration(limit)}`
+          : `type: forking: the first process did not exit within ${formatDuration(limit)}`;
+      this.note('START_TIMEOUT', `START_TIMEOUT ${what}; ${this.spec.stop_signal} to group ${h.pgid}`);
       this.opts.backend.signalGroup(h, this.spec.stop_signal);
       this.opts.clock.after(this.spec.stop_timeout_ms, () => {
         const still = stillStarting();
         if (still && this.opts.backend.isRunning(still)) this.opts.backend.signalGroup(still, 'SIGKILL');
       });
     });
+  }
+
+  // ---- sd_notify: readiness and the watchdog ----
+
+  /** A new process: nothing it said yet (the previous one's STATUS= goes). */
+  private resetNotify(): void {
+    this.notifyStatus = '';
+    this.watchdogOverrideMs = null;
+    this.stoppingSaid = false;
+    this.reloading = false;
+  }
+
+  /** READY=1: the start is confirmed (or a reload done); heard during the spawn's write, it waits for it. */
+  private onReady(): void {
+    if (this.state === 'starting') return this.promoteReady(this.gen);
+    if (this.spawning) {
+      this.readyEarly = this.gen;
+      return;
+    }
+    if (this.state === 'running' && this.reloading) {
+      this.reloading = false;
+      this.note('RELOADED', 'RELOADED the handler said READY=1 after RELOADING=1');
+    }
+  }
+
+  /** `running` after READY=1, or with a health check at its first healthy verdict (onHealthChange). */
+  private promoteReady(gen: number): void {
+    if (gen !== this.gen || this.state !== 'starting' || this.disposed) return;
+    if (this.spec.health && this.healthCounts.status !== 'healthy') {
+      this.awaitingHealthy = true;
+      return;
+    }
+    const since = this.handle
+      ? ` ${formatDuration(this.opts.clock.now() - this.handle.spawned_at)} after the spawn`
+      : '';
+    this.transition('running', 'RUNNING', `RUNNING READY=1${since}`);
+  }
+
+  /** (Re)arms the watchdog of a running notify handler with `watchdog:` (or its WATCHDOG_USEC=). */
+  private armWatchdog(): void {
+    this.cancelWatchdog();
+    const ms = this.watchdogOverrideMs ?? this.spec.watchdog_ms;
+    if (this.spec.notify !== true || !ms || this.state !== 'running' || this.stoppingSaid || this.disposed)
+      return;
+    const gen = this.gen;
+    this.watchdogTimer = this.opts.clock.after(ms, () => {
+      this.watchdogTimer = null;
+      if (gen === this.gen) this.watchdogFailed(`no WATCHDOG=1 within ${formatDuration(ms)}`);
+    });
+  }
+
+  private cancelWatchdog(): void {
+    this.watchdogTimer?.cancel();
+    this.watchdogTimer = null;
+  }
+
+  /**
+   * The watchdog expired (or WATCHDOG=trigger, also while starting): recorded, then one restart, as
+   * systemd's WatchdogSec.
+   */
+  private watchdogFailed(why: string): void {
+    this.cancelWatchdog();
+    if (!ACTIVE.has(this.state) || this.disposed || this.desired !== 'running') return;
+    this.note('WATCHDOG', `WATCHDOG ${why}: restarting`);
+    this.background(this.restart());
   }
 
   /** The process is gone (not by our stop): record the exit and apply the restart policy. */
@@ -594,11 +772,11 @@ export class Instance {
     this.drainLeftovers(h);
     const now = this.opts.clock.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: now };
-    const exitMsg = `EXITED ${describeExit(exit)}`;
+    const exitMsg = `EXITED ${describeExit(exit)}${this.stoppingSaid ? ' after STOPPING=1' : ''}`;
     const d = decideRestart(
       this.spec,
       this.history,
-      { ...exit, spawnedAt: h.spawned_at },
+      { ...exit, spawnedAt: h.spawned_at, unconfirmed: this.timedOutGen === this.gen },
       now,
       this.opts.random,
     );

@@ -4,7 +4,9 @@
  * Environment: only `PATH LANG HOME USER TZ` of the agent's own (those it has), plus the names the spec
  * lists in `inherit_env`; with a `user`, HOME and USER are that user's; then the spec's `env` (its
  * `${index}` / `${index+N}` placeholders substituted for this instance: shared/spec-env.ts); then
- * `GOV_HANDLER GOV_INSTANCE GOV_AGENT GOV_INSTANCE_INDEX`, which nothing overrides. Nothing else of the
+ * `GOV_HANDLER GOV_INSTANCE GOV_AGENT GOV_INSTANCE_INDEX`, which nothing overrides; with `notify: true`
+ * also `NOTIFY_SOCKET` (and `WATCHDOG_USEC` with `watchdog:`), as systemd sets them (no WATCHDOG_PID: the
+ * main PID is not known before the spawn, and libsystemd then accepts pings from any process). Nothing else of the
  * agent's environment (tokens, keys) reaches a handler.
  *
  * Identity: `user`/`group` (name or numeric id) put `setpriv --reuid --regid --init-groups|--clear-groups
@@ -13,9 +15,10 @@
  * line) includes the prefix. An agent that is not root runs handlers as itself only: a spec naming
  * another user or group is refused. Refusals are thrown and end as the instance's SPAWN_FAILED event.
  */
-import { PermissionError, ValidationError } from '../../shared/errors.js';
+import { PermissionError, StateError, ValidationError } from '../../shared/errors.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { expandEnv } from '../../shared/spec-env.js';
+import type { NotifyEndpoint } from '../notify/receiver.js';
 import { findGroup, findUser, numericId, SYSTEM_ACCOUNT_FILES, type AccountFiles } from './accounts.js';
 
 /** What a handler inherits from the agent's environment without asking. */
@@ -33,6 +36,8 @@ export interface LaunchContext {
   gid: number;
   /** Where users and groups are looked up (tests). Default /etc/passwd and /etc/group. */
   accounts?: AccountFiles;
+  /** The agent's sd_notify socket (agent/notify), or why it has none; absent: none. */
+  notify?: NotifyEndpoint;
 }
 
 export interface Launch {
@@ -107,6 +112,7 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
   env.GOV_INSTANCE = instanceKey(spec.name, index);
   env.GOV_AGENT = ctx.agentId;
   env.GOV_INSTANCE_INDEX = String(index);
+  if (spec.notify === true) Object.assign(env, notifyEnv(spec, ctx));
   const drop = account !== null && (account.uid !== ctx.uid || account.gid !== ctx.gid);
   const prefix = drop
     ? [
@@ -118,4 +124,16 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
       ]
     : [];
   return { env, prefix };
+}
+
+/**
+ * `notify: true`: NOTIFY_SOCKET (the agent's one socket, agent/notify) and with `watchdog:` WATCHDOG_USEC.
+ * Without a socket (native helpers missing, path too long) the start is refused with why: no retry loop.
+ */
+function notifyEnv(spec: HandlerSpec, ctx: LaunchContext): Record<string, string> {
+  const ep = ctx.notify ?? { unavailable: 'this agent has no sd_notify socket' };
+  if ('unavailable' in ep) throw new StateError(`notify: true cannot be honoured: ${ep.unavailable}`);
+  const env: Record<string, string> = { NOTIFY_SOCKET: ep.socket };
+  if (spec.watchdog_ms !== undefined) env.WATCHDOG_USEC = String(spec.watchdog_ms * 1000);
+  return env;
 }

@@ -24,6 +24,11 @@ export interface ExitFacts {
   signal: string | null;
   /** Epoch ms the process was spawned. */
   spawnedAt: number;
+  /**
+   * The start was never confirmed and timed out (start_timeout: no READY=1 of a notify handler, a forking
+   * handler's first process still running): a failed start however long it ran.
+   */
+  unconfirmed?: boolean;
 }
 
 export interface RestartDecision {
@@ -54,7 +59,7 @@ export function decideRestart(
   random: () => number = Math.random,
 ): RestartDecision {
   const ranMs = now - exit.spawnedAt;
-  const failedStart = ranMs < policy.start_seconds * 1000;
+  const failedStart = exit.unconfirmed === true || ranMs < policy.start_seconds * 1000;
   const wanted = policy.restart === 'always' || (policy.restart === 'on-failure' && failed(exit));
   if (!failedStart) {
     // A start that outlived start_seconds resets the retry count.
@@ -89,7 +94,7 @@ export function decideRestart(
     delayMs: backoffDelay(policy.backoff, failedStarts, random),
     failedStart,
     history: next,
-    reason: `exited (${describeExit(exit)}) ${ranMs}ms after start, before start_seconds (${policy.start_seconds}s); retry ${failedStarts}/${policy.start_retries}`,
+    reason: `exited (${describeExit(exit)}) ${ranMs}ms after start, ${exit.unconfirmed ? 'its start not confirmed in time (start_timeout)' : `before start_seconds (${policy.start_seconds}s)`}; retry ${failedStarts}/${policy.start_retries}`,
   };
 }
 

@@ -61,7 +61,9 @@ export function planRestore(
     }
     const stop = rec.state === 'stopping' || rec.desired === 'stopped';
     const startLeftMs = h.spawned_at + spec.start_seconds * 1000 - now;
-    if (rec.state === 'starting' && startLeftMs > 0) {
+    // A notify handler is starting until it says READY=1 (its start timeout counts from the spawn); others
+    // for the rest of their start window.
+    if (rec.state === 'starting' && (spec.notify === true || startLeftMs > 0)) {
       const message = `ADOPTED ${describePids(h)} (still starting)`;
       const readyWithinMs = h.spawned_at + readinessDeadlineMs(spec) - now;
       return { kind: 'adopt', handle: h, to: 'starting', message, startLeftMs, readyWithinMs, stop };

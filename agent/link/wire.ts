@@ -78,7 +78,8 @@ export function toWireMetrics(m: InstanceMetrics, mode: string): WireMetrics {
 /** CPUs of this host: counted once (os.cpus() reads /proc/cpuinfo and every CPU's cpufreq files). */
 let cpuCount: number | null = null;
 
-export function hostMetrics(): HostMetrics {
+/** `notifyIgnored`: sd_notify messages the agent ignored since it started (agent/notify/receiver.ts). */
+export function hostMetrics(notifyIgnored = 0): HostMetrics {
   const [l1, l5, l15] = os.loadavg();
   cpuCount ??= os.cpus().length;
   return {
@@ -89,7 +90,7 @@ export function hostMetrics(): HostMetrics {
     mem_free_bytes: os.freemem(),
     cpus: cpuCount,
     agent_rss_bytes: process.memoryUsage.rss(),
-    notify_ignored: 0,
+    notify_ignored: notifyIgnored,
   };
 }
 

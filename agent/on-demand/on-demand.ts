@@ -66,6 +66,7 @@ export class OnDemandController {
   private pending: Promise<EnsureResult> | null = null;
   private idleTimer: TimerHandle | null = null;
   private disposed = false;
+  /** The handler said BUSY=1 (sd_notify) and not IDLE=1 since. */
   private readonly log: Logger;
 
   constructor(

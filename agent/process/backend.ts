@@ -30,6 +30,12 @@ export interface Handle {
   main_pid?: number;
   main_start_time?: string;
   /**
+   * The main was named by the handler itself (sd_notify MAINPID=, agent/notify): verified as a live member
+   * of the handle's cgroup (or, without one, of the shim's session) with its start time, not as the shim's
+   * child. Absent otherwise.
+   */
+  main_notified?: boolean;
+  /**
    * The handler's tracking cgroup directory (cgroup-tracking.ts): every process of the spawn is in it,
    * whatever its process group. Absent without tracking, and in handles written by older agents (then the
    * process group is all there is).

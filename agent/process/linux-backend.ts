@@ -186,6 +186,7 @@ export class LinuxBackend implements ProcessBackend {
     if (!this.isRunning(handle)) return null;
     const recorded = recordedMain(handle);
     if (recorded && mainMismatch(recorded, handle.pid, readProcStat(recorded.pid)) === null) return recorded;
+    if (recorded && this.notifiedMainOk(handle, recorded)) return recorded;
     for (const pid of childrenOf(handle.pid)) {
       const st = readProcStat(pid);
       if (st && st.ppid === handle.pid && st.state !== 'Z' && st.state !== 'X')
@@ -206,7 +207,8 @@ export class LinuxBackend implements ProcessBackend {
         live(st) &&
         st.startTime === main.start_time &&
         st.ppid !== handle.pid &&
-        this.cgroupMembers(handle).includes(main.pid));
+        this.cgroupMembers(handle).includes(main.pid)) ||
+      this.notifiedMainOk(handle, main);
     if (!ours) return false;
     try {
       process.kill(main.pid, signal);
@@ -214,6 +216,19 @@ export class LinuxBackend implements ProcessBackend {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * A main the handler named itself (sd_notify MAINPID=, `main_notified`): alive with its recorded start
+   * time and a member of the handle's cgroup, or without a cgroup, in the verified shim's session.
+   */
+  private notifiedMainOk(handle: Handle, main: MainProcess): boolean {
+    if (handle.main_notified !== true || main.pid <= 1) return false;
+    const st = readProcStat(main.pid);
+    if (st === null || !live(st) || st.startTime !== main.start_time) return false;
+    return handle.cgroup !== undefined
+      ? this.cgroupMembers(handle).includes(main.pid)
+      : this.isRunning(handle) && st.sid === handle.pid;
   }
 
   groupAlive(handle: Handle): boolean {

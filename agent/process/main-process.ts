@@ -33,7 +33,7 @@ export function describePids(h: Handle): string {
 
 /** `h` with `main` recorded (or without a main when null). */
 export function withMain(h: Handle, main: MainProcess | null): Handle {
-  const { main_pid: _p, main_start_time: _s, ...rest } = h;
+  const { main_pid: _p, main_start_time: _s, main_notified: _n, ...rest } = h;
   return main ? { ...rest, main_pid: main.pid, main_start_time: main.start_time } : rest;
 }
 

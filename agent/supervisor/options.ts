@@ -10,11 +10,15 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { DEFAULT_DISCOVER_INTERVAL_MS, type DiscoverRule } from '../observed/discovery.js';
 import type { LaunchContext } from '../instance/launch.js';
 import type { Probe } from '../health/probe.js';
+import type { Loaded } from '../native/linux-sockets.js';
 import { LinuxBackend } from '../process/linux-backend.js';
 import { SpawnPacer } from '../process/spawn-pacer.js';
 
-/** systemd's default TimeoutStartSec: a daemonizing program's first process must have exited by then. */
-export const FORKING_START_TIMEOUT_MS = 90_000;
+/**
+ * systemd's default TimeoutStartSec: a `notify: true` handler must have said READY=1, and a daemonizing
+ * (`type: forking`) program's first process must have exited, by then (spec `start_timeout` overrides).
+ */
+export const DEFAULT_START_TIMEOUT_MS = 90_000;
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -28,10 +32,11 @@ export interface SupervisorOptions {
   /** How often log sizes are checked for rotation. Default 10s. */
   logCheckIntervalMs?: number;
   /**
-   * How long a `type: forking` handler's first process may run before the start fails (systemd's
-   * TimeoutStartSec). Default FORKING_START_TIMEOUT_MS.
+   * How long a start may stay unconfirmed (no READY=1 of a `notify: true` handler, a `type: forking`
+   * handler's first process still running) before it fails, where the spec sets no `start_timeout`
+   * (systemd's TimeoutStartSec). Default DEFAULT_START_TIMEOUT_MS.
    */
-  forkingStartTimeoutMs?: number;
+  startTimeoutMs?: number;
   /** The expected metrics sampling interval; the sampler forgets the CPU time of PIDs unsampled for 2× this. Default 5s. */
   metricsIntervalMs?: number;
   /** Health probe override (tests). Default: real tcp/http/exec probes. */
@@ -46,6 +51,11 @@ export interface SupervisorOptions {
   discoverIntervalMs?: number;
   /** GOV_AGENT for handlers: the agent's id. Default: this machine's hostname. */
   agentId?: string;
+  /**
+   * The sd_notify socket (agent/notify/receiver.ts): the native helpers (tests pass an unavailable one) and
+   * a root agent's socket directory (default /run/governor).
+   */
+  notify?: { native?: Loaded; rootDir?: string };
   /** The agent's environment; handlers get only its PATH LANG HOME USER TZ (and inherit_env). Default process.env. */
   agentEnv?: Record<string, string | undefined>;
 }
@@ -58,13 +68,14 @@ export interface CompiledOptions {
   random: () => number;
   pollIntervalMs: number;
   logCheckIntervalMs: number;
-  forkingStartTimeoutMs: number;
+  startTimeoutMs: number;
   metricsIntervalMs: number;
   probe?: Probe;
   cgroupRoot: string;
   discover: DiscoverRule[];
   discoverIntervalMs: number;
   launch: LaunchContext;
+  notify: { native?: Loaded; rootDir?: string };
   /** One spawn at a time with the event loop turning in between (process/spawn-pacer.ts). */
   spawnPacer: SpawnPacer;
 }
@@ -78,7 +89,7 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
     random: o.random ?? Math.random,
     pollIntervalMs: o.pollIntervalMs ?? 1000,
     logCheckIntervalMs: o.logCheckIntervalMs ?? 10_000,
-    forkingStartTimeoutMs: o.forkingStartTimeoutMs ?? FORKING_START_TIMEOUT_MS,
+    startTimeoutMs: o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     metricsIntervalMs: o.metricsIntervalMs ?? 5_000,
     ...(o.probe ? { probe: o.probe } : {}),
     cgroupRoot: o.cgroupRoot ?? DEFAULT_CGROUP_ROOT,
@@ -91,5 +102,6 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
       gid: process.getegid?.() ?? 0,
     },
     spawnPacer: new SpawnPacer(),
+    notify: o.notify ?? {},
   };
 }

@@ -44,6 +44,12 @@ function instanceRecord(c: ShapeChecker, at: string, v: unknown): void {
   c.optional(join(at, 'failed_starts'), r.failed_starts, (a, x) => c.number(a, x));
   c.optional(join(at, 'lease_until'), r.lease_until, (a, x) => c.number(a, x));
   c.optional(join(at, 'started_at'), r.started_at, (a, x) => c.nullable(a, x, (b, n) => c.number(b, n)));
+  // sd_notify (notify: true handlers): the last STATUS= and a WATCHDOG_USEC= override.
+  c.optional(join(at, 'notify'), r.notify, (a, x) => {
+    const n = c.object(a, x);
+    c.string(join(a, 'status'), n.status);
+    c.optional(join(a, 'watchdog_ms'), n.watchdog_ms, (b, y) => c.number(b, y));
+  });
   c.optional(join(at, 'last_exit'), r.last_exit, (a, x) =>
     c.nullable(a, x, (b, e) => {
       const o = c.object(b, e);
@@ -63,6 +69,7 @@ function handle(c: ShapeChecker, at: string, v: unknown): void {
   // The main process (absent in handles of older agents: found again on adoption).
   c.optional(join(at, 'main_pid'), h.main_pid, (a, x) => c.number(a, x));
   c.optional(join(at, 'main_start_time'), h.main_start_time, (a, x) => c.string(a, x));
+  c.optional(join(at, 'main_notified'), h.main_notified, (a, x) => c.boolean(a, x));
   // The tracking cgroup (absent without tracking and in handles of older agents: the process group rules).
   c.optional(join(at, 'cgroup'), h.cgroup, (a, x) => c.string(a, x));
 }

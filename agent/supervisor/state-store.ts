@@ -36,6 +36,12 @@ export interface InstanceRecord {
   started_at: number | null;
   /** On-demand: when the lease of `ensure --hold` ends, epoch ms; absent: none. */
   lease_until?: number;
+  /**
+   * A `notify: true` instance's sd_notify state (agent/notify): its last STATUS= text and the watchdog
+   * timeout its process set with WATCHDOG_USEC= (absent: the spec's). Whether it said READY=1 is its state
+   * (`running`); absent for other instances.
+   */
+  notify?: { status: string; watchdog_ms?: number };
 }
 
 export interface AgentState {

@@ -18,11 +18,12 @@ import { LimitedBackend } from '../process/cgroups-backend.js';
 import { CgroupTracking, cgroupOnlyHandle, cgroupPids } from '../process/cgroup-tracking.js';
 import { CheckedBackend } from '../process/spawn-checks.js';
 import { MetricsSampler } from '../process/sampler.js';
-import { STOP_POLL_MS, type InstanceStatus } from '../instance/instance.js';
+import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/instance.js';
 import { prepareDataDir } from '../instance/paths.js';
 import { notRunningRefusal, SIGNALLABLE } from '../instance/signal.js';
 import { KILL_DEADLINE_MS, stopGroup } from '../instance/stop.js';
 import { GuardedBackend } from '../observed/guard.js';
+import { NotifyReceiver } from '../notify/receiver.js';
 import { ObservedSet } from '../observed/observed.js';
 import type { EnsureResult } from '../on-demand/on-demand.js';
 import { chooseToWake } from '../on-demand/policy.js';
@@ -60,6 +61,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private constructor(
     private readonly opts: CompiledOptions,
     private readonly store: DurableStore<AgentState>,
+    /** The sd_notify socket (agent/notify); its endpoint is in opts.launch. */
+    private readonly notify: NotifyReceiver<Instance>,
   ) {
     super();
     // The supervisor's clock: an on-demand idle check's CPU window is measured on the idle timer's clock.
@@ -74,6 +77,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
     this.housekeeping = new Housekeeping(opts, this.registry, this.observed, [this.cgroups, this.tracker]);
     this.on('state', (c) => this.housekeeping.noteState(c.to));
+    // Messages reach instances as soon as they exist (adopted ones included).
+    notify.attach(
+      () => this.registry.values(),
+      (inst, msg, sender, main) => {
+        inst.onNotify(msg, sender, main);
+        if (msg.busy !== undefined && inst.spec.mode === 'on-demand')
+          this.registry.demandOf(inst).setBusy(msg.busy);
+      },
+    );
+  }
+
+  /** sd_notify messages ignored since the agent started (HostMetrics.notify_ignored). */
+  notifyIgnored(): number {
+    return this.notify.ignored;
   }
 
   /**
@@ -112,7 +129,33 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const opts = compileOptions(options);
     prepareDataDir(opts.dataDir);
     const { store, existed } = await openStateStore(opts.dataDir, opts.logger);
-    const sup = new Supervisor(opts, store);
+    // Before any instance can spawn: a notify handler's environment names the socket (or its start fails
+    // with why there is none).
+    const notify = new NotifyReceiver<Instance>({
+      dataDir: opts.dataDir,
+      scope: cgroupScope(opts.dataDir),
+      uid: opts.launch.uid,
+      logger: opts.logger,
+      clock: opts.clock,
+      ...opts.notify,
+    });
+    opts.launch.notify = notify.endpoint;
+    try {
+      return await Supervisor.adoptAll(opts, store, existed, notify);
+    } catch (err) {
+      notify.close(); // a refused start leaves no socket behind
+      throw err;
+    }
+  }
+
+  /** The rest of `create`: strays and orphans first, then every persisted instance re-adopted. */
+  private static async adoptAll(
+    opts: CompiledOptions,
+    store: DurableStore<AgentState>,
+    existed: boolean,
+    notify: NotifyReceiver<Instance>,
+  ): Promise<Supervisor> {
+    const sup = new Supervisor(opts, store, notify);
     const strays = sup.findStrays();
     const orphans = sup.findOrphanGroups(strays);
     if (!existed && (strays.adopt.size > 0 || strays.stop.length > 0 || orphans.size > 0)) {
@@ -391,6 +434,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.closed) return;
     await this.registry.saveAll();
     this.closed = true;
+    this.notify.close();
     this.housekeeping.stop();
     this.registry.close();
     // Groups of handlers that ended go; those of handlers left running stay (busy).

@@ -79,6 +79,8 @@ export function instanceJson(info: InstanceInfo) {
     cools_in_ms: s?.cools_in_ms ?? 0,
     busy_reason: orNull(s?.busy_reason),
     lease_until: orNull(s?.lease_until),
+    /** The handler's last sd_notify `STATUS=` text (`notify: true`); null when none. */
+    notify_status: orNull(s?.notify_status),
     spec_hash: orNull(s?.spec_hash),
     stale: info.stale,
     reported_at: orNull(info.reported_at),
@@ -187,6 +189,20 @@ function healthCell(i: ReturnType<typeof instanceJson>): string {
     : i.health;
 }
 
+/** Longest STATUS= text a `gov ps` table shows (`--json` has it whole). */
+export const STATUS_CELL_CHARS = 60;
+
+/**
+ * A handler's STATUS= text as one table cell: control characters (newlines, tabs, terminal escapes) as
+ * spaces, so the table stays aligned and the terminal safe; cut at STATUS_CELL_CHARS.
+ */
+export function statusCell(text: string | null): string | null {
+  if (!text) return null;
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return flat.length > STATUS_CELL_CHARS ? `${flat.slice(0, STATUS_CELL_CHARS - 1)}…` : flat;
+}
+
 /** The order of `gov ps` and of every per-instance listing: handler, then agent, then instance index. */
 export function byHandlerAgentIndex(
   a: { handler: string; agent: string; index: number },
@@ -228,9 +244,26 @@ export function instancesTable(infos: InstanceInfo[], now: number): string {
     ...(idle ? idleCells(i, now) : []),
     formatExit(i.last_exit, now),
     healthCell(i),
+    statusCell(i.notify_status),
   ]);
-  const head = ['HANDLER', 'AGENT', 'STATE', 'PID', 'RESTARTS', 'UPTIME'];
-  let text = table([...head, ...(idle ? ['IDLE FOR', 'COOLS IN'] : []), 'LAST EXIT', 'HEALTH'], rows);
+  const headers = [
+    'HANDLER',
+    'AGENT',
+    'STATE',
+    'PID',
+    'RESTARTS',
+    'UPTIME',
+    ...(idle ? ['IDLE FOR', 'COOLS IN'] : []),
+    'LAST EXIT',
+    'HEALTH',
+    'STATUS',
+  ];
+  // STATUS (sd_notify) only when some handler said one: tables of fleets without notify stay as they were.
+  const shown = items.some((i) => i.notify_status) ? headers.length : headers.length - 1;
+  let text = table(
+    headers.slice(0, shown),
+    rows.map((r) => r.slice(0, shown)),
+  );
   if (items.some((i) => i.stale)) text += '* stale: the agent is disconnected; last known status shown\n';
   return text;
 }

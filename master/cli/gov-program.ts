@@ -131,7 +131,7 @@ const COMMANDS: Entry[] = [
   ),
   admin(
     'ps',
-    'list instances: state, PID, restarts, uptime, last exit (stale ones marked *)',
+    'list instances: state, PID, restarts, uptime, last exit, health, sd_notify STATUS (stale ones marked *)',
     async () => (await import('./ps.js')).psCommand,
   ),
   admin('start', 'start handlers or instances on their agents', control('start')),

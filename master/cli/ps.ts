@@ -10,7 +10,8 @@ import { instancesTable, sortedInstances } from './format.js';
 export function psCommand(connect: AdminConnector = connectAdmin, now: () => number = Date.now) {
   return adminCommand(connect, {
     name: 'ps',
-    summary: 'list instances: state, PID, restarts, uptime, last exit (stale ones marked *)',
+    summary:
+      'list instances: state, PID, restarts, uptime, last exit, health, sd_notify STATUS (stale ones marked *)',
     args: [TARGET_ARGS],
     options: targetOptions(),
     check: (names, o) => readTargets(names, o),

@@ -187,7 +187,7 @@ for (const { version, root } of ROOTS) {
         dataDir: data,
         pollIntervalMs: 50,
         cgroupRoot: root,
-        forkingStartTimeoutMs: 300,
+        startTimeoutMs: 300,
       });
       sups.push(sup);
       const events: string[] = [];

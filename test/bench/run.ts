@@ -9,6 +9,7 @@ import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runIdleBench } from './idle-bench.js';
 import { runLocalPsBench } from './local-ps-bench.js';
+import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
@@ -32,6 +33,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'cgroup-stop': runCgroupStopBench,
   'spawn-tracking': runSpawnTrackingBench,
   'activity-check': runActivityBench,
+  notify: runNotifyBench,
 };
 
 const wanted = process.argv.slice(2);

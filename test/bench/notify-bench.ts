@@ -1,0 +1,192 @@
+/**
+ * sd_notify benchmark (issue 12): a notify message → the state change visible. Target p50 ≤ 5 ms.
+ *
+ * A notify handler (test/fixtures/notify.mjs) sends one `STATUS=bench-N` datagram the moment a line
+ * reaches it over TCP (its own sender PID: a forged datagram would be ignored); each figure is from that
+ * write to the first read of a PROBE that shows `bench-N`. Probes (pluggable: `Probe`, one line each in
+ * `probes()`):
+ * - `agent`: the agent's own status (an in-process Supervisor's `status` event): the receiver, the
+ *   mapping by PID/cgroup and the instance;
+ * - `master`: the master's instance list through the admin API, polled in-process (the agent's link status
+ *   push included, no CLI start);
+ * - `gov ps --json`: the CLI command itself, run in a loop (each read includes Node's start; its wall is
+ *   printed too). Point another command at the loop by adding a probe (e.g. `gov --local ps --json`).
+ * Messages are spaced by NOTIFY_STATUS_PUSH_MS (the instance pushes STATUS= changes at most once per that,
+ * a flood guard: back to back, every second message would wait for the window's end, which is the guard's
+ * cost, not the path's latency).
+ * Env: BENCH_NOTIFY_MESSAGES (50; 10 for the CLI probe).
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { NOTIFY_STATUS_PUSH_MS } from '../../agent/instance/instance.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { parseHandler } from '../../shared/spec.js';
+import { Cluster } from '../helpers/cluster.js';
+import { cleanupPids, cleanupTempDirs, tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+const FIXTURE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'test',
+  'fixtures',
+  'notify.mjs',
+);
+
+/** Reads the handler's current STATUS= text as some consumer sees it. */
+interface Probe {
+  name: string;
+  /** The status text now (or, for event-driven probes, once it changes to `want`). */
+  read(want: string): Promise<string | null>;
+  /** How many messages to time (a CLI probe is slow). */
+  messages: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(2)} ms`;
+}
+
+/** A TCP connection to the handler: `send(text)` makes it send one datagram now. */
+async function trigger(portFile: string): Promise<{ send(text: string): void; close(): void }> {
+  const port = Number(
+    await waitFor(
+      () => {
+        try {
+          return readFileSync(portFile, 'utf8') || null;
+        } catch {
+          return null;
+        }
+      },
+      { what: 'the handler trigger port' },
+    ),
+  );
+  const sock = net.connect(port, '127.0.0.1');
+  sock.setNoDelay(true);
+  await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
+  return { send: (text) => sock.write(`${text.replaceAll('\n', '\\n')}\n`), close: () => sock.destroy() };
+}
+
+/** Times `probe.messages` messages: write → the probe shows it; prints p50/p95/max. */
+async function measure(probe: Probe, send: (text: string) => void): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < probe.messages; i++) {
+    const want = `bench-${probe.name.replace(/\W+/g, '-')}-${i}`;
+    const t0 = performance.now();
+    send(`STATUS=${want}`);
+    for (;;) {
+      if ((await probe.read(want)) === want) break;
+      if (performance.now() - t0 > 10_000) throw new Error(`bench: ${probe.name} never showed ${want}`);
+    }
+    times.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, NOTIFY_STATUS_PUSH_MS));
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `notify → visible (${probe.name}): p50 ${fmt(pct(times, 50))}, p95 ${fmt(pct(times, 95))}, ` +
+      `max ${fmt(times.at(-1) ?? NaN)} over ${times.length} messages (target p50 ≤ 5 ms)`,
+  );
+}
+
+const handler = (portFile: string) => ({
+  name: 'talker',
+  command: [process.execPath, FIXTURE],
+  notify: true,
+  env: { NOTIFY_TRIGGER_FILE: portFile },
+});
+
+/** The agent alone: an in-process supervisor's `status` event. */
+async function benchAgent(messages: number): Promise<void> {
+  const dir = tempDir('gov-bench-notify-');
+  const sup = await Supervisor.create({ dataDir: path.join(dir, 'data') });
+  try {
+    const portFile = path.join(dir, 'port');
+    await sup.applySpecs([parseHandler(handler(portFile), 'handlers[0]', 'bench')]);
+    trackPid(sup.status('talker')[0]?.pgid ?? undefined, true);
+    const t = await trigger(portFile);
+    const probe: Probe = {
+      name: 'agent status',
+      messages,
+      read: (want) =>
+        new Promise((resolve) => {
+          const now = sup.status('talker')[0]?.notify_status ?? null;
+          if (now === want) return resolve(now);
+          const on = (): void => {
+            const s = sup.status('talker')[0]?.notify_status ?? null;
+            if (s !== want) return;
+            sup.off('status', on);
+            resolve(s);
+          };
+          sup.on('status', on);
+        }),
+    };
+    await measure(probe, t.send);
+    t.close();
+    await sup.stop('talker');
+  } finally {
+    await sup.shutdown();
+  }
+}
+
+/** The probes through a master (add one here to time another command the same way). */
+function probes(c: Cluster, messages: number): Probe[] {
+  return [
+    {
+      name: 'master admin API',
+      messages,
+      read: async () => (await c.instances('talker'))[0]?.notify_status as string | null,
+    },
+    {
+      name: 'gov ps --json',
+      messages: Math.min(messages, 10),
+      read: async () => {
+        const r = await c.gov(['ps', 'talker', '--json']);
+        const doc = JSON.parse(r.stdout) as { instances: Array<{ notify_status: string | null }> };
+        return doc.instances[0]?.notify_status ?? null;
+      },
+    },
+  ];
+}
+
+async function benchMaster(messages: number): Promise<void> {
+  const c = await Cluster.start({ agents: ['edge-1'] });
+  try {
+    const portFile = path.join(c.dir, 'port');
+    await c.govJson(['apply', '-f', c.writeHandlers([{ ...handler(portFile), agents: ['edge-1'] }])]);
+    await c.waitInstances('talker', 1, (i) => i.state === 'running');
+    const t = await trigger(portFile);
+    for (const p of probes(c, messages)) await measure(p, t.send);
+    const walls: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await c.gov(['ps', 'talker', '--json']);
+      walls.push(performance.now() - t0);
+    }
+    walls.sort((a, b) => a - b);
+    console.log(`gov ps --json command wall (Node start included): p50 ${fmt(pct(walls, 50))}`);
+    t.close();
+  } finally {
+    await c.stop();
+  }
+}
+
+export async function runNotifyBench(): Promise<void> {
+  const messages = Number(process.env.BENCH_NOTIFY_MESSAGES ?? 50);
+  // The notify socket's watcher does not keep a process alive (an agent has its link or status file).
+  const alive = setInterval(() => {}, 1000);
+  try {
+    await benchAgent(messages);
+    await benchMaster(messages);
+  } finally {
+    clearInterval(alive);
+    await cleanupPids();
+    cleanupTempDirs();
+  }
+}
