@@ -1,7 +1,10 @@
 /**
  * On-demand mode for one instance (DESIGN §3): `ensure` wakes it (cold → warming → hot) with ONE shared
  * start for concurrent callers, measures the cold start, and an idle timer cools it (hot → cooling →
- * cold) after `idle_timeout` without use. Decisions come from `policy.ts`.
+ * cold) after `idle_timeout` without use — or, with `idle_action: freeze`, freezes it (hot → frozen: same
+ * PIDs, memory kept, no CPU), which `ensure` thaws; a frozen instance is stopped after `frozen_timeout`.
+ * Where no freezer is usable the idle action is a stop, with ONE warning per instance. Decisions come
+ * from `policy.ts`.
  *
  * Behaviour:
  * - Any use through the governor (`ensure`, `start`, `restart`, `logs`) calls `touch()`.
@@ -51,8 +54,11 @@ export class OnDemandController {
   private lastColdStartMs = 0;
   private lastHotRss = 0;
   private pending: Promise<EnsureResult> | null = null;
+  /** The idle timer, or while frozen the frozen_timeout timer. */
   private idleTimer: TimerHandle | null = null;
   private disposed = false;
+  /** The "cannot freeze: stopping instead" warning was given (once per instance). */
+  private warnedNoFreeze = false;
   private readonly log: Logger;
 
   constructor(
@@ -78,11 +84,22 @@ export class OnDemandController {
   /** Wakes the instance (or joins the wake-up in progress); resolves once it is hot. */
   ensure(): Promise<EnsureResult> {
     this.touch();
-    if (this.inst.state === 'running') {
+    if (this.inst.state === 'running' && !this.inst.frozen) {
       return Promise.resolve({ status: this.inst.status(), cold_start_ms: 0, woke: false });
     }
-    this.pending ??= this.wake().finally(() => (this.pending = null));
+    this.pending ??= (this.inst.frozen ? this.thawWake() : this.wake()).finally(() => (this.pending = null));
     return this.pending;
+  }
+
+  /** A frozen instance is woken by a thaw (`cold_start_ms` is the thaw); stopped meanwhile: a cold start. */
+  private async thawWake(): Promise<EnsureResult> {
+    const t0 = performance.now();
+    await this.inst.thaw();
+    const ms = performance.now() - t0;
+    if (this.inst.state !== 'running') return this.wake();
+    this.touch();
+    this.log.info('thawed', { thaw_ms: Math.round(ms * 100) / 100 });
+    return { status: this.inst.status(), cold_start_ms: ms, woke: true };
   }
 
   private async wake(): Promise<EnsureResult> {
@@ -114,6 +131,12 @@ export class OnDemandController {
     if (to === 'running') this.armIdle();
   }
 
+  /** Hooked to the instance's THAWED event: a thaw is a use, and the idle timer runs again. */
+  onThawed(): void {
+    this.touch();
+    this.armIdle();
+  }
+
   /** The last RSS measured while hot (from metrics sampling or just before an idle stop). */
   recordHotRss(bytes: number): void {
     if (bytes > 0) this.lastHotRss = bytes;
@@ -139,8 +162,24 @@ export class OnDemandController {
     this.idleTimer?.cancel();
     this.idleTimer = null;
     if (this.disposed || !this.onDemand) return;
+    if (this.inst.frozen) return this.armFrozen();
     const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     this.idleTimer = this.clock.after(d.action === 'wait' ? d.delayMs : 0, () => this.idleCheck());
+  }
+
+  /** While frozen: the stop after `frozen_timeout` (none without one), counted from the freeze. */
+  private armFrozen(): void {
+    const limit = this.inst.spec.frozen_timeout_ms;
+    const since = this.inst.frozenSince;
+    if (limit === undefined || since === null) return;
+    const left = Math.max(0, since + limit - this.clock.now());
+    this.idleTimer = this.clock.after(left, () => {
+      this.idleTimer = null;
+      if (this.disposed || !this.inst.frozen || this.pending || this.inst.desired !== 'running') return;
+      const frozenFor = formatDuration(this.clock.now() - since);
+      this.inst.note('FROZEN_TIMEOUT', `FROZEN_TIMEOUT frozen for ${frozenFor}; stopping`);
+      this.inst.stop().catch((err: unknown) => this.log.error('frozen_timeout stop failed', { err }));
+    });
   }
 
   private idleCheck(): void {
@@ -163,8 +202,43 @@ export class OnDemandController {
     const again = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     if (this.disposed || this.pending || this.inst.desired !== 'running') return;
     if (again.action === 'wait') return this.armIdle();
+    if (this.inst.spec.idle_action === 'freeze' && (await this.freeze(idleMs))) return;
     this.inst.note('IDLE', `IDLE no use for ${formatDuration(idleMs)}; cooling`);
     await this.inst.stop();
+  }
+
+  /**
+   * `idle_action: freeze`: true when frozen, or left hot because a use came in meanwhile; false when the
+   * freezer cannot do it — then the caller stops the instance, warned ONCE per instance (log and event).
+   */
+  private async freeze(idleMs: number): Promise<boolean> {
+    if (this.inst.state !== 'running') return false; // nothing to freeze: the stop settles it
+    const cannot = this.inst.unfreezable();
+    if (cannot === null) {
+      this.inst.note('IDLE', `IDLE no use for ${formatDuration(idleMs)}; freezing`);
+      const usedAt = this.lastUse;
+      const r = await this.inst.freeze(() => this.lastUse === usedAt && !this.pending);
+      if (r.kind === 'frozen') {
+        this.log.info('frozen', { idle_ms: idleMs, pid: this.inst.handle?.main_pid });
+        this.armIdle();
+        return true;
+      }
+      if (r.kind === 'busy') {
+        this.armIdle();
+        return true;
+      }
+      this.noFreeze(r.reason);
+      return false;
+    }
+    this.noFreeze(cannot);
+    return false;
+  }
+
+  private noFreeze(reason: string): void {
+    if (this.warnedNoFreeze) return;
+    this.warnedNoFreeze = true;
+    this.log.warn('idle_action freeze: cannot freeze; stopping instead', { reason });
+    this.inst.note('FREEZE_UNAVAILABLE', `FREEZE_UNAVAILABLE ${reason}; idle action is a stop instead`);
   }
 }
 

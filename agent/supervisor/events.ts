@@ -12,7 +12,10 @@ export interface SupervisorEvents {
   event: [{ handler: string; event: InstanceEvent }];
   /** An instance's health verdict changed (`handler` is the instance key). */
   health: [{ handler: string }];
-  /** An instance's status changed without a state change: its main process was found late. */
+  /**
+   * An instance's status changed without a state change: its main process was found late, or it was
+   * frozen or thawed (temperature `frozen`).
+   */
   status: [{ handler: string }];
   /** A set of specs was applied (instances may have been removed, which changes no state). */
   applied: [];

@@ -11,6 +11,7 @@ import { DEFAULT_DISCOVER_INTERVAL_MS, type DiscoverRule } from '../observed/dis
 import type { LaunchContext } from '../instance/launch.js';
 import type { Probe } from '../health/probe.js';
 import { LinuxBackend } from '../process/linux-backend.js';
+import { NO_FREEZER, type Freezer } from '../process/freezer.js';
 import { SpawnPacer } from '../process/spawn-pacer.js';
 
 /** systemd's default TimeoutStartSec: a daemonizing program's first process must have exited by then. */
@@ -67,6 +68,8 @@ export interface CompiledOptions {
   launch: LaunchContext;
   /** One spawn at a time with the event loop turning in between (process/spawn-pacer.ts). */
   spawnPacer: SpawnPacer;
+  /** The cgroup freezer (`idle_action: freeze`); set up by the supervisor once tracking is detected. */
+  freezer: Freezer;
 }
 
 export function compileOptions(o: SupervisorOptions): CompiledOptions {
@@ -91,5 +94,6 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
       gid: process.getegid?.() ?? 0,
     },
     spawnPacer: new SpawnPacer(),
+    freezer: NO_FREEZER,
   };
 }

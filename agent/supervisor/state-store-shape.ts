@@ -43,6 +43,7 @@ function instanceRecord(c: ShapeChecker, at: string, v: unknown): void {
   c.number(join(at, 'restarts'), r.restarts);
   c.optional(join(at, 'failed_starts'), r.failed_starts, (a, x) => c.number(a, x));
   c.optional(join(at, 'started_at'), r.started_at, (a, x) => c.nullable(a, x, (b, n) => c.number(b, n)));
+  c.optional(join(at, 'frozen_at'), r.frozen_at, (a, x) => c.number(a, x));
   c.optional(join(at, 'last_exit'), r.last_exit, (a, x) =>
     c.nullable(a, x, (b, e) => {
       const o = c.object(b, e);

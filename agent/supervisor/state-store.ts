@@ -34,6 +34,8 @@ export interface InstanceRecord {
   failed_starts: number;
   last_exit: LastExit | null;
   started_at: number | null;
+  /** Epoch ms since when the process is frozen (`idle_action: freeze`); absent when it is not. */
+  frozen_at?: number;
 }
 
 export interface AgentState {
