@@ -729,7 +729,8 @@ export class Instance {
     this.note('THAWED', `THAWED after ${formatDuration(this.opts.clock.now() - since)} frozen`);
     if (this.state === 'running' && this.handle === h) this.startHealth(this.gen, 0);
     this.sup.emit('status', { handler: this.name });
-    await this.save();
+    // Not awaited: a wake-up never waits for the disk; the kernel, not the record, says whether it is frozen.
+    this.lastSave = this.save();
   }
 
   // ---- Leftovers: what exited processes left in their groups ----

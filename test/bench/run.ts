@@ -6,6 +6,7 @@ import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
+import { runFreezeBench } from './freeze-bench.js';
 import { runIdleBench } from './idle-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   idle: runIdleBench,
   'cgroup-stop': runCgroupStopBench,
   'spawn-tracking': runSpawnTrackingBench,
+  freeze: runFreezeBench,
 };
 
 const wanted = process.argv.slice(2);
