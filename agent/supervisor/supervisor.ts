@@ -386,6 +386,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.cgroups.sweep();
     this.tracker.sweep();
     this.freezer.sweep();
+    this.freezer.close();
     await this.store.close();
     this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.registry.size });
   }

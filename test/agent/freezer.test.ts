@@ -233,6 +233,43 @@ for (const { kind, root } of ROOTS) {
       assert.deepEqual(types.slice(types.lastIndexOf('THAWED')), ['THAWED', 'STOPPING', 'EXITED', 'STOPPED']);
     });
 
+    it('a signal to a frozen handler thaws it, so the handler acts on it', async () => {
+      const dir = tempDir();
+      const log = path.join(dir, 'signals');
+      const sup = await supervise();
+      await sup.applySpecs([
+        spec({
+          name: 'rec',
+          mode: 'on-demand',
+          idle_timeout: '300ms',
+          idle_action: 'freeze',
+          command: ['node', fixture('signal-recorder.mjs'), log, path.join(dir, 'ready')],
+          start_seconds: 0,
+        }),
+      ]);
+      const [hot] = await sup.ensure('rec');
+      trackPid(hot!.status.shim_pid!, true);
+      // Kept in use until its signal handlers are installed (a frozen start would never get there).
+      await waitFor(
+        () => {
+          sup.touch('rec');
+          return existsSync(path.join(dir, 'ready'));
+        },
+        { what: 'the recorder ready' },
+      );
+      await waitFor(() => sup.status('rec')[0]!.temperature === 'frozen', { what: 'frozen' });
+      sup.signal('rec', 'SIGHUP', true);
+      await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('SIGHUP'), {
+        what: 'the handler to receive SIGHUP',
+      });
+      const st = sup.status('rec')[0]!;
+      assert.ok(
+        st.events.some((e) => e.type === 'THAWED'),
+        JSON.stringify(st.events),
+      );
+      assert.equal(st.pid, hot!.status.pid);
+    });
+
     it('frozen_timeout: a frozen instance is stopped after that long frozen', async () => {
       const port = await freePort();
       const sup = await supervise();

@@ -87,6 +87,8 @@ export interface WakeFigures {
   thaw_p99: number;
   /** Of the thaw: until `ensure` resolved (the rest is the request's round trip). */
   thaw_ensure_p50: number;
+  /** A request to the same handler once hot (the round trip alone, for comparison). */
+  hot_answer_p50: number;
   cold_p50: number;
   cold_p99: number;
 }
@@ -104,6 +106,7 @@ export async function benchWake(root: string, wakes: number): Promise<WakeFigure
     const temp = (n: string): string => sup.status(n)[0]?.temperature ?? '';
     const thaws: number[] = [];
     const thawEnsures: number[] = [];
+    const hotAnswers: number[] = [];
     const colds: number[] = [];
     await sup.ensure('frozen');
     for (let i = 0; i < wakes; i++) {
@@ -114,6 +117,9 @@ export async function benchWake(root: string, wakes: number): Promise<WakeFigure
       if (r?.status.temperature !== 'hot') throw new Error('bench: not hot after the thaw');
       if ((await answer(pf)) !== 200) throw new Error('bench: no answer after the thaw');
       thaws.push(now() - t0);
+      const th = now();
+      await answer(pf);
+      hotAnswers.push(now() - th);
 
       const t1 = now();
       const [c] = await sup.ensure('cold');
@@ -122,11 +128,12 @@ export async function benchWake(root: string, wakes: number): Promise<WakeFigure
       colds.push(now() - t1);
       await sup.stop('cold');
     }
-    for (const l of [thaws, thawEnsures, colds]) l.sort((a, b) => a - b);
+    for (const l of [thaws, thawEnsures, hotAnswers, colds]) l.sort((a, b) => a - b);
     return {
       thaw_p50: pct(thaws, 50),
       thaw_p99: pct(thaws, 99),
       thaw_ensure_p50: pct(thawEnsures, 50),
+      hot_answer_p50: pct(hotAnswers, 50),
       cold_p50: pct(colds, 50),
       cold_p99: pct(colds, 99),
     };
@@ -203,7 +210,7 @@ export async function runFreezeBench(): Promise<void> {
       console.log(
         `wake-up (${root}), ensure → answering on its port, ${wakes} each: thaw p50 ${ms(w.thaw_p50)} ` +
           `p99 ${ms(w.thaw_p99)} (target p50 ≤ 5 ms: ${w.thaw_p50 <= 5 ? 'PASS' : 'FAIL'}; ensure resolved ` +
-          `p50 ${ms(w.thaw_ensure_p50)}); ` +
+          `p50 ${ms(w.thaw_ensure_p50)}; a request once hot p50 ${ms(w.hot_answer_p50)}); ` +
           `cold start p50 ${ms(w.cold_p50)} p99 ${ms(w.cold_p99)}`,
       );
     }
