@@ -51,13 +51,14 @@ async function until(fn: () => boolean, timeoutMs: number, what: string): Promis
   }
 }
 
-/** One HTTP GET on a fresh connection; resolves with the status once the answer arrived. */
+/** One HTTP GET on a fresh connection; resolves with the status once the answer arrived (10 s at most). */
 function answer(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 10_000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
+    req.on('timeout', () => req.destroy(new Error(`bench: no answer on port ${port} within 10 s`)));
     req.on('error', reject);
   });
 }
@@ -100,7 +101,8 @@ export async function benchWake(root: string, wakes: number): Promise<WakeFigure
   try {
     const [pf, pc] = [await freePort(), await freePort()];
     await sup.applySpecs([
-      handler('frozen', pf, { idle_action: 'freeze', idle_timeout: '100ms' }),
+      // Long enough that it is not frozen again between the thaw and the request on a busy host.
+      handler('frozen', pf, { idle_action: 'freeze', idle_timeout: '1s' }),
       handler('cold', pc, { idle_timeout: '1h' }),
     ]);
     const temp = (n: string): string => sup.status(n)[0]?.temperature ?? '';
@@ -169,7 +171,7 @@ export async function benchTierMemory(
   const names = Array.from({ length: handlers }, (_, i) => `h${i}`);
   try {
     const ports = await Promise.all(names.map(() => freePort()));
-    const idle = 10_000;
+    const idle = 60_000; // every handler is woken (and measured) before the first one freezes
     await sup.applySpecs(
       names.map((n, i) => handler(n, ports[i]!, { idle_action: 'freeze', idle_timeout: `${idle}ms` })),
     );
