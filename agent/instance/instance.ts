@@ -244,7 +244,9 @@ export class Instance {
       this.stopHealth();
       this.note('FROZEN', `FROZEN ${describePids(h)}`);
       this.sup.emit('status', { handler: this.name });
-      await this.save();
+      // Not awaited (as the thaw's): a wake-up right after never queues behind the disk; the kernel says
+      // whether it is frozen, the record only since when.
+      this.lastSave = this.save();
       return { kind: 'frozen' };
     });
   }
