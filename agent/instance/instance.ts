@@ -40,6 +40,9 @@ import { leftAlive, stopGroup, type StopResult } from './stop.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
 
+/** What `freeze()` did: frozen; not (busy: not running, or used meanwhile); or the freezer failed (why). */
+export type FreezeResult = { kind: 'frozen' } | { kind: 'busy' } | { kind: 'failed'; reason: string };
+
 /** Polling interval while waiting for a stopped process group to empty. */
 export const STOP_POLL_MS = 20;
 /**
@@ -107,6 +110,8 @@ export class Instance {
   /** When STATUS= was last pushed, and the push due at the end of the current window. */
   private statusPushedAt = -Infinity;
   private statusPush: TimerHandle | null = null;
+  /** Epoch ms since when the running process is frozen by the cgroup freezer (`idle_action: freeze`). */
+  private frozenAt: number | null = null;
 
   // Leftovers: groups of exited processes being stopped, by pgid (part of the record).
   private readonly draining = new Map<number, Handle>();
@@ -172,8 +177,11 @@ export class Instance {
       case 'adopt':
         this.handle = plan.handle;
         this.gen++;
-        this.transition(plan.to, 'ADOPTED', plan.message);
-        this.startHealth(this.gen, plan.readyWithinMs);
+        // Frozen by the agent before this one: still frozen (the kernel says so), its health check paused.
+        if (plan.to === 'running' && this.opts.freezer.isFrozen(this.name, plan.handle))
+          this.frozenAt = rec.frozen_at ?? this.opts.clock.now();
+        this.transition(plan.to, 'ADOPTED', `${plan.message}${this.frozenAt !== null ? ' (frozen)' : ''}`);
+        if (this.frozenAt === null) this.startHealth(this.gen, plan.readyWithinMs);
         if (plan.to === 'starting') this.armStartTimer(this.gen, plan.startLeftMs);
         if (plan.stop) this.background(this.stop());
         return;
@@ -231,6 +239,57 @@ export class Instance {
     const exit = this.opts.backend.readExit(h) ?? shimExit ?? { code: null, signal: null };
     if (this.spec.type === 'forking') return this.checkDaemon(h, exit);
     this.onGone(exit);
+  }
+
+  /** True while the running process is frozen (process/freezer.ts): alive, same PIDs, no CPU. */
+  get frozen(): boolean {
+    return this.frozenAt !== null;
+  }
+
+  /** Epoch ms since when it is frozen; null when it is not. */
+  get frozenSince(): number | null {
+    return this.frozenAt;
+  }
+
+  /** Why this instance's process cannot be frozen now (no freezer, not running, …); null when it can. */
+  unfreezable(): string | null {
+    if (this.state !== 'running' || !this.handle) return `${this.name} is ${this.state}`;
+    return this.opts.freezer.unfreezable(this.name, this.handle);
+  }
+
+  /**
+   * Pauses the running process with the cgroup freezer (`idle_action: freeze`); it stays `running` (same
+   * PIDs, memory kept) and its health check pauses (a frozen process answers nothing). `stillIdle` is asked
+   * once it is frozen: false (a use came in meanwhile) thaws it again. A lifecycle operation (`exclusive`).
+   */
+  freeze(stillIdle: () => boolean): Promise<FreezeResult> {
+    return this.exclusive(async (): Promise<FreezeResult> => {
+      const h = this.handle;
+      if (this.state !== 'running' || !h || this.desired !== 'running') return { kind: 'busy' };
+      if (this.frozenAt !== null) return { kind: 'frozen' };
+      const r = await this.opts.freezer.freeze(this.name, h);
+      if (!r.frozen) return { kind: 'failed', reason: r.reason };
+      if (this.handle !== h || this.state !== 'running' || !stillIdle()) {
+        await this.opts.freezer.thaw(this.name, h);
+        return { kind: 'busy' };
+      }
+      this.frozenAt = this.opts.clock.now();
+      this.stopHealth();
+      this.note('FROZEN', `FROZEN ${describePids(h)}`);
+      this.sup.emit('status', { handler: this.name });
+      // Not awaited (as the thaw's): a wake-up right after never queues behind the disk; the kernel says
+      // whether it is frozen, the record only since when.
+      this.lastSave = this.save();
+      return { kind: 'frozen' };
+    });
+  }
+
+  /**
+   * Thaws a frozen process (ensure, a signal; a stop thaws first by itself); its health check resumes.
+   * Nothing to do when it is not frozen.
+   */
+  async thaw(): Promise<void> {
+    await this.exclusive(() => this.thawNow());
   }
 
   /** Records an event without a state change (e.g. `IDLE` before an on-demand stop). */
@@ -313,6 +372,8 @@ export class Instance {
     if (main && h.main_pid === undefined) this.findMainLate(h);
     const sent = sendSignal(this.name, this.handle ?? h, this.opts.backend, signal, main);
     this.note('SIGNALLED', `SIGNALLED ${sent}`);
+    // A frozen process holds the signal until it runs again: a signal is meant to be acted on.
+    if (this.frozenAt !== null) this.background(this.thaw());
     return sent;
   }
 
@@ -360,6 +421,7 @@ export class Instance {
             },
           }
         : {}),
+      ...(this.frozenAt !== null ? { frozen_at: this.frozenAt } : {}),
     };
   }
 
@@ -379,7 +441,7 @@ export class Instance {
       started_at: this.startedAt,
       spec_hash: this.specHash,
       events: [...this.events],
-      temperature: temperatureOf(this.spec.mode, this.current),
+      temperature: temperatureOf(this.spec.mode, this.current, this.frozenAt !== null),
       health: h ? this.healthCounts.status : 'none',
       health_reason: h ? this.healthCounts.reason : '',
       notify_status: this.notifyStatus,
@@ -766,6 +828,7 @@ export class Instance {
     const h = this.handle;
     if (!h) return;
     this.handle = null;
+    this.frozenAt = null; // killed while frozen (v2 lets SIGKILL through)
     this.cancelTimer();
     this.stopHealth();
     // Children the main left in its group are stopped, never carried into the next process's lifetime.
@@ -809,6 +872,8 @@ export class Instance {
   /** `stopping` while the group is stopped with escalation (stop.ts); `stopped` once it is empty. */
   private async stopProcess(h: Handle): Promise<void> {
     const signal = this.spec.stop_signal;
+    // A frozen process would hold the stop signal until SIGKILL (v1: forever): thawed first.
+    await this.thawNow();
     this.stopHealth();
     this.transition('stopping', 'STOPPING', `STOPPING ${signal} to group ${h.pgid}`);
     const res = await this.stopGroup(h, signal, this.spec.stop_timeout_ms);
@@ -840,6 +905,20 @@ export class Instance {
       cancelled: () => this.disposed,
       note: (type, message) => this.note(type, message),
     });
+  }
+
+  /** The thaw itself; only inside `exclusive`. Emits THAWED, which re-arms the on-demand idle timer. */
+  private async thawNow(): Promise<void> {
+    const h = this.handle;
+    const since = this.frozenAt;
+    if (since === null || !h) return;
+    await this.opts.freezer.thaw(this.name, h);
+    this.frozenAt = null;
+    this.note('THAWED', `THAWED after ${formatDuration(this.opts.clock.now() - since)} frozen`);
+    if (this.state === 'running' && this.handle === h) this.startHealth(this.gen, 0);
+    this.sup.emit('status', { handler: this.name });
+    // Not awaited: a wake-up never waits for the disk; the kernel, not the record, says whether it is frozen.
+    this.lastSave = this.save();
   }
 
   // ---- Leftovers: what exited processes left in their groups ----

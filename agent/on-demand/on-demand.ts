@@ -1,7 +1,10 @@
 /**
  * On-demand mode for one instance (DESIGN §3): `ensure` wakes it (cold → warming → hot) with ONE shared
  * start for concurrent callers, measures the cold start, and an idle timer cools it (hot → cooling →
- * cold) after `idle_timeout` without use or activity. Decisions come from `policy.ts`.
+ * cold) after `idle_timeout` without use or activity — or, with `idle_action: freeze`, freezes it (hot →
+ * frozen: same PIDs, memory kept, no CPU), which `ensure` thaws; a frozen instance is stopped after
+ * `frozen_timeout`. Where no freezer is usable the idle action is a stop, with ONE warning per instance.
+ * Decisions come from `policy.ts`.
  *
  * Idleness from activity (activity.ts): busy while it said `BUSY=1`, holds a lease, has client
  * connections, or uses more than `idle_cpu`; the idle period runs from the last use or busy moment. The
@@ -64,9 +67,11 @@ export class OnDemandController {
   private lastColdStartMs = 0;
   private lastHotRss = 0;
   private pending: Promise<EnsureResult> | null = null;
+  /** The idle timer, or while frozen the frozen_timeout timer. */
   private idleTimer: TimerHandle | null = null;
   private disposed = false;
-  /** The handler said BUSY=1 (sd_notify) and not IDLE=1 since. */
+  /** The "cannot freeze: stopping instead" warning was given (once per instance). */
+  private warnedNoFreeze = false;
   private readonly log: Logger;
 
   constructor(
@@ -136,11 +141,22 @@ export class OnDemandController {
   /** Wakes the instance (or joins the wake-up in progress); resolves once it is hot. */
   ensure(): Promise<EnsureResult> {
     this.touch();
-    if (this.inst.state === 'running') {
+    if (this.inst.state === 'running' && !this.inst.frozen) {
       return Promise.resolve({ status: this.inst.status(), cold_start_ms: 0, woke: false });
     }
-    this.pending ??= this.wake().finally(() => (this.pending = null));
+    this.pending ??= (this.inst.frozen ? this.thawWake() : this.wake()).finally(() => (this.pending = null));
     return this.pending;
+  }
+
+  /** A frozen instance is woken by a thaw (`cold_start_ms` is the thaw); stopped meanwhile: a cold start. */
+  private async thawWake(): Promise<EnsureResult> {
+    const t0 = performance.now();
+    await this.inst.thaw();
+    const ms = performance.now() - t0;
+    if (this.inst.state !== 'running') return this.wake();
+    this.touch();
+    this.log.info('thawed', { thaw_ms: Math.round(ms * 100) / 100 });
+    return { status: this.inst.status(), cold_start_ms: ms, woke: true };
   }
 
   private async wake(): Promise<EnsureResult> {
@@ -178,6 +194,12 @@ export class OnDemandController {
     }
   }
 
+  /** Hooked to the instance's THAWED event: a thaw is a use, and the idle timer runs again. */
+  onThawed(): void {
+    this.touch();
+    this.armIdle();
+  }
+
   /** The last RSS measured while hot (from metrics sampling or just before an idle stop). */
   recordHotRss(bytes: number): void {
     if (bytes > 0) this.lastHotRss = bytes;
@@ -204,11 +226,27 @@ export class OnDemandController {
     this.idleTimer?.cancel();
     this.idleTimer = null;
     if (this.disposed || !this.onDemand) return;
+    if (this.inst.frozen) return this.armFrozen();
     this.idleTimer = this.clock.after(this.act.nextCheckMs(), () => this.idleCheck());
   }
 
   private get mayCool(): boolean {
     return !this.disposed && this.onDemand && this.inst.desired === 'running' && !this.pending;
+  }
+
+  /** While frozen: the stop after `frozen_timeout` (none without one), counted from the freeze. */
+  private armFrozen(): void {
+    const limit = this.inst.spec.frozen_timeout_ms;
+    const since = this.inst.frozenSince;
+    if (limit === undefined || since === null) return;
+    const left = Math.max(0, since + limit - this.clock.now());
+    this.idleTimer = this.clock.after(left, () => {
+      this.idleTimer = null;
+      if (this.disposed || !this.inst.frozen || this.pending || this.inst.desired !== 'running') return;
+      const frozenFor = formatDuration(this.clock.now() - since);
+      this.inst.note('FROZEN_TIMEOUT', `FROZEN_TIMEOUT frozen for ${frozenFor}; stopping`);
+      this.inst.stop().catch((err: unknown) => this.log.error('frozen_timeout stop failed', { err }));
+    });
   }
 
   private idleCheck(): void {
@@ -254,8 +292,43 @@ export class OnDemandController {
     const again = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     if (this.disposed || this.pending || this.inst.desired !== 'running') return;
     if (again.action === 'wait') return this.armIdle();
+    if (this.inst.spec.idle_action === 'freeze' && (await this.freeze(idleMs))) return;
     this.inst.note('IDLE', `IDLE no use for ${formatDuration(idleMs)}; cooling`);
     await this.inst.stop();
+  }
+
+  /**
+   * `idle_action: freeze`: true when frozen, or left hot because a use came in meanwhile; false when the
+   * freezer cannot do it — then the caller stops the instance, warned ONCE per instance (log and event).
+   */
+  private async freeze(idleMs: number): Promise<boolean> {
+    if (this.inst.state !== 'running') return false; // nothing to freeze: the stop settles it
+    const cannot = this.inst.unfreezable();
+    if (cannot === null) {
+      this.inst.note('IDLE', `IDLE no use for ${formatDuration(idleMs)}; freezing`);
+      const usedAt = this.lastUse;
+      const r = await this.inst.freeze(() => this.lastUse === usedAt && !this.pending);
+      if (r.kind === 'frozen') {
+        this.log.info('frozen', { idle_ms: idleMs, pid: this.inst.handle?.main_pid });
+        this.armIdle();
+        return true;
+      }
+      if (r.kind === 'busy') {
+        this.armIdle();
+        return true;
+      }
+      this.noFreeze(r.reason);
+      return false;
+    }
+    this.noFreeze(cannot);
+    return false;
+  }
+
+  private noFreeze(reason: string): void {
+    if (this.warnedNoFreeze) return;
+    this.warnedNoFreeze = true;
+    this.log.warn('idle_action freeze: cannot freeze; stopping instead', { reason });
+    this.inst.note('FREEZE_UNAVAILABLE', `FREEZE_UNAVAILABLE ${reason}; idle action is a stop instead`);
   }
 }
 

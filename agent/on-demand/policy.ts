@@ -10,10 +10,12 @@ export type Temperature = 'cold' | 'warming' | 'hot' | 'cooling' | 'frozen';
 
 /**
  * cold = stopped (also exited, fatal, and unknown: nothing of ours runs), warming = starting (also
- * backoff: a restart is coming), hot = running, cooling = stopping. Empty for always-on instances.
+ * backoff: a restart is coming), hot = running, frozen = running but paused by the freezer, cooling =
+ * stopping. Empty for always-on instances.
  */
-export function temperatureOf(mode: HandlerMode, state: InstanceState): Temperature | '' {
+export function temperatureOf(mode: HandlerMode, state: InstanceState, frozen = false): Temperature | '' {
   if (mode !== 'on-demand') return '';
+  if (frozen && state === 'running') return 'frozen';
   switch (state) {
     case 'starting':
     case 'backoff':

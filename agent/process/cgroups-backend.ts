@@ -5,13 +5,17 @@
  * right after it, and the handler moves itself in before it execs (a tiny `sh` prefix writes `$$` to each
  * cgroup.procs), so no child forked in between escapes. The handle records the tracking group (`cgroup`).
  * Any limit failure leaves the handler running unlimited: a limit never blocks a start. A `type: forking`
- * handler cannot be tracked without a cgroup: its spawn is refused with why.
+ * handler cannot be tracked without a cgroup: its spawn is refused with why. A handler that may be frozen
+ * (`idle_action: freeze`) joins its v1 freezer group the same way (freezer.ts; on v2 the tracking group is
+ * the one frozen).
  */
 import type { LimitsSpec, ProcessType } from '../../shared/spec.js';
 import type { ProcessBackend, SpawnRequest, Spawned } from './backend.js';
 import { BackendDecorator } from './decorator.js';
 import { hasLimits, type Cgroups } from './cgroups.js';
 import type { CgroupTracking } from './cgroup-tracking.js';
+import type { Freezer } from './freezer.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** `sh -c JOIN gov-cgroup N procs... command...`: writes its PID to N cgroup.procs files, then execs. */
@@ -32,6 +36,9 @@ export class LimitedBackend extends BackendDecorator {
     private readonly tracking: CgroupTracking | null = null,
     /** The process type of an instance key (absent: simple). */
     private readonly typeOf: (instance: string) => ProcessType | undefined = () => undefined,
+    /** The freezer, and whether an instance key may be frozen (its spec's idle_action). */
+    private readonly freezer: Freezer | null = null,
+    private readonly freezable: (instance: string) => boolean = () => false,
   ) {
     super(inner);
   }
@@ -46,13 +53,30 @@ export class LimitedBackend extends BackendDecorator {
     const limits = this.limitsOf(req.name);
     const group = hasLimits(limits) ? this.cgroups.prepare(req.name, limits) : null;
     const trackProcs = tracked ? path.join(tracked, 'cgroup.procs') : null;
-    const procs = [...new Set([...(trackProcs ? [trackProcs] : []), ...(group?.procs ?? [])])];
+    const freezeProcs = this.freezable(req.name) ? (this.freezer?.prepare(req.name) ?? null) : null;
+    const procs = [
+      ...new Set([
+        ...(trackProcs ? [trackProcs] : []),
+        ...(group?.procs ?? []),
+        ...(freezeProcs ? [freezeProcs] : []),
+      ]),
+    ];
     if (procs.length === 0) return this.inner.spawn(req);
     const sp = this.inner.spawn({ ...req, command: joinArgv(procs, req.command) });
     // Synchronously, in the same tick as prepare(): the group is never empty for a sweep to remove.
     if (tracked && this.tracking?.join(tracked, sp.handle.pid)) sp.handle.cgroup = tracked;
     const limitProcs = (group?.procs ?? []).filter((p) => p !== trackProcs);
     if (group && limitProcs.length > 0) this.cgroups.join({ procs: limitProcs }, sp.handle.pid);
+    // Refused: the shim is not in its freezer group, and a freeze falls back to a stop (freezer.ts says why).
+    if (freezeProcs) writeQuiet(freezeProcs, String(sp.handle.pid));
     return sp;
+  }
+}
+
+function writeQuiet(file: string, value: string): void {
+  try {
+    writeFileSync(file, value);
+  } catch {
+    /* see the caller */
   }
 }

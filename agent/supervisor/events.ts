@@ -13,8 +13,8 @@ export interface SupervisorEvents {
   /** An instance's health verdict changed (`handler` is the instance key). */
   health: [{ handler: string }];
   /**
-   * An instance's status changed without a state change: its main process was found late, or an
-   * on-demand instance turned busy or idle, or its lease changed.
+   * An instance's status changed without a state change: its main process was found late, an on-demand
+   * instance turned busy or idle or its lease changed, or it was frozen or thawed (temperature `frozen`).
    */
   status: [{ handler: string }];
   /** A set of specs was applied (instances may have been removed, which changes no state). */

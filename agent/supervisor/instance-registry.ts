@@ -31,6 +31,10 @@ export class InstanceRegistry {
   ) {
     // A hot on-demand instance gets an idle timer (before any other listener hears of the change).
     sup.on('state', (c) => this.demand.get(c.handler)?.onState(c.to));
+    // A thawed instance runs again: its idle timer too (whatever thawed it: ensure, a signal, a stop).
+    sup.on('event', (e) => {
+      if (e.event.type === 'THAWED') this.demand.get(e.handler)?.onThawed();
+    });
   }
 
   get size(): number {

@@ -12,6 +12,7 @@ import type { LaunchContext } from '../instance/launch.js';
 import type { Probe } from '../health/probe.js';
 import type { Loaded } from '../native/linux-sockets.js';
 import { LinuxBackend } from '../process/linux-backend.js';
+import { NO_FREEZER, type Freezer } from '../process/freezer.js';
 import { SpawnPacer } from '../process/spawn-pacer.js';
 
 /**
@@ -78,6 +79,8 @@ export interface CompiledOptions {
   notify: { native?: Loaded; rootDir?: string };
   /** One spawn at a time with the event loop turning in between (process/spawn-pacer.ts). */
   spawnPacer: SpawnPacer;
+  /** The cgroup freezer (`idle_action: freeze`); set up by the supervisor once tracking is detected. */
+  freezer: Freezer;
 }
 
 export function compileOptions(o: SupervisorOptions): CompiledOptions {
@@ -103,5 +106,6 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
     },
     spawnPacer: new SpawnPacer(),
     notify: o.notify ?? {},
+    freezer: NO_FREEZER,
   };
 }

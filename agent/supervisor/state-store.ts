@@ -42,6 +42,8 @@ export interface InstanceRecord {
    * (`running`); absent for other instances.
    */
   notify?: { status: string; watchdog_ms?: number };
+  /** Epoch ms since when the process is frozen (`idle_action: freeze`); absent when it is not. */
+  frozen_at?: number;
 }
 
 export interface AgentState {

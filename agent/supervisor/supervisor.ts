@@ -17,6 +17,7 @@ import { Cgroups, cgroupScope } from '../process/cgroups.js';
 import { LimitedBackend } from '../process/cgroups-backend.js';
 import { CgroupTracking, cgroupOnlyHandle, cgroupPids } from '../process/cgroup-tracking.js';
 import { CheckedBackend } from '../process/spawn-checks.js';
+import { CgroupFreezer, type Freezer } from '../process/freezer.js';
 import { MetricsSampler } from '../process/sampler.js';
 import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/instance.js';
 import { prepareDataDir } from '../instance/paths.js';
@@ -57,6 +58,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly tracker: CgroupTracking;
   /** The backend instances use (limits + observed guard around the options' one). */
   private readonly backend: ProcessBackend;
+  /** Pauses `idle_action: freeze` handlers (v2 tracking group or v1 freezer hierarchy; none: they stop). */
+  private readonly freezer: Freezer;
 
   private constructor(
     private readonly opts: CompiledOptions,
@@ -71,11 +74,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.tracker = new CgroupTracking({ root: opts.cgroupRoot, scope, logger: opts.logger });
     const own = this.tracker.layout?.version === 2 ? { v2OwnPath: this.tracker.layout.ownPath } : {};
     this.cgroups = new Cgroups({ root: opts.cgroupRoot, scope, logger: opts.logger, ...own });
+    const tracking = this.tracker.layout;
+    this.freezer = new CgroupFreezer({ root: opts.cgroupRoot, scope, tracking, logger: opts.logger });
     this.backend = this.wrapBackend(opts.backend);
     // Instances and the observed set report on this emitter directly.
-    this.registry = new InstanceRegistry({ ...opts, backend: this.backend }, store, this, this.sampler);
+    const instOpts = { ...opts, backend: this.backend, freezer: this.freezer };
+    this.registry = new InstanceRegistry(instOpts, store, this, this.sampler);
     this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
-    this.housekeeping = new Housekeeping(opts, this.registry, this.observed, [this.cgroups, this.tracker]);
+    const sweeps = [this.cgroups, this.tracker, this.freezer];
+    this.housekeeping = new Housekeeping(opts, this.registry, this.observed, sweeps);
     this.on('state', (c) => this.housekeeping.noteState(c.to));
     // Messages reach instances as soon as they exist (adopted ones included).
     notify.attach(
@@ -106,6 +113,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       (key) => this.registry.find(key)?.spec.limits,
       this.tracker.layout ? this.tracker : null,
       (key) => this.registry.find(key)?.spec.type,
+      this.freezer,
+      (key) => this.registry.find(key)?.spec.idle_action === 'freeze',
     );
     const observed = { observedPids: () => this.observed.observedPids() };
     return new GuardedBackend(limited, observed, (h, pid) =>
@@ -182,6 +191,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     void sup.reapStrays(strays.stop);
     sup.cgroups.sweep(); // stale groups of an earlier run
     sup.tracker.sweep();
+    sup.freezer.sweep();
     const chores = sup.housekeeping;
     if (sup.observed.discovering) {
       sup.observed.discover();
@@ -244,6 +254,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           pids: this.backend.cgroupMembers(h),
         });
         const deadline = clock.now() + (spec?.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS);
+        await this.freezer.thaw(key, h); // a frozen process would hold its stop signal forever
         this.backend.signalCgroup(h, spec?.stop_signal ?? 'SIGTERM');
         while (this.backend.cgroupPopulated(h)) {
           if (clock.now() >= deadline + KILL_DEADLINE_MS) {
@@ -265,6 +276,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const log = this.opts.logger.with({ instance: shim.key, pid: shim.handle.pid });
         log.warn('stopping a stray handler process group', { reason });
         try {
+          await this.freezer.thaw(shim.key, shim.handle);
           const res = await stopGroup(shim.handle, {
             backend: this.backend,
             clock: this.opts.clock,
@@ -440,6 +452,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Groups of handlers that ended go; those of handlers left running stay (busy).
     this.cgroups.sweep();
     this.tracker.sweep();
+    this.freezer.sweep();
+    this.freezer.close();
     await this.store.close();
     this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.registry.size });
   }

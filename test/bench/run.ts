@@ -7,6 +7,7 @@ import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
+import { runFreezeBench } from './freeze-bench.js';
 import { runIdleBench } from './idle-bench.js';
 import { runLocalPsBench } from './local-ps-bench.js';
 import { runNotifyBench } from './notify-bench.js';
@@ -34,6 +35,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'spawn-tracking': runSpawnTrackingBench,
   'activity-check': runActivityBench,
   notify: runNotifyBench,
+  freeze: runFreezeBench,
 };
 
 const wanted = process.argv.slice(2);
