@@ -14,7 +14,7 @@ export function fleetTelemetry(
   instances: Array<{ agent: string; metrics: InstanceMetrics__Output }>,
 ): GovernorTelemetry {
   const modes = new Set(specs.map((s) => s.mode));
-  const byTemperature: Record<string, number> = { cold: 0, warming: 0, hot: 0, cooling: 0 };
+  const byTemperature: Record<string, number> = { cold: 0, warming: 0, hot: 0, cooling: 0, frozen: 0 };
   let total = 0;
   let saved = 0;
   let coldStartSum = 0;

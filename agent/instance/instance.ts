@@ -275,6 +275,7 @@ export class Instance {
       }
       this.frozenAt = this.opts.clock.now();
       this.stopHealth();
+      this.cancelWatchdog(); // a frozen process cannot ping: the watchdog runs again from the thaw
       this.note('FROZEN', `FROZEN ${describePids(h)}`);
       this.sup.emit('status', { handler: this.name });
       // Not awaited (as the thaw's): a wake-up right after never queues behind the disk; the kernel says
@@ -800,6 +801,7 @@ export class Instance {
     const ms = this.watchdogOverrideMs ?? this.spec.watchdog_ms;
     if (this.spec.notify !== true || !ms || this.state !== 'running' || this.stoppingSaid || this.disposed)
       return;
+    if (this.frozenAt !== null) return; // frozen: no ping can come; armed again by the thaw
     const gen = this.gen;
     this.watchdogTimer = this.opts.clock.after(ms, () => {
       this.watchdogTimer = null;
@@ -814,7 +816,7 @@ export class Instance {
 
   /**
    * The watchdog expired (or WATCHDOG=trigger, also while starting): recorded, then one restart, as
-   * systemd's WatchdogSec.
+   * systemd's WatchdogSec. It does not run while the process is frozen (`idle_action: freeze`).
    */
   private watchdogFailed(why: string): void {
     this.cancelWatchdog();
@@ -915,7 +917,10 @@ export class Instance {
     await this.opts.freezer.thaw(this.name, h);
     this.frozenAt = null;
     this.note('THAWED', `THAWED after ${formatDuration(this.opts.clock.now() - since)} frozen`);
-    if (this.state === 'running' && this.handle === h) this.startHealth(this.gen, 0);
+    if (this.state === 'running' && this.handle === h) {
+      this.startHealth(this.gen, 0);
+      this.armWatchdog();
+    }
     this.sup.emit('status', { handler: this.name });
     // Not awaited: a wake-up never waits for the disk; the kernel, not the record, says whether it is frozen.
     this.lastSave = this.save();

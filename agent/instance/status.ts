@@ -48,7 +48,7 @@ export interface InstanceStatus {
 export interface ActivityStatus {
   /** ms since the instance was last busy or used; 0 when not hot or frozen. */
   idle_ms: number;
-  /** ms until the idle action is due; -1 while busy; 0 when not hot or frozen. */
+  /** Hot: ms until the idle action is due, -1 while busy; frozen: until the frozen_timeout stop (0: none). */
   cools_in_ms: number;
   /** `BUSY=1`, `cpu 3.1% > 1%`, `2 connections on :8080`, `lease until …`; empty when idle. */
   busy_reason: string;

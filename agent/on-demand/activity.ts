@@ -108,12 +108,17 @@ export class Activity {
 
   /** Idle for, cools in, busy reason and lease (status.ts): figures only while hot or frozen. */
   status(): ActivityStatus {
-    const t = temperatureOf(this.inst.spec.mode, this.inst.state);
+    const t = temperatureOf(this.inst.spec.mode, this.inst.state, this.inst.frozen);
     if (t === '') return { ...NO_ACTIVITY };
     const now = this.clock.now();
     const lease = this.liveLease(now);
     if (t !== 'hot' && t !== 'frozen') return { ...NO_ACTIVITY, lease_until: lease };
-    return activityOf(this.reason(), this.lastUse, lease, this.inst.spec.idle_timeout_ms, now);
+    const a = activityOf(this.reason(), this.lastUse, lease, this.inst.spec.idle_timeout_ms, now);
+    if (t === 'hot') return a;
+    // Frozen: what is due next is the frozen_timeout stop (0: none).
+    const since = this.inst.frozenSince ?? now;
+    const limit = this.inst.spec.frozen_timeout_ms;
+    return { ...a, cools_in_ms: limit === undefined ? 0 : Math.max(0, since + limit - now) };
   }
 
   /**

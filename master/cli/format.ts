@@ -226,6 +226,8 @@ export function idleCells(i: ReturnType<typeof instanceJson>, now: number): [str
   if (i.busy_reason || i.cools_in_ms < 0) return [`busy: ${i.busy_reason ?? 'yes'}`, null];
   const at = i.reported_at ? Date.parse(i.reported_at) : NaN;
   const age = Number.isFinite(at) ? Math.max(0, now - at) : 0;
+  // Frozen: COOLS IN is the frozen_timeout stop; none configured (0): nothing is due.
+  if (i.temperature === 'frozen' && i.cools_in_ms === 0) return [formatDuration(i.idle_ms + age), '-'];
   return [formatDuration(i.idle_ms + age), formatDuration(Math.max(0, i.cools_in_ms - age))];
 }
 

@@ -279,6 +279,8 @@ for (const { kind, root } of ROOTS) {
       trackPid(hot!.status.shim_pid!, true);
       const f = await frozen(sup, 'frozen');
       const frozenAt = f.events.at(-1)!.at;
+      // Frozen, what is due is the frozen_timeout stop.
+      assert.ok(f.activity.cools_in_ms > 0 && f.activity.cools_in_ms <= 500, JSON.stringify(f.activity));
       const cold = await waitFor(() => (one(sup).state === 'stopped' ? one(sup) : null), {
         what: 'stopped after frozen_timeout',
         timeoutMs: 15_000,
@@ -289,6 +291,42 @@ for (const { kind, root } of ROOTS) {
       assert.ok(ev, JSON.stringify(cold.events));
       assert.ok(ev.at - frozenAt >= 450, `stopped ${ev.at - frozenAt} ms after the freeze`);
       assert.equal(cold.last_exit?.code, 0);
+    });
+
+    it('the sd_notify watchdog pauses while frozen (a frozen process cannot ping) and runs again from the thaw', async () => {
+      const sup = await supervise();
+      await sup.applySpecs([
+        spec({
+          name: 'web',
+          mode: 'on-demand',
+          idle_timeout: '300ms',
+          idle_action: 'freeze',
+          command: ['node', fixture('notify.mjs')],
+          notify: true,
+          watchdog: '400ms',
+          stop_timeout: '10s',
+        }),
+      ]);
+      const [hot] = await sup.ensure('web');
+      assert.equal(hot?.status.temperature, 'hot');
+      trackPid(hot.status.shim_pid!, true);
+      const f = await frozen(sup, 'frozen after idle_timeout');
+      // Several watchdog periods frozen; the frozen state is what is waited on, no restart may come.
+      await waitFor(() => Date.now() - f.events.at(-1)!.at > 1500, { what: '1.5 s frozen', timeoutMs: 5000 });
+      const still = one(sup);
+      assert.equal(still.temperature, 'frozen');
+      assert.equal(still.restarts, 0);
+      assert.ok(!still.events.some((e) => e.type === 'WATCHDOG'), JSON.stringify(still.events));
+      assert.ok(
+        still.activity.cools_in_ms === 0 && still.activity.idle_ms > 0,
+        JSON.stringify(still.activity),
+      );
+      const [thawed] = await sup.ensure('web');
+      assert.equal(thawed?.status.pid, hot.status.pid);
+      // Pinging again after the thaw: it stays up past several periods (until it freezes again).
+      const again = await frozen(sup, 'frozen again');
+      assert.equal(again.restarts, 0);
+      assert.ok(!again.events.some((e) => e.type === 'WATCHDOG'), JSON.stringify(again.events));
     });
 
     it('a frozen instance survives an agent restart: re-adopted still frozen, then thawed by ensure', async () => {

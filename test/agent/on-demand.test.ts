@@ -130,7 +130,7 @@ describe('on-demand: wake, share, fail and cool (real processes)', () => {
       (x) => toWireMetrics(x, 'on-demand') as unknown as InstanceMetrics__Output,
     );
     const g = fleetTelemetry(sup.specs(), [{ agent: 'a', metrics: wire[0]! }]);
-    assert.deepEqual(g.by_temperature, { cold: 1, warming: 0, hot: 0, cooling: 0 });
+    assert.deepEqual(g.by_temperature, { cold: 1, warming: 0, hot: 0, cooling: 0, frozen: 0 });
     assert.ok(Number(g.memory_saved_bytes) > 0, 'memory saved from the last hot RSS');
     assert.ok(Number(g.avg_cold_start_ms) > 0);
     assert.equal(g.cold_starts_last_hour, 1);

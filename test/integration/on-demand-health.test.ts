@@ -93,7 +93,7 @@ describe('on-demand and health end to end', function () {
     assert.ok(!existsSync(`/proc/${pid}`), 'the process is gone');
 
     const m = await c.govJson<{ governor: Governor }>(['metrics']);
-    assert.deepEqual(m.governor.by_temperature, { cold: 2, warming: 0, hot: 0, cooling: 0 });
+    assert.deepEqual(m.governor.by_temperature, { cold: 2, warming: 0, hot: 0, cooling: 0, frozen: 0 });
     assert.ok(m.governor.memory_saved_bytes > 0, 'memory saved from the last hot RSS');
     assert.ok(m.governor.avg_cold_start_ms > 0);
     assert.equal(m.governor.cold_starts_last_hour, 1);

@@ -85,8 +85,8 @@ export interface InstanceStatus {
    */
   'idle_ms'?: (number | string);
   /**
-   * On-demand, hot or frozen: ms until the idle action (cool or freeze, or the stop of a frozen one) is
-   * due; -1 while busy (never while it stays busy); 0 otherwise.
+   * On-demand, hot: ms until the idle action (cool or freeze) is due; -1 while busy (never while it stays
+   * busy). Frozen: ms until its frozen_timeout stop, 0 without one. 0 otherwise.
    */
   'cools_in_ms'?: (number | string);
   /**
@@ -182,8 +182,8 @@ export interface InstanceStatus__Output {
    */
   'idle_ms': (number);
   /**
-   * On-demand, hot or frozen: ms until the idle action (cool or freeze, or the stop of a frozen one) is
-   * due; -1 while busy (never while it stays busy); 0 otherwise.
+   * On-demand, hot: ms until the idle action (cool or freeze) is due; -1 while busy (never while it stays
+   * busy). Frozen: ms until its frozen_timeout stop, 0 without one. 0 otherwise.
    */
   'cools_in_ms': (number);
   /**
