@@ -8,7 +8,7 @@ import type { AgentCommand__Output } from '../proto/generated/governor/v1/AgentC
 import type { CommandResult } from '../proto/generated/governor/v1/CommandResult.js';
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
 import { ValidationError } from '../shared/errors.js';
-import { holdProblem } from '../shared/durations.js';
+import { checkHold } from '../shared/control-request.js';
 import { tailLines } from '../shared/log-tail.js';
 import { parseSignal } from '../shared/signals.js';
 import { instanceLogFile } from './instance/paths.js';
@@ -76,7 +76,7 @@ export class AgentCommands {
         return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
       }
       case 'ENSURE': {
-        const holdMs = checkHold(cmd.hold_ms);
+        const holdMs = checkHold('ensure', cmd.hold_ms);
         const results = await sup.ensure(cmd.instance || cmd.handler, holdMs);
         return {
           instances: results.map((r) => toWireStatus(r.status)),
@@ -152,14 +152,6 @@ export class AgentCommands {
     const summary = statuses.map((s) => `${s.instance} ${s.state}${s.pid ? ` pid ${s.pid}` : ''}`).join(', ');
     return { instances: statuses.map(toWireStatus), summary };
   }
-}
-
-/** ENSURE's hold_ms: 0 (no lease) or a lease length (shared/durations.ts holdProblem). */
-function checkHold(ms: number | undefined): number {
-  if (!ms) return 0;
-  const problem = holdProblem(ms);
-  if (problem) throw new ValidationError(`hold_ms: ${problem}`);
-  return ms;
 }
 
 /** `hot pid 123, cold start 84ms` / `already hot pid 123` / `running pid 123`, plus `, held until …`. */

@@ -13,12 +13,11 @@ import type { ExecutionRecord } from '../../proto/generated/governor/v1/Executio
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
 import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/InstanceMetrics.js';
 import type { InstanceOutcome } from '../../proto/generated/governor/v1/InstanceOutcome.js';
-import type { CommandKind } from '../../proto/generated/governor/v1/CommandKind.js';
 import { NotFoundError, PermissionError, ValidationError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import { toServiceError } from '../../shared/grpc-status.js';
-import { parseSignal } from '../../shared/signals.js';
+import { checkControl } from '../../shared/control-request.js';
 import { requestTargets, type TargetSet } from '../../shared/targets.js';
 import { agentCommand, type AgentCommands } from '../commands.js';
 import { toWireStatus } from '../link/wire.js';
@@ -26,10 +25,6 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { callerOf, type LocalCaller } from './control-socket.js';
 import type { LocalAudit, LocalEvent } from './local-audit.js';
 import { resolveLocalTargets, type LocalInstance } from './local-targets.js';
-
-/** The control actions a local user may take (admin.proto ControlRequest.action). */
-export const LOCAL_ACTIONS = ['start', 'stop', 'restart', 'ensure', 'release', 'signal'] as const;
-type LocalAction = (typeof LOCAL_ACTIONS)[number];
 
 /** The RPCs a local socket serves; the rest need the master. */
 export const LOCAL_RPCS: ReadonlySet<string> = new Set([
@@ -144,15 +139,8 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
   };
 
   async function control(req: ControlRequest__Output, caller: LocalCaller): Promise<ControlResponse> {
-    if (!LOCAL_ACTIONS.includes(req.action as LocalAction))
-      throw new ValidationError(
-        `action ${JSON.stringify(req.action)} must be one of ${LOCAL_ACTIONS.join(', ')}`,
-        {
-          fields: ['action'],
-        },
-      );
-    const action = req.action as LocalAction;
-    const signal = action === 'signal' ? parseSignal(req.signal) : undefined; // refused before anything is done
+    const control = checkControl(req); // refused before anything is looked at or done
+    const { action, signal } = control;
     // The one-handler form (older clients): an instance without an agent is on this agent.
     const set: TargetSet = requestTargets(req, req.agent || (req.instance ? agentId : ''), req.instance);
     const r = resolveLocalTargets(sup.specs(), observedNames(), agentId, set, {
@@ -160,11 +148,6 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
       observed: 'refuse',
     });
     const units = commandUnits(r.instances, sup, action === 'signal');
-    const paramsSummary = signal
-      ? `${signal} ${req.main ? 'main' : 'group'}`
-      : action === 'ensure' && req.hold_ms > 0
-        ? `hold ${Math.round(req.hold_ms)}ms`
-        : '';
     const done = await Promise.all(
       units.map(async (u) => {
         const input = {
@@ -172,15 +155,15 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
           handler: u.handler,
           instance: u.instance,
           issued_by: `local:${caller.uid}`,
-          params_summary: paramsSummary,
+          params_summary: control.paramsSummary,
         };
         const cmd = agentCommand({
-          kind: action.toUpperCase() as Exclude<CommandKind, number>,
+          kind: control.kind,
           handler: u.handler,
           instance: u.instance,
           signal: signal ?? '',
-          main: req.main,
-          hold_ms: req.hold_ms,
+          main: control.main,
+          hold_ms: control.holdMs,
         });
         const { event, result } = await audit.record(
           input,

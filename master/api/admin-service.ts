@@ -17,14 +17,11 @@ import { toRolloutProto } from '../rollout/create.js';
 import type { RolloutEngine } from '../rollout/engine.js';
 import { unary } from './unary.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { fanOut, type ControlKind } from '../fleet/fan-out.js';
+import { fanOut } from '../fleet/fan-out.js';
+import { checkControl } from '../../shared/control-request.js';
 import { resolveTargets, type ResolvedTargets, type TargetInstance } from '../state/targets.js';
-import { parseSignal } from '../../shared/signals.js';
-import { holdProblem } from '../../shared/durations.js';
 import { instanceTarget, parseTargetName, requestTargets, type TargetSet } from '../../shared/targets.js';
 
-const ACTIONS = ['start', 'stop', 'restart', 'ensure', 'release', 'signal'] as const;
-type Action = (typeof ACTIONS)[number];
 
 export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandlers {
   const { registry, executions } = fleet;
@@ -148,17 +145,10 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     Control: unary(async (req, issuedBy) => {
-      if (!ACTIONS.includes(req.action as Action)) {
-        throw new ValidationError(
-          `action ${JSON.stringify(req.action)} must be one of ${ACTIONS.join(', ')}`,
-          { fields: ['action'] },
-        );
-      }
+      // An unknown action or signal, or a bad hold, is refused before the targets are even looked at.
+      const control = checkControl(req);
       if (!req.targets && req.instance && !req.agent)
         throw new ValidationError('instance needs agent', { fields: ['instance', 'agent'] });
-      // An unknown signal is refused before the targets are even looked at: nothing is sent.
-      const signal = req.action === 'signal' ? parseSignal(req.signal) : undefined;
-      const holdMs = checkHold(req.action, req.hold_ms);
       const resolved = resolveTargets(registry, requestTargets(req, req.agent, req.instance), {
         empty: 'refuse',
         observed: 'refuse',
@@ -167,12 +157,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
         executions: records,
         outcomes,
         reported,
-      } = await fanOut(fleet, resolved, {
-        kind: req.action.toUpperCase() as ControlKind,
-        issuedBy,
-        ...(signal ? { signal, main: req.main } : {}),
-        ...(holdMs ? { holdMs } : {}),
-      });
+      } = await fanOut(fleet, resolved, control, issuedBy);
       // The registry as it stands, with what the agents just answered in place of what they reported before.
       const fresh = new Map(
         reported.map((r) => [`${r.agent}\u0000${r.status.instance || r.status.handler}`, r.status]),
@@ -352,17 +337,6 @@ export function toInstanceInfo(v: {
   return { agent: v.agent, status: v.status, stale: v.stale, reported_at: v.reported_at };
 }
 
-/** ControlRequest.hold_ms: a lease length for `ensure` (shared/durations.ts holdProblem), 0 otherwise. */
-function checkHold(action: string, ms: number): number {
-  if (!ms) return 0;
-  if (action !== 'ensure')
-    throw new ValidationError(`hold_ms only applies to action ensure, not ${action}`, {
-      fields: ['hold_ms'],
-    });
-  const problem = holdProblem(ms);
-  if (problem) throw new ValidationError(`hold_ms: ${problem}`, { fields: ['hold_ms'] });
-  return ms;
-}
 
 /** `instance` must be one of `spec`'s instance keys (`web`, `web#1` … up to count - 1). */
 function checkInstanceOf(instance: string, spec: HandlerSpec): void {

@@ -11,20 +11,11 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { NotFoundError } from '../../shared/errors.js';
+import { CONTROL_ACTIONS } from '../../shared/control-request.js';
 import { LOCAL_SOCKET_FILE } from '../../shared/local-socket.js';
 
 /** What an agent's local socket serves (agent/local/local-admin.ts). */
-export const LOCAL_COMMANDS: readonly string[] = [
-  'ps',
-  'start',
-  'stop',
-  'restart',
-  'ensure',
-  'release',
-  'signal',
-  'logs',
-  'metrics',
-];
+export const LOCAL_COMMANDS: readonly string[] = ['ps', ...CONTROL_ACTIONS, 'logs', 'metrics'];
 
 export interface LocalChoice {
   /** The arguments without `--local` and `--socket PATH`. */

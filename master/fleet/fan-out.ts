@@ -10,20 +10,7 @@ import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/I
 import { commandUnits, type ResolvedTargets } from '../state/targets.js';
 import type { Fleet } from './fleet.js';
 import type { DispatchRequest } from './dispatcher.js';
-import { formatDuration } from '../../shared/durations.js';
-
-export type ControlKind = 'START' | 'STOP' | 'RESTART' | 'ENSURE' | 'RELEASE' | 'SIGNAL';
-
-export interface FanOutRequest {
-  kind: ControlKind;
-  issuedBy: string;
-  /** SIGNAL: the canonical signal name (`SIGHUP`). */
-  signal?: string;
-  /** SIGNAL: the main process only, not the process group. */
-  main?: boolean;
-  /** ENSURE: also take (or renew) a lease this long on the instance woken. */
-  holdMs?: number;
-}
+import type { CheckedControl } from '../../shared/control-request.js';
 
 export interface FanOutResult {
   executions: ExecutionRecord[];
@@ -35,36 +22,27 @@ export interface FanOutResult {
   reported: Array<{ agent: string; status: InstanceStatus__Output }>;
 }
 
-/** `SIGHUP group` / `SIGHUP main`: what a signal execution records in params_summary. */
-export function signalSummary(signal: string, main: boolean): string {
-  return `${signal} ${main ? 'main' : 'group'}`;
-}
-
 export async function fanOut(
   fleet: Fleet,
   resolved: ResolvedTargets,
-  req: FanOutRequest,
+  req: CheckedControl,
+  issuedBy: string,
 ): Promise<FanOutResult> {
   // A signal goes to each instance by its own command: the agent refuses a handler-wide SIGNAL when one of
   // its instances is not running, and one replica in backoff must not keep the others from their signal.
   const units = commandUnits(fleet.registry, resolved.instances, { perInstance: req.kind === 'SIGNAL' });
-  const signalled: Partial<DispatchRequest> =
-    req.kind === 'SIGNAL'
-      ? {
-          signal: req.signal ?? '',
-          main: req.main === true,
-          paramsSummary: signalSummary(req.signal ?? '', req.main === true),
-        }
-      : req.holdMs
-        ? { holdMs: req.holdMs, paramsSummary: `hold ${formatDuration(req.holdMs)}` }
-        : {};
+  const signalled: Partial<DispatchRequest> = {
+    ...(req.signal ? { signal: req.signal, main: req.main } : {}),
+    ...(req.holdMs ? { holdMs: req.holdMs } : {}),
+    ...(req.paramsSummary ? { paramsSummary: req.paramsSummary } : {}),
+  };
   const done = await Promise.all(
     units.map((u) =>
       fleet.command({
         kind: req.kind,
         handler: u.handler,
         agent: u.agent,
-        issuedBy: req.issuedBy,
+        issuedBy,
         instance: u.instance,
         ...signalled,
       }),

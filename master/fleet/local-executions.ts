@@ -8,17 +8,11 @@
 import type { LocalExecution__Output } from '../../proto/generated/governor/v1/LocalExecution.js';
 import type { ExecutionLog } from '../state/execution-log.js';
 import type { Registry } from '../state/registry.js';
+import { CONTROL_ACTIONS } from '../../shared/control-request.js';
 import { AGENT_LIMITS, bound } from './agent-input.js';
 
 /** What a local command may be: the control actions (admin.proto ControlRequest.action). */
-export const LOCAL_KINDS: ReadonlySet<string> = new Set([
-  'start',
-  'stop',
-  'restart',
-  'ensure',
-  'release',
-  'signal',
-]);
+export const LOCAL_KINDS: ReadonlySet<string> = new Set(CONTROL_ACTIONS);
 
 const LOCAL_ISSUER = /^local:\d{1,10}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

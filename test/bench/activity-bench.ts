@@ -13,23 +13,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { SocketTables, establishedConnections } from '../../agent/on-demand/tcp-connections.js';
 import { processTree } from '../../agent/process/sampler.js';
+import { pct } from './bench-kit.js';
+import { fixture } from '../helpers/common.js';
 
-const FIXTURE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'http-server.mjs',
-);
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
+const FIXTURE = fixture('http-server.mjs');
 
 const tableRows = (): number =>
   ['tcp', 'tcp6']

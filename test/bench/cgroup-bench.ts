@@ -12,6 +12,7 @@ import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { benchSpawnLatency } from './supervisor-bench.js';
+import { until } from './bench-kit.js';
 
 const ROOTS = [
   { name: 'v1 (pids hierarchy)', root: '/sys/fs/cgroup', version: 1 },
@@ -22,14 +23,6 @@ const TREE = 200;
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
-}
-
-async function until(fn: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** One handler with a 200-process tree, stopped `runs` times; ms from stop() to an empty cgroup. */

@@ -7,10 +7,7 @@
 import { spawn } from 'node:child_process';
 import { DiscoveryScanner, parseDiscoverRules } from '../../agent/observed/discovery.js';
 import { isAlive, listPids } from '../../shared/proc.js';
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
+import { pct } from './bench-kit.js';
 
 function summary(ms: number[]): { p50: number; max: number } {
   const s = [...ms].sort((a, b) => a - b);

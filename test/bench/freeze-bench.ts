@@ -11,45 +11,17 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { formatBytes } from '../../shared/durations.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { freePort, pct, until } from './bench-kit.js';
+import { fixture } from '../helpers/common.js';
 
-const FIXTURE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'http-server.mjs',
-);
+const FIXTURE = fixture('http-server.mjs');
 const ROOTS = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function until(fn: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** One HTTP GET on a fresh connection; resolves with the status once the answer arrived (10 s at most). */
 function answer(port: number): Promise<number> {

@@ -20,22 +20,27 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { NOTIFY_STATUS_PUSH_MS } from '../../agent/instance/instance.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { parseHandler } from '../../shared/spec.js';
 import { Cluster } from '../helpers/cluster.js';
-import { cleanupPids, cleanupTempDirs, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import {
+  GOV_BIN,
+  cleanupPids,
+  cleanupTempDirs,
+  fixture,
+  tempDir,
+  trackPid,
+  waitFor,
+} from '../helpers/common.js';
+import { pct } from './bench-kit.js';
+import { spawn } from 'node:child_process';
+import type { AdminApi } from '../../master/cli/admin-client.js';
+import type { AdminConnection } from '../../master/cli/connect.js';
+import { localConnector } from '../../master/cli/local-connect.js';
+import { LOCAL_SOCKET_FILE } from '../../shared/local-socket.js';
 
-const FIXTURE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'notify.mjs',
-);
+const FIXTURE = fixture('notify.mjs');
 
 /** Reads the handler's current STATUS= text as some consumer sees it. */
 interface Probe {
@@ -44,10 +49,6 @@ interface Probe {
   read(want: string): Promise<string | null>;
   /** How many messages to time (a CLI probe is slow). */
   messages: number;
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 function fmt(ms: number): string {
@@ -135,9 +136,35 @@ async function benchAgent(messages: number): Promise<void> {
   }
 }
 
-/** The probes through a master (add one here to time another command the same way). */
-function probes(c: Cluster, messages: number): Probe[] {
+/** `gov` run as a user would, on the agent's local control socket (no master, no certificates). */
+async function govLocal(socket: string, args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [GOV_BIN, '--socket', socket, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  if (code !== 0) throw new Error(`bench: gov --socket ${socket} ${args.join(' ')} exited ${code}`);
+  return out;
+}
+
+/** The probes through a master and on the agent's local socket (add one here to time another command). */
+function probes(c: Cluster, local: AdminApi, socket: string, messages: number): Probe[] {
+  const statusOf = (json: string): string | null =>
+    (JSON.parse(json) as { instances: Array<{ notify_status: string | null }> }).instances[0]
+      ?.notify_status ?? null;
   return [
+    {
+      name: 'local socket ListInstances (what gov --local ps asks)',
+      messages,
+      read: async () =>
+        (await local.listInstances({ handler: 'talker' })).instances[0]?.status?.notify_status ?? null,
+    },
+    {
+      name: 'gov --local ps --json (whole command)',
+      messages: Math.min(messages, 10),
+      read: async () => statusOf(await govLocal(socket, ['ps', 'talker', '--json'])),
+    },
     {
       name: 'master admin API',
       messages,
@@ -162,7 +189,14 @@ async function benchMaster(messages: number): Promise<void> {
     await c.govJson(['apply', '-f', c.writeHandlers([{ ...handler(portFile), agents: ['edge-1'] }])]);
     await c.waitInstances('talker', 1, (i) => i.state === 'running');
     const t = await trigger(portFile);
-    for (const p of probes(c, messages)) await measure(p, t.send);
+    const socket = path.join(c.agentDataDir('edge-1'), LOCAL_SOCKET_FILE);
+    // The connector reads no TLS settings (the socket's permissions are the authorization).
+    const local = await localConnector(socket)({ timeoutMs: 10_000 } as AdminConnection);
+    try {
+      for (const p of probes(c, local, socket, messages)) await measure(p, t.send);
+    } finally {
+      local.close();
+    }
     const walls: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();

@@ -7,44 +7,16 @@
  * Env: BENCH_COLD_STARTS (30), BENCH_HANDLERS (50), BENCH_HOT (3), BENCH_DIR (os.tmpdir()).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { formatBytes } from '../../shared/durations.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { freePort, pct, until } from './bench-kit.js';
+import { fixture } from '../helpers/common.js';
 
-const FIXTURE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'http-server.mjs',
-);
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function until(fn: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const FIXTURE = fixture('http-server.mjs');
 
 interface Ready {
   pid: number;

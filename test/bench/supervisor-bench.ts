@@ -12,13 +12,10 @@ import { openStateStore } from '../../agent/supervisor/state-store.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { pct, until } from './bench-kit.js';
 
 const AGENT_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'main.js');
 const CLK_TCK = 100;
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 function sleeper(name: string): HandlerSpec {
   return parseHandler(
@@ -26,14 +23,6 @@ function sleeper(name: string): HandlerSpec {
     name,
     'bench',
   );
-}
-
-async function until(fn: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**

@@ -1,0 +1,16 @@
+/** Small tools every benchmark uses: percentiles, a free port, waiting on a condition. */
+export { freePort } from '../agent/health-helpers.js';
+
+/** The p-th percentile (0..100) of an ascending list; NaN when empty. */
+export function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** Polls `fn` every 10 ms until it is true; throws naming `what` after `timeoutMs`. */
+export async function until(fn: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
