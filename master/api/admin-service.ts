@@ -22,7 +22,6 @@ import { checkControl } from '../../shared/control-request.js';
 import { resolveTargets, type ResolvedTargets, type TargetInstance } from '../state/targets.js';
 import { instanceTarget, parseTargetName, requestTargets, type TargetSet } from '../../shared/targets.js';
 
-
 export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandlers {
   const { registry, executions } = fleet;
   const instancesOf = (handler: string, agent?: string): InstanceInfo[] =>
@@ -153,11 +152,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
         empty: 'refuse',
         observed: 'refuse',
       });
-      const {
-        executions: records,
-        outcomes,
-        reported,
-      } = await fanOut(fleet, resolved, control, issuedBy);
+      const { executions: records, outcomes, reported } = await fanOut(fleet, resolved, control, issuedBy);
       // The registry as it stands, with what the agents just answered in place of what they reported before.
       const fresh = new Map(
         reported.map((r) => [`${r.agent}\u0000${r.status.instance || r.status.handler}`, r.status]),
@@ -336,7 +331,6 @@ export function toInstanceInfo(v: {
 }): InstanceInfo {
   return { agent: v.agent, status: v.status, stale: v.stale, reported_at: v.reported_at };
 }
-
 
 /** `instance` must be one of `spec`'s instance keys (`web`, `web#1` … up to count - 1). */
 function checkInstanceOf(instance: string, spec: HandlerSpec): void {
