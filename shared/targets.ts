@@ -134,3 +134,42 @@ export function requestTargets(
   if (!t) return legacyTarget(req.handler, agent, instance);
   return { names: t.names ?? [], all: t.all === true, selector: t.selector ?? {}, agents: t.agents ?? [] };
 }
+
+/** An instance a command may carry, as the master's and the local socket's target resolvers give it. */
+export interface CommandTarget {
+  handler: string;
+  /** Instance key on its agent (`web`, `web#1`). */
+  key: string;
+  /** Named by its own key (`web#1`, `web#0@edge-1`), not only through its handler's name, --all or a selector. */
+  named: boolean;
+}
+
+/**
+ * Targets grouped into commands (one rule for the master and an agent's local socket): one per handler (and
+ * `groupOf`, e.g. the agent) when the set takes every instance of the handler there — the agent acts on all
+ * of them — otherwise one per instance key. `perInstance` (a signal) always splits. `perNamed` (ensure)
+ * splits a group whose instances were named one by one: a handler-wide ensure wakes ONE instance (on-demand),
+ * so `ensure web#0 web#1` must be two commands, while `ensure web` stays one.
+ */
+export function commandGroups<T extends CommandTarget>(
+  instances: readonly T[],
+  countOf: (handler: string) => number,
+  opts: { perInstance?: boolean; perNamed?: boolean; groupOf?: (t: T) => string } = {},
+): Array<{ first: T; instance: string; targets: T[] }> {
+  const groups = new Map<string, T[]>();
+  for (const i of instances) {
+    const k = `${i.handler}\u0000${opts.groupOf?.(i) ?? ''}`;
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  }
+  const out: Array<{ first: T; instance: string; targets: T[] }> = [];
+  for (const list of groups.values()) {
+    const first = list[0]!;
+    const split =
+      opts.perInstance === true ||
+      list.length !== countOf(first.handler) ||
+      (opts.perNamed === true && list.some((i) => i.named));
+    if (!split) out.push({ first, instance: '', targets: list });
+    else for (const i of list) out.push({ first: i, instance: i.key, targets: [i] });
+  }
+  return out;
+}

@@ -18,7 +18,7 @@ import type { Logger } from '../../shared/logger.js';
 import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import { toServiceError } from '../../shared/grpc-status.js';
 import { checkControl } from '../../shared/control-request.js';
-import { requestTargets, type TargetSet } from '../../shared/targets.js';
+import { commandGroups, requestTargets, type TargetSet } from '../../shared/targets.js';
 import { agentCommand, type AgentCommands } from '../commands.js';
 import { toWireStatus } from '../link/wire.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -147,7 +147,11 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
       empty: 'refuse',
       observed: 'refuse',
     });
-    const units = commandUnits(r.instances, sup, action === 'signal');
+    const counts = new Map(sup.specs().map((s) => [s.name, s.count]));
+    const units = commandGroups(r.instances, (h) => counts.get(h) ?? 1, {
+      perInstance: action === 'signal',
+      perNamed: action === 'ensure',
+    }).map((g) => ({ handler: g.first.handler, instance: g.instance, targets: g.targets }));
     const done = await Promise.all(
       units.map(async (u) => {
         const input = {
@@ -223,26 +227,6 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
         }));
   }
   return handlers as unknown as AdminHandlers;
-}
-
-/**
- * Instances grouped into commands as the master groups them: one per handler when every instance of it is
- * targeted (the supervisor acts on all of them), otherwise — or for a signal — one per instance key.
- */
-function commandUnits(
-  instances: readonly LocalInstance[],
-  sup: Supervisor,
-  perInstance: boolean,
-): Array<{ handler: string; instance: string; targets: LocalInstance[] }> {
-  const groups = new Map<string, LocalInstance[]>();
-  for (const i of instances) groups.set(i.handler, [...(groups.get(i.handler) ?? []), i]);
-  const out: Array<{ handler: string; instance: string; targets: LocalInstance[] }> = [];
-  for (const [handler, list] of groups) {
-    const count = sup.specs().find((s) => s.name === handler)?.count ?? 1;
-    if (list.length === count && !perInstance) out.push({ handler, instance: '', targets: list });
-    else for (const i of list) out.push({ handler, instance: i.key, targets: [i] });
-  }
-  return out;
 }
 
 /** The single instance a logs target names; refused with the candidates listed when it names several. */

@@ -14,6 +14,8 @@ export interface LocalInstance {
   index: number;
   /** Instance key on this agent (`web`, `web#1`). */
   key: string;
+  /** Named by its own key (`web#1`), not only through its handler's name, --all or a selector. */
+  named: boolean;
 }
 
 export interface LocalResolved {
@@ -91,7 +93,13 @@ export function resolveLocalTargets(
     const spec = byName.get(handler);
     if (!spec) continue; // observed: reads only
     for (let index = 0; index < spec.count; index++)
-      if (matches(handler, index)) instances.push({ handler, index, key: instanceKey(handler, index) });
+      if (matches(handler, index))
+        instances.push({
+          handler,
+          index,
+          key: instanceKey(handler, index),
+          named: (picks.get(handler) ?? []).includes(index),
+        });
   }
   return { instances, matches };
 }

@@ -30,7 +30,11 @@ export async function fanOut(
 ): Promise<FanOutResult> {
   // A signal goes to each instance by its own command: the agent refuses a handler-wide SIGNAL when one of
   // its instances is not running, and one replica in backoff must not keep the others from their signal.
-  const units = commandUnits(fleet.registry, resolved.instances, { perInstance: req.kind === 'SIGNAL' });
+  // An ensure of instances named one by one wakes each of them (a handler-wide ENSURE wakes one).
+  const units = commandUnits(fleet.registry, resolved.instances, {
+    perInstance: req.kind === 'SIGNAL',
+    perNamed: req.kind === 'ENSURE',
+  });
   const signalled: Partial<DispatchRequest> = {
     ...(req.signal ? { signal: req.signal, main: req.main } : {}),
     ...(req.holdMs ? { holdMs: req.holdMs } : {}),

@@ -9,7 +9,7 @@
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { observedRefusal } from '../../shared/observed.js';
 import { instanceKey, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
-import { checkTargetSet, isEmptyTarget, type TargetSet } from '../../shared/targets.js';
+import { checkTargetSet, commandGroups, isEmptyTarget, type TargetSet } from '../../shared/targets.js';
 import type { InstanceView, Registry } from './registry.js';
 
 /** One instance a set names. */
@@ -20,6 +20,8 @@ export interface TargetInstance {
   index: number;
   /** Instance key on the agent (`web`, `web#1`). */
   key: string;
+  /** Named by its own key (`web#1`), not only through its handler's name, --all or a selector. */
+  named: boolean;
   /** Its last reported status, when the agent reported it. */
   view?: InstanceView;
 }
@@ -114,7 +116,10 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
         if (!wanted(handler, index, agent)) continue;
         const key = instanceKey(handler, index);
         const view = byKey.get(`${agent}\u0000${key}`);
-        instances.push({ handler, agent, index, key, ...(view ? { view } : {}) });
+        const named = (picks.get(handler) ?? []).some(
+          (p) => p.index === index && (p.agent === null || p.agent === agent),
+        );
+        instances.push({ handler, agent, index, key, named, ...(view ? { view } : {}) });
       }
   }
   checkNamesHit(names, instances, specs, registry, set.agents);
@@ -195,27 +200,19 @@ function unknownTargets(unknown: readonly string[], known: readonly string[]): N
   );
 }
 
-/**
- * Instances grouped into commands: one per handler and agent when the set takes every instance of the handler
- * there (the agent acts on all of them), otherwise — or with `perInstance` — one per instance key.
- */
+/** Instances grouped into commands per handler and agent (shared/targets.ts commandGroups). */
 export function commandUnits(
   registry: Registry,
   instances: readonly TargetInstance[],
-  opts: { perInstance?: boolean } = {},
+  opts: { perInstance?: boolean; perNamed?: boolean } = {},
 ): Array<{ handler: string; agent: string; instance: string; targets: TargetInstance[] }> {
-  const groups = new Map<string, TargetInstance[]>();
-  for (const i of instances) {
-    const k = `${i.handler}\u0000${i.agent}`;
-    groups.set(k, [...(groups.get(k) ?? []), i]);
-  }
-  const out: Array<{ handler: string; agent: string; instance: string; targets: TargetInstance[] }> = [];
-  for (const list of groups.values()) {
-    const { handler, agent } = list[0]!;
-    const count = registry.getSpec(handler)?.spec.count ?? 1;
-    if (list.length === count && opts.perInstance !== true)
-      out.push({ handler, agent, instance: '', targets: list });
-    else for (const i of list) out.push({ handler, agent, instance: i.key, targets: [i] });
-  }
-  return out;
+  return commandGroups(instances, (h) => registry.getSpec(h)?.spec.count ?? 1, {
+    ...opts,
+    groupOf: (i) => i.agent,
+  }).map((g) => ({
+    handler: g.first.handler,
+    agent: g.first.agent,
+    instance: g.instance,
+    targets: g.targets,
+  }));
 }

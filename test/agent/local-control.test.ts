@@ -124,6 +124,41 @@ describe('local control socket (gov --local, no master)', function () {
     assert.equal(ev?.reported, false, 'no master has it');
   });
 
+  it('ensure of on-demand instances named one by one wakes each of them; the handler name wakes one', async () => {
+    const dir = openDir();
+    const data = path.join(dir, 'data');
+    const file = writeHandlers(dir, [
+      { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+      {
+        name: 'pair',
+        count: 2,
+        command: ['node', fixture('ticker.mjs')],
+        start_seconds: 0,
+        mode: 'on-demand',
+        idle_timeout: '10m',
+      },
+    ]);
+    const agent = startAgent(file, data);
+    await waitInstance(data, agent.pid, 'tick', (s) => s.state === 'running', 'tick running');
+    const sock = path.join(data, 'gov.sock');
+    await waitSocket(sock, agent);
+    const running = async (): Promise<string[]> => {
+      const ps = await gov(['--socket', sock, 'ps', 'pair', '--json']);
+      assert.equal(ps.code, 0, ps.stderr);
+      const list = (
+        JSON.parse(ps.stdout) as { instances: Array<{ instance: string; state: string; pgid: number }> }
+      ).instances;
+      for (const i of list) trackPid(i.pgid || undefined, true);
+      return list.filter((i) => i.state === 'running').map((i) => i.instance);
+    };
+    const one = await gov(['--socket', sock, 'ensure', 'pair']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual(await running(), ['pair'], 'a handler-wide ensure wakes one instance');
+    const both = await gov(['--socket', sock, 'ensure', 'pair#0', 'pair#1']);
+    assert.equal(both.code, 0, both.stderr);
+    assert.deepEqual(await running(), ['pair', 'pair#1'], 'each named instance is woken');
+  });
+
   it('a user outside the socket group is refused by the kernel; the read-only socket answers ps and refuses a mutation', async function () {
     if (!isRoot) {
       console.log(`      skipped: running as another user needs root (uid ${process.getuid?.()})`);

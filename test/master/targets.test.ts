@@ -198,6 +198,22 @@ describe('target sets resolved against the registry', () => {
     ]);
   });
 
+  it('ensure: instances named one by one get one command each (a handler-wide ENSURE wakes one instance); a handler name stays one', () => {
+    const ensureUnits = (s: TargetSet) =>
+      commandUnits(reg, resolveTargets(reg, s, COMMAND).instances, { perNamed: true }).map(
+        (u) => `${u.handler}/${u.agent}/${u.instance || '*'}:${u.targets.length}`,
+      );
+    assert.deepEqual(ensureUnits(set({ names: ['web#0@edge-1', 'web#1@edge-1'] })), [
+      'web/edge-1/web:1',
+      'web/edge-1/web#1:1',
+    ]);
+    assert.deepEqual(ensureUnits(set({ names: ['web'], agents: ['edge-1'] })), ['web/edge-1/*:2']);
+    assert.deepEqual(
+      ensureUnits(set({ all: true })).filter((u) => u.startsWith('web/')),
+      ['web/edge-1/*:2', 'web/edge-2/*:2'],
+    );
+  });
+
   it('NotFound refusals of names carry the field `targets` (the CLI exits 2 on them)', () => {
     try {
       resolveTargets(reg, set({ names: ['nope'] }), COMMAND);
