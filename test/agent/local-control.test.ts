@@ -156,6 +156,62 @@ describe('local control socket (gov --local, no master)', function () {
     assert.equal(events(data).length, 0, 'a refused mutation did nothing');
   });
 
+  it('a read on the read-only socket is no use of a handler: polling its logs does not hold an on-demand handler hot', async () => {
+    const pub = openDir();
+    const sock = path.join(pub, 'gov.sock');
+    const ro = path.join(pub, 'ro.sock');
+    const dir = openDir();
+    const data = path.join(dir, 'data');
+    const file = writeHandlers(dir, [
+      {
+        name: 'lazy',
+        command: ['node', fixture('ticker.mjs')],
+        start_seconds: 0,
+        mode: 'on-demand',
+        idle_timeout: '2s',
+      },
+    ]);
+    const agent = startAgent(file, data, ['--socket', sock, '--read-only-socket', ro]);
+    await waitSocket(sock, agent);
+    await waitSocket(ro, agent);
+    const ensure = await gov(['--socket', sock, 'ensure', 'lazy']);
+    assert.equal(ensure.code, 0, ensure.stderr);
+    const hot = await waitInstance(data, agent.pid, 'lazy', (s) => s.state === 'running', 'lazy hot');
+    trackPid(hot.pgid ?? undefined, true);
+    const { localConnector } = await import('../../master/cli/local-connect.js');
+    const api = await localConnector(ro)({
+      master: '',
+      caPath: '/nonexistent',
+      certPath: '/nonexistent',
+      keyPath: '/nonexistent',
+      cwd: '/',
+      timeoutMs: 10_000,
+    });
+    // A reader following its logs (`gov logs -f` polls every second) on the socket every user may open.
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        await api.tailLogs({ handler: 'lazy', tail: 5 }).catch(() => {});
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      const cold = await waitInstance(
+        data,
+        agent.pid,
+        'lazy',
+        (s) => s.state === 'stopped',
+        'lazy cooled',
+        30_000,
+      );
+      assert.equal(cold.state, 'stopped');
+    } finally {
+      reading = false;
+      await reader;
+      api.close();
+    }
+  });
+
   it('a member of the --socket-group may use the control socket', async function () {
     if (!isRoot) {
       console.log(`      skipped: running as another user needs root (uid ${process.getuid?.()})`);
