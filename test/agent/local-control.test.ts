@@ -227,6 +227,24 @@ describe('local control socket (gov --local, no master)', function () {
     assert.match(r.stdout, /^tick@\S+: running, pid \d+/m);
   });
 
+  it('a socket meant for a group or for every user, in a directory closed to them (the 0700 data dir), fails the start naming it', async () => {
+    const dir = openDir();
+    const file = writeHandlers(dir, [
+      { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+    ]);
+    const data = path.join(dir, 'data');
+    const grouped = startAgent(file, data, ['--socket-group', String(NOBODY)]);
+    assert.equal(await grouped.exited, 1, grouped.stderr());
+    assert.ok(
+      grouped.stderr().includes(`meant for group ${NOBODY}, but directory ${data} (mode 0700)`),
+      grouped.stderr(),
+    );
+    const ro = path.join(data, 'ro.sock');
+    const readers = startAgent(file, data, ['--read-only-socket', ro]);
+    assert.equal(await readers.exited, 1, readers.stderr());
+    assert.ok(readers.stderr().includes(`${ro}: the socket is meant for every user`), readers.stderr());
+  });
+
   it('a socket left by a killed agent is replaced; a clean exit removes it', async () => {
     const { agent, data, dir } = await agentWithSockets();
     const sock = path.join(data, 'gov.sock');
