@@ -91,9 +91,12 @@ export class ControlSocket {
       injector.injectConnection(conn);
     });
     // The mode is set on the file as created (umask), never wider than asked, before anyone can connect.
+    // The umask is the whole process's: it is put back as soon as listen() has bound (synchronously), not
+    // after 'listening', so no continuation, spawned handler or file created meanwhile inherits it.
+    let listening: Promise<void>;
     const umask = process.umask(0o777 & ~opts.mode);
     try {
-      await new Promise<void>((resolve, reject) => {
+      listening = new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(file, () => {
           server.off('error', reject);
@@ -103,6 +106,7 @@ export class ControlSocket {
     } finally {
       process.umask(umask);
     }
+    await listening;
     try {
       fs.chmodSync(file, opts.mode);
       if (opts.gid !== null) fs.chownSync(file, -1, opts.gid);

@@ -12,6 +12,9 @@ import path from 'node:path';
 import { fixture, GOV_BIN, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { startAgent, waitInstance, writeHandlers, type AgentProc } from './helpers.js';
 import { LOCAL_EVENTS_FILE, type LocalEvent } from '../../agent/local/local-audit.js';
+import { ControlSocket } from '../../agent/local/control-socket.js';
+import { linuxSockets } from '../../agent/native/linux-sockets.js';
+import { loadProtos } from '../../shared/proto.js';
 
 interface Run {
   code: number | null;
@@ -243,6 +246,40 @@ describe('local control socket (gov --local, no master)', function () {
     const readers = startAgent(file, data, ['--read-only-socket', ro]);
     assert.equal(await readers.exited, 1, readers.stderr());
     assert.ok(readers.stderr().includes(`${ro}: the socket is meant for every user`), readers.stderr());
+  });
+
+  it('opening a control socket changes the umask of nothing else (a handler spawned meanwhile keeps the agent umask)', async function () {
+    const native = linuxSockets();
+    if (!native.ok) {
+      console.log(`      skipped: no native socket helpers (${native.reason})`);
+      this.skip();
+    }
+    const file = path.join(openDir(), 'gov.sock');
+    const before = process.umask();
+    const seen: number[] = [];
+    const listen = net.Server.prototype.listen;
+    // Whatever runs right after the bind (a continuation, a spawn, a file created on the thread pool).
+    net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+      const r = (listen as (...a: unknown[]) => net.Server).apply(this, args);
+      process.nextTick(() => seen.push(process.umask()));
+      return r;
+    } as typeof listen;
+    let sock: ControlSocket | undefined;
+    try {
+      sock = await ControlSocket.open({
+        path: file,
+        mode: 0o660,
+        gid: null,
+        service: loadProtos().admin.governor.v1.Admin.service,
+        handlers: {},
+        native: native.native,
+      });
+    } finally {
+      net.Server.prototype.listen = listen;
+      await sock?.close();
+    }
+    assert.deepEqual(seen, [before], 'the umask while the socket was being opened');
+    assert.equal(process.umask(), before);
   });
 
   it('a socket left by a killed agent is replaced; a clean exit removes it', async () => {
