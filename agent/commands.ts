@@ -127,17 +127,29 @@ export class AgentCommands {
       }
       case 'METRICS':
         return { metrics: await this.metrics() };
-      case 'LOGS': {
-        const key = sup.keysOf(cmd.instance || cmd.handler)[0] as string; // NotFound for an unknown handler
-        sup.touch(key); // activity for on-demand idle timers
-        const file = instanceLogFile(this.dataDir, key, cmd.stream === 'stderr' ? 'stderr' : 'stdout');
-        return { lines: await tailLines(file, cmd.tail_lines || 50) };
-      }
+      case 'LOGS':
+        return { lines: await this.logs(cmd, true) };
       default:
         throw new ValidationError(
           `this agent (version ${AGENT_VERSION}) does not support ${cmd.kind} commands`,
         );
     }
+  }
+
+  /**
+   * The last lines of an instance's log. `use`: the reading counts as use of the instance (restarts an
+   * on-demand idle timer), as a command from the master or the control socket does; a read on a read-only
+   * socket, which every local user may open, is no use and changes nothing.
+   */
+  async logs(
+    cmd: Pick<AgentCommand__Output, 'handler' | 'instance' | 'stream' | 'tail_lines'>,
+    use: boolean,
+  ): Promise<string[]> {
+    const sup = this.supervisor;
+    const key = sup.keysOf(cmd.instance || cmd.handler)[0] as string; // NotFound for an unknown handler
+    if (use) sup.touch(key); // activity for on-demand idle timers
+    const file = instanceLogFile(this.dataDir, key, cmd.stream === 'stderr' ? 'stderr' : 'stdout');
+    return tailLines(file, cmd.tail_lines || 50);
   }
 
   /** Runs `fn` on the command's instance, or on every instance of its handler (in parallel). */

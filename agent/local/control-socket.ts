@@ -65,6 +65,7 @@ export class ControlSocket {
         `${file}: a unix socket path may be at most ${MAX_SOCKET_PATH_BYTES} bytes (it has ${Buffer.byteLength(file)}); choose a shorter --socket`,
       );
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    refuseClosedPath(file, opts.mode, opts.gid);
     await removeStale(file);
     const grpcServer = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -90,9 +91,12 @@ export class ControlSocket {
       injector.injectConnection(conn);
     });
     // The mode is set on the file as created (umask), never wider than asked, before anyone can connect.
+    // The umask is the whole process's: it is put back as soon as listen() has bound (synchronously), not
+    // after 'listening', so no continuation, spawned handler or file created meanwhile inherits it.
+    let listening: Promise<void>;
     const umask = process.umask(0o777 & ~opts.mode);
     try {
-      await new Promise<void>((resolve, reject) => {
+      listening = new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(file, () => {
           server.off('error', reject);
@@ -102,6 +106,7 @@ export class ControlSocket {
     } finally {
       process.umask(umask);
     }
+    await listening;
     try {
       fs.chmodSync(file, opts.mode);
       if (opts.gid !== null) fs.chownSync(file, -1, opts.gid);
@@ -123,6 +128,28 @@ export class ControlSocket {
     } catch {
       /* already gone */
     }
+  }
+}
+
+/**
+ * A socket opened to others (a group, or everybody for a read-only socket) must be reachable by them: a
+ * connect needs search permission on every directory above it, and the kernel refuses it silently
+ * otherwise (a socket in the private 0700 data dir serves its owner only). Refused naming the directory.
+ */
+function refuseClosedPath(file: string, mode: number, gid: number | null): void {
+  const others = (mode & 0o006) !== 0;
+  if (!others && gid === null) return; // only the agent's user (and its group, as it may) is meant
+  const who = others ? 'every user' : `group ${gid}`;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const st = fs.statSync(dir);
+    const searchable = (st.mode & 0o001) !== 0 || (!others && st.gid === gid && (st.mode & 0o010) !== 0);
+    if (!searchable)
+      throw new ValidationError(
+        `${file}: the socket is meant for ${who}, but directory ${dir} (mode ` +
+          `0${(st.mode & 0o777).toString(8)}) is closed to them, so the kernel would refuse every connect; ` +
+          'put the socket where they can reach it (e.g. under /run/governor)',
+      );
+    if (dir === path.dirname(dir)) return;
   }
 }
 

@@ -12,6 +12,9 @@ import path from 'node:path';
 import { fixture, GOV_BIN, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { startAgent, waitInstance, writeHandlers, type AgentProc } from './helpers.js';
 import { LOCAL_EVENTS_FILE, type LocalEvent } from '../../agent/local/local-audit.js';
+import { ControlSocket } from '../../agent/local/control-socket.js';
+import { linuxSockets } from '../../agent/native/linux-sockets.js';
+import { loadProtos } from '../../shared/proto.js';
 
 interface Run {
   code: number | null;
@@ -191,6 +194,62 @@ describe('local control socket (gov --local, no master)', function () {
     assert.equal(events(data).length, 0, 'a refused mutation did nothing');
   });
 
+  it('a read on the read-only socket is no use of a handler: polling its logs does not hold an on-demand handler hot', async () => {
+    const pub = openDir();
+    const sock = path.join(pub, 'gov.sock');
+    const ro = path.join(pub, 'ro.sock');
+    const dir = openDir();
+    const data = path.join(dir, 'data');
+    const file = writeHandlers(dir, [
+      {
+        name: 'lazy',
+        command: ['node', fixture('ticker.mjs')],
+        start_seconds: 0,
+        mode: 'on-demand',
+        idle_timeout: '2s',
+      },
+    ]);
+    const agent = startAgent(file, data, ['--socket', sock, '--read-only-socket', ro]);
+    await waitSocket(sock, agent);
+    await waitSocket(ro, agent);
+    const ensure = await gov(['--socket', sock, 'ensure', 'lazy']);
+    assert.equal(ensure.code, 0, ensure.stderr);
+    const hot = await waitInstance(data, agent.pid, 'lazy', (s) => s.state === 'running', 'lazy hot');
+    trackPid(hot.pgid ?? undefined, true);
+    const { localConnector } = await import('../../master/cli/local-connect.js');
+    const api = await localConnector(ro)({
+      master: '',
+      caPath: '/nonexistent',
+      certPath: '/nonexistent',
+      keyPath: '/nonexistent',
+      cwd: '/',
+      timeoutMs: 10_000,
+    });
+    // A reader following its logs (`gov logs -f` polls every second) on the socket every user may open.
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        await api.tailLogs({ handler: 'lazy', tail: 5 }).catch(() => {});
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      const cold = await waitInstance(
+        data,
+        agent.pid,
+        'lazy',
+        (s) => s.state === 'stopped',
+        'lazy cooled',
+        30_000,
+      );
+      assert.equal(cold.state, 'stopped');
+    } finally {
+      reading = false;
+      await reader;
+      api.close();
+    }
+  });
+
   it('a member of the --socket-group may use the control socket', async function () {
     if (!isRoot) {
       console.log(`      skipped: running as another user needs root (uid ${process.getuid?.()})`);
@@ -204,6 +263,58 @@ describe('local control socket (gov --local, no master)', function () {
     const r = await gov(['--socket', sock, 'restart', 'tick'], { uid: NOBODY, cwd: pub });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^tick@\S+: running, pid \d+/m);
+  });
+
+  it('a socket meant for a group or for every user, in a directory closed to them (the 0700 data dir), fails the start naming it', async () => {
+    const dir = openDir();
+    const file = writeHandlers(dir, [
+      { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+    ]);
+    const data = path.join(dir, 'data');
+    const grouped = startAgent(file, data, ['--socket-group', String(NOBODY)]);
+    assert.equal(await grouped.exited, 1, grouped.stderr());
+    assert.ok(
+      grouped.stderr().includes(`meant for group ${NOBODY}, but directory ${data} (mode 0700)`),
+      grouped.stderr(),
+    );
+    const ro = path.join(data, 'ro.sock');
+    const readers = startAgent(file, data, ['--read-only-socket', ro]);
+    assert.equal(await readers.exited, 1, readers.stderr());
+    assert.ok(readers.stderr().includes(`${ro}: the socket is meant for every user`), readers.stderr());
+  });
+
+  it('opening a control socket changes the umask of nothing else (a handler spawned meanwhile keeps the agent umask)', async function () {
+    const native = linuxSockets();
+    if (!native.ok) {
+      console.log(`      skipped: no native socket helpers (${native.reason})`);
+      this.skip();
+    }
+    const file = path.join(openDir(), 'gov.sock');
+    const before = process.umask();
+    const seen: number[] = [];
+    const listen = net.Server.prototype.listen;
+    // Whatever runs right after the bind (a continuation, a spawn, a file created on the thread pool).
+    net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+      const r = (listen as (...a: unknown[]) => net.Server).apply(this, args);
+      process.nextTick(() => seen.push(process.umask()));
+      return r;
+    } as typeof listen;
+    let sock: ControlSocket | undefined;
+    try {
+      sock = await ControlSocket.open({
+        path: file,
+        mode: 0o660,
+        gid: null,
+        service: loadProtos().admin.governor.v1.Admin.service,
+        handlers: {},
+        native: native.native,
+      });
+    } finally {
+      net.Server.prototype.listen = listen;
+      await sock?.close();
+    }
+    assert.deepEqual(seen, [before], 'the umask while the socket was being opened');
+    assert.equal(process.umask(), before);
   });
 
   it('a socket left by a killed agent is replaced; a clean exit removes it', async () => {
