@@ -830,7 +830,11 @@ export class Instance {
     const h = this.handle;
     if (!h) return;
     this.handle = null;
-    this.frozenAt = null; // killed while frozen (v2 lets SIGKILL through)
+    // Killed while frozen (v2 lets SIGKILL through; or while no agent ran): its group stays frozen, and the
+    // next process would join it frozen (never ready, never answering). Thawed now (the write is
+    // synchronous, before any respawn or drain); the kernel's state decides, so nothing when it is thawed.
+    this.frozenAt = null;
+    this.background(this.opts.freezer.thaw(this.name, h));
     this.cancelTimer();
     this.stopHealth();
     // Children the main left in its group are stopped, never carried into the next process's lifetime.
