@@ -271,6 +271,35 @@ for (const { kind, root } of ROOTS) {
       assert.equal(st.pid, hot!.status.pid);
     });
 
+    it('a signal that comes while a freeze is under way thaws it too: the handler acts on it', async () => {
+      const dir = tempDir();
+      const log = path.join(dir, 'signals');
+      const sup = await supervise();
+      await sup.applySpecs([
+        spec({
+          name: 'rec',
+          mode: 'on-demand',
+          idle_timeout: '60s',
+          idle_action: 'freeze',
+          command: ['node', fixture('signal-recorder.mjs'), log, path.join(dir, 'ready')],
+          start_seconds: 0,
+        }),
+      ]);
+      const [hot] = await sup.ensure('rec');
+      trackPid(hot!.status.shim_pid!, true);
+      await waitFor(() => existsSync(path.join(dir, 'ready')), { what: 'the recorder ready' });
+      const { registry } = sup as unknown as { registry: { find(k: string): Instance | undefined } };
+      // The signal comes the moment the kernel has frozen the group, before the freeze is recorded.
+      const r = await registry.find('rec')!.freeze(() => {
+        sup.signal('rec', 'SIGHUP', true);
+        return true;
+      });
+      await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('SIGHUP'), {
+        what: `the handler to receive SIGHUP (freeze: ${JSON.stringify(r)}, temperature ${sup.status('rec')[0]!.temperature})`,
+      });
+      assert.equal(sup.status('rec')[0]!.temperature, 'hot');
+    });
+
     it('frozen_timeout: a frozen instance is stopped after that long frozen', async () => {
       const port = await freePort();
       const sup = await supervise();
