@@ -112,6 +112,8 @@ export class Instance {
   private statusPush: TimerHandle | null = null;
   /** Epoch ms since when the running process is frozen by the cgroup freezer (`idle_action: freeze`). */
   private frozenAt: number | null = null;
+  /** Signals sent so far: one sent while a freeze is under way undoes it (the handler must act on it). */
+  private signalsSent = 0;
 
   // Leftovers: groups of exited processes being stopped, by pgid (part of the record).
   private readonly draining = new Map<number, Handle>();
@@ -260,16 +262,18 @@ export class Instance {
   /**
    * Pauses the running process with the cgroup freezer (`idle_action: freeze`); it stays `running` (same
    * PIDs, memory kept) and its health check pauses (a frozen process answers nothing). `stillIdle` is asked
-   * once it is frozen: false (a use came in meanwhile) thaws it again. A lifecycle operation (`exclusive`).
+   * once it is frozen: false (a use came in meanwhile) thaws it again, and so does a signal sent meanwhile
+   * (a frozen process would hold it). A lifecycle operation (`exclusive`).
    */
   freeze(stillIdle: () => boolean): Promise<FreezeResult> {
     return this.exclusive(async (): Promise<FreezeResult> => {
       const h = this.handle;
       if (this.state !== 'running' || !h || this.desired !== 'running') return { kind: 'busy' };
       if (this.frozenAt !== null) return { kind: 'frozen' };
+      const signalled = this.signalsSent;
       const r = await this.opts.freezer.freeze(this.name, h);
       if (!r.frozen) return { kind: 'failed', reason: r.reason };
-      if (this.handle !== h || this.state !== 'running' || !stillIdle()) {
+      if (this.handle !== h || this.state !== 'running' || !stillIdle() || this.signalsSent !== signalled) {
         await this.opts.freezer.thaw(this.name, h);
         return { kind: 'busy' };
       }
@@ -372,6 +376,7 @@ export class Instance {
     if (!h || !SIGNALLABLE.has(this.state)) throw new StateError(notRunningRefusal(this.name, this.state));
     if (main && h.main_pid === undefined) this.findMainLate(h);
     const sent = sendSignal(this.name, this.handle ?? h, this.opts.backend, signal, main);
+    this.signalsSent++;
     this.note('SIGNALLED', `SIGNALLED ${sent}`);
     // A frozen process holds the signal until it runs again: a signal is meant to be acted on.
     if (this.frozenAt !== null) this.background(this.thaw());
@@ -830,7 +835,11 @@ export class Instance {
     const h = this.handle;
     if (!h) return;
     this.handle = null;
-    this.frozenAt = null; // killed while frozen (v2 lets SIGKILL through)
+    // Killed while frozen (v2 lets SIGKILL through; or while no agent ran): its group stays frozen, and the
+    // next process would join it frozen (never ready, never answering). Thawed now (the write is
+    // synchronous, before any respawn or drain); the kernel's state decides, so nothing when it is thawed.
+    this.frozenAt = null;
+    this.background(this.opts.freezer.thaw(this.name, h));
     this.cancelTimer();
     this.stopHealth();
     // Children the main left in its group are stopped, never carried into the next process's lifetime.

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { cgroupScope } from '../../agent/process/cgroups.js';
 import { detectTracking } from '../../agent/process/cgroup-tracking.js';
 import { detectFreezer, type FreezerKind } from '../../agent/process/freezer.js';
+import type { Instance } from '../../agent/instance/instance.js';
 import { temperatureOf } from '../../agent/on-demand/policy.js';
 import { Supervisor, type InstanceStatus } from '../../agent/supervisor/supervisor.js';
 import { Logger } from '../../shared/logger.js';
@@ -270,6 +271,35 @@ for (const { kind, root } of ROOTS) {
       assert.equal(st.pid, hot!.status.pid);
     });
 
+    it('a signal that comes while a freeze is under way thaws it too: the handler acts on it', async () => {
+      const dir = tempDir();
+      const log = path.join(dir, 'signals');
+      const sup = await supervise();
+      await sup.applySpecs([
+        spec({
+          name: 'rec',
+          mode: 'on-demand',
+          idle_timeout: '60s',
+          idle_action: 'freeze',
+          command: ['node', fixture('signal-recorder.mjs'), log, path.join(dir, 'ready')],
+          start_seconds: 0,
+        }),
+      ]);
+      const [hot] = await sup.ensure('rec');
+      trackPid(hot!.status.shim_pid!, true);
+      await waitFor(() => existsSync(path.join(dir, 'ready')), { what: 'the recorder ready' });
+      const { registry } = sup as unknown as { registry: { find(k: string): Instance | undefined } };
+      // The signal comes the moment the kernel has frozen the group, before the freeze is recorded.
+      const r = await registry.find('rec')!.freeze(() => {
+        sup.signal('rec', 'SIGHUP', true);
+        return true;
+      });
+      await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('SIGHUP'), {
+        what: `the handler to receive SIGHUP (freeze: ${JSON.stringify(r)}, temperature ${sup.status('rec')[0]!.temperature})`,
+      });
+      assert.equal(sup.status('rec')[0]!.temperature, 'hot');
+    });
+
     it('frozen_timeout: a frozen instance is stopped after that long frozen', async () => {
       const port = await freePort();
       const sup = await supervise();
@@ -327,6 +357,37 @@ for (const { kind, root } of ROOTS) {
       const again = await frozen(sup, 'frozen again');
       assert.equal(again.restarts, 0);
       assert.ok(!again.events.some((e) => e.type === 'WATCHDOG'), JSON.stringify(again.events));
+    });
+
+    it('a handler killed while frozen is restarted thawed: its successor is never born frozen', async function () {
+      if (kind !== 'v2') {
+        console.log('      skipped: only v2 lets SIGKILL through a freeze (v1 holds it until the thaw)');
+        this.skip();
+      }
+      const port = await freePort();
+      const dataDir = tempDir();
+      const sup = await supervise(dataDir);
+      await sup.applySpecs([web(port, { restart: 'always', idle_timeout: '60s' })]);
+      const [hot] = await sup.ensure('web');
+      trackPid(hot!.status.shim_pid!, true);
+      const group = path.join(tracking!.base, 'governor', cgroupScope(dataDir), 'web');
+      // Frozen now (not by the idle timer: the restart must not be frozen again by it meanwhile).
+      const { registry } = sup as unknown as { registry: { find(k: string): Instance | undefined } };
+      assert.deepEqual(await registry.find('web')!.freeze(() => true), { kind: 'frozen' });
+      assert.equal(one(sup).temperature, 'frozen');
+      // Killed from outside while frozen (an OOM kill, `kill -9` of the group).
+      writeFileSync(path.join(group, 'cgroup.kill'), '1');
+      const next = await waitFor(
+        () => {
+          const s = one(sup);
+          return s.pid !== null && s.pid !== hot!.status.pid && s.state === 'running' ? s : null;
+        },
+        { what: 'restarted and running (healthy) after the kill', timeoutMs: 15_000 },
+      );
+      trackPid(next.shim_pid!, true);
+      assert.equal(next.temperature, 'hot');
+      assert.equal(readFileSync(path.join(group, 'cgroup.freeze'), 'utf8').trim(), '0');
+      assert.equal(await get(port), 200);
     });
 
     it('a frozen instance survives an agent restart: re-adopted still frozen, then thawed by ensure', async () => {

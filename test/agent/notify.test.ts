@@ -23,7 +23,7 @@ import {
   type SupervisorOptions,
 } from '../../agent/supervisor/supervisor.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
-import { startAgent, waitInstance, writeHandlers } from './helpers.js';
+import { readState, startAgent, waitInstance, writeHandlers } from './helpers.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
@@ -504,6 +504,12 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
       20_000,
     );
     trackPid(s.pgid ?? undefined, true);
+    // status.json shows `running` as soon as READY=1 is heard; the kill must come once it is on disk (the
+    // datagram is consumed: a crash before that write leaves the next agent waiting for a READY=1 that
+    // never comes again).
+    await waitFor(() => readState(data).instances.kept?.state === 'running', {
+      what: 'running recorded in the state file',
+    });
     agent.proc.kill('SIGKILL');
     await agent.exited;
     agent = startAgent(file, data);
