@@ -78,20 +78,33 @@ static int arg_int(napi_env env, napi_callback_info info, size_t want, napi_valu
   return 1;
 }
 
+/* A unix socket address from a JS string; false (with a JS exception pending) when it is none or too long. */
+static int unix_address(napi_env env, napi_value value, const char *syscall, struct sockaddr_un *addr) {
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, value, addr->sun_path, sizeof addr->sun_path, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "path must be a string");
+    return 0;
+  }
+  if (len >= sizeof addr->sun_path - 1) {
+    throw_errno(env, syscall, ENAMETOOLONG);
+    return 0;
+  }
+  return 1;
+}
+
 /* openDatagram(path): a bound AF_UNIX SOCK_DGRAM socket (non-blocking, close-on-exec) with SO_PASSCRED. */
 static napi_value open_datagram(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  size_t len = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "path must be a string");
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "openDatagram(path)");
     return NULL;
   }
-  if (len >= sizeof addr.sun_path - 1) return throw_errno(env, "bind", ENAMETOOLONG);
+  if (!unix_address(env, argv[0], "bind", &addr)) return NULL;
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   int one = 1;
@@ -273,17 +286,13 @@ static napi_value send_datagram(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  size_t len = 0;
   void *data = NULL;
   size_t size = 0;
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &len) != napi_ok ||
-      napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok) {
+  if (argc < 2 || napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok) {
     napi_throw_type_error(env, NULL, "send(path, buffer)");
     return NULL;
   }
-  if (len >= sizeof addr.sun_path - 1) return throw_errno(env, "sendto", ENAMETOOLONG);
+  if (!unix_address(env, argv[0], "sendto", &addr)) return NULL;
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   ssize_t n = sendto(fd, data, size, MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof addr);

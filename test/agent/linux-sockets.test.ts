@@ -60,12 +60,15 @@ describe('native socket helpers', () => {
     }
   });
 
-  it('a bind to a path that exists fails with its errno name, naming the call', () => {
+  it('a bind to a path that exists, or a path too long for a unix socket, fails with its errno name, naming the call', () => {
     const n = native();
     const sock = path.join(tempDir(), 'notify.sock');
     const w = n.watch(n.openDatagram(sock), () => {});
     try {
       assert.throws(() => n.openDatagram(sock), { code: 'EADDRINUSE', syscall: 'bind' });
+      const long = `/tmp/${'x'.repeat(120)}`;
+      assert.throws(() => n.openDatagram(long), { code: 'ENAMETOOLONG', syscall: 'bind' });
+      assert.throws(() => n.send(long, Buffer.from('READY=1')), { code: 'ENAMETOOLONG', syscall: 'sendto' });
     } finally {
       n.close(w);
     }
