@@ -448,6 +448,11 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
       what: 'the shortened watchdog to expire',
     });
     assert.match(s.events.find((e) => e.type === 'WATCHDOG')!.message, /within 300ms/);
+    // The restart it triggers is waited for: its new process is tracked and stopped with the test's.
+    await waitFor(() => (one(sup, 'w').restarts >= 1 && one(sup, 'w').state === 'running') || null, {
+      what: 'the watchdog restart',
+    });
+    await sup.stop('w');
   });
 
   it('a notify socket file left by a crashed agent is replaced', async () => {
