@@ -160,6 +160,26 @@ for (const { kind, root } of ROOTS) {
     }
 
     const one = (sup: Supervisor): InstanceStatus => sup.status('web')[0]!;
+    /** A hot on-demand `freeze` handler that records the signals it gets in `log`. */
+    async function recorder(idleTimeout: string) {
+      const dir = tempDir();
+      const log = path.join(dir, 'signals');
+      const sup = await supervise();
+      await sup.applySpecs([
+        spec({
+          name: 'rec',
+          mode: 'on-demand',
+          idle_timeout: idleTimeout,
+          idle_action: 'freeze',
+          command: ['node', fixture('signal-recorder.mjs'), log, path.join(dir, 'ready')],
+          start_seconds: 0,
+        }),
+      ]);
+      const [hot] = await sup.ensure('rec');
+      trackPid(hot!.status.shim_pid!, true);
+      return { log, ready: path.join(dir, 'ready'), sup, hot: hot! };
+    }
+
     const frozen = (sup: Supervisor, what: string): Promise<InstanceStatus> =>
       waitFor(() => (one(sup).temperature === 'frozen' ? one(sup) : null), { what, timeoutMs: 15_000 });
 
@@ -235,26 +255,12 @@ for (const { kind, root } of ROOTS) {
     });
 
     it('a signal to a frozen handler thaws it, so the handler acts on it', async () => {
-      const dir = tempDir();
-      const log = path.join(dir, 'signals');
-      const sup = await supervise();
-      await sup.applySpecs([
-        spec({
-          name: 'rec',
-          mode: 'on-demand',
-          idle_timeout: '300ms',
-          idle_action: 'freeze',
-          command: ['node', fixture('signal-recorder.mjs'), log, path.join(dir, 'ready')],
-          start_seconds: 0,
-        }),
-      ]);
-      const [hot] = await sup.ensure('rec');
-      trackPid(hot!.status.shim_pid!, true);
+      const { log, ready, sup, hot } = await recorder('300ms');
       // Kept in use until its signal handlers are installed (a frozen start would never get there).
       await waitFor(
         () => {
           sup.touch('rec');
-          return existsSync(path.join(dir, 'ready'));
+          return existsSync(ready);
         },
         { what: 'the recorder ready' },
       );
@@ -268,26 +274,12 @@ for (const { kind, root } of ROOTS) {
         st.events.some((e) => e.type === 'THAWED'),
         JSON.stringify(st.events),
       );
-      assert.equal(st.pid, hot!.status.pid);
+      assert.equal(st.pid, hot.status.pid);
     });
 
     it('a signal that comes while a freeze is under way thaws it too: the handler acts on it', async () => {
-      const dir = tempDir();
-      const log = path.join(dir, 'signals');
-      const sup = await supervise();
-      await sup.applySpecs([
-        spec({
-          name: 'rec',
-          mode: 'on-demand',
-          idle_timeout: '60s',
-          idle_action: 'freeze',
-          command: ['node', fixture('signal-recorder.mjs'), log, path.join(dir, 'ready')],
-          start_seconds: 0,
-        }),
-      ]);
-      const [hot] = await sup.ensure('rec');
-      trackPid(hot!.status.shim_pid!, true);
-      await waitFor(() => existsSync(path.join(dir, 'ready')), { what: 'the recorder ready' });
+      const { log, ready, sup } = await recorder('60s');
+      await waitFor(() => existsSync(ready), { what: 'the recorder ready' });
       const { registry } = sup as unknown as { registry: { find(k: string): Instance | undefined } };
       // The signal comes the moment the kernel has frozen the group, before the freeze is recorded.
       const r = await registry.find('rec')!.freeze(() => {
