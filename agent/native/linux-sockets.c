@@ -123,7 +123,8 @@ static napi_value open_datagram(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* receive(fd): every message waiting (at most MAX_BATCH), each {data, pid, uid, gid, truncated}. */
+/* receive(fd): every message waiting (at most MAX_BATCH), each {data, pid, uid, gid, truncated, fds}; the
+   caller closes `fds`. */
 static napi_value receive(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd;
@@ -150,6 +151,9 @@ static napi_value receive(napi_env env, napi_callback_info info) {
       return throw_errno(env, "recvmsg", errno);
     }
     int32_t pid = 0, uid = -1, gid = -1;
+    napi_value fdlist;
+    uint32_t nfds = 0;
+    napi_create_array(env, &fdlist);
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
           c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
@@ -159,11 +163,17 @@ static napi_value receive(napi_env env, napi_callback_info info) {
         uid = (int32_t)cred.uid;
         gid = (int32_t)cred.gid;
       } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        /* Descriptors passed along (FDSTORE=1 senders): not kept, closed at once. */
+        /* Descriptors passed along (BARRIER=1, FDSTORE=1): handed to the caller, which closes them once it
+           has looked at the sender (a barrier's sender waits for that close, then may exit at once). */
         size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         int fds[16];
-        memcpy(fds, CMSG_DATA(c), count * sizeof(int) > sizeof fds ? sizeof fds : count * sizeof(int));
-        for (size_t k = 0; k < count && k < 16; k++) close(fds[k]);
+        if (count > 16) count = 16;
+        memcpy(fds, CMSG_DATA(c), count * sizeof(int));
+        for (size_t k = 0; k < count; k++) {
+          napi_value v;
+          napi_create_int32(env, fds[k], &v);
+          napi_set_element(env, fdlist, nfds++, v);
+        }
       }
     }
     int truncated = (size_t)n > MAX_MESSAGE || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
@@ -180,6 +190,7 @@ static napi_value receive(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, item, "gid", v);
     napi_get_boolean(env, truncated, &v);
     napi_set_named_property(env, item, "truncated", v);
+    napi_set_named_property(env, item, "fds", fdlist);
     napi_set_element(env, list, i, item);
   }
   return list;

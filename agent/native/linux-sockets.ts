@@ -22,6 +22,11 @@ export interface Datagram extends Credentials {
   data: Buffer;
   /** Longer than 4096 bytes (systemd's limit): cut, and to be ignored. */
   truncated: boolean;
+  /**
+   * Descriptors passed with it (`BARRIER=1`, `FDSTORE=1`), open: the caller closes them once it has looked at
+   * the sender (a barrier's sender waits for that close and may exit right after).
+   */
+  fds: number[];
 }
 
 /** An opaque watcher handle (a C pointer). */
@@ -30,7 +35,7 @@ export type Watcher = { readonly __watcher: unique symbol };
 export interface LinuxSockets {
   /** A bound, non-blocking unix datagram socket with SO_PASSCRED; returns its fd. */
   openDatagram(path: string): number;
-  /** Every datagram waiting on `fd` (at most 256 per call). */
+  /** Every datagram waiting on `fd` (at most 256 per call); the caller closes each one's `fds`. */
   receive(fd: number): Datagram[];
   /** Calls `onReadable` whenever `fd` is readable (does not keep the process alive). */
   watch(fd: number, onReadable: () => void): Watcher;

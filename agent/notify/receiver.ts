@@ -14,7 +14,7 @@
  * the native helpers are missing or the socket cannot be bound, the receiver is unavailable with the
  * reason: the agent still starts, says so once, and a `notify: true` handler's start fails with it.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
@@ -73,6 +73,14 @@ export function notifySocketPath(o: Pick<ReceiverOptions, 'dataDir' | 'scope' | 
 }
 
 /** Replaces a socket file a crashed agent left; refuses anything that is not a socket (never a symlink). */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* not ours to worry about: it was only passed along */
+  }
+}
+
 function removeStale(file: string): void {
   let st;
   try {
@@ -128,7 +136,16 @@ export class NotifyReceiver<T extends NotifyTarget = NotifyTarget> {
       if (this.opts.uid === 0) chmodSync(file, 0o666);
       this.boundIno = lstatSync(file).ino;
       this.watcher = n.watch(fd, () => {
-        for (const d of n.receive(fd)) this.onDatagram(d.pid, d.data, d.truncated);
+        for (const d of n.receive(fd)) {
+          // In order, and a passed descriptor closed only after its message was handled: systemd-notify
+          // sends READY=1, then BARRIER=1 with a descriptor, and exits once that is closed — its READY=1 must
+          // be mapped while it still exists.
+          try {
+            this.onDatagram(d.pid, d.data, d.truncated);
+          } finally {
+            for (const f of d.fds) closeQuietly(f);
+          }
+        }
       });
       return { socket: file };
     } catch (err) {
