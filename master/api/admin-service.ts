@@ -4,7 +4,8 @@
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
-import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
+import { NotFoundError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
+import { toServiceError } from '../../shared/grpc-status.js';
 import { handlerObservedClash } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
 import { isPid } from '../../shared/proc.js';
@@ -266,6 +267,11 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     ...rolloutHandlers(fleet, rollouts),
+    // CONTRACT PLACEHOLDERS (replaced by master/watch/ before this lands).
+    Watch: (call) => call.emit('error', toServiceError(new UnavailableError('Watch is not built yet'))),
+    GetMetricsHistory: unary(() =>
+      Promise.reject(new UnavailableError('GetMetricsHistory is not built yet')),
+    ),
   };
 }
 

@@ -26,6 +26,8 @@ export const READ_ONLY_ADMIN_METHODS: ReadonlySet<string> = new Set(
     'TailLogs',
     'GetRollout',
     'ListRollouts',
+    'Watch',
+    'GetMetricsHistory',
   ].map((m) => ADMIN_SERVICE_PREFIX + m),
 );
 

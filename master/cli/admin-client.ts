@@ -24,6 +24,9 @@ import type { Rollout__Output } from '../../proto/generated/governor/v1/Rollout.
 import type { ListRolloutsResponse__Output } from '../../proto/generated/governor/v1/ListRolloutsResponse.js';
 import type { StartRolloutRequest } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
 import type { TargetSet } from '../../shared/targets.js';
+import type { WatchRequest } from '../../proto/generated/governor/v1/WatchRequest.js';
+import type { WatchEvent__Output } from '../../proto/generated/governor/v1/WatchEvent.js';
+import type { MetricsHistoryResponse__Output } from '../../proto/generated/governor/v1/MetricsHistoryResponse.js';
 
 export type { AgentInfo__Output as AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
 export type { ApplyResponse__Output as ApplyResponse } from '../../proto/generated/governor/v1/ApplyResponse.js';
@@ -37,6 +40,20 @@ export type { ListInstancesResponse__Output as ListInstancesResponse } from '../
 export type { MetricsResponse__Output as MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
 export type { Rollout__Output as Rollout } from '../../proto/generated/governor/v1/Rollout.js';
 export type { ListRolloutsResponse__Output as ListRolloutsResponse } from '../../proto/generated/governor/v1/ListRolloutsResponse.js';
+export type { WatchEvent__Output as WatchEvent } from '../../proto/generated/governor/v1/WatchEvent.js';
+export type { WatchRequest } from '../../proto/generated/governor/v1/WatchRequest.js';
+export type { MetricsHistoryResponse__Output as MetricsHistoryResponse } from '../../proto/generated/governor/v1/MetricsHistoryResponse.js';
+
+/** One open `Admin.Watch` stream (see `AdminApi.watch`). */
+export interface WatchStream {
+  /**
+   * Resolves when the master ends the stream (a watch without `follow`, or after a `dropped` notice) or
+   * `cancel()` was called; rejects with a GovError when it failed (unreachable master, refused filter).
+   */
+  readonly done: Promise<void>;
+  /** Ends the stream from this side; `done` then resolves. Safe to call twice. */
+  cancel(): void;
+}
 
 /** Records `gov executions` lists when no limit is given (the master's default too). */
 const DEFAULT_EXECUTION_LIMIT = 50;
@@ -124,6 +141,13 @@ export interface AdminApi {
   /** Observes a running process by PID on an agent (never signalled); `detach` forgets it. */
   attach(agent: string, pid: number, name: string): Promise<ControlResponse__Output>;
   detach(agent: string, name: string): Promise<ControlResponse__Output>;
+  /**
+   * Opens `Admin.Watch` (no deadline: it lasts until the master ends it or `cancel()`); every event is
+   * handed to `onEvent` in order. See master/cli/watch-follow.ts to follow across drops and reconnects.
+   */
+  watch(req: WatchRequest, onEvent: (event: WatchEvent__Output) => void): WatchStream;
+  /** Recent CPU and memory samples per instance (empty targets: every instance). */
+  getMetricsHistory(targets?: TargetSet): Promise<MetricsHistoryResponse__Output>;
   /** Closes the channel; safe to call twice. */
   close(): void;
 }
@@ -410,6 +434,35 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
     abortRollout: (id) => call(client.AbortRollout, { id }),
     attach: (agent, pid, name) => call(client.Attach, { agent, pid, name }),
     detach: (agent, name) => call(client.Detach, { agent, name }),
+    watch: (req, onEvent) => {
+      if (closed) {
+        return {
+          done: Promise.reject(new GovError('FAILED_PRECONDITION', 'admin client is closed')),
+          cancel: () => {},
+        };
+      }
+      const stream = client.Watch(req);
+      let cancelled = false;
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('data', (e: WatchEvent__Output) => {
+          if (!cancelled) onEvent(e);
+        });
+        stream.on('end', () => resolve());
+        stream.on('error', (err: grpc.ServiceError) => {
+          if (cancelled || err.code === grpc.status.CANCELLED) resolve();
+          else reject(mapGrpcError(err, opts.target, timeoutMs, opts.localSocket));
+        });
+      });
+      return {
+        done,
+        cancel: () => {
+          if (cancelled) return;
+          cancelled = true;
+          stream.cancel();
+        },
+      };
+    },
+    getMetricsHistory: (targets) => call(client.GetMetricsHistory, targets ? { targets } : {}),
     close: () => {
       if (closed) return;
       closed = true;

@@ -5,6 +5,7 @@
  * itself after a restart; `gov rollout resume ID` carries on from its current batch. Records written before
  * rollouts covered several handlers (no `handlers`, instances without `handler`) are migrated on open.
  */
+import { EventEmitter } from 'node:events';
 import type { StateStore } from '../state/store.js';
 import {
   ROLLOUT_STATES,
@@ -18,7 +19,15 @@ import {
 /** Finished rollouts kept (oldest dropped first); active ones are always kept. */
 export const ROLLOUTS_KEPT = 200;
 
+/** What the store tells its listeners (the watch stream): `rollout` with each record once it is saved. */
+export interface RolloutStoreEvents {
+  rollout: [RolloutRecord];
+}
+
 export class RolloutStore {
+  /** Every rollout record saved (created or changed): its progress. */
+  readonly changes = new EventEmitter<RolloutStoreEvents>();
+
   constructor(private readonly store: StateStore) {}
 
   private get map(): Record<string, RolloutRecord> {
@@ -37,12 +46,13 @@ export class RolloutStore {
   }
 
   /** Makes a record (new or mutated in place) durable. */
-  save(r: RolloutRecord): Promise<void> {
-    return this.store.update((d) => {
+  async save(r: RolloutRecord): Promise<void> {
+    await this.store.update((d) => {
       d.rollouts[r.id] = r;
       const done = this.list().filter((x) => TERMINAL_STATES.has(x.state));
       for (const old of done.slice(ROLLOUTS_KEPT)) delete d.rollouts[old.id];
     });
+    this.changes.emit('rollout', structuredClone(r));
   }
 
   /**

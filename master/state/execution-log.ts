@@ -18,6 +18,7 @@
  *   it completes; its completion is then returned but, being outside the ring, not persisted.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { sinceMs } from '../../shared/durations.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import {
@@ -90,6 +91,14 @@ export interface ExecutionPage {
   records: ExecutionRecord[];
 }
 
+/**
+ * What the log tells its listeners (the watch stream, the Prometheus counters): `execution` with a copy of
+ * a record each time one begins, completes, is corrected by a late answer, or is recorded already over.
+ */
+export interface ExecutionLogEvents {
+  execution: [ExecutionRecord];
+}
+
 interface Compiled {
   handler?: string;
   agent?: string;
@@ -106,6 +115,8 @@ export class ExecutionLog {
   private readonly newId: () => string;
   /** Running records by id (the same objects as in the ring), with their start time in ms. */
   private readonly running = new Map<string, { rec: ExecutionRecord; startMs: number }>();
+  /** Every record that begins or ends (see ExecutionLogEvents). */
+  readonly changes = new EventEmitter<ExecutionLogEvents>();
 
   constructor(
     private readonly store: StateStore,
@@ -155,6 +166,7 @@ export class ExecutionLog {
     this.store.data.lifetime_executions++;
     this.running.set(rec.id, { rec, startMs });
     this.trim();
+    this.changes.emit('execution', { ...rec });
     return { ...rec };
   }
 
@@ -202,6 +214,7 @@ export class ExecutionLog {
       return rec;
     };
     const rec = finish();
+    this.changes.emit('execution', { ...rec });
     try {
       await this.store.flush();
     } catch (err) {
@@ -237,6 +250,7 @@ export class ExecutionLog {
     rec.duration_ms = Math.max(0, endMs - Date.parse(rec.started_at));
     // A failed write rolls memory back (DurableStore): the agent is not acknowledged and sends it again.
     await this.store.flush();
+    this.changes.emit('execution', { ...rec });
     return { corrected: { ...rec } };
   }
 
@@ -255,6 +269,7 @@ export class ExecutionLog {
     this.store.data.lifetime_executions++;
     this.trim();
     await this.store.flush();
+    this.changes.emit('execution', { ...rec });
     return true;
   }
 

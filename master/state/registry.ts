@@ -8,6 +8,7 @@
  * instances keep their last status and are listed as `stale` while it is disconnected. On open every
  * agent starts disconnected (no stream survives a master restart).
  */
+import { EventEmitter } from 'node:events';
 import { NotFoundError, PermissionError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
@@ -70,6 +71,27 @@ export interface InstanceView {
   reported_at: string;
 }
 
+/**
+ * One instance's status changed in the registry: `before` is what was kept (null: first seen), `after` what
+ * is kept now (null: forgotten — its handler was deleted, or the agent's new inventory has it no more).
+ */
+export interface InstanceChange {
+  agent: string;
+  /** Instance key on the agent (`web`, `web#1`). */
+  key: string;
+  before: InstanceStatus | null;
+  after: InstanceView | null;
+}
+
+/**
+ * What the registry tells its listeners (the watch stream) once a change is on disk: `instance` for every
+ * status stored or forgotten, `agent` (its id) when an agent's record, labels or connection changed.
+ */
+export interface RegistryEvents {
+  instance: [InstanceChange];
+  agent: [string];
+}
+
 export interface RegistryOptions {
   /** Clock in epoch ms. */
   now?: () => number;
@@ -77,6 +99,8 @@ export interface RegistryOptions {
 
 export class Registry {
   private readonly now: () => number;
+  /** Changes once they are on disk (see RegistryEvents). */
+  readonly changes = new EventEmitter<RegistryEvents>();
 
   constructor(
     private readonly store: StateStore,
@@ -125,6 +149,7 @@ export class Registry {
     await this.store.update((d) => {
       d.agents[id] = rec;
     });
+    this.changes.emit('agent', id);
     return copyAgent(rec);
   }
 
@@ -150,6 +175,7 @@ export class Registry {
     await this.store.update(() => {
       a.labels = labels;
     });
+    this.changes.emit('agent', id);
     return copyAgent(a);
   }
 
@@ -169,7 +195,8 @@ export class Registry {
     if (a.connected === connected) return this.store.flush();
     a.connected = connected;
     if (connected) a.last_seen = this.iso();
-    return this.store.flush();
+    await this.store.flush();
+    this.changes.emit('agent', id);
   }
 
   /** Any message from the agent: moves `last_seen` (in memory; persisted with the next write). */
@@ -196,6 +223,7 @@ export class Registry {
     await this.store.update((d) => {
       d.agents[id] = rec;
     });
+    this.changes.emit('agent', id);
     return copyAgent(rec);
   }
 
@@ -377,6 +405,7 @@ export class Registry {
         `inventory of ${agentId}: ${statuses.length} instances, more than the ${AGENT_LIMITS.helloInstances} allowed`,
       );
     const at = this.iso();
+    const previous = this.data.instances[agentId] ?? {};
     const map: MasterState['instances'][string] = {};
     let dropped = 0;
     for (const s of statuses) {
@@ -390,6 +419,8 @@ export class Registry {
     await this.store.update((d) => {
       d.instances[agentId] = map;
     });
+    for (const key of new Set([...Object.keys(previous), ...Object.keys(map)]))
+      this.emitInstance(agentId, key, previous[key]?.status ?? null);
     return dropped;
   }
 
@@ -402,11 +433,16 @@ export class Registry {
     const refusal = this.statusRefusal(agentId, status);
     if (refusal !== null) return refusal;
     const entry = { status: boundStatus(status), reported_at: this.iso() };
+    const key = instanceKeyOf(status);
+    const before = this.data.instances[agentId]?.[key]?.status ?? null;
+    const gone: [string, InstanceStatus][] = [];
     await this.store.update((d) => {
       const map = (d.instances[agentId] ??= {});
-      if (status.observed && !map[instanceKeyOf(status)]) makeObservedRoom(map);
-      map[instanceKeyOf(status)] = entry;
+      if (status.observed && !map[key]) gone.push(...makeObservedRoom(map));
+      map[key] = entry;
     });
+    for (const [k, was] of gone) this.emitInstance(agentId, k, was);
+    this.emitInstance(agentId, key, before);
     return null;
   }
 
@@ -460,10 +496,27 @@ export class Registry {
     const map = this.data.instances[agentId];
     const keys = Object.keys(map ?? {}).filter((k) => k === handler || map?.[k]?.status.handler === handler);
     if (!map || keys.length === 0) return false;
+    const before = keys.map((k) => [k, map[k]?.status ?? null] as const);
     await this.store.update(() => {
       for (const k of keys) delete map[k];
     });
+    for (const [k, status] of before) this.emitInstance(agentId, k, status);
     return true;
+  }
+
+  /** Tells listeners what is kept now for instance `key` of `agentId` (see RegistryEvents). */
+  private emitInstance(agentId: string, key: string, before: InstanceStatus | null): void {
+    const entry = this.data.instances[agentId]?.[key];
+    if (!entry && !before) return;
+    const after: InstanceView | null = entry
+      ? {
+          agent: agentId,
+          status: structuredClone(entry.status),
+          stale: this.data.agents[agentId]?.connected !== true,
+          reported_at: entry.reported_at,
+        }
+      : null;
+    this.changes.emit('instance', { agent: agentId, key, before, after });
   }
 
   /** Last known status of every instance, sorted by handler then agent; `stale` when its agent is not connected. */
@@ -518,17 +571,23 @@ function instanceKeyOf(s: InstanceStatus): string {
   return s.instance || (s.handler as string);
 }
 
-/** Before a new observed process is kept at the cap: forgets the observed ones that ended longest ago. */
-function makeObservedRoom(map: MasterState['instances'][string]): void {
+/**
+ * Before a new observed process is kept at the cap: forgets the observed ones that ended longest ago;
+ * returns their keys and last statuses.
+ */
+function makeObservedRoom(map: MasterState['instances'][string]): [string, InstanceStatus][] {
   const observed = Object.entries(map).filter(([, e]) => e.status.observed);
   const ended = observed
     .filter(([, e]) => e.status.state === 'exited')
     .sort(([, a], [, b]) => a.reported_at.localeCompare(b.reported_at));
+  const gone: [string, InstanceStatus][] = [];
   for (let extra = observed.length + 1 - AGENT_LIMITS.observedPerAgent; extra > 0; extra--) {
     const oldest = ended.shift();
-    if (!oldest) return;
+    if (!oldest) break;
     delete map[oldest[0]];
+    gone.push([oldest[0], oldest[1].status]);
   }
+  return gone;
 }
 
 function copyAgent(a: AgentRecord): AgentRecord {

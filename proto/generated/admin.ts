@@ -22,6 +22,8 @@ import type { ExitInfo as _governor_v1_ExitInfo, ExitInfo__Output as _governor_v
 import type { GovernorTelemetry as _governor_v1_GovernorTelemetry, GovernorTelemetry__Output as _governor_v1_GovernorTelemetry__Output } from './governor/v1/GovernorTelemetry.js';
 import type { GroupStats as _governor_v1_GroupStats, GroupStats__Output as _governor_v1_GroupStats__Output } from './governor/v1/GroupStats.js';
 import type { HostMetrics as _governor_v1_HostMetrics, HostMetrics__Output as _governor_v1_HostMetrics__Output } from './governor/v1/HostMetrics.js';
+import type { InstanceChange as _governor_v1_InstanceChange, InstanceChange__Output as _governor_v1_InstanceChange__Output } from './governor/v1/InstanceChange.js';
+import type { InstanceHistory as _governor_v1_InstanceHistory, InstanceHistory__Output as _governor_v1_InstanceHistory__Output } from './governor/v1/InstanceHistory.js';
 import type { InstanceInfo as _governor_v1_InstanceInfo, InstanceInfo__Output as _governor_v1_InstanceInfo__Output } from './governor/v1/InstanceInfo.js';
 import type { InstanceMetrics as _governor_v1_InstanceMetrics, InstanceMetrics__Output as _governor_v1_InstanceMetrics__Output } from './governor/v1/InstanceMetrics.js';
 import type { InstanceMetricsInfo as _governor_v1_InstanceMetricsInfo, InstanceMetricsInfo__Output as _governor_v1_InstanceMetricsInfo__Output } from './governor/v1/InstanceMetricsInfo.js';
@@ -37,8 +39,11 @@ import type { ListInstancesRequest as _governor_v1_ListInstancesRequest, ListIns
 import type { ListInstancesResponse as _governor_v1_ListInstancesResponse, ListInstancesResponse__Output as _governor_v1_ListInstancesResponse__Output } from './governor/v1/ListInstancesResponse.js';
 import type { ListRolloutsRequest as _governor_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _governor_v1_ListRolloutsRequest__Output } from './governor/v1/ListRolloutsRequest.js';
 import type { ListRolloutsResponse as _governor_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _governor_v1_ListRolloutsResponse__Output } from './governor/v1/ListRolloutsResponse.js';
+import type { MetricsHistoryRequest as _governor_v1_MetricsHistoryRequest, MetricsHistoryRequest__Output as _governor_v1_MetricsHistoryRequest__Output } from './governor/v1/MetricsHistoryRequest.js';
+import type { MetricsHistoryResponse as _governor_v1_MetricsHistoryResponse, MetricsHistoryResponse__Output as _governor_v1_MetricsHistoryResponse__Output } from './governor/v1/MetricsHistoryResponse.js';
 import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Output as _governor_v1_MetricsRequest__Output } from './governor/v1/MetricsRequest.js';
 import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from './governor/v1/MetricsResponse.js';
+import type { MetricsSample as _governor_v1_MetricsSample, MetricsSample__Output as _governor_v1_MetricsSample__Output } from './governor/v1/MetricsSample.js';
 import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from './governor/v1/Rollout.js';
 import type { RolloutBatch as _governor_v1_RolloutBatch, RolloutBatch__Output as _governor_v1_RolloutBatch__Output } from './governor/v1/RolloutBatch.js';
 import type { RolloutHandler as _governor_v1_RolloutHandler, RolloutHandler__Output as _governor_v1_RolloutHandler__Output } from './governor/v1/RolloutHandler.js';
@@ -49,6 +54,10 @@ import type { StatsRequest as _governor_v1_StatsRequest, StatsRequest__Output as
 import type { TailLogsRequest as _governor_v1_TailLogsRequest, TailLogsRequest__Output as _governor_v1_TailLogsRequest__Output } from './governor/v1/TailLogsRequest.js';
 import type { TailLogsResponse as _governor_v1_TailLogsResponse, TailLogsResponse__Output as _governor_v1_TailLogsResponse__Output } from './governor/v1/TailLogsResponse.js';
 import type { TargetSet as _governor_v1_TargetSet, TargetSet__Output as _governor_v1_TargetSet__Output } from './governor/v1/TargetSet.js';
+import type { WatchEvent as _governor_v1_WatchEvent, WatchEvent__Output as _governor_v1_WatchEvent__Output } from './governor/v1/WatchEvent.js';
+import type { WatchNotice as _governor_v1_WatchNotice, WatchNotice__Output as _governor_v1_WatchNotice__Output } from './governor/v1/WatchNotice.js';
+import type { WatchRequest as _governor_v1_WatchRequest, WatchRequest__Output as _governor_v1_WatchRequest__Output } from './governor/v1/WatchRequest.js';
+import type { WatchSnapshot as _governor_v1_WatchSnapshot, WatchSnapshot__Output as _governor_v1_WatchSnapshot__Output } from './governor/v1/WatchSnapshot.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -78,6 +87,8 @@ export interface ProtoGrpcType {
       GovernorTelemetry: MessageTypeDefinition<_governor_v1_GovernorTelemetry, _governor_v1_GovernorTelemetry__Output>
       GroupStats: MessageTypeDefinition<_governor_v1_GroupStats, _governor_v1_GroupStats__Output>
       HostMetrics: MessageTypeDefinition<_governor_v1_HostMetrics, _governor_v1_HostMetrics__Output>
+      InstanceChange: MessageTypeDefinition<_governor_v1_InstanceChange, _governor_v1_InstanceChange__Output>
+      InstanceHistory: MessageTypeDefinition<_governor_v1_InstanceHistory, _governor_v1_InstanceHistory__Output>
       InstanceInfo: MessageTypeDefinition<_governor_v1_InstanceInfo, _governor_v1_InstanceInfo__Output>
       InstanceMetrics: MessageTypeDefinition<_governor_v1_InstanceMetrics, _governor_v1_InstanceMetrics__Output>
       InstanceMetricsInfo: MessageTypeDefinition<_governor_v1_InstanceMetricsInfo, _governor_v1_InstanceMetricsInfo__Output>
@@ -93,8 +104,11 @@ export interface ProtoGrpcType {
       ListInstancesResponse: MessageTypeDefinition<_governor_v1_ListInstancesResponse, _governor_v1_ListInstancesResponse__Output>
       ListRolloutsRequest: MessageTypeDefinition<_governor_v1_ListRolloutsRequest, _governor_v1_ListRolloutsRequest__Output>
       ListRolloutsResponse: MessageTypeDefinition<_governor_v1_ListRolloutsResponse, _governor_v1_ListRolloutsResponse__Output>
+      MetricsHistoryRequest: MessageTypeDefinition<_governor_v1_MetricsHistoryRequest, _governor_v1_MetricsHistoryRequest__Output>
+      MetricsHistoryResponse: MessageTypeDefinition<_governor_v1_MetricsHistoryResponse, _governor_v1_MetricsHistoryResponse__Output>
       MetricsRequest: MessageTypeDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsRequest__Output>
       MetricsResponse: MessageTypeDefinition<_governor_v1_MetricsResponse, _governor_v1_MetricsResponse__Output>
+      MetricsSample: MessageTypeDefinition<_governor_v1_MetricsSample, _governor_v1_MetricsSample__Output>
       Rollout: MessageTypeDefinition<_governor_v1_Rollout, _governor_v1_Rollout__Output>
       RolloutBatch: MessageTypeDefinition<_governor_v1_RolloutBatch, _governor_v1_RolloutBatch__Output>
       RolloutHandler: MessageTypeDefinition<_governor_v1_RolloutHandler, _governor_v1_RolloutHandler__Output>
@@ -105,6 +119,10 @@ export interface ProtoGrpcType {
       TailLogsRequest: MessageTypeDefinition<_governor_v1_TailLogsRequest, _governor_v1_TailLogsRequest__Output>
       TailLogsResponse: MessageTypeDefinition<_governor_v1_TailLogsResponse, _governor_v1_TailLogsResponse__Output>
       TargetSet: MessageTypeDefinition<_governor_v1_TargetSet, _governor_v1_TargetSet__Output>
+      WatchEvent: MessageTypeDefinition<_governor_v1_WatchEvent, _governor_v1_WatchEvent__Output>
+      WatchNotice: MessageTypeDefinition<_governor_v1_WatchNotice, _governor_v1_WatchNotice__Output>
+      WatchRequest: MessageTypeDefinition<_governor_v1_WatchRequest, _governor_v1_WatchRequest__Output>
+      WatchSnapshot: MessageTypeDefinition<_governor_v1_WatchSnapshot, _governor_v1_WatchSnapshot__Output>
     }
   }
 }

@@ -11,6 +11,9 @@ import type {
   InstanceInfo,
   MetricsResponse,
   Rollout,
+  WatchEvent,
+  WatchRequest,
+  WatchStream,
 } from '../../master/cli/admin-client.js';
 import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
 import type { CliIO } from '../../shared/cli-io.js';
@@ -148,6 +151,7 @@ export const METRICS: MetricsResponse = {
         mode: 'always-on',
         temperature: '',
         cold_starts: 0,
+        cpu_seconds: 3.5,
         last_cold_start_ms: 0,
         last_hot_memory_bytes: 0,
         recent_cold_starts_ms: [],
@@ -378,6 +382,27 @@ export class FakeAdmin implements AdminApi {
   }
   abortRollout(id: string) {
     return this.rec('abortRollout', [id], () => rollout({ id, state: 'aborted' }));
+  }
+  /** Events `watch` hands out, in order; then a watch without `follow` ends, one with it stays open. */
+  watchEvents: WatchEvent[] = [];
+  watch(req: WatchRequest, onEvent: (e: WatchEvent) => void): WatchStream {
+    this.calls.push(['watch', req]);
+    let cancel!: () => void;
+    const done = new Promise<void>((resolve) => {
+      cancel = resolve;
+      queueMicrotask(() => {
+        for (const e of this.watchEvents) onEvent(e);
+        if (!req.follow) resolve();
+      });
+    });
+    return { done, cancel };
+  }
+  getMetricsHistory(targets?: TargetSet) {
+    return this.rec('getMetricsHistory', [targets], () => ({
+      interval_ms: 5000,
+      window_ms: 900_000,
+      instances: [],
+    }));
   }
   close() {
     this.closed++;

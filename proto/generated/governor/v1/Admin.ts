@@ -23,6 +23,8 @@ import type { ListInstancesRequest as _governor_v1_ListInstancesRequest, ListIns
 import type { ListInstancesResponse as _governor_v1_ListInstancesResponse, ListInstancesResponse__Output as _governor_v1_ListInstancesResponse__Output } from '../../governor/v1/ListInstancesResponse.js';
 import type { ListRolloutsRequest as _governor_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _governor_v1_ListRolloutsRequest__Output } from '../../governor/v1/ListRolloutsRequest.js';
 import type { ListRolloutsResponse as _governor_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _governor_v1_ListRolloutsResponse__Output } from '../../governor/v1/ListRolloutsResponse.js';
+import type { MetricsHistoryRequest as _governor_v1_MetricsHistoryRequest, MetricsHistoryRequest__Output as _governor_v1_MetricsHistoryRequest__Output } from '../../governor/v1/MetricsHistoryRequest.js';
+import type { MetricsHistoryResponse as _governor_v1_MetricsHistoryResponse, MetricsHistoryResponse__Output as _governor_v1_MetricsHistoryResponse__Output } from '../../governor/v1/MetricsHistoryResponse.js';
 import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Output as _governor_v1_MetricsRequest__Output } from '../../governor/v1/MetricsRequest.js';
 import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from '../../governor/v1/MetricsResponse.js';
 import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from '../../governor/v1/Rollout.js';
@@ -31,6 +33,8 @@ import type { StartRolloutRequest as _governor_v1_StartRolloutRequest, StartRoll
 import type { StatsRequest as _governor_v1_StatsRequest, StatsRequest__Output as _governor_v1_StatsRequest__Output } from '../../governor/v1/StatsRequest.js';
 import type { TailLogsRequest as _governor_v1_TailLogsRequest, TailLogsRequest__Output as _governor_v1_TailLogsRequest__Output } from '../../governor/v1/TailLogsRequest.js';
 import type { TailLogsResponse as _governor_v1_TailLogsResponse, TailLogsResponse__Output as _governor_v1_TailLogsResponse__Output } from '../../governor/v1/TailLogsResponse.js';
+import type { WatchEvent as _governor_v1_WatchEvent, WatchEvent__Output as _governor_v1_WatchEvent__Output } from '../../governor/v1/WatchEvent.js';
+import type { WatchRequest as _governor_v1_WatchRequest, WatchRequest__Output as _governor_v1_WatchRequest__Output } from '../../governor/v1/WatchRequest.js';
 
 export interface AdminClient extends grpc.Client {
   /**
@@ -160,6 +164,23 @@ export interface AdminClient extends grpc.Client {
   getMetrics(argument: _governor_v1_MetricsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
   getMetrics(argument: _governor_v1_MetricsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
   getMetrics(argument: _governor_v1_MetricsRequest, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * read-only. Recent CPU and memory samples per instance (the master keeps a short history of every
+   * instance at the agents' metrics interval), for sparklines.
+   */
+  GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
+  GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
+  GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
+  GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * read-only. Recent CPU and memory samples per instance (the master keeps a short history of every
+   * instance at the agents' metrics interval), for sparklines.
+   */
+  getMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
+  getMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
+  getMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
+  getMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * read-only. One rollout by id.
@@ -347,6 +368,27 @@ export interface AdminClient extends grpc.Client {
   tailLogs(argument: _governor_v1_TailLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_TailLogsResponse__Output>): grpc.ClientUnaryCall;
   tailLogs(argument: _governor_v1_TailLogsRequest, callback: grpc.requestCallback<_governor_v1_TailLogsResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * read-only. A stream of everything that changes (DESIGN §9 Watch): instance state and health,
+   * executions, rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each
+   * kept event has an index one above the previous; a client resumes from the last index it saw. Events
+   * are kept in a bounded ring: a resume from an index the ring no longer holds gets a notice and a
+   * fresh snapshot. A client that does not read fast enough is dropped with a notice (its buffer is
+   * bounded), never slowing the master. Unknown kinds are refused.
+   */
+  Watch(argument: _governor_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
+  Watch(argument: _governor_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
+  /**
+   * read-only. A stream of everything that changes (DESIGN §9 Watch): instance state and health,
+   * executions, rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each
+   * kept event has an index one above the previous; a client resumes from the last index it saw. Events
+   * are kept in a bounded ring: a resume from an index the ring no longer holds gets a notice and a
+   * fresh snapshot. A client that does not read fast enough is dropped with a notice (its buffer is
+   * bounded), never slowing the master. Unknown kinds are refused.
+   */
+  watch(argument: _governor_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
+  watch(argument: _governor_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
+  
 }
 
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
@@ -393,6 +435,12 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
    * read-only. Current metrics from the agents, plus fleet telemetry.
    */
   GetMetrics: grpc.handleUnaryCall<_governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse>;
+  
+  /**
+   * read-only. Recent CPU and memory samples per instance (the master keeps a short history of every
+   * instance at the agents' metrics interval), for sparklines.
+   */
+  GetMetricsHistory: grpc.handleUnaryCall<_governor_v1_MetricsHistoryRequest__Output, _governor_v1_MetricsHistoryResponse>;
   
   /**
    * read-only. One rollout by id.
@@ -457,6 +505,16 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
    */
   TailLogs: grpc.handleUnaryCall<_governor_v1_TailLogsRequest__Output, _governor_v1_TailLogsResponse>;
   
+  /**
+   * read-only. A stream of everything that changes (DESIGN §9 Watch): instance state and health,
+   * executions, rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each
+   * kept event has an index one above the previous; a client resumes from the last index it saw. Events
+   * are kept in a bounded ring: a resume from an index the ring no longer holds gets a notice and a
+   * fresh snapshot. A client that does not read fast enough is dropped with a notice (its buffer is
+   * bounded), never slowing the master. Unknown kinds are refused.
+   */
+  Watch: grpc.handleServerStreamingCall<_governor_v1_WatchRequest__Output, _governor_v1_WatchEvent>;
+  
 }
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
@@ -468,6 +526,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   DeleteHandler: MethodDefinition<_governor_v1_DeleteRequest, _governor_v1_ControlResponse, _governor_v1_DeleteRequest__Output, _governor_v1_ControlResponse__Output>
   Detach: MethodDefinition<_governor_v1_DetachRequest, _governor_v1_ControlResponse, _governor_v1_DetachRequest__Output, _governor_v1_ControlResponse__Output>
   GetMetrics: MethodDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsResponse, _governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse__Output>
+  GetMetricsHistory: MethodDefinition<_governor_v1_MetricsHistoryRequest, _governor_v1_MetricsHistoryResponse, _governor_v1_MetricsHistoryRequest__Output, _governor_v1_MetricsHistoryResponse__Output>
   GetRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
   GetStats: MethodDefinition<_governor_v1_StatsRequest, _governor_v1_ExecutionStats, _governor_v1_StatsRequest__Output, _governor_v1_ExecutionStats__Output>
   LabelAgent: MethodDefinition<_governor_v1_LabelAgentRequest, _governor_v1_AgentInfo, _governor_v1_LabelAgentRequest__Output, _governor_v1_AgentInfo__Output>
@@ -480,4 +539,5 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   RevokeAgent: MethodDefinition<_governor_v1_AgentRef, _governor_v1_AgentInfo, _governor_v1_AgentRef__Output, _governor_v1_AgentInfo__Output>
   StartRollout: MethodDefinition<_governor_v1_StartRolloutRequest, _governor_v1_Rollout, _governor_v1_StartRolloutRequest__Output, _governor_v1_Rollout__Output>
   TailLogs: MethodDefinition<_governor_v1_TailLogsRequest, _governor_v1_TailLogsResponse, _governor_v1_TailLogsRequest__Output, _governor_v1_TailLogsResponse__Output>
+  Watch: MethodDefinition<_governor_v1_WatchRequest, _governor_v1_WatchEvent, _governor_v1_WatchRequest__Output, _governor_v1_WatchEvent__Output>
 }

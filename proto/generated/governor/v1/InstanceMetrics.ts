@@ -70,6 +70,11 @@ export interface InstanceMetrics {
    * Instance key (see InstanceStatus.instance).
    */
   'instance'?: (string);
+  /**
+   * CPU time the process tree used since the agent began measuring it, seconds (a counter: it only grows
+   * while the same agent measures the same instance; it restarts from 0 with the agent).
+   */
+  'cpu_seconds'?: (number | string);
 }
 
 /**
@@ -140,4 +145,9 @@ export interface InstanceMetrics__Output {
    * Instance key (see InstanceStatus.instance).
    */
   'instance': (string);
+  /**
+   * CPU time the process tree used since the agent began measuring it, seconds (a counter: it only grows
+   * while the same agent measures the same instance; it restarts from 0 with the agent).
+   */
+  'cpu_seconds': (number);
 }

@@ -1,0 +1,93 @@
+/**
+ * Following the master's `Admin.Watch` for as long as a view lives (`gov events -f`, `gov top`, `gov ui`):
+ * when the master ends the stream (it dropped this client for reading too slowly) or the connection is
+ * lost, the watch is opened again from the last index received, so every kept event reaches `onEvent`
+ * once; when the master no longer holds that index it says so (a `behind` notice) and sends a snapshot.
+ * A refusal (bad filter, wrong role) is not retried: `done` rejects with it.
+ */
+import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
+import type { GovError } from '../../shared/errors.js';
+import type { AdminApi, WatchEvent, WatchRequest, WatchStream } from './admin-client.js';
+
+/** Between attempts to watch again after a lost connection. */
+const RECONNECT: BackoffSpec = { initial_ms: 250, max_ms: 5000, factor: 2, jitter: 0.2 };
+
+export interface FollowOptions {
+  /** Told each time the watch is lost and opened again (error: why it was lost; null: the master ended it). */
+  onReconnect?: (err: GovError | null, attempt: number) => void;
+  /** Randomness for the reconnect jitter (tests). */
+  random?: () => number;
+}
+
+export interface Following {
+  /** Resolves when `stop()` is called (or a watch without `follow` ends); rejects on a refusal. */
+  readonly done: Promise<void>;
+  /** The index of the newest event received (0: none yet). */
+  readonly lastIndex: number;
+  stop(): void;
+}
+
+/** Watches with `req` and keeps watching (see the file comment). */
+export function followWatch(
+  api: AdminApi,
+  req: WatchRequest,
+  onEvent: (event: WatchEvent) => void,
+  opts: FollowOptions = {},
+): Following {
+  let lastIndex = 0;
+  let received = false;
+  let stopped = false;
+  let current: WatchStream | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let wake: (() => void) | null = null;
+
+  const run = async (): Promise<void> => {
+    let attempt = 0;
+    let next: WatchRequest = req;
+    for (;;) {
+      current = api.watch(next, (e) => {
+        attempt = 0;
+        received = true;
+        if (e.index > lastIndex) lastIndex = e.index;
+        onEvent(e);
+      });
+      let lost: GovError | null = null;
+      try {
+        await current.done;
+      } catch (err) {
+        const e = err as GovError;
+        // Only a lost or unreachable master is retried: anything else is the master's answer.
+        if (e.kind !== 'UNAVAILABLE' || !req.follow) throw err;
+        lost = e;
+      }
+      if (stopped || !req.follow) return;
+      attempt++;
+      opts.onReconnect?.(lost, attempt);
+      // From where this client is (a snapshot comes only when the master cannot replay from there).
+      next = received ? { ...req, resume: true, since: lastIndex, snapshot: false } : req;
+      if (lost) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, backoffDelay(RECONNECT, attempt, opts.random ?? Math.random));
+        });
+        wake = null;
+        if (stopped) return;
+      }
+    }
+  };
+
+  const done = run();
+  return {
+    done,
+    get lastIndex() {
+      return lastIndex;
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      wake?.();
+      current?.cancel();
+    },
+  };
+}
