@@ -2,6 +2,7 @@
  * The master's view of its agents: accepts agent streams (hello → registry, inventory, spec push),
  * keeps their pushed status/metrics, and sends them commands through the dispatcher.
  */
+import { EventEmitter } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
@@ -33,8 +34,18 @@ export interface MetricsFilter {
   keep?: (handler: string, key: string, agent: string) => boolean;
 }
 
+/**
+ * What the fleet tells its listeners (the watch stream, metrics history, Prometheus): `metrics` with each
+ * agent's metrics report as kept (pushed every metrics interval, or answered to a GetMetrics).
+ */
+export interface FleetEvents {
+  metrics: [agentId: string, report: MetricsReport__Output];
+}
+
 export class Fleet {
   readonly hub = new SessionHub();
+  /** See FleetEvents. */
+  readonly changes = new EventEmitter<FleetEvents>();
   readonly dispatcher: Dispatcher;
   private readonly metricsCache = new Map<string, MetricsReport__Output>();
   /** Per agent id (not per stream: reconnecting does not refill it): status reports it may still send. */
@@ -187,7 +198,9 @@ export class Fleet {
     const instances = report.instances.filter((m) =>
       this.registry.hasInstance(agentId, m.instance || m.handler),
     );
-    this.metricsCache.set(agentId, { ...report, instances });
+    const kept = { ...report, instances };
+    this.metricsCache.set(agentId, kept);
+    this.changes.emit('metrics', agentId, kept);
   }
 
   private bucketOf(agentId: string): TokenBucket {
