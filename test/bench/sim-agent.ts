@@ -227,6 +227,8 @@ export async function spawnSimAgents(opts: {
   count: number;
   prefix?: string;
   readyTimeoutMs?: number;
+  /** Each agent pushes a status change every this many ms (see startStatusPushes; 0: never). */
+  pushEveryMs?: number;
 }): Promise<SimAgentsProcess> {
   const script = fileURLToPath(import.meta.url);
   const child = spawn(
@@ -241,6 +243,8 @@ export async function spawnSimAgents(opts: {
       String(opts.count),
       '--prefix',
       opts.prefix ?? 'sim-',
+      '--push-every',
+      String(opts.pushEveryMs ?? 0),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
@@ -275,6 +279,24 @@ export async function spawnSimAgents(opts: {
   }
 }
 
+/**
+ * Every `everyMs`, each link (`links[i]` is agent `ids[i]`) pushes its first instance's status with
+ * `notify_status: pushed <epoch ms>`; the agents' pushes are spread over the interval.
+ */
+function startStatusPushes(links: MasterLink[], ids: string[], everyMs: number): void {
+  links.forEach((link, i) => {
+    const status = new SimAgentHost(ids[i]!).inventory().instances?.[0] ?? {};
+    setTimeout(
+      () =>
+        setInterval(() => {
+          const at = performance.timeOrigin + performance.now();
+          link.push({ status: { ...status, notify_status: `pushed ${at.toFixed(3)}` } });
+        }, everyMs),
+      (everyMs * i) / links.length,
+    );
+  });
+}
+
 // --- entry point ------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -285,6 +307,9 @@ async function main(): Promise<void> {
       count: { type: 'string', default: '500' },
       prefix: { type: 'string', default: 'sim-' },
       concurrency: { type: 'string', default: '50' },
+      // Each agent pushes a status change of its first instance every this many ms (0: never), its
+      // notify_status `pushed <epoch ms>` (the watch benchmark measures delivery from it).
+      'push-every': { type: 'string', default: '0' },
     },
   });
   if (!values.master || !values.pki) {
@@ -312,6 +337,8 @@ async function main(): Promise<void> {
       rss: process.memoryUsage.rss(),
     }),
   );
+  const pushEvery = Number(values['push-every']);
+  if (pushEvery > 0) startStatusPushes(links, simAgentIds(Number(values.count), values.prefix), pushEvery);
   const stop = (): void => {
     for (const l of links) l.close();
     process.exit(0);
