@@ -63,7 +63,8 @@ export async function simAgentPki(dir: string, agentIds: string[]): Promise<void
     const cert = forge.pki.createCertificate();
     cert.publicKey = publicKey;
     const serial = randomBytes(16);
-    serial[0] = (serial[0] ?? 0) & 0x7f;
+    // Positive and minimal: a leading 0x00 byte is DER's "illegal padding" (one certificate in 256 failed to parse).
+    serial[0] = (serial[0] ?? 0) & 0x7f || 0x01;
     cert.serialNumber = serial.toString('hex');
     cert.validity.notBefore = new Date(now - 5 * 60_000);
     cert.validity.notAfter = new Date(now + 7 * 86_400_000);

@@ -87,7 +87,7 @@ async function benchHere(): Promise<void> {
   let clients: ReturnType<typeof spawn> | null = null;
   try {
     sim = await spawnSimAgents({ master: master.address, pkiDir, count: agents, pushEveryMs: pushMs });
-    await until(() => fleet.hub.ids().length >= agents, 60_000, `${agents} agents connected`);
+    await until(() => fleet.hub.ids().length >= agents, 300_000, `${agents} agents connected`);
     await sleep(3000);
     const kept0 = master.governor.watch.hub.ring.newest;
     if (process.env.BENCH_DEBUG)
