@@ -31,8 +31,17 @@ export function attachChangeFeed(
   };
   const onAgent = (id: string): void => {
     const info = fleet.agentInfos().find((a) => a.id === id);
-    if (!info) return;
-    hub.publish({ kind: 'agent', at: iso(), handler: '', agent: id, agent_info: info });
+    const rec = fleet.registry.getAgent(id);
+    if (!info || !rec) return;
+    // `connected` as the registry has it now: a hello marks the agent connected (and tells listeners)
+    // before its session joins the fleet's hub, which is what agentInfos() asks.
+    hub.publish({
+      kind: 'agent',
+      at: iso(),
+      handler: '',
+      agent: id,
+      agent_info: { ...info, connected: rec.connected },
+    });
   };
   const onExecution = (r: ExecutionRecord): void => {
     hub.publish({ kind: 'execution', at: iso(), handler: r.handler, agent: r.agent, execution: r });

@@ -86,7 +86,13 @@ async function benchHere(): Promise<void> {
   let sim: Awaited<ReturnType<typeof spawnSimAgents>> | null = null;
   let clients: ReturnType<typeof spawn> | null = null;
   try {
-    sim = await spawnSimAgents({ master: master.address, pkiDir, count: agents, pushEveryMs: pushMs });
+    sim = await spawnSimAgents({
+      master: master.address,
+      pkiDir,
+      count: agents,
+      pushEveryMs: pushMs,
+      readyTimeoutMs: 300_000,
+    });
     await until(() => fleet.hub.ids().length >= agents, 300_000, `${agents} agents connected`);
     await sleep(3000);
     const kept0 = master.governor.watch.hub.ring.newest;
