@@ -85,7 +85,9 @@ export class WatchHub {
       return w;
     }
     if (filter.follow) this.watchers.add(w);
-    w.begin(this.startOf(filter));
+    // A client that resumes is complete up to `since`; one that starts now, up to the newest index.
+    const resumable = filter.resume && this.ring.check(filter.since) === 'ok';
+    w.begin(this.startOf(filter), resumable ? filter.since : this.ring.newest);
     return w;
   }
 

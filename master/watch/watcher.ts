@@ -34,6 +34,12 @@ export class Watcher {
   /** Per agent: when its last metrics sample was sent (epoch ms). */
   private readonly metricsSent = new Map<string, number>();
   private endTimer: NodeJS.Timeout | null = null;
+  /**
+   * The index this client is complete up to: the highest index among the events handed to grpc-js (kept
+   * events carry theirs, the others the newest kept before them), or where it started. A `dropped` notice
+   * carries it: resuming from it misses nothing.
+   */
+  private position = 0;
 
   constructor(
     readonly id: number,
@@ -42,7 +48,7 @@ export class Watcher {
     private readonly bound: number,
     /** Told once when the watcher ends (cancelled, dropped, finished, closed). */
     private readonly onEnd: (w: Watcher) => void,
-    /** The newest kept index now (for the dropped notice). */
+    /** The oldest and newest kept index now (for the dropped notice). */
     private readonly newest: () => { oldest: number; newest: number },
   ) {
     call.on('drain', () => this.pump());
@@ -62,8 +68,9 @@ export class Watcher {
     };
   }
 
-  /** Sets what is sent first, then goes live (follow) or ends after it. */
-  begin(start: WatchEvent[]): void {
+  /** Sets what is sent first (`from`: the index the client is complete up to before it), then goes live. */
+  begin(start: WatchEvent[], from: number): void {
+    this.position = from;
     this.start = start;
     this._state = 'live';
     this.pump();
@@ -114,6 +121,7 @@ export class Watcher {
         next = this.live.shift();
       }
       if (next === undefined) break;
+      this.position = Math.max(this.position, Number(next.index ?? 0));
       this.call.write(next);
     }
     if (!this.filter.follow && this.startAt >= this.start.length && this.live.length === 0) {
@@ -127,14 +135,14 @@ export class Watcher {
     this.start = [];
     this.live = [];
     this.call.write({
-      index: newest,
+      index: this.position,
       kind: 'notice',
       at: new Date().toISOString(),
       notice: {
         reason: 'dropped',
         message:
           `this client read too slowly (more than ${this.bound} events waiting): the stream ends; ` +
-          `watch again with resume and since = the last index it received`,
+          `watch again with resume and since ${this.position} (the index of this notice)`,
         oldest,
         newest,
       },

@@ -139,6 +139,8 @@ describe('watch back-pressure: a client that never reads', function () {
     assert.ok(m, out);
     assert.equal(m[5], 'end', out);
     assert.deepEqual([m[2], m[3]], ['notice', 'dropped'], out);
+    // Events 1..N-1 then the notice, whose index is the last of them: resuming from it misses nothing.
+    assert.equal(Number(m[4]), Number(m[1]) - 1, out);
     assert.ok(Number(m[1]) < fastGot.length, out);
   });
 

@@ -163,6 +163,11 @@ describe('watch hub', () => {
     assert.equal(fine.sent.length, 30);
     stuck.uncork();
     assert.equal(stuck.sent.at(-1)?.notice?.reason, 'dropped');
+    // Its index is the last kept one it was sent (resuming from it misses nothing), not the newest.
+    assert.deepEqual(
+      stuck.sent.map((e) => e.index),
+      [...Array.from({ length: 16 }, (_, i) => i + 1), 16],
+    );
     assert.equal(stuck.sent.filter((e) => e.kind === 'notice').length, 1);
     assert.equal(stuck.writableEnded, true);
   });
