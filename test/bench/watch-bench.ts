@@ -127,7 +127,11 @@ async function benchHere(): Promise<void> {
     const next = (): Promise<string> => new Promise((resolve) => lines.once('line', resolve));
     const ready = await next();
     if (!ready.startsWith('ready')) throw new Error(`watch clients: ${ready}`);
-    await until(() => master.governor.watch.hub.stats().watchers >= watchers, 30_000, `${watchers} watchers`);
+    await until(
+      () => master.governor.watch.hub.stats().watchers >= watchers,
+      180_000,
+      `${watchers} watchers`,
+    );
     await sleep(3000);
     clients.stdin!.write('reset\n');
     const w1 = await measure(windowS, gc);
