@@ -1,7 +1,7 @@
 /**
  * What `gov top` shows, as data: the agents, instances and last executions built from `Admin.Watch`
  * events (a snapshot replaces the state, changes are applied in order, metrics samples and the first
- * GetMetrics fill CPU and memory), and its rendering to the lines of a terminal of a given width and
+ * GetMetrics fill CPU and memory, the first ListExecutions the executions), and its rendering to the lines of a terminal of a given width and
  * height (instances sorted by CPU, memory or name; every line cut to the width; sections shortened to
  * the height, with `… N more`). No terminal here: top.ts draws these lines. Pure apart from its state.
  */
@@ -77,6 +77,11 @@ export class TopView {
     for (const { agent, metrics } of res.instances) if (metrics) this.applyInstanceMetrics(agent, metrics);
   }
 
+  /** The executions the log held before the watch began (any order). */
+  applyExecutions(records: readonly ExecutionRecord[]): void {
+    for (const r of records) this.applyExecution(r);
+  }
+
   /** One event, in the order received. */
   apply(e: WatchEvent): void {
     if (e.kind === 'instance' || e.kind === 'health') {
@@ -118,8 +123,8 @@ export class TopView {
     const agents = [...this.agents.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const connected = agents.filter((a) => a.connected).length;
     const head = [
-      `gov top — master ${o.master} — agents ${connected}/${agents.length} connected — ` +
-        `${new Date(o.now).toISOString().slice(11, 19)} UTC — sort ${o.sort} (c cpu, m memory, n name, q quit)`,
+      `gov top  ${new Date(o.now).toISOString().slice(11, 19)} UTC  master ${o.master}  ` +
+        `agents ${connected}/${agents.length} connected  sort ${o.sort}  (keys: c m n sort, q quits)`,
     ];
     if (this.status) head.push(this.status);
     // Three section headings and the blank line above each section.

@@ -1,7 +1,8 @@
 /**
  * `gov top [--interval DUR] [--sort cpu|mem|name]`: a live full-screen view of the fleet (top-view.ts
  * says what it shows) in the terminal's alternate screen, redrawn on every event, every second (the
- * clock), on a key and when the terminal is resized. The figures come from one GetMetrics, then from
+ * clock), on a key and when the terminal is resized. The figures come from one GetMetrics (and the last
+ * executions from one ListExecutions), then from
  * `Admin.Watch` (snapshot, changes and a metrics sample per agent per interval), followed across drops
  * and lost connections (`reconnecting…` shows meanwhile). Keys: c, m, n sort by CPU, memory, name; q or
  * Ctrl-C quits. Whatever ends it (a key, SIGTERM, an error), the terminal is restored: raw mode off, the
@@ -20,6 +21,8 @@ import { followWatch } from './watch-follow.js';
 export const DEFAULT_INTERVAL_MS = 2000;
 /** Events arriving together are drawn once, this long after the first. */
 const REDRAW_DELAY_MS = 50;
+/** Executions read at the start (the watch brings the ones after). */
+const SHOWN_EXECUTIONS = 50;
 /** The header's clock. */
 const TICK_MS = 1000;
 
@@ -96,7 +99,12 @@ export function topWatchRequest(intervalMs: number): WatchRequest {
 export async function runTop(api: AdminApi, io: CliIO, o: TopOptions): Promise<number> {
   const view = new TopView();
   // Before the screen changes: an unreachable master or a refusal is an ordinary error on the shell.
-  view.applyMetrics(await api.getMetrics({}));
+  const [metrics, executions] = await Promise.all([
+    api.getMetrics({}),
+    api.listExecutions({ limit: SHOWN_EXECUTIONS }),
+  ]);
+  view.applyMetrics(metrics);
+  view.applyExecutions(executions.records);
   const { term } = o;
   let sort = o.sort;
   let redraw: NodeJS.Timeout | null = null;

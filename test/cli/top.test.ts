@@ -68,7 +68,7 @@ describe('gov top', () => {
     assert.deepEqual(fake.calls, []);
   });
 
-  it('draws the instances, sorts on a key, redraws on resize, and q restores the terminal (exit 0)', async () => {
+  it('draws the instances and the last executions, sorts on a key, redraws on resize, and q restores the terminal (exit 0)', async () => {
     const fake = new FakeAdmin();
     fake.watchEvents = [instanceEvent({ index: 1, key: 'api#2', agent: 'edge-2' })];
     const term = new FakeTerminal();
@@ -78,12 +78,18 @@ describe('gov top', () => {
     assert.equal(term.raw, true);
     assert.match(term.screen, /web@edge-1 +running/, 'the figures of the first GetMetrics');
     assert.match(term.screen, /sort cpu/);
+    assert.match(
+      term.screen,
+      /LAST EXECUTIONS\s+11:59:58\.000  restart web@edge-1 success/,
+      'the executions listed first',
+    );
     term.type('m');
     assert.match(term.screen, /sort mem/);
     term.resized(40, 12);
     assert.ok(term.screen.split('\r\n').every((l) => l.length <= 40));
-    assert.deepEqual(fake.calls.slice(0, 2), [
+    assert.deepEqual(fake.calls.slice(0, 3), [
       ['getMetrics', {}],
+      ['listExecutions', { limit: 50 }],
       [
         'watch',
         {
@@ -115,7 +121,8 @@ describe('gov top', () => {
     term.type('\x03');
     assert.equal(await running, 0);
     assert.ok(term.output.endsWith(LEAVE_SCREEN));
-    assert.equal((fake.calls[1]![1] as { metrics_interval_ms: number }).metrics_interval_ms, 500);
+    const watch = fake.calls.find((c) => c[0] === 'watch')!;
+    assert.equal((watch[1] as { metrics_interval_ms: number }).metrics_interval_ms, 500);
   });
 
   it('a refused watch ends it with the error (exit 1), the terminal restored first', async () => {
