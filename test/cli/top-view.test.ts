@@ -150,6 +150,6 @@ describe('gov top: view model', () => {
     // Executions: newest first.
     const execs = render(v, { width: 80, height: 60 });
     const first = execs.findIndex((l) => l === 'LAST EXECUTIONS');
-    assert.match(execs[first + 1]!, /^11:59:59\.000  restart web@edge-1 success/);
+    assert.match(execs[first + 1]!, /^11:59:59\.000 {2}restart web@edge-1 success/);
   });
 });

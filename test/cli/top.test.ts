@@ -45,6 +45,7 @@ class FakeTerminal implements Terminal {
   /** The text of the last frame drawn. */
   get screen(): string {
     const frames = this.output.split('\x1b[H');
+    // eslint-disable-next-line no-control-regex
     return (frames[frames.length - 1] ?? '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   }
 }
@@ -80,7 +81,7 @@ describe('gov top', () => {
     assert.match(term.screen, /sort cpu/);
     assert.match(
       term.screen,
-      /LAST EXECUTIONS\s+11:59:58\.000  restart web@edge-1 success/,
+      /LAST EXECUTIONS\s+11:59:58\.000 {2}restart web@edge-1 success/,
       'the executions listed first',
     );
     term.type('m');
