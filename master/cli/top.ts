@@ -12,7 +12,8 @@
 import { Option } from 'commander';
 import { EXIT_OK, UsageError, type CliIO } from '../../shared/cli-io.js';
 import { parseDuration } from '../../shared/durations.js';
-import type { AdminApi, WatchRequest } from './admin-client.js';
+import type { GovError } from '../../shared/errors.js';
+import type { AdminApi, WatchEvent, WatchRequest } from './admin-client.js';
 import { adminCommand } from './admin-command.js';
 import { connectAdmin, resolveAdminConnection, type AdminConnector } from './connect.js';
 import { SORT_KEYS, TopView, type SortKey } from './top-view.js';
@@ -107,18 +108,34 @@ export async function runTop(api: AdminApi, io: CliIO, o: TopOptions): Promise<n
   view.applyExecutions(executions.records);
   const { term } = o;
   let sort = o.sort;
+  // Ends the view: quit (no error) or an error thrown while drawing or applying an event, which would
+  // otherwise escape from a timer or a stream callback with the terminal left raw.
+  let end!: (err?: unknown) => void;
+  const ended = new Promise<void>((resolve, reject) => {
+    end = (err) =>
+      err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)));
+  });
+  ended.catch(() => {}); // raced below; this only keeps a later rejection from going unhandled
+  const quit = () => end();
+  const guarded =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        end(err);
+      }
+    };
   let redraw: NodeJS.Timeout | null = null;
-  const draw = () => {
+  const draw = guarded(() => {
     if (redraw) clearTimeout(redraw);
     redraw = null;
     const { columns, rows } = term.size();
     term.write(frame(view.render({ width: columns, height: rows, sort, now: o.now(), master: o.master })));
-  };
+  });
   const soon = () => {
     redraw ??= setTimeout(draw, REDRAW_DELAY_MS);
   };
-  let quit!: () => void;
-  const quitting = new Promise<void>((resolve) => (quit = resolve));
   const keys: Record<string, () => void> = {
     q: quit,
     Q: quit,
@@ -130,32 +147,34 @@ export async function runTop(api: AdminApi, io: CliIO, o: TopOptions): Promise<n
 
   term.rawMode(true);
   term.write(ENTER_SCREEN);
-  const offInput = term.onInput((data) => {
-    for (const ch of data) keys[ch]?.();
-  });
+  const offInput = term.onInput(
+    guarded((data: string) => {
+      for (const ch of data) keys[ch]?.();
+    }),
+  );
   const offResize = term.onResize(draw);
   const tick = setInterval(draw, TICK_MS);
   tick.unref();
   const following = followWatch(
     api,
     topWatchRequest(o.intervalMs),
-    (e) => {
+    guarded((e: WatchEvent) => {
       if (view.status.startsWith('reconnecting')) view.status = '';
       view.apply(e);
       soon();
-    },
+    }),
     {
-      onReconnect: (err) => {
+      onReconnect: guarded((err: GovError | null) => {
         view.status = `reconnecting…${err ? ` (${err.message})` : ''}`;
         draw();
-      },
+      }),
     },
   );
   following.done.catch(() => {}); // raced below; this only keeps a late rejection from going unhandled
   void io.interrupted?.then(quit);
   try {
     draw();
-    await Promise.race([quitting, following.done]);
+    await Promise.race([ended, following.done]);
   } finally {
     following.stop();
     clearInterval(tick);

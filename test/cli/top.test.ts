@@ -17,7 +17,10 @@ class FakeTerminal implements Terminal {
   private input: ((d: string) => void) | null = null;
   private resize: (() => void) | null = null;
   constructor(readonly isTTY = true) {}
+  /** Thrown by size() when set (an error while drawing). */
+  sizeError: Error | null = null;
   size() {
+    if (this.sizeError) throw this.sizeError;
     return { columns: this.columns, rows: this.rows };
   }
   write(text: string) {
@@ -137,6 +140,21 @@ describe('gov top', () => {
     assert.ok(term.output.endsWith(LEAVE_SCREEN));
     assert.equal(term.raw, false);
     assert.match(io.stderr, /not allowed/);
+  });
+
+  it('an error while drawing ends it (exit 1, the error on stderr) with the terminal restored', async () => {
+    const fake = new FakeAdmin();
+    const term = new FakeTerminal();
+    const io = captureIO();
+    const running = start(fake, term, io);
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    term.sizeError = new Error('the terminal went away');
+    term.resized(80, 24);
+    assert.equal(await running, 1);
+    assert.match(io.stderr, /the terminal went away/);
+    assert.ok(term.output.endsWith(LEAVE_SCREEN));
+    assert.equal(term.raw, false);
+    assert.equal(fake.openWatchCount, 0);
   });
 
   it('an interrupt (SIGTERM) quits too', async () => {
