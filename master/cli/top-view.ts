@@ -136,20 +136,26 @@ export class TopView {
     const instRows = Math.min(Math.max(instances.length, 1), Math.max(1, avail - agentRows - execReserve));
     const execRows = Math.max(0, avail - agentRows - instRows);
 
-    const agentTable = table(
+    const agentLines = section(
       ['AGENT', 'CONNECTED', 'LOAD1', 'MEMORY'],
-      agents.map((a) => [
+      agents,
+      agentRows,
+      'no agents',
+      (a) => [
         a.id,
         a.connected ? 'yes' : 'no',
         a.host ? a.host.load1.toFixed(2) : null,
         a.host
           ? `${formatBytes(a.host.mem_total_bytes - a.host.mem_free_bytes)} / ${formatBytes(a.host.mem_total_bytes)}`
           : null,
-      ]),
+      ],
     );
-    const instTable = table(
+    const instLines = section(
       ['INSTANCE', 'STATE', 'HEALTH', 'TEMP', 'CPU%', 'RSS', 'RESTARTS', 'PID'],
-      instances.map((i) => [
+      instances,
+      instRows,
+      'no instances',
+      (i) => [
         id(i.agent, i.key),
         `${i.state}${i.stale ? '*' : ''}`,
         i.health || null,
@@ -158,20 +164,17 @@ export class TopView {
         i.rss === null ? null : formatBytes(i.rss),
         i.restarts,
         i.pid || null,
-      ]),
+      ],
     );
     const lines = [
       ...head,
       '',
-      ...section(agentTable, agents.length, agentRows, 'no agents'),
+      ...agentLines,
       '',
-      ...section(instTable, instances.length, instRows, 'no instances'),
+      ...instLines,
       '',
       'LAST EXECUTIONS',
-      ...shorten(
-        this.executions.map((r) => `${eventTime(r.started_at)}  ${executionSummary(r)}`),
-        execRows,
-      ),
+      ...shorten(this.executions, execRows, (r) => `${eventTime(r.started_at)}  ${executionSummary(r)}`),
     ];
     return lines.slice(0, o.height).map((l) => cut(l, o.width));
   }
@@ -246,16 +249,28 @@ export class TopView {
   }
 }
 
-/** A table (heading + rows) shortened to `rows` rows, `… N more` in the last one when cut. */
-function section(text: string, count: number, rows: number, empty: string): string[] {
-  const [heading = '', ...body] = text.trimEnd().split('\n');
-  return [heading, ...(count === 0 ? [empty] : shorten(body, rows))];
+/**
+ * A table (heading + rows) of at most `rows` rows, `… N more` in the last one when cut. Only the rows
+ * shown are formatted (a fleet has thousands; a terminal shows dozens), so the columns fit those.
+ */
+function section<T>(
+  headers: string[],
+  items: readonly T[],
+  rows: number,
+  empty: string,
+  cells: (item: T) => Array<string | number | null>,
+): string[] {
+  if (items.length === 0) return [headers.join('  '), empty];
+  const cutAt = items.length <= rows ? items.length : Math.max(0, rows - 1);
+  const lines = table(headers, items.slice(0, cutAt).map(cells)).trimEnd().split('\n');
+  return cutAt < items.length ? [...lines, `… ${items.length - cutAt} more`] : lines;
 }
 
-function shorten(lines: string[], rows: number): string[] {
-  if (lines.length <= rows) return lines;
+/** At most `rows` lines of `items`, `… N more` in the last one when cut. */
+function shorten<T>(items: readonly T[], rows: number, line: (item: T) => string): string[] {
+  if (items.length <= rows) return items.map(line);
   if (rows <= 0) return [];
-  return [...lines.slice(0, rows - 1), `… ${lines.length - rows + 1} more`];
+  return [...items.slice(0, rows - 1).map(line), `… ${items.length - rows + 1} more`];
 }
 
 /** A line no wider than `width` (`…` marks a cut). */

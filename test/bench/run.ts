@@ -15,6 +15,7 @@ import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
+import { runTopViewBench } from './top-view-bench.js';
 import { runYamlBench } from './yaml-bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -36,6 +37,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'activity-check': runActivityBench,
   notify: runNotifyBench,
   freeze: runFreezeBench,
+  'top-view': runTopViewBench,
 };
 
 const wanted = process.argv.slice(2);
