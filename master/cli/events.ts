@@ -135,7 +135,7 @@ function printer(io: CliIO, json: boolean, names: TargetName[], agentFlags: stri
     const reason = e.notice?.reason;
     if (reason === 'behind' || reason === 'unknown_index')
       io.err(
-        `gov events: the master cannot replay from index ${e.index} (${reason === 'behind' ? 'it no longer keeps it' : 'it is newer than the master: the master restarted'}); ` +
+        `gov events: ${reason === 'behind' ? 'events were missed (the master no longer keeps them)' : 'the master restarted (its indexes start again from 1)'}; ` +
           'a snapshot of the current state follows, then the events after it\n',
       );
     else if (reason === 'dropped')

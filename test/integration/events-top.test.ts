@@ -138,3 +138,40 @@ describe('integration: gov events and gov top', function () {
     assert.equal(r.stdout, '');
   });
 });
+
+describe('integration: gov events after the master dropped the events asked for', function () {
+  this.slow(20_000);
+  let c: Cluster;
+
+  before(async () => {
+    c = await Cluster.start({ agents: ['edge-1'], masterArgs: ['--watch-events', '3'] });
+    const file = c.writeHandlers([
+      {
+        name: 'web',
+        agents: ['edge-1'],
+        command: [process.execPath, fixture('ticker.mjs')],
+        start_seconds: 0,
+      },
+    ]);
+    await c.govJson(['apply', '-f', file]);
+    await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  it('says so on stderr, prints the snapshot and goes on (exit 0)', async () => {
+    const r = await c.gov(['events', '--since', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /notice: .*behind: index 1 is older than the events this master keeps/);
+    assert.match(r.stderr, /gov events: events were missed .*a snapshot of the current state follows/);
+    assert.match(r.stdout, /^\d+ {2}\S+ {2}snapshot {2}- {2}1 agent\(s\), 1 instance\(s\), 0 rollout\(s\)$/m);
+    const json = await c.gov(['events', '--since', '1', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const kinds = json.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as WatchEvent).kind);
+    assert.deepEqual(kinds.slice(0, 2), ['notice', 'snapshot'], json.stdout);
+  });
+});
