@@ -158,6 +158,7 @@ export function eventsCommand(connect: AdminConnector = connectAdmin) {
         'also metrics samples: every one, or at most one per agent per INTERVAL (--metrics=5s)',
       ),
     ],
+    jsonHelp: 'print each event as one JSON object per line (NDJSON), nothing else on stdout',
     check: (words, o) => eventsRequest(words, o),
     call: async (api, { req, names, agentFlags }, out) => {
       const print = printer(out.io, out.json, names, agentFlags);

@@ -200,8 +200,11 @@ export function topCommand(
         '--interval <DUR>',
         `how often CPU and memory figures refresh (default ${DEFAULT_INTERVAL_MS / 1000}s)`,
       ),
-      new Option('--sort <KEY>', 'instances by cpu (default), mem or name (keys c, m, n)').choices(SORT_KEYS),
+      new Option('--sort <KEY>', 'order of the instances at the start (keys c, m, n switch it)').choices(
+        SORT_KEYS,
+      ),
     ],
+    jsonHelp: null,
     check: (_args, o, io) => {
       if (o.json)
         throw new UsageError(

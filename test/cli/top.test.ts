@@ -62,13 +62,17 @@ function start(fake: FakeAdmin, term: FakeTerminal, io: CapturedIO = captureIO()
 }
 
 describe('gov top', () => {
-  it('refuses without a terminal (exit 2), drawing nothing and connecting nowhere', async () => {
+  it('refuses without a terminal, or with --json (exit 2), drawing nothing and connecting nowhere', async () => {
     const fake = new FakeAdmin();
     const term = new FakeTerminal(false);
     const io = captureIO();
     assert.equal(await start(fake, term, io), 2);
     assert.match(io.stderr, /gov top needs a terminal .*use gov events -f, gov ps or gov metrics/);
     assert.equal(term.output, '');
+    assert.deepEqual(fake.calls, []);
+    const json = captureIO();
+    assert.equal(await start(fake, new FakeTerminal(), json, ['--json']), 2);
+    assert.match(json.stderr, /gov top draws a live view; for JSON use gov events -f --json/);
     assert.deepEqual(fake.calls, []);
   });
 
