@@ -65,7 +65,7 @@ export class TopView {
   readonly instances = new Map<string, InstanceRow>();
   /** Newest first. */
   executions: ExecutionRecord[] = [];
-  /** Shown under the header while set (`reconnecting…`, a notice). */
+  /** Shown under the header while set (`reconnecting…`, the last notice with its time). */
   status = '';
   /** Snapshot parts received so far (a snapshot replaces the state once its last part came). */
   private pending: { agents: AgentInfo[]; instances: InstanceInfo[] } | null = null;
@@ -106,7 +106,7 @@ export class TopView {
       p.instances.push(...e.snapshot.instances);
       if (!e.snapshot.more) this.replace(p);
     } else if (e.kind === 'notice' && e.notice) {
-      this.status = flat(`${e.notice.reason}: ${e.notice.message}`);
+      this.status = flat(`${eventTime(e.at)} ${e.notice.reason}: ${e.notice.message}`);
     }
   }
 

@@ -94,7 +94,8 @@ describe('integration: gov events and gov top', function () {
     }
   });
 
-  it('gov top under a pseudo-terminal shows the instances; q quits with exit 0 and restores the terminal', async () => {
+  /** `gov top` in a pseudo-terminal of 120×30: its output so far, the last frame drawn, its exit. */
+  function startTop() {
     const term = pty.spawn(process.execPath, [GOV_BIN, 'top', '--interval', '500ms', ...c.connectionArgs()], {
       name: 'xterm',
       cols: 120,
@@ -103,30 +104,71 @@ describe('integration: gov events and gov top', function () {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm' },
     });
     trackPid(term.pid);
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => term.onExit(resolve));
+    const top = {
+      term,
+      output: '',
+      /** The text of the last frame (escapes removed). */
+      get frame(): string {
+        // eslint-disable-next-line no-control-regex
+        return (top.output.split('\x1b[H').pop() ?? '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+      },
+      exited: new Promise<{ exitCode: number; signal?: number }>((resolve) => term.onExit(resolve)),
+      async waitFrame(pred: (frame: string) => boolean, what: string): Promise<void> {
+        await waitFor(() => pred(top.frame), { what, timeoutMs: 30_000 }).catch((err: unknown) => {
+          throw new Error(`${String(err)}\nlast frame:\n${top.frame}`);
+        });
+      },
+      kill() {
+        try {
+          term.kill('SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      },
+    };
+    term.onData((d) => (top.output += d));
+    return top;
+  }
+
+  it('gov top under a pseudo-terminal shows the instances; q quits with exit 0 and restores the terminal', async () => {
+    const top = startTop();
     try {
-      await waitFor(() => screen.includes('web@edge-1') && screen.includes('web@edge-2'), {
-        what: 'both instances on the screen of gov top',
-        timeoutMs: 20_000,
-      }).catch((err: unknown) => {
-        throw new Error(`${String(err)}\nscreen:\n${JSON.stringify(screen.slice(-3000))}`);
-      });
-      assert.match(screen, /agents 2\/2 connected/);
-      term.write('q');
-      const exit = await exited;
-      assert.equal(exit.exitCode, 0, JSON.stringify(screen.slice(-2000)));
+      await top.waitFrame(
+        (f) => f.includes('web@edge-1') && f.includes('web@edge-2'),
+        'both instances on screen',
+      );
+      assert.match(top.frame, /agents 2\/2 connected/);
+      top.term.write('q');
+      const exit = await top.exited;
+      assert.equal(exit.exitCode, 0, JSON.stringify(top.output.slice(-2000)));
       assert.ok(
-        screen.trimEnd().endsWith(LEAVE_SCREEN),
-        `the output ends leaving the alternate screen and showing the cursor: ${JSON.stringify(screen.slice(-200))}`,
+        top.output.trimEnd().endsWith(LEAVE_SCREEN),
+        `the output ends leaving the alternate screen and showing the cursor: ${JSON.stringify(top.output.slice(-200))}`,
       );
     } finally {
-      try {
-        term.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
+      top.kill();
+    }
+  });
+
+  it('gov top says reconnecting… while the master is away and shows the fleet again after it restarted', async () => {
+    const top = startTop();
+    try {
+      await top.waitFrame((f) => f.includes('web@edge-2'), 'the instances on screen');
+      await c.killMaster();
+      await top.waitFrame((f) => f.includes('reconnecting…'), 'reconnecting… on screen');
+      await c.startMaster();
+      await c.waitAgentConnected('edge-1');
+      await c.waitAgentConnected('edge-2');
+      await top.waitFrame(
+        (f) => !f.includes('reconnecting…') && /web@edge-1 +running/.test(f) && /web@edge-2 +running/.test(f),
+        'the fleet on screen again',
+      );
+      assert.match(top.frame, /the master restarted/);
+      top.term.write('q');
+      assert.equal((await top.exited).exitCode, 0);
+      assert.ok(top.output.trimEnd().endsWith(LEAVE_SCREEN));
+    } finally {
+      top.kill();
     }
   });
 
