@@ -216,4 +216,12 @@ describe('integration: gov events after the master dropped the events asked for'
       .map((l) => (JSON.parse(l) as WatchEvent).kind);
     assert.deepEqual(kinds.slice(0, 2), ['notice', 'snapshot'], json.stdout);
   });
+
+  it('a viewer certificate may read the events', async () => {
+    const r = await c.gov(['events', '--json'], { pair: 'viewer-viewer' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(r.stdout, '', 'the viewer got events');
+    for (const l of r.stdout.trimEnd().split('\n'))
+      assert.equal(typeof (JSON.parse(l) as WatchEvent).index, 'number');
+  });
 });
