@@ -27,6 +27,8 @@ export interface AdminCommandDef<Req> {
   args?: Array<string | [string, string]>;
   /** The command's own flags (`--json` and the connection flags are added). */
   options?: Option[];
+  /** What `--json` prints, for the help (default: one JSON document); null: not listed (a live view). */
+  jsonHelp?: string | null;
   /** Checks arguments and flags before anything connects (throws UsageError); returns what `call` needs. */
   check(args: string[], opts: OptionValues, io: CliIO): Req;
   /** Asks the master and prints through `out`; returns the exit code (nothing means 0). */
@@ -40,7 +42,8 @@ export function adminCommand<Req>(connect: AdminConnector, def: AdminCommandDef<
     else cmd.argument(a[0], a[1]);
   }
   for (const o of def.options ?? []) cmd.addOption(o);
-  cmd.addOption(new Option('--json', 'print one JSON document'));
+  const json = new Option('--json', def.jsonHelp ?? 'print one JSON document');
+  cmd.addOption(def.jsonHelp === null ? json.hideHelp() : json);
   for (const o of connectionOptions()) cmd.addOption(o);
   return cmd.does(async ({ args, opts, io }) => {
     const conn = resolveAdminConnection(opts, io);

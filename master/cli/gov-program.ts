@@ -179,6 +179,16 @@ const COMMANDS: Entry[] = [
     async () => (await import('./logs.js')).logsCommand,
   ),
   admin(
+    'events',
+    "the master's event stream: instance, health, execution, rollout and agent changes; -f follows",
+    async () => (await import('./events.js')).eventsCommand,
+  ),
+  admin(
+    'top',
+    'live full-screen view of agents, instances (CPU, memory) and the last executions; q quits',
+    async () => (await import('./top.js')).topCommand,
+  ),
+  admin(
     'rollout',
     'health-gated rolling restart; status, pause, resume or abort a rollout',
     async () => (await import('./rollout.js')).rolloutCommand,

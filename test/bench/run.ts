@@ -16,6 +16,7 @@ import { runOperatorBench } from './operator-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 import { runWatchBench } from './watch-bench.js';
+import { runTopViewBench } from './top-view-bench.js';
 import { runYamlBench } from './yaml-bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -38,6 +39,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   notify: runNotifyBench,
   freeze: runFreezeBench,
   watch: runWatchBench,
+  'top-view': runTopViewBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -229,6 +229,68 @@ export function rollout(over: Partial<Rollout> = {}): Rollout {
   };
 }
 
+/** A WatchEvent as the master sends it (kind instance of web@edge-1 unless told). */
+export function watchEvent(over: Partial<WatchEvent> = {}): WatchEvent {
+  return {
+    index: 1,
+    kind: 'instance',
+    at: '2025-01-01T12:00:01.123Z',
+    handler: 'web',
+    agent: 'edge-1',
+    ...over,
+  };
+}
+
+/**
+ * An instance change event: `web#1@edge-1` (or `key`) now in `state` with `pid`, was `previous`. `removed`:
+ * the instance is gone.
+ */
+export function instanceEvent(
+  o: {
+    index?: number;
+    key?: string;
+    agent?: string;
+    state?: string;
+    pid?: number;
+    previous?: string;
+    previousPid?: number;
+    removed?: boolean;
+    health?: string;
+    kind?: string;
+  } = {},
+): WatchEvent {
+  const key = o.key ?? 'web#1';
+  const agentId = o.agent ?? 'edge-1';
+  const handler = key.split('#')[0]!;
+  const base = instance({ agent: agentId, pid: o.pid ?? 4321, state: o.state ?? 'running' });
+  const info = {
+    ...base,
+    status: {
+      ...base.status!,
+      handler,
+      instance: key,
+      index: Number(key.split('#')[1] ?? 0),
+      health: o.health ?? 'healthy',
+    },
+  };
+  return watchEvent({
+    index: o.index ?? 1,
+    kind: o.kind ?? 'instance',
+    handler,
+    agent: agentId,
+    body: 'instance',
+    instance: {
+      instance: o.removed ? null : info,
+      key,
+      previous_state: o.previous ?? '',
+      previous_health: '',
+      previous_pid: o.previousPid ?? 0,
+      previous_temperature: '',
+      removed: o.removed ?? false,
+    },
+  });
+}
+
 /** One instance's outcome in a control answer (web@edge-1, ok, execution ex-1). */
 export function outcome(
   over: Partial<ControlResponse['outcomes'][number]> = {},
@@ -385,17 +447,37 @@ export class FakeAdmin implements AdminApi {
   }
   /** Events `watch` hands out, in order; then a watch without `follow` ends, one with it stays open. */
   watchEvents: WatchEvent[] = [];
+  /** The watches open now (follow), to push live events to or end (`pushWatch`, `endWatches`). */
+  private openWatches = new Set<{ onEvent: (e: WatchEvent) => void; fail: (err: Error) => void }>();
   watch(req: WatchRequest, onEvent: (e: WatchEvent) => void): WatchStream {
     this.calls.push(['watch', req]);
     let cancel!: () => void;
-    const done = new Promise<void>((resolve) => {
-      cancel = resolve;
+    const done = new Promise<void>((resolve, reject) => {
+      const open = { onEvent, fail: reject };
+      cancel = () => {
+        this.openWatches.delete(open);
+        resolve();
+      };
       queueMicrotask(() => {
         for (const e of this.watchEvents) onEvent(e);
         if (!req.follow) resolve();
+        else this.openWatches.add(open);
       });
     });
     return { done, cancel };
+  }
+  /** Hands `e` to every open watch (a live event). */
+  pushWatch(e: WatchEvent): void {
+    for (const w of this.openWatches) w.onEvent(e);
+  }
+  /** Ends every open watch with `err` (a lost connection: GovError UNAVAILABLE). */
+  failWatches(err: Error): void {
+    for (const w of this.openWatches) w.fail(err);
+    this.openWatches.clear();
+  }
+  /** How many watches are open now. */
+  get openWatchCount(): number {
+    return this.openWatches.size;
   }
   getMetricsHistory(targets?: TargetSet) {
     return this.rec('getMetricsHistory', [targets], () => ({

@@ -29,6 +29,8 @@ const ALL_COMMANDS = [
   'executions',
   'stats',
   'logs',
+  'events',
+  'top',
 ];
 
 const run = promisify(execFile);
