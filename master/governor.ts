@@ -21,6 +21,7 @@ import { isLoopbackAddress, type MasterOptions } from './options.js';
 import { Registry } from './state/registry.js';
 import type { RolloutEngine } from './rollout/engine.js';
 import { openRollouts } from './rollout/service.js';
+import { openFleetWatch, type FleetWatch } from './watch/fleet-watch.js';
 
 export type GovernorState = 'created' | 'listening' | 'stopping' | 'stopped';
 
@@ -39,6 +40,8 @@ export class DistributedGovernor {
     readonly fleet: Fleet,
     private readonly log: Logger,
     readonly rollouts: RolloutEngine,
+    /** The watch side: event stream hub and metrics history (tests and benchmarks read its stats). */
+    readonly watch: FleetWatch,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
   }
@@ -52,7 +55,8 @@ export class DistributedGovernor {
       await store.flush();
       const fleet = new Fleet(registry, executions, options, log);
       const rollouts = await openRollouts(fleet, store, log);
-      return new DistributedGovernor(options, store, registry, executions, fleet, log, rollouts);
+      const watch = openFleetWatch(fleet, rollouts, options);
+      return new DistributedGovernor(options, store, registry, executions, fleet, log, rollouts, watch);
     } catch (err) {
       await store.close();
       throw err;
@@ -150,6 +154,7 @@ export class DistributedGovernor {
     if (this._state === 'stopping' || this._state === 'stopped') return this.closedPromise;
     this.setState('stopping');
     this.rollouts.close();
+    this.watch.close(); // every watch stream ends (UNAVAILABLE): nothing holds the server open
     this.fleet.close();
     const server = this.server;
     if (server) {

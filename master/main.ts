@@ -31,6 +31,16 @@ export function masterProgram(): GovCommand {
     .addOption(new Option('--heartbeat-interval <DUR>', 'agent heartbeat interval (default 2s)'))
     .addOption(new Option('--heartbeat-grace <DUR>', 'silence after which an agent is disconnected'))
     .addOption(new Option('--command-timeout <DUR>', 'deadline of a command sent to an agent (default 30s)'))
+    .addOption(
+      new Option('--watch-events <N>', 'watch events kept for clients to resume from (default 10000)'),
+    )
+    .addOption(
+      new Option(
+        '--watch-buffer <N>',
+        'events one watcher may have unsent before it is dropped (default 1000)',
+      ),
+    )
+    .addOption(new Option('--metrics-history <DUR>', 'per-instance CPU/memory history kept (default 15m)'))
     .addOption(new Option('--log-level <debug|info|warn|error>', 'log level (default info)'))
     .does(({ opts, io }) => serve(opts as MasterFlags, io));
 }

@@ -25,6 +25,12 @@ export interface MasterOptions {
   heartbeatGraceMs: number;
   metricsIntervalMs: number;
   commandTimeoutMs: number;
+  /** Kept watch events held for resume (`--watch-events`, watch_events). */
+  watchEvents: number;
+  /** Live events one watcher may have waiting before it is dropped (`--watch-buffer`, watch_buffer). */
+  watchBuffer: number;
+  /** How far back the per-instance metrics history goes (`--metrics-history`, metrics_history). */
+  metricsHistoryMs: number;
 }
 
 export interface MasterUserOptions {
@@ -40,6 +46,9 @@ export interface MasterUserOptions {
   heartbeat_grace?: string;
   metrics_interval?: string;
   command_timeout?: string;
+  watch_events?: number;
+  watch_buffer?: number;
+  metrics_history?: string;
 }
 
 const KEYS = [
@@ -55,6 +64,9 @@ const KEYS = [
   'heartbeat_grace',
   'metrics_interval',
   'command_timeout',
+  'watch_events',
+  'watch_buffer',
+  'metrics_history',
 ];
 
 const DURATION_KEYS = [
@@ -62,6 +74,7 @@ const DURATION_KEYS = [
   'heartbeat_grace',
   'metrics_interval',
   'command_timeout',
+  'metrics_history',
 ] as const;
 
 /** `gov master`'s flags as commander hands them over (camelCase keys). */
@@ -78,6 +91,9 @@ export interface MasterFlags {
   heartbeatInterval?: string;
   heartbeatGrace?: string;
   commandTimeout?: string;
+  watchEvents?: string;
+  watchBuffer?: string;
+  metricsHistory?: string;
   logLevel?: string;
 }
 
@@ -100,10 +116,13 @@ export function resolveMasterOptions(
   if (cert) flags.cert = cert;
   if (key) flags.key = key;
   if (values.executionLogSize) flags.execution_log_size = Number(values.executionLogSize);
+  if (values.watchEvents) flags.watch_events = countFlag(values.watchEvents, '--watch-events');
+  if (values.watchBuffer) flags.watch_buffer = countFlag(values.watchBuffer, '--watch-buffer');
   for (const [flag, name, key] of [
     ['heartbeat-interval', 'heartbeatInterval', 'heartbeat_interval'],
     ['heartbeat-grace', 'heartbeatGrace', 'heartbeat_grace'],
     ['command-timeout', 'commandTimeout', 'command_timeout'],
+    ['metrics-history', 'metricsHistory', 'metrics_history'],
   ] as const) {
     const text = values[name];
     if (!text) continue;
@@ -133,6 +152,29 @@ export function isLoopbackAddress(address: string): boolean {
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
+
+/** A count flag: a whole number (its range is checked with the settings). */
+function countFlag(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} ${text}: must be a whole number`);
+  return Number(text);
+}
+
+/** A count setting within [min, max], refused naming where and the key. */
+function count(
+  where: string,
+  key: string,
+  v: number | undefined,
+  dflt: number,
+  min: number,
+  max: number,
+): number {
+  const n = v ?? dflt;
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ValidationError(
+      `${where}: ${key}: ${JSON.stringify(n)} must be an integer from ${min} to ${max}`,
+    );
+  return n;
+}
 
 function dur(where: string, key: string, v: string | undefined, dflt: number): number {
   return v === undefined ? dflt : parseDurationSetting(v, `${where}: ${key}`);
@@ -170,6 +212,9 @@ export function compileMasterOptions(
     ),
     metricsIntervalMs: dur(where, 'metrics_interval', user.metrics_interval, 5000),
     commandTimeoutMs: dur(where, 'command_timeout', user.command_timeout, 30_000),
+    watchEvents: count(where, 'watch_events', user.watch_events, 10_000, 1, 1_000_000),
+    watchBuffer: count(where, 'watch_buffer', user.watch_buffer, 1_000, 1, 1_000_000),
+    metricsHistoryMs: dur(where, 'metrics_history', user.metrics_history, 15 * 60_000),
   };
   if (typeof opts.httpInsecure !== 'boolean') {
     throw new ValidationError(`${where}: http_insecure: must be true or false`);

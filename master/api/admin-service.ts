@@ -4,8 +4,7 @@
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
-import { NotFoundError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
-import { toServiceError } from '../../shared/grpc-status.js';
+import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
 import { isPid } from '../../shared/proc.js';
@@ -17,6 +16,7 @@ import { checkApplyAllowed, rolloutHandlers, startUpdatesForApply } from '../rol
 import { toRolloutProto } from '../rollout/create.js';
 import type { RolloutEngine } from '../rollout/engine.js';
 import { unary } from './unary.js';
+import { watchRpcs } from '../watch/watch-rpc.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { fanOut } from '../fleet/fan-out.js';
 import { checkControl } from '../../shared/control-request.js';
@@ -267,11 +267,8 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     }),
 
     ...rolloutHandlers(fleet, rollouts),
-    // CONTRACT PLACEHOLDERS (replaced by master/watch/ before this lands).
-    Watch: (call) => call.emit('error', toServiceError(new UnavailableError('Watch is not built yet'))),
-    GetMetricsHistory: unary(() =>
-      Promise.reject(new UnavailableError('GetMetricsHistory is not built yet')),
-    ),
+    // The watch side (master/watch/): the event stream and the metrics history.
+    ...watchRpcs(fleet, rollouts),
   };
 }
 

@@ -54,6 +54,11 @@ export class RolloutEngine {
     return new Date(this.now()).toISOString();
   }
 
+  /** Each rollout record once it is saved (the store's change events: the watch stream follows them). */
+  get changes(): RolloutStore['changes'] {
+    return this.store.changes;
+  }
+
   /** After a master (re)start: in-flight rollouts become paused (interrupted); nothing resumes by itself. */
   async restore(): Promise<void> {
     const paused = await this.store.recover(this.iso());

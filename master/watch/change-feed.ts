@@ -1,0 +1,69 @@
+/**
+ * Turns the contract's change events (registry, execution log, rollout store, fleet metrics) into watch
+ * events: kept ones are published to the hub (numbered, in the order the master saw them), metrics are
+ * broadcast unkept and recorded in the history. Returns a function that detaches every listener.
+ */
+import type { EventEmitter } from 'node:events';
+import type { MetricsReport__Output } from '../../proto/generated/governor/v1/MetricsReport.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { toRolloutProto } from '../rollout/create.js';
+import type { RolloutStoreEvents } from '../rollout/store.js';
+import type { RolloutRecord } from '../rollout/types.js';
+import type { ExecutionRecord } from '../state/execution-stats.js';
+import type { InstanceChange } from '../state/registry.js';
+import { instanceEvents } from './instance-events.js';
+import type { MetricsHistory } from './metrics-history.js';
+import type { WatchHub } from './watch-hub.js';
+
+export function attachChangeFeed(
+  fleet: Fleet,
+  /** The rollout store's changes (null: no rollout engine, as in some unit tests). */
+  rolloutChanges: EventEmitter<RolloutStoreEvents> | null,
+  hub: WatchHub,
+  history: MetricsHistory,
+  now: () => number = Date.now,
+): () => void {
+  const iso = (): string => new Date(now()).toISOString();
+
+  const onInstance = (c: InstanceChange): void => {
+    if (c.after === null) history.forget(c.agent, c.key);
+    for (const e of instanceEvents(c, iso())) hub.publish(e);
+  };
+  const onAgent = (id: string): void => {
+    const info = fleet.agentInfos().find((a) => a.id === id);
+    if (!info) return;
+    hub.publish({ kind: 'agent', at: iso(), handler: '', agent: id, agent_info: info });
+  };
+  const onExecution = (r: ExecutionRecord): void => {
+    hub.publish({ kind: 'execution', at: iso(), handler: r.handler, agent: r.agent, execution: r });
+  };
+  const onRollout = (r: RolloutRecord): void => {
+    const handler = r.handlers.length === 1 ? (r.handlers[0]?.name ?? '') : '';
+    hub.publish({ kind: 'rollout', at: iso(), handler, agent: '', rollout: toRolloutProto(r) });
+  };
+  const onMetrics = (agent: string, report: MetricsReport__Output): void => {
+    const atMs = now();
+    history.record(agent, report, atMs);
+    hub.broadcast({
+      kind: 'metrics',
+      at: new Date(atMs).toISOString(),
+      handler: '',
+      agent,
+      metrics: { host: report.host, instances: report.instances },
+    });
+  };
+
+  fleet.registry.changes.on('instance', onInstance);
+  fleet.registry.changes.on('agent', onAgent);
+  fleet.executions.changes.on('execution', onExecution);
+  fleet.changes.on('metrics', onMetrics);
+  const rolloutEmitter = rolloutChanges;
+  rolloutEmitter?.on('rollout', onRollout);
+  return () => {
+    fleet.registry.changes.off('instance', onInstance);
+    fleet.registry.changes.off('agent', onAgent);
+    fleet.executions.changes.off('execution', onExecution);
+    fleet.changes.off('metrics', onMetrics);
+    rolloutEmitter?.off('rollout', onRollout);
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The watchers and the ring they resume from. Every kept event is numbered, kept and offered to each
+ * watcher in one synchronous step, and a new watcher's start (notice, snapshot, replay) is taken in the
+ * same step as it joins: no event falls between its replay and its live events, none comes twice.
+ */
+import type { WatchEvent } from '../../proto/generated/governor/v1/WatchEvent.js';
+import { status } from '@grpc/grpc-js';
+import { EventRing, type KeptEvent } from './event-ring.js';
+import { snapshotParts, type SnapshotSource } from './snapshot.js';
+import { passes, type Concern, type WatchFilter } from './watch-filter.js';
+import { Watcher, type WatchCall, type WatcherStats } from './watcher.js';
+
+export interface WatchHubOptions {
+  /** Kept events the ring holds (resume window). */
+  ringSize: number;
+  /** Live events a watcher may have waiting before it is dropped. */
+  bufferSize: number;
+  /** The current state, for snapshots. */
+  snapshot: () => SnapshotSource;
+  /** Clock in epoch ms. */
+  now?: () => number;
+}
+
+export interface WatchHubStats {
+  watchers: number;
+  newest: number;
+  oldest: number;
+  each: WatcherStats[];
+}
+
+/** What an event concerns, for filters: rollouts name every handler they cover. */
+export function concernOf(e: WatchEvent): Concern {
+  const handlers = e.rollout
+    ? (e.rollout.handlers ?? []).map((h) => h.name ?? '')
+    : e.handler
+      ? [e.handler]
+      : [];
+  return { kind: e.kind ?? '', handlers, agent: e.agent ?? '' };
+}
+
+export class WatchHub {
+  readonly ring: EventRing;
+  private readonly watchers = new Set<Watcher>();
+  private nextId = 1;
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: WatchHubOptions) {
+    this.ring = new EventRing(opts.ringSize);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Numbers and keeps `event`, then offers it to every watcher. */
+  publish(event: WatchEvent): KeptEvent {
+    const kept = this.ring.push(event);
+    this.offer(kept);
+    return kept;
+  }
+
+  /** Offers an event that is not kept (metrics): it carries the newest kept index. */
+  broadcast(event: WatchEvent): void {
+    if (this.watchers.size === 0) return;
+    this.offer({ ...event, index: this.ring.newest });
+  }
+
+  private offer(e: WatchEvent): void {
+    if (this.watchers.size === 0) return;
+    const concern = concernOf(e);
+    const nowMs = this.now();
+    for (const w of [...this.watchers]) w.offer(e, concern, nowMs);
+  }
+
+  /** Adds a watcher for `call` and sends it its start (see the file comment). */
+  watch(call: WatchCall, filter: WatchFilter): Watcher {
+    const w = new Watcher(
+      this.nextId++,
+      call,
+      filter,
+      this.opts.bufferSize,
+      (x) => this.watchers.delete(x),
+      () => ({ oldest: this.ring.oldest, newest: this.ring.newest }),
+    );
+    if (this.closed) {
+      w.close(shutdownError());
+      return w;
+    }
+    if (filter.follow) this.watchers.add(w);
+    w.begin(this.startOf(filter));
+    return w;
+  }
+
+  private startOf(f: WatchFilter): WatchEvent[] {
+    const at = new Date(this.now()).toISOString();
+    const newest = this.ring.newest;
+    const snapshot = (): WatchEvent[] => snapshotParts(this.opts.snapshot(), f, newest, at);
+    if (!f.resume) return f.snapshot ? snapshot() : [];
+    const point = this.ring.check(f.since);
+    if (point !== 'ok') {
+      const message =
+        point === 'behind'
+          ? `index ${f.since} is older than the events this master keeps (${this.ring.oldest}..${newest}): a snapshot follows`
+          : `index ${f.since} is above this master's newest (${newest}): the master restarted; a snapshot follows`;
+      const notice: WatchEvent = {
+        index: newest,
+        kind: 'notice',
+        at,
+        handler: '',
+        agent: '',
+        notice: { reason: point, message, oldest: this.ring.oldest, newest },
+      };
+      return [notice, ...snapshot()];
+    }
+    const replay: WatchEvent[] = this.ring.after(f.since).filter((e) => passes(f, concernOf(e)));
+    return f.snapshot ? [...replay, ...snapshot()] : replay;
+  }
+
+  stats(): WatchHubStats {
+    const each = [...this.watchers].map((w) => w.stats());
+    return { watchers: each.length, newest: this.ring.newest, oldest: this.ring.oldest, each };
+  }
+
+  /** Ends every watch stream (UNAVAILABLE: the master is going away; followers watch again elsewhere). */
+  close(): void {
+    this.closed = true;
+    for (const w of [...this.watchers]) w.close(shutdownError());
+    this.watchers.clear();
+  }
+}
+
+function shutdownError(): Error & { code: number } {
+  return Object.assign(new Error('the master is shutting down'), { code: status.UNAVAILABLE });
+}
