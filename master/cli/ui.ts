@@ -1,7 +1,8 @@
 /**
  * `gov ui [--port N] [--open]`: the web dashboard, served like `kubectl proxy` by a local proxy on
  * 127.0.0.1 (master/cli/ui/: where to start reading) that talks to the master with the user's own
- * certificate. Prints the URL with its one-time token, and runs until interrupted (exit 0). The role the
+ * certificate. Checks the master answers (ListAgents), prints the URL with its one-time token, and runs
+ * until interrupted (exit 0). The role the
  * page shows actions for is the certificate's OU, read here from --cert; the master still decides.
  * The page's files ship in the package (master/cli/ui/static/, found from this module's place, which the
  * CLI bundle keeps: see scripts/build-cli-bundle.mjs) and uPlot's come from its installed package.
@@ -72,6 +73,9 @@ export function uiCommand(connect: AdminConnector = connectAdmin) {
     const port = readPort(opts.port);
     const who = readRole(conn.certPath);
     return withAdmin(connect, conn, async (api) => {
+      // One call first: a master that cannot be reached or refuses the certificate is told here, not on a
+      // broken page, and the page's first requests find the connection up.
+      await api.listAgents();
       const server = await startUiServer({
         api,
         ...who,

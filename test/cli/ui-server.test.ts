@@ -10,6 +10,7 @@ import http from 'node:http';
 import { GovError } from '../../shared/errors.js';
 import { STATIC_DIR, uplotDir } from '../../master/cli/ui.js';
 import { startUiServer, type UiServer } from '../../master/cli/ui/server.js';
+import { LIVE_KINDS } from '../../master/cli/ui/events-relay.js';
 import type { WatchEvent } from '../../master/cli/admin-client.js';
 import { testPki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/common.js';
@@ -236,7 +237,7 @@ describe('gov ui proxy', () => {
     ]);
   });
 
-  it('relays the Watch as server-sent events (snapshot, follow, metrics interval) and stops it when the browser goes', async () => {
+  it('relays the Watch as server-sent events (snapshot, follow, every kind with metrics at the interval asked) and stops it when the browser goes', async () => {
     const f = new FakeAdmin();
     f.watchEvents = [
       event({
@@ -296,7 +297,10 @@ describe('gov ui proxy', () => {
       got.push(`${e.index} ${e.kind}`);
     }
     assert.deepEqual(got, ['3 snapshot', '4 instance']);
-    assert.deepEqual(f.calls[0], ['watch', { snapshot: true, follow: true, metrics_interval_ms: 2000 }]);
+    assert.deepEqual(f.calls[0], [
+      'watch',
+      { snapshot: true, follow: true, kinds: LIVE_KINDS, metrics_interval_ms: 2000 },
+    ]);
     req.destroy();
     await waitFor(() => cancelled, { what: 'the watch to be cancelled when the browser goes' });
   });
@@ -314,7 +318,7 @@ describe('gov ui proxy', () => {
     await waitFor(() => fake.calls.length > 0, { what: 'the watch' });
     assert.deepEqual(fake.calls[0], [
       'watch',
-      { snapshot: false, follow: true, metrics_interval_ms: 5000, resume: true, since: 42 },
+      { snapshot: false, follow: true, kinds: LIVE_KINDS, metrics_interval_ms: 0, resume: true, since: 42 },
     ]);
     req.destroy();
   });

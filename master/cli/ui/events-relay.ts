@@ -3,7 +3,8 @@
  * (watch-follow.ts), relayed as server-sent events: one SSE event per WatchEvent, its JSON as `data` and
  * its index as `id`, so a browser that reconnects by itself (EventSource sends `Last-Event-ID`) resumes
  * from there instead of starting over. It starts with a snapshot (what the page replaces its view with)
- * and carries metrics samples at `interval_ms` (query; default DEFAULT_METRICS_INTERVAL_MS). A comment
+ * and carries every metrics sample the agents push (their sampling interval), or at most one per agent
+ * per `interval_ms` when the query asks. A comment
  * line every keep-alive period keeps idle proxies and the browser from timing the stream out. The watch
  * ends when the browser goes; a refusal by the master ends the stream with a `refused` event naming it.
  */
@@ -13,15 +14,18 @@ import type { AdminApi, WatchRequest } from '../admin-client.js';
 import { followWatch } from '../watch-follow.js';
 import { HttpError } from './api-routes.js';
 
-/** Metrics samples for the sparklines, at most one per agent per this many ms, unless the page asks. */
-export const DEFAULT_METRICS_INTERVAL_MS = 5_000;
+/** Every kind (admin.proto WatchRequest.kinds), metrics included: a live view shows them all. */
+export const LIVE_KINDS = ['instance', 'health', 'execution', 'rollout', 'agent', 'metrics'];
 const MAX_METRICS_INTERVAL_MS = 3_600_000;
 const DEFAULT_KEEPALIVE_MS = 15_000;
 
-/** The watch the page asks for: `interval_ms` from the query, a resume from `Last-Event-ID`. */
+/**
+ * The watch the page asks for: every kind, metrics at the agents' own sampling interval (each sample they
+ * push) or at most one per agent per `interval_ms` (query); a resume from `Last-Event-ID`.
+ */
 export function watchRequestOf(url: URL, lastEventId: string | undefined): WatchRequest {
   const text = url.searchParams.get('interval_ms');
-  let interval = DEFAULT_METRICS_INTERVAL_MS;
+  let interval = 0;
   if (text !== null && text !== '') {
     interval = Number(text);
     if (!Number.isFinite(interval) || interval < 0 || interval > MAX_METRICS_INTERVAL_MS)
@@ -30,7 +34,12 @@ export function watchRequestOf(url: URL, lastEventId: string | undefined): Watch
         `interval_ms ${JSON.stringify(text)}: expected ms, 0..${MAX_METRICS_INTERVAL_MS}`,
       );
   }
-  const req: WatchRequest = { snapshot: true, follow: true, metrics_interval_ms: interval };
+  const req: WatchRequest = {
+    snapshot: true,
+    follow: true,
+    kinds: LIVE_KINDS,
+    metrics_interval_ms: interval,
+  };
   const since = lastEventId === undefined ? NaN : Number(lastEventId);
   if (Number.isInteger(since) && since > 0) return { ...req, resume: true, since, snapshot: false };
   return req;

@@ -2,7 +2,8 @@
 // one-time token from its own URL and sends it with every request (Authorization header for fetch, the
 // query for EventSource, which cannot set headers). The live view comes from /api/events (the master's
 // Watch as server-sent events): a snapshot replaces the view, then each change updates one row in place,
-// so nothing needs a reload. Sparklines are uPlot charts fed by /api/history and then metrics events.
+// so nothing needs a reload. Sparklines are uPlot charts fed by /api/history and by metrics events (every
+// sample the agents push).
 // Elements carry stable data-* attributes (data-instance, data-state, data-pid, data-action…) for tests.
 'use strict';
 
@@ -16,7 +17,6 @@
     executions: [],
     history: new Map(),
     charts: new Map(),
-    intervalMs: 5000,
     windowMs: 900000,
     snapshot: null,
     live: false,
@@ -168,6 +168,18 @@
     c.mem?.setData([h.t, h.mem]);
   }
 
+  /** The action buttons of an instance row, for admin only (once: the role may arrive after the row). */
+  function addActions(tr, key) {
+    const cell = tr.querySelector('td[data-field="actions"]');
+    if (view.role !== 'admin' || cell.childElementCount) return;
+    for (const action of ['restart', 'stop', 'start', 'ensure'])
+      cell.append(
+        actionButton(action, `${action} ${key}`, (b) =>
+          act(`${action} ${key}`, '/api/control', { action, targets: [key] }, b),
+        ),
+      );
+  }
+
   function instanceRow(key) {
     let tr = document.querySelector(`#instances tr[data-instance="${CSS.escape(key)}"]`);
     if (tr) return tr;
@@ -178,13 +190,7 @@
     const memCell = el('td', { class: 'spark', 'data-field': 'memory-history' });
     const actions = el('td', { class: 'actions', 'data-field': 'actions' });
     tr.append(cpuCell, memCell, actions);
-    if (view.role === 'admin')
-      for (const action of ['restart', 'stop', 'start', 'ensure'])
-        actions.append(
-          actionButton(action, `${action} ${key}`, (b) =>
-            act(`${action} ${key}`, '/api/control', { action, targets: [key] }, b),
-          ),
-        );
+    addActions(tr, key);
     $('#instances tbody').append(tr);
     view.charts.set(key, { cpu: sparkline(cpuCell, '#3367d6'), mem: sparkline(memCell, '#8e44ad') });
     drawCharts(key);
@@ -386,7 +392,7 @@
   }
 
   function connect() {
-    const q = new URLSearchParams({ token, interval_ms: String(view.intervalMs) });
+    const q = new URLSearchParams({ token });
     const source = new EventSource(`/api/events?${q}`);
     const live = $('#live');
     source.onopen = () => {
@@ -406,34 +412,44 @@
     };
   }
 
+  /** The history from the master, joined with the samples live events brought meanwhile. */
+  function mergeHistory(h) {
+    if (h.window_ms > 0) view.windowMs = h.window_ms;
+    for (const i of h.instances) {
+      const key = keyOf(i.agent, i.handler, i.instance);
+      const live = view.history.get(key);
+      view.history.delete(key);
+      i.at_ms.forEach((at, n) => addSample(key, at, i.cpu_percent[n], i.memory_bytes[n]));
+      if (live) live.t.forEach((t, n) => addSample(key, t * 1000, live.cpu[n], live.mem[n]));
+      if (view.instances.has(key)) {
+        renderInstance(key);
+        drawCharts(key);
+      }
+    }
+  }
+
   async function start() {
     $('#execution-filters').addEventListener('submit', (ev) => {
       ev.preventDefault();
       void loadExecutions();
     });
+    // Everything at once: the live table does not wait for the role, the history or the log.
+    connect();
+    void loadExecutions();
+    void api('/api/history').then(mergeHistory, (err) => say(`history: ${err.message}`, 'error'));
+    let who;
     try {
-      const who = await api('/api/whoami');
-      view.role = who.role;
-      $('#whoami').dataset.role = who.role;
-      $('#whoami').textContent = `${who.role || 'unknown role'} ${who.name} · master ${who.master}`;
+      who = await api('/api/whoami');
     } catch (err) {
       say(`gov ui: ${err.message}`, 'error');
       return;
     }
+    view.role = who.role;
     document.body.dataset.role = view.role;
-    try {
-      const h = await api('/api/history');
-      if (h.interval_ms > 0) view.intervalMs = h.interval_ms;
-      if (h.window_ms > 0) view.windowMs = h.window_ms;
-      for (const i of h.instances) {
-        const key = keyOf(i.agent, i.handler, i.instance);
-        i.at_ms.forEach((at, n) => addSample(key, at, i.cpu_percent[n], i.memory_bytes[n]));
-      }
-    } catch (err) {
-      say(`history: ${err.message}`, 'error');
-    }
-    connect();
-    void loadExecutions();
+    $('#whoami').dataset.role = view.role;
+    $('#whoami').textContent = `${view.role || 'unknown role'} ${who.name} · master ${who.master}`;
+    for (const key of view.instances.keys()) addActions(instanceRow(key), key);
+    renderRollouts();
   }
 
   void start();
