@@ -155,6 +155,22 @@ describe('integration: gov ui in a real browser', function () {
     const ps = await c!.instances('web');
     assert.equal(ps.find((i) => i.agent === 'edge-1')?.pid, after, 'the page shows the PID the master has');
     await page.waitForSelector('#executions tr[data-kind="restart"]', { timeout: 30_000 });
+    // The log's filters ask the master: only restarts are left.
+    await page.locator('#execution-filters input[name="kind"]').fill('restart');
+    await page.locator('#execution-filters button[type="submit"]').click();
+    await page.waitForFunction(() => {
+      const kinds = [...document.querySelectorAll<HTMLElement>('#executions tr[data-kind]')].map(
+        (tr) => tr.dataset.kind,
+      );
+      return kinds.length > 0 && kinds.every((k) => k === 'restart');
+    });
+    // Each instance has its CPU and memory sparklines (uPlot canvases).
+    for (const key of INSTANCES)
+      assert.equal(
+        (await page.locator(`${row(key)} td.spark canvas`).count()) >= 2,
+        true,
+        `${key} sparklines`,
+      );
 
     const base = new URL(url);
     const noToken = await fetch(`${base.origin}/api/whoami`);

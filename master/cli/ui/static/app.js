@@ -311,9 +311,11 @@
   }
 
   function upsertExecution(rec) {
-    if (!matches(rec, filters())) return;
     const i = view.executions.findIndex((x) => x.id === rec.id);
-    if (i >= 0) view.executions[i] = rec;
+    // A record that no longer matches the filters (a running one that finished) leaves the list.
+    if (!matches(rec, filters())) {
+      if (i >= 0) view.executions.splice(i, 1);
+    } else if (i >= 0) view.executions[i] = rec;
     else view.executions.unshift(rec);
     view.executions.length = Math.min(view.executions.length, EXECUTION_ROWS);
     renderExecutions();
