@@ -104,7 +104,8 @@ export class Watcher {
 
   private pump(): void {
     if (this._state !== 'live') return;
-    for (;;) {
+    // While grpc-js asked to wait ('drain' pending), events stay here, where the bound is counted.
+    while (!this.call.writableNeedDrain) {
       let next: WatchEvent | undefined;
       if (this.startAt < this.start.length) next = this.start[this.startAt++];
       else {
@@ -113,9 +114,9 @@ export class Watcher {
         next = this.live.shift();
       }
       if (next === undefined) break;
-      if (!this.call.write(next)) return; // grpc-js is full: 'drain' resumes
+      this.call.write(next);
     }
-    if (!this.filter.follow) {
+    if (!this.filter.follow && this.startAt >= this.start.length && this.live.length === 0) {
       this.call.end();
       this.ending();
     }
