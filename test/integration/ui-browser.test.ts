@@ -115,7 +115,7 @@ describe('integration: gov ui in a real browser', function () {
       `      first load to live table: ${firstLoadMs.toFixed(0)} ms (navigation start → both rows live)`,
     );
 
-    assert.equal(await page.locator('#whoami').getAttribute('data-role'), 'admin');
+    await page.waitForSelector('#whoami[data-role="admin"]');
     for (const key of INSTANCES)
       for (const action of ['restart', 'stop', 'start', 'ensure'])
         assert.equal(
@@ -191,7 +191,8 @@ describe('integration: gov ui in a real browser', function () {
     const page = await context.newPage();
     await page.goto(url);
     await waitLive(page, INSTANCES);
-    assert.equal(await page.locator('#whoami').getAttribute('data-role'), 'viewer');
+    // The role comes with /api/whoami, beside the event stream: wait for it before looking for buttons.
+    await page.waitForSelector('#whoami[data-role="viewer"]');
     assert.equal(await page.locator('button[data-action]').count(), 0, 'no action button for a viewer');
     const pids = await c!.instances('web');
     const token = new URL(url).searchParams.get('token')!;
@@ -205,11 +206,9 @@ describe('integration: gov ui in a real browser', function () {
     }, token);
     assert.equal(answer.status, 403);
     assert.match(answer.body.error ?? '', /may not call Admin\/Control: viewer is read-only/);
-    assert.deepEqual(
-      (await c!.instances('web')).map((i) => i.pid),
-      pids.map((i) => i.pid),
-      'nothing restarted',
-    );
+    const byAgent = (list: Array<{ agent: string; pid: number | null }>) =>
+      Object.fromEntries(list.map((i) => [i.agent, i.pid]));
+    assert.deepEqual(byAgent(await c!.instances('web')), byAgent(pids), 'nothing restarted');
     await page.screenshot({ path: path.join(tmp, 'dashboard-viewer.png'), fullPage: true });
     await context.close();
     await stopUi(ui);
