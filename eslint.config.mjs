@@ -50,4 +50,9 @@ export default tseslint.config(
     files: ['**/*.mjs', 'test/fixtures/**/*.js'],
     languageOptions: { globals: globals.node },
   },
+  {
+    // The dashboard's page script (gov ui): a plain browser script with uPlot loaded before it.
+    files: ['master/cli/ui/static/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, uPlot: 'readonly' } },
+  },
 );

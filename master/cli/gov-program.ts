@@ -193,6 +193,11 @@ const COMMANDS: Entry[] = [
     'health-gated rolling restart; status, pause, resume or abort a rollout',
     async () => (await import('./rollout.js')).rolloutCommand,
   ),
+  admin(
+    'ui',
+    'web dashboard: a local proxy on 127.0.0.1 with a one-time token, using your certificate',
+    async () => (await import('./ui.js')).uiCommand,
+  ),
 ];
 
 /** A program's own definition (daemons, the PKI), under the summary the index shows. */

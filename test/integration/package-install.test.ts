@@ -2,8 +2,9 @@
  * The package is installable: the tarball `npm pack` makes of this repo holds the runtime and nothing of the
  * tests, and `npm install -g` of it into a temp prefix gives a `gov` on the PATH that works from a temp dir
  * far from the repo (no test certs, no repo node_modules on any path): `gov --version`, `gov certs init`,
- * `gov dev` starts its cluster and `gov ps` lists the demo handlers; SIGTERM to `gov dev` leaves none of its
- * processes (checked by PID).
+ * `gov dev` starts its cluster and `gov ps` lists the demo handlers; `gov ui` serves the dashboard page, its
+ * script and uPlot from the installed package; SIGTERM to `gov dev` leaves none of its processes (checked by
+ * PID).
  *
  * `npm test` has just built dist/, so the tarball is packed with --ignore-scripts (prepack would run a
  * second full build); that prepack builds is checked from package.json. The install takes the runtime
@@ -155,6 +156,9 @@ describe('integration: the packed tarball installs a working gov', function () {
       'proto/generated/descriptor.json',
       'proto/governor/v1/admin.proto',
       'master/dev/demo-http.mjs',
+      'master/cli/ui/static/index.html',
+      'master/cli/ui/static/app.js',
+      'master/cli/ui/static/style.css',
       'agent/native/binding.gyp',
       'agent/native/linux-sockets.c',
     ])
@@ -195,8 +199,13 @@ describe('integration: the packed tarball installs a working gov', function () {
         );
       }
     }
-    // Those known today (the agent, package.json for --version, gov dev's demo handler) are among them.
-    for (const t of ['dist/agent/main.js', 'package.json', 'master/dev/demo-http.mjs'])
+    // Those known today (the agent, package.json for --version, gov dev's demo handler, gov ui's page) are among them.
+    for (const t of [
+      'dist/agent/main.js',
+      'package.json',
+      'master/dev/demo-http.mjs',
+      'master/cli/ui/static',
+    ])
       assert.ok(located.includes(t), `${t} not found among ${located.join(' ')}`);
   });
 
@@ -270,6 +279,43 @@ describe('integration: the packed tarball installs a working gov', function () {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^hello-api +local +running /m);
     assert.match(text.stdout, /^hello-web +local +running /m);
+  });
+
+  it('gov ui serves the dashboard page, its script and uPlot from the installed package, and stops on SIGINT', async () => {
+    assert.ok(master, 'gov dev did not start');
+    const ui = spawn('gov', ['ui', '--master', master], {
+      cwd: work,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    track(ui.pid!);
+    let out = '';
+    let err = '';
+    ui.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    ui.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => ui.once('exit', (code) => r(code)));
+    try {
+      const url = await waitFor(
+        () => {
+          if (ui.exitCode !== null) throw new Error(`gov ui exited ${ui.exitCode}: ${err}`);
+          return /^(http:\/\/127\.0\.0\.1:\d+\/)\?token=(\S+)$/m.exec(out);
+        },
+        { what: 'gov ui to print its URL', timeoutMs: 30_000 },
+      );
+      const [, base, token] = url;
+      const page = await fetch(`${base}?token=${token}`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>Governor<\/title>/);
+      for (const file of ['app.js', 'style.css', 'uplot/uPlot.iife.min.js', 'uplot/uPlot.min.css']) {
+        const r = await fetch(`${base}${file}?token=${token}`);
+        assert.equal(r.status, 200, file);
+        assert.ok((await r.text()).length > 100, `${file} is empty`);
+      }
+      assert.equal((await fetch(`${base}app.js`)).status, 401);
+    } finally {
+      ui.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, err);
   });
 
   it('SIGTERM to gov dev stops the demo handlers, the agent and the master: none of their PIDs is left', async () => {
