@@ -31,6 +31,12 @@ export function masterProgram(): GovCommand {
     .addOption(new Option('--heartbeat-interval <DUR>', 'agent heartbeat interval (default 2s)'))
     .addOption(new Option('--heartbeat-grace <DUR>', 'silence after which an agent is disconnected'))
     .addOption(new Option('--command-timeout <DUR>', 'deadline of a command sent to an agent (default 30s)'))
+    .addOption(
+      new Option(
+        '--metrics-instances <N>',
+        'at most N instances get per-instance series on /metrics (default 10000; the rest are counted)',
+      ),
+    )
     .addOption(new Option('--log-level <debug|info|warn|error>', 'log level (default info)'))
     .does(({ opts, io }) => serve(opts as MasterFlags, io));
 }

@@ -25,7 +25,14 @@ export interface MasterOptions {
   heartbeatGraceMs: number;
   metricsIntervalMs: number;
   commandTimeoutMs: number;
+  /** At most this many instances get per-instance series on /metrics (the rest are counted). */
+  metricsInstances: number;
 }
+
+/** Default of `--metrics-instances` (settings key metrics_instances). */
+export const DEFAULT_METRICS_INSTANCES = 10_000;
+/** The largest `--metrics-instances` accepted. */
+const MAX_METRICS_INSTANCES = 1_000_000;
 
 export interface MasterUserOptions {
   listen?: string;
@@ -40,6 +47,7 @@ export interface MasterUserOptions {
   heartbeat_grace?: string;
   metrics_interval?: string;
   command_timeout?: string;
+  metrics_instances?: number;
 }
 
 const KEYS = [
@@ -55,6 +63,7 @@ const KEYS = [
   'heartbeat_grace',
   'metrics_interval',
   'command_timeout',
+  'metrics_instances',
 ];
 
 const DURATION_KEYS = [
@@ -78,6 +87,7 @@ export interface MasterFlags {
   heartbeatInterval?: string;
   heartbeatGrace?: string;
   commandTimeout?: string;
+  metricsInstances?: string;
   logLevel?: string;
 }
 
@@ -100,6 +110,14 @@ export function resolveMasterOptions(
   if (cert) flags.cert = cert;
   if (key) flags.key = key;
   if (values.executionLogSize) flags.execution_log_size = Number(values.executionLogSize);
+  if (values.metricsInstances !== undefined) {
+    const n = Number(values.metricsInstances);
+    if (!/^\d+$/.test(values.metricsInstances.trim()) || n > MAX_METRICS_INSTANCES)
+      throw new UsageError(
+        `--metrics-instances ${JSON.stringify(values.metricsInstances)}: must be an integer from 0 to ${MAX_METRICS_INSTANCES}`,
+      );
+    flags.metrics_instances = n;
+  }
   for (const [flag, name, key] of [
     ['heartbeat-interval', 'heartbeatInterval', 'heartbeat_interval'],
     ['heartbeat-grace', 'heartbeatGrace', 'heartbeat_grace'],
@@ -150,6 +168,16 @@ export function compileMasterOptions(
       `${where}: execution_log_size: ${JSON.stringify(size)} must be an integer from 1 to 1000000`,
     );
   }
+  const metricsInstances = user.metrics_instances ?? DEFAULT_METRICS_INSTANCES;
+  if (
+    !Number.isInteger(metricsInstances) ||
+    metricsInstances < 0 ||
+    metricsInstances > MAX_METRICS_INSTANCES
+  ) {
+    throw new ValidationError(
+      `${where}: metrics_instances: ${JSON.stringify(metricsInstances)} must be an integer from 0 to ${MAX_METRICS_INSTANCES}`,
+    );
+  }
   const heartbeatIntervalMs = dur(where, 'heartbeat_interval', user.heartbeat_interval, 2000);
   const opts: MasterOptions = {
     listen: user.listen ?? '127.0.0.1:7070',
@@ -170,6 +198,7 @@ export function compileMasterOptions(
     ),
     metricsIntervalMs: dur(where, 'metrics_interval', user.metrics_interval, 5000),
     commandTimeoutMs: dur(where, 'command_timeout', user.command_timeout, 30_000),
+    metricsInstances,
   };
   if (typeof opts.httpInsecure !== 'boolean') {
     throw new ValidationError(`${where}: http_insecure: must be true or false`);

@@ -8,10 +8,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gauge, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import { UnavailableError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { DEFAULT_METRICS_INSTANCES } from '../options.js';
+import { MasterMetrics, type PrometheusOptions } from './prometheus.js';
 import { redactPublic, secretsOf, type Secrets } from './redact.js';
 
 /**
@@ -24,57 +25,15 @@ type Reply = { status: number; type: string } & (
 
 export class MasterHttp {
   private readonly server: http.Server;
-  private readonly prom = new PromRegistry();
+  private readonly metrics: MasterMetrics;
   private secretsCache: { key: string; secrets: Secrets } | null = null;
 
   constructor(
     private readonly fleet: Fleet,
     private readonly log: Logger,
+    opts: PrometheusOptions = { maxInstances: DEFAULT_METRICS_INSTANCES },
   ) {
-    collectDefaultMetrics({ register: this.prom, prefix: 'governor_master_' });
-    const { registry, executions } = fleet;
-    new Gauge({
-      name: 'governor_agents',
-      help: 'Known agents by connection state',
-      labelNames: ['connected'],
-      registers: [this.prom],
-      collect() {
-        const agents = fleet.agentInfos();
-        this.set({ connected: 'true' }, agents.filter((a) => a.connected).length);
-        this.set({ connected: 'false' }, agents.filter((a) => !a.connected).length);
-      },
-    });
-    new Gauge({
-      name: 'governor_instances',
-      help: 'Instances by last reported state',
-      labelNames: ['handler', 'state'],
-      registers: [this.prom],
-      collect() {
-        this.reset();
-        for (const i of registry.listInstances())
-          this.inc({ handler: i.status.handler ?? '', state: i.status.state ?? '' });
-      },
-    });
-    new Gauge({
-      name: 'governor_handlers_configured',
-      help: 'Handler specs in the registry',
-      registers: [this.prom],
-      collect() {
-        this.set(registry.listSpecs().length);
-      },
-    });
-    new Gauge({
-      name: 'governor_executions',
-      help: 'Executions in the log buffer by status, and the lifetime count',
-      labelNames: ['status'],
-      registers: [this.prom],
-      collect() {
-        const s = executions.stats();
-        this.set({ status: 'success' }, s.success_count);
-        this.set({ status: 'error' }, s.error_count);
-        this.set({ status: 'lifetime' }, s.lifetime_executions);
-      },
-    });
+    this.metrics = new MasterMetrics(fleet, opts, log);
     this.server = http.createServer((req, res) => {
       this.handle(req.url ?? '/').then(
         (reply) => {
@@ -93,11 +52,19 @@ export class MasterHttp {
   private redacted(reply: Reply): string {
     const secrets = this.secrets();
     if ('json' in reply) return JSON.stringify(redactPublic(reply.json, secrets)) + '\n';
-    if ('prometheus' in reply)
+    if ('prometheus' in reply) {
+      // Label values repeat (handler names, agent ids, states): each distinct one is redacted once per reply.
+      const done = new Map<string, string>();
       return reply.prometheus.replace(/="((?:[^"\\]|\\.)*)"/g, (whole, value: string) => {
-        const clean = secrets.redactText(value);
-        return clean === value ? whole : `="${clean.replace(/["\\\n]/g, '')}"`; // no escape left half-cut
+        let out = done.get(whole);
+        if (out === undefined) {
+          const clean = secrets.redactText(value);
+          out = clean === value ? whole : `="${clean.replace(/["\\\n]/g, '')}"`; // no escape left half-cut
+          done.set(whole, out);
+        }
+        return out;
       });
+    }
     return secrets.redactText(reply.text);
   }
 
@@ -120,7 +87,7 @@ export class MasterHttp {
       case '/healthz':
         return { status: 200, type: 'text/plain', text: 'ok\n' };
       case '/metrics':
-        return { status: 200, type: this.prom.contentType, prometheus: await this.prom.metrics() };
+        return { status: 200, type: this.metrics.contentType, prometheus: await this.metrics.metrics() };
       case '/v1/agents':
         return json({ agents: this.fleet.agentInfos() });
       case '/v1/instances':
@@ -154,6 +121,7 @@ export class MasterHttp {
   }
 
   close(): Promise<void> {
+    this.metrics.close();
     return new Promise((r) => {
       this.server.close(() => r());
       this.server.closeAllConnections();
