@@ -61,6 +61,10 @@ export class MasterMetrics {
     private readonly log: Logger,
   ) {
     collectDefaultMetrics({ register: this.prom, prefix: 'governor_master_' });
+    // Gauges named like counters (promtool objects): each is the sum over its `type` label of the gauge
+    // without `_total`, which stays.
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+      this.prom.removeSingleMetric(`governor_master_nodejs_${name}`);
     const onMetrics = (agent: string, report: MetricsReport__Output): void => this.noteReport(agent, report);
     const onExecution = (rec: ExecutionRecord): void => this.noteExecution(rec);
     fleet.changes.on('metrics', onMetrics);
