@@ -77,3 +77,36 @@ export function observe(h: HistogramData, v: number): void {
   h.sum += v;
   h.count++;
 }
+
+/**
+ * `text` with every label value (as written: escaped) replaced by `map(value)`; the same string when no
+ * value changes. A scan, not a regular expression: a scrape of thousands of series stays cheap.
+ */
+export function mapLabelValues(text: string, map: (value: string) => string): string {
+  const out: string[] = [];
+  let copied = 0;
+  let i = text.indexOf('="');
+  while (i >= 0) {
+    const start = i + 2;
+    let end = text.indexOf('"', start);
+    // A quote preceded by an odd run of backslashes is escaped: part of the value.
+    while (end >= 0 && oddBackslashesBefore(text, end)) end = text.indexOf('"', end + 1);
+    if (end < 0) break;
+    const value = text.slice(start, end);
+    const mapped = map(value);
+    if (mapped !== value) {
+      out.push(text.slice(copied, start), mapped);
+      copied = end;
+    }
+    i = text.indexOf('="', end + 1);
+  }
+  if (out.length === 0) return text;
+  out.push(text.slice(copied));
+  return out.join('');
+}
+
+function oddBackslashesBefore(text: string, at: number): boolean {
+  let n = 0;
+  while (at - n - 1 >= 0 && text.charCodeAt(at - n - 1) === 92) n++;
+  return n % 2 === 1;
+}

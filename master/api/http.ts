@@ -12,8 +12,12 @@ import { UnavailableError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { DEFAULT_METRICS_INSTANCES } from '../options.js';
+import { mapLabelValues } from './exposition.js';
 import { MasterMetrics, type PrometheusOptions } from './prometheus.js';
 import { redactPublic, secretsOf, type Secrets } from './redact.js';
+
+/** Distinct label values whose redaction is remembered (more: the cache starts again). */
+const MAX_CACHED_LABELS = 100_000;
 
 /**
  * A response before redaction: `json` is serialized, `text` sent as is, `prometheus` is the exposition
@@ -27,6 +31,10 @@ export class MasterHttp {
   private readonly server: http.Server;
   private readonly metrics: MasterMetrics;
   private secretsCache: { key: string; secrets: Secrets } | null = null;
+  private labelCache: { secrets: Secrets | null; clean: Map<string, string> } = {
+    secrets: null,
+    clean: new Map(),
+  };
 
   constructor(
     private readonly fleet: Fleet,
@@ -52,20 +60,24 @@ export class MasterHttp {
   private redacted(reply: Reply): string {
     const secrets = this.secrets();
     if ('json' in reply) return JSON.stringify(redactPublic(reply.json, secrets)) + '\n';
-    if ('prometheus' in reply) {
-      // Label values repeat (handler names, agent ids, states): each distinct one is redacted once per reply.
-      const done = new Map<string, string>();
-      return reply.prometheus.replace(/="((?:[^"\\]|\\.)*)"/g, (whole, value: string) => {
-        let out = done.get(whole);
-        if (out === undefined) {
-          const clean = secrets.redactText(value);
-          out = clean === value ? whole : `="${clean.replace(/["\\\n]/g, '')}"`; // no escape left half-cut
-          done.set(whole, out);
-        }
-        return out;
-      });
-    }
+    if ('prometheus' in reply) return mapLabelValues(reply.prometheus, (v) => this.redactLabel(v, secrets));
     return secrets.redactText(reply.text);
+  }
+
+  /**
+   * A label value without secrets (no escape left half-cut). Values repeat from scrape to scrape (handler
+   * names, agent ids, states): each distinct one is redacted once per set of secrets (bounded cache).
+   */
+  private redactLabel(value: string, secrets: Secrets): string {
+    if (this.labelCache.secrets !== secrets || this.labelCache.clean.size > MAX_CACHED_LABELS)
+      this.labelCache = { secrets, clean: new Map() };
+    let clean = this.labelCache.clean.get(value);
+    if (clean === undefined) {
+      const redacted = secrets.redactText(value);
+      clean = redacted === value ? value : redacted.replace(/["\\\n]/g, '');
+      this.labelCache.clean.set(value, clean);
+    }
+    return clean;
   }
 
   /** The secrets of every spec version the master holds, built again only when the specs change. */

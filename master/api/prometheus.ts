@@ -19,7 +19,7 @@ import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import type { Logger } from '../../shared/logger.js';
 import { instanceTarget } from '../../shared/targets.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { Exposition, labels, newHistogram, observe, type HistogramData } from './exposition.js';
+import { Exposition, escapeLabel, labels, newHistogram, observe, type HistogramData } from './exposition.js';
 
 export interface PrometheusOptions {
   /** At most this many instances get per-instance series (MasterOptions.metricsInstances). */
@@ -41,6 +41,14 @@ export function newColdStartsMs(prev: number | undefined, m: InstanceMetrics__Ou
   return n > 0 ? m.recent_cold_starts_ms.slice(-n) : [];
 }
 
+interface InstanceLabels {
+  handler: string;
+  /** `{handler="…",agent="…",instance="…"` */
+  open: string;
+  /** `open` + `}` */
+  closed: string;
+}
+
 export class MasterMetrics {
   private readonly prom = new PromRegistry();
   /** Agent id → its last metrics report as the fleet kept it. */
@@ -52,6 +60,8 @@ export class MasterMetrics {
   /** `kind\0status` → executions that ended so, and late corrections (the agent's real outcome). */
   private readonly ended = new Map<string, number>();
   private readonly corrected = new Map<string, number>();
+  /** `agent\0key` → the label set of its series, kept from one scrape to the next (names rarely change). */
+  private instanceLabels = new Map<string, InstanceLabels>();
   private warnedOmitted = false;
   private readonly detach: () => void;
 
@@ -200,21 +210,25 @@ export class MasterMetrics {
       'Instances without per-instance series (more than --metrics-instances)',
     );
     out.sample('governor_instance_series_omitted', '', omitted);
+    const seriesLabels = new Map<string, InstanceLabels>();
     const rows = shown.map((v) => {
       const handler = v.status.handler ?? '';
-      const key = v.status.instance || handler;
-      return {
-        base: labels([
+      const id = `${v.agent}\0${v.status.instance || handler}`;
+      let l = this.instanceLabels.get(id);
+      if (l?.handler !== handler) {
+        const open = labels([
           ['handler', handler],
           ['agent', v.agent],
           ['instance', instanceTarget(handler, v.status.index ?? 0, v.agent)],
-        ]).slice(0, -1), // `{handler="…",agent="…",instance="…"` — closed by each series
-        status: v.status,
-        m: byInstance.get(`${v.agent}\0${key}`),
-      };
+        ]).slice(0, -1); // `{handler="…",agent="…",instance="…"`: each series adds to it or closes it
+        l = { handler, open, closed: `${open}}` };
+      }
+      seriesLabels.set(id, l);
+      return { base: l.open, closed: l.closed, status: v.status, m: byInstance.get(id) };
     });
+    this.instanceLabels = seriesLabels; // only the instances shown now: bounded like them
     const withLabel = (base: string, name: string, value: string): string =>
-      `${base},${labels([[name, value]]).slice(1)}`;
+      `${base},${name}="${escapeLabel(value)}"}`;
 
     out.family(
       'governor_instance_state',
@@ -243,22 +257,21 @@ export class MasterMetrics {
       'counter',
       'Restarts of each instance since its spec was applied',
     );
-    for (const r of rows)
-      out.sample('governor_instance_restarts_total', `${r.base}}`, r.status.restarts ?? 0);
+    for (const r of rows) out.sample('governor_instance_restarts_total', r.closed, r.status.restarts ?? 0);
     out.family(
       'governor_instance_cpu_seconds_total',
       'counter',
       'CPU time of the process tree of each instance since its agent began measuring it',
     );
     for (const r of rows)
-      if (r.m) out.sample('governor_instance_cpu_seconds_total', `${r.base}}`, r.m.cpu_seconds);
+      if (r.m) out.sample('governor_instance_cpu_seconds_total', r.closed, r.m.cpu_seconds);
     out.family(
       'governor_instance_resident_memory_bytes',
       'gauge',
       'Resident memory of the process tree of each instance',
     );
     for (const r of rows)
-      if (r.m) out.sample('governor_instance_resident_memory_bytes', `${r.base}}`, r.m.memory_bytes);
+      if (r.m) out.sample('governor_instance_resident_memory_bytes', r.closed, r.m.memory_bytes);
     out.family(
       'governor_instance_last_cold_start_seconds',
       'gauge',
@@ -266,7 +279,7 @@ export class MasterMetrics {
     );
     for (const r of rows)
       if (r.m && r.m.last_cold_start_ms > 0)
-        out.sample('governor_instance_last_cold_start_seconds', `${r.base}}`, r.m.last_cold_start_ms / 1000);
+        out.sample('governor_instance_last_cold_start_seconds', r.closed, r.m.last_cold_start_ms / 1000);
     return out.text();
   }
 

@@ -2,7 +2,7 @@
  * The load tool: N simulated agents in one process, each a real `MasterLink` with its own mTLS connection
  * (`separateConnection`) and its own certificate, backed by an in-memory `LinkHost` (no processes).
  *
- *   node dist/test/bench/sim-agent.js --master 127.0.0.1:7070 --pki DIR --count 500 [--prefix sim-]
+ *   node dist/test/bench/sim-agent.js --master 127.0.0.1:7070 --pki DIR --count 500 [--prefix sim-] [--instances 2]
  *
  * prints one JSON line `{"ready":true,"connected":N,"ms":…}` once every link is connected (or
  * `{"error":…}` and exits 1), then runs until SIGTERM/SIGINT or until its stdin closes.
@@ -141,6 +141,7 @@ export class SimAgentHost implements LinkHost {
         pid: s.pid,
         cpu_percent: 0.5,
         memory_bytes: 30 * 1024 * 1024,
+        cpu_seconds: 12.5,
         uptime_ms: 60_000,
         restarts: 0,
         state: 'running',
@@ -157,6 +158,8 @@ export interface SimFleetOptions {
   master: string;
   pkiDir: string;
   agentIds: string[];
+  /** Fake instances per agent (handlers `web-0`, `web-1`, …). Default 2. */
+  instances?: number;
   /** Links dialling at once (TLS handshakes in flight). Default 50. */
   concurrency?: number;
   /** Give up when a link is not connected after this long. Default 30 s. */
@@ -180,7 +183,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<MasterLink[]
         cwd: process.cwd(),
       });
       const c = clientConnection(opts.master, tls, { separateConnection: true });
-      const link = new MasterLink(new SimAgentHost(id), {
+      const link = new MasterLink(new SimAgentHost(id, opts.instances), {
         agentId: id,
         address: c.target,
         credentials: c.credentials,
@@ -226,6 +229,8 @@ export async function spawnSimAgents(opts: {
   pkiDir: string;
   count: number;
   prefix?: string;
+  /** Fake instances per agent (default 2). */
+  instances?: number;
   readyTimeoutMs?: number;
 }): Promise<SimAgentsProcess> {
   const script = fileURLToPath(import.meta.url);
@@ -241,6 +246,8 @@ export async function spawnSimAgents(opts: {
       String(opts.count),
       '--prefix',
       opts.prefix ?? 'sim-',
+      '--instances',
+      String(opts.instances ?? 2),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
@@ -285,10 +292,13 @@ async function main(): Promise<void> {
       count: { type: 'string', default: '500' },
       prefix: { type: 'string', default: 'sim-' },
       concurrency: { type: 'string', default: '50' },
+      instances: { type: 'string', default: '2' },
     },
   });
   if (!values.master || !values.pki) {
-    console.error('usage: sim-agent --master ADDR --pki DIR [--count N] [--prefix P] [--concurrency C]');
+    console.error(
+      'usage: sim-agent --master ADDR --pki DIR [--count N] [--prefix P] [--concurrency C] [--instances I]',
+    );
     process.exit(2);
   }
   const t0 = performance.now();
@@ -299,6 +309,7 @@ async function main(): Promise<void> {
       pkiDir: values.pki,
       agentIds: simAgentIds(Number(values.count), values.prefix),
       concurrency: Number(values.concurrency),
+      instances: Number(values.instances),
     });
   } catch (err) {
     console.log(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }));
