@@ -122,7 +122,9 @@ export class DistributedGovernor {
     );
     this.server = server;
     if (this.options.http && this.options.http !== 'off') {
-      const web = new MasterHttp(this.fleet, this.log.named('http'));
+      const web = new MasterHttp(this.fleet, this.log.named('http'), {
+        maxInstances: this.options.metricsInstances,
+      });
       try {
         this.httpPort = await web.listen(this.options.http);
       } catch (err) {

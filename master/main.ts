@@ -41,6 +41,12 @@ export function masterProgram(): GovCommand {
       ),
     )
     .addOption(new Option('--metrics-history <DUR>', 'per-instance CPU/memory history kept (default 15m)'))
+    .addOption(
+      new Option(
+        '--metrics-instances <N>',
+        'at most N instances get per-instance series on /metrics (default 10000; the rest are counted)',
+      ),
+    )
     .addOption(new Option('--log-level <debug|info|warn|error>', 'log level (default info)'))
     .does(({ opts, io }) => serve(opts as MasterFlags, io));
 }

@@ -31,7 +31,14 @@ export interface MasterOptions {
   watchBuffer: number;
   /** How far back the per-instance metrics history goes (`--metrics-history`, metrics_history). */
   metricsHistoryMs: number;
+  /** At most this many instances get per-instance series on /metrics (the rest are counted). */
+  metricsInstances: number;
 }
+
+/** Default of `--metrics-instances` (settings key metrics_instances). */
+export const DEFAULT_METRICS_INSTANCES = 10_000;
+/** The largest `--metrics-instances` accepted. */
+const MAX_METRICS_INSTANCES = 1_000_000;
 
 export interface MasterUserOptions {
   listen?: string;
@@ -49,6 +56,7 @@ export interface MasterUserOptions {
   watch_events?: number;
   watch_buffer?: number;
   metrics_history?: string;
+  metrics_instances?: number;
 }
 
 const KEYS = [
@@ -67,6 +75,7 @@ const KEYS = [
   'watch_events',
   'watch_buffer',
   'metrics_history',
+  'metrics_instances',
 ];
 
 const DURATION_KEYS = [
@@ -94,6 +103,7 @@ export interface MasterFlags {
   watchEvents?: string;
   watchBuffer?: string;
   metricsHistory?: string;
+  metricsInstances?: string;
   logLevel?: string;
 }
 
@@ -118,6 +128,8 @@ export function resolveMasterOptions(
   if (values.executionLogSize) flags.execution_log_size = Number(values.executionLogSize);
   if (values.watchEvents) flags.watch_events = countFlag(values.watchEvents, '--watch-events');
   if (values.watchBuffer) flags.watch_buffer = countFlag(values.watchBuffer, '--watch-buffer');
+  if (values.metricsInstances !== undefined)
+    flags.metrics_instances = countFlag(values.metricsInstances, '--metrics-instances');
   for (const [flag, name, key] of [
     ['heartbeat-interval', 'heartbeatInterval', 'heartbeat_interval'],
     ['heartbeat-grace', 'heartbeatGrace', 'heartbeat_grace'],
@@ -192,6 +204,7 @@ export function compileMasterOptions(
       `${where}: execution_log_size: ${JSON.stringify(size)} must be an integer from 1 to 1000000`,
     );
   }
+
   const heartbeatIntervalMs = dur(where, 'heartbeat_interval', user.heartbeat_interval, 2000);
   const opts: MasterOptions = {
     listen: user.listen ?? '127.0.0.1:7070',
@@ -215,6 +228,14 @@ export function compileMasterOptions(
     watchEvents: count(where, 'watch_events', user.watch_events, 10_000, 1, 1_000_000),
     watchBuffer: count(where, 'watch_buffer', user.watch_buffer, 1_000, 1, 1_000_000),
     metricsHistoryMs: dur(where, 'metrics_history', user.metrics_history, 15 * 60_000),
+    metricsInstances: count(
+      where,
+      'metrics_instances',
+      user.metrics_instances,
+      DEFAULT_METRICS_INSTANCES,
+      0,
+      MAX_METRICS_INSTANCES,
+    ),
   };
   if (typeof opts.httpInsecure !== 'boolean') {
     throw new ValidationError(`${where}: http_insecure: must be true or false`);

@@ -59,6 +59,7 @@ export function toWireMetrics(m: InstanceMetrics, mode: string): WireMetrics {
     handler: m.handler,
     pid: m.pid ?? 0,
     cpu_percent: m.cpu_percent,
+    cpu_seconds: m.cpu_seconds,
     memory_bytes: m.memory_bytes,
     uptime_ms: m.uptime_ms,
     restarts: m.restarts,

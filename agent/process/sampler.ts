@@ -4,6 +4,9 @@
  * all of /proc, which costs with every process on the host), CPU and RSS from each process's
  * /proc/PID/stat. CPU % is the CPU time a process used since it was last sampled over the time between
  * (first sample: since it started), like `ps`/`top` and pidusage before; no file descriptor is kept open.
+ * CPU seconds are a counter per tree (identity: its root's PID and start time): each sample adds what every
+ * process in the tree used since the tree's previous sample (a process new to the tree: all it used since it
+ * started), so a child that exits never makes it go down.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +15,8 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 
 export interface TreeUsage {
   cpu_percent: number;
+  /** CPU time the tree used since this sampler began measuring it (a counter), seconds. */
+  cpu_seconds: number;
   memory_bytes: number;
   processes: number;
 }
@@ -23,9 +28,19 @@ interface Seen {
   at: number;
 }
 
+/** One tree's CPU counter: its root's start time, the total, and each member's CPU time when last sampled. */
+interface TreeCpu {
+  rootStart: string;
+  ticks: number;
+  members: Map<number, { startTime: string; ticks: number }>;
+  at: number;
+}
+
 export class MetricsSampler {
   /** pid → its CPU time when last sampled (identity: its start time). */
   private readonly history = new Map<number, Seen>();
+  /** root pid → its tree's CPU counter (kept per tree: a sample of another root must not eat its deltas). */
+  private readonly trees = new Map<number, TreeCpu>();
 
   /**
    * @param maxAgeMs how long the history of a PID not sampled any more is kept; > the sampling interval.
@@ -44,9 +59,16 @@ export class MetricsSampler {
     const { hz, pageBytes } = sysconf();
     let uptimeS: number | null = null;
     for (const root of roots) {
-      const usage: TreeUsage = { cpu_percent: 0, memory_bytes: 0, processes: 0 };
-      for (const st of processTree(root)) {
+      const usage: TreeUsage = { cpu_percent: 0, cpu_seconds: 0, memory_bytes: 0, processes: 0 };
+      const tree = processTree(root);
+      const counter = this.treeCpu(root, tree[0]?.startTime, now);
+      const members = new Map<number, { startTime: string; ticks: number }>();
+      for (const st of tree) {
         const ticks = st.utime + st.stime;
+        const before = counter?.members.get(st.pid);
+        const since = before && before.startTime === st.startTime ? before.ticks : 0;
+        if (counter) counter.ticks += Math.max(0, ticks - since);
+        members.set(st.pid, { startTime: st.startTime, ticks: Math.max(ticks, since) });
         const prev = this.history.get(st.pid);
         let cpu: number;
         if (prev && prev.startTime === st.startTime && now > prev.at) {
@@ -62,10 +84,27 @@ export class MetricsSampler {
         usage.memory_bytes += st.rssPages * pageBytes;
         usage.processes++;
       }
+      if (counter) {
+        counter.members = members;
+        usage.cpu_seconds = counter.ticks / hz;
+      }
       if (usage.processes > 0) result.set(root, usage);
     }
     for (const [pid, seen] of this.history) if (now - seen.at > this.maxAgeMs) this.history.delete(pid);
+    for (const [pid, t] of this.trees) if (now - t.at > this.maxAgeMs) this.trees.delete(pid);
     return Promise.resolve(result);
+  }
+
+  /** The CPU counter of the tree rooted at `root` (started with `rootStart`); null when the root is gone. */
+  private treeCpu(root: number, rootStart: string | undefined, now: number): TreeCpu | null {
+    if (rootStart === undefined) return null;
+    let t = this.trees.get(root);
+    if (!t || t.rootStart !== rootStart) {
+      t = { rootStart, ticks: 0, members: new Map(), at: now };
+      this.trees.set(root, t);
+    }
+    t.at = now;
+    return t;
   }
 
   /**

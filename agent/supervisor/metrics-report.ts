@@ -1,5 +1,5 @@
 /**
- * The METRICS answer: per instance (and observed process) CPU %, RSS summed over its process tree,
+ * The METRICS answer: per instance (and observed process) CPU %, CPU seconds (a counter), RSS summed over its process tree,
  * uptime, restarts, last exit and on-demand figures. The RSS of a hot on-demand instance is remembered
  * for the savings estimate.
  */
@@ -17,6 +17,8 @@ export interface InstanceMetrics extends OnDemandTelemetry {
   state: InstanceStatus['state'];
   pid: number | null;
   cpu_percent: number;
+  /** CPU time of the tree since the agent began measuring it (sampler.ts), seconds; 0 when not running. */
+  cpu_seconds: number;
   memory_bytes: number;
   processes: number;
   uptime_ms: number;
@@ -64,6 +66,7 @@ export async function collectMetrics(
       state: s.state,
       pid: s.pid,
       cpu_percent: u ? Math.round(u.cpu_percent * 10) / 10 : 0,
+      cpu_seconds: u?.cpu_seconds ?? 0,
       memory_bytes: u?.memory_bytes ?? 0,
       processes: u?.processes ?? 0,
       uptime_ms: root !== null && s.started_at !== null ? now - s.started_at : 0,

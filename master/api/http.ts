@@ -8,11 +8,16 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gauge, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import { UnavailableError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { DEFAULT_METRICS_INSTANCES } from '../options.js';
+import { mapLabelValues } from './exposition.js';
+import { MasterMetrics, type PrometheusOptions } from './prometheus.js';
 import { redactPublic, secretsOf, type Secrets } from './redact.js';
+
+/** Distinct label values whose redaction is remembered (more: the cache starts again). */
+const MAX_CACHED_LABELS = 100_000;
 
 /**
  * A response before redaction: `json` is serialized, `text` sent as is, `prometheus` is the exposition
@@ -24,57 +29,19 @@ type Reply = { status: number; type: string } & (
 
 export class MasterHttp {
   private readonly server: http.Server;
-  private readonly prom = new PromRegistry();
+  private readonly metrics: MasterMetrics;
   private secretsCache: { key: string; secrets: Secrets } | null = null;
+  private labelCache: { secrets: Secrets | null; clean: Map<string, string> } = {
+    secrets: null,
+    clean: new Map(),
+  };
 
   constructor(
     private readonly fleet: Fleet,
     private readonly log: Logger,
+    opts: PrometheusOptions = { maxInstances: DEFAULT_METRICS_INSTANCES },
   ) {
-    collectDefaultMetrics({ register: this.prom, prefix: 'governor_master_' });
-    const { registry, executions } = fleet;
-    new Gauge({
-      name: 'governor_agents',
-      help: 'Known agents by connection state',
-      labelNames: ['connected'],
-      registers: [this.prom],
-      collect() {
-        const agents = fleet.agentInfos();
-        this.set({ connected: 'true' }, agents.filter((a) => a.connected).length);
-        this.set({ connected: 'false' }, agents.filter((a) => !a.connected).length);
-      },
-    });
-    new Gauge({
-      name: 'governor_instances',
-      help: 'Instances by last reported state',
-      labelNames: ['handler', 'state'],
-      registers: [this.prom],
-      collect() {
-        this.reset();
-        for (const i of registry.listInstances())
-          this.inc({ handler: i.status.handler ?? '', state: i.status.state ?? '' });
-      },
-    });
-    new Gauge({
-      name: 'governor_handlers_configured',
-      help: 'Handler specs in the registry',
-      registers: [this.prom],
-      collect() {
-        this.set(registry.listSpecs().length);
-      },
-    });
-    new Gauge({
-      name: 'governor_executions',
-      help: 'Executions in the log buffer by status, and the lifetime count',
-      labelNames: ['status'],
-      registers: [this.prom],
-      collect() {
-        const s = executions.stats();
-        this.set({ status: 'success' }, s.success_count);
-        this.set({ status: 'error' }, s.error_count);
-        this.set({ status: 'lifetime' }, s.lifetime_executions);
-      },
-    });
+    this.metrics = new MasterMetrics(fleet, opts, log);
     this.server = http.createServer((req, res) => {
       this.handle(req.url ?? '/').then(
         (reply) => {
@@ -93,12 +60,24 @@ export class MasterHttp {
   private redacted(reply: Reply): string {
     const secrets = this.secrets();
     if ('json' in reply) return JSON.stringify(redactPublic(reply.json, secrets)) + '\n';
-    if ('prometheus' in reply)
-      return reply.prometheus.replace(/="((?:[^"\\]|\\.)*)"/g, (whole, value: string) => {
-        const clean = secrets.redactText(value);
-        return clean === value ? whole : `="${clean.replace(/["\\\n]/g, '')}"`; // no escape left half-cut
-      });
+    if ('prometheus' in reply) return mapLabelValues(reply.prometheus, (v) => this.redactLabel(v, secrets));
     return secrets.redactText(reply.text);
+  }
+
+  /**
+   * A label value without secrets (no escape left half-cut). Values repeat from scrape to scrape (handler
+   * names, agent ids, states): each distinct one is redacted once per set of secrets (bounded cache).
+   */
+  private redactLabel(value: string, secrets: Secrets): string {
+    if (this.labelCache.secrets !== secrets || this.labelCache.clean.size > MAX_CACHED_LABELS)
+      this.labelCache = { secrets, clean: new Map() };
+    let clean = this.labelCache.clean.get(value);
+    if (clean === undefined) {
+      const redacted = secrets.redactText(value);
+      clean = redacted === value ? value : redacted.replace(/["\\\n]/g, '');
+      this.labelCache.clean.set(value, clean);
+    }
+    return clean;
   }
 
   /** The secrets of every spec version the master holds, built again only when the specs change. */
@@ -120,7 +99,7 @@ export class MasterHttp {
       case '/healthz':
         return { status: 200, type: 'text/plain', text: 'ok\n' };
       case '/metrics':
-        return { status: 200, type: this.prom.contentType, prometheus: await this.prom.metrics() };
+        return { status: 200, type: this.metrics.contentType, prometheus: await this.metrics.metrics() };
       case '/v1/agents':
         return json({ agents: this.fleet.agentInfos() });
       case '/v1/instances':
@@ -154,6 +133,7 @@ export class MasterHttp {
   }
 
   close(): Promise<void> {
+    this.metrics.close();
     return new Promise((r) => {
       this.server.close(() => r());
       this.server.closeAllConnections();

@@ -1,14 +1,15 @@
 /**
  * The metrics sampler walks each handler's process tree down from its root (kernel children lists, every
  * thread's), so children forked by any thread count, a child that exited is dropped, and the CPU history of
- * processes no longer sampled is forgotten.
+ * processes no longer sampled is forgotten. Its CPU seconds are a counter per tree: a child that exits
+ * never makes them go down, and sampling part of the tree (on-demand does) takes nothing from them.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MetricsSampler, processTree } from '../../agent/process/sampler.js';
-import { isAlive } from '../../shared/proc.js';
+import { isAlive, readProcStat } from '../../shared/proc.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 
@@ -100,5 +101,46 @@ describe('metrics sampler: process trees', () => {
     assert.ok(sampler.remembered >= 1, 'an empty sample changes nothing');
     await sampler.sample([4_000_000]);
     assert.equal(sampler.remembered, 0);
+  });
+
+  it('CPU seconds of a tree never go down when a child exits, and a sample of a subtree takes nothing from them', async () => {
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const cpuOf = (pid: number) => {
+      const st = readProcStat(pid);
+      return st ? (st.utime + st.stime) / hz : 0;
+    };
+    const pidFile = path.join(tempDir(), 'children');
+    const root = start('spawn-children.mjs', { CHILD: fixture('busy.mjs'), CHILD_PID_FILE: pidFile });
+    groups.push(root);
+    const child = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : null), {
+      what: 'the busy child',
+    });
+    const sampler = new MetricsSampler(60_000);
+    const treeSeconds = async () => (await sampler.sample([root])).get(root)?.cpu_seconds ?? -1;
+    // A process new to the tree counts from its start: the child's CPU time is in the first samples.
+    const first = await waitFor(async () => ((await treeSeconds()) >= 0.3 ? treeSeconds() : null), {
+      what: 'the busy child to use 0.3 s of CPU',
+      timeoutMs: 60_000,
+    });
+    assert.ok(first >= cpuOf(child) * 0.5, `tree ${first} s, child ${cpuOf(child)} s`);
+    // The child's own samples (its subtree, as on-demand takes) between two samples of the tree.
+    const childBefore = cpuOf(child);
+    await waitFor(async () => (await sampler.sample([child]), cpuOf(child) >= childBefore + 0.2), {
+      what: 'the child to use 0.2 s more',
+      timeoutMs: 60_000,
+    });
+    const childAfter = cpuOf(child);
+    const second = await treeSeconds();
+    assert.ok(
+      second - first >= childAfter - childBefore - 0.02,
+      `tree grew ${second - first} s while the child used ${childAfter - childBefore} s`,
+    );
+    process.kill(child, 'SIGKILL');
+    await waitFor(async () => (await sampler.sample([root])).get(root)?.processes === 1, {
+      what: 'the killed child left out',
+    });
+    const third = await treeSeconds();
+    assert.ok(third >= second, `after the child exited: ${third} s < ${second} s`);
+    assert.ok(third > cpuOf(root) + 0.3, `the exited child's CPU time is still counted: ${third} s`);
   });
 });

@@ -10,6 +10,7 @@ import { runFleetBench } from './fleet-bench.js';
 import { runFreezeBench } from './freeze-bench.js';
 import { runIdleBench } from './idle-bench.js';
 import { runLocalPsBench } from './local-ps-bench.js';
+import { runMetricsBench } from './metrics-bench.js';
 import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
@@ -40,6 +41,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   freeze: runFreezeBench,
   watch: runWatchBench,
   'top-view': runTopViewBench,
+  metrics: runMetricsBench,
 };
 
 const wanted = process.argv.slice(2);

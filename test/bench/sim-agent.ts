@@ -2,7 +2,7 @@
  * The load tool: N simulated agents in one process, each a real `MasterLink` with its own mTLS connection
  * (`separateConnection`) and its own certificate, backed by an in-memory `LinkHost` (no processes).
  *
- *   node dist/test/bench/sim-agent.js --master 127.0.0.1:7070 --pki DIR --count 500 [--prefix sim-]
+ *   node dist/test/bench/sim-agent.js --master 127.0.0.1:7070 --pki DIR --count 500 [--prefix sim-] [--instances 2]
  *
  * prints one JSON line `{"ready":true,"connected":N,"ms":…}` once every link is connected (or
  * `{"error":…}` and exits 1), then runs until SIGTERM/SIGINT or until its stdin closes.
@@ -142,6 +142,7 @@ export class SimAgentHost implements LinkHost {
         pid: s.pid,
         cpu_percent: 0.5,
         memory_bytes: 30 * 1024 * 1024,
+        cpu_seconds: 12.5,
         uptime_ms: 60_000,
         restarts: 0,
         state: 'running',
@@ -158,6 +159,8 @@ export interface SimFleetOptions {
   master: string;
   pkiDir: string;
   agentIds: string[];
+  /** Fake instances per agent (handlers `web-0`, `web-1`, …). Default 2. */
+  instances?: number;
   /** Links dialling at once (TLS handshakes in flight). Default 50. */
   concurrency?: number;
   /** Give up when a link is not connected after this long. Default 30 s. */
@@ -181,7 +184,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<MasterLink[]
         cwd: process.cwd(),
       });
       const c = clientConnection(opts.master, tls, { separateConnection: true });
-      const link = new MasterLink(new SimAgentHost(id), {
+      const link = new MasterLink(new SimAgentHost(id, opts.instances), {
         agentId: id,
         address: c.target,
         credentials: c.credentials,
@@ -227,6 +230,8 @@ export async function spawnSimAgents(opts: {
   pkiDir: string;
   count: number;
   prefix?: string;
+  /** Fake instances per agent (default 2). */
+  instances?: number;
   readyTimeoutMs?: number;
   /** Each agent pushes a status change every this many ms (see startStatusPushes; 0: never). */
   pushEveryMs?: number;
@@ -246,6 +251,8 @@ export async function spawnSimAgents(opts: {
       opts.prefix ?? 'sim-',
       '--push-every',
       String(opts.pushEveryMs ?? 0),
+      '--instances',
+      String(opts.instances ?? 2),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
@@ -311,10 +318,13 @@ async function main(): Promise<void> {
       // Each agent pushes a status change of its first instance every this many ms (0: never), its
       // notify_status `pushed <epoch ms>` (the watch benchmark measures delivery from it).
       'push-every': { type: 'string', default: '0' },
+      instances: { type: 'string', default: '2' },
     },
   });
   if (!values.master || !values.pki) {
-    console.error('usage: sim-agent --master ADDR --pki DIR [--count N] [--prefix P] [--concurrency C]');
+    console.error(
+      'usage: sim-agent --master ADDR --pki DIR [--count N] [--prefix P] [--concurrency C] [--instances I]',
+    );
     process.exit(2);
   }
   const t0 = performance.now();
@@ -325,6 +335,7 @@ async function main(): Promise<void> {
       pkiDir: values.pki,
       agentIds: simAgentIds(Number(values.count), values.prefix),
       concurrency: Number(values.concurrency),
+      instances: Number(values.instances),
     });
   } catch (err) {
     console.log(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readAgentConfig } from '../../agent/options.js';
-import { compileMasterOptions, readMasterConfig } from '../../master/options.js';
+import { UsageError } from '../../shared/cli-io.js';
+import { compileMasterOptions, readMasterConfig, resolveMasterOptions } from '../../master/options.js';
 import { tempDir } from '../helpers/common.js';
 
 function file(text: string): string {
@@ -34,6 +35,25 @@ describe('settings files and options', () => {
     assert.throws(() => compileMasterOptions({ execution_log_size: 0 }, '/', 'm.yaml'), /execution_log_size/);
     assert.throws(() => readMasterConfig(file('- a\n- b\n')), /must be a map of settings/);
     assert.throws(() => readMasterConfig(file('a: [\n')), /settings\.yaml: /);
+  });
+
+  it('metrics_instances bounds the per-instance series: default 10000, a setting or --metrics-instances, bad values refused by name', () => {
+    assert.equal(compileMasterOptions({}, '/').metricsInstances, 10_000);
+    assert.equal(
+      compileMasterOptions(readMasterConfig(file('metrics_instances: 20\n')), '/').metricsInstances,
+      20,
+    );
+    assert.equal(resolveMasterOptions({ metricsInstances: '0' }, {}, '/').metricsInstances, 0);
+    for (const bad of [-1, 1.5, 2_000_000, 'x'])
+      assert.throws(
+        () => compileMasterOptions({ metrics_instances: bad as number }, '/', 'm.yaml'),
+        /m\.yaml: metrics_instances: .* must be an integer from 0 to 1000000/,
+      );
+    for (const bad of ['-1', 'ten', '1e3', '2000000'])
+      assert.throws(
+        () => resolveMasterOptions({ metricsInstances: bad }, {}, '/'),
+        (err: unknown) => err instanceof UsageError && /--metrics-instances/.test(err.message),
+      );
   });
 
   it('reads an agent config with labels and refuses unknown keys', () => {
