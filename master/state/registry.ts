@@ -420,7 +420,7 @@ export class Registry {
       d.instances[agentId] = map;
     });
     for (const key of new Set([...Object.keys(previous), ...Object.keys(map)]))
-      this.emitInstance(agentId, key, previous[key]?.status ?? null);
+      this.emitInstance(agentId, key, previous[key]?.status ?? null, map[key]);
     return dropped;
   }
 
@@ -441,8 +441,8 @@ export class Registry {
       if (status.observed && !map[key]) gone.push(...makeObservedRoom(map));
       map[key] = entry;
     });
-    for (const [k, was] of gone) this.emitInstance(agentId, k, was);
-    this.emitInstance(agentId, key, before);
+    for (const [k, was] of gone) this.emitInstance(agentId, k, was, undefined);
+    this.emitInstance(agentId, key, before, entry);
     return null;
   }
 
@@ -500,13 +500,21 @@ export class Registry {
     await this.store.update(() => {
       for (const k of keys) delete map[k];
     });
-    for (const [k, status] of before) this.emitInstance(agentId, k, status);
+    for (const [k, status] of before) this.emitInstance(agentId, k, status, undefined);
     return true;
   }
 
-  /** Tells listeners what is kept now for instance `key` of `agentId` (see RegistryEvents). */
-  private emitInstance(agentId: string, key: string, before: InstanceStatus | null): void {
-    const entry = this.data.instances[agentId]?.[key];
+  /**
+   * Tells listeners what one change stored for instance `key` of `agentId` (see RegistryEvents): `entry` is
+   * what that change kept (undefined: forgotten) — not what is kept when the write is done, which a later
+   * report may already have replaced (its own event says so).
+   */
+  private emitInstance(
+    agentId: string,
+    key: string,
+    before: InstanceStatus | null,
+    entry: { status: InstanceStatus; reported_at: string } | undefined,
+  ): void {
     if (!entry && !before) return;
     const after: InstanceView | null = entry
       ? {

@@ -36,8 +36,9 @@ export class EventRing {
     return Math.max(1, this.next - this.capacity);
   }
 
-  /** Whether the events after `since` can be replayed. */
+  /** Whether the events after `since` can be replayed (since 0: every kept event, always). */
   check(since: number): ResumePoint {
+    if (since === 0) return 'ok';
     if (since > this.newest) return 'unknown_index';
     if (since < this.oldest - 1) return 'behind';
     return 'ok';

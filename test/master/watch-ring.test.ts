@@ -39,4 +39,14 @@ describe('watch event ring', () => {
     assert.equal(r.check(13), 'unknown_index');
     assert.equal(new EventRing(3).check(0), 'ok', 'an empty ring serves since 0');
   });
+
+  it('since 0 asks for every kept event: served without a behind notice after the ring wrapped', () => {
+    const r = new EventRing(5);
+    for (let i = 0; i < 12; i++) r.push(instanceEvent('web'));
+    assert.equal(r.check(0), 'ok');
+    assert.deepEqual(
+      r.after(0).map((e) => e.index),
+      [8, 9, 10, 11, 12],
+    );
+  });
 });
