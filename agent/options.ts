@@ -243,15 +243,21 @@ export function compileAgentOptions(
   if (flags.execMaxSessions !== undefined) {
     maxSessions = Number(flags.execMaxSessions);
     if (!/^[0-9]+$/.test(flags.execMaxSessions) || maxSessions < 1 || maxSessions > 1000)
-      throw new UsageError(`--exec-max-sessions must be an integer from 1 to 1000, not ${flags.execMaxSessions}`);
+      throw new UsageError(
+        `--exec-max-sessions must be an integer from 1 to 1000, not ${flags.execMaxSessions}`,
+      );
   }
   const exec: ExecSettings = {
     ...DEFAULT_EXEC_SETTINGS,
     enabled: flags.exec === false ? false : (cfg.exec ?? true),
     maxSessions,
     idleMs:
-      durationSetting(flags.execIdleTimeout, '--exec-idle-timeout', cfg.exec_idle_timeout, 'exec_idle_timeout') ??
-      DEFAULT_EXEC_SETTINGS.idleMs,
+      durationSetting(
+        flags.execIdleTimeout,
+        '--exec-idle-timeout',
+        cfg.exec_idle_timeout,
+        'exec_idle_timeout',
+      ) ?? DEFAULT_EXEC_SETTINGS.idleMs,
   };
   if (socket !== undefined && String(socket).trim() === '')
     throw new UsageError('--socket must be a path or off');

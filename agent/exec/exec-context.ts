@@ -35,7 +35,9 @@ export function execContextOf(
   command: string[],
 ): ExecContext {
   if (observed)
-    throw new StateError(`${key} is an observed process (not started by Governor): exec runs only in handlers`);
+    throw new StateError(
+      `${key} is an observed process (not started by Governor): exec runs only in handlers`,
+    );
   if (!inst) throw new NotFoundError(`no instance ${key} on this agent`);
   const launch = prepareLaunch(inst.spec, inst.index, env.launch);
   const procs: string[] = [];

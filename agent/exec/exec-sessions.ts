@@ -69,7 +69,8 @@ export class ExecSessions {
     } else {
       const load = loadPty(settings.ptyModule);
       this.pty = 'pty' in load ? load.pty : null;
-      this.unavailable = 'unavailable' in load ? `exec is unavailable on this agent: ${load.unavailable}` : '';
+      this.unavailable =
+        'unavailable' in load ? `exec is unavailable on this agent: ${load.unavailable}` : '';
       if (this.unavailable) this.log.warn('exec unavailable', { reason: this.unavailable });
     }
   }

@@ -74,7 +74,8 @@ export class ExecSession {
     const events = {
       output: (stream: 'stdout' | 'stderr', chunk: Buffer) => this.output(stream, chunk),
       exit: (code: number, signal: string) => this.exited(code, signal),
-      failed: (err: Error) => this.fail('FAILED_PRECONDITION', `cannot run ${this.spec.argv.join(' ')}: ${errorMessage(err)}`),
+      failed: (err: Error) =>
+        this.fail('FAILED_PRECONDITION', `cannot run ${this.spec.argv.join(' ')}: ${errorMessage(err)}`),
     };
     try {
       this.program = this.spec.tty && pty ? startPty(pty, this.spec, events) : startPiped(this.spec, events);

@@ -425,12 +425,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Where and how `command` runs in instance `key`'s context (gov exec: agent/exec/exec-context.ts). */
   execContext(key: string, command: string[]): ExecContext {
-    return execContextOf(key, this.registry.find(key), this.observed.status(key) !== null, {
-      launch: this.opts.launch,
-      dataDir: this.opts.dataDir,
-      tracking: this.tracker.layout ? this.tracker : null,
-      cgroups: this.cgroups,
-    }, command);
+    return execContextOf(
+      key,
+      this.registry.find(key),
+      this.observed.status(key) !== null,
+      {
+        launch: this.opts.launch,
+        dataDir: this.opts.dataDir,
+        tracking: this.tracker.layout ? this.tracker : null,
+        cgroups: this.cgroups,
+      },
+      command,
+    );
   }
 
   /** The handler specs in force (one per handler, whatever its count). */

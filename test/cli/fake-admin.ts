@@ -385,6 +385,10 @@ export class FakeAdmin implements AdminApi {
   }
   /** Events `watch` hands out, in order; then a watch without `follow` ends, one with it stays open. */
   watchEvents: WatchEvent[] = [];
+  exec(): never {
+    throw new Error('FakeAdmin: exec is tested against a real cluster (test/integration/exec.test.ts)');
+  }
+
   watch(req: WatchRequest, onEvent: (e: WatchEvent) => void): WatchStream {
     this.calls.push(['watch', req]);
     let cancel!: () => void;

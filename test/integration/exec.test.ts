@@ -1,0 +1,197 @@
+/**
+ * `gov exec` end to end against a real master and agents: the remote program runs in the handler's
+ * context (cwd, env), its stdout and stderr arrive apart, stdin is forwarded, gov exec exits with its code;
+ * viewers, agents with exec disabled and targets naming several instances are refused; every session is an
+ * execution record; a session ends with nothing left running when the CLI dies, and with a clear error
+ * when the agent dies; 100 MB through a slowly reading client keeps master and agent RSS bounded.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Cluster, type GovResult } from '../helpers/cluster.js';
+import { GOV_BIN, fixture, trackPid, waitFor } from '../helpers/common.js';
+import { isAlive } from '../../shared/proc.js';
+import type { PairName } from '../helpers/pki.js';
+
+/** VmRSS of a process, bytes. */
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+describe('integration: gov exec', function () {
+  this.slow(30_000);
+  let c: Cluster;
+  let cwd: string;
+
+  /** `gov exec ARGS` with the admin (or `pair`) connection flags before the `--`. */
+  function exec(
+    args: string[],
+    opts: { pair?: PairName; stdin?: string } = {},
+  ): { child: ReturnType<typeof spawn>; result: Promise<GovResult> } {
+    const dash = args.indexOf('--');
+    const full =
+      dash < 0
+        ? [...args, ...c.connectionArgs(opts.pair)]
+        : [...args.slice(0, dash), ...c.connectionArgs(opts.pair), ...args.slice(dash)];
+    const child = spawn(process.execPath, [GOV_BIN, 'exec', ...full], {
+      cwd: c.dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    trackPid(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
+    const result = new Promise<GovResult>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+    return { child, result };
+  }
+
+  before(async function () {
+    this.timeout(60_000);
+    c = await Cluster.start({ agents: ['edge-1', 'edge-2'] });
+    await c.startAgent('edge-3', { args: ['--no-exec'] });
+    cwd = path.join(c.dir, 'web-home');
+    mkdirSync(cwd);
+    const file = c.writeHandlers([
+      {
+        name: 'web',
+        agents: ['edge-1'],
+        cwd,
+        env: { GREETING: 'hello there' },
+        command: [process.execPath, fixture('ticker.mjs')],
+      },
+      { name: 'api', agents: ['edge-1', 'edge-2'], command: [process.execPath, fixture('ticker.mjs')] },
+      { name: 'locked', agents: ['edge-3'], command: [process.execPath, fixture('ticker.mjs')] },
+    ]);
+    await c.govJson(['apply', '-f', file]);
+    await c.waitInstances('web', 1, (i) => i.state === 'running');
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await c?.stop();
+  });
+
+  it("runs in the handler's cwd and env, with stdout and stderr apart, and exits with the remote code", async () => {
+    const r = await exec([
+      'web',
+      '--',
+      'sh',
+      '-c',
+      'echo out; echo err >&2; pwd; echo "$GREETING/$GOV_INSTANCE/$GOV_AGENT"; exit 3',
+    ]).result;
+    assert.equal(r.stderr, 'err\n');
+    assert.equal(r.stdout, `out\n${cwd}\nhello there/web/edge-1\n`);
+    assert.equal(r.code, 3);
+  });
+
+  it('forwards stdin with -i', async () => {
+    const r = await exec(['-i', 'web', '--', 'wc', '-l'], { stdin: 'a\nb\n' }).result;
+    assert.equal(r.stdout.trim(), '2', r.stderr);
+    assert.equal(r.code, 0);
+  });
+
+  it('records every session as an execution of kind exec with its exit code', async () => {
+    await exec(['web', '--', 'sh', '-c', 'exit 7']).result;
+    const { records } = await c.govJson<{ records: Array<Record<string, unknown>> }>([
+      'executions',
+      '--kind',
+      'exec',
+    ]);
+    const rec = records.find((r) => String(r.params_summary).includes('exit 7'));
+    assert.ok(rec, JSON.stringify(records));
+    assert.equal(rec.handler, 'web');
+    assert.equal(rec.agent, 'edge-1');
+    assert.equal(rec.issued_by, 'admin');
+    assert.equal(rec.status, 'error');
+    assert.match(String(rec.result), /exit code 7/);
+    assert.equal(typeof rec.duration_ms, 'number');
+  });
+
+  it('refuses a viewer', async () => {
+    const r = await exec(['web', '--', 'true'], { pair: 'viewer-viewer' }).result;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /read-only|viewer/);
+  });
+
+  it('refuses a target that matches several instances, listing them', async () => {
+    const r = await exec(['api', '--', 'true']).result;
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /api@edge-1, api@edge-2/);
+    const one = await exec(['api', '--agent', 'edge-2', '--', 'sh', '-c', 'echo $GOV_AGENT']).result;
+    assert.equal(one.stdout, 'edge-2\n', one.stderr);
+  });
+
+  it('refuses on an agent with exec disabled, saying so', async () => {
+    const r = await exec(['locked', '--', 'true']).result;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /agent edge-3 refuses exec: exec is disabled on this agent \(--no-exec/);
+  });
+
+  it('ends the remote program when the CLI is killed (gone within the grace)', async () => {
+    const s = exec(['web', '--', 'sh', '-c', 'echo $$; exec sleep 100']);
+    let out = '';
+    s.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = await waitFor(() => Number(out.trim()) || 0, { what: 'the remote PID' });
+    trackPid(pid);
+    assert.ok(isAlive(pid));
+    s.child.kill('SIGKILL');
+    await waitFor(() => !isAlive(pid), { timeoutMs: 8000, what: `remote sleep ${pid} to end` });
+  });
+
+  it('keeps master and agent RSS bounded while 100 MB go to a slowly reading client', async function () {
+    this.timeout(120_000);
+    const agentPid = c.agents.get('edge-1')!.pid;
+    const masterPid = c.master!.pid;
+    const base = { agent: rss(agentPid), master: rss(masterPid) };
+    const s = exec(['web', '--', 'sh', '-c', 'yes | head -c 100000000']);
+    const stdout = s.child.stdout!;
+    stdout.removeAllListeners('data');
+    let got = 0;
+    let peak = { agent: 0, master: 0 };
+    // A slow reader: 1 MiB, then a pause of 20 ms.
+    let sinceRest = 0;
+    stdout.on('data', (d: Buffer) => {
+      got += d.length;
+      sinceRest += d.length;
+      if (sinceRest >= 1 << 20) {
+        sinceRest = 0;
+        stdout.pause();
+        setTimeout(() => stdout.resume(), 20);
+      }
+    });
+    const sampler = setInterval(() => {
+      try {
+        peak = { agent: Math.max(peak.agent, rss(agentPid)), master: Math.max(peak.master, rss(masterPid)) };
+      } catch {
+        /* gone */
+      }
+    }, 50);
+    const r = await s.result.finally(() => clearInterval(sampler));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(got, 100_000_000);
+    const bound = 96 * 1024 * 1024;
+    assert.ok(peak.agent - base.agent < bound, `agent RSS grew ${peak.agent - base.agent} bytes`);
+    assert.ok(peak.master - base.master < bound, `master RSS grew ${peak.master - base.master} bytes`);
+  });
+
+  it('ends the CLI with a clear error when the agent dies mid-session', async function () {
+    this.timeout(60_000);
+    const s = exec(['api', '--agent', 'edge-2', '--', 'sh', '-c', 'echo $$; exec sleep 100']);
+    let out = '';
+    s.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = await waitFor(() => Number(out.trim()) || 0, { what: 'the remote PID' });
+    trackPid(pid);
+    await c.killAgent('edge-2');
+    const r = await s.result;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /agent edge-2 disconnected during the exec session/);
+  });
+});
