@@ -13,6 +13,7 @@ import { Cluster, type GovResult } from '../helpers/cluster.js';
 import { GOV_BIN, fixture, trackPid, waitFor } from '../helpers/common.js';
 import { isAlive } from '../../shared/proc.js';
 import type { PairName } from '../helpers/pki.js';
+import * as pty from 'node-pty';
 
 /** VmRSS of a process, bytes. */
 function rss(pid: number): number {
@@ -180,6 +181,59 @@ describe('integration: gov exec', function () {
     const bound = 96 * 1024 * 1024;
     assert.ok(peak.agent - base.agent < bound, `agent RSS grew ${peak.agent - base.agent} bytes`);
     assert.ok(peak.master - base.master < bound, `master RSS grew ${peak.master - base.master} bytes`);
+  });
+
+  /** `gov exec -it ARGS` under a pseudo-terminal here (node-pty), its output collected. */
+  function execTty(args: string[]): { p: pty.IPty; output: () => string; exited: Promise<number> } {
+    const dash = args.indexOf('--');
+    const full = [...args.slice(0, dash), ...c.connectionArgs(), ...args.slice(dash)];
+    const p = pty.spawn(process.execPath, [GOV_BIN, 'exec', '-it', ...full], {
+      cols: 80,
+      rows: 24,
+      cwd: c.dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm' },
+    });
+    trackPid(p.pid);
+    let out = '';
+    p.onData((d) => (out += d));
+    const exited = new Promise<number>((resolve) => p.onExit(({ exitCode }) => resolve(exitCode)));
+    return { p, output: () => out, exited };
+  }
+
+  it('-it: a pseudo-terminal on the agent that follows the local size; Ctrl-C interrupts the program (130)', async function () {
+    this.timeout(60_000);
+    const sh = execTty(['web', '--', 'sh']);
+    sh.p.write('tty\r');
+    await waitFor(() => /\/dev\/pts\/\d+/.test(sh.output()), { what: `a /dev/pts/N in: ${sh.output()}` });
+    sh.p.resize(100, 40);
+    await waitFor(
+      async () => {
+        sh.p.write('stty size\r');
+        return waitFor(() => sh.output().includes('40 100'), { timeoutMs: 1000 }).catch(() => false);
+      },
+      { timeoutMs: 15_000, what: `stty size to say 40 100 in: ${sh.output()}` },
+    );
+    sh.p.write('exit 4\r');
+    assert.equal(await sh.exited, 4);
+
+    const sleeper = execTty(['web', '--', 'sh', '-c', 'echo ready; exec sleep 100']);
+    await waitFor(() => sleeper.output().includes('ready'), { what: 'the remote sleep' });
+    sleeper.p.write('\x03');
+    assert.equal(await sleeper.exited, 130);
+  });
+
+  it('-t needs a terminal on stdin: a usage error without one', async () => {
+    const r = await exec(['-t', 'web', '--', 'true'], { stdin: '' }).result;
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /-t needs a terminal on stdin/);
+  });
+
+  it("joins the instance's cgroup", async function () {
+    const [web] = await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
+    const own = readFileSync(`/proc/${web!.pid}/cgroup`, 'utf8');
+    if (!own.includes('governor/')) this.skip(); // the agent tracks by process group here: no cgroup to join
+    const r = await exec(['web', '--', 'cat', '/proc/self/cgroup']).result;
+    assert.equal(r.stdout, own);
   });
 
   it('ends the CLI with a clear error when the agent dies mid-session', async function () {
