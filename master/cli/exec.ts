@@ -125,7 +125,7 @@ export function execCommand(
     summary: "run a command in one instance's context on its agent (-i stdin, -t terminal)",
     args: [
       ['<TARGET>', 'one instance: web (when it runs once), web@edge-1, web#1@edge-1'],
-      ['<COMMAND...>', 'the program and its arguments, after --'],
+      ['[COMMAND...]', 'the program and its arguments, after --'],
     ],
     options: [
       new Option('-i, --interactive', 'forward stdin to the remote program'),
@@ -139,7 +139,7 @@ export function execCommand(
       if (command.length === 0) throw new UsageError('exec needs a command: gov exec TARGET -- CMD [ARGS…]');
       if (o.json) throw new UsageError("--json does not apply to exec: its output is the remote program's");
       const tty = o.tty === true;
-      if (tty && !process.stdin.isTTY)
+      if (tty && !term().stdin.isTTY)
         throw new UsageError('-t needs a terminal on stdin (this one is not); drop -t to run over pipes');
       return {
         targets: readTargets([target!], o),

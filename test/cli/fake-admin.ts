@@ -14,7 +14,11 @@ import type {
   WatchEvent,
   WatchRequest,
   WatchStream,
+  ExecChannel,
 } from '../../master/cli/admin-client.js';
+import type { ExecClientFrame } from '../../proto/generated/governor/v1/ExecClientFrame.js';
+import type { ExecServerFrame__Output } from '../../proto/generated/governor/v1/ExecServerFrame.js';
+import { GovError } from '../../shared/errors.js';
 import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
 import type { CliIO } from '../../shared/cli-io.js';
 import { main } from '../../master/cli/gov-program.js';
@@ -385,8 +389,33 @@ export class FakeAdmin implements AdminApi {
   }
   /** Events `watch` hands out, in order; then a watch without `follow` ends, one with it stays open. */
   watchEvents: WatchEvent[] = [];
-  exec(): never {
-    throw new Error('FakeAdmin: exec is tested against a real cluster (test/integration/exec.test.ts)');
+  /** Frames `exec` hands out once it got the start frame; then the call ends (or fails with `execError`). */
+  execFrames: ExecServerFrame__Output[] = [];
+  execError: GovError | null = null;
+  /** Every frame the CLI wrote on its exec call. */
+  execWritten: ExecClientFrame[] = [];
+  exec(onFrame: (f: ExecServerFrame__Output) => void): ExecChannel {
+    this.calls.push(['exec']);
+    let finish!: () => void;
+    let fail!: (e: Error) => void;
+    const done = new Promise<void>((res, rej) => ((finish = res), (fail = rej)));
+    return {
+      write: (frame) => {
+        this.execWritten.push(frame);
+        if (frame.start)
+          setImmediate(() => {
+            for (const f of this.execFrames) onFrame(f);
+            if (this.execError) fail(this.execError);
+            else finish();
+          });
+        return true;
+      },
+      onDrain: () => {},
+      pause: () => {},
+      resume: () => {},
+      cancel: () => fail(new GovError('UNAVAILABLE', 'cancelled')),
+      done,
+    };
   }
 
   watch(req: WatchRequest, onEvent: (e: WatchEvent) => void): WatchStream {
