@@ -74,6 +74,9 @@ export interface ExecChannel {
 /** Records `gov executions` lists when no limit is given (the master's default too). */
 const DEFAULT_EXECUTION_LIMIT = 50;
 
+/** The admin channel's HTTP/2 receive window, bytes (grpc-js default: 64 KiB). */
+const EXEC_RECEIVE_WINDOW = 1024 * 1024;
+
 /** Default per-call deadline. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
@@ -322,6 +325,9 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
   const client: AdminClient = new admin.governor.v1.Admin(opts.target, opts.credentials, {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    // HTTP/2 receive window per stream: exec output (and big listings) need more than 64 KiB in flight
+    // to keep a loopback stream busy; the master still holds at most an exec window per session.
+    'grpc-node.flow_control_window': EXEC_RECEIVE_WINDOW,
     ...opts.channelOptions,
   });
   let closed = false;

@@ -5,6 +5,7 @@ import { runChaosBench } from './chaos-bench.js';
 import { runCliStartBench } from './cli-start-bench.js';
 import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
+import { runExecBench } from './exec-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runFreezeBench } from './freeze-bench.js';
@@ -36,6 +37,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'activity-check': runActivityBench,
   notify: runNotifyBench,
   freeze: runFreezeBench,
+  exec: runExecBench,
 };
 
 const wanted = process.argv.slice(2);
