@@ -13,7 +13,7 @@ import type { ExecClientFrame__Output } from '../../proto/generated/governor/v1/
 import type { ExecServerFrame } from '../../proto/generated/governor/v1/ExecServerFrame.js';
 import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecOpen } from '../../proto/generated/governor/v1/ExecOpen.js';
-import { GovError, UnavailableError, errorMessage } from '../../shared/errors.js';
+import { GovError, UnavailableError } from '../../shared/errors.js';
 import { errorFromInfo, toServiceError } from '../../shared/grpc-status.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ExecutionOutcome } from '../state/execution-log.js';
@@ -225,7 +225,7 @@ export class ExecRelay {
     try {
       this.cli.emit('error', toServiceError(err));
     } catch (e) {
-      this.log.debug('exec call already gone', { err: errorMessage(e) });
+      this.log.debug('exec call already gone', { err: e });
     }
     this.info.complete({ status: 'error', error: err.message });
     this.setState('done');
