@@ -37,8 +37,8 @@ export interface RelayInfo {
   session: string;
   executionId: string;
   instance: string;
-  /** Completes the execution record (once). */
-  complete(outcome: ExecutionOutcome): void;
+  /** Completes the execution record (once); resolves when it is on disk or could not be written (logged). */
+  complete(outcome: ExecutionOutcome): Promise<void>;
 }
 
 export class ExecRelay {
@@ -118,15 +118,23 @@ export class ExecRelay {
       case 'exit': {
         const code = f.exit?.code ?? 0;
         const signal = f.exit?.signal ?? '';
-        this.cli.write({ exit: { code, signal } });
-        this.cli.end();
         const result = signal ? `exit code ${code} (${signal})` : `exit code ${code}`;
-        this.info.complete(
-          code === 0
-            ? { status: 'success', result }
-            : { status: 'error', result, error: `the program ended with ${result}` },
-        );
         this.setState('done');
+        // The exit reaches the CLI once its record is on disk (DESIGN §4: a returned result is recorded).
+        void this.info
+          .complete(
+            code === 0
+              ? { status: 'success', result }
+              : { status: 'error', result, error: `the program ended with ${result}` },
+          )
+          .finally(() => {
+            try {
+              this.cli.write({ exit: { code, signal } });
+              this.cli.end();
+            } catch (err) {
+              this.log.debug('exec call already gone', { err });
+            }
+          });
         return;
       }
       case 'error':
@@ -205,7 +213,7 @@ export class ExecRelay {
     if (this._state === 'done') return;
     this.log.info('exec client gone; ending the program', { reason });
     this.agent.send({ session: this.info.session, close: reason });
-    this.info.complete({ status: 'error', error: `${reason}; the program was sent SIGHUP` });
+    void this.info.complete({ status: 'error', error: `${reason}; the program was sent SIGHUP` });
     this.setState('done');
   }
 
@@ -227,7 +235,7 @@ export class ExecRelay {
     } catch (e) {
       this.log.debug('exec call already gone', { err: e });
     }
-    this.info.complete({ status: 'error', error: err.message });
+    void this.info.complete({ status: 'error', error: err.message });
     this.setState('done');
   }
 }

@@ -97,10 +97,10 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
           session: id,
           executionId: rec.id,
           instance: one.key,
-          complete: (outcome) => {
+          complete: async (outcome) => {
             if (completed) return;
             completed = true;
-            fleet.executions
+            await fleet.executions
               .complete(rec.id, outcome)
               .catch((err: unknown) => log.error('exec record not completed', { execution: rec.id, err }));
           },

@@ -58,6 +58,7 @@ describe('integration: gov exec', function () {
     this.timeout(60_000);
     c = await Cluster.start({ agents: ['edge-1', 'edge-2'] });
     await c.startAgent('edge-3', { args: ['--no-exec'] });
+    await c.startAgent('edge-4', { args: ['--exec-max-sessions', '1', '--exec-idle-timeout', '2s'] });
     cwd = path.join(c.dir, 'web-home');
     mkdirSync(cwd);
     const file = c.writeHandlers([
@@ -70,6 +71,7 @@ describe('integration: gov exec', function () {
       },
       { name: 'api', agents: ['edge-1', 'edge-2'], command: [process.execPath, fixture('ticker.mjs')] },
       { name: 'locked', agents: ['edge-3'], command: [process.execPath, fixture('ticker.mjs')] },
+      { name: 'tight', agents: ['edge-4'], command: [process.execPath, fixture('ticker.mjs')] },
     ]);
     await c.govJson(['apply', '-f', file]);
     await c.waitInstances('web', 1, (i) => i.state === 'running');
@@ -134,6 +136,38 @@ describe('integration: gov exec', function () {
     const r = await exec(['locked', '--', 'true']).result;
     assert.equal(r.code, 1);
     assert.match(r.stderr, /agent edge-3 refuses exec: exec is disabled on this agent \(--no-exec/);
+  });
+
+  it("refuses a session past the agent's limit and ends an idle one, each with a clear error", async function () {
+    this.timeout(60_000);
+    const first = exec(['tight', '--', 'sh', '-c', 'echo $$; exec sleep 100']);
+    let out = '';
+    first.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = await waitFor(() => Number(out.trim()) || 0, { what: 'the remote PID' });
+    trackPid(pid);
+    const second = await exec(['tight', '--', 'true']).result;
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /already runs 1 exec sessions, its limit \(--exec-max-sessions 1\)/);
+    const idle = await first.result;
+    assert.equal(idle.code, 1);
+    assert.match(idle.stderr, /the exec session was idle for 2s \(the agent's exec idle timeout\)/);
+    await waitFor(() => !isAlive(pid), { timeoutMs: 8000, what: `idle sleep ${pid} to end` });
+  });
+
+  it('a stop of the instance ends what exec started in it (its cgroup)', async function () {
+    this.timeout(60_000);
+    const [web] = await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
+    if (!readFileSync(`/proc/${web!.pid}/cgroup`, 'utf8').includes('governor/')) this.skip(); // no cgroup here
+    const s = exec(['web', '--', 'sh', '-c', 'echo $$; exec sleep 100']);
+    let out = '';
+    s.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = await waitFor(() => Number(out.trim()) || 0, { what: 'the remote PID' });
+    trackPid(pid);
+    await c.govJson(['stop', 'web']);
+    await waitFor(() => !isAlive(pid), { timeoutMs: 15_000, what: `exec'd sleep ${pid} to end with web` });
+    await s.result;
+    await c.govJson(['start', 'web']);
+    await c.waitInstances('web', 1, (i) => i.state === 'running');
   });
 
   it('ends the remote program when the CLI is killed (gone within the grace)', async () => {
