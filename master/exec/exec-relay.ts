@@ -64,6 +64,7 @@ export class ExecRelay {
     cli.on('cancelled', () => this.cliGone('the client cancelled the call'));
     cli.on('error', (err: Error) => this.cliGone(`the client's stream failed: ${err.message}`));
     cli.on('close', () => this.cliGone('the client went away'));
+    cli.resume(); // paused by the handler from the start frame on, so that nothing was read unheard
   }
 
   get state(): RelayState {
@@ -90,6 +91,7 @@ export class ExecRelay {
     if (this._state === 'done') return;
     switch (f.body) {
       case 'opened':
+        if (this._state !== 'opening') return;
         this.stdinCredit = f.opened?.grant ?? 0;
         this.setState('open');
         this.cli.write({
@@ -185,9 +187,9 @@ export class ExecRelay {
 
   /** Sends queued stdin within the agent's credit; pauses the CLI's stream while it is spent. */
   private flushStdin(): void {
-    if (this._state !== 'open') return;
     const session = this.info.session;
-    while (this.stdinQueue.length > 0) {
+    // Before the agent opened the session it has granted nothing: all is queued (and the CLI paused).
+    while (this._state === 'open' && this.stdinQueue.length > 0) {
       const next = this.stdinQueue[0]!;
       if (next === 'eof') {
         this.agent.send({ session, stdin_eof: true });
@@ -230,12 +232,14 @@ export class ExecRelay {
   fail(err: GovError): void {
     if (this._state === 'done') return;
     this.log.info('exec session failed', { reason: err.message });
+    // Done first: emitting the error also reaches our own 'error' listener, which must not take it for
+    // the CLI going away.
+    this.setState('done');
+    void this.info.complete({ status: 'error', error: err.message });
     try {
       this.cli.emit('error', toServiceError(err));
     } catch (e) {
       this.log.debug('exec call already gone', { err: e });
     }
-    void this.info.complete({ status: 'error', error: err.message });
-    this.setState('done');
   }
 }

@@ -54,6 +54,7 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
     ).unref();
     call.once('data', (f: ExecClientFrame__Output) => {
       clearTimeout(timer);
+      call.pause(); // until the relay listens (exec-relay.ts resumes it): no frame is read unheard
       if (f.body !== 'start' || !f.start) {
         refuse(new ValidationError('the first frame of Exec must be start'));
         return;

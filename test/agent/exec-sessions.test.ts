@@ -147,8 +147,9 @@ describe('agent exec sessions', function () {
 
   it('on close sends SIGHUP, then SIGKILL after the grace to a program that ignores SIGHUP', async () => {
     const h = harness({ killGraceMs: 500 });
-    h.open('s', ['sh', '-c', 'trap "" HUP; exec sleep 100']);
+    h.open('s', ['sh', '-c', 'trap "" HUP; echo ready; exec sleep 100']);
     const pid = await h.pid('s');
+    await waitFor(() => h.bytes('s') > 0, { what: 'the trap to be set' });
     const t0 = Date.now();
     h.to('s', { body: 'close', close: 'client gone' });
     await waitFor(() => !isAlive(pid), { what: 'the program to be killed' });

@@ -55,8 +55,9 @@ describe('integration: gov exec', function () {
   }
 
   before(async function () {
-    this.timeout(60_000);
-    c = await Cluster.start({ agents: ['edge-1', 'edge-2'] });
+    this.timeout(180_000);
+    // A generous grace: five agents and a 100 MB transfer on a busy 2-core machine must not look like a disconnection.
+    c = await Cluster.start({ agents: ['edge-1', 'edge-2'], heartbeatGrace: '5s' });
     await c.startAgent('edge-3', { args: ['--no-exec'] });
     await c.startAgent('edge-4', { args: ['--exec-max-sessions', '1', '--exec-idle-timeout', '2s'] });
     cwd = path.join(c.dir, 'web-home');
@@ -139,19 +140,22 @@ describe('integration: gov exec', function () {
   });
 
   it("refuses a session past the agent's limit and ends an idle one, each with a clear error", async function () {
-    this.timeout(60_000);
-    const first = exec(['tight', '--', 'sh', '-c', 'echo $$; exec sleep 100']);
+    this.timeout(90_000);
+    // A busy session (it prints every 300 ms, so it never idles) takes the agent's one slot.
+    const busy = exec(['tight', '--', 'sh', '-c', 'echo $$; while :; do echo .; sleep 0.3; done']);
     let out = '';
-    first.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const pid = await waitFor(() => Number(out.trim()) || 0, { what: 'the remote PID' });
+    busy.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = await waitFor(() => Number(out.split('\n')[0]) || 0, { what: 'the remote PID' });
     trackPid(pid);
     const second = await exec(['tight', '--', 'true']).result;
-    assert.equal(second.code, 1);
+    assert.equal(second.code, 1, second.stdout);
     assert.match(second.stderr, /already runs 1 exec sessions, its limit \(--exec-max-sessions 1\)/);
-    const idle = await first.result;
+    busy.child.kill('SIGKILL');
+    await waitFor(() => !isAlive(pid), { timeoutMs: 15_000, what: `busy session ${pid} to end` });
+    // A silent one ends after the agent's idle timeout (2s).
+    const idle = await exec(['tight', '--', 'sleep', '100']).result;
     assert.equal(idle.code, 1);
     assert.match(idle.stderr, /the exec session was idle for 2s \(the agent's exec idle timeout\)/);
-    await waitFor(() => !isAlive(pid), { timeoutMs: 8000, what: `idle sleep ${pid} to end` });
   });
 
   it('a stop of the instance ends what exec started in it (its cgroup)', async function () {
