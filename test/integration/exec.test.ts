@@ -14,6 +14,7 @@ import { GOV_BIN, fixture, trackPid, waitFor } from '../helpers/common.js';
 import { isAlive } from '../../shared/proc.js';
 import type { PairName } from '../helpers/pki.js';
 import * as pty from 'node-pty';
+import { rawAgent } from '../helpers/raw-agent.js';
 
 /** VmRSS of a process, bytes. */
 function rss(pid: number): number {
@@ -297,5 +298,19 @@ describe('integration: gov exec', function () {
     const r = await s.result;
     assert.equal(r.code, 1);
     assert.match(r.stderr, /agent edge-2 disconnected during the exec session/);
+  });
+
+  it('names an agent of an older Governor (no exec in its hello) instead of waiting on it', async function () {
+    this.timeout(60_000);
+    await c.waitAgentConnected('edge-2', false, 20_000); // killed by the test before
+    const old = await rawAgent(c, 'edge-2');
+    try {
+      await c.waitAgentConnected('edge-2', true, 20_000);
+      const r = await exec(['api', '--agent', 'edge-2', '--', 'true']).result;
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /agent edge-2 runs an older Governor without exec/);
+    } finally {
+      old.close();
+    }
   });
 });
