@@ -13,6 +13,8 @@ import { AGENT_VERSION, AgentCommands, type CommandOutcome } from './commands.js
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './link/master-link.js';
 import type { LocalAudit } from './local/local-audit.js';
 import type { Supervisor } from './supervisor/supervisor.js';
+import type { ExecFrame, ExecFrame__Output } from '../proto/generated/governor/v1/ExecFrame.js';
+import { DEFAULT_EXEC_SETTINGS, ExecSessions, type ExecSettings } from './exec/exec-sessions.js';
 import { runningSpecsHash, toWireEvent, toWireSpecs, toWireStatus } from './link/wire.js';
 
 export { AGENT_VERSION } from './commands.js';
@@ -22,11 +24,15 @@ export interface GovernorAgentOptions extends Omit<MasterLinkOptions, 'logger'> 
   dataDir: string;
   /** Commands given over the local control socket, reported to the master's execution log. */
   audit?: LocalAudit;
+  /** Exec sessions (gov exec): on by default, 8 at most, 30 min idle timeout. */
+  exec?: ExecSettings;
 }
 
 export class GovernorAgent implements LinkHost {
   readonly link: MasterLink;
   readonly commands: AgentCommands;
+  /** Exec sessions opened by the master (agent/exec). */
+  readonly execSessions: ExecSessions;
 
   constructor(
     readonly supervisor: Supervisor,
@@ -34,6 +40,11 @@ export class GovernorAgent implements LinkHost {
     logger: Logger,
   ) {
     this.commands = new AgentCommands(supervisor, opts.dataDir);
+    this.execSessions = new ExecSessions(
+      (key, command) => supervisor.execContext(key, command),
+      opts.exec ?? DEFAULT_EXEC_SETTINGS,
+      logger,
+    );
     this.link = new MasterLink(this, { ...opts, logger });
     // A local command done while connected goes out at once; the others on the next welcome.
     opts.audit?.on('recorded', (local_execution) => this.link.push({ local_execution }));
@@ -69,6 +80,8 @@ export class GovernorAgent implements LinkHost {
       specs_hash: runningSpecsHash(statuses),
       // What this agent runs, so a master that knows nothing of it adopts it rather than stopping it.
       cached_specs: toWireSpecs(this.supervisor.specs()),
+      exec_available: this.execSessions.unavailable === '',
+      exec_unavailable: this.execSessions.unavailable,
     };
   }
 
@@ -83,6 +96,14 @@ export class GovernorAgent implements LinkHost {
 
   metrics(): Promise<MetricsReport> {
     return this.commands.metrics();
+  }
+
+  exec(frame: ExecFrame__Output, send: (frame: ExecFrame) => void): void {
+    this.execSessions.onFrame(frame, send);
+  }
+
+  linkDown(reason: string): void {
+    this.execSessions.linkDown(reason);
   }
 
   /** The master's commands: carried out by the same rule as the local control socket's (commands.ts). */

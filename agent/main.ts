@@ -62,6 +62,9 @@ export function agentProgram(): GovCommand {
       ),
     )
     .addOption(new Option('--discover-interval <DUR>', 'how often discovery rules scan (default 10s)'))
+    .addOption(new Option('--no-exec', 'refuse gov exec sessions on this agent (config: exec: false)'))
+    .addOption(new Option('--exec-max-sessions <N>', 'concurrent gov exec sessions (default 8)'))
+    .addOption(new Option('--exec-idle-timeout <DUR>', 'end a gov exec session idle this long (default 30m)'))
     .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
     .addOption(
       new Option(
@@ -146,6 +149,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
           dataDir,
           metricsIntervalMs,
           audit,
+          exec: options.exec,
         },
         logger,
       );

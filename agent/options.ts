@@ -18,6 +18,7 @@ import { isName, nameRefusal } from '../shared/names.js';
 import * as tls from '../shared/tls.js';
 import { defaultAgentDataDir, LOCAL_SOCKET_FILE } from '../shared/local-socket.js';
 import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
+import { DEFAULT_EXEC_SETTINGS, type ExecSettings } from './exec/exec-sessions.js';
 
 /** Settings of the agent config file (`gov agent --config FILE`). */
 export interface AgentConfigFile {
@@ -41,6 +42,12 @@ export interface AgentConfigFile {
   socket_group?: string | number;
   /** A read-only socket (mode 0666): ps, metrics and logs for every local user. */
   read_only_socket?: string;
+  /** gov exec sessions on this agent (default true). */
+  exec?: boolean;
+  /** Concurrent exec sessions (default 8). */
+  exec_max_sessions?: number;
+  /** An exec session with no traffic for this long is ended (default 30m). */
+  exec_idle_timeout?: string;
 }
 
 const CONFIG_KEYS = [
@@ -58,13 +65,24 @@ const CONFIG_KEYS = [
   'socket',
   'socket_group',
   'read_only_socket',
+  'exec',
+  'exec_max_sessions',
+  'exec_idle_timeout',
 ];
 
 export function readAgentConfig(file: string): AgentConfigFile {
   const cfg = readSettingsFile(file, CONFIG_KEYS, [
     'metrics_interval',
     'discover_interval',
+    'exec_idle_timeout',
   ]) as AgentConfigFile;
+  if (cfg.exec !== undefined && typeof cfg.exec !== 'boolean')
+    throw new ValidationError(`${file}: exec: must be true or false`);
+  if (
+    cfg.exec_max_sessions !== undefined &&
+    !(Number.isInteger(cfg.exec_max_sessions) && cfg.exec_max_sessions >= 1 && cfg.exec_max_sessions <= 1000)
+  )
+    throw new ValidationError(`${file}: exec_max_sessions: must be an integer from 1 to 1000`);
   if (cfg.labels !== undefined) {
     if (typeof cfg.labels !== 'object' || cfg.labels === null || Array.isArray(cfg.labels)) {
       throw new ValidationError(`${file}: labels: must be a map of strings`);
@@ -105,6 +123,10 @@ export interface AgentFlags {
   socket?: string;
   socketGroup?: string;
   readOnlySocket?: string;
+  /** commander's `--no-exec`: false when given. */
+  exec?: boolean;
+  execMaxSessions?: string;
+  execIdleTimeout?: string;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -138,6 +160,8 @@ export interface AgentOptions {
   socketGid: number | null;
   /** The read-only socket (absolute); null: none. */
   readOnlySocket: string | null;
+  /** gov exec on this agent (agent/exec). */
+  exec: ExecSettings;
 }
 
 /**
@@ -215,6 +239,26 @@ export function compileAgentOptions(
   const socket = flags.socket ?? cfg.socket;
   const group = flags.socketGroup ?? cfg.socket_group;
   const readOnly = flags.readOnlySocket ?? cfg.read_only_socket;
+  let maxSessions = cfg.exec_max_sessions ?? DEFAULT_EXEC_SETTINGS.maxSessions;
+  if (flags.execMaxSessions !== undefined) {
+    maxSessions = Number(flags.execMaxSessions);
+    if (!/^[0-9]+$/.test(flags.execMaxSessions) || maxSessions < 1 || maxSessions > 1000)
+      throw new UsageError(
+        `--exec-max-sessions must be an integer from 1 to 1000, not ${flags.execMaxSessions}`,
+      );
+  }
+  const exec: ExecSettings = {
+    ...DEFAULT_EXEC_SETTINGS,
+    enabled: flags.exec === false ? false : (cfg.exec ?? true),
+    maxSessions,
+    idleMs:
+      durationSetting(
+        flags.execIdleTimeout,
+        '--exec-idle-timeout',
+        cfg.exec_idle_timeout,
+        'exec_idle_timeout',
+      ) ?? DEFAULT_EXEC_SETTINGS.idleMs,
+  };
   if (socket !== undefined && String(socket).trim() === '')
     throw new UsageError('--socket must be a path or off');
   return {
@@ -230,6 +274,7 @@ export function compileAgentOptions(
         ? null
         : resolveGroup(String(group), flags.socketGroup !== undefined ? '--socket-group' : 'socket_group'),
     readOnlySocket: readOnly ? path.resolve(cwd, readOnly) : null,
+    exec,
     metricsIntervalMs,
     logLevel: (flags.logLevel as LogLevel | undefined) ?? 'info',
     logFormat: flags.logFormat === 'json' || env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',

@@ -108,7 +108,7 @@ export class DistributedGovernor {
         this.fleet.accept(call, cn);
       },
     });
-    server.addService(admin.governor.v1.Admin.service, adminHandlers(this.fleet, this.rollouts));
+    server.addService(admin.governor.v1.Admin.service, adminHandlers(this.fleet, this.rollouts, this.log));
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.options.listen, serverCredentials(tls), (err, port) => {
         if (err) {

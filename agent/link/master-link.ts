@@ -20,6 +20,7 @@ import type { AgentCommand__Output } from '../../proto/generated/governor/v1/Age
 import type { CommandResult } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { Hello } from '../../proto/generated/governor/v1/Hello.js';
 import type { LocalExecution } from '../../proto/generated/governor/v1/LocalExecution.js';
+import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
 import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
 import { AGENT_LINK_PROTOCOL, loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
@@ -46,6 +47,10 @@ export interface LinkHost {
   localExecutions?(): LocalExecution[];
   /** The master recorded these local executions. */
   localAcked?(ids: readonly string[]): void;
+  /** A frame of an exec session; `send` writes on the stream the frame came on (dropped once it closed). */
+  exec?(frame: ExecFrame__Output, send: (frame: ExecFrame) => void): void;
+  /** The stream exec sessions ran on is gone. */
+  linkDown?(reason: string): void;
 }
 
 export interface MasterLinkOptions {
@@ -188,12 +193,17 @@ export class MasterLink {
         this.outbox.ack(msg.ack.command_ids);
       } else if (msg.body === 'local_ack' && msg.local_ack) {
         this.host.localAcked?.(msg.local_ack.ids);
+      } else if (msg.body === 'exec' && msg.exec && welcomed) {
+        this.host.exec?.(msg.exec, (exec) => {
+          if (this.call === call) this.send(call, { exec });
+        });
       }
     });
     const onDown = (why: string) => {
       if (this.call !== call) return;
       this.call = null;
       this.clearTimers();
+      this.host.linkDown?.(why);
       if (this._state === 'closed') return;
       this.log.warn('master link down', { reason: why, welcomed });
       this.scheduleRetry();
@@ -330,6 +340,7 @@ export class MasterLink {
   close(): void {
     this.setState('closed');
     this.clearTimers();
+    this.host.linkDown?.('the agent is shutting down');
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.call?.cancel();
     this.call = null;

@@ -29,6 +29,8 @@ import { ObservedSet } from '../observed/observed.js';
 import type { EnsureResult } from '../on-demand/on-demand.js';
 import { chooseToWake } from '../on-demand/policy.js';
 import type { SupervisorEvents } from './events.js';
+import { execContextOf } from '../exec/exec-context.js';
+import type { ExecContext } from '../exec/exec-sessions.js';
 import { Housekeeping } from './housekeeping.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { collectMetrics, type InstanceMetrics } from './metrics-report.js';
@@ -419,6 +421,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       .map((i) => i.status())
       .concat(this.observed.statuses())
       .sort((a, b) => a.handler.localeCompare(b.handler) || a.index - b.index);
+  }
+
+  /** Where and how `command` runs in instance `key`'s context (gov exec: agent/exec/exec-context.ts). */
+  execContext(key: string, command: string[]): ExecContext {
+    return execContextOf(
+      key,
+      this.registry.find(key),
+      this.observed.status(key) !== null,
+      {
+        launch: this.opts.launch,
+        dataDir: this.opts.dataDir,
+        tracking: this.tracker.layout ? this.tracker : null,
+        cgroups: this.cgroups,
+      },
+      command,
+    );
   }
 
   /** The handler specs in force (one per handler, whatever its count). */

@@ -17,13 +17,19 @@ import { toRolloutProto } from '../rollout/create.js';
 import type { RolloutEngine } from '../rollout/engine.js';
 import { unary } from './unary.js';
 import { watchRpcs } from '../watch/watch-rpc.js';
+import { execHandler } from '../exec/exec-service.js';
+import { silentLogger, type Logger } from '../../shared/logger.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { fanOut } from '../fleet/fan-out.js';
 import { checkControl } from '../../shared/control-request.js';
 import { resolveTargets, type ResolvedTargets, type TargetInstance } from '../state/targets.js';
 import { instanceTarget, parseTargetName, requestTargets, type TargetSet } from '../../shared/targets.js';
 
-export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandlers {
+export function adminHandlers(
+  fleet: Fleet,
+  rollouts: RolloutEngine,
+  execLogger: Logger = silentLogger,
+): AdminHandlers {
   const { registry, executions } = fleet;
   const instancesOf = (handler: string, agent?: string): InstanceInfo[] =>
     registry.listInstances({ handler, ...(agent ? { agent } : {}) }).map(toInstanceInfo);
@@ -269,6 +275,7 @@ export function adminHandlers(fleet: Fleet, rollouts: RolloutEngine): AdminHandl
     ...rolloutHandlers(fleet, rollouts),
     // The watch side (master/watch/): the event stream and the metrics history.
     ...watchRpcs(fleet, rollouts),
+    Exec: execHandler(fleet, fleet.execRouter, execLogger),
   };
 }
 

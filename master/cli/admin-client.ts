@@ -27,6 +27,8 @@ import type { TargetSet } from '../../shared/targets.js';
 import type { WatchRequest } from '../../proto/generated/governor/v1/WatchRequest.js';
 import type { WatchEvent__Output } from '../../proto/generated/governor/v1/WatchEvent.js';
 import type { MetricsHistoryResponse__Output } from '../../proto/generated/governor/v1/MetricsHistoryResponse.js';
+import type { ExecClientFrame } from '../../proto/generated/governor/v1/ExecClientFrame.js';
+import type { ExecServerFrame__Output } from '../../proto/generated/governor/v1/ExecServerFrame.js';
 
 export type { AgentInfo__Output as AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
 export type { ApplyResponse__Output as ApplyResponse } from '../../proto/generated/governor/v1/ApplyResponse.js';
@@ -55,8 +57,25 @@ export interface WatchStream {
   cancel(): void;
 }
 
+/** One open `Admin.Exec` call (see `AdminApi.exec`). */
+export interface ExecChannel {
+  /** Sends a frame; false when the stream's buffer is full (wait for `onDrain`). */
+  write(frame: ExecClientFrame): boolean;
+  onDrain(cb: () => void): void;
+  /** Stops / restarts reading the master's frames (a slow local consumer holds the master back). */
+  pause(): void;
+  resume(): void;
+  /** Ends the call from this side (the remote program gets SIGHUP). */
+  cancel(): void;
+  /** Resolves when the master ends the call; rejects with a GovError when it failed. */
+  readonly done: Promise<void>;
+}
+
 /** Records `gov executions` lists when no limit is given (the master's default too). */
 const DEFAULT_EXECUTION_LIMIT = 50;
+
+/** The admin channel's HTTP/2 receive window, bytes (grpc-js default: 64 KiB). */
+const EXEC_RECEIVE_WINDOW = 1024 * 1024;
 
 /** Default per-call deadline. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -146,6 +165,8 @@ export interface AdminApi {
    * handed to `onEvent` in order. See master/cli/watch-follow.ts to follow across drops and reconnects.
    */
   watch(req: WatchRequest, onEvent: (event: WatchEvent__Output) => void): WatchStream;
+  /** Opens an Admin.Exec call (no deadline); `onFrame` gets the master's frames in order. */
+  exec(onFrame: (frame: ExecServerFrame__Output) => void): ExecChannel;
   /** Recent CPU and memory samples per instance (empty targets: every instance). */
   getMetricsHistory(targets?: TargetSet): Promise<MetricsHistoryResponse__Output>;
   /** Closes the channel; safe to call twice. */
@@ -304,6 +325,9 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
   const client: AdminClient = new admin.governor.v1.Admin(opts.target, opts.credentials, {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    // HTTP/2 receive window per stream: exec output (and big listings) need more than 64 KiB in flight
+    // to keep a loopback stream busy; the master still holds at most an exec window per session.
+    'grpc-node.flow_control_window': EXEC_RECEIVE_WINDOW,
     ...opts.channelOptions,
   });
   let closed = false;
@@ -460,6 +484,30 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
           cancelled = true;
           stream.cancel();
         },
+      };
+    },
+    exec: (onFrame) => {
+      if (closed) throw new GovError('FAILED_PRECONDITION', 'admin client is closed');
+      const stream = client.Exec();
+      let cancelled = false;
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('data', (f: ExecServerFrame__Output) => onFrame(f));
+        stream.on('end', () => resolve());
+        stream.on('error', (err: grpc.ServiceError) => {
+          if (cancelled && err.code === grpc.status.CANCELLED) resolve();
+          else reject(mapGrpcError(err, opts.target, timeoutMs, opts.localSocket));
+        });
+      });
+      return {
+        write: (frame) => stream.write(frame),
+        onDrain: (cb) => void stream.once('drain', cb),
+        pause: () => void stream.pause(),
+        resume: () => void stream.resume(),
+        cancel: () => {
+          cancelled = true;
+          stream.cancel();
+        },
+        done,
       };
     },
     getMetricsHistory: (targets) => call(client.GetMetricsHistory, targets ? { targets } : {}),

@@ -189,6 +189,11 @@ const COMMANDS: Entry[] = [
     async () => (await import('./top.js')).topCommand,
   ),
   admin(
+    'exec',
+    "run a command in one instance's context on its agent (-i stdin, -t terminal)",
+    async () => (await import('./exec.js')).execCommand,
+  ),
+  admin(
     'rollout',
     'health-gated rolling restart; status, pause, resume or abort a rollout',
     async () => (await import('./rollout.js')).rolloutCommand,

@@ -12,6 +12,7 @@ import type { AgentMessage__Output } from '../../proto/generated/governor/v1/Age
 import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
 import type { AgentCommand } from '../../proto/generated/governor/v1/AgentCommand.js';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
+import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { Hello__Output } from '../../proto/generated/governor/v1/Hello.js';
 import { timerDelay } from '../../shared/durations.js';
 import { StateError, TimeoutError, type ErrorKind } from '../../shared/errors.js';
@@ -168,6 +169,11 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   /** Tells the agent these results are recorded (it stops re-sending them). A closed session skips it. */
   ack(commandIds: string[]): void {
     if (commandIds.length > 0) this.send({ ack: { command_ids: commandIds } });
+  }
+
+  /** Sends a frame of an exec session (master/exec) on this stream. */
+  exec(frame: ExecFrame): void {
+    this.send({ exec: frame });
   }
 
   /** Tells the agent these local executions are recorded (agent_link.proto LocalExecutionAck). */

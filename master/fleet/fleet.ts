@@ -23,6 +23,7 @@ import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispat
 import type { ExecutionLog } from '../state/execution-log.js';
 import type { Registry } from '../state/registry.js';
 import { SessionHub } from './session-hub.js';
+import { ExecRouter } from '../exec/exec-router.js';
 import { commandFor } from './wire.js';
 import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import type { MasterOptions } from '../options.js';
@@ -47,6 +48,8 @@ export class Fleet {
   /** See FleetEvents. */
   readonly changes = new EventEmitter<FleetEvents>();
   readonly dispatcher: Dispatcher;
+  /** Open exec sessions (master/exec), fed the exec frames of every agent stream. */
+  readonly execRouter = new ExecRouter();
   private readonly metricsCache = new Map<string, MetricsReport__Output>();
   /** Per agent id (not per stream: reconnecting does not refill it): status reports it may still send. */
   private readonly statusBuckets = new Map<string, TokenBucket>();
@@ -134,6 +137,8 @@ export class Fleet {
       })().catch((err: unknown) => this.log.error('agent hello failed', { agent: agentId, err }));
     });
     session.on('message', (msg) => {
+      // Exec frames go to their session's relay at once (master/exec): output must not wait on the hello's writes.
+      if (msg.body === 'exec' && msg.exec) return this.execRouter.fromAgent(agentId, msg.exec);
       void afterHello.then(() => {
         // A result no command waits for: late (the master gave up on it) or re-sent after a reconnect.
         if (msg.body === 'result' && msg.result) {

@@ -16,6 +16,12 @@ import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__
 import type { DeleteRequest as _governor_v1_DeleteRequest, DeleteRequest__Output as _governor_v1_DeleteRequest__Output } from './governor/v1/DeleteRequest.js';
 import type { DetachRequest as _governor_v1_DetachRequest, DetachRequest__Output as _governor_v1_DetachRequest__Output } from './governor/v1/DetachRequest.js';
 import type { ErrorInfo as _governor_v1_ErrorInfo, ErrorInfo__Output as _governor_v1_ErrorInfo__Output } from './governor/v1/ErrorInfo.js';
+import type { ExecClientFrame as _governor_v1_ExecClientFrame, ExecClientFrame__Output as _governor_v1_ExecClientFrame__Output } from './governor/v1/ExecClientFrame.js';
+import type { ExecExit as _governor_v1_ExecExit, ExecExit__Output as _governor_v1_ExecExit__Output } from './governor/v1/ExecExit.js';
+import type { ExecResize as _governor_v1_ExecResize, ExecResize__Output as _governor_v1_ExecResize__Output } from './governor/v1/ExecResize.js';
+import type { ExecServerFrame as _governor_v1_ExecServerFrame, ExecServerFrame__Output as _governor_v1_ExecServerFrame__Output } from './governor/v1/ExecServerFrame.js';
+import type { ExecStart as _governor_v1_ExecStart, ExecStart__Output as _governor_v1_ExecStart__Output } from './governor/v1/ExecStart.js';
+import type { ExecStarted as _governor_v1_ExecStarted, ExecStarted__Output as _governor_v1_ExecStarted__Output } from './governor/v1/ExecStarted.js';
 import type { ExecutionRecord as _governor_v1_ExecutionRecord, ExecutionRecord__Output as _governor_v1_ExecutionRecord__Output } from './governor/v1/ExecutionRecord.js';
 import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Output as _governor_v1_ExecutionStats__Output } from './governor/v1/ExecutionStats.js';
 import type { ExitInfo as _governor_v1_ExitInfo, ExitInfo__Output as _governor_v1_ExitInfo__Output } from './governor/v1/ExitInfo.js';
@@ -81,6 +87,12 @@ export interface ProtoGrpcType {
       DeleteRequest: MessageTypeDefinition<_governor_v1_DeleteRequest, _governor_v1_DeleteRequest__Output>
       DetachRequest: MessageTypeDefinition<_governor_v1_DetachRequest, _governor_v1_DetachRequest__Output>
       ErrorInfo: MessageTypeDefinition<_governor_v1_ErrorInfo, _governor_v1_ErrorInfo__Output>
+      ExecClientFrame: MessageTypeDefinition<_governor_v1_ExecClientFrame, _governor_v1_ExecClientFrame__Output>
+      ExecExit: MessageTypeDefinition<_governor_v1_ExecExit, _governor_v1_ExecExit__Output>
+      ExecResize: MessageTypeDefinition<_governor_v1_ExecResize, _governor_v1_ExecResize__Output>
+      ExecServerFrame: MessageTypeDefinition<_governor_v1_ExecServerFrame, _governor_v1_ExecServerFrame__Output>
+      ExecStart: MessageTypeDefinition<_governor_v1_ExecStart, _governor_v1_ExecStart__Output>
+      ExecStarted: MessageTypeDefinition<_governor_v1_ExecStarted, _governor_v1_ExecStarted__Output>
       ExecutionRecord: MessageTypeDefinition<_governor_v1_ExecutionRecord, _governor_v1_ExecutionRecord__Output>
       ExecutionStats: MessageTypeDefinition<_governor_v1_ExecutionStats, _governor_v1_ExecutionStats__Output>
       ExitInfo: MessageTypeDefinition<_governor_v1_ExitInfo, _governor_v1_ExitInfo__Output>

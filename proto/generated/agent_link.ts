@@ -7,7 +7,12 @@ import type { AgentMessage as _governor_v1_AgentMessage, AgentMessage__Output as
 import type { Backoff as _governor_v1_Backoff, Backoff__Output as _governor_v1_Backoff__Output } from './governor/v1/Backoff.js';
 import type { CommandResult as _governor_v1_CommandResult, CommandResult__Output as _governor_v1_CommandResult__Output } from './governor/v1/CommandResult.js';
 import type { ErrorInfo as _governor_v1_ErrorInfo, ErrorInfo__Output as _governor_v1_ErrorInfo__Output } from './governor/v1/ErrorInfo.js';
+import type { ExecEnd as _governor_v1_ExecEnd, ExecEnd__Output as _governor_v1_ExecEnd__Output } from './governor/v1/ExecEnd.js';
+import type { ExecFrame as _governor_v1_ExecFrame, ExecFrame__Output as _governor_v1_ExecFrame__Output } from './governor/v1/ExecFrame.js';
+import type { ExecOpen as _governor_v1_ExecOpen, ExecOpen__Output as _governor_v1_ExecOpen__Output } from './governor/v1/ExecOpen.js';
+import type { ExecOpened as _governor_v1_ExecOpened, ExecOpened__Output as _governor_v1_ExecOpened__Output } from './governor/v1/ExecOpened.js';
 import type { ExecProbe as _governor_v1_ExecProbe, ExecProbe__Output as _governor_v1_ExecProbe__Output } from './governor/v1/ExecProbe.js';
+import type { ExecWindow as _governor_v1_ExecWindow, ExecWindow__Output as _governor_v1_ExecWindow__Output } from './governor/v1/ExecWindow.js';
 import type { ExitInfo as _governor_v1_ExitInfo, ExitInfo__Output as _governor_v1_ExitInfo__Output } from './governor/v1/ExitInfo.js';
 import type { HandlerSpec as _governor_v1_HandlerSpec, HandlerSpec__Output as _governor_v1_HandlerSpec__Output } from './governor/v1/HandlerSpec.js';
 import type { HealthCheck as _governor_v1_HealthCheck, HealthCheck__Output as _governor_v1_HealthCheck__Output } from './governor/v1/HealthCheck.js';
@@ -42,7 +47,12 @@ export interface ProtoGrpcType {
       CommandKind: EnumTypeDefinition
       CommandResult: MessageTypeDefinition<_governor_v1_CommandResult, _governor_v1_CommandResult__Output>
       ErrorInfo: MessageTypeDefinition<_governor_v1_ErrorInfo, _governor_v1_ErrorInfo__Output>
+      ExecEnd: MessageTypeDefinition<_governor_v1_ExecEnd, _governor_v1_ExecEnd__Output>
+      ExecFrame: MessageTypeDefinition<_governor_v1_ExecFrame, _governor_v1_ExecFrame__Output>
+      ExecOpen: MessageTypeDefinition<_governor_v1_ExecOpen, _governor_v1_ExecOpen__Output>
+      ExecOpened: MessageTypeDefinition<_governor_v1_ExecOpened, _governor_v1_ExecOpened__Output>
       ExecProbe: MessageTypeDefinition<_governor_v1_ExecProbe, _governor_v1_ExecProbe__Output>
+      ExecWindow: MessageTypeDefinition<_governor_v1_ExecWindow, _governor_v1_ExecWindow__Output>
       ExitInfo: MessageTypeDefinition<_governor_v1_ExitInfo, _governor_v1_ExitInfo__Output>
       HandlerSpec: MessageTypeDefinition<_governor_v1_HandlerSpec, _governor_v1_HandlerSpec__Output>
       HealthCheck: MessageTypeDefinition<_governor_v1_HealthCheck, _governor_v1_HealthCheck__Output>

@@ -5,6 +5,7 @@ import { runChaosBench } from './chaos-bench.js';
 import { runCliStartBench } from './cli-start-bench.js';
 import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
+import { runExecBench } from './exec-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runFreezeBench } from './freeze-bench.js';
@@ -42,6 +43,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   watch: runWatchBench,
   'top-view': runTopViewBench,
   metrics: runMetricsBench,
+  exec: runExecBench,
 };
 
 const wanted = process.argv.slice(2);

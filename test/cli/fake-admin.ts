@@ -14,7 +14,11 @@ import type {
   WatchEvent,
   WatchRequest,
   WatchStream,
+  ExecChannel,
 } from '../../master/cli/admin-client.js';
+import type { ExecClientFrame } from '../../proto/generated/governor/v1/ExecClientFrame.js';
+import type { ExecServerFrame__Output } from '../../proto/generated/governor/v1/ExecServerFrame.js';
+import { GovError } from '../../shared/errors.js';
 import type { AdminConnection, AdminConnector } from '../../master/cli/connect.js';
 import type { CliIO } from '../../shared/cli-io.js';
 import { main } from '../../master/cli/gov-program.js';
@@ -449,6 +453,35 @@ export class FakeAdmin implements AdminApi {
   watchEvents: WatchEvent[] = [];
   /** The watches open now (follow), to push live events to or end (`pushWatch`, `endWatches`). */
   private openWatches = new Set<{ onEvent: (e: WatchEvent) => void; fail: (err: Error) => void }>();
+  /** Frames `exec` hands out once it got the start frame; then the call ends (or fails with `execError`). */
+  execFrames: ExecServerFrame__Output[] = [];
+  execError: GovError | null = null;
+  /** Every frame the CLI wrote on its exec call. */
+  execWritten: ExecClientFrame[] = [];
+  exec(onFrame: (f: ExecServerFrame__Output) => void): ExecChannel {
+    this.calls.push(['exec']);
+    let finish!: () => void;
+    let fail!: (e: Error) => void;
+    const done = new Promise<void>((res, rej) => ((finish = res), (fail = rej)));
+    return {
+      write: (frame) => {
+        this.execWritten.push(frame);
+        if (frame.start)
+          setImmediate(() => {
+            for (const f of this.execFrames) onFrame(f);
+            if (this.execError) fail(this.execError);
+            else finish();
+          });
+        return true;
+      },
+      onDrain: () => {},
+      pause: () => {},
+      resume: () => {},
+      cancel: () => fail(new GovError('UNAVAILABLE', 'cancelled')),
+      done,
+    };
+  }
+
   watch(req: WatchRequest, onEvent: (e: WatchEvent) => void): WatchStream {
     this.calls.push(['watch', req]);
     let cancel!: () => void;

@@ -13,6 +13,8 @@ import type { ControlRequest as _governor_v1_ControlRequest, ControlRequest__Out
 import type { ControlResponse as _governor_v1_ControlResponse, ControlResponse__Output as _governor_v1_ControlResponse__Output } from '../../governor/v1/ControlResponse.js';
 import type { DeleteRequest as _governor_v1_DeleteRequest, DeleteRequest__Output as _governor_v1_DeleteRequest__Output } from '../../governor/v1/DeleteRequest.js';
 import type { DetachRequest as _governor_v1_DetachRequest, DetachRequest__Output as _governor_v1_DetachRequest__Output } from '../../governor/v1/DetachRequest.js';
+import type { ExecClientFrame as _governor_v1_ExecClientFrame, ExecClientFrame__Output as _governor_v1_ExecClientFrame__Output } from '../../governor/v1/ExecClientFrame.js';
+import type { ExecServerFrame as _governor_v1_ExecServerFrame, ExecServerFrame__Output as _governor_v1_ExecServerFrame__Output } from '../../governor/v1/ExecServerFrame.js';
 import type { ExecutionStats as _governor_v1_ExecutionStats, ExecutionStats__Output as _governor_v1_ExecutionStats__Output } from '../../governor/v1/ExecutionStats.js';
 import type { LabelAgentRequest as _governor_v1_LabelAgentRequest, LabelAgentRequest__Output as _governor_v1_LabelAgentRequest__Output } from '../../governor/v1/LabelAgentRequest.js';
 import type { ListAgentsRequest as _governor_v1_ListAgentsRequest, ListAgentsRequest__Output as _governor_v1_ListAgentsRequest__Output } from '../../governor/v1/ListAgentsRequest.js';
@@ -149,6 +151,35 @@ export interface AdminClient extends grpc.Client {
   detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   detach(argument: _governor_v1_DetachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   detach(argument: _governor_v1_DetachRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Runs a command on the agent of ONE instance, in the handler's context (its cwd, environment, user and
+   * cgroup): `gov exec`. Admin only (never read-only). The first client frame must be `start`; the master
+   * answers `started` once the agent opened the session, then relays frames both ways on the agent's link
+   * stream, and ends with one `exit`. Output is flow-controlled: the master lets the agent send only as
+   * this stream drains (a slow reader slows the remote program). Refusals end the call with a status:
+   * PERMISSION_DENIED (not admin), INVALID_ARGUMENT (bad start, or a target matching several instances,
+   * listed), NOT_FOUND, UNAVAILABLE (agent not connected, exec disabled or unavailable on it, or the agent
+   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, or the program cannot run),
+   * DEADLINE_EXCEEDED (the agent's idle timeout). Every session is an execution (kind `exec`; success
+   * when the program exits 0).
+   */
+  Exec(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
+  Exec(options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
+  /**
+   * Runs a command on the agent of ONE instance, in the handler's context (its cwd, environment, user and
+   * cgroup): `gov exec`. Admin only (never read-only). The first client frame must be `start`; the master
+   * answers `started` once the agent opened the session, then relays frames both ways on the agent's link
+   * stream, and ends with one `exit`. Output is flow-controlled: the master lets the agent send only as
+   * this stream drains (a slow reader slows the remote program). Refusals end the call with a status:
+   * PERMISSION_DENIED (not admin), INVALID_ARGUMENT (bad start, or a target matching several instances,
+   * listed), NOT_FOUND, UNAVAILABLE (agent not connected, exec disabled or unavailable on it, or the agent
+   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, or the program cannot run),
+   * DEADLINE_EXCEEDED (the agent's idle timeout). Every session is an execution (kind `exec`; success
+   * when the program exits 0).
+   */
+  exec(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
+  exec(options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
   
   /**
    * read-only. Current metrics from the agents, plus fleet telemetry.
@@ -432,6 +463,20 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   Detach: grpc.handleUnaryCall<_governor_v1_DetachRequest__Output, _governor_v1_ControlResponse>;
   
   /**
+   * Runs a command on the agent of ONE instance, in the handler's context (its cwd, environment, user and
+   * cgroup): `gov exec`. Admin only (never read-only). The first client frame must be `start`; the master
+   * answers `started` once the agent opened the session, then relays frames both ways on the agent's link
+   * stream, and ends with one `exit`. Output is flow-controlled: the master lets the agent send only as
+   * this stream drains (a slow reader slows the remote program). Refusals end the call with a status:
+   * PERMISSION_DENIED (not admin), INVALID_ARGUMENT (bad start, or a target matching several instances,
+   * listed), NOT_FOUND, UNAVAILABLE (agent not connected, exec disabled or unavailable on it, or the agent
+   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, or the program cannot run),
+   * DEADLINE_EXCEEDED (the agent's idle timeout). Every session is an execution (kind `exec`; success
+   * when the program exits 0).
+   */
+  Exec: grpc.handleBidiStreamingCall<_governor_v1_ExecClientFrame__Output, _governor_v1_ExecServerFrame>;
+  
+  /**
    * read-only. Current metrics from the agents, plus fleet telemetry.
    */
   GetMetrics: grpc.handleUnaryCall<_governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse>;
@@ -525,6 +570,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   Control: MethodDefinition<_governor_v1_ControlRequest, _governor_v1_ControlResponse, _governor_v1_ControlRequest__Output, _governor_v1_ControlResponse__Output>
   DeleteHandler: MethodDefinition<_governor_v1_DeleteRequest, _governor_v1_ControlResponse, _governor_v1_DeleteRequest__Output, _governor_v1_ControlResponse__Output>
   Detach: MethodDefinition<_governor_v1_DetachRequest, _governor_v1_ControlResponse, _governor_v1_DetachRequest__Output, _governor_v1_ControlResponse__Output>
+  Exec: MethodDefinition<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame, _governor_v1_ExecClientFrame__Output, _governor_v1_ExecServerFrame__Output>
   GetMetrics: MethodDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsResponse, _governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse__Output>
   GetMetricsHistory: MethodDefinition<_governor_v1_MetricsHistoryRequest, _governor_v1_MetricsHistoryResponse, _governor_v1_MetricsHistoryRequest__Output, _governor_v1_MetricsHistoryResponse__Output>
   GetRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>

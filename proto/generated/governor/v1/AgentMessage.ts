@@ -7,6 +7,7 @@ import type { LifecycleEvent as _governor_v1_LifecycleEvent, LifecycleEvent__Out
 import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output as _governor_v1_MetricsReport__Output } from '../../governor/v1/MetricsReport.js';
 import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
 import type { LocalExecution as _governor_v1_LocalExecution, LocalExecution__Output as _governor_v1_LocalExecution__Output } from '../../governor/v1/LocalExecution.js';
+import type { ExecFrame as _governor_v1_ExecFrame, ExecFrame__Output as _governor_v1_ExecFrame__Output } from '../../governor/v1/ExecFrame.js';
 
 /**
  * Agent → master.
@@ -43,7 +44,11 @@ export interface AgentMessage {
    * welcome; the master records each id once. Only for the agent's own handlers; issued_by `local:<uid>`.
    */
   'local_execution'?: (_governor_v1_LocalExecution | null);
-  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution";
+  /**
+   * A frame of an exec session (opened, stdout, stderr, grant, exit, error).
+   */
+  'exec'?: (_governor_v1_ExecFrame | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution"|"exec";
 }
 
 /**
@@ -81,5 +86,9 @@ export interface AgentMessage__Output {
    * welcome; the master records each id once. Only for the agent's own handlers; issued_by `local:<uid>`.
    */
   'local_execution'?: (_governor_v1_LocalExecution__Output | null);
-  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution";
+  /**
+   * A frame of an exec session (opened, stdout, stderr, grant, exit, error).
+   */
+  'exec'?: (_governor_v1_ExecFrame__Output | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution"|"exec";
 }

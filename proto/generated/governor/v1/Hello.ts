@@ -48,6 +48,15 @@ export interface Hello {
    * (process groups only: no cgroup could be created; the agent warned once at start).
    */
   'tracking'?: (string);
+  /**
+   * The agent runs exec sessions (ExecFrame). False: refused — see exec_unavailable; an agent from
+   * before exec sends neither field.
+   */
+  'exec_available'?: (boolean);
+  /**
+   * Why exec is unavailable (`--no-exec`, or node-pty failed to load: the reason).
+   */
+  'exec_unavailable'?: (string);
 }
 
 export interface Hello__Output {
@@ -95,4 +104,13 @@ export interface Hello__Output {
    * (process groups only: no cgroup could be created; the agent warned once at start).
    */
   'tracking': (string);
+  /**
+   * The agent runs exec sessions (ExecFrame). False: refused — see exec_unavailable; an agent from
+   * before exec sends neither field.
+   */
+  'exec_available': (boolean);
+  /**
+   * Why exec is unavailable (`--no-exec`, or node-pty failed to load: the reason).
+   */
+  'exec_unavailable': (string);
 }

@@ -5,6 +5,7 @@ import type { AgentCommand as _governor_v1_AgentCommand, AgentCommand__Output as
 import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
 import type { ResultAck as _governor_v1_ResultAck, ResultAck__Output as _governor_v1_ResultAck__Output } from '../../governor/v1/ResultAck.js';
 import type { LocalExecutionAck as _governor_v1_LocalExecutionAck, LocalExecutionAck__Output as _governor_v1_LocalExecutionAck__Output } from '../../governor/v1/LocalExecutionAck.js';
+import type { ExecFrame as _governor_v1_ExecFrame, ExecFrame__Output as _governor_v1_ExecFrame__Output } from '../../governor/v1/ExecFrame.js';
 
 /**
  * Master → agent.
@@ -33,7 +34,11 @@ export interface MasterMessage {
    * The master has recorded these local executions (on disk): the agent may forget them.
    */
   'local_ack'?: (_governor_v1_LocalExecutionAck | null);
-  'body'?: "welcome"|"command"|"heartbeat"|"ack"|"local_ack";
+  /**
+   * A frame of an exec session (open, stdin, stdin_eof, resize, signal, grant, close).
+   */
+  'exec'?: (_governor_v1_ExecFrame | null);
+  'body'?: "welcome"|"command"|"heartbeat"|"ack"|"local_ack"|"exec";
 }
 
 /**
@@ -63,5 +68,9 @@ export interface MasterMessage__Output {
    * The master has recorded these local executions (on disk): the agent may forget them.
    */
   'local_ack'?: (_governor_v1_LocalExecutionAck__Output | null);
-  'body'?: "welcome"|"command"|"heartbeat"|"ack"|"local_ack";
+  /**
+   * A frame of an exec session (open, stdin, stdin_eof, resize, signal, grant, close).
+   */
+  'exec'?: (_governor_v1_ExecFrame__Output | null);
+  'body'?: "welcome"|"command"|"heartbeat"|"ack"|"local_ack"|"exec";
 }

@@ -1,0 +1,57 @@
+/**
+ * The context an exec'd program runs in: the instance's own (agent/instance/launch.ts prepareLaunch — its
+ * environment with the GOV_* variables, its user and group through setpriv when the agent is root), its
+ * spec's cwd, and its cgroups (agent/process: the tracking group, and the limit groups when it has
+ * limits), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
+ * a stop of the instance (which kills its cgroup) ends it too.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { NotFoundError, StateError } from '../../shared/errors.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import { prepareLaunch, type LaunchContext } from '../instance/launch.js';
+import { joinArgv } from '../process/cgroups-backend.js';
+import { hasLimits, type Cgroups } from '../process/cgroups.js';
+import type { CgroupTracking } from '../process/cgroup-tracking.js';
+import { instanceLogDir, type ExecContext } from './exec-sessions.js';
+
+export interface ExecInstance {
+  spec: HandlerSpec;
+  index: number;
+}
+
+export interface ExecEnvironment {
+  launch: LaunchContext;
+  dataDir: string;
+  tracking: CgroupTracking | null;
+  cgroups: Cgroups;
+}
+
+export function execContextOf(
+  key: string,
+  inst: ExecInstance | undefined,
+  observed: boolean,
+  env: ExecEnvironment,
+  command: string[],
+): ExecContext {
+  if (observed)
+    throw new StateError(
+      `${key} is an observed process (not started by Governor): exec runs only in handlers`,
+    );
+  if (!inst) throw new NotFoundError(`no instance ${key} on this agent`);
+  const launch = prepareLaunch(inst.spec, inst.index, env.launch);
+  const procs: string[] = [];
+  const tracked = env.tracking?.dirOf(key) ?? null;
+  if (tracked && existsSync(tracked)) procs.push(path.join(tracked, 'cgroup.procs'));
+  if (hasLimits(inst.spec.limits)) {
+    const group = env.cgroups.prepare(key, inst.spec.limits);
+    for (const p of group?.procs ?? []) if (!procs.includes(p)) procs.push(p);
+  }
+  const argv = [...launch.prefix, ...command];
+  return {
+    argv: procs.length > 0 ? joinArgv(procs, argv) : argv,
+    cwd: inst.spec.cwd,
+    env: launch.env,
+    logDir: instanceLogDir(env.dataDir, key),
+  };
+}

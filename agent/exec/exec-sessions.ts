@@ -1,0 +1,168 @@
+/**
+ * The agent's exec sessions (Admin.Exec): opens one per `open` frame from the master, in the context of
+ * the instance it names (ExecTargets: cwd, environment, user, cgroup), routes the master's frames to it,
+ * and ends them all when the link goes down (nobody could read them any more). Refuses, with an error
+ * frame naming why: exec disabled (`--no-exec`) or unavailable (node-pty did not load), the session limit
+ * reached, an unknown or observed instance.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ExecOpen__Output } from '../../proto/generated/governor/v1/ExecOpen.js';
+import type { Logger } from '../../shared/logger.js';
+import { errorMessage } from '../../shared/errors.js';
+import { errorKindOf } from '../../shared/grpc-status.js';
+import { ExecSession } from './session.js';
+import { loadPty, type PtyModule } from './pty.js';
+import { Recording } from './recording.js';
+import type { ProgramSpec } from './program.js';
+
+export interface ExecSettings {
+  /** False: `--no-exec` (or `exec: false` in the config file). */
+  enabled: boolean;
+  /** Concurrent sessions on this agent. */
+  maxSessions: number;
+  /** A session with no frame either way for this long is ended. */
+  idleMs: number;
+  /** SIGHUP → SIGKILL. */
+  killGraceMs: number;
+  /** The node-pty module to load (tests give a missing one). */
+  ptyModule?: string;
+}
+
+export const DEFAULT_EXEC_SETTINGS: ExecSettings = {
+  enabled: true,
+  maxSessions: 8,
+  idleMs: 30 * 60_000,
+  killGraceMs: 5_000,
+};
+
+/** Where and how a program runs in an instance's context (the supervisor answers: Supervisor.execContext). */
+export interface ExecContext {
+  argv: string[];
+  cwd: string | undefined;
+  env: Record<string, string>;
+  /** The instance's log folder (recordings go there). */
+  logDir: string;
+}
+
+export type ExecTargets = (instance: string, command: string[]) => ExecContext;
+
+export type ExecSend = (frame: ExecFrame) => void;
+
+export class ExecSessions {
+  private readonly sessions = new Map<string, ExecSession>();
+  private readonly pty: PtyModule | null;
+  /** Why exec is refused on this agent ('' when available). */
+  readonly unavailable: string;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly targets: ExecTargets,
+    private readonly settings: ExecSettings,
+    logger: Logger,
+  ) {
+    this.log = logger.named('exec');
+    if (!settings.enabled) {
+      this.pty = null;
+      this.unavailable = 'exec is disabled on this agent (--no-exec or exec: false)';
+    } else {
+      const load = loadPty(settings.ptyModule);
+      this.pty = 'pty' in load ? load.pty : null;
+      this.unavailable =
+        'unavailable' in load ? `exec is unavailable on this agent: ${load.unavailable}` : '';
+      if (this.unavailable) this.log.warn('exec unavailable', { reason: this.unavailable });
+    }
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** PIDs of the running programs (tests, diagnostics). */
+  pids(): number[] {
+    return [...this.sessions.values()].map((s) => s.pid).filter((p) => p > 0);
+  }
+
+  /** A frame from the master; `send` writes on the stream it came on. */
+  onFrame(f: ExecFrame__Output, send: ExecSend): void {
+    const id = f.session;
+    if (!id) return;
+    if (f.body === 'open' && f.open) return this.open(id, f.open, send);
+    this.sessions.get(id)?.onFrame(f);
+  }
+
+  private open(id: string, open: ExecOpen__Output, send: ExecSend): void {
+    const refuse = (code: string, message: string) => {
+      this.log.warn('exec refused', { session: id, instance: open.instance, reason: message });
+      send({ session: id, error: { code, message } });
+    };
+    if (this.unavailable) return refuse('UNAVAILABLE', this.unavailable);
+    if (this.sessions.has(id)) return refuse('INVALID_ARGUMENT', `exec session ${id} is already open`);
+    if (this.sessions.size >= this.settings.maxSessions)
+      return refuse(
+        'FAILED_PRECONDITION',
+        `this agent already runs ${this.sessions.size} exec sessions, its limit (--exec-max-sessions ${this.settings.maxSessions}); end one first`,
+      );
+    if (open.command.length === 0) return refuse('INVALID_ARGUMENT', 'exec needs a command');
+    let ctx: ExecContext;
+    try {
+      ctx = this.targets(open.instance, open.command);
+    } catch (err) {
+      return refuse(errorKindOf(err), errorMessage(err));
+    }
+    const window = { rows: open.window?.rows || 24, cols: open.window?.cols || 80 };
+    const term = open.term || 'xterm-256color';
+    const tty = open.tty ? { ...window, term } : null;
+    const spec: ProgramSpec = {
+      argv: ctx.argv,
+      cwd: ctx.cwd,
+      env: open.tty ? { ...ctx.env, TERM: term } : ctx.env,
+      tty,
+      stdin: open.stdin,
+    };
+    let recording: Recording | null = null;
+    if (open.record) {
+      try {
+        mkdirSync(ctx.logDir, { recursive: true, mode: 0o750 });
+        recording = new Recording(Recording.fileIn(ctx.logDir, id), {
+          ...window,
+          command: open.command,
+          term,
+          issuedBy: open.issued_by,
+        });
+      } catch (err) {
+        return refuse('FAILED_PRECONDITION', `cannot record into ${ctx.logDir}: ${errorMessage(err)}`);
+      }
+    }
+    const session = new ExecSession(
+      id,
+      spec,
+      open.grant || 0,
+      (frame) => send({ ...frame, session: id }),
+      this.settings,
+      recording,
+      (s) => this.sessions.delete(s.id),
+      this.log,
+    );
+    this.sessions.set(id, session);
+    this.log.info('exec session', {
+      session: id,
+      instance: open.instance,
+      issued_by: open.issued_by,
+      command: open.command.join(' ').slice(0, 200),
+      tty: open.tty,
+    });
+    session.start(this.pty);
+  }
+
+  /** The link went down: every session is ended (SIGHUP, then SIGKILL after the grace). */
+  linkDown(reason: string): void {
+    for (const s of this.sessions.values()) s.end(`the master link went down (${reason})`);
+  }
+}
+
+/** `<data-dir>/logs/<instance key>` */
+export function instanceLogDir(dataDir: string, key: string): string {
+  return path.join(dataDir, 'logs', key);
+}

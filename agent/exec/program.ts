@@ -1,0 +1,142 @@
+/**
+ * The program of an exec session behind one small interface, whether it runs on pipes (stdout and stderr
+ * apart, stdin a pipe or closed) or on a pseudo-terminal from node-pty (one output stream, a size). Either
+ * way it leads its own process group (pipes: `detached`, a pty: its session), so a signal reaches
+ * everything it started, and its sources can be paused (flow control: session.ts).
+ */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import type { PtyModule } from './pty.js';
+
+export interface ProgramSpec {
+  argv: string[];
+  cwd: string | undefined;
+  env: Record<string, string>;
+  /** A pseudo-terminal of this size and TERM; null: pipes. */
+  tty: { rows: number; cols: number; term: string } | null;
+  /** Keep stdin open for input (pipes; a pty always has one). */
+  stdin: boolean;
+}
+
+export interface ProgramEvents {
+  output(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  /** The program ended and all its output was read. */
+  exit(code: number, signal: string): void;
+  /** It could not be started. */
+  failed(err: Error): void;
+}
+
+export interface Program {
+  readonly pid: number;
+  /** Writes stdin; `drained` runs once the bytes are taken (for the stdin credit). */
+  write(chunk: Buffer, drained: () => void): void;
+  endInput(): void;
+  resize(rows: number, cols: number): void;
+  /** Sends `signal` to the program's process group (never throws). */
+  signal(signal: NodeJS.Signals): void;
+  pause(): void;
+  resume(): void;
+}
+
+const signalNumber = (name: string): number =>
+  (os.constants.signals as Record<string, number | undefined>)[name] ?? 0;
+const signalName = (n: number): string =>
+  Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
+
+function groupKill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function startPiped(spec: ProgramSpec, on: ProgramEvents): Program | null {
+  const [file, ...args] = spec.argv;
+  const child = spawn(file!, args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true,
+    stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let failed = false;
+  child.on('error', (err) => {
+    if (failed || child.pid !== undefined) return;
+    failed = true;
+    on.failed(err);
+  });
+  if (child.pid === undefined) {
+    // 'error' comes on the next tick with the reason.
+    return null;
+  }
+  const pid = child.pid;
+  const stdout = child.stdout!;
+  const stderr = child.stderr!;
+  stdout.on('data', (c: Buffer) => on.output('stdout', c));
+  stderr.on('data', (c: Buffer) => on.output('stderr', c));
+  child.stdin?.on('error', () => {}); // EPIPE when the program stopped reading
+  child.on('close', (code, signal) => {
+    if (signal) on.exit(128 + signalNumber(signal), signal);
+    else on.exit(code ?? 0, '');
+  });
+  return {
+    pid,
+    write(chunk, drained) {
+      const stdin = child.stdin;
+      if (!stdin || stdin.destroyed) return drained();
+      if (stdin.write(chunk)) drained();
+      else stdin.once('drain', drained);
+    },
+    endInput: () => child.stdin?.end(),
+    resize: () => {},
+    signal: (s) => groupKill(pid, s),
+    pause() {
+      stdout.pause();
+      stderr.pause();
+    },
+    resume() {
+      stdout.resume();
+      stderr.resume();
+    },
+  };
+}
+
+export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): Program {
+  const [file, ...args] = spec.argv;
+  const tty = spec.tty!;
+  const p = pty.spawn(file!, args, {
+    name: tty.term,
+    rows: tty.rows,
+    cols: tty.cols,
+    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
+    env: spec.env,
+    encoding: null,
+  });
+  p.onData((d: string | Buffer) => on.output('stdout', typeof d === 'string' ? Buffer.from(d) : d));
+  p.onExit(({ exitCode, signal }) => {
+    if (signal) on.exit(128 + signal, signalName(signal));
+    else on.exit(exitCode, '');
+  });
+  return {
+    pid: p.pid,
+    write(chunk, drained) {
+      p.write(chunk);
+      drained();
+    },
+    endInput: () => p.write('\x04'),
+    resize: (rows, cols) => {
+      try {
+        p.resize(cols, rows);
+      } catch {
+        /* exited */
+      }
+    },
+    signal: (s) => groupKill(p.pid, s),
+    pause: () => p.pause(),
+    resume: () => p.resume(),
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * One exec session on the agent: its program (program.ts), output credit (it sends stdout/stderr only
+ * while the master's grants exceed what it sent, pausing the program's output otherwise), stdin credit
+ * (granted back as the program takes its input), an idle timer, the optional recording, and its end:
+ * the program's exit is the last frame; a `close` from the master (the CLI went away) or the link going
+ * down sends SIGHUP to the program's group and SIGKILL after the grace.
+ */
+import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ErrorInfo } from '../../proto/generated/governor/v1/ErrorInfo.js';
+import type { Logger } from '../../shared/logger.js';
+import { errorMessage } from '../../shared/errors.js';
+import { formatDuration } from '../../shared/durations.js';
+import { startPiped, startPty, type Program, type ProgramSpec } from './program.js';
+import type { PtyModule } from './pty.js';
+import type { Recording } from './recording.js';
+
+export type SessionState = 'starting' | 'running' | 'ending' | 'ended';
+
+/** Stdin the agent lets the master send before it granted more (bytes). */
+export const STDIN_WINDOW = 256 * 1024;
+
+export interface SessionSettings {
+  idleMs: number;
+  killGraceMs: number;
+}
+
+export class ExecSession {
+  private _state: SessionState = 'starting';
+  private program: Program | null = null;
+  /** Output bytes the master still lets us send. */
+  private credit: number;
+  private paused = false;
+  private idle: NodeJS.Timeout | null = null;
+  private kill: NodeJS.Timeout | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    readonly id: string,
+    private readonly spec: ProgramSpec,
+    initialCredit: number,
+    private readonly send: (f: Omit<ExecFrame, 'session'>) => void,
+    private readonly settings: SessionSettings,
+    private readonly recording: Recording | null,
+    private readonly onEnded: (s: ExecSession) => void,
+    logger: Logger,
+  ) {
+    this.credit = initialCredit;
+    this.log = logger.named('exec', { session: id });
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  private setState(to: SessionState): void {
+    const from = this._state;
+    if (from === to || from === 'ended') return;
+    this._state = to;
+    this.log.debug('exec session state', { from, to });
+    if (to === 'ended') {
+      if (this.idle) clearTimeout(this.idle);
+      if (this.kill) clearTimeout(this.kill);
+      this.recording?.close();
+      this.onEnded(this);
+    }
+  }
+
+  get pid(): number {
+    return this.program?.pid ?? 0;
+  }
+
+  start(pty: PtyModule | null): void {
+    const events = {
+      output: (stream: 'stdout' | 'stderr', chunk: Buffer) => this.output(stream, chunk),
+      exit: (code: number, signal: string) => this.exited(code, signal),
+      failed: (err: Error) =>
+        this.fail('FAILED_PRECONDITION', `cannot run ${this.spec.argv.join(' ')}: ${errorMessage(err)}`),
+    };
+    try {
+      this.program = this.spec.tty && pty ? startPty(pty, this.spec, events) : startPiped(this.spec, events);
+    } catch (err) {
+      this.fail('FAILED_PRECONDITION', `cannot run ${this.spec.argv.join(' ')}: ${errorMessage(err)}`);
+      return;
+    }
+    if (!this.program) return; // `failed` follows
+    this.setState('running');
+    this.log.info('exec session started', { pid: this.program.pid });
+    this.idle = setTimeout(() => this.idleOut(), this.settings.idleMs).unref();
+    this.send({
+      opened: { grant: STDIN_WINDOW, pid: this.program.pid, recording: this.recording?.file ?? '' },
+    });
+  }
+
+  /** A frame from the master. */
+  onFrame(f: ExecFrame__Output): void {
+    if (this._state === 'ended') return;
+    this.idle?.refresh();
+    const p = this.program;
+    switch (f.body) {
+      case 'grant':
+        this.credit += f.grant ?? 0;
+        if (this.paused && this.credit > 0) {
+          this.paused = false;
+          p?.resume();
+        }
+        return;
+      case 'stdin': {
+        const chunk = f.stdin as Buffer;
+        if (p) p.write(chunk, () => this.send({ grant: chunk.length }));
+        return;
+      }
+      case 'stdin_eof':
+        p?.endInput();
+        return;
+      case 'resize': {
+        const rows = f.resize?.rows || 24;
+        const cols = f.resize?.cols || 80;
+        p?.resize(rows, cols);
+        this.recording?.resize(rows, cols);
+        return;
+      }
+      case 'signal':
+        if (/^SIG[A-Z0-9]+$/.test(f.signal ?? '')) p?.signal(f.signal as NodeJS.Signals);
+        return;
+      case 'close':
+        this.end(f.close || 'the client went away');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private output(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    this.idle?.refresh();
+    this.recording?.output(chunk);
+    if (this._state === 'ending') return; // nobody reads it any more
+    this.send(stream === 'stdout' ? { stdout: chunk } : { stderr: chunk });
+    this.credit -= chunk.length;
+    if (this.credit <= 0 && !this.paused) {
+      this.paused = true;
+      this.program?.pause();
+    }
+  }
+
+  private exited(code: number, signal: string): void {
+    this.log.info('exec session ended', { pid: this.pid, code, signal });
+    if (this._state !== 'ending') this.send({ exit: { code, signal } });
+    this.setState('ended');
+  }
+
+  private idleOut(): void {
+    this.fail(
+      'DEADLINE_EXCEEDED',
+      `the exec session was idle for ${formatDuration(this.settings.idleMs)} (the agent's exec idle timeout); its program was sent SIGHUP`,
+    );
+  }
+
+  /** Refused or failed: the error is the session's last frame; a running program is ended. */
+  private fail(code: string, message: string): void {
+    if (this._state === 'ended' || this._state === 'ending') return;
+    const err: ErrorInfo = { code, message };
+    this.send({ error: err });
+    if (this.program) this.end(message);
+    else this.setState('ended');
+  }
+
+  /**
+   * The other side went away: SIGHUP to the program's group (as a terminal hang-up does), SIGKILL after the
+   * grace; the session ends when the program has exited.
+   */
+  end(reason: string): void {
+    if (this._state === 'ended' || this._state === 'ending') return;
+    if (!this.program) return this.setState('ended');
+    this.setState('ending');
+    this.log.info('exec session closing', { pid: this.pid, reason });
+    const p = this.program;
+    p.resume(); // a paused program could block on a full pipe and never see the hang-up
+    this.paused = false;
+    this.credit = Number.POSITIVE_INFINITY;
+    p.signal('SIGHUP');
+    this.kill = setTimeout(() => p.signal('SIGKILL'), this.settings.killGraceMs).unref();
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The agent's exec sessions on their own (agent/exec): output stops at the master's credit and resumes with
+ * a grant; the session limit and the idle timeout refuse or end a session with a clear error; a close
+ * from the master sends SIGHUP, then SIGKILL after the grace (nothing left running); a program ended by a
+ * signal exits 128+N; a recording is asciicast v2; node-pty failing to load leaves exec unavailable with
+ * the reason, and the agent still starts.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import { DEFAULT_EXEC_SETTINGS, ExecSessions, type ExecSettings } from '../../agent/exec/exec-sessions.js';
+import { silentLogger } from '../../shared/logger.js';
+import { isAlive } from '../../shared/proc.js';
+import { tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+interface Harness {
+  sessions: ExecSessions;
+  frames: ExecFrame[];
+  dir: string;
+  open(id: string, command: string[], extra?: Partial<NonNullable<ExecFrame['open']>>): void;
+  to(id: string, f: Omit<ExecFrame__Output, 'session' | 'body'> & { body: ExecFrame__Output['body'] }): void;
+  of(id: string): ExecFrame[];
+  bytes(id: string): number;
+  pid(id: string): Promise<number>;
+}
+
+const blank: ExecFrame__Output = {
+  session: '',
+  open: null,
+  stdin: Buffer.alloc(0),
+  stdin_eof: false,
+  resize: null,
+  signal: '',
+  grant: 0,
+  close: '',
+  opened: null,
+  stdout: Buffer.alloc(0),
+  stderr: Buffer.alloc(0),
+  exit: null,
+  error: null,
+  body: 'grant',
+};
+
+function harness(settings: Partial<ExecSettings> = {}): Harness {
+  const dir = tempDir('gov-exec-');
+  const frames: ExecFrame[] = [];
+  const sessions = new ExecSessions(
+    (_key, command) => ({
+      argv: command,
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      logDir: dir,
+    }),
+    { ...DEFAULT_EXEC_SETTINGS, ...settings },
+    silentLogger,
+  );
+  const send = (f: ExecFrame) => frames.push(f);
+  const h: Harness = {
+    sessions,
+    frames,
+    dir,
+    open(id, command, extra = {}) {
+      sessions.onFrame(
+        {
+          ...blank,
+          session: id,
+          body: 'open',
+          open: {
+            handler: 'web',
+            instance: 'web',
+            command,
+            tty: false,
+            stdin: false,
+            window: null,
+            term: '',
+            record: false,
+            issued_by: 'admin',
+            grant: 1 << 20,
+            ...extra,
+          } as NonNullable<ExecFrame__Output['open']>,
+        },
+        send,
+      );
+    },
+    to(id, f) {
+      sessions.onFrame({ ...blank, ...f, session: id } as ExecFrame__Output, send);
+    },
+    of: (id) => frames.filter((f) => f.session === id),
+    bytes: (id) => h.of(id).reduce((n, f) => n + ((f.stdout as Buffer | undefined)?.length ?? 0), 0),
+    async pid(id) {
+      const opened = await waitFor(() => h.of(id).find((f) => f.opened)?.opened, { what: `${id} opened` });
+      const pid = opened.pid ?? 0;
+      trackPid(pid, true);
+      return pid;
+    },
+  };
+  return h;
+}
+
+const exitOf = (h: Harness, id: string) =>
+  waitFor(() => h.of(id).find((f) => f.exit)?.exit, { what: `${id} exit` });
+const errorOf = (h: Harness, id: string) =>
+  waitFor(() => h.of(id).find((f) => f.error)?.error, { what: `${id} error` });
+
+describe('agent exec sessions', function () {
+  this.slow(5000);
+
+  it('sends output only within the credit the master granted, and more after a grant', async () => {
+    const h = harness();
+    h.open('s', ['yes'], { grant: 64 * 1024 });
+    await h.pid('s');
+    await waitFor(() => h.bytes('s') >= 64 * 1024, { what: 'the first window' });
+    // Watch for a while: nothing past the window and one pipe read (64 KiB) may come.
+    const deadline = Date.now() + 300;
+    while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const held = h.bytes('s');
+    assert.ok(held <= 2 * 64 * 1024, `sent ${held} bytes on a 64 KiB credit`);
+    h.to('s', { body: 'grant', grant: 1 << 20 });
+    await waitFor(() => h.bytes('s') >= held + (1 << 20), { what: 'output after the grant' });
+    h.to('s', { body: 'close', close: 'test over' });
+    await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
+  });
+
+  it('refuses a session past the limit, naming it', async () => {
+    const h = harness({ maxSessions: 1 });
+    h.open('a', ['sleep', '100']);
+    const pid = await h.pid('a');
+    h.open('b', ['true']);
+    const err = await errorOf(h, 'b');
+    assert.equal(err.code, 'FAILED_PRECONDITION');
+    assert.match(err.message ?? '', /already runs 1 exec sessions, its limit \(--exec-max-sessions 1\)/);
+    h.to('a', { body: 'close', close: 'test over' });
+    await waitFor(() => !isAlive(pid), { what: 'sleep to end' });
+  });
+
+  it('ends an idle session with an error and ends its program', async () => {
+    const h = harness({ idleMs: 300 });
+    h.open('s', ['sleep', '100']);
+    const pid = await h.pid('s');
+    const err = await errorOf(h, 's');
+    assert.equal(err.code, 'DEADLINE_EXCEEDED');
+    assert.match(err.message ?? '', /idle for 300ms/);
+    await waitFor(() => !isAlive(pid), { what: 'sleep to end' });
+  });
+
+  it('on close sends SIGHUP, then SIGKILL after the grace to a program that ignores SIGHUP', async () => {
+    const h = harness({ killGraceMs: 500 });
+    h.open('s', ['sh', '-c', 'trap "" HUP; echo ready; exec sleep 100']);
+    const pid = await h.pid('s');
+    await waitFor(() => h.bytes('s') > 0, { what: 'the trap to be set' });
+    const t0 = Date.now();
+    h.to('s', { body: 'close', close: 'client gone' });
+    await waitFor(() => !isAlive(pid), { what: 'the program to be killed' });
+    assert.ok(Date.now() - t0 >= 400, 'it survived SIGHUP until the grace ended');
+    await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
+  });
+
+  it('exits 128+N for a program ended by signal N; stdin is forwarded and closed', async () => {
+    const h = harness();
+    h.open('k', ['sh', '-c', 'kill -TERM $$']);
+    assert.deepEqual(await exitOf(h, 'k'), { code: 143, signal: 'SIGTERM' });
+    h.open('c', ['cat'], { stdin: true });
+    await h.pid('c');
+    h.to('c', { body: 'stdin', stdin: Buffer.from('ping\n') });
+    h.to('c', { body: 'stdin_eof', stdin_eof: true });
+    assert.deepEqual(await exitOf(h, 'c'), { code: 0, signal: '' });
+    assert.equal(
+      Buffer.concat(h.of('c').flatMap((f) => (f.stdout ? [f.stdout as Buffer] : []))).toString(),
+      'ping\n',
+    );
+    assert.ok(
+      h.of('c').some((f) => f.grant === 5),
+      'stdin credit granted back',
+    );
+  });
+
+  it('records a session in asciicast v2 in the log folder', async () => {
+    const h = harness();
+    h.open('r', ['sh', '-c', 'echo recorded'], { record: true, tty: true, window: { rows: 30, cols: 90 } });
+    const opened = await waitFor(() => h.of('r').find((f) => f.opened)?.opened, { what: 'opened' });
+    await exitOf(h, 'r');
+    await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
+    const file = opened.recording ?? '';
+    assert.equal(path.dirname(file), h.dir);
+    assert.deepEqual(
+      readdirSync(h.dir).filter((f) => f.endsWith('.cast')),
+      [path.basename(file)],
+    );
+    const [header, ...events] = readFileSync(file, 'utf8').trim().split('\n');
+    const head = JSON.parse(header!) as Record<string, unknown>;
+    assert.equal(head.version, 2);
+    assert.equal(head.width, 90);
+    assert.equal(head.height, 30);
+    const text = events.map((l) => JSON.parse(l) as [number, string, string]).filter((e) => e[1] === 'o');
+    assert.match(text.map((e) => e[2]).join(''), /recorded/);
+  });
+
+  it('runs a program on a pseudo-terminal with -t', async () => {
+    const h = harness();
+    h.open('t', ['tty'], { tty: true });
+    await exitOf(h, 't');
+    const out = Buffer.concat(h.of('t').flatMap((f) => (f.stdout ? [f.stdout as Buffer] : []))).toString();
+    assert.match(out, /^\/dev\/pts\/\d+/);
+  });
+
+  it('says exec is unavailable, with the reason, when node-pty does not load, and refuses sessions', () => {
+    const h = harness({ ptyModule: 'no-such-pty-module' });
+    assert.match(h.sessions.unavailable, /no-such-pty-module failed to load: Cannot find/);
+    h.open('x', ['true']);
+    const err = h.of('x').find((f) => f.error)?.error;
+    assert.equal(err?.code, 'UNAVAILABLE');
+  });
+
+  it('refuses every session with --no-exec', () => {
+    const h = harness({ enabled: false });
+    assert.match(h.sessions.unavailable, /exec is disabled on this agent/);
+  });
+});

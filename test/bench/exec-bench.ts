@@ -1,0 +1,98 @@
+/**
+ * `gov exec` benchmark (issue 14), against a real `gov master` and `gov agent` on loopback, driven in-process
+ * through the admin client (CLI start excluded):
+ * - round trip of `gov exec web -- true` (start frame → exit frame), p50/p90 of BENCH_EXEC_RUNS (50);
+ * - throughput of a remote `head -c 100000000 /dev/zero` read to nowhere, MB/s;
+ * - keystroke echo latency in a `-t` session running `cat` (byte sent → its echo back), p50/p90 of 200.
+ * Targets from the issue: p50 ≤ 20 ms, ≥ 100 MB/s, echo p50 ≤ 5 ms. Printed, never asserted.
+ */
+import { fixture, cleanupPids, cleanupTempDirs } from '../helpers/common.js';
+import { Cluster } from '../helpers/cluster.js';
+import type { AdminApi } from '../../master/cli/admin-client.js';
+import type { ExecServerFrame__Output } from '../../proto/generated/governor/v1/ExecServerFrame.js';
+import type { ExecStart } from '../../proto/generated/governor/v1/ExecStart.js';
+import { pct } from './bench-kit.js';
+
+const target = { names: ['web'], all: false, selector: {}, agents: [] };
+
+async function once(
+  api: AdminApi,
+  start: Partial<ExecStart>,
+  onFrame: (f: ExecServerFrame__Output) => void = () => {},
+): Promise<void> {
+  const ch = api.exec(onFrame);
+  ch.write({ start: { targets: target, command: ['true'], ...start } });
+  await ch.done;
+}
+
+export async function runExecBench(): Promise<void> {
+  const c = await Cluster.start({ agents: ['edge-1'] });
+  try {
+    await c.govJson([
+      'apply',
+      '-f',
+      c.writeHandlers([
+        { name: 'web', agents: ['edge-1'], command: [process.execPath, fixture('ticker.mjs')] },
+      ]),
+    ]);
+    await c.waitInstances('web', 1, (i) => i.state === 'running');
+    const api = c.admin();
+    const runs = Number(process.env.BENCH_EXEC_RUNS ?? 50);
+    await once(api, {}); // warm the channel
+    const rtt: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await once(api, {});
+      rtt.push(performance.now() - t0);
+    }
+    rtt.sort((a, b) => a - b);
+    console.log(
+      `exec true round trip: p50 ${pct(rtt, 50).toFixed(1)} ms, p90 ${pct(rtt, 90).toFixed(1)} ms (${runs} runs; target p50 ≤ 20 ms)`,
+    );
+
+    const total = 100_000_000;
+    let got = 0;
+    const t0 = performance.now();
+    await once(api, { command: ['head', '-c', String(total), '/dev/zero'] }, (f) => {
+      if (f.body === 'stdout') got += (f.stdout as Buffer).length;
+    });
+    const s = (performance.now() - t0) / 1000;
+    console.log(
+      `exec throughput: ${(got / 1e6 / s).toFixed(0)} MB/s (${(got / 1e6).toFixed(0)} MB in ${s.toFixed(2)} s; target ≥ 100 MB/s)`,
+    );
+
+    const echo: number[] = [];
+    let waiting: { byte: string; t0: number; done: () => void } | null = null;
+    let seen = '';
+    const ch = api.exec((f) => {
+      if (f.body !== 'stdout' || !waiting) return;
+      seen += (f.stdout as Buffer).toString('latin1');
+      if (seen.includes(waiting.byte)) {
+        echo.push(performance.now() - waiting.t0);
+        const w = waiting;
+        waiting = null;
+        w.done();
+      }
+    });
+    ch.write({ start: { targets: target, command: ['cat'], tty: true, stdin: true, rows: 24, cols: 80 } });
+    await new Promise((r) => setTimeout(r, 500)); // the session opens
+    for (let i = 0; i < 200; i++) {
+      const byte = String.fromCharCode(97 + (i % 26));
+      seen = '';
+      await new Promise<void>((done) => {
+        waiting = { byte, t0: performance.now(), done };
+        ch.write({ stdin: Buffer.from(byte) });
+      });
+    }
+    ch.cancel();
+    await ch.done.catch(() => {});
+    echo.sort((a, b) => a - b);
+    console.log(
+      `exec -t keystroke echo: p50 ${pct(echo, 50).toFixed(2)} ms, p90 ${pct(echo, 90).toFixed(2)} ms (200 keys; target p50 ≤ 5 ms)`,
+    );
+  } finally {
+    await c.stop();
+    await cleanupPids();
+    cleanupTempDirs();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The master's exec relay on its own: it grants the agent output credit only as the CLI's stream takes
+ * the output (nothing while `write()` says full, the owed bytes on 'drain'), so it never holds more than
+ * a window; stdin goes to the agent only within the agent's credit, the CLI's stream paused past it;
+ * the CLI going away tells the agent to hang up; the agent going away ends the CLI's call with
+ * UNAVAILABLE naming it; the exit reaches the CLI after its record is complete.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ExecServerFrame } from '../../proto/generated/governor/v1/ExecServerFrame.js';
+import { ExecRelay, OUTPUT_WINDOW, type ExecCall } from '../../master/exec/exec-relay.js';
+import type { ExecutionOutcome } from '../../master/state/execution-log.js';
+import { silentLogger } from '../../shared/logger.js';
+
+class FakeCall extends EventEmitter {
+  written: ExecServerFrame[] = [];
+  full = false;
+  paused = false;
+  ended = false;
+  error: { code?: number; details?: string } | null = null;
+  write(f: ExecServerFrame): boolean {
+    this.written.push(f);
+    return !this.full;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'error') this.error = args[0] as { code?: number; details?: string };
+    return super.emit(event, ...args);
+  }
+}
+
+function relay() {
+  const cli = new FakeCall();
+  const toAgent: ExecFrame[] = [];
+  const outcomes: ExecutionOutcome[] = [];
+  const r = new ExecRelay(
+    cli as unknown as ExecCall,
+    { agentId: 'edge-1', send: (f) => toAgent.push(f) },
+    {
+      session: 's1',
+      executionId: 'e1',
+      instance: 'web',
+      complete: async (o) => {
+        outcomes.push(o);
+      },
+    },
+    () => {},
+    silentLogger,
+  );
+  const agent = (f: Partial<ExecFrame__Output> & { body: ExecFrame__Output['body'] }) =>
+    r.fromAgent({ session: 's1', ...f } as ExecFrame__Output);
+  const grants = () => toAgent.reduce((n, f) => n + (f.grant ?? 0), 0);
+  return { r, cli, toAgent, outcomes, agent, grants };
+}
+
+const chunk = Buffer.alloc(64 * 1024, 1);
+
+describe('master exec relay', () => {
+  it('opens with one output window and grants more only as the CLI stream drains', () => {
+    const { r, cli, toAgent, agent, grants } = relay();
+    r.open({ handler: 'web', instance: 'web', command: ['yes'] });
+    assert.equal(toAgent[0]?.open?.grant, OUTPUT_WINDOW);
+    agent({ body: 'opened', opened: { grant: 1024, pid: 1, recording: '' } });
+    agent({ body: 'stdout', stdout: chunk });
+    assert.equal(grants(), chunk.length, 'a chunk the CLI took is granted back');
+    cli.full = true;
+    for (let i = 0; i < 4; i++) agent({ body: 'stdout', stdout: chunk });
+    assert.equal(grants(), chunk.length, 'nothing granted while the CLI stream is full');
+    cli.full = false;
+    cli.emit('drain');
+    assert.equal(grants(), 5 * chunk.length, 'the owed bytes granted on drain');
+  });
+
+  it('sends stdin only within the agent credit, pausing the CLI stream past it', () => {
+    const { cli, toAgent, agent } = relay();
+    const stdinSent = () => toAgent.filter((f) => f.stdin).length;
+    cli.emit('data', { body: 'stdin', stdin: Buffer.from('early') });
+    assert.equal(stdinSent(), 0, 'nothing before the agent opened the session');
+    assert.equal(cli.paused, true);
+    agent({ body: 'opened', opened: { grant: 5, pid: 1, recording: '' } });
+    assert.equal(stdinSent(), 1);
+    assert.equal(cli.paused, false);
+    cli.emit('data', { body: 'stdin', stdin: Buffer.from('more') });
+    assert.equal(stdinSent(), 1, 'the credit is spent');
+    assert.equal(cli.paused, true);
+    agent({ body: 'grant', grant: 5 });
+    assert.equal(stdinSent(), 2);
+    assert.equal(cli.paused, false);
+  });
+
+  it('tells the agent to hang up when the CLI goes away, and records it', () => {
+    const { cli, toAgent, outcomes } = relay();
+    cli.emit('cancelled');
+    assert.match(toAgent.at(-1)?.close ?? '', /cancelled/);
+    assert.equal(outcomes[0]?.status, 'error');
+  });
+
+  it('ends the CLI call with UNAVAILABLE naming the agent when it goes away', () => {
+    const { r, cli, outcomes } = relay();
+    r.agentGone('stream cancelled');
+    assert.match(
+      cli.error?.details ?? '',
+      /agent edge-1 disconnected during the exec session \(stream cancelled\)/,
+    );
+    assert.equal(cli.error?.code, 14);
+    assert.equal(outcomes.length, 1);
+  });
+
+  it('writes the exit once the record is complete, then ends the call', async () => {
+    const { cli, agent, outcomes } = relay();
+    agent({ body: 'opened', opened: { grant: 0, pid: 1, recording: '' } });
+    agent({ body: 'exit', exit: { code: 3, signal: '' } });
+    assert.deepEqual(outcomes, [
+      { status: 'error', result: 'exit code 3', error: 'the program ended with exit code 3' },
+    ]);
+    assert.equal(cli.ended, false);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(cli.written.at(-1), { exit: { code: 3, signal: '' } });
+    assert.equal(cli.ended, true);
+  });
+});
