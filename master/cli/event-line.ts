@@ -8,9 +8,6 @@
 import { formatBytes } from '../../shared/durations.js';
 import type { ExecutionRecord, WatchEvent } from './admin-client.js';
 
-/** The kinds a watch may ask for (WatchRequest.kinds); snapshot and notice events always come. */
-export const WATCH_KINDS = ['instance', 'health', 'execution', 'rollout', 'agent', 'metrics'] as const;
-
 /** Control characters (newlines, tabs, terminal escapes) as spaces. */
 export function flat(text: string): string {
   // eslint-disable-next-line no-control-regex

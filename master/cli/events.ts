@@ -19,7 +19,8 @@ import type { WatchEvent, WatchRequest } from './admin-client.js';
 import { adminCommand } from './admin-command.js';
 import { agentsOption, checkAgentId } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
-import { eventLine, WATCH_KINDS } from './event-line.js';
+import { eventLine } from './event-line.js';
+import { WATCH_KINDS } from '../../shared/watch-kinds.js';
 import { followWatch } from './watch-follow.js';
 
 export interface EventsRequest {

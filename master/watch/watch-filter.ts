@@ -5,10 +5,8 @@
 import type { WatchRequest__Output } from '../../proto/generated/governor/v1/WatchRequest.js';
 import { ValidationError } from '../../shared/errors.js';
 import { isAgentRef, isName, nameRefusal } from '../../shared/names.js';
+import { WATCH_KINDS } from '../../shared/watch-kinds.js';
 
-/** Kinds a client may ask for; all but metrics are kept in the ring. */
-export const WATCH_KINDS = ['instance', 'health', 'execution', 'rollout', 'agent', 'metrics'] as const;
-export type WatchKind = (typeof WATCH_KINDS)[number];
 /** Kinds sent to every watcher whatever it asked for. */
 export const ALWAYS_SENT = ['snapshot', 'notice'] as const;
 

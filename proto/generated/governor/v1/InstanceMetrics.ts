@@ -71,8 +71,9 @@ export interface InstanceMetrics {
    */
   'instance'?: (string);
   /**
-   * CPU time the process tree used since the agent began measuring it, seconds (a counter: it only grows
-   * while the same agent measures the same instance; it restarts from 0 with the agent).
+   * CPU time the instance's process tree used since the agent began measuring this tree, seconds: a
+   * counter that never goes down while the same process tree runs (a child that exits keeps what it used);
+   * it starts again from 0 when the instance's process is restarted or the agent restarts.
    */
   'cpu_seconds'?: (number | string);
 }
@@ -146,8 +147,9 @@ export interface InstanceMetrics__Output {
    */
   'instance': (string);
   /**
-   * CPU time the process tree used since the agent began measuring it, seconds (a counter: it only grows
-   * while the same agent measures the same instance; it restarts from 0 with the agent).
+   * CPU time the instance's process tree used since the agent began measuring this tree, seconds: a
+   * counter that never goes down while the same process tree runs (a child that exits keeps what it used);
+   * it starts again from 0 when the instance's process is restarted or the agent restarts.
    */
   'cpu_seconds': (number);
 }
