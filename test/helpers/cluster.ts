@@ -24,7 +24,7 @@ import path from 'node:path';
 import { createGrpcAdminApi, type AdminApi } from '../../master/cli/admin-client.js';
 import { isAlive } from '../../shared/proc.js';
 import { clientConnection } from '../../shared/tls.js';
-import { GOV_BIN, tempDir, trackPid, waitFor } from './common.js';
+import { GOV_BIN, fixture, tempDir, trackPid, waitFor } from './common.js';
 import { testPki, type PairName, type TestPki } from './pki.js';
 
 /** One instance as `gov ps --json` prints it (the fields tests use). */
@@ -378,6 +378,18 @@ export class Cluster {
     });
     for (const i of list) this.trackGroup(i.pgid);
     return list;
+  }
+
+  /**
+   * Applies handler `web` running test/fixtures/ticker.mjs (always-on, one instance per agent) on `agents`
+   * and waits until every instance runs; returns them.
+   */
+  async startTicker(agents: string[]): Promise<PsInstance[]> {
+    const file = this.writeHandlers([
+      { name: 'web', agents, command: [process.execPath, fixture('ticker.mjs')], start_seconds: 0 },
+    ]);
+    await this.govJson(['apply', '-f', file]);
+    return this.waitInstances('web', agents.length, (i) => i.state === 'running' && !!i.pid);
   }
 
   /**

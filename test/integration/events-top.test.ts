@@ -10,7 +10,7 @@ import pty from 'node-pty';
 import { LEAVE_SCREEN } from '../../master/cli/top.js';
 import type { WatchEvent } from '../../master/cli/admin-client.js';
 import { Cluster, Proc } from '../helpers/cluster.js';
-import { fixture, GOV_BIN, trackPid, waitFor } from '../helpers/common.js';
+import { GOV_BIN, trackPid, waitFor } from '../helpers/common.js';
 
 describe('integration: gov events and gov top', function () {
   this.slow(20_000);
@@ -18,16 +18,7 @@ describe('integration: gov events and gov top', function () {
 
   before(async () => {
     c = await Cluster.start({ agents: ['edge-1', 'edge-2'] });
-    const file = c.writeHandlers([
-      {
-        name: 'web',
-        agents: ['edge-1', 'edge-2'],
-        command: [process.execPath, fixture('ticker.mjs')],
-        start_seconds: 0,
-      },
-    ]);
-    await c.govJson(['apply', '-f', file]);
-    await c.waitInstances('web', 2, (i) => i.state === 'running' && !!i.pid);
+    await c.startTicker(['edge-1', 'edge-2']);
   });
   after(async () => {
     await c?.stop();
@@ -187,16 +178,7 @@ describe('integration: gov events after the master dropped the events asked for'
 
   before(async () => {
     c = await Cluster.start({ agents: ['edge-1'], masterArgs: ['--watch-events', '3'] });
-    const file = c.writeHandlers([
-      {
-        name: 'web',
-        agents: ['edge-1'],
-        command: [process.execPath, fixture('ticker.mjs')],
-        start_seconds: 0,
-      },
-    ]);
-    await c.govJson(['apply', '-f', file]);
-    await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
+    await c.startTicker(['edge-1']);
   });
   after(async () => {
     await c?.stop();

@@ -242,16 +242,7 @@ describe('integration: the execution log ends up true when the master gives up o
         heartbeatGrace: '10s',
         masterArgs: ['--command-timeout', '1500ms'],
       });
-      const file = c.writeHandlers([
-        {
-          name: 'web',
-          agents: ['edge-1'],
-          command: [process.execPath, fixture('ticker.mjs')],
-          start_seconds: 0,
-        },
-      ]);
-      await c.govJson(['apply', '-f', file]);
-      await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
+      await c.startTicker(['edge-1']);
     });
     after(async () => {
       wake();

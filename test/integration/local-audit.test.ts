@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cluster } from '../helpers/cluster.js';
-import { fixture, waitFor } from '../helpers/common.js';
+import { waitFor } from '../helpers/common.js';
 import type { ExecutionRecord } from '../../master/cli/admin-client.js';
 import { LOCAL_EVENTS_FILE, type LocalEvent } from '../../agent/local/local-audit.js';
 
@@ -18,16 +18,7 @@ describe('integration: local commands in the master execution log', function () 
 
   before(async () => {
     c = await Cluster.start({ agents: ['edge-1'] });
-    const file = c.writeHandlers([
-      {
-        name: 'web',
-        agents: ['edge-1'],
-        command: [process.execPath, fixture('ticker.mjs')],
-        start_seconds: 0,
-      },
-    ]);
-    await c.govJson(['apply', '-f', file]);
-    await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
+    await c.startTicker(['edge-1']);
   });
   after(async () => {
     await c?.stop();

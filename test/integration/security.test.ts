@@ -11,7 +11,7 @@ import { isAlive } from '../../shared/proc.js';
 import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
 import { Cluster, type PsInstance } from '../helpers/cluster.js';
-import { fixture, waitFor } from '../helpers/common.js';
+import { waitFor } from '../helpers/common.js';
 import type { PairName } from '../helpers/pki.js';
 
 /** Opens the agent stream with `pair`'s certificate, sends a hello as `agentId`; resolves with how it ended. */
@@ -94,16 +94,7 @@ describe('integration: identities and roles against the real master', function (
   });
 
   it('a viewer can read (gov ps, gov agents) but gov restart and gov agents revoke are refused and change nothing', async () => {
-    const file = c.writeHandlers([
-      {
-        name: 'web',
-        agents: ['edge-1', 'edge-2'],
-        command: [process.execPath, fixture('ticker.mjs')],
-        start_seconds: 0,
-      },
-    ]);
-    await c.govJson(['apply', '-f', file]);
-    const before = await c.waitInstances('web', 2, (i) => i.state === 'running' && !!i.pid);
+    const before = await c.startTicker(['edge-1', 'edge-2']);
     const lifetime = (await c.admin().getStats()).lifetime_executions;
 
     const ps = await c.govJson<{ instances: PsInstance[] }>(['ps'], { pair: 'viewer-viewer' });

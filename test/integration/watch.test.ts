@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createGrpcAdminApi, type WatchEvent, type WatchRequest } from '../../master/cli/admin-client.js';
 import { clientConnection } from '../../shared/tls.js';
 import { Cluster } from '../helpers/cluster.js';
-import { fixture, tempDir, waitFor } from '../helpers/common.js';
+import { tempDir, waitFor } from '../helpers/common.js';
 import type { AdminApi } from '../../master/cli/admin-client.js';
 
 const REQ: WatchRequest = { follow: true, kinds: [], handlers: [], agents: [] };
@@ -39,16 +39,7 @@ describe('integration: Admin.Watch', function () {
       agents: ['edge-1'],
       masterArgs: ['--config', config, '--metrics-history', '1m'],
     });
-    const file = c.writeHandlers([
-      {
-        name: 'web',
-        agents: ['edge-1'],
-        command: [process.execPath, fixture('ticker.mjs')],
-        start_seconds: 0,
-      },
-    ]);
-    await c.govJson(['apply', '-f', file]);
-    await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
+    await c.startTicker(['edge-1']);
   });
   after(async () => {
     await c?.stop();
