@@ -126,10 +126,16 @@ export function resolveMasterOptions(
   if (cert) flags.cert = cert;
   if (key) flags.key = key;
   if (values.executionLogSize) flags.execution_log_size = Number(values.executionLogSize);
-  if (values.watchEvents) flags.watch_events = countFlag(values.watchEvents, '--watch-events');
-  if (values.watchBuffer) flags.watch_buffer = countFlag(values.watchBuffer, '--watch-buffer');
+  if (values.watchEvents)
+    flags.watch_events = countFlag(values.watchEvents, '--watch-events', COUNTS.watch_events);
+  if (values.watchBuffer)
+    flags.watch_buffer = countFlag(values.watchBuffer, '--watch-buffer', COUNTS.watch_buffer);
   if (values.metricsInstances !== undefined)
-    flags.metrics_instances = countFlag(values.metricsInstances, '--metrics-instances');
+    flags.metrics_instances = countFlag(
+      values.metricsInstances,
+      '--metrics-instances',
+      COUNTS.metrics_instances,
+    );
   for (const [flag, name, key] of [
     ['heartbeat-interval', 'heartbeatInterval', 'heartbeat_interval'],
     ['heartbeat-grace', 'heartbeatGrace', 'heartbeat_grace'],
@@ -166,20 +172,25 @@ LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
 /** A count flag: a whole number (its range is checked with the settings). */
-function countFlag(text: string, flag: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} ${text}: must be a whole number`);
-  return Number(text);
+/** The whole-number settings: default, least and most (one rule for the flag and the settings key). */
+const COUNTS = {
+  watch_events: { dflt: 10_000, min: 1, max: 1_000_000 },
+  watch_buffer: { dflt: 1_000, min: 1, max: 1_000_000 },
+  metrics_instances: { dflt: DEFAULT_METRICS_INSTANCES, min: 0, max: MAX_METRICS_INSTANCES },
+} as const;
+
+type CountRange = (typeof COUNTS)[keyof typeof COUNTS];
+
+function countFlag(text: string, flag: string, r: CountRange): number {
+  const n = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || n < r.min || n > r.max)
+    throw new UsageError(`${flag} ${text}: must be an integer from ${r.min} to ${r.max}`);
+  return n;
 }
 
 /** A count setting within [min, max], refused naming where and the key. */
-function count(
-  where: string,
-  key: string,
-  v: number | undefined,
-  dflt: number,
-  min: number,
-  max: number,
-): number {
+function count(where: string, key: keyof typeof COUNTS, v: number | undefined): number {
+  const { dflt, min, max } = COUNTS[key];
   const n = v ?? dflt;
   if (!Number.isInteger(n) || n < min || n > max)
     throw new ValidationError(
@@ -225,17 +236,10 @@ export function compileMasterOptions(
     ),
     metricsIntervalMs: dur(where, 'metrics_interval', user.metrics_interval, 5000),
     commandTimeoutMs: dur(where, 'command_timeout', user.command_timeout, 30_000),
-    watchEvents: count(where, 'watch_events', user.watch_events, 10_000, 1, 1_000_000),
-    watchBuffer: count(where, 'watch_buffer', user.watch_buffer, 1_000, 1, 1_000_000),
+    watchEvents: count(where, 'watch_events', user.watch_events),
+    watchBuffer: count(where, 'watch_buffer', user.watch_buffer),
     metricsHistoryMs: dur(where, 'metrics_history', user.metrics_history, 15 * 60_000),
-    metricsInstances: count(
-      where,
-      'metrics_instances',
-      user.metrics_instances,
-      DEFAULT_METRICS_INSTANCES,
-      0,
-      MAX_METRICS_INSTANCES,
-    ),
+    metricsInstances: count(where, 'metrics_instances', user.metrics_instances),
   };
   if (typeof opts.httpInsecure !== 'boolean') {
     throw new ValidationError(`${where}: http_insecure: must be true or false`);

@@ -1,8 +1,9 @@
 /**
  * Following the master's `Admin.Watch` for as long as a view lives (`gov events -f`, `gov top`, `gov ui`):
  * when the master ends the stream (it dropped this client for reading too slowly) or the connection is
- * lost, the watch is opened again from the last index received, so every kept event reaches `onEvent`
- * once; when the master no longer holds that index it says so (a `behind` notice) and sends a snapshot.
+ * lost, the watch is opened again from the last index received (and its epoch), so every kept event
+ * reaches `onEvent` once; when the master no longer holds that index, or restarted since (another epoch),
+ * it says so (a notice) and sends a snapshot.
  * A refusal (bad filter, wrong role) is not retried: `done` rejects with it.
  */
 import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
@@ -35,6 +36,7 @@ export function followWatch(
   opts: FollowOptions = {},
 ): Following {
   let lastIndex = 0;
+  let epoch = '';
   let received = false;
   let stopped = false;
   let current: WatchStream | null = null;
@@ -48,6 +50,11 @@ export function followWatch(
       current = api.watch(next, (e) => {
         attempt = 0;
         received = true;
+        // Another epoch: the master restarted, its indexes start again (after its notice and snapshot).
+        if (e.epoch && e.epoch !== epoch) {
+          epoch = e.epoch;
+          lastIndex = 0;
+        }
         if (e.index > lastIndex) lastIndex = e.index;
         onEvent(e);
       });
@@ -64,7 +71,7 @@ export function followWatch(
       attempt++;
       opts.onReconnect?.(lost, attempt);
       // From where this client is (a snapshot comes only when the master cannot replay from there).
-      next = received ? { ...req, resume: true, since: lastIndex, snapshot: false } : req;
+      next = received ? { ...req, resume: true, since: lastIndex, epoch, snapshot: false } : req;
       if (lost) {
         await new Promise<void>((resolve) => {
           wake = resolve;

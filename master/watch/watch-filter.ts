@@ -18,6 +18,8 @@ export interface WatchFilter {
   agents: ReadonlySet<string>;
   resume: boolean;
   since: number;
+  /** The epoch `since` comes from ('' : this master's). */
+  epoch: string;
   snapshot: boolean;
   follow: boolean;
   /** At most one metrics sample per agent per this many ms (0: every sample); null: no metrics. */
@@ -54,6 +56,10 @@ export function compileWatchFilter(req: WatchRequest__Output): WatchFilter {
     throw new ValidationError(`since: ${req.since} must be a whole number from 0 (an event index)`, {
       fields: ['since'],
     });
+  if (req.epoch.length > 64)
+    throw new ValidationError(`epoch: ${req.epoch.length} characters, more than an epoch has (64)`, {
+      fields: ['epoch'],
+    });
   const interval = req.metrics_interval_ms;
   if (!Number.isFinite(interval) || interval < 0)
     throw new ValidationError(`metrics_interval_ms: ${interval} must be 0 or more`, {
@@ -70,6 +76,7 @@ export function compileWatchFilter(req: WatchRequest__Output): WatchFilter {
     agents: new Set(req.agents),
     resume: req.resume,
     since: req.since,
+    epoch: req.epoch,
     snapshot: req.snapshot,
     follow: req.follow,
     metricsIntervalMs: wantMetrics ? interval : null,

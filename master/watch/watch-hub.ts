@@ -3,9 +3,10 @@
  * watcher in one synchronous step, and a new watcher's start (notice, snapshot, replay) is taken in the
  * same step as it joins: no event falls between its replay and its live events, none comes twice.
  */
+import { randomBytes } from 'node:crypto';
 import type { WatchEvent } from '../../proto/generated/governor/v1/WatchEvent.js';
 import { status } from '@grpc/grpc-js';
-import { EventRing, type KeptEvent } from './event-ring.js';
+import { EventRing, type KeptEvent, type ResumePoint } from './event-ring.js';
 import { snapshotParts, type SnapshotSource } from './snapshot.js';
 import { passes, type Concern, type WatchFilter } from './watch-filter.js';
 import { Watcher, type WatchCall, type WatcherStats } from './watcher.js';
@@ -19,6 +20,8 @@ export interface WatchHubOptions {
   snapshot: () => SnapshotSource;
   /** Clock in epoch ms. */
   now?: () => number;
+  /** This master's life (WatchEvent.epoch); default: random. */
+  epoch?: string;
 }
 
 export interface WatchHubStats {
@@ -44,15 +47,18 @@ export class WatchHub {
   private nextId = 1;
   private closed = false;
   private readonly now: () => number;
+  /** On every event sent (see WatchEvent.epoch). */
+  readonly epoch: string;
 
   constructor(private readonly opts: WatchHubOptions) {
     this.ring = new EventRing(opts.ringSize);
     this.now = opts.now ?? Date.now;
+    this.epoch = opts.epoch ?? randomBytes(8).toString('hex');
   }
 
   /** Numbers and keeps `event`, then offers it to every watcher. */
   publish(event: WatchEvent): KeptEvent {
-    const kept = this.ring.push(event);
+    const kept = this.ring.push({ ...event, epoch: this.epoch });
     this.offer(kept);
     return kept;
   }
@@ -60,7 +66,13 @@ export class WatchHub {
   /** Offers an event that is not kept (metrics): it carries the newest kept index. */
   broadcast(event: WatchEvent): void {
     if (this.watchers.size === 0) return;
-    this.offer({ ...event, index: this.ring.newest });
+    this.offer({ ...event, index: this.ring.newest, epoch: this.epoch });
+  }
+
+  /** Whether `f`'s resume point can be replayed: an index of another epoch is unknown here. */
+  private resumePoint(f: WatchFilter): ResumePoint {
+    if (f.epoch !== '' && f.epoch !== this.epoch) return 'unknown_index';
+    return this.ring.check(f.since);
   }
 
   private offer(e: WatchEvent): void {
@@ -78,7 +90,7 @@ export class WatchHub {
       filter,
       this.opts.bufferSize,
       (x) => this.watchers.delete(x),
-      () => ({ oldest: this.ring.oldest, newest: this.ring.newest }),
+      () => ({ oldest: this.ring.oldest, newest: this.ring.newest, epoch: this.epoch }),
     );
     if (this.closed) {
       w.close(shutdownError());
@@ -86,7 +98,7 @@ export class WatchHub {
     }
     if (filter.follow) this.watchers.add(w);
     // A client that resumes is complete up to `since`; one that starts now, up to the newest index.
-    const resumable = filter.resume && this.ring.check(filter.since) === 'ok';
+    const resumable = filter.resume && this.resumePoint(filter) === 'ok';
     w.begin(this.startOf(filter), resumable ? filter.since : this.ring.newest);
     return w;
   }
@@ -94,20 +106,24 @@ export class WatchHub {
   private startOf(f: WatchFilter): WatchEvent[] {
     const at = new Date(this.now()).toISOString();
     const newest = this.ring.newest;
-    const snapshot = (): WatchEvent[] => snapshotParts(this.opts.snapshot(), f, newest, at);
+    const snapshot = (): WatchEvent[] =>
+      snapshotParts(this.opts.snapshot(), f, newest, at).map((e) => ({ ...e, epoch: this.epoch }));
     if (!f.resume) return f.snapshot ? snapshot() : [];
-    const point = this.ring.check(f.since);
+    const point = this.resumePoint(f);
     if (point !== 'ok') {
       const message =
         point === 'behind'
           ? `index ${f.since} is older than the events this master keeps (${this.ring.oldest}..${newest}): a snapshot follows`
-          : `index ${f.since} is above this master's newest (${newest}): the master restarted; a snapshot follows`;
+          : f.epoch !== '' && f.epoch !== this.epoch
+            ? `the master restarted: index ${f.since} is from its previous life (epoch ${f.epoch}, now ${this.epoch}); a snapshot follows`
+            : `the master restarted: index ${f.since} is above its newest (${newest}); a snapshot follows`;
       const notice: WatchEvent = {
         index: newest,
         kind: 'notice',
         at,
         handler: '',
         agent: '',
+        epoch: this.epoch,
         notice: { reason: point, message, oldest: this.ring.oldest, newest },
       };
       return [notice, ...snapshot()];

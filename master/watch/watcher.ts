@@ -48,8 +48,8 @@ export class Watcher {
     private readonly bound: number,
     /** Told once when the watcher ends (cancelled, dropped, finished, closed). */
     private readonly onEnd: (w: Watcher) => void,
-    /** The oldest and newest kept index now (for the dropped notice). */
-    private readonly newest: () => { oldest: number; newest: number },
+    /** The oldest and newest kept index now, and the epoch (for the dropped notice). */
+    private readonly newest: () => { oldest: number; newest: number; epoch: string },
   ) {
     call.on('drain', () => this.pump());
     call.on('cancelled', () => this.release());
@@ -131,11 +131,12 @@ export class Watcher {
   }
 
   private drop(): void {
-    const { oldest, newest } = this.newest();
+    const { oldest, newest, epoch } = this.newest();
     this.start = [];
     this.live = [];
     this.call.write({
       index: this.position,
+      epoch,
       kind: 'notice',
       at: new Date().toISOString(),
       notice: {

@@ -216,6 +216,6 @@ describe('gov events', () => {
     interrupt();
     assert.equal(await running, 0, io.stderr);
     assert.match(io.stderr, /unreachable; watching again from index 9/);
-    assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 9 }]);
+    assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 9, epoch: 'e1' }]);
   });
 });

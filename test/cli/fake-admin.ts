@@ -241,6 +241,7 @@ export function watchEvent(over: Partial<WatchEvent> = {}): WatchEvent {
     at: '2025-01-01T12:00:01.123Z',
     handler: 'web',
     agent: 'edge-1',
+    epoch: 'e1',
     ...over,
   };
 }

@@ -54,7 +54,15 @@ const bearer = (s: UiServer) => ({ Authorization: `Bearer ${s.token}` });
 const json = (s: UiServer) => ({ ...bearer(s), 'Content-Type': 'application/json' });
 
 function event(over: Partial<WatchEvent>): WatchEvent {
-  return { index: 0, kind: 'instance', at: '2025-01-01T12:00:00.000Z', handler: '', agent: '', ...over };
+  return {
+    index: 0,
+    kind: 'instance',
+    at: '2025-01-01T12:00:00.000Z',
+    handler: '',
+    agent: '',
+    epoch: 'e1',
+    ...over,
+  };
 }
 
 describe('gov ui proxy', () => {

@@ -28,6 +28,7 @@ export function request(over: Partial<WatchRequest__Output> = {}): WatchRequest_
   return {
     resume: false,
     since: 0,
+    epoch: '',
     snapshot: false,
     follow: true,
     handlers: [],

@@ -82,6 +82,25 @@ describe('watch hub', () => {
     assert.match(c.sent[0]?.notice?.message ?? '', /500/);
   });
 
+  it('an index of another epoch (a restarted master numbering from 1 again) is unknown, even below the newest', () => {
+    const h = hub();
+    for (let i = 0; i < 5; i++) h.publish(instanceEvent('web'));
+    const same = watch(h, { resume: true, since: 3, epoch: h.epoch });
+    assert.deepEqual(indexes(same), ['instance:4', 'instance:5']);
+    assert.ok(
+      same.sent.every((e) => e.epoch === h.epoch),
+      'every event carries the epoch',
+    );
+    const other = watch(h, { resume: true, since: 3, epoch: 'an-earlier-master' });
+    assert.deepEqual(indexes(other), ['notice:5', 'snapshot:5']);
+    assert.equal(other.sent[0]?.notice?.reason, 'unknown_index');
+    assert.match(
+      other.sent[0]?.notice?.message ?? '',
+      /the master restarted: index 3 is from its previous life/,
+    );
+    assert.equal(other.sent[1]?.epoch, h.epoch);
+  });
+
   it('a snapshot comes in parts of bounded size, more on all but the last, narrowed by the filters', () => {
     const instances = Array.from({ length: 1203 }, (_, i) =>
       view(i % 3 === 0 ? 'db' : 'web', `edge-${i % 2}`),

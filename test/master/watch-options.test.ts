@@ -29,7 +29,10 @@ describe('master watch options', () => {
 
   it('refuses bad values naming the flag or key', () => {
     assert.throws(() => resolveMasterOptions({ watchEvents: 'many' }, {}, '/tmp'), /--watch-events many/);
-    assert.throws(() => resolveMasterOptions({ watchBuffer: '0' }, {}, '/tmp'), /watch_buffer: 0 must be/);
+    assert.throws(
+      () => resolveMasterOptions({ watchBuffer: '0' }, {}, '/tmp'),
+      /--watch-buffer 0: must be an integer from 1 to 1000000/,
+    );
     assert.throws(
       () => resolveMasterOptions({ metricsHistory: '10 parsecs' }, {}, '/tmp'),
       /--metrics-history/,

@@ -197,16 +197,18 @@ export interface AdminClient extends grpc.Client {
   getMetrics(argument: _governor_v1_MetricsRequest, callback: grpc.requestCallback<_governor_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * read-only. Recent CPU and memory samples per instance (the master keeps a short history of every
-   * instance at the agents' metrics interval), for sparklines.
+   * Recent CPU and memory samples per instance (the master keeps a short history of every instance at the
+   * agents' metrics interval), for sparklines.
+   * read-only.
    */
   GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
   GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
   GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
   GetMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * read-only. Recent CPU and memory samples per instance (the master keeps a short history of every
-   * instance at the agents' metrics interval), for sparklines.
+   * Recent CPU and memory samples per instance (the master keeps a short history of every instance at the
+   * agents' metrics interval), for sparklines.
+   * read-only.
    */
   getMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
   getMetricsHistory(argument: _governor_v1_MetricsHistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_MetricsHistoryResponse__Output>): grpc.ClientUnaryCall;
@@ -400,22 +402,24 @@ export interface AdminClient extends grpc.Client {
   tailLogs(argument: _governor_v1_TailLogsRequest, callback: grpc.requestCallback<_governor_v1_TailLogsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * read-only. A stream of everything that changes (DESIGN §9 Watch): instance state and health,
-   * executions, rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each
-   * kept event has an index one above the previous; a client resumes from the last index it saw. Events
-   * are kept in a bounded ring: a resume from an index the ring no longer holds gets a notice and a
-   * fresh snapshot. A client that does not read fast enough is dropped with a notice (its buffer is
-   * bounded), never slowing the master. Unknown kinds are refused.
+   * A stream of everything that changes (DESIGN §9 Watch): instance state and health, executions,
+   * rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each kept event has
+   * an index one above the previous; a client resumes from the last index it saw. Events are kept in a
+   * bounded ring: a resume from an index the ring no longer holds, or from another master's life (epoch),
+   * gets a notice and a fresh snapshot. A client that does not read fast enough is dropped with a notice
+   * (its buffer is bounded), never slowing the master. Unknown kinds are refused.
+   * read-only.
    */
   Watch(argument: _governor_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
   Watch(argument: _governor_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
   /**
-   * read-only. A stream of everything that changes (DESIGN §9 Watch): instance state and health,
-   * executions, rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each
-   * kept event has an index one above the previous; a client resumes from the last index it saw. Events
-   * are kept in a bounded ring: a resume from an index the ring no longer holds gets a notice and a
-   * fresh snapshot. A client that does not read fast enough is dropped with a notice (its buffer is
-   * bounded), never slowing the master. Unknown kinds are refused.
+   * A stream of everything that changes (DESIGN §9 Watch): instance state and health, executions,
+   * rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each kept event has
+   * an index one above the previous; a client resumes from the last index it saw. Events are kept in a
+   * bounded ring: a resume from an index the ring no longer holds, or from another master's life (epoch),
+   * gets a notice and a fresh snapshot. A client that does not read fast enough is dropped with a notice
+   * (its buffer is bounded), never slowing the master. Unknown kinds are refused.
+   * read-only.
    */
   watch(argument: _governor_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
   watch(argument: _governor_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_governor_v1_WatchEvent__Output>;
@@ -482,8 +486,9 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   GetMetrics: grpc.handleUnaryCall<_governor_v1_MetricsRequest__Output, _governor_v1_MetricsResponse>;
   
   /**
-   * read-only. Recent CPU and memory samples per instance (the master keeps a short history of every
-   * instance at the agents' metrics interval), for sparklines.
+   * Recent CPU and memory samples per instance (the master keeps a short history of every instance at the
+   * agents' metrics interval), for sparklines.
+   * read-only.
    */
   GetMetricsHistory: grpc.handleUnaryCall<_governor_v1_MetricsHistoryRequest__Output, _governor_v1_MetricsHistoryResponse>;
   
@@ -551,12 +556,13 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   TailLogs: grpc.handleUnaryCall<_governor_v1_TailLogsRequest__Output, _governor_v1_TailLogsResponse>;
   
   /**
-   * read-only. A stream of everything that changes (DESIGN §9 Watch): instance state and health,
-   * executions, rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each
-   * kept event has an index one above the previous; a client resumes from the last index it saw. Events
-   * are kept in a bounded ring: a resume from an index the ring no longer holds gets a notice and a
-   * fresh snapshot. A client that does not read fast enough is dropped with a notice (its buffer is
-   * bounded), never slowing the master. Unknown kinds are refused.
+   * A stream of everything that changes (DESIGN §9 Watch): instance state and health, executions,
+   * rollout progress, agents connecting and leaving, and (asked for) metrics samples. Each kept event has
+   * an index one above the previous; a client resumes from the last index it saw. Events are kept in a
+   * bounded ring: a resume from an index the ring no longer holds, or from another master's life (epoch),
+   * gets a notice and a fresh snapshot. A client that does not read fast enough is dropped with a notice
+   * (its buffer is bounded), never slowing the master. Unknown kinds are refused.
+   * read-only.
    */
   Watch: grpc.handleServerStreamingCall<_governor_v1_WatchRequest__Output, _governor_v1_WatchEvent>;
   

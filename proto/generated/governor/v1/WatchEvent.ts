@@ -32,6 +32,11 @@ export interface WatchEvent {
   'handler'?: (string);
   'agent'?: (string);
   /**
+   * This master's life: the same on every event while the master runs, another after it restarted (its
+   * indexes start again from 1). A client resuming passes it back (WatchRequest.epoch).
+   */
+  'epoch'?: (string);
+  /**
    * instance, health.
    */
   'instance'?: (_governor_v1_InstanceChange | null);
@@ -76,6 +81,11 @@ export interface WatchEvent__Output {
    */
   'handler': (string);
   'agent': (string);
+  /**
+   * This master's life: the same on every event while the master runs, another after it restarted (its
+   * indexes start again from 1). A client resuming passes it back (WatchRequest.epoch).
+   */
+  'epoch': (string);
   /**
    * instance, health.
    */

@@ -32,6 +32,12 @@ export interface WatchRequest {
    * `kinds` names metrics: then every sample the agents push).
    */
   'metrics_interval_ms'?: (number | string);
+  /**
+   * resume: the epoch of the events `since` was taken from (WatchEvent.epoch). Indexes start again from 1
+   * when the master restarts: an index from another epoch is served as unknown_index (notice + snapshot).
+   * Empty: `since` is taken as an index of this master's life.
+   */
+  'epoch'?: (string);
 }
 
 export interface WatchRequest__Output {
@@ -65,4 +71,10 @@ export interface WatchRequest__Output {
    * `kinds` names metrics: then every sample the agents push).
    */
   'metrics_interval_ms': (number);
+  /**
+   * resume: the epoch of the events `since` was taken from (WatchEvent.epoch). Indexes start again from 1
+   * when the master restarts: an index from another epoch is served as unknown_index (notice + snapshot).
+   * Empty: `since` is taken as an index of this master's life.
+   */
+  'epoch': (string);
 }
