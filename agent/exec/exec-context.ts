@@ -3,13 +3,15 @@
  * environment with the GOV_* variables, its user and group through setpriv when the agent is root), its
  * spec's cwd, and its cgroups (agent/process: the tracking group, and the limit groups when it has
  * limits), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
- * a stop of the instance (which kills its cgroup) ends it too.
+ * a stop of the instance (which kills its cgroup) ends it too. Only a running instance is a context: a
+ * stopped one has no group to hold what exec starts (it would run, and stay, outside any).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StateError } from '../../shared/errors.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import { prepareLaunch, type LaunchContext } from '../instance/launch.js';
+import type { InstanceState } from '../instance/lifecycle.js';
 import { joinArgv } from '../process/cgroups-backend.js';
 import { hasLimits, type Cgroups } from '../process/cgroups.js';
 import type { CgroupTracking } from '../process/cgroup-tracking.js';
@@ -18,6 +20,7 @@ import { instanceLogDir, type ExecContext } from './exec-sessions.js';
 export interface ExecInstance {
   spec: HandlerSpec;
   index: number;
+  state: InstanceState;
 }
 
 export interface ExecEnvironment {
@@ -39,6 +42,11 @@ export function execContextOf(
       `${key} is an observed process (not started by Governor): exec runs only in handlers`,
     );
   if (!inst) throw new NotFoundError(`no instance ${key} on this agent`);
+  // Only a running instance has the cgroup that holds (and a stop ends) what exec starts.
+  if (inst.state !== 'running')
+    throw new StateError(
+      `${key} is ${inst.state}, not running: exec runs only in a running instance (start it first)`,
+    );
   const launch = prepareLaunch(inst.spec, inst.index, env.launch);
   const procs: string[] = [];
   const tracked = env.tracking?.dirOf(key) ?? null;
