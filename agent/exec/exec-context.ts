@@ -4,7 +4,8 @@
  * spec's cwd, and its cgroups (agent/process: the tracking group, and the limit groups when it has
  * limits), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
  * a stop of the instance (which kills its cgroup) ends it too. Only a running instance is a context: a
- * stopped one has no group to hold what exec starts (it would run, and stay, outside any).
+ * stopped one has no group to hold what exec starts (it would run, and stay, outside any); a frozen one
+ * would freeze it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,8 @@ export interface ExecInstance {
   spec: HandlerSpec;
   index: number;
   state: InstanceState;
+  /** Frozen by its on-demand idle_action (agent/process/freezer.ts). */
+  frozen: boolean;
 }
 
 export interface ExecEnvironment {
@@ -46,6 +49,11 @@ export function execContextOf(
   if (inst.state !== 'running')
     throw new StateError(
       `${key} is ${inst.state}, not running: exec runs only in a running instance (start it first)`,
+    );
+  // A program joining a frozen cgroup (v2) is frozen at once: the session would hang with no output.
+  if (inst.frozen)
+    throw new StateError(
+      `${key} is frozen (on-demand, idle): a program run in it would be frozen too; wake it first (gov ensure)`,
     );
   const launch = prepareLaunch(inst.spec, inst.index, env.launch);
   const procs: string[] = [];

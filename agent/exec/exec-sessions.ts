@@ -3,7 +3,7 @@
  * the instance it names (ExecTargets: cwd, environment, user, cgroup), routes the master's frames to it,
  * and ends them all when the link goes down (nobody could read them any more). Refuses, with an error
  * frame naming why: exec disabled (`--no-exec`) or unavailable (node-pty did not load), the session limit
- * reached, an unknown or observed instance, one that is not running.
+ * reached, an unknown or observed instance, one that is not running or is frozen.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
