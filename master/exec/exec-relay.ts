@@ -84,7 +84,10 @@ export class ExecRelay {
     if (to === 'done') this.onDone(this);
   }
 
+  /** Asks the agent to open the session; nothing but the record's end when the CLI is already gone. */
   open(open: ExecOpen): void {
+    // Cancelled while the session was set up (its record written): that event came before our listeners.
+    if (this.cli.cancelled) return this.cliGone('the client cancelled the call');
     this.agent.send({ session: this.info.session, open: { ...open, grant: OUTPUT_WINDOW } });
   }
 

@@ -16,6 +16,7 @@ import { silentLogger } from '../../shared/logger.js';
 
 class FakeCall extends EventEmitter {
   written: ExecServerFrame[] = [];
+  cancelled = false;
   full = false;
   paused = false;
   ended = false;
@@ -39,8 +40,9 @@ class FakeCall extends EventEmitter {
   }
 }
 
-function relay() {
+function relay(cancelled = false) {
   const cli = new FakeCall();
+  cli.cancelled = cancelled;
   const toAgent: ExecFrame[] = [];
   const outcomes: ExecutionOutcome[] = [];
   const r = new ExecRelay(
@@ -126,6 +128,15 @@ describe('master exec relay', () => {
     cli.emit('cancelled');
     assert.match(toAgent.at(-1)?.close ?? '', /cancelled/);
     assert.equal(outcomes[0]?.status, 'error');
+  });
+
+  it('starts nothing on the agent for a CLI that went away while the session was set up; records it', () => {
+    // The call was cancelled while the record was written: its 'cancelled' event came before the relay.
+    const { r, toAgent, outcomes } = relay(true);
+    r.open({ handler: 'web', instance: 'web', command: ['sleep', '1000'] });
+    assert.equal(toAgent.filter((f) => f.open).length, 0, 'the program was started for nobody');
+    assert.equal(r.state, 'done');
+    assert.match(outcomes[0]?.error ?? '', /cancelled/);
   });
 
   it('ends the CLI call with UNAVAILABLE naming the agent when it goes away', () => {
