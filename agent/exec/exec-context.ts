@@ -3,13 +3,16 @@
  * environment with the GOV_* variables, its user and group through setpriv when the agent is root), its
  * spec's cwd, and its cgroups (agent/process: the tracking group, and the limit groups when it has
  * limits), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
- * a stop of the instance (which kills its cgroup) ends it too.
+ * a stop of the instance (which kills its cgroup) ends it too. Only a running instance is a context: a
+ * stopped one has no group to hold what exec starts (it would run, and stay, outside any); a frozen one
+ * would freeze it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StateError } from '../../shared/errors.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import { prepareLaunch, type LaunchContext } from '../instance/launch.js';
+import type { InstanceState } from '../instance/lifecycle.js';
 import { joinArgv } from '../process/cgroups-backend.js';
 import { hasLimits, type Cgroups } from '../process/cgroups.js';
 import type { CgroupTracking } from '../process/cgroup-tracking.js';
@@ -18,6 +21,9 @@ import { instanceLogDir, type ExecContext } from './exec-sessions.js';
 export interface ExecInstance {
   spec: HandlerSpec;
   index: number;
+  state: InstanceState;
+  /** Frozen by its on-demand idle_action (agent/process/freezer.ts). */
+  frozen: boolean;
 }
 
 export interface ExecEnvironment {
@@ -39,6 +45,16 @@ export function execContextOf(
       `${key} is an observed process (not started by Governor): exec runs only in handlers`,
     );
   if (!inst) throw new NotFoundError(`no instance ${key} on this agent`);
+  // Only a running instance has the cgroup that holds (and a stop ends) what exec starts.
+  if (inst.state !== 'running')
+    throw new StateError(
+      `${key} is ${inst.state}, not running: exec runs only in a running instance (start it first)`,
+    );
+  // A program joining a frozen cgroup (v2) is frozen at once: the session would hang with no output.
+  if (inst.frozen)
+    throw new StateError(
+      `${key} is frozen (on-demand, idle): a program run in it would be frozen too; wake it first (gov ensure)`,
+    );
   const launch = prepareLaunch(inst.spec, inst.index, env.launch);
   const procs: string[] = [];
   const tracked = env.tracking?.dirOf(key) ?? null;

@@ -3,7 +3,7 @@
  * the instance it names (ExecTargets: cwd, environment, user, cgroup), routes the master's frames to it,
  * and ends them all when the link goes down (nobody could read them any more). Refuses, with an error
  * frame naming why: exec disabled (`--no-exec`) or unavailable (node-pty did not load), the session limit
- * reached, an unknown or observed instance.
+ * reached, an unknown or observed instance, one that is not running or is frozen.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -44,6 +44,8 @@ export interface ExecContext {
   env: Record<string, string>;
   /** The instance's log folder (recordings go there). */
   logDir: string;
+  /** Marks the instance in use while the session runs (on-demand: no idle stop or freeze); returns its end. */
+  busy?: () => () => void;
 }
 
 export type ExecTargets = (instance: string, command: string[]) => ExecContext;
@@ -135,6 +137,7 @@ export class ExecSessions {
         return refuse('FAILED_PRECONDITION', `cannot record into ${ctx.logDir}: ${errorMessage(err)}`);
       }
     }
+    const notBusy = ctx.busy?.();
     const session = new ExecSession(
       id,
       spec,
@@ -142,7 +145,10 @@ export class ExecSessions {
       (frame) => send({ ...frame, session: id }),
       this.settings,
       recording,
-      (s) => this.sessions.delete(s.id),
+      (s) => {
+        this.sessions.delete(s.id);
+        notBusy?.();
+      },
       this.log,
     );
     this.sessions.set(id, session);

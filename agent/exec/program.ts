@@ -117,7 +117,12 @@ export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): 
     encoding: null,
   });
   p.onData((d: string | Buffer) => on.output('stdout', typeof d === 'string' ? Buffer.from(d) : d));
+  // node-pty queues what the pty does not take yet, with no return value and no 'drain' event: input
+  // counts as taken (its stdin credit given back) only once that queue is empty, so a program that reads
+  // nothing holds the master to one window instead of the agent queueing all it is sent.
+  const input = ptyInput(p);
   p.onExit(({ exitCode, signal }) => {
+    input.stop();
     if (signal) on.exit(128 + signal, signalName(signal));
     else on.exit(exitCode, '');
   });
@@ -125,7 +130,7 @@ export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): 
     pid: p.pid,
     write(chunk, drained) {
       p.write(chunk);
-      drained();
+      input.whenTaken(drained);
     },
     endInput: () => p.write('\x04'),
     resize: (rows, cols) => {
@@ -138,5 +143,39 @@ export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): 
     signal: (s) => groupKill(p.pid, s),
     pause: () => p.pause(),
     resume: () => p.resume(),
+  };
+}
+
+/** How often a pty's input queue is looked at while it holds bytes (ms). */
+const PTY_INPUT_POLL_MS = 5;
+
+/**
+ * Calls back once node-pty has written everything queued to the pty (node-pty 1.x keeps it in
+ * `_writeStream._writeQueue`; without that queue, at once, as node-pty would have it).
+ */
+function ptyInput(p: object): { whenTaken(cb: () => void): void; stop(): void } {
+  const queue = (p as { _writeStream?: { _writeQueue?: unknown[] } })._writeStream?._writeQueue;
+  const waiting: Array<() => void> = [];
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const check = (): void => {
+    timer = null;
+    if (stopped) return;
+    if ((queue?.length ?? 0) > 0) {
+      timer = setTimeout(check, PTY_INPUT_POLL_MS).unref();
+      return;
+    }
+    for (const cb of waiting.splice(0)) cb();
+  };
+  return {
+    whenTaken(cb) {
+      waiting.push(cb);
+      if (!timer) check();
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      waiting.length = 0;
+    },
   };
 }

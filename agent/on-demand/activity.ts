@@ -1,9 +1,10 @@
 /**
  * The activity of one on-demand instance (DESIGN §3 "Idleness from activity"): when it was last used or
- * seen busy, and what says it is busy now. Busy while it said `BUSY=1` (until `IDLE=1`), while a lease is
- * held (`ensure --hold`, until its end or `release`), while its process tree has established TCP
- * connections on a port it listens on (tcp-connections.ts), or when the tree used more than `idle_cpu`
- * over the last sampling window. BUSY=1 and the lease hold from the moment they are set; CPU and
+ * seen busy, and what says it is busy now. Busy while a `gov exec` session is open in it (what exec runs
+ * is not in its process tree, and must not be stopped or frozen under the session), while it said
+ * `BUSY=1` (until `IDLE=1`), while a lease is held (`ensure --hold`, until its end or `release`), while
+ * its process tree has established TCP connections on a port it listens on (tcp-connections.ts), or
+ * when the tree used more than `idle_cpu` over the last sampling window. BUSY=1 and the lease hold from the moment they are set; CPU and
  * connections are those of the last measurement (`measure`: a metrics sample, or the idle check's own).
  * A measurement that finds it busy, BUSY=1/IDLE=1, a lease change and any use all restart its idle period;
  * a lease that runs out does so from its end.
@@ -54,6 +55,24 @@ export class Activity {
     this.lastUse = this.clock.now();
   }
 
+  /** Exec sessions open in the instance: busy while any is (a live signal, like BUSY=1). */
+  private execSessions = 0;
+
+  /** An exec session opened: busy until the returned function is called (once) as it ends. */
+  execSession(): () => void {
+    this.execSessions++;
+    this.touch();
+    this.changed();
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.execSessions--;
+      this.touch();
+      this.changed();
+    };
+  }
+
   /** `BUSY=1` (true) / `IDLE=1` (false): activity either way; true when it changed what was said. */
   setBusy(busy: boolean): boolean {
     this.touch();
@@ -94,6 +113,8 @@ export class Activity {
    * measurement (CPU, connections).
    */
   reason(liveOnly = false): string {
+    const n = this.execSessions;
+    if (n > 0) return `${n} exec session${n === 1 ? '' : 's'} open`;
     const now = this.clock.now();
     return busyReason(
       {

@@ -121,6 +121,18 @@ export class OnDemandController {
     return until;
   }
 
+  /**
+   * A `gov exec` session opened in the instance: it stays busy (no idle stop or freeze under the session)
+   * until the returned function is called as the session ends; its idle period starts then.
+   */
+  execSession(): () => void {
+    const end = this.act.execSession();
+    return () => {
+      end();
+      if (this.inst.state === 'running') this.armIdle();
+    };
+  }
+
   /** `gov release`: ends the lease at once (the idle period starts now); false when none was held. */
   async release(): Promise<boolean> {
     const held = await this.act.release();

@@ -425,7 +425,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Where and how `command` runs in instance `key`'s context (gov exec: agent/exec/exec-context.ts). */
   execContext(key: string, command: string[]): ExecContext {
-    return execContextOf(
+    const ctx = execContextOf(
       key,
       this.registry.find(key),
       this.observed.status(key) !== null,
@@ -437,6 +437,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       },
       command,
     );
+    return { ...ctx, busy: () => this.registry.demandAt(key)?.execSession() ?? (() => {}) };
   }
 
   /** The handler specs in force (one per handler, whatever its count). */

@@ -3,7 +3,7 @@
  * stream, and records the execution. Flow control (agent_link.proto ExecFrame): the agent may send
  * OUTPUT_WINDOW bytes of output ahead; the master grants more only as the CLI's stream takes them
  * (`write()` true, or its 'drain'), so a slow reader slows the program and the master never holds more
- * than a window per session. Stdin goes to the agent only within the agent's grants; past them the CLI's
+ * than a window per session (an agent that sends past its credit has its session ended). Stdin goes to the agent only within the agent's grants; past them the CLI's
  * stream is paused (HTTP/2 flow control then holds the CLI back). The session ends with the program's
  * exit, an error from the agent, the CLI going away (the agent is told: SIGHUP, then SIGKILL) or the
  * agent's link going away (the CLI gets UNAVAILABLE naming the agent).
@@ -49,6 +49,8 @@ export class ExecRelay {
   private cliPaused = false;
   /** Output bytes written to the CLI and not yet granted back to the agent. */
   private owed = 0;
+  /** Output the agent may still send: the window and every grant, less what it sent. */
+  private outputCredit = OUTPUT_WINDOW;
   private waitingDrain = false;
   private readonly log: Logger;
 
@@ -82,7 +84,10 @@ export class ExecRelay {
     if (to === 'done') this.onDone(this);
   }
 
+  /** Asks the agent to open the session; nothing but the record's end when the CLI is already gone. */
   open(open: ExecOpen): void {
+    // Cancelled while the session was set up (its record written): that event came before our listeners.
+    if (this.cli.cancelled) return this.cliGone('the client cancelled the call');
     this.agent.send({ session: this.info.session, open: { ...open, grant: OUTPUT_WINDOW } });
   }
 
@@ -107,6 +112,15 @@ export class ExecRelay {
       case 'stdout':
       case 'stderr': {
         const chunk = (f.body === 'stdout' ? f.stdout : f.stderr) as Buffer;
+        // The agent sends while its credit is above 0 (a chunk may overshoot it): past that, it ignores
+        // flow control, and relaying would make this master hold whatever it sends.
+        if (this.outputCredit <= 0) {
+          const why = `agent ${this.agent.agentId} sent exec output past the credit the master granted`;
+          this.agent.send({ session: this.info.session, close: why });
+          this.fail(new GovError('INTERNAL', `${why}; the session is ended`));
+          return;
+        }
+        this.outputCredit -= chunk.length;
         const ok = this.cli.write(f.body === 'stdout' ? { stdout: chunk } : { stderr: chunk });
         this.owed += chunk.length;
         if (ok) this.grantOwed(false);
@@ -150,6 +164,7 @@ export class ExecRelay {
   private grantOwed(force: boolean): void {
     if (this.owed === 0 || (!force && this.owed < GRANT_BATCH)) return;
     this.agent.send({ session: this.info.session, grant: this.owed });
+    this.outputCredit += this.owed;
     this.owed = 0;
   }
 

@@ -115,6 +115,8 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
       const onAgentGone = (reason: string) => relay.agentGone(reason);
       session.once('closed', onAgentGone);
       router.add(one.agent, relay);
+      // Its 'closed' may have come while the record was written, before we listened.
+      if (session.state === 'closed') return relay.agentGone('while the session was set up');
       log.info('exec session', {
         agent: one.agent,
         instance: one.key,

@@ -176,6 +176,37 @@ describe('agent exec sessions', function () {
     );
   });
 
+  it('gives stdin credit back on a pseudo-terminal only as the program takes its input', async () => {
+    const h = harness();
+    const granted = (id: string) => h.of(id).reduce((n, f) => n + (f.grant ?? 0), 0);
+    h.open('p', ['sleep', '60'], { tty: true, stdin: true });
+    await h.pid('p');
+    // A master that sends past its credit to a program that reads nothing: 1 MiB of lines.
+    const line = Buffer.from(`${'x'.repeat(63)}\n`.repeat(1024));
+    for (let i = 0; i < 16; i++) h.to('p', { body: 'stdin', stdin: line });
+    await waitFor(() => h.bytes('p') > 0, { what: 'the terminal to echo some input' });
+    assert.ok(granted('p') <= 256 * 1024, `granted back ${granted('p')} bytes the program never read`);
+    h.to('p', { body: 'close', close: 'test over' });
+    await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
+
+    // A program that reads: the credit comes back as it takes the input.
+    h.open(
+      'r',
+      ['sh', '-c', 'stty -echo -icanon; echo ready; head -c 262144 >/dev/null; echo done; sleep 60'],
+      {
+        tty: true,
+        stdin: true,
+      },
+    );
+    await h.pid('r');
+    await waitFor(() => h.bytes('r') >= 'ready'.length, { what: 'ready' });
+    for (let i = 0; i < 4; i++) h.to('r', { body: 'stdin', stdin: line.subarray(0, 64 * 1024) });
+    await waitFor(() => granted('r') >= 256 * 1024, { what: 'the stdin credit back' });
+    await waitFor(() => h.bytes('r') >= 'ready\r\ndone'.length, { what: 'all input read' });
+    h.to('r', { body: 'close', close: 'test over' });
+    await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
+  });
+
   it('records a session in asciicast v2 in the log folder', async () => {
     const h = harness();
     h.open('r', ['sh', '-c', 'echo recorded'], { record: true, tty: true, window: { rows: 30, cols: 90 } });

@@ -232,6 +232,19 @@ for (const { kind, root } of ROOTS) {
       assert.equal(again.restarts, 0);
     });
 
+    it('refuses exec into a frozen instance, naming why (its program would be frozen with it)', async () => {
+      const port = await freePort();
+      const sup = await supervise();
+      await sup.applySpecs([web(port)]);
+      const [hot] = await sup.ensure('web');
+      trackPid(hot!.status.shim_pid!, true);
+      await frozen(sup, 'frozen after idle_timeout');
+      assert.throws(
+        () => sup.execContext('web', ['true']),
+        /web is frozen \(on-demand, idle\): a program run in it would be frozen too; wake it first \(gov ensure\)/,
+      );
+    });
+
     it('a stop of a frozen handler thaws it first: it ends by its stop signal, not after stop_timeout', async () => {
       const port = await freePort();
       const sup = await supervise();

@@ -26,6 +26,8 @@ import {
 } from '../../agent/on-demand/tcp-connections.js';
 import type { MetricsSampler } from '../../agent/process/sampler.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { DEFAULT_EXEC_SETTINGS, ExecSessions } from '../../agent/exec/exec-sessions.js';
+import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import { silentLogger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
@@ -415,6 +417,39 @@ describe('on-demand activity: real handlers', function () {
       },
     );
     assert.ok(cold.events.some((e) => e.type === 'IDLE'));
+  });
+
+  it('an open exec session holds it hot (what it runs is not stopped under it); it cools after the session', async () => {
+    const sup = await s.make();
+    await sup.applySpecs([
+      spec({
+        name: 'web',
+        mode: 'on-demand',
+        idle_timeout: '300ms',
+        command: ['node', fixture('ticker.mjs')],
+        start_seconds: 0,
+      }),
+    ]);
+    await sup.ensure('web');
+    const sessions = new ExecSessions((k, c) => sup.execContext(k, c), DEFAULT_EXEC_SETTINGS, silentLogger);
+    const frames: ExecFrame[] = [];
+    const to = (f: Partial<ExecFrame__Output>) =>
+      sessions.onFrame({ session: 'x', ...f } as ExecFrame__Output, (out) => frames.push(out));
+    to({
+      body: 'open',
+      open: { instance: 'web', command: ['sleep', '60'], grant: 1 << 20 } as ExecFrame__Output['open'],
+    });
+    const opened = await waitFor(() => frames.find((f) => f.opened || f.error), { what: 'the session' });
+    assert.ok(opened.opened, JSON.stringify(opened.error));
+    trackPid(opened.opened.pid, true);
+    await staysHot(sup, 'web', 2000, /^1 exec session open$/);
+    assert.equal(
+      frames.find((f) => f.exit),
+      undefined,
+      'the session ended under it',
+    );
+    to({ body: 'close', close: 'test over' });
+    await waitFor(() => status(sup, 'web').temperature === 'cold', { what: 'cooled after the session' });
   });
 
   it('a lease survives an agent restart: the new supervisor holds it hot until the same end', async () => {

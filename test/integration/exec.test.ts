@@ -187,6 +187,17 @@ describe('integration: gov exec', function () {
     await c.waitInstances('web', 1, (i) => i.state === 'running');
   });
 
+  it('refuses an instance that is not running, naming its state (no cgroup to hold what exec starts)', async function () {
+    this.timeout(60_000);
+    await c.govJson(['stop', 'web']);
+    await c.waitInstances('web', 1, (i) => i.state === 'stopped');
+    const r = await exec(['web', '--', 'cat', '/proc/self/cgroup']).result;
+    await c.govJson(['start', 'web']);
+    await c.waitInstances('web', 1, (i) => i.state === 'running');
+    assert.equal(r.code, 1, `ran in a stopped instance, in cgroup ${r.stdout}`);
+    assert.match(r.stderr, /web is stopped, not running: exec runs only in a running instance/);
+  });
+
   it('ends the remote program when the CLI is killed (gone within the grace)', async () => {
     const s = exec(['web', '--', 'sh', '-c', 'echo $$; exec sleep 100']);
     let out = '';

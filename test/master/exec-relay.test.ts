@@ -16,6 +16,7 @@ import { silentLogger } from '../../shared/logger.js';
 
 class FakeCall extends EventEmitter {
   written: ExecServerFrame[] = [];
+  cancelled = false;
   full = false;
   paused = false;
   ended = false;
@@ -39,8 +40,9 @@ class FakeCall extends EventEmitter {
   }
 }
 
-function relay() {
+function relay(cancelled = false) {
   const cli = new FakeCall();
+  cli.cancelled = cancelled;
   const toAgent: ExecFrame[] = [];
   const outcomes: ExecutionOutcome[] = [];
   const r = new ExecRelay(
@@ -81,6 +83,29 @@ describe('master exec relay', () => {
     assert.equal(grants(), 5 * chunk.length, 'the owed bytes granted on drain');
   });
 
+  it('ends a session whose agent sends output past its credit, instead of holding what it sends', () => {
+    const { r, cli, toAgent, outcomes, agent } = relay();
+    r.open({ handler: 'web', instance: 'web', command: ['yes'] });
+    agent({ body: 'opened', opened: { grant: 1024, pid: 1, recording: '' } });
+    cli.full = true; // a CLI that reads nothing: no grant after the first window
+    // Within the window, the last chunk past it (the agent sends while its credit is above 0): relayed.
+    agent({ body: 'stdout', stdout: Buffer.from('x') });
+    for (let i = 0; i < OUTPUT_WINDOW / chunk.length; i++) agent({ body: 'stdout', stdout: chunk });
+    const relayed = cli.written.filter((f) => f.stdout).length;
+    assert.equal(relayed, OUTPUT_WINDOW / chunk.length + 1);
+    const errorSoFar = cli.error;
+    assert.equal(errorSoFar, null);
+    // A hostile or broken agent keeps sending: not written to the CLI, the session ends.
+    for (let i = 0; i < 100; i++) agent({ body: 'stdout', stdout: chunk });
+    assert.equal(cli.written.filter((f) => f.stdout).length, relayed, 'output past the credit relayed');
+    assert.match(
+      cli.error?.details ?? '',
+      /agent edge-1 sent exec output past the credit the master granted/,
+    );
+    assert.match(toAgent.at(-1)?.close ?? '', /past the credit/);
+    assert.equal(outcomes[0]?.status, 'error');
+  });
+
   it('sends stdin only within the agent credit, pausing the CLI stream past it', () => {
     const { cli, toAgent, agent } = relay();
     const stdinSent = () => toAgent.filter((f) => f.stdin).length;
@@ -103,6 +128,15 @@ describe('master exec relay', () => {
     cli.emit('cancelled');
     assert.match(toAgent.at(-1)?.close ?? '', /cancelled/);
     assert.equal(outcomes[0]?.status, 'error');
+  });
+
+  it('starts nothing on the agent for a CLI that went away while the session was set up; records it', () => {
+    // The call was cancelled while the record was written: its 'cancelled' event came before the relay.
+    const { r, toAgent, outcomes } = relay(true);
+    r.open({ handler: 'web', instance: 'web', command: ['sleep', '1000'] });
+    assert.equal(toAgent.filter((f) => f.open).length, 0, 'the program was started for nobody');
+    assert.equal(r.state, 'done');
+    assert.match(outcomes[0]?.error ?? '', /cancelled/);
   });
 
   it('ends the CLI call with UNAVAILABLE naming the agent when it goes away', () => {

@@ -160,9 +160,9 @@ export interface AdminClient extends grpc.Client {
    * this stream drains (a slow reader slows the remote program). Refusals end the call with a status:
    * PERMISSION_DENIED (not admin), INVALID_ARGUMENT (bad start, or a target matching several instances,
    * listed), NOT_FOUND, UNAVAILABLE (agent not connected, exec disabled or unavailable on it, or the agent
-   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, or the program cannot run),
-   * DEADLINE_EXCEEDED (the agent's idle timeout). Every session is an execution (kind `exec`; success
-   * when the program exits 0).
+   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, the instance is not running
+   * or frozen, or the program cannot run), DEADLINE_EXCEEDED (the agent's idle timeout). Every session
+   * is an execution (kind `exec`; success when the program exits 0).
    */
   Exec(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
   Exec(options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
@@ -174,9 +174,9 @@ export interface AdminClient extends grpc.Client {
    * this stream drains (a slow reader slows the remote program). Refusals end the call with a status:
    * PERMISSION_DENIED (not admin), INVALID_ARGUMENT (bad start, or a target matching several instances,
    * listed), NOT_FOUND, UNAVAILABLE (agent not connected, exec disabled or unavailable on it, or the agent
-   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, or the program cannot run),
-   * DEADLINE_EXCEEDED (the agent's idle timeout). Every session is an execution (kind `exec`; success
-   * when the program exits 0).
+   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, the instance is not running
+   * or frozen, or the program cannot run), DEADLINE_EXCEEDED (the agent's idle timeout). Every session
+   * is an execution (kind `exec`; success when the program exits 0).
    */
   exec(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
   exec(options?: grpc.CallOptions): grpc.ClientDuplexStream<_governor_v1_ExecClientFrame, _governor_v1_ExecServerFrame__Output>;
@@ -474,9 +474,9 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
    * this stream drains (a slow reader slows the remote program). Refusals end the call with a status:
    * PERMISSION_DENIED (not admin), INVALID_ARGUMENT (bad start, or a target matching several instances,
    * listed), NOT_FOUND, UNAVAILABLE (agent not connected, exec disabled or unavailable on it, or the agent
-   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, or the program cannot run),
-   * DEADLINE_EXCEEDED (the agent's idle timeout). Every session is an execution (kind `exec`; success
-   * when the program exits 0).
+   * went away mid-session), FAILED_PRECONDITION (the agent's session limit, the instance is not running
+   * or frozen, or the program cannot run), DEADLINE_EXCEEDED (the agent's idle timeout). Every session
+   * is an execution (kind `exec`; success when the program exits 0).
    */
   Exec: grpc.handleBidiStreamingCall<_governor_v1_ExecClientFrame__Output, _governor_v1_ExecServerFrame>;
   
