@@ -12,6 +12,7 @@ import { UnavailableError } from '../shared/errors.js';
 import { toServiceError } from '../shared/grpc-status.js';
 import type { Logger } from '../shared/logger.js';
 import { adminHandlers } from './api/admin-service.js';
+import { widenReceiveWindow } from './api/http2-stream.js';
 import { callerIdentity, createAuthInterceptor } from './api/auth.js';
 import { ExecutionLog } from './state/execution-log.js';
 import { Fleet } from './fleet/fleet.js';
@@ -22,6 +23,9 @@ import { Registry } from './state/registry.js';
 import type { RolloutEngine } from './rollout/engine.js';
 import { openRollouts } from './rollout/service.js';
 import { openFleetWatch, type FleetWatch } from './watch/fleet-watch.js';
+
+/** How far ahead an agent may send on its link stream (HTTP/2 receive window), bytes. */
+const AGENT_LINK_RECEIVE_WINDOW = 1024 * 1024;
 
 export type GovernorState = 'created' | 'listening' | 'stopping' | 'stopped';
 
@@ -105,6 +109,9 @@ export class DistributedGovernor {
           call.emit('error', toServiceError(err));
           return;
         }
+        // Exec output comes on this stream: let the agent send a window of it ahead (a round trip per 64 KiB
+        // held exec throughput to a few tens of MB/s).
+        widenReceiveWindow(call, AGENT_LINK_RECEIVE_WINDOW);
         this.fleet.accept(call, cn);
       },
     });

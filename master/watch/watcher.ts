@@ -9,7 +9,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { WatchEvent } from '../../proto/generated/governor/v1/WatchEvent.js';
 import type { WatchRequest__Output } from '../../proto/generated/governor/v1/WatchRequest.js';
 import { passes, type Concern, type WatchFilter } from './watch-filter.js';
-import { resetStream } from './stream-reset.js';
+import { resetStream } from '../api/http2-stream.js';
 
 /** How long a dropped or ended stream may take to flush its end before it is reset. */
 export const END_GRACE_MS = 5000;
