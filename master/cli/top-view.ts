@@ -176,7 +176,8 @@ export class TopView {
       'LAST EXECUTIONS',
       ...shorten(this.executions, execRows, (r) => `${eventTime(r.started_at)}  ${executionSummary(r)}`),
     ];
-    return lines.slice(0, o.height).map((l) => cut(l, o.width));
+    // Every line flat: names, states, health and temperature are the agents' own text (terminal escapes).
+    return lines.slice(0, o.height).map((l) => cut(flat(l), o.width));
   }
 
   private replace(p: { agents: AgentInfo[]; instances: InstanceInfo[] }): void {

@@ -93,6 +93,15 @@ describe('gov events: event lines', () => {
     assert.ok(!line.includes('\n') && !line.includes('\x1b'), JSON.stringify(line));
     assert.match(line, /bad line \[2J/);
   });
+
+  it('no text an agent reports reaches the terminal as escapes: state, temperature, instance and agent names', () => {
+    const e = instanceEvent({ key: 'web#1\x1b]0;owned\x07', agent: 'edge\x9b2J', state: 'running\x1b[2J' });
+    e.instance!.instance!.status!.temperature = 'hot\r\x1b[1A';
+    e.instance!.previous_state = 'starting\n';
+    const line = eventLine(e);
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(line), JSON.stringify(line));
+  });
 });
 
 describe('gov events', () => {
