@@ -48,7 +48,9 @@ export function followWatch(
       current = api.watch(next, (e) => {
         attempt = 0;
         received = true;
-        if (e.index > lastIndex) lastIndex = e.index;
+        // A restarted master numbers from 1 again (its unknown_index notice carries its newest): from
+        // there on its indexes count, or a later resume from the old, higher one would skip events.
+        if (e.index > lastIndex || e.notice?.reason === 'unknown_index') lastIndex = e.index;
         onEvent(e);
       });
       let lost: GovError | null = null;

@@ -227,4 +227,36 @@ describe('gov events', () => {
     assert.match(io.stderr, /unreachable; watching again from index 9/);
     assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 9 }]);
   });
+
+  it("-f after the master restarted (unknown_index) resumes from the new master's indexes, not the old one's", async () => {
+    let interrupt!: () => void;
+    const io = captureIO({ interrupted: new Promise<void>((r) => (interrupt = r)) });
+    const fake = withEvents();
+    const running = main(['events', '-f'], io, { connect: fake.connect });
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    fake.pushWatch(instanceEvent({ index: 900 }));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open again', timeoutMs: 10_000 });
+    // The restarted master numbers from 1 again: it says so, sends its snapshot (index 3), then event 4.
+    fake.pushWatch(
+      watchEvent({
+        index: 3,
+        kind: 'notice',
+        handler: '',
+        agent: '',
+        body: 'notice',
+        notice: { reason: 'unknown_index', message: 'index 900 is above 3', oldest: 1, newest: 3 },
+      }),
+    );
+    fake.pushWatch(instanceEvent({ index: 4 }));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.calls.filter((c) => c[0] === 'watch').length === 3, {
+      what: 'the third watch',
+      timeoutMs: 10_000,
+    });
+    interrupt();
+    assert.equal(await running, 0, io.stderr);
+    // From 900 the new master would replay nothing once it passed 900 (events 5..900 lost) or snapshot again.
+    assert.deepEqual(fake.calls[2], ['watch', { ...ALL, follow: true, since: 4 }]);
+  });
 });
