@@ -6,7 +6,9 @@
  * interrupted.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import { GovError } from '../../shared/errors.js';
 import { STATIC_DIR, uplotDir } from '../../master/cli/ui.js';
 import { startUiServer, type UiServer } from '../../master/cli/ui/server.js';
@@ -303,6 +305,33 @@ describe('gov ui proxy', () => {
     ]);
     req.destroy();
     await waitFor(() => cancelled, { what: 'the watch to be cancelled when the browser goes' });
+  });
+
+  it('a browser that takes nothing (a hung tab) has its stream cut and its watch ended: the proxy does not hold every event for it', async () => {
+    fake = new FakeAdmin();
+    server = await startUiServer({
+      api: fake,
+      role: 'admin',
+      name: 'admin',
+      master: '127.0.0.1:7070',
+      staticDir: STATIC_DIR,
+      uplotDir: uplotDir(),
+      keepAliveMs: 50,
+    });
+    const socket = net.connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`GET /api/events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    socket.pause();
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    const big = 'x'.repeat(64 * 1024);
+    // 64 MB: far more than the socket buffers of both ends hold.
+    for (let i = 1; i <= 1000; i++)
+      fake.pushWatch(event({ index: i, kind: 'execution', handler: 'web', agent: 'edge-1', at: big }));
+    await waitFor(() => fake.openWatchCount === 0, {
+      what: 'the watch of a browser that reads nothing to end',
+      timeoutMs: 20_000,
+    });
+    socket.destroy();
   });
 
   it('a browser that reconnects with Last-Event-ID resumes from it instead of a new snapshot', async () => {

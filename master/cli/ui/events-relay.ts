@@ -7,6 +7,9 @@
  * per `interval_ms` when the query asks. A comment
  * line every keep-alive period keeps idle proxies and the browser from timing the stream out. The watch
  * ends when the browser goes; a refusal by the master ends the stream with a `refused` event naming it.
+ * A browser that takes nothing of what was written for STALLED_PERIODS keep-alive periods (a hung tab)
+ * has its stream cut, so the proxy does not hold every event for it; EventSource then reconnects by itself
+ * and resumes from the last id it got.
  */
 import type http from 'node:http';
 import { errorMessage } from '../../../shared/errors.js';
@@ -18,6 +21,8 @@ import { HttpError } from './api-routes.js';
 export const LIVE_KINDS = ['instance', 'health', 'execution', 'rollout', 'agent', 'metrics'];
 const MAX_METRICS_INTERVAL_MS = 3_600_000;
 const DEFAULT_KEEPALIVE_MS = 15_000;
+/** Keep-alive periods a browser may leave what was written untaken before its stream is cut. */
+const STALLED_PERIODS = 4;
 
 /**
  * The watch the page asks for: every kind, metrics at the agents' own sampling interval (each sample they
@@ -56,11 +61,23 @@ export function relayEvents(
   const header = req.headers['last-event-id'];
   const watch = watchRequestOf(url, Array.isArray(header) ? header[0] : header);
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-  res.write(': governor events\n\n');
+  // Since when the browser has not taken what was written (null: it has, or nothing waits).
+  let blockedSince: number | null = null;
+  const send = (text: string) => {
+    if (!res.write(text) && blockedSince === null) blockedSince = Date.now();
+  };
+  res.on('drain', () => (blockedSince = null));
+  send(': governor events\n\n');
   const following = followWatch(api, watch, (e) => {
-    res.write(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
+    send(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
   });
-  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+  const keepAlive = setInterval(() => {
+    if (blockedSince !== null && Date.now() - blockedSince >= STALLED_PERIODS * keepAliveMs) {
+      res.destroy();
+      return stop();
+    }
+    send(': keep-alive\n\n');
+  }, keepAliveMs);
   keepAlive.unref();
   let ended = false;
   const stop = () => {
