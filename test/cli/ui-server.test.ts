@@ -181,6 +181,7 @@ describe('gov ui proxy', () => {
       ['/api/control', JSON.stringify({ action: 'stop', targets: [] }), /targets/],
       ['/api/control', JSON.stringify({ action: 'stop', targets: ['bad name!'] }), /target "bad name!"/],
       ['/api/control', '{nope', /not JSON/],
+      ['/api/rollouts/%E0%A4/pause', '{}', /rollout id "%E0%A4"/],
     ];
     for (const [path, body, why] of cases) {
       const r = await request(server, path, { method: 'POST', headers: json(server), body });
