@@ -3,6 +3,7 @@
  * when the master ends the stream (it dropped this client for reading too slowly) or the connection is
  * lost, the watch is opened again from the last index received, so every kept event reaches `onEvent`
  * once; when the master no longer holds that index it says so (a `behind` notice) and sends a snapshot.
+ * A watch lost in the middle of a snapshot asks for a whole one again with its resume.
  * A refusal (bad filter, wrong role) is not retried: `done` rejects with it.
  */
 import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
@@ -36,6 +37,8 @@ export function followWatch(
 ): Following {
   let lastIndex = 0;
   let received = false;
+  // A snapshot begun and its last part not yet received: the parts so far are no state to resume from.
+  let partial = false;
   let stopped = false;
   let current: WatchStream | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -48,6 +51,7 @@ export function followWatch(
       current = api.watch(next, (e) => {
         attempt = 0;
         received = true;
+        if (e.kind === 'snapshot') partial = e.snapshot?.more === true;
         // A restarted master numbers from 1 again (its unknown_index notice carries its newest): from
         // there on its indexes count, or a later resume from the old, higher one would skip events.
         if (e.index > lastIndex || e.notice?.reason === 'unknown_index') lastIndex = e.index;
@@ -65,8 +69,9 @@ export function followWatch(
       if (stopped || !req.follow) return;
       attempt++;
       opts.onReconnect?.(lost, attempt);
-      // From where this client is (a snapshot comes only when the master cannot replay from there).
-      next = received ? { ...req, resume: true, since: lastIndex, snapshot: false } : req;
+      // From where this client is (a snapshot comes only when the master cannot replay from there, or
+      // again when the last one was cut before its last part).
+      next = received ? { ...req, resume: true, since: lastIndex, snapshot: partial } : req;
       if (lost) {
         await new Promise<void>((resolve) => {
           wake = resolve;

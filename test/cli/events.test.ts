@@ -228,6 +228,48 @@ describe('gov events', () => {
     assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 9 }]);
   });
 
+  it('-f watching again after a watch lost in the middle of a snapshot asks for a whole snapshot again', async () => {
+    let interrupt!: () => void;
+    const io = captureIO({ interrupted: new Promise<void>((r) => (interrupt = r)) });
+    const fake = withEvents();
+    const running = main(['events', '-f', '--since', '5'], io, { connect: fake.connect });
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    const part = (more: boolean) =>
+      watchEvent({
+        index: 700,
+        kind: 'snapshot',
+        handler: '',
+        agent: '',
+        body: 'snapshot',
+        snapshot: { agents: [], instances: [], rollouts: [], more },
+      });
+    // Index 5 is no longer kept: a notice, then a snapshot in parts, cut after its first.
+    fake.pushWatch(
+      watchEvent({
+        index: 700,
+        kind: 'notice',
+        handler: '',
+        agent: '',
+        body: 'notice',
+        notice: { reason: 'behind', message: 'index 5 is older', oldest: 200, newest: 700 },
+      }),
+    );
+    fake.pushWatch(part(true));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open again', timeoutMs: 10_000 });
+    fake.pushWatch(part(false));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.calls.filter((c) => c[0] === 'watch').length === 3, {
+      what: 'the third watch',
+      timeoutMs: 10_000,
+    });
+    interrupt();
+    assert.equal(await running, 0, io.stderr);
+    assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 700, snapshot: true }]);
+    // Once a snapshot came whole, watching again needs none.
+    assert.deepEqual(fake.calls[2], ['watch', { ...ALL, follow: true, since: 700, snapshot: false }]);
+  });
+
   it("-f after the master restarted (unknown_index) resumes from the new master's indexes, not the old one's", async () => {
     let interrupt!: () => void;
     const io = captureIO({ interrupted: new Promise<void>((r) => (interrupt = r)) });
