@@ -308,6 +308,36 @@ describe('gov ui proxy', () => {
     await waitFor(() => cancelled, { what: 'the watch to be cancelled when the browser goes' });
   });
 
+  it('a snapshot part before the last carries no id: a browser reconnecting in the middle of a snapshot is sent a whole one', async () => {
+    const f = new FakeAdmin();
+    const part = (more: boolean) =>
+      event({
+        index: 7,
+        kind: 'snapshot',
+        snapshot: { agents: [], instances: [instance()], rollouts: [], more },
+      });
+    f.watchEvents = [part(true), part(false)];
+    await start(f);
+    const req = http.get({
+      host: '127.0.0.1',
+      port: server.port,
+      path: `/api/events?token=${server.token}`,
+      headers: { Host: `127.0.0.1:${server.port}` },
+    });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+    res.setEncoding('utf8');
+    let text = '';
+    res.on('data', (d: string) => (text += d));
+    const blocks = () => text.split('\n\n').filter((b) => b.includes('data: '));
+    await waitFor(() => blocks().length >= 2, { what: 'both parts' });
+    assert.deepEqual(
+      blocks().map((b) => b.split('\n')[0]!.slice(0, 4)),
+      ['data', 'id: '],
+      'only the last part has an id',
+    );
+    req.destroy();
+  });
+
   it('a browser that takes nothing (a hung tab) has its stream cut and its watch ended: the proxy does not hold every event for it', async () => {
     fake = new FakeAdmin();
     server = await startUiServer({

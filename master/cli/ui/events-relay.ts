@@ -1,11 +1,10 @@
 /**
  * GET /api/events of the `gov ui` proxy: the master's `Admin.Watch`, followed across drops and reconnects
  * (watch-follow.ts), relayed as server-sent events: one SSE event per WatchEvent, its JSON as `data` and
- * its index as `id`, so a browser that reconnects by itself (EventSource sends `Last-Event-ID`) resumes
- * from there instead of starting over. It starts with a snapshot (what the page replaces its view with)
- * and carries every metrics sample the agents push (their sampling interval), or at most one per agent
- * per `interval_ms` when the query asks. A comment
- * line every keep-alive period keeps idle proxies and the browser from timing the stream out. The watch
+ * its index as `id` (not on a snapshot part before the last), so a browser that reconnects by itself
+ * (EventSource sends `Last-Event-ID`) resumes from there instead of starting over. It starts with a
+ * snapshot (what the page replaces its view with) and carries every metrics sample the agents push (their
+ * sampling interval), or at most one per agent per `interval_ms` when the query asks. A comment line every keep-alive period keeps idle proxies and the browser from timing the stream out. The watch
  * ends when the browser goes; a refusal by the master ends the stream with a `refused` event naming it.
  * A browser that takes nothing of what was written for STALLED_PERIODS keep-alive periods (a hung tab)
  * has its stream cut, so the proxy does not hold every event for it; EventSource then reconnects by itself
@@ -69,7 +68,10 @@ export function relayEvents(
   res.on('drain', () => (blockedSince = null));
   send(': governor events\n\n');
   const following = followWatch(api, watch, (e) => {
-    send(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
+    // A snapshot part before the last has no id: a browser that reconnects in the middle of a snapshot
+    // resumes from before it (Last-Event-ID unchanged) and is sent a whole one, not the rest of nothing.
+    const id = e.kind === 'snapshot' && e.snapshot?.more ? '' : `id: ${e.index}\n`;
+    send(`${id}data: ${JSON.stringify(e)}\n\n`);
   });
   const keepAlive = setInterval(() => {
     if (blockedSince !== null && Date.now() - blockedSince >= STALLED_PERIODS * keepAliveMs) {
