@@ -20,7 +20,7 @@ import { HttpError } from './api-routes.js';
 export const LIVE_KINDS = ['instance', 'health', 'execution', 'rollout', 'agent', 'metrics'];
 const MAX_METRICS_INTERVAL_MS = 3_600_000;
 const DEFAULT_KEEPALIVE_MS = 15_000;
-/** Keep-alive periods a browser may leave what was written untaken before its stream is cut. */
+/** Keep-alive periods in a row a browser may take nothing of what waits for it before its stream is cut. */
 const STALLED_PERIODS = 4;
 
 /**
@@ -60,12 +60,15 @@ export function relayEvents(
   const header = req.headers['last-event-id'];
   const watch = watchRequestOf(url, Array.isArray(header) ? header[0] : header);
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-  // Since when the browser has not taken what was written (null: it has, or nothing waits).
-  let blockedSince: number | null = null;
+  // Bytes written here, and how many the browser had taken at the last keep-alive (the rest wait in the
+  // response's buffer); keep-alive periods in a row in which it took none of what waited.
+  let written = 0;
+  let takenBefore = 0;
+  let stalled = 0;
   const send = (text: string) => {
-    if (!res.write(text) && blockedSince === null) blockedSince = Date.now();
+    written += Buffer.byteLength(text);
+    res.write(text);
   };
-  res.on('drain', () => (blockedSince = null));
   send(': governor events\n\n');
   const following = followWatch(api, watch, (e) => {
     // A snapshot part before the last has no id: a browser that reconnects in the middle of a snapshot
@@ -74,7 +77,10 @@ export function relayEvents(
     send(`${id}data: ${JSON.stringify(e)}\n\n`);
   });
   const keepAlive = setInterval(() => {
-    if (blockedSince !== null && Date.now() - blockedSince >= STALLED_PERIODS * keepAliveMs) {
+    const taken = written - res.writableLength;
+    stalled = res.writableLength > 0 && taken <= takenBefore ? stalled + 1 : 0;
+    takenBefore = taken;
+    if (stalled >= STALLED_PERIODS) {
       res.destroy();
       return stop();
     }
