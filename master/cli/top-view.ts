@@ -110,6 +110,11 @@ export class TopView {
     }
   }
 
+  /** Forgets the parts of a snapshot cut short (the watch was lost; watch-follow.ts asks for a whole one). */
+  dropPartialSnapshot(): void {
+    this.pending = null;
+  }
+
   /** Instances in the order of `sort` (CPU and memory: highest first; ties and `name`: as `gov ps`). */
   sorted(sort: SortKey): InstanceRow[] {
     const rows = [...this.instances.values()];
