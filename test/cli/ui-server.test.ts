@@ -338,6 +338,26 @@ describe('gov ui proxy', () => {
     req.destroy();
   });
 
+  it('a lost master is told to the page (reconnecting event) while the proxy watches again', async () => {
+    await start();
+    const req = http.get({
+      host: '127.0.0.1',
+      port: server.port,
+      path: `/api/events?token=${server.token}`,
+      headers: { Host: `127.0.0.1:${server.port}` },
+    });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+    res.setEncoding('utf8');
+    let text = '';
+    res.on('data', (d: string) => (text += d));
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => text.includes('event: reconnecting\n'), { what: 'the reconnecting event' });
+    assert.match(text, /event: reconnecting\ndata: \{"error":"master 127.0.0.1:1 is unreachable"\}\n\n/);
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch again', timeoutMs: 10_000 });
+    req.destroy();
+  });
+
   it('a browser that takes nothing (a hung tab) has its stream cut and its watch ended: the proxy does not hold every event for it', async () => {
     fake = new FakeAdmin();
     server = await startUiServer({

@@ -5,7 +5,8 @@
  * (EventSource sends `Last-Event-ID`) resumes from there instead of starting over. It starts with a
  * snapshot (what the page replaces its view with) and carries every metrics sample the agents push (their
  * sampling interval), or at most one per agent per `interval_ms` when the query asks. A comment line every keep-alive period keeps idle proxies and the browser from timing the stream out. The watch
- * ends when the browser goes; a refusal by the master ends the stream with a `refused` event naming it.
+ * ends when the browser goes; a refusal by the master ends the stream with a `refused` event naming it,
+ * a lost master is told by a `reconnecting` event (each attempt) while the watch waits for it.
  * A browser that takes nothing of what was written for STALLED_PERIODS keep-alive periods (a hung tab)
  * has its stream cut, so the proxy does not hold every event for it; EventSource then reconnects by itself
  * and resumes from the last id it got.
@@ -70,12 +71,22 @@ export function relayEvents(
     res.write(text);
   };
   send(': governor events\n\n');
-  const following = followWatch(api, watch, (e) => {
-    // A snapshot part before the last has no id: a browser that reconnects in the middle of a snapshot
-    // resumes from before it (Last-Event-ID unchanged) and is sent a whole one, not the rest of nothing.
-    const id = e.kind === 'snapshot' && e.snapshot?.more ? '' : `id: ${e.index}\n`;
-    send(`${id}data: ${JSON.stringify(e)}\n\n`);
-  });
+  const following = followWatch(
+    api,
+    watch,
+    (e) => {
+      // A snapshot part before the last has no id: a browser that reconnects in the middle of a snapshot
+      // resumes from before it (Last-Event-ID unchanged) and is sent a whole one, not the rest of nothing.
+      const id = e.kind === 'snapshot' && e.snapshot?.more ? '' : `id: ${e.index}\n`;
+      send(`${id}data: ${JSON.stringify(e)}\n\n`);
+    },
+    {
+      // The master is away: the page says so (its table is no longer live) until the next event.
+      onReconnect: (err) => {
+        if (err) send(`event: reconnecting\ndata: ${JSON.stringify({ error: err.message })}\n\n`);
+      },
+    },
+  );
   const keepAlive = setInterval(() => {
     const taken = written - res.writableLength;
     stalled = res.writableLength > 0 && taken <= takenBefore ? stalled + 1 : 0;
