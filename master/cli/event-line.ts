@@ -120,7 +120,9 @@ export function eventSummary(e: WatchEvent): string {
   }
 }
 
-/** `INDEX  TIME  KIND  TARGET  SUMMARY`. */
+/** `INDEX  TIME  KIND  TARGET  SUMMARY`, flat as a whole: any field an agent reports may hold escapes. */
 export function eventLine(e: WatchEvent): string {
-  return [String(e.index), eventTime(e.at), e.kind, eventTarget(e), eventSummary(e)].join('  ').trimEnd();
+  return flat(
+    [String(e.index), eventTime(e.at), e.kind, eventTarget(e), eventSummary(e)].join('  '),
+  ).trimEnd();
 }

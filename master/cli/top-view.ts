@@ -110,6 +110,11 @@ export class TopView {
     }
   }
 
+  /** Forgets the parts of a snapshot cut short (the watch was lost; watch-follow.ts asks for a whole one). */
+  dropPartialSnapshot(): void {
+    this.pending = null;
+  }
+
   /** Instances in the order of `sort` (CPU and memory: highest first; ties and `name`: as `gov ps`). */
   sorted(sort: SortKey): InstanceRow[] {
     const rows = [...this.instances.values()];
@@ -176,7 +181,8 @@ export class TopView {
       'LAST EXECUTIONS',
       ...shorten(this.executions, execRows, (r) => `${eventTime(r.started_at)}  ${executionSummary(r)}`),
     ];
-    return lines.slice(0, o.height).map((l) => cut(l, o.width));
+    // Every line flat: names, states, health and temperature are the agents' own text (terminal escapes).
+    return lines.slice(0, o.height).map((l) => cut(flat(l), o.width));
   }
 
   private replace(p: { agents: AgentInfo[]; instances: InstanceInfo[] }): void {

@@ -165,6 +165,7 @@ export async function runTop(api: AdminApi, io: CliIO, o: TopOptions): Promise<n
     }),
     {
       onReconnect: guarded((err: GovError | null) => {
+        view.dropPartialSnapshot();
         view.status = `reconnecting…${err ? ` (${err.message})` : ''}`;
         draw();
       }),

@@ -3,7 +3,8 @@
  * when the master ends the stream (it dropped this client for reading too slowly) or the connection is
  * lost, the watch is opened again from the last index received (and its epoch), so every kept event
  * reaches `onEvent` once; when the master no longer holds that index, or restarted since (another epoch),
- * it says so (a notice) and sends a snapshot.
+ * it says so (a notice) and sends a snapshot. A watch lost in the middle of a snapshot asks for a whole
+ * one again with its resume.
  * A refusal (bad filter, wrong role) is not retried: `done` rejects with it.
  */
 import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
@@ -38,6 +39,8 @@ export function followWatch(
   let lastIndex = 0;
   let epoch = '';
   let received = false;
+  // A snapshot begun and its last part not yet received: the parts so far are no state to resume from.
+  let partial = false;
   let stopped = false;
   let current: WatchStream | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -50,12 +53,14 @@ export function followWatch(
       current = api.watch(next, (e) => {
         attempt = 0;
         received = true;
-        // Another epoch: the master restarted, its indexes start again (after its notice and snapshot).
+        if (e.kind === 'snapshot') partial = e.snapshot?.more === true;
+        // Another epoch: the master restarted and numbers from 1 again (its notice carries its newest):
+        // from there on its indexes count, or a later resume from the old, higher one would skip events.
         if (e.epoch && e.epoch !== epoch) {
           epoch = e.epoch;
-          lastIndex = 0;
+          lastIndex = e.index;
         }
-        if (e.index > lastIndex) lastIndex = e.index;
+        if (e.index > lastIndex || e.notice?.reason === 'unknown_index') lastIndex = e.index;
         onEvent(e);
       });
       let lost: GovError | null = null;
@@ -70,8 +75,9 @@ export function followWatch(
       if (stopped || !req.follow) return;
       attempt++;
       opts.onReconnect?.(lost, attempt);
-      // From where this client is (a snapshot comes only when the master cannot replay from there).
-      next = received ? { ...req, resume: true, since: lastIndex, epoch, snapshot: false } : req;
+      // From where this client is (a snapshot comes only when the master cannot replay from there, or
+      // again when the last one was cut before its last part).
+      next = received ? { ...req, resume: true, since: lastIndex, epoch, snapshot: partial } : req;
       if (lost) {
         await new Promise<void>((resolve) => {
           wake = resolve;

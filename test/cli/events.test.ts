@@ -93,6 +93,15 @@ describe('gov events: event lines', () => {
     assert.ok(!line.includes('\n') && !line.includes('\x1b'), JSON.stringify(line));
     assert.match(line, /bad line \[2J/);
   });
+
+  it('no text an agent reports reaches the terminal as escapes: state, temperature, instance and agent names', () => {
+    const e = instanceEvent({ key: 'web#1\x1b]0;owned\x07', agent: 'edge\x9b2J', state: 'running\x1b[2J' });
+    e.instance!.instance!.status!.temperature = 'hot\r\x1b[1A';
+    e.instance!.previous_state = 'starting\n';
+    const line = eventLine(e);
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(line), JSON.stringify(line));
+  });
 });
 
 describe('gov events', () => {
@@ -217,5 +226,79 @@ describe('gov events', () => {
     assert.equal(await running, 0, io.stderr);
     assert.match(io.stderr, /unreachable; watching again from index 9/);
     assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 9, epoch: 'e1' }]);
+  });
+
+  it('-f watching again after a watch lost in the middle of a snapshot asks for a whole snapshot again', async () => {
+    let interrupt!: () => void;
+    const io = captureIO({ interrupted: new Promise<void>((r) => (interrupt = r)) });
+    const fake = withEvents();
+    const running = main(['events', '-f', '--since', '5'], io, { connect: fake.connect });
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    const part = (more: boolean) =>
+      watchEvent({
+        index: 700,
+        kind: 'snapshot',
+        handler: '',
+        agent: '',
+        body: 'snapshot',
+        snapshot: { agents: [], instances: [], rollouts: [], more },
+      });
+    // Index 5 is no longer kept: a notice, then a snapshot in parts, cut after its first.
+    fake.pushWatch(
+      watchEvent({
+        index: 700,
+        kind: 'notice',
+        handler: '',
+        agent: '',
+        body: 'notice',
+        notice: { reason: 'behind', message: 'index 5 is older', oldest: 200, newest: 700 },
+      }),
+    );
+    fake.pushWatch(part(true));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open again', timeoutMs: 10_000 });
+    fake.pushWatch(part(false));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.calls.filter((c) => c[0] === 'watch').length === 3, {
+      what: 'the third watch',
+      timeoutMs: 10_000,
+    });
+    interrupt();
+    assert.equal(await running, 0, io.stderr);
+    assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 700, snapshot: true }]);
+    // Once a snapshot came whole, watching again needs none.
+    assert.deepEqual(fake.calls[2], ['watch', { ...ALL, follow: true, since: 700, snapshot: false }]);
+  });
+
+  it("-f after the master restarted (unknown_index) resumes from the new master's indexes, not the old one's", async () => {
+    let interrupt!: () => void;
+    const io = captureIO({ interrupted: new Promise<void>((r) => (interrupt = r)) });
+    const fake = withEvents();
+    const running = main(['events', '-f'], io, { connect: fake.connect });
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    fake.pushWatch(instanceEvent({ index: 900 }));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open again', timeoutMs: 10_000 });
+    // The restarted master numbers from 1 again: it says so, sends its snapshot (index 3), then event 4.
+    fake.pushWatch(
+      watchEvent({
+        index: 3,
+        kind: 'notice',
+        handler: '',
+        agent: '',
+        body: 'notice',
+        notice: { reason: 'unknown_index', message: 'index 900 is above 3', oldest: 1, newest: 3 },
+      }),
+    );
+    fake.pushWatch(instanceEvent({ index: 4 }));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.calls.filter((c) => c[0] === 'watch').length === 3, {
+      what: 'the third watch',
+      timeoutMs: 10_000,
+    });
+    interrupt();
+    assert.equal(await running, 0, io.stderr);
+    // From 900 the new master would replay nothing once it passed 900 (events 5..900 lost) or snapshot again.
+    assert.deepEqual(fake.calls[2], ['watch', { ...ALL, follow: true, since: 4 }]);
   });
 });

@@ -119,6 +119,21 @@ describe('gov top: view model', () => {
     assert.match(text, /^edge-1 +yes +0\.50 +4\.0 GiB \/ 8\.0 GiB$/m);
   });
 
+  it('no text an agent reports reaches the terminal as escapes (state, health, temperature, names)', () => {
+    const v = new TopView();
+    const hostile = info('web#1\x1b]0;owned\x07', 'edge\x1b[2J');
+    hostile.status = {
+      ...hostile.status!,
+      state: 'running\x1b[31m',
+      health: 'ok\r',
+      temperature: 'hot\x9b1A',
+    };
+    v.apply(snapshot([hostile]));
+    for (const l of render(v))
+      // eslint-disable-next-line no-control-regex
+      assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(l), JSON.stringify(l));
+  });
+
   it('fits the terminal: no line wider than the width, no more lines than the height, "… N more" when cut', () => {
     const v = new TopView();
     v.apply(snapshot(Array.from({ length: 40 }, (_, i) => info(`h${i}`, 'edge-1'))));

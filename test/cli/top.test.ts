@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ENTER_SCREEN, LEAVE_SCREEN, topCommand, type Terminal } from '../../master/cli/top.js';
 import { GovError } from '../../shared/errors.js';
 import { waitFor } from '../helpers/common.js';
-import { captureIO, FakeAdmin, instanceEvent, type CapturedIO } from './fake-admin.js';
+import { captureIO, FakeAdmin, instance, instanceEvent, watchEvent, type CapturedIO } from './fake-admin.js';
 
 class FakeTerminal implements Terminal {
   output = '';
@@ -131,6 +131,33 @@ describe('gov top', () => {
     assert.ok(term.output.endsWith(LEAVE_SCREEN));
     const watch = fake.calls.find((c) => c[0] === 'watch')!;
     assert.equal((watch[1] as { metrics_interval_ms: number }).metrics_interval_ms, 500);
+  });
+
+  it('a snapshot cut by a lost watch is dropped: only the whole one sent again is shown', async () => {
+    const fake = new FakeAdmin();
+    const term = new FakeTerminal();
+    const running = start(fake, term);
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    const part = (key: string, more: boolean) => {
+      const base = instance({ agent: 'edge-9' });
+      const info = { ...base, status: { ...base.status!, handler: key.split('#')[0]!, instance: key } };
+      return watchEvent({
+        index: 7,
+        kind: 'snapshot',
+        handler: '',
+        agent: '',
+        body: 'snapshot',
+        snapshot: { agents: [], instances: [info], rollouts: [], more },
+      });
+    };
+    fake.pushWatch(part('gone#1', true));
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open again', timeoutMs: 10_000 });
+    fake.pushWatch(part('kept#1', false));
+    await waitFor(() => term.screen.includes('kept#1@edge-9'), { what: 'the new snapshot on screen' });
+    assert.ok(!term.screen.includes('gone#1'), term.screen);
+    term.type('q');
+    assert.equal(await running, 0);
   });
 
   it('a refused watch ends it with the error (exit 1), the terminal restored first', async () => {

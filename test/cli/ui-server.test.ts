@@ -6,7 +6,9 @@
  * interrupted.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import { GovError } from '../../shared/errors.js';
 import { STATIC_DIR, uplotDir } from '../../master/cli/ui.js';
 import { startUiServer, type UiServer } from '../../master/cli/ui/server.js';
@@ -187,6 +189,7 @@ describe('gov ui proxy', () => {
       ['/api/control', JSON.stringify({ action: 'stop', targets: [] }), /targets/],
       ['/api/control', JSON.stringify({ action: 'stop', targets: ['bad name!'] }), /target "bad name!"/],
       ['/api/control', '{nope', /not JSON/],
+      ['/api/rollouts/%E0%A4/pause', '{}', /rollout id "%E0%A4"/],
     ];
     for (const [path, body, why] of cases) {
       const r = await request(server, path, { method: 'POST', headers: json(server), body });
@@ -311,6 +314,83 @@ describe('gov ui proxy', () => {
     ]);
     req.destroy();
     await waitFor(() => cancelled, { what: 'the watch to be cancelled when the browser goes' });
+  });
+
+  it('a snapshot part before the last carries no id: a browser reconnecting in the middle of a snapshot is sent a whole one', async () => {
+    const f = new FakeAdmin();
+    const part = (more: boolean) =>
+      event({
+        index: 7,
+        kind: 'snapshot',
+        snapshot: { agents: [], instances: [instance()], rollouts: [], more },
+      });
+    f.watchEvents = [part(true), part(false)];
+    await start(f);
+    const req = http.get({
+      host: '127.0.0.1',
+      port: server.port,
+      path: `/api/events?token=${server.token}`,
+      headers: { Host: `127.0.0.1:${server.port}` },
+    });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+    res.setEncoding('utf8');
+    let text = '';
+    res.on('data', (d: string) => (text += d));
+    const blocks = () => text.split('\n\n').filter((b) => b.includes('data: '));
+    await waitFor(() => blocks().length >= 2, { what: 'both parts' });
+    assert.deepEqual(
+      blocks().map((b) => b.split('\n')[0]!.slice(0, 4)),
+      ['data', 'id: '],
+      'only the last part has an id',
+    );
+    req.destroy();
+  });
+
+  it('a lost master is told to the page (reconnecting event) while the proxy watches again', async () => {
+    await start();
+    const req = http.get({
+      host: '127.0.0.1',
+      port: server.port,
+      path: `/api/events?token=${server.token}`,
+      headers: { Host: `127.0.0.1:${server.port}` },
+    });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+    res.setEncoding('utf8');
+    let text = '';
+    res.on('data', (d: string) => (text += d));
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => text.includes('event: reconnecting\n'), { what: 'the reconnecting event' });
+    assert.match(text, /event: reconnecting\ndata: \{"error":"master 127.0.0.1:1 is unreachable"\}\n\n/);
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch again', timeoutMs: 10_000 });
+    req.destroy();
+  });
+
+  it('a browser that takes nothing (a hung tab) has its stream cut and its watch ended: the proxy does not hold every event for it', async () => {
+    fake = new FakeAdmin();
+    server = await startUiServer({
+      api: fake,
+      role: 'admin',
+      name: 'admin',
+      master: '127.0.0.1:7070',
+      staticDir: STATIC_DIR,
+      uplotDir: uplotDir(),
+      keepAliveMs: 50,
+    });
+    const socket = net.connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`GET /api/events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    socket.pause();
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    const big = 'x'.repeat(64 * 1024);
+    // 64 MB: far more than the socket buffers of both ends hold.
+    for (let i = 1; i <= 1000; i++)
+      fake.pushWatch(event({ index: i, kind: 'execution', handler: 'web', agent: 'edge-1', at: big }));
+    await waitFor(() => fake.openWatchCount === 0, {
+      what: 'the watch of a browser that reads nothing to end',
+      timeoutMs: 20_000,
+    });
+    socket.destroy();
   });
 
   it('a browser that reconnects with Last-Event-ID resumes from it instead of a new snapshot', async () => {

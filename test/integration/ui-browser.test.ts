@@ -213,4 +213,19 @@ describe('integration: gov ui in a real browser', function () {
     await context.close();
     await stopUi(ui);
   });
+
+  it('a master that goes away shows the page as reconnecting, then live again once it is back', async () => {
+    const { ui, url } = await startUi('viewer-viewer');
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    await waitLive(page, INSTANCES);
+    await page.waitForSelector('#live[data-live="live"]');
+    await c!.killMaster();
+    await page.waitForSelector('#live[data-live="lost"]', { timeout: 60_000 });
+    await c!.startMaster();
+    await page.waitForSelector('#live[data-live="live"]', { timeout: 60_000 });
+    await context.close();
+    await stopUi(ui);
+  });
 });

@@ -158,7 +158,12 @@ export async function apiRoute(
   const rollout = /^\/api\/rollouts\/([^/]+)\/([a-z]+)$/.exec(p);
   if (rollout) {
     if (!post) throw new HttpError(405, 'POST only');
-    const id = decodeURIComponent(rollout[1]!);
+    let id: string;
+    try {
+      id = decodeURIComponent(rollout[1]!);
+    } catch {
+      throw new HttpError(400, `rollout id ${JSON.stringify(rollout[1])}: not a valid URL encoding`);
+    }
     const action = rollout[2]!;
     if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action))
       throw new HttpError(404, `no rollout action ${JSON.stringify(action)} (${ROLLOUT_ACTIONS.join(', ')})`);

@@ -1,12 +1,15 @@
 /**
  * GET /api/events of the `gov ui` proxy: the master's `Admin.Watch`, followed across drops and reconnects
  * (watch-follow.ts), relayed as server-sent events: one SSE event per WatchEvent, its JSON as `data` and
- * its index as `id`, so a browser that reconnects by itself (EventSource sends `Last-Event-ID`) resumes
- * from there instead of starting over. It starts with a snapshot (what the page replaces its view with)
- * and carries every metrics sample the agents push (their sampling interval), or at most one per agent
- * per `interval_ms` when the query asks. A comment
- * line every keep-alive period keeps idle proxies and the browser from timing the stream out. The watch
- * ends when the browser goes; a refusal by the master ends the stream with a `refused` event naming it.
+ * its index as `id` (not on a snapshot part before the last), so a browser that reconnects by itself
+ * (EventSource sends `Last-Event-ID`) resumes from there instead of starting over. It starts with a
+ * snapshot (what the page replaces its view with) and carries every metrics sample the agents push (their
+ * sampling interval), or at most one per agent per `interval_ms` when the query asks. A comment line every keep-alive period keeps idle proxies and the browser from timing the stream out. The watch
+ * ends when the browser goes; a refusal by the master ends the stream with a `refused` event naming it,
+ * a lost master is told by a `reconnecting` event (each attempt) while the watch waits for it.
+ * A browser that takes nothing of what was written for STALLED_PERIODS keep-alive periods (a hung tab)
+ * has its stream cut, so the proxy does not hold every event for it; EventSource then reconnects by itself
+ * and resumes from the last id it got.
  */
 import type http from 'node:http';
 import { errorMessage } from '../../../shared/errors.js';
@@ -18,6 +21,8 @@ import { HttpError } from './api-routes.js';
 export const LIVE_KINDS = ['instance', 'health', 'execution', 'rollout', 'agent', 'metrics'];
 const MAX_METRICS_INTERVAL_MS = 3_600_000;
 const DEFAULT_KEEPALIVE_MS = 15_000;
+/** Keep-alive periods in a row a browser may take nothing of what waits for it before its stream is cut. */
+const STALLED_PERIODS = 4;
 
 /**
  * The watch the page asks for: every kind, metrics at the agents' own sampling interval (each sample they
@@ -56,11 +61,42 @@ export function relayEvents(
   const header = req.headers['last-event-id'];
   const watch = watchRequestOf(url, Array.isArray(header) ? header[0] : header);
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-  res.write(': governor events\n\n');
-  const following = followWatch(api, watch, (e) => {
-    res.write(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
-  });
-  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+  // Bytes written here, and how many the browser had taken at the last keep-alive (the rest wait in the
+  // response's buffer); keep-alive periods in a row in which it took none of what waited.
+  let written = 0;
+  let takenBefore = 0;
+  let stalled = 0;
+  const send = (text: string) => {
+    written += Buffer.byteLength(text);
+    res.write(text);
+  };
+  send(': governor events\n\n');
+  const following = followWatch(
+    api,
+    watch,
+    (e) => {
+      // A snapshot part before the last has no id: a browser that reconnects in the middle of a snapshot
+      // resumes from before it (Last-Event-ID unchanged) and is sent a whole one, not the rest of nothing.
+      const id = e.kind === 'snapshot' && e.snapshot?.more ? '' : `id: ${e.index}\n`;
+      send(`${id}data: ${JSON.stringify(e)}\n\n`);
+    },
+    {
+      // The master is away: the page says so (its table is no longer live) until the next event.
+      onReconnect: (err) => {
+        if (err) send(`event: reconnecting\ndata: ${JSON.stringify({ error: err.message })}\n\n`);
+      },
+    },
+  );
+  const keepAlive = setInterval(() => {
+    const taken = written - res.writableLength;
+    stalled = res.writableLength > 0 && taken <= takenBefore ? stalled + 1 : 0;
+    takenBefore = taken;
+    if (stalled >= STALLED_PERIODS) {
+      res.destroy();
+      return stop();
+    }
+    send(': keep-alive\n\n');
+  }, keepAliveMs);
   keepAlive.unref();
   let ended = false;
   const stop = () => {

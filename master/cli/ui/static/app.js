@@ -400,8 +400,18 @@
     source.onopen = () => {
       live.dataset.live = 'live';
       live.textContent = 'live';
+      live.title = '';
     };
-    source.onmessage = (m) => onEvent(JSON.parse(m.data));
+    source.onmessage = (m) => {
+      if (live.dataset.live !== 'live') source.onopen();
+      onEvent(JSON.parse(m.data));
+    };
+    // The proxy lost the master (it watches again by itself): the table is not live meanwhile.
+    source.addEventListener('reconnecting', (m) => {
+      live.dataset.live = 'lost';
+      live.textContent = 'reconnecting…';
+      live.title = JSON.parse(m.data).error;
+    });
     source.addEventListener('refused', (m) => {
       say(`event stream: ${JSON.parse(m.data).error}`, 'error');
       source.close();
