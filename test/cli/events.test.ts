@@ -265,9 +265,15 @@ describe('gov events', () => {
     });
     interrupt();
     assert.equal(await running, 0, io.stderr);
-    assert.deepEqual(fake.calls[1], ['watch', { ...ALL, follow: true, since: 700, snapshot: true }]);
+    assert.deepEqual(fake.calls[1], [
+      'watch',
+      { ...ALL, follow: true, since: 700, epoch: 'e1', snapshot: true },
+    ]);
     // Once a snapshot came whole, watching again needs none.
-    assert.deepEqual(fake.calls[2], ['watch', { ...ALL, follow: true, since: 700, snapshot: false }]);
+    assert.deepEqual(fake.calls[2], [
+      'watch',
+      { ...ALL, follow: true, since: 700, epoch: 'e1', snapshot: false },
+    ]);
   });
 
   it("-f after the master restarted (unknown_index) resumes from the new master's indexes, not the old one's", async () => {
@@ -287,10 +293,11 @@ describe('gov events', () => {
         handler: '',
         agent: '',
         body: 'notice',
+        epoch: 'e2',
         notice: { reason: 'unknown_index', message: 'index 900 is above 3', oldest: 1, newest: 3 },
       }),
     );
-    fake.pushWatch(instanceEvent({ index: 4 }));
+    fake.pushWatch({ ...instanceEvent({ index: 4 }), epoch: 'e2' });
     fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
     await waitFor(() => fake.calls.filter((c) => c[0] === 'watch').length === 3, {
       what: 'the third watch',
@@ -299,6 +306,6 @@ describe('gov events', () => {
     interrupt();
     assert.equal(await running, 0, io.stderr);
     // From 900 the new master would replay nothing once it passed 900 (events 5..900 lost) or snapshot again.
-    assert.deepEqual(fake.calls[2], ['watch', { ...ALL, follow: true, since: 4 }]);
+    assert.deepEqual(fake.calls[2], ['watch', { ...ALL, follow: true, since: 4, epoch: 'e2' }]);
   });
 });
