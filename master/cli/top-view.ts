@@ -65,7 +65,8 @@ export class TopView {
   readonly instances = new Map<string, InstanceRow>();
   /** Newest first. */
   executions: ExecutionRecord[] = [];
-  /** Shown under the header while set (`reconnecting…`, the last notice with its time). */
+  /** Shown under the header while set: the connection (`reconnecting…`), then the last notice with its time. */
+  connection = '';
   status = '';
   /** Snapshot parts received so far (a snapshot replaces the state once its last part came). */
   private pending: { agents: AgentInfo[]; instances: InstanceInfo[] } | null = null;
@@ -131,6 +132,7 @@ export class TopView {
       `gov top  ${new Date(o.now).toISOString().slice(11, 19)} UTC  master ${o.master}  ` +
         `agents ${connected}/${agents.length} connected  sort ${o.sort}  (keys: c m n sort, q quits)`,
     ];
+    if (this.connection) head.push(this.connection);
     if (this.status) head.push(this.status);
     // Three section headings and the blank line above each section.
     const avail = Math.max(0, o.height - head.length - 6);

@@ -159,14 +159,14 @@ export async function runTop(api: AdminApi, io: CliIO, o: TopOptions): Promise<n
     api,
     topWatchRequest(o.intervalMs),
     guarded((e: WatchEvent) => {
-      if (view.status.startsWith('reconnecting')) view.status = '';
+      view.connection = ''; // an event came: connected again (the last notice stays shown)
       view.apply(e);
       soon();
     }),
     {
       onReconnect: guarded((err: GovError | null) => {
         view.dropPartialSnapshot();
-        view.status = `reconnecting…${err ? ` (${err.message})` : ''}`;
+        view.connection = `reconnecting…${err ? ` (${err.message})` : ''}`;
         draw();
       }),
     },

@@ -133,6 +133,32 @@ describe('gov top', () => {
     assert.equal((watch[1] as { metrics_interval_ms: number }).metrics_interval_ms, 500);
   });
 
+  it('a notice stays on screen when the watch is lost and found again later (reconnecting is shown apart)', async () => {
+    const fake = new FakeAdmin();
+    const term = new FakeTerminal();
+    const running = start(fake, term, captureIO(), ['--interval', '500ms']);
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open' });
+    fake.pushWatch(
+      watchEvent({
+        index: 3,
+        kind: 'notice',
+        handler: '',
+        agent: '',
+        notice: { reason: 'unknown_index', message: 'the master restarted', oldest: 1, newest: 3 },
+      }),
+    );
+    await waitFor(() => term.screen.includes('the master restarted'), { what: 'the notice on screen' });
+    fake.failWatches(new GovError('UNAVAILABLE', 'master 127.0.0.1:1 is unreachable'));
+    await waitFor(() => term.screen.includes('reconnecting…'), { what: 'reconnecting on screen' });
+    assert.match(term.screen, /the master restarted/);
+    await waitFor(() => fake.openWatchCount === 1, { what: 'the watch to open again', timeoutMs: 10_000 });
+    fake.pushWatch(instanceEvent({ index: 4 }));
+    await waitFor(() => !term.screen.includes('reconnecting…'), { what: 'reconnecting gone' });
+    assert.match(term.screen, /the master restarted/, 'the last notice is still shown');
+    term.type('q');
+    assert.equal(await running, 0);
+  });
+
   it('a snapshot cut by a lost watch is dropped: only the whole one sent again is shown', async () => {
     const fake = new FakeAdmin();
     const term = new FakeTerminal();
