@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StateError } from '../../shared/errors.js';
 import type { HandlerSpec } from '../../shared/spec.js';
-import { prepareLaunch, type LaunchContext } from '../instance/launch.js';
+import { prepareLaunch, SETPRIV, type LaunchContext } from '../instance/launch.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import { joinArgv } from '../process/cgroups-backend.js';
 import { hasLimits, type Cgroups } from '../process/cgroups.js';
@@ -63,7 +63,10 @@ export function execContextOf(
     const group = env.cgroups.prepare(key, inst.spec.limits);
     for (const p of group?.procs ?? []) if (!procs.includes(p)) procs.push(p);
   }
-  const argv = [...launch.prefix, ...command];
+  // Last before the command (after any change of user, which clears it): the program is killed when the
+  // agent process dies (kill -9 included), so no session outlives its agent. What the program forks does
+  // not inherit it; a stop of the instance ends those.
+  const argv = [...launch.prefix, SETPRIV, '--pdeathsig', 'KILL', '--', ...command];
   return {
     argv: procs.length > 0 ? joinArgv(procs, argv) : argv,
     cwd: inst.spec.cwd,

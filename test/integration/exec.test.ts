@@ -298,7 +298,7 @@ describe('integration: gov exec', function () {
     assert.equal(r.stdout, own);
   });
 
-  it('ends the CLI with a clear error when the agent dies mid-session', async function () {
+  it('ends the CLI with a clear error and the remote program when the agent dies mid-session', async function () {
     this.timeout(60_000);
     const s = exec(['api', '--agent', 'edge-2', '--', 'sh', '-c', 'echo $$; exec sleep 100']);
     let out = '';
@@ -309,6 +309,11 @@ describe('integration: gov exec', function () {
     const r = await s.result;
     assert.equal(r.code, 1);
     assert.match(r.stderr, /agent edge-2 disconnected during the exec session/);
+    // Nothing outlives its agent: the program was killed with it (kill -9 leaves the agent no say).
+    await waitFor(() => !isAlive(pid), {
+      timeoutMs: 8000,
+      what: `remote sleep ${pid} to end with its agent`,
+    });
   });
 
   it('names an agent of an older Governor (no exec in its hello) instead of waiting on it', async function () {
