@@ -230,56 +230,66 @@ export class MasterMetrics {
     const withLabel = (base: string, name: string, value: string): string =>
       `${base},${name}="${escapeLabel(value)}"}`;
 
-    out.family(
+    type Row = (typeof rows)[number];
+    /** One family over every instance shown: `sample` gives a row's labels and value, or null for none. */
+    const perInstance = (
+      name: string,
+      type: 'gauge' | 'counter',
+      help: string,
+      sample: (r: Row) => [labels: string, value: number] | null,
+    ): void => {
+      out.family(name, type, help);
+      for (const r of rows) {
+        const s = sample(r);
+        if (s) out.sample(name, s[0], s[1]);
+      }
+    };
+    const valueLabel = (r: Row, label: string, value: string): [string, number] => [
+      withLabel(r.base, label, value),
+      1,
+    ];
+    perInstance(
       'governor_instance_state',
       'gauge',
       'Lifecycle state of each instance (the current one, value 1)',
+      (r) => valueLabel(r, 'state', r.status.state ?? ''),
     );
-    for (const r of rows)
-      out.sample('governor_instance_state', withLabel(r.base, 'state', r.status.state ?? ''), 1);
-    out.family('governor_instance_health', 'gauge', 'Health of each instance (the current one, value 1)');
-    for (const r of rows)
-      out.sample('governor_instance_health', withLabel(r.base, 'health', r.status.health || 'unknown'), 1);
-    out.family(
+    perInstance(
+      'governor_instance_health',
+      'gauge',
+      'Health of each instance (the current one, value 1)',
+      (r) => valueLabel(r, 'health', r.status.health || 'unknown'),
+    );
+    perInstance(
       'governor_instance_temperature',
       'gauge',
       'On-demand temperature of each on-demand instance (the current one, value 1)',
+      (r) => (r.status.temperature ? valueLabel(r, 'temperature', r.status.temperature) : null),
     );
-    for (const r of rows)
-      if (r.status.temperature)
-        out.sample(
-          'governor_instance_temperature',
-          withLabel(r.base, 'temperature', r.status.temperature),
-          1,
-        );
-    out.family(
+    perInstance(
       'governor_instance_restarts_total',
       'counter',
       'Restarts of each instance since its spec was applied',
+      (r) => [r.closed, r.status.restarts ?? 0],
     );
-    for (const r of rows) out.sample('governor_instance_restarts_total', r.closed, r.status.restarts ?? 0);
-    out.family(
+    perInstance(
       'governor_instance_cpu_seconds_total',
       'counter',
       'CPU time of the process tree of each instance since its agent began measuring it',
+      (r) => (r.m ? [r.closed, r.m.cpu_seconds] : null),
     );
-    for (const r of rows)
-      if (r.m) out.sample('governor_instance_cpu_seconds_total', r.closed, r.m.cpu_seconds);
-    out.family(
+    perInstance(
       'governor_instance_resident_memory_bytes',
       'gauge',
       'Resident memory of the process tree of each instance',
+      (r) => (r.m ? [r.closed, r.m.memory_bytes] : null),
     );
-    for (const r of rows)
-      if (r.m) out.sample('governor_instance_resident_memory_bytes', r.closed, r.m.memory_bytes);
-    out.family(
+    perInstance(
       'governor_instance_last_cold_start_seconds',
       'gauge',
       'Duration of the last cold start of each on-demand instance',
+      (r) => (r.m && r.m.last_cold_start_ms > 0 ? [r.closed, r.m.last_cold_start_ms / 1000] : null),
     );
-    for (const r of rows)
-      if (r.m && r.m.last_cold_start_ms > 0)
-        out.sample('governor_instance_last_cold_start_seconds', r.closed, r.m.last_cold_start_ms / 1000);
     return out.text();
   }
 
