@@ -31,6 +31,14 @@ export class ExecSession {
   /** Output bytes the master still lets us send. */
   private credit: number;
   private paused = false;
+  /**
+   * Output that came while the credit was spent, sent once the master grants more. A paused source can
+   * still yield a chunk: Node resumes a child's pipes when it exits (child_process flushStdio), so the
+   * credit is enforced here and the source paused again at once; this holds a chunk or two, not a stream.
+   */
+  private readonly held: Array<{ stream: 'stdout' | 'stderr'; chunk: Buffer }> = [];
+  /** The program's exit, sent after the held output. */
+  private exit: { code: number; signal: string } | null = null;
   private idle: NodeJS.Timeout | null = null;
   private kill: NodeJS.Timeout | null = null;
   private readonly log: Logger;
@@ -100,7 +108,8 @@ export class ExecSession {
     switch (f.body) {
       case 'grant':
         this.credit += f.grant ?? 0;
-        if (this.paused && this.credit > 0) {
+        this.sendHeld();
+        if (this.paused && this.credit > 0 && this.held.length === 0) {
           this.paused = false;
           p?.resume();
         }
@@ -135,6 +144,15 @@ export class ExecSession {
     this.idle?.refresh();
     this.recording?.output(chunk);
     if (this._state === 'ending') return; // nobody reads it any more
+    if (this.credit <= 0) {
+      this.held.push({ stream, chunk });
+      this.program?.pause();
+      return;
+    }
+    this.sendOutput(stream, chunk);
+  }
+
+  private sendOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void {
     this.send(stream === 'stdout' ? { stdout: chunk } : { stderr: chunk });
     this.credit -= chunk.length;
     if (this.credit <= 0 && !this.paused) {
@@ -143,8 +161,25 @@ export class ExecSession {
     }
   }
 
+  /** Sends held output within the credit, then the exit once nothing is held. */
+  private sendHeld(): void {
+    while (this.held.length > 0 && this.credit > 0) {
+      const { stream, chunk } = this.held.shift()!;
+      this.sendOutput(stream, chunk);
+    }
+    if (this.held.length === 0 && this.exit) this.finish(this.exit.code, this.exit.signal);
+  }
+
   private exited(code: number, signal: string): void {
     this.log.info('exec session ended', { pid: this.pid, code, signal });
+    if (this._state !== 'ending' && this.held.length > 0) {
+      this.exit = { code, signal }; // the master reads the held output first
+      return;
+    }
+    this.finish(code, signal);
+  }
+
+  private finish(code: number, signal: string): void {
     if (this._state !== 'ending') this.send({ exit: { code, signal } });
     this.setState('ended');
   }
@@ -178,6 +213,8 @@ export class ExecSession {
     p.resume(); // a paused program could block on a full pipe and never see the hang-up
     this.paused = false;
     this.credit = Number.POSITIVE_INFINITY;
+    this.held.length = 0;
+    if (this.exit) return this.setState('ended'); // it had exited; only its output was held
     p.signal('SIGHUP');
     this.kill = setTimeout(() => p.signal('SIGKILL'), this.settings.killGraceMs).unref();
   }

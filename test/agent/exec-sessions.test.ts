@@ -6,7 +6,7 @@
  * the reason, and the agent still starts.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
@@ -121,6 +121,29 @@ describe('agent exec sessions', function () {
     await waitFor(() => h.bytes('s') >= held + (1 << 20), { what: 'output after the grant' });
     h.to('s', { body: 'close', close: 'test over' });
     await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
+  });
+
+  it('keeps to the credit when the program exits with output unread, and sends the exit after all of it', async () => {
+    // Node resumes a child's paused pipes when the child exits: the rest must still wait for a grant.
+    const h = harness();
+    const size = 150_000; // the first read, a full pipe and a read into Node's buffer: head can exit
+    h.open('s', ['head', '-c', String(size), '/dev/zero'], { grant: 1 });
+    const pid = await h.pid('s');
+    await waitFor(() => !existsSync(`/proc/${pid}`), { what: 'head to exit and be reaped' });
+    // Node has seen the exit (it reaped the child); give the resumed pipe a few turns to be read.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 100));
+    const held = h.bytes('s');
+    assert.ok(held > 0 && held <= 64 * 1024, `sent ${held} bytes on a 1-byte credit`);
+    assert.equal(
+      h.of('s').find((f) => f.exit),
+      undefined,
+      'the exit came before the output',
+    );
+    h.to('s', { body: 'grant', grant: 1 << 20 });
+    await exitOf(h, 's');
+    assert.equal(h.bytes('s'), size);
+    assert.ok(h.of('s').at(-1)?.exit, 'the exit is the last frame');
   });
 
   it('refuses a session past the limit, naming it', async () => {
