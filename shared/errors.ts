@@ -70,6 +70,25 @@ export class UnavailableError extends GovError {
   }
 }
 
+/**
+ * HA (DESIGN §9): this master is not the leader. `leader` is the leader's address (`HOST:PORT`), '' while
+ * none is known; clients (the CLI, the agent's dial loop) follow it. Travels as UNAVAILABLE with the
+ * address in metadata (shared/grpc-status.ts LEADER_METADATA_KEY).
+ */
+export class NotLeaderError extends UnavailableError {
+  readonly leader: string;
+  constructor(leader: string, message?: string, options?: GovErrorOptions) {
+    super(
+      message ??
+        (leader
+          ? `this master is a follower; the leader is ${leader}`
+          : 'this master is a follower and no leader is elected yet; try again shortly'),
+      options,
+    );
+    this.leader = leader;
+  }
+}
+
 export class TimeoutError extends GovError {
   constructor(message: string) {
     super('DEADLINE_EXCEEDED', message);

@@ -5,7 +5,7 @@
  * How the CLI ends for each error is `exitCodeOf` in shared/errors.ts.
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { GovError, type ErrorKind, errorMessage } from './errors.js';
+import { GovError, NotLeaderError, type ErrorKind, errorMessage } from './errors.js';
 
 /** Each domain error kind and the status it travels as; a status not listed here comes back INTERNAL. */
 export const ERROR_STATUS: Readonly<Record<ErrorKind, status>> = {
@@ -26,6 +26,8 @@ const KIND_OF_STATUS = new Map<status, ErrorKind>(
 
 /** Metadata key that carries `GovError.fields` (comma-separated field names) with a status. */
 export const FIELDS_METADATA_KEY = 'governor-error-fields';
+/** Metadata key that carries NotLeaderError.leader (the leader's address; empty: none known) with UNAVAILABLE. */
+export const LEADER_METADATA_KEY = 'governor-leader';
 
 /** The status a domain error kind travels as. */
 export function statusOf(kind: ErrorKind): status {
@@ -42,6 +44,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   const metadata = new Metadata();
   const fields = err instanceof GovError ? err.fields : [];
   if (fields.length > 0) metadata.set(FIELDS_METADATA_KEY, fields.join(','));
+  if (err instanceof NotLeaderError) metadata.set(LEADER_METADATA_KEY, err.leader);
   return {
     code: statusOf(errorKindOf(err)),
     details: errorMessage(err),
@@ -59,8 +62,12 @@ export function errorFromStatus(err: unknown): GovError {
   const e = (err ?? {}) as Partial<ServiceError>;
   const code = typeof e.code === 'number' ? (e.code as status) : status.UNKNOWN;
   const message = e.details || errorMessage(err);
-  const raw = e.metadata instanceof Metadata ? e.metadata.get(FIELDS_METADATA_KEY)[0] : undefined;
+  const md = e.metadata instanceof Metadata ? e.metadata : null;
+  const raw = md?.get(FIELDS_METADATA_KEY)[0];
   const fields = typeof raw === 'string' && raw ? raw.split(',') : [];
+  const leader = md?.get(LEADER_METADATA_KEY)[0];
+  if (code === status.UNAVAILABLE && typeof leader === 'string')
+    return new NotLeaderError(leader, message, { cause: err, fields });
   return new GovError(kindOfStatus(code), message, { cause: err, fields });
 }
 

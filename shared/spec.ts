@@ -25,6 +25,7 @@ import {
 } from './spec-fields.js';
 import { IDENTITY_KEYS, parseIdentity, type SpecIdentity } from './spec-identity.js';
 import type { BackoffSpec } from './backoff.js';
+import type { PolicyRule } from './policy-rules.js';
 import { isName, nameRefusal } from './names.js';
 import {
   DEFAULT_UPDATE,
@@ -133,6 +134,8 @@ export interface HandlerSpec extends SpecIdentity {
   idle_action?: IdleAction;
   /** `idle_action: freeze` only: a frozen instance is stopped after this long frozen. */
   frozen_timeout_ms?: number;
+  /** Resource policies (shared/policy-rules.ts); absent or empty: none. */
+  policies?: PolicyRule[];
 }
 
 const HANDLER_KEYS = [

@@ -276,6 +276,13 @@ export function adminHandlers(
     // The watch side (master/watch/): the event stream and the metrics history.
     ...watchRpcs(fleet, rollouts),
     Exec: execHandler(fleet, fleet.execRouter, execLogger),
+    // Contract placeholders (issue 15 / 16 branches replace them).
+    ListPolicies: unary(async () => {
+      throw new StateError('ListPolicies is not built yet');
+    }),
+    ListMasters: unary(async () => {
+      throw new StateError('ListMasters is not built yet');
+    }),
   };
 }
 

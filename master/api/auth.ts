@@ -28,6 +28,8 @@ export const READ_ONLY_ADMIN_METHODS: ReadonlySet<string> = new Set(
     'ListRollouts',
     'Watch',
     'GetMetricsHistory',
+    'ListPolicies',
+    'ListMasters',
   ].map((m) => ADMIN_SERVICE_PREFIX + m),
 );
 

@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AdminClient as _governor_v1_AdminClient, AdminDefinition as _governor_v1_AdminDefinition } from './governor/v1/Admin.js';
 import type { AgentInfo as _governor_v1_AgentInfo, AgentInfo__Output as _governor_v1_AgentInfo__Output } from './governor/v1/AgentInfo.js';
 import type { AgentMetrics as _governor_v1_AgentMetrics, AgentMetrics__Output as _governor_v1_AgentMetrics__Output } from './governor/v1/AgentMetrics.js';
+import type { AgentPolicies as _governor_v1_AgentPolicies, AgentPolicies__Output as _governor_v1_AgentPolicies__Output } from './governor/v1/AgentPolicies.js';
 import type { AgentRef as _governor_v1_AgentRef, AgentRef__Output as _governor_v1_AgentRef__Output } from './governor/v1/AgentRef.js';
 import type { AppliedHandler as _governor_v1_AppliedHandler, AppliedHandler__Output as _governor_v1_AppliedHandler__Output } from './governor/v1/AppliedHandler.js';
 import type { ApplyRequest as _governor_v1_ApplyRequest, ApplyRequest__Output as _governor_v1_ApplyRequest__Output } from './governor/v1/ApplyRequest.js';
@@ -43,13 +44,21 @@ import type { ListExecutionsRequest as _governor_v1_ListExecutionsRequest, ListE
 import type { ListExecutionsResponse as _governor_v1_ListExecutionsResponse, ListExecutionsResponse__Output as _governor_v1_ListExecutionsResponse__Output } from './governor/v1/ListExecutionsResponse.js';
 import type { ListInstancesRequest as _governor_v1_ListInstancesRequest, ListInstancesRequest__Output as _governor_v1_ListInstancesRequest__Output } from './governor/v1/ListInstancesRequest.js';
 import type { ListInstancesResponse as _governor_v1_ListInstancesResponse, ListInstancesResponse__Output as _governor_v1_ListInstancesResponse__Output } from './governor/v1/ListInstancesResponse.js';
+import type { ListMastersRequest as _governor_v1_ListMastersRequest, ListMastersRequest__Output as _governor_v1_ListMastersRequest__Output } from './governor/v1/ListMastersRequest.js';
+import type { ListMastersResponse as _governor_v1_ListMastersResponse, ListMastersResponse__Output as _governor_v1_ListMastersResponse__Output } from './governor/v1/ListMastersResponse.js';
+import type { ListPoliciesRequest as _governor_v1_ListPoliciesRequest, ListPoliciesRequest__Output as _governor_v1_ListPoliciesRequest__Output } from './governor/v1/ListPoliciesRequest.js';
+import type { ListPoliciesResponse as _governor_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _governor_v1_ListPoliciesResponse__Output } from './governor/v1/ListPoliciesResponse.js';
 import type { ListRolloutsRequest as _governor_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _governor_v1_ListRolloutsRequest__Output } from './governor/v1/ListRolloutsRequest.js';
 import type { ListRolloutsResponse as _governor_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _governor_v1_ListRolloutsResponse__Output } from './governor/v1/ListRolloutsResponse.js';
+import type { MasterInfo as _governor_v1_MasterInfo, MasterInfo__Output as _governor_v1_MasterInfo__Output } from './governor/v1/MasterInfo.js';
 import type { MetricsHistoryRequest as _governor_v1_MetricsHistoryRequest, MetricsHistoryRequest__Output as _governor_v1_MetricsHistoryRequest__Output } from './governor/v1/MetricsHistoryRequest.js';
 import type { MetricsHistoryResponse as _governor_v1_MetricsHistoryResponse, MetricsHistoryResponse__Output as _governor_v1_MetricsHistoryResponse__Output } from './governor/v1/MetricsHistoryResponse.js';
 import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Output as _governor_v1_MetricsRequest__Output } from './governor/v1/MetricsRequest.js';
 import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from './governor/v1/MetricsResponse.js';
 import type { MetricsSample as _governor_v1_MetricsSample, MetricsSample__Output as _governor_v1_MetricsSample__Output } from './governor/v1/MetricsSample.js';
+import type { PolicyCounters as _governor_v1_PolicyCounters, PolicyCounters__Output as _governor_v1_PolicyCounters__Output } from './governor/v1/PolicyCounters.js';
+import type { PolicyRuleState as _governor_v1_PolicyRuleState, PolicyRuleState__Output as _governor_v1_PolicyRuleState__Output } from './governor/v1/PolicyRuleState.js';
+import type { PolicyTransition as _governor_v1_PolicyTransition, PolicyTransition__Output as _governor_v1_PolicyTransition__Output } from './governor/v1/PolicyTransition.js';
 import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from './governor/v1/Rollout.js';
 import type { RolloutBatch as _governor_v1_RolloutBatch, RolloutBatch__Output as _governor_v1_RolloutBatch__Output } from './governor/v1/RolloutBatch.js';
 import type { RolloutHandler as _governor_v1_RolloutHandler, RolloutHandler__Output as _governor_v1_RolloutHandler__Output } from './governor/v1/RolloutHandler.js';
@@ -75,6 +84,7 @@ export interface ProtoGrpcType {
       Admin: SubtypeConstructor<typeof grpc.Client, _governor_v1_AdminClient> & { service: _governor_v1_AdminDefinition }
       AgentInfo: MessageTypeDefinition<_governor_v1_AgentInfo, _governor_v1_AgentInfo__Output>
       AgentMetrics: MessageTypeDefinition<_governor_v1_AgentMetrics, _governor_v1_AgentMetrics__Output>
+      AgentPolicies: MessageTypeDefinition<_governor_v1_AgentPolicies, _governor_v1_AgentPolicies__Output>
       AgentRef: MessageTypeDefinition<_governor_v1_AgentRef, _governor_v1_AgentRef__Output>
       AppliedHandler: MessageTypeDefinition<_governor_v1_AppliedHandler, _governor_v1_AppliedHandler__Output>
       ApplyRequest: MessageTypeDefinition<_governor_v1_ApplyRequest, _governor_v1_ApplyRequest__Output>
@@ -114,13 +124,21 @@ export interface ProtoGrpcType {
       ListExecutionsResponse: MessageTypeDefinition<_governor_v1_ListExecutionsResponse, _governor_v1_ListExecutionsResponse__Output>
       ListInstancesRequest: MessageTypeDefinition<_governor_v1_ListInstancesRequest, _governor_v1_ListInstancesRequest__Output>
       ListInstancesResponse: MessageTypeDefinition<_governor_v1_ListInstancesResponse, _governor_v1_ListInstancesResponse__Output>
+      ListMastersRequest: MessageTypeDefinition<_governor_v1_ListMastersRequest, _governor_v1_ListMastersRequest__Output>
+      ListMastersResponse: MessageTypeDefinition<_governor_v1_ListMastersResponse, _governor_v1_ListMastersResponse__Output>
+      ListPoliciesRequest: MessageTypeDefinition<_governor_v1_ListPoliciesRequest, _governor_v1_ListPoliciesRequest__Output>
+      ListPoliciesResponse: MessageTypeDefinition<_governor_v1_ListPoliciesResponse, _governor_v1_ListPoliciesResponse__Output>
       ListRolloutsRequest: MessageTypeDefinition<_governor_v1_ListRolloutsRequest, _governor_v1_ListRolloutsRequest__Output>
       ListRolloutsResponse: MessageTypeDefinition<_governor_v1_ListRolloutsResponse, _governor_v1_ListRolloutsResponse__Output>
+      MasterInfo: MessageTypeDefinition<_governor_v1_MasterInfo, _governor_v1_MasterInfo__Output>
       MetricsHistoryRequest: MessageTypeDefinition<_governor_v1_MetricsHistoryRequest, _governor_v1_MetricsHistoryRequest__Output>
       MetricsHistoryResponse: MessageTypeDefinition<_governor_v1_MetricsHistoryResponse, _governor_v1_MetricsHistoryResponse__Output>
       MetricsRequest: MessageTypeDefinition<_governor_v1_MetricsRequest, _governor_v1_MetricsRequest__Output>
       MetricsResponse: MessageTypeDefinition<_governor_v1_MetricsResponse, _governor_v1_MetricsResponse__Output>
       MetricsSample: MessageTypeDefinition<_governor_v1_MetricsSample, _governor_v1_MetricsSample__Output>
+      PolicyCounters: MessageTypeDefinition<_governor_v1_PolicyCounters, _governor_v1_PolicyCounters__Output>
+      PolicyRuleState: MessageTypeDefinition<_governor_v1_PolicyRuleState, _governor_v1_PolicyRuleState__Output>
+      PolicyTransition: MessageTypeDefinition<_governor_v1_PolicyTransition, _governor_v1_PolicyTransition__Output>
       Rollout: MessageTypeDefinition<_governor_v1_Rollout, _governor_v1_Rollout__Output>
       RolloutBatch: MessageTypeDefinition<_governor_v1_RolloutBatch, _governor_v1_RolloutBatch__Output>
       RolloutHandler: MessageTypeDefinition<_governor_v1_RolloutHandler, _governor_v1_RolloutHandler__Output>

@@ -29,6 +29,13 @@ import type { LogRotation as _governor_v1_LogRotation, LogRotation__Output as _g
 import type { MasterMessage as _governor_v1_MasterMessage, MasterMessage__Output as _governor_v1_MasterMessage__Output } from './governor/v1/MasterMessage.js';
 import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output as _governor_v1_MetricsReport__Output } from './governor/v1/MetricsReport.js';
 import type { NameList as _governor_v1_NameList, NameList__Output as _governor_v1_NameList__Output } from './governor/v1/NameList.js';
+import type { PolicyAction as _governor_v1_PolicyAction, PolicyAction__Output as _governor_v1_PolicyAction__Output } from './governor/v1/PolicyAction.js';
+import type { PolicyCondition as _governor_v1_PolicyCondition, PolicyCondition__Output as _governor_v1_PolicyCondition__Output } from './governor/v1/PolicyCondition.js';
+import type { PolicyCounters as _governor_v1_PolicyCounters, PolicyCounters__Output as _governor_v1_PolicyCounters__Output } from './governor/v1/PolicyCounters.js';
+import type { PolicyReport as _governor_v1_PolicyReport, PolicyReport__Output as _governor_v1_PolicyReport__Output } from './governor/v1/PolicyReport.js';
+import type { PolicyRule as _governor_v1_PolicyRule, PolicyRule__Output as _governor_v1_PolicyRule__Output } from './governor/v1/PolicyRule.js';
+import type { PolicyRuleState as _governor_v1_PolicyRuleState, PolicyRuleState__Output as _governor_v1_PolicyRuleState__Output } from './governor/v1/PolicyRuleState.js';
+import type { PolicyTransition as _governor_v1_PolicyTransition, PolicyTransition__Output as _governor_v1_PolicyTransition__Output } from './governor/v1/PolicyTransition.js';
 import type { ResultAck as _governor_v1_ResultAck, ResultAck__Output as _governor_v1_ResultAck__Output } from './governor/v1/ResultAck.js';
 import type { UpdatePolicy as _governor_v1_UpdatePolicy, UpdatePolicy__Output as _governor_v1_UpdatePolicy__Output } from './governor/v1/UpdatePolicy.js';
 import type { Welcome as _governor_v1_Welcome, Welcome__Output as _governor_v1_Welcome__Output } from './governor/v1/Welcome.js';
@@ -69,6 +76,13 @@ export interface ProtoGrpcType {
       MasterMessage: MessageTypeDefinition<_governor_v1_MasterMessage, _governor_v1_MasterMessage__Output>
       MetricsReport: MessageTypeDefinition<_governor_v1_MetricsReport, _governor_v1_MetricsReport__Output>
       NameList: MessageTypeDefinition<_governor_v1_NameList, _governor_v1_NameList__Output>
+      PolicyAction: MessageTypeDefinition<_governor_v1_PolicyAction, _governor_v1_PolicyAction__Output>
+      PolicyCondition: MessageTypeDefinition<_governor_v1_PolicyCondition, _governor_v1_PolicyCondition__Output>
+      PolicyCounters: MessageTypeDefinition<_governor_v1_PolicyCounters, _governor_v1_PolicyCounters__Output>
+      PolicyReport: MessageTypeDefinition<_governor_v1_PolicyReport, _governor_v1_PolicyReport__Output>
+      PolicyRule: MessageTypeDefinition<_governor_v1_PolicyRule, _governor_v1_PolicyRule__Output>
+      PolicyRuleState: MessageTypeDefinition<_governor_v1_PolicyRuleState, _governor_v1_PolicyRuleState__Output>
+      PolicyTransition: MessageTypeDefinition<_governor_v1_PolicyTransition, _governor_v1_PolicyTransition__Output>
       ResultAck: MessageTypeDefinition<_governor_v1_ResultAck, _governor_v1_ResultAck__Output>
       UpdatePolicy: MessageTypeDefinition<_governor_v1_UpdatePolicy, _governor_v1_UpdatePolicy__Output>
       Welcome: MessageTypeDefinition<_governor_v1_Welcome, _governor_v1_Welcome__Output>

@@ -189,6 +189,8 @@ export const METRICS: MetricsResponse = {
     memory_saved_bytes: 0,
     avg_cold_start_ms: 0,
     cold_starts_last_hour: 0,
+    policies_by_state: {},
+    policy_actions: { actions: 0, dry_run: 0, suppressed_cooldown: 0, suppressed_budget: 0 },
   },
 };
 

@@ -23,6 +23,10 @@ import type { ListExecutionsRequest as _governor_v1_ListExecutionsRequest, ListE
 import type { ListExecutionsResponse as _governor_v1_ListExecutionsResponse, ListExecutionsResponse__Output as _governor_v1_ListExecutionsResponse__Output } from '../../governor/v1/ListExecutionsResponse.js';
 import type { ListInstancesRequest as _governor_v1_ListInstancesRequest, ListInstancesRequest__Output as _governor_v1_ListInstancesRequest__Output } from '../../governor/v1/ListInstancesRequest.js';
 import type { ListInstancesResponse as _governor_v1_ListInstancesResponse, ListInstancesResponse__Output as _governor_v1_ListInstancesResponse__Output } from '../../governor/v1/ListInstancesResponse.js';
+import type { ListMastersRequest as _governor_v1_ListMastersRequest, ListMastersRequest__Output as _governor_v1_ListMastersRequest__Output } from '../../governor/v1/ListMastersRequest.js';
+import type { ListMastersResponse as _governor_v1_ListMastersResponse, ListMastersResponse__Output as _governor_v1_ListMastersResponse__Output } from '../../governor/v1/ListMastersResponse.js';
+import type { ListPoliciesRequest as _governor_v1_ListPoliciesRequest, ListPoliciesRequest__Output as _governor_v1_ListPoliciesRequest__Output } from '../../governor/v1/ListPoliciesRequest.js';
+import type { ListPoliciesResponse as _governor_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _governor_v1_ListPoliciesResponse__Output } from '../../governor/v1/ListPoliciesResponse.js';
 import type { ListRolloutsRequest as _governor_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _governor_v1_ListRolloutsRequest__Output } from '../../governor/v1/ListRolloutsRequest.js';
 import type { ListRolloutsResponse as _governor_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _governor_v1_ListRolloutsResponse__Output } from '../../governor/v1/ListRolloutsResponse.js';
 import type { MetricsHistoryRequest as _governor_v1_MetricsHistoryRequest, MetricsHistoryRequest__Output as _governor_v1_MetricsHistoryRequest__Output } from '../../governor/v1/MetricsHistoryRequest.js';
@@ -310,6 +314,40 @@ export interface AdminClient extends grpc.Client {
   listInstances(argument: _governor_v1_ListInstancesRequest, callback: grpc.requestCallback<_governor_v1_ListInstancesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * follower included. Viewer role may call.
+   */
+  ListMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  ListMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  ListMasters(argument: _governor_v1_ListMastersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  ListMasters(argument: _governor_v1_ListMastersRequest, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * follower included. Viewer role may call.
+   */
+  listMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  listMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  listMasters(argument: _governor_v1_ListMastersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  listMasters(argument: _governor_v1_ListMastersRequest, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
+   * targets. Viewer role may call.
+   */
+  ListPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  ListPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  ListPolicies(argument: _governor_v1_ListPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  ListPolicies(argument: _governor_v1_ListPoliciesRequest, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
+   * targets. Viewer role may call.
+   */
+  listPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  listPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  listPolicies(argument: _governor_v1_ListPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  listPolicies(argument: _governor_v1_ListPoliciesRequest, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * read-only. Rollouts, newest first.
    */
   ListRollouts(argument: _governor_v1_ListRolloutsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
@@ -525,6 +563,18 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   ListInstances: grpc.handleUnaryCall<_governor_v1_ListInstancesRequest__Output, _governor_v1_ListInstancesResponse>;
   
   /**
+   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * follower included. Viewer role may call.
+   */
+  ListMasters: grpc.handleUnaryCall<_governor_v1_ListMastersRequest__Output, _governor_v1_ListMastersResponse>;
+  
+  /**
+   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
+   * targets. Viewer role may call.
+   */
+  ListPolicies: grpc.handleUnaryCall<_governor_v1_ListPoliciesRequest__Output, _governor_v1_ListPoliciesResponse>;
+  
+  /**
    * read-only. Rollouts, newest first.
    */
   ListRollouts: grpc.handleUnaryCall<_governor_v1_ListRolloutsRequest__Output, _governor_v1_ListRolloutsResponse>;
@@ -585,6 +635,8 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   ListAgents: MethodDefinition<_governor_v1_ListAgentsRequest, _governor_v1_ListAgentsResponse, _governor_v1_ListAgentsRequest__Output, _governor_v1_ListAgentsResponse__Output>
   ListExecutions: MethodDefinition<_governor_v1_ListExecutionsRequest, _governor_v1_ListExecutionsResponse, _governor_v1_ListExecutionsRequest__Output, _governor_v1_ListExecutionsResponse__Output>
   ListInstances: MethodDefinition<_governor_v1_ListInstancesRequest, _governor_v1_ListInstancesResponse, _governor_v1_ListInstancesRequest__Output, _governor_v1_ListInstancesResponse__Output>
+  ListMasters: MethodDefinition<_governor_v1_ListMastersRequest, _governor_v1_ListMastersResponse, _governor_v1_ListMastersRequest__Output, _governor_v1_ListMastersResponse__Output>
+  ListPolicies: MethodDefinition<_governor_v1_ListPoliciesRequest, _governor_v1_ListPoliciesResponse, _governor_v1_ListPoliciesRequest__Output, _governor_v1_ListPoliciesResponse__Output>
   ListRollouts: MethodDefinition<_governor_v1_ListRolloutsRequest, _governor_v1_ListRolloutsResponse, _governor_v1_ListRolloutsRequest__Output, _governor_v1_ListRolloutsResponse__Output>
   PauseRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
   ResumeRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>

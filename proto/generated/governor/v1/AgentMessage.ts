@@ -8,6 +8,7 @@ import type { MetricsReport as _governor_v1_MetricsReport, MetricsReport__Output
 import type { Heartbeat as _governor_v1_Heartbeat, Heartbeat__Output as _governor_v1_Heartbeat__Output } from '../../governor/v1/Heartbeat.js';
 import type { LocalExecution as _governor_v1_LocalExecution, LocalExecution__Output as _governor_v1_LocalExecution__Output } from '../../governor/v1/LocalExecution.js';
 import type { ExecFrame as _governor_v1_ExecFrame, ExecFrame__Output as _governor_v1_ExecFrame__Output } from '../../governor/v1/ExecFrame.js';
+import type { PolicyReport as _governor_v1_PolicyReport, PolicyReport__Output as _governor_v1_PolicyReport__Output } from '../../governor/v1/PolicyReport.js';
 
 /**
  * Agent → master.
@@ -48,7 +49,12 @@ export interface AgentMessage {
    * A frame of an exec session (opened, stdout, stderr, grant, exit, error).
    */
   'exec'?: (_governor_v1_ExecFrame | null);
-  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution"|"exec";
+  /**
+   * The agent's resource policies (DESIGN §9): sent after the welcome, on every rule state change and
+   * with each metrics push.
+   */
+  'policies'?: (_governor_v1_PolicyReport | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution"|"exec"|"policies";
 }
 
 /**
@@ -90,5 +96,10 @@ export interface AgentMessage__Output {
    * A frame of an exec session (opened, stdout, stderr, grant, exit, error).
    */
   'exec'?: (_governor_v1_ExecFrame__Output | null);
-  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution"|"exec";
+  /**
+   * The agent's resource policies (DESIGN §9): sent after the welcome, on every rule state change and
+   * with each metrics push.
+   */
+  'policies'?: (_governor_v1_PolicyReport__Output | null);
+  'body'?: "hello"|"result"|"status"|"event"|"metrics"|"heartbeat"|"local_execution"|"exec"|"policies";
 }

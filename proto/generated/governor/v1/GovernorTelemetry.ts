@@ -1,5 +1,6 @@
 // Original file: proto/governor/v1/admin.proto
 
+import type { PolicyCounters as _governor_v1_PolicyCounters, PolicyCounters__Output as _governor_v1_PolicyCounters__Output } from '../../governor/v1/PolicyCounters.js';
 
 export interface GovernorTelemetry {
   /**
@@ -16,6 +17,11 @@ export interface GovernorTelemetry {
   'memory_saved_bytes'?: (number | string);
   'avg_cold_start_ms'?: (number | string);
   'cold_starts_last_hour'?: (number);
+  /**
+   * Resource policies over the fleet (as the agents last reported): rules by state, and lifetime actions.
+   */
+  'policies_by_state'?: ({[key: string]: number});
+  'policy_actions'?: (_governor_v1_PolicyCounters | null);
 }
 
 export interface GovernorTelemetry__Output {
@@ -33,4 +39,9 @@ export interface GovernorTelemetry__Output {
   'memory_saved_bytes': (number);
   'avg_cold_start_ms': (number);
   'cold_starts_last_hour': (number);
+  /**
+   * Resource policies over the fleet (as the agents last reported): rules by state, and lifetime actions.
+   */
+  'policies_by_state': ({[key: string]: number});
+  'policy_actions': (_governor_v1_PolicyCounters__Output | null);
 }

@@ -6,6 +6,7 @@ import type { Limits as _governor_v1_Limits, Limits__Output as _governor_v1_Limi
 import type { UpdatePolicy as _governor_v1_UpdatePolicy, UpdatePolicy__Output as _governor_v1_UpdatePolicy__Output } from '../../governor/v1/UpdatePolicy.js';
 import type { LogRotation as _governor_v1_LogRotation, LogRotation__Output as _governor_v1_LogRotation__Output } from '../../governor/v1/LogRotation.js';
 import type { NameList as _governor_v1_NameList, NameList__Output as _governor_v1_NameList__Output } from '../../governor/v1/NameList.js';
+import type { PolicyRule as _governor_v1_PolicyRule, PolicyRule__Output as _governor_v1_PolicyRule__Output } from '../../governor/v1/PolicyRule.js';
 
 /**
  * One handler (DESIGN §7).
@@ -136,6 +137,11 @@ export interface HandlerSpec {
    * notify or type forking only: a start not confirmed this long after the spawn fails; unset: 90 s.
    */
   'start_timeout_ms'?: (number);
+  /**
+   * Resource policies (DESIGN §9): rules the agent's control loop evaluates for each instance of this
+   * handler. Empty: none.
+   */
+  'policies'?: (_governor_v1_PolicyRule)[];
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";
@@ -278,6 +284,11 @@ export interface HandlerSpec__Output {
    * notify or type forking only: a start not confirmed this long after the spawn fails; unset: 90 s.
    */
   'start_timeout_ms'?: (number);
+  /**
+   * Resource policies (DESIGN §9): rules the agent's control loop evaluates for each instance of this
+   * handler. Empty: none.
+   */
+  'policies': (_governor_v1_PolicyRule__Output)[];
   '_cwd'?: "cwd";
   '_user'?: "user";
   '_group'?: "group";

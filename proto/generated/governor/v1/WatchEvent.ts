@@ -7,6 +7,7 @@ import type { AgentInfo as _governor_v1_AgentInfo, AgentInfo__Output as _governo
 import type { MetricsSample as _governor_v1_MetricsSample, MetricsSample__Output as _governor_v1_MetricsSample__Output } from '../../governor/v1/MetricsSample.js';
 import type { WatchSnapshot as _governor_v1_WatchSnapshot, WatchSnapshot__Output as _governor_v1_WatchSnapshot__Output } from '../../governor/v1/WatchSnapshot.js';
 import type { WatchNotice as _governor_v1_WatchNotice, WatchNotice__Output as _governor_v1_WatchNotice__Output } from '../../governor/v1/WatchNotice.js';
+import type { PolicyTransition as _governor_v1_PolicyTransition, PolicyTransition__Output as _governor_v1_PolicyTransition__Output } from '../../governor/v1/PolicyTransition.js';
 
 /**
  * One change (or a snapshot part, metrics sample or notice).
@@ -55,7 +56,11 @@ export interface WatchEvent {
   'metrics'?: (_governor_v1_MetricsSample | null);
   'snapshot'?: (_governor_v1_WatchSnapshot | null);
   'notice'?: (_governor_v1_WatchNotice | null);
-  'body'?: "instance"|"execution"|"rollout"|"agent_info"|"metrics"|"snapshot"|"notice";
+  /**
+   * policy: a rule changed state on an agent.
+   */
+  'policy'?: (_governor_v1_PolicyTransition | null);
+  'body'?: "instance"|"execution"|"rollout"|"agent_info"|"metrics"|"snapshot"|"notice"|"policy";
 }
 
 /**
@@ -105,5 +110,9 @@ export interface WatchEvent__Output {
   'metrics'?: (_governor_v1_MetricsSample__Output | null);
   'snapshot'?: (_governor_v1_WatchSnapshot__Output | null);
   'notice'?: (_governor_v1_WatchNotice__Output | null);
-  'body'?: "instance"|"execution"|"rollout"|"agent_info"|"metrics"|"snapshot"|"notice";
+  /**
+   * policy: a rule changed state on an agent.
+   */
+  'policy'?: (_governor_v1_PolicyTransition__Output | null);
+  'body'?: "instance"|"execution"|"rollout"|"agent_info"|"metrics"|"snapshot"|"notice"|"policy";
 }
