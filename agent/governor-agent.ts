@@ -41,7 +41,7 @@ export class GovernorAgent implements LinkHost {
   ) {
     this.commands = new AgentCommands(supervisor, opts.dataDir);
     this.execSessions = new ExecSessions(
-      (key, command) => supervisor.execContext(key, command),
+      (key, command, session) => supervisor.execContext(key, command, session),
       opts.exec ?? DEFAULT_EXEC_SETTINGS,
       logger,
     );

@@ -3,7 +3,10 @@
  * environment with the GOV_* variables, its user and group through setpriv when the agent is root), its
  * spec's cwd, and its cgroups (agent/process: the tracking group, and the limit groups when it has
  * limits), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
- * a stop of the instance (which kills its cgroup) ends it too. Only a running instance is a context: a
+ * a stop of the instance (which kills its cgroup) ends it too. With cgroup tracking the session has its own
+ * group under the instance's (`exec-<session>`): what the program starts, a daemon that left its process
+ * group with setsid included, ends with the session (the supervisor drains that group when the session
+ * ends, and a restarted agent drains those of sessions that died with it). Only a running instance is a context: a
  * stopped one has no group to hold what exec starts (it would run, and stay, outside any); a frozen one
  * would freeze it.
  */
@@ -39,7 +42,8 @@ export function execContextOf(
   observed: boolean,
   env: ExecEnvironment,
   command: string[],
-): ExecContext {
+  session: string,
+): ExecContext & { group: string | null } {
   if (observed)
     throw new StateError(
       `${key} is an observed process (not started by Governor): exec runs only in handlers`,
@@ -58,10 +62,17 @@ export function execContextOf(
   const launch = prepareLaunch(inst.spec, inst.index, env.launch);
   const procs: string[] = [];
   const tracked = env.tracking?.dirOf(key) ?? null;
-  if (tracked && existsSync(tracked)) procs.push(path.join(tracked, 'cgroup.procs'));
+  const group = tracked && existsSync(tracked) ? env.tracking!.openSession(key, session) : null;
+  const joined = group ?? (tracked && existsSync(tracked) ? tracked : null);
+  if (joined) procs.push(path.join(joined, 'cgroup.procs'));
   if (hasLimits(inst.spec.limits)) {
-    const group = env.cgroups.prepare(key, inst.spec.limits);
-    for (const p of group?.procs ?? []) if (!procs.includes(p)) procs.push(p);
+    const limits = env.cgroups.prepare(key, inst.spec.limits);
+    for (const p of limits?.procs ?? []) {
+      // A limit group the session's group sits in (the same hierarchy) already holds it: joining it would
+      // move the program back out of its session's group.
+      if (group && group.startsWith(path.dirname(p) + path.sep)) continue;
+      if (!procs.includes(p)) procs.push(p);
+    }
   }
   // Last before the command (after any change of user, which clears it): the program is killed when the
   // agent process dies (kill -9 included), so no session outlives its agent. What the program forks does
@@ -72,5 +83,6 @@ export function execContextOf(
     cwd: inst.spec.cwd,
     env: launch.env,
     logDir: instanceLogDir(env.dataDir, key),
+    group,
   };
 }

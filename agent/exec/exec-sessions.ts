@@ -46,11 +46,20 @@ export interface ExecContext {
   logDir: string;
   /** Marks the instance in use while the session runs (on-demand: no idle stop or freeze); returns its end. */
   busy?: () => () => void;
+  /**
+   * Ends what is left of the session once its program exited and when the session ends (its own cgroup:
+   * SIGHUP, SIGKILL after `graceMs`, then the group removed); a second call while one runs joins it.
+   * Absent: no session group (tracking by process group).
+   */
+  release?: (graceMs: number) => void;
 }
 
-export type ExecTargets = (instance: string, command: string[]) => ExecContext;
+export type ExecTargets = (instance: string, command: string[], session: string) => ExecContext;
 
 export type ExecSend = (frame: ExecFrame) => void;
+
+/** What an exec session id may be (the master makes UUIDs). */
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class ExecSessions {
   private readonly sessions = new Map<string, ExecSession>();
@@ -100,6 +109,8 @@ export class ExecSessions {
       send({ session: id, error: { code, message } });
     };
     if (this.unavailable) return refuse('UNAVAILABLE', this.unavailable);
+    // The id names the session's cgroup directory: nothing but a plain token.
+    if (!SESSION_ID.test(id)) return refuse('INVALID_ARGUMENT', `bad exec session id ${JSON.stringify(id)}`);
     if (this.sessions.has(id)) return refuse('INVALID_ARGUMENT', `exec session ${id} is already open`);
     if (this.sessions.size >= this.settings.maxSessions)
       return refuse(
@@ -109,7 +120,7 @@ export class ExecSessions {
     if (open.command.length === 0) return refuse('INVALID_ARGUMENT', 'exec needs a command');
     let ctx: ExecContext;
     try {
-      ctx = this.targets(open.instance, open.command);
+      ctx = this.targets(open.instance, open.command, id);
     } catch (err) {
       return refuse(errorKindOf(err), errorMessage(err));
     }
@@ -134,6 +145,7 @@ export class ExecSessions {
           issuedBy: open.issued_by,
         });
       } catch (err) {
+        ctx.release?.(0);
         return refuse('FAILED_PRECONDITION', `cannot record into ${ctx.logDir}: ${errorMessage(err)}`);
       }
     }
@@ -148,8 +160,12 @@ export class ExecSessions {
       (s) => {
         this.sessions.delete(s.id);
         notBusy?.();
+        ctx.release?.(this.settings.killGraceMs);
       },
       this.log,
+      // What the program left running ends with it, as systemd ends a service's leftovers when its main
+      // process exits: a daemon holding the output would otherwise keep the session open.
+      () => ctx.release?.(this.settings.killGraceMs),
     );
     this.sessions.set(id, session);
     this.log.info('exec session', {

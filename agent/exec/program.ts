@@ -20,6 +20,11 @@ export interface ProgramSpec {
 
 export interface ProgramEvents {
   output(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  /**
+   * The program's own process exited; what it left holding its output (a daemon) may keep `exit` waiting,
+   * and is ended with the session's group (exec-context.ts).
+   */
+  gone(): void;
   /** The program ended and all its output was read. */
   exit(code: number, signal: string): void;
   /** It could not be started. */
@@ -79,6 +84,7 @@ export function startPiped(spec: ProgramSpec, on: ProgramEvents): Program | null
   stdout.on('data', (c: Buffer) => on.output('stdout', c));
   stderr.on('data', (c: Buffer) => on.output('stderr', c));
   child.stdin?.on('error', () => {}); // EPIPE when the program stopped reading
+  child.on('exit', () => on.gone());
   child.on('close', (code, signal) => {
     if (signal) on.exit(128 + signalNumber(signal), signal);
     else on.exit(code ?? 0, '');
@@ -123,6 +129,7 @@ export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): 
   const input = ptyInput(p);
   p.onExit(({ exitCode, signal }) => {
     input.stop();
+    on.gone();
     if (signal) on.exit(128 + signal, signalName(signal));
     else on.exit(exitCode, '');
   });

@@ -52,6 +52,8 @@ export class ExecSession {
     private readonly recording: Recording | null,
     private readonly onEnded: (s: ExecSession) => void,
     logger: Logger,
+    /** The program's own process exited (its output may still be coming). */
+    private readonly onProgramGone?: () => void,
   ) {
     this.credit = initialCredit;
     this.log = logger.named('exec', { session: id });
@@ -81,6 +83,7 @@ export class ExecSession {
   start(pty: PtyModule | null): void {
     const events = {
       output: (stream: 'stdout' | 'stderr', chunk: Buffer) => this.output(stream, chunk),
+      gone: () => this.onProgramGone?.(),
       exit: (code: number, signal: string) => this.exited(code, signal),
       failed: (err: Error) =>
         this.fail('FAILED_PRECONDITION', `cannot run ${this.spec.argv.join(' ')}: ${errorMessage(err)}`),

@@ -72,15 +72,30 @@ export function detectTracking(root: string, selfCgroup: string | null): Trackin
   return null;
 }
 
-/** PIDs listed in a group's cgroup.procs (zombies included); [] when it is unreadable or gone. */
+/**
+ * PIDs listed in a group's cgroup.procs and in those of the groups below it (an exec session's own group
+ * sits under its instance's: exec-context.ts), zombies included; [] when it is unreadable or gone.
+ */
 export function cgroupPids(dir: string): number[] {
   const text = readText(path.join(dir, 'cgroup.procs'));
   if (!text) return [];
-  return text
+  const own = text
     .split('\n')
     .filter(Boolean)
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
+  return own.concat(...childGroups(dir).map((c) => cgroupPids(c)));
+}
+
+/** The group directories directly under `dir` (full paths); [] when it is absent. */
+function childGroups(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(dir, e.name));
+  } catch {
+    return [];
+  }
 }
 
 /** v2 `cgroup.events` populated (any task left, threads included); null on v1 (no such file) or when gone. */
@@ -119,6 +134,9 @@ export function cgroupOnlyHandle(dir: string): Handle {
     cgroup: dir,
   };
 }
+
+/** An exec session's group is `<instance group>/exec-<session id>`. */
+export const EXEC_SESSION_PREFIX = 'exec-';
 
 export interface TrackingOptions {
   /** The cgroup filesystem root (the agent's --cgroup-root; default /sys/fs/cgroup). */
@@ -193,6 +211,43 @@ export class CgroupTracking {
     }
   }
 
+  /**
+   * Creates the group of exec session `session` in instance `key` (under the instance's group, so its limits
+   * and a stop of the instance reach it; its own, so what the session started can be ended with it, setsid
+   * daemons included). Its directory, or null when it cannot be made (logged). Never throws.
+   */
+  openSession(key: string, session: string): string | null {
+    const dir = this.dirOf(key);
+    if (dir === null || !existsSync(dir)) return null;
+    const own = path.join(dir, `${EXEC_SESSION_PREFIX}${session}`);
+    try {
+      mkdirSync(own);
+      return own;
+    } catch (err) {
+      this.log.warn('exec session cgroup not created', { dir: own, err });
+      return null;
+    }
+  }
+
+  /** The exec session groups under this agent's instance groups (at start: those of sessions that died with an agent). */
+  sessionGroups(): string[] {
+    return this.groups().flatMap((g) =>
+      childGroups(path.join(this.scopeDir, g)).filter((d) =>
+        path.basename(d).startsWith(EXEC_SESSION_PREFIX),
+      ),
+    );
+  }
+
+  /** Removes an emptied group; false while it still has processes (EBUSY) or when it is gone. */
+  remove(dir: string): boolean {
+    try {
+      rmdirSync(dir);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The names (instance keys) of this agent's groups; [] when tracking is off or none exists. */
   groups(): string[] {
     return this.layout ? groupsIn(this.scopeDir) : [];
@@ -232,6 +287,13 @@ export function sweepScope(scopeDir: string, keep: ReadonlySet<string>, log: Log
   let removed = 0;
   for (const g of groupsIn(scopeDir)) {
     if (keep.has(g)) continue;
+    for (const child of childGroups(path.join(scopeDir, g))) {
+      try {
+        rmdirSync(child); // an exec session's emptied group
+      } catch {
+        /* still has processes */
+      }
+    }
     try {
       rmdirSync(path.join(scopeDir, g));
       removed++;

@@ -6,9 +6,11 @@
  * observed process reports on. No signal handlers here; `shutdown()` persists and leaves every handler
  * running.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { StateError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
@@ -57,7 +59,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly observed: ObservedSet;
   private readonly cgroups: Cgroups;
   /** Each handler's own cgroup (detected once; `layout` null: process groups only, warned once). */
-  private readonly tracker: CgroupTracking;
+  /** Process tracking by cgroup (read by tests and diagnostics). */
+  readonly tracker: CgroupTracking;
   /** The backend instances use (limits + observed guard around the options' one). */
   private readonly backend: ProcessBackend;
   /** Pauses `idle_action: freeze` handlers (v2 tracking group or v1 freezer hierarchy; none: they stop). */
@@ -191,6 +194,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (rec) inst.restore(rec, strays.adopt.get(key) ?? null);
     }
     void sup.reapStrays(strays.stop);
+    for (const dir of sup.tracker.sessionGroups())
+      void sup.drainSessionGroup(path.basename(path.dirname(dir)), dir, 0); // sessions that died with an agent
     sup.cgroups.sweep(); // stale groups of an earlier run
     sup.tracker.sweep();
     sup.freezer.sweep();
@@ -247,27 +252,79 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Only cgroup members are signalled (never a process group), observed processes spared by the guard.
    */
   private async reapOrphanGroups(orphans: ReadonlyMap<string, Handle>): Promise<void> {
-    const { clock, logger } = this.opts;
     await Promise.all(
       [...orphans].map(async ([key, h]) => {
         const spec = Object.hasOwn(this.store.data.specs, key) ? this.store.data.specs[key] : undefined;
-        const log = logger.with({ instance: key, cgroup: h.cgroup });
+        const log = this.opts.logger.with({ instance: key, cgroup: h.cgroup });
         log.warn('stopping processes no record names in an instance cgroup', {
           pids: this.backend.cgroupMembers(h),
         });
-        const deadline = clock.now() + (spec?.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS);
         await this.freezer.thaw(key, h); // a frozen process would hold its stop signal forever
-        this.backend.signalCgroup(h, spec?.stop_signal ?? 'SIGTERM');
-        while (this.backend.cgroupPopulated(h)) {
-          if (clock.now() >= deadline + KILL_DEADLINE_MS) {
-            log.error('orphan processes not stopped', { pids: this.backend.cgroupMembers(h) });
-            return;
-          }
-          if (clock.now() >= deadline) this.backend.signalCgroup(h, 'SIGKILL');
-          await new Promise<void>((r) => clock.after(STOP_POLL_MS, r));
-        }
+        await this.drainCgroup(
+          h,
+          spec?.stop_signal ?? 'SIGTERM',
+          spec?.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS,
+          log,
+        );
       }),
     );
+  }
+
+  /**
+   * Empties a group that only its cgroup names: `signal` to every member, SIGKILL once `timeoutMs` passed,
+   * repeated until it is empty or KILL_DEADLINE_MS more passed (then logged). Observed processes are spared
+   * by the backend's guard. True when it emptied.
+   */
+  private async drainCgroup(
+    h: Handle,
+    signal: NodeJS.Signals,
+    timeoutMs: number,
+    log: Logger,
+  ): Promise<boolean> {
+    const { clock } = this.opts;
+    const deadline = clock.now() + timeoutMs;
+    this.backend.signalCgroup(h, signal);
+    while (this.backend.cgroupPopulated(h)) {
+      if (clock.now() >= deadline + KILL_DEADLINE_MS) {
+        log.error('processes not stopped', { pids: this.backend.cgroupMembers(h) });
+        return false;
+      }
+      if (clock.now() >= deadline) this.backend.signalCgroup(h, 'SIGKILL');
+      await new Promise<void>((r) => clock.after(STOP_POLL_MS, r));
+    }
+    return true;
+  }
+
+  /**
+   * An exec session ended (or died with an earlier agent): what its program left in the session's group
+   * (a setsid daemon, say) gets SIGHUP, as from a hung-up terminal, and SIGKILL after `graceMs`; then the
+   * group goes.
+   */
+  private drainSessionGroup(key: string, dir: string, graceMs: number): Promise<void> {
+    let draining = this.drainingSessions.get(dir);
+    if (!draining) {
+      draining = this.drainSessionGroupNow(key, dir, graceMs).finally(() =>
+        this.drainingSessions.delete(dir),
+      );
+      this.drainingSessions.set(dir, draining);
+    }
+    return draining;
+  }
+
+  private readonly drainingSessions = new Map<string, Promise<void>>();
+
+  private async drainSessionGroupNow(key: string, dir: string, graceMs: number): Promise<void> {
+    if (!existsSync(dir)) return;
+    const h = cgroupOnlyHandle(dir);
+    const log = this.opts.logger.with({ instance: key, cgroup: dir });
+    if (this.backend.cgroupPopulated(h))
+      log.info('ending what an exec session left running', { pids: this.backend.cgroupMembers(h) });
+    if (await this.drainCgroup(h, 'SIGHUP', graceMs, log)) {
+      // The kernel may take a moment to let go of the last exited member.
+      const until = this.opts.clock.now() + KILL_DEADLINE_MS;
+      while (!this.tracker.remove(dir) && existsSync(dir) && this.opts.clock.now() < until)
+        await new Promise<void>((r) => this.opts.clock.after(STOP_POLL_MS, r));
+    }
   }
 
   /** Stops each stray's whole group in the background (stop signal, SIGKILL after stop_timeout). */
@@ -424,8 +481,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Where and how `command` runs in instance `key`'s context (gov exec: agent/exec/exec-context.ts). */
-  execContext(key: string, command: string[]): ExecContext {
-    const ctx = execContextOf(
+  execContext(key: string, command: string[], session: string): ExecContext {
+    const { group, ...ctx } = execContextOf(
       key,
       this.registry.find(key),
       this.observed.status(key) !== null,
@@ -436,8 +493,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         cgroups: this.cgroups,
       },
       command,
+      session,
     );
-    return { ...ctx, busy: () => this.registry.demandAt(key)?.execSession() ?? (() => {}) };
+    return {
+      ...ctx,
+      busy: () => this.registry.demandAt(key)?.execSession() ?? (() => {}),
+      ...(group ? { release: (graceMs: number) => void this.drainSessionGroup(key, group, graceMs) } : {}),
+    };
   }
 
   /** The handler specs in force (one per handler, whatever its count). */

@@ -240,7 +240,7 @@ for (const { kind, root } of ROOTS) {
       trackPid(hot!.status.shim_pid!, true);
       await frozen(sup, 'frozen after idle_timeout');
       assert.throws(
-        () => sup.execContext('web', ['true']),
+        () => sup.execContext('web', ['true'], 's1'),
         /web is frozen \(on-demand, idle\): a program run in it would be frozen too; wake it first \(gov ensure\)/,
       );
     });

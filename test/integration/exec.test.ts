@@ -295,7 +295,12 @@ describe('integration: gov exec', function () {
     const own = readFileSync(`/proc/${web!.pid}/cgroup`, 'utf8');
     if (!own.includes('governor/')) this.skip(); // the agent tracks by process group here: no cgroup to join
     const r = await exec(['web', '--', 'cat', '/proc/self/cgroup']).result;
-    assert.equal(r.stdout, own);
+    // Each hierarchy the instance is in; in the tracking one, the session's own group under the instance's.
+    const mine = r.stdout.trim().split('\n');
+    const theirs = own.trim().split('\n');
+    assert.equal(mine.length, theirs.length, r.stdout);
+    mine.forEach((line, i) => assert.match(line, new RegExp(`^${escape(theirs[i]!)}(/exec-[0-9a-f-]+)?$`)));
+    assert.equal(mine.filter((l) => /\/exec-[0-9a-f-]+$/.test(l)).length, 1, r.stdout);
   });
 
   it('ends the CLI with a clear error and the remote program when the agent dies mid-session', async function () {
@@ -330,3 +335,5 @@ describe('integration: gov exec', function () {
     }
   });
 });
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
