@@ -31,7 +31,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { NotLeaderError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
-import { checkMasterState } from './store-shape.js';
+import { checkMasterState, type StateOrigin } from './store-shape.js';
 import { MASTER_STATE_VERSION, emptyMasterState, type MasterState, type MasterStore } from './store.js';
 import { withDeadline, type EtcdConnection } from './etcd-client.js';
 import type { ExecutionRecord } from './execution-stats.js';
@@ -342,20 +342,29 @@ function decodeState(kvs: Record<string, string>, prefix: string, endpoints: str
   const state = emptyMasterState();
   if (keys.length === 0) return state;
   const where = (key: string): string => `etcd ${endpoints} key ${key}`;
+  const origin: StateOrigin = {
+    refusal: `refusing to start — repair or delete the key (etcdctl), or use another prefix (an empty prefix starts empty, one that holds keys is never emptied)`,
+    elsewhere: 'use another prefix',
+  };
+  const check = (raw: unknown, key: string): MasterState =>
+    checkMasterState(raw, where(key), emptyMasterState(), origin);
+  const refuse = (key: string, reason: string): never => {
+    throw new ValidationError(`${where(key)}: ${reason}; ${origin.refusal}`);
+  };
   const metaKey = `${prefix}meta`;
   if (kvs[metaKey] === undefined)
     throw new ValidationError(
       `etcd ${endpoints} prefix ${prefix}: holds keys (e.g. ${keys[0]}) but no ${metaKey}: not a Governor ` +
-        `store; use another prefix`,
+        `store; refusing to start — use another prefix`,
     );
   const parse = (key: string): unknown => {
     try {
       return JSON.parse(kvs[key] as string);
     } catch (err) {
-      throw new ValidationError(`${where(key)}: not valid JSON: ${(err as Error).message}`);
+      return refuse(key, `not valid JSON: ${(err as Error).message}`);
     }
   };
-  const meta = checkMasterState(parse(metaKey), where(metaKey), emptyMasterState());
+  const meta = check(parse(metaKey), metaKey);
   const buckets: Bucket[] = [];
   for (const key of keys.sort()) {
     if (key === metaKey) continue;
@@ -369,18 +378,18 @@ function decodeState(kvs: Record<string, string>, prefix: string, endpoints: str
       name = '';
     }
     if (slash <= 0 || name === '' || !(GROUPS as readonly string[]).includes(group))
-      throw new ValidationError(`${where(key)}: not a key of a Governor store; use another prefix`);
+      refuse(key, 'not a key of a Governor store');
     const value = parse(key);
     if (group === 'executions') {
       const b = value as Partial<Bucket>;
       if (typeof b !== 'object' || b === null || !Number.isInteger(b.first) || (b.first as number) < 0)
-        throw new ValidationError(`${where(key)}: first: expected an integer ≥ 0`);
-      const checked = checkMasterState({ executions: b.records }, where(key), emptyMasterState());
+        refuse(key, 'first: expected an integer ≥ 0');
+      const checked = check({ executions: b.records }, key);
       buckets.push({ first: b.first as number, records: checked.executions });
       continue;
     }
     // One record, checked as the file checks it (the field path names the record).
-    const checked = checkMasterState({ [group]: { [name]: value } }, where(key), emptyMasterState());
+    const checked = check({ [group]: { [name]: value } }, key);
     const into = (state as unknown as Record<string, Record<string, unknown>>)[group] ?? {};
     into[name] = (checked as unknown as Record<string, Record<string, unknown>>)[group]?.[name];
     (state as unknown as Record<string, unknown>)[group] = into;
