@@ -12,6 +12,8 @@
  *   executions/NNNNNNNNNNNN  {first, records}: the ring in buckets of EXECUTION_BUCKET records by lifetime
  *                            index (record i of the ring has index lifetime - ring length + i), so an
  *                            ingest burst rewrites the newest bucket (and the oldest, trimmed) only.
+ *   leader, masters/ID       not the store's: the election's (master/ha), see ELECTION_KEYS; never read,
+ *                            written or deleted by the store.
  *
  * Writes: like the durable file, mutations are coalesced (one write in flight; the next carries everything
  * that came meanwhile). A write diffs the state against what it last wrote (per key JSON) and sends only the
@@ -63,6 +65,13 @@ export class FencedError extends NotLeaderError {
 }
 
 export const DEFAULT_ETCD_PREFIX = '/governor/';
+/** Keys under the prefix that belong to the election (master/ha), not to the store: `leader` and `masters/…`. */
+export const ELECTION_KEYS = { leader: 'leader', mastersGroup: 'masters' } as const;
+
+/** True for a key (below the prefix) the election owns. */
+function isElectionKey(rest: string): boolean {
+  return rest === ELECTION_KEYS.leader || rest.startsWith(`${ELECTION_KEYS.mastersGroup}/`);
+}
 /** Execution records per etcd key. */
 export const EXECUTION_BUCKET = 128;
 /** Operations per transaction: below etcd's default --max-txn-ops (128). */
@@ -152,10 +161,11 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
     } catch (err) {
       throw this.unavailable('read', err);
     }
-    const state = decodeState(kvs, this.prefix, this.etcd.describe);
+    const own = Object.entries(kvs).filter(([k]) => !isElectionKey(k.slice(this.prefix.length)));
+    const state = decodeState(Object.fromEntries(own), this.prefix, this.etcd.describe);
     replaceInPlace(this.data, state);
-    // What etcd holds, in our own encoding: a load that needed no completion writes nothing on first flush.
-    this.written = new Map(Object.entries(kvs));
+    // What etcd holds of ours: a load that needed no completion writes nothing on the first flush.
+    this.written = new Map(own);
   }
 
   update(fn: (data: MasterState) => void): Promise<void> {

@@ -8,8 +8,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../agent/health-helpers.js';
 import { tempDir, trackPid, waitFor } from './common.js';
 
 export interface EtcdServer {
@@ -51,17 +51,6 @@ export function etcdSkipReason(): string | null {
   if (etcdBinary()) return null;
   if (process.env.CI) return null; // in CI a missing etcd is a failure, not a skip
   return 'etcd is not installed (apt-get install etcd-server); CI is unset';
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 class EtcdProcess implements EtcdServer {
