@@ -30,6 +30,9 @@
  * with a FencedError, emits 'fenced' once (the HA master steps down) and refuses every later write. etcd not
  * answering rejects them with an UnavailableError naming the endpoints and emits 'unavailable'. Either way
  * memory goes back to what etcd holds (as the file store does), so nothing a caller was refused lingers.
+ * A transaction that timed out may still commit later (etcd had it, the answer was lost): the next write
+ * first reads what etcd holds, so it undoes that too; a master that stepped down instead leaves it to the
+ * next leader, who loads it (an ambiguous write, as with any store reached over a network).
  */
 import { EventEmitter } from 'node:events';
 import { NotLeaderError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
@@ -139,6 +142,8 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
   private dirty = false;
   private waiters: Waiter[] = [];
   private closed = false;
+  /** A write failed without an answer: `written` may not be what etcd holds (re-read before the next). */
+  private uncertain = false;
   fenced: FencedError | null = null;
   writes = 0;
   readonly describe: string;
@@ -155,17 +160,24 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
 
   async reload(): Promise<void> {
     while (this.writing) await this.writing;
+    const own = await this.readOwn();
+    const state = decodeState(Object.fromEntries(own), this.prefix, this.etcd.describe);
+    replaceInPlace(this.data, state);
+    // What etcd holds of ours: a load that needed no completion writes nothing on the first flush.
+    this.written = own;
+    this.uncertain = false;
+  }
+
+  /** The store's keys under the prefix as etcd holds them now (one range: one revision). */
+  private async readOwn(): Promise<Map<string, string>> {
     let kvs: Record<string, string>;
     try {
       kvs = await withDeadline(this.etcd.client.getAll().prefix(this.prefix).strings(), this.writeTimeoutMs);
     } catch (err) {
+      this.uncertain = true;
       throw this.unavailable('read', err);
     }
-    const own = Object.entries(kvs).filter(([k]) => !isElectionKey(k.slice(this.prefix.length)));
-    const state = decodeState(Object.fromEntries(own), this.prefix, this.etcd.describe);
-    replaceInPlace(this.data, state);
-    // What etcd holds of ours: a load that needed no completion writes nothing on the first flush.
-    this.written = new Map(own);
+    return new Map(Object.entries(kvs).filter(([k]) => !isElectionKey(k.slice(this.prefix.length))));
   }
 
   update(fn: (data: MasterState) => void): Promise<void> {
@@ -209,6 +221,12 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
   private async writeDiff(): Promise<void> {
     if (this.closed) throw new StateError(`the master store (${this.describe}) is closed`);
     if (this.fenced) throw this.fenced;
+    if (this.uncertain && this.fence) {
+      // A transaction that timed out may still have committed: diff against what etcd holds now, so this
+      // write also undoes what its callers were told failed.
+      this.written = await this.readOwn();
+      this.uncertain = false;
+    }
     const next = encodeState(this.data, this.prefix);
     const ops = diff(this.written, next, this.prefix);
     if (ops.length === 0) return;
@@ -235,6 +253,7 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
       );
       succeeded = res.succeeded;
     } catch (err) {
+      this.uncertain = true;
       const e = this.unavailable('write', err);
       this.emit('unavailable', e);
       throw e;
