@@ -132,7 +132,7 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
-type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string };
+export type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string };
 
 class EtcdStore extends EventEmitter implements EtcdMasterStore {
   readonly data: MasterState = emptyMasterState();
@@ -227,11 +227,10 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
       this.written = await this.readOwn();
       this.uncertain = false;
     }
-    const next = encodeState(this.data, this.prefix);
-    const ops = diff(this.written, next, this.prefix);
-    if (ops.length === 0) return;
+    const txns = planWrite(this.written, encodeState(this.data, this.prefix), this.prefix);
+    if (txns.length === 0) return;
     if (!this.fence) throw new FencedError(null);
-    for (const txn of splitTxns(ops)) await this.commit(txn);
+    for (const txn of txns) await this.commit(txn);
   }
 
   private async commit(ops: Op[]): Promise<void> {
@@ -326,6 +325,11 @@ export function encodeState(s: MasterState, prefix: string): Map<string, string>
   return out;
 }
 
+/** The transactions that take etcd from `before` to `after` (full key → JSON), in the order they must run. */
+export function planWrite(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[][] {
+  return splitTxns(diff(before, after, prefix));
+}
+
 function diff(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[] {
   const puts: Op[] = [];
   for (const [key, value] of after) if (before.get(key) !== value) puts.push({ kind: 'put', key, value });
@@ -341,7 +345,7 @@ function opBytes(o: Op): number {
 }
 
 /** Consecutive runs of ops, each within one transaction's limits, in order. */
-export function splitTxns(ops: Op[]): Op[][] {
+function splitTxns(ops: Op[]): Op[][] {
   const txns: Op[][] = [];
   let cur: Op[] = [];
   let bytes = 0;
@@ -366,7 +370,7 @@ export function splitTxns(ops: Op[]): Op[][] {
 // ---- decoding ----
 
 /** Rebuilds the state from etcd's keys, checking every key (ValidationError naming the key and field). */
-function decodeState(kvs: Record<string, string>, prefix: string, endpoints: string): MasterState {
+export function decodeState(kvs: Record<string, string>, prefix: string, endpoints: string): MasterState {
   const keys = Object.keys(kvs);
   const state = emptyMasterState();
   if (keys.length === 0) return state;
