@@ -26,6 +26,7 @@ import {
 import { startEtcd, useEtcd } from '../helpers/etcd.js';
 import { freePort } from '../agent/health-helpers.js';
 import { tempDir, waitFor } from '../helpers/common.js';
+import { testPki } from '../helpers/pki.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
   return parseHandler({ command: ['node', 'server.js'], ...raw }, 'handlers[0]');
@@ -369,6 +370,35 @@ describe('etcd store', () => {
     assert.equal(again.listSpecs().length, 401);
   });
 
+  it('mTLS to etcd: with the CA and a client certificate the store works; etcd refuses a client without one', async function () {
+    this.timeout(120_000);
+    const pki = await testPki();
+    const server = pki.paths('master');
+    const client = pki.paths('admin-admin');
+    const own = await startEtcd({ tls: { ...server, client } });
+    try {
+      const c = await connectEtcd({ endpoints: [own.endpoint], ...client, dialTimeoutMs: 10_000 });
+      connections.push(c);
+      const fence = await takeFence(c, '/m/leader');
+      const store = await openEtcdStore({ etcd: c, prefix: '/m/', fence });
+      opened.push(store);
+      await new Registry(store).applySpecs([spec({ name: 'web' })]);
+      assert.notEqual(await c.client.get('/m/specs/web').string(), null);
+      await assert.rejects(
+        connectEtcd({ endpoints: [own.endpoint], ca: client.ca, dialTimeoutMs: 2000 }),
+        (err: Error) =>
+          err instanceof UnavailableError &&
+          err.message.includes(`etcd at 127.0.0.1:${own.clientPort} cannot be reached`),
+      );
+      await assert.rejects(
+        connectEtcd({ endpoints: [own.endpoint], ...client, key: '/nonexistent/etcd.key' }),
+        /etcd client key \/nonexistent\/etcd\.key: ENOENT/,
+      );
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('etcd that does not answer: connecting names the endpoints; a write is refused and unavailable is emitted', async () => {
     const port = await freePort();
     await assert.rejects(
@@ -387,14 +417,14 @@ describe('etcd store', () => {
       const reg = new Registry(store);
       await reg.applySpecs([spec({ name: 'web' })]);
       const unavailable = new Promise<Error>((resolve) => store.on('unavailable', resolve));
-      own.pause();
+      await own.pause();
       await assert.rejects(reg.applySpecs([spec({ name: 'api' })]), (err: Error) => {
         assert.ok(err instanceof UnavailableError && !(err instanceof FencedError), String(err));
         assert.match(err.message, new RegExp(`etcd at 127\\.0\\.0\\.1:${own.clientPort}`));
         return true;
       });
       assert.ok(await unavailable);
-      own.resume();
+      await own.resume();
       // The refused write may still commit once etcd runs again (it had the request; the answer was lost):
       // make sure it did, as a late commit would leave it, through another client.
       const other = await connect(own.endpoint);
