@@ -92,3 +92,30 @@ export interface PolicyRule {
 
 /** Where a rule list comes from: a handler spec (instance metrics) or the agent config (host metrics). */
 export type PolicyScope = 'handler' | 'agent';
+
+/** At most this many rules in one handler spec or one agent config. */
+export const MAX_POLICY_RULES = 32;
+
+/**
+ * `policies:` of a handler spec (YAML, already parsed): the compiled rules, or a ValidationError naming
+ * `file`, the key path under `at` (`handlers[0].policies[1].when.metric`) and the reason. `mode` is the
+ * handler's mode (`cool` needs on-demand).
+ */
+export function parseHandlerPolicies(v: unknown, file: string, at: string, mode: string): PolicyRule[] {
+  void v;
+  void file;
+  void at;
+  void mode;
+  throw new Error('not implemented yet');
+}
+
+/**
+ * `policies:` of the agent's config file (agent-wide rules over host metrics): the compiled rules, or a
+ * ValidationError naming `file`, the key path under `at` (`policies[0].do`) and the reason.
+ */
+export function parseAgentPolicies(v: unknown, file: string, at = 'policies'): PolicyRule[] {
+  void v;
+  void file;
+  void at;
+  throw new Error('not implemented yet');
+}
