@@ -169,7 +169,11 @@ export class ProcSensors implements SensorSource {
     return out;
   }
 
-  private instance(i: InstanceInput, wanted: ReadonlySet<InstanceMetric>, now: number): Readings<InstanceMetric> {
+  private instance(
+    i: InstanceInput,
+    wanted: ReadonlySet<InstanceMetric>,
+    now: number,
+  ): Readings<InstanceMetric> {
     const before = this.seen.get(i.key);
     const seen: Seen = {
       root: i.running ? i.root : null,

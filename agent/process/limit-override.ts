@@ -43,7 +43,8 @@ export function overrideLimits(
   if (!group) return { ok: false, reason: 'the cgroup limit files could not be written (see the agent log)' };
   if (hasLimits(limits)) {
     for (const pid of pids)
-      if (!cgroups.join(group, pid)) return { ok: false, reason: `could not move pid ${pid} into its cgroup` };
+      if (!cgroups.join(group, pid))
+        return { ok: false, reason: `could not move pid ${pid} into its cgroup` };
   }
   return { ok: true, applied: words(limits) };
 }

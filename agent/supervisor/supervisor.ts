@@ -458,7 +458,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Where instance `key`'s cgroup v2 pressure files are, or why it has none. */
   pressureDir(key: string): { dir: string } | { unavailable: string } {
     const layout = this.tracker.layout;
-    if (!layout) return { unavailable: `no cgroup for this instance (tracking: pgroup: ${this.tracker.reason})` };
+    if (!layout)
+      return { unavailable: `no cgroup for this instance (tracking: pgroup: ${this.tracker.reason})` };
     if (layout.version !== 2) return { unavailable: 'cgroup v1 has no per-cgroup pressure files (v2 only)' };
     const dir = this.registry.find(key)?.handle?.cgroup;
     return dir ? { dir } : { unavailable: 'not in its cgroup' };
@@ -502,9 +503,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * CPU %, RSS (summed over each handler's process tree), uptime, restarts, last exit and on-demand
    * figures per instance. The RSS of a hot on-demand instance is remembered for the savings estimate.
+   * Listeners of `metrics` hear every sample (the control loop's rules read it).
    */
-  metrics(): Promise<InstanceMetrics[]> {
-    return collectMetrics(this.status(), this.sampler, this.opts.clock, this.observed, this.registry);
+  async metrics(): Promise<InstanceMetrics[]> {
+    const m = await collectMetrics(
+      this.status(),
+      this.sampler,
+      this.opts.clock,
+      this.observed,
+      this.registry,
+    );
+    this.emit('metrics', m);
+    return m;
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
