@@ -15,6 +15,7 @@ import { runMetricsBench } from './metrics-bench.js';
 import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
+import { runPolicyCostBench, runPolicyReactionBench } from './policy-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 import { runWatchBench } from './watch-bench.js';
@@ -44,6 +45,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'top-view': runTopViewBench,
   metrics: runMetricsBench,
   exec: runExecBench,
+  'policy-cost': runPolicyCostBench,
+  'policy-reaction': runPolicyReactionBench,
 };
 
 const wanted = process.argv.slice(2);
