@@ -15,6 +15,8 @@ import {
 } from '../../shared/policy-rules.js';
 import { parseHandlersFile, type HandlerSpec } from '../../shared/spec.js';
 import { revalidateSpec } from '../../shared/spec-raw.js';
+import { checkStoredSpec } from '../../shared/spec-shape.js';
+import { ShapeChecker } from '../../shared/shape.js';
 import { parseYamlInput } from '../../shared/yaml-input.js';
 
 const MiB = 1024 * 1024;
@@ -352,6 +354,27 @@ describe('policy rules: compiled rules are re-validated unchanged', () => {
           'state.json',
         ),
       /specs\[0\]\.policies\[2\]\.dry_run: is missing, but the apply validator makes it false/,
+    );
+  });
+});
+
+describe('policy rules: stored specs', () => {
+  it('a state file whose policies are not rules is refused naming the field', () => {
+    const [web] = parseHandlersFile(HANDLERS, 'handlers.yaml');
+    const check = (spec: unknown) => checkStoredSpec(new ShapeChecker('state.json'), 'specs.web', spec);
+    check(web);
+    const broken = (policies: unknown) => ({ ...web, policies });
+    assert.throws(
+      () => check(broken('leak')),
+      /^ValidationError: state\.json: specs\.web\.policies: expected an array, got string/,
+    );
+    assert.throws(
+      () => check(broken([{ name: 'a', when: { metric: 1 }, do: { kind: 'alert' } }])),
+      /state\.json: specs\.web\.policies\[0\]\.when\.metric: expected a string, got number/,
+    );
+    assert.throws(
+      () => check(broken([{ name: 'a', when: { metric: 'rss' } }])),
+      /state\.json: specs\.web\.policies\[0\]\.do: expected an object, got undefined/,
     );
   });
 });
