@@ -139,6 +139,7 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.rule, 'leak');
     assert.equal(rows[0]!.instance, 'leaky');
+    assert.equal(rows[0]!.last_execution_id, policyEvents()[1]!.id, 'the row names the execution');
   });
 
   it('cools the least recently used hot on-demand handler first under memory pressure', async () => {
