@@ -34,7 +34,7 @@ export interface InstanceInput {
   /** Instance key (`web#1`). */
   key: string;
   running: boolean;
-  /** The root of its process tree (the shim, or an observed process's PID); null when none. */
+  /** Its main process (the root of the tree whose fds are counted); null when not known. */
   root: number | null;
   cpu_percent: number;
   memory_bytes: number;
@@ -195,7 +195,7 @@ export class ProcSensors implements SensorSource {
         out.set(metric, seen.restartTimes.length);
         continue;
       }
-      if (!i.running || i.root === null) {
+      if (!i.running) {
         out.set(metric, { unavailable: 'not running' });
         continue;
       }
@@ -209,7 +209,11 @@ export class ProcSensors implements SensorSource {
             ? ((i.memory_bytes - before.rss) * 1000) / (now - before.at)
             : { unavailable: 'first sample of this process' },
         );
-      } else if (metric === 'fds') out.set(metric, this.fds(i.root));
+      } else if (metric === 'fds')
+        out.set(
+          metric,
+          i.root === null ? { unavailable: 'its main process is not known yet' } : this.fds(i.root),
+        );
       else {
         const parts = psiParts(metric);
         if (!parts) continue;
