@@ -231,7 +231,9 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   }
 
   private fallbackSample(): void {
-    if (this.subjects.size === 0 || (this.subjects.size === 1 && this.subjects.has(HOST_SUBJECT))) return;
+    // Instances or specs changed since the last sample (rules may have come with them), or instance rules.
+    const instanceRules = this.subjects.size - (this.subjects.has(HOST_SUBJECT) ? 1 : 0) > 0;
+    if (!this.dirty && !instanceRules) return;
     if (this.clock.now() - this.lastInstanceSample < this.opts.metricsIntervalMs) return;
     // Emits `metrics`, which feeds instanceSample.
     this.opts.supervisor.metrics().catch((err: unknown) => this.log.warn('metrics sampling failed', { err }));

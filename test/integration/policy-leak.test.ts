@@ -67,4 +67,48 @@ describe('integration: resource policies', function () {
     assert.equal(again!.pid, after!.pid, 'not restarted inside the cooldown');
     assert.equal((await policyRecords()).length, 1, 'exactly one policy execution');
   });
+
+  it('keeps acting while the master is away; the execution reaches the log once the master is back', async () => {
+    c = await Cluster.start({ agents: ['edge-1'], agentArgs: ['--metrics-interval', '250ms'] });
+    const cluster = c;
+    const file = cluster.writeHandlers([
+      {
+        name: 'leaky',
+        agents: ['edge-1'],
+        command: [process.execPath, fixture('leak.mjs')],
+        env: { LEAK_MIB_PER_S: '20', LEAK_MAX_MIB: '300' },
+        policies: [
+          {
+            name: 'leak',
+            when: { metric: 'rss', above: '150MiB', for: '0s' },
+            do: 'restart',
+            cooldown: '15m',
+          },
+        ],
+      },
+    ]);
+    await cluster.govJson(['apply', '-f', file]);
+    const [before] = await cluster.waitInstances('leaky', 1, (i) => i.state === 'running' && !!i.pid);
+    await cluster.killMaster();
+    // The agent alone: its own status file shows the restart.
+    await cluster.waitLocal(
+      'edge-1',
+      'leaky',
+      (i) => i.pid !== before!.pid && i.state === 'running',
+      'the restart by the agent alone',
+      60_000,
+    );
+    await cluster.startMaster();
+    await cluster.waitAgentConnected('edge-1', true, 15_000);
+    const [rec] = await waitFor(
+      async () => {
+        const r = (await cluster.admin().listExecutions({ limit: 100, kind: 'policy' })).records;
+        return r.length > 0 ? r : null;
+      },
+      { timeoutMs: 30_000, what: 'the policy execution after the master is back' },
+    );
+    assert.equal(rec!.issued_by, 'policy/leak');
+    assert.equal(rec!.agent, 'edge-1');
+    assert.match(rec!.params_summary, /^instance leaky, rss raw \d+(\.\d)? MiB above 150\.0 MiB$/);
+  });
 });
