@@ -49,9 +49,10 @@ export const PROTO_OPTIONS: protobuf.IConversionOptions = {
  * the other's on a mismatch. Raise it with every change that makes builds misread each other (2: handler
  * specs as typed messages instead of JSON strings; 3: InstanceStatus.pid is the handler's main process,
  * SIGNAL; 4: spec type/pid_file/limits.pids, which an older agent would ignore; 5: notify, start_timeout, watchdog,
- * idle_cpu, idle_action, frozen_timeout, ENSURE hold_ms and RELEASE).
+ * idle_cpu, idle_action, frozen_timeout, ENSURE hold_ms and RELEASE; 6: spec policies, which an older agent
+ * would ignore, and the agent's PolicyReport).
  */
-export const AGENT_LINK_PROTOCOL = 5;
+export const AGENT_LINK_PROTOCOL = 6;
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 

@@ -148,6 +148,8 @@ interface Tracker {
   latched: boolean;
   /** The decision that latched it (what a clear reverts). */
   fired: Decision | undefined;
+  /** The last decision (not held back), also after it cleared: what `onActed` matches. */
+  lastDecision: Decision | undefined;
   /** First sample of the current breach; null: not in breach. */
   breachSince: number | null;
   /** Where the last breach ended: `cleared` (crossed back after firing) or `armed` (never fired). */
@@ -242,7 +244,7 @@ export class PolicyEngine {
   onActed(decision: Decision, t: number, executionId?: string): void {
     if (decision.held_back) return;
     const tr = this.subjects.get(decision.subject)?.get(decision.rule);
-    if (!tr || tr.fired !== decision) return;
+    if (!tr || tr.lastDecision !== decision) return; // a rule changed since, or a newer decision
     if (tr.cooldownFrom === null || t > tr.cooldownFrom) tr.cooldownFrom = t;
     tr.lastActionAt = t;
     tr.lastActionIso = new Date(t).toISOString();
@@ -353,7 +355,8 @@ export class PolicyEngine {
     const decision = decisionOf(tr, p, firingReason(tr.rule, v));
     if (tr.rule.dry_run) this.count.dry_run++;
     else this.count.actions++;
-    [tr.latched, tr.fired, tr.cooldownFrom, tr.countedBudget] = [true, decision, t, false];
+    [tr.latched, tr.fired, tr.lastDecision, tr.cooldownFrom] = [true, decision, decision, t];
+    tr.countedBudget = false;
     [tr.lastAction, tr.lastActionAt, tr.lastExecutionId] = [decision.action_text, t, ''];
     tr.lastActionIso = new Date(t).toISOString();
     out.actions.push(decision);
@@ -403,6 +406,7 @@ function newTracker(
     state: 'armed',
     latched: false,
     fired: undefined,
+    lastDecision: undefined,
     breachSince: null,
     rest: 'armed',
     cooldownFrom: null,
