@@ -96,7 +96,14 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   /** The tail of the actions being carried out, one after the other (never rejects). */
   private acting: Promise<void> = Promise.resolve();
   private running = false;
-  private readonly onMetrics = (m: InstanceMetrics[]) => this.instanceSample(m);
+  /** A failure here must never fail the metrics sample it listens to (the push, `gov metrics`). */
+  private readonly onMetrics = (m: InstanceMetrics[]) => {
+    try {
+      this.instanceSample(m);
+    } catch (err) {
+      this.log.error('control loop step failed', { err });
+    }
+  };
 
   constructor(private readonly opts: ControlLoopOptions) {
     super();
