@@ -45,6 +45,8 @@ export class Actuators {
     logger: Logger,
     /** The last measured RSS of an instance (most-memory order). */
     private readonly lastRss: (key: string) => number,
+    /** The supervisor's time (leases are in it). */
+    private readonly now: () => number = Date.now,
   ) {
     this.log = logger.named('policy');
     // A new process of an instance runs on its spec's limits: the overrides in force apply again.
@@ -122,7 +124,7 @@ export class Actuators {
 
   /** Hot on-demand instances holding no lease, in `order`, at most `max`. */
   private chooseToCool(order: string, max: number): Array<{ handler: string; instance: string }> {
-    const now = Date.now();
+    const now = this.now();
     const hot = this.sup
       .status()
       .filter(

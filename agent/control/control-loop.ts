@@ -124,6 +124,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
       opts.audit,
       opts.logger,
       (k) => this.lastMetrics.find((m) => instanceKey(m.handler, m.index) === k)?.memory_bytes ?? 0,
+      () => this.clock.now(),
     );
   }
 
