@@ -96,6 +96,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   /** The tail of the actions being carried out, one after the other (never rejects). */
   private acting: Promise<void> = Promise.resolve();
   private running = false;
+  private hadRules = false;
   /** A failure here must never fail the metrics sample it listens to (the push, `gov metrics`). */
   private readonly onMetrics = (m: InstanceMetrics[]) => {
     try {
@@ -176,9 +177,13 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     };
   }
 
-  /** Rules are set: a host that has none and no instance with any costs nothing. */
+  /**
+   * Whether there is anything to report: rules are set, or were (the master must hear that they are gone).
+   * A host that never had any sends nothing.
+   */
   get active(): boolean {
-    return this.subjects.size > 0;
+    if (this.subjects.size > 0) this.hadRules = true;
+    return this.hadRules;
   }
 
   private every(ms: number, fn: () => void): void {
