@@ -85,7 +85,10 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private readonly subjects = new Map<string, Subject>();
   private pending: PolicyTransition[] = [];
   private timers: TimerHandle[] = [];
+  /** When the last metrics sample was taken: when the loop started its own, or when another's arrived. */
   private lastInstanceSample = -Infinity;
+  /** The loop's own sample is under way. */
+  private sampling = false;
   /** The last metrics sample (the most-memory order of `cool` reads its RSS). */
   private lastMetrics: InstanceMetrics[] = [];
   /** Instances or specs changed since the subjects were last synced (supervisor events). */
@@ -247,9 +250,16 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     // Instances or specs changed since the last sample (rules may have come with them), or instance rules.
     const instanceRules = this.subjects.size - (this.subjects.has(HOST_SUBJECT) ? 1 : 0) > 0;
     if (!this.dirty && !instanceRules) return;
-    if (this.clock.now() - this.lastInstanceSample < this.opts.metricsIntervalMs) return;
+    const now = this.clock.now();
+    if (this.sampling || now - this.lastInstanceSample < this.opts.metricsIntervalMs) return;
+    // Counted from its start: the next one is due an interval after this one began, not after it ended.
+    this.lastInstanceSample = now;
+    this.sampling = true;
     // Emits `metrics`, which feeds instanceSample.
-    this.opts.supervisor.metrics().catch((err: unknown) => this.log.warn('metrics sampling failed', { err }));
+    this.opts.supervisor
+      .metrics()
+      .catch((err: unknown) => this.log.warn('metrics sampling failed', { err }))
+      .finally(() => (this.sampling = false));
   }
 
   private hostSample(): void {
@@ -266,7 +276,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private instanceSample(metrics: InstanceMetrics[]): void {
     if (!this.running) return;
     const now = this.clock.now();
-    this.lastInstanceSample = now;
+    if (!this.sampling) this.lastInstanceSample = now; // another's sample (the metrics push, gov metrics)
     const sup = this.opts.supervisor;
     this.lastMetrics = metrics;
     // From the sample alone (no status documents: this runs every sample and must cost next to nothing);
