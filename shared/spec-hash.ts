@@ -34,6 +34,22 @@ export function instanceSpecHash(spec: HandlerSpec): string {
   return specDigest(spec).slice(0, 16);
 }
 
+/**
+ * What a change from spec `a` to spec `b` means for a running instance: `process` — how it runs changed
+ * (a restart puts it on the new spec); `placement` — only where or how many times it runs (`agents`,
+ * `selector`, `count`); `rules` — only its resource policies (the agent's control loop takes them up, the
+ * process is left alone); `none`. The one rule both the agent (store or restart) and the master (a rolling
+ * update or not) decide by.
+ */
+export function specChange(a: HandlerSpec, b: HandlerSpec): 'none' | 'rules' | 'placement' | 'process' {
+  const process = (s: HandlerSpec) =>
+    specDigest({ ...s, agents: [], selector: {}, count: 1, policies: undefined });
+  if (process(a) !== process(b)) return 'process';
+  const placed = (s: HandlerSpec) => specDigest({ ...s, policies: undefined });
+  if (placed(a) !== placed(b)) return 'placement';
+  return specDigest(a) === specDigest(b) ? 'none' : 'rules';
+}
+
 /** Hash of which spec each instance runs (Hello.specs_hash); the order of `instances` does not matter. */
 export function specsHash(instances: Iterable<{ instance: string; spec_hash: string }>): string {
   const lines = [...instances].map((i) => `${i.instance} ${i.spec_hash}`).sort();

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../../shared/errors.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
+import { specChange } from '../../shared/spec-hash.js';
 import type { Instance, InstanceStatus } from '../instance/instance.js';
 import type { InstanceRegistry } from './instance-registry.js';
 import { specHash } from './state-store.js';
@@ -50,8 +51,9 @@ export async function reconcile(
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
         work.push(spec.mode === 'on-demand' ? created.persist() : created.start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
-        // Only where or how many times it runs changed: the same process, stored without a restart.
-        if (sameProcess(inst.spec, spec)) {
+        // Only where or how many times it runs, or its resource policies, changed: the same process,
+        // stored without a restart.
+        if (specChange(inst.spec, spec) !== 'process') {
           [inst.spec, inst.specHash] = [spec, hash];
           work.push(inst.persist());
         } else work.push(replaceSpec(inst, spec, hash));
@@ -84,10 +86,4 @@ async function replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Pro
   const wasWanted =
     inst.desired === 'running' || (inst.spec.mode === 'on-demand' && spec.mode === 'always-on');
   await inst.respec(spec, hash, wasWanted);
-}
-
-/** The same process wherever and however many times it runs: only `agents`, `selector` or `count` differ. */
-function sameProcess(a: HandlerSpec, b: HandlerSpec): boolean {
-  const placeless = (s: HandlerSpec) => specHash({ ...s, agents: [], selector: {}, count: 1 });
-  return placeless(a) === placeless(b);
 }

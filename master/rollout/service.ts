@@ -2,6 +2,7 @@
  * Rollout RPCs of the Admin service (DESIGN §5), the engine's port onto the Fleet, and the rolling
  * update an Apply starts (`startUpdatesForApply`: one rollout over every changed handler).
  */
+import { specChange } from '../../shared/spec-hash.js';
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { StartRolloutRequest__Output } from '../../proto/generated/governor/v1/StartRolloutRequest.js';
 import { ValidationError } from '../../shared/errors.js';
@@ -79,7 +80,8 @@ export async function startUpdatesForApply(
     if (a.change !== 'updated' || !prev) continue;
     if (fleet.registry.listInstances({ handler: a.name }).length === 0) continue;
     const to = fleet.registry.getSpec(a.name);
-    if (to) handlers.push({ handler: a.name, from: prev, to });
+    // Only its resource policies changed: the agents take them up, no process is restarted.
+    if (to && specChange(prev.spec, to.spec) !== 'rules') handlers.push({ handler: a.name, from: prev, to });
   }
   if (handlers.length === 0) return [];
   const r = await engine.create({ kind: 'update', handlers, issuedBy });
