@@ -180,7 +180,7 @@ const COMMANDS: Entry[] = [
   ),
   admin(
     'events',
-    "the master's event stream: instance, health, execution, rollout and agent changes; -f follows",
+    "the master's event stream: instance, health, execution, rollout, agent and policy changes; -f follows",
     async () => (await import('./events.js')).eventsCommand,
   ),
   admin(

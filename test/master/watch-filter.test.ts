@@ -10,7 +10,7 @@ describe('watch filters', () => {
       (e: Error & { kind?: string }) =>
         e.kind === 'INVALID_ARGUMENT' &&
         /"bogus"/.test(e.message) &&
-        /instance, health, execution, rollout, agent, metrics/.test(e.message),
+        /instance, health, execution, rollout, agent, policy, metrics/.test(e.message),
     );
   });
 
