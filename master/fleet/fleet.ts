@@ -60,7 +60,7 @@ export class Fleet {
   /** Per agent id (not per stream: reconnecting does not refill it): status reports it may still send. */
   private readonly statusBuckets = new Map<string, TokenBucket>();
   private readonly drops = new DropCounter();
-  private readonly policyDrops = new DropCounter();
+  private readonly policyDrops: DropCounter;
   /** Each agent's last resource policy report (agent-policies.ts). */
   readonly policies: PolicyBook;
   private readonly log: Logger;
@@ -81,6 +81,7 @@ export class Fleet {
   ) {
     this.log = logger.named('fleet');
     this.policies = new PolicyBook(now);
+    this.policyDrops = new DropCounter(10_000, now);
     this.dispatcher = new Dispatcher(
       this.hub,
       executions,

@@ -182,7 +182,7 @@ describe('gov events', () => {
     for (const [argv, message] of [
       [
         ['--kind', 'nope'],
-        /--kind "nope" is not a kind of event \(kinds: instance, health, execution, rollout, agent, metrics\)/,
+        /--kind "nope" is not a kind of event \(kinds: instance, health, execution, rollout, agent, policy, metrics\)/,
       ],
       [['--since', '-1'], /--since "-1" must be an event index/],
       [['--metrics=soon'], /--metrics "soon"/],
