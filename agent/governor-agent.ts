@@ -15,6 +15,8 @@ import type { LocalAudit } from './local/local-audit.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 import type { ExecFrame, ExecFrame__Output } from '../proto/generated/governor/v1/ExecFrame.js';
 import { DEFAULT_EXEC_SETTINGS, ExecSessions, type ExecSettings } from './exec/exec-sessions.js';
+import type { ControlLoop } from './control/control-loop.js';
+import type { PolicyReport } from '../proto/generated/governor/v1/PolicyReport.js';
 import { runningSpecsHash, toWireEvent, toWireSpecs, toWireStatus } from './link/wire.js';
 
 export { AGENT_VERSION } from './commands.js';
@@ -26,6 +28,8 @@ export interface GovernorAgentOptions extends Omit<MasterLinkOptions, 'logger'> 
   audit?: LocalAudit;
   /** Exec sessions (gov exec): on by default, 8 at most, 30 min idle timeout. */
   exec?: ExecSettings;
+  /** The resource policies' control loop (agent/control): its PolicyReport goes to the master. */
+  policies?: ControlLoop;
 }
 
 export class GovernorAgent implements LinkHost {
@@ -62,6 +66,17 @@ export class GovernorAgent implements LinkHost {
     };
     supervisor.on('health', push);
     supervisor.on('status', push);
+    // Every rule state change goes out at once (with its transitions); while disconnected they wait for the
+    // report after the next welcome.
+    opts.policies?.on('changed', () => {
+      if (this.link.state === 'connected') this.link.push({ policies: opts.policies!.report() });
+    });
+  }
+
+  /** The control loop's report (after each welcome, with each metrics push); null: no rules anywhere. */
+  policies(): PolicyReport | null {
+    const loop = this.opts.policies;
+    return loop?.active ? loop.report() : null;
   }
 
   start(): void {

@@ -17,6 +17,7 @@ import { parseHandlersFile } from '../shared/spec.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
 import { AgentCommands } from './commands.js';
+import { ControlLoop } from './control/control-loop.js';
 import { GovernorAgent } from './governor-agent.js';
 import { LocalAudit } from './local/local-audit.js';
 import { LocalControl } from './local/local-control.js';
@@ -65,6 +66,13 @@ export function agentProgram(): GovCommand {
     .addOption(new Option('--no-exec', 'refuse gov exec sessions on this agent (config: exec: false)'))
     .addOption(new Option('--exec-max-sessions <N>', 'concurrent gov exec sessions (default 8)'))
     .addOption(new Option('--exec-idle-timeout <DUR>', 'end a gov exec session idle this long (default 30m)'))
+    .addOption(
+      new Option(
+        '--control-interval <DUR>',
+        'how often host sensors are read for agent-wide policies (default 1s)',
+      ),
+    )
+    .addOption(new Option('--policy-budget <N>', 'at most N resource policy actions per minute (default 10)'))
     .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
     .addOption(
       new Option(
@@ -108,6 +116,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
   let sup: Supervisor | null = null;
   let audit: LocalAudit | null = null;
   let local: LocalControl | null = null;
+  let control: ControlLoop | null = null;
   // The supervisor's timers are unref'd and signal listeners do not keep Node alive: this ref'd timer
   // keeps the agent process up until it is told to stop.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -129,6 +138,17 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
     let agent: GovernorAgent | null = null;
     audit = await LocalAudit.open(dataDir, logger);
     let commands = new AgentCommands(sup, dataDir);
+    // Resource policies: rules from the specs the agent runs and from its config, master or no master.
+    control = new ControlLoop({
+      supervisor: sup,
+      commands,
+      audit,
+      agentRules: options.policies,
+      budgetPerMinute: options.policyBudget,
+      controlIntervalMs: options.controlIntervalMs,
+      metricsIntervalMs,
+      logger,
+    });
     if (specs) {
       await sup.applySpecs(specs);
       logger.info('agent running standalone', {
@@ -150,6 +170,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
           metricsIntervalMs,
           audit,
           exec: options.exec,
+          policies: control,
         },
         logger,
       );
@@ -174,10 +195,12 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
       logger,
     });
     writeStatus();
+    control.start();
     const stopMetrics = agent ? () => {} : sampleMetrics(sup, metricsIntervalMs, logger);
     await waitForSignal(io);
     logger.info('shutting down; handlers keep running');
     stopMetrics();
+    await control.stop();
     await local.close();
     sup.off('state', writeStatus);
     if (agent) await agent.shutdown();
@@ -187,6 +210,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     logger.error('agent failed', { err });
+    await control?.stop().catch(() => {});
     await local?.close().catch(() => {});
     await sup?.shutdown().catch(() => {});
     await audit?.close().catch(() => {});

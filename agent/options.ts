@@ -19,6 +19,14 @@ import * as tls from '../shared/tls.js';
 import { defaultAgentDataDir, LOCAL_SOCKET_FILE } from '../shared/local-socket.js';
 import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
 import { DEFAULT_EXEC_SETTINGS, type ExecSettings } from './exec/exec-sessions.js';
+import { parseAgentPolicies, type PolicyRule } from '../shared/policy-rules.js';
+import { DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_POLICY_BUDGET } from './control/control-loop.js';
+
+/** The control loop's interval bounds (host sensors): fast enough to react, slow enough to cost nothing. */
+export const CONTROL_INTERVAL_MIN_MS = 100;
+export const CONTROL_INTERVAL_MAX_MS = 3_600_000;
+/** Policy actions per minute per agent (the global budget). */
+export const POLICY_BUDGET_MAX = 10_000;
 
 /** Settings of the agent config file (`gov agent --config FILE`). */
 export interface AgentConfigFile {
@@ -48,6 +56,12 @@ export interface AgentConfigFile {
   exec_max_sessions?: number;
   /** An exec session with no traffic for this long is ended (default 30m). */
   exec_idle_timeout?: string;
+  /** Agent-wide resource policy rules (shared/policy-rules.ts parseAgentPolicies). */
+  policies?: unknown;
+  /** At most this many policy actions per minute on this agent (default 10). */
+  policy_budget?: number;
+  /** How often host sensors are read for agent-wide rules (default 1s). */
+  control_interval?: string;
 }
 
 const CONFIG_KEYS = [
@@ -68,6 +82,9 @@ const CONFIG_KEYS = [
   'exec',
   'exec_max_sessions',
   'exec_idle_timeout',
+  'policies',
+  'policy_budget',
+  'control_interval',
 ];
 
 export function readAgentConfig(file: string): AgentConfigFile {
@@ -75,6 +92,7 @@ export function readAgentConfig(file: string): AgentConfigFile {
     'metrics_interval',
     'discover_interval',
     'exec_idle_timeout',
+    'control_interval',
   ]) as AgentConfigFile;
   if (cfg.exec !== undefined && typeof cfg.exec !== 'boolean')
     throw new ValidationError(`${file}: exec: must be true or false`);
@@ -90,7 +108,28 @@ export function readAgentConfig(file: string): AgentConfigFile {
     cfg.labels = Object.fromEntries(Object.entries(cfg.labels).map(([k, v]) => [k, String(v)]));
   }
   parseDiscoverRules(cfg.discover, `${file}: discover`); // refused here, with the file and the key
+  if (cfg.policies !== undefined) cfg.policies = parseAgentPolicies(cfg.policies, file, 'policies');
+  if (cfg.policy_budget !== undefined && !isBudget(cfg.policy_budget))
+    throw new ValidationError(
+      `${file}: policy_budget: ${BUDGET_RULE}, not ${JSON.stringify(cfg.policy_budget)}`,
+    );
+  if (cfg.control_interval !== undefined)
+    checkControlInterval(parseDurationSetting(cfg.control_interval, `${file}: control_interval`), (m) => {
+      throw new ValidationError(`${file}: control_interval: ${m}`);
+    });
   return cfg;
+}
+
+const BUDGET_RULE = `must be an integer from 1 to ${POLICY_BUDGET_MAX} (actions per minute)`;
+
+function isBudget(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= POLICY_BUDGET_MAX;
+}
+
+function checkControlInterval(ms: number, refuse: (message: string) => never): number {
+  if (ms < CONTROL_INTERVAL_MIN_MS || ms > CONTROL_INTERVAL_MAX_MS)
+    refuse(`must be from ${CONTROL_INTERVAL_MIN_MS}ms to 1h, not ${ms}ms`);
+  return ms;
 }
 
 /** `region=west,role=web` → map; refuses malformed pairs. */
@@ -127,6 +166,8 @@ export interface AgentFlags {
   exec?: boolean;
   execMaxSessions?: string;
   execIdleTimeout?: string;
+  controlInterval?: string;
+  policyBudget?: string;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -162,6 +203,10 @@ export interface AgentOptions {
   readOnlySocket: string | null;
   /** gov exec on this agent (agent/exec). */
   exec: ExecSettings;
+  /** Resource policies (agent/control): agent-wide rules, the action budget, the host sensors' period. */
+  policies: PolicyRule[];
+  policyBudget: number;
+  controlIntervalMs: number;
 }
 
 /**
@@ -261,6 +306,21 @@ export function compileAgentOptions(
   };
   if (socket !== undefined && String(socket).trim() === '')
     throw new UsageError('--socket must be a path or off');
+  let policyBudget = cfg.policy_budget ?? DEFAULT_POLICY_BUDGET;
+  if (flags.policyBudget !== undefined) {
+    policyBudget = Number(flags.policyBudget);
+    if (!/^[0-9]+$/.test(flags.policyBudget) || !isBudget(policyBudget))
+      throw new UsageError(`--policy-budget ${BUDGET_RULE}, not ${flags.policyBudget}`);
+  }
+  const controlIntervalMs = checkControlInterval(
+    durationSetting(flags.controlInterval, '--control-interval', cfg.control_interval, 'control_interval') ??
+      DEFAULT_CONTROL_INTERVAL_MS,
+    (m) => {
+      throw flags.controlInterval !== undefined
+        ? new UsageError(`--control-interval ${m}`)
+        : new ValidationError(`control_interval: ${m}`);
+    },
+  );
   return {
     connected,
     handlersFile: flags.handlers ? path.resolve(cwd, flags.handlers) : null,
@@ -275,6 +335,9 @@ export function compileAgentOptions(
         : resolveGroup(String(group), flags.socketGroup !== undefined ? '--socket-group' : 'socket_group'),
     readOnlySocket: readOnly ? path.resolve(cwd, readOnly) : null,
     exec,
+    policies: (cfg.policies as PolicyRule[] | undefined) ?? [],
+    policyBudget,
+    controlIntervalMs,
     metricsIntervalMs,
     logLevel: (flags.logLevel as LogLevel | undefined) ?? 'info',
     logFormat: flags.logFormat === 'json' || env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',

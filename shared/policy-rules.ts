@@ -7,6 +7,7 @@
  * CONTRACT (issue 15): the types below are fixed; the parse/validate functions are built on the
  * policy-spec branch.
  */
+import { formatBytes } from './durations.js';
 
 /** Sensors of one instance (handler spec rules). */
 export const INSTANCE_METRICS = [
@@ -92,3 +93,59 @@ export interface PolicyRule {
 
 /** Where a rule list comes from: a handler spec (instance metrics) or the agent config (host metrics). */
 export type PolicyScope = 'handler' | 'agent';
+
+/** Metrics measured in bytes (`rss_growth`: bytes per second): their thresholds take sizes (`400MiB`). */
+export const BYTE_METRICS: readonly PolicyMetric[] = ['rss', 'rss_growth', 'host.memory.available'];
+
+/** A metric's value in words: sizes for byte metrics (`412.0 MiB`, `1.0 MiB/s`), else up to 3 decimals. */
+export function formatPolicyValue(metric: string, v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if ((BYTE_METRICS as readonly string[]).includes(metric)) {
+    const text = `${v < 0 ? '-' : ''}${formatBytes(Math.abs(Math.round(v)))}`;
+    return metric === 'rss_growth' ? `${text}/s` : text;
+  }
+  return String(Math.round(v * 1000) / 1000);
+}
+
+/** An action in words (PolicyRuleState.action): `restart`, `limit_cpu 50%`, `cool on-demand lru max 3`. */
+export function describePolicyAction(a: PolicyAction): string {
+  switch (a.kind) {
+    case 'cool':
+      return `cool on-demand ${a.order}${a.max > 1 ? ` max ${a.max}` : ''}`;
+    case 'limit_cpu':
+      return `limit_cpu ${a.cpu_percent}%`;
+    case 'limit_memory':
+      return `limit_memory ${formatBytes(a.memory_bytes)}`;
+    case 'signal':
+      return `signal ${a.signal}`;
+    default:
+      return a.kind;
+  }
+}
+
+/** At most this many rules in one handler spec or one agent config. */
+export const MAX_POLICY_RULES = 32;
+
+/**
+ * `policies:` of a handler spec (YAML, already parsed): the compiled rules, or a ValidationError naming
+ * `file`, the key path under `at` (`handlers[0].policies[1].when.metric`) and the reason. `mode` is the
+ * handler's mode (`cool` needs on-demand).
+ */
+export function parseHandlerPolicies(v: unknown, file: string, at: string, mode: string): PolicyRule[] {
+  void v;
+  void file;
+  void at;
+  void mode;
+  throw new Error('not implemented yet');
+}
+
+/**
+ * `policies:` of the agent's config file (agent-wide rules over host metrics): the compiled rules, or a
+ * ValidationError naming `file`, the key path under `at` (`policies[0].do`) and the reason.
+ */
+export function parseAgentPolicies(v: unknown, file: string, at = 'policies'): PolicyRule[] {
+  void v;
+  void file;
+  void at;
+  throw new Error('not implemented yet');
+}

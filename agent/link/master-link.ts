@@ -2,7 +2,8 @@
  * The agent's link to the master: one dial loop (exponential backoff + jitter), a hello with the full
  * inventory on every (re)connect, commands answered by id (a repeated id gets the first answer again),
  * status/events pushed as they happen, metrics sampled every interval and pushed when they changed
- * (metrics-push.ts), and a heartbeat that notices a hung master.
+ * (metrics-push.ts) together with the resource policies' report (and that report after every welcome),
+ * and a heartbeat that notices a hung master.
  *
  * The execution log must end up true (DESIGN §8.10), so a command the master gave up on is either not
  * carried out or its result still reaches the master:
@@ -22,6 +23,7 @@ import type { Hello } from '../../proto/generated/governor/v1/Hello.js';
 import type { LocalExecution } from '../../proto/generated/governor/v1/LocalExecution.js';
 import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
+import type { PolicyReport } from '../../proto/generated/governor/v1/PolicyReport.js';
 import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
 import { AGENT_LINK_PROTOCOL, loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
 import { errorKindOf } from '../../shared/grpc-status.js';
@@ -51,6 +53,8 @@ export interface LinkHost {
   exec?(frame: ExecFrame__Output, send: (frame: ExecFrame) => void): void;
   /** The stream exec sessions ran on is gone. */
   linkDown?(reason: string): void;
+  /** The resource policies' report (sent after every welcome and with each metrics push); null: none. */
+  policies?(): PolicyReport | null;
 }
 
 export interface MasterLinkOptions {
@@ -187,6 +191,8 @@ export class MasterLink {
         for (const result of this.outbox.pending()) this.send(call, { result });
         for (const local_execution of this.host.localExecutions?.() ?? [])
           this.send(call, { local_execution });
+        const policies = this.host.policies?.();
+        if (policies) this.send(call, { policies });
       } else if (msg.body === 'command' && msg.command) {
         void this.onCommand(call, msg.command, silentMs);
       } else if (msg.body === 'ack' && msg.ack) {
@@ -260,7 +266,11 @@ export class MasterLink {
   ): Promise<void> {
     try {
       const metrics = await this.host.metrics();
-      if (this.call === call && filter.admit(metrics)) this.send(call, { metrics });
+      if (this.call === call && filter.admit(metrics)) {
+        this.send(call, { metrics });
+        const policies = this.host.policies?.();
+        if (policies) this.send(call, { policies });
+      }
     } catch (err) {
       this.log.warn('metrics sampling failed', { err });
     }

@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { StateChange } from '../instance/status.js';
 import type { InstanceEvent } from '../instance/lifecycle.js';
+import type { InstanceMetrics } from './metrics-report.js';
 
 export interface SupervisorEvents {
   state: [StateChange];
@@ -19,6 +20,8 @@ export interface SupervisorEvents {
   status: [{ handler: string }];
   /** A set of specs was applied (instances may have been removed, which changes no state). */
   applied: [];
+  /** A metrics sample was taken (whoever asked: the metrics push, `gov metrics`, the control loop). */
+  metrics: [InstanceMetrics[]];
 }
 
 /** The supervisor, as those that report to it see it. */

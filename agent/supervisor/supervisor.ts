@@ -18,7 +18,8 @@ import { LimitedBackend } from '../process/cgroups-backend.js';
 import { CgroupTracking, cgroupOnlyHandle, cgroupPids } from '../process/cgroup-tracking.js';
 import { CheckedBackend } from '../process/spawn-checks.js';
 import { CgroupFreezer, type Freezer } from '../process/freezer.js';
-import { MetricsSampler } from '../process/sampler.js';
+import { MetricsSampler, processTree } from '../process/sampler.js';
+import { overrideLimits, type OverrideOutcome } from '../process/limit-override.js';
 import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/instance.js';
 import { prepareDataDir } from '../instance/paths.js';
 import { notRunningRefusal, SIGNALLABLE } from '../instance/signal.js';
@@ -412,6 +413,58 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
+  /**
+   * Freezes a running instance with the cgroup freezer (a resource policy's `freeze`): same PIDs, no CPU,
+   * until `thaw` (or ensure, a signal, a stop). Refused (StateError, nothing done) for an observed process
+   * and where it cannot be frozen, with why.
+   */
+  async freeze(key: string): Promise<InstanceStatus> {
+    if (this.observed.has(key)) throw new StateError(observedRefusal(key));
+    const inst = this.registry.get(key);
+    const cannot = inst.unfreezable();
+    if (cannot !== null) throw new StateError(`${key} cannot be frozen: ${cannot}`);
+    const r = await inst.freeze(() => true);
+    if (r.kind === 'failed') throw new StateError(`${key} cannot be frozen: ${r.reason}`);
+    if (r.kind === 'busy') throw new StateError(`${key} cannot be frozen: it is ${inst.state}`);
+    return inst.status();
+  }
+
+  /** Thaws a frozen instance (nothing when it is not frozen). */
+  async thaw(key: string): Promise<InstanceStatus> {
+    const inst = this.registry.get(key);
+    await inst.thaw();
+    return inst.status();
+  }
+
+  /**
+   * Changes the cgroup limit of a running instance on top of its spec's limits (a resource policy's
+   * `limit_cpu` / `limit_memory`), or with `null` puts the spec's limits back (process/limit-override.ts).
+   * Refused for observed processes and instances that are not running; never throws for a cgroup that
+   * cannot be written (the outcome says why).
+   */
+  overrideLimits(
+    key: string,
+    override: { cpu_percent?: number; memory_bytes?: number } | null,
+  ): OverrideOutcome {
+    if (this.observed.has(key)) return { ok: false, reason: observedRefusal(key) };
+    const inst = this.registry.get(key);
+    const root = inst.handle?.pid;
+    if (override !== null && (inst.state !== 'running' || root === undefined))
+      return { ok: false, reason: `${key} is ${inst.state}` };
+    const pids = root === undefined ? [] : processTree(root).map((p) => p.pid);
+    return overrideLimits(this.cgroups, key, inst.spec.limits, override, pids);
+  }
+
+  /** Where instance `key`'s cgroup v2 pressure files are, or why it has none. */
+  pressureDir(key: string): { dir: string } | { unavailable: string } {
+    const layout = this.tracker.layout;
+    if (!layout)
+      return { unavailable: `no cgroup for this instance (tracking: pgroup: ${this.tracker.reason})` };
+    if (layout.version !== 2) return { unavailable: 'cgroup v1 has no per-cgroup pressure files (v2 only)' };
+    const dir = this.registry.find(key)?.handle?.cgroup;
+    return dir ? { dir } : { unavailable: 'not in its cgroup' };
+  }
+
   /** Status of every instance, of one handler's instances, or of one instance key. */
   status(name?: string): InstanceStatus[] {
     const observed = name !== undefined ? this.observed.status(name) : null;
@@ -450,9 +503,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * CPU %, RSS (summed over each handler's process tree), uptime, restarts, last exit and on-demand
    * figures per instance. The RSS of a hot on-demand instance is remembered for the savings estimate.
+   * Listeners of `metrics` hear every sample (the control loop's rules read it).
    */
-  metrics(): Promise<InstanceMetrics[]> {
-    return collectMetrics(this.status(), this.sampler, this.opts.clock, this.observed, this.registry);
+  async metrics(): Promise<InstanceMetrics[]> {
+    const m = await collectMetrics(
+      this.status(),
+      this.sampler,
+      this.opts.clock,
+      this.observed,
+      this.registry,
+    );
+    this.emit('metrics', m);
+    return m;
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */

@@ -1,20 +1,27 @@
 /**
- * Commands an agent carried out for a local user (its control socket, `gov --local`), reported for the
- * execution log (agent_link.proto LocalExecution). An agent speaks only for itself (DESIGN §8): a report is
- * kept only for a handler the master assigns to that agent, with `issued_by` `local:<uid>` and one of the
- * control kinds, every string bounded (agent-input.ts). Each id is recorded once; the report is
- * acknowledged once its record is on disk (or when it is refused, so it is not sent again).
+ * Commands an agent carried out for a local user (its control socket, `gov --local`), and the actions of its
+ * resource policies (agent/control: kind `policy`, `issued_by` `policy/<rule>`), reported for the execution
+ * log (agent_link.proto LocalExecution). An agent speaks only for itself (DESIGN §8): a report is kept only
+ * for a handler the master assigns to that agent (a policy report may name no handler: an agent-wide rule's
+ * alert), with `issued_by` `local:<uid>` and one of the control kinds, or `policy/<rule>` and kind `policy`,
+ * every string bounded (agent-input.ts). Each id is recorded once; the report is acknowledged once its
+ * record is on disk (or when it is refused, so it is not sent again).
  */
 import type { LocalExecution__Output } from '../../proto/generated/governor/v1/LocalExecution.js';
 import type { ExecutionLog } from '../state/execution-log.js';
 import type { Registry } from '../state/registry.js';
 import { CONTROL_ACTIONS } from '../../shared/control-request.js';
+import { NAME_RE } from '../../shared/names.js';
 import { AGENT_LIMITS, bound } from './agent-input.js';
 
 /** What a local command may be: the control actions (admin.proto ControlRequest.action). */
 export const LOCAL_KINDS: ReadonlySet<string> = new Set(CONTROL_ACTIONS);
+/** The kind of a resource policy's action (or dry-run decision) on an agent. */
+export const POLICY_KIND = 'policy';
 
 const LOCAL_ISSUER = /^local:\d{1,10}$/;
+/** `policy/<rule>`: a rule name is a name (shared/names.ts). */
+const POLICY_ISSUER = new RegExp(`^policy/${NAME_RE.source.slice(1)}`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Why `agentId`'s report may not be kept, or null when it may. */
@@ -24,11 +31,18 @@ export function localExecutionRefusal(
   r: LocalExecution__Output,
 ): string | null {
   if (!UUID.test(r.id)) return `id ${JSON.stringify(bound(r.id))} is not a UUID`;
-  if (!LOCAL_KINDS.has(r.kind)) return `kind ${JSON.stringify(bound(r.kind))} is not a control action`;
-  if (!LOCAL_ISSUER.test(r.issued_by))
-    return `issued_by ${JSON.stringify(bound(r.issued_by))} is not local:<uid>`;
-  const spec = registry.getSpec(r.handler);
-  if (!spec || !registry.agentsFor(spec.spec).includes(agentId))
+  if (r.kind === POLICY_KIND) {
+    if (!POLICY_ISSUER.test(r.issued_by))
+      return `issued_by ${JSON.stringify(bound(r.issued_by))} is not policy/<rule>`;
+  } else {
+    if (!LOCAL_KINDS.has(r.kind))
+      return `kind ${JSON.stringify(bound(r.kind))} is not a control action or policy`;
+    if (!LOCAL_ISSUER.test(r.issued_by))
+      return `issued_by ${JSON.stringify(bound(r.issued_by))} is not local:<uid>`;
+  }
+  const agentWide = r.kind === POLICY_KIND && r.handler === '';
+  const spec = agentWide ? null : registry.getSpec(r.handler);
+  if (!agentWide && (!spec || !registry.agentsFor(spec.spec).includes(agentId)))
     return `handler ${JSON.stringify(bound(r.handler))} is not assigned to agent ${agentId}`;
   if (Number.isNaN(Date.parse(r.started_at)) || Number.isNaN(Date.parse(r.completed_at)))
     return 'started_at and completed_at must be ISO-8601 times';

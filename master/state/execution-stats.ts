@@ -34,6 +34,7 @@ export const EXECUTION_KINDS = [
   'logs',
   'revoke',
   'rollout-step',
+  'policy',
 ] as const;
 
 /**

@@ -95,4 +95,36 @@ describe('master: local executions an agent reports', () => {
     await refused(report({ id: 'not-a-uuid' }), /is not a UUID/);
     await refused(report({ started_at: 'yesterday' }), /ISO-8601/);
   });
+
+  it('record a resource policy action as kind policy issued by policy/<rule>, agent-wide ones without a handler', async () => {
+    const { registry, log } = await setup();
+    const acted = report({
+      kind: 'policy',
+      issued_by: 'policy/leak',
+      instance: 'web',
+      result: 'restart web: running pid 13',
+      params_summary: 'rss raw 412MiB smoothed 405MiB above 400MiB',
+    });
+    assert.equal(await recordLocalExecution(registry, log, 'edge-1', acted), null);
+    const rec = log.get(acted.id)!;
+    assert.equal(rec.kind, 'policy');
+    assert.equal(rec.issued_by, 'policy/leak');
+    assert.equal(rec.handler, 'web');
+    assert.match(rec.params_summary, /rss raw 412MiB smoothed 405MiB above 400MiB/);
+    const host = report({ kind: 'policy', issued_by: 'policy/memory-pressure', handler: '' });
+    assert.equal(await recordLocalExecution(registry, log, 'edge-1', host), null, 'agent-wide: no handler');
+    assert.equal(log.get(host.id)?.handler, '');
+  });
+
+  it('refuse a policy report with a local issuer, a control kind issued by a policy, or a handler of another agent', async () => {
+    const { registry, log } = await setup();
+    const refused = async (r: LocalExecution__Output, why: RegExp) => {
+      assert.match((await recordLocalExecution(registry, log, 'edge-1', r)) ?? '', why);
+      assert.equal(log.get(r.id), undefined, 'nothing recorded');
+    };
+    await refused(report({ kind: 'policy' }), /issued_by "local:1000" is not policy\/<rule>/);
+    await refused(report({ kind: 'policy', issued_by: 'policy/Bad Name' }), /is not policy\/<rule>/);
+    await refused(report({ issued_by: 'policy/leak' }), /is not local:<uid>/);
+    await refused(report({ kind: 'policy', issued_by: 'policy/leak', handler: 'db' }), /not assigned/);
+  });
 });

@@ -2,7 +2,8 @@
 
 
 /**
- * One command an agent carried out for a local user (its control socket), as its execution log shows it.
+ * One command an agent carried out for a local user (its control socket), or one action of its resource
+ * policies (kind policy), as its execution log shows it.
  */
 export interface LocalExecution {
   /**
@@ -10,16 +11,20 @@ export interface LocalExecution {
    */
   'id'?: (string);
   /**
-   * start | stop | restart | ensure | release | signal.
+   * start | stop | restart | ensure | release | signal; `policy` for a resource policy's action (or dry-run
+   * decision) taken by the agent's control loop.
    */
   'kind'?: (string);
+  /**
+   * Empty only for a policy execution of an agent-wide rule that acted on no handler (alert).
+   */
   'handler'?: (string);
   /**
    * Instance key on the agent (`web#1`); empty: every instance of the handler.
    */
   'instance'?: (string);
   /**
-   * `local:<uid>`: the kernel-verified uid of the caller on the socket.
+   * `local:<uid>`: the kernel-verified uid of the caller on the socket; `policy/<rule>` for kind policy.
    */
   'issued_by'?: (string);
   /**
@@ -37,13 +42,14 @@ export interface LocalExecution {
    */
   'result'?: (string);
   /**
-   * e.g. `SIGHUP group`.
+   * e.g. `SIGHUP group`; kind policy: the metric values that fired it (raw, smoothed, forecast, threshold).
    */
   'params_summary'?: (string);
 }
 
 /**
- * One command an agent carried out for a local user (its control socket), as its execution log shows it.
+ * One command an agent carried out for a local user (its control socket), or one action of its resource
+ * policies (kind policy), as its execution log shows it.
  */
 export interface LocalExecution__Output {
   /**
@@ -51,16 +57,20 @@ export interface LocalExecution__Output {
    */
   'id': (string);
   /**
-   * start | stop | restart | ensure | release | signal.
+   * start | stop | restart | ensure | release | signal; `policy` for a resource policy's action (or dry-run
+   * decision) taken by the agent's control loop.
    */
   'kind': (string);
+  /**
+   * Empty only for a policy execution of an agent-wide rule that acted on no handler (alert).
+   */
   'handler': (string);
   /**
    * Instance key on the agent (`web#1`); empty: every instance of the handler.
    */
   'instance': (string);
   /**
-   * `local:<uid>`: the kernel-verified uid of the caller on the socket.
+   * `local:<uid>`: the kernel-verified uid of the caller on the socket; `policy/<rule>` for kind policy.
    */
   'issued_by': (string);
   /**
@@ -78,7 +88,7 @@ export interface LocalExecution__Output {
    */
   'result': (string);
   /**
-   * e.g. `SIGHUP group`.
+   * e.g. `SIGHUP group`; kind policy: the metric values that fired it (raw, smoothed, forecast, threshold).
    */
   'params_summary': (string);
 }

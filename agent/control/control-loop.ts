@@ -1,0 +1,334 @@
+/**
+ * The agent's control loop (DESIGN §9 Policies): sensors → the rule engine → actuators, on the agent alone,
+ * master or no master (rules come from the handler specs the agent runs, persisted with its state, and from
+ * its config file).
+ *
+ * - Instance rules (a handler spec's `policies:`): each instance is a subject (its key, `web#1`), fed at the
+ *   metrics interval from the supervisor's metrics sample (one sample serves `gov metrics`, the metrics
+ *   push and the rules: the loop samples itself only when nothing else did for an interval).
+ * - Agent-wide rules (the config's `policies:`): the subject `host`, fed every `control_interval`.
+ * - Decisions are carried out one after the other (actuators.ts), never awaited by a sample; a rule that
+ *   clears reverts its limit or freeze. Only the metrics some rule reads are read.
+ * - Every rule state change is kept for the next PolicyReport (at most MAX_PENDING_TRANSITIONS, oldest
+ *   dropped) and announced (`changed`, once per sample); `report()` hands them out with every rule's row.
+ */
+import { EventEmitter } from 'node:events';
+import type { PolicyReport } from '../../proto/generated/governor/v1/PolicyReport.js';
+import type { PolicyTransition } from '../../proto/generated/governor/v1/PolicyTransition.js';
+import { systemClock, type Clock, type TimerHandle } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import { instanceKey } from '../../shared/spec.js';
+import {
+  HOST_METRICS,
+  INSTANCE_METRICS,
+  type HostMetric,
+  type InstanceMetric,
+  type PolicyRule,
+} from '../../shared/policy-rules.js';
+import type { AgentCommands } from '../commands.js';
+import type { LocalAudit } from '../local/local-audit.js';
+import type { InstanceMetrics, InstanceStatus, Supervisor } from '../supervisor/supervisor.js';
+import { Actuators } from './actuators.js';
+import { PolicyEngine, type Clear, type Decision, type ObserveResult } from './rules.js';
+import {
+  isUnavailable,
+  ProcSensors,
+  type InstanceInput,
+  type Reading,
+  type SensorSource,
+} from './sensors.js';
+
+/** The subject of agent-wide rules. */
+export const HOST_SUBJECT = 'host';
+export const DEFAULT_CONTROL_INTERVAL_MS = 1000;
+export const DEFAULT_POLICY_BUDGET = 10;
+/** Transitions kept for the next report. */
+export const MAX_PENDING_TRANSITIONS = 256;
+
+const INSTANCE_SET: ReadonlySet<string> = new Set(INSTANCE_METRICS);
+const HOST_SET: ReadonlySet<string> = new Set(HOST_METRICS);
+
+export interface ControlLoopOptions {
+  supervisor: Supervisor;
+  commands: AgentCommands;
+  audit: LocalAudit;
+  /** Agent-wide rules (the config's `policies:`, compiled). */
+  agentRules: readonly PolicyRule[];
+  /** At most this many actions per minute on this agent (dry-run records aside). */
+  budgetPerMinute: number;
+  /** Host sensors' period. */
+  controlIntervalMs: number;
+  /** Instance sensors' period (the supervisor's metrics interval). */
+  metricsIntervalMs: number;
+  logger: Logger;
+  clock?: Clock;
+  /** Where readings come from (tests inject their own); default: /proc and the instance cgroups. */
+  source?: SensorSource;
+}
+
+interface Subject {
+  rules: readonly PolicyRule[];
+  byName: Map<string, PolicyRule>;
+  /** Metrics with no reading now, and why (to tell the engine only on a change). */
+  unavailable: Map<string, string>;
+}
+
+export class ControlLoop extends EventEmitter<{ changed: [] }> {
+  readonly engine: PolicyEngine;
+  readonly actuators: Actuators;
+  private readonly source: SensorSource;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly subjects = new Map<string, Subject>();
+  private pending: PolicyTransition[] = [];
+  private timers: TimerHandle[] = [];
+  private lastInstanceSample = -Infinity;
+  private lastRss = new Map<string, number>();
+  /** The tail of the actions being carried out, one after the other (never rejects). */
+  private acting: Promise<void> = Promise.resolve();
+  private running = false;
+  private readonly onMetrics = (m: InstanceMetrics[]) => this.instanceSample(m);
+
+  constructor(private readonly opts: ControlLoopOptions) {
+    super();
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger.named('control');
+    this.engine = new PolicyEngine({ budget: { max: opts.budgetPerMinute, windowMs: 60_000 } });
+    const sup = opts.supervisor;
+    this.source =
+      opts.source ??
+      new ProcSensors({
+        onDemandHot: () =>
+          sup.status().filter((s) => s.mode === 'on-demand' && ['hot', 'warming'].includes(s.temperature))
+            .length,
+      });
+    this.actuators = new Actuators(
+      sup,
+      opts.commands,
+      opts.audit,
+      opts.logger,
+      (k) => this.lastRss.get(k) ?? 0,
+    );
+  }
+
+  /** Starts the timers and listens to the supervisor's metrics samples (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (this.opts.agentRules.length > 0) this.setSubject(HOST_SUBJECT, this.opts.agentRules, 'agent', '', '');
+    this.syncSubjects(this.opts.supervisor.status());
+    this.opts.supervisor.on('metrics', this.onMetrics);
+    this.every(this.opts.controlIntervalMs, () => this.hostSample());
+    this.every(this.opts.metricsIntervalMs, () => this.fallbackSample());
+    this.log.info('control loop running', {
+      agent_rules: this.opts.agentRules.length,
+      control_interval_ms: this.opts.controlIntervalMs,
+      budget_per_minute: this.opts.budgetPerMinute,
+    });
+  }
+
+  /** Stops sampling; resolves once the actions under way are done. Limits and freezes stay as they are. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers.splice(0)) t.cancel();
+    this.opts.supervisor.off('metrics', this.onMetrics);
+    await this.acting;
+  }
+
+  /** Resolves once every action decided so far is carried out and recorded (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.acting;
+  }
+
+  /** Every rule's row, the transitions since the last report (handed out now) and the counters. */
+  report(): PolicyReport {
+    const transitions = this.pending;
+    this.pending = [];
+    return {
+      rules: this.engine.states().map(({ subject: _s, ...row }) => row),
+      transitions,
+      counters: this.engine.counters(),
+    };
+  }
+
+  /** Rules are set: a host that has none and no instance with any costs nothing. */
+  get active(): boolean {
+    return this.subjects.size > 0;
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const slot = this.timers.length;
+    const arm = (): void => {
+      this.timers[slot] = this.clock.after(ms, () => {
+        if (!this.running) return;
+        try {
+          fn();
+        } catch (err) {
+          this.log.error('control loop step failed', { err });
+        }
+        arm();
+      });
+    };
+    arm();
+  }
+
+  private setSubject(
+    key: string,
+    rules: readonly PolicyRule[],
+    scope: 'agent' | 'handler',
+    handler: string,
+    instance: string,
+  ): void {
+    const before = this.subjects.get(key);
+    if (before?.rules === rules) return;
+    const clears = this.engine.setRules(key, rules, scope, { handler, instance });
+    if (rules.length === 0) this.subjects.delete(key);
+    else
+      this.subjects.set(key, {
+        rules,
+        byName: new Map(rules.map((r) => [r.name, r])),
+        unavailable: before?.unavailable ?? new Map(),
+      });
+    this.revert(clears);
+  }
+
+  /** Instances come and go, and their specs change: each instance of a handler with rules is a subject. */
+  private syncSubjects(statuses: readonly InstanceStatus[]): void {
+    const specs = new Map(this.opts.supervisor.specs().map((s) => [s.name, s]));
+    const seen = new Set<string>([HOST_SUBJECT]);
+    for (const s of statuses) {
+      if (s.mode === 'observed') continue;
+      const rules = specs.get(s.handler)?.policies ?? [];
+      if (rules.length === 0 && !this.subjects.has(s.instance)) continue;
+      seen.add(s.instance);
+      this.setSubject(s.instance, rules, 'handler', s.handler, s.instance);
+    }
+    for (const key of [...this.subjects.keys()])
+      if (!seen.has(key)) {
+        this.subjects.delete(key);
+        this.revert(this.engine.removeSubject(key, this.clock.now()));
+      }
+  }
+
+  private fallbackSample(): void {
+    if (this.subjects.size === 0 || (this.subjects.size === 1 && this.subjects.has(HOST_SUBJECT))) return;
+    if (this.clock.now() - this.lastInstanceSample < this.opts.metricsIntervalMs) return;
+    // Emits `metrics`, which feeds instanceSample.
+    this.opts.supervisor.metrics().catch((err: unknown) => this.log.warn('metrics sampling failed', { err }));
+  }
+
+  private hostSample(): void {
+    const host = this.subjects.get(HOST_SUBJECT);
+    if (!host) return;
+    const wanted = new Set(
+      this.engine.metricsOf(HOST_SUBJECT).filter((m) => HOST_SET.has(m)) as HostMetric[],
+    );
+    const now = this.clock.now();
+    const readings = this.source.host(wanted, now);
+    const results: ObserveResult[] = [];
+    for (const m of wanted) results.push(...this.feed(HOST_SUBJECT, host, m, readings.get(m), now));
+    this.handle(results);
+  }
+
+  private instanceSample(metrics: InstanceMetrics[]): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    this.lastInstanceSample = now;
+    const sup = this.opts.supervisor;
+    const statuses = sup.status();
+    this.syncSubjects(statuses);
+    const byKey = new Map(statuses.map((s) => [s.instance, s]));
+    const wanted = new Set<InstanceMetric>();
+    const inputs: InstanceInput[] = [];
+    for (const m of metrics) {
+      const key = instanceKey(m.handler, m.index);
+      this.lastRss.set(key, m.memory_bytes);
+      if (!this.subjects.has(key)) continue;
+      for (const metric of this.engine.metricsOf(key))
+        if (INSTANCE_SET.has(metric)) wanted.add(metric as InstanceMetric);
+      const s = byKey.get(key);
+      inputs.push({
+        key,
+        running: m.state === 'running',
+        root: s?.shim_pid ?? s?.pid ?? null,
+        cpu_percent: m.cpu_percent,
+        memory_bytes: m.memory_bytes,
+        restarts: m.restarts,
+        cgroup: { unavailable: '' },
+      });
+    }
+    for (const k of [...this.lastRss.keys()]) if (!byKey.has(k)) this.lastRss.delete(k);
+    if (inputs.length === 0) return;
+    if ([...wanted].some((m) => m.startsWith('pressure.')))
+      for (const i of inputs) i.cgroup = sup.pressureDir(i.key);
+    const readings = this.source.instances(inputs, wanted, now);
+    const results: ObserveResult[] = [];
+    for (const [key, r] of readings) {
+      const subject = this.subjects.get(key);
+      if (!subject) continue;
+      for (const metric of this.engine.metricsOf(key))
+        results.push(...this.feed(key, subject, metric, r.get(metric as InstanceMetric), now));
+    }
+    this.handle(results);
+  }
+
+  /** One reading of one metric for one subject into the engine. */
+  private feed(
+    key: string,
+    subject: Subject,
+    metric: string,
+    r: Reading | undefined,
+    now: number,
+  ): ObserveResult[] {
+    if (r === undefined) return [];
+    const why = isUnavailable(r) ? r.unavailable : '';
+    if ((subject.unavailable.get(metric) ?? '') !== why) {
+      this.engine.setUnavailable(key, metric, why);
+      if (why) subject.unavailable.set(metric, why);
+      else subject.unavailable.delete(metric);
+    }
+    if (isUnavailable(r)) return [];
+    return [this.engine.observe(key, metric, { t: now, value: r })];
+  }
+
+  /** Transitions for the report, decisions and clears to the actuators. */
+  private handle(results: ObserveResult[]): void {
+    let changed = false;
+    for (const res of results) {
+      for (const t of res.transitions) {
+        const { subject: _s, t: _t, ...wire } = t;
+        this.pending.push(wire);
+        changed = true;
+      }
+      for (const d of res.actions) if (!d.held_back) this.enqueue(d);
+      this.revert(res.clears);
+    }
+    if (this.pending.length > MAX_PENDING_TRANSITIONS)
+      this.pending.splice(0, this.pending.length - MAX_PENDING_TRANSITIONS);
+    if (changed) this.emit('changed');
+  }
+
+  private enqueue(d: Decision): void {
+    const rule = this.subjects.get(d.subject)?.byName.get(d.rule);
+    if (!rule) return;
+    this.acting = this.acting.then(async () => {
+      try {
+        const out = await this.actuators.act(d, rule);
+        this.engine.onActed(d, this.clock.now(), out.executions[0]?.id);
+        this.emit('changed'); // the row shows the execution
+      } catch (err) {
+        this.log.error('policy action failed', { rule: d.rule, err });
+      }
+    });
+  }
+
+  private revert(clears: readonly Clear[]): void {
+    for (const c of clears) {
+      this.acting = this.acting.then(() =>
+        this.actuators
+          .revert(c)
+          .catch((err: unknown) => this.log.error('policy revert failed', { rule: c.rule, err })),
+      );
+    }
+  }
+}

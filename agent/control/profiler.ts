@@ -1,0 +1,192 @@
+/**
+ * The profiler of the control loop (DESIGN §9): smoothing and a short-horizon forecast of one signal, as
+ * small classes over a sample stream. Time is passed in with every sample (epoch ms; steps may be
+ * irregular); no timers, no clock.
+ *
+ * - `Ema`: exponential moving average with a half-life. Over a step of `dt` ms the old average keeps the
+ *   weight `2^(-dt/halfLife)`, so a sample's weight halves every half-life whatever the sampling rate.
+ * - `TrendKalman`: a one-dimensional Kalman filter over a local linear trend model (state: level and slope
+ *   per second), giving the value forecast `aheadMs` ahead (`level + slope·ahead`).
+ * - `SignalProfiler`: what a rule needs of its signal: raw, smoothed (EMA or raw) and forecast.
+ */
+
+/** One reading of a signal at `t` (epoch ms). */
+export interface Sample {
+  t: number;
+  value: number;
+}
+
+/** The weight a new sample gets after `dtMs` with half-life `halfLifeMs`: `1 − 2^(−dt/halfLife)`. */
+export function emaAlpha(dtMs: number, halfLifeMs: number): number {
+  if (!(halfLifeMs > 0)) return 1;
+  if (!(dtMs > 0)) return 0;
+  return 1 - Math.pow(2, -dtMs / halfLifeMs);
+}
+
+/** Exponential moving average with a half-life over irregular time steps. */
+export class Ema {
+  private last: Sample | undefined;
+
+  constructor(readonly halfLifeMs: number) {}
+
+  /** Feeds a sample; returns the average. The first sample is the average; a sample not later than the
+   * previous one (same or older `t`) leaves the average unchanged. */
+  update(sample: Sample): number {
+    const prev = this.last;
+    if (!prev) {
+      this.last = { t: sample.t, value: sample.value };
+      return sample.value;
+    }
+    if (!(sample.t > prev.t)) return prev.value;
+    const a = emaAlpha(sample.t - prev.t, this.halfLifeMs);
+    this.last = { t: sample.t, value: prev.value + a * (sample.value - prev.value) };
+    return this.last.value;
+  }
+
+  /** The average so far; undefined before the first sample. */
+  get value(): number | undefined {
+    return this.last?.value;
+  }
+}
+
+export interface KalmanOptions {
+  /**
+   * Process noise intensity (white noise on the slope, per second³), relative to `measurementNoise`: how
+   * fast the trend may change. Only the ratio of the two matters; the filter is linear in the signal, so
+   * the same settings suit bytes and CPU shares alike.
+   */
+  processNoise: number;
+  /** Variance of a reading's noise. */
+  measurementNoise: number;
+  /** Variance of the slope (per second²) before the second sample: large = learn it from the first step. */
+  initialSlopeVariance: number;
+}
+
+/** Defaults: a slope that adapts within a few samples at 1–5 s sampling; readings trusted moderately. */
+export const DEFAULT_KALMAN: KalmanOptions = {
+  processNoise: 0.05,
+  measurementNoise: 1,
+  initialSlopeVariance: 1e6,
+};
+
+/** Level and slope (per second) after the last sample, and their covariance. */
+export interface TrendState {
+  t: number;
+  level: number;
+  slope: number;
+  p00: number;
+  p01: number;
+  p11: number;
+}
+
+/**
+ * One-dimensional Kalman filter, local linear trend model. Per step of `dt` seconds:
+ *   predict  level' = level + slope·dt, slope' = slope;  P' = F·P·Fᵀ + q·[[dt³/3, dt²/2], [dt²/2, dt]]
+ *   update   S = P'00 + r;  K = [P'00/S, P'01/S];  innovation y = z − level'
+ *            level = level' + K0·y;  slope = slope' + K1·y;  P = (I − K·H)·P'
+ * The first sample sets the level (variance r) with slope 0 (variance `initialSlopeVariance`).
+ */
+export class TrendKalman {
+  private s: TrendState | undefined;
+  private readonly o: KalmanOptions;
+
+  constructor(options: Partial<KalmanOptions> = {}) {
+    this.o = { ...DEFAULT_KALMAN, ...options };
+  }
+
+  /** Feeds a sample; a sample not later than the previous one is ignored. Returns the state after it. */
+  update(sample: Sample): TrendState {
+    const { processNoise: q, measurementNoise: r } = this.o;
+    const s = this.s;
+    if (!s) {
+      this.s = {
+        t: sample.t,
+        level: sample.value,
+        slope: 0,
+        p00: r,
+        p01: 0,
+        p11: this.o.initialSlopeVariance,
+      };
+      return { ...this.s };
+    }
+    if (!(sample.t > s.t)) return { ...s };
+    const dt = (sample.t - s.t) / 1000;
+    // Predict.
+    const level = s.level + s.slope * dt;
+    const slope = s.slope;
+    const pp00 = s.p00 + 2 * dt * s.p01 + dt * dt * s.p11 + (q * dt * dt * dt) / 3;
+    const pp01 = s.p01 + dt * s.p11 + (q * dt * dt) / 2;
+    const pp11 = s.p11 + q * dt;
+    // Update.
+    const S = pp00 + r;
+    const k0 = pp00 / S;
+    const k1 = pp01 / S;
+    const y = sample.value - level;
+    this.s = {
+      t: sample.t,
+      level: level + k0 * y,
+      slope: slope + k1 * y,
+      p00: (1 - k0) * pp00,
+      p01: (1 - k0) * pp01,
+      p11: pp11 - k1 * pp01,
+    };
+    return { ...this.s };
+  }
+
+  /** The value forecast `aheadMs` after the last sample; undefined before the first sample. */
+  forecast(aheadMs: number): number | undefined {
+    const s = this.s;
+    return s ? s.level + (s.slope * aheadMs) / 1000 : undefined;
+  }
+
+  get state(): TrendState | undefined {
+    return this.s ? { ...this.s } : undefined;
+  }
+}
+
+/** What a rule sees of its signal after a sample. */
+export interface Profile {
+  t: number;
+  raw: number;
+  /** EMA when a half-life is set, else the raw value. */
+  value: number;
+  /** The Kalman forecast `forecastMs` ahead; absent when no forecast is asked. */
+  forecast?: number;
+}
+
+export interface ProfilerOptions {
+  /** EMA half-life; 0 or absent: no smoothing. */
+  halfLifeMs?: number;
+  /** Forecast horizon; 0 or absent: no forecast. */
+  forecastMs?: number;
+  kalman?: Partial<KalmanOptions>;
+}
+
+/** Smoothing and forecast of one signal for one rule. */
+export class SignalProfiler {
+  private readonly ema: Ema | undefined;
+  private readonly kalman: TrendKalman | undefined;
+  private last: Profile | undefined;
+
+  constructor(private readonly options: ProfilerOptions = {}) {
+    this.ema = options.halfLifeMs ? new Ema(options.halfLifeMs) : undefined;
+    this.kalman = options.forecastMs ? new TrendKalman(options.kalman) : undefined;
+  }
+
+  update(sample: Sample): Profile {
+    if (this.last && !(sample.t > this.last.t)) return this.last;
+    const value = this.ema ? this.ema.update(sample) : sample.value;
+    const p: Profile = { t: sample.t, raw: sample.value, value };
+    if (this.kalman) {
+      this.kalman.update(sample);
+      p.forecast = this.kalman.forecast(this.options.forecastMs ?? 0);
+    }
+    this.last = p;
+    return p;
+  }
+
+  /** The profile after the last sample; undefined before the first. */
+  get profile(): Profile | undefined {
+    return this.last;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The control loop's sensors (DESIGN §9 Policies): what a rule's `metric` reads, per instance and per host.
+ * Only the metrics some rule asks for are read. A metric that cannot be read here is a reading with the
+ * reason (`{unavailable}`), never a made-up number: the rule shows why it has no value.
+ *
+ * Per instance (from the supervisor's metrics sample, process/sampler.ts, at the metrics interval): `cpu`
+ * (share of one core), `rss` (bytes, the tree), `rss_growth` (bytes/s between two samples of the same
+ * process), `fds` (entries of /proc/PID/fd over the tree), `restarts_1h` (restarts seen in the last hour:
+ * counted from when this agent began measuring the instance), and the instance cgroup's `*.pressure` avg10
+ * (cgroup v2 only). Per host (every control interval): MemAvailable, load1, /proc/pressure/{cpu,memory,io}
+ * some/full avg10 (percent) and `on_demand.hot`.
+ *
+ * The source is a seam (`SensorSource`): tests drive any metric through it (the host's real pressure cannot
+ * be forced safely). GPU sensors are out of scope.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../../shared/errors.js';
+import type { HostMetric, InstanceMetric } from '../../shared/policy-rules.js';
+import { processTree } from '../process/sampler.js';
+
+/** No value here, and why (the kernel has no PSI, cgroup v1, not running, first sample, …). */
+export interface Unavailable {
+  unavailable: string;
+}
+export type Reading = number | Unavailable;
+
+export function isUnavailable(r: unknown): r is Unavailable {
+  return typeof r === 'object' && r !== null && 'unavailable' in r;
+}
+
+/** What the instance sensors see of one instance at one metrics sample. */
+export interface InstanceInput {
+  /** Instance key (`web#1`). */
+  key: string;
+  running: boolean;
+  /** The root of its process tree (the shim, or an observed process's PID); null when none. */
+  root: number | null;
+  cpu_percent: number;
+  memory_bytes: number;
+  restarts: number;
+  /** Its cgroup v2 directory, or why it has no pressure files. */
+  cgroup: { dir: string } | Unavailable;
+}
+
+export type Readings<M extends string> = Map<M, Reading>;
+
+/** Where readings come from: the real one below, or a test's. */
+export interface SensorSource {
+  /** Host metrics (`wanted` only), read now. */
+  host(wanted: ReadonlySet<HostMetric>, now: number): Readings<HostMetric>;
+  /** Instance metrics (`wanted` only) from one metrics sample taken at `now`. */
+  instances(
+    inputs: readonly InstanceInput[],
+    wanted: ReadonlySet<InstanceMetric>,
+    now: number,
+  ): Map<string, Readings<InstanceMetric>>;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** `some avg10=1.50 avg60=… total=…` / `full …` → avg10 per line kind (percent). */
+export function parsePressure(text: string): { some?: number; full?: number } {
+  const out: { some?: number; full?: number } = {};
+  for (const line of text.split('\n')) {
+    const m = /^(some|full)\s.*\bavg10=([0-9.]+)/.exec(line.trim());
+    if (m) out[m[1] as 'some' | 'full'] = Number(m[2]);
+  }
+  return out;
+}
+
+function readOr(file: string): string | Unavailable {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    return { unavailable: `${file}: ${errorMessage(err)}` };
+  }
+}
+
+/** A pressure metric (`host.memory.pressure.some`, `pressure.io.full`) → [kind, line]. */
+function psiParts(metric: string): [string, 'some' | 'full'] | null {
+  const m = /(?:^|\.)(cpu|memory|io)\.pressure\.(some|full)$|^pressure\.(cpu|memory|io)\.(some|full)$/.exec(
+    metric,
+  );
+  if (!m) return null;
+  return [(m[1] ?? m[3])!, (m[2] ?? m[4]) as 'some' | 'full'];
+}
+
+/** A pressure reading from `file` (its `line`), or why there is none. */
+function pressureOf(file: string, line: 'some' | 'full', texts: Map<string, string | Unavailable>): Reading {
+  let text = texts.get(file);
+  if (text === undefined) {
+    text = readOr(file);
+    texts.set(file, text);
+  }
+  if (isUnavailable(text)) return { unavailable: `no pressure stall information (${text.unavailable})` };
+  const v = parsePressure(text)[line];
+  return v === undefined ? { unavailable: `${file} has no "${line}" line` } : v;
+}
+
+interface Seen {
+  root: number | null;
+  rss: number;
+  at: number;
+  restarts: number;
+  /** When restarts were seen (epoch ms), the last hour's. */
+  restartTimes: number[];
+}
+
+export interface ProcSensorOptions {
+  /** /proc (tests may point it at a directory of their own). */
+  procRoot?: string;
+  /** on_demand.hot: on-demand instances hot or warming now. */
+  onDemandHot: () => number;
+}
+
+/** The real sensors: /proc, the instance cgroups, and the supervisor's metrics sample. */
+export class ProcSensors implements SensorSource {
+  private readonly seen = new Map<string, Seen>();
+  private readonly proc: string;
+
+  constructor(private readonly opts: ProcSensorOptions) {
+    this.proc = opts.procRoot ?? '/proc';
+  }
+
+  host(wanted: ReadonlySet<HostMetric>): Readings<HostMetric> {
+    const out: Readings<HostMetric> = new Map();
+    const texts = new Map<string, string | Unavailable>();
+    for (const metric of wanted) {
+      if (metric === 'on_demand.hot') out.set(metric, this.opts.onDemandHot());
+      else if (metric === 'host.memory.available') out.set(metric, this.memAvailable());
+      else if (metric === 'host.load1') out.set(metric, this.load1());
+      else {
+        const parts = psiParts(metric);
+        if (parts) out.set(metric, pressureOf(path.join(this.proc, 'pressure', parts[0]), parts[1], texts));
+      }
+    }
+    return out;
+  }
+
+  private memAvailable(): Reading {
+    const file = path.join(this.proc, 'meminfo');
+    const text = readOr(file);
+    if (isUnavailable(text)) return text;
+    const m = /^MemAvailable:\s+(\d+)\s*kB/m.exec(text);
+    return m ? Number(m[1]) * 1024 : { unavailable: `${file} has no MemAvailable line (kernel < 3.14)` };
+  }
+
+  private load1(): Reading {
+    const file = path.join(this.proc, 'loadavg');
+    const text = readOr(file);
+    if (isUnavailable(text)) return text;
+    const v = Number(text.split(' ')[0]);
+    return Number.isFinite(v) ? v : { unavailable: `${file}: unreadable load average` };
+  }
+
+  instances(
+    inputs: readonly InstanceInput[],
+    wanted: ReadonlySet<InstanceMetric>,
+    now: number,
+  ): Map<string, Readings<InstanceMetric>> {
+    const out = new Map<string, Readings<InstanceMetric>>();
+    const keys = new Set<string>();
+    for (const input of inputs) {
+      keys.add(input.key);
+      out.set(input.key, this.instance(input, wanted, now));
+    }
+    for (const k of this.seen.keys()) if (!keys.has(k)) this.seen.delete(k);
+    return out;
+  }
+
+  private instance(
+    i: InstanceInput,
+    wanted: ReadonlySet<InstanceMetric>,
+    now: number,
+  ): Readings<InstanceMetric> {
+    const before = this.seen.get(i.key);
+    const seen: Seen = {
+      root: i.running ? i.root : null,
+      rss: i.memory_bytes,
+      at: now,
+      restarts: i.restarts,
+      restartTimes: (before?.restartTimes ?? []).filter((t) => now - t < HOUR_MS),
+    };
+    // Restarts the counter shows since the last sample happened in between: counted at this sample.
+    if (before && i.restarts > before.restarts)
+      for (let n = 0; n < Math.min(i.restarts - before.restarts, 1000); n++) seen.restartTimes.push(now);
+    this.seen.set(i.key, seen);
+    const out: Readings<InstanceMetric> = new Map();
+    const texts = new Map<string, string | Unavailable>();
+    for (const metric of wanted) {
+      if (metric === 'restarts_1h') {
+        out.set(metric, seen.restartTimes.length);
+        continue;
+      }
+      if (!i.running || i.root === null) {
+        out.set(metric, { unavailable: 'not running' });
+        continue;
+      }
+      if (metric === 'cpu') out.set(metric, i.cpu_percent / 100);
+      else if (metric === 'rss') out.set(metric, i.memory_bytes);
+      else if (metric === 'rss_growth') {
+        const same = before && before.root === i.root && now > before.at;
+        out.set(
+          metric,
+          same
+            ? ((i.memory_bytes - before.rss) * 1000) / (now - before.at)
+            : { unavailable: 'first sample of this process' },
+        );
+      } else if (metric === 'fds') out.set(metric, this.fds(i.root));
+      else {
+        const parts = psiParts(metric);
+        if (!parts) continue;
+        out.set(
+          metric,
+          isUnavailable(i.cgroup)
+            ? i.cgroup
+            : pressureOf(path.join(i.cgroup.dir, `${parts[0]}.pressure`), parts[1], texts),
+        );
+      }
+    }
+    return out;
+  }
+
+  /** Open file descriptors over the tree rooted at `root`. */
+  private fds(root: number): Reading {
+    let n = 0;
+    for (const st of processTree(root)) {
+      try {
+        n += readdirSync(path.join(this.proc, String(st.pid), 'fd')).length;
+      } catch (err) {
+        // A process that exited meanwhile has none; one we may not read makes the count wrong.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        return { unavailable: `/proc/${st.pid}/fd: ${errorMessage(err)}` };
+      }
+    }
+    return n;
+  }
+}
