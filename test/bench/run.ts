@@ -15,6 +15,7 @@ import { runMetricsBench } from './metrics-bench.js';
 import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
+import { runPm2LeakBench } from './pm2-leak-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 import { runWatchBench } from './watch-bench.js';
@@ -44,6 +45,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'top-view': runTopViewBench,
   metrics: runMetricsBench,
   exec: runExecBench,
+  'pm2-leak': runPm2LeakBench,
 };
 
 const wanted = process.argv.slice(2);
