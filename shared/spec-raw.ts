@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ValidationError } from './errors.js';
+import { policyRulesToRaw } from './policy-rules.js';
 import { parseHandler, type HandlerSpec } from './spec.js';
 
 type Raw = Record<string, unknown>;
@@ -39,6 +40,7 @@ export function specToRaw(spec: HandlerSpec): Raw {
     raw.idle_cpu = `${spec.idle_cpu_percent}%`;
   }
   if (spec.mode !== 'on-demand') delete raw.idle_timeout; // only allowed (and only meaningful) on-demand
+  if (Array.isArray(spec.policies)) raw.policies = policyRulesToRaw(spec.policies);
   return raw;
 }
 

@@ -19,4 +19,13 @@ export function checkStoredSpec(c: ShapeChecker, at: string, v: unknown, name?: 
   c.optional(join(at, 'count'), s.count, (a, x) => c.number(a, x));
   c.object(join(at, 'backoff'), s.backoff);
   c.object(join(at, 'update'), s.update);
+  c.optional(join(at, 'policies'), s.policies, (pat, list) =>
+    c.array(pat, list).forEach((x, i) => {
+      const rat = join(pat, i);
+      const r = c.object(rat, x);
+      c.string(join(rat, 'name'), r.name);
+      c.string(join(join(rat, 'when'), 'metric'), c.object(join(rat, 'when'), r.when).metric);
+      c.string(join(join(rat, 'do'), 'kind'), c.object(join(rat, 'do'), r.do).kind);
+    }),
+  );
 }

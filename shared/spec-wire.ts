@@ -10,7 +10,12 @@ import type {
   HandlerSpec__Output as WireSpecOut,
 } from '../proto/generated/governor/v1/HandlerSpec.js';
 import type { HealthCheck__Output } from '../proto/generated/governor/v1/HealthCheck.js';
+import type {
+  PolicyRule as WireRule,
+  PolicyRule__Output as WireRuleOut,
+} from '../proto/generated/governor/v1/PolicyRule.js';
 import { ValidationError } from './errors.js';
+import type { PolicyAction, PolicyRule } from './policy-rules.js';
 import type { HandlerSpec, HealthSpec } from './spec.js';
 import { revalidateSpec } from './spec-raw.js';
 
@@ -49,6 +54,7 @@ export function specToWire(spec: HandlerSpec): WireSpec {
     labels: spec.labels,
     log: spec.log ?? null,
     inherit_env: spec.inherit_env ? { names: spec.inherit_env } : null,
+    policies: (spec.policies ?? []).map(ruleToWire),
   };
   if (spec.cwd !== undefined) w.cwd = spec.cwd;
   if (spec.user !== undefined) w.user = spec.user;
@@ -99,7 +105,56 @@ function fromWire(w: WireSpecOut): Record<string, unknown> {
   if (w.pid_file !== undefined) spec.pid_file = w.pid_file;
   for (const k of ACTIVITY_KEYS) if (w[k] !== undefined) spec[k] = w[k];
   if (w.health) spec.health = healthFromWire(w.health);
+  if (w.policies?.length) spec.policies = w.policies.map(ruleFromWire);
   return spec;
+}
+
+function ruleToWire(r: PolicyRule): WireRule {
+  const { when: c, do: a } = r;
+  const when: WireRule['when'] = {
+    metric: c.metric,
+    for_ms: c.for_ms,
+    smooth_half_life_ms: c.smooth_half_life_ms ?? 0,
+    forecast_ms: c.forecast_ms ?? 0,
+  };
+  for (const k of ['above', 'below', 'clear_below', 'clear_above'] as const)
+    if (c[k] !== undefined) when[k] = c[k];
+  const action: WireRule['action'] = { kind: a.kind };
+  if (a.kind === 'cool') Object.assign(action, { order: a.order, max: a.max });
+  if (a.kind === 'limit_cpu') action.cpu_percent = a.cpu_percent;
+  if (a.kind === 'limit_memory') action.memory_bytes = a.memory_bytes;
+  if (a.kind === 'signal') action.signal = a.signal;
+  return { name: r.name, when, action, cooldown_ms: r.cooldown_ms, dry_run: r.dry_run };
+}
+
+/** A wire rule in the shape of PolicyRule, NOT validated (a missing message: an empty map). */
+function ruleFromWire(w: WireRuleOut): Record<string, unknown> {
+  const c = w.when;
+  const when: Record<string, unknown> = c ? { metric: c.metric, for_ms: c.for_ms } : {};
+  if (c) {
+    for (const k of ['above', 'below', 'clear_below', 'clear_above'] as const)
+      if (c[k] !== undefined) when[k] = c[k];
+    if (c.smooth_half_life_ms > 0) when.smooth_half_life_ms = c.smooth_half_life_ms;
+    if (c.forecast_ms > 0) when.forecast_ms = c.forecast_ms;
+  }
+  return { name: w.name, when, do: actionFromWire(w.action), cooldown_ms: w.cooldown_ms, dry_run: w.dry_run };
+}
+
+function actionFromWire(a: WireRuleOut['action']): Record<string, unknown> {
+  if (!a) return {};
+  const kind = a.kind as PolicyAction['kind'];
+  switch (kind) {
+    case 'cool':
+      return { kind, order: a.order || 'least-recently-used', max: a.max || 1 }; // unset: the defaults
+    case 'limit_cpu':
+      return { kind, cpu_percent: a.cpu_percent };
+    case 'limit_memory':
+      return { kind, memory_bytes: a.memory_bytes };
+    case 'signal':
+      return { kind, signal: a.signal };
+    default:
+      return { kind };
+  }
 }
 
 function limitsFromWire(l: WireSpecOut['limits']): Record<string, number> {

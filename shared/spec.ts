@@ -25,7 +25,7 @@ import {
 } from './spec-fields.js';
 import { IDENTITY_KEYS, parseIdentity, type SpecIdentity } from './spec-identity.js';
 import type { BackoffSpec } from './backoff.js';
-import type { PolicyRule } from './policy-rules.js';
+import { parseHandlerPolicies, type PolicyRule } from './policy-rules.js';
 import { isName, nameRefusal } from './names.js';
 import {
   DEFAULT_UPDATE,
@@ -167,6 +167,7 @@ const HANDLER_KEYS = [
   'idle_cpu',
   'idle_action',
   'frozen_timeout',
+  'policies',
   ...IDENTITY_KEYS,
 ] as const;
 
@@ -325,6 +326,8 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
     ctx.fail(`${at}.backoff.max`, 'must not be less than backoff.initial');
   if (raw.idle_timeout !== undefined && spec.mode !== 'on-demand')
     ctx.fail(`${at}.idle_timeout`, 'only applies to mode: on-demand');
+  const policies = parseHandlerPolicies(raw.policies, file, `${at}.policies`, spec.mode);
+  if (policies.length > 0) spec.policies = policies;
   return spec;
 }
 

@@ -62,9 +62,21 @@ export interface KalmanOptions {
   initialSlopeVariance: number;
 }
 
-/** Defaults: a slope that adapts within a few samples at 1–5 s sampling; readings trusted moderately. */
+/**
+ * The process noise for a forecast `horizonMs` ahead: r / horizon³ (seconds), so the slope is learned over
+ * about the horizon. A shorter memory makes a long forecast amplify noise (a flat signal at 0.85 ± 0.03
+ * sampled every second then forecasts above 1.0 within minutes); a longer one reacts late to a new trend.
+ * With 60 s, sampled every 1–5 s: a flat 0.85 ± 0.03 stays under 0.9, and a ramp of 0.005/s from 0.5
+ * (0.9 at 80 s) forecasts 0.9 at 44–55 s.
+ */
+export function processNoiseFor(horizonMs: number, measurementNoise = 1): number {
+  const s = Math.max(horizonMs, 1000) / 1000;
+  return measurementNoise / (s * s * s);
+}
+
+/** Defaults: the process noise of a 60 s horizon; the slope learned from the first step. */
 export const DEFAULT_KALMAN: KalmanOptions = {
-  processNoise: 0.05,
+  processNoise: processNoiseFor(60_000),
   measurementNoise: 1,
   initialSlopeVariance: 1e6,
 };
@@ -159,6 +171,7 @@ export interface ProfilerOptions {
   halfLifeMs?: number;
   /** Forecast horizon; 0 or absent: no forecast. */
   forecastMs?: number;
+  /** Default: DEFAULT_KALMAN with the process noise of the horizon (processNoiseFor). */
   kalman?: Partial<KalmanOptions>;
 }
 
@@ -170,7 +183,9 @@ export class SignalProfiler {
 
   constructor(private readonly options: ProfilerOptions = {}) {
     this.ema = options.halfLifeMs ? new Ema(options.halfLifeMs) : undefined;
-    this.kalman = options.forecastMs ? new TrendKalman(options.kalman) : undefined;
+    this.kalman = options.forecastMs
+      ? new TrendKalman({ processNoise: processNoiseFor(options.forecastMs), ...options.kalman })
+      : undefined;
   }
 
   update(sample: Sample): Profile {

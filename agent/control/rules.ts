@@ -139,6 +139,8 @@ interface Tracker {
   rule: PolicyRule;
   /** canonicalJson(rule): a changed rule starts over. */
   key: string;
+  /** describePolicyAction(rule.do), worded once. */
+  actionText: string;
   profiler: SignalProfiler;
   profile: Profile | undefined;
   state: RuleState;
@@ -146,6 +148,8 @@ interface Tracker {
   latched: boolean;
   /** The decision that latched it (what a clear reverts). */
   fired: Decision | undefined;
+  /** The last decision (not held back), also after it cleared: what `onActed` matches. */
+  lastDecision: Decision | undefined;
   /** First sample of the current breach; null: not in breach. */
   breachSince: number | null;
   /** Where the last breach ended: `cleared` (crossed back after firing) or `armed` (never fired). */
@@ -157,6 +161,8 @@ interface Tracker {
   countedBudget: boolean;
   lastAction: string;
   lastActionAt: number | null;
+  /** lastActionAt as ISO-8601 ('' for none), worded once per action. */
+  lastActionIso: string;
   lastExecutionId: string;
 }
 
@@ -238,9 +244,10 @@ export class PolicyEngine {
   onActed(decision: Decision, t: number, executionId?: string): void {
     if (decision.held_back) return;
     const tr = this.subjects.get(decision.subject)?.get(decision.rule);
-    if (!tr || tr.fired !== decision) return;
+    if (!tr || tr.lastDecision !== decision) return; // a rule changed since, or a newer decision
     if (tr.cooldownFrom === null || t > tr.cooldownFrom) tr.cooldownFrom = t;
     tr.lastActionAt = t;
+    tr.lastActionIso = new Date(t).toISOString();
     if (executionId !== undefined) tr.lastExecutionId = executionId;
   }
 
@@ -285,10 +292,10 @@ export class PolicyEngine {
           value: p?.value ?? 0,
           forecast: p?.forecast ?? 0,
           has_forecast: forecastAsked,
-          action: describePolicyAction(tr.rule.do),
+          action: tr.actionText,
           dry_run: tr.rule.dry_run,
           last_action: tr.lastAction,
-          last_action_at: tr.lastActionAt === null ? '' : new Date(tr.lastActionAt).toISOString(),
+          last_action_at: tr.lastActionIso,
           last_execution_id: tr.lastExecutionId,
           unavailable: this.unavailable.get(subject)?.get(tr.rule.when.metric) ?? '',
         });
@@ -301,7 +308,7 @@ export class PolicyEngine {
     return { ...this.count };
   }
 
-  /** One sample through one tracker (the table in README.md). */
+  /** One sample through one tracker (the table in README.md). Reasons are worded only on a change. */
   private step(tr: Tracker, sample: Sample, out: ObserveResult): void {
     const p = tr.profiler.update(sample);
     if (p === tr.profile) return; // not later than the last sample
@@ -312,55 +319,51 @@ export class PolicyEngine {
     const inCooldown = cooldown_ms > 0 && tr.cooldownFrom !== null && t < tr.cooldownFrom + cooldown_ms;
     const breach = when.above !== undefined ? v > when.above : v < (when.below as number);
     if (tr.latched) {
-      if (!crossedBack(tr.rule, v)) return this.move(tr, 'firing', p, firingReason(tr.rule, v), out);
-      out.clears.push(clearOf(tr, t, crossedBackReason(tr.rule, v)));
+      if (!crossedBack(tr.rule, v)) return this.move(tr, 'firing', p, () => firingReason(tr.rule, v), out);
+      const reason = crossedBackReason(tr.rule, v);
+      out.clears.push(clearOf(tr, t, reason));
       [tr.latched, tr.fired, tr.breachSince, tr.rest] = [false, undefined, null, 'cleared'];
-      return this.move(tr, inCooldown ? 'cooling-down' : 'cleared', p, crossedBackReason(tr.rule, v), out);
+      return this.move(tr, inCooldown ? 'cooling-down' : 'cleared', p, () => reason, out);
     }
     if (!breach) {
       if (tr.breachSince !== null) [tr.breachSince, tr.rest] = [null, 'armed'];
       [tr.countedBudget, tr.countedCooldown] = [false, false];
-      const to = inCooldown ? 'cooling-down' : tr.rest;
-      return this.move(
-        tr,
-        to,
-        p,
-        to === 'cooling-down' ? cooldownReason(tr, v) : notBreachReason(tr.rule, v),
-        out,
-      );
+      if (inCooldown) return this.move(tr, 'cooling-down', p, () => cooldownReason(tr, v), out);
+      return this.move(tr, tr.rest, p, () => notBreachReason(tr.rule, v), out);
     }
     tr.breachSince ??= t;
     if (t - tr.breachSince < when.for_ms) {
-      const to = inCooldown ? 'cooling-down' : 'pending';
-      return this.move(tr, to, p, to === 'pending' ? breachReason(tr.rule, v) : cooldownReason(tr, v), out);
+      if (inCooldown) return this.move(tr, 'cooling-down', p, () => cooldownReason(tr, v), out);
+      return this.move(tr, 'pending', p, () => breachReason(tr.rule, v), out);
     }
     if (inCooldown) {
-      if (!tr.countedCooldown)
-        [tr.countedCooldown, this.count.suppressed_cooldown] = [true, this.count.suppressed_cooldown + 1];
-      return this.move(tr, 'cooling-down', p, cooldownReason(tr, v), out);
-    }
-    const reason = firingReason(tr.rule, v);
-    const decision = decisionOf(tr, p, reason);
-    if (!tr.rule.dry_run && !this.budget.take(t)) {
-      if (!tr.countedBudget) {
-        [tr.countedBudget, this.count.suppressed_budget] = [true, this.count.suppressed_budget + 1];
-        out.actions.push({
-          ...decision,
-          held_back: true,
-          reason: `${reason}; held back: ${this.budget.describe()}`,
-        });
+      if (!tr.countedCooldown) {
+        tr.countedCooldown = true;
+        this.count.suppressed_cooldown++;
       }
-      return this.move(tr, 'pending', p, `${reason}; held back: ${this.budget.describe()}`, out);
+      return this.move(tr, 'cooling-down', p, () => cooldownReason(tr, v), out);
     }
+    if (!tr.rule.dry_run && !this.budget.take(t)) {
+      const held = () => `${firingReason(tr.rule, v)}; held back: ${this.budget.describe()}`;
+      if (!tr.countedBudget) {
+        tr.countedBudget = true;
+        this.count.suppressed_budget++;
+        out.actions.push({ ...decisionOf(tr, p, held()), held_back: true });
+      }
+      return this.move(tr, 'pending', p, held, out);
+    }
+    const decision = decisionOf(tr, p, firingReason(tr.rule, v));
     if (tr.rule.dry_run) this.count.dry_run++;
     else this.count.actions++;
-    [tr.latched, tr.fired, tr.cooldownFrom, tr.countedBudget] = [true, decision, t, false];
+    [tr.latched, tr.fired, tr.lastDecision, tr.cooldownFrom] = [true, decision, decision, t];
+    tr.countedBudget = false;
     [tr.lastAction, tr.lastActionAt, tr.lastExecutionId] = [decision.action_text, t, ''];
+    tr.lastActionIso = new Date(t).toISOString();
     out.actions.push(decision);
-    this.move(tr, 'firing', p, reason, out);
+    this.move(tr, 'firing', p, () => decision.reason, out);
   }
 
-  private move(tr: Tracker, to: RuleState, p: Profile, reason: string, out: ObserveResult): void {
+  private move(tr: Tracker, to: RuleState, p: Profile, reason: () => string, out: ObserveResult): void {
     if (tr.state === to) return;
     const from = tr.state;
     tr.state = to;
@@ -376,7 +379,7 @@ export class PolicyEngine {
       value: p.value,
       forecast: p.forecast ?? 0,
       has_forecast: (tr.rule.when.forecast_ms ?? 0) > 0,
-      reason,
+      reason: reason(),
     });
   }
 }
@@ -394,6 +397,7 @@ function newTracker(
     scope,
     rule,
     key,
+    actionText: describePolicyAction(rule.do),
     profiler: new SignalProfiler({
       halfLifeMs: rule.when.smooth_half_life_ms ?? 0,
       forecastMs: rule.when.forecast_ms ?? 0,
@@ -402,6 +406,7 @@ function newTracker(
     state: 'armed',
     latched: false,
     fired: undefined,
+    lastDecision: undefined,
     breachSince: null,
     rest: 'armed',
     cooldownFrom: null,
@@ -409,6 +414,7 @@ function newTracker(
     countedBudget: false,
     lastAction: '',
     lastActionAt: null,
+    lastActionIso: '',
     lastExecutionId: '',
   };
 }
@@ -476,7 +482,7 @@ function decisionOf(tr: Tracker, p: Profile, reason: string): Decision {
     scope: tr.scope,
     metric: tr.rule.when.metric,
     action: tr.rule.do,
-    action_text: describePolicyAction(tr.rule.do),
+    action_text: tr.actionText,
     t: p.t,
     raw: p.raw,
     value: p.value,

@@ -142,6 +142,30 @@ describe('policy engine', () => {
     );
   });
 
+  it('onActed counts also when the rule cleared before the action finished (a restart drops RSS at once)', () => {
+    const engine = new PolicyEngine();
+    engine.setRules('web#0', [leak], 'handler', { handler: 'web', instance: 'web#0' });
+    engine.observe('web#0', 'rss', { t: T0, value: 450 * MiB });
+    const fired = engine.observe('web#0', 'rss', { t: T0 + 2 * M, value: 450 * MiB }).actions[0]!;
+    const cleared = engine.observe('web#0', 'rss', { t: T0 + 2 * M + 5 * S, value: 100 * MiB });
+    assert.equal(cleared.clears.length, 1);
+    engine.onActed(fired, T0 + 2 * M + 10 * S, 'exec-late');
+    const row = engine.states()[0]!;
+    assert.equal(row.last_execution_id, 'exec-late');
+    assert.equal(row.last_action_at, new Date(T0 + 2 * M + 10 * S).toISOString());
+    const log = feed(
+      engine,
+      'web#0',
+      'rss',
+      every(5 * S, 3 * M, 30 * M, () => 450 * MiB),
+    );
+    assert.deepEqual(
+      log.actions.map((d) => d.t - T0),
+      [2 * M + 10 * S + 15 * M],
+      'the cooldown ran from the action, not from the decision (which would be 17m)',
+    );
+  });
+
   it('hysteresis: a signal oscillating around the threshold fires exactly one action', () => {
     const cpu = rule('runaway', { metric: 'cpu', above: 0.9, clear_below: 0.7 }, { do: { kind: 'alert' } });
     const wobble = (t: number) => ((t / S) % 2 === 0 ? 0.95 : 0.85);

@@ -16,6 +16,7 @@ import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
 import { runPm2LeakBench } from './pm2-leak-bench.js';
+import { runPolicyEngineBench } from './policy-engine-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
 import { runWatchBench } from './watch-bench.js';
@@ -46,6 +47,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   metrics: runMetricsBench,
   exec: runExecBench,
   'pm2-leak': runPm2LeakBench,
+  'policy-engine': runPolicyEngineBench,
 };
 
 const wanted = process.argv.slice(2);

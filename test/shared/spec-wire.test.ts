@@ -46,6 +46,23 @@ const rich = parseHandler(
     group: '65534',
     type: 'forking',
     pid_file: '/run/rich.pid',
+    policies: [
+      {
+        name: 'leak',
+        when: { metric: 'rss', above: '400MiB', for: '2m', smooth: 'ema(30s)', clear_below: '300MiB' },
+        do: 'restart',
+        cooldown: '15m',
+      },
+      {
+        name: 'runaway',
+        when: { metric: 'cpu', above: 0.9, for: '5m', forecast: '60s' },
+        do: { limit_cpu: '50%' },
+      },
+      { name: 'idle', when: { metric: 'cpu', below: 0.01, clear_above: 0.05 }, do: 'cool', mode: 'dry-run' },
+      { name: 'cap', when: { metric: 'rss', above: '1GiB' }, do: { limit_memory: '900MiB' } },
+      { name: 'shed', when: { metric: 'rss_growth', above: '1MiB' }, do: { signal: 'USR2' } },
+      { name: 'fds', when: { metric: 'fds', above: 1000 }, do: 'alert' },
+    ],
   },
   'rich',
 );
@@ -85,6 +102,7 @@ describe('handler specs on the agent link', () => {
       'idle_cpu_percent',
       'idle_action',
       'frozen_timeout_ms',
+      'policies',
     ] as const)
       assert.equal(key in (back[1] as HandlerSpec), false, `${key} stays unset`);
     assert.deepEqual(back[0]?.inherit_env, [], 'an empty inherit_env is not the same as none');
@@ -109,5 +127,23 @@ describe('handler specs on the agent link', () => {
       /^APPLY: specs\[1\]\.backoff\.initial_ms: is missing, but the apply validator makes it 1000/,
     );
     bad({ name: 'plain' }, /^APPLY: specs\[1\]\.name: duplicate handler name plain/);
+    const rule = specToWire(rich).policies![0]!;
+    bad(
+      { policies: [{ ...rule, when: { ...rule.when, metric: 'rsss' } }] },
+      /^APPLY: specs\[1\]\.policies\[0\]\.when\.metric: unknown metric "rsss"/,
+    );
+    bad(
+      { policies: [{ ...rule, action: { kind: 'reboot' } }] },
+      /^APPLY: specs\[1\]\.policies\[0\]\.do: unknown action "reboot"/,
+    );
+    bad(
+      { policies: [{ ...rule, action: { kind: 'cool' } }], mode: 'always-on', idle_timeout_ms: 0 },
+      /^APPLY: specs\[1\]\.policies\[0\]\.do: cool only applies to a handler with mode: on-demand/,
+    );
+    bad(
+      { policies: [{ ...rule, when: null }] },
+      /^APPLY: specs\[1\]\.policies\[0\]\.when\.metric: is required/,
+    );
+    bad({ policies: [rule, rule] }, /^APPLY: specs\[1\]\.policies\[1\]\.name: duplicate rule name "leak"/);
   });
 });

@@ -7,7 +7,7 @@ export interface PolicyAction {
    */
   'kind'?: (string);
   /**
-   * cool: least-recently-used | most-memory.
+   * cool: least-recently-used | most-memory; empty: least-recently-used.
    */
   'order'?: (string);
   /**
@@ -36,7 +36,7 @@ export interface PolicyAction__Output {
    */
   'kind': (string);
   /**
-   * cool: least-recently-used | most-memory.
+   * cool: least-recently-used | most-memory; empty: least-recently-used.
    */
   'order': (string);
   /**

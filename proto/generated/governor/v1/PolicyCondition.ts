@@ -3,7 +3,7 @@
 
 export interface PolicyCondition {
   /**
-   * A sensor name (shared/policy-spec.ts POLICY_METRICS).
+   * A sensor name (shared/policy-rules.ts INSTANCE_METRICS; HOST_METRICS only in the agent's config).
    */
   'metric'?: (string);
   /**
@@ -26,7 +26,7 @@ export interface PolicyCondition {
    */
   'smooth_half_life_ms'?: (number);
   /**
-   * Fire on the value forecast this far ahead (Kalman); 0: on the (smoothed) value.
+   * Fire on the value forecast this far ahead (Kalman filter over the raw samples); 0: on the (smoothed) value.
    */
   'forecast_ms'?: (number);
   '_above'?: "above";
@@ -37,7 +37,7 @@ export interface PolicyCondition {
 
 export interface PolicyCondition__Output {
   /**
-   * A sensor name (shared/policy-spec.ts POLICY_METRICS).
+   * A sensor name (shared/policy-rules.ts INSTANCE_METRICS; HOST_METRICS only in the agent's config).
    */
   'metric': (string);
   /**
@@ -60,7 +60,7 @@ export interface PolicyCondition__Output {
    */
   'smooth_half_life_ms': (number);
   /**
-   * Fire on the value forecast this far ahead (Kalman); 0: on the (smoothed) value.
+   * Fire on the value forecast this far ahead (Kalman filter over the raw samples); 0: on the (smoothed) value.
    */
   'forecast_ms': (number);
   '_above'?: "above";

@@ -4,9 +4,10 @@ import type { PolicyCondition as _governor_v1_PolicyCondition, PolicyCondition__
 import type { PolicyAction as _governor_v1_PolicyAction, PolicyAction__Output as _governor_v1_PolicyAction__Output } from '../../governor/v1/PolicyAction.js';
 
 /**
- * One resource policy rule (DESIGN §9; YAML in shared/policy-spec.ts): when `when` holds, `action` is
- * taken, at most once per `cooldown_ms`. In a handler spec it applies to each instance; in the agent's
- * config file (agent-wide) to the host.
+ * One resource policy rule (DESIGN §9; YAML in shared/policy-rules.ts): when `when` holds, `action` is
+ * taken once — not again until the value has crossed back (hysteresis), nor within `cooldown_ms` of the
+ * last action. In a handler spec it applies to each instance; in the agent's config file (agent-wide) to
+ * the host.
  */
 export interface PolicyRule {
   /**
@@ -26,9 +27,10 @@ export interface PolicyRule {
 }
 
 /**
- * One resource policy rule (DESIGN §9; YAML in shared/policy-spec.ts): when `when` holds, `action` is
- * taken, at most once per `cooldown_ms`. In a handler spec it applies to each instance; in the agent's
- * config file (agent-wide) to the host.
+ * One resource policy rule (DESIGN §9; YAML in shared/policy-rules.ts): when `when` holds, `action` is
+ * taken once — not again until the value has crossed back (hysteresis), nor within `cooldown_ms` of the
+ * last action. In a handler spec it applies to each instance; in the agent's config file (agent-wide) to
+ * the host.
  */
 export interface PolicyRule__Output {
   /**
