@@ -27,7 +27,7 @@ import {
 } from '../../shared/policy-rules.js';
 import type { AgentCommands } from '../commands.js';
 import type { LocalAudit } from '../local/local-audit.js';
-import type { InstanceMetrics, InstanceStatus, Supervisor } from '../supervisor/supervisor.js';
+import type { InstanceMetrics, Supervisor } from '../supervisor/supervisor.js';
 import { Actuators } from './actuators.js';
 import { PolicyEngine, type Clear, type Decision, type ObserveResult } from './rules.js';
 import {
@@ -42,6 +42,7 @@ import {
 export const HOST_SUBJECT = 'host';
 export const DEFAULT_CONTROL_INTERVAL_MS = 1000;
 export const DEFAULT_POLICY_BUDGET = 10;
+const NO_CGROUP = { unavailable: 'not read: no rule reads pressure' };
 /** Transitions kept for the next report. */
 export const MAX_PENDING_TRANSITIONS = 256;
 
@@ -68,6 +69,8 @@ export interface ControlLoopOptions {
 
 interface Subject {
   rules: readonly PolicyRule[];
+  /** The metrics its rules read. */
+  metrics: string[];
   byName: Map<string, PolicyRule>;
   /** Metrics with no reading now, and why (to tell the engine only on a change). */
   unavailable: Map<string, string>;
@@ -83,7 +86,13 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private pending: PolicyTransition[] = [];
   private timers: TimerHandle[] = [];
   private lastInstanceSample = -Infinity;
-  private lastRss = new Map<string, number>();
+  /** The last metrics sample (the most-memory order of `cool` reads its RSS). */
+  private lastMetrics: InstanceMetrics[] = [];
+  /** Instances or specs changed since the subjects were last synced (supervisor events). */
+  private dirty = true;
+  private readonly onChange = () => {
+    this.dirty = true;
+  };
   /** The tail of the actions being carried out, one after the other (never rejects). */
   private acting: Promise<void> = Promise.resolve();
   private running = false;
@@ -107,7 +116,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
       opts.commands,
       opts.audit,
       opts.logger,
-      (k) => this.lastRss.get(k) ?? 0,
+      (k) => this.lastMetrics.find((m) => instanceKey(m.handler, m.index) === k)?.memory_bytes ?? 0,
     );
   }
 
@@ -116,8 +125,14 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     if (this.running) return;
     this.running = true;
     if (this.opts.agentRules.length > 0) this.setSubject(HOST_SUBJECT, this.opts.agentRules, 'agent', '', '');
-    this.syncSubjects(this.opts.supervisor.status());
+    this.syncSubjects(
+      this.opts.supervisor
+        .status()
+        .map((s) => ({ handler: s.handler, instance: s.instance, observed: s.mode === 'observed' })),
+    );
     this.opts.supervisor.on('metrics', this.onMetrics);
+    this.opts.supervisor.on('applied', this.onChange);
+    this.opts.supervisor.on('state', this.onChange);
     this.every(this.opts.controlIntervalMs, () => this.hostSample());
     this.every(this.opts.metricsIntervalMs, () => this.fallbackSample());
     this.log.info('control loop running', {
@@ -132,6 +147,8 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     this.running = false;
     for (const t of this.timers.splice(0)) t.cancel();
     this.opts.supervisor.off('metrics', this.onMetrics);
+    this.opts.supervisor.off('applied', this.onChange);
+    this.opts.supervisor.off('state', this.onChange);
     await this.acting;
   }
 
@@ -186,6 +203,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     else
       this.subjects.set(key, {
         rules,
+        metrics: [...new Set(rules.map((r) => r.when.metric))],
         byName: new Map(rules.map((r) => [r.name, r])),
         unavailable: before?.unavailable ?? new Map(),
       });
@@ -193,11 +211,13 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   }
 
   /** Instances come and go, and their specs change: each instance of a handler with rules is a subject. */
-  private syncSubjects(statuses: readonly InstanceStatus[]): void {
+  private syncSubjects(
+    instances: ReadonlyArray<{ handler: string; instance: string; observed: boolean }>,
+  ): void {
     const specs = new Map(this.opts.supervisor.specs().map((s) => [s.name, s]));
     const seen = new Set<string>([HOST_SUBJECT]);
-    for (const s of statuses) {
-      if (s.mode === 'observed') continue;
+    for (const s of instances) {
+      if (s.observed) continue;
       const rules = specs.get(s.handler)?.policies ?? [];
       if (rules.length === 0 && !this.subjects.has(s.instance)) continue;
       seen.add(s.instance);
@@ -220,13 +240,11 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private hostSample(): void {
     const host = this.subjects.get(HOST_SUBJECT);
     if (!host) return;
-    const wanted = new Set(
-      this.engine.metricsOf(HOST_SUBJECT).filter((m) => HOST_SET.has(m)) as HostMetric[],
-    );
+    const wanted = new Set(host.metrics.filter((m) => HOST_SET.has(m)) as HostMetric[]);
     const now = this.clock.now();
     const readings = this.source.host(wanted, now);
     const results: ObserveResult[] = [];
-    for (const m of wanted) results.push(...this.feed(HOST_SUBJECT, host, m, readings.get(m), now));
+    for (const m of wanted) this.feed(HOST_SUBJECT, host, m, readings.get(m), now, results);
     this.handle(results);
   }
 
@@ -235,39 +253,51 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     const now = this.clock.now();
     this.lastInstanceSample = now;
     const sup = this.opts.supervisor;
-    const statuses = sup.status();
-    this.syncSubjects(statuses);
-    const byKey = new Map(statuses.map((s) => [s.instance, s]));
+    this.lastMetrics = metrics;
+    // From the sample alone (no status documents: this runs every sample and must cost next to nothing);
+    // the subjects are synced again only once instances or specs changed.
+    if (this.dirty) {
+      this.dirty = false;
+      this.syncSubjects(
+        metrics.map((m) => ({
+          handler: m.handler,
+          instance: instanceKey(m.handler, m.index),
+          observed: sup.observed.has(m.handler),
+        })),
+      );
+    }
     const wanted = new Set<InstanceMetric>();
     const inputs: InstanceInput[] = [];
     for (const m of metrics) {
-      const key = instanceKey(m.handler, m.index);
-      this.lastRss.set(key, m.memory_bytes);
-      if (!this.subjects.has(key)) continue;
-      for (const metric of this.engine.metricsOf(key))
+      if (this.subjects.size === 0) break;
+      const key = m.index === 0 ? m.handler : instanceKey(m.handler, m.index);
+      const subject = this.subjects.get(key);
+      if (!subject) continue;
+      for (const metric of subject.metrics)
         if (INSTANCE_SET.has(metric)) wanted.add(metric as InstanceMetric);
-      const s = byKey.get(key);
       inputs.push({
         key,
         running: m.state === 'running',
-        root: s?.shim_pid ?? s?.pid ?? null,
+        root: m.pid,
         cpu_percent: m.cpu_percent,
         memory_bytes: m.memory_bytes,
         restarts: m.restarts,
-        cgroup: { unavailable: '' },
+        cgroup: NO_CGROUP,
       });
     }
-    for (const k of [...this.lastRss.keys()]) if (!byKey.has(k)) this.lastRss.delete(k);
     if (inputs.length === 0) return;
-    if ([...wanted].some((m) => m.startsWith('pressure.')))
-      for (const i of inputs) i.cgroup = sup.pressureDir(i.key);
+    for (const metric of wanted)
+      if (metric.startsWith('pressure.')) {
+        for (const i of inputs) i.cgroup = sup.pressureDir(i.key);
+        break;
+      }
     const readings = this.source.instances(inputs, wanted, now);
     const results: ObserveResult[] = [];
     for (const [key, r] of readings) {
       const subject = this.subjects.get(key);
       if (!subject) continue;
-      for (const metric of this.engine.metricsOf(key))
-        results.push(...this.feed(key, subject, metric, r.get(metric as InstanceMetric), now));
+      for (const metric of subject.metrics)
+        this.feed(key, subject, metric, r.get(metric as InstanceMetric), now, results);
     }
     this.handle(results);
   }
@@ -279,16 +309,18 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     metric: string,
     r: Reading | undefined,
     now: number,
-  ): ObserveResult[] {
-    if (r === undefined) return [];
+    results: ObserveResult[],
+  ): void {
+    if (r === undefined) return;
     const why = isUnavailable(r) ? r.unavailable : '';
     if ((subject.unavailable.get(metric) ?? '') !== why) {
       this.engine.setUnavailable(key, metric, why);
       if (why) subject.unavailable.set(metric, why);
       else subject.unavailable.delete(metric);
     }
-    if (isUnavailable(r)) return [];
-    return [this.engine.observe(key, metric, { t: now, value: r })];
+    if (isUnavailable(r)) return;
+    const res = this.engine.observe(key, metric, { t: now, value: r });
+    if (res.transitions.length > 0 || res.actions.length > 0 || res.clears.length > 0) results.push(res);
   }
 
   /** Transitions for the report, decisions and clears to the actuators. */

@@ -180,14 +180,16 @@ export class ProcSensors implements SensorSource {
       rss: i.memory_bytes,
       at: now,
       restarts: i.restarts,
-      restartTimes: (before?.restartTimes ?? []).filter((t) => now - t < HOUR_MS),
+      restartTimes: before?.restartTimes.length
+        ? before.restartTimes.filter((t) => now - t < HOUR_MS)
+        : (before?.restartTimes ?? []),
     };
     // Restarts the counter shows since the last sample happened in between: counted at this sample.
     if (before && i.restarts > before.restarts)
       for (let n = 0; n < Math.min(i.restarts - before.restarts, 1000); n++) seen.restartTimes.push(now);
     this.seen.set(i.key, seen);
     const out: Readings<InstanceMetric> = new Map();
-    const texts = new Map<string, string | Unavailable>();
+    let texts: Map<string, string | Unavailable> | undefined;
     for (const metric of wanted) {
       if (metric === 'restarts_1h') {
         out.set(metric, seen.restartTimes.length);
@@ -215,7 +217,7 @@ export class ProcSensors implements SensorSource {
           metric,
           isUnavailable(i.cgroup)
             ? i.cgroup
-            : pressureOf(path.join(i.cgroup.dir, `${parts[0]}.pressure`), parts[1], texts),
+            : pressureOf(path.join(i.cgroup.dir, `${parts[0]}.pressure`), parts[1], (texts ??= new Map())),
         );
       }
     }

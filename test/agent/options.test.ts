@@ -124,6 +124,51 @@ describe('daemon options: flags > env > config file > defaults', () => {
     assert.equal(o.agentId, os.hostname());
   });
 
+  it('agent: resource policies — agent-wide rules, the action budget and the control interval; bad ones named', () => {
+    const base = { handlers: 'h.yaml', dataDir: 'd' };
+    const dflt = compileAgentOptions(base, {}, '/srv');
+    assert.deepEqual([dflt.policies, dflt.policyBudget, dflt.controlIntervalMs], [[], 10, 1000]);
+    const cfg = config(
+      'policy_budget: 3\ncontrol_interval: 500ms\npolicies:\n' +
+        '  - name: memory-pressure\n' +
+        '    when: {metric: host.memory.pressure.some, above: 10, for: 30s, clear_below: 2}\n' +
+        '    do: {cool: on-demand, order: least-recently-used, max: 3}\n',
+    );
+    const fromFile = compileAgentOptions({ ...base, config: cfg }, {}, '/srv');
+    assert.equal(fromFile.policyBudget, 3);
+    assert.equal(fromFile.controlIntervalMs, 500);
+    assert.equal(fromFile.policies.length, 1);
+    assert.equal(fromFile.policies[0]!.name, 'memory-pressure');
+    assert.deepEqual(fromFile.policies[0]!.do, { kind: 'cool', order: 'least-recently-used', max: 3 });
+    const flags = compileAgentOptions(
+      { ...base, config: cfg, policyBudget: '20', controlInterval: '2s' },
+      {},
+      '/srv',
+    );
+    assert.deepEqual([flags.policyBudget, flags.controlIntervalMs], [20, 2000]);
+    const refused = (text: string, why: RegExp) =>
+      assert.throws(() => compileAgentOptions({ ...base, config: config(text) }, {}, '/srv'), why);
+    refused('policy_budget: 0\n', /settings\.yaml: policy_budget: must be an integer from 1 to 10000/);
+    refused('policy_budget: lots\n', /policy_budget: must be an integer/);
+    refused(
+      'control_interval: 10ms\n',
+      /settings\.yaml: control_interval: must be from 100ms to 1h, not 10ms/,
+    );
+    refused('control_interval: soon\n', /settings\.yaml: control_interval: /);
+    refused(
+      'policies:\n  - name: x\n    when: {metric: rsss, above: 1}\n    do: alert\n',
+      /settings\.yaml: policies\[0\]\.when\.metric: .*rsss/,
+    );
+    const usage = (flag: Record<string, string>, why: RegExp) =>
+      assert.throws(
+        () => compileAgentOptions({ ...base, ...flag }, {}, '/srv'),
+        (err: Error) => err instanceof UsageError && why.test(err.message),
+      );
+    usage({ policyBudget: '-1' }, /^--policy-budget must be an integer from 1 to 10000/);
+    usage({ controlInterval: '1ms' }, /^--control-interval must be from 100ms to 1h/);
+    usage({ controlInterval: 'x' }, /^--control-interval: /);
+  });
+
   it('agent: bad flags are usage errors naming the flag', () => {
     const cases: Array<[Parameters<typeof compileAgentOptions>[0], RegExp]> = [
       [{ handlers: 'h', master: 'm:1' }, /--handlers \(standalone\) and --master exclude each other/],

@@ -139,6 +139,7 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.rule, 'leak');
     assert.equal(rows[0]!.instance, 'leaky');
+    assert.equal(rows[0]!.last_execution_id, policyEvents()[1]!.id, 'the row names the execution');
   });
 
   it('cools the least recently used hot on-demand handler first under memory pressure', async () => {
@@ -284,5 +285,44 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.equal(readProcStat(outside.pid)?.startTime, started, 'the same process, alive');
     assert.equal(signalsRecorded(outside.log), '', 'no signal reached it');
     await sup.observed.detach('legacy');
+  });
+
+  it('freezes where the freezer can, thawing when the rule clears, and records the reason where it cannot', async () => {
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    await sup.applySpecs([spec({ name: 'still', command: IDLE })]);
+    await waitFor(() => sup.status('still')[0]?.state === 'running', { what: 'running' });
+    const { loop, policyEvents } = await loopOn(sup, {});
+    const freeze = rule({
+      name: 'pause',
+      when: { metric: 'rss', above: 1, for_ms: 0 },
+      do: { kind: 'freeze' },
+    });
+    const d: Decision = {
+      subject: 'still',
+      rule: 'pause',
+      handler: 'still',
+      instance: 'still',
+      scope: 'handler',
+      metric: 'rss',
+      action: { kind: 'freeze' },
+      action_text: 'freeze',
+      t: Date.now(),
+      raw: 5,
+      value: 5,
+      reason: 'rss above 1',
+      dry_run: false,
+      held_back: false,
+    };
+    await loop.actuators.act(d, freeze);
+    const [rec] = policyEvents();
+    if (!rec!.ok) {
+      // e.g. cgroup v1, where only `idle_action: freeze` handlers join a freezer group at their spawn.
+      assert.match(rec!.error, /^still cannot be frozen: \S/);
+      assert.equal(sup.status('still')[0]!.state, 'running');
+      return;
+    }
+    assert.match(rec!.result, /froze still/);
+    await loop.actuators.revert({ ...d, reason: 'rss back under 1' });
+    assert.match(policyEvents()[1]!.result, /^thawed still$/);
   });
 });

@@ -16,6 +16,7 @@ import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
 import { runPm2LeakBench } from './pm2-leak-bench.js';
+import { runPolicyCostBench, runPolicyReactionBench } from './policy-bench.js';
 import { runPolicyEngineBench } from './policy-engine-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
 import { runSupervisorBench } from './supervisor-bench.js';
@@ -47,6 +48,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   metrics: runMetricsBench,
   exec: runExecBench,
   'pm2-leak': runPm2LeakBench,
+  'policy-cost': runPolicyCostBench,
+  'policy-reaction': runPolicyReactionBench,
   'policy-engine': runPolicyEngineBench,
 };
 
