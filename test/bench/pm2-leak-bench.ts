@@ -1,7 +1,9 @@
 /**
  * Governor's resource policies side by side with PM2's `max_memory_restart` (issue 15), on the same
- * workload at the same time: test/fixtures/leak.mjs leaking steadily (BENCH_LEAK_MIB_PER_S, default 2 MiB/s)
- * past a limit (BENCH_LIMIT_MIB, default 100 MiB), for BENCH_MINUTES (default 10).
+ * workloads at the same time: test/fixtures/leak.mjs leaking steadily past a limit (BENCH_LIMIT_MIB, default
+ * 100 MiB) at each rate of BENCH_LEAK_MIB_PER_S (default `2,1.5`: two workloads; how long a process takes to
+ * reach the limit against PM2's fixed check period decides how long PM2 lets it stay above), for
+ * BENCH_MINUTES (default 10).
  *
  * - PM2: installed with `npm i pm2` into a temp dir at bench time (never a project dependency; the PM2 side
  *   is skipped, saying why, when the registry cannot be reached), its own PM2_HOME, the app from an
@@ -42,6 +44,8 @@ interface Side {
   name: string;
   /** The tag in the leaking process's environment (BENCH_LEAK_TAG). */
   tag: string;
+  /** Its leak, MiB per second. */
+  rate: number;
   pid: number | null;
   pids: Set<number>;
   aboveMs: number;
@@ -124,42 +128,59 @@ function kill(pid: number | null | undefined, signal: NodeJS.Signals = 'SIGKILL'
   }
 }
 
+/** `BENCH_LEAK_MIB_PER_S`: one rate or several (`2,1.5`), each a workload of its own on both sides. */
+function leakRates(text: string): number[] {
+  const rates = text.split(',').map(Number);
+  if (rates.some((r) => !Number.isFinite(r) || r <= 0 || r > 100))
+    throw new Error(`BENCH_LEAK_MIB_PER_S ${JSON.stringify(text)}: MiB per second, e.g. 2 or 2,1.5`);
+  return rates;
+}
+
+const newSide = (name: string, tag: string, rate: number): Side => ({
+  name,
+  tag,
+  rate,
+  pid: null,
+  pids: new Set(),
+  aboveMs: 0,
+  maxRss: 0,
+  samples: 0,
+});
+
 export async function runPm2LeakBench(): Promise<void> {
   const minutes = Number(process.env.BENCH_MINUTES ?? 10);
-  const leakPerS = Number(process.env.BENCH_LEAK_MIB_PER_S ?? 2);
+  const rates = leakRates(process.env.BENCH_LEAK_MIB_PER_S ?? '2,1.5');
   const limitMiB = Number(process.env.BENCH_LIMIT_MIB ?? 100);
   const limit = limitMiB * MIB;
   const dir = mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'gov-bench-pm2-'));
-  const leakEnv = { LEAK_MIB_PER_S: String(leakPerS), LEAK_MAX_MIB: '1024' };
+  const leakEnv = (rate: number, tag: string) => ({
+    LEAK_MIB_PER_S: String(rate),
+    LEAK_MAX_MIB: '1024',
+    BENCH_LEAK_TAG: tag,
+  });
   const stamp = `${process.pid}-${Date.now()}`;
   const sides: Side[] = [];
   const cleanups: Array<() => Promise<void> | void> = [];
   try {
-    // --- Governor: a standalone agent with a leak rule.
+    // --- Governor: a standalone agent, one handler per rate, each with a leak rule.
     const data = path.join(dir, 'gov-data');
     const handlers = path.join(dir, 'handlers.yaml');
-    const gov: Side = {
-      name: 'governor',
-      tag: `gov-${stamp}`,
-      pid: null,
-      pids: new Set(),
-      aboveMs: 0,
-      maxRss: 0,
-      samples: 0,
-    };
+    const govSides = rates.map((rate, i) => newSide('governor', `gov-${stamp}-${i}`, rate));
     writeFileSync(
       handlers,
       [
         'handlers:',
-        '  - name: leaky',
-        `    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('leak.mjs'))}]`,
-        `    env: ${JSON.stringify({ ...leakEnv, BENCH_LEAK_TAG: gov.tag })}`,
-        '    restart: always',
-        '    stop_timeout: 2s',
-        '    policies:',
-        '      - name: leak',
-        `        when: {metric: rss, above: ${limitMiB}MiB}`,
-        '        do: restart',
+        ...govSides.flatMap((side, i) => [
+          `  - name: leaky-${i}`,
+          `    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('leak.mjs'))}]`,
+          `    env: ${JSON.stringify(leakEnv(side.rate, side.tag))}`,
+          '    restart: always',
+          '    stop_timeout: 2s',
+          '    policies:',
+          '      - name: leak',
+          `        when: {metric: rss, above: ${limitMiB}MiB}`,
+          '        do: restart',
+        ]),
         '',
       ].join('\n'),
     );
@@ -172,44 +193,34 @@ export async function runPm2LeakBench(): Promise<void> {
     let agentErr = '';
     agent.stderr?.on('data', (d: Buffer) => (agentErr = (agentErr + d.toString()).slice(-4000)));
     cleanups.push(async () => {
-      // The handler outlives its agent by design: stop it through the agent's own socket first.
-      await run(process.execPath, [GOV_BIN, '--socket', path.join(data, 'gov.sock'), 'stop', 'leaky'], {
+      // The handlers outlive their agent by design: stop them through the agent's own socket first.
+      await run(process.execPath, [GOV_BIN, '--socket', path.join(data, 'gov.sock'), 'stop', '--all'], {
         timeout: 30_000,
       }).catch(() => {});
       kill(agent.pid, 'SIGTERM');
     });
-    sides.push(gov);
+    sides.push(...govSides);
 
-    // --- PM2: installed into the temp dir, its own home, the app from an ecosystem file.
+    // --- PM2: installed into the temp dir, its own home, one app per rate from an apps file.
     const pm2 = await installPm2(path.join(dir, 'pm2'));
     let pm2Note = '';
     if ('skipped' in pm2) pm2Note = `PM2 side skipped: ${pm2.skipped}`;
     else {
       const home = path.join(dir, 'pm2-home');
-      const side: Side = {
-        name: 'pm2',
-        tag: `pm2-${stamp}`,
-        pid: null,
-        pids: new Set(),
-        aboveMs: 0,
-        maxRss: 0,
-        samples: 0,
-      };
+      const pmSides = rates.map((rate, i) => newSide('pm2', `pm2-${stamp}-${i}`, rate));
       const eco = path.join(dir, 'pm2-apps.json');
       writeFileSync(
         eco,
         `${JSON.stringify({
-          apps: [
-            {
-              name: 'leaky',
-              script: fixture('leak.mjs'),
-              interpreter: process.execPath,
-              exec_mode: 'fork',
-              autorestart: true,
-              max_memory_restart: `${limitMiB}M`,
-              env: { ...leakEnv, BENCH_LEAK_TAG: side.tag },
-            },
-          ],
+          apps: pmSides.map((side, i) => ({
+            name: `leaky-${i}`,
+            script: fixture('leak.mjs'),
+            interpreter: process.execPath,
+            exec_mode: 'fork',
+            autorestart: true,
+            max_memory_restart: `${limitMiB}M`,
+            env: leakEnv(side.rate, side.tag),
+          })),
         })}\n`,
       );
       const env = { ...process.env, PM2_HOME: home };
@@ -222,17 +233,22 @@ export async function runPm2LeakBench(): Promise<void> {
         }
       });
       await run(process.execPath, [pm2.cli, 'start', eco], { env, timeout: 120_000 });
-      sides.push(side);
+      sides.push(...pmSides);
       pm2Note =
         `PM2 ${pm2.version}: max_memory_restart ${limitMiB}M, checked every worker_interval ` +
-        `${Number.isFinite(pm2.workerIntervalMs) ? `${pm2.workerIntervalMs / 1000} s` : '(not found in constants.js)'}`;
+        `${Number.isFinite(pm2.workerIntervalMs) ? `${pm2.workerIntervalMs / 1000} s` : '(not found in constants.js)'} (default)`;
       cleanups.push(async () => {
         const out = await run(process.execPath, [pm2.cli, 'jlist'], { env, timeout: 60_000 }).catch(
           () => null,
         );
         try {
-          const list = JSON.parse(out?.stdout ?? '[]') as Array<{ pm2_env?: { restart_time?: number } }>;
-          console.log(`  pm2's own count: restart_time ${list[0]?.pm2_env?.restart_time ?? '?'}`);
+          const list = JSON.parse(out?.stdout ?? '[]') as Array<{
+            name?: string;
+            pm2_env?: { restart_time?: number };
+          }>;
+          console.log(
+            `  pm2's own restart counts (at the end): ${list.map((a) => `${a.name} ${a.pm2_env?.restart_time ?? '?'}`).join(', ')}`,
+          );
         } catch {
           /* not JSON */
         }
@@ -245,11 +261,13 @@ export async function runPm2LeakBench(): Promise<void> {
         return sides.every((s) => findTagged(s.tag) !== null);
       },
       60_000,
-      `the leaking process of ${sides.map((s) => s.name).join(' and ')}`,
+      `the leaking process of every side`,
     );
     console.log(
-      `leak ${leakPerS} MiB/s, limit ${limitMiB} MiB, ${minutes} min, RSS sampled from /proc every ${SAMPLE_MS} ms\n` +
-        `  governor: rule {metric: rss, above: ${limitMiB}MiB} do restart; instance sensors every metrics interval (agent default 5 s)\n` +
+      `leak ${rates.join(' and ')} MiB/s, limit ${limitMiB} MiB, ${minutes} min, both sides at once; ` +
+        `RSS sampled from /proc every ${SAMPLE_MS} ms\n` +
+        `  governor: rule {metric: rss, above: ${limitMiB}MiB} do restart (no for, smoothing or cooldown); ` +
+        'instance sensors every metrics interval (agent default 5 s)\n' +
         `  ${pm2Note}`,
     );
     const end = Date.now() + minutes * 60_000;
@@ -262,17 +280,21 @@ export async function runPm2LeakBench(): Promise<void> {
       if (agent.exitCode !== null) throw new Error(`the agent exited (${agent.exitCode}): ${agentErr}`);
     }
     const f = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    for (const s of sides)
-      console.log(
-        `  ${s.name.padEnd(8)}: restarts ${Math.max(0, s.pids.size - 1)}, above the limit ${f(s.aboveMs)} ` +
-          `(${((100 * s.aboveMs) / (minutes * 60_000)).toFixed(1)} % of the run), highest RSS ${(s.maxRss / MIB).toFixed(1)} MiB`,
-      );
-    const [g, p] = sides;
-    if (g && p)
-      console.log(
-        `  time above the limit, pm2 / governor: ${g.aboveMs > 0 ? (p.aboveMs / g.aboveMs).toFixed(1) : '∞'}×; ` +
-          `restarts pm2 / governor: ${p.pids.size - 1} / ${g.pids.size - 1}`,
-      );
+    const restarts = (s: Side) => Math.max(0, s.pids.size - 1);
+    for (const rate of rates) {
+      const [g, p] = ['governor', 'pm2'].map((n) => sides.find((s) => s.name === n && s.rate === rate));
+      for (const s of [g, p])
+        if (s)
+          console.log(
+            `  ${rate} MiB/s ${s.name.padEnd(8)}: restarts ${restarts(s)}, above the limit ${f(s.aboveMs)} ` +
+              `(${((100 * s.aboveMs) / (minutes * 60_000)).toFixed(1)} % of the run), highest RSS ${(s.maxRss / MIB).toFixed(1)} MiB`,
+          );
+      if (g && p)
+        console.log(
+          `  ${rate} MiB/s time above the limit pm2 / governor: ${g.aboveMs > 0 ? (p.aboveMs / g.aboveMs).toFixed(1) : '∞'}×` +
+            ` (restarts ${restarts(p)} / ${restarts(g)})`,
+        );
+    }
   } finally {
     for (const c of cleanups.reverse()) await c();
     // Whatever of either side is left (a leaking process we tagged): by PID.
