@@ -5,8 +5,8 @@
  * reach the limit against PM2's fixed check period decides how long PM2 lets it stay above), for
  * BENCH_MINUTES (default 10).
  *
- * - PM2: installed with `npm i pm2` into a temp dir at bench time (never a project dependency; the PM2 side
- *   is skipped, saying why, when the registry cannot be reached), its own PM2_HOME, the app from an
+ * - PM2: installed with `npm i pm2` into a temp dir at bench time (pm2-kit.ts: never a project dependency;
+ *   the PM2 side is skipped, saying why, when the registry cannot be reached), its own PM2_HOME, the app from an
  *   ecosystem file with `max_memory_restart`. PM2 checks memory every `worker_interval` (30 s by default;
  *   the figure printed is read from the installed package).
  * - Governor: a real `gov agent --handlers FILE` (standalone) whose handler has one rule with PM2's
@@ -34,6 +34,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { GOV_BIN, REPO_ROOT, fixture } from '../helpers/common.js';
 import { until } from './bench-kit.js';
+import { pm2DaemonPid, pm2Installed } from './pm2-kit.js';
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
@@ -94,29 +95,6 @@ function sample(side: Side, limit: number, dtMs: number): void {
   side.samples++;
   side.maxRss = Math.max(side.maxRss, rss);
   if (rss > limit) side.aboveMs += dtMs;
-}
-
-/** PM2 installed into `dir` (its CLI's path, version, worker interval), or the reason it could not be. */
-async function installPm2(
-  dir: string,
-): Promise<{ cli: string; version: string; workerIntervalMs: number } | { skipped: string }> {
-  try {
-    await run('npm', ['i', 'pm2', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'], {
-      timeout: 300_000,
-      maxBuffer: 16 * MIB,
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return {
-      skipped: `npm i pm2 failed (registry unreachable?): ${(e.stderr || e.message).trim().split('\n')[0]}`,
-    };
-  }
-  const root = path.join(dir, 'node_modules', 'pm2');
-  const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string })
-    .version;
-  const constants = readFileSync(path.join(root, 'constants.js'), 'utf8');
-  const m = /WORKER_INTERVAL\s*:[^,\n]*?(\d{3,})/.exec(constants);
-  return { cli: path.join(root, 'bin', 'pm2'), version, workerIntervalMs: m ? Number(m[1]) : NaN };
 }
 
 function kill(pid: number | null | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -202,9 +180,9 @@ export async function runPm2LeakBench(): Promise<void> {
     sides.push(...govSides);
 
     // --- PM2: installed into the temp dir, its own home, one app per rate from an apps file.
-    const pm2 = await installPm2(path.join(dir, 'pm2'));
+    const pm2 = await pm2Installed();
     let pm2Note = '';
-    if ('skipped' in pm2) pm2Note = `PM2 side skipped: ${pm2.skipped}`;
+    if (!pm2) pm2Note = 'PM2 side skipped: npm could not install PM2 (why: the line above)';
     else {
       const home = path.join(dir, 'pm2-home');
       const pmSides = rates.map((rate, i) => newSide('pm2', `pm2-${stamp}-${i}`, rate));
@@ -225,20 +203,16 @@ export async function runPm2LeakBench(): Promise<void> {
       );
       const env = { ...process.env, PM2_HOME: home };
       cleanups.push(async () => {
-        await run(process.execPath, [pm2.cli, 'kill'], { env, timeout: 60_000 }).catch(() => {});
-        try {
-          kill(Number(readFileSync(path.join(home, 'pm2.pid'), 'utf8')));
-        } catch {
-          /* no daemon */
-        }
+        await run(process.execPath, [pm2.bin, 'kill'], { env, timeout: 60_000 }).catch(() => {});
+        kill(pm2DaemonPid(home));
       });
-      await run(process.execPath, [pm2.cli, 'start', eco], { env, timeout: 120_000 });
+      await run(process.execPath, [pm2.bin, 'start', eco], { env, timeout: 120_000 });
       sides.push(...pmSides);
       pm2Note =
         `PM2 ${pm2.version}: max_memory_restart ${limitMiB}M, checked every worker_interval ` +
         `${Number.isFinite(pm2.workerIntervalMs) ? `${pm2.workerIntervalMs / 1000} s` : '(not found in constants.js)'} (default)`;
       cleanups.push(async () => {
-        const out = await run(process.execPath, [pm2.cli, 'jlist'], { env, timeout: 60_000 }).catch(
+        const out = await run(process.execPath, [pm2.bin, 'jlist'], { env, timeout: 60_000 }).catch(
           () => null,
         );
         try {
