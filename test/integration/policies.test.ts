@@ -1,9 +1,11 @@
 /**
  * Resource policies through a real master (DESIGN §9): what an agent reports on its link (a scripted agent
- * here, so the figures are known) is what `gov policies` lists — to a viewer too — each transition is a
+ * first, so the figures are known) is what `gov policies` lists — to a viewer too — each transition is a
  * `policy` event of `gov events`, `gov metrics` counts the rules and actions, and once the agent is gone its
- * rules are listed as last reported.
+ * rules are listed as last reported. Then a real agent: its leak rule's restart is the last action
+ * `gov policies` shows, naming the execution the log holds, and its transitions are `gov events`.
  */
+import type { ExecutionRecord } from '../../master/cli/admin-client.js';
 import assert from 'node:assert/strict';
 import { Cluster } from '../helpers/cluster.js';
 import { fixture, waitFor } from '../helpers/common.js';
@@ -153,5 +155,54 @@ describe('integration: resource policies as the agents report them', function ()
     assert.equal(goneDoc.agents[0]?.stale, true);
     const after = await c.govJson<{ governor: { policies_by_state: Record<string, number> } }>(['metrics']);
     assert.equal(after.governor.policies_by_state.stale, 2);
+  });
+
+  it('a real agent: its leak rule, last restart and transitions as gov policies and gov events show them', async () => {
+    await c.startAgent('edge-1', { args: ['--metrics-interval', '250ms'] });
+    await c.govJson([
+      'apply',
+      '-f',
+      c.writeHandlers([
+        {
+          name: 'leaky',
+          agents: ['edge-1'],
+          command: [process.execPath, fixture('leak.mjs')],
+          env: { LEAK_MIB_PER_S: '40', LEAK_MAX_MIB: '300' },
+          policies: [
+            {
+              name: 'leak',
+              when: { metric: 'rss', above: '120MiB', for: '0s', smooth: 'ema(250ms)' },
+              do: 'restart',
+              cooldown: '15m',
+            },
+          ],
+        },
+      ]),
+    ]);
+    const [rec] = await waitFor(
+      async () => {
+        const r = (await c.admin().listExecutions({ limit: 10, kind: 'policy', handler: 'leaky' })).records;
+        return r.length > 0 ? r : null;
+      },
+      { timeoutMs: 60_000, what: 'the policy restart in the execution log' },
+    );
+    const rule = await waitFor(
+      async () => {
+        const d = await c.govJson<PoliciesDoc>(['policies', 'leaky']);
+        const r = d.agents.find((a) => a.agent === 'edge-1')?.rules.find((x) => x.rule === 'leak');
+        return r?.last_execution_id ? r : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the leak rule with its last action in gov policies' },
+    );
+    assert.equal(rule.key, 'leaky@edge-1');
+    assert.equal(rule.last_execution_id, (rec as ExecutionRecord).id);
+    const events = await waitFor(
+      async () => {
+        const r = await c.gov(['events', '--kind', 'policy', 'leaky@edge-1']);
+        return / {2}policy {2}leaky@edge-1 {2}leak: \S+ → firing/.test(r.stdout) ? r.stdout : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the transition to firing in gov events' },
+    );
+    assert.doesNotMatch(events, /edge-3/, 'only the events of the target');
   });
 });
