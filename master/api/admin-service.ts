@@ -18,6 +18,7 @@ import type { RolloutEngine } from '../rollout/engine.js';
 import { unary } from './unary.js';
 import { watchRpcs } from '../watch/watch-rpc.js';
 import { execHandler } from '../exec/exec-service.js';
+import { policiesRpcs } from './policies-rpc.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { fanOut } from '../fleet/fan-out.js';
@@ -276,10 +277,9 @@ export function adminHandlers(
     // The watch side (master/watch/): the event stream and the metrics history.
     ...watchRpcs(fleet, rollouts),
     Exec: execHandler(fleet, fleet.execRouter, execLogger),
-    // Contract placeholders (issue 15 / 16 branches replace them).
-    ListPolicies: unary(async () => {
-      throw new StateError('ListPolicies is not built yet');
-    }),
+    // Resource policies as the agents last reported them (policies-rpc.ts).
+    ...policiesRpcs(fleet),
+    // Contract placeholder (the issue 16 branch replaces it).
     ListMasters: unary(async () => {
       throw new StateError('ListMasters is not built yet');
     }),

@@ -19,6 +19,7 @@ import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import type { Logger } from '../../shared/logger.js';
 import { instanceTarget } from '../../shared/targets.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { policyTelemetry, type PolicyReportView } from '../fleet/policy-telemetry.js';
 import { Exposition, escapeLabel, labels, newHistogram, observe, type HistogramData } from './exposition.js';
 
 export interface PrometheusOptions {
@@ -193,6 +194,7 @@ export class MasterMetrics {
       ),
     );
     this.coldStartSeries(out, new Set(specs.map((v) => v.spec.name)));
+    this.policySeries(out, this.fleet.policyReports());
 
     const shown = instances.slice(0, this.opts.maxInstances);
     const omitted = instances.length - shown.length;
@@ -387,6 +389,42 @@ export class MasterMetrics {
     out.sample('governor_fleet_cold_start_average_seconds', '', Number(t.avg_cold_start_ms ?? 0) / 1000);
     out.family('governor_fleet_cold_starts_last_hour', 'gauge', 'Cold starts in the last hour');
     out.sample('governor_fleet_cold_starts_last_hour', '', t.cold_starts_last_hour ?? 0);
+  }
+
+  /**
+   * Resource policies as the agents last reported them: rules by state (a disconnected agent's under
+   * `stale`), and each agent's own action counters by outcome. The counters keep their `agent` label: each
+   * is that agent's lifetime count, which starts again when the agent restarts; a sum over agents would
+   * look to Prometheus like a reset of the whole fleet's whenever one agent restarts.
+   */
+  private policySeries(out: Exposition, reports: readonly PolicyReportView[]): void {
+    out.family(
+      'governor_policy_rules',
+      'gauge',
+      'Resource policy rules (rule x subject) by last reported state',
+    );
+    for (const [state, n] of Object.entries(policyTelemetry(reports).policies_by_state))
+      out.sample('governor_policy_rules', labels([['state', state]]), n);
+    out.family(
+      'governor_policy_actions_total',
+      'counter',
+      "Resource policy actions by outcome, each agent's lifetime count as it last reported",
+    );
+    for (const r of reports)
+      for (const [outcome, n] of [
+        ['acted', r.counters.actions],
+        ['dry_run', r.counters.dry_run],
+        ['suppressed_cooldown', r.counters.suppressed_cooldown],
+        ['suppressed_budget', r.counters.suppressed_budget],
+      ] as const)
+        out.sample(
+          'governor_policy_actions_total',
+          labels([
+            ['agent', r.agent],
+            ['outcome', outcome],
+          ]),
+          n,
+        );
   }
 
   private coldStartSeries(out: Exposition, handlers: ReadonlySet<string>): void {

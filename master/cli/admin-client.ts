@@ -27,6 +27,7 @@ import type { TargetSet } from '../../shared/targets.js';
 import type { WatchRequest } from '../../proto/generated/governor/v1/WatchRequest.js';
 import type { WatchEvent__Output } from '../../proto/generated/governor/v1/WatchEvent.js';
 import type { MetricsHistoryResponse__Output } from '../../proto/generated/governor/v1/MetricsHistoryResponse.js';
+import type { ListPoliciesResponse__Output } from '../../proto/generated/governor/v1/ListPoliciesResponse.js';
 import type { ExecClientFrame } from '../../proto/generated/governor/v1/ExecClientFrame.js';
 import type { ExecServerFrame__Output } from '../../proto/generated/governor/v1/ExecServerFrame.js';
 
@@ -45,6 +46,9 @@ export type { ListRolloutsResponse__Output as ListRolloutsResponse } from '../..
 export type { WatchEvent__Output as WatchEvent } from '../../proto/generated/governor/v1/WatchEvent.js';
 export type { WatchRequest } from '../../proto/generated/governor/v1/WatchRequest.js';
 export type { MetricsHistoryResponse__Output as MetricsHistoryResponse } from '../../proto/generated/governor/v1/MetricsHistoryResponse.js';
+export type { ListPoliciesResponse__Output as ListPoliciesResponse } from '../../proto/generated/governor/v1/ListPoliciesResponse.js';
+export type { AgentPolicies__Output as AgentPolicies } from '../../proto/generated/governor/v1/AgentPolicies.js';
+export type { PolicyRuleState__Output as PolicyRuleState } from '../../proto/generated/governor/v1/PolicyRuleState.js';
 
 /** One open `Admin.Watch` stream (see `AdminApi.watch`). */
 export interface WatchStream {
@@ -169,6 +173,11 @@ export interface AdminApi {
   exec(onFrame: (frame: ExecServerFrame__Output) => void): ExecChannel;
   /** Recent CPU and memory samples per instance (empty targets: every instance). */
   getMetricsHistory(targets?: TargetSet): Promise<MetricsHistoryResponse__Output>;
+  /**
+   * Resource policy rules as the agents last reported them (targets: their handler rules; `agentWide`:
+   * also the agent-wide rules of their agents; no target names a handler: everything).
+   */
+  listPolicies(targets?: TargetSet, agentWide?: boolean): Promise<ListPoliciesResponse__Output>;
   /** Closes the channel; safe to call twice. */
   close(): void;
 }
@@ -511,6 +520,8 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
       };
     },
     getMetricsHistory: (targets) => call(client.GetMetricsHistory, targets ? { targets } : {}),
+    listPolicies: (targets, agentWide = false) =>
+      call(client.ListPolicies, { ...(targets ? { targets } : {}), agent_wide: agentWide }),
     close: () => {
       if (closed) return;
       closed = true;

@@ -22,7 +22,7 @@ export function eventTime(iso: string): string {
 
 /** What an event concerns: `web#1@edge-1`, `web@edge-1`, `web`, `edge-1`, or `-`. */
 export function eventTarget(e: WatchEvent): string {
-  const key = e.instance?.key || e.handler;
+  const key = e.instance?.key || e.policy?.instance || e.handler;
   if (key && e.agent) return `${key}@${e.agent}`;
   return key || e.agent || '-';
 }
@@ -77,6 +77,19 @@ function metricsSummary(e: WatchEvent): string {
   return parts.join(', ');
 }
 
+/** A figure without its unit (a transition does not say its metric): 412000000 → `4.12e+8`, 0.93 → `0.93`. */
+function figure(v: number): string {
+  return Math.abs(v) >= 1e5 ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+}
+
+/** `leak: pending → firing (value 4.12e+8, forecast 4.3e+8) — rss 412 MiB above 400 MiB for 2m`. */
+function policySummary(e: WatchEvent): string {
+  const t = e.policy;
+  if (!t) return '';
+  const values = `value ${figure(t.value)}${t.has_forecast ? `, forecast ${figure(t.forecast)}` : ''}`;
+  return flat(`${t.rule}: ${t.from || '-'} → ${t.to} (${values})${t.reason ? ` — ${t.reason}` : ''}`);
+}
+
 /** The SUMMARY of a line: what changed, in words. */
 export function eventSummary(e: WatchEvent): string {
   switch (e.kind) {
@@ -104,6 +117,8 @@ export function eventSummary(e: WatchEvent): string {
         `${state}${a.hostname ? ` (${a.hostname})` : ''}${a.version ? ` version ${a.version}` : ''}`,
       );
     }
+    case 'policy':
+      return policySummary(e);
     case 'metrics':
       return metricsSummary(e);
     case 'snapshot': {

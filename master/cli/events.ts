@@ -87,6 +87,9 @@ function readNames(
   };
 }
 
+/** The instance key an event is about (`web#1`), '' when none (a handler's, an agent-wide rule's). */
+const eventKey = (e: WatchEvent): string => e.instance?.key || e.policy?.instance || '';
+
 /** Whether an event passes the TARGETs as written (the master's filter is coarser: handlers × agents). */
 export function matchesNames(
   e: WatchEvent,
@@ -99,7 +102,7 @@ export function matchesNames(
     (n) =>
       n.handler === e.handler &&
       (n.agent !== null ? n.agent === e.agent : agentFlags.length === 0 || agentFlags.includes(e.agent)) &&
-      (n.index === null || !e.instance?.key || e.instance.key === instanceKey(n.handler, n.index)),
+      (n.index === null || !eventKey(e) || eventKey(e) === instanceKey(n.handler, n.index)),
   );
 }
 
@@ -147,7 +150,8 @@ function printer(io: CliIO, json: boolean, names: TargetName[], agentFlags: stri
 export function eventsCommand(connect: AdminConnector = connectAdmin) {
   return adminCommand(connect, {
     name: 'events',
-    summary: "the master's event stream: instance, health, execution, rollout and agent changes; -f follows",
+    summary:
+      "the master's event stream: instance, health, execution, rollout, agent and policy changes; -f follows",
     args: [['[TARGET...]', 'handler names or instances (web, web@edge-1, web#1@edge-1); none: every one']],
     options: [
       new Option('-f, --follow', 'keep printing new events until interrupted (Ctrl-C), across reconnects'),

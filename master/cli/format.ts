@@ -390,9 +390,26 @@ export function metricsText(m: MetricsResponse): string {
       (g.cold_starts_last_hour
         ? `\ncold starts: ${g.cold_starts_last_hour} in the last hour, avg ${formatDuration(g.avg_cold_start_ms)}`
         : '') +
+      policiesLine(g) +
       '\n';
   }
   return text;
+}
+
+/**
+ * `policies: firing=1 armed=2 stale=1; actions 3, dry-run 1, held back 2 by cooldown, 0 by budget` (with a
+ * newline before it), or '' when no agent reported a rule or an action.
+ */
+function policiesLine(g: NonNullable<MetricsResponse['governor']>): string {
+  const states = Object.entries(g.policies_by_state ?? {}).filter(([, n]) => n > 0);
+  const a = g.policy_actions;
+  const acted = a ? a.actions + a.dry_run + a.suppressed_cooldown + a.suppressed_budget : 0;
+  if (states.length === 0 && acted === 0) return '';
+  const counts = states.map(([k, n]) => `${k}=${n}`).join(' ') || 'no rules';
+  return (
+    `\npolicies: ${counts}; actions ${a?.actions ?? 0}, dry-run ${a?.dry_run ?? 0}, held back ` +
+    `${a?.suppressed_cooldown ?? 0} by cooldown, ${a?.suppressed_budget ?? 0} by budget`
+  );
 }
 
 // ---------- per-instance outcomes (control, signal, delete) ----------

@@ -164,6 +164,11 @@ const COMMANDS: Entry[] = [
     async () => (await import('./metrics.js')).metricsCommand,
   ),
   admin(
+    'policies',
+    'resource policy rules: smoothed value, forecast, state and last action, per instance and agent',
+    async () => (await import('./policies.js')).policiesCommand,
+  ),
+  admin(
     'executions',
     'query the execution log (newest first), or clear it',
     async () => (await import('./executions.js')).executionsCommand,
@@ -180,7 +185,7 @@ const COMMANDS: Entry[] = [
   ),
   admin(
     'events',
-    "the master's event stream: instance, health, execution, rollout and agent changes; -f follows",
+    "the master's event stream: instance, health, execution, rollout, agent and policy changes; -f follows",
     async () => (await import('./events.js')).eventsCommand,
   ),
   admin(

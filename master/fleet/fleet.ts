@@ -17,6 +17,10 @@ import { errorFromInfo } from '../../shared/grpc-status.js';
 import { assignedSpecsHash } from '../../shared/spec-hash.js';
 import { adoptReported } from './adopt.js';
 import { AGENT_LIMITS, DropCounter, TokenBucket } from './agent-input.js';
+import { PolicyBook, assignedSubjects } from './agent-policies.js';
+import { policyTelemetry, type PolicyReportView } from './policy-telemetry.js';
+import type { PolicyReport__Output } from '../../proto/generated/governor/v1/PolicyReport.js';
+import type { PolicyTransition } from '../../proto/generated/governor/v1/PolicyTransition.js';
 import { AgentSession } from './agent-session.js';
 import { recordLocalExecution } from './local-executions.js';
 import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispatcher.js';
@@ -41,6 +45,8 @@ export interface MetricsFilter {
  */
 export interface FleetEvents {
   metrics: [agentId: string, report: MetricsReport__Output];
+  /** A rule changed state on an agent (from its policy reports, bounded: agent-policies.ts). */
+  policy: [agentId: string, transition: PolicyTransition];
 }
 
 export class Fleet {
@@ -54,6 +60,9 @@ export class Fleet {
   /** Per agent id (not per stream: reconnecting does not refill it): status reports it may still send. */
   private readonly statusBuckets = new Map<string, TokenBucket>();
   private readonly drops = new DropCounter();
+  private readonly policyDrops: DropCounter;
+  /** Each agent's last resource policy report (agent-policies.ts). */
+  readonly policies: PolicyBook;
   private readonly log: Logger;
   /** Handlers under a rolling update (set by the rollout engine): APPLY leaves their instances' specs alone. */
   heldHandlers: () => string[] = () => [];
@@ -68,8 +77,11 @@ export class Fleet {
       'heartbeatIntervalMs' | 'heartbeatGraceMs' | 'metricsIntervalMs' | 'commandTimeoutMs'
     >,
     logger: Logger,
+    now: () => number = Date.now,
   ) {
     this.log = logger.named('fleet');
+    this.policies = new PolicyBook(now);
+    this.policyDrops = new DropCounter(10_000, now);
     this.dispatcher = new Dispatcher(
       this.hub,
       executions,
@@ -192,7 +204,23 @@ export class Fleet {
         );
     } else if (msg.body === 'metrics' && msg.metrics) {
       this.keepMetrics(agentId, msg.metrics);
+    } else if (msg.body === 'policies' && msg.policies) {
+      this.keepPolicies(agentId, msg.policies);
     }
+  }
+
+  /** Keeps an agent's policy report (bounded) and tells listeners its transitions; logs what was refused. */
+  keepPolicies(agentId: string, report: PolicyReport__Output): void {
+    const { transitions, refusals } = this.policies.ingest(
+      agentId,
+      report,
+      assignedSubjects(this.registry, agentId),
+    );
+    if (refusals.length > 0) {
+      const n = this.policyDrops.note(agentId);
+      if (n !== null) this.log.warn('policy report from agent cut', { agent: agentId, refusals, reports: n });
+    }
+    for (const t of transitions) this.changes.emit('policy', agentId, t);
   }
 
   /**
@@ -206,6 +234,23 @@ export class Fleet {
     const kept = { ...report, instances };
     this.metricsCache.set(agentId, kept);
     this.changes.emit('metrics', agentId, kept);
+  }
+
+  /**
+   * Every agent's last policy report as it stands now: whether the agent is connected, and only the rules
+   * of handlers still assigned to it (a spec deleted or moved since leaves no rule behind). Reports of
+   * agents the registry no longer knows are forgotten.
+   */
+  policyReports(): Array<PolicyReportView & { reported_at: string }> {
+    return this.policies.all().flatMap((r) => {
+      if (!this.registry.getAgent(r.agent)) {
+        this.policies.forget(r.agent);
+        return [];
+      }
+      const check = assignedSubjects(this.registry, r.agent);
+      const rules = r.rules.filter((x) => check(x.handler ?? '', x.instance ?? '') === null);
+      return [{ ...r, rules, connected: this.hub.isConnected(r.agent) }];
+    });
   }
 
   private bucketOf(agentId: string): TokenBucket {
@@ -342,13 +387,25 @@ export class Fleet {
       connected: this.hub.isConnected(id),
       host: this.metricsCache.get(id)?.host ?? null,
     }));
+    // Policy figures of the same agents and instances (agent-wide rules: of the agents asked).
+    const policies = this.policyReports()
+      .filter((r) => ids.includes(r.agent))
+      .map((r) => ({
+        ...r,
+        rules: r.rules.filter(
+          (x) => !x.handler || !filter.keep || filter.keep(x.handler, x.instance || x.handler, r.agent),
+        ),
+      }));
     return {
       instances,
       agents,
-      governor: fleetTelemetry(
-        this.registry.listSpecs().map((s) => s.spec),
-        instances,
-      ),
+      governor: {
+        ...fleetTelemetry(
+          this.registry.listSpecs().map((s) => s.spec),
+          instances,
+        ),
+        ...policyTelemetry(policies),
+      },
     };
   }
 

@@ -1,10 +1,11 @@
 /**
- * Turns the contract's change events (registry, execution log, rollout store, fleet metrics) into watch
- * events: kept ones are published to the hub (numbered, in the order the master saw them), metrics are
- * broadcast unkept and recorded in the history. Returns a function that detaches every listener.
+ * Turns the contract's change events (registry, execution log, rollout store, fleet metrics, the agents'
+ * policy transitions) into watch events: kept ones are published to the hub (numbered, in the order the
+ * master saw them), metrics are broadcast unkept and recorded in the history. Returns a function that detaches every listener.
  */
 import type { EventEmitter } from 'node:events';
 import type { MetricsReport__Output } from '../../proto/generated/governor/v1/MetricsReport.js';
+import type { PolicyTransition } from '../../proto/generated/governor/v1/PolicyTransition.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { toRolloutProto } from '../rollout/create.js';
 import type { RolloutStoreEvents } from '../rollout/store.js';
@@ -50,6 +51,10 @@ export function attachChangeFeed(
     const handler = r.handlers.length === 1 ? (r.handlers[0]?.name ?? '') : '';
     hub.publish({ kind: 'rollout', at: iso(), handler, agent: '', rollout: toRolloutProto(r) });
   };
+  // A rule changed state on an agent: kept, about its handler (none for an agent-wide rule) and agent.
+  const onPolicy = (agent: string, t: PolicyTransition): void => {
+    hub.publish({ kind: 'policy', at: iso(), handler: t.handler ?? '', agent, policy: t });
+  };
   const onMetrics = (agent: string, report: MetricsReport__Output): void => {
     const atMs = now();
     history.record(agent, report, atMs);
@@ -66,6 +71,7 @@ export function attachChangeFeed(
   fleet.registry.changes.on('agent', onAgent);
   fleet.executions.changes.on('execution', onExecution);
   fleet.changes.on('metrics', onMetrics);
+  fleet.changes.on('policy', onPolicy);
   const rolloutEmitter = rolloutChanges;
   rolloutEmitter?.on('rollout', onRollout);
   return () => {
@@ -73,6 +79,7 @@ export function attachChangeFeed(
     fleet.registry.changes.off('agent', onAgent);
     fleet.executions.changes.off('execution', onExecution);
     fleet.changes.off('metrics', onMetrics);
+    fleet.changes.off('policy', onPolicy);
     rolloutEmitter?.off('rollout', onRollout);
   };
 }

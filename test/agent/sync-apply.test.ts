@@ -52,6 +52,24 @@ describe('agent: an apply stops only what the master names', () => {
     );
   });
 
+  it('a change of only its resource policies is stored without a restart; a change of how it runs restarts it', async () => {
+    const leak = (above: string) => ({
+      policies: [{ name: 'leak', when: { metric: 'rss', above }, do: 'restart' }],
+    });
+    await sup.applySpecs([ticker('p', leak('400MiB'))]);
+    const [first] = sup.status('p');
+    trackPid(first!.pid ?? undefined);
+    await sup.applySpecs([ticker('p', leak('300MiB'))]);
+    const [after] = sup.status('p');
+    assert.equal(after!.pid, first!.pid, 'the same process');
+    assert.equal(sup.specs().find((s) => s.name === 'p')?.policies?.[0]?.when.above, 300 * 1024 * 1024);
+    await sup.applySpecs([ticker('p', { ...leak('300MiB'), env: { X: '1' } })]);
+    await waitFor(() => sup.status('p')[0]?.pid !== first!.pid && sup.status('p')[0]?.state === 'running', {
+      what: 'p restarted on its new environment',
+    });
+    trackPid(sup.status('p')[0]!.pid ?? undefined);
+  });
+
   it('replicas above a lowered count are stopped, whatever else is named', async () => {
     await sup.applySpecs([ticker('w', { count: 3 })]);
     const pids = sup.status().map((s) => s.pid as number);

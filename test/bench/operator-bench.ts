@@ -27,6 +27,7 @@ import { Cluster } from '../helpers/cluster.js';
 import { cleanupPids, cleanupTempDirs, REPO_ROOT, tempDir, waitFor } from '../helpers/common.js';
 import { onPath, writeSupervisordConf } from './supervisord-conf.js';
 import type { PollerReply, PollerRequest, PortInterval } from './port-poller.js';
+import { pm2DaemonPid, pm2Installed } from './pm2-kit.js';
 
 const FIRST_PORT = 20001;
 const APP = path.join(REPO_ROOT, 'test', 'bench', 'http-app.mjs');
@@ -461,32 +462,10 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
 
 // ---- PM2 ----
 
-/** PM2's CLI script, installed with npm into `dir` (reused when present); null (reason printed) if it cannot be. */
-async function pm2Bin(dir: string): Promise<string | null> {
-  const bin = path.join(dir, 'node_modules', 'pm2', 'bin', 'pm2');
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  if (!existsSync(path.join(dir, 'package.json')))
-    writeFileSync(path.join(dir, 'package.json'), '{"name": "gov-bench-pm2", "private": true}\n');
-  console.log(`pm2: installing with npm into ${dir} (once) …`);
-  const r = await run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', dir, 'pm2'],
-    {
-      cwd: dir,
-      timeoutMs: 300_000,
-    },
-  ).catch((err: unknown) => ({ code: -1, stderr: String(err), stdout: '' }) as CmdResult);
-  if (r.code !== 0 || !existsSync(bin)) {
-    console.log(`pm2: npm install failed (exit ${r.code}: ${firstLine(r)}), skipped`);
-    return null;
-  }
-  return bin;
-}
-
 async function benchPm2(watch: PortWatch, n: number): Promise<PeerFigures | null> {
-  const bin = await pm2Bin(process.env.BENCH_PM2_DIR ?? path.join(os.tmpdir(), 'gov-bench-pm2'));
-  if (!bin) return null;
+  const installed = await pm2Installed();
+  if (!installed) return null;
+  const bin = installed.bin;
   const home = tempDir('gov-operator-bench-pm2-');
   const env = { ...process.env, PM2_HOME: home };
   const pm2 = (args: string[]): Promise<CmdResult> =>
@@ -513,7 +492,7 @@ async function benchPm2(watch: PortWatch, n: number): Promise<PeerFigures | null
     }
     await watch.allUp(`${n} PM2 apps answering`, SETUP_TIMEOUT_MS);
     console.log(
-      `pm2 ${pm2Version(bin)}: ${n} apps (fork mode) started and answering in ${ms(performance.now() - t0)}`,
+      `pm2 ${installed.version}: ${n} apps (fork mode) started and answering in ${ms(performance.now() - t0)}`,
     );
     const restart = await measure(watch, 'pm2 restart all', () => pm2(['restart', 'all']));
     if (restart.cmd.code === 0) out.restartAll = restart;
@@ -532,25 +511,6 @@ async function benchPm2(watch: PortWatch, n: number): Promise<PeerFigures | null
   }
   await freePorts(watch, 'the PM2 apps to let go of their ports');
   return out;
-}
-
-function pm2DaemonPid(home: string): number | null {
-  try {
-    return Number(readFileSync(path.join(home, 'pm2.pid'), 'utf8')) || null;
-  } catch {
-    return null;
-  }
-}
-
-function pm2Version(bin: string): string {
-  try {
-    const pkg = JSON.parse(readFileSync(path.join(path.dirname(bin), '..', 'package.json'), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '?';
-  } catch {
-    return '?';
-  }
 }
 
 // ---- the run ----

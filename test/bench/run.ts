@@ -16,6 +16,7 @@ import { runMetricsBench } from './metrics-bench.js';
 import { runNotifyBench } from './notify-bench.js';
 import { runOnDemandBench } from './on-demand-bench.js';
 import { runOperatorBench } from './operator-bench.js';
+import { runPm2LeakBench } from './pm2-leak-bench.js';
 import { runPolicyCostBench, runPolicyReactionBench } from './policy-bench.js';
 import { runPolicyEngineBench } from './policy-engine-bench.js';
 import { runRolloutBench } from './rollout-bench.js';
@@ -48,6 +49,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'top-view': runTopViewBench,
   metrics: runMetricsBench,
   exec: runExecBench,
+  'pm2-leak': runPm2LeakBench,
   'policy-cost': runPolicyCostBench,
   'policy-reaction': runPolicyReactionBench,
   'policy-engine': runPolicyEngineBench,

@@ -147,7 +147,10 @@ describe('gov events', () => {
         ['--kind', 'execution', '--kind', 'health', '--since', '7'],
         { kinds: ['execution', 'health'], since: 7 },
       ],
-      [['--metrics'], { kinds: ['instance', 'health', 'execution', 'rollout', 'agent', 'metrics'] }],
+      [
+        ['--metrics'],
+        { kinds: ['instance', 'health', 'execution', 'rollout', 'agent', 'policy', 'metrics'] },
+      ],
       [['--metrics=5s', '--kind', 'agent'], { kinds: ['agent', 'metrics'], metrics_interval_ms: 5000 }],
     ];
     for (const [argv, want] of cases) {
@@ -179,7 +182,7 @@ describe('gov events', () => {
     for (const [argv, message] of [
       [
         ['--kind', 'nope'],
-        /--kind "nope" is not a kind of event \(kinds: instance, health, execution, rollout, agent, metrics\)/,
+        /--kind "nope" is not a kind of event \(kinds: instance, health, execution, rollout, agent, policy, metrics\)/,
       ],
       [['--since', '-1'], /--since "-1" must be an event index/],
       [['--metrics=soon'], /--metrics "soon"/],

@@ -9,7 +9,9 @@ import type {
   ExecutionRecord,
   ExecutionStats,
   InstanceInfo,
+  ListPoliciesResponse,
   MetricsResponse,
+  PolicyRuleState,
   Rollout,
   WatchEvent,
   WatchRequest,
@@ -192,6 +194,81 @@ export const METRICS: MetricsResponse = {
     policies_by_state: {},
     policy_actions: { actions: 0, dry_run: 0, suppressed_cooldown: 0, suppressed_budget: 0 },
   },
+};
+
+/** One rule's state as an agent reports it (`leak` on web, firing on rss, unless told). */
+export function ruleState(over: Partial<PolicyRuleState> = {}): PolicyRuleState {
+  return {
+    rule: 'leak',
+    handler: 'web',
+    instance: 'web',
+    metric: 'rss',
+    state: 'firing',
+    raw: 440 * 1024 * 1024,
+    value: 412 * 1024 * 1024,
+    forecast: 0,
+    has_forecast: false,
+    action: 'restart',
+    dry_run: false,
+    last_action: 'restart',
+    last_action_at: '2025-01-01T11:57:00.000Z',
+    last_execution_id: 'ex-7',
+    unavailable: '',
+    ...over,
+  };
+}
+
+/**
+ * Policies as `gov policies` gets them: edge-1 connected (web's leak firing, web#1's runaway armed with a
+ * forecast, the agent-wide memory-pressure rule), edge-2 disconnected (its last report, at 11:50).
+ */
+export const POLICIES: ListPoliciesResponse = {
+  agents: [
+    {
+      agent: 'edge-1',
+      connected: true,
+      reported_at: '2025-01-01T11:59:59.000Z',
+      rules: [
+        ruleState(),
+        ruleState({
+          rule: 'runaway',
+          instance: 'web#1',
+          metric: 'cpu',
+          state: 'armed',
+          raw: 0.5,
+          value: 0.42,
+          forecast: 0.61,
+          has_forecast: true,
+          action: 'limit_cpu 50%',
+          last_action: '',
+          last_action_at: '',
+          last_execution_id: '',
+        }),
+        ruleState({
+          rule: 'memory-pressure',
+          handler: '',
+          instance: '',
+          metric: 'host.memory.pressure.some',
+          state: 'armed',
+          raw: 0.5,
+          value: 0.25,
+          action: 'cool on-demand',
+          dry_run: true,
+          last_action: '',
+          last_action_at: '',
+          last_execution_id: '',
+        }),
+      ],
+      counters: { actions: 3, dry_run: 1, suppressed_cooldown: 2, suppressed_budget: 0 },
+    },
+    {
+      agent: 'edge-2',
+      connected: false,
+      reported_at: '2025-01-01T11:50:00.000Z',
+      rules: [ruleState({ state: 'cooling-down', value: 100 * 1024 * 1024, raw: 100 * 1024 * 1024 })],
+      counters: { actions: 1, dry_run: 0, suppressed_cooldown: 0, suppressed_budget: 0 },
+    },
+  ],
 };
 
 export function rollout(over: Partial<Rollout> = {}): Rollout {
@@ -521,6 +598,9 @@ export class FakeAdmin implements AdminApi {
       window_ms: 900_000,
       instances: [],
     }));
+  }
+  listPolicies(targets?: TargetSet, agentWide?: boolean) {
+    return this.rec('listPolicies', [targets, agentWide], () => POLICIES);
   }
   close() {
     this.closed++;

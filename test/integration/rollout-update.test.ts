@@ -56,6 +56,19 @@ describe('rollout: rolling update to a version that fails', function () {
     return r;
   }
 
+  it('a change of only its resource policies starts no rolling update and restarts nothing', async () => {
+    const before = await snapshot();
+    const policies = [{ name: 'leak', when: { metric: 'rss', above: '900MiB', for: '1m' }, do: 'restart' }];
+    const spec = webSpec(AGENTS, { env: { V: '1' }, update: UPDATE, policies });
+    const doc = await c.govJson<ApplyDoc>(['apply', '-f', c.writeHandlers([spec])]);
+    assert.equal(doc.handlers[0]?.change, 'updated');
+    assert.deepEqual(doc.rollouts, []);
+    const after = await snapshot();
+    for (const [key, i] of before) assert.equal(after.get(key)?.pid, i.pid, `${key} was restarted`);
+    // Back to the spec the other tests start from (again no rollout).
+    await c.govJson(['apply', '-f', c.writeHandlers([webSpec(AGENTS, { env: { V: '1' }, update: UPDATE })])]);
+  });
+
   it('health check failing: stops after the first batch and rolls it back', async () => {
     const before = await snapshot();
     const spec = webSpec(AGENTS, {

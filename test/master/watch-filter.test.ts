@@ -10,7 +10,7 @@ describe('watch filters', () => {
       (e: Error & { kind?: string }) =>
         e.kind === 'INVALID_ARGUMENT' &&
         /"bogus"/.test(e.message) &&
-        /instance, health, execution, rollout, agent, metrics/.test(e.message),
+        /instance, health, execution, rollout, agent, policy, metrics/.test(e.message),
     );
   });
 
@@ -27,7 +27,14 @@ describe('watch filters', () => {
 
   it('without kinds: every kept kind, no metrics; metrics are opt-in', () => {
     const all = compileWatchFilter(request());
-    assert.deepEqual([...all.kinds].sort(), ['agent', 'execution', 'health', 'instance', 'rollout']);
+    assert.deepEqual([...all.kinds].sort(), [
+      'agent',
+      'execution',
+      'health',
+      'instance',
+      'policy',
+      'rollout',
+    ]);
     assert.equal(all.metricsIntervalMs, null);
     assert.equal(compileWatchFilter(request({ metrics_interval_ms: 1000 })).metricsIntervalMs, 1000);
     assert.equal(compileWatchFilter(request({ kinds: ['metrics'] })).metricsIntervalMs, 0);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { specHash as agentSpecHash } from '../../agent/supervisor/state-store.js';
 import { specHash as masterSpecHash } from '../../master/state/registry.js';
 import { parseHandler } from '../../shared/spec.js';
-import { assignedSpecsHash, specsHash } from '../../shared/spec-hash.js';
+import { assignedSpecsHash, specChange, specsHash } from '../../shared/spec-hash.js';
 
 const spec = (name: string, extra: Record<string, unknown> = {}) =>
   parseHandler({ name, command: ['node', 'w.js'], ...extra }, name);
@@ -28,5 +28,17 @@ describe('spec hashes', () => {
     assert.equal(assignedSpecsHash([b, a]), assignedSpecsHash([a, b]));
     assert.notEqual(specsHash(running.slice(0, 2)), assignedSpecsHash([a, b]), 'a missing replica');
     assert.notEqual(assignedSpecsHash([spec('a'), b]), assignedSpecsHash([a, b]), 'another count');
+  });
+
+  it('a change is told apart: how it runs (process), where (placement), only its policies (rules), or none', () => {
+    const rule = (above: string) => ({
+      policies: [{ name: 'leak', when: { metric: 'rss', above }, do: 'restart' }],
+    });
+    const base = spec('web', rule('400MiB'));
+    assert.equal(specChange(base, spec('web', rule('400MiB'))), 'none');
+    assert.equal(specChange(base, spec('web', rule('300MiB'))), 'rules');
+    assert.equal(specChange(base, spec('web')), 'rules', 'rules removed');
+    assert.equal(specChange(base, spec('web', { ...rule('300MiB'), count: 2 })), 'placement');
+    assert.equal(specChange(base, spec('web', { ...rule('400MiB'), env: { A: '1' } })), 'process');
   });
 });

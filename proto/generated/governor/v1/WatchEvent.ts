@@ -14,13 +14,13 @@ import type { PolicyTransition as _governor_v1_PolicyTransition, PolicyTransitio
  */
 export interface WatchEvent {
   /**
-   * Kept events (instance, health, execution, rollout, agent) are numbered from 1, each one above the
+   * Kept events (instance, health, execution, rollout, agent, policy) are numbered from 1, each one above the
    * previous, for this master's life. snapshot, metrics and notice events are not kept: they carry the
    * index of the newest kept event before them (resume from it misses nothing).
    */
   'index'?: (number | string);
   /**
-   * instance | health | execution | rollout | agent | metrics | snapshot | notice.
+   * instance | health | execution | rollout | agent | policy | metrics | snapshot | notice.
    */
   'kind'?: (string);
   /**
@@ -68,13 +68,13 @@ export interface WatchEvent {
  */
 export interface WatchEvent__Output {
   /**
-   * Kept events (instance, health, execution, rollout, agent) are numbered from 1, each one above the
+   * Kept events (instance, health, execution, rollout, agent, policy) are numbered from 1, each one above the
    * previous, for this master's life. snapshot, metrics and notice events are not kept: they carry the
    * index of the newest kept event before them (resume from it misses nothing).
    */
   'index': (number);
   /**
-   * instance | health | execution | rollout | agent | metrics | snapshot | notice.
+   * instance | health | execution | rollout | agent | policy | metrics | snapshot | notice.
    */
   'kind': (string);
   /**
