@@ -119,7 +119,7 @@ export class DistributedGovernor {
     this.setState('stopping');
     this.services.stop();
     if (this.server) await stopServer(this.server, deadlineMs);
-    await this.services.release();
+    await this.services.release({ markAgentsGone: true });
     await this.store.close();
     this.setState('stopped');
     this.resolveClosed();

@@ -32,7 +32,12 @@ export async function bindMasterServer(
   route: MasterRoute,
   log: Logger,
 ): Promise<{ server: grpc.Server; port: number }> {
-  const tls = loadTlsMaterial({ caPath: options.ca, certPath: options.cert, keyPath: options.key, cwd: process.cwd() });
+  const tls = loadTlsMaterial({
+    caPath: options.ca,
+    certPath: options.cert,
+    keyPath: options.key,
+    cwd: process.cwd(),
+  });
   const interceptor = createAuthInterceptor({
     // A follower knows no revocations: it refuses agent streams anyway.
     isRevoked: (id) => currentOrNull(route)?.registry.isRevoked(id) ?? false,
@@ -92,7 +97,10 @@ function currentOrNull(route: MasterRoute): MasterServices | null {
 type AnyHandler = (call: unknown, callback?: unknown) => void;
 
 /** One handler per Admin method: the `always` one, or the current services' own — refused when none. */
-function routedAdmin(definition: grpc.ServiceDefinition, route: MasterRoute): grpc.UntypedServiceImplementation {
+function routedAdmin(
+  definition: grpc.ServiceDefinition,
+  route: MasterRoute,
+): grpc.UntypedServiceImplementation {
   const out: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
     const fixed = route.always?.[name as keyof AdminHandlers] as AnyHandler | undefined;
@@ -100,7 +108,7 @@ function routedAdmin(definition: grpc.ServiceDefinition, route: MasterRoute): gr
       out[name] = fixed as grpc.UntypedHandleCall;
       continue;
     }
-    out[name] = ((call: grpc.ServerSurfaceCall & NodeJS.EventEmitter, callback?: grpc.sendUnaryData<unknown>) => {
+    out[name] = ((call: NodeJS.EventEmitter, callback?: grpc.sendUnaryData<unknown>) => {
       let handler: AnyHandler;
       try {
         handler = route.current().admin[name as keyof AdminHandlers] as AnyHandler;

@@ -111,10 +111,14 @@ export class MasterServices {
     this.fleet.close(reason, status);
   }
 
-  /** After `stop`: the HTTP endpoint closes and every agent this master knew connected is marked gone. */
-  async release(): Promise<void> {
+  /**
+   * After `stop`: the HTTP endpoint closes and, with `markAgentsGone` (a shutdown, not a step-down: a deposed
+   * leader writes nothing more), every agent this master knew connected is marked gone.
+   */
+  async release(opts: { markAgentsGone: boolean }): Promise<void> {
     await this.http?.close();
     this.http = null;
+    if (!opts.markAgentsGone) return;
     for (const a of this.registry.listAgents())
       if (a.connected) await this.registry.setConnected(a.id, false).catch(() => {});
   }
