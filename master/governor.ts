@@ -92,6 +92,11 @@ export class DistributedGovernor {
     return boundAdvertise(this.options.ha, this.options.listen, this.boundPort);
   }
 
+  /** Where state lives, for the start line. */
+  describe(): string {
+    return `data dir ${this.options.dataDir}`;
+  }
+
   /** Binds the gRPC server with mTLS; resolves with the bound port. */
   async listen(): Promise<number> {
     if (this._state !== 'created') throw new UnavailableError(`cannot listen in state ${this._state}`);

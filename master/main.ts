@@ -5,7 +5,6 @@ import { govCommand, type GovCommand } from '../shared/cli-program.js';
 import { Logger, type LogLevel } from '../shared/logger.js';
 import { resolveMasterOptions, type MasterFlags } from './options.js';
 import { DistributedGovernor } from './governor.js';
-import { HaMaster } from './ha/ha-master.js';
 
 /** `gov master`'s flags and action (a new definition each call: commander keeps parse state). */
 export function masterProgram(): GovCommand {
@@ -86,22 +85,18 @@ async function serve(flags: MasterFlags, io: CliIO): Promise<number> {
     format: io.env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
     sink: { write: io.err },
   });
-  // One master on the file store, or an HA master on etcd (the same services, built one way: services.ts).
+  // One master on the file store, or an HA master on etcd (the same services, built one way: services.ts);
+  // etcd's client is loaded only for the latter.
   const governor =
     options.ha.store === 'etcd'
-      ? await HaMaster.create(options, logger)
+      ? await (await import('./ha/ha-master.js')).HaMaster.create(options, logger)
       : await DistributedGovernor.create(options, logger);
   try {
     const port = await governor.listen();
-    const where =
-      governor instanceof HaMaster
-        ? `store etcd ${governor.etcd.describe} prefix ${options.ha.etcd?.prefix ?? ''}, ` +
-          `id ${governor.id()}, advertise ${governor.address()}, lease ${options.ha.leaseTtlMs / 1000}s`
-        : `data dir ${options.dataDir}`;
     io.out(
       `gov master listening on ${options.listen.replace(/:0$/, `:${port}`)}` +
         (governor.httpPort ? `, http ${options.http.replace(/:0$/, `:${governor.httpPort}`)}` : '') +
-        ` (${where})\n`,
+        ` (${governor.describe()})\n`,
     );
   } catch (err) {
     await governor.shutdown();

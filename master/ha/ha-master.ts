@@ -94,6 +94,15 @@ export class HaMaster {
     return this.options.ha.masterId || this.address();
   }
 
+  /** Where state lives and who this master is, for the start line. */
+  describe(): string {
+    const ha = this.options.ha;
+    return (
+      `store etcd ${this.etcd.describe} prefix ${ha.etcd?.prefix ?? ''}, id ${this.id()}, ` +
+      `advertise ${this.address()}, lease ${ha.leaseTtlMs / 1000}s`
+    );
+  }
+
   /** True while it leads (the lease checked now). */
   isLeader(): boolean {
     return this.election?.isLeader() === true && this.term !== null;
