@@ -194,7 +194,7 @@ export class HaMaster {
       services?.stop('lead lost while starting');
       await store?.close().catch(() => {});
       if (generation === this.generation && this.election?.state === 'leading') {
-        this.log.error('cannot lead', { err: errorMessage(err) });
+        this.log.error('cannot lead', { err });
         this.election.stepDown(`cannot lead: ${errorMessage(err)}`);
       }
     }
