@@ -187,7 +187,13 @@ export class HaMaster {
       });
       if (generation !== this.generation || !this.election?.isLeader()) throw new NotLeaderError('');
       this.term = { store, services };
-      await services.listenHttp();
+      // HTTP is the leader's (bound while it leads); a failed bind (a paused predecessor on this host still
+      // holds the port) is logged, never a reason to give up the lead.
+      await services
+        .listenHttp()
+        .catch((err: unknown) =>
+          this.log.error('HTTP endpoint not served', { address: this.options.http, err }),
+        );
       this.log.info('leading', { master: this.id(), fence: fence.createRevision, http: services.httpPort });
     } catch (err) {
       if (this.term?.services === services) this.term = null;

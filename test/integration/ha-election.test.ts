@@ -88,6 +88,26 @@ function agentLinkRefusal(
   });
 }
 
+/** Opens a following Admin.Watch on master `i`; resolves with how the stream ended. */
+function watchEnd(ha: HaCluster, i: number): Promise<{ code: number; leader: string | null }> {
+  const conn = clientConnection(ha.address(i), ha.pki.material('admin-admin'), { separateConnection: true });
+  const Admin = loadProtos().admin.governor.v1.Admin;
+  const client = new Admin(conn.target, conn.credentials, conn.options);
+  const call = client.Watch({ follow: true });
+  return new Promise((resolve) => {
+    call.on('data', () => {});
+    call.on('error', (err: grpc.ServiceError) => {
+      client.close();
+      const leader = err.metadata?.get('governor-leader')[0];
+      resolve({ code: err.code, leader: typeof leader === 'string' ? leader : null });
+    });
+    call.on('end', () => {
+      client.close();
+      resolve({ code: grpc.status.OK, leader: null });
+    });
+  });
+}
+
 describe('HA masters on etcd: election and fencing', function () {
   this.timeout(120_000);
   const etcd = useEtcd();
@@ -227,6 +247,8 @@ describe('HA masters on etcd: losing etcd', function () {
     await ha.waitLeader();
     await ha.startAgent('edge-1', 0);
     const pid = await startWeb(ha, 0, 'edge-1');
+    const watch = watchEnd(ha, 0);
+    await ha.admin(0).labelAgent('edge-1', { seen: 'yes' }, []); // an event: the watch is live
     etcd().pause();
     await waitFor(
       async () => {
@@ -236,6 +258,8 @@ describe('HA masters on etcd: losing etcd', function () {
       { timeoutMs: TTL_MS + 10_000, what: 'the master to step down' },
     );
     assert.match(ha.master(0).stderr, /stepping down/);
+    // Watches end with UNAVAILABLE and the leader hint (none known while etcd is away).
+    assert.deepEqual(await watch, { code: UNAVAILABLE, leader: '' });
     // Handlers keep running under their agent, same PID, while no master leads.
     await waitFor(() => localPid(ha!, 'edge-1', 'web') === pid, { timeoutMs: 5000, what: 'web running' });
     assert.equal(ha.master(0).running, true, 'the master process stays up, following');
