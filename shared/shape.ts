@@ -13,14 +13,18 @@ export function typeName(v: unknown): string {
 }
 
 /** Field paths within one file: `specs.web.versions[0].spec`. */
+export const FILE_REFUSAL =
+  'refusing to start — repair or move the file (a missing file starts empty, an existing one is never emptied)';
+
 export class ShapeChecker {
-  constructor(readonly file: string) {}
+  /** `file` names where the document came from; `refusal` says what happens and what to do (a file's by default). */
+  constructor(
+    readonly file: string,
+    readonly refusal: string = FILE_REFUSAL,
+  ) {}
 
   fail(at: string, reason: string): never {
-    throw new ValidationError(
-      `${this.file}: ${at || '(top level)'}: ${reason}; refusing to start — repair or move the file ` +
-        `(a missing file starts empty, an existing one is never emptied)`,
-    );
+    throw new ValidationError(`${this.file}: ${at || '(top level)'}: ${reason}; ${this.refusal}`);
   }
 
   private expect(at: string, v: unknown, want: string, ok: boolean): void {

@@ -4,6 +4,7 @@
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
+import type { ListMastersResponse } from '../../proto/generated/governor/v1/ListMastersResponse.js';
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
@@ -29,6 +30,10 @@ export function adminHandlers(
   fleet: Fleet,
   rollouts: RolloutEngine,
   execLogger: Logger = silentLogger,
+  /** Admin.ListMasters: the single master answers itself (master/ha/masters-info.ts); HA masters route it. */
+  listMasters: () => Promise<ListMastersResponse> = async () => {
+    throw new StateError('this master does not list masters');
+  },
 ): AdminHandlers {
   const { registry, executions } = fleet;
   const instancesOf = (handler: string, agent?: string): InstanceInfo[] =>
@@ -280,9 +285,7 @@ export function adminHandlers(
     ListPolicies: unary(async () => {
       throw new StateError('ListPolicies is not built yet');
     }),
-    ListMasters: unary(async () => {
-      throw new StateError('ListMasters is not built yet');
-    }),
+    ListMasters: unary(async () => listMasters()),
   };
 }
 

@@ -15,6 +15,7 @@ import type { ClearExecutionsResponse__Output } from '../../proto/generated/gove
 import type { ControlResponse__Output } from '../../proto/generated/governor/v1/ControlResponse.js';
 import type { ExecutionStats__Output } from '../../proto/generated/governor/v1/ExecutionStats.js';
 import type { ListAgentsResponse__Output } from '../../proto/generated/governor/v1/ListAgentsResponse.js';
+import type { ListMastersResponse__Output } from '../../proto/generated/governor/v1/ListMastersResponse.js';
 import type { ListExecutionsRequest } from '../../proto/generated/governor/v1/ListExecutionsRequest.js';
 import type { ListExecutionsResponse__Output } from '../../proto/generated/governor/v1/ListExecutionsResponse.js';
 import type { ListInstancesResponse__Output } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
@@ -123,6 +124,8 @@ export interface AdminApi {
   /** Deletes handlers: a set of names, --all or --selector (or one handler name). */
   deleteHandler(targets: Targets): Promise<ControlResponse__Output>;
   listAgents(): Promise<Listing<ListAgentsResponse__Output>>;
+  /** The masters: who leads, since when, lease age (any master answers, a follower too). */
+  listMasters(): Promise<ListMastersResponse__Output>;
   revokeAgent(agentId: string): Promise<AgentInfo__Output>;
   /** Sets and removes an agent's labels (the ones handler selectors match). */
   labelAgent(agentId: string, set: Record<string, string>, remove: string[]): Promise<AgentInfo__Output>;
@@ -410,6 +413,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         (page_token) => call(client.ListAgents, { page_size: pageSize, page_token }),
         (all, page) => all.agents.push(...page.agents),
       ),
+    listMasters: () => call(client.ListMasters, {}),
     revokeAgent: (agentId) => call(client.RevokeAgent, { agent_id: agentId }),
     labelAgent: (agentId, set, remove) => call(client.LabelAgent, { agent_id: agentId, set, remove }),
     listInstances: (f = {}) =>

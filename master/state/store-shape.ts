@@ -4,15 +4,27 @@
  * and the field path; it is never loaded as empty (a master that knows nothing tells agents nothing).
  * Keys missing from an older file are filled in; a file from a newer layout is refused.
  */
-import { ShapeChecker, join } from '../../shared/shape.js';
+import { FILE_REFUSAL, ShapeChecker, join } from '../../shared/shape.js';
 import { checkStoredSpec } from '../../shared/spec-shape.js';
 import { EXECUTION_STATUSES } from './execution-stats.js';
 import { ROLLOUT_STATES } from '../rollout/types.js';
 import { TRACKINGS, type MasterState } from './store.js';
 
+/** Where a checked document lives, for the refusal: what to do about it, and where else to start afresh. */
+export interface StateOrigin {
+  refusal: string;
+  elsewhere: string;
+}
+const FILE_ORIGIN: StateOrigin = { refusal: FILE_REFUSAL, elsewhere: 'use another --data-dir' };
+
 /** Returns the checked state (older files completed with defaults); throws a ValidationError otherwise. */
-export function checkMasterState(raw: unknown, file: string, defaults: MasterState): MasterState {
-  const c = new ShapeChecker(file);
+export function checkMasterState(
+  raw: unknown,
+  file: string,
+  defaults: MasterState,
+  origin: StateOrigin = FILE_ORIGIN,
+): MasterState {
+  const c = new ShapeChecker(file, origin.refusal);
   const MASTER_STATE_VERSION = defaults.version;
   const d = c.object('', raw);
   if (d.version !== undefined) {
@@ -21,7 +33,7 @@ export function checkMasterState(raw: unknown, file: string, defaults: MasterSta
       c.fail(
         'version',
         `layout version ${v} is newer than this master understands (${MASTER_STATE_VERSION}); ` +
-          `upgrade the master or use another --data-dir`,
+          `upgrade the master or ${origin.elsewhere}`,
       );
   }
   c.optional('agents', d.agents, (at, v) => c.record(at, v, (a, x, id) => agent(c, a, x, id)));

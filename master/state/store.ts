@@ -101,23 +101,31 @@ export interface StateStore {
   flush(): Promise<void>;
 }
 
+/**
+ * Where the master keeps its state: the durable file (default, `openMasterStore`) or etcd (HA,
+ * `openEtcdStore` in etcd-store.ts). Both hold the whole MasterState in memory (`data`) and make each
+ * mutation durable through `update()` / `flush()` with coalesced writes; a write that fails rejects its
+ * callers and puts memory back to what is stored.
+ */
 export interface MasterStore extends StateStore {
-  readonly dataDir: string;
-  readonly file: string;
-  /** Physical writes done so far (for tests and benchmarks). */
+  /** Where the state lives, for messages: `file /x/master.json` or `etcd 127.0.0.1:2379 prefix /governor/`. */
+  readonly describe: string;
+  /** Physical writes done so far (a file write, an etcd transaction: for tests and benchmarks). */
   readonly writes: number;
-  /** Waits for pending writes, then releases the data-dir lock. Idempotent. */
+  /** Waits for pending writes, then releases what the store holds (the data-dir lock). Idempotent. */
   close(): Promise<void>;
 }
 
 class FileMasterStore implements MasterStore {
   private closed = false;
+  readonly describe: string;
   constructor(
-    readonly dataDir: string,
-    readonly file: string,
+    file: string,
     private readonly store: DurableStore<MasterState>,
     private readonly lock: DirLock,
-  ) {}
+  ) {
+    this.describe = `file ${file}`;
+  }
 
   get data(): MasterState {
     return this.store.data;
@@ -158,7 +166,7 @@ export async function openMasterStore(dataDir: string, opts: { owner?: string } 
     const store = await DurableStore.open<MasterState>(file, emptyMasterState(), {
       validate: (raw, f) => checkMasterState(raw, f, emptyMasterState()),
     });
-    return new FileMasterStore(dataDir, file, store, lock);
+    return new FileMasterStore(file, store, lock);
   } catch (err) {
     lock.release();
     throw err;

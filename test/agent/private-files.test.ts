@@ -18,7 +18,7 @@ import {
 import path from 'node:path';
 import { rotateIfNeeded } from '../../agent/process/log-rotation.js';
 import { Supervisor, type InstanceStatus } from '../../agent/supervisor/supervisor.js';
-import { openMasterStore } from '../../master/state/store.js';
+import { MASTER_STATE_FILE, openMasterStore } from '../../master/state/store.js';
 import { lockDataDir } from '../../shared/lock.js';
 import { tailLines } from '../../shared/log-tail.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
@@ -106,7 +106,7 @@ describe('private data dirs and logs', () => {
       const store = await openMasterStore(dataDir);
       await store.update(() => {});
       assert.deepEqual(
-        [mode(dataDir), mode(store.file), mode(path.join(dataDir, 'LOCK'))],
+        [mode(dataDir), mode(path.join(dataDir, MASTER_STATE_FILE)), mode(path.join(dataDir, 'LOCK'))],
         ['0700', '0600', '0600'],
       );
       await store.close();

@@ -1,0 +1,452 @@
+/**
+ * The master's state in etcd (HA, DESIGN §9): the same MasterState as the file store, one etcd key per
+ * record under a prefix (several clusters share one etcd), every write FENCED by the leader's key.
+ *
+ * Key layout under PREFIX (default `/governor/`; names are URI-encoded):
+ *   meta                     {version, lifetime_executions}
+ *   agents/ID                AgentRecord
+ *   specs/NAME               SpecEntry (all its kept versions)
+ *   instances/AGENT          {handler: InstanceEntry}
+ *   rollouts/ID              the rollout record
+ *   deleted/NAME             {at}
+ *   executions/NNNNNNNNNNNN  {first, records}: the ring in buckets of EXECUTION_BUCKET records by lifetime
+ *                            index (record i of the ring has index lifetime - ring length + i), so an
+ *                            ingest burst rewrites the newest bucket (and the oldest, trimmed) only.
+ *
+ * Writes: like the durable file, mutations are coalesced (one write in flight; the next carries everything
+ * that came meanwhile). A write diffs the state against what it last wrote (per key JSON) and sends only the
+ * changed keys, as ONE transaction `If(create_revision(fence.key) == fence.createRevision) Then(puts,
+ * deletes)`; a write larger than one transaction may be (etcd's --max-txn-ops 128, 1.5 MiB request) is
+ * split into several fenced transactions, in this order: specs, agents, instances, deleted, execution
+ * buckets, rollouts, meta, then deletes. A crash between two of them leaves some keys new and some old, each
+ * key whole: a rollout never names a spec version that is not stored (specs go first); the lifetime counter
+ * is recomputed from the buckets on load (never behind the records); removed keys are deleted last, so a
+ * crash leaves an extra old record (a trimmed execution bucket, a deleted agent) rather than losing one, and
+ * records repeated by it are read back once (by id).
+ *
+ * A failed fence (the key is gone or was re-created: another master leads) rejects every waiting caller
+ * with a FencedError, emits 'fenced' once (the HA master steps down) and refuses every later write. etcd not
+ * answering rejects them with an UnavailableError naming the endpoints and emits 'unavailable'. Either way
+ * memory goes back to what etcd holds (as the file store does), so nothing a caller was refused lingers.
+ */
+import { EventEmitter } from 'node:events';
+import { NotLeaderError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
+import { checkMasterState, type StateOrigin } from './store-shape.js';
+import { MASTER_STATE_VERSION, emptyMasterState, type MasterState, type MasterStore } from './store.js';
+import { withDeadline, type EtcdConnection } from './etcd-client.js';
+import type { ExecutionRecord } from './execution-stats.js';
+
+/**
+ * The leader's fence: its election key and that key's create revision (as etcd reports it, a decimal
+ * string). A write commits only while that very key still exists.
+ */
+export interface Fence {
+  key: string;
+  createRevision: string;
+}
+
+/** The write was refused because this master no longer holds the lead (its fence failed, or it has none). */
+export class FencedError extends NotLeaderError {
+  constructor(
+    readonly fence: Fence | null,
+    detail?: string,
+  ) {
+    super(
+      '',
+      detail ??
+        (fence
+          ? `this master lost the lead (its leadership key ${fence.key} at create revision ` +
+            `${fence.createRevision} is gone); the write was refused, try again on the new leader`
+          : 'this master is not the leader (it holds no leadership fence); the write was refused'),
+    );
+  }
+}
+
+export const DEFAULT_ETCD_PREFIX = '/governor/';
+/** Execution records per etcd key. */
+export const EXECUTION_BUCKET = 128;
+/** Operations per transaction: below etcd's default --max-txn-ops (128). */
+export const TXN_MAX_OPS = 120;
+/** Bytes of keys + values per transaction: below etcd's default --max-request-bytes (1.5 MiB). */
+export const TXN_MAX_BYTES = 1_000_000;
+export const DEFAULT_ETCD_WRITE_TIMEOUT_MS = 5_000;
+
+export interface EtcdStoreOptions {
+  etcd: EtcdConnection;
+  /** Key prefix, ending in '/' (default DEFAULT_ETCD_PREFIX). */
+  prefix?: string;
+  /** The leader's fence. Without one the store reads only: every write is refused with a FencedError. */
+  fence?: Fence | null;
+  /** A transaction etcd has not answered by then fails as unavailable. Default 5,000 ms. */
+  writeTimeoutMs?: number;
+}
+
+export interface EtcdMasterStore extends MasterStore {
+  readonly prefix: string;
+  readonly fence: Fence | null;
+  /** The FencedError once a write was refused by the fence (every later write is refused too). */
+  readonly fenced: FencedError | null;
+  /** Reads the whole prefix again into `data` (in place: references to `data` stay valid). For followers. */
+  reload(): Promise<void>;
+  on(event: 'fenced', fn: (err: FencedError) => void): this;
+  on(event: 'unavailable', fn: (err: UnavailableError) => void): this;
+  off(event: 'fenced' | 'unavailable', fn: (err: Error) => void): this;
+}
+
+/**
+ * Reads the whole prefix and rebuilds the state; every key gets the file's shape checks (a wrong-shape or
+ * foreign key is refused with a ValidationError naming the key and field, a newer layout version refused),
+ * never loaded as empty. An empty prefix is a new, empty store. `close()` does not close the client (the
+ * caller owns `etcd`, shared with the election).
+ */
+export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdMasterStore> {
+  const prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
+  if (!prefix.startsWith('/') || !prefix.endsWith('/') || prefix.length < 2)
+    throw new ValidationError(
+      `etcd prefix ${JSON.stringify(prefix)}: must start and end with '/' (e.g. /governor/)`,
+    );
+  const store = new EtcdStore(
+    opts.etcd,
+    prefix,
+    opts.fence ?? null,
+    opts.writeTimeoutMs ?? DEFAULT_ETCD_WRITE_TIMEOUT_MS,
+  );
+  await store.reload();
+  return store;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string };
+
+class EtcdStore extends EventEmitter implements EtcdMasterStore {
+  readonly data: MasterState = emptyMasterState();
+  /** Full key → JSON as etcd holds it (as last loaded or written by us). */
+  private written = new Map<string, string>();
+  private writing: Promise<void> | null = null;
+  private dirty = false;
+  private waiters: Waiter[] = [];
+  private closed = false;
+  fenced: FencedError | null = null;
+  writes = 0;
+  readonly describe: string;
+
+  constructor(
+    private readonly etcd: EtcdConnection,
+    readonly prefix: string,
+    readonly fence: Fence | null,
+    private readonly writeTimeoutMs: number,
+  ) {
+    super();
+    this.describe = `etcd ${etcd.describe} prefix ${prefix}`;
+  }
+
+  async reload(): Promise<void> {
+    while (this.writing) await this.writing;
+    let kvs: Record<string, string>;
+    try {
+      kvs = await withDeadline(this.etcd.client.getAll().prefix(this.prefix).strings(), this.writeTimeoutMs);
+    } catch (err) {
+      throw this.unavailable('read', err);
+    }
+    const state = decodeState(kvs, this.prefix, this.etcd.describe);
+    replaceInPlace(this.data, state);
+    // What etcd holds, in our own encoding: a load that needed no completion writes nothing on first flush.
+    this.written = new Map(Object.entries(kvs));
+  }
+
+  update(fn: (data: MasterState) => void): Promise<void> {
+    fn(this.data);
+    return this.flush();
+  }
+
+  flush(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.dirty = true;
+      if (!this.writing) this.writing = this.loop();
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.writing) await this.writing;
+    this.closed = true;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      const batch = this.waiters;
+      this.waiters = [];
+      try {
+        await this.writeDiff();
+        for (const w of batch) w.resolve();
+      } catch (err) {
+        // Memory goes back to what etcd holds: every change since is undone, so everyone waiting hears of it.
+        const waiting = [...batch, ...this.waiters];
+        this.waiters = [];
+        this.dirty = false;
+        replaceInPlace(this.data, decodeWritten(this.written, this.prefix));
+        for (const w of waiting) w.reject(err);
+      }
+    }
+    this.writing = null;
+  }
+
+  private async writeDiff(): Promise<void> {
+    if (this.closed) throw new StateError(`the master store (${this.describe}) is closed`);
+    if (this.fenced) throw this.fenced;
+    const next = encodeState(this.data, this.prefix);
+    const ops = diff(this.written, next, this.prefix);
+    if (ops.length === 0) return;
+    if (!this.fence) throw new FencedError(null);
+    for (const txn of splitTxns(ops)) await this.commit(txn);
+  }
+
+  private async commit(ops: Op[]): Promise<void> {
+    const { client } = this.etcd;
+    const fence = this.fence as Fence;
+    let succeeded: boolean;
+    try {
+      const res = await withDeadline(
+        client
+          .if(fence.key, 'Create', '==', fence.createRevision)
+          .then(
+            ...ops.map((o) =>
+              o.kind === 'put' ? client.put(o.key).value(o.value) : client.delete().key(o.key),
+            ),
+          )
+          .options({ deadline: Date.now() + this.writeTimeoutMs })
+          .commit(),
+        this.writeTimeoutMs,
+      );
+      succeeded = res.succeeded;
+    } catch (err) {
+      const e = this.unavailable('write', err);
+      this.emit('unavailable', e);
+      throw e;
+    }
+    if (!succeeded) {
+      this.fenced = new FencedError(fence);
+      this.emit('fenced', this.fenced);
+      throw this.fenced;
+    }
+    this.writes++;
+    for (const o of ops) {
+      if (o.kind === 'put') this.written.set(o.key, o.value);
+      else this.written.delete(o.key);
+    }
+  }
+
+  private unavailable(what: 'read' | 'write', err: unknown): UnavailableError {
+    const msg = err instanceof Error ? err.message : String(err);
+    return new UnavailableError(`etcd at ${this.etcd.describe}: ${what} of ${this.prefix} failed: ${msg}`, {
+      cause: err,
+    });
+  }
+}
+
+// ---- encoding ----
+
+const GROUPS = ['specs', 'agents', 'instances', 'deleted', 'executions', 'rollouts'] as const;
+type Group = (typeof GROUPS)[number];
+/** Put order of a split write (see the file comment); meta goes last. */
+const PUT_ORDER: readonly string[] = [...GROUPS, 'meta'];
+
+interface Bucket {
+  first: number;
+  records: ExecutionRecord[];
+}
+
+function bucketKey(prefix: string, index: number): string {
+  return `${prefix}executions/${String(Math.floor(index / EXECUTION_BUCKET)).padStart(12, '0')}`;
+}
+
+/** The state as etcd keys (full key → JSON). */
+export function encodeState(s: MasterState, prefix: string): Map<string, string> {
+  const out = new Map<string, string>();
+  out.set(
+    `${prefix}meta`,
+    JSON.stringify({ version: s.version, lifetime_executions: s.lifetime_executions }),
+  );
+  const records = (group: Group, rec: Record<string, unknown> | undefined): void => {
+    for (const [k, v] of Object.entries(rec ?? {}))
+      out.set(`${prefix}${group}/${encodeURIComponent(k)}`, JSON.stringify(v));
+  };
+  records('agents', s.agents);
+  records('specs', s.specs);
+  records('instances', s.instances);
+  records('rollouts', s.rollouts);
+  records('deleted', s.deleted);
+  const base = s.lifetime_executions - s.executions.length;
+  let bucket: Bucket | null = null;
+  let key = '';
+  s.executions.forEach((r, i) => {
+    const k = bucketKey(prefix, base + i);
+    if (k !== key) {
+      if (bucket) out.set(key, JSON.stringify(bucket));
+      key = k;
+      bucket = { first: base + i, records: [] };
+    }
+    (bucket as Bucket).records.push(r);
+  });
+  if (bucket) out.set(key, JSON.stringify(bucket));
+  return out;
+}
+
+function diff(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[] {
+  const puts: Op[] = [];
+  for (const [key, value] of after) if (before.get(key) !== value) puts.push({ kind: 'put', key, value });
+  const rank = (key: string): number => PUT_ORDER.indexOf(key.slice(prefix.length).split('/')[0] as string);
+  puts.sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : 1));
+  const deletes: Op[] = [];
+  for (const key of before.keys()) if (!after.has(key)) deletes.push({ kind: 'delete', key });
+  return [...puts, ...deletes];
+}
+
+function opBytes(o: Op): number {
+  return Buffer.byteLength(o.key) + (o.kind === 'put' ? Buffer.byteLength(o.value) : 0) + 16;
+}
+
+/** Consecutive runs of ops, each within one transaction's limits, in order. */
+export function splitTxns(ops: Op[]): Op[][] {
+  const txns: Op[][] = [];
+  let cur: Op[] = [];
+  let bytes = 0;
+  for (const o of ops) {
+    const b = opBytes(o);
+    if (b > TXN_MAX_BYTES)
+      throw new ValidationError(
+        `etcd key ${o.key}: ${b} bytes is more than one etcd request may carry (${TXN_MAX_BYTES}); not written`,
+      );
+    if (cur.length > 0 && (cur.length >= TXN_MAX_OPS || bytes + b > TXN_MAX_BYTES)) {
+      txns.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(o);
+    bytes += b;
+  }
+  if (cur.length > 0) txns.push(cur);
+  return txns;
+}
+
+// ---- decoding ----
+
+/** Rebuilds the state from etcd's keys, checking every key (ValidationError naming the key and field). */
+function decodeState(kvs: Record<string, string>, prefix: string, endpoints: string): MasterState {
+  const keys = Object.keys(kvs);
+  const state = emptyMasterState();
+  if (keys.length === 0) return state;
+  const where = (key: string): string => `etcd ${endpoints} key ${key}`;
+  const origin: StateOrigin = {
+    refusal: `refusing to start — repair or delete the key (etcdctl), or use another prefix (an empty prefix starts empty, one that holds keys is never emptied)`,
+    elsewhere: 'use another prefix',
+  };
+  const check = (raw: unknown, key: string): MasterState =>
+    checkMasterState(raw, where(key), emptyMasterState(), origin);
+  const refuse = (key: string, reason: string): never => {
+    throw new ValidationError(`${where(key)}: ${reason}; ${origin.refusal}`);
+  };
+  const metaKey = `${prefix}meta`;
+  if (kvs[metaKey] === undefined)
+    throw new ValidationError(
+      `etcd ${endpoints} prefix ${prefix}: holds keys (e.g. ${keys[0]}) but no ${metaKey}: not a Governor ` +
+        `store; refusing to start — use another prefix`,
+    );
+  const parse = (key: string): unknown => {
+    try {
+      return JSON.parse(kvs[key] as string);
+    } catch (err) {
+      return refuse(key, `not valid JSON: ${(err as Error).message}`);
+    }
+  };
+  const meta = check(parse(metaKey), metaKey);
+  const buckets: Bucket[] = [];
+  for (const key of keys.sort()) {
+    if (key === metaKey) continue;
+    const rest = key.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    const group = rest.slice(0, slash);
+    let name: string;
+    try {
+      name = decodeURIComponent(rest.slice(slash + 1));
+    } catch {
+      name = '';
+    }
+    if (slash <= 0 || name === '' || !(GROUPS as readonly string[]).includes(group))
+      refuse(key, 'not a key of a Governor store');
+    const value = parse(key);
+    if (group === 'executions') {
+      const b = value as Partial<Bucket>;
+      if (typeof b !== 'object' || b === null || !Number.isInteger(b.first) || (b.first as number) < 0)
+        refuse(key, 'first: expected an integer ≥ 0');
+      const checked = check({ executions: b.records }, key);
+      buckets.push({ first: b.first as number, records: checked.executions });
+      continue;
+    }
+    // One record, checked as the file checks it (the field path names the record).
+    const checked = check({ [group]: { [name]: value } }, key);
+    const into = (state as unknown as Record<string, Record<string, unknown>>)[group] ?? {};
+    into[name] = (checked as unknown as Record<string, Record<string, unknown>>)[group]?.[name];
+    (state as unknown as Record<string, unknown>)[group] = into;
+  }
+  assembleExecutions(state, buckets, meta.lifetime_executions);
+  return state;
+}
+
+/** The ring from its buckets (by index; a record repeated by an interrupted split write read back once). */
+function assembleExecutions(state: MasterState, buckets: Bucket[], lifetime: number): void {
+  buckets.sort((a, b) => a.first - b.first);
+  const seen = new Map<string, number>();
+  const ring: ExecutionRecord[] = [];
+  let end = 0;
+  for (const b of buckets) {
+    for (const r of b.records) {
+      const at = seen.get(r.id);
+      if (at !== undefined) ring[at] = r;
+      else {
+        seen.set(r.id, ring.length);
+        ring.push(r);
+      }
+    }
+    end = Math.max(end, b.first + b.records.length);
+  }
+  state.executions = ring;
+  state.lifetime_executions = Math.max(lifetime, end, ring.length);
+}
+
+/** Decodes our own last-written keys (already checked when loaded or written): the rollback target. */
+function decodeWritten(written: Map<string, string>, prefix: string): MasterState {
+  const state = emptyMasterState();
+  const buckets: Bucket[] = [];
+  let lifetime = 0;
+  for (const [key, json] of written) {
+    const rest = key.slice(prefix.length);
+    if (rest === 'meta') {
+      const m = JSON.parse(json) as { version: number; lifetime_executions?: number };
+      lifetime = m.lifetime_executions ?? 0;
+      continue;
+    }
+    const slash = rest.indexOf('/');
+    const group = rest.slice(0, slash);
+    if (group === 'executions') buckets.push(JSON.parse(json) as Bucket);
+    else {
+      const s = state as unknown as Record<string, Record<string, unknown> | undefined>;
+      (s[group] ??= {})[decodeURIComponent(rest.slice(slash + 1))] = JSON.parse(json);
+    }
+  }
+  assembleExecutions(state, buckets, lifetime);
+  return state;
+}
+
+/** Replaces the top-level fields of `live` by those of `next` (owners hold `live` itself). */
+function replaceInPlace(live: MasterState, next: MasterState): void {
+  const l = live as unknown as Record<string, unknown>;
+  for (const key of Object.keys(l)) if (!(key in next)) delete l[key];
+  Object.assign(live, next);
+  live.version = MASTER_STATE_VERSION;
+}

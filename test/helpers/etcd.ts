@@ -1,0 +1,215 @@
+/**
+ * A real etcd for tests (Debian's etcd-server): one member on random free 127.0.0.1 ports with a temp data
+ * dir, waited on until healthy, stopped by its PID. `pause()`/`resume()` (SIGSTOP/SIGCONT) and `kill()`
+ * (SIGKILL) let HA tests lose etcd; `start()` again brings it back on the same ports and data.
+ *
+ * Without the binary, `useEtcd()` skips its block, printing why — but only when `CI` is unset: in CI a
+ * missing etcd fails (.ci/run installs it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { tempDir, trackPid, waitFor } from './common.js';
+
+export interface EtcdServer {
+  /** `http://127.0.0.1:PORT` (the client URL). */
+  readonly endpoint: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  /** PID of the running etcd (0 when stopped). */
+  readonly pid: number;
+  /** SIGSTOP / SIGCONT: etcd stops answering but keeps its ports (a partition from everyone's view). */
+  pause(): void;
+  resume(): void;
+  /** SIGKILL, waits until it is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM (SIGKILL after 5 s), waits until it is gone. Idempotent. */
+  stop(): Promise<void>;
+  /** Starts it again on the same ports and data dir (after kill/stop); waits until healthy. */
+  start(): Promise<void>;
+}
+
+/** The etcd binary on PATH, or null. */
+export function etcdBinary(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const f = path.join(dir, 'etcd');
+    try {
+      accessSync(f, constants.X_OK);
+      return f;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+/** Why etcd tests cannot run here (the binary is missing and CI is unset), or null when they must run. */
+export function etcdSkipReason(): string | null {
+  if (etcdBinary()) return null;
+  if (process.env.CI) return null; // in CI a missing etcd is a failure, not a skip
+  return 'etcd is not installed (apt-get install etcd-server); CI is unset';
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+class EtcdProcess implements EtcdServer {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private stderr = '';
+  constructor(
+    readonly clientPort: number,
+    readonly peerPort: number,
+    readonly dataDir: string,
+  ) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.clientPort}`;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return;
+    const bin = etcdBinary();
+    if (!bin) throw new Error('etcd is not installed (apt-get install etcd-server)');
+    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const child = spawn(
+      bin,
+      [
+        '--name',
+        'gov-test',
+        '--data-dir',
+        this.dataDir,
+        '--listen-client-urls',
+        this.endpoint,
+        '--advertise-client-urls',
+        this.endpoint,
+        '--listen-peer-urls',
+        peer,
+        '--initial-advertise-peer-urls',
+        peer,
+        '--initial-cluster',
+        `gov-test=${peer}`,
+        '--logger',
+        'zap',
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    trackPid(child.pid);
+    this.child = child;
+    this.stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      this.stderr = (this.stderr + d).slice(-4000);
+    });
+    let gone = false;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        gone = true;
+        if (this.child === child) this.child = null;
+        resolve();
+      }),
+    );
+    try {
+      await waitFor(
+        async () => {
+          if (gone) throw new Error(`etcd exited at start: ${this.stderr.trim() || '(no output)'}`);
+          const res = await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(2000) });
+          return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+        },
+        { timeoutMs: 30_000, intervalMs: 50, what: `etcd on ${this.endpoint} to be healthy` },
+      );
+      if (gone) throw new Error(`etcd exited at start: ${this.stderr.trim() || '(no output)'}`);
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
+  }
+
+  pause(): void {
+    if (this.child?.pid) process.kill(this.child.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.child?.pid) process.kill(this.child.pid, 'SIGCONT');
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child?.pid) return;
+    process.kill(child.pid, 'SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child?.pid) return;
+    const pid = child.pid;
+    process.kill(pid, 'SIGCONT');
+    process.kill(pid, 'SIGTERM');
+    const t = setTimeout(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 5000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+/** Starts one etcd member on free ports (tried again on other ports if a port was taken meanwhile). */
+export async function startEtcd(): Promise<EtcdServer> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const e = new EtcdProcess(await freePort(), await freePort(), path.join(tempDir('gov-etcd-'), 'data'));
+    try {
+      await e.start();
+      return e;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last instanceof Error ? last : new Error(String(last));
+}
+
+/**
+ * One etcd for a describe block: started in `before` (the block is skipped, printing why, when etcd is
+ * missing and CI is unset) and stopped in `after`. The returned getter throws before it started.
+ */
+export function useEtcd(): () => EtcdServer {
+  let server: EtcdServer | undefined;
+  before(async function () {
+    const skip = etcdSkipReason();
+    if (skip) {
+      console.log(`      (skipped: ${skip})`);
+      return this.skip();
+    }
+    this.timeout(60_000);
+    server = await startEtcd();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('etcd is not started');
+    return server;
+  };
+}

@@ -1,0 +1,387 @@
+/**
+ * The master store contract, run against both stores (the durable file and etcd): what the registry,
+ * execution log and rollouts write is read back by a store opened again (for etcd, over a new client);
+ * wrong-shape or foreign state is refused, naming where, and changes nothing. etcd only: a write whose
+ * leadership fence failed is refused and leaves nothing in etcd; etcd not answering is a clear error.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { UnavailableError, ValidationError } from '../../shared/errors.js';
+import { MASTER_STATE_FILE, openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { Registry, SPEC_HISTORY } from '../../master/state/registry.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
+import { RolloutStore } from '../../master/rollout/store.js';
+import { createRollout } from '../../master/rollout/create.js';
+import type { InstanceView } from '../../master/state/registry.js';
+import { connectEtcd, type EtcdConnection } from '../../master/state/etcd-client.js';
+import {
+  EXECUTION_BUCKET,
+  FencedError,
+  openEtcdStore,
+  type EtcdMasterStore,
+  type Fence,
+} from '../../master/state/etcd-store.js';
+import { freePort, startEtcd, useEtcd } from '../helpers/etcd.js';
+import { tempDir } from '../helpers/common.js';
+
+function spec(raw: Record<string, unknown>): HandlerSpec {
+  return parseHandler({ command: ['node', 'server.js'], ...raw }, 'handlers[0]');
+}
+
+/** One store kind: open (again) the same backing state; plant raw state in it. */
+interface Backend {
+  open(): Promise<MasterStore>;
+  /** Writes raw state (a whole MasterState-like object) where `open` reads it, bypassing the store. */
+  plant(state: Record<string, unknown>): Promise<void>;
+  /** Plants one foreign record; resolves with what the refusal must name. */
+  plantForeign(): Promise<RegExp>;
+  /** A snapshot of the raw backing state (to show a refusal changed nothing). */
+  raw(): Promise<string>;
+  /** How a refusal names the agent record `edge-1`: the file, or the etcd key. */
+  agentWhere: RegExp;
+}
+
+const opened: MasterStore[] = [];
+const connections: EtcdConnection[] = [];
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
+  for (const c of connections.splice(0)) c.close();
+});
+
+function fileBackend(): Backend {
+  const dir = tempDir('gov-store-contract-');
+  const file = path.join(dir, MASTER_STATE_FILE);
+  return {
+    async open() {
+      const s = await openMasterStore(dir);
+      opened.push(s);
+      return s;
+    },
+    async plant(state) {
+      writeFileSync(file, JSON.stringify(state));
+      return Promise.resolve();
+    },
+    async plantForeign() {
+      writeFileSync(file, JSON.stringify({ version: 1, apiVersion: 'v1', agents: 'not a map' }));
+      return Promise.resolve(new RegExp(`${MASTER_STATE_FILE}.*agents`));
+    },
+    async raw() {
+      return Promise.resolve(readFileSync(file, 'utf8'));
+    },
+    agentWhere: new RegExp(`${MASTER_STATE_FILE}: agents\\.edge-1\\.hostname: expected a string`),
+  };
+}
+
+let seq = 0;
+async function connect(endpoint: string): Promise<EtcdConnection> {
+  const c = await connectEtcd({ endpoints: [endpoint], dialTimeoutMs: 10_000 });
+  connections.push(c);
+  return c;
+}
+
+/** A leadership key of our own (what the election puts under its lease) and its create revision. */
+async function takeFence(c: EtcdConnection, key: string): Promise<Fence> {
+  await c.client.put(key).value('leader');
+  const res = await c.client.get(key).exec();
+  return { key, createRevision: String(res.kvs[0]?.create_revision) };
+}
+
+function etcdBackend(endpoint: string): Backend & { prefix: string; fenceKey: string } {
+  const prefix = `/gov-contract-${process.pid}-${++seq}/`;
+  const fenceKey = `/gov-contract-fence-${process.pid}-${seq}`;
+  const b = {
+    prefix,
+    fenceKey,
+    async open() {
+      const c = await connect(endpoint);
+      const fence = (await c.client.get(fenceKey).exec()).kvs.length
+        ? {
+            key: fenceKey,
+            createRevision: String((await c.client.get(fenceKey).exec()).kvs[0]?.create_revision),
+          }
+        : await takeFence(c, fenceKey);
+      const s = await openEtcdStore({ etcd: c, prefix, fence });
+      opened.push(s);
+      return s;
+    },
+    async plant(state: Record<string, unknown>) {
+      const c = await connect(endpoint);
+      await c.client.delete().prefix(prefix);
+      const { version, lifetime_executions, executions, ...groups } = state;
+      await c.client.put(`${prefix}meta`).value(JSON.stringify({ version, lifetime_executions }));
+      if (executions)
+        await c.client
+          .put(`${prefix}executions/000000000000`)
+          .value(JSON.stringify({ first: 0, records: executions }));
+      for (const [group, recs] of Object.entries(groups))
+        for (const [k, v] of Object.entries(recs as Record<string, unknown>))
+          await c.client.put(`${prefix}${group}/${encodeURIComponent(k)}`).value(JSON.stringify(v));
+    },
+    async plantForeign() {
+      const c = await connect(endpoint);
+      await c.client.put(`${prefix}meta`).value(JSON.stringify({ version: 1, lifetime_executions: 0 }));
+      await c.client.put(`${prefix}config/apiVersion`).value('v1');
+      return new RegExp(`key ${prefix}config/apiVersion.*not a key of a Governor store`);
+    },
+    async raw() {
+      const c = await connect(endpoint);
+      return JSON.stringify(await c.client.getAll().prefix(prefix).strings());
+    },
+    agentWhere: new RegExp(`key ${prefix}agents/edge-1: agents\\.edge-1\\.hostname: expected a string`),
+  };
+  return b;
+}
+
+const AGENT = {
+  id: 'edge-1',
+  hostname: 'edge-1.local',
+  labels: {},
+  reported_labels: {},
+  version: '1',
+  connected: false,
+  last_seen: '',
+  revoked: false,
+};
+
+function contract(name: string, backend: () => Backend): void {
+  describe(`store contract: ${name}`, () => {
+    it('specs keep their versions and history, deleted handlers and revoked agents, across a reopen', async () => {
+      const b = backend();
+      const reg = new Registry(await b.open());
+      await reg.upsertAgent({ agent_id: 'edge-1', hostname: 'h1', version: '1', labels: { zone: 'a' } });
+      await reg.upsertAgent({ agent_id: 'edge-2', hostname: 'h2', version: '1', labels: {} });
+      await reg.revoke('edge-2');
+      await reg.applySpecs([spec({ name: 'web', agents: ['edge-1'], env: { PORT: '8080' } })]);
+      for (let i = 0; i < SPEC_HISTORY + 2; i++)
+        await reg.applySpecs([spec({ name: 'web', agents: ['edge-1'], env: { I: String(i) } })]);
+      await reg.applySpecs([spec({ name: 'gone', agents: ['edge-1'] })]);
+      await reg.deleteSpec('gone');
+      const history = reg.specHistory('web');
+      const s1 = opened.at(-1) as MasterStore;
+      await s1.close();
+
+      const again = new Registry(await b.open());
+      assert.deepEqual(again.specHistory('web'), history);
+      assert.equal(again.getSpec('web')?.version, SPEC_HISTORY + 3);
+      assert.equal(again.getSpec('gone'), undefined);
+      assert.ok(again.wasDeleted('gone'), 'the deleted handler is remembered');
+      assert.ok(again.isRevoked('edge-2'), 'the revocation is kept');
+      assert.equal(again.getAgent('edge-1')?.hostname, 'h1');
+    });
+
+    it('the execution ring and its lifetime counter are read back past capacity, completions included', async () => {
+      const b = backend();
+      const capacity = EXECUTION_BUCKET * 2 + 17;
+      let n = 0;
+      const log = new ExecutionLog(await b.open(), { capacity, newId: () => `ex-${++n}` });
+      const total = capacity * 2 + 5;
+      const running: string[] = [];
+      for (let i = 0; i < total; i++) {
+        const rec = await log.beginDurably({
+          kind: 'restart',
+          handler: 'web',
+          agent: 'edge-1',
+          issued_by: 'admin',
+        });
+        if (i % 50 === 7) running.push(rec.id);
+        else
+          await log.complete(rec.id, {
+            status: i % 3 === 0 ? 'error' : 'success',
+            error: i % 3 === 0 ? 'e' : undefined,
+          });
+      }
+      const ids = log.query({ limit: capacity }).records.map((r) => `${r.id}:${r.status}`);
+      assert.equal(ids.length, capacity);
+      await (opened.at(-1) as MasterStore).close();
+
+      const store = await b.open();
+      const again = new ExecutionLog(store, { capacity });
+      assert.equal(again.lifetime, total, 'the lifetime counter');
+      assert.deepEqual(
+        again.query({ limit: capacity }).records.map((r) => `${r.id}:${r.status}`),
+        ids.map((x) => (running.some((id) => x.startsWith(`${id}:`)) ? x.replace(/:.*/, ':error') : x)),
+        'the ring, newest first (running ones closed as interrupted on open)',
+      );
+      // Clearing keeps the counter, and is read back too.
+      await again.clear();
+      await store.close();
+      const third = new ExecutionLog(await b.open(), { capacity });
+      assert.equal(third.lifetime, total);
+      assert.equal(third.query({}).records.length, 0);
+    });
+
+    it('a rollout record and its progress are read back', async () => {
+      const b = backend();
+      const store = await b.open();
+      const rollouts = new RolloutStore(store);
+      const instances: InstanceView[] = [0, 1, 2, 3].map((i) => ({
+        agent: 'edge-1',
+        status: { handler: 'web', instance: `web-${i}`, index: i, pid: 100 + i } as InstanceView['status'],
+        stale: false,
+        reported_at: '',
+      }));
+      const r = createRollout({
+        kind: 'restart',
+        handlers: [
+          {
+            handler: 'web',
+            from_version: 1,
+            to_version: 1,
+            spec: spec({ name: 'web', count: 4 }),
+            instances,
+            agents: ['edge-1'],
+          },
+        ],
+        overrides: { batch_size: '2' },
+        issuedBy: 'admin',
+        now: Date.parse('2025-01-01T00:00:00Z'),
+      });
+      await rollouts.save(r);
+      r.state = 'running';
+      r.current_batch = 1;
+      (r.batches[0] as { state: string }).state = 'done';
+      await rollouts.save(r);
+      await store.close();
+      const again = new RolloutStore(await b.open());
+      assert.deepEqual(again.get(r.id), JSON.parse(JSON.stringify(r)));
+    });
+
+    it('state of the wrong shape is refused naming where and the field, and left as it was', async () => {
+      const b = backend();
+      await b.plant({ version: 1, lifetime_executions: 0, agents: { 'edge-1': { ...AGENT, hostname: 5 } } });
+      const before = await b.raw();
+      await assert.rejects(b.open(), (err: Error) => {
+        assert.ok(err instanceof ValidationError, String(err));
+        assert.match(err.message, b.agentWhere);
+        return true;
+      });
+      assert.equal(await b.raw(), before, 'nothing changed');
+    });
+
+    it('foreign state is refused, never loaded as empty', async () => {
+      const b = backend();
+      const names = await b.plantForeign();
+      const before = await b.raw();
+      await assert.rejects(
+        b.open(),
+        (err: Error) => err instanceof ValidationError && names.test(err.message),
+      );
+      assert.equal(await b.raw(), before, 'nothing changed');
+    });
+
+    it('a newer layout version is refused', async () => {
+      const b = backend();
+      await b.plant({ version: 99, lifetime_executions: 0, agents: { 'edge-1': AGENT } });
+      await assert.rejects(b.open(), /layout version 99 is newer/);
+    });
+  });
+}
+
+contract('durable file', fileBackend);
+
+describe('etcd store', () => {
+  const etcd = useEtcd();
+  contract('etcd', () => etcdBackend(etcd().endpoint));
+
+  it('a write whose leadership key was replaced is refused, leaves nothing in etcd, and every later write too', async () => {
+    const b = etcdBackend(etcd().endpoint);
+    const store = (await b.open()) as EtcdMasterStore;
+    const reg = new Registry(store);
+    await reg.applySpecs([spec({ name: 'web' })]);
+    const c = await connect(etcd().endpoint);
+    // Another master took the lead: the key is gone and made again (a new create revision).
+    await c.client.delete().key(b.fenceKey);
+    await takeFence(c, b.fenceKey);
+    const fenced = new Promise<FencedError>((resolve) => store.on('fenced', resolve));
+    await assert.rejects(reg.applySpecs([spec({ name: 'api' })]), (err: Error) => {
+      assert.ok(err instanceof FencedError, String(err));
+      assert.match(err.message, /lost the lead/);
+      return true;
+    });
+    assert.ok((await fenced) instanceof FencedError, "'fenced' is emitted");
+    assert.equal(reg.getSpec('api'), undefined, 'memory is back to what etcd holds');
+    assert.equal(await c.client.get(`${b.prefix}specs/api`).string(), null, 'nothing of it in etcd');
+    await assert.rejects(reg.applySpecs([spec({ name: 'db' })]), FencedError);
+    assert.equal(await c.client.get(`${b.prefix}specs/db`).string(), null);
+    assert.ok(store.fenced);
+  });
+
+  it('without a fence the store reads (and reloads) but refuses every write', async () => {
+    const b = etcdBackend(etcd().endpoint);
+    const leader = new Registry(await b.open());
+    await leader.applySpecs([spec({ name: 'web' })]);
+    const c = await connect(etcd().endpoint);
+    const follower = await openEtcdStore({ etcd: c, prefix: b.prefix });
+    opened.push(follower);
+    const reg = new Registry(follower);
+    assert.equal(reg.getSpec('web')?.version, 1);
+    await assert.rejects(reg.applySpecs([spec({ name: 'api' })]), /not the leader/);
+    assert.equal(reg.getSpec('api'), undefined);
+    await leader.applySpecs([spec({ name: 'web', env: { A: '1' } })]);
+    await follower.reload();
+    assert.equal(reg.getSpec('web')?.version, 2, 'a reload sees the leader’s writes');
+  });
+
+  it('a flush writes only the keys that changed, and a large one is split into transactions within etcd limits', async () => {
+    const b = etcdBackend(etcd().endpoint);
+    const store = await b.open();
+    const reg = new Registry(store);
+    await reg.upsertAgent({ agent_id: 'edge-1', hostname: 'h1', version: '1', labels: {} });
+    const c = await connect(etcd().endpoint);
+    const agentRev = (await c.client.get(`${b.prefix}agents/edge-1`).exec()).kvs[0]?.mod_revision;
+    await reg.applySpecs([spec({ name: 'web' })]);
+    assert.equal(
+      (await c.client.get(`${b.prefix}agents/edge-1`).exec()).kvs[0]?.mod_revision,
+      agentRev,
+      'an unchanged key is not written again',
+    );
+    const writes = store.writes;
+    const many = Array.from({ length: 400 }, (_, i) =>
+      spec({ name: `h${i}`, env: { PAD: 'x'.repeat(3000) } }),
+    );
+    await reg.applySpecs(many);
+    assert.ok(
+      store.writes - writes >= 4,
+      `400 specs of 3 KB take several transactions (${store.writes - writes})`,
+    );
+    await store.close();
+    const again = new Registry(await b.open());
+    assert.equal(again.listSpecs().length, 401);
+  });
+
+  it('etcd that does not answer: connecting names the endpoints; a write is refused and unavailable is emitted', async () => {
+    const port = await freePort();
+    await assert.rejects(
+      connectEtcd({ endpoints: [`http://127.0.0.1:${port}`], dialTimeoutMs: 1000 }),
+      (err: Error) => {
+        assert.ok(err instanceof UnavailableError, String(err));
+        assert.match(err.message, new RegExp(`etcd at 127\\.0\\.0\\.1:${port} cannot be reached`));
+        return true;
+      },
+    );
+    const own = await startEtcd();
+    try {
+      const c = await connect(own.endpoint);
+      const fence = await takeFence(c, '/gov-fence');
+      const store = await openEtcdStore({ etcd: c, fence, writeTimeoutMs: 1000 });
+      const reg = new Registry(store);
+      await reg.applySpecs([spec({ name: 'web' })]);
+      const unavailable = new Promise<Error>((resolve) => store.on('unavailable', resolve));
+      own.pause();
+      await assert.rejects(reg.applySpecs([spec({ name: 'api' })]), (err: Error) => {
+        assert.ok(err instanceof UnavailableError && !(err instanceof FencedError), String(err));
+        assert.match(err.message, new RegExp(`etcd at 127\\.0\\.0\\.1:${own.clientPort}`));
+        return true;
+      });
+      assert.ok(await unavailable);
+      own.resume();
+      await reg.applySpecs([spec({ name: 'db' })]);
+      assert.equal(reg.getSpec('api'), undefined);
+      await store.close();
+    } finally {
+      await own.stop();
+    }
+  });
+});
