@@ -15,7 +15,7 @@ import { connectEtcd } from '../../master/state/etcd-client.js';
 import { openEtcdStore } from '../../master/state/etcd-store.js';
 import { GOV_BIN, fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { freePort, useEtcd } from '../helpers/etcd.js';
-import { HaCluster } from '../helpers/ha-cluster.js';
+import { HaMasters } from '../helpers/ha-masters.js';
 import { testPki } from '../helpers/pki.js';
 
 const UNAVAILABLE = grpc.status.UNAVAILABLE;
@@ -33,7 +33,7 @@ function handlersYaml(agent: string): string {
 }
 
 /** The agent's own view of its instances (`<data-dir>/status.json`), independent of any master. */
-function localPid(ha: HaCluster, agent: string, handler: string): number | null {
+function localPid(ha: HaMasters, agent: string, handler: string): number | null {
   const file = path.join(ha.dir, 'agents', agent, 'status.json');
   if (!existsSync(file)) return null;
   try {
@@ -48,7 +48,7 @@ function localPid(ha: HaCluster, agent: string, handler: string): number | null 
 }
 
 /** Starts `web` on `agent` through the leader and waits until it runs; returns its PID (group tracked). */
-async function startWeb(ha: HaCluster, leader: number, agent: string): Promise<number> {
+async function startWeb(ha: HaMasters, leader: number, agent: string): Promise<number> {
   await ha.admin(leader).apply(handlersYaml(agent), 'web.yaml');
   const inst = await waitFor(
     async () => {
@@ -64,7 +64,7 @@ async function startWeb(ha: HaCluster, leader: number, agent: string): Promise<n
 
 /** Opens AgentLink.Connect on master `i` as `agent`; resolves with how the stream ended. */
 function agentLinkRefusal(
-  ha: HaCluster,
+  ha: HaMasters,
   i: number,
   agent: string,
 ): Promise<{ code: number; leader: string | null }> {
@@ -89,7 +89,7 @@ function agentLinkRefusal(
 }
 
 /** Opens a following Admin.Watch on master `i`; resolves with how the stream ended. */
-function watchEnd(ha: HaCluster, i: number): Promise<{ code: number; leader: string | null }> {
+function watchEnd(ha: HaMasters, i: number): Promise<{ code: number; leader: string | null }> {
   const conn = clientConnection(ha.address(i), ha.pki.material('admin-admin'), { separateConnection: true });
   const Admin = loadProtos().admin.governor.v1.Admin;
   const client = new Admin(conn.target, conn.credentials, conn.options);
@@ -111,7 +111,7 @@ function watchEnd(ha: HaCluster, i: number): Promise<{ code: number; leader: str
 describe('HA masters on etcd: election and fencing', function () {
   this.timeout(120_000);
   const etcd = useEtcd();
-  let ha: HaCluster | null = null;
+  let ha: HaMasters | null = null;
 
   afterEach(async () => {
     await ha?.stop();
@@ -119,7 +119,7 @@ describe('HA masters on etcd: election and fencing', function () {
   });
 
   it('three masters elect exactly one leader; followers refuse agent links and Admin calls with NotLeaderError naming it on the wire; every master lists the masters', async () => {
-    ha = await HaCluster.start(etcd(), { masters: 3 });
+    ha = await HaMasters.start(etcd(), { masters: 3 });
     const leader = await ha.waitLeader();
     const followers = [0, 1, 2].filter((i) => i !== leader);
     for (const f of followers) {
@@ -152,7 +152,7 @@ describe('HA masters on etcd: election and fencing', function () {
   });
 
   it('kill -9 of the leader: another master leads and answers Admin calls within the lease TTL + 2 s', async () => {
-    ha = await HaCluster.start(etcd(), { masters: 3 });
+    ha = await HaMasters.start(etcd(), { masters: 3 });
     const leader = await ha.waitLeader();
     const killedAt = Date.now();
     await ha.master(leader).kill('SIGKILL');
@@ -168,7 +168,7 @@ describe('HA masters on etcd: election and fencing', function () {
   });
 
   it('fencing: a leader paused past its lease is refused on waking (its pending write never lands), steps down, and the agent never links to it again', async () => {
-    ha = await HaCluster.start(etcd(), { masters: 3 });
+    ha = await HaMasters.start(etcd(), { masters: 3 });
     const old = await ha.waitLeader();
     const agent = await ha.startAgent('edge-1', old);
     const pid = await startWeb(ha, old, 'edge-1');
@@ -234,7 +234,7 @@ describe('HA masters on etcd: election and fencing', function () {
 describe('HA masters on etcd: losing etcd', function () {
   this.timeout(120_000);
   const etcd = useEtcd();
-  let ha: HaCluster | null = null;
+  let ha: HaMasters | null = null;
 
   afterEach(async () => {
     etcd().resume();
@@ -243,7 +243,7 @@ describe('HA masters on etcd: losing etcd', function () {
   });
 
   it('etcd lost while leading: the master steps down (refusing with NotLeaderError) and the agent keeps supervising with the same PIDs; etcd back, it leads again', async () => {
-    ha = await HaCluster.start(etcd(), { masters: 1 });
+    ha = await HaMasters.start(etcd(), { masters: 1 });
     await ha.waitLeader();
     await ha.startAgent('edge-1', 0);
     const pid = await startWeb(ha, 0, 'edge-1');
