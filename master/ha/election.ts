@@ -242,7 +242,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     if (this.lease?.alive()) return;
     const old = this.lease;
     this.lease = null;
-    void old?.revoke();
+    await old?.revoke(); // its registry entry goes with it (else the new one would find our id taken)
     const lease = await MasterLease.grant(this.client, this.opts.leaseTtlMs, this.opts.log);
     lease.on('lost', (reason) => {
       if (this.lease !== lease) return;
@@ -290,9 +290,15 @@ export class Election extends EventEmitter<ElectionEvents> {
         (w) => {
           if (this._state === 'closed') return void w.cancel().catch(() => {});
           this.watcher = w;
-          w.on('put', (kv) => this.noteLeader(kv));
+          w.on('put', (kv) => {
+            this.noteLeader(kv);
+            // Our key replaced under us (only by hand: a leader's key lives as long as its lease).
+            if (this._state === 'leading' && String(kv.create_revision) !== this._fence?.createRevision)
+              this.stepDown('the leader key was replaced');
+          });
           w.on('delete', () => {
             this.known = null;
+            if (this._state === 'leading') this.stepDown('the leader key was deleted');
             this.wake();
           });
           w.on('error', (err) => this.opts.log.debug('leader watch', { err }));

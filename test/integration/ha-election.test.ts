@@ -167,6 +167,22 @@ describe('HA masters on etcd: election and fencing', function () {
     );
   });
 
+  it('a leader whose key is deleted under it (by hand) steps down at once; a leader is elected again', async () => {
+    ha = await HaMasters.start(etcd(), { masters: 2 });
+    const first = await ha.waitLeader();
+    const conn = await connectEtcd({ endpoints: [etcd().endpoint] });
+    try {
+      await conn.client.delete().key(`${ha.prefix}leader`);
+    } finally {
+      conn.close();
+    }
+    await waitFor(() => /stepping down .*the leader key was deleted/.test(ha!.master(first).stderr), {
+      timeoutMs: 10_000,
+      what: `the leader to step down:\n${ha.master(first).tail()}`,
+    });
+    await ha.waitLeader();
+  });
+
   it('fencing: a leader paused past its lease is refused on waking (its pending write never lands), steps down, and the agent never links to it again', async () => {
     ha = await HaMasters.start(etcd(), { masters: 3 });
     const old = await ha.waitLeader();
@@ -237,7 +253,7 @@ describe('HA masters on etcd: losing etcd', function () {
   let ha: HaMasters | null = null;
 
   afterEach(async () => {
-    etcd().resume();
+    await etcd().resume();
     await ha?.stop();
     ha = null;
   });
@@ -249,7 +265,7 @@ describe('HA masters on etcd: losing etcd', function () {
     const pid = await startWeb(ha, 0, 'edge-1');
     const watch = watchEnd(ha, 0);
     await ha.admin(0).labelAgent('edge-1', { seen: 'yes' }, []); // an event: the watch is live
-    etcd().pause();
+    await etcd().pause();
     await waitFor(
       async () => {
         const r = await ha!.rawCall(0, 'ListAgents', {});
@@ -263,7 +279,7 @@ describe('HA masters on etcd: losing etcd', function () {
     // Handlers keep running under their agent, same PID, while no master leads.
     await waitFor(() => localPid(ha!, 'edge-1', 'web') === pid, { timeoutMs: 5000, what: 'web running' });
     assert.equal(ha.master(0).running, true, 'the master process stays up, following');
-    etcd().resume();
+    await etcd().resume();
     await ha.waitLeader({ timeoutMs: 30_000 });
     await ha.waitAgentConnected(0, 'edge-1');
     const { instances } = await ha.admin(0).listInstances({ handler: 'web' });
