@@ -294,7 +294,10 @@ export function compileMasterOptions(
     watchBuffer: count(where, 'watch_buffer', user.watch_buffer),
     metricsHistoryMs: dur(where, 'metrics_history', user.metrics_history, 15 * 60_000),
     metricsInstances: count(where, 'metrics_instances', user.metrics_instances),
-    ha: compileHaOptions(user, listen, cwd, (k) => (fromFlags.has(k) ? flagOf(k) : `${where}: ${k}`)),
+    // A key is named as its flag when it came from one or was not given at all (a missing value: pass the flag).
+    ha: compileHaOptions(user, listen, cwd, (k) =>
+      fromFlags.has(k) || user[k] === undefined ? flagOf(k) : `${where}: ${k}`,
+    ),
   };
   if (typeof opts.httpInsecure !== 'boolean') {
     throw new ValidationError(`${where}: http_insecure: must be true or false`);

@@ -193,7 +193,7 @@ export class Election extends EventEmitter<ElectionEvents> {
         await this.waitForVacancy();
       } catch (err) {
         if (this.state === 'closed') return;
-        this.opts.log.warn('campaign failed; retrying', { master: this.opts.id, err: errorMessage(err) });
+        this.opts.log.warn('campaign failed; retrying', { master: this.opts.id, err });
         await this.pause(retryMs);
         retryMs = Math.min(retryMs * 2, this.opts.leaseTtlMs);
       }
@@ -295,9 +295,9 @@ export class Election extends EventEmitter<ElectionEvents> {
             this.known = null;
             this.wake();
           });
-          w.on('error', (err) => this.opts.log.debug('leader watch', { err: errorMessage(err) }));
+          w.on('error', (err) => this.opts.log.debug('leader watch', { err }));
         },
-        (err: unknown) => this.opts.log.warn('cannot watch the leader key', { err: errorMessage(err) }),
+        (err: unknown) => this.opts.log.warn('cannot watch the leader key', { err }),
       );
   }
 

@@ -187,14 +187,20 @@ export class HaMaster {
       });
       if (generation !== this.generation || !this.election?.isLeader()) throw new NotLeaderError('');
       this.term = { store, services };
-      await services.listenHttp();
+      // HTTP is the leader's (bound while it leads); a failed bind (a paused predecessor on this host still
+      // holds the port) is logged, never a reason to give up the lead.
+      await services
+        .listenHttp()
+        .catch((err: unknown) =>
+          this.log.error('HTTP endpoint not served', { address: this.options.http, err }),
+        );
       this.log.info('leading', { master: this.id(), fence: fence.createRevision, http: services.httpPort });
     } catch (err) {
       if (this.term?.services === services) this.term = null;
       services?.stop('lead lost while starting');
       await store?.close().catch(() => {});
       if (generation === this.generation && this.election?.state === 'leading') {
-        this.log.error('cannot lead', { err: errorMessage(err) });
+        this.log.error('cannot lead', { err });
         this.election.stepDown(`cannot lead: ${errorMessage(err)}`);
       }
     }

@@ -9,7 +9,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Etcd3 } from 'etcd3';
-import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { withDeadline } from '../state/etcd-client.js';
 
@@ -135,7 +134,7 @@ export class MasterLease extends EventEmitter<LeaseEvents> {
   }
 
   private dropStream(err: unknown): void {
-    if (err) this.log.debug('lease keepalive stream failed', { lease: this.id, err: errorMessage(err) });
+    if (err) this.log.debug('lease keepalive stream failed', { lease: this.id, err });
     const s = this.stream;
     this.stream = null;
     this.sent = [];

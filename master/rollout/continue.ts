@@ -6,7 +6,6 @@
  * after `waitMs` (a step on an agent still away then fails cleanly, and `on_failure` decides).
  */
 import type { Logger } from '../../shared/logger.js';
-import { errorMessage } from '../../shared/errors.js';
 import type { RolloutEngine } from './engine.js';
 
 /** How often the agents are looked at while waiting for them. */
@@ -40,7 +39,7 @@ export function continueWhenConnected(
       if (away.length > 0) log.warn('continuing a rollout with agents still away', { rollout: id, away });
       engine.resume(id).then(
         () => log.info('rollout continued after the lead changed', { rollout: id }),
-        (err: unknown) => log.warn('rollout not continued', { rollout: id, err: errorMessage(err) }),
+        (err: unknown) => log.warn('rollout not continued', { rollout: id, err }),
       );
     };
     tick();

@@ -12,6 +12,8 @@
  *   executions/NNNNNNNNNNNN  {first, records}: the ring in buckets of EXECUTION_BUCKET records by lifetime
  *                            index (record i of the ring has index lifetime - ring length + i), so an
  *                            ingest burst rewrites the newest bucket (and the oldest, trimmed) only.
+ *   leader, masters/ID       not the store's: the election's (master/ha), see ELECTION_KEYS; never read,
+ *                            written or deleted by the store.
  *
  * Writes: like the durable file, mutations are coalesced (one write in flight; the next carries everything
  * that came meanwhile). A write diffs the state against what it last wrote (per key JSON) and sends only the
@@ -28,6 +30,9 @@
  * with a FencedError, emits 'fenced' once (the HA master steps down) and refuses every later write. etcd not
  * answering rejects them with an UnavailableError naming the endpoints and emits 'unavailable'. Either way
  * memory goes back to what etcd holds (as the file store does), so nothing a caller was refused lingers.
+ * A transaction that timed out may still commit later (etcd had it, the answer was lost): the next write
+ * first reads what etcd holds, so it undoes that too; a master that stepped down instead leaves it to the
+ * next leader, who loads it (an ambiguous write, as with any store reached over a network).
  */
 import { EventEmitter } from 'node:events';
 import { NotLeaderError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
@@ -63,6 +68,13 @@ export class FencedError extends NotLeaderError {
 }
 
 export const DEFAULT_ETCD_PREFIX = '/governor/';
+/** Keys under the prefix that belong to the election (master/ha), not to the store: `leader` and `masters/…`. */
+export const ELECTION_KEYS = { leader: 'leader', mastersGroup: 'masters' } as const;
+
+/** True for a key (below the prefix) the election owns. */
+function isElectionKey(rest: string): boolean {
+  return rest === ELECTION_KEYS.leader || rest.startsWith(`${ELECTION_KEYS.mastersGroup}/`);
+}
 /** Execution records per etcd key. */
 export const EXECUTION_BUCKET = 128;
 /** Operations per transaction: below etcd's default --max-txn-ops (128). */
@@ -120,7 +132,7 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
-type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string };
+export type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string };
 
 class EtcdStore extends EventEmitter implements EtcdMasterStore {
   readonly data: MasterState = emptyMasterState();
@@ -130,6 +142,8 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
   private dirty = false;
   private waiters: Waiter[] = [];
   private closed = false;
+  /** A write failed without an answer: `written` may not be what etcd holds (re-read before the next). */
+  private uncertain = false;
   fenced: FencedError | null = null;
   writes = 0;
   readonly describe: string;
@@ -146,16 +160,24 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
 
   async reload(): Promise<void> {
     while (this.writing) await this.writing;
+    const own = await this.readOwn();
+    const state = decodeState(Object.fromEntries(own), this.prefix, this.etcd.describe);
+    replaceInPlace(this.data, state);
+    // What etcd holds of ours: a load that needed no completion writes nothing on the first flush.
+    this.written = own;
+    this.uncertain = false;
+  }
+
+  /** The store's keys under the prefix as etcd holds them now (one range: one revision). */
+  private async readOwn(): Promise<Map<string, string>> {
     let kvs: Record<string, string>;
     try {
       kvs = await withDeadline(this.etcd.client.getAll().prefix(this.prefix).strings(), this.writeTimeoutMs);
     } catch (err) {
+      this.uncertain = true;
       throw this.unavailable('read', err);
     }
-    const state = decodeState(kvs, this.prefix, this.etcd.describe);
-    replaceInPlace(this.data, state);
-    // What etcd holds, in our own encoding: a load that needed no completion writes nothing on first flush.
-    this.written = new Map(Object.entries(kvs));
+    return new Map(Object.entries(kvs).filter(([k]) => !isElectionKey(k.slice(this.prefix.length))));
   }
 
   update(fn: (data: MasterState) => void): Promise<void> {
@@ -199,11 +221,16 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
   private async writeDiff(): Promise<void> {
     if (this.closed) throw new StateError(`the master store (${this.describe}) is closed`);
     if (this.fenced) throw this.fenced;
-    const next = encodeState(this.data, this.prefix);
-    const ops = diff(this.written, next, this.prefix);
-    if (ops.length === 0) return;
+    if (this.uncertain && this.fence) {
+      // A transaction that timed out may still have committed: diff against what etcd holds now, so this
+      // write also undoes what its callers were told failed.
+      this.written = await this.readOwn();
+      this.uncertain = false;
+    }
+    const txns = planWrite(this.written, encodeState(this.data, this.prefix), this.prefix);
+    if (txns.length === 0) return;
     if (!this.fence) throw new FencedError(null);
-    for (const txn of splitTxns(ops)) await this.commit(txn);
+    for (const txn of txns) await this.commit(txn);
   }
 
   private async commit(ops: Op[]): Promise<void> {
@@ -225,6 +252,7 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
       );
       succeeded = res.succeeded;
     } catch (err) {
+      this.uncertain = true;
       const e = this.unavailable('write', err);
       this.emit('unavailable', e);
       throw e;
@@ -297,6 +325,11 @@ export function encodeState(s: MasterState, prefix: string): Map<string, string>
   return out;
 }
 
+/** The transactions that take etcd from `before` to `after` (full key → JSON), in the order they must run. */
+export function planWrite(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[][] {
+  return splitTxns(diff(before, after, prefix));
+}
+
 function diff(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[] {
   const puts: Op[] = [];
   for (const [key, value] of after) if (before.get(key) !== value) puts.push({ kind: 'put', key, value });
@@ -312,7 +345,7 @@ function opBytes(o: Op): number {
 }
 
 /** Consecutive runs of ops, each within one transaction's limits, in order. */
-export function splitTxns(ops: Op[]): Op[][] {
+function splitTxns(ops: Op[]): Op[][] {
   const txns: Op[][] = [];
   let cur: Op[] = [];
   let bytes = 0;
@@ -337,7 +370,7 @@ export function splitTxns(ops: Op[]): Op[][] {
 // ---- decoding ----
 
 /** Rebuilds the state from etcd's keys, checking every key (ValidationError naming the key and field). */
-function decodeState(kvs: Record<string, string>, prefix: string, endpoints: string): MasterState {
+export function decodeState(kvs: Record<string, string>, prefix: string, endpoints: string): MasterState {
   const keys = Object.keys(kvs);
   const state = emptyMasterState();
   if (keys.length === 0) return state;

@@ -8,12 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExecutionLog } from '../../master/state/execution-log.js';
-import { openMasterStore } from '../../master/state/store.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+
+/** A store to measure, and how to dispose of it afterwards. */
+export interface BenchStore {
+  store: MasterStore;
+  dispose(): Promise<void>;
+}
 
 export interface ExecutionLogBenchOptions {
   records?: number;
   inFlight?: number;
   capacity?: number;
+  /** The store to write through (default: the durable file in a temp dir). */
+  open?: () => Promise<BenchStore>;
   /** Where to print (default console.log). */
   print?: (line: string) => void;
 }
@@ -34,8 +42,7 @@ export async function measureExecutionLog(
 ): Promise<ExecutionLogBenchResult> {
   const total = opts.records ?? 20_000;
   const inFlight = opts.inFlight ?? 100;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gov-bench-exec-'));
-  const store = await openMasterStore(dir, { owner: 'execution-log bench' });
+  const { store, dispose } = await (opts.open ?? openFileBenchStore)();
   try {
     const log = new ExecutionLog(store, { capacity: opts.capacity ?? 1000 });
     // Fill the ring first so every write serialises a full buffer (the steady state).
@@ -87,9 +94,20 @@ export async function measureExecutionLog(
       fileBytes: Buffer.byteLength(text),
     };
   } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await dispose();
   }
+}
+
+export async function openFileBenchStore(): Promise<BenchStore> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gov-bench-exec-'));
+  const store = await openMasterStore(dir, { owner: 'execution-log bench' });
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function runExecutionLogBench(opts: ExecutionLogBenchOptions = {}): Promise<void> {

@@ -5,6 +5,7 @@ import { runChaosBench } from './chaos-bench.js';
 import { runCliStartBench } from './cli-start-bench.js';
 import { runControlPlaneBench } from './control-plane-bench.js';
 import { runDiscoveryBench } from './discovery-bench.js';
+import { runEtcdStoreBench } from './etcd-store-bench.js';
 import { runExecBench } from './exec-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
 import { runFailoverBench, runFollowerReadsBench } from './failover-bench.js';
@@ -26,6 +27,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   discovery: runDiscoveryBench,
   supervisor: runSupervisorBench,
   'execution-log': runExecutionLogBench,
+  'execution-log-etcd': runEtcdStoreBench,
   'control-plane': runControlPlaneBench,
   'fleet-500': runFleetBench,
   rollout: runRolloutBench,

@@ -7,9 +7,12 @@
  * missing etcd fails (.ci/run installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import net from 'node:net';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
+import { freePort } from '../agent/health-helpers.js';
+
+export { freePort };
 import { tempDir, trackPid, waitFor } from './common.js';
 
 export interface EtcdServer {
@@ -20,9 +23,9 @@ export interface EtcdServer {
   readonly dataDir: string;
   /** PID of the running etcd (0 when stopped). */
   readonly pid: number;
-  /** SIGSTOP / SIGCONT: etcd stops answering but keeps its ports (a partition from everyone's view). */
-  pause(): void;
-  resume(): void;
+  /** SIGSTOP / SIGCONT (resolve once it is stopped / running): etcd stops answering but keeps its ports. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** SIGKILL, waits until it is gone. */
   kill(): Promise<void>;
   /** SIGTERM (SIGKILL after 5 s), waits until it is gone. Idempotent. */
@@ -53,15 +56,21 @@ export function etcdSkipReason(): string | null {
   return 'etcd is not installed (apt-get install etcd-server); CI is unset';
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
+/** The state letter of a process (`T` when stopped), '' when gone. */
+function procState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
+
+/** PEM files for etcd's client URL over mTLS: its server pair and the CA its clients' certificates come from. */
+export interface EtcdTls {
+  cert: string;
+  key: string;
+  ca: string;
 }
 
 class EtcdProcess implements EtcdServer {
@@ -72,10 +81,39 @@ class EtcdProcess implements EtcdServer {
     readonly clientPort: number,
     readonly peerPort: number,
     readonly dataDir: string,
+    private readonly tls?: EtcdTls & { client: { cert: string; key: string } },
   ) {}
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`;
+  }
+
+  /** etcd's /health: `{"health":"true"}` once it serves (over mTLS with the client pair when TLS is on). */
+  private healthy(): Promise<boolean> {
+    const tls = this.tls;
+    if (!tls)
+      return fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(2000) }).then(
+        async (res) => res.ok && ((await res.json()) as { health?: string }).health === 'true',
+      );
+    return new Promise((resolve, reject) => {
+      const req = https.get(
+        `${this.endpoint}/health`,
+        {
+          ca: readFileSync(tls.ca),
+          cert: readFileSync(tls.client.cert),
+          key: readFileSync(tls.client.key),
+          timeout: 2000,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer')));
+      req.on('error', reject);
+    });
   }
 
   get pid(): number {
@@ -108,6 +146,17 @@ class EtcdProcess implements EtcdServer {
         'zap',
         '--log-level',
         'error',
+        ...(this.tls
+          ? [
+              '--cert-file',
+              this.tls.cert,
+              '--key-file',
+              this.tls.key,
+              '--trusted-ca-file',
+              this.tls.ca,
+              '--client-cert-auth',
+            ]
+          : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -130,8 +179,7 @@ class EtcdProcess implements EtcdServer {
       await waitFor(
         async () => {
           if (gone) throw new Error(`etcd exited at start: ${this.stderr.trim() || '(no output)'}`);
-          const res = await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(2000) });
-          return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+          return this.healthy();
         },
         { timeoutMs: 30_000, intervalMs: 50, what: `etcd on ${this.endpoint} to be healthy` },
       );
@@ -142,12 +190,18 @@ class EtcdProcess implements EtcdServer {
     }
   }
 
-  pause(): void {
-    if (this.child?.pid) process.kill(this.child.pid, 'SIGSTOP');
+  async pause(): Promise<void> {
+    const pid = this.child?.pid;
+    if (!pid) return;
+    process.kill(pid, 'SIGSTOP');
+    await waitFor(() => procState(pid) === 'T', { intervalMs: 10, what: `etcd ${pid} to stop` });
   }
 
-  resume(): void {
-    if (this.child?.pid) process.kill(this.child.pid, 'SIGCONT');
+  async resume(): Promise<void> {
+    const pid = this.child?.pid;
+    if (!pid) return;
+    process.kill(pid, 'SIGCONT');
+    await waitFor(() => procState(pid) !== 'T', { intervalMs: 10, what: `etcd ${pid} to continue` });
   }
 
   async kill(): Promise<void> {
@@ -175,11 +229,22 @@ class EtcdProcess implements EtcdServer {
   }
 }
 
-/** Starts one etcd member on free ports (tried again on other ports if a port was taken meanwhile). */
-export async function startEtcd(): Promise<EtcdServer> {
+/**
+ * Starts one etcd member on free ports (tried again on other ports if a port was taken meanwhile). With
+ * `tls`, its client URL is https and asks for a client certificate from `tls.ca` (`tls.client`: the pair its
+ * health check uses).
+ */
+export async function startEtcd(
+  opts: { tls?: EtcdTls & { client: { cert: string; key: string } } } = {},
+): Promise<EtcdServer> {
   let last: unknown;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const e = new EtcdProcess(await freePort(), await freePort(), path.join(tempDir('gov-etcd-'), 'data'));
+    const e = new EtcdProcess(
+      await freePort(),
+      await freePort(),
+      path.join(tempDir('gov-etcd-'), 'data'),
+      opts.tls,
+    );
     try {
       await e.start();
       return e;
