@@ -90,7 +90,8 @@ export interface FailoverOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** Not unref'd: the CLI waits here on purpose (an unref'd timer would let `gov` exit mid-call, printing nothing). */
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * One call, following the leader: `attempt(address)` makes it once at an address (rejecting with the

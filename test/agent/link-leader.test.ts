@@ -152,6 +152,31 @@ describe('agent link: following the leader of an HA cluster', () => {
     assert.equal(maxOpen, 1);
   });
 
+  it('while linked, keeps a connection (no stream) to every other master: a failover needs no handshake', async () => {
+    masters = await Promise.all([0, 1].map(() => StubLinkMaster.start()));
+    const [a, b] = masters as [StubLinkMaster, StubLinkMaster];
+    a.role = 'leader';
+    // A TCP relay in front of b counts the connections made to it.
+    let connections = 0;
+    const relay = net.createServer((sock) => {
+      connections++;
+      const [host, port] = b.address.split(':');
+      const up = net.connect(Number(port), host, () => sock.pipe(up).pipe(sock));
+      up.on('error', () => sock.destroy());
+      sock.on('error', () => up.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    try {
+      const l = dial([a.address, `127.0.0.1:${(relay.address() as net.AddressInfo).port}`]);
+      await l.whenConnected();
+      await waitFor(() => connections >= 1, { what: 'a standby connection to the other master' });
+      assert.equal(b.hellos, 0, 'no stream was opened on it');
+    } finally {
+      link?.close();
+      relay.close();
+    }
+  });
+
   it('when its master dies, moves to the new leader (a follower of the old one names it)', async () => {
     masters = await Promise.all([0, 1, 2].map(() => StubLinkMaster.start()));
     const [a, b, c] = masters as [StubLinkMaster, StubLinkMaster, StubLinkMaster];

@@ -8,6 +8,7 @@ import { runDiscoveryBench } from './discovery-bench.js';
 import { runEtcdStoreBench } from './etcd-store-bench.js';
 import { runExecBench } from './exec-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
+import { runFailoverBench, runFollowerReadsBench } from './failover-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runFreezeBench } from './freeze-bench.js';
 import { runIdleBench } from './idle-bench.js';
@@ -46,6 +47,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'top-view': runTopViewBench,
   metrics: runMetricsBench,
   exec: runExecBench,
+  failover: runFailoverBench,
+  'follower-reads': runFollowerReadsBench,
 };
 
 const wanted = process.argv.slice(2);

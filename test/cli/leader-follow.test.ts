@@ -6,6 +6,7 @@
  * address tried and why. Streams (watch, exec) are opened at the leader the same way.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -18,7 +19,7 @@ import { GovError, NotLeaderError } from '../../shared/errors.js';
 import { MasterRotation } from '../../shared/master-rotation.js';
 import { initPki } from '../../shared/pki.js';
 import { clientConnection, loadTlsMaterial } from '../../shared/tls.js';
-import { tempDir } from '../helpers/common.js';
+import { GOV_BIN, tempDir } from '../helpers/common.js';
 import { captureIO, instance } from './fake-admin.js';
 import { StubMaster } from './stub-masters.js';
 
@@ -220,6 +221,19 @@ describe('clients follow the leader', () => {
         assert.match(io.stderr, new RegExp(`${m.address}: master at ${m.address}: .*no leader`));
       assert.ok(masters[0]!.count('ListInstances') >= 2, 'more than one round');
       assert.ok(Date.now() - started < 10_000);
+    });
+
+    it('the gov binary waits out the backoff between rounds (it does not exit early, printing nothing)', async () => {
+      for (const m of masters) [m.role, m.leader] = ['follower', ''];
+      const child = spawn(process.execPath, [GOV_BIN, 'ps', '--master', list(), '--timeout', '2s'], {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /no leader took the call/);
     });
 
     it('nothing listening anywhere: gives up after three rounds, naming each address', async () => {

@@ -20,11 +20,12 @@ const AGENTS = ['edge-1', 'edge-2'];
 /** `gov ps --json` in process (the CLI's own code, lighter than a process per call on a busy machine). */
 async function psOnce(
   c: HaCluster,
-): Promise<{ code: number; stderr: string; started: number; ended: number }> {
+): Promise<{ code: number; stderr: string; instances: number; started: number; ended: number }> {
   const p = c.pki.paths('admin-admin');
   let stderr = '';
+  let stdout = '';
   const io: CliIO = {
-    out: () => {},
+    out: (t) => (stdout += t),
     err: (t) => (stderr += t),
     env: {},
     cwd: c.dir,
@@ -35,7 +36,8 @@ async function psOnce(
     ['ps', '--json', '--master', c.list, '--ca', p.ca, '--cert', p.cert, '--key', p.key],
     io,
   );
-  return { code, stderr, started, ended: Date.now() };
+  const instances = code === 0 ? (JSON.parse(stdout) as { instances: unknown[] }).instances.length : -1;
+  return { code, stderr, instances, started, ended: Date.now() };
 }
 
 /** Starts per instance key, from the handlers' own records. */
@@ -98,8 +100,8 @@ describe('HA failover: agents, the CLI and rollouts ride through a leader kill (
         `${reconnectedAt - killedAt} ms; ${calls.length} gov ps calls`,
     );
 
-    const failed = calls.filter((r) => r.code !== 0);
-    assert.deepEqual(failed, [], 'every gov ps with the address list answered');
+    const failed = calls.filter((r) => r.code !== 0 || r.instances !== 2);
+    assert.deepEqual(failed, [], 'every gov ps with the address list answered, listing both instances');
     assert.ok(
       calls.some((r) => r.started <= ledAt && r.ended >= ledAt) || calls.some((r) => r.started >= killedAt),
       'gov ps ran during the failover',
