@@ -37,7 +37,12 @@ export function agentProgram(): GovCommand {
   return govCommand('agent')
     .addOption(new Option('--config <FILE>', 'YAML settings file (flags and env override it)'))
     .addOption(new Option('--id <ID>', 'agent id (default: the CN of --cert)'))
-    .addOption(new Option('--master <ADDR>', 'master address (env GOV_MASTER, default 127.0.0.1:7070)'))
+    .addOption(
+      new Option(
+        '--master <ADDR[,ADDR…]>',
+        'master address, or the masters of an HA cluster comma-separated (env GOV_MASTER, default 127.0.0.1:7070)',
+      ),
+    )
     .addOption(new Option('--data-dir <DIR>', 'handles, cached specs and logs (default data/agent-<ID>)'))
     .addOption(
       new Option(
@@ -157,7 +162,8 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
         data_dir: dataDir,
       });
     } else if (connected && tlsMaterial) {
-      const conn = clientConnection(connected.connection.master, tlsMaterial);
+      const material = tlsMaterial;
+      const conn = clientConnection(connected.connection.master, material);
       agent = new GovernorAgent(
         sup,
         {
@@ -165,6 +171,12 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
           address: conn.target,
           credentials: conn.credentials,
           channelOptions: conn.options,
+          masters: connected.masters,
+          // Each address its own credentials: an IP is checked against the certificate's IP SANs.
+          channelFor: (address) => {
+            const c = clientConnection(address, material);
+            return { credentials: c.credentials, options: c.options };
+          },
           labels: connected.labels,
           dataDir,
           metricsIntervalMs,
@@ -179,7 +191,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
       logger.info('agent running', {
         pid: process.pid,
         id: connected.id,
-        master: conn.target,
+        masters: connected.masters.join(','),
         data_dir: dataDir,
       });
     }

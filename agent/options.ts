@@ -16,6 +16,7 @@ import { readIdentity } from '../shared/pki.js';
 import { readSettingsFile } from '../shared/settings-file.js';
 import { isName, nameRefusal } from '../shared/names.js';
 import * as tls from '../shared/tls.js';
+import { parseMasterList } from '../shared/master-list.js';
 import { defaultAgentDataDir, LOCAL_SOCKET_FILE } from '../shared/local-socket.js';
 import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
 import { DEFAULT_EXEC_SETTINGS, type ExecSettings } from './exec/exec-sessions.js';
@@ -174,7 +175,10 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 
 export interface ConnectedSettings {
   id: string;
+  /** `connection.master` is the first of `masters`. */
   connection: tls.ConnectionSettings;
+  /** The masters to dial (several for an HA cluster), checked. */
+  masters: string[];
   labels: Record<string, string>;
 }
 
@@ -214,7 +218,7 @@ export interface AgentOptions {
  * (`certs/agent-<ID>.crt/.key` by default).
  */
 function resolveConnected(
-  flags: Pick<AgentFlags, 'id' | 'master' | 'ca' | 'cert' | 'key' | 'labels'>,
+  flags: Pick<AgentFlags, 'id' | 'master' | 'ca' | 'cert' | 'key' | 'labels' | 'config'>,
   cfg: AgentConfigFile,
   env: Record<string, string | undefined>,
   cwd: string,
@@ -245,7 +249,14 @@ function resolveConnected(
     cwd,
   );
   const labels = { ...(cfg.labels ?? {}), ...(flags.labels ? parseLabels(flags.labels) : {}) };
-  return { id, connection, labels };
+  const masters = flags.master
+    ? parseMasterList(flags.master, '--master', (m) => new UsageError(m))
+    : env.GOV_MASTER
+      ? parseMasterList(env.GOV_MASTER, 'GOV_MASTER', (m) => new UsageError(m))
+      : cfg.master !== undefined
+        ? parseMasterList(String(cfg.master), `${flags.config}: master`, (m) => new ValidationError(m))
+        : [connection.master];
+  return { id, connection: { ...connection, master: masters[0]! }, masters, labels };
 }
 
 /** A duration flag (a usage error naming the flag) over its config key (checked by readAgentConfig). */

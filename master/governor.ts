@@ -1,31 +1,23 @@
 /**
- * The DistributedGovernor: the master daemon's lifecycle. `create()` opens the durable state (taking the
- * data-dir lock), `listen()` binds the mTLS gRPC server, `shutdown()` drains and releases everything.
+ * The DistributedGovernor: the single master's lifecycle (the default, one master on the durable file store).
+ * `create()` opens the state (taking the data-dir lock) and builds the services (services.ts, the one way an
+ * HA leader builds them too), `listen()` binds the mTLS gRPC server (server.ts) and the HTTP endpoint,
+ * `shutdown()` drains and releases everything. HA masters on etcd are ha/ha-master.ts.
  */
-import * as grpc from '@grpc/grpc-js';
-import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { AgentMessage__Output } from '../proto/generated/governor/v1/AgentMessage.js';
-import type { MasterMessage } from '../proto/generated/governor/v1/MasterMessage.js';
-import { loadProtos } from '../shared/proto.js';
-import { loadTlsMaterial, serverCredentials, serverOptions } from '../shared/tls.js';
+import type * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../shared/errors.js';
-import { toServiceError } from '../shared/grpc-status.js';
 import type { Logger } from '../shared/logger.js';
-import { adminHandlers } from './api/admin-service.js';
-import { widenReceiveWindow } from './api/http2-stream.js';
-import { callerIdentity, createAuthInterceptor } from './api/auth.js';
-import { ExecutionLog } from './state/execution-log.js';
-import { Fleet } from './fleet/fleet.js';
-import { MasterHttp } from './api/http.js';
+import type { ExecutionLog } from './state/execution-log.js';
+import type { Fleet } from './fleet/fleet.js';
 import { openMasterStore, type MasterStore } from './state/store.js';
-import { isLoopbackAddress, type MasterOptions } from './options.js';
-import { Registry } from './state/registry.js';
+import type { MasterOptions } from './options.js';
+import type { Registry } from './state/registry.js';
 import type { RolloutEngine } from './rollout/engine.js';
-import { openRollouts } from './rollout/service.js';
-import { openFleetWatch, type FleetWatch } from './watch/fleet-watch.js';
-
-/** How far ahead an agent may send on its link stream (HTTP/2 receive window), bytes. */
-const AGENT_LINK_RECEIVE_WINDOW = 1024 * 1024;
+import type { FleetWatch } from './watch/fleet-watch.js';
+import { MasterServices } from './services.js';
+import { bindMasterServer, stopServer } from './server.js';
+import { boundAdvertise } from './ha/ha-options.js';
+import { embeddedMasters } from './ha/masters-info.js';
 
 export type GovernorState = 'created' | 'listening' | 'stopping' | 'stopped';
 
@@ -35,32 +27,41 @@ export class DistributedGovernor {
   private boundPort = 0;
   private closedPromise: Promise<void>;
   private resolveClosed!: () => void;
+  readonly registry: Registry;
+  readonly executions: ExecutionLog;
+  readonly fleet: Fleet;
+  readonly rollouts: RolloutEngine;
+  /** The watch side: event stream hub and metrics history (tests and benchmarks read its stats). */
+  readonly watch: FleetWatch;
 
   private constructor(
     readonly options: MasterOptions,
     readonly store: MasterStore,
-    readonly registry: Registry,
-    readonly executions: ExecutionLog,
-    readonly fleet: Fleet,
+    readonly services: MasterServices,
     private readonly log: Logger,
-    readonly rollouts: RolloutEngine,
-    /** The watch side: event stream hub and metrics history (tests and benchmarks read its stats). */
-    readonly watch: FleetWatch,
   ) {
+    ({
+      registry: this.registry,
+      executions: this.executions,
+      fleet: this.fleet,
+      rollouts: this.rollouts,
+      watch: this.watch,
+    } = services);
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
   }
 
   static async create(options: MasterOptions, logger: Logger): Promise<DistributedGovernor> {
     const log = logger.named('master');
     const store = await openMasterStore(options.dataDir, { owner: 'gov master' });
+    const startedAt = new Date();
     try {
-      const registry = new Registry(store);
-      const executions = new ExecutionLog(store, { capacity: options.executionLogSize });
-      await store.flush();
-      const fleet = new Fleet(registry, executions, options, log);
-      const rollouts = await openRollouts(fleet, store, log);
-      const watch = openFleetWatch(fleet, rollouts, options);
-      return new DistributedGovernor(options, store, registry, executions, fleet, log, rollouts, watch);
+      let self: DistributedGovernor | null = null;
+      const services = await MasterServices.open(store, options, log, {
+        inFlightRollouts: 'pause',
+        listMasters: async () => embeddedMasters(self?.address() ?? '', options.ha.masterId, startedAt),
+      });
+      self = new DistributedGovernor(options, store, services, log);
+      return self;
     } catch (err) {
       await store.close();
       throw err;
@@ -76,78 +77,37 @@ export class DistributedGovernor {
     this._state = to;
   }
 
-  private http: MasterHttp | null = null;
   /** The bound HTTP port (0 when HTTP is off). */
-  httpPort = 0;
+  get httpPort(): number {
+    return this.services.httpPort;
+  }
 
   /** The bound port (useful with `:0`). */
   get port(): number {
     return this.boundPort;
   }
 
+  /** The address this master tells others (`--advertise`, else the listen address with the bound port). */
+  address(): string {
+    return boundAdvertise(this.options.ha, this.options.listen, this.boundPort);
+  }
+
+  /** Where state lives, for the start line. */
+  describe(): string {
+    return `data dir ${this.options.dataDir}`;
+  }
+
   /** Binds the gRPC server with mTLS; resolves with the bound port. */
   async listen(): Promise<number> {
     if (this._state !== 'created') throw new UnavailableError(`cannot listen in state ${this._state}`);
-    const tls = loadTlsMaterial({
-      caPath: this.options.ca,
-      certPath: this.options.cert,
-      keyPath: this.options.key,
-      cwd: process.cwd(),
-    });
-    const interceptor = createAuthInterceptor({
-      isRevoked: (id) => this.registry.isRevoked(id),
-      logger: this.log.named('auth'),
-    });
-    const server = new grpc.Server(serverOptions([interceptor]));
-    const { admin, link } = loadProtos();
-    server.addService(link.governor.v1.AgentLink.service, {
-      Connect: (call: ServerDuplexStream<AgentMessage__Output, MasterMessage>) => {
-        let cn: string;
-        try {
-          cn = callerIdentity(call).cn;
-        } catch (err) {
-          call.emit('error', toServiceError(err));
-          return;
-        }
-        // Exec output comes on this stream: let the agent send a window of it ahead (a round trip per 64 KiB
-        // held exec throughput to a few tens of MB/s).
-        widenReceiveWindow(call, AGENT_LINK_RECEIVE_WINDOW);
-        this.fleet.accept(call, cn);
-      },
-    });
-    server.addService(admin.governor.v1.Admin.service, adminHandlers(this.fleet, this.rollouts, this.log));
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(this.options.listen, serverCredentials(tls), (err, port) => {
-        if (err) {
-          reject(
-            new UnavailableError(`cannot listen on ${this.options.listen}: ${err.message}`, { cause: err }),
-          );
-          return;
-        }
-        resolve(port);
-      }),
-    );
+    const { server, port } = await bindMasterServer(this.options, { current: () => this.services }, this.log);
     this.server = server;
-    if (this.options.http && this.options.http !== 'off') {
-      const web = new MasterHttp(this.fleet, this.log.named('http'), {
-        maxInstances: this.options.metricsInstances,
-      });
-      try {
-        this.httpPort = await web.listen(this.options.http);
-      } catch (err) {
-        server.forceShutdown();
-        throw err;
-      }
-      this.http = web;
-      if (!isLoopbackAddress(this.options.http)) {
-        this.log.warn(
-          `INSECURE: the HTTP endpoint is served on ${this.options.http}, beyond this machine, in plaintext ` +
-            `and without authentication (--http-insecure). Anyone who can reach it reads the fleet's ` +
-            `agents, instances and statistics (command lines and environments are redacted). Bind it to ` +
-            `127.0.0.1 and put an authenticating proxy in front of it instead.`,
-          { address: this.options.http },
-        );
-      }
+    this.boundPort = port;
+    try {
+      await this.services.listenHttp();
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
     }
     this.setState('listening');
     this.log.info('master listening', {
@@ -162,25 +122,9 @@ export class DistributedGovernor {
   async shutdown(deadlineMs = 5000): Promise<void> {
     if (this._state === 'stopping' || this._state === 'stopped') return this.closedPromise;
     this.setState('stopping');
-    this.rollouts.close();
-    this.watch.close(); // every watch stream ends (UNAVAILABLE): nothing holds the server open
-    this.fleet.close();
-    const server = this.server;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, deadlineMs).unref();
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    await this.http?.close();
-    for (const a of this.registry.listAgents())
-      if (a.connected) await this.registry.setConnected(a.id, false).catch(() => {});
+    this.services.stop();
+    if (this.server) await stopServer(this.server, deadlineMs);
+    await this.services.release({ markAgentsGone: true });
     await this.store.close();
     this.setState('stopped');
     this.resolveClosed();

@@ -47,6 +47,29 @@ export function masterProgram(): GovCommand {
         'at most N instances get per-instance series on /metrics (default 10000; the rest are counted)',
       ),
     )
+    .addOption(
+      new Option('--store <file|etcd>', 'where state lives: file (one master, default) or etcd (HA masters)'),
+    )
+    .addOption(
+      new Option('--etcd-endpoints <URLS>', 'etcd client URLs, comma-separated (http://127.0.0.1:2379)'),
+    )
+    .addOption(new Option('--etcd-prefix <PREFIX>', 'key prefix in etcd (default /governor/)'))
+    .addOption(new Option('--etcd-ca <FILE>', "CA of etcd's server certificate (https:// endpoints)"))
+    .addOption(new Option('--etcd-cert <FILE>', 'client certificate for etcd (mTLS, with --etcd-key)'))
+    .addOption(new Option('--etcd-key <FILE>', 'client key for etcd (mTLS, with --etcd-cert)'))
+    .addOption(
+      new Option(
+        '--lease-ttl <DUR>',
+        'leader lease, whole seconds (default 5s): a failover takes about this long',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--advertise <HOST:PORT>',
+        'the address agents, clients and other masters are told (default the --listen address)',
+      ),
+    )
+    .addOption(new Option('--master-id <ID>', 'this master in gov masters (default the --advertise address)'))
     .addOption(new Option('--log-level <debug|info|warn|error>', 'log level (default info)'))
     .does(({ opts, io }) => serve(opts as MasterFlags, io));
 }
@@ -62,13 +85,18 @@ async function serve(flags: MasterFlags, io: CliIO): Promise<number> {
     format: io.env.GOV_LOG_FORMAT === 'json' ? 'json' : 'text',
     sink: { write: io.err },
   });
-  const governor = await DistributedGovernor.create(options, logger);
+  // One master on the file store, or an HA master on etcd (the same services, built one way: services.ts);
+  // etcd's client is loaded only for the latter.
+  const governor =
+    options.ha.store === 'etcd'
+      ? await (await import('./ha/ha-master.js')).HaMaster.create(options, logger)
+      : await DistributedGovernor.create(options, logger);
   try {
     const port = await governor.listen();
     io.out(
       `gov master listening on ${options.listen.replace(/:0$/, `:${port}`)}` +
         (governor.httpPort ? `, http ${options.http.replace(/:0$/, `:${governor.httpPort}`)}` : '') +
-        ` (data dir ${options.dataDir})\n`,
+        ` (${governor.describe()})\n`,
     );
   } catch (err) {
     await governor.shutdown();

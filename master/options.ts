@@ -10,6 +10,13 @@ import { readSettingsFile } from '../shared/settings-file.js';
 import { UsageError } from '../shared/cli-io.js';
 import { ValidationError } from '../shared/errors.js';
 import { hostOf } from '../shared/tls.js';
+import {
+  HA_DURATION_KEYS,
+  HA_KEYS,
+  compileHaOptions,
+  type HaOptions,
+  type HaUserOptions,
+} from './ha/ha-options.js';
 
 export interface MasterOptions {
   listen: string;
@@ -33,6 +40,8 @@ export interface MasterOptions {
   metricsHistoryMs: number;
   /** At most this many instances get per-instance series on /metrics (the rest are counted). */
   metricsInstances: number;
+  /** The store (`--store file|etcd`) and, with etcd, the HA settings (master/ha/ha-options.ts). */
+  ha: HaOptions;
 }
 
 /** Default of `--metrics-instances` (settings key metrics_instances). */
@@ -40,7 +49,7 @@ export const DEFAULT_METRICS_INSTANCES = 10_000;
 /** The largest `--metrics-instances` accepted. */
 const MAX_METRICS_INSTANCES = 1_000_000;
 
-export interface MasterUserOptions {
+export interface MasterUserOptions extends HaUserOptions {
   listen?: string;
   http?: string;
   http_insecure?: boolean;
@@ -76,6 +85,7 @@ const KEYS = [
   'watch_buffer',
   'metrics_history',
   'metrics_instances',
+  ...HA_KEYS,
 ];
 
 const DURATION_KEYS = [
@@ -84,6 +94,7 @@ const DURATION_KEYS = [
   'metrics_interval',
   'command_timeout',
   'metrics_history',
+  ...HA_DURATION_KEYS,
 ] as const;
 
 /** `gov master`'s flags as commander hands them over (camelCase keys). */
@@ -104,8 +115,30 @@ export interface MasterFlags {
   watchBuffer?: string;
   metricsHistory?: string;
   metricsInstances?: string;
+  store?: string;
+  etcdEndpoints?: string;
+  etcdPrefix?: string;
+  etcdCa?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+  leaseTtl?: string;
+  advertise?: string;
+  masterId?: string;
   logLevel?: string;
 }
+
+/** The HA settings keys and the flag each comes from (`etcd_endpoints` ← `--etcd-endpoints`). */
+const HA_FLAGS = {
+  store: 'store',
+  etcd_endpoints: 'etcdEndpoints',
+  etcd_prefix: 'etcdPrefix',
+  etcd_ca: 'etcdCa',
+  etcd_cert: 'etcdCert',
+  etcd_key: 'etcdKey',
+  lease_ttl: 'leaseTtl',
+  advertise: 'advertise',
+  master_id: 'masterId',
+} as const satisfies Record<(typeof HA_KEYS)[number], keyof MasterFlags>;
 
 /** Flags and env over the config file (`--config`), compiled. A bad duration flag is a usage error naming it. */
 export function resolveMasterOptions(
@@ -147,7 +180,25 @@ export function resolveMasterOptions(
     parseDurationSetting(text, `--${flag}`, (m) => new UsageError(m)); // refused naming the flag
     flags[key] = text;
   }
-  return compileMasterOptions({ ...fromFile, ...flags }, cwd, values.config ?? 'gov master');
+  const given = new Set<string>();
+  for (const [key, name] of Object.entries(HA_FLAGS)) {
+    const text = values[name];
+    if (text === undefined) continue;
+    (flags as Record<string, unknown>)[key] = text;
+    given.add(key);
+  }
+  try {
+    return compileMasterOptions({ ...fromFile, ...flags }, cwd, values.config ?? 'gov master', given);
+  } catch (err) {
+    // A bad HA flag is a usage error naming the flag (exit 2); a bad settings key stays a failed start.
+    if (err instanceof ValidationError && /^--[a-z]/.test(err.message)) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** `lease_ttl` → `--lease-ttl`. */
+function flagOf(key: string): string {
+  return `--${key.replace(/_/g, '-')}`;
 }
 
 /** Reads a master config file; unknown keys and bad values are refused with file, key and reason. */
@@ -207,6 +258,8 @@ export function compileMasterOptions(
   user: MasterUserOptions,
   cwd: string,
   where = 'master options',
+  /** Settings keys that came from flags (their errors name the flag). */
+  fromFlags: ReadonlySet<string> = new Set(),
 ): MasterOptions {
   const certsDir = path.join(cwd, 'certs');
   const size = user.execution_log_size ?? 1000;
@@ -217,8 +270,9 @@ export function compileMasterOptions(
   }
 
   const heartbeatIntervalMs = dur(where, 'heartbeat_interval', user.heartbeat_interval, 2000);
+  const listen = user.listen ?? '127.0.0.1:7070';
   const opts: MasterOptions = {
-    listen: user.listen ?? '127.0.0.1:7070',
+    listen,
     // With an ephemeral gRPC port (tests, `--listen 127.0.0.1:0`) the HTTP default is ephemeral too.
     http: user.http ?? (/:0$/.test(user.listen ?? '') ? '127.0.0.1:0' : '127.0.0.1:7071'),
     httpInsecure: user.http_insecure ?? false,
@@ -240,6 +294,10 @@ export function compileMasterOptions(
     watchBuffer: count(where, 'watch_buffer', user.watch_buffer),
     metricsHistoryMs: dur(where, 'metrics_history', user.metrics_history, 15 * 60_000),
     metricsInstances: count(where, 'metrics_instances', user.metrics_instances),
+    // A key is named as its flag when it came from one or was not given at all (a missing value: pass the flag).
+    ha: compileHaOptions(user, listen, cwd, (k) =>
+      fromFlags.has(k) || user[k] === undefined ? flagOf(k) : `${where}: ${k}`,
+    ),
   };
   if (typeof opts.httpInsecure !== 'boolean') {
     throw new ValidationError(`${where}: http_insecure: must be true or false`);

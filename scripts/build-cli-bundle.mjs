@@ -37,7 +37,8 @@ const result = await esbuild.build({
   logLevel: 'warning',
   // grpc-js requires the proto loader (and through it protobufjs's .proto parser) only to serve channelz
   // or ORCA, which gov does not: left out, it is still found in node_modules should it ever be required.
-  external: ['@grpc/proto-loader'],
+  // etcd3 (HA masters, loaded only with --store etcd) reads its .proto files from beside its own modules.
+  external: ['@grpc/proto-loader', 'etcd3'],
   // CommonJS packages inside an ES module bundle call require() for Node's built-in modules.
   banner: {
     js: "import { createRequire as __govRequire } from 'node:module';const require=__govRequire(import.meta.url);",

@@ -98,7 +98,8 @@ export function validateHost(host: string): void {
 /**
  * Creates (or completes) a PKI in `dir`. An existing CA is reused — never replaced; a half-present CA is an
  * error. Existing leaf certificates are kept when signed by this CA (and, for the master, covering every
- * requested host); otherwise they are re-issued.
+ * requested host); otherwise they are re-issued. A re-issued master certificate keeps the hosts of the one
+ * it replaces (HA: adding a master with `--host m4` must not drop m1..m3, which share the certificate).
  */
 export async function initPki(opts: InitPkiOptions): Promise<InitPkiResult> {
   const agents = opts.agents ?? [];
@@ -113,8 +114,8 @@ export async function initPki(opts: InitPkiOptions): Promise<InitPkiResult> {
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const ca = await loadOrCreateCa(opts.dir);
 
-  const masterHosts = uniq(['localhost', '127.0.0.1', '::1', ...hosts]);
   const mp = masterPaths(opts.dir);
+  const masterHosts = uniq(['localhost', '127.0.0.1', '::1', ...existingHosts(mp, ca.cert), ...hosts]);
   const masterUsable = leafUsable(mp, ca.cert, (x) => masterHosts.every((h) => certCoversHost(x, h)));
   const masterAction: FileAction = masterUsable ? 'kept' : existsSync(mp.cert) ? 'replaced' : 'created';
   const jobs: Array<Promise<WrittenCert>> = [];
@@ -256,6 +257,22 @@ function leafUsable(
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The DNS names and IPs of an existing certificate signed by `ca` (none when absent, unreadable or foreign). */
+function existingHosts(p: CertPaths, ca: forge.pki.Certificate): string[] {
+  if (!existsSync(p.cert)) return [];
+  try {
+    const cert = forge.pki.certificateFromPem(readFileSync(p.cert, 'utf8'));
+    if (!ca.verify(cert)) return [];
+    const ext = cert.getExtension('subjectAltName') as
+      { altNames?: Array<{ type: number; value?: string; ip?: string }> } | undefined;
+    return (ext?.altNames ?? [])
+      .map((n) => (n.type === 7 ? n.ip : n.type === 2 ? n.value : undefined))
+      .filter((h): h is string => typeof h === 'string' && h !== '');
+  } catch {
+    return [];
   }
 }
 

@@ -26,8 +26,9 @@ import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsRep
 import type { PolicyReport } from '../../proto/generated/governor/v1/PolicyReport.js';
 import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
 import { AGENT_LINK_PROTOCOL, loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
-import { errorKindOf } from '../../shared/grpc-status.js';
-import { errorMessage } from '../../shared/errors.js';
+import { errorFromStatus, errorKindOf } from '../../shared/grpc-status.js';
+import { NotLeaderError, errorMessage } from '../../shared/errors.js';
+import { MasterRotation } from '../../shared/master-rotation.js';
 import type { Logger } from '../../shared/logger.js';
 import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
@@ -59,9 +60,17 @@ export interface LinkHost {
 
 export interface MasterLinkOptions {
   agentId: string;
+  /** The master's address (the first of `masters`), dialed with `credentials` and `channelOptions`. */
   address: string;
   credentials: grpc.ChannelCredentials;
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * The masters of an HA cluster (default `[address]`): the dial loop tries them in order, follows a
+   * follower's refusal to the leader it names, and backs off after a round in which none took the link.
+   */
+  masters?: string[];
+  /** Credentials and options of an address other than `address` (default: `address`'s). */
+  channelFor?: (address: string) => { credentials: grpc.ChannelCredentials; options?: grpc.ChannelOptions };
   logger: Logger;
   /** Reconnect backoff (named constants; jitter ±20 %). */
   backoffInitialMs?: number;
@@ -78,12 +87,23 @@ export interface MasterLinkOptions {
 const BACKOFF_INITIAL_MS = 200;
 const BACKOFF_MAX_MS = 10_000;
 const BACKOFF_JITTER = 0.2;
+/**
+ * Between rounds in which a master answered but none took the link (an election in progress: a new leader
+ * comes within about a lease TTL, and the fleet should reach it within half a second of that; a refusal is a
+ * stream on a warm connection, cheap for a follower). Wide jitter spreads a fleet's retries.
+ * `npm run bench -- failover` times 500 agents through a leader kill.
+ */
+const FOLLOWER_BACKOFF: BackoffSpec = { initial_ms: 200, max_ms: 500, factor: 2, jitter: 0.5 };
 const HEARTBEAT_MISSES = 4;
 const RESULT_CACHE = 256;
 
 export class MasterLink {
   private _state: LinkState = 'idle';
-  private client: AgentLinkClient;
+  /** One client per master address, made on first dial. */
+  private readonly clients = new Map<string, AgentLinkClient>();
+  private readonly rotation: MasterRotation;
+  /** A master answered (refused the link as a follower) in the current round of the dial loop. */
+  private roundAnswered = false;
   private call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output> | null = null;
   private attempt = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -109,7 +129,6 @@ export class MasterLink {
     private readonly host: LinkHost,
     private readonly opts: MasterLinkOptions,
   ) {
-    const { link } = loadProtos();
     // This dial loop is the only reconnect loop: the channel's own backoff (grpc-js: 1 s growing to
     // 120 s, failing every call at once while it waits) is held at the loop's first step, so a master
     // that is back is reached on the loop's next dial, not minutes later.
@@ -119,16 +138,11 @@ export class MasterLink {
       factor: 2,
       jitter: BACKOFF_JITTER,
     };
-    const transportBackoffMs = this.dialBackoff.initial_ms;
-    this.client = new link.governor.v1.AgentLink(opts.address, opts.credentials, {
-      'grpc.initial_reconnect_backoff_ms': transportBackoffMs,
-      'grpc.max_reconnect_backoff_ms': transportBackoffMs,
-      ...opts.channelOptions,
-    });
+    this.rotation = new MasterRotation(opts.masters?.length ? opts.masters : [opts.address]);
     this.heartbeatMs = opts.heartbeatIntervalMs ?? 2000;
     this.graceMs = this.heartbeatMs * 3;
     this.metricsMs = opts.metricsIntervalMs ?? 5000;
-    this.log = opts.logger.named('link', { master: opts.address });
+    this.log = opts.logger.named('link');
     this.outbox = new ResultOutbox(undefined, (id) =>
       this.log.warn('unacknowledged result dropped (outbox full)', { command: id }),
     );
@@ -138,11 +152,38 @@ export class MasterLink {
     return this._state;
   }
 
+  /** The master dialed last (the one connected to while `connected`). */
+  get master(): string {
+    return this.rotation.current;
+  }
+
+  /** The gRPC client of `address`, made on first use. */
+  private clientFor(address: string): AgentLinkClient {
+    let client = this.clients.get(address);
+    if (client) return client;
+    const { link } = loadProtos();
+    const ch =
+      address === this.opts.address
+        ? { credentials: this.opts.credentials, options: this.opts.channelOptions }
+        : (this.opts.channelFor?.(address) ?? {
+            credentials: this.opts.credentials,
+            options: this.opts.channelOptions,
+          });
+    const transportBackoffMs = this.dialBackoff.initial_ms;
+    client = new link.governor.v1.AgentLink(address, ch.credentials, {
+      'grpc.initial_reconnect_backoff_ms': transportBackoffMs,
+      'grpc.max_reconnect_backoff_ms': transportBackoffMs,
+      ...ch.options,
+    });
+    this.clients.set(address, client);
+    return client;
+  }
+
   private setState(to: LinkState): void {
     const from = this._state;
     if (from === to) return;
     this._state = to;
-    this.log.info('link state', { from, to });
+    this.log.info('link state', { from, to, master: this.rotation.current });
     if (to === 'connected') for (const w of this.connectedWaiters.splice(0)) w();
   }
 
@@ -161,7 +202,7 @@ export class MasterLink {
   private dial(): void {
     if (this._state === 'closed') return;
     this.setState('connecting');
-    const call = this.client.Connect();
+    const call = this.clientFor(this.rotation.current).Connect();
     this.call = call;
     let welcomed = false;
     call.on('data', (msg: MasterMessage__Output) => {
@@ -182,6 +223,8 @@ export class MasterLink {
         }
         welcomed = true;
         this.attempt = 0;
+        this.rotation.succeeded();
+        this.warmStandby();
         this.heartbeatMs = msg.welcome.heartbeat_interval_ms || this.heartbeatMs;
         this.graceMs = msg.welcome.heartbeat_grace_ms || this.heartbeatMs * 3;
         this.metricsMs = msg.welcome.metrics_interval_ms || this.metricsMs;
@@ -205,20 +248,37 @@ export class MasterLink {
         });
       }
     });
-    const onDown = (why: string) => {
+    const onDown = (why: string, err?: grpc.ServiceError) => {
       if (this.call !== call) return;
       this.call = null;
       this.clearTimers();
       this.host.linkDown?.(why);
       if (this._state === 'closed') return;
-      this.log.warn('master link down', { reason: why, welcomed });
-      this.scheduleRetry();
+      const master = this.rotation.current;
+      // A follower refuses the link naming the leader ('' while none is elected): dial it next.
+      const refusal = err ? errorFromStatus(err) : null;
+      const leader = refusal instanceof NotLeaderError ? refusal.leader : undefined;
+      if (leader !== undefined) this.roundAnswered = true;
+      this.log.warn('master link down', { reason: why, welcomed, master, ...(leader ? { leader } : {}) });
+      const roundOver = this.rotation.failed(leader);
+      this.scheduleRetry(roundOver || welcomed);
     };
-    call.on('error', (err: grpc.ServiceError) => onDown(err.details || err.message));
+    call.on('error', (err: grpc.ServiceError) => onDown(err.details || err.message, err));
     call.on('end', () => onDown('stream ended'));
     this.send(call, {
       hello: { ...this.host.inventory(), agent_id: this.opts.agentId, protocol: AGENT_LINK_PROTOCOL },
     });
+  }
+
+  /**
+   * Connects (TLS included) to the other masters while this link is up, opening no stream: when the leader
+   * dies, the dial to the next one is a stream on a ready connection, not a handshake that a whole fleet
+   * would make with the new leader at the same moment.
+   */
+  private warmStandby(): void {
+    for (const address of this.rotation.addresses) {
+      if (address !== this.rotation.current) this.clientFor(address).getChannel().getConnectivityState(true);
+    }
   }
 
   /** Every write to the master goes through here (the silence measure above depends on it). */
@@ -227,11 +287,22 @@ export class MasterLink {
     call.write(msg);
   }
 
-  private scheduleRetry(): void {
+  /**
+   * The next dial: at once while the round goes on (the next master, or the leader a follower named), after
+   * a backoff once every master failed in a row (or a link that was up went down).
+   */
+  private scheduleRetry(backOff: boolean): void {
     if (this.retryTimer || this._state === 'closed') return;
     this.setState('backoff');
-    this.attempt++;
-    const delay = backoffDelay(this.dialBackoff, this.attempt, this.opts.random ?? Math.random);
+    let delay = 0;
+    if (backOff) {
+      this.attempt++;
+      const spec = this.roundAnswered
+        ? { ...FOLLOWER_BACKOFF, max_ms: Math.min(FOLLOWER_BACKOFF.max_ms, this.dialBackoff.max_ms) }
+        : this.dialBackoff;
+      delay = backoffDelay(spec, this.attempt, this.opts.random ?? Math.random);
+      this.roundAnswered = false;
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.dial();
@@ -354,6 +425,6 @@ export class MasterLink {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.call?.cancel();
     this.call = null;
-    this.client.close();
+    for (const client of this.clients.values()) client.close();
   }
 }

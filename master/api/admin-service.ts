@@ -4,6 +4,7 @@
  */
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
+import type { ListMastersResponse } from '../../proto/generated/governor/v1/ListMastersResponse.js';
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
 import { isName } from '../../shared/names.js';
@@ -30,6 +31,10 @@ export function adminHandlers(
   fleet: Fleet,
   rollouts: RolloutEngine,
   execLogger: Logger = silentLogger,
+  /** Admin.ListMasters: the single master answers itself (master/ha/masters-info.ts); HA masters route it. */
+  listMasters: () => Promise<ListMastersResponse> = async () => {
+    throw new StateError('this master does not list masters');
+  },
 ): AdminHandlers {
   const { registry, executions } = fleet;
   const instancesOf = (handler: string, agent?: string): InstanceInfo[] =>
@@ -279,10 +284,7 @@ export function adminHandlers(
     Exec: execHandler(fleet, fleet.execRouter, execLogger),
     // Resource policies as the agents last reported them (policies-rpc.ts).
     ...policiesRpcs(fleet),
-    // Contract placeholder (the issue 16 branch replaces it).
-    ListMasters: unary(async () => {
-      throw new StateError('ListMasters is not built yet');
-    }),
+    ListMasters: unary(async () => listMasters()),
   };
 }
 

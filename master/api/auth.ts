@@ -9,29 +9,13 @@ import * as grpc from '@grpc/grpc-js';
 import { PermissionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { ROLES, type Role } from '../../shared/pki.js';
+import { ADMIN_SERVICE_PREFIX, READ_ONLY_ADMIN_METHODS } from '../../shared/admin-methods.js';
 
 export type { Role } from '../../shared/pki.js';
 
 export const AGENT_CONNECT_METHOD = '/governor.v1.AgentLink/Connect';
-export const ADMIN_SERVICE_PREFIX = '/governor.v1.Admin/';
-
-/** Admin RPCs a viewer may call: those marked "read-only" in proto/governor/v1/admin.proto. */
-export const READ_ONLY_ADMIN_METHODS: ReadonlySet<string> = new Set(
-  [
-    'ListAgents',
-    'ListInstances',
-    'GetMetrics',
-    'ListExecutions',
-    'GetStats',
-    'TailLogs',
-    'GetRollout',
-    'ListRollouts',
-    'Watch',
-    'GetMetricsHistory',
-    'ListPolicies',
-    'ListMasters',
-  ].map((m) => ADMIN_SERVICE_PREFIX + m),
-);
+/** Admin RPCs a viewer may call: the read-only ones (shared/admin-methods.ts, one list for server and CLI). */
+export { ADMIN_SERVICE_PREFIX, READ_ONLY_ADMIN_METHODS };
 
 /** The subject of a client certificate, as presented (OU may be anything, or several values). */
 export interface PeerIdentity {

@@ -4,10 +4,10 @@
  * messages say what failed and what to do, so commands only print them.
  */
 import * as grpc from '@grpc/grpc-js';
-import { GovError } from '../../shared/errors.js';
+import { GovError, NotLeaderError } from '../../shared/errors.js';
 import { errorFromStatus } from '../../shared/grpc-status.js';
 import { formatDuration } from '../../shared/durations.js';
-import { MAX_MESSAGE_BYTES, loadProtos } from '../../shared/proto.js';
+import { MAX_MESSAGE_BYTES } from '../../shared/proto.js';
 import type { AdminClient } from '../../proto/generated/governor/v1/Admin.js';
 import type { AgentInfo__Output } from '../../proto/generated/governor/v1/AgentInfo.js';
 import type { ApplyResponse__Output } from '../../proto/generated/governor/v1/ApplyResponse.js';
@@ -15,6 +15,7 @@ import type { ClearExecutionsResponse__Output } from '../../proto/generated/gove
 import type { ControlResponse__Output } from '../../proto/generated/governor/v1/ControlResponse.js';
 import type { ExecutionStats__Output } from '../../proto/generated/governor/v1/ExecutionStats.js';
 import type { ListAgentsResponse__Output } from '../../proto/generated/governor/v1/ListAgentsResponse.js';
+import type { ListMastersResponse__Output } from '../../proto/generated/governor/v1/ListMastersResponse.js';
 import type { ListExecutionsRequest } from '../../proto/generated/governor/v1/ListExecutionsRequest.js';
 import type { ListExecutionsResponse__Output } from '../../proto/generated/governor/v1/ListExecutionsResponse.js';
 import type { ListInstancesResponse__Output } from '../../proto/generated/governor/v1/ListInstancesResponse.js';
@@ -30,6 +31,7 @@ import type { MetricsHistoryResponse__Output } from '../../proto/generated/gover
 import type { ListPoliciesResponse__Output } from '../../proto/generated/governor/v1/ListPoliciesResponse.js';
 import type { ExecClientFrame } from '../../proto/generated/governor/v1/ExecClientFrame.js';
 import type { ExecServerFrame__Output } from '../../proto/generated/governor/v1/ExecServerFrame.js';
+import { AdminChannels, type MasterChannel } from './admin-channels.js';
 
 export type { AgentInfo__Output as AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
 export type { ApplyResponse__Output as ApplyResponse } from '../../proto/generated/governor/v1/ApplyResponse.js';
@@ -126,6 +128,8 @@ export interface AdminApi {
   /** Deletes handlers: a set of names, --all or --selector (or one handler name). */
   deleteHandler(targets: Targets): Promise<ControlResponse__Output>;
   listAgents(): Promise<Listing<ListAgentsResponse__Output>>;
+  /** The masters: who leads, since when, lease age (any master answers, a follower too). */
+  listMasters(): Promise<ListMastersResponse__Output>;
   revokeAgent(agentId: string): Promise<AgentInfo__Output>;
   /** Sets and removes an agent's labels (the ones handler selectors match). */
   labelAgent(agentId: string, set: Record<string, string>, remove: string[]): Promise<AgentInfo__Output>;
@@ -183,9 +187,16 @@ export interface AdminApi {
 }
 
 export interface GrpcAdminOptions {
-  /** `HOST:PORT` of the master. */
+  /** `HOST:PORT` of the master (the first of `masters`). */
   target: string;
   credentials: grpc.ChannelCredentials;
+  /**
+   * Every master of an HA cluster, tried in order following the leader (master-failover.ts); default
+   * `[target]`. Addresses other than `target` (and leaders named by followers) get `channelFor`'s channel,
+   * else `target`'s credentials and options.
+   */
+  masters?: string[];
+  channelFor?: (address: string) => MasterChannel;
   /** Per-call deadline (default 30 s). */
   timeoutMs?: number;
   /** Extra channel options (e.g. `grpc.ssl_target_name_override`). */
@@ -254,6 +265,8 @@ export function mapGrpcError(
   const code = (err as Partial<grpc.ServiceError> | null)?.code;
   const details = cleanDetails(domain.message);
   const make = (message: string) => new GovError(domain.kind, message, { cause: err, fields: domain.fields });
+  if (domain instanceof NotLeaderError)
+    return new NotLeaderError(domain.leader, `master at ${target}: ${details}`, { cause: err });
   switch (typeof code === 'number' ? code : grpc.status.UNKNOWN) {
     case grpc.status.UNAVAILABLE: {
       if (/ECONNREFUSED/i.test(details))
@@ -327,38 +340,56 @@ type Unary<Req, Res> = (
   cb: grpc.requestCallback<Res>,
 ) => grpc.ClientUnaryCall;
 
-/** Creates the gRPC-backed `AdminApi`. The channel connects lazily on the first call. */
+/**
+ * Creates the gRPC-backed `AdminApi`. Channels connect lazily on the first call; with several `masters`
+ * every call and stream follows the leader (admin-channels.ts, master-failover.ts).
+ */
 export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
-  const { admin } = loadProtos();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const client: AdminClient = new admin.governor.v1.Admin(opts.target, opts.credentials, {
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-    // HTTP/2 receive window per stream: exec output (and big listings) need more than 64 KiB in flight
-    // to keep a loopback stream busy; the master still holds at most an exec window per session.
-    'grpc-node.flow_control_window': EXEC_RECEIVE_WINDOW,
-    ...opts.channelOptions,
+  const same: MasterChannel = {
+    target: opts.target,
+    credentials: opts.credentials,
+    options: opts.channelOptions ?? {},
+  };
+  const channels = new AdminChannels({
+    masters: opts.masters?.length ? opts.masters : [opts.target],
+    channelFor: (address) =>
+      address === opts.target ? same : (opts.channelFor?.(address) ?? { ...same, target: address }),
+    baseOptions: {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      // HTTP/2 receive window per stream: exec output (and big listings) need more than 64 KiB in flight
+      // to keep a loopback stream busy; the master still holds at most an exec window per session.
+      'grpc-node.flow_control_window': EXEC_RECEIVE_WINDOW,
+    },
+    single: opts.localSocket !== undefined,
+    mapError: (err, address) => mapGrpcError(err, address, timeoutMs, opts.localSocket),
   });
+  // Its methods are the RPCs' functions (shared by every address's client): `call(client.X, …)`.
+  const client: AdminClient = channels.first;
   let closed = false;
 
   function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
-    return new Promise<Res>((resolve, reject) => {
-      if (closed) {
-        reject(new GovError('FAILED_PRECONDITION', 'admin client is closed'));
-        return;
-      }
-      method.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) {
-          reject(mapGrpcError(err, opts.target, timeoutMs, opts.localSocket));
-          return;
-        }
-        if (res === undefined) {
-          reject(new GovError('INTERNAL', `master at ${opts.target} returned an empty response`));
-          return;
-        }
-        resolve(res);
-      });
-    });
+    if (closed) return Promise.reject(new GovError('FAILED_PRECONDITION', 'admin client is closed'));
+    const deadline = Date.now() + timeoutMs;
+    return channels.unary(
+      method,
+      deadline,
+      (c, address) =>
+        new Promise<Res>((resolve, reject) => {
+          method.call(c, req, new grpc.Metadata(), { deadline }, (err, res) => {
+            if (err) {
+              reject(mapGrpcError(err, address, timeoutMs, opts.localSocket));
+              return;
+            }
+            if (res === undefined) {
+              reject(new GovError('INTERNAL', `master at ${address} returned an empty response`));
+              return;
+            }
+            resolve(res);
+          });
+        }),
+    );
   }
 
   const pageSize = opts.pageSize ?? 0;
@@ -391,6 +422,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         (page_token) => call(client.ListAgents, { page_size: pageSize, page_token }),
         (all, page) => all.agents.push(...page.agents),
       ),
+    listMasters: () => call(client.ListMasters, {}),
     revokeAgent: (agentId) => call(client.RevokeAgent, { agent_id: agentId }),
     labelAgent: (agentId, set, remove) => call(client.LabelAgent, { agent_id: agentId, set, remove }),
     listInstances: (f = {}) =>
@@ -474,47 +506,95 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
           cancel: () => {},
         };
       }
-      const stream = client.Watch(req);
       let cancelled = false;
-      const done = new Promise<void>((resolve, reject) => {
-        stream.on('data', (e: WatchEvent__Output) => {
-          if (!cancelled) onEvent(e);
-        });
-        stream.on('end', () => resolve());
-        stream.on('error', (err: grpc.ServiceError) => {
-          if (cancelled || err.code === grpc.status.CANCELLED) resolve();
-          else reject(mapGrpcError(err, opts.target, timeoutMs, opts.localSocket));
-        });
-      });
+      let stream: grpc.ClientReadableStream<WatchEvent__Output> | null = null;
+      const done = channels.stream(
+        client.Watch,
+        Date.now() + timeoutMs,
+        (c, _address, answered) =>
+          new Promise<void>((resolve, reject) => {
+            if (cancelled) {
+              resolve();
+              return;
+            }
+            const s = c.Watch(req);
+            stream = s;
+            s.on('data', (e: WatchEvent__Output) => {
+              answered();
+              if (!cancelled) onEvent(e);
+            });
+            s.on('end', () => resolve());
+            s.on('error', (err: grpc.ServiceError) => {
+              if (cancelled || err.code === grpc.status.CANCELLED) resolve();
+              else reject(err);
+            });
+          }),
+      );
       return {
         done,
         cancel: () => {
           if (cancelled) return;
           cancelled = true;
-          stream.cancel();
+          stream?.cancel();
         },
       };
     },
     exec: (onFrame) => {
       if (closed) throw new GovError('FAILED_PRECONDITION', 'admin client is closed');
-      const stream = client.Exec();
+      // Frames written before the master's first one are kept: a session refused by a follower (or never
+      // connected) is opened again at the leader with them. After that, nothing is repeated.
+      const early: ExecClientFrame[] = [];
+      let answered = false;
       let cancelled = false;
-      const done = new Promise<void>((resolve, reject) => {
-        stream.on('data', (f: ExecServerFrame__Output) => onFrame(f));
-        stream.on('end', () => resolve());
-        stream.on('error', (err: grpc.ServiceError) => {
-          if (cancelled && err.code === grpc.status.CANCELLED) resolve();
-          else reject(mapGrpcError(err, opts.target, timeoutMs, opts.localSocket));
-        });
-      });
+      let paused = false;
+      let stream: grpc.ClientDuplexStream<ExecClientFrame, ExecServerFrame__Output> | null = null;
+      const drainWaiters: Array<() => void> = [];
+      const done = channels.stream(
+        client.Exec,
+        Date.now() + timeoutMs,
+        (c, _address, answer) =>
+          new Promise<void>((resolve, reject) => {
+            if (cancelled) {
+              resolve();
+              return;
+            }
+            const s = c.Exec();
+            stream = s;
+            s.on('data', (f: ExecServerFrame__Output) => {
+              answered = true;
+              early.length = 0;
+              answer();
+              onFrame(f);
+            });
+            s.on('drain', () => {
+              for (const w of drainWaiters.splice(0)) w();
+            });
+            s.on('end', () => resolve());
+            s.on('error', (err: grpc.ServiceError) => {
+              if (cancelled && err.code === grpc.status.CANCELLED) resolve();
+              else reject(err);
+            });
+            if (paused) s.pause();
+            for (const f of early) s.write(f);
+          }),
+      );
       return {
-        write: (frame) => stream.write(frame),
-        onDrain: (cb) => void stream.once('drain', cb),
-        pause: () => void stream.pause(),
-        resume: () => void stream.resume(),
+        write: (frame) => {
+          if (!answered) early.push(frame);
+          return stream ? stream.write(frame) : true;
+        },
+        onDrain: (cb) => void drainWaiters.push(cb),
+        pause: () => {
+          paused = true;
+          stream?.pause();
+        },
+        resume: () => {
+          paused = false;
+          stream?.resume();
+        },
         cancel: () => {
           cancelled = true;
-          stream.cancel();
+          stream?.cancel();
         },
         done,
       };
@@ -525,7 +605,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
     close: () => {
       if (closed) return;
       closed = true;
-      client.close();
+      channels.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import * as tls from '../../shared/tls.js';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { parseDurationSetting } from '../../shared/durations.js';
-import { isHostPort } from '../../shared/host-port.js';
+import { parseMasterList } from '../../shared/master-list.js';
 import { DEFAULT_CALL_TIMEOUT_MS, createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
 /** Heading of the connection flags in every admin command's help. */
@@ -16,7 +16,10 @@ const CONNECTION_GROUP = 'connection flags:';
 /** The flags of every command that connects to the master (values resolved by resolveAdminConnection). */
 export function connectionOptions(): Option[] {
   return [
-    ['--master <HOST:PORT>', `master address (env GOV_MASTER, default ${tls.DEFAULT_MASTER})`],
+    [
+      '--master <HOST:PORT[,…]>',
+      `master address, or the masters of an HA cluster comma-separated (env GOV_MASTER, default ${tls.DEFAULT_MASTER})`,
+    ],
     ['--ca <FILE>', 'cluster CA certificate (env GOV_CA, default ./certs/ca.crt)'],
     ['--cert <FILE>', `client certificate (env GOV_CERT, default ./certs/${tls.DEFAULT_ADMIN_CERT}.crt)`],
     ['--key <FILE>', `client key (env GOV_KEY, default ./certs/${tls.DEFAULT_ADMIN_CERT}.key)`],
@@ -31,16 +34,19 @@ export interface ConnectionFlagValues extends tls.ConnectionFlags {
 /** Where and how to connect, fully resolved (absolute paths, deadline in ms). */
 export interface AdminConnection extends tls.ConnectionSettings {
   timeoutMs: number;
+  /** `master` as a list: the masters to try, in order (one unless an HA cluster's list was given). */
+  masters?: string[];
 }
 
 /** Opens an `AdminApi` for the settings; the caller closes it. */
 export type AdminConnector = (conn: AdminConnection) => Promise<AdminApi>;
 
-/** Checks `HOST:PORT` (`[v6]:PORT` allowed); throws UsageError otherwise. */
-export function validateMasterAddress(addr: string): string {
-  if (!isHostPort(addr))
-    throw new UsageError(`--master ${JSON.stringify(addr)} is not HOST:PORT (e.g. 127.0.0.1:7070)`);
-  return addr;
+/**
+ * Checks `HOST:PORT[,HOST:PORT…]` (`[v6]:PORT` allowed) and returns the list; a UsageError naming `source`
+ * (the flag, or GOV_MASTER when it came from there) otherwise.
+ */
+export function validateMasterAddress(addr: string, source = '--master'): string[] {
+  return parseMasterList(addr, source, (m) => new UsageError(m));
 }
 
 /**
@@ -52,24 +58,32 @@ export function resolveAdminConnection(
   io: Pick<CliIO, 'env' | 'cwd'>,
 ): AdminConnection {
   const settings = tls.resolveConnection(values, io.env, { certName: tls.DEFAULT_ADMIN_CERT }, io.cwd);
-  validateMasterAddress(settings.master);
+  const source = values.master ? '--master' : io.env.GOV_MASTER ? 'GOV_MASTER' : '--master';
+  const masters = validateMasterAddress(settings.master, source);
   const timeoutText = values.timeout ?? (io.env.GOV_TIMEOUT || undefined);
   let timeoutMs = DEFAULT_CALL_TIMEOUT_MS;
   if (timeoutText !== undefined) {
     timeoutMs = parseDurationSetting(timeoutText, '--timeout', (m) => new UsageError(m));
     if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
   }
-  return { ...settings, timeoutMs };
+  return { ...settings, master: masters[0]!, masters, timeoutMs };
 }
 
 /** The real connector: certificate files checked and loaded (shared/tls.ts), then a lazily connecting client. */
 export const connectAdmin: AdminConnector = async (conn) => {
-  const c = tls.clientConnection(conn.master, tls.loadTlsMaterial(conn));
+  const material = tls.loadTlsMaterial(conn);
+  const c = tls.clientConnection(conn.master, material);
   return createGrpcAdminApi({
     target: c.target,
     credentials: c.credentials,
     timeoutMs: conn.timeoutMs,
     channelOptions: c.options,
+    masters: conn.masters ?? [conn.master],
+    // Each address its own credentials: an IP is checked against the certificate's IP SANs.
+    channelFor: (address) => {
+      const m = tls.clientConnection(address, material);
+      return { target: m.target, credentials: m.credentials, options: m.options };
+    },
   });
 };
 

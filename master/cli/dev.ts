@@ -1,7 +1,8 @@
 /**
  * `gov dev`: a whole cluster on this machine in one command — dev certs (made if missing), a master, one
  * local agent (a child process with its own data dir) and two small HTTP demo handlers applied through
- * the admin API. Ctrl-C stops the demo handlers, the agent and the master.
+ * the admin API. Ctrl-C stops the demo handlers, the agent and the master. `--ha`: etcd and three masters
+ * instead of one (dev-ha.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { compileMasterOptions } from '../options.js';
 import { tailLines } from '../../shared/log-tail.js';
 import { createGrpcAdminApi, type AdminApi } from './admin-client.js';
 
-const GOV_BIN = fileURLToPath(new URL('./gov.js', import.meta.url));
+export const GOV_BIN = fileURLToPath(new URL('./gov.js', import.meta.url));
 const DEMO_SCRIPT = fileURLToPath(new URL('../../../master/dev/demo-http.mjs', import.meta.url));
 
 /**
@@ -45,7 +46,7 @@ export function govInvocation(pathEnv = process.env.PATH ?? ''): string {
   return `node ${GOV_BIN}`;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -56,7 +57,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function demoHandlers(agentId: string, ports: [number, number]): string {
+export function demoHandlers(agentId: string, ports: [number, number]): string {
   const handler = (name: string, port: number) => `  - name: ${name}
     agents: [${agentId}]
     command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_SCRIPT)}]
@@ -68,7 +69,9 @@ function demoHandlers(agentId: string, ports: [number, number]): string {
   return `# Demo handlers applied by \`gov dev\`.\nhandlers:\n${handler('hello-web', ports[0])}${handler('hello-api', ports[1])}`;
 }
 
-interface DevFlags {
+export interface DevFlags {
+  /** Several masters on etcd (dev-ha.ts). */
+  ha?: boolean;
   listen: string;
   http?: string;
   dir: string;
@@ -84,7 +87,18 @@ export function devProgram(): GovCommand {
     .addOption(new Option('--dir <DIR>', 'data dirs and logs of the cluster').default('.gov-dev'))
     .addOption(new Option('--certs <DIR>', 'dev certificates (made if missing)').default('certs'))
     .addOption(new Option('--agent-id <ID>', 'id of the local agent').default('local'))
-    .does(({ opts, io }) => runCluster(opts as DevFlags, io));
+    .addOption(
+      new Option(
+        '--ha',
+        'highly available: etcd (needs etcd-server) + 3 masters on the --listen port and the next two + the agent',
+      ),
+    )
+    .does(async ({ opts, io }) => {
+      const flags = opts as DevFlags;
+      if (!isName(flags.agentId))
+        throw new UsageError(`--agent-id: ${nameRefusal(flags.agentId, 'agent id')}`);
+      return flags.ha ? (await import('./dev-ha.js')).runHaCluster(flags, io) : runCluster(flags, io);
+    });
 }
 
 export function runDev(args: string[], io: CliIO): Promise<number> {
@@ -234,10 +248,10 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
   }
 }
 
-async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (pred()) return true;
+    if (await pred()) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;

@@ -130,6 +130,11 @@ const COMMANDS: Entry[] = [
     async () => (await import('./agents.js')).agentsCommand,
   ),
   admin(
+    'masters',
+    'list the masters: which one leads, since when, and their lease age (any master answers)',
+    async () => (await import('./masters.js')).mastersCommand,
+  ),
+  admin(
     'ps',
     'list instances: state, PID, restarts, uptime, last exit, health, sd_notify STATUS (stale ones marked *)',
     async () => (await import('./ps.js')).psCommand,

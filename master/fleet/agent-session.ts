@@ -7,7 +7,7 @@
  */
 import { AGENT_LINK_PROTOCOL } from '../../shared/proto.js';
 import { EventEmitter } from 'node:events';
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServiceError } from '@grpc/grpc-js';
 import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
 import type { AgentCommand } from '../../proto/generated/governor/v1/AgentCommand.js';
@@ -22,6 +22,9 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { HeartbeatWatchdog } from '../../shared/heartbeat-watchdog.js';
 
 export type SessionState = 'awaiting-hello' | 'connected' | 'closed';
+
+/** The status a stream ends with (toServiceError's shape: code, details and metadata such as the leader). */
+export type StreamStatus = Partial<ServiceError> & { code: number };
 
 export interface SessionOptions {
   heartbeatIntervalMs: number;
@@ -183,9 +186,14 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
 
   /** Ends the stream with the status of `kind` (shared/grpc-status.ts) and closes the session. */
   fail(reason: string, kind: ErrorKind = 'UNAVAILABLE'): void {
+    this.failWith(reason, { code: statusOf(kind), details: reason, message: reason });
+  }
+
+  /** Ends the stream with `status` (code, details, metadata: see toServiceError) and closes the session. */
+  failWith(reason: string, status: StreamStatus): void {
     if (this._state === 'closed') return;
     try {
-      this.call.emit('error', { code: statusOf(kind), details: reason, message: reason });
+      this.call.emit('error', status);
     } catch {
       /* stream already gone */
     }

@@ -29,6 +29,7 @@ export interface ExecutionSink {
   beginDurably(input: Parameters<ExecutionSink['begin']>[0]): Promise<{ id: string }>;
   complete(id: string, outcome: ExecutionOutcome): Promise<ExecutionRecord>;
   completeLate(id: string, agent: string, outcome: ExecutionOutcome): Promise<LateOutcome>;
+  get(id: string): ExecutionRecord | undefined;
 }
 
 /** The execution outcome an agent's result stands for (one mapping for timely and late answers). */
@@ -52,6 +53,17 @@ export interface DispatchRequest extends CommandFields {
   paramsSummary?: string;
   /** Called with the agent's result before the execution is completed (e.g. to update the registry). */
   onResult?: (agent: string, result: CommandResult__Output) => void;
+  /**
+   * Called once the execution is recorded and before the command is sent, with its ids; the command waits
+   * for it (a caller that must find the command again after a crash stores them here).
+   */
+  onBegun?: (executionId: string, commandId: string) => Promise<void>;
+  /**
+   * Sends an earlier execution's command again, same command id, no new record (a rollout step a previous
+   * master was carrying out): the agent answers a command it already carried out from its cache, without
+   * doing it twice. The result completes the earlier record when it was left unanswered.
+   */
+  redeliver?: { executionId: string; commandId: string };
 }
 
 export interface DispatchOutcome {
@@ -69,6 +81,7 @@ export class Dispatcher {
   ) {}
 
   async dispatch(req: DispatchRequest): Promise<DispatchOutcome> {
+    if (req.redeliver) return this.redeliver(req, req.redeliver);
     const exec = await this.beginRecorded(req);
     const session = this.hub.get(req.agent);
     if (!session) {
@@ -80,6 +93,7 @@ export class Dispatcher {
       return { record, result: null };
     }
     const commandId = commandIdFor(exec.id);
+    await req.onBegun?.(exec.id, commandId);
     let result: CommandResult__Output;
     try {
       result = await session.command(commandFor(commandId, req), req.timeoutMs ?? this.defaultTimeoutMs, {
@@ -138,6 +152,45 @@ export class Dispatcher {
     }
     ack([result.command_id]);
   }
+  /** `req.redeliver`: the same command again; its earlier record is completed (if still unanswered). */
+  private async redeliver(
+    req: DispatchRequest,
+    ids: { executionId: string; commandId: string },
+  ): Promise<DispatchOutcome> {
+    const id = ids.executionId;
+    const earlier = (): ExecutionRecord =>
+      this.log.get(id) ?? {
+        id,
+        status: 'error',
+        error: 'its execution record left the log',
+        agent: req.agent,
+      };
+    const session = this.hub.get(req.agent);
+    if (!session) {
+      const error = `agent ${req.agent} is not connected; the command was not sent again`;
+      return { record: { ...earlier(), status: 'error', error }, result: null };
+    }
+    let result: CommandResult__Output;
+    try {
+      result = await session.command(commandFor(ids.commandId, req), req.timeoutMs ?? this.defaultTimeoutMs, {
+        ackByCaller: true,
+      });
+    } catch (err) {
+      const timeout = err instanceof GovError && err.kind === 'DEADLINE_EXCEEDED';
+      return {
+        record: { ...earlier(), status: timeout ? 'timeout' : 'error', error: errorMessage(err) },
+        result: null,
+      };
+    }
+    req.onResult?.(req.agent, result);
+    const outcome = outcomeOf(result);
+    const done = await this.log.completeLate(id, req.agent, outcome);
+    session.ack([ids.commandId]);
+    const record = 'corrected' in done ? done.corrected : earlier();
+    // The agent's answer is the truth of this step, whatever the record said before it came.
+    return { record: { ...record, status: outcome.status, error: outcome.error ?? '' }, result };
+  }
+
   // ---- records written before a command is sent, and the truth when the final one cannot be ----
 
   /** The `running` record, on disk before anything is sent: a command that cannot be recorded is not sent. */

@@ -21,7 +21,7 @@ import { PolicyBook, assignedSubjects } from './agent-policies.js';
 import { policyTelemetry, type PolicyReportView } from './policy-telemetry.js';
 import type { PolicyReport__Output } from '../../proto/generated/governor/v1/PolicyReport.js';
 import type { PolicyTransition } from '../../proto/generated/governor/v1/PolicyTransition.js';
-import { AgentSession } from './agent-session.js';
+import { AgentSession, type StreamStatus } from './agent-session.js';
 import { recordLocalExecution } from './local-executions.js';
 import { Dispatcher, type DispatchOutcome, type DispatchRequest } from './dispatcher.js';
 import type { ExecutionLog } from '../state/execution-log.js';
@@ -68,6 +68,10 @@ export class Fleet {
   heldHandlers: () => string[] = () => [];
   /** The adoption of the last hello (adoptions run one after another). */
   private adopting: Promise<unknown> = Promise.resolve();
+  /** Streams whose hello is not through yet (closed with the others by `close`). */
+  private readonly opening = new Set<AgentSession>();
+  /** Set by `close`: streams still arriving are ended so, and none is added any more. */
+  private closedWith: { reason: string; status?: StreamStatus } | null = null;
 
   constructor(
     readonly registry: Registry,
@@ -100,6 +104,9 @@ export class Fleet {
       helloTimeoutMs: 10_000,
       logger: this.log,
     });
+    if (this.closedWith) return this.endClosed(session);
+    this.opening.add(session);
+    session.once('closed', () => this.opening.delete(session));
     // Messages after the hello wait until its inventory is recorded: a status sent right after the welcome
     // must not be overwritten by the (older) inventory of the hello.
     let inventoryRecorded!: () => void;
@@ -138,6 +145,8 @@ export class Fleet {
         // The stream may have ended while the hello was being written (its 'closed' already ran, and
         // upsertAgent marked the agent connected): report it gone, never leave it half-connected.
         if (session.state !== 'connected') return this.markGone(agentId);
+        if (this.closedWith) return this.endClosed(session);
+        this.opening.delete(session);
         this.hub.add(session);
         await this.registry.setConnected(agentId, true);
         // Revoked while the hello was being written: `gov agents revoke` found no session to close then.
@@ -435,7 +444,19 @@ export class Fleet {
     return r.lines;
   }
 
-  close(): void {
-    this.hub.closeAll('master shutting down');
+  /**
+   * Ends every agent stream (those still in their hello too) and refuses new ones: plainly on shutdown, with
+   * `status` when given (an HA master stepping down: UNAVAILABLE with the leader's address in metadata).
+   */
+  close(reason = 'master shutting down', status?: StreamStatus): void {
+    this.closedWith = { reason, ...(status ? { status } : {}) };
+    for (const s of [...this.opening]) this.endClosed(s);
+    this.hub.closeAll(reason, status);
+  }
+
+  private endClosed(session: AgentSession): void {
+    const c = this.closedWith ?? { reason: 'master shutting down' };
+    if (c.status) session.failWith(c.reason, c.status);
+    else session.fail(c.reason);
   }
 }

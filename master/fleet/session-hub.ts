@@ -1,5 +1,5 @@
 /** The set of live agent sessions, one per agent id; a new stream for an id replaces the old one. */
-import type { AgentSession } from './agent-session.js';
+import type { AgentSession, StreamStatus } from './agent-session.js';
 
 export class SessionHub {
   private readonly sessions = new Map<string, AgentSession>();
@@ -27,7 +27,11 @@ export class SessionHub {
     return [...this.sessions.keys()];
   }
 
-  closeAll(reason: string): void {
-    for (const s of [...this.sessions.values()]) s.close(reason);
+  /** Closes every session: with `status` (its stream ends with that gRPC status), else ends it plainly. */
+  closeAll(reason: string, status?: StreamStatus): void {
+    for (const s of [...this.sessions.values()]) {
+      if (status) s.failWith(reason, status);
+      else s.close(reason);
+    }
   }
 }

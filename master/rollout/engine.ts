@@ -59,10 +59,19 @@ export class RolloutEngine {
     return this.store.changes;
   }
 
-  /** After a master (re)start: in-flight rollouts become paused (interrupted); nothing resumes by itself. */
-  async restore(): Promise<void> {
+  /**
+   * After a master (re)start: in-flight rollouts become paused (interrupted); nothing resumes by itself.
+   * Resolves with their ids (an HA leader that takes over continues them: continue.ts).
+   */
+  async restore(): Promise<string[]> {
     const paused = await this.store.recover(this.iso());
     if (paused.length > 0) this.log.warn('rollouts interrupted by a master restart are paused', { paused });
+    return paused;
+  }
+
+  /** Set by `close`: no loop runs any more. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   get(id: string): RolloutRecord {

@@ -23,6 +23,7 @@ import { toRolloutProto } from './create.js';
 import { RolloutEngine } from './engine.js';
 import type { RolloutPort } from './step.js';
 import { RolloutStore } from './store.js';
+import { continueWhenConnected } from './continue.js';
 import type { StateStore } from '../state/store.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RolloutRecord } from './types.js';
@@ -134,10 +135,25 @@ export function rolloutHandlers(fleet: Fleet, engine: RolloutEngine): RolloutRpc
   };
 }
 
-/** Opens the rollout engine on the master store: restores (in-flight → paused) and hooks APPLY holds. */
-export async function openRollouts(fleet: Fleet, store: StateStore, logger: Logger): Promise<RolloutEngine> {
-  const engine = new RolloutEngine(fleetPort(fleet), new RolloutStore(store), logger.named('rollout'));
-  await engine.restore();
+/**
+ * Opens the rollout engine on the master store: restores (in-flight → paused) and hooks APPLY holds. With
+ * `inFlight: 'continue'` (an HA leader taking over), the paused ones continue once their agents are back.
+ */
+export async function openRollouts(
+  fleet: Fleet,
+  store: StateStore,
+  logger: Logger,
+  inFlight: 'pause' | 'continue' = 'pause',
+  continueWaitMs = CONTINUE_WAIT_MS,
+): Promise<RolloutEngine> {
+  const log = logger.named('rollout');
+  const engine = new RolloutEngine(fleetPort(fleet), new RolloutStore(store), log);
+  const paused = await engine.restore();
   fleet.heldHandlers = () => engine.heldHandlers();
+  if (inFlight === 'continue')
+    continueWhenConnected(engine, paused, (a) => fleet.hub.isConnected(a), log, continueWaitMs);
   return engine;
 }
+
+/** How long a new HA leader waits for the agents of an in-flight rollout before it continues anyway. */
+const CONTINUE_WAIT_MS = 30_000;

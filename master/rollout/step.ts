@@ -100,7 +100,20 @@ export async function runStep(
   s.changed = true;
   await ctx.save(r);
   const total = r.batches.length;
+  // An interrupted step sends its stored command again (the agent answers it from its cache if it already
+  // carried it out); any other run is a new command, whose ids are stored before it is sent.
+  const redeliver =
+    s.interrupted && s.execution_id && s.command_id
+      ? { executionId: s.execution_id, commandId: s.command_id }
+      : undefined;
+  delete s.interrupted;
   const out = await ctx.port.command({
+    ...(redeliver ? { redeliver } : {}),
+    onBegun: async (executionId, commandId) => {
+      s.execution_id = executionId;
+      s.command_id = commandId;
+      await ctx.save(r);
+    },
     kind: 'UPDATE',
     executionKind: 'rollout-step',
     handler: s.handler,

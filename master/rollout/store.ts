@@ -77,6 +77,8 @@ export class RolloutStore {
             if (i.state === 'in_progress') {
               i.state = 'pending';
               i.reason = 'interrupted by a master restart; runs again on resume';
+              // Its UPDATE may have been carried out: on resume the same command is sent again, not a new one.
+              if (i.command_id) i.interrupted = true;
             }
           }
           const batch = r.batches[r.current_batch];

@@ -62,6 +62,15 @@ export interface RolloutInstanceRecord {
   done_at: string;
   /** Internal: an UPDATE reached (or may have reached) the instance; rollback puts these back. */
   changed: boolean;
+  /**
+   * Internal: the step's UPDATE, stored before it is sent (its execution and command ids). A step a master
+   * stopped in the middle of (`interrupted`, store.ts `recover`) sends this same command again: the agent
+   * answers a command id it already carried out from its cache, so a new leader never restarts the
+   * instance twice (issue 16), and carries it out once if it never got it.
+   */
+  execution_id?: string;
+  command_id?: string;
+  interrupted?: boolean;
 }
 
 export interface RolloutBatchRecord {

@@ -55,10 +55,10 @@ export class FleetWatch {
     this.detach = attachChangeFeed(fleet, rollouts?.changes ?? null, this.hub, this.history, now);
   }
 
-  /** Ends every watch stream and stops following changes. */
-  close(): void {
+  /** Ends every watch stream (with `status` when given, else UNAVAILABLE) and stops following changes. */
+  close(status?: Error & { code: number }): void {
     this.detach();
-    this.hub.close();
+    this.hub.close(status);
   }
 }
 

@@ -137,10 +137,13 @@ export class WatchHub {
     return { watchers: each.length, newest: this.ring.newest, oldest: this.ring.oldest, each };
   }
 
-  /** Ends every watch stream (UNAVAILABLE: the master is going away; followers watch again elsewhere). */
-  close(): void {
+  /**
+   * Ends every watch stream (UNAVAILABLE: the master is going away; followers watch again elsewhere), with
+   * `status` when given (an HA master stepping down: UNAVAILABLE with the leader's address in metadata).
+   */
+  close(status: Error & { code: number } = shutdownError()): void {
     this.closed = true;
-    for (const w of [...this.watchers]) w.close(shutdownError());
+    for (const w of [...this.watchers]) w.close(status);
     this.watchers.clear();
   }
 }

@@ -8,6 +8,7 @@ import { runDiscoveryBench } from './discovery-bench.js';
 import { runEtcdStoreBench } from './etcd-store-bench.js';
 import { runExecBench } from './exec-bench.js';
 import { runExecutionLogBench } from './execution-log-bench.js';
+import { runFailoverBench, runFollowerReadsBench } from './failover-bench.js';
 import { runFleetBench } from './fleet-bench.js';
 import { runFreezeBench } from './freeze-bench.js';
 import { runIdleBench } from './idle-bench.js';
@@ -53,6 +54,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'policy-cost': runPolicyCostBench,
   'policy-reaction': runPolicyReactionBench,
   'policy-engine': runPolicyEngineBench,
+  failover: runFailoverBench,
+  'follower-reads': runFollowerReadsBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -156,6 +156,7 @@ export class SimAgentHost implements LinkHost {
 }
 
 export interface SimFleetOptions {
+  /** `HOST:PORT`, or the masters of an HA cluster comma-separated (each link follows the leader). */
   master: string;
   pkiDir: string;
   agentIds: string[];
@@ -183,12 +184,18 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<MasterLink[]
         keyPath: p.key,
         cwd: process.cwd(),
       });
-      const c = clientConnection(opts.master, tls, { separateConnection: true });
+      const masters = opts.master.split(',');
+      const c = clientConnection(masters[0]!, tls, { separateConnection: true });
       const link = new MasterLink(new SimAgentHost(id, opts.instances), {
         agentId: id,
         address: c.target,
         credentials: c.credentials,
         channelOptions: c.options,
+        masters,
+        channelFor: (address) => {
+          const m = clientConnection(address, tls, { separateConnection: true });
+          return { credentials: m.credentials, options: m.options };
+        },
         logger: silentLogger,
       });
       links.push(link);
@@ -222,6 +229,8 @@ export interface SimAgentsProcess {
   connectMs: number;
   /** Stops the load tool (closes every link) and waits for it to exit. */
   stop(): Promise<void>;
+  /** Its later output lines: `{"connected":N,"at":epoch ms}` whenever the number of connected links changes. */
+  lines: import('node:readline').Interface;
 }
 
 /** Runs the load tool in its own process (so its memory and CPU are not the master's) and waits for `ready`. */
@@ -278,7 +287,7 @@ export async function spawnSimAgents(opts: {
     ]);
     const msg = JSON.parse(first) as { ready?: boolean; connected?: number; ms?: number; error?: string };
     if (!msg.ready) throw new Error(`load tool failed: ${msg.error ?? first}`);
-    return { child, connected: msg.connected ?? 0, connectMs: msg.ms ?? 0, stop };
+    return { child, connected: msg.connected ?? 0, connectMs: msg.ms ?? 0, stop, lines };
   } catch (err) {
     await stop();
     throw err;
@@ -349,6 +358,15 @@ async function main(): Promise<void> {
       rss: process.memoryUsage.rss(),
     }),
   );
+  // How many links are connected, whenever that changes (sampled every 20 ms): failover benchmarks time
+  // the fleet's reconnection from it.
+  let lastConnected = links.length;
+  setInterval(() => {
+    const n = links.filter((l) => l.state === 'connected').length;
+    if (n === lastConnected) return;
+    lastConnected = n;
+    console.log(JSON.stringify({ connected: n, at: Date.now() }));
+  }, 20);
   const pushEvery = Number(values['push-every']);
   if (pushEvery > 0) startStatusPushes(links, simAgentIds(Number(values.count), values.prefix), pushEvery);
   const stop = (): void => {

@@ -1,4 +1,5 @@
 /** Test doubles for the CLI: a capturing io, a recording fake AdminApi, and sample responses. */
+import type { MasterInfo__Output } from '../../proto/generated/governor/v1/MasterInfo.js';
 import type {
   AdminApi,
   AgentInfo,
@@ -109,6 +110,19 @@ export function instance(
       instance: '',
       observed: false,
     },
+  };
+}
+
+export function master(over: Partial<MasterInfo__Output> = {}): MasterInfo__Output {
+  return {
+    id: 'm-1',
+    address: '10.0.0.1:7070',
+    leader: false,
+    leader_since: '',
+    lease_ttl_ms: 5000,
+    lease_age_ms: 0,
+    version: '0.1.0',
+    ...over,
   };
 }
 
@@ -442,6 +456,22 @@ export class FakeAdmin implements AdminApi {
   listAgents() {
     return this.rec('listAgents', [], () => ({
       agents: [agent(), agent({ id: 'edge-2', connected: false })],
+    }));
+  }
+  listMasters() {
+    return this.rec('listMasters', [], () => ({
+      store: 'etcd',
+      answered_by: 'm-2',
+      masters: [
+        master({
+          id: 'm-1',
+          address: '10.0.0.1:7070',
+          leader: true,
+          leader_since: '2026-01-01T00:00:00.000Z',
+          lease_age_ms: 1200,
+        }),
+        master({ id: 'm-2', address: '10.0.0.2:7070', lease_age_ms: 800 }),
+      ],
     }));
   }
   revokeAgent(id: string) {

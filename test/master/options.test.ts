@@ -64,3 +64,100 @@ describe('settings files and options', () => {
     assert.throws(() => readAgentConfig(file('labels: [a]\n')), /labels: must be a map of strings/);
   });
 });
+
+describe('master store and HA options', () => {
+  const etcd = ['--store', 'etcd', '--etcd-endpoints', 'http://127.0.0.1:2379'];
+  /** `gov master` flags as commander hands them over. */
+  function flags(args: string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (let i = 0; i < args.length; i += 2) {
+      const name = (args[i] as string).slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      out[name] = args[i + 1] as string;
+    }
+    return out;
+  }
+
+  it('defaults to the file store; etcd compiles endpoints, prefix, lease, advertise and id', () => {
+    const file = compileMasterOptions({}, '/srv').ha;
+    assert.equal(file.store, 'file');
+    assert.equal(file.etcd, null);
+    assert.equal(file.leaseTtlMs, 5000);
+    const ha = resolveMasterOptions(
+      flags([
+        ...etcd,
+        '--etcd-prefix',
+        '/prod',
+        '--lease-ttl',
+        '3s',
+        '--listen',
+        '10.0.0.5:7070',
+        '--master-id',
+        'm-1',
+      ]),
+      {},
+      '/srv',
+    ).ha;
+    assert.deepEqual(ha, {
+      store: 'etcd',
+      etcd: { endpoints: ['http://127.0.0.1:2379'], prefix: '/prod/' },
+      leaseTtlMs: 3000,
+      advertise: '10.0.0.5:7070',
+      masterId: 'm-1',
+    });
+    const tls = compileMasterOptions(
+      {
+        store: 'etcd',
+        etcd_endpoints: ['https://e1:2379', 'https://e2:2379'],
+        etcd_ca: 'ca.pem',
+        etcd_cert: 'c.pem',
+        etcd_key: 'k.pem',
+        listen: '0.0.0.0:7070',
+        advertise: 'm1.example.com:7070',
+      },
+      '/srv',
+    ).ha;
+    assert.deepEqual(tls.etcd, {
+      endpoints: ['https://e1:2379', 'https://e2:2379'],
+      prefix: '/governor/',
+      ca: '/srv/ca.pem',
+      cert: '/srv/c.pem',
+      key: '/srv/k.pem',
+    });
+    assert.equal(tls.advertise, 'm1.example.com:7070');
+  });
+
+  it('refuses bad store and HA flags as usage errors naming the flag, and settings keys naming file and key', () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--store', 'sql'], /--store: "sql" must be file or etcd/],
+      [['--store', 'etcd'], /--etcd-endpoints: required with --store etcd/],
+      [['--etcd-endpoints', 'http://a:1'], /--etcd-endpoints: only with --store etcd/],
+      [[...etcd.slice(0, 3), 'ftp://a:1'], /--etcd-endpoints: "ftp:\/\/a:1" must be http/],
+      [[...etcd.slice(0, 3), 'http://a:1,https://b:2'], /mixes http:\/\/ and https:\/\//],
+      [[...etcd, '--etcd-ca', 'ca.pem'], /--etcd-ca: the etcd endpoints are http:\/\//],
+      [[...etcd, '--lease-ttl', '1500ms'], /--lease-ttl: "1500ms" must be whole seconds from 2s/],
+      [[...etcd, '--lease-ttl', '1s'], /--lease-ttl/],
+      [[...etcd, '--lease-ttl', 'soon'], /--lease-ttl: "soon" is not a duration/],
+      [[...etcd, '--advertise', '0.0.0.0:7070'], /--advertise: "0\.0\.0\.0:7070" must be HOST:PORT/],
+      [[...etcd, '--advertise', 'host:0'], /--advertise/],
+      [
+        [...etcd, '--listen', '0.0.0.0:7070'],
+        /--advertise: required with --store etcd when --listen 0\.0\.0\.0:7070/,
+      ],
+      [[...etcd, '--master-id', 'a/b'], /--master-id: "a\/b" must be 1 to 128/],
+    ];
+    for (const [args, re] of bad)
+      assert.throws(
+        () => resolveMasterOptions(flags(args), {}, '/'),
+        (err: unknown) => err instanceof UsageError && re.test(err.message),
+        args.join(' '),
+      );
+    const f = file('store: etcd\netcd_endpoints: [http://a:1]\nlease_ttl: 0.5\n');
+    assert.throws(
+      () => resolveMasterOptions({ config: f }, {}, '/'),
+      (err: unknown) =>
+        !(err instanceof UsageError) &&
+        new RegExp(`${f}: lease_ttl: 0\\.5 must be whole seconds`).test(String(err)),
+    );
+    assert.throws(() => readMasterConfig(file('stor: etcd\n')), /stor: unknown key/);
+  });
+});

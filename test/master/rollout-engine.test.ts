@@ -23,7 +23,10 @@ class FakeFleet implements RolloutPort {
   readonly versions: SpecVersion[] = [];
   readonly commands: Array<{ instance: string; version: string; at: number }> = [];
   readonly disconnected = new Set<string>();
+  /** Commands sent again by their stored ids (`redeliver`), as `agent/instance command-id`. */
+  readonly redelivered: string[] = [];
   private pid = 1000;
+  private seq = 0;
 
   constructor(
     readonly agents: string[],
@@ -73,6 +76,13 @@ class FakeFleet implements RolloutPort {
     const [spec] = req.specs!;
     const v = this.view(`${req.agent}/${req.instance}`);
     const record = { id: 'x', status: 'success', error: '' } as never;
+    if (req.redeliver) {
+      // The agent answers a command id it carried out from its cache: nothing is done again.
+      this.redelivered.push(`${req.agent}/${req.instance} ${req.redeliver.commandId}`);
+      return { record, result: { instances: [v.status] } as never };
+    }
+    const n = ++this.seq;
+    await req.onBegun?.(`e${n}`, `e${n}-c`);
     this.commands.push({ instance: `${req.agent}/${req.instance}`, version: spec!.env.V!, at: Date.now() });
     if (this.disconnected.has(req.agent))
       return { record: { status: 'error', error: 'agent gone' } as never, result: null };
@@ -292,5 +302,39 @@ describe('rollout engine (fake fleet)', () => {
     await engine2.resume(r.id);
     const done = await settled(engine2, r.id, ['succeeded']);
     assert.ok(done.instances.every((i) => i.state === 'healthy'));
+  });
+
+  it('a step the stopped master was carrying out sends its stored command again, never a second restart', async () => {
+    const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '300ms' });
+    const v1 = fleet.versions[0]!;
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1 }],
+      issuedBy: 't',
+    });
+    engine.run(r.id);
+    // The first batch's commands were carried out; its steps wait out min_healthy_time.
+    await waitFor(() => fleet.commands.length === 2);
+    engine.close();
+    const copy = structuredClone(data);
+    const engine2 = new RolloutEngine(fleet, new RolloutStore(memoryStore(copy)), silentLogger, {
+      pollMs: 5,
+    });
+    await engine2.restore();
+    await engine2.resume(r.id);
+    await settled(engine2, r.id, ['succeeded']);
+    const first = fleet.commands.slice(0, 2).map((c) => c.instance);
+    assert.deepEqual(
+      fleet.redelivered.map((x) => x.split(' ')[0]).sort(),
+      [...first].sort(),
+      'the interrupted steps were sent again by their stored command ids',
+    );
+    const counts = new Map<string, number>();
+    for (const c of fleet.commands) counts.set(c.instance, (counts.get(c.instance) ?? 0) + 1);
+    assert.equal(counts.size, 6);
+    assert.ok(
+      [...counts.values()].every((n) => n === 1),
+      `each instance restarted once: ${JSON.stringify([...counts])}`,
+    );
   });
 });

@@ -17,7 +17,8 @@ export interface MasterInfo {
   'leader_since'?: (string);
   'lease_ttl_ms'?: (number);
   /**
-   * Time since the lease was last renewed (ms), as the answering master sees it.
+   * Time since the lease was last renewed (ms), as the answering master sees it: its own to the ms, another
+   * master's in whole seconds (from etcd); -1 when etcd did not say.
    */
   'lease_age_ms'?: (number | string);
   'version'?: (string);
@@ -39,7 +40,8 @@ export interface MasterInfo__Output {
   'leader_since': (string);
   'lease_ttl_ms': (number);
   /**
-   * Time since the lease was last renewed (ms), as the answering master sees it.
+   * Time since the lease was last renewed (ms), as the answering master sees it: its own to the ms, another
+   * master's in whole seconds (from etcd); -1 when etcd did not say.
    */
   'lease_age_ms': (number);
   'version': (string);
