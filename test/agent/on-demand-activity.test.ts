@@ -431,7 +431,11 @@ describe('on-demand activity: real handlers', function () {
       }),
     ]);
     await sup.ensure('web');
-    const sessions = new ExecSessions((k, c, s) => sup.execContext(k, c, s), DEFAULT_EXEC_SETTINGS, silentLogger);
+    const sessions = new ExecSessions(
+      (k, c, s) => sup.execContext(k, c, s),
+      DEFAULT_EXEC_SETTINGS,
+      silentLogger,
+    );
     const frames: ExecFrame[] = [];
     const to = (f: Partial<ExecFrame__Output>) =>
       sessions.onFrame({ session: 'x', ...f } as ExecFrame__Output, (out) => frames.push(out));
