@@ -314,7 +314,7 @@ export interface AdminClient extends grpc.Client {
   listInstances(argument: _governor_v1_ListInstancesRequest, callback: grpc.requestCallback<_governor_v1_ListInstancesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * read-only. The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
    * follower included. Viewer role may call.
    */
   ListMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
@@ -322,7 +322,7 @@ export interface AdminClient extends grpc.Client {
   ListMasters(argument: _governor_v1_ListMastersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   ListMasters(argument: _governor_v1_ListMastersRequest, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * read-only. The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
    * follower included. Viewer role may call.
    */
   listMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
@@ -331,7 +331,7 @@ export interface AdminClient extends grpc.Client {
   listMasters(argument: _governor_v1_ListMastersRequest, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
+   * read-only. Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
    * targets. Viewer role may call.
    */
   ListPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
@@ -339,7 +339,7 @@ export interface AdminClient extends grpc.Client {
   ListPolicies(argument: _governor_v1_ListPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   ListPolicies(argument: _governor_v1_ListPoliciesRequest, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
+   * read-only. Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
    * targets. Viewer role may call.
    */
   listPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
@@ -563,13 +563,13 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   ListInstances: grpc.handleUnaryCall<_governor_v1_ListInstancesRequest__Output, _governor_v1_ListInstancesResponse>;
   
   /**
-   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * read-only. The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
    * follower included. Viewer role may call.
    */
   ListMasters: grpc.handleUnaryCall<_governor_v1_ListMastersRequest__Output, _governor_v1_ListMastersResponse>;
   
   /**
-   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
+   * read-only. Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
    * targets. Viewer role may call.
    */
   ListPolicies: grpc.handleUnaryCall<_governor_v1_ListPoliciesRequest__Output, _governor_v1_ListPoliciesResponse>;
