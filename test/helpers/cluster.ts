@@ -115,24 +115,206 @@ export class Proc {
   }
 }
 
-export class Cluster {
-  /** Root temp dir: `master/` (data dir), `agents/<id>/`, handler files. */
+/** How long the shared waits of a cluster wait by default (a busy HA cluster gets longer). */
+export interface ClusterWaits {
+  /** A `gov` CLI run. */
+  govMs: number;
+  /** `waitInstances`. */
+  instancesMs: number;
+  /** Poll interval of `waitInstances`. */
+  intervalMs: number;
+}
+
+/**
+ * What every test cluster shares, whatever its masters (one master: `Cluster`; N masters on etcd:
+ * test/helpers/ha-cluster.ts): the temp dir, the agents' data dirs and local status, instances through the
+ * admin API, the `gov` CLI runner, handler files and the handler process groups killed by PID at the end.
+ */
+export abstract class GovCluster {
+  /** Root temp dir: master data dir(s), `agents/<id>/`, handler files. */
   readonly dir: string;
+  readonly agents = new Map<string, Proc>();
+  /** Handler process groups seen through this cluster; killed by `stop()`. */
+  protected readonly groups = new Set<number>();
+  protected fileSeq = 0;
+
+  protected constructor(
+    readonly pki: TestPki,
+    dirPrefix: string,
+    private readonly waits: ClusterWaits,
+  ) {
+    this.dir = tempDir(dirPrefix);
+  }
+
+  /** An in-process admin client (cached per pair) as users reach the cluster. */
+  abstract admin(pair?: PairName): AdminApi;
+
+  /** `--master --ca --cert --key` for a party of the test PKI (default the admin). */
+  abstract connectionArgs(pair?: PairName): string[];
+
+  agentDataDir(id: string): string {
+    return path.join(this.dir, 'agents', id);
+  }
+
+  /** The agent's own view (`<data-dir>/status.json`): works while the master is down. */
+  localStatus(id: string): LocalInstance[] {
+    const file = path.join(this.agentDataDir(id), 'status.json');
+    if (!existsSync(file)) return [];
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as { instances: LocalInstance[] }).instances;
+    } catch {
+      return []; // being replaced
+    }
+  }
+
+  /** Waits for the agent's local view of `handler` to satisfy `pred`; tracks its process group. */
+  async waitLocal(
+    id: string,
+    handler: string,
+    pred: (s: LocalInstance) => boolean,
+    what = `${handler} on ${id} (local status)`,
+    timeoutMs = 10_000,
+  ): Promise<LocalInstance> {
+    const s = await waitFor(
+      () => this.localStatus(id).find((i) => i.handler === handler && pred(i)) ?? null,
+      { timeoutMs, what },
+    ).catch((err: unknown) => {
+      const last = this.localStatus(id).filter((i) => i.handler === handler);
+      throw new Error(`${String(err)}\nlast local status: ${JSON.stringify(last)}`);
+    });
+    this.trackGroup(s.pgid);
+    return s;
+  }
+
+  /** `gov ps --json`-shaped instances through the admin API, optionally filtered. */
+  async instances(handler?: string): Promise<PsInstance[]> {
+    const res = await this.admin().listInstances(handler ? { handler } : {});
+    return res.instances.map((i) => ({
+      ...i.status,
+      handler: i.status?.handler ?? '',
+      agent: i.agent,
+      state: i.status?.state ?? 'unknown',
+      pid: i.status?.pid || null,
+      pgid: i.status?.pgid || null,
+      restarts: i.status?.restarts ?? 0,
+      stale: i.stale,
+    }));
+  }
+
+  /**
+   * Waits until the master lists exactly `count` instances of `handler`, all matching `pred`; tracks
+   * their process groups for cleanup.
+   */
+  async waitInstances(
+    handler: string,
+    count: number,
+    pred: (i: PsInstance) => boolean,
+    what = `${count} instance(s) of ${handler}`,
+    timeoutMs = this.waits.instancesMs,
+  ): Promise<PsInstance[]> {
+    const list = await waitFor(
+      async () => {
+        const all = await this.instances(handler);
+        return all.length === count && all.every(pred) ? all : null;
+      },
+      { timeoutMs, intervalMs: this.waits.intervalMs, what },
+    ).catch(async (err: unknown) => {
+      const last = await this.instances(handler).catch(() => 'master unreachable');
+      throw new Error(`${String(err)}\nlast instances: ${JSON.stringify(last)}`);
+    });
+    for (const i of list) this.trackGroup(i.pgid);
+    return list;
+  }
+
+  /** Runs the built `gov` binary with the admin connection flags (or `pair`'s); never rejects on exit != 0. */
+  gov(args: string[], opts: { pair?: PairName; timeoutMs?: number; cwd?: string } = {}): Promise<GovResult> {
+    const child = spawn(process.execPath, [GOV_BIN, ...args, ...this.connectionArgs(opts.pair)], {
+      cwd: opts.cwd ?? this.dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timeoutMs = opts.timeoutMs ?? this.waits.govMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`gov ${args.join(' ')} took more than ${timeoutMs} ms\n${stderr}`));
+      }, timeoutMs);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+    });
+  }
+
+  /** Runs `gov ARGS --json`, expects exit 0 (unless `expectCode`), and parses the one JSON document. */
+  async govJson<T = Record<string, unknown>>(
+    args: string[],
+    opts: { pair?: PairName; expectCode?: number } = {},
+  ): Promise<T> {
+    const r = await this.gov([...args, '--json'], opts);
+    const expected = opts.expectCode ?? 0;
+    if (r.code !== expected) {
+      throw new Error(
+        `gov ${args.join(' ')} --json exited ${r.code} (expected ${expected})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+      );
+    }
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      throw new Error(`gov ${args.join(' ')} --json did not print one JSON document:\n${r.stdout}`);
+    }
+  }
+
+  /** Writes a handlers file (one flow-map per handler, JSON being valid YAML); returns its path. */
+  writeHandlers(specs: Array<Record<string, unknown>>, name = `handlers-${++this.fileSeq}.yaml`): string {
+    const file = path.join(this.dir, name);
+    writeFileSync(file, `handlers:\n${specs.map((s) => `  - ${JSON.stringify(s)}\n`).join('')}`);
+    return file;
+  }
+
+  /** Records a handler process group for `stop()` (and the root hook). */
+  trackGroup(pgid: number | null | undefined): void {
+    if (!pgid) return;
+    this.groups.add(pgid);
+    trackPid(pgid, true);
+  }
+
+  /** Kills every handler process group seen (by PID) and waits until they are gone. */
+  protected async killGroups(): Promise<void> {
+    for (const id of this.agents.keys()) for (const s of this.localStatus(id)) this.trackGroup(s.pgid);
+    for (const pgid of this.groups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    const groups = [...this.groups];
+    await waitFor(() => groups.every((g) => !isAlive(g)), {
+      timeoutMs: 5000,
+      what: 'handler groups to exit',
+    });
+  }
+}
+
+export class Cluster extends GovCluster {
+  /** `dir`: `master/` (data dir), `agents/<id>/`, handler files. */
   readonly masterDataDir: string;
   master: Proc | null = null;
   /** Bound gRPC port; kept across master restarts (a restart binds the same port). */
   port = 0;
-  readonly agents = new Map<string, Proc>();
   private admins = new Map<string, AdminApi>();
-  /** Handler process groups seen through this cluster; killed by `stop()`. */
-  private readonly groups = new Set<number>();
-  private fileSeq = 0;
 
   private constructor(
-    readonly pki: TestPki,
+    pki: TestPki,
     readonly opts: ClusterOptions,
   ) {
-    this.dir = tempDir('gov-cluster-');
+    super(pki, 'gov-cluster-', { govMs: 30_000, instancesMs: 15_000, intervalMs: 50 });
     this.masterDataDir = path.join(this.dir, 'master');
   }
 
@@ -215,10 +397,6 @@ export class Cluster {
 
   // ---- agents ----
 
-  agentDataDir(id: string): string {
-    return path.join(this.dir, 'agents', id);
-  }
-
   /**
    * Starts `gov agent --id ID` (cert `agent-ID` of the test PKI, data dir `agents/ID`) and, unless
    * `waitConnected: false`, waits until the master lists it as connected.
@@ -284,36 +462,6 @@ export class Cluster {
     );
   }
 
-  /** The agent's own view (`<data-dir>/status.json`): works while the master is down. */
-  localStatus(id: string): LocalInstance[] {
-    const file = path.join(this.agentDataDir(id), 'status.json');
-    if (!existsSync(file)) return [];
-    try {
-      return (JSON.parse(readFileSync(file, 'utf8')) as { instances: LocalInstance[] }).instances;
-    } catch {
-      return []; // being replaced
-    }
-  }
-
-  /** Waits for the agent's local view of `handler` to satisfy `pred`; tracks its process group. */
-  async waitLocal(
-    id: string,
-    handler: string,
-    pred: (s: LocalInstance) => boolean,
-    what = `${handler} on ${id} (local status)`,
-    timeoutMs = 10_000,
-  ): Promise<LocalInstance> {
-    const s = await waitFor(
-      () => this.localStatus(id).find((i) => i.handler === handler && pred(i)) ?? null,
-      { timeoutMs, what },
-    ).catch((err: unknown) => {
-      const last = this.localStatus(id).filter((i) => i.handler === handler);
-      throw new Error(`${String(err)}\nlast local status: ${JSON.stringify(last)}`);
-    });
-    this.trackGroup(s.pgid);
-    return s;
-  }
-
   // ---- the admin side ----
 
   /**
@@ -340,46 +488,6 @@ export class Cluster {
     this.admins.clear();
   }
 
-  /** `gov ps --json`-shaped instances through the admin API, optionally filtered. */
-  async instances(handler?: string): Promise<PsInstance[]> {
-    const res = await this.admin().listInstances(handler ? { handler } : {});
-    return res.instances.map((i) => ({
-      ...i.status,
-      handler: i.status?.handler ?? '',
-      agent: i.agent,
-      state: i.status?.state ?? 'unknown',
-      pid: i.status?.pid || null,
-      pgid: i.status?.pgid || null,
-      restarts: i.status?.restarts ?? 0,
-      stale: i.stale,
-    }));
-  }
-
-  /**
-   * Waits until the master lists exactly `count` instances of `handler`, all matching `pred`; tracks
-   * their process groups for cleanup.
-   */
-  async waitInstances(
-    handler: string,
-    count: number,
-    pred: (i: PsInstance) => boolean,
-    what = `${count} instance(s) of ${handler}`,
-    timeoutMs = 15_000,
-  ): Promise<PsInstance[]> {
-    const list = await waitFor(
-      async () => {
-        const all = await this.instances(handler);
-        return all.length === count && all.every(pred) ? all : null;
-      },
-      { timeoutMs, intervalMs: 50, what },
-    ).catch(async (err: unknown) => {
-      const last = await this.instances(handler).catch(() => 'master unreachable');
-      throw new Error(`${String(err)}\nlast instances: ${JSON.stringify(last)}`);
-    });
-    for (const i of list) this.trackGroup(i.pgid);
-    return list;
-  }
-
   /**
    * Applies handler `web` running test/fixtures/ticker.mjs (always-on, one instance per agent) on `agents`
    * and waits until every instance runs; returns them.
@@ -404,64 +512,6 @@ export class Cluster {
     return Object.fromEntries(res.handlers.map((h) => [h.name, h.version]));
   }
 
-  /** Runs the built `gov` binary with the admin connection flags (or `pair`'s); never rejects on exit != 0. */
-  gov(args: string[], opts: { pair?: PairName; timeoutMs?: number; cwd?: string } = {}): Promise<GovResult> {
-    const child = spawn(process.execPath, [GOV_BIN, ...args, ...this.connectionArgs(opts.pair)], {
-      cwd: opts.cwd ?? this.dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timeoutMs = opts.timeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`gov ${args.join(' ')} took more than ${timeoutMs} ms\n${stderr}`));
-      }, timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-    });
-  }
-
-  /** Runs `gov ARGS --json`, expects exit 0 (unless `expectCode`), and parses the one JSON document. */
-  async govJson<T = Record<string, unknown>>(
-    args: string[],
-    opts: { pair?: PairName; expectCode?: number } = {},
-  ): Promise<T> {
-    const r = await this.gov([...args, '--json'], opts);
-    const expected = opts.expectCode ?? 0;
-    if (r.code !== expected) {
-      throw new Error(
-        `gov ${args.join(' ')} --json exited ${r.code} (expected ${expected})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
-      );
-    }
-    try {
-      return JSON.parse(r.stdout) as T;
-    } catch {
-      throw new Error(`gov ${args.join(' ')} --json did not print one JSON document:\n${r.stdout}`);
-    }
-  }
-
-  /** Writes a handlers file (one flow-map per handler, JSON being valid YAML); returns its path. */
-  writeHandlers(specs: Array<Record<string, unknown>>, name = `handlers-${++this.fileSeq}.yaml`): string {
-    const file = path.join(this.dir, name);
-    writeFileSync(file, `handlers:\n${specs.map((s) => `  - ${JSON.stringify(s)}\n`).join('')}`);
-    return file;
-  }
-
-  /** Records a handler process group for `stop()` (and the root hook). */
-  trackGroup(pgid: number | null | undefined): void {
-    if (!pgid) return;
-    this.groups.add(pgid);
-    trackPid(pgid, true);
-  }
-
   /**
    * Stops everything this cluster started, by PID: agents, master, and every handler process group it saw
    * (through waits or the agents' status files).
@@ -470,18 +520,6 @@ export class Cluster {
     this.closeAdmins();
     await Promise.all([...this.agents.values()].map((a) => a.kill('SIGKILL')));
     await this.master?.kill('SIGKILL');
-    for (const id of this.agents.keys()) for (const s of this.localStatus(id)) this.trackGroup(s.pgid);
-    for (const pgid of this.groups) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    const groups = [...this.groups];
-    await waitFor(() => groups.every((g) => !isAlive(g)), {
-      timeoutMs: 5000,
-      what: 'handler groups to exit',
-    });
+    await this.killGroups();
   }
 }
