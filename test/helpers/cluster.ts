@@ -338,8 +338,7 @@ export class Cluster extends GovCluster {
 
   /** `--master --ca --cert --key` for a party of the test PKI (default the admin). */
   connectionArgs(pair: PairName = 'admin-admin'): string[] {
-    const p = this.pki.paths(pair);
-    return ['--master', this.address, '--ca', p.ca, '--cert', p.cert, '--key', p.key];
+    return ['--master', this.address, ...this.pki.tlsArgs(pair)];
   }
 
   // ---- master ----
@@ -350,7 +349,6 @@ export class Cluster extends GovCluster {
    */
   async startMaster(extraArgs: string[] = []): Promise<Proc> {
     if (this.master?.running) throw new Error('master already running');
-    const p = this.pki.paths('master');
     const args = [
       ...(this.opts.nodeArgs ?? []),
       GOV_BIN,
@@ -359,12 +357,7 @@ export class Cluster extends GovCluster {
       `127.0.0.1:${this.port}`,
       '--data-dir',
       this.masterDataDir,
-      '--ca',
-      p.ca,
-      '--cert',
-      p.cert,
-      '--key',
-      p.key,
+      ...this.pki.tlsArgs('master'),
       '--heartbeat-interval',
       this.opts.heartbeatInterval ?? '200ms',
       '--heartbeat-grace',
@@ -408,7 +401,6 @@ export class Cluster extends GovCluster {
     if (this.agents.get(id)?.running) throw new Error(`agent ${id} already running`);
     const dataDir = this.agentDataDir(id);
     mkdirSync(dataDir, { recursive: true });
-    const p = this.pki.paths(`agent-${id}`);
     const args = [
       ...(this.opts.nodeArgs ?? []),
       GOV_BIN,
@@ -419,12 +411,7 @@ export class Cluster extends GovCluster {
       this.address,
       '--data-dir',
       dataDir,
-      '--ca',
-      p.ca,
-      '--cert',
-      p.cert,
-      '--key',
-      p.key,
+      ...this.pki.tlsArgs(`agent-${id}`),
       ...(opts.labels
         ? [
             '--labels',

@@ -96,15 +96,13 @@ export class HaCluster extends GovCluster {
   }
 
   connectionArgs(pair: PairName = 'admin-admin'): string[] {
-    const p = this.pki.paths(pair);
-    return ['--master', this.list, '--ca', p.ca, '--cert', p.cert, '--key', p.key];
+    return ['--master', this.list, ...this.pki.tlsArgs(pair)];
   }
 
   // ---- masters ----
 
   /** The `gov master` arguments of master `i` (id `m-i`). */
   masterArgs(i: number): string[] {
-    const p = this.pki.paths('master');
     return [
       GOV_BIN,
       'master',
@@ -124,12 +122,7 @@ export class HaCluster extends GovCluster {
       this.address(i),
       '--data-dir',
       path.join(this.dir, `master-${i}`),
-      '--ca',
-      p.ca,
-      '--cert',
-      p.cert,
-      '--key',
-      p.key,
+      ...this.pki.tlsArgs('master'),
       '--heartbeat-interval',
       this.opts.heartbeatInterval ?? '500ms',
       '--heartbeat-grace',
@@ -228,9 +221,8 @@ export class HaCluster extends GovCluster {
   async startAgent(id: string, on?: number): Promise<Proc> {
     const dataDir = this.agentDataDir(id);
     mkdirSync(dataDir, { recursive: true });
-    const p = this.pki.paths(`agent-${id}`);
     const args = [GOV_BIN, 'agent', '--id', id, '--master', this.list, '--data-dir', dataDir];
-    args.push('--ca', p.ca, '--cert', p.cert, '--key', p.key);
+    args.push(...this.pki.tlsArgs(`agent-${id}`));
     const proc = new Proc(
       `gov agent ${id}`,
       spawn(process.execPath, args, {

@@ -52,18 +52,11 @@ async function startWeb(ha: HaCluster, leader: number, agent: string): Promise<n
   return inst.pid;
 }
 
-/** Opens AgentLink.Connect on master `i` as `agent`; resolves with how the stream ended. */
-function agentLinkRefusal(
-  ha: HaCluster,
-  i: number,
-  agent: string,
-): Promise<{ code: number; leader: string | null }> {
-  const conn = clientConnection(ha.address(i), ha.pki.material(`agent-${agent}`), {
-    separateConnection: true,
-  });
-  const Link = loadProtos().link.governor.v1.AgentLink;
-  const client = new Link(conn.target, conn.credentials, conn.options);
-  const call = client.Connect();
+/** How a stream ended on the wire: its status code and the `governor-leader` metadata. */
+type StreamEnd = { code: number; leader: string | null };
+
+/** Waits until `call` ends (its data ignored), closes `client`, and resolves with how it ended. */
+function streamEnd(client: grpc.Client, call: NodeJS.EventEmitter): Promise<StreamEnd> {
   return new Promise((resolve) => {
     call.on('data', () => {});
     call.on('error', (err: grpc.ServiceError) => {
@@ -78,24 +71,22 @@ function agentLinkRefusal(
   });
 }
 
+/** Opens AgentLink.Connect on master `i` as `agent`; resolves with how the stream ended. */
+function agentLinkRefusal(ha: HaCluster, i: number, agent: string): Promise<StreamEnd> {
+  const conn = clientConnection(ha.address(i), ha.pki.material(`agent-${agent}`), {
+    separateConnection: true,
+  });
+  const Link = loadProtos().link.governor.v1.AgentLink;
+  const client = new Link(conn.target, conn.credentials, conn.options);
+  return streamEnd(client, client.Connect());
+}
+
 /** Opens a following Admin.Watch on master `i`; resolves with how the stream ended. */
-function watchEnd(ha: HaCluster, i: number): Promise<{ code: number; leader: string | null }> {
+function watchEnd(ha: HaCluster, i: number): Promise<StreamEnd> {
   const conn = clientConnection(ha.address(i), ha.pki.material('admin-admin'), { separateConnection: true });
   const Admin = loadProtos().admin.governor.v1.Admin;
   const client = new Admin(conn.target, conn.credentials, conn.options);
-  const call = client.Watch({ follow: true });
-  return new Promise((resolve) => {
-    call.on('data', () => {});
-    call.on('error', (err: grpc.ServiceError) => {
-      client.close();
-      const leader = err.metadata?.get('governor-leader')[0];
-      resolve({ code: err.code, leader: typeof leader === 'string' ? leader : null });
-    });
-    call.on('end', () => {
-      client.close();
-      resolve({ code: grpc.status.OK, leader: null });
-    });
-  });
+  return streamEnd(client, client.Watch({ follow: true }));
 }
 
 describe('HA masters on etcd: election and fencing', function () {
@@ -282,7 +273,6 @@ describe('HA masters: etcd unreachable at start', () => {
   it('gov master --store etcd exits 1 with an error naming the endpoints', async function () {
     this.timeout(30_000);
     const pki = await testPki();
-    const p = pki.paths('master');
     const port = await freePort(); // nothing listens there
     const child = spawn(
       process.execPath,
@@ -299,12 +289,7 @@ describe('HA masters: etcd unreachable at start', () => {
         'off',
         '--lease-ttl',
         '2s',
-        '--ca',
-        p.ca,
-        '--cert',
-        p.cert,
-        '--key',
-        p.key,
+        ...pki.tlsArgs('master'),
       ],
       { cwd: tempDir(), stdio: ['ignore', 'pipe', 'pipe'] },
     );
