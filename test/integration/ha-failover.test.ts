@@ -21,7 +21,6 @@ const AGENTS = ['edge-1', 'edge-2'];
 async function psOnce(
   c: HaCluster,
 ): Promise<{ code: number; stderr: string; instances: number; started: number; ended: number }> {
-  const p = c.pki.paths('admin-admin');
   let stderr = '';
   let stdout = '';
   const io: CliIO = {
@@ -32,10 +31,7 @@ async function psOnce(
     isTTY: false,
   };
   const started = Date.now();
-  const code = await main(
-    ['ps', '--json', '--master', c.list, '--ca', p.ca, '--cert', p.cert, '--key', p.key],
-    io,
-  );
+  const code = await main(['ps', '--json', ...c.connectionArgs()], io);
   const instances = code === 0 ? (JSON.parse(stdout) as { instances: unknown[] }).instances.length : -1;
   return { code, stderr, instances, started, ended: Date.now() };
 }
