@@ -15,6 +15,7 @@ import { promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { DATA_DIR_MODE, ensureDir } from './private-files.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** A lowdb-compatible adapter that writes atomically and durably (lowdb's own TextFile does not fsync). */
 export class DurableJSONFile<T> implements Adapter<T> {
@@ -124,11 +125,6 @@ export interface DurableStoreOptions<T> {
   };
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
 /**
  * A JSON document with coalesced durable writes. Mutate `data` through `update()` (or mutate it and call
  * `flush()`); the returned promise resolves once a write that includes the mutation is on disk.
@@ -138,9 +134,10 @@ export class DurableStore<T> {
   private current: T;
   /** The text of the file as last written or loaded: what memory returns to after a failed write. */
   private committed: string;
-  private writing: Promise<void> | null = null;
-  private dirty = false;
-  private waiters: Waiter[] = [];
+  private readonly coalescer = new WriteCoalescer(
+    () => this.writeOnce(),
+    (err) => this.writeFailed(err),
+  );
   /** retry mode: memory holds changes a failed write did not get onto disk (written by a retry). */
   private unwritten = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -194,46 +191,34 @@ export class DurableStore<T> {
 
   /** Schedules a write of the current data; resolves when a write started after this call has finished. */
   flush(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.dirty = true;
-      if (!this.writing) this.writing = this.loop();
-    });
+    const written = this.coalescer.request();
+    // Retry mode: a failed write is written again later, so waiting on it is over (memory keeps the change).
+    return this.opts.retry ? written.catch(() => {}) : written;
   }
 
-  private async loop(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      const batch = this.waiters;
-      this.waiters = [];
-      const text = JSON.stringify(this.current);
-      try {
-        await this.file.writeText(text);
-        this.committed = text;
-        this.writes++;
-        this.unwritten = false;
-        if (this.failures > 0) this.opts.retry?.onRecovered(this.failures);
-        this.failures = 0;
-        for (const w of batch) w.resolve();
-      } catch (err) {
-        this.failedWrites++;
-        const waiting = [...batch, ...this.waiters];
-        this.waiters = [];
-        this.dirty = false;
-        if (this.opts.retry) {
-          // Memory is what must reach the disk: keep it, and write it again until the disk takes it.
-          this.unwritten = true;
-          if (this.failures++ === 0) this.opts.retry.onError(err);
-          this.scheduleRetry();
-          for (const w of waiting) w.resolve();
-        } else {
-          // Every change since the last commit is undone, so everyone waiting on one hears of it.
-          this.rollback();
-          for (const w of waiting) w.reject(err);
-        }
-      }
+  /** One write of the current data (run by the coalescer, one at a time). */
+  private async writeOnce(): Promise<void> {
+    const text = JSON.stringify(this.current);
+    await this.file.writeText(text);
+    this.committed = text;
+    this.writes++;
+    this.unwritten = false;
+    if (this.failures > 0) this.opts.retry?.onRecovered(this.failures);
+    this.failures = 0;
+  }
+
+  /** A failed write (before anyone waiting hears of it). */
+  private writeFailed(err: unknown): void {
+    this.failedWrites++;
+    if (this.opts.retry) {
+      // Memory is what must reach the disk: keep it, and write it again until the disk takes it.
+      this.unwritten = true;
+      if (this.failures++ === 0) this.opts.retry.onError(err);
+      this.scheduleRetry();
+    } else {
+      // Every change since the last commit is undone, so everyone waiting on one hears of it.
+      this.rollback();
     }
-    this.writing = null;
   }
 
   /** Puts memory back to the last committed state, keeping the root object (owners hold it). */
@@ -264,7 +249,7 @@ export class DurableStore<T> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    while (this.writing) await this.writing;
+    await this.coalescer.idle();
   }
 }
 

@@ -7,36 +7,34 @@
  * own (stopped by PID); logs go to `<dir>/*.log`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { EXIT_FAILED, EXIT_OK, UsageError, type CliIO } from '../../shared/cli-io.js';
 import { GovError } from '../../shared/errors.js';
 import { isHostPort } from '../../shared/host-port.js';
 import { tailLines } from '../../shared/log-tail.js';
-import { initPki } from '../../shared/pki.js';
 import { DATA_DIR_MODE, ensureDir, openLogForAppend } from '../../shared/private-files.js';
 import * as tls from '../../shared/tls.js';
 import { createGrpcAdminApi, type AdminApi } from './admin-client.js';
-import { GOV_BIN, demoHandlers, freePort, govInvocation, waitUntil, type DevFlags } from './dev.js';
+import {
+  GOV_BIN,
+  applyDemoHandlers,
+  devAdminMaterial,
+  devAgentArgs,
+  devCertificates,
+  freePort,
+  govInvocation,
+  stopDemoHandlers,
+  untilStopped,
+  waitUntil,
+  type DevFlags,
+} from './dev.js';
+import { etcdMemberArgs, findEtcd } from './etcd-member.js';
 
 const MASTERS = 3;
 /** etcd's minimum lease (whole seconds): the failover a developer watches is as short as it gets. */
 const DEV_LEASE_TTL = '2s';
-
-/** The etcd binary on PATH, or null. */
-export function findEtcd(pathEnv: string): string | null {
-  for (const dir of pathEnv.split(path.delimiter).filter(Boolean)) {
-    const f = path.join(dir, 'etcd');
-    try {
-      accessSync(f, constants.X_OK);
-      return f;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
 
 interface Child {
   name: string;
@@ -108,7 +106,7 @@ export async function runHaCluster(values: DevFlags, io: CliIO): Promise<number>
   let api: AdminApi | null = null;
   const cleanup = async (stopHandlers: boolean) => {
     if (api && stopHandlers) {
-      for (const h of ['hello-web', 'hello-api']) await api.control('stop', h).catch(() => {});
+      await stopDemoHandlers(api);
     }
     api?.close();
     if (agent) await stop(agent);
@@ -116,9 +114,7 @@ export async function runHaCluster(values: DevFlags, io: CliIO): Promise<number>
   };
   try {
     ensureDir(dir, DATA_DIR_MODE, { followLink: true });
-    const pki = await initPki({ dir: certs, agents: [agentId], hosts: host === '127.0.0.1' ? [] : [host] });
-    const made = [pki.ca, pki.master, ...pki.clients].filter((c) => c.action !== 'kept').length;
-    io.out(made ? `dev certificates written to ${certs}\n` : `using dev certificates in ${certs}\n`);
+    await devCertificates(certs, agentId, io, host === '127.0.0.1' ? [] : [host]);
 
     // etcd: a fresh data dir each run (the dev cluster's state lives there), client and peer on free ports.
     const [clientPort, peerPort] = [await freePort(), await freePort()];
@@ -129,15 +125,7 @@ export async function runHaCluster(values: DevFlags, io: CliIO): Promise<number>
     const etcd = start(
       'etcd',
       etcdBin,
-      [
-        '--name=gov-dev',
-        `--data-dir=${etcdData}`,
-        `--listen-client-urls=${endpoint}`,
-        `--advertise-client-urls=${endpoint}`,
-        `--listen-peer-urls=${peer}`,
-        `--initial-advertise-peer-urls=${peer}`,
-        `--initial-cluster=gov-dev=${peer}`,
-      ],
+      etcdMemberArgs({ name: 'gov-dev', dataDir: etcdData, clientUrl: endpoint, peerUrl: peer }),
       path.join(dir, 'etcd.log'),
       dir,
     );
@@ -186,32 +174,12 @@ export async function runHaCluster(values: DevFlags, io: CliIO): Promise<number>
     agent = start(
       `agent ${agentId}`,
       process.execPath,
-      [
-        GOV_BIN,
-        'agent',
-        '--id',
-        agentId,
-        '--master',
-        list,
-        '--data-dir',
-        path.join(dir, `agent-${agentId}`),
-        '--ca',
-        path.join(certs, 'ca.crt'),
-        '--cert',
-        path.join(certs, `agent-${agentId}.crt`),
-        '--key',
-        path.join(certs, `agent-${agentId}.key`),
-      ],
+      devAgentArgs(dir, certs, agentId, list),
       path.join(dir, `agent-${agentId}.log`),
       io.cwd,
     );
 
-    const material = tls.loadTlsMaterial({
-      caPath: path.join(certs, 'ca.crt'),
-      certPath: path.join(certs, 'admin-admin.crt'),
-      keyPath: path.join(certs, 'admin-admin.key'),
-      cwd: io.cwd,
-    });
+    const material = devAdminMaterial(certs, io.cwd);
     const first = tls.clientConnection(addresses[0]!, material);
     api = createGrpcAdminApi({
       target: first.target,
@@ -232,13 +200,7 @@ export async function runHaCluster(values: DevFlags, io: CliIO): Promise<number>
     if (!connected || agent.proc.exitCode !== null)
       await failWithLog(agent, 'the local agent did not connect');
 
-    const demoPorts: [number, number] = [await freePort(), await freePort()];
-    const file = path.join(dir, 'demo-handlers.yaml');
-    writeFileSync(file, demoHandlers(agentId, demoPorts));
-    const applied = await api.apply(demoHandlers(agentId, demoPorts), file);
-    const failed = applied.executions.filter((e) => e.status !== 'success');
-    if (failed.length)
-      throw new Error(`applying the demo handlers failed: ${failed.map((e) => e.error).join('; ')}`);
+    const demoPorts = await applyDemoHandlers(api, dir, agentId);
     const masters = await api.listMasters();
 
     const gov = govInvocation(io.env.PATH ?? '');
@@ -264,17 +226,7 @@ export async function runHaCluster(values: DevFlags, io: CliIO): Promise<number>
         '',
       ].join('\n'),
     );
-    const interrupted =
-      io.interrupted ??
-      new Promise<void>((r) => {
-        process.once('SIGINT', () => r());
-        process.once('SIGTERM', () => r());
-      });
-    const why = await Promise.race([
-      interrupted.then(() => 'interrupt'),
-      agent.exited.then(() => 'agent-exit'),
-    ]);
-    if (why === 'agent-exit') {
+    if ((await untilStopped(io, agent.exited)) === 'agent-exit') {
       io.err(`the local agent exited unexpectedly (see ${agent.log})\n`);
       await cleanup(false);
       return EXIT_FAILED;

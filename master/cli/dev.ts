@@ -115,7 +115,7 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
   let api: AdminApi | null = null;
   const cleanup = async (stopHandlers: boolean) => {
     if (api && stopHandlers) {
-      for (const h of ['hello-web', 'hello-api']) await api.control('stop', h).catch(() => {});
+      await stopDemoHandlers(api);
     }
     api?.close();
     if (agent && agent.exitCode === null) {
@@ -127,9 +127,7 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
   };
   try {
     ensureDir(dir, DATA_DIR_MODE, { followLink: true });
-    const pki = await initPki({ dir: certs, agents: [agentId] });
-    const made = [pki.ca, pki.master, ...pki.clients].filter((c) => c.action !== 'kept').length;
-    io.out(made ? `dev certificates written to ${certs}\n` : `using dev certificates in ${certs}\n`);
+    await devCertificates(certs, agentId, io);
 
     const logger = new Logger('', { level: 'warn', sink: { write: io.err } });
     const options = compileMasterOptions(
@@ -151,22 +149,7 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
     const logFd = openLogForAppend(agentLog);
     agent = spawn(
       process.execPath,
-      [
-        GOV_BIN,
-        'agent',
-        '--id',
-        agentId,
-        '--master',
-        master,
-        '--data-dir',
-        path.join(dir, `agent-${agentId}`),
-        '--ca',
-        path.join(certs, 'ca.crt'),
-        '--cert',
-        path.join(certs, `agent-${agentId}.crt`),
-        '--key',
-        path.join(certs, `agent-${agentId}.key`),
-      ],
+      devAgentArgs(dir, certs, agentId, master),
       // Own process group: Ctrl-C reaches `gov dev` only, which stops the handlers before the agent.
       { stdio: ['ignore', logFd, logFd], detached: true },
     );
@@ -183,25 +166,13 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
       throw new Error(`the local agent did not connect; the end of ${agentLog}:\n${tail}`);
     }
 
-    const material = tls.loadTlsMaterial({
-      caPath: path.join(certs, 'ca.crt'),
-      certPath: path.join(certs, 'admin-admin.crt'),
-      keyPath: path.join(certs, 'admin-admin.key'),
-      cwd: io.cwd,
-    });
-    const conn = tls.clientConnection(master, material);
+    const conn = tls.clientConnection(master, devAdminMaterial(certs, io.cwd));
     api = createGrpcAdminApi({
       target: conn.target,
       credentials: conn.credentials,
       channelOptions: conn.options,
     });
-    const ports: [number, number] = [await freePort(), await freePort()];
-    const file = path.join(dir, 'demo-handlers.yaml');
-    writeFileSync(file, demoHandlers(agentId, ports));
-    const applied = await api.apply(demoHandlers(agentId, ports), file);
-    const failed = applied.executions.filter((e) => e.status !== 'success');
-    if (failed.length)
-      throw new Error(`applying the demo handlers failed: ${failed.map((e) => e.error).join('; ')}`);
+    const ports = await applyDemoHandlers(api, dir, agentId);
 
     const gov = govInvocation();
     io.out(
@@ -227,14 +198,7 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
         '',
       ].join('\n'),
     );
-    const interrupted =
-      io.interrupted ??
-      new Promise<void>((r) => {
-        process.once('SIGINT', () => r());
-        process.once('SIGTERM', () => r());
-      });
-    const why = await Promise.race([interrupted.then(() => 'interrupt'), agentExit.then(() => 'agent-exit')]);
-    if (why === 'agent-exit') {
+    if ((await untilStopped(io, agentExit)) === 'agent-exit') {
       io.err(`the local agent exited unexpectedly (see ${agentLog})\n`);
       await cleanup(false);
       return EXIT_FAILED;
@@ -246,6 +210,78 @@ async function runCluster(values: DevFlags, io: CliIO): Promise<number> {
     await cleanup(false).catch(() => {});
     throw err;
   }
+}
+
+/** Dev certificates in `certs` (made if missing: CA, master with `hosts`, the agent, the admin); says which. */
+export async function devCertificates(certs: string, agentId: string, io: CliIO, hosts: string[] = []) {
+  const pki = await initPki({ dir: certs, agents: [agentId], hosts });
+  const made = [pki.ca, pki.master, ...pki.clients].filter((c) => c.action !== 'kept').length;
+  io.out(made ? `dev certificates written to ${certs}\n` : `using dev certificates in ${certs}\n`);
+}
+
+/** `gov agent` arguments of the local dev agent: data dir `<dir>/agent-ID`, certificates from `certs`. */
+export function devAgentArgs(dir: string, certs: string, agentId: string, masters: string): string[] {
+  return [
+    GOV_BIN,
+    'agent',
+    '--id',
+    agentId,
+    '--master',
+    masters,
+    '--data-dir',
+    path.join(dir, `agent-${agentId}`),
+    '--ca',
+    path.join(certs, 'ca.crt'),
+    '--cert',
+    path.join(certs, `agent-${agentId}.crt`),
+    '--key',
+    path.join(certs, `agent-${agentId}.key`),
+  ];
+}
+
+/** The dev admin's TLS material (`admin-admin` in `certs`). */
+export function devAdminMaterial(certs: string, cwd: string): tls.TlsMaterial {
+  return tls.loadTlsMaterial({
+    caPath: path.join(certs, 'ca.crt'),
+    certPath: path.join(certs, 'admin-admin.crt'),
+    keyPath: path.join(certs, 'admin-admin.key'),
+    cwd,
+  });
+}
+
+/** Applies the demo handlers on two free ports (the file is written to `dir` too); returns the ports. */
+export async function applyDemoHandlers(
+  api: AdminApi,
+  dir: string,
+  agentId: string,
+): Promise<[number, number]> {
+  const ports: [number, number] = [await freePort(), await freePort()];
+  const file = path.join(dir, 'demo-handlers.yaml');
+  writeFileSync(file, demoHandlers(agentId, ports));
+  const applied = await api.apply(demoHandlers(agentId, ports), file);
+  const failed = applied.executions.filter((e) => e.status !== 'success');
+  if (failed.length)
+    throw new Error(`applying the demo handlers failed: ${failed.map((e) => e.error).join('; ')}`);
+  return ports;
+}
+
+/** Stops the demo handlers (best effort: on the way out). */
+export async function stopDemoHandlers(api: AdminApi): Promise<void> {
+  for (const h of ['hello-web', 'hello-api']) await api.control('stop', h).catch(() => {});
+}
+
+/** Resolves with why the dev cluster ends: Ctrl-C (`io.interrupted` in tests) or the local agent's exit. */
+export function untilStopped(io: CliIO, agentExited: Promise<unknown>): Promise<'interrupt' | 'agent-exit'> {
+  const interrupted =
+    io.interrupted ??
+    new Promise<void>((r) => {
+      process.once('SIGINT', () => r());
+      process.once('SIGTERM', () => r());
+    });
+  return Promise.race([
+    interrupted.then(() => 'interrupt' as const),
+    agentExited.then(() => 'agent-exit' as const),
+  ]);
 }
 
 export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -38,6 +38,7 @@ import { EventEmitter } from 'node:events';
 import { NotLeaderError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
 import { checkMasterState, type StateOrigin } from './store-shape.js';
 import { MASTER_STATE_VERSION, emptyMasterState, type MasterState, type MasterStore } from './store.js';
+import { WriteCoalescer } from '../../shared/write-coalescer.js';
 import { withDeadline, type EtcdConnection } from './etcd-client.js';
 import type { ExecutionRecord } from './execution-stats.js';
 
@@ -127,20 +128,17 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdMasterS
   return store;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
 export type Op = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string };
 
 class EtcdStore extends EventEmitter implements EtcdMasterStore {
   readonly data: MasterState = emptyMasterState();
   /** Full key → JSON as etcd holds it (as last loaded or written by us). */
   private written = new Map<string, string>();
-  private writing: Promise<void> | null = null;
-  private dirty = false;
-  private waiters: Waiter[] = [];
+  private readonly coalescer = new WriteCoalescer(
+    () => this.writeDiff(),
+    // Memory goes back to what etcd holds: every change since is undone, so everyone waiting hears of it.
+    () => replaceInPlace(this.data, decodeWritten(this.written, this.prefix)),
+  );
   private closed = false;
   /** A write failed without an answer: `written` may not be what etcd holds (re-read before the next). */
   private uncertain = false;
@@ -159,7 +157,7 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
   }
 
   async reload(): Promise<void> {
-    while (this.writing) await this.writing;
+    await this.coalescer.idle();
     const own = await this.readOwn();
     const state = decodeState(Object.fromEntries(own), this.prefix, this.etcd.describe);
     replaceInPlace(this.data, state);
@@ -186,36 +184,12 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
   }
 
   flush(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.dirty = true;
-      if (!this.writing) this.writing = this.loop();
-    });
+    return this.coalescer.request();
   }
 
   async close(): Promise<void> {
-    while (this.writing) await this.writing;
+    await this.coalescer.idle();
     this.closed = true;
-  }
-
-  private async loop(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      const batch = this.waiters;
-      this.waiters = [];
-      try {
-        await this.writeDiff();
-        for (const w of batch) w.resolve();
-      } catch (err) {
-        // Memory goes back to what etcd holds: every change since is undone, so everyone waiting hears of it.
-        const waiting = [...batch, ...this.waiters];
-        this.waiters = [];
-        this.dirty = false;
-        replaceInPlace(this.data, decodeWritten(this.written, this.prefix));
-        for (const w of waiting) w.reject(err);
-      }
-    }
-    this.writing = null;
   }
 
   private async writeDiff(): Promise<void> {

@@ -19,6 +19,11 @@ export async function freePort(): Promise<number> {
   return addr.port;
 }
 
+/** `127.0.0.1:PORT` with nothing listening (a port bound, then closed). */
+export async function deadAddress(): Promise<string> {
+  return `127.0.0.1:${await freePort()}`;
+}
+
 /** Non-empty lines of a file ([] when it does not exist). */
 export function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];

@@ -15,6 +15,7 @@ import { toServiceError } from '../../shared/grpc-status.js';
 import { Logger } from '../../shared/logger.js';
 import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { waitFor } from '../helpers/common.js';
+import { deadAddress } from './health-helpers.js';
 
 type Stream = grpc.ServerDuplexStream<AgentMessage__Output, MasterMessage>;
 
@@ -83,14 +84,6 @@ class StubLinkMaster {
     self = new StubLinkMaster(server, `127.0.0.1:${port}`);
     return self;
   }
-}
-
-async function deadAddress(): Promise<string> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return `127.0.0.1:${port}`;
 }
 
 const host: LinkHost = {

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
@@ -20,17 +19,9 @@ import { MasterRotation } from '../../shared/master-rotation.js';
 import { initPki } from '../../shared/pki.js';
 import { clientConnection, loadTlsMaterial } from '../../shared/tls.js';
 import { GOV_BIN, tempDir } from '../helpers/common.js';
+import { deadAddress } from '../agent/health-helpers.js';
 import { captureIO, instance } from './fake-admin.js';
 import { StubMaster } from './stub-masters.js';
-
-/** A port with nothing listening (bound, then closed). */
-async function deadAddress(): Promise<string> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return `127.0.0.1:${port}`;
-}
 
 const status = (code: grpc.status, details: string, headers = false) => {
   const metadata = new grpc.Metadata();

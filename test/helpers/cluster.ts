@@ -115,173 +115,45 @@ export class Proc {
   }
 }
 
-export class Cluster {
-  /** Root temp dir: `master/` (data dir), `agents/<id>/`, handler files. */
+/** How long the shared waits of a cluster wait by default (a busy HA cluster gets longer). */
+export interface ClusterWaits {
+  /** A `gov` CLI run. */
+  govMs: number;
+  /** `waitInstances`. */
+  instancesMs: number;
+  /** Poll interval of `waitInstances`. */
+  intervalMs: number;
+}
+
+/**
+ * What every test cluster shares, whatever its masters (one master: `Cluster`; N masters on etcd:
+ * test/helpers/ha-cluster.ts): the temp dir, the agents' data dirs and local status, instances through the
+ * admin API, the `gov` CLI runner, handler files and the handler process groups killed by PID at the end.
+ */
+export abstract class GovCluster {
+  /** Root temp dir: master data dir(s), `agents/<id>/`, handler files. */
   readonly dir: string;
-  readonly masterDataDir: string;
-  master: Proc | null = null;
-  /** Bound gRPC port; kept across master restarts (a restart binds the same port). */
-  port = 0;
   readonly agents = new Map<string, Proc>();
-  private admins = new Map<string, AdminApi>();
   /** Handler process groups seen through this cluster; killed by `stop()`. */
-  private readonly groups = new Set<number>();
-  private fileSeq = 0;
+  protected readonly groups = new Set<number>();
+  protected fileSeq = 0;
 
-  private constructor(
+  protected constructor(
     readonly pki: TestPki,
-    readonly opts: ClusterOptions,
+    dirPrefix: string,
+    private readonly waits: ClusterWaits,
   ) {
-    this.dir = tempDir('gov-cluster-');
-    this.masterDataDir = path.join(this.dir, 'master');
+    this.dir = tempDir(dirPrefix);
   }
 
-  /** PKI (cached per run), a master on 127.0.0.1:0, and `opts.agents` connected. */
-  static async start(opts: ClusterOptions = {}): Promise<Cluster> {
-    const c = new Cluster(await testPki(), opts);
-    try {
-      await c.startMaster();
-      await Promise.all((opts.agents ?? []).map((id) => c.startAgent(id)));
-    } catch (err) {
-      await c.stop();
-      throw err;
-    }
-    return c;
-  }
-
-  /** `127.0.0.1:PORT` of the master. */
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
+  /** An in-process admin client (cached per pair) as users reach the cluster. */
+  abstract admin(pair?: PairName): AdminApi;
 
   /** `--master --ca --cert --key` for a party of the test PKI (default the admin). */
-  connectionArgs(pair: PairName = 'admin-admin'): string[] {
-    const p = this.pki.paths(pair);
-    return ['--master', this.address, '--ca', p.ca, '--cert', p.cert, '--key', p.key];
-  }
-
-  // ---- master ----
-
-  /**
-   * Starts `gov master` (on the port used before, if any, so agents find it again) and resolves once it
-   * prints its address.
-   */
-  async startMaster(extraArgs: string[] = []): Promise<Proc> {
-    if (this.master?.running) throw new Error('master already running');
-    const p = this.pki.paths('master');
-    const args = [
-      ...(this.opts.nodeArgs ?? []),
-      GOV_BIN,
-      'master',
-      '--listen',
-      `127.0.0.1:${this.port}`,
-      '--data-dir',
-      this.masterDataDir,
-      '--ca',
-      p.ca,
-      '--cert',
-      p.cert,
-      '--key',
-      p.key,
-      '--heartbeat-interval',
-      this.opts.heartbeatInterval ?? '200ms',
-      '--heartbeat-grace',
-      this.opts.heartbeatGrace ?? '1s',
-      ...(this.opts.masterArgs ?? []),
-      ...extraArgs,
-    ];
-    if (!args.includes('--http')) args.push('--http', 'off');
-    const proc = new Proc('gov master', spawn(process.execPath, args, { cwd: this.dir, stdio: 'pipe' }));
-    this.master = proc;
-    const port = await waitFor(
-      () => {
-        if (!proc.running) throw new Error(`gov master exited:\n${proc.tail()}`);
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(proc.stdout);
-        return m ? Number(m[1]) : null;
-      },
-      { timeoutMs: 15_000, what: 'gov master to listen' },
-    ).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${proc.tail()}`);
-    });
-    this.port = port;
-    return proc;
-  }
-
-  /** Kills the master (default `kill -9`) and waits for it to be gone. Admin clients are dropped. */
-  async killMaster(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    this.closeAdmins();
-    await this.master?.kill(signal);
-  }
-
-  // ---- agents ----
+  abstract connectionArgs(pair?: PairName): string[];
 
   agentDataDir(id: string): string {
     return path.join(this.dir, 'agents', id);
-  }
-
-  /**
-   * Starts `gov agent --id ID` (cert `agent-ID` of the test PKI, data dir `agents/ID`) and, unless
-   * `waitConnected: false`, waits until the master lists it as connected.
-   */
-  async startAgent(
-    id: string,
-    opts: { labels?: Record<string, string>; args?: string[]; waitConnected?: boolean } = {},
-  ): Promise<Proc> {
-    if (this.agents.get(id)?.running) throw new Error(`agent ${id} already running`);
-    const dataDir = this.agentDataDir(id);
-    mkdirSync(dataDir, { recursive: true });
-    const p = this.pki.paths(`agent-${id}`);
-    const args = [
-      ...(this.opts.nodeArgs ?? []),
-      GOV_BIN,
-      'agent',
-      '--id',
-      id,
-      '--master',
-      this.address,
-      '--data-dir',
-      dataDir,
-      '--ca',
-      p.ca,
-      '--cert',
-      p.cert,
-      '--key',
-      p.key,
-      ...(opts.labels
-        ? [
-            '--labels',
-            Object.entries(opts.labels)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(','),
-          ]
-        : []),
-      ...(this.opts.agentArgs ?? []),
-      ...(opts.args ?? []),
-    ];
-    const proc = new Proc(`gov agent ${id}`, spawn(process.execPath, args, { cwd: this.dir, stdio: 'pipe' }));
-    this.agents.set(id, proc);
-    if (opts.waitConnected !== false) {
-      await this.waitAgentConnected(id, true, 15_000).catch((err: unknown) => {
-        throw new Error(`${String(err)}\nagent ${id} stderr:\n${proc.tail()}`);
-      });
-    }
-    return proc;
-  }
-
-  /** Kills an agent process (default `kill -9`); its handlers keep running. */
-  async killAgent(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    await this.agents.get(id)?.kill(signal);
-  }
-
-  /** Waits until `gov agents` (through the admin API) shows the agent (dis)connected. */
-  async waitAgentConnected(id: string, connected = true, timeoutMs = 10_000): Promise<void> {
-    await waitFor(
-      async () => {
-        const { agents } = await this.admin().listAgents();
-        return agents.some((a) => a.id === id && a.connected === connected);
-      },
-      { timeoutMs, intervalMs: 50, what: `agent ${id} ${connected ? 'connected' : 'disconnected'}` },
-    );
   }
 
   /** The agent's own view (`<data-dir>/status.json`): works while the master is down. */
@@ -314,32 +186,6 @@ export class Cluster {
     return s;
   }
 
-  // ---- the admin side ----
-
-  /**
-   * An in-process admin client (cached per pair) for the current master. `killMaster` drops them, so a
-   * restarted master gets fresh channels (no stale reconnect backoff).
-   */
-  admin(pair: PairName = 'admin-admin', timeoutMs = 10_000): AdminApi {
-    let api = this.admins.get(pair);
-    if (!api) {
-      const conn = clientConnection(this.address, this.pki.material(pair), { separateConnection: true });
-      api = createGrpcAdminApi({
-        target: conn.target,
-        credentials: conn.credentials,
-        channelOptions: conn.options,
-        timeoutMs,
-      });
-      this.admins.set(pair, api);
-    }
-    return api;
-  }
-
-  private closeAdmins(): void {
-    for (const a of this.admins.values()) a.close();
-    this.admins.clear();
-  }
-
   /** `gov ps --json`-shaped instances through the admin API, optionally filtered. */
   async instances(handler?: string): Promise<PsInstance[]> {
     const res = await this.admin().listInstances(handler ? { handler } : {});
@@ -364,44 +210,20 @@ export class Cluster {
     count: number,
     pred: (i: PsInstance) => boolean,
     what = `${count} instance(s) of ${handler}`,
-    timeoutMs = 15_000,
+    timeoutMs = this.waits.instancesMs,
   ): Promise<PsInstance[]> {
     const list = await waitFor(
       async () => {
         const all = await this.instances(handler);
         return all.length === count && all.every(pred) ? all : null;
       },
-      { timeoutMs, intervalMs: 50, what },
+      { timeoutMs, intervalMs: this.waits.intervalMs, what },
     ).catch(async (err: unknown) => {
       const last = await this.instances(handler).catch(() => 'master unreachable');
       throw new Error(`${String(err)}\nlast instances: ${JSON.stringify(last)}`);
     });
     for (const i of list) this.trackGroup(i.pgid);
     return list;
-  }
-
-  /**
-   * Applies handler `web` running test/fixtures/ticker.mjs (always-on, one instance per agent) on `agents`
-   * and waits until every instance runs; returns them.
-   */
-  async startTicker(agents: string[]): Promise<PsInstance[]> {
-    const file = this.writeHandlers([
-      { name: 'web', agents, command: [process.execPath, fixture('ticker.mjs')], start_seconds: 0 },
-    ]);
-    await this.govJson(['apply', '-f', file]);
-    return this.waitInstances('web', agents.length, (i) => i.state === 'running' && !!i.pid);
-  }
-
-  /**
-   * Current spec versions of the handlers in `yaml`, read by applying the same text again — a no-op when
-   * the master holds exactly these specs (no new version, no execution). Throws if anything changed.
-   */
-  async specVersions(yaml: string): Promise<Record<string, number>> {
-    const res = await this.admin().apply(yaml, 'probe.yaml');
-    const changed = res.handlers.filter((h) => h.change !== 'unchanged');
-    if (changed.length > 0 || res.executions.length > 0)
-      throw new Error(`specVersions: the master did not hold these specs: ${JSON.stringify(res.handlers)}`);
-    return Object.fromEntries(res.handlers.map((h) => [h.name, h.version]));
   }
 
   /** Runs the built `gov` binary with the admin connection flags (or `pair`'s); never rejects on exit != 0. */
@@ -415,7 +237,7 @@ export class Cluster {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timeoutMs = opts.timeoutMs ?? this.waits.govMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -462,14 +284,8 @@ export class Cluster {
     trackPid(pgid, true);
   }
 
-  /**
-   * Stops everything this cluster started, by PID: agents, master, and every handler process group it saw
-   * (through waits or the agents' status files).
-   */
-  async stop(): Promise<void> {
-    this.closeAdmins();
-    await Promise.all([...this.agents.values()].map((a) => a.kill('SIGKILL')));
-    await this.master?.kill('SIGKILL');
+  /** Kills every handler process group seen (by PID) and waits until they are gone. */
+  protected async killGroups(): Promise<void> {
     for (const id of this.agents.keys()) for (const s of this.localStatus(id)) this.trackGroup(s.pgid);
     for (const pgid of this.groups) {
       try {
@@ -483,5 +299,214 @@ export class Cluster {
       timeoutMs: 5000,
       what: 'handler groups to exit',
     });
+  }
+}
+
+export class Cluster extends GovCluster {
+  /** `dir`: `master/` (data dir), `agents/<id>/`, handler files. */
+  readonly masterDataDir: string;
+  master: Proc | null = null;
+  /** Bound gRPC port; kept across master restarts (a restart binds the same port). */
+  port = 0;
+  private admins = new Map<string, AdminApi>();
+
+  private constructor(
+    pki: TestPki,
+    readonly opts: ClusterOptions,
+  ) {
+    super(pki, 'gov-cluster-', { govMs: 30_000, instancesMs: 15_000, intervalMs: 50 });
+    this.masterDataDir = path.join(this.dir, 'master');
+  }
+
+  /** PKI (cached per run), a master on 127.0.0.1:0, and `opts.agents` connected. */
+  static async start(opts: ClusterOptions = {}): Promise<Cluster> {
+    const c = new Cluster(await testPki(), opts);
+    try {
+      await c.startMaster();
+      await Promise.all((opts.agents ?? []).map((id) => c.startAgent(id)));
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  /** `127.0.0.1:PORT` of the master. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** `--master --ca --cert --key` for a party of the test PKI (default the admin). */
+  connectionArgs(pair: PairName = 'admin-admin'): string[] {
+    return ['--master', this.address, ...this.pki.tlsArgs(pair)];
+  }
+
+  // ---- master ----
+
+  /**
+   * Starts `gov master` (on the port used before, if any, so agents find it again) and resolves once it
+   * prints its address.
+   */
+  async startMaster(extraArgs: string[] = []): Promise<Proc> {
+    if (this.master?.running) throw new Error('master already running');
+    const args = [
+      ...(this.opts.nodeArgs ?? []),
+      GOV_BIN,
+      'master',
+      '--listen',
+      `127.0.0.1:${this.port}`,
+      '--data-dir',
+      this.masterDataDir,
+      ...this.pki.tlsArgs('master'),
+      '--heartbeat-interval',
+      this.opts.heartbeatInterval ?? '200ms',
+      '--heartbeat-grace',
+      this.opts.heartbeatGrace ?? '1s',
+      ...(this.opts.masterArgs ?? []),
+      ...extraArgs,
+    ];
+    if (!args.includes('--http')) args.push('--http', 'off');
+    const proc = new Proc('gov master', spawn(process.execPath, args, { cwd: this.dir, stdio: 'pipe' }));
+    this.master = proc;
+    const port = await waitFor(
+      () => {
+        if (!proc.running) throw new Error(`gov master exited:\n${proc.tail()}`);
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(proc.stdout);
+        return m ? Number(m[1]) : null;
+      },
+      { timeoutMs: 15_000, what: 'gov master to listen' },
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${proc.tail()}`);
+    });
+    this.port = port;
+    return proc;
+  }
+
+  /** Kills the master (default `kill -9`) and waits for it to be gone. Admin clients are dropped. */
+  async killMaster(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.closeAdmins();
+    await this.master?.kill(signal);
+  }
+
+  // ---- agents ----
+
+  /**
+   * Starts `gov agent --id ID` (cert `agent-ID` of the test PKI, data dir `agents/ID`) and, unless
+   * `waitConnected: false`, waits until the master lists it as connected.
+   */
+  async startAgent(
+    id: string,
+    opts: { labels?: Record<string, string>; args?: string[]; waitConnected?: boolean } = {},
+  ): Promise<Proc> {
+    if (this.agents.get(id)?.running) throw new Error(`agent ${id} already running`);
+    const dataDir = this.agentDataDir(id);
+    mkdirSync(dataDir, { recursive: true });
+    const args = [
+      ...(this.opts.nodeArgs ?? []),
+      GOV_BIN,
+      'agent',
+      '--id',
+      id,
+      '--master',
+      this.address,
+      '--data-dir',
+      dataDir,
+      ...this.pki.tlsArgs(`agent-${id}`),
+      ...(opts.labels
+        ? [
+            '--labels',
+            Object.entries(opts.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(','),
+          ]
+        : []),
+      ...(this.opts.agentArgs ?? []),
+      ...(opts.args ?? []),
+    ];
+    const proc = new Proc(`gov agent ${id}`, spawn(process.execPath, args, { cwd: this.dir, stdio: 'pipe' }));
+    this.agents.set(id, proc);
+    if (opts.waitConnected !== false) {
+      await this.waitAgentConnected(id, true, 15_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}\nagent ${id} stderr:\n${proc.tail()}`);
+      });
+    }
+    return proc;
+  }
+
+  /** Kills an agent process (default `kill -9`); its handlers keep running. */
+  async killAgent(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.agents.get(id)?.kill(signal);
+  }
+
+  /** Waits until `gov agents` (through the admin API) shows the agent (dis)connected. */
+  async waitAgentConnected(id: string, connected = true, timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const { agents } = await this.admin().listAgents();
+        return agents.some((a) => a.id === id && a.connected === connected);
+      },
+      { timeoutMs, intervalMs: 50, what: `agent ${id} ${connected ? 'connected' : 'disconnected'}` },
+    );
+  }
+
+  // ---- the admin side ----
+
+  /**
+   * An in-process admin client (cached per pair) for the current master. `killMaster` drops them, so a
+   * restarted master gets fresh channels (no stale reconnect backoff).
+   */
+  admin(pair: PairName = 'admin-admin', timeoutMs = 10_000): AdminApi {
+    let api = this.admins.get(pair);
+    if (!api) {
+      const conn = clientConnection(this.address, this.pki.material(pair), { separateConnection: true });
+      api = createGrpcAdminApi({
+        target: conn.target,
+        credentials: conn.credentials,
+        channelOptions: conn.options,
+        timeoutMs,
+      });
+      this.admins.set(pair, api);
+    }
+    return api;
+  }
+
+  private closeAdmins(): void {
+    for (const a of this.admins.values()) a.close();
+    this.admins.clear();
+  }
+
+  /**
+   * Applies handler `web` running test/fixtures/ticker.mjs (always-on, one instance per agent) on `agents`
+   * and waits until every instance runs; returns them.
+   */
+  async startTicker(agents: string[]): Promise<PsInstance[]> {
+    const file = this.writeHandlers([
+      { name: 'web', agents, command: [process.execPath, fixture('ticker.mjs')], start_seconds: 0 },
+    ]);
+    await this.govJson(['apply', '-f', file]);
+    return this.waitInstances('web', agents.length, (i) => i.state === 'running' && !!i.pid);
+  }
+
+  /**
+   * Current spec versions of the handlers in `yaml`, read by applying the same text again — a no-op when
+   * the master holds exactly these specs (no new version, no execution). Throws if anything changed.
+   */
+  async specVersions(yaml: string): Promise<Record<string, number>> {
+    const res = await this.admin().apply(yaml, 'probe.yaml');
+    const changed = res.handlers.filter((h) => h.change !== 'unchanged');
+    if (changed.length > 0 || res.executions.length > 0)
+      throw new Error(`specVersions: the master did not hold these specs: ${JSON.stringify(res.handlers)}`);
+    return Object.fromEntries(res.handlers.map((h) => [h.name, h.version]));
+  }
+
+  /**
+   * Stops everything this cluster started, by PID: agents, master, and every handler process group it saw
+   * (through waits or the agents' status files).
+   */
+  async stop(): Promise<void> {
+    this.closeAdmins();
+    await Promise.all([...this.agents.values()].map((a) => a.kill('SIGKILL')));
+    await this.master?.kill('SIGKILL');
+    await this.killGroups();
   }
 }

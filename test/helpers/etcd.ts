@@ -7,9 +7,10 @@
  * missing etcd fails (.ci/run installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
+import { etcdMemberArgs, findEtcd } from '../../master/cli/etcd-member.js';
 import { freePort } from '../agent/health-helpers.js';
 
 export { freePort };
@@ -34,19 +35,9 @@ export interface EtcdServer {
   start(): Promise<void>;
 }
 
-/** The etcd binary on PATH, or null. */
+/** The etcd binary on PATH, or null (found as `gov dev --ha` finds it). */
 export function etcdBinary(): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const f = path.join(dir, 'etcd');
-    try {
-      accessSync(f, constants.X_OK);
-      return f;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
+  return findEtcd(process.env.PATH ?? '');
 }
 
 /** Why etcd tests cannot run here (the binary is missing and CI is unset), or null when they must run. */
@@ -128,20 +119,12 @@ class EtcdProcess implements EtcdServer {
     const child = spawn(
       bin,
       [
-        '--name',
-        'gov-test',
-        '--data-dir',
-        this.dataDir,
-        '--listen-client-urls',
-        this.endpoint,
-        '--advertise-client-urls',
-        this.endpoint,
-        '--listen-peer-urls',
-        peer,
-        '--initial-advertise-peer-urls',
-        peer,
-        '--initial-cluster',
-        `gov-test=${peer}`,
+        ...etcdMemberArgs({
+          name: 'gov-test',
+          dataDir: this.dataDir,
+          clientUrl: this.endpoint,
+          peerUrl: peer,
+        }),
         '--logger',
         'zap',
         '--log-level',

@@ -1,67 +1,84 @@
 /**
  * A real HA Governor cluster for integration tests: one etcd (test/helpers/etcd.ts), N `gov master --store
- * etcd` child processes on fixed 127.0.0.1 ports (each advertising its own address, so a killed master can
- * be started again where clients look for it) and `gov agent` children given the whole address list. Admin
- * calls go through the CLI's own leader-following client (the list), so tests see what users see.
+ * etcd` child processes (id `m-i`) under a prefix of their own, on fixed 127.0.0.1 ports (each advertising
+ * its own address, so a killed master can be started again where clients look for it), and `gov agent`
+ * children given the whole address list. Two views of the admin side:
+ * - `admin()`, `gov()`, `govJson()`, `waitInstances()`: what users see, through the CLI's leader-following
+ *   client given the list (the shared parts of test/helpers/cluster.ts `GovCluster`);
+ * - `adminOf(i)`, `rawCall(i, …)`, `listMasters(i)`: exactly what master `i` answers (no leader following),
+ *   refusals and their metadata included.
  * Everything is cleaned up by PID (handler process groups too, once seen).
  *
  * ```ts
- * const etcd = useEtcd();                         // in the describe block (skips without etcd, CI unset)
+ * const etcd = useEtcd();                          // in the describe block (skips without etcd, CI unset)
  * const c = await HaCluster.start(etcd(), { agents: ['edge-1'] });
- * const leader = await c.leader();                 // index of the leading master
+ * const leader = await c.waitLeader();             // index of the master all live masters follow
  * await c.killMaster(leader);                      // kill -9
+ * await c.waitLeader({ not: leader });
  * ```
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { createGrpcAdminApi, type AdminApi } from '../../master/cli/admin-client.js';
-import { isAlive } from '../../shared/proc.js';
+import type { ListMastersResponse__Output } from '../../proto/generated/governor/v1/ListMastersResponse.js';
+import { loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
-import { Proc, type GovResult, type LocalInstance, type PsInstance } from './cluster.js';
-import { GOV_BIN, tempDir, trackPid, waitFor } from './common.js';
+import { GovCluster, Proc } from './cluster.js';
+import { GOV_BIN, waitFor } from './common.js';
 import { freePort, type EtcdServer } from './etcd.js';
 import { testPki, type PairName, type TestPki } from './pki.js';
 
 export interface HaClusterOptions {
   /** Masters (default 3). */
   masters?: number;
-  /** Agents started and waited for (ids with a cert in the test PKI). */
+  /** Agents started once a leader is elected, and waited for (ids with a cert in the test PKI). */
   agents?: string[];
   /** `--lease-ttl` (default `2s`, etcd's minimum). */
   leaseTtl?: string;
+  /**
+   * `--heartbeat-interval` (default `500ms`) and `--heartbeat-grace` (default `5s`): lenient for a busy
+   * test machine (several masters, agents and etcd on 2 cores).
+   */
+  heartbeatInterval?: string;
+  heartbeatGrace?: string;
   /** More `gov master` flags for every master. */
   masterArgs?: string[];
 }
 
-export class HaCluster {
-  readonly dir: string;
+/** A unary Admin call as it came over the wire. */
+export type RawResult =
+  { ok: true; response: unknown } | { ok: false; code: number; details: string; leader: string | null };
+
+export class HaCluster extends GovCluster {
   readonly masters: Array<Proc | null>;
+  /** Port of each master (fixed for the cluster's life: a restart binds the same one). */
   readonly ports: number[] = [];
-  readonly agents = new Map<string, Proc>();
-  private readonly prefix: string;
-  private admins = new Map<string, AdminApi>();
-  private readonly groups = new Set<number>();
-  private fileSeq = 0;
+  readonly prefix: string;
+  private readonly admins = new Map<string, AdminApi>();
 
   private constructor(
     readonly etcd: EtcdServer,
-    readonly pki: TestPki,
+    pki: TestPki,
     readonly opts: HaClusterOptions,
   ) {
-    this.dir = tempDir('gov-ha-');
+    super(pki, 'gov-ha-', { govMs: 60_000, instancesMs: 30_000, intervalMs: 100 });
     this.masters = new Array<Proc | null>(opts.masters ?? 3).fill(null);
     // Several clusters may share the block's etcd: each its own prefix.
     this.prefix = `/gov-test-${path.basename(this.dir)}/`;
   }
 
+  /** Ports, every master listening, and with `opts.agents`: a leader, then the agents connected to it. */
   static async start(etcd: EtcdServer, opts: HaClusterOptions = {}): Promise<HaCluster> {
     const c = new HaCluster(etcd, await testPki(), opts);
     try {
       for (let i = 0; i < c.masters.length; i++) c.ports.push(await freePort());
       await Promise.all(c.masters.map((_, i) => c.startMaster(i)));
-      await c.leader();
-      await Promise.all((opts.agents ?? []).map((id) => c.startAgent(id)));
+      if (opts.agents?.length) {
+        await c.waitLeader();
+        await Promise.all(opts.agents.map((id) => c.startAgent(id)));
+      }
     } catch (err) {
       await c.stop();
       throw err;
@@ -78,12 +95,15 @@ export class HaCluster {
     return this.ports.map((_, i) => this.address(i)).join(',');
   }
 
-  /** Starts master `i` on its port and resolves once it listens. */
-  async startMaster(i: number): Promise<Proc> {
-    if (this.masters[i]?.running) throw new Error(`master ${i} already running`);
-    const p = this.pki.paths('master');
-    const dataDir = path.join(this.dir, `master-${i}`);
-    const args = [
+  connectionArgs(pair: PairName = 'admin-admin'): string[] {
+    return ['--master', this.list, ...this.pki.tlsArgs(pair)];
+  }
+
+  // ---- masters ----
+
+  /** The `gov master` arguments of master `i` (id `m-i`). */
+  masterArgs(i: number): string[] {
+    return [
       GOV_BIN,
       'master',
       '--store',
@@ -92,6 +112,8 @@ export class HaCluster {
       this.etcd.endpoint,
       '--etcd-prefix',
       this.prefix,
+      '--master-id',
+      `m-${i}`,
       '--lease-ttl',
       this.opts.leaseTtl ?? '2s',
       '--listen',
@@ -99,32 +121,40 @@ export class HaCluster {
       '--advertise',
       this.address(i),
       '--data-dir',
-      dataDir,
-      '--ca',
-      p.ca,
-      '--cert',
-      p.cert,
-      '--key',
-      p.key,
-      // Lenient for a busy test machine (HA tests run several masters, agents and etcd on 2 cores).
+      path.join(this.dir, `master-${i}`),
+      ...this.pki.tlsArgs('master'),
       '--heartbeat-interval',
-      '500ms',
+      this.opts.heartbeatInterval ?? '500ms',
       '--heartbeat-grace',
-      '5s',
+      this.opts.heartbeatGrace ?? '5s',
       '--http',
       'off',
       ...(this.opts.masterArgs ?? []),
     ];
-    const proc = new Proc(`gov master ${i}`, spawn(process.execPath, args, { cwd: this.dir, stdio: 'pipe' }));
+  }
+
+  /** Starts master `i` on its port and resolves once it listens. */
+  async startMaster(i: number): Promise<Proc> {
+    if (this.masters[i]?.running) throw new Error(`master m-${i} already running`);
+    const proc = new Proc(
+      `gov master m-${i}`,
+      spawn(process.execPath, this.masterArgs(i), { cwd: this.dir, stdio: 'pipe' }),
+    );
     this.masters[i] = proc;
     await waitFor(
       () => {
-        if (!proc.running) throw new Error(`gov master ${i} exited:\n${proc.tail()}`);
+        if (!proc.running) throw new Error(`gov master m-${i} exited:\n${proc.tail()}`);
         return /listening on/.test(proc.stdout);
       },
-      { timeoutMs: 20_000, what: `gov master ${i} to listen` },
+      { timeoutMs: 20_000, what: `gov master m-${i} to listen` },
     );
     return proc;
+  }
+
+  master(i: number): Proc {
+    const p = this.masters[i];
+    if (!p) throw new Error(`no master ${i}`);
+    return p;
   }
 
   /** Kills master `i` (default `kill -9`) and waits until it is gone. */
@@ -133,62 +163,110 @@ export class HaCluster {
   }
 
   /**
-   * Index of the leading master (waits until a running master says it leads, as `gov masters` shows it);
-   * `not`: wait for a leader other than that index (after it was killed).
+   * Waits until the live masters (among `among`, default all; never `not`) agree on one leader and it
+   * answers an Admin read; its index.
    */
-  async leader(not?: number, timeoutMs = 20_000): Promise<number> {
-    return waitFor(
+  async waitLeader(opts: { among?: number[]; not?: number; timeoutMs?: number } = {}): Promise<number> {
+    const live = () =>
+      (opts.among ?? this.masters.map((_, i) => i)).filter((i) => this.masters[i]?.running && i !== opts.not);
+    let last = '';
+    const found = await waitFor(
       async () => {
-        const res = await this.admin().listMasters();
-        const lead = res.masters.find((m) => m.leader);
-        const i = lead ? this.ports.findIndex((_, k) => this.address(k) === lead.address) : -1;
-        return i >= 0 && i !== not && this.masters[i]?.running ? i + 1 : 0;
+        const views = await Promise.all(
+          live().map((i) =>
+            this.listMasters(i).then(
+              (r) => r.masters.find((m) => m.leader)?.id ?? null,
+              (err: unknown) => {
+                last = `m-${i}: ListMasters: ${String(err)}`;
+                return null;
+              },
+            ),
+          ),
+        );
+        const ids = new Set(views);
+        if (ids.size !== 1 || views[0] === null || views[0] === undefined) return null;
+        const index = Number(views[0].replace(/^m-/, ''));
+        if (!live().includes(index)) return null;
+        // The leader serves: an Admin read answers there.
+        const ok = await this.adminOf(index)
+          .listAgents()
+          .then(
+            () => true,
+            (err: unknown) => {
+              last = `m-${index}: ListAgents: ${String(err)}`;
+              return false;
+            },
+          );
+        return ok ? { index } : null; // (index 0 is falsy: waitFor needs an object)
       },
       {
-        timeoutMs,
-        intervalMs: 100,
-        what: not === undefined ? 'a leader' : `a leader other than master ${not}`,
+        timeoutMs: opts.timeoutMs ?? 20_000,
+        intervalMs: 50,
+        what:
+          opts.not === undefined ? 'one leader all masters agree on' : `a leader other than m-${opts.not}`,
       },
-    ).then((n) => n - 1);
+    ).catch((err: unknown) => {
+      const logs = live().map((i) => `--- m-${i}:\n${this.masters[i]?.tail(15) ?? ''}`);
+      throw new Error(`${String(err)} (last: ${last})\n${logs.join('\n')}`);
+    });
+    return found.index;
   }
 
-  agentDataDir(id: string): string {
-    return path.join(this.dir, 'agents', id);
-  }
+  // ---- agents ----
 
-  /** Starts `gov agent --id ID --master LIST` and waits until the leader lists it connected. */
-  async startAgent(id: string): Promise<Proc> {
+  /**
+   * Starts `gov agent --id ID --master LIST` (JSON logs) and waits until it is listed connected: by master
+   * `on` alone when given, else through the leader-following client.
+   */
+  async startAgent(id: string, on?: number): Promise<Proc> {
     const dataDir = this.agentDataDir(id);
     mkdirSync(dataDir, { recursive: true });
-    const p = this.pki.paths(`agent-${id}`);
     const args = [GOV_BIN, 'agent', '--id', id, '--master', this.list, '--data-dir', dataDir];
-    args.push('--ca', p.ca, '--cert', p.cert, '--key', p.key);
-    const proc = new Proc(`gov agent ${id}`, spawn(process.execPath, args, { cwd: this.dir, stdio: 'pipe' }));
+    args.push(...this.pki.tlsArgs(`agent-${id}`));
+    const proc = new Proc(
+      `gov agent ${id}`,
+      spawn(process.execPath, args, {
+        cwd: this.dir,
+        stdio: 'pipe',
+        env: { ...process.env, GOV_LOG_FORMAT: 'json' },
+      }),
+    );
     this.agents.set(id, proc);
-    await this.waitAgentsConnected([id]).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nagent ${id} stderr:\n${proc.tail()}`);
-    });
+    await this.waitAgentsConnected([id], { on });
     return proc;
   }
 
-  /** Waits until the leader lists every agent of `ids` as connected. */
-  async waitAgentsConnected(ids: string[], timeoutMs = 20_000): Promise<void> {
+  /**
+   * Waits until every agent of `ids` is listed connected: by master `on` alone when given, else through
+   * the leader-following client.
+   */
+  async waitAgentsConnected(ids: string[], opts: { on?: number; timeoutMs?: number } = {}): Promise<void> {
+    const admin = opts.on === undefined ? this.admin() : this.adminOf(opts.on);
+    const by = opts.on === undefined ? 'the leader' : `m-${opts.on}`;
     await waitFor(
       async () => {
-        const { agents } = await this.admin().listAgents();
+        const { agents } = await admin.listAgents();
         return ids.every((id) => agents.some((a) => a.id === id && a.connected));
       },
-      { timeoutMs, intervalMs: 100, what: `agents ${ids.join(', ')} connected to the leader` },
-    );
+      {
+        timeoutMs: opts.timeoutMs ?? 20_000,
+        intervalMs: 50,
+        what: `agents ${ids.join(', ')} connected to ${by}`,
+      },
+    ).catch((err: unknown) => {
+      const tails = ids.map((id) => `agent ${id} stderr:\n${this.agents.get(id)?.tail() ?? ''}`);
+      throw new Error(`${String(err)}\n${tails.join('\n')}`);
+    });
   }
 
-  /** An in-process admin client over the whole list (the CLI's leader-following client). */
+  // ---- the admin side ----
+
+  /** The users' view: an in-process admin client over the whole list (the CLI's leader-following client). */
   admin(pair: PairName = 'admin-admin', timeoutMs = 20_000): AdminApi {
-    let api = this.admins.get(pair);
-    if (!api) {
+    return this.cachedAdmin(`list/${pair}`, () => {
       const material = this.pki.material(pair);
       const conn = clientConnection(this.address(0), material, { separateConnection: true });
-      api = createGrpcAdminApi({
+      return createGrpcAdminApi({
         target: conn.target,
         credentials: conn.credentials,
         channelOptions: conn.options,
@@ -199,121 +277,86 @@ export class HaCluster {
           return { target: c.target, credentials: c.credentials, options: c.options };
         },
       });
-      this.admins.set(pair, api);
-    }
-    return api;
+    });
   }
 
-  /** `gov ps --json`-shaped instances of `handler` (through the leader). */
-  async instances(handler?: string): Promise<PsInstance[]> {
-    const res = await this.admin().listInstances(handler ? { handler } : {});
-    return res.instances.map((i) => ({
-      ...i.status,
-      handler: i.status?.handler ?? '',
-      agent: i.agent,
-      state: i.status?.state ?? 'unknown',
-      pid: i.status?.pid || null,
-      pgid: i.status?.pgid || null,
-      restarts: i.status?.restarts ?? 0,
-      stale: i.stale,
-    }));
-  }
-
-  /** Waits until exactly `count` instances of `handler` match `pred`; tracks their process groups. */
-  async waitInstances(
-    handler: string,
-    count: number,
-    pred: (i: PsInstance) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<PsInstance[]> {
-    const list = await waitFor(
-      async () => {
-        const all = await this.instances(handler);
-        return all.length === count && all.every(pred) ? all : null;
-      },
-      { timeoutMs, intervalMs: 100, what: `${count} instance(s) of ${handler}` },
-    );
-    for (const i of list) this.trackGroup(i.pgid);
-    return list;
-  }
-
-  /** Runs the built `gov` binary with `--master LIST` and the admin pair; never rejects on exit != 0. */
-  gov(args: string[], timeoutMs = 60_000): Promise<GovResult> {
-    const p = this.pki.paths('admin-admin');
-    const child = spawn(
-      process.execPath,
-      [GOV_BIN, ...args, '--master', this.list, '--ca', p.ca, '--cert', p.cert, '--key', p.key],
-      {
-        cwd: this.dir,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`gov ${args.join(' ')} took more than ${timeoutMs} ms\n${stderr}`));
-      }, timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
+  /** An admin client bound to master `i` alone (it never follows a leader hint). */
+  adminOf(i: number, pair: PairName = 'admin-admin', timeoutMs = 5000): AdminApi {
+    return this.cachedAdmin(`${i}/${pair}`, () => {
+      const conn = clientConnection(this.address(i), this.pki.material(pair), { separateConnection: true });
+      return createGrpcAdminApi({
+        target: conn.target,
+        credentials: conn.credentials,
+        channelOptions: conn.options,
+        timeoutMs,
       });
     });
   }
 
-  /** `gov ARGS --json`, exit 0 expected, the one document parsed. */
-  async govJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
-    const r = await this.gov([...args, '--json']);
-    if (r.code !== 0) throw new Error(`gov ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
-    return JSON.parse(r.stdout) as T;
-  }
-
-  /** Writes a handlers file; returns its path. */
-  writeHandlers(specs: Array<Record<string, unknown>>): string {
-    const file = path.join(this.dir, `handlers-${++this.fileSeq}.yaml`);
-    writeFileSync(file, `handlers:\n${specs.map((s) => `  - ${JSON.stringify(s)}\n`).join('')}`);
-    return file;
-  }
-
-  trackGroup(pgid: number | null | undefined): void {
-    if (!pgid) return;
-    this.groups.add(pgid);
-    trackPid(pgid, true);
-  }
-
-  private localStatus(id: string): LocalInstance[] {
-    const file = path.join(this.agentDataDir(id), 'status.json');
-    if (!existsSync(file)) return [];
-    try {
-      return (JSON.parse(readFileSync(file, 'utf8')) as { instances: LocalInstance[] }).instances;
-    } catch {
-      return [];
+  private cachedAdmin(key: string, create: () => AdminApi): AdminApi {
+    let api = this.admins.get(key);
+    if (!api) {
+      api = create();
+      this.admins.set(key, api);
     }
+    return api;
   }
 
-  /** Stops everything by PID: agents, masters, handler groups (etcd belongs to the caller). */
+  /** ListMasters as master `i` answers it. */
+  listMasters(i: number): Promise<ListMastersResponse__Output> {
+    return this.adminOf(i).listMasters();
+  }
+
+  /** A raw unary Admin call to master `i`: the status and metadata exactly as they came over the wire. */
+  rawCall(
+    i: number,
+    method: string,
+    request: object = {},
+    pair: PairName = 'admin-admin',
+    deadlineMs = 5000,
+  ): Promise<RawResult> {
+    const conn = clientConnection(this.address(i), this.pki.material(pair), { separateConnection: true });
+    const Admin = loadProtos().admin.governor.v1.Admin;
+    const client = new Admin(conn.target, conn.credentials, conn.options) as unknown as grpc.Client &
+      Record<
+        string,
+        (
+          req: object,
+          opts: grpc.CallOptions,
+          cb: (err: grpc.ServiceError | null, res: unknown) => void,
+        ) => void
+      >;
+    return new Promise((resolve) => {
+      const fn = client[method];
+      if (!fn) throw new Error(`no Admin method ${method}`);
+      fn.call(client, request, { deadline: Date.now() + deadlineMs }, (err, res) => {
+        client.close();
+        if (!err) return resolve({ ok: true, response: res });
+        const leader = err.metadata?.get('governor-leader')[0];
+        resolve({
+          ok: false,
+          code: err.code,
+          details: err.details,
+          leader: typeof leader === 'string' ? leader : null,
+        });
+      });
+    });
+  }
+
+  /** Stops everything by PID: agents, masters (paused ones woken first), handler groups (etcd is the caller's). */
   async stop(): Promise<void> {
     for (const a of this.admins.values()) a.close();
     this.admins.clear();
-    await Promise.all([...this.agents.values()].map((a) => a.kill('SIGKILL')));
-    await Promise.all(this.masters.map((m) => m?.kill('SIGKILL')));
-    for (const id of this.agents.keys()) for (const s of this.localStatus(id)) this.trackGroup(s.pgid);
-    for (const pgid of this.groups) {
+    for (const p of [...this.agents.values(), ...this.masters]) {
+      if (!p?.running) continue;
       try {
-        process.kill(-pgid, 'SIGKILL');
+        process.kill(p.pid, 'SIGCONT');
       } catch {
-        /* already gone */
+        /* gone */
       }
     }
-    const groups = [...this.groups];
-    await waitFor(() => groups.every((g) => !isAlive(g)), {
-      timeoutMs: 5000,
-      what: 'handler groups to exit',
-    });
+    await Promise.all([...this.agents.values()].map((a) => a.kill('SIGKILL')));
+    await Promise.all(this.masters.map((m) => m?.kill('SIGKILL')));
+    await this.killGroups();
   }
 }

@@ -24,6 +24,8 @@ export interface TestPki {
   generatedInMs: number;
   /** Paths of a pair in `dir` (or `wrongDir`). */
   paths(pair: PairName, wrong?: boolean): { cert: string; key: string; ca: string };
+  /** `--ca --cert --key` flags of a pair in `dir`, as every `gov` command takes them. */
+  tlsArgs(pair: PairName): string[];
   /**
    * TLS material for a party: its own pair (from the cluster or the wrong CA) and the CA it trusts
    * (the cluster CA unless `trustWrongCa`).
@@ -68,6 +70,10 @@ async function generate(): Promise<TestPki> {
     wrongDir,
     generatedInMs,
     paths,
+    tlsArgs(pair) {
+      const p = paths(pair);
+      return ['--ca', p.ca, '--cert', p.cert, '--key', p.key];
+    },
     material(pair, opts = {}) {
       const own = paths(pair, opts.wrongPair);
       return {

@@ -6,8 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
@@ -15,11 +13,13 @@ import { connectEtcd } from '../../master/state/etcd-client.js';
 import { openEtcdStore } from '../../master/state/etcd-store.js';
 import { GOV_BIN, fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { freePort, useEtcd } from '../helpers/etcd.js';
-import { HaMasters } from '../helpers/ha-masters.js';
+import { HaCluster } from '../helpers/ha-cluster.js';
 import { testPki } from '../helpers/pki.js';
 
 const UNAVAILABLE = grpc.status.UNAVAILABLE;
 const TTL_MS = 2000;
+/** Short heartbeats: the master sees an agent gone within a second. */
+const ELECTION = { heartbeatInterval: '200ms', heartbeatGrace: '1s' };
 
 function handlersYaml(agent: string): string {
   return [
@@ -33,26 +33,16 @@ function handlersYaml(agent: string): string {
 }
 
 /** The agent's own view of its instances (`<data-dir>/status.json`), independent of any master. */
-function localPid(ha: HaMasters, agent: string, handler: string): number | null {
-  const file = path.join(ha.dir, 'agents', agent, 'status.json');
-  if (!existsSync(file)) return null;
-  try {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
-      instances: Array<{ handler: string; pid: number | null; state: string }>;
-    };
-    const i = doc.instances.find((x) => x.handler === handler && x.state === 'running');
-    return i?.pid ?? null;
-  } catch {
-    return null;
-  }
+function localPid(ha: HaCluster, agent: string, handler: string): number | null {
+  return ha.localStatus(agent).find((x) => x.handler === handler && x.state === 'running')?.pid ?? null;
 }
 
 /** Starts `web` on `agent` through the leader and waits until it runs; returns its PID (group tracked). */
-async function startWeb(ha: HaMasters, leader: number, agent: string): Promise<number> {
-  await ha.admin(leader).apply(handlersYaml(agent), 'web.yaml');
+async function startWeb(ha: HaCluster, leader: number, agent: string): Promise<number> {
+  await ha.adminOf(leader).apply(handlersYaml(agent), 'web.yaml');
   const inst = await waitFor(
     async () => {
-      const { instances } = await ha.admin(leader).listInstances({ handler: 'web' });
+      const { instances } = await ha.adminOf(leader).listInstances({ handler: 'web' });
       const s = instances[0]?.status;
       return s && s.state === 'running' && s.pid ? s : null;
     },
@@ -62,56 +52,47 @@ async function startWeb(ha: HaMasters, leader: number, agent: string): Promise<n
   return inst.pid;
 }
 
+/** How a stream ended on the wire: its status code and the `governor-leader` metadata. */
+type StreamEnd = { code: number; leader: string | null };
+
+/** Waits until `call` ends (its data ignored), closes `client`, and resolves with how it ended. */
+function streamEnd(client: grpc.Client, call: NodeJS.EventEmitter): Promise<StreamEnd> {
+  return new Promise((resolve) => {
+    call.on('data', () => {});
+    call.on('error', (err: grpc.ServiceError) => {
+      client.close();
+      const leader = err.metadata?.get('governor-leader')[0];
+      resolve({ code: err.code, leader: typeof leader === 'string' ? leader : null });
+    });
+    call.on('end', () => {
+      client.close();
+      resolve({ code: grpc.status.OK, leader: null });
+    });
+  });
+}
+
 /** Opens AgentLink.Connect on master `i` as `agent`; resolves with how the stream ended. */
-function agentLinkRefusal(
-  ha: HaMasters,
-  i: number,
-  agent: string,
-): Promise<{ code: number; leader: string | null }> {
+function agentLinkRefusal(ha: HaCluster, i: number, agent: string): Promise<StreamEnd> {
   const conn = clientConnection(ha.address(i), ha.pki.material(`agent-${agent}`), {
     separateConnection: true,
   });
   const Link = loadProtos().link.governor.v1.AgentLink;
   const client = new Link(conn.target, conn.credentials, conn.options);
-  const call = client.Connect();
-  return new Promise((resolve) => {
-    call.on('data', () => {});
-    call.on('error', (err: grpc.ServiceError) => {
-      client.close();
-      const leader = err.metadata?.get('governor-leader')[0];
-      resolve({ code: err.code, leader: typeof leader === 'string' ? leader : null });
-    });
-    call.on('end', () => {
-      client.close();
-      resolve({ code: grpc.status.OK, leader: null });
-    });
-  });
+  return streamEnd(client, client.Connect());
 }
 
 /** Opens a following Admin.Watch on master `i`; resolves with how the stream ended. */
-function watchEnd(ha: HaMasters, i: number): Promise<{ code: number; leader: string | null }> {
+function watchEnd(ha: HaCluster, i: number): Promise<StreamEnd> {
   const conn = clientConnection(ha.address(i), ha.pki.material('admin-admin'), { separateConnection: true });
   const Admin = loadProtos().admin.governor.v1.Admin;
   const client = new Admin(conn.target, conn.credentials, conn.options);
-  const call = client.Watch({ follow: true });
-  return new Promise((resolve) => {
-    call.on('data', () => {});
-    call.on('error', (err: grpc.ServiceError) => {
-      client.close();
-      const leader = err.metadata?.get('governor-leader')[0];
-      resolve({ code: err.code, leader: typeof leader === 'string' ? leader : null });
-    });
-    call.on('end', () => {
-      client.close();
-      resolve({ code: grpc.status.OK, leader: null });
-    });
-  });
+  return streamEnd(client, client.Watch({ follow: true }));
 }
 
 describe('HA masters on etcd: election and fencing', function () {
   this.timeout(120_000);
   const etcd = useEtcd();
-  let ha: HaMasters | null = null;
+  let ha: HaCluster | null = null;
 
   afterEach(async () => {
     await ha?.stop();
@@ -119,7 +100,7 @@ describe('HA masters on etcd: election and fencing', function () {
   });
 
   it('three masters elect exactly one leader; followers refuse agent links and Admin calls with NotLeaderError naming it on the wire; every master lists the masters', async () => {
-    ha = await HaMasters.start(etcd(), { masters: 3 });
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 3 });
     const leader = await ha.waitLeader();
     const followers = [0, 1, 2].filter((i) => i !== leader);
     for (const f of followers) {
@@ -152,7 +133,7 @@ describe('HA masters on etcd: election and fencing', function () {
   });
 
   it('kill -9 of the leader: another master leads and answers Admin calls within the lease TTL + 2 s', async () => {
-    ha = await HaMasters.start(etcd(), { masters: 3 });
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 3 });
     const leader = await ha.waitLeader();
     const killedAt = Date.now();
     await ha.master(leader).kill('SIGKILL');
@@ -168,7 +149,7 @@ describe('HA masters on etcd: election and fencing', function () {
   });
 
   it('a leader whose key is deleted under it (by hand) steps down at once; a leader is elected again', async () => {
-    ha = await HaMasters.start(etcd(), { masters: 2 });
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 2 });
     const first = await ha.waitLeader();
     const conn = await connectEtcd({ endpoints: [etcd().endpoint] });
     try {
@@ -184,7 +165,7 @@ describe('HA masters on etcd: election and fencing', function () {
   });
 
   it('fencing: a leader paused past its lease is refused on waking (its pending write never lands), steps down, and the agent never links to it again', async () => {
-    ha = await HaMasters.start(etcd(), { masters: 3 });
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 3 });
     const old = await ha.waitLeader();
     const agent = await ha.startAgent('edge-1', old);
     const pid = await startWeb(ha, old, 'edge-1');
@@ -200,8 +181,8 @@ describe('HA masters on etcd: election and fencing', function () {
       60_000,
     );
     const leader = await ha.waitLeader({ not: old, timeoutMs: 30_000 });
-    await ha.waitAgentConnected(leader, 'edge-1');
-    await ha.admin(leader).labelAgent('edge-1', { fence: 'new' }, []); // the new leader's first write
+    await ha.waitAgentsConnected(['edge-1'], { on: leader });
+    await ha.adminOf(leader).labelAgent('edge-1', { fence: 'new' }, []); // the new leader's first write
 
     process.kill(ha.master(old).pid, 'SIGCONT');
     const refused = await stale;
@@ -242,7 +223,7 @@ describe('HA masters on etcd: election and fencing', function () {
       `agent links after the pause: ${JSON.stringify(links)}`,
     );
     assert.equal(localPid(ha, 'edge-1', 'web'), pid);
-    const { agents } = await ha.admin(leader).listAgents();
+    const { agents } = await ha.adminOf(leader).listAgents();
     assert.equal(agents.find((a) => a.id === 'edge-1')?.connected, true);
   });
 });
@@ -250,7 +231,7 @@ describe('HA masters on etcd: election and fencing', function () {
 describe('HA masters on etcd: losing etcd', function () {
   this.timeout(120_000);
   const etcd = useEtcd();
-  let ha: HaMasters | null = null;
+  let ha: HaCluster | null = null;
 
   afterEach(async () => {
     await etcd().resume();
@@ -259,12 +240,12 @@ describe('HA masters on etcd: losing etcd', function () {
   });
 
   it('etcd lost while leading: the master steps down (refusing with NotLeaderError) and the agent keeps supervising with the same PIDs; etcd back, it leads again', async () => {
-    ha = await HaMasters.start(etcd(), { masters: 1 });
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 1 });
     await ha.waitLeader();
     await ha.startAgent('edge-1', 0);
     const pid = await startWeb(ha, 0, 'edge-1');
     const watch = watchEnd(ha, 0);
-    await ha.admin(0).labelAgent('edge-1', { seen: 'yes' }, []); // an event: the watch is live
+    await ha.adminOf(0).labelAgent('edge-1', { seen: 'yes' }, []); // an event: the watch is live
     await etcd().pause();
     await waitFor(
       async () => {
@@ -281,8 +262,8 @@ describe('HA masters on etcd: losing etcd', function () {
     assert.equal(ha.master(0).running, true, 'the master process stays up, following');
     await etcd().resume();
     await ha.waitLeader({ timeoutMs: 30_000 });
-    await ha.waitAgentConnected(0, 'edge-1');
-    const { instances } = await ha.admin(0).listInstances({ handler: 'web' });
+    await ha.waitAgentsConnected(['edge-1'], { on: 0 });
+    const { instances } = await ha.adminOf(0).listInstances({ handler: 'web' });
     assert.equal(instances[0]?.status?.pid, pid);
     assert.equal(localPid(ha, 'edge-1', 'web'), pid);
   });
@@ -292,7 +273,6 @@ describe('HA masters: etcd unreachable at start', () => {
   it('gov master --store etcd exits 1 with an error naming the endpoints', async function () {
     this.timeout(30_000);
     const pki = await testPki();
-    const p = pki.paths('master');
     const port = await freePort(); // nothing listens there
     const child = spawn(
       process.execPath,
@@ -309,12 +289,7 @@ describe('HA masters: etcd unreachable at start', () => {
         'off',
         '--lease-ttl',
         '2s',
-        '--ca',
-        p.ca,
-        '--cert',
-        p.cert,
-        '--key',
-        p.key,
+        ...pki.tlsArgs('master'),
       ],
       { cwd: tempDir(), stdio: ['ignore', 'pipe', 'pipe'] },
     );

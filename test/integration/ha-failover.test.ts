@@ -21,7 +21,6 @@ const AGENTS = ['edge-1', 'edge-2'];
 async function psOnce(
   c: HaCluster,
 ): Promise<{ code: number; stderr: string; instances: number; started: number; ended: number }> {
-  const p = c.pki.paths('admin-admin');
   let stderr = '';
   let stdout = '';
   const io: CliIO = {
@@ -32,10 +31,7 @@ async function psOnce(
     isTTY: false,
   };
   const started = Date.now();
-  const code = await main(
-    ['ps', '--json', '--master', c.list, '--ca', p.ca, '--cert', p.cert, '--key', p.key],
-    io,
-  );
+  const code = await main(['ps', '--json', ...c.connectionArgs()], io);
   const instances = code === 0 ? (JSON.parse(stdout) as { instances: unknown[] }).instances.length : -1;
   return { code, stderr, instances, started, ended: Date.now() };
 }
@@ -83,12 +79,12 @@ describe('HA failover: agents, the CLI and rollouts ride through a leader kill (
       while (!stop) calls.push(await psOnce(c!));
     })();
 
-    const old = await c.leader();
+    const old = await c.waitLeader();
     const killedAt = Date.now();
     await c.killMaster(old);
-    const next = await c.leader(old);
+    const next = await c.waitLeader({ not: old });
     const ledAt = Date.now();
-    await c.waitAgentsConnected(AGENTS, 30_000);
+    await c.waitAgentsConnected(AGENTS, { timeoutMs: 30_000 });
     const reconnectedAt = Date.now();
     // A few more calls on the new leader, then stop the loop.
     const after = calls.length;
@@ -139,9 +135,9 @@ describe('HA failover: agents, the CLI and rollouts ride through a leader kill (
       timeoutMs: 60_000,
       what: 'batch 2 to begin',
     });
-    const old = await c.leader();
+    const old = await c.waitLeader();
     await c.killMaster(old);
-    await c.leader(old, 30_000);
+    await c.waitLeader({ not: old, timeoutMs: 30_000 });
 
     const done = await waitFor(
       async () => {
