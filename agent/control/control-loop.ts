@@ -63,6 +63,9 @@ export interface ControlLoopOptions {
   metricsIntervalMs: number;
   logger: Logger;
   clock?: Clock;
+  /** The agent's data dir: the limits and freezes in force are kept there across restarts (held-actions.ts);
+   * null: not kept (tests and benches that never restart). */
+  dataDir: string | null;
   /** Where readings come from (tests inject their own); default: /proc and the instance cgroups. */
   source?: SensorSource;
 }
@@ -129,6 +132,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
       opts.logger,
       (k) => this.lastMetrics.find((m) => instanceKey(m.handler, m.index) === k)?.memory_bytes ?? 0,
       () => this.clock.now(),
+      opts.dataDir ?? undefined,
     );
   }
 
@@ -136,6 +140,12 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // First of all actions: what a previous agent's rules left limited or frozen is put back.
+    this.acting = this.acting.then(() =>
+      this.actuators
+        .restore()
+        .catch((err: unknown) => this.log.error('putting back held policy actions failed', { err })),
+    );
     if (this.opts.agentRules.length > 0) this.setSubject(HOST_SUBJECT, this.opts.agentRules, 'agent', '', '');
     this.syncSubjects(
       this.opts.supervisor
@@ -154,7 +164,10 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  /** Stops sampling; resolves once the actions under way are done. Limits and freezes stay as they are. */
+  /**
+   * Stops sampling; resolves once the actions under way are done. Limits and freezes stay as they are (in
+   * the data dir's record, for the next agent to put back).
+   */
   async stop(): Promise<void> {
     this.running = false;
     for (const t of this.timers.splice(0)) t.cancel();
@@ -162,6 +175,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     this.opts.supervisor.off('applied', this.onChange);
     this.opts.supervisor.off('state', this.onChange);
     await this.acting;
+    await this.actuators.close();
   }
 
   /** Resolves once every action decided so far is carried out and recorded (tests, shutdown). */

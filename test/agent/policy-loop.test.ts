@@ -53,6 +53,17 @@ class InjectedSensors implements SensorSource {
   }
 }
 
+/** The cpu limit file of the group `pid` is in now (v1: the cpu hierarchy; v2: the unified one): `group value`. */
+function cpuQuota(layout: NonNullable<Cgroups['detected']>, pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const line = lines.find((l) =>
+    layout.version === 2 ? l.startsWith('0::') : l.split(':')[1]?.split(',').includes('cpu'),
+  );
+  const rel = line?.split(':')[2] ?? '/';
+  const file = path.join(layout.cpu!, rel, layout.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us');
+  return `${rel} ${readFileSync(file, 'utf8').trim()}`;
+}
+
 function rule(fields: Partial<PolicyRule> & Pick<PolicyRule, 'name' | 'when' | 'do'>): PolicyRule {
   return { cooldown_ms: 0, dry_run: false, ...fields };
 }
@@ -69,11 +80,18 @@ afterEach(async () => {
 
 async function loopOn(
   sup: Supervisor,
-  fields: { agentRules?: PolicyRule[]; source?: SensorSource; clock?: FakeClock; metricsIntervalMs?: number },
+  fields: {
+    agentRules?: PolicyRule[];
+    source?: SensorSource;
+    clock?: FakeClock;
+    metricsIntervalMs?: number;
+    /** The agent's audit (a restarted agent's loop); default a new one. */
+    audit?: LocalAudit;
+  },
 ): Promise<{ loop: ControlLoop; audit: LocalAudit; policyEvents: () => LocalEvent[] }> {
   const dataDir = (sup as unknown as { opts: { dataDir: string } }).opts.dataDir;
-  const audit = await LocalAudit.open(dataDir, quiet);
-  audits.push(audit);
+  const audit = fields.audit ?? (await LocalAudit.open(dataDir, quiet));
+  if (!fields.audit) audits.push(audit);
   const loop = new ControlLoop({
     supervisor: sup,
     commands: new AgentCommands(sup, dataDir),
@@ -83,6 +101,7 @@ async function loopOn(
     controlIntervalMs: 100,
     metricsIntervalMs: fields.metricsIntervalMs ?? 200,
     logger: quiet,
+    dataDir,
     ...(fields.clock ? { clock: fields.clock } : {}),
     ...(fields.source ? { source: fields.source } : {}),
   });
@@ -191,16 +210,7 @@ describe('resource policies: the control loop on real handlers', function () {
     const dataDir = (sup as unknown as { opts: { dataDir: string } }).opts.dataDir;
     const layout = cg.detected!;
     const pid = sup.status('spin')[0]!.pid!;
-    /** The cpu limit file of the group the handler is in now (v1: the cpu hierarchy; v2: the unified one). */
-    const quota = (): string => {
-      const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
-      const line = lines.find((l) =>
-        layout.version === 2 ? l.startsWith('0::') : l.split(':')[1]?.split(',').includes('cpu'),
-      );
-      const rel = line?.split(':')[2] ?? '/';
-      const file = path.join(layout.cpu!, rel, layout.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us');
-      return `${rel} ${readFileSync(file, 'utf8').trim()}`;
-    };
+    const quota = () => cpuQuota(layout, pid);
     const group = `/governor/${cgroupScope(dataDir)}/spin`;
     const v2 = layout.version === 2;
     await waitFor(() => loop.report().rules?.[0]?.state === 'armed', { what: 'armed' });
@@ -219,6 +229,50 @@ describe('resource policies: the control loop on real handlers', function () {
     await loop.settled();
     assert.match(quota(), new RegExp(`${group} ${v2 ? 'max 100000' : '-1'}$`), 'back to the spec: no limit');
     assert.match(policyEvents()[1]!.result, /reverted/);
+  });
+
+  it('a limit in force when the agent stops is put back by the next agent, whose rule starts anew', async function () {
+    const cg = new Cgroups({ root: DEFAULT_CGROUP_ROOT, scope: 'probe', logger: quiet });
+    if (!cg.detected?.cpu) {
+      if (process.env.CI) throw new Error('no cgroup cpu controller in CI');
+      this.skip(); // no cpu controller: limits are advisory and cannot be shown
+    }
+    const layout = cg.detected!;
+    const v2 = layout.version === 2;
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    const runaway = rule({
+      name: 'runaway',
+      when: { metric: 'cpu', above: 0.9, for_ms: 0, clear_below: 0.5 },
+      do: { kind: 'limit_cpu', cpu_percent: 50 },
+    });
+    await sup.applySpecs([{ ...spec({ name: 'spin', command: IDLE }), policies: [runaway] }]);
+    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'spin running' });
+    const pid = sup.status('spin')[0]!.pid!;
+    const source = new InjectedSensors();
+    source.values.set('spin cpu', 0.97);
+    const first = await loopOn(sup, { source });
+    await waitFor(() => first.policyEvents().length === 1, { what: 'the limit' });
+    await first.loop.settled();
+    assert.ok(first.policyEvents()[0]!.ok, first.policyEvents()[0]!.error);
+    assert.match(cpuQuota(layout, pid), new RegExp(` ${v2 ? '50000 100000' : '50000'}$`));
+    // The agent stops with the rule firing (the process lives on, limited); the next one starts with the
+    // load gone: its rule never fires, so nothing of its own would ever clear the limit.
+    await first.loop.stop();
+    source.values.set('spin cpu', 0.1);
+    const next = await loopOn(sup, { source, audit: first.audit });
+    await waitFor(() => next.policyEvents().length === 2, { what: 'the limit put back' });
+    await next.loop.settled();
+    const back = next.policyEvents()[1]!;
+    assert.ok(back.ok, back.error);
+    assert.equal(back.issued_by, 'policy/runaway');
+    assert.equal(back.instance, 'spin');
+    assert.match(back.params_summary, /put back at the agent start/);
+    assert.match(cpuQuota(layout, pid), new RegExp(` ${v2 ? 'max 100000' : '-1'}$`), 'back to the spec');
+    // Once: a third agent finds nothing left to put back.
+    await next.loop.stop();
+    const third = await loopOn(sup, { source, audit: first.audit });
+    await third.loop.settled();
+    assert.equal(third.policyEvents().length, 2);
   });
 
   it('dry-run acts on nothing but records what it would have done', async () => {
