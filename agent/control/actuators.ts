@@ -5,7 +5,7 @@
  * agent's local audit (local/local-audit.ts: kind `policy`, issued_by `policy/<rule>`, params_summary the
  * metric values that fired it), which reaches the master's execution log like a local command.
  *
- * - restart / stop / signal: the subject instance. freeze: the cgroup freezer (refused with why where it
+ * - restart / stop / signal: the subject instance (a restart never starts one an operator stopped since). freeze: the cgroup freezer (refused with why where it
  *   cannot freeze), thawed when the rule clears. limit_cpu / limit_memory: the instance's cgroup limit on top
  *   of its spec's (process/limit-override.ts), put back when the rule clears (also recorded), applied again
  *   when the instance starts anew while the rule still fires. alert: an event only (the record and a log line).
@@ -242,8 +242,11 @@ export class Actuators {
     const command = (kind: 'RESTART' | 'STOP' | 'SIGNAL', signal = '') =>
       this.commands.execute(agentCommand({ kind, handler: t.handler, instance: key, signal }));
     switch (a.kind) {
-      case 'restart':
-        return (await command('RESTART')).summary ?? `restarted ${key}`;
+      case 'restart': {
+        // Never one an operator stopped since the rule fired (decided in the instance's own turn).
+        const s = await this.sup.restart(key, { onlyIfMeantToRun: true });
+        return `${s.instance} ${s.state}${s.pid ? ` pid ${s.pid}` : ''}`;
+      }
       case 'stop':
         return (await command('STOP')).summary ?? `stopped ${key}`;
       case 'cool':

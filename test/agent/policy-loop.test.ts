@@ -341,6 +341,44 @@ describe('resource policies: the control loop on real handlers', function () {
     await sup.observed.detach('legacy');
   });
 
+  it('a policy restart never starts an instance an operator stopped after the rule fired', async () => {
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    await sup.applySpecs([spec({ name: 'held', command: IDLE })]);
+    await waitFor(() => sup.status('held')[0]?.state === 'running', { what: 'running' });
+    const { loop, policyEvents } = await loopOn(sup, {});
+    const leak = rule({
+      name: 'leak',
+      when: { metric: 'rss', above: 1, for_ms: 0 },
+      do: { kind: 'restart' },
+    });
+    // The rule fired on a sample of the running instance; before its turn came, an operator stopped it.
+    await sup.stop('held');
+    const d: Decision = {
+      subject: 'held',
+      rule: 'leak',
+      handler: 'held',
+      instance: 'held',
+      scope: 'handler',
+      metric: 'rss',
+      action: { kind: 'restart' },
+      action_text: 'restart',
+      t: Date.now(),
+      raw: 5,
+      value: 5,
+      reason: 'rss above 1',
+      dry_run: false,
+      held_back: false,
+    };
+    await loop.actuators.act(d, leak);
+    const [rec] = policyEvents();
+    assert.equal(rec!.ok, false, 'not restarted');
+    assert.match(
+      rec!.error,
+      /^held is stopped: an operator stopped it; a policy restarts only an instance meant to run$/,
+    );
+    assert.equal(sup.status('held')[0]!.state, 'stopped', 'still stopped');
+  });
+
   it('freezes where the freezer can, thawing when the rule clears, and records the reason where it cannot', async () => {
     const sup = await sups.make({ metricsIntervalMs: 200 });
     await sup.applySpecs([spec({ name: 'still', command: IDLE })]);
