@@ -379,6 +379,25 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.equal(sup.status('held')[0]!.state, 'stopped', 'still stopped');
   });
 
+  it('keeps acting when the wall clock steps back (its samples are never taken for old ones)', async () => {
+    const clock = new FakeClock();
+    const sup = await sups.make({ clock, metricsIntervalMs: 200 });
+    const source = new InjectedSensors();
+    source.values.set('host.memory.pressure.some', 1);
+    const pressure = rule({
+      name: 'pressure',
+      when: { metric: 'host.memory.pressure.some', above: 10, for_ms: 0 },
+      do: { kind: 'alert' },
+    });
+    const { loop, policyEvents } = await loopOn(sup, { agentRules: [pressure], source, clock });
+    await waitFor(() => loop.engine.states()[0]?.raw === 1, { what: 'a first sample' });
+    clock.advance(-3_600_000); // NTP (or an operator) sets the clock an hour back
+    source.values.set('host.memory.pressure.some', 50);
+    await waitFor(() => policyEvents().length === 1, { what: 'the alert an hour "earlier"' });
+    await loop.settled();
+    assert.equal(policyEvents()[0]!.issued_by, 'policy/pressure');
+  });
+
   it('freezes where the freezer can, thawing when the rule clears, and records the reason where it cannot', async () => {
     const sup = await sups.make({ metricsIntervalMs: 200 });
     await sup.applySpecs([spec({ name: 'still', command: IDLE })]);
