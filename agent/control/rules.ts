@@ -266,16 +266,23 @@ export class PolicyEngine {
     if (executionId !== undefined) tr.lastExecutionId = executionId;
   }
 
-  /** The sensor of `metric` is unavailable for `subject` (why; '' when it is back): shown on its rows. */
+  /**
+   * The sensor of `metric` is unavailable for `subject` (why; '' when it is back): shown on its rows, and a
+   * breach of a rule on it that has not fired yet starts over at the next sample (`for` holds continuously).
+   */
   setUnavailable(subject: string, metric: string, reason: string): void {
     let m = this.unavailable.get(subject);
     if (!reason) {
       m?.delete(metric);
       return;
     }
-    if (!this.subjects.has(subject)) return;
+    const trackers = this.subjects.get(subject);
+    if (!trackers) return;
     if (!m) this.unavailable.set(subject, (m = new Map()));
     m.set(metric, reason);
+    // `for` must hold continuously: unknown for a while (e.g. the process restarting), a breach starts over.
+    for (const tr of trackers.values())
+      if (tr.rule.when.metric === metric && !tr.latched) tr.breachSince = null;
   }
 
   /** The metrics the rules of `subject` read (what the control loop must sample for it). */

@@ -373,6 +373,29 @@ describe('policy engine', () => {
     assert.equal(log.actions.length, 2, 'once the cooldown is over');
   });
 
+  it('`for` holds only over samples: a breach interrupted by an unavailable sensor (a restart) starts over', () => {
+    const engine = new PolicyEngine();
+    engine.setRules('web', [rule('hot', { metric: 'cpu', above: 0.9, for_ms: 2 * M })], 'handler');
+    const log = feed(
+      engine,
+      'web',
+      'cpu',
+      every(30 * S, 0, 90 * S, () => 1),
+    );
+    // The process crashed and is started anew: no value while it is not running.
+    engine.setUnavailable('web', 'cpu', 'not running');
+    feed(
+      engine,
+      'web',
+      'cpu',
+      every(30 * S, 90 * S, 210 * S, () => 1),
+      log,
+    );
+    assert.equal(log.actions.length, 0, 'the new process has not been above for 2m yet');
+    feed(engine, 'web', 'cpu', [[210 * S, 1]], log);
+    assert.equal(log.actions.length, 1, 'it has now');
+  });
+
   it('shows why a sensor is unavailable on the rows of its rules', () => {
     const engine = new PolicyEngine();
     engine.setRules(
