@@ -9,7 +9,8 @@
  *   cannot freeze), thawed when the rule clears. limit_cpu / limit_memory: the instance's cgroup limit on top
  *   of its spec's (process/limit-override.ts), put back when the rule clears (also recorded), applied again
  *   when the instance starts anew while the rule still fires. alert: an event only (the record and a log line).
- * - cool: on-demand instances that are hot and hold no lease (`ensure --hold`), in `order`
+ * - cool: on-demand instances that are hot and hold no lease (`ensure --hold`) — a handler's rule: its own
+ *   instance only — in `order`
  *   (least-recently-used: longest idle first; most-memory: largest last measured RSS first), at most `max`;
  *   each stopped (cold) as its idle timer would, each its own execution.
  * - A limit or a freeze outlives the agent (the kernel keeps it), the rule's state does not: both are kept in
@@ -185,19 +186,27 @@ export class Actuators {
     );
   }
 
-  /** The instances an action is for: the subject, or for `cool` the ones chosen; empty: the host. */
+  /**
+   * The instances an action is for: the subject, or for `cool` the ones chosen (an agent-wide rule: among
+   * the host's; a handler's rule: its own instance alone); empty: the host, or nothing to cool.
+   */
   private targets(d: Decision): Array<{ handler: string; instance: string }> {
-    if (d.action.kind === 'cool') return this.chooseToCool(d.action.order, d.action.max);
+    if (d.action.kind === 'cool') return this.chooseToCool(d.action.order, d.action.max, d.instance);
     return d.instance ? [{ handler: d.handler, instance: d.instance }] : [];
   }
 
-  /** Hot on-demand instances holding no lease, in `order`, at most `max`. */
-  private chooseToCool(order: string, max: number): Array<{ handler: string; instance: string }> {
+  /** Hot on-demand instances holding no lease (only `only`, when given), in `order`, at most `max`. */
+  private chooseToCool(
+    order: string,
+    max: number,
+    only: string,
+  ): Array<{ handler: string; instance: string }> {
     const now = this.now();
     const hot = this.sup
       .status()
       .filter(
         (s: InstanceStatus) =>
+          (!only || s.instance === only) &&
           s.mode === 'on-demand' &&
           s.temperature === 'hot' &&
           !(s.activity.lease_until !== null && s.activity.lease_until > now),
@@ -226,7 +235,9 @@ export class Actuators {
     }
     if (!target) {
       if (a.kind === 'cool')
-        return `${d.dry_run ? 'dry-run: ' : ''}nothing to cool: no on-demand instance is hot`;
+        return `${d.dry_run ? 'dry-run: ' : ''}nothing to cool: ${
+          d.instance ? `${d.instance} is not hot, or holds a lease` : 'no on-demand instance is hot'
+        }`;
       throw new StateError(`${d.action_text} needs an instance; an agent-wide rule may only cool or alert`);
     }
     if (d.dry_run) return `dry-run: would ${d.action_text} ${key}`;

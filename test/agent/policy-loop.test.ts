@@ -190,6 +190,44 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.deepEqual(temps, { 'od-a': 'running', 'od-b': 'stopped', 'od-c': 'running' });
   });
 
+  it("a handler's cool rule cools its own instance, never another handler's", async () => {
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    const onDemand = (name: string) => spec({ name, command: IDLE, mode: 'on-demand', idle_timeout: '1h' });
+    await sup.applySpecs(['od-a', 'od-b'].map(onDemand));
+    for (const name of ['od-b', 'od-a']) {
+      await sup.ensure(name); // od-b used first: the least recently used on the host
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { loop, policyEvents } = await loopOn(sup, {});
+    const hot = rule({
+      name: 'hot',
+      when: { metric: 'rss', above: 1, for_ms: 0 },
+      do: { kind: 'cool', order: 'least-recently-used', max: 1 },
+    });
+    const d: Decision = {
+      subject: 'od-a',
+      rule: 'hot',
+      handler: 'od-a',
+      instance: 'od-a',
+      scope: 'handler',
+      metric: 'rss',
+      action: hot.do,
+      action_text: 'cool',
+      t: Date.now(),
+      raw: 5,
+      value: 5,
+      reason: 'rss above 1',
+      dry_run: false,
+      held_back: false,
+    };
+    await loop.actuators.act(d, hot);
+    const [rec] = policyEvents();
+    assert.ok(rec!.ok, rec!.error);
+    assert.equal(rec!.instance, 'od-a');
+    const states = Object.fromEntries(sup.status().map((s) => [s.handler, s.state]));
+    assert.deepEqual(states, { 'od-a': 'stopped', 'od-b': 'running' });
+  });
+
   it('limit_cpu changes the instance cgroup limit and puts it back when the rule clears', async function () {
     const cg = new Cgroups({ root: DEFAULT_CGROUP_ROOT, scope: 'probe', logger: quiet });
     if (!cg.detected?.cpu) {
