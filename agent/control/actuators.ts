@@ -288,6 +288,10 @@ export class Actuators {
         if (!rules) this.overrides.set(key, (rules = new Map()));
         rules.set(rule, o);
         await this.persist(); // first: an agent that dies right after leaves the record to revert it
+        // Not running now (restarting since the sample that fired it): in force, applied once it runs.
+        const state = this.sup.status().find((s) => s.instance === key)?.state;
+        if (state !== undefined && state !== 'running')
+          return `${key} is ${state}: its limit applies once it runs, while the rule fires`;
         try {
           return this.applyOverrides(key, '', true);
         } catch (err) {

@@ -269,6 +269,52 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.match(policyEvents()[1]!.result, /reverted/);
   });
 
+  it('a limit decided while its instance is not running applies once it runs again, while the rule fires', async function () {
+    const cg = new Cgroups({ root: DEFAULT_CGROUP_ROOT, scope: 'probe', logger: quiet });
+    if (!cg.detected?.cpu) {
+      if (process.env.CI) throw new Error('no cgroup cpu controller in CI');
+      this.skip(); // no cpu controller: limits are advisory and cannot be shown
+    }
+    const layout = cg.detected!;
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    await sup.applySpecs([spec({ name: 'spin', command: IDLE })]);
+    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'running' });
+    const { loop, policyEvents } = await loopOn(sup, {});
+    const runaway = rule({
+      name: 'runaway',
+      when: { metric: 'cpu', above: 0.9, for_ms: 0 },
+      do: { kind: 'limit_cpu', cpu_percent: 50 },
+    });
+    // Fired on the last sample of a process that is gone by the time the action runs.
+    await sup.stop('spin');
+    const d: Decision = {
+      subject: 'spin',
+      rule: 'runaway',
+      handler: 'spin',
+      instance: 'spin',
+      scope: 'handler',
+      metric: 'cpu',
+      action: runaway.do,
+      action_text: 'limit_cpu 50%',
+      t: Date.now(),
+      raw: 1,
+      value: 1,
+      reason: 'cpu above 90%',
+      dry_run: false,
+      held_back: false,
+    };
+    await loop.actuators.act(d, runaway);
+    const [rec] = policyEvents();
+    assert.ok(rec!.ok, rec!.error);
+    assert.match(rec!.result, /^spin is stopped: its limit applies once it runs/);
+    await sup.start('spin');
+    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'running again' });
+    const pid = sup.status('spin')[0]!.pid!;
+    await waitFor(() => cpuQuota(layout, pid).endsWith(layout.version === 2 ? ' 50000 100000' : ' 50000'), {
+      what: 'the limit on the new process',
+    });
+  });
+
   it('a limit in force when the agent stops is put back by the next agent, whose rule starts anew', async function () {
     const cg = new Cgroups({ root: DEFAULT_CGROUP_ROOT, scope: 'probe', logger: quiet });
     if (!cg.detected?.cpu) {
