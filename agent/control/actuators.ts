@@ -164,7 +164,6 @@ export class Actuators {
       kind === 'freeze' ? !this.frozenBy.get(key)?.delete(c.rule) : !this.overrides.get(key)?.delete(c.rule)
     )
       return;
-    await this.persist();
     await this.audit.record(
       {
         kind: 'policy',
@@ -184,6 +183,7 @@ export class Actuators {
       },
       (r: string) => r,
     );
+    await this.persist(); // after: an agent that dies before it is done leaves the record to revert it
   }
 
   /**
