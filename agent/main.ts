@@ -153,6 +153,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
       controlIntervalMs: options.controlIntervalMs,
       metricsIntervalMs,
       logger,
+      dataDir,
     });
     if (specs) {
       await sup.applySpecs(specs);

@@ -20,3 +20,20 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(t) };
   },
 };
+
+/**
+ * `clock`'s time made to never go back: a wall clock stepped back (NTP, an operator) counts as no time
+ * passing, and the time goes on from there at the clock's pace. For code that keeps time between readings
+ * (the rule engine's samples must come later than the last, its `for` and cooldowns); it drifts ahead of
+ * the wall clock by the steps back. Forward steps pass as they are.
+ */
+export function steadyTime(clock: Clock): () => number {
+  let wall: number | null = null;
+  let t = 0;
+  return () => {
+    const w = clock.now();
+    t = wall === null ? w : t + Math.max(0, w - wall);
+    wall = w;
+    return t;
+  };
+}

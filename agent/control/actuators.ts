@@ -5,22 +5,28 @@
  * agent's local audit (local/local-audit.ts: kind `policy`, issued_by `policy/<rule>`, params_summary the
  * metric values that fired it), which reaches the master's execution log like a local command.
  *
- * - restart / stop / signal: the subject instance. freeze: the cgroup freezer (refused with why where it
+ * - restart / stop / signal: the subject instance (a restart never starts one an operator stopped since). freeze: the cgroup freezer (refused with why where it
  *   cannot freeze), thawed when the rule clears. limit_cpu / limit_memory: the instance's cgroup limit on top
  *   of its spec's (process/limit-override.ts), put back when the rule clears (also recorded), applied again
  *   when the instance starts anew while the rule still fires. alert: an event only (the record and a log line).
- * - cool: on-demand instances that are hot and hold no lease (`ensure --hold`), in `order`
+ * - cool: on-demand instances that are hot and hold no lease (`ensure --hold`) — a handler's rule: its own
+ *   instance only — in `order`
  *   (least-recently-used: longest idle first; most-memory: largest last measured RSS first), at most `max`;
  *   each stopped (cold) as its idle timer would, each its own execution.
+ * - A limit or a freeze outlives the agent (the kernel keeps it), the rule's state does not: both are kept in
+ *   `policy-held.json` (held-actions.ts) and put back by the next agent at its start (`restore`, recorded).
  * - Observed processes only ever get `alert`: any other action on one is recorded as an alert, saying so.
  * - dry-run: nothing is done; the record says what would have been.
  */
+import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { errorMessage, StateError } from '../../shared/errors.js';
+import { parseInstanceKey } from '../../shared/spec.js';
 import type { PolicyAction, PolicyRule } from '../../shared/policy-rules.js';
 import { agentCommand, type AgentCommands } from '../commands.js';
 import type { LocalAudit } from '../local/local-audit.js';
 import type { InstanceStatus, Supervisor } from '../supervisor/supervisor.js';
+import { openHeldActions, type HeldActions } from './held-actions.js';
 import type { Clear, Decision } from './rules.js';
 import { describeValues } from './values.js';
 
@@ -36,6 +42,8 @@ export class Actuators {
   private readonly overrides = new Map<string, Map<string, Override>>();
   /** Instances a rule froze: instance key → rules. */
   private readonly frozenBy = new Map<string, Set<string>>();
+  /** Both of the above, on disk (null: no data dir, or not restored yet). */
+  private held: DurableStore<HeldActions> | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -47,12 +55,73 @@ export class Actuators {
     private readonly lastRss: (key: string) => number,
     /** The supervisor's time (leases are in it). */
     private readonly now: () => number = Date.now,
+    /** Where the limits and freezes in force are kept across agent restarts (none: not kept). */
+    private readonly dataDir?: string,
   ) {
     this.log = logger.named('policy');
     // A new process of an instance runs on its spec's limits: the overrides in force apply again.
     sup.on('state', (c) => {
       if (c.to === 'running' && this.overrides.has(c.handler)) this.applyOverrides(c.handler);
     });
+  }
+
+  /**
+   * Puts back the limits and freezes a previous agent's rules left in force (their rules start anew here),
+   * each recorded as an execution of the rule; from then on keeps the record. Before any action.
+   */
+  async restore(): Promise<void> {
+    if (!this.dataDir || this.held) return;
+    let held: DurableStore<HeldActions>;
+    try {
+      held = await openHeldActions(this.dataDir, this.log);
+    } catch (err) {
+      this.log.error('policy record unreadable: limits and freezes of a previous run are not put back', {
+        err,
+      });
+      return;
+    }
+    const { limit, freeze } = structuredClone(held.data);
+    const put = async (kind: 'limit' | 'freeze', key: string, rules: string[]) => {
+      for (const [i, rule] of rules.entries())
+        await this.audit.record(
+          {
+            kind: 'policy',
+            handler: parseInstanceKey(key).handler,
+            instance: key,
+            issued_by: `policy/${rule}`,
+            params_summary: 'put back at the agent start: the rule starts anew',
+          },
+          async () => {
+            if (i < rules.length - 1) return `${key}: put back with ${rules.at(-1)}`;
+            if (kind === 'limit') return this.applyOverrides(key, 'reverted: ', true);
+            await this.sup.thaw(key);
+            return `thawed ${key}`;
+          },
+          (r: string) => r,
+        );
+    };
+    for (const [key, rules] of Object.entries(limit)) await put('limit', key, rules);
+    for (const [key, rules] of Object.entries(freeze)) await put('freeze', key, rules);
+    this.held = held;
+    await this.persist();
+  }
+
+  /** Stops keeping the record (after the last action). */
+  async close(): Promise<void> {
+    await this.held?.close();
+    this.held = null;
+  }
+
+  /** Writes the limits and freezes in force to the record. */
+  private persist(): Promise<void> {
+    const entries = <T>(m: Map<string, Map<string, T> | Set<string>>) =>
+      Object.fromEntries([...m].filter(([, r]) => r.size > 0).map(([k, r]) => [k, [...r.keys()]]));
+    return (
+      this.held?.update((d) => {
+        d.limit = entries(this.overrides);
+        d.freeze = entries(this.frozenBy);
+      }) ?? Promise.resolve()
+    );
   }
 
   /** Carries out (or, dry-run, records) one decision. Never throws: failures are in the records. */
@@ -114,21 +183,30 @@ export class Actuators {
       },
       (r: string) => r,
     );
+    await this.persist(); // after: an agent that dies before it is done leaves the record to revert it
   }
 
-  /** The instances an action is for: the subject, or for `cool` the ones chosen; empty: the host. */
+  /**
+   * The instances an action is for: the subject, or for `cool` the ones chosen (an agent-wide rule: among
+   * the host's; a handler's rule: its own instance alone); empty: the host, or nothing to cool.
+   */
   private targets(d: Decision): Array<{ handler: string; instance: string }> {
-    if (d.action.kind === 'cool') return this.chooseToCool(d.action.order, d.action.max);
+    if (d.action.kind === 'cool') return this.chooseToCool(d.action.order, d.action.max, d.instance);
     return d.instance ? [{ handler: d.handler, instance: d.instance }] : [];
   }
 
-  /** Hot on-demand instances holding no lease, in `order`, at most `max`. */
-  private chooseToCool(order: string, max: number): Array<{ handler: string; instance: string }> {
+  /** Hot on-demand instances holding no lease (only `only`, when given), in `order`, at most `max`. */
+  private chooseToCool(
+    order: string,
+    max: number,
+    only: string,
+  ): Array<{ handler: string; instance: string }> {
     const now = this.now();
     const hot = this.sup
       .status()
       .filter(
         (s: InstanceStatus) =>
+          (!only || s.instance === only) &&
           s.mode === 'on-demand' &&
           s.temperature === 'hot' &&
           !(s.activity.lease_until !== null && s.activity.lease_until > now),
@@ -157,7 +235,9 @@ export class Actuators {
     }
     if (!target) {
       if (a.kind === 'cool')
-        return `${d.dry_run ? 'dry-run: ' : ''}nothing to cool: no on-demand instance is hot`;
+        return `${d.dry_run ? 'dry-run: ' : ''}nothing to cool: ${
+          d.instance ? `${d.instance} is not hot, or holds a lease` : 'no on-demand instance is hot'
+        }`;
       throw new StateError(`${d.action_text} needs an instance; an agent-wide rule may only cool or alert`);
     }
     if (d.dry_run) return `dry-run: would ${d.action_text} ${key}`;
@@ -173,8 +253,11 @@ export class Actuators {
     const command = (kind: 'RESTART' | 'STOP' | 'SIGNAL', signal = '') =>
       this.commands.execute(agentCommand({ kind, handler: t.handler, instance: key, signal }));
     switch (a.kind) {
-      case 'restart':
-        return (await command('RESTART')).summary ?? `restarted ${key}`;
+      case 'restart': {
+        // Never one an operator stopped since the rule fired (decided in the instance's own turn).
+        const s = await this.sup.restart(key, { onlyIfMeantToRun: true });
+        return `${s.instance} ${s.state}${s.pid ? ` pid ${s.pid}` : ''}`;
+      }
       case 'stop':
         return (await command('STOP')).summary ?? `stopped ${key}`;
       case 'cool':
@@ -182,10 +265,19 @@ export class Actuators {
       case 'signal':
         return (await command('SIGNAL', a.signal)).summary ?? `sent ${a.signal} to ${key}`;
       case 'freeze': {
-        await this.sup.freeze(key);
+        // Recorded first: an agent that dies right after freezing it leaves the record to thaw it.
         let rules = this.frozenBy.get(key);
         if (!rules) this.frozenBy.set(key, (rules = new Set()));
+        const had = rules.has(rule);
         rules.add(rule);
+        await this.persist();
+        try {
+          await this.sup.freeze(key);
+        } catch (err) {
+          if (!had) rules.delete(rule);
+          await this.persist();
+          throw err;
+        }
         return `froze ${key} until the rule clears`;
       }
       case 'limit_cpu':
@@ -195,10 +287,16 @@ export class Actuators {
         let rules = this.overrides.get(key);
         if (!rules) this.overrides.set(key, (rules = new Map()));
         rules.set(rule, o);
+        await this.persist(); // first: an agent that dies right after leaves the record to revert it
+        // Not running now (restarting since the sample that fired it): in force, applied once it runs.
+        const state = this.sup.status().find((s) => s.instance === key)?.state;
+        if (state !== undefined && state !== 'running')
+          return `${key} is ${state}: its limit applies once it runs, while the rule fires`;
         try {
           return this.applyOverrides(key, '', true);
         } catch (err) {
           rules.delete(rule);
+          await this.persist();
           throw err;
         }
       }

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import type { PolicyReport } from '../../proto/generated/governor/v1/PolicyReport.js';
 import type { PolicyTransition } from '../../proto/generated/governor/v1/PolicyTransition.js';
-import { systemClock, type Clock, type TimerHandle } from '../../shared/clock.js';
+import { steadyTime, systemClock, type Clock, type TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { instanceKey } from '../../shared/spec.js';
 import {
@@ -63,6 +63,9 @@ export interface ControlLoopOptions {
   metricsIntervalMs: number;
   logger: Logger;
   clock?: Clock;
+  /** The agent's data dir: the limits and freezes in force are kept there across restarts (held-actions.ts);
+   * null: not kept (tests and benches that never restart). */
+  dataDir: string | null;
   /** Where readings come from (tests inject their own); default: /proc and the instance cgroups. */
   source?: SensorSource;
 }
@@ -81,6 +84,8 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   readonly actuators: Actuators;
   private readonly source: SensorSource;
   private readonly clock: Clock;
+  /** The rules' time (samples, cooldowns, the loop's own sampling): the clock's, never going back. */
+  private readonly ruleNow: () => number;
   private readonly log: Logger;
   private readonly subjects = new Map<string, Subject>();
   private pending: PolicyTransition[] = [];
@@ -112,6 +117,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   constructor(private readonly opts: ControlLoopOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
+    this.ruleNow = steadyTime(this.clock);
     this.log = opts.logger.named('control');
     this.engine = new PolicyEngine({ budget: { max: opts.budgetPerMinute, windowMs: 60_000 } });
     const sup = opts.supervisor;
@@ -129,6 +135,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
       opts.logger,
       (k) => this.lastMetrics.find((m) => instanceKey(m.handler, m.index) === k)?.memory_bytes ?? 0,
       () => this.clock.now(),
+      opts.dataDir ?? undefined,
     );
   }
 
@@ -136,6 +143,12 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // First of all actions: what a previous agent's rules left limited or frozen is put back.
+    this.acting = this.acting.then(() =>
+      this.actuators
+        .restore()
+        .catch((err: unknown) => this.log.error('putting back held policy actions failed', { err })),
+    );
     if (this.opts.agentRules.length > 0) this.setSubject(HOST_SUBJECT, this.opts.agentRules, 'agent', '', '');
     this.syncSubjects(
       this.opts.supervisor
@@ -154,7 +167,10 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  /** Stops sampling; resolves once the actions under way are done. Limits and freezes stay as they are. */
+  /**
+   * Stops sampling; resolves once the actions under way are done. Limits and freezes stay as they are (in
+   * the data dir's record, for the next agent to put back).
+   */
   async stop(): Promise<void> {
     this.running = false;
     for (const t of this.timers.splice(0)) t.cancel();
@@ -162,6 +178,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     this.opts.supervisor.off('applied', this.onChange);
     this.opts.supervisor.off('state', this.onChange);
     await this.acting;
+    await this.actuators.close();
   }
 
   /** Resolves once every action decided so far is carried out and recorded (tests, shutdown). */
@@ -242,7 +259,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     for (const key of [...this.subjects.keys()])
       if (!seen.has(key)) {
         this.subjects.delete(key);
-        this.revert(this.engine.removeSubject(key, this.clock.now()));
+        this.revert(this.engine.removeSubject(key, this.ruleNow()));
       }
   }
 
@@ -250,7 +267,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     // Instances or specs changed since the last sample (rules may have come with them), or instance rules.
     const instanceRules = this.subjects.size - (this.subjects.has(HOST_SUBJECT) ? 1 : 0) > 0;
     if (!this.dirty && !instanceRules) return;
-    const now = this.clock.now();
+    const now = this.ruleNow();
     if (this.sampling || now - this.lastInstanceSample < this.opts.metricsIntervalMs) return;
     // Counted from its start: the next one is due an interval after this one began, not after it ended.
     this.lastInstanceSample = now;
@@ -266,7 +283,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     const host = this.subjects.get(HOST_SUBJECT);
     if (!host) return;
     const wanted = new Set(host.metrics.filter((m) => HOST_SET.has(m)) as HostMetric[]);
-    const now = this.clock.now();
+    const now = this.ruleNow();
     const readings = this.source.host(wanted, now);
     const results: ObserveResult[] = [];
     for (const m of wanted) this.feed(HOST_SUBJECT, host, m, readings.get(m), now, results);
@@ -275,7 +292,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
 
   private instanceSample(metrics: InstanceMetrics[]): void {
     if (!this.running) return;
-    const now = this.clock.now();
+    const now = this.ruleNow();
     if (!this.sampling) this.lastInstanceSample = now; // another's sample (the metrics push, gov metrics)
     const sup = this.opts.supervisor;
     this.lastMetrics = metrics;
@@ -371,7 +388,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     this.acting = this.acting.then(async () => {
       try {
         const out = await this.actuators.act(d, rule);
-        this.engine.onActed(d, this.clock.now(), out.executions[0]?.id);
+        this.engine.onActed(d, this.ruleNow(), out.executions[0]?.id);
         this.emit('changed'); // the row shows the execution
       } catch (err) {
         this.log.error('policy action failed', { rule: d.rule, err });

@@ -185,7 +185,8 @@ export class PolicyEngine {
 
   /**
    * Sets the rules of a subject (an instance key such as `web#1`, or `host` for agent-wide rules). Trackers
-   * of rules that did not change keep their state; a rule removed or changed while firing is cleared
+   * of rules that did not change keep their state; a changed rule starts over but keeps its last action (and
+   * so its cooldown); a rule removed or changed while firing is cleared
    * (returned, so the caller reverts its action). An empty list removes the subject. `t`: now (epoch ms),
    * for the clears; default the rule's last sample.
    */
@@ -204,7 +205,21 @@ export class PolicyEngine {
       if (kept && kept.key === key && kept.scope === scope) {
         kept.ref = { ...ref };
         next.set(rule.name, kept);
-      } else next.set(rule.name, newTracker(subject, { ...ref }, scope, rule, key));
+      } else {
+        const tr = newTracker(subject, { ...ref }, scope, rule, key);
+        // A changed rule starts over, but its last action stays: its cooldown runs on (an edit never buys
+        // a second action inside it) and its row still shows it.
+        if (kept && kept.scope === scope) {
+          tr.cooldownFrom = kept.cooldownFrom;
+          [tr.lastAction, tr.lastActionAt, tr.lastActionIso] = [
+            kept.lastAction,
+            kept.lastActionAt,
+            kept.lastActionIso,
+          ];
+          tr.lastExecutionId = kept.lastExecutionId;
+        }
+        next.set(rule.name, tr);
+      }
     }
     const clears: Clear[] = [];
     for (const [name, tr] of old) {
@@ -251,16 +266,23 @@ export class PolicyEngine {
     if (executionId !== undefined) tr.lastExecutionId = executionId;
   }
 
-  /** The sensor of `metric` is unavailable for `subject` (why; '' when it is back): shown on its rows. */
+  /**
+   * The sensor of `metric` is unavailable for `subject` (why; '' when it is back): shown on its rows, and a
+   * breach of a rule on it that has not fired yet starts over at the next sample (`for` holds continuously).
+   */
   setUnavailable(subject: string, metric: string, reason: string): void {
     let m = this.unavailable.get(subject);
     if (!reason) {
       m?.delete(metric);
       return;
     }
-    if (!this.subjects.has(subject)) return;
+    const trackers = this.subjects.get(subject);
+    if (!trackers) return;
     if (!m) this.unavailable.set(subject, (m = new Map()));
     m.set(metric, reason);
+    // `for` must hold continuously: unknown for a while (e.g. the process restarting), a breach starts over.
+    for (const tr of trackers.values())
+      if (tr.rule.when.metric === metric && !tr.latched) tr.breachSince = null;
   }
 
   /** The metrics the rules of `subject` read (what the control loop must sample for it). */

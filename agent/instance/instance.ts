@@ -216,9 +216,20 @@ export class Instance {
     return this.status();
   }
 
-  /** Stop then start as one operation: concurrent restarts run one after the other. */
-  async restart(): Promise<InstanceStatus> {
-    await this.exclusive(() => this.restartNow());
+  /**
+   * Stop then start as one operation: concurrent restarts run one after the other. `onlyIfMeantToRun` (a
+   * resource policy's restart, decided on an earlier sample): refused with a StateError when, by its turn,
+   * the instance is no longer meant to run (an operator stopped it) — a policy never starts what an operator
+   * stopped.
+   */
+  async restart(opts: { onlyIfMeantToRun?: boolean } = {}): Promise<InstanceStatus> {
+    await this.exclusive(async () => {
+      if (opts.onlyIfMeantToRun && this.desired !== 'running')
+        throw new StateError(
+          `${this.name} is ${this.state}: an operator stopped it; a policy restarts only an instance meant to run`,
+        );
+      await this.restartNow();
+    });
     return this.started();
   }
 

@@ -443,11 +443,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.registry.get(name).stop();
   }
 
-  restart(name: string): Promise<InstanceStatus> {
+  /** `onlyIfMeantToRun`: see Instance.restart (a resource policy's restart). */
+  restart(name: string, opts: { onlyIfMeantToRun?: boolean } = {}): Promise<InstanceStatus> {
     if (this.observed.has(name)) return Promise.reject(new StateError(observedRefusal(name)));
     const inst = this.registry.get(name);
     this.registry.demandOf(inst).touch();
-    return inst.restart();
+    return inst.restart(opts);
   }
 
   /**

@@ -352,6 +352,50 @@ describe('policy engine', () => {
     assert.deepEqual(engine.metricsOf('web#0'), ['rss']);
   });
 
+  it('a rule changed (same name) keeps the cooldown of its last action: an edit never buys a second action', () => {
+    const engine = new PolicyEngine();
+    const leak = rule('leak', { metric: 'rss', above: 400 * MiB }, { cooldown_ms: 15 * M });
+    engine.setRules('web', [leak], 'handler');
+    const log = feed(engine, 'web', 'rss', [[0, 500 * MiB]]);
+    assert.equal(log.actions.length, 1);
+    // A minute later the operator raises the threshold; the process is still above the new one.
+    engine.setRules('web', [{ ...leak, when: { ...leak.when, above: 450 * MiB } }], 'handler');
+    feed(
+      engine,
+      'web',
+      'rss',
+      every(5 * S, M, 15 * M, () => 500 * MiB),
+      log,
+    );
+    assert.equal(log.actions.length, 1, 'not restarted again inside the cooldown of the last restart');
+    assert.equal(engine.states()[0]!.last_execution_id, 'exec-1', 'the row still shows the last action');
+    feed(engine, 'web', 'rss', [[15 * M + S, 500 * MiB]], log);
+    assert.equal(log.actions.length, 2, 'once the cooldown is over');
+  });
+
+  it('`for` holds only over samples: a breach interrupted by an unavailable sensor (a restart) starts over', () => {
+    const engine = new PolicyEngine();
+    engine.setRules('web', [rule('hot', { metric: 'cpu', above: 0.9, for_ms: 2 * M })], 'handler');
+    const log = feed(
+      engine,
+      'web',
+      'cpu',
+      every(30 * S, 0, 90 * S, () => 1),
+    );
+    // The process crashed and is started anew: no value while it is not running.
+    engine.setUnavailable('web', 'cpu', 'not running');
+    feed(
+      engine,
+      'web',
+      'cpu',
+      every(30 * S, 90 * S, 210 * S, () => 1),
+      log,
+    );
+    assert.equal(log.actions.length, 0, 'the new process has not been above for 2m yet');
+    feed(engine, 'web', 'cpu', [[210 * S, 1]], log);
+    assert.equal(log.actions.length, 1, 'it has now');
+  });
+
   it('shows why a sensor is unavailable on the rows of its rules', () => {
     const engine = new PolicyEngine();
     engine.setRules(

@@ -53,6 +53,17 @@ class InjectedSensors implements SensorSource {
   }
 }
 
+/** The cpu limit file of the group `pid` is in now (v1: the cpu hierarchy; v2: the unified one): `group value`. */
+function cpuQuota(layout: NonNullable<Cgroups['detected']>, pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const line = lines.find((l) =>
+    layout.version === 2 ? l.startsWith('0::') : l.split(':')[1]?.split(',').includes('cpu'),
+  );
+  const rel = line?.split(':')[2] ?? '/';
+  const file = path.join(layout.cpu!, rel, layout.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us');
+  return `${rel} ${readFileSync(file, 'utf8').trim()}`;
+}
+
 function rule(fields: Partial<PolicyRule> & Pick<PolicyRule, 'name' | 'when' | 'do'>): PolicyRule {
   return { cooldown_ms: 0, dry_run: false, ...fields };
 }
@@ -69,11 +80,18 @@ afterEach(async () => {
 
 async function loopOn(
   sup: Supervisor,
-  fields: { agentRules?: PolicyRule[]; source?: SensorSource; clock?: FakeClock; metricsIntervalMs?: number },
+  fields: {
+    agentRules?: PolicyRule[];
+    source?: SensorSource;
+    clock?: FakeClock;
+    metricsIntervalMs?: number;
+    /** The agent's audit (a restarted agent's loop); default a new one. */
+    audit?: LocalAudit;
+  },
 ): Promise<{ loop: ControlLoop; audit: LocalAudit; policyEvents: () => LocalEvent[] }> {
   const dataDir = (sup as unknown as { opts: { dataDir: string } }).opts.dataDir;
-  const audit = await LocalAudit.open(dataDir, quiet);
-  audits.push(audit);
+  const audit = fields.audit ?? (await LocalAudit.open(dataDir, quiet));
+  if (!fields.audit) audits.push(audit);
   const loop = new ControlLoop({
     supervisor: sup,
     commands: new AgentCommands(sup, dataDir),
@@ -83,6 +101,7 @@ async function loopOn(
     controlIntervalMs: 100,
     metricsIntervalMs: fields.metricsIntervalMs ?? 200,
     logger: quiet,
+    dataDir,
     ...(fields.clock ? { clock: fields.clock } : {}),
     ...(fields.source ? { source: fields.source } : {}),
   });
@@ -171,6 +190,44 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.deepEqual(temps, { 'od-a': 'running', 'od-b': 'stopped', 'od-c': 'running' });
   });
 
+  it("a handler's cool rule cools its own instance, never another handler's", async () => {
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    const onDemand = (name: string) => spec({ name, command: IDLE, mode: 'on-demand', idle_timeout: '1h' });
+    await sup.applySpecs(['od-a', 'od-b'].map(onDemand));
+    for (const name of ['od-b', 'od-a']) {
+      await sup.ensure(name); // od-b used first: the least recently used on the host
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { loop, policyEvents } = await loopOn(sup, {});
+    const hot = rule({
+      name: 'hot',
+      when: { metric: 'rss', above: 1, for_ms: 0 },
+      do: { kind: 'cool', order: 'least-recently-used', max: 1 },
+    });
+    const d: Decision = {
+      subject: 'od-a',
+      rule: 'hot',
+      handler: 'od-a',
+      instance: 'od-a',
+      scope: 'handler',
+      metric: 'rss',
+      action: hot.do,
+      action_text: 'cool',
+      t: Date.now(),
+      raw: 5,
+      value: 5,
+      reason: 'rss above 1',
+      dry_run: false,
+      held_back: false,
+    };
+    await loop.actuators.act(d, hot);
+    const [rec] = policyEvents();
+    assert.ok(rec!.ok, rec!.error);
+    assert.equal(rec!.instance, 'od-a');
+    const states = Object.fromEntries(sup.status().map((s) => [s.handler, s.state]));
+    assert.deepEqual(states, { 'od-a': 'stopped', 'od-b': 'running' });
+  });
+
   it('limit_cpu changes the instance cgroup limit and puts it back when the rule clears', async function () {
     const cg = new Cgroups({ root: DEFAULT_CGROUP_ROOT, scope: 'probe', logger: quiet });
     if (!cg.detected?.cpu) {
@@ -191,16 +248,7 @@ describe('resource policies: the control loop on real handlers', function () {
     const dataDir = (sup as unknown as { opts: { dataDir: string } }).opts.dataDir;
     const layout = cg.detected!;
     const pid = sup.status('spin')[0]!.pid!;
-    /** The cpu limit file of the group the handler is in now (v1: the cpu hierarchy; v2: the unified one). */
-    const quota = (): string => {
-      const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
-      const line = lines.find((l) =>
-        layout.version === 2 ? l.startsWith('0::') : l.split(':')[1]?.split(',').includes('cpu'),
-      );
-      const rel = line?.split(':')[2] ?? '/';
-      const file = path.join(layout.cpu!, rel, layout.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us');
-      return `${rel} ${readFileSync(file, 'utf8').trim()}`;
-    };
+    const quota = () => cpuQuota(layout, pid);
     const group = `/governor/${cgroupScope(dataDir)}/spin`;
     const v2 = layout.version === 2;
     await waitFor(() => loop.report().rules?.[0]?.state === 'armed', { what: 'armed' });
@@ -219,6 +267,96 @@ describe('resource policies: the control loop on real handlers', function () {
     await loop.settled();
     assert.match(quota(), new RegExp(`${group} ${v2 ? 'max 100000' : '-1'}$`), 'back to the spec: no limit');
     assert.match(policyEvents()[1]!.result, /reverted/);
+  });
+
+  it('a limit decided while its instance is not running applies once it runs again, while the rule fires', async function () {
+    const cg = new Cgroups({ root: DEFAULT_CGROUP_ROOT, scope: 'probe', logger: quiet });
+    if (!cg.detected?.cpu) {
+      if (process.env.CI) throw new Error('no cgroup cpu controller in CI');
+      this.skip(); // no cpu controller: limits are advisory and cannot be shown
+    }
+    const layout = cg.detected!;
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    await sup.applySpecs([spec({ name: 'spin', command: IDLE })]);
+    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'running' });
+    const { loop, policyEvents } = await loopOn(sup, {});
+    const runaway = rule({
+      name: 'runaway',
+      when: { metric: 'cpu', above: 0.9, for_ms: 0 },
+      do: { kind: 'limit_cpu', cpu_percent: 50 },
+    });
+    // Fired on the last sample of a process that is gone by the time the action runs.
+    await sup.stop('spin');
+    const d: Decision = {
+      subject: 'spin',
+      rule: 'runaway',
+      handler: 'spin',
+      instance: 'spin',
+      scope: 'handler',
+      metric: 'cpu',
+      action: runaway.do,
+      action_text: 'limit_cpu 50%',
+      t: Date.now(),
+      raw: 1,
+      value: 1,
+      reason: 'cpu above 90%',
+      dry_run: false,
+      held_back: false,
+    };
+    await loop.actuators.act(d, runaway);
+    const [rec] = policyEvents();
+    assert.ok(rec!.ok, rec!.error);
+    assert.match(rec!.result, /^spin is stopped: its limit applies once it runs/);
+    await sup.start('spin');
+    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'running again' });
+    const pid = sup.status('spin')[0]!.pid!;
+    await waitFor(() => cpuQuota(layout, pid).endsWith(layout.version === 2 ? ' 50000 100000' : ' 50000'), {
+      what: 'the limit on the new process',
+    });
+  });
+
+  it('a limit in force when the agent stops is put back by the next agent, whose rule starts anew', async function () {
+    const cg = new Cgroups({ root: DEFAULT_CGROUP_ROOT, scope: 'probe', logger: quiet });
+    if (!cg.detected?.cpu) {
+      if (process.env.CI) throw new Error('no cgroup cpu controller in CI');
+      this.skip(); // no cpu controller: limits are advisory and cannot be shown
+    }
+    const layout = cg.detected!;
+    const v2 = layout.version === 2;
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    const runaway = rule({
+      name: 'runaway',
+      when: { metric: 'cpu', above: 0.9, for_ms: 0, clear_below: 0.5 },
+      do: { kind: 'limit_cpu', cpu_percent: 50 },
+    });
+    await sup.applySpecs([{ ...spec({ name: 'spin', command: IDLE }), policies: [runaway] }]);
+    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'spin running' });
+    const pid = sup.status('spin')[0]!.pid!;
+    const source = new InjectedSensors();
+    source.values.set('spin cpu', 0.97);
+    const first = await loopOn(sup, { source });
+    await waitFor(() => first.policyEvents().length === 1, { what: 'the limit' });
+    await first.loop.settled();
+    assert.ok(first.policyEvents()[0]!.ok, first.policyEvents()[0]!.error);
+    assert.match(cpuQuota(layout, pid), new RegExp(` ${v2 ? '50000 100000' : '50000'}$`));
+    // The agent stops with the rule firing (the process lives on, limited); the next one starts with the
+    // load gone: its rule never fires, so nothing of its own would ever clear the limit.
+    await first.loop.stop();
+    source.values.set('spin cpu', 0.1);
+    const next = await loopOn(sup, { source, audit: first.audit });
+    await waitFor(() => next.policyEvents().length === 2, { what: 'the limit put back' });
+    await next.loop.settled();
+    const back = next.policyEvents()[1]!;
+    assert.ok(back.ok, back.error);
+    assert.equal(back.issued_by, 'policy/runaway');
+    assert.equal(back.instance, 'spin');
+    assert.match(back.params_summary, /put back at the agent start/);
+    assert.match(cpuQuota(layout, pid), new RegExp(` ${v2 ? 'max 100000' : '-1'}$`), 'back to the spec');
+    // Once: a third agent finds nothing left to put back.
+    await next.loop.stop();
+    const third = await loopOn(sup, { source, audit: first.audit });
+    await third.loop.settled();
+    assert.equal(third.policyEvents().length, 2);
   });
 
   it('dry-run acts on nothing but records what it would have done', async () => {
@@ -285,6 +423,63 @@ describe('resource policies: the control loop on real handlers', function () {
     assert.equal(readProcStat(outside.pid)?.startTime, started, 'the same process, alive');
     assert.equal(signalsRecorded(outside.log), '', 'no signal reached it');
     await sup.observed.detach('legacy');
+  });
+
+  it('a policy restart never starts an instance an operator stopped after the rule fired', async () => {
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    await sup.applySpecs([spec({ name: 'held', command: IDLE })]);
+    await waitFor(() => sup.status('held')[0]?.state === 'running', { what: 'running' });
+    const { loop, policyEvents } = await loopOn(sup, {});
+    const leak = rule({
+      name: 'leak',
+      when: { metric: 'rss', above: 1, for_ms: 0 },
+      do: { kind: 'restart' },
+    });
+    // The rule fired on a sample of the running instance; before its turn came, an operator stopped it.
+    await sup.stop('held');
+    const d: Decision = {
+      subject: 'held',
+      rule: 'leak',
+      handler: 'held',
+      instance: 'held',
+      scope: 'handler',
+      metric: 'rss',
+      action: { kind: 'restart' },
+      action_text: 'restart',
+      t: Date.now(),
+      raw: 5,
+      value: 5,
+      reason: 'rss above 1',
+      dry_run: false,
+      held_back: false,
+    };
+    await loop.actuators.act(d, leak);
+    const [rec] = policyEvents();
+    assert.equal(rec!.ok, false, 'not restarted');
+    assert.match(
+      rec!.error,
+      /^held is stopped: an operator stopped it; a policy restarts only an instance meant to run$/,
+    );
+    assert.equal(sup.status('held')[0]!.state, 'stopped', 'still stopped');
+  });
+
+  it('keeps acting when the wall clock steps back (its samples are never taken for old ones)', async () => {
+    const clock = new FakeClock();
+    const sup = await sups.make({ clock, metricsIntervalMs: 200 });
+    const source = new InjectedSensors();
+    source.values.set('host.memory.pressure.some', 1);
+    const pressure = rule({
+      name: 'pressure',
+      when: { metric: 'host.memory.pressure.some', above: 10, for_ms: 0 },
+      do: { kind: 'alert' },
+    });
+    const { loop, policyEvents } = await loopOn(sup, { agentRules: [pressure], source, clock });
+    await waitFor(() => loop.engine.states()[0]?.raw === 1, { what: 'a first sample' });
+    clock.advance(-3_600_000); // NTP (or an operator) sets the clock an hour back
+    source.values.set('host.memory.pressure.some', 50);
+    await waitFor(() => policyEvents().length === 1, { what: 'the alert an hour "earlier"' });
+    await loop.settled();
+    assert.equal(policyEvents()[0]!.issued_by, 'policy/pressure');
   });
 
   it('freezes where the freezer can, thawing when the rule clears, and records the reason where it cannot', async () => {

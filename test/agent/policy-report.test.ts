@@ -85,6 +85,7 @@ describe('agent link: the resource policies report', function () {
       controlIntervalMs: 100,
       metricsIntervalMs: 60_000, // the link's metrics pushes drive the samples
       logger: quiet,
+      dataDir: null,
     });
     loop.start();
     agent = new GovernorAgent(

@@ -116,6 +116,7 @@ async function policyCost(): Promise<void> {
       controlIntervalMs: 1000,
       metricsIntervalMs: 1000,
       logger: silentLogger,
+      dataDir: null,
       clock,
     });
     // The loop's own work per sample, measured around its handler (bench only: the private listener).
@@ -217,6 +218,7 @@ async function reaction(label: string, intervalMs: number, breaches: number, hos
     controlIntervalMs: intervalMs,
     metricsIntervalMs: intervalMs,
     logger: silentLogger,
+    dataDir: null,
     source,
   });
   let acted = 0;
