@@ -175,11 +175,21 @@ export interface ProfilerOptions {
   kalman?: Partial<KalmanOptions>;
 }
 
+/**
+ * A forecast is given only once the signal was followed this share of its horizon (and over 3 samples at
+ * least): a slope learned from two samples is noise, and a 60 s forecast from it (cpu 0.1 → 0.2 in 1 s:
+ * 6.2) would fire a rule at a process's second sample. Until then the rule reads the (smoothed) value.
+ */
+export const FORECAST_WARMUP_SHARE = 0.25;
+const FORECAST_MIN_SAMPLES = 3;
+
 /** Smoothing and forecast of one signal for one rule. */
 export class SignalProfiler {
   private readonly ema: Ema | undefined;
   private readonly kalman: TrendKalman | undefined;
   private last: Profile | undefined;
+  private first: number | undefined;
+  private samples = 0;
 
   constructor(private readonly options: ProfilerOptions = {}) {
     this.ema = options.halfLifeMs ? new Ema(options.halfLifeMs) : undefined;
@@ -194,7 +204,11 @@ export class SignalProfiler {
     const p: Profile = { t: sample.t, raw: sample.value, value };
     if (this.kalman) {
       this.kalman.update(sample);
-      p.forecast = this.kalman.forecast(this.options.forecastMs ?? 0);
+      this.first ??= sample.t;
+      this.samples++;
+      const horizon = this.options.forecastMs ?? 0;
+      if (this.samples >= FORECAST_MIN_SAMPLES && sample.t - this.first >= horizon * FORECAST_WARMUP_SHARE)
+        p.forecast = this.kalman.forecast(horizon);
     }
     this.last = p;
     return p;

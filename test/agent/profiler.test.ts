@@ -126,9 +126,27 @@ describe('profiler: a signal for one rule', () => {
     });
     raw.update({ t: 0, value: 0 });
     const out = raw.update({ t: 1000, value: 2 });
-    // Not smoothed: value = raw; forecast = 4/3 + 3·2/3 = 10/3 (as in the hand computation above).
+    // Not smoothed: value = raw. No forecast yet: two samples teach a slope that is noise (the warm-up).
     assert.equal(out.value, 2);
-    close(out.forecast, 10 / 3, 'forecast');
+    assert.equal(out.forecast, undefined, 'a forecast from two samples');
+    // From the third sample on (and a quarter of the horizon followed), the filter's own forecast.
+    const third = raw.update({ t: 2000, value: 4 });
+    const k = new TrendKalman({ processNoise: 0, initialSlopeVariance: 1 });
+    for (const [t, value] of [
+      [0, 0],
+      [1000, 2],
+      [2000, 4],
+    ] as const)
+      k.update({ t, value });
+    close(third.forecast, k.forecast(3000)!, 'forecast');
+  });
+
+  it('gives no forecast before the signal was followed a quarter of the horizon, however many samples', () => {
+    const p = new SignalProfiler({ forecastMs: 60_000 });
+    // cpu 0.1 → 0.2 → 0.3 in 2 s would forecast far above 1 at 60 s: not given before 15 s were followed.
+    for (let t = 0; t < 15_000; t += 1000)
+      assert.equal(p.update({ t, value: 0.1 + t / 10_000 }).forecast, undefined);
+    assert.notEqual(p.update({ t: 15_000, value: 1.6 }).forecast, undefined);
   });
 
   it('learns the slope over about the forecast horizon: noise does not forecast a breach, a trend does', () => {
