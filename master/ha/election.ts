@@ -10,6 +10,7 @@
  * deletion starts a campaign at once (a poll every TTL backs the watch up).
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { StateError, UnavailableError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -48,6 +49,17 @@ export interface ElectionEvents {
 /** Pause between failed campaign attempts (etcd away), growing to the TTL. */
 const RETRY_MIN_MS = 200;
 
+/**
+ * The pause before campaigning again after `shortTerms` terms in a row that each ended within a TTL of
+ * being won (the leader could not open its store, or lost its lead at once): none after the first, then
+ * doubling from RETRY_MIN_MS up to the TTL — a master that keeps failing to lead must not win, fail and
+ * campaign again many times a second (etcd churn, the leader key flapping under every client).
+ */
+export function shortTermPauseMs(shortTerms: number, ttlMs: number): number {
+  if (shortTerms < 2) return 0;
+  return Math.min(RETRY_MIN_MS * 2 ** (shortTerms - 2), ttlMs);
+}
+
 export class Election extends EventEmitter<ElectionEvents> {
   private _state: ElectionState = 'starting';
   private lease: MasterLease | null = null;
@@ -57,6 +69,9 @@ export class Election extends EventEmitter<ElectionEvents> {
   /** Wakes the campaign loop (the leader key was deleted, the lease was lost, …). */
   private wake: () => void = () => {};
   private readonly startedAt = new Date().toISOString();
+  /** When the current term was won (monotonic ms), and how many terms in a row ended within a TTL. */
+  private electedAt = 0;
+  private shortTerms = 0;
   readonly leaderKey: string;
   readonly mastersPrefix: string;
 
@@ -122,7 +137,19 @@ export class Election extends EventEmitter<ElectionEvents> {
     const lease = this.lease;
     this.lease = null;
     this.emit('deposed', reason);
-    void (lease?.revoke() ?? Promise.resolve()).then(() => this.loop());
+    const short = performance.now() - this.electedAt < this.opts.leaseTtlMs;
+    this.shortTerms = short ? this.shortTerms + 1 : 0;
+    const pauseMs = shortTermPauseMs(this.shortTerms, this.opts.leaseTtlMs);
+    if (pauseMs > 0)
+      this.opts.log.warn('campaigning again after a pause: the last terms ended at once', {
+        master: this.opts.id,
+        short_terms: this.shortTerms,
+        pause_ms: pauseMs,
+      });
+    // Not cut short by the leader key's deletion (our own revocation deletes it): a plain timer.
+    void (lease?.revoke() ?? Promise.resolve())
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, pauseMs).unref()))
+      .then(() => this.loop());
   }
 
   /** Leaves the election: the lease is revoked (leader key and registry entry go). Idempotent. */
@@ -230,6 +257,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     // Won, but only if the lease is still good now (the attempt may have taken long).
     if (!lease.alive() || this.lease !== lease) return false;
     this._fence = { key: this.leaderKey, createRevision: String(kv.create_revision) };
+    this.electedAt = performance.now();
     this.known = entry;
     this.setState('leading');
     this.opts.log.info('elected leader', { master: this.opts.id, fence: this._fence.createRevision });

@@ -183,6 +183,32 @@ describe('HA masters on etcd: election and fencing', function () {
     await ha.waitLeader();
   });
 
+  it('a master that cannot lead (its store holds a foreign key) pauses longer and longer between campaigns instead of winning and failing many times a second', async () => {
+    ha = await HaMasters.start(etcd(), { masters: 1 });
+    await ha.waitLeader();
+    const conn = await connectEtcd({ endpoints: [etcd().endpoint] });
+    try {
+      await conn.client.put(`${ha.prefix}state/bogus/x`).value('{}');
+      await conn.client.delete().key(`${ha.prefix}leader`); // it campaigns again and must load the store
+    } finally {
+      conn.close();
+    }
+    const failedAt = (): number[] =>
+      ha!
+        .master(0)
+        .stderr.split('\n')
+        .filter((l) => /ERROR \[master\] cannot lead .*bogus\/x: not a key of a Governor store/.test(l))
+        .map((l) => Date.parse(l.slice(0, l.indexOf(' '))));
+    const times = await waitFor(() => (failedAt().length >= 6 ? failedAt() : null), {
+      timeoutMs: 30_000,
+      what: `six failed attempts to lead:\n${ha.master(0).tail()}`,
+    });
+    // Pauses of 0, 0.2, 0.4, 0.8 and 1.6 s between the six attempts (a busy machine only adds to them).
+    const spanMs = times[5]! - times[0]!;
+    assert.ok(spanMs >= 2500, `six attempts to lead within ${spanMs} ms`);
+    assert.match(ha.master(0).stderr, /campaigning again after a pause: the last terms ended at once/);
+  });
+
   it('fencing: a leader paused past its lease is refused on waking (its pending write never lands), steps down, and the agent never links to it again', async () => {
     ha = await HaMasters.start(etcd(), { masters: 3 });
     const old = await ha.waitLeader();
