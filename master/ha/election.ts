@@ -27,6 +27,25 @@ import {
   type MasterEntry,
 } from './masters-info.js';
 
+/** How long past the holder's lease TTL a starting master waits for its id to be free (etcd expires late). */
+const ID_WAIT_MARGIN_MS = 2000;
+/** The longest lease TTL a master may have (`--lease-ttl` at most 1 h): a bound on that wait. */
+const MAX_HOLDER_TTL_MS = 3_600_000;
+
+/** Our master id is held by a registry entry in etcd (a running master, or a dead one's until its lease expires). */
+export class MasterIdInUseError extends StateError {
+  readonly holderTtlMs: number;
+  readonly holderAddress: string;
+  constructor(id: string, holder: MasterEntry | null) {
+    super(
+      `master id ${id} is in use by a running master${holder ? ` at ${holder.address}` : ''}; ` +
+        `give each master its own --master-id (or --advertise address)`,
+    );
+    this.holderTtlMs = holder?.lease_ttl_ms ?? 0;
+    this.holderAddress = holder?.address ?? '';
+  }
+}
+
 export type ElectionState = 'starting' | 'campaigning' | 'following' | 'leading' | 'closed';
 
 export interface ElectionOptions {
@@ -119,7 +138,7 @@ export class Election extends EventEmitter<ElectionEvents> {
    */
   async start(): Promise<void> {
     if (this._state !== 'starting') throw new StateError(`election already ${this._state}`);
-    await this.ensureLease();
+    await this.register();
     this.watchLeader();
     this.setState('campaigning');
     void this.loop();
@@ -265,6 +284,35 @@ export class Election extends EventEmitter<ElectionEvents> {
     return true;
   }
 
+  /**
+   * The first registration. Our id held by an entry may be this very master's previous life (killed -9 and
+   * restarted by its supervisor at once): that entry's lease expires within its TTL, so the id is tried
+   * again until then (the holder's TTL + ID_WAIT_MARGIN_MS); an entry still there after that is renewed by
+   * a live master, and the id is refused.
+   */
+  private async register(): Promise<void> {
+    let until = 0;
+    for (;;) {
+      try {
+        return await this.ensureLease();
+      } catch (err) {
+        if (!(err instanceof MasterIdInUseError)) throw err;
+        if (this._state !== 'starting') throw err;
+        if (until === 0) {
+          const ttlMs = Math.min(err.holderTtlMs || this.opts.leaseTtlMs, MAX_HOLDER_TTL_MS);
+          until = performance.now() + ttlMs + ID_WAIT_MARGIN_MS;
+          this.opts.log.warn('master id held by an entry in etcd; waiting for its lease to expire', {
+            master: this.opts.id,
+            holder: err.holderAddress,
+            wait_ms: ttlMs + ID_WAIT_MARGIN_MS,
+          });
+        }
+        if (performance.now() >= until) throw err;
+        await new Promise<void>((resolve) => setTimeout(resolve, RETRY_MIN_MS * 2).unref());
+      }
+    }
+  }
+
   /** A lease of our own, with our registry entry on it. A live master elsewhere with our id is refused. */
   private async ensureLease(): Promise<void> {
     if (this.lease?.alive()) return;
@@ -300,10 +348,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     if (!res.succeeded) {
       const holder = parseMasterEntry(res.responses[0]?.response_range?.kvs?.[0]?.value.toString() ?? '');
       await lease.revoke();
-      throw new StateError(
-        `master id ${this.opts.id} is in use by a running master${holder ? ` at ${holder.address}` : ''}; ` +
-          `give each master its own --master-id (or --advertise address)`,
-      );
+      throw new MasterIdInUseError(this.opts.id, holder);
     }
     this.lease = lease;
   }

@@ -108,6 +108,12 @@ export class HaMasters {
   }
 
   async startMaster(i: number): Promise<Proc> {
+    // A restarted master listens on a new port: the admin clients of its old one go.
+    for (const [key, api] of this.admins)
+      if (key.startsWith(`${i}/`)) {
+        api.close();
+        this.admins.delete(key);
+      }
     const proc = new Proc(
       `gov master m-${i}`,
       spawn(process.execPath, this.masterArgs(i), { cwd: this.dir, stdio: 'pipe' }),

@@ -167,6 +167,30 @@ describe('HA masters on etcd: election and fencing', function () {
     );
   });
 
+  it('a master killed -9 and restarted at once under the same id (a supervisor restarting it) starts and leads once its old lease expires, instead of exiting because its own dead entry holds the id', async () => {
+    ha = await HaMasters.start(etcd(), { masters: 1 });
+    await ha.waitLeader();
+    await ha.master(0).kill('SIGKILL');
+    await ha.startMaster(0); // resolves once it listens (it exits at once without waiting out the old lease)
+    assert.equal(await ha.waitLeader({ timeoutMs: TTL_MS + 5000 }), 0);
+  });
+
+  it('a second live master with the same --master-id is still refused (after waiting out one lease TTL)', async () => {
+    ha = await HaMasters.start(etcd(), { masters: 1 });
+    await ha.waitLeader();
+    const twin = spawn(process.execPath, ha.masterArgs(0), {
+      cwd: ha.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    trackPid(twin.pid);
+    let stderr = '';
+    twin.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => twin.on('exit', (c) => resolve(c)));
+    assert.notEqual(code, 0, stderr);
+    assert.match(stderr, /master id m-0 is in use by a running master/);
+    assert.equal(await ha.waitLeader(), 0, 'the running master still leads');
+  });
+
   it('a leader whose key is deleted under it (by hand) steps down at once; a leader is elected again', async () => {
     ha = await HaMasters.start(etcd(), { masters: 2 });
     const first = await ha.waitLeader();
