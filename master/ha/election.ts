@@ -10,6 +10,7 @@
  * deletion starts a campaign at once (a poll every TTL backs the watch up).
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { StateError, UnavailableError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -25,6 +26,25 @@ import {
   type LeaderEntry,
   type MasterEntry,
 } from './masters-info.js';
+
+/** How long past the holder's lease TTL a starting master waits for its id to be free (etcd expires late). */
+const ID_WAIT_MARGIN_MS = 2000;
+/** The longest lease TTL a master may have (`--lease-ttl` at most 1 h): a bound on that wait. */
+const MAX_HOLDER_TTL_MS = 3_600_000;
+
+/** Our master id is held by a registry entry in etcd (a running master, or a dead one's until its lease expires). */
+export class MasterIdInUseError extends StateError {
+  readonly holderTtlMs: number;
+  readonly holderAddress: string;
+  constructor(id: string, holder: MasterEntry | null) {
+    super(
+      `master id ${id} is in use by a running master${holder ? ` at ${holder.address}` : ''}; ` +
+        `give each master its own --master-id (or --advertise address)`,
+    );
+    this.holderTtlMs = holder?.lease_ttl_ms ?? 0;
+    this.holderAddress = holder?.address ?? '';
+  }
+}
 
 export type ElectionState = 'starting' | 'campaigning' | 'following' | 'leading' | 'closed';
 
@@ -48,6 +68,17 @@ export interface ElectionEvents {
 /** Pause between failed campaign attempts (etcd away), growing to the TTL. */
 const RETRY_MIN_MS = 200;
 
+/**
+ * The pause before campaigning again after `shortTerms` terms in a row that each ended within a TTL of
+ * being won (the leader could not open its store, or lost its lead at once): none after the first, then
+ * doubling from RETRY_MIN_MS up to the TTL — a master that keeps failing to lead must not win, fail and
+ * campaign again many times a second (etcd churn, the leader key flapping under every client).
+ */
+export function shortTermPauseMs(shortTerms: number, ttlMs: number): number {
+  if (shortTerms < 2) return 0;
+  return Math.min(RETRY_MIN_MS * 2 ** (shortTerms - 2), ttlMs);
+}
+
 export class Election extends EventEmitter<ElectionEvents> {
   private _state: ElectionState = 'starting';
   private lease: MasterLease | null = null;
@@ -57,6 +88,9 @@ export class Election extends EventEmitter<ElectionEvents> {
   /** Wakes the campaign loop (the leader key was deleted, the lease was lost, …). */
   private wake: () => void = () => {};
   private readonly startedAt = new Date().toISOString();
+  /** When the current term was won (monotonic ms), and how many terms in a row ended within a TTL. */
+  private electedAt = 0;
+  private shortTerms = 0;
   readonly leaderKey: string;
   readonly mastersPrefix: string;
 
@@ -104,7 +138,7 @@ export class Election extends EventEmitter<ElectionEvents> {
    */
   async start(): Promise<void> {
     if (this._state !== 'starting') throw new StateError(`election already ${this._state}`);
-    await this.ensureLease();
+    await this.register();
     this.watchLeader();
     this.setState('campaigning');
     void this.loop();
@@ -122,7 +156,19 @@ export class Election extends EventEmitter<ElectionEvents> {
     const lease = this.lease;
     this.lease = null;
     this.emit('deposed', reason);
-    void (lease?.revoke() ?? Promise.resolve()).then(() => this.loop());
+    const short = performance.now() - this.electedAt < this.opts.leaseTtlMs;
+    this.shortTerms = short ? this.shortTerms + 1 : 0;
+    const pauseMs = shortTermPauseMs(this.shortTerms, this.opts.leaseTtlMs);
+    if (pauseMs > 0)
+      this.opts.log.warn('campaigning again after a pause: the last terms ended at once', {
+        master: this.opts.id,
+        short_terms: this.shortTerms,
+        pause_ms: pauseMs,
+      });
+    // Not cut short by the leader key's deletion (our own revocation deletes it): a plain timer.
+    void (lease?.revoke() ?? Promise.resolve())
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, pauseMs).unref()))
+      .then(() => this.loop());
   }
 
   /** Leaves the election: the lease is revoked (leader key and registry entry go). Idempotent. */
@@ -230,11 +276,41 @@ export class Election extends EventEmitter<ElectionEvents> {
     // Won, but only if the lease is still good now (the attempt may have taken long).
     if (!lease.alive() || this.lease !== lease) return false;
     this._fence = { key: this.leaderKey, createRevision: String(kv.create_revision) };
+    this.electedAt = performance.now();
     this.known = entry;
     this.setState('leading');
     this.opts.log.info('elected leader', { master: this.opts.id, fence: this._fence.createRevision });
     this.emit('elected', this._fence);
     return true;
+  }
+
+  /**
+   * The first registration. Our id held by an entry may be this very master's previous life (killed -9 and
+   * restarted by its supervisor at once): that entry's lease expires within its TTL, so the id is tried
+   * again until then (the holder's TTL + ID_WAIT_MARGIN_MS); an entry still there after that is renewed by
+   * a live master, and the id is refused.
+   */
+  private async register(): Promise<void> {
+    let until = 0;
+    for (;;) {
+      try {
+        return await this.ensureLease();
+      } catch (err) {
+        if (!(err instanceof MasterIdInUseError)) throw err;
+        if (this._state !== 'starting') throw err;
+        if (until === 0) {
+          const ttlMs = Math.min(err.holderTtlMs || this.opts.leaseTtlMs, MAX_HOLDER_TTL_MS);
+          until = performance.now() + ttlMs + ID_WAIT_MARGIN_MS;
+          this.opts.log.warn('master id held by an entry in etcd; waiting for its lease to expire', {
+            master: this.opts.id,
+            holder: err.holderAddress,
+            wait_ms: ttlMs + ID_WAIT_MARGIN_MS,
+          });
+        }
+        if (performance.now() >= until) throw err;
+        await new Promise<void>((resolve) => setTimeout(resolve, RETRY_MIN_MS * 2).unref());
+      }
+    }
   }
 
   /** A lease of our own, with our registry entry on it. A live master elsewhere with our id is refused. */
@@ -272,10 +348,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     if (!res.succeeded) {
       const holder = parseMasterEntry(res.responses[0]?.response_range?.kvs?.[0]?.value.toString() ?? '');
       await lease.revoke();
-      throw new StateError(
-        `master id ${this.opts.id} is in use by a running master${holder ? ` at ${holder.address}` : ''}; ` +
-          `give each master its own --master-id (or --advertise address)`,
-      );
+      throw new MasterIdInUseError(this.opts.id, holder);
     }
     this.lease = lease;
   }

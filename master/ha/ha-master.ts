@@ -20,6 +20,7 @@ import { openEtcdStore, type EtcdMasterStore, type Fence } from '../state/etcd-s
 import type { MasterOptions } from '../options.js';
 import { MasterServices } from '../services.js';
 import { bindMasterServer, stopServer } from '../server.js';
+import { checkClusterPrefix } from './cluster-prefix.js';
 import { Election } from './election.js';
 import { boundAdvertise } from './ha-options.js';
 
@@ -116,6 +117,8 @@ export class HaMaster {
   /** Binds the server (once, for the life of the process), registers and starts campaigning. */
   async listen(): Promise<number> {
     if (this._state !== 'created') throw new UnavailableError(`cannot listen in state ${this._state}`);
+    const prefix = this.options.ha.etcd?.prefix ?? '/governor/';
+    await checkClusterPrefix(this.etcd.client, prefix, '--etcd-prefix', this.options.ha.leaseTtlMs);
     const { server, port } = await bindMasterServer(
       this.options,
       {
@@ -126,7 +129,6 @@ export class HaMaster {
     );
     this.server = server;
     this.boundPort = port;
-    const prefix = this.options.ha.etcd?.prefix ?? '/governor/';
     const election = new Election(this.etcd.client, {
       prefix,
       id: this.id(),

@@ -186,6 +186,12 @@ function etcdOptions(user: HaUserOptions, cwd: string, name: NameOf): EtcdOption
     throw new ValidationError(
       `${name('etcd_prefix')}: ${JSON.stringify(prefix)} must be 1 to 256 characters without spaces`,
     );
+  // The store's keys are `<prefix>state/…` and it refuses a prefix not starting with '/': refused here, at
+  // start, rather than by every attempt to lead.
+  if (!prefix.startsWith('/'))
+    throw new ValidationError(
+      `${name('etcd_prefix')}: ${JSON.stringify(prefix)} must start with '/' (e.g. /governor/)`,
+    );
   return {
     endpoints,
     prefix: prefix.endsWith('/') ? prefix : `${prefix}/`,

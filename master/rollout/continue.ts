@@ -4,6 +4,7 @@
  * run again, finished batches never), and each is resumed once the agents its unfinished steps need are
  * connected to this leader again — they reconnect within a few seconds of a failover — or, at the latest,
  * after `waitMs` (a step on an agent still away then fails cleanly, and `on_failure` decides).
+ * A rollout an operator had asked to pause is not among them (store.ts `recover`): it stays paused.
  */
 import type { Logger } from '../../shared/logger.js';
 import type { RolloutEngine } from './engine.js';

@@ -57,7 +57,9 @@ export class RolloutStore {
 
   /**
    * Drops malformed records and turns every rollout that was in flight into `paused` (interrupted);
-   * returns the ids it paused.
+   * returns the ids it paused for being interrupted. A rollout whose pause an operator had asked for (and
+   * was told of) is paused too but not returned: a new HA leader continues the returned ones only
+   * (continue.ts), so that pause is kept.
    */
   async recover(now: string): Promise<string[]> {
     const paused: string[] = [];
@@ -69,6 +71,7 @@ export class RolloutStore {
         }
         const r = raw;
         migrateRollout(r);
+        const pauseAsked = r.pause_requested === true;
         r.pause_requested = false;
         if (r.state === 'running' || r.state === 'pending' || r.state === 'rolling_back') {
           const was = r.state;
@@ -84,6 +87,10 @@ export class RolloutStore {
           const batch = r.batches[r.current_batch];
           if (batch?.state === 'in_progress') batch.state = 'pending';
           setRolloutState(r, 'paused', now);
+          if (pauseAsked) {
+            r.error = `paused: a pause was asked for while ${was} and the master stopped at or before ${now}; resume with gov rollout resume ${r.id}`;
+            continue;
+          }
           r.error = `interrupted while ${was}: the master stopped at or before ${now}; resume with gov rollout resume ${r.id}`;
           paused.push(id);
         }

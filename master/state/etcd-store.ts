@@ -35,7 +35,7 @@
  * next leader, who loads it (an ambiguous write, as with any store reached over a network).
  */
 import { EventEmitter } from 'node:events';
-import { NotLeaderError, StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
+import { StateError, UnavailableError, ValidationError } from '../../shared/errors.js';
 import { checkMasterState, type StateOrigin } from './store-shape.js';
 import { MASTER_STATE_VERSION, emptyMasterState, type MasterState, type MasterStore } from './store.js';
 import { WriteCoalescer } from '../../shared/write-coalescer.js';
@@ -51,18 +51,24 @@ export interface Fence {
   createRevision: string;
 }
 
-/** The write was refused because this master no longer holds the lead (its fence failed, or it has none). */
-export class FencedError extends NotLeaderError {
+/**
+ * The write was refused because this master no longer holds the lead (its fence failed, or it has none).
+ * UNAVAILABLE, but NOT a NotLeaderError: that one means "refused before anything was done" (clients repeat
+ * the call on the leader it names), while a fenced write may end a call part-way — what the call wrote
+ * before it stays (e.g. an Apply's specs, its rolling update refused) — so a client never repeats it by
+ * itself (master/cli/master-failover.ts).
+ */
+export class FencedError extends UnavailableError {
   constructor(
     readonly fence: Fence | null,
     detail?: string,
   ) {
     super(
-      '',
       detail ??
         (fence
           ? `this master lost the lead (its leadership key ${fence.key} at create revision ` +
-            `${fence.createRevision} is gone); the write was refused, try again on the new leader`
+            `${fence.createRevision} is gone); the write was refused — what the call wrote before it stays: ` +
+            `check (gov ps, gov executions, gov rollout status) before repeating it on the new leader`
           : 'this master is not the leader (it holds no leadership fence); the write was refused'),
     );
   }

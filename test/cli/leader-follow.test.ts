@@ -15,6 +15,8 @@ import { runExec } from '../../master/cli/exec.js';
 import { main } from '../../master/cli/gov-program.js';
 import { callFate, withFailover } from '../../master/cli/master-failover.js';
 import { GovError, NotLeaderError } from '../../shared/errors.js';
+import { toServiceError } from '../../shared/grpc-status.js';
+import { FencedError } from '../../master/state/etcd-store.js';
 import { MasterRotation } from '../../shared/master-rotation.js';
 import { initPki } from '../../shared/pki.js';
 import { clientConnection, loadTlsMaterial } from '../../shared/tls.js';
@@ -181,6 +183,25 @@ describe('clients follow the leader', () => {
       ]);
       assert.equal(code, 1);
       assert.match(io.stderr, /may have been carried out: check `gov executions` before repeating it/);
+      assert.equal(masters[1]!.count('Control'), 0, 'never sent to a second master');
+    });
+
+    it('a mutation whose leader lost the lead part-way (a fenced write) is not repeated on another master', async () => {
+      // What it wrote before the fenced write stays (Apply: the specs, then its rolling update refused):
+      // repeated on the new leader it would find them stored ("unchanged") and start no rolling update.
+      masters[1]!.role = 'leader';
+      masters[1]!.handlers.Control = (_c, cb) => cb(null, { outcomes: [], executions: [] });
+      masters[2]!.handlers.Control = (_c, cb) =>
+        cb(toServiceError(new FencedError({ key: '/g/leader', createRevision: '7' })) as grpc.ServiceError);
+      const { code, io } = await gov([
+        'restart',
+        'web',
+        '--master',
+        `${masters[2]!.address},${masters[1]!.address}`,
+      ]);
+      assert.equal(code, 1);
+      assert.match(io.stderr, /lost the lead/);
+      assert.match(io.stderr, /check .* before repeating it/);
       assert.equal(masters[1]!.count('Control'), 0, 'never sent to a second master');
     });
 

@@ -148,6 +148,30 @@ describe('HA masters on etcd: election and fencing', function () {
     );
   });
 
+  it('a master killed -9 and restarted at once under the same id (a supervisor restarting it) starts and leads once its old lease expires, instead of exiting because its own dead entry holds the id', async () => {
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 1 });
+    await ha.waitLeader();
+    await ha.master(0).kill('SIGKILL');
+    await ha.startMaster(0); // resolves once it listens (it used to exit at once: its own dead entry held the id)
+    assert.equal(await ha.waitLeader({ timeoutMs: TTL_MS + 5000 }), 0);
+  });
+
+  it('a second live master with the same --master-id is still refused (after waiting out one lease TTL)', async () => {
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 1 });
+    await ha.waitLeader();
+    const twin = spawn(process.execPath, ha.masterArgs(0), {
+      cwd: ha.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    trackPid(twin.pid);
+    let stderr = '';
+    twin.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => twin.on('exit', (c) => resolve(c)));
+    assert.notEqual(code, 0, stderr);
+    assert.match(stderr, /master id m-0 is in use by a running master/);
+    assert.equal(await ha.waitLeader(), 0, 'the running master still leads');
+  });
+
   it('a leader whose key is deleted under it (by hand) steps down at once; a leader is elected again', async () => {
     ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 2 });
     const first = await ha.waitLeader();
@@ -162,6 +186,32 @@ describe('HA masters on etcd: election and fencing', function () {
       what: `the leader to step down:\n${ha.master(first).tail()}`,
     });
     await ha.waitLeader();
+  });
+
+  it('a master that cannot lead (its store holds a foreign key) pauses longer and longer between campaigns instead of winning and failing many times a second', async () => {
+    ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 1 });
+    await ha.waitLeader();
+    const conn = await connectEtcd({ endpoints: [etcd().endpoint] });
+    try {
+      await conn.client.put(`${ha.prefix}state/bogus/x`).value('{}');
+      await conn.client.delete().key(`${ha.prefix}leader`); // it campaigns again and must load the store
+    } finally {
+      conn.close();
+    }
+    const failedAt = (): number[] =>
+      ha!
+        .master(0)
+        .stderr.split('\n')
+        .filter((l) => /ERROR \[master\] cannot lead .*bogus\/x: not a key of a Governor store/.test(l))
+        .map((l) => Date.parse(l.slice(0, l.indexOf(' '))));
+    const times = await waitFor(() => (failedAt().length >= 6 ? failedAt() : null), {
+      timeoutMs: 30_000,
+      what: `six failed attempts to lead:\n${ha.master(0).tail()}`,
+    });
+    // Pauses of 0, 0.2, 0.4, 0.8 and 1.6 s between the six attempts (a busy machine only adds to them).
+    const spanMs = times[5]! - times[0]!;
+    assert.ok(spanMs >= 2500, `six attempts to lead within ${spanMs} ms`);
+    assert.match(ha.master(0).stderr, /campaigning again after a pause: the last terms ended at once/);
   });
 
   it('fencing: a leader paused past its lease is refused on waking (its pending write never lands), steps down, and the agent never links to it again', async () => {

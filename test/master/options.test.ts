@@ -144,6 +144,8 @@ describe('master store and HA options', () => {
         /--advertise: required with --store etcd when --listen 0\.0\.0\.0:7070/,
       ],
       [[...etcd, '--master-id', 'a/b'], /--master-id: "a\/b" must be 1 to 128/],
+      // Without the leading '/', the master started and then failed to lead forever (the store refuses it).
+      [[...etcd, '--etcd-prefix', 'governor'], /--etcd-prefix: "governor" must start with '\/'/],
     ];
     for (const [args, re] of bad)
       assert.throws(

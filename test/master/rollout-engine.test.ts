@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { emptyMasterState, type MasterState, type StateStore } from '../../master/state/store.js';
 import type { InstanceView, SpecVersion } from '../../master/state/registry.js';
+import { continueWhenConnected } from '../../master/rollout/continue.js';
 import { RolloutEngine } from '../../master/rollout/engine.js';
 import type { RolloutPort } from '../../master/rollout/step.js';
 import { RolloutStore } from '../../master/rollout/store.js';
@@ -302,6 +303,40 @@ describe('rollout engine (fake fleet)', () => {
     await engine2.resume(r.id);
     const done = await settled(engine2, r.id, ['succeeded']);
     assert.ok(done.instances.every((i) => i.state === 'healthy'));
+  });
+
+  it('a pause an operator asked for before the master stopped is kept: a new HA leader does not continue that rollout', async () => {
+    const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '300ms' });
+    const v1 = fleet.versions[0]!;
+    const r = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1 }],
+      issuedBy: 't',
+    });
+    engine.run(r.id);
+    await waitFor(() => fleet.commands.length === 2); // batch 1 waits out min_healthy_time
+    const asked = await engine.pause(r.id, 'admin'); // acknowledged: pauses before batch 2
+    assert.equal(asked.pause_requested, true);
+    engine.close(); // the leader dies before batch 1 is done
+    const engine2 = new RolloutEngine(
+      fleet,
+      new RolloutStore(memoryStore(structuredClone(data))),
+      silentLogger,
+      {
+        pollMs: 5,
+      },
+    );
+    const interrupted = await engine2.restore();
+    continueWhenConnected(engine2, interrupted, () => true, silentLogger, 1000);
+    const back = engine2.get(r.id);
+    assert.equal(back.state, 'paused', 'the new leader continued a rollout an operator had paused');
+    assert.deepEqual(interrupted, [], 'not among the rollouts a new leader continues');
+    assert.match(back.error, /pause .*asked for/);
+    assert.equal(fleet.commands.length, 2, 'no step of batch 2 was sent');
+    // The operator resumes: the interrupted batch and the rest run, each instance restarted once.
+    await engine2.resume(r.id);
+    await settled(engine2, r.id, ['succeeded']);
+    assert.equal(fleet.commands.length, 6);
   });
 
   it('a step the stopped master was carrying out sends its stored command again, never a second restart', async () => {
