@@ -159,7 +159,13 @@ describe('HA masters on etcd: election and fencing', function () {
   it('a second live master with the same --master-id is still refused (after waiting out one lease TTL)', async () => {
     ha = await HaCluster.start(etcd(), { ...ELECTION, masters: 1 });
     await ha.waitLeader();
-    const twin = spawn(process.execPath, ha.masterArgs(0), {
+    // The same id on another address and data dir (the same port would only be refused by the kernel).
+    const args = ha.masterArgs(0);
+    const address = `127.0.0.1:${await freePort()}`;
+    args[args.indexOf('--listen') + 1] = address;
+    args[args.indexOf('--advertise') + 1] = address;
+    args[args.indexOf('--data-dir') + 1] = tempDir('gov-twin-');
+    const twin = spawn(process.execPath, args, {
       cwd: ha.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
