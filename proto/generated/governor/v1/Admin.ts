@@ -314,16 +314,18 @@ export interface AdminClient extends grpc.Client {
   listInstances(argument: _governor_v1_ListInstancesRequest, callback: grpc.requestCallback<_governor_v1_ListInstancesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * read-only. The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
-   * follower included. Viewer role may call.
+   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * follower included.
+   * read-only.
    */
   ListMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   ListMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   ListMasters(argument: _governor_v1_ListMastersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   ListMasters(argument: _governor_v1_ListMastersRequest, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * read-only. The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
-   * follower included. Viewer role may call.
+   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * follower included.
+   * read-only.
    */
   listMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   listMasters(argument: _governor_v1_ListMastersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
@@ -331,16 +333,16 @@ export interface AdminClient extends grpc.Client {
   listMasters(argument: _governor_v1_ListMastersRequest, callback: grpc.requestCallback<_governor_v1_ListMastersResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * read-only. Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
-   * targets. Viewer role may call.
+   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by targets.
+   * read-only.
    */
   ListPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   ListPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   ListPolicies(argument: _governor_v1_ListPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   ListPolicies(argument: _governor_v1_ListPoliciesRequest, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * read-only. Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
-   * targets. Viewer role may call.
+   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by targets.
+   * read-only.
    */
   listPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   listPolicies(argument: _governor_v1_ListPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
@@ -563,14 +565,15 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   ListInstances: grpc.handleUnaryCall<_governor_v1_ListInstancesRequest__Output, _governor_v1_ListInstancesResponse>;
   
   /**
-   * read-only. The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
-   * follower included. Viewer role may call.
+   * The masters of an HA cluster (DESIGN §9): who leads, since when, its lease. Any master answers, a
+   * follower included.
+   * read-only.
    */
   ListMasters: grpc.handleUnaryCall<_governor_v1_ListMastersRequest__Output, _governor_v1_ListMastersResponse>;
   
   /**
-   * read-only. Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by
-   * targets. Viewer role may call.
+   * Resource policies (DESIGN §9): every rule's state on the agents (as last reported), filtered by targets.
+   * read-only.
    */
   ListPolicies: grpc.handleUnaryCall<_governor_v1_ListPoliciesRequest__Output, _governor_v1_ListPoliciesResponse>;
   
