@@ -36,6 +36,8 @@ export interface Program {
   /** Writes stdin; `drained` runs once the bytes are taken (for the stdin credit). */
   write(chunk: Buffer, drained: () => void): void;
   endInput(): void;
+  /** Drops input not yet taken and takes no more (the session is ending). */
+  discardInput(): void;
   resize(rows: number, cols: number): void;
   /** Sends `signal` to the program's process group (never throws). */
   signal(signal: NodeJS.Signals): void;
@@ -98,6 +100,7 @@ export function startPiped(spec: ProgramSpec, on: ProgramEvents): Program | null
       else stdin.once('drain', drained);
     },
     endInput: () => child.stdin?.end(),
+    discardInput: () => child.stdin?.destroy(),
     resize: () => {},
     signal: (s) => groupKill(pid, s),
     pause() {
@@ -128,7 +131,7 @@ export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): 
   // nothing holds the master to one window instead of the agent queueing all it is sent.
   const input = ptyInput(p);
   p.onExit(({ exitCode, signal }) => {
-    input.stop();
+    input.discard();
     on.gone();
     if (signal) on.exit(128 + signal, signalName(signal));
     else on.exit(exitCode, '');
@@ -140,6 +143,7 @@ export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): 
       input.whenTaken(drained);
     },
     endInput: () => p.write('\x04'),
+    discardInput: () => input.discard(),
     resize: (rows, cols) => {
       try {
         p.resize(cols, rows);
@@ -158,10 +162,13 @@ const PTY_INPUT_POLL_MS = 5;
 
 /**
  * Calls back once node-pty has written everything queued to the pty (node-pty 1.x keeps it in
- * `_writeStream._writeQueue`; without that queue, at once, as node-pty would have it).
+ * `_writeStream._writeQueue`; without that queue, at once, as node-pty would have it). `discard` empties
+ * that queue: node-pty goes on writing it to the pty's fd NUMBER after the program exited, and once the fd
+ * is closed that number may be the next session's pty — input of one session typed into another's.
  */
-function ptyInput(p: object): { whenTaken(cb: () => void): void; stop(): void } {
-  const queue = (p as { _writeStream?: { _writeQueue?: unknown[] } })._writeStream?._writeQueue;
+function ptyInput(p: object): { whenTaken(cb: () => void): void; discard(): void } {
+  const stream = (p as { _writeStream?: { _writeQueue?: unknown[]; dispose?: () => void } })._writeStream;
+  const queue = stream?._writeQueue;
   const waiting: Array<() => void> = [];
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -179,10 +186,12 @@ function ptyInput(p: object): { whenTaken(cb: () => void): void; stop(): void } 
       waiting.push(cb);
       if (!timer) check();
     },
-    stop() {
+    discard() {
       stopped = true;
       if (timer) clearTimeout(timer);
       waiting.length = 0;
+      if (queue) queue.length = 0;
+      stream?.dispose?.();
     },
   };
 }

@@ -213,6 +213,7 @@ export class ExecSession {
     this.setState('ending');
     this.log.info('exec session closing', { pid: this.pid, reason });
     const p = this.program;
+    p.discardInput(); // nobody is typing any more: what was not taken never reaches it (or anything else)
     p.resume(); // a paused program could block on a full pipe and never see the hang-up
     this.paused = false;
     this.credit = Number.POSITIVE_INFINITY;

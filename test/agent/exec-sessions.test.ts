@@ -23,6 +23,7 @@ interface Harness {
   to(id: string, f: Omit<ExecFrame__Output, 'session' | 'body'> & { body: ExecFrame__Output['body'] }): void;
   of(id: string): ExecFrame[];
   bytes(id: string): number;
+  text(id: string): string;
   pid(id: string): Promise<number>;
 }
 
@@ -89,6 +90,11 @@ function harness(settings: Partial<ExecSettings> = {}): Harness {
     },
     of: (id) => frames.filter((f) => f.session === id),
     bytes: (id) => h.of(id).reduce((n, f) => n + ((f.stdout as Buffer | undefined)?.length ?? 0), 0),
+    text: (id) =>
+      h
+        .of(id)
+        .map((f) => (f.stdout ? Buffer.from(f.stdout as Buffer).toString() : ''))
+        .join(''),
     async pid(id) {
       const opened = await waitFor(() => h.of(id).find((f) => f.opened)?.opened, { what: `${id} opened` });
       const pid = opened.pid ?? 0;
@@ -223,6 +229,8 @@ describe('agent exec sessions', function () {
     );
     await h.pid('r');
     await waitFor(() => h.bytes('r') >= 'ready'.length, { what: 'ready' });
+    // Nothing of what the first session was sent reaches this one (node-pty writes its queue to an fd number).
+    assert.match(h.text('r'), /^ready/, 'input of another session in this one');
     for (let i = 0; i < 4; i++) h.to('r', { body: 'stdin', stdin: line.subarray(0, 64 * 1024) });
     await waitFor(() => granted('r') >= 256 * 1024, { what: 'the stdin credit back' });
     await waitFor(() => h.bytes('r') >= 'ready\r\ndone'.length, { what: 'all input read' });
