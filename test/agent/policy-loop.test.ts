@@ -68,6 +68,27 @@ function rule(fields: Partial<PolicyRule> & Pick<PolicyRule, 'name' | 'when' | '
   return { cooldown_ms: 0, dry_run: false, ...fields };
 }
 
+/** The decision `r` makes for instance `key` (a handler of the same name), as the engine hands it on. */
+function decision(key: string, r: PolicyRule, over: Partial<Decision> = {}): Decision {
+  return {
+    subject: key,
+    rule: r.name,
+    handler: key,
+    instance: key,
+    scope: 'handler',
+    metric: r.when.metric,
+    action: r.do,
+    action_text: r.do.kind,
+    t: Date.now(),
+    raw: 5,
+    value: 5,
+    reason: 'rss above 1',
+    dry_run: false,
+    held_back: false,
+    ...over,
+  };
+}
+
 const sups = supervisors();
 const loops: ControlLoop[] = [];
 const audits: LocalAudit[] = [];
@@ -204,22 +225,7 @@ describe('resource policies: the control loop on real handlers', function () {
       when: { metric: 'rss', above: 1, for_ms: 0 },
       do: { kind: 'cool', order: 'least-recently-used', max: 1 },
     });
-    const d: Decision = {
-      subject: 'od-a',
-      rule: 'hot',
-      handler: 'od-a',
-      instance: 'od-a',
-      scope: 'handler',
-      metric: 'rss',
-      action: hot.do,
-      action_text: 'cool',
-      t: Date.now(),
-      raw: 5,
-      value: 5,
-      reason: 'rss above 1',
-      dry_run: false,
-      held_back: false,
-    };
+    const d = decision('od-a', hot);
     await loop.actuators.act(d, hot);
     const [rec] = policyEvents();
     assert.ok(rec!.ok, rec!.error);
@@ -287,22 +293,12 @@ describe('resource policies: the control loop on real handlers', function () {
     });
     // Fired on the last sample of a process that is gone by the time the action runs.
     await sup.stop('spin');
-    const d: Decision = {
-      subject: 'spin',
-      rule: 'runaway',
-      handler: 'spin',
-      instance: 'spin',
-      scope: 'handler',
-      metric: 'cpu',
-      action: runaway.do,
+    const d = decision('spin', runaway, {
       action_text: 'limit_cpu 50%',
-      t: Date.now(),
       raw: 1,
       value: 1,
       reason: 'cpu above 90%',
-      dry_run: false,
-      held_back: false,
-    };
+    });
     await loop.actuators.act(d, runaway);
     const [rec] = policyEvents();
     assert.ok(rec!.ok, rec!.error);
@@ -399,22 +395,7 @@ describe('resource policies: the control loop on real handlers', function () {
       { kind: 'signal', signal: 'SIGKILL' },
       { kind: 'freeze' },
     ] as const) {
-      const d: Decision = {
-        subject: 'legacy',
-        rule: 'kill',
-        handler: 'legacy',
-        instance: 'legacy',
-        scope: 'handler',
-        metric: 'rss',
-        action,
-        action_text: action.kind,
-        t: Date.now(),
-        raw: 5,
-        value: 5,
-        reason: 'rss above 1',
-        dry_run: false,
-        held_back: false,
-      };
+      const d = decision('legacy', { ...kill, do: action });
       await loop.actuators.act(d, { ...kill, do: action });
     }
     const records = policyEvents();
@@ -437,22 +418,7 @@ describe('resource policies: the control loop on real handlers', function () {
     });
     // The rule fired on a sample of the running instance; before its turn came, an operator stopped it.
     await sup.stop('held');
-    const d: Decision = {
-      subject: 'held',
-      rule: 'leak',
-      handler: 'held',
-      instance: 'held',
-      scope: 'handler',
-      metric: 'rss',
-      action: { kind: 'restart' },
-      action_text: 'restart',
-      t: Date.now(),
-      raw: 5,
-      value: 5,
-      reason: 'rss above 1',
-      dry_run: false,
-      held_back: false,
-    };
+    const d = decision('held', leak);
     await loop.actuators.act(d, leak);
     const [rec] = policyEvents();
     assert.equal(rec!.ok, false, 'not restarted');
@@ -492,22 +458,7 @@ describe('resource policies: the control loop on real handlers', function () {
       when: { metric: 'rss', above: 1, for_ms: 0 },
       do: { kind: 'freeze' },
     });
-    const d: Decision = {
-      subject: 'still',
-      rule: 'pause',
-      handler: 'still',
-      instance: 'still',
-      scope: 'handler',
-      metric: 'rss',
-      action: { kind: 'freeze' },
-      action_text: 'freeze',
-      t: Date.now(),
-      raw: 5,
-      value: 5,
-      reason: 'rss above 1',
-      dry_run: false,
-      held_back: false,
-    };
+    const d = decision('still', freeze);
     await loop.actuators.act(d, freeze);
     const [rec] = policyEvents();
     if (!rec!.ok) {
