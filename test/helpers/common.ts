@@ -50,28 +50,40 @@ export function trackPid(pid: number | undefined, group = false): void {
   (group ? trackedGroups : trackedPids).add(pid);
 }
 
-/** Run first by `cleanupPids()`: e.g. tracking the handler groups an agent recorded, even if its test failed early. */
+/**
+ * Run by `cleanupPids()` once the tracked PIDs are dead: e.g. tracking the handler groups an agent recorded,
+ * even if its test failed early.
+ */
 const beforeCleanup: Array<() => void> = [];
 export function beforeCleanupPids(fn: () => void): void {
   beforeCleanup.push(fn);
 }
 
+const killAll = (ids: Iterable<number>, group: boolean): void => {
+  for (const id of ids) {
+    try {
+      process.kill(group ? -id : id, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+};
+
+/**
+ * Kills what the test tracked: the PIDs first (agents and masters: an agent still alive would restart a
+ * handler killed under it, in a group nobody tracks), then the handler groups, including those the agents
+ * recorded up to their end.
+ */
 export async function cleanupPids(): Promise<void> {
+  const pids = [...trackedPids];
+  killAll(pids, false);
+  await waitFor(() => pids.every((p) => !isAlive(p)), {
+    timeoutMs: 5000,
+    what: 'tracked PIDs to exit',
+  }).catch(() => {});
   for (const fn of beforeCleanup.splice(0)) fn();
-  for (const pgid of trackedGroups) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  for (const pid of trackedPids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  killAll(trackedGroups, true);
+  killAll(trackedPids, false); // tracked meanwhile
   const all = [...trackedPids, ...trackedGroups];
   trackedPids.clear();
   trackedGroups.clear();
