@@ -116,6 +116,20 @@ async function leaderIndex(api: AdminApi, m: BenchMasters, not = -1): Promise<nu
   }
 }
 
+/** Waits until the masters list the restarted master `i` as a follower: the next run starts with three. */
+async function followerListed(material: TlsMaterial, m: BenchMasters, i: number): Promise<void> {
+  const api = adminClient(material, m.addresses);
+  try {
+    for (;;) {
+      const res = await api.listMasters().catch(() => null);
+      if (res?.masters.some((x) => x.address === m.address(i) && !x.leader)) return;
+      await sleep(50);
+    }
+  } finally {
+    api.close();
+  }
+}
+
 function skipReason(): string | null {
   return etcdBinary() ? null : 'etcd is not installed (apt-get install etcd-server)';
 }
@@ -177,7 +191,7 @@ export async function runFailoverBench(): Promise<void> {
         `run ${run}: leader ${old} killed → admin answered by the new leader in ${adminAt - t0} ms, all ${count} agents reconnected in ${agentsAt - t0} ms`,
       );
       await m.startMaster(old);
-      await sleep(1000);
+      await followerListed(material, m, old);
     }
     const p50 = (xs: number[]) =>
       pct(
