@@ -134,6 +134,19 @@ function updateTo(fleet: FakeFleet, engine: RolloutEngine, to: SpecVersion): Pro
   });
 }
 
+/** Creates (does not run) a rolling restart of `web` at version 1. */
+function restartAll(fleet: FakeFleet, engine: RolloutEngine): Promise<RolloutRecord> {
+  const v1 = fleet.versions[0]!;
+  return engine.create({ kind: 'restart', handlers: [{ handler: 'web', from: v1, to: v1 }], issuedBy: 't' });
+}
+
+/** The engine of a master started again over what the stopped one had stored (a copy of `data`). */
+function restartedEngine(fleet: FakeFleet, data: MasterState): RolloutEngine {
+  return new RolloutEngine(fleet, new RolloutStore(memoryStore(structuredClone(data))), silentLogger, {
+    pollMs: 5,
+  });
+}
+
 async function settled(engine: RolloutEngine, id: string, states: string[]): Promise<RolloutRecord> {
   return waitFor(() => (states.includes(engine.get(id).state) ? engine.get(id) : null), {
     timeoutMs: 5000,
@@ -144,12 +157,7 @@ async function settled(engine: RolloutEngine, id: string, states: string[]): Pro
 describe('rollout engine (fake fleet)', () => {
   it('restarts batch by batch, each instance once, and succeeds', async () => {
     const { fleet, engine } = setup();
-    const v1 = fleet.versions[0]!;
-    const r = await engine.create({
-      kind: 'restart',
-      handlers: [{ handler: 'web', from: v1, to: v1 }],
-      issuedBy: 't',
-    });
+    const r = await restartAll(fleet, engine);
     engine.run(r.id);
     const done = await settled(engine, r.id, ['succeeded']);
     assert.equal(fleet.commands.length, 6);
@@ -218,12 +226,7 @@ describe('rollout engine (fake fleet)', () => {
   it('a disconnected agent fails its step and the rollout follows on_failure', async () => {
     const { fleet, engine } = setup({ ...UPDATE, on_failure: 'abort' });
     fleet.disconnected.add('edge-2');
-    const v1 = fleet.versions[0]!;
-    const r = await engine.create({
-      kind: 'restart',
-      handlers: [{ handler: 'web', from: v1, to: v1 }],
-      issuedBy: 't',
-    });
+    const r = await restartAll(fleet, engine);
     engine.run(r.id);
     const done = await settled(engine, r.id, ['aborted']);
     assert.match(done.error, /edge-2 failed: error: agent gone/);
@@ -231,12 +234,7 @@ describe('rollout engine (fake fleet)', () => {
 
   it('pause and abort from an admin; wrong-state calls are refused', async () => {
     const { fleet, engine } = setup({ ...UPDATE, min_healthy_time: '100ms' });
-    const v1 = fleet.versions[0]!;
-    const r = await engine.create({
-      kind: 'restart',
-      handlers: [{ handler: 'web', from: v1, to: v1 }],
-      issuedBy: 't',
-    });
+    const r = await restartAll(fleet, engine);
     engine.run(r.id);
     await engine.pause(r.id, 'admin');
     const paused = await settled(engine, r.id, ['paused']);
@@ -263,12 +261,7 @@ describe('rollout engine (fake fleet)', () => {
       flush: async () => {},
     };
     const engine = new RolloutEngine(fleet, new RolloutStore(store), silentLogger, { pollMs: 5 });
-    const v1 = fleet.versions[0]!;
-    const r = await engine.create({
-      kind: 'restart',
-      handlers: [{ handler: 'web', from: v1, to: v1 }],
-      issuedBy: 't',
-    });
+    const r = await restartAll(fleet, engine);
     engine.run(r.id);
     await engine.pause(r.id, 'admin');
     hold = () => engine.get(r.id).state === 'paused';
@@ -283,19 +276,11 @@ describe('rollout engine (fake fleet)', () => {
 
   it('a rollout in flight when the master stopped comes back paused and resumes to the end', async () => {
     const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '100ms' });
-    const v1 = fleet.versions[0]!;
-    const r = await engine.create({
-      kind: 'restart',
-      handlers: [{ handler: 'web', from: v1, to: v1 }],
-      issuedBy: 't',
-    });
+    const r = await restartAll(fleet, engine);
     engine.run(r.id);
     await waitFor(() => engine.get(r.id).instances.some((i) => i.state === 'in_progress'));
     engine.close(); // the "crash": nothing more is written
-    const copy = structuredClone(data);
-    const engine2 = new RolloutEngine(fleet, new RolloutStore(memoryStore(copy)), silentLogger, {
-      pollMs: 5,
-    });
+    const engine2 = restartedEngine(fleet, data);
     await engine2.restore();
     const back = engine2.get(r.id);
     assert.equal(back.state, 'paused');
@@ -307,25 +292,13 @@ describe('rollout engine (fake fleet)', () => {
 
   it('a pause an operator asked for before the master stopped is kept: a new HA leader does not continue that rollout', async () => {
     const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '300ms' });
-    const v1 = fleet.versions[0]!;
-    const r = await engine.create({
-      kind: 'restart',
-      handlers: [{ handler: 'web', from: v1, to: v1 }],
-      issuedBy: 't',
-    });
+    const r = await restartAll(fleet, engine);
     engine.run(r.id);
     await waitFor(() => fleet.commands.length === 2); // batch 1 waits out min_healthy_time
     const asked = await engine.pause(r.id, 'admin'); // acknowledged: pauses before batch 2
     assert.equal(asked.pause_requested, true);
     engine.close(); // the leader dies before batch 1 is done
-    const engine2 = new RolloutEngine(
-      fleet,
-      new RolloutStore(memoryStore(structuredClone(data))),
-      silentLogger,
-      {
-        pollMs: 5,
-      },
-    );
+    const engine2 = restartedEngine(fleet, data);
     const interrupted = await engine2.restore();
     continueWhenConnected(engine2, interrupted, () => true, silentLogger, 1000);
     const back = engine2.get(r.id);
@@ -341,20 +314,12 @@ describe('rollout engine (fake fleet)', () => {
 
   it('a step the stopped master was carrying out sends its stored command again, never a second restart', async () => {
     const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '300ms' });
-    const v1 = fleet.versions[0]!;
-    const r = await engine.create({
-      kind: 'restart',
-      handlers: [{ handler: 'web', from: v1, to: v1 }],
-      issuedBy: 't',
-    });
+    const r = await restartAll(fleet, engine);
     engine.run(r.id);
     // The first batch's commands were carried out; its steps wait out min_healthy_time.
     await waitFor(() => fleet.commands.length === 2);
     engine.close();
-    const copy = structuredClone(data);
-    const engine2 = new RolloutEngine(fleet, new RolloutStore(memoryStore(copy)), silentLogger, {
-      pollMs: 5,
-    });
+    const engine2 = restartedEngine(fleet, data);
     await engine2.restore();
     await engine2.resume(r.id);
     await settled(engine2, r.id, ['succeeded']);
