@@ -96,11 +96,10 @@ export class ExecSession {
     }
     if (!this.program) return; // `failed` follows
     this.setState('running');
-    this.log.info('exec session started', { pid: this.program.pid });
-    this.idle = setTimeout(() => this.idleOut(), this.settings.idleMs).unref();
     this.send({
       opened: { grant: STDIN_WINDOW, pid: this.program.pid, recording: this.recording?.file ?? '' },
     });
+    this.idle = setTimeout(() => this.idleOut(), this.settings.idleMs).unref();
   }
 
   /** A frame from the master. */
@@ -174,12 +173,13 @@ export class ExecSession {
   }
 
   private exited(code: number, signal: string): void {
-    this.log.info('exec session ended', { pid: this.pid, code, signal });
     if (this._state !== 'ending' && this.held.length > 0) {
       this.exit = { code, signal }; // the master reads the held output first
-      return;
+    } else {
+      this.finish(code, signal);
     }
-    this.finish(code, signal);
+    // Once the exit is on its way: the line is no part of the session's round trip.
+    this.log.info('exec session ended', { pid: this.pid, code, signal });
   }
 
   private finish(code: number, signal: string): void {
