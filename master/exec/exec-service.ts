@@ -129,7 +129,12 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
         issued_by: issuedBy,
       });
       // After the open is sent: the line is no part of the session's round trip.
-      log.info('exec session', { agent: one.agent, instance: one.key, issued_by: issuedBy, command: summary });
+      log.info('exec session', {
+        agent: one.agent,
+        instance: one.key,
+        issued_by: issuedBy,
+        command: summary,
+      });
       const opening = setTimeout(() => {
         if (relay.state === 'opening')
           relay.fail(
