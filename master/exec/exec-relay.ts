@@ -24,8 +24,8 @@ import type { ExecutionOutcome } from '../state/execution-log.js';
  */
 export const OUTPUT_WINDOW = 1024 * 1024;
 /**
- * Grants are sent once this much is owed: a grant per four output frames, not one per frame (below a
- * frame's 64 KiB, every frame cost a grant message on the link, encoded and decoded).
+ * Grants are sent once this much is owed (a quarter of the window): at 32 KiB, below one 64 KiB pipe read,
+ * every output frame cost a grant message back on the link, encoded and decoded.
  */
 export const GRANT_BATCH = OUTPUT_WINDOW / 4;
 
