@@ -63,7 +63,9 @@ function serializer(type: protobuf.Type): (value: object) => Buffer {
   return (value) => {
     if (Array.isArray(value))
       throw new Error(`Failed to serialize message: expected ${type.name}, got an array`);
-    return Buffer.from(type.encode(type.fromObject(value)).finish());
+    const bytes = type.encode(type.fromObject(value)).finish();
+    // protobufjs's writer in Node already returns a Buffer: a view, not a copy of every message.
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
 

@@ -192,6 +192,13 @@ export function serverCredentials(m: TlsMaterial): grpc.ServerCredentials {
   return grpc.ServerCredentials.createSsl(m.ca, [{ cert_chain: m.cert, private_key: m.key }], true);
 }
 
+/**
+ * HTTP/2 receive window of a client's connection and of each of its streams (bytes). HTTP/2's default,
+ * 64 KiB, is one exec output frame: the server had to wait for each WINDOW_UPDATE before the next frame, a
+ * round trip per 64 KiB. Memory stays bounded by this per connection (and by the exec credit per session).
+ */
+export const CLIENT_FLOW_CONTROL_WINDOW = 1024 * 1024;
+
 export interface ClientChannelOptions {
   /**
    * Give this client its own connection. grpc-js shares one connection between all channels of a process
@@ -209,6 +216,7 @@ export function clientChannelOptions(opts: ClientChannelOptions = {}): grpc.Chan
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc-node.flow_control_window': CLIENT_FLOW_CONTROL_WINDOW,
   };
   if (opts.separateConnection) o['grpc.use_local_subchannel_pool'] = 1;
   if (opts.serverNameOverride) o['grpc.ssl_target_name_override'] = opts.serverNameOverride;

@@ -168,14 +168,16 @@ export class ExecSessions {
       () => ctx.release?.(this.settings.killGraceMs),
     );
     this.sessions.set(id, session);
+    session.start(this.pty);
+    // After the start (its `opened` frame sent): the line is no part of the session's round trip.
     this.log.info('exec session', {
       session: id,
       instance: open.instance,
       issued_by: open.issued_by,
       command: open.command.join(' ').slice(0, 200),
       tty: open.tty,
+      ...(session.pid > 0 ? { pid: session.pid } : {}),
     });
-    session.start(this.pty);
   }
 
   /** The link went down: every session is ended (SIGHUP, then SIGKILL after the grace). */

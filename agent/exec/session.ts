@@ -20,6 +20,9 @@ export type SessionState = 'starting' | 'running' | 'ending' | 'ended';
 /** Stdin the agent lets the master send before it granted more (bytes). */
 export const STDIN_WINDOW = 256 * 1024;
 
+/** Output read in one turn of the event loop goes out as frames of at most this many bytes. */
+export const OUTPUT_FRAME_MAX = 1024 * 1024;
+
 export interface SessionSettings {
   idleMs: number;
   killGraceMs: number;
@@ -37,6 +40,13 @@ export class ExecSession {
    * credit is enforced here and the source paused again at once; this holds a chunk or two, not a stream.
    */
   private readonly held: Array<{ stream: 'stdout' | 'stderr'; chunk: Buffer }> = [];
+  /**
+   * Output within the credit, sent at the end of this turn of the event loop: the pipe reads of one turn
+   * (64 KiB each) go out as one frame per stream run, not a frame each — every frame costs an encode, a
+   * gRPC message and a relay on the master, whatever its size.
+   */
+  private readonly outgoing: Array<{ stream: 'stdout' | 'stderr'; chunk: Buffer }> = [];
+  private flushing = false;
   /** The program's exit, sent after the held output. */
   private exit: { code: number; signal: string } | null = null;
   private idle: NodeJS.Timeout | null = null;
@@ -96,11 +106,10 @@ export class ExecSession {
     }
     if (!this.program) return; // `failed` follows
     this.setState('running');
-    this.log.info('exec session started', { pid: this.program.pid });
-    this.idle = setTimeout(() => this.idleOut(), this.settings.idleMs).unref();
     this.send({
       opened: { grant: STDIN_WINDOW, pid: this.program.pid, recording: this.recording?.file ?? '' },
     });
+    this.idle = setTimeout(() => this.idleOut(), this.settings.idleMs).unref();
   }
 
   /** A frame from the master. */
@@ -156,11 +165,35 @@ export class ExecSession {
   }
 
   private sendOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    this.send(stream === 'stdout' ? { stdout: chunk } : { stderr: chunk });
+    this.outgoing.push({ stream, chunk });
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.flushOutput());
+    }
     this.credit -= chunk.length;
     if (this.credit <= 0 && !this.paused) {
       this.paused = true;
       this.program?.pause();
+    }
+  }
+
+  /** Sends the output of this turn: consecutive chunks of a stream as one frame (up to OUTPUT_FRAME_MAX). */
+  private flushOutput(): void {
+    this.flushing = false;
+    const out = this.outgoing;
+    while (out.length > 0) {
+      const stream = out[0]!.stream;
+      let n = 0;
+      let bytes = 0;
+      while (
+        n < out.length &&
+        out[n]!.stream === stream &&
+        (n === 0 || bytes + out[n]!.chunk.length <= OUTPUT_FRAME_MAX)
+      )
+        bytes += out[n++]!.chunk.length;
+      const chunks = out.splice(0, n).map((o) => o.chunk);
+      const chunk = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+      this.send(stream === 'stdout' ? { stdout: chunk } : { stderr: chunk });
     }
   }
 
@@ -174,16 +207,20 @@ export class ExecSession {
   }
 
   private exited(code: number, signal: string): void {
-    this.log.info('exec session ended', { pid: this.pid, code, signal });
     if (this._state !== 'ending' && this.held.length > 0) {
       this.exit = { code, signal }; // the master reads the held output first
-      return;
+    } else {
+      this.finish(code, signal);
     }
-    this.finish(code, signal);
+    // Once the exit is on its way: the line is no part of the session's round trip.
+    this.log.info('exec session ended', { pid: this.pid, code, signal });
   }
 
   private finish(code: number, signal: string): void {
-    if (this._state !== 'ending') this.send({ exit: { code, signal } });
+    if (this._state !== 'ending') {
+      this.flushOutput(); // the exit comes after all output
+      this.send({ exit: { code, signal } });
+    }
     this.setState('ended');
   }
 
@@ -198,6 +235,7 @@ export class ExecSession {
   private fail(code: string, message: string): void {
     if (this._state === 'ended' || this._state === 'ending') return;
     const err: ErrorInfo = { code, message };
+    this.flushOutput(); // what the program printed comes before the error
     this.send({ error: err });
     if (this.program) this.end(message);
     else this.setState('ended');
@@ -218,6 +256,7 @@ export class ExecSession {
     this.paused = false;
     this.credit = Number.POSITIVE_INFINITY;
     this.held.length = 0;
+    this.outgoing.length = 0; // nobody reads it any more
     if (this.exit) return this.setState('ended'); // it had exited; only its output was held
     p.signal('SIGHUP');
     this.kill = setTimeout(() => p.signal('SIGKILL'), this.settings.killGraceMs).unref();

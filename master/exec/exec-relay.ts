@@ -18,10 +18,16 @@ import { errorFromInfo, toServiceError } from '../../shared/grpc-status.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ExecutionOutcome } from '../state/execution-log.js';
 
-/** Output the agent may send before the master grants more (bytes). */
-export const OUTPUT_WINDOW = 256 * 1024;
-/** Grants are sent once this much is owed (fewer, larger frames on the link). */
-const GRANT_BATCH = 32 * 1024;
+/**
+ * Output the agent may send before the master grants more (bytes): what the master holds for a session at
+ * most. Sixteen of the agent's 64 KiB reads, so that grants in flight never starve a fast program.
+ */
+export const OUTPUT_WINDOW = 1024 * 1024;
+/**
+ * Grants are sent once this much is owed (a quarter of the window): at 32 KiB, below one 64 KiB pipe read,
+ * every output frame cost a grant message back on the link, encoded and decoded.
+ */
+export const GRANT_BATCH = OUTPUT_WINDOW / 4;
 
 export type ExecCall = ServerDuplexStream<ExecClientFrame__Output, ExecServerFrame>;
 

@@ -117,12 +117,6 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
       router.add(one.agent, relay);
       // Its 'closed' may have come while the record was written, before we listened.
       if (session.state === 'closed') return relay.agentGone('while the session was set up');
-      log.info('exec session', {
-        agent: one.agent,
-        instance: one.key,
-        issued_by: issuedBy,
-        command: summary,
-      });
       relay.open({
         handler: one.handler,
         instance: one.key,
@@ -133,6 +127,13 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
         term: s.term,
         record: s.record,
         issued_by: issuedBy,
+      });
+      // After the open is sent: the line is no part of the session's round trip.
+      log.info('exec session', {
+        agent: one.agent,
+        instance: one.key,
+        issued_by: issuedBy,
+        command: summary,
       });
       const opening = setTimeout(() => {
         if (relay.state === 'opening')

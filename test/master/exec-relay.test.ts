@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecServerFrame } from '../../proto/generated/governor/v1/ExecServerFrame.js';
-import { ExecRelay, OUTPUT_WINDOW, type ExecCall } from '../../master/exec/exec-relay.js';
+import { ExecRelay, GRANT_BATCH, OUTPUT_WINDOW, type ExecCall } from '../../master/exec/exec-relay.js';
 import type { ExecutionOutcome } from '../../master/state/execution-log.js';
 import { silentLogger } from '../../shared/logger.js';
 
@@ -74,13 +74,15 @@ describe('master exec relay', () => {
     assert.equal(toAgent[0]?.open?.grant, OUTPUT_WINDOW);
     agent({ body: 'opened', opened: { grant: 1024, pid: 1, recording: '' } });
     agent({ body: 'stdout', stdout: chunk });
-    assert.equal(grants(), chunk.length, 'a chunk the CLI took is granted back');
+    assert.equal(grants(), 0, 'less than a batch owed: no grant yet');
+    for (let i = 1; i < GRANT_BATCH / chunk.length; i++) agent({ body: 'stdout', stdout: chunk });
+    assert.equal(grants(), GRANT_BATCH, 'what the CLI took is granted back, a batch at a time');
     cli.full = true;
     for (let i = 0; i < 4; i++) agent({ body: 'stdout', stdout: chunk });
-    assert.equal(grants(), chunk.length, 'nothing granted while the CLI stream is full');
+    assert.equal(grants(), GRANT_BATCH, 'nothing granted while the CLI stream is full');
     cli.full = false;
     cli.emit('drain');
-    assert.equal(grants(), 5 * chunk.length, 'the owed bytes granted on drain');
+    assert.equal(grants(), GRANT_BATCH + 4 * chunk.length, 'the owed bytes granted on drain');
   });
 
   it('ends a session whose agent sends output past its credit, instead of holding what it sends', () => {
