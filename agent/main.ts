@@ -3,7 +3,8 @@
  * handlers file (`--handlers FILE`). Signal handlers live here only: SIGTERM/SIGINT shut down gracefully
  * and leave every handler running. Also runnable directly: `node dist/agent/main.js ...`.
  */
-import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option } from 'commander';
@@ -14,6 +15,7 @@ import { lockDataDir } from '../shared/lock.js';
 import { STATE_FILE_MODE } from '../shared/private-files.js';
 import { Logger } from '../shared/logger.js';
 import { parseHandlersFile } from '../shared/spec.js';
+import { WriteCoalescer } from '../shared/write-coalescer.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
 import { AgentCommands } from './commands.js';
@@ -28,6 +30,8 @@ import { Supervisor } from './supervisor/supervisor.js';
 export const STATUS_FILE = 'status.json';
 /** How soon a failed status.json write is tried again. */
 const STATUS_RETRY_MS = 1000;
+/** Changes within this share one status.json write. */
+const STATUS_DEBOUNCE_MS = 10;
 
 /**
  * `gov agent`'s flags and action (a new definition each call: commander keeps parse state). Connected
@@ -136,7 +140,8 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
       agentId: options.agentId,
       agentEnv: io.env,
     });
-    const writeStatus = statusWriter(dataDir, sup, logger);
+    const status = statusWriter(dataDir, sup, logger);
+    const writeStatus = status.schedule;
     sup.on('state', writeStatus);
     sup.on('applied', writeStatus);
     sup.on('status', writeStatus);
@@ -216,9 +221,11 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
     await control.stop();
     await local.close();
     sup.off('state', writeStatus);
+    sup.off('applied', writeStatus);
+    sup.off('status', writeStatus);
     if (agent) await agent.shutdown();
     else await sup.shutdown();
-    writeStatus();
+    await status.flush();
     await audit.close();
     return EXIT_OK;
   } catch (err) {
@@ -247,29 +254,41 @@ function waitForSignal(io: CliIO): Promise<void> {
   });
 }
 
-/** Debounced atomic writer of the status view. */
+/** The status view's writer: `schedule` after each change; `flush` writes what memory holds now. */
+interface StatusWriter {
+  schedule(): void;
+  flush(): Promise<void>;
+}
+
 /**
- * Writes `status.json` shortly after each change. A failed write (disk full, I/O error) never stops the
+ * Writes `status.json` shortly after each change (changes within STATUS_DEBOUNCE_MS share one write),
+ * asynchronously — one write at a time (shared/write-coalescer.ts) — so a write never blocks the agent's
+ * event loop (a synchronous write + rename took 0.1–1 ms of it after every STATUS= message, delaying the
+ * local socket's answers and the next message). A failed write (disk full, I/O error) never stops the
  * agent: the temp file is removed, the failure logged once per streak, and the write retried until it works.
  */
-function statusWriter(dataDir: string, sup: Supervisor, logger: Logger): () => void {
+function statusWriter(dataDir: string, sup: Supervisor, logger: Logger): StatusWriter {
   const file = path.join(dataDir, STATUS_FILE);
   const tmp = `${file}.tmp`;
   let pending: NodeJS.Timeout | null = null;
   let failing = false;
-  const schedule = (ms: number): void => {
-    if (pending) return;
-    pending = setTimeout(write, ms);
-    pending.unref();
+  const write = async (): Promise<void> => {
+    const doc = { agent_pid: process.pid, updated_at: Date.now(), instances: sup.status() };
+    try {
+      await writeFile(tmp, JSON.stringify(doc, null, 2), { mode: STATE_FILE_MODE });
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw err;
+    }
   };
-  const write = (): void => {
+  const writes = new WriteCoalescer(write);
+  const flush = async (): Promise<void> => {
+    if (pending) clearTimeout(pending);
     pending = null;
     try {
-      const doc = { agent_pid: process.pid, updated_at: Date.now(), instances: sup.status() };
-      writeFileSync(tmp, JSON.stringify(doc, null, 2), { mode: STATE_FILE_MODE });
-      renameSync(tmp, file);
+      await writes.request();
     } catch (err) {
-      rmSync(tmp, { force: true });
       if (!failing) logger.error('status file write failed; retrying', { file, err });
       failing = true;
       return schedule(STATUS_RETRY_MS);
@@ -277,7 +296,12 @@ function statusWriter(dataDir: string, sup: Supervisor, logger: Logger): () => v
     if (failing) logger.info('status file written again', { file });
     failing = false;
   };
-  return () => schedule(10);
+  const schedule = (ms: number): void => {
+    if (pending) return;
+    pending = setTimeout(() => void flush(), ms);
+    pending.unref();
+  };
+  return { schedule: () => schedule(STATUS_DEBOUNCE_MS), flush };
 }
 
 function sampleMetrics(sup: Supervisor, everyMs: number, logger: Logger): () => void {

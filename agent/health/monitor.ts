@@ -33,6 +33,8 @@ export class HealthMonitor {
   private deadlineTimer: TimerHandle | null = null;
   private readiness = true;
   private stopped = false;
+  /** Bumped by pause and stop: a probe begun before either is ignored. */
+  private run = 0;
 
   constructor(
     private readonly spec: HealthSpec,
@@ -56,8 +58,30 @@ export class HealthMonitor {
     this.schedule(0);
   }
 
+  /**
+   * Pauses probing (the process is frozen: it answers nothing, and must not be judged for it); a probe in
+   * flight is ignored. The verdict so far is kept for `resume`.
+   */
+  pause(): void {
+    this.run++;
+    this.probeTimer?.cancel();
+    this.deadlineTimer?.cancel();
+    this.probeTimer = this.deadlineTimer = null;
+  }
+
+  /**
+   * Resumes a paused check (the same process, thawed) as if the pause had not happened: the verdict kept, no
+   * readiness phase, the next probe one `interval` from now — not at once, where it would compete with the
+   * wake-up's own first request for the just-thawed handler.
+   */
+  resume(): void {
+    this.readiness = false;
+    this.schedule(probeDelayMs(this.spec, false));
+  }
+
   stop(): void {
     this.stopped = true;
+    this.run++;
     this.probeTimer?.cancel();
     this.deadlineTimer?.cancel();
     this.probeTimer = this.deadlineTimer = null;
@@ -76,6 +100,7 @@ export class HealthMonitor {
 
   private async probeOnce(): Promise<void> {
     if (this.stopped) return;
+    const run = this.run;
     const t0 = this.deps.clock.now();
     let r: ProbeResult;
     try {
@@ -83,7 +108,7 @@ export class HealthMonitor {
     } catch (err) {
       r = { ok: false, reason: errorMessage(err) };
     }
-    if (this.stopped) return;
+    if (this.stopped || run !== this.run) return;
     this.update(judgeHealth(this.counts, r, this.spec, this.readiness));
     const next = probeDelayMs(this.spec, this.readiness);
     this.schedule(Math.max(0, next - (this.deps.clock.now() - t0)));

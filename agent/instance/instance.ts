@@ -289,7 +289,7 @@ export class Instance {
         return { kind: 'busy' };
       }
       this.frozenAt = this.opts.clock.now();
-      this.stopHealth();
+      this.pauseHealth();
       this.cancelWatchdog(); // a frozen process cannot ping: the watchdog runs again from the thaw
       this.note('FROZEN', `FROZEN ${describePids(h)}`);
       this.sup.emit('status', { handler: this.name });
@@ -929,7 +929,14 @@ export class Instance {
     });
   }
 
-  /** The thaw itself; only inside `exclusive`. Emits THAWED, which re-arms the on-demand idle timer. */
+  /**
+   * The thaw itself; only inside `exclusive`. Emits THAWED, which re-arms the on-demand idle timer. Nothing
+   * here competes with the wake-up's first request (the thaw → answering latency): the paused health check
+   * resumes at its cadence with the verdict it had when frozen (an adopted frozen one has none: probed now), and
+   * the record is not written — its `frozen_at` only says since when, and only while the kernel says the
+   * group is frozen (an agent started after this finds it thawed and ignores it); the next write (the next
+   * freeze, a stop, a STATUS=) carries the change.
+   */
   private async thawNow(): Promise<void> {
     const h = this.handle;
     const since = this.frozenAt;
@@ -938,12 +945,10 @@ export class Instance {
     this.frozenAt = null;
     this.note('THAWED', `THAWED after ${formatDuration(this.opts.clock.now() - since)} frozen`);
     if (this.state === 'running' && this.handle === h) {
-      this.startHealth(this.gen, 0);
+      this.resumeHealth();
       this.armWatchdog();
     }
     this.sup.emit('status', { handler: this.name });
-    // Not awaited: a wake-up never waits for the disk; the kernel, not the record, says whether it is frozen.
-    this.lastSave = this.save();
   }
 
   // ---- Leftovers: what exited processes left in their groups ----
@@ -1004,6 +1009,20 @@ export class Instance {
     });
     this.monitor = monitor;
     monitor.start(Math.max(0, readyWithinMs));
+  }
+
+  /** Frozen: probing pauses (the process answers nothing) and the verdict shows unknown meanwhile. */
+  private pauseHealth(): void {
+    if (!this.monitor) return;
+    this.monitor.pause();
+    this.healthCounts = { ...INITIAL_HEALTH, reason: this.healthCounts.reason };
+  }
+
+  /** Thawed: the paused check goes on with its verdict from before; none paused (adopted frozen): a new one. */
+  private resumeHealth(): void {
+    if (!this.monitor) return this.startHealth(this.gen, 0);
+    this.healthCounts = this.monitor.state;
+    this.monitor.resume();
   }
 
   /** Stops probing (the process is stopping or gone); the verdict becomes unknown, the last reason stays. */

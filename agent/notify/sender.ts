@@ -3,6 +3,8 @@
  * belongs to. The facts are read from /proc AT ONCE in the receive callback: `systemd-notify --ready` run
  * from a handler's shell script is a child that may exit right after sending (a zombie still has its
  * /proc/PID/stat and cgroup file; a reaped one is gone, and its message is ignored as from an unknown PID).
+ * The ancestor chain (one /proc read per ancestor up to PID 1, most of a message's cost) is read on its
+ * first use, still inside that synchronous callback: only a handler without a tracking cgroup needs it.
  *
  * The rule (one place, also used to check a MAINPID=): with cgroup tracking, the sender is in the
  * instance's tracking cgroup (or a group below it: `/proc/PID/cgroup` names the path, whatever the
@@ -22,8 +24,8 @@ export interface SenderFacts {
   pgid: number;
   /** Every hierarchy's path from /proc/PID/cgroup (`/` entries left out). */
   cgroupPaths: string[];
-  /** Parent, grandparent … (at most MAX_ANCESTORS, stops at PID 1). */
-  ancestors: number[];
+  /** Parent, grandparent … (at most MAX_ANCESTORS, stops at PID 1); read from /proc on first use. */
+  readonly ancestors: number[];
 }
 
 const MAX_ANCESTORS = 32;
@@ -43,14 +45,30 @@ export function readSender(pid: number): SenderFacts | null {
     .split('\n')
     .map((line) => line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1))
     .filter((p) => p.length > 1);
+  let ancestors: number[] | null = null;
+  return {
+    pid,
+    startTime: st.startTime,
+    sid: st.sid,
+    pgid: st.pgid,
+    cgroupPaths,
+    get ancestors(): number[] {
+      ancestors ??= ancestorsOf(st.ppid);
+      return ancestors;
+    },
+  };
+}
+
+/** `ppid` and its ancestors (at most MAX_ANCESTORS, stops at PID 1 or at a process gone meanwhile). */
+function ancestorsOf(ppid: number): number[] {
   const ancestors: number[] = [];
-  for (let p = st.ppid; p > 1 && ancestors.length < MAX_ANCESTORS;) {
+  for (let p = ppid; p > 1 && ancestors.length < MAX_ANCESTORS;) {
     ancestors.push(p);
     const up = readProcStat(p);
     if (!up) break;
     p = up.ppid;
   }
-  return { pid, startTime: st.startTime, sid: st.sid, pgid: st.pgid, cgroupPaths, ancestors };
+  return ancestors;
 }
 
 /**

@@ -11,7 +11,9 @@ import {
   readinessDeadlineMs,
   type HealthCounts,
 } from '../../agent/health/checks.js';
+import { HealthMonitor } from '../../agent/health/monitor.js';
 import { execProbe, httpProbe, tcpProbe } from '../../agent/health/probe.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { instancesTable } from '../../master/cli/format.js';
 import { instance } from '../cli/fake-admin.js';
 import type { Supervisor } from '../../agent/supervisor/supervisor.js';
@@ -61,6 +63,55 @@ describe('health: verdicts (pure)', () => {
       1000 + 3 * 2000 + 1000,
     );
     assert.equal(readinessDeadlineMs({ start_seconds: 2 }), 2000);
+  });
+});
+
+describe('health: the monitor (fake clock)', () => {
+  it('a paused check ignores the probe in flight; resumed, it keeps its verdict and probes next one interval later', async () => {
+    const clock = new FakeClock();
+    const h = { ...TH, interval_ms: 60_000, timeout_ms: 1000, restart_on_unhealthy: false, tcp: 80 };
+    const answers: Array<(r: typeof PASS) => void> = [];
+    const changes: string[] = [];
+    const m = new HealthMonitor(
+      h,
+      { env: {} },
+      {
+        clock,
+        probe: () => new Promise((r) => answers.push(r)),
+        onChange: (next) => changes.push(next.status),
+      },
+    );
+    const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+    m.start(0);
+    for (let i = 0; i < TH.healthy_threshold; i++) {
+      clock.advance(60_000);
+      await settle();
+      answers.shift()!(PASS);
+      await settle();
+    }
+    assert.equal(m.state.status, 'healthy');
+    clock.advance(60_000); // a probe goes out, and the process is frozen before it answers
+    await settle();
+    assert.equal(answers.length, 1);
+    m.pause();
+    answers.shift()!(FAIL);
+    await settle();
+    clock.advance(10 * 60_000);
+    await settle();
+    assert.equal(answers.length, 0, 'no probe while paused');
+    assert.deepEqual(m.state, run([PASS, PASS]), 'the answer that came in while paused was not judged');
+    m.resume();
+    clock.advance(59_000);
+    await settle();
+    assert.equal(answers.length, 0, 'not probed at once on resume');
+    clock.advance(1000);
+    await settle();
+    assert.equal(answers.length, 1, 'probed one interval after the resume');
+    answers.shift()!(PASS);
+    await settle();
+    assert.equal(m.state.status, 'healthy');
+    assert.deepEqual(changes, ['healthy']);
+    m.stop();
   });
 });
 

@@ -1,5 +1,11 @@
 /** Small tools every benchmark uses: percentiles, a free port, waiting on a condition. */
+import os from 'node:os';
 export { freePort } from '../agent/health-helpers.js';
+
+/** `load average L on N cores`, printed beside a timed figure (a busy host slows every figure). */
+export function loadNote(): string {
+  return `load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`;
+}
 
 /** The p-th percentile (0..100) of an ascending list; NaN when empty. */
 export function pct(sorted: number[], p: number): number {

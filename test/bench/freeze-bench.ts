@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { formatBytes } from '../../shared/durations.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
-import { freePort, pct, until } from './bench-kit.js';
+import { freePort, loadNote, pct, until } from './bench-kit.js';
 import { fixture } from '../helpers/common.js';
 
 const FIXTURE = fixture('http-server.mjs');
@@ -185,7 +185,7 @@ export async function runFreezeBench(): Promise<void> {
         `wake-up (${root}), ensure → answering on its port, ${wakes} each: thaw p50 ${ms(w.thaw_p50)} ` +
           `p99 ${ms(w.thaw_p99)} (target p50 ≤ 5 ms: ${w.thaw_p50 <= 5 ? 'PASS' : 'FAIL'}; ensure resolved ` +
           `p50 ${ms(w.thaw_ensure_p50)}; a request once hot p50 ${ms(w.hot_answer_p50)}); ` +
-          `cold start p50 ${ms(w.cold_p50)} p99 ${ms(w.cold_p99)}`,
+          `cold start p50 ${ms(w.cold_p50)} p99 ${ms(w.cold_p99)} (${loadNote()})`,
       );
     }
     const root = roots[0];

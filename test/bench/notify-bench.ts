@@ -7,10 +7,16 @@
  * `probes()`):
  * - `agent`: the agent's own status (an in-process Supervisor's `status` event): the receiver, the
  *   mapping by PID/cgroup and the instance;
+ * - `local socket ListInstances` — THE figure of the target ("state change visible in `gov --local ps`"):
+ *   from the trigger write (the handler sends the datagram at once on it) to the first answer of the agent's
+ *   local control socket that shows the new text, asked by an in-process client of the socket (the one
+ *   `gov --local ps` uses) back to back with no sleep of its own: each query goes out as soon as the last
+ *   one answered, so the figure is the path's delay plus at most one query's round trip. `gov --local ps`
+ *   as a whole command also starts Node (~300 ms): the local-ps bench times that wall separately;
  * - `master`: the master's instance list through the admin API, polled in-process (the agent's link status
  *   push included, no CLI start);
- * - `gov ps --json`: the CLI command itself, run in a loop (each read includes Node's start; its wall is
- *   printed too). Point another command at the loop by adding a probe (e.g. `gov --local ps --json`).
+ * - `gov --local ps --json` and `gov ps --json`: the CLI commands themselves, run in a loop (each read
+ *   includes Node's start; the master one's wall is printed too).
  * Messages are spaced by NOTIFY_STATUS_PUSH_MS (the instance pushes STATUS= changes at most once per that,
  * a flood guard: back to back, every second message would wait for the window's end, which is the guard's
  * cost, not the path's latency).
@@ -33,7 +39,7 @@ import {
   trackPid,
   waitFor,
 } from '../helpers/common.js';
-import { pct } from './bench-kit.js';
+import { loadNote, pct } from './bench-kit.js';
 import { spawn } from 'node:child_process';
 import type { AdminApi } from '../../master/cli/admin-client.js';
 import type { AdminConnection } from '../../master/cli/connect.js';
@@ -92,7 +98,7 @@ async function measure(probe: Probe, send: (text: string) => void): Promise<void
   times.sort((a, b) => a - b);
   console.log(
     `notify → visible (${probe.name}): p50 ${fmt(pct(times, 50))}, p95 ${fmt(pct(times, 95))}, ` +
-      `max ${fmt(times.at(-1) ?? NaN)} over ${times.length} messages (target p50 ≤ 5 ms)`,
+      `max ${fmt(times.at(-1) ?? NaN)} over ${times.length} messages (target p50 ≤ 5 ms; ${loadNote()})`,
   );
 }
 
