@@ -161,6 +161,7 @@ describe('integration: the packed tarball installs a working gov', function () {
       'master/cli/ui/static/style.css',
       'agent/native/binding.gyp',
       'agent/native/linux-sockets.c',
+      'agent/native/process-spawn.c',
     ])
       assert.ok(paths.includes(p), `${p} is not in the tarball`);
     assert.ok(!paths.some((p) => p.startsWith('agent/native/build/')), 'a build of the addon is not shipped');
