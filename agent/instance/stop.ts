@@ -98,7 +98,9 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
         const t = clock.after(o.pollMs, r);
         wake = () => {
           t.cancel();
-          r();
+          // After the rest of this I/O phase: the shim's exit, heard in the same phase, is reaped first, so
+          // its zombie does not keep its process group "alive" for one more walk of /proc.
+          setImmediate(r);
         };
       });
       wake = null;

@@ -13,7 +13,8 @@
  * child never stays a zombie and nothing polls. libuv reaps only the PIDs it spawned itself, so the two
  * never take each other's children.
  *
- * Exports: spawn(file, argv, env, cwd | null, stdoutFd, stderrFd, onExit) -> pid, onExit(code, signal)
+ * Exports: pidfdUsable() -> boolean (checked before use: without a pidfd there is no exit to hear);
+ * spawn(file, argv, env, cwd | null, stdoutFd, stderrFd, onExit) -> pid, onExit(code, signal)
  * called once when the child exited (code -1 when killed by `signal`); the watch does not keep the process
  * alive. Errors are thrown as Error with `code` (the errno name), `errno` and `syscall`.
  */
@@ -266,6 +267,7 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
     err = pidfd < 0 ? errno : ENOMEM;
     if (pidfd >= 0) close(pidfd);
     free(w);
+    kill(-pid, SIGKILL); /* its process group: whatever the shim forked meanwhile too */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     failed = "pidfd_open";
@@ -291,9 +293,20 @@ done:
   return result;
 }
 
+/* pidfdUsable() -> true when pidfd_open works here (no seccomp filter or old kernel refuses it). */
+static napi_value pidfd_usable(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  if (fd >= 0) close(fd);
+  napi_value ok;
+  napi_get_boolean(env, fd >= 0, &ok);
+  return ok;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, spawn, NULL, NULL, NULL, napi_default, NULL},
+      {"pidfdUsable", NULL, pidfd_usable, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

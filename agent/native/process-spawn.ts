@@ -1,16 +1,18 @@
 /**
- * The detached spawn without fork (process-spawn.c, built with the other native helpers): posix_spawn into
+ * The detached spawn without fork (process-spawn.c, built with the other native helpers): vfork + exec into
  * a new session, the exit heard through a pidfd. What the handler's shim is started with, because Node's
  * child_process.spawn forks the whole agent for every start (see the C file for the cost).
  *
- * Loading never throws: when the addon did not build, does not load, or the kernel has no pidfd (Linux
- * < 5.3), `nativeSpawn()` returns the reason, and the caller spawns with child_process instead.
+ * Loading never throws: when the addon did not build, does not load, or pidfd_open is refused (Linux < 5.3,
+ * a seccomp filter), `nativeSpawn()` returns the reason, and the caller spawns with child_process instead.
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import { addonPath } from './linux-sockets.js';
 
 export interface NativeSpawn {
+  /** True when pidfd_open works here (a seccomp filter or a kernel before 5.3 refuses it). */
+  pidfdUsable(): boolean;
   /**
    * Starts `file` (an absolute path) with `argv` (argv[0] included) and exactly `env` (`NAME=value`
    * strings) in a new session, stdin /dev/null, stdout and stderr on the given descriptors, in `cwd` (null:
@@ -32,19 +34,15 @@ export type LoadedSpawn = { ok: true; native: NativeSpawn } | { ok: false; reaso
 
 let loaded: LoadedSpawn | null = null;
 
-function pidfdSupported(): boolean {
-  // pidfd_open came with Linux 5.3; the kernel version is the cheapest honest check.
-  const m = /^(\d+)\.(\d+)/.exec(fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8'));
-  return m !== null && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 3));
-}
-
 /** The addon, loaded once, or why it is unavailable. */
 export function nativeSpawn(): LoadedSpawn {
   if (loaded) return loaded;
   const file = addonPath('process_spawn');
   try {
-    if (!pidfdSupported()) throw new Error('the kernel has no pidfd_open (Linux < 5.3)');
-    loaded = { ok: true, native: createRequire(import.meta.url)(file) as NativeSpawn };
+    const native = createRequire(import.meta.url)(file) as NativeSpawn;
+    if (!native.pidfdUsable())
+      throw new Error('pidfd_open is refused here (Linux < 5.3, or a seccomp filter)');
+    loaded = { ok: true, native };
   } catch (err) {
     const why = fs.existsSync(file)
       ? `it does not load: ${(err as Error).message.split('\n')[0]}`

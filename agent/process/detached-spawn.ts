@@ -2,7 +2,7 @@
  * The one way a handler's shim is started: detached (its own session and process group), stdin closed,
  * stdout and stderr on the given descriptors, exactly the given environment; its exit reported once.
  *
- * With the native spawn (agent/native/process-spawn.c) the agent is not forked: posix_spawn runs the child
+ * With the native spawn (agent/native/process-spawn.c) the agent is not forked: vfork runs the child
  * on the agent's memory until it execs, and the exit comes through a pidfd. Node's child_process.spawn,
  * the fallback when the addon is unavailable, forks the agent and waits for the exec (about 5 ms of CPU and
  * 10 ms of wall time per start on a loaded host). The process made, and what the rest of the agent sees
