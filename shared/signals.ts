@@ -39,3 +39,12 @@ export function parseSignal(text: string): NodeJS.Signals {
   if (name === undefined) throw new ValidationError(signalRefusal(text), { fields: ['signal'] });
   return name;
 }
+
+const NAME_BY_NUMBER = new Map<number, NodeJS.Signals>(
+  Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
+);
+
+/** The `SIG…` name of signal number `n` on this platform, or undefined when it has none. */
+export function signalNameByNumber(n: number): NodeJS.Signals | undefined {
+  return NAME_BY_NUMBER.get(n);
+}

@@ -615,12 +615,16 @@ export class Instance {
       sp.onExit((st) => {
         if (gen === this.gen) this.checkGone(st);
       });
-      // The start is reported with the handler's own PID: the shim forks it within a few ms (or the
-      // handler is gone already, then the exit is accounted for below).
+      // The handle (the shim: the identity that adoption proves) is on disk before anyone hears of the
+      // start; its write runs while the main is looked for, not after. The start is reported with the
+      // handler's own PID: the shim forks it within a few ms (or the handler is gone already, then the exit
+      // is accounted for below). A main found after the write started is written by the transition's save;
+      // an agent that dies in between finds it again on adoption (adoptMain), as for any unrecorded main.
+      const written = this.persist();
+      written.catch(() => {}); // awaited below: never an unhandled rejection while the main is looked for
       const main = await awaitMain(backend, sp.handle);
       if (gen === this.gen && this.handle === sp.handle) this.handle = withMain(sp.handle, main);
-      // The handle is on disk before anyone hears of the start.
-      await this.persist();
+      await written;
     } catch (err) {
       this.spawning = null;
       done();

@@ -65,28 +65,49 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   const deadline = clock.now() + o.timeoutMs;
   const killUntil = deadline + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
   let killed = false;
-  while (!o.cancelled() && alive()) {
-    if (clock.now() >= deadline) {
-      if (killed && clock.now() >= killUntil) {
-        return {
-          kind: 'stuck',
-          reason: `group ${h.pgid}${h.cgroup ? ` (cgroup ${h.cgroup})` : ''} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
-        };
-      }
-      const res = send(h, o, 'SIGKILL');
-      if (res) return res;
-      if (!killed) {
-        o.note(
-          'KILLED',
-          `KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(o.timeoutMs)}`,
-        );
-      }
-      killed = true;
-    }
-    await new Promise<void>((r) => clock.after(o.pollMs, r));
+  // Where the kernel says when the cgroup empties (v2 cgroup.events), the wait ends then, not at the next
+  // poll; the poll stays (the shim, the process group, v1).
+  let wake: (() => void) | null = null;
+  const unwatch = backend.watchCgroup?.(h, () => wake?.()) ?? null;
+  try {
+    return await waitEmpty();
+  } finally {
+    unwatch?.();
   }
-  if (o.cancelled()) return { kind: 'cancelled' };
-  return { kind: 'exited', exit: backend.readExit(h) ?? { code: null, signal: killed ? 'SIGKILL' : null } };
+
+  async function waitEmpty(): Promise<StopResult> {
+    while (!o.cancelled() && alive()) {
+      if (clock.now() >= deadline) {
+        if (killed && clock.now() >= killUntil) {
+          return {
+            kind: 'stuck',
+            reason: `group ${h.pgid}${h.cgroup ? ` (cgroup ${h.cgroup})` : ''} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
+          };
+        }
+        const res = send(h, o, 'SIGKILL');
+        if (res) return res;
+        if (!killed) {
+          o.note(
+            'KILLED',
+            `KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(o.timeoutMs)}`,
+          );
+        }
+        killed = true;
+      }
+      await new Promise<void>((r) => {
+        const t = clock.after(o.pollMs, r);
+        wake = () => {
+          t.cancel();
+          // After the rest of this I/O phase: the shim's exit, heard in the same phase, is reaped first, so
+          // its zombie does not keep its process group "alive" for one more walk of /proc.
+          setImmediate(r);
+        };
+      });
+      wake = null;
+    }
+    if (o.cancelled()) return { kind: 'cancelled' };
+    return { kind: 'exited', exit: backend.readExit(h) ?? { code: null, signal: killed ? 'SIGKILL' : null } };
+  }
 }
 
 /**
@@ -95,7 +116,8 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
  */
 function send(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null {
   const { backend } = o;
-  if (backend.cgroupMembers(h).length > 0) {
+  // v2: one read of cgroup.events, not a /proc read per member (v1: the members are read).
+  if (backend.cgroupPopulated(h)) {
     if (backend.groupOwned(h) && !backend.signalGroup(h, signal) && backend.isRunning(h))
       return refusedResult(h, signal);
     backend.signalCgroup(h, signal);

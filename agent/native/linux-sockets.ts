@@ -51,15 +51,18 @@ export type Loaded = { ok: true; native: LinuxSockets } | { ok: false; reason: s
 
 let loaded: Loaded | null = null;
 
-/** The addon's file: `<package>/agent/native/build/Release/linux_sockets.node` (from src or from dist). */
-export function addonPath(): string {
+/**
+ * An addon's file: `<package>/agent/native/build/Release/<target>.node` (from src or from dist); `target`
+ * is a target of binding.gyp (default this one).
+ */
+export function addonPath(target = 'linux_sockets'): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
-    const candidate = path.join(dir, 'agent', 'native', 'build', 'Release', 'linux_sockets.node');
+    const candidate = path.join(dir, 'agent', 'native', 'build', 'Release', `${target}.node`);
     if (fs.existsSync(candidate)) return candidate;
     dir = path.dirname(dir);
   }
-  return path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'linux_sockets.node');
+  return path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'Release', `${target}.node`);
 }
 
 /** The addon, loaded once, or why it is unavailable. */

@@ -43,8 +43,8 @@ export class GuardedBackend extends BackendDecorator {
   /** Never an observed process in the cgroup (then no `cgroup.kill` either): the others are signalled. */
   override signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number {
     const observed = new Set([...this.observed.observedPids(), ...(spare ?? [])]);
-    const members = this.inner.cgroupMembers(handle);
-    const held = members.find((p) => observed.has(p));
+    const held =
+      observed.size > 0 ? this.inner.cgroupMembers(handle).find((p) => observed.has(p)) : undefined;
     if (held !== undefined) this.onRefused(handle, held);
     return this.inner.signalCgroup(handle, signal, observed);
   }

@@ -121,8 +121,14 @@ export interface ProcessBackend {
    */
   cgroupPopulated(handle: Handle): boolean;
   /**
-   * Sends `signal` to every live process of the handle's cgroup except `spare` (SIGKILL through v2
-   * `cgroup.kill` when nothing is spared and the kernel has it); returns how many were signalled.
+   * Calls `onChange` whenever the handle's cgroup may have emptied (v2: a change of `cgroup.events`), until
+   * the returned function is called; null when nothing can be watched (no cgroup, v1): then poll.
+   */
+  watchCgroup?(handle: Handle, onChange: () => void): (() => void) | null;
+  /**
+   * Sends `signal` to every process listed in the handle's cgroup except `spare` (SIGKILL through v2
+   * `cgroup.kill` when nothing is spared and the kernel has it; a zombie still listed gets it and ignores
+   * it); returns how many were signalled.
    */
   signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number;
   /**

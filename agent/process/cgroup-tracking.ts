@@ -13,7 +13,16 @@
  * When no group can be created (no cgroup filesystem, not root, not delegated) tracking is off: process
  * groups as before, ONE warning at start. The files of a group (members, cgroup.kill) are read here too.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -102,6 +111,23 @@ function childGroups(dir: string): string[] {
 export function cgroupPopulated(dir: string): boolean | null {
   const m = /^populated (\d)$/m.exec(readText(path.join(dir, 'cgroup.events')) ?? '');
   return m ? m[1] === '1' : null;
+}
+
+/**
+ * Calls `onChange` on every change of v2 `cgroup.events` in `dir` (the kernel notifies it when `populated`
+ * flips) until the returned function is called; null on v1 (no such file) or when it cannot be watched.
+ */
+export function watchCgroupEvents(dir: string, onChange: () => void): (() => void) | null {
+  const file = path.join(dir, 'cgroup.events');
+  if (!existsSync(file)) return null;
+  let w: FSWatcher;
+  try {
+    w = watch(file, { persistent: false }, () => onChange());
+  } catch {
+    return null;
+  }
+  w.on('error', () => w.close()); // the group was removed: whoever waits polls on
+  return () => w.close();
 }
 
 /** v2 `cgroup.kill` (SIGKILL to every process in the group, atomically); false where the kernel lacks it. */

@@ -46,6 +46,9 @@ export class BackendDecorator implements ProcessBackend {
   cgroupPopulated(handle: Handle): boolean {
     return this.inner.cgroupPopulated(handle);
   }
+  watchCgroup(handle: Handle, onChange: () => void): (() => void) | null {
+    return this.inner.watchCgroup?.(handle, onChange) ?? null;
+  }
   signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number {
     return this.inner.signalCgroup(handle, signal, spare);
   }

@@ -2,10 +2,9 @@
  * The real process backend for Linux: detached spawn under a tiny `/bin/sh` shim that records the exit
  * status to a file, identity from /proc (start time + cmdline hash), and process-group signals.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { constants as osConstants } from 'node:os';
+import { signalNameByNumber } from '../../shared/signals.js';
 import path from 'node:path';
 import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../../shared/private-files.js';
 import {
@@ -34,7 +33,8 @@ import {
   spawnTokenOf,
 } from './group-signal.js';
 import { mainMismatch, recordedMain } from './main-process.js';
-import { cgroupPids, cgroupPopulated, killCgroup } from './cgroup-tracking.js';
+import { cgroupPids, cgroupPopulated, killCgroup, watchCgroupEvents } from './cgroup-tracking.js';
+import { spawnDetached } from './detached-spawn.js';
 
 /**
  * The shim stays the handler's parent: it runs the command (not exec), then records `$?` (128+N when
@@ -54,14 +54,10 @@ const EARLIER_SHIM_SCRIPTS: readonly string[] = [
 ];
 export const SHIM_NAME = 'gov-shim';
 
-const SIGNAL_BY_NUMBER = new Map<number, string>(
-  Object.entries(osConstants.signals).map(([name, n]) => [n, name]),
-);
-
 /** Decodes the shim's `$?`: 128+N with N a known signal means killed by that signal. */
 export function decodeStatus(status: number): ExitStatus {
   if (status > 128 && status < 128 + 65) {
-    const sig = SIGNAL_BY_NUMBER.get(status - 128);
+    const sig = signalNameByNumber(status - 128);
     if (sig) return { code: null, signal: sig };
   }
   return { code: status, signal: null };
@@ -90,26 +86,19 @@ export class LinuxBackend implements ProcessBackend {
     }
     let child;
     try {
-      child = spawn(argv[0]!, argv.slice(1), {
-        detached: true,
-        stdio: ['ignore', out, err],
-        cwd: req.cwd,
+      child = spawnDetached({
+        argv,
+        program: req.command[0]!,
         env: { ...req.env, [SPAWN_TOKEN_ENV]: token },
+        ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
+        stdoutFd: out,
+        stderrFd: err,
       });
     } finally {
       closeSync(out);
       closeSync(err);
     }
-    let spawnError: Error | null = null;
-    child.on('error', (e) => {
-      spawnError = e;
-    });
     const pid = child.pid;
-    if (pid === undefined) {
-      // The program only: arguments may hold secrets, and this message travels in events.
-      throw new Error(`could not spawn ${req.command[0]}: ${spawnError ?? 'no pid'}`);
-    }
-    child.unref();
     const st = readProcStat(pid);
     const handle: Handle = {
       pid,
@@ -123,14 +112,7 @@ export class LinuxBackend implements ProcessBackend {
       spec_hash: req.specHash,
       spawn_token: token,
     };
-    return {
-      handle,
-      onExit: (cb) => {
-        const report = (): void => cb({ code: child.exitCode, signal: child.signalCode });
-        if (child.exitCode !== null || child.signalCode !== null) queueMicrotask(report);
-        else child.once('exit', report);
-      },
-    };
+    return { handle, onExit: (cb) => child.onExit(cb) };
   }
 
   isRunning(handle: Handle): boolean {
@@ -255,9 +237,16 @@ export class LinuxBackend implements ProcessBackend {
     return populated ?? this.cgroupMembers(handle).length > 0;
   }
 
+  watchCgroup(handle: Handle, onChange: () => void): (() => void) | null {
+    return handle.cgroup === undefined ? null : watchCgroupEvents(handle.cgroup, onChange);
+  }
+
   signalCgroup(handle: Handle, signal: NodeJS.Signals, spare: ReadonlySet<number> = new Set()): number {
-    const members = this.cgroupMembers(handle);
-    if (members.length === 0 || handle.cgroup === undefined) return 0;
+    if (handle.cgroup === undefined) return 0;
+    // Every PID listed, without reading each one's /proc stat first (a 200-process tree is 200 reads per
+    // pass): they are ours by where they are, and a signal to one that became a zombie meanwhile does nothing.
+    const members = cgroupPids(handle.cgroup);
+    if (members.length === 0) return 0;
     if (signal === 'SIGKILL' && !members.some((p) => spare.has(p)) && killCgroup(handle.cgroup))
       return members.length;
     let sent = 0;

@@ -14,8 +14,12 @@ import type { Handle, MainProcess, ProcessBackend } from './backend.js';
 
 /** How long a spawn waits for the shim's child to appear before reporting the start without a main. */
 export const MAIN_DISCOVERY_TIMEOUT_MS = 5_000;
-/** First polling interval of that wait (the shim forks within a few ms); it doubles up to the cap. */
+/**
+ * Polling interval of that wait for its first MAIN_DISCOVERY_FLAT_POLLS polls (the shim forks within a few
+ * ms: a main that appears is seen within 1 ms of it, not up to 4 ms late); it then doubles up to the cap.
+ */
 export const MAIN_DISCOVERY_POLL_MS = 1;
+export const MAIN_DISCOVERY_FLAT_POLLS = 4;
 /** Longest polling interval: a burst of spawns on a loaded host must not become a /proc read storm. */
 export const MAIN_DISCOVERY_POLL_MAX_MS = 32;
 
@@ -58,10 +62,12 @@ export async function awaitMain(
   timeoutMs = MAIN_DISCOVERY_TIMEOUT_MS,
 ): Promise<MainProcess | null> {
   const deadline = performance.now() + timeoutMs;
-  for (let wait = MAIN_DISCOVERY_POLL_MS; ; wait = Math.min(wait * 2, MAIN_DISCOVERY_POLL_MAX_MS)) {
+  let wait = MAIN_DISCOVERY_POLL_MS;
+  for (let poll = 1; ; poll++) {
     const main = backend.findMain(h);
     if (main) return main;
     if (!backend.isRunning(h) || performance.now() >= deadline) return null;
     await new Promise((r) => setTimeout(r, wait));
+    if (poll >= MAIN_DISCOVERY_FLAT_POLLS) wait = Math.min(wait * 2, MAIN_DISCOVERY_POLL_MAX_MS);
   }
 }

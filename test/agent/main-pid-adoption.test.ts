@@ -60,7 +60,10 @@ describe('re-adoption of the main process', () => {
       );
       assert.equal(again.pid, main.pid, 'the same handler, reported by its own pid');
       assert.equal(again.shim_pid, main.ppid);
-      assert.equal(readState(data).instances.web?.handle?.main_pid, main.pid, 'recorded again');
+      // status.json is written at once, the state file's durable write of the adoption right after it.
+      await waitFor(() => readState(data).instances.web?.handle?.main_pid === main.pid || null, {
+        what: 'the main pid recorded again',
+      });
     }
     process.kill(agent.pid, 'SIGTERM');
     assert.equal(await agent.exited, 0);

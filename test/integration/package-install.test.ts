@@ -161,6 +161,7 @@ describe('integration: the packed tarball installs a working gov', function () {
       'master/cli/ui/static/style.css',
       'agent/native/binding.gyp',
       'agent/native/linux-sockets.c',
+      'agent/native/process-spawn.c',
     ])
       assert.ok(paths.includes(p), `${p} is not in the tarball`);
     assert.ok(!paths.some((p) => p.startsWith('agent/native/build/')), 'a build of the addon is not shipped');
@@ -218,12 +219,13 @@ describe('integration: the packed tarball installs a working gov', function () {
     assert.equal(r.stdout.trim(), `gov ${pkg.version}`);
   });
 
-  it('the install builds the native socket helpers from source', () => {
+  it('the install builds the native helpers (sockets, spawn) from source', () => {
     const lib = path.join(prefix, 'lib', 'node_modules', pkg.name);
-    assert.ok(
-      existsSync(path.join(lib, 'agent', 'native', 'build', 'Release', 'linux_sockets.node')),
-      'the install script built agent/native',
-    );
+    for (const addon of ['linux_sockets.node', 'process_spawn.node'])
+      assert.ok(
+        existsSync(path.join(lib, 'agent', 'native', 'build', 'Release', addon)),
+        `the install script built agent/native (${addon})`,
+      );
   });
 
   it('gov certs init writes the dev PKI into the given dir', async () => {

@@ -1,0 +1,53 @@
+/**
+ * The detached spawn without fork (process-spawn.c, built with the other native helpers): vfork + exec into
+ * a new session, the exit heard through a pidfd. What the handler's shim is started with, because Node's
+ * child_process.spawn forks the whole agent for every start (see the C file for the cost).
+ *
+ * Loading never throws: when the addon did not build, does not load, or pidfd_open is refused (Linux < 5.3,
+ * a seccomp filter), `nativeSpawn()` returns the reason, and the caller spawns with child_process instead.
+ */
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import { addonPath } from './linux-sockets.js';
+
+export interface NativeSpawn {
+  /** True when pidfd_open works here (a seccomp filter or a kernel before 5.3 refuses it). */
+  pidfdUsable(): boolean;
+  /**
+   * Starts `file` (an absolute path) with `argv` (argv[0] included) and exactly `env` (`NAME=value`
+   * strings) in a new session, stdin /dev/null, stdout and stderr on the given descriptors, in `cwd` (null:
+   * the agent's); returns its PID. `onExit` is called once, on the event loop, when it exited: `code`
+   * -1 when killed by signal number `signal` (0 otherwise). Throws an Error with `code` (errno name).
+   */
+  spawn(
+    file: string,
+    argv: string[],
+    env: string[],
+    cwd: string | null,
+    stdoutFd: number,
+    stderrFd: number,
+    onExit: (code: number, signal: number) => void,
+  ): number;
+}
+
+export type LoadedSpawn = { ok: true; native: NativeSpawn } | { ok: false; reason: string };
+
+let loaded: LoadedSpawn | null = null;
+
+/** The addon, loaded once, or why it is unavailable. */
+export function nativeSpawn(): LoadedSpawn {
+  if (loaded) return loaded;
+  const file = addonPath('process_spawn');
+  try {
+    const native = createRequire(import.meta.url)(file) as NativeSpawn;
+    if (!native.pidfdUsable())
+      throw new Error('pidfd_open is refused here (Linux < 5.3, or a seccomp filter)');
+    loaded = { ok: true, native };
+  } catch (err) {
+    const why = fs.existsSync(file)
+      ? `it does not load: ${(err as Error).message.split('\n')[0]}`
+      : 'it was not built (npm ci builds it with node-gyp; see the install output)';
+    loaded = { ok: false, reason: `the native spawn (${file}) is unavailable: ${why}` };
+  }
+  return loaded;
+}

@@ -1,0 +1,121 @@
+/**
+ * The shim's spawn (agent/process/detached-spawn.ts) makes the same process with the native addon
+ * (posix_spawn, exit through a pidfd) as with Node's child_process: its own session and group, every signal
+ * at its default and none blocked, stdin /dev/null, no descriptor of the agent's but stdout and stderr,
+ * exactly the given environment and directory; its exit (code or signal) reported once.
+ */
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { nativeSpawn, type LoadedSpawn } from '../../agent/native/process-spawn.js';
+import { spawnDetached, type DetachedChild } from '../../agent/process/detached-spawn.js';
+import type { ExitStatus } from '../../agent/process/backend.js';
+import { readProcStat } from '../../shared/proc.js';
+import { tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+function exitOf(c: DetachedChild): Promise<ExitStatus> {
+  return new Promise((resolve) => c.onExit(resolve));
+}
+
+function statusField(pid: number, name: string): string {
+  const m = new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m?.[1] ?? '';
+}
+
+const VARIANTS: Array<[string, () => LoadedSpawn]> = [
+  [
+    'native',
+    () => {
+      const n = nativeSpawn();
+      if (!n.ok) assert.fail(n.reason); // npm ci builds it; its absence is a failure, not a skip
+      return n;
+    },
+  ],
+  ['child_process', () => ({ ok: false, reason: 'test: the fallback' })],
+];
+
+for (const [name, loaded] of VARIANTS) {
+  describe(`detached spawn (${name})`, () => {
+    it('a session leader with default signals, stdin /dev/null, only stdout and stderr, the given env and cwd', async () => {
+      const dir = tempDir();
+      const out = openSync(path.join(dir, 'out'), 'a');
+      const err = openSync(path.join(dir, 'err'), 'a');
+      const c = spawnDetached(
+        {
+          argv: ['/bin/sh', '-c', 'echo "$GOV_T $(pwd)"; exec sleep 30'],
+          program: 'sh',
+          env: { GOV_T: 'yes', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+          cwd: dir,
+          stdoutFd: out,
+          stderrFd: err,
+        },
+        loaded(),
+      );
+      closeSync(out);
+      closeSync(err);
+      trackPid(c.pid, true);
+      const exited = exitOf(c);
+      await waitFor(() => (readFileSync(path.join(dir, 'out'), 'utf8').includes('yes') ? true : null), {
+        what: 'the child wrote its output',
+      });
+      assert.equal(readFileSync(path.join(dir, 'out'), 'utf8').trim(), `yes ${dir}`);
+      const st = readProcStat(c.pid)!;
+      assert.equal(st.sid, c.pid, 'its own session');
+      assert.equal(st.pgid, c.pid, 'its own process group');
+      assert.equal(readlinkSync(`/proc/${c.pid}/fd/0`), '/dev/null');
+      const fds = readdirSync(`/proc/${c.pid}/fd`).sort();
+      // child_process passes on whatever the agent holds without close-on-exec; the native spawn closes it.
+      if (name === 'native') assert.deepEqual(fds, ['0', '1', '2']);
+      else assert.deepEqual(fds.slice(0, 3), ['0', '1', '2']);
+      assert.equal(
+        BigInt(`0x${statusField(c.pid, 'SigIgn')}`),
+        0n,
+        'no signal ignored (the agent ignores SIGPIPE)',
+      );
+      assert.equal(BigInt(`0x${statusField(c.pid, 'SigBlk')}`), 0n, 'no signal blocked');
+      const env = readFileSync(`/proc/${c.pid}/environ`, 'utf8')
+        .split('\0')
+        .filter((e) => e !== '' && !e.startsWith('PWD=')) // sh exports PWD to what it execs
+        .sort();
+      assert.deepEqual(env, ['GOV_T=yes', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`]);
+      process.kill(c.pid, 'SIGTERM');
+      assert.deepEqual(await exited, { code: null, signal: 'SIGTERM' });
+      // Reaped: no zombie left behind.
+      await waitFor(() => (readProcStat(c.pid) === null ? true : null), { what: 'the child reaped' });
+    });
+
+    it('an exit code is reported, also to a callback registered after the exit', async () => {
+      const fd = openSync('/dev/null', 'a');
+      const c = spawnDetached(
+        { argv: ['/bin/sh', '-c', 'exit 3'], program: 'sh', env: {}, stdoutFd: fd, stderrFd: fd },
+        loaded(),
+      );
+      closeSync(fd);
+      assert.deepEqual(await exitOf(c), { code: 3, signal: null });
+      assert.deepEqual(await exitOf(c), { code: 3, signal: null });
+    });
+
+    it('a directory that does not exist: an error naming the program only', () => {
+      const fd = openSync('/dev/null', 'a');
+      try {
+        assert.throws(
+          () =>
+            spawnDetached(
+              {
+                argv: ['/bin/sh', '-c', 'exit 0', 'secret-arg'],
+                program: 'handler-prog',
+                env: {},
+                cwd: path.join(tempDir(), 'missing'),
+                stdoutFd: fd,
+                stderrFd: fd,
+              },
+              loaded(),
+            ),
+          (e: Error) => e.message.startsWith('could not spawn handler-prog') && !e.message.includes('secret'),
+        );
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+}
