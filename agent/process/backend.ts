@@ -80,6 +80,8 @@ export type RecoverResult =
   { kind: 'alive' } | { kind: 'gone'; exit: ExitStatus | null } | { kind: 'mismatch'; reason: string };
 
 export interface ProcessBackend {
+  /** Set when a slower way of spawning is in use, and why (the agent says so once at start). */
+  readonly spawnUnavailable?: string;
   /** Starts the command detached (own session), stdin closed, output to the log files. Throws on failure. */
   spawn(req: SpawnRequest): Spawned;
   /** True while the handle's process is alive (not a zombie) and still the same process (start time). */

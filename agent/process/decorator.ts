@@ -12,6 +12,9 @@ import type {
 
 export class BackendDecorator implements ProcessBackend {
   constructor(protected readonly inner: ProcessBackend) {}
+  get spawnUnavailable(): string | undefined {
+    return this.inner.spawnUnavailable;
+  }
 
   spawn(req: SpawnRequest): Spawned {
     return this.inner.spawn(req);

@@ -34,6 +34,7 @@ import {
 } from './group-signal.js';
 import { mainMismatch, recordedMain } from './main-process.js';
 import { cgroupPids, cgroupPopulated, killCgroup, watchCgroupEvents } from './cgroup-tracking.js';
+import { nativeSpawn, type LoadedSpawn } from '../native/process-spawn.js';
 import { spawnDetached } from './detached-spawn.js';
 
 /**
@@ -68,6 +69,13 @@ export function shimArgv(exitFile: string, command: string[]): string[] {
 }
 
 export class LinuxBackend implements ProcessBackend {
+  /** Why shims are spawned through child_process rather than the native spawn ('' when native). */
+  readonly spawnUnavailable: string;
+
+  constructor(private readonly spawner: LoadedSpawn = nativeSpawn()) {
+    this.spawnUnavailable = spawner.ok ? '' : spawner.reason;
+  }
+
   spawn(req: SpawnRequest): Spawned {
     // Private dirs; the logs are opened here (never through a symlink, only our own regular files) and
     // handed to the handler as fds, so a handler run as another user needs no access to them.
@@ -86,14 +94,17 @@ export class LinuxBackend implements ProcessBackend {
     }
     let child;
     try {
-      child = spawnDetached({
-        argv,
-        program: req.command[0]!,
-        env: { ...req.env, [SPAWN_TOKEN_ENV]: token },
-        ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
-        stdoutFd: out,
-        stderrFd: err,
-      });
+      child = spawnDetached(
+        {
+          argv,
+          program: req.command[0]!,
+          env: { ...req.env, [SPAWN_TOKEN_ENV]: token },
+          ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
+          stdoutFd: out,
+          stderrFd: err,
+        },
+        this.spawner,
+      );
     } finally {
       closeSync(out);
       closeSync(err);

@@ -207,6 +207,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     chores.startPoll(opts.pollIntervalMs);
     chores.every(opts.logCheckIntervalMs, () => chores.rotateLogs());
+    if (opts.backend.spawnUnavailable)
+      opts.logger.warn('handlers are spawned through child_process (the agent is forked per start)', {
+        reason: opts.backend.spawnUnavailable,
+      });
     opts.logger.info('supervisor ready', { instances: sup.registry.size, data_dir: opts.dataDir });
     return sup;
   }

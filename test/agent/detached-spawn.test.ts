@@ -1,6 +1,6 @@
 /**
  * The shim's spawn (agent/process/detached-spawn.ts) makes the same process with the native addon
- * (posix_spawn, exit through a pidfd) as with Node's child_process: its own session and group, every signal
+ * (vfork + exec, exit through a pidfd) as with Node's child_process: its own session and group, every signal
  * at its default and none blocked, stdin /dev/null, no descriptor of the agent's but stdout and stderr,
  * exactly the given environment and directory; its exit (code or signal) reported once.
  */
@@ -9,6 +9,10 @@ import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'no
 import path from 'node:path';
 import { nativeSpawn, type LoadedSpawn } from '../../agent/native/process-spawn.js';
 import { spawnDetached, type DetachedChild } from '../../agent/process/detached-spawn.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
+import { Logger } from '../../shared/logger.js';
+import { parseHandler } from '../../shared/spec.js';
+import { supervisors } from './health-helpers.js';
 import type { ExitStatus } from '../../agent/process/backend.js';
 import { readProcStat } from '../../shared/proc.js';
 import { tempDir, trackPid, waitFor } from '../helpers/common.js';
@@ -119,3 +123,20 @@ for (const [name, loaded] of VARIANTS) {
     });
   });
 }
+
+describe('detached spawn: an agent without the native spawn', () => {
+  const sups = supervisors();
+  afterEach(() => sups.close());
+
+  it('still starts its handlers and says once, with the reason, that they are spawned through child_process', async () => {
+    let logged = '';
+    const logger = new Logger('', { level: 'info', sink: { write: (t: string) => (logged += t) } });
+    const backend = new LinuxBackend({ ok: false, reason: 'test: the addon did not load' });
+    const sup = await sups.make({ backend, logger });
+    await sup.applySpecs([parseHandler({ name: 'plain', command: ['sleep', '60'], start_seconds: 0 }, 't')]);
+    await waitFor(() => sup.status('plain')[0]?.state === 'running', { what: 'plain running' });
+    const warned = logged.split('\n').filter((l) => l.includes('spawned through child_process'));
+    assert.equal(warned.length, 1, logged);
+    assert.match(warned[0]!, /test: the addon did not load/);
+  });
+});
