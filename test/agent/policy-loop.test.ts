@@ -134,6 +134,16 @@ async function loopOn(
 describe('resource policies: the control loop on real handlers', function () {
   this.timeout(60_000);
 
+  /** A supervisor running one idle handler `name` (with `policies`), sampled every 200 ms. */
+  async function runningIdle(name: string, policies: PolicyRule[] = []): Promise<Supervisor> {
+    const sup = await sups.make({ metricsIntervalMs: 200 });
+    await sup.applySpecs([
+      policies.length ? { ...spec({ name, command: IDLE }), policies } : spec({ name, command: IDLE }),
+    ]);
+    await waitFor(() => sup.status(name)[0]?.state === 'running', { what: `${name} running` });
+    return sup;
+  }
+
   it('restarts a steadily leaking handler exactly once per cooldown, the record showing the value', async () => {
     const clock = new FakeClock();
     const sup = await sups.make({ clock, metricsIntervalMs: 200 });
@@ -240,14 +250,12 @@ describe('resource policies: the control loop on real handlers', function () {
       if (process.env.CI) throw new Error('no cgroup cpu controller in CI');
       this.skip(); // no cpu controller: limits are advisory and cannot be shown
     }
-    const sup = await sups.make({ metricsIntervalMs: 200 });
     const runaway = rule({
       name: 'runaway',
       when: { metric: 'cpu', above: 0.9, for_ms: 0, clear_below: 0.5 },
       do: { kind: 'limit_cpu', cpu_percent: 50 },
     });
-    await sup.applySpecs([{ ...spec({ name: 'spin', command: IDLE }), policies: [runaway] }]);
-    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'spin running' });
+    const sup = await runningIdle('spin', [runaway]);
     const source = new InjectedSensors();
     source.values.set('spin cpu', 0.1);
     const { loop, policyEvents } = await loopOn(sup, { source });
@@ -282,9 +290,7 @@ describe('resource policies: the control loop on real handlers', function () {
       this.skip(); // no cpu controller: limits are advisory and cannot be shown
     }
     const layout = cg.detected!;
-    const sup = await sups.make({ metricsIntervalMs: 200 });
-    await sup.applySpecs([spec({ name: 'spin', command: IDLE })]);
-    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'running' });
+    const sup = await runningIdle('spin');
     const { loop, policyEvents } = await loopOn(sup, {});
     const runaway = rule({
       name: 'runaway',
@@ -319,14 +325,12 @@ describe('resource policies: the control loop on real handlers', function () {
     }
     const layout = cg.detected!;
     const v2 = layout.version === 2;
-    const sup = await sups.make({ metricsIntervalMs: 200 });
     const runaway = rule({
       name: 'runaway',
       when: { metric: 'cpu', above: 0.9, for_ms: 0, clear_below: 0.5 },
       do: { kind: 'limit_cpu', cpu_percent: 50 },
     });
-    await sup.applySpecs([{ ...spec({ name: 'spin', command: IDLE }), policies: [runaway] }]);
-    await waitFor(() => sup.status('spin')[0]?.state === 'running', { what: 'spin running' });
+    const sup = await runningIdle('spin', [runaway]);
     const pid = sup.status('spin')[0]!.pid!;
     const source = new InjectedSensors();
     source.values.set('spin cpu', 0.97);
@@ -356,15 +360,13 @@ describe('resource policies: the control loop on real handlers', function () {
   });
 
   it('dry-run acts on nothing but records what it would have done', async () => {
-    const sup = await sups.make({ metricsIntervalMs: 200 });
     const dry = rule({
       name: 'dry',
       when: { metric: 'rss', above: 1, for_ms: 0 },
       do: { kind: 'restart' },
       dry_run: true,
     });
-    await sup.applySpecs([{ ...spec({ name: 'calm', command: IDLE }), policies: [dry] }]);
-    await waitFor(() => sup.status('calm')[0]?.state === 'running', { what: 'running' });
+    const sup = await runningIdle('calm', [dry]);
     const pid = sup.status('calm')[0]!.pid;
     const { loop, policyEvents } = await loopOn(sup, {});
     await waitFor(() => policyEvents().length === 1, { what: 'a dry-run record' });
@@ -407,9 +409,7 @@ describe('resource policies: the control loop on real handlers', function () {
   });
 
   it('a policy restart never starts an instance an operator stopped after the rule fired', async () => {
-    const sup = await sups.make({ metricsIntervalMs: 200 });
-    await sup.applySpecs([spec({ name: 'held', command: IDLE })]);
-    await waitFor(() => sup.status('held')[0]?.state === 'running', { what: 'running' });
+    const sup = await runningIdle('held');
     const { loop, policyEvents } = await loopOn(sup, {});
     const leak = rule({
       name: 'leak',
@@ -449,9 +449,7 @@ describe('resource policies: the control loop on real handlers', function () {
   });
 
   it('freezes where the freezer can, thawing when the rule clears, and records the reason where it cannot', async () => {
-    const sup = await sups.make({ metricsIntervalMs: 200 });
-    await sup.applySpecs([spec({ name: 'still', command: IDLE })]);
-    await waitFor(() => sup.status('still')[0]?.state === 'running', { what: 'running' });
+    const sup = await runningIdle('still');
     const { loop, policyEvents } = await loopOn(sup, {});
     const freeze = rule({
       name: 'pause',
