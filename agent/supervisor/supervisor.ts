@@ -20,7 +20,8 @@ import { LimitedBackend } from '../process/cgroups-backend.js';
 import { CgroupTracking, cgroupOnlyHandle, cgroupPids } from '../process/cgroup-tracking.js';
 import { CheckedBackend } from '../process/spawn-checks.js';
 import { CgroupFreezer, type Freezer } from '../process/freezer.js';
-import { MetricsSampler, processTree } from '../process/sampler.js';
+import { CpuAccounting } from '../process/cpu-accounting.js';
+import { FULL_READ_INTERVALS, MetricsSampler, processTree } from '../process/sampler.js';
 import { overrideLimits, type OverrideOutcome } from '../process/limit-override.js';
 import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/instance.js';
 import { prepareDataDir } from '../instance/paths.js';
@@ -66,6 +67,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly backend: ProcessBackend;
   /** Pauses `idle_action: freeze` handlers (v2 tracking group or v1 freezer hierarchy; none: they stop). */
   private readonly freezer: Freezer;
+  /** One CPU counter per instance cgroup: a metrics sample skips the /proc reads of a tree that did not run. */
+  private readonly accounting: CpuAccounting;
 
   private constructor(
     private readonly opts: CompiledOptions,
@@ -75,19 +78,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     // The supervisor's clock: an on-demand idle check's CPU window is measured on the idle timer's clock.
-    this.sampler = new MetricsSampler(Math.max(1000, opts.metricsIntervalMs * 2), opts.clock);
+    this.sampler = new MetricsSampler(
+      Math.max(1000, opts.metricsIntervalMs * 2),
+      opts.clock,
+      opts.metricsIntervalMs * FULL_READ_INTERVALS,
+    );
     const scope = cgroupScope(opts.dataDir);
     this.tracker = new CgroupTracking({ root: opts.cgroupRoot, scope, logger: opts.logger });
     const own = this.tracker.layout?.version === 2 ? { v2OwnPath: this.tracker.layout.ownPath } : {};
     this.cgroups = new Cgroups({ root: opts.cgroupRoot, scope, logger: opts.logger, ...own });
     const tracking = this.tracker.layout;
     this.freezer = new CgroupFreezer({ root: opts.cgroupRoot, scope, tracking, logger: opts.logger });
+    this.accounting = new CpuAccounting({ root: opts.cgroupRoot, scope, tracking, logger: opts.logger });
     this.backend = this.wrapBackend(opts.backend);
     // Instances and the observed set report on this emitter directly.
     const instOpts = { ...opts, backend: this.backend, freezer: this.freezer };
     this.registry = new InstanceRegistry(instOpts, store, this, this.sampler);
     this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
-    const sweeps = [this.cgroups, this.tracker, this.freezer];
+    const sweeps = [this.cgroups, this.tracker, this.freezer, this.accounting];
     this.housekeeping = new Housekeeping(opts, this.registry, this.observed, sweeps);
     this.on('state', (c) => this.housekeeping.noteState(c.to));
     // Messages reach instances as soon as they exist (adopted ones included).
@@ -121,6 +129,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       (key) => this.registry.find(key)?.spec.type,
       this.freezer,
       (key) => this.registry.find(key)?.spec.idle_action === 'freeze',
+      this.accounting,
     );
     const observed = { observedPids: () => this.observed.observedPids() };
     return new GuardedBackend(limited, observed, (h, pid) =>
@@ -200,6 +209,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     sup.cgroups.sweep(); // stale groups of an earlier run
     sup.tracker.sweep();
     sup.freezer.sweep();
+    sup.accounting.sweep();
     const chores = sup.housekeeping;
     if (sup.observed.discovering) {
       sup.observed.discover();
@@ -575,9 +585,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.opts.clock,
       this.observed,
       this.registry,
+      this.cpuCounters(),
     );
     this.emit('metrics', m);
     return m;
+  }
+
+  /** One sample's CPU counters of the instances' own cgroups (cpu-accounting.ts). */
+  private cpuCounters(): (s: InstanceStatus) => number | null {
+    const read = this.accounting.round();
+    return (s) => {
+      const h = s.mode === 'observed' ? null : this.registry.find(s.instance)?.handle;
+      return h ? read(s.instance, h) : null;
+    };
   }
 
   /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
