@@ -68,7 +68,7 @@ export class CpuAccounting {
    */
   round(): (key: string, h: Handle) => number | null {
     if (this.kind === null) return () => null;
-    const scope = this.counterIn(this.scopeDir);
+    const scope = this.scopeUsage();
     const still = scope !== null && scope === this.scopeCounter;
     this.scopeCounter = scope;
     if (!still) this.known.clear();
@@ -92,6 +92,16 @@ export class CpuAccounting {
       this.log.warn('cpuacct cgroup not created; this handler is sampled from /proc every time', { dir, err });
       return null;
     }
+  }
+
+  /** Whether instance `key` had a counter in the last round (its processes are in a counted group). */
+  counted(key: string): boolean {
+    return this.known.has(key);
+  }
+
+  /** The counter of all this agent's instance groups together (the scope group); null when none. */
+  scopeUsage(): number | null {
+    return this.kind === null ? null : this.counterIn(this.scopeDir);
   }
 
   /**

@@ -115,11 +115,11 @@ export class Housekeeping {
     return eachTick ? this.pollMs : this.pollMs * (FULL_CHECK_TICKS - this.pollTicks);
   }
 
-  /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
-  rotateLogs(): void {
+  /** Copy-truncate rotation of every instance's logs past its `log.max_bytes` (but those `skip` names). */
+  rotateLogs(skip?: (key: string) => boolean): void {
     for (const inst of this.registry.values()) {
       const h = inst.handle;
-      if (!h) continue;
+      if (!h || skip?.(inst.name)) continue;
       for (const f of [h.stdout_log, h.stderr_log]) {
         try {
           if (rotateIfNeeded(f, inst.spec.log.max_bytes, inst.spec.log.keep)) {

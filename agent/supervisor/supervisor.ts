@@ -216,7 +216,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       chores.every(opts.discoverIntervalMs, () => sup.observed.discover());
     }
     chores.startPoll(opts.pollIntervalMs);
-    chores.every(opts.logCheckIntervalMs, () => chores.rotateLogs());
+    // A log grows only while a process of its handler runs: while nothing in this agent's groups ran since the
+    // last look (their CPU counter stood still: cpu-accounting.ts), the logs of the instances in counted groups
+    // are not looked at (an idle agent with 100 handlers made 200 lstats every 10 s).
+    let logsLookedAt: number | null = null;
+    chores.every(opts.logCheckIntervalMs, () => {
+      const cpu = sup.accounting.scopeUsage();
+      const still = cpu !== null && cpu === logsLookedAt;
+      logsLookedAt = cpu;
+      chores.rotateLogs(still ? (key) => sup.accounting.counted(key) : undefined);
+    });
     opts.logger.info('supervisor ready', { instances: sup.registry.size, data_dir: opts.dataDir });
     return sup;
   }
@@ -618,6 +627,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.tracker.sweep();
     this.freezer.sweep();
     this.freezer.close();
+    this.accounting.sweep();
     await this.store.close();
     this.opts.logger.info('supervisor shut down; handlers left running', { instances: this.registry.size });
   }
