@@ -99,6 +99,21 @@ export class CpuAccounting {
     return this.known.has(key);
   }
 
+  /**
+   * A watch of the scope counter for one periodic chore: each call tells which instances did not run since
+   * the chore's previous call — all those in counted groups, when nothing in the scope ran — or null when
+   * something may have. What did not run did not exit, fork or write a log.
+   */
+  quietWatch(): () => ((key: string) => boolean) | null {
+    let last: number | null = null;
+    return () => {
+      const cpu = this.scopeUsage();
+      const still = cpu !== null && cpu === last;
+      last = cpu;
+      return still ? (key) => this.counted(key) : null;
+    };
+  }
+
   /** The counter of all this agent's instance groups together (the scope group); null when none. */
   scopeUsage(): number | null {
     return this.kind === null ? null : this.counterIn(this.scopeDir);

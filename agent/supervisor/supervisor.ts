@@ -96,7 +96,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.registry = new InstanceRegistry(instOpts, store, this, this.sampler);
     this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
     const sweeps = [this.cgroups, this.tracker, this.freezer, this.accounting];
-    this.housekeeping = new Housekeeping(opts, this.registry, this.observed, sweeps);
+    this.housekeeping = new Housekeeping(
+      opts,
+      this.registry,
+      this.observed,
+      sweeps,
+      this.accounting.quietWatch(),
+    );
     this.on('state', (c) => this.housekeeping.noteState(c.to));
     // Messages reach instances as soon as they exist (adopted ones included).
     notify.attach(
@@ -217,15 +223,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     chores.startPoll(opts.pollIntervalMs);
     // A log grows only while a process of its handler runs: while nothing in this agent's groups ran since the
-    // last look (their CPU counter stood still: cpu-accounting.ts), the logs of the instances in counted groups
-    // are not looked at (an idle agent with 100 handlers made 200 lstats every 10 s).
-    let logsLookedAt: number | null = null;
-    chores.every(opts.logCheckIntervalMs, () => {
-      const cpu = sup.accounting.scopeUsage();
-      const still = cpu !== null && cpu === logsLookedAt;
-      logsLookedAt = cpu;
-      chores.rotateLogs(still ? (key) => sup.accounting.counted(key) : undefined);
-    });
+    // last look (cpu-accounting.ts), the logs of the instances in counted groups are not looked at (an idle
+    // agent with 100 handlers made 200 lstats every 10 s).
+    const quietLogs = sup.accounting.quietWatch();
+    chores.every(opts.logCheckIntervalMs, () => chores.rotateLogs(quietLogs() ?? undefined));
     opts.logger.info('supervisor ready', { instances: sup.registry.size, data_dir: opts.dataDir });
     return sup;
   }
