@@ -89,7 +89,10 @@ export class CpuAccounting {
       mkdirSync(dir, { recursive: true });
       return path.join(dir, 'cgroup.procs');
     } catch (err) {
-      this.log.warn('cpuacct cgroup not created; this handler is sampled from /proc every time', { dir, err });
+      this.log.warn('cpuacct cgroup not created; this handler is sampled from /proc every time', {
+        dir,
+        err,
+      });
       return null;
     }
   }

@@ -131,7 +131,8 @@ export class MetricsSampler {
    */
   private unchanged(root: number, counted: number | null, now: number): TreeUsage | null {
     const t = this.trees.get(root);
-    if (counted === null || !t?.usage || t.counter !== counted || now - t.readAt >= this.refreshMs) return null;
+    if (counted === null || !t?.usage || t.counter !== counted || now - t.readAt >= this.refreshMs)
+      return null;
     t.at = now;
     for (const pid of t.members.keys()) {
       const seen = this.history.get(pid);

@@ -89,11 +89,18 @@ for (const { kind, root } of ROOTS) {
         assert.ok(members.includes(s.shim_pid!), `shim ${s.shim_pid} in ${groupOf(s.instance)}: ${members}`);
         assert.ok(members.includes(s.pid!), `handler ${s.pid} in ${groupOf(s.instance)}: ${members}`);
       }
-      const acct = new CpuAccounting({ root, scope, tracking, logger: new Logger('agent', { level: 'error', sink: { write: () => {} } }) });
+      const acct = new CpuAccounting({
+        root,
+        scope,
+        tracking,
+        logger: new Logger('agent', { level: 'error', sink: { write: () => {} } }),
+      });
       const handle = (key: string) => cgroupOnlyHandle(groupOf(key));
       const busy0 = acct.usage('busy', handle('busy'));
       assert.ok(busy0 !== null && busy0 > 0, `busy counter ${busy0}`);
-      await waitFor(() => (acct.usage('busy', handle('busy')) ?? 0) > busy0, { what: 'the busy counter to move' });
+      await waitFor(() => (acct.usage('busy', handle('busy')) ?? 0) > busy0, {
+        what: 'the busy counter to move',
+      });
       // Samples in a row: the idle tree (counter still) keeps its processes and RSS, the busy one is read.
       for (let i = 0; i < 3; i++) {
         const m = await sup.metrics();

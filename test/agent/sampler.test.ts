@@ -144,7 +144,7 @@ describe('metrics sampler: process trees', () => {
     assert.ok(third > cpuOf(root) + 0.3, `the exited child's CPU time is still counted: ${third} s`);
   });
 
-  it("a tree whose cgroup counter did not move is not read again (last figures, 0 % CPU) until refreshMs; a moved counter reads it", async () => {
+  it('a tree whose cgroup counter did not move is not read again (last figures, 0 % CPU) until refreshMs; a moved counter reads it', async () => {
     const root = start('spawn-children.mjs', { CHILD: fixture('ticker.mjs'), CHILD_COUNT: '2' });
     groups.push(root);
     const clock = new FakeClock();
