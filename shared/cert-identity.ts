@@ -1,7 +1,7 @@
 /**
  * CN and OU of a PEM certificate's subject, read with node:crypto alone (no node-forge: a process that only
  * needs to know whose certificate it holds — the agent, for its default id — does not load the PKI's
- * ~10 MiB library). The first value of each, '' when absent, as the master's peer check reads them.
+ * library). The first value of each, '' when absent, as the master's peer check reads them.
  */
 import { X509Certificate } from 'node:crypto';
 import { ValidationError, errorMessage } from './errors.js';
