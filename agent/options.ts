@@ -12,7 +12,7 @@ import { UsageError } from '../shared/cli-io.js';
 import { parseDurationSetting } from '../shared/durations.js';
 import { ValidationError, errorMessage } from '../shared/errors.js';
 import type { LogLevel } from '../shared/logger.js';
-import { readIdentity } from '../shared/pki.js';
+import { readIdentity } from '../shared/cert-identity.js';
 import { readSettingsFile } from '../shared/settings-file.js';
 import { isName, nameRefusal } from '../shared/names.js';
 import * as tls from '../shared/tls.js';

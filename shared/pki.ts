@@ -168,16 +168,8 @@ export async function issueCert(opts: IssueCertOptions): Promise<WrittenCert> {
   return { ...p, name: opts.name, action: exists ? 'replaced' : 'created' };
 }
 
-/** CN and OU of a PEM certificate's subject (OU empty when absent). */
-export function readIdentity(certPem: string): { cn: string; ou: string } {
-  let cert: forge.pki.Certificate;
-  try {
-    cert = forge.pki.certificateFromPem(certPem);
-  } catch (err) {
-    throw new ValidationError(`not a PEM certificate: ${errorMessage(err)}`, { cause: err });
-  }
-  return identityOf(cert);
-}
+/** CN and OU of a PEM certificate's subject (OU empty when absent); read without node-forge. */
+export { readIdentity } from './cert-identity.js';
 
 // ---------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@
  * Any limit failure leaves the handler running unlimited: a limit never blocks a start. A `type: forking`
  * handler cannot be tracked without a cgroup: its spawn is refused with why. A handler that may be frozen
  * (`idle_action: freeze`) joins its v1 freezer group the same way (freezer.ts; on v2 the tracking group is
- * the one frozen).
+ * the one frozen), and every handler its v1 cpuacct group (cpu-accounting.ts; on v2 the tracking group's
+ * cpu.stat is the counter).
  */
 import type { LimitsSpec, ProcessType } from '../../shared/spec.js';
 import type { ProcessBackend, SpawnRequest, Spawned } from './backend.js';
@@ -15,6 +16,7 @@ import { BackendDecorator } from './decorator.js';
 import { hasLimits, type Cgroups } from './cgroups.js';
 import type { CgroupTracking } from './cgroup-tracking.js';
 import type { Freezer } from './freezer.js';
+import type { CpuAccounting } from './cpu-accounting.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -39,6 +41,8 @@ export class LimitedBackend extends BackendDecorator {
     /** The freezer, and whether an instance key may be frozen (its spec's idle_action). */
     private readonly freezer: Freezer | null = null,
     private readonly freezable: (instance: string) => boolean = () => false,
+    /** The per-instance CPU counters (v1: a cpuacct group to join); null: none. */
+    private readonly accounting: CpuAccounting | null = null,
   ) {
     super(inner);
   }
@@ -54,11 +58,13 @@ export class LimitedBackend extends BackendDecorator {
     const group = hasLimits(limits) ? this.cgroups.prepare(req.name, limits) : null;
     const trackProcs = tracked ? path.join(tracked, 'cgroup.procs') : null;
     const freezeProcs = this.freezable(req.name) ? (this.freezer?.prepare(req.name) ?? null) : null;
+    const acctProcs = this.accounting?.prepare(req.name) ?? null;
     const procs = [
       ...new Set([
         ...(trackProcs ? [trackProcs] : []),
         ...(group?.procs ?? []),
         ...(freezeProcs ? [freezeProcs] : []),
+        ...(acctProcs ? [acctProcs] : []),
       ]),
     ];
     if (procs.length === 0) return this.inner.spawn(req);
@@ -69,6 +75,8 @@ export class LimitedBackend extends BackendDecorator {
     if (group && limitProcs.length > 0) this.cgroups.join({ procs: limitProcs }, sp.handle.pid);
     // Refused: the shim is not in its freezer group, and a freeze falls back to a stop (freezer.ts says why).
     if (freezeProcs) writeQuiet(freezeProcs, String(sp.handle.pid));
+    // Refused: its counter stays 0, which reads as no counter (the tree is read from /proc every sample).
+    if (acctProcs && !(group?.procs ?? []).includes(acctProcs)) writeQuiet(acctProcs, String(sp.handle.pid));
     return sp;
   }
 }

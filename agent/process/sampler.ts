@@ -7,11 +7,22 @@
  * CPU seconds are a counter per tree (identity: its root's PID and start time): each sample adds what every
  * process in the tree used since the tree's previous sample (a process new to the tree: all it used since it
  * started), so a child that exits never makes it go down.
+ * A tree may come with the CPU counter of the cgroup that holds it (cpu-accounting.ts: one file per tree).
+ * While that counter has not moved since the tree's last full read, none of its processes ran: none forked,
+ * exited or used CPU, so the tree is not read again — its last figures stand, with 0 % CPU, and its members'
+ * CPU windows move on as if read. What changes without running (RSS lowered by reclaim or swap-out, a member
+ * moved to another cgroup by someone else) is caught by the next full read, at least every `refreshMs`.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { childrenOf, childrenOfThreads, readProcStat, type ProcStat } from '../../shared/proc.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
+
+/**
+ * A tree whose cgroup counter did not move is still read in full at least every this many metrics intervals
+ * (what changes without running, RSS after reclaim, is then at most that old).
+ */
+export const FULL_READ_INTERVALS = 12;
 
 export interface TreeUsage {
   cpu_percent: number;
@@ -34,6 +45,10 @@ interface TreeCpu {
   ticks: number;
   members: Map<number, { startTime: string; ticks: number }>;
   at: number;
+  /** The cgroup's CPU counter at the last full read (null: none came with it), that read's time and figures. */
+  counter: number | null;
+  readAt: number;
+  usage: TreeUsage | null;
 }
 
 export class MetricsSampler {
@@ -45,20 +60,31 @@ export class MetricsSampler {
   /**
    * @param maxAgeMs how long the history of a PID not sampled any more is kept; > the sampling interval.
    * @param clock the time between two samples of a process.
+   * @param refreshMs a tree whose cgroup counter did not move is still read in full this often.
    */
   constructor(
     private readonly maxAgeMs: number,
     private readonly clock: Clock = systemClock,
+    private readonly refreshMs = 60_000,
   ) {}
 
-  /** Samples the process trees rooted at `roots`; a root that is gone is left out of the result. */
-  sample(roots: number[]): Promise<Map<number, TreeUsage>> {
+  /**
+   * Samples the process trees rooted at `roots`; a root that is gone is left out of the result. `counters`:
+   * root → the CPU counter of the cgroup that holds its tree, where there is one (see the top of this file).
+   */
+  sample(roots: number[], counters?: ReadonlyMap<number, number>): Promise<Map<number, TreeUsage>> {
     const result = new Map<number, TreeUsage>();
     if (roots.length === 0) return Promise.resolve(result);
     const now = this.clock.now();
     const { hz, pageBytes } = sysconf();
     let uptimeS: number | null = null;
     for (const root of roots) {
+      const counted = counters?.get(root) ?? null;
+      const still = this.unchanged(root, counted, now);
+      if (still) {
+        result.set(root, still);
+        continue;
+      }
       const usage: TreeUsage = { cpu_percent: 0, cpu_seconds: 0, memory_bytes: 0, processes: 0 };
       const tree = processTree(root);
       const counter = this.treeCpu(root, tree[0]?.startTime, now);
@@ -87,6 +113,9 @@ export class MetricsSampler {
       if (counter) {
         counter.members = members;
         usage.cpu_seconds = counter.ticks / hz;
+        counter.counter = counted;
+        counter.readAt = now;
+        counter.usage = { ...usage };
       }
       if (usage.processes > 0) result.set(root, usage);
     }
@@ -95,12 +124,29 @@ export class MetricsSampler {
     return Promise.resolve(result);
   }
 
+  /**
+   * The figures of the tree rooted at `root` when its cgroup counter (`counted`) is the one of its last full
+   * read, made less than `refreshMs` ago: its last figures with 0 % CPU, its members' CPU windows moved on to
+   * `now` (their CPU time is the same). Null: the tree is to be read.
+   */
+  private unchanged(root: number, counted: number | null, now: number): TreeUsage | null {
+    const t = this.trees.get(root);
+    if (counted === null || !t?.usage || t.counter !== counted || now - t.readAt >= this.refreshMs)
+      return null;
+    t.at = now;
+    for (const pid of t.members.keys()) {
+      const seen = this.history.get(pid);
+      if (seen) seen.at = now;
+    }
+    return { ...t.usage, cpu_percent: 0 };
+  }
+
   /** The CPU counter of the tree rooted at `root` (started with `rootStart`); null when the root is gone. */
   private treeCpu(root: number, rootStart: string | undefined, now: number): TreeCpu | null {
     if (rootStart === undefined) return null;
     let t = this.trees.get(root);
     if (!t || t.rootStart !== rootStart) {
-      t = { rootStart, ticks: 0, members: new Map(), at: now };
+      t = { rootStart, ticks: 0, members: new Map(), at: now, counter: null, readAt: now, usage: null };
       this.trees.set(root, t);
     }
     t.at = now;

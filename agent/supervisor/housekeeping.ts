@@ -6,7 +6,9 @@
  * (not our children: no exit event), observed processes, a pending cgroup sweep. Otherwise — every handler
  * is a child of this agent and reports its exit as an event — only the full check runs, every
  * FULL_CHECK_TICKS intervals, so an idle agent does not wake every second; a state change (an observed
- * process attached, an instance adopted or gone) brings the short interval back at once.
+ * process attached, an instance adopted or gone) brings the short interval back at once. The full check
+ * leaves out the instances that did not run since the previous one (their cgroup CPU counters stood still:
+ * cpu-accounting.ts): a process that did not run did not exit.
  */
 import type { TimerHandle } from '../../shared/clock.js';
 import type { InstanceState } from '../instance/lifecycle.js';
@@ -39,6 +41,8 @@ export class Housekeeping {
     private readonly registry: InstanceRegistry,
     private readonly observed: ObservedSet,
     private readonly cgroups: readonly Sweepable[],
+    /** Which instances did not run since the previous full check (null: any may have). */
+    private readonly quiet: () => ((key: string) => boolean) | null = () => null,
   ) {}
 
   /** Runs `fn` every `ms` until `stop()`. */
@@ -96,7 +100,9 @@ export class Housekeeping {
     const all = this.longWait || ++this.pollTicks % FULL_CHECK_TICKS === 0;
     if (all) this.pollTicks = 0;
     // (A daemon past its first process is not `owned`: its cgroup is read every tick.)
-    for (const inst of this.registry.values()) if (all || !inst.owned) inst.checkGone();
+    const still = all ? this.quiet() : null;
+    for (const inst of this.registry.values())
+      if (!inst.owned || (all && !still?.(inst.name))) inst.checkGone();
     this.observed.check();
     // Instance cgroups go once their processes are gone (a busy group is retried on later ticks). The
     // groups of instances that have a process are not even tried: an idle agent with 100 handlers would
@@ -115,11 +121,11 @@ export class Housekeeping {
     return eachTick ? this.pollMs : this.pollMs * (FULL_CHECK_TICKS - this.pollTicks);
   }
 
-  /** Copy-truncate rotation of every instance's logs past its `log.max_bytes`. */
-  rotateLogs(): void {
+  /** Copy-truncate rotation of every instance's logs past its `log.max_bytes` (but those `skip` names). */
+  rotateLogs(skip?: (key: string) => boolean): void {
     for (const inst of this.registry.values()) {
       const h = inst.handle;
-      if (!h) continue;
+      if (!h || skip?.(inst.name)) continue;
       for (const f of [h.stdout_log, h.stderr_log]) {
         try {
           if (rotateIfNeeded(f, inst.spec.log.max_bytes, inst.spec.log.keep)) {

@@ -36,7 +36,8 @@ const NO_DEMAND: OnDemandTelemetry = {
 
 /**
  * Samples the process trees of `list` once and reports each entry; the observed set keeps its processes'
- * usage, on-demand controllers their hot RSS.
+ * usage, on-demand controllers their hot RSS. `cpuCounter`: the CPU counter of an entry's own cgroup, when
+ * it has one (the sampler then skips the /proc reads of a tree that did not run: sampler.ts).
  */
 export async function collectMetrics(
   list: InstanceStatus[],
@@ -44,11 +45,20 @@ export async function collectMetrics(
   clock: Clock,
   observed: ObservedSet,
   registry: InstanceRegistry,
+  cpuCounter: (s: InstanceStatus) => number | null = () => null,
 ): Promise<InstanceMetrics[]> {
   // A handler's tree is rooted at its shim (the whole tree, main included); an observed process at its pid.
   const rootOf = (s: InstanceStatus): number | null => s.shim_pid ?? s.pid;
-  const roots = list.map(rootOf).filter((p): p is number => p !== null);
-  const usage = await sampler.sample(roots);
+  const roots: number[] = [];
+  const counters = new Map<number, number>();
+  for (const s of list) {
+    const root = rootOf(s);
+    if (root === null) continue;
+    roots.push(root);
+    const c = cpuCounter(s);
+    if (c !== null) counters.set(root, c);
+  }
+  const usage = await sampler.sample(roots, counters);
   observed.noteUsage(usage);
   const now = clock.now();
   return list.map((s) => {

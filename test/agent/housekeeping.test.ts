@@ -25,7 +25,11 @@ class FakeInstance {
   }
 }
 
-function setup(instances: FakeInstance[], observedPids: number[] = []) {
+function setup(
+  instances: FakeInstance[],
+  observedPids: number[] = [],
+  quiet: () => ((key: string) => boolean) | null = () => null,
+) {
   const clock = new FakeClock();
   const counts = { observedChecks: 0, sweeps: 0, kept: [] as string[][] };
   const registry = { values: () => instances.values() } as unknown as InstanceRegistry;
@@ -39,7 +43,7 @@ function setup(instances: FakeInstance[], observedPids: number[] = []) {
       return counts.sweeps++;
     },
   };
-  const hk = new Housekeeping({ clock, logger: silentLogger }, registry, observed, [cgroups]);
+  const hk = new Housekeeping({ clock, logger: silentLogger }, registry, observed, [cgroups], quiet);
   hk.startPoll(POLL_MS);
   /** Moves the clock one poll interval at a time (each advance fires what came due). */
   const run = (intervals: number): void => {
@@ -107,6 +111,29 @@ describe('housekeeping: liveness poll', () => {
       assert.equal(counts.observedChecks, before + 1, 'polled one interval after the change');
       run(5);
       assert.equal(counts.observedChecks, before + 6, 'every interval while a process is observed');
+    } finally {
+      hk.stop();
+    }
+  });
+
+  it('the full check leaves out the instances that did not run since the previous one (their CPU counters stood still)', () => {
+    const insts = [new FakeInstance(true, { pid: 1 }, 'idle'), new FakeInstance(true, { pid: 2 }, 'busy')];
+    let still: ((key: string) => boolean) | null = null;
+    const { hk, run } = setup(insts, [], () => still);
+    try {
+      run(FULL_CHECK_TICKS);
+      assert.deepEqual(
+        insts.map((i) => i.checks),
+        [1, 1],
+        'nothing known to be still: all checked',
+      );
+      still = (key) => key === 'idle';
+      run(FULL_CHECK_TICKS);
+      assert.deepEqual(
+        insts.map((i) => i.checks),
+        [1, 2],
+        'the still one is left out',
+      );
     } finally {
       hk.stop();
     }

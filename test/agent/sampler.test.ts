@@ -143,4 +143,43 @@ describe('metrics sampler: process trees', () => {
     assert.ok(third >= second, `after the child exited: ${third} s < ${second} s`);
     assert.ok(third > cpuOf(root) + 0.3, `the exited child's CPU time is still counted: ${third} s`);
   });
+
+  it('a tree whose cgroup counter did not move is not read again (last figures, 0 % CPU) until refreshMs; a moved counter reads it', async () => {
+    const root = start('spawn-children.mjs', { CHILD: fixture('ticker.mjs'), CHILD_COUNT: '2' });
+    groups.push(root);
+    const clock = new FakeClock();
+    const sampler = new MetricsSampler(120_000, clock, 60_000);
+    const sample = async (counter: number) =>
+      (await sampler.sample([root], new Map([[root, counter]]))).get(root);
+    // A moving counter until all three are up (a counter that stood still would keep an earlier figure).
+    let n = 0;
+    const first = await waitFor(
+      async () => {
+        const u = await sample(++n);
+        return u?.processes === 3 ? u : null;
+      },
+      { what: 'the tree of 3 sampled' },
+    );
+    assert.equal(first?.processes, 3);
+    const child = processTree(root).find((s) => s.pid !== root)!.pid;
+    process.kill(child, 'SIGKILL');
+    await waitFor(() => !processTree(root).some((s) => s.pid === child), { what: 'the child gone' });
+    clock.advance(5_000);
+    // The counter stood still (as the test says): the tree is not read, its figures stand with 0 % CPU.
+    const still = await sample(n);
+    assert.deepEqual(still, { ...first, cpu_percent: 0 });
+    // The counter moved: read again, the killed child left out.
+    clock.advance(5_000);
+    assert.equal((await sample(++n))?.processes, 2);
+    // A full read at least every refreshMs, counter or not.
+    const other = processTree(root).find((s) => s.pid !== root)!.pid;
+    process.kill(other, 'SIGKILL');
+    await waitFor(() => !processTree(root).some((s) => s.pid === other), { what: 'the other child gone' });
+    clock.advance(59_000);
+    assert.equal((await sample(n))?.processes, 2, 'not read again before refreshMs');
+    clock.advance(1_000);
+    assert.equal((await sample(n))?.processes, 1, 'read in full once refreshMs passed');
+    // A sample without a counter (on-demand's) is a full read, and the next counted sample reads again.
+    assert.equal((await sampler.sample([root])).get(root)?.processes, 1);
+  });
 });
