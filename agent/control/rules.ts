@@ -168,6 +168,8 @@ interface Tracker {
   actionText: string;
   profiler: SignalProfiler;
   profile: Profile | undefined;
+  /** The subject's channel of its metric (its sensor's unavailability). */
+  feed: Feed | undefined;
   state: RuleState;
   /** An action was decided in this breach: no other until the value crosses back (hysteresis). */
   latched: boolean;
@@ -266,6 +268,7 @@ export class PolicyEngine {
           feeds.set(metric, (f = { subject, metric, unavailable, live: true, trackers: [] }));
         }
         f.trackers.push(tr);
+        tr.feed = f;
       }
       this.feeds.set(subject, feeds);
     } else {
@@ -353,44 +356,15 @@ export class PolicyEngine {
   /** Every rule of every subject, with its subject. */
   states(): RuleStateRow[] {
     const rows: RuleStateRow[] = [];
-    for (const subject of this.subjects.keys())
-      for (const row of this.rowsOf(subject, [])) rows.push({ subject, ...row });
+    for (const [subject, trackers] of this.subjects)
+      for (const row of rowsOf(trackers, [])) rows.push({ subject, ...row });
     return rows;
   }
 
   /** Every rule's row as the PolicyReport carries it (no subject: the row names its instance). */
   rows(): ReportRow[] {
     const rows: ReportRow[] = [];
-    for (const subject of this.subjects.keys()) this.rowsOf(subject, rows);
-    return rows;
-  }
-
-  /** The rows of `subject`'s rules, appended to `rows`. */
-  private rowsOf(subject: string, rows: ReportRow[]): ReportRow[] {
-    const trackers = this.subjects.get(subject);
-    const feeds = this.feeds.get(subject);
-    if (trackers)
-      for (const tr of trackers.values()) {
-        const p = tr.profile;
-        const forecastAsked = (tr.rule.when.forecast_ms ?? 0) > 0;
-        rows.push({
-          rule: tr.rule.name,
-          handler: tr.ref.handler,
-          instance: tr.ref.instance,
-          metric: tr.rule.when.metric,
-          state: tr.state,
-          raw: p?.raw ?? 0,
-          value: p?.value ?? 0,
-          forecast: p?.forecast ?? 0,
-          has_forecast: forecastAsked,
-          action: tr.actionText,
-          dry_run: tr.rule.dry_run,
-          last_action: tr.lastAction,
-          last_action_at: tr.lastActionIso,
-          last_execution_id: tr.lastExecutionId,
-          unavailable: feeds?.get(tr.rule.when.metric)?.unavailable ?? '',
-        });
-      }
+    for (const trackers of this.subjects.values()) rowsOf(trackers, rows);
     return rows;
   }
 
@@ -475,6 +449,32 @@ export class PolicyEngine {
   }
 }
 
+/** The rows of one subject's rules (`trackers`), appended to `rows`. */
+function rowsOf(trackers: Map<string, Tracker>, rows: ReportRow[]): ReportRow[] {
+  for (const tr of trackers.values()) {
+    const p = tr.profile;
+    const forecastAsked = (tr.rule.when.forecast_ms ?? 0) > 0;
+    rows.push({
+      rule: tr.rule.name,
+      handler: tr.ref.handler,
+      instance: tr.ref.instance,
+      metric: tr.rule.when.metric,
+      state: tr.state,
+      raw: p?.raw ?? 0,
+      value: p?.value ?? 0,
+      forecast: p?.forecast ?? 0,
+      has_forecast: forecastAsked,
+      action: tr.actionText,
+      dry_run: tr.rule.dry_run,
+      last_action: tr.lastAction,
+      last_action_at: tr.lastActionIso,
+      last_execution_id: tr.lastExecutionId,
+      unavailable: tr.feed?.unavailable ?? '',
+    });
+  }
+  return rows;
+}
+
 function newTracker(
   subject: string,
   ref: SubjectRef,
@@ -494,6 +494,7 @@ function newTracker(
       forecastMs: rule.when.forecast_ms ?? 0,
     }),
     profile: undefined,
+    feed: undefined,
     state: 'armed',
     latched: false,
     fired: undefined,

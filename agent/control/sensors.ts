@@ -166,7 +166,9 @@ export class ProcSensors implements SensorSource {
     const out = new Map<string, Readings<InstanceMetric>>();
     const call = ++this.calls;
     for (const input of inputs) out.set(input.key, this.instance(input, wanted, now, call));
-    for (const [k, seen] of this.seen) if (seen.call !== call) this.seen.delete(k);
+    // Instances gone since (more records than instances now) are forgotten.
+    if (this.seen.size > inputs.length)
+      for (const [k, seen] of this.seen) if (seen.call !== call) this.seen.delete(k);
     return out;
   }
 
