@@ -179,16 +179,18 @@ export class ProcSensors implements SensorSource {
     call: number,
   ): Readings<InstanceMetric> {
     let seen = this.seen.get(i.key);
-    // The previous sample's, read before the record is updated in place.
-    const before = seen && { root: seen.root, rss: seen.rss, at: seen.at, restarts: seen.restarts };
+    // From the previous sample of the same process, before the record is updated in place.
+    const growth =
+      seen && seen.root === i.root && now > seen.at
+        ? ((i.memory_bytes - seen.rss) * 1000) / (now - seen.at)
+        : undefined;
     if (!seen) {
-      seen = { root: null, rss: 0, at: 0, restarts: 0, restartTimes: [], call };
+      seen = { root: null, rss: 0, at: 0, restarts: i.restarts, restartTimes: [], call };
       this.seen.set(i.key, seen);
     } else if (seen.restartTimes.some((t) => now - t >= HOUR_MS))
       seen.restartTimes = seen.restartTimes.filter((t) => now - t < HOUR_MS);
     // Restarts the counter shows since the last sample happened in between: counted at this sample.
-    if (before && i.restarts > before.restarts)
-      for (let n = 0; n < Math.min(i.restarts - before.restarts, 1000); n++) seen.restartTimes.push(now);
+    for (let n = 0; n < Math.min(i.restarts - seen.restarts, 1000); n++) seen.restartTimes.push(now);
     seen.root = i.running ? i.root : null;
     seen.rss = i.memory_bytes;
     seen.at = now;
@@ -207,15 +209,9 @@ export class ProcSensors implements SensorSource {
       }
       if (metric === 'cpu') out.set(metric, i.cpu_percent / 100);
       else if (metric === 'rss') out.set(metric, i.memory_bytes);
-      else if (metric === 'rss_growth') {
-        const same = before && before.root === i.root && now > before.at;
-        out.set(
-          metric,
-          same
-            ? ((i.memory_bytes - before.rss) * 1000) / (now - before.at)
-            : { unavailable: 'first sample of this process' },
-        );
-      } else if (metric === 'fds')
+      else if (metric === 'rss_growth')
+        out.set(metric, growth ?? { unavailable: 'first sample of this process' });
+      else if (metric === 'fds')
         out.set(
           metric,
           i.root === null ? { unavailable: 'its main process is not known yet' } : this.fds(i.root),
