@@ -72,8 +72,6 @@ export interface ControlLoopOptions {
 
 interface Subject {
   rules: readonly PolicyRule[];
-  /** The metrics its rules read. */
-  metrics: string[];
   /** The engine's channel of each metric its rules read (taken again whenever its rules are set); the
    * instance metrics' (fed from the metrics sample) and the host metrics' (fed every control interval). */
   instanceChannels: Channel[];
@@ -103,7 +101,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   /** The instance metrics some subject's rules read, and whether a pressure one is among them (worked out
    * again only when the subjects change); null: to work out. */
   private wanted: { metrics: Set<InstanceMetric>; pressure: boolean } | null = null;
-  /** What one sample changed, handed on after each `observe` and emptied (one object for every sample). */
+  /** What a reading changed, handed on after each one and emptied (one object for all samples). */
   private readonly scratch: ObserveResult = { transitions: [], actions: [], clears: [] };
   private readonly onChange = () => {
     this.dirty = true;
@@ -249,7 +247,6 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
         metrics.filter((m) => set.has(m)).map((m) => this.engine.channel(key, m)!);
       this.subjects.set(key, {
         rules,
-        metrics,
         instanceChannels: channels(INSTANCE_SET),
         hostChannels: channels(HOST_SET),
         byName: new Map(rules.map((r) => [r.name, r])),
