@@ -29,7 +29,7 @@ import type { AgentCommands } from '../commands.js';
 import type { LocalAudit } from '../local/local-audit.js';
 import type { InstanceMetrics, Supervisor } from '../supervisor/supervisor.js';
 import { Actuators } from './actuators.js';
-import { PolicyEngine, type Clear, type Decision, type ObserveResult } from './rules.js';
+import { PolicyEngine, type Channel, type Clear, type Decision, type ObserveResult } from './rules.js';
 import {
   isUnavailable,
   ProcSensors,
@@ -72,11 +72,11 @@ export interface ControlLoopOptions {
 
 interface Subject {
   rules: readonly PolicyRule[];
-  /** The metrics its rules read. */
-  metrics: string[];
+  /** The engine's channel of each metric its rules read (taken again whenever its rules are set); the
+   * instance metrics' (fed from the metrics sample) and the host metrics' (fed every control interval). */
+  instanceChannels: Channel[];
+  hostChannels: Channel[];
   byName: Map<string, PolicyRule>;
-  /** Metrics with no reading now, and why (to tell the engine only on a change). */
-  unavailable: Map<string, string>;
 }
 
 export class ControlLoop extends EventEmitter<{ changed: [] }> {
@@ -98,6 +98,11 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private lastMetrics: InstanceMetrics[] = [];
   /** Instances or specs changed since the subjects were last synced (supervisor events). */
   private dirty = true;
+  /** The instance metrics some subject's rules read, and whether a pressure one is among them (worked out
+   * again only when the subjects change); null: to work out. */
+  private wanted: { metrics: Set<InstanceMetric>; pressure: boolean } | null = null;
+  /** What a reading changed, handed on after each one and emptied (one object for all samples). */
+  private readonly scratch: ObserveResult = { transitions: [], actions: [], clears: [] };
   private readonly onChange = () => {
     this.dirty = true;
   };
@@ -149,7 +154,8 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
         .restore()
         .catch((err: unknown) => this.log.error('putting back held policy actions failed', { err })),
     );
-    if (this.opts.agentRules.length > 0) this.setSubject(HOST_SUBJECT, this.opts.agentRules, 'agent', '', '');
+    const hostRules = this.opts.agentRules.length > 0;
+    if (hostRules) this.setSubject(HOST_SUBJECT, this.opts.agentRules, 'agent', '', '');
     this.syncSubjects(
       this.opts.supervisor
         .status()
@@ -158,7 +164,8 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     this.opts.supervisor.on('metrics', this.onMetrics);
     this.opts.supervisor.on('applied', this.onChange);
     this.opts.supervisor.on('state', this.onChange);
-    this.every(this.opts.controlIntervalMs, () => this.hostSample());
+    // Agent-wide rules come from the config alone (fixed for the loop's life): none, no host timer.
+    if (hostRules) this.every(this.opts.controlIntervalMs, () => this.hostSample());
     this.every(this.opts.metricsIntervalMs, () => this.fallbackSample());
     this.log.info('control loop running', {
       agent_rules: this.opts.agentRules.length,
@@ -191,7 +198,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     const transitions = this.pending;
     this.pending = [];
     return {
-      rules: this.engine.states().map(({ subject: _s, ...row }) => row),
+      rules: this.engine.rows(),
       transitions,
       counters: this.engine.counters(),
     };
@@ -232,14 +239,19 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     const before = this.subjects.get(key);
     if (before?.rules === rules) return;
     const clears = this.engine.setRules(key, rules, scope, { handler, instance });
+    this.wanted = null;
     if (rules.length === 0) this.subjects.delete(key);
-    else
+    else {
+      const metrics = [...new Set(rules.map((r) => r.when.metric))];
+      const channels = (set: ReadonlySet<string>) =>
+        metrics.filter((m) => set.has(m)).map((m) => this.engine.channel(key, m)!);
       this.subjects.set(key, {
         rules,
-        metrics: [...new Set(rules.map((r) => r.when.metric))],
+        instanceChannels: channels(INSTANCE_SET),
+        hostChannels: channels(HOST_SET),
         byName: new Map(rules.map((r) => [r.name, r])),
-        unavailable: before?.unavailable ?? new Map(),
       });
+    }
     this.revert(clears);
   }
 
@@ -259,6 +271,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     for (const key of [...this.subjects.keys()])
       if (!seen.has(key)) {
         this.subjects.delete(key);
+        this.wanted = null;
         this.revert(this.engine.removeSubject(key, this.ruleNow()));
       }
   }
@@ -282,12 +295,13 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private hostSample(): void {
     const host = this.subjects.get(HOST_SUBJECT);
     if (!host) return;
-    const wanted = new Set(host.metrics.filter((m) => HOST_SET.has(m)) as HostMetric[]);
+    const wanted = new Set(host.hostChannels.map((c) => c.metric as HostMetric));
     const now = this.ruleNow();
     const readings = this.source.host(wanted, now);
-    const results: ObserveResult[] = [];
-    for (const m of wanted) this.feed(HOST_SUBJECT, host, m, readings.get(m), now, results);
-    this.handle(results);
+    let changed = false;
+    for (const c of host.hostChannels)
+      changed = this.feed(c, readings.get(c.metric as HostMetric), now) || changed;
+    this.settle(changed);
   }
 
   private instanceSample(metrics: InstanceMetrics[]): void {
@@ -308,15 +322,15 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
         })),
       );
     }
-    const wanted = new Set<InstanceMetric>();
+    if (this.subjects.size === 0) return;
+    const wanted = (this.wanted ??= this.wantedMetrics());
     const inputs: InstanceInput[] = [];
+    const fed: Subject[] = []; // inputs[i]'s subject
     for (const m of metrics) {
-      if (this.subjects.size === 0) break;
       const key = m.index === 0 ? m.handler : instanceKey(m.handler, m.index);
       const subject = this.subjects.get(key);
       if (!subject) continue;
-      for (const metric of subject.metrics)
-        if (INSTANCE_SET.has(metric)) wanted.add(metric as InstanceMetric);
+      fed.push(subject);
       inputs.push({
         key,
         running: m.state === 'running',
@@ -328,55 +342,57 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
       });
     }
     if (inputs.length === 0) return;
-    for (const metric of wanted)
-      if (metric.startsWith('pressure.')) {
-        for (const i of inputs) i.cgroup = sup.pressureDir(i.key);
-        break;
-      }
-    const readings = this.source.instances(inputs, wanted, now);
-    const results: ObserveResult[] = [];
-    for (const [key, r] of readings) {
-      const subject = this.subjects.get(key);
-      if (!subject) continue;
-      for (const metric of subject.metrics)
-        this.feed(key, subject, metric, r.get(metric as InstanceMetric), now, results);
-    }
-    this.handle(results);
-  }
-
-  /** One reading of one metric for one subject into the engine. */
-  private feed(
-    key: string,
-    subject: Subject,
-    metric: string,
-    r: Reading | undefined,
-    now: number,
-    results: ObserveResult[],
-  ): void {
-    if (r === undefined) return;
-    const why = isUnavailable(r) ? r.unavailable : '';
-    if ((subject.unavailable.get(metric) ?? '') !== why) {
-      this.engine.setUnavailable(key, metric, why);
-      if (why) subject.unavailable.set(metric, why);
-      else subject.unavailable.delete(metric);
-    }
-    if (isUnavailable(r)) return;
-    const res = this.engine.observe(key, metric, { t: now, value: r });
-    if (res.transitions.length > 0 || res.actions.length > 0 || res.clears.length > 0) results.push(res);
-  }
-
-  /** Transitions for the report, decisions and clears to the actuators. */
-  private handle(results: ObserveResult[]): void {
+    if (wanted.pressure) for (const i of inputs) i.cgroup = sup.pressureDir(i.key);
+    const readings = this.source.instances(inputs, wanted.metrics, now);
     let changed = false;
-    for (const res of results) {
-      for (const t of res.transitions) {
-        const { subject: _s, t: _t, ...wire } = t;
-        this.pending.push(wire);
-        changed = true;
-      }
-      for (const d of res.actions) if (!d.held_back) this.enqueue(d);
-      this.revert(res.clears);
+    for (let i = 0; i < inputs.length; i++) {
+      const r = readings.get(inputs[i]!.key);
+      if (r)
+        for (const c of fed[i]!.instanceChannels)
+          changed = this.feed(c, r.get(c.metric as InstanceMetric), now) || changed;
     }
+    this.settle(changed);
+  }
+
+  /** The instance metrics the subjects' rules read. */
+  private wantedMetrics(): { metrics: Set<InstanceMetric>; pressure: boolean } {
+    const metrics = new Set<InstanceMetric>();
+    for (const [key, subject] of this.subjects)
+      if (key !== HOST_SUBJECT)
+        for (const c of subject.instanceChannels) metrics.add(c.metric as InstanceMetric);
+    return { metrics, pressure: [...metrics].some((m) => m.startsWith('pressure.')) };
+  }
+
+  /** One reading of one metric for one subject into the engine; what it changed is handled at once.
+   * True when it changed a rule's state (a transition). */
+  private feed(channel: Channel, r: Reading | undefined, now: number): boolean {
+    if (r === undefined) return false;
+    const why = isUnavailable(r) ? r.unavailable : '';
+    if (channel.unavailable !== why) this.engine.setUnavailable(channel.subject, channel.metric, why);
+    if (isUnavailable(r)) return false;
+    const res = this.engine.feed(channel, { t: now, value: r }, this.scratch);
+    if (res.transitions.length === 0 && res.actions.length === 0 && res.clears.length === 0) return false;
+    return this.handle(res);
+  }
+
+  /** Transitions for the report, decisions and clears to the actuators; empties `res`. True when it held a
+   * transition. */
+  private handle(res: ObserveResult): boolean {
+    for (const t of res.transitions) {
+      const { subject: _s, t: _t, ...wire } = t;
+      this.pending.push(wire);
+    }
+    for (const d of res.actions) if (!d.held_back) this.enqueue(d);
+    this.revert(res.clears);
+    const changed = res.transitions.length > 0;
+    res.transitions.length = 0;
+    res.actions.length = 0;
+    res.clears.length = 0;
+    return changed;
+  }
+
+  /** After a sample: the transitions kept are bounded, and a change is announced (once). */
+  private settle(changed: boolean): void {
     if (this.pending.length > MAX_PENDING_TRANSITIONS)
       this.pending.splice(0, this.pending.length - MAX_PENDING_TRANSITIONS);
     if (changed) this.emit('changed');

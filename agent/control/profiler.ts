@@ -25,27 +25,33 @@ export function emaAlpha(dtMs: number, halfLifeMs: number): number {
 
 /** Exponential moving average with a half-life over irregular time steps. */
 export class Ema {
-  private last: Sample | undefined;
+  /** Time and average after the last sample (numbers, not an object per sample: this runs for every rule
+   * at every sample), once `has`. */
+  private has = false;
+  private lastT = 0;
+  private lastValue = 0;
 
   constructor(readonly halfLifeMs: number) {}
 
   /** Feeds a sample; returns the average. The first sample is the average; a sample not later than the
    * previous one (same or older `t`) leaves the average unchanged. */
   update(sample: Sample): number {
-    const prev = this.last;
-    if (!prev) {
-      this.last = { t: sample.t, value: sample.value };
+    if (!this.has) {
+      this.has = true;
+      this.lastT = sample.t;
+      this.lastValue = sample.value;
       return sample.value;
     }
-    if (!(sample.t > prev.t)) return prev.value;
-    const a = emaAlpha(sample.t - prev.t, this.halfLifeMs);
-    this.last = { t: sample.t, value: prev.value + a * (sample.value - prev.value) };
-    return this.last.value;
+    if (!(sample.t > this.lastT)) return this.lastValue;
+    const a = emaAlpha(sample.t - this.lastT, this.halfLifeMs);
+    this.lastT = sample.t;
+    this.lastValue += a * (sample.value - this.lastValue);
+    return this.lastValue;
   }
 
   /** The average so far; undefined before the first sample. */
   get value(): number | undefined {
-    return this.last?.value;
+    return this.has ? this.lastValue : undefined;
   }
 }
 
@@ -108,6 +114,13 @@ export class TrendKalman {
 
   /** Feeds a sample; a sample not later than the previous one is ignored. Returns the state after it. */
   update(sample: Sample): TrendState {
+    this.step(sample);
+    return { ...this.s! };
+  }
+
+  /** `update` without the copy of the state (the profiler's path: one per forecast rule per sample). The
+   * state is updated in place. */
+  step(sample: Sample): void {
     const { processNoise: q, measurementNoise: r } = this.o;
     const s = this.s;
     if (!s) {
@@ -119,9 +132,9 @@ export class TrendKalman {
         p01: 0,
         p11: this.o.initialSlopeVariance,
       };
-      return { ...this.s };
+      return;
     }
-    if (!(sample.t > s.t)) return { ...s };
+    if (!(sample.t > s.t)) return;
     const dt = (sample.t - s.t) / 1000;
     // Predict.
     const level = s.level + s.slope * dt;
@@ -134,15 +147,12 @@ export class TrendKalman {
     const k0 = pp00 / S;
     const k1 = pp01 / S;
     const y = sample.value - level;
-    this.s = {
-      t: sample.t,
-      level: level + k0 * y,
-      slope: slope + k1 * y,
-      p00: (1 - k0) * pp00,
-      p01: (1 - k0) * pp01,
-      p11: pp11 - k1 * pp01,
-    };
-    return { ...this.s };
+    s.t = sample.t;
+    s.level = level + k0 * y;
+    s.slope = slope + k1 * y;
+    s.p00 = (1 - k0) * pp00;
+    s.p01 = (1 - k0) * pp01;
+    s.p11 = pp11 - k1 * pp01;
   }
 
   /** The value forecast `aheadMs` after the last sample; undefined before the first sample. */
@@ -198,20 +208,29 @@ export class SignalProfiler {
       : undefined;
   }
 
+  /**
+   * Feeds a sample; returns the profile after it. The profile is one object updated in place at every
+   * sample (this runs for every rule at every sample): read it before the next one. A sample not later than
+   * the last leaves it as it is.
+   */
   update(sample: Sample): Profile {
-    if (this.last && !(sample.t > this.last.t)) return this.last;
+    const p = this.last;
+    if (p && !(sample.t > p.t)) return p;
     const value = this.ema ? this.ema.update(sample) : sample.value;
-    const p: Profile = { t: sample.t, raw: sample.value, value };
+    const next = p ?? (this.last = { t: sample.t, raw: sample.value, value });
+    next.t = sample.t;
+    next.raw = sample.value;
+    next.value = value;
     if (this.kalman) {
-      this.kalman.update(sample);
+      this.kalman.step(sample);
       this.first ??= sample.t;
       this.samples++;
       const horizon = this.options.forecastMs ?? 0;
+      // Once given, always given (more samples over a longer time).
       if (this.samples >= FORECAST_MIN_SAMPLES && sample.t - this.first >= horizon * FORECAST_WARMUP_SHARE)
-        p.forecast = this.kalman.forecast(horizon);
+        next.forecast = this.kalman.forecast(horizon);
     }
-    this.last = p;
-    return p;
+    return next;
   }
 
   /** The profile after the last sample; undefined before the first. */

@@ -110,6 +110,31 @@ export interface RuleStateRow {
   unavailable: string;
 }
 
+/** A row of the PolicyReport (common.proto PolicyRuleState). */
+export type ReportRow = Omit<RuleStateRow, 'subject'>;
+
+/**
+ * One subject's rules on one metric: what a sample of that metric steps. `channel()` hands it out so that a
+ * caller feeding every sample keeps it instead of looking the subject and the metric up each time; it
+ * holds until the subject's rules are set again (`setRules`, `removeSubject`): then it is dead (fed, it
+ * does nothing) and the caller takes the new one.
+ */
+export interface Channel {
+  readonly subject: string;
+  readonly metric: string;
+  /** Why the metric's sensor is unavailable for the subject (shown on the rows); '' when it is not. */
+  readonly unavailable: string;
+  /** False once the subject's rules were set again. */
+  readonly live: boolean;
+}
+
+interface Feed extends Channel {
+  unavailable: string;
+  live: boolean;
+  /** Its trackers, in rule order. */
+  trackers: Tracker[];
+}
+
 /** Lifetime counts (common.proto PolicyCounters). */
 export interface PolicyCounters {
   actions: number;
@@ -143,6 +168,8 @@ interface Tracker {
   actionText: string;
   profiler: SignalProfiler;
   profile: Profile | undefined;
+  /** The subject's channel of its metric (its sensor's unavailability). */
+  feed: Feed | undefined;
   state: RuleState;
   /** An action was decided in this breach: no other until the value crosses back (hysteresis). */
   latched: boolean;
@@ -169,8 +196,9 @@ interface Tracker {
 export class PolicyEngine {
   /** subject → rule name → tracker (insertion order: the order of the rules). */
   private readonly subjects = new Map<string, Map<string, Tracker>>();
-  /** subject → metric → why its sensor is unavailable. */
-  private readonly unavailable = new Map<string, Map<string, string>>();
+  /** subject → metric → its trackers on that metric and the sensor's unavailability (built with the rules,
+   * not searched at every sample). */
+  private readonly feeds = new Map<string, Map<string, Feed>>();
   private readonly budget: ActionBudget;
   private readonly count: PolicyCounters = {
     actions: 0,
@@ -226,10 +254,26 @@ export class PolicyEngine {
       if (next.get(name) !== tr && tr.latched)
         clears.push(clearOf(tr, t ?? tr.profile?.t ?? 0, 'rule changed or removed'));
     }
-    if (next.size > 0) this.subjects.set(subject, next);
-    else {
+    const oldFeeds = this.feeds.get(subject);
+    for (const f of oldFeeds?.values() ?? []) f.live = false;
+    if (next.size > 0) {
+      this.subjects.set(subject, next);
+      const feeds = new Map<string, Feed>();
+      for (const tr of next.values()) {
+        const metric = tr.rule.when.metric;
+        let f = feeds.get(metric);
+        if (!f) {
+          // The sensor's unavailability outlives a change of the rules (it is the sensor's, not the rule's).
+          const unavailable = oldFeeds?.get(metric)?.unavailable ?? '';
+          feeds.set(metric, (f = { subject, metric, unavailable, live: true, trackers: [] }));
+        }
+        f.trackers.push(tr);
+        tr.feed = f;
+      }
+      this.feeds.set(subject, feeds);
+    } else {
       this.subjects.delete(subject);
-      this.unavailable.delete(subject);
+      this.feeds.delete(subject);
     }
     return clears;
   }
@@ -239,15 +283,35 @@ export class PolicyEngine {
     return this.setRules(subject, [], 'handler', undefined, t);
   }
 
-  /** Feeds one sample of `metric` for `subject` to every rule of that subject on that metric. */
-  observe(subject: string, metric: string, sample: Sample): ObserveResult {
-    const out: ObserveResult = { transitions: [], actions: [], clears: [] };
-    const trackers = this.subjects.get(subject);
-    if (!trackers || !Number.isFinite(sample.value)) return out;
-    this.unavailable.get(subject)?.delete(metric);
-    for (const tr of trackers.values()) {
-      if (tr.rule.when.metric === metric) this.step(tr, sample, out);
-    }
+  /**
+   * Feeds one sample of `metric` for `subject` to every rule of that subject on that metric. What it changed
+   * is appended to `out` (a caller feeding many samples passes one and empties it itself), which is returned.
+   */
+  observe(
+    subject: string,
+    metric: string,
+    sample: Sample,
+    out: ObserveResult = { transitions: [], actions: [], clears: [] },
+  ): ObserveResult {
+    const feed = this.feeds.get(subject)?.get(metric);
+    return feed ? this.feed(feed, sample, out) : out;
+  }
+
+  /** The subject's rules on `metric` (undefined: none), to feed with `feed`. */
+  channel(subject: string, metric: string): Channel | undefined {
+    return this.feeds.get(subject)?.get(metric);
+  }
+
+  /** `observe` through a channel (a dead one is ignored). */
+  feed(
+    channel: Channel,
+    sample: Sample,
+    out: ObserveResult = { transitions: [], actions: [], clears: [] },
+  ): ObserveResult {
+    const f = channel as Feed;
+    if (!f.live || !Number.isFinite(sample.value)) return out;
+    f.unavailable = '';
+    for (const tr of f.trackers) this.step(tr, sample, out);
     return out;
   }
 
@@ -271,18 +335,11 @@ export class PolicyEngine {
    * breach of a rule on it that has not fired yet starts over at the next sample (`for` holds continuously).
    */
   setUnavailable(subject: string, metric: string, reason: string): void {
-    let m = this.unavailable.get(subject);
-    if (!reason) {
-      m?.delete(metric);
-      return;
-    }
-    const trackers = this.subjects.get(subject);
-    if (!trackers) return;
-    if (!m) this.unavailable.set(subject, (m = new Map()));
-    m.set(metric, reason);
+    const f = this.feeds.get(subject)?.get(metric);
+    if (!f) return; // no rule reads it: nothing shows it
+    f.unavailable = reason;
     // `for` must hold continuously: unknown for a while (e.g. the process restarting), a breach starts over.
-    for (const tr of trackers.values())
-      if (tr.rule.when.metric === metric && !tr.latched) tr.breachSince = null;
+    if (reason) for (const tr of f.trackers) if (!tr.latched) tr.breachSince = null;
   }
 
   /** The metrics the rules of `subject` read (what the control loop must sample for it). */
@@ -296,33 +353,18 @@ export class PolicyEngine {
     return [...this.subjects.keys()];
   }
 
-  /** Every rule of every subject, for the PolicyReport. */
+  /** Every rule of every subject, with its subject. */
   states(): RuleStateRow[] {
     const rows: RuleStateRow[] = [];
-    for (const [subject, trackers] of this.subjects) {
-      for (const tr of trackers.values()) {
-        const p = tr.profile;
-        const forecastAsked = (tr.rule.when.forecast_ms ?? 0) > 0;
-        rows.push({
-          subject,
-          rule: tr.rule.name,
-          handler: tr.ref.handler,
-          instance: tr.ref.instance,
-          metric: tr.rule.when.metric,
-          state: tr.state,
-          raw: p?.raw ?? 0,
-          value: p?.value ?? 0,
-          forecast: p?.forecast ?? 0,
-          has_forecast: forecastAsked,
-          action: tr.actionText,
-          dry_run: tr.rule.dry_run,
-          last_action: tr.lastAction,
-          last_action_at: tr.lastActionIso,
-          last_execution_id: tr.lastExecutionId,
-          unavailable: this.unavailable.get(subject)?.get(tr.rule.when.metric) ?? '',
-        });
-      }
-    }
+    for (const [subject, trackers] of this.subjects)
+      for (const row of rowsOf(trackers, [])) rows.push({ subject, ...row });
+    return rows;
+  }
+
+  /** Every rule's row as the PolicyReport carries it (no subject: the row names its instance). */
+  rows(): ReportRow[] {
+    const rows: ReportRow[] = [];
+    for (const trackers of this.subjects.values()) rowsOf(trackers, rows);
     return rows;
   }
 
@@ -332,8 +374,9 @@ export class PolicyEngine {
 
   /** One sample through one tracker (the table in README.md). Reasons are worded only on a change. */
   private step(tr: Tracker, sample: Sample, out: ObserveResult): void {
+    if (tr.profile !== undefined && !(sample.t > tr.profile.t)) return; // not later than the last sample
+    // The profiler's one profile, updated in place (what is kept of it is copied: decisions, transitions).
     const p = tr.profiler.update(sample);
-    if (p === tr.profile) return; // not later than the last sample
     tr.profile = p;
     const { when, cooldown_ms } = tr.rule;
     const v = when.forecast_ms && p.forecast !== undefined ? p.forecast : p.value;
@@ -406,6 +449,32 @@ export class PolicyEngine {
   }
 }
 
+/** The rows of one subject's rules (`trackers`), appended to `rows`. */
+function rowsOf(trackers: Map<string, Tracker>, rows: ReportRow[]): ReportRow[] {
+  for (const tr of trackers.values()) {
+    const p = tr.profile;
+    const forecastAsked = (tr.rule.when.forecast_ms ?? 0) > 0;
+    rows.push({
+      rule: tr.rule.name,
+      handler: tr.ref.handler,
+      instance: tr.ref.instance,
+      metric: tr.rule.when.metric,
+      state: tr.state,
+      raw: p?.raw ?? 0,
+      value: p?.value ?? 0,
+      forecast: p?.forecast ?? 0,
+      has_forecast: forecastAsked,
+      action: tr.actionText,
+      dry_run: tr.rule.dry_run,
+      last_action: tr.lastAction,
+      last_action_at: tr.lastActionIso,
+      last_execution_id: tr.lastExecutionId,
+      unavailable: tr.feed?.unavailable ?? '',
+    });
+  }
+  return rows;
+}
+
 function newTracker(
   subject: string,
   ref: SubjectRef,
@@ -425,6 +494,7 @@ function newTracker(
       forecastMs: rule.when.forecast_ms ?? 0,
     }),
     profile: undefined,
+    feed: undefined,
     state: 'armed',
     latched: false,
     fired: undefined,

@@ -105,6 +105,8 @@ interface Seen {
   restarts: number;
   /** When restarts were seen (epoch ms), the last hour's. */
   restartTimes: number[];
+  /** The `instances` call that last saw it (one not seen at the latest call is gone). */
+  call: number;
 }
 
 export interface ProcSensorOptions {
@@ -116,7 +118,9 @@ export interface ProcSensorOptions {
 
 /** The real sensors: /proc, the instance cgroups, and the supervisor's metrics sample. */
 export class ProcSensors implements SensorSource {
+  /** Per instance, what the last sample showed (one record per instance, updated in place). */
   private readonly seen = new Map<string, Seen>();
+  private calls = 0;
   private readonly proc: string;
 
   constructor(private readonly opts: ProcSensorOptions) {
@@ -160,12 +164,11 @@ export class ProcSensors implements SensorSource {
     now: number,
   ): Map<string, Readings<InstanceMetric>> {
     const out = new Map<string, Readings<InstanceMetric>>();
-    const keys = new Set<string>();
-    for (const input of inputs) {
-      keys.add(input.key);
-      out.set(input.key, this.instance(input, wanted, now));
-    }
-    for (const k of this.seen.keys()) if (!keys.has(k)) this.seen.delete(k);
+    const call = ++this.calls;
+    for (const input of inputs) out.set(input.key, this.instance(input, wanted, now, call));
+    // Instances gone since (more records than instances now) are forgotten.
+    if (this.seen.size > inputs.length)
+      for (const [k, seen] of this.seen) if (seen.call !== call) this.seen.delete(k);
     return out;
   }
 
@@ -173,21 +176,26 @@ export class ProcSensors implements SensorSource {
     i: InstanceInput,
     wanted: ReadonlySet<InstanceMetric>,
     now: number,
+    call: number,
   ): Readings<InstanceMetric> {
-    const before = this.seen.get(i.key);
-    const seen: Seen = {
-      root: i.running ? i.root : null,
-      rss: i.memory_bytes,
-      at: now,
-      restarts: i.restarts,
-      restartTimes: before?.restartTimes.length
-        ? before.restartTimes.filter((t) => now - t < HOUR_MS)
-        : (before?.restartTimes ?? []),
-    };
+    let seen = this.seen.get(i.key);
+    // From the previous sample of the same process, before the record is updated in place.
+    const growth =
+      seen && seen.root === i.root && now > seen.at
+        ? ((i.memory_bytes - seen.rss) * 1000) / (now - seen.at)
+        : undefined;
+    if (!seen) {
+      seen = { root: null, rss: 0, at: 0, restarts: i.restarts, restartTimes: [], call };
+      this.seen.set(i.key, seen);
+    } else if (seen.restartTimes.some((t) => now - t >= HOUR_MS))
+      seen.restartTimes = seen.restartTimes.filter((t) => now - t < HOUR_MS);
     // Restarts the counter shows since the last sample happened in between: counted at this sample.
-    if (before && i.restarts > before.restarts)
-      for (let n = 0; n < Math.min(i.restarts - before.restarts, 1000); n++) seen.restartTimes.push(now);
-    this.seen.set(i.key, seen);
+    for (let n = 0; n < Math.min(i.restarts - seen.restarts, 1000); n++) seen.restartTimes.push(now);
+    seen.root = i.running ? i.root : null;
+    seen.rss = i.memory_bytes;
+    seen.at = now;
+    seen.restarts = i.restarts;
+    seen.call = call;
     const out: Readings<InstanceMetric> = new Map();
     let texts: Map<string, string | Unavailable> | undefined;
     for (const metric of wanted) {
@@ -201,15 +209,9 @@ export class ProcSensors implements SensorSource {
       }
       if (metric === 'cpu') out.set(metric, i.cpu_percent / 100);
       else if (metric === 'rss') out.set(metric, i.memory_bytes);
-      else if (metric === 'rss_growth') {
-        const same = before && before.root === i.root && now > before.at;
-        out.set(
-          metric,
-          same
-            ? ((i.memory_bytes - before.rss) * 1000) / (now - before.at)
-            : { unavailable: 'first sample of this process' },
-        );
-      } else if (metric === 'fds')
+      else if (metric === 'rss_growth')
+        out.set(metric, growth ?? { unavailable: 'first sample of this process' });
+      else if (metric === 'fds')
         out.set(
           metric,
           i.root === null ? { unavailable: 'its main process is not known yet' } : this.fds(i.root),

@@ -408,4 +408,30 @@ describe('policy engine', () => {
     engine.observe('host', 'host.memory.pressure.some', { t: T0, value: 1 });
     assert.equal(engine.states()[0]?.unavailable, '');
   });
+
+  it('a channel feeds like observe until the rules are set again; then it is dead and the new one feeds', () => {
+    const engine = new PolicyEngine();
+    const rules = [rule('big', { above: 100 * MiB }), rule('leak', { metric: 'rss_growth', above: 1 })];
+    engine.setRules('web', rules, 'handler');
+    const rss = engine.channel('web', 'rss')!;
+    assert.equal(engine.channel('web', 'cpu'), undefined, 'no rule reads cpu');
+    engine.setUnavailable('web', 'rss', 'not running');
+    assert.equal(rss.unavailable, 'not running');
+    const out = { transitions: [], actions: [], clears: [] };
+    engine.feed(rss, { t: T0, value: 200 * MiB }, out);
+    assert.equal(rss.unavailable, '', 'a sample makes the sensor available again');
+    assert.deepEqual(
+      out.actions.map((d: Decision) => [d.rule, d.raw]),
+      [['big', 200 * MiB]],
+      'only the rules on rss, appended to the result passed',
+    );
+    assert.equal(engine.rows().length, 2);
+    assert.ok(!('subject' in engine.rows()[0]!), 'report rows carry no subject');
+    engine.setRules('web', [rule('big', { above: 300 * MiB })], 'handler');
+    assert.equal(rss.live, false);
+    const none = engine.feed(rss, { t: T0 + S, value: 400 * MiB });
+    assert.equal(none.actions.length + none.transitions.length, 0, 'a dead channel feeds nothing');
+    const fired = engine.feed(engine.channel('web', 'rss')!, { t: T0 + S, value: 400 * MiB });
+    assert.equal(fired.actions.length, 1, 'the new channel feeds the changed rule');
+  });
 });
