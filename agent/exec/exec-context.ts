@@ -1,8 +1,8 @@
 /**
  * The context an exec'd program runs in: the instance's own (agent/instance/launch.ts prepareLaunch — its
  * environment with the GOV_* variables, its user and group through setpriv when the agent is root), its
- * spec's cwd, and its cgroups (agent/process: the tracking group, and the limit groups when it has
- * limits), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
+ * spec's cwd, and its cgroups (agent/process: the tracking group, the limit groups when it has limits, and
+ * on v1 its cpuacct group, so what it runs counts as the instance's CPU), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
  * a stop of the instance (which kills its cgroup) ends it too. With cgroup tracking the session has its own
  * group under the instance's (`exec-<session>`): what the program starts, a daemon that left its process
  * group with setsid included, ends with the session (the supervisor drains that group when the session
@@ -19,6 +19,7 @@ import type { InstanceState } from '../instance/lifecycle.js';
 import { joinArgv } from '../process/cgroups-backend.js';
 import { hasLimits, type Cgroups } from '../process/cgroups.js';
 import type { CgroupTracking } from '../process/cgroup-tracking.js';
+import type { CpuAccounting } from '../process/cpu-accounting.js';
 import { instanceLogDir, type ExecContext } from './exec-sessions.js';
 
 export interface ExecInstance {
@@ -34,6 +35,8 @@ export interface ExecEnvironment {
   dataDir: string;
   tracking: CgroupTracking | null;
   cgroups: Cgroups;
+  /** The per-instance CPU counters (v1: the instance's cpuacct group to join as well); null: none. */
+  accounting: CpuAccounting | null;
 }
 
 export function execContextOf(
@@ -74,6 +77,8 @@ export function execContextOf(
       if (!procs.includes(p)) procs.push(p);
     }
   }
+  const acct = env.accounting?.prepare(key) ?? null;
+  if (acct && !procs.includes(acct)) procs.push(acct);
   // Last before the command (after any change of user, which clears it): the program is killed when the
   // agent process dies (kill -9 included), so no session outlives its agent. What the program forks does
   // not inherit it; a stop of the instance ends those.

@@ -569,6 +569,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         dataDir: this.opts.dataDir,
         tracking: this.tracker.layout ? this.tracker : null,
         cgroups: this.cgroups,
+        accounting: this.accounting,
       },
       command,
       session,
