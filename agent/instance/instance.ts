@@ -18,6 +18,7 @@ import type { Logger } from '../../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { ExitStatus, Handle, RecoverResult } from '../process/backend.js';
+import type { FreezeOutcome } from '../process/freezer.js';
 import type { NotifyMessage } from '../notify/protocol.js';
 import type { SenderFacts } from '../notify/sender.js';
 import { awaitMain, describePids, recordedMain, withMain } from '../process/main-process.js';
@@ -112,6 +113,8 @@ export class Instance {
   private statusPush: TimerHandle | null = null;
   /** Epoch ms since when the running process is frozen by the cgroup freezer (`idle_action: freeze`). */
   private frozenAt: number | null = null;
+  /** While a freeze is being made: its time, which the record carries before the kernel freezes (freeze). */
+  private freezingAt: number | null = null;
   /** Signals sent so far: one sent while a freeze is under way undoes it (the handler must act on it). */
   private signalsSent = 0;
 
@@ -282,7 +285,24 @@ export class Instance {
       if (this.state !== 'running' || !h || this.desired !== 'running') return { kind: 'busy' };
       if (this.frozenAt !== null) return { kind: 'frozen' };
       const signalled = this.signalsSent;
-      const r = await this.opts.freezer.freeze(this.name, h);
+      // The record says since when BEFORE the kernel freezes: a thaw writes nothing, so the record may still
+      // carry an earlier freeze's frozen_at, which an agent killed just after this freeze took effect would
+      // otherwise adopt (its frozen_timeout counted from that earlier freeze). A record saying frozen while the
+      // kernel says thawed is ignored on adoption. Not written: not frozen (tried again at the next idle).
+      this.freezingAt = this.opts.clock.now();
+      try {
+        await this.persist();
+      } catch (err) {
+        this.freezingAt = null;
+        this.log.error('persist failed; not frozen', { err });
+        return { kind: 'busy' };
+      }
+      let r: FreezeOutcome;
+      try {
+        r = await this.opts.freezer.freeze(this.name, h);
+      } finally {
+        this.freezingAt = null;
+      }
       if (!r.frozen) return { kind: 'failed', reason: r.reason };
       if (this.handle !== h || this.state !== 'running' || !stillIdle() || this.signalsSent !== signalled) {
         await this.opts.freezer.thaw(this.name, h);
@@ -293,8 +313,8 @@ export class Instance {
       this.cancelWatchdog(); // a frozen process cannot ping: the watchdog runs again from the thaw
       this.note('FROZEN', `FROZEN ${describePids(h)}`);
       this.sup.emit('status', { handler: this.name });
-      // Not awaited (as the thaw's): a wake-up right after never queues behind the disk; the kernel says
-      // whether it is frozen, the record only since when.
+      // Not awaited: a wake-up right after never queues behind the disk; the kernel says whether it is
+      // frozen, the record only since when (written before the freeze, above; this write has the exact time).
       this.lastSave = this.save();
       return { kind: 'frozen' };
     });
@@ -438,7 +458,9 @@ export class Instance {
             },
           }
         : {}),
-      ...(this.frozenAt !== null ? { frozen_at: this.frozenAt } : {}),
+      ...((this.frozenAt ?? this.freezingAt) !== null
+        ? { frozen_at: (this.frozenAt ?? this.freezingAt)! }
+        : {}),
     };
   }
 
@@ -938,8 +960,8 @@ export class Instance {
    * here competes with the wake-up's first request (the thaw → answering latency): the paused health check
    * resumes at its cadence with the verdict it had when frozen (an adopted frozen one has none: probed now), and
    * the record is not written — its `frozen_at` only says since when, and only while the kernel says the
-   * group is frozen (an agent started after this finds it thawed and ignores it); the next write (the next
-   * freeze, a stop, a STATUS=) carries the change.
+   * group is frozen (an agent started after this finds it thawed and ignores it); the next write (a stop, a
+   * STATUS=, the next freeze: before the kernel freezes, so that freeze is never dated by this one) carries it.
    */
   private async thawNow(): Promise<void> {
     const h = this.handle;

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <node_api.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,15 @@ static void on_exit_readable(uv_poll_t *handle, int status, int events) {
   napi_create_int32(env, code, &args[0]);
   napi_create_int32(env, sig, &args[1]);
   napi_make_callback(env, w->async, recv, cb, 2, args, NULL);
+  /* A throw in onExit is the process's uncaught exception, as from child_process's 'exit' listener. Left
+   * pending it would be lost, then thrown out of the next unrelated N-API call (a later spawn's "error"). */
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value thrown;
+    napi_get_and_clear_last_exception(env, &thrown);
+    napi_fatal_exception(env, thrown);
+  }
   napi_close_handle_scope(env, scope);
   napi_delete_reference(env, w->callback);
   napi_async_destroy(env, w->async);

@@ -5,6 +5,7 @@
  * exactly the given environment and directory; its exit (code or signal) reported once.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { nativeSpawn, type LoadedSpawn } from '../../agent/native/process-spawn.js';
@@ -123,6 +124,39 @@ for (const [name, loaded] of VARIANTS) {
     });
   });
 }
+
+describe('detached spawn (native): a throw in the exit callback', () => {
+  it("is the process's uncaught exception (as from child_process), not the next spawn's error", () => {
+    // In a process of its own: the uncaught exception is what is looked at.
+    const addon = new URL('../../agent/native/process-spawn.js', import.meta.url).href;
+    const script = `
+      import { nativeSpawn } from ${JSON.stringify(addon)};
+      import fs from 'node:fs';
+      const n = nativeSpawn();
+      if (!n.ok) throw new Error(n.reason);
+      const fd = fs.openSync('/dev/null', 'a');
+      process.on('uncaughtException', (e) => {
+        console.log('uncaught: ' + e.message);
+        try {
+          n.native.spawn('/bin/true', ['/bin/true'], [], null, fd, fd, () => {
+            console.log('second exited');
+            process.exit(0);
+          });
+          console.log('second spawned');
+        } catch (err) {
+          console.log('second spawn threw: ' + err.message);
+        }
+      });
+      n.native.spawn('/bin/true', ['/bin/true'], [], null, fd, fd, () => { throw new Error('boom in onExit'); });
+      setTimeout(() => process.exit(1), 30000); // the exit watch does not keep the process alive
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.deepEqual(out.trim().split('\n'), ['uncaught: boom in onExit', 'second spawned', 'second exited']);
+  });
+});
 
 describe('detached spawn: an agent without the native spawn', () => {
   const sups = supervisors();

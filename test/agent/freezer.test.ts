@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { cgroupScope } from '../../agent/process/cgroups.js';
 import { detectTracking } from '../../agent/process/cgroup-tracking.js';
-import { detectFreezer, type FreezerKind } from '../../agent/process/freezer.js';
+import { detectFreezer, type Freezer, type FreezerKind } from '../../agent/process/freezer.js';
 import type { Instance } from '../../agent/instance/instance.js';
 import { temperatureOf } from '../../agent/on-demand/policy.js';
 import { Supervisor, type InstanceStatus } from '../../agent/supervisor/supervisor.js';
@@ -423,6 +423,50 @@ for (const { kind, root } of ROOTS) {
       assert.equal(thawed?.status.temperature, 'hot');
       assert.equal(thawed.status.pid, pid);
       assert.equal(await get(port), 200);
+    });
+
+    it('an agent killed the moment a freeze took effect: re-adopted frozen since that freeze, not an earlier one', async () => {
+      const port = await freePort();
+      const dataDir = tempDir();
+      const stateFile = path.join(dataDir, 'state.json');
+      const first = await supervise(dataDir);
+      await first.applySpecs([web(port, { idle_timeout: '1h' })]);
+      const [hot] = await first.ensure('web');
+      trackPid(hot!.status.shim_pid!, true);
+      const inst = (
+        first as unknown as { registry: { find(k: string): Instance | undefined } }
+      ).registry.find('web')!;
+      // A freeze and a thaw, long before the next freeze.
+      assert.deepEqual(await inst.freeze(() => true), { kind: 'frozen' });
+      await waitFor(
+        () =>
+          JSON.parse(readFileSync(stateFile, 'utf8')).instances.web?.frozen_at !== undefined ? true : null,
+        { what: 'the first freeze on disk' },
+      );
+      await first.ensure('web');
+      assert.equal(one(first).temperature, 'hot');
+      await sleep(1500);
+      // The next freeze; what a kill -9 of the agent would leave on disk the moment the kernel froze the group.
+      const freezer = (first as unknown as { freezer: Freezer }).freezer;
+      const kernelFreeze = freezer.freeze.bind(freezer);
+      let onDisk = '';
+      freezer.freeze = async (key, h) => {
+        const r = await kernelFreeze(key, h);
+        onDisk = readFileSync(stateFile, 'utf8');
+        return r;
+      };
+      const before = Date.now();
+      assert.deepEqual(await inst.freeze(() => true), { kind: 'frozen' });
+      await first.shutdown();
+      sups.splice(sups.indexOf(first), 1);
+      writeFileSync(stateFile, onDisk);
+
+      const sup = await supervise(dataDir);
+      assert.equal(one(sup).temperature, 'frozen');
+      const since = (sup as unknown as { registry: { find(k: string): Instance | undefined } }).registry.find(
+        'web',
+      )!.frozenSince!;
+      assert.ok(since >= before, `frozen since ${before - since} ms before this freeze began`);
     });
   });
 }
