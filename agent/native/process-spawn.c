@@ -269,12 +269,15 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   }
   /* The child is ours and not reaped, so its PID cannot be reused before the pidfd holds it. */
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  int watch_err = pidfd < 0 ? errno : 0; /* before any other call can overwrite errno */
   exit_watch_t *w = pidfd < 0 ? NULL : calloc(1, sizeof *w);
+  if (pidfd >= 0 && w == NULL) watch_err = ENOMEM;
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
-  if (w == NULL || uv_poll_init(loop, &w->poll, pidfd) != 0) {
+  int poll_rc = w == NULL ? 0 : uv_poll_init(loop, &w->poll, pidfd);
+  if (w == NULL || poll_rc != 0) {
     /* Cannot be watched: ended and reaped now rather than left unsupervised (the caller falls back). */
-    err = pidfd < 0 ? errno : ENOMEM;
+    err = w == NULL ? watch_err : -poll_rc;
     if (pidfd >= 0) close(pidfd);
     free(w);
     kill(-pid, SIGKILL); /* its process group: whatever the shim forked meanwhile too */
@@ -303,13 +306,23 @@ done:
   return result;
 }
 
-/* pidfdUsable() -> true when pidfd_open works here (no seccomp filter or old kernel refuses it). */
+/*
+ * pidfdUsable() -> true when pidfd_open (Linux 5.3) and waitid(P_PIDFD) (Linux 5.4) both work here: neither
+ * an old kernel nor a seccomp filter refuses them. waitid on a pidfd of a process that is not our child
+ * answers ECHILD where P_PIDFD is known, EINVAL where it is not (there the exit watch would spin).
+ */
 static napi_value pidfd_usable(napi_env env, napi_callback_info info) {
   (void)info;
+  bool usable = false;
   int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-  if (fd >= 0) close(fd);
+  if (fd >= 0) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    usable = waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) == -1 && errno == ECHILD;
+    close(fd);
+  }
   napi_value ok;
-  napi_get_boolean(env, fd >= 0, &ok);
+  napi_get_boolean(env, usable, &ok);
   return ok;
 }
 

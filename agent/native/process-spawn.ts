@@ -3,7 +3,7 @@
  * a new session, the exit heard through a pidfd. What the handler's shim is started with, because Node's
  * child_process.spawn forks the whole agent for every start (see the C file for the cost).
  *
- * Loading never throws: when the addon did not build, does not load, or pidfd_open is refused (Linux < 5.3,
+ * Loading never throws: when the addon did not build, does not load, or pidfd_open or waitid(P_PIDFD) is refused (Linux < 5.4,
  * a seccomp filter), `nativeSpawn()` returns the reason, and the caller spawns with child_process instead.
  */
 import { createRequire } from 'node:module';
@@ -41,7 +41,7 @@ export function nativeSpawn(): LoadedSpawn {
   try {
     const native = createRequire(import.meta.url)(file) as NativeSpawn;
     if (!native.pidfdUsable())
-      throw new Error('pidfd_open is refused here (Linux < 5.3, or a seccomp filter)');
+      throw new Error('pidfd_open or waitid(P_PIDFD) is refused here (Linux < 5.4, or a seccomp filter)');
     loaded = { ok: true, native };
   } catch (err) {
     const why = fs.existsSync(file)

@@ -52,7 +52,7 @@ export class CpuAccounting {
   private readonly log: Logger;
   /** The scope's counter at the last round, and each instance's counter read since it last moved. */
   private scopeCounter: number | null = null;
-  private readonly known = new Map<string, number>();
+  private readonly known = new Map<string, { pid: number; n: number }>();
 
   constructor(opts: CpuAccountingOptions) {
     this.log = opts.logger.named('cgroups');
@@ -73,10 +73,12 @@ export class CpuAccounting {
     this.scopeCounter = scope;
     if (!still) this.known.clear();
     return (key, h) => {
+      // Only for the same process: a respawn whose shim could not join the group leaves the scope still.
       const before = still ? this.known.get(key) : undefined;
-      if (before !== undefined) return before;
+      if (before !== undefined && before.pid === h.pid) return before.n;
       const n = this.usage(key, h);
-      if (n !== null) this.known.set(key, n);
+      if (n !== null) this.known.set(key, { pid: h.pid, n });
+      else this.known.delete(key);
       return n;
     };
   }

@@ -5,13 +5,14 @@
  * (processes, RSS) while their trees are not read again. Real processes, real cgroups.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cgroupScope } from '../../agent/process/cgroups.js';
 import { cgroupOnlyHandle, cgroupPids, detectTracking } from '../../agent/process/cgroup-tracking.js';
 import { CpuAccounting, detectCpuAccounting } from '../../agent/process/cpu-accounting.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
-import { Logger } from '../../shared/logger.js';
+import type { Handle } from '../../agent/process/backend.js';
+import { Logger, silentLogger } from '../../shared/logger.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { tempDir, trackPid, waitFor } from '../helpers/common.js';
 
@@ -114,3 +115,22 @@ for (const { kind, root } of ROOTS) {
     });
   });
 }
+
+describe('cpu accounting: counters while nothing in the scope ran', () => {
+  it('an instance counter is reused for the same process only: a respawned shim is read again', () => {
+    const root = tempDir();
+    const scope = path.join(root, 'cpuacct', 'governor', 's');
+    mkdirSync(path.join(scope, 'web'), { recursive: true });
+    writeFileSync(path.join(root, 'cpuacct', 'cpuacct.usage'), '1');
+    writeFileSync(path.join(scope, 'cpuacct.usage'), '100');
+    const web = path.join(scope, 'web', 'cpuacct.usage');
+    writeFileSync(web, '100');
+    const acct = new CpuAccounting({ root, scope: 's', tracking: null, logger: silentLogger });
+    assert.equal(acct.kind, 'v1');
+    const shim = { pid: 10 } as Handle;
+    assert.equal(acct.round()('web', shim), 100);
+    writeFileSync(web, '150'); // the scope's counter stood still: its groups are not read again
+    assert.equal(acct.round()('web', shim), 100, 'the same process: the counter read before');
+    assert.equal(acct.round()('web', { pid: 11 } as Handle), 150, 'a new process: read');
+  });
+});
