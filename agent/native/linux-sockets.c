@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <node_api.h>
+#include "napi-errno.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,28 +41,7 @@ typedef struct {
 } watcher_t;
 
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
-  napi_value msg, code, error, sys;
-  char text[256];
-  snprintf(text, sizeof text, "%s: %s", syscall, strerror(err));
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-  napi_create_error(env, NULL, msg, &error);
-  const char *name = err == ENOENT         ? "ENOENT"
-                     : err == EACCES       ? "EACCES"
-                     : err == EADDRINUSE   ? "EADDRINUSE"
-                     : err == ENAMETOOLONG ? "ENAMETOOLONG"
-                     : err == ENOTSOCK     ? "ENOTSOCK"
-                     : err == EBADF        ? "EBADF"
-                     : err == EPERM        ? "EPERM"
-                     : err == ECONNREFUSED ? "ECONNREFUSED"
-                     : err == EAGAIN       ? "EAGAIN"
-                                           : "ERR_SOCKET";
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
-  napi_set_named_property(env, error, "code", code);
-  napi_set_named_property(env, error, "syscall", sys);
-  napi_set_named_property(env, error, "errno", (napi_create_int32(env, err, &code), code));
-  napi_throw(env, error);
-  return NULL;
+  return throw_errno_named(env, syscall, err, "ERR_SOCKET");
 }
 
 static int arg_int(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int32_t *out) {

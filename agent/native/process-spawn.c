@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include "napi-errno.h"
 #include <signal.h>
 #include <stdbool.h>
 #include <pthread.h>
@@ -46,28 +47,7 @@ typedef struct {
 } exit_watch_t;
 
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
-  napi_value msg, code, error, sys, num;
-  char text[256];
-  snprintf(text, sizeof text, "%s: %s", syscall, strerror(err));
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-  napi_create_error(env, NULL, msg, &error);
-  const char *name = err == ENOENT    ? "ENOENT"
-                     : err == EACCES  ? "EACCES"
-                     : err == ENOTDIR ? "ENOTDIR"
-                     : err == ENOEXEC ? "ENOEXEC"
-                     : err == EAGAIN  ? "EAGAIN"
-                     : err == ENOMEM  ? "ENOMEM"
-                     : err == EPERM   ? "EPERM"
-                     : err == ENOSYS  ? "ENOSYS"
-                                      : "ERR_SPAWN";
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
-  napi_create_int32(env, err, &num);
-  napi_set_named_property(env, error, "code", code);
-  napi_set_named_property(env, error, "syscall", sys);
-  napi_set_named_property(env, error, "errno", num);
-  napi_throw(env, error);
-  return NULL;
+  return throw_errno_named(env, syscall, err, "ERR_SPAWN");
 }
 
 /* A malloc'd UTF-8 copy of a JS string; NULL (with a JS exception pending) when it is none. */

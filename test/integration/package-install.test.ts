@@ -162,6 +162,7 @@ describe('integration: the packed tarball installs a working gov', function () {
       'agent/native/binding.gyp',
       'agent/native/linux-sockets.c',
       'agent/native/process-spawn.c',
+      'agent/native/napi-errno.h',
     ])
       assert.ok(paths.includes(p), `${p} is not in the tarball`);
     assert.ok(!paths.some((p) => p.startsWith('agent/native/build/')), 'a build of the addon is not shipped');
