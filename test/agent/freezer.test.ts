@@ -438,14 +438,14 @@ for (const { kind, root } of ROOTS) {
       ).registry.find('web')!;
       // A freeze and a thaw, long before the next freeze.
       assert.deepEqual(await inst.freeze(() => true), { kind: 'frozen' });
-      await waitFor(
-        () =>
-          JSON.parse(readFileSync(stateFile, 'utf8')).instances.web?.frozen_at !== undefined ? true : null,
+      const firstAt = await waitFor(
+        () => JSON.parse(readFileSync(stateFile, 'utf8')).instances.web?.frozen_at as number | undefined,
         { what: 'the first freeze on disk' },
       );
       await first.ensure('web');
       assert.equal(one(first).temperature, 'hot');
-      await sleep(1500);
+      // The clock past that freeze's millisecond, so the two freezes' times differ.
+      await waitFor(() => Date.now() > firstAt + 1, { what: 'a later millisecond' });
       // The next freeze; what a kill -9 of the agent would leave on disk the moment the kernel froze the group.
       const freezer = (first as unknown as { freezer: Freezer }).freezer;
       const kernelFreeze = freezer.freeze.bind(freezer);
