@@ -8,6 +8,7 @@
 import type { ExecutionRecord } from '../../master/cli/admin-client.js';
 import assert from 'node:assert/strict';
 import { Cluster } from '../helpers/cluster.js';
+import { leakyHandler } from './leaky-handler.js';
 import { fixture, waitFor } from '../helpers/common.js';
 import { rawAgent, type RawAgent } from '../helpers/raw-agent.js';
 
@@ -162,22 +163,7 @@ describe('integration: resource policies as the agents report them', function ()
     await c.govJson([
       'apply',
       '-f',
-      c.writeHandlers([
-        {
-          name: 'leaky',
-          agents: ['edge-1'],
-          command: [process.execPath, fixture('leak.mjs')],
-          env: { LEAK_MIB_PER_S: '40', LEAK_MAX_MIB: '300' },
-          policies: [
-            {
-              name: 'leak',
-              when: { metric: 'rss', above: '120MiB', for: '0s', smooth: 'ema(250ms)' },
-              do: 'restart',
-              cooldown: '15m',
-            },
-          ],
-        },
-      ]),
+      c.writeHandlers([leakyHandler({ mibPerS: 40, above: '120MiB', smooth: 'ema(250ms)' })]),
     ]);
     const [rec] = await waitFor(
       async () => {

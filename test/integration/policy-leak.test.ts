@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { Cluster } from '../helpers/cluster.js';
-import { fixture, waitFor } from '../helpers/common.js';
+import { leakyHandler } from './leaky-handler.js';
+import { waitFor } from '../helpers/common.js';
 import type { ExecutionRecord } from '../../master/cli/admin-client.js';
 
 describe('integration: resource policies', function () {
@@ -21,20 +22,7 @@ describe('integration: resource policies', function () {
     c = await Cluster.start({ agents: ['edge-1'], agentArgs: ['--metrics-interval', '250ms'] });
     const cluster = c;
     const file = cluster.writeHandlers([
-      {
-        name: 'leaky',
-        agents: ['edge-1'],
-        command: [process.execPath, fixture('leak.mjs')],
-        env: { LEAK_MIB_PER_S: '40', LEAK_MAX_MIB: '300' },
-        policies: [
-          {
-            name: 'leak',
-            when: { metric: 'rss', above: '120MiB', for: '0s', smooth: 'ema(250ms)' },
-            do: 'restart',
-            cooldown: '15m',
-          },
-        ],
-      },
+      leakyHandler({ mibPerS: 40, above: '120MiB', smooth: 'ema(250ms)' }),
     ]);
     await cluster.govJson(['apply', '-f', file]);
     const [before] = await cluster.waitInstances('leaky', 1, (i) => i.state === 'running' && !!i.pid);
@@ -71,22 +59,7 @@ describe('integration: resource policies', function () {
   it('keeps acting while the master is away; the execution reaches the log once the master is back', async () => {
     c = await Cluster.start({ agents: ['edge-1'], agentArgs: ['--metrics-interval', '250ms'] });
     const cluster = c;
-    const file = cluster.writeHandlers([
-      {
-        name: 'leaky',
-        agents: ['edge-1'],
-        command: [process.execPath, fixture('leak.mjs')],
-        env: { LEAK_MIB_PER_S: '20', LEAK_MAX_MIB: '300' },
-        policies: [
-          {
-            name: 'leak',
-            when: { metric: 'rss', above: '150MiB', for: '0s' },
-            do: 'restart',
-            cooldown: '15m',
-          },
-        ],
-      },
-    ]);
+    const file = cluster.writeHandlers([leakyHandler({ mibPerS: 20, above: '150MiB' })]);
     await cluster.govJson(['apply', '-f', file]);
     const [before] = await cluster.waitInstances('leaky', 1, (i) => i.state === 'running' && !!i.pid);
     await cluster.killMaster();
