@@ -5,8 +5,8 @@
  * everything it started, and its sources can be paused (flow control: session.ts).
  *
  * Pipes are started by the native spawn when the agent has it (`direct`): vfork + exec, the child joining
- * the instance's cgroups, taking its user and setting its death signal itself, on pipes wrapped in sockets
- * here. Node's child_process instead forks the agent, then execs `sh` (the cgroups), `setpriv` (the user),
+ * the instance's cgroups, taking its user and setting its death signal itself, its stdio on socket pairs
+ * as libuv's (the parent's ends wrapped in net.Socket here: the same pause, resume and 'drain'). Node's child_process instead forks the agent, then execs `sh` (the cgroups), `setpriv` (the user),
  * `setpriv` (the death signal) and the program: about 10 ms of spawn and three more execs per session on
  * a loaded host. Without the addon that chain (`argv`) is the way, and a pty's (node-pty forks too).
  */
@@ -107,8 +107,9 @@ function closeQuiet(fd: number): void {
 function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, on: ProgramEvents): Program {
   const name = d.command[0]!;
   const made: number[] = [];
+  // [the agent's end, the program's]
   const pipe = (): [number, number] => {
-    const p = d.spawner.pipe();
+    const p = d.spawner.stdioPair();
     made.push(...p);
     return p;
   };
@@ -141,7 +142,7 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
         settle();
       },
       {
-        ...(inp ? { stdinFd: inp[0] } : {}),
+        ...(inp ? { stdinFd: inp[1] } : {}),
         procs: d.procs,
         ...(d.identity ?? {}),
         // Killed when the agent process dies (kill -9 included), so no session outlives its agent.
@@ -158,7 +159,7 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
   // The child's ends are its own now (a copy of each stays open in the parent otherwise: no EOF).
   closeSync(out[1]);
   closeSync(err[1]);
-  if (inp) closeSync(inp[0]);
+  if (inp) closeSync(inp[1]);
   const source = (fd: number, stream: 'stdout' | 'stderr'): net.Socket => {
     const s = new net.Socket({ fd, readable: true, writable: false });
     open++;
@@ -173,7 +174,7 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
   const stdout = source(out[0], 'stdout');
   const stderr = source(err[0], 'stderr');
   if (inp) {
-    stdin = new net.Socket({ fd: inp[1], readable: false, writable: true });
+    stdin = new net.Socket({ fd: inp[0], readable: false, writable: true });
     stdin.on('error', () => {}); // EPIPE when the program stopped reading
   }
   return {

@@ -71,7 +71,11 @@ export function findGroup(nameOrId: string, files: AccountFiles = SYSTEM_ACCOUNT
  * The groups initgroups(3) gives user `name` with primary group `gid`: `gid` first, then every group of
  * the group file that lists `name` as a member, each once (what `setpriv --init-groups` sets).
  */
-export function initGroupsOf(name: string, gid: number, files: AccountFiles = SYSTEM_ACCOUNT_FILES): number[] {
+export function initGroupsOf(
+  name: string,
+  gid: number,
+  files: AccountFiles = SYSTEM_ACCOUNT_FILES,
+): number[] {
   const ids = [gid];
   for (const f of rows(files.group)) {
     if (f.length < 4) continue;

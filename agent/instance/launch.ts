@@ -145,7 +145,9 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
         '--',
       ]
     : [];
-  const identity = drop ? { uid: account.uid, gid: account.gid, groups: supplementaryGroups(account, ctx) } : null;
+  const identity = drop
+    ? { uid: account.uid, gid: account.gid, groups: supplementaryGroups(account, ctx) }
+    : null;
   return { env, prefix, identity };
 }
 

@@ -23,7 +23,7 @@
  * the reason, on its stderr, and exit 127 (not found) or 126.
  *
  * Exports: pidfdUsable() -> boolean (checked before use: without a pidfd there is no exit to hear);
- * pipe() -> [readFd, writeFd] (close-on-exec);
+ * stdioPair() -> [fd, fd] (close-on-exec; a unix socket pair, as libuv's stdio 'pipe');
  * spawn(file, argv, env, cwd | null, stdoutFd, stderrFd, onExit[, options]) -> pid, onExit(code, signal)
  * called once when the child exited (code -1 when killed by `signal`); the watch does not keep the process
  * alive unless options.ref; options { stdinFd, procs, uid, gid, groups, pdeathsig, candidates, execFailure,
@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -520,11 +521,16 @@ static napi_value pidfd_usable(napi_env env, napi_callback_info info) {
   return ok;
 }
 
-/* pipe() -> [readFd, writeFd], both close-on-exec (a spawn's stdio: the child gets its end by dup2). */
-static napi_value make_pipe(napi_env env, napi_callback_info info) {
+/*
+ * stdioPair() -> [fd, fd], both close-on-exec: one end for the child (dup2), one for the parent. A unix
+ * stream socket pair, as libuv makes for child_process's 'pipe' stdio: the program sees the stdio it saw
+ * before, and as much of its output is buffered before it blocks (a pipe holds 64 KiB, the pair about
+ * 200 KiB each way). Either end reads and writes; stdin's EOF is the parent's shutdown(SHUT_WR).
+ */
+static napi_value stdio_pair(napi_env env, napi_callback_info info) {
   (void)info;
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, "pipe2", errno);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return throw_errno(env, "socketpair", errno);
   napi_value arr, r, w;
   napi_create_array_with_length(env, 2, &arr);
   napi_create_int32(env, fds[0], &r);
@@ -537,7 +543,7 @@ static napi_value make_pipe(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, spawn, NULL, NULL, NULL, napi_default, NULL},
-      {"pipe", NULL, make_pipe, NULL, NULL, NULL, napi_default, NULL},
+      {"stdioPair", NULL, stdio_pair, NULL, NULL, NULL, napi_default, NULL},
       {"pidfdUsable", NULL, pidfd_usable, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -49,8 +49,11 @@ export interface NativeSpawn {
     onExit: (code: number, signal: number) => void,
     options?: SpawnOptions,
   ): number;
-  /** A pipe, both ends close-on-exec: [readFd, writeFd]. */
-  pipe(): [number, number];
+  /**
+   * A connected pair for a child's stdio, both close-on-exec: [parent's end, child's end]. A unix stream
+   * socket pair, as child_process's 'pipe' stdio (same buffering, same stdio type for the program).
+   */
+  stdioPair(): [number, number];
 }
 
 export type LoadedSpawn = { ok: true; native: NativeSpawn } | { ok: false; reason: string };
