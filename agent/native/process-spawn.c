@@ -109,7 +109,13 @@ static char **strings_of(napi_env env, napi_value arr) {
   return list;
 }
 
-static void free_watch(uv_handle_t *handle) { free(handle->data); }
+/* The pidfd is closed only here, once libuv is done with it: closed before, its number could be a new
+ * descriptor's by the time uv_close runs (onExit may open some), and libuv would drop that one from epoll. */
+static void free_watch(uv_handle_t *handle) {
+  exit_watch_t *w = (exit_watch_t *)handle->data;
+  close(w->pidfd);
+  free(w);
+}
 
 /* The pidfd is readable once the child exited: reap it, report, and stop watching. */
 static void on_exit_readable(uv_poll_t *handle, int status, int events) {
@@ -126,7 +132,6 @@ static void on_exit_readable(uv_poll_t *handle, int status, int events) {
   if (si.si_code == CLD_EXITED) code = si.si_status;
   else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) sig = si.si_status;
   uv_poll_stop(&w->poll);
-  close(w->pidfd);
   napi_env env = w->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);

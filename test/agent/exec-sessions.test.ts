@@ -12,7 +12,7 @@ import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import { DEFAULT_EXEC_SETTINGS, ExecSessions, type ExecSettings } from '../../agent/exec/exec-sessions.js';
 import type { LoadedSpawn } from '../../agent/native/process-spawn.js';
-import { silentLogger } from '../../shared/logger.js';
+import { Logger, silentLogger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { tempDir, trackPid, waitFor } from '../helpers/common.js';
 
@@ -296,3 +296,37 @@ for (const [via, spawn] of spawns)
       assert.match(h.sessions.unavailable, /exec is disabled on this agent/);
     });
   });
+
+describe('agent exec sessions: an agent without the native spawn', () => {
+  it('says once, with the reason, that programs are spawned through child_process, and still runs them', async () => {
+    const lines: string[] = [];
+    const logger = new Logger('agent', { level: 'info', sink: { write: (l) => lines.push(l) } });
+    const dir = tempDir('gov-exec-');
+    const sessions = new ExecSessions(
+      (_key, command) => ({
+        argv: command,
+        direct: { command, procs: [], identity: null },
+        cwd: dir,
+        env: {},
+        logDir: dir,
+      }),
+      { ...DEFAULT_EXEC_SETTINGS, spawn: { ok: false, reason: 'not built here' } },
+      logger,
+    );
+    const frames: ExecFrame[] = [];
+    for (const id of ['a', 'b'])
+      sessions.onFrame(
+        {
+          ...blank,
+          session: id,
+          body: 'open',
+          open: { instance: 'web', command: ['/bin/echo', id], grant: 1 << 20 } as ExecFrame__Output['open'],
+        },
+        (f) => frames.push(f),
+      );
+    await waitFor(() => frames.filter((f) => f.exit).length === 2, { what: 'both exits' });
+    const warned = lines.filter((l) => l.includes('spawned through child_process'));
+    assert.equal(warned.length, 1);
+    assert.match(warned[0]!, /not built here/);
+  });
+});
