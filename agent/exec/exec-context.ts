@@ -2,7 +2,9 @@
  * The context an exec'd program runs in: the instance's own (agent/instance/launch.ts prepareLaunch — its
  * environment with the GOV_* variables, its user and group through setpriv when the agent is root), its
  * spec's cwd, and its cgroups (agent/process: the tracking group, the limit groups when it has limits, and
- * on v1 its cpuacct group, so what it runs counts as the instance's CPU), joined by the same `sh` prefix the handler's own spawn uses, so the limits apply to it and
+ * on v1 its cpuacct group, so what it runs counts as the instance's CPU), joined before the program execs —
+ * by the native spawn itself (`direct`), or without it by the same `sh` prefix the handler's own spawn
+ * uses (`argv`, also a pty's) — so the limits apply to it and
  * a stop of the instance (which kills its cgroup) ends it too. With cgroup tracking the session has its own
  * group under the instance's (`exec-<session>`): what the program starts, a daemon that left its process
  * group with setsid included, ends with the session (the supervisor drains that group when the session
@@ -85,6 +87,8 @@ export function execContextOf(
   const argv = [...launch.prefix, SETPRIV, '--pdeathsig', 'KILL', '--', ...command];
   return {
     argv: procs.length > 0 ? joinArgv(procs, argv) : argv,
+    // The same steps for the native spawn, which takes them itself between vfork and exec (program.ts).
+    direct: { command, procs, identity: launch.identity },
     cwd: inst.spec.cwd,
     env: launch.env,
     logDir: instanceLogDir(env.dataDir, key),

@@ -15,7 +15,8 @@ import { errorKindOf } from '../../shared/grpc-status.js';
 import { ExecSession } from './session.js';
 import { loadPty, type PtyModule } from './pty.js';
 import { Recording } from './recording.js';
-import type { ProgramSpec } from './program.js';
+import type { DirectLaunch, ProgramSpec } from './program.js';
+import { nativeSpawn, type LoadedSpawn, type NativeSpawn } from '../native/process-spawn.js';
 
 export interface ExecSettings {
   /** False: `--no-exec` (or `exec: false` in the config file). */
@@ -28,6 +29,8 @@ export interface ExecSettings {
   killGraceMs: number;
   /** The node-pty module to load (tests give a missing one). */
   ptyModule?: string;
+  /** The native spawn of piped programs, or why there is none (tests); absent: the addon's. */
+  spawn?: LoadedSpawn;
 }
 
 export const DEFAULT_EXEC_SETTINGS: ExecSettings = {
@@ -39,7 +42,10 @@ export const DEFAULT_EXEC_SETTINGS: ExecSettings = {
 
 /** Where and how a program runs in an instance's context (the supervisor answers: Supervisor.execContext). */
 export interface ExecContext {
+  /** The command behind the prefixes that join the cgroups, change the user and set the death signal. */
   argv: string[];
+  /** The command and those steps apart, for a spawn that takes them itself (absent: `argv` only). */
+  direct?: DirectLaunch;
   cwd: string | undefined;
   env: Record<string, string>;
   /** The instance's log folder (recordings go there). */
@@ -64,6 +70,8 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export class ExecSessions {
   private readonly sessions = new Map<string, ExecSession>();
   private readonly pty: PtyModule | null;
+  /** Starts piped programs without forking the agent; null: child_process and the prefix chain. */
+  private readonly spawner: NativeSpawn | null = null;
   /** Why exec is refused on this agent ('' when available). */
   readonly unavailable: string;
   private readonly log: Logger;
@@ -83,6 +91,12 @@ export class ExecSessions {
       this.unavailable =
         'unavailable' in load ? `exec is unavailable on this agent: ${load.unavailable}` : '';
       if (this.unavailable) this.log.warn('exec unavailable', { reason: this.unavailable });
+      const spawn = settings.spawn ?? nativeSpawn();
+      if (spawn.ok) this.spawner = spawn.native;
+      else
+        this.log.warn('exec programs are spawned through child_process (the agent is forked per session)', {
+          reason: spawn.reason,
+        });
     }
   }
 
@@ -129,6 +143,7 @@ export class ExecSessions {
     const tty = open.tty ? { ...window, term } : null;
     const spec: ProgramSpec = {
       argv: ctx.argv,
+      direct: this.spawner && ctx.direct ? { ...ctx.direct, spawner: this.spawner } : null,
       cwd: ctx.cwd,
       env: open.tty ? { ...ctx.env, TERM: term } : ctx.env,
       tty,

@@ -3,13 +3,36 @@
  * apart, stdin a pipe or closed) or on a pseudo-terminal from node-pty (one output stream, a size). Either
  * way it leads its own process group (pipes: `detached`, a pty: its session), so a signal reaches
  * everything it started, and its sources can be paused (flow control: session.ts).
+ *
+ * Pipes are started by the native spawn when the agent has it (`direct`): vfork + exec, the child joining
+ * the instance's cgroups, taking its user and setting its death signal itself, its stdio on socket pairs
+ * as libuv's (the parent's ends wrapped in net.Socket here: the same pause, resume and 'drain'). Node's child_process instead forks the agent, then execs `sh` (the cgroups), `setpriv` (the user),
+ * `setpriv` (the death signal) and the program: about 10 ms of spawn and three more execs per session on
+ * a loaded host. Without the addon that chain (`argv`) is the way, and a pty's (node-pty forks too).
  */
 import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
+import type { Identity } from '../instance/launch.js';
+import type { NativeSpawn } from '../native/process-spawn.js';
 import type { PtyModule } from './pty.js';
 
+/** An exec'd program's context as steps, for a spawn that takes them itself (exec-context.ts). */
+export interface DirectLaunch {
+  /** The program and its arguments; a name without `/` is looked up on the environment's PATH. */
+  command: string[];
+  /** `cgroup.procs` files joined, in order, before the exec. */
+  procs: string[];
+  /** The instance's user; null: the agent's own. */
+  identity: Identity | null;
+}
+
 export interface ProgramSpec {
+  /** The program behind the prefixes of its context (child_process, node-pty). */
   argv: string[];
+  /** The same context for the native spawn of pipes; null or absent: `argv` through child_process. */
+  direct?: (DirectLaunch & { spawner: NativeSpawn }) | null;
   cwd: string | undefined;
   env: Record<string, string>;
   /** A pseudo-terminal of this size and TERM; null: pipes. */
@@ -63,6 +86,120 @@ function groupKill(pid: number, signal: NodeJS.Signals): void {
 }
 
 export function startPiped(spec: ProgramSpec, on: ProgramEvents): Program | null {
+  return spec.direct ? startDirect(spec, spec.direct, on) : startForked(spec, on);
+}
+
+/** The directories execvp would try for `name` (none for a path: it is executed as it is). */
+function pathCandidates(name: string, pathVar: string | undefined): string[] | undefined {
+  if (name.includes('/')) return undefined;
+  // glibc's default when PATH is unset; an empty entry is the current directory.
+  return (pathVar ?? '/bin:/usr/bin').split(':').map((dir) => (dir ? `${dir}/${name}` : name));
+}
+
+function closeQuiet(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* closed */
+  }
+}
+
+function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, on: ProgramEvents): Program {
+  const name = d.command[0]!;
+  const made: number[] = [];
+  // [the agent's end, the program's]
+  const pipe = (): [number, number] => {
+    const p = d.spawner.stdioPair();
+    made.push(...p);
+    return p;
+  };
+  let exit: { code: number; signal: number } | null = null;
+  let open = 0;
+  const settle = (): void => {
+    if (!exit || open > 0) return;
+    if (exit.signal > 0) on.exit(128 + exit.signal, signalName(exit.signal));
+    else on.exit(exit.code < 0 ? 0 : exit.code, '');
+  };
+  let stdin: net.Socket | null = null;
+  let pid: number;
+  let out: [number, number], err: [number, number], inp: [number, number] | null;
+  try {
+    out = pipe();
+    err = pipe();
+    inp = spec.stdin ? pipe() : null;
+    const candidates = pathCandidates(name, spec.env.PATH);
+    pid = d.spawner.spawn(
+      name,
+      d.command,
+      Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      spec.cwd ?? null,
+      out[1],
+      err[1],
+      (code, signal) => {
+        exit = { code, signal };
+        stdin?.destroy(); // as child_process does: nobody takes input any more
+        on.gone();
+        settle();
+      },
+      {
+        ...(inp ? { stdinFd: inp[1] } : {}),
+        procs: d.procs,
+        ...(d.identity ?? {}),
+        // Killed when the agent process dies (kill -9 included), so no session outlives its agent.
+        pdeathsig: true,
+        ...(candidates ? { candidates } : {}),
+        execFailure: `governor: failed to execute ${name}: `,
+        ref: true, // its output may end before its exit is heard
+      },
+    );
+  } catch (e) {
+    for (const fd of made) closeQuiet(fd);
+    throw e;
+  }
+  // The child's ends are its own now (a copy of each stays open in the parent otherwise: no EOF).
+  closeSync(out[1]);
+  closeSync(err[1]);
+  if (inp) closeSync(inp[1]);
+  const source = (fd: number, stream: 'stdout' | 'stderr'): net.Socket => {
+    const s = new net.Socket({ fd, readable: true, writable: false });
+    open++;
+    s.on('data', (c: Buffer) => on.output(stream, c));
+    s.on('error', () => {});
+    s.on('close', () => {
+      open--;
+      settle();
+    });
+    return s;
+  };
+  const stdout = source(out[0], 'stdout');
+  const stderr = source(err[0], 'stderr');
+  if (inp) {
+    stdin = new net.Socket({ fd: inp[0], readable: false, writable: true });
+    stdin.on('error', () => {}); // EPIPE when the program stopped reading
+  }
+  return {
+    pid,
+    write(chunk, drained) {
+      if (!stdin || stdin.destroyed) return drained();
+      if (stdin.write(chunk)) drained();
+      else stdin.once('drain', drained);
+    },
+    endInput: () => stdin?.end(),
+    discardInput: () => stdin?.destroy(),
+    resize: () => {},
+    signal: (s) => groupKill(pid, s),
+    pause() {
+      stdout.pause();
+      stderr.pause();
+    },
+    resume() {
+      stdout.resume();
+      stderr.resume();
+    },
+  };
+}
+
+function startForked(spec: ProgramSpec, on: ProgramEvents): Program | null {
   const [file, ...args] = spec.argv;
   const child = spawn(file!, args, {
     cwd: spec.cwd,

@@ -66,3 +66,21 @@ export function findGroup(nameOrId: string, files: AccountFiles = SYSTEM_ACCOUNT
   }
   return null;
 }
+
+/**
+ * The groups initgroups(3) gives user `name` with primary group `gid`: `gid` first, then every group of
+ * the group file that lists `name` as a member, each once (what `setpriv --init-groups` sets).
+ */
+export function initGroupsOf(
+  name: string,
+  gid: number,
+  files: AccountFiles = SYSTEM_ACCOUNT_FILES,
+): number[] {
+  const ids = [gid];
+  for (const f of rows(files.group)) {
+    if (f.length < 4) continue;
+    const id = numericId(f[2] ?? '');
+    if (id !== null && !ids.includes(id) && (f[3] ?? '').split(',').includes(name)) ids.push(id);
+  }
+  return ids;
+}

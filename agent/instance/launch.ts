@@ -19,7 +19,14 @@ import { PermissionError, StateError, ValidationError } from '../../shared/error
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { expandEnv } from '../../shared/spec-env.js';
 import type { NotifyEndpoint } from '../notify/receiver.js';
-import { findGroup, findUser, numericId, SYSTEM_ACCOUNT_FILES, type AccountFiles } from './accounts.js';
+import {
+  findGroup,
+  findUser,
+  initGroupsOf,
+  numericId,
+  SYSTEM_ACCOUNT_FILES,
+  type AccountFiles,
+} from './accounts.js';
 
 /** What a handler inherits from the agent's environment without asking. */
 export const BASE_ENV = ['PATH', 'LANG', 'HOME', 'USER', 'TZ'] as const;
@@ -45,6 +52,15 @@ export interface Launch {
   env: Record<string, string>;
   /** Goes before the command (and an exec check's): `setpriv … --`, or nothing. */
   prefix: string[];
+  /** The same change of identity for a spawn that makes it itself (gov exec's native spawn); null: none. */
+  identity: Identity | null;
+}
+
+/** uid, gid and supplementary groups, as the `setpriv` prefix sets them. */
+export interface Identity {
+  uid: number;
+  gid: number;
+  groups: number[];
 }
 
 interface Account {
@@ -52,8 +68,8 @@ interface Account {
   gid: number;
   /** USER and HOME of a `user:` (its passwd entry; a bare uid gets its number and `/`). */
   named: { name: string; home: string } | null;
-  /** Supplementary groups: the user's (it has a passwd entry), or none. */
-  initGroups: boolean;
+  /** Supplementary groups: the user's (it has a passwd entry: its name and primary group), or none. */
+  initGroups: { name: string; gid: number } | null;
 }
 
 function resolveAccount(spec: HandlerSpec, ctx: LaunchContext): Account | null {
@@ -62,7 +78,7 @@ function resolveAccount(spec: HandlerSpec, ctx: LaunchContext): Account | null {
   let uid = ctx.uid;
   let gid = ctx.gid;
   let named: Account['named'] = null;
-  let initGroups = false;
+  let initGroups: Account['initGroups'] = null;
   if (spec.user !== undefined) {
     const u = findUser(spec.user, files);
     const id = numericId(spec.user);
@@ -75,7 +91,7 @@ function resolveAccount(spec: HandlerSpec, ctx: LaunchContext): Account | null {
     uid = u?.uid ?? Number(id);
     gid = u?.gid ?? gid;
     named = u ? { name: u.name, home: u.home } : { name: String(uid), home: '/' };
-    initGroups = u !== null;
+    initGroups = u ? { name: u.name, gid: u.gid } : null;
   }
   if (spec.group !== undefined) {
     const g = findGroup(spec.group, files);
@@ -93,6 +109,12 @@ function resolveAccount(spec: HandlerSpec, ctx: LaunchContext): Account | null {
     );
   }
   return { uid, gid, named, initGroups };
+}
+
+/** setpriv --init-groups: initgroups(3) of the uid's passwd name and primary group; --clear-groups: none. */
+function supplementaryGroups(account: Account, ctx: LaunchContext): number[] {
+  const init = account.initGroups;
+  return init ? initGroupsOf(init.name, init.gid, ctx.accounts ?? SYSTEM_ACCOUNT_FILES) : [];
 }
 
 /** The environment and command prefix of instance `index` of `spec`. Throws a clear error on a bad user/group. */
@@ -123,7 +145,10 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
         '--',
       ]
     : [];
-  return { env, prefix };
+  const identity = drop
+    ? { uid: account.uid, gid: account.gid, groups: supplementaryGroups(account, ctx) }
+    : null;
+  return { env, prefix, identity };
 }
 
 /**

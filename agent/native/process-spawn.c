@@ -13,10 +13,22 @@
  * child never stays a zombie and nothing polls. libuv reaps only the PIDs it spawned itself, so the two
  * never take each other's children.
  *
+ * The same spawn starts `gov exec`'s piped programs in their instance's context (`options`), doing in the
+ * child what a chain of `sh` (joining the cgroups), `setpriv` (the user) and `setpriv --pdeathsig` did,
+ * each an exec of its own: it joins each cgroup (writes "0" to each `cgroup.procs`, in order), takes the
+ * instance's groups, gid and uid (supplementary groups resolved by the caller), sets PR_SET_PDEATHSIG
+ * SIGKILL after that change (which would clear it) and dies at once when the agent already died; then it
+ * execs the first of the PATH candidates that can be executed, as execvp would (EACCES remembered, ENOEXEC
+ * run by /bin/sh). With `execFailure` a failed exec is the program's own end, as setpriv's was: that text,
+ * the reason, on its stderr, and exit 127 (not found) or 126.
+ *
  * Exports: pidfdUsable() -> boolean (checked before use: without a pidfd there is no exit to hear);
- * spawn(file, argv, env, cwd | null, stdoutFd, stderrFd, onExit) -> pid, onExit(code, signal)
+ * stdioPair() -> [fd, fd] (close-on-exec; a unix socket pair, as libuv's stdio 'pipe');
+ * spawn(file, argv, env, cwd | null, stdoutFd, stderrFd, onExit[, options]) -> pid, onExit(code, signal)
  * called once when the child exited (code -1 when killed by `signal`); the watch does not keep the process
- * alive. Errors are thrown as Error with `code` (the errno name), `errno` and `syscall`.
+ * alive unless options.ref; options { stdinFd, procs, uid, gid, groups, pdeathsig, candidates, execFailure,
+ * ref } (process-spawn.ts).
+ * Errors are thrown as Error with `code` (the errno name), `errno` and `syscall`.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,7 +109,13 @@ static char **strings_of(napi_env env, napi_value arr) {
   return list;
 }
 
-static void free_watch(uv_handle_t *handle) { free(handle->data); }
+/* The pidfd is closed only here, once libuv is done with it: closed before, its number could be a new
+ * descriptor's by the time uv_close runs (onExit may open some), and libuv would drop that one from epoll. */
+static void free_watch(uv_handle_t *handle) {
+  exit_watch_t *w = (exit_watch_t *)handle->data;
+  close(w->pidfd);
+  free(w);
+}
 
 /* The pidfd is readable once the child exited: reap it, report, and stop watching. */
 static void on_exit_readable(uv_poll_t *handle, int status, int events) {
@@ -112,7 +132,6 @@ static void on_exit_readable(uv_poll_t *handle, int status, int events) {
   if (si.si_code == CLD_EXITED) code = si.si_status;
   else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) sig = si.si_status;
   uv_poll_stop(&w->poll);
-  close(w->pidfd);
   napi_env env = w->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -140,11 +159,73 @@ static void on_exit_readable(uv_poll_t *handle, int status, int events) {
 typedef struct {
   const char *file, *cwd;
   char **argv, **envp;
-  int out_fd, err_fd;
+  int in_fd, out_fd, err_fd; /* in_fd -1: /dev/null */
+  /* The cgroup.procs files to join, in order (NULL: none). */
+  char **procs;
+  /* The identity to take (has_ids), supplementary groups included. */
+  bool has_ids;
+  uid_t uid;
+  gid_t gid;
+  size_t ngroups;
+  gid_t *groups;
+  /* PR_SET_PDEATHSIG SIGKILL, with the PID of the parent that must still be alive after it. */
+  bool pdeathsig;
+  pid_t parent;
+  /* The paths to try in order (NULL: `file` only); sh_argv: /bin/sh, the script (set by the child), args. */
+  char **candidates;
+  char **sh_argv;
+  /* Set: a failed exec is written to stderr after this text and the child exits 127 or 126. */
+  const char *exec_failure;
+  /* The exit watch keeps the event loop alive (as child_process's does). */
+  bool ref;
   /* Set by the child before it gives up (vfork: the child writes the parent's memory). */
   volatile int err;
   const char *volatile failed;
 } spawn_req_t;
+
+static void write_all(int fd, const char *s) {
+  size_t n = strlen(s);
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+/* The errno's text without locale or allocation (glibc 2.32+; older ones: its name, or nothing). */
+static const char *errno_text(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *t = strerrordesc_np(err);
+#else
+  const char *t = errno_name(err);
+#endif
+  return t != NULL ? t : "error";
+}
+
+/* execvp's search over the prepared candidates: the errno to report when none could be executed. */
+static int exec_candidates(spawn_req_t *r) {
+  if (r->candidates == NULL) {
+    execve(r->file, r->argv, r->envp);
+    return errno;
+  }
+  bool eacces = false;
+  int err = ENOENT;
+  for (char **c = r->candidates; *c != NULL; c++) {
+    execve(*c, r->argv, r->envp);
+    err = errno;
+    if (err == ENOEXEC) {
+      /* A file without a #! line: run by the shell, as execvp does. */
+      r->sh_argv[1] = *c;
+      execve("/bin/sh", r->sh_argv, r->envp);
+      return errno;
+    }
+    if (err == EACCES) eacces = true;
+    else if (err != ENOENT && err != ESTALE && err != ENOTDIR && err != ENODEV && err != ETIMEDOUT) return err;
+  }
+  return eacces ? EACCES : err;
+}
 
 /*
  * The child, between vfork and exec, on the parent's memory and stack: raw system calls only (no malloc,
@@ -162,13 +243,13 @@ static void child_exec(spawn_req_t *r) {
     r->failed = "setsid";
     goto fail;
   }
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0) {
+  int in_fd = r->in_fd;
+  if (in_fd < 0 && (in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
     r->failed = "open /dev/null";
     goto fail;
   }
   /* Onto 0-2 (dup2 clears close-on-exec there); the sources are the agent's descriptors, all above 2. */
-  if (dup2(null_fd, 0) < 0 || dup2(r->out_fd, 1) < 0 || dup2(r->err_fd, 2) < 0) {
+  if (dup2(in_fd, 0) < 0 || dup2(r->out_fd, 1) < 0 || dup2(r->err_fd, 2) < 0) {
     r->failed = "dup2";
     goto fail;
   }
@@ -176,11 +257,53 @@ static void child_exec(spawn_req_t *r) {
     r->failed = "chdir";
     goto fail;
   }
+  /* "0": the writer itself. The failure names the file. */
+  for (char **p = r->procs; p != NULL && *p != NULL; p++) {
+    int fd = open(*p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+      r->failed = *p;
+      goto fail;
+    }
+    close(fd);
+  }
+  /* Raw system calls: glibc's setuid & co. would signal the agent's threads to change theirs too (vfork
+   * shares its memory, so the child looks multi-threaded). Groups, then gid, then uid, as setpriv does. */
+  if (r->has_ids) {
+    if (syscall(SYS_setgroups, r->ngroups, r->groups) != 0) {
+      r->failed = "setgroups";
+      goto fail;
+    }
+    if (syscall(SYS_setresgid, r->gid, r->gid, r->gid) != 0) {
+      r->failed = "setresgid";
+      goto fail;
+    }
+    if (syscall(SYS_setresuid, r->uid, r->uid, r->uid) != 0) {
+      r->failed = "setresuid";
+      goto fail;
+    }
+  }
+  /* After the change of user, which clears it. An agent that died before it was set sends nothing: the
+   * child is then no longer the agent's, and ends itself. */
+  if (r->pdeathsig) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+      r->failed = "prctl PR_SET_PDEATHSIG";
+      goto fail;
+    }
+    if (getppid() != r->parent) syscall(SYS_kill, getpid(), SIGKILL);
+  }
   /* Nothing else of the agent's reaches the handler (Linux 5.9+; older kernels: close-on-exec as before). */
   syscall(SYS_close_range, 3, ~0U, 0);
   unsigned long none = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
-  execve(r->file, r->argv, r->envp);
+  int err = exec_candidates(r);
+  if (r->exec_failure != NULL) {
+    /* The program's own end, as the exec of a shell or setpriv reports it: nothing for the parent. */
+    write_all(2, r->exec_failure);
+    write_all(2, errno_text(err));
+    write_all(2, "\n");
+    _exit(err == ENOENT ? 127 : 126);
+  }
+  errno = err;
   r->failed = "execve";
 fail:
   r->err = errno;
@@ -211,36 +334,127 @@ static pid_t spawn_child(spawn_req_t *r) {
   return pid;
 }
 
-/* spawn(file, argv, env, cwd | null, stdoutFd, stderrFd, onExit) -> pid (see the header). */
+/* options[name], or NULL when absent or undefined. */
+static napi_value option(napi_env env, napi_value options, const char *name) {
+  if (options == NULL) return NULL;
+  bool has = false;
+  napi_value v;
+  napi_valuetype t;
+  if (napi_has_named_property(env, options, name, &has) != napi_ok || !has) return NULL;
+  if (napi_get_named_property(env, options, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return NULL;
+  return t == napi_undefined || t == napi_null ? NULL : v;
+}
+
+/* A malloc'd copy of a JS array of numbers as gid_t; false (exception pending) on a bad value. */
+static bool gids_of(napi_env env, napi_value arr, gid_t **out, size_t *count) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "groups: expected an array of numbers");
+    return false;
+  }
+  gid_t *g = calloc((size_t)n + 1, sizeof *g);
+  if (g == NULL) {
+    throw_errno(env, "calloc", ENOMEM);
+    return false;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    uint32_t id;
+    napi_get_element(env, arr, i, &item);
+    if (napi_get_value_uint32(env, item, &id) != napi_ok) {
+      free(g);
+      napi_throw_type_error(env, NULL, "groups: expected an array of numbers");
+      return false;
+    }
+    g[i] = (gid_t)id;
+  }
+  *out = g;
+  *count = n;
+  return true;
+}
+
+/* spawn(file, argv, env, cwd | null, stdoutFd, stderrFd, onExit[, options]) -> pid (see the header). */
 static napi_value spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t out_fd, err_fd;
-  napi_valuetype cwd_type, cb_type;
+  napi_valuetype cwd_type, cb_type, opt_type = napi_undefined;
   if (argc < 7 || napi_typeof(env, argv[3], &cwd_type) != napi_ok ||
       napi_get_value_int32(env, argv[4], &out_fd) != napi_ok ||
       napi_get_value_int32(env, argv[5], &err_fd) != napi_ok || napi_typeof(env, argv[6], &cb_type) != napi_ok ||
-      cb_type != napi_function || out_fd < 3 || err_fd < 3) {
-    napi_throw_type_error(env, NULL, "spawn(file, argv, env, cwd, stdoutFd >= 3, stderrFd >= 3, onExit)");
+      cb_type != napi_function || out_fd < 3 || err_fd < 3 ||
+      (argc > 7 && napi_typeof(env, argv[7], &opt_type) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "spawn(file, argv, env, cwd, stdoutFd >= 3, stderrFd >= 3, onExit, options?)");
     return NULL;
   }
+  napi_value options = opt_type == napi_object ? argv[7] : NULL;
   spawn_req_t req;
   memset(&req, 0, sizeof req);
-  char *file = NULL, *cwd = NULL, **args = NULL, **envp = NULL;
-  napi_value result = NULL;
+  req.in_fd = -1;
+  char *file = NULL, *cwd = NULL, **args = NULL, **envp = NULL, **procs = NULL, **candidates = NULL;
+  char **sh_argv = NULL, *exec_failure = NULL;
+  gid_t *groups = NULL;
+  napi_value result = NULL, v;
   int err = 0;
   const char *failed = NULL;
   if ((file = string_of(env, argv[0])) == NULL) goto done;
   if ((args = strings_of(env, argv[1])) == NULL) goto done;
   if ((envp = strings_of(env, argv[2])) == NULL) goto done;
   if (cwd_type == napi_string && (cwd = string_of(env, argv[3])) == NULL) goto done;
+  if ((v = option(env, options, "stdinFd")) != NULL) {
+    int32_t fd;
+    if (napi_get_value_int32(env, v, &fd) != napi_ok || fd < 3) {
+      napi_throw_type_error(env, NULL, "stdinFd: expected a descriptor >= 3");
+      goto done;
+    }
+    req.in_fd = fd;
+  }
+  if ((v = option(env, options, "procs")) != NULL && (procs = strings_of(env, v)) == NULL) goto done;
+  if ((v = option(env, options, "uid")) != NULL) {
+    napi_value g = option(env, options, "gid"), gs = option(env, options, "groups");
+    uint32_t uid, gid;
+    if (napi_get_value_uint32(env, v, &uid) != napi_ok || g == NULL ||
+        napi_get_value_uint32(env, g, &gid) != napi_ok || gs == NULL) {
+      napi_throw_type_error(env, NULL, "uid: needs gid and groups too");
+      goto done;
+    }
+    if (!gids_of(env, gs, &groups, &req.ngroups)) goto done;
+    req.has_ids = true;
+    req.uid = (uid_t)uid;
+    req.gid = (gid_t)gid;
+    req.groups = groups;
+  }
+  if ((v = option(env, options, "pdeathsig")) != NULL) {
+    bool on = false;
+    napi_get_value_bool(env, v, &on);
+    req.pdeathsig = on;
+    req.parent = getpid();
+  }
+  if ((v = option(env, options, "candidates")) != NULL) {
+    if ((candidates = strings_of(env, v)) == NULL) goto done;
+    size_t n = 0;
+    while (args[n] != NULL) n++;
+    /* /bin/sh, the script, then argv[1..]: the strings are args' own (not freed twice). */
+    if ((sh_argv = calloc(n + 2, sizeof *sh_argv)) == NULL) {
+      throw_errno(env, "calloc", ENOMEM);
+      goto done;
+    }
+    sh_argv[0] = "/bin/sh";
+    for (size_t i = 1; i < n; i++) sh_argv[i + 1] = args[i];
+  }
+  if ((v = option(env, options, "ref")) != NULL) napi_get_value_bool(env, v, &req.ref);
+  if ((v = option(env, options, "execFailure")) != NULL && (exec_failure = string_of(env, v)) == NULL) goto done;
   req.file = file;
   req.cwd = cwd;
   req.argv = args;
   req.envp = envp;
   req.out_fd = out_fd;
   req.err_fd = err_fd;
+  req.procs = procs;
+  req.candidates = candidates;
+  req.sh_argv = sh_argv;
+  req.exec_failure = exec_failure;
   pid_t pid = spawn_child(&req);
   if (pid < 0) {
     err = req.err;
@@ -274,15 +488,21 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "governor.spawn", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &w->async);
   uv_poll_start(&w->poll, UV_READABLE, on_exit_readable);
-  uv_unref((uv_handle_t *)&w->poll);
+  if (!req.ref) uv_unref((uv_handle_t *)&w->poll);
   napi_create_int32(env, pid, &result);
 
 done:
+  /* Thrown before the strings are freed: `failed` may be one of them (a cgroup.procs path). */
+  if (failed != NULL) result = throw_errno(env, failed, err);
   free(file);
   free(cwd);
   free_strings(args);
   free_strings(envp);
-  if (failed != NULL) return throw_errno(env, failed, err);
+  free_strings(procs);
+  free_strings(candidates);
+  free(sh_argv);
+  free(exec_failure);
+  free(groups);
   return result;
 }
 
@@ -306,9 +526,29 @@ static napi_value pidfd_usable(napi_env env, napi_callback_info info) {
   return ok;
 }
 
+/*
+ * stdioPair() -> [fd, fd], both close-on-exec: one end for the child (dup2), one for the parent. A unix
+ * stream socket pair, as libuv makes for child_process's 'pipe' stdio: the program sees the stdio it saw
+ * before, and as much of its output is buffered before it blocks (a pipe holds 64 KiB, the pair about
+ * 200 KiB each way). Either end reads and writes; stdin's EOF is the parent's shutdown(SHUT_WR).
+ */
+static napi_value stdio_pair(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return throw_errno(env, "socketpair", errno);
+  napi_value arr, r, w;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, fds[0], &r);
+  napi_create_int32(env, fds[1], &w);
+  napi_set_element(env, arr, 0, r);
+  napi_set_element(env, arr, 1, w);
+  return arr;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, spawn, NULL, NULL, NULL, napi_default, NULL},
+      {"stdioPair", NULL, stdio_pair, NULL, NULL, NULL, napi_default, NULL},
       {"pidfdUsable", NULL, pidfd_usable, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

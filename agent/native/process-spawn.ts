@@ -10,6 +10,26 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import { addonPath } from './linux-sockets.js';
 
+/** What a spawn does in the child besides the handler shim's defaults (process-spawn.c says how). */
+export interface SpawnOptions {
+  /** stdin from this descriptor (>= 3) instead of /dev/null. */
+  stdinFd?: number;
+  /** `cgroup.procs` files joined in order before the exec; the spawn fails with the first refusal. */
+  procs?: string[];
+  /** The identity taken (supplementary groups, then gid, then uid) after the cgroups. */
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  /** SIGKILL when the agent dies (set after the change of user; the child ends if the agent is gone). */
+  pdeathsig?: boolean;
+  /** The paths tried in order, as execvp's PATH search would (absent: `file`). */
+  candidates?: string[];
+  /** The exit watch keeps the event loop alive (default: it does not). */
+  ref?: boolean;
+  /** A failed exec is the program's own end: this text and the reason on its stderr, exit 127 or 126. */
+  execFailure?: string;
+}
+
 export interface NativeSpawn {
   /** True when pidfd_open works here (a seccomp filter or a kernel before 5.3 refuses it). */
   pidfdUsable(): boolean;
@@ -27,7 +47,13 @@ export interface NativeSpawn {
     stdoutFd: number,
     stderrFd: number,
     onExit: (code: number, signal: number) => void,
+    options?: SpawnOptions,
   ): number;
+  /**
+   * A connected pair for a child's stdio, both close-on-exec: [parent's end, child's end]. A unix stream
+   * socket pair, as child_process's 'pipe' stdio (same buffering, same stdio type for the program).
+   */
+  stdioPair(): [number, number];
 }
 
 export type LoadedSpawn = { ok: true; native: NativeSpawn } | { ok: false; reason: string };
