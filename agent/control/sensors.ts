@@ -53,6 +53,9 @@ export interface InstanceInput {
   readonly unavailable: string[];
 }
 
+/** An input's cgroup when none of its metrics is a pressure one (the directory is not looked up). */
+export const NO_CGROUP: Unavailable = { unavailable: 'not read: no rule reads pressure' };
+
 /** A record for `key` reading `metrics` (not running, no reading yet). */
 export function instanceInput(key: string, metrics: readonly InstanceMetric[]): InstanceInput {
   return {
@@ -68,9 +71,6 @@ export function instanceInput(key: string, metrics: readonly InstanceMetric[]): 
     unavailable: metrics.map(() => 'not read yet'),
   };
 }
-
-/** An input's cgroup when none of its metrics is a pressure one (the directory is not looked up). */
-export const NO_CGROUP: Unavailable = { unavailable: 'not read: no rule reads pressure' };
 
 /** Whether `metric` is read from the instance's cgroup (its `*.pressure` files). */
 export function isPressureMetric(metric: string): boolean {
