@@ -30,11 +30,14 @@ import type { LocalAudit } from '../local/local-audit.js';
 import type { InstanceMetrics, Supervisor } from '../supervisor/supervisor.js';
 import { Actuators } from './actuators.js';
 import { PolicyEngine, type Channel, type Clear, type Decision, type ObserveResult } from './rules.js';
+import type { Sample } from './profiler.js';
 import {
+  instanceInput,
+  isPressureMetric,
   isUnavailable,
+  NO_CGROUP,
   ProcSensors,
   type InstanceInput,
-  type Reading,
   type SensorSource,
 } from './sensors.js';
 
@@ -42,7 +45,6 @@ import {
 export const HOST_SUBJECT = 'host';
 export const DEFAULT_CONTROL_INTERVAL_MS = 1000;
 export const DEFAULT_POLICY_BUDGET = 10;
-const NO_CGROUP = { unavailable: 'not read: no rule reads pressure' };
 /** Transitions kept for the next report. */
 export const MAX_PENDING_TRANSITIONS = 256;
 
@@ -70,13 +72,30 @@ export interface ControlLoopOptions {
   source?: SensorSource;
 }
 
+/**
+ * A subject with rules, made again whenever its rules are set, and otherwise reused at every sample: what a
+ * sample reads and feeds is worked out here once (no lookup, no allocation per sample).
+ */
 interface Subject {
   rules: readonly PolicyRule[];
-  /** The engine's channel of each metric its rules read (taken again whenever its rules are set); the
-   * instance metrics' (fed from the metrics sample) and the host metrics' (fed every control interval). */
+  /** The engine's channel of each metric its rules read; the instance metrics' (fed from the metrics
+   * sample, in the order of `input.metrics`) and the host metrics' (fed every control interval). */
   instanceChannels: Channel[];
   hostChannels: Channel[];
+  /** The host metrics to read (those of hostChannels). */
+  hostWanted: ReadonlySet<HostMetric>;
+  /** An instance subject's record for the sensors, rewritten at every sample; null: no instance metric. */
+  input: InstanceInput | null;
+  /** One of its instance metrics is read from its cgroup (its directory is looked up at each sample). */
+  pressure: boolean;
   byName: Map<string, PolicyRule>;
+}
+
+/** The subject of one entry of the metrics sample (by position, while the sample's order holds). */
+interface SampleSlot {
+  handler: string;
+  index: number;
+  subject: Subject | undefined;
 }
 
 export class ControlLoop extends EventEmitter<{ changed: [] }> {
@@ -98,11 +117,15 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private lastMetrics: InstanceMetrics[] = [];
   /** Instances or specs changed since the subjects were last synced (supervisor events). */
   private dirty = true;
-  /** The instance metrics some subject's rules read, and whether a pressure one is among them (worked out
-   * again only when the subjects change); null: to work out. */
-  private wanted: { metrics: Set<InstanceMetric>; pressure: boolean } | null = null;
+  /** Per entry of the metrics sample, its subject (emptied whenever the subjects change). */
+  private slots: SampleSlot[] = [];
+  /** The inputs of one sample for the sensors, and their subjects (same order): refilled at each sample. */
+  private readonly batch: InstanceInput[] = [];
+  private readonly batchSubjects: Subject[] = [];
   /** What a reading changed, handed on after each one and emptied (one object for all samples). */
   private readonly scratch: ObserveResult = { transitions: [], actions: [], clears: [] };
+  /** The sample fed to the engine, rewritten for each reading (the engine keeps none). */
+  private readonly sample: Sample = { t: 0, value: 0 };
   private readonly onChange = () => {
     this.dirty = true;
   };
@@ -239,16 +262,23 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     const before = this.subjects.get(key);
     if (before?.rules === rules) return;
     const clears = this.engine.setRules(key, rules, scope, { handler, instance });
-    this.wanted = null;
+    this.slots = [];
     if (rules.length === 0) this.subjects.delete(key);
     else {
       const metrics = [...new Set(rules.map((r) => r.when.metric))];
       const channels = (set: ReadonlySet<string>) =>
         metrics.filter((m) => set.has(m)).map((m) => this.engine.channel(key, m)!);
+      const instanceChannels = channels(INSTANCE_SET);
+      const hostChannels = channels(HOST_SET);
+      const instanceMetrics = instanceChannels.map((c) => c.metric as InstanceMetric);
       this.subjects.set(key, {
         rules,
-        instanceChannels: channels(INSTANCE_SET),
-        hostChannels: channels(HOST_SET),
+        instanceChannels,
+        hostChannels,
+        hostWanted: new Set(hostChannels.map((c) => c.metric as HostMetric)),
+        input:
+          key === HOST_SUBJECT || instanceMetrics.length === 0 ? null : instanceInput(key, instanceMetrics),
+        pressure: instanceMetrics.some(isPressureMetric),
         byName: new Map(rules.map((r) => [r.name, r])),
       });
     }
@@ -271,7 +301,7 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
     for (const key of [...this.subjects.keys()])
       if (!seen.has(key)) {
         this.subjects.delete(key);
-        this.wanted = null;
+        this.slots = [];
         this.revert(this.engine.removeSubject(key, this.ruleNow()));
       }
   }
@@ -295,12 +325,16 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
   private hostSample(): void {
     const host = this.subjects.get(HOST_SUBJECT);
     if (!host) return;
-    const wanted = new Set(host.hostChannels.map((c) => c.metric as HostMetric));
     const now = this.ruleNow();
-    const readings = this.source.host(wanted, now);
+    const readings = this.source.host(host.hostWanted, now);
     let changed = false;
-    for (const c of host.hostChannels)
-      changed = this.feed(c, readings.get(c.metric as HostMetric), now) || changed;
+    for (const c of host.hostChannels) {
+      const r = readings.get(c.metric as HostMetric);
+      if (r === undefined) continue;
+      changed = isUnavailable(r)
+        ? this.feed(c, NaN, r.unavailable, now) || changed
+        : this.feed(c, r, '', now) || changed;
+    }
     this.settle(changed);
   }
 
@@ -323,54 +357,55 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
       );
     }
     if (this.subjects.size === 0) return;
-    const wanted = (this.wanted ??= this.wantedMetrics());
-    const inputs: InstanceInput[] = [];
-    const fed: Subject[] = []; // inputs[i]'s subject
-    for (const m of metrics) {
-      const key = m.index === 0 ? m.handler : instanceKey(m.handler, m.index);
-      const subject = this.subjects.get(key);
-      if (!subject) continue;
-      fed.push(subject);
-      inputs.push({
-        key,
-        running: m.state === 'running',
-        root: m.pid,
-        cpu_percent: m.cpu_percent,
-        memory_bytes: m.memory_bytes,
-        restarts: m.restarts,
-        cgroup: NO_CGROUP,
-      });
+    // Each instance's record, rewritten in place, into the batch for the sensors.
+    const { batch, batchSubjects } = this;
+    let n = 0;
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i]!;
+      const subject = this.subjectAt(i, m);
+      if (subject === undefined || subject.input === null) continue;
+      const input = subject.input;
+      input.running = m.state === 'running';
+      input.root = m.pid;
+      input.cpu_percent = m.cpu_percent;
+      input.memory_bytes = m.memory_bytes;
+      input.restarts = m.restarts;
+      input.cgroup = subject.pressure ? sup.pressureDir(input.key) : NO_CGROUP;
+      batch[n] = input;
+      batchSubjects[n++] = subject;
     }
-    if (inputs.length === 0) return;
-    if (wanted.pressure) for (const i of inputs) i.cgroup = sup.pressureDir(i.key);
-    const readings = this.source.instances(inputs, wanted.metrics, now);
+    if (batch.length !== n) batch.length = batchSubjects.length = n;
+    if (n === 0) return;
+    this.source.instances(batch, now);
     let changed = false;
-    for (let i = 0; i < inputs.length; i++) {
-      const r = readings.get(inputs[i]!.key);
-      if (r)
-        for (const c of fed[i]!.instanceChannels)
-          changed = this.feed(c, r.get(c.metric as InstanceMetric), now) || changed;
+    for (let k = 0; k < n; k++) {
+      const { instanceChannels, input } = batchSubjects[k]!;
+      const { values, unavailable } = input!;
+      for (let j = 0; j < instanceChannels.length; j++)
+        changed = this.feed(instanceChannels[j]!, values[j]!, unavailable[j]!, now) || changed;
     }
     this.settle(changed);
   }
 
-  /** The instance metrics the subjects' rules read. */
-  private wantedMetrics(): { metrics: Set<InstanceMetric>; pressure: boolean } {
-    const metrics = new Set<InstanceMetric>();
-    for (const [key, subject] of this.subjects)
-      if (key !== HOST_SUBJECT)
-        for (const c of subject.instanceChannels) metrics.add(c.metric as InstanceMetric);
-    return { metrics, pressure: [...metrics].some((m) => m.startsWith('pressure.')) };
+  /** The subject of entry `i` of a metrics sample (`m`): the one found there last time while the sample's
+   * order holds, else looked up by its key. */
+  private subjectAt(i: number, m: InstanceMetrics): Subject | undefined {
+    const slot = this.slots[i];
+    if (slot !== undefined && slot.handler === m.handler && slot.index === m.index) return slot.subject;
+    const subject = this.subjects.get(instanceKey(m.handler, m.index));
+    this.slots[i] = { handler: m.handler, index: m.index, subject };
+    return subject;
   }
 
-  /** One reading of one metric for one subject into the engine; what it changed is handled at once.
-   * True when it changed a rule's state (a transition). */
-  private feed(channel: Channel, r: Reading | undefined, now: number): boolean {
-    if (r === undefined) return false;
-    const why = isUnavailable(r) ? r.unavailable : '';
+  /** One reading of one metric for one subject into the engine: its value, or why it has none ('': it has
+   * one); what it changed is handled at once. True when it changed a rule's state (a transition). */
+  private feed(channel: Channel, value: number, why: string, now: number): boolean {
     if (channel.unavailable !== why) this.engine.setUnavailable(channel.subject, channel.metric, why);
-    if (isUnavailable(r)) return false;
-    const res = this.engine.feed(channel, { t: now, value: r }, this.scratch);
+    if (why !== '') return false;
+    const sample = this.sample;
+    sample.t = now;
+    sample.value = value;
+    const res = this.engine.feed(channel, sample, this.scratch);
     if (res.transitions.length === 0 && res.actions.length === 0 && res.clears.length === 0) return false;
     return this.handle(res);
   }

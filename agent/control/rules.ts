@@ -372,7 +372,8 @@ export class PolicyEngine {
     return { ...this.count };
   }
 
-  /** One sample through one tracker (the table in README.md). Reasons are worded only on a change. */
+  /** One sample through one tracker (the table in README.md). Reasons are worded only on a change (`move`
+   * gets which one, not a closure: nothing is allocated for a sample that changes nothing). */
   private step(tr: Tracker, sample: Sample, out: ObserveResult): void {
     if (tr.profile !== undefined && !(sample.t > tr.profile.t)) return; // not later than the last sample
     // The profiler's one profile, updated in place (what is kept of it is copied: decisions, transitions).
@@ -384,38 +385,44 @@ export class PolicyEngine {
     const inCooldown = cooldown_ms > 0 && tr.cooldownFrom !== null && t < tr.cooldownFrom + cooldown_ms;
     const breach = when.above !== undefined ? v > when.above : v < (when.below as number);
     if (tr.latched) {
-      if (!crossedBack(tr.rule, v)) return this.move(tr, 'firing', p, () => firingReason(tr.rule, v), out);
+      if (!crossedBack(tr.rule, v)) return this.move(tr, 'firing', p, 'firing', v, out);
       const reason = crossedBackReason(tr.rule, v);
       out.clears.push(clearOf(tr, t, reason));
-      [tr.latched, tr.fired, tr.breachSince, tr.rest] = [false, undefined, null, 'cleared'];
-      return this.move(tr, inCooldown ? 'cooling-down' : 'cleared', p, () => reason, out);
+      tr.latched = false;
+      tr.fired = undefined;
+      tr.breachSince = null;
+      tr.rest = 'cleared';
+      return this.move(tr, inCooldown ? 'cooling-down' : 'cleared', p, 'crossed-back', v, out);
     }
     if (!breach) {
-      if (tr.breachSince !== null) [tr.breachSince, tr.rest] = [null, 'armed'];
-      [tr.countedBudget, tr.countedCooldown] = [false, false];
-      if (inCooldown) return this.move(tr, 'cooling-down', p, () => cooldownReason(tr, v), out);
-      return this.move(tr, tr.rest, p, () => notBreachReason(tr.rule, v), out);
+      if (tr.breachSince !== null) {
+        tr.breachSince = null;
+        tr.rest = 'armed';
+      }
+      tr.countedBudget = false;
+      tr.countedCooldown = false;
+      if (inCooldown) return this.move(tr, 'cooling-down', p, 'cooldown', v, out);
+      return this.move(tr, tr.rest, p, 'not-breach', v, out);
     }
     tr.breachSince ??= t;
     if (t - tr.breachSince < when.for_ms) {
-      if (inCooldown) return this.move(tr, 'cooling-down', p, () => cooldownReason(tr, v), out);
-      return this.move(tr, 'pending', p, () => breachReason(tr.rule, v), out);
+      if (inCooldown) return this.move(tr, 'cooling-down', p, 'cooldown', v, out);
+      return this.move(tr, 'pending', p, 'breach', v, out);
     }
     if (inCooldown) {
       if (!tr.countedCooldown) {
         tr.countedCooldown = true;
         this.count.suppressed_cooldown++;
       }
-      return this.move(tr, 'cooling-down', p, () => cooldownReason(tr, v), out);
+      return this.move(tr, 'cooling-down', p, 'cooldown', v, out);
     }
     if (!tr.rule.dry_run && !this.budget.take(t)) {
-      const held = () => `${firingReason(tr.rule, v)}; held back: ${this.budget.describe()}`;
       if (!tr.countedBudget) {
         tr.countedBudget = true;
         this.count.suppressed_budget++;
-        out.actions.push({ ...decisionOf(tr, p, held()), held_back: true });
+        out.actions.push({ ...decisionOf(tr, p, this.reason('held-back', tr, v)), held_back: true });
       }
-      return this.move(tr, 'pending', p, held, out);
+      return this.move(tr, 'pending', p, 'held-back', v, out);
     }
     const decision = decisionOf(tr, p, firingReason(tr.rule, v));
     if (tr.rule.dry_run) this.count.dry_run++;
@@ -425,10 +432,10 @@ export class PolicyEngine {
     [tr.lastAction, tr.lastActionAt, tr.lastExecutionId] = [decision.action_text, t, ''];
     tr.lastActionIso = new Date(t).toISOString();
     out.actions.push(decision);
-    this.move(tr, 'firing', p, () => decision.reason, out);
+    this.move(tr, 'firing', p, 'fired', v, out);
   }
 
-  private move(tr: Tracker, to: RuleState, p: Profile, reason: () => string, out: ObserveResult): void {
+  private move(tr: Tracker, to: RuleState, p: Profile, why: Why, v: number, out: ObserveResult): void {
     if (tr.state === to) return;
     const from = tr.state;
     tr.state = to;
@@ -444,10 +451,33 @@ export class PolicyEngine {
       value: p.value,
       forecast: p.forecast ?? 0,
       has_forecast: (tr.rule.when.forecast_ms ?? 0) > 0,
-      reason: reason(),
+      reason: this.reason(why, tr, v),
     });
   }
+
+  /** The reason of a move, in words (`v`: the value the rule read). */
+  private reason(why: Why, tr: Tracker, v: number): string {
+    switch (why) {
+      case 'firing':
+        return firingReason(tr.rule, v);
+      case 'fired':
+        return tr.fired!.reason;
+      case 'crossed-back':
+        return crossedBackReason(tr.rule, v);
+      case 'not-breach':
+        return notBreachReason(tr.rule, v);
+      case 'breach':
+        return breachReason(tr.rule, v);
+      case 'cooldown':
+        return cooldownReason(tr, v);
+      case 'held-back':
+        return `${firingReason(tr.rule, v)}; held back: ${this.budget.describe()}`;
+    }
+  }
 }
+
+/** Which reason a state change gives (worded by `PolicyEngine.reason`, only when the state changes). */
+type Why = 'firing' | 'fired' | 'crossed-back' | 'not-breach' | 'breach' | 'cooldown' | 'held-back';
 
 /** The rows of one subject's rules (`trackers`), appended to `rows`. */
 function rowsOf(trackers: Map<string, Tracker>, rows: ReportRow[]): ReportRow[] {

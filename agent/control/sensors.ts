@@ -29,10 +29,14 @@ export function isUnavailable(r: unknown): r is Unavailable {
   return typeof r === 'object' && r !== null && 'unavailable' in r;
 }
 
-/** What the instance sensors see of one instance at one metrics sample. */
+/**
+ * One instance as the instance sensors see it at a metrics sample, and where they write its readings: one
+ * record per instance, kept by the caller and rewritten in place at every sample (`instanceInput` makes
+ * one), so that a sample allocates nothing.
+ */
 export interface InstanceInput {
   /** Instance key (`web#1`). */
-  key: string;
+  readonly key: string;
   running: boolean;
   /** Its main process (the root of the tree whose fds are counted); null when not known. */
   root: number | null;
@@ -41,6 +45,36 @@ export interface InstanceInput {
   restarts: number;
   /** Its cgroup v2 directory, or why it has no pressure files. */
   cgroup: { dir: string } | Unavailable;
+  /** The metrics to read (its rules'), fixed for the record's life. */
+  readonly metrics: readonly InstanceMetric[];
+  /** Written by the source at each sample, one per metric (same order): its value, or why it has none ('':
+   * it has one). */
+  readonly values: Float64Array;
+  readonly unavailable: string[];
+}
+
+/** An input's cgroup when none of its metrics is a pressure one (the directory is not looked up). */
+export const NO_CGROUP: Unavailable = { unavailable: 'not read: no rule reads pressure' };
+
+/** A record for `key` reading `metrics` (not running, no reading yet). */
+export function instanceInput(key: string, metrics: readonly InstanceMetric[]): InstanceInput {
+  return {
+    key,
+    running: false,
+    root: null,
+    cpu_percent: 0,
+    memory_bytes: 0,
+    restarts: 0,
+    cgroup: NO_CGROUP,
+    metrics: [...metrics],
+    values: new Float64Array(metrics.length),
+    unavailable: metrics.map(() => 'not read yet'),
+  };
+}
+
+/** Whether `metric` is read from the instance's cgroup (its `*.pressure` files). */
+export function isPressureMetric(metric: string): boolean {
+  return metric.startsWith('pressure.');
 }
 
 export type Readings<M extends string> = Map<M, Reading>;
@@ -49,15 +83,22 @@ export type Readings<M extends string> = Map<M, Reading>;
 export interface SensorSource {
   /** Host metrics (`wanted` only), read now. */
   host(wanted: ReadonlySet<HostMetric>, now: number): Readings<HostMetric>;
-  /** Instance metrics (`wanted` only) from one metrics sample taken at `now`. */
-  instances(
-    inputs: readonly InstanceInput[],
-    wanted: ReadonlySet<InstanceMetric>,
-    now: number,
-  ): Map<string, Readings<InstanceMetric>>;
+  /** Each input's metrics, from one metrics sample taken at `now`, written into its `values` and
+   * `unavailable`. `inputs` is every instance of the sample that some rule reads. */
+  instances(inputs: readonly InstanceInput[], now: number): void;
 }
 
 const HOUR_MS = 3_600_000;
+const NOT_RUNNING: Unavailable = { unavailable: 'not running' };
+const FIRST_SAMPLE: Unavailable = { unavailable: 'first sample of this process' };
+const ROOT_UNKNOWN: Unavailable = { unavailable: 'its main process is not known yet' };
+
+/** Some time in `times` is an hour old at `now` (a loop, no closure: this runs for every instance at every
+ * sample). */
+function anyHourOld(times: readonly number[], now: number): boolean {
+  for (let k = 0; k < times.length; k++) if (now - times[k]! >= HOUR_MS) return true;
+  return false;
+}
 
 /** `some avg10=1.50 avg60=… total=…` / `full …` → avg10 per line kind (percent). */
 export function parsePressure(text: string): { some?: number; full?: number } {
@@ -158,36 +199,25 @@ export class ProcSensors implements SensorSource {
     return Number.isFinite(v) ? v : { unavailable: `${file}: unreadable load average` };
   }
 
-  instances(
-    inputs: readonly InstanceInput[],
-    wanted: ReadonlySet<InstanceMetric>,
-    now: number,
-  ): Map<string, Readings<InstanceMetric>> {
-    const out = new Map<string, Readings<InstanceMetric>>();
+  instances(inputs: readonly InstanceInput[], now: number): void {
     const call = ++this.calls;
-    for (const input of inputs) out.set(input.key, this.instance(input, wanted, now, call));
+    for (let k = 0; k < inputs.length; k++) this.instance(inputs[k]!, now, call);
     // Instances gone since (more records than instances now) are forgotten.
     if (this.seen.size > inputs.length)
       for (const [k, seen] of this.seen) if (seen.call !== call) this.seen.delete(k);
-    return out;
   }
 
-  private instance(
-    i: InstanceInput,
-    wanted: ReadonlySet<InstanceMetric>,
-    now: number,
-    call: number,
-  ): Readings<InstanceMetric> {
+  /** One instance's readings into its record (nothing allocated unless a restart is counted or expires, or
+   * a file is read). */
+  private instance(i: InstanceInput, now: number, call: number): void {
     let seen = this.seen.get(i.key);
     // From the previous sample of the same process, before the record is updated in place.
-    const growth =
-      seen && seen.root === i.root && now > seen.at
-        ? ((i.memory_bytes - seen.rss) * 1000) / (now - seen.at)
-        : undefined;
+    const hasGrowth = seen !== undefined && seen.root === i.root && now > seen.at;
+    const growth = hasGrowth ? ((i.memory_bytes - seen!.rss) * 1000) / (now - seen!.at) : 0;
     if (!seen) {
       seen = { root: null, rss: 0, at: 0, restarts: i.restarts, restartTimes: [], call };
       this.seen.set(i.key, seen);
-    } else if (seen.restartTimes.some((t) => now - t >= HOUR_MS))
+    } else if (anyHourOld(seen.restartTimes, now))
       seen.restartTimes = seen.restartTimes.filter((t) => now - t < HOUR_MS);
     // Restarts the counter shows since the last sample happened in between: counted at this sample.
     for (let n = 0; n < Math.min(i.restarts - seen.restarts, 1000); n++) seen.restartTimes.push(now);
@@ -196,38 +226,34 @@ export class ProcSensors implements SensorSource {
     seen.at = now;
     seen.restarts = i.restarts;
     seen.call = call;
-    const out: Readings<InstanceMetric> = new Map();
     let texts: Map<string, string | Unavailable> | undefined;
-    for (const metric of wanted) {
-      if (metric === 'restarts_1h') {
-        out.set(metric, seen.restartTimes.length);
-        continue;
-      }
-      if (!i.running) {
-        out.set(metric, { unavailable: 'not running' });
-        continue;
-      }
-      if (metric === 'cpu') out.set(metric, i.cpu_percent / 100);
-      else if (metric === 'rss') out.set(metric, i.memory_bytes);
-      else if (metric === 'rss_growth')
-        out.set(metric, growth ?? { unavailable: 'first sample of this process' });
-      else if (metric === 'fds')
-        out.set(
-          metric,
-          i.root === null ? { unavailable: 'its main process is not known yet' } : this.fds(i.root),
-        );
+    const { metrics, values, unavailable } = i;
+    for (let j = 0; j < metrics.length; j++) {
+      const metric = metrics[j]!;
+      let r: Reading;
+      if (metric === 'restarts_1h') r = seen.restartTimes.length;
+      else if (!i.running) r = NOT_RUNNING;
+      else if (metric === 'cpu') r = i.cpu_percent / 100;
+      else if (metric === 'rss') r = i.memory_bytes;
+      else if (metric === 'rss_growth') r = hasGrowth ? growth : FIRST_SAMPLE;
+      else if (metric === 'fds') r = i.root === null ? ROOT_UNKNOWN : this.fds(i.root);
       else {
         const parts = psiParts(metric);
-        if (!parts) continue;
-        out.set(
-          metric,
-          isUnavailable(i.cgroup)
+        if (!parts)
+          r = NaN; // no sensor of this name: no value
+        else
+          r = isUnavailable(i.cgroup)
             ? i.cgroup
-            : pressureOf(path.join(i.cgroup.dir, `${parts[0]}.pressure`), parts[1], (texts ??= new Map())),
-        );
+            : pressureOf(path.join(i.cgroup.dir, `${parts[0]}.pressure`), parts[1], (texts ??= new Map()));
+      }
+      if (typeof r === 'number') {
+        values[j] = r;
+        unavailable[j] = '';
+      } else {
+        values[j] = NaN;
+        unavailable[j] = r.unavailable;
       }
     }
-    return out;
   }
 
   /** Open file descriptors over the tree rooted at `root`. */

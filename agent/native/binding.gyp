@@ -9,6 +9,11 @@
       "target_name": "process_spawn",
       "sources": ["process-spawn.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "thread_cpu",
+      "sources": ["thread-cpu.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }

@@ -42,14 +42,13 @@ class InjectedSensors implements SensorSource {
     return r;
   }
 
-  instances(...[inputs, wanted, now]: Parameters<SensorSource['instances']>) {
-    const out = this.real.instances(inputs, wanted, now);
-    for (const [key, r] of out)
-      for (const m of wanted) {
-        const v = this.values.get(`${key} ${m}`);
-        if (v !== undefined) r.set(m, v);
-      }
-    return out;
+  instances(...[inputs, now]: Parameters<SensorSource['instances']>) {
+    this.real.instances(inputs, now);
+    for (const i of inputs)
+      i.metrics.forEach((m, j) => {
+        const v = this.values.get(`${i.key} ${m}`);
+        if (v !== undefined) [i.values[j], i.unavailable[j]] = [v, ''];
+      });
   }
 }
 

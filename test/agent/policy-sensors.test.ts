@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  instanceInput,
   isUnavailable,
   parsePressure,
   ProcSensors,
   type InstanceInput,
+  type Reading,
 } from '../../agent/control/sensors.js';
 import type { HostMetric, InstanceMetric } from '../../shared/policy-rules.js';
 import { tempDir } from '../helpers/common.js';
@@ -29,9 +31,11 @@ function fakeProc(): string {
   return root;
 }
 
-function input(fields: Partial<InstanceInput>): InstanceInput {
+/** One instance's fields at a sample (the record's own fields aside). */
+type InputFields = Partial<Omit<InstanceInput, 'key' | 'metrics' | 'values' | 'unavailable'>>;
+
+function input(fields: InputFields): InputFields {
   return {
-    key: 'web',
     running: true,
     root: process.pid,
     cpu_percent: 0,
@@ -40,6 +44,20 @@ function input(fields: Partial<InstanceInput>): InstanceInput {
     cgroup: { unavailable: 'cgroup v1 has no per-cgroup pressure files (v2 only)' },
     ...fields,
   };
+}
+
+/** One sample of the instance `web` (`fields`) through `sensors`: its readings of `wanted` by metric. */
+function read(
+  sensors: ProcSensors,
+  fields: InputFields,
+  wanted: ReadonlySet<InstanceMetric>,
+  now: number,
+): Map<InstanceMetric, Reading> {
+  const i = Object.assign(instanceInput('web', [...wanted]), fields);
+  sensors.instances([i], now);
+  return new Map(
+    i.metrics.map((m, j) => [m, i.unavailable[j] ? { unavailable: i.unavailable[j] } : i.values[j]!]),
+  );
 }
 
 describe('policy sensors', () => {
@@ -95,32 +113,27 @@ describe('policy sensors', () => {
       'pressure.memory.some',
     ]);
     const t0 = 1_000_000;
-    const first = sensors
-      .instances([input({ cpu_percent: 50, memory_bytes: 100 << 20 })], wanted, t0)
-      .get('web')!;
+    const first = read(sensors, input({ cpu_percent: 50, memory_bytes: 100 << 20 }), wanted, t0);
     assert.equal(first.get('cpu'), 0.5);
     assert.equal(first.get('rss'), 100 << 20);
     assert.ok(isUnavailable(first.get('rss_growth')), 'no growth from one sample');
     assert.equal(first.get('restarts_1h'), 0);
     const psi = first.get('pressure.memory.some');
     assert.ok(isUnavailable(psi) && /v2 only/.test(psi.unavailable));
-    const second = sensors
-      .instances([input({ memory_bytes: 110 << 20, restarts: 2 })], wanted, t0 + 2000)
-      .get('web')!;
+    const second = read(sensors, input({ memory_bytes: 110 << 20, restarts: 2 }), wanted, t0 + 2000);
     assert.equal(second.get('rss_growth'), (10 << 20) / 2, 'bytes per second');
     assert.equal(second.get('restarts_1h'), 2);
-    const newProcess = sensors
-      .instances([input({ root: 1, memory_bytes: 10 << 20, restarts: 3 })], wanted, t0 + 3000)
-      .get('web')!;
+    const newProcess = read(
+      sensors,
+      input({ root: 1, memory_bytes: 10 << 20, restarts: 3 }),
+      wanted,
+      t0 + 3000,
+    );
     assert.ok(isUnavailable(newProcess.get('rss_growth')), 'a new process starts its growth afresh');
     assert.equal(newProcess.get('restarts_1h'), 3);
-    const later = sensors
-      .instances([input({ root: 1, restarts: 3 })], wanted, t0 + 3000 + 3_600_000)
-      .get('web')!;
+    const later = read(sensors, input({ root: 1, restarts: 3 }), wanted, t0 + 3000 + 3_600_000);
     assert.equal(later.get('restarts_1h'), 0, 'restarts older than an hour no longer count');
-    const stopped = sensors
-      .instances([input({ running: false, root: null })], wanted, t0 + 3_700_000)
-      .get('web')!;
+    const stopped = read(sensors, input({ running: false, root: null }), wanted, t0 + 3_700_000);
     assert.ok(
       isUnavailable(stopped.get('rss')) && isUnavailable(stopped.get('cpu')),
       'no value while not running',
@@ -129,10 +142,7 @@ describe('policy sensors', () => {
 
   it('count the open file descriptors of a real process tree', () => {
     const sensors = new ProcSensors({ onDemandHot: () => 0 });
-    const fds = sensors
-      .instances([input({})], new Set<InstanceMetric>(['fds']), Date.now())
-      .get('web')!
-      .get('fds');
+    const fds = read(sensors, input({}), new Set<InstanceMetric>(['fds']), Date.now()).get('fds');
     assert.equal(typeof fds, 'number');
     assert.ok((fds as number) >= 3, `this process has at least stdin, stdout, stderr (${String(fds)})`);
   });

@@ -162,6 +162,7 @@ describe('integration: the packed tarball installs a working gov', function () {
       'agent/native/binding.gyp',
       'agent/native/linux-sockets.c',
       'agent/native/process-spawn.c',
+      'agent/native/thread-cpu.c',
       'agent/native/napi-errno.h',
     ])
       assert.ok(paths.includes(p), `${p} is not in the tarball`);
@@ -220,9 +221,9 @@ describe('integration: the packed tarball installs a working gov', function () {
     assert.equal(r.stdout.trim(), `gov ${pkg.version}`);
   });
 
-  it('the install builds the native helpers (sockets, spawn) from source', () => {
+  it('the install builds the native helpers (sockets, spawn, thread CPU clock) from source', () => {
     const lib = path.join(prefix, 'lib', 'node_modules', pkg.name);
-    for (const addon of ['linux_sockets.node', 'process_spawn.node'])
+    for (const addon of ['linux_sockets.node', 'process_spawn.node', 'thread_cpu.node'])
       assert.ok(
         existsSync(path.join(lib, 'agent', 'native', 'build', 'Release', addon)),
         `the install script built agent/native (${addon})`,
