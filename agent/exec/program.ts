@@ -89,9 +89,12 @@ export function startPiped(spec: ProgramSpec, on: ProgramEvents): Program | null
   return spec.direct ? startDirect(spec, spec.direct, on) : startForked(spec, on);
 }
 
-/** The directories execvp would try for `name` (none for a path: it is executed as it is). */
-function pathCandidates(name: string, pathVar: string | undefined): string[] | undefined {
-  if (name.includes('/')) return undefined;
+/**
+ * The paths execvp would try for `name`: a path (or an empty name) only itself — still a candidate, so a
+ * script without `#!` named by its path runs through /bin/sh as execvp runs it — else each PATH entry.
+ */
+function pathCandidates(name: string, pathVar: string | undefined): string[] {
+  if (name === '' || name.includes('/')) return [name];
   // glibc's default when PATH is unset; an empty entry is the current directory.
   return (pathVar ?? '/bin:/usr/bin').split(':').map((dir) => (dir ? `${dir}/${name}` : name));
 }
@@ -147,7 +150,7 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
         ...(d.identity ?? {}),
         // Killed when the agent process dies (kill -9 included), so no session outlives its agent.
         pdeathsig: true,
-        ...(candidates ? { candidates } : {}),
+        candidates,
         execFailure: `governor: failed to execute ${name}: `,
         ref: true, // its output may end before its exit is heard
       },

@@ -124,6 +124,21 @@ describe('exec: the native spawn of piped programs', function () {
     assert.match(ran.stderr, /failed to execute no-such-program-gov: No such file or directory/);
   });
 
+  it('runs a script without #! named by its path through /bin/sh, as execvp (setpriv) did', async () => {
+    const dir = tempDir('gov-script-');
+    const script = path.join(dir, 'plain.sh');
+    writeFileSync(script, 'echo "plain $1"\n', { mode: 0o755 });
+    const ran = await run(native, { command: [script, 'arg'], procs: [], identity: null });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stdout, 'plain arg\n');
+  });
+
+  it('ends an empty program name as execvp does: not found, exit 127', async () => {
+    const ran = await run(native, { command: [''], procs: [], identity: null });
+    assert.equal(ran.code, 127);
+    assert.match(ran.stderr, /No such file or directory/);
+  });
+
   it('is killed when the agent process dies (SIGKILL)', async () => {
     // A stand-in agent: starts `sleep` through the same path, prints its PID, and is then killed.
     const here = path.dirname(fileURLToPath(import.meta.url));
