@@ -170,6 +170,18 @@ describe('exec: the native spawn of piped programs', function () {
     assert.match(ran.stderr, /No such file or directory/);
   });
 
+  it('refuses a NUL byte in an argument or a path (as child_process does) instead of running the cut-short command', async () => {
+    const refused = (err: Error) => /null bytes/.test(err.message);
+    await assert.rejects(
+      () => run(native, { command: ['echo', 'kept\0dropped'], procs: [], identity: null }),
+      refused,
+    );
+    await assert.rejects(
+      () => run(native, { command: ['true'], procs: ['/sys/fs/cgroup\0/x/cgroup.procs'], identity: null }),
+      refused,
+    );
+  });
+
   it('is killed when the agent process dies (SIGKILL)', async () => {
     // A stand-in agent: starts `sleep` through the same path, prints its PID, and is then killed.
     const here = path.dirname(fileURLToPath(import.meta.url));
