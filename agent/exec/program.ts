@@ -73,15 +73,16 @@ const signalNumber = (name: string): number =>
 const signalName = (n: number): string =>
   Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
 
+/**
+ * The program's group only: the program leads it (setsid, or a pty's session) and cannot leave it, so while it
+ * lives this reaches it. Never its PID alone: once it exited it was reaped at once, and that number may be
+ * another process's by then (a group's number is not reused while anything is left in it).
+ */
 function groupKill(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* already gone */
-    }
+    /* nothing left in the group */
   }
 }
 
