@@ -39,6 +39,11 @@ export interface ExecEnvironment {
   cgroups: Cgroups;
   /** The per-instance CPU counters (v1: the instance's cpuacct group to join as well); null: none. */
   accounting: CpuAccounting | null;
+  /**
+   * The kernel's word: is instance `key`'s group frozen or being frozen now (a freeze in progress is not
+   * `frozen` until the kernel says every task is)? Absent: only `frozen` is asked.
+   */
+  freezing?: (key: string) => boolean;
 }
 
 export function execContextOf(
@@ -63,6 +68,13 @@ export function execContextOf(
   if (inst.frozen)
     throw new StateError(
       `${key} is frozen (on-demand, idle): a program run in it would be frozen too; wake it first (gov ensure)`,
+    );
+  // Being frozen: a program joining the group now is frozen too, before its exec — and the native spawn's
+  // vfork holds the agent's thread until that exec, so the agent would stand still with it (the freeze's own
+  // end, and any thaw, included).
+  if (env.freezing?.(key))
+    throw new StateError(
+      `${key} is being frozen: a program run in it would be frozen too; try again once it is frozen (then wake it: gov ensure) or thawed`,
     );
   const launch = prepareLaunch(inst.spec, inst.index, env.launch);
   const procs: string[] = [];

@@ -73,15 +73,16 @@ const signalNumber = (name: string): number =>
 const signalName = (n: number): string =>
   Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
 
+/**
+ * The program's group only: the program leads it (setsid, or a pty's session) and cannot leave it, so while it
+ * lives this reaches it. Never its PID alone: once it exited it was reaped at once, and that number may be
+ * another process's by then (a group's number is not reused while anything is left in it).
+ */
 function groupKill(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* already gone */
-    }
+    /* nothing left in the group */
   }
 }
 
@@ -89,9 +90,12 @@ export function startPiped(spec: ProgramSpec, on: ProgramEvents): Program | null
   return spec.direct ? startDirect(spec, spec.direct, on) : startForked(spec, on);
 }
 
-/** The directories execvp would try for `name` (none for a path: it is executed as it is). */
-function pathCandidates(name: string, pathVar: string | undefined): string[] | undefined {
-  if (name.includes('/')) return undefined;
+/**
+ * The paths execvp would try for `name`: a path (or an empty name) only itself — still a candidate, so a
+ * script without `#!` named by its path runs through /bin/sh as execvp runs it — else each PATH entry.
+ */
+function pathCandidates(name: string, pathVar: string | undefined): string[] {
+  if (name === '' || name.includes('/')) return [name];
   // glibc's default when PATH is unset; an empty entry is the current directory.
   return (pathVar ?? '/bin:/usr/bin').split(':').map((dir) => (dir ? `${dir}/${name}` : name));
 }
@@ -147,7 +151,7 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
         ...(d.identity ?? {}),
         // Killed when the agent process dies (kill -9 included), so no session outlives its agent.
         pdeathsig: true,
-        ...(candidates ? { candidates } : {}),
+        candidates,
         execFailure: `governor: failed to execute ${name}: `,
         ref: true, // its output may end before its exit is heard
       },

@@ -64,7 +64,9 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   return throw_errno_named(env, syscall, err, "ERR_SPAWN");
 }
 
-/* A malloc'd UTF-8 copy of a JS string; NULL (with a JS exception pending) when it is none. */
+/* A malloc'd UTF-8 copy of a JS string; NULL (with a JS exception pending) when it is none, or when it holds
+ * a NUL byte: C would cut it there, and the program run would not be the one asked for (child_process
+ * refuses those too). */
 static char *string_of(napi_env env, napi_value v) {
   size_t len = 0;
   if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
@@ -77,6 +79,11 @@ static char *string_of(napi_env env, napi_value v) {
     return NULL;
   }
   napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  if (strlen(s) != len) {
+    free(s);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "a string must be without null bytes");
+    return NULL;
+  }
   return s;
 }
 

@@ -570,6 +570,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         tracking: this.tracker.layout ? this.tracker : null,
         cgroups: this.cgroups,
         accounting: this.accounting,
+        freezing: (k) => {
+          const h = this.registry.find(k)?.handle;
+          return h ? this.freezer.isFrozen(k, h) : false;
+        },
       },
       command,
       session,

@@ -84,6 +84,37 @@ describe('exec: the native spawn of piped programs', function () {
     }
   });
 
+  it('refuses an instance whose cgroup is being frozen: a program joining it would stop before its exec, and the agent with it', async function () {
+    // vfork: the agent's thread waits for the child's exec, and a child that joined a freezing v2 group is
+    // frozen before it gets there: the agent's event loop would stand still until someone else thaws it.
+    const sup = await s.make({ cgroupRoot: '/sys/fs/cgroup/unified' });
+    if (sup.tracker.layout?.version !== 2) {
+      console.log(`      (skipped: no cgroup v2 tracking at /sys/fs/cgroup/unified: ${sup.tracker.reason})`);
+      return this.skip();
+    }
+    await sup.applySpecs([spec({ name: 'web', command: ['node', fixture('ticker.mjs')], start_seconds: 0 })]);
+    const group = await waitFor(
+      () => {
+        const i = sup.status().find((x) => x.instance === 'web');
+        return i?.state === 'running' ? sup.tracker.dirOf('web') : null;
+      },
+      { what: 'web running' },
+    );
+    // What the freezer writes first; the instance counts as frozen only once the kernel says it is.
+    writeFileSync(path.join(group, 'cgroup.freeze'), '1');
+    try {
+      assert.throws(() => sup.execContext('web', ['true'], 'frz'), /web is being frozen/);
+    } finally {
+      writeFileSync(path.join(group, 'cgroup.freeze'), '0');
+    }
+    const ctx = sup.execContext('web', ['true'], 'thawed');
+    try {
+      assert.equal((await run(native, ctx.direct!)).code, 0);
+    } finally {
+      ctx.release?.(0);
+    }
+  });
+
   it('fails the start naming a cgroup it cannot join', async () => {
     const procs = path.join(tempDir('gov-nocg-'), 'missing', 'cgroup.procs');
     await assert.rejects(
@@ -122,6 +153,33 @@ describe('exec: the native spawn of piped programs', function () {
     const ran = await run(native, { command: ['no-such-program-gov'], procs: [], identity: null });
     assert.equal(ran.code, 127);
     assert.match(ran.stderr, /failed to execute no-such-program-gov: No such file or directory/);
+  });
+
+  it('runs a script without #! named by its path through /bin/sh, as execvp (setpriv) did', async () => {
+    const dir = tempDir('gov-script-');
+    const script = path.join(dir, 'plain.sh');
+    writeFileSync(script, 'echo "plain $1"\n', { mode: 0o755 });
+    const ran = await run(native, { command: [script, 'arg'], procs: [], identity: null });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stdout, 'plain arg\n');
+  });
+
+  it('ends an empty program name as execvp does: not found, exit 127', async () => {
+    const ran = await run(native, { command: [''], procs: [], identity: null });
+    assert.equal(ran.code, 127);
+    assert.match(ran.stderr, /No such file or directory/);
+  });
+
+  it('refuses a NUL byte in an argument or a path (as child_process does) instead of running the cut-short command', async () => {
+    const refused = (err: Error) => /null bytes/.test(err.message);
+    await assert.rejects(
+      () => run(native, { command: ['echo', 'kept\0dropped'], procs: [], identity: null }),
+      refused,
+    );
+    await assert.rejects(
+      () => run(native, { command: ['true'], procs: ['/sys/fs/cgroup\0/x/cgroup.procs'], identity: null }),
+      refused,
+    );
   });
 
   it('is killed when the agent process dies (SIGKILL)', async () => {

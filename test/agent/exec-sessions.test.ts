@@ -204,6 +204,33 @@ for (const [via, spawn] of spawns)
       await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
     });
 
+    it("never signals the program's PID once it exited and was reaped: that number may be another process's by then", async () => {
+      const h = harness({ killGraceMs: 200 });
+      // A daemon in a session of its own holds the output: the session stays open after the program itself
+      // exited (and was reaped), and a close then signals what is left — the group, nothing by PID.
+      h.open('d', ['sh', '-c', 'setsid sleep 100 & echo $!']);
+      const pid = await h.pid('d');
+      const daemon = Number(await waitFor(() => h.text('d').trim(), { what: 'the daemon PID' }));
+      trackPid(daemon);
+      await waitFor(() => !isAlive(pid), { what: 'the program to exit' });
+      const signalled: number[] = [];
+      const kill = process.kill;
+      process.kill = ((p: number, s?: string | number) => {
+        signalled.push(p);
+        return kill.call(process, p, s);
+      }) as typeof process.kill;
+      try {
+        h.to('d', { body: 'close', close: 'client gone' });
+        await new Promise((r) => setTimeout(r, 400)); // SIGHUP, and SIGKILL after the grace
+      } finally {
+        process.kill = kill;
+        process.kill(daemon, 'SIGKILL');
+      }
+      assert.ok(signalled.includes(-pid), 'its group was signalled');
+      assert.ok(!signalled.includes(pid), `pid ${pid} itself was signalled after its exit`);
+      await waitFor(() => h.sessions.size === 0, { what: 'the session to end' });
+    });
+
     it('exits 128+N for a program ended by signal N; stdin is forwarded and closed', async () => {
       const h = harness();
       h.open('k', ['sh', '-c', 'kill -TERM $$']);
