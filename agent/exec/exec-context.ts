@@ -99,8 +99,11 @@ export function execContextOf(
   const argv = [...launch.prefix, SETPRIV, '--pdeathsig', 'KILL', '--', ...command];
   return {
     argv: procs.length > 0 ? joinArgv(procs, argv) : argv,
-    // The same steps for the native spawn, which takes them itself between vfork and exec (program.ts).
-    direct: { command, procs, identity: launch.identity },
+    // The same steps for the native spawn, which takes them itself between vfork and exec (program.ts) —
+    // not into a group with limits: vfork holds the agent's thread until the exec, which a child already in
+    // a CPU quota or at a memory limit runs at that quota (hundreds of ms with `cpu: 1%` kept busy, the
+    // whole agent standing still); the chain joins after its own exec, the agent long back at work.
+    ...(hasLimits(inst.spec.limits) ? {} : { direct: { command, procs, identity: launch.identity } }),
     cwd: inst.spec.cwd,
     env: launch.env,
     logDir: instanceLogDir(env.dataDir, key),

@@ -115,6 +115,34 @@ describe('exec: the native spawn of piped programs', function () {
     }
   });
 
+  it('leaves an instance with limits to the chain: the agent never waits on the quota of a group it joined before the exec', async function () {
+    // vfork holds the agent's thread until the child's exec; a child already in `cpu: 1%` (kept busy) or
+    // at its memory limit would exec at that pace, the whole agent standing still meanwhile.
+    const sup = await s.make({});
+    await sup.applySpecs([
+      spec({
+        name: 'capped',
+        command: ['node', fixture('ticker.mjs')],
+        start_seconds: 0,
+        limits: { cpu: '10%' },
+      }),
+      spec({ name: 'free', command: ['node', fixture('ticker.mjs')], start_seconds: 0 }),
+    ]);
+    await waitFor(() => sup.status().every((i) => i.state === 'running') && sup.status().length === 2, {
+      what: 'both running',
+    });
+    const capped = sup.execContext('capped', ['true'], 'capped1');
+    const free = sup.execContext('free', ['true'], 'free1');
+    try {
+      assert.equal(capped.direct, undefined, 'no native spawn into a limited instance');
+      assert.ok(capped.argv.includes('true'), 'the chain runs the command');
+      assert.ok(free.direct, 'the native spawn where nothing limits the exec');
+    } finally {
+      capped.release?.(0);
+      free.release?.(0);
+    }
+  });
+
   it('fails the start naming a cgroup it cannot join', async () => {
     const procs = path.join(tempDir('gov-nocg-'), 'missing', 'cgroup.procs');
     await assert.rejects(
