@@ -69,8 +69,15 @@ export async function collectMetrics(
       d?.recordHotRss(u.memory_bytes);
       d?.noteSample(u.cpu_percent); // idleness from activity: CPU over this window, and connections
     }
+    // The on-demand figures field by field, not spread first: on Node 20 a literal that spreads an object and
+    // then adds fields is built on a slow path (~20 µs and ~5 KiB of garbage each, the most of an idle
+    // agent's CPU and allocation for 100 instances every 5 s).
+    const t = d?.telemetry() ?? NO_DEMAND;
     return {
-      ...(d?.telemetry() ?? NO_DEMAND),
+      cold_starts: t.cold_starts,
+      last_cold_start_ms: t.last_cold_start_ms,
+      last_hot_memory_bytes: t.last_hot_memory_bytes,
+      recent_cold_starts_ms: t.recent_cold_starts_ms,
       handler: s.handler,
       index: s.index,
       state: s.state,
