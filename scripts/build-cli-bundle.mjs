@@ -2,10 +2,11 @@
 // npm packages included) into dist/master/cli/gov-bundle.js plus one chunk per lazily loaded part (a command's
 // module, the daemons, the PKI), which the `gov` binary (dist/master/cli/gov.js) imports. Loading one file per
 // part instead of a few hundred modules is most of a `gov` command's start (issue 10). The chunks sit beside
-// gov.js so that the URLs the CLI's modules resolve from their own place (../main.js, ../../agent/main.js,
-// ../../../package.json) hold as in the tsc build. agent/ stays out (gov-program.ts imports it by URL at
-// run time, from the tsc build). The metafile (what each chunk holds) is written beside the chunks: the
-// lazy-load test reads it to tell which modules and packages a command loaded.
+// gov.js so that the URLs the CLI's modules resolve from their own place (../main.js,
+// ../../../package.json) hold as in the tsc build. The agent (`gov agent`) is in the bundle too, in chunks of
+// its own: the files it locates (the native addons, proto/) are searched for upward from its place. The
+// metafile (what each chunk holds) is written beside the chunks: the lazy-load test reads it to tell which
+// modules and packages a command loaded.
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

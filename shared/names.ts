@@ -10,6 +10,15 @@
  */
 export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
+/**
+ * Orders names (and `name#N` instance keys) by code unit: they are ASCII (NAME_RE). Not `localeCompare`,
+ * whose collator loads ICU's collation data (~2 MiB of resident memory) and is slower, for the same order
+ * except that `_` sorts after the digits.
+ */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** NAME_RE in words, for refusals. */
 export const NAME_RULE = 'lowercase letters, digits, . _ -; 1-63 chars; must start with a letter or digit';
 

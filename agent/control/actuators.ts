@@ -22,6 +22,7 @@ import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { errorMessage, StateError } from '../../shared/errors.js';
 import { parseInstanceKey } from '../../shared/spec.js';
+import { compareNames } from '../../shared/names.js';
 import type { PolicyAction, PolicyRule } from '../../shared/policy-rules.js';
 import { agentCommand, type AgentCommands } from '../commands.js';
 import type { LocalAudit } from '../local/local-audit.js';
@@ -215,7 +216,7 @@ export class Actuators {
       order === 'most-memory'
         ? (s: InstanceStatus) => -this.lastRss(s.instance)
         : (s: InstanceStatus) => -s.activity.idle_ms;
-    hot.sort((a, b) => rank(a) - rank(b) || a.instance.localeCompare(b.instance));
+    hot.sort((a, b) => rank(a) - rank(b) || compareNames(a.instance, b.instance));
     return hot.slice(0, Math.max(1, max)).map((s) => ({ handler: s.handler, instance: s.instance }));
   }
 

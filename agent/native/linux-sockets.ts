@@ -52,8 +52,8 @@ export type Loaded = { ok: true; native: LinuxSockets } | { ok: false; reason: s
 let loaded: Loaded | null = null;
 
 /**
- * An addon's file: `<package>/agent/native/build/Release/<target>.node` (from src or from dist); `target`
- * is a target of binding.gyp (default this one).
+ * An addon's file: `<package>/agent/native/build/Release/<target>.node` (from src, from dist or from the CLI
+ * bundle in dist/master/cli/); `target` is a target of binding.gyp (default this one).
  */
 export function addonPath(target = 'linux_sockets'): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

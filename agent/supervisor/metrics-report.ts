@@ -70,8 +70,10 @@ export async function collectMetrics(
       d?.noteSample(u.cpu_percent); // idleness from activity: CPU over this window, and connections
     }
     const t = d?.telemetry() ?? NO_DEMAND;
-    // Every field written out, not spread: a spread gives each entry a map of its own, so that every reader
-    // of the sample (the control loop at each sample, the metrics push) looks each field up the slow way.
+    // Every field written out, not spread: on Node 20 a literal that spreads an object and then adds fields
+    // is built on a slow path (~20 µs and ~5 KiB of garbage each: most of an idle agent's CPU and allocation
+    // for 100 instances every 5 s), and gives each entry a map of its own, so every reader of the sample (the
+    // control loop, the metrics push) looks each field up the slow way.
     return {
       cold_starts: t.cold_starts,
       last_cold_start_ms: t.last_cold_start_ms,

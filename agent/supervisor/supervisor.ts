@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { StateError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
+import { compareNames } from '../../shared/names.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { Handle, ProcessBackend } from '../process/backend.js';
@@ -555,7 +556,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return [...this.registry.values()]
       .map((i) => i.status())
       .concat(this.observed.statuses())
-      .sort((a, b) => a.handler.localeCompare(b.handler) || a.index - b.index);
+      .sort((a, b) => compareNames(a.handler, b.handler) || a.index - b.index);
   }
 
   /** Where and how `command` runs in instance `key`'s context (gov exec: agent/exec/exec-context.ts). */

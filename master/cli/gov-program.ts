@@ -4,9 +4,10 @@
  * (defined with adminCommand() in master/cli/) and `gov completion`. Every command lives in a module loaded
  * only when it runs (COMMANDS): the index (`gov --help`) and `--version` load none of them, `gov ps` loads
  * ps.ts and what it imports, not the daemons, the PKI or the other commands. The agent comes through a
- * runtime URL import because master/ never imports agent/ statically. `npm run build` bundles this module
- * and what it imports into dist/master/cli/gov-bundle*.js (scripts/build-cli-bundle.mjs), one chunk per
- * lazily loaded module set, so the split above holds for the bundle too; tests import this module itself.
+ * dynamic import because master/ never imports agent/ statically. `npm run build` bundles this module
+ * and what it imports, the agent included, into dist/master/cli/gov-bundle*.js (scripts/build-cli-bundle.mjs),
+ * one chunk per lazily loaded module set, so the split above holds for the bundle too; tests import this
+ * module itself.
  */
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILED, EXIT_OK, UsageError, processIO, reportError, type CliIO } from '../../shared/cli-io.js';
@@ -68,11 +69,14 @@ const daemon = (name: string, summary: string, load: () => Promise<Define>) =>
 const admin = (name: string, summary: string, load: () => Promise<Define>) =>
   entry('command', 'admin:', name, summary, load);
 
-/** agent/ is resolved at run time from the built tree (dist/agent/main.js), never imported statically. */
+/**
+ * agent/ is loaded only when `gov agent` runs, never imported statically. The path is a literal so that the
+ * CLI bundle holds the agent too (its own chunks, sharing gRPC, commander and shared/ with the rest): an
+ * agent run from the bundle loads one copy of each module, and parses a few large files instead of ~200
+ * modules with their comments (3-4 MiB less resident at idle); from the tsc build it is dist/agent/main.js.
+ */
 async function loadAgent(): Promise<Define> {
-  const mod = (await import(new URL('../../agent/main.js', import.meta.url).href)) as {
-    agentProgram?: () => GovCommand;
-  };
+  const mod = (await import('../../agent/main.js')) as { agentProgram?: () => GovCommand };
   if (typeof mod.agentProgram !== 'function') throw new Error('agent/main.js does not export agentProgram');
   return mod.agentProgram;
 }

@@ -1,6 +1,6 @@
 /** One rule for names (handlers, issued agent ids and cert names) and one, looser, for referring to an agent. */
 import assert from 'node:assert/strict';
-import { NAME_RULE, isAgentRef, isName, nameRefusal } from '../../shared/names.js';
+import { NAME_RULE, compareNames, isAgentRef, isName, nameRefusal } from '../../shared/names.js';
 import { validateName } from '../../shared/pki.js';
 import { parseHandlersFile } from '../../shared/spec.js';
 
@@ -55,5 +55,21 @@ describe('names: one rule each', () => {
     for (const r of ['', ' ', 'a b', 'a\tb', 'a\n']) {
       assert.ok(!isAgentRef(r), JSON.stringify(r));
     }
+  });
+
+  it('compareNames orders names and instance keys by code unit', () => {
+    const names = ['web2', 'web-1', 'web#10', 'api', 'web', 'web.v2', 'web_x', 'web#2', '0db'];
+    assert.deepEqual(names.sort(compareNames), [
+      '0db',
+      'api',
+      'web',
+      'web#10',
+      'web#2',
+      'web-1',
+      'web.v2',
+      'web2',
+      'web_x',
+    ]);
+    assert.equal(compareNames('web', 'web'), 0);
   });
 });
