@@ -6,7 +6,6 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { Option } from 'commander';
 import { EXIT_OK, processIO, reportError, type CliIO } from '../shared/cli-io.js';
@@ -105,19 +104,7 @@ export function runAgent(args: string[], io: CliIO): Promise<number> {
   return agentProgram().run(args, io);
 }
 
-/**
- * An agent idles most of its life, so V8 is told to favour a small heap over speed (`--optimize-for-size`,
- * read by the garbage collector at each collection): the old generation then grows ~2 MiB past what is
- * live before the next full collection instead of 8 MiB, so the garbage an idle agent slowly promotes
- * costs up to ~6 MiB less resident memory (100 idle handlers: 2 MiB less V8 heap after 10 minutes), for
- * no measurable CPU (test/bench/idle-bench.ts). Set once the agent starts, not for the other commands.
- */
-function favourSmallHeap(): void {
-  v8.setFlagsFromString('--optimize-for-size');
-}
-
 async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
-  favourSmallHeap();
   const { connected, dataDir, metricsIntervalMs } = options;
   const logger = new Logger('agent', {
     level: options.logLevel,
