@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { NotFoundError, PermissionError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
-import { isName } from '../../shared/names.js';
+import { compareNames, isName } from '../../shared/names.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
 import {
@@ -564,13 +564,14 @@ export function instanceCursor(v: Pick<InstanceView, 'agent' | 'status'>): Insta
   };
 }
 
-/** The order of `listInstances`: handler, then agent, then index, then instance key. */
+/** The order of `listInstances`: handler, then agent, then index, then instance key (as an agent's local
+ * `gov --local ps` orders them: compareNames). */
 export function compareInstanceCursors(a: InstanceCursor, b: InstanceCursor): number {
   return (
-    a.handler.localeCompare(b.handler) ||
-    a.agent.localeCompare(b.agent) ||
+    compareNames(a.handler, b.handler) ||
+    compareNames(a.agent, b.agent) ||
     a.index - b.index ||
-    a.key.localeCompare(b.key)
+    compareNames(a.key, b.key)
   );
 }
 
