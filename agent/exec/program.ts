@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import type { Identity } from '../instance/launch.js';
 import type { NativeSpawn } from '../native/process-spawn.js';
 import type { PtyModule } from './pty.js';
@@ -181,15 +182,21 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
     stdin = new net.Socket({ fd: inp[0], readable: false, writable: true });
     stdin.on('error', () => {}); // EPIPE when the program stopped reading
   }
+  return piped(pid, () => stdin, stdout, stderr);
+}
+
+/** A program on pipes: input written to `stdin()` (null: none), output read from `stdout` and `stderr`. */
+function piped(pid: number, stdin: () => Writable | null, stdout: Readable, stderr: Readable): Program {
   return {
     pid,
     write(chunk, drained) {
-      if (!stdin || stdin.destroyed) return drained();
-      if (stdin.write(chunk)) drained();
-      else stdin.once('drain', drained);
+      const s = stdin();
+      if (!s || s.destroyed) return drained();
+      if (s.write(chunk)) drained();
+      else s.once('drain', drained);
     },
-    endInput: () => stdin?.end(),
-    discardInput: () => stdin?.destroy(),
+    endInput: () => stdin()?.end(),
+    discardInput: () => stdin()?.destroy(),
     resize: () => {},
     signal: (s) => groupKill(pid, s),
     pause() {
@@ -232,27 +239,7 @@ function startForked(spec: ProgramSpec, on: ProgramEvents): Program | null {
     if (signal) on.exit(128 + signalNumber(signal), signal);
     else on.exit(code ?? 0, '');
   });
-  return {
-    pid,
-    write(chunk, drained) {
-      const stdin = child.stdin;
-      if (!stdin || stdin.destroyed) return drained();
-      if (stdin.write(chunk)) drained();
-      else stdin.once('drain', drained);
-    },
-    endInput: () => child.stdin?.end(),
-    discardInput: () => child.stdin?.destroy(),
-    resize: () => {},
-    signal: (s) => groupKill(pid, s),
-    pause() {
-      stdout.pause();
-      stderr.pause();
-    },
-    resume() {
-      stdout.resume();
-      stderr.resume();
-    },
-  };
+  return piped(pid, () => child.stdin, stdout, stderr);
 }
 
 export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): Program {

@@ -47,7 +47,9 @@ export interface LinuxSockets {
   send(path: string, data: Buffer): void;
 }
 
-export type Loaded = { ok: true; native: LinuxSockets } | { ok: false; reason: string };
+/** A native addon loaded, or why it is unavailable. */
+export type LoadedAddon<T> = { ok: true; native: T } | { ok: false; reason: string };
+export type Loaded = LoadedAddon<LinuxSockets>;
 
 let loaded: Loaded | null = null;
 
@@ -65,18 +67,33 @@ export function addonPath(target = 'linux_sockets'): string {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'Release', `${target}.node`);
 }
 
-/** The addon, loaded once, or why it is unavailable. */
-export function linuxSockets(): Loaded {
-  if (loaded) return loaded;
-  const file = addonPath();
+/**
+ * Loads addon `target` (binding.gyp) and runs `check` on it (a call the kernel may refuse: it throws), never
+ * throwing: the reason it is unavailable starts with `unavailable(file)`, then says why (not built, or not
+ * loading / refused, with the first line of the error).
+ */
+export function loadAddon<T>(
+  target: string,
+  unavailable: (file: string) => string,
+  check: (native: T) => void = () => {},
+): LoadedAddon<T> {
+  const file = addonPath(target);
   try {
-    const native = createRequire(import.meta.url)(file) as LinuxSockets;
-    loaded = { ok: true, native };
+    const native = createRequire(import.meta.url)(file) as T;
+    check(native);
+    return { ok: true, native };
   } catch (err) {
     const why = fs.existsSync(file)
       ? `it does not load: ${(err as Error).message.split('\n')[0]}`
       : 'it was not built (npm ci builds it with node-gyp; see the install output)';
-    loaded = { ok: false, reason: `the native socket helpers (${file}) are unavailable: ${why}` };
+    return { ok: false, reason: `${unavailable(file)}: ${why}` };
   }
-  return loaded;
+}
+
+/** The addon, loaded once, or why it is unavailable. */
+export function linuxSockets(): Loaded {
+  return (loaded ??= loadAddon<LinuxSockets>(
+    'linux_sockets',
+    (file) => `the native socket helpers (${file}) are unavailable`,
+  ));
 }

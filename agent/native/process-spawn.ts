@@ -6,9 +6,7 @@
  * Loading never throws: when the addon did not build, does not load, or pidfd_open or waitid(P_PIDFD) is refused (Linux < 5.4,
  * a seccomp filter), `nativeSpawn()` returns the reason, and the caller spawns with child_process instead.
  */
-import { createRequire } from 'node:module';
-import fs from 'node:fs';
-import { addonPath } from './linux-sockets.js';
+import { loadAddon, type LoadedAddon } from './linux-sockets.js';
 
 /** What a spawn does in the child besides the handler shim's defaults (process-spawn.c says how). */
 export interface SpawnOptions {
@@ -56,24 +54,18 @@ export interface NativeSpawn {
   stdioPair(): [number, number];
 }
 
-export type LoadedSpawn = { ok: true; native: NativeSpawn } | { ok: false; reason: string };
+export type LoadedSpawn = LoadedAddon<NativeSpawn>;
 
 let loaded: LoadedSpawn | null = null;
 
 /** The addon, loaded once, or why it is unavailable. */
 export function nativeSpawn(): LoadedSpawn {
-  if (loaded) return loaded;
-  const file = addonPath('process_spawn');
-  try {
-    const native = createRequire(import.meta.url)(file) as NativeSpawn;
-    if (!native.pidfdUsable())
-      throw new Error('pidfd_open or waitid(P_PIDFD) is refused here (Linux < 5.4, or a seccomp filter)');
-    loaded = { ok: true, native };
-  } catch (err) {
-    const why = fs.existsSync(file)
-      ? `it does not load: ${(err as Error).message.split('\n')[0]}`
-      : 'it was not built (npm ci builds it with node-gyp; see the install output)';
-    loaded = { ok: false, reason: `the native spawn (${file}) is unavailable: ${why}` };
-  }
-  return loaded;
+  return (loaded ??= loadAddon<NativeSpawn>(
+    'process_spawn',
+    (file) => `the native spawn (${file}) is unavailable`,
+    (native) => {
+      if (!native.pidfdUsable())
+        throw new Error('pidfd_open or waitid(P_PIDFD) is refused here (Linux < 5.4, or a seccomp filter)');
+    },
+  ));
 }
