@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ControlLoop } from '../../agent/control/control-loop.js';
-import { ProcSensors, type SensorSource } from '../../agent/control/sensors.js';
 import type { Decision } from '../../agent/control/rules.js';
 import { AgentCommands } from '../../agent/commands.js';
 import { LocalAudit, type LocalEvent } from '../../agent/local/local-audit.js';
@@ -22,35 +21,13 @@ import { fixture, waitFor } from '../helpers/common.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { spec, supervisors } from './health-helpers.js';
 import { outsideWorkload, signalsRecorded } from './observed-helpers.js';
+import { InjectedSensors } from '../helpers/injected-sensors.js';
+import type { SensorSource } from '../../agent/control/sensors.js';
 
 const MiB = 1024 * 1024;
 /** A handler that does nothing (no CPU, no output): never busy by itself. */
 const IDLE = [process.execPath, '-e', 'setInterval(() => {}, 1 << 30)'];
 const quiet = new Logger('agent', { level: 'error', sink: { write: () => {} } });
-
-/** The real sensors, with any reading replaced by the test's (`host` metric, or `key metric`). */
-class InjectedSensors implements SensorSource {
-  readonly values = new Map<string, number>();
-  private readonly real = new ProcSensors({ onDemandHot: () => 0 });
-
-  host(wanted: Parameters<SensorSource['host']>[0]) {
-    const r = this.real.host(wanted);
-    for (const m of wanted) {
-      const v = this.values.get(m);
-      if (v !== undefined) r.set(m, v);
-    }
-    return r;
-  }
-
-  instances(...[inputs, now]: Parameters<SensorSource['instances']>) {
-    this.real.instances(inputs, now);
-    for (const i of inputs)
-      i.metrics.forEach((m, j) => {
-        const v = this.values.get(`${i.key} ${m}`);
-        if (v !== undefined) [i.values[j], i.unavailable[j]] = [v, ''];
-      });
-  }
-}
 
 /** The cpu limit file of the group `pid` is in now (v1: the cpu hierarchy; v2: the unified one): `group value`. */
 function cpuQuota(layout: NonNullable<Cgroups['detected']>, pid: number): string {

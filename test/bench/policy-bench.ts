@@ -28,7 +28,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { AgentCommands } from '../../agent/commands.js';
 import { ControlLoop } from '../../agent/control/control-loop.js';
-import { ProcSensors, type SensorSource } from '../../agent/control/sensors.js';
 import { LocalAudit } from '../../agent/local/local-audit.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import type { InstanceMetrics } from '../../agent/supervisor/supervisor.js';
@@ -39,6 +38,7 @@ import { parseHandler } from '../../shared/spec.js';
 import { threadCpu } from '../../agent/native/thread-cpu.js';
 import { loadLine, median, ms, pct } from './control-plane-bench.js';
 import { until } from './bench-kit.js';
+import { InjectedSensors } from '../helpers/injected-sensors.js';
 
 const COST_GOAL_PERCENT = 0.1;
 /** The report goes out with each metrics push: the master's default metrics interval (5 s). */
@@ -255,29 +255,10 @@ async function policyCost(): Promise<void> {
   }
 }
 
-/** The real sensors with the test's readings on top (`host metric` or `key metric`). */
-class Injected implements SensorSource {
-  readonly values = new Map<string, number>();
-  private readonly real = new ProcSensors({ onDemandHot: () => 0 });
-  host(wanted: Parameters<SensorSource['host']>[0]) {
-    const r = this.real.host(wanted);
-    for (const m of wanted) if (this.values.has(m)) r.set(m, this.values.get(m)!);
-    return r;
-  }
-  instances(...[inputs, now]: Parameters<SensorSource['instances']>) {
-    this.real.instances(inputs, now);
-    for (const i of inputs)
-      i.metrics.forEach((m, j) => {
-        const v = this.values.get(`${i.key} ${m}`);
-        if (v !== undefined) [i.values[j], i.unavailable[j]] = [v, ''];
-      });
-  }
-}
-
 async function reaction(label: string, intervalMs: number, breaches: number, host: boolean): Promise<void> {
   const instanceRule = rule('react', { metric: 'rss', above: 100 * MiB, for_ms: 0 });
   const a = await agent(1, host ? [] : [instanceRule]);
-  const source = new Injected();
+  const source = new InjectedSensors();
   const key = host ? 'host.memory.pressure.some' : 's-0 rss';
   const [low, high] = host ? [0, 50] : [10 * MiB, 200 * MiB];
   source.values.set(key, low);
