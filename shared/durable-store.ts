@@ -108,6 +108,11 @@ export class DurableJSONFile<T> implements Adapter<T> {
 
 export interface DurableStoreOptions<T> {
   /**
+   * Top-level keys another file keeps (the master's execution journal): left out of this file's writes
+   * and never rolled back. A file that holds them still loads them (an older layout).
+   */
+  external?: readonly (keyof T & string)[];
+  /**
    * Checks (and may complete) the loaded data before the store is used; throws to refuse the file. Not
    * called when the file does not exist (the defaults are used).
    */
@@ -155,7 +160,16 @@ export class DurableStore<T> {
   ) {
     this.file = new DurableJSONFile<T>(filename);
     this.current = data;
-    this.committed = JSON.stringify(data);
+    this.committed = this.text();
+  }
+
+  /** The file's text for the data as it is now (without the external keys). */
+  private text(): string {
+    const external = this.opts.external;
+    if (!external?.length || !isPlainObject(this.current)) return JSON.stringify(this.current);
+    const own: Record<string, unknown> = { ...this.current };
+    for (const k of external) delete own[k];
+    return JSON.stringify(own);
   }
 
   static async open<T>(
@@ -198,7 +212,7 @@ export class DurableStore<T> {
 
   /** One write of the current data (run by the coalescer, one at a time). */
   private async writeOnce(): Promise<void> {
-    const text = JSON.stringify(this.current);
+    const text = this.text();
     await this.file.writeText(text);
     this.committed = text;
     this.writes++;
@@ -226,7 +240,8 @@ export class DurableStore<T> {
     const before = JSON.parse(this.committed) as T;
     const live = this.current as unknown;
     if (isPlainObject(live) && isPlainObject(before)) {
-      for (const key of Object.keys(live)) if (!(key in before)) delete live[key];
+      const external = new Set<string>(this.opts.external);
+      for (const key of Object.keys(live)) if (!(key in before) && !external.has(key)) delete live[key];
       Object.assign(live, before);
     } else {
       this.current = before;

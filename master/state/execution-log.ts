@@ -2,11 +2,14 @@
  * The execution log (DESIGN §4): every command carried out for an admin or a rollout is a record in a
  * bounded ring (default 1,000) with a lifetime counter, persisted in the master store.
  *
- * - `begin()` records a `running` execution in memory; it reaches disk with the next write.
+ * - `begin()` records a `running` execution and writes it in the background.
  *   `beginDurably()` also waits for that write: the dispatcher sends a command only once its record is
  *   on disk, so a command whose record cannot be written is refused, never carried out unrecorded.
  * - `complete()` resolves only once the completed record is on disk. Completions in a burst share one
  *   write (the store coalesces), so 100 completions in flight cost one or two fsyncs, not 100.
+ * - Each durable point saves just the records it changed (`StateStore.saveExecutions`: the file store
+ *   appends them to its execution journal). A store that fails a write may or may not put memory back;
+ *   the log undoes itself what must not stay (a record whose first write failed, an uncorrected late answer).
  * - Records still `running` when the master stops are marked `error` ("interrupted") on the next open.
  * - The execution log ends up true (DESIGN §8.10): a record the master completed without the agent's
  *   answer (it gave up: timeout, disconnect, master restart) is `unanswered`; when the agent's answer
@@ -145,8 +148,18 @@ export class ExecutionLog {
     return this.ring.length;
   }
 
-  /** Records a new `running` execution and returns a copy of it. */
+  /**
+   * Records a new `running` execution and returns a copy of it; it is written in the background (a failed
+   * write is left to the next: see StateStore.saveExecutions).
+   */
   begin(input: BeginExecution): ExecutionRecord {
+    const rec = this.beginInRing(input);
+    this.store.saveExecutions([rec]).catch(() => {});
+    return { ...rec };
+  }
+
+  /** `begin()`, returning the ring's own record. */
+  private beginInRing(input: BeginExecution): ExecutionRecord {
     const startMs = this.now();
     const rec: ExecutionRecord = {
       id: this.newId(),
@@ -167,22 +180,34 @@ export class ExecutionLog {
     this.running.set(rec.id, { rec, startMs });
     this.trim();
     this.changes.emit('execution', { ...rec });
-    return { ...rec };
+    return rec;
   }
 
   /**
    * `begin()`, then resolves once the `running` record is on disk — so a command is only sent when its
-   * record exists. If the write fails the record is gone (the store rolled back) and this rejects.
+   * record exists. If the write fails the record is gone and this rejects.
    */
   async beginDurably(input: BeginExecution): Promise<ExecutionRecord> {
-    const rec = this.begin(input);
+    const rec = this.beginInRing(input);
     try {
-      await this.store.flush();
+      await this.store.saveExecutions([rec]);
     } catch (err) {
       this.running.delete(rec.id);
+      this.forget(rec.id);
       throw err;
     }
-    return rec;
+    return { ...rec };
+  }
+
+  /**
+   * Takes a record whose first write failed out of the ring (and the lifetime count) — unless the store
+   * put memory back already (then it is not there).
+   */
+  private forget(id: string): void {
+    const i = this.ring.findIndex((r) => r.id === id);
+    if (i < 0) return;
+    this.ring.splice(i, 1);
+    this.store.data.lifetime_executions--;
   }
 
   /**
@@ -196,7 +221,7 @@ export class ExecutionLog {
     if (!entry) {
       const done = this.get(id);
       if (!done) throw new NotFoundError(`execution ${id} is not in the execution log`);
-      await this.store.flush();
+      await this.store.saveExecutions([]); // the first completion's write may still be under way
       return done;
     }
     this.running.delete(id);
@@ -216,9 +241,10 @@ export class ExecutionLog {
     const rec = finish();
     this.changes.emit('execution', { ...rec });
     try {
-      await this.store.flush();
+      // One that left the ring meanwhile is not persisted (see the class comment).
+      if (this.findInRing(id)) await this.store.saveExecutions([rec]);
     } catch (err) {
-      // The outcome happened: keep it (the write rolled it back) so the next successful write records it.
+      // The outcome happened: keep it (a store may have put memory back) so the next write records it.
       finish();
       throw err;
     }
@@ -237,6 +263,7 @@ export class ExecutionLog {
       return { ignored: `execution ${id} was sent to agent ${rec.agent}, not ${agent}` };
     if (!rec.unanswered) return { ignored: `execution ${id} already has its answer (${rec.status})` };
     const endMs = this.now();
+    const before = { ...rec };
     rec.note = rec.error ?? rec.status;
     rec.status = outcome.status;
     delete rec.unanswered;
@@ -248,8 +275,17 @@ export class ExecutionLog {
     else if (outcome.status !== 'success') rec.error = outcome.status;
     rec.completed_at = new Date(endMs).toISOString();
     rec.duration_ms = Math.max(0, endMs - Date.parse(rec.started_at));
-    // A failed write rolls memory back (DurableStore): the agent is not acknowledged and sends it again.
-    await this.store.flush();
+    try {
+      await this.store.saveExecutions([rec]);
+    } catch (err) {
+      // Not corrected, in memory either: the agent is not acknowledged and sends its answer again.
+      const now = this.findInRing(id);
+      if (now) {
+        for (const k of Object.keys(now)) delete (now as unknown as Record<string, unknown>)[k];
+        Object.assign(now, before);
+      }
+      throw err;
+    }
     this.changes.emit('execution', { ...rec });
     return { corrected: { ...rec } };
   }
@@ -262,13 +298,19 @@ export class ExecutionLog {
    */
   async recordDone(rec: ExecutionRecord): Promise<boolean> {
     if (this.findInRing(rec.id)) {
-      await this.store.flush();
+      await this.store.saveExecutions([]); // its first write may still be under way
       return false;
     }
-    this.ring.push({ ...rec });
+    const held = { ...rec };
+    this.ring.push(held);
     this.store.data.lifetime_executions++;
     this.trim();
-    await this.store.flush();
+    try {
+      await this.store.saveExecutions([held]);
+    } catch (err) {
+      this.forget(rec.id); // the reporter is not acknowledged and sends it again
+      throw err;
+    }
     this.changes.emit('execution', { ...rec });
     return true;
   }
@@ -311,11 +353,19 @@ export class ExecutionLog {
    * resolves with how many were removed once that is on disk. The lifetime counter is kept.
    */
   async clear(): Promise<number> {
-    const before = this.ring.length;
-    const kept = this.ring.filter((r) => r.status === 'running');
+    const before = this.ring;
+    const kept = before.filter((r) => r.status === 'running');
     this.store.data.executions = kept;
-    await this.store.flush();
-    return before - kept.length;
+    try {
+      await this.store.saveExecutions('all');
+    } catch (err) {
+      // Not cleared: the removed records come back, before those that began meanwhile.
+      const removed = before.filter((r) => r.status !== 'running');
+      const now = this.ring;
+      if (!removed.some((r) => now.includes(r))) this.store.data.executions = [...removed, ...now];
+      throw err;
+    }
+    return before.length - kept.length;
   }
 
   private select(c: Compiled): ExecutionPage {
@@ -385,16 +435,20 @@ export class ExecutionLog {
     else if (excess > 1) ring.splice(0, excess);
   }
 
-  /** Records left `running` by a previous master can never complete: they become errors. */
+  /**
+   * Records left `running` by a previous master can never complete: they become errors, written in the
+   * background (should that write fail, a later one carries them, or the next open marks them again).
+   */
   private markInterrupted(): void {
     const nowIso = new Date(this.now()).toISOString();
-    for (const r of this.ring) {
-      if (r.status !== 'running') continue;
+    const marked = this.ring.filter((r) => r.status === 'running');
+    for (const r of marked) {
       r.status = 'error';
       r.error = INTERRUPTED_ERROR;
       r.unanswered = true; // it may have been sent: the agent's answer can still come
       r.completed_at = nowIso;
       r.duration_ms = Math.max(0, this.now() - Date.parse(r.started_at));
     }
+    if (marked.length > 0) this.store.saveExecutions(marked).catch(() => {});
   }
 }

@@ -42,7 +42,7 @@ export function checkMasterState(
     c.record(at, v, (a, perAgent) => c.record(a, perAgent, (k, e) => instanceEntry(c, k, e))),
   );
   c.optional('executions', d.executions, (at, v) =>
-    c.array(at, v).forEach((r, i) => execution(c, join(at, i), r)),
+    c.array(at, v).forEach((r, i) => checkExecutionRecord(c, join(at, i), r)),
   );
   c.optional('lifetime_executions', d.lifetime_executions, (at, v) => c.number(at, v));
   c.optional('rollouts', d.rollouts, (at, v) => c.record(at, v, (a, r) => rollout(c, a, r)));
@@ -101,7 +101,8 @@ function instanceEntry(c: ShapeChecker, at: string, v: unknown): void {
   c.string(join(at, 'reported_at'), e.reported_at);
 }
 
-function execution(c: ShapeChecker, at: string, v: unknown): void {
+/** One execution record, in `master.json` (an older master's), etcd or the execution journal. */
+export function checkExecutionRecord(c: ShapeChecker, at: string, v: unknown): void {
   const r = c.object(at, v);
   for (const k of ['id', 'kind', 'handler', 'agent', 'issued_by', 'started_at'] as const)
     c.string(join(at, k), r[k]);

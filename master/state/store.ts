@@ -1,11 +1,13 @@
 /**
- * The master's durable state: one JSON file (`<dataDir>/master.json`) written through the durable lowdb
- * adapter (atomic temp + fsync + rename, coalesced writes), guarded by the data-dir lock so that only one
- * master uses a data dir. The registry (agents, specs, instances), the execution log and the rollouts all
- * live in it; each owner mutates its own part and calls `flush()` (or `update()`) to make it durable.
+ * The master's durable state, in its data dir under the data-dir lock (one master per dir): `master.json`,
+ * written through the durable lowdb adapter (atomic temp + fsync + rename, coalesced writes), holds the
+ * registry (agents, specs, instances) and the rollouts; each owner mutates its own part and calls `flush()`
+ * (or `update()`) to make it durable. The execution ring is kept in `executions.jsonl`, an append-only
+ * journal (`execution-journal.ts`), made durable by `saveExecutions()`.
  */
 import path from 'node:path';
 import { DurableStore } from '../../shared/durable-store.js';
+import { EXECUTION_JOURNAL_FILE, ExecutionJournal, type ExecutionChanges } from './execution-journal.js';
 import { lockDataDir, type DirLock } from '../../shared/lock.js';
 import { checkMasterState } from './store-shape.js';
 import type { HandlerSpec } from '../../shared/spec.js';
@@ -97,8 +99,18 @@ export interface StateStore {
   readonly data: MasterState;
   /** Applies `fn` now; resolves once a write including it is on disk. */
   update(fn: (data: MasterState) => void): Promise<void>;
-  /** Resolves once a write started after this call (so including every mutation so far) is on disk. */
+  /**
+   * Resolves once a write started after this call (so including every mutation so far; the execution
+   * ring's, which the log saves itself, when a save of them failed or waits) is on disk.
+   */
   flush(): Promise<void>;
+  /**
+   * Resolves once the execution ring's `changes` (records of `data.executions` that began or changed, or
+   * `'all'` when records left other than by trimming) and `lifetime_executions` are on disk. A failure
+   * rejects; whether memory is put back depends on the store (the file store's journal keeps it and writes
+   * the whole ring next), so the execution log undoes what it must itself.
+   */
+  saveExecutions(changes: ExecutionChanges): Promise<void>;
 }
 
 /**
@@ -122,6 +134,7 @@ class FileMasterStore implements MasterStore {
   constructor(
     file: string,
     private readonly store: DurableStore<MasterState>,
+    private readonly journal: ExecutionJournal,
     private readonly lock: DirLock,
   ) {
     this.describe = `file ${file}`;
@@ -132,7 +145,11 @@ class FileMasterStore implements MasterStore {
   }
 
   get writes(): number {
-    return this.store.writes;
+    return this.store.writes + this.journal.writes;
+  }
+
+  saveExecutions(changes: ExecutionChanges): Promise<void> {
+    return this.journal.save(changes);
   }
 
   update(fn: (data: MasterState) => void): Promise<void> {
@@ -140,7 +157,9 @@ class FileMasterStore implements MasterStore {
   }
 
   flush(): Promise<void> {
-    return this.store.flush();
+    const written = this.store.flush();
+    if (!this.journal.unsaved) return written;
+    return Promise.all([written, this.journal.save([])]).then(() => {});
   }
 
   async close(): Promise<void> {
@@ -148,16 +167,22 @@ class FileMasterStore implements MasterStore {
     this.closed = true;
     try {
       await this.store.close();
+      await this.journal.close();
     } finally {
       this.lock.release();
     }
   }
 }
 
+/** The keys of MasterState the execution journal keeps (never written to `master.json`). */
+const JOURNAL_KEYS = ['executions', 'lifetime_executions'] as const;
+
 /**
  * Takes the data-dir lock (a second master on the same dir gets a LockedError naming the holder's PID)
- * and loads `<dataDir>/master.json`, creating it on first use. A file of the wrong shape is refused
- * (ValidationError naming the file and the field; see store-shape.ts), never loaded as empty.
+ * and loads `<dataDir>/master.json` and the execution journal, creating them on first use. A file of the
+ * wrong shape is refused (ValidationError naming the file and the field; see store-shape.ts), never loaded
+ * as empty. A `master.json` that still holds executions (an older master's) hands them to a new journal
+ * and is rewritten without them; when the journal exists already, it is what counts.
  */
 export async function openMasterStore(dataDir: string, opts: { owner?: string } = {}): Promise<MasterStore> {
   const lock = lockDataDir(dataDir, opts.owner ?? 'governor master');
@@ -165,8 +190,12 @@ export async function openMasterStore(dataDir: string, opts: { owner?: string } 
   try {
     const store = await DurableStore.open<MasterState>(file, emptyMasterState(), {
       validate: (raw, f) => checkMasterState(raw, f, emptyMasterState()),
+      external: JOURNAL_KEYS,
     });
-    return new FileMasterStore(file, store, lock);
+    const held = store.data.executions.length > 0 || store.data.lifetime_executions > 0;
+    const journal = await ExecutionJournal.open(path.join(dataDir, EXECUTION_JOURNAL_FILE), () => store.data);
+    if (held) await store.flush();
+    return new FileMasterStore(file, store, journal, lock);
   } catch (err) {
     lock.release();
     throw err;

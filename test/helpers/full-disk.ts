@@ -11,12 +11,35 @@ import { tempDir } from './common.js';
 export interface SmallDisk {
   /** The mount point. */
   readonly dir: string;
-  /** Fills the disk until a write gets ENOSPC. */
-  fill(): void;
+  /**
+   * Fills the disk until a write gets ENOSPC; then each of `appendOnly` (files that grow by appends, whose
+   * last page may still take a short append on a full disk) with newlines until it takes no more.
+   */
+  fill(...appendOnly: string[]): void;
   /** Removes the filler: writes succeed again. */
   free(): void;
   /** Unmounts (lazily, so a process still holding a file there does not block it). */
   unmount(): void;
+}
+
+/** Appends `byte` to `file` until the kernel answers ENOSPC. */
+function appendUntilFull(file: string, byte: number): void {
+  const fd = openSync(file, 'a');
+  try {
+    for (const chunk of [65536, 4096, 512, 1]) {
+      const buf = Buffer.alloc(chunk, byte);
+      for (;;) {
+        try {
+          if (writeSync(fd, buf) < chunk) break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
+          throw err;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Mounts a tmpfs of `size` (e.g. `2m`), or says why it cannot. */
@@ -31,23 +54,9 @@ export function mountSmallDisk(size = '2m'): SmallDisk | { skip: string } {
   const filler = path.join(dir, 'filler');
   return {
     dir,
-    fill() {
-      const fd = openSync(filler, 'a');
-      try {
-        for (const chunk of [65536, 4096, 512, 1]) {
-          const buf = Buffer.alloc(chunk, 0x61);
-          for (;;) {
-            try {
-              if (writeSync(fd, buf) < chunk) break;
-            } catch (err) {
-              if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
-              throw err;
-            }
-          }
-        }
-      } finally {
-        closeSync(fd);
-      }
+    fill(...appendOnly: string[]) {
+      appendUntilFull(filler, 0x61);
+      for (const file of appendOnly) appendUntilFull(file, 0x0a);
     },
     free() {
       rmSync(filler, { force: true });
@@ -85,7 +94,7 @@ export function useSmallDisk(size = '2m'): SmallDisk {
     get dir() {
       return mounted().dir;
     },
-    fill: () => mounted().fill(),
+    fill: (...appendOnly) => mounted().fill(...appendOnly),
     free: () => disk?.free(),
     unmount: () => disk?.unmount(),
   };

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import { Dispatcher } from '../../master/fleet/dispatcher.js';
+import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js';
 import { ExecutionLog } from '../../master/state/execution-log.js';
 import { openMasterStore } from '../../master/state/store.js';
 import { Registry } from '../../master/state/registry.js';
@@ -71,7 +72,7 @@ describe('master on a full disk', function () {
     await store.flush();
     const { hub, sent } = fakeHub(() => {});
     const dispatcher = new Dispatcher(hub, log, 5000, () => undefined);
-    disk.fill();
+    disk.fill(path.join(dir, EXECUTION_JOURNAL_FILE));
     await assert.rejects(
       dispatcher.dispatch({ kind: 'RESTART', handler: 'web', agent: 'edge-1', issuedBy: 'admin' }),
       /restart of web@edge-1 was not sent to agent edge-1: its execution record could not be written \(ENOSPC/,
@@ -87,7 +88,7 @@ describe('master on a full disk', function () {
     let store = await openMasterStore(dir);
     let log = new ExecutionLog(store);
     await store.flush();
-    const { hub, sent } = fakeHub(() => disk.fill());
+    const { hub, sent } = fakeHub(() => disk.fill(path.join(dir, EXECUTION_JOURNAL_FILE)));
     const dispatcher = new Dispatcher(hub, log, 5000, () => undefined);
     await assert.rejects(
       dispatcher.dispatch({ kind: 'RESTART', handler: 'web', agent: 'edge-1', issuedBy: 'admin' }),

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LockedError } from '../../shared/errors.js';
+import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js';
 import { ExecutionLog } from '../../master/state/execution-log.js';
 import { MASTER_STATE_FILE, openMasterStore, type MasterState } from '../../master/state/store.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
@@ -66,21 +67,14 @@ describe('master store', () => {
     await again.close();
   });
 
-  it('creates a file with the full layout; refuses a file from a newer layout', async () => {
+  it('creates a file with the full layout and an execution journal; refuses a file from a newer layout', async () => {
     const dir = tempDir('gov-store-');
     const store = await openMasterStore(dir);
     await store.flush();
     await store.close();
     const onDisk = JSON.parse(readFileSync(path.join(dir, MASTER_STATE_FILE), 'utf8')) as MasterState;
-    assert.deepEqual(Object.keys(onDisk).sort(), [
-      'agents',
-      'executions',
-      'instances',
-      'lifetime_executions',
-      'rollouts',
-      'specs',
-      'version',
-    ]);
+    assert.deepEqual(Object.keys(onDisk).sort(), ['agents', 'instances', 'rollouts', 'specs', 'version']);
+    assert.equal(readFileSync(path.join(dir, EXECUTION_JOURNAL_FILE), 'utf8'), '{"lifetime":0}\n');
     const store2 = await openMasterStore(dir);
     await store2.update((d) => {
       d.version = 99;

@@ -15,7 +15,7 @@ import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { waitFor } from '../helpers/common.js';
 
 function memoryStore(data: MasterState = emptyMasterState()): StateStore {
-  return { data, update: async (fn) => fn(data), flush: async () => {} };
+  return { data, update: async (fn) => fn(data), flush: async () => {}, saveExecutions: async () => {} };
 }
 
 /** A fleet of `agents × count` instances; UPDATE gives a new pid, `broken` specs crash. */
@@ -259,6 +259,7 @@ describe('rollout engine (fake fleet)', () => {
         if (hold?.()) await gate; // the save of the pause is held until the resume was called
       },
       flush: async () => {},
+      saveExecutions: async () => {},
     };
     const engine = new RolloutEngine(fleet, new RolloutStore(store), silentLogger, { pollMs: 5 });
     const r = await restartAll(fleet, engine);

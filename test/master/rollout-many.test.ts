@@ -31,7 +31,7 @@ const NAMES = Array.from({ length: 12 }, (_, i) => `h${String(i + 1).padStart(2,
 const agentOf = (name: string): string => AGENTS[Math.floor((Number(name.slice(1)) - 1) / 4)]!;
 
 function memoryStore(data: MasterState = emptyMasterState()): StateStore {
-  return { data, update: async (fn) => fn(data), flush: async () => {} };
+  return { data, update: async (fn) => fn(data), flush: async () => {}, saveExecutions: async () => {} };
 }
 
 function specOf(
