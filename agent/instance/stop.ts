@@ -20,7 +20,11 @@ export interface GroupStop {
   clock: Clock;
   signal: NodeJS.Signals;
   timeoutMs: number;
-  /** Polling interval while waiting for the group to empty. */
+  /**
+   * Longest polling interval while waiting for the group to empty. Where nothing tells when the cgroup
+   * empties (v1, no cgroup), the wait starts at QUICK_POLL_MS and grows with the time since the signal
+   * (`pollDelay`).
+   */
   pollMs: number;
   /** How long SIGKILL is repeated before giving up (default KILL_DEADLINE_MS). */
   killDeadlineMs?: number;
@@ -42,6 +46,19 @@ export type StopResult =
 
 const UNKNOWN_EXIT: ExitStatus = { code: null, signal: null };
 
+/** The first polls of a wait that nothing wakes (v1 cgroups, process groups only). */
+export const QUICK_POLL_MS = 2;
+
+/**
+ * The wait before the next poll for emptiness, `elapsedMs` after the stop signal, where nothing wakes the
+ * wait: a quarter of the time so far (a group that empties is seen at most a quarter of the stop's time
+ * late; a 200-process tree dies within tens of ms, so a flat `pollMs` of 20 was up to half of it), at least
+ * QUICK_POLL_MS, at most `pollMs` (a handler that takes seconds to shut down is polled at `pollMs`).
+ */
+export function pollDelay(elapsedMs: number, pollMs: number): number {
+  return Math.min(pollMs, Math.max(QUICK_POLL_MS, Math.floor(elapsedMs / 4)));
+}
+
 /**
  * True while anything of `h` is left: its shim, a member of its process group, or a process in its cgroup.
  * The one rule for "the handler is gone" (stops, leftovers of exited processes).
@@ -62,11 +79,13 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   if (h.cgroup !== undefined && !backend.groupOwned(h)) groupOurs = false;
   const first = send(h, o, o.signal);
   if (first) return first;
-  const deadline = clock.now() + o.timeoutMs;
+  const signalledAt = clock.now();
+  const deadline = signalledAt + o.timeoutMs;
   const killUntil = deadline + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
   let killed = false;
   // Where the kernel says when the cgroup empties (v2 cgroup.events), the wait ends then, not at the next
-  // poll; the poll stays (the shim, the process group, v1).
+  // poll; the poll stays at `pollMs` (the shim, the process group). Elsewhere (v1, no cgroup) the poll
+  // alone tells, at `pollDelay`.
   let wake: (() => void) | null = null;
   const unwatch = backend.watchCgroup?.(h, () => wake?.()) ?? null;
   try {
@@ -94,8 +113,9 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
         }
         killed = true;
       }
+      const delay = unwatch === null ? pollDelay(clock.now() - signalledAt, o.pollMs) : o.pollMs;
       await new Promise<void>((r) => {
-        const t = clock.after(o.pollMs, r);
+        const t = clock.after(delay, r);
         wake = () => {
           t.cancel();
           // After the rest of this I/O phase: the shim's exit, heard in the same phase, is reaped first, so

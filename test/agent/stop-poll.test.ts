@@ -1,0 +1,102 @@
+/**
+ * How a stop waits for its group to empty (agent/instance/stop.ts): where nothing tells when the cgroup
+ * empties (v1, process groups only) the polls start quick and grow with the stop's time, so an emptied
+ * group is seen at most a quarter of that time late (at most `pollMs`); where v2 `cgroup.events` wakes the
+ * wait, the poll stays at `pollMs`.
+ */
+import assert from 'node:assert/strict';
+import type { Handle, ProcessBackend } from '../../agent/process/backend.js';
+import { pollDelay, QUICK_POLL_MS, stopGroup } from '../../agent/instance/stop.js';
+import type { Clock } from '../../shared/clock.js';
+
+const HANDLE: Handle = {
+  pid: 100,
+  pgid: 100,
+  start_time: '1',
+  cmdline_hash: '',
+  spawned_at: 0,
+  stdout_log: '',
+  stderr_log: '',
+  exit_file: '',
+  spec_hash: '',
+  cgroup: '/sys/fs/cgroup/pids/governor/x/web',
+};
+
+/** A clock whose time moves only by the delays it is asked to wait (each fires on the next turn). */
+class StepClock implements Clock {
+  t = 0;
+  readonly delays: number[] = [];
+  now(): number {
+    return this.t;
+  }
+  after(ms: number, fn: () => void): { cancel(): void } {
+    this.delays.push(ms);
+    const timer = setImmediate(() => {
+      this.t += ms;
+      fn();
+    });
+    return { cancel: () => clearImmediate(timer) };
+  }
+}
+
+/** A group whose cgroup stays populated until the clock reaches `emptyAt`; `watch`: v2's wake-up. */
+function backendEmptyAt(clock: StepClock, emptyAt: number, watch: boolean): ProcessBackend {
+  return {
+    isRunning: () => false,
+    cgroupPopulated: () => clock.now() < emptyAt,
+    groupAlive: () => false,
+    groupOwned: () => true,
+    signalGroup: () => true,
+    signalCgroup: () => 1,
+    readExit: () => ({ code: null, signal: 'SIGTERM' }),
+    ...(watch ? { watchCgroup: () => () => {} } : {}),
+  } as unknown as ProcessBackend;
+}
+
+function stopOptions(backend: ProcessBackend, clock: Clock) {
+  return {
+    backend,
+    clock,
+    signal: 'SIGTERM' as const,
+    timeoutMs: 5_000,
+    pollMs: 20,
+    cancelled: () => false,
+    note: () => {},
+  };
+}
+
+describe('stop: the wait for an empty group', () => {
+  it('polls a quarter of the time since the signal, at least QUICK_POLL_MS, at most pollMs', () => {
+    assert.equal(pollDelay(0, 20), QUICK_POLL_MS);
+    assert.equal(pollDelay(7, 20), QUICK_POLL_MS);
+    assert.equal(pollDelay(40, 20), 10);
+    assert.equal(pollDelay(79, 20), 19);
+    assert.equal(pollDelay(10_000, 20), 20);
+    assert.equal(pollDelay(0, 1), 1, 'never longer than pollMs');
+  });
+
+  it('without a wake-up (v1), a group that empties 41 ms after the signal is seen within a quarter of that', async () => {
+    const clock = new StepClock();
+    const res = await stopGroup(HANDLE, stopOptions(backendEmptyAt(clock, 41, false), clock));
+    assert.equal(res.kind, 'exited');
+    assert.ok(
+      clock.t >= 41 && clock.t <= 41 + 41 / 4,
+      `seen at ${clock.t} ms (delays ${clock.delays.join(', ')})`,
+    );
+    assert.ok(clock.delays.every((d) => d >= QUICK_POLL_MS && d <= 20));
+  });
+
+  it('a group that takes seconds to stop is polled at pollMs, not more often', async () => {
+    const clock = new StepClock();
+    await stopGroup(HANDLE, stopOptions(backendEmptyAt(clock, 2_000, false), clock));
+    const late = clock.delays.slice(-10);
+    assert.deepEqual(late, Array(10).fill(20));
+    assert.ok(clock.delays.length < 2_000 / 20 + 20, `${clock.delays.length} polls`);
+  });
+
+  it('with a wake-up from cgroup.events (v2), the poll stays at pollMs', async () => {
+    const clock = new StepClock();
+    await stopGroup(HANDLE, stopOptions(backendEmptyAt(clock, 100, true), clock));
+    assert.ok(clock.delays.length > 0 && clock.delays.every((d) => d === 20), clock.delays.join(', '));
+  });
+});
