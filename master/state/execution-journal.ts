@@ -14,7 +14,9 @@
  * - **Rewrites** (the ring as it is, atomically: temp + fsync + rename + directory fsync) replace the file
  *   when the journal holds three times more lines than the ring has records, when asked (`'all'`: records
  *   left other than by trimming), on open after a torn tail, and after a failed append (its tail may be
- *   torn, and memory may hold changes the failed write did not get onto disk).
+ *   torn, and memory may hold changes the failed write did not get onto disk). A failed append is first cut
+ *   off the file again (truncated to its size before), so a restart does not load records whose callers
+ *   were told their write failed.
  * - **A torn tail** — a last line cut short or without its newline — was never acknowledged (an append is
  *   acknowledged after its fdatasync), so it is dropped on open. A bad line before the last is refused naming
  *   the file, the line and the field: the journal is never loaded as empty.
@@ -47,6 +49,8 @@ export class ExecutionJournal {
   private rewriteNext = false;
   private lines: number;
   private handle: FileHandle | null = null;
+  /** The file's size in bytes when `handle` is open: where a failed append is cut back to. */
+  private size = 0;
   private readonly coalescer = new WriteCoalescer(
     () => this.writeOnce(),
     () => {
@@ -123,9 +127,26 @@ export class ExecutionJournal {
     }
     this.pending.clear();
     if (added === 0) text = line(ring.lifetime_executions);
-    this.handle ??= await open(this.file.filename, 'a', 0o600);
-    await this.handle.write(text);
-    await this.handle.datasync();
+    if (!this.handle) {
+      this.handle = await open(this.file.filename, 'a', 0o600);
+      this.size = (await this.handle.stat()).size;
+    }
+    const handle = this.handle;
+    try {
+      // writeFile writes it all: a single write() may take part of it on a full disk and say so only in
+      // its count (a short write), which would leave a torn line behind an acknowledged append.
+      await handle.writeFile(text);
+      await handle.datasync();
+    } catch (err) {
+      // Its callers are told it failed: take back what it got into the file, so that a restart before the
+      // next write (a rewrite) does not load them. Shortening needs no free space.
+      await handle
+        .truncate(this.size)
+        .then(() => handle.datasync())
+        .catch(() => {});
+      throw err;
+    }
+    this.size += Buffer.byteLength(text);
     this.lines += Math.max(added, 1);
     this.writes++;
   }
