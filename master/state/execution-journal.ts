@@ -7,7 +7,8 @@
  * - **Lines**: one JSON object each, `{"lifetime":N}` or `{"lifetime":N,"record":{…}}` (blank lines are
  *   skipped). Read in order, a
  *   record line replaces the record with its id where it stands, or adds it at the end (the ring's order is
- *   the order records began); the lifetime counter is the last line's.
+ *   the order records began); the lifetime counter is the last line's. A record recorded again under an id
+ *   the file still holds (it left the ring meanwhile) is therefore saved by a rewrite, not an append.
  * - **Appends** are coalesced (`shared/write-coalescer.ts`): records saved while a write runs share the
  *   next one, written as their state is then. Only records still in the ring are written (one that left it
  *   while waiting is not brought back).
@@ -51,6 +52,8 @@ export class ExecutionJournal {
   private handle: FileHandle | null = null;
   /** The file's size in bytes when `handle` is open: where a failed append is cut back to. */
   private size = 0;
+  /** The record each id in the file was last written from (see `writeOnce`). */
+  private onFile = new Map<string, ExecutionRecord>();
   private readonly coalescer = new WriteCoalescer(
     () => this.writeOnce(),
     () => {
@@ -84,6 +87,7 @@ export class ExecutionJournal {
     }
     const { torn, lines } = readJournal(file, text, ring());
     const journal = new ExecutionJournal(durable, ring, lines);
+    journal.onFile = byId(ring().executions);
     if (torn) await journal.rewrite();
     return journal;
   }
@@ -113,20 +117,24 @@ export class ExecutionJournal {
 
   private async writeOnce(): Promise<void> {
     const ring = this.ring();
-    if (this.rewriteNext || this.lines > LINES_PER_RECORD * ring.executions.length + LINE_MARGIN) {
+    if (
+      this.rewriteNext ||
+      this.lines > LINES_PER_RECORD * ring.executions.length + LINE_MARGIN ||
+      this.recordedAgain()
+    ) {
       await this.rewrite();
       return;
     }
     const held = new Set(ring.executions);
     let text = '';
-    let added = 0;
+    const added: ExecutionRecord[] = [];
     for (const r of this.pending) {
       if (!held.has(r)) continue;
       text += line(ring.lifetime_executions, r);
-      added++;
+      added.push(r);
     }
     this.pending.clear();
-    if (added === 0) text = line(ring.lifetime_executions);
+    if (added.length === 0) text = line(ring.lifetime_executions);
     if (!this.handle) {
       this.handle = await open(this.file.filename, 'a', 0o600);
       this.size = (await this.handle.stat()).size;
@@ -147,8 +155,22 @@ export class ExecutionJournal {
       throw err;
     }
     this.size += Buffer.byteLength(text);
-    this.lines += Math.max(added, 1);
+    this.lines += Math.max(added.length, 1);
+    for (const r of added) this.onFile.set(r.id, r);
     this.writes++;
+  }
+
+  /**
+   * Whether a waiting record has an id the file holds for another record: one that left the ring and was
+   * recorded again (a local execution reported anew). Appended, it would read back where the first began
+   * (the oldest), not where the ring has it (the newest), so the save is a rewrite.
+   */
+  private recordedAgain(): boolean {
+    for (const r of this.pending) {
+      const written = this.onFile.get(r.id);
+      if (written !== undefined && written !== r) return true;
+    }
+    return false;
   }
 
   /** Replaces the file with the ring as it is now. */
@@ -168,8 +190,13 @@ export class ExecutionJournal {
     await this.handle?.close();
     this.handle = null;
     this.lines = executions.length + 1;
+    this.onFile = byId(executions);
     this.writes++;
   }
+}
+
+function byId(records: readonly ExecutionRecord[]): Map<string, ExecutionRecord> {
+  return new Map(records.map((r) => [r.id, r]));
 }
 
 function line(lifetime: number, record?: ExecutionRecord): string {
