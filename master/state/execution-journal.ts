@@ -135,10 +135,7 @@ export class ExecutionJournal {
     }
     this.pending.clear();
     if (added.length === 0) text = line(ring.lifetime_executions);
-    if (!this.handle) {
-      this.handle = await open(this.file.filename, 'a', 0o600);
-      this.size = (await this.handle.stat()).size;
-    }
+    this.handle ??= await this.openForAppend();
     const handle = this.handle;
     try {
       // writeFile writes it all: a single write() may take part of it on a full disk and say so only in
@@ -173,6 +170,18 @@ export class ExecutionJournal {
     return false;
   }
 
+  /** The file opened for appends, its size taken with it (see `size`). */
+  private async openForAppend(): Promise<FileHandle> {
+    const handle = await open(this.file.filename, 'a', 0o600);
+    try {
+      this.size = (await handle.stat()).size;
+    } catch (err) {
+      await handle.close().catch(() => {});
+      throw err;
+    }
+    return handle;
+  }
+
   /** Replaces the file with the ring as it is now. */
   private async rewrite(): Promise<void> {
     const { executions, lifetime_executions } = this.ring();
@@ -186,9 +195,10 @@ export class ExecutionJournal {
       this.rewriteNext = true;
       throw err;
     }
-    // The append handle points at the file the rename replaced.
-    await this.handle?.close();
+    // The append handle points at the file the rename replaced: never append through it again.
+    const stale = this.handle;
     this.handle = null;
+    await stale?.close().catch(() => {});
     this.lines = executions.length + 1;
     this.onFile = byId(executions);
     this.writes++;
