@@ -130,6 +130,8 @@ export interface MasterStore extends StateStore {
 }
 
 class FileMasterStore implements MasterStore {
+  private closing = false;
+  /** Closed: writes are refused (see refusedClosed). */
   private closed = false;
   readonly describe: string;
   constructor(
@@ -166,8 +168,9 @@ class FileMasterStore implements MasterStore {
   }
 
   /**
-   * Once closing, a write is refused (and memory left as it is): the files are no longer this process's to
+   * Once closed, a write is refused (and memory left as it is): the files are no longer this process's to
    * write once the lock is released, and a late write would reopen the journal behind the next master.
+   * Writes asked for while close() waits are still made, as the etcd store's are.
    */
   private refusedClosed(): Promise<never> | null {
     if (!this.closed) return null;
@@ -175,12 +178,13 @@ class FileMasterStore implements MasterStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     try {
       await this.store.close();
       await this.journal.close();
     } finally {
+      this.closed = true;
       this.lock.release();
     }
   }
