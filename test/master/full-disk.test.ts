@@ -171,4 +171,26 @@ describe('master on a full disk', function () {
     disk.free();
     await store.close();
   });
+
+  it('a clear refused for a full disk leaves the ring as it was, in the order the records began', async () => {
+    const dir = path.join(disk.dir, 'clear');
+    const store = await openMasterStore(dir);
+    const log = new ExecutionLog(store);
+    const running = await begin(log, 'running');
+    for (const h of ['done-1', 'done-2']) {
+      const r = await begin(log, h);
+      await log.complete(r.id as string, { status: 'success' });
+    }
+    const want = log.query().records.map((r) => r.handler);
+    assert.ok(running.id);
+    disk.fill();
+    await assert.rejects(log.clear(), /ENOSPC/);
+    assert.deepEqual(
+      log.query().records.map((r) => r.handler),
+      want,
+      'newest first, as before the clear',
+    );
+    disk.free();
+    await store.close();
+  });
 });
