@@ -7,14 +7,17 @@
  * - **Lines**: one JSON object each, `{"lifetime":N}` or `{"lifetime":N,"record":{…}}` (blank lines are
  *   skipped). Read in order, a
  *   record line replaces the record with its id where it stands, or adds it at the end (the ring's order is
- *   the order records began); the lifetime counter is the last line's.
+ *   the order records began); the lifetime counter is the last line's. A record recorded again under an id
+ *   the file still holds (it left the ring meanwhile) is therefore saved by a rewrite, not an append.
  * - **Appends** are coalesced (`shared/write-coalescer.ts`): records saved while a write runs share the
  *   next one, written as their state is then. Only records still in the ring are written (one that left it
  *   while waiting is not brought back).
  * - **Rewrites** (the ring as it is, atomically: temp + fsync + rename + directory fsync) replace the file
  *   when the journal holds three times more lines than the ring has records, when asked (`'all'`: records
  *   left other than by trimming), on open after a torn tail, and after a failed append (its tail may be
- *   torn, and memory may hold changes the failed write did not get onto disk).
+ *   torn, and memory may hold changes the failed write did not get onto disk). A failed append is first cut
+ *   off the file again (truncated to its size before), so a restart does not load records whose callers
+ *   were told their write failed.
  * - **A torn tail** — a last line cut short or without its newline — was never acknowledged (an append is
  *   acknowledged after its fdatasync), so it is dropped on open. A bad line before the last is refused naming
  *   the file, the line and the field: the journal is never loaded as empty.
@@ -47,6 +50,10 @@ export class ExecutionJournal {
   private rewriteNext = false;
   private lines: number;
   private handle: FileHandle | null = null;
+  /** The file's size in bytes when `handle` is open: where a failed append is cut back to. */
+  private size = 0;
+  /** The record each id in the file was last written from (see `writeOnce`). */
+  private onFile = new Map<string, ExecutionRecord>();
   private readonly coalescer = new WriteCoalescer(
     () => this.writeOnce(),
     () => {
@@ -80,6 +87,7 @@ export class ExecutionJournal {
     }
     const { torn, lines } = readJournal(file, text, ring());
     const journal = new ExecutionJournal(durable, ring, lines);
+    journal.onFile = byId(ring().executions);
     if (torn) await journal.rewrite();
     return journal;
   }
@@ -109,25 +117,69 @@ export class ExecutionJournal {
 
   private async writeOnce(): Promise<void> {
     const ring = this.ring();
-    if (this.rewriteNext || this.lines > LINES_PER_RECORD * ring.executions.length + LINE_MARGIN) {
+    if (
+      this.rewriteNext ||
+      this.lines > LINES_PER_RECORD * ring.executions.length + LINE_MARGIN ||
+      this.recordedAgain()
+    ) {
       await this.rewrite();
       return;
     }
     const held = new Set(ring.executions);
     let text = '';
-    let added = 0;
+    const added: ExecutionRecord[] = [];
     for (const r of this.pending) {
       if (!held.has(r)) continue;
       text += line(ring.lifetime_executions, r);
-      added++;
+      added.push(r);
     }
     this.pending.clear();
-    if (added === 0) text = line(ring.lifetime_executions);
-    this.handle ??= await open(this.file.filename, 'a', 0o600);
-    await this.handle.write(text);
-    await this.handle.datasync();
-    this.lines += Math.max(added, 1);
+    if (added.length === 0) text = line(ring.lifetime_executions);
+    this.handle ??= await this.openForAppend();
+    const handle = this.handle;
+    try {
+      // writeFile writes it all: a single write() may take part of it on a full disk and say so only in
+      // its count (a short write), which would leave a torn line behind an acknowledged append.
+      await handle.writeFile(text);
+      await handle.datasync();
+    } catch (err) {
+      // Its callers are told it failed: take back what it got into the file, so that a restart before the
+      // next write (a rewrite) does not load them. Shortening needs no free space.
+      await handle
+        .truncate(this.size)
+        .then(() => handle.datasync())
+        .catch(() => {});
+      throw err;
+    }
+    this.size += Buffer.byteLength(text);
+    this.lines += Math.max(added.length, 1);
+    for (const r of added) this.onFile.set(r.id, r);
     this.writes++;
+  }
+
+  /**
+   * Whether a waiting record has an id the file holds for another record: one that left the ring and was
+   * recorded again (a local execution reported anew). Appended, it would read back where the first began
+   * (the oldest), not where the ring has it (the newest), so the save is a rewrite.
+   */
+  private recordedAgain(): boolean {
+    for (const r of this.pending) {
+      const written = this.onFile.get(r.id);
+      if (written !== undefined && written !== r) return true;
+    }
+    return false;
+  }
+
+  /** The file opened for appends, its size taken with it (see `size`). */
+  private async openForAppend(): Promise<FileHandle> {
+    const handle = await open(this.file.filename, 'a', 0o600);
+    try {
+      this.size = (await handle.stat()).size;
+    } catch (err) {
+      await handle.close().catch(() => {});
+      throw err;
+    }
+    return handle;
   }
 
   /** Replaces the file with the ring as it is now. */
@@ -143,12 +195,18 @@ export class ExecutionJournal {
       this.rewriteNext = true;
       throw err;
     }
-    // The append handle points at the file the rename replaced.
-    await this.handle?.close();
+    // The append handle points at the file the rename replaced: never append through it again.
+    const stale = this.handle;
     this.handle = null;
+    await stale?.close().catch(() => {});
     this.lines = executions.length + 1;
+    this.onFile = byId(executions);
     this.writes++;
   }
+}
+
+function byId(records: readonly ExecutionRecord[]): Map<string, ExecutionRecord> {
+  return new Map(records.map((r) => [r.id, r]));
 }
 
 function line(lifetime: number, record?: ExecutionRecord): string {

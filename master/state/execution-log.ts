@@ -359,10 +359,17 @@ export class ExecutionLog {
     try {
       await this.store.saveExecutions('all');
     } catch (err) {
-      // Not cleared: the removed records come back, before those that began meanwhile.
-      const removed = before.filter((r) => r.status !== 'running');
+      // Not cleared: the removed records come back where they were (the ring is in the order records
+      // began), then those that began meanwhile. A store that put memory back holds them already.
       const now = this.ring;
-      if (!removed.some((r) => now.includes(r))) this.store.data.executions = [...removed, ...now];
+      const nowIds = new Set(now.map((r) => r.id));
+      if (before.some((r) => !kept.includes(r) && nowIds.has(r.id))) throw err;
+      const wasHeld = new Set(before);
+      this.store.data.executions = [
+        // A kept one may have left meanwhile (a failed first write).
+        ...before.filter((r) => !kept.includes(r) || nowIds.has(r.id)),
+        ...now.filter((r) => !wasHeld.has(r)),
+      ];
       throw err;
     }
     return before.length - kept.length;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DurableStore } from '../../shared/durable-store.js';
 import { EXECUTION_JOURNAL_FILE, ExecutionJournal, type ExecutionChanges } from './execution-journal.js';
 import { lockDataDir, type DirLock } from '../../shared/lock.js';
+import { StateError } from '../../shared/errors.js';
 import { checkMasterState } from './store-shape.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
@@ -129,6 +130,8 @@ export interface MasterStore extends StateStore {
 }
 
 class FileMasterStore implements MasterStore {
+  private closing = false;
+  /** Closed: writes are refused (see refusedClosed). */
   private closed = false;
   readonly describe: string;
   constructor(
@@ -149,26 +152,39 @@ class FileMasterStore implements MasterStore {
   }
 
   saveExecutions(changes: ExecutionChanges): Promise<void> {
-    return this.journal.save(changes);
+    return this.refusedClosed() ?? this.journal.save(changes);
   }
 
   update(fn: (data: MasterState) => void): Promise<void> {
-    return this.store.update(fn);
+    return this.refusedClosed() ?? this.store.update(fn);
   }
 
   flush(): Promise<void> {
+    const refused = this.refusedClosed();
+    if (refused) return refused;
     const written = this.store.flush();
     if (!this.journal.unsaved) return written;
     return Promise.all([written, this.journal.save([])]).then(() => {});
   }
 
+  /**
+   * Once closed, a write is refused (and memory left as it is): the files are no longer this process's to
+   * write once the lock is released, and a late write would reopen the journal behind the next master.
+   * Writes asked for while close() waits are still made, as the etcd store's are.
+   */
+  private refusedClosed(): Promise<never> | null {
+    if (!this.closed) return null;
+    return Promise.reject(new StateError(`the master store (${this.describe}) is closed`));
+  }
+
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     try {
       await this.store.close();
       await this.journal.close();
     } finally {
+      this.closed = true;
       this.lock.release();
     }
   }

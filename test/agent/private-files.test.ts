@@ -19,6 +19,8 @@ import path from 'node:path';
 import { rotateIfNeeded } from '../../agent/process/log-rotation.js';
 import { Supervisor, type InstanceStatus } from '../../agent/supervisor/supervisor.js';
 import { MASTER_STATE_FILE, openMasterStore } from '../../master/state/store.js';
+import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
 import { lockDataDir } from '../../shared/lock.js';
 import { tailLines } from '../../shared/log-tail.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
@@ -99,16 +101,24 @@ describe('private data dirs and logs', () => {
     }
   });
 
-  it('under umask 000 the master makes its data dir 0700 and its state and lock 0600', async () => {
+  it('under umask 000 the master makes its data dir 0700 and its state, execution journal and lock 0600', async () => {
     const dataDir = path.join(tempDir(), 'master');
     const old = process.umask(0o000);
     try {
       const store = await openMasterStore(dataDir);
       await store.update(() => {});
+      const journal = path.join(dataDir, EXECUTION_JOURNAL_FILE);
+      const log = new ExecutionLog(store);
+      const journalModes = [mode(journal)]; // created
+      await log.beginDurably({ kind: 'restart', handler: 'web', agent: 'edge-1', issued_by: 'admin' });
+      journalModes.push(mode(journal)); // appended to
+      await log.clear();
+      journalModes.push(mode(journal)); // rewritten
       assert.deepEqual(
         [mode(dataDir), mode(path.join(dataDir, MASTER_STATE_FILE)), mode(path.join(dataDir, 'LOCK'))],
         ['0700', '0600', '0600'],
       );
+      assert.deepEqual(journalModes, ['0600', '0600', '0600']);
       await store.close();
     } finally {
       process.umask(old);

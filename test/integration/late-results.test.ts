@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js';
 import { Cluster, type LocalInstance } from '../helpers/cluster.js';
 import { fixture, waitFor } from '../helpers/common.js';
 
@@ -200,11 +201,18 @@ describe('integration: the execution log ends up true when the master gives up o
       const pending = c.gov(['restart', 'slow']);
       await c.waitInstances('slow', 1, (i) => i.state === 'stopping', undefined, 20_000);
       // The running record is on disk (it went out with the instance's status) before the master dies.
-      const file = path.join(c.masterDataDir, 'master.json');
+      const file = path.join(c.masterDataDir, EXECUTION_JOURNAL_FILE);
       const id = await waitFor(
         () => {
-          const state = JSON.parse(readFileSync(file, 'utf8')) as { executions: Rec[] };
-          return state.executions.find(
+          // The journal's lines (a torn last one aside): the last line of a record is its state on disk.
+          const onDisk = new Map<string, Rec>();
+          for (const l of readFileSync(file, 'utf8')
+            .split('\n')
+            .filter((l) => l.endsWith('}'))) {
+            const { record } = JSON.parse(l) as { record?: Rec };
+            if (record) onDisk.set(record.id, record);
+          }
+          return [...onDisk.values()].find(
             (e) => e.kind === 'restart' && e.handler === 'slow' && e.status === 'running',
           )?.id;
         },

@@ -145,4 +145,36 @@ describe('execution journal (file store)', () => {
     assert.equal(master.executions, undefined, 'master.json no longer holds them');
     assert.equal(master.lifetime_executions, undefined);
   });
+
+  it('a local execution reported again after it left the ring reads back where memory has it, the newest', async () => {
+    const dir = tempDir('gov-journal-');
+    const { store, log } = await open(dir, 3);
+    const local = {
+      id: '6f1c1c3e-1d2b-4c5d-8e9f-0a1b2c3d4e5f',
+      kind: 'restart',
+      handler: 'web',
+      agent: 'edge-1',
+      issued_by: 'local:0',
+      started_at: new Date(Date.now() - 60_000).toISOString(),
+      completed_at: new Date(Date.now() - 59_000).toISOString(),
+      duration_ms: 1000,
+      status: 'success' as const,
+      attempt: 1,
+      max_attempts: 1,
+      params_summary: '',
+    };
+    assert.equal(await log.recordDone(local), true);
+    await run(log, 3); // the local record leaves the ring of 3
+    assert.equal(log.get(local.id), undefined);
+    assert.equal(await log.recordDone(local), true, 'its reporter sent it again: recorded again, the newest');
+    const want = log.query().records.map((r) => r.id);
+    assert.equal(want[0], local.id);
+    await close(store);
+    const again = await open(dir, 3);
+    assert.deepEqual(
+      again.log.query().records.map((r) => r.id),
+      want,
+      'a restart loads the ring memory had',
+    );
+  });
 });

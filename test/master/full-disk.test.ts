@@ -4,16 +4,17 @@
  * not done.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import { Dispatcher } from '../../master/fleet/dispatcher.js';
 import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js';
 import { ExecutionLog } from '../../master/state/execution-log.js';
-import { openMasterStore } from '../../master/state/store.js';
+import { MASTER_STATE_FILE, openMasterStore } from '../../master/state/store.js';
 import { Registry } from '../../master/state/registry.js';
 import type { SessionHub } from '../../master/fleet/session-hub.js';
 import { parseHandler } from '../../shared/spec.js';
+import { tempDir } from '../helpers/common.js';
 import { useSmallDisk } from '../helpers/full-disk.js';
 
 const spec = (name: string) =>
@@ -102,6 +103,94 @@ describe('master on a full disk', function () {
     store = await openMasterStore(dir);
     log = new ExecutionLog(store);
     assert.equal(log.query().records[0]?.status, 'success', 'the true outcome reached the disk');
+    await store.close();
+  });
+
+  /** Begins an execution durably; says whether its caller was told it is on disk. */
+  const begin = (log: ExecutionLog, handler: string, pad = 0): Promise<{ id: string | null }> =>
+    log
+      .beginDurably({
+        kind: 'restart',
+        handler,
+        agent: 'edge-1',
+        issued_by: 'admin',
+        params_summary: 'p'.repeat(pad),
+      })
+      .then(
+        (r) => ({ id: r.id }),
+        (err: Error) => {
+          assert.match(err.message, /ENOSPC/);
+          return { id: null };
+        },
+      );
+
+  it('an execution acknowledged on a nearly full disk is whole on disk, and the journal loads after the disk is freed', async () => {
+    const dir = path.join(disk.dir, 'short-append');
+    let store = await openMasterStore(dir);
+    let log = new ExecutionLog(store);
+    const journal = path.join(dir, EXECUTION_JOURNAL_FILE);
+    disk.fill(); // the journal's last page keeps room for part of a line (a short append), not for all of it
+    assert.notEqual(statSync(journal).size % 4096, 0, 'the journal ends inside a page');
+    const big = await begin(log, 'big', 8192);
+    disk.free();
+    const small = await begin(log, 'small');
+    assert.ok(small.id, 'the disk is free again');
+    await store.close();
+    store = await openMasterStore(dir);
+    log = new ExecutionLog(store);
+    if (big.id) assert.ok(log.get(big.id), 'the acknowledged record is on disk');
+    assert.ok(log.get(small.id), 'the record written after the disk was freed is on disk');
+    await store.close();
+  });
+
+  it('records whose write failed on a full disk do not come back after a crash', async () => {
+    const dir = path.join(disk.dir, 'failed-append');
+    const store = await openMasterStore(dir);
+    const log = new ExecutionLog(store);
+    await store.flush();
+    disk.fill();
+    const first = store.saveExecutions([]); // in flight: the next two share one append
+    const [small, big] = await Promise.all([begin(log, 'small'), begin(log, 'big', 8192)]);
+    await first;
+    // kill -9 now: what a restart loads is what the files hold.
+    const copy = tempDir('gov-crash-copy-');
+    for (const name of [MASTER_STATE_FILE, EXECUTION_JOURNAL_FILE])
+      copyFileSync(path.join(dir, name), path.join(copy, name));
+    const again = await openMasterStore(copy);
+    const reloaded = new ExecutionLog(again);
+    for (const [what, r] of [
+      ['small', small],
+      ['big', big],
+    ] as const) {
+      const inMemory = log.query({ handler: what }).count;
+      const onDisk = reloaded.query({ handler: what }).count;
+      assert.equal(onDisk, r.id ? 1 : 0, `${what}: on disk after a restart exactly when acknowledged`);
+      assert.equal(inMemory, onDisk, `${what}: memory holds what a restart would load`);
+    }
+    await again.close();
+    disk.free();
+    await store.close();
+  });
+
+  it('a clear refused for a full disk leaves the ring as it was, in the order the records began', async () => {
+    const dir = path.join(disk.dir, 'clear');
+    const store = await openMasterStore(dir);
+    const log = new ExecutionLog(store);
+    const running = await begin(log, 'running');
+    for (const h of ['done-1', 'done-2']) {
+      const r = await begin(log, h);
+      await log.complete(r.id as string, { status: 'success' });
+    }
+    const want = log.query().records.map((r) => r.handler);
+    assert.ok(running.id);
+    disk.fill();
+    await assert.rejects(log.clear(), /ENOSPC/);
+    assert.deepEqual(
+      log.query().records.map((r) => r.handler),
+      want,
+      'newest first, as before the clear',
+    );
+    disk.free();
     await store.close();
   });
 });

@@ -281,6 +281,34 @@ function contract(name: string, backend: () => Backend): void {
       assert.equal(await b.raw(), before, 'nothing changed');
     });
 
+    it('close waits for the writes in flight; a write after close is refused and never reaches the store', async () => {
+      const b = backend();
+      const store = await b.open();
+      const log = new ExecutionLog(store);
+      const reg = new Registry(store);
+      const before = log.begin({ kind: 'restart', handler: 'web', agent: 'edge-1', issued_by: 'admin' });
+      const inFlight = [
+        log.complete(before.id, { status: 'success' }),
+        reg.applySpecs([spec({ name: 'web' })]),
+      ];
+      await store.close();
+      await Promise.all(inFlight);
+      const after = log.begin({ kind: 'restart', handler: 'api', agent: 'edge-1', issued_by: 'admin' });
+      await assert.rejects(log.complete(after.id, { status: 'success' }), /is closed/);
+      await assert.rejects(reg.applySpecs([spec({ name: 'api' })]), /is closed/);
+      await assert.rejects(store.flush(), /is closed/);
+      const again = await b.open();
+      const log2 = new ExecutionLog(again);
+      assert.deepEqual(
+        log2.query().records.map((r) => [r.handler, r.status]),
+        [['web', 'success']],
+      );
+      assert.deepEqual(
+        new Registry(again).listSpecs().map((v) => v.spec.name),
+        ['web'],
+      );
+    });
+
     it('a newer layout version is refused', async () => {
       const b = backend();
       await b.plant({ version: 99, lifetime_executions: 0, agents: { 'edge-1': AGENT } });
