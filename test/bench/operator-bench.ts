@@ -15,7 +15,8 @@
  * build lacks prints "gov X: not available in this build" and its figures are skipped. Peers: supervisord from
  * PATH (its own config, socket and pidfile in a temp dir; stopped by its PID), PM2 installed with npm into
  * BENCH_PM2_DIR (default os.tmpdir()/gov-bench-pm2, reused), run with its own PM2_HOME and `pm2 kill`ed.
- * Env: BENCH_OPERATOR_APPS (50), BENCH_OPERATOR_SIDES (gov,supervisord,pm2), BENCH_PM2_DIR.
+ * Env: BENCH_OPERATOR_APPS (50), BENCH_OPERATOR_SIDES (gov,supervisord,pm2), BENCH_PM2_DIR,
+ * BENCH_OPERATOR_PHASES (restart,rolling,signal,apply: the measured commands to run, on every side that has them).
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,8 @@ const AGENT = 'edge-1';
 const SETUP_STEP = 10;
 /** For a side's 50 apps to answer after its start (supervisord spawns one after the other: 90 s was exceeded at load 30). */
 const SETUP_TIMEOUT_MS = 240_000;
+/** The measured commands to run (BENCH_OPERATOR_PHASES, comma-separated; all by default). */
+const PHASES = new Set((process.env.BENCH_OPERATOR_PHASES ?? 'restart,rolling,signal,apply').split(','));
 
 // ---- running a command ----
 
@@ -349,32 +352,36 @@ async function benchGov(watch: PortWatch, n: number): Promise<GovFigures> {
       `governor: master + agent ${AGENT}, ${n} handlers applied and answering in ${ms(performance.now() - t0)}`,
     );
 
-    const restart = await measure(watch, 'gov restart --all', () => gov(['restart', '--all']));
-    if (!notAvailable('gov restart --all', restart.cmd)) out.restartAll = restart;
-    else {
+    const restart = PHASES.has('restart')
+      ? await measure(watch, 'gov restart --all', () => gov(['restart', '--all']))
+      : null;
+    if (restart && !notAvailable('gov restart --all', restart.cmd)) out.restartAll = restart;
+    else if (restart) {
       // The surface before issue 10: one handler per command (checks the harness sees one port bounce).
       const one = await measure(watch, 'gov restart app-01', () => gov(['restart', 'app-01']));
       if (!notAvailable('gov restart app-01', one.cmd))
         row('gov restart app-01 (one handler, for reference)', one, n);
     }
 
-    const rolling = await measure(watch, 'gov rollout restart --all', () =>
-      gov(['rollout', 'restart', '--all', '--batch-size', '25%', '--min-healthy', '1s']),
-    );
-    if (!notAvailable('gov rollout restart --all --batch-size 25% --min-healthy 1s', rolling.cmd))
+    const rolling = PHASES.has('rolling')
+      ? await measure(watch, 'gov rollout restart --all', () =>
+          gov(['rollout', 'restart', '--all', '--batch-size', '25%', '--min-healthy', '1s']),
+        )
+      : null;
+    if (rolling && !notAvailable('gov rollout restart --all --batch-size 25% --min-healthy 1s', rolling.cmd))
       out.rolling = rolling;
 
-    const sig = await measureSignal(watch, 'gov signal HUP --all', hupLog, n, () =>
-      gov(['signal', 'HUP', '--all']),
-    );
-    if (!notAvailable('gov signal HUP --all', sig.cmd)) out.signal = sig;
+    const sig = PHASES.has('signal')
+      ? await measureSignal(watch, 'gov signal HUP --all', hupLog, n, () => gov(['signal', 'HUP', '--all']))
+      : null;
+    if (sig && !notAvailable('gov signal HUP --all', sig.cmd)) out.signal = sig;
 
     // An env change of every handler: one rolling update (after issue 10) with each handler's batch_size 25%.
     const file2 = c.writeHandlers(govSpecs(n, hupLog, 2), 'apps-2.yaml');
-    const applyRun = await measure(watch, 'gov apply (env change of every handler)', () =>
-      gov(['apply', '-f', file2]),
-    );
-    if (!notAvailable('gov apply', applyRun.cmd)) {
+    const applyRun = PHASES.has('apply')
+      ? await measure(watch, 'gov apply (env change of every handler)', () => gov(['apply', '-f', file2]))
+      : null;
+    if (applyRun && !notAvailable('gov apply', applyRun.cmd)) {
       const started = applyRun.cmd.startedAt;
       const mine = (await c.admin().listRollouts()).rollouts.filter(
         (r) => Date.parse(r.created_at) >= started - 1000,
@@ -438,15 +445,21 @@ async function benchSupervisord(watch: PortWatch, n: number): Promise<PeerFigure
       throw new Error(`${String(err)}\nsupervisord stderr: ${daemonErr}`);
     });
     console.log(`supervisord: ${n} programs started and answering in ${ms(performance.now() - t0)}`);
-    const restart = await measure(watch, 'supervisorctl restart all', () => ctl(['restart', 'all']));
-    if (restart.cmd.code === 0) out.restartAll = restart;
-    else
-      console.log(`  supervisorctl restart all: failed, exit ${restart.cmd.code}: ${firstLine(restart.cmd)}`);
-    const sig = await measureSignal(watch, 'supervisorctl signal HUP all', hupLog, n, () =>
-      ctl(['signal', 'HUP', 'all']),
-    );
-    if (sig.cmd.code === 0) out.signal = sig;
-    else console.log(`  supervisorctl signal HUP all: failed, exit ${sig.cmd.code}: ${firstLine(sig.cmd)}`);
+    if (PHASES.has('restart') || PHASES.has('rolling')) {
+      const restart = await measure(watch, 'supervisorctl restart all', () => ctl(['restart', 'all']));
+      if (restart.cmd.code === 0) out.restartAll = restart;
+      else
+        console.log(
+          `  supervisorctl restart all: failed, exit ${restart.cmd.code}: ${firstLine(restart.cmd)}`,
+        );
+    }
+    if (PHASES.has('signal')) {
+      const sig = await measureSignal(watch, 'supervisorctl signal HUP all', hupLog, n, () =>
+        ctl(['signal', 'HUP', 'all']),
+      );
+      if (sig.cmd.code === 0) out.signal = sig;
+      else console.log(`  supervisorctl signal HUP all: failed, exit ${sig.cmd.code}: ${firstLine(sig.cmd)}`);
+    }
   } finally {
     // `stop all` stops the programs in parallel (on SIGTERM supervisord stops them about one a second), then
     // supervisord itself: by its PID, never the system service.
@@ -494,12 +507,14 @@ async function benchPm2(watch: PortWatch, n: number): Promise<PeerFigures | null
     console.log(
       `pm2 ${installed.version}: ${n} apps (fork mode) started and answering in ${ms(performance.now() - t0)}`,
     );
-    const restart = await measure(watch, 'pm2 restart all', () => pm2(['restart', 'all']));
-    if (restart.cmd.code === 0) out.restartAll = restart;
-    else console.log(`  pm2 restart all: failed, exit ${restart.cmd.code}: ${firstLine(restart.cmd)}`);
-    const reload = await measure(watch, 'pm2 reload all', () => pm2(['reload', 'all']));
-    if (reload.cmd.code === 0) out.reloadAll = reload;
-    else console.log(`  pm2 reload all: failed, exit ${reload.cmd.code}: ${firstLine(reload.cmd)}`);
+    if (PHASES.has('restart') || PHASES.has('rolling')) {
+      const restart = await measure(watch, 'pm2 restart all', () => pm2(['restart', 'all']));
+      if (restart.cmd.code === 0) out.restartAll = restart;
+      else console.log(`  pm2 restart all: failed, exit ${restart.cmd.code}: ${firstLine(restart.cmd)}`);
+      const reload = await measure(watch, 'pm2 reload all', () => pm2(['reload', 'all']));
+      if (reload.cmd.code === 0) out.reloadAll = reload;
+      else console.log(`  pm2 reload all: failed, exit ${reload.cmd.code}: ${firstLine(reload.cmd)}`);
+    }
   } finally {
     const daemonPid = pm2DaemonPid(home);
     const killed = await pm2(['kill']).catch(
