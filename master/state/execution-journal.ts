@@ -24,6 +24,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { DurableJSONFile } from '../../shared/durable-store.js';
+import { ValidationError } from '../../shared/errors.js';
 import { ShapeChecker } from '../../shared/shape.js';
 import { WriteCoalescer } from '../../shared/write-coalescer.js';
 import type { ExecutionRecord } from './execution-stats.js';
@@ -74,12 +75,22 @@ export class ExecutionJournal {
   /**
    * Opens `file` for the ring `ring()` returns. An existing journal is read into the ring (replacing what it
    * held) and rewritten when its tail was torn; without one, the journal is created from the ring as it is
-   * (an older master's `master.json` kept the ring itself). Throws a ValidationError for a bad line.
+   * (an older master's `master.json` kept the ring itself) — unless `requiredBeside` names the state file
+   * that left the ring to it. Throws a ValidationError for a bad line or a missing required journal.
    */
-  static async open(file: string, ring: () => ExecutionRing): Promise<ExecutionJournal> {
+  static async open(
+    file: string,
+    ring: () => ExecutionRing,
+    opts: { requiredBeside?: string } = {},
+  ): Promise<ExecutionJournal> {
     const durable = new DurableJSONFile<unknown>(file);
     durable.cleanupTemps();
     const text = await durable.readText();
+    if (text === null && opts.requiredBeside !== undefined)
+      throw new ValidationError(
+        `${file}: missing, while ${opts.requiredBeside} leaves the execution log to it; refusing to start — ` +
+          `restore the file (or create it empty to start with an empty execution log)`,
+      );
     if (text === null) {
       const journal = new ExecutionJournal(durable, ring, 0);
       await journal.rewrite();

@@ -46,6 +46,7 @@ export function checkMasterState(
   );
   c.optional('lifetime_executions', d.lifetime_executions, (at, v) => c.number(at, v));
   c.optional('rollouts', d.rollouts, (at, v) => c.record(at, v, (a, r) => rollout(c, a, r)));
+  c.optional('execution_journal', d.execution_journal, (at, v) => c.string(at, v));
   c.optional('deleted', d.deleted, (at, v) =>
     c.record(at, v, (a, x) => c.string(join(a, 'at'), c.object(a, x).at)),
   );

@@ -79,6 +79,11 @@ export interface MasterState {
   lifetime_executions: number;
   /** Reserved for the rollout feature (owned by master/rollout*). */
   rollouts: Record<string, unknown>;
+  /**
+   * File store only: the journal that keeps the execution ring (`executions.jsonl`, execution-journal.ts),
+   * named once it exists — a master.json that names it is never opened without it.
+   */
+  execution_journal?: string;
   /** Handler names an admin deleted (and did not apply again), with when: see Registry.deleteSpec. */
   deleted?: Record<string, { at: string }>;
 }
@@ -198,7 +203,9 @@ const JOURNAL_KEYS = ['executions', 'lifetime_executions'] as const;
  * and loads `<dataDir>/master.json` and the execution journal, creating them on first use. A file of the
  * wrong shape is refused (ValidationError naming the file and the field; see store-shape.ts), never loaded
  * as empty. A `master.json` that still holds executions (an older master's) hands them to a new journal
- * and is rewritten without them; when the journal exists already, it is what counts.
+ * and is rewritten without them; when the journal exists already, it is what counts. A journal missing
+ * beside a `master.json` that left the executions to it is refused (an audit trail is never silently
+ * emptied; an empty `executions.jsonl` starts an empty log).
  */
 export async function openMasterStore(dataDir: string, opts: { owner?: string } = {}): Promise<MasterStore> {
   const lock = lockDataDir(dataDir, opts.owner ?? 'governor master');
@@ -209,8 +216,17 @@ export async function openMasterStore(dataDir: string, opts: { owner?: string } 
       external: JOURNAL_KEYS,
     });
     const held = store.data.executions.length > 0 || store.data.lifetime_executions > 0;
-    const journal = await ExecutionJournal.open(path.join(dataDir, EXECUTION_JOURNAL_FILE), () => store.data);
-    if (held) await store.flush();
+    const named = store.data.execution_journal;
+    const journal = await ExecutionJournal.open(
+      path.join(dataDir, EXECUTION_JOURNAL_FILE),
+      () => store.data,
+      {
+        requiredBeside: named !== undefined ? file : undefined,
+      },
+    );
+    // master.json names its journal once the journal exists (created above when it did not).
+    store.data.execution_journal = EXECUTION_JOURNAL_FILE;
+    if (held || named === undefined) await store.flush();
     return new FileMasterStore(file, store, journal, lock);
   } catch (err) {
     lock.release();

@@ -129,6 +129,7 @@ describe('execution journal (file store)', () => {
     const { store, log } = await open(dir);
     const ids = await run(log, 2);
     const old = { ...store.data } as Record<string, unknown>; // the layout an older master wrote: all in one
+    delete old.execution_journal;
     await close(store);
     writeFileSync(path.join(dir, MASTER_STATE_FILE), JSON.stringify(old));
     rmSync(path.join(dir, EXECUTION_JOURNAL_FILE)); // an older master had none
@@ -176,5 +177,26 @@ describe('execution journal (file store)', () => {
       want,
       'a restart loads the ring memory had',
     );
+  });
+});
+
+describe('execution journal: a missing journal', () => {
+  it('is refused beside a master.json that left the executions to it; an empty one starts an empty log', async () => {
+    const dir = tempDir('gov-journal-');
+    const { store, log } = await open(dir);
+    await run(log, 2);
+    await store.flush();
+    await close(store);
+    const journal = path.join(dir, EXECUTION_JOURNAL_FILE);
+    rmSync(journal);
+    await assert.rejects(
+      openMasterStore(dir),
+      new RegExp(
+        `${EXECUTION_JOURNAL_FILE}: missing, while .*${MASTER_STATE_FILE} leaves the execution log to it`,
+      ),
+    );
+    writeFileSync(journal, '');
+    const again = await open(dir);
+    assert.equal(again.log.query().count, 0);
   });
 });

@@ -73,7 +73,14 @@ describe('master store', () => {
     await store.flush();
     await store.close();
     const onDisk = JSON.parse(readFileSync(path.join(dir, MASTER_STATE_FILE), 'utf8')) as MasterState;
-    assert.deepEqual(Object.keys(onDisk).sort(), ['agents', 'instances', 'rollouts', 'specs', 'version']);
+    assert.deepEqual(Object.keys(onDisk).sort(), [
+      'agents',
+      'execution_journal',
+      'instances',
+      'rollouts',
+      'specs',
+      'version',
+    ]);
     assert.equal(readFileSync(path.join(dir, EXECUTION_JOURNAL_FILE), 'utf8'), '{"lifetime":0}\n');
     const store2 = await openMasterStore(dir);
     await store2.update((d) => {
