@@ -23,6 +23,13 @@ export const STDIN_WINDOW = 256 * 1024;
 /** Output read in one turn of the event loop goes out as frames of at most this many bytes. */
 export const OUTPUT_FRAME_MAX = 1024 * 1024;
 
+/** Output of one stream as the pieces it was read in (`bytes` in all): encoded into a frame without joining them. */
+export interface OutputFrame {
+  stream: 'stdout' | 'stderr';
+  chunks: Buffer[];
+  bytes: number;
+}
+
 export interface SessionSettings {
   idleMs: number;
   killGraceMs: number;
@@ -57,7 +64,7 @@ export class ExecSession {
     readonly id: string,
     private readonly spec: ProgramSpec,
     initialCredit: number,
-    private readonly send: (f: Omit<ExecFrame, 'session'>) => void,
+    private readonly send: (f: Omit<ExecFrame, 'session'> | OutputFrame) => void,
     private readonly settings: SessionSettings,
     private readonly recording: Recording | null,
     private readonly onEnded: (s: ExecSession) => void,
@@ -191,9 +198,7 @@ export class ExecSession {
         (n === 0 || bytes + out[n]!.chunk.length <= OUTPUT_FRAME_MAX)
       )
         bytes += out[n++]!.chunk.length;
-      const chunks = out.splice(0, n).map((o) => o.chunk);
-      const chunk = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-      this.send(stream === 'stdout' ? { stdout: chunk } : { stderr: chunk });
+      this.send({ stream, chunks: out.splice(0, n).map((o) => o.chunk), bytes });
     }
   }
 

@@ -16,6 +16,8 @@ import type { ExecOpen } from '../../proto/generated/governor/v1/ExecOpen.js';
 import { GovError, UnavailableError } from '../../shared/errors.js';
 import { errorFromInfo, toServiceError } from '../../shared/grpc-status.js';
 import type { Logger } from '../../shared/logger.js';
+import { fieldNumber } from '../../shared/proto.js';
+import { bytesField } from '../../shared/wire-bytes.js';
 import type { ExecutionOutcome } from '../state/execution-log.js';
 
 /**
@@ -127,7 +129,9 @@ export class ExecRelay {
           return;
         }
         this.outputCredit -= chunk.length;
-        const ok = this.cli.write(f.body === 'stdout' ? { stdout: chunk } : { stderr: chunk });
+        // As wire bytes: the chunk is copied once, by the serializer (not fromObject, encode and finish).
+        const frame = bytesField(fieldNumber('governor.v1.ExecServerFrame', f.body), [chunk], chunk.length);
+        const ok = this.cli.write(frame as ExecServerFrame);
         this.owed += chunk.length;
         if (ok) this.grantOwed(false);
         else this.awaitDrain();

@@ -15,6 +15,8 @@ import type { LoadedSpawn } from '../../agent/native/process-spawn.js';
 import { Logger, silentLogger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { execFromAgent } from '../helpers/wire.js';
+import type { Encoded } from '../../shared/wire-bytes.js';
 
 interface Harness {
   sessions: ExecSessions;
@@ -62,7 +64,7 @@ function harness(settings: Partial<ExecSettings> = {}): Harness {
     { ...DEFAULT_EXEC_SETTINGS, ...(spawnVia ? { spawn: spawnVia } : {}), ...settings },
     silentLogger,
   );
-  const send = (f: ExecFrame) => frames.push(f);
+  const send = (f: ExecFrame | Encoded) => frames.push(execFromAgent(f));
   const h: Harness = {
     sessions,
     frames,
@@ -351,7 +353,7 @@ describe('agent exec sessions: an agent without the native spawn', () => {
           body: 'open',
           open: { instance: 'web', command: ['/bin/echo', id], grant: 1 << 20 } as ExecFrame__Output['open'],
         },
-        (f) => frames.push(f),
+        (f) => frames.push(execFromAgent(f)),
       );
     await waitFor(() => frames.filter((f) => f.exit).length === 2, { what: 'both exits' });
     const warned = lines.filter((l) => l.includes('spawned through child_process'));

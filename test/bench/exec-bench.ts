@@ -5,6 +5,8 @@
  * - throughput of a remote `head -c 100000000 /dev/zero` read to nowhere, MB/s, BENCH_EXEC_TPUT_RUNS (3) times,
  *   with the CPU each process (agent, master, this client) spent per MB;
  * - keystroke echo latency in a `-t` session running `cat` (byte sent → its echo back), p50/p90 of 200.
+ * BENCH_EXEC_NODE_ARGS: node flags for the master and agent (`--cpu-prof --cpu-prof-dir=DIR`: they are
+ * stopped with SIGTERM so the profiles are written).
  * Targets from the issue: p50 ≤ 20 ms, ≥ 100 MB/s, echo p50 ≤ 5 ms. Printed, never asserted.
  */
 import { fixture, cleanupPids, cleanupTempDirs } from '../helpers/common.js';
@@ -27,7 +29,9 @@ async function once(
 }
 
 export async function runExecBench(): Promise<void> {
-  const c = await Cluster.start({ agents: ['edge-1'] });
+  // e.g. `--cpu-prof --cpu-prof-dir=DIR` or `--trace-gc` for the master and the agent.
+  const nodeArgs = (process.env.BENCH_EXEC_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const c = await Cluster.start({ agents: ['edge-1'], nodeArgs });
   try {
     await c.govJson([
       'apply',
@@ -104,6 +108,11 @@ export async function runExecBench(): Promise<void> {
       `exec -t keystroke echo: p50 ${pct(echo, 50).toFixed(2)} ms, p90 ${pct(echo, 90).toFixed(2)} ms (200 keys; target p50 ≤ 5 ms)`,
     );
   } finally {
+    if (nodeArgs.length > 0) {
+      // A graceful exit writes a .cpuprofile (the agent leaves its handlers running: stopped below by group).
+      await c.agents.get('edge-1')?.kill('SIGTERM', 30_000);
+      await c.master?.kill('SIGTERM', 30_000);
+    }
     await c.stop();
     await cleanupPids();
     cleanupTempDirs();
