@@ -23,7 +23,10 @@ export const STDIN_WINDOW = 256 * 1024;
 /** Output read in one turn of the event loop goes out as frames of at most this many bytes. */
 export const OUTPUT_FRAME_MAX = 1024 * 1024;
 
-/** Output of one stream as the pieces it was read in (`bytes` in all): encoded into a frame without joining them. */
+/**
+ * Output of one stream as the pieces it was read in (`bytes` in all): encoded into a frame without joining
+ * them first; `send` copies them (their memory is read into again once it returns).
+ */
 export interface OutputFrame {
   stream: 'stdout' | 'stderr';
   chunks: Buffer[];
@@ -164,7 +167,7 @@ export class ExecSession {
     this.recording?.output(chunk);
     if (this._state === 'ending') return; // nobody reads it any more
     if (this.credit <= 0) {
-      this.held.push({ stream, chunk });
+      this.held.push({ stream, chunk: Buffer.from(chunk) }); // a copy: the chunk's memory is read into again
       this.program?.pause();
       return;
     }
@@ -200,6 +203,7 @@ export class ExecSession {
         bytes += out[n++]!.chunk.length;
       this.send({ stream, chunks: out.splice(0, n).map((o) => o.chunk), bytes });
     }
+    this.program?.outputCopied(); // `send` copied them (held chunks are copies)
   }
 
   /** Sends held output within the credit, then the exit once nothing is held. */

@@ -172,6 +172,29 @@ for (const [via, spawn] of spawns)
       assert.ok(h.of('s').at(-1)?.exit, 'the exit is the last frame');
     });
 
+    it('sends the output byte for byte, stdout and stderr apart, through held and granted credit', async () => {
+      // Reads go into reused buffers: a chunk sent, held or pending must never be read over.
+      const h = harness();
+      const script = 'seq 1 200000; seq 1 50000 >&2; seq 200001 300000';
+      h.open('s', ['sh', '-c', script], { grant: 64 * 1024 });
+      let granted = 64 * 1024;
+      const stderr = () =>
+        Buffer.concat(h.of('s').flatMap((f) => (f.stderr ? [f.stderr as Buffer] : []))).toString();
+      while (!h.of('s').some((f) => f.exit)) {
+        // Grants in small steps as the output comes, as a slow client's master gives them.
+        const sent = h.bytes('s') + Buffer.byteLength(stderr());
+        if (granted - sent < 32 * 1024) {
+          h.to('s', { body: 'grant', grant: 48 * 1024 });
+          granted += 48 * 1024;
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const seq = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
+      assert.ok(h.text('s') === seq(1, 200000) + seq(200001, 300000), 'stdout differs from what seq printed');
+      assert.ok(stderr() === seq(1, 50000), 'stderr differs from what seq printed');
+    });
+
     it('refuses a session past the limit, naming it', async () => {
       const h = harness({ maxSessions: 1 });
       h.open('a', ['sleep', '100']);
