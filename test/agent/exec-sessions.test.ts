@@ -6,7 +6,7 @@
  * the reason, and the agent still starts.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
@@ -173,26 +173,29 @@ for (const [via, spawn] of spawns)
     });
 
     it('sends the output byte for byte, stdout and stderr apart, through held and granted credit', async () => {
-      // Reads go into reused buffers: a chunk sent, held or pending must never be read over.
+      // Reads go into reused buffers: a chunk sent, held or pending must never be read over. `cat` writes
+      // faster than the agent reads, so a turn reads several chunks.
       const h = harness();
-      const script = 'seq 1 200000; seq 1 50000 >&2; seq 200001 300000';
-      h.open('s', ['sh', '-c', script], { grant: 64 * 1024 });
-      let granted = 64 * 1024;
+      const seq = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
+      const [out1, err, out2] = [seq(1, 200000), seq(1, 50000), seq(200001, 300000)];
+      writeFileSync(path.join(h.dir, 'out1'), out1);
+      writeFileSync(path.join(h.dir, 'err'), err);
+      writeFileSync(path.join(h.dir, 'out2'), out2);
+      h.open('s', ['sh', '-c', 'cat out1; cat err >&2; cat out2'], { grant: 256 * 1024 });
+      let granted = 256 * 1024;
       const stderr = () =>
         Buffer.concat(h.of('s').flatMap((f) => (f.stderr ? [f.stderr as Buffer] : []))).toString();
       while (!h.of('s').some((f) => f.exit)) {
-        // Grants in small steps as the output comes, as a slow client's master gives them.
-        const sent = h.bytes('s') + Buffer.byteLength(stderr());
-        if (granted - sent < 32 * 1024) {
-          h.to('s', { body: 'grant', grant: 48 * 1024 });
-          granted += 48 * 1024;
+        // Grants in steps as the output comes, as a slow client's master gives them.
+        if (granted - (h.bytes('s') + Buffer.byteLength(stderr())) < 128 * 1024) {
+          h.to('s', { body: 'grant', grant: 192 * 1024 });
+          granted += 192 * 1024;
         }
         await new Promise((r) => setTimeout(r, 2));
       }
-      const seq = (from: number, to: number) =>
-        Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
-      assert.ok(h.text('s') === seq(1, 200000) + seq(200001, 300000), 'stdout differs from what seq printed');
-      assert.ok(stderr() === seq(1, 50000), 'stderr differs from what seq printed');
+      assert.ok(h.text('s') === out1 + out2, 'stdout differs from the files cat printed');
+      assert.ok(stderr() === err, 'stderr differs from the file cat printed');
     });
 
     it('refuses a session past the limit, naming it', async () => {
