@@ -22,9 +22,9 @@ import type { ExecutionOutcome } from '../state/execution-log.js';
 
 /**
  * Output the agent may send before the master grants more (bytes): what the master holds for a session at
- * most. Four of the agent's output frames (1 MiB, agent/exec/session.ts): at one frame, the agent stopped
- * reading from each frame sent until its grant came back, a round trip per MiB; with frames in flight it
- * reads on while the master relays (100 MB exec: 21-63 MB/s against 30-43 at one frame, interleaved, load 11-14).
+ * most. Four of the agent's largest output frames (1 MiB, agent/exec/session.ts; a turn's reads make
+ * ~180 KiB): at 1 MiB the agent ran out of credit while grants were on their way and stopped reading
+ * (100 MB exec, interleaved at load 10-14: 44-134 MB/s at 4 MiB against 11-52 at 1 MiB).
  */
 export const OUTPUT_WINDOW = 4 * 1024 * 1024;
 /**
