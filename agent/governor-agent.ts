@@ -13,8 +13,13 @@ import { AGENT_VERSION, AgentCommands, type CommandOutcome } from './commands.js
 import { MasterLink, type LinkHost, type MasterLinkOptions } from './link/master-link.js';
 import type { LocalAudit } from './local/local-audit.js';
 import type { Supervisor } from './supervisor/supervisor.js';
-import type { ExecFrame, ExecFrame__Output } from '../proto/generated/governor/v1/ExecFrame.js';
-import { DEFAULT_EXEC_SETTINGS, ExecSessions, type ExecSettings } from './exec/exec-sessions.js';
+import type { ExecFrame__Output } from '../proto/generated/governor/v1/ExecFrame.js';
+import {
+  DEFAULT_EXEC_SETTINGS,
+  ExecSessions,
+  type ExecSend,
+  type ExecSettings,
+} from './exec/exec-sessions.js';
 import type { ControlLoop } from './control/control-loop.js';
 import type { PolicyReport } from '../proto/generated/governor/v1/PolicyReport.js';
 import { runningSpecsHash, toWireEvent, toWireSpecs, toWireStatus } from './link/wire.js';
@@ -113,7 +118,7 @@ export class GovernorAgent implements LinkHost {
     return this.commands.metrics();
   }
 
-  exec(frame: ExecFrame__Output, send: (frame: ExecFrame) => void): void {
+  exec(frame: ExecFrame__Output, send: ExecSend): void {
     this.execSessions.onFrame(frame, send);
   }
 

@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/light.js';
 import type { ProtoGrpcType as AdminProto } from '../proto/generated/admin.js';
 import type { ProtoGrpcType as AgentLinkProto } from '../proto/generated/agent_link.js';
+import { Encoded } from './wire-bytes.js';
 
 /**
  * proto/ at the repo root: the nearest folder above this module that holds proto/generated/descriptor.json
@@ -56,11 +57,15 @@ export const AGENT_LINK_PROTOCOL = 6;
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-let loaded: { admin: AdminProto; link: AgentLinkProto } | null = null;
+let loaded: { admin: AdminProto; link: AgentLinkProto; root: protobuf.Root } | null = null;
 
-/** Encodes a message given as a plain object (fields checked and converted by fromObject). */
+/**
+ * Encodes a message given as a plain object (fields checked and converted by fromObject), or sends one
+ * given as its wire bytes (shared/wire-bytes.ts) as it is.
+ */
 function serializer(type: protobuf.Type): (value: object) => Buffer {
   return (value) => {
+    if (value instanceof Encoded) return value.toBuffer();
     if (Array.isArray(value))
       throw new Error(`Failed to serialize message: expected ${type.name}, got an array`);
     const bytes = type.encode(type.fromObject(value)).finish();
@@ -96,6 +101,10 @@ function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
 
 /** The services of the wire contract (its message types are used through the generated TypeScript types only). */
 export function loadProtos(): { admin: AdminProto; link: AgentLinkProto } {
+  return load();
+}
+
+function load(): NonNullable<typeof loaded> {
   if (loaded) return loaded;
   const root = protobuf.Root.fromJSON(
     JSON.parse(readFileSync(PROTO_DESCRIPTOR, 'utf8')) as protobuf.INamespace,
@@ -105,6 +114,20 @@ export function loadProtos(): { admin: AdminProto; link: AgentLinkProto } {
   for (const fqn of ['governor.v1.Admin', 'governor.v1.AgentLink'])
     services[fqn] = serviceDefinition(root.lookupService(fqn));
   const pkg = grpc.loadPackageDefinition(services) as unknown as AdminProto & AgentLinkProto;
-  loaded = { admin: pkg, link: pkg };
+  loaded = { admin: pkg, link: pkg, root };
   return loaded;
+}
+
+const fieldNumbers = new Map<string, number>();
+
+/** The number of field `field` of message `type` (`governor.v1.ExecFrame`, `stdout`), for wire-bytes.ts. */
+export function fieldNumber(type: string, field: string): number {
+  const key = `${type}.${field}`;
+  let n = fieldNumbers.get(key);
+  if (n === undefined) {
+    const f = load().root.lookupType(type).fields[field];
+    if (!f) throw new Error(`${type} has no field ${field}`);
+    fieldNumbers.set(key, (n = f.id));
+  }
+  return n;
 }

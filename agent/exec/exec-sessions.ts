@@ -12,7 +12,9 @@ import type { ExecOpen__Output } from '../../proto/generated/governor/v1/ExecOpe
 import type { Logger } from '../../shared/logger.js';
 import { errorMessage } from '../../shared/errors.js';
 import { errorKindOf } from '../../shared/grpc-status.js';
-import { ExecSession } from './session.js';
+import { fieldNumber } from '../../shared/proto.js';
+import { bytesField, Encoded, fields, stringField } from '../../shared/wire-bytes.js';
+import { ExecSession, type OutputFrame } from './session.js';
 import { loadPty, type PtyModule } from './pty.js';
 import { Recording } from './recording.js';
 import type { DirectLaunch, ProgramSpec } from './program.js';
@@ -62,7 +64,20 @@ export interface ExecContext {
 
 export type ExecTargets = (instance: string, command: string[], session: string) => ExecContext;
 
-export type ExecSend = (frame: ExecFrame) => void;
+/** Writes a frame on the link: an object, or output already as wire bytes (`outputFrame`). */
+export type ExecSend = (frame: ExecFrame | Encoded) => void;
+
+/**
+ * A session's output as ExecFrame wire bytes, in one Buffer of its own: its chunks are copied once, here
+ * (they are read into again afterwards, program.ts), and the link sends that Buffer as it is.
+ */
+export function outputFrame(session: string, o: OutputFrame): Encoded {
+  const frame = fields(
+    stringField(fieldNumber('governor.v1.ExecFrame', 'session'), session),
+    bytesField(fieldNumber('governor.v1.ExecFrame', o.stream), o.chunks, o.bytes),
+  );
+  return new Encoded([frame.toBuffer()], frame.length);
+}
 
 /** What an exec session id may be (the master makes UUIDs). */
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -169,7 +184,7 @@ export class ExecSessions {
       id,
       spec,
       open.grant || 0,
-      (frame) => send({ ...frame, session: id }),
+      (frame) => send('chunks' in frame ? outputFrame(id, frame) : { ...frame, session: id }),
       this.settings,
       recording,
       (s) => {

@@ -18,6 +18,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Identity } from '../instance/launch.js';
 import type { NativeSpawn } from '../native/process-spawn.js';
 import type { PtyModule } from './pty.js';
+import { ReadArena } from './read-arena.js';
 
 /** An exec'd program's context as steps, for a spawn that takes them itself (exec-context.ts). */
 export interface DirectLaunch {
@@ -43,6 +44,7 @@ export interface ProgramSpec {
 }
 
 export interface ProgramEvents {
+  /** Output read: `chunk` is valid until `Program.outputCopied()`. */
   output(stream: 'stdout' | 'stderr', chunk: Buffer): void;
   /**
    * The program's own process exited; what it left holding its output (a daemon) may keep `exit` waiting,
@@ -67,6 +69,11 @@ export interface Program {
   signal(signal: NodeJS.Signals): void;
   pause(): void;
   resume(): void;
+  /**
+   * The output chunks given so far were copied (into their frames, or held): their memory may be read into
+   * again (pipes of the native spawn read into reused buffers, read-arena.ts).
+   */
+  outputCopied(): void;
 }
 
 const signalNumber = (name: string): number =>
@@ -165,10 +172,25 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
   closeSync(out[1]);
   closeSync(err[1]);
   if (inp) closeSync(inp[1]);
+  const arenas: ReadArena[] = [];
   const source = (fd: number, stream: 'stdout' | 'stderr'): net.Socket => {
-    const s = new net.Socket({ fd, readable: true, writable: false });
+    const arena = new ReadArena();
+    arenas.push(arena);
+    // Node's Socket takes `onread` with an fd too (net.Socket's constructor), though @types/node has it only for connect.
+    const opts: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: () => arena.space(),
+        callback: (n) => {
+          on.output(stream, arena.take(n));
+          return true; // pausing is the session's, through pause()
+        },
+      },
+    };
+    const s = new net.Socket(opts);
     open++;
-    s.on('data', (c: Buffer) => on.output(stream, c));
     s.on('error', () => {});
     s.on('close', () => {
       open--;
@@ -182,13 +204,28 @@ function startDirect(spec: ProgramSpec, d: NonNullable<ProgramSpec['direct']>, o
     stdin = new net.Socket({ fd: inp[0], readable: false, writable: true });
     stdin.on('error', () => {}); // EPIPE when the program stopped reading
   }
-  return piped(pid, () => stdin, stdout, stderr);
+  return piped(
+    pid,
+    () => stdin,
+    stdout,
+    stderr,
+    () => {
+      for (const a of arenas) a.reset();
+    },
+  );
 }
 
 /** A program on pipes: input written to `stdin()` (null: none), output read from `stdout` and `stderr`. */
-function piped(pid: number, stdin: () => Writable | null, stdout: Readable, stderr: Readable): Program {
+function piped(
+  pid: number,
+  stdin: () => Writable | null,
+  stdout: Readable,
+  stderr: Readable,
+  outputCopied: () => void = () => {},
+): Program {
   return {
     pid,
+    outputCopied,
     write(chunk, drained) {
       const s = stdin();
       if (!s || s.destroyed) return drained();
@@ -282,6 +319,7 @@ export function startPty(pty: PtyModule, spec: ProgramSpec, on: ProgramEvents): 
     signal: (s) => groupKill(p.pid, s),
     pause: () => p.pause(),
     resume: () => p.resume(),
+    outputCopied: () => {}, // node-pty's chunks are its own
   };
 }
 

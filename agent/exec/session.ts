@@ -23,6 +23,16 @@ export const STDIN_WINDOW = 256 * 1024;
 /** Output read in one turn of the event loop goes out as frames of at most this many bytes. */
 export const OUTPUT_FRAME_MAX = 1024 * 1024;
 
+/**
+ * Output of one stream as the pieces it was read in (`bytes` in all): encoded into a frame without joining
+ * them first; `send` copies them (their memory is read into again once it returns).
+ */
+export interface OutputFrame {
+  stream: 'stdout' | 'stderr';
+  chunks: Buffer[];
+  bytes: number;
+}
+
 export interface SessionSettings {
   idleMs: number;
   killGraceMs: number;
@@ -57,7 +67,7 @@ export class ExecSession {
     readonly id: string,
     private readonly spec: ProgramSpec,
     initialCredit: number,
-    private readonly send: (f: Omit<ExecFrame, 'session'>) => void,
+    private readonly send: (f: Omit<ExecFrame, 'session'> | OutputFrame) => void,
     private readonly settings: SessionSettings,
     private readonly recording: Recording | null,
     private readonly onEnded: (s: ExecSession) => void,
@@ -157,7 +167,7 @@ export class ExecSession {
     this.recording?.output(chunk);
     if (this._state === 'ending') return; // nobody reads it any more
     if (this.credit <= 0) {
-      this.held.push({ stream, chunk });
+      this.held.push({ stream, chunk: Buffer.from(chunk) }); // a copy: the chunk's memory is read into again
       this.program?.pause();
       return;
     }
@@ -191,10 +201,9 @@ export class ExecSession {
         (n === 0 || bytes + out[n]!.chunk.length <= OUTPUT_FRAME_MAX)
       )
         bytes += out[n++]!.chunk.length;
-      const chunks = out.splice(0, n).map((o) => o.chunk);
-      const chunk = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-      this.send(stream === 'stdout' ? { stdout: chunk } : { stderr: chunk });
+      this.send({ stream, chunks: out.splice(0, n).map((o) => o.chunk), bytes });
     }
+    this.program?.outputCopied(); // `send` copied them (held chunks are copies)
   }
 
   /** Sends held output within the credit, then the exit once nothing is held. */

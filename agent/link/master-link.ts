@@ -25,7 +25,8 @@ import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governo
 import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
 import type { PolicyReport } from '../../proto/generated/governor/v1/PolicyReport.js';
 import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
-import { AGENT_LINK_PROTOCOL, loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
+import { AGENT_LINK_PROTOCOL, fieldNumber, loadProtos, MAX_MESSAGE_BYTES } from '../../shared/proto.js';
+import { Encoded, messageField } from '../../shared/wire-bytes.js';
 import { errorFromStatus, errorKindOf } from '../../shared/grpc-status.js';
 import { NotLeaderError, errorMessage } from '../../shared/errors.js';
 import { MasterRotation } from '../../shared/master-rotation.js';
@@ -51,7 +52,7 @@ export interface LinkHost {
   /** The master recorded these local executions. */
   localAcked?(ids: readonly string[]): void;
   /** A frame of an exec session; `send` writes on the stream the frame came on (dropped once it closed). */
-  exec?(frame: ExecFrame__Output, send: (frame: ExecFrame) => void): void;
+  exec?(frame: ExecFrame__Output, send: (frame: ExecFrame | Encoded) => void): void;
   /** The stream exec sessions ran on is gone. */
   linkDown?(reason: string): void;
   /** The resource policies' report (sent after every welcome and with each metrics push); null: none. */
@@ -244,7 +245,13 @@ export class MasterLink {
         this.host.localAcked?.(msg.local_ack.ids);
       } else if (msg.body === 'exec' && msg.exec && welcomed) {
         this.host.exec?.(msg.exec, (exec) => {
-          if (this.call === call) this.send(call, { exec });
+          if (this.call !== call) return;
+          this.send(
+            call,
+            exec instanceof Encoded
+              ? messageField(fieldNumber('governor.v1.AgentMessage', 'exec'), exec)
+              : { exec },
+          );
         });
       }
     });
@@ -282,9 +289,12 @@ export class MasterLink {
   }
 
   /** Every write to the master goes through here (the silence measure above depends on it). */
-  private send(call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>, msg: AgentMessage): void {
+  private send(
+    call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
+    msg: AgentMessage | Encoded,
+  ): void {
     this.lastWrote = Date.now();
-    call.write(msg);
+    call.write(msg as AgentMessage); // an Encoded one is sent as it is (shared/proto.ts's serializer)
   }
 
   /**

@@ -9,10 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_EXEC_SETTINGS, ExecSessions } from '../../agent/exec/exec-sessions.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
-import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import { silentLogger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { execFromAgent } from '../helpers/wire.js';
 import { spec, supervisors } from './health-helpers.js';
 
 /** Prints the daemon's PID, then (with `stay`) stays in the foreground. */
@@ -38,9 +39,9 @@ describe('exec sessions: their own cgroup', function () {
       { ...DEFAULT_EXEC_SETTINGS, killGraceMs: 500 },
       silentLogger,
     );
-    const frames: ExecFrame[] = [];
+    const frames: ExecFrame__Output[] = [];
     const to = (f: Partial<ExecFrame__Output>) =>
-      sessions.onFrame({ session: id, ...f } as ExecFrame__Output, (out) => frames.push(out));
+      sessions.onFrame({ session: id, ...f } as ExecFrame__Output, (out) => frames.push(execFromAgent(out)));
     to({ body: 'open', open: { instance: 'web', command, grant: 1 << 20 } as ExecFrame__Output['open'] });
     const out = () =>
       frames.map((f) => (f.stdout ? Buffer.from(f.stdout as Buffer).toString() : '')).join('');

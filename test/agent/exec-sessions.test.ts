@@ -6,7 +6,7 @@
  * the reason, and the agent still starts.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
@@ -15,6 +15,8 @@ import type { LoadedSpawn } from '../../agent/native/process-spawn.js';
 import { Logger, silentLogger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { execFromAgent } from '../helpers/wire.js';
+import type { Encoded } from '../../shared/wire-bytes.js';
 
 interface Harness {
   sessions: ExecSessions;
@@ -62,7 +64,7 @@ function harness(settings: Partial<ExecSettings> = {}): Harness {
     { ...DEFAULT_EXEC_SETTINGS, ...(spawnVia ? { spawn: spawnVia } : {}), ...settings },
     silentLogger,
   );
-  const send = (f: ExecFrame) => frames.push(f);
+  const send = (f: ExecFrame | Encoded) => frames.push(execFromAgent(f));
   const h: Harness = {
     sessions,
     frames,
@@ -168,6 +170,32 @@ for (const [via, spawn] of spawns)
       await exitOf(h, 's');
       assert.equal(h.bytes('s'), size);
       assert.ok(h.of('s').at(-1)?.exit, 'the exit is the last frame');
+    });
+
+    it('sends the output byte for byte, stdout and stderr apart, through held and granted credit', async () => {
+      // Reads go into reused buffers: a chunk sent, held or pending must never be read over. `cat` writes
+      // faster than the agent reads, so a turn reads several chunks.
+      const h = harness();
+      const seq = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
+      const [out1, err, out2] = [seq(1, 200000), seq(1, 50000), seq(200001, 300000)];
+      writeFileSync(path.join(h.dir, 'out1'), out1);
+      writeFileSync(path.join(h.dir, 'err'), err);
+      writeFileSync(path.join(h.dir, 'out2'), out2);
+      h.open('s', ['sh', '-c', 'cat out1; cat err >&2; cat out2'], { grant: 256 * 1024 });
+      let granted = 256 * 1024;
+      const stderr = () =>
+        Buffer.concat(h.of('s').flatMap((f) => (f.stderr ? [f.stderr as Buffer] : []))).toString();
+      while (!h.of('s').some((f) => f.exit)) {
+        // Grants in steps as the output comes, as a slow client's master gives them.
+        if (granted - (h.bytes('s') + Buffer.byteLength(stderr())) < 128 * 1024) {
+          h.to('s', { body: 'grant', grant: 192 * 1024 });
+          granted += 192 * 1024;
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      assert.ok(h.text('s') === out1 + out2, 'stdout differs from the files cat printed');
+      assert.ok(stderr() === err, 'stderr differs from the file cat printed');
     });
 
     it('refuses a session past the limit, naming it', async () => {
@@ -351,7 +379,7 @@ describe('agent exec sessions: an agent without the native spawn', () => {
           body: 'open',
           open: { instance: 'web', command: ['/bin/echo', id], grant: 1 << 20 } as ExecFrame__Output['open'],
         },
-        (f) => frames.push(f),
+        (f) => frames.push(execFromAgent(f)),
       );
     await waitFor(() => frames.filter((f) => f.exit).length === 2, { what: 'both exits' });
     const warned = lines.filter((l) => l.includes('spawned through child_process'));

@@ -27,8 +27,9 @@ import {
 import type { MetricsSampler } from '../../agent/process/sampler.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { DEFAULT_EXEC_SETTINGS, ExecSessions } from '../../agent/exec/exec-sessions.js';
-import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
 import { silentLogger } from '../../shared/logger.js';
+import { execFromAgent } from '../helpers/wire.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -436,9 +437,9 @@ describe('on-demand activity: real handlers', function () {
       DEFAULT_EXEC_SETTINGS,
       silentLogger,
     );
-    const frames: ExecFrame[] = [];
+    const frames: ExecFrame__Output[] = [];
     const to = (f: Partial<ExecFrame__Output>) =>
-      sessions.onFrame({ session: 'x', ...f } as ExecFrame__Output, (out) => frames.push(out));
+      sessions.onFrame({ session: 'x', ...f } as ExecFrame__Output, (out) => frames.push(execFromAgent(out)));
     to({
       body: 'open',
       open: { instance: 'web', command: ['sleep', '60'], grant: 1 << 20 } as ExecFrame__Output['open'],

@@ -1,6 +1,16 @@
 /** Small tools every benchmark uses: percentiles, a free port, waiting on a condition. */
 import os from 'node:os';
+import { readProcStat } from '../../shared/proc.js';
 export { freePort } from '../agent/health-helpers.js';
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ on Linux). */
+export const CLOCK_TICKS = 100;
+
+/** CPU time (user + system) of process `pid` so far, in clock ticks (/proc/PID/stat); NaN once it is gone. */
+export function cpuTicks(pid: number): number {
+  const st = readProcStat(pid);
+  return st ? st.utime + st.stime : NaN;
+}
 
 /** `load average L on N cores`, printed beside a timed figure (a busy host slows every figure). */
 export function loadNote(): string {

@@ -26,9 +26,9 @@ import { isAlive, readProcStat } from '../../shared/proc.js';
 import { Cluster } from '../helpers/cluster.js';
 import { cleanupPids, cleanupTempDirs, tempDir, waitFor } from '../helpers/common.js';
 import { onPath, writeSupervisordConf } from './supervisord-conf.js';
+import { cpuTicks, CLOCK_TICKS } from './bench-kit.js';
 
 const AGENT = 'edge-1';
-const TICKS = 100; // USER_HZ on Linux
 const MIB = 1024 * 1024;
 /** Handlers added per apply while setting up. */
 const APPLY_STEP = 25;
@@ -37,12 +37,6 @@ interface Usage {
   cpuPercent: number;
   rssBytes: number;
   pssBytes: number | null;
-}
-
-function cpuTicks(pid: number): number {
-  const st = readProcStat(pid);
-  if (!st) throw new Error(`process ${pid} is gone`);
-  return st.utime + st.stime;
 }
 
 function statusKb(pid: number, key: string): number {
@@ -69,7 +63,7 @@ async function window(pids: Map<string, number>, ms: number): Promise<Map<string
   for (const [k, pid] of pids) {
     const ticks = cpuTicks(pid) - before.get(k)!;
     out.set(k, {
-      cpuPercent: (ticks / TICKS / wallS) * 100,
+      cpuPercent: (ticks / CLOCK_TICKS / wallS) * 100,
       rssBytes: statusKb(pid, 'VmRSS') * 1024,
       pssBytes: pssBytes(pid),
     });
@@ -80,7 +74,7 @@ async function window(pids: Map<string, number>, ms: number): Promise<Map<string
 /** Epoch ms the process started (its /proc start time after the boot time). */
 function startedAtMs(pid: number): number {
   const btime = Number(/^btime (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-  return btime * 1000 + (Number(readProcStat(pid)?.startTime) / TICKS) * 1000;
+  return btime * 1000 + (Number(readProcStat(pid)?.startTime) / CLOCK_TICKS) * 1000;
 }
 
 const median = (xs: number[]): number => {

@@ -10,12 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStateStore } from '../../agent/supervisor/state-store.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
-import { isAlive, readProcStat } from '../../shared/proc.js';
+import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
-import { pct, until } from './bench-kit.js';
+import { CLOCK_TICKS, cpuTicks, pct, until } from './bench-kit.js';
 
 const AGENT_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'main.js');
-const CLK_TCK = 100;
 
 function sleeper(name: string): HandlerSpec {
   return parseHandler(
@@ -83,11 +82,6 @@ export async function benchReadopt(
   return { adoptMs, adopted, respawns };
 }
 
-function cpuTicks(pid: number): number {
-  const st = readProcStat(pid);
-  return st ? st.utime + st.stime : NaN;
-}
-
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
@@ -145,7 +139,7 @@ export async function benchIdle(n: number, seconds: number): Promise<{ cpuPercen
     const c0 = cpuTicks(pid);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
-    const cpuPercent = (((cpuTicks(pid) - c0) / CLK_TCK) * 1000 * 100) / (performance.now() - t0);
+    const cpuPercent = (((cpuTicks(pid) - c0) / CLOCK_TICKS) * 1000 * 100) / (performance.now() - t0);
     const rssMiB = rssBytes(pid) / 1024 / 1024;
     return { cpuPercent, rssMiB };
   } finally {

@@ -9,20 +9,26 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { ExecFrame } from '../../proto/generated/governor/v1/ExecFrame.js';
 import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
-import type { ExecServerFrame } from '../../proto/generated/governor/v1/ExecServerFrame.js';
+import type {
+  ExecServerFrame,
+  ExecServerFrame__Output,
+} from '../../proto/generated/governor/v1/ExecServerFrame.js';
 import { ExecRelay, GRANT_BATCH, OUTPUT_WINDOW, type ExecCall } from '../../master/exec/exec-relay.js';
 import type { ExecutionOutcome } from '../../master/state/execution-log.js';
 import { silentLogger } from '../../shared/logger.js';
+import { Encoded } from '../../shared/wire-bytes.js';
+import { execToCli } from '../helpers/wire.js';
 
 class FakeCall extends EventEmitter {
-  written: ExecServerFrame[] = [];
+  /** As written, output (wire bytes) as the CLI reads it. */
+  written: Array<ExecServerFrame | ExecServerFrame__Output> = [];
   cancelled = false;
   full = false;
   paused = false;
   ended = false;
   error: { code?: number; details?: string } | null = null;
-  write(f: ExecServerFrame): boolean {
-    this.written.push(f);
+  write(f: ExecServerFrame | Encoded): boolean {
+    this.written.push(f instanceof Encoded ? execToCli(f) : f);
     return !this.full;
   }
   end(): void {
