@@ -51,8 +51,12 @@ export interface DispatchRequest extends CommandFields {
   rolloutId?: string;
   timeoutMs?: number;
   paramsSummary?: string;
-  /** Called with the agent's result before the execution is completed (e.g. to update the registry). */
-  onResult?: (agent: string, result: CommandResult__Output) => void;
+  /**
+   * Called with the agent's result before the execution is completed (e.g. to update the registry); the
+   * completion waits for it, so what the result reports is visible (and watched) before the execution ends.
+   * Must not reject.
+   */
+  onResult?: (agent: string, result: CommandResult__Output) => void | Promise<void>;
   /**
    * Called once the execution is recorded and before the command is sent, with its ids; the command waits
    * for it (a caller that must find the command again after a crash stores them here).
@@ -108,7 +112,7 @@ export class Dispatcher {
       });
       return { record, result: null };
     }
-    req.onResult?.(req.agent, result);
+    await req.onResult?.(req.agent, result);
     // Acknowledged only once recorded: a result whose record failed to be written is sent again.
     const record = await this.completeCarriedOut(req, exec.id, outcomeOf(result));
     session.ack([commandId]);
@@ -182,7 +186,7 @@ export class Dispatcher {
         result: null,
       };
     }
-    req.onResult?.(req.agent, result);
+    await req.onResult?.(req.agent, result);
     const outcome = outcomeOf(result);
     const done = await this.log.completeLate(id, req.agent, outcome);
     session.ack([ids.commandId]);

@@ -205,7 +205,7 @@ export class Fleet {
         ? this.registry.statusRefusal(agentId, msg.status)
         : 'a status without a handler name';
       if (refusal !== null) this.dropped(agentId, refusal);
-      else if (this.bucketOf(agentId).take()) this.record(agentId, msg.status);
+      else if (this.bucketOf(agentId).take()) void this.record(agentId, msg.status);
       else
         this.dropped(
           agentId,
@@ -274,10 +274,10 @@ export class Fleet {
   /**
    * Stores a status an agent reported (pushed, or in a command's result). One the agent may not report
    * (an instance not assigned to it, too many observed ones) or a malformed one is dropped with a
-   * rate-limited warning, never fatal to the master.
+   * rate-limited warning, never fatal to the master. Resolves (never rejects) once it is stored or dropped.
    */
-  private record(agentId: string, status: InstanceStatus__Output): void {
-    this.registry.reportStatus(agentId, status).then(
+  private record(agentId: string, status: InstanceStatus__Output): Promise<void> {
+    return this.registry.reportStatus(agentId, status).then(
       (refusal) => {
         if (refusal !== null) this.dropped(agentId, refusal);
       },
@@ -297,8 +297,10 @@ export class Fleet {
   command(req: Omit<DispatchRequest, 'onResult'>): Promise<DispatchOutcome> {
     return this.dispatcher.dispatch({
       ...req,
-      onResult: (agent, result) => {
-        for (const s of result.instances) this.record(agent, s);
+      // The execution ends once the instance states its result reports are stored (and watched): a restart's
+      // `success` comes after its instance's `running`, and `gov ps` after `gov restart` shows the new PID.
+      onResult: async (agent, result) => {
+        await Promise.all(result.instances.map((s) => this.record(agent, s)));
       },
     });
   }
