@@ -6,6 +6,7 @@
  */
 import type { AgentCommand__Output } from '../proto/generated/governor/v1/AgentCommand.js';
 import type { CommandResult } from '../proto/generated/governor/v1/CommandResult.js';
+import type { HostMetrics } from '../proto/generated/governor/v1/HostMetrics.js';
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
 import { ValidationError } from '../shared/errors.js';
 import { checkHold } from '../shared/control-request.js';
@@ -50,16 +51,26 @@ export class AgentCommands {
     private readonly dataDir: string,
   ) {}
 
-  async metrics(): Promise<MetricsReport> {
+  /**
+   * The METRICS report: every instance's figures, and the host's unless `withHost` is false (the link reads
+   * those, with hostMetrics(), only for a report it pushes: most samples are held back).
+   */
+  async metrics(withHost = true): Promise<MetricsReport> {
     const sup = this.supervisor;
     const modes = new Map(sup.specs().map((s) => [s.name, s.mode]));
     const instances = await sup.metrics();
-    return {
+    const report: MetricsReport = {
       instances: instances.map((m) =>
         toWireMetrics(m, modes.get(m.handler) ?? (sup.observed.has(m.handler) ? 'observed' : 'always-on')),
       ),
-      host: hostMetrics(sup.notifyIgnored()),
     };
+    if (withHost) report.host = this.hostMetrics();
+    return report;
+  }
+
+  /** The host's figures (load, memory, the agent's RSS, ignored notify messages). */
+  hostMetrics(): HostMetrics {
+    return hostMetrics(this.supervisor.notifyIgnored());
   }
 
   async execute(cmd: AgentCommand__Output): Promise<CommandOutcome> {

@@ -7,6 +7,7 @@
  */
 import os from 'node:os';
 import type { AgentCommand__Output } from '../proto/generated/governor/v1/AgentCommand.js';
+import type { HostMetrics } from '../proto/generated/governor/v1/HostMetrics.js';
 import type { MetricsReport } from '../proto/generated/governor/v1/MetricsReport.js';
 import type { Logger } from '../shared/logger.js';
 import { AGENT_VERSION, AgentCommands, type CommandOutcome } from './commands.js';
@@ -114,8 +115,12 @@ export class GovernorAgent implements LinkHost {
     this.opts.audit?.acknowledged(ids);
   }
 
-  metrics(): Promise<MetricsReport> {
-    return this.commands.metrics();
+  metrics(opts?: { host?: boolean }): Promise<MetricsReport> {
+    return this.commands.metrics(opts?.host ?? true);
+  }
+
+  hostMetrics(): HostMetrics {
+    return this.commands.hostMetrics();
   }
 
   exec(frame: ExecFrame__Output, send: ExecSend): void {

@@ -22,6 +22,7 @@ import type { CommandResult } from '../../proto/generated/governor/v1/CommandRes
 import type { Hello } from '../../proto/generated/governor/v1/Hello.js';
 import type { LocalExecution } from '../../proto/generated/governor/v1/LocalExecution.js';
 import type { ExecFrame, ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import type { HostMetrics } from '../../proto/generated/governor/v1/HostMetrics.js';
 import type { MetricsReport } from '../../proto/generated/governor/v1/MetricsReport.js';
 import type { PolicyReport } from '../../proto/generated/governor/v1/PolicyReport.js';
 import type { AgentLinkClient } from '../../proto/generated/governor/v1/AgentLink.js';
@@ -46,7 +47,13 @@ export interface LinkHost {
   inventory(): Omit<Hello, 'agent_id'>;
   /** Carries out one command; throws a domain error on failure. */
   execute(cmd: AgentCommand__Output): Promise<Omit<CommandResult, 'command_id' | 'ok'>>;
-  metrics(): Promise<MetricsReport>;
+  /** The metrics report; with `{ host: false }` without the host figures (see hostMetrics). */
+  metrics(opts?: { host?: boolean }): Promise<MetricsReport>;
+  /**
+   * The host figures, read only for a report that is pushed (most samples are held back: metrics-push.ts).
+   * Absent: metrics() includes them in every sample.
+   */
+  hostMetrics?(): HostMetrics;
   /** Local control commands the master has not acknowledged: sent after every welcome. */
   localExecutions?(): LocalExecution[];
   /** The master recorded these local executions. */
@@ -346,8 +353,10 @@ export class MasterLink {
     filter: MetricsPushFilter,
   ): Promise<void> {
     try {
-      const metrics = await this.host.metrics();
+      const hostLater = this.host.hostMetrics !== undefined;
+      const metrics = await this.host.metrics(hostLater ? { host: false } : undefined);
       if (this.call === call && filter.admit(metrics)) {
+        if (hostLater) metrics.host = this.host.hostMetrics!(); // the filter compares instances only
         this.send(call, { metrics });
         const policies = this.host.policies?.();
         if (policies) this.send(call, { policies });

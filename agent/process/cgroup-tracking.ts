@@ -288,8 +288,8 @@ export class CgroupTracking {
    * Removes this agent's empty groups (a busy one refuses with EBUSY: next sweep), and its scope directory
    * once that is empty (made again by the next `prepare`); `keep` names groups to leave.
    */
-  sweep(keep: ReadonlySet<string> = new Set()): number {
-    return this.layout ? sweepScope(this.scopeDir, keep, this.log) : 0;
+  sweep(keep: ReadonlySet<string> = new Set()): SweepResult {
+    return this.layout ? sweepScope(this.scopeDir, keep, this.log) : NOTHING_SWEPT;
   }
 }
 
@@ -304,15 +304,38 @@ function groupsIn(scopeDir: string): string[] {
   }
 }
 
+/** What a sweep did: groups removed, and groups not kept that are still there (busy: a later sweep's). */
+export interface SweepResult {
+  removed: number;
+  left: number;
+}
+
+/** Adds up sweeps (of several hierarchies or several sweepers). */
+export function addSweeps(results: Iterable<SweepResult>): SweepResult {
+  const sum = { removed: 0, left: 0 };
+  for (const r of results) {
+    sum.removed += r.removed;
+    sum.left += r.left;
+  }
+  return sum;
+}
+
+export const NOTHING_SWEPT: Readonly<SweepResult> = Object.freeze({ removed: 0, left: 0 });
+
 /**
  * The one sweep of an agent's scope directory (tracking and limit groups): removes its empty groups but
- * `keep` (a group with processes refuses rmdir with EBUSY and stays for a later sweep), then the scope
- * directory once it is empty. Returns how many groups went.
+ * `keep` (a group with processes refuses rmdir with EBUSY and stays for a later sweep: counted in `left`),
+ * then the scope directory once it is empty (not tried while groups remain).
  */
-export function sweepScope(scopeDir: string, keep: ReadonlySet<string>, log: Logger): number {
+export function sweepScope(scopeDir: string, keep: ReadonlySet<string>, log: Logger): SweepResult {
   let removed = 0;
+  let left = 0;
+  let kept = 0;
   for (const g of groupsIn(scopeDir)) {
-    if (keep.has(g)) continue;
+    if (keep.has(g)) {
+      kept++;
+      continue;
+    }
     for (const child of childGroups(path.join(scopeDir, g))) {
       try {
         rmdirSync(child); // an exec session's emptied group
@@ -325,13 +348,15 @@ export function sweepScope(scopeDir: string, keep: ReadonlySet<string>, log: Log
       removed++;
       log.info('cgroup removed', { group: g });
     } catch {
-      /* still has processes (EBUSY): next sweep */
+      left++; // still has processes (EBUSY): next sweep
     }
   }
-  try {
-    rmdirSync(scopeDir);
-  } catch {
-    /* groups remain */
+  if (kept + left === 0) {
+    try {
+      rmdirSync(scopeDir);
+    } catch {
+      /* absent, or a group made since */
+    }
   }
-  return removed;
+  return { removed, left };
 }

@@ -12,7 +12,14 @@ import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { LimitsSpec } from '../../shared/spec.js';
-import { AGENT_LEAF, readText, sweepScope } from './cgroup-tracking.js';
+import {
+  AGENT_LEAF,
+  NOTHING_SWEPT,
+  addSweeps,
+  readText,
+  sweepScope,
+  type SweepResult,
+} from './cgroup-tracking.js';
 
 /** The CFS period used for CPU quotas (the kernel default). */
 export const CPU_PERIOD_US = 100_000;
@@ -320,12 +327,9 @@ export class Cgroups {
    * Removes this agent's empty groups (a group with processes refuses rmdir with EBUSY and is kept for a
    * later sweep), and the scope directory once it is empty. `keep` names groups to leave alone.
    */
-  sweep(keep: ReadonlySet<string> = new Set()): number {
-    const l = this.detected;
-    if (!l) return 0;
-    let removed = 0;
-    for (const base of this.bases()) removed += sweepScope(this.scopeDir(base), keep, this.log);
-    return removed;
+  sweep(keep: ReadonlySet<string> = new Set()): SweepResult {
+    if (!this.detected) return NOTHING_SWEPT;
+    return addSweeps(this.bases().map((base) => sweepScope(this.scopeDir(base), keep, this.log)));
   }
 }
 

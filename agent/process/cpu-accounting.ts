@@ -19,7 +19,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../shared/logger.js';
 import type { Handle } from './backend.js';
-import { readText, sweepScope, type TrackingLayout } from './cgroup-tracking.js';
+import {
+  NOTHING_SWEPT,
+  readText,
+  sweepScope,
+  type SweepResult,
+  type TrackingLayout,
+} from './cgroup-tracking.js';
 
 const V1_CPUACCT_DIRS = ['cpuacct', 'cpu,cpuacct', 'cpuacct,cpu'];
 
@@ -146,7 +152,7 @@ export class CpuAccounting {
   }
 
   /** Removes this agent's empty v1 cpuacct groups but `keep` (the housekeeping sweep; v2: the tracking's). */
-  sweep(keep: ReadonlySet<string> = new Set()): number {
-    return this.kind === 'v1' ? sweepScope(this.scopeDir, keep, this.log) : 0;
+  sweep(keep: ReadonlySet<string> = new Set()): SweepResult {
+    return this.kind === 'v1' ? sweepScope(this.scopeDir, keep, this.log) : NOTHING_SWEPT;
   }
 }

@@ -20,7 +20,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Handle } from './backend.js';
-import { cgroupPids, readText, sweepScope, type TrackingLayout } from './cgroup-tracking.js';
+import {
+  NOTHING_SWEPT,
+  cgroupPids,
+  readText,
+  sweepScope,
+  type SweepResult,
+  type TrackingLayout,
+} from './cgroup-tracking.js';
 
 /** How long a freeze may take before it is given up (and the group thawed again). */
 export const FREEZE_TIMEOUT_MS = 5_000;
@@ -47,7 +54,7 @@ export interface Freezer {
   /** The kernel's word: is instance `key`'s group frozen (or freezing) now? */
   isFrozen(key: string, h: Handle): boolean;
   /** Removes this agent's empty v1 freezer groups but `keep` (the housekeeping sweep). */
-  sweep(keep?: ReadonlySet<string>): number;
+  sweep(keep?: ReadonlySet<string>): SweepResult;
   /** Agent shutdown: removes the v1 anchor group (see the file comment). */
   close(): void;
 }
@@ -177,8 +184,8 @@ export class CgroupFreezer implements Freezer {
     return dir !== null && this.state(dir) !== 'thawed';
   }
 
-  sweep(keep: ReadonlySet<string> = new Set()): number {
-    return this.kind === 'v1' ? sweepScope(this.scopeDir, keep, this.log) : 0;
+  sweep(keep: ReadonlySet<string> = new Set()): SweepResult {
+    return this.kind === 'v1' ? sweepScope(this.scopeDir, keep, this.log) : NOTHING_SWEPT;
   }
 
   close(): void {
@@ -238,6 +245,6 @@ export const NO_FREEZER: Freezer = {
   freeze: () => Promise.resolve({ frozen: false, reason: 'no freezer set up' }),
   thaw: () => Promise.resolve(),
   isFrozen: () => false,
-  sweep: () => 0,
+  sweep: () => NOTHING_SWEPT,
   close: () => {},
 };

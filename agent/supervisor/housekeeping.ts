@@ -9,8 +9,13 @@
  * process attached, an instance adopted or gone) brings the short interval back at once. The full check
  * leaves out the instances that did not run since the previous one (their cgroup CPU counters stood still:
  * cpu-accounting.ts): a process that did not run did not exit.
+ *
+ * Cgroups are swept after a state change that may have left a group empty, and again on each full check
+ * only while an earlier sweep left a group behind (busy: its processes were still exiting). An idle agent
+ * whose groups all belong to running instances so does not list its scope directories every full check.
  */
 import type { TimerHandle } from '../../shared/clock.js';
+import { addSweeps, type SweepResult } from '../process/cgroup-tracking.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import { rotateIfNeeded } from '../process/log-rotation.js';
 import type { ObservedSet } from '../observed/observed.js';
@@ -22,7 +27,7 @@ export const FULL_CHECK_TICKS = 10;
 
 /** Anything whose empty cgroups are swept (limit groups, tracking groups), `keep` left alone. */
 interface Sweepable {
-  sweep(keep?: ReadonlySet<string>): number;
+  sweep(keep?: ReadonlySet<string>): SweepResult;
 }
 
 export class Housekeeping {
@@ -30,6 +35,8 @@ export class Housekeeping {
   private stopped = false;
   private pollTicks = 0;
   private sweepPending = true;
+  /** The last sweep left groups it could not remove: full checks sweep again until none are. */
+  private sweepLeft = false;
   private pollMs = 0;
   private pollTimer: TimerHandle | null = null;
   /** When the armed poll fires (epoch ms), and whether it is the long wait for a full check. */
@@ -107,11 +114,11 @@ export class Housekeeping {
     // Instance cgroups go once their processes are gone (a busy group is retried on later ticks). The
     // groups of instances that have a process are not even tried: an idle agent with 100 handlers would
     // otherwise fail 100 rmdirs (EBUSY) on every full check.
-    if (this.sweepPending || all) {
+    if (this.sweepPending || (all && this.sweepLeft)) {
       this.sweepPending = false;
       const inUse = new Set<string>();
       for (const inst of this.registry.values()) if (inst.handle !== null) inUse.add(inst.name);
-      for (const c of this.cgroups) c.sweep(inUse);
+      this.sweepLeft = addSweeps(this.cgroups.map((c) => c.sweep(inUse))).left > 0;
     }
     const eachTick =
       this.sweepPending ||

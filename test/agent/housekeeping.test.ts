@@ -31,7 +31,8 @@ function setup(
   quiet: () => ((key: string) => boolean) | null = () => null,
 ) {
   const clock = new FakeClock();
-  const counts = { observedChecks: 0, sweeps: 0, kept: [] as string[][] };
+  /** What the next sweeps report as left behind (busy groups). */
+  const counts = { observedChecks: 0, sweeps: 0, kept: [] as string[][], left: 0 };
   const registry = { values: () => instances.values() } as unknown as InstanceRegistry;
   const observed = {
     check: () => counts.observedChecks++,
@@ -40,7 +41,8 @@ function setup(
   const cgroups = {
     sweep: (keep?: ReadonlySet<string>) => {
       counts.kept.push([...(keep ?? [])].sort());
-      return counts.sweeps++;
+      counts.sweeps++;
+      return { removed: 0, left: counts.left };
     },
   };
   const hk = new Housekeeping({ clock, logger: silentLogger }, registry, observed, [cgroups], quiet);
@@ -64,6 +66,27 @@ describe('housekeeping: liveness poll', () => {
       run(1);
       assert.ok(counts.kept.length > 0, 'swept at start-up');
       assert.deepEqual(counts.kept.at(-1), ['api#1', 'web']);
+    } finally {
+      hk.stop();
+    }
+  });
+
+  it('full checks sweep cgroups again only while an earlier sweep left a busy group behind', () => {
+    const { hk, counts, run } = setup([new FakeInstance(true)]);
+    try {
+      run(1); // the start-up sweep: nothing left behind
+      const after = counts.sweeps;
+      run(3 * FULL_CHECK_TICKS);
+      assert.equal(counts.sweeps, after, 'no sweep on full checks while nothing was left');
+      counts.left = 1; // an instance ended, its processes are still exiting: its group refuses rmdir
+      hk.noteState('stopped');
+      run(1);
+      assert.equal(counts.sweeps, after + 1, 'swept after the state change');
+      run(2 * FULL_CHECK_TICKS);
+      assert.equal(counts.sweeps, after + 3, 'the busy group is tried again on every full check');
+      counts.left = 0;
+      run(2 * FULL_CHECK_TICKS);
+      assert.equal(counts.sweeps, after + 4, 'once it went, full checks stop sweeping');
     } finally {
       hk.stop();
     }

@@ -184,7 +184,7 @@ describe('limits land in the right cgroup files (trees built like cgroupfs)', ()
     ]);
     // The kernel lets rmdir take a group with no processes whatever files it shows; plain files must go first.
     for (const f of readdirSync(dir)) rmSync(path.join(dir, f));
-    assert.equal(cg.sweep(), 1);
+    assert.equal(cg.sweep().removed, 1);
     assert.ok(!existsSync(path.join(root, 'pids', 'governor', SCOPE)), 'the empty scope is removed too');
   });
 

@@ -94,7 +94,7 @@ describe('metrics push: the agent link', () => {
     server?.forceShutdown();
   });
 
-  it('pushes an unchanged sample once, then only a change (sampling every interval)', async () => {
+  it('pushes an unchanged sample once, then only a change (sampling every interval); host figures are read only for a pushed report', async () => {
     const pushed: MetricsReport[] = [];
     server = new grpc.Server();
     server.addService(loadProtos().link.governor.v1.AgentLink.service, {
@@ -121,14 +121,17 @@ describe('metrics push: the agent link', () => {
       ),
     );
     let samples = 0;
+    let hostReads = 0;
     let current = report(inst());
     const host: LinkHost = {
       inventory: () => ({ hostname: 'test', version: '0', labels: {}, instances: [], specs_hash: '' }),
       execute: () => Promise.resolve({ summary: 'ok' }),
-      metrics: () => {
+      metrics: (opts) => {
         samples++;
-        return Promise.resolve(current);
+        assert.equal(opts?.host, false, 'samples are taken without the host figures');
+        return Promise.resolve({ instances: current.instances });
       },
+      hostMetrics: () => ({ load1: ++hostReads }),
     };
     link = new MasterLink(host, {
       agentId: 'edge-1',
@@ -143,8 +146,15 @@ describe('metrics push: the agent link', () => {
     });
     // The refresh (every METRICS_REFRESH_INTERVALS samples) has not come due yet.
     assert.equal(pushed.length, 1, `${samples} unchanged samples, ${pushed.length} pushed`);
+    assert.equal(hostReads, 1, 'host figures read for the pushed report only');
     current = report(inst({ state: 'backoff', pid: 0 }));
     await waitFor(() => pushed.length === 2, { what: 'the change pushed' });
     assert.equal(pushed[1]!.instances?.[0]?.state, 'backoff');
+    assert.equal(hostReads, 2);
+    assert.deepEqual(
+      pushed.map((p) => p.host?.load1),
+      [1, 2],
+      'each pushed report carries the host figures read for it',
+    );
   });
 });

@@ -16,7 +16,9 @@
  * Env: BENCH_IDLE_HANDLERS (100), BENCH_IDLE_RUNS (3), BENCH_IDLE_WINDOW_MS (60000), BENCH_IDLE_SETTLE_MS
  * (15000), BENCH_IDLE_QUICK=1 (1 window of 20 s, 10 s settle), BENCH_IDLE_SIDES (gov,supervisord),
  * BENCH_IDLE_CPU_PROF=DIR (master and agent run with `--cpu-prof --cpu-prof-dir DIR`; they are stopped with
- * SIGTERM at the end so the profiles are written; read them with `node dist/test/bench/cpu-prof-top.js DIR/*`).
+ * SIGTERM at the end so the profiles are written; read them with `node dist/test/bench/cpu-prof-top.js DIR/*`),
+ * BENCH_IDLE_NODE_ARGS ('') more node options for master and agent, space-separated (e.g. V8 GC flags, to
+ * compare runtime settings side by side).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -98,7 +100,10 @@ async function startGov(
     agents: [AGENT],
     heartbeatInterval: '2s',
     heartbeatGrace: '6s',
-    nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    nodeArgs: [
+      ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...(process.env.BENCH_IDLE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    ],
   });
   try {
     return await applyIdle(c, n);
