@@ -35,7 +35,7 @@ import type { Logger } from '../../shared/logger.js';
 import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { HeartbeatWatchdog } from '../../shared/heartbeat-watchdog.js';
-import { ClockOffset } from './clock-offset.js';
+import { CLOCK_WINDOW_MS, ClockOffset } from './clock-offset.js';
 import { MetricsPushFilter } from './metrics-push.js';
 import { ResultOutbox } from './result-outbox.js';
 
@@ -235,6 +235,9 @@ export class MasterLink {
         this.warmStandby();
         this.heartbeatMs = msg.welcome.heartbeat_interval_ms || this.heartbeatMs;
         this.graceMs = msg.welcome.heartbeat_grace_ms || this.heartbeatMs * 3;
+        // A freeze up to the grace (a longer silence is refused before deadlines are judged) must leave a
+        // sample read on time in the clock's window.
+        this.clock.windowMs = Math.max(CLOCK_WINDOW_MS, 2 * (this.graceMs + this.heartbeatMs));
         this.metricsMs = msg.welcome.metrics_interval_ms || this.metricsMs;
         this.setState('connected');
         this.startTimers(call);

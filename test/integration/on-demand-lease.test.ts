@@ -97,7 +97,8 @@ describe('on-demand leases end to end (gov ensure --hold, gov release)', functio
     assert.equal(rel.executions[0]?.status, 'success');
     assert.equal(rel.executions[0]?.result, 'held: lease released');
     assert.equal(rel.instances[0]?.lease_until, null);
-    assert.equal(rel.instances[0]?.busy_reason, null);
+    // No lease holds it now (its own start's CPU may still count as busy for a sample: not a lease).
+    assert.doesNotMatch(rel.instances[0]?.busy_reason ?? '', /lease/);
     // An hour's lease: cooling within seconds proves the release ended it.
     await c.waitInstances('held', 1, (i) => i.temperature === 'cold', 'held cold after release', 15_000);
   });
