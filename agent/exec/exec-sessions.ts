@@ -13,7 +13,7 @@ import type { Logger } from '../../shared/logger.js';
 import { errorMessage } from '../../shared/errors.js';
 import { errorKindOf } from '../../shared/grpc-status.js';
 import { fieldNumber } from '../../shared/proto.js';
-import { bytesField, Encoded, fields, stringField } from '../../shared/wire-bytes.js';
+import { bytesField, fields, stringField, type Encoded } from '../../shared/wire-bytes.js';
 import { ExecSession, type OutputFrame } from './session.js';
 import { loadPty, type PtyModule } from './pty.js';
 import { Recording } from './recording.js';
@@ -64,19 +64,22 @@ export interface ExecContext {
 
 export type ExecTargets = (instance: string, command: string[], session: string) => ExecContext;
 
-/** Writes a frame on the link: an object, or output already as wire bytes (`outputFrame`). */
+/**
+ * Writes a frame on the link: an object, or output already as wire bytes (`outputFrame`), whose parts the
+ * link copies before it returns.
+ */
 export type ExecSend = (frame: ExecFrame | Encoded) => void;
 
 /**
- * A session's output as ExecFrame wire bytes, in one Buffer of its own: its chunks are copied once, here
- * (they are read into again afterwards, program.ts), and the link sends that Buffer as it is.
+ * A session's output as ExecFrame wire bytes, its chunks as they were read: the link copies them once, with
+ * its own envelope, into the buffer it sends (../link/send-buffers.ts); they are read into again afterwards
+ * (program.ts).
  */
 export function outputFrame(session: string, o: OutputFrame): Encoded {
-  const frame = fields(
+  return fields(
     stringField(fieldNumber('governor.v1.ExecFrame', 'session'), session),
     bytesField(fieldNumber('governor.v1.ExecFrame', o.stream), o.chunks, o.bytes),
   );
-  return new Encoded([frame.toBuffer()], frame.length);
 }
 
 /** What an exec session id may be (the master makes UUIDs). */

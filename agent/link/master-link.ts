@@ -38,6 +38,7 @@ import { HeartbeatWatchdog } from '../../shared/heartbeat-watchdog.js';
 import { CLOCK_WINDOW_MS, ClockOffset } from './clock-offset.js';
 import { MetricsPushFilter } from './metrics-push.js';
 import { ResultOutbox } from './result-outbox.js';
+import { SendBuffers } from './send-buffers.js';
 
 export type LinkState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
 
@@ -58,7 +59,10 @@ export interface LinkHost {
   localExecutions?(): LocalExecution[];
   /** The master recorded these local executions. */
   localAcked?(ids: readonly string[]): void;
-  /** A frame of an exec session; `send` writes on the stream the frame came on (dropped once it closed). */
+  /**
+   * A frame of an exec session; `send` writes on the stream the frame came on (dropped once it closed). An
+   * `Encoded` frame (output as wire bytes) is copied before `send` returns: its parts may be written into again.
+   */
   exec?(frame: ExecFrame__Output, send: (frame: ExecFrame | Encoded) => void): void;
   /** The stream exec sessions ran on is gone. */
   linkDown?(reason: string): void;
@@ -117,6 +121,8 @@ export class MasterLink {
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly dialBackoff: BackoffSpec;
+  /** What exec output is copied into on its way (send-buffers.ts). */
+  private readonly sendBuffers = new SendBuffers();
   /** Gives up a master silent for HEARTBEAT_MISSES heartbeats (while connected). */
   private watchdog: HeartbeatWatchdog | null = null;
   /** When we last wrote to the master (the master counts our silence from its last read). */
@@ -256,12 +262,9 @@ export class MasterLink {
       } else if (msg.body === 'exec' && msg.exec && welcomed) {
         this.host.exec?.(msg.exec, (exec) => {
           if (this.call !== call) return;
-          this.send(
-            call,
-            exec instanceof Encoded
-              ? messageField(fieldNumber('governor.v1.AgentMessage', 'exec'), exec)
-              : { exec },
-          );
+          if (exec instanceof Encoded)
+            this.sendCopy(call, messageField(fieldNumber('governor.v1.AgentMessage', 'exec'), exec));
+          else this.send(call, { exec });
         });
       }
     });
@@ -302,9 +305,21 @@ export class MasterLink {
   private send(
     call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>,
     msg: AgentMessage | Encoded,
+    written?: (err: Error | null | undefined) => void,
   ): void {
     this.lastWrote = Date.now();
-    call.write(msg as AgentMessage); // an Encoded one is sent as it is (shared/proto.ts's serializer)
+    call.write(msg as AgentMessage, written); // an Encoded one is sent as it is (shared/proto.ts's serializer)
+  }
+
+  /**
+   * Sends a message given as wire bytes whose parts are written into again once this returns (exec output
+   * read into reused buffers): copied once, into a buffer reused once grpc-js copied it in turn.
+   */
+  private sendCopy(call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>, msg: Encoded): void {
+    const bytes = this.sendBuffers.copy(msg);
+    this.send(call, new Encoded([bytes], bytes.length), (err) => {
+      if (!err) this.sendBuffers.release(bytes);
+    });
   }
 
   /**

@@ -3,11 +3,13 @@
  * context (cwd, env), its stdout and stderr arrive apart, stdin is forwarded, gov exec exits with its code;
  * viewers, agents with exec disabled and targets naming several instances are refused; every session is an
  * execution record; a session ends with nothing left running when the CLI dies, and with a clear error
- * when the agent dies; 100 MB through a slowly reading client keeps master and agent RSS bounded.
+ * when the agent dies; 100 MB through a slowly reading client keeps master and agent RSS bounded, and
+ * output at volume arrives byte for byte.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cluster, type GovResult } from '../helpers/cluster.js';
 import { GOV_BIN, fixture, trackPid, waitFor } from '../helpers/common.js';
@@ -243,6 +245,29 @@ describe('integration: gov exec', function () {
     const bound = 96 * 1024 * 1024;
     assert.ok(peak.agent - base.agent < bound, `agent RSS grew ${peak.agent - base.agent} bytes`);
     assert.ok(peak.master - base.master < bound, `master RSS grew ${peak.master - base.master} bytes`);
+  });
+
+  it('delivers output byte for byte at volume, stdout and stderr apart, written at the same time', async function () {
+    this.timeout(120_000);
+    // Random bytes, so a frame sent from a buffer already written into again (or a field header
+    // rewritten in the wrong place on the master) shows as a different digest.
+    const files = ['out.bin', 'err.bin'].map((name, i) => {
+      const file = path.join(c.dir, name);
+      writeFileSync(file, randomBytes(16_000_000 + i * 1_000_003));
+      return file;
+    });
+    const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const s = exec(['web', '--', 'sh', '-c', `cat ${files[0]} & cat ${files[1]} >&2; wait`]);
+    const got = { stdout: createHash('sha256'), stderr: createHash('sha256') };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const readable = s.child[stream]!;
+      readable.removeAllListeners('data');
+      readable.on('data', (d: Buffer) => got[stream].update(d));
+    }
+    const r = await s.result;
+    assert.equal(r.code, 0);
+    assert.equal(got.stdout.digest('hex'), digest(files[0]!), 'stdout differs');
+    assert.equal(got.stderr.digest('hex'), digest(files[1]!), 'stderr differs');
   });
 
   /** `gov exec -it ARGS` under a pseudo-terminal here (node-pty), its output collected. */
