@@ -1,7 +1,9 @@
 /**
  * Protobuf messages written as their wire bytes, for messages that are mostly one `bytes` field (exec
  * output): the field's data goes in as the pieces it was read in, with the tags and lengths before them, and
- * is copied once, when gRPC asks for the message (shared/proto.ts's serializers send an `Encoded` as it is).
+ * is copied once, when gRPC asks for the message (shared/proto.ts's serializers send an `Encoded` as it is;
+ * the agent's link copies its parts at once into a reused buffer instead), or not at all when the master
+ * relays what it received (`retagged`).
  * Through protobufjs, the same output was joined into one Buffer, then copied into the writer's buffer
  * (fromObject, encode, finish): a copy and a Buffer of the output's size more for every frame, on a path
  * that moves 100 MB/s. Field numbers come from the proto (shared/proto.ts `fieldNumber`), never written here.
@@ -64,4 +66,24 @@ export function fields(...parts: Encoded[]): Encoded {
 export function messageField(field: number, message: Encoded): Encoded {
   const h = header(field, message.length);
   return new Encoded([h, ...message.parts], h.length + message.length);
+}
+
+/**
+ * A `bytes` field's value as protobufjs decoded it from a received message (a view of that message's
+ * Buffer), sent on as field `to` of a message of its own without a copy: the tag and length just before it
+ * (field `from`) are rewritten in place, and the new message is that view widened over them. The received
+ * message is changed: only for a value nobody reads afterwards. Null (copy it: `bytesField`) unless the
+ * bytes before the value are that header and both tags are as long; a value this large is never carved
+ * out of Node's shared Buffer pool, so bytes before it are its message's own.
+ */
+export function retagged(value: Buffer, from: number, to: number): Encoded | null {
+  if (value.length < Buffer.poolSize) return null;
+  const was = header(from, value.length);
+  const now = header(to, value.length);
+  const start = value.byteOffset - was.length;
+  if (now.length !== was.length || start < 0) return null;
+  const whole = Buffer.from(value.buffer, start, was.length + value.length);
+  if (!whole.subarray(0, was.length).equals(was)) return null;
+  now.copy(whole);
+  return new Encoded([whole], whole.length);
 }

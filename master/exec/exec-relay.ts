@@ -17,7 +17,7 @@ import { GovError, UnavailableError } from '../../shared/errors.js';
 import { errorFromInfo, toServiceError } from '../../shared/grpc-status.js';
 import type { Logger } from '../../shared/logger.js';
 import { fieldNumber } from '../../shared/proto.js';
-import { bytesField } from '../../shared/wire-bytes.js';
+import { bytesField, retagged } from '../../shared/wire-bytes.js';
 import type { ExecutionOutcome } from '../state/execution-log.js';
 
 /**
@@ -131,8 +131,12 @@ export class ExecRelay {
           return;
         }
         this.outputCredit -= chunk.length;
-        // As wire bytes: the chunk is copied once, by the serializer (not fromObject, encode and finish).
-        const frame = bytesField(fieldNumber('governor.v1.ExecServerFrame', f.body), [chunk], chunk.length);
+        // As wire bytes, not through fromObject, encode and finish: the received frame's own bytes, its
+        // field's tag rewritten in place (a small chunk is copied once, by the serializer).
+        const to = fieldNumber('governor.v1.ExecServerFrame', f.body);
+        const frame =
+          retagged(chunk, fieldNumber('governor.v1.ExecFrame', f.body), to) ??
+          bytesField(to, [chunk], chunk.length);
         const ok = this.cli.write(frame as ExecServerFrame);
         this.owed += chunk.length;
         if (ok) this.grantOwed(false);

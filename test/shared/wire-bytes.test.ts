@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { outputFrame } from '../../agent/exec/exec-sessions.js';
-import { Encoded, bytesField, stringField } from '../../shared/wire-bytes.js';
+import { Encoded, bytesField, retagged, stringField } from '../../shared/wire-bytes.js';
 import { fieldNumber } from '../../shared/proto.js';
 import { execFromAgent, execToCli } from '../helpers/wire.js';
 
@@ -39,6 +39,39 @@ describe('messages as wire bytes', () => {
     const d = data(70_000);
     const field = fieldNumber('governor.v1.ExecServerFrame', 'stderr');
     assert.deepEqual(execToCli(bytesField(field, [d], d.length)), execToCli({ stderr: d }));
+  });
+
+  for (const n of [8192, 70_000, 1024 * 1024]) {
+    it(`the master relays a received frame's ${n} bytes of output as the CLI frame, retagged in place`, () => {
+      const d = data(n);
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const received = execFromAgent(outputFrame('s-1', { stream, chunks: cut(d, 65_536), bytes: n }));
+        const chunk = received[stream] as Buffer;
+        const frame = retagged(
+          chunk,
+          fieldNumber('governor.v1.ExecFrame', stream),
+          fieldNumber('governor.v1.ExecServerFrame', stream),
+        );
+        assert.ok(frame, 'copied');
+        assert.equal(frame.toBuffer().buffer, chunk.buffer, 'not the received bytes');
+        assert.deepEqual(execToCli(frame), execToCli({ [stream]: d }));
+      }
+    });
+  }
+
+  it('retags nothing but a large value just behind its own field header (else it is copied)', () => {
+    const from = fieldNumber('governor.v1.ExecFrame', 'stdout');
+    const to = fieldNumber('governor.v1.ExecServerFrame', 'stdout');
+    // Small: it may be carved out of Node's shared pool, next to another Buffer's bytes.
+    const small = execFromAgent(outputFrame('s-1', { stream: 'stdout', chunks: [data(100)], bytes: 100 }));
+    assert.equal(retagged(small.stdout as Buffer, from, to), null);
+    // A Buffer of its own: no header before it.
+    assert.equal(retagged(data(70_000), from, to), null);
+    // A view whose bytes before it are something else: left as they are.
+    const other = data(80_000);
+    const before = Buffer.from(other.subarray(0, 10));
+    assert.equal(retagged(other.subarray(10), from, to), null);
+    assert.ok(other.subarray(0, 10).equals(before));
   });
 
   it('writes no empty string field (a proto3 default) and copies nothing for a single part', () => {
