@@ -3,7 +3,8 @@
  * through the admin client (CLI start excluded):
  * - round trip of `gov exec web -- true` (start frame → exit frame), p50/p90 of BENCH_EXEC_RUNS (50);
  * - throughput of a remote `head -c 100000000 /dev/zero` read to nowhere, MB/s, BENCH_EXEC_TPUT_RUNS (3) times,
- *   with the CPU each process (agent, master, this client) spent per MB;
+ *   with the CPU each process (agent, master, this client) spent per MB, the frames it came in and the
+ *   page faults per MB of each process;
  * - keystroke echo latency in a `-t` session running `cat` (byte sent → its echo back), p50/p90 of 200.
  * BENCH_EXEC_NODE_ARGS: node flags for the master and agent (`--cpu-prof --cpu-prof-dir=DIR`: they are
  * stopped with SIGTERM so the profiles are written).
@@ -14,7 +15,17 @@ import { Cluster } from '../helpers/cluster.js';
 import type { AdminApi } from '../../master/cli/admin-client.js';
 import type { ExecServerFrame__Output } from '../../proto/generated/governor/v1/ExecServerFrame.js';
 import type { ExecStart } from '../../proto/generated/governor/v1/ExecStart.js';
+import { readFileSync } from 'node:fs';
 import { CLOCK_TICKS, cpuTicks, loadNote, pct } from './bench-kit.js';
+
+/**
+ * Minor page faults of `pid` so far (/proc/PID/stat field 10): memory touched for the first time, e.g. a new
+ * Buffer of a frame's size (a MB is 244 pages of 4 KiB: that many a MB, and every byte went through fresh memory).
+ */
+function minorFaults(pid: number | 'self'): number {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[7]);
+}
 
 const target = { names: ['web'], all: false, selector: {}, agents: [] };
 
@@ -61,20 +72,31 @@ export async function runExecBench(): Promise<void> {
     const procs = { agent: c.agents.get('edge-1')!.pid, master: c.master!.pid };
     for (let i = 0; i < tputRuns; i++) {
       let got = 0;
+      let frames = 0;
       const ticks0 = { agent: cpuTicks(procs.agent), master: cpuTicks(procs.master) };
+      const faults0 = {
+        agent: minorFaults(procs.agent),
+        master: minorFaults(procs.master),
+        client: minorFaults('self'),
+      };
       const client0 = process.cpuUsage();
       const t0 = performance.now();
       await once(api, { command: ['head', '-c', String(total), '/dev/zero'] }, (f) => {
-        if (f.body === 'stdout') got += (f.stdout as Buffer).length;
+        if (f.body !== 'stdout') return;
+        got += (f.stdout as Buffer).length;
+        frames++;
       });
       const s = (performance.now() - t0) / 1000;
       const client = process.cpuUsage(client0);
       const msPerMb = (ticks: number): string => ((ticks / CLOCK_TICKS / mb) * 1000).toFixed(2);
       console.log(
-        `exec throughput: ${(got / 1e6 / s).toFixed(0)} MB/s (${(got / 1e6).toFixed(0)} MB in ${s.toFixed(2)} s; target ≥ 100 MB/s); ` +
+        `exec throughput: ${(got / 1e6 / s).toFixed(0)} MB/s (${(got / 1e6).toFixed(0)} MB in ${s.toFixed(2)} s, ${frames} frames; target ≥ 100 MB/s); ` +
           `CPU per MB: agent ${msPerMb(cpuTicks(procs.agent) - ticks0.agent)} ms, ` +
           `master ${msPerMb(cpuTicks(procs.master) - ticks0.master)} ms, ` +
-          `client ${((client.user + client.system) / 1000 / mb).toFixed(2)} ms; ${loadNote()}`,
+          `client ${((client.user + client.system) / 1000 / mb).toFixed(2)} ms; ` +
+          `page faults per MB: agent ${((minorFaults(procs.agent) - faults0.agent) / mb).toFixed(0)}, ` +
+          `master ${((minorFaults(procs.master) - faults0.master) / mb).toFixed(0)}, ` +
+          `client ${((minorFaults('self') - faults0.client) / mb).toFixed(0)}; ${loadNote()}`,
       );
     }
 
