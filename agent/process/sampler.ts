@@ -135,8 +135,14 @@ export class MetricsSampler {
       }
       if (usage.processes > 0) result.set(root, usage);
     }
-    for (const [pid, seen] of this.history) if (now - seen.at > this.maxAgeMs) this.history.delete(pid);
-    for (const [pid, t] of this.trees) if (now - t.at > this.maxAgeMs) this.trees.delete(pid);
+    // forEach, not for-of: a sample runs too rarely to be optimized, and unoptimized for-of over a Map allocates
+    // an iterator result and an entry array per member (most of an idle agent's allocation, with sameExact's).
+    this.history.forEach((seen, pid) => {
+      if (now - seen.at > this.maxAgeMs) this.history.delete(pid);
+    });
+    this.trees.forEach((t, pid) => {
+      if (now - t.at > this.maxAgeMs) this.trees.delete(pid);
+    });
     return Promise.resolve(result);
   }
 
@@ -166,12 +172,16 @@ export class MetricsSampler {
     const t = this.trees.get(root);
     if (counted === null || !t?.usage || t.counter !== counted || now - t.fullAt >= this.fullMs) return null;
     let memory = 0;
-    for (const [pid, m] of t.members) {
+    let same = true;
+    t.members.forEach((m, pid) => {
+      if (!same) return;
       const st = readProcStat(pid);
-      if (!st || st.state === 'Z' || st.state === 'X' || st.startTime !== m.startTime) return null;
-      if (st.utime + st.stime !== m.ticks) return null;
-      memory += st.rssPages * pageBytes;
-    }
+      same = !!st && st.state !== 'Z' && st.state !== 'X' && st.startTime === m.startTime;
+      // A member that used CPU ran: it may have forked.
+      same &&= st!.utime + st!.stime === m.ticks;
+      if (same) memory += st!.rssPages * pageBytes;
+    });
+    if (!same) return null;
     t.usage.memory_bytes = memory;
     t.readAt = now;
     return this.standing(t, t.usage, now);
@@ -180,10 +190,10 @@ export class MetricsSampler {
   /** A still tree's last figures with 0 % CPU; its members' CPU windows move on to `now` (their CPU time is the same). */
   private standing(t: TreeCpu, usage: TreeUsage, now: number): TreeUsage {
     t.at = now;
-    for (const pid of t.members.keys()) {
+    t.members.forEach((_, pid) => {
       const seen = this.history.get(pid);
       if (seen) seen.at = now;
-    }
+    });
     // Not `{ ...t.usage, cpu_percent: 0 }`: a spread followed by a field is built on a slow path on Node 20.
     return Object.assign({}, usage, { cpu_percent: 0 });
   }
