@@ -56,7 +56,6 @@ function sameExact(a: InstanceMetrics, b: InstanceMetrics): boolean {
   return true;
 }
 
-
 /** Whether `next` differs from `last` by more than noise (see the top of this file). */
 export function metricsChanged(last: MetricsReport, next: MetricsReport): boolean {
   const before = last.instances ?? [];
