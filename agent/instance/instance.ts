@@ -36,7 +36,7 @@ import { instanceExitFile, instanceLogFile } from './paths.js';
 import { decideRestart, describeExit, type RestartDecision, type RestartHistory } from './restart-policy.js';
 import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
-import { NO_ACTIVITY, type ActivityStatus, type InstanceStatus } from './status.js';
+import { NO_ACTIVITY, type ActivityStatus, type InstanceStatus, type SampledStatus } from './status.js';
 import { leftAlive, stopGroup, type StopResult } from './stop.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
@@ -461,6 +461,23 @@ export class Instance {
       ...((this.frozenAt ?? this.freezingAt) !== null
         ? { frozen_at: (this.frozenAt ?? this.freezingAt)! }
         : {}),
+    };
+  }
+
+  /** The fields of status() a metrics sample reads (status.ts), built without copying the events. */
+  sampled(): SampledStatus {
+    return {
+      handler: this.spec.name,
+      index: this.index,
+      instance: this.name,
+      state: this.current,
+      pid: this.handle?.main_pid ?? null,
+      shim_pid: this.handle?.pid ?? null,
+      mode: this.spec.mode,
+      restarts: this.restarts,
+      last_exit: this.lastExit,
+      started_at: this.startedAt,
+      temperature: temperatureOf(this.spec.mode, this.current, this.frozenAt !== null),
     };
   }
 

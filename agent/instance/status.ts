@@ -44,6 +44,25 @@ export interface InstanceStatus {
   activity: ActivityStatus;
 }
 
+/**
+ * What a metrics sample reads of an instance: its status without the events, health and activity, which
+ * status() copies or computes (a sample every interval for every instance, most of them never pushed).
+ */
+export type SampledStatus = Pick<
+  InstanceStatus,
+  | 'handler'
+  | 'index'
+  | 'instance'
+  | 'state'
+  | 'pid'
+  | 'shim_pid'
+  | 'mode'
+  | 'restarts'
+  | 'last_exit'
+  | 'started_at'
+  | 'temperature'
+>;
+
 /** Why an on-demand instance is busy, or how long it has been idle and when the idle action is due. */
 export interface ActivityStatus {
   /** ms since the instance was last busy or used; 0 when not hot or frozen. */

@@ -107,6 +107,13 @@ const BACKOFF_JITTER = 0.2;
  */
 const FOLLOWER_BACKOFF: BackoffSpec = { initial_ms: 200, max_ms: 500, factor: 2, jitter: 0.5 };
 const HEARTBEAT_MISSES = 4;
+/**
+ * The link's own keepalive PING interval (the shared client default, shared/tls.ts, is 5 s). On this stream the
+ * heartbeat watchdog already gives up a master silent for HEARTBEAT_MISSES heartbeats (8 s at the default 2 s),
+ * and the master's server keepalive still pings every 5 s from its end, so the agent's PINGs are the third
+ * check of one connection: sent every 5 s they were a third of an idle agent's messages on it.
+ */
+const LINK_KEEPALIVE_TIME_MS = 15_000;
 const RESULT_CACHE = 256;
 
 export class MasterLink {
@@ -188,6 +195,7 @@ export class MasterLink {
       'grpc.initial_reconnect_backoff_ms': transportBackoffMs,
       'grpc.max_reconnect_backoff_ms': transportBackoffMs,
       ...ch.options,
+      'grpc.keepalive_time_ms': LINK_KEEPALIVE_TIME_MS,
     });
     this.clients.set(address, client);
     return client;

@@ -30,16 +30,30 @@ const EXACT = [
   'last_hot_memory_bytes',
 ] as const;
 
+const NONE: readonly never[] = [];
+
+/**
+ * Plain loops, no closures or destructuring: this runs for every instance of every sample, too rarely to be
+ * optimized, and unoptimized `some(() => …)` and `const [x, y] = [...]` allocate on every call (with the
+ * sampler's Map loops, most of an idle agent's allocation).
+ */
 function sameExact(a: InstanceMetrics, b: InstanceMetrics): boolean {
-  if (EXACT.some((k) => a[k] !== b[k])) return false;
-  const [ea, eb] = [a.last_exit, b.last_exit];
+  for (let i = 0; i < EXACT.length; i++) {
+    const k = EXACT[i]!;
+    if (a[k] !== b[k]) return false;
+  }
+  const ea = a.last_exit;
+  const eb = b.last_exit;
   if (
     (ea ?? null) !== (eb ?? null) &&
     (!ea || !eb || ea.code !== eb.code || ea.signal !== eb.signal || ea.at !== eb.at)
   )
     return false;
-  const [ra, rb] = [a.recent_cold_starts_ms ?? [], b.recent_cold_starts_ms ?? []];
-  return ra.length === rb.length && ra.every((x, i) => x === rb[i]);
+  const ra = a.recent_cold_starts_ms ?? NONE;
+  const rb = b.recent_cold_starts_ms ?? NONE;
+  if (ra.length !== rb.length) return false;
+  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return false;
+  return true;
 }
 
 /** Whether `next` differs from `last` by more than noise (see the top of this file). */

@@ -10,8 +10,11 @@
  * A tree may come with the CPU counter of the cgroup that holds it (cpu-accounting.ts: one file per tree).
  * While that counter has not moved since the tree's last full read, none of its processes ran: none forked,
  * exited or used CPU, so the tree is not read again — its last figures stand, with 0 % CPU, and its members'
- * CPU windows move on as if read. What changes without running (RSS lowered by reclaim or swap-out, a member
- * moved to another cgroup by someone else) is caught by the next full read, at least every `refreshMs`.
+ * CPU windows move on as if read. What changes without running is looked at every `refreshMs`: RSS (lowered by
+ * reclaim or swap-out) from the members' own stat files, without listing their children again (the children
+ * reads were two thirds of an idle agent's /proc reads) — a member gone, replaced or that used CPU makes it a
+ * full read. A member moved to another cgroup by someone else may fork without moving the counter: the tree is
+ * read in full at least every `fullMs` (FULL_REFRESHES × refreshMs by default) all the same.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,6 +26,9 @@ import { systemClock, type Clock } from '../../shared/clock.js';
  * (what changes without running, RSS after reclaim, is then at most that old).
  */
 export const FULL_READ_INTERVALS = 12;
+
+/** A tree whose counter did not move is listed again (children included) at least every this many refreshes. */
+export const FULL_REFRESHES = 5;
 
 export interface TreeUsage {
   cpu_percent: number;
@@ -49,6 +55,8 @@ interface TreeCpu {
   counter: number | null;
   readAt: number;
   usage: TreeUsage | null;
+  /** When the tree was last listed in full (a memory refresh, memoryRefresh(), moves readAt only). */
+  fullAt: number;
 }
 
 export class MetricsSampler {
@@ -60,12 +68,14 @@ export class MetricsSampler {
   /**
    * @param maxAgeMs how long the history of a PID not sampled any more is kept; > the sampling interval.
    * @param clock the time between two samples of a process.
-   * @param refreshMs a tree whose cgroup counter did not move is still read in full this often.
+   * @param refreshMs a tree whose cgroup counter did not move has its members' RSS read again this often.
+   * @param fullMs ... and is listed again in full this often.
    */
   constructor(
     private readonly maxAgeMs: number,
     private readonly clock: Clock = systemClock,
     private readonly refreshMs = 60_000,
+    private readonly fullMs = refreshMs * FULL_REFRESHES,
   ) {}
 
   /**
@@ -83,6 +93,11 @@ export class MetricsSampler {
       const still = this.unchanged(root, counted, now);
       if (still) {
         result.set(root, still);
+        continue;
+      }
+      const refreshed = this.memoryRefresh(root, counted, now, pageBytes);
+      if (refreshed) {
+        result.set(root, refreshed);
         continue;
       }
       const usage: TreeUsage = { cpu_percent: 0, cpu_seconds: 0, memory_bytes: 0, processes: 0 };
@@ -115,12 +130,19 @@ export class MetricsSampler {
         usage.cpu_seconds = counter.ticks / hz;
         counter.counter = counted;
         counter.readAt = now;
+        counter.fullAt = now;
         counter.usage = { ...usage };
       }
       if (usage.processes > 0) result.set(root, usage);
     }
-    for (const [pid, seen] of this.history) if (now - seen.at > this.maxAgeMs) this.history.delete(pid);
-    for (const [pid, t] of this.trees) if (now - t.at > this.maxAgeMs) this.trees.delete(pid);
+    // forEach, not for-of: a sample runs too rarely to be optimized, and unoptimized for-of over a Map allocates
+    // an iterator result and an entry array per member (most of an idle agent's allocation, with sameExact's).
+    this.history.forEach((seen, pid) => {
+      if (now - seen.at > this.maxAgeMs) this.history.delete(pid);
+    });
+    this.trees.forEach((t, pid) => {
+      if (now - t.at > this.maxAgeMs) this.trees.delete(pid);
+    });
     return Promise.resolve(result);
   }
 
@@ -133,13 +155,53 @@ export class MetricsSampler {
     const t = this.trees.get(root);
     if (counted === null || !t?.usage || t.counter !== counted || now - t.readAt >= this.refreshMs)
       return null;
+    return this.standing(t, t.usage, now);
+  }
+
+  /**
+   * A still tree's refresh (its counter is the one of its last full read, made less than `fullMs` ago): its
+   * members' RSS from their stat files, nothing else read. Null — the tree is to be read in full — when a member
+   * is gone, is another process, or used CPU since (it ran: it may have forked).
+   */
+  private memoryRefresh(
+    root: number,
+    counted: number | null,
+    now: number,
+    pageBytes: number,
+  ): TreeUsage | null {
+    const t = this.trees.get(root);
+    if (counted === null || !t?.usage || t.counter !== counted || now - t.fullAt >= this.fullMs) return null;
+    let memory = 0;
+    let same = true;
+    t.members.forEach((m, pid) => {
+      if (!same) return;
+      const st = readProcStat(pid);
+      same = !!st && st.state !== 'Z' && st.state !== 'X' && st.startTime === m.startTime;
+      // A member that used CPU ran: it may have forked.
+      same &&= st!.utime + st!.stime === m.ticks;
+      if (same) memory += st!.rssPages * pageBytes;
+    });
+    if (!same) return null;
+    t.usage.memory_bytes = memory;
+    t.readAt = now;
+    return this.standing(t, t.usage, now);
+  }
+
+  /** A still tree's last figures with 0 % CPU; its members' CPU windows move on to `now` (their CPU time is the same). */
+  private standing(t: TreeCpu, usage: TreeUsage, now: number): TreeUsage {
     t.at = now;
-    for (const pid of t.members.keys()) {
+    t.members.forEach((_, pid) => {
       const seen = this.history.get(pid);
       if (seen) seen.at = now;
-    }
-    // Not `{ ...t.usage, cpu_percent: 0 }`: a spread followed by a field is built on a slow path on Node 20.
-    return Object.assign({}, t.usage, { cpu_percent: 0 });
+    });
+    // Every field written out: a spread followed by a field is built on a slow path on Node 20, and
+    // Object.assign({}, usage, { cpu_percent: 0 }) makes two objects per tree every sample.
+    return {
+      cpu_percent: 0,
+      cpu_seconds: usage.cpu_seconds,
+      memory_bytes: usage.memory_bytes,
+      processes: usage.processes,
+    };
   }
 
   /** The CPU counter of the tree rooted at `root` (started with `rootStart`); null when the root is gone. */
@@ -147,7 +209,16 @@ export class MetricsSampler {
     if (rootStart === undefined) return null;
     let t = this.trees.get(root);
     if (!t || t.rootStart !== rootStart) {
-      t = { rootStart, ticks: 0, members: new Map(), at: now, counter: null, readAt: now, usage: null };
+      t = {
+        rootStart,
+        ticks: 0,
+        members: new Map(),
+        at: now,
+        counter: null,
+        readAt: now,
+        usage: null,
+        fullAt: now,
+      };
       this.trees.set(root, t);
     }
     t.at = now;

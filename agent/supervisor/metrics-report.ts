@@ -4,7 +4,7 @@
  * for the savings estimate.
  */
 import type { Clock } from '../../shared/clock.js';
-import type { InstanceStatus } from '../instance/status.js';
+import type { InstanceStatus, SampledStatus } from '../instance/status.js';
 import type { MetricsSampler } from '../process/sampler.js';
 import type { OnDemandTelemetry } from '../on-demand/on-demand.js';
 import type { ObservedSet } from '../observed/observed.js';
@@ -40,15 +40,15 @@ const NO_DEMAND: OnDemandTelemetry = {
  * it has one (the sampler then skips the /proc reads of a tree that did not run: sampler.ts).
  */
 export async function collectMetrics(
-  list: InstanceStatus[],
+  list: SampledStatus[],
   sampler: MetricsSampler,
   clock: Clock,
   observed: ObservedSet,
   registry: InstanceRegistry,
-  cpuCounter: (s: InstanceStatus) => number | null = () => null,
+  cpuCounter: (s: SampledStatus) => number | null = () => null,
 ): Promise<InstanceMetrics[]> {
   // A handler's tree is rooted at its shim (the whole tree, main included); an observed process at its pid.
-  const rootOf = (s: InstanceStatus): number | null => s.shim_pid ?? s.pid;
+  const rootOf = (s: SampledStatus): number | null => s.shim_pid ?? s.pid;
   const roots: number[] = [];
   const counters = new Map<number, number>();
   for (const s of list) {

@@ -25,6 +25,7 @@ import { CpuAccounting } from '../process/cpu-accounting.js';
 import { FULL_READ_INTERVALS, MetricsSampler, processTree } from '../process/sampler.js';
 import { overrideLimits, type OverrideOutcome } from '../process/limit-override.js';
 import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/instance.js';
+import type { SampledStatus } from '../instance/status.js';
 import { prepareDataDir } from '../instance/paths.js';
 import { notRunningRefusal, SIGNALLABLE } from '../instance/signal.js';
 import { KILL_DEADLINE_MS, stopGroup } from '../instance/stop.js';
@@ -600,7 +601,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async metrics(): Promise<InstanceMetrics[]> {
     const m = await collectMetrics(
-      this.status(),
+      this.sampled(),
       this.sampler,
       this.opts.clock,
       this.observed,
@@ -611,8 +612,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return m;
   }
 
+  /** What a metrics sample reads of every instance and observed process, in status()'s order. */
+  private sampled(): SampledStatus[] {
+    return [...this.registry.values()]
+      .map((i): SampledStatus => i.sampled())
+      .concat(this.observed.statuses())
+      .sort((a, b) => compareNames(a.handler, b.handler) || a.index - b.index);
+  }
+
   /** One sample's CPU counters of the instances' own cgroups (cpu-accounting.ts). */
-  private cpuCounters(): (s: InstanceStatus) => number | null {
+  private cpuCounters(): (s: SampledStatus) => number | null {
     const read = this.accounting.round();
     return (s) => {
       const h = s.mode === 'observed' ? null : this.registry.find(s.instance)?.handle;

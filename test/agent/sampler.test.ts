@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import fs, { existsSync, readFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { MetricsSampler, processTree } from '../../agent/process/sampler.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
@@ -181,5 +182,51 @@ describe('metrics sampler: process trees', () => {
     assert.equal((await sample(n))?.processes, 1, 'read in full once refreshMs passed');
     // A sample without a counter (on-demand's) is a full read, and the next counted sample reads again.
     assert.equal((await sampler.sample([root])).get(root)?.processes, 1);
+  });
+
+  it("a still tree is refreshed from its members' stat files at refreshMs (no children lists read) and listed again in full at fullMs", async () => {
+    const child = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
+    child.unref();
+    trackPid(child.pid, true);
+    const root = child.pid!;
+    groups.push(root);
+    // Asleep: exec'd and done loading (its RSS grows while the loader maps its libraries).
+    await waitFor(() => readProcStat(root)?.comm === 'sleep' && readProcStat(root)?.state === 'S', {
+      what: 'sleep to sleep',
+    });
+    const clock = new FakeClock();
+    const sampler = new MetricsSampler(600_000, clock, 60_000, 300_000);
+    const counter = new Map([[root, 7]]); // a counter that stands still: `sleep` does not run
+    // Counts the reads of kernel children lists made by `fn` (fs's named exports follow the patched object).
+    const childrenReads = async (fn: () => Promise<unknown>): Promise<number> => {
+      const real = fs.readFileSync;
+      let n = 0;
+      fs.readFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+        if (String(file).endsWith('/children')) n++;
+        return (real as (...a: unknown[]) => unknown)(file, ...rest);
+      }) as typeof fs.readFileSync;
+      syncBuiltinESMExports();
+      try {
+        await fn();
+      } finally {
+        fs.readFileSync = real;
+        syncBuiltinESMExports();
+      }
+      return n;
+    };
+    const first = await sampler.sample([root], counter);
+    assert.equal(first.get(root)?.processes, 1);
+    clock.advance(60_000);
+    let refreshed: Map<number, unknown> | null = null;
+    const atRefresh = await childrenReads(async () => (refreshed = await sampler.sample([root], counter)));
+    assert.equal(atRefresh, 0, 'a memory refresh lists no children');
+    const u = refreshed!.get(root) as { processes: number; memory_bytes: number; cpu_percent: number };
+    assert.equal(u.processes, 1);
+    const pageBytes = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
+    assert.equal(u.memory_bytes, readProcStat(root)!.rssPages * pageBytes);
+    assert.equal(u.cpu_percent, 0);
+    clock.advance(240_000);
+    const atFull = await childrenReads(() => sampler.sample([root], counter));
+    assert.ok(atFull > 0, 'listed in full once fullMs passed');
   });
 });
