@@ -99,8 +99,11 @@ for (const { kind, root } of ROOTS) {
       const handle = (key: string) => cgroupOnlyHandle(groupOf(key));
       const busy0 = acct.usage('busy', handle('busy'));
       assert.ok(busy0 !== null && busy0 > 0, `busy counter ${busy0}`);
-      await waitFor(() => (acct.usage('busy', handle('busy')) ?? 0) > busy0, {
-        what: 'the busy counter to move',
+      // Moved by 50 ms of CPU (v1 counts ns, v2 µs): /proc's per-process times, in 10 ms clock ticks, then
+      // show it too (on a loaded host the busy program may have run for less than a tick so far).
+      const moved = busy0 + (kind === 'v1' ? 50e6 : 50e3);
+      await waitFor(() => (acct.usage('busy', handle('busy')) ?? 0) >= moved, {
+        what: 'the busy counter to move by 50 ms of CPU',
       });
       // Samples in a row: the idle tree (counter still) keeps its processes and RSS, the busy one is read.
       for (let i = 0; i < 3; i++) {
