@@ -20,6 +20,7 @@ import type { HandlerSpec } from '../shared/spec.js';
 import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
 import { AgentCommands } from './commands.js';
 import { ControlLoop } from './control/control-loop.js';
+import { favourSmallFootprint } from './footprint.js';
 import { GovernorAgent } from './governor-agent.js';
 import { LocalAudit } from './local/local-audit.js';
 import { LocalControl } from './local/local-control.js';
@@ -331,6 +332,7 @@ function isEntry(): boolean {
 }
 
 if (isEntry()) {
+  favourSmallFootprint();
   runAgent(process.argv.slice(2), processIO()).then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -484,20 +484,10 @@ export class Instance {
   status(): InstanceStatus {
     const h = this.spec.health;
     return {
-      handler: this.spec.name,
-      index: this.index,
-      instance: this.name,
-      state: this.current,
-      pid: this.handle?.main_pid ?? null,
-      shim_pid: this.handle?.pid ?? null,
+      ...this.sampled(),
       pgid: this.handle?.pgid ?? null,
-      restarts: this.restarts,
-      mode: this.spec.mode,
-      last_exit: this.lastExit,
-      started_at: this.startedAt,
       spec_hash: this.specHash,
       events: [...this.events],
-      temperature: temperatureOf(this.spec.mode, this.current, this.frozenAt !== null),
       health: h ? this.healthCounts.status : 'none',
       health_reason: h ? this.healthCounts.reason : '',
       notify_status: this.notifyStatus,

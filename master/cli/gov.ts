@@ -3,12 +3,16 @@
  * The `gov` binary (package.json `bin`): runs the `gov` program (gov-program.ts) from the CLI bundle that
  * `npm run build` writes beside this file (gov-bundle.js and its chunks; scripts/build-cli-bundle.mjs). One
  * bundled file per lazily loaded part starts far faster than the few hundred modules it holds (issue 10's
- * CLI start); this loader imports nothing else, so `gov --version` loads only it and the bundle's entry.
+ * CLI start); this loader imports nothing else (`gov agent` also the agent's V8 settings, agent/footprint.ts),
+ * so `gov --version` loads only it and the bundle's entry.
  */
 import type * as GovProgram from './gov-program.js';
 
 /** The bundle's entry, beside this file (a variable: the bundle exists only after `npm run build`). */
 const BUNDLE = './gov-bundle.js';
+
+// The agent's V8 settings apply before any of its code is loaded (agent/footprint.ts).
+if (process.argv[2] === 'agent') (await import('../../agent/footprint.js')).favourSmallFootprint();
 
 let program: typeof GovProgram | undefined;
 try {
