@@ -58,18 +58,14 @@ export class GovernorAgent implements LinkHost {
     this.link = new MasterLink(this, { ...opts, logger });
     // A local command done while connected goes out at once; the others on the next welcome.
     opts.audit?.on('recorded', (local_execution) => this.link.push({ local_execution }));
-    supervisor.on('state', (change) => {
-      // `change.handler` is the instance key (`web#1`).
-      const status = supervisor.status().find((s) => s.instance === change.handler);
-      if (status) this.link.push({ status: toWireStatus(status) });
-    });
     supervisor.on('event', ({ handler, event }) => this.link.push({ event: toWireEvent(handler, event) }));
-    // Health verdicts (and a main process found late) change without a state change; the master (and
-    // rollouts) must see them.
+    // Every state change goes out at once; so do health verdicts (and a main process found late), which change
+    // without a state change: the master (and rollouts) must see them. `handler` is the instance key (`web#1`).
     const push = ({ handler }: { handler: string }): void => {
-      const status = supervisor.status().find((s) => s.instance === handler);
+      const status = supervisor.statusOf(handler);
       if (status) this.link.push({ status: toWireStatus(status) });
     };
+    supervisor.on('state', push);
     supervisor.on('health', push);
     supervisor.on('status', push);
     // Every rule state change goes out at once (with its transitions); while disconnected they wait for the

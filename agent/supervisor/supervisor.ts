@@ -549,6 +549,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return dir ? { dir } : { unavailable: 'not in its cgroup' };
   }
 
+  /** Status of the instance (or observed process) `key`, if there is one: no list of the others is built. */
+  statusOf(key: string): InstanceStatus | null {
+    return this.registry.find(key)?.status() ?? this.observed.status(key);
+  }
+
   /** Status of every instance, of one handler's instances, or of one instance key. */
   status(name?: string): InstanceStatus[] {
     const observed = name !== undefined ? this.observed.status(name) : null;

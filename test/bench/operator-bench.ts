@@ -11,6 +11,8 @@
  * - `gov apply` of a file changing an env value of the 50 handlers (`update: {batch_size: 25%}`): when the CLI
  *   returned vs when the rollout(s) it started completed.
  *
+ * Before the sides run, the app is started alone 5 times to measure what one start costs on this machine; the
+ * floors that puts under the targets (N starts on C cores, start_seconds, min_healthy) are printed at the end.
  * Targets are printed beside the figures (PASS / over); a missed target never fails the run. A gov command this
  * build lacks prints "gov X: not available in this build" and its figures are skipped. Peers: supervisord from
  * PATH (its own config, socket and pidfile in a temp dir; stopped by its PID), PM2 installed with npm into
@@ -29,6 +31,7 @@ import { cleanupPids, cleanupTempDirs, REPO_ROOT, tempDir, waitFor } from '../he
 import { onPath, writeSupervisordConf } from './supervisord-conf.js';
 import type { PollerReply, PollerRequest, PortInterval } from './port-poller.js';
 import { pm2DaemonPid, pm2Installed } from './pm2-kit.js';
+import { cpuTicks, CLOCK_TICKS, freePort } from './bench-kit.js';
 
 const FIRST_PORT = 20001;
 const APP = path.join(REPO_ROOT, 'test', 'bench', 'http-app.mjs');
@@ -599,6 +602,64 @@ async function freePorts(watch: PortWatch, what: string, quietMs = 0): Promise<v
   if (killed > 0) console.log(`  (${killed} process(es) left on the bench's ports killed by PID)`);
 }
 
+// ---- this machine's floor ----
+
+/** One app started alone: its CPU (all threads) and wall time from spawn until it printed `listening`. */
+interface AppBoot {
+  cpuMs: number;
+  wallMs: number;
+}
+
+/**
+ * Starts the app alone `runs` times on a free port (not one of the watched ones) and returns the medians:
+ * what starting one costs on this machine, whatever supervises it. N apps starting together on C cores need
+ * at least N × cpuMs / C before the last one listens — the floor under a restart's wall and outages.
+ */
+async function measureAppBoot(runs = 5): Promise<AppBoot> {
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const port = await freePort();
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [APP], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('listening')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`the app exited (${code}) before it listened`)));
+      });
+      wall.push(performance.now() - t0);
+      cpu.push((cpuTicks(child.pid!) * 1000) / CLOCK_TICKS);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { cpuMs: median(cpu), wallMs: median(wall) };
+}
+
+/** The floors the targets meet on this machine (printed with the figures; start_seconds of the specs: 1 s). */
+function printFloor(n: number, boot: AppBoot): void {
+  const cores = os.cpus().length;
+  const quarter = Math.ceil(n / 4);
+  const all = (n * boot.cpuMs) / cores;
+  const batch = (quarter * boot.cpuMs) / cores;
+  console.log(
+    `\nthis machine's floor: one app's start costs ${boot.cpuMs.toFixed(0)} ms of CPU (${boot.wallMs.toFixed(0)} ms ` +
+      `to listening, alone; medians of 5). On ${cores} cores:\n` +
+      `  ${n} apps starting at once: the last listens ≥ ${ms(all)} after its start, and is running ` +
+      `(start_seconds 1 s) ≥ ${ms(all + 1000)} after it: restart all's wall\n` +
+      `  a batch of ${quarter} starting at once: its last port is down ≥ ${ms(batch)}; ` +
+      `4 batches × (1 s start_seconds + 1 s min_healthy) = 8 s before any start's cost`,
+  );
+}
+
 async function portsFree(n: number, watch: PortWatch): Promise<boolean> {
   // Once every port was probed: any port answering belongs to something else.
   const s = await waitFor(
@@ -637,6 +698,7 @@ export async function runOperatorBench(): Promise<void> {
   const watch = PortWatch.start(n);
   try {
     if (!(await portsFree(n, watch))) return;
+    const boot = await measureAppBoot();
     const gov = sides.includes('gov')
       ? ((await side('governor', watch, () => benchGov(watch, n))) ?? {})
       : {};
@@ -645,6 +707,7 @@ export async function runOperatorBench(): Promise<void> {
       : null;
     const pm = sides.includes('pm2') ? await side('pm2', watch, () => benchPm2(watch, n)) : null;
     report(n, gov, sup, pm);
+    printFloor(n, boot);
   } finally {
     await watch.stop();
     await cleanupPids();
