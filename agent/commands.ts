@@ -12,6 +12,7 @@ import { ValidationError } from '../shared/errors.js';
 import { checkHold } from '../shared/control-request.js';
 import { tailLines } from '../shared/log-tail.js';
 import { parseSignal } from '../shared/signals.js';
+import { exactInstanceKey } from '../shared/spec.js';
 import { instanceLogFile } from './instance/paths.js';
 import { hostMetrics, specsOf, toWireMetrics, toWireStatus } from './link/wire.js';
 import type { EnsureResult, InstanceStatus, Supervisor } from './supervisor/supervisor.js';
@@ -88,7 +89,7 @@ export class AgentCommands {
       }
       case 'ENSURE': {
         const holdMs = checkHold('ensure', cmd.hold_ms);
-        const results = await sup.ensure(cmd.instance || cmd.handler, holdMs);
+        const results = await sup.ensure(this.targetOf(cmd), holdMs);
         return {
           instances: results.map((r) => toWireStatus(r.status)),
           cold_start_ms: Math.max(0, ...results.map((r) => r.cold_start_ms)),
@@ -96,7 +97,7 @@ export class AgentCommands {
         };
       }
       case 'RELEASE': {
-        const released = await sup.release(cmd.instance || cmd.handler);
+        const released = await sup.release(this.targetOf(cmd));
         return {
           instances: released.map((r) => toWireStatus(r.status)),
           summary: released
@@ -106,7 +107,7 @@ export class AgentCommands {
       }
       case 'START':
         return this.each(cmd, async (key) => {
-          const before = sup.status(key)[0];
+          const before = sup.statusOf(key);
           return before?.state === 'running' ? before : sup.start(key);
         });
       case 'STOP':
@@ -122,7 +123,7 @@ export class AgentCommands {
       }
       case 'SIGNAL': {
         const signal = parseSignal(cmd.signal); // INVALID_ARGUMENT before anything is looked at or sent
-        const sent = sup.signal(cmd.instance || cmd.handler, signal, cmd.main);
+        const sent = sup.signal(this.targetOf(cmd), signal, cmd.main);
         return {
           instances: sent.map((x) => toWireStatus(x.status)),
           summary: sent.map((x) => `${x.status.instance}: sent ${x.sent}`).join(', '),
@@ -157,10 +158,20 @@ export class AgentCommands {
     use: boolean,
   ): Promise<string[]> {
     const sup = this.supervisor;
-    const key = sup.keysOf(cmd.instance || cmd.handler)[0] as string; // NotFound for an unknown handler
-    if (use) sup.touch(key); // activity for on-demand idle timers
+    const key = sup.keysOf(this.targetOf(cmd))[0] as string; // NotFound for an unknown handler
+    if (use) sup.touch(exactInstanceKey(key)); // activity for on-demand idle timers: this instance's
     const file = instanceLogFile(this.dataDir, key, cmd.stream === 'stderr' ? 'stderr' : 'stdout');
     return tailLines(file, cmd.tail_lines || 50);
+  }
+
+  /**
+   * What a command acts on, for the supervisor: its handler (every instance), or its one instance when it
+   * names one (`instance`, on the wire replica 0's key `web`, which is also the handler's name: spelled
+   * `web#0` here) — or the observed process so named.
+   */
+  private targetOf(cmd: Pick<AgentCommand__Output, 'handler' | 'instance'>): string {
+    if (!cmd.instance) return cmd.handler;
+    return this.supervisor.observed.has(cmd.instance) ? cmd.instance : exactInstanceKey(cmd.instance);
   }
 
   /** Runs `fn` on the command's instance, or on every instance of its handler (in parallel). */
@@ -168,7 +179,7 @@ export class AgentCommands {
     cmd: AgentCommand__Output,
     fn: (key: string) => Promise<InstanceStatus>,
   ): Promise<CommandOutcome> {
-    const target = cmd.instance || cmd.handler;
+    const target = this.targetOf(cmd);
     // An observed name goes straight to the supervisor, which refuses to signal it with a clear error.
     const keys = this.supervisor.observed.has(target) ? [target] : this.supervisor.keysOf(target);
     const statuses = await Promise.all(keys.map(fn));

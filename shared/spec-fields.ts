@@ -6,6 +6,7 @@ import { signalNameOf } from './signals.js';
 import { parseEnvTemplate } from './spec-env.js';
 import { durationMs, parseBytes } from './durations.js';
 import { ValidationError } from './errors.js';
+import { labelProblem } from './labels.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -111,6 +112,14 @@ export function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, stri
     out[k] = noNul(ctx, `${at}.${k}`, String(val));
   }
   return out;
+}
+
+/** Checks every pair of a map of labels (`labels:`, `selector:`) by the label rule (shared/labels.ts). */
+export function checkLabelMap(ctx: Ctx, at: string, labels: Record<string, string>): void {
+  for (const [k, val] of Object.entries(labels)) {
+    const problem = labelProblem(k, val);
+    if (problem) ctx.fail(`${at}.${k}`, problem);
+  }
 }
 
 export function stringList(ctx: Ctx, at: string, v: unknown): string[] {

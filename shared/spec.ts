@@ -20,6 +20,7 @@ import {
   signal,
   str,
   stringList,
+  checkLabelMap,
   stringMap,
   subMap,
 } from './spec-fields.js';
@@ -223,7 +224,16 @@ export function instanceKey(handler: string, index: number): string {
   return index === 0 ? handler : `${handler}#${index}`;
 }
 
-/** Inverse of instanceKey. */
+/**
+ * The key that names exactly one instance, replica 0 included: `web#0` for index 0 (instanceKey's `web` is
+ * also the handler's name, which means every instance of it), `web#1` for the others.
+ */
+export function exactInstanceKey(key: string): string {
+  const { handler, index } = parseInstanceKey(key);
+  return `${handler}#${index}`;
+}
+
+/** Inverse of instanceKey (and of exactInstanceKey). */
 export function parseInstanceKey(key: string): { handler: string; index: number } {
   const m = /^(.*)#(\d+)$/.exec(key);
   return m ? { handler: m[1]!, index: Number(m[2]) } : { handler: key, index: 0 };
@@ -369,6 +379,23 @@ function parseActivity(ctx: Ctx, at: string, raw: Record<string, unknown>, spec:
 }
 
 /** Parses a handlers file (`handlers: [...]`) from YAML text. Throws ValidationError naming file, key and reason. */
+/**
+ * What a spec as written now must also be, beyond the apply validator (parseHandler) that stored specs and
+ * specs on the wire pass: labels that a selector can name (shared/labels.ts), and placement by `agents` or by
+ * `selector`, not both (the selector would be ignored). Checked on handlers files only (`gov apply -f`, the
+ * master's Apply, an agent's --handlers), so a spec stored before these rules still loads and still reaches
+ * its agents.
+ */
+function checkWritten(ctx: Ctx, at: string, spec: HandlerSpec): void {
+  checkLabelMap(ctx, `${at}.labels`, spec.labels);
+  checkLabelMap(ctx, `${at}.selector`, spec.selector);
+  if (spec.agents.length > 0 && Object.keys(spec.selector).length > 0)
+    ctx.fail(
+      `${at}.selector`,
+      'cannot be given with agents: a handler runs on the agents listed, or on those whose labels match the selector',
+    );
+}
+
 export function parseHandlersFile(text: string, file: string): HandlerSpec[] {
   const ctx = new Ctx(file);
   const root = parseYamlInput(text, file);
@@ -376,6 +403,7 @@ export function parseHandlersFile(text: string, file: string): HandlerSpec[] {
   checkKeys(ctx, '(root)', root, ['handlers']);
   if (!Array.isArray(root.handlers)) return ctx.fail('handlers', 'must be a list');
   const specs = root.handlers.map((h, i) => parseHandler(h, `handlers[${i}]`, file));
+  specs.forEach((s, i) => checkWritten(ctx, `handlers[${i}]`, s));
   const seen = new Set<string>();
   for (const [i, s] of specs.entries()) {
     if (seen.has(s.name)) ctx.fail(`handlers[${i}].name`, `duplicate handler name ${JSON.stringify(s.name)}`);

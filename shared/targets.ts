@@ -7,6 +7,7 @@
 import { ValidationError } from './errors.js';
 import { isAgentRef, isName, NAME_RULE } from './names.js';
 import { instanceKey } from './spec.js';
+import { labelProblem } from './labels.js';
 
 /** The wire shape (admin.proto TargetSet). */
 export interface TargetSet {
@@ -78,7 +79,12 @@ export function parseSelector(text: string): Record<string, string> {
           fields: ['selector'],
         },
       );
-    out[key] = pair.slice(eq + 1).trim();
+    const value = pair.slice(eq + 1).trim();
+    // A pair no label can have would select nothing, silently: refused, naming the rule.
+    const problem = labelProblem(key, value);
+    if (problem)
+      throw new ValidationError(`selector ${JSON.stringify(pair)}: ${problem}`, { fields: ['selector'] });
+    out[key] = value;
   }
   return out;
 }

@@ -4,7 +4,7 @@
  */
 import { NotFoundError } from '../../shared/errors.js';
 import type { DurableStore } from '../../shared/durable-store.js';
-import type { HandlerSpec } from '../../shared/spec.js';
+import { instanceKey, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { Instance } from '../instance/instance.js';
 import type { MetricsSampler } from '../process/sampler.js';
 import { OnDemandController } from '../on-demand/on-demand.js';
@@ -56,9 +56,15 @@ export class InstanceRegistry {
     return inst;
   }
 
-  /** Instance keys of a handler (`web`, `web#1`, ...) in index order, or the key itself when given one. */
+  /**
+   * Instance keys of a handler (`web`, `web#1`, ...) in index order, or the one instance a `#` key names
+   * (`web#0` is replica 0 alone: its key `web` is the handler's name too).
+   */
   keysOf(nameOrKey: string): string[] {
-    if (nameOrKey.includes('#')) return [this.get(nameOrKey).name];
+    if (nameOrKey.includes('#')) {
+      const { handler, index } = parseInstanceKey(nameOrKey);
+      return [this.get(instanceKey(handler, index)).name];
+    }
     const keys = [...this.instances.values()]
       .filter((i) => i.spec.name === nameOrKey)
       .sort((a, b) => a.index - b.index)

@@ -224,7 +224,7 @@ export function adminHandlers(
           resolveTargets(registry, req.targets, { empty: 'refuse', observed: 'refuse' }),
         );
         const lines = await fleet.tailLogs(one.agent, one.handler, req.tail || 50, stream, one.key);
-        return { lines };
+        return { lines, handler: one.handler, agent: one.agent, instance: one.key };
       }
       const current = registry.getSpec(req.handler);
       if (!current) throw unknownHandler(req.handler, fleet);

@@ -41,23 +41,37 @@ export function agentsOption(what = 'only instances on agent ID'): Option {
   return repeatableOption('--agent <ID>', `${what} (repeatable)`);
 }
 
+/** `--selector K=V[,K=V]`, repeatable: the pairs of every one must match (as if given with commas). */
+export function selectorOption(): Option {
+  return repeatableOption(
+    '--selector <K=V,...>',
+    'handlers whose labels (spec labels:) match every pair (repeatable)',
+  );
+}
+
 /** The target-set flags (DESIGN §6 TARGET): `--all`, `--selector k=v[,k=v]`, `--agent ID` (repeatable). */
 export function targetOptions(): Option[] {
-  return [
-    new Option('--all', 'every handler'),
-    new Option('--selector <K=V,...>', 'handlers whose labels (spec labels:) match every pair'),
-    agentsOption(),
-  ];
+  return [new Option('--all', 'every handler'), selectorOption(), agentsOption()];
 }
 
 /** A command that acts on something needs a target: refused (exit 2) naming the ways to give one. */
-export function requireTargets(set: TargetSet, command: string): TargetSet {
+export function requireTargets(
+  set: TargetSet,
+  command: string,
+  names = 'handler names or instances (web, web@edge-1, web#1@edge-1)',
+): TargetSet {
   if (isEmptyTarget(set))
-    throw new UsageError(
-      `${command} needs a target: handler names or instances (web, web@edge-1, web#1@edge-1), --all, ` +
-        'or --selector K=V',
-    );
+    throw new UsageError(`${command} needs a target: ${names}, --all, or --selector K=V`);
   return set;
+}
+
+/** The `--selector` texts given → one selector; each must say something (an empty one is not "everything"). */
+function readSelector(given: string[] | string | undefined): Record<string, string> {
+  const texts = typeof given === 'string' ? [given] : (given ?? []);
+  for (const t of texts)
+    if (t.trim() === '')
+      throw new UsageError(`--selector ${JSON.stringify(t)} is empty: give key=value pairs`);
+  return parseSelector(texts.join(','));
 }
 
 /**
@@ -66,13 +80,13 @@ export function requireTargets(set: TargetSet, command: string): TargetSet {
  */
 export function readTargets(
   names: readonly string[],
-  opts: { all?: boolean; selector?: string; agent?: string[] | string },
+  opts: { all?: boolean; selector?: string[] | string; agent?: string[] | string },
 ): TargetSet {
   try {
     const set: TargetSet = {
       names: [...names],
       all: opts.all === true,
-      selector: parseSelector(opts.selector ?? ''),
+      selector: readSelector(opts.selector),
       agents: typeof opts.agent === 'string' ? [opts.agent] : (opts.agent ?? []),
     };
     checkTargetSet(set);

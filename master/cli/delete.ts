@@ -6,7 +6,7 @@
 import { Option } from 'commander';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../../shared/cli-io.js';
 import { adminCommand } from './admin-command.js';
-import { agentsOption, readTargets, requireTargets } from './command-kit.js';
+import { agentsOption, readTargets, requireTargets, selectorOption } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
 import { executionJson, instanceJson, outcomeLines, outcomesJson, reportOutcomeFailures } from './format.js';
 
@@ -17,7 +17,7 @@ export function deleteCommand(connect: AdminConnector = connectAdmin) {
     args: [['[HANDLER...]', 'handler names (not instances: a handler is deleted on every agent)']],
     options: [
       new Option('--all', 'every handler'),
-      new Option('--selector <K=V,...>', 'handlers whose labels (spec labels:) match every pair'),
+      selectorOption(),
       agentsOption('refused: a handler is deleted on every agent'),
     ],
     check: (names, o) => {
@@ -32,7 +32,7 @@ export function deleteCommand(connect: AdminConnector = connectAdmin) {
           'delete takes no --agent: a handler is deleted on every agent; to stop it on some agents use gov stop, ' +
             'or change its agents/selector and gov apply',
         );
-      return requireTargets(readTargets(names, o), 'gov delete');
+      return requireTargets(readTargets(names, o), 'gov delete', 'handler names');
     },
     call: async (api, targets, out) => {
       const res = await api.deleteHandler(targets);

@@ -119,6 +119,9 @@ export function metricsJson(m: MetricsResponse) {
       handler: i.metrics?.handler ?? '',
       agent: i.agent,
       ...i.metrics,
+      /** Instance key on the agent (`web`, `web#1`) and as a TARGET (`web#1@edge-1`), as in `gov ps --json`. */
+      instance: i.metrics?.instance || i.metrics?.handler || '',
+      key: instanceName(i.metrics?.instance || i.metrics?.handler || '', i.agent),
       last_exit: i.metrics?.last_exit ?? null,
       temperature: orNull(i.metrics?.temperature),
     })),
@@ -359,7 +362,7 @@ export function metricsText(m: MetricsResponse): string {
       : table(
           ['HANDLER', 'AGENT', 'STATE', 'PID', 'CPU', 'MEMORY', 'UPTIME', 'RESTARTS', 'COLD STARTS'],
           m.instances.map(({ agent, metrics: x }) => [
-            x?.handler,
+            x?.instance || x?.handler,
             agent,
             x ? `${x.state}${x.temperature ? ` (${x.temperature})` : ''}` : null,
             x?.pid || null,

@@ -1,19 +1,21 @@
 /**
- * `gov logs TARGET [--agent ID] [--tail N] [--stderr] [-f]`: last lines of one instance's stdout (or
- * stderr); TARGET is `web`, `web#1`, `web@edge-1` or `web#1@edge-1`. It must name exactly one instance:
- * `web` alone does when web runs once; when it names several the master refuses, listing them (exit 2).
+ * `gov logs TARGET|--selector K=V|--all [--agent ID] [--tail N] [--stderr] [-f]`: last lines of one instance's
+ * stdout (or stderr); TARGET is `web`, `web#1`, `web@edge-1` or `web#1@edge-1`. The target set must match
+ * exactly one instance: `web` alone does when web runs once; when it matches several the master refuses,
+ * listing them (exit 2).
  * `-f` polls TailLogs every second and prints the lines that are new, until interrupted.
  */
 import { Option } from 'commander';
 import { EXIT_OK, UsageError, type CliIO } from '../../shared/cli-io.js';
 import type { AdminApi } from './admin-client.js';
 import { adminCommand } from './admin-command.js';
-import { agentsOption, positiveInt, readTargets } from './command-kit.js';
+import { agentsOption, positiveInt, readTargets, requireTargets, selectorOption } from './command-kit.js';
 import { parseTargetName, type TargetSet } from '../../shared/targets.js';
 import { instanceKey } from '../../shared/spec.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
 
 export const DEFAULT_TAIL = 50;
+const ONE = 'one instance (web, web@edge-1, web#1@edge-1)';
 /** Lines fetched per poll while following (more than arrive in one poll interval, normally). */
 export const FOLLOW_WINDOW = 500;
 export const FOLLOW_POLL_MS = 1000;
@@ -71,30 +73,32 @@ export function logsCommand(connect: AdminConnector = connectAdmin, opts: LogsOp
     summary: "last lines of an instance's stdout or stderr; -f follows",
     args: [
       [
-        '<TARGET>',
+        '[TARGET]',
         'one instance: web (when it runs once), web@edge-1, web#1@edge-1 (index N of a handler with count > 1)',
       ],
     ],
     options: [
+      new Option('--all', 'every handler (when that is one instance)'),
+      selectorOption(),
       agentsOption('only the instance on agent ID'),
       new Option('--tail <N>', `last N lines (default ${DEFAULT_TAIL})`),
       new Option('--stderr', 'stderr instead of stdout'),
       new Option('-f, --follow', 'keep printing new lines until interrupted (Ctrl-C)'),
     ],
     check: ([target], o) => {
-      const targets = readTargets([target!], o);
-      const name = parseTargetName(target!);
+      const targets = requireTargets(readTargets(target === undefined ? [] : [target], o), 'gov logs', ONE);
+      const name = target === undefined ? null : parseTargetName(target);
       const agents = targets.agents;
-      const agent = name.agent ?? (agents.length === 1 ? agents[0] : undefined);
+      const agent = name?.agent ?? (agents.length === 1 ? agents[0] : undefined);
       const tail = positiveInt(o.tail, '--tail', 100_000) ?? DEFAULT_TAIL;
       if (o.follow && o.json) throw new UsageError('--json prints one document; it cannot be used with -f');
       const stream = o.stderr ? ('stderr' as const) : ('stdout' as const);
       return {
         req: { targets, stream },
-        // What the JSON document says of the instance, as far as the command line names it.
+        // What the JSON document says of the instance when the master does not (an older one).
         named: {
-          handler: name.handler,
-          ...(name.index ? { instance: instanceKey(name.handler, name.index) } : {}),
+          handler: name?.handler ?? '',
+          ...(name?.index ? { instance: instanceKey(name.handler, name.index) } : {}),
           ...(agent !== undefined ? { agent } : {}),
         },
         tail,
@@ -104,9 +108,10 @@ export function logsCommand(connect: AdminConnector = connectAdmin, opts: LogsOp
     call: async (api, { req, named, tail, follow: following }, out) => {
       // Following fetches the same window every poll so consecutive answers can be aligned.
       const window = following ? Math.max(tail, FOLLOW_WINDOW) : tail;
-      const { lines } = await api.tailLogs({ ...req, tail: window });
+      const { lines, handler, agent, instance } = await api.tailLogs({ ...req, tail: window });
       if (out.json) {
-        out.print({ ...named, stream: req.stream, lines }, '');
+        const which = handler ? { handler, instance, agent } : named;
+        out.print({ ...which, stream: req.stream, lines }, '');
         return EXIT_OK;
       }
       for (const l of lines.slice(-tail)) out.io.out(`${l}\n`);

@@ -153,6 +153,7 @@ export class RolloutEngine {
     if (r.instances.length === 0) {
       if (input.kind === 'restart') {
         const names = input.handlers.map((h) => h.handler);
+        if (names.length === 0) throw new StateError('the target matches no instances: nothing to restart');
         throw new StateError(
           `${names.length > 1 ? 'handlers' : 'handler'} ${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no instances to restart`,
         );

@@ -3,6 +3,7 @@
  * (explicit list or label selector). The spec hash is shared/spec-hash.ts (the agent uses it too).
  */
 import { ValidationError } from '../../shared/errors.js';
+import { labelKeyProblem, labelProblem } from '../../shared/labels.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 export { specDigest as specHash } from '../../shared/spec-hash.js';
 import type { AgentRecord } from './store.js';
@@ -10,25 +11,15 @@ import type { AgentRecord } from './store.js';
 /** Versions kept per handler (the current one included), for rollback. */
 export const SPEC_HISTORY = 10;
 
-/** Label keys: a letter or digit, then letters, digits and `._/-`, at most 63 characters. */
-export const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
-/** Longest label value. */
-export const LABEL_VALUE_MAX = 128;
-
-/** Validates an admin's label change (`gov agents label`): keys by LABEL_KEY_RE, values printable and bounded. */
+/** Validates an admin's label change (`gov agents label`) by the label rule (shared/labels.ts). */
 export function checkLabels(set: Record<string, string>, remove: readonly string[]): void {
-  for (const key of [...Object.keys(set), ...remove]) {
-    if (!LABEL_KEY_RE.test(key))
-      throw new ValidationError(
-        `label key ${JSON.stringify(key)}: must start with a letter or digit and hold only letters, digits and ._/- (at most 63)`,
-      );
+  for (const key of remove) {
+    const problem = labelKeyProblem(key);
+    if (problem) throw new ValidationError(problem);
   }
   for (const [key, value] of Object.entries(set)) {
-    // eslint-disable-next-line no-control-regex
-    if (typeof value !== 'string' || value.length > LABEL_VALUE_MAX || /[\u0000-\u001f\u007f]/.test(value))
-      throw new ValidationError(
-        `label ${key}: value ${JSON.stringify(value)} must be printable text of at most ${LABEL_VALUE_MAX} characters`,
-      );
+    const problem = labelProblem(key, typeof value === 'string' ? value : String(value));
+    if (problem) throw new ValidationError(problem);
   }
   const both = remove.filter((k) => k in set);
   if (both.length > 0) throw new ValidationError(`label ${both.join(', ')}: both set and removed`);

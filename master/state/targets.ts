@@ -99,6 +99,12 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
     if (all && opts.observed === 'include')
       for (const name of reportedNames) if (!specs.has(name)) pick(name, { index: null, agent: null });
   }
+  // A command whose --all or --selector picks no handler does nothing: refused as a target naming nothing.
+  if (opts.empty === 'refuse' && ![...picks.keys()].some((h) => specs.has(h)))
+    throw new NotFoundError(
+      `${all ? 'there are no handlers' : `no handler has the labels ${selector.map(([k, v]) => `${k}=${v}`).join(',')}`}; nothing was done`,
+      { fields: ['targets'] },
+    );
   const narrow = set.agents.length > 0 ? new Set(set.agents) : null;
   const wanted = (handler: string, index: number, agent: string): boolean =>
     (narrow === null || narrow.has(agent)) &&

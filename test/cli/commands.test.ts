@@ -496,7 +496,7 @@ describe('gov admin commands (fake master)', () => {
         tailLogs: async () => {
           const lines = snapshots[Math.min(calls, snapshots.length - 1)] ?? [];
           if (++calls === snapshots.length) stop();
-          return { lines };
+          return { lines, handler: '', agent: '', instance: '' };
         },
       });
       const io = captureIO({ interrupted });

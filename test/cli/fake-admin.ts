@@ -539,7 +539,7 @@ export class FakeAdmin implements AdminApi {
   }) {
     // Each call answers the next snapshot; the last one repeats.
     const next = () => (this.logs.length > 1 ? this.logs.shift() : this.logs[0]) ?? ['line 1', 'line 2'];
-    return this.rec('tailLogs', [req], () => ({ lines: next() }));
+    return this.rec('tailLogs', [req], () => ({ lines: next(), handler: '', agent: '', instance: '' }));
   }
   startRollout(req: { handler: string }) {
     return this.rec('startRollout', [req], () => rollout({ state: 'running' }));

@@ -74,7 +74,7 @@ describe('gov dispatcher', () => {
     assert.equal(await main(['help', 'ps'], io), 0);
     assert.match(
       io.stdout,
-      /^usage: gov ps \[TARGET\.\.\.\] \[--all\] \[--selector K=V,\.\.\.\] \[--agent ID\]\.\.\. \[--json\]/,
+      /^usage: gov ps \[TARGET\.\.\.\] \[--all\] \[--selector K=V,\.\.\.\]\.\.\. \[--agent ID\]\.\.\. \[--json\]/,
     );
     assert.match(io.stdout, /--master HOST:PORT/);
     const io2 = captureIO();

@@ -1,6 +1,7 @@
 /**
- * `gov logs` takes one TARGET (DESIGN §6): web, web#1, web@edge-1, web#1@edge-1, narrowed by --agent; the
- * master resolves it to exactly one instance (no --agent needed when the handler runs once).
+ * `gov logs` takes a target set that must match one instance (DESIGN §6): a TARGET (web, web#1, web@edge-1,
+ * web#1@edge-1), or --selector / --all, narrowed by --agent; the master resolves it to exactly one instance
+ * (no --agent needed when the handler runs once) and says which.
  */
 import assert from 'node:assert/strict';
 import { GovError } from '../../shared/errors.js';
@@ -15,6 +16,8 @@ describe('gov logs: instance targets', () => {
         targetSet({ names: ['web#1'], agents: ['edge-1'] }),
       ],
       [['logs', 'web', '--tail', '5'], targetSet({ names: ['web'] })],
+      [['logs', '--selector', 'tier=api', '--tail', '5'], targetSet({ selector: { tier: 'api' } })],
+      [['logs', '--all', '--agent', 'edge-2', '--tail', '5'], targetSet({ all: true, agents: ['edge-2'] })],
     ] as const) {
       const { code, fake, io } = await gov([...argv]);
       assert.equal(code, 0, io.stderr);
@@ -36,6 +39,21 @@ describe('gov logs: instance targets', () => {
       handler: 'web',
       stream: 'stdout',
       lines: ['line 1', 'line 2'],
+    });
+  });
+
+  it('--json names the instance the master tailed (a selector names none itself)', async () => {
+    const fake = new FakeAdmin({
+      tailLogs: async () => ({ lines: ['x'], handler: 'api', agent: 'edge-2', instance: 'api#1' }),
+    });
+    const r = await gov(['logs', '--selector', 'tier=api', '--json'], fake);
+    assert.equal(r.code, 0, r.io.stderr);
+    assert.deepEqual(JSON.parse(r.io.stdout), {
+      handler: 'api',
+      instance: 'api#1',
+      agent: 'edge-2',
+      stream: 'stdout',
+      lines: ['x'],
     });
   });
 

@@ -43,6 +43,13 @@ describe('gov commands over target sets (fake master)', () => {
       assert.equal(code, 0, `${argv.join(' ')}: ${io.stderr}`);
       assert.deepEqual(fake.calls, [['control', argv[0], set, undefined]], argv.join(' '));
     }
+    const twice = await gov(['restart', '--selector', 'tier=web', '--selector', 'team=a']);
+    assert.equal(twice.code, 0, twice.io.stderr);
+    assert.deepEqual(
+      twice.fake.calls,
+      [['control', 'restart', targetSet({ selector: { tier: 'web', team: 'a' } }), undefined]],
+      'a repeated --selector adds its pairs: every one must match',
+    );
     const ps = await gov(['ps', '--selector', 'tier=web', '--agent', 'edge-2']);
     assert.deepEqual(ps.fake.calls, [
       ['listInstances', { targets: targetSet({ selector: { tier: 'web' }, agents: ['edge-2'] }) }],
@@ -97,6 +104,24 @@ describe('gov commands over target sets (fake master)', () => {
       );
       assert.deepEqual(fake.connections, []);
     }
+  });
+
+  it('an empty --selector is a usage error, never "everything" (reads and controls alike); nothing connects', async () => {
+    for (const argv of [
+      ['ps', '--selector', ''],
+      ['metrics', '--selector', ' '],
+      ['restart', '--selector', ''],
+      ['logs', '--selector', ''],
+      ['ps', '--selector', 'tier=web', '--selector', ''],
+    ]) {
+      const { code, io, fake } = await gov(argv);
+      assert.equal(code, 2, argv.join(' '));
+      assert.match(io.stderr, /^error: --selector "\s*" is empty: give key=value pairs\n/, argv.join(' '));
+      assert.deepEqual(fake.connections, [], argv.join(' '));
+    }
+    const clash = await gov(['ps', '--selector', 'tier=web', '--selector', 'tier=api']);
+    assert.equal(clash.code, 2);
+    assert.match(clash.io.stderr, /selector key "tier" is given twice/);
   });
 
   it("the master's refusal of an unknown name among known ones exits 2 with its words (nothing was done)", async () => {

@@ -247,6 +247,22 @@ describe('Admin Control and reads over target sets', () => {
     assert.equal(log.query({}).records.length, 0);
   });
 
+  it('a selector picking no handler: NOT_FOUND naming the labels (field targets), nothing sent or recorded', async () => {
+    await rejected(
+      control(set({ selector: { zz: '1' } })),
+      5,
+      /^no handler has the labels zz=1; nothing was done$/,
+      ['targets'],
+    );
+    await rejected(
+      control(set({ selector: { zz: '1' } }), { action: 'signal', signal: 'SIGHUP' }),
+      5,
+      /zz=1/,
+    );
+    assert.deepEqual(sent(), []);
+    assert.equal(log.query({}).records.length, 0);
+  });
+
   it('no target refused; the one-handler fields of older clients still work', async () => {
     await rejected(control(set()), 3, /no target/);
     const res = await control(null, { handler: 'web', agent: 'edge-1' });

@@ -87,10 +87,18 @@ describe('target sets resolved against the registry', () => {
     assert.deepEqual(resolveTargets(reg, set({ selector: { tier: 'back', team: 'b' } }), COMMAND).handlers, [
       'db',
     ]);
+    assert.throws(
+      () => keys(set({ selector: { tier: 'none' } })),
+      (e: Error) =>
+        e instanceof NotFoundError &&
+        /^no handler has the labels tier=none; nothing was done$/.test(e.message),
+      'a command whose selector picks no handler does nothing: refused',
+    );
     assert.deepEqual(
-      keys(set({ selector: { tier: 'none' } })),
+      resolveTargets(reg, set({ selector: { tier: 'none' } }), { empty: 'everything', observed: 'include' })
+        .instances,
       [],
-      'a selector matching nothing is no error',
+      'a read whose selector matches nothing lists nothing',
     );
   });
 

@@ -115,6 +115,40 @@ describe('handler spec validation', () => {
     );
   });
 
+  it('labels and selector: every pair must be a label a selector can name (key, comma, spaces)', () => {
+    const cases: Array<[string, RegExp]> = [
+      [
+        'labels: {"a b": x}',
+        /^handlers\.yaml: handlers\[0\]\.labels\.a b: label key "a b" must start with a letter or digit/,
+      ],
+      ['labels: {"": x}', /^handlers\.yaml: handlers\[0\]\.labels\.: label key ""/],
+      ['labels: {"a=b": x}', /handlers\[0\]\.labels\.a=b: label key "a=b"/],
+      ['labels: {k: "a,b"}', /handlers\[0\]\.labels\.k: label value "a,b" must not hold a comma/],
+      [
+        'labels: {k: " v "}',
+        /handlers\[0\]\.labels\.k: label value " v " must not start or end with a space/,
+      ],
+      ['selector: {"": x}', /^handlers\.yaml: handlers\[0\]\.selector\.: label key ""/],
+    ];
+    for (const [line, message] of cases)
+      assert.match(refuse(`handlers:\n  - name: web\n    command: [x]\n    ${line}\n`), message, line);
+    const [s] = parseHandlersFile(
+      'handlers:\n  - name: web\n    command: [x]\n    labels: {tier: web, app.io/v: 1}\n    selector: {region: west}\n',
+      'h.yaml',
+    );
+    assert.deepEqual(s?.labels, { tier: 'web', 'app.io/v': '1' });
+    assert.deepEqual(s?.selector, { region: 'west' });
+  });
+
+  it('refuses agents and selector together: a handler runs on the agents listed or on those the selector picks', () => {
+    assert.match(
+      refuse(
+        'handlers:\n  - name: web\n    command: [x]\n    agents: [edge-2]\n    selector: {region: west}\n',
+      ),
+      /^handlers\.yaml: handlers\[0\]\.selector: cannot be given with agents/,
+    );
+  });
+
   it('refuses a bad name', () => {
     const msg = refuse('handlers:\n  - name: Web_Server!\n    command: [x]\n');
     assert.match(msg, /^handlers\.yaml: handlers\[0\]\.name: "Web_Server!" is not a valid name/);

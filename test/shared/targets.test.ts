@@ -56,6 +56,16 @@ describe('TARGET syntax', () => {
     assert.throws(() => parseSelector('g=nomatch,g=x'), /selector key "g" is given twice/);
   });
 
+  it('a selector pair no label can have is refused, naming the label rule (it would select nothing)', () => {
+    assert.throws(
+      () => parseSelector('a b=x'),
+      /selector "a b=x": label key "a b" must start with a letter or digit/,
+    );
+    assert.throws(() => parseSelector('-k=x'), /label key "-k"/);
+    assert.throws(() => parseSelector(`k=${'v'.repeat(129)}`), /longer than 128 characters/);
+    assert.deepEqual(parseSelector('k=a=b,app.io/tier='), { k: 'a=b', 'app.io/tier': '' });
+  });
+
   it('a set: --all stands alone, agents are agent ids, an @agent must agree with --agent', () => {
     assert.equal(checkTargetSet(set({ names: ['web', 'api@edge-1'] })).length, 2);
     assert.throws(() => checkTargetSet(set({ all: true, names: ['web'] })), /--all stands alone/);
