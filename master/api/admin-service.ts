@@ -60,11 +60,14 @@ export function adminHandlers(
         for (const agent of registry.agentsFor(s))
           registry.checkNoObservedClash(agent, s.name, `${file}: handlers[${i}].name`);
       });
-      checkApplyAllowed(rollouts, fleet, specs);
-      const before = new Map(specs.map((s) => [s.name, registry.getSpec(s.name)]));
-      const applied = await registry.applySpecs(specs);
-      // Rolling updates are recorded before the push, so the APPLY holds their instances (DESIGN §5).
-      const started = await startUpdatesForApply(rollouts, fleet, applied, before, issuedBy);
+      const { applied, before, started } = await rollouts.specChanges.run(async () => {
+        checkApplyAllowed(rollouts, fleet, specs);
+        const before = new Map(specs.map((s) => [s.name, registry.getSpec(s.name)]));
+        const applied = await registry.applySpecs(specs);
+        // Rolling updates are recorded before the push, so the APPLY holds their instances (DESIGN §5).
+        const started = await startUpdatesForApply(rollouts, fleet, applied, before, issuedBy);
+        return { applied, before, started };
+      });
       const touched = new Set<string>();
       for (const a of applied) {
         if (a.change === 'unchanged') continue;
@@ -80,13 +83,16 @@ export function adminHandlers(
     DeleteHandler: unary(async (req, issuedBy) => {
       const set = requestTargets(req);
       checkWholeHandlers(set);
-      const resolved = resolveTargets(registry, set, { empty: 'refuse', observed: 'refuse' });
-      // A handler a rollout holds is not deleted under it (the rollout would fail for every handler it covers).
-      rollouts.assertIdle(...resolved.handlers);
-      const agentsOf = new Map(
-        resolved.handlers.map((h) => [h, registry.agentsFor(registry.getSpec(h)!.spec)] as const),
-      );
-      for (const h of resolved.handlers) await registry.deleteSpec(h);
+      const { resolved, agentsOf } = await rollouts.specChanges.run(async () => {
+        const resolved = resolveTargets(registry, set, { empty: 'refuse', observed: 'refuse' });
+        // A handler a rollout holds is not deleted under it (the rollout would fail for every handler it covers).
+        rollouts.assertIdle(...resolved.handlers);
+        const agentsOf = new Map(
+          resolved.handlers.map((h) => [h, registry.agentsFor(registry.getSpec(h)!.spec)] as const),
+        );
+        for (const h of resolved.handlers) await registry.deleteSpec(h);
+        return { resolved, agentsOf };
+      });
       const agents = [...new Set([...agentsOf.values()].flat())].sort();
       const only = resolved.handlers.length === 1 ? resolved.handlers[0]! : '';
       const records = await fleet.pushSpecs(agents, issuedBy, 'delete', only);

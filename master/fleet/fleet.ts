@@ -342,6 +342,9 @@ export class Fleet {
         });
       }),
     );
+    // An agent that applied its set stopped what the specs no longer place there: the master forgets those too.
+    for (const [i, agent] of agents.entries())
+      if (outcomes[i]?.record.status === 'success') await this.registry.forgetUnplaced(agent);
     return outcomes.map((o) => o.record);
   }
 

@@ -4,6 +4,7 @@
  * change is persisted through the RolloutStore before it is acted on, so a master restart finds each
  * rollout as it was (in-flight ones come back paused; see store.ts).
  */
+import { SerialQueue } from '../../shared/serial-queue.js';
 import type { SpecVersion } from '../state/registry.js';
 import { NotFoundError, StateError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -28,6 +29,11 @@ export interface RolloutEngineOptions {
 }
 
 export class RolloutEngine {
+  /**
+   * What changes specs or which rollouts hold them (an Apply, a rollout's start, a delete) runs through this,
+   * one at a time: a check that a handler is free and the write that relies on it are never split by another.
+   */
+  readonly specChanges = new SerialQueue();
   private readonly loops = new Map<string, CancelToken>();
   private readonly now: () => number;
   private readonly drive: RolloutContext;

@@ -80,9 +80,11 @@ export async function startUpdatesForApply(
     const prev = before.get(a.name);
     if (a.change !== 'updated' || !prev) continue;
     if (fleet.registry.listInstances({ handler: a.name }).length === 0) continue;
-    const to = fleet.registry.getSpec(a.name);
-    // Only its resource policies changed: the agents take them up, no process is restarted.
-    if (to && specChange(prev.spec, to.spec) !== 'rules') handlers.push({ handler: a.name, from: prev, to });
+    const to = fleet.registry.getSpecVersion(a.name, a.version);
+    // Only how a process runs needs one: a change of its resource policies, or of where and how many times it
+    // runs (agents, selector, count), reaches the agents with the APPLY, which restarts none of its processes.
+    if (to && specChange(prev.spec, to.spec) === 'process')
+      handlers.push({ handler: a.name, from: prev, to });
   }
   if (handlers.length === 0) return [];
   const r = await engine.create({ kind: 'update', handlers, issuedBy });
@@ -119,9 +121,10 @@ export function rolloutHandlers(fleet: Fleet, engine: RolloutEngine): RolloutRpc
   };
   return {
     StartRollout: unary(async (req, issuedBy) => {
-      const handlers = restartTargets(fleet, req);
       const overrides = compileOverrides(req);
-      const r = await engine.create({ kind: 'restart', handlers, overrides, issuedBy });
+      const r = await engine.specChanges.run(() =>
+        engine.create({ kind: 'restart', handlers: restartTargets(fleet, req), overrides, issuedBy }),
+      );
       engine.run(r.id);
       return toRolloutProto(r);
     }),

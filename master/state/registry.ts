@@ -491,6 +491,25 @@ export class Registry {
     return this.data.specs[name]?.versions.at(-1)?.spec;
   }
 
+  /**
+   * Forgets the agent's instances that the current specs no longer place there (a handler moved away, a replica
+   * beyond a lowered count): called once the agent applied its spec set, which stopped them. Their statuses
+   * were refused from the change on (`statusRefusal`); without this their last one stayed listed, and a later
+   * rollout counted them. Observed processes are left alone. Resolves with the keys forgotten.
+   */
+  async forgetUnplaced(agentId: string): Promise<string[]> {
+    const map = this.data.instances[agentId] ?? {};
+    const gone = Object.entries(map).filter(
+      ([, e]) => !e.status.observed && this.statusRefusal(agentId, e.status, map) !== null,
+    );
+    if (gone.length === 0) return [];
+    await this.store.update(() => {
+      for (const [k] of gone) delete map[k];
+    });
+    for (const [k, e] of gone) this.emitInstance(agentId, k, e.status, undefined);
+    return gone.map(([k]) => k);
+  }
+
   /** Forgets a handler's instances on an agent (e.g. after the handler was deleted and the agent stopped them). */
   async forgetInstance(agentId: string, handler: string): Promise<boolean> {
     const map = this.data.instances[agentId];

@@ -5,10 +5,7 @@
  * executions of kind `signal`; delete takes whole handlers; reads filter and logs need exactly one instance.
  */
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentCommand } from '../../proto/generated/governor/v1/AgentCommand.js';
-import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { ControlResponse } from '../../proto/generated/governor/v1/ControlResponse.js';
 import type { InstanceOutcome } from '../../proto/generated/governor/v1/InstanceOutcome.js';
 import type { MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
@@ -29,39 +26,8 @@ import { parseHandler } from '../../shared/spec.js';
 import type { TargetSet } from '../../shared/targets.js';
 import { tempDir } from '../helpers/common.js';
 import { set } from '../helpers/target-set.js';
-
-type Answer = (
-  cmd: AgentCommand & { id: string },
-) => Promise<Partial<CommandResult__Output>> | Partial<CommandResult__Output>;
-
-/** A connected agent session that answers each command with `answer` (ok by default) and records them. */
-class ScriptedSession extends EventEmitter {
-  readonly state = 'connected';
-  readonly commands: Array<AgentCommand & { id: string }> = [];
-  constructor(
-    readonly agentId: string,
-    public answer: Answer = () => ({ ok: true, summary: 'ok' }),
-  ) {
-    super();
-  }
-  async command(cmd: AgentCommand & { id: string }): Promise<CommandResult__Output> {
-    this.commands.push(cmd);
-    const r = await this.answer(cmd);
-    return {
-      command_id: cmd.id,
-      ok: false,
-      error: null,
-      instances: [],
-      metrics: null,
-      cold_start_ms: 0,
-      lines: [],
-      summary: '',
-      ...r,
-    } as CommandResult__Output;
-  }
-  ack(): void {}
-  close(): void {}
-}
+import { ScriptedSession } from '../helpers/scripted-session.js';
+import { SerialQueue } from '../../shared/serial-queue.js';
 
 interface RpcError {
   code: number;
@@ -130,6 +96,7 @@ describe('Admin Control and reads over target sets', () => {
     );
     held.clear();
     const rollouts = {
+      specChanges: new SerialQueue(),
       assertIdle: (...handlers: string[]) => {
         for (const h of handlers)
           if (held.has(h)) throw new StateError(`handler ${h} has rollout ro-1 paused; wait for it`);

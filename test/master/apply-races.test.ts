@@ -1,0 +1,133 @@
+/**
+ * Applies and rollout starts over the same handler, at once, in process (scripted agent sessions, a real
+ * registry and rollout engine): one of them is refused, and a refused Apply changed nothing — its spec is
+ * neither stored nor rolled out. A change of where or how many times a handler runs (count) starts no
+ * rollout and restarts nothing; once the agent applied it, the master forgets the replicas it removed.
+ */
+import assert from 'node:assert/strict';
+import { adminHandlers } from '../../master/api/admin-service.js';
+import type { AgentSession } from '../../master/fleet/agent-session.js';
+import { Fleet } from '../../master/fleet/fleet.js';
+import { RolloutEngine } from '../../master/rollout/engine.js';
+import { fleetPort } from '../../master/rollout/service.js';
+import { RolloutStore } from '../../master/rollout/store.js';
+import { ExecutionLog } from '../../master/state/execution-log.js';
+import { Registry } from '../../master/state/registry.js';
+import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { silentLogger } from '../../shared/logger.js';
+import { tempDir } from '../helpers/common.js';
+import { ScriptedSession } from '../helpers/scripted-session.js';
+
+describe('applies and rollout starts at once', () => {
+  let store: MasterStore;
+  let reg: Registry;
+  let engine: RolloutEngine;
+  let api: ReturnType<typeof adminHandlers>;
+  let session: ScriptedSession;
+
+  function call<Res>(method: keyof typeof api, request: Record<string, unknown>): Promise<Res> {
+    const h = api[method] as unknown as (
+      call: unknown,
+      cb: (err: { details: string } | null, res?: Res) => void,
+    ) => void;
+    return new Promise((resolve, reject) =>
+      h(
+        {
+          request,
+          getAuthContext: () => ({ sslPeerCertificate: { subject: { CN: 'alice', OU: 'admin' } } }),
+        },
+        (err, res) => (err ? reject(new Error(err.details)) : resolve(res!)),
+      ),
+    );
+  }
+  const yaml = (env: string, count = 1) =>
+    `handlers:\n  - name: web\n    agents: [edge-1]\n    count: ${count}\n    command: [node, x.js]\n    env: {V: "${env}"}\n`;
+  const apply = (env: string, count = 1) => call('Apply', { yaml: yaml(env, count), file_name: 'h.yaml' });
+  const startRollout = () =>
+    call('StartRollout', { targets: { names: ['web'], all: false, selector: {}, agents: [] } });
+  const currentEnv = () => reg.getSpec('web')?.spec.env.V;
+  const report = async (count: number) => {
+    for (let index = 0; index < count; index++)
+      await reg.reportStatus('edge-1', {
+        handler: 'web',
+        instance: index === 0 ? 'web' : `web#${index}`,
+        index,
+        state: 'running',
+        pid: 100 + index,
+      });
+  };
+
+  beforeEach(async () => {
+    store = await openMasterStore(tempDir('gov-races-'));
+    reg = new Registry(store);
+    const fleet = new Fleet(
+      reg,
+      new ExecutionLog(store),
+      { heartbeatIntervalMs: 1000, heartbeatGraceMs: 3000, metricsIntervalMs: 1000, commandTimeoutMs: 5000 },
+      silentLogger,
+    );
+    engine = new RolloutEngine(fleetPort(fleet), new RolloutStore(store), silentLogger, { pollMs: 5 });
+    api = adminHandlers(fleet, engine);
+    await reg.upsertAgent({ agent_id: 'edge-1' });
+    session = new ScriptedSession('edge-1');
+    fleet.hub.add(session as unknown as AgentSession);
+  });
+  afterEach(async () => {
+    engine.close();
+    await store.close();
+  });
+
+  it('an Apply and a rollout start of the same handler: the later is refused, and a refused Apply stored nothing', async () => {
+    await apply('1');
+    await report(1);
+    const [applied, started] = await Promise.allSettled([apply('2'), startRollout()]);
+    assert.equal(applied.status, 'fulfilled', String((applied as PromiseRejectedResult).reason));
+    assert.equal(started.status, 'rejected');
+    assert.match(String((started as PromiseRejectedResult).reason), /web/);
+    assert.equal(currentEnv(), '2');
+    assert.deepEqual(
+      engine.list('web').map((r) => r.kind),
+      ['update'],
+    );
+  });
+
+  it('a rollout start and an Apply: the Apply is refused and its spec is neither stored nor rolled out', async () => {
+    await apply('1');
+    await report(1);
+    const [started, applied] = await Promise.allSettled([startRollout(), apply('2')]);
+    assert.equal(started.status, 'fulfilled', String((started as PromiseRejectedResult).reason));
+    assert.equal(applied.status, 'rejected');
+    assert.match(String((applied as PromiseRejectedResult).reason), /rollout/);
+    assert.equal(currentEnv(), '1', 'the refused spec is not the current one');
+    const [r] = engine.list('web');
+    assert.equal(r?.kind, 'restart');
+    assert.equal(r?.to_version, r?.from_version, 'the restart rolls the spec that was current');
+  });
+
+  it('two Applies at once: the one refused is not the one stored', async () => {
+    await apply('1');
+    await report(1);
+    const results = await Promise.allSettled([apply('A'), apply('B')]);
+    const won = results.findIndex((x) => x.status === 'fulfilled');
+    assert.equal(results.filter((x) => x.status === 'fulfilled').length, 1, 'one wins');
+    assert.equal(currentEnv(), won === 0 ? 'A' : 'B');
+    const [r] = engine.list('web');
+    assert.equal(reg.getSpecVersion('web', r!.to_version)?.spec.env.V, currentEnv());
+  });
+
+  it('a count change starts no rollout and restarts nothing; the master then forgets the removed replicas', async () => {
+    await apply('1', 3);
+    await report(3);
+    session.commands.length = 0;
+    const res = await call<{ rollouts: unknown[] }>('Apply', { yaml: yaml('1', 1), file_name: 'h.yaml' });
+    assert.deepEqual(res.rollouts, []);
+    assert.deepEqual(
+      session.commands.map((c) => c.kind),
+      ['APPLY'],
+    );
+    assert.deepEqual(
+      reg.listInstances({ handler: 'web' }).map((v) => v.status.instance),
+      ['web'],
+    );
+  });
+});
