@@ -83,7 +83,11 @@ export class AgentCommands {
         const specs = cmd.keep_specs ? sup.specs().filter((s) => !cmd.remove.includes(s.name)) : specsOf(cmd);
         const hold = cmd.keep_specs ? specs.map((s) => s.name) : cmd.hold;
         // Only the handlers the master names in `remove` are stopped: see ReconcileOptions.
-        const statuses = await sup.applySpecs(specs, new Set(hold), { remove: new Set(cmd.remove) });
+        // Answered once its starts are spawned: a start window may be longer than the master waits for it.
+        const statuses = await sup.applySpecs(specs, new Set(hold), {
+          remove: new Set(cmd.remove),
+          launchOnly: true,
+        });
         const what = cmd.keep_specs ? 'kept' : cmd.sync ? 'synced' : 'applied';
         return { instances: statuses.map(toWireStatus), summary: `${what} ${specs.length} handler spec(s)` };
       }

@@ -5,7 +5,10 @@
  * Semantics:
  * - `healthy_threshold` consecutive passes → `healthy`; `unhealthy_threshold` consecutive failures →
  *   `unhealthy`; otherwise the verdict stays what it was (`unknown` before the first one).
- * - Readiness: a starting instance is probed at a fast cadence until it is healthy. Failures during this
+ * - Readiness: a starting instance is probed at a fast cadence until it is healthy — for its first
+ *   READY_FAST_FOR_MS, then 5 times slower: most handlers answer within that time and are seen at once, and
+ *   50 handlers booting for seconds on a busy host (a restart of all) are not probed 100 times a second each
+ *   by the agent that has to spawn them. Failures during this
  *   phase are counted and their reason reported, but do not make it `unhealthy` (a boot grace, like
  *   Docker's start period) — until the readiness deadline: `start_seconds + unhealthy_threshold × interval
  *   + timeout` after the spawn, the time a steady check would need to call it unhealthy. Not healthy by
@@ -37,6 +40,8 @@ export const INITIAL_HEALTH: HealthCounts = { status: 'unknown', passes: 0, fail
 /** Readiness probing cadence for cheap probes (tcp, http) and for exec probes (a process each). */
 export const READY_PROBE_MS = 10;
 export const READY_EXEC_PROBE_MS = 100;
+/** How long after the readiness phase began it is probed at that cadence; 5 times slower afterwards. */
+export const READY_FAST_FOR_MS = 500;
 
 /**
  * The verdict after one more probe result. `grace` (readiness phase, before the deadline): failures are
@@ -72,10 +77,14 @@ export function expireReadiness(prev: HealthCounts): HealthCounts {
   return { ...prev, status: 'unhealthy', reason: prev.reason || 'no passing health check yet' };
 }
 
-/** Delay before the next probe: fast while waiting for readiness, the configured interval otherwise. */
-export function probeDelayMs(h: HealthSpec, readiness: boolean): number {
+/**
+ * Delay before the next probe: fast while waiting for readiness (`readyForMs`: since that phase began), the
+ * configured interval otherwise.
+ */
+export function probeDelayMs(h: HealthSpec, readiness: boolean, readyForMs = 0): number {
   if (!readiness) return timerDelay(h.interval_ms);
-  return timerDelay(Math.min(h.interval_ms, h.exec ? READY_EXEC_PROBE_MS : READY_PROBE_MS));
+  const fast = h.exec ? READY_EXEC_PROBE_MS : READY_PROBE_MS;
+  return timerDelay(Math.min(h.interval_ms, readyForMs < READY_FAST_FOR_MS ? fast : 5 * fast));
 }
 
 /** Milliseconds after the spawn by which a health-checked instance must be healthy to be ready. */

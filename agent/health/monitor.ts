@@ -32,6 +32,8 @@ export class HealthMonitor {
   private probeTimer: TimerHandle | null = null;
   private deadlineTimer: TimerHandle | null = null;
   private readiness = true;
+  /** When the readiness phase began (the probing cadence slows down after a while: checks.ts). */
+  private readySince = 0;
   private stopped = false;
   /** Bumped by pause and stop: a probe begun before either is ignored. */
   private run = 0;
@@ -52,6 +54,7 @@ export class HealthMonitor {
    */
   start(readyWithinMs: number): void {
     this.readiness = readyWithinMs > 0;
+    this.readySince = this.deps.clock.now();
     if (this.readiness) {
       this.deadlineTimer = this.deps.clock.after(timerDelay(readyWithinMs), () => this.expire());
     }
@@ -110,7 +113,7 @@ export class HealthMonitor {
     }
     if (this.stopped || run !== this.run) return;
     this.update(judgeHealth(this.counts, r, this.spec, this.readiness));
-    const next = probeDelayMs(this.spec, this.readiness);
+    const next = probeDelayMs(this.spec, this.readiness, t0 - this.readySince);
     this.schedule(Math.max(0, next - (this.deps.clock.now() - t0)));
   }
 

@@ -213,6 +213,16 @@ export class Instance {
     return this.started();
   }
 
+  /**
+   * Starts the handler as an APPLY does: resolves once it is spawned (`starting`), without waiting for its
+   * start window or readiness, which may be minutes (`start_seconds`, `start_timeout`); its status pushes say
+   * how the start ends.
+   */
+  async launch(): Promise<InstanceStatus> {
+    await this.exclusive(() => this.startNow());
+    return this.status();
+  }
+
   /** Stops the handler (stop_signal to its group, SIGKILL after stop_timeout); resolves when it is stopped. */
   async stop(): Promise<InstanceStatus> {
     await this.exclusive(() => this.stopNow());
@@ -236,15 +246,23 @@ export class Instance {
     return this.started();
   }
 
-  /** One operation: stopped, put on `spec`, persisted, and restarted when `restart`. */
-  async respec(spec: HandlerSpec, hash: string, restart: boolean): Promise<InstanceStatus> {
+  /**
+   * One operation: stopped, put on `spec`, persisted, and restarted when `restart`; resolves once the restart
+   * left `starting` (see `start`), or with `launchOnly` once it is spawned (see `launch`).
+   */
+  async respec(
+    spec: HandlerSpec,
+    hash: string,
+    restart: boolean,
+    launchOnly = false,
+  ): Promise<InstanceStatus> {
     await this.exclusive(async () => {
       await this.stopNow();
       [this.spec, this.specHash] = [spec, hash];
       await this.persist();
       if (restart) await this.restartNow();
     });
-    return restart ? this.started() : this.status();
+    return restart && !launchOnly ? this.started() : this.status();
   }
 
   /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */

@@ -18,12 +18,17 @@ export interface ReconcileOptions {
    * (`agents`, `selector`) or `count` is stored without a restart.
    */
   remove?: ReadonlySet<string>;
+  /**
+   * Resolve once each start is spawned (Instance.launch) instead of when it left `starting`: an APPLY from
+   * the master, whose answer must not wait out a start window of minutes (`start_seconds`, `start_timeout`).
+   */
+  launchOnly?: boolean;
 }
 
 /**
  * Starts new handlers, stops removed ones, restarts those whose spec changed and leaves matching ones
- * alone; resolves when every change is done. Existing instances of a `hold` handler (under a rolling
- * update) keep their spec: rollouts move them with `rolloutStep`.
+ * alone; resolves when every change is done (a start: see `launchOnly`). Existing instances of a `hold`
+ * handler (under a rolling update) keep their spec: rollouts move them with `rolloutStep`.
  */
 export async function reconcile(
   reg: InstanceRegistry,
@@ -49,14 +54,15 @@ export async function reconcile(
       if (!inst) {
         const created = reg.add(spec, index);
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
-        work.push(spec.mode === 'on-demand' ? created.persist() : created.start());
+        const start = () => (opts.launchOnly ? created.launch() : created.start());
+        work.push(spec.mode === 'on-demand' ? created.persist() : start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
         // Only where or how many times it runs, or its resource policies, changed: the same process,
         // stored without a restart.
         if (specChange(inst.spec, spec) !== 'process') {
           [inst.spec, inst.specHash] = [spec, hash];
           work.push(inst.persist());
-        } else work.push(replaceSpec(inst, spec, hash));
+        } else work.push(replaceSpec(inst, spec, hash, opts.launchOnly));
       }
     }
   }
@@ -81,9 +87,14 @@ export async function rolloutStep(
   return inst.status();
 }
 
-async function replaceSpec(inst: Instance, spec: HandlerSpec, hash: string): Promise<void> {
+async function replaceSpec(
+  inst: Instance,
+  spec: HandlerSpec,
+  hash: string,
+  launchOnly = false,
+): Promise<void> {
   // A cold on-demand instance switched to always-on is wanted running (an operator's stop is not).
   const wasWanted =
     inst.desired === 'running' || (inst.spec.mode === 'on-demand' && spec.mode === 'always-on');
-  await inst.respec(spec, hash, wasWanted);
+  await inst.respec(spec, hash, wasWanted, launchOnly);
 }

@@ -52,12 +52,17 @@ describe('health: verdicts (pure)', () => {
     assert.equal(expireReadiness(run([PASS, PASS], true)).status, 'healthy');
   });
 
-  it('cadence: fast while waiting for readiness (slower for exec), the interval afterwards; deadline', () => {
+  it('cadence: fast while waiting for readiness (slower for exec, and after its first 500 ms), the interval afterwards; deadline', () => {
     const h = { ...TH, interval_ms: 2000, timeout_ms: 1000, restart_on_unhealthy: false };
     assert.equal(probeDelayMs({ ...h, tcp: 80 }, true), 10);
     assert.equal(probeDelayMs({ ...h, exec: ['true'] }, true), 100);
     assert.equal(probeDelayMs({ ...h, tcp: 80 }, false), 2000);
     assert.equal(probeDelayMs({ ...h, tcp: 80, interval_ms: 5 }, true), 5);
+    // 500 ms into readiness, 5 times slower: a long boot is not probed 100 times a second.
+    assert.equal(probeDelayMs({ ...h, tcp: 80 }, true, 499), 10);
+    assert.equal(probeDelayMs({ ...h, tcp: 80 }, true, 500), 50);
+    assert.equal(probeDelayMs({ ...h, exec: ['true'] }, true, 600), 500);
+    assert.equal(probeDelayMs({ ...h, tcp: 80, interval_ms: 30 }, true, 600), 30);
     assert.equal(
       readinessDeadlineMs({ start_seconds: 1, health: { ...h, tcp: 80 } }),
       1000 + 3 * 2000 + 1000,

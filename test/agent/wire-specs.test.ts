@@ -14,7 +14,7 @@ import { silentLogger } from '../../shared/logger.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { assignedSpecsHash } from '../../shared/spec-hash.js';
 import { specsFromWire } from '../../shared/spec-wire.js';
-import { fixture, tempDir } from '../helpers/common.js';
+import { fixture, tempDir, trackPid } from '../helpers/common.js';
 import { fromAgent, fromMaster } from '../helpers/wire.js';
 
 /** On-demand specs rest cold: nothing is spawned. */
@@ -47,6 +47,15 @@ describe('agent: specs from the master are typed, validated on receipt and hashe
     assert.deepEqual(byName(sup.specs()), specs);
     const hello = fromAgent({ hello: { agent_id: 'edge-1', ...agent.inventory() } }).hello!;
     assert.deepEqual(byName(specsFromWire(hello.cached_specs, 'cached_specs', 'test')), specs);
+  });
+
+  it('an APPLY answers once its new handlers are spawned, not when a long start window ends', async () => {
+    const slow = parseHandler({ name: 'slow', command: ['sleep', '600'], start_seconds: 3600 }, 'slow');
+    const res = await run({ kind: 'APPLY', handler: '', specs: [slow] });
+    const [st] = res.instances ?? [];
+    assert.equal(st?.state, 'starting');
+    assert.ok(st?.pid, 'spawned');
+    trackPid(st.pgid || undefined, true);
   });
 
   it('an APPLY or UPDATE with a spec the apply validator refuses is refused naming the field; nothing changes', async () => {

@@ -654,7 +654,7 @@ function printFloor(n: number, boot: AppBoot): void {
     `\nthis machine's floor: one app's start costs ${boot.cpuMs.toFixed(0)} ms of CPU (${boot.wallMs.toFixed(0)} ms ` +
       `to listening, alone; medians of 5). On ${cores} cores:\n` +
       `  ${n} apps starting at once: the last listens ≥ ${ms(all)} after its start, and is running ` +
-      `(start_seconds 1 s) ≥ ${ms(all + 1000)} after it: restart all's wall\n` +
+      `≥ ${ms(Math.max(all, 1000))} after it (start_seconds 1 s counts from each spawn): restart all's wall\n` +
       `  a batch of ${quarter} starting at once: its last port is down ≥ ${ms(batch)}; ` +
       `4 batches × (1 s start_seconds + 1 s min_healthy) = 8 s before any start's cost`,
   );
