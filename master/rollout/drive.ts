@@ -3,7 +3,7 @@
  * does it — run a batch of steps, wait, roll back, pause, or finish — until the rollout is idle or the
  * token is cancelled. Failures go to failure.ts; every change is persisted through `ctx.save`.
  */
-import { describeFailures, onFailure, skipUnfinished } from './failure.js';
+import { describeFailures, describeRollbackFailures, onFailure, skipUnfinished } from './failure.js';
 import { nextAction } from './plan.js';
 import { runStep, sleepUnlessCancelled, type CancelToken, type RolloutContext } from './step.js';
 import type { SpecVersion } from '../state/registry.js';
@@ -43,6 +43,13 @@ export async function driveRollout(ctx: RolloutContext, r: RolloutRecord, token:
         break;
       case 'rolled-back':
         ctx.transition(r, 'rolled_back');
+        await ctx.save(r);
+        return;
+      case 'rollback-failed':
+        // Every changed instance was tried; these could not be put back. Their handler's previous spec is
+        // current again, and an APPLY push (their agent reconnecting, the next apply) brings it to them.
+        r.error += `; rollback failed for ${describeRollbackFailures(a.instances, r)}`;
+        ctx.transition(r, 'failed');
         await ctx.save(r);
         return;
     }
@@ -114,12 +121,7 @@ async function runRollback(
     }
     targets.set(name, target);
   }
+  // A step that fails is marked on its instance (`rollback_failed`) and not tried again; the next batch
+  // goes on with the rest (plan.ts `nextAction`), so one unreachable agent never leaves the others unrolled.
   await Promise.all(steps.map((s) => runStep(ctx, r, s, targets.get(s.handler)!, token, true)));
-  if (token.cancelled || r.state !== 'rolling_back') return;
-  const failed = steps.filter((s) => s.state === 'failed');
-  if (failed.length > 0) {
-    r.error += `; rollback failed: ${describeFailures(failed)}`;
-    ctx.transition(r, 'failed');
-    await ctx.save(r);
-  }
 }

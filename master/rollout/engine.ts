@@ -93,15 +93,18 @@ export class RolloutEngine {
   /**
    * Handlers whose instances APPLY must leave alone: an update rollout covering the handler is active, or
    * the newest update covering it ended without converging (aborted/failed) and no later rollout covering
-   * it succeeded. Every handler a rollout covers is held alike.
+   * it succeeded. Every handler a rollout covers is held alike. Except a rollback that ended `failed`: it
+   * re-registered the handler's previous spec as current and tried every instance, so an APPLY push (an
+   * agent reconnecting, the next apply) may now bring that spec to the instances it could not reach.
    */
   heldHandlers(): string[] {
     const held = new Set<string>();
     const decided = new Set<string>();
     for (const r of this.store.list()) {
-      for (const { name } of r.handlers) {
+      for (const { name, rollback_version } of r.handlers) {
         if (decided.has(name)) continue;
         if (r.state === 'succeeded' || r.state === 'rolled_back') decided.add(name);
+        else if (r.state === 'failed' && rollback_version > 0) decided.add(name);
         else if (r.kind === 'update') {
           held.add(name);
           decided.add(name);
@@ -225,15 +228,23 @@ export class RolloutEngine {
     if (r.state !== 'paused') {
       throw new StateError(`rollout ${id} is ${r.state}; only a paused rollout can be resumed`);
     }
-    for (const i of r.instances) {
-      if (i.batch === r.current_batch && (i.state === 'failed' || i.state === 'in_progress')) {
-        i.state = 'pending';
+    if (r.resume_to === 'rolling_back') {
+      // A rollback carries on from where it was: the failed batch and instances stay as they were (they
+      // say why it rolls back), and so does the error; an instance whose rollback step had failed is tried
+      // again (plan.ts `nextAction` picks every changed instance not yet rolled back).
+      for (const i of r.instances) delete i.rollback_failed;
+      r.error = r.rollback_cause ?? r.error;
+    } else {
+      for (const i of r.instances) {
+        if (i.batch === r.current_batch && (i.state === 'failed' || i.state === 'in_progress')) {
+          i.state = 'pending';
+        }
       }
+      const batch = r.batches[r.current_batch];
+      if (batch && batch.state !== 'done') batch.state = 'pending';
+      r.error = '';
     }
-    const batch = r.batches[r.current_batch];
-    if (batch && batch.state !== 'done') batch.state = 'pending';
     r.pause_requested = false;
-    r.error = '';
     r.running_since = this.iso();
     this.transition(r, r.resume_to);
     await this.save(r);

@@ -1,7 +1,7 @@
 /**
  * What a rollout does when a batch fails or its progress deadline passes (DESIGN §5): the `on_failure`
- * policy (pause, abort or roll back — never continue), and marking the instances that will not get a
- * step as skipped. Used by the batch driver (drive.ts) and by abort (engine.ts).
+ * policy (pause, abort or roll back — never continue), and ending the steps that will not run on (skipped,
+ * or aborted when under way). Used by the batch driver (drive.ts) and by abort (engine.ts).
  */
 import { failurePolicy } from './plan.js';
 import type { RolloutContext } from './step.js';
@@ -43,17 +43,29 @@ export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: str
               .map((h) => `${h.name} ${h.from_version} as ${h.rollback_version}`)
               .join(', ')}${back.length > 3 ? `, +${back.length - 3} more` : ''})`;
       r.error = `${what}; rolling back ${changed.length} instance(s) to ${versions}`;
+      r.rollback_cause = r.error;
+      // The rollback has its own progress_deadline: one that began because the deadline passed must not
+      // fail every step at once.
+      r.running_since = new Date(ctx.now()).toISOString();
       ctx.transition(r, 'rolling_back');
     }
   }
   await ctx.save(r);
 }
 
-/** Marks instances that never got a step as skipped (and in-flight ones, unless `keepChanged`). */
+/**
+ * Ends the steps that will not run on: those never sent become `skipped` (`reason`); one whose command was
+ * sent (or may have been) but whose step did not finish becomes `aborted` — unless `keepChanged` (a rollback
+ * follows and puts it back). Finished steps keep their outcome.
+ */
 export function skipUnfinished(r: RolloutRecord, reason: string, keepChanged = false): void {
   for (const i of r.instances) {
-    if (i.state === 'pending' || (i.state === 'in_progress' && !keepChanged)) {
-      if (keepChanged && i.changed) continue;
+    if (i.state !== 'pending' && i.state !== 'in_progress') continue;
+    if (i.changed) {
+      if (keepChanged) continue;
+      i.state = 'aborted';
+      i.reason = `${reason} during its step: its command was sent, its health gate never finished`;
+    } else {
       i.state = 'skipped';
       i.reason = reason;
     }
@@ -68,4 +80,15 @@ export function describeFailures(failed: RolloutInstanceRecord[]): string {
   if (!first) return 'a step failed';
   const extra = more.length > 0 ? ` (and ${more.length} more)` : '';
   return `instance ${first.instance}@${first.agent} failed: ${first.reason}${extra}`;
+}
+
+/** `N of M instance(s): web@edge-1 (why), …` — the instances a rollback could not put back (five named). */
+export function describeRollbackFailures(failed: RolloutInstanceRecord[], r: RolloutRecord): string {
+  const changed = r.instances.filter((i) => i.changed).length;
+  const named = failed
+    .slice(0, 5)
+    .map((i) => `${i.instance}@${i.agent} (${i.reason.replace(/^rollback: /, '')})`)
+    .join(', ');
+  const more = failed.length > 5 ? `, +${failed.length - 5} more (gov rollout status ${r.id})` : '';
+  return `${failed.length} of ${changed} instance(s): ${named}${more}`;
 }

@@ -135,14 +135,23 @@ export type NextAction =
   | { action: 'deadline'; reason: string }
   | { action: 'run-rollback'; instances: RolloutInstanceRecord[] }
   | { action: 'rolled-back' }
+  | { action: 'rollback-failed'; instances: RolloutInstanceRecord[] }
   | { action: 'idle' };
 
-/** The next thing a rollout should do at `now` (epoch ms). */
+/**
+ * The next thing a rollout should do at `now` (epoch ms). A rollback tries every changed instance, a batch
+ * (the rollout's batch size) at a time, whatever failed before: it ends `rolled-back` when all are back,
+ * `rollback-failed` (naming them) when some could not be put back.
+ */
 export function nextAction(r: RolloutRecord, now: number): NextAction {
   if (r.state === 'rolling_back') {
-    const left = r.instances.filter((i) => i.changed && i.state !== 'rolled_back');
-    if (left.length === 0) return { action: 'rolled-back' };
-    return { action: 'run-rollback', instances: left.slice(0, batchSizeOf(r.batch_size, left.length)) };
+    const left = r.instances.filter((i) => i.changed && i.state !== 'rolled_back' && !i.rollback_failed);
+    if (left.length > 0) {
+      const size = batchSizeOf(r.batch_size, r.instances.length);
+      return { action: 'run-rollback', instances: left.slice(0, size) };
+    }
+    const failed = r.instances.filter((i) => i.rollback_failed && i.state !== 'rolled_back');
+    return failed.length > 0 ? { action: 'rollback-failed', instances: failed } : { action: 'rolled-back' };
   }
   if (r.state !== 'running') return { action: 'idle' };
   if (r.current_batch >= r.batches.length) return { action: 'succeed' };

@@ -97,8 +97,8 @@ export async function runStep(
   s.reason = '';
   s.started_at = new Date(startedAt).toISOString();
   s.done_at = '';
-  s.changed = true;
   await ctx.save(r);
+  if (token.cancelled) return; // aborted meanwhile: nothing is sent
   const total = r.batches.length;
   // An interrupted step sends its stored command again (the agent answers it from its cache if it already
   // carried it out); any other run is a new command, whose ids are stored before it is sent.
@@ -107,11 +107,15 @@ export async function runStep(
       ? { executionId: s.execution_id, commandId: s.command_id }
       : undefined;
   delete s.interrupted;
+  // `changed` (what a rollback puts back) once the command may reach the agent: a command refused before
+  // it was sent (agent not connected) changed nothing; one sent whose answer never came may have.
+  if (redeliver) s.changed = true;
   const out = await ctx.port.command({
     ...(redeliver ? { redeliver } : {}),
     onBegun: async (executionId, commandId) => {
       s.execution_id = executionId;
       s.command_id = commandId;
+      s.changed = true;
       await ctx.save(r);
     },
     kind: 'UPDATE',
@@ -132,6 +136,8 @@ export async function runStep(
     s.state = state;
     s.reason = reason && rollback ? `rollback: ${reason}` : reason;
     s.done_at = new Date(ctx.now()).toISOString();
+    // A failed rollback step is not tried again by this rollback (plan.ts `nextAction` goes on with the rest).
+    if (rollback && state === 'failed') s.rollback_failed = true;
     await ctx.save(r);
   };
   if (out.record.status !== 'success') {
@@ -142,7 +148,11 @@ export async function runStep(
   }
   const reported = out.result?.instances[0];
   if (reported?.state === 'stopped') {
-    return finish('skipped', 'stopped by an operator: the spec was stored, the instance not started');
+    // Its spec is the one asked for; an operator's stop is kept. Rolled back too: the previous spec is back.
+    return finish(
+      rollback ? 'rolled_back' : 'skipped',
+      'stopped by an operator: the spec was stored, the instance not started',
+    );
   }
   const watch: StepWatch = { startedAt, newPid: reported?.pid ?? 0, readySince: null };
   s.new_pid = watch.newPid;

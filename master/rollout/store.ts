@@ -91,7 +91,9 @@ export class RolloutStore {
             r.error = `paused: a pause was asked for while ${was} and the master stopped at or before ${now}; resume with gov rollout resume ${r.id}`;
             continue;
           }
-          r.error = `interrupted while ${was}: the master stopped at or before ${now}; resume with gov rollout resume ${r.id}`;
+          // A rollback still says why it rolls back (a resume puts that back alone: engine.ts `resume`).
+          const cause = was === 'rolling_back' && r.error ? `${r.error}; ` : '';
+          r.error = `${cause}interrupted while ${was}: the master stopped at or before ${now}; resume with gov rollout resume ${r.id}`;
           paused.push(id);
         }
       }

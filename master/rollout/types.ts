@@ -17,7 +17,13 @@ export const ROLLOUT_STATES = [
 ] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 export type RolloutKind = 'restart' | 'update';
-export type StepState = 'pending' | 'in_progress' | 'healthy' | 'failed' | 'rolled_back' | 'skipped';
+/**
+ * One instance's step. `skipped`: never started (or stopped by an operator); `aborted`: under way when the
+ * rollout was aborted — its command was sent (the instance may run the target spec), its health gate never
+ * finished.
+ */
+export type StepState =
+  'pending' | 'in_progress' | 'healthy' | 'failed' | 'rolled_back' | 'skipped' | 'aborted';
 export type BatchState = 'pending' | 'in_progress' | 'done' | 'failed';
 
 /** Rollouts that still hold the handler (another one is refused meanwhile). */
@@ -60,8 +66,16 @@ export interface RolloutInstanceRecord {
   reason: string;
   started_at: string;
   done_at: string;
-  /** Internal: an UPDATE reached (or may have reached) the instance; rollback puts these back. */
+  /**
+   * Internal: an UPDATE reached (or may have reached) the instance — set once a command was about to be sent
+   * (not for one refused before sending, e.g. its agent not connected); rollback puts these back.
+   */
   changed: boolean;
+  /**
+   * Internal: its rollback step ran and failed (`reason` says why). A rollback goes on with the other
+   * instances and ends `failed` naming these; a resume of the rollback tries them again.
+   */
+  rollback_failed?: boolean;
   /**
    * Internal: the step's UPDATE, stored before it is sent (its execution and command ids). A step a master
    * stopped in the middle of (`interrupted`, store.ts `recover`) sends this same command again: the agent
@@ -121,6 +135,11 @@ export interface RolloutRecord extends UpdateSpec {
   resume_to: 'running' | 'rolling_back';
   /** Internal: an admin asked for a pause; honoured before the next batch. */
   pause_requested: boolean;
+  /**
+   * Internal: why the rollout is rolling back (its `error` when the rollback began). A rollback that was
+   * interrupted (master restart) and resumed puts it back as `error`, so the record still says why.
+   */
+  rollback_cause?: string;
 }
 
 export class RolloutStateError extends StateError {}

@@ -1,6 +1,7 @@
 /**
  * Rollouts survive crashes, with real processes: an agent killed mid-rollout fails its step within its
- * deadline and the rollout follows on_failure (no hang); a master `kill -9` mid-rollout leaves it
+ * deadline and the rollout follows on_failure (no hang), and an instance a rollback could not reach gets the
+ * previous spec once its agent is back; a master `kill -9` mid-rollout leaves it
  * visible in `gov rollout status` after the restart, and `gov rollout resume` completes it.
  */
 import assert from 'node:assert/strict';
@@ -54,6 +55,53 @@ describe('rollout: agent and master crashes', function () {
       assert.deepEqual(
         r.instances.map((i) => i.state),
         ['failed', 'skipped'],
+      );
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('an agent killed during an update that rolls back: the rollback ends failed naming its instance, which gets the previous spec once the agent is back', async () => {
+    const c = await Cluster.start({ agents: AGENTS });
+    try {
+      const update = {
+        batch_size: 1,
+        min_healthy_time: '5s',
+        healthy_deadline: '20s',
+        on_failure: 'rollback',
+      };
+      const version = (v: string) => c.writeHandlers([webSpec(AGENTS, { count: 1, update, env: { V: v } })]);
+      await c.govJson(['apply', '-f', version('1')]);
+      const [first] = await c.waitInstances('web', 2, (i) => i.state === 'running' && !!i.pid);
+      const v1Hash = first!.spec_hash;
+      const applied = await c.govJson<{ rollouts: Rollout[] }>(['apply', '-f', version('2'), '--detach']);
+      const id = applied.rollouts[0]!.id;
+      // Batch 1 is edge-1's instance: kill its agent while the step waits out min_healthy_time.
+      await waitFor(async () => (await c.admin().getRollout(id)).instances[0]?.new_pid, {
+        what: 'the first step to update its instance',
+      });
+      await c.killAgent('edge-1');
+      const r = await waitFor(
+        async () => {
+          const x = await c.admin().getRollout(id);
+          return x.state === 'running' || x.state === 'rolling_back' ? null : x;
+        },
+        { timeoutMs: 20_000, what: 'the rollout to end after the agent died' },
+      );
+      assert.equal(r.state, 'failed', r.error);
+      assert.match(r.error, /instance web@edge-1 failed: agent disconnected/);
+      assert.match(r.error, /rollback failed for 1 of 1 instance\(s\): web@edge-1 \(.*not sent\)/);
+      assert.deepEqual(
+        r.instances.map((i) => i.state),
+        ['failed', 'skipped'],
+      );
+      // The previous spec is current and no longer held: the APPLY push after edge-1's hello brings it there.
+      await c.startAgent('edge-1');
+      await c.waitInstances(
+        'web',
+        2,
+        (i) => i.state === 'running' && !!i.pid && i.spec_hash === v1Hash,
+        'both instances on the previous spec',
       );
     } finally {
       await c.stop();

@@ -79,6 +79,7 @@ class ManyFleet implements RolloutPort {
   async command(req: Parameters<RolloutPort['command']>[0]) {
     const [spec] = req.specs!;
     const v = this.views.find((x) => x.agent === req.agent && x.status.instance === req.instance)!;
+    await req.onBegun?.(`e${this.commands.length}`, `e${this.commands.length}-c`); // as the dispatcher: about to send
     this.commands.push({ handler: req.handler, version: spec!.env.V! });
     const broken = spec!.env.BROKEN === '1';
     v.status = {

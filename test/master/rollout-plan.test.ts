@@ -175,6 +175,21 @@ describe('rollout next action', () => {
     assert.deepEqual(nextAction(r, T0), { action: 'rolled-back' });
   });
 
+  it('a rollback goes on past an instance it could not put back, then ends rollback-failed naming it', () => {
+    const r = rollout({ batch_size: '34%' }); // 3 of the rollout's 6 instances
+    r.state = 'rolling_back';
+    for (const i of r.instances.slice(0, 5)) i.changed = true;
+    r.instances[0]!.state = 'failed';
+    r.instances[0]!.rollback_failed = true;
+    r.instances[1]!.state = 'rolled_back';
+    const a = nextAction(r, T0);
+    assert.equal(a.action, 'run-rollback');
+    // The next batch: the rollout's batch size (3), not 34% of the 3 left (2).
+    assert.deepEqual((a as { instances: unknown[] }).instances, r.instances.slice(2, 5));
+    for (const i of r.instances.slice(2, 5)) i.state = 'rolled_back';
+    assert.deepEqual(nextAction(r, T0), { action: 'rollback-failed', instances: [r.instances[0]] });
+  });
+
   it('maps on_failure: rollback of a restart aborts (nothing to roll back)', () => {
     assert.equal(failurePolicy('update', 'rollback'), 'rollback');
     assert.equal(failurePolicy('restart', 'rollback'), 'abort');

@@ -15,7 +15,8 @@ export interface RolloutInstance {
    */
   'batch'?: (number);
   /**
-   * pending | in_progress | healthy | failed | rolled_back | skipped.
+   * pending | in_progress | healthy | failed | rolled_back | skipped | aborted (under way when the rollout
+   * was aborted: its command was sent, its health gate never finished).
    */
   'state'?: (string);
   'old_pid'?: (number);
@@ -49,7 +50,8 @@ export interface RolloutInstance__Output {
    */
   'batch': (number);
   /**
-   * pending | in_progress | healthy | failed | rolled_back | skipped.
+   * pending | in_progress | healthy | failed | rolled_back | skipped | aborted (under way when the rollout
+   * was aborted: its command was sent, its health gate never finished).
    */
   'state': (string);
   'old_pid': (number);
