@@ -28,7 +28,7 @@ import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/in
 import type { SampledStatus } from '../instance/status.js';
 import { prepareDataDir } from '../instance/paths.js';
 import { notRunningRefusal, SIGNALLABLE } from '../instance/signal.js';
-import { KILL_DEADLINE_MS, stopGroup } from '../instance/stop.js';
+import { followedByCont, KILL_DEADLINE_MS, stopGroup } from '../instance/stop.js';
 import { GuardedBackend } from '../observed/guard.js';
 import { NotifyReceiver } from '../notify/receiver.js';
 import { ObservedSet } from '../observed/observed.js';
@@ -298,9 +298,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Empties a group that only its cgroup names: `signal` to every member, SIGKILL once `timeoutMs` passed,
-   * repeated until it is empty or KILL_DEADLINE_MS more passed (then logged). Observed processes are spared
-   * by the backend's guard. True when it emptied.
+   * Empties a group that only its cgroup names: `signal` to every member (then SIGCONT, as a stop does: a
+   * stopped member runs its handler), SIGKILL once `timeoutMs` passed, repeated until it is empty or
+   * KILL_DEADLINE_MS more passed (then logged). Observed processes are spared by the backend's guard. True
+   * when it emptied.
    */
   private async drainCgroup(
     h: Handle,
@@ -311,6 +312,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { clock } = this.opts;
     const deadline = clock.now() + timeoutMs;
     this.backend.signalCgroup(h, signal);
+    if (followedByCont(signal)) this.backend.signalCgroup(h, 'SIGCONT');
     while (this.backend.cgroupPopulated(h)) {
       if (clock.now() >= deadline + KILL_DEADLINE_MS) {
         log.error('processes not stopped', { pids: this.backend.cgroupMembers(h) });
