@@ -22,7 +22,8 @@ import { CgroupTracking, cgroupOnlyHandle, cgroupPids } from '../process/cgroup-
 import { CheckedBackend } from '../process/spawn-checks.js';
 import { CgroupFreezer, type Freezer } from '../process/freezer.js';
 import { CpuAccounting } from '../process/cpu-accounting.js';
-import { FULL_READ_INTERVALS, MetricsSampler, processTree } from '../process/sampler.js';
+import { FULL_READ_INTERVALS, MetricsSampler } from '../process/sampler.js';
+import { handleTree, treeMembers, type TreeRef } from '../process/process-tree.js';
 import { overrideLimits, type OverrideOutcome } from '../process/limit-override.js';
 import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/instance.js';
 import type { SampledStatus } from '../instance/status.js';
@@ -534,10 +535,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ): OverrideOutcome {
     if (this.observed.has(key)) return { ok: false, reason: observedRefusal(key) };
     const inst = this.registry.get(key);
-    const root = inst.handle?.pid;
-    if (override !== null && (inst.state !== 'running' || root === undefined))
+    const h = inst.handle;
+    if (override !== null && (inst.state !== 'running' || !h))
       return { ok: false, reason: `${key} is ${inst.state}` };
-    const pids = root === undefined ? [] : processTree(root).map((p) => p.pid);
+    const pids = h ? treeMembers(handleTree(key, h)).map((p) => p.pid) : [];
     return overrideLimits(this.cgroups, key, inst.spec.limits, override, pids);
   }
 
@@ -613,6 +614,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.opts.clock,
       this.observed,
       this.registry,
+      (s) => this.treeOf(s),
       this.cpuCounters(),
     );
     this.emit('metrics', m);
@@ -625,6 +627,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       .map((i): SampledStatus => i.sampled())
       .concat(this.observed.statuses())
       .sort((a, b) => compareNames(a.handler, b.handler) || a.index - b.index);
+  }
+
+  /** The process tree a metrics sample reads for `s` (process-tree.ts); null when it has none. */
+  private treeOf(s: SampledStatus): TreeRef | null {
+    if (s.mode === 'observed') return this.observed.tree(s.instance);
+    const h = this.registry.find(s.instance)?.handle;
+    return h ? handleTree(s.instance, h) : null;
   }
 
   /** One sample's CPU counters of the instances' own cgroups (cpu-accounting.ts). */
