@@ -17,7 +17,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { HostMetric, InstanceMetric } from '../../shared/policy-rules.js';
-import { processTree } from '../process/sampler.js';
+import { processTree } from '../process/process-tree.js';
 
 /** No value here, and why (the kernel has no PSI, cgroup v1, not running, first sample, …). */
 export interface Unavailable {

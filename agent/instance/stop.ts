@@ -1,6 +1,7 @@
 /**
  * Stopping an instance's process group and cgroup with escalation: its stop signal to the whole group and
- * every process of its cgroup (a daemon that left the group with setsid included), SIGKILL to both once
+ * every process of its cgroup (a daemon that left the group with setsid included), then SIGCONT to the same
+ * (a process stopped by SIGSTOP runs its stop signal's handler), SIGKILL to both once
  * `stop_timeout` passed — whoever leads the group by then; the cgroup by v2 `cgroup.kill`, else each PID of
  * cgroup.procs, re-read and repeated while members remain (a fork bomb forks on) — until the group and the
  * cgroup are empty; past `killDeadlineMs` of SIGKILLs the stop fails (`stuck`). A stop is done when nothing
@@ -131,10 +132,32 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
 }
 
 /**
+ * Whether `signal` is followed by SIGCONT to the same targets: a stopped process (SIGSTOP, `gov signal STOP`)
+ * holds a queued stop signal until it runs again, so without it every stop of a stopped handler ended in
+ * SIGKILL after the whole stop_timeout. As systemd does (SendSIGCONT=yes): not after SIGKILL (it needs no
+ * running) nor after SIGCONT itself.
+ */
+export function followedByCont(signal: NodeJS.Signals): boolean {
+  return signal !== 'SIGKILL' && signal !== 'SIGCONT';
+}
+
+/**
  * Signals the group when it is provably ours, and every process in the handle's cgroup (ours by where it
- * is); a result ends the stop, null: signalled (or emptied), go on.
+ * is), then SIGCONT the same way (`followedByCont`). A result ends the stop, null: signalled (or emptied),
+ * go on.
  */
 function send(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null {
+  const res = sendOnce(h, o, signal);
+  if (res === null && followedByCont(signal)) {
+    // The same targets by the same rules (signalGroup verifies the group again); what it cannot reach by
+    // now (emptied, no longer provably ours) is left alone, and the stop signal's outcome stands.
+    o.backend.signalGroup(h, 'SIGCONT');
+    o.backend.signalCgroup(h, 'SIGCONT');
+  }
+  return res;
+}
+
+function sendOnce(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null {
   const { backend } = o;
   // v2: one read of cgroup.events, not a /proc read per member (v1: the members are read).
   if (backend.cgroupPopulated(h)) {

@@ -21,6 +21,7 @@ import { DiscoveryScanner, type DiscoverRule } from './discovery.js';
 import type { InstanceStatus } from '../instance/instance.js';
 import { appendEvent, type InstanceState } from '../instance/lifecycle.js';
 import type { TreeUsage } from '../process/sampler.js';
+import type { TreeRef } from '../process/process-tree.js';
 import {
   goneSinceRestart,
   newObservedEntry,
@@ -237,10 +238,16 @@ export class ObservedSet {
     return attached;
   }
 
-  /** Memory limits of observed processes are watched, not enforced: warn once per crossing. */
-  noteUsage(usage: ReadonlyMap<number, TreeUsage>): void {
+  /** The process tree a metrics sample reads for observed process `name`: below it, while it is the one attached. */
+  tree(name: string): TreeRef | null {
+    const rec = this.entries.get(name)?.rec;
+    return rec ? { key: name, root: rec.pid, rootStart: rec.start_time } : null;
+  }
+
+  /** Memory limits of observed processes are watched, not enforced: warn once per crossing (usage by name). */
+  noteUsage(usage: ReadonlyMap<string, TreeUsage>): void {
     for (const entry of this.entries.values()) {
-      const over = memoryCrossing(entry, usage.get(entry.rec.pid));
+      const over = memoryCrossing(entry, usage.get(entry.rec.name));
       if (!over) continue;
       this.event(entry, 'OVER_LIMIT', over.message);
       this.log.warn('observed process over its memory limit (not enforced)', {

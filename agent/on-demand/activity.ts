@@ -19,7 +19,7 @@ import type { Logger } from '../../shared/logger.js';
 import { DEFAULT_IDLE_CPU_PERCENT } from '../../shared/spec.js';
 import type { Instance } from '../instance/instance.js';
 import { NO_ACTIVITY, type ActivityStatus } from '../instance/status.js';
-import { processTree } from '../process/sampler.js';
+import { handleTree, treeMembers } from '../process/process-tree.js';
 import { activityOf, busyReason, idleSince, nextIdleCheck, renewLease, temperatureOf } from './policy.js';
 import { establishedConnections } from './tcp-connections.js';
 
@@ -147,8 +147,8 @@ export class Activity {
    * read now. Busy, it restarts the idle period.
    */
   measure(cpuPercent: number): void {
-    const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
-    const pids = pid === undefined ? [] : processTree(pid).map((p) => p.pid);
+    const h = this.inst.handle; // its whole tree: its cgroup when it has one (process-tree.ts)
+    const pids = h ? treeMembers(handleTree(this.inst.name, h)).map((p) => p.pid) : [];
     this.measured = { cpuPercent, connections: establishedConnections(pids) };
     if (this.reason()) this.touch();
     this.changed();

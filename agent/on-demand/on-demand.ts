@@ -31,6 +31,7 @@ import type { Instance, InstanceStatus } from '../instance/instance.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import type { ActivityStatus } from '../instance/status.js';
 import type { MetricsSampler } from '../process/sampler.js';
+import { handleTree, type TreeRef } from '../process/process-tree.js';
 import { Activity } from './activity.js';
 import { decideIdle, recentColdStarts, type ColdStart } from './policy.js';
 
@@ -200,8 +201,8 @@ export class OnDemandController {
     if (to === 'running') {
       this.act.forgetMeasurement(); // a new process: nothing measured of it yet
       // Its CPU window starts now that it is hot (its start-up belongs to warming, not to activity).
-      const pid = this.inst.handle?.pid;
-      if (this.onDemand && pid !== undefined) void this.sampler.sample([pid]);
+      const tree = this.tree();
+      if (this.onDemand && tree) void this.sampler.sample([tree]);
       this.armIdle();
     }
   }
@@ -231,6 +232,12 @@ export class OnDemandController {
     this.disposed = true;
     this.idleTimer?.cancel();
     this.idleTimer = null;
+  }
+
+  /** The instance's whole process tree (process-tree.ts: its cgroup when it has one); null without a process. */
+  private tree(): TreeRef | null {
+    const h = this.inst.handle;
+    return h ? handleTree(this.inst.name, h) : null;
   }
 
   /** The next look of the idle timer: when the idle action is due, or at the lease's end if sooner. */
@@ -274,17 +281,17 @@ export class OnDemandController {
   private async look(): Promise<void> {
     const live = this.act.reason(true); // BUSY=1 or a lease (one that ran out: idle from its end)
     const due = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now()).action === 'cool';
-    const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
-    if (due && !live && pid !== undefined && this.inst.state === 'running') {
-      if (!this.sampler.remembers(pid)) {
+    const tree = this.tree();
+    if (due && !live && tree && this.inst.state === 'running') {
+      if (!this.sampler.remembers(tree)) {
         // No window to measure over (no metrics sample of it lately; its average since it started says
         // nothing about now): one starts now, and the look is taken again at its end.
-        await this.sampler.sample([pid]);
+        await this.sampler.sample([tree]);
         if (this.mayCool && this.idleTimer === null)
           this.idleTimer = this.clock.after(CPU_WINDOW_MS, () => this.idleCheck());
         return;
       }
-      const u = (await this.sampler.sample([pid])).get(pid);
+      const u = (await this.sampler.sample([tree])).get(tree.key);
       if (u) this.act.measure(u.cpu_percent); // busy: touched
       if (!this.mayCool) return;
     }
@@ -296,9 +303,9 @@ export class OnDemandController {
   }
 
   private async cool(idleMs: number): Promise<void> {
-    const pid = this.inst.handle?.pid; // the shim: its tree is the whole handler
-    if (pid !== undefined && this.inst.state === 'running') {
-      this.recordHotRss((await this.sampler.sample([pid])).get(pid)?.memory_bytes ?? 0);
+    const tree = this.tree();
+    if (tree && this.inst.state === 'running') {
+      this.recordHotRss((await this.sampler.sample([tree])).get(tree.key)?.memory_bytes ?? 0);
     }
     // A use may have come in while sampling: then it is not idle any more.
     const again = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());

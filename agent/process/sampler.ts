@@ -1,25 +1,27 @@
 /**
- * Resource sampling summed over each handler's process tree, read straight from /proc: the tree is walked
- * down from its root through the kernel's children lists (one read per process thread, never a walk of
- * all of /proc, which costs with every process on the host), CPU and RSS from each process's
+ * Resource sampling summed over each handler's process tree, read straight from /proc. Who is in a tree is
+ * process-tree.ts's: everything in the handler's tracking cgroup, else the tree below its verified shim and
+ * its provably owned process group (an observed process: the tree below it while it is the recorded
+ * process); a PID that fails verification is never counted. CPU and RSS come from each member's
  * /proc/PID/stat. CPU % is the CPU time a process used since it was last sampled over the time between
  * (first sample: since it started), like `ps`/`top` and pidusage before; no file descriptor is kept open.
- * CPU seconds are a counter per tree (identity: its root's PID and start time): each sample adds what every
- * process in the tree used since the tree's previous sample (a process new to the tree: all it used since it
- * started), so a child that exits never makes it go down.
+ * CPU seconds are a counter per tree (identity: its key and its root's recorded start time, so a respawn
+ * starts a new one): each sample adds what every process in the tree used since the tree's previous sample
+ * (a process new to the tree: all it used since it started), so a child that exits never makes it go down.
  * A tree may come with the CPU counter of the cgroup that holds it (cpu-accounting.ts: one file per tree).
  * While that counter has not moved since the tree's last full read, none of its processes ran: none forked,
  * exited or used CPU, so the tree is not read again — its last figures stand, with 0 % CPU, and its members'
  * CPU windows move on as if read. What changes without running is looked at every `refreshMs`: RSS (lowered by
- * reclaim or swap-out) from the members' own stat files, without listing their children again (the children
- * reads were two thirds of an idle agent's /proc reads) — a member gone, replaced or that used CPU makes it a
- * full read. A member moved to another cgroup by someone else may fork without moving the counter: the tree is
- * read in full at least every `fullMs` (FULL_REFRESHES × refreshMs by default) all the same.
+ * reclaim or swap-out) from the members' own stat files, without listing the tree again — a member gone,
+ * replaced or that used CPU makes it a full read. A process moved into the cgroup by someone else may not
+ * move the counter: the tree is read in full at least every `fullMs` (FULL_REFRESHES × refreshMs by default)
+ * all the same.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { childrenOf, childrenOfThreads, readProcStat, type ProcStat } from '../../shared/proc.js';
+import { readProcStat } from '../../shared/proc.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
+import { TreeReader, type TreeRef } from './process-tree.js';
 
 /**
  * A tree whose cgroup counter did not move is still read in full at least every this many metrics intervals
@@ -45,7 +47,7 @@ interface Seen {
   at: number;
 }
 
-/** One tree's CPU counter: its root's start time, the total, and each member's CPU time when last sampled. */
+/** One tree's CPU counter: its root's recorded start time, the total, and each member's CPU time when last sampled. */
 interface TreeCpu {
   rootStart: string;
   ticks: number;
@@ -62,8 +64,8 @@ interface TreeCpu {
 export class MetricsSampler {
   /** pid → its CPU time when last sampled (identity: its start time). */
   private readonly history = new Map<number, Seen>();
-  /** root pid → its tree's CPU counter (kept per tree: a sample of another root must not eat its deltas). */
-  private readonly trees = new Map<number, TreeCpu>();
+  /** tree key → its CPU counter (kept per tree: a sample of another tree must not eat its deltas). */
+  private readonly trees = new Map<string, TreeCpu>();
 
   /**
    * @param maxAgeMs how long the history of a PID not sampled any more is kept; > the sampling interval.
@@ -79,30 +81,32 @@ export class MetricsSampler {
   ) {}
 
   /**
-   * Samples the process trees rooted at `roots`; a root that is gone is left out of the result. `counters`:
-   * root → the CPU counter of the cgroup that holds its tree, where there is one (see the top of this file).
+   * Samples the process trees `trees` (process-tree.ts), results by tree key; a tree with no live member
+   * (provably its) is left out of the result. `counters`: tree key → the CPU counter of the cgroup that holds
+   * it, where there is one (see the top of this file).
    */
-  sample(roots: number[], counters?: ReadonlyMap<number, number>): Promise<Map<number, TreeUsage>> {
-    const result = new Map<number, TreeUsage>();
-    if (roots.length === 0) return Promise.resolve(result);
+  sample(trees: readonly TreeRef[], counters?: ReadonlyMap<string, number>): Promise<Map<string, TreeUsage>> {
+    const result = new Map<string, TreeUsage>();
+    if (trees.length === 0) return Promise.resolve(result);
     const now = this.clock.now();
     const { hz, pageBytes } = sysconf();
+    const reader = new TreeReader();
     let uptimeS: number | null = null;
-    for (const root of roots) {
-      const counted = counters?.get(root) ?? null;
-      const still = this.unchanged(root, counted, now);
+    for (const ref of trees) {
+      const counted = counters?.get(ref.key) ?? null;
+      const still = this.unchanged(ref, counted, now);
       if (still) {
-        result.set(root, still);
+        result.set(ref.key, still);
         continue;
       }
-      const refreshed = this.memoryRefresh(root, counted, now, pageBytes);
+      const refreshed = this.memoryRefresh(ref, counted, now, pageBytes);
       if (refreshed) {
-        result.set(root, refreshed);
+        result.set(ref.key, refreshed);
         continue;
       }
       const usage: TreeUsage = { cpu_percent: 0, cpu_seconds: 0, memory_bytes: 0, processes: 0 };
-      const tree = processTree(root);
-      const counter = this.treeCpu(root, tree[0]?.startTime, now);
+      const tree = reader.members(ref);
+      const counter = tree.length > 0 ? this.treeCpu(ref, now) : null;
       const members = new Map<number, { startTime: string; ticks: number }>();
       for (const st of tree) {
         const ticks = st.utime + st.stime;
@@ -133,26 +137,26 @@ export class MetricsSampler {
         counter.fullAt = now;
         counter.usage = { ...usage };
       }
-      if (usage.processes > 0) result.set(root, usage);
+      if (usage.processes > 0) result.set(ref.key, usage);
     }
     // forEach, not for-of: a sample runs too rarely to be optimized, and unoptimized for-of over a Map allocates
     // an iterator result and an entry array per member (most of an idle agent's allocation, with sameExact's).
     this.history.forEach((seen, pid) => {
       if (now - seen.at > this.maxAgeMs) this.history.delete(pid);
     });
-    this.trees.forEach((t, pid) => {
-      if (now - t.at > this.maxAgeMs) this.trees.delete(pid);
+    this.trees.forEach((t, key) => {
+      if (now - t.at > this.maxAgeMs) this.trees.delete(key);
     });
     return Promise.resolve(result);
   }
 
   /**
-   * The figures of the tree rooted at `root` when its cgroup counter (`counted`) is the one of its last full
+   * The figures of tree `ref` when its cgroup counter (`counted`) is the one of its last full
    * read, made less than `refreshMs` ago: its last figures with 0 % CPU, its members' CPU windows moved on to
    * `now` (their CPU time is the same). Null: the tree is to be read.
    */
-  private unchanged(root: number, counted: number | null, now: number): TreeUsage | null {
-    const t = this.trees.get(root);
+  private unchanged(ref: TreeRef, counted: number | null, now: number): TreeUsage | null {
+    const t = this.current(ref);
     if (counted === null || !t?.usage || t.counter !== counted || now - t.readAt >= this.refreshMs)
       return null;
     return this.standing(t, t.usage, now);
@@ -164,12 +168,12 @@ export class MetricsSampler {
    * is gone, is another process, or used CPU since (it ran: it may have forked).
    */
   private memoryRefresh(
-    root: number,
+    ref: TreeRef,
     counted: number | null,
     now: number,
     pageBytes: number,
   ): TreeUsage | null {
-    const t = this.trees.get(root);
+    const t = this.current(ref);
     if (counted === null || !t?.usage || t.counter !== counted || now - t.fullAt >= this.fullMs) return null;
     let memory = 0;
     let same = true;
@@ -204,13 +208,18 @@ export class MetricsSampler {
     };
   }
 
-  /** The CPU counter of the tree rooted at `root` (started with `rootStart`); null when the root is gone. */
-  private treeCpu(root: number, rootStart: string | undefined, now: number): TreeCpu | null {
-    if (rootStart === undefined) return null;
-    let t = this.trees.get(root);
-    if (!t || t.rootStart !== rootStart) {
+  /** The CPU counter of tree `ref`, if it has one (a respawn, another root start time, has not). */
+  private current(ref: TreeRef): TreeCpu | undefined {
+    const t = this.trees.get(ref.key);
+    return t?.rootStart === ref.rootStart ? t : undefined;
+  }
+
+  /** The CPU counter of tree `ref`, made new for a tree not sampled before (or respawned since). */
+  private treeCpu(ref: TreeRef, now: number): TreeCpu {
+    let t = this.current(ref);
+    if (!t) {
       t = {
-        rootStart,
+        rootStart: ref.rootStart,
         ticks: 0,
         members: new Map(),
         at: now,
@@ -219,43 +228,24 @@ export class MetricsSampler {
         usage: null,
         fullAt: now,
       };
-      this.trees.set(root, t);
+      this.trees.set(ref.key, t);
     }
     t.at = now;
     return t;
   }
 
   /**
-   * Whether `pid`'s CPU time from an earlier sample is remembered: its next sample then measures the window
-   * since, not the average since the process started.
+   * Whether tree `ref` was sampled lately (within maxAgeMs): its next sample then measures its members' CPU
+   * over the window since, not their average since they started.
    */
-  remembers(pid: number): boolean {
-    return this.history.has(pid);
+  remembers(ref: TreeRef): boolean {
+    return this.current(ref) !== undefined;
   }
 
   /** PIDs whose CPU time is remembered (tests: the history stays bounded). */
   get remembered(): number {
     return this.history.size;
   }
-}
-
-/** The live processes of the tree rooted at `root` (root first); empty when the root is gone. */
-export function processTree(root: number): ProcStat[] {
-  const out: ProcStat[] = [];
-  const seen = new Set<number>();
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    const st = readProcStat(pid);
-    if (!st || st.state === 'Z' || st.state === 'X') continue;
-    // A child listed a moment ago may have exited and its PID been reused: it must still be a child.
-    if (pid !== root && !seen.has(st.ppid)) continue;
-    out.push(st);
-    queue.push(...(childrenOfThreads(pid, st.threads) ?? childrenOf(pid)));
-  }
-  return out;
 }
 
 let conf: { hz: number; pageBytes: number } | null = null;

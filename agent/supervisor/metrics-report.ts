@@ -1,11 +1,12 @@
 /**
- * The METRICS answer: per instance (and observed process) CPU %, CPU seconds (a counter), RSS summed over its process tree,
- * uptime, restarts, last exit and on-demand figures. The RSS of a hot on-demand instance is remembered
- * for the savings estimate.
+ * The METRICS answer: per instance (and observed process) CPU %, CPU seconds (a counter), RSS summed over its
+ * process tree (process-tree.ts), uptime, restarts, last exit and on-demand figures. The RSS of a hot on-demand
+ * instance is remembered for the savings estimate.
  */
 import type { Clock } from '../../shared/clock.js';
 import type { InstanceStatus, SampledStatus } from '../instance/status.js';
 import type { MetricsSampler } from '../process/sampler.js';
+import type { TreeRef } from '../process/process-tree.js';
 import type { OnDemandTelemetry } from '../on-demand/on-demand.js';
 import type { ObservedSet } from '../observed/observed.js';
 import type { InstanceRegistry } from './instance-registry.js';
@@ -36,8 +37,10 @@ const NO_DEMAND: OnDemandTelemetry = {
 
 /**
  * Samples the process trees of `list` once and reports each entry; the observed set keeps its processes'
- * usage, on-demand controllers their hot RSS. `cpuCounter`: the CPU counter of an entry's own cgroup, when
- * it has one (the sampler then skips the /proc reads of a tree that did not run: sampler.ts).
+ * usage, on-demand controllers their hot RSS. `treeOf`: an entry's process tree (process-tree.ts: a handler's
+ * whole tree, its cgroup when it has one; null when it has none to read). `cpuCounter`: the CPU counter of an
+ * entry's own cgroup, when it has one (the sampler then skips the /proc reads of a tree that did not run:
+ * sampler.ts).
  */
 export async function collectMetrics(
   list: SampledStatus[],
@@ -45,25 +48,26 @@ export async function collectMetrics(
   clock: Clock,
   observed: ObservedSet,
   registry: InstanceRegistry,
+  treeOf: (s: SampledStatus) => TreeRef | null,
   cpuCounter: (s: SampledStatus) => number | null = () => null,
 ): Promise<InstanceMetrics[]> {
-  // A handler's tree is rooted at its shim (the whole tree, main included); an observed process at its pid.
-  const rootOf = (s: SampledStatus): number | null => s.shim_pid ?? s.pid;
-  const roots: number[] = [];
-  const counters = new Map<number, number>();
+  const trees: TreeRef[] = [];
+  const refs: Array<TreeRef | null> = [];
+  const counters = new Map<string, number>();
   for (const s of list) {
-    const root = rootOf(s);
-    if (root === null) continue;
-    roots.push(root);
+    const tree = treeOf(s);
+    refs.push(tree);
+    if (tree === null) continue;
+    trees.push(tree);
     const c = cpuCounter(s);
-    if (c !== null) counters.set(root, c);
+    if (c !== null) counters.set(tree.key, c);
   }
-  const usage = await sampler.sample(roots, counters);
+  const usage = await sampler.sample(trees, counters);
   observed.noteUsage(usage);
   const now = clock.now();
-  return list.map((s) => {
-    const root = rootOf(s);
-    const u = root !== null ? usage.get(root) : undefined;
+  return list.map((s, i) => {
+    const tree = refs[i] ?? null;
+    const u = tree !== null ? usage.get(tree.key) : undefined;
     const d = registry.demandAt(s.instance);
     if (u && s.temperature === 'hot') {
       d?.recordHotRss(u.memory_bytes);
@@ -87,7 +91,7 @@ export async function collectMetrics(
       cpu_seconds: u?.cpu_seconds ?? 0,
       memory_bytes: u?.memory_bytes ?? 0,
       processes: u?.processes ?? 0,
-      uptime_ms: root !== null && s.started_at !== null ? now - s.started_at : 0,
+      uptime_ms: tree !== null && s.started_at !== null ? now - s.started_at : 0,
       restarts: s.restarts,
       last_exit: s.last_exit,
       temperature: s.temperature,

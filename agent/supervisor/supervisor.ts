@@ -22,13 +22,14 @@ import { CgroupTracking, cgroupOnlyHandle, cgroupPids } from '../process/cgroup-
 import { CheckedBackend } from '../process/spawn-checks.js';
 import { CgroupFreezer, type Freezer } from '../process/freezer.js';
 import { CpuAccounting } from '../process/cpu-accounting.js';
-import { FULL_READ_INTERVALS, MetricsSampler, processTree } from '../process/sampler.js';
+import { FULL_READ_INTERVALS, MetricsSampler } from '../process/sampler.js';
+import { handleTree, treeMembers, type TreeRef } from '../process/process-tree.js';
 import { overrideLimits, type OverrideOutcome } from '../process/limit-override.js';
 import { STOP_POLL_MS, type Instance, type InstanceStatus } from '../instance/instance.js';
 import type { SampledStatus } from '../instance/status.js';
 import { prepareDataDir } from '../instance/paths.js';
 import { notRunningRefusal, SIGNALLABLE } from '../instance/signal.js';
-import { KILL_DEADLINE_MS, stopGroup } from '../instance/stop.js';
+import { followedByCont, KILL_DEADLINE_MS, stopGroup } from '../instance/stop.js';
 import { GuardedBackend } from '../observed/guard.js';
 import { NotifyReceiver } from '../notify/receiver.js';
 import { ObservedSet } from '../observed/observed.js';
@@ -298,9 +299,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Empties a group that only its cgroup names: `signal` to every member, SIGKILL once `timeoutMs` passed,
-   * repeated until it is empty or KILL_DEADLINE_MS more passed (then logged). Observed processes are spared
-   * by the backend's guard. True when it emptied.
+   * Empties a group that only its cgroup names: `signal` to every member (then SIGCONT, as a stop does: a
+   * stopped member runs its handler), SIGKILL once `timeoutMs` passed, repeated until it is empty or
+   * KILL_DEADLINE_MS more passed (then logged). Observed processes are spared by the backend's guard. True
+   * when it emptied.
    */
   private async drainCgroup(
     h: Handle,
@@ -311,6 +313,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { clock } = this.opts;
     const deadline = clock.now() + timeoutMs;
     this.backend.signalCgroup(h, signal);
+    if (followedByCont(signal)) this.backend.signalCgroup(h, 'SIGCONT');
     while (this.backend.cgroupPopulated(h)) {
       if (clock.now() >= deadline + KILL_DEADLINE_MS) {
         log.error('processes not stopped', { pids: this.backend.cgroupMembers(h) });
@@ -532,10 +535,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ): OverrideOutcome {
     if (this.observed.has(key)) return { ok: false, reason: observedRefusal(key) };
     const inst = this.registry.get(key);
-    const root = inst.handle?.pid;
-    if (override !== null && (inst.state !== 'running' || root === undefined))
+    const h = inst.handle;
+    if (override !== null && (inst.state !== 'running' || !h))
       return { ok: false, reason: `${key} is ${inst.state}` };
-    const pids = root === undefined ? [] : processTree(root).map((p) => p.pid);
+    const pids = h ? treeMembers(handleTree(key, h)).map((p) => p.pid) : [];
     return overrideLimits(this.cgroups, key, inst.spec.limits, override, pids);
   }
 
@@ -611,6 +614,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.opts.clock,
       this.observed,
       this.registry,
+      (s) => this.treeOf(s),
       this.cpuCounters(),
     );
     this.emit('metrics', m);
@@ -623,6 +627,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       .map((i): SampledStatus => i.sampled())
       .concat(this.observed.statuses())
       .sort((a, b) => compareNames(a.handler, b.handler) || a.index - b.index);
+  }
+
+  /** The process tree a metrics sample reads for `s` (process-tree.ts); null when it has none. */
+  private treeOf(s: SampledStatus): TreeRef | null {
+    if (s.mode === 'observed') return this.observed.tree(s.instance);
+    const h = this.registry.find(s.instance)?.handle;
+    return h ? handleTree(s.instance, h) : null;
   }
 
   /** One sample's CPU counters of the instances' own cgroups (cpu-accounting.ts). */

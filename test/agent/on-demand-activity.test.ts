@@ -25,6 +25,7 @@ import {
   parseTcpTable,
 } from '../../agent/on-demand/tcp-connections.js';
 import type { MetricsSampler } from '../../agent/process/sampler.js';
+import type { TreeRef } from '../../agent/process/process-tree.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { DEFAULT_EXEC_SETTINGS, ExecSessions } from '../../agent/exec/exec-sessions.js';
 import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
@@ -186,10 +187,10 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
   let remembered: boolean;
   const sampler = {
     remembers: () => remembered,
-    sample: (roots: number[]) => {
+    sample: (trees: TreeRef[]) => {
       const usage = { cpu_percent: cpu, memory_bytes: 1, processes: 1 };
       remembered = true;
-      return Promise.resolve(new Map(roots.map((r) => [r, usage])));
+      return Promise.resolve(new Map(trees.map((t) => [t.key, usage])));
     },
   } as unknown as MetricsSampler;
 

@@ -1,7 +1,7 @@
 /**
- * The metrics sampler walks each handler's process tree down from its root (kernel children lists, every
- * thread's), so children forked by any thread count, a child that exited is dropped, and the CPU history of
- * processes no longer sampled is forgotten. Its CPU seconds are a counter per tree: a child that exits
+ * The metrics sampler walks each handler's process tree down from its verified root (kernel children lists,
+ * every thread's; a root that is not the recorded process counts nothing), so children forked by any thread
+ * count, a child that exited is dropped, and the CPU history of processes no longer sampled is forgotten. Its CPU seconds are a counter per tree: a child that exits
  * never makes them go down, and sampling part of the tree (on-demand does) takes nothing from them.
  */
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs, { existsSync, readFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
-import { MetricsSampler, processTree } from '../../agent/process/sampler.js';
+import { MetricsSampler } from '../../agent/process/sampler.js';
+import { processTree, type TreeRef } from '../../agent/process/process-tree.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
@@ -23,6 +24,14 @@ function start(script: string, env: Record<string, string>): number {
   child.unref();
   trackPid(child.pid, true);
   return child.pid!;
+}
+
+/** A tree named by its root's PID (as an observed process's: the tree below it, while it is the recorded one). */
+function key(pid: number): string {
+  return `tree-${pid}`;
+}
+function tree(pid: number): TreeRef {
+  return { key: key(pid), root: pid, rootStart: readProcStat(pid)?.startTime ?? '' };
 }
 
 describe('metrics sampler: process trees', () => {
@@ -59,7 +68,7 @@ describe('metrics sampler: process trees', () => {
     const sampler = new MetricsSampler(10_000);
     const usage = await waitFor(
       async () => {
-        const u = (await sampler.sample([root])).get(root);
+        const u = (await sampler.sample([tree(root)])).get(key(root));
         return u && u.processes === 4 ? u : null;
       },
       { what: 'the tree of 4 sampled' },
@@ -72,9 +81,25 @@ describe('metrics sampler: process trees', () => {
       [root, ...children].sort(),
     );
     process.kill(children[0]!, 'SIGKILL');
-    await waitFor(async () => (await sampler.sample([root])).get(root)?.processes === 3, {
+    await waitFor(async () => (await sampler.sample([tree(root)])).get(key(root))?.processes === 3, {
       what: 'the killed child left out',
     });
+  });
+
+  it('a root that is not the recorded process (another start time) counts nothing, nor does its process group', async () => {
+    const stranger = start('ticker.mjs', {});
+    groups.push(stranger);
+    const sampler = new MetricsSampler(10_000);
+    const recorded = readProcStat(stranger)!.startTime;
+    const reused: TreeRef[] = [
+      { key: 'observed', root: stranger, rootStart: '1' },
+      { key: 'handle', root: stranger, rootStart: '1', pgid: stranger, token: 'not-its-token' },
+    ];
+    assert.deepEqual([...(await sampler.sample(reused)).keys()], [], 'nothing counted');
+    const verified = await sampler.sample([
+      { key: 'h', root: stranger, rootStart: recorded, pgid: stranger },
+    ]);
+    assert.equal(verified.get('h')?.processes, 1, 'the recorded process is');
   });
 
   it('counts a child forked by another thread than the main one', async () => {
@@ -93,14 +118,15 @@ describe('metrics sampler: process trees', () => {
   it('a root that is gone is left out; the CPU history of unsampled processes is forgotten after maxAge', async () => {
     const clock = new FakeClock();
     const sampler = new MetricsSampler(1000, clock);
-    const usage = await sampler.sample([process.pid, 4_000_000]);
-    assert.equal(usage.has(4_000_000), false);
-    assert.ok((usage.get(process.pid)?.processes ?? 0) >= 1);
+    const gone: TreeRef = { key: 'gone', root: 4_000_000, rootStart: '1' };
+    const usage = await sampler.sample([tree(process.pid), gone]);
+    assert.equal(usage.has('gone'), false);
+    assert.ok((usage.get(key(process.pid))?.processes ?? 0) >= 1);
     assert.ok(sampler.remembered >= 1);
     clock.advance(1001);
     await sampler.sample([]);
     assert.ok(sampler.remembered >= 1, 'an empty sample changes nothing');
-    await sampler.sample([4_000_000]);
+    await sampler.sample([gone]);
     assert.equal(sampler.remembered, 0);
   });
 
@@ -117,7 +143,7 @@ describe('metrics sampler: process trees', () => {
       what: 'the busy child',
     });
     const sampler = new MetricsSampler(60_000);
-    const treeSeconds = async () => (await sampler.sample([root])).get(root)?.cpu_seconds ?? -1;
+    const treeSeconds = async () => (await sampler.sample([tree(root)])).get(key(root))?.cpu_seconds ?? -1;
     // A process new to the tree counts from its start: the child's CPU time is in the first samples.
     const first = await waitFor(async () => ((await treeSeconds()) >= 0.3 ? treeSeconds() : null), {
       what: 'the busy child to use 0.3 s of CPU',
@@ -126,7 +152,7 @@ describe('metrics sampler: process trees', () => {
     assert.ok(first >= cpuOf(child) * 0.5, `tree ${first} s, child ${cpuOf(child)} s`);
     // The child's own samples (its subtree, as on-demand takes) between two samples of the tree.
     const childBefore = cpuOf(child);
-    await waitFor(async () => (await sampler.sample([child]), cpuOf(child) >= childBefore + 0.2), {
+    await waitFor(async () => (await sampler.sample([tree(child)]), cpuOf(child) >= childBefore + 0.2), {
       what: 'the child to use 0.2 s more',
       timeoutMs: 60_000,
     });
@@ -137,7 +163,7 @@ describe('metrics sampler: process trees', () => {
       `tree grew ${second - first} s while the child used ${childAfter - childBefore} s`,
     );
     process.kill(child, 'SIGKILL');
-    await waitFor(async () => (await sampler.sample([root])).get(root)?.processes === 1, {
+    await waitFor(async () => (await sampler.sample([tree(root)])).get(key(root))?.processes === 1, {
       what: 'the killed child left out',
     });
     const third = await treeSeconds();
@@ -151,7 +177,7 @@ describe('metrics sampler: process trees', () => {
     const clock = new FakeClock();
     const sampler = new MetricsSampler(120_000, clock, 60_000);
     const sample = async (counter: number) =>
-      (await sampler.sample([root], new Map([[root, counter]]))).get(root);
+      (await sampler.sample([tree(root)], new Map([[key(root), counter]]))).get(key(root));
     // A moving counter until all three are up (a counter that stood still would keep an earlier figure).
     let n = 0;
     const first = await waitFor(
@@ -181,7 +207,7 @@ describe('metrics sampler: process trees', () => {
     clock.advance(1_000);
     assert.equal((await sample(n))?.processes, 1, 'read in full once refreshMs passed');
     // A sample without a counter (on-demand's) is a full read, and the next counted sample reads again.
-    assert.equal((await sampler.sample([root])).get(root)?.processes, 1);
+    assert.equal((await sampler.sample([tree(root)])).get(key(root))?.processes, 1);
   });
 
   it("a still tree is refreshed from its members' stat files at refreshMs (no children lists read) and listed again in full at fullMs", async () => {
@@ -196,7 +222,7 @@ describe('metrics sampler: process trees', () => {
     });
     const clock = new FakeClock();
     const sampler = new MetricsSampler(600_000, clock, 60_000, 300_000);
-    const counter = new Map([[root, 7]]); // a counter that stands still: `sleep` does not run
+    const counter = new Map([[key(root), 7]]); // a counter that stands still: `sleep` does not run
     // Counts the reads of kernel children lists made by `fn` (fs's named exports follow the patched object).
     const childrenReads = async (fn: () => Promise<unknown>): Promise<number> => {
       const real = fs.readFileSync;
@@ -214,19 +240,21 @@ describe('metrics sampler: process trees', () => {
       }
       return n;
     };
-    const first = await sampler.sample([root], counter);
-    assert.equal(first.get(root)?.processes, 1);
+    const first = await sampler.sample([tree(root)], counter);
+    assert.equal(first.get(key(root))?.processes, 1);
     clock.advance(60_000);
-    let refreshed: Map<number, unknown> | null = null;
-    const atRefresh = await childrenReads(async () => (refreshed = await sampler.sample([root], counter)));
+    let refreshed: Map<string, unknown> | null = null;
+    const atRefresh = await childrenReads(
+      async () => (refreshed = await sampler.sample([tree(root)], counter)),
+    );
     assert.equal(atRefresh, 0, 'a memory refresh lists no children');
-    const u = refreshed!.get(root) as { processes: number; memory_bytes: number; cpu_percent: number };
+    const u = refreshed!.get(key(root)) as { processes: number; memory_bytes: number; cpu_percent: number };
     assert.equal(u.processes, 1);
     const pageBytes = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
     assert.equal(u.memory_bytes, readProcStat(root)!.rssPages * pageBytes);
     assert.equal(u.cpu_percent, 0);
     clock.advance(240_000);
-    const atFull = await childrenReads(() => sampler.sample([root], counter));
+    const atFull = await childrenReads(() => sampler.sample([tree(root)], counter));
     assert.ok(atFull > 0, 'listed in full once fullMs passed');
   });
 });

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { groupMembers } from '../../agent/process/group-signal.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
-import { isAlive } from '../../shared/proc.js';
+import { isAlive, readProcStat } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 
@@ -55,6 +55,29 @@ describe('stop leaves nothing of the handler', function () {
     assert.equal(st.state, 'stopped');
     assert.ok(!isAlive(child), 'the SIGTERM-ignoring child is gone');
     assert.deepEqual(groupMembers(pgid), [], 'the group is empty');
+  });
+
+  it('a handler stopped by SIGSTOP stops through its own SIGTERM handler (SIGCONT follows the stop signal), not by SIGKILL at stop_timeout', async () => {
+    const record = path.join(tempDir(), 'record');
+    const sup = await supervise({
+      name: 'w',
+      command: ['node', fixture('start-stop-recorder.mjs'), record],
+      start_seconds: 0,
+      // Far longer than the test's wait: a stop that needs SIGKILL ends in KILLED, not in a timeout here.
+      stop_timeout: '20s',
+    });
+    const main = await waitFor(() => sup.status('w')[0]?.pid, { what: 'the main process' });
+    await waitFor(() => existsSync(record), { what: 'the handler to start' });
+    // The whole group (shim and main), as `gov signal STOP w` does.
+    assert.match(sup.signal('w', 'SIGSTOP', false)[0]!.sent, /SIGSTOP/);
+    await waitFor(() => readProcStat(main)?.state === 'T', { what: 'the main process stopped' });
+    const st = await sup.stop('w');
+    assert.equal(st.state, 'stopped');
+    assert.match(readFileSync(record, 'utf8'), new RegExp(`^stop ${main} `, 'm'), 'its SIGTERM handler ran');
+    assert.ok(!st.events.some((e) => e.type === 'KILLED'), JSON.stringify(st.events));
+    // Its handler exits 0; the shim may record the SIGTERM it was waiting through instead: never SIGKILL.
+    const exit = st.last_exit;
+    assert.ok(exit?.code === 0 || exit?.signal === 'SIGTERM', `last exit ${JSON.stringify(exit)}`);
   });
 
   it('children a main leaves behind when it exits are stopped: none accumulate over restarts', async () => {

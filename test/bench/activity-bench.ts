@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SocketTables, establishedConnections } from '../../agent/on-demand/tcp-connections.js';
-import { processTree } from '../../agent/process/sampler.js';
+import { processTree } from '../../agent/process/process-tree.js';
 import { pct } from './bench-kit.js';
 import { fixture } from '../helpers/common.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { processTree } from '../../agent/process/sampler.js';
+import { processTree } from '../../agent/process/process-tree.js';
 import { Cluster, type PsInstance } from '../helpers/cluster.js';
 import { REPO_ROOT, fixture, tempDir, waitFor } from '../helpers/common.js';
 import {
