@@ -367,6 +367,8 @@ export class ControlLoop extends EventEmitter<{ changed: [] }> {
       const input = subject.input;
       input.running = m.state === 'running';
       input.root = m.pid;
+      // Only an fds rule reads the tree (no lookup, nothing allocated otherwise).
+      input.tree = input.metrics.includes('fds') ? sup.treeRef(input.key) : null;
       input.cpu_percent = m.cpu_percent;
       input.memory_bytes = m.memory_bytes;
       input.restarts = m.restarts;

@@ -17,7 +17,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import type { HostMetric, InstanceMetric } from '../../shared/policy-rules.js';
-import { processTree } from '../process/process-tree.js';
+import { TreeReader, type TreeRef } from '../process/process-tree.js';
 
 /** No value here, and why (the kernel has no PSI, cgroup v1, not running, first sample, …). */
 export interface Unavailable {
@@ -38,8 +38,10 @@ export interface InstanceInput {
   /** Instance key (`web#1`). */
   readonly key: string;
   running: boolean;
-  /** Its main process (the root of the tree whose fds are counted); null when not known. */
+  /** Its main process (a new one restarts `rss_growth`); null when not known. */
   root: number | null;
+  /** Its process tree, whose fds are counted (process-tree.ts: what metrics sum over); null when not known. */
+  tree: TreeRef | null;
   cpu_percent: number;
   memory_bytes: number;
   restarts: number;
@@ -62,6 +64,7 @@ export function instanceInput(key: string, metrics: readonly InstanceMetric[]): 
     key,
     running: false,
     root: null,
+    tree: null,
     cpu_percent: 0,
     memory_bytes: 0,
     restarts: 0,
@@ -162,6 +165,8 @@ export class ProcSensors implements SensorSource {
   /** Per instance, what the last sample showed (one record per instance, updated in place). */
   private readonly seen = new Map<string, Seen>();
   private calls = 0;
+  /** The trees' reader of the sample being read (process-tree.ts; its walk of /proc is shared). */
+  private reader: TreeReader | null = null;
   private readonly proc: string;
 
   constructor(private readonly opts: ProcSensorOptions) {
@@ -201,6 +206,7 @@ export class ProcSensors implements SensorSource {
 
   instances(inputs: readonly InstanceInput[], now: number): void {
     const call = ++this.calls;
+    this.reader = null; // a new sample: the trees are read anew
     for (let k = 0; k < inputs.length; k++) this.instance(inputs[k]!, now, call);
     // Instances gone since (more records than instances now) are forgotten.
     if (this.seen.size > inputs.length)
@@ -236,7 +242,7 @@ export class ProcSensors implements SensorSource {
       else if (metric === 'cpu') r = i.cpu_percent / 100;
       else if (metric === 'rss') r = i.memory_bytes;
       else if (metric === 'rss_growth') r = hasGrowth ? growth : FIRST_SAMPLE;
-      else if (metric === 'fds') r = i.root === null ? ROOT_UNKNOWN : this.fds(i.root);
+      else if (metric === 'fds') r = i.tree === null ? ROOT_UNKNOWN : this.fds(i.tree);
       else {
         const parts = psiParts(metric);
         if (!parts)
@@ -256,10 +262,10 @@ export class ProcSensors implements SensorSource {
     }
   }
 
-  /** Open file descriptors over the tree rooted at `root`. */
-  private fds(root: number): Reading {
+  /** Open file descriptors over the processes of `tree` (one TreeReader for a sample's trees). */
+  private fds(tree: TreeRef): Reading {
     let n = 0;
-    for (const st of processTree(root)) {
+    for (const st of (this.reader ??= new TreeReader()).members(tree)) {
       try {
         n += readdirSync(path.join(this.proc, String(st.pid), 'fd')).length;
       } catch (err) {

@@ -37,7 +37,7 @@ import { decideRestart, describeExit, type RestartDecision, type RestartHistory 
 import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
 import { NO_ACTIVITY, type ActivityStatus, type InstanceStatus, type SampledStatus } from './status.js';
-import { leftAlive, stopGroup, type StopResult } from './stop.js';
+import { followedByCont, leftAlive, stopGroup, type StopResult } from './stop.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
 
@@ -833,6 +833,7 @@ export class Instance {
           : `type: forking: the first process did not exit within ${formatDuration(limit)}`;
       this.note('START_TIMEOUT', `START_TIMEOUT ${what}; ${this.spec.stop_signal} to group ${h.pgid}`);
       this.opts.backend.signalGroup(h, this.spec.stop_signal);
+      if (followedByCont(this.spec.stop_signal)) this.opts.backend.signalGroup(h, 'SIGCONT'); // as any stop
       this.opts.clock.after(this.spec.stop_timeout_ms, () => {
         const still = stillStarting();
         if (still && this.opts.backend.isRunning(still)) this.opts.backend.signalGroup(still, 'SIGKILL');

@@ -631,9 +631,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** The process tree a metrics sample reads for `s` (process-tree.ts); null when it has none. */
   private treeOf(s: SampledStatus): TreeRef | null {
-    if (s.mode === 'observed') return this.observed.tree(s.instance);
-    const h = this.registry.find(s.instance)?.handle;
-    return h ? handleTree(s.instance, h) : null;
+    return this.treeRef(s.instance, s.mode === 'observed');
+  }
+
+  /**
+   * The process tree of an instance key or an observed process (process-tree.ts): what its metrics sum over
+   * and its policy sensors read; null when it has none (not running).
+   */
+  treeRef(key: string, observed = this.observed.has(key)): TreeRef | null {
+    if (observed) return this.observed.tree(key);
+    const h = this.registry.find(key)?.handle;
+    return h ? handleTree(key, h) : null;
   }
 
   /** One sample's CPU counters of the instances' own cgroups (cpu-accounting.ts). */

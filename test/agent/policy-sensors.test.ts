@@ -17,6 +17,7 @@ import {
 } from '../../agent/control/sensors.js';
 import type { HostMetric, InstanceMetric } from '../../shared/policy-rules.js';
 import { tempDir } from '../helpers/common.js';
+import { readProcStat } from '../../shared/proc.js';
 
 const PSI =
   'some avg10=12.50 avg60=3.00 avg300=1.00 total=100\nfull avg10=4.25 avg60=1.00 avg300=0.50 total=50\n';
@@ -38,6 +39,7 @@ function input(fields: InputFields): InputFields {
   return {
     running: true,
     root: process.pid,
+    tree: { key: 'web', root: process.pid, rootStart: readProcStat(process.pid)!.startTime },
     cpu_percent: 0,
     memory_bytes: 0,
     restarts: 0,
@@ -145,5 +147,12 @@ describe('policy sensors', () => {
     const fds = read(sensors, input({}), new Set<InstanceMetric>(['fds']), Date.now()).get('fds');
     assert.equal(typeof fds, 'number');
     assert.ok((fds as number) >= 3, `this process has at least stdin, stdout, stderr (${String(fds)})`);
+    // The tree is the handler's as metrics read it (process-tree.ts): a root that is not the recorded
+    // process (a stranger on a reused PID) has nothing of the handler's to count.
+    const stranger = { key: 'web', root: process.pid, rootStart: '1' };
+    assert.equal(
+      read(sensors, input({ tree: stranger }), new Set<InstanceMetric>(['fds']), Date.now()).get('fds'),
+      0,
+    );
   });
 });

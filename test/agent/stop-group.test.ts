@@ -80,6 +80,32 @@ describe('stop leaves nothing of the handler', function () {
     assert.ok(exit?.code === 0 || exit?.signal === 'SIGTERM', `last exit ${JSON.stringify(exit)}`);
   });
 
+  it('a start timeout of a handler stopped by SIGSTOP also sends SIGCONT: it ends through its own SIGTERM handler', async () => {
+    const record = path.join(tempDir(), 'record');
+    const sup = await Supervisor.create({ dataDir: tempDir(), pollIntervalMs: 50 });
+    sups.push(sup);
+    sup.on('state', () => {
+      for (const s of sup.status()) if (s.pgid) trackPid(s.pgid, true);
+    });
+    const raw = {
+      name: 'w',
+      command: ['node', fixture('start-stop-recorder.mjs'), record],
+      notify: true, // never says READY=1: its start times out
+      start_timeout: '2s',
+      stop_timeout: '20s', // far longer than the wait below: only SIGKILL would end it then
+      restart: 'never',
+    };
+    await sup.applySpecs([parseHandler(raw, 'handlers[0]', 'test')], new Set(), { launchOnly: true });
+    const main = await waitFor(() => sup.status('w')[0]?.pid, { what: 'the main process' });
+    await waitFor(() => existsSync(record), { what: 'the handler to start' });
+    sup.signal('w', 'SIGSTOP', false);
+    await waitFor(() => readProcStat(main)?.state === 'T', { what: 'the main process stopped' });
+    await waitFor(() => new RegExp(`^stop ${main} `, 'm').test(readFileSync(record, 'utf8')), {
+      timeoutMs: 15_000,
+      what: 'its SIGTERM handler to run after the start timeout',
+    });
+  });
+
   it('children a main leaves behind when it exits are stopped: none accumulate over restarts', async () => {
     const pidFile = path.join(tempDir(), 'children');
     const sup = await supervise({
