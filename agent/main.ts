@@ -115,9 +115,11 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
   let specs: HandlerSpec[] | null = null;
   let tlsMaterial: TlsMaterial | null = null;
   if (options.handlersFile) {
+    // As an older agent read it (not `written`): an upgrade never stops an agent over its own file.
     specs = parseHandlersFile(
       readFileSync(options.handlersFile, 'utf8'),
       path.basename(options.handlersFile),
+      false,
     );
   }
   if (connected) tlsMaterial = loadTlsMaterial(connected.connection);

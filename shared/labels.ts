@@ -1,8 +1,9 @@
 /**
- * Labels: key=value pairs on handlers (a spec's `labels:`, picked by `--selector`) and on agents (`gov agents
- * label`, an agent's own `--labels`; picked by a spec's `selector:`). One rule for all of them, chosen so that
- * every label can be selected: `--selector k=v[,k=v]` must be able to spell it (no comma in a value, no
- * space at either end: the selector trims them).
+ * Labels: key=value pairs on handlers (a spec's `labels:`, picked by `--selector`) and the labels an admin sets
+ * on agents (`gov agents label`, picked by a spec's `selector:`). One rule for all of them, chosen so that
+ * every label can be selected: `--selector k=v[,k=v]` must be able to spell it (no comma in a value, no space
+ * at either end: the selector trims them). An agent's own `--labels` are only reported, never selected: they
+ * keep their older, looser rule, so an agent configured before this one still starts.
  */
 
 /** Label keys: a letter or digit, then letters, digits and `._/-`, at most 63 characters. */

@@ -382,9 +382,10 @@ function parseActivity(ctx: Ctx, at: string, raw: Record<string, unknown>, spec:
 /**
  * What a spec as written now must also be, beyond the apply validator (parseHandler) that stored specs and
  * specs on the wire pass: labels that a selector can name (shared/labels.ts), and placement by `agents` or by
- * `selector`, not both (the selector would be ignored). Checked on handlers files only (`gov apply -f`, the
- * master's Apply, an agent's --handlers), so a spec stored before these rules still loads and still reaches
- * its agents.
+ * `selector`, not both (the selector would be ignored). Checked on handlers files that are applied
+ * (`gov apply -f`, the master's Apply), where a refusal changes nothing; not on a stored spec (it still
+ * loads and still reaches its agents) nor on an agent's --handlers file (an agent must not stop starting
+ * over a file an older version accepted).
  */
 function checkWritten(ctx: Ctx, at: string, spec: HandlerSpec): void {
   checkLabelMap(ctx, `${at}.labels`, spec.labels);
@@ -396,14 +397,19 @@ function checkWritten(ctx: Ctx, at: string, spec: HandlerSpec): void {
     );
 }
 
-export function parseHandlersFile(text: string, file: string): HandlerSpec[] {
+export function parseHandlersFile(
+  text: string,
+  file: string,
+  /** Also the rules for a spec written now (`checkWritten`): true for what is applied. */
+  written = true,
+): HandlerSpec[] {
   const ctx = new Ctx(file);
   const root = parseYamlInput(text, file);
   if (!isObj(root)) return ctx.fail('(root)', 'must be a map with a `handlers` list');
   checkKeys(ctx, '(root)', root, ['handlers']);
   if (!Array.isArray(root.handlers)) return ctx.fail('handlers', 'must be a list');
   const specs = root.handlers.map((h, i) => parseHandler(h, `handlers[${i}]`, file));
-  specs.forEach((s, i) => checkWritten(ctx, `handlers[${i}]`, s));
+  if (written) specs.forEach((s, i) => checkWritten(ctx, `handlers[${i}]`, s));
   const seen = new Set<string>();
   for (const [i, s] of specs.entries()) {
     if (seen.has(s.name)) ctx.fail(`handlers[${i}].name`, `duplicate handler name ${JSON.stringify(s.name)}`);

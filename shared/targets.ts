@@ -4,7 +4,7 @@
  * and `--selector k=v[,k=v]` (handler labels), narrowed by `--agent ID` (repeatable). This file only parses
  * and checks the words; the master resolves them against its registry (master/state/targets.ts).
  */
-import { ValidationError } from './errors.js';
+import { NotFoundError, ValidationError } from './errors.js';
 import { isAgentRef, isName, NAME_RULE } from './names.js';
 import { instanceKey } from './spec.js';
 import { labelProblem } from './labels.js';
@@ -87,6 +87,22 @@ export function parseSelector(text: string): Record<string, string> {
     out[key] = value;
   }
   return out;
+}
+
+/**
+ * The refusal of a command whose `--all` or `--selector` picks no handler (it would do nothing): a target
+ * naming nothing, as the master and an agent's local socket say it.
+ */
+export function noHandlerPicked(all: boolean, selector: Record<string, string>): NotFoundError {
+  const labels = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return new NotFoundError(
+    `${all ? 'there are no handlers' : `no handler has the labels ${labels}`}; nothing was done`,
+    {
+      fields: ['targets'],
+    },
+  );
 }
 
 /** True when nothing was named: no names, no --all, no --selector (read commands then mean everything). */

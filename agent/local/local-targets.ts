@@ -7,7 +7,7 @@
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { observedRefusal } from '../../shared/observed.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
-import { checkTargetSet, isEmptyTarget, type TargetSet } from '../../shared/targets.js';
+import { checkTargetSet, isEmptyTarget, noHandlerPicked, type TargetSet } from '../../shared/targets.js';
 
 export interface LocalInstance {
   handler: string;
@@ -86,6 +86,9 @@ export function resolveLocalTargets(
       if (all || selector.every(([k, v]) => spec.labels[k] === v)) pick(spec.name, null);
     if (all && opts.observed === 'include') for (const name of observedNames) pick(name, null);
   }
+  // A command whose --all or --selector picks no handler does nothing: refused, as the master does.
+  if (opts.empty === 'refuse' && ![...picks.keys()].some((h) => byName.has(h)))
+    throw noHandlerPicked(all, set.selector);
   const matches = (handler: string, index: number): boolean =>
     (picks.get(handler) ?? []).some((p) => p === null || p === index);
   const instances: LocalInstance[] = [];

@@ -9,7 +9,13 @@
 import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { observedRefusal } from '../../shared/observed.js';
 import { instanceKey, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
-import { checkTargetSet, commandGroups, isEmptyTarget, type TargetSet } from '../../shared/targets.js';
+import {
+  checkTargetSet,
+  commandGroups,
+  isEmptyTarget,
+  noHandlerPicked,
+  type TargetSet,
+} from '../../shared/targets.js';
 import type { InstanceView, Registry } from './registry.js';
 
 /** One instance a set names. */
@@ -101,10 +107,7 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
   }
   // A command whose --all or --selector picks no handler does nothing: refused as a target naming nothing.
   if (opts.empty === 'refuse' && ![...picks.keys()].some((h) => specs.has(h)))
-    throw new NotFoundError(
-      `${all ? 'there are no handlers' : `no handler has the labels ${selector.map(([k, v]) => `${k}=${v}`).join(',')}`}; nothing was done`,
-      { fields: ['targets'] },
-    );
+    throw noHandlerPicked(all, set.selector);
   const narrow = set.agents.length > 0 ? new Set(set.agents) : null;
   const wanted = (handler: string, index: number, agent: string): boolean =>
     (narrow === null || narrow.has(agent)) &&

@@ -72,6 +72,11 @@ describe('daemon options: flags > env > config file > defaults', () => {
       cwd: '/srv',
     });
     assert.deepEqual(fromFile.connected?.labels, { region: 'west', tier: '1' });
+    // An agent's own labels are only reported: a value no selector could name still lets it start.
+    const reported = config('id: edge-1\nmaster: m:7070\nlabels: {note: "rack 3, row 2"}\n');
+    assert.deepEqual(compileAgentOptions({ config: reported }, {}, '/srv').connected?.labels, {
+      note: 'rack 3, row 2',
+    });
     assert.equal(fromFile.dataDir, '/srv/data/agent-edge-1');
     assert.equal(fromFile.metricsIntervalMs, 2000);
     assert.equal(fromFile.discoverIntervalMs, 3000);

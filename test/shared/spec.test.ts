@@ -141,6 +141,10 @@ describe('handler spec validation', () => {
   });
 
   it('refuses agents and selector together: a handler runs on the agents listed or on those the selector picks', () => {
+    const both =
+      'handlers:\n  - name: web\n    command: [x]\n    agents: [edge-2]\n    selector: {region: west}\n';
+    // An agent's --handlers file is read as older versions read it: an upgrade never stops an agent over it.
+    assert.equal(parseHandlersFile(both, 'h.yaml', false).length, 1);
     assert.match(
       refuse(
         'handlers:\n  - name: web\n    command: [x]\n    agents: [edge-2]\n    selector: {region: west}\n',
