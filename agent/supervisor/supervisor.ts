@@ -614,7 +614,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.opts.clock,
       this.observed,
       this.registry,
-      (s) => this.treeOf(s),
+      (s) => this.treeRef(s.instance, s.mode === 'observed'),
       this.cpuCounters(),
     );
     this.emit('metrics', m);
@@ -627,11 +627,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       .map((i): SampledStatus => i.sampled())
       .concat(this.observed.statuses())
       .sort((a, b) => compareNames(a.handler, b.handler) || a.index - b.index);
-  }
-
-  /** The process tree a metrics sample reads for `s` (process-tree.ts); null when it has none. */
-  private treeOf(s: SampledStatus): TreeRef | null {
-    return this.treeRef(s.instance, s.mode === 'observed');
   }
 
   /**
