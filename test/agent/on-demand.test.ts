@@ -213,7 +213,11 @@ describe('on-demand: wake, share, fail and cool (real processes)', () => {
     const clock = new FakeClock();
     const sup = await s.make({ clock });
     const idleMs = 60 * 60_000;
-    await sup.applySpecs([onDemand('used', dir, { idle_timeout: '1h', start_seconds: 0 })]);
+    // Only uses count here: its ticks' CPU (over 1 % of a core on a loaded machine) must not hold it hot, or,
+    // with an hour's idle timeout on a clock nobody advances after the last step, it would never cool.
+    await sup.applySpecs([
+      onDemand('used', dir, { idle_timeout: '1h', start_seconds: 0, idle_cpu: '1000%' }),
+    ]);
     await sup.ensure('used');
     const spawns = path.join(dir, 'used.spawns');
     await waitFor(() => lines(spawns).length === 1, { what: 'the handler recorded its spawn' });
