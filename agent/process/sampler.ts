@@ -5,6 +5,10 @@
  * process); a PID that fails verification is never counted. CPU and RSS come from each member's
  * /proc/PID/stat. CPU % is the CPU time a process used since it was last sampled over the time between
  * (first sample: since it started), like `ps`/`top` and pidusage before; no file descriptor is kept open.
+ * The kernel counts CPU time in clock ticks (10 ms): over a window of a few ms one tick is hundreds of percent
+ * of a core, so a window shorter than MIN_CPU_WINDOW_MS (two samples close together: `gov metrics` right after
+ * the periodic sample, an idle check after a policy's) reports the process's last rate and keeps the window
+ * open for the next sample.
  * CPU seconds are a counter per tree (identity: its key and its root's recorded start time, so a respawn
  * starts a new one): each sample adds what every process in the tree used since the tree's previous sample
  * (a process new to the tree: all it used since it started), so a child that exits never makes it go down.
@@ -32,6 +36,9 @@ export const FULL_READ_INTERVALS = 12;
 /** A tree whose counter did not move is listed again (children included) at least every this many refreshes. */
 export const FULL_REFRESHES = 5;
 
+/** A CPU rate is measured over at least this long (10 ticks at 100 Hz: off by at most 10 % of a core). */
+export const MIN_CPU_WINDOW_MS = 100;
+
 export interface TreeUsage {
   cpu_percent: number;
   /** CPU time the tree used since this sampler began measuring it (a counter), seconds. */
@@ -45,6 +52,8 @@ interface Seen {
   /** utime + stime, clock ticks. */
   ticks: number;
   at: number;
+  /** Its CPU % as last measured (reported for a window shorter than MIN_CPU_WINDOW_MS). */
+  percent: number;
 }
 
 /** One tree's CPU counter: its root's recorded start time, the total, and each member's CPU time when last sampled. */
@@ -115,17 +124,23 @@ export class MetricsSampler {
         if (counter) counter.ticks += Math.max(0, ticks - since);
         members.set(st.pid, { startTime: st.startTime, ticks: Math.max(ticks, since) });
         const prev = this.history.get(st.pid);
+        const known = prev !== undefined && prev.startTime === st.startTime;
         let cpu: number;
-        if (prev && prev.startTime === st.startTime && now > prev.at) {
-          cpu = ((ticks - prev.ticks) / hz / ((now - prev.at) / 1000)) * 100;
+        if (known && now - prev.at < MIN_CPU_WINDOW_MS) {
+          cpu = prev.percent; // too short a window to measure: its last rate; the window stays open
         } else {
-          // First sample of this process: its average since it started.
-          uptimeS ??= Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-          const aliveS = uptimeS - Number(st.startTime) / hz;
-          cpu = aliveS > 0 ? (ticks / hz / aliveS) * 100 : 0;
+          if (known) {
+            cpu = ((ticks - prev.ticks) / hz / ((now - prev.at) / 1000)) * 100;
+          } else {
+            // First sample of this process: its average since it started.
+            uptimeS ??= Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+            const aliveS = uptimeS - Number(st.startTime) / hz;
+            cpu = aliveS > 0 ? (ticks / hz / aliveS) * 100 : 0;
+          }
+          cpu = Math.max(0, cpu);
+          this.history.set(st.pid, { startTime: st.startTime, ticks, at: now, percent: cpu });
         }
-        this.history.set(st.pid, { startTime: st.startTime, ticks, at: now });
-        usage.cpu_percent += Math.max(0, cpu);
+        usage.cpu_percent += cpu;
         usage.memory_bytes += st.rssPages * pageBytes;
         usage.processes++;
       }
@@ -196,7 +211,10 @@ export class MetricsSampler {
     t.at = now;
     t.members.forEach((_, pid) => {
       const seen = this.history.get(pid);
-      if (seen) seen.at = now;
+      if (seen) {
+        seen.at = now;
+        seen.percent = 0;
+      }
     });
     // Every field written out: a spread followed by a field is built on a slow path on Node 20, and
     // Object.assign({}, usage, { cpu_percent: 0 }) makes two objects per tree every sample.

@@ -130,6 +130,32 @@ describe('metrics sampler: process trees', () => {
     assert.equal(sampler.remembered, 0);
   });
 
+  it('two samples a few ms apart report the last rate, never ticks over a window too short to measure', async () => {
+    const busy = start('busy.mjs', {});
+    groups.push(busy);
+    const ticksOf = () => {
+      const st = readProcStat(busy);
+      return st ? st.utime + st.stime : 0;
+    };
+    await waitFor(() => ticksOf() > 20, { what: 'the busy process to use CPU' });
+    const clock = new FakeClock();
+    const sampler = new MetricsSampler(60_000, clock);
+    const first = (await sampler.sample([tree(busy)])).get(key(busy))!.cpu_percent;
+    const [at, realAt] = [clock.now(), Date.now()];
+    const ticks = ticksOf();
+    await waitFor(() => ticksOf() >= ticks + 5, { what: 'the busy process to use 5 ticks more' });
+    // The next sample 2 ms later by the sampler's clock: 5 ticks (50 ms) over 2 ms would read 2,500 %.
+    clock.advance(at + 2 - clock.now());
+    const second = (await sampler.sample([tree(busy)])).get(key(busy))!.cpu_percent;
+    assert.equal(second, first, `${second}% after ${first}%: a 2 ms window reports the last rate`);
+    // A window long enough measures again: the sampler's clock back in step with the real time since the
+    // first sample (over 200 ms of it: 20 ticks used), where one busy thread reads at most a core.
+    await waitFor(() => ticksOf() >= ticks + 20, { what: 'the busy process to use 20 ticks more' });
+    clock.advance(Date.now() - realAt - (clock.now() - at));
+    const third = (await sampler.sample([tree(busy)])).get(key(busy))!.cpu_percent;
+    assert.ok(third > 0 && third <= 110, `${third}% over more than 200 ms: one busy thread`);
+  });
+
   it('CPU seconds of a tree never go down when a child exits, and a sample of a subtree takes nothing from them', async () => {
     const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
     const cpuOf = (pid: number) => {
