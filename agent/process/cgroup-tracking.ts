@@ -87,7 +87,8 @@ export function detectTracking(root: string, selfCgroup: string | null): Trackin
  */
 export function cgroupPids(dir: string): number[] {
   const text = readText(path.join(dir, 'cgroup.procs'));
-  if (!text) return [];
+  // An empty group still has the groups below it: an exec session's program outlives the handler's own exit.
+  if (text === null) return [];
   const own = text
     .split('\n')
     .filter(Boolean)

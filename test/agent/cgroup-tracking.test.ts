@@ -6,12 +6,15 @@
  * the agent falls back to process groups with one warning. Real processes, real cgroups.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { leftAlive, stopGroup } from '../../agent/instance/stop.js';
 import { Cgroups, cgroupScope } from '../../agent/process/cgroups.js';
 import {
   CgroupTracking,
+  cgroupOnlyHandle,
   cgroupPids,
   cgroupPopulated,
   detectTracking,
@@ -20,6 +23,7 @@ import {
 import type { Handle } from '../../agent/process/backend.js';
 import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { systemClock } from '../../shared/clock.js';
 import { Logger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
@@ -368,6 +372,39 @@ for (const { version, root } of ROOTS) {
       const verdict = backend.recover(elsewhere);
       assert.equal(verdict.kind, 'mismatch');
       await sup.stop('t');
+    });
+
+    it("a stop reaches a process in a group below the handler's once the handler's own group is empty (an exec session's program)", async () => {
+      const data = path.join(tempDir(), 'data');
+      dataDirs.push(data);
+      const group = groupDir(data, 'h');
+      const below = path.join(group, 'exec-session');
+      mkdirSync(below, { recursive: true });
+      const sleeper = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
+      sleeper.unref();
+      trackPid(sleeper.pid);
+      writeFileSync(path.join(below, 'cgroup.procs'), String(sleeper.pid));
+      assert.equal(
+        readFileSync(path.join(group, 'cgroup.procs'), 'utf8'),
+        '',
+        "the handler's own group is empty",
+      );
+      const backend = new LinuxBackend();
+      const h = cgroupOnlyHandle(group);
+      assert.deepEqual(cgroupPids(group), [sleeper.pid], 'listed through the empty group');
+      assert.equal(leftAlive(backend, h), true, 'something of the handler is left');
+      const res = await stopGroup(h, {
+        backend,
+        clock: systemClock,
+        signal: 'SIGTERM',
+        timeoutMs: 5000,
+        pollMs: 50,
+        cancelled: () => false,
+        note: () => {},
+      });
+      assert.equal(res.kind, 'exited');
+      assert.equal(isAlive(sleeper.pid!), false, 'the program below was stopped with the handler');
+      rmdirSync(below);
     });
 
     it('a handler with 200 processes in their own sessions: after a stop none is left', async () => {
