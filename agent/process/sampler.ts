@@ -124,7 +124,8 @@ export class MetricsSampler {
         if (counter) counter.ticks += Math.max(0, ticks - since);
         members.set(st.pid, { startTime: st.startTime, ticks: Math.max(ticks, since) });
         const prev = this.history.get(st.pid);
-        const known = prev !== undefined && prev.startTime === st.startTime;
+        // A window that runs backwards (the clock was stepped back) is not one: measured afresh from here.
+        const known = prev !== undefined && prev.startTime === st.startTime && now >= prev.at;
         let cpu: number;
         if (known && now - prev.at < MIN_CPU_WINDOW_MS) {
           cpu = prev.percent; // too short a window to measure: its last rate; the window stays open

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs, { existsSync, readFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
-import { MetricsSampler } from '../../agent/process/sampler.js';
+import { MIN_CPU_WINDOW_MS, MetricsSampler } from '../../agent/process/sampler.js';
 import { processTree, type TreeRef } from '../../agent/process/process-tree.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -154,6 +154,23 @@ describe('metrics sampler: process trees', () => {
     clock.advance(Date.now() - realAt - (clock.now() - at));
     const third = (await sampler.sample([tree(busy)])).get(key(busy))!.cpu_percent;
     assert.ok(third > 0 && third <= 110, `${third}% over more than 200 ms: one busy thread`);
+  });
+
+  it('a clock stepped back starts a new window: the rate after it is measured, not the last one kept', async () => {
+    const busy = start('busy.mjs', {});
+    groups.push(busy);
+    await waitFor(() => (readProcStat(busy)?.utime ?? 0) > 20, { what: 'the busy process to use CPU' });
+    const clock = new FakeClock();
+    const sampler = new MetricsSampler(24 * 3_600_000, clock);
+    const first = (await sampler.sample([tree(busy)])).get(key(busy))!.cpu_percent;
+    assert.ok(first > 10, `${first}%: busy since it started`);
+    process.kill(busy, 'SIGSTOP'); // no CPU from here on
+    await waitFor(() => readProcStat(busy)?.state === 'T', { what: 'the busy process stopped' });
+    clock.advance(-3_600_000); // the wall clock stepped back an hour
+    await sampler.sample([tree(busy)]);
+    clock.advance(MIN_CPU_WINDOW_MS * 2);
+    const after = (await sampler.sample([tree(busy)])).get(key(busy))!.cpu_percent;
+    assert.equal(after, 0, `${after}%: stopped over the whole window since the step back`);
   });
 
   it('CPU seconds of a tree never go down when a child exits, and a sample of a subtree takes nothing from them', async () => {
