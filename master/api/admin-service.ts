@@ -13,7 +13,7 @@ import { instanceKey, parseHandlersFile, parseInstanceKey, type HandlerSpec } fr
 import { DEFAULT_QUERY_LIMIT } from '../state/execution-log.js';
 import { decodeToken, encodeToken, pageAfter, pageSizeOf, takePage } from './paging.js';
 import { compareInstanceCursors, instanceCursor, type InstanceCursor } from '../state/registry.js';
-import { checkApplyAllowed, rolloutHandlers, startUpdatesForApply } from '../rollout/service.js';
+import { checkApplyAllowed, draftUpdateForApply, rolloutHandlers } from '../rollout/service.js';
 import { toRolloutProto } from '../rollout/create.js';
 import type { RolloutEngine } from '../rollout/engine.js';
 import { unary } from './unary.js';
@@ -63,10 +63,15 @@ export function adminHandlers(
       const { applied, before, started } = await rollouts.specChanges.run(async () => {
         checkApplyAllowed(rollouts, fleet, specs);
         const before = new Map(specs.map((s) => [s.name, registry.getSpec(s.name)]));
-        const applied = await registry.applySpecs(specs);
-        // Rolling updates are recorded before the push, so the APPLY holds their instances (DESIGN §5).
-        const started = await startUpdatesForApply(rollouts, fleet, applied, before, issuedBy);
-        return { applied, before, started };
+        const plan = registry.planSpecs(specs);
+        // The rolling update is stored with the specs, before the push, so the APPLY holds its instances.
+        const update = draftUpdateForApply(rollouts, fleet, plan, before, issuedBy);
+        const applied = await registry.storeSpecs(
+          plan,
+          update ? (d) => rollouts.stage(d, update) : undefined,
+        );
+        if (update) rollouts.created(update);
+        return { applied, before, started: update ? [update] : [] };
       });
       const touched = new Set<string>();
       for (const a of applied) {

@@ -6,6 +6,7 @@
  */
 import { SerialQueue } from '../../shared/serial-queue.js';
 import type { SpecVersion } from '../state/registry.js';
+import type { MasterState } from '../state/store.js';
 import { NotFoundError, StateError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { UpdateSpec } from '../../shared/update-policy.js';
@@ -26,6 +27,20 @@ export interface RolloutEngineOptions {
   /** How often a step re-checks its instance (default 50 ms). */
   pollMs?: number;
   now?: () => number;
+}
+
+/** What a rollout is made of (RolloutEngine.create). */
+export interface RolloutInput {
+  kind: 'restart' | 'update';
+  handlers: ReadonlyArray<{
+    handler: string;
+    from: SpecVersion;
+    to: SpecVersion;
+    /** Only these instances (`agent/key`); absent: every one. */
+    only?: ReadonlySet<string>;
+  }>;
+  overrides?: Partial<UpdateSpec>;
+  issuedBy: string;
 }
 
 export class RolloutEngine {
@@ -131,18 +146,19 @@ export class RolloutEngine {
    * Creates (and persists) one rollout over `handlers` (in order; the first is the record's `handler`);
    * `run()` starts it. Refused when any of them is held by an active rollout.
    */
-  async create(input: {
-    kind: 'restart' | 'update';
-    handlers: ReadonlyArray<{
-      handler: string;
-      from: SpecVersion;
-      to: SpecVersion;
-      /** Only these instances (`agent/key`); absent: every one. */
-      only?: ReadonlySet<string>;
-    }>;
-    overrides?: Partial<UpdateSpec>;
-    issuedBy: string;
-  }): Promise<RolloutRecord> {
+  async create(input: RolloutInput): Promise<RolloutRecord> {
+    const r = this.draft(input);
+    if (r.instances.length === 0) return r; // an update with nothing to move: not kept
+    await this.store.save(r);
+    this.created(r);
+    return r;
+  }
+
+  /**
+   * The rollout `create` makes, not yet stored: refused as `create` refuses; an update with nothing to move
+   * has no instances (and is not to be kept). To store it inside another write: `stage`, then `created`.
+   */
+  draft(input: RolloutInput): RolloutRecord {
     this.assertIdle(...input.handlers.map((h) => h.handler));
     const r = createRollout({
       kind: input.kind,
@@ -159,17 +175,24 @@ export class RolloutEngine {
       issuedBy: input.issuedBy,
       now: this.now(),
     });
-    if (r.instances.length === 0) {
-      if (input.kind === 'restart') {
-        const names = input.handlers.map((h) => h.handler);
-        if (names.length === 0) throw new StateError('the target matches no instances: nothing to restart');
-        throw new StateError(
-          `${names.length > 1 ? 'handlers' : 'handler'} ${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no instances to restart`,
-        );
-      }
-      return r; // an update with nothing to move: not kept
+    if (r.instances.length === 0 && input.kind === 'restart') {
+      const names = input.handlers.map((h) => h.handler);
+      if (names.length === 0) throw new StateError('the target matches no instances: nothing to restart');
+      throw new StateError(
+        `${names.length > 1 ? 'handlers' : 'handler'} ${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no instances to restart`,
+      );
     }
-    await this.store.save(r);
+    return r;
+  }
+
+  /** Puts a drafted rollout into the state `d`, inside a write someone else makes (Registry.storeSpecs). */
+  stage(d: MasterState, r: RolloutRecord): void {
+    this.store.put(d, r);
+  }
+
+  /** Once a rollout is stored: its change event and log line (then `run` starts it). */
+  created(r: RolloutRecord): void {
+    this.store.saved(r);
     this.log.info('rollout created', {
       rollout: r.id,
       handlers: r.handlers.length,
@@ -178,7 +201,6 @@ export class RolloutEngine {
       instances: r.instances.length,
       batches: r.batches.length,
     });
-    return r;
   }
 
   /** Starts driving a pending (or resumed) rollout. */

@@ -1,6 +1,6 @@
 /**
  * Rollout RPCs of the Admin service (DESIGN §5), the engine's port onto the Fleet, and the rolling
- * update an Apply starts (`startUpdatesForApply`: one rollout over every changed handler).
+ * update an Apply starts (`draftUpdateForApply`: one rollout over every changed handler).
  */
 import { specChange } from '../../shared/spec-hash.js';
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
@@ -17,7 +17,7 @@ import {
 } from '../../shared/update-policy.js';
 import { unary } from '../api/unary.js';
 import type { Fleet } from '../fleet/fleet.js';
-import type { AppliedHandler, SpecVersion } from '../state/registry.js';
+import type { SpecPlan, SpecVersion } from '../state/registry.js';
 import { specHash } from '../state/registry.js';
 import { toRolloutProto } from './create.js';
 import { RolloutEngine } from './engine.js';
@@ -64,31 +64,32 @@ export function checkApplyAllowed(engine: RolloutEngine, fleet: Fleet, specs: re
 }
 
 /**
- * After the registry took an Apply: ONE rolling update over every handler whose spec changed and that has
- * instances (their `update` blocks merged by the strictest, policy.ts). Created (persisted, so the APPLY
- * push holds every handler it covers) but not yet running: call `run`. None when nothing has to move.
+ * The rolling update an Apply starts: ONE rollout over every handler whose spec `plan` changes and that has
+ * instances (their `update` blocks merged by the strictest, policy.ts); null when nothing has to move. Drafted
+ * only: the Apply stores it in the same write as the specs (Registry.storeSpecs, RolloutEngine.stage), so the
+ * APPLY push holds every handler it covers, and a master killed between two writes never leaves new specs
+ * without their rollout (the next push would restart every changed instance at once). Then `run` it.
  */
-export async function startUpdatesForApply(
+export function draftUpdateForApply(
   engine: RolloutEngine,
   fleet: Fleet,
-  applied: readonly AppliedHandler[],
+  plan: SpecPlan,
   before: ReadonlyMap<string, SpecVersion | undefined>,
   issuedBy: string,
-): Promise<RolloutRecord[]> {
+): RolloutRecord | null {
   const handlers: Array<{ handler: string; from: SpecVersion; to: SpecVersion }> = [];
-  for (const a of applied) {
+  for (const a of plan.applied) {
     const prev = before.get(a.name);
-    if (a.change !== 'updated' || !prev) continue;
+    const to = plan.versions.get(a.name);
+    if (a.change !== 'updated' || !prev || !to) continue;
     if (fleet.registry.listInstances({ handler: a.name }).length === 0) continue;
-    const to = fleet.registry.getSpecVersion(a.name, a.version);
     // Only how a process runs needs one: a change of its resource policies, or of where and how many times it
     // runs (agents, selector, count), reaches the agents with the APPLY, which restarts none of its processes.
-    if (to && specChange(prev.spec, to.spec) === 'process')
-      handlers.push({ handler: a.name, from: prev, to });
+    if (specChange(prev.spec, to.spec) === 'process') handlers.push({ handler: a.name, from: prev, to });
   }
-  if (handlers.length === 0) return [];
-  const r = await engine.create({ kind: 'update', handlers, issuedBy });
-  return r.instances.length > 0 ? [r] : [];
+  if (handlers.length === 0) return null;
+  const r = engine.draft({ kind: 'update', handlers, issuedBy });
+  return r.instances.length > 0 ? r : null;
 }
 
 /**

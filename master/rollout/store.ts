@@ -6,7 +6,7 @@
  * rollouts covered several handlers (no `handlers`, instances without `handler`) are migrated on open.
  */
 import { EventEmitter } from 'node:events';
-import type { StateStore } from '../state/store.js';
+import type { MasterState, StateStore } from '../state/store.js';
 import {
   ROLLOUT_STATES,
   TERMINAL_STATES,
@@ -47,11 +47,22 @@ export class RolloutStore {
 
   /** Makes a record (new or mutated in place) durable. */
   async save(r: RolloutRecord): Promise<void> {
-    await this.store.update((d) => {
-      d.rollouts[r.id] = r;
-      const done = this.list().filter((x) => TERMINAL_STATES.has(x.state));
-      for (const old of done.slice(ROLLOUTS_KEPT)) delete d.rollouts[old.id];
-    });
+    await this.store.update((d) => this.put(d, r));
+    this.saved(r);
+  }
+
+  /**
+   * Puts a record into the state `d` (this store's data, inside a write someone else makes: see
+   * Registry.storeSpecs); call `saved` once that write is done.
+   */
+  put(d: MasterState, r: RolloutRecord): void {
+    d.rollouts[r.id] = r;
+    const done = this.list().filter((x) => TERMINAL_STATES.has(x.state));
+    for (const old of done.slice(ROLLOUTS_KEPT)) delete d.rollouts[old.id];
+  }
+
+  /** Tells the listeners of a record once it is durable. */
+  saved(r: RolloutRecord): void {
     this.changes.emit('rollout', structuredClone(r));
   }
 

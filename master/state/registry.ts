@@ -45,6 +45,13 @@ export interface LabelChange {
 
 export type SpecChange = 'created' | 'updated' | 'unchanged';
 
+/** An apply as Registry.planSpecs works it out (Registry.storeSpecs stores it). */
+export interface SpecPlan {
+  applied: AppliedHandler[];
+  /** The new version of each handler the apply creates or updates, by name. */
+  versions: ReadonlyMap<string, SpecVersion>;
+}
+
 export interface AppliedHandler {
   name: string;
   /** Version after the apply (starts at 1, bumps when the spec changed). */
@@ -256,6 +263,14 @@ export class Registry {
    * (same version); a different one becomes a new version; the last SPEC_HISTORY versions are kept.
    */
   async applySpecs(specs: readonly HandlerSpec[]): Promise<AppliedHandler[]> {
+    return this.storeSpecs(this.planSpecs(specs));
+  }
+
+  /**
+   * What applying `specs` stores (see applySpecs), changing nothing yet: each handler's outcome, and the
+   * version each created or updated one gets. A handler named twice is refused.
+   */
+  planSpecs(specs: readonly HandlerSpec[]): SpecPlan {
     const seen = new Set<string>();
     for (const s of specs) {
       if (seen.has(s.name))
@@ -263,8 +278,8 @@ export class Registry {
       seen.add(s.name);
     }
     const appliedAt = this.iso();
-    const results: AppliedHandler[] = [];
-    const changes: Array<{ name: string; next: SpecVersion }> = [];
+    const applied: AppliedHandler[] = [];
+    const versions = new Map<string, SpecVersion>();
     for (const spec of specs) {
       const hash = specHash(spec);
       const current = this.data.specs[spec.name]?.versions.at(-1);
@@ -276,17 +291,23 @@ export class Registry {
       } else {
         version = (current?.version ?? 0) + 1;
         change = current ? 'updated' : 'created';
-        changes.push({
-          name: spec.name,
-          next: { version, hash, spec: structuredClone(spec), applied_at: appliedAt },
-        });
+        versions.set(spec.name, { version, hash, spec: structuredClone(spec), applied_at: appliedAt });
       }
-      results.push({ name: spec.name, version, change, agents: this.agentsFor(spec) });
+      applied.push({ name: spec.name, version, change, agents: this.agentsFor(spec) });
     }
+    return { applied, versions };
+  }
+
+  /**
+   * Stores a plan's new versions in one write. `alongside` makes its own changes to the state in that same
+   * write (synchronously, after the versions are in): on disk they are there together, or neither is.
+   */
+  async storeSpecs(plan: SpecPlan, alongside?: (d: MasterState) => void): Promise<AppliedHandler[]> {
     await this.store.update((d) => {
-      for (const { next } of changes) pushVersion(d, next);
+      for (const next of plan.versions.values()) pushVersion(d, structuredClone(next));
+      alongside?.(d);
     });
-    return results;
+    return plan.applied;
   }
 
   /**

@@ -5,6 +5,8 @@
  * rollout and restarts nothing; once the agent applied it, the master forgets the replicas it removed.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { adminHandlers } from '../../master/api/admin-service.js';
 import type { AgentSession } from '../../master/fleet/agent-session.js';
 import { Fleet } from '../../master/fleet/fleet.js';
@@ -13,7 +15,7 @@ import { fleetPort } from '../../master/rollout/service.js';
 import { RolloutStore } from '../../master/rollout/store.js';
 import { ExecutionLog } from '../../master/state/execution-log.js';
 import { Registry } from '../../master/state/registry.js';
-import { openMasterStore, type MasterStore } from '../../master/state/store.js';
+import { MASTER_STATE_FILE, openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { silentLogger } from '../../shared/logger.js';
 import { tempDir } from '../helpers/common.js';
 import { ScriptedSession } from '../helpers/scripted-session.js';
@@ -24,6 +26,7 @@ describe('applies and rollout starts at once', () => {
   let engine: RolloutEngine;
   let api: ReturnType<typeof adminHandlers>;
   let session: ScriptedSession;
+  let dataDir: string;
 
   function call<Res>(method: keyof typeof api, request: Record<string, unknown>): Promise<Res> {
     const h = api[method] as unknown as (
@@ -58,7 +61,8 @@ describe('applies and rollout starts at once', () => {
   };
 
   beforeEach(async () => {
-    store = await openMasterStore(tempDir('gov-races-'));
+    dataDir = tempDir('gov-races-');
+    store = await openMasterStore(dataDir);
     reg = new Registry(store);
     const fleet = new Fleet(
       reg,
@@ -128,6 +132,36 @@ describe('applies and rollout starts at once', () => {
     assert.deepEqual(
       reg.listInstances({ handler: 'web' }).map((v) => v.status.instance),
       ['web'],
+    );
+  });
+
+  it('an Apply stores its specs and the rolling update they start in one write: a master killed between two writes never finds one without the other', async () => {
+    await apply('1');
+    await report(1);
+    // What master.json holds after each write the Apply waits for: a kill -9 there leaves exactly that.
+    const onDisk: Array<{ version: number; rollouts: number[] }> = [];
+    const update = store.update.bind(store);
+    store.update = async (fn) => {
+      await update(fn);
+      const d = JSON.parse(readFileSync(path.join(dataDir, MASTER_STATE_FILE), 'utf8')) as {
+        specs: Record<string, { versions: Array<{ version: number }> }>;
+        rollouts: Record<string, { kind: string; to_version: number }>;
+      };
+      onDisk.push({
+        version: d.specs.web!.versions.at(-1)!.version,
+        rollouts: Object.values(d.rollouts)
+          .filter((r) => r.kind === 'update')
+          .map((r) => r.to_version),
+      });
+    };
+    await apply('2');
+    assert.ok(onDisk.length > 0, 'the Apply wrote');
+    for (const state of onDisk)
+      if (state.version === 2)
+        assert.deepEqual(state.rollouts, [2], 'spec v2 on disk without its rolling update');
+    assert.deepEqual(
+      engine.list('web').map((r) => [r.kind, r.to_version]),
+      [['update', 2]],
     );
   });
 });
