@@ -248,7 +248,8 @@ export class Instance {
 
   /**
    * One operation: stopped, put on `spec`, persisted, and restarted when `restart`; resolves once the restart
-   * left `starting` (see `start`), or with `launchOnly` once it is spawned (see `launch`).
+   * left `starting` (see `start`), or with `launchOnly` once it is spawned (see `launch`). An instance that is
+   * on `spec` by its turn (an earlier apply of the same spec, waited for) is left as it is: not restarted twice.
    */
   async respec(
     spec: HandlerSpec,
@@ -257,6 +258,7 @@ export class Instance {
     launchOnly = false,
   ): Promise<InstanceStatus> {
     await this.exclusive(async () => {
+      if (this.specHash === hash) return;
       await this.stopNow();
       [this.spec, this.specHash] = [spec, hash];
       await this.persist();

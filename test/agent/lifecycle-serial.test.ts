@@ -74,4 +74,21 @@ describe('lifecycle operations are serialised per instance', () => {
       'nothing remains after stop',
     );
   });
+
+  it('two applies of the same changed spec at once restart the instance once: the later finds it on that spec', async () => {
+    const { sup, spy } = await supervisor();
+    await sup.applySpecs([ticker]);
+    const changed = parseHandler(
+      { name: 't', command: ['node', fixture('ticker.mjs')], start_seconds: 0, env: { V: '2' } },
+      'handlers[0]',
+      'test',
+    );
+    const before = spy.spawned.length;
+    // The second arrives while the first is still stopping the old process (as an agent's reconnect push can).
+    await Promise.all([sup.applySpecs([changed]), sup.applySpecs([changed])]);
+    assert.equal(spy.spawned.length - before, 1, 'one spawn for the change, not one per apply');
+    const st = sup.status('t')[0]!;
+    assert.equal(st.state, 'running');
+    assert.equal(st.shim_pid, spy.spawned.at(-1)!.pid);
+  });
 });
