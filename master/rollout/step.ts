@@ -93,6 +93,20 @@ export async function runStep(
   const progressEndsAt = Date.parse(r.running_since) + r.progress_deadline_ms;
   const before = observe(ctx.port, s);
   if (!rollback) s.old_pid = before.pid || s.old_pid;
+  // An interrupted step sends its stored command again (the agent answers it from its cache if it already
+  // carried it out); any other run is a new command, whose ids are stored before it is sent. Until then it
+  // has none: an earlier run's ids (the forward step a rollback step follows, a try before a pause) stored
+  // with this run's `in_progress` would be sent again after a master restart, and the agent would answer
+  // that earlier command from its cache — this run never carried out, and judged on the earlier one.
+  const redeliver =
+    s.interrupted && s.execution_id && s.command_id
+      ? { executionId: s.execution_id, commandId: s.command_id }
+      : undefined;
+  delete s.interrupted;
+  if (!redeliver) {
+    delete s.execution_id;
+    delete s.command_id;
+  }
   s.state = 'in_progress';
   s.reason = '';
   s.started_at = new Date(startedAt).toISOString();
@@ -100,13 +114,6 @@ export async function runStep(
   await ctx.save(r);
   if (token.cancelled) return; // aborted meanwhile: nothing is sent
   const total = r.batches.length;
-  // An interrupted step sends its stored command again (the agent answers it from its cache if it already
-  // carried it out); any other run is a new command, whose ids are stored before it is sent.
-  const redeliver =
-    s.interrupted && s.execution_id && s.command_id
-      ? { executionId: s.execution_id, commandId: s.command_id }
-      : undefined;
-  delete s.interrupted;
   // `changed` (what a rollback puts back) once the command may reach the agent: a command refused before
   // it was sent (agent not connected) changed nothing; one sent whose answer never came may have.
   if (redeliver) s.changed = true;

@@ -127,6 +127,39 @@ describe('rollout rollback and abort (fake fleet)', () => {
     );
   });
 
+  it('a rollback step the master died starting sends the previous spec after the restart, not the forward step’s stored command again', async () => {
+    const slow = { ...ROLLBACK, min_healthy_time: '30ms' };
+    const { fleet, data, engine } = setup(slow);
+    const v2 = fleet.addVersion({ env: { V: '2' } }, slow);
+    const r = await updateTo(fleet, engine, v2);
+    let onDisk: typeof data | null = null;
+    const sent = new Map<string, number>();
+    fleet.onCommand = (key) => {
+      const n = (sent.get(key) ?? 0) + 1;
+      sent.set(key, n);
+      // Batch 2 (edge-2) fails: its agent drops the command; the rollback begins with batch 1 (edge-1).
+      if (key.startsWith('edge-2/')) fleet.disconnected.add('edge-2');
+      // The master dies as the rollback's first step is about to send: what it had stored is what a restart finds.
+      if (n === 2 && key.startsWith('edge-1/') && onDisk === null) {
+        onDisk = structuredClone(data);
+        engine.close();
+        return new Promise<void>(() => {});
+      }
+      return undefined;
+    };
+    engine.run(r.id);
+    await waitFor(() => onDisk);
+    fleet.disconnected.clear();
+    fleet.onCommand = () => {};
+    const engine2 = restartedEngine(fleet, onDisk!);
+    await engine2.restore();
+    await engine2.resume(r.id);
+    const done = await settled(engine2, r.id, ['rolled_back', 'failed']);
+    assert.equal(done.state, 'rolled_back', done.error);
+    for (const key of ['edge-1/web', 'edge-1/web#1'])
+      assert.equal(fleet.view(key).status.spec_hash, '1', `${key} runs the previous spec again`);
+  });
+
   it('an abort keeps each finished step’s outcome: done ones healthy, one under way aborted, the rest skipped', async () => {
     const { fleet, engine } = setup({ ...UPDATE, healthy_deadline: '5s' });
     let answer!: () => void;
