@@ -68,6 +68,7 @@ export class RolloutEngine {
       pollMs: opts.pollMs ?? 50,
       save: (r) => this.save(r),
       transition: (r, to) => this.transition(r, to),
+      stage: (d, r) => this.stage(d, r),
     };
   }
 

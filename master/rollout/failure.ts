@@ -22,32 +22,39 @@ export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: str
     ctx.transition(r, 'aborted');
   } else {
     const changed = r.instances.filter((i) => i.changed);
-    skipUnfinished(r, 'rollout rolled back before this instance', true);
     // Every handler covered gets its previous spec registered as current again — those whose instances
     // never changed too: the update is undone as a whole (nothing is left current that no instance runs, for
     // a later APPLY push to start once the rollout stops holding the handler).
     const back = r.handlers;
     const gone = back.find((h) => !ctx.port.spec(h.name, h.from_version));
     if (gone) {
+      skipUnfinished(r, 'rollout rolled back before this instance', true);
       r.error = `${what}; rollback impossible: spec version ${gone.from_version} of ${gone.name} is no longer kept`;
       ctx.transition(r, 'failed');
     } else {
-      for (const h of back)
-        h.rollback_version = await ctx.port.reRegister(ctx.port.spec(h.name, h.from_version)!.spec);
-      syncFirstHandler(r);
-      const versions =
-        back.length === 1
-          ? `version ${back[0]!.from_version} (registered again as version ${back[0]!.rollback_version})`
-          : `their previous versions (registered again: ${back
-              .slice(0, 3)
-              .map((h) => `${h.name} ${h.from_version} as ${h.rollback_version}`)
-              .join(', ')}${back.length > 3 ? `, +${back.length - 3} more` : ''})`;
-      r.error = `${what}; rolling back ${changed.length} instance(s) to ${versions}`;
-      r.rollback_cause = r.error;
-      // The rollback has its own progress_deadline: one that began because the deadline passed must not
-      // fail every step at once.
-      r.running_since = new Date(ctx.now()).toISOString();
-      ctx.transition(r, 'rolling_back');
+      // The previous specs and the rollout turned `rolling_back` are one write: a master killed between two
+      // writes would find the previous specs current under a rollout still `running`, resume it forward, and
+      // let its success leave them to a later APPLY push that restarts their instances all at once.
+      const previous = back.map((h) => ctx.port.spec(h.name, h.from_version)!.spec);
+      await ctx.port.reRegister(previous, (registered, d) => {
+        back.forEach((h, i) => (h.rollback_version = registered[i] ?? 0));
+        syncFirstHandler(r);
+        skipUnfinished(r, 'rollout rolled back before this instance', true);
+        const versions =
+          back.length === 1
+            ? `version ${back[0]!.from_version} (registered again as version ${back[0]!.rollback_version})`
+            : `their previous versions (registered again: ${back
+                .slice(0, 3)
+                .map((h) => `${h.name} ${h.from_version} as ${h.rollback_version}`)
+                .join(', ')}${back.length > 3 ? `, +${back.length - 3} more` : ''})`;
+        r.error = `${what}; rolling back ${changed.length} instance(s) to ${versions}`;
+        r.rollback_cause = r.error;
+        // The rollback has its own progress_deadline: one that began because the deadline passed must not
+        // fail every step at once.
+        r.running_since = new Date(ctx.now()).toISOString();
+        ctx.transition(r, 'rolling_back');
+        ctx.stage(d, r);
+      });
     }
   }
   await ctx.save(r);

@@ -43,9 +43,11 @@ export function fleetPort(fleet: Fleet): RolloutPort {
     spec: (handler, version) =>
       version === undefined ? registry.getSpec(handler) : registry.getSpecVersion(handler, version),
     agentsFor: (spec) => registry.agentsFor(spec),
-    reRegister: async (spec) => {
-      const [applied] = await registry.applySpecs([spec]);
-      return applied?.version ?? 0;
+    reRegister: async (specs, alongside) => {
+      const plan = registry.planSpecs(specs);
+      const versions = plan.applied.map((a) => a.version);
+      await registry.storeSpecs(plan, (d) => alongside(versions, d));
+      return versions;
     },
   };
 }

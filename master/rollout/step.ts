@@ -7,6 +7,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { DispatchOutcome, DispatchRequest } from '../fleet/dispatcher.js';
 import type { InstanceView, SpecVersion } from '../state/registry.js';
+import type { MasterState } from '../state/store.js';
 import { judgeStep, type Observation, type StepWatch } from './plan.js';
 import type { RolloutInstanceRecord, RolloutRecord, RolloutState } from './types.js';
 
@@ -17,8 +18,15 @@ export interface RolloutPort {
   instances(handler: string): InstanceView[];
   spec(handler: string, version?: number): SpecVersion | undefined;
   agentsFor(spec: HandlerSpec): string[];
-  /** Registers `spec` as the handler's current version again (rollback); resolves with the version. */
-  reRegister(spec: HandlerSpec): Promise<number>;
+  /**
+   * Registers `specs` as their handlers' current versions again (a rollback), in ONE write with what
+   * `alongside` changes meanwhile: it runs inside that write, given the version each spec gets (in order) and
+   * the state to put the rollout's record into (RolloutContext.stage). Resolves with those versions.
+   */
+  reRegister(
+    specs: HandlerSpec[],
+    alongside: (versions: number[], d: MasterState) => void,
+  ): Promise<number[]>;
 }
 
 /** Set by abort/shutdown: steps stop waiting and write nothing more. */
@@ -40,6 +48,8 @@ export interface RolloutContext {
   save: (r: RolloutRecord) => Promise<void>;
   /** Changes the rollout's state (and logs `{from, to}`). */
   transition: (r: RolloutRecord, to: RolloutState) => void;
+  /** Puts the rollout's record into the state `d`, inside a write someone else makes (see `reRegister`). */
+  stage: (d: MasterState, r: RolloutRecord) => void;
 }
 
 /** Resolves after `ms`, or within ~100 ms of `token` being cancelled; never keeps the process alive. */

@@ -2,7 +2,9 @@
  * Applies and rollout starts over the same handler, at once, in process (scripted agent sessions, a real
  * registry and rollout engine): one of them is refused, and a refused Apply changed nothing — its spec is
  * neither stored nor rolled out. A change of where or how many times a handler runs (count) starts no
- * rollout and restarts nothing; once the agent applied it, the master forgets the replicas it removed.
+ * rollout and restarts nothing; once the agent applied it, the master forgets the replicas it removed. What
+ * belongs together is one write (the specs and the rollout an Apply starts; a rollback's previous specs and
+ * its rollout turned rolling_back): a master killed between two writes never finds one without the other.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { ExecutionLog } from '../../master/state/execution-log.js';
 import { Registry } from '../../master/state/registry.js';
 import { MASTER_STATE_FILE, openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { silentLogger } from '../../shared/logger.js';
-import { tempDir } from '../helpers/common.js';
+import { tempDir, waitFor } from '../helpers/common.js';
 import { ScriptedSession } from '../helpers/scripted-session.js';
 
 describe('applies and rollout starts at once', () => {
@@ -163,5 +165,61 @@ describe('applies and rollout starts at once', () => {
       engine.list('web').map((r) => [r.kind, r.to_version]),
       [['update', 2]],
     );
+  });
+
+  it('a rollback stores the previous spec and the rollout turned rolling_back in one write: a master killed between two writes never finds one without the other', async () => {
+    const update =
+      'update: {batch_size: 1, min_healthy_time: 10ms, healthy_deadline: 2s, on_failure: rollback}';
+    const file = (env: string) =>
+      `handlers:\n  - name: web\n    agents: [edge-1]\n    command: [node, x.js]\n    env: {V: "${env}"}\n    ${update}\n`;
+    await call('Apply', { yaml: file('1'), file_name: 'h.yaml' });
+    await report(1);
+    // Version 2 crashes at once; the rollback's UPDATE (version 1 again) runs.
+    let pid = 500;
+    session.answer = (cmd) => {
+      if (cmd.kind !== 'UPDATE') return { ok: true, summary: 'ok' };
+      const broken = cmd.specs?.[0]?.env?.V === '2';
+      const status = {
+        handler: 'web',
+        instance: 'web',
+        index: 0,
+        state: broken ? 'backoff' : 'running',
+        pid: broken ? 0 : ++pid,
+      };
+      void reg.reportStatus('edge-1', status);
+      return { ok: true, summary: 'ok', instances: [status] as never };
+    };
+    // What master.json holds after each write: a kill -9 there leaves exactly that.
+    const onDisk: Array<{ version: number; state: string; skipped: number }> = [];
+    const write = store.update.bind(store);
+    store.update = async (fn) => {
+      await write(fn);
+      const d = JSON.parse(readFileSync(path.join(dataDir, MASTER_STATE_FILE), 'utf8')) as {
+        specs: Record<string, { versions: Array<{ version: number }> }>;
+        rollouts: Record<string, { state: string; instances: Array<{ state: string }> }>;
+      };
+      const [r] = Object.values(d.rollouts);
+      onDisk.push({
+        version: d.specs.web!.versions.at(-1)!.version,
+        state: r?.state ?? '',
+        skipped: r?.instances.filter((i) => i.state === 'skipped').length ?? 0,
+      });
+    };
+    await call('Apply', { yaml: file('2'), file_name: 'h.yaml' });
+    const [r] = engine.list('web');
+    const done = await waitFor(() =>
+      ['rolled_back', 'failed'].includes(engine.get(r!.id).state) ? engine.get(r!.id) : null,
+    );
+    assert.equal(done.state, 'rolled_back', done.error);
+    assert.ok(
+      onDisk.some((x) => x.version === 3),
+      'the previous spec was registered again (version 3)',
+    );
+    for (const x of onDisk) {
+      if (x.version === 3)
+        assert.notEqual(x.state, 'running', 'the previous spec current under a rollout still running');
+      if (x.state === 'running')
+        assert.equal(x.version, 2, 'a running rollout with its update undone on disk');
+    }
   });
 });

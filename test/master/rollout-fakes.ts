@@ -132,10 +132,14 @@ export class FakeFleet implements RolloutPort {
   agentsFor() {
     return this.agents;
   }
-  async reRegister(spec: HandlerSpec) {
-    const v = { version: this.versions.length + 1, hash: 'r', spec, applied_at: '' };
-    this.versions.push(v);
-    return v.version;
+  async reRegister(specs: HandlerSpec[], alongside: (versions: number[], d: MasterState) => void) {
+    const versions = specs.map((spec) => {
+      const v = { version: this.versions.length + 1, hash: 'r', spec, applied_at: '' };
+      this.versions.push(v);
+      return v.version;
+    });
+    alongside(versions, emptyMasterState()); // the engine's own save stores the record in this fake
+    return versions;
   }
 }
 

@@ -105,8 +105,10 @@ class ManyFleet implements RolloutPort {
   agentsFor(spec: HandlerSpec) {
     return spec.agents;
   }
-  async reRegister(spec: HandlerSpec) {
-    return this.addVersion(spec).version;
+  async reRegister(specs: HandlerSpec[], alongside: (versions: number[], d: MasterState) => void) {
+    const versions = specs.map((spec) => this.addVersion(spec).version);
+    alongside(versions, emptyMasterState()); // the engine's own save stores the record in this fake
+    return versions;
   }
 }
 
