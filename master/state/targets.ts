@@ -132,6 +132,20 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
       }
   }
   checkNamesHit(names, instances, specs, registry, set.agents);
+  // Handlers picked by --all or --selector that --agent narrows to no instance: nothing to do, refused too.
+  if (opts.empty === 'refuse' && narrow !== null && instances.length === 0)
+    throw new NotFoundError(
+      `${
+        set.all
+          ? '--all'
+          : `--selector ${Object.entries(set.selector)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')}`
+      } ` +
+        `picks ${listed([...picks.keys()].filter((h) => specs.has(h)).sort())}, none of which runs on ` +
+        `${listed(set.agents)}; nothing was done`,
+      { fields: ['targets'] },
+    );
   const matchesKey = (handler: string, key: string, agent: string): boolean =>
     wanted(handler, parseInstanceKey(key || handler).index, agent);
   return {

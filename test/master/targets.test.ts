@@ -111,6 +111,18 @@ describe('target sets resolved against the registry', () => {
     assert.deepEqual(keys(set({ names: ['web'], agents: ['edge-1'] })), ['web@edge-1', 'web#1@edge-1']);
   });
 
+  it('a selector (or --all) that --agent narrows to no instance is refused by commands, listed empty by reads', () => {
+    // db (tier=back, team=b) runs on edge-3 only.
+    const set1 = set({ selector: { team: 'b' }, agents: ['edge-1'] });
+    refused(
+      () => resolveTargets(reg, set1, COMMAND),
+      'NOT_FOUND',
+      /--selector team=b picks db, none of which runs on edge-1; nothing was done/,
+    );
+    assert.deepEqual(keys(set1, READ), []);
+    assert.deepEqual(keys(set({ selector: { tier: 'back' }, agents: ['edge-3'] })), ['db@edge-3']);
+  });
+
   it('unknown names are refused all together, listed with the known handlers, before anything', () => {
     refused(
       () => resolveTargets(reg, set({ names: ['web', 'nope', 'api', 'nada'] }), COMMAND),
