@@ -156,7 +156,9 @@ export class Instance {
         'ADOPTED_STRAY',
         `ADOPTED_STRAY pid=${stray.pid} spawned by an agent that died before recording it`,
       );
-    for (const h of rec.draining ?? []) this.drainLeftovers(h);
+    // Already in the record: not written again now, while this instance does not hold the record's fields
+    // yet (that write put a blank record on disk: an agent dying next found the handler stopped for good).
+    for (const h of rec.draining ?? []) this.drainLeftovers(h, true);
     this.desired = rec.desired;
     this.restarts = rec.restarts;
     this.history = { failedStarts: rec.failed_starts };
@@ -188,7 +190,8 @@ export class Instance {
         this.transition(plan.to, 'ADOPTED', `${plan.message}${this.frozenAt !== null ? ' (frozen)' : ''}`);
         if (this.frozenAt === null) this.startHealth(this.gen, plan.readyWithinMs);
         if (plan.to === 'starting') this.armStartTimer(this.gen, plan.startLeftMs);
-        if (plan.stop) this.background(this.stop());
+        if (plan.then === 'stop') this.background(this.stop());
+        if (plan.then === 'restart') this.background(this.restart());
         return;
       case 'settle':
         this.unverified = rec.unverified_handle;
@@ -199,6 +202,7 @@ export class Instance {
         return this.applyDecision(plan.decision);
       case 'rest':
         this.unverified = rec.unverified_handle;
+        if (plan.message) this.note('RESTORED', plan.message);
         if (plan.start) this.background(this.start());
     }
   }
@@ -259,7 +263,7 @@ export class Instance {
   ): Promise<InstanceStatus> {
     await this.exclusive(async () => {
       if (this.specHash === hash) return;
-      await this.stopNow();
+      await this.stopNow(restart);
       [this.spec, this.specHash] = [spec, hash];
       await this.persist();
       if (restart) await this.restartNow();
@@ -615,7 +619,9 @@ export class Instance {
    * for the writes the others queued.
    */
   private async stopNow(restarting = false): Promise<void> {
-    this.desired = 'stopped';
+    // A restart's stop leaves it wanted running: an agent that dies before the new spawn is recorded finds
+    // the record still wanted running and finishes the restart (restore.ts), never leaves it stopped.
+    if (!restarting) this.desired = 'stopped';
     await this.spawning;
     this.cancelTimer();
     if (ACTIVE.has(this.state) && this.handle) {
@@ -1027,21 +1033,27 @@ export class Instance {
    * like a stop would, so they never accumulate across restarts (DESIGN §8 item 11). The groups being
    * drained are part of the record, so an agent that dies meanwhile hands them to the next one (§8 item 8).
    */
-  private drainLeftovers(h: Handle): void {
+  private drainLeftovers(h: Handle, recorded = false): void {
     if (this.draining.has(h.pgid) || !leftAlive(this.opts.backend, h)) return;
     this.draining.set(h.pgid, h);
     this.note(
       'LEFTOVERS',
       `LEFTOVERS group ${h.pgid}${h.cgroup ? ` (cgroup ${h.cgroup})` : ''} still has processes after its main exited; stopping them`,
     );
-    const run = this.runDrain(h, this.spec.stop_signal, this.spec.stop_timeout_ms);
+    const run = this.runDrain(h, this.spec.stop_signal, this.spec.stop_timeout_ms, recorded);
     this.drains.add(run);
     void run.finally(() => this.drains.delete(run));
   }
 
-  private async runDrain(h: Handle, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+  /** `recorded`: the record on disk already lists `h` as draining (restore): not written first. */
+  private async runDrain(
+    h: Handle,
+    signal: NodeJS.Signals,
+    timeoutMs: number,
+    recorded: boolean,
+  ): Promise<void> {
     try {
-      await this.save();
+      if (!recorded) await this.save();
       const res = await this.stopGroup(h, signal, timeoutMs);
       if (res.kind === 'cancelled') return;
       if (res.kind === 'refused' || res.kind === 'stuck') {

@@ -17,8 +17,8 @@ export type RestorePlan =
   | { kind: 'gone'; handle: Handle; message: string; exit: ExitStatus }
   /**
    * The verified process is alive: adopt it, `starting` for the rest of its start window (`startLeftMs`)
-   * or `running`; its health check gets `readyWithinMs` of readiness grace (0: none). `stop`: it was
-   * being stopped, or is wanted stopped.
+   * or `running`; its health check gets `readyWithinMs` of readiness grace (0: none). `then`: `stop` when it
+   * was being stopped or is wanted stopped; `restart` when a restart was stopping it (still wanted running).
    */
   | {
       kind: 'adopt';
@@ -27,7 +27,7 @@ export type RestorePlan =
       message: string;
       startLeftMs: number;
       readyWithinMs: number;
-      stop: boolean;
+      then: 'stop' | 'restart' | null;
     }
   /** No process, and the record ended in an outcome to show again. */
   | { kind: 'settle'; to: 'fatal' | 'exited' | 'unknown'; message: string }
@@ -36,8 +36,11 @@ export type RestorePlan =
    * exit called for. `decision` is the restart policy applied again to the recorded last exit.
    */
   | { kind: 'resume'; message: string; decision: RestartDecision }
-  /** No process and nothing to show: stay stopped, or `start` (the agent died between an exit and its restart). */
-  | { kind: 'rest'; start: boolean };
+  /**
+   * No process and nothing to show: stay stopped, or `start` — the agent died between an exit and its
+   * restart, or in the middle of a restart (`message` then says so).
+   */
+  | { kind: 'rest'; start: boolean; message?: string };
 
 /**
  * `recovered` is the backend's verdict on `rec.handle` (null when the record has none); for a live one the
@@ -50,26 +53,36 @@ export function planRestore(
   now: number,
 ): RestorePlan {
   const h = rec.handle;
+  // A restart keeps its instance wanted running while it stops the old process (instance.ts stopNow).
+  const restarting = rec.state === 'stopping' && rec.desired === 'running';
   if (h && recovered) {
     if (recovered.kind === 'mismatch') {
       const message = `RESTORE_FAILED ${recovered.reason}; not adopted, never signalled`;
       return { kind: 'refuse', handle: h, message };
     }
     if (recovered.kind === 'gone') {
+      if (restarting) {
+        const message = `RESTORED ${describePids(h)} stopped by a restart while the agent was down: starting it`;
+        return { kind: 'rest', start: true, message };
+      }
       const message = `RESTORED ${describePids(h)} exited while the agent was down`;
       return { kind: 'gone', handle: h, message, exit: recovered.exit ?? { code: null, signal: null } };
     }
-    const stop = rec.state === 'stopping' || rec.desired === 'stopped';
+    const then = restarting
+      ? 'restart'
+      : rec.state === 'stopping' || rec.desired === 'stopped'
+        ? 'stop'
+        : null;
     const startLeftMs = h.spawned_at + spec.start_seconds * 1000 - now;
     // A notify handler is starting until it says READY=1 (its start timeout counts from the spawn); others
     // for the rest of their start window.
     if (rec.state === 'starting' && (spec.notify === true || startLeftMs > 0)) {
       const message = `ADOPTED ${describePids(h)} (still starting)`;
       const readyWithinMs = h.spawned_at + readinessDeadlineMs(spec) - now;
-      return { kind: 'adopt', handle: h, to: 'starting', message, startLeftMs, readyWithinMs, stop };
+      return { kind: 'adopt', handle: h, to: 'starting', message, startLeftMs, readyWithinMs, then };
     }
     const message = `ADOPTED ${describePids(h)}`;
-    return { kind: 'adopt', handle: h, to: 'running', message, startLeftMs: 0, readyWithinMs: 0, stop };
+    return { kind: 'adopt', handle: h, to: 'running', message, startLeftMs: 0, readyWithinMs: 0, then };
   }
   switch (rec.state) {
     case 'fatal':
@@ -83,7 +96,9 @@ export function planRestore(
         message: 'RESTORED unknown: the recorded process was never verified',
       };
     default:
-      return { kind: 'rest', start: rec.desired === 'running' && rec.state !== 'stopped' };
+      // Wanted running with no process: an exit whose restart had not begun, or a restart between its stop
+      // and its spawn (`stopped`, still wanted running).
+      return { kind: 'rest', start: rec.desired === 'running' };
   }
 }
 

@@ -1,0 +1,140 @@
+/**
+ * An agent that dies in the middle of a restart, or while it drains an exited process's leftovers: the next
+ * agent finds the handler still wanted running and finishes the restart — it never leaves it stopped — and
+ * the record on disk never loses its fields meanwhile.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { planRestore } from '../../agent/instance/restore.js';
+import { specHash, type AgentState, type InstanceRecord } from '../../agent/supervisor/state-store.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { isAlive, readProcStat } from '../../shared/proc.js';
+import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+
+function mkSpec(over: Record<string, unknown> = {}): HandlerSpec {
+  return parseHandler(
+    { name: 'h', command: ['node', fixture('ticker.mjs')], ...over },
+    'handlers[0]',
+    'test',
+  );
+}
+
+function record(spec: HandlerSpec, over: Partial<InstanceRecord>): InstanceRecord {
+  return {
+    spec_hash: specHash(spec),
+    desired: 'running',
+    state: 'stopping',
+    handle: null,
+    unverified_handle: null,
+    restarts: 3,
+    failed_starts: 0,
+    last_exit: null,
+    started_at: null,
+    ...over,
+  };
+}
+
+describe('an agent that dies in the middle of a restart or a drain', () => {
+  const sups: Supervisor[] = [];
+  async function supervisor(dataDir: string): Promise<Supervisor> {
+    const sup = await Supervisor.create({ dataDir, pollIntervalMs: 50 });
+    sup.on('state', () => trackPid(sup.status('h')[0]?.pgid ?? undefined, true));
+    sups.push(sup);
+    return sup;
+  }
+  afterEach(async () => {
+    for (const sup of sups.splice(0)) {
+      await Promise.all(sup.status().map((s) => sup.stop(s.instance).catch(() => undefined)));
+      await sup.shutdown();
+    }
+  });
+
+  it('planRestore: a restart stopped (or stopping, its process gone) is started; an operator stop is not', () => {
+    const spec = mkSpec();
+    for (const state of ['stopping', 'stopped'] as const)
+      assert.equal(planRestore(record(spec, { state }), null, spec, 0).kind === 'rest', true);
+    assert.deepEqual(planRestore(record(spec, { state: 'stopped' }), null, spec, 0), {
+      kind: 'rest',
+      start: true,
+    });
+    assert.deepEqual(planRestore(record(spec, { state: 'stopped', desired: 'stopped' }), null, spec, 0), {
+      kind: 'rest',
+      start: false,
+    });
+  });
+
+  it('killed while a restart stops the old process: the next agent finishes the restart, never leaves it stopped', async () => {
+    const dataDir = tempDir();
+    const pidFile = path.join(dataDir, 'ready');
+    const spec = mkSpec({
+      command: ['node', fixture('ignore-term.mjs')],
+      env: { PID_FILE: pidFile },
+      stop_timeout: '1s',
+      start_seconds: 0,
+    });
+    const a = await supervisor(dataDir);
+    await a.applySpecs([spec]);
+    const old = a.status('h')[0]!;
+    await waitFor(() => existsSync(pidFile), { what: 'h ignoring SIGTERM' });
+    void a.restart('h').catch(() => undefined); // never settles: its agent goes away under it
+    await waitFor(() => a.status('h')[0]?.state === 'stopping', { what: 'the restart stopping h' });
+    await a.shutdown(); // the agent goes away (as on SIGTERM or kill -9): its handlers are left as they are
+    sups.splice(sups.indexOf(a), 1);
+    assert.ok(isAlive(old.pid!), 'the old process outlived the agent (it ignores SIGTERM)');
+    const b = await supervisor(dataDir);
+    const st = await waitFor(
+      () => {
+        const s = b.status('h')[0];
+        return s?.state === 'running' && s.pid !== old.pid ? s : null;
+      },
+      { what: 'h running again under the next agent', timeoutMs: 15_000 },
+    );
+    assert.ok(st.pid);
+    await waitFor(() => !isAlive(old.pid!), { what: 'the old process stopped by the finished restart' });
+  });
+
+  it('restarted while it drains leftovers: the record on disk keeps its fields (never a blank, stopped one)', async () => {
+    const dataDir = tempDir();
+    mkdirSync(dataDir, { recursive: true });
+    // A leftover of an exited process: it ignores SIGTERM, so the drain lasts until its SIGKILL.
+    const ready = path.join(dataDir, 'leftover-ready');
+    const leftover = spawn(process.execPath, [fixture('ignore-term.mjs')], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, PID_FILE: ready },
+    });
+    trackPid(leftover.pid, true);
+    await waitFor(() => existsSync(ready), { what: 'the leftover ignoring SIGTERM' });
+    const st = readProcStat(leftover.pid!)!;
+    const spec = mkSpec({ stop_timeout: '1s', backoff: { initial: '1h', max: '1h' } });
+    const draining = {
+      pid: leftover.pid!,
+      pgid: leftover.pid!,
+      start_time: st.startTime,
+      cmdline_hash: 'x',
+      spawned_at: Date.now() - 5000,
+      stdout_log: path.join(dataDir, 'o.log'),
+      stderr_log: path.join(dataDir, 'e.log'),
+      exit_file: path.join(dataDir, 'exit'),
+      spec_hash: specHash(spec),
+    };
+    const rec = record(spec, { state: 'backoff', draining: [draining] });
+    const state: AgentState = { version: 1, specs: { h: spec }, instances: { h: rec } };
+    const file = path.join(dataDir, 'state.json');
+    writeFileSync(file, JSON.stringify(state));
+    await supervisor(dataDir);
+    const seen: string[] = [];
+    await waitFor(
+      () => {
+        const r = (JSON.parse(readFileSync(file, 'utf8')) as AgentState).instances.h!;
+        seen.push(`${r.desired} ${r.restarts}`);
+        return !isAlive(leftover.pid!);
+      },
+      { what: 'the drain to end', intervalMs: 10 },
+    );
+    assert.deepEqual([...new Set(seen)], ['running 3'], 'what state.json said during the drain');
+  });
+});
