@@ -1,6 +1,6 @@
 /**
- * Health-check decisions (DESIGN §3), pure: consecutive probe results → verdict, the probing cadence and
- * the readiness deadline. No timers or I/O here; `monitor.ts` runs the probes.
+ * Health-check decisions (DESIGN §3), pure: consecutive probe results → verdict and the probing cadence
+ * (the readiness deadline is shared/handler-waits.ts). No timers or I/O here; `monitor.ts` runs the probes.
  *
  * Semantics:
  * - `healthy_threshold` consecutive passes → `healthy`; `unhealthy_threshold` consecutive failures →
@@ -8,14 +8,14 @@
  * - Readiness: a starting instance is probed at a fast cadence until it is healthy — for its first
  *   READY_FAST_FOR_MS, then 5 times slower: most handlers answer within that time and are seen at once, and
  *   50 handlers booting for seconds on a busy host (a restart of all) are not probed 100 times a second each
- *   by the agent that has to spawn them. Failures during this
- *   phase are counted and their reason reported, but do not make it `unhealthy` (a boot grace, like
- *   Docker's start period) — until the readiness deadline: `start_seconds + unhealthy_threshold × interval
- *   + timeout` after the spawn, the time a steady check would need to call it unhealthy. Not healthy by
- *   then → `unhealthy`; the instance stays `starting` (not ready, never killed for it, as Nomad does).
+ *   by the agent that has to spawn them. Failures during this phase are counted and their reason reported,
+ *   but do not make it `unhealthy` (a boot grace, like Docker's start period) — until the readiness deadline
+ *   (shared/handler-waits.ts): `start_seconds + unhealthy_threshold × interval + timeout` after the spawn,
+ *   the time a steady check would need to call it unhealthy. Not healthy by then → `unhealthy`; the
+ *   instance stays `starting` (not ready, never killed for it, as Nomad does).
  */
 import { timerDelay } from '../../shared/durations.js';
-import type { HandlerSpec, HealthSpec } from '../../shared/spec.js';
+import type { HealthSpec } from '../../shared/spec.js';
 
 /** `none`: no check configured; `unknown`: configured, no verdict yet (or not active). */
 export type HealthStatus = 'none' | 'unknown' | 'healthy' | 'unhealthy';
@@ -85,14 +85,6 @@ export function probeDelayMs(h: HealthSpec, readiness: boolean, readyForMs = 0):
   if (!readiness) return timerDelay(h.interval_ms);
   const fast = h.exec ? READY_EXEC_PROBE_MS : READY_PROBE_MS;
   return timerDelay(Math.min(h.interval_ms, readyForMs < READY_FAST_FOR_MS ? fast : 5 * fast));
-}
-
-/** Milliseconds after the spawn by which a health-checked instance must be healthy to be ready. */
-export function readinessDeadlineMs(spec: Pick<HandlerSpec, 'start_seconds' | 'health'>): number {
-  const h = spec.health;
-  if (!h) return timerDelay(spec.start_seconds * 1000);
-  // A sum of bounded durations can still exceed what a timer can run: capped (it then fires late, never at once).
-  return timerDelay(spec.start_seconds * 1000 + h.unhealthy_threshold * h.interval_ms + h.timeout_ms);
 }
 
 /** `http http://x/health`, `tcp 8080`, `exec check.sh` — for events and logs. */

@@ -6,7 +6,7 @@
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { ExitStatus, Handle, RecoverResult } from '../process/backend.js';
 import { describePids } from '../process/main-process.js';
-import { readinessDeadlineMs } from '../health/checks.js';
+import { readinessDeadlineMs } from '../../shared/handler-waits.js';
 import { decideRestart, describeExit, type RestartDecision } from './restart-policy.js';
 import type { InstanceRecord } from '../supervisor/state-store.js';
 

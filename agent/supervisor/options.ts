@@ -3,6 +3,7 @@
  * validated, fully-required object (durations in ms).
  */
 import os from 'node:os';
+import { DEFAULT_START_TIMEOUT_MS } from '../../shared/handler-waits.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import type { ProcessBackend } from '../process/backend.js';
 import { DEFAULT_CGROUP_ROOT } from '../process/cgroups.js';
@@ -14,12 +15,6 @@ import type { Loaded } from '../native/linux-sockets.js';
 import { LinuxBackend } from '../process/linux-backend.js';
 import { NO_FREEZER, type Freezer } from '../process/freezer.js';
 import { SpawnPacer } from '../process/spawn-pacer.js';
-
-/**
- * systemd's default TimeoutStartSec: a `notify: true` handler must have said READY=1, and a daemonizing
- * (`type: forking`) program's first process must have exited, by then (spec `start_timeout` overrides).
- */
-export const DEFAULT_START_TIMEOUT_MS = 90_000;
 
 export interface SupervisorOptions {
   dataDir: string;

@@ -2,6 +2,7 @@
  * The Admin gRPC service: validates requests, turns them into registry changes and executions, and
  * maps domain errors to gRPC status at this one edge.
  */
+import { commandWaitMs } from '../../shared/handler-waits.js';
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
 import type { ListMastersResponse } from '../../proto/generated/governor/v1/ListMastersResponse.js';
@@ -88,19 +89,27 @@ export function adminHandlers(
     DeleteHandler: unary(async (req, issuedBy) => {
       const set = requestTargets(req);
       checkWholeHandlers(set);
-      const { resolved, agentsOf } = await rollouts.specChanges.run(async () => {
+      const { resolved, agentsOf, removedWaitMs } = await rollouts.specChanges.run(async () => {
         const resolved = resolveTargets(registry, set, { empty: 'refuse', observed: 'refuse' });
         // A handler a rollout holds is not deleted under it (the rollout would fail for every handler it covers).
         rollouts.assertIdle(...resolved.handlers);
         const agentsOf = new Map(
           resolved.handlers.map((h) => [h, registry.agentsFor(registry.getSpec(h)!.spec)] as const),
         );
+        const removedWaitMs = Math.max(
+          0,
+          ...resolved.handlers.map((h) => commandWaitMs('STOP', registry.getSpec(h)!.spec)),
+        );
         for (const h of resolved.handlers) await registry.deleteSpec(h);
-        return { resolved, agentsOf };
+        return { resolved, agentsOf, removedWaitMs };
       });
       const agents = [...new Set([...agentsOf.values()].flat())].sort();
       const only = resolved.handlers.length === 1 ? resolved.handlers[0]! : '';
-      const records = await fleet.pushSpecs(agents, issuedBy, 'delete', only);
+      const records = await fleet.pushSpecs(agents, issuedBy, {
+        kind: 'delete',
+        handler: only,
+        removedWaitMs,
+      });
       const byAgent = new Map(agents.map((a, i) => [a, records[i]!]));
       for (const [h, list] of agentsOf) for (const agent of list) await registry.forgetInstance(agent, h);
       const outcomes = resolved.instances.map((t) => {
@@ -148,7 +157,7 @@ export function adminHandlers(
       const after = registry.specsForAgent(req.agent_id);
       // Its assignment changed: push its spec set (as an apply would); an offline agent gets it on hello.
       if (JSON.stringify(before) !== JSON.stringify(after) && fleet.hub.isConnected(req.agent_id))
-        await fleet.pushSpecs([req.agent_id], issuedBy, 'labels');
+        await fleet.pushSpecs([req.agent_id], issuedBy, { kind: 'labels' });
       return fleet.agentInfos().find((a) => a.id === rec.id) ?? { ...rec, host: null };
     }),
 

@@ -197,8 +197,16 @@ export interface GrpcAdminOptions {
    */
   masters?: string[];
   channelFor?: (address: string) => MasterChannel;
-  /** Per-call deadline (default 30 s). */
+  /** Per-call deadline (default 30 s); also how long a call keeps looking for a master to take it. */
   timeoutMs?: number;
+  /**
+   * Deadline of the calls that wait on handlers (control actions, apply, delete), once sent: none by default.
+   * The master bounds them itself (each handler's stop_timeout or start window on top of its command timeout,
+   * shared/handler-waits.ts), and the channel's keepalive finds a master gone silent; a stop of a handler with
+   * `stop_timeout: 60s` is not cut at 30 s and reported as a master that did not answer. An explicit
+   * `--timeout` sets it.
+   */
+  waitTimeoutMs?: number;
   /** Extra channel options (e.g. `grpc.ssl_target_name_override`). */
   channelOptions?: grpc.ChannelOptions;
   /** Items asked for per page of a listing (default: the master's). */
@@ -369,17 +377,20 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
   const client: AdminClient = channels.first;
   let closed = false;
 
-  function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
+  /** One unary call; `waits`: it waits on handlers (see `waitTimeoutMs`). */
+  function call<Req, Res>(method: Unary<Req, Res>, req: Req, waits = false): Promise<Res> {
     if (closed) return Promise.reject(new GovError('FAILED_PRECONDITION', 'admin client is closed'));
     const deadline = Date.now() + timeoutMs;
+    const callTimeoutMs = waits ? (opts.waitTimeoutMs ?? Infinity) : timeoutMs;
+    const callDeadline = Date.now() + callTimeoutMs;
     return channels.unary(
       method,
       deadline,
       (c, address) =>
         new Promise<Res>((resolve, reject) => {
-          method.call(c, req, new grpc.Metadata(), { deadline }, (err, res) => {
+          method.call(c, req, new grpc.Metadata(), { deadline: callDeadline }, (err, res) => {
             if (err) {
-              reject(mapGrpcError(err, address, timeoutMs, opts.localSocket));
+              reject(mapGrpcError(err, address, callTimeoutMs, opts.localSocket));
               return;
             }
             if (res === undefined) {
@@ -415,8 +426,9 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
   }
 
   return {
-    apply: (yaml, fileName) => call(client.Apply, { yaml, file_name: fileName }),
-    deleteHandler: (t) => call(client.DeleteHandler, typeof t === 'string' ? { handler: t } : { targets: t }),
+    apply: (yaml, fileName) => call(client.Apply, { yaml, file_name: fileName }, true),
+    deleteHandler: (t) =>
+      call(client.DeleteHandler, typeof t === 'string' ? { handler: t } : { targets: t }, true),
     listAgents: () =>
       allPages<ListAgentsResponse__Output>(
         (page_token) => call(client.ListAgents, { page_size: pageSize, page_token }),
@@ -438,13 +450,17 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         (all, page) => all.instances.push(...page.instances),
       ),
     control: (action, t, agent, sig = {}) =>
-      call(client.Control, {
-        action,
-        ...(typeof t === 'string' ? { handler: t, agent: agent ?? '' } : { targets: t }),
-        signal: sig.signal ?? '',
-        main: sig.main ?? false,
-        ...(sig.hold_ms ? { hold_ms: sig.hold_ms } : {}),
-      }),
+      call(
+        client.Control,
+        {
+          action,
+          ...(typeof t === 'string' ? { handler: t, agent: agent ?? '' } : { targets: t }),
+          signal: sig.signal ?? '',
+          main: sig.main ?? false,
+          ...(sig.hold_ms ? { hold_ms: sig.hold_ms } : {}),
+        },
+        true,
+      ),
     getMetrics: (f = {}) =>
       call(client.GetMetrics, {
         handler: f.handler ?? '',

@@ -34,6 +34,8 @@ export interface ConnectionFlagValues extends tls.ConnectionFlags {
 /** Where and how to connect, fully resolved (absolute paths, deadline in ms). */
 export interface AdminConnection extends tls.ConnectionSettings {
   timeoutMs: number;
+  /** The deadline of calls that wait on handlers: only an explicit --timeout (GrpcAdminOptions.waitTimeoutMs). */
+  waitTimeoutMs?: number;
   /** `master` as a list: the masters to try, in order (one unless an HA cluster's list was given). */
   masters?: string[];
 }
@@ -61,12 +63,11 @@ export function resolveAdminConnection(
   const source = values.master ? '--master' : io.env.GOV_MASTER ? 'GOV_MASTER' : '--master';
   const masters = validateMasterAddress(settings.master, source);
   const timeoutText = values.timeout ?? (io.env.GOV_TIMEOUT || undefined);
-  let timeoutMs = DEFAULT_CALL_TIMEOUT_MS;
-  if (timeoutText !== undefined) {
-    timeoutMs = parseDurationSetting(timeoutText, '--timeout', (m) => new UsageError(m));
-    if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
-  }
-  return { ...settings, master: masters[0]!, masters, timeoutMs };
+  if (timeoutText === undefined)
+    return { ...settings, master: masters[0]!, masters, timeoutMs: DEFAULT_CALL_TIMEOUT_MS };
+  const timeoutMs = parseDurationSetting(timeoutText, '--timeout', (m) => new UsageError(m));
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be more than 0');
+  return { ...settings, master: masters[0]!, masters, timeoutMs, waitTimeoutMs: timeoutMs };
 }
 
 /** The real connector: certificate files checked and loaded (shared/tls.ts), then a lazily connecting client. */
@@ -77,6 +78,7 @@ export const connectAdmin: AdminConnector = async (conn) => {
     target: c.target,
     credentials: c.credentials,
     timeoutMs: conn.timeoutMs,
+    ...(conn.waitTimeoutMs !== undefined ? { waitTimeoutMs: conn.waitTimeoutMs } : {}),
     channelOptions: c.options,
     masters: conn.masters ?? [conn.master],
     // Each address its own credentials: an IP is checked against the certificate's IP SANs.

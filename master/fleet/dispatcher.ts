@@ -49,7 +49,13 @@ export interface DispatchRequest extends CommandFields {
   agent: string;
   issuedBy: string;
   rolloutId?: string;
+  /** The whole timeout; without it, the master's command timeout plus `waitMs`. */
   timeoutMs?: number;
+  /**
+   * How long the command may wait on the handler itself (its stop_timeout, its start window:
+   * shared/handler-waits.ts), on top of the master's command timeout.
+   */
+  waitMs?: number;
   paramsSummary?: string;
   /**
    * Called with the agent's result before the execution is completed (e.g. to update the registry); the
@@ -100,7 +106,7 @@ export class Dispatcher {
     await req.onBegun?.(exec.id, commandId);
     let result: CommandResult__Output;
     try {
-      result = await session.command(commandFor(commandId, req), req.timeoutMs ?? this.defaultTimeoutMs, {
+      result = await session.command(commandFor(commandId, req), this.timeoutOf(req), {
         ackByCaller: true,
       });
     } catch (err) {
@@ -117,6 +123,11 @@ export class Dispatcher {
     const record = await this.completeCarriedOut(req, exec.id, outcomeOf(result));
     session.ack([commandId]);
     return { record, result };
+  }
+
+  /** The timeout of one command: its own, or the command timeout plus what it may wait on its handler. */
+  private timeoutOf(req: Pick<DispatchRequest, 'timeoutMs' | 'waitMs'>): number {
+    return req.timeoutMs ?? this.defaultTimeoutMs + (req.waitMs ?? 0);
   }
 
   /**
@@ -176,7 +187,7 @@ export class Dispatcher {
     }
     let result: CommandResult__Output;
     try {
-      result = await session.command(commandFor(ids.commandId, req), req.timeoutMs ?? this.defaultTimeoutMs, {
+      result = await session.command(commandFor(ids.commandId, req), this.timeoutOf(req), {
         ackByCaller: true,
       });
     } catch (err) {

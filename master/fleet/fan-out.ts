@@ -11,6 +11,7 @@ import { commandUnits, type ResolvedTargets } from '../state/targets.js';
 import type { Fleet } from './fleet.js';
 import type { DispatchRequest } from './dispatcher.js';
 import type { CheckedControl } from '../../shared/control-request.js';
+import { commandWaitMs } from '../../shared/handler-waits.js';
 
 export interface FanOutResult {
   executions: ExecutionRecord[];
@@ -41,16 +42,19 @@ export async function fanOut(
     ...(req.paramsSummary ? { paramsSummary: req.paramsSummary } : {}),
   };
   const done = await Promise.all(
-    units.map((u) =>
-      fleet.command({
+    units.map((u) => {
+      const spec = fleet.registry.getSpec(u.handler)?.spec;
+      return fleet.command({
         kind: req.kind,
         handler: u.handler,
         agent: u.agent,
         issuedBy,
         instance: u.instance,
         ...signalled,
-      }),
-    ),
+        // A stop waits out the handler's stop_timeout, a start its start window: not the master's silence.
+        ...(spec ? { waitMs: commandWaitMs(req.kind, spec) } : {}),
+      });
+    }),
   );
   const outcomes: InstanceOutcome[] = [];
   units.forEach((u, i) => {

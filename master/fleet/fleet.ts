@@ -2,6 +2,7 @@
  * The master's view of its agents: accepts agent streams (hello → registry, inventory, spec push),
  * keeps their pushed status/metrics, and sends them commands through the dispatcher.
  */
+import { commandWaitMs } from '../../shared/handler-waits.js';
 import { EventEmitter } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
@@ -154,7 +155,7 @@ export class Fleet {
           session.fail(`certificate of agent ${agentId} is revoked`, 'UNAUTHENTICATED');
         if (session.state !== 'connected') return this.markGone(agentId);
         this.log.info('agent connected', { agent: agentId, instances: hello.instances.length });
-        await this.pushSpecs([agentId], 'master', 'sync', '', { specsHash: hello.specs_hash });
+        await this.pushSpecs([agentId], 'master', { kind: 'sync', sync: { specsHash: hello.specs_hash } });
       })().catch((err: unknown) => this.log.error('agent hello failed', { agent: agentId, err }));
     });
     session.on('message', (msg) => {
@@ -315,13 +316,20 @@ export class Fleet {
   async pushSpecs(
     agents: string[],
     issuedBy: string,
-    kind = 'apply',
-    handler = '',
-    sync?: { specsHash: string },
+    opts: {
+      kind?: string;
+      handler?: string;
+      sync?: { specsHash: string };
+      /** How long the agent may take to stop handlers the push removes whose specs are gone (a delete). */
+      removedWaitMs?: number;
+    } = {},
   ): Promise<ExecutionRecord[]> {
+    const { kind = 'apply', handler = '', sync } = opts;
     const outcomes = await Promise.all(
       agents.map((agent) => {
         const specs = this.registry.specsForAgent(agent);
+        // An APPLY answers once its starts are spawned, but only once its stops (removals, changed specs) end.
+        const waitMs = Math.max(opts.removedWaitMs ?? 0, ...specs.map((s) => commandWaitMs('APPLY', s)));
         const remove = this.registry.removalsFor(agent);
         const held = new Set(this.heldHandlers());
         const keepSpecs = !!sync?.specsHash && sync.specsHash === assignedSpecsHash(specs);
@@ -335,6 +343,7 @@ export class Fleet {
           hold: specs.map((s) => s.name).filter((n) => held.has(n)),
           sync: sync !== undefined,
           remove,
+          waitMs,
           paramsSummary:
             `${kind}: ${specs.map((s) => s.name).join(', ') || '(no handlers)'}` +
             (keepSpecs ? ' (already running them: specs not resent)' : '') +

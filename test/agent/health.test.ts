@@ -8,9 +8,9 @@ import {
   expireReadiness,
   judgeHealth,
   probeDelayMs,
-  readinessDeadlineMs,
   type HealthCounts,
 } from '../../agent/health/checks.js';
+import { readinessDeadlineMs } from '../../shared/handler-waits.js';
 import { HealthMonitor } from '../../agent/health/monitor.js';
 import { execProbe, httpProbe, tcpProbe } from '../../agent/health/probe.js';
 import { FakeClock } from '../helpers/fake-clock.js';

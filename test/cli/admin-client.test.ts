@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { inFlagWords, mapGrpcError } from '../../master/cli/admin-client.js';
+import { createGrpcAdminApi, inFlagWords, mapGrpcError } from '../../master/cli/admin-client.js';
 import { main } from '../../master/cli/gov-program.js';
 import { adminHandlers } from '../../master/api/admin-service.js';
 import type { RolloutEngine } from '../../master/rollout/engine.js';
@@ -332,6 +332,46 @@ describe('admin client', () => {
       assert.equal(code, 1);
       assert.match(io.stderr, /did not answer within 300ms/);
       assert.ok(Date.now() - started < 5000);
+    });
+
+    it('a control action waits as long as the master takes (its handlers set that), beyond the call timeout; --timeout still bounds it', async () => {
+      // The master answers a stop after 600 ms (a handler's stop_timeout); the call timeout here is 200 ms.
+      handlers.Control = (_c, cb) =>
+        setTimeout(() => cb(null, { outcomes: [], executions: [], instances: [] }), 600);
+      const certs = path.join(cwd, 'certs');
+      const conn = clientConnection(
+        `127.0.0.1:${port}`,
+        loadTlsMaterial({
+          caPath: path.join(certs, 'ca.crt'),
+          certPath: path.join(certs, 'admin-admin.crt'),
+          keyPath: path.join(certs, 'admin-admin.key'),
+          cwd,
+        }),
+      );
+      const api = (waitTimeoutMs?: number) =>
+        createGrpcAdminApi({
+          target: conn.target,
+          credentials: conn.credentials,
+          channelOptions: conn.options,
+          timeoutMs: 200,
+          ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}),
+        });
+      const patient = api();
+      try {
+        const res = await patient.control('stop', { names: ['web'], all: false, selector: {}, agents: [] });
+        assert.deepEqual(res.outcomes, []);
+      } finally {
+        patient.close();
+      }
+      const bounded = api(200);
+      try {
+        await assert.rejects(
+          bounded.control('stop', { names: ['web'], all: false, selector: {}, agents: [] }),
+          /did not answer within 200ms/,
+        );
+      } finally {
+        bounded.close();
+      }
     });
 
     it('a master certificate from another CA is refused with a TLS hint', async () => {

@@ -5,7 +5,7 @@
  * test compares the record with what the agent really did (the handler's PID and restart count).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js';
 import { Cluster, type LocalInstance } from '../helpers/cluster.js';
@@ -240,7 +240,7 @@ describe('integration: the execution log ends up true when the master gives up o
     });
   });
 
-  describe('the master gives up by timing out (command timeout 1.5s, grace 10s)', () => {
+  describe("the master gives up by timing out (command timeout 1.5s + the handler's 1s stop_timeout, grace 10s)", () => {
     let c: Cluster;
     let wake: () => void = () => {};
 
@@ -250,7 +250,18 @@ describe('integration: the execution log ends up true when the master gives up o
         heartbeatGrace: '10s',
         masterArgs: ['--command-timeout', '1500ms'],
       });
-      await c.startTicker(['edge-1']);
+      // A RESTART may also wait out the handler's stop_timeout and start window: 1.5 s + 1 s + 0 s.
+      const file = c.writeHandlers([
+        {
+          name: 'web',
+          agents: ['edge-1'],
+          command: [process.execPath, fixture('ticker.mjs')],
+          start_seconds: 0,
+          stop_timeout: '1s',
+        },
+      ]);
+      await c.govJson(['apply', '-f', file]);
+      await c.waitInstances('web', 1, (i) => i.state === 'running' && !!i.pid);
     });
     after(async () => {
       wake();
@@ -264,7 +275,7 @@ describe('integration: the execution log ends up true when the master gives up o
       // Master heartbeats (every 200 ms) queue up ahead of the command: read late, they understate the
       // master's clock — the deadline must still be judged right.
       await new Promise((r) => setTimeout(r, 500));
-      assert.match(await restart(c, 'web'), /^timeout: .*did not answer RESTART within 1500 ms/);
+      assert.match(await restart(c, 'web'), /^timeout: .*did not answer RESTART within 2500 ms/);
       wake();
 
       const rec = await answeredRestart(c, 'web');
@@ -274,7 +285,35 @@ describe('integration: the execution log ends up true when the master gives up o
       assert.equal(rec.status, 'timeout');
       assert.equal(rec.late, true);
       assert.match(rec.error ?? '', /not carried out: its deadline passed/);
-      assert.match(rec.note, /did not answer RESTART within 1500 ms/);
+      assert.match(rec.note, /did not answer RESTART within 2500 ms/);
+    });
+
+    it("a stop or a restart that waits out the handler's own stop_timeout and start window is no timeout, through the CLI too", async () => {
+      const ready = path.join(c.dir, 'slow.ready');
+      const file = c.writeHandlers(
+        [
+          {
+            name: 'slow',
+            agents: ['edge-1'],
+            command: [process.execPath, fixture('ignore-term.mjs')],
+            env: { PID_FILE: ready },
+            start_seconds: 2,
+            stop_timeout: '2s',
+          },
+        ],
+        'slow.yaml',
+      );
+      await c.govJson(['apply', '-f', file]);
+      await c.waitInstances('slow', 1, (i) => i.state === 'running');
+      await waitFor(() => existsSync(ready), { what: 'slow ignoring SIGTERM' });
+      // It ignores SIGTERM: SIGKILL after 2 s, then 2 s of start window — each past the 1.5 s command timeout.
+      rmSync(ready);
+      const restarted = await c.gov(['restart', 'slow']);
+      assert.equal(restarted.code, 0, restarted.stderr);
+      await waitFor(() => existsSync(ready), { what: 'slow ignoring SIGTERM again' });
+      const stopped = await c.gov(['stop', 'slow']);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stdout, /slow@edge-1: stopped/);
     });
   });
 });
