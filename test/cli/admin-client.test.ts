@@ -105,6 +105,19 @@ describe('admin client', () => {
     let port: number;
     const received: Array<[string, unknown]> = [];
     const handlers: Record<string, Handler> = {};
+    /** A client connection to the stub server as admin-admin. */
+    const adminConnection = () => {
+      const certs = path.join(cwd, 'certs');
+      return clientConnection(
+        `127.0.0.1:${port}`,
+        loadTlsMaterial({
+          caPath: path.join(certs, 'ca.crt'),
+          certPath: path.join(certs, 'admin-admin.crt'),
+          keyPath: path.join(certs, 'admin-admin.key'),
+          cwd,
+        }),
+      );
+    };
 
     before(async () => {
       cwd = tempDir();
@@ -288,16 +301,7 @@ describe('admin client', () => {
       handlers.Attach = adminHandlers(fleet, {} as RolloutEngine).Attach as unknown as Handler;
 
       const { admin } = loadProtos();
-      const certs = path.join(cwd, 'certs');
-      const conn = clientConnection(
-        `127.0.0.1:${port}`,
-        loadTlsMaterial({
-          caPath: path.join(certs, 'ca.crt'),
-          certPath: path.join(certs, 'admin-admin.crt'),
-          keyPath: path.join(certs, 'admin-admin.key'),
-          cwd,
-        }),
-      );
+      const conn = adminConnection();
       const client = new admin.governor.v1.Admin(conn.target, conn.credentials, conn.options);
       const attach = (req: { agent: string; pid: number; name: string }) =>
         new Promise<grpc.ServiceError>((resolve, reject) =>
@@ -338,16 +342,7 @@ describe('admin client', () => {
       // The master answers a stop after 600 ms (a handler's stop_timeout); the call timeout here is 200 ms.
       handlers.Control = (_c, cb) =>
         setTimeout(() => cb(null, { outcomes: [], executions: [], instances: [] }), 600);
-      const certs = path.join(cwd, 'certs');
-      const conn = clientConnection(
-        `127.0.0.1:${port}`,
-        loadTlsMaterial({
-          caPath: path.join(certs, 'ca.crt'),
-          certPath: path.join(certs, 'admin-admin.crt'),
-          keyPath: path.join(certs, 'admin-admin.key'),
-          cwd,
-        }),
-      );
+      const conn = adminConnection();
       const api = (waitTimeoutMs?: number) =>
         createGrpcAdminApi({
           target: conn.target,
