@@ -235,41 +235,45 @@ export class Instance {
   }
 
   /**
-   * Stop then start as one operation: concurrent restarts run one after the other. `onlyIfMeantToRun` (a
-   * resource policy's restart, decided on an earlier sample): refused with a StateError when, by its turn,
-   * the instance is no longer meant to run (an operator stopped it) — a policy never starts what an operator
-   * stopped.
+   * Stop then start as one operation: concurrent restarts run one after the other. Whether it is still meant
+   * to run is read in its turn — an operator's stop queued before it has set that by then: `onlyIfMeantToRun`
+   * (a resource policy's restart, decided on an earlier sample) is refused with a StateError when it is not;
+   * `unlessStopped` (a rollout step) leaves it stopped. Neither ever starts what an operator stopped.
    */
-  async restart(opts: { onlyIfMeantToRun?: boolean } = {}): Promise<InstanceStatus> {
+  async restart(opts: { onlyIfMeantToRun?: boolean; unlessStopped?: boolean } = {}): Promise<InstanceStatus> {
     await this.exclusive(async () => {
-      if (opts.onlyIfMeantToRun && this.desired !== 'running')
-        throw new StateError(
-          `${this.name} is ${this.state}: an operator stopped it; a policy restarts only an instance meant to run`,
-        );
+      if (this.desired !== 'running') {
+        if (opts.onlyIfMeantToRun)
+          throw new StateError(
+            `${this.name} is ${this.state}: an operator stopped it; a policy restarts only an instance meant to run`,
+          );
+        if (opts.unlessStopped) return;
+      }
       await this.restartNow();
     });
     return this.started();
   }
 
   /**
-   * One operation: stopped, put on `spec`, persisted, and restarted when `restart`; resolves once the restart
-   * left `starting` (see `start`), or with `launchOnly` once it is spawned (see `launch`). An instance that is
-   * on `spec` by its turn (an earlier apply of the same spec, waited for) is left as it is: not restarted twice.
+   * One operation: stopped, put on `spec`, persisted, and restarted when it is meant to run (read in its
+   * turn: an instance an operator stopped only gets the spec stored; a cold on-demand one made always-on
+   * is started); resolves once the restart left `starting` (see `start`), or with `launchOnly` once it is
+   * spawned (see `launch`). An instance on `spec` by its turn (an earlier apply of the same spec) is left as
+   * it is: not restarted twice.
    */
-  async respec(
-    spec: HandlerSpec,
-    hash: string,
-    restart: boolean,
-    launchOnly = false,
-  ): Promise<InstanceStatus> {
+  async respec(spec: HandlerSpec, hash: string, launchOnly = false): Promise<InstanceStatus> {
+    let restarted = false;
     await this.exclusive(async () => {
       if (this.specHash === hash) return;
-      await this.stopNow(restart);
+      const wanted =
+        this.desired === 'running' || (this.spec.mode === 'on-demand' && spec.mode === 'always-on');
+      await this.stopNow(wanted);
       [this.spec, this.specHash] = [spec, hash];
       await this.persist();
-      if (restart) await this.restartNow();
+      if (wanted) await this.restartNow();
+      restarted = wanted;
     });
-    return restart && !launchOnly ? this.started() : this.status();
+    return restarted && !launchOnly ? this.started() : this.status();
   }
 
   /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */

@@ -5,7 +5,7 @@
 import { ValidationError } from '../../shared/errors.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { specChange } from '../../shared/spec-hash.js';
-import type { Instance, InstanceStatus } from '../instance/instance.js';
+import type { InstanceStatus } from '../instance/instance.js';
 import type { InstanceRegistry } from './instance-registry.js';
 import { specHash } from './state-store.js';
 
@@ -62,7 +62,7 @@ export async function reconcile(
         if (specChange(inst.spec, spec) !== 'process') {
           [inst.spec, inst.specHash] = [spec, hash];
           work.push(inst.persist());
-        } else work.push(replaceSpec(inst, spec, hash, opts.launchOnly));
+        } else work.push(inst.respec(spec, hash, opts.launchOnly));
       }
     }
   }
@@ -82,19 +82,8 @@ export async function rolloutStep(
   if (spec.name !== inst.spec.name)
     throw new ValidationError(`instance ${key} belongs to ${inst.spec.name}, not ${spec.name}`);
   const hash = specHash(spec);
-  if (inst.specHash !== hash) await replaceSpec(inst, spec, hash);
-  else if (inst.desired === 'running') await inst.restart();
+  // Whether it is meant to run is read in its turn (an operator's stop may be queued ahead of the step).
+  if (inst.specHash !== hash) await inst.respec(spec, hash);
+  else await inst.restart({ unlessStopped: true });
   return inst.status();
-}
-
-async function replaceSpec(
-  inst: Instance,
-  spec: HandlerSpec,
-  hash: string,
-  launchOnly = false,
-): Promise<void> {
-  // A cold on-demand instance switched to always-on is wanted running (an operator's stop is not).
-  const wasWanted =
-    inst.desired === 'running' || (inst.spec.mode === 'on-demand' && spec.mode === 'always-on');
-  await inst.respec(spec, hash, wasWanted, launchOnly);
 }

@@ -96,6 +96,32 @@ describe('an agent that dies in the middle of a restart or a drain', () => {
     await waitFor(() => !isAlive(old.pid!), { what: 'the old process stopped by the finished restart' });
   });
 
+  it('an operator stop queued behind a restart is kept: a rollout step and an apply queued after it never start it again', async () => {
+    const dataDir = tempDir();
+    const pidFile = path.join(dataDir, 'ready');
+    const raw = {
+      command: ['node', fixture('ignore-term.mjs')],
+      env: { PID_FILE: pidFile },
+      stop_timeout: '1s',
+      start_seconds: 0,
+    };
+    const spec = mkSpec(raw);
+    const sup = await supervisor(dataDir);
+    await sup.applySpecs([spec]);
+    await waitFor(() => existsSync(pidFile), { what: 'h ignoring SIGTERM' });
+    const restarted = sup.restart('h');
+    await waitFor(() => sup.status('h')[0]?.state === 'stopping', { what: 'the restart stopping h' });
+    // While the restart stops the old process (still wanted running): an operator's stop, then a rollout's
+    // step on the same spec and an apply of a changed one.
+    const stopped = sup.stop('h');
+    const step = sup.updateInstance('h', spec);
+    const applied = sup.applySpecs([mkSpec({ ...raw, env: { PID_FILE: pidFile, V: '2' } })]);
+    await Promise.all([restarted, stopped, step, applied]);
+    const st = sup.status('h')[0]!;
+    assert.equal(st.state, 'stopped', 'the operator stopped it: nothing queued after the stop starts it');
+    assert.equal(st.pid, null);
+  });
+
   it('restarted while it drains leftovers: the record on disk keeps its fields (never a blank, stopped one)', async () => {
     const dataDir = tempDir();
     mkdirSync(dataDir, { recursive: true });
