@@ -419,10 +419,27 @@ export function runGov(argv: string[]): void {
   main(argv, entryIO()).then(
     (code) => {
       process.exitCode = code;
+      exitOnceWritten();
     },
     (err: unknown) => {
       process.stderr.write(`error: ${errorMessage(err)}\n`);
       process.exitCode = EXIT_FAILED;
+      exitOnceWritten();
     },
+  );
+}
+
+/** How long a finished command's process may linger on handles nobody uses any more. */
+const EXIT_GRACE_MS = 200;
+
+/**
+ * The command is over (a daemon's too: its `main` resolves when it stops): once its output is written, the
+ * process ends even if a handle it no longer needs holds the event loop — a connection to a master that
+ * took the TCP connection but never answered TLS (hung, SIGSTOPped) kept `gov ps` alive after its error,
+ * for minutes. A process with nothing left exits at once as before (the timer does not hold it).
+ */
+function exitOnceWritten(): void {
+  process.stdout.write('', () =>
+    process.stderr.write('', () => setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()),
   );
 }

@@ -175,6 +175,26 @@ describe('gov binary (dist/master/cli/gov.js)', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('a master that takes the connection but never answers TLS: the binary says so and exits 1, not hangs', async () => {
+    const cwd = tempDir();
+    await initPki({ dir: path.join(cwd, 'certs') });
+    // Accepts and holds every connection, says nothing (a hung or SIGSTOPped master: the kernel still accepts).
+    const held: net.Socket[] = [];
+    const silent = net.createServer((sock) => void held.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      for (const args of [['ps'], ['stop', 'web']]) {
+        const r = await runBin([...args, '--master', `127.0.0.1:${port}`], cwd);
+        assert.equal(r.code, 1, `gov ${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`^error: cannot reach master at 127\\.0\\.0\\.1:${port}`));
+      }
+    } finally {
+      for (const sock of held) sock.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
   it('gov ps without certificates exits 1 and says how to make them', async () => {
     const r = await runBin(['ps'], tempDir());
     assert.equal(r.code, 1);
