@@ -18,13 +18,15 @@
  * Writes: like the durable file, mutations are coalesced (one write in flight; the next carries everything
  * that came meanwhile). A write diffs the state against what it last wrote (per key JSON) and sends only the
  * changed keys, as ONE transaction `If(create_revision(fence.key) == fence.createRevision) Then(puts,
- * deletes)`; a write larger than one transaction may be (etcd's --max-txn-ops 128, 1.5 MiB request) is
- * split into several fenced transactions, in this order: specs, agents, instances, deleted, execution
- * buckets, rollouts, meta, then deletes. A crash between two of them leaves some keys new and some old, each
- * key whole: a rollout never names a spec version that is not stored (specs go first); the lifetime counter
- * is recomputed from the buckets on load (never behind the records); removed keys are deleted last, so a
- * crash leaves an extra old record (a trimmed execution bucket, a deleted agent) rather than losing one, and
- * records repeated by it are read back once (by id).
+ * deletes)`. A write larger than one transaction may be (etcd's --max-txn-ops 128, 1.5 MiB request) is still
+ * all or nothing, by a redo record (`pending/ID/…`, `planWrite`): its operations are first written as parts
+ * `pending/ID/N`, then `pending/ID/commit` (one put: the moment the write takes effect), then the operations
+ * themselves in several fenced transactions (specs, agents, instances, deleted, execution buckets, rollouts,
+ * meta, then deletes), then the record is deleted. Loading applies a committed record that is still there
+ * (`replayPending`) and ignores one without its commit (a crash before it: nothing of the write was applied).
+ * So an Apply's specs and its rolling update, written together, are both stored or neither is, however many
+ * handlers it changes. IDs grow (one more than the highest still stored), so records left by crashes replay in
+ * the order they were written; the next write deletes them (or has them deleted by its own record).
  *
  * A failed fence (the key is gone or was re-created: another master leads) rejects every waiting caller
  * with a FencedError, emits 'fenced' once (the HA master steps down) and refuses every later write. etcd not
@@ -167,7 +169,8 @@ class EtcdStore extends EventEmitter implements EtcdMasterStore {
     const own = await this.readOwn();
     const state = decodeState(Object.fromEntries(own), this.prefix, this.etcd.describe);
     replaceInPlace(this.data, state);
-    // What etcd holds of ours: a load that needed no completion writes nothing on the first flush.
+    // What etcd holds of ours: a load that needed no completion writes nothing on the first flush (one that
+    // replayed a redo record writes its operations and deletes it).
     this.written = own;
     this.uncertain = false;
   }
@@ -310,9 +313,137 @@ export function encodeState(s: MasterState, prefix: string): Map<string, string>
   return out;
 }
 
-/** The transactions that take etcd from `before` to `after` (full key → JSON), in the order they must run. */
+/**
+ * The transactions that take etcd from `before` to `after` (full key → JSON), in the order they must run:
+ * one, or for a write larger than one transaction, its redo record's parts, its commit, the operations
+ * (split within etcd's limits) and the record's deletion (see the file comment).
+ */
 export function planWrite(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[][] {
-  return splitTxns(diff(before, after, prefix));
+  const ops = diff(before, after, prefix);
+  const txns = splitTxns(ops);
+  if (txns.length <= 1) return txns;
+  const id = String(nextPendingId(before, prefix)).padStart(12, '0');
+  const parts = pendingParts(ops).map((value, i): Op => ({
+    kind: 'put',
+    key: `${prefix}${PENDING}/${id}/${i}`,
+    value,
+  }));
+  const commit: Op = {
+    kind: 'put',
+    key: `${prefix}${PENDING}/${id}/${COMMIT}`,
+    value: JSON.stringify({ parts: parts.length }),
+  };
+  // The commit is deleted first: a crash part-way through the deletion leaves parts without it (ignored).
+  const cleanup: Op[] = [commit, ...parts].map((o) => ({ kind: 'delete', key: o.key }));
+  return [...splitTxns(parts), [commit], ...txns, ...splitTxns(cleanup)];
+}
+
+// ---- redo records of split writes ----
+
+/** The group of redo records: `pending/ID/N` (the parts, JSON arrays of operations) and `pending/ID/commit`. */
+const PENDING = 'pending';
+const COMMIT = 'commit';
+
+/** The redo record ID a write after `before` takes: one more than the highest stored (records replay by ID). */
+function nextPendingId(before: Map<string, string>, prefix: string): number {
+  let max = 0;
+  for (const key of before.keys()) {
+    const id = pendingKey(key, prefix)?.id;
+    if (id !== undefined) max = Math.max(max, Number(id));
+  }
+  return max + 1;
+}
+
+/** `{id, part}` of a redo record key (`part` a number or 'commit'), undefined for any other key. */
+function pendingKey(key: string, prefix: string): { id: string; part: string } | undefined {
+  const m = /^pending\/(\d{12})\/(\d+|commit)$/.exec(key.slice(prefix.length));
+  return m ? { id: m[1] as string, part: m[2] as string } : undefined;
+}
+
+/** Bytes of one redo record part: a transaction's, less room for its key. */
+const PART_MAX_BYTES = TXN_MAX_BYTES - 1024;
+
+/**
+ * The operations as parts of at most PART_MAX_BYTES each (an operation over it alone; splitTxns refused any
+ * bigger than one request). A put's value is JSON already: written as it is, not escaped into a string.
+ */
+function pendingParts(ops: Op[]): string[] {
+  const parts: string[] = [];
+  let cur: string[] = [];
+  let bytes = 0;
+  for (const o of ops) {
+    const entry =
+      o.kind === 'put'
+        ? `{"put":${JSON.stringify(o.key)},"value":${o.value}}`
+        : `{"delete":${JSON.stringify(o.key)}}`;
+    const b = Buffer.byteLength(entry) + 1;
+    if (cur.length > 0 && bytes + b > PART_MAX_BYTES) {
+      parts.push(`[${cur.join(',')}]`);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(entry);
+    bytes += b;
+  }
+  if (cur.length > 0) parts.push(`[${cur.join(',')}]`);
+  return parts;
+}
+
+/**
+ * The keys as they are once every committed redo record is applied, in ID order, without the records
+ * themselves (a record without its commit is dropped: its write never took effect). A committed record that
+ * misses a part, or a part that is not a list of operations, is refused naming the key (`where`).
+ */
+export function replayPending(kvs: Map<string, string>, prefix: string, where: string): Map<string, string> {
+  const records = new Map<string, Map<string, string>>();
+  const out = new Map<string, string>();
+  for (const [key, value] of kvs) {
+    const p = pendingKey(key, prefix);
+    if (p === undefined) out.set(key, value);
+    else {
+      let rec = records.get(p.id);
+      if (!rec) records.set(p.id, (rec = new Map()));
+      rec.set(p.part, value);
+    }
+  }
+  const refuse = (key: string, reason: string): never => {
+    throw new ValidationError(
+      `${where} key ${prefix}${key}: ${reason}; refusing to start — a write split over several transactions ` +
+        `cannot be completed (repair or delete the key with etcdctl)`,
+    );
+  };
+  for (const id of [...records.keys()].sort()) {
+    const rec = records.get(id) as Map<string, string>;
+    const commit = rec.get(COMMIT);
+    if (commit === undefined) continue;
+    const base = `${PENDING}/${id}/`;
+    let parts: unknown;
+    try {
+      parts = (JSON.parse(commit) as { parts?: unknown }).parts;
+    } catch {
+      parts = undefined;
+    }
+    if (!Number.isInteger(parts) || (parts as number) < 1)
+      refuse(`${base}${COMMIT}`, 'parts: expected an integer ≥ 1');
+    for (let i = 0; i < (parts as number); i++) {
+      const text = rec.get(String(i));
+      if (text === undefined) refuse(`${base}${i}`, 'missing, though the write is committed');
+      let ops: unknown;
+      try {
+        ops = JSON.parse(text as string);
+      } catch (err) {
+        return refuse(`${base}${i}`, `not valid JSON: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(ops)) refuse(`${base}${i}`, 'expected a list of operations');
+      for (const [n, o] of (ops as Array<Record<string, unknown>>).entries()) {
+        if (typeof o?.put === 'string' && o.put.startsWith(prefix) && 'value' in o)
+          out.set(o.put, JSON.stringify(o.value));
+        else if (typeof o?.delete === 'string' && o.delete.startsWith(prefix)) out.delete(o.delete);
+        else refuse(`${base}${i}`, `[${n}]: expected {put, value} or {delete} of a key under ${prefix}`);
+      }
+    }
+  }
+  return out;
 }
 
 function diff(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[] {
@@ -322,6 +453,9 @@ function diff(before: Map<string, string>, after: Map<string, string>, prefix: s
   puts.sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : 1));
   const deletes: Op[] = [];
   for (const key of before.keys()) if (!after.has(key)) deletes.push({ kind: 'delete', key });
+  // A redo record's commit before its parts: a deletion cut short leaves parts alone, which load ignores.
+  const commitFirst = (o: Op): number => (pendingKey(o.key, prefix)?.part === COMMIT ? 0 : 1);
+  deletes.sort((a, b) => commitFirst(a) - commitFirst(b));
   return [...puts, ...deletes];
 }
 
@@ -355,7 +489,8 @@ function splitTxns(ops: Op[]): Op[][] {
 // ---- decoding ----
 
 /** Rebuilds the state from etcd's keys, checking every key (ValidationError naming the key and field). */
-export function decodeState(kvs: Record<string, string>, prefix: string, endpoints: string): MasterState {
+export function decodeState(raw: Record<string, string>, prefix: string, endpoints: string): MasterState {
+  const kvs = Object.fromEntries(replayPending(new Map(Object.entries(raw)), prefix, `etcd ${endpoints}`));
   const keys = Object.keys(kvs);
   const state = emptyMasterState();
   if (keys.length === 0) return state;
@@ -416,7 +551,7 @@ export function decodeState(kvs: Record<string, string>, prefix: string, endpoin
   return state;
 }
 
-/** The ring from its buckets (by index; a record repeated by an interrupted split write read back once). */
+/** The ring from its buckets (by index; a record found in two buckets is read back once). */
 function assembleExecutions(state: MasterState, buckets: Bucket[], lifetime: number): void {
   buckets.sort((a, b) => a.first - b.first);
   const seen = new Map<string, number>();
@@ -442,7 +577,7 @@ function decodeWritten(written: Map<string, string>, prefix: string): MasterStat
   const state = emptyMasterState();
   const buckets: Bucket[] = [];
   let lifetime = 0;
-  for (const [key, json] of written) {
+  for (const [key, json] of replayPending(written, prefix, 'written')) {
     const rest = key.slice(prefix.length);
     if (rest === 'meta') {
       const m = JSON.parse(json) as { version: number; lifetime_executions?: number };

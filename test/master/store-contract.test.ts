@@ -398,6 +398,60 @@ describe('etcd store', () => {
     assert.equal(again.listSpecs().length, 401);
   });
 
+  it('a write split over several transactions is whole after the master dies part-way: all of it or none', async () => {
+    // 200 specs of 3 KB: more keys than one transaction may hold. The master "dies" after `k` of the write's
+    // transactions (its connection fails every later one); another store then opens the same prefix.
+    const many = Array.from({ length: 200 }, (_, i) =>
+      spec({ name: `h${i}`, env: { PAD: 'x'.repeat(3000) } }),
+    );
+    const loaded: number[] = [];
+    for (let k = 0; ; k++) {
+      const b = etcdBackend(etcd().endpoint);
+      await new Registry(await b.open()).applySpecs([spec({ name: 'web' })]);
+      const c = await connect(etcd().endpoint);
+      const fence = {
+        key: b.fenceKey,
+        createRevision: String((await c.client.get(b.fenceKey).exec()).kvs[0]?.create_revision),
+      };
+      let commits = 0;
+      const client = new Proxy(c.client, {
+        get(target, prop, receiver) {
+          if (prop !== 'if') return Reflect.get(target, prop, receiver) as unknown;
+          return (...args: Parameters<typeof target.if>) => {
+            const txn = target.if(...args);
+            if (++commits > k) txn.commit = () => Promise.reject(new Error('the master died'));
+            return txn;
+          };
+        },
+      });
+      const dying = await openEtcdStore({ etcd: { ...c, client }, prefix: b.prefix, fence });
+      const cut = await new Registry(dying).applySpecs(many).then(
+        () => false,
+        () => true,
+      );
+      const again = await b.open();
+      const n = new Registry(again).listSpecs().length;
+      assert.ok(n === 1 || n === 201, `cut after ${k} transactions: ${n} specs loaded (1 or 201)`);
+      loaded.push(n);
+      // The next write completes what a committed write left, and leaves no redo record behind.
+      await new Registry(again).applySpecs([spec({ name: 'web', env: { A: '1' } })]);
+      const left = Object.keys(await c.client.getAll().prefix(`${b.prefix}pending/`).strings());
+      assert.deepEqual(left, [], `cut after ${k}: redo records left`);
+      await again.close();
+      const reread = new Registry(await b.open());
+      assert.equal(reread.listSpecs().length, n, `cut after ${k}: read back after the next write`);
+      assert.equal(reread.getSpec('web')?.version, 2);
+      if (!cut) break;
+    }
+    assert.ok(loaded.length >= 4, `the write took ${loaded.length - 1} transactions`);
+    assert.equal(loaded[0], 1, 'cut before its commit: none of it');
+    assert.equal(loaded.at(-1), 201);
+    assert.ok(
+      loaded.some((n, i) => n === 201 && i < loaded.length - 2),
+      'committed, its operations cut short: all of it',
+    );
+  });
+
   it('mTLS to etcd: with the CA and a client certificate the store works; etcd refuses a client without one', async function () {
     this.timeout(120_000);
     const pki = await testPki();
