@@ -52,6 +52,8 @@ export const STOP_POLL_MS = 20;
  * handler that sends thousands a second costs a few pushes and writes, and its last text always arrives.
  */
 export const NOTIFY_STATUS_PUSH_MS = 10;
+/** How often a main the handler named (MAINPID=) is looked at: once gone, the main is the shim's child again. */
+export const NOTIFIED_MAIN_POLL_MS = 1_000;
 
 const ACTIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 
@@ -112,6 +114,7 @@ export class Instance {
   /** When STATUS= was last pushed, and the push due at the end of the current window. */
   private statusPushedAt = -Infinity;
   private statusPush: TimerHandle | null = null;
+  private notifiedMainWatch: TimerHandle | null = null;
   /** Epoch ms since when the running process is frozen by the cgroup freezer (`idle_action: freeze`). */
   private frozenAt: number | null = null;
   /** While a freeze is being made: its time, which the record carries before the kernel freezes (freeze). */
@@ -191,6 +194,7 @@ export class Instance {
         this.transition(plan.to, 'ADOPTED', `${plan.message}${this.frozenAt !== null ? ' (frozen)' : ''}`);
         if (this.frozenAt === null) this.startHealth(this.gen, plan.readyWithinMs);
         if (plan.to === 'starting') this.armStartTimer(this.gen, plan.startLeftMs);
+        this.watchNotifiedMain();
         if (plan.then === 'stop') this.background(this.stop());
         if (plan.then === 'restart') this.background(this.restart());
         return;
@@ -377,6 +381,7 @@ export class Instance {
     if (main && (main.pid !== h.main_pid || main.startTime !== h.main_start_time)) {
       this.handle = { ...withMain(h, { pid: main.pid, start_time: main.startTime }), main_notified: true };
       this.note('MAIN_CHANGED', `MAIN_CHANGED pid=${main.pid} (MAINPID= sent by pid ${sender})`);
+      this.watchNotifiedMain();
       changed = true;
     }
     const statusChanged = m.status !== undefined && m.status !== this.notifyStatus;
@@ -434,7 +439,8 @@ export class Instance {
   signal(signal: NodeJS.Signals, main: boolean): string {
     const h = this.handle;
     if (!h || !SIGNALLABLE.has(this.state)) throw new StateError(notRunningRefusal(this.name, this.state));
-    if (main && h.main_pid === undefined) this.findMainLate(h);
+    this.followNotifiedMain();
+    if (main && this.handle?.main_pid === undefined) this.findMainLate(this.handle ?? h);
     const sent = sendSignal(this.name, this.handle ?? h, this.opts.backend, signal, main);
     this.signalsSent++;
     this.note('SIGNALLED', `SIGNALLED ${sent}`);
@@ -462,6 +468,8 @@ export class Instance {
     this.cancelWatchdog();
     this.statusPush?.cancel();
     this.statusPush = null;
+    this.notifiedMainWatch?.cancel();
+    this.notifiedMainWatch = null;
     this.stopHealth();
   }
 
@@ -495,6 +503,7 @@ export class Instance {
 
   /** The fields of status() a metrics sample reads (status.ts), built without copying the events. */
   sampled(): SampledStatus {
+    this.followNotifiedMain();
     return {
       handler: this.spec.name,
       index: this.index,
@@ -715,7 +724,8 @@ export class Instance {
 
   /**
    * The backend's identity verdict on a persisted handle; a `type: forking` handler whose first process
-   * exited (after it started) is alive while its recorded cgroup is populated.
+   * exited (after it started) is alive while its recorded cgroup is populated, whether the first process's
+   * PID is free or since taken by another process (that one is never signalled: it is not the handle's).
    */
   private restoreVerdict(rec: InstanceRecord): RecoverResult | null {
     const h = rec.handle;
@@ -724,7 +734,7 @@ export class Instance {
     const daemonUp =
       this.spec.type === 'forking' &&
       h.cgroup !== undefined &&
-      verdict.kind === 'gone' &&
+      verdict.kind !== 'alive' &&
       (rec.state === 'running' ||
         rec.state === 'stopping' ||
         (rec.state === 'starting' && this.opts.backend.readExit(h)?.code === 0)) &&
@@ -757,6 +767,37 @@ export class Instance {
     // A main the handler named (MAINPID=) stays one: the backend verified it by its cgroup or session.
     const kept = withMain(h, main);
     return h.main_notified === true && main?.pid === recorded?.pid ? { ...kept, main_notified: true } : kept;
+  }
+
+  /**
+   * A main the handler named (MAINPID=) that is no longer alive with its start time: the main is the shim's
+   * child again (or unknown), never a dead PID or one since reused by another process.
+   */
+  private followNotifiedMain(): void {
+    const h = this.handle;
+    if (!h || h.main_notified !== true) return;
+    const named = recordedMain(h);
+    if (named && this.opts.backend.processLives(named)) return;
+    const main = this.opts.backend.findMain(h);
+    this.handle = withMain(h, main);
+    this.note(
+      'MAIN_CHANGED',
+      `MAIN_CHANGED the main named by MAINPID= (pid ${h.main_pid}) is gone; ` +
+        (main ? `the main is the shim's child, pid ${main.pid}` : 'no main process is known'),
+    );
+    this.pushStatus();
+  }
+
+  /** Looks at a main the handler named every NOTIFIED_MAIN_POLL_MS, while it is the main (followNotifiedMain). */
+  private watchNotifiedMain(): void {
+    if (this.notifiedMainWatch || this.disposed || this.handle?.main_notified !== true) return;
+    const tick = (): void => {
+      this.notifiedMainWatch = null;
+      if (this.disposed) return;
+      this.followNotifiedMain();
+      this.watchNotifiedMain();
+    };
+    this.notifiedMainWatch = this.opts.clock.after(NOTIFIED_MAIN_POLL_MS, tick);
   }
 
   /** A running handle whose main is not recorded yet (slow fork, older state): found and recorded now. */

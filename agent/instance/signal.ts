@@ -1,7 +1,8 @@
 /**
  * An operator's signal to a running instance (SIGNAL, `gov signal`): to its whole process group (the one
  * group rule, process/group-signal.ts, through the backend and its observed guard; a daemon that left the
- * group: every process of its cgroup, never an observed one), or with `main` to the
+ * group: every process of its cgroup, never an observed one; a verified main that left it with setsid: that
+ * main too), or with `main` to the
  * verified main process only (process/main-process.ts). A signal is not a stop: the desired state stays,
  * and a handler that exits because of it follows its restart policy as usual. Nothing is sent to what
  * could not be verified, and then the caller hears why.
@@ -50,5 +51,9 @@ export function sendSignal(
       `${name}: process group ${h.pgid} is not provably this instance's (or holds an observed process): ${signal} not sent`,
     );
   }
+  // A main that left the group (setsid) is the handler all the same: it gets the signal too, verified.
+  const stray = backend.mainOutsideGroup(h);
+  if (stray && backend.signalProcess(stray, signal))
+    return `${signal} to group ${h.pgid} and to pid ${stray.pid} (the main, in a process group of its own)`;
   return `${signal} to pid ${pid ?? h.pid} (group ${h.pgid})`;
 }

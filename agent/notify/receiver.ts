@@ -193,6 +193,10 @@ export class NotifyReceiver<T extends NotifyTarget = NotifyTarget> {
       if (!main || this.find(main) !== target) {
         this.ignore(pid, `MAINPID=${mainPid} is no process of ${target.name}`);
         main = null;
+      } else if (mainPid === target.handle?.pid) {
+        // The shim is in the handler's cgroup and session, but never its main: it swallows signals.
+        this.ignore(pid, `MAINPID=${mainPid} is the shim of ${target.name}, not a process of the handler`);
+        main = null;
       }
     }
     this.deliver(target, parsed.message, pid, main);

@@ -112,6 +112,15 @@ export interface ProcessBackend {
    * verified shim) checked right before the kill; false when not sent.
    */
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean;
+  /**
+   * The recorded main, verified now as signalMain verifies it, when it has left the handle's process group
+   * (setsid): a signal to the group does not reach it. Null otherwise.
+   */
+  mainOutsideGroup(handle: Handle): MainProcess | null;
+  /** Sends `signal` to `p` while it is alive with its start time (its identity verified before); false when not sent. */
+  signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean;
+  /** True while `p` is alive (not a zombie) with its start time. */
+  processLives(p: MainProcess): boolean;
   /** True while any non-zombie process remains in the handle's process group. */
   groupAlive(handle: Handle): boolean;
   /** The live (non-zombie) processes in the handle's cgroup; [] without one. */

@@ -40,6 +40,15 @@ export class BackendDecorator implements ProcessBackend {
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
     return this.inner.signalMain(handle, signal);
   }
+  mainOutsideGroup(handle: Handle): MainProcess | null {
+    return this.inner.mainOutsideGroup(handle);
+  }
+  signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean {
+    return this.inner.signalProcess(p, signal);
+  }
+  processLives(p: MainProcess): boolean {
+    return this.inner.processLives(p);
+  }
   groupAlive(handle: Handle): boolean {
     return this.inner.groupAlive(handle);
   }

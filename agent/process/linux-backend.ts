@@ -189,26 +189,46 @@ export class LinuxBackend implements ProcessBackend {
   }
 
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
-    const main = recordedMain(handle);
-    if (!main || main.pid <= 1) return false;
-    const st = readProcStat(main.pid);
-    // The verified shim's child, or a daemon (its parent gone: not a child of the shim's PID, which a shim
-    // that failed verification may still hold) that is a live member of the handle's cgroup.
-    const ours =
-      (this.isRunning(handle) && mainMismatch(main, handle.pid, st) === null) ||
-      (st !== null &&
-        live(st) &&
-        st.startTime === main.start_time &&
-        st.ppid !== handle.pid &&
-        this.cgroupMembers(handle).includes(main.pid)) ||
-      this.notifiedMainOk(handle, main);
-    if (!ours) return false;
+    const main = this.verifiedMain(handle);
+    return main !== null && this.signalProcess(main.main, signal);
+  }
+
+  mainOutsideGroup(handle: Handle): MainProcess | null {
+    const main = this.verifiedMain(handle);
+    return main && main.st.pgid !== handle.pgid ? main.main : null;
+  }
+
+  signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean {
+    if (p.pid <= 1 || !this.processLives(p)) return false;
     try {
-      process.kill(main.pid, signal);
+      process.kill(p.pid, signal);
       return true;
     } catch {
       return false;
     }
+  }
+
+  processLives(p: MainProcess): boolean {
+    const st = readProcStat(p.pid);
+    return st !== null && live(st) && st.startTime === p.start_time;
+  }
+
+  /** The recorded main and its stat when it is verified now (the rule signalMain states), else null. */
+  private verifiedMain(handle: Handle): { main: MainProcess; st: ProcStat } | null {
+    const main = recordedMain(handle);
+    if (!main || main.pid <= 1) return null;
+    const st = readProcStat(main.pid);
+    if (st === null) return null;
+    // The verified shim's child, or a daemon (its parent gone: not a child of the shim's PID, which a shim
+    // that failed verification may still hold) that is a live member of the handle's cgroup.
+    const ours =
+      (this.isRunning(handle) && mainMismatch(main, handle.pid, st) === null) ||
+      (live(st) &&
+        st.startTime === main.start_time &&
+        st.ppid !== handle.pid &&
+        this.cgroupMembers(handle).includes(main.pid)) ||
+      this.notifiedMainOk(handle, main);
+    return ours ? { main, st } : null;
   }
 
   /**

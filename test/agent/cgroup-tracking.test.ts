@@ -27,7 +27,7 @@ import { systemClock } from '../../shared/clock.js';
 import { Logger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
-import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { fixture, strangerAt, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { startAgent, waitInstance, writeHandlers } from './helpers.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
@@ -182,6 +182,68 @@ for (const { version, root } of ROOTS) {
       assert.deepEqual(liveIn(group), [], 'nothing left in the cgroup');
       assert.ok(!isAlive(daemonPid));
       assert.equal(await portOpen(port), false, 'the port is free');
+    });
+
+    it("type: forking — re-adopted through its cgroup after an agent kill -9 even when the exited shim's PID was given to a stranger, who is never signalled", async () => {
+      const dir = tempDir();
+      const data = path.join(dir, 'data');
+      dataDirs.push(data);
+      const info = path.join(dir, 'info');
+      const file = writeHandlers(dir, [
+        {
+          name: 'd',
+          type: 'forking',
+          command: ['node', fixture('daemonize.mjs')],
+          env: { DAEMON_INFO: info },
+          restart: 'never',
+          stop_timeout: '2s',
+        },
+      ]);
+      const agent = startAgent(file, data, ['--cgroup-root', root]);
+      const daemonPid = Number(
+        (await waitFor(() => lines(info)[0], { what: 'the daemon', timeoutMs: 30_000 })).split(' ')[0],
+      );
+      trackPid(daemonPid);
+      const st = await waitInstance(
+        data,
+        agent.pid,
+        'd',
+        (s) => s.state === 'running' && s.pid === daemonPid,
+        'd running',
+      );
+      const shim = st.shim_pid!;
+      await waitFor(() => !isAlive(shim) || null, { what: 'the first process and its shim to exit' });
+      process.kill(agent.pid, 'SIGKILL');
+      await agent.exited;
+      const strangerLog = path.join(dir, 'stranger.log');
+      const stranger = strangerAt(shim, 'pid-signals.mjs', { PID_LOG: strangerLog });
+      if (stranger === null) {
+        console.log(`      note: pid ${shim} could not be given to a stranger; adopted with the PID free`);
+      }
+      const sup = await Supervisor.create({ dataDir: data, pollIntervalMs: 50, cgroupRoot: root });
+      sups.push(sup);
+      const adopted = sup.status('d')[0]!;
+      assert.equal(adopted.state, 'running', JSON.stringify(adopted.events));
+      assert.equal(adopted.pid, daemonPid, 'the same daemon');
+      const stopped = await sup.stop('d');
+      assert.equal(stopped.state, 'stopped');
+      assert.ok(!isAlive(daemonPid), 'the daemon is stopped');
+      assert.deepEqual(liveIn(groupDir(data, 'd')), [], 'nothing left in the cgroup');
+      const again = await sup.start('d');
+      assert.equal(again.state, 'running');
+      trackPid(again.pid ?? undefined);
+      await waitFor(() => lines(info).length >= 2 || null, { what: 'the new daemon' });
+      assert.deepEqual(liveIn(groupDir(data, 'd')), [again.pid], 'one daemon: the new one, no duplicate');
+      // Stopped now: a daemon left behind would be another test's discovered process.
+      assert.equal((await sup.stop('d')).state, 'stopped');
+      if (stranger !== null) {
+        assert.ok(isAlive(stranger), 'the stranger lives');
+        assert.deepEqual(
+          lines(strangerLog).filter((l) => !l.includes(' ppid ')),
+          [],
+          'the stranger got no signal',
+        );
+      }
     });
 
     it('type: forking — a first process that never exits fails the start after the start timeout (its group stopped, nothing left)', async () => {

@@ -4,14 +4,13 @@
  * process exited are counted (its cgroup, or its process group), a stranger given the dead shim's PID is not.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Supervisor, type InstanceMetrics } from '../../agent/supervisor/supervisor.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
-import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { fixture, strangerAt, tempDir, trackPid, waitFor } from '../helpers/common.js';
 
 function openFds(): number {
   return readdirSync('/proc/self/fd').length;
@@ -191,17 +190,8 @@ describe('metrics', function () {
   it("a stranger given the dead shim's PID is never counted in the handler's metrics", async function () {
     if (!root) this.skip();
     const { s, shim, port } = await forkingDaemon();
-    // The kernel hands out the PID after ns_last_pid: a busy stranger is given the shim's (other processes
-    // may take it first: tried again).
-    let stranger: number | null = null;
-    for (let attempt = 0; attempt < 50 && stranger === null; attempt++) {
-      writeFileSync('/proc/sys/kernel/ns_last_pid', String(shim - 1));
-      const p = spawn(process.execPath, [fixture('busy.mjs')], { detached: true, stdio: 'ignore' });
-      p.unref();
-      trackPid(p.pid);
-      if (p.pid === shim) stranger = shim;
-      else process.kill(p.pid!, 'SIGKILL');
-    }
+    // A busy stranger is given the shim's PID.
+    const stranger = strangerAt(shim, 'busy.mjs');
     if (stranger === null) {
       console.log(`      skipped: pid ${shim} could not be given to a stranger`);
       return this.skip();

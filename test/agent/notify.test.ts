@@ -16,7 +16,7 @@ import { linuxSockets } from '../../agent/native/linux-sockets.js';
 import { notifySocketPath } from '../../agent/notify/receiver.js';
 import { OnDemandController } from '../../agent/on-demand/on-demand.js';
 import { cgroupScope } from '../../agent/process/cgroups.js';
-import { isAlive } from '../../shared/proc.js';
+import { isAlive, readProcStat } from '../../shared/proc.js';
 import {
   Supervisor,
   type InstanceStatus,
@@ -325,6 +325,54 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     assert.equal(s.notify_status, 'claimed');
     assert.ok(sup.notifyIgnored() >= 1);
     assert.ok(!types(s).includes('MAIN_CHANGED'));
+  });
+
+  it("MAINPID= naming the handler's shim is refused (counted): the main stays the shim's child", async () => {
+    const sup = await supervisor();
+    await sup.applySpecs([
+      spec({ name: 'claim', command: ['node', NOTIFY], notify: true, env: { NOTIFY_MAINPID: 'parent' } }),
+    ]);
+    const s = one(sup, 'claim');
+    assert.equal(s.state, 'running');
+    assert.notEqual(s.pid, s.shim_pid);
+    assert.equal(readProcStat(s.pid!)?.ppid, s.shim_pid);
+    assert.ok(sup.notifyIgnored() >= 1);
+    assert.ok(!types(s).includes('MAIN_CHANGED'));
+  });
+
+  it("a main named by MAINPID= that exits: the main is the shim's child again, never the dead PID", async () => {
+    const dir = tempDir();
+    const pids = path.join(dir, 'pids');
+    const sup = await supervisor(dir);
+    await sup.applySpecs([
+      spec({
+        name: 'm',
+        command: ['node', NOTIFY],
+        notify: true,
+        env: { NOTIFY_MAINPID: 'short-child', NOTIFY_PID_FILE: pids },
+      }),
+    ]);
+    const named = await waitFor(
+      () => (types(one(sup, 'm')).includes('MAIN_CHANGED') ? one(sup, 'm').pid : null),
+      {
+        what: 'the named main',
+      },
+    );
+    const handler = Number(readFileSync(pids, 'utf8').trim());
+    assert.notEqual(named, handler);
+    // Nothing asks for the status meanwhile: the instance finds out by itself, and tells its listeners.
+    const pushed = new Promise<void>((resolve) =>
+      sup.on('status', () => one(sup, 'm').pid === handler && resolve()),
+    );
+    await pushed;
+    const s = one(sup, 'm');
+    assert.equal(s.state, 'running');
+    assert.match(
+      s.events.at(-1)!.message,
+      new RegExp(`pid ${named}\\) is gone; the main is the shim's child, pid ${handler}`),
+    );
+    const [sent] = sup.signal('m', 'SIGCONT', true);
+    assert.match(sent!.sent, new RegExp(`to pid ${handler} \\(main only\\)`));
   });
 
   it('an agent restart keeps a ready handler running (its STATUS and watchdog) and a starting one waiting for READY=1', async () => {

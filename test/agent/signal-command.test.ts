@@ -23,8 +23,12 @@ const kindOf = (err: unknown): string => (err instanceof GovError ? err.kind : S
 
 describe('SIGNAL on the agent', () => {
   const sups: Supervisor[] = [];
-  async function supervisor(dataDir: string): Promise<Supervisor> {
-    const sup = await Supervisor.create({ dataDir, pollIntervalMs: 50 });
+  async function supervisor(dataDir: string, cgroupRoot?: string): Promise<Supervisor> {
+    const sup = await Supervisor.create({
+      dataDir,
+      pollIntervalMs: 50,
+      ...(cgroupRoot ? { cgroupRoot } : {}),
+    });
     sup.on('state', () => {
       for (const s of sup.status()) if (s.mode !== 'observed') trackPid(s.pgid ?? undefined, true);
     });
@@ -135,6 +139,39 @@ describe('SIGNAL on the agent', () => {
     assert.deepEqual(signalsOf(log, main.pid), ['SIGUSR2']);
     assert.deepEqual(signalsOf(log, child.pid), ['SIGUSR2']);
   });
+
+  for (const tracking of ['cgroup', 'pgroup'] as const) {
+    it(`a main that left the group (setsid) gets the group's signal, and a stop leaves nothing of it: one copy after a start (tracking by ${tracking})`, async () => {
+      const dir = tempDir();
+      const log = path.join(dir, 'pids.log');
+      // A cgroup root that does not exist: the agent tracks by process group only.
+      const sup = await supervisor(
+        path.join(dir, 'data'),
+        tracking === 'pgroup' ? path.join(dir, 'no-cgroups') : undefined,
+      );
+      const spec = pidSignalsSpec('web', log);
+      await sup.applySpecs([
+        parseHandler({ ...spec, command: ['setsid', ...(spec.command as string[])] }, 'handlers[0]', 't'),
+      ]);
+      const main = await started(log, 'main');
+      trackPid(main.pid);
+      assert.equal(sup.status('web')[0]?.pid, main.pid, "setsid execs: the main is the shim's child");
+      assert.notEqual(readProcStat(main.pid)?.pgid, sup.status('web')[0]?.pgid, 'in a group of its own');
+      const [sent] = sup.signal('web', 'SIGHUP', false);
+      assert.match(
+        sent!.sent,
+        new RegExp(`and to pid ${main.pid} \\(the main, in a process group of its own\\)`),
+      );
+      await waitFor(() => signalsOf(log, main.pid).includes('SIGHUP'), { what: 'the main got SIGHUP' });
+      assert.equal((await sup.stop('web')).state, 'stopped');
+      assert.ok(signalsOf(log, main.pid).includes('SIGTERM'), 'the stop signal reached the main');
+      assert.ok(!isAlive(main.pid), 'nothing of the handler is left after its stop');
+      await sup.start('web');
+      const second = await started(log, 'main', main.pid);
+      trackPid(second.pid);
+      assert.equal(logLines(log).filter(([, pid]) => isAlive(pid)).length, 1, 'one copy runs');
+    });
+  }
 
   it('refuses an instance that is not running (FAILED_PRECONDITION naming its state), and an unknown handler', async () => {
     const dir = tempDir();

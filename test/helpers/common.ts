@@ -1,5 +1,6 @@
 /** Shared test helpers: temp dirs, polling with a deadline, fixture paths and PID cleanup. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,4 +96,29 @@ export async function cleanupPids(): Promise<void> {
 
 export function cleanupTempDirs(): void {
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Starts `node fixture` (its own session, with `env` added, tracked) ON PID `pid`, which must be free: the kernel hands out the
+ * PID after /proc/sys/kernel/ns_last_pid (root only). Other processes may take it first: tried again; null
+ * when it could not be had.
+ */
+export function strangerAt(
+  pid: number,
+  fixtureName: string,
+  env: Record<string, string> = {},
+): number | null {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+    const p = spawn(process.execPath, [fixture(fixtureName)], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, ...env },
+    });
+    p.unref();
+    trackPid(p.pid);
+    if (p.pid === pid) return pid;
+    if (p.pid) process.kill(p.pid, 'SIGKILL');
+  }
+  return null;
 }
