@@ -109,6 +109,13 @@ export function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, stri
   for (const [k, val] of Object.entries(v)) {
     if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
       ctx.fail(`${at}.${k}`, 'must be a string');
+    // A number YAML read is taken as written only when its text is certain: a whole number within 2^53.
+    // 1.10 reads as 1.1 and 12345678901234567890 loses digits: refused rather than changed silently.
+    if (typeof val === 'number' && !Number.isSafeInteger(val))
+      ctx.fail(
+        `${at}.${k}`,
+        `the number ${val} may not be what the file says (it reads as a number): quote it`,
+      );
     out[k] = noNul(ctx, `${at}.${k}`, String(val));
   }
   return out;

@@ -37,15 +37,22 @@ export function instanceSpecHash(spec: HandlerSpec): string {
 /**
  * What a change from spec `a` to spec `b` means for a running instance: `process` — how it runs changed
  * (a restart puts it on the new spec); `placement` — only where or how many times it runs (`agents`,
- * `selector`, `count`); `rules` — only its resource policies (the agent's control loop takes them up, the
- * process is left alone); `none`. The one rule both the agent (store or restart) and the master (a rolling
+ * `selector`, `count`); `rules` — only what no process reads: its resource policies (the agent's control
+ * loop takes them up), its `labels` or its `update` block (the process is left alone); `none`. The one rule both the agent (store or restart) and the master (a rolling
  * update or not) decide by.
  */
 export function specChange(a: HandlerSpec, b: HandlerSpec): 'none' | 'rules' | 'placement' | 'process' {
-  const process = (s: HandlerSpec) =>
-    specDigest({ ...s, agents: [], selector: {}, count: 1, policies: undefined });
+  // What no process reads: its resource policies (the agent's control loop), its labels (selectors) and its
+  // update block (the master's rollouts).
+  const placed = (s: HandlerSpec) =>
+    specDigest({
+      ...s,
+      policies: undefined,
+      labels: {},
+      update: undefined as unknown as HandlerSpec['update'],
+    });
+  const process = (s: HandlerSpec) => placed({ ...s, agents: [], selector: {}, count: 1 });
   if (process(a) !== process(b)) return 'process';
-  const placed = (s: HandlerSpec) => specDigest({ ...s, policies: undefined });
   if (placed(a) !== placed(b)) return 'placement';
   return specDigest(a) === specDigest(b) ? 'none' : 'rules';
 }

@@ -195,7 +195,10 @@ function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
       v.unhealthy_threshold === undefined
         ? 3
         : int(ctx, `${at}.unhealthy_threshold`, v.unhealthy_threshold, 1),
-    restart_on_unhealthy: v.restart_on_unhealthy === undefined ? false : v.restart_on_unhealthy === true,
+    restart_on_unhealthy:
+      v.restart_on_unhealthy === undefined
+        ? false
+        : bool(ctx, `${at}.restart_on_unhealthy`, v.restart_on_unhealthy),
   };
   if (v.tcp !== undefined) h.tcp = int(ctx, `${at}.tcp`, v.tcp, 1);
   if (h.tcp !== undefined && h.tcp > 65535) ctx.fail(`${at}.tcp`, `${h.tcp} is not a port`);

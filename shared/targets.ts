@@ -63,8 +63,9 @@ export function instanceTarget(handler: string, index: number, agent: string): s
 
 /** `k=v[,k=v]` → labels; a ValidationError naming the pair otherwise. Empty text → {}. */
 export function parseSelector(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (text.trim() === '') return out;
+  // A Map: a label may be called `constructor` or `toString` (an object's own names are not its labels).
+  const out = new Map<string, string>();
+  if (text.trim() === '') return {};
   for (const pair of text.split(',')) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? '' : pair.slice(0, eq).trim();
@@ -72,7 +73,7 @@ export function parseSelector(text: string): Record<string, string> {
       throw new ValidationError(`selector ${JSON.stringify(pair)} must be key=value (several: k=v,k=v)`, {
         fields: ['selector'],
       });
-    if (key in out)
+    if (out.has(key))
       throw new ValidationError(
         `selector key ${JSON.stringify(key)} is given twice (a handler has one value per label)`,
         {
@@ -84,9 +85,9 @@ export function parseSelector(text: string): Record<string, string> {
     const problem = labelProblem(key, value);
     if (problem)
       throw new ValidationError(`selector ${JSON.stringify(pair)}: ${problem}`, { fields: ['selector'] });
-    out[key] = value;
+    out.set(key, value);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**

@@ -85,6 +85,8 @@ export function compileUpdateFields(input: UpdateInput, refuse: RefuseUpdate): P
   const { batch_size: batch, on_failure: onFailure } = input;
   if (batch !== undefined) {
     fail(refuse, 'batch_size', () => {
+      if (typeof batch !== 'string' && typeof batch !== 'number')
+        throw new ValidationError(`${JSON.stringify(batch)} must be a count (4) or a percentage (25%)`);
       const b = parseBatchSize(String(batch));
       out.batch_size = `${b.count}${b.percent ? '%' : ''}`;
     });

@@ -30,7 +30,7 @@ describe('spec hashes', () => {
     assert.notEqual(assignedSpecsHash([spec('a'), b]), assignedSpecsHash([a, b]), 'another count');
   });
 
-  it('a change is told apart: how it runs (process), where (placement), only its policies (rules), or none', () => {
+  it('a change is told apart: how it runs (process), where (placement), only its policies, labels or update block (rules), or none', () => {
     const rule = (above: string) => ({
       policies: [{ name: 'leak', when: { metric: 'rss', above }, do: 'restart' }],
     });
@@ -40,5 +40,15 @@ describe('spec hashes', () => {
     assert.equal(specChange(base, spec('web')), 'rules', 'rules removed');
     assert.equal(specChange(base, spec('web', { ...rule('300MiB'), count: 2 })), 'placement');
     assert.equal(specChange(base, spec('web', { ...rule('400MiB'), env: { A: '1' } })), 'process');
+    // Labels and the update block are read by selectors and rollouts, never by the process.
+    assert.equal(specChange(base, spec('web', { ...rule('400MiB'), labels: { tier: 'b' } })), 'rules');
+    assert.equal(
+      specChange(base, spec('web', { ...rule('400MiB'), update: { batch_size: 2, min_healthy_time: '5s' } })),
+      'rules',
+    );
+    assert.equal(
+      specChange(base, spec('web', { ...rule('400MiB'), labels: { tier: 'b' }, count: 3 })),
+      'placement',
+    );
   });
 });

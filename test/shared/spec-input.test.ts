@@ -76,6 +76,29 @@ describe('spec values that reach a process are checked first', () => {
     assert.deepEqual(ok?.command, ['x', '123']);
   });
 
+  it('refuses a value whose type is wrong or whose number may not be what the file says, instead of changing it', () => {
+    assert.match(
+      refuse('    command: [x]\n    env: {VERSION: 1.10}\n'),
+      /^handlers\.yaml: handlers\[0\]\.env\.VERSION: the number 1\.1 may not be what the file says .*: quote it/,
+    );
+    assert.match(refuse('    command: [x]\n    env: {ID: 12345678901234567890}\n'), /env\.ID: the number/);
+    assert.match(refuse('    command: [x]\n    labels: {ver: 1.10}\n'), /labels\.ver: the number 1\.1/);
+    assert.match(
+      refuse('    command: [x]\n    health: {exec: [/bin/true], restart_on_unhealthy: "yes"}\n'),
+      /health\.restart_on_unhealthy: "yes" must be true or false/,
+    );
+    assert.match(
+      refuse('    command: [x]\n    update: {batch_size: [2]}\n'),
+      /update\.batch_size: \[2\] must be a count/,
+    );
+    // Whole numbers and booleans read as written.
+    const [ok] = parseHandlersFile(
+      'handlers:\n  - name: web\n    command: [x]\n    env: {PORT: 8080, ON: true}\n',
+      'h.yaml',
+    );
+    assert.deepEqual(ok?.env, { PORT: '8080', ON: 'true' });
+  });
+
   it('refuses a relative cwd', () => {
     assert.equal(
       refuse('    command: [x]\n    cwd: srv/web\n'),

@@ -54,6 +54,8 @@ describe('TARGET syntax', () => {
     assert.throws(() => parseSelector('tier'), /selector "tier" must be key=value/);
     assert.throws(() => parseSelector('=x'), /must be key=value/);
     assert.throws(() => parseSelector('g=nomatch,g=x'), /selector key "g" is given twice/);
+    // Names every object has are labels like any other.
+    assert.deepEqual(parseSelector('constructor=x,toString=y'), { constructor: 'x', toString: 'y' });
   });
 
   it('a selector pair no label can have is refused, naming the label rule (it would select nothing)', () => {
