@@ -39,7 +39,9 @@ function overLimit(input: unknown, ms: number, maxMs: number): string | null {
 
 /** Why a value is not a duration: the one wording, whatever the value's source. */
 function notADuration(input: unknown): string {
-  return `${JSON.stringify(input)} is not a duration (use e.g. 500ms, 10s, 5m)`;
+  // JSON would print Infinity and NaN (YAML's .inf, .nan) as null.
+  const shown = typeof input === 'number' ? String(input) : JSON.stringify(input);
+  return `${shown} is not a duration (use e.g. 500ms, 10s, 5m)`;
 }
 
 /**

@@ -136,6 +136,7 @@ export function stringList(ctx: Ctx, at: string, v: unknown): string[] {
 
 export function signal(ctx: Ctx, at: string, v: unknown): NodeJS.Signals {
   const name = signalNameOf(v);
+  if (typeof v === 'number') ctx.fail(at, `${v}: a signal is given by its name (e.g. SIGTERM or TERM)`);
   if (name === undefined || name === 'SIGKILL' || name === 'SIGSTOP') {
     ctx.fail(
       at,

@@ -252,7 +252,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
   if (raw.command === undefined) ctx.fail(`${at}.command`, 'is required');
   const command =
     typeof raw.command === 'string'
-      ? noNul(ctx, `${at}.command`, raw.command).trim().split(/\s+/).filter(Boolean)
+      ? commandWords(ctx, `${at}.command`, noNul(ctx, `${at}.command`, raw.command))
       : stringList(ctx, `${at}.command`, raw.command);
   if (command.length === 0) ctx.fail(`${at}.command`, 'must not be empty');
   const agents = raw.agents === undefined ? [] : stringList(ctx, `${at}.agents`, raw.agents);
@@ -419,4 +419,20 @@ export function parseHandlersFile(
     seen.add(s.name);
   }
   return specs;
+}
+
+/**
+ * A command given as one string: its words split at white space, nothing else. Quotes, backslashes and what
+ * a shell would read ($, globs, pipes, redirections…) would be kept as they are, not as a shell means them:
+ * refused, naming the list form.
+ */
+function commandWords(ctx: Ctx, at: string, text: string): string[] {
+  const special = /["'\\$`|&;<>(){}*?[\]~#]/.exec(text);
+  if (special)
+    ctx.fail(
+      at,
+      `${JSON.stringify(text)}: a command string is only split at spaces, and ${JSON.stringify(special[0])} would ` +
+        `be passed on as it is — give a list (command: [prog, arg]), or [sh, -c, "…"] for what a shell does`,
+    );
+  return text.trim().split(/\s+/).filter(Boolean);
 }

@@ -72,8 +72,12 @@ export function parseYamlInput(text: string, file: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
-    fail(pos ? `line ${pos.line}:${pos.col}` : 'yaml', `invalid YAML: ${first.message.split('\n')[0]}`);
+    const pos = first.linePos?.[0] ?? lines.linePos(first.pos[0]);
+    const why =
+      first.code === 'MULTIPLE_DOCS'
+        ? 'more than one YAML document (a "---" line starts another): put them in one, or in several files'
+        : first.message.split('\n')[0];
+    fail(pos ? `line ${pos.line}:${pos.col}` : 'yaml', `invalid YAML: ${why}`);
   }
   new Walk(doc, (offset) => lines.linePos(offset).line, fail).node(doc.contents, '(root)');
   try {

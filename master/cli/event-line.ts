@@ -7,6 +7,7 @@
  */
 import { formatBytes } from '../../shared/durations.js';
 import type { ExecutionRecord, WatchEvent } from './admin-client.js';
+import { rolloutProgress } from './format.js';
 
 /** Control characters (newlines, tabs, terminal escapes) as spaces. */
 export function flat(text: string): string {
@@ -101,12 +102,11 @@ export function eventSummary(e: WatchEvent): string {
     case 'rollout': {
       const r = e.rollout;
       if (!r) return '';
-      const done = r.instances.filter((i) => i.state !== 'pending' && i.state !== 'in_progress').length;
       const batch = r.batches.length
         ? `, batch ${Math.min(r.current_batch + 1, r.batches.length)}/${r.batches.length}`
         : '';
       return flat(
-        `rollout ${r.id} ${r.kind} ${r.state}: ${done}/${r.instances.length} instance(s)${batch}${r.error ? ` — ${r.error}` : ''}`,
+        `rollout ${r.id} ${r.kind} ${r.state}: ${rolloutProgress(r.instances)}${batch}${r.error ? ` — ${r.error}` : ''}`,
       );
     }
     case 'agent': {

@@ -16,6 +16,19 @@ import type {
 import type { ExitInfo__Output as ExitInfo } from '../../proto/generated/governor/v1/ExitInfo.js';
 import type { HostMetrics__Output as HostMetrics } from '../../proto/generated/governor/v1/HostMetrics.js';
 
+/**
+ * A rollout's instances as the summaries print them: `3/12 instance(s) healthy`, then how the others that
+ * ended did (`, 1 failed, 4 skipped`): a step that did not run is never counted as done.
+ */
+export function rolloutProgress(instances: ReadonlyArray<{ state: string }>): string {
+  const count = (state: string): number => instances.filter((i) => i.state === state).length;
+  const others = ['failed', 'rolled_back', 'skipped', 'aborted']
+    .map((state) => [state.replace('_', ' '), count(state)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `, ${n} ${state}`);
+  return `${count('healthy')}/${instances.length} instance(s) healthy${others.join('')}`;
+}
+
 /** Prints exactly one JSON document. */
 export function printJson(io: CliIO, doc: unknown): void {
   io.out(`${JSON.stringify(doc, null, 2)}\n`);

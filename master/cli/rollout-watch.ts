@@ -6,6 +6,7 @@
 import cliProgress from 'cli-progress';
 import { EXIT_FAILED, EXIT_OK, type CliIO } from '../../shared/cli-io.js';
 import type { AdminApi, Rollout } from './admin-client.js';
+import { rolloutProgress } from './format.js';
 
 /** States after which a rollout does not move by itself. */
 export const SETTLED_STATES = new Set(['succeeded', 'failed', 'aborted', 'rolled_back', 'paused']);
@@ -69,8 +70,8 @@ export function summaryLine(r: Rollout): string {
       ? ` in ${((Date.parse(r.completed_at) - Date.parse(r.created_at)) / 1000).toFixed(1)}s`
       : '';
   return (
-    `rollout ${r.id} (${r.kind} of ${label(r)}): ${r.state} — ${doneCount(r)}/${r.instances.length} ` +
-    `instance(s), ${r.batches.length} batch(es)${secs}\n`
+    `rollout ${r.id} (${r.kind} of ${label(r)}): ${r.state} — ${rolloutProgress(r.instances)}, ` +
+    `${r.batches.length} batch(es)${secs}\n`
   );
 }
 

@@ -11,12 +11,17 @@ import { EXIT_OK, UsageError, table, type CliIO } from '../../shared/cli-io.js';
 import { govCommand } from '../../shared/cli-program.js';
 import { StateError } from '../../shared/errors.js';
 import { isEmptyTarget } from '../../shared/targets.js';
-import { compileUpdateFields, type UpdateKey } from '../../shared/update-policy.js';
+import {
+  checkUpdate,
+  compileUpdateFields,
+  DEFAULT_UPDATE,
+  type UpdateKey,
+} from '../../shared/update-policy.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import { adminCommand } from './admin-command.js';
 import { readTargets, targetOptions } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
-import { printJson } from './format.js';
+import { printJson, rolloutProgress } from './format.js';
 import { handlersLabel, outcome, rolloutHandlers, summaryLine, watchRollout } from './rollout-watch.js';
 
 type Sub = 'status' | 'pause' | 'resume' | 'abort';
@@ -57,9 +62,8 @@ function statusText(r: Rollout): string {
     text += `  handlers (${handlers.length}):\n`;
     for (const h of handlers) {
       const mine = r.instances.filter((i) => (i.handler || r.handler) === h.name);
-      const done = mine.filter((i) => i.state !== 'pending' && i.state !== 'in_progress').length;
       const back = h.rollback_version ? `, rolled back as ${h.rollback_version}` : '';
-      text += `    ${h.name}: versions ${h.from_version} → ${h.to_version}${back}, ${done}/${mine.length} instance(s)\n`;
+      text += `    ${h.name}: versions ${h.from_version} → ${h.to_version}${back}, ${rolloutProgress(mine)}\n`;
     }
   } else {
     text += `  versions ${r.from_version} → ${r.to_version}, batch size ${r.batch_size}, on failure ${r.on_failure}, issued by ${r.issued_by}\n`;
@@ -130,9 +134,15 @@ function restartCommand(connect: AdminConnector) {
         wait_between: o.waitBetween as string | undefined,
       };
       // Refused here, naming the flag (the master checks them again); sent as written.
-      compileUpdateFields(given, (key, reason) => {
+      const refuse = (key: UpdateKey, reason: string): never => {
         throw new UsageError(`${UPDATE_FLAGS[key]}: ${reason}`);
-      });
+      };
+      const u = compileUpdateFields(given, refuse);
+      // Both given: they must fit together (one alone is checked with the handlers' blocks by the master).
+      if (u.min_healthy_time_ms !== undefined && u.healthy_deadline_ms !== undefined)
+        checkUpdate({ ...DEFAULT_UPDATE, ...u }, (key, reason) =>
+          refuse(key, reason.replace('min_healthy_time', UPDATE_FLAGS.min_healthy_time)),
+        );
       const req = {
         // `handler` is what older masters read; this master reads `targets` (one rollout over the set).
         handler: '',

@@ -90,6 +90,24 @@ describe('gov rollout over a target set (fake master)', () => {
     }
   });
 
+  it('--min-healthy and --healthy-deadline that cannot fit together are a usage error naming the flags, nothing sent', async () => {
+    const { code, io, fake } = await gov([
+      'rollout',
+      'restart',
+      'web',
+      '--min-healthy',
+      '2s',
+      '--healthy-deadline',
+      '1s',
+    ]);
+    assert.equal(code, 2, io.stderr);
+    assert.match(
+      io.stderr,
+      /^error: --healthy-deadline: 1000 ms must be longer than --min-healthy \(2000 ms\)/,
+    );
+    assert.deepEqual(fake.calls, []);
+  });
+
   it('status: one line per handler with its versions; --json keeps the shape plus handlers', async () => {
     const r = manyHandlers(4);
     const fake = new FakeAdmin({ getRollout: async () => r });
@@ -99,7 +117,7 @@ describe('gov rollout over a target set (fake master)', () => {
     for (const [i, name] of ['web', 'api', 'h3', 'h4'].entries())
       assert.match(
         text.io.stdout,
-        new RegExp(`^    ${name}: versions ${i + 1} → ${i + 2}, 1/1 instance\\(s\\)$`, 'm'),
+        new RegExp(`^    ${name}: versions ${i + 1} → ${i + 2}, 1/1 instance\\(s\\) healthy$`, 'm'),
       );
     const json = await gov(['rollout', 'status', 'ro-1', '--json'], fake);
     const doc = JSON.parse(json.io.stdout) as Rollout;
@@ -109,6 +127,17 @@ describe('gov rollout over a target set (fake master)', () => {
       ['web', 'api', 'h3', 'h4'],
     );
     assert.ok(doc.instances.every((i) => typeof i.handler === 'string'));
+  });
+
+  it('a settled rollout counts only healthy instances as done, and says how the others ended', async () => {
+    const r = manyHandlers(4, { state: 'aborted' });
+    r.instances[1]!.state = 'failed';
+    r.instances[2]!.state = 'skipped';
+    r.instances[3]!.state = 'skipped';
+    const fake = new FakeAdmin({ getRollout: async () => r });
+    const { io } = await gov(['rollout', 'status', 'ro-1'], fake);
+    assert.match(io.stdout, /: aborted — 1\/4 instance\(s\) healthy, 1 failed, 2 skipped, /);
+    assert.match(io.stdout, /^ {4}api: versions 2 → 3, 0\/1 instance\(s\) healthy, 1 failed$/m);
   });
 
   it('status (list) shows many handlers as `web, api +48 more`', async () => {

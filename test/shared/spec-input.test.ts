@@ -99,6 +99,46 @@ describe('spec values that reach a process are checked first', () => {
     assert.deepEqual(ok?.env, { PORT: '8080', ON: 'true' });
   });
 
+  it('a command string is split at spaces only: quotes or shell syntax in it are refused, naming the list form', () => {
+    const [ok] = parseHandlersFile(
+      'handlers:\n  - name: web\n    command: "node  server.js --port=80"\n',
+      'h.yaml',
+    );
+    assert.deepEqual(ok?.command, ['node', 'server.js', '--port=80']);
+    for (const cmd of [
+      `sh -c 'echo a b'`,
+      'a "b c"',
+      'a | b',
+      'a $HOME',
+      'a *.js',
+      'a > log',
+      'a\\ b',
+      '~/bin/a',
+    ]) {
+      assert.match(
+        refuse(`    command: ${JSON.stringify(cmd)}\n`),
+        /^handlers\.yaml: handlers\[0\]\.command: .*a command string is only split at spaces.*\[sh, -c, "…"\]/,
+        cmd,
+      );
+    }
+  });
+
+  it('names the reason in words of the file: .inf as a duration, a signal number, a second document', () => {
+    assert.match(
+      refuse('    command: [x]\n    stop_timeout: .inf\n'),
+      /stop_timeout: Infinity is not a duration/,
+    );
+    assert.match(refuse('    command: [x]\n    stop_timeout: .nan\n'), /stop_timeout: NaN is not a duration/);
+    assert.match(
+      refuse('    command: [x]\n    stop_signal: 15\n'),
+      /stop_signal: 15: a signal is given by its name/,
+    );
+    assert.match(
+      refuse('    command: [x]\n---\n'),
+      /^handlers\.yaml: line 4:1: invalid YAML: more than one YAML document/,
+    );
+  });
+
   it('refuses a relative cwd', () => {
     assert.equal(
       refuse('    command: [x]\n    cwd: srv/web\n'),
