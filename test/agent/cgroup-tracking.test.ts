@@ -123,20 +123,22 @@ for (const { version, root } of ROOTS) {
       return sup;
     }
 
-    it('type: forking — running with the daemon PID, re-adopted after agent kill -9 with no duplicate, stop empties the cgroup and frees the port', async () => {
+    /** A real agent running `type: forking` handler `d` (daemonize.mjs): running with the daemon's PID. */
+    async function forkingDaemon(pidFile: boolean, extra: Record<string, unknown> = {}) {
       const dir = tempDir();
       const data = path.join(dir, 'data');
       dataDirs.push(data);
       const info = path.join(dir, 'info');
-      const pidFile = path.join(dir, 'daemon.pid');
+      const pidPath = path.join(dir, 'daemon.pid');
       const file = writeHandlers(dir, [
         {
           name: 'd',
           type: 'forking',
-          pid_file: pidFile,
+          ...(pidFile ? { pid_file: pidPath } : {}),
           command: ['node', fixture('daemonize.mjs')],
-          env: { DAEMON_INFO: info, DAEMON_PID_FILE: pidFile },
+          env: { DAEMON_INFO: info, ...(pidFile ? { DAEMON_PID_FILE: pidPath } : {}) },
           restart: 'never',
+          ...extra,
         },
       ]);
       const agent = startAgent(file, data, ['--cgroup-root', root]);
@@ -153,6 +155,11 @@ for (const { version, root } of ROOTS) {
         (s) => s.state === 'running' && s.pid === daemonPid,
         'd running with the daemon pid',
       );
+      return { dir, data, info, agent, daemonPid, port, st };
+    }
+
+    it('type: forking — running with the daemon PID, re-adopted after agent kill -9 with no duplicate, stop empties the cgroup and frees the port', async () => {
+      const { data, info, agent, daemonPid, port, st } = await forkingDaemon(true);
       assert.equal(st.pid, daemonPid);
       const group = groupDir(data, 'd');
       assert.deepEqual(liveIn(group), [daemonPid], 'the daemon (its own session) is in the cgroup');
@@ -185,32 +192,7 @@ for (const { version, root } of ROOTS) {
     });
 
     it("type: forking — re-adopted through its cgroup after an agent kill -9 even when the exited shim's PID was given to a stranger, who is never signalled", async () => {
-      const dir = tempDir();
-      const data = path.join(dir, 'data');
-      dataDirs.push(data);
-      const info = path.join(dir, 'info');
-      const file = writeHandlers(dir, [
-        {
-          name: 'd',
-          type: 'forking',
-          command: ['node', fixture('daemonize.mjs')],
-          env: { DAEMON_INFO: info },
-          restart: 'never',
-          stop_timeout: '2s',
-        },
-      ]);
-      const agent = startAgent(file, data, ['--cgroup-root', root]);
-      const daemonPid = Number(
-        (await waitFor(() => lines(info)[0], { what: 'the daemon', timeoutMs: 30_000 })).split(' ')[0],
-      );
-      trackPid(daemonPid);
-      const st = await waitInstance(
-        data,
-        agent.pid,
-        'd',
-        (s) => s.state === 'running' && s.pid === daemonPid,
-        'd running',
-      );
+      const { dir, data, info, agent, daemonPid, st } = await forkingDaemon(false, { stop_timeout: '2s' });
       const shim = st.shim_pid!;
       await waitFor(() => !isAlive(shim) || null, { what: 'the first process and its shim to exit' });
       process.kill(agent.pid, 'SIGKILL');
