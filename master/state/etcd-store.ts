@@ -394,7 +394,18 @@ function pendingParts(ops: Op[]): string[] {
  * themselves (a record without its commit is dropped: its write never took effect). A committed record that
  * misses a part, or a part that is not a list of operations, is refused naming the key (`where`).
  */
-export function replayPending(kvs: Map<string, string>, prefix: string, where: string): Map<string, string> {
+export function replayPending(
+  kvs: Map<string, string>,
+  prefix: string,
+  where: string,
+  /** Filled with key → the redo record part whose put gave it its value (to name it in a refusal). */
+  origins?: Map<string, string>,
+): Map<string, string> {
+  // Nearly always none: the keys as they are (no copy per write).
+  const start = `${prefix}${PENDING}/`;
+  let any = false;
+  for (const k of kvs.keys()) if ((any = k.startsWith(start))) break;
+  if (!any) return kvs;
   const records = new Map<string, Map<string, string>>();
   const out = new Map<string, string>();
   for (const [key, value] of kvs) {
@@ -435,24 +446,41 @@ export function replayPending(kvs: Map<string, string>, prefix: string, where: s
         return refuse(`${base}${i}`, `not valid JSON: ${(err as Error).message}`);
       }
       if (!Array.isArray(ops)) refuse(`${base}${i}`, 'expected a list of operations');
+      // Only the store's own keys, never an election key (master/ha); a redo record's only deleted (an older
+      // record, replayed already).
+      const ours = (key: unknown): key is string =>
+        typeof key === 'string' && key.startsWith(prefix) && !isElectionKey(key.slice(prefix.length));
       for (const [n, o] of (ops as Array<Record<string, unknown>>).entries()) {
-        if (typeof o?.put === 'string' && o.put.startsWith(prefix) && 'value' in o)
+        if (ours(o?.put) && pendingKey(o.put, prefix) === undefined && 'value' in o) {
           out.set(o.put, JSON.stringify(o.value));
-        else if (typeof o?.delete === 'string' && o.delete.startsWith(prefix)) out.delete(o.delete);
-        else refuse(`${base}${i}`, `[${n}]: expected {put, value} or {delete} of a key under ${prefix}`);
+          origins?.set(o.put, `${prefix}${base}${i}`);
+        } else if (ours(o?.delete)) {
+          out.delete(o.delete);
+          origins?.delete(o.delete);
+        } else
+          refuse(`${base}${i}`, `[${n}]: expected {put, value} or {delete} of a store key under ${prefix}`);
       }
     }
   }
   return out;
 }
 
+/**
+ * The operations from `before` (etcd's keys) to `after`. Where `before` holds a committed redo record (a
+ * master died before finishing its write), what it takes them to (`view`) counts too: a load replays that
+ * record first, then this write's own, so this write puts what differs from either and deletes what either
+ * holds (it undoes the record's changes it does not keep, and finishes the ones it does).
+ */
 function diff(before: Map<string, string>, after: Map<string, string>, prefix: string): Op[] {
+  const view = replayPending(before, prefix, 'written');
   const puts: Op[] = [];
-  for (const [key, value] of after) if (before.get(key) !== value) puts.push({ kind: 'put', key, value });
+  for (const [key, value] of after)
+    if (before.get(key) !== value || view.get(key) !== value) puts.push({ kind: 'put', key, value });
   const rank = (key: string): number => PUT_ORDER.indexOf(key.slice(prefix.length).split('/')[0] as string);
   puts.sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : 1));
   const deletes: Op[] = [];
-  for (const key of before.keys()) if (!after.has(key)) deletes.push({ kind: 'delete', key });
+  for (const key of new Set([...before.keys(), ...view.keys()]))
+    if (!after.has(key)) deletes.push({ kind: 'delete', key });
   // A redo record's commit before its parts: a deletion cut short leaves parts alone, which load ignores.
   const commitFirst = (o: Op): number => (pendingKey(o.key, prefix)?.part === COMMIT ? 0 : 1);
   deletes.sort((a, b) => commitFirst(a) - commitFirst(b));
@@ -490,11 +518,18 @@ function splitTxns(ops: Op[]): Op[][] {
 
 /** Rebuilds the state from etcd's keys, checking every key (ValidationError naming the key and field). */
 export function decodeState(raw: Record<string, string>, prefix: string, endpoints: string): MasterState {
-  const kvs = Object.fromEntries(replayPending(new Map(Object.entries(raw)), prefix, `etcd ${endpoints}`));
+  const origins = new Map<string, string>();
+  const kvs = Object.fromEntries(
+    replayPending(new Map(Object.entries(raw)), prefix, `etcd ${endpoints}`, origins),
+  );
   const keys = Object.keys(kvs);
   const state = emptyMasterState();
   if (keys.length === 0) return state;
-  const where = (key: string): string => `etcd ${endpoints} key ${key}`;
+  // A value a redo record put is named where it is: the record's part (the key itself may hold another).
+  const where = (key: string): string =>
+    origins.has(key)
+      ? `etcd ${endpoints} key ${origins.get(key)} (its put of ${key})`
+      : `etcd ${endpoints} key ${key}`;
   const origin: StateOrigin = {
     refusal: `refusing to start — repair or delete the key (etcdctl), or use another prefix (an empty prefix starts empty, one that holds keys is never emptied)`,
     elsewhere: 'use another prefix',

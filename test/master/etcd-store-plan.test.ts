@@ -122,20 +122,61 @@ describe('etcd store: a write split into transactions', () => {
     assert.ok(commit > 0 && seen.slice(commit).every((x) => x === 'after'), seen.join(' '));
     assert.deepEqual(finalKeys(start, txns), encodeState(after, P), 'no redo record is left behind');
 
-    // Loaded after a crash past the commit, before the operations were all sent, then written on: a crash in
-    // that write too loads as one of its two states, and what it finishes leaves no redo record.
+    // Loaded after a crash past the commit, before the operations were all sent, then written on — a write
+    // that adds more, or one that undoes part of what the record did (a spec it added removed, one it changed
+    // put back): a crash in that write too loads as one of its two states, and it leaves no redo record.
+    const nextWrites: Array<(s: MasterState) => void> = [
+      (s) => {
+        for (let i = 0; i < 130; i++) s.specs[`n${i}`] = entry(`n${i}`, [1]);
+      },
+      (s) => {
+        delete s.specs.h0;
+        s.specs.web = entry('web', [1]);
+      },
+    ];
     for (const k of [commit, commit + 1, txns.length - 1]) {
-      const raw = crashPoints(start, txns)[k] as Map<string, string>;
-      const loaded = decodeState(Object.fromEntries(raw), P, 'test');
-      const next = structuredClone(loaded);
-      for (let i = 0; i < 130; i++) next.specs[`n${i}`] = entry(`n${i}`, [1]);
-      const more = planWrite(raw, encodeState(next, P), P);
-      assert.ok(more.length > 2, 'the next write is split too');
-      for (const kvs of crashPoints(raw, more)) {
-        const d = normal(decodeState(Object.fromEntries(kvs), P, 'test'));
-        if (!isDeepStrictEqual(d, normal(loaded))) assert.deepEqual(d, normal(next));
+      for (const change of nextWrites) {
+        const raw = crashPoints(start, txns)[k] as Map<string, string>;
+        const loaded = decodeState(Object.fromEntries(raw), P, 'test');
+        const next = structuredClone(loaded);
+        change(next);
+        const more = planWrite(raw, encodeState(next, P), P);
+        // It takes effect at its commit (its only transaction when it is not split): before, after.
+        const takes = Math.max(
+          0,
+          more.findIndex((t) => t.length === 1 && t[0]!.key.endsWith('/commit')),
+        );
+        for (const [j, kvs] of crashPoints(raw, more).entries()) {
+          const d = normal(decodeState(Object.fromEntries(kvs), P, 'test'));
+          const what = `crash after ${k}, then after ${j} of the next write's ${more.length} transactions`;
+          assert.deepEqual(d, normal(j > takes ? next : loaded), what);
+        }
+        assert.deepEqual(finalKeys(raw, more), encodeState(next, P));
       }
-      assert.deepEqual(finalKeys(raw, more), encodeState(next, P));
     }
+  });
+});
+
+describe('etcd store: a redo record that cannot be replayed', () => {
+  const base = (): Map<string, string> => encodeState(emptyMasterState(), P);
+  const committed = (ops: unknown[]): Map<string, string> =>
+    new Map([
+      ...base(),
+      [`${P}pending/000000000001/0`, JSON.stringify(ops)],
+      [`${P}pending/000000000001/commit`, JSON.stringify({ parts: 1 })],
+    ]);
+  const load = (kvs: Map<string, string>): MasterState => decodeState(Object.fromEntries(kvs), P, 'test');
+
+  it('is refused naming the record, not the key it would have written', () => {
+    const bad = committed([{ put: `${P}specs/h0`, value: { bogus: 1 } }]);
+    bad.set(`${P}specs/h0`, JSON.stringify(entry('h0', [1])));
+    assert.throws(() => load(bad), /key \/gov\/pending\/000000000001\/0 \(its put of \/gov\/specs\/h0\): /);
+    assert.throws(
+      () => load(committed([{ put: `${P}masters/x`, value: {} }])),
+      /key \/gov\/pending\/000000000001\/0: \[0\]: expected \{put, value\} or \{delete\} of a store key/,
+    );
+    // Without its commit it never took effect: ignored.
+    bad.delete(`${P}pending/000000000001/commit`);
+    assert.deepEqual(Object.keys(load(bad).specs), ['h0']);
   });
 });
