@@ -73,21 +73,21 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   const { backend, clock } = o;
   // A process group that is not provably ours (its number reused) is not waited for once the cgroup empties.
   let groupOurs = true;
-  // Without a cgroup, a main that left the group (setsid) is reached only by its own PID: verified now,
-  // while its shim is its parent, then followed by PID and start time until it is gone.
+  // Without a cgroup, a main that left the group (setsid) is reached only by its own PID and the group it
+  // leads: verified now, while its shim is its parent, then followed until neither is left.
   const stray = h.cgroup === undefined ? backend.mainOutsideGroup(h) : null;
   // Cheapest first: the cgroup is one small read, the process group a walk of /proc.
   const alive = (): boolean =>
     backend.isRunning(h) ||
     backend.cgroupPopulated(h) ||
     (groupOurs && backend.groupAlive(h)) ||
-    (stray !== null && backend.processLives(stray));
+    (stray !== null && backend.strayAlive(stray));
   if (!alive()) return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
   if (h.cgroup !== undefined && !backend.groupOwned(h)) groupOurs = false;
   const send = (h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null => {
     const res = sendToGroup(h, o, signal);
-    if (stray && backend.signalProcess(stray, signal) && followedByCont(signal))
-      backend.signalProcess(stray, 'SIGCONT');
+    if (stray && backend.signalStray(stray, signal) && followedByCont(signal))
+      backend.signalStray(stray, 'SIGCONT');
     return res;
   };
   const first = send(h, o, o.signal);

@@ -4,7 +4,7 @@
  * refuses PIDs in a handler's group; this guard holds even if a process changed its group afterwards.
  */
 import { readProcStat } from '../../shared/proc.js';
-import type { Handle, MainProcess, ProcessBackend } from '../process/backend.js';
+import type { Handle, ProcessBackend, StrayMain } from '../process/backend.js';
 import { BackendDecorator } from '../process/decorator.js';
 
 export interface ObservedPids {
@@ -59,8 +59,9 @@ export class GuardedBackend extends BackendDecorator {
     return this.inner.signalMain(handle, signal);
   }
 
-  override signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean {
-    if (new Set(this.observed.observedPids()).has(p.pid)) return false;
-    return this.inner.signalProcess(p, signal);
+  override signalStray(s: StrayMain, signal: NodeJS.Signals): boolean {
+    if (new Set(this.observed.observedPids()).has(s.pid) || (s.group && this.observedInGroup(s.pid) !== null))
+      return false;
+    return this.inner.signalStray(s, signal);
   }
 }

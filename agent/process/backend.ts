@@ -50,6 +50,11 @@ export interface MainProcess {
   start_time: string;
 }
 
+/** A main that left the handle's process group (setsid): `group` when it leads a group of its own. */
+export interface StrayMain extends MainProcess {
+  group: boolean;
+}
+
 export interface ExitStatus {
   code: number | null;
   signal: string | null;
@@ -116,9 +121,15 @@ export interface ProcessBackend {
    * The recorded main, verified now as signalMain verifies it, when it has left the handle's process group
    * (setsid): a signal to the group does not reach it. Null otherwise.
    */
-  mainOutsideGroup(handle: Handle): MainProcess | null;
-  /** Sends `signal` to `p` while it is alive with its start time (its identity verified before); false when not sent. */
-  signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean;
+  mainOutsideGroup(handle: Handle): StrayMain | null;
+  /**
+   * Sends `signal` to a main mainOutsideGroup verified: to its own group while any member is left (the
+   * kernel gives no process a PID still used as a group's ID), else to the main while it is alive with its
+   * start time; false when nothing was sent.
+   */
+  signalStray(s: StrayMain, signal: NodeJS.Signals): boolean;
+  /** True while a main mainOutsideGroup verified lives, or a member of its own group does. */
+  strayAlive(s: StrayMain): boolean;
   /** True while `p` is alive (not a zombie) with its start time. */
   processLives(p: MainProcess): boolean;
   /** True while any non-zombie process remains in the handle's process group. */

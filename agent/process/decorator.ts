@@ -8,6 +8,7 @@ import type {
   ShimProcess,
   SpawnRequest,
   Spawned,
+  StrayMain,
 } from './backend.js';
 
 export class BackendDecorator implements ProcessBackend {
@@ -40,11 +41,14 @@ export class BackendDecorator implements ProcessBackend {
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
     return this.inner.signalMain(handle, signal);
   }
-  mainOutsideGroup(handle: Handle): MainProcess | null {
+  mainOutsideGroup(handle: Handle): StrayMain | null {
     return this.inner.mainOutsideGroup(handle);
   }
-  signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean {
-    return this.inner.signalProcess(p, signal);
+  signalStray(s: StrayMain, signal: NodeJS.Signals): boolean {
+    return this.inner.signalStray(s, signal);
+  }
+  strayAlive(s: StrayMain): boolean {
+    return this.inner.strayAlive(s);
   }
   processLives(p: MainProcess): boolean {
     return this.inner.processLives(p);

@@ -24,6 +24,7 @@ import type {
   ShimProcess,
   SpawnRequest,
   Spawned,
+  StrayMain,
 } from './backend.js';
 import {
   SPAWN_TOKEN_ENV,
@@ -193,12 +194,30 @@ export class LinuxBackend implements ProcessBackend {
     return main !== null && this.signalProcess(main.main, signal);
   }
 
-  mainOutsideGroup(handle: Handle): MainProcess | null {
+  mainOutsideGroup(handle: Handle): StrayMain | null {
     const main = this.verifiedMain(handle);
-    return main && main.st.pgid !== handle.pgid ? main.main : null;
+    if (!main || main.st.pgid === handle.pgid) return null;
+    return { ...main.main, group: main.st.pgid === main.main.pid };
   }
 
-  signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean {
+  signalStray(s: StrayMain, signal: NodeJS.Signals): boolean {
+    if (s.group && s.pid > 1 && groupMembers(s.pid).length > 0) {
+      try {
+        process.kill(-s.pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return this.signalProcess(s, signal);
+  }
+
+  strayAlive(s: StrayMain): boolean {
+    return this.processLives(s) || (s.group && groupMembers(s.pid).length > 0);
+  }
+
+  /** Sends `signal` to `p` while it is alive with its start time; false when not sent. */
+  private signalProcess(p: MainProcess, signal: NodeJS.Signals): boolean {
     if (p.pid <= 1 || !this.processLives(p)) return false;
     try {
       process.kill(p.pid, signal);

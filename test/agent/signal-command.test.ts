@@ -141,7 +141,7 @@ describe('SIGNAL on the agent', () => {
   });
 
   for (const tracking of ['cgroup', 'pgroup'] as const) {
-    it(`a main that left the group (setsid) gets the group's signal, and a stop leaves nothing of it: one copy after a start (tracking by ${tracking})`, async () => {
+    it(`a main that left the group (setsid) gets the group's signal with the group it leads, and a stop leaves nothing of either: one copy after a start (tracking by ${tracking})`, async () => {
       const dir = tempDir();
       const log = path.join(dir, 'pids.log');
       // A cgroup root that does not exist: the agent tracks by process group only.
@@ -150,26 +150,37 @@ describe('SIGNAL on the agent', () => {
         tracking === 'pgroup' ? path.join(dir, 'no-cgroups') : undefined,
       );
       const spec = pidSignalsSpec('web', log);
-      await sup.applySpecs([
-        parseHandler({ ...spec, command: ['setsid', ...(spec.command as string[])] }, 'handlers[0]', 't'),
-      ]);
+      const node = (spec.command as string[]).map((w) => JSON.stringify(w)).join(' ');
+      // setsid execs the shell, which becomes the main (exec) after starting a worker in the group it leads.
+      const command = ['setsid', 'sh', '-c', `PID_ROLE=child ${node} & exec ${node}`];
+      await sup.applySpecs([parseHandler({ ...spec, command }, 'handlers[0]', 't')]);
       const main = await started(log, 'main');
+      const worker = await started(log, 'child');
       trackPid(main.pid);
+      trackPid(worker.pid);
       assert.equal(sup.status('web')[0]?.pid, main.pid, "setsid execs: the main is the shim's child");
-      assert.notEqual(readProcStat(main.pid)?.pgid, sup.status('web')[0]?.pgid, 'in a group of its own');
+      assert.equal(readProcStat(main.pid)?.pgid, main.pid, 'it leads a group of its own');
+      assert.equal(readProcStat(worker.pid)?.pgid, main.pid, 'the worker is in it');
       const [sent] = sup.signal('web', 'SIGHUP', false);
       assert.match(
         sent!.sent,
-        new RegExp(`and to pid ${main.pid} \\(the main, in a process group of its own\\)`),
+        new RegExp(`and to pid ${main.pid} \\(the main, in a process group of its own`),
       );
-      await waitFor(() => signalsOf(log, main.pid).includes('SIGHUP'), { what: 'the main got SIGHUP' });
+      for (const p of [main.pid, worker.pid])
+        await waitFor(() => signalsOf(log, p).includes('SIGHUP'), { what: `${p} got SIGHUP` });
       assert.equal((await sup.stop('web')).state, 'stopped');
-      assert.ok(signalsOf(log, main.pid).includes('SIGTERM'), 'the stop signal reached the main');
-      assert.ok(!isAlive(main.pid), 'nothing of the handler is left after its stop');
+      for (const p of [main.pid, worker.pid]) {
+        assert.ok(signalsOf(log, p).includes('SIGTERM'), `the stop signal reached ${p}`);
+        assert.ok(!isAlive(p), `${p}: nothing of the handler is left after its stop`);
+      }
       await sup.start('web');
-      const second = await started(log, 'main', main.pid);
-      trackPid(second.pid);
-      assert.equal(logLines(log).filter(([, pid]) => isAlive(pid)).length, 1, 'one copy runs');
+      trackPid((await started(log, 'main', main.pid)).pid);
+      trackPid((await started(log, 'child', worker.pid)).pid);
+      assert.equal(
+        logLines(log).filter(([, pid]) => isAlive(pid)).length,
+        2,
+        'one copy (main and worker) runs',
+      );
     });
   }
 
