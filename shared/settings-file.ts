@@ -18,7 +18,8 @@ export function readSettingsFile(
   } catch (err) {
     throw new ValidationError(`${file}: ${errorMessage(err)}`);
   }
-  const raw = parseYamlInput(text, file); // bounded and linear, like a handlers file
+  // Bounded and linear, like a handlers file; label values kept as written (`rack: 01` is "01").
+  const raw = parseYamlInput(text, file, /^labels\.[^[\]]+$/);
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw))
     throw new ValidationError(`${file}: must be a map of settings`);

@@ -107,15 +107,14 @@ export function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, stri
   if (!isObj(v)) return ctx.fail(at, 'must be a map of strings');
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
+    // An object's prototype slot, not a key: stored, it would vanish (a selector of nothing: every agent).
+    if (k === '__proto__') ctx.fail(`${at}.${k}`, 'is not a key a map of strings may hold');
     if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
       ctx.fail(`${at}.${k}`, 'must be a string');
-    // A number YAML read is taken as written only when its text is certain: a whole number within 2^53.
-    // 1.10 reads as 1.1 and 12345678901234567890 loses digits: refused rather than changed silently.
+    // A handlers file's values arrive as written (parseYamlInput); a spec given as data may hold numbers: a
+    // whole one within 2^53 is certain, 1.1 may have been 1.10 and 20 digits lose some: refused.
     if (typeof val === 'number' && !Number.isSafeInteger(val))
-      ctx.fail(
-        `${at}.${k}`,
-        `the number ${val} may not be what the file says (it reads as a number): quote it`,
-      );
+      ctx.fail(`${at}.${k}`, `the number ${val} may not be what was meant: quote it`);
     out[k] = noNul(ctx, `${at}.${k}`, String(val));
   }
   return out;

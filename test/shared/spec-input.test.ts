@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../shared/errors.js';
-import { parseHandlersFile } from '../../shared/spec.js';
+import { parseHandler, parseHandlersFile } from '../../shared/spec.js';
 
 function refuse(handler: string): string {
   try {
@@ -76,13 +76,31 @@ describe('spec values that reach a process are checked first', () => {
     assert.deepEqual(ok?.command, ['x', '123']);
   });
 
-  it('refuses a value whose type is wrong or whose number may not be what the file says, instead of changing it', () => {
-    assert.match(
-      refuse('    command: [x]\n    env: {VERSION: 1.10}\n'),
-      /^handlers\.yaml: handlers\[0\]\.env\.VERSION: the number 1\.1 may not be what the file says .*: quote it/,
+  it('env, labels and selector values are kept as written; a wrong type is refused, not converted', () => {
+    const [h] = parseHandlersFile(
+      'handlers:\n  - name: web\n    command: [x]\n' +
+        '    env: {VERSION: 1.10, ZIP: 01234, UMASK: 022, MASK: 0x1F, E: 1e3, ID: 12345678901234567890, P: +5, ON: true, PORT: 8080}\n' +
+        '    labels: {ver: 1.10}\n    selector: {rack: 01}\n',
+      'h.yaml',
     );
-    assert.match(refuse('    command: [x]\n    env: {ID: 12345678901234567890}\n'), /env\.ID: the number/);
-    assert.match(refuse('    command: [x]\n    labels: {ver: 1.10}\n'), /labels\.ver: the number 1\.1/);
+    assert.deepEqual(h?.env, {
+      VERSION: '1.10',
+      ZIP: '01234',
+      UMASK: '022',
+      MASK: '0x1F',
+      E: '1e3',
+      ID: '12345678901234567890',
+      P: '+5',
+      ON: 'true',
+      PORT: '8080',
+    });
+    assert.deepEqual(h?.labels, { ver: '1.10' });
+    assert.deepEqual(h?.selector, { rack: '01' });
+    // A spec given as data (JSON, an API call): a number that may not be what was meant is refused.
+    assert.throws(
+      () => parseHandler({ name: 'web', command: ['x'], env: { VERSION: 1.1 } }, 'handlers[0]', 'api'),
+      /handlers\[0\]\.env\.VERSION: the number 1\.1 may not be what was meant: quote it/,
+    );
     assert.match(
       refuse('    command: [x]\n    health: {exec: [/bin/true], restart_on_unhealthy: "yes"}\n'),
       /health\.restart_on_unhealthy: "yes" must be true or false/,
@@ -91,12 +109,11 @@ describe('spec values that reach a process are checked first', () => {
       refuse('    command: [x]\n    update: {batch_size: [2]}\n'),
       /update\.batch_size: \[2\] must be a count/,
     );
-    // Whole numbers and booleans read as written.
-    const [ok] = parseHandlersFile(
-      'handlers:\n  - name: web\n    command: [x]\n    env: {PORT: 8080, ON: true}\n',
-      'h.yaml',
-    );
-    assert.deepEqual(ok?.env, { PORT: '8080', ON: 'true' });
+    for (const map of ['env', 'labels', 'selector'])
+      assert.match(
+        refuse(`    command: [x]\n    ${map}: {__proto__: x}\n`),
+        new RegExp(`${map}\\.__proto__: is not a key a map of strings may hold`),
+      );
   });
 
   it('a command string is split at spaces only: quotes or shell syntax in it are refused, naming the list form', () => {
