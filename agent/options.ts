@@ -21,6 +21,7 @@ import { defaultAgentDataDir, LOCAL_SOCKET_FILE } from '../shared/local-socket.j
 import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
 import { DEFAULT_EXEC_SETTINGS, type ExecSettings } from './exec/exec-sessions.js';
 import { parseAgentPolicies, type PolicyRule } from '../shared/policy-rules.js';
+import { Ctx, stringMap } from '../shared/spec-fields.js';
 import { DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_POLICY_BUDGET } from './control/control-loop.js';
 
 /** The control loop's interval bounds (host sensors): fast enough to react, slow enough to cost nothing. */
@@ -102,12 +103,8 @@ export function readAgentConfig(file: string): AgentConfigFile {
     !(Number.isInteger(cfg.exec_max_sessions) && cfg.exec_max_sessions >= 1 && cfg.exec_max_sessions <= 1000)
   )
     throw new ValidationError(`${file}: exec_max_sessions: must be an integer from 1 to 1000`);
-  if (cfg.labels !== undefined) {
-    if (typeof cfg.labels !== 'object' || cfg.labels === null || Array.isArray(cfg.labels)) {
-      throw new ValidationError(`${file}: labels: must be a map of strings`);
-    }
-    cfg.labels = Object.fromEntries(Object.entries(cfg.labels).map(([k, v]) => [k, String(v)]));
-  }
+  // The one rule for a map of strings (as a handler's labels): no `__proto__`, no empty value read as "null".
+  if (cfg.labels !== undefined) cfg.labels = stringMap(new Ctx(file), 'labels', cfg.labels);
   parseDiscoverRules(cfg.discover, `${file}: discover`); // refused here, with the file and the key
   if (cfg.policies !== undefined) cfg.policies = parseAgentPolicies(cfg.policies, file, 'policies');
   if (cfg.policy_budget !== undefined && !isBudget(cfg.policy_budget))

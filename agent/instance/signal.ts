@@ -52,8 +52,7 @@ export function sendSignal(
     );
   }
   // A main that left the group (setsid) is the handler all the same: it gets the signal too, verified.
-  const stray = backend.mainOutsideGroup(h);
-  if (stray && backend.signalStray(stray, signal))
-    return `${signal} to group ${h.pgid} and to pid ${stray.pid} (the main, in a process group of its own${stray.group ? ', which it leads: that group too' : ''})`;
+  if (backend.signalStray(h, signal))
+    return `${signal} to group ${h.pgid} and to pid ${pid} (the main, in a process group of its own)`;
   return `${signal} to pid ${pid ?? h.pid} (group ${h.pgid})`;
 }

@@ -65,7 +65,12 @@ export function pollDelay(elapsedMs: number, pollMs: number): number {
  * The one rule for "the handler is gone" (stops, leftovers of exited processes).
  */
 export function leftAlive(backend: ProcessBackend, h: Handle): boolean {
-  return backend.isRunning(h) || backend.cgroupPopulated(h) || backend.groupAlive(h);
+  return (
+    backend.isRunning(h) ||
+    backend.cgroupPopulated(h) ||
+    backend.groupAlive(h) ||
+    (h.cgroup === undefined && backend.strayAlive(h))
+  );
 }
 
 /** Stops the group of `h`; resolves once the group is empty, a signal was refused, or it was cancelled. */
@@ -73,21 +78,20 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   const { backend, clock } = o;
   // A process group that is not provably ours (its number reused) is not waited for once the cgroup empties.
   let groupOurs = true;
-  // Without a cgroup, a main that left the group (setsid) is reached only by its own PID and the group it
-  // leads: verified now, while its shim is its parent, then followed until neither is left.
-  const stray = h.cgroup === undefined ? backend.mainOutsideGroup(h) : null;
+  // Without a cgroup, a main that left the group (setsid) is reached only through itself and the group it
+  // leads (the backend's stray rule): waited for and signalled with the shim's group.
+  const stray = h.cgroup === undefined;
   // Cheapest first: the cgroup is one small read, the process group a walk of /proc.
   const alive = (): boolean =>
     backend.isRunning(h) ||
     backend.cgroupPopulated(h) ||
     (groupOurs && backend.groupAlive(h)) ||
-    (stray !== null && backend.strayAlive(stray));
+    (stray && backend.strayAlive(h));
   if (!alive()) return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
   if (h.cgroup !== undefined && !backend.groupOwned(h)) groupOurs = false;
   const send = (h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null => {
     const res = sendToGroup(h, o, signal);
-    if (stray && backend.signalStray(stray, signal) && followedByCont(signal))
-      backend.signalStray(stray, 'SIGCONT');
+    if (stray && backend.signalStray(h, signal) && followedByCont(signal)) backend.signalStray(h, 'SIGCONT');
     return res;
   };
   const first = send(h, o, o.signal);

@@ -4,7 +4,7 @@
  * refuses PIDs in a handler's group; this guard holds even if a process changed its group afterwards.
  */
 import { readProcStat } from '../../shared/proc.js';
-import type { Handle, ProcessBackend, StrayMain } from '../process/backend.js';
+import type { Handle, ProcessBackend } from '../process/backend.js';
 import { BackendDecorator } from '../process/decorator.js';
 
 export interface ObservedPids {
@@ -59,9 +59,15 @@ export class GuardedBackend extends BackendDecorator {
     return this.inner.signalMain(handle, signal);
   }
 
-  override signalStray(s: StrayMain, signal: NodeJS.Signals): boolean {
-    if (new Set(this.observed.observedPids()).has(s.pid) || (s.group && this.observedInGroup(s.pid) !== null))
-      return false;
-    return this.inner.signalStray(s, signal);
+  override signalStray(handle: Handle, signal: NodeJS.Signals): boolean {
+    const main = handle.main_pid;
+    if (main !== undefined) {
+      const pid = new Set(this.observed.observedPids()).has(main) ? main : this.observedInGroup(main);
+      if (pid !== null) {
+        this.onRefused(handle, pid);
+        return false;
+      }
+    }
+    return this.inner.signalStray(handle, signal);
   }
 }

@@ -50,11 +50,6 @@ export interface MainProcess {
   start_time: string;
 }
 
-/** A main that left the handle's process group (setsid): `group` when it leads a group of its own. */
-export interface StrayMain extends MainProcess {
-  group: boolean;
-}
-
 export interface ExitStatus {
   code: number | null;
   signal: string | null;
@@ -118,18 +113,15 @@ export interface ProcessBackend {
    */
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean;
   /**
-   * The recorded main, verified now as signalMain verifies it, when it has left the handle's process group
-   * (setsid): a signal to the group does not reach it. Null otherwise.
+   * Sends `signal` to what of the handler left the shim's process group with its main (setsid): the group the
+   * recorded main leads, while the group rule (group-signal.ts) proves it ours — led by the main with its
+   * recorded start time, or leaderless with a member carrying the spawn token; else the main itself while it
+   * lives with its start time outside the shim's group. False when nothing was sent (the usual case: the
+   * main is in the shim's group).
    */
-  mainOutsideGroup(handle: Handle): StrayMain | null;
-  /**
-   * Sends `signal` to a main mainOutsideGroup verified: to its own group while any member is left (the
-   * kernel gives no process a PID still used as a group's ID), else to the main while it is alive with its
-   * start time; false when nothing was sent.
-   */
-  signalStray(s: StrayMain, signal: NodeJS.Signals): boolean;
-  /** True while a main mainOutsideGroup verified lives, or a member of its own group does. */
-  strayAlive(s: StrayMain): boolean;
+  signalStray(handle: Handle, signal: NodeJS.Signals): boolean;
+  /** True while anything signalStray would reach is alive. */
+  strayAlive(handle: Handle): boolean;
   /** True while `p` is alive (not a zombie) with its start time. */
   processLives(p: MainProcess): boolean;
   /** True while any non-zombie process remains in the handle's process group. */

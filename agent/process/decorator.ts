@@ -8,7 +8,6 @@ import type {
   ShimProcess,
   SpawnRequest,
   Spawned,
-  StrayMain,
 } from './backend.js';
 
 export class BackendDecorator implements ProcessBackend {
@@ -41,14 +40,11 @@ export class BackendDecorator implements ProcessBackend {
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
     return this.inner.signalMain(handle, signal);
   }
-  mainOutsideGroup(handle: Handle): StrayMain | null {
-    return this.inner.mainOutsideGroup(handle);
+  signalStray(handle: Handle, signal: NodeJS.Signals): boolean {
+    return this.inner.signalStray(handle, signal);
   }
-  signalStray(s: StrayMain, signal: NodeJS.Signals): boolean {
-    return this.inner.signalStray(s, signal);
-  }
-  strayAlive(s: StrayMain): boolean {
-    return this.inner.strayAlive(s);
+  strayAlive(handle: Handle): boolean {
+    return this.inner.strayAlive(handle);
   }
   processLives(p: MainProcess): boolean {
     return this.inner.processLives(p);

@@ -24,7 +24,6 @@ import type {
   ShimProcess,
   SpawnRequest,
   Spawned,
-  StrayMain,
 } from './backend.js';
 import {
   SPAWN_TOKEN_ENV,
@@ -194,26 +193,37 @@ export class LinuxBackend implements ProcessBackend {
     return main !== null && this.signalProcess(main.main, signal);
   }
 
-  mainOutsideGroup(handle: Handle): StrayMain | null {
-    const main = this.verifiedMain(handle);
-    if (!main || main.st.pgid === handle.pgid) return null;
-    return { ...main.main, group: main.st.pgid === main.main.pid };
+  signalStray(handle: Handle, signal: NodeJS.Signals): boolean {
+    const main = recordedMain(handle);
+    if (!main || main.pid <= 1) return false;
+    if (this.strayGroup(handle, main))
+      return signalOwnedGroup(main.pid, main.start_time, signal, handle.spawn_token);
+    return this.mainOutside(handle, main) && this.signalProcess(main, signal);
   }
 
-  signalStray(s: StrayMain, signal: NodeJS.Signals): boolean {
-    if (s.group && s.pid > 1 && groupMembers(s.pid).length > 0) {
-      try {
-        process.kill(-s.pid, signal);
-        return true;
-      } catch {
-        return false;
-      }
-    }
-    return this.signalProcess(s, signal);
+  strayAlive(handle: Handle): boolean {
+    const main = recordedMain(handle);
+    if (!main || main.pid <= 1) return false;
+    return this.strayGroup(handle, main) || this.mainOutside(handle, main);
   }
 
-  strayAlive(s: StrayMain): boolean {
-    return this.processLives(s) || (s.group && groupMembers(s.pid).length > 0);
+  /** The main lives with its recorded start time, in a process group other than the shim's. */
+  private mainOutside(handle: Handle, main: MainProcess): boolean {
+    const st = readProcStat(main.pid);
+    return st !== null && live(st) && st.startTime === main.start_time && st.pgid !== handle.pgid;
+  }
+
+  /**
+   * The group the main leads (or led) has live members and is provably the handler's (group-signal.ts). A
+   * main alive in the shim's group leads none: no walk of /proc.
+   */
+  private strayGroup(handle: Handle, main: MainProcess): boolean {
+    const st = readProcStat(main.pid);
+    if (st !== null && live(st) && st.startTime === main.start_time && st.pgid !== main.pid) return false;
+    return (
+      groupMembers(main.pid).length > 0 &&
+      groupSignalVerdict(main.pid, main.start_time, handle.spawn_token).ok
+    );
   }
 
   /** Sends `signal` to `p` while it is alive with its start time; false when not sent. */

@@ -184,6 +184,29 @@ describe('SIGNAL on the agent', () => {
     });
   }
 
+  it('without cgroups, the group a setsid main led is stopped when the main dies on its own: the restart runs one copy', async () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'pids.log');
+    const sup = await supervisor(path.join(dir, 'data'), path.join(dir, 'no-cgroups'));
+    const spec = pidSignalsSpec('web', log);
+    const node = (spec.command as string[]).map((w) => JSON.stringify(w)).join(' ');
+    const command = ['setsid', 'sh', '-c', `PID_ROLE=child ${node} & exec ${node}`];
+    await sup.applySpecs([parseHandler({ ...spec, command, restart: 'always' }, 'handlers[0]', 't')]);
+    const main = await started(log, 'main');
+    const worker = await started(log, 'child');
+    trackPid(worker.pid);
+    process.kill(main.pid, 'SIGKILL');
+    trackPid((await started(log, 'main', main.pid)).pid);
+    trackPid((await started(log, 'child', worker.pid)).pid);
+    assert.ok(!isAlive(worker.pid), 'the old worker was stopped before the restart');
+    assert.ok(sup.status('web')[0]!.events.some((e) => e.type === 'LEFTOVERS'));
+    assert.equal(
+      logLines(log).filter(([, pid]) => isAlive(pid)).length,
+      2,
+      'one copy (main and worker) runs',
+    );
+  });
+
   it('refuses an instance that is not running (FAILED_PRECONDITION naming its state), and an unknown handler', async () => {
     const dir = tempDir();
     const { sup, agent, log, main } = await webWithChild(dir);

@@ -71,6 +71,26 @@ describe('stop safety', () => {
     assert.equal(backend.signals, 1);
   });
 
+  it("a group led by a stranger given the recorded main's PID is never taken for the main's own group (setsid)", async () => {
+    const dir = tempDir();
+    const { pid, signals } = await stranger(dir);
+    const backend = new LinuxBackend();
+    const shim = await stranger(tempDir());
+    // The handle's main had this PID once, started at another time; the stranger now leads group `pid`.
+    const h = {
+      ...webHandle(shim.pid, dir, {}),
+      main_pid: pid,
+      main_start_time: String(Number(readProcStat(pid)!.startTime) - 1),
+    };
+    assert.equal(backend.strayAlive(h), false);
+    assert.equal(backend.signalStray(h, 'SIGTERM'), false);
+    // The same group with the main's own start time is the main's: followed and signalled.
+    const own = { ...h, main_start_time: readProcStat(pid)!.startTime };
+    assert.equal(backend.strayAlive(own), true);
+    assert.equal(received(signals), '', 'the stranger received no signal');
+    assert.equal(received(shim.signals), '');
+  });
+
   it('an adopted handle whose PID was recycled is never signalled by a stop', async () => {
     const dir = tempDir();
     const data = path.join(dir, 'data');
