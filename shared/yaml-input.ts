@@ -83,11 +83,40 @@ export function parseYamlInput(text: string, file: string, asText?: RegExp): unk
         : first.message.split('\n')[0];
     fail(pos ? `line ${pos.line}:${pos.col}` : 'yaml', `invalid YAML: ${why}`);
   }
-  new Walk(doc, (offset) => lines.linePos(offset).line, fail, asText).node(doc.contents, '(root)');
+  const walk = new Walk(doc, (offset) => lines.linePos(offset).line, fail, asText);
+  walk.node(doc.contents, '(root)', []);
+  let out: unknown;
   try {
-    return doc.toJS({ maxAliasCount: -1 }) as unknown; // aliases are bounded by the walk
+    out = doc.toJS({ maxAliasCount: -1 }) as unknown; // aliases are bounded by the walk
   } catch (err) {
     return fail('yaml', errorMessage(err));
+  }
+  for (const t of walk.asWritten) keepAsWritten(out, t);
+  return out;
+}
+
+/** A value (or a map key) at `path` of the parsed document to put back as the text it was written as. */
+interface AsWritten {
+  path: Array<string | number>;
+  text: string;
+  /** The key as YAML read it, to be renamed to `text` (else the value at `path` is replaced). */
+  key?: string;
+}
+
+/** Applies one AsWritten to the plain JS of the document (not to its nodes: an alias elsewhere keeps its number). */
+function keepAsWritten(root: unknown, t: AsWritten): void {
+  let at: unknown = root;
+  const last = t.key === undefined ? t.path.length - 1 : t.path.length;
+  for (const seg of t.path.slice(0, last)) {
+    if (at === null || typeof at !== 'object') return;
+    at = (at as Record<string | number, unknown>)[seg];
+  }
+  if (at === null || typeof at !== 'object') return;
+  const obj = at as Record<string | number, unknown>;
+  if (t.key === undefined) obj[t.path[last] as string | number] = t.text;
+  else if (Object.hasOwn(obj, t.key) && !Object.hasOwn(obj, t.text)) {
+    obj[t.text] = obj[t.key];
+    delete obj[t.key];
   }
 }
 
@@ -157,10 +186,26 @@ class Walk {
     }
   }
 
-  /** Visits `n` at key path `at`; returns its size in nodes with aliases expanded. */
-  node(n: unknown, at: string): number {
+  /** Values and keys at `asText` paths that YAML read as numbers or booleans: their text, put back after toJS. */
+  readonly asWritten: AsWritten[] = [];
+
+  /** The text of a plain scalar YAML read as a number or boolean (`01234`, `1.10`, `0x1F`), else null. */
+  private written(n: unknown): string | null {
+    const { isScalar } = yaml();
+    return isScalar(n) &&
+      n.type === 'PLAIN' &&
+      (typeof n.value === 'number' || typeof n.value === 'boolean') &&
+      typeof n.source === 'string'
+      ? n.source
+      : null;
+  }
+
+  /** Visits `n` at key path `at` (`path`: its segments); returns its size in nodes with aliases expanded. */
+  node(n: unknown, at: string, path: Array<string | number>): number {
     if (n === null || n === undefined) return 0;
     const { isAlias, isMap, isScalar, isSeq } = yaml();
+    const text = this.asText?.test(at) ? this.written(isAlias(n) ? n.resolve(this.doc) : n) : null;
+    if (text !== null) this.asWritten.push({ path, text });
     if (isAlias(n)) return this.alias(n, at);
     const node = n as YamlNode;
     const line = this.line(node);
@@ -192,19 +237,14 @@ class Walk {
           this.fail(at, `duplicate key ${JSON.stringify(name)} at line ${keyLine} (first at line ${before})`);
         }
         seen.set(name, keyLine);
-        size += this.node(key, at);
-        size += this.node(pair.value, at === '(root)' ? name : `${at}.${name}`);
+        const valueAt = at === '(root)' ? name : `${at}.${name}`;
+        const keyText = this.asText?.test(valueAt) ? this.written(key) : null;
+        if (keyText !== null) this.asWritten.push({ path, key: name, text: keyText });
+        size += this.node(key, at, path);
+        size += this.node(pair.value, valueAt, [...path, keyText ?? name]);
       }
     } else if (isSeq(n)) {
-      n.items.forEach((item, i) => (size += this.node(item, `${at}[${i}]`)));
-    } else if (
-      isScalar(n) &&
-      n.type === 'PLAIN' &&
-      (typeof n.value === 'number' || typeof n.value === 'boolean') &&
-      typeof n.source === 'string' &&
-      this.asText?.test(at)
-    ) {
-      n.value = n.source;
+      n.items.forEach((item, i) => (size += this.node(item, `${at}[${i}]`, [...path, i])));
     }
     this.sizes.set(node, size);
     return size;

@@ -446,15 +446,15 @@ export function replayPending(
         return refuse(`${base}${i}`, `not valid JSON: ${(err as Error).message}`);
       }
       if (!Array.isArray(ops)) refuse(`${base}${i}`, 'expected a list of operations');
-      // Only the store's own keys, never an election key (master/ha); a redo record's only deleted (an older
-      // record, replayed already).
+      // Only the store's own keys, never an election key (master/ha) nor a deletion of `meta` (a store has
+      // one); a redo record's only deleted (an older record, replayed already).
       const ours = (key: unknown): key is string =>
         typeof key === 'string' && key.startsWith(prefix) && !isElectionKey(key.slice(prefix.length));
       for (const [n, o] of (ops as Array<Record<string, unknown>>).entries()) {
         if (ours(o?.put) && pendingKey(o.put, prefix) === undefined && 'value' in o) {
           out.set(o.put, JSON.stringify(o.value));
           origins?.set(o.put, `${prefix}${base}${i}`);
-        } else if (ours(o?.delete)) {
+        } else if (ours(o?.delete) && o.delete !== `${prefix}meta`) {
           out.delete(o.delete);
           origins?.delete(o.delete);
         } else

@@ -62,6 +62,9 @@ describe('settings files and options', () => {
     assert.deepEqual(cfg.labels, { region: 'west', tier: '2' });
     assert.throws(() => readAgentConfig(file('idd: edge-1\n')), /idd: unknown key \(allowed: id, master/);
     assert.throws(() => readAgentConfig(file('labels: [a]\n')), /labels: must be a map of strings/);
+    // The rule of a handler's labels: no prototype slot, no empty value read as "null".
+    assert.throws(() => readAgentConfig(file('labels: {__proto__: x}\n')), /labels\.__proto__: is not a key/);
+    assert.throws(() => readAgentConfig(file('labels: {empty: }\n')), /labels\.empty: must be a string/);
   });
 });
 

@@ -96,6 +96,18 @@ describe('spec values that reach a process are checked first', () => {
     });
     assert.deepEqual(h?.labels, { ver: '1.10' });
     assert.deepEqual(h?.selector, { rack: '01' });
+    // Only there: an anchored value keeps its number where it is aliased, an alias there gets the anchor's
+    // text, and keys that look like numbers keep theirs too.
+    const [a] = parseHandlersFile(
+      'handlers:\n  - name: web\n    command: [x]\n    count: &c 02\n    stop_timeout: &t 5\n' +
+        '    env: {A: *c, B: *t, C: &n 7}\n    labels: {1.10: a, 010: b}\n    update: {batch_size: *n}\n',
+      'h.yaml',
+    );
+    assert.equal(a?.count, 2);
+    assert.equal(a?.stop_timeout_ms, 5000);
+    assert.deepEqual(a?.env, { A: '02', B: '5', C: '7' });
+    assert.deepEqual(a?.labels, { '1.10': 'a', '010': 'b' });
+    assert.equal(a?.update.batch_size, '7');
     // A spec given as data (JSON, an API call): a number that may not be what was meant is refused.
     assert.throws(
       () => parseHandler({ name: 'web', command: ['x'], env: { VERSION: 1.1 } }, 'handlers[0]', 'api'),
