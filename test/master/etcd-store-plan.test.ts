@@ -175,6 +175,11 @@ describe('etcd store: a redo record that cannot be replayed', () => {
       () => load(committed([{ put: `${P}masters/x`, value: {} }])),
       /key \/gov\/pending\/000000000001\/0: \[0\]: expected \{put, value\} or \{delete\} of a store key/,
     );
+    // A store always has its meta: a record deleting it is not one the master writes.
+    assert.throws(
+      () => load(committed([{ delete: `${P}meta` }])),
+      /pending\/000000000001\/0: \[0\]: expected/,
+    );
     // Without its commit it never took effect: ignored.
     bad.delete(`${P}pending/000000000001/commit`);
     assert.deepEqual(Object.keys(load(bad).specs), ['h0']);
