@@ -775,7 +775,7 @@ export class Instance {
    */
   private followNotifiedMain(): void {
     const h = this.handle;
-    if (!h || h.main_notified !== true) return;
+    if (!h || h.main_notified !== true || !ACTIVE.has(this.state)) return;
     const named = recordedMain(h);
     if (named && this.opts.backend.processLives(named)) return;
     const main = this.opts.backend.findMain(h);
