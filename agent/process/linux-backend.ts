@@ -190,40 +190,38 @@ export class LinuxBackend implements ProcessBackend {
 
   signalMain(handle: Handle, signal: NodeJS.Signals): boolean {
     const main = this.verifiedMain(handle);
-    return main !== null && this.signalProcess(main.main, signal);
+    return main !== null && this.signalProcess(main, signal);
   }
 
   signalStray(handle: Handle, signal: NodeJS.Signals): boolean {
-    const main = recordedMain(handle);
-    if (!main || main.pid <= 1) return false;
-    if (this.strayGroup(handle, main))
-      return signalOwnedGroup(main.pid, main.start_time, signal, handle.spawn_token);
-    return this.mainOutside(handle, main) && this.signalProcess(main, signal);
+    const s = this.stray(handle);
+    if (s === null) return false;
+    return s.group
+      ? signalOwnedGroup(s.main.pid, s.main.start_time, signal, handle.spawn_token)
+      : this.signalProcess(s.main, signal);
   }
 
   strayAlive(handle: Handle): boolean {
-    const main = recordedMain(handle);
-    if (!main || main.pid <= 1) return false;
-    return this.strayGroup(handle, main) || this.mainOutside(handle, main);
-  }
-
-  /** The main lives with its recorded start time, in a process group other than the shim's. */
-  private mainOutside(handle: Handle, main: MainProcess): boolean {
-    const st = readProcStat(main.pid);
-    return st !== null && live(st) && st.startTime === main.start_time && st.pgid !== handle.pgid;
+    return this.stray(handle) !== null;
   }
 
   /**
-   * The group the main leads (or led) has live members and is provably the handler's (group-signal.ts). A
-   * main alive in the shim's group leads none: no walk of /proc.
+   * What left the shim's group with the recorded main (one stat read, and a walk of /proc only when the
+   * main is gone or leads a group): the group it leads or led, live and provably the handler's
+   * (group-signal.ts); else the main alone, alive with its start time outside the shim's group; else null.
    */
-  private strayGroup(handle: Handle, main: MainProcess): boolean {
+  private stray(handle: Handle): { main: MainProcess; group: boolean } | null {
+    const main = recordedMain(handle);
+    if (!main || main.pid <= 1) return null;
     const st = readProcStat(main.pid);
-    if (st !== null && live(st) && st.startTime === main.start_time && st.pgid !== main.pid) return false;
-    return (
+    const lives = st !== null && live(st) && st.startTime === main.start_time;
+    if (
+      !(lives && st.pgid !== main.pid) &&
       groupMembers(main.pid).length > 0 &&
       groupSignalVerdict(main.pid, main.start_time, handle.spawn_token).ok
-    );
+    )
+      return { main, group: true };
+    return lives && st.pgid !== handle.pgid ? { main, group: false } : null;
   }
 
   /** Sends `signal` to `p` while it is alive with its start time; false when not sent. */
@@ -242,8 +240,8 @@ export class LinuxBackend implements ProcessBackend {
     return st !== null && live(st) && st.startTime === p.start_time;
   }
 
-  /** The recorded main and its stat when it is verified now (the rule signalMain states), else null. */
-  private verifiedMain(handle: Handle): { main: MainProcess; st: ProcStat } | null {
+  /** The recorded main when it is verified now (the rule signalMain states), else null. */
+  private verifiedMain(handle: Handle): MainProcess | null {
     const main = recordedMain(handle);
     if (!main || main.pid <= 1) return null;
     const st = readProcStat(main.pid);
@@ -257,7 +255,7 @@ export class LinuxBackend implements ProcessBackend {
         st.ppid !== handle.pid &&
         this.cgroupMembers(handle).includes(main.pid)) ||
       this.notifiedMainOk(handle, main);
-    return ours ? { main, st } : null;
+    return ours ? main : null;
   }
 
   /**
