@@ -343,6 +343,7 @@ export function planWrite(before: Map<string, string>, after: Map<string, string
 /** The group of redo records: `pending/ID/N` (the parts, JSON arrays of operations) and `pending/ID/commit`. */
 const PENDING = 'pending';
 const COMMIT = 'commit';
+const PENDING_KEY = new RegExp(`^${PENDING}/(\\d{12})/(\\d+|${COMMIT})$`);
 
 /** The redo record ID a write after `before` takes: one more than the highest stored (records replay by ID). */
 function nextPendingId(before: Map<string, string>, prefix: string): number {
@@ -356,7 +357,7 @@ function nextPendingId(before: Map<string, string>, prefix: string): number {
 
 /** `{id, part}` of a redo record key (`part` a number or 'commit'), undefined for any other key. */
 function pendingKey(key: string, prefix: string): { id: string; part: string } | undefined {
-  const m = /^pending\/(\d{12})\/(\d+|commit)$/.exec(key.slice(prefix.length));
+  const m = PENDING_KEY.exec(key.slice(prefix.length));
   return m ? { id: m[1] as string, part: m[2] as string } : undefined;
 }
 
