@@ -1174,7 +1174,9 @@ export class Instance {
     const h = this.spec.health;
     if (!h) return;
     this.healthCounts = next;
-    this.log.info('health', { from: prev.status, to: next.status, reason: next.reason || undefined });
+    // `reason` is the last failure's, kept after a pass: on a pass it is history, not why.
+    const why = next.status === 'healthy' ? 'last_failure' : 'reason';
+    this.log.info('health', { from: prev.status, to: next.status, [why]: next.reason || undefined });
     if (next.status === 'healthy') {
       this.notReady = false;
       if (this.state === 'starting' && this.awaitingHealthy) {

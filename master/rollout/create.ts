@@ -57,6 +57,19 @@ export function coveredInstances(
     }));
 }
 
+/**
+ * When only one of min_healthy_time and healthy_deadline was asked for, the other is the handlers' (their
+ * blocks' strictest): the refusal says which is which, and what to ask for instead.
+ */
+function mixedSources(overrides: Partial<UpdateSpec> | undefined): string {
+  const min = overrides?.min_healthy_time_ms !== undefined;
+  const deadline = overrides?.healthy_deadline_ms !== undefined;
+  if (min === deadline) return '';
+  return min
+    ? "; min_healthy_time is the one asked for, healthy_deadline the handlers' update blocks': ask for a longer healthy_deadline too"
+    : "; healthy_deadline is the one asked for, min_healthy_time the handlers' update blocks': ask for a longer healthy_deadline";
+}
+
 export function createRollout(n: NewRollout): RolloutRecord {
   const each = n.handlers.map((h) => ({
     h,
@@ -71,7 +84,9 @@ export function createRollout(n: NewRollout): RolloutRecord {
     handlers.map((h) => h.spec.update),
     refs.length,
   );
-  const u = checkUpdate({ ...merged, ...n.overrides }, refuseField);
+  const u = checkUpdate({ ...merged, ...n.overrides }, (key, reason) =>
+    refuseField(key, `${reason}${mixedSources(n.overrides)}`),
+  );
   const pids = new Map(refs.map((r) => [stepName(r), r.pid]));
   const batches = planBatches(refs, batchSizeOf(u.batch_size, refs.length));
   const at = new Date(n.now).toISOString();

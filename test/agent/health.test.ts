@@ -17,6 +17,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { instancesTable } from '../../master/cli/format.js';
 import { instance } from '../cli/fake-admin.js';
 import type { Supervisor } from '../../agent/supervisor/supervisor.js';
+import { Logger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { fixture, tempDir, waitFor } from '../helpers/common.js';
 import { freePort, lines, spec, supervisors } from './health-helpers.js';
@@ -278,6 +279,33 @@ describe('health: readiness and unhealthy instances (real processes)', () => {
     assert.ok(Date.now() - t0 >= 300, 'running only after start_seconds');
     const tcp = one(sup, 'tcp-ok');
     assert.match(tcp.events.at(-1)?.message ?? '', /^RUNNING/);
+  });
+
+  it("a log line for a pass names the kept failure last_failure, never the pass's reason", async () => {
+    const logged: string[] = [];
+    const sup = await s.make({ logger: new Logger('t', { sink: { write: (l) => logged.push(l) } }) });
+    const [port, failFile] = [await freePort(), path.join(tempDir(), 'fail')];
+    writeFileSync(failFile, '');
+    // Answered once it is running and healthy, or not ready at the readiness deadline.
+    const applied = sup.applySpecs([
+      spec({
+        name: 'late',
+        command: ['node', fixture('http-server.mjs')],
+        env: { PORT: String(port), FAIL_FILE: failFile },
+        start_seconds: 0,
+        health: { http: `http://127.0.0.1:${port}/`, interval: '50ms' },
+      }),
+    ]);
+    await waitFor(() => logged.some((l) => /health .*reason="http 503"/.test(l)), {
+      what: 'a failed probe logged',
+    });
+    rmSync(failFile);
+    await applied;
+    const pass = await waitFor(() => logged.find((l) => /health .*to=healthy/.test(l)), {
+      what: 'the pass logged',
+    });
+    assert.match(pass, /last_failure="http 503"/);
+    assert.doesNotMatch(pass, / reason=/);
   });
 
   it('exec checks: exit 0 makes it running, a failing one keeps it not ready with the exit', async () => {

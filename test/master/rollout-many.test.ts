@@ -164,6 +164,37 @@ describe('rollout over many handlers', () => {
     );
   });
 
+  it('a min_healthy_time asked for that the handlers’ healthy_deadline cannot fit is refused saying which came from where', () => {
+    const fleet = new ManyFleet(NAMES, () => FAST); // healthy_deadline 2s
+    const plan = (overrides: Partial<UpdateSpec>) => () =>
+      createRollout({
+        kind: 'restart',
+        handlers: NAMES.map((name) => ({
+          handler: name,
+          from_version: 1,
+          to_version: 1,
+          spec: fleet.spec(name)!.spec,
+          instances: fleet.instances(name),
+          agents: [agentOf(name)],
+        })),
+        overrides,
+        issuedBy: 't',
+        now: 0,
+      });
+    assert.throws(plan({ min_healthy_time_ms: 120_000 }), {
+      message:
+        "healthy_deadline: 2000 ms must be longer than min_healthy_time (120000 ms); min_healthy_time is the one asked for, healthy_deadline the handlers' update blocks': ask for a longer healthy_deadline too",
+    });
+    assert.throws(
+      plan({ healthy_deadline_ms: 10 }),
+      /healthy_deadline is the one asked for, min_healthy_time the handlers'/,
+    );
+    // Both asked for: the request alone is wrong, nothing to explain.
+    assert.throws(plan({ min_healthy_time_ms: 5000, healthy_deadline_ms: 4000 }), {
+      message: 'healthy_deadline: 4000 ms must be longer than min_healthy_time (5000 ms)',
+    });
+  });
+
   it('merges the handlers’ update blocks by the strictest, field by field', () => {
     const a: UpdateSpec = {
       ...DEFAULT_UPDATE,
