@@ -36,7 +36,14 @@ export function nameRefusal(v: unknown, what = 'name'): string {
  * is the CN of its certificate, and users may bring their own PKI, whose CNs the master accepts as they
  * are. So a reference is looser than NAME_RE — any CN at all, non-empty and without whitespace — or a
  * certificate with an unusual CN could not be revoked. Every id Governor itself gives out is a NAME_RE name.
+ * The master refuses an agent whose CN is no reference (Registry.upsertAgent): it could not be named.
  */
 export function isAgentRef(v: string): boolean {
-  return v.trim() !== '' && !/\s/.test(v);
+  // `__proto__` keys no record: stored under it, an agent would become its table's prototype.
+  return v.trim() !== '' && !/\s/.test(v) && v !== '__proto__';
+}
+
+/** Why `v` is no agent id (isAgentRef), for refusals. */
+export function agentRefRefusal(v: string): string {
+  return `${JSON.stringify(v)} is not an agent id (a certificate CN: not empty, no whitespace, not __proto__)`;
 }

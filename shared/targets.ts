@@ -5,7 +5,7 @@
  * and checks the words; the master resolves them against its registry (master/state/targets.ts).
  */
 import { NotFoundError, ValidationError } from './errors.js';
-import { isAgentRef, isName, NAME_RULE } from './names.js';
+import { agentRefRefusal, isAgentRef, isName, NAME_RULE } from './names.js';
 import { instanceKey } from './spec.js';
 import { labelProblem } from './labels.js';
 
@@ -125,8 +125,7 @@ export function checkTargetSet(t: TargetSet): TargetName[] {
       fields: ['all'],
     });
   for (const a of t.agents)
-    if (!isAgentRef(a))
-      throw new ValidationError(`agent ${JSON.stringify(a)} is not an agent id`, { fields: ['agent'] });
+    if (!isAgentRef(a)) throw new ValidationError(`agent ${agentRefRefusal(a)}`, { fields: ['agent'] });
   const names = t.names.map(parseTargetName);
   if (t.agents.length > 0)
     for (const n of names)

@@ -5,7 +5,7 @@
 import { Option } from 'commander';
 import { UsageError } from '../../shared/cli-io.js';
 import { GovError } from '../../shared/errors.js';
-import { isAgentRef, isName, NAME_RULE } from '../../shared/names.js';
+import { agentRefRefusal, isAgentRef, isName, NAME_RULE } from '../../shared/names.js';
 import { repeatableOption } from '../../shared/cli-program.js';
 import { checkTargetSet, isEmptyTarget, parseSelector, type TargetSet } from '../../shared/targets.js';
 
@@ -18,7 +18,7 @@ export function checkHandlerName(name: string, what = 'handler name'): string {
 /** A reference to an agent: its certificate's CN (shared/names.ts says why this is looser than a name). */
 export function checkAgentId(id: string | undefined, flag = '--agent'): string | undefined {
   if (id === undefined) return undefined;
-  if (!isAgentRef(id)) throw new UsageError(`${flag} ${JSON.stringify(id)} is not an agent id`);
+  if (!isAgentRef(id)) throw new UsageError(`${flag} ${agentRefRefusal(id)}`);
   return id;
 }
 

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { NotFoundError, PermissionError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
-import { compareNames, isName } from '../../shared/names.js';
+import { agentRefRefusal, compareNames, isAgentRef, isName } from '../../shared/names.js';
 import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
 import {
@@ -140,7 +140,8 @@ export class Registry {
   async upsertAgent(hello: AgentHello): Promise<AgentRecord> {
     const id = hello.agent_id;
     if (!id) throw new ValidationError('hello: agent_id is required');
-    const known = this.data.agents[id];
+    if (!isAgentRef(id)) throw new ValidationError(`hello: agent_id ${agentRefRefusal(id)}`);
+    const known = own(this.data.agents, id);
     if (known?.revoked) throw new PermissionError(`agent ${id} is revoked`);
     const rec: AgentRecord = {
       id,
@@ -191,7 +192,7 @@ export class Registry {
    * handler and an observed process never share a name on one agent.
    */
   checkNoObservedClash(agentId: string, handler: string, what: string): void {
-    const observed = this.data.instances[agentId]?.[handler]?.status;
+    const observed = own(own(this.data.instances, agentId), handler)?.status;
     if (observed?.observed)
       throw new StateError(`${what}: ${handlerObservedClash(handler, observed.pid ?? 0, agentId)}`);
   }
@@ -208,14 +209,15 @@ export class Registry {
 
   /** Any message from the agent: moves `last_seen` (in memory; persisted with the next write). */
   touch(id: string): void {
-    const a = this.data.agents[id];
+    const a = own(this.data.agents, id);
     if (a) a.last_seen = this.iso();
   }
 
   /** Revokes an agent (known or not yet seen) from now on, persistently, and marks it disconnected. */
   async revoke(id: string): Promise<AgentRecord> {
     if (!id) throw new ValidationError('revoke: an agent id is required');
-    const rec = this.data.agents[id] ?? {
+    if (!isAgentRef(id)) throw new ValidationError(`revoke: ${agentRefRefusal(id)}`);
+    const rec = own(this.data.agents, id) ?? {
       id,
       hostname: '',
       labels: {},
@@ -235,11 +237,11 @@ export class Registry {
   }
 
   isRevoked(id: string): boolean {
-    return this.data.agents[id]?.revoked === true;
+    return own(this.data.agents, id)?.revoked === true;
   }
 
   getAgent(id: string): AgentRecord | undefined {
-    const a = this.data.agents[id];
+    const a = own(this.data.agents, id);
     return a ? copyAgent(a) : undefined;
   }
 
@@ -251,7 +253,7 @@ export class Registry {
   }
 
   private requireAgent(id: string): AgentRecord {
-    const a = this.data.agents[id];
+    const a = own(this.data.agents, id);
     if (!a) throw new NotFoundError(`unknown agent ${JSON.stringify(id)} (see gov agents)`);
     return a;
   }
@@ -282,7 +284,7 @@ export class Registry {
     const versions = new Map<string, SpecVersion>();
     for (const spec of specs) {
       const hash = specHash(spec);
-      const current = this.data.specs[spec.name]?.versions.at(-1);
+      const current = own(this.data.specs, spec.name)?.versions.at(-1);
       let version: number;
       let change: SpecChange;
       if (current && current.hash === hash) {
@@ -317,7 +319,7 @@ export class Registry {
   async storeAdopted(specs: readonly HandlerSpec[]): Promise<SpecVersion[]> {
     const appliedAt = this.iso();
     const versions = specs.map((spec) => ({
-      version: (this.data.specs[spec.name]?.versions.at(-1)?.version ?? 0) + 1,
+      version: (own(this.data.specs, spec.name)?.versions.at(-1)?.version ?? 0) + 1,
       hash: specHash(spec),
       spec: structuredClone(spec),
       applied_at: appliedAt,
@@ -376,19 +378,19 @@ export class Registry {
 
   /** The current version of a handler's spec. */
   getSpec(name: string): SpecVersion | undefined {
-    const v = this.data.specs[name]?.versions.at(-1);
+    const v = own(this.data.specs, name)?.versions.at(-1);
     return v ? structuredClone(v) : undefined;
   }
 
   /** One kept version of a handler's spec (for rollback). */
   getSpecVersion(name: string, version: number): SpecVersion | undefined {
-    const v = this.data.specs[name]?.versions.find((x) => x.version === version);
+    const v = own(this.data.specs, name)?.versions.find((x) => x.version === version);
     return v ? structuredClone(v) : undefined;
   }
 
   /** Every kept version of a handler, oldest first. */
   specHistory(name: string): SpecVersion[] {
-    return structuredClone(this.data.specs[name]?.versions ?? []);
+    return structuredClone(own(this.data.specs, name)?.versions ?? []);
   }
 
   /** The current version of every handler, sorted by name. */
@@ -408,7 +410,7 @@ export class Registry {
   specsForAgent(agentId: string): HandlerSpec[] {
     const out: HandlerSpec[] = [];
     for (const name of Object.keys(this.data.specs).sort()) {
-      const v = this.data.specs[name]?.versions.at(-1);
+      const v = own(this.data.specs, name)?.versions.at(-1);
       if (v && this.agentsFor(v.spec).includes(agentId)) out.push(structuredClone(v.spec));
     }
     return out;
@@ -426,7 +428,7 @@ export class Registry {
         `inventory of ${agentId}: ${statuses.length} instances, more than the ${AGENT_LIMITS.helloInstances} allowed`,
       );
     const at = this.iso();
-    const previous = this.data.instances[agentId] ?? {};
+    const previous = own(this.data.instances, agentId) ?? {};
     const map: MasterState['instances'][string] = {};
     let dropped = 0;
     for (const s of statuses) {
@@ -441,7 +443,7 @@ export class Registry {
       d.instances[agentId] = map;
     });
     for (const key of new Set([...Object.keys(previous), ...Object.keys(map)]))
-      this.emitInstance(agentId, key, previous[key]?.status ?? null, map[key]);
+      this.emitInstance(agentId, key, own(previous, key)?.status ?? null, own(map, key));
     return dropped;
   }
 
@@ -455,11 +457,11 @@ export class Registry {
     if (refusal !== null) return refusal;
     const entry = { status: boundStatus(status), reported_at: this.iso() };
     const key = instanceKeyOf(status);
-    const before = this.data.instances[agentId]?.[key]?.status ?? null;
+    const before = own(own(this.data.instances, agentId), key)?.status ?? null;
     const gone: [string, InstanceStatus][] = [];
     await this.store.update((d) => {
-      const map = (d.instances[agentId] ??= {});
-      if (status.observed && !map[key]) gone.push(...makeObservedRoom(map));
+      const map = own(d.instances, agentId) ?? (d.instances[agentId] = {});
+      if (status.observed && !own(map, key)) gone.push(...makeObservedRoom(map));
       map[key] = entry;
     });
     for (const [k, was] of gone) this.emitInstance(agentId, k, was, undefined);
@@ -476,7 +478,7 @@ export class Registry {
   statusRefusal(
     agentId: string,
     s: InstanceStatus,
-    known: MasterState['instances'][string] = this.data.instances[agentId] ?? {},
+    known: MasterState['instances'][string] = own(this.data.instances, agentId) ?? {},
   ): string | null {
     const key = instanceKeyOf(s);
     const shown = JSON.stringify(bound(key));
@@ -485,7 +487,7 @@ export class Registry {
       const spec = this.getCurrent(key);
       if (spec && this.agentsFor(spec).includes(agentId))
         return `observed process ${shown} takes the name of a handler assigned to ${agentId}`;
-      if (known[key]?.status.observed) return null;
+      if (own(known, key)?.status.observed) return null;
       // Ended ones (kept to show how they ended) make room for new ones: see reportStatus.
       let n = 0;
       for (const e of Object.values(known)) if (e.status.observed && e.status.state !== 'exited') n++;
@@ -505,11 +507,11 @@ export class Registry {
 
   /** True when the master keeps a status for this instance key of the agent. */
   hasInstance(agentId: string, key: string): boolean {
-    return this.data.instances[agentId]?.[key] !== undefined;
+    return own(own(this.data.instances, agentId), key) !== undefined;
   }
 
   private getCurrent(name: string): HandlerSpec | undefined {
-    return this.data.specs[name]?.versions.at(-1)?.spec;
+    return own(this.data.specs, name)?.versions.at(-1)?.spec;
   }
 
   /**
@@ -519,7 +521,7 @@ export class Registry {
    * rollout counted them. Observed processes are left alone. Resolves with the keys forgotten.
    */
   async forgetUnplaced(agentId: string): Promise<string[]> {
-    const map = this.data.instances[agentId] ?? {};
+    const map = own(this.data.instances, agentId) ?? {};
     const gone = Object.entries(map).filter(
       ([, e]) => !e.status.observed && this.statusRefusal(agentId, e.status, map) !== null,
     );
@@ -533,10 +535,12 @@ export class Registry {
 
   /** Forgets a handler's instances on an agent (e.g. after the handler was deleted and the agent stopped them). */
   async forgetInstance(agentId: string, handler: string): Promise<boolean> {
-    const map = this.data.instances[agentId];
-    const keys = Object.keys(map ?? {}).filter((k) => k === handler || map?.[k]?.status.handler === handler);
+    const map = own(this.data.instances, agentId);
+    const keys = Object.keys(map ?? {}).filter(
+      (k) => k === handler || own(map, k)?.status.handler === handler,
+    );
     if (!map || keys.length === 0) return false;
-    const before = keys.map((k) => [k, map[k]?.status ?? null] as const);
+    const before = keys.map((k) => [k, own(map, k)?.status ?? null] as const);
     await this.store.update(() => {
       for (const k of keys) delete map[k];
     });
@@ -560,7 +564,7 @@ export class Registry {
       ? {
           agent: agentId,
           status: structuredClone(entry.status),
-          stale: this.data.agents[agentId]?.connected !== true,
+          stale: own(this.data.agents, agentId)?.connected !== true,
           reported_at: entry.reported_at,
         }
       : null;
@@ -572,7 +576,7 @@ export class Registry {
     const out: InstanceView[] = [];
     for (const [agent, map] of Object.entries(this.data.instances)) {
       if (filter.agent && agent !== filter.agent) continue;
-      const connected = this.data.agents[agent]?.connected === true;
+      const connected = own(this.data.agents, agent)?.connected === true;
       for (const entry of Object.values(map)) {
         if (filter.handler && entry.status.handler !== filter.handler) continue;
         out.push({
@@ -644,6 +648,14 @@ function copyAgent(a: AgentRecord): AgentRecord {
 }
 
 /**
+ * `map[key]` if `key` is one of its own entries. Names that are Object.prototype's members (`constructor` is a
+ * valid handler name, and an agent's id is its certificate's CN) must never read what the map inherits.
+ */
+function own<T>(map: Record<string, T> | undefined, key: string): T | undefined {
+  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+/**
  * Deleted handler names remembered (oldest forgotten first): enough for any agent that was away, bounded
  * so that deletes cannot grow the store without end.
  */
@@ -652,7 +664,7 @@ export const MAX_DELETED = 1000;
 /** Appends a spec version (history bounded by SPEC_HISTORY); a name applied again is no longer deleted. */
 function pushVersion(d: MasterState, next: SpecVersion): void {
   const name = next.spec.name;
-  const entry = (d.specs[name] ??= { name, versions: [] });
+  const entry = own(d.specs, name) ?? (d.specs[name] = { name, versions: [] });
   entry.versions.push(next);
   if (entry.versions.length > SPEC_HISTORY) entry.versions.splice(0, entry.versions.length - SPEC_HISTORY);
   if (d.deleted) delete d.deleted[name];

@@ -4,7 +4,7 @@
  */
 import type { WatchRequest__Output } from '../../proto/generated/governor/v1/WatchRequest.js';
 import { ValidationError } from '../../shared/errors.js';
-import { isAgentRef, isName, nameRefusal } from '../../shared/names.js';
+import { agentRefRefusal, isAgentRef, isName, nameRefusal } from '../../shared/names.js';
 import { WATCH_KINDS } from '../../shared/watch-kinds.js';
 
 /** Kinds sent to every watcher whatever it asked for. */
@@ -46,12 +46,9 @@ export function compileWatchFilter(req: WatchRequest__Output): WatchFilter {
       throw new ValidationError(`handlers: ${nameRefusal(h, 'handler name')}`, { fields: ['handlers'] });
   for (const a of req.agents)
     if (!isAgentRef(a))
-      throw new ValidationError(
-        `agents: ${JSON.stringify(a)} is not an agent id (empty or with whitespace)`,
-        {
-          fields: ['agents'],
-        },
-      );
+      throw new ValidationError(`agents: ${agentRefRefusal(a)}`, {
+        fields: ['agents'],
+      });
   if (!Number.isSafeInteger(req.since) || req.since < 0)
     throw new ValidationError(`since: ${req.since} must be a whole number from 0 (an event index)`, {
       fields: ['since'],

@@ -1,7 +1,7 @@
 /** Registry: spec versioning and history, assignment, instance staleness and persisted revocation. */
 import assert from 'node:assert/strict';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
-import { NotFoundError, PermissionError } from '../../shared/errors.js';
+import { NotFoundError, PermissionError, ValidationError } from '../../shared/errors.js';
 import { openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { Registry, SPEC_HISTORY, specHash } from '../../master/state/registry.js';
 import { tempDir } from '../helpers/common.js';
@@ -161,6 +161,52 @@ describe('registry', () => {
       [['web', 12, true]],
     );
     await assert.rejects(again.reg.setConnected('nobody', true), NotFoundError);
+  });
+
+  it('names that are Object.prototype members are entries like any other, and __proto__ is no agent id', async () => {
+    const { reg, dir, store } = await open();
+    // Never seen: not found, nothing made (the table's inherited members are no agents).
+    for (const id of ['constructor', 'toString', 'hasOwnProperty'])
+      await assert.rejects(reg.setLabels(id, { set: { a: 'b' } }), NotFoundError, id);
+    assert.equal(reg.getAgent('toString'), undefined);
+    assert.equal(reg.isRevoked('constructor'), false);
+    for (const refused of [reg.revoke('__proto__'), reg.upsertAgent({ agent_id: '__proto__' })])
+      await assert.rejects(refused, ValidationError);
+    assert.deepEqual(reg.listAgents(), []);
+    assert.equal(Object.getPrototypeOf(store.data.agents), Object.prototype, 'the table kept its prototype');
+
+    // An agent and a handler each named `constructor` (valid names), with a status and an observed process.
+    await reg.upsertAgent({ agent_id: 'constructor', hostname: 'h' });
+    await reg.setLabels('constructor', { set: { zone: 'a' } });
+    assert.equal(reg.getAgent('constructor')?.labels.zone, 'a');
+    const [applied] = await reg.applySpecs([spec({ name: 'constructor', agents: ['constructor'] })]);
+    assert.equal(applied?.version, 1);
+    assert.deepEqual(
+      reg.specsForAgent('constructor').map((s) => s.name),
+      ['constructor'],
+    );
+    assert.equal(
+      await reg.reportStatus('constructor', { handler: 'constructor', state: 'running', pid: 7 }),
+      null,
+    );
+    await reg.replaceInventory('constructor', [
+      { handler: 'constructor', state: 'running', pid: 7 },
+      { handler: 'valueof', state: 'running', pid: 8, observed: true },
+    ]);
+    assert.equal(reg.hasInstance('constructor', 'constructor'), true);
+    assert.equal(reg.hasInstance('edge-1', 'constructor'), false);
+    await reg.revoke('toString'); // not seen yet: revoked ahead of time, as any other id
+    await store.close();
+    const again = await open(dir);
+    assert.deepEqual(
+      again.reg.listAgents().map((a) => [a.id, a.revoked]),
+      [
+        ['constructor', false],
+        ['toString', true],
+      ],
+    );
+    assert.equal(again.reg.getSpec('constructor')?.version, 1);
+    assert.equal(typeof Object.prototype.constructor, 'function', 'nothing was written onto Object');
   });
 
   it('revocation is persisted and refuses the agent from then on', async () => {
