@@ -57,6 +57,8 @@ export interface Observation {
   health: string;
   healthReason: string;
   pid: number;
+  /** The hash of the spec its process runs (InstanceStatus.spec_hash); '' when not reported. */
+  specHash: string;
   /** "EXITED code=1" style summary of the last exit, '' if none. */
   lastExit: string;
 }

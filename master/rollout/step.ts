@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
+import { instanceSpecHash } from '../../shared/spec-hash.js';
 import type { DispatchOutcome, DispatchRequest } from '../fleet/dispatcher.js';
 import type { InstanceView, SpecVersion } from '../state/registry.js';
 import type { MasterState } from '../state/store.js';
@@ -83,8 +84,19 @@ export function observe(port: RolloutPort, s: RolloutInstanceRecord): Observatio
     health: v?.status.health ?? '',
     healthReason: v?.status.health_reason ?? '',
     pid: v?.status.pid ?? 0,
+    specHash: v?.status.spec_hash ?? '',
     lastExit,
   };
+}
+
+/**
+ * Whether the command of `s`'s interrupted run was carried out: the instance runs a process other than the one
+ * that run began with (`from_pid`), on the spec the step puts it on. (A rolling restart's spec is the one it
+ * ran: any newer process is what the step wanted, and the gate judges it as it would the step's own.)
+ */
+function alreadyCarriedOut(s: RolloutInstanceRecord, now: Observation, spec: HandlerSpec): boolean {
+  if (s.from_pid === undefined || now.pid === 0 || now.pid === s.from_pid) return false;
+  return now.specHash === instanceSpecHash(spec);
 }
 
 /**
@@ -102,7 +114,12 @@ export async function runStep(
   const startedAt = ctx.now();
   const progressEndsAt = Date.parse(r.running_since) + r.progress_deadline_ms;
   const before = observe(ctx.port, s);
-  if (!rollback) s.old_pid = before.pid || s.old_pid;
+  // An interrupted step's command may have been carried out already: then nothing is sent again (an UPDATE
+  // carried out twice restarts the instance twice, and the agent's answer cache is no proof: a restarted
+  // agent has none, and newer commands push old answers out), and the new process is judged.
+  const carriedOut = s.interrupted === true && alreadyCarriedOut(s, before, target.spec);
+  if (!rollback && !carriedOut) s.old_pid = before.pid || s.old_pid;
+  if (!carriedOut) s.from_pid = before.pid;
   // An interrupted step sends its stored command again (the agent answers it from its cache if it already
   // carried it out); any other run is a new command, whose ids are stored before it is sent. Until then it
   // has none: an earlier run's ids (the forward step a rollback step follows, a try before a pause) stored
@@ -113,7 +130,7 @@ export async function runStep(
       ? { executionId: s.execution_id, commandId: s.command_id }
       : undefined;
   delete s.interrupted;
-  if (!redeliver) {
+  if (!redeliver && !carriedOut) {
     delete s.execution_id;
     delete s.command_id;
   }
@@ -124,31 +141,6 @@ export async function runStep(
   await ctx.save(r);
   if (token.cancelled) return; // aborted meanwhile: nothing is sent
   const total = r.batches.length;
-  // `changed` (what a rollback puts back) once the command may reach the agent: a command refused before
-  // it was sent (agent not connected) changed nothing; one sent whose answer never came may have.
-  if (redeliver) s.changed = true;
-  const out = await ctx.port.command({
-    ...(redeliver ? { redeliver } : {}),
-    onBegun: async (executionId, commandId) => {
-      s.execution_id = executionId;
-      s.command_id = commandId;
-      s.changed = true;
-      await ctx.save(r);
-    },
-    kind: 'UPDATE',
-    executionKind: 'rollout-step',
-    handler: s.handler,
-    agent: s.agent,
-    issuedBy: r.issued_by,
-    rolloutId: r.id,
-    instance: s.instance,
-    specs: [target.spec],
-    timeoutMs: Math.max(1, Math.min(r.healthy_deadline_ms, progressEndsAt - startedAt)),
-    paramsSummary: rollback
-      ? `rollout ${r.id} rollback: ${s.instance} → version ${target.version}`
-      : `rollout ${r.id} batch ${s.batch + 1}/${total}: ${s.instance} → version ${target.version}`,
-  });
-  if (token.cancelled) return;
   const finish = async (state: RolloutInstanceRecord['state'], reason = ''): Promise<void> => {
     s.state = state;
     s.reason = reason && rollback ? `rollback: ${reason}` : reason;
@@ -157,21 +149,50 @@ export async function runStep(
     if (rollback && state === 'failed') s.rollback_failed = true;
     await ctx.save(r);
   };
-  if (out.record.status !== 'success') {
-    return finish(
-      'failed',
-      `${out.record.status}: ${out.record.error || 'the agent did not carry out the step'}`,
-    );
+  let newPid = before.pid;
+  if (!carriedOut) {
+    // `changed` (what a rollback puts back) once the command may reach the agent: a command refused before
+    // it was sent (agent not connected) changed nothing; one sent whose answer never came may have.
+    if (redeliver) s.changed = true;
+    const out = await ctx.port.command({
+      ...(redeliver ? { redeliver } : {}),
+      onBegun: async (executionId, commandId) => {
+        s.execution_id = executionId;
+        s.command_id = commandId;
+        s.changed = true;
+        await ctx.save(r);
+      },
+      kind: 'UPDATE',
+      executionKind: 'rollout-step',
+      handler: s.handler,
+      agent: s.agent,
+      issuedBy: r.issued_by,
+      rolloutId: r.id,
+      instance: s.instance,
+      specs: [target.spec],
+      timeoutMs: Math.max(1, Math.min(r.healthy_deadline_ms, progressEndsAt - startedAt)),
+      paramsSummary: rollback
+        ? `rollout ${r.id} rollback: ${s.instance} → version ${target.version}`
+        : `rollout ${r.id} batch ${s.batch + 1}/${total}: ${s.instance} → version ${target.version}`,
+    });
+    if (token.cancelled) return;
+    if (out.record.status !== 'success') {
+      return finish(
+        'failed',
+        `${out.record.status}: ${out.record.error || 'the agent did not carry out the step'}`,
+      );
+    }
+    const reported = out.result?.instances[0];
+    if (reported?.state === 'stopped') {
+      // Its spec is the one asked for; an operator's stop is kept. Rolled back too: the previous spec is back.
+      return finish(
+        rollback ? 'rolled_back' : 'skipped',
+        'stopped by an operator: the spec was stored, the instance not started',
+      );
+    }
+    newPid = reported?.pid ?? 0;
   }
-  const reported = out.result?.instances[0];
-  if (reported?.state === 'stopped') {
-    // Its spec is the one asked for; an operator's stop is kept. Rolled back too: the previous spec is back.
-    return finish(
-      rollback ? 'rolled_back' : 'skipped',
-      'stopped by an operator: the spec was stored, the instance not started',
-    );
-  }
-  const watch: StepWatch = { startedAt, newPid: reported?.pid ?? 0, readySince: null };
+  const watch: StepWatch = { startedAt, newPid, readySince: null };
   s.new_pid = watch.newPid;
   const gate = {
     minHealthyMs: r.min_healthy_time_ms,

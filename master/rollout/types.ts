@@ -85,6 +85,12 @@ export interface RolloutInstanceRecord {
   execution_id?: string;
   command_id?: string;
   interrupted?: boolean;
+  /**
+   * Internal: the PID the instance ran when the step's last run began (0: none), stored before its command is
+   * sent. An interrupted step whose instance now runs another process on the step's spec had its command
+   * carried out: it is not sent again (step.ts `alreadyCarriedOut`).
+   */
+  from_pid?: number;
 }
 
 export interface RolloutBatchRecord {

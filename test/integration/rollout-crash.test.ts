@@ -5,6 +5,8 @@
  * visible in `gov rollout status` after the restart, and `gov rollout resume` completes it.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Rollout } from '../../master/cli/admin-client.js';
 import { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/common.js';
@@ -150,6 +152,72 @@ describe('rollout: agent and master crashes', function () {
       assert.ok(
         after.every((i) => !oldPids.has(i.pid)),
         'every instance was restarted',
+      );
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('an interrupted step whose agent restarted before the resume (its answers gone) restarts its instance once', async () => {
+    const c = await Cluster.start({ agents: AGENTS });
+    try {
+      const spawns = path.join(c.dir, 'spawns.log'); // each process's own line: `AGENT PID`
+      const command = [
+        process.execPath,
+        '-e',
+        "require('fs').appendFileSync(process.env.SPAWNS, process.env.GOV_AGENT + ' ' + process.pid + '\\n'); setInterval(() => {}, 1000);",
+      ];
+      await c.govJson([
+        'apply',
+        '-f',
+        c.writeHandlers([webSpec(AGENTS, { count: 1, command, env: { SPAWNS: spawns } })]),
+      ]);
+      await c.waitInstances('web', 2, (i) => i.state === 'running' && !!i.pid);
+      const startsSince = (from: number): string[] =>
+        readFileSync(spawns, 'utf8')
+          .trim()
+          .split('\n')
+          .slice(from)
+          .map((l) => l.split(' ')[0]!);
+      const before = startsSince(0).length;
+      const started = await c.govJson<Rollout>([
+        'rollout',
+        'restart',
+        'web',
+        '--batch-size',
+        '1',
+        '--min-healthy',
+        '8s',
+        '--healthy-deadline',
+        '30s',
+        '--detach',
+      ]);
+      // Batch 1 (edge-1) restarted its instance, which is running again and waits out min_healthy_time: the
+      // master dies then.
+      const newPid = await waitFor(
+        async () => (await c.admin().getRollout(started.id)).instances[0]?.new_pid,
+        {
+          what: 'the first step to restart its instance',
+        },
+      );
+      await waitFor(
+        async () => (await c.instances('web')).some((i) => i.pid === newPid && i.state === 'running'),
+        {
+          what: 'the restarted instance to be running',
+        },
+      );
+      await c.killMaster('SIGKILL');
+      await c.startMaster();
+      await Promise.all(AGENTS.map((a) => c.waitAgentConnected(a)));
+      // The agent that carried the step out restarts: the answer it would have given the resent command is gone.
+      await c.killAgent('edge-1');
+      await c.startAgent('edge-1');
+      const done = await c.govJson<Rollout>(['rollout', 'resume', started.id]);
+      assert.equal(done.state, 'succeeded', done.error);
+      assert.deepEqual(
+        startsSince(before).sort(),
+        AGENTS,
+        'each instance started once by the rolling restart',
       );
     } finally {
       await c.stop();

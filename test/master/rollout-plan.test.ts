@@ -91,7 +91,15 @@ describe('rollout planning', () => {
 
 describe('rollout step gate', () => {
   const gate = { minHealthyMs: 1000, healthyDeadlineMs: 5000, progressEndsAt: T0 + 60_000 };
-  const ok = { connected: true, state: 'running', health: 'healthy', healthReason: '', pid: 7, lastExit: '' };
+  const ok = {
+    connected: true,
+    state: 'running',
+    health: 'healthy',
+    healthReason: '',
+    pid: 7,
+    specHash: '',
+    lastExit: '',
+  };
 
   it('is done only after staying ready for min_healthy_time', () => {
     const w = { startedAt: T0, newPid: 7, readySince: null };
