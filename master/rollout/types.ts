@@ -78,9 +78,9 @@ export interface RolloutInstanceRecord {
   rollback_failed?: boolean;
   /**
    * Internal: the step's UPDATE, stored before it is sent (its execution and command ids). A step a master
-   * stopped in the middle of (`interrupted`, store.ts `recover`) sends this same command again: the agent
-   * answers a command id it already carried out from its cache, so a new leader never restarts the
-   * instance twice (issue 16), and carries it out once if it never got it.
+   * stopped in the middle of (`interrupted`, store.ts `recover`) is not sent again when it was carried out
+   * (`from_pid`); otherwise this same command is sent again: the agent answers a command id it still
+   * remembers from its cache, and carries it out once if it never got it.
    */
   execution_id?: string;
   command_id?: string;
