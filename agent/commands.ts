@@ -41,6 +41,7 @@ export function agentCommand(fields: Partial<AgentCommand__Output> & Pick<AgentC
     signal: '',
     main: false,
     hold_ms: 0,
+    observe_only: false,
     ...fields,
   };
   return cmd;
@@ -144,7 +145,7 @@ export class AgentCommands {
       case 'METRICS':
         return { metrics: await this.metrics() };
       case 'LOGS':
-        return { lines: await this.logs(cmd, true) };
+        return { lines: await this.logs(cmd, !cmd.observe_only) };
       default:
         throw new ValidationError(
           `this agent (version ${AGENT_VERSION}) does not support ${cmd.kind} commands`,
@@ -154,8 +155,8 @@ export class AgentCommands {
 
   /**
    * The last lines of an instance's log. `use`: the reading counts as use of the instance (restarts an
-   * on-demand idle timer), as a command from the master or the control socket does; a read on a read-only
-   * socket, which every local user may open, is no use and changes nothing.
+   * on-demand idle timer), as an admin's read through the master or the control socket does; a viewer's read
+   * (`observe_only`) or one on a read-only socket, which every local user may open, is no use and changes nothing.
    */
   async logs(
     cmd: Pick<AgentCommand__Output, 'handler' | 'instance' | 'stream' | 'tail_lines'>,

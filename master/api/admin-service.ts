@@ -235,7 +235,9 @@ export function adminHandlers(
 
     ClearExecutions: unary(async () => ({ cleared: await executions.clear() })),
 
-    TailLogs: unary(async (req) => {
+    TailLogs: unary(async (req, _by, caller) => {
+      // An admin's read is use of the handler (it keeps an on-demand one hot); a viewer changes nothing.
+      const use = caller.role === 'admin';
       if (req.targets) {
         const stream = req.stream || 'stdout';
         if (stream !== 'stdout' && stream !== 'stderr')
@@ -243,7 +245,7 @@ export function adminHandlers(
         const one = theOneInstance(
           resolveTargets(registry, req.targets, { empty: 'refuse', observed: 'refuse' }),
         );
-        const lines = await fleet.tailLogs(one.agent, one.handler, req.tail || 50, stream, one.key);
+        const lines = await fleet.tailLogs(one.agent, one.handler, req.tail || 50, stream, one.key, use);
         return { lines, handler: one.handler, agent: one.agent, instance: one.key };
       }
       const current = registry.getSpec(req.handler);
@@ -254,7 +256,7 @@ export function adminHandlers(
       if (stream !== 'stdout' && stream !== 'stderr')
         throw new ValidationError(`stream must be stdout or stderr, not ${stream}`);
       if (req.instance) checkInstanceOf(req.instance, current.spec);
-      const lines = await fleet.tailLogs(req.agent, req.handler, req.tail || 50, stream, req.instance);
+      const lines = await fleet.tailLogs(req.agent, req.handler, req.tail || 50, stream, req.instance, use);
       return { lines };
     }),
 

@@ -432,13 +432,17 @@ export class Fleet {
     };
   }
 
-  /** Last lines of an instance's log: `instance` is its key on the agent (`web#1`); empty: the first one. */
+  /**
+   * Last lines of an instance's log: `instance` is its key on the agent (`web#1`); empty: the first one.
+   * `use`: the read counts as use of the instance (an on-demand idle timer restarts); a viewer's does not.
+   */
   async tailLogs(
     agent: string,
     handler: string,
     lines: number,
     stream: string,
     instance = '',
+    use = true,
   ): Promise<string[]> {
     const session = this.hub.get(agent);
     if (!session) {
@@ -451,6 +455,7 @@ export class Fleet {
         instance,
         tailLines: lines,
         stream,
+        observeOnly: !use,
       }),
       this.opts.commandTimeoutMs,
     );

@@ -35,6 +35,8 @@ export interface CommandFields {
   main?: boolean;
   /** ENSURE: also take (or renew) a lease this long (ms). */
   holdMs?: number;
+  /** LOGS: a read that is no use of the instance (a viewer's). */
+  observeOnly?: boolean;
 }
 
 /** The AgentCommand for `req` under id `id` (the session adds the deadline). */
@@ -56,6 +58,7 @@ export function commandFor(id: string, req: CommandFields): AgentCommand & { id:
     signal: req.signal ?? '',
     main: req.main ?? false,
     hold_ms: req.holdMs ?? 0,
+    observe_only: req.observeOnly ?? false,
   };
 }
 

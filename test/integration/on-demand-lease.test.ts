@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { Cluster, type PsInstance } from '../helpers/cluster.js';
-import { fixture } from '../helpers/common.js';
+import { fixture, waitFor } from '../helpers/common.js';
 
 interface Execution {
   kind: string;
@@ -101,6 +101,23 @@ describe('on-demand leases end to end (gov ensure --hold, gov release)', functio
     assert.doesNotMatch(rel.instances[0]?.busy_reason ?? '', /lease/);
     // An hour's lease: cooling within seconds proves the release ended it.
     await c.waitInstances('held', 1, (i) => i.temperature === 'cold', 'held cold after release', 15_000);
+  });
+
+  it('a viewer reading its logs all the time does not hold it hot (a viewer changes nothing); it cools', async () => {
+    await c.govJson(['ensure', 'held']);
+    const viewer = c.admin('viewer-viewer');
+    let reads = 0;
+    const cold = await waitFor(
+      async () => {
+        // Far more often than idle_timeout (500ms): as a use, each read would keep it hot for ever.
+        await viewer.tailLogs({ handler: 'held', agent: 'edge-1', tail: 1 });
+        reads++;
+        return (await held()).temperature === 'cold';
+      },
+      { timeoutMs: 20_000, intervalMs: 50, what: 'held cold while a viewer reads its logs' },
+    );
+    assert.ok(cold);
+    assert.ok(reads > 5, `${reads} reads`);
   });
 
   it('refusals: a lease on an always-on handler (exit 1, nothing held); a bad --hold (exit 2)', async () => {

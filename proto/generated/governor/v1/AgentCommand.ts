@@ -91,6 +91,11 @@ export interface AgentCommand {
    * ENSURE: also take (or renew) a lease for this long; the instance counts as busy until it ends.
    */
   'hold_ms'?: (number | string);
+  /**
+   * LOGS: the read is no use of the instance (a viewer's: a viewer changes nothing), so it never restarts an
+   * on-demand idle timer. Unset (an admin's read, or an older master's): it counts as use.
+   */
+  'observe_only'?: (boolean);
 }
 
 /**
@@ -181,4 +186,9 @@ export interface AgentCommand__Output {
    * ENSURE: also take (or renew) a lease for this long; the instance counts as busy until it ends.
    */
   'hold_ms': (number);
+  /**
+   * LOGS: the read is no use of the instance (a viewer's: a viewer changes nothing), so it never restarts an
+   * on-demand idle timer. Unset (an admin's read, or an older master's): it counts as use.
+   */
+  'observe_only': (boolean);
 }
