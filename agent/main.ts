@@ -3,7 +3,7 @@
  * handlers file (`--handlers FILE`). Signal handlers live here only: SIGTERM/SIGINT shut down gracefully
  * and leave every handler running. Also runnable directly: `node dist/agent/main.js ...`.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { lockDataDir } from '../shared/lock.js';
 import { STATE_FILE_MODE } from '../shared/private-files.js';
 import { Logger } from '../shared/logger.js';
 import { parseHandlersFile } from '../shared/spec.js';
+import { readYamlFile } from '../shared/yaml-input.js';
 import { WriteCoalescer } from '../shared/write-coalescer.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
@@ -117,7 +118,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
   if (options.handlersFile) {
     // As an older agent read it (not `written`): an upgrade never stops an agent over its own file.
     specs = parseHandlersFile(
-      readFileSync(options.handlersFile, 'utf8'),
+      readYamlFile(options.handlersFile, path.basename(options.handlersFile)),
       path.basename(options.handlersFile),
       false,
     );

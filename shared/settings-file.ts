@@ -2,9 +2,8 @@
  * Reading a daemon's YAML settings file (`--config`): a map whose unknown keys are refused by name, and
  * whose duration keys are refused here, naming the file and the key (compiling them is the caller's).
  */
-import { readFileSync } from 'node:fs';
 import { parseDurationSetting } from './durations.js';
-import { parseYamlInput } from './yaml-input.js';
+import { parseYamlInput, readYamlFile } from './yaml-input.js';
 import { ValidationError, errorMessage } from './errors.js';
 
 export function readSettingsFile(
@@ -14,8 +13,9 @@ export function readSettingsFile(
 ): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readYamlFile(file);
   } catch (err) {
+    if (err instanceof ValidationError) throw err; // too large
     throw new ValidationError(`${file}: ${errorMessage(err)}`);
   }
   // Bounded and linear, like a handlers file; label values kept as written (`rack: 01` is "01").

@@ -12,6 +12,7 @@
  * 5. conversion to plain JS.
  * Every refusal is a ValidationError naming the file, the key path or line, and the limit.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as YamlLib from 'yaml';
 import type { Alias, Document, Node as YamlNode } from 'yaml';
@@ -44,6 +45,32 @@ const ALLOWED_TAGS = new Set(
 );
 
 /**
+ * The text of a YAML file (`path`, named `file` in refusals), read up to MAX_YAML_BYTES and one byte more: a
+ * larger file (or a device that never ends, `-f /dev/zero`) is refused without being read whole. Errors
+ * reading it are thrown as they come (the caller names them).
+ */
+export function readYamlFile(path: string, file = path): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size; // 0 for a pipe or a device
+    if (size > MAX_YAML_BYTES) throw tooLarge(file, `${formatBytes(size)} (${size} bytes)`);
+    const buf = Buffer.alloc(MAX_YAML_BYTES + 1);
+    let got = 0;
+    for (let n; got < buf.length && (n = readSync(fd, buf, got, buf.length - got, null)) > 0;) got += n;
+    if (got > MAX_YAML_BYTES) throw tooLarge(file, `more than ${formatBytes(MAX_YAML_BYTES)}`);
+    return buf.toString('utf8', 0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tooLarge(file: string, size: string): ValidationError {
+  return new ValidationError(
+    `${file}: too large: ${size}; the limit is ${formatBytes(MAX_YAML_BYTES)} (${MAX_YAML_BYTES} bytes) — split it into several files`,
+  );
+}
+
+/**
  * Parses one YAML document from untrusted text into plain JS, within the limits above. A plain scalar at a
  * key path `asText` matches (`handlers[0].env.PORT`: values meant as strings) is kept as it is written:
  * `ZIP: 01234`, `VERSION: 1.10`, `MASK: 0x1F` are "01234", "1.10", "0x1F", not the numbers YAML reads.
@@ -53,13 +80,7 @@ export function parseYamlInput(text: string, file: string, asText?: RegExp): unk
     throw new ValidationError(`${file}: ${where ? `${where}: ` : ''}${reason}`);
   };
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_YAML_BYTES) {
-    fail(
-      '',
-      `too large: ${formatBytes(bytes)} (${bytes} bytes); the limit is ${formatBytes(MAX_YAML_BYTES)} ` +
-        `(${MAX_YAML_BYTES} bytes) — split it into several files`,
-    );
-  }
+  if (bytes > MAX_YAML_BYTES) throw tooLarge(file, `${formatBytes(bytes)} (${bytes} bytes)`);
   checkShape(text, (line, what) =>
     what === 'nesting'
       ? fail(

@@ -1,10 +1,10 @@
 /** `gov apply -f FILE`: validates the handlers file locally (nothing sent when invalid), then applies it. */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option } from 'commander';
 import { EXIT_FAILED } from '../../shared/cli-io.js';
 import { GovError, errorMessage } from '../../shared/errors.js';
 import { parseHandlersFile } from '../../shared/spec.js';
+import { readYamlFile } from '../../shared/yaml-input.js';
 import { adminCommand } from './admin-command.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
 import { describeExecution, executionJson, printJson, reportFailures } from './format.js';
@@ -12,8 +12,9 @@ import { followRolloutsOfApply } from './rollout-apply.js';
 
 function readSpecFile(file: string, cwd: string): string {
   try {
-    return readFileSync(path.resolve(cwd, file), 'utf8');
+    return readYamlFile(path.resolve(cwd, file), file);
   } catch (err) {
+    if (err instanceof GovError) throw err; // too large
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : errorMessage(err);
     throw new GovError('INVALID_ARGUMENT', `cannot read ${file}: ${why}`, { cause: err });

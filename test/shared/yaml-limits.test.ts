@@ -15,6 +15,7 @@ import {
   MAX_YAML_NESTING,
   MAX_YAML_NODES,
   parseYamlInput,
+  readYamlFile,
 } from '../../shared/yaml-input.js';
 import { tempDir } from '../helpers/common.js';
 
@@ -40,6 +41,28 @@ const LAUGHS = [
 ].join('\n');
 
 describe('untrusted YAML is bounded and linear', () => {
+  it('a file over the size limit is refused without being read whole: a large file, a device that never ends', () => {
+    const dir = tempDir('gov-yaml-file-');
+    const big = path.join(dir, 'big.yaml');
+    writeFileSync(big, 'x'.repeat(MAX_YAML_BYTES + 10));
+    assert.match(
+      refusal(() => readYamlFile(big, 'big.yaml')),
+      /^big\.yaml: too large: 1\.0 MiB \(1048586 bytes\); the limit is 1\.0 MiB \(1048576 bytes\)/,
+    );
+    // /dev/zero has no size and no end: read up to the limit and one byte more, then refused.
+    assert.match(
+      refusal(() => readYamlFile('/dev/zero')),
+      /^\/dev\/zero: too large: more than 1\.0 MiB;/,
+    );
+    assert.match(
+      refusal(() => readSettingsFile('/dev/zero', ['labels'])),
+      /^\/dev\/zero: too large: more than/,
+    );
+    const small = path.join(dir, 'small.yaml');
+    writeFileSync(small, 'x'.repeat(MAX_YAML_BYTES));
+    assert.equal(readYamlFile(small).length, MAX_YAML_BYTES, 'exactly at the limit is read');
+  });
+
   it('refuses a document over the size limit, naming its size and the limit', () => {
     const text = `handlers:\n  - name: web\n    command: [x]\n    env:\n${keys(100_000, '      ')}`;
     assert.ok(Buffer.byteLength(text) > MAX_YAML_BYTES); // the 1.6 MB apply of the report
