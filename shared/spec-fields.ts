@@ -7,6 +7,7 @@ import { parseEnvTemplate } from './spec-env.js';
 import { durationMs, parseBytes } from './durations.js';
 import { ValidationError } from './errors.js';
 import { labelProblem } from './labels.js';
+import { join } from './shape.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -108,14 +109,14 @@ export function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, stri
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
     // An object's prototype slot, not a key: stored, it would vanish (a selector of nothing: every agent).
-    if (k === '__proto__') ctx.fail(`${at}.${k}`, 'is not a key a map of strings may hold');
+    if (k === '__proto__') ctx.fail(join(at, k), 'is not a key a map of strings may hold');
     if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
-      ctx.fail(`${at}.${k}`, 'must be a string');
+      ctx.fail(join(at, k), 'must be a string');
     // A handlers file's values arrive as written (parseYamlInput); a spec given as data may hold numbers: a
     // whole one within 2^53 is certain, 1.1 may have been 1.10 and 20 digits lose some: refused.
     if (typeof val === 'number' && !Number.isSafeInteger(val))
-      ctx.fail(`${at}.${k}`, `the number ${val} may not be what was meant: quote it`);
-    out[k] = noNul(ctx, `${at}.${k}`, String(val));
+      ctx.fail(join(at, k), `the number ${val} may not be what was meant: quote it`);
+    out[k] = noNul(ctx, join(at, k), String(val));
   }
   return out;
 }
@@ -124,7 +125,7 @@ export function stringMap(ctx: Ctx, at: string, v: unknown): Record<string, stri
 export function checkLabelMap(ctx: Ctx, at: string, labels: Record<string, string>): void {
   for (const [k, val] of Object.entries(labels)) {
     const problem = labelProblem(k, val);
-    if (problem) ctx.fail(`${at}.${k}`, problem);
+    if (problem) ctx.fail(join(at, k), problem);
   }
 }
 
