@@ -159,16 +159,16 @@ export function followedByCont(signal: NodeJS.Signals): boolean {
 
 /**
  * Signals the group when it is provably ours, and every process in the handle's cgroup (ours by where it
- * is), then SIGCONT the same way (`followedByCont`). A result ends the stop, null: signalled (or emptied),
- * go on.
+ * is) that the group signal did not reach, then SIGCONT the same way (`followedByCont`): each process gets
+ * each signal once. A result ends the stop, null: signalled (or emptied), go on.
  */
 function sendToGroup(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult | null {
   const res = sendOnce(h, o, signal);
   if (res === null && followedByCont(signal)) {
     // The same targets by the same rules (signalGroup verifies the group again); what it cannot reach by
     // now (emptied, no longer provably ours) is left alone, and the stop signal's outcome stands.
-    o.backend.signalGroup(h, 'SIGCONT');
-    o.backend.signalCgroup(h, 'SIGCONT');
+    const grouped = o.backend.signalGroup(h, 'SIGCONT');
+    o.backend.signalCgroup(h, 'SIGCONT', undefined, grouped ? h.pgid : undefined);
   }
   return res;
 }
@@ -177,9 +177,10 @@ function sendOnce(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult |
   const { backend } = o;
   // v2: one read of cgroup.events, not a /proc read per member (v1: the members are read).
   if (backend.cgroupPopulated(h)) {
-    if (backend.groupOwned(h) && !backend.signalGroup(h, signal) && backend.isRunning(h))
-      return refusedResult(h, signal);
-    backend.signalCgroup(h, signal);
+    const owned = backend.groupOwned(h);
+    const grouped = owned && backend.signalGroup(h, signal);
+    if (owned && !grouped && backend.isRunning(h)) return refusedResult(h, signal);
+    backend.signalCgroup(h, signal, undefined, grouped ? h.pgid : undefined);
     return null;
   }
   // PIDs of adopted processes are polled only now and then: the PID (and group) may be someone else's.

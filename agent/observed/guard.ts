@@ -41,12 +41,17 @@ export class GuardedBackend extends BackendDecorator {
   }
 
   /** Never an observed process in the cgroup (then no `cgroup.kill` either): the others are signalled. */
-  override signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number {
+  override signalCgroup(
+    handle: Handle,
+    signal: NodeJS.Signals,
+    spare?: ReadonlySet<number>,
+    groupSignalled?: number,
+  ): number {
     const observed = new Set([...this.observed.observedPids(), ...(spare ?? [])]);
     const held =
       observed.size > 0 ? this.inner.cgroupMembers(handle).find((p) => observed.has(p)) : undefined;
     if (held !== undefined) this.onRefused(handle, held);
-    return this.inner.signalCgroup(handle, signal, observed);
+    return this.inner.signalCgroup(handle, signal, observed, groupSignalled);
   }
 
   override signalMain(handle: Handle, signal: NodeJS.Signals): boolean {

@@ -142,9 +142,15 @@ export interface ProcessBackend {
   /**
    * Sends `signal` to every process listed in the handle's cgroup except `spare` (SIGKILL through v2
    * `cgroup.kill` when nothing is spared and the kernel has it; a zombie still listed gets it and ignores
-   * it); returns how many were signalled.
+   * it); returns how many were signalled. `groupSignalled`: the process group just sent `signal` (killpg):
+   * its members are not sent it twice (a second SIGTERM or SIGINT is "quit now" to many programs).
    */
-  signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number;
+  signalCgroup(
+    handle: Handle,
+    signal: NodeJS.Signals,
+    spare?: ReadonlySet<number>,
+    groupSignalled?: number,
+  ): number;
   /**
    * A `type: forking` handler's main process: the PID in `pidFile` when it is a live member of the handle's
    * cgroup, else the recorded main while it is a live member with its start time, else the member started

@@ -61,8 +61,13 @@ export class BackendDecorator implements ProcessBackend {
   watchCgroup(handle: Handle, onChange: () => void): (() => void) | null {
     return this.inner.watchCgroup?.(handle, onChange) ?? null;
   }
-  signalCgroup(handle: Handle, signal: NodeJS.Signals, spare?: ReadonlySet<number>): number {
-    return this.inner.signalCgroup(handle, signal, spare);
+  signalCgroup(
+    handle: Handle,
+    signal: NodeJS.Signals,
+    spare?: ReadonlySet<number>,
+    groupSignalled?: number,
+  ): number {
+    return this.inner.signalCgroup(handle, signal, spare, groupSignalled);
   }
   findDaemon(handle: Handle, pidFile?: string): MainProcess | null {
     return this.inner.findDaemon(handle, pidFile);

@@ -297,10 +297,16 @@ export class LinuxBackend implements ProcessBackend {
     return handle.cgroup === undefined ? null : watchCgroupEvents(handle.cgroup, onChange);
   }
 
-  signalCgroup(handle: Handle, signal: NodeJS.Signals, spare: ReadonlySet<number> = new Set()): number {
+  signalCgroup(
+    handle: Handle,
+    signal: NodeJS.Signals,
+    spare: ReadonlySet<number> = new Set(),
+    groupSignalled?: number,
+  ): number {
     if (handle.cgroup === undefined) return 0;
     // Every PID listed, without reading each one's /proc stat first (a 200-process tree is 200 reads per
     // pass): they are ours by where they are, and a signal to one that became a zombie meanwhile does nothing.
+    // Only after a group signal is each one's group read: what it reached is not signalled again.
     const members = cgroupPids(handle.cgroup);
     if (members.length === 0) return 0;
     if (signal === 'SIGKILL' && !members.some((p) => spare.has(p)) && killCgroup(handle.cgroup))
@@ -308,6 +314,7 @@ export class LinuxBackend implements ProcessBackend {
     let sent = 0;
     for (const pid of members) {
       if (spare.has(pid) || pid <= 1) continue;
+      if (groupSignalled !== undefined && readProcStat(pid)?.pgid === groupSignalled) continue;
       try {
         process.kill(pid, signal);
         sent++;

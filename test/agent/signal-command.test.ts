@@ -5,6 +5,7 @@
  * again. Real processes; commands through GovernorAgent.execute and, for the repeated id, the master link.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
@@ -86,6 +87,33 @@ describe('SIGNAL on the agent', () => {
       !after.events.some((e) => e.type === 'EXITED'),
       JSON.stringify(after.events.map((e) => e.message)),
     );
+  });
+
+  it('a stop sends stop_signal once to each process (group and cgroup alike): a second SIGTERM is "quit now" to many programs', async () => {
+    const dir = tempDir();
+    const { sup, main, child } = await webWithChild(dir);
+    // Tracked by a cgroup: the stop signals the process group and the cgroup.
+    assert.match(readFileSync(`/proc/${main.pid}/cgroup`, 'utf8'), /\/governor\/agent-/);
+    const pgids = new Map([main, child].map((p) => [p.pid, readProcStat(p.pid)!.pgid]));
+    // Two signals sent back to back arrive as one (a pending signal is not queued twice): count what is sent.
+    const sent: Array<[number, string]> = [];
+    const kill = process.kill.bind(process);
+    process.kill = ((pid: number, sig?: string | number) => {
+      sent.push([pid, String(sig)]);
+      return kill(pid, sig);
+    }) as typeof process.kill;
+    try {
+      await sup.stop('web'); // the fixture ignores SIGTERM: SIGKILL ends it after stop_timeout
+    } finally {
+      process.kill = kill;
+    }
+    for (const p of [main, child]) {
+      const pgid = pgids.get(p.pid)!;
+      const reached = (sig: string) =>
+        sent.filter(([to, s]) => s === sig && (to === p.pid || to === -pgid)).length;
+      assert.equal(reached('SIGTERM'), 1, `pid ${p.pid} (group ${pgid}): ${JSON.stringify(sent)}`);
+      assert.equal(reached('SIGCONT'), 1, `pid ${p.pid} (group ${pgid}): ${JSON.stringify(sent)}`);
+    }
   });
 
   it('with main reaches the main process only, not its child', async () => {
