@@ -88,7 +88,11 @@ export function planRestore(
     case 'fatal':
       return { kind: 'settle', to: 'fatal', message: 'RESTORED fatal' };
     case 'exited':
-      return resumeExited(rec, spec) ?? { kind: 'settle', to: 'exited', message: 'RESTORED exited' };
+      return resumeExited(rec, spec, now) ?? { kind: 'settle', to: 'exited', message: 'RESTORED exited' };
+    case 'backoff':
+      // The agent died while the policy's delay ran: the policy decides again from the recorded failed
+      // starts (a fresh start would forget them, and a crash loop under a restarting agent never ends fatal).
+      return resumeExited(rec, spec, now) ?? { kind: 'rest', start: rec.desired === 'running' };
     case 'unknown':
       return {
         kind: 'settle',
@@ -103,18 +107,22 @@ export function planRestore(
 }
 
 /**
- * An `exited` record wanted running, with its last exit: the restart policy's decision again (a restart,
- * or `fatal` past start_retries); null when the policy does not restart it (stays exited). The recorded
- * `failed_starts` already counts that exit, so the decision starts from the count before it.
+ * An `exited` (or `backoff`) record wanted running, with its last exit: the restart policy's decision again (a restart,
+ * or `fatal` past start_retries), its delay counted from the exit; null when the policy does not restart it
+ * (stays exited). The recorded `failed_starts` already counts that exit, so the decision starts from the
+ * count before it.
  */
-function resumeExited(rec: InstanceRecord, spec: HandlerSpec): RestorePlan | null {
+function resumeExited(rec: InstanceRecord, spec: HandlerSpec, now: number): RestorePlan | null {
   const exit = rec.last_exit;
   if (rec.desired !== 'running' || !exit) return null;
   const spawnedAt = rec.started_at ?? 0;
   const history = { failedStarts: Math.max(0, rec.failed_starts - 1) };
   // The delay is not random here: jitter stays at its middle.
-  const decision = decideRestart(spec, history, { ...exit, spawnedAt }, exit.at, () => 0.5);
-  if (decision.action === 'none') return null;
-  const message = `RESTORED exited (${describeExit(exit)}) with a restart pending: ${decision.reason}`;
+  const decided = decideRestart(spec, history, { ...exit, spawnedAt }, exit.at, () => 0.5);
+  if (decided.action === 'none') return null;
+  // The delay ran from the exit: what is left of it (an agent restarting more often than the delay would
+  // otherwise put the restart off for ever).
+  const decision = { ...decided, delayMs: Math.max(0, exit.at + decided.delayMs - now) };
+  const message = `RESTORED ${rec.state} (${describeExit(exit)}) with a restart pending: ${decision.reason}`;
   return { kind: 'resume', message, decision };
 }

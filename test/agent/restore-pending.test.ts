@@ -58,12 +58,62 @@ describe('restore of an exited instance with a restart pending', () => {
     const quick = { started_at: T - 1100, last_exit: { code: 1, signal: null, at: T - 1000 } };
     const second = planRestore(exitedRecord(retry, { ...quick, failed_starts: 2 }), null, retry, T);
     assert.ok(second.kind === 'resume');
-    assert.deepEqual([second.decision.action, second.decision.delayMs], ['restart', 2000]);
+    assert.deepEqual([second.decision.action, second.decision.delayMs], ['restart', 1000]); // 2 s from the exit, 1 s ago
     assert.equal(second.decision.history.failedStarts, 2);
     const over = planRestore(exitedRecord(retry, { ...quick, failed_starts: 4 }), null, retry, T);
     assert.ok(over.kind === 'resume');
     assert.equal(over.decision.action, 'fatal');
     assert.match(over.decision.reason, /4 failed starts in a row \(start_retries: 3\)/);
+
+    // Killed during the backoff delay: the same decision, counted on (a fresh start would forget the count).
+    const inBackoff = { ...quick, state: 'backoff' as const };
+    const waiting = planRestore(exitedRecord(retry, { ...inBackoff, failed_starts: 2 }), null, retry, T);
+    assert.ok(waiting.kind === 'resume', waiting.kind);
+    assert.deepEqual([waiting.decision.action, waiting.decision.delayMs], ['restart', 1000]);
+    assert.match(waiting.message, /^RESTORED backoff \(/);
+    const lastTry = planRestore(exitedRecord(retry, { ...inBackoff, failed_starts: 4 }), null, retry, T);
+    assert.ok(lastTry.kind === 'resume' && lastTry.decision.action === 'fatal');
+  });
+
+  it('a crash loop the agent was restarted in the middle of (persisted in backoff) ends fatal on its count, not afresh', async () => {
+    const dir = tempDir();
+    const data = path.join(dir, 'data');
+    const spawnLog = path.join(dir, 'spawns');
+    const spec = mkSpec({
+      command: [
+        'node',
+        '-e',
+        "require('fs').appendFileSync(process.env.SPAWN_LOG, process.pid + '\\n'); process.exit(1)",
+      ],
+      env: { SPAWN_LOG: spawnLog },
+      start_retries: 2,
+      backoff: { initial: '100ms', factor: 1, max: '100ms', jitter: 0 },
+    });
+    const now = Date.now();
+    // Two failed starts so far, killed while waiting for the third.
+    const rec = exitedRecord(spec, {
+      state: 'backoff',
+      failed_starts: 2,
+      last_exit: { code: 1, signal: null, at: now - 50 },
+      started_at: now - 150,
+    });
+    mkdirSync(data, { recursive: true });
+    const state: AgentState = { version: 1, specs: { h: spec }, instances: { h: rec } };
+    writeFileSync(path.join(data, 'state.json'), JSON.stringify(state));
+    const sup = await Supervisor.create({ dataDir: data, pollIntervalMs: 50 });
+    try {
+      const st = await waitFor(() => (sup.status('h')[0]?.state === 'fatal' ? sup.status('h')[0] : null), {
+        what: 'the crash loop to end fatal',
+      });
+      assert.match(st!.events.at(-1)!.message, /^FATAL 3 failed starts in a row \(start_retries: 2\)/);
+      assert.equal(
+        readFileSync(spawnLog, 'utf8').trim().split('\n').length,
+        1,
+        'the third and last try only',
+      );
+    } finally {
+      await sup.shutdown();
+    }
   });
 
   it('a new supervisor restarts a handler persisted as exited with restart: always', async () => {
