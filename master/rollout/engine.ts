@@ -109,7 +109,8 @@ export class RolloutEngine {
   /**
    * Handlers whose instances APPLY must leave alone: an update rollout covering the handler is active, or
    * the newest update covering it ended without converging (aborted/failed) and no later rollout covering
-   * it succeeded. Every handler a rollout covers is held alike. Except a rollback that ended `failed`: it
+   * it succeeded — over all of its instances: a restart of some of them (`gov rollout restart web@edge-1`)
+   * leaves the others on the spec they run. Every handler a rollout covers is held alike. Except a rollback that ended `failed`: it
    * re-registered the handler's previous spec as current and tried every instance, so an APPLY push (an
    * agent reconnecting, the next apply) may now bring that spec to the instances it could not reach.
    */
@@ -119,8 +120,9 @@ export class RolloutEngine {
     for (const r of this.store.list()) {
       for (const { name, rollback_version } of r.handlers) {
         if (decided.has(name)) continue;
-        if (r.state === 'succeeded' || r.state === 'rolled_back') decided.add(name);
-        else if (r.state === 'failed' && rollback_version > 0) decided.add(name);
+        if (r.state === 'succeeded' || r.state === 'rolled_back') {
+          if (r.kind === 'update' || this.coversAll(r, name)) decided.add(name);
+        } else if (r.state === 'failed' && rollback_version > 0) decided.add(name);
         else if (r.kind === 'update') {
           held.add(name);
           decided.add(name);
@@ -128,6 +130,16 @@ export class RolloutEngine {
       }
     }
     return [...held];
+  }
+
+  /** Whether rollout `r` stepped every instance `handler` has now. */
+  private coversAll(r: RolloutRecord, handler: string): boolean {
+    const stepped = new Set(
+      r.instances.filter((i) => i.handler === handler).map((i) => `${i.agent}/${i.instance}`),
+    );
+    return this.port
+      .instances(handler)
+      .every((v) => stepped.has(`${v.agent}/${v.status.instance || handler}`));
   }
 
   /** Throws when a rollout covering any of `handlers` is still active (naming the first one held). */

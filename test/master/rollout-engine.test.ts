@@ -80,6 +80,28 @@ describe('rollout engine (fake fleet)', () => {
     assert.deepEqual(engine.heldHandlers(), ['web'], 'a non-converged update keeps holding the handler');
   });
 
+  it('a restart of some instances after an aborted update keeps holding the handler; one of all of them releases it', async () => {
+    const { fleet, engine } = setup();
+    const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'abort' });
+    const r = await updateTo(fleet, engine, v2);
+    engine.run(r.id);
+    await settled(engine, r.id, ['aborted']);
+    delete v2.spec.env.BROKEN; // the rest stays on version 1 until a rollout moves it
+    const v1 = fleet.versions[0]!;
+    const some = await engine.create({
+      kind: 'restart',
+      handlers: [{ handler: 'web', from: v1, to: v1, only: new Set(['edge-1/web']) }],
+      issuedBy: 't',
+    });
+    engine.run(some.id);
+    assert.equal((await settled(engine, some.id, ['succeeded', 'aborted'])).state, 'succeeded');
+    assert.deepEqual(engine.heldHandlers(), ['web'], 'the other instances still run the spec they ran');
+    const all = await restartAll(fleet, engine);
+    engine.run(all.id);
+    assert.equal((await settled(engine, all.id, ['succeeded', 'aborted'])).state, 'succeeded');
+    assert.deepEqual(engine.heldHandlers(), [], 'every instance was stepped: converged');
+  });
+
   it('a disconnected agent fails its step and the rollout follows on_failure', async () => {
     const { fleet, engine } = setup({ ...UPDATE, on_failure: 'abort' });
     fleet.disconnected.add('edge-2');
