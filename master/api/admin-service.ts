@@ -185,6 +185,7 @@ export function adminHandlers(
         empty: 'refuse',
         observed: 'refuse',
       });
+      if (control.kind === 'RESTART') rollouts.assertNotRolling(resolved.instances);
       const { executions: records, outcomes, reported } = await fanOut(fleet, resolved, control, issuedBy);
       // The registry as it stands, with what the agents just answered in place of what they reported before.
       const fresh = new Map(

@@ -43,6 +43,9 @@ export interface RolloutInput {
   issuedBy: string;
 }
 
+/** States in which a rollout is moving instances (a paused one moves none). */
+const IN_FLIGHT: ReadonlySet<RolloutState> = new Set(['pending', 'running', 'rolling_back']);
+
 export class RolloutEngine {
   /**
    * What changes specs or which rollouts hold them (an Apply, a rollout's start, a delete) runs through this,
@@ -140,6 +143,24 @@ export class RolloutEngine {
     return this.port
       .instances(handler)
       .every((v) => stepped.has(`${v.agent}/${v.status.instance || handler}`));
+  }
+
+  /**
+   * Refuses (StateError naming the rollout) a restart of instances a rollout is moving right now, batch by
+   * batch: restarted besides, more of them would be down at once than its batch size allows. `instances` are
+   * `agent/key`. A paused rollout moves nothing: an operator may restart what it covers meanwhile.
+   */
+  assertNotRolling(instances: ReadonlyArray<{ handler: string; agent: string; key: string }>): void {
+    for (const r of this.store.list()) {
+      if (!IN_FLIGHT.has(r.state)) continue;
+      const stepped = new Set(r.instances.map((i) => `${i.agent}/${i.instance}`));
+      const hit = instances.find((t) => stepped.has(`${t.agent}/${t.key}`));
+      if (hit)
+        throw new StateError(
+          `${hit.key}@${hit.agent}: rollout ${r.id} is ${r.state} over it and restarts it in its batch; ` +
+            `wait for it, or gov rollout pause|abort ${r.id} first`,
+        );
+    }
   }
 
   /** Throws when a rollout covering any of `handlers` is still active (naming the first one held). */

@@ -77,6 +77,21 @@ describe('rollout: rolling restart', function () {
     assert.ok(steps.every((e) => e.status === 'success'));
   });
 
+  it('gov restart of instances a running rollout moves is refused, naming it (no more down at once than its batch)', async () => {
+    const r = await c.govJson<Rollout>(['rollout', 'restart', 'web', '--batch-size', '1', '--detach']);
+    try {
+      const refused = await c.gov(['restart', 'web']);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`rollout ${r.id} is (pending|running) over it`));
+      assert.equal(
+        (await c.admin().getRollout(r.id)).instances.filter((i) => i.state === 'failed').length,
+        0,
+      );
+    } finally {
+      await c.gov(['rollout', 'abort', r.id]);
+    }
+  });
+
   it('--json prints one document; exit codes 0 / 2 (usage) / 1 (failed, naming the reason)', async () => {
     const status = await c.gov(['rollout', 'status', '--json']);
     assert.equal(status.code, 0);

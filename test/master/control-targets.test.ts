@@ -101,6 +101,7 @@ describe('Admin Control and reads over target sets', () => {
         for (const h of handlers)
           if (held.has(h)) throw new StateError(`handler ${h} has rollout ro-1 paused; wait for it`);
       },
+      assertNotRolling: () => {}, // no rollout moves anything here
     };
     api = adminHandlers(fleet, rollouts as unknown as RolloutEngine);
     sessions = {};

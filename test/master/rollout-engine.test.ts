@@ -102,6 +102,24 @@ describe('rollout engine (fake fleet)', () => {
     assert.deepEqual(engine.heldHandlers(), [], 'every instance was stepped: converged');
   });
 
+  it('a restart of instances a rollout is moving is refused naming it; a paused one moves nothing, so it may', async () => {
+    const { fleet, engine } = setup({ ...UPDATE, batch_size: 1, min_healthy_time: '300ms' });
+    const r = await restartAll(fleet, engine);
+    engine.run(r.id);
+    const mine = [{ handler: 'web', agent: 'edge-2', key: 'web#1' }];
+    assert.throws(
+      () => engine.assertNotRolling(mine),
+      new RegExp(
+        `^StateError: web#1@edge-2: rollout ${r.id} is (pending|running) over it .* gov rollout pause\\|abort ${r.id} first$`,
+      ),
+    );
+    assert.doesNotThrow(() => engine.assertNotRolling([{ handler: 'api', agent: 'edge-2', key: 'api' }]));
+    await engine.pause(r.id, 'admin');
+    await settled(engine, r.id, ['paused']);
+    assert.doesNotThrow(() => engine.assertNotRolling(mine));
+    await engine.abort(r.id, 'admin');
+  });
+
   it('a disconnected agent fails its step and the rollout follows on_failure', async () => {
     const { fleet, engine } = setup({ ...UPDATE, on_failure: 'abort' });
     fleet.disconnected.add('edge-2');
