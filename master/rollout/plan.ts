@@ -150,7 +150,13 @@ export function nextAction(r: RolloutRecord, now: number): NextAction {
     const left = r.instances.filter((i) => i.changed && i.state !== 'rolled_back' && !i.rollback_failed);
     if (left.length > 0) {
       const size = batchSizeOf(r.batch_size, r.instances.length);
-      return { action: 'run-rollback', instances: left.slice(0, size) };
+      // What the update left down (failed, cut short) first: taking a healthy one down while those are still
+      // down would have more down at once than the batch size.
+      const ordered = [
+        ...left.filter((i) => i.state !== 'healthy'),
+        ...left.filter((i) => i.state === 'healthy'),
+      ];
+      return { action: 'run-rollback', instances: ordered.slice(0, size) };
     }
     const failed = r.instances.filter((i) => i.rollback_failed && i.state !== 'rolled_back');
     return failed.length > 0 ? { action: 'rollback-failed', instances: failed } : { action: 'rolled-back' };

@@ -183,6 +183,17 @@ describe('rollout next action', () => {
     assert.deepEqual(nextAction(r, T0), { action: 'rolled-back' });
   });
 
+  it('a rollback puts back what the update left down first, then the healthy ones: no more down at once than a batch', () => {
+    const r = rollout({ batch_size: 1 });
+    r.state = 'rolling_back';
+    const [first, second] = r.instances;
+    Object.assign(first!, { changed: true, state: 'healthy' }); // batch 1: up on the new spec
+    Object.assign(second!, { changed: true, state: 'failed' }); // batch 2: failed, down
+    assert.deepEqual(nextAction(r, T0), { action: 'run-rollback', instances: [second] });
+    second!.state = 'rolled_back';
+    assert.deepEqual(nextAction(r, T0), { action: 'run-rollback', instances: [first] });
+  });
+
   it('a rollback goes on past an instance it could not put back, then ends rollback-failed naming it', () => {
     const r = rollout({ batch_size: '34%' }); // 3 of the rollout's 6 instances
     r.state = 'rolling_back';

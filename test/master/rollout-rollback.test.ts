@@ -89,7 +89,7 @@ describe('rollout rollback and abort (fake fleet)', () => {
     assert.match(done.error, /rolling back 2 instance\(s\)/);
     assert.deepEqual(
       fleet.commands.filter((c) => c.version === '1').map((c) => c.instance),
-      ['edge-1/web', 'edge-2/web'],
+      ['edge-2/web', 'edge-1/web'], // the failed one first (it is down), then the healthy one
     );
   });
 
