@@ -133,19 +133,24 @@ async function settled(engine: RolloutEngine, id: string, states: string[]): Pro
   });
 }
 
+/** Every handler of `fleet` at version 1, as createRollout takes them (a rolling restart of all). */
+function restartOfAll(fleet: ManyFleet) {
+  return NAMES.map((name) => ({
+    handler: name,
+    from_version: 1,
+    to_version: 1,
+    spec: fleet.spec(name)!.spec,
+    instances: fleet.instances(name),
+    agents: [agentOf(name)],
+  }));
+}
+
 describe('rollout over many handlers', () => {
   it('12 single-instance handlers on 3 agents at 25%: 4 batches of 3, one instance per agent each', () => {
     const fleet = new ManyFleet(NAMES, () => FAST);
     const r = createRollout({
       kind: 'restart',
-      handlers: NAMES.map((name) => ({
-        handler: name,
-        from_version: 1,
-        to_version: 1,
-        spec: fleet.spec(name)!.spec,
-        instances: fleet.instances(name),
-        agents: [agentOf(name)],
-      })),
+      handlers: restartOfAll(fleet),
       issuedBy: 't',
       now: 0,
     });
@@ -169,14 +174,7 @@ describe('rollout over many handlers', () => {
     const plan = (overrides: Partial<UpdateSpec>) => () =>
       createRollout({
         kind: 'restart',
-        handlers: NAMES.map((name) => ({
-          handler: name,
-          from_version: 1,
-          to_version: 1,
-          spec: fleet.spec(name)!.spec,
-          instances: fleet.instances(name),
-          agents: [agentOf(name)],
-        })),
+        handlers: restartOfAll(fleet),
         overrides,
         issuedBy: 't',
         now: 0,
