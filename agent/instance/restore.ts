@@ -107,9 +107,9 @@ export function planRestore(
 }
 
 /**
- * An `exited` (or `backoff`) record wanted running, with its last exit: the restart policy's decision again (a restart,
- * or `fatal` past start_retries), its delay counted from the exit; null when the policy does not restart it
- * (stays exited). The recorded `failed_starts` already counts that exit, so the decision starts from the
+ * An `exited` (or `backoff`) record wanted running, with its last exit: the restart policy's decision again
+ * (a restart, or `fatal` past start_retries), its delay counted from the exit; null when the policy does not
+ * restart it (stays exited). The recorded `failed_starts` already counts that exit, so the decision starts from the
  * count before it.
  */
 function resumeExited(rec: InstanceRecord, spec: HandlerSpec, now: number): RestorePlan | null {
