@@ -114,9 +114,9 @@ export class RolloutEngine {
    * the newest update covering it ended without converging (aborted/failed) and no later rollout covering
    * it succeeded — over all of its instances: a restart of some of them (`gov rollout restart web@edge-1`)
    * leaves the others on the spec they run. Every handler a rollout covers is held alike. Except a rollback
-   * that ended `failed`: it
-   * re-registered the handler's previous spec as current and tried every instance, so an APPLY push (an
-   * agent reconnecting, the next apply) may now bring that spec to the instances it could not reach.
+   * that ended `failed`: it re-registered the handler's previous spec as current and tried every instance, so
+   * an APPLY push (an agent reconnecting, the next apply) may now bring that spec to the instances it could
+   * not reach.
    */
   heldHandlers(): string[] {
     const held = new Set<string>();
