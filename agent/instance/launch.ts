@@ -122,8 +122,9 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
   const account = resolveAccount(spec, ctx);
   const env: Record<string, string> = {};
   for (const k of [...BASE_ENV, ...(spec.inherit_env ?? [])]) {
-    const v = ctx.agentEnv[k];
-    if (v !== undefined) env[k] = v;
+    // The agent's own variables only: `inherit_env: [toString]` must not read what the object inherits.
+    const v = Object.hasOwn(ctx.agentEnv, k) ? ctx.agentEnv[k] : undefined;
+    if (typeof v === 'string') env[k] = v;
   }
   if (account?.named) {
     env.HOME = account.named.home;

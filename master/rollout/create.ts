@@ -71,12 +71,14 @@ function mixedSources(overrides: Partial<UpdateSpec> | undefined): string {
 }
 
 export function createRollout(n: NewRollout): RolloutRecord {
-  const each = n.handlers.map((h) => ({
-    h,
-    refs: coveredInstances(h.instances, h.agents, h.spec).filter((i) => !h.only || h.only.has(stepName(i))),
-  }));
+  const each = n.handlers.map((h) => {
+    const covered = coveredInstances(h.instances, h.agents, h.spec);
+    const refs = covered.filter((i) => !h.only || h.only.has(stepName(i)));
+    return { h, refs, partial: refs.length < covered.length };
+  });
   // A handler with nothing to roll is not covered (and its block does not count).
-  const handlers = each.filter((e) => e.refs.length > 0).map((e) => e.h);
+  const rolled = each.filter((e) => e.refs.length > 0);
+  const handlers = rolled.map((e) => e.h);
   const refs = each.flatMap((e) => e.refs);
   // The handlers' blocks merged by the strictest (policy.ts), then the overrides: valid each, they may
   // still not fit together.
@@ -94,11 +96,12 @@ export function createRollout(n: NewRollout): RolloutRecord {
   return {
     id: newRolloutId(n.now),
     handler: first?.handler ?? '',
-    handlers: handlers.map((h) => ({
+    handlers: rolled.map(({ h, partial }) => ({
       name: h.handler,
       from_version: h.from_version,
       to_version: h.to_version,
       rollback_version: 0,
+      ...(partial ? { partial: true } : {}),
     })),
     kind: n.kind,
     state: 'pending',

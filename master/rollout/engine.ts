@@ -122,10 +122,10 @@ export class RolloutEngine {
     const held = new Set<string>();
     const decided = new Set<string>();
     for (const r of this.store.list()) {
-      for (const { name, rollback_version } of r.handlers) {
+      for (const { name, rollback_version, partial } of r.handlers) {
         if (decided.has(name)) continue;
         if (r.state === 'succeeded' || r.state === 'rolled_back') {
-          if (r.kind === 'update' || this.coversAll(r, name)) decided.add(name);
+          if (r.kind === 'update' || !partial) decided.add(name);
         } else if (r.state === 'failed' && rollback_version > 0) decided.add(name);
         else if (r.kind === 'update') {
           held.add(name);
@@ -134,16 +134,6 @@ export class RolloutEngine {
       }
     }
     return [...held];
-  }
-
-  /** Whether rollout `r` stepped every instance `handler` has now. */
-  private coversAll(r: RolloutRecord, handler: string): boolean {
-    const stepped = new Set(
-      r.instances.filter((i) => i.handler === handler).map((i) => `${i.agent}/${i.instance}`),
-    );
-    return this.port
-      .instances(handler)
-      .every((v) => stepped.has(`${v.agent}/${v.status.instance || handler}`));
   }
 
   /**

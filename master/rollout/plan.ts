@@ -59,6 +59,8 @@ export interface Observation {
   pid: number;
   /** The hash of the spec its process runs (InstanceStatus.spec_hash); '' when not reported. */
   specHash: string;
+  /** Its restarts so far (InstanceStatus.restarts). */
+  restarts: number;
   /** "EXITED code=1" style summary of the last exit, '' if none. */
   lastExit: string;
 }

@@ -84,6 +84,7 @@ export function observe(port: RolloutPort, s: RolloutInstanceRecord): Observatio
     health: v?.status.health ?? '',
     healthReason: v?.status.health_reason ?? '',
     pid: v?.status.pid ?? 0,
+    restarts: v?.status.restarts ?? 0,
     specHash: v?.status.spec_hash ?? '',
     lastExit,
   };
@@ -91,12 +92,19 @@ export function observe(port: RolloutPort, s: RolloutInstanceRecord): Observatio
 
 /**
  * Whether the command of `s`'s interrupted run was carried out: the instance runs a process other than the one
- * that run began with (`from_pid`), on the spec the step puts it on. (A rolling restart's spec is the one it
- * ran: any newer process is what the step wanted, and the gate judges it as it would the step's own.)
+ * that run began with (`from_pid`), on the spec the step puts it on (a rolling restart's spec is the one it
+ * ran). `own`: one restart since (`from_restarts`), the step's own, and the gate judges that process;
+ * `replaced`: more, so the step's process was replaced meanwhile (a crash and the restart policy's new start),
+ * which fails the step as the gate would have had it been watching; `no`: send it (again).
  */
-function alreadyCarriedOut(s: RolloutInstanceRecord, now: Observation, spec: HandlerSpec): boolean {
-  if (s.from_pid === undefined || now.pid === 0 || now.pid === s.from_pid) return false;
-  return now.specHash === instanceSpecHash(spec);
+function carriedOutAs(
+  s: RolloutInstanceRecord,
+  now: Observation,
+  spec: HandlerSpec,
+): 'no' | 'own' | 'replaced' {
+  if (s.from_pid === undefined || now.pid === 0 || now.pid === s.from_pid) return 'no';
+  if (now.specHash !== instanceSpecHash(spec)) return 'no';
+  return s.from_restarts === undefined || now.restarts <= s.from_restarts + 1 ? 'own' : 'replaced';
 }
 
 /**
@@ -117,9 +125,14 @@ export async function runStep(
   // An interrupted step's command may have been carried out already: then nothing is sent again (an UPDATE
   // carried out twice restarts the instance twice, and the agent's answer cache is no proof: a restarted
   // agent has none, and newer commands push old answers out), and the new process is judged.
-  const carriedOut = s.interrupted === true && alreadyCarriedOut(s, before, target.spec);
+  const carried = s.interrupted === true ? carriedOutAs(s, before, target.spec) : 'no';
+  const carriedOut = carried !== 'no';
+  const restartsSince = before.restarts - (s.from_restarts ?? before.restarts);
   if (!rollback && !carriedOut) s.old_pid = before.pid || s.old_pid;
-  if (!carriedOut) s.from_pid = before.pid;
+  if (!carriedOut) {
+    s.from_pid = before.pid;
+    s.from_restarts = before.restarts;
+  }
   // An interrupted step sends its stored command again (the agent answers it from its cache if it already
   // carried it out); any other run is a new command, whose ids are stored before it is sent. Until then it
   // has none: an earlier run's ids (the forward step a rollback step follows, a try before a pause) stored
@@ -149,6 +162,13 @@ export async function runStep(
     if (rollback && state === 'failed') s.rollback_failed = true;
     await ctx.save(r);
   };
+  if (carried === 'replaced') {
+    return finish(
+      'failed',
+      `process replaced while the master was away (${restartsSince} restarts since the step began)` +
+        (before.lastExit ? ` after ${before.lastExit}` : ''),
+    );
+  }
   let newPid = before.pid;
   if (!carriedOut) {
     // `changed` (what a rollback puts back) once the command may reach the agent: a command refused before

@@ -35,7 +35,8 @@ export class RolloutStore {
   }
 
   get(id: string): RolloutRecord | undefined {
-    return this.map[id];
+    // Own entries only: `gov rollout status constructor` must not find Object.prototype's.
+    return Object.hasOwn(this.map, id) ? this.map[id] : undefined;
   }
 
   /** Newest first; with `handler`, the rollouts that cover it. */

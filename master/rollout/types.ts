@@ -91,6 +91,8 @@ export interface RolloutInstanceRecord {
    * carried out: it is not sent again (step.ts `alreadyCarriedOut`).
    */
   from_pid?: number;
+  /** Internal: the instance's restarts count when the step's last run began (with `from_pid`). */
+  from_restarts?: number;
 }
 
 export interface RolloutBatchRecord {
@@ -110,6 +112,11 @@ export interface RolloutHandlerRecord {
   to_version: number;
   /** rollback: the version re-registered as current (a copy of from_version); 0 otherwise. */
   rollback_version: number;
+  /**
+   * Only some of the handler's instances were asked for (`web@edge-1`, `--agent`): its others were left on
+   * the spec they ran, so its success does not end an earlier update's hold (engine.ts `heldHandlers`).
+   */
+  partial?: boolean;
 }
 
 /**

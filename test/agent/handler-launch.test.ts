@@ -63,6 +63,12 @@ describe('handler launch: environment and identity', () => {
     assert.equal(env.PATH, '/opt/bin');
     assert.ok(!('NOT_SET' in env));
     assert.ok(!('AWS_SECRET_ACCESS_KEY' in env));
+    // Names an object inherits are no variables of the agent's: nothing is passed for them.
+    const odd = prepareLaunch(spec({ inherit_env: ['toString', 'constructor', 'hasOwnProperty'] }), 0, ctx());
+    assert.deepEqual(
+      ['toString', 'constructor', 'hasOwnProperty'].filter((k) => Object.hasOwn(odd.env, k)),
+      [],
+    );
   });
 
   it('user: drops to that user through setpriv (the shim stays), with its HOME and USER', () => {

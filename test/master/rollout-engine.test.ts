@@ -100,6 +100,12 @@ describe('rollout engine (fake fleet)', () => {
     engine.run(all.id);
     assert.equal((await settled(engine, all.id, ['succeeded', 'aborted'])).state, 'succeeded');
     assert.deepEqual(engine.heldHandlers(), [], 'every instance was stepped: converged');
+    // A replica started since (count raised: no rollout) does not bring the hold back.
+    fleet.views.push({
+      ...fleet.view('edge-1/web'),
+      status: { ...fleet.view('edge-1/web').status, instance: 'web#2', index: 2 },
+    });
+    assert.deepEqual(engine.heldHandlers(), []);
   });
 
   it('a restart of instances a rollout is moving is refused naming it; a paused one moves nothing, so it may', async () => {
@@ -234,5 +240,36 @@ describe('rollout engine (fake fleet)', () => {
       [...counts.values()].every((n) => n === 1),
       `each instance restarted once: ${JSON.stringify([...counts])}`,
     );
+  });
+
+  it('an interrupted step its agent carried out is not sent again; one whose process was replaced meanwhile fails', async () => {
+    const { fleet, data, engine } = setup({ ...UPDATE, min_healthy_time: '300ms', on_failure: 'abort' });
+    fleet.agentLike = true;
+    const r = await restartAll(fleet, engine);
+    engine.run(r.id);
+    await waitFor(() => fleet.commands.length === 2); // batch 1 carried out, waiting out min_healthy_time
+    engine.close();
+    // While no master watches, batch 1's first process crashes and its restart policy starts another.
+    const [crashed, kept] = fleet.commands.map((c) => c.instance);
+    const v = fleet.view(crashed!);
+    v.status = {
+      ...v.status,
+      pid: 99_999,
+      restarts: (v.status.restarts ?? 0) + 1,
+      last_exit: { code: 1, signal: '', at: '' },
+    };
+    const engine2 = restartedEngine(fleet, data);
+    await engine2.restore();
+    await engine2.resume(r.id);
+    const done = await settled(engine2, r.id, ['aborted']);
+    const step = (key: string) => done.instances.find((i) => `${i.agent}/${i.instance}` === key)!;
+    assert.match(
+      step(crashed!).reason,
+      /^process replaced while the master was away \(2 restarts since the step began\) after EXITED code=1$/,
+    );
+    assert.equal(step(kept!).state, 'healthy', 'its own process judged: healthy');
+    assert.deepEqual(fleet.redelivered, [], 'nothing sent again');
+    assert.equal(fleet.commands.length, 2, 'no second restart, no batch 2');
+    for (const id of ['constructor', 'toString']) assert.throws(() => engine2.get(id), /unknown rollout/);
   });
 });

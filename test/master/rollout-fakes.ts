@@ -2,6 +2,7 @@
  * The rollout engine's fakes (no processes): a fleet of one handler on a few agents behind the RolloutPort,
  * an in-memory master store, and helpers to create, restart and wait for rollouts.
  */
+import { instanceSpecHash } from '../../shared/spec-hash.js';
 import { emptyMasterState, type MasterState, type StateStore } from '../../master/state/store.js';
 import type { InstanceView, SpecVersion } from '../../master/state/registry.js';
 import { RolloutEngine } from '../../master/rollout/engine.js';
@@ -39,6 +40,8 @@ export class FakeFleet implements RolloutPort {
   readonly redelivered: string[] = [];
   private pid = 1000;
   private seq = 0;
+  /** Statuses carry the spec's real instance hash and count restarts, as an agent reports them. */
+  agentLike = false;
 
   constructor(
     readonly agents: string[],
@@ -115,7 +118,8 @@ export class FakeFleet implements RolloutPort {
       ...v.status,
       pid: broken ? 0 : ++this.pid,
       state: broken ? 'backoff' : 'running',
-      spec_hash: spec!.env.V,
+      spec_hash: this.agentLike ? instanceSpecHash(spec!) : spec!.env.V,
+      restarts: (v.status.restarts ?? 0) + (this.agentLike ? 1 : 0),
       last_exit: broken ? { code: 1, signal: '', at: '' } : null,
     };
     return { record, result: { instances: [v.status] } as never };

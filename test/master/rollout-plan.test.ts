@@ -98,6 +98,7 @@ describe('rollout step gate', () => {
     healthReason: '',
     pid: 7,
     specHash: '',
+    restarts: 0,
     lastExit: '',
   };
 
