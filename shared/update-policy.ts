@@ -63,7 +63,7 @@ export function parseBatchSize(text: string): BatchSize {
   const m = /^(\d+)(%?)$/.exec(text.trim());
   const count = m ? Number(m[1]) : NaN;
   const percent = m?.[2] === '%';
-  if (!m || count < 1 || (percent && count > 100))
+  if (!m || !Number.isSafeInteger(count) || count < 1 || (percent && count > 100))
     throw new RangeError(`${JSON.stringify(text)} must be a count ≥ 1 or a percentage from 1% to 100%`);
   return { count, percent };
 }

@@ -290,6 +290,15 @@ export function adminHandlers(
     Detach: unary(async (req, issuedBy) => {
       if (!req.agent) throw new ValidationError('agent is required', { fields: ['agent'] });
       if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      // Refused before anything is sent or recorded, as an unknown handler is elsewhere.
+      const observed = registry
+        .listInstances()
+        .some((v) => v.agent === req.agent && v.status.observed && v.status.handler === req.name);
+      if (!observed)
+        throw new NotFoundError(
+          `no observed process ${JSON.stringify(req.name)} on agent ${req.agent} (gov ps --agent ${req.agent} lists them); nothing was sent`,
+          { fields: ['name'] },
+        );
       const out = await fleet.command({
         kind: 'DETACH',
         handler: req.name,

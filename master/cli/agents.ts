@@ -7,18 +7,33 @@ import { UsageError } from '../../shared/cli-io.js';
 import { adminCommand } from './admin-command.js';
 import { checkAgentId } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
+import { labelKeyProblem, labelProblem } from '../../shared/labels.js';
 import { agentJson, agentsTable, labelList } from './format.js';
 
-/** `region=west,role=web tier-` → set {region, role}, remove [tier]. */
+/**
+ * `region=west,role=web tier-` → set {region, role}, remove [tier]. Each pair is checked by the label rule here
+ * (shared/labels.ts: a usage error, nothing sent), and a key may be named once.
+ */
 export function parseLabelArgs(args: string[]): { set: Record<string, string>; remove: string[] } {
   const set: Record<string, string> = {};
   const remove: string[] = [];
+  const named = new Set<string>();
+  const once = (part: string, key: string, problem: string | null): string => {
+    if (problem) throw new UsageError(`label ${JSON.stringify(part)}: ${problem}`);
+    if (named.has(key)) throw new UsageError(`label key ${JSON.stringify(key)} is given twice`);
+    named.add(key);
+    return key;
+  };
   for (const part of args.flatMap((a) => a.split(','))) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    if (eq > 0) set[part.slice(0, eq)] = part.slice(eq + 1);
-    else if (eq < 0 && part.endsWith('-') && part.length > 1) remove.push(part.slice(0, -1));
-    else throw new UsageError(`label ${JSON.stringify(part)}: expected KEY=VALUE to set or KEY- to remove`);
+    if (eq > 0) {
+      const [key, value] = [part.slice(0, eq), part.slice(eq + 1)];
+      set[once(part, key, labelProblem(key, value))] = value;
+    } else if (eq < 0 && part.endsWith('-') && part.length > 1) {
+      const key = part.slice(0, -1);
+      remove.push(once(part, key, labelKeyProblem(key)));
+    } else throw new UsageError(`label ${JSON.stringify(part)}: expected KEY=VALUE to set or KEY- to remove`);
   }
   if (Object.keys(set).length === 0 && remove.length === 0)
     throw new UsageError('gov agents label needs at least one KEY=VALUE or KEY-');

@@ -57,6 +57,13 @@ describe('observe-only attach end to end', function () {
     assert.equal(again.pid, w.pid);
     await c.waitInstances('ext', 1, (i) => i.mode === 'observed' && i.pid === w.pid && !i.stale);
 
+    const admin = c.admin();
+    const executions = async () => (await admin.listExecutions({ limit: 100 })).records.length;
+    const recorded = await executions();
+    const unknown = await c.gov(['detach', 'nope', '--agent', 'edge-1']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no observed process "nope" on agent edge-1 .*nothing was sent/);
+    assert.equal(await executions(), recorded, 'nothing recorded');
     const d = await c.gov(['detach', 'ext', '--agent', 'edge-1']);
     assert.equal(d.code, 0, d.stderr);
     assert.ok(isAlive(w.pid), 'detach leaves it running');

@@ -17,7 +17,18 @@ describe('gov agents label', () => {
   });
 
   it('usage errors (exit 2, nothing sent): no ID, no label, a part that is neither k=v nor k-', async () => {
-    for (const args of [[], ['edge-1'], ['edge-1', 'region'], ['edge-1', '=x'], ['edge-1', '-']]) {
+    for (const args of [
+      [],
+      ['edge-1'],
+      ['edge-1', 'region'],
+      ['edge-1', '=x'],
+      ['edge-1', '-'],
+      ['edge-1', 'bad key=1'], // the label rule, checked here
+      ['edge-1', '__proto__=x'],
+      ['edge-1', `k=${'v'.repeat(300)}`],
+      ['edge-1', 'a=1', 'a=2'], // a key twice: not the last one silently
+      ['edge-1', 'a=1,a-'],
+    ]) {
       const r = await gov(['agents', 'label', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.io.stderr}`);
       assert.deepEqual(r.fake.calls, []);

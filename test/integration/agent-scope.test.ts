@@ -75,7 +75,7 @@ describe('integration: an agent certificate reaches only its own handlers', func
     agents = await c.govJson<{ agents: Array<Record<string, unknown>> }>(['agents']);
     assert.deepEqual(agents.agents[0]?.reported_labels, { region: 'west' });
     const bad = await c.gov(['agents', 'label', 'edge-1', 'bad key=1']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a usage error: nothing sent');
     assert.match(bad.stderr, /label key "bad key"/);
   });
 

@@ -60,7 +60,7 @@ describe('update block: one validator', () => {
     assert.deepEqual(parseBatchSize(' 100% '), { count: 100, percent: true });
     assert.equal(compileUpdateFields({ batch_size: '03' }, refuseField).batch_size, '3');
     assert.equal(compileUpdateFields({ batch_size: 2 }, refuseField).batch_size, '2');
-    for (const bad of ['0', '0%', '101%', 'x', '', '-1', '1.5', '5 %']) {
+    for (const bad of ['0', '0%', '101%', 'x', '', '-1', '1.5', '5 %', '99999999999999999999']) {
       assert.throws(() => parseBatchSize(bad), {
         name: 'RangeError',
         message: `${JSON.stringify(bad)} must be a count ≥ 1 or a percentage from 1% to 100%`,
