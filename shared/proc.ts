@@ -74,6 +74,22 @@ export function readCmdline(pid: number): string[] | null {
   }
 }
 
+/** The process's environment from /proc/PID/environ (as it was started); null when gone or unreadable. */
+export function readEnviron(pid: number): Map<string, string> | null {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    return null;
+  }
+  const env = new Map<string, string>();
+  for (const entry of raw.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return env;
+}
+
 export function hashCmdline(argv: string[]): string {
   return createHash('sha256').update(argv.join('\0')).digest('hex').slice(0, 16);
 }

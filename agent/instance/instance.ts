@@ -17,7 +17,7 @@ import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import type { TimerHandle } from '../../shared/clock.js';
-import type { ExitStatus, Handle, RecoverResult } from '../process/backend.js';
+import type { ExitStatus, Handle, RecoverResult, ShimProcess } from '../process/backend.js';
 import type { FreezeOutcome } from '../process/freezer.js';
 import type { NotifyMessage } from '../notify/protocol.js';
 import type { SenderFacts } from '../notify/sender.js';
@@ -210,6 +210,43 @@ export class Instance {
         if (plan.message) this.note('RESTORED', plan.message);
         if (plan.start) this.background(this.start());
     }
+  }
+
+  /**
+   * Adopts `shim`, a live shim of this new instance that the state file had no record of (stray-shims.ts
+   * `unrecorded`: the first spawn of an agent killed before its write, or a state file restored from an older
+   * copy): its process becomes this instance's, never a second spawn. One whose command or environment is not
+   * what this spec launches ran another spec: it is restarted onto this one, as an apply of a changed spec
+   * restarts. Resolves once recorded (a restart: once running, or with `launchOnly` once spawned).
+   */
+  async adoptUnrecorded(shim: ShimProcess, launchOnly = false): Promise<InstanceStatus> {
+    this.restore({ ...this.toRecord(), desired: 'running' }, shim.handle);
+    const other = this.handle?.pid === shim.handle.pid ? this.launchedOtherwise(shim) : '';
+    if (!other) {
+      await this.persist();
+      return this.status();
+    }
+    this.note('RESPEC', `RESPEC ${other}: restarted onto this spec`);
+    await this.exclusive(() => this.restartNow());
+    return launchOnly ? this.status() : this.started();
+  }
+
+  /** Why `shim` is not what this spec launches: its command, then its environment ('' when it is). */
+  private launchedOtherwise(shim: ShimProcess): string {
+    let launch;
+    try {
+      launch = prepareLaunch(this.spec, this.index, this.opts.launch);
+    } catch (err) {
+      return errorMessage(err);
+    }
+    const command = [...launch.prefix, ...this.spec.command];
+    if (shim.command.length !== command.length || shim.command.some((w, i) => w !== command[i]))
+      return `its command ${JSON.stringify(shim.command)} is not this spec's`;
+    const env = Object.entries(launch.env);
+    const was = shim.env;
+    if (!was || was.size !== env.length || env.some(([k, v]) => was.get(k) !== v))
+      return "its environment is not this spec's";
+    return '';
   }
 
   /**
@@ -590,7 +627,7 @@ export class Instance {
   }
 
   /** Runs a lifecycle step nobody awaits; a failure is logged and recorded, never lost. */
-  private background(p: Promise<unknown>): void {
+  background(p: Promise<unknown>): void {
     p.catch((err: unknown) => {
       this.log.error('lifecycle step failed', { err });
       this.note('ERROR', `ERROR ${errorMessage(err)}`);

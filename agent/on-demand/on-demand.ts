@@ -9,9 +9,10 @@
  * Idleness from activity (activity.ts): busy while it said `BUSY=1`, holds a lease, has client
  * connections, or uses more than `idle_cpu`; the idle period runs from the last use or busy moment. The
  * idle timer looks when the idle action is due and at a lease's end. When due and nothing live (BUSY=1, a
- * lease) holds it, it takes one more sample of the tree with the supervisor's MetricsSampler (the CPU
- * window since the last metrics sample, which `noteSample` passes in as well) and reads its connections:
- * busy, the idle period starts again; idle, it cools.
+ * lease) holds it, it measures the tree's CPU (the supervisor's MetricsSampler's CPU counter of the tree) over
+ * the window since its last look, or since it became hot — a window long enough to resolve `idle_cpu`
+ * (policy.ts `idleCpuWindowMs`: a shorter one is waited out) — and reads its connections: busy, the idle
+ * period starts again; idle, it cools. A metrics sample (`noteSample`) that finds it busy counts as well.
  *
  * Behaviour:
  * - Any use through the governor (`ensure`, `start`, `restart`, `logs`) calls `touch()`.
@@ -25,18 +26,16 @@
 import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../../shared/durations.js';
 import { GovError } from '../../shared/errors.js';
+import { DEFAULT_IDLE_CPU_PERCENT } from '../../shared/spec.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Instance, InstanceStatus } from '../instance/instance.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import type { ActivityStatus } from '../instance/status.js';
-import type { MetricsSampler } from '../process/sampler.js';
+import { MIN_CPU_WINDOW_MS, type MetricsSampler } from '../process/sampler.js';
 import { handleTree, type TreeRef } from '../process/process-tree.js';
 import { Activity } from './activity.js';
-import { decideIdle, recentColdStarts, type ColdStart } from './policy.js';
-
-/** The CPU window an idle check measures over when no metrics sample started one lately. */
-export const CPU_WINDOW_MS = 1000;
+import { decideIdle, idleCpuWindowMs, recentColdStarts, type ColdStart } from './policy.js';
 
 /** A wake-up that did not make the instance hot. */
 export class ColdStartError extends GovError {
@@ -71,6 +70,11 @@ export class OnDemandController {
   /** The idle timer, or while frozen the frozen_timeout timer. */
   private idleTimer: TimerHandle | null = null;
   private disposed = false;
+  /**
+   * The tree's CPU counter (sampler `cpu_seconds`) where the idle look's CPU window begins: of which process
+   * (its shim's pid and start time), the count, and when.
+   */
+  private cpuMark: { process: string; cpuSeconds: number; at: number } | null = null;
   /** The "cannot freeze: stopping instead" warning was given (once per instance). */
   private warnedNoFreeze = false;
   private readonly log: Logger;
@@ -202,7 +206,7 @@ export class OnDemandController {
       this.act.forgetMeasurement(); // a new process: nothing measured of it yet
       // Its CPU window starts now that it is hot (its start-up belongs to warming, not to activity).
       const tree = this.tree();
-      if (this.onDemand && tree) void this.sampler.sample([tree]);
+      if (this.onDemand && tree) void this.cpuSince(tree);
       this.armIdle();
     }
   }
@@ -283,16 +287,14 @@ export class OnDemandController {
     const due = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now()).action === 'cool';
     const tree = this.tree();
     if (due && !live && tree && this.inst.state === 'running') {
-      if (!this.sampler.remembers(tree)) {
-        // No window to measure over (no metrics sample of it lately; its average since it started says
-        // nothing about now): one starts now, and the look is taken again at its end.
-        await this.sampler.sample([tree]);
+      const cpu = await this.cpuSince(tree);
+      if ('waitMs' in cpu) {
+        // No window long enough to judge idle_cpu over yet: the look is taken again at its end.
         if (this.mayCool && this.idleTimer === null)
-          this.idleTimer = this.clock.after(CPU_WINDOW_MS, () => this.idleCheck());
+          this.idleTimer = this.clock.after(cpu.waitMs, () => this.idleCheck());
         return;
       }
-      const u = (await this.sampler.sample([tree])).get(tree.key);
-      if (u) this.act.measure(u.cpu_percent); // busy: touched
+      if (cpu.percent !== null) this.act.measure(cpu.percent); // busy: touched
       if (!this.mayCool) return;
     }
     this.act.changed();
@@ -300,6 +302,34 @@ export class OnDemandController {
     const d = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());
     if (d.action === 'wait') return this.armIdle();
     this.cool(d.idleMs).catch((err: unknown) => this.log.error('idle stop failed', { err }));
+  }
+
+  /**
+   * The tree's CPU (percent of a core) over the window since its mark, once that window resolves idle_cpu
+   * (policy.ts `idleCpuWindowMs`); the mark then moves to now. Without a mark of this process (it just became
+   * hot, or the counter started again) a window starts now. `waitMs`: how long until the window is long
+   * enough. `percent` null: nothing of the tree is alive to measure.
+   */
+  private async cpuSince(tree: TreeRef): Promise<{ percent: number | null } | { waitMs: number }> {
+    const now = this.clock.now();
+    const u = (await this.sampler.sample([tree])).get(tree.key);
+    const h = this.inst.handle;
+    if (!u || !h) return { percent: null };
+    const process = `${h.pid}:${h.start_time}`;
+    const needMs = idleCpuWindowMs(
+      this.inst.spec.idle_cpu_percent ?? DEFAULT_IDLE_CPU_PERCENT,
+      MIN_CPU_WINDOW_MS,
+    );
+    const mark = this.cpuMark;
+    const here = { process, cpuSeconds: u.cpu_seconds, at: now };
+    if (!mark || mark.process !== process || u.cpu_seconds < mark.cpuSeconds || now < mark.at) {
+      this.cpuMark = here;
+      return { waitMs: needMs };
+    }
+    const elapsed = now - mark.at;
+    if (elapsed < needMs) return { waitMs: needMs - elapsed };
+    this.cpuMark = here;
+    return { percent: ((u.cpu_seconds - mark.cpuSeconds) * 100_000) / elapsed };
   }
 
   private async cool(idleMs: number): Promise<void> {

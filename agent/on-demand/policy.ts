@@ -76,6 +76,22 @@ export function busyReason(a: ActivitySignals, now: number): string {
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
+/** The unit of the CPU times /proc reports (USER_HZ: 100 per second on Linux). */
+export const CPU_TICK_MS = 10;
+/** The longest CPU window an idle look waits for, whatever a tiny `idle_cpu` would need. */
+export const MAX_IDLE_CPU_WINDOW_MS = 10_000;
+
+/**
+ * How long the CPU window an idle look judges `idle_cpu` over must be: long enough that two clock ticks (the
+ * unit CPU time is counted in) are no more than idle_cpu of it — 2 s for the default 1 %. A tree using twice
+ * idle_cpu then never reads as idle, however its ticks fall (over 300 ms, a handler using 3 % of a core
+ * reads 0 % in most windows); at least MIN_CPU_WINDOW_MS, at most MAX_IDLE_CPU_WINDOW_MS.
+ */
+export function idleCpuWindowMs(idleCpuPercent: number, minMs: number): number {
+  const needed = idleCpuPercent > 0 ? Math.ceil((2 * CPU_TICK_MS * 100) / idleCpuPercent) : Infinity;
+  return Math.min(MAX_IDLE_CPU_WINDOW_MS, Math.max(minMs, needed));
+}
+
 /**
  * When the instance was last active: its last use or busy moment, or the end of a lease that ran out
  * since (a lease holds it busy up to its end, so it idles from then on).

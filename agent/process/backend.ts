@@ -165,8 +165,15 @@ export interface ProcessBackend {
   listShims(runDir: string): ShimProcess[];
 }
 
-/** A live shim found in /proc: its handle (logs unknown: empty) and the instance key of its exit file. */
+/**
+ * A live shim found in /proc: its handle (logs unknown: empty), the instance key of its exit file, and how it
+ * was launched (what an adopting instance compares with what its spec launches).
+ */
 export interface ShimProcess {
   key: string;
   handle: Handle;
+  /** The command the shim runs (its argv after the shim's own words): the launch prefix and the spec's command. */
+  command: string[];
+  /** The environment it was started with, its spawn token left out; null when unreadable. */
+  env: ReadonlyMap<string, string> | null;
 }

@@ -11,7 +11,7 @@
  * cpu.stat is the counter).
  */
 import type { LimitsSpec, ProcessType } from '../../shared/spec.js';
-import type { ProcessBackend, SpawnRequest, Spawned } from './backend.js';
+import type { ProcessBackend, ShimProcess, SpawnRequest, Spawned } from './backend.js';
 import { BackendDecorator } from './decorator.js';
 import { hasLimits, type Cgroups } from './cgroups.js';
 import type { CgroupTracking } from './cgroup-tracking.js';
@@ -26,6 +26,14 @@ export const JOIN_SCRIPT =
 
 export function joinArgv(procs: string[], command: string[]): string[] {
   return ['/bin/sh', '-c', JOIN_SCRIPT, 'gov-cgroup', String(procs.length), ...procs, ...command];
+}
+
+/** The command a `joinArgv` command runs (the command itself when it has no join prefix). */
+export function unjoinArgv(argv: string[]): string[] {
+  if (argv[0] !== '/bin/sh' || argv[1] !== '-c' || argv[2] !== JOIN_SCRIPT || argv[3] !== 'gov-cgroup')
+    return argv;
+  const n = Number(argv[4]);
+  return Number.isInteger(n) && n >= 0 && argv.length >= 5 + n ? argv.slice(5 + n) : argv;
 }
 
 export class LimitedBackend extends BackendDecorator {
@@ -45,6 +53,11 @@ export class LimitedBackend extends BackendDecorator {
     private readonly accounting: CpuAccounting | null = null,
   ) {
     super(inner);
+  }
+
+  /** Shims with the command they run without this decorator's join prefix (what the instance launched). */
+  override listShims(runDir: string): ShimProcess[] {
+    return this.inner.listShims(runDir).map((shim) => ({ ...shim, command: unjoinArgv(shim.command) }));
   }
 
   override spawn(req: SpawnRequest): Spawned {

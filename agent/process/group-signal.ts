@@ -10,8 +10,7 @@
  * as its own leaderless group. A process with PID == PGID and another start time means the number was
  * reused. A handle without a token (older state) is never signalled once its leader is gone.
  */
-import { readFileSync } from 'node:fs';
-import { listPids, readProcStat, type ProcStat } from '../../shared/proc.js';
+import { listPids, readEnviron, readProcStat, type ProcStat } from '../../shared/proc.js';
 
 /** The environment variable that ties every process of one spawn to its handle. */
 export const SPAWN_TOKEN_ENV = 'GOV_SPAWN';
@@ -55,14 +54,7 @@ export function decideGroupSignal(
 
 /** The GOV_SPAWN token process `pid` was started with, if any (none when gone or started otherwise). */
 export function spawnTokenOf(pid: number): string | undefined {
-  let env: string;
-  try {
-    env = readFileSync(`/proc/${pid}/environ`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  const entry = env.split('\0').find((e) => e.startsWith(`${SPAWN_TOKEN_ENV}=`));
-  return entry?.slice(SPAWN_TOKEN_ENV.length + 1);
+  return readEnviron(pid)?.get(SPAWN_TOKEN_ENV);
 }
 
 /** Live (non-zombie) members of process group `pgid`. */

@@ -12,6 +12,7 @@ import {
   hashCmdline,
   listPids,
   readCmdline,
+  readEnviron,
   readProcStat,
   type ProcStat,
 } from '../../shared/proc.js';
@@ -25,13 +26,7 @@ import type {
   SpawnRequest,
   Spawned,
 } from './backend.js';
-import {
-  SPAWN_TOKEN_ENV,
-  groupMembers,
-  groupSignalVerdict,
-  signalOwnedGroup,
-  spawnTokenOf,
-} from './group-signal.js';
+import { SPAWN_TOKEN_ENV, groupMembers, groupSignalVerdict, signalOwnedGroup } from './group-signal.js';
 import { mainMismatch, recordedMain } from './main-process.js';
 import { cgroupPids, cgroupPopulated, killCgroup, watchCgroupEvents } from './cgroup-tracking.js';
 import { nativeSpawn, type LoadedSpawn } from '../native/process-spawn.js';
@@ -63,6 +58,9 @@ export function decodeStatus(status: number): ExitStatus {
   }
   return { code: status, signal: null };
 }
+
+/** How many words of a shim's argv are the shim's own (`/bin/sh -c SCRIPT NAME EXIT_FILE`): the command follows. */
+const SHIM_ARGS = 5;
 
 export function shimArgv(exitFile: string, command: string[]): string[] {
   return ['/bin/sh', '-c', SHIM_SCRIPT, SHIM_NAME, exitFile, ...command];
@@ -361,9 +359,12 @@ export class LinuxBackend implements ProcessBackend {
         stderr_log: '',
         exit_file: argv[4]!,
         spec_hash: '',
-        spawn_token: spawnTokenOf(pid),
       };
-      out.push({ key, handle });
+      const env = readEnviron(pid);
+      const token = env?.get(SPAWN_TOKEN_ENV);
+      if (token !== undefined) handle.spawn_token = token;
+      env?.delete(SPAWN_TOKEN_ENV);
+      out.push({ key, handle, command: argv.slice(SHIM_ARGS), env });
     }
     return out;
   }

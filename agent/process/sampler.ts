@@ -253,14 +253,6 @@ export class MetricsSampler {
     return t;
   }
 
-  /**
-   * Whether tree `ref` was sampled lately (within maxAgeMs): its next sample then measures its members' CPU
-   * over the window since, not their average since they started.
-   */
-  remembers(ref: TreeRef): boolean {
-    return this.current(ref) !== undefined;
-  }
-
   /** PIDs whose CPU time is remembered (tests: the history stays bounded). */
   get remembered(): number {
     return this.history.size;

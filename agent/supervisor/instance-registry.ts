@@ -6,6 +6,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import { instanceKey, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { Instance } from '../instance/instance.js';
+import type { ShimProcess } from '../process/backend.js';
 import type { MetricsSampler } from '../process/sampler.js';
 import { OnDemandController } from '../on-demand/on-demand.js';
 import type { SupervisorEmitter } from './events.js';
@@ -20,6 +21,11 @@ export class InstanceRegistry {
   private readonly instances = new Map<string, Instance>();
   /** On-demand bookkeeping per instance key (idle timer, shared wake-up, cold starts). */
   private readonly demand = new Map<string, OnDemandController>();
+  /**
+   * Live shims of instances the state file had no record of (stray-shims.ts `unrecorded`), by instance key:
+   * left running until their spec arrives (then adopted) or an apply removes them.
+   */
+  private readonly unrecorded = new Map<string, ShimProcess>();
 
   constructor(
     /** The supervisor's options; `backend` is the one instances use (limits + observed guard). */
@@ -82,6 +88,23 @@ export class InstanceRegistry {
     const d = this.demand.get(inst.name);
     if (!d) throw notFound(inst.name);
     return d;
+  }
+
+  /** Keeps these unrecorded strays (never signalled) until they are taken. */
+  holdUnrecorded(shims: Iterable<ShimProcess>): void {
+    for (const shim of shims) this.unrecorded.set(shim.key, shim);
+  }
+
+  /** Instance keys of the unrecorded strays held. */
+  unrecordedKeys(): string[] {
+    return [...this.unrecorded.keys()];
+  }
+
+  /** Takes the unrecorded stray of instance `key`, if one is held: the caller adopts or stops it. */
+  takeUnrecorded(key: string): ShimProcess | undefined {
+    const shim = this.unrecorded.get(key);
+    this.unrecorded.delete(key);
+    return shim;
   }
 
   /** Creates (or replaces) the instance `index` of `spec` with its on-demand controller. */

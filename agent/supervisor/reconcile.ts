@@ -25,6 +25,16 @@ export interface ReconcileOptions {
   launchOnly?: boolean;
 }
 
+/** The wanted specs by handler name; a name given twice is refused before anything changes. */
+export function wantedSpecs(specs: HandlerSpec[]): Map<string, HandlerSpec> {
+  const wanted = new Map<string, HandlerSpec>();
+  for (const s of specs) {
+    if (wanted.has(s.name)) throw new ValidationError(`duplicate handler name ${JSON.stringify(s.name)}`);
+    wanted.set(s.name, s);
+  }
+  return wanted;
+}
+
 /**
  * Starts new handlers, stops removed ones, restarts those whose spec changed and leaves matching ones
  * alone; resolves when every change is done (a start: see `launchOnly`). Existing instances of a `hold`
@@ -36,11 +46,7 @@ export async function reconcile(
   hold: ReadonlySet<string>,
   opts: ReconcileOptions = {},
 ): Promise<void> {
-  const wanted = new Map<string, HandlerSpec>();
-  for (const s of specs) {
-    if (wanted.has(s.name)) throw new ValidationError(`duplicate handler name ${JSON.stringify(s.name)}`);
-    wanted.set(s.name, s);
-  }
+  const wanted = wantedSpecs(specs);
   const work: Array<Promise<unknown>> = [];
   for (const inst of reg.values()) {
     const spec = wanted.get(inst.spec.name);
@@ -53,9 +59,12 @@ export async function reconcile(
       const inst = reg.find(instanceKey(spec.name, index));
       if (!inst) {
         const created = reg.add(spec, index);
+        // A live process of it that the state file did not name (stray-shims.ts): adopted, not spawned again.
+        const stray = reg.takeUnrecorded(created.name);
         // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
         const start = () => (opts.launchOnly ? created.launch() : created.start());
-        work.push(spec.mode === 'on-demand' ? created.persist() : start());
+        if (stray) work.push(created.adoptUnrecorded(stray, opts.launchOnly));
+        else work.push(spec.mode === 'on-demand' ? created.persist() : start());
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
         // Only where or how many times it runs, or its resource policies, changed: the same process,
         // stored without a restart.

@@ -4,19 +4,27 @@
  * exit file under this data dir (`<data-dir>/run/<key>.exit`), so a starting agent lists the live shims of
  * its data dir and, for each one no persisted handle accounts for:
  * - adopts it when its instance is wanted running and has no live verified handle (one per instance);
- * - otherwise (unknown instance, wanted stopped, already running, a second stray) stops its whole group.
+ * - keeps it running, never signalled, when the state file has no record of its instance (`unrecorded`:
+ *   a brand-new instance's first spawn, or a state file restored from an older copy): it is adopted when the
+ *   instance's spec arrives (at once when the file has the spec), and stopped only when an apply removes its
+ *   handler or leaves its replica above the spec's count (`unrecordedToStop`) — a handler is never stopped
+ *   for what the agent does not know (DESIGN §8 item 9);
+ * - otherwise (wanted stopped, already running, a second stray of one instance) stops its whole group.
  * Nothing else is ever signalled: only processes the backend proved are shims of this data dir.
- * This file is the pure plan; the supervisor carries it out on start (adopt via `Instance.restore`, stop
- * with `stopGroup`).
+ * This file is the pure plan; the supervisor carries it out (adopt via `Instance.restore` or
+ * `Instance.adoptUnrecorded`, stop with `stopGroup`).
  */
 import path from 'node:path';
 import type { Handle, ShimProcess } from '../process/backend.js';
+import { parseInstanceKey } from '../../shared/spec.js';
 import { instanceLogFile } from '../instance/paths.js';
 import type { InstanceRecord } from './state-store.js';
 
 export interface StrayPlan {
   /** Instance key → the stray shim it adopts. */
   adopt: Map<string, Handle>;
+  /** Instance key → the newest stray of an instance the state file has no record of: left running. */
+  unrecorded: Map<string, ShimProcess>;
   /** Strays to stop, with why. */
   stop: Array<{ shim: ShimProcess; reason: string }>;
 }
@@ -35,7 +43,7 @@ export function planStrays(
   records: Readonly<Record<string, InstanceRecord>>,
   liveHandle: (key: string) => boolean,
 ): StrayPlan {
-  const plan: StrayPlan = { adopt: new Map(), stop: [] };
+  const plan: StrayPlan = { adopt: new Map(), unrecorded: new Map(), stop: [] };
   const known = new Set<string>();
   for (const rec of Object.values(records)) {
     for (const h of [rec.handle, ...(rec.draining ?? [])]) if (h) known.add(`${h.pid}:${h.start_time}`);
@@ -47,8 +55,13 @@ export function planStrays(
   for (const shim of strays) {
     const rec = Object.hasOwn(records, shim.key) ? records[shim.key] : undefined;
     let reason: string | null = null;
-    if (!rec) reason = 'its instance is unknown to this agent';
-    else if (rec.desired !== 'running') reason = 'its instance is wanted stopped';
+    if (!rec) {
+      if (!plan.unrecorded.has(shim.key)) {
+        plan.unrecorded.set(shim.key, shim);
+        continue;
+      }
+      reason = 'a newer stray of the same unrecorded instance is kept (a duplicate)';
+    } else if (rec.desired !== 'running') reason = 'its instance is wanted stopped';
     else if (liveHandle(shim.key)) reason = 'its instance already runs a verified process (a duplicate)';
     else if (plan.adopt.has(shim.key))
       reason = 'a newer stray of the same instance was adopted (a duplicate)';
@@ -56,6 +69,28 @@ export function planStrays(
     else plan.stop.push({ shim, reason });
   }
   return plan;
+}
+
+/**
+ * The unrecorded strays (`keys`) an apply of `specs` stops, with why: those of a handler in `remove` (deleted
+ * by an admin, or no longer targeting this agent) and replicas at or above their spec's count. Any other is
+ * left running: adopted once its spec arrives.
+ */
+export function unrecordedToStop(
+  keys: Iterable<string>,
+  specs: ReadonlyMap<string, { count?: number }>,
+  remove: ReadonlySet<string> | undefined,
+): Array<{ key: string; reason: string }> {
+  const out: Array<{ key: string; reason: string }> = [];
+  for (const key of keys) {
+    const { handler, index } = parseInstanceKey(key);
+    const spec = specs.get(handler);
+    if (spec && index >= (spec.count ?? 1))
+      out.push({ key, reason: `its replica is above ${handler}'s count (${spec.count ?? 1})` });
+    else if (!spec && remove?.has(handler))
+      out.push({ key, reason: `its handler ${handler} is removed from this agent` });
+  }
+  return out;
 }
 
 /**

@@ -42,9 +42,9 @@ import { Housekeeping } from './housekeeping.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { collectMetrics, type InstanceMetrics } from './metrics-report.js';
 import { compileOptions, type CompiledOptions, type SupervisorOptions } from './options.js';
-import { reconcile, rolloutStep, type ReconcileOptions } from './reconcile.js';
+import { reconcile, rolloutStep, wantedSpecs, type ReconcileOptions } from './reconcile.js';
 import { STATE_FILE, openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
-import { orphanGroups, planStrays, runDir, type StrayPlan } from './stray-shims.js';
+import { orphanGroups, planStrays, runDir, unrecordedToStop, type StrayPlan } from './stray-shims.js';
 
 export type { InstanceStatus, StateChange } from '../instance/instance.js';
 export type { EnsureResult } from '../on-demand/on-demand.js';
@@ -191,10 +191,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const sup = new Supervisor(opts, store, notify);
     const strays = sup.findStrays();
     const orphans = sup.findOrphanGroups(strays);
-    if (!existed && (strays.adopt.size > 0 || strays.stop.length > 0 || orphans.size > 0)) {
+    const found = [
+      ...strays.adopt.values(),
+      ...[...strays.unrecorded.values(), ...strays.stop.map((s) => s.shim)].map((s) => s.handle),
+    ];
+    if (!existed && (found.length > 0 || orphans.size > 0)) {
       const pids = [
         ...new Set([
-          ...[...strays.adopt.values(), ...strays.stop.map((s) => s.shim.handle)].map((h) => h.pid),
+          ...found.map((h) => h.pid),
           ...[...orphans.values()].flatMap((h) => sup.backend.cgroupMembers(h)),
         ]),
       ];
@@ -209,9 +213,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await sup.reapOrphanGroups(orphans);
     for (const [key, spec] of Object.entries(store.data.specs)) {
       const inst = sup.registry.add({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
-      const rec = store.data.instances[key];
-      if (rec) inst.restore(rec, strays.adopt.get(key) ?? null);
+      const rec = Object.hasOwn(store.data.instances, key) ? store.data.instances[key] : undefined;
+      if (rec) {
+        inst.restore(rec, strays.adopt.get(key) ?? null);
+        continue;
+      }
+      // A spec without a record (a state file restored from an older copy): the instance is what an apply
+      // of the spec makes of it — its live process adopted, else started (or cold, on demand).
+      const stray = strays.unrecorded.get(key);
+      strays.unrecorded.delete(key);
+      if (stray) inst.background(inst.adoptUnrecorded(stray));
+      else inst.background(spec.mode === 'on-demand' ? inst.persist() : inst.start());
     }
+    sup.registry.holdUnrecorded(strays.unrecorded.values());
     void sup.reapStrays(strays.stop);
     for (const dir of sup.tracker.sessionGroups())
       void sup.drainSessionGroup(path.basename(path.dirname(dir)), dir, 0); // sessions that died with an agent
@@ -254,12 +268,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const h = records[key]?.handle;
       return !!h && this.backend.recover(h).kind === 'alive';
     });
-    for (const [key, h] of plan.adopt) {
-      // An adopted stray is tracked by its instance's group when it is in it (a stray that is stopped is
-      // not: the group may hold the instance's verified process too).
+    const kept = [...plan.adopt, ...[...plan.unrecorded].map(([key, shim]) => [key, shim.handle] as const)];
+    for (const [key, h] of kept) {
+      // A kept stray is tracked by its instance's group when it is in it (a stray that is stopped is not: the
+      // group may hold the instance's verified process too).
       const dir = this.tracker.dirOf(key);
       if (dir !== null && cgroupPids(dir).includes(h.pid)) h.cgroup = dir;
-      this.opts.logger.warn('adopting a stray handler', { instance: key, pid: h.pid });
+      if (plan.adopt.has(key))
+        this.opts.logger.warn('adopting a stray handler', { instance: key, pid: h.pid });
+      else
+        this.opts.logger.warn(
+          'a handler process the state file has no record of: left running until its spec arrives',
+          {
+            instance: key,
+            pid: h.pid,
+          },
+        );
     }
     return plan;
   }
@@ -270,7 +294,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const h = cgroupOnlyHandle(this.tracker.dirOf(key)!);
       return { key, h, members: this.backend.cgroupMembers(h) };
     });
-    const keys = orphanGroups(groups, this.store.data.instances, new Set(strays.adopt.keys()));
+    const kept = new Set([...strays.adopt.keys(), ...strays.unrecorded.keys()]);
+    const keys = orphanGroups(groups, this.store.data.instances, kept);
     return new Map(groups.filter((g) => keys.includes(g.key)).map((g) => [g.key, g.h]));
   }
 
@@ -357,11 +382,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  /** Stops each stray's whole group in the background (stop signal, SIGKILL after stop_timeout). */
-  private async reapStrays(stop: StrayPlan['stop']): Promise<void> {
+  /**
+   * Stops each stray's whole group (stop signal, SIGKILL after stop_timeout: its `spec`'s, else its instance's,
+   * else SIGTERM and the default).
+   */
+  private async reapStrays(
+    stop: ReadonlyArray<StrayPlan['stop'][number] & { spec?: HandlerSpec }>,
+  ): Promise<void> {
     await Promise.all(
-      stop.map(async ({ shim, reason }) => {
-        const spec = this.registry.find(shim.key)?.spec;
+      stop.map(async ({ shim, reason, spec: given }) => {
+        const spec = given ?? this.registry.find(shim.key)?.spec;
         const log = this.opts.logger.with({ instance: shim.key, pid: shim.handle.pid });
         log.warn('stopping a stray handler process group', { reason });
         try {
@@ -406,7 +436,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const clash = this.observed.status(s.name);
       if (clash) throw new StateError(handlerObservedClash(s.name, clash.pid ?? 0));
     }
+    // Unrecorded strays (stray-shims.ts) of removed handlers or above their count: stopped once the apply is taken.
+    const wanted = wantedSpecs(specs);
+    const doomed = unrecordedToStop(this.registry.unrecordedKeys(), wanted, opts.remove);
     await reconcile(this.registry, specs, hold, opts);
+    await this.reapStrays(
+      doomed.flatMap(({ key, reason }) => {
+        const shim = this.registry.takeUnrecorded(key);
+        return shim ? [{ shim, reason, spec: wanted.get(parseInstanceKey(key).handler) }] : [];
+      }),
+    );
     this.emit('applied'); // removed instances change no state: listeners that show the set refresh here
     return this.status();
   }

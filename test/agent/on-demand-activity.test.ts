@@ -9,10 +9,12 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Instance } from '../../agent/instance/instance.js';
-import { CPU_WINDOW_MS, OnDemandController } from '../../agent/on-demand/on-demand.js';
+import { OnDemandController } from '../../agent/on-demand/on-demand.js';
 import {
+  MAX_IDLE_CPU_WINDOW_MS,
   activityOf,
   busyReason,
+  idleCpuWindowMs,
   idleSince,
   nextIdleCheck,
   renewLease,
@@ -184,12 +186,26 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
   let announced: number;
   let d: OnDemandController;
 
-  let remembered: boolean;
+  /**
+   * A tree using `cpu` % of a core since the last sample, its CPU time counted in whole 10 ms clock ticks as
+   * /proc counts it; `cpu_percent` is its rate over the window since the last sample, in ticks too.
+   */
+  let usedMs: number;
+  let sampledAt: number;
+  let sampledTicks: number;
   const sampler = {
-    remembers: () => remembered,
     sample: (trees: TreeRef[]) => {
-      const usage = { cpu_percent: cpu, memory_bytes: 1, processes: 1 };
-      remembered = true;
+      const now = clock.now();
+      usedMs += ((now - sampledAt) * cpu) / 100;
+      const ticks = Math.floor(usedMs / 10);
+      const windowMs = Math.max(1, now - sampledAt);
+      const usage = {
+        cpu_percent: ((ticks - sampledTicks) * 10 * 100) / windowMs,
+        cpu_seconds: ticks / 100,
+        memory_bytes: 1,
+        processes: 1,
+      };
+      [sampledAt, sampledTicks] = [now, ticks];
       return Promise.resolve(new Map(trees.map((t) => [t.key, usage])));
     },
   } as unknown as MetricsSampler;
@@ -197,8 +213,8 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
   function make(extra: Partial<HandlerSpec> = {}) {
     clock = new FakeClock();
     cpu = 0;
+    [usedMs, sampledAt, sampledTicks] = [0, clock.now(), 0];
     announced = 0;
-    remembered = true;
     inst = new FakeInstance({ name: 'w', mode: 'on-demand', idle_timeout_ms: H, ...extra });
     d = new OnDemandController(inst as unknown as Instance, clock, silentLogger, sampler, () => announced++);
     d.onState('running'); // became hot: the idle timer runs
@@ -265,17 +281,29 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
     await cooled();
   });
 
-  it('with no recent sample of its tree, the CPU is measured over a fresh window, not its average since it started', async () => {
-    make();
-    remembered = false; // e.g. no metrics sampling while the master is away
-    cpu = 50; // what a first sample reports: the average since the process started
-    clock.advance(H);
-    await settle();
-    assert.equal(inst.stops, 0, 'cooled without a window to measure over');
-    assert.equal(d.activity().busy_reason, '', 'the average since start is no activity');
-    cpu = 0; // over the window that starts now
-    clock.advance(CPU_WINDOW_MS);
+  it('a tree using 3% of a core, whose 10 ms ticks most short windows miss, is never judged idle; it cools once under idle_cpu', async () => {
+    make({ idle_timeout_ms: 300 });
+    cpu = 3; // 9 ms per 300 ms: no clock tick at all in most idle periods
+    for (let t = 0; t < 60_000; t += 100) {
+      clock.advance(100);
+      await settle();
+      assert.equal(inst.stops, 0, `cooled at ${t + 100} ms while using 3% of a core (idle_cpu 1%)`);
+    }
+    assert.match(d.activity().busy_reason, /^cpu \d+(\.\d)?% > 1%$/);
+    cpu = 0.2;
+    for (let i = 0; i < 100 && inst.stops === 0; i++) {
+      clock.advance(100);
+      await settle();
+    }
     await cooled();
+  });
+
+  it('the window an idle look judges idle_cpu over resolves two clock ticks: 2 s for 1%, bounded', () => {
+    assert.equal(idleCpuWindowMs(1, 100), 2000);
+    assert.equal(idleCpuWindowMs(5, 100), 400);
+    assert.equal(idleCpuWindowMs(50, 100), 100, 'never under the sampler’s shortest window');
+    assert.equal(idleCpuWindowMs(0.01, 100), MAX_IDLE_CPU_WINDOW_MS);
+    assert.equal(idleCpuWindowMs(0, 100), MAX_IDLE_CPU_WINDOW_MS);
   });
 
   it('the default idle_cpu is 1% of a core', async () => {
@@ -382,6 +410,23 @@ describe('on-demand activity: real handlers', function () {
     const st = status(sup, 'spin');
     assert.equal(st.activity.cools_in_ms, -1);
     assert.ok(!st.events.some((e) => e.type === 'IDLE'), 'never judged idle');
+  });
+
+  it('a handler using a few % of a core in short bursts (most short windows see no clock tick of it) is not cooled', async () => {
+    const sup = await s.make();
+    await sup.applySpecs([
+      spec({
+        name: 'light',
+        mode: 'on-demand',
+        idle_timeout: '300ms',
+        command: ['node', fixture('light-load.mjs')],
+        env: { LOAD_PERCENT: '3' },
+        start_seconds: 0,
+      }),
+    ]);
+    await sup.ensure('light');
+    await staysHot(sup, 'light', 8000, /^cpu \d+(\.\d)?% > 1%$/);
+    assert.ok(!status(sup, 'light').events.some((e) => e.type === 'IDLE'), 'never judged idle');
   });
 
   it('a handler with an open client connection is not cooled; it cools after the client closes', async () => {

@@ -7,7 +7,13 @@ import type { Handle, ShimProcess } from '../../agent/process/backend.js';
 import { decideGroupSignal } from '../../agent/process/group-signal.js';
 import { shimArgv, shimKey } from '../../agent/process/linux-backend.js';
 import type { InstanceRecord } from '../../agent/supervisor/state-store.js';
-import { adoptedRecord, orphanGroups, planStrays } from '../../agent/supervisor/stray-shims.js';
+import { joinArgv, unjoinArgv } from '../../agent/process/cgroups-backend.js';
+import {
+  adoptedRecord,
+  orphanGroups,
+  planStrays,
+  unrecordedToStop,
+} from '../../agent/supervisor/stray-shims.js';
 import type { ProcStat } from '../../shared/proc.js';
 
 function handle(pid: number, startTime: string): Handle {
@@ -39,7 +45,12 @@ function rec(over: Partial<InstanceRecord> = {}): InstanceRecord {
   };
 }
 
-const shim = (key: string, pid: number, start: string): ShimProcess => ({ key, handle: handle(pid, start) });
+const shim = (key: string, pid: number, start: string): ShimProcess => ({
+  key,
+  handle: handle(pid, start),
+  command: ['node', 'app.js'],
+  env: new Map(),
+});
 
 describe('stray shims of a data dir', () => {
   it('instance cgroups with live processes that no record names are orphans; recorded, unverified, draining and adopted ones are not', () => {
@@ -66,7 +77,7 @@ describe('stray shims of a data dir', () => {
     assert.equal(shimKey(['node', '/d/run/web.exit'], '/d/run'), null);
   });
 
-  it('adopts a stray of a wanted instance without a live handle; stops every other stray', () => {
+  it('adopts a stray of a wanted instance without a live handle; keeps one of an unrecorded instance; stops every other stray', () => {
     const records = {
       web: rec(),
       idle: rec({ desired: 'stopped', state: 'stopped' }),
@@ -80,6 +91,7 @@ describe('stray shims of a data dir', () => {
         shim('live', 12, '100'),
         shim('live', 50, '5'), // the recorded handle itself: not a stray
         shim('gone', 13, '100'),
+        shim('gone', 16, '90'),
         shim('pair', 14, '100'),
         shim('pair', 15, '200'),
       ],
@@ -88,16 +100,39 @@ describe('stray shims of a data dir', () => {
     );
     const adopted = Object.fromEntries([...plan.adopt].map(([k, h]) => [k, h.pid]));
     assert.deepEqual(adopted, { web: 10, pair: 15 }, 'the newer of two strays is adopted');
+    const kept = Object.fromEntries([...plan.unrecorded].map(([k, s]) => [k, s.handle.pid]));
+    assert.deepEqual(kept, { gone: 13 }, 'the newer stray of an unrecorded instance is left running');
     const stopped = plan.stop.map((s) => [s.shim.key, s.shim.handle.pid, s.reason]);
     assert.deepEqual(
       stopped.sort((a, b) => Number(a[1]) - Number(b[1])),
       [
         ['idle', 11, 'its instance is wanted stopped'],
         ['live', 12, 'its instance already runs a verified process (a duplicate)'],
-        ['gone', 13, 'its instance is unknown to this agent'],
         ['pair', 14, 'a newer stray of the same instance was adopted (a duplicate)'],
+        ['gone', 16, 'a newer stray of the same unrecorded instance is kept (a duplicate)'],
       ],
     );
+  });
+
+  it('an unrecorded stray is stopped only when an apply removes its handler or leaves it above the count', () => {
+    const specs = new Map([
+      ['web', { count: 2 }],
+      ['db', {}],
+    ]);
+    const stop = unrecordedToStop(['web', 'web#1', 'web#2', 'db#1', 'api', 'cache'], specs, new Set(['api']));
+    assert.deepEqual(stop, [
+      { key: 'web#2', reason: "its replica is above web's count (2)" },
+      { key: 'db#1', reason: "its replica is above db's count (1)" },
+      { key: 'api', reason: 'its handler api is removed from this agent' },
+    ]);
+    assert.deepEqual(unrecordedToStop(['cache'], new Map(), undefined), [], 'unknown to the apply: kept');
+  });
+
+  it('the command a shim runs is compared without the cgroup join prefix', () => {
+    const cmd = ['node', 'app.js', '--port', '1'];
+    assert.deepEqual(unjoinArgv(joinArgv(['/a/cgroup.procs', '/b/cgroup.procs'], cmd)), cmd);
+    assert.deepEqual(unjoinArgv(cmd), cmd);
+    assert.deepEqual(unjoinArgv(['/bin/sh', '-c', 'echo hi']), ['/bin/sh', '-c', 'echo hi']);
   });
 
   it('an adopted stray becomes the record’s handle, starting, counted as a restart after an exit', () => {
