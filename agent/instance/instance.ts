@@ -220,6 +220,13 @@ export class Instance {
    * restarts. Resolves once recorded (a restart: once running, or with `launchOnly` once spawned).
    */
   async adoptUnrecorded(shim: ShimProcess, launchOnly = false): Promise<InstanceStatus> {
+    const verdict = this.opts.backend.recover(shim.handle);
+    if (verdict.kind !== 'alive') {
+      // Gone while it waited for its spec (its PID may be another process's by now): a new instance's start.
+      const why = verdict.kind === 'gone' ? 'exited' : verdict.reason;
+      this.note('RESTORED', `RESTORED the unrecorded process pid=${shim.handle.pid} is gone (${why})`);
+      return this.begin(launchOnly);
+    }
     this.restore({ ...this.toRecord(), desired: 'running' }, shim.handle);
     const other = this.handle?.pid === shim.handle.pid ? this.launchedOtherwise(shim) : '';
     if (!other) {
@@ -229,6 +236,18 @@ export class Instance {
     this.note('RESPEC', `RESPEC ${other}: restarted onto this spec`);
     await this.exclusive(() => this.restartNow());
     return launchOnly ? this.status() : this.started();
+  }
+
+  /**
+   * What a new instance does: starts (resolves once it left `starting`, or with `launchOnly` once spawned),
+   * or, on demand, rests cold with its record persisted so that a restarted agent knows it.
+   */
+  async begin(launchOnly = false): Promise<InstanceStatus> {
+    if (this.spec.mode === 'on-demand') {
+      await this.persist();
+      return this.status();
+    }
+    return launchOnly ? this.launch() : this.start();
   }
 
   /** Why `shim` is not what this spec launches: its command, then its environment ('' when it is). */

@@ -57,10 +57,10 @@ export class ObservedSet {
     this.scanner = opts.discover.length > 0 ? new DiscoveryScanner(opts.discover) : null;
   }
 
-  /** PIDs that are process groups/sessions of governed handlers: never attached. */
+  /** PIDs that are process groups/sessions of governed handlers (held unrecorded strays too): never attached. */
   private governedGroups(): ReadonlySet<number> {
     const set = new Set<number>();
-    for (const i of this.handlers.values()) if (i.handle) set.add(i.handle.pgid);
+    for (const h of this.handlers.governedHandles()) set.add(h.pgid);
     return set;
   }
 
@@ -70,8 +70,8 @@ export class ObservedSet {
    */
   private governedPids(): ReadonlySet<number> {
     const set = new Set<number>();
-    for (const i of this.handlers.values()) {
-      if (i.handle?.cgroup !== undefined) for (const pid of cgroupPids(i.handle.cgroup)) set.add(pid);
+    for (const h of this.handlers.governedHandles()) {
+      if (h.cgroup !== undefined) for (const pid of cgroupPids(h.cgroup)) set.add(pid);
     }
     return set;
   }

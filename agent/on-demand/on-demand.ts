@@ -308,7 +308,8 @@ export class OnDemandController {
    * The tree's CPU (percent of a core) over the window since its mark, once that window resolves idle_cpu
    * (policy.ts `idleCpuWindowMs`); the mark then moves to now. Without a mark of this process (it just became
    * hot, or the counter started again) a window starts now. `waitMs`: how long until the window is long
-   * enough. `percent` null: nothing of the tree is alive to measure.
+   * enough. A mark older than the last use or busy moment starts a window too. `percent` null: nothing of the
+   * tree is alive to measure.
    */
   private async cpuSince(tree: TreeRef): Promise<{ percent: number | null } | { waitMs: number }> {
     const now = this.clock.now();
@@ -322,7 +323,10 @@ export class OnDemandController {
     );
     const mark = this.cpuMark;
     const here = { process, cpuSeconds: u.cpu_seconds, at: now };
-    if (!mark || mark.process !== process || u.cpu_seconds < mark.cpuSeconds || now < mark.at) {
+    // A mark from before the last use or busy moment would average the busy stretch (or a lease, a freeze)
+    // into the window: the window starts again after it.
+    const stale = !mark || mark.at < this.act.lastUse || now < mark.at;
+    if (stale || mark.process !== process || u.cpu_seconds < mark.cpuSeconds) {
       this.cpuMark = here;
       return { waitMs: needMs };
     }

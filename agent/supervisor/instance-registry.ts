@@ -6,7 +6,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import type { DurableStore } from '../../shared/durable-store.js';
 import { instanceKey, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { Instance } from '../instance/instance.js';
-import type { ShimProcess } from '../process/backend.js';
+import type { Handle, ShimProcess } from '../process/backend.js';
 import type { MetricsSampler } from '../process/sampler.js';
 import { OnDemandController } from '../on-demand/on-demand.js';
 import type { SupervisorEmitter } from './events.js';
@@ -93,6 +93,12 @@ export class InstanceRegistry {
   /** Keeps these unrecorded strays (never signalled) until they are taken. */
   holdUnrecorded(shims: Iterable<ShimProcess>): void {
     for (const shim of shims) this.unrecorded.set(shim.key, shim);
+  }
+
+  /** The handles of every governed process: each instance's, and each unrecorded stray's held (never observed). */
+  *governedHandles(): IterableIterator<Handle> {
+    for (const i of this.instances.values()) if (i.handle) yield i.handle;
+    for (const s of this.unrecorded.values()) yield s.handle;
   }
 
   /** Instance keys of the unrecorded strays held. */

@@ -61,10 +61,8 @@ export async function reconcile(
         const created = reg.add(spec, index);
         // A live process of it that the state file did not name (stray-shims.ts): adopted, not spawned again.
         const stray = reg.takeUnrecorded(created.name);
-        // On-demand instances rest cold until an ensure; persisted so a restarted agent knows them.
-        const start = () => (opts.launchOnly ? created.launch() : created.start());
         if (stray) work.push(created.adoptUnrecorded(stray, opts.launchOnly));
-        else work.push(spec.mode === 'on-demand' ? created.persist() : start());
+        else work.push(created.begin(opts.launchOnly));
       } else if (inst.specHash !== hash && !hold.has(spec.name)) {
         // Only where or how many times it runs, or its resource policies, changed: the same process,
         // stored without a restart.

@@ -222,8 +222,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // of the spec makes of it — its live process adopted, else started (or cold, on demand).
       const stray = strays.unrecorded.get(key);
       strays.unrecorded.delete(key);
-      if (stray) inst.background(inst.adoptUnrecorded(stray));
-      else inst.background(spec.mode === 'on-demand' ? inst.persist() : inst.start());
+      inst.background(stray ? inst.adoptUnrecorded(stray) : inst.begin());
     }
     sup.registry.holdUnrecorded(strays.unrecorded.values());
     void sup.reapStrays(strays.stop);
@@ -268,22 +267,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const h = records[key]?.handle;
       return !!h && this.backend.recover(h).kind === 'alive';
     });
-    const kept = [...plan.adopt, ...[...plan.unrecorded].map(([key, shim]) => [key, shim.handle] as const)];
-    for (const [key, h] of kept) {
+    const kept = [
+      ...[...plan.adopt].map(([key, h]) => [key, h, 'adopting a stray handler'] as const),
+      ...[...plan.unrecorded].map(
+        ([key, shim]) =>
+          [
+            key,
+            shim.handle,
+            'a handler process the state file has no record of: left running until its spec arrives',
+          ] as const,
+      ),
+    ];
+    for (const [key, h, what] of kept) {
       // A kept stray is tracked by its instance's group when it is in it (a stray that is stopped is not: the
       // group may hold the instance's verified process too).
       const dir = this.tracker.dirOf(key);
       if (dir !== null && cgroupPids(dir).includes(h.pid)) h.cgroup = dir;
-      if (plan.adopt.has(key))
-        this.opts.logger.warn('adopting a stray handler', { instance: key, pid: h.pid });
-      else
-        this.opts.logger.warn(
-          'a handler process the state file has no record of: left running until its spec arrives',
-          {
-            instance: key,
-            pid: h.pid,
-          },
-        );
+      this.opts.logger.warn(what, { instance: key, pid: h.pid });
     }
     return plan;
   }

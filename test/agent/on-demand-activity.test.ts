@@ -298,6 +298,26 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
     await cooled();
   });
 
+  it('kept busy by uses while it spins, then idle: cooled about idle_timeout after its last use, not later', async () => {
+    make({ idle_timeout_ms: 60_000 });
+    cpu = 50;
+    for (let i = 0; i < 10; i++) {
+      clock.advance(10_000);
+      d.touch();
+      await settle();
+    }
+    await sampler.sample([]); // its CPU so far is counted at 50 %; from here on it uses none
+    cpu = 0;
+    const last = clock.now();
+    while (inst.stops === 0 && clock.now() - last < 200_000) {
+      clock.advance(1000);
+      await settle();
+    }
+    assert.equal(inst.stops, 1);
+    const after = clock.now() - last;
+    assert.ok(after <= 60_000 + 2000 + 1000, `cooled ${after} ms after its last use`);
+  });
+
   it('the window an idle look judges idle_cpu over resolves two clock ticks: 2 s for 1%, bounded', () => {
     assert.equal(idleCpuWindowMs(1, 100), 2000);
     assert.equal(idleCpuWindowMs(5, 100), 400);

@@ -8,6 +8,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Handle, RecoverResult } from '../../agent/process/backend.js';
+import { BackendDecorator } from '../../agent/process/decorator.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import type { AgentState } from '../../agent/supervisor/state-store.js';
 import { isAlive } from '../../shared/proc.js';
@@ -114,6 +117,35 @@ describe('a handler process the state file has no record of', function () {
     );
     assert.equal(s.pid, next.pid);
     assert.ok(signalsOf(log, pids[0]!).includes('SIGTERM'), 'the old process got its stop signal');
+  });
+
+  it('whose PID is another process by the time its spec arrives is neither adopted nor signalled: the instance starts afresh', async () => {
+    const log = path.join(tempDir(), 'pids.log');
+    const raw = pidSignalsSpec('web', log);
+    const { dir, pids, shims } = await runThenForget(raw, forgetAll);
+    // As the backend sees a reused PID: another process (another start time) now has the shim's PID.
+    class Reused extends BackendDecorator {
+      override recover(h: Handle): RecoverResult {
+        return h.pid === shims[0]
+          ? { kind: 'mismatch', reason: 'start time differs' }
+          : this.inner.recover(h);
+      }
+    }
+    const sup = await Supervisor.create({
+      dataDir: dir,
+      pollIntervalMs: 50,
+      backend: new Reused(new LinuxBackend()),
+    });
+    sups.push(sup);
+    await sup.applySpecs([spec(raw)]);
+    const next = await started(log, 'main', pids[0]);
+    const s = sup.status('web')[0]!;
+    assert.equal(s.pid, next.pid);
+    assert.equal(s.state, 'running');
+    assert.ok(
+      s.events.some((e) => e.type === 'RESTORED' && /is gone \(start time differs\)/.test(e.message)),
+    );
+    assert.deepEqual(signalsOf(log, pids[0]!), [], 'the process that has its PID now got no signal');
   });
 
   it('is stopped when an apply removes its handler or leaves its replica above the count', async () => {
