@@ -77,6 +77,8 @@ export class Instance {
    * is part of the record and survives an agent restart; the on-demand controller decides what it means.
    */
   leaseUntil: number | null = null;
+  /** An apply removes it (`retire`): recorded, so that an agent dying before the removal is done finishes it. */
+  removing = false;
   /** The on-demand activity figures for `status()` (its controller installs the real source). */
   activity: () => ActivityStatus = () => ({ ...NO_ACTIVITY });
   readonly events: InstanceEvent[] = [];
@@ -164,6 +166,7 @@ export class Instance {
     // yet (that write put a blank record on disk: an agent dying next found the handler stopped for good).
     for (const h of rec.draining ?? []) this.drainLeftovers(h, true);
     this.desired = rec.desired;
+    this.removing = rec.removing === true;
     this.restarts = rec.restarts;
     this.history = { failedStarts: rec.failed_starts };
     this.lastExit = rec.last_exit;
@@ -292,6 +295,17 @@ export class Instance {
   async stop(): Promise<InstanceStatus> {
     await this.exclusive(() => this.stopNow());
     return this.status();
+  }
+
+  /**
+   * The stop of an instance an apply removes: the intent is on disk first, so that an agent dying before the
+   * removal is done (the record deleted) finishes it at its next start instead of finding an instance an
+   * operator stopped (a later count that wants it back would leave it stopped).
+   */
+  async retire(): Promise<InstanceStatus> {
+    this.removing = true;
+    await this.persist();
+    return this.stop();
   }
 
   /**
@@ -554,6 +568,7 @@ export class Instance {
       ...((this.frozenAt ?? this.freezingAt) !== null
         ? { frozen_at: (this.frozenAt ?? this.freezingAt)! }
         : {}),
+      ...(this.removing ? { removing: true } : {}),
     };
   }
 

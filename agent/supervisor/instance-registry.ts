@@ -26,6 +26,8 @@ export class InstanceRegistry {
    * left running until their spec arrives (then adopted) or an apply removes them.
    */
   private readonly unrecorded = new Map<string, ShimProcess>();
+  /** Removals under way by instance key (`remove`). */
+  private readonly removals = new Map<string, Promise<void>>();
 
   constructor(
     /** The supervisor's options; `backend` is the one instances use (limits + observed guard). */
@@ -127,9 +129,28 @@ export class InstanceRegistry {
     return inst;
   }
 
-  /** Stops an instance and forgets it, in memory and on disk. */
-  async remove(inst: Instance): Promise<void> {
-    await inst.stop();
+  /**
+   * Stops an instance and forgets it, in memory and on disk (Instance.retire: the intent is recorded first).
+   * One removal per key at a time: removing it again joins the one under way.
+   */
+  remove(inst: Instance): Promise<void> {
+    const pending = this.removals.get(inst.name);
+    if (pending) return pending;
+    const done = this.retire(inst).finally(() => this.removals.delete(inst.name));
+    this.removals.set(inst.name, done);
+    return done;
+  }
+
+  /**
+   * The removal under way of instance `key`, if any: an instance of that key is created only once it is
+   * done (else the removal's end would forget the new one).
+   */
+  removal(key: string): Promise<void> | undefined {
+    return this.removals.get(key);
+  }
+
+  private async retire(inst: Instance): Promise<void> {
+    await inst.retire();
     inst.dispose();
     this.demand.get(inst.name)?.dispose();
     this.demand.delete(inst.name);

@@ -56,14 +56,19 @@ export async function reconcile(
   for (const spec of wanted.values()) {
     const hash = specHash(spec);
     for (let index = 0; index < (spec.count ?? 1); index++) {
-      const inst = reg.find(instanceKey(spec.name, index));
-      if (!inst) {
+      const key = instanceKey(spec.name, index);
+      const create = (): Promise<unknown> => {
         const created = reg.add(spec, index);
         // A live process of it that the state file did not name (stray-shims.ts): adopted, not spawned again.
         const stray = reg.takeUnrecorded(created.name);
-        if (stray) work.push(created.adoptUnrecorded(stray, opts.launchOnly));
-        else work.push(created.begin(opts.launchOnly));
-      } else if (inst.specHash !== hash && !hold.has(spec.name)) {
+        return stray ? created.adoptUnrecorded(stray, opts.launchOnly) : created.begin(opts.launchOnly);
+      };
+      const inst = reg.find(key);
+      // Being removed (an earlier apply's count, or a removal an agent restart finishes): created afresh after.
+      const removal = reg.removal(key);
+      if (removal) work.push(removal.then(create));
+      else if (!inst) work.push(create());
+      else if (inst.specHash !== hash && !hold.has(spec.name)) {
         // Only where or how many times it runs, or its resource policies, changed: the same process,
         // stored without a restart.
         if (specChange(inst.spec, spec) !== 'process') {

@@ -44,6 +44,11 @@ export interface InstanceRecord {
   notify?: { status: string; watchdog_ms?: number };
   /** Epoch ms since when the process is frozen (`idle_action: freeze`); absent when it is not. */
   frozen_at?: number;
+  /**
+   * An apply removes this instance (its handler deleted, or its index at or above the count): an agent that
+   * dies before the removal is done finishes it at its next start; absent: not being removed.
+   */
+  removing?: boolean;
 }
 
 export interface AgentState {

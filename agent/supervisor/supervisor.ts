@@ -214,6 +214,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const [key, spec] of Object.entries(store.data.specs)) {
       const inst = sup.registry.add({ ...spec, count: spec.count ?? 1 }, parseInstanceKey(key).index);
       const rec = Object.hasOwn(store.data.instances, key) ? store.data.instances[key] : undefined;
+      if (rec?.removing) {
+        // An apply's removal the last agent did not finish: adopted wanted stopped, then stopped and forgotten.
+        inst.restore({ ...rec, desired: 'stopped' }, strays.adopt.get(key) ?? null);
+        opts.logger.warn('finishing the removal of an instance an earlier agent did not complete', {
+          instance: key,
+        });
+        inst.background(sup.registry.remove(inst).then(() => sup.emit('applied')));
+        continue;
+      }
       if (rec) {
         inst.restore(rec, strays.adopt.get(key) ?? null);
         continue;
@@ -637,7 +646,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** The handler specs in force (one per handler, whatever its count). */
   specs(): HandlerSpec[] {
     const byName = new Map<string, HandlerSpec>();
-    for (const i of this.registry.values()) byName.set(i.spec.name, i.spec);
+    // Not an instance being removed: its spec may be older than the one its handler runs (a lowered count).
+    for (const i of this.registry.values()) if (!i.removing) byName.set(i.spec.name, i.spec);
     return [...byName.values()];
   }
 
