@@ -79,6 +79,8 @@ export class Instance {
   leaseUntil: number | null = null;
   /** An apply removes it (`retire`): recorded, so that an agent dying before the removal is done finishes it. */
   removing = false;
+  /** While stopping: when its stop signal was sent (recorded: an agent restarted mid-stop goes on with it). */
+  private stoppingSince: number | null = null;
   /** The on-demand activity figures for `status()` (its controller installs the real source). */
   activity: () => ActivityStatus = () => ({ ...NO_ACTIVITY });
   readonly events: InstanceEvent[] = [];
@@ -179,6 +181,9 @@ export class Instance {
     const live =
       recovered?.kind === 'alive' && rec.handle ? { ...rec, handle: this.adoptMain(rec.handle) } : rec;
     const plan = planRestore(live, recovered, this.spec, this.opts.clock.now());
+    // Adopted mid-stop: the stop (`then` below) goes on from the earlier agent's signal.
+    const resumesStop = plan.kind === 'adopt' && plan.then !== null && rec.state === 'stopping';
+    this.stoppingSince = resumesStop ? (rec.stopping_since ?? null) : null;
     switch (plan.kind) {
       case 'refuse':
         this.unverified = plan.handle;
@@ -187,7 +192,7 @@ export class Instance {
         this.handle = plan.handle;
         this.gen++;
         this.note('RESTORED', plan.message);
-        return this.onGone(plan.exit);
+        return this.onGone(plan.exit, plan.stopped);
       case 'adopt':
         this.handle = plan.handle;
         this.gen++;
@@ -569,6 +574,7 @@ export class Instance {
         ? { frozen_at: (this.frozenAt ?? this.freezingAt)! }
         : {}),
       ...(this.removing ? { removing: true } : {}),
+      ...(this.stoppingSince !== null ? { stopping_since: this.stoppingSince } : {}),
     };
   }
 
@@ -1032,8 +1038,11 @@ export class Instance {
     this.background(this.restart());
   }
 
-  /** The process is gone (not by our stop): record the exit and apply the restart policy. */
-  private onGone(exit: ExitStatus): void {
+  /**
+   * The process is gone (not by our stop): record the exit and apply the restart policy; `stopped`: it ended
+   * while a stop the agent before this one began was under way — the stop is done.
+   */
+  private onGone(exit: ExitStatus, stopped = false): void {
     const h = this.handle;
     if (!h) return;
     this.handle = null;
@@ -1049,6 +1058,12 @@ export class Instance {
     const now = this.opts.clock.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: now };
     const exitMsg = `EXITED ${describeExit(exit)}${this.stoppingSaid ? ' after STOPPING=1' : ''}`;
+    if (stopped) {
+      // Only on restore, where an instance begins `stopped`: its record (no handle, the exit) written as is.
+      this.note('EXITED', exitMsg);
+      this.note('STOPPED', 'STOPPED');
+      return this.background(this.persist());
+    }
     const d = decideRestart(
       this.spec,
       this.history,
@@ -1088,9 +1103,19 @@ export class Instance {
     // A frozen process would hold the stop signal until SIGKILL (v1: forever): thawed first.
     await this.thawNow();
     this.stopHealth();
-    this.transition('stopping', 'STOPPING', `STOPPING ${signal} to group ${h.pgid}`);
-    const res = await this.stopGroup(h, signal, this.spec.stop_timeout_ms);
+    // Set before the transition: its write carries it (and the signal is sent before any write lands).
+    const resumed = this.stoppingSince;
+    this.stoppingSince = resumed ?? this.opts.clock.now();
+    this.transition(
+      'stopping',
+      'STOPPING',
+      resumed === null
+        ? `STOPPING ${signal} to group ${h.pgid}`
+        : `STOPPING resumed: ${signal} was sent to group ${h.pgid} by the agent before this one`,
+    );
+    const res = await this.stopGroup(h, signal, this.spec.stop_timeout_ms, resumed ?? undefined);
     if (res.kind === 'cancelled') return;
+    this.stoppingSince = null;
     this.handle = null;
     this.gen++;
     if (res.kind === 'refused' || res.kind === 'stuck') {
@@ -1108,8 +1133,14 @@ export class Instance {
   }
 
   /** Stops `h`'s group with escalation; waiting ends (processes left alone) once the instance is disposed. */
-  private stopGroup(h: Handle, signal: NodeJS.Signals, timeoutMs: number): Promise<StopResult> {
+  private stopGroup(
+    h: Handle,
+    signal: NodeJS.Signals,
+    timeoutMs: number,
+    signalledAt?: number,
+  ): Promise<StopResult> {
     return stopGroup(h, {
+      signalledAt,
       backend: this.opts.backend,
       clock: this.opts.clock,
       signal,

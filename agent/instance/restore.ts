@@ -13,8 +13,11 @@ import type { InstanceRecord } from '../supervisor/state-store.js';
 export type RestorePlan =
   /** The recorded process failed verification: `unknown`, the handle kept as unverified, never signalled. */
   | { kind: 'refuse'; handle: Handle; message: string }
-  /** The verified process exited while the agent was down: account for its exit (restart policy). */
-  | { kind: 'gone'; handle: Handle; message: string; exit: ExitStatus }
+  /**
+   * The verified process exited while the agent was down: account for its exit (restart policy); `stopped`:
+   * it was being stopped (not by a restart), so the stop is done.
+   */
+  | { kind: 'gone'; handle: Handle; message: string; exit: ExitStatus; stopped: boolean }
   /**
    * The verified process is alive: adopt it, `starting` for the rest of its start window (`startLeftMs`)
    * or `running`; its health check gets `readyWithinMs` of readiness grace (0: none). `then`: `stop` when it
@@ -65,8 +68,10 @@ export function planRestore(
         const message = `RESTORED ${describePids(h)} stopped by a restart while the agent was down: starting it`;
         return { kind: 'rest', start: true, message };
       }
-      const message = `RESTORED ${describePids(h)} exited while the agent was down`;
-      return { kind: 'gone', handle: h, message, exit: recovered.exit ?? { code: null, signal: null } };
+      const stopped = rec.state === 'stopping';
+      const message = `RESTORED ${describePids(h)} ${stopped ? 'stopped' : 'exited'} while the agent was down`;
+      const exit = recovered.exit ?? { code: null, signal: null };
+      return { kind: 'gone', handle: h, message, exit, stopped };
     }
     const then = restarting
       ? 'restart'

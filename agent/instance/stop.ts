@@ -29,6 +29,12 @@ export interface GroupStop {
   pollMs: number;
   /** How long SIGKILL is repeated before giving up (default KILL_DEADLINE_MS). */
   killDeadlineMs?: number;
+  /**
+   * When the stop signal was sent already (epoch ms on `clock`): a stop an agent restart interrupted goes on,
+   * its signal not sent again (a second SIGTERM means "quit now" to many programs), SIGKILL at this +
+   * `timeoutMs`. Absent: the stop signal is sent now.
+   */
+  signalledAt?: number;
   /** True once waiting should end without a result (the instance was disposed; processes are left alone). */
   cancelled(): boolean;
   /** Records an event: the escalation (`KILLED ...`) or why a signal was not sent (`NOT_SIGNALLED ...`). */
@@ -94,9 +100,12 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
     if (stray && backend.signalStray(h, signal) && followedByCont(signal)) backend.signalStray(h, 'SIGCONT');
     return res;
   };
-  const first = send(h, o, o.signal);
-  if (first) return first;
-  const signalledAt = clock.now();
+  if (o.signalledAt === undefined) {
+    const first = send(h, o, o.signal);
+    if (first) return first;
+  }
+  // A time ahead of now (the wall clock stepped back since) counts as now.
+  const signalledAt = Math.min(o.signalledAt ?? Infinity, clock.now());
   const deadline = signalledAt + o.timeoutMs;
   const killUntil = deadline + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
   let killed = false;

@@ -52,6 +52,7 @@ function instanceRecord(c: ShapeChecker, at: string, v: unknown): void {
   });
   c.optional(join(at, 'frozen_at'), r.frozen_at, (a, x) => c.number(a, x));
   c.optional(join(at, 'removing'), r.removing, (a, x) => c.boolean(a, x));
+  c.optional(join(at, 'stopping_since'), r.stopping_since, (a, x) => c.number(a, x));
   c.optional(join(at, 'last_exit'), r.last_exit, (a, x) =>
     c.nullable(a, x, (b, e) => {
       const o = c.object(b, e);

@@ -45,6 +45,11 @@ export interface InstanceRecord {
   /** Epoch ms since when the process is frozen (`idle_action: freeze`); absent when it is not. */
   frozen_at?: number;
   /**
+   * While `stopping`: epoch ms its stop signal was sent. An agent restarted mid-stop goes on with that stop
+   * (SIGKILL at this + stop_timeout), the signal not sent twice; absent: not stopping (or an older agent's).
+   */
+  stopping_since?: number;
+  /**
    * An apply removes this instance (its handler deleted, or its index at or above the count): an agent that
    * dies before the removal is done finishes it at its next start; absent: not being removed.
    */

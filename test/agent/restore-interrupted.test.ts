@@ -1,7 +1,8 @@
 /**
- * An agent that dies in the middle of a restart, or while it drains an exited process's leftovers: the next
- * agent finds the handler still wanted running and finishes the restart — it never leaves it stopped — and
- * the record on disk never loses its fields meanwhile.
+ * An agent that dies in the middle of a restart, a stop, or while it drains an exited process's leftovers: the
+ * next agent finds the handler still wanted running and finishes the restart — it never leaves it stopped —
+ * goes on with a stop where it was (SIGKILL at the first signal + stop_timeout, the signal not sent twice; a
+ * process that ended meanwhile is stopped, not exited), and the record on disk never loses its fields meanwhile.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,9 @@ import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { readState } from './helpers.js';
+import { logLines, pidSignalsSpec, signalsOf } from './pid-signal-helpers.js';
 
 function mkSpec(over: Record<string, unknown> = {}): HandlerSpec {
   return parseHandler(
@@ -37,10 +41,10 @@ function record(spec: HandlerSpec, over: Partial<InstanceRecord>): InstanceRecor
   };
 }
 
-describe('an agent that dies in the middle of a restart or a drain', () => {
+describe('an agent that dies in the middle of a restart, a stop or a drain', () => {
   const sups: Supervisor[] = [];
-  async function supervisor(dataDir: string): Promise<Supervisor> {
-    const sup = await Supervisor.create({ dataDir, pollIntervalMs: 50 });
+  async function supervisor(dataDir: string, clock?: FakeClock): Promise<Supervisor> {
+    const sup = await Supervisor.create({ dataDir, pollIntervalMs: 50, ...(clock ? { clock } : {}) });
     sup.on('state', () => trackPid(sup.status('h')[0]?.pgid ?? undefined, true));
     sups.push(sup);
     return sup;
@@ -94,6 +98,54 @@ describe('an agent that dies in the middle of a restart or a drain', () => {
     );
     assert.ok(st.pid);
     await waitFor(() => !isAlive(old.pid!), { what: 'the old process stopped by the finished restart' });
+  });
+
+  /** Runs the pid-signals handler `h` under an agent on `clock`, begins its stop and lets that agent go. */
+  async function stopThenLoseAgent(
+    clock: FakeClock,
+    stopTimeout: string,
+  ): Promise<{ dataDir: string; log: string; pid: number }> {
+    const dataDir = tempDir();
+    const log = path.join(dataDir, 'pids.log');
+    const spec = parseHandler(
+      { ...pidSignalsSpec('h', log), stop_timeout: stopTimeout },
+      'handlers[0]',
+      'test',
+    );
+    const a = await supervisor(dataDir, clock);
+    await a.applySpecs([spec]);
+    const pid = a.status('h')[0]!.pid!;
+    await waitFor(() => (logLines(log).some(([, p]) => p === pid) ? true : null), {
+      what: 'h logging its signals',
+    });
+    void a.stop('h').catch(() => undefined); // never settles: its agent goes away under it
+    await waitFor(() => (signalsOf(log, pid).includes('SIGTERM') ? true : null), { what: 'h sent SIGTERM' });
+    await a.shutdown(); // as on SIGTERM or kill -9 of the agent: its handlers are left as they are
+    sups.splice(sups.indexOf(a), 1);
+    return { dataDir, log, pid };
+  }
+
+  it('restarted during a stop: the stop goes on from the first signal (SIGKILL at it + stop_timeout), never signalled twice', async () => {
+    const clock = new FakeClock();
+    const { dataDir, log, pid } = await stopThenLoseAgent(clock, '60s');
+    assert.equal(readState(dataDir).instances.h?.state, 'stopping');
+    clock.advance(61_000); // the stop_timeout ran out while no agent ran
+    const b = await supervisor(dataDir, clock);
+    await waitFor(() => (!isAlive(pid) ? true : null), { what: 'h killed at once by the next agent' });
+    await waitFor(() => (b.status('h')[0]?.state === 'stopped' ? true : null), { what: 'h stopped' });
+    assert.deepEqual(signalsOf(log, pid), ['SIGTERM'], 'the stop signal was sent once');
+    assert.ok(b.status('h')[0]!.events.some((e) => e.type === 'KILLED'));
+    assert.equal(readState(dataDir).instances.h?.stopping_since, undefined, 'no stop under way on disk');
+  });
+
+  it('a process that ends while no agent runs during its stop is stopped, not exited', async () => {
+    const { dataDir, pid } = await stopThenLoseAgent(new FakeClock(), '60s');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => (!isAlive(pid) ? true : null), { what: 'h gone' });
+    const b = await supervisor(dataDir);
+    const st = await waitFor(() => b.status('h')[0], { what: 'h restored' });
+    assert.equal(st.state, 'stopped', JSON.stringify(st.events));
+    assert.equal(readState(dataDir).instances.h?.desired, 'stopped');
   });
 
   it('an operator stop queued behind a restart is kept: a rollout step and an apply queued after it never start it again', async () => {
