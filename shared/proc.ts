@@ -1,5 +1,5 @@
 /** Linux /proc helpers: process identity (start time, state, groups) and liveness that sees zombies. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
 /** The largest PID Linux hands out (PID_MAX_LIMIT on 64-bit). */
@@ -69,6 +69,15 @@ export function readCmdline(pid: number): string[] | null {
     const parts = raw.split('\0');
     if (parts[parts.length - 1] === '') parts.pop();
     return parts;
+  } catch {
+    return null;
+  }
+}
+
+/** The process's working directory (/proc/PID/cwd); null when gone or unreadable. */
+export function readCwd(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
   } catch {
     return null;
   }

@@ -11,6 +11,8 @@
  * Seams: the process backend, the clock and the agent's state store. Changes are emitted on the
  * supervisor itself (`state`, `event`, `health`).
  */
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { formatDuration } from '../../shared/durations.js';
 import { errorMessage, StateError } from '../../shared/errors.js';
 import type { DurableStore } from '../../shared/durable-store.js';
@@ -269,10 +271,17 @@ export class Instance {
     const command = [...launch.prefix, ...this.spec.command];
     if (shim.command.length !== command.length || shim.command.some((w, i) => w !== command[i]))
       return `its command ${JSON.stringify(shim.command)} is not this spec's`;
-    const env = Object.entries(launch.env);
-    const was = shim.env;
+    // Not what the agent's own environment gave it (PATH, TZ, ...): a recorded instance is not restarted when
+    // the agent's environment changes either.
+    const agents = new Set(launch.inherited);
+    const own = (m: Iterable<[string, string]>) => [...m].filter(([k]) => !agents.has(k));
+    const env = own(Object.entries(launch.env));
+    const was = shim.env && new Map(own(shim.env));
     if (!was || was.size !== env.length || env.some(([k, v]) => was.get(k) !== v))
       return "its environment is not this spec's";
+    // Without a `cwd` it runs where the agent was started from: nothing of the spec's to compare.
+    if (this.spec.cwd !== undefined && shim.cwd !== realPath(this.spec.cwd))
+      return `its working directory ${JSON.stringify(shim.cwd)} is not this spec's ${JSON.stringify(this.spec.cwd)}`;
     return '';
   }
 
@@ -1301,5 +1310,14 @@ export class Instance {
     }
     this.sup.emit('health', { handler: this.name });
     this.wakeWaiters();
+  }
+}
+
+/** `dir` as /proc shows a working directory: absolute, symbolic links resolved (as given when it cannot be). */
+function realPath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
   }
 }

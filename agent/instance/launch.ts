@@ -50,6 +50,11 @@ export interface LaunchContext {
 export interface Launch {
   /** The handler's whole environment. */
   env: Record<string, string>;
+  /**
+   * The names in `env` whose value is the agent's own (BASE_ENV, `inherit_env`: what neither the spec's env
+   * nor its user set): what the spec launches does not change when the agent's environment does.
+   */
+  inherited: string[];
   /** Goes before the command (and an exec check's): `setpriv … --`, or nothing. */
   prefix: string[];
   /** The same change of identity for a spawn that makes it itself (gov exec's native spawn); null: none. */
@@ -126,11 +131,16 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
     const v = Object.hasOwn(ctx.agentEnv, k) ? ctx.agentEnv[k] : undefined;
     if (typeof v === 'string') env[k] = v;
   }
+  const inherited = new Set(Object.keys(env));
   if (account?.named) {
     env.HOME = account.named.home;
     env.USER = account.named.name;
+    inherited.delete('HOME');
+    inherited.delete('USER');
   }
-  Object.assign(env, expandEnv(spec.env, index));
+  const own = expandEnv(spec.env, index);
+  for (const k of Object.keys(own)) inherited.delete(k);
+  Object.assign(env, own);
   env.GOV_HANDLER = spec.name;
   env.GOV_INSTANCE = instanceKey(spec.name, index);
   env.GOV_AGENT = ctx.agentId;
@@ -149,7 +159,7 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
   const identity = drop
     ? { uid: account.uid, gid: account.gid, groups: supplementaryGroups(account, ctx) }
     : null;
-  return { env, prefix, identity };
+  return { env, inherited: [...inherited], prefix, identity };
 }
 
 /**

@@ -176,4 +176,6 @@ export interface ShimProcess {
   command: string[];
   /** The environment it was started with, its spawn token left out; null when unreadable. */
   env: ReadonlyMap<string, string> | null;
+  /** Its working directory (the handler's, as spawned); null when unreadable. */
+  cwd: string | null;
 }

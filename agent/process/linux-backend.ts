@@ -12,6 +12,7 @@ import {
   hashCmdline,
   listPids,
   readCmdline,
+  readCwd,
   readEnviron,
   readProcStat,
   type ProcStat,
@@ -364,7 +365,7 @@ export class LinuxBackend implements ProcessBackend {
       const token = env?.get(SPAWN_TOKEN_ENV);
       if (token !== undefined) handle.spawn_token = token;
       env?.delete(SPAWN_TOKEN_ENV);
-      out.push({ key, handle, command: argv.slice(SHIM_ARGS), env });
+      out.push({ key, handle, command: argv.slice(SHIM_ARGS), env, cwd: readCwd(pid) });
     }
     return out;
   }

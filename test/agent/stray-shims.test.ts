@@ -50,6 +50,7 @@ const shim = (key: string, pid: number, start: string): ShimProcess => ({
   handle: handle(pid, start),
   command: ['node', 'app.js'],
   env: new Map(),
+  cwd: '/',
 });
 
 describe('stray shims of a data dir', () => {

@@ -6,7 +6,7 @@
  * above its spec's count; one launched differently from the spec that arrives is restarted onto it.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Handle, RecoverResult } from '../../agent/process/backend.js';
 import { BackendDecorator } from '../../agent/process/decorator.js';
@@ -63,8 +63,12 @@ describe('a handler process the state file has no record of', function () {
     s.instances = {};
   };
 
-  async function agentOn(dir: string): Promise<Supervisor> {
-    const sup = await Supervisor.create({ dataDir: dir, pollIntervalMs: 50 });
+  async function agentOn(dir: string, agentEnv?: Record<string, string | undefined>): Promise<Supervisor> {
+    const sup = await Supervisor.create({
+      dataDir: dir,
+      pollIntervalMs: 50,
+      ...(agentEnv ? { agentEnv } : {}),
+    });
     sups.push(sup);
     return sup;
   }
@@ -117,6 +121,39 @@ describe('a handler process the state file has no record of', function () {
     );
     assert.equal(s.pid, next.pid);
     assert.ok(signalsOf(log, pids[0]!).includes('SIGTERM'), 'the old process got its stop signal');
+  });
+
+  it('launched in another working directory than the spec’s cwd is restarted onto it', async () => {
+    const log = path.join(tempDir(), 'pids.log');
+    const raw = { ...pidSignalsSpec('web', log), cwd: tempDir() };
+    const { dir, pids } = await runThenForget(raw, forgetAll);
+    const sup = await agentOn(dir);
+    const cwd = tempDir();
+    await sup.applySpecs([spec({ ...raw, cwd })]);
+    const next = await started(log, 'main', pids[0]);
+    const s = sup.status('web')[0]!;
+    assert.ok(
+      s.events.some((e) => e.type === 'RESPEC' && /working directory .* is not this spec's/.test(e.message)),
+      JSON.stringify(s.events),
+    );
+    assert.equal(s.pid, next.pid);
+    assert.equal(readlinkSync(`/proc/${next.pid}/cwd`), realpathSync(cwd));
+  });
+
+  it('is adopted without a restart when only the agent’s own environment changed (PATH, TZ)', async () => {
+    const log = path.join(tempDir(), 'pids.log');
+    const raw = pidSignalsSpec('web', log);
+    const { dir, pids } = await runThenForget(raw, forgetAll);
+    const sup = await agentOn(dir, {
+      ...process.env,
+      PATH: `${process.env.PATH}:/opt/elsewhere/bin`,
+      TZ: 'Asia/Tokyo',
+    });
+    await sup.applySpecs([spec(raw)]);
+    const s = sup.status('web')[0]!;
+    assert.equal(s.pid, pids[0], 'its process is the instance’s');
+    assert.ok(!s.events.some((e) => e.type === 'RESPEC'), JSON.stringify(s.events));
+    assert.deepEqual(signalsOf(log, pids[0]!), [], 'never signalled');
   });
 
   it('whose PID is another process by the time its spec arrives is neither adopted nor signalled: the instance starts afresh', async () => {
