@@ -32,6 +32,7 @@ import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Instance, InstanceStatus } from '../instance/instance.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 import type { ActivityStatus } from '../instance/status.js';
+import type { Handle } from '../process/backend.js';
 import { MIN_CPU_WINDOW_MS, type MetricsSampler } from '../process/sampler.js';
 import { handleTree, type TreeRef } from '../process/process-tree.js';
 import { Activity } from './activity.js';
@@ -59,6 +60,18 @@ export interface OnDemandTelemetry {
   recent_cold_starts_ms: number[];
 }
 
+/** How an on-demand instance's CPU is measured. */
+export interface DemandCpu {
+  /** Its process tree from /proc: its hot RSS before an idle stop, and its CPU where `group` has none. */
+  sampler: MetricsSampler;
+  /**
+   * The CPU seconds its own cgroup used so far (cpu-accounting.ts; null: none): exact, and counting children
+   * that exited since — a tree summed from /proc loses up to a 10 ms tick per process per window, and what
+   * exited children used, so a busy many-process (or forking) handler could read idle.
+   */
+  group: (h: Handle) => number | null;
+}
+
 export class OnDemandController {
   /** When it was last used or seen busy, and what says it is busy now (activity.ts). */
   private readonly act: Activity;
@@ -71,8 +84,8 @@ export class OnDemandController {
   private idleTimer: TimerHandle | null = null;
   private disposed = false;
   /**
-   * The tree's CPU counter (sampler `cpu_seconds`) where the idle look's CPU window begins: of which process
-   * (its shim's pid and start time), the count, and when.
+   * The CPU counter (the cgroup's, else the tree's sampler `cpu_seconds`) where the idle look's CPU window
+   * begins: of which counter and process (its shim's pid and start time), the count, and when.
    */
   private cpuMark: { process: string; cpuSeconds: number; at: number } | null = null;
   /** The "cannot freeze: stopping instead" warning was given (once per instance). */
@@ -83,8 +96,7 @@ export class OnDemandController {
     private readonly inst: Instance,
     private readonly clock: Clock,
     logger: Logger,
-    /** Measures the instance's process tree: before an idle stop (its hot RSS), and its CPU when due. */
-    private readonly sampler: MetricsSampler,
+    private readonly cpu: DemandCpu,
     /** Tells the instance's listeners its status changed without a state change (busy ↔ idle, lease). */
     announce: () => void = () => {},
   ) {
@@ -313,33 +325,37 @@ export class OnDemandController {
    */
   private async cpuSince(tree: TreeRef): Promise<{ percent: number | null } | { waitMs: number }> {
     const now = this.clock.now();
-    const u = (await this.sampler.sample([tree])).get(tree.key);
     const h = this.inst.handle;
-    if (!u || !h) return { percent: null };
-    const process = `${h.pid}:${h.start_time}`;
+    const counted = h && this.cpu.group(h);
+    const cpuSeconds =
+      typeof counted === 'number'
+        ? counted
+        : (await this.cpu.sampler.sample([tree])).get(tree.key)?.cpu_seconds;
+    if (cpuSeconds === undefined || !h) return { percent: null };
+    const process = `${typeof counted === 'number' ? 'cgroup' : 'tree'} ${h.pid}:${h.start_time}`;
     const needMs = idleCpuWindowMs(
       this.inst.spec.idle_cpu_percent ?? DEFAULT_IDLE_CPU_PERCENT,
       MIN_CPU_WINDOW_MS,
     );
     const mark = this.cpuMark;
-    const here = { process, cpuSeconds: u.cpu_seconds, at: now };
+    const here = { process, cpuSeconds, at: now };
     // A mark from before the last use or busy moment would average the busy stretch (or a lease, a freeze)
     // into the window: the window starts again after it.
     const stale = !mark || mark.at < this.act.lastUse || now < mark.at;
-    if (stale || mark.process !== process || u.cpu_seconds < mark.cpuSeconds) {
+    if (stale || mark.process !== process || cpuSeconds < mark.cpuSeconds) {
       this.cpuMark = here;
       return { waitMs: needMs };
     }
     const elapsed = now - mark.at;
     if (elapsed < needMs) return { waitMs: needMs - elapsed };
     this.cpuMark = here;
-    return { percent: ((u.cpu_seconds - mark.cpuSeconds) * 100_000) / elapsed };
+    return { percent: ((cpuSeconds - mark.cpuSeconds) * 100_000) / elapsed };
   }
 
   private async cool(idleMs: number): Promise<void> {
     const tree = this.tree();
     if (tree && this.inst.state === 'running') {
-      this.recordHotRss((await this.sampler.sample([tree])).get(tree.key)?.memory_bytes ?? 0);
+      this.recordHotRss((await this.cpu.sampler.sample([tree])).get(tree.key)?.memory_bytes ?? 0);
     }
     // A use may have come in while sampling: then it is not idle any more.
     const again = decideIdle(this.lastUse, this.inst.spec.idle_timeout_ms, this.clock.now());

@@ -139,6 +139,15 @@ export class CpuAccounting {
     return this.kind === 'v1' ? this.counterIn(path.join(this.scopeDir, key)) : null;
   }
 
+  /**
+   * `usage` in seconds: exact (the kernel's runtime, not /proc's 10 ms ticks per process), and counting what
+   * processes of the group that exited since used — what the idle look's CPU window reads where it can.
+   */
+  seconds(key: string, h: Handle): number | null {
+    const n = this.usage(key, h);
+    return n === null ? null : n / (this.kind === 'v2' ? 1e6 : 1e9);
+  }
+
   /** The counter of group `dir` (v2 `cpu.stat` usage_usec, v1 `cpuacct.usage`); null when none or 0. */
   private counterIn(dir: string): number | null {
     let n = NaN;

@@ -36,6 +36,8 @@ export class InstanceRegistry {
     private readonly sup: SupervisorEmitter,
     /** Measures a hot on-demand instance before it cools (the savings estimate). */
     private readonly sampler: MetricsSampler,
+    /** The CPU seconds an instance's own cgroup used so far (cpu-accounting.ts); null: it has no counter. */
+    private readonly groupCpu: (key: string, h: Handle) => number | null = () => null,
   ) {
     // A hot on-demand instance gets an idle timer (before any other listener hears of the change).
     sup.on('state', (c) => this.demand.get(c.handler)?.onState(c.to));
@@ -125,7 +127,8 @@ export class InstanceRegistry {
     const announce = (): void => {
       this.sup.emit('status', { handler: inst.name });
     };
-    this.demand.set(inst.name, new OnDemandController(inst, opts.clock, opts.logger, this.sampler, announce));
+    const cpu = { sampler: this.sampler, group: (h: Handle) => this.groupCpu(inst.name, h) };
+    this.demand.set(inst.name, new OnDemandController(inst, opts.clock, opts.logger, cpu, announce));
     return inst;
   }
 

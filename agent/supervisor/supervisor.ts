@@ -96,7 +96,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.backend = this.wrapBackend(opts.backend);
     // Instances and the observed set report on this emitter directly.
     const instOpts = { ...opts, backend: this.backend, freezer: this.freezer };
-    this.registry = new InstanceRegistry(instOpts, store, this, this.sampler);
+    this.registry = new InstanceRegistry(instOpts, store, this, this.sampler, (key, h) =>
+      this.accounting.seconds(key, h),
+    );
     this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
     const sweeps = [this.cgroups, this.tracker, this.freezer, this.accounting];
     this.housekeeping = new Housekeeping(

@@ -216,7 +216,8 @@ describe('on-demand activity: the controller (fake clock, instance and sampler)'
     [usedMs, sampledAt, sampledTicks] = [0, clock.now(), 0];
     announced = 0;
     inst = new FakeInstance({ name: 'w', mode: 'on-demand', idle_timeout_ms: H, ...extra });
-    d = new OnDemandController(inst as unknown as Instance, clock, silentLogger, sampler, () => announced++);
+    const cpuOf = { sampler, group: () => null };
+    d = new OnDemandController(inst as unknown as Instance, clock, silentLogger, cpuOf, () => announced++);
     d.onState('running'); // became hot: the idle timer runs
     return d;
   }
@@ -447,6 +448,33 @@ describe('on-demand activity: real handlers', function () {
     await sup.ensure('light');
     await staysHot(sup, 'light', 8000, /^cpu \d+(\.\d)?% > 1%$/);
     assert.ok(!status(sup, 'light').events.some((e) => e.type === 'IDLE'), 'never judged idle');
+  });
+
+  it('a handler whose work runs in short-lived child processes (their CPU is not in any live process’s /proc figures) is not cooled', async function () {
+    const sup = await s.make();
+    if (sup.tracking() !== 'cgroup') {
+      console.log(
+        '      skipped: no cgroup of its own per handler here (tracking: pgroup), so no exact CPU counter',
+      );
+      this.skip();
+    }
+    await sup.applySpecs([
+      spec({
+        name: 'forks',
+        mode: 'on-demand',
+        idle_timeout: '300ms',
+        // About 10 ms of CPU in a child every 200 ms: the shell itself only waits.
+        command: [
+          'sh',
+          '-c',
+          'while :; do awk "BEGIN { for (i = 0; i < 300000; i++) s += i }"; sleep 0.2; done',
+        ],
+        start_seconds: 0,
+      }),
+    ]);
+    await sup.ensure('forks');
+    await staysHot(sup, 'forks', 8000, /^cpu \d+(\.\d)?% > 1%$/);
+    assert.ok(!status(sup, 'forks').events.some((e) => e.type === 'IDLE'), 'never judged idle');
   });
 
   it('a handler with an open client connection is not cooled; it cools after the client closes', async () => {
