@@ -24,6 +24,7 @@ import type { FreezeOutcome } from '../process/freezer.js';
 import type { NotifyMessage } from '../notify/protocol.js';
 import type { SenderFacts } from '../notify/sender.js';
 import { awaitMain, describePids, recordedMain, withMain } from '../process/main-process.js';
+import { isCgroupOnly } from '../process/cgroup-tracking.js';
 import { INITIAL_HEALTH, describeCheck, type HealthCounts } from '../health/checks.js';
 import { readinessDeadlineMs } from '../../shared/handler-waits.js';
 import { HealthMonitor } from '../health/monitor.js';
@@ -230,6 +231,7 @@ export class Instance {
    * restarts. Resolves once recorded (a restart: once running, or with `launchOnly` once spawned).
    */
   async adoptUnrecorded(shim: ShimProcess, launchOnly = false): Promise<InstanceStatus> {
+    if (isCgroupOnly(shim.handle)) return this.adoptUnrecordedGroup(shim.handle, launchOnly);
     const verdict = this.opts.backend.recover(shim.handle);
     if (verdict.kind !== 'alive') {
       // Gone while it waited for its spec (its PID may be another process's by now): a new instance's start.
@@ -246,6 +248,33 @@ export class Instance {
     this.note('RESPEC', `RESPEC ${other}: restarted onto this spec`);
     await this.exclusive(() => this.restartNow());
     return launchOnly ? this.status() : this.started();
+  }
+
+  /**
+   * `adoptUnrecorded` of a group with no shim (stray-shims.ts `heldGroups`): a `type: forking` spec adopts
+   * the daemon in it (found as on any restore: its PID file, else the group's one process); anything else
+   * is what an exited process left, stopped before this new instance starts.
+   */
+  private async adoptUnrecordedGroup(group: Handle, launchOnly: boolean): Promise<InstanceStatus> {
+    const { backend, dataDir } = this.opts;
+    const daemon = this.spec.type === 'forking' && backend.findDaemon(group, this.spec.pid_file) !== null;
+    if (!daemon) {
+      this.drainLeftovers(group);
+      return this.begin(launchOnly);
+    }
+    const handle: Handle = {
+      ...group,
+      stdout_log: instanceLogFile(dataDir, this.name, 'stdout'),
+      stderr_log: instanceLogFile(dataDir, this.name, 'stderr'),
+      spec_hash: this.specHash,
+    };
+    this.note(
+      'ADOPTED_STRAY',
+      `ADOPTED_STRAY the daemon in cgroup ${group.cgroup} (its first process exited) that the state file had no record of`,
+    );
+    this.restore({ ...this.toRecord(), desired: 'running', state: 'running', handle });
+    await this.persist();
+    return this.status();
   }
 
   /**

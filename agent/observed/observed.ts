@@ -60,7 +60,7 @@ export class ObservedSet {
   /** PIDs that are process groups/sessions of governed handlers (held unrecorded strays too): never attached. */
   private governedGroups(): ReadonlySet<number> {
     const set = new Set<number>();
-    for (const h of this.handlers.governedHandles()) set.add(h.pgid);
+    for (const h of this.handlers.governedHandles()) if (h.pgid > 0) set.add(h.pgid); // not a group-only handle's 0
     return set;
   }
 

@@ -162,6 +162,11 @@ export function cgroupOnlyHandle(dir: string): Handle {
   };
 }
 
+/** True for a `cgroupOnlyHandle`: no shim of its own, only its group. */
+export function isCgroupOnly(h: Handle): boolean {
+  return h.pid === 0 && h.cgroup !== undefined;
+}
+
 /** An exec session's group is `<instance group>/exec-<session id>`. */
 export const EXEC_SESSION_PREFIX = 'exec-';
 

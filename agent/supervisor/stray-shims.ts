@@ -116,6 +116,25 @@ export function orphanGroups(
 }
 
 /**
+ * The orphan groups (`orphanGroups`) kept running, never signalled, like an unrecorded shim: those of an
+ * instance the state file has no record of whose spec is unknown or `type: forking` — a daemon whose first
+ * process (and shim) exited, spawned by an agent killed before its write or named only by an older copy of
+ * the file. Its spec decides: a `type: forking` one adopts the daemon (`Instance.adoptUnrecorded`), any other
+ * stops what is left before its start. The rest are stopped before any spawn.
+ */
+export function heldGroups(
+  orphans: readonly string[],
+  specs: Readonly<Record<string, { type?: string }>>,
+  records: Readonly<Record<string, InstanceRecord>>,
+): string[] {
+  return orphans.filter((key) => {
+    if (Object.hasOwn(records, key)) return false;
+    const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
+    return spec === undefined || spec.type === 'forking';
+  });
+}
+
+/**
  * The record as if the dead agent had written the stray's handle: `starting` (the restore decides whether
  * its start window is over), logs at the instance's paths. A stray replaced an exited process (or began a
  * requested start), so an earlier handle counts as one restart.

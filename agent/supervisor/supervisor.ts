@@ -44,7 +44,14 @@ import { collectMetrics, type InstanceMetrics } from './metrics-report.js';
 import { compileOptions, type CompiledOptions, type SupervisorOptions } from './options.js';
 import { reconcile, rolloutStep, wantedSpecs, type ReconcileOptions } from './reconcile.js';
 import { STATE_FILE, openStateStore, type AgentState, type InstanceRecord } from './state-store.js';
-import { orphanGroups, planStrays, runDir, unrecordedToStop, type StrayPlan } from './stray-shims.js';
+import {
+  heldGroups,
+  orphanGroups,
+  planStrays,
+  runDir,
+  unrecordedToStop,
+  type StrayPlan,
+} from './stray-shims.js';
 
 export type { InstanceStatus, StateChange } from '../instance/instance.js';
 export type { EnsureResult } from '../on-demand/on-demand.js';
@@ -209,6 +216,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           `dir are running (PIDs ${pids.join(', ')}): restore the state file, or stop them ` +
           `(kill -TERM -PID) before starting the agent; never started from scratch beside running handlers`,
       );
+    }
+    // Daemons no record names (stray-shims.ts `heldGroups`): held like unrecorded shims until their spec decides.
+    for (const key of heldGroups([...orphans.keys()], store.data.specs, store.data.instances)) {
+      const h = orphans.get(key)!;
+      opts.logger.warn(
+        'processes of an instance the state file has no record of: left running until its spec arrives',
+        {
+          instance: key,
+          cgroup: h.cgroup,
+          pids: sup.backend.cgroupMembers(h),
+        },
+      );
+      strays.unrecorded.set(key, { key, handle: h, command: [], env: null, cwd: null });
+      orphans.delete(key);
     }
     await sup.observed.restore(); // before any stray is signalled: the guard must know every observed process
     // Before any instance can spawn: its next process joins the same group.

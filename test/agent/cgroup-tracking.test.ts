@@ -307,6 +307,75 @@ for (const { version, root } of ROOTS) {
       await sup2.stop('d');
     });
 
+    it('a daemon of an instance the state file has no record of is left running, never signalled, and adopted once its spec arrives: no second daemon', async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const data = path.join(dir, 'data');
+      const raw = {
+        name: 'd',
+        type: 'forking',
+        command: ['node', fixture('daemonize.mjs')],
+        env: { DAEMON_INFO: info, DAEMON_PORT_FILE: path.join(dir, 'port') },
+        stop_timeout: '1s',
+      };
+      const sup = await supervise(data, [raw]);
+      const d1 = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
+      trackPid(d1);
+      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
+      await sup.shutdown();
+      // A state file that names nothing (restored from an older copy; or an agent killed before its first write).
+      writeFileSync(path.join(data, 'state.json'), JSON.stringify({ version: 1, specs: {}, instances: {} }));
+      const sup2 = await Supervisor.create({ dataDir: data, pollIntervalMs: 50, cgroupRoot: root });
+      sups.push(sup2);
+      assert.ok(isAlive(d1), 'left running at the agent start');
+      await sup2.applySpecs([spec(raw)]);
+      const st = sup2.status('d')[0]!;
+      assert.equal(st.state, 'running');
+      assert.equal(st.pid, d1, 'the daemon is the instance’s');
+      assert.ok(
+        st.events.some((e) => e.type === 'ADOPTED_STRAY'),
+        JSON.stringify(st.events),
+      );
+      assert.equal(lines(info).length, 1, 'no second daemon');
+      await sup2.stop('d');
+      assert.ok(!isAlive(d1), 'stopped by the instance’s stop');
+    });
+
+    it('what an exited simple handler left in its cgroup, with no record of its instance, is stopped before the spec that arrives starts it', async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const data = path.join(dir, 'data');
+      const raw = {
+        name: 's',
+        command: ['node', fixture('daemonize.mjs')],
+        env: { DAEMON_INFO: info, DAEMON_PORT_FILE: path.join(dir, 'port'), MAIN_EXIT_MS: '600000' },
+        start_seconds: 0,
+        stop_timeout: '1s',
+      };
+      const sup = await supervise(data, [raw]);
+      const left = Number(
+        (await waitFor(() => lines(info)[0], { what: 'the detached child' })).split(' ')[0],
+      );
+      trackPid(left);
+      const { shim_pid: shim, pgid } = sup.status('s')[0]!;
+      await sup.shutdown();
+      // Its shim and main die while no agent runs (the child, in its own session, lives on), and the state
+      // file names nothing.
+      process.kill(-pgid!, 'SIGKILL');
+      await waitFor(() => (!isAlive(shim!) ? true : null), { what: 'the shim gone' });
+      writeFileSync(path.join(data, 'state.json'), JSON.stringify({ version: 1, specs: {}, instances: {} }));
+      const sup2 = await Supervisor.create({ dataDir: data, pollIntervalMs: 50, cgroupRoot: root });
+      sups.push(sup2);
+      assert.ok(isAlive(left), 'left running until its spec arrives');
+      await sup2.applySpecs([spec(raw)]);
+      assert.ok(!isAlive(left), 'the leftover was stopped before the start');
+      const second = await waitFor(() => lines(info)[1], { what: 'the new start’s child' });
+      trackPid(Number(second.split(' ')[0]));
+      assert.doesNotMatch(second, /error/, 'its port was free');
+      assert.equal(sup2.status('s')[0]!.state, 'running');
+      await sup2.stop('s');
+    });
+
     it("a handler's daemon (its own session, in the handler's cgroup) cannot be attached or discovered as observed: the handler's stop stays possible", async () => {
       const dir = tempDir();
       const info = path.join(dir, 'info');

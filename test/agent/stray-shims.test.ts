@@ -10,6 +10,7 @@ import type { InstanceRecord } from '../../agent/supervisor/state-store.js';
 import { joinArgv, unjoinArgv } from '../../agent/process/cgroups-backend.js';
 import {
   adoptedRecord,
+  heldGroups,
   orphanGroups,
   planStrays,
   unrecordedToStop,
@@ -67,6 +68,15 @@ describe('stray shims of a data dir', () => {
       empty: rec(),
     };
     assert.deepEqual(orphanGroups(groups, records, new Set(['adopted'])), ['unrecorded', 'unknown']);
+  });
+
+  it('orphan groups of an instance with no record whose spec is unknown or type: forking are held; the rest are stopped', () => {
+    const specs = { daemon: { type: 'forking' }, simple: { type: 'simple' }, recorded: { type: 'forking' } };
+    const records = { recorded: rec({ state: 'exited' }) };
+    assert.deepEqual(heldGroups(['daemon', 'simple', 'recorded', 'unknown'], specs, records), [
+      'daemon',
+      'unknown',
+    ]);
   });
 
   it('recognises only shims whose exit file lies directly in this data dir’s run folder', () => {
