@@ -43,15 +43,19 @@ export function checkControl(req: {
   if (action === 'signal') {
     const signal = parseSignal(req.signal ?? '');
     const main = req.main === true;
+    checkHold(action, req.hold_ms ?? 0); // a lease on a signal is refused as on any other action
     return { action, kind, signal, main, holdMs: 0, paramsSummary: signalSummary(signal, main) };
   }
   const holdMs = checkHold(action, req.hold_ms ?? 0);
   return { action, kind, main: false, holdMs, paramsSummary: holdMs ? `hold ${formatDuration(holdMs)}` : '' };
 }
 
-/** hold_ms: a lease length for `ensure` (durations.ts holdProblem), 0 otherwise. */
+/**
+ * hold_ms: a lease length for `ensure` (durations.ts holdProblem), 0 otherwise. Only an exact 0 means "no
+ * lease": NaN, a negative or a fractional length is refused like any other bad one, never taken for none.
+ */
 export function checkHold(action: string, ms: number): number {
-  if (!ms) return 0;
+  if (ms === 0) return 0;
   if (action.toLowerCase() !== 'ensure')
     throw new ValidationError(`hold_ms only applies to action ensure, not ${action}`, {
       fields: ['hold_ms'],

@@ -187,12 +187,15 @@ export function parseCpuPercent(input: string | number): number {
 }
 
 /**
- * Why `ms` is no lease length (`gov ensure --hold`, ControlRequest.hold_ms), or null when it is one: more
- * than 0 and at most MAX_TIMER_MS (the lease's end is a timer on the agent). The one rule for CLI,
- * master and agent.
+ * Why `ms` is no lease length (`gov ensure --hold`, ControlRequest.hold_ms), or null when it is one: a whole
+ * number of ms, more than 0 and at most MAX_TIMER_MS (the lease's end is a timer on the agent). The one
+ * rule for CLI, master and agent.
  */
 export function holdProblem(ms: number): string | null {
-  if (!Number.isFinite(ms) || ms <= 0) return `${ms} ms is not a lease length: it must be more than 0`;
+  if (Number.isNaN(ms)) return 'NaN is not a lease length: it must be a whole number of ms, more than 0';
+  if (ms <= 0) return `${ms} ms is not a lease length: it must be more than 0`;
+  if (!Number.isInteger(ms) && Number.isFinite(ms))
+    return `${ms} ms is not a lease length: it must be a whole number of ms`;
   if (ms > MAX_TIMER_MS) return overLimit(`${ms}ms`, ms, MAX_TIMER_MS);
   return null;
 }

@@ -6,7 +6,7 @@
  */
 import { NotFoundError, ValidationError } from './errors.js';
 import { agentRefRefusal, isAgentRef, isName, NAME_RULE } from './names.js';
-import { instanceKey } from './spec.js';
+import { instanceKey, parseInstanceKey } from './spec.js';
 import { labelProblem } from './labels.js';
 
 /** The wire shape (admin.proto TargetSet). */
@@ -137,8 +137,19 @@ export function checkTargetSet(t: TargetSet): TargetName[] {
   return names;
 }
 
-/** A TargetSet from the one-handler request fields older clients send (`handler`, `agent`, `instance`). */
+/**
+ * A TargetSet from the one-handler request fields older clients send (`handler`, `agent`, `instance`). An
+ * `instance` names its handler itself (`web#1`): a `handler` naming another one is refused (both fields named)
+ * rather than one of them silently winning.
+ */
 export function legacyTarget(handler: string, agent: string, instance = ''): TargetSet {
+  if (handler && instance && parseInstanceKey(instance).handler !== handler)
+    throw new ValidationError(
+      `handler ${JSON.stringify(handler)} and instance ${JSON.stringify(instance)} disagree: instance ` +
+        `${JSON.stringify(instance)} is not an instance of handler ${JSON.stringify(handler)} (send one of ` +
+        `them, or targets)`,
+      { fields: ['handler', 'instance'] },
+    );
   const name = instance ? `${instance}@${agent}` : handler;
   return { names: name ? [name] : [], all: false, selector: {}, agents: agent ? [agent] : [] };
 }

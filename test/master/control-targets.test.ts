@@ -298,6 +298,47 @@ describe('Admin Control and reads over target sets', () => {
     assert.deepEqual(sent(), []);
   });
 
+  it('a hold_ms of NaN, a fraction or beyond the timer cap is no "no lease": refused (field hold_ms), nothing sent or recorded', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ action: 'ensure', hold_ms: NaN }, /^hold_ms: NaN is not a lease length/],
+      [
+        { action: 'ensure', hold_ms: 1.5 },
+        /^hold_ms: 1.5 ms is not a lease length: it must be a whole number/,
+      ],
+      [{ action: 'ensure', hold_ms: 2 ** 31 }, /^hold_ms: .* exceeds the longest timer Node can run/],
+      [{ action: 'ensure', hold_ms: Infinity }, /^hold_ms: .* exceeds the longest timer Node can run/],
+      [{ action: 'restart', hold_ms: NaN }, /^hold_ms only applies to action ensure, not restart$/],
+      [
+        { action: 'signal', signal: 'HUP', hold_ms: 1000 },
+        /^hold_ms only applies to action ensure, not signal$/,
+      ],
+    ];
+    for (const [over, message] of cases)
+      await rejected(control(set({ names: ['web'] }), over), 3, message, ['hold_ms']);
+    assert.deepEqual(sent(), []);
+    assert.equal(log.query({}).records.length, 0);
+  });
+
+  it('the one-handler fields: a handler that disagrees with instance is refused naming both (INVALID_ARGUMENT), nothing sent or recorded', async () => {
+    await rejected(
+      control(null, { handler: 'web', agent: 'edge-1', instance: 'api' }),
+      3,
+      /^handler "web" and instance "api" disagree/,
+      ['handler', 'instance'],
+    );
+    await rejected(
+      control(null, { handler: 'api', agent: 'edge-2', instance: 'web#1', action: 'stop' }),
+      3,
+      /^handler "api" and instance "web#1" disagree/,
+      ['handler', 'instance'],
+    );
+    assert.deepEqual(sent(), []);
+    assert.equal(log.query({}).records.length, 0);
+    // Agreeing fields, or the instance alone, still name that instance.
+    const one = await control(null, { handler: 'web', agent: 'edge-2', instance: 'web#1', action: 'stop' });
+    assert.deepEqual(outcomeKeys(one.outcomes), ['web#1@edge-2:ok']);
+  });
+
   it('signal: an unknown signal name is INVALID_ARGUMENT and nothing is sent', async () => {
     for (const bad of ['BOGUS', '9', ''])
       await rejected(

@@ -26,4 +26,20 @@ describe('control requests: one check for the master and the local socket', () =
     });
     assert.throws(() => checkControl({ action: 'ensure', hold_ms: -5 }), { message: /^hold_ms: / });
   });
+
+  it('only an exact 0 hold is no lease: NaN, a fraction or a length past the timer cap is refused naming hold_ms', () => {
+    for (const hold_ms of [NaN, 0.5, 2 ** 31, Infinity])
+      assert.throws(
+        () => checkControl({ action: 'ensure', hold_ms }),
+        { message: /^hold_ms: / },
+        String(hold_ms),
+      );
+    assert.throws(() => checkControl({ action: 'start', hold_ms: NaN }), {
+      message: /^hold_ms only applies/,
+    });
+    assert.throws(() => checkControl({ action: 'signal', signal: 'HUP', hold_ms: 5 }), {
+      message: /^hold_ms only applies to action ensure, not signal/,
+    });
+    assert.equal(checkControl({ action: 'ensure', hold_ms: 2 ** 31 - 1 }).holdMs, 2 ** 31 - 1);
+  });
 });

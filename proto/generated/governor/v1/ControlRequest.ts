@@ -16,7 +16,8 @@ export interface ControlRequest {
    */
   'agent'?: (string);
   /**
-   * Optional: only this instance key (`web#1`) on that agent.
+   * Optional: only this instance key (`web#1`) on that agent. With `handler` set too, the key must be one of
+   * that handler's (else INVALID_ARGUMENT naming both fields, nothing done).
    */
   'instance'?: (string);
   'targets'?: (_governor_v1_TargetSet | null);
@@ -30,7 +31,9 @@ export interface ControlRequest {
   'main'?: (boolean);
   /**
    * ensure: also take a lease for this long (renewed by another ensure --hold; released by `release`): the
-   * instance counts as busy until it ends. 0: no lease.
+   * instance counts as busy until it ends. 0: no lease. Anything else must be a whole number of ms, more
+   * than 0 and at most 2^31-1 (the longest timer), and the action ensure: else INVALID_ARGUMENT (field
+   * hold_ms), nothing done.
    */
   'hold_ms'?: (number | string);
 }
@@ -49,7 +52,8 @@ export interface ControlRequest__Output {
    */
   'agent': (string);
   /**
-   * Optional: only this instance key (`web#1`) on that agent.
+   * Optional: only this instance key (`web#1`) on that agent. With `handler` set too, the key must be one of
+   * that handler's (else INVALID_ARGUMENT naming both fields, nothing done).
    */
   'instance': (string);
   'targets': (_governor_v1_TargetSet__Output | null);
@@ -63,7 +67,9 @@ export interface ControlRequest__Output {
   'main': (boolean);
   /**
    * ensure: also take a lease for this long (renewed by another ensure --hold; released by `release`): the
-   * instance counts as busy until it ends. 0: no lease.
+   * instance counts as busy until it ends. 0: no lease. Anything else must be a whole number of ms, more
+   * than 0 and at most 2^31-1 (the longest timer), and the action ensure: else INVALID_ARGUMENT (field
+   * hold_ms), nothing done.
    */
   'hold_ms': (number);
 }
