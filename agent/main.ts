@@ -19,6 +19,7 @@ import { readYamlFile } from '../shared/yaml-input.js';
 import { WriteCoalescer } from '../shared/write-coalescer.js';
 import type { HandlerSpec } from '../shared/spec.js';
 import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/tls.js';
+import { tlsHandshakeProblem } from '../shared/tls-probe.js';
 import { AgentCommands } from './commands.js';
 import { ControlLoop } from './control/control-loop.js';
 import { favourSmallFootprint } from './footprint.js';
@@ -187,6 +188,8 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
             const c = clientConnection(address, material);
             return { credentials: c.credentials, options: c.options };
           },
+          // A refused certificate must not read as a master that is down: the log names the files.
+          explainFailure: (address) => tlsHandshakeProblem(address, material, connected.connection),
           labels: connected.labels,
           dataDir,
           metricsIntervalMs,

@@ -146,7 +146,7 @@ export function clientCredentials(m: TlsMaterial, verify?: grpc.VerifyOptions): 
 }
 
 /** SNI name sent when the master is addressed by IP (SNI may not carry an IP; the master ignores SNI). */
-const SNI_FOR_IP_TARGETS = 'governor-master';
+export const SNI_FOR_IP_TARGETS = 'governor-master';
 
 export interface ClientConnection {
   target: string;
@@ -265,8 +265,8 @@ function readPem(file: string, what: string, flag: string, cwd: string, label: s
   return data;
 }
 
-/** `./certs/ca.crt` for files under cwd, the absolute path otherwise. */
-function shortPath(file: string, cwd: string): string {
+/** `./certs/ca.crt` for files under cwd, the absolute path otherwise (as every error names a file). */
+export function shortPath(file: string, cwd: string): string {
   const rel = path.relative(cwd, file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `./${rel}` : file;
 }

@@ -94,6 +94,11 @@ export interface MasterLinkOptions {
   clock?: Clock;
   /** The reconnect jitter's source, in [0,1). */
   random?: () => number;
+  /**
+   * Why a dial to `address` failed when grpc-js cannot tell (a certificate the master refused reads as
+   * "Failed to connect"): shared/tls-probe.ts. Null: not a TLS problem.
+   */
+  explainFailure?: (address: string) => Promise<Error | null>;
 }
 
 const BACKOFF_INITIAL_MS = 200;
@@ -145,6 +150,8 @@ export class MasterLink {
   private readonly log: Logger;
   /** Resolvers waiting for the next `connected`. */
   private connectedWaiters: Array<() => void> = [];
+  /** The TLS refusal logged last (logged again only when it changes or after a welcome). */
+  private lastTlsProblem = '';
 
   constructor(
     private readonly host: LinkHost,
@@ -244,6 +251,7 @@ export class MasterLink {
           return;
         }
         welcomed = true;
+        this.lastTlsProblem = '';
         this.attempt = 0;
         this.rotation.succeeded();
         this.warmStandby();
@@ -288,6 +296,8 @@ export class MasterLink {
       const leader = refusal instanceof NotLeaderError ? refusal.leader : undefined;
       if (leader !== undefined) this.roundAnswered = true;
       this.log.warn('master link down', { reason: why, welcomed, master, ...(leader ? { leader } : {}) });
+      if (!welcomed && err?.code === grpc.status.UNAVAILABLE && /No connection established/i.test(why))
+        this.explainFailure(master);
       const roundOver = this.rotation.failed(leader);
       this.scheduleRetry(roundOver || welcomed);
     };
@@ -296,6 +306,21 @@ export class MasterLink {
     this.send(call, {
       hello: { ...this.host.inventory(), agent_id: this.opts.agentId, protocol: AGENT_LINK_PROTOCOL },
     });
+  }
+
+  /**
+   * A dial that made no connection: says why when it was the TLS handshake (a certificate refused by either
+   * side), once per distinct reason, so the log names the files to fix rather than a master that seems down.
+   */
+  private explainFailure(master: string): void {
+    void this.opts.explainFailure?.(master).then(
+      (problem) => {
+        if (!problem || problem.message === this.lastTlsProblem || this._state === 'closed') return;
+        this.lastTlsProblem = problem.message;
+        this.log.error('TLS handshake with master refused', { master, reason: problem.message });
+      },
+      () => {}, // the probe itself failed: the link's own reason stands
+    );
   }
 
   /**

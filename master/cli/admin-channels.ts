@@ -33,6 +33,11 @@ export interface AdminChannelsOptions {
   single?: boolean;
   /** Turns a gRPC status into the CLI's error for `address`. */
   mapError: (err: unknown, address: string) => GovError;
+  /**
+   * Why a connection to `address` failed, when grpc-js cannot tell (a client certificate the master refused
+   * reads as "Failed to connect"): shared/tls-probe.ts. Null: the call goes on and fails in its own words.
+   */
+  explainFailure?: (address: string) => Promise<GovError | null>;
 }
 
 type Method = { path?: string } & ((...args: never[]) => unknown);
@@ -127,8 +132,14 @@ export class AdminChannels {
     return new Promise<void>((resolve, reject) => {
       const check = (): void => {
         const state = channel.getConnectivityState(true);
-        if (state === grpc.connectivityState.READY || state === grpc.connectivityState.TRANSIENT_FAILURE) {
+        if (state === grpc.connectivityState.READY) {
           resolve();
+          return;
+        }
+        if (state === grpc.connectivityState.TRANSIENT_FAILURE) {
+          const explain = this.opts.explainFailure;
+          if (!explain) resolve();
+          else explain(address).then((e) => (e ? reject(e) : resolve()), resolve);
           return;
         }
         if (state === grpc.connectivityState.SHUTDOWN) {

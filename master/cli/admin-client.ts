@@ -213,6 +213,8 @@ export interface GrpcAdminOptions {
   pageSize?: number;
   /** The target is an agent's local control socket (`gov --local`): errors name it, not a master. */
   localSocket?: string;
+  /** Why a connection to a master failed when grpc-js cannot tell (AdminChannelsOptions.explainFailure). */
+  explainFailure?: (address: string) => Promise<GovError | null>;
 }
 
 const REACH_HINT = 'is `gov master` running? pass --master or set GOV_MASTER';
@@ -372,6 +374,7 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
     },
     single: opts.localSocket !== undefined,
     mapError: (err, address) => mapGrpcError(err, address, timeoutMs, opts.localSocket),
+    ...(opts.explainFailure ? { explainFailure: opts.explainFailure } : {}),
   });
   // Its methods are the RPCs' functions (shared by every address's client): `call(client.X, …)`.
   const client: AdminClient = channels.first;

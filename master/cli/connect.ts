@@ -5,6 +5,7 @@
  */
 import { Option } from 'commander';
 import * as tls from '../../shared/tls.js';
+import { tlsHandshakeProblem } from '../../shared/tls-probe.js';
 import { UsageError, type CliIO } from '../../shared/cli-io.js';
 import { parseDurationSetting } from '../../shared/durations.js';
 import { parseMasterList } from '../../shared/master-list.js';
@@ -86,6 +87,8 @@ export const connectAdmin: AdminConnector = async (conn) => {
       const m = tls.clientConnection(address, material);
       return { target: m.target, credentials: m.credentials, options: m.options };
     },
+    // A refused certificate must not read as a master that is not running: the files are named.
+    explainFailure: (address) => tlsHandshakeProblem(address, material, conn),
   });
 };
 

@@ -19,6 +19,7 @@ import { formatDuration } from '../../shared/durations.js';
 import { GovError, NotLeaderError, errorMessage } from '../../shared/errors.js';
 import { LEADER_METADATA_KEY } from '../../shared/grpc-status.js';
 import { MasterRotation } from '../../shared/master-rotation.js';
+import { TlsHandshakeError } from '../../shared/tls-probe.js';
 
 export type CallFate =
   | { kind: 'refused'; leader: string }
@@ -46,6 +47,7 @@ export function callFate(err: unknown): CallFate {
   const raw = (err instanceof GovError && err.cause ? err.cause : err) as Partial<grpc.ServiceError> | null;
   if (raw instanceof NotLeaderError) return { kind: 'refused', leader: raw.leader };
   if (raw instanceof MasterUnreachableError) return { kind: 'unreachable', tls: false };
+  if (raw instanceof TlsHandshakeError) return { kind: 'unreachable', tls: true };
   if (typeof raw?.code !== 'number') return { kind: 'answer' };
   const md = raw.metadata instanceof grpc.Metadata ? raw.metadata : null;
   const leader = md?.get(LEADER_METADATA_KEY)[0];

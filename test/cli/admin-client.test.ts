@@ -369,7 +369,7 @@ describe('admin client', () => {
       }
     });
 
-    it('a master certificate from another CA is refused with a TLS hint', async () => {
+    it('a master certificate from another CA is refused with a TLS hint naming the CA file', async () => {
       const other = tempDir();
       await initPki({ dir: path.join(other, 'certs') });
       const io = captureIO({ cwd: other });
@@ -377,7 +377,36 @@ describe('admin client', () => {
       assert.equal(code, 1);
       assert.match(
         io.stderr,
-        /TLS handshake with master at 127\.0\.0\.1:\d+ failed: .+ — check --ca\/--cert\/--key/,
+        /TLS handshake with master at 127\.0\.0\.1:\d+ failed: this client does not trust the master's certificate \(self-signed certificate in certificate chain\): it must be issued by the CA in \.\/certs\/ca\.crt and name 127\.0\.0\.1 — check --ca \(GOV_CA\)/,
+      );
+      assert.deepEqual(received, []);
+    });
+
+    it('a client certificate from another CA: the CLI says the master refused it in the TLS handshake, naming the files', async () => {
+      const other = tempDir();
+      await initPki({ dir: other });
+      const io = captureIO({ cwd });
+      const code = await main(
+        [
+          'ps',
+          '--master',
+          `127.0.0.1:${port}`,
+          '--cert',
+          path.join(other, 'admin-admin.crt'),
+          '--key',
+          path.join(other, 'admin-admin.key'),
+        ],
+        io,
+      );
+      assert.equal(code, 1);
+      const certFile = path.join(other, 'admin-admin.crt');
+      assert.equal(
+        io.stderr,
+        `error: TLS handshake with master at 127.0.0.1:${port} failed: the master refused the client ` +
+          `certificate ${certFile} (key ${path.join(other, 'admin-admin.key')}): it was not issued by the CA ` +
+          "in ./certs/ca.crt (which issued the master's certificate) but by another one (CN=Governor " +
+          'dev CA, O=Governor); use a certificate of the cluster CA (gov certs issue) — check --cert/--key ' +
+          '(GOV_CERT, GOV_KEY)\n',
       );
       assert.deepEqual(received, []);
     });

@@ -4,14 +4,16 @@
  * while the others stay connected; a viewer can read but not change anything.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
 import { isAlive } from '../../shared/proc.js';
 import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
+import { initPki } from '../../shared/pki.js';
 import { clientConnection } from '../../shared/tls.js';
 import { Cluster, type PsInstance } from '../helpers/cluster.js';
-import { waitFor } from '../helpers/common.js';
+import { tempDir, waitFor } from '../helpers/common.js';
 import type { PairName } from '../helpers/pki.js';
 
 /** Opens the agent stream with `pair`'s certificate, sends a hello as `agentId`; resolves with how it ended. */
@@ -158,5 +160,25 @@ describe('integration: identities and roles against the real master', function (
     assert.match(refused.executions[0]?.error ?? '', /edge-2 is not connected/);
     const web2 = c.localStatus('edge-2').find((s) => s.handler === 'web');
     assert.ok(web2?.pid && isAlive(web2.pid), "edge-2's handler keeps running under its agent");
+  });
+
+  it('an agent whose certificate another CA issued logs that the master refused it in the TLS handshake, naming its files', async () => {
+    const other = tempDir('gov-other-ca-');
+    await initPki({ dir: other, agents: ['edge-5'] });
+    const [cert, key] = ['crt', 'key'].map((ext) => path.join(other, `agent-edge-5.${ext}`));
+    // The cluster CA (trusts the master), the other CA's pair: later flags win over the helper's own.
+    const edge5 = await c.startAgent('edge-5', {
+      args: ['--cert', cert!, '--key', key!],
+      waitConnected: false,
+    });
+    const line = await waitFor(
+      () => edge5.stderr.split('\n').find((l) => l.includes('TLS handshake with master refused')),
+      { timeoutMs: 15_000, what: 'edge-5 to log the TLS refusal' },
+    );
+    assert.match(line, /the master refused the client certificate/);
+    assert.ok(line.includes(cert!) && line.includes(key!), line);
+    assert.match(line, /not issued by the CA in .*ca\.crt/);
+    assert.ok(!(await c.admin().listAgents()).agents.some((a) => a.id === 'edge-5'));
+    await c.killAgent('edge-5');
   });
 });
