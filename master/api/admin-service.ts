@@ -144,14 +144,27 @@ export function adminHandlers(
 
     RevokeAgent: unary(async (req, issuedBy) => {
       if (!req.agent_id) throw new ValidationError('agent id is required');
+      // A typo must not make a permanent record: an id never seen is revoked only when that is said.
+      if (!req.unseen && !registry.getAgent(req.agent_id))
+        throw unknownAgent(req.agent_id, fleet, {
+          hint: 'to revoke the certificate of an agent that never connected, pass unseen',
+          fields: ['agent_id', 'unseen'],
+        });
       const rec = await registry.revoke(req.agent_id);
       fleet.disconnect(req.agent_id, `certificate revoked by ${issuedBy}`);
       return { ...rec, host: null };
     }),
 
+    UnrevokeAgent: unary(async (req) => {
+      if (!req.agent_id) throw new ValidationError('agent id is required');
+      if (!registry.getAgent(req.agent_id)) throw unknownAgent(req.agent_id, fleet, { fields: ['agent_id'] });
+      const rec = await registry.unrevoke(req.agent_id);
+      return fleet.agentInfos().find((a) => a.id === rec.id) ?? { ...rec, host: null };
+    }),
+
     LabelAgent: unary(async (req, issuedBy) => {
       if (!req.agent_id) throw new ValidationError('agent id is required');
-      if (!registry.getAgent(req.agent_id)) throw unknownAgent(req.agent_id, fleet);
+      if (!registry.getAgent(req.agent_id)) throw unknownAgent(req.agent_id, fleet, { fields: ['agent_id'] });
       const before = registry.specsForAgent(req.agent_id);
       const rec = await registry.setLabels(req.agent_id, { set: req.set, remove: req.remove });
       const after = registry.specsForAgent(req.agent_id);
@@ -357,9 +370,18 @@ function theOneInstance(resolved: ResolvedTargets): TargetInstance {
   );
 }
 
-function unknownAgent(id: string, fleet: Fleet): NotFoundError {
+/**
+ * An agent id the master has never seen, naming the known ones, and `hint` what to do instead. `fields`:
+ * the request fields it is about (`agent_id`, the ID argument of `gov agents …`: exit 2, nothing was done).
+ */
+function unknownAgent(
+  id: string,
+  fleet: Fleet,
+  opts: { hint?: string; fields?: string[] } = {},
+): NotFoundError {
   const known = fleet.registry.listAgents().map((a) => a.id);
-  return new NotFoundError(`unknown agent ${JSON.stringify(id)} (known: ${known.join(', ') || 'none'})`);
+  const message = `unknown agent ${JSON.stringify(id)} (known: ${known.join(', ') || 'none'})`;
+  return new NotFoundError(opts.hint ? `${message}; ${opts.hint}` : message, { fields: opts.fields ?? [] });
 }
 
 function isInstanceCursor(c: unknown): c is InstanceCursor {

@@ -130,7 +130,9 @@ export interface AdminApi {
   listAgents(): Promise<Listing<ListAgentsResponse__Output>>;
   /** The masters: who leads, since when, lease age (any master answers, a follower too). */
   listMasters(): Promise<ListMastersResponse__Output>;
-  revokeAgent(agentId: string): Promise<AgentInfo__Output>;
+  /** `unseen`: the id may be one the master has never seen (else such an id is refused, NOT_FOUND). */
+  revokeAgent(agentId: string, opts?: { unseen?: boolean }): Promise<AgentInfo__Output>;
+  unrevokeAgent(agentId: string): Promise<AgentInfo__Output>;
   /** Sets and removes an agent's labels (the ones handler selectors match). */
   labelAgent(agentId: string, set: Record<string, string>, remove: string[]): Promise<AgentInfo__Output>;
   listInstances(filter?: ReadFilter): Promise<Listing<ListInstancesResponse__Output>>;
@@ -238,6 +240,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   name: '--name',
   pid: '--pid',
   since: '--since',
+  unseen: '--unseen',
   status: '--status',
 };
 
@@ -438,7 +441,9 @@ export function createGrpcAdminApi(opts: GrpcAdminOptions): AdminApi {
         (all, page) => all.agents.push(...page.agents),
       ),
     listMasters: () => call(client.ListMasters, {}),
-    revokeAgent: (agentId) => call(client.RevokeAgent, { agent_id: agentId }),
+    revokeAgent: (agentId, o = {}) =>
+      call(client.RevokeAgent, { agent_id: agentId, ...(o.unseen ? { unseen: true } : {}) }),
+    unrevokeAgent: (agentId) => call(client.UnrevokeAgent, { agent_id: agentId }),
     labelAgent: (agentId, set, remove) => call(client.LabelAgent, { agent_id: agentId, set, remove }),
     listInstances: (f = {}) =>
       allPages<ListInstancesResponse__Output>(

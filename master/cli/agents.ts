@@ -1,8 +1,10 @@
 /**
- * `gov agents` lists agents; `gov agents revoke ID` refuses and disconnects an agent from then on;
- * `gov agents label ID k=v[,k=v…] [k-]` sets or removes the labels handler selectors match (an agent's
- * own `--labels` are only reported).
+ * `gov agents` lists agents; `gov agents revoke ID` refuses and disconnects an agent from then on (an ID
+ * the master has never seen only with `--unseen`: a typo makes no record); `gov agents unrevoke ID` lifts
+ * that; `gov agents label ID k=v[,k=v…] [k-]` sets or removes the labels handler selectors match (an
+ * agent's own `--labels` are only reported).
  */
+import { Option } from 'commander';
 import { UsageError } from '../../shared/cli-io.js';
 import { adminCommand } from './admin-command.js';
 import { checkAgentId } from './command-kit.js';
@@ -44,7 +46,8 @@ export function agentsCommand(connect: AdminConnector = connectAdmin, now: () =>
   const agents = adminCommand(connect, {
     name: 'agents',
     summary:
-      'list agents, refuse and disconnect one (agents revoke), or set the labels selectors match (agents label)',
+      'list agents, refuse and disconnect one (agents revoke; agents unrevoke lifts it), or set the labels ' +
+      'selectors match (agents label)',
     check: () => undefined,
     call: async (api, _req, out) => {
       const res = await api.listAgents();
@@ -54,14 +57,40 @@ export function agentsCommand(connect: AdminConnector = connectAdmin, now: () =>
   agents.addCommand(
     adminCommand(connect, {
       name: 'revoke',
-      summary: 'refuse and disconnect agent ID from then on',
+      summary:
+        'refuse and disconnect agent ID from then on (kept across restarts; gov agents unrevoke lifts it); ' +
+        'an ID the master has never seen is refused (exit 2, listing the known agents) unless --unseen',
       args: ['<ID>'],
-      check: ([id]) => checkAgentId(id, 'agent ID')!,
-      call: async (api, id, out) => {
-        const agent = await api.revokeAgent(id);
+      options: [
+        new Option(
+          '--unseen',
+          'ID may be one the master has never seen: revoke the certificate of an agent that never connected ' +
+            '(e.g. a leaked one)',
+        ),
+      ],
+      check: ([id], o) => ({ id: checkAgentId(id, 'agent ID')!, unseen: o.unseen === true }),
+      call: async (api, { id, unseen }, out) => {
+        const agent = await api.revokeAgent(id, unseen ? { unseen } : {});
         out.print(
           { agent: agentJson(agent) },
           `agent ${agent.id} revoked: its certificate is refused and it is disconnected\n`,
+        );
+      },
+    }),
+  );
+  agents.addCommand(
+    adminCommand(connect, {
+      name: 'unrevoke',
+      summary:
+        "lift gov agents revoke ID: the agent's certificate is accepted again (it reconnects at its next dial); " +
+        'an ID revoked before it was ever seen is forgotten again',
+      args: ['<ID>'],
+      check: ([id]) => checkAgentId(id, 'agent ID')!,
+      call: async (api, id, out) => {
+        const agent = await api.unrevokeAgent(id);
+        out.print(
+          { agent: agentJson(agent) },
+          `agent ${agent.id} is not revoked: its certificate is accepted\n`,
         );
       },
     }),

@@ -130,7 +130,8 @@ const COMMANDS: Entry[] = [
   ),
   admin(
     'agents',
-    'list agents, refuse and disconnect one (agents revoke), or set the labels selectors match (agents label)',
+    'list agents, refuse and disconnect one (agents revoke; agents unrevoke lifts it), or set the labels ' +
+      'selectors match (agents label)',
     async () => (await import('./agents.js')).agentsCommand,
   ),
   admin(

@@ -236,6 +236,24 @@ export class Registry {
     return copyAgent(rec);
   }
 
+  /**
+   * Lifts a revocation (`gov agents unrevoke`): the agent's certificate is accepted again. A record revoke
+   * made for an agent never seen (no hello ever: no `last_seen`) is removed, so the master knows no more
+   * of that id than before. The agent must be known; one that is not revoked is left as it is.
+   */
+  async unrevoke(id: string): Promise<AgentRecord> {
+    const a = this.requireAgent(id);
+    if (!a.revoked) return copyAgent(a);
+    const neverSeen = a.last_seen === '';
+    await this.store.update((d) => {
+      if (neverSeen) delete d.agents[id];
+      else a.revoked = false;
+    });
+    if (neverSeen) a.revoked = false;
+    this.changes.emit('agent', id);
+    return copyAgent(a);
+  }
+
   isRevoked(id: string): boolean {
     return own(this.data.agents, id)?.revoked === true;
   }

@@ -33,7 +33,13 @@ export function attachChangeFeed(
   const onAgent = (id: string): void => {
     const info = fleet.agentInfos().find((a) => a.id === id);
     const rec = fleet.registry.getAgent(id);
-    if (!info || !rec) return;
+    if (!rec) {
+      // Forgotten (revoked before it was ever seen, then unrevoked): no longer revoked, never connected.
+      const gone = { id, connected: false, revoked: false };
+      hub.publish({ kind: 'agent', at: iso(), handler: '', agent: id, agent_info: gone });
+      return;
+    }
+    if (!info) return;
     // `connected` as the registry has it now: a hello marks the agent connected (and tells listeners)
     // before its session joins the fleet's hub, which is what agentInfos() asks.
     hub.publish({

@@ -59,6 +59,7 @@ import type { MetricsSample as _governor_v1_MetricsSample, MetricsSample__Output
 import type { PolicyCounters as _governor_v1_PolicyCounters, PolicyCounters__Output as _governor_v1_PolicyCounters__Output } from './governor/v1/PolicyCounters.js';
 import type { PolicyRuleState as _governor_v1_PolicyRuleState, PolicyRuleState__Output as _governor_v1_PolicyRuleState__Output } from './governor/v1/PolicyRuleState.js';
 import type { PolicyTransition as _governor_v1_PolicyTransition, PolicyTransition__Output as _governor_v1_PolicyTransition__Output } from './governor/v1/PolicyTransition.js';
+import type { RevokeAgentRequest as _governor_v1_RevokeAgentRequest, RevokeAgentRequest__Output as _governor_v1_RevokeAgentRequest__Output } from './governor/v1/RevokeAgentRequest.js';
 import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from './governor/v1/Rollout.js';
 import type { RolloutBatch as _governor_v1_RolloutBatch, RolloutBatch__Output as _governor_v1_RolloutBatch__Output } from './governor/v1/RolloutBatch.js';
 import type { RolloutHandler as _governor_v1_RolloutHandler, RolloutHandler__Output as _governor_v1_RolloutHandler__Output } from './governor/v1/RolloutHandler.js';
@@ -139,6 +140,7 @@ export interface ProtoGrpcType {
       PolicyCounters: MessageTypeDefinition<_governor_v1_PolicyCounters, _governor_v1_PolicyCounters__Output>
       PolicyRuleState: MessageTypeDefinition<_governor_v1_PolicyRuleState, _governor_v1_PolicyRuleState__Output>
       PolicyTransition: MessageTypeDefinition<_governor_v1_PolicyTransition, _governor_v1_PolicyTransition__Output>
+      RevokeAgentRequest: MessageTypeDefinition<_governor_v1_RevokeAgentRequest, _governor_v1_RevokeAgentRequest__Output>
       Rollout: MessageTypeDefinition<_governor_v1_Rollout, _governor_v1_Rollout__Output>
       RolloutBatch: MessageTypeDefinition<_governor_v1_RolloutBatch, _governor_v1_RolloutBatch__Output>
       RolloutHandler: MessageTypeDefinition<_governor_v1_RolloutHandler, _governor_v1_RolloutHandler__Output>

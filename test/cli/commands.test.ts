@@ -367,6 +367,13 @@ describe('gov admin commands (fake master)', () => {
       assert.equal(r.code, 0);
       assert.deepEqual(r.fake.calls, [['revokeAgent', 'edge-2']]);
       assert.equal((oneJson(r.io.stdout).agent as Record<string, unknown>).revoked, true);
+      r = await gov(['agents', 'revoke', 'edge-8', '--unseen']);
+      assert.equal(r.code, 0);
+      assert.deepEqual(r.fake.calls, [['revokeAgent', 'edge-8', { unseen: true }]]);
+      r = await gov(['agents', 'unrevoke', 'edge-2']);
+      assert.equal(r.code, 0);
+      assert.deepEqual(r.fake.calls, [['unrevokeAgent', 'edge-2']]);
+      assert.equal(r.io.stdout, 'agent edge-2 is not revoked: its certificate is accepted\n');
       r = await gov(['executions', 'clear', '--json']);
       assert.equal(r.code, 0);
       assert.deepEqual(r.fake.calls, [['clearExecutions']]);

@@ -474,8 +474,13 @@ export class FakeAdmin implements AdminApi {
       ],
     }));
   }
-  revokeAgent(id: string) {
-    return this.rec('revokeAgent', [id], () => agent({ id, revoked: true, connected: false }));
+  revokeAgent(id: string, opts: { unseen?: boolean } = {}) {
+    const args = opts.unseen ? [id, opts] : [id];
+    return this.rec('revokeAgent', args, () => agent({ id, revoked: true, connected: false }));
+  }
+
+  unrevokeAgent(id: string) {
+    return this.rec('unrevokeAgent', [id], () => agent({ id, revoked: false, connected: false }));
   }
   labelAgent(id: string, set: Record<string, string>, remove: string[]) {
     return this.rec('labelAgent', [id, set, remove], () => {

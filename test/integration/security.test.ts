@@ -162,6 +162,46 @@ describe('integration: identities and roles against the real master', function (
     assert.ok(web2?.pid && isAlive(web2.pid), "edge-2's handler keeps running under its agent");
   });
 
+  it('gov agents revoke of an ID never seen is refused (exit 2, naming the known agents) unless --unseen; gov agents unrevoke (admin only) lifts a revocation: the agent reconnects', async () => {
+    const ids = async () => (await c.admin().listAgents()).agents.map((a) => [a.id, a.revoked]);
+    const typo = await c.gov(['agents', 'revoke', 'edge-22']);
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.equal(
+      typo.stderr,
+      'error: unknown agent "edge-22" (known: edge-1, edge-2); to revoke the certificate of an agent that ' +
+        'never connected, pass --unseen\n',
+    );
+    assert.deepEqual(await ids(), [
+      ['edge-1', false],
+      ['edge-2', true],
+    ]);
+    const leaked = await c.govJson<{ agent: { id: string; revoked: boolean } }>([
+      'agents',
+      'revoke',
+      'edge-9',
+      '--unseen',
+    ]);
+    assert.deepEqual([leaked.agent.id, leaked.agent.revoked], ['edge-9', true]);
+
+    const viewer = await c.gov(['agents', 'unrevoke', 'edge-2'], { pair: 'viewer-viewer' });
+    assert.equal(viewer.code, 1, viewer.stderr);
+    assert.match(viewer.stderr, /may not call Admin\/UnrevokeAgent: viewer is read-only/);
+    const unknown = await c.gov(['agents', 'unrevoke', 'edge-23']);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /^error: unknown agent "edge-23" \(known: edge-1, edge-2, edge-9\)$/m);
+
+    const lifted = await c.gov(['agents', 'unrevoke', 'edge-2']);
+    assert.equal(lifted.code, 0, lifted.stderr);
+    assert.equal(lifted.stdout, 'agent edge-2 is not revoked: its certificate is accepted\n');
+    // Its agent kept dialling: the next dial is taken.
+    await c.waitAgentConnected('edge-2', true, 15_000);
+    assert.equal((await c.gov(['agents', 'unrevoke', 'edge-9'])).code, 0);
+    assert.deepEqual(await ids(), [
+      ['edge-1', false],
+      ['edge-2', false],
+    ]);
+  });
+
   it('an agent whose certificate another CA issued logs that the master refused it in the TLS handshake, naming its files', async () => {
     const other = tempDir('gov-other-ca-');
     await initPki({ dir: other, agents: ['edge-5'] });

@@ -209,6 +209,29 @@ describe('registry', () => {
     assert.equal(typeof Object.prototype.constructor, 'function', 'nothing was written onto Object');
   });
 
+  it('unrevoke lifts a revocation persistently; an id revoked before it was ever seen is forgotten again', async () => {
+    const { reg, dir, store } = await open();
+    await reg.upsertAgent({ agent_id: 'edge-1', hostname: 'h1' });
+    await reg.setLabels('edge-1', { set: { region: 'west' } });
+    await reg.revoke('edge-1');
+    await reg.revoke('edge-9'); // never seen
+    const lifted = await reg.unrevoke('edge-1');
+    assert.deepEqual([lifted.revoked, lifted.connected, lifted.hostname], [false, false, 'h1']);
+    assert.equal((await reg.unrevoke('edge-9')).revoked, false);
+    assert.equal(reg.getAgent('edge-9'), undefined, 'a record only revoke made is gone');
+    assert.equal((await reg.unrevoke('edge-1')).revoked, false, 'not revoked: answered as it is');
+    await assert.rejects(reg.unrevoke('edge-7'), /unknown agent "edge-7"/);
+
+    await store.close();
+    const again = await open(dir);
+    assert.deepEqual(
+      again.reg.listAgents().map((a) => [a.id, a.revoked, a.labels.region]),
+      [['edge-1', false, 'west']],
+    );
+    assert.equal((await again.reg.upsertAgent({ agent_id: 'edge-1' })).connected, true);
+    assert.equal((await again.reg.upsertAgent({ agent_id: 'edge-9' })).connected, true);
+  });
+
   it('revocation is persisted and refuses the agent from then on', async () => {
     const { reg, dir, store } = await open();
     await reg.upsertAgent({ agent_id: 'edge-1', hostname: 'h1' });

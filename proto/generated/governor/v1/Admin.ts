@@ -33,6 +33,7 @@ import type { MetricsHistoryRequest as _governor_v1_MetricsHistoryRequest, Metri
 import type { MetricsHistoryResponse as _governor_v1_MetricsHistoryResponse, MetricsHistoryResponse__Output as _governor_v1_MetricsHistoryResponse__Output } from '../../governor/v1/MetricsHistoryResponse.js';
 import type { MetricsRequest as _governor_v1_MetricsRequest, MetricsRequest__Output as _governor_v1_MetricsRequest__Output } from '../../governor/v1/MetricsRequest.js';
 import type { MetricsResponse as _governor_v1_MetricsResponse, MetricsResponse__Output as _governor_v1_MetricsResponse__Output } from '../../governor/v1/MetricsResponse.js';
+import type { RevokeAgentRequest as _governor_v1_RevokeAgentRequest, RevokeAgentRequest__Output as _governor_v1_RevokeAgentRequest__Output } from '../../governor/v1/RevokeAgentRequest.js';
 import type { Rollout as _governor_v1_Rollout, Rollout__Output as _governor_v1_Rollout__Output } from '../../governor/v1/Rollout.js';
 import type { RolloutRef as _governor_v1_RolloutRef, RolloutRef__Output as _governor_v1_RolloutRef__Output } from '../../governor/v1/RolloutRef.js';
 import type { StartRolloutRequest as _governor_v1_StartRolloutRequest, StartRolloutRequest__Output as _governor_v1_StartRolloutRequest__Output } from '../../governor/v1/StartRolloutRequest.js';
@@ -395,19 +396,23 @@ export interface AdminClient extends grpc.Client {
   resumeRollout(argument: _governor_v1_RolloutRef, callback: grpc.requestCallback<_governor_v1_Rollout__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Revokes an agent's certificate: it is disconnected and refused from then on.
+   * Revokes an agent's certificate: it is disconnected and refused from then on (kept across restarts). An
+   * id the master has never seen is refused (NOT_FOUND naming the known agents, nothing recorded) unless
+   * `unseen` is set. Lifted by UnrevokeAgent.
    */
-  RevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
-  RevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
-  RevokeAgent(argument: _governor_v1_AgentRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
-  RevokeAgent(argument: _governor_v1_AgentRef, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  RevokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  RevokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  RevokeAgent(argument: _governor_v1_RevokeAgentRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  RevokeAgent(argument: _governor_v1_RevokeAgentRequest, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   /**
-   * Revokes an agent's certificate: it is disconnected and refused from then on.
+   * Revokes an agent's certificate: it is disconnected and refused from then on (kept across restarts). An
+   * id the master has never seen is refused (NOT_FOUND naming the known agents, nothing recorded) unless
+   * `unseen` is set. Lifted by UnrevokeAgent.
    */
-  revokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
-  revokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
-  revokeAgent(argument: _governor_v1_AgentRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
-  revokeAgent(argument: _governor_v1_AgentRef, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  revokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  revokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  revokeAgent(argument: _governor_v1_RevokeAgentRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  revokeAgent(argument: _governor_v1_RevokeAgentRequest, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   
   /**
    * Starts one rolling restart over a target set of instances (one or many handlers, across agents).
@@ -440,6 +445,25 @@ export interface AdminClient extends grpc.Client {
   tailLogs(argument: _governor_v1_TailLogsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_TailLogsResponse__Output>): grpc.ClientUnaryCall;
   tailLogs(argument: _governor_v1_TailLogsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_TailLogsResponse__Output>): grpc.ClientUnaryCall;
   tailLogs(argument: _governor_v1_TailLogsRequest, callback: grpc.requestCallback<_governor_v1_TailLogsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Lifts a revocation: the agent's certificate is accepted again (it reconnects at its next dial). An
+   * agent revoked before it was ever seen is forgotten again. An unknown id is refused (NOT_FOUND naming
+   * the known agents); an agent that is not revoked is answered as it is, nothing changed.
+   */
+  UnrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  UnrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  UnrevokeAgent(argument: _governor_v1_AgentRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  UnrevokeAgent(argument: _governor_v1_AgentRef, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  /**
+   * Lifts a revocation: the agent's certificate is accepted again (it reconnects at its next dial). An
+   * agent revoked before it was ever seen is forgotten again. An unknown id is refused (NOT_FOUND naming
+   * the known agents); an agent that is not revoked is answered as it is, nothing changed.
+   */
+  unrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  unrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  unrevokeAgent(argument: _governor_v1_AgentRef, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
+  unrevokeAgent(argument: _governor_v1_AgentRef, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   
   /**
    * A stream of everything that changes (DESIGN §9 Watch): instance state and health, executions,
@@ -593,9 +617,11 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   ResumeRollout: grpc.handleUnaryCall<_governor_v1_RolloutRef__Output, _governor_v1_Rollout>;
   
   /**
-   * Revokes an agent's certificate: it is disconnected and refused from then on.
+   * Revokes an agent's certificate: it is disconnected and refused from then on (kept across restarts). An
+   * id the master has never seen is refused (NOT_FOUND naming the known agents, nothing recorded) unless
+   * `unseen` is set. Lifted by UnrevokeAgent.
    */
-  RevokeAgent: grpc.handleUnaryCall<_governor_v1_AgentRef__Output, _governor_v1_AgentInfo>;
+  RevokeAgent: grpc.handleUnaryCall<_governor_v1_RevokeAgentRequest__Output, _governor_v1_AgentInfo>;
   
   /**
    * Starts one rolling restart over a target set of instances (one or many handlers, across agents).
@@ -607,6 +633,13 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
    * read-only. Last lines of an instance's stdout/stderr.
    */
   TailLogs: grpc.handleUnaryCall<_governor_v1_TailLogsRequest__Output, _governor_v1_TailLogsResponse>;
+  
+  /**
+   * Lifts a revocation: the agent's certificate is accepted again (it reconnects at its next dial). An
+   * agent revoked before it was ever seen is forgotten again. An unknown id is refused (NOT_FOUND naming
+   * the known agents); an agent that is not revoked is answered as it is, nothing changed.
+   */
+  UnrevokeAgent: grpc.handleUnaryCall<_governor_v1_AgentRef__Output, _governor_v1_AgentInfo>;
   
   /**
    * A stream of everything that changes (DESIGN §9 Watch): instance state and health, executions,
@@ -643,8 +676,9 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   ListRollouts: MethodDefinition<_governor_v1_ListRolloutsRequest, _governor_v1_ListRolloutsResponse, _governor_v1_ListRolloutsRequest__Output, _governor_v1_ListRolloutsResponse__Output>
   PauseRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
   ResumeRollout: MethodDefinition<_governor_v1_RolloutRef, _governor_v1_Rollout, _governor_v1_RolloutRef__Output, _governor_v1_Rollout__Output>
-  RevokeAgent: MethodDefinition<_governor_v1_AgentRef, _governor_v1_AgentInfo, _governor_v1_AgentRef__Output, _governor_v1_AgentInfo__Output>
+  RevokeAgent: MethodDefinition<_governor_v1_RevokeAgentRequest, _governor_v1_AgentInfo, _governor_v1_RevokeAgentRequest__Output, _governor_v1_AgentInfo__Output>
   StartRollout: MethodDefinition<_governor_v1_StartRolloutRequest, _governor_v1_Rollout, _governor_v1_StartRolloutRequest__Output, _governor_v1_Rollout__Output>
   TailLogs: MethodDefinition<_governor_v1_TailLogsRequest, _governor_v1_TailLogsResponse, _governor_v1_TailLogsRequest__Output, _governor_v1_TailLogsResponse__Output>
+  UnrevokeAgent: MethodDefinition<_governor_v1_AgentRef, _governor_v1_AgentInfo, _governor_v1_AgentRef__Output, _governor_v1_AgentInfo__Output>
   Watch: MethodDefinition<_governor_v1_WatchRequest, _governor_v1_WatchEvent, _governor_v1_WatchRequest__Output, _governor_v1_WatchEvent__Output>
 }

@@ -50,7 +50,8 @@ export interface WatchEvent {
    */
   'rollout'?: (_governor_v1_Rollout | null);
   /**
-   * agent: connected, disconnected, labelled, revoked (the record after the change).
+   * agent: connected, disconnected, labelled, revoked, unrevoked (the record after the change; an agent
+   * unrevoked and forgotten, never seen, as {id, connected: false, revoked: false}).
    */
   'agent_info'?: (_governor_v1_AgentInfo | null);
   'metrics'?: (_governor_v1_MetricsSample | null);
@@ -104,7 +105,8 @@ export interface WatchEvent__Output {
    */
   'rollout'?: (_governor_v1_Rollout__Output | null);
   /**
-   * agent: connected, disconnected, labelled, revoked (the record after the change).
+   * agent: connected, disconnected, labelled, revoked, unrevoked (the record after the change; an agent
+   * unrevoked and forgotten, never seen, as {id, connected: false, revoked: false}).
    */
   'agent_info'?: (_governor_v1_AgentInfo__Output | null);
   'metrics'?: (_governor_v1_MetricsSample__Output | null);
