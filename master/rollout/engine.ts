@@ -13,6 +13,7 @@ import type { UpdateSpec } from '../../shared/update-policy.js';
 import { createRollout } from './create.js';
 import { driveRollout } from './drive.js';
 import { skipUnfinished } from './failure.js';
+import { yetToMove } from './plan.js';
 import type { CancelToken, RolloutContext, RolloutPort } from './step.js';
 import type { RolloutStore } from './store.js';
 import {
@@ -137,20 +138,29 @@ export class RolloutEngine {
   }
 
   /**
-   * Refuses (StateError naming the rollout) a restart of instances a rollout is moving right now, batch by
-   * batch: restarted besides, more of them would be down at once than its batch size allows. `instances` are
-   * `agent/key`. A paused rollout moves nothing: an operator may restart what it covers meanwhile.
+   * Refuses (StateError naming the rollout) a restart of instances a rollout has yet to move (plan.ts
+   * `yetToMove`: waiting for their batch or under way): restarted besides, more of them would be down at once
+   * than its batch size allows. One whose batch is done, or that the rollout never moves, may be restarted. A
+   * paused rollout moves nothing: an operator may restart what it covers meanwhile.
    */
   assertNotRolling(instances: ReadonlyArray<{ handler: string; agent: string; key: string }>): void {
     for (const r of this.store.list()) {
       if (!IN_FLIGHT.has(r.state)) continue;
-      const stepped = new Set(r.instances.map((i) => `${i.agent}/${i.instance}`));
-      const hit = instances.find((t) => stepped.has(`${t.agent}/${t.key}`));
-      if (hit)
+      const left = new Map(yetToMove(r).map((i) => [`${i.agent}/${i.instance}`, i]));
+      for (const t of instances) {
+        const step = left.get(`${t.agent}/${t.key}`);
+        if (!step) continue;
+        const when =
+          r.state === 'rolling_back'
+            ? 'rolls it back'
+            : step.state === 'in_progress'
+              ? `is moving it now (batch ${step.batch + 1} of ${r.batches.length})`
+              : `moves it in batch ${step.batch + 1} of ${r.batches.length}, not done yet`;
         throw new StateError(
-          `${hit.key}@${hit.agent}: rollout ${r.id} is ${r.state} over it and restarts it in its batch; ` +
+          `${t.key}@${t.agent}: rollout ${r.id} is ${r.state} and ${when}; ` +
             `wait for it, or gov rollout pause|abort ${r.id} first`,
         );
+      }
     }
   }
 

@@ -149,7 +149,7 @@ export type NextAction =
  */
 export function nextAction(r: RolloutRecord, now: number): NextAction {
   if (r.state === 'rolling_back') {
-    const left = r.instances.filter((i) => i.changed && i.state !== 'rolled_back' && !i.rollback_failed);
+    const left = rollbackLeft(r);
     if (left.length > 0) {
       const size = batchSizeOf(r.batch_size, r.instances.length);
       // What the update left down (failed, cut short) first: taking a healthy one down while those are still
@@ -179,6 +179,21 @@ export function nextAction(r: RolloutRecord, now: number): NextAction {
     if (wait > 0) return { action: 'wait', delayMs: wait };
   }
   return { action: 'run-batch', batch: r.current_batch };
+}
+
+/** The steps a rollback has still to run: every changed instance not yet put back, nor given up on. */
+export function rollbackLeft(r: Pick<RolloutRecord, 'instances'>): RolloutInstanceRecord[] {
+  return r.instances.filter((i) => i.changed && i.state !== 'rolled_back' && !i.rollback_failed);
+}
+
+/**
+ * The instances a rollout that is moving instances (pending, running, rolling back) has yet to move: those
+ * waiting for their batch or under way — rolling back, those not yet put back. Not one whose batch is done,
+ * nor one it skipped, nor (rolling back) one it never changed or already put back.
+ */
+export function yetToMove(r: Pick<RolloutRecord, 'instances' | 'state'>): RolloutInstanceRecord[] {
+  if (r.state === 'rolling_back') return rollbackLeft(r);
+  return r.instances.filter((i) => i.state === 'pending' || i.state === 'in_progress');
 }
 
 /** What a failed batch leads to: the `on_failure` policy; a restart has nothing to roll back, so it aborts. */

@@ -116,13 +116,71 @@ describe('rollout engine (fake fleet)', () => {
     assert.throws(
       () => engine.assertNotRolling(mine),
       new RegExp(
-        `^StateError: web#1@edge-2: rollout ${r.id} is (pending|running) over it .* gov rollout pause\\|abort ${r.id} first$`,
+        `^StateError: web#1@edge-2: rollout ${r.id} is (pending|running) and moves it in batch \\d of 6, not done yet; wait for it, or gov rollout pause\\|abort ${r.id} first$`,
       ),
     );
     assert.doesNotThrow(() => engine.assertNotRolling([{ handler: 'api', agent: 'edge-2', key: 'api' }]));
     await engine.pause(r.id, 'admin');
     await settled(engine, r.id, ['paused']);
     assert.doesNotThrow(() => engine.assertNotRolling(mine));
+    await engine.abort(r.id, 'admin');
+  });
+
+  it('a restart of an instance whose batch is done is allowed while the rollout runs; one waiting or under way is refused naming its batch', async () => {
+    // One instance a batch; each stays under way for min_healthy_time.
+    const { fleet, engine } = setup({
+      ...UPDATE,
+      batch_size: 1,
+      min_healthy_time: '2s',
+      healthy_deadline: '20s',
+    });
+    const r = await restartAll(fleet, engine);
+    engine.run(r.id);
+    const mid = await waitFor(() => {
+      const x = engine.get(r.id);
+      return x.instances[0]!.state === 'healthy' && x.instances[1]!.state === 'in_progress' ? x : null;
+    });
+    const target = (n: number) => {
+      const i = mid.instances[n]!;
+      return [{ handler: 'web', agent: i.agent, key: i.instance }];
+    };
+    assert.doesNotThrow(() => engine.assertNotRolling(target(0)), 'batch 1 is done');
+    assert.throws(
+      () => engine.assertNotRolling(target(1)),
+      new RegExp(`rollout ${r.id} is running and is moving it now \\(batch 2 of 6\\); wait for it`),
+    );
+    assert.throws(
+      () => engine.assertNotRolling(target(5)),
+      new RegExp(`rollout ${r.id} is running and moves it in batch 6 of 6, not done yet; wait for it`),
+    );
+    await engine.abort(r.id, 'admin');
+  });
+
+  it('a rollback refuses a restart only of the instances it has yet to put back', async () => {
+    const { fleet, engine } = setup({
+      ...UPDATE,
+      on_failure: 'rollback',
+      min_healthy_time: '2s',
+      healthy_deadline: '20s',
+    });
+    const v2 = fleet.addVersion({ env: { V: '2', BROKEN: '1' } }, { ...UPDATE, on_failure: 'rollback' });
+    const r = await updateTo(fleet, engine, v2);
+    engine.run(r.id);
+    // Batch 1 (2 instances) crashes on version 2; their rollback steps wait out min_healthy_time.
+    const rolling = await waitFor(() => {
+      const x = engine.get(r.id);
+      return x.state === 'rolling_back' && x.instances.some((i) => i.state === 'in_progress') ? x : null;
+    });
+    const [changed, untouched] = [rolling.instances[0]!, rolling.instances[4]!];
+    assert.equal(changed.changed, true);
+    assert.equal(untouched.state, 'skipped');
+    assert.throws(
+      () => engine.assertNotRolling([{ handler: 'web', agent: changed.agent, key: changed.instance }]),
+      new RegExp(`rollout ${r.id} is rolling_back and rolls it back; wait for it`),
+    );
+    assert.doesNotThrow(() =>
+      engine.assertNotRolling([{ handler: 'web', agent: untouched.agent, key: untouched.instance }]),
+    );
     await engine.abort(r.id, 'admin');
   });
 
