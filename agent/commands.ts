@@ -36,6 +36,7 @@ export function agentCommand(fields: Partial<AgentCommand__Output> & Pick<AgentC
     hold: [],
     sync: false,
     remove: [],
+    defer: [],
     specs: [],
     keep_specs: false,
     signal: '',
@@ -83,10 +84,12 @@ export class AgentCommands {
         // holding every handler keeps each instance on the spec it runs.
         const specs = cmd.keep_specs ? sup.specs().filter((s) => !cmd.remove.includes(s.name)) : specsOf(cmd);
         const hold = cmd.keep_specs ? specs.map((s) => s.name) : cmd.hold;
-        // Only the handlers the master names in `remove` are stopped: see ReconcileOptions.
+        // Only the handlers the master names in `remove` are stopped, and the replicas a rolling update adds
+        // (`defer`) are left to its batches: see ReconcileOptions.
         // Answered once its starts are spawned: a start window may be longer than the master waits for it.
         const statuses = await sup.applySpecs(specs, new Set(hold), {
           remove: new Set(cmd.remove),
+          defer: new Set(cmd.defer),
           launchOnly: true,
         });
         const what = cmd.keep_specs ? 'kept' : cmd.sync ? 'synced' : 'applied';

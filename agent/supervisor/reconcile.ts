@@ -3,7 +3,7 @@
  * (a rollout's UPDATE step). Instances change spec only here: stopped, re-specced, persisted, restarted.
  */
 import { ValidationError } from '../../shared/errors.js';
-import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
+import { instanceKey, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { specChange } from '../../shared/spec-hash.js';
 import type { InstanceStatus } from '../instance/instance.js';
 import type { InstanceRegistry } from './instance-registry.js';
@@ -23,6 +23,11 @@ export interface ReconcileOptions {
    * the master, whose answer must not wait out a start window of minutes (`start_seconds`, `start_timeout`).
    */
   launchOnly?: boolean;
+  /**
+   * Instance keys a rolling update starts in its batch (replicas it adds, DESIGN §5): not created here,
+   * whatever the spec's count; `rolloutStep` creates each in its turn.
+   */
+  defer?: ReadonlySet<string>;
 }
 
 /** The wanted specs by handler name; a name given twice is refused before anything changes. */
@@ -57,13 +62,9 @@ export async function reconcile(
     const hash = specHash(spec);
     for (let index = 0; index < (spec.count ?? 1); index++) {
       const key = instanceKey(spec.name, index);
-      const create = (): Promise<unknown> => {
-        const created = reg.add(spec, index);
-        // A live process of it that the state file did not name (stray-shims.ts): adopted, not spawned again.
-        const stray = reg.takeUnrecorded(created.name);
-        return stray ? created.adoptUnrecorded(stray, opts.launchOnly) : created.begin(opts.launchOnly);
-      };
       const inst = reg.find(key);
+      if (!inst && opts.defer?.has(key)) continue; // its rollout starts it
+      const create = (): Promise<unknown> => createInstance(reg, spec, index, opts.launchOnly);
       // Being removed (an earlier apply's count, or a removal an agent restart finishes): created afresh after.
       const removal = reg.removal(key);
       if (removal) work.push(removal.then(create));
@@ -81,18 +82,43 @@ export async function reconcile(
   await Promise.all(work);
 }
 
+/** Creates instance `index` of `spec` and starts it (Instance.begin; `launchOnly`: see ReconcileOptions). */
+function createInstance(
+  reg: InstanceRegistry,
+  spec: HandlerSpec,
+  index: number,
+  launchOnly?: boolean,
+): Promise<unknown> {
+  const created = reg.add(spec, index);
+  // A live process of it that the state file did not name (stray-shims.ts): adopted, not spawned again.
+  const stray = reg.takeUnrecorded(created.name);
+  return stray ? created.adoptUnrecorded(stray, launchOnly) : created.begin(launchOnly);
+}
+
 /**
  * Puts one instance on `spec` and restarts it, also when the spec is the same (rolling restart). An
- * instance an operator stopped only gets the spec stored.
+ * instance an operator stopped only gets the spec stored. One the agent does not run yet (a replica a rolling
+ * update adds, deferred by the APPLY) is created on `spec` — when `spec`'s count has room for it.
  */
 export async function rolloutStep(
   reg: InstanceRegistry,
   key: string,
   spec: HandlerSpec,
 ): Promise<InstanceStatus> {
-  const inst = reg.get(key);
-  if (spec.name !== inst.spec.name)
-    throw new ValidationError(`instance ${key} belongs to ${inst.spec.name}, not ${spec.name}`);
+  const { handler, index } = parseInstanceKey(key);
+  if (spec.name !== handler)
+    throw new ValidationError(`instance ${key} belongs to ${handler}, not ${spec.name}`);
+  const name = instanceKey(handler, index);
+  await reg.removal(name); // one being removed (a lowered count) is created afresh after
+  if (!reg.find(name)) {
+    if (index >= (spec.count ?? 1))
+      throw new ValidationError(
+        `instance ${key} does not run here, and the spec's count ${spec.count ?? 1} has no room for it`,
+      );
+    await createInstance(reg, spec, index);
+    return reg.get(name).status();
+  }
+  const inst = reg.get(name);
   const hash = specHash(spec);
   // Whether it is meant to run is read in its turn (an operator's stop may be queued ahead of the step).
   if (inst.specHash !== hash) await inst.respec(spec, hash);

@@ -67,6 +67,8 @@ export class Fleet {
   private readonly log: Logger;
   /** Handlers under a rolling update (set by the rollout engine): APPLY leaves their instances' specs alone. */
   heldHandlers: () => string[] = () => [];
+  /** Instance keys on `agent` a rolling update starts in its batch (set by the rollout engine): APPLY defers them. */
+  deferredInstances: (agent: string) => string[] = () => [];
   /** The adoption of the last hello (adoptions run one after another). */
   private adopting: Promise<unknown> = Promise.resolve();
   /** Streams whose hello is not through yet (closed with the others by `close`). */
@@ -341,6 +343,7 @@ export class Fleet {
           specs: keepSpecs ? [] : specs,
           keepSpecs,
           hold: specs.map((s) => s.name).filter((n) => held.has(n)),
+          defer: this.deferredInstances(agent),
           sync: sync !== undefined,
           remove,
           waitMs,

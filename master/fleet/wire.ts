@@ -22,6 +22,8 @@ export interface CommandFields {
   keepSpecs?: boolean;
   /** APPLY: the handlers the agent is to stop and forget (deleted, or no longer its own). */
   remove?: string[];
+  /** APPLY: instance keys a rolling update starts in its batch (not created by the APPLY). */
+  defer?: string[];
   pid?: number;
   /** ATTACH/DETACH: observed process name. */
   name?: string;
@@ -55,6 +57,7 @@ export function commandFor(id: string, req: CommandFields): AgentCommand & { id:
     hold: req.hold ?? [],
     sync: req.sync ?? false,
     remove: req.remove ?? [],
+    defer: req.defer ?? [],
     signal: req.signal ?? '',
     main: req.main ?? false,
     hold_ms: req.holdMs ?? 0,

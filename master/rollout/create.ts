@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Rollout } from '../../proto/generated/governor/v1/Rollout.js';
-import type { HandlerSpec } from '../../shared/spec.js';
+import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { checkUpdate, refuseField, type UpdateSpec } from '../../shared/update-policy.js';
 import type { InstanceView } from '../state/registry.js';
 import { batchSizeOf, planBatches, type InstanceRef } from './plan.js';
@@ -58,6 +58,29 @@ export function coveredInstances(
 }
 
 /**
+ * Instances an update adds: those the target spec places (its agents × its count) that no agent reports — a
+ * raised count, or an agent newly placed. They start in their batch (types.ts `added`).
+ */
+export function addedInstances(
+  views: readonly InstanceView[],
+  agents: readonly string[],
+  spec: HandlerSpec,
+): Array<InstanceRef & { pid: number }> {
+  const reported = new Set(
+    views.filter((v) => !v.status.observed).map((v) => `${v.agent}/${v.status.instance || spec.name}`),
+  );
+  return agents.flatMap((agent) =>
+    Array.from({ length: spec.count }, (_, index) => ({
+      handler: spec.name,
+      agent,
+      instance: instanceKey(spec.name, index),
+      index,
+      pid: 0,
+    })).filter((i) => !reported.has(stepName(i))),
+  );
+}
+
+/**
  * When only one of min_healthy_time and healthy_deadline was asked for, the other is the handlers' (their
  * blocks' strictest): the refusal says which is which, and what to ask for instead.
  */
@@ -71,10 +94,14 @@ function mixedSources(overrides: Partial<UpdateSpec> | undefined): string {
 }
 
 export function createRollout(n: NewRollout): RolloutRecord {
+  const added = new Set<string>();
   const each = n.handlers.map((h) => {
     const covered = coveredInstances(h.instances, h.agents, h.spec);
     const refs = covered.filter((i) => !h.only || h.only.has(stepName(i)));
-    return { h, refs, partial: refs.length < covered.length };
+    // An update also starts the replicas it adds, in their batches (a restart restarts what runs).
+    const adds = n.kind === 'update' ? addedInstances(h.instances, h.agents, h.spec) : [];
+    for (const a of adds) added.add(stepName(a));
+    return { h, refs: [...refs, ...adds], partial: refs.length < covered.length };
   });
   // A handler with nothing to roll is not covered (and its block does not count).
   const rolled = each.filter((e) => e.refs.length > 0);
@@ -133,6 +160,7 @@ export function createRollout(n: NewRollout): RolloutRecord {
         started_at: '',
         done_at: '',
         changed: false,
+        ...(added.has(stepName(i)) ? { added: true } : {}),
       })),
     ),
     current_batch: 0,

@@ -120,7 +120,25 @@ export class RolloutEngine {
    * not reach.
    */
   heldHandlers(): string[] {
-    const held = new Set<string>();
+    return [...this.holders().keys()];
+  }
+
+  /**
+   * Instance keys on `agent` that APPLY does not start (Fleet.deferredInstances): the replicas an update adds
+   * (types.ts `added`) whose step never ran, while that update holds their handler (see heldHandlers) — they
+   * start in their batch, or wait for the next rollout when it stopped short.
+   */
+  deferredInstances(agent: string): string[] {
+    const out: string[] = [];
+    for (const [name, r] of this.holders())
+      for (const i of r.instances)
+        if (i.added && !i.changed && i.handler === name && i.agent === agent) out.push(i.instance);
+    return out;
+  }
+
+  /** Each held handler (see heldHandlers) and the update rollout that holds it. */
+  private holders(): Map<string, RolloutRecord> {
+    const held = new Map<string, RolloutRecord>();
     const decided = new Set<string>();
     for (const r of this.store.list()) {
       for (const { name, rollback_version, partial } of r.handlers) {
@@ -129,12 +147,12 @@ export class RolloutEngine {
           if (r.kind === 'update' || !partial) decided.add(name);
         } else if (r.state === 'failed' && rollback_version > 0) decided.add(name);
         else if (r.kind === 'update') {
-          held.add(name);
+          held.set(name, r);
           decided.add(name);
         }
       }
     }
-    return [...held];
+    return held;
   }
 
   /**

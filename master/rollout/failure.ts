@@ -4,6 +4,7 @@
  * or aborted when under way). Used by the batch driver (drive.ts) and by abort (engine.ts).
  */
 import { failurePolicy } from './plan.js';
+import type { HandlerSpec } from '../../shared/spec.js';
 import type { RolloutContext } from './step.js';
 import { syncFirstHandler, type RolloutInstanceRecord, type RolloutRecord } from './types.js';
 
@@ -55,9 +56,36 @@ export async function onFailure(ctx: RolloutContext, r: RolloutRecord, what: str
         ctx.transition(r, 'rolling_back');
         ctx.stage(d, r);
       });
+      await restorePlacement(ctx, r, previous);
     }
   }
   await ctx.save(r);
+}
+
+/**
+ * A rollback's previous specs placed on their agents again, where the update changed where or how many times a
+ * handler runs (count, agents, selector): one APPLY push to the agents either version places it on. Its
+ * instances keep their specs (the rollout still holds the handler: its steps put them back, batch by batch),
+ * but the replicas the update added are removed (the previous count) and those it removed start again on the
+ * previous spec. An agent the push misses gets it when it reconnects (its sync).
+ */
+async function restorePlacement(
+  ctx: RolloutContext,
+  r: RolloutRecord,
+  previous: HandlerSpec[],
+): Promise<void> {
+  const agents = new Set<string>();
+  for (const [i, h] of r.handlers.entries()) {
+    const from = previous[i];
+    const to = ctx.port.spec(h.name, h.to_version)?.spec;
+    if (!from || !to) continue;
+    const [was, is] = [ctx.port.agentsFor(from), ctx.port.agentsFor(to)];
+    if (from.count === to.count && [...was].sort().join() === [...is].sort().join()) continue;
+    for (const a of [...was, ...is]) agents.add(a);
+  }
+  if (agents.size === 0) return;
+  ctx.log.info('rollback: previous count and agents pushed', { rollout: r.id, agents: [...agents] });
+  await ctx.port.pushSpecs([...agents].sort(), r.issued_by);
 }
 
 /**

@@ -43,6 +43,9 @@ export function fleetPort(fleet: Fleet): RolloutPort {
     spec: (handler, version) =>
       version === undefined ? registry.getSpec(handler) : registry.getSpecVersion(handler, version),
     agentsFor: (spec) => registry.agentsFor(spec),
+    pushSpecs: async (agents, issuedBy) => {
+      await fleet.pushSpecs(agents, issuedBy, { kind: 'rollback' });
+    },
     reRegister: async (specs, alongside) => {
       const plan = registry.planSpecs(specs);
       const versions = plan.applied.map((a) => a.version);
@@ -156,6 +159,7 @@ export async function openRollouts(
   const engine = new RolloutEngine(fleetPort(fleet), new RolloutStore(store), log);
   const paused = await engine.restore();
   fleet.heldHandlers = () => engine.heldHandlers();
+  fleet.deferredInstances = (agent) => engine.deferredInstances(agent);
   if (inFlight === 'continue')
     continueWhenConnected(engine, paused, (a) => fleet.hub.isConnected(a), log, continueWaitMs);
   return engine;

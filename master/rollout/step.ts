@@ -4,7 +4,7 @@
  * is done, failed, or the step is cancelled. Never outlives its deadlines.
  */
 import type { Logger } from '../../shared/logger.js';
-import type { HandlerSpec } from '../../shared/spec.js';
+import { parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
 import { instanceSpecHash } from '../../shared/spec-hash.js';
 import type { DispatchOutcome, DispatchRequest } from '../fleet/dispatcher.js';
 import type { InstanceView, SpecVersion } from '../state/registry.js';
@@ -28,6 +28,12 @@ export interface RolloutPort {
     specs: HandlerSpec[],
     alongside: (versions: number[], d: MasterState) => void,
   ): Promise<number[]>;
+  /**
+   * Sends `agents` their assigned specs (an APPLY push, recorded as issued by `issuedBy`): the handlers a
+   * rollout holds keep their instances' specs, but get the replicas of their current spec's count and agents
+   * (failure.ts: a rollback's previous count). Once an agent applied it, the master forgets what it removed.
+   */
+  pushSpecs(agents: string[], issuedBy: string): Promise<void>;
 }
 
 /** Set by abort/shutdown: steps stop waiting and write nothing more. */
@@ -162,6 +168,12 @@ export async function runStep(
     if (rollback && state === 'failed') s.rollback_failed = true;
     await ctx.save(r);
   };
+  // A rollback to a spec that does not place the instance (a replica the update added): the rollback's APPLY
+  // push removed it (failure.ts `restorePlacement`); the step waits until its agent no longer has it.
+  if (rollback && !places(ctx.port, target.spec, s)) {
+    const endsAt = Math.min(startedAt + r.healthy_deadline_ms, progressEndsAt);
+    return awaitRemoval(ctx, s, endsAt, finish, token);
+  }
   if (carried === 'replaced') {
     return finish(
       'failed',
@@ -231,6 +243,36 @@ export async function runStep(
     // Wake up right when min_healthy_time ends rather than up to a poll later.
     const untilDone = v.readySince === null ? ctx.pollMs : v.readySince + r.min_healthy_time_ms - ctx.now();
     await sleepUnlessCancelled(Math.max(1, Math.min(ctx.pollMs, untilDone)), token);
+    if (token.cancelled) return;
+  }
+}
+
+/** Whether `spec` places instance `s` (its agents, its count). */
+function places(port: RolloutPort, spec: HandlerSpec, s: RolloutInstanceRecord): boolean {
+  return port.agentsFor(spec).includes(s.agent) && parseInstanceKey(s.instance).index < spec.count;
+}
+
+/**
+ * A rollback step whose spec does not place its instance: done (`rolled_back`) once the master no longer lists
+ * it (an agent forgets it once it applied the rollback's APPLY push); failed when its agent is gone or it is
+ * still listed after healthy_deadline.
+ */
+async function awaitRemoval(
+  ctx: RolloutContext,
+  s: RolloutInstanceRecord,
+  endsAt: number,
+  finish: (state: RolloutInstanceRecord['state'], reason?: string) => Promise<void>,
+  token: CancelToken,
+): Promise<void> {
+  for (;;) {
+    const o = observe(ctx.port, s);
+    if (o.state === '') return finish('rolled_back');
+    if (!o.connected)
+      return finish('failed', 'agent disconnected before it removed the replica the update added');
+    if (ctx.now() >= endsAt) {
+      return finish('failed', `the replica the update added still runs (state ${o.state}, pid ${o.pid})`);
+    }
+    await sleepUnlessCancelled(ctx.pollMs, token);
     if (token.cancelled) return;
   }
 }

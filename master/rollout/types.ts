@@ -72,6 +72,12 @@ export interface RolloutInstanceRecord {
    */
   changed: boolean;
   /**
+   * Internal: a replica the update adds (its spec's count or agents place it, no agent ran it when the rollout
+   * was made). APPLY does not start it while the rollout holds its handler (engine.ts `deferredInstances`):
+   * its step does, in its batch; a rollback to a spec that does not place it removes it (failure.ts).
+   */
+  added?: boolean;
+  /**
    * Internal: its rollback step ran and failed (`reason` says why). A rollback goes on with the other
    * instances and ends `failed` naming these; a resume of the rollback tries them again.
    */

@@ -136,6 +136,11 @@ export class FakeFleet implements RolloutPort {
   agentsFor() {
     return this.agents;
   }
+  /** The APPLY pushes a rollback made (the agents of each). */
+  readonly pushes: string[][] = [];
+  async pushSpecs(agents: string[]) {
+    this.pushes.push(agents);
+  }
   async reRegister(specs: HandlerSpec[], alongside: (versions: number[], d: MasterState) => void) {
     const versions = specs.map((spec) => {
       const v = { version: this.versions.length + 1, hash: 'r', spec, applied_at: '' };

@@ -105,6 +105,7 @@ class ManyFleet implements RolloutPort {
   agentsFor(spec: HandlerSpec) {
     return spec.agents;
   }
+  async pushSpecs() {} // every handler here keeps its count and agent
   async reRegister(specs: HandlerSpec[], alongside: (versions: number[], d: MasterState) => void) {
     const versions = specs.map((spec) => this.addVersion(spec).version);
     alongside(versions, emptyMasterState()); // the engine's own save stores the record in this fake

@@ -53,7 +53,7 @@ export interface AgentCommand {
   'instance'?: (string);
   /**
    * APPLY: handlers under a rolling update (DESIGN §5). Their existing instances keep the spec they run
-   * (new replicas start on the pushed spec, removed ones stop); rollouts move each one with UPDATE.
+   * (replicas above the pushed spec's count stop); rollouts move each one with UPDATE.
    */
   'hold'?: (string)[];
   /**
@@ -67,6 +67,12 @@ export interface AgentCommand {
    * removes: a handler the master merely does not know (a new or emptied store) is never stopped.
    */
   'remove'?: (string)[];
+  /**
+   * APPLY: instance keys (`web#1`) a rolling update starts in its batch (replicas it adds: DESIGN §5): the
+   * APPLY does not create them, whatever the pushed spec's count; the rollout's UPDATE does. One that runs
+   * already is left as `hold` leaves it.
+   */
+  'defer'?: (string)[];
   /**
    * APPLY: the full set of handler specs assigned to this agent (empty with keep_specs). UPDATE: exactly
    * the one spec to put the instance on. The agent validates each with the apply validator and refuses
@@ -148,7 +154,7 @@ export interface AgentCommand__Output {
   'instance': (string);
   /**
    * APPLY: handlers under a rolling update (DESIGN §5). Their existing instances keep the spec they run
-   * (new replicas start on the pushed spec, removed ones stop); rollouts move each one with UPDATE.
+   * (replicas above the pushed spec's count stop); rollouts move each one with UPDATE.
    */
   'hold': (string)[];
   /**
@@ -162,6 +168,12 @@ export interface AgentCommand__Output {
    * removes: a handler the master merely does not know (a new or emptied store) is never stopped.
    */
   'remove': (string)[];
+  /**
+   * APPLY: instance keys (`web#1`) a rolling update starts in its batch (replicas it adds: DESIGN §5): the
+   * APPLY does not create them, whatever the pushed spec's count; the rollout's UPDATE does. One that runs
+   * already is left as `hold` leaves it.
+   */
+  'defer': (string)[];
   /**
    * APPLY: the full set of handler specs assigned to this agent (empty with keep_specs). UPDATE: exactly
    * the one spec to put the instance on. The agent validates each with the apply validator and refuses

@@ -33,8 +33,9 @@ export const CommandKind = {
   /**
    * A rollout step: put ONE instance (`instance`, required) on the spec in `specs` (exactly that
    * handler's spec) and restart it — also when the spec is unchanged (rolling restart). An instance an
-   * operator stopped only gets the spec stored, it is not started. Other instances of the handler are
-   * untouched. Answers once the instance left `starting`.
+   * operator stopped only gets the spec stored, it is not started. An instance the agent does not run yet
+   * (a replica a rolling update adds) is created on the spec, when its index is below the spec's count.
+   * Other instances of the handler are untouched. Answers once the instance left `starting`.
    */
   UPDATE: 'UPDATE',
   /**
@@ -91,8 +92,9 @@ export type CommandKind =
   /**
    * A rollout step: put ONE instance (`instance`, required) on the spec in `specs` (exactly that
    * handler's spec) and restart it — also when the spec is unchanged (rolling restart). An instance an
-   * operator stopped only gets the spec stored, it is not started. Other instances of the handler are
-   * untouched. Answers once the instance left `starting`.
+   * operator stopped only gets the spec stored, it is not started. An instance the agent does not run yet
+   * (a replica a rolling update adds) is created on the spec, when its index is below the spec's count.
+   * Other instances of the handler are untouched. Answers once the instance left `starting`.
    */
   | 'UPDATE'
   | 11
