@@ -1,8 +1,8 @@
 /**
- * Rolling updates that also change a handler's count, with real processes: the replicas an update adds start
- * in their batch (health-gated like the others), never with the APPLY; a rollback puts the handler back as it
- * was — the replicas it added removed, those it removed started again, every instance on the previous spec —
- * and the master lists what the agents run. 2 agents, batches of 1.
+ * Rolling updates that also change a handler's count or agents, with real processes: the replicas an update
+ * adds start in their batch (health-gated like the others), never with the APPLY; a rollback puts the handler
+ * back as it was — the replicas it added removed, those it removed started again, every instance on the
+ * previous spec — and the master lists what the agents run. 2 agents, batches of 1.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -19,7 +19,7 @@ type ApplyDoc = Pick<ApplyResponse, 'handlers'> & { rollouts: Rollout[] };
 const keyOf = (i: { agent: string; instance?: unknown }): string =>
   `${i.agent}/${String(i.instance || 'web')}`;
 
-describe('rollout: a rolling update that changes the count', function () {
+describe('rollout: a rolling update that changes the count or the agents', function () {
   this.timeout(90_000);
   let c: Cluster;
 
@@ -163,5 +163,51 @@ describe('rollout: a rolling update that changes the count', function () {
     const r = await applyRollout(broken, 1);
     assert.equal(r.state, 'rolled_back', r.error);
     await runsExactly(['edge-1/web', 'edge-1/web#1', 'edge-2/web', 'edge-2/web#1'], hash);
+  });
+
+  it('a rollback of an update that left an agent starts its replicas there again, on the old spec', async () => {
+    const all = ['edge-1/web', 'edge-1/web#1', 'edge-2/web', 'edge-2/web#1'];
+    const hash = String((await runsExactly(all))[0]!.spec_hash);
+    const broken = webSpec(['edge-1'], {
+      count: 2,
+      env: { V: '6' },
+      command: needsFile(path.join(c.dir, 'never')),
+      update: { ...UPDATE, on_failure: 'rollback' },
+    });
+    const r = await applyRollout(broken, 1);
+    assert.equal(r.state, 'rolled_back', r.error);
+    await runsExactly(all, hash);
+  });
+
+  it('a rollback of an update that placed the handler on another agent removes it there, started there in its batch', async () => {
+    // Only on edge-1 (a change of agents alone: no rollout).
+    const only = webSpec(['edge-1'], { count: 2, env: { V: '3' }, update: UPDATE });
+    const moved = await c.govJson<ApplyDoc>(['apply', '-f', c.writeHandlers([only])]);
+    assert.deepEqual(moved.rollouts, []);
+    const hash = String((await runsExactly(['edge-1/web', 'edge-1/web#1']))[0]!.spec_hash);
+    // Version 7 on both agents runs, except its last replica (web#1 on edge-2), which fails its batch.
+    const failsLast = [
+      process.execPath,
+      '-e',
+      "if (process.env.GOV_AGENT === 'edge-2' && process.env.GOV_INSTANCE === 'web#1') process.exit(3); setInterval(() => {}, 1000);",
+    ];
+    const spec = webSpec(AGENTS, {
+      count: 2,
+      env: { V: '7' },
+      command: failsLast,
+      update: { ...UPDATE, on_failure: 'rollback' },
+    });
+    const r = await applyRollout(spec, 1);
+    assert.equal(r.state, 'rolled_back', r.error);
+    assert.deepEqual(
+      r.instances.map((i) => `${i.agent}/${i.instance} ${i.state} batch ${i.batch}`),
+      [
+        'edge-1/web rolled_back batch 0',
+        'edge-2/web rolled_back batch 1',
+        'edge-1/web#1 rolled_back batch 2',
+        'edge-2/web#1 rolled_back batch 3',
+      ],
+    );
+    await runsExactly(['edge-1/web', 'edge-1/web#1'], hash);
   });
 });
