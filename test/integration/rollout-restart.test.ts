@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Rollout } from '../../master/cli/admin-client.js';
+import { waitFor } from '../helpers/common.js';
 import { Cluster } from '../helpers/cluster.js';
 import { downIntervals, maxOverlap, webSpec } from './rollout-helpers.js';
 
@@ -77,16 +78,30 @@ describe('rollout: rolling restart', function () {
     assert.ok(steps.every((e) => e.status === 'success'));
   });
 
-  it('gov restart of instances a running rollout moves is refused, naming it (no more down at once than its batch)', async () => {
+  it('gov restart of instances a running rollout has yet to move is refused, naming it (no more down at once than its batch); one whose batch is done is restarted', async () => {
     const r = await c.govJson<Rollout>(['rollout', 'restart', 'web', '--batch-size', '1', '--detach']);
     try {
       const refused = await c.gov(['restart', 'web']);
       assert.equal(refused.code, 1, refused.stderr);
-      assert.match(refused.stderr, new RegExp(`rollout ${r.id} is (pending|running) over it`));
+      assert.match(
+        refused.stderr,
+        new RegExp(`rollout ${r.id} is (pending|running) and (is moving it now|moves it in batch \\d+ of 6)`),
+      );
       assert.equal(
         (await c.admin().getRollout(r.id)).instances.filter((i) => i.state === 'failed').length,
         0,
       );
+      // An instance whose batch is done may be restarted while the rollout goes on with the others.
+      const first = await waitFor(
+        async () => {
+          const x = await c.admin().getRollout(r.id);
+          return x.batches[0]?.state === 'done' ? x.instances.find((i) => i.batch === 0) : null;
+        },
+        { timeoutMs: 30_000, what: `batch 1 of ${r.id} done` },
+      );
+      const done = await c.gov(['restart', `${first.instance}@${first.agent}`]);
+      assert.equal(done.code, 0, done.stderr);
+      assert.equal((await c.admin().getRollout(r.id)).state, 'running');
     } finally {
       await c.gov(['rollout', 'abort', r.id]);
     }
