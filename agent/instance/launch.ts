@@ -51,8 +51,8 @@ export interface Launch {
   /** The handler's whole environment. */
   env: Record<string, string>;
   /**
-   * The names in `env` whose value is the agent's own (BASE_ENV, `inherit_env`: what neither the spec's env
-   * nor its user set): what the spec launches does not change when the agent's environment does.
+   * The names whose value (or absence) is the agent's own (BASE_ENV, `inherit_env`: what neither the spec's
+   * env nor its user set): what the spec launches does not change when the agent's environment does.
    */
   inherited: string[];
   /** Goes before the command (and an exec check's): `setpriv … --`, or nothing. */
@@ -131,7 +131,8 @@ export function prepareLaunch(spec: HandlerSpec, index: number, ctx: LaunchConte
     const v = Object.hasOwn(ctx.agentEnv, k) ? ctx.agentEnv[k] : undefined;
     if (typeof v === 'string') env[k] = v;
   }
-  const inherited = new Set(Object.keys(env));
+  // Every name the agent's environment may give, set now or not (one the agent had at an earlier spawn may be gone).
+  const inherited = new Set<string>([...BASE_ENV, ...(spec.inherit_env ?? [])]);
   if (account?.named) {
     env.HOME = account.named.home;
     env.USER = account.named.name;

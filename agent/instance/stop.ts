@@ -107,7 +107,8 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
   // A time ahead of now (the wall clock stepped back since) counts as now.
   const signalledAt = Math.min(o.signalledAt ?? Infinity, clock.now());
   const deadline = signalledAt + o.timeoutMs;
-  const killUntil = deadline + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
+  // From this stop's own first SIGKILL: a resumed stop whose deadline passed long ago still gives it its time.
+  let killUntil = Infinity;
   let killed = false;
   // Where the kernel says when the cgroup empties (v2 cgroup.events), the wait ends then, not at the next
   // poll; the poll stays at `pollMs` (the shim, the process group). Elsewhere (v1, no cgroup) the poll
@@ -132,6 +133,7 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
         const res = send(h, o, 'SIGKILL');
         if (res) return res;
         if (!killed) {
+          killUntil = clock.now() + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
           o.note(
             'KILLED',
             `KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(o.timeoutMs)}`,

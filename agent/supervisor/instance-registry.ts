@@ -28,6 +28,10 @@ export class InstanceRegistry {
   private readonly unrecorded = new Map<string, ShimProcess>();
   /** Removals under way by instance key (`remove`). */
   private readonly removals = new Map<string, Promise<void>>();
+  /** By instance key: the latest apply's creation awaiting its removal's end (`afterRemoval`). */
+  private readonly recreations = new Map<string, symbol>();
+  /** Shut down (`close`): nothing more is removed from disk or created. */
+  private closed = false;
 
   constructor(
     /** The supervisor's options; `backend` is the one instances use (limits + observed guard). */
@@ -137,6 +141,7 @@ export class InstanceRegistry {
    * One removal per key at a time: removing it again joins the one under way.
    */
   remove(inst: Instance): Promise<void> {
+    this.recreations.delete(inst.name); // a later removal overrules an earlier apply's creation afresh
     const pending = this.removals.get(inst.name);
     if (pending) return pending;
     const done = this.retire(inst).finally(() => this.removals.delete(inst.name));
@@ -152,8 +157,28 @@ export class InstanceRegistry {
     return this.removals.get(key);
   }
 
+  /**
+   * `create` (a new instance `key`) once the removal under way of `key` ends, or now when there is none —
+   * unless meanwhile a later apply removed `key` again (applies run concurrently: 1 → 3 → 1 must end at 1)
+   * or the agent shut down (nothing is spawned after that).
+   */
+  afterRemoval(key: string, create: () => Promise<unknown>): Promise<unknown> {
+    const removal = this.removals.get(key);
+    if (!removal) return create();
+    const mine = Symbol(key);
+    this.recreations.set(key, mine);
+    return removal.then(() => {
+      if (this.closed || this.recreations.get(key) !== mine) return undefined;
+      this.recreations.delete(key);
+      return create();
+    });
+  }
+
   private async retire(inst: Instance): Promise<void> {
     await inst.retire();
+    // Shut down during its stop (cancelled, the process left running): the record keeps `removing` (the
+    // shutdown's save wrote it) and the next agent finishes the removal.
+    if (this.closed) return;
     inst.dispose();
     this.demand.get(inst.name)?.dispose();
     this.demand.delete(inst.name);
@@ -173,6 +198,7 @@ export class InstanceRegistry {
 
   /** No more writes; stops every instance's and controller's timers without touching processes. */
   close(): void {
+    this.closed = true;
     for (const inst of this.instances.values()) inst.dispose();
     for (const d of this.demand.values()) d.dispose();
   }

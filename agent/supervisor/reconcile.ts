@@ -66,8 +66,7 @@ export async function reconcile(
       if (!inst && opts.defer?.has(key)) continue; // its rollout starts it
       const create = (): Promise<unknown> => createInstance(reg, spec, index, opts.launchOnly);
       // Being removed (an earlier apply's count, or a removal an agent restart finishes): created afresh after.
-      const removal = reg.removal(key);
-      if (removal) work.push(removal.then(create));
+      if (reg.removal(key)) work.push(reg.afterRemoval(key, create));
       else if (!inst) work.push(create());
       else if (inst.specHash !== hash && !hold.has(spec.name)) {
         // Only where or how many times it runs, or its resource policies, changed: the same process,

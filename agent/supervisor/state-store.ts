@@ -46,7 +46,8 @@ export interface InstanceRecord {
   frozen_at?: number;
   /**
    * While `stopping`: epoch ms its stop signal was sent. An agent restarted mid-stop goes on with that stop
-   * (SIGKILL at this + stop_timeout), the signal not sent twice; absent: not stopping (or an older agent's).
+   * (SIGKILL at this + stop_timeout), the signal not sent again (an agent killed in the few ms before this
+   * write lands did send it, and the next one sends it again); absent: not stopping (or an older agent's).
    */
   stopping_since?: number;
   /**

@@ -135,7 +135,13 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
     await waitFor(() => (b.status('h')[0]?.state === 'stopped' ? true : null), { what: 'h stopped' });
     assert.deepEqual(signalsOf(log, pid), ['SIGTERM'], 'the stop signal was sent once');
     assert.ok(b.status('h')[0]!.events.some((e) => e.type === 'KILLED'));
-    assert.equal(readState(dataDir).instances.h?.stopping_since, undefined, 'no stop under way on disk');
+    await waitFor(
+      () => {
+        const rec = readState(dataDir).instances.h;
+        return rec?.state === 'stopped' && rec.stopping_since === undefined ? true : null;
+      },
+      { what: 'stopped on disk, no stop under way' },
+    );
   });
 
   it('a process that ends while no agent runs during its stop is stopped, not exited', async () => {
@@ -145,6 +151,9 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
     const b = await supervisor(dataDir);
     const st = await waitFor(() => b.status('h')[0], { what: 'h restored' });
     assert.equal(st.state, 'stopped', JSON.stringify(st.events));
+    await waitFor(() => (readState(dataDir).instances.h?.handle === null ? true : null), {
+      what: 'stopped on disk',
+    });
     assert.equal(readState(dataDir).instances.h?.desired, 'stopped');
   });
 

@@ -14,6 +14,12 @@ import { tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { readState } from './helpers.js';
 import { logLines, pidSignalsSpec, signalsOf } from './pid-signal-helpers.js';
 
+/** The mains the pid-signals log saw start, in order. */
+const mains = (log: string): number[] =>
+  logLines(log)
+    .filter(([role, , rest]) => role === 'main' && rest.startsWith('ppid'))
+    .map(([, pid]) => pid);
+
 const spec = (raw: Record<string, unknown>, count: number): HandlerSpec =>
   parseHandler({ ...raw, count }, 'handlers[0]', 't');
 
@@ -36,22 +42,31 @@ describe('an instance an apply removes', function () {
   /** The status of instance `key`, if the agent has it. */
   const statusOf = (sup: Supervisor, key: string) => sup.status().find((s) => s.instance === key);
 
-  it('is started afresh when an apply wants it back while it is being removed', async () => {
+  /**
+   * `count` replicas of a handler that ignores SIGTERM (a removal lasts its stop_timeout), then an apply of
+   * count 1 (`down`, not awaited) once web#1 got its stop signal.
+   */
+  async function removingReplicas(count: number) {
     const log = path.join(tempDir(), 'pids.log');
-    // It ignores SIGTERM: its removal lasts the stop_timeout.
     const raw = { ...pidSignalsSpec('web', log), stop_timeout: '1500ms' };
     const dir = tempDir();
     const sup = await agentOn(dir);
-    const first = await sup.applySpecs([spec(raw, 2)]);
+    const first = await sup.applySpecs([spec(raw, count)]);
     for (const s of first) trackPid(s.pgid ?? undefined, true);
-    const old = first.find((s) => s.instance === 'web#1')!.pid!;
-    await waitFor(() => (logLines(log).some(([r, p]) => r === 'main' && p === old) ? true : null), {
-      what: 'web#1 logged its start (its signal handlers are in place)',
+    const pids = first.map((s) => s.pid!);
+    await waitFor(() => (pids.every((pid) => mains(log).includes(pid)) ? true : null), {
+      what: 'every replica logged its start (its signal handlers are in place)',
     });
+    const old = first.find((s) => s.instance === 'web#1')!.pid!;
     const down = sup.applySpecs([spec(raw, 1)]);
     await waitFor(() => (signalsOf(log, old).includes('SIGTERM') ? true : null), {
       what: 'web#1 being stopped',
     });
+    return { log, raw, dir, sup, pids, old, down };
+  }
+
+  it('is started afresh when an apply wants it back while it is being removed', async () => {
+    const { raw, dir, sup, old, down } = await removingReplicas(2);
     const up = sup.applySpecs([spec(raw, 2)]);
     await Promise.all([down, up]);
     const s = await waitFor(
@@ -64,7 +79,46 @@ describe('an instance an apply removes', function () {
     trackPid(s.pgid ?? undefined, true);
     assert.notEqual(s.pid, old, 'a new process');
     assert.ok(!isAlive(old), 'the removed one is stopped');
-    assert.equal(readState(dir).instances['web#1']?.desired, 'running', 'recorded wanted running');
+    await waitFor(() => (readState(dir).instances['web#1']?.desired === 'running' ? true : null), {
+      what: 'web#1 recorded wanted running',
+    });
+  });
+
+  it('applies of 1, 3 and 1 again while replicas are being removed end at 1: a later removal overrules an earlier creation afresh', async () => {
+    const { log, raw, sup, pids, down } = await removingReplicas(3);
+    const up = sup.applySpecs([spec(raw, 3)]);
+    const again = sup.applySpecs([spec(raw, 1)]);
+    await Promise.all([down, up, again]);
+    await waitFor(() => (pids.slice(1).every((pid) => !isAlive(pid)) ? true : null), {
+      what: 'web#1 and web#2 stopped',
+    });
+    assert.deepEqual(
+      sup.status().map((s) => s.instance),
+      ['web'],
+    );
+    assert.deepEqual(mains(log), pids, 'nothing spawned afresh');
+    assert.deepEqual(
+      sup.specs().map((s) => s.count),
+      [1],
+    );
+  });
+
+  it('an agent shut down during a removal leaves it recorded (finished by the next agent), and spawns nothing after', async () => {
+    const { log, raw, dir, sup, pids, old, down } = await removingReplicas(2);
+    void sup.applySpecs([spec(raw, 2)]).catch(() => undefined); // a creation afresh waits for the removal
+    await sup.shutdown(); // handlers keep running (non-owning); the removal's stop is left where it was
+    sups.splice(sups.indexOf(sup), 1);
+    await down.catch(() => undefined);
+    assert.ok(isAlive(old), 'the removed replica was left as it was');
+    const rec = readState(dir).instances['web#1'];
+    assert.equal(rec?.removing, true, JSON.stringify(rec));
+    assert.equal(typeof rec?.stopping_since, 'number');
+    const next = await agentOn(dir);
+    await waitFor(() => (!isAlive(old) && !statusOf(next, 'web#1') ? true : null), {
+      what: 'the next agent finished the removal',
+    });
+    assert.deepEqual(mains(log), pids, 'nothing spawned after the shutdown');
+    assert.deepEqual(signalsOf(log, old), ['SIGTERM'], 'its stop signal was sent once');
   });
 
   it('whose removal an agent died in is finished at the next start, and a later count starts it afresh', async () => {
@@ -87,9 +141,10 @@ describe('an instance an apply removes', function () {
     await waitFor(() => (!isAlive(old) && !statusOf(sup, 'web#1') ? true : null), {
       what: 'the removal finished',
     });
-    const after = readState(dir);
-    assert.equal(after.instances['web#1'], undefined, 'its record deleted');
-    assert.equal(after.specs['web#1'], undefined);
+    await waitFor(() => (readState(dir).instances['web#1'] === undefined ? true : null), {
+      what: 'its record deleted',
+    });
+    assert.equal(readState(dir).specs['web#1'], undefined);
     assert.equal(statusOf(sup, 'web')?.pid, statuses[0]!.pid, 'the kept replica is untouched');
 
     await sup.applySpecs([spec(raw, 2)]);

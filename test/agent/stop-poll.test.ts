@@ -100,3 +100,44 @@ describe('stop: the wait for an empty group', () => {
     assert.ok(clock.delays.length > 0 && clock.delays.every((d) => d === 20), clock.delays.join(', '));
   });
 });
+
+describe('stop: one an agent restart interrupted, resumed by the next agent', () => {
+  /** A group that empties `afterKillMs` after its first SIGKILL; every signal sent is recorded. */
+  function killedLate(clock: StepClock, afterKillMs: number) {
+    const sent: string[] = [];
+    let killedAt: number | null = null;
+    const backend = {
+      isRunning: () => false,
+      cgroupPopulated: () => killedAt === null || clock.now() < killedAt + afterKillMs,
+      groupAlive: () => false,
+      groupOwned: () => true,
+      signalGroup: (_h: Handle, sig: string) => {
+        sent.push(sig);
+        if (sig === 'SIGKILL') killedAt ??= clock.now();
+        return true;
+      },
+      signalCgroup: () => 1,
+      readExit: () => null,
+    } as unknown as ProcessBackend;
+    return { backend, sent, killedAt: () => killedAt };
+  }
+
+  it('its stop signal is not sent again, and SIGKILL comes at the first signal + stop_timeout', async () => {
+    const clock = new StepClock();
+    clock.t = 10_000;
+    const { backend, sent, killedAt } = killedLate(clock, 50);
+    const res = await stopGroup(HANDLE, { ...stopOptions(backend, clock), signalledAt: 7_000 });
+    assert.equal(res.kind, 'exited');
+    assert.ok(!sent.includes('SIGTERM'), `no second SIGTERM: ${sent.join(', ')}`);
+    const at = killedAt()!;
+    assert.ok(at >= 12_000 && at < 12_100, `killed at ${at} (first signal 7000 + stop_timeout 5000)`);
+  });
+
+  it('resumed long after its deadline, it still gets the whole kill deadline after its own SIGKILL (never "stuck" at once)', async () => {
+    const clock = new StepClock();
+    clock.t = 100_000;
+    const { backend } = killedLate(clock, 300);
+    const res = await stopGroup(HANDLE, { ...stopOptions(backend, clock), signalledAt: 1_000 });
+    assert.equal(res.kind, 'exited', JSON.stringify(res));
+  });
+});

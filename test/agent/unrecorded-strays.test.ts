@@ -41,9 +41,14 @@ describe('a handler process the state file has no record of', function () {
   async function runThenForget(
     raw: Record<string, unknown>,
     edit: (s: AgentState) => void,
+    agentEnv?: Record<string, string | undefined>,
   ): Promise<{ dir: string; pids: number[]; shims: number[] }> {
     const dir = tempDir();
-    const first = await Supervisor.create({ dataDir: dir, pollIntervalMs: 50 });
+    const first = await Supervisor.create({
+      dataDir: dir,
+      pollIntervalMs: 50,
+      ...(agentEnv ? { agentEnv } : {}),
+    });
     const statuses = await first.applySpecs([spec(raw)]);
     for (const s of statuses) trackPid(s.pgid ?? undefined, true);
     const log = String((raw.env as Record<string, string>).PID_LOG);
@@ -140,21 +145,25 @@ describe('a handler process the state file has no record of', function () {
     assert.equal(readlinkSync(`/proc/${next.pid}/cwd`), realpathSync(cwd));
   });
 
-  it('is adopted without a restart when only the agent’s own environment changed (PATH, TZ)', async () => {
-    const log = path.join(tempDir(), 'pids.log');
-    const raw = pidSignalsSpec('web', log);
-    const { dir, pids } = await runThenForget(raw, forgetAll);
-    const sup = await agentOn(dir, {
-      ...process.env,
-      PATH: `${process.env.PATH}:/opt/elsewhere/bin`,
-      TZ: 'Asia/Tokyo',
+  for (const [what, before, after] of [
+    [
+      'changed or gained (PATH, TZ)',
+      {},
+      { PATH: `${process.env.PATH}:/opt/elsewhere/bin`, TZ: 'Asia/Tokyo' },
+    ],
+    ['lost (TZ, an inherit_env name)', { TZ: 'Asia/Tokyo', FROM_AGENT: '1' }, { TZ: undefined }],
+  ] as const)
+    it(`is adopted without a restart when only the agent’s own environment ${what}`, async () => {
+      const log = path.join(tempDir(), 'pids.log');
+      const raw = { ...pidSignalsSpec('web', log), inherit_env: ['FROM_AGENT'] };
+      const { dir, pids } = await runThenForget(raw, forgetAll, { ...process.env, ...before });
+      const sup = await agentOn(dir, { ...process.env, ...after });
+      await sup.applySpecs([spec(raw)]);
+      const s = sup.status('web')[0]!;
+      assert.equal(s.pid, pids[0], 'its process is the instance’s');
+      assert.ok(!s.events.some((e) => e.type === 'RESPEC'), JSON.stringify(s.events));
+      assert.deepEqual(signalsOf(log, pids[0]!), [], 'never signalled');
     });
-    await sup.applySpecs([spec(raw)]);
-    const s = sup.status('web')[0]!;
-    assert.equal(s.pid, pids[0], 'its process is the instance’s');
-    assert.ok(!s.events.some((e) => e.type === 'RESPEC'), JSON.stringify(s.events));
-    assert.deepEqual(signalsOf(log, pids[0]!), [], 'never signalled');
-  });
 
   it('whose PID is another process by the time its spec arrives is neither adopted nor signalled: the instance starts afresh', async () => {
     const log = path.join(tempDir(), 'pids.log');
