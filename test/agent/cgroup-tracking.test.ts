@@ -123,6 +123,30 @@ for (const { version, root } of ROOTS) {
       return sup;
     }
 
+    /**
+     * `type: forking` handler `d` (daemonize.mjs, on a port kept in a file) run by an agent that then shuts
+     * down, its daemon left running.
+     */
+    async function daemonLeftRunning(extra: Record<string, unknown> = {}) {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const data = path.join(dir, 'data');
+      const raw = {
+        name: 'd',
+        type: 'forking',
+        command: ['node', fixture('daemonize.mjs')],
+        env: { DAEMON_INFO: info, DAEMON_PORT_FILE: path.join(dir, 'port') },
+        stop_timeout: '1s',
+        ...extra,
+      };
+      const sup = await supervise(data, [raw]);
+      const d1 = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
+      trackPid(d1);
+      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
+      await sup.shutdown();
+      return { info, data, raw, d1 };
+    }
+
     /** A real agent running `type: forking` handler `d` (daemonize.mjs): running with the daemon's PID. */
     async function forkingDaemon(pidFile: boolean, extra: Record<string, unknown> = {}) {
       const dir = tempDir();
@@ -267,22 +291,7 @@ for (const { version, root } of ROOTS) {
     });
 
     it('a process in an instance cgroup that no record names (agent killed before the handle was written) is stopped before the next start: no duplicate, the port is free', async () => {
-      const dir = tempDir();
-      const info = path.join(dir, 'info');
-      const data = path.join(dir, 'data');
-      const raw = {
-        name: 'd',
-        type: 'forking',
-        command: ['node', fixture('daemonize.mjs')],
-        env: { DAEMON_INFO: info, DAEMON_PORT_FILE: path.join(dir, 'port') },
-        restart: 'on-failure',
-        stop_timeout: '1s',
-      };
-      const sup = await supervise(data, [raw]);
-      const d1 = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
-      trackPid(d1);
-      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
-      await sup.shutdown();
+      const { info, data, d1 } = await daemonLeftRunning({ restart: 'on-failure' });
       // The state an agent killed between the spawn and the durable write of its handle leaves behind.
       const stateFile = path.join(data, 'state.json');
       const state = JSON.parse(readFileSync(stateFile, 'utf8'));
@@ -308,21 +317,7 @@ for (const { version, root } of ROOTS) {
     });
 
     it('a daemon of an instance the state file has no record of is left running, never signalled, and adopted once its spec arrives: no second daemon', async () => {
-      const dir = tempDir();
-      const info = path.join(dir, 'info');
-      const data = path.join(dir, 'data');
-      const raw = {
-        name: 'd',
-        type: 'forking',
-        command: ['node', fixture('daemonize.mjs')],
-        env: { DAEMON_INFO: info, DAEMON_PORT_FILE: path.join(dir, 'port') },
-        stop_timeout: '1s',
-      };
-      const sup = await supervise(data, [raw]);
-      const d1 = Number((await waitFor(() => lines(info)[0], { what: 'the daemon' })).split(' ')[0]);
-      trackPid(d1);
-      await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
-      await sup.shutdown();
+      const { info, data, raw, d1 } = await daemonLeftRunning();
       // A state file that names nothing (restored from an older copy; or an agent killed before its first write).
       writeFileSync(path.join(data, 'state.json'), JSON.stringify({ version: 1, specs: {}, instances: {} }));
       const sup2 = await Supervisor.create({ dataDir: data, pollIntervalMs: 50, cgroupRoot: root });

@@ -91,3 +91,10 @@ export function command(fields: Partial<AgentCommand__Output>): AgentCommand__Ou
     ...fields,
   } as AgentCommand__Output;
 }
+
+/** The mains a pid-signals log saw start, in order. */
+export function mains(log: string): number[] {
+  return logLines(log)
+    .filter(([role, , rest]) => role === 'main' && rest.startsWith('ppid'))
+    .map(([, pid]) => pid);
+}

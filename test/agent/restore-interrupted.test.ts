@@ -104,7 +104,7 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
   async function stopThenLoseAgent(
     clock: FakeClock,
     stopTimeout: string,
-  ): Promise<{ dataDir: string; log: string; pid: number }> {
+  ): Promise<{ dataDir: string; log: string; pid: number; shim: number }> {
     const dataDir = tempDir();
     const log = path.join(dataDir, 'pids.log');
     const spec = parseHandler(
@@ -114,7 +114,7 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
     );
     const a = await supervisor(dataDir, clock);
     await a.applySpecs([spec]);
-    const pid = a.status('h')[0]!.pid!;
+    const { pid, shim_pid: shim } = a.status('h')[0]! as { pid: number; shim_pid: number };
     await waitFor(() => (logLines(log).some(([, p]) => p === pid) ? true : null), {
       what: 'h logging its signals',
     });
@@ -122,7 +122,7 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
     await waitFor(() => (signalsOf(log, pid).includes('SIGTERM') ? true : null), { what: 'h sent SIGTERM' });
     await a.shutdown(); // as on SIGTERM or kill -9 of the agent: its handlers are left as they are
     sups.splice(sups.indexOf(a), 1);
-    return { dataDir, log, pid };
+    return { dataDir, log, pid, shim };
   }
 
   it('restarted during a stop: the stop goes on from the first signal (SIGKILL at it + stop_timeout), never signalled twice', async () => {
@@ -145,9 +145,9 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
   });
 
   it('a process that ends while no agent runs during its stop is stopped, not exited', async () => {
-    const { dataDir, pid } = await stopThenLoseAgent(new FakeClock(), '60s');
+    const { dataDir, pid, shim } = await stopThenLoseAgent(new FakeClock(), '60s');
     process.kill(pid, 'SIGKILL');
-    await waitFor(() => (!isAlive(pid) ? true : null), { what: 'h gone' });
+    await waitFor(() => (!isAlive(pid) && !isAlive(shim) ? true : null), { what: 'h and its shim gone' });
     const b = await supervisor(dataDir);
     const st = await waitFor(() => b.status('h')[0], { what: 'h restored' });
     assert.equal(st.state, 'stopped', JSON.stringify(st.events));

@@ -17,15 +17,9 @@ import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { readState } from './helpers.js';
-import { logLines, pidSignalsSpec, signalsOf, started } from './pid-signal-helpers.js';
+import { mains, pidSignalsSpec, signalsOf, started } from './pid-signal-helpers.js';
 
 const spec = (raw: Record<string, unknown>): HandlerSpec => parseHandler(raw, 'handlers[0]', 't');
-
-/** The mains the pid-signals log saw start, in order. */
-const mains = (log: string): number[] =>
-  logLines(log)
-    .filter(([role, , rest]) => role === 'main' && rest.startsWith('ppid'))
-    .map(([, pid]) => pid);
 
 describe('a handler process the state file has no record of', function () {
   this.slow(5000);

@@ -13,6 +13,12 @@ import { needsFile, webSpec } from './rollout-helpers.js';
 
 const AGENTS = ['edge-1', 'edge-2'];
 const UPDATE = { batch_size: 1, min_healthy_time: '300ms', healthy_deadline: '8s' };
+/** A handler that runs, except its last replica (web#1 on edge-2), which exits at once: it fails its batch. */
+const FAILS_LAST = [
+  process.execPath,
+  '-e',
+  "if (process.env.GOV_AGENT === 'edge-2' && process.env.GOV_INSTANCE === 'web#1') process.exit(3); setInterval(() => {}, 1000);",
+];
 
 type ApplyDoc = Pick<ApplyResponse, 'handlers'> & { rollouts: Rollout[] };
 
@@ -103,15 +109,10 @@ describe('rollout: a rolling update that changes the count or the agents', funct
     const before = await runsExactly(['edge-1/web', 'edge-2/web']);
     const hash = String(before[0]!.spec_hash);
     // Version 5 runs, except its last replica (web#1 on edge-2), which fails its batch.
-    const failsLast = [
-      process.execPath,
-      '-e',
-      "if (process.env.GOV_AGENT === 'edge-2' && process.env.GOV_INSTANCE === 'web#1') process.exit(3); setInterval(() => {}, 1000);",
-    ];
     const spec = webSpec(AGENTS, {
       count: 2,
       env: { V: '5' },
-      command: failsLast,
+      command: FAILS_LAST,
       update: { ...UPDATE, on_failure: 'rollback' },
     });
     const r = await applyRollout(spec, 1);
@@ -186,15 +187,10 @@ describe('rollout: a rolling update that changes the count or the agents', funct
     assert.deepEqual(moved.rollouts, []);
     const hash = String((await runsExactly(['edge-1/web', 'edge-1/web#1']))[0]!.spec_hash);
     // Version 7 on both agents runs, except its last replica (web#1 on edge-2), which fails its batch.
-    const failsLast = [
-      process.execPath,
-      '-e',
-      "if (process.env.GOV_AGENT === 'edge-2' && process.env.GOV_INSTANCE === 'web#1') process.exit(3); setInterval(() => {}, 1000);",
-    ];
     const spec = webSpec(AGENTS, {
       count: 2,
       env: { V: '7' },
-      command: failsLast,
+      command: FAILS_LAST,
       update: { ...UPDATE, on_failure: 'rollback' },
     });
     const r = await applyRollout(spec, 1);
