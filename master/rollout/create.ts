@@ -25,6 +25,8 @@ export interface NewRolloutHandler {
   agents: readonly string[];
   /** Only these instances (`agent/key`); absent: every covered one. */
   only?: ReadonlySet<string>;
+  /** Replicas an update that stopped short held back (`agent/key`, engine.ts heldBack): a restart starts them. */
+  heldBack?: ReadonlySet<string>;
 }
 
 export interface NewRollout {
@@ -98,8 +100,11 @@ export function createRollout(n: NewRollout): RolloutRecord {
   const each = n.handlers.map((h) => {
     const covered = coveredInstances(h.instances, h.agents, h.spec);
     const refs = covered.filter((i) => !h.only || h.only.has(stepName(i)));
-    // An update also starts the replicas it adds, in their batches (a restart restarts what runs).
-    const adds = n.kind === 'update' ? addedInstances(h.instances, h.agents, h.spec) : [];
+    // The replicas the spec places that no agent runs start in their batches: an update's added ones, and for a
+    // whole handler's restart those an update that stopped short held back (an apply creates any other at once).
+    const adds = addedInstances(h.instances, h.agents, h.spec).filter(
+      (a) => n.kind === 'update' || (!h.only && h.heldBack?.has(stepName(a))),
+    );
     for (const a of adds) added.add(stepName(a));
     return { h, refs: [...refs, ...adds], partial: refs.length < covered.length };
   });

@@ -20,6 +20,7 @@ import {
   ACTIVE_STATES,
   TERMINAL_STATES,
   setRolloutState,
+  stepName,
   type RolloutRecord,
   type RolloutState,
 } from './types.js';
@@ -129,10 +130,23 @@ export class RolloutEngine {
    * start in their batch, or wait for the next rollout when it stopped short.
    */
   deferredInstances(agent: string): string[] {
-    const out: string[] = [];
-    for (const [name, r] of this.holders())
-      for (const i of r.instances)
-        if (i.added && !i.changed && i.handler === name && i.agent === agent) out.push(i.instance);
+    return this.heldBack()
+      .filter((i) => i.agent === agent)
+      .map((i) => i.instance);
+  }
+
+  /**
+   * The replicas held back (see deferredInstances) on every agent — only while the handler's spec is the version
+   * the holding update moves to: a later apply of the handler (a new version, or the handler deleted and applied
+   * afresh) places its replicas as any apply does. A rolling restart of the handler starts them in its batches.
+   */
+  private heldBack(): Array<{ handler: string; agent: string; instance: string }> {
+    const out: Array<{ handler: string; agent: string; instance: string }> = [];
+    for (const [name, r] of this.holders()) {
+      const to = r.handlers.find((h) => h.name === name)?.to_version;
+      if (to === undefined || this.port.spec(name)?.version !== to) continue;
+      for (const i of r.instances) if (i.added && !i.changed && i.handler === name) out.push(i);
+    }
     return out;
   }
 
@@ -223,6 +237,11 @@ export class RolloutEngine {
         instances: this.port.instances(h.handler),
         agents: this.port.agentsFor(h.to.spec),
         ...(h.only ? { only: h.only } : {}),
+        heldBack: new Set(
+          this.heldBack()
+            .filter((i) => i.handler === h.handler)
+            .map(stepName),
+        ),
       })),
       ...(input.overrides ? { overrides: input.overrides } : {}),
       issuedBy: input.issuedBy,

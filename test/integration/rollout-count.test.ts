@@ -206,4 +206,59 @@ describe('rollout: a rolling update that changes the count or the agents', funct
     );
     await runsExactly(['edge-1/web', 'edge-1/web#1'], hash);
   });
+
+  /**
+   * web on both agents (count 1, env V `base`), then an update to count 3 (env V `to`) aborted once its first
+   * batch is done: the replicas it adds never started.
+   */
+  async function abortedGrowth(base: string, to: string, count = 3): Promise<void> {
+    await c.gov([
+      'apply',
+      '-f',
+      c.writeHandlers([webSpec(AGENTS, { count: 1, env: { V: base }, update: UPDATE })]),
+    ]);
+    await runsExactly(['edge-1/web', 'edge-2/web']);
+    const slow = { ...UPDATE, wait_between: '4s' };
+    const spec = webSpec(AGENTS, { count, env: { V: to }, update: slow });
+    const res = await c.gov(['apply', '-f', c.writeHandlers([spec]), '--detach', '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    const id = (JSON.parse(res.stdout) as ApplyDoc).rollouts[0]!.id;
+    await waitFor(
+      async () => ((await c.govJson<Rollout>(['rollout', 'status', id])).current_batch >= 1 ? true : null),
+      { what: 'its first batch done' },
+    );
+    const ab = await c.gov(['rollout', 'abort', id]);
+    assert.equal(ab.code, 0, ab.stderr);
+    await runsExactly(['edge-1/web', 'edge-2/web']); // the added replicas were held back
+  }
+
+  it('after an update aborted before the replicas it adds ran, a later apply of the handler places them as any apply does', async () => {
+    await abortedGrowth('30', '31');
+    // A change of the count alone: no rollout, the replicas start with the apply.
+    const spec = webSpec(AGENTS, { count: 2, env: { V: '31' }, update: UPDATE });
+    const doc = await c.govJson<ApplyDoc>(['apply', '-f', c.writeHandlers([spec])]);
+    assert.deepEqual(doc.rollouts, []);
+    await runsExactly(['edge-1/web', 'edge-2/web', 'edge-1/web#1', 'edge-2/web#1']);
+  });
+
+  it('after an update aborted before the replicas it adds ran, a rolling restart of the handler starts them in its batches', async () => {
+    await abortedGrowth('32', '33');
+    const res = await c.gov([
+      'rollout',
+      'restart',
+      'web',
+      '--wait-between',
+      '0s',
+      '--batch-size',
+      '2',
+      '--json',
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    const r = JSON.parse(res.stdout) as Rollout;
+    assert.equal(r.state, 'succeeded', r.error);
+    assert.equal(r.instances.length, 6, JSON.stringify(r.instances.map(keyOf)));
+    const all = AGENTS.flatMap((a) => ['web', 'web#1', 'web#2'].map((k) => `${a}/${k}`));
+    const listed = await runsExactly(all);
+    assert.equal(new Set(listed.map((i) => i.spec_hash)).size, 1, 'every replica on the handler’s spec');
+  });
 });
