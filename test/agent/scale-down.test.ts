@@ -20,11 +20,14 @@ const spec = (raw: Record<string, unknown>, count: number): HandlerSpec =>
 describe('an instance an apply removes', function () {
   this.slow(5000);
   const sups: Supervisor[] = [];
+  /** The pid-signals logs of the test: every main they name is cleaned up, also one no agent lists. */
+  const logs: string[] = [];
   afterEach(async () => {
     for (const sup of sups.splice(0)) {
       for (const s of sup.status()) if (s.pgid) trackPid(s.pgid, true);
       await sup.shutdown();
     }
+    for (const log of logs.splice(0)) for (const pid of mains(log)) trackPid(pid);
   });
 
   async function agentOn(dir: string): Promise<Supervisor> {
@@ -42,6 +45,7 @@ describe('an instance an apply removes', function () {
    */
   async function removingReplicas(count: number) {
     const log = path.join(tempDir(), 'pids.log');
+    logs.push(log);
     const raw = { ...pidSignalsSpec('web', log), stop_timeout: '1500ms' };
     const dir = tempDir();
     const sup = await agentOn(dir);
@@ -117,6 +121,7 @@ describe('an instance an apply removes', function () {
 
   it('whose removal an agent died in is finished at the next start, and a later count starts it afresh', async () => {
     const log = path.join(tempDir(), 'pids.log');
+    logs.push(log);
     const raw = pidSignalsSpec('web', log);
     const dir = tempDir();
     const first = await agentOn(dir);
