@@ -141,10 +141,14 @@ export class ObservedSet {
       throw new NotFoundError(`no process with pid ${pid} on this agent`);
     if (st.state === 'Z')
       throw new StateError(`pid ${pid} is a zombie (it ended; its parent has not reaped it)`);
-    if (argv.length === 0) throw new ValidationError(`pid ${pid} is a kernel thread`);
+    // Before the command line: a handler's process read in the middle of its exec has none for a moment.
     const governed = this.governedGroups();
     if (governed.has(st.pgid) || governed.has(st.sid) || this.governedPids().has(pid))
       throw new StateError(`pid ${pid} belongs to a handler this agent governs; it cannot also be observed`);
+    if (argv.length === 0)
+      throw new ValidationError(
+        `pid ${pid} has no command line: a kernel thread (or a process in the middle of an exec: try again)`,
+      );
     const same = [...this.entries.values()].find((e) => e.rec.pid === pid);
     if (same) throw new StateError(`pid ${pid} is already observed as ${same.rec.name}`);
     const rec: ObservedRecord = {
