@@ -9,11 +9,11 @@
  * one chunk per lazily loaded module set, so the split above holds for the bundle too; tests import this
  * module itself.
  */
-import { readFileSync } from 'node:fs';
 import { EXIT_FAILED, EXIT_OK, UsageError, processIO, reportError, type CliIO } from '../../shared/cli-io.js';
 import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { AdminConnector } from './connect.js';
+import { readVersion, versionLine } from './version.js';
 
 export type EntryPoint = (args: string[], io: CliIO) => Promise<number>;
 
@@ -262,17 +262,6 @@ function commandsFor(args: string[]): Entry[] {
   return COMMANDS.filter((e) => e.name === name);
 }
 
-export function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 const AFTER_HELP =
   '\nAdmin commands connect with --master HOST:PORT --ca FILE --cert FILE --key FILE\n' +
   '(env GOV_MASTER GOV_CA GOV_CERT GOV_KEY; defaults 127.0.0.1:7070 and ./certs/admin-admin.*).\n' +
@@ -335,7 +324,7 @@ export function govProgram(deps: GovDeps = {}): GovCommand {
     .command('version', { hidden: true })
     .description('print the version')
     .does(({ io }) => {
-      io.out(`gov ${readVersion()}\n`);
+      io.out(versionLine());
     });
   return program;
 }

@@ -5,7 +5,7 @@
  */
 import type { ListMastersResponse } from '../../proto/generated/governor/v1/ListMastersResponse.js';
 import type { MasterInfo } from '../../proto/generated/governor/v1/MasterInfo.js';
-import { readVersion } from '../cli/gov-program.js';
+import { readVersion } from '../cli/version.js';
 
 /** A master's entry in the registry (`<prefix>masters/<id>`), JSON. */
 export interface MasterEntry {
