@@ -85,6 +85,12 @@ export function agentProgram(): GovCommand {
       ),
     )
     .addOption(new Option('--policy-budget <N>', 'at most N resource policy actions per minute (default 10)'))
+    .addOption(
+      new Option(
+        '--boot-concurrency <N>',
+        'rollout steps of handlers with a health check or sd_notify booting at once (default 2 per CPU; 0: not paced)',
+      ),
+    )
     .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
     .addOption(
       new Option(
@@ -144,6 +150,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
       ...(options.discoverIntervalMs ? { discoverIntervalMs: options.discoverIntervalMs } : {}),
       agentId: options.agentId,
       agentEnv: io.env,
+      ...(options.bootConcurrency !== undefined ? { bootConcurrency: options.bootConcurrency } : {}),
     });
     const status = statusWriter(dataDir, sup, logger);
     const writeStatus = status.schedule;

@@ -64,6 +64,8 @@ export interface AgentConfigFile {
   policy_budget?: number;
   /** How often host sensors are read for agent-wide rules (default 1s). */
   control_interval?: string;
+  /** Rollout steps of handlers with a readiness signal booting at once (default 2 per CPU; 0: not paced). */
+  boot_concurrency?: number;
 }
 
 const CONFIG_KEYS = [
@@ -87,7 +89,14 @@ const CONFIG_KEYS = [
   'policies',
   'policy_budget',
   'control_interval',
+  'boot_concurrency',
 ];
+
+const BOOT_CONCURRENCY_RULE = 'must be an integer from 0 (not paced) to 1000';
+
+function isBootConcurrency(n: unknown): n is number {
+  return Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 1000;
+}
 
 export function readAgentConfig(file: string): AgentConfigFile {
   const cfg = readSettingsFile(file, CONFIG_KEYS, [
@@ -110,6 +119,10 @@ export function readAgentConfig(file: string): AgentConfigFile {
   if (cfg.policy_budget !== undefined && !isBudget(cfg.policy_budget))
     throw new ValidationError(
       `${file}: policy_budget: ${BUDGET_RULE}, not ${JSON.stringify(cfg.policy_budget)}`,
+    );
+  if (cfg.boot_concurrency !== undefined && !isBootConcurrency(cfg.boot_concurrency))
+    throw new ValidationError(
+      `${file}: boot_concurrency: ${BOOT_CONCURRENCY_RULE}, not ${JSON.stringify(cfg.boot_concurrency)}`,
     );
   if (cfg.control_interval !== undefined)
     checkControlInterval(parseDurationSetting(cfg.control_interval, `${file}: control_interval`), (m) => {
@@ -166,6 +179,7 @@ export interface AgentFlags {
   execIdleTimeout?: string;
   controlInterval?: string;
   policyBudget?: string;
+  bootConcurrency?: string;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -208,6 +222,8 @@ export interface AgentOptions {
   policies: PolicyRule[];
   policyBudget: number;
   controlIntervalMs: number;
+  /** Rollout steps booting at once (agent/instance/boot-slots.ts); undefined: the default (2 per CPU). */
+  bootConcurrency?: number;
 }
 
 /**
@@ -314,6 +330,12 @@ export function compileAgentOptions(
   };
   if (socket !== undefined && String(socket).trim() === '')
     throw new UsageError('--socket must be a path or off');
+  let bootConcurrency = cfg.boot_concurrency;
+  if (flags.bootConcurrency !== undefined) {
+    bootConcurrency = Number(flags.bootConcurrency);
+    if (!/^[0-9]+$/.test(flags.bootConcurrency) || !isBootConcurrency(bootConcurrency))
+      throw new UsageError(`--boot-concurrency ${BOOT_CONCURRENCY_RULE}, not ${flags.bootConcurrency}`);
+  }
   let policyBudget = cfg.policy_budget ?? DEFAULT_POLICY_BUDGET;
   if (flags.policyBudget !== undefined) {
     policyBudget = Number(flags.policyBudget);
@@ -345,6 +367,7 @@ export function compileAgentOptions(
     exec,
     policies: (cfg.policies as PolicyRule[] | undefined) ?? [],
     policyBudget,
+    ...(bootConcurrency !== undefined ? { bootConcurrency } : {}),
     controlIntervalMs,
     metricsIntervalMs,
     logLevel: (flags.logLevel as LogLevel | undefined) ?? 'info',

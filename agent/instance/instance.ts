@@ -42,6 +42,7 @@ import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
 import { NO_ACTIVITY, type ActivityStatus, type InstanceStatus, type SampledStatus } from './status.js';
 import { followedByCont, leftAlive, stopGroup, type StopResult } from './stop.js';
+import type { BootRelease } from './boot-slots.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
 
@@ -106,6 +107,8 @@ export class Instance {
   private awaitingHealthy = false;
   /** The readiness deadline passed without a healthy verdict: `start()` settles (still `starting`). */
   private notReady = false;
+  /** The boot slot a restart holds until its new process is ready (boot-slots.ts); null when it holds none. */
+  private bootSlot: BootRelease | null = null;
 
   // sd_notify (`notify: true`): the last STATUS= (kept after an exit, cleared by the next spawn; part of the
   // record), a READY=1 heard while the spawn was still being recorded (its generation), the current
@@ -356,8 +359,11 @@ export class Instance {
    * to run is read in its turn — an operator's stop queued before it has set that by then: `onlyIfMeantToRun`
    * (a resource policy's restart, decided on an earlier sample) is refused with a StateError when it is not;
    * `unlessStopped` (a rollout step) leaves it stopped. Neither ever starts what an operator stopped.
+   * `paced` (a rollout step): the old process is stopped only once a boot slot is free (boot-slots.ts).
    */
-  async restart(opts: { onlyIfMeantToRun?: boolean; unlessStopped?: boolean } = {}): Promise<InstanceStatus> {
+  async restart(
+    opts: { onlyIfMeantToRun?: boolean; unlessStopped?: boolean; paced?: boolean } = {},
+  ): Promise<InstanceStatus> {
     await this.exclusive(async () => {
       if (this.desired !== 'running') {
         if (opts.onlyIfMeantToRun)
@@ -366,7 +372,7 @@ export class Instance {
           );
         if (opts.unlessStopped) return;
       }
-      await this.restartNow();
+      await this.restartNow(opts.paced);
     });
     return this.started();
   }
@@ -376,21 +382,27 @@ export class Instance {
    * turn: an instance an operator stopped only gets the spec stored; a cold on-demand one made always-on
    * is started); resolves once the restart left `starting` (see `start`), or with `launchOnly` once it is
    * spawned (see `launch`). An instance on `spec` by its turn (an earlier apply of the same spec) is left as
-   * it is: not restarted twice.
+   * it is: not restarted twice. `paced` (a rollout step): see `restart`.
    */
-  async respec(spec: HandlerSpec, hash: string, launchOnly = false): Promise<InstanceStatus> {
+  async respec(
+    spec: HandlerSpec,
+    hash: string,
+    opts: { launchOnly?: boolean; paced?: boolean } = {},
+  ): Promise<InstanceStatus> {
     let restarted = false;
     await this.exclusive(async () => {
       if (this.specHash === hash) return;
       const wanted =
         this.desired === 'running' || (this.spec.mode === 'on-demand' && spec.mode === 'always-on');
+      // Paced by the new spec's readiness signal: the slot is given back when the new process is ready.
+      if (wanted && opts.paced) await this.takeBootSlot(spec);
       await this.stopNow(wanted);
       [this.spec, this.specHash] = [spec, hash];
       await this.persist();
-      if (wanted) await this.restartNow();
+      if (wanted) await this.restartNow(opts.paced);
       restarted = wanted;
     });
-    return restarted && !launchOnly ? this.started() : this.status();
+    return restarted && !opts.launchOnly ? this.started() : this.status();
   }
 
   /** Called by the supervisor's poll and by own-child exit events: notices that the process is gone. */
@@ -577,6 +589,7 @@ export class Instance {
   /** Stops timers and callbacks without touching processes (agent shutdown, removal). */
   dispose(): void {
     this.disposed = true;
+    this.releaseBootSlot();
     this.cancelTimer();
     this.cancelWatchdog();
     this.statusPush?.cancel();
@@ -655,6 +668,7 @@ export class Instance {
     const from = this.current;
     assertTransition(this.name, from, to);
     this.current = to;
+    if (from === 'starting') this.releaseBootSlot();
     const at = this.opts.clock.now();
     this.log.info('state', {
       from,
@@ -719,10 +733,32 @@ export class Instance {
 
   // ---- Start, stop, exits ----
 
-  private async restartNow(): Promise<void> {
-    await this.stopNow(true);
-    this.restarts++;
-    await this.startNow();
+  /** `paced`: waits for a boot slot first (a rollout step; boot-slots.ts). */
+  private async restartNow(paced = false): Promise<void> {
+    if (paced) await this.takeBootSlot(this.spec);
+    try {
+      await this.stopNow(true);
+      this.restarts++;
+      await this.startNow();
+    } finally {
+      // Held on only while the new process boots; its readiness, failure or end gives it back.
+      if (this.state !== 'starting') this.releaseBootSlot();
+    }
+  }
+
+  /**
+   * Waits for a boot slot before a restart stops the old process (boot-slots.ts), where `spec` tells when
+   * the new one is ready (a health check, sd_notify); kept when this restart holds one already.
+   */
+  private async takeBootSlot(spec: HandlerSpec): Promise<void> {
+    if (this.bootSlot || !(spec.health || spec.notify === true)) return;
+    this.bootSlot = await this.opts.bootSlots.acquire();
+  }
+
+  private releaseBootSlot(): void {
+    const release = this.bootSlot;
+    this.bootSlot = null;
+    release?.();
   }
 
   private async started(): Promise<InstanceStatus> {
@@ -1022,6 +1058,7 @@ export class Instance {
 
   /** READY=1: the start is confirmed (or a reload done); heard during the spawn's write, it waits for it. */
   private onReady(): void {
+    this.releaseBootSlot(); // booted: the next restart may begin (boot-slots.ts)
     if (this.state === 'starting') return this.promoteReady(this.gen);
     if (this.spawning) {
       this.readyEarly = this.gen;
@@ -1319,6 +1356,7 @@ export class Instance {
     this.log.info('health', { from: prev.status, to: next.status, [why]: next.reason || undefined });
     if (next.status === 'healthy') {
       this.notReady = false;
+      this.releaseBootSlot(); // booted: the next restart may begin (boot-slots.ts)
       if (this.state === 'starting' && this.awaitingHealthy) {
         this.awaitingHealthy = false;
         this.transition('running', 'RUNNING', `RUNNING healthy (${describeCheck(h)})`);

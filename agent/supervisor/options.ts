@@ -15,6 +15,7 @@ import type { Loaded } from '../native/linux-sockets.js';
 import { LinuxBackend } from '../process/linux-backend.js';
 import { NO_FREEZER, type Freezer } from '../process/freezer.js';
 import { SpawnPacer } from '../process/spawn-pacer.js';
+import { BootSlots } from '../instance/boot-slots.js';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -54,7 +55,18 @@ export interface SupervisorOptions {
   notify?: { native?: Loaded; rootDir?: string };
   /** The agent's environment; handlers get only its PATH LANG HOME USER TZ (and inherit_env). Default process.env. */
   agentEnv?: Record<string, string | undefined>;
+  /**
+   * How many rollout steps of handlers with a readiness signal may boot at once (instance/boot-slots.ts); 0: no
+   * pacing. Default: DEFAULT_BOOTS_PER_CPU per CPU of the machine.
+   */
+  bootConcurrency?: number;
 }
+
+/**
+ * Boots at once per CPU by default: a boot also waits (the exec, its files, the first health probe), so one per
+ * CPU left the CPUs half idle; 2 per CPU kept them busy and each boot still short (operator bench).
+ */
+export const DEFAULT_BOOTS_PER_CPU = 2;
 
 export interface CompiledOptions {
   dataDir: string;
@@ -74,15 +86,18 @@ export interface CompiledOptions {
   notify: { native?: Loaded; rootDir?: string };
   /** One spawn at a time with the event loop turning in between (process/spawn-pacer.ts). */
   spawnPacer: SpawnPacer;
+  /** Rollout steps paced by boot (instance/boot-slots.ts). */
+  bootSlots: BootSlots;
   /** The cgroup freezer (`idle_action: freeze`); set up by the supervisor once tracking is detected. */
   freezer: Freezer;
 }
 
 export function compileOptions(o: SupervisorOptions): CompiledOptions {
+  const clock = o.clock ?? systemClock;
   return {
     dataDir: o.dataDir,
     backend: o.backend ?? new LinuxBackend(),
-    clock: o.clock ?? systemClock,
+    clock,
     logger: (o.logger ?? silentLogger).named('supervisor'),
     random: o.random ?? Math.random,
     pollIntervalMs: o.pollIntervalMs ?? 1000,
@@ -100,6 +115,7 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
       gid: process.getegid?.() ?? 0,
     },
     spawnPacer: new SpawnPacer(),
+    bootSlots: new BootSlots(o.bootConcurrency ?? DEFAULT_BOOTS_PER_CPU * os.availableParallelism(), clock),
     notify: o.notify ?? {},
     freezer: NO_FREEZER,
   };

@@ -74,7 +74,7 @@ export async function reconcile(
         if (specChange(inst.spec, spec) !== 'process') {
           [inst.spec, inst.specHash] = [spec, hash];
           work.push(inst.persist());
-        } else work.push(inst.respec(spec, hash, opts.launchOnly));
+        } else work.push(inst.respec(spec, hash, { launchOnly: opts.launchOnly }));
       }
     }
   }
@@ -120,7 +120,8 @@ export async function rolloutStep(
   const inst = reg.get(name);
   const hash = specHash(spec);
   // Whether it is meant to run is read in its turn (an operator's stop may be queued ahead of the step).
-  if (inst.specHash !== hash) await inst.respec(spec, hash);
-  else await inst.restart({ unlessStopped: true });
+  // Paced by boot (instance/boot-slots.ts): a batch's instances go down as slots free, not all at once.
+  if (inst.specHash !== hash) await inst.respec(spec, hash, { paced: true });
+  else await inst.restart({ unlessStopped: true, paced: true });
   return inst.status();
 }

@@ -174,6 +174,30 @@ describe('daemon options: flags > env > config file > defaults', () => {
     usage({ controlInterval: 'x' }, /^--control-interval: /);
   });
 
+  it('agent: boot concurrency from the config file or the flag (flag wins); bad values named', () => {
+    const base = { handlers: 'h.yaml', dataDir: 'd' };
+    assert.equal(compileAgentOptions(base, {}, '/srv').bootConcurrency, undefined, 'the default: 2 per CPU');
+    const cfg = config('boot_concurrency: 0\n');
+    assert.equal(compileAgentOptions({ ...base, config: cfg }, {}, '/srv').bootConcurrency, 0);
+    assert.equal(
+      compileAgentOptions({ ...base, config: cfg, bootConcurrency: '3' }, {}, '/srv').bootConcurrency,
+      3,
+    );
+    assert.throws(
+      () => compileAgentOptions({ ...base, config: config('boot_concurrency: -1\n') }, {}, '/srv'),
+      /settings\.yaml: boot_concurrency: must be an integer from 0 \(not paced\) to 1000, not -1/,
+    );
+    assert.throws(
+      () => compileAgentOptions({ ...base, config: config('boot_concurrency: many\n') }, {}, '/srv'),
+      /settings\.yaml: boot_concurrency: must be an integer/,
+    );
+    assert.throws(
+      () => compileAgentOptions({ ...base, bootConcurrency: '1.5' }, {}, '/srv'),
+      (err: Error) =>
+        err instanceof UsageError && /^--boot-concurrency must be an integer from 0/.test(err.message),
+    );
+  });
+
   it('agent: bad flags are usage errors naming the flag', () => {
     const cases: Array<[Parameters<typeof compileAgentOptions>[0], RegExp]> = [
       [{ handlers: 'h', master: 'm:1' }, /--handlers \(standalone\) and --master exclude each other/],

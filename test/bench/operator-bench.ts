@@ -18,7 +18,8 @@
  * PATH (its own config, socket and pidfile in a temp dir; stopped by its PID), PM2 installed with npm into
  * BENCH_PM2_DIR (default os.tmpdir()/gov-bench-pm2, reused), run with its own PM2_HOME and `pm2 kill`ed.
  * Env: BENCH_OPERATOR_APPS (50), BENCH_OPERATOR_SIDES (gov,supervisord,pm2), BENCH_PM2_DIR,
- * BENCH_OPERATOR_PHASES (restart,rolling,signal,apply: the measured commands to run, on every side that has them).
+ * BENCH_OPERATOR_PHASES (restart,rolling,signal,apply: the measured commands to run, on every side that has them),
+ * BENCH_OPERATOR_AGENT_ARGS (more `gov agent` flags, e.g. `--boot-concurrency 0` to restart without pacing).
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -321,7 +322,14 @@ async function benchGov(watch: PortWatch, n: number): Promise<GovFigures> {
   // 50 node apps (re)starting at once keep a busy 2-core machine busy for seconds (the agent's loop too, while
   // it spawns them): heartbeats of 2 s (the agent gives up on a master silent 4 of them; 4 × 1 s was exceeded)
   // and a grace of 15 s (5 s was exceeded), so the figures are the commands', not a heartbeat drop's.
-  const c = await Cluster.start({ agents: [AGENT], heartbeatInterval: '2s', heartbeatGrace: '15s' });
+  const agentArgs = (process.env.BENCH_OPERATOR_AGENT_ARGS ?? '').split(' ').filter(Boolean);
+  if (agentArgs.length > 0) console.log(`governor: the agent runs with ${agentArgs.join(' ')}`);
+  const c = await Cluster.start({
+    agents: [AGENT],
+    heartbeatInterval: '2s',
+    heartbeatGrace: '15s',
+    agentArgs,
+  });
   try {
     const hupLog = path.join(c.dir, 'hup.log');
     const t0 = performance.now();

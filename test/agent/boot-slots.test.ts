@@ -1,0 +1,146 @@
+/**
+ * Restarts paced by boot (agent/instance/boot-slots.ts): no more restarts of handlers with a readiness signal
+ * are between their old process's stop and their new process's readiness at once than the agent allows; a
+ * slot is given back at readiness, at a failed start, or after BOOT_HOLD_MS.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { BOOT_HOLD_MS, BootSlots } from '../../agent/instance/boot-slots.js';
+import type { Supervisor } from '../../agent/supervisor/supervisor.js';
+import type { HandlerSpec } from '../../shared/spec.js';
+import { isAlive } from '../../shared/proc.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { fixture, tempDir, waitFor } from '../helpers/common.js';
+import { freePort, lines, spec, supervisors } from './health-helpers.js';
+
+/** Resolved promises' settling: the microtasks queued so far run. */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('boot slots', () => {
+  it('grants at most `capacity` slots, then the next in the order asked as each is given back', async () => {
+    const slots = new BootSlots(2, new FakeClock());
+    const got: number[] = [];
+    const releases: Array<() => void> = [];
+    for (const i of [1, 2, 3, 4])
+      void slots.acquire().then((r) => {
+        got.push(i);
+        releases[i] = r;
+      });
+    await settle();
+    assert.deepEqual(got, [1, 2]);
+    releases[2]!();
+    releases[2]!(); // a second release gives nothing more away
+    await settle();
+    assert.deepEqual(got, [1, 2, 3]);
+    releases[1]!();
+    await settle();
+    assert.deepEqual(got, [1, 2, 3, 4]);
+  });
+
+  it('takes back a slot held longer than BOOT_HOLD_MS (a boot that never says it is ready)', async () => {
+    const clock = new FakeClock();
+    const slots = new BootSlots(1, clock);
+    const late = await slots.acquire();
+    let next = false;
+    void slots.acquire().then(() => (next = true));
+    clock.advance(BOOT_HOLD_MS - 1);
+    await settle();
+    assert.equal(next, false);
+    clock.advance(1);
+    await settle();
+    assert.equal(next, true);
+    late(); // given back after the hold ended: nothing changes
+    let third = false;
+    void slots.acquire().then(() => (third = true));
+    await settle();
+    assert.equal(third, false, 'the slot passed on is still held');
+  });
+
+  it('capacity 0 does not pace', async () => {
+    const slots = new BootSlots(0, new FakeClock());
+    await Promise.all([slots.acquire(), slots.acquire(), slots.acquire()]);
+  });
+});
+
+describe('restarts paced by boot', function () {
+  this.timeout(60_000);
+  const sups = supervisors();
+  afterEach(() => sups.close());
+
+  /** `n` HTTP handlers with a health check, each recording its readiness (epoch ms); all running. */
+  async function httpHandlers(sup: Supervisor, n: number, dir: string): Promise<HandlerSpec[]> {
+    const specs: HandlerSpec[] = [];
+    for (let i = 0; i < n; i++) {
+      const port = await freePort();
+      specs.push(
+        spec({
+          name: `web${i}`,
+          command: [process.execPath, fixture('http-server.mjs')],
+          env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
+          start_seconds: 0,
+          health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
+        }),
+      );
+    }
+    await sup.applySpecs(specs);
+    await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
+      what: 'the handlers running',
+    });
+    return specs;
+  }
+
+  const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
+
+  /**
+   * Runs `restart` on every handler at once and returns, per handler, when its old process ended (polled from
+   * here) and when its new one listened (its own record), in the order they went down.
+   */
+  async function restartAll(
+    sup: Supervisor,
+    specs: HandlerSpec[],
+    dir: string,
+    restart: (s: HandlerSpec) => Promise<unknown>,
+  ): Promise<Array<{ name: string; down: number; ready: number }>> {
+    const oldPids = new Map(specs.map((s) => [s.name, statusOf(sup, s.name).pid!]));
+    const downAt = new Map<string, number>();
+    const poll = setInterval(() => {
+      for (const [n, pid] of oldPids) if (!downAt.has(n) && !isAlive(pid)) downAt.set(n, Date.now());
+    }, 2);
+    try {
+      await Promise.all(specs.map(restart));
+    } finally {
+      clearInterval(poll);
+    }
+    // The new processes' readiness, from their own records (the last line: the new process).
+    const readyOf = (n: string): number =>
+      (JSON.parse(lines(path.join(dir, `${n}.ready`)).at(-1)!) as { ready: number }).ready;
+    return specs
+      .map(({ name }) => ({ name, down: downAt.get(name)!, ready: readyOf(name) }))
+      .sort((a, b) => a.down - b.down);
+  }
+
+  it('rollout steps stop each old process only once the boot before it is ready (1 slot)', async () => {
+    const dir = tempDir();
+    const sup = await sups.make({ bootConcurrency: 1 });
+    const specs = await httpHandlers(sup, 3, dir);
+    const order = await restartAll(sup, specs, dir, (s) => sup.updateInstance(s.name, s));
+    for (let k = 1; k < order.length; k++) {
+      const [prev, cur] = [order[k - 1]!, order[k]!];
+      assert.ok(
+        cur.down >= prev.ready,
+        `${cur.name} went down at ${cur.down} before ${prev.name}'s new process was ready at ${prev.ready}`,
+      );
+    }
+  });
+
+  it('a plain restart (gov restart) is not paced: the old processes go down together', async () => {
+    const dir = tempDir();
+    const sup = await sups.make({ bootConcurrency: 1 });
+    const specs = await httpHandlers(sup, 3, dir);
+    const order = await restartAll(sup, specs, dir, (s) => sup.restart(s.name));
+    assert.ok(
+      order[1]!.down < order[0]!.ready,
+      `${order[1]!.name} went down only after ${order[0]!.name}'s new process was ready`,
+    );
+  });
+});
