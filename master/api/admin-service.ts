@@ -6,12 +6,12 @@ import { commandWaitMs } from '../../shared/handler-waits.js';
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
 import type { ListMastersResponse } from '../../proto/generated/governor/v1/ListMastersResponse.js';
-import { NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
+import { errorMessage, NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
 import { handlerObservedClash } from '../../shared/observed.js';
-import { isName } from '../../shared/names.js';
+import { agentRefRefusal, isAgentRef, isName } from '../../shared/names.js';
 import { isPid } from '../../shared/proc.js';
 import { instanceKey, parseHandlersFile, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
-import { DEFAULT_QUERY_LIMIT } from '../state/execution-log.js';
+import { DEFAULT_QUERY_LIMIT, type BeginExecution, type ExecutionLog } from '../state/execution-log.js';
 import { decodeToken, encodeToken, pageAfter, pageSizeOf, takePage } from './paging.js';
 import { compareInstanceCursors, instanceCursor, type InstanceCursor } from '../state/registry.js';
 import { checkApplyAllowed, draftUpdateForApply, rolloutHandlers } from '../rollout/service.js';
@@ -150,15 +150,46 @@ export function adminHandlers(
           hint: 'to revoke the certificate of an agent that never connected, pass unseen',
           fields: ['agent_id', 'unseen'],
         });
-      const rec = await registry.revoke(req.agent_id);
-      fleet.disconnect(req.agent_id, `certificate revoked by ${issuedBy}`);
+      // Refused before its record is begun: bad input records nothing.
+      if (!isAgentRef(req.agent_id))
+        throw new ValidationError(`agent_id ${agentRefRefusal(req.agent_id)}`, { fields: ['agent_id'] });
+      const before = registry.getAgent(req.agent_id);
+      const connected = fleet.hub.isConnected(req.agent_id);
+      const rec = await recordedAction(
+        executions,
+        {
+          kind: 'revoke',
+          agent: req.agent_id,
+          issued_by: issuedBy,
+          params_summary: req.unseen ? 'unseen' : '',
+        },
+        async () => {
+          const rec = await registry.revoke(req.agent_id);
+          fleet.disconnect(req.agent_id, `certificate revoked by ${issuedBy}`);
+          const result = !before
+            ? 'certificate revoked before the agent was ever seen'
+            : before.revoked
+              ? 'certificate was revoked already'
+              : `certificate revoked${connected ? '; its stream was closed' : ''}`;
+          return { value: rec, result };
+        },
+      );
       return { ...rec, host: null };
     }),
 
-    UnrevokeAgent: unary(async (req) => {
+    UnrevokeAgent: unary(async (req, issuedBy) => {
       if (!req.agent_id) throw new ValidationError('agent id is required');
-      if (!registry.getAgent(req.agent_id)) throw unknownAgent(req.agent_id, fleet, { fields: ['agent_id'] });
-      const rec = await registry.unrevoke(req.agent_id);
+      const before = registry.getAgent(req.agent_id);
+      if (!before) throw unknownAgent(req.agent_id, fleet, { fields: ['agent_id'] });
+      const input = { kind: 'unrevoke', agent: req.agent_id, issued_by: issuedBy };
+      const rec = await recordedAction(executions, input, async () => ({
+        value: await registry.unrevoke(req.agent_id),
+        result: !before.revoked
+          ? 'certificate was not revoked'
+          : before.last_seen === ''
+            ? 'revocation lifted; the never-seen agent id is forgotten'
+            : 'revocation lifted; the agent is accepted at its next dial',
+      }));
       return fleet.agentInfos().find((a) => a.id === rec.id) ?? { ...rec, host: null };
     }),
 
@@ -382,6 +413,28 @@ function unknownAgent(
   const known = fleet.registry.listAgents().map((a) => a.id);
   const message = `unknown agent ${JSON.stringify(id)} (known: ${known.join(', ') || 'none'})`;
   return new NotFoundError(opts.hint ? `${message}; ${opts.hint}` : message, { fields: opts.fields ?? [] });
+}
+
+/**
+ * An admin action the master carries out itself (no agent command: `gov agents revoke|unrevoke`), recorded
+ * as one execution: its record is on disk before the action (as a command's is before it is sent; one
+ * whose record cannot be written is not done), then completed with `act`'s result, or its error.
+ */
+async function recordedAction<T>(
+  executions: ExecutionLog,
+  input: BeginExecution,
+  act: () => Promise<{ value: T; result: string }>,
+): Promise<T> {
+  const rec = await executions.beginDurably(input);
+  let done: { value: T; result: string };
+  try {
+    done = await act();
+  } catch (err) {
+    await executions.complete(rec.id, { status: 'error', error: errorMessage(err) }).catch(() => {});
+    throw err;
+  }
+  await executions.complete(rec.id, { status: 'success', result: done.result });
+  return done.value;
 }
 
 function isInstanceCursor(c: unknown): c is InstanceCursor {

@@ -2,7 +2,8 @@
  * `gov agents` lists agents; `gov agents revoke ID` refuses and disconnects an agent from then on (an ID
  * the master has never seen only with `--unseen`: a typo makes no record); `gov agents unrevoke ID` lifts
  * that; `gov agents label ID k=v[,k=v…] [k-]` sets or removes the labels handler selectors match (an
- * agent's own `--labels` are only reported).
+ * agent's own `--labels` are only reported). A revoke and an unrevoke the master carries out are each an
+ * execution (kinds `revoke`, `unrevoke`: `gov executions --kind revoke`); a refused one records nothing.
  */
 import { Option } from 'commander';
 import { UsageError } from '../../shared/cli-io.js';

@@ -33,6 +33,7 @@ export const EXECUTION_KINDS = [
   'detach',
   'logs',
   'revoke',
+  'unrevoke',
   'rollout-step',
   'policy',
 ] as const;

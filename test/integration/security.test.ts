@@ -202,6 +202,46 @@ describe('integration: identities and roles against the real master', function (
     ]);
   });
 
+  it('gov agents revoke and unrevoke are each recorded as an execution (kind revoke / unrevoke: agent, who, outcome) that gov executions --kind lists; a refused one records nothing', async () => {
+    interface Rec {
+      kind: string;
+      agent: string;
+      handler: string;
+      issued_by: string;
+      status: string;
+      result: string;
+      params_summary: string;
+    }
+    const newest = async (kind: string): Promise<Rec | undefined> =>
+      (await c.govJson<{ records: Rec[] }>(['executions', '--kind', kind, '--agent', 'edge-2'])).records[0];
+    const lifetime = async () => (await c.admin().getStats()).lifetime_executions;
+    const before = await lifetime();
+    assert.equal((await c.gov(['agents', 'revoke', 'edge-33'])).code, 2);
+    assert.equal((await c.gov(['agents', 'unrevoke', 'edge-33'])).code, 2);
+    assert.equal(await lifetime(), before, 'a refused revoke or unrevoke records nothing');
+
+    assert.equal((await c.gov(['agents', 'revoke', 'edge-2'])).code, 0);
+    const revoked = await newest('revoke');
+    assert.deepEqual(
+      revoked && [revoked.kind, revoked.agent, revoked.handler, revoked.issued_by, revoked.status],
+      ['revoke', 'edge-2', '', 'admin', 'success'],
+    );
+    assert.match(revoked!.result, /^certificate revoked; its stream was closed$/);
+    assert.equal(await lifetime(), before + 1, 'one execution');
+    await c.waitAgentConnected('edge-2', false, 3000);
+
+    assert.equal((await c.gov(['agents', 'unrevoke', 'edge-2'])).code, 0);
+    const lifted = await newest('unrevoke');
+    assert.deepEqual(lifted && [lifted.kind, lifted.agent, lifted.issued_by, lifted.status], [
+      'unrevoke',
+      'edge-2',
+      'admin',
+      'success',
+    ]);
+    assert.match(lifted!.result, /^revocation lifted/);
+    await c.waitAgentConnected('edge-2', true, 15_000);
+  });
+
   it('an agent whose certificate another CA issued logs that the master refused it in the TLS handshake, naming its files', async () => {
     const other = tempDir('gov-other-ca-');
     await initPki({ dir: other, agents: ['edge-5'] });

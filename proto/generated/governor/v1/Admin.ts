@@ -398,7 +398,8 @@ export interface AdminClient extends grpc.Client {
   /**
    * Revokes an agent's certificate: it is disconnected and refused from then on (kept across restarts). An
    * id the master has never seen is refused (NOT_FOUND naming the known agents, nothing recorded) unless
-   * `unseen` is set. Lifted by UnrevokeAgent.
+   * `unseen` is set. Lifted by UnrevokeAgent. Recorded as an execution of kind `revoke` (agent, issuer,
+   * outcome; params `unseen` when set).
    */
   RevokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   RevokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
@@ -407,7 +408,8 @@ export interface AdminClient extends grpc.Client {
   /**
    * Revokes an agent's certificate: it is disconnected and refused from then on (kept across restarts). An
    * id the master has never seen is refused (NOT_FOUND naming the known agents, nothing recorded) unless
-   * `unseen` is set. Lifted by UnrevokeAgent.
+   * `unseen` is set. Lifted by UnrevokeAgent. Recorded as an execution of kind `revoke` (agent, issuer,
+   * outcome; params `unseen` when set).
    */
   revokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   revokeAgent(argument: _governor_v1_RevokeAgentRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
@@ -449,7 +451,8 @@ export interface AdminClient extends grpc.Client {
   /**
    * Lifts a revocation: the agent's certificate is accepted again (it reconnects at its next dial). An
    * agent revoked before it was ever seen is forgotten again. An unknown id is refused (NOT_FOUND naming
-   * the known agents); an agent that is not revoked is answered as it is, nothing changed.
+   * the known agents, nothing recorded); an agent that is not revoked is answered as it is, nothing
+   * changed. Recorded as an execution of kind `unrevoke`.
    */
   UnrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   UnrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
@@ -458,7 +461,8 @@ export interface AdminClient extends grpc.Client {
   /**
    * Lifts a revocation: the agent's certificate is accepted again (it reconnects at its next dial). An
    * agent revoked before it was ever seen is forgotten again. An unknown id is refused (NOT_FOUND naming
-   * the known agents); an agent that is not revoked is answered as it is, nothing changed.
+   * the known agents, nothing recorded); an agent that is not revoked is answered as it is, nothing
+   * changed. Recorded as an execution of kind `unrevoke`.
    */
   unrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
   unrevokeAgent(argument: _governor_v1_AgentRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_AgentInfo__Output>): grpc.ClientUnaryCall;
@@ -619,7 +623,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   /**
    * Revokes an agent's certificate: it is disconnected and refused from then on (kept across restarts). An
    * id the master has never seen is refused (NOT_FOUND naming the known agents, nothing recorded) unless
-   * `unseen` is set. Lifted by UnrevokeAgent.
+   * `unseen` is set. Lifted by UnrevokeAgent. Recorded as an execution of kind `revoke` (agent, issuer,
+   * outcome; params `unseen` when set).
    */
   RevokeAgent: grpc.handleUnaryCall<_governor_v1_RevokeAgentRequest__Output, _governor_v1_AgentInfo>;
   
@@ -637,7 +642,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   /**
    * Lifts a revocation: the agent's certificate is accepted again (it reconnects at its next dial). An
    * agent revoked before it was ever seen is forgotten again. An unknown id is refused (NOT_FOUND naming
-   * the known agents); an agent that is not revoked is answered as it is, nothing changed.
+   * the known agents, nothing recorded); an agent that is not revoked is answered as it is, nothing
+   * changed. Recorded as an execution of kind `unrevoke`.
    */
   UnrevokeAgent: grpc.handleUnaryCall<_governor_v1_AgentRef__Output, _governor_v1_AgentInfo>;
   
