@@ -296,7 +296,7 @@ export function adminHandlers(
       const current = registry.getSpec(req.handler);
       if (!current) throw unknownHandler(req.handler, fleet);
       if (!req.agent) throw new ValidationError('agent is required for logs', { fields: ['agent'] });
-      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet, { fields: ['agent'] });
       const stream = req.stream || 'stdout';
       if (stream !== 'stdout' && stream !== 'stderr')
         throw new ValidationError(`stream must be stdout or stderr, not ${stream}`);
@@ -307,7 +307,7 @@ export function adminHandlers(
 
     Attach: unary(async (req, issuedBy) => {
       if (!req.agent) throw new ValidationError('agent is required', { fields: ['agent'] });
-      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet, { fields: ['agent'] });
       if (!isPid(req.pid))
         throw new ValidationError(`pid ${req.pid} is not a process id`, { fields: ['pid'] });
       if (!isName(req.name))
@@ -333,7 +333,7 @@ export function adminHandlers(
 
     Detach: unary(async (req, issuedBy) => {
       if (!req.agent) throw new ValidationError('agent is required', { fields: ['agent'] });
-      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet);
+      if (!registry.getAgent(req.agent)) throw unknownAgent(req.agent, fleet, { fields: ['agent'] });
       // Refused before anything is sent or recorded, as an unknown handler is elsewhere.
       const observed = registry
         .listInstances()
@@ -403,7 +403,8 @@ function theOneInstance(resolved: ResolvedTargets): TargetInstance {
 
 /**
  * An agent id the master has never seen, naming the known ones, and `hint` what to do instead. `fields`:
- * the request fields it is about (`agent_id`, the ID argument of `gov agents …`: exit 2, nothing was done).
+ * the request field it is about (`agent_id`, the ID argument of `gov agents …`; `agent`, the `--agent` of
+ * `gov attach|detach`): the CLI exits 2 (shared/errors.ts exitCodeOf), nothing was done.
  */
 function unknownAgent(
   id: string,

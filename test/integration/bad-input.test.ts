@@ -147,6 +147,16 @@ describe('integration: bad input changes nothing', function () {
     await assertUnchanged('unknown handler/agent');
   });
 
+  it('an unknown --agent of attach and detach is a usage error (exit 2) naming it and the known agents; nothing is sent or recorded', async () => {
+    const agent = /^error: unknown --agent "nope" \(known: edge-1, edge-2\)$/m;
+    await Promise.all([
+      refused(['attach', '--agent', 'nope', '--pid', String(process.pid), '--name', 'legacy'], agent, 2),
+      refused(['detach', 'legacy', '--agent', 'nope'], agent, 2),
+    ]);
+    await apiRefused(c.admin().attach('nope', process.pid, 'legacy'), 'NOT_FOUND', /unknown .*"nope"/);
+    await assertUnchanged('unknown agent of attach/detach');
+  });
+
   it('an apply over the message size limit: RESOURCE_EXHAUSTED from the CLI and from the master itself', async () => {
     const huge = `${goodYaml}# ${'x'.repeat(MAX_MESSAGE_BYTES + 1024)}\n`;
     // The CLI refuses to send it (its channel has the same limit) and says why.

@@ -107,7 +107,26 @@ describe('one error table, both directions', () => {
     );
     for (const kind of KINDS.filter((k) => k !== 'NOT_FOUND' && k !== 'INVALID_ARGUMENT'))
       assert.equal(exitCodeOf(new GovError(kind, 'm', targets)), EXIT_FAILED, kind);
-    assert.equal(exitCodeOf(new GovError('NOT_FOUND', 'm', { fields: ['agent'] })), EXIT_FAILED);
+    assert.equal(exitCodeOf(new GovError('NOT_FOUND', 'm', { fields: ['name'] })), EXIT_FAILED);
+  });
+
+  it("the CLI exits 2 for the master's refusal of an agent it has never seen (NOT_FOUND naming agent_id or agent)", () => {
+    for (const field of ['agent_id', 'agent']) {
+      const unknown = new GovError('NOT_FOUND', 'unknown agent "nope" (known: edge-1)', { fields: [field] });
+      assert.equal(exitCodeOf(unknown), EXIT_USAGE, field);
+      assert.equal(
+        exitCodeOf(errorFromStatus(toServiceError(unknown))),
+        EXIT_USAGE,
+        `${field} over the wire`,
+      );
+      // Only NOT_FOUND: a missing or malformed agent field is a failed call, as any other kind.
+      for (const kind of KINDS.filter((k) => k !== 'NOT_FOUND'))
+        assert.equal(
+          exitCodeOf(new GovError(kind, 'm', { fields: [field] })),
+          EXIT_FAILED,
+          `${kind} ${field}`,
+        );
+    }
   });
 
   it('reportError prints the error, and the usage only for a usage error', () => {

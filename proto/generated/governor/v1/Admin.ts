@@ -77,14 +77,16 @@ export interface AdminClient extends grpc.Client {
   apply(argument: _governor_v1_ApplyRequest, callback: grpc.requestCallback<_governor_v1_ApplyResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Starts observing a process the governor did not start (never signalled).
+   * Starts observing a process the governor did not start (never signalled). An agent the master has
+   * never seen is refused (NOT_FOUND naming field `agent` and the known agents; nothing sent or recorded).
    */
   Attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Attach(argument: _governor_v1_AttachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Attach(argument: _governor_v1_AttachRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Starts observing a process the governor did not start (never signalled).
+   * Starts observing a process the governor did not start (never signalled). An agent the master has
+   * never seen is refused (NOT_FOUND naming field `agent` and the known agents; nothing sent or recorded).
    */
   attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   attach(argument: _governor_v1_AttachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
@@ -143,14 +145,14 @@ export interface AdminClient extends grpc.Client {
   deleteHandler(argument: _governor_v1_DeleteRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Stops observing a process.
+   * Stops observing a process. An unknown agent is refused as by Attach.
    */
   Detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Detach(argument: _governor_v1_DetachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   Detach(argument: _governor_v1_DetachRequest, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Stops observing a process.
+   * Stops observing a process. An unknown agent is refused as by Attach.
    */
   detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
   detach(argument: _governor_v1_DetachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_governor_v1_ControlResponse__Output>): grpc.ClientUnaryCall;
@@ -507,7 +509,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   Apply: grpc.handleUnaryCall<_governor_v1_ApplyRequest__Output, _governor_v1_ApplyResponse>;
   
   /**
-   * Starts observing a process the governor did not start (never signalled).
+   * Starts observing a process the governor did not start (never signalled). An agent the master has
+   * never seen is refused (NOT_FOUND naming field `agent` and the known agents; nothing sent or recorded).
    */
   Attach: grpc.handleUnaryCall<_governor_v1_AttachRequest__Output, _governor_v1_ControlResponse>;
   
@@ -530,7 +533,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   DeleteHandler: grpc.handleUnaryCall<_governor_v1_DeleteRequest__Output, _governor_v1_ControlResponse>;
   
   /**
-   * Stops observing a process.
+   * Stops observing a process. An unknown agent is refused as by Attach.
    */
   Detach: grpc.handleUnaryCall<_governor_v1_DetachRequest__Output, _governor_v1_ControlResponse>;
   
