@@ -41,7 +41,7 @@ import { decideRestart, describeExit, type RestartDecision, type RestartHistory 
 import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
 import { NO_ACTIVITY, type ActivityStatus, type InstanceStatus, type SampledStatus } from './status.js';
-import { followedByCont, leftAlive, stopGroup, type StopResult } from './stop.js';
+import { followedByCont, groupText, leftAlive, stopGroup, type StopResult } from './stop.js';
 import type { BootRelease } from './boot-slots.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
@@ -1185,8 +1185,8 @@ export class Instance {
       'stopping',
       'STOPPING',
       resumed === null
-        ? `STOPPING ${signal} to group ${h.pgid}`
-        : `STOPPING resumed: ${signal} was sent to group ${h.pgid} by the agent before this one`,
+        ? `STOPPING ${signal} to ${groupText(h, false)}`
+        : `STOPPING resumed: ${signal} was sent to ${groupText(h, false)} by the agent before this one`,
     );
     const res = await this.stopGroup(h, signal, this.spec.stop_timeout_ms, resumed ?? undefined);
     if (res.kind === 'cancelled') return;
@@ -1261,7 +1261,7 @@ export class Instance {
     this.draining.set(h.pgid, h);
     this.note(
       'LEFTOVERS',
-      `LEFTOVERS group ${h.pgid}${h.cgroup ? ` (cgroup ${h.cgroup})` : ''} still has processes after its main exited; stopping them`,
+      `LEFTOVERS ${groupText(h)} still has processes after its main exited; stopping them`,
     );
     const run = this.runDrain(h, this.spec.stop_signal, this.spec.stop_timeout_ms, recorded);
     this.drains.add(run);
@@ -1280,7 +1280,7 @@ export class Instance {
       const res = await this.stopGroup(h, signal, timeoutMs);
       if (res.kind === 'cancelled') return;
       if (res.kind === 'refused' || res.kind === 'stuck') {
-        this.note('STOP_FAILED', `STOP_FAILED leftovers of group ${h.pgid}: ${res.reason}`);
+        this.note('STOP_FAILED', `STOP_FAILED leftovers of ${groupText(h, false)}: ${res.reason}`);
       }
       this.draining.delete(h.pgid);
       await this.save();

@@ -12,6 +12,7 @@
 import { formatDuration } from '../../shared/durations.js';
 import type { ExitStatus, Handle, ProcessBackend } from '../process/backend.js';
 import type { Clock } from '../../shared/clock.js';
+import { isCgroupOnly } from '../process/cgroup-tracking.js';
 
 /** How long SIGKILL is repeated on a group that still has members before the stop is reported failed. */
 export const KILL_DEADLINE_MS = 10_000;
@@ -64,6 +65,16 @@ export const QUICK_POLL_MS = 2;
  */
 export function pollDelay(elapsedMs: number, pollMs: number): number {
   return Math.min(pollMs, Math.max(QUICK_POLL_MS, Math.floor(elapsedMs / 4)));
+}
+
+/**
+ * What a stop's texts call the group it signals: `group PGID` (with `(cgroup DIR)` when `withCgroup` and it
+ * has one), or for a handle with no shim and no process group of its own (PID and PGID 0: a held daemon
+ * group, stray-shims.ts `heldGroups`) its cgroup alone, which is all it has.
+ */
+export function groupText(h: Handle, withCgroup = true): string {
+  if (isCgroupOnly(h)) return `cgroup ${h.cgroup}`;
+  return `group ${h.pgid}${withCgroup && h.cgroup ? ` (cgroup ${h.cgroup})` : ''}`;
 }
 
 /**
@@ -127,7 +138,7 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
         if (killed && clock.now() >= killUntil) {
           return {
             kind: 'stuck',
-            reason: `group ${h.pgid}${h.cgroup ? ` (cgroup ${h.cgroup})` : ''} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
+            reason: `${groupText(h)} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
           };
         }
         const res = send(h, o, 'SIGKILL');
@@ -136,7 +147,7 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
           killUntil = clock.now() + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
           o.note(
             'KILLED',
-            `KILLED SIGKILL to group ${h.pgid} after stop_timeout ${formatDuration(o.timeoutMs)}`,
+            `KILLED SIGKILL to ${groupText(h, false)} after stop_timeout ${formatDuration(o.timeoutMs)}`,
           );
         }
         killed = true;
@@ -199,7 +210,10 @@ function sendOnce(h: Handle, o: GroupStop, signal: NodeJS.Signals): StopResult |
     if (!backend.isRunning(h) && !backend.groupAlive(h)) return null; // emptied meanwhile: the loop ends
     o.note(
       'NOT_SIGNALLED',
-      `NOT_SIGNALLED pid ${h.pid} is gone or no longer the recorded process; ${signal} not sent to group ${h.pgid}`,
+      isCgroupOnly(h)
+        ? `NOT_SIGNALLED cgroup ${h.cgroup} has no process left (a held group with no shim of its own` +
+            `${h.main_pid ? `, daemon pid ${h.main_pid}` : ''}); ${signal} not sent`
+        : `NOT_SIGNALLED pid ${h.pid} is gone or no longer the recorded process; ${signal} not sent to group ${h.pgid}`,
     );
     return { kind: 'exited', exit: backend.readExit(h) ?? UNKNOWN_EXIT };
   }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import type { Handle, ProcessBackend } from '../../agent/process/backend.js';
 import { pollDelay, QUICK_POLL_MS, stopGroup } from '../../agent/instance/stop.js';
+import { cgroupOnlyHandle } from '../../agent/process/cgroup-tracking.js';
 import type { Clock } from '../../shared/clock.js';
 
 const HANDLE: Handle = {
@@ -139,5 +140,61 @@ describe('stop: one an agent restart interrupted, resumed by the next agent', ()
     const { backend } = killedLate(clock, 300);
     const res = await stopGroup(HANDLE, { ...stopOptions(backend, clock), signalledAt: 1_000 });
     assert.equal(res.kind, 'exited', JSON.stringify(res));
+  });
+});
+
+describe('stop: what its events name', () => {
+  /** A held daemon group (stray-shims.ts heldGroups): no shim and no process group, PID and PGID 0. */
+  const HELD: Handle = { ...cgroupOnlyHandle('/sys/fs/cgroup/governor/x/db'), main_pid: 4242 };
+
+  /**
+   * Its cgroup emptied before the signal went, while the process group number is not provably the
+   * handle's yet has live members (a reused PGID; for PGID 0, the kernel's threads and processes whose
+   * group leader is outside the PID namespace).
+   */
+  const emptiedBeforeTheSignal = {
+    isRunning: () => false,
+    cgroupPopulated: () => false,
+    groupAlive: () => true,
+    groupOwned: () => false,
+    readExit: () => null,
+  } as unknown as ProcessBackend;
+
+  async function notesOf(h: Handle, backend: ProcessBackend): Promise<string[]> {
+    const notes: string[] = [];
+    const clock = new StepClock();
+    await stopGroup(h, { ...stopOptions(backend, clock), note: (_t, m) => notes.push(m) });
+    return notes;
+  }
+
+  it('a signal not sent to a held daemon group names its cgroup and daemon, never "pid 0" or "group 0"', async () => {
+    const [note, ...rest] = await notesOf(HELD, emptiedBeforeTheSignal);
+    assert.deepEqual(rest, []);
+    assert.equal(
+      note,
+      'NOT_SIGNALLED cgroup /sys/fs/cgroup/governor/x/db has no process left (a held group with no shim ' +
+        'of its own, daemon pid 4242); SIGTERM not sent',
+    );
+  });
+
+  it("a held daemon group's SIGKILL after stop_timeout names its cgroup, not group 0", async () => {
+    let killed = false;
+    const backend = {
+      ...emptiedBeforeTheSignal,
+      cgroupPopulated: () => !killed,
+      signalGroup: () => false,
+      signalCgroup: (_h: Handle, sig: string) => {
+        if (sig === 'SIGKILL') killed = true;
+        return 1;
+      },
+    } as unknown as ProcessBackend;
+    const notes = await notesOf(HELD, backend);
+    assert.deepEqual(notes, ['KILLED SIGKILL to cgroup /sys/fs/cgroup/governor/x/db after stop_timeout 5s']);
+  });
+
+  it("a shim's group whose PID is gone or reused is still named by its pid and group", async () => {
+    assert.deepEqual(await notesOf(HANDLE, emptiedBeforeTheSignal), [
+      'NOT_SIGNALLED pid 100 is gone or no longer the recorded process; SIGTERM not sent to group 100',
+    ]);
   });
 });
