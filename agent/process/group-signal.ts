@@ -57,8 +57,17 @@ export function spawnTokenOf(pid: number): string | undefined {
   return readEnviron(pid)?.get(SPAWN_TOKEN_ENV);
 }
 
-/** Live (non-zombie) members of process group `pgid`. */
+/**
+ * Whether `pgid` can be a handler's own process group: never 0 (`kill(-0)` is the caller's own group, and
+ * kernel threads are in group 0) nor 1 (init's) — a held daemon group with no shim of its own has pgid 0.
+ */
+export function isHandlerGroup(pgid: number): boolean {
+  return Number.isInteger(pgid) && pgid > 1;
+}
+
+/** Live (non-zombie) members of process group `pgid` (none for a pgid no handler can have). */
 export function groupMembers(pgid: number): number[] {
+  if (!isHandlerGroup(pgid)) return [];
   const out: number[] = [];
   for (const pid of listPids()) {
     const st = readProcStat(pid);
@@ -86,7 +95,7 @@ export function signalOwnedGroup(
   signal: NodeJS.Signals,
   token?: string,
 ): boolean {
-  if (!Number.isInteger(pgid) || pgid <= 1) return false;
+  if (!isHandlerGroup(pgid)) return false;
   if (!groupSignalVerdict(pgid, leaderStartTime, token).ok) return false;
   try {
     process.kill(-pgid, signal);

@@ -27,7 +27,13 @@ import type {
   SpawnRequest,
   Spawned,
 } from './backend.js';
-import { SPAWN_TOKEN_ENV, groupMembers, groupSignalVerdict, signalOwnedGroup } from './group-signal.js';
+import {
+  SPAWN_TOKEN_ENV,
+  groupMembers,
+  groupSignalVerdict,
+  isHandlerGroup,
+  signalOwnedGroup,
+} from './group-signal.js';
 import { mainMismatch, recordedMain } from './main-process.js';
 import { cgroupPids, cgroupPopulated, killCgroup, watchCgroupEvents } from './cgroup-tracking.js';
 import { nativeSpawn, type LoadedSpawn } from '../native/process-spawn.js';
@@ -271,6 +277,7 @@ export class LinuxBackend implements ProcessBackend {
   }
 
   groupAlive(handle: Handle): boolean {
+    if (!isHandlerGroup(handle.pgid)) return false; // kill(-0, 0) would probe the agent's own group
     try {
       process.kill(-handle.pgid, 0);
     } catch {

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Handle } from '../../agent/process/backend.js';
 import { groupMembers } from '../../agent/process/group-signal.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive, readProcStat } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
@@ -16,6 +18,27 @@ function pidsIn(file: string): number[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
 }
+
+describe('a handle without a process group of its own (a held daemon group: pgid 0)', () => {
+  it("is never alive through group 0 (kernel threads) or the agent's own group (kill(-0) probes it)", () => {
+    const held: Handle = {
+      pid: 0,
+      pgid: 0,
+      start_time: '',
+      cmdline_hash: '',
+      spawned_at: 0,
+      stdout_log: '',
+      stderr_log: '',
+      exit_file: '',
+      spec_hash: '',
+    };
+    const backend = new LinuxBackend();
+    assert.equal(backend.groupAlive(held), false);
+    assert.equal(backend.groupAlive({ ...held, pgid: 1 }), false, "init's group is no handler's");
+    assert.deepEqual(groupMembers(0), [], 'group 0 holds kernel threads, none of a handler');
+    assert.equal(backend.signalGroup(held, 'SIGCONT'), false, 'never signalled');
+  });
+});
 
 describe('stop leaves nothing of the handler', function () {
   this.timeout(60_000);
