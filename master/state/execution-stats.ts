@@ -36,6 +36,12 @@ export const EXECUTION_KINDS = [
   'unrevoke',
   'rollout-step',
   'policy',
+  // Written by the master itself: an adopted instance's record (fleet/adopt.ts), the APPLY pushes of an agent's
+  // label change, of a rollback and of a reconnecting agent's resync (fleet.pushSpecs).
+  'adopt',
+  'labels',
+  'rollback',
+  'sync',
 ] as const;
 
 /**

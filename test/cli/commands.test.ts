@@ -85,6 +85,15 @@ describe('gov admin commands (fake master)', () => {
       assert.equal(items[0]?.last_exit, null);
     });
 
+    it('executions --kind takes every kind the master records (adopt, labels, rollback and sync too)', async () => {
+      for (const kind of ['adopt', 'labels', 'rollback', 'sync', 'apply', 'rollout-step', 'revoke']) {
+        const fake = new FakeAdmin();
+        const { code, io } = await gov(['executions', '--kind', kind, '--json'], fake);
+        assert.equal(code, 0, `--kind ${kind}: ${io.stderr}`);
+        assert.equal((fake.calls[0]![1] as { kind: string }).kind, kind);
+      }
+    });
+
     it('executions: count + records, filters passed through', async () => {
       const fake = new FakeAdmin();
       const argv = ['executions', '--handler', 'web', '--agent', 'edge-1', '--kind', 'restart'];
