@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Handle } from '../../agent/process/backend.js';
+import { cgroupOnlyHandle } from '../../agent/process/cgroup-tracking.js';
 import { groupMembers } from '../../agent/process/group-signal.js';
 import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
@@ -21,17 +21,7 @@ function pidsIn(file: string): number[] {
 
 describe('a handle without a process group of its own (a held daemon group: pgid 0)', () => {
   it("is never alive through group 0 (kernel threads) or the agent's own group (kill(-0) probes it)", () => {
-    const held: Handle = {
-      pid: 0,
-      pgid: 0,
-      start_time: '',
-      cmdline_hash: '',
-      spawned_at: 0,
-      stdout_log: '',
-      stderr_log: '',
-      exit_file: '',
-      spec_hash: '',
-    };
+    const held = cgroupOnlyHandle('/sys/fs/cgroup/unified/governor/held');
     const backend = new LinuxBackend();
     assert.equal(backend.groupAlive(held), false);
     assert.equal(backend.groupAlive({ ...held, pgid: 1 }), false, "init's group is no handler's");
