@@ -107,8 +107,11 @@ export class Instance {
   private awaitingHealthy = false;
   /** The readiness deadline passed without a healthy verdict: `start()` settles (still `starting`). */
   private notReady = false;
-  /** The boot slot a restart holds until its new process is ready (boot-slots.ts); null when it holds none. */
-  private bootSlot: BootRelease | null = null;
+  /**
+   * The boot slot a paced restart holds until its new process is ready (boot-slots.ts), and the generation of
+   * that process (-1 until it is spawned: the old process's leaving `starting` or verdicts give nothing back).
+   */
+  private bootSlot: { release: BootRelease; gen: number } | null = null;
 
   // sd_notify (`notify: true`): the last STATUS= (kept after an exit, cleared by the next spawn; part of the
   // record), a READY=1 heard while the spawn was still being recorded (its generation), the current
@@ -668,7 +671,7 @@ export class Instance {
     const from = this.current;
     assertTransition(this.name, from, to);
     this.current = to;
-    if (from === 'starting') this.releaseBootSlot();
+    if (from === 'starting') this.releaseBootSlot(this.gen);
     const at = this.opts.clock.now();
     this.log.info('state', {
       from,
@@ -743,6 +746,7 @@ export class Instance {
     } finally {
       // Held on only while the new process boots; its readiness, failure or end gives it back.
       if (this.state !== 'starting') this.releaseBootSlot();
+      else if (this.bootSlot) this.bootSlot.gen = this.gen;
     }
   }
 
@@ -752,13 +756,15 @@ export class Instance {
    */
   private async takeBootSlot(spec: HandlerSpec): Promise<void> {
     if (this.bootSlot || !(spec.health || spec.notify === true)) return;
-    this.bootSlot = await this.opts.bootSlots.acquire();
+    this.bootSlot = { release: await this.opts.bootSlots.acquire(), gen: -1 };
   }
 
-  private releaseBootSlot(): void {
-    const release = this.bootSlot;
+  /** Gives the boot slot back; with `gen`, only when it waits for that process (its readiness, its end). */
+  private releaseBootSlot(gen?: number): void {
+    const slot = this.bootSlot;
+    if (!slot || (gen !== undefined && slot.gen !== gen)) return;
     this.bootSlot = null;
-    release?.();
+    slot.release();
   }
 
   private async started(): Promise<InstanceStatus> {
@@ -1058,7 +1064,7 @@ export class Instance {
 
   /** READY=1: the start is confirmed (or a reload done); heard during the spawn's write, it waits for it. */
   private onReady(): void {
-    this.releaseBootSlot(); // booted: the next restart may begin (boot-slots.ts)
+    this.releaseBootSlot(this.gen); // booted: the next restart may begin (boot-slots.ts)
     if (this.state === 'starting') return this.promoteReady(this.gen);
     if (this.spawning) {
       this.readyEarly = this.gen;
@@ -1356,7 +1362,7 @@ export class Instance {
     this.log.info('health', { from: prev.status, to: next.status, [why]: next.reason || undefined });
     if (next.status === 'healthy') {
       this.notReady = false;
-      this.releaseBootSlot(); // booted: the next restart may begin (boot-slots.ts)
+      this.releaseBootSlot(this.gen); // booted: the next restart may begin (boot-slots.ts)
       if (this.state === 'starting' && this.awaitingHealthy) {
         this.awaitingHealthy = false;
         this.transition('running', 'RUNNING', `RUNNING healthy (${describeCheck(h)})`);

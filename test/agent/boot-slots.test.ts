@@ -9,7 +9,7 @@ import { BOOT_HOLD_MS, BootSlots } from '../../agent/instance/boot-slots.js';
 import type { Supervisor } from '../../agent/supervisor/supervisor.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import { isAlive } from '../../shared/proc.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { fixture, tempDir, waitFor } from '../helpers/common.js';
 import { freePort, lines, spec, supervisors } from './health-helpers.js';
 
@@ -18,7 +18,7 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('boot slots', () => {
   it('grants at most `capacity` slots, then the next in the order asked as each is given back', async () => {
-    const slots = new BootSlots(2, new FakeClock());
+    const slots = new BootSlots(2, new ManualClock());
     const got: number[] = [];
     const releases: Array<() => void> = [];
     for (const i of [1, 2, 3, 4])
@@ -38,7 +38,7 @@ describe('boot slots', () => {
   });
 
   it('takes back a slot held longer than BOOT_HOLD_MS (a boot that never says it is ready)', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const slots = new BootSlots(1, clock);
     const late = await slots.acquire();
     let next = false;
@@ -57,7 +57,7 @@ describe('boot slots', () => {
   });
 
   it('capacity 0 does not pace', async () => {
-    const slots = new BootSlots(0, new FakeClock());
+    const slots = new BootSlots(0, new ManualClock());
     await Promise.all([slots.acquire(), slots.acquire(), slots.acquire()]);
   });
 });

@@ -4,45 +4,10 @@
  * Runs on a fake clock: no real time passes.
  */
 import assert from 'node:assert/strict';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { HeartbeatWatchdog } from '../../shared/heartbeat-watchdog.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
-/** A clock whose time moves only when the test says; due timers fire in order. */
-class FakeClock implements Clock {
-  private t = 1_000_000;
-  private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  now(): number {
-    return this.t;
-  }
-  after(ms: number, fn: () => void): TimerHandle {
-    const timer = { at: this.t + ms, fn, live: true };
-    this.timers.push(timer);
-    return { cancel: () => (timer.live = false) };
-  }
-  /** Moves time by `ms`, firing every timer that comes due on the way. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.live && x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      due.live = false;
-      this.t = Math.max(this.t, due.at); // a starved loop runs its timers late
-      due.fn();
-    }
-    this.t = end;
-    this.timers = this.timers.filter((x) => x.live);
-  }
-  /** Moves time by `ms` with no timer firing on the way (a blocked event loop), then runs what is due. */
-  starve(ms: number): void {
-    this.t += ms;
-    this.advance(0);
-  }
-  pending(): number {
-    return this.timers.filter((x) => x.live).length;
-  }
-}
-
-function watch(clock: FakeClock, intervalMs = 1000, graceMs = 3000) {
+function watch(clock: ManualClock, intervalMs = 1000, graceMs = 3000) {
   const beats: number[] = [];
   const silences: number[] = [];
   const w = new HeartbeatWatchdog({
@@ -57,7 +22,7 @@ function watch(clock: FakeClock, intervalMs = 1000, graceMs = 3000) {
 
 describe('heartbeat watchdog', () => {
   it('beats every interval while the peer is heard', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const { w, beats, silences } = watch(clock);
     const t0 = clock.now();
     w.start();
@@ -74,7 +39,7 @@ describe('heartbeat watchdog', () => {
   });
 
   it('gives a silent peer up once, on the first tick past the grace, and stops', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const { w, beats, silences } = watch(clock);
     w.start();
     clock.advance(3000);
@@ -89,7 +54,7 @@ describe('heartbeat watchdog', () => {
   });
 
   it('a late tick (our loop starved) restarts the count instead of blaming the peer', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const { w, silences, beats } = watch(clock);
     w.start();
     clock.advance(1000);
@@ -104,7 +69,7 @@ describe('heartbeat watchdog', () => {
   });
 
   it('a tick only slightly late (within two intervals) is not starvation', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const { w, silences } = watch(clock, 1000, 2500);
     w.start();
     clock.advance(1000);
@@ -113,7 +78,7 @@ describe('heartbeat watchdog', () => {
   });
 
   it('stop() cancels its timer; start() is idempotent', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const { w, beats } = watch(clock);
     w.start();
     w.start();
