@@ -106,10 +106,14 @@ describe('gov loads only the modules of the command it runs', function () {
       const l = loadedBy(args);
       assert.equal(l.code, args[0] === 'frobnicate' ? 2 : 0, `gov ${args.join(' ')}`);
       assertNoHeavy(l, `gov ${args.join(' ')}`);
+      // The version alone is answered by gov.js without the program (gov-program.js).
+      const versionOnly = args[0] === '--version' || args[0] === 'version';
       assert.deepEqual(
         [...l.own].filter((f) => f.startsWith('master/') || f.startsWith('agent/')).sort(),
-        ['master/cli/gov-program.js', 'master/cli/gov.js'],
-        `gov ${args.join(' ')} loads only gov.js and gov-program.js of master/`,
+        versionOnly
+          ? ['master/cli/gov.js', 'master/cli/version.js']
+          : ['master/cli/gov-program.js', 'master/cli/gov.js', 'master/cli/version.js'],
+        `gov ${args.join(' ')} loads only gov.js, version.js${versionOnly ? '' : ' and gov-program.js'} of master/`,
       );
     }
   });
@@ -126,14 +130,16 @@ describe('gov loads only the modules of the command it runs', function () {
       assert.ok(!l.packages.has(p), `gov ps --help loads ${p}`);
   });
 
-  it('the gov binary runs the CLI bundle: of our tsc build it loads gov.js alone', () => {
+  it('the gov binary runs the CLI bundle: of our tsc build it loads gov.js and version.js alone', () => {
     for (const args of [['--version'], ['ps', '--help']]) {
       const l = loadedBy(args);
       assert.equal(l.code, 0, `gov ${args.join(' ')}`);
-      assert.ok(l.bundle.has('gov-bundle.js'), `gov ${args.join(' ')} does not load gov-bundle.js`);
+      if (args[0] === '--version')
+        assert.deepEqual([...l.bundle], [], 'gov --version loads no part of the bundle');
+      else assert.ok(l.bundle.has('gov-bundle.js'), `gov ${args.join(' ')} does not load gov-bundle.js`);
       assert.deepEqual(
-        [...l.unbundled],
-        ['master/cli/gov.js'],
+        [...l.unbundled].sort(),
+        ['master/cli/gov.js', 'master/cli/version.js'],
         `gov ${args.join(' ')}: files outside the bundle`,
       );
     }
