@@ -9,6 +9,7 @@
  */
 import { StateError } from '../../shared/errors.js';
 import type { Handle, ProcessBackend } from '../process/backend.js';
+import { isCgroupOnly } from '../process/cgroup-tracking.js';
 import type { InstanceState } from './lifecycle.js';
 
 /** The states in which an instance has a process to signal. */
@@ -32,10 +33,12 @@ export function sendSignal(
   main: boolean,
 ): string {
   const pid = h.main_pid;
+  // A held daemon group (stray-shims.ts) has no shim and no process group of its own: only its cgroup.
+  const cgroupOnly = isCgroupOnly(h);
   if (main) {
     if (pid === undefined)
       throw new StateError(
-        `${name}: its main process is not known (the shim ${h.pid} has no child): ${signal} not sent`,
+        `${name}: its main process is not known (${cgroupOnly ? `its daemon in cgroup ${h.cgroup} is not known` : `the shim ${h.pid} has no child`}): ${signal} not sent`,
       );
     if (!backend.signalMain(h, signal))
       throw new StateError(
@@ -46,9 +49,14 @@ export function sendSignal(
   if (!backend.signalGroup(h, signal)) {
     // A daemon (`type: forking`) has left the shim's group: its cgroup is what holds it.
     const n = backend.signalCgroup(h, signal);
-    if (n > 0) return `${signal} to pid ${pid ?? h.pid} (${n} process(es) of its cgroup)`;
+    if (n > 0)
+      return pid === undefined && cgroupOnly
+        ? `${signal} to ${n} process(es) of cgroup ${h.cgroup}`
+        : `${signal} to pid ${pid ?? h.pid} (${n} process(es) of its cgroup)`;
     throw new StateError(
-      `${name}: process group ${h.pgid} is not provably this instance's (or holds an observed process): ${signal} not sent`,
+      cgroupOnly
+        ? `${name}: cgroup ${h.cgroup} has no process left to signal: ${signal} not sent`
+        : `${name}: process group ${h.pgid} is not provably this instance's (or holds an observed process): ${signal} not sent`,
     );
   }
   // A main that left the group (setsid) is the handler all the same: it gets the signal too, verified.

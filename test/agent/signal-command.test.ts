@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import type { ProcessBackend } from '../../agent/process/backend.js';
+import { cgroupOnlyHandle } from '../../agent/process/cgroup-tracking.js';
+import { sendSignal } from '../../agent/instance/signal.js';
 import type { AgentMessage__Output } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { CommandResult__Output } from '../../proto/generated/governor/v1/CommandResult.js';
 import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
@@ -324,5 +327,35 @@ describe('SIGNAL on the agent', () => {
       linked.link.close();
       server.forceShutdown();
     }
+  });
+});
+
+describe('SIGNAL to a held daemon group (no shim, no process group of its own)', () => {
+  const held = cgroupOnlyHandle('/sys/fs/cgroup/unified/governor/edge/daemon');
+  const backend = (cgroupProcesses: number): ProcessBackend =>
+    ({
+      signalGroup: () => false,
+      signalCgroup: () => cgroupProcesses,
+      signalStray: () => false,
+      signalMain: () => false,
+    }) as unknown as ProcessBackend;
+
+  it('names the cgroup it reached or could not, never "pid 0" or "group 0"', () => {
+    assert.equal(
+      sendSignal('daemon', held, backend(2), 'SIGHUP', false),
+      'SIGHUP to 2 process(es) of cgroup /sys/fs/cgroup/unified/governor/edge/daemon',
+    );
+    assert.throws(
+      () => sendSignal('daemon', held, backend(0), 'SIGHUP', false),
+      /^StateError: daemon: cgroup \/sys\/fs\/cgroup\/unified\/governor\/edge\/daemon has no process left to signal: SIGHUP not sent$/,
+    );
+    assert.throws(
+      () => sendSignal('daemon', held, backend(2), 'SIGHUP', true),
+      (err: Error) => /its daemon in cgroup .* is not known/.test(err.message) && !/shim 0/.test(err.message),
+    );
+    assert.equal(
+      sendSignal('daemon', { ...held, main_pid: 4242 }, backend(2), 'SIGHUP', false),
+      'SIGHUP to pid 4242 (2 process(es) of its cgroup)',
+    );
   });
 });
