@@ -756,7 +756,14 @@ export class Instance {
    */
   private async takeBootSlot(spec: HandlerSpec): Promise<void> {
     if (this.bootSlot || !(spec.health || spec.notify === true)) return;
-    this.bootSlot = { release: await this.opts.bootSlots.acquire(), gen: -1 };
+    const release = await this.opts.bootSlots.acquire();
+    // Disposed meanwhile (the agent shut down, or the instance was removed; a shutdown's releases hand the
+    // slots on at once): the step ends here, its handler left running as every handler is at a shutdown.
+    if (this.disposed) {
+      release();
+      throw new StateError(`${this.name}: the agent stopped supervising it before its rollout step began`);
+    }
+    this.bootSlot = { release, gen: -1 };
   }
 
   /** Gives the boot slot back; with `gen`, only when it waits for that process (its readiness, its end). */

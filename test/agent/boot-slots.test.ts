@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { BOOT_HOLD_MS, BootSlots } from '../../agent/instance/boot-slots.js';
-import type { Supervisor } from '../../agent/supervisor/supervisor.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import { isAlive } from '../../shared/proc.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { fixture, tempDir, waitFor } from '../helpers/common.js';
+import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { freePort, lines, spec, supervisors } from './health-helpers.js';
 
 /** Resolved promises' settling: the microtasks queued so far run. */
@@ -142,5 +142,48 @@ describe('restarts paced by boot', function () {
       order[1]!.down < order[0]!.ready,
       `${order[1]!.name} went down only after ${order[0]!.name}'s new process was ready`,
     );
+  });
+});
+
+describe('restarts paced by boot: an agent shutdown', function () {
+  this.timeout(60_000);
+  const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
+
+  it('leaves the handlers of the rollout steps still waiting for a slot running (none is stopped)', async () => {
+    const dir = tempDir();
+    const sup = await Supervisor.create({ dataDir: tempDir(), pollIntervalMs: 50, bootConcurrency: 1 });
+    const specs: HandlerSpec[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      specs.push(
+        spec({
+          name: `web${i}`,
+          command: [process.execPath, fixture('http-server.mjs')],
+          env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
+          start_seconds: 0,
+          health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
+        }),
+      );
+    }
+    try {
+      await sup.applySpecs(specs);
+      await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
+        what: 'the handlers running',
+      });
+      const pids = new Map(specs.map((s) => [s.name, statusOf(sup, s.name).pid!]));
+      for (const s of specs) trackPid(statusOf(sup, s.name).pgid ?? undefined, true);
+      for (const s of specs) void sup.updateInstance(s.name, s).catch(() => undefined);
+      // One step holds the slot (its old process stopping); the others wait for it, still serving.
+      await waitFor(() => specs.some((s) => statusOf(sup, s.name).state !== 'running'), { what: 'a step' });
+      const waiting = specs.filter((s) => statusOf(sup, s.name).state === 'running').map((s) => s.name);
+      assert.equal(waiting.length, 2);
+      await sup.shutdown(); // hands the slot on to a waiting step
+      await new Promise((r) => setTimeout(r, BOOT_HOLD_MS + 500)); // and the hold ends
+      for (const n of waiting)
+        assert.ok(isAlive(pids.get(n)!), `${n}'s handler was stopped by its rollout step after the shutdown`);
+    } finally {
+      await sup.shutdown();
+      for (const s of sup.status()) trackPid(s.pgid ?? undefined, true); // the new process of the step begun
+    }
   });
 });
