@@ -6,6 +6,7 @@
 import { readProcStat } from '../../shared/proc.js';
 import type { Handle, ProcessBackend } from '../process/backend.js';
 import { BackendDecorator } from '../process/decorator.js';
+import { isHandlerGroup } from '../process/group-signal.js';
 
 export interface ObservedPids {
   /** PIDs of the observed processes. */
@@ -23,6 +24,9 @@ export class GuardedBackend extends BackendDecorator {
 
   /** The observed PID in `pgid`'s process group (or that is `pgid`), if any. */
   observedInGroup(pgid: number): number | null {
+    // Group 0 (kernel threads; PID 1 in some containers) and 1 are no handler's: a held daemon group with no
+    // shim has pgid 0, and an observed PID 1 made its every signal (`gov signal --main` too) refused.
+    if (!isHandlerGroup(pgid)) return null;
     for (const pid of this.observed.observedPids()) {
       if (pid === pgid) return pid;
       const st = readProcStat(pid);

@@ -12,6 +12,7 @@ import type { AgentCommand__Output } from '../../proto/generated/governor/v1/Age
 import { GovernorAgent } from '../../agent/governor-agent.js';
 import type { Handle, ProcessBackend } from '../../agent/process/backend.js';
 import { GuardedBackend } from '../../agent/observed/guard.js';
+import { cgroupOnlyHandle } from '../../agent/process/cgroup-tracking.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { StateError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
@@ -194,5 +195,22 @@ describe('observe-only attach (agent level)', () => {
     assert.equal(guard.signalGroup({ pid: 1, pgid: 999_999_999 } as Handle, 'SIGTERM'), true);
     assert.deepEqual(sent, ['SIGTERM']);
     assert.equal(signalsRecorded(w.log), '');
+  });
+
+  it('the backend guard never counts PID 1 or a process of group 0 as in a held daemon group (pgid 0)', () => {
+    // PID 1 leads group 1, or is in group 0 with the kernel threads (some container inits): neither group is a
+    // handler's, and a held daemon group with no shim has pgid 0.
+    const sent: string[] = [];
+    const inner = {
+      signalGroup: (_h: Handle, s: string) => (sent.push(`group ${s}`), false),
+      signalMain: (_h: Handle, s: string) => (sent.push(`main ${s}`), true),
+    } as unknown as ProcessBackend;
+    const refused: number[] = [];
+    const guard = new GuardedBackend(inner, { observedPids: () => [1] }, (_h, pid) => refused.push(pid));
+    const held = { ...cgroupOnlyHandle('/sys/fs/cgroup/governor/x/web0'), main_pid: 999_999_999 } as Handle;
+    assert.equal(guard.signalMain(held, 'SIGHUP'), true);
+    guard.signalGroup(held, 'SIGTERM');
+    assert.deepEqual(refused, []);
+    assert.deepEqual(sent, ['main SIGHUP', 'group SIGTERM']);
   });
 });
