@@ -399,10 +399,15 @@ export class Instance {
         this.desired === 'running' || (this.spec.mode === 'on-demand' && spec.mode === 'always-on');
       // Paced by the new spec's readiness signal: the slot is given back when the new process is ready.
       if (wanted && opts.paced) await this.takeBootSlot(spec);
-      await this.stopNow(wanted);
-      [this.spec, this.specHash] = [spec, hash];
-      await this.persist();
-      if (wanted) await this.restartNow(opts.paced);
+      try {
+        await this.stopNow(wanted);
+        [this.spec, this.specHash] = [spec, hash];
+        await this.persist();
+        if (wanted) await this.restartNow(opts.paced);
+      } finally {
+        // A failed stop (STOP_FAILED) or write never reaches the restart: its slot goes back now, not at the hold's end.
+        if (this.state !== 'starting') this.releaseBootSlot();
+      }
       restarted = wanted;
     });
     return restarted && !opts.launchOnly ? this.started() : this.status();

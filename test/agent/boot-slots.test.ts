@@ -11,6 +11,9 @@ import { isAlive } from '../../shared/proc.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
+import type { Handle, SpawnRequest, Spawned } from '../../agent/process/backend.js';
+import { BackendDecorator } from '../../agent/process/decorator.js';
+import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { freePort, lines, spec, supervisors } from './health-helpers.js';
 
 /** Resolved promises' settling: the microtasks queued so far run. */
@@ -184,6 +187,69 @@ describe('restarts paced by boot: an agent shutdown', function () {
     } finally {
       await sup.shutdown();
       for (const s of sup.status()) trackPid(s.pgid ?? undefined, true); // the new process of the step begun
+    }
+  });
+});
+
+describe('restarts paced by boot: a failed stop', function () {
+  this.timeout(60_000);
+  const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
+
+  /** Spawns for real; every group signal to `web0`'s processes is refused (a stop fails: STOP_FAILED). */
+  class RefusesWeb0 extends BackendDecorator {
+    private readonly refused = new Set<number>();
+    override spawn(req: SpawnRequest): Spawned {
+      const sp = this.inner.spawn(req);
+      trackPid(sp.handle.pgid, true);
+      if (req.name === 'web0') this.refused.add(sp.handle.pgid);
+      return sp;
+    }
+    override signalGroup(h: Handle, signal: NodeJS.Signals): boolean {
+      return this.refused.has(h.pgid) ? false : this.inner.signalGroup(h, signal);
+    }
+  }
+
+  it('gives the slot back at once when an update step (a new spec) fails to stop the old process', async () => {
+    const dir = tempDir();
+    const sup = await Supervisor.create({
+      dataDir: tempDir(),
+      pollIntervalMs: 50,
+      bootConcurrency: 1,
+      backend: new RefusesWeb0(new LinuxBackend()),
+    });
+    try {
+      const specs: HandlerSpec[] = [];
+      for (let i = 0; i < 2; i++) {
+        const port = await freePort();
+        specs.push(
+          spec({
+            name: `web${i}`,
+            command: [process.execPath, fixture('http-server.mjs')],
+            env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
+            start_seconds: 0,
+            health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
+          }),
+        );
+      }
+      await sup.applySpecs(specs);
+      await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
+        what: 'the handlers running',
+      });
+      const next = specs.map((s) => ({ ...s, env: { ...s.env, VERSION: '2' } }));
+      await assert.rejects(sup.updateInstance('web0', next[0]!), /cannot stop web0/);
+      const failedAt = Date.now();
+      const old = statusOf(sup, 'web1').pid!;
+      const step = sup.updateInstance('web1', next[1]!);
+      await waitFor(() => !isAlive(old), { what: "web1's old process stopped", intervalMs: 5 });
+      const waited = Date.now() - failedAt;
+      assert.ok(
+        waited < BOOT_HOLD_MS / 2,
+        `web1's step waited ${waited} ms for the slot web0's failed step held`,
+      );
+      await step;
+    } finally {
+      await sup.stop('web1').catch(() => undefined);
+      await sup.shutdown();
     }
   });
 });
