@@ -30,8 +30,11 @@ export class BootSlots {
     private readonly maxHoldMs = BOOT_HOLD_MS,
   ) {}
 
-  /** Resolves once a slot is free (in the order asked), with its release. */
-  async acquire(): Promise<BootRelease> {
+  /**
+   * Resolves once a slot is free (in the order asked), with its release. `onLapse` is called when the hold
+   * ends (`maxHoldMs`) before the release: the slot is someone else's from then on.
+   */
+  async acquire(onLapse?: () => void): Promise<BootRelease> {
     if (this.capacity <= 0) return () => {};
     if (this.busy < this.capacity) this.busy++;
     else await new Promise<void>((resolve) => this.waiting.push(resolve)); // handed over: busy stays
@@ -44,7 +47,10 @@ export class BootSlots {
       if (next) next();
       else this.busy--;
     };
-    const timer = this.clock.after(this.maxHoldMs, release);
+    const timer = this.clock.after(this.maxHoldMs, () => {
+      release();
+      onLapse?.();
+    });
     return release;
   }
 }

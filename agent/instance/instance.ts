@@ -403,9 +403,12 @@ export class Instance {
         await this.stopNow(wanted);
         [this.spec, this.specHash] = [spec, hash];
         await this.persist();
-        if (wanted) await this.restartNow(opts.paced);
+        // Not paced again: the slot was taken before the stop (one whose hold ended meanwhile is not waited
+        // for a second time, the old process down).
+        if (wanted) await this.restartNow();
       } finally {
-        // A failed stop (STOP_FAILED) or write never reaches the restart: its slot goes back now, not at the hold's end.
+        // A failed stop (STOP_FAILED) or write never reaches the restart: its slot goes back now, not at the
+        // hold's end.
         if (this.state !== 'starting') this.releaseBootSlot();
       }
       restarted = wanted;
@@ -761,7 +764,10 @@ export class Instance {
    */
   private async takeBootSlot(spec: HandlerSpec): Promise<void> {
     if (this.bootSlot || !(spec.health || spec.notify === true)) return;
-    const release = await this.opts.bootSlots.acquire();
+    // A hold that ends before the new process is ready leaves it holding nothing: its next step waits again.
+    const release = await this.opts.bootSlots.acquire(() => {
+      if (this.bootSlot?.release === release) this.bootSlot = null;
+    });
     // Disposed meanwhile (the agent shut down, or the instance was removed; a shutdown's releases hand the
     // slots on at once): the step ends here, its handler left running as every handler is at a shutdown.
     if (this.disposed) {

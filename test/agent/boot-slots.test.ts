@@ -4,6 +4,7 @@
  * slot is given back at readiness, at a failed start, or after BOOT_HOLD_MS.
  */
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BOOT_HOLD_MS, BootSlots } from '../../agent/instance/boot-slots.js';
 import type { HandlerSpec } from '../../shared/spec.js';
@@ -250,6 +251,60 @@ describe('restarts paced by boot: a failed stop', function () {
     } finally {
       await sup.stop('web1').catch(() => undefined);
       await sup.shutdown();
+    }
+  });
+});
+
+describe('restarts paced by boot: a slot whose hold ended', function () {
+  this.timeout(60_000);
+  const sups = supervisors();
+  afterEach(() => sups.close());
+  const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
+
+  it("is not the instance's any more: its next rollout step, still booting, waits for a slot", async () => {
+    const dir = tempDir();
+    const sup = await sups.make({ bootConcurrency: 1 });
+    const fail = (i: number) => path.join(dir, `web${i}.fail`); // 503 while it exists
+    const specs: HandlerSpec[] = [];
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      specs.push(
+        spec({
+          name: `web${i}`,
+          command: [process.execPath, fixture('http-server.mjs')],
+          env: { PORT: String(port), FAIL_FILE: fail(i) },
+          start_seconds: 0,
+          health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
+        }),
+      );
+    }
+    await sup.applySpecs(specs);
+    await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
+      what: 'the handlers running',
+    });
+    const steps: Array<Promise<unknown>> = [];
+    try {
+      // web0's step: its new process never gets healthy; its slot's hold ends.
+      writeFileSync(fail(0), '');
+      const old0 = statusOf(sup, 'web0').pid!;
+      steps.push(sup.updateInstance('web0', specs[0]!).catch(() => undefined));
+      await waitFor(() => !isAlive(old0) && statusOf(sup, 'web0').pid, { what: "web0's new process" });
+      await new Promise((r) => setTimeout(r, BOOT_HOLD_MS + 200));
+      assert.equal(statusOf(sup, 'web0').state, 'starting');
+      // web1's step takes the slot and boots (unhealthy for now: it holds it).
+      writeFileSync(fail(1), '');
+      const old1 = statusOf(sup, 'web1').pid!;
+      steps.push(sup.updateInstance('web1', specs[1]!).catch(() => undefined));
+      await waitFor(() => !isAlive(old1), { what: "web1's old process stopped", intervalMs: 5 });
+      // web0's next step waits for web1's slot: its process is not stopped meanwhile.
+      const cur0 = statusOf(sup, 'web0').pid!;
+      steps.push(sup.updateInstance('web0', specs[0]!).catch(() => undefined));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(isAlive(cur0), "web0's second step stopped its process while web1's boot held the only slot");
+    } finally {
+      rmSync(fail(0), { force: true });
+      rmSync(fail(1), { force: true });
+      await Promise.all(steps);
     }
   });
 });
