@@ -15,7 +15,7 @@ import type { Loaded } from '../native/linux-sockets.js';
 import { LinuxBackend } from '../process/linux-backend.js';
 import { NO_FREEZER, type Freezer } from '../process/freezer.js';
 import { SpawnPacer } from '../process/spawn-pacer.js';
-import { BootSlots } from '../instance/boot-slots.js';
+import { BOOT_HOLD_MS, BootSlots } from '../instance/boot-slots.js';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -60,6 +60,8 @@ export interface SupervisorOptions {
    * pacing. Default: DEFAULT_BOOTS_PER_CPU per CPU of the machine.
    */
   bootConcurrency?: number;
+  /** The longest a rollout step holds its boot slot (tests). Default BOOT_HOLD_MS. */
+  bootHoldMs?: number;
 }
 
 /**
@@ -115,7 +117,11 @@ export function compileOptions(o: SupervisorOptions): CompiledOptions {
       gid: process.getegid?.() ?? 0,
     },
     spawnPacer: new SpawnPacer(),
-    bootSlots: new BootSlots(o.bootConcurrency ?? DEFAULT_BOOTS_PER_CPU * os.availableParallelism(), clock),
+    bootSlots: new BootSlots(
+      o.bootConcurrency ?? DEFAULT_BOOTS_PER_CPU * os.availableParallelism(),
+      clock,
+      o.bootHoldMs ?? BOOT_HOLD_MS,
+    ),
     notify: o.notify ?? {},
     freezer: NO_FREEZER,
   };
