@@ -197,7 +197,9 @@ describe('restarts paced by boot: an agent shutdown', function () {
       assert.equal(waiting.length, 2);
       await sup.shutdown(); // hands the slot on to a waiting step
       // The waiting steps end (the one under way stays with its boot: the agent is gone before its readiness).
-      await Promise.all(waiting.map((n) => steps.get(n)));
+      let ended = false;
+      void Promise.all(waiting.map((n) => steps.get(n))).then(() => (ended = true));
+      await waitFor(() => ended, { timeoutMs: 20_000, what: 'the waiting steps to end at the shutdown' });
       for (const n of waiting)
         assert.ok(isAlive(pids.get(n)!), `${n}'s handler was stopped by its rollout step after the shutdown`);
     } finally {
@@ -258,6 +260,7 @@ describe('restarts paced by boot: a failed stop', function () {
       const old = statusOf(sup, 'web1').pid!;
       const step = sup.updateInstance('web1', next[1]!);
       await waitFor(() => !isAlive(old), {
+        timeoutMs: 20_000,
         what: "web1's step, given the slot web0's failed step gave back",
       });
       await step;
