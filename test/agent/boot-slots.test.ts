@@ -80,34 +80,34 @@ describe('boot slots', () => {
   });
 });
 
+const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
+
+/** `n` HTTP handlers with a health check, each recording its readiness (epoch ms); all running. */
+async function httpHandlers(sup: Supervisor, n: number, dir: string): Promise<HandlerSpec[]> {
+  const specs: HandlerSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    const port = await freePort();
+    specs.push(
+      spec({
+        name: `web${i}`,
+        command: [process.execPath, fixture('http-server.mjs')],
+        env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
+        start_seconds: 0,
+        health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
+      }),
+    );
+  }
+  await sup.applySpecs(specs);
+  await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
+    what: 'the handlers running',
+  });
+  return specs;
+}
+
 describe('restarts paced by boot', function () {
   this.timeout(60_000);
   const sups = supervisors();
   afterEach(() => sups.close());
-
-  /** `n` HTTP handlers with a health check, each recording its readiness (epoch ms); all running. */
-  async function httpHandlers(sup: Supervisor, n: number, dir: string): Promise<HandlerSpec[]> {
-    const specs: HandlerSpec[] = [];
-    for (let i = 0; i < n; i++) {
-      const port = await freePort();
-      specs.push(
-        spec({
-          name: `web${i}`,
-          command: [process.execPath, fixture('http-server.mjs')],
-          env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
-          start_seconds: 0,
-          health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
-        }),
-      );
-    }
-    await sup.applySpecs(specs);
-    await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
-      what: 'the handlers running',
-    });
-    return specs;
-  }
-
-  const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
 
   /**
    * Runs `restart` on every handler at once and returns, per handler, when its old process ended (polled from
@@ -165,29 +165,12 @@ describe('restarts paced by boot', function () {
 
 describe('restarts paced by boot: an agent shutdown', function () {
   this.timeout(60_000);
-  const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
 
   it('leaves the handlers of the rollout steps still waiting for a slot running (none is stopped)', async () => {
     const dir = tempDir();
     const sup = await Supervisor.create({ dataDir: tempDir(), pollIntervalMs: 50, bootConcurrency: 1 });
-    const specs: HandlerSpec[] = [];
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      specs.push(
-        spec({
-          name: `web${i}`,
-          command: [process.execPath, fixture('http-server.mjs')],
-          env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
-          start_seconds: 0,
-          health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
-        }),
-      );
-    }
     try {
-      await sup.applySpecs(specs);
-      await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
-        what: 'the handlers running',
-      });
+      const specs = await httpHandlers(sup, 3, dir);
       const pids = new Map(specs.map((s) => [s.name, statusOf(sup, s.name).pid!]));
       for (const s of specs) trackPid(statusOf(sup, s.name).pgid ?? undefined, true);
       const steps = new Map(specs.map((s) => [s.name, sup.updateInstance(s.name, s).catch(() => undefined)]));
@@ -211,7 +194,6 @@ describe('restarts paced by boot: an agent shutdown', function () {
 
 describe('restarts paced by boot: a failed stop', function () {
   this.timeout(60_000);
-  const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
 
   /** Spawns for real; every group signal to `web0`'s processes is refused (a stop fails: STOP_FAILED). */
   class RefusesWeb0 extends BackendDecorator {
@@ -237,23 +219,7 @@ describe('restarts paced by boot: a failed stop', function () {
       backend: new RefusesWeb0(new LinuxBackend()),
     });
     try {
-      const specs: HandlerSpec[] = [];
-      for (let i = 0; i < 2; i++) {
-        const port = await freePort();
-        specs.push(
-          spec({
-            name: `web${i}`,
-            command: [process.execPath, fixture('http-server.mjs')],
-            env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
-            start_seconds: 0,
-            health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
-          }),
-        );
-      }
-      await sup.applySpecs(specs);
-      await waitFor(() => specs.every((s) => statusOf(sup, s.name).state === 'running'), {
-        what: 'the handlers running',
-      });
+      const specs = await httpHandlers(sup, 2, dir);
       const next = specs.map((s) => ({ ...s, env: { ...s.env, VERSION: '2' } }));
       await assert.rejects(sup.updateInstance('web0', next[0]!), /cannot stop web0/);
       // Held until its hour-long hold ended, the slot would keep web1's step waiting (the wait fails).
