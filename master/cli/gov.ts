@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --use-openssl-ca
 /**
  * The `gov` binary (package.json `bin`): runs the `gov` program (gov-program.ts) from the CLI bundle that
  * `npm run build` writes beside this file (gov-bundle.js and its chunks; scripts/build-cli-bundle.mjs). One
@@ -6,6 +6,10 @@
  * CLI start); this loader imports nothing else (`gov agent` also the agent's V8 settings, agent/footprint.ts).
  * `gov --version` alone (`-v`, `version`) is answered here from package.json (version.ts), without the
  * program: building it (commander, every command's entry) was most of that command's time.
+ * `--use-openssl-ca` (the `#!` line): TLS to anything but a governor master (whose CA is always given and is the
+ * only one trusted there) trusts the system's CA store (/etc/ssl/certs, as curl does) instead of Node's copy of
+ * Mozilla's. Node builds its copy at the first TLS context, even one given its own CA, to no use: ~18 ms of
+ * every command that connects (`gov ps`).
  */
 import type * as GovProgram from './gov-program.js';
 import { versionLine } from './version.js';

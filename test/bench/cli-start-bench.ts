@@ -5,6 +5,7 @@
  * `node -e 0`. `gov ps` asks a real `gov master` holding 50 instances (one `gov agent`, 50 `sleep`
  * handlers); `supervisorctl status` asks a supervisord of our own (temp config, unix socket, 50 `sleep`
  * programs, stopped by its PID) when supervisord is installed.
+ * `gov` is run as an operator runs it, by its `#!` line (which gives node its flags: master/cli/gov.ts).
  * Env: BENCH_CLI_RUNS (20); BENCH_GOV_BEFORE: the gov.js of another build (e.g. of the commit before a
  * change), timed too, interleaved with this one, so that both are compared under the same load.
  */
@@ -135,14 +136,14 @@ export async function runCliStartBench(): Promise<void> {
   try {
     const cases: Case[] = [{ name: 'node -e 0', argv: [node, '-e', '0'] }];
     for (const [label, gov] of govs) {
-      const ps = [node, gov, 'ps', ...c.connectionArgs()];
+      const ps = [gov, 'ps', ...c.connectionArgs()];
       const listed = spawnSync(ps[0]!, ps.slice(1), { cwd: c.dir, encoding: 'utf8' });
       const rows = listed.stdout.split('\n').filter((l) => /^app-\d\d/.test(l)).length;
       if (listed.status !== 0 || rows !== INSTANCES)
         throw new Error(`${gov} ps listed ${rows} instances (exit ${listed.status}): ${listed.stderr}`);
       cases.push(
-        { name: `${label} --version`, argv: [node, gov, '--version'] },
-        { name: `${label} --help`, argv: [node, gov, '--help'] },
+        { name: `${label} --version`, argv: [gov, '--version'] },
+        { name: `${label} --help`, argv: [gov, '--help'] },
         { name: `${label} ps (${INSTANCES} instances)`, argv: ps, cwd: c.dir },
       );
     }

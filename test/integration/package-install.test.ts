@@ -215,7 +215,7 @@ describe('integration: the packed tarball installs a working gov', function () {
   it('gov on the PATH is the installed one and prints the package version', async () => {
     const installed = realpathSync(path.join(prefix, 'bin', 'gov'));
     assert.ok(isInside(installed, prefix), installed);
-    assert.equal(readFileSync(installed, 'utf8').split('\n')[0], '#!/usr/bin/env node');
+    assert.equal(readFileSync(installed, 'utf8').split('\n')[0], '#!/usr/bin/env -S node --use-openssl-ca');
     const r = await gov(['--version']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), `gov ${pkg.version}`);

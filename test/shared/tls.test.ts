@@ -6,6 +6,7 @@ import { MAX_MESSAGE_BYTES } from '../../shared/proto.js';
 import {
   TlsConfigError,
   clientChannelOptions,
+  hostOf,
   loadTlsMaterial,
   resolveConnection,
   serverOptions,
@@ -44,6 +45,16 @@ describe('TLS settings', function () {
     assert.equal(f.master, 'f:2');
     assert.equal(f.keyPath, '/f.key');
     assert.equal(f.certPath, '/srv/gov/e.crt');
+  });
+
+  it('the host of a master address: HOST:PORT, [V6]:PORT, a bare host, a bare IPv6 address', () => {
+    assert.equal(hostOf('127.0.0.1:7070'), '127.0.0.1');
+    assert.equal(hostOf('master.example:7070'), 'master.example');
+    assert.equal(hostOf('master.example'), 'master.example');
+    assert.equal(hostOf('[::1]:7070'), '::1');
+    assert.equal(hostOf('[fe80::1]'), 'fe80::1');
+    assert.equal(hostOf('::1'), '::1');
+    assert.equal(hostOf('2001:db8::7'), '2001:db8::7');
   });
 
   it('loads a good set', () => {
