@@ -155,17 +155,18 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     const dir = tempDir();
     const sup = await supervisor(dir);
     const send = path.join(dir, 'send');
+    const pings = path.join(dir, 'pings');
     await sup.applySpecs([
       spec({
         name: 'alive',
         command: ['node', NOTIFY],
         notify: true,
         watchdog: '300ms',
-        env: { NOTIFY_SEND_FILE: send },
+        env: { NOTIFY_SEND_FILE: send, NOTIFY_PING_FILE: pings },
       }),
     ]);
-    await new Promise((r) => setTimeout(r, 1200));
-    assert.equal(one(sup, 'alive').restarts, 0, 'pinged every 75ms: no expiry');
+    await pingedFor(pings, 4, 0);
+    assert.equal(one(sup, 'alive').restarts, 0, 'pinged every 75ms over 4 periods: no expiry');
     writeFileSync(`${send}.tmp`, 'WATCHDOG=trigger');
     renameSync(`${send}.tmp`, send);
     const s = await waitFor(
@@ -380,13 +381,14 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     const data = path.join(dir, 'data');
     let sup = await supervisor(data);
     const send = path.join(dir, 'send');
+    const pings = path.join(dir, 'pings');
     void sup.applySpecs([
       spec({
         name: 'ready',
         command: ['node', NOTIFY],
         notify: true,
         watchdog: '500ms',
-        env: { NOTIFY_STATUS: 'serving' },
+        env: { NOTIFY_STATUS: 'serving', NOTIFY_PING_FILE: pings },
       }),
       spec({
         name: 'slow',
@@ -416,10 +418,25 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     });
     assert.equal(one(sup, 'slow').notify_status, 'late but ready');
     // The watchdog re-armed at the adoption and is fed: still the same process after several periods.
-    await new Promise((r) => setTimeout(r, 1200));
+    await pingedFor(pings, 3, pingCount(pings));
     assert.equal(one(sup, 'ready').pid, readyPid);
     assert.equal(one(sup, 'ready').restarts, 0);
   });
+
+  /** WATCHDOG=1 pings the handler sent so far (NOTIFY_PING_FILE: a line each). */
+  function pingCount(file: string): number {
+    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+  }
+
+  /**
+   * Waits until the handler has sent a watchdog period's pings (4, one every WATCHDOG_USEC/4) `periods` times
+   * over since it had sent `from`: that long, a watchdog not fed by them would have expired.
+   */
+  async function pingedFor(file: string, periods: number, from: number): Promise<void> {
+    await waitFor(() => pingCount(file) >= from + 4 * periods || null, {
+      what: `${4 * periods} more WATCHDOG=1 pings`,
+    });
+  }
 
   /** Has the handler send `text` as one datagram (NOTIFY_SEND_FILE). */
   function say(file: string, text: string): void {
@@ -538,13 +555,14 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
     const dir = tempDir();
     const data = path.join(dir, 'data');
     const send = path.join(dir, 'send');
+    const pings = path.join(dir, 'pings');
     const file = writeHandlers(dir, [
       {
         name: 'kept',
         command: ['node', NOTIFY],
         notify: true,
         watchdog: '600ms',
-        env: { NOTIFY_STATUS: 'before', NOTIFY_SEND_FILE: send },
+        env: { NOTIFY_STATUS: 'before', NOTIFY_SEND_FILE: send, NOTIFY_PING_FILE: pings },
       },
     ]);
     let agent = startAgent(file, data);
@@ -580,7 +598,7 @@ describe('sd_notify: handlers that say when they are ready and alive', () => {
       say(send, 'STATUS=after');
       await waitInstance(data, agent.pid, 'kept', (i) => i.notify_status === 'after', 'the new STATUS heard');
       // Fed by pings through the new socket: no watchdog restart over several periods.
-      await new Promise((r) => setTimeout(r, 2000));
+      await pingedFor(pings, 3, pingCount(pings));
       const last = await waitInstance(data, agent.pid, 'kept', () => true, 'status');
       assert.equal(last.pid, s.pid);
       assert.equal(last.restarts, 0, JSON.stringify(last.events));
