@@ -226,9 +226,12 @@ export abstract class GovCluster {
     return list;
   }
 
-  /** Runs the built `gov` binary with the admin connection flags (or `pair`'s); never rejects on exit != 0. */
+  /**
+   * Runs the built `gov` binary as an operator does (by its `#!` line, which gives node its flags) with the
+   * admin connection flags (or `pair`'s); never rejects on exit != 0.
+   */
   gov(args: string[], opts: { pair?: PairName; timeoutMs?: number; cwd?: string } = {}): Promise<GovResult> {
-    const child = spawn(process.execPath, [GOV_BIN, ...args, ...this.connectionArgs(opts.pair)], {
+    const child = spawn(GOV_BIN, [...args, ...this.connectionArgs(opts.pair)], {
       cwd: opts.cwd ?? this.dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       stdio: ['ignore', 'pipe', 'pipe'],
