@@ -7,17 +7,23 @@
  * Why: a rollout batch of 13 started 13 boots together, and on 2 cores each boot took as long as all of them:
  * every port of the batch was down for over a second. Paced, the CPU does the same work, but each instance
  * stops only when a slot is free and is down for its own boot alone, and the ones still waiting keep serving
- * meanwhile. A slot is held at most `maxHoldMs` (a slow starter, one waiting on something else than the CPU,
- * does not hold the others back for long); the instance gives it back earlier once its new process is ready,
- * or its start failed or ended.
+ * meanwhile. A slot is held through the old process's stop however long it takes (the instance is down all
+ * that time), then at most `maxHoldMs` from the new process's spawn (a slow starter, one waiting on something
+ * else than the CPU, does not hold the others back for long); the instance gives it back earlier once its new
+ * process is ready, or its stop or start failed or ended.
  */
-import type { Clock } from '../../shared/clock.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
 
-/** The longest a restart holds its slot (from taking it): after this the next restart may begin. */
+/** The longest a restart holds its slot from its new process's spawn: after this the next restart may begin. */
 export const BOOT_HOLD_MS = 1000;
 
-/** Gives the slot back; calling it again does nothing. */
-export type BootRelease = () => void;
+/** A slot taken. */
+export interface BootSlot {
+  /** The new process was spawned: the hold ends `maxHoldMs` from now, unless given back before. */
+  booting(): void;
+  /** Gives the slot back; calling it again (or after the hold ended) does nothing. */
+  release(): void;
+}
 
 export class BootSlots {
   private busy = 0;
@@ -31,26 +37,31 @@ export class BootSlots {
   ) {}
 
   /**
-   * Resolves once a slot is free (in the order asked), with its release. `onLapse` is called when the hold
-   * ends (`maxHoldMs`) before the release: the slot is someone else's from then on.
+   * Resolves once a slot is free (in the order asked). `onLapse` is called when the hold ends (`maxHoldMs`
+   * after `booting`) before the release: the slot is someone else's from then on.
    */
-  async acquire(onLapse?: () => void): Promise<BootRelease> {
-    if (this.capacity <= 0) return () => {};
+  async acquire(onLapse?: () => void): Promise<BootSlot> {
+    if (this.capacity <= 0) return { booting: () => {}, release: () => {} };
     if (this.busy < this.capacity) this.busy++;
     else await new Promise<void>((resolve) => this.waiting.push(resolve)); // handed over: busy stays
     let held = true;
+    let timer: TimerHandle | null = null;
     const release = (): void => {
       if (!held) return;
       held = false;
-      timer.cancel();
+      timer?.cancel();
       const next = this.waiting.shift();
       if (next) next();
       else this.busy--;
     };
-    const timer = this.clock.after(this.maxHoldMs, () => {
-      release();
-      onLapse?.();
-    });
-    return release;
+    const booting = (): void => {
+      if (!held) return;
+      timer?.cancel();
+      timer = this.clock.after(this.maxHoldMs, () => {
+        release();
+        onLapse?.();
+      });
+    };
+    return { booting, release };
   }
 }

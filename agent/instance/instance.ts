@@ -42,7 +42,7 @@ import { planRestore } from './restore.js';
 import { notRunningRefusal, sendSignal, SIGNALLABLE } from './signal.js';
 import { NO_ACTIVITY, type ActivityStatus, type InstanceStatus, type SampledStatus } from './status.js';
 import { followedByCont, groupText, leftAlive, stopGroup, type StopResult } from './stop.js';
-import type { BootRelease } from './boot-slots.js';
+import type { BootSlot } from './boot-slots.js';
 
 export type { InstanceStatus, StateChange } from './status.js';
 
@@ -111,7 +111,7 @@ export class Instance {
    * The boot slot a paced restart holds until its new process is ready (boot-slots.ts), and the generation of
    * that process (-1 until it is spawned: the old process's leaving `starting` or verdicts give nothing back).
    */
-  private bootSlot: { release: BootRelease; gen: number } | null = null;
+  private bootSlot: { slot: BootSlot; gen: number } | null = null;
 
   // sd_notify (`notify: true`): the last STATUS= (kept after an exit, cleared by the next spawn; part of the
   // record), a READY=1 heard while the spawn was still being recorded (its generation), the current
@@ -752,9 +752,8 @@ export class Instance {
       this.restarts++;
       await this.startNow();
     } finally {
-      // Held on only while the new process boots; its readiness, failure or end gives it back.
+      // Held on only while the new process boots (spawnNow); its readiness, failure or end gives it back.
       if (this.state !== 'starting') this.releaseBootSlot();
-      else if (this.bootSlot) this.bootSlot.gen = this.gen;
     }
   }
 
@@ -765,16 +764,16 @@ export class Instance {
   private async takeBootSlot(spec: HandlerSpec): Promise<void> {
     if (this.bootSlot || !(spec.health || spec.notify === true)) return;
     // A hold that ends before the new process is ready leaves it holding nothing: its next step waits again.
-    const release = await this.opts.bootSlots.acquire(() => {
-      if (this.bootSlot?.release === release) this.bootSlot = null;
+    const slot = await this.opts.bootSlots.acquire(() => {
+      if (this.bootSlot?.slot === slot) this.bootSlot = null;
     });
     // Disposed meanwhile (the agent shut down, or the instance was removed; a shutdown's releases hand the
     // slots on at once): the step ends here, its handler left running as every handler is at a shutdown.
     if (this.disposed) {
-      release();
+      slot.release();
       throw new StateError(`${this.name}: the agent stopped supervising it before its rollout step began`);
     }
-    this.bootSlot = { release, gen: -1 };
+    this.bootSlot = { slot, gen: -1 };
   }
 
   /** Gives the boot slot back; with `gen`, only when it waits for that process (its readiness, its end). */
@@ -782,7 +781,7 @@ export class Instance {
     const slot = this.bootSlot;
     if (!slot || (gen !== undefined && slot.gen !== gen)) return;
     this.bootSlot = null;
-    slot.release();
+    slot.slot.release();
   }
 
   private async started(): Promise<InstanceStatus> {
@@ -859,6 +858,11 @@ export class Instance {
       this.handle = sp.handle;
       this.owned = true;
       this.startedAt = now;
+      // A paced restart's slot now waits for this process, and its hold counts from here (boot-slots.ts).
+      if (this.bootSlot) {
+        this.bootSlot.gen = gen;
+        this.bootSlot.slot.booting();
+      }
       this.resetNotify();
       if (isRestart) this.restarts++;
       sp.onExit((st) => {

@@ -27,7 +27,7 @@ describe('boot slots', () => {
     for (const i of [1, 2, 3, 4])
       void slots.acquire().then((r) => {
         got.push(i);
-        releases[i] = r;
+        releases[i] = r.release;
       });
     await settle();
     assert.deepEqual(got, [1, 2]);
@@ -40,19 +40,23 @@ describe('boot slots', () => {
     assert.deepEqual(got, [1, 2, 3, 4]);
   });
 
-  it('takes back a slot held longer than BOOT_HOLD_MS (a boot that never says it is ready)', async () => {
+  it('takes back a slot held longer than BOOT_HOLD_MS from its spawn (a boot that never says it is ready)', async () => {
     const clock = new ManualClock();
     const slots = new BootSlots(1, clock);
     const late = await slots.acquire();
     let next = false;
     void slots.acquire().then(() => (next = true));
+    clock.advance(5 * BOOT_HOLD_MS); // the old process still stopping: held however long that takes
+    await settle();
+    assert.equal(next, false);
+    late.booting();
     clock.advance(BOOT_HOLD_MS - 1);
     await settle();
     assert.equal(next, false);
     clock.advance(1);
     await settle();
     assert.equal(next, true);
-    late(); // given back after the hold ended: nothing changes
+    late.release(); // given back after the hold ended: nothing changes
     let third = false;
     void slots.acquire().then(() => (third = true));
     await settle();
@@ -66,10 +70,12 @@ describe('boot slots', () => {
     const first = await slots.acquire(() => lapsed++);
     let next = false;
     void slots.acquire().then(() => (next = true));
+    first.booting();
     clock.advance(BOOT_HOLD_MS);
     await settle();
     assert.deepEqual([lapsed, next], [1, true]);
-    first(); // given back late: no second lapse, nothing handed on
+    first.booting(); // a late spawn of the lapsed holder arms nothing
+    first.release(); // given back late: no second lapse, nothing handed on
     clock.advance(BOOT_HOLD_MS);
     assert.equal(lapsed, 1);
   });
@@ -83,7 +89,12 @@ describe('boot slots', () => {
 const statusOf = (sup: Supervisor, name: string) => sup.status().find((s) => s.instance === name)!;
 
 /** `n` HTTP handlers with a health check, each recording its readiness (epoch ms); all running. */
-async function httpHandlers(sup: Supervisor, n: number, dir: string): Promise<HandlerSpec[]> {
+async function httpHandlers(
+  sup: Supervisor,
+  n: number,
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<HandlerSpec[]> {
   const specs: HandlerSpec[] = [];
   for (let i = 0; i < n; i++) {
     const port = await freePort();
@@ -91,7 +102,7 @@ async function httpHandlers(sup: Supervisor, n: number, dir: string): Promise<Ha
       spec({
         name: `web${i}`,
         command: [process.execPath, fixture('http-server.mjs')],
-        env: { PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
+        env: { ...env, PORT: String(port), READY_LOG: path.join(dir, `web${i}.ready`) },
         start_seconds: 0,
         health: { http: `http://127.0.0.1:${port}/`, interval: '1s' },
       }),
@@ -149,6 +160,24 @@ describe('restarts paced by boot', function () {
         `${cur.name} went down at ${cur.down} before ${prev.name}'s new process was ready at ${prev.ready}`,
       );
     }
+  });
+
+  it('a stop that outlasts the hold keeps the slot: the next step stops its process only once the new one before it is ready', async () => {
+    const dir = tempDir();
+    // Each old process takes 2.5 s to exit after SIGTERM (its port closed at once): longer than the hold.
+    const sup = await sups.make({ bootConcurrency: 1, bootHoldMs: 2000 });
+    const specs = await httpHandlers(sup, 2, dir, { STOP_DELAY_MS: '2500' });
+    const order = await restartAll(sup, specs, dir, (s) => sup.updateInstance(s.name, s));
+    const [first, second] = order;
+    // When the second step sent its stop: its last STOPPING (epoch ms, whole).
+    const stopping = statusOf(sup, second!.name)
+      .events.filter((e) => e.type === 'STOPPING')
+      .at(-1)!;
+    assert.ok(
+      stopping.at >= Math.floor(first!.ready),
+      `${second!.name} was told to stop at ${stopping.at}, before ${first!.name}'s new process was ready at ` +
+        `${first!.ready} (epoch ms)`,
+    );
   });
 
   it('a plain restart (gov restart) is not paced: the old processes go down together', async () => {
