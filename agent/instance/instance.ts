@@ -225,6 +225,8 @@ export class Instance {
       case 'rest':
         this.unverified = rec.unverified_handle;
         if (plan.message) this.note('RESTORED', plan.message);
+        // What the interrupted restart's stop left in the old group goes before the new process starts.
+        if (plan.leftovers) this.drainLeftovers(plan.leftovers);
         if (plan.start) this.background(this.start());
     }
   }

@@ -41,9 +41,10 @@ export type RestorePlan =
   | { kind: 'resume'; message: string; decision: RestartDecision }
   /**
    * No process and nothing to show: stay stopped, or `start` — the agent died between an exit and its
-   * restart, or in the middle of a restart (`message` then says so).
+   * restart, or in the middle of a restart (`message` then says so; `leftovers`: the handle of the process
+   * that restart was stopping, whose group may still hold what ignored the stop signal: stopped first).
    */
-  | { kind: 'rest'; start: boolean; message?: string };
+  | { kind: 'rest'; start: boolean; message?: string; leftovers?: Handle };
 
 /**
  * `recovered` is the backend's verdict on `rec.handle` (null when the record has none); for a live one the
@@ -66,7 +67,7 @@ export function planRestore(
     if (recovered.kind === 'gone') {
       if (restarting) {
         const message = `RESTORED ${describePids(h)} stopped by a restart while the agent was down: starting it`;
-        return { kind: 'rest', start: true, message };
+        return { kind: 'rest', start: true, message, leftovers: h };
       }
       const stopped = rec.state === 'stopping';
       const message = `RESTORED ${describePids(h)} ${stopped ? 'stopped' : 'exited'} while the agent was down`;

@@ -100,6 +100,77 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
     await waitFor(() => !isAlive(old.pid!), { what: 'the old process stopped by the finished restart' });
   });
 
+  it('killed while a restart waits out a child that ignores SIGTERM (its main gone): the next agent stops that child before it starts the new process', async () => {
+    const clock = new FakeClock();
+    const dataDir = tempDir();
+    const childFile = path.join(dataDir, 'child');
+    const spec = mkSpec({
+      // The main (sh) dies of SIGTERM; its background child ignores it and stays in the group.
+      command: [
+        '/bin/sh',
+        '-c',
+        `(trap '' TERM; exec sleep 100000) & echo $! > ${childFile}; while :; do sleep 5; done`,
+      ],
+      stop_timeout: '60s',
+      start_seconds: 0,
+    });
+    const a = await supervisor(dataDir, clock);
+    await a.applySpecs([spec]);
+    const old = a.status('h')[0]! as { pid: number; shim_pid: number };
+    const child = Number(
+      await waitFor(() => (existsSync(childFile) ? readFileSync(childFile, 'utf8').trim() : null), {
+        what: 'the child that ignores SIGTERM',
+      }),
+    );
+    trackPid(child);
+    void a.restart('h').catch(() => undefined); // never settles: its agent goes away under it
+    // The stop signal took the main and the shim; the child waits for the SIGKILL at stop_timeout (never, here).
+    await waitFor(() => (!isAlive(old.pid) && !isAlive(old.shim_pid) ? true : null), {
+      what: 'the main and the shim gone',
+    });
+    assert.equal(a.status('h')[0]!.state, 'stopping');
+    await a.shutdown(); // as on SIGTERM or kill -9 of the agent
+    sups.splice(sups.indexOf(a), 1);
+    assert.ok(isAlive(child), 'the child outlived the agent');
+
+    const b = await supervisor(dataDir, clock);
+    // Its drain: the stop signal again (ignored), then SIGKILL at stop_timeout (the fake clock's).
+    await waitFor(
+      () => {
+        clock.advance(61_000);
+        return !isAlive(child) || null;
+      },
+      { what: 'the child stopped by the next agent' },
+    );
+    const st = await waitFor(
+      () => {
+        const s = b.status('h')[0];
+        return s?.state === 'running' && s.pid !== old.pid ? s : null;
+      },
+      { what: 'h running again', timeoutMs: 15_000 },
+    );
+    const types = st.events.map((e) => e.type);
+    const restored = types.lastIndexOf('RESTORED');
+    assert.ok(
+      restored >= 0 && types.indexOf('LEFTOVERS', restored) > restored,
+      `the child was stopped as a leftover: ${types.join(' ')}`,
+    );
+    assert.ok(
+      types.indexOf('STARTED', restored) > types.indexOf('LEFTOVERS', restored),
+      `the new process started only after the leftover's stop began: ${types.join(' ')}`,
+    );
+    // Its own child ignores SIGTERM too: the stop ends at SIGKILL (the fake clock's stop_timeout).
+    let stopped = false;
+    void b.stop('h').then(() => (stopped = true));
+    await waitFor(
+      () => {
+        clock.advance(61_000);
+        return stopped || null;
+      },
+      { what: 'h stopped' },
+    );
+  });
+
   /** Runs the pid-signals handler `h` under an agent on `clock`, begins its stop and lets that agent go. */
   async function stopThenLoseAgent(
     clock: FakeClock,
