@@ -24,7 +24,7 @@ import type { FreezeOutcome } from '../process/freezer.js';
 import type { NotifyMessage } from '../notify/protocol.js';
 import type { SenderFacts } from '../notify/sender.js';
 import { awaitMain, describePids, recordedMain, withMain } from '../process/main-process.js';
-import { isCgroupOnly } from '../process/cgroup-tracking.js';
+import { cgroupOnlyHandle, isCgroupOnly } from '../process/cgroup-tracking.js';
 import { INITIAL_HEALTH, describeCheck, type HealthCounts } from '../health/checks.js';
 import { readinessDeadlineMs } from '../../shared/handler-waits.js';
 import { HealthMonitor } from '../health/monitor.js';
@@ -137,6 +137,8 @@ export class Instance {
 
   // Leftovers: groups of exited processes being stopped, by pgid (part of the record).
   private readonly draining = new Map<number, Handle>();
+  /** Of those, when each was sent the stop signal (by PGID; part of the record). */
+  private readonly drainSignalledAt = new Map<number, number>();
   private readonly drains = new Set<Promise<void>>();
 
   constructor(
@@ -175,7 +177,8 @@ export class Instance {
       );
     // Already in the record: not written again now, while this instance does not hold the record's fields
     // yet (that write put a blank record on disk: an agent dying next found the handler stopped for good).
-    for (const h of rec.draining ?? []) this.drainLeftovers(h, true);
+    for (const h of rec.draining ?? [])
+      this.drainLeftovers(h, true, rec.draining_signalled_at?.[String(h.pgid)]);
     this.desired = rec.desired;
     this.removing = rec.removing === true;
     this.restarts = rec.restarts;
@@ -201,7 +204,7 @@ export class Instance {
         this.handle = plan.handle;
         this.gen++;
         this.note('RESTORED', plan.message);
-        return this.onGone(plan.exit, plan.stopped);
+        return this.onGone(plan.exit, plan.stopped, plan.signalledAt);
       case 'adopt':
         this.handle = plan.handle;
         this.gen++;
@@ -226,7 +229,7 @@ export class Instance {
         this.unverified = rec.unverified_handle;
         if (plan.message) this.note('RESTORED', plan.message);
         // What the interrupted restart's stop left in the old group goes before the new process starts.
-        if (plan.leftovers) this.drainLeftovers(plan.leftovers);
+        if (plan.leftovers) this.drainLeftovers(plan.leftovers, false, plan.signalledAt);
         if (plan.start) this.background(this.start());
     }
   }
@@ -245,6 +248,9 @@ export class Instance {
       // Gone while it waited for its spec (its PID may be another process's by now): a new instance's start.
       const why = verdict.kind === 'gone' ? 'exited' : verdict.reason;
       this.note('RESTORED', `RESTORED the unrecorded process pid=${shim.handle.pid} is gone (${why})`);
+      // What an exited one left in its group goes before this instance's first process starts (as after any
+      // exit); one that failed verification is never signalled, nor its group.
+      if (verdict.kind === 'gone') this.drainLeftovers(shim.handle);
       return this.begin(launchOnly);
     }
     this.restore({ ...this.toRecord(), desired: 'running' }, shim.handle);
@@ -614,6 +620,7 @@ export class Instance {
 
   toRecord(): InstanceRecord {
     const draining = [...this.draining.values()];
+    const signalled = [...this.drainSignalledAt].map(([pgid, at]) => [String(pgid), at] as const);
     return {
       spec_hash: this.specHash,
       desired: this.desired,
@@ -621,6 +628,7 @@ export class Instance {
       handle: this.handle,
       unverified_handle: this.unverified,
       ...(draining.length > 0 ? { draining } : {}),
+      ...(signalled.length > 0 ? { draining_signalled_at: Object.fromEntries(signalled) } : {}),
       restarts: this.restarts,
       failed_starts: this.history.failedStarts,
       last_exit: this.lastExit,
@@ -819,8 +827,12 @@ export class Instance {
     } else if (this.state === 'stopping') {
       await this.waitUntil(() => this.state === 'stopped');
     } else if (this.state !== 'stopped') {
+      // An unverified process (`unknown`) is never signalled itself; what is in its recorded cgroup is the
+      // handler's by where it is, and is stopped with it: the instance stops, or restarts, with nothing left.
+      const left = this.unverified?.cgroup;
       this.unverified = null;
       this.transition('stopped', 'STOPPED', 'STOPPED');
+      if (left !== undefined) this.drainLeftovers(cgroupOnlyHandle(left));
     }
     // Stopped means nothing of the handler is left: also what earlier processes left in their groups.
     while (this.drains.size > 0) await Promise.all([...this.drains]);
@@ -1147,7 +1159,7 @@ export class Instance {
    * The process is gone (not by our stop): record the exit and apply the restart policy; `stopped`: it ended
    * while a stop the agent before this one began was under way — the stop is done.
    */
-  private onGone(exit: ExitStatus, stopped = false): void {
+  private onGone(exit: ExitStatus, stopped = false, signalledAt?: number): void {
     const h = this.handle;
     if (!h) return;
     this.handle = null;
@@ -1159,7 +1171,7 @@ export class Instance {
     this.cancelTimer();
     this.stopHealth();
     // Children the main left in its group are stopped, never carried into the next process's lifetime.
-    this.drainLeftovers(h);
+    this.drainLeftovers(h, false, signalledAt);
     const now = this.opts.clock.now();
     this.lastExit = { code: exit.code, signal: exit.signal, at: now };
     const exitMsg = `EXITED ${describeExit(exit)}${this.stoppingSaid ? ' after STOPPING=1' : ''}`;
@@ -1285,15 +1297,17 @@ export class Instance {
    * process (and with it the shim) exits, children it started in its group may live on. They are stopped
    * like a stop would, so they never accumulate across restarts (DESIGN §8 item 11). The groups being
    * drained are part of the record, so an agent that dies meanwhile hands them to the next one (§8 item 8).
+   * `signalledAt`: the group was sent the stop signal then already (by a stop, or a drain, of the agent
+   * before this one): not sent again, SIGKILL at it + stop_timeout.
    */
-  private drainLeftovers(h: Handle, recorded = false): void {
+  private drainLeftovers(h: Handle, recorded = false, signalledAt?: number): void {
     if (this.draining.has(h.pgid) || !leftAlive(this.opts.backend, h)) return;
     this.draining.set(h.pgid, h);
     this.note(
       'LEFTOVERS',
       `LEFTOVERS ${groupText(h)} still has processes after its main exited; stopping them`,
     );
-    const run = this.runDrain(h, this.spec.stop_signal, this.spec.stop_timeout_ms, recorded);
+    const run = this.runDrain(h, this.spec.stop_signal, this.spec.stop_timeout_ms, recorded, signalledAt);
     this.drains.add(run);
     void run.finally(() => this.drains.delete(run));
   }
@@ -1304,15 +1318,24 @@ export class Instance {
     signal: NodeJS.Signals,
     timeoutMs: number,
     recorded: boolean,
+    signalledAt: number | undefined,
   ): Promise<void> {
     try {
       if (!recorded) await this.save();
-      const res = await this.stopGroup(h, signal, timeoutMs);
+      // The stop signal goes out in stopGroup's first, synchronous step; its time is written after it (an
+      // agent dying in between signals again: never SIGKILL without the stop signal first). A drain restored
+      // from the record is not written from here (restore() is still taking the record's fields): the next
+      // write carries its time.
+      this.drainSignalledAt.set(h.pgid, signalledAt ?? this.opts.clock.now());
+      const stopping = this.stopGroup(h, signal, timeoutMs, signalledAt);
+      if (!recorded) void this.save();
+      const res = await stopping;
       if (res.kind === 'cancelled') return;
       if (res.kind === 'refused' || res.kind === 'stuck') {
         this.note('STOP_FAILED', `STOP_FAILED leftovers of ${groupText(h, false)}: ${res.reason}`);
       }
       this.draining.delete(h.pgid);
+      this.drainSignalledAt.delete(h.pgid);
       await this.save();
     } catch (err) {
       this.log.error('stopping leftovers failed', { pgid: h.pgid, err });

@@ -15,9 +15,17 @@ export type RestorePlan =
   | { kind: 'refuse'; handle: Handle; message: string }
   /**
    * The verified process exited while the agent was down: account for its exit (restart policy); `stopped`:
-   * it was being stopped (not by a restart), so the stop is done.
+   * it was being stopped (not by a restart), so the stop is done. `signalledAt`: when that stop signalled
+   * its group (what is left there got the signal then).
    */
-  | { kind: 'gone'; handle: Handle; message: string; exit: ExitStatus; stopped: boolean }
+  | {
+      kind: 'gone';
+      handle: Handle;
+      message: string;
+      exit: ExitStatus;
+      stopped: boolean;
+      signalledAt?: number;
+    }
   /**
    * The verified process is alive: adopt it, `starting` for the rest of its start window (`startLeftMs`)
    * or `running`; its health check gets `readyWithinMs` of readiness grace (0: none). `then`: `stop` when it
@@ -42,9 +50,10 @@ export type RestorePlan =
   /**
    * No process and nothing to show: stay stopped, or `start` — the agent died between an exit and its
    * restart, or in the middle of a restart (`message` then says so; `leftovers`: the handle of the process
-   * that restart was stopping, whose group may still hold what ignored the stop signal: stopped first).
+   * that restart was stopping, whose group may still hold what ignored the stop signal it got at
+   * `signalledAt`: stopped first).
    */
-  | { kind: 'rest'; start: boolean; message?: string; leftovers?: Handle };
+  | { kind: 'rest'; start: boolean; message?: string; leftovers?: Handle; signalledAt?: number };
 
 /**
  * `recovered` is the backend's verdict on `rec.handle` (null when the record has none); for a live one the
@@ -67,12 +76,13 @@ export function planRestore(
     if (recovered.kind === 'gone') {
       if (restarting) {
         const message = `RESTORED ${describePids(h)} stopped by a restart while the agent was down: starting it`;
-        return { kind: 'rest', start: true, message, leftovers: h };
+        return { kind: 'rest', start: true, message, leftovers: h, signalledAt: rec.stopping_since };
       }
       const stopped = rec.state === 'stopping';
       const message = `RESTORED ${describePids(h)} ${stopped ? 'stopped' : 'exited'} while the agent was down`;
       const exit = recovered.exit ?? { code: null, signal: null };
-      return { kind: 'gone', handle: h, message, exit, stopped };
+      const signalledAt = stopped ? rec.stopping_since : undefined;
+      return { kind: 'gone', handle: h, message, exit, stopped, signalledAt };
     }
     const then = restarting
       ? 'restart'

@@ -40,6 +40,9 @@ function instanceRecord(c: ShapeChecker, at: string, v: unknown): void {
   c.optional(join(at, 'draining'), r.draining, (a, x) =>
     c.array(a, x).forEach((h, i) => handle(c, join(a, i), h)),
   );
+  c.optional(join(at, 'draining_signalled_at'), r.draining_signalled_at, (a, x) => {
+    for (const [pgid, ms] of Object.entries(c.object(a, x))) c.number(join(a, pgid), ms);
+  });
   c.number(join(at, 'restarts'), r.restarts);
   c.optional(join(at, 'failed_starts'), r.failed_starts, (a, x) => c.number(a, x));
   c.optional(join(at, 'lease_until'), r.lease_until, (a, x) => c.number(a, x));

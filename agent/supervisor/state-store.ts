@@ -30,6 +30,11 @@ export interface InstanceRecord {
   unverified_handle: Handle | null;
   /** Groups of earlier processes whose leftovers are being stopped (instance/instance.ts, leftovers); absent: none. */
   draining?: Handle[];
+  /**
+   * Of those, when each was sent the stop signal (epoch ms, by PGID): a next agent goes on from there (SIGKILL
+   * at it + stop_timeout) instead of signalling again; absent for one not yet signalled.
+   */
+  draining_signalled_at?: Record<string, number>;
   restarts: number;
   failed_starts: number;
   last_exit: LastExit | null;

@@ -20,7 +20,8 @@ import {
   detectTracking,
   type TrackingLayout,
 } from '../../agent/process/cgroup-tracking.js';
-import type { Handle } from '../../agent/process/backend.js';
+import type { Handle, RecoverResult } from '../../agent/process/backend.js';
+import { BackendDecorator } from '../../agent/process/decorator.js';
 import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { systemClock } from '../../shared/clock.js';
@@ -29,6 +30,7 @@ import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, strangerAt, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { startAgent, waitInstance, writeHandlers } from './helpers.js';
+import { started } from './pid-signal-helpers.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
   return parseHandler(raw, 'handlers[0]', 'test');
@@ -480,6 +482,57 @@ for (const { version, root } of ROOTS) {
       const verdict = backend.recover(elsewhere);
       assert.equal(verdict.kind, 'mismatch');
       await sup.stop('t');
+    });
+
+    it('an instance left unknown (its recorded process failed verification) and then restarted: what is in its cgroup is stopped before the new process starts', async () => {
+      const data = path.join(tempDir(), 'data');
+      const log = path.join(tempDir(), 'pids.log');
+      const raw = {
+        name: 's',
+        // A main and a child in its cgroup, both logging every signal and ignoring them (SIGKILL ends them).
+        command: [
+          '/bin/sh',
+          '-c',
+          `PID_ROLE=child node ${fixture('pid-signals.mjs')} & PID_ROLE=main exec node ${fixture('pid-signals.mjs')}`,
+        ],
+        env: { PID_LOG: log },
+        start_seconds: 0,
+        stop_timeout: '300ms',
+      };
+      const first = await supervise(data, [raw]);
+      const old = first.status('s')[0]!;
+      const child = (await started(log, 'child')).pid;
+      trackPid(child);
+      await first.shutdown();
+      sups.splice(sups.indexOf(first), 1);
+      // As after a reuse of the shim's PID: the recorded shim fails verification (never signalled itself).
+      class Reused extends BackendDecorator {
+        override recover(h: Handle): RecoverResult {
+          return h.pid === old.shim_pid
+            ? { kind: 'mismatch', reason: 'start time differs' }
+            : this.inner.recover(h);
+        }
+      }
+      const sup = await Supervisor.create({
+        dataDir: data,
+        pollIntervalMs: 50,
+        cgroupRoot: root,
+        backend: new Reused(new LinuxBackend()),
+      });
+      sups.push(sup);
+      assert.equal(sup.status('s')[0]!.state, 'unknown');
+      await sup.restart('s');
+      const next = await started(log, 'main', old.pid!);
+      trackPid((await started(log, 'child', child)).pid);
+      for (const pid of [old.pid!, child])
+        assert.ok(!isAlive(pid), `pid ${pid} of the unverified process was left running`);
+      const st = sup.status('s')[0]!;
+      assert.equal(st.pid, next.pid);
+      const types = st.events.map((e) => e.type);
+      assert.ok(
+        types.indexOf('LEFTOVERS') >= 0 && types.indexOf('LEFTOVERS') < types.lastIndexOf('STARTED'),
+        types.join(' '),
+      );
     });
 
     it("a stop reaches a process in a group below the handler's once the handler's own group is empty (an exec session's program)", async () => {

@@ -16,7 +16,7 @@ import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { readState } from './helpers.js';
-import { logLines, pidSignalsSpec, signalsOf } from './pid-signal-helpers.js';
+import { logLines, pidSignalsSpec, signalsOf, started } from './pid-signal-helpers.js';
 
 function mkSpec(over: Record<string, unknown> = {}): HandlerSpec {
   return parseHandler(
@@ -100,75 +100,114 @@ describe('an agent that dies in the middle of a restart, a stop or a drain', () 
     await waitFor(() => !isAlive(old.pid!), { what: 'the old process stopped by the finished restart' });
   });
 
-  it('killed while a restart waits out a child that ignores SIGTERM (its main gone): the next agent stops that child before it starts the new process', async () => {
-    const clock = new FakeClock();
+  /**
+   * `h`: a sh main that dies of the stop signal, with a pid-signals child in its group that logs every signal
+   * and ignores them all (SIGKILL ends it); `exitAfter`: the main exits by itself after that many seconds.
+   */
+  async function mainWithStubbornChild(
+    clock: FakeClock,
+    exitAfter?: number,
+  ): Promise<{
+    a: Supervisor;
+    dataDir: string;
+    log: string;
+    child: number;
+    main: { pid: number; shim_pid: number };
+  }> {
     const dataDir = tempDir();
-    const childFile = path.join(dataDir, 'child');
+    const log = path.join(dataDir, 'pids.log');
+    const tail = exitAfter === undefined ? 'while :; do sleep 5; done' : `sleep ${exitAfter}; exit 3`;
     const spec = mkSpec({
-      // The main (sh) dies of SIGTERM; its background child ignores it and stays in the group.
-      command: [
-        '/bin/sh',
-        '-c',
-        `(trap '' TERM; exec sleep 100000) & echo $! > ${childFile}; while :; do sleep 5; done`,
-      ],
+      command: ['/bin/sh', '-c', `PID_ROLE=child node ${fixture('pid-signals.mjs')} & ${tail}`],
+      env: { PID_LOG: log },
       stop_timeout: '60s',
       start_seconds: 0,
+      restart: 'never',
     });
     const a = await supervisor(dataDir, clock);
     await a.applySpecs([spec]);
-    const old = a.status('h')[0]! as { pid: number; shim_pid: number };
-    const child = Number(
-      await waitFor(() => (existsSync(childFile) ? readFileSync(childFile, 'utf8').trim() : null), {
-        what: 'the child that ignores SIGTERM',
-      }),
-    );
+    const main = a.status('h')[0]! as { pid: number; shim_pid: number };
+    const child = (await started(log, 'child')).pid;
     trackPid(child);
-    void a.restart('h').catch(() => undefined); // never settles: its agent goes away under it
-    // The stop signal took the main and the shim; the child waits for the SIGKILL at stop_timeout (never, here).
-    await waitFor(() => (!isAlive(old.pid) && !isAlive(old.shim_pid) ? true : null), {
-      what: 'the main and the shim gone',
-    });
-    assert.equal(a.status('h')[0]!.state, 'stopping');
-    await a.shutdown(); // as on SIGTERM or kill -9 of the agent
-    sups.splice(sups.indexOf(a), 1);
-    assert.ok(isAlive(child), 'the child outlived the agent');
+    return { a, dataDir, log, child, main };
+  }
 
-    const b = await supervisor(dataDir, clock);
-    // Its drain: the stop signal again (ignored), then SIGKILL at stop_timeout (the fake clock's).
-    await waitFor(
-      () => {
-        clock.advance(61_000);
-        return !isAlive(child) || null;
-      },
-      { what: 'the child stopped by the next agent' },
-    );
-    const st = await waitFor(
-      () => {
-        const s = b.status('h')[0];
-        return s?.state === 'running' && s.pid !== old.pid ? s : null;
-      },
-      { what: 'h running again', timeoutMs: 15_000 },
-    );
-    const types = st.events.map((e) => e.type);
-    const restored = types.lastIndexOf('RESTORED');
-    assert.ok(
-      restored >= 0 && types.indexOf('LEFTOVERS', restored) > restored,
-      `the child was stopped as a leftover: ${types.join(' ')}`,
-    );
-    assert.ok(
-      types.indexOf('STARTED', restored) > types.indexOf('LEFTOVERS', restored),
-      `the new process started only after the leftover's stop began: ${types.join(' ')}`,
-    );
-    // Its own child ignores SIGTERM too: the stop ends at SIGKILL (the fake clock's stop_timeout).
-    let stopped = false;
-    void b.stop('h').then(() => (stopped = true));
-    await waitFor(
-      () => {
-        clock.advance(61_000);
-        return stopped || null;
-      },
-      { what: 'h stopped' },
-    );
+  /** Lets agent `a` go (as on SIGTERM or kill -9 of the agent): its handlers are left as they are. */
+  async function loseAgent(a: Supervisor): Promise<void> {
+    await a.shutdown();
+    sups.splice(sups.indexOf(a), 1);
+  }
+
+  for (const op of ['restart', 'stop'] as const)
+    it(`killed during a ${op} whose stop signal took the main but not a child that ignores it: the next agent SIGKILLs that child at the first signal + stop_timeout (never signalled twice)${op === 'restart' ? ', then starts the new process' : ''}`, async () => {
+      const clock = new FakeClock();
+      const { a, dataDir, log, child, main } = await mainWithStubbornChild(clock);
+      void a[op]('h').catch(() => undefined); // never settles: its agent goes away under it
+      await waitFor(
+        () =>
+          !isAlive(main.pid) && !isAlive(main.shim_pid) && signalsOf(log, child).length > 0 ? true : null,
+        { what: 'the main and the shim gone, the child signalled' },
+      );
+      assert.equal(a.status('h')[0]!.state, 'stopping');
+      await loseAgent(a);
+      assert.ok(isAlive(child), 'the child outlived the agent');
+      clock.advance(61_000); // the stop_timeout ran out while no agent ran
+      const b = await supervisor(dataDir, clock);
+      await waitFor(() => !isAlive(child) || null, { what: 'the child killed at once by the next agent' });
+      assert.deepEqual(signalsOf(log, child), ['SIGTERM'], 'the stop signal reached the child once');
+      if (op === 'stop') {
+        await waitFor(() => b.status('h')[0]?.state === 'stopped' || null, { what: 'h stopped' });
+        return;
+      }
+      const st = await waitFor(
+        () => {
+          const s = b.status('h')[0];
+          return s?.state === 'running' && s.pid !== main.pid ? s : null;
+        },
+        { what: 'h running again', timeoutMs: 15_000 },
+      );
+      const types = st.events.map((e) => e.type);
+      const restored = types.lastIndexOf('RESTORED');
+      assert.ok(
+        restored >= 0 && types.indexOf('LEFTOVERS', restored) > restored,
+        `the child was stopped as a leftover: ${types.join(' ')}`,
+      );
+      assert.ok(
+        types.indexOf('STARTED', restored) > types.indexOf('LEFTOVERS', restored),
+        `the new process started only once the leftover was stopped: ${types.join(' ')}`,
+      );
+      // Its own child ignores the stop signal too: the stop ends at SIGKILL (the fake clock's stop_timeout).
+      const newChild = (await started(log, 'child', child)).pid;
+      trackPid(newChild);
+      let stopped = false;
+      void b.stop('h').then(() => (stopped = true));
+      await waitFor(
+        () => {
+          clock.advance(61_000);
+          return stopped || null;
+        },
+        { what: 'h stopped' },
+      );
+    });
+
+  it("killed while it drains what an exited main left: the next agent goes on from that drain's signal (SIGKILL at it + stop_timeout, never signalled twice)", async () => {
+    const clock = new FakeClock();
+    const { a, dataDir, log, child } = await mainWithStubbornChild(clock, 0.2);
+    // The main's exit: its child is a leftover, sent the stop signal by the drain (recorded with its time).
+    await waitFor(() => (signalsOf(log, child).length > 0 ? true : null), {
+      what: 'the drain signalling the child',
+    });
+    await waitFor(() => (readState(dataDir).instances.h?.draining_signalled_at !== undefined ? true : null), {
+      what: 'the drain and its signal time on disk',
+    });
+    await loseAgent(a);
+    clock.advance(61_000);
+    await supervisor(dataDir, clock);
+    await waitFor(() => !isAlive(child) || null, { what: 'the child killed at once by the next agent' });
+    assert.deepEqual(signalsOf(log, child), ['SIGTERM'], 'the stop signal reached the child once');
+    await waitFor(() => (readState(dataDir).instances.h?.draining === undefined ? true : null), {
+      what: 'the drain done on disk',
+    });
   });
 
   /** Runs the pid-signals handler `h` under an agent on `clock`, begins its stop and lets that agent go. */

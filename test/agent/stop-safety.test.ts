@@ -66,9 +66,20 @@ describe('stop safety', () => {
     assert.match(st.events.at(-1)?.message ?? '', /^STOP_FAILED SIGTERM to group \d+ was refused/);
     assert.equal(backend.signals, 1, 'nothing more was sent after the refusal');
     assert.ok(isAlive(pid), 'the process was left alone');
-    // The admin's next stop forgets it without a signal; a restart spawns afresh.
-    assert.equal((await sup.stop('w')).state, 'stopped');
-    assert.equal(backend.signals, 1);
+    // The admin's next stop: never through the refused group again; what is in its cgroup (the handler's by
+    // where it is) is stopped, and without a cgroup it is forgotten without a signal.
+    const stopped = await sup.stop('w');
+    assert.equal(stopped.state, 'stopped');
+    if (sup.tracking() === 'cgroup') {
+      assert.ok(!isAlive(pid), 'what was in its cgroup is stopped');
+      assert.ok(
+        stopped.events.some((e) => e.type === 'LEFTOVERS'),
+        JSON.stringify(stopped.events),
+      );
+    } else {
+      assert.equal(backend.signals, 1);
+      assert.ok(isAlive(pid), 'the process was left alone');
+    }
   });
 
   it("a group led by a stranger given the recorded main's PID is never taken for the main's own group (setsid)", async () => {

@@ -188,6 +188,42 @@ describe('a handler process the state file has no record of', function () {
     assert.deepEqual(signalsOf(log, pids[0]!), [], 'the process that has its PID now got no signal');
   });
 
+  it('whose main exits (and its shim with it) before its spec arrives: what it left in its group is stopped before the instance starts afresh', async () => {
+    const log = path.join(tempDir(), 'pids.log');
+    // A main with a child in its own group that logs every signal and ignores them (SIGKILL ends it).
+    const raw = {
+      name: 'web',
+      command: [
+        '/bin/sh',
+        '-c',
+        `PID_ROLE=child node ${fixture('pid-signals.mjs')} & PID_ROLE=main exec node ${fixture('pid-signals.mjs')}`,
+      ],
+      env: { PID_LOG: log },
+      start_seconds: 0,
+      stop_timeout: '300ms',
+    };
+    const { dir, pids, shims } = await runThenForget(raw, forgetAll);
+    const child = (await started(log, 'child')).pid;
+    trackPid(child);
+    const sup = await agentOn(dir); // holds the unrecorded shim, waiting for its spec
+    process.kill(pids[0]!, 'SIGKILL');
+    await waitFor(() => (!isAlive(pids[0]!) && !isAlive(shims[0]!) ? true : null), {
+      what: 'the main and its shim gone',
+    });
+    await sup.applySpecs([spec(raw)]);
+    const next = await started(log, 'main', pids[0]);
+    assert.ok(!isAlive(child), 'the child of the exited main was stopped before the new start');
+    assert.deepEqual(signalsOf(log, child), ['SIGTERM'], 'stop signal first, then SIGKILL at stop_timeout');
+    const s = sup.status('web')[0]!;
+    assert.equal(s.pid, next.pid);
+    const types = s.events.map((e) => e.type);
+    assert.ok(
+      types.indexOf('LEFTOVERS') >= 0 && types.indexOf('LEFTOVERS') < types.lastIndexOf('STARTED'),
+      types.join(' '),
+    );
+    trackPid((await started(log, 'child', child)).pid);
+  });
+
   it('is stopped when an apply removes its handler or leaves its replica above the count', async () => {
     const dir0 = tempDir();
     const web = path.join(dir0, 'web.log');
