@@ -917,8 +917,9 @@ export class Instance {
 
   /**
    * The backend's identity verdict on a persisted handle; a `type: forking` handler whose first process
-   * exited (after it started) is alive while its recorded cgroup is populated, whether the first process's
-   * PID is free or since taken by another process (that one is never signalled: it is not the handle's).
+   * exited (after it started) is alive while its recorded cgroup has a process of its own (an exec session's
+   * below it is not the daemon: findDaemon), whether the first process's PID is free or since taken by
+   * another process (that one is never signalled: it is not the handle's).
    */
   private restoreVerdict(rec: InstanceRecord): RecoverResult | null {
     const h = rec.handle;
@@ -1006,8 +1007,9 @@ export class Instance {
   /**
    * `type: forking` once its first process (the shim's child) exited with `exit`: while starting, exit 0
    * with a process left in the cgroup is the start (`running`, the main being the daemon: pid_file or the
-   * process started first), anything else a failed start; while running, the instance lives while its
-   * cgroup is populated (the main followed if it changed) and exits, code unknown, once it empties.
+   * process started first), anything else a failed start; while running, the instance lives while its own
+   * cgroup has a process (the main followed if it changed) and exits, code unknown, once it has none: an
+   * exec session's program left in the group below is stopped with the leftovers (drainLeftovers).
    */
   private checkDaemon(h: Handle, exit: ExitStatus): void {
     const main = this.opts.backend.findDaemon(h, this.spec.pid_file);

@@ -31,8 +31,8 @@ export interface Handle {
   main_start_time?: string;
   /**
    * The main was named by the handler itself (sd_notify MAINPID=, agent/notify): verified as a live member
-   * of the handle's cgroup (or, without one, of the shim's session) with its start time, not as the shim's
-   * child. Absent otherwise.
+   * of the handle's own cgroup (not an exec session's below it; or, without one, of the shim's session)
+   * with its start time, not as the shim's child. Absent otherwise.
    */
   main_notified?: boolean;
   /**
@@ -153,8 +153,9 @@ export interface ProcessBackend {
   ): number;
   /**
    * A `type: forking` handler's main process: the PID in `pidFile` when it is a live member of the handle's
-   * cgroup, else the recorded main while it is a live member with its start time, else the member started
-   * first; null when the cgroup is empty (or the handle has none).
+   * own cgroup, else the recorded main while it is a live member with its start time, else the member started
+   * first; null when that group is empty (or the handle has none). Members of the groups below it (exec
+   * sessions') are never the daemon: with only those left, the daemon is gone.
    */
   findDaemon(handle: Handle, pidFile?: string): MainProcess | null;
   /**

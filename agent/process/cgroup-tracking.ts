@@ -86,15 +86,25 @@ export function detectTracking(root: string, selfCgroup: string | null): Trackin
  * sits under its instance's: exec-context.ts), zombies included; [] when it is unreadable or gone.
  */
 export function cgroupPids(dir: string): number[] {
-  const text = readText(path.join(dir, 'cgroup.procs'));
+  const own = cgroupOwnPids(dir);
   // An empty group still has the groups below it: an exec session's program outlives the handler's own exit.
-  if (text === null) return [];
-  const own = text
+  if (own === null) return [];
+  return own.concat(...childGroups(dir).map((c) => cgroupPids(c)));
+}
+
+/**
+ * PIDs listed in a group's own cgroup.procs, not in the groups below it, zombies included; null when it is
+ * unreadable or gone. Where a handler's own processes are looked for (its daemon, its main): an exec
+ * session's program is in the instance's group tree, but it is the operator's, never the handler's.
+ */
+export function cgroupOwnPids(dir: string): number[] | null {
+  const text = readText(path.join(dir, 'cgroup.procs'));
+  if (text === null) return null;
+  return text
     .split('\n')
     .filter(Boolean)
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
-  return own.concat(...childGroups(dir).map((c) => cgroupPids(c)));
 }
 
 /** The group directories directly under `dir` (full paths); [] when it is absent. */

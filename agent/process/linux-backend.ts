@@ -35,7 +35,13 @@ import {
   signalOwnedGroup,
 } from './group-signal.js';
 import { mainMismatch, recordedMain } from './main-process.js';
-import { cgroupPids, cgroupPopulated, killCgroup, watchCgroupEvents } from './cgroup-tracking.js';
+import {
+  cgroupOwnPids,
+  cgroupPids,
+  cgroupPopulated,
+  killCgroup,
+  watchCgroupEvents,
+} from './cgroup-tracking.js';
 import { nativeSpawn, type LoadedSpawn } from '../native/process-spawn.js';
 import { spawnDetached } from './detached-spawn.js';
 
@@ -252,27 +258,27 @@ export class LinuxBackend implements ProcessBackend {
     const st = readProcStat(main.pid);
     if (st === null) return null;
     // The verified shim's child, or a daemon (its parent gone: not a child of the shim's PID, which a shim
-    // that failed verification may still hold) that is a live member of the handle's cgroup.
+    // that failed verification may still hold) that is a live member of the handle's own cgroup.
     const ours =
       (this.isRunning(handle) && mainMismatch(main, handle.pid, st) === null) ||
       (live(st) &&
         st.startTime === main.start_time &&
         st.ppid !== handle.pid &&
-        this.cgroupMembers(handle).includes(main.pid)) ||
+        this.ownMembers(handle).includes(main.pid)) ||
       this.notifiedMainOk(handle, main);
     return ours ? main : null;
   }
 
   /**
    * A main the handler named itself (sd_notify MAINPID=, `main_notified`): alive with its recorded start
-   * time and a member of the handle's cgroup, or without a cgroup, in the verified shim's session.
+   * time and a member of the handle's own cgroup, or without a cgroup, in the verified shim's session.
    */
   private notifiedMainOk(handle: Handle, main: MainProcess): boolean {
     if (handle.main_notified !== true || main.pid <= 1) return false;
     const st = readProcStat(main.pid);
     if (st === null || !live(st) || st.startTime !== main.start_time) return false;
     return handle.cgroup !== undefined
-      ? this.cgroupMembers(handle).includes(main.pid)
+      ? this.ownMembers(handle).includes(main.pid)
       : this.isRunning(handle) && st.sid === handle.pid;
   }
 
@@ -290,6 +296,17 @@ export class LinuxBackend implements ProcessBackend {
   cgroupMembers(handle: Handle): number[] {
     if (handle.cgroup === undefined) return [];
     return cgroupPids(handle.cgroup).filter(liveProcess);
+  }
+
+  /**
+   * The live processes in the handle's own cgroup, not in the groups below it: where its daemon and main
+   * are. An exec session's program (its group is below the instance's) is the operator's: taken for the
+   * daemon, a daemon that died went unnoticed while the session lasted, and `signal --main` reached it.
+   * What stops, drains and counts as populated is still the whole tree (cgroupMembers, cgroupPids).
+   */
+  private ownMembers(handle: Handle): number[] {
+    if (handle.cgroup === undefined) return [];
+    return (cgroupOwnPids(handle.cgroup) ?? []).filter(liveProcess);
   }
 
   cgroupPopulated(handle: Handle): boolean {
@@ -332,7 +349,7 @@ export class LinuxBackend implements ProcessBackend {
   }
 
   findDaemon(handle: Handle, pidFile?: string): MainProcess | null {
-    const stats = this.cgroupMembers(handle)
+    const stats = this.ownMembers(handle)
       .filter((pid) => pid !== handle.pid)
       .map((pid) => ({ pid, st: readProcStat(pid) }))
       .filter((m): m is { pid: number; st: NonNullable<typeof m.st> } => m.st !== null && live(m.st));

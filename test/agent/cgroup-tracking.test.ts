@@ -1,15 +1,17 @@
 /**
  * Every handler in its own cgroup (DESIGN §9 "Process tracking"), on cgroup v1 (the pids hierarchy under
  * /sys/fs/cgroup) and v2 (the cgroup2 mount at /sys/fs/cgroup/unified, no controllers needed): a daemon
- * that leaves its process group is still tracked, stopped and re-adopted; a `type: simple` handler's
- * leftovers are stopped before its restart; a 200-process tree is gone after a stop. Without any cgroup
- * the agent falls back to process groups with one warning. Real processes, real cgroups.
+ * that leaves its process group is still tracked, stopped and re-adopted (never looked for in an exec
+ * session's group below the handler's); a `type: simple` handler's leftovers are stopped before its
+ * restart; a 200-process tree is gone after a stop. Without any cgroup the agent falls back to process
+ * groups with one warning. Real processes, real cgroups.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { DEFAULT_EXEC_SETTINGS, ExecSessions } from '../../agent/exec/exec-sessions.js';
 import { leftAlive, stopGroup } from '../../agent/instance/stop.js';
 import { Cgroups, cgroupScope } from '../../agent/process/cgroups.js';
 import {
@@ -25,10 +27,12 @@ import { BackendDecorator } from '../../agent/process/decorator.js';
 import { LinuxBackend } from '../../agent/process/linux-backend.js';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { systemClock } from '../../shared/clock.js';
-import { Logger } from '../../shared/logger.js';
+import type { ExecFrame__Output } from '../../proto/generated/governor/v1/ExecFrame.js';
+import { Logger, silentLogger } from '../../shared/logger.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, strangerAt, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { execFromAgent } from '../helpers/wire.js';
 import { startAgent, waitInstance, writeHandlers } from './helpers.js';
 import { started } from './pid-signal-helpers.js';
 
@@ -436,6 +440,94 @@ for (const { version, root } of ROOTS) {
         { what: 'running again' },
       );
       assert.ok(st.events.some((e) => e.type === 'EXITED'));
+      await sup.stop('d');
+    });
+
+    it("type: forking — a daemon that dies while an exec session's program runs is seen exited and restarted: the program is never its main (never its pid, never signalled by --main)", async () => {
+      const dir = tempDir();
+      const info = path.join(dir, 'info');
+      const winched = path.join(dir, 'winched');
+      const sup = await supervise(path.join(dir, 'data'), [
+        {
+          name: 'd',
+          type: 'forking',
+          command: ['node', fixture('daemonize.mjs')],
+          env: { DAEMON_INFO: info },
+          restart: 'on-failure',
+          backoff: { initial: '10ms', max: '10ms' },
+          stop_timeout: '2s',
+        },
+      ]);
+      const first = Number((await waitFor(() => lines(info)[0], { what: 'daemon' })).split(' ')[0]);
+      trackPid(first);
+      await waitFor(() => sup.status('d')[0]!.pid === first, { what: 'running with the daemon pid' });
+      // `gov exec d -- PROGRAM`: the program runs in the session's group, below the instance's. It notes
+      // every SIGWINCH (which the daemon ignores), so a `signal --main` that reached it shows.
+      const sessions = new ExecSessions(
+        (k, c, sid) => sup.execContext(k, c, sid),
+        DEFAULT_EXEC_SETTINGS,
+        silentLogger,
+      );
+      const frames: ExecFrame__Output[] = [];
+      const note = `require('fs').appendFileSync(${JSON.stringify(winched)}, 'WINCH\\n')`;
+      const program = `process.on('SIGWINCH', () => ${note}); console.log('ready'); setInterval(() => {}, 1e9);`;
+      const to = (f: Partial<ExecFrame__Output>) =>
+        sessions.onFrame({ session: 'x', ...f } as ExecFrame__Output, (out) =>
+          frames.push(execFromAgent(out)),
+        );
+      to({
+        body: 'open',
+        open: {
+          instance: 'd',
+          command: ['node', '-e', program],
+          grant: 1 << 20,
+        } as ExecFrame__Output['open'],
+      });
+      const execPid = (await waitFor(() => frames.find((f) => f.opened)?.opened?.pid, {
+        what: 'the exec program',
+      }))!;
+      trackPid(execPid);
+      const out = () =>
+        frames.map((f) => (f.stdout ? Buffer.from(f.stdout as Buffer).toString() : '')).join('');
+      await waitFor(() => out().includes('ready'), { what: 'the exec program ready' });
+      assert.match(readFileSync(`/proc/${execPid}/cgroup`, 'utf8'), /\/d\/exec-x$/m, 'in the session group');
+      // What the instance reports as its pid, and what `signal --main` sends, from the kill to the restart.
+      const pids = new Set<number | null>();
+      const sent: string[] = [];
+      const seen = () => pids.add(sup.status('d')[0]!.pid);
+      sup.on('status', seen);
+      process.kill(first, 'SIGKILL');
+      // Polled until the restart is seen (or the program is taken for the main: the assertions below fail).
+      const st = await waitFor(
+        () => {
+          seen();
+          const s = sup.status('d')[0]!;
+          if (s.state === 'running' && s.pid !== null && s.pid !== first && s.pid !== execPid) return s;
+          try {
+            sent.push(sup.signal('d', 'SIGWINCH', true)[0]!.sent);
+          } catch {
+            /* no verified main (the dead daemon's, then none while it restarts): nothing sent */
+          }
+          return s.pid === execPid ? s : null;
+        },
+        { what: 'the daemon restarted', timeoutMs: 20_000 },
+      );
+      sup.off('status', seen);
+      assert.ok(!pids.has(execPid), `the exec program (pid ${execPid}) was reported as the instance's pid`);
+      assert.deepEqual(
+        sent.filter((m) => m.includes(`pid ${execPid} `)),
+        [],
+        'signal --main never reached the exec program',
+      );
+      assert.deepEqual(lines(winched), [], 'the exec program got no signal meant for the main');
+      const second = Number(
+        (await waitFor(() => lines(info)[1], { what: 'a restarted daemon' })).split(' ')[0],
+      );
+      trackPid(second);
+      assert.equal(st.pid, second, 'the new daemon is the main');
+      assert.equal(st.restarts, 1);
+      assert.ok(st.events.some((e) => e.type === 'EXITED'));
+      to({ body: 'close', close: 'the test is done' });
       await sup.stop('d');
     });
 
