@@ -33,7 +33,7 @@ import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, strangerAt, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { execFromAgent } from '../helpers/wire.js';
-import { startAgent, waitInstance, writeHandlers } from './helpers.js';
+import { readState, startAgent, waitInstance, writeHandlers } from './helpers.js';
 import { started } from './pid-signal-helpers.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
@@ -185,6 +185,11 @@ for (const { version, root } of ROOTS) {
         (s) => s.state === 'running' && s.pid === daemonPid,
         'd running with the daemon pid',
       );
+      // status.json says so at once; a kill of the agent must come once state.json does too (else the next
+      // agent rightly adopts it still starting).
+      await waitFor(() => readState(data).instances.d?.state === 'running' || null, {
+        what: 'd running in the state file',
+      });
       return { dir, data, info, agent, daemonPid, port, st };
     }
 
