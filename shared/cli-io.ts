@@ -16,6 +16,23 @@ export interface CliIO {
   interrupted?: Promise<void>;
 }
 
+/**
+ * Text for an operator's terminal: control characters other than newlines (terminal escapes, carriage
+ * returns, tabs) as spaces. What agents and handlers report (hostnames, labels, states, health reasons,
+ * errors) reaches admins' terminals through the CLI: an escape in it could retitle the window, clear the
+ * screen or fake output. `gov logs` and `gov exec` pass a handler's own output through as it is (its colours),
+ * as `docker logs` does.
+ */
+export function terminalText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ');
+}
+
+/** `terminalText` on one line: newlines as spaces too (a table cell, an event line). */
+export function flat(text: string): string {
+  return terminalText(text).replace(/\n/g, ' ');
+}
+
 /** Maps an error to an exit code and prints it. */
 export function reportError(err: unknown, io: CliIO, usage?: string): number {
   io.err(`error: ${errorMessage(err)}\n`);
@@ -37,7 +54,7 @@ export function processIO(): CliIO {
 export function table(headers: string[], rows: Array<Array<string | number | undefined | null>>): string {
   const cells = [
     headers,
-    ...rows.map((r) => r.map((c) => (c === undefined || c === null ? '-' : String(c)))),
+    ...rows.map((r) => r.map((c) => (c === undefined || c === null ? '-' : flat(String(c))))),
   ];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return (

@@ -5,7 +5,7 @@
  * connects, then connect → call → print one JSON document or text, and always closes the client.
  */
 import { Option, type OptionValues } from 'commander';
-import type { CliIO } from '../../shared/cli-io.js';
+import { terminalText, type CliIO } from '../../shared/cli-io.js';
 import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import type { AdminApi } from './admin-client.js';
 import { connectionOptions, resolveAdminConnection, withAdmin, type AdminConnector } from './connect.js';
@@ -52,7 +52,8 @@ export function adminCommand<Req>(connect: AdminConnector, def: AdminCommandDef<
     const out: Output = {
       io,
       json,
-      print: (doc, text) => (json ? printJson(io, doc) : io.out(typeof text === 'function' ? text() : text)),
+      print: (doc, text) =>
+        json ? printJson(io, doc) : io.out(terminalText(typeof text === 'function' ? text() : text)),
     };
     return withAdmin(connect, conn, (api) => def.call(api, req, out));
   });

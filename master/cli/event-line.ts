@@ -5,15 +5,10 @@
  * timestamp (UTC). Text that comes from handlers or agents (health reasons, errors, results) has its
  * control characters replaced, so a line stays one line and the terminal safe. Pure.
  */
+import { flat } from '../../shared/cli-io.js';
 import { formatBytes } from '../../shared/durations.js';
 import type { ExecutionRecord, WatchEvent } from './admin-client.js';
 import { rolloutProgress } from './format.js';
-
-/** Control characters (newlines, tabs, terminal escapes) as spaces. */
-export function flat(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-}
 
 /** `12:00:01.123` of an ISO timestamp (UTC, as the master wrote it); `-` when it is not one. */
 export function eventTime(iso: string): string {

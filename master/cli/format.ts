@@ -2,8 +2,7 @@
  * Output of the admin commands: the `--json` documents (DESIGN §6 shapes; fields may be added, never
  * renamed) and the human tables. Pure functions of the responses and `now`, so tests pin them.
  */
-import type { CliIO } from '../../shared/cli-io.js';
-import { table } from '../../shared/cli-io.js';
+import { flat, table, type CliIO } from '../../shared/cli-io.js';
 import { formatBytes, formatDuration } from '../../shared/durations.js';
 import type {
   AgentInfo,
@@ -214,9 +213,8 @@ export const STATUS_CELL_CHARS = 60;
  */
 export function statusCell(text: string | null): string | null {
   if (!text) return null;
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-  return flat.length > STATUS_CELL_CHARS ? `${flat.slice(0, STATUS_CELL_CHARS - 1)}…` : flat;
+  const one = flat(text);
+  return one.length > STATUS_CELL_CHARS ? `${one.slice(0, STATUS_CELL_CHARS - 1)}…` : one;
 }
 
 /** The order of `gov ps` and of every per-instance listing: handler, then agent, then instance index. */

@@ -9,7 +9,15 @@
  * one chunk per lazily loaded module set, so the split above holds for the bundle too; tests import this
  * module itself.
  */
-import { EXIT_FAILED, EXIT_OK, UsageError, processIO, reportError, type CliIO } from '../../shared/cli-io.js';
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  UsageError,
+  processIO,
+  reportError,
+  terminalText,
+  type CliIO,
+} from '../../shared/cli-io.js';
 import { govCommand, type GovCommand } from '../../shared/cli-program.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { AdminConnector } from './connect.js';
@@ -358,7 +366,11 @@ export async function indexedSummaries(): Promise<Array<{ name: string; listed: 
 }
 
 /** Runs `gov ARGV...`; returns the exit code. Loads the module of the command named, and only that one. */
-export async function main(argv: string[], io: CliIO, deps: GovDeps = {}): Promise<number> {
+export async function main(argv: string[], given: CliIO, deps: GovDeps = {}): Promise<number> {
+  // stderr carries only the CLI's own words and what the master and agents said (errors, reasons): never a
+  // terminal control (terminalText); stdout is made safe where such text is printed (print, table), while
+  // `gov logs` and `gov exec` pass a handler's own output through.
+  const io: CliIO = { ...given, err: (t) => given.err(terminalText(t)) };
   let args = argv.length === 0 ? ['--help'] : argv;
   const isAdmin = (name: string) => COMMANDS.some((e) => e.name === name && e.group === 'admin:');
   // local.ts is loaded only when its flags or GOV_SOCKET are there: `gov --version` loads no more than before.

@@ -4,7 +4,7 @@
  * to the exit code: 0 succeeded, 1 anything else, naming the failed instance and the reason.
  */
 import cliProgress from 'cli-progress';
-import { EXIT_FAILED, EXIT_OK, type CliIO } from '../../shared/cli-io.js';
+import { EXIT_FAILED, EXIT_OK, flat, type CliIO } from '../../shared/cli-io.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import { rolloutProgress } from './format.js';
 
@@ -35,8 +35,9 @@ function changeLines(prev: Rollout | null, r: Rollout): string[] {
     if (before.get(`${i.agent}/${i.instance}`) === i.state || i.state === 'pending') continue;
     const pids = i.new_pid ? `, pid ${i.old_pid || '-'} → ${i.new_pid}` : '';
     const why = i.reason ? `: ${i.reason}` : '';
+    // The reason may be an agent's text (its error): one terminal-safe line.
     lines.push(
-      `  batch ${i.batch + 1}/${r.batches.length}  ${i.instance}@${i.agent}  ${i.state}${pids}${why}`,
+      flat(`  batch ${i.batch + 1}/${r.batches.length}  ${i.instance}@${i.agent}  ${i.state}${pids}${why}`),
     );
   }
   if (prev && prev.state !== r.state) lines.push(`rollout ${r.id}: ${r.state}`);

@@ -16,7 +16,8 @@ import type {
   MetricsResponse,
   WatchEvent,
 } from './admin-client.js';
-import { eventTime, executionSummary, flat } from './event-line.js';
+import { flat } from '../../shared/cli-io.js';
+import { eventTime, executionSummary } from './event-line.js';
 import { byHandlerAgentIndex } from './format.js';
 
 export type SortKey = 'cpu' | 'mem' | 'name';

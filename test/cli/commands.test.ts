@@ -4,12 +4,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logsCommand, newLines } from '../../master/cli/logs.js';
 import { psCommand } from '../../master/cli/ps.js';
+import type { InstanceInfo } from '../../master/cli/admin-client.js';
 import { GovError } from '../../shared/errors.js';
 import { parseHandlersFile } from '../../shared/spec.js';
 import { tempDir } from '../helpers/common.js';
 import {
   FakeAdmin,
   NOW,
+  agent,
   STATS,
   captureIO,
   execution,
@@ -30,6 +32,41 @@ function oneJson(stdout: string): Record<string, unknown> {
 function keysOf(item: unknown): string[] {
   return Object.keys(item as object);
 }
+
+describe('what agents report reaches an operator terminal as text, never as terminal control', () => {
+  // A window-title OSC, a screen clear, a colour, a carriage return: what a hostile agent might report.
+  const EVIL = 'x\u001b]0;pwned\u0007\u001b[2J\u001b[31m\rfake';
+  // eslint-disable-next-line no-control-regex
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const hostile = (): InstanceInfo => {
+    const i = instance();
+    return { ...i, status: { ...i.status!, state: `running${EVIL}` } };
+  };
+  const fake = () =>
+    new FakeAdmin({
+      listAgents: async () => ({
+        agents: [agent({ hostname: `h${EVIL}`, version: EVIL, labels: { region: EVIL } })],
+      }),
+      listInstances: async () => ({ instances: [hostile()] }),
+      control: async () => ({
+        executions: [execution({ kind: 'restart', status: 'error', error: `failed${EVIL}\nsecond line` })],
+        instances: [hostile()],
+        outcomes: [outcome({ ok: false, error: `failed${EVIL}` })],
+      }),
+    });
+
+  for (const argv of [['agents'], ['ps'], ['restart', 'web']])
+    it(`gov ${argv.join(' ')}: no control character but newlines in its output`, async () => {
+      const { io } = await gov(argv, fake());
+      for (const [name, text] of [
+        ['stdout', io.stdout],
+        ['stderr', io.stderr],
+      ] as const) {
+        assert.doesNotMatch(text, CONTROL, `${name}: ${JSON.stringify(text)}`);
+      }
+      assert.match(io.stdout + io.stderr, /pwned/, 'the text itself is shown');
+    });
+});
 
 describe('gov admin commands (fake master)', () => {
   describe('--json prints one document with the DESIGN §6 shape', () => {
