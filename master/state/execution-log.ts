@@ -17,8 +17,12 @@
  *   `completeLate()` replaces the outcome with the agent's — `success`, or `error` with the agent's
  *   error — marks it `late`, keeps the give-up error in `note`, and persists it. Stats follow (they are
  *   computed from the records).
- * - If more than `capacity` executions start while one is still running, that one leaves the ring before
- *   it completes; its completion is then returned but, being outside the ring, not persisted.
+ * - The ring holds `capacity` completed records: a trim drops the oldest completed ones and never a
+ *   running one (DESIGN §4: an execution whose result is returned to a caller is on disk, so its completion
+ *   must find its record). Running records are bounded by what is in flight, so the ring exceeds
+ *   `capacity` by at most that many.
+ * - Records an agent reported (`recordDone` with a share) may hold only their share of the ring: beyond it
+ *   the reporter's own oldest report leaves, so one agent's reports never evict anybody else's records.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -47,6 +51,15 @@ export interface ExecutionLogOptions {
   now?: () => number;
   /** Id generator (default: a random UUID). */
   newId?: () => string;
+}
+
+/**
+ * What one reporter's records may hold of the ring (see `recordDone`): `holds` tells its records, `max`
+ * how many of them are kept.
+ */
+export interface ReporterShare {
+  holds: (r: ExecutionRecord) => boolean;
+  max: number;
 }
 
 export interface BeginExecution {
@@ -131,8 +144,9 @@ export class ExecutionLog {
     this.capacity = capacity;
     this.now = opts.now ?? Date.now;
     this.newId = opts.newId ?? randomUUID;
-    this.trim();
+    // Marked first: a record a previous master left running is a completed one the trim may drop.
     this.markInterrupted();
+    this.trim();
   }
 
   private get ring(): ExecutionRecord[] {
@@ -241,7 +255,7 @@ export class ExecutionLog {
     const rec = finish();
     this.changes.emit('execution', { ...rec });
     try {
-      // One that left the ring meanwhile is not persisted (see the class comment).
+      // Running records are never trimmed; one gone meanwhile was taken out by a failed first write.
       if (this.findInRing(id)) await this.store.saveExecutions([rec]);
     } catch (err) {
       // The outcome happened: keep it (a store may have put memory back) so the next write records it.
@@ -294,24 +308,50 @@ export class ExecutionLog {
    * Records an execution that is already over, carried out without the master (an agent's local control
    * command), under the id its reporter gave it; resolves once on disk. An id the ring holds already is
    * not recorded again (`false`): a reporter that sends it twice (its acknowledgement was lost) is answered
-   * all the same.
+   * all the same. With `share`, the ring holds at most `share.max` records `share.holds` matches (the
+   * reporter's own reports): the oldest of them leaves first, so a reporter's flood evicts its own.
    */
-  async recordDone(rec: ExecutionRecord): Promise<boolean> {
+  async recordDone(rec: ExecutionRecord, share?: ReporterShare): Promise<boolean> {
     if (this.findInRing(rec.id)) {
       await this.store.saveExecutions([]); // its first write may still be under way
       return false;
     }
+    const evicted = share ? this.evictOwn(share) : false;
     const held = { ...rec };
     this.ring.push(held);
     this.store.data.lifetime_executions++;
     this.trim();
     try {
-      await this.store.saveExecutions([held]);
+      // Records that left other than by the trim must leave the disk too: the journal still holding them
+      // would read them back on open, and that trim would drop older records of others instead.
+      await this.store.saveExecutions(evicted ? 'all' : [held]);
     } catch (err) {
       this.forget(rec.id); // the reporter is not acknowledged and sends it again
       throw err;
     }
     this.changes.emit('execution', { ...rec });
+    return true;
+  }
+
+  /**
+   * Makes room for one more of a reporter's records within its share (its oldest completed ones leave);
+   * true when any left.
+   */
+  private evictOwn(share: ReporterShare): boolean {
+    const ring = this.ring;
+    const max = Math.max(1, Math.floor(share.max));
+    const own: number[] = [];
+    for (let i = 0; i < ring.length; i++) {
+      const r = ring[i] as ExecutionRecord;
+      if (r.status !== 'running' && share.holds(r)) own.push(i);
+    }
+    const excess = own.length - (max - 1);
+    if (excess <= 0) return false;
+    const drop = new Set(own.slice(0, excess));
+    // In place: the store's array is the ring.
+    let w = 0;
+    for (let i = 0; i < ring.length; i++) if (!drop.has(i)) ring[w++] = ring[i] as ExecutionRecord;
+    ring.length = w;
     return true;
   }
 
@@ -434,12 +474,21 @@ export class ExecutionLog {
     return sinceMs(since, this.now()) ?? bad();
   }
 
-  /** Drops the oldest records beyond capacity (a running one stays completable through `running`). */
+  /**
+   * Drops the oldest completed records beyond capacity. A running one stays: its completion is returned
+   * to a caller and must be persisted with it (DESIGN §4), and listed.
+   */
   private trim(): void {
     const ring = this.ring;
-    const excess = ring.length - this.capacity;
-    if (excess === 1) ring.shift();
-    else if (excess > 1) ring.splice(0, excess);
+    let excess = ring.length - this.capacity;
+    if (excess <= 0) return;
+    let w = 0;
+    for (let i = 0; i < ring.length; i++) {
+      const r = ring[i] as ExecutionRecord;
+      if (excess > 0 && r.status !== 'running') excess--;
+      else ring[w++] = r;
+    }
+    ring.length = w;
   }
 
   /**

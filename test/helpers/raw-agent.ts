@@ -14,6 +14,8 @@ import { waitFor } from './common.js';
 
 export interface RawAgent {
   write(msg: AgentMessage): void;
+  /** Ids of the local executions the master acknowledged (MasterMessage local_ack), in order. */
+  readonly localAcks: string[];
   /** Resolves once everything written so far was handed to the transport. */
   drain(): Promise<void>;
   close(): void;
@@ -37,8 +39,10 @@ export async function rawAgent(
   const call = client.Connect();
   let welcomed = false;
   let ended = '';
+  const localAcks: string[] = [];
   call.on('data', (m: MasterMessage__Output) => {
     if (m.body === 'welcome') welcomed = true;
+    if (m.body === 'local_ack' && m.local_ack) localAcks.push(...m.local_ack.ids);
     if (m.body === 'command' && m.command) opts.onCommand?.(m.command);
     if (m.body === 'command' && m.command)
       call.write({ result: { command_id: m.command.id, ok: true, summary: 'ok', instances: [] } });
@@ -68,6 +72,7 @@ export async function rawAgent(
   await c.waitAgentConnected(id);
   return {
     write: (msg) => call.write(msg),
+    localAcks,
     drain: () =>
       new Promise<void>((resolve, reject) => {
         if (ended) return reject(new Error(`raw agent ${id}: stream ended: ${ended}`));

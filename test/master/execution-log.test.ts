@@ -164,6 +164,63 @@ describe('execution log', () => {
     assert.equal(log.get('ex-1'), undefined);
   });
 
+  it('a running execution is never trimmed: its completion is listed and on disk after the ring wrapped', async () => {
+    const dir = tempDir('gov-exec-');
+    const store = await openMasterStore(dir);
+    const log = new ExecutionLog(store, { capacity: 5 });
+    const running = log.begin({ kind: 'stop', handler: 'web', agent: 'edge-a', issued_by: 'admin' });
+    for (let i = 0; i < 12; i++) {
+      const r = log.begin({ kind: 'start', handler: 'web', agent: 'edge-b', issued_by: 'admin' });
+      await log.complete(r.id, { status: 'success' });
+    }
+    assert.equal(log.get(running.id)?.status, 'running', 'still in the ring');
+    assert.equal(log.size, 5, 'the completed ones were trimmed instead');
+    const done = await log.complete(running.id, { status: 'success' });
+    assert.equal(done.status, 'success');
+    assert.ok(
+      log.query({ agent: 'edge-a' }).records.some((r) => r.id === running.id),
+      'listed',
+    );
+    await store.close();
+    const reopened = await openMasterStore(dir);
+    stores.push(reopened);
+    // Read with room for every record the journal holds: at capacity 5 it is now the oldest, the next to leave.
+    assert.equal(new ExecutionLog(reopened, { capacity: 100 }).get(running.id)?.status, 'success', 'on disk');
+  });
+
+  it("a reporter's share: its records beyond it evict its own oldest, never others'", async () => {
+    const { log, run } = await setup(10);
+    const admin = await run('restart', 'web', 'edge-a', 10, 'success');
+    const share = { holds: (r: { agent: string }) => r.agent === 'edge-b', max: 3 };
+    const reported: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const id = `rep-${i}`;
+      reported.push(id);
+      const at = new Date(T0).toISOString();
+      await log.recordDone(
+        {
+          id,
+          kind: 'policy',
+          handler: '',
+          agent: 'edge-b',
+          issued_by: 'policy/x',
+          started_at: at,
+          completed_at: at,
+          duration_ms: 0,
+          status: 'success',
+          attempt: 1,
+          max_attempts: 1,
+          params_summary: '',
+        },
+        share,
+      );
+    }
+    assert.deepEqual(
+      log.query({ limit: 100 }).records.map((r) => r.id),
+      [...reported.slice(-3).reverse(), admin],
+    );
+  });
+
   it('clear removes completed records, keeps running ones and the lifetime counter', async () => {
     const { log, run, store } = await setup(10);
     await run('start', 'web', 'edge-a', 10, 'success');

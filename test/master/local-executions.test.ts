@@ -19,8 +19,11 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
 });
 
-async function setup(): Promise<{ registry: Registry; log: ExecutionLog }> {
-  const store = await openMasterStore(tempDir('gov-local-exec-'));
+async function setup(
+  capacity?: number,
+): Promise<{ registry: Registry; log: ExecutionLog; store: MasterStore; dir: string }> {
+  const dir = tempDir('gov-local-exec-');
+  const store = await openMasterStore(dir);
   stores.push(store);
   const registry = new Registry(store);
   for (const id of ['edge-1', 'edge-2']) await registry.upsertAgent({ agent_id: id });
@@ -28,7 +31,7 @@ async function setup(): Promise<{ registry: Registry; log: ExecutionLog }> {
     parseHandler({ name: 'web', agents: ['edge-1'], command: ['node', 'a.js'] }, 'handlers[0]'),
     parseHandler({ name: 'db', agents: ['edge-2'], command: ['node', 'b.js'] }, 'handlers[1]'),
   ]);
-  return { registry, log: new ExecutionLog(store) };
+  return { registry, log: new ExecutionLog(store, { capacity }), store, dir };
 }
 
 function report(fields: Partial<LocalExecution__Output> = {}): LocalExecution__Output {
@@ -126,5 +129,43 @@ describe('master: local executions an agent reports', () => {
     await refused(report({ kind: 'policy', issued_by: 'policy/Bad Name' }), /is not policy\/<rule>/);
     await refused(report({ issued_by: 'policy/leak' }), /is not local:<uid>/);
     await refused(report({ kind: 'policy', issued_by: 'policy/leak', handler: 'db' }), /not assigned/);
+  });
+
+  it("from one agent hold at most its share of the ring: a flood evicts its own, never other agents' or admins' records", async () => {
+    const { registry, log, store, dir } = await setup(40);
+    const admin = log.begin({ kind: 'restart', handler: 'web', agent: 'edge-1', issued_by: 'admin' });
+    await log.complete(admin.id, { status: 'success' });
+    const running = log.begin({ kind: 'stop', handler: 'web', agent: 'edge-1', issued_by: 'admin' });
+    const own = report();
+    assert.equal(await recordLocalExecution(registry, log, 'edge-1', own), null);
+    const flood = Array.from({ length: 200 }, () =>
+      report({ kind: 'policy', issued_by: 'policy/x', handler: '', result: 'forged' }),
+    );
+    for (const r of flood) assert.equal(await recordLocalExecution(registry, log, 'edge-2', r), null);
+    const left = log.query({ limit: 1000 }).records;
+    for (const id of [admin.id, running.id, own.id])
+      assert.ok(
+        left.some((r) => r.id === id),
+        `${id} kept`,
+      );
+    const edge2 = left.filter((r) => r.agent === 'edge-2').map((r) => r.id);
+    assert.deepEqual(
+      edge2,
+      flood
+        .slice(-10)
+        .map((r) => r.id)
+        .reverse(),
+      'its newest 10 (a quarter of 40)',
+    );
+    // The evicted reports left the disk too: read back, the ring is the same (not the flood's newest 40).
+    await store.close();
+    stores.splice(stores.indexOf(store), 1);
+    const reopened = await openMasterStore(dir);
+    stores.push(reopened);
+    const back = new ExecutionLog(reopened, { capacity: 40 }).query({ limit: 1000 }).records;
+    assert.deepEqual(
+      back.map((r) => r.id),
+      left.map((r) => r.id),
+    );
   });
 });
