@@ -8,9 +8,10 @@
  *
  * A second agent reporting an adopted handler with the same spec (targets aside) is added to its
  * `agents`; with a different spec it is a conflict: logged and recorded as a failed `adopt`, and that
- * agent's instances are left running. A handler with an admin's spec is never changed by a report; one
- * that an admin deleted, or whose admin spec no longer targets the agent, is not adopted: the master has a
- * record of that decision, and every push names it for removal (Registry.removalsFor).
+ * agent's instances are left running (an adopted spec never names removals) until an admin applies or
+ * deletes that handler. A handler with an admin's spec is never changed by a report; one that an admin
+ * deleted, or whose admin spec no longer targets the agent, is not adopted: the master has a record of that
+ * decision, and every push to that agent names it for removal (Registry.removalsFor).
  */
 import type { HandlerSpec__Output as WireSpec } from '../../proto/generated/governor/v1/HandlerSpec.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -134,7 +135,8 @@ function decide(registry: Registry, agentId: string, raw: WireSpec, i: number, n
     name,
     error:
       `conflict: agent ${agentId} runs ${name} with a spec that differs from the one adopted from another ` +
-      `agent (version ${current.version}); left running — apply or delete ${name} explicitly`,
+      `agent (version ${current.version}); left running on ${agentId}, never stopped for this: apply a ` +
+      `spec for ${name} naming the agents that are to run it, or delete ${name}`,
   };
 }
 

@@ -138,6 +138,15 @@ export class Fleet {
           }
         }
         try {
+          // What it reports having is what a later push may tell it to remove (Registry.removalsFor).
+          await this.registry.noteHandlers(agentId, [
+            ...hello.cached_specs.map((s) => s.name),
+            ...hello.instances.map((s) => s.handler),
+          ]);
+        } catch (err) {
+          this.log.warn('recording reported handler names failed', { agent: agentId, err });
+        }
+        try {
           await this.registry.replaceInventory(agentId, hello.instances);
         } catch (err) {
           session.fail(`invalid hello: ${errorMessage(err)}`, 'INVALID_ARGUMENT');
@@ -309,11 +318,11 @@ export class Fleet {
   }
 
   /**
-   * Sends each agent its full assigned spec set (APPLY) and the handler names the master has a record
-   * against (`remove`: deleted, or targeting other agents); the agent stops only those, never a handler
-   * the master merely does not know. `sync`: the post-hello push (recorded as such), with the hello's
-   * specs_hash: when the agent's instances already run exactly the assigned specs, they are not sent
-   * again (`keep_specs`); `remove` still is.
+   * Sends each agent its full assigned spec set (APPLY) and, of the handler names it is known to have,
+   * those the master has a record against (`remove`: deleted, or an admin's spec targeting other agents,
+   * see Registry.removalsFor); the agent stops only those, never a handler the master merely does not know.
+   * `sync`: the post-hello push (recorded as such), with the hello's specs_hash: when the agent's instances
+   * already run exactly the assigned specs, they are not sent again (`keep_specs`); `remove` still is.
    */
   async pushSpecs(
     agents: string[],
@@ -328,10 +337,15 @@ export class Fleet {
   ): Promise<ExecutionRecord[]> {
     const { kind = 'apply', handler = '', sync } = opts;
     const outcomes = await Promise.all(
-      agents.map((agent) => {
+      agents.map(async (agent) => {
         const specs = this.registry.specsForAgent(agent);
         // An APPLY answers once its starts are spawned, but only once its stops (removals, changed specs) end.
         const waitMs = Math.max(opts.removedWaitMs ?? 0, ...specs.map((s) => commandWaitMs('APPLY', s)));
+        // Assigned now, so known to it from now on: a later delete or retargeting names it for removal.
+        await this.registry.noteHandlers(
+          agent,
+          specs.map((s) => s.name),
+        );
         const remove = this.registry.removalsFor(agent);
         const held = new Set(this.heldHandlers());
         const keepSpecs = !!sync?.specsHash && sync.specsHash === assignedSpecsHash(specs);

@@ -153,6 +153,7 @@ export class Registry {
       connected: true,
       last_seen: this.iso(),
       revoked: false,
+      ...(known?.handlers ? { handlers: known.handlers } : {}),
     };
     await this.store.update((d) => {
       d.agents[id] = rec;
@@ -367,16 +368,40 @@ export class Registry {
   }
 
   /**
-   * The handler names an agent is to stop if it runs them: deleted by an admin (remembered, bounded by
-   * MAX_DELETED), or whose spec targets other agents only. Never a name the master does not know.
+   * Records handler names agent `agentId` has: assigned to it by a push, or reported in its hello (cached
+   * specs, instances). Kept are the names the master has a spec or a deletion record for (all removalsFor
+   * may ever name, so bounded by those); a name the master holds neither for any more is dropped.
+   */
+  async noteHandlers(agentId: string, names: Iterable<string>): Promise<void> {
+    const a = own(this.data.agents, agentId);
+    if (!a) return;
+    const added = [...names];
+    const merged = (from: readonly string[]) =>
+      [...new Set([...from, ...added])]
+        .filter((n) => own(this.data.specs, n) !== undefined || this.wasDeleted(n))
+        .sort(compareNames);
+    const before = a.handlers ?? [];
+    const next = merged(before);
+    if (next.length === before.length && next.every((n, i) => n === before[i])) return;
+    await this.store.update(() => {
+      a.handlers = merged(a.handlers ?? []); // another note may have come first: merged with it, not lost
+    });
+  }
+
+  /**
+   * The handler names agent `agentId` is to stop, of those it is known to have (noteHandlers): deleted by
+   * an admin (remembered, bounded by MAX_DELETED), or whose admin spec targets other agents only. Never
+   * another agent's handler name, never a name the master does not know, and never one whose spec was
+   * adopted: an agent that has it but is not among the adopted spec's targets reported a different spec (a
+   * conflict, see adopt.ts) or was beyond its adoption cap, and its instances are left running until an
+   * admin decides (applies a spec for that name, or deletes it).
    */
   removalsFor(agentId: string): string[] {
-    const out = Object.keys(this.data.deleted ?? {});
-    for (const entry of Object.values(this.data.specs)) {
-      const current = entry.versions.at(-1);
-      if (current && !this.agentsFor(current.spec).includes(agentId)) out.push(entry.name);
-    }
-    return out;
+    return (own(this.data.agents, agentId)?.handlers ?? []).filter((name) => {
+      if (this.wasDeleted(name)) return true;
+      const current = own(this.data.specs, name)?.versions.at(-1);
+      return !!current && !current.adopted && !this.agentsFor(current.spec).includes(agentId);
+    });
   }
 
   /** How many adopted specs target `agentId` (bounded by adopt.ts's MAX_ADOPTED_PER_AGENT). */
@@ -391,7 +416,7 @@ export class Registry {
 
   /** Whether `name` was deleted by an admin (and not applied again since). */
   wasDeleted(name: string): boolean {
-    return this.data.deleted?.[name] !== undefined;
+    return own(this.data.deleted, name) !== undefined;
   }
 
   /** The current version of a handler's spec. */
@@ -662,7 +687,12 @@ function makeObservedRoom(map: MasterState['instances'][string]): [string, Insta
 }
 
 function copyAgent(a: AgentRecord): AgentRecord {
-  return { ...a, labels: { ...a.labels }, reported_labels: { ...a.reported_labels } };
+  return {
+    ...a,
+    labels: { ...a.labels },
+    reported_labels: { ...a.reported_labels },
+    ...(a.handlers ? { handlers: [...a.handlers] } : {}),
+  };
 }
 
 /**

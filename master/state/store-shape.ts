@@ -77,6 +77,9 @@ function agent(c: ShapeChecker, at: string, v: unknown, id: string): void {
   c.boolean(join(at, 'connected'), a.connected);
   c.string(join(at, 'last_seen'), a.last_seen);
   c.boolean(join(at, 'revoked'), a.revoked);
+  c.optional(join(at, 'handlers'), a.handlers, (h, x) =>
+    c.array(h, x).forEach((n, i) => c.string(join(h, i), n)),
+  );
 }
 
 function specEntry(c: ShapeChecker, at: string, v: unknown, name: string): void {

@@ -38,6 +38,12 @@ export interface AgentRecord {
   last_seen: string;
   /** Set by `gov agents revoke`; a revoked agent is refused from then on. */
   revoked: boolean;
+  /**
+   * Handler names this agent is known to have, sorted: assigned to it by a push, or reported in its hellos
+   * (cached specs, instances). Only names with a spec or a deletion record are kept (Registry.noteHandlers):
+   * what Registry.removalsFor may name to this agent, and nothing else.
+   */
+  handlers?: string[];
 }
 
 /** How an agent tracks a handler's processes (DESIGN §9): its own cgroup per handler, or process groups. */

@@ -7,6 +7,7 @@ import type { AgentCommand__Output } from '../../proto/generated/governor/v1/Age
 import type { AgentMessage } from '../../proto/generated/governor/v1/AgentMessage.js';
 import type { MasterMessage__Output } from '../../proto/generated/governor/v1/MasterMessage.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
+import type { WireSpec } from '../../shared/spec-wire.js';
 import { AGENT_LINK_PROTOCOL, loadProtos } from '../../shared/proto.js';
 import { clientConnection } from '../../shared/tls.js';
 import type { Cluster } from './cluster.js';
@@ -29,6 +30,8 @@ export async function rawAgent(
     instances?: InstanceStatus[];
     /** Hello.specs_hash. */
     specsHash?: string;
+    /** Hello.cached_specs: the specs it claims to run. */
+    cachedSpecs?: WireSpec[];
     /** Called with every command before it is answered. */
     onCommand?: (cmd: AgentCommand__Output) => void;
   } = {},
@@ -59,6 +62,7 @@ export async function rawAgent(
       labels: opts.labels ?? {},
       instances: opts.instances ?? [],
       specs_hash: opts.specsHash ?? '',
+      cached_specs: opts.cachedSpecs ?? [],
       protocol: AGENT_LINK_PROTOCOL,
     },
   });

@@ -4,9 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
 import { isAlive } from '../../shared/proc.js';
+import { parseHandler } from '../../shared/spec.js';
+import { specToWire } from '../../shared/spec-wire.js';
 import { Cluster } from '../helpers/cluster.js';
 import { fixture, waitFor } from '../helpers/common.js';
+import { rawAgent, type RawAgent } from '../helpers/raw-agent.js';
 
 describe('integration: a master with an empty store adopts, never stops', function () {
   this.slow(15_000);
@@ -129,5 +133,103 @@ describe('integration: a master with an empty store adopts, never stops', functi
       !adopts.records.some((r) => r.handler === 'gone' || r.handler === 'moved'),
       'neither was adopted back',
     );
+  });
+});
+
+describe('integration: an agent is told to remove only its own handlers, and never loses one to another agent’s report', function () {
+  this.slow(15_000);
+  this.timeout(120_000);
+  let c: Cluster;
+  const raws: RawAgent[] = [];
+  before(async () => {
+    c = await Cluster.start({ agents: ['edge-1'] });
+  });
+  after(async () => {
+    for (const r of raws) r.close();
+    await c?.stop();
+  });
+
+  /** A raw agent `id` (answering every command ok); the commands it is sent are collected in `seen`. */
+  async function raw(
+    id: string,
+    seen: AgentCommand__Output[],
+    cachedSpecs = [] as ReturnType<typeof specToWire>[],
+  ) {
+    const r = await rawAgent(c, id, { cachedSpecs, onCommand: (cmd) => seen.push(cmd) });
+    raws.push(r);
+    return r;
+  }
+
+  it('an agent never receives another agent’s handler names in `remove` (assigned, moved away or deleted)', async () => {
+    const ticker = [process.execPath, fixture('ticker.mjs')];
+    await c.govJson([
+      'apply',
+      '-f',
+      c.writeHandlers([
+        { name: 'payroll', agents: ['edge-1'], command: ticker, start_seconds: 0 },
+        { name: 'secret-project', agents: ['edge-1'], command: ticker, start_seconds: 0 },
+      ]),
+    ]);
+    await c.waitLocal('edge-1', 'secret-project', (i) => i.state === 'running' && !!i.pid);
+    await c.govJson(['delete', 'secret-project']);
+    const seen: AgentCommand__Output[] = [];
+    const spy = await raw('edge-3', seen);
+    const sync = await waitFor(() => seen.find((cmd) => cmd.kind === 'APPLY' && cmd.sync), {
+      what: 'the sync APPLY to edge-3',
+    });
+    assert.deepEqual(sync.remove, [], 'edge-3 runs nothing: it is told to remove nothing');
+    // A push to edge-1 (payroll moved to it and edge-3) names nothing of edge-1's to edge-3 either.
+    await c.govJson([
+      'apply',
+      '-f',
+      c.writeHandlers([{ name: 'payroll', agents: ['edge-1', 'edge-3'], command: ticker, start_seconds: 0 }]),
+    ]);
+    await waitFor(() => seen.filter((cmd) => cmd.kind === 'APPLY').length >= 2, { what: 'a second APPLY' });
+    for (const cmd of seen) assert.deepEqual(cmd.remove, [], `${cmd.kind} to edge-3 names no removals`);
+    spy.close();
+    await c.waitAgentConnected('edge-3', false);
+  });
+
+  it('a handler a second agent claims first in its hello (empty store) keeps running on its own agent until an admin decides', async () => {
+    const ticker = [process.execPath, fixture('ticker.mjs')];
+    const webFile = c.writeHandlers([{ name: 'web', agents: ['edge-1'], command: ticker, start_seconds: 0 }]);
+    await c.govJson(['apply', '-f', webFile]);
+    const web = await c.waitLocal('edge-1', 'web', (i) => i.state === 'running' && !!i.pid);
+
+    await c.killAgent('edge-1');
+    await c.killMaster();
+    rmSync(c.masterDataDir, { recursive: true, force: true });
+    await c.startMaster();
+    // edge-2 claims `web` (another command) before edge-1 is back: adopted for edge-2.
+    const claim = parseHandler({ name: 'web', agents: ['edge-2'], command: ['/bin/sleep', '1000'] }, 'x');
+    const seen: AgentCommand__Output[] = [];
+    await raw('edge-2', seen, [specToWire(claim)]);
+    await c.startAgent('edge-1');
+
+    const conflict = await waitFor(
+      async () =>
+        (await c.admin().listExecutions({ kind: 'adopt', agent: 'edge-1', status: 'error' })).records.find(
+          (r) => r.handler === 'web',
+        ),
+      { timeoutMs: 20_000, what: 'the failed adopt of web from edge-1' },
+    );
+    const sync = await waitFor(
+      async () =>
+        (await c.admin().listExecutions({ kind: 'apply', agent: 'edge-1', status: 'success' })).records[0],
+      { timeoutMs: 20_000, what: 'the sync to edge-1 carried out' },
+    );
+    assert.doesNotMatch(sync.params_summary, /to remove/);
+    assert.ok(isAlive(web.pid!), 'web on edge-1 was not stopped');
+    assert.equal(c.localStatus('edge-1').find((i) => i.handler === 'web')?.pid, web.pid);
+    // The operator is told what to do about it.
+    assert.match(conflict.error, /conflict: .*left running on edge-1.*apply a spec for web .* or delete web/);
+
+    // The admin decides: web is edge-1's. edge-2 is told to remove its claim; edge-1's web runs on.
+    await c.govJson(['apply', '-f', webFile]);
+    await waitFor(() => seen.some((cmd) => cmd.kind === 'APPLY' && cmd.remove.includes('web')), {
+      what: 'edge-2 told to remove web',
+    });
+    await c.waitLocal('edge-1', 'web', (i) => i.state === 'running' && !!i.pid);
+    assert.ok(isAlive(web.pid!), 'web on edge-1 runs on');
   });
 });

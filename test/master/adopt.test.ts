@@ -33,10 +33,18 @@ describe('adopting handlers an agent reports', () => {
   });
   afterEach(() => store.close());
 
-  /** `specs` (then `raw` wire specs) reported in agent `agent`'s hello, as the master reads them. */
-  const adopt = (agent: string, specs: HandlerSpec[], raw: WireSpec[] = []) => {
+  /**
+   * `specs` (then `raw` wire specs) reported in agent `agent`'s hello, as the master reads them: adopted,
+   * then their names noted as the agent's (master/fleet/fleet.ts).
+   */
+  const adopt = async (agent: string, specs: HandlerSpec[], raw: WireSpec[] = []) => {
     const hello = fromAgent({ hello: { agent_id: agent, cached_specs: [...specs.map(specToWire), ...raw] } });
-    return adoptReported(registry, log, agent, hello.hello!.cached_specs, silentLogger);
+    const r = await adoptReported(registry, log, agent, hello.hello!.cached_specs, silentLogger);
+    await registry.noteHandlers(
+      agent,
+      hello.hello!.cached_specs.map((s) => s.name),
+    );
+    return r;
   };
 
   it('a handler the master has no record of is adopted for that agent only, recorded as an adopt by agent:<id>', async () => {
@@ -93,6 +101,39 @@ describe('adopting handlers an agent reports', () => {
     assert.deepEqual(registry.removalsFor('edge-1'), []);
     assert.deepEqual(registry.getSpec('web')?.spec.agents, ['edge-1']);
     assert.equal(registry.getSpec('web')?.version, 1);
+  });
+
+  it('a name an agent reported but lost to another agent’s adoption is held (never named for removal) until an admin applies or deletes it', async () => {
+    // An empty store: edge-2 reports web first (its own spec), then edge-1 reports the web it really runs.
+    await adopt('edge-2', [spec('web', { command: ['/bin/sleep', '1000'] })]);
+    const r = await adopt('edge-1', [spec('web')]);
+    assert.deepEqual(r.leftAlone, ['web']);
+    assert.deepEqual(registry.removalsFor('edge-1'), [], 'edge-1’s web is left running');
+    const conflict = log.query({ kind: 'adopt', agent: 'edge-1', status: 'error' }).records[0];
+    assert.match(conflict?.error ?? '', /left running on edge-1.*apply a spec for web .* or delete web/);
+    // The admin decides: web is edge-1's. edge-2 is told to stop its claim, edge-1 keeps it.
+    await registry.applySpecs([spec('web', { agents: ['edge-1'] })]);
+    assert.deepEqual(registry.removalsFor('edge-2'), ['web']);
+    assert.deepEqual(registry.removalsFor('edge-1'), []);
+    // Or deletes it: every agent known to have it is told to stop it.
+    await registry.deleteSpec('web');
+    assert.deepEqual(registry.removalsFor('edge-1'), ['web']);
+    assert.deepEqual(registry.removalsFor('edge-2'), ['web']);
+  });
+
+  it('an agent is told to remove only handlers it is known to have: never another agent’s handler names', async () => {
+    await registry.applySpecs([
+      spec('payroll', { agents: ['edge-1'] }),
+      spec('moved', { agents: ['edge-1'] }),
+    ]);
+    await registry.noteHandlers('edge-1', ['payroll', 'moved']); // what a push to edge-1 records
+    await registry.deleteSpec('payroll');
+    await registry.applySpecs([spec('moved', { agents: ['edge-2'] })]);
+    assert.deepEqual(registry.removalsFor('edge-1'), ['moved', 'payroll']);
+    assert.deepEqual(registry.removalsFor('edge-2'), [], 'edge-2 never had either');
+    // Names the master knows nothing of are not kept for an agent (bounded by specs and deletions).
+    await registry.noteHandlers('edge-2', ['never-heard-of']);
+    assert.deepEqual(registry.getAgent('edge-2')?.handlers ?? [], []);
   });
 
   it('a handler an admin deleted is not adopted back: the agent is told to stop it', async () => {
