@@ -18,6 +18,7 @@ import { ValidationError } from './errors.js';
 import type { PolicyAction, PolicyRule } from './policy-rules.js';
 import type { HandlerSpec, HealthSpec } from './spec.js';
 import { revalidateSpec } from './spec-raw.js';
+import { MAX_MAP_KEYS, MAX_YAML_BYTES, MAX_YAML_NODES } from './yaml-input.js';
 
 export type { WireSpec, WireSpecOut };
 
@@ -189,7 +190,44 @@ export function specsFromWire(list: readonly WireSpecOut[], field: string, from:
   });
 }
 
-/** One wire spec validated like `specsFromWire` (the adoption of a hello's cache decides per spec). */
+/**
+ * One wire spec an agent reports (Hello.cached_specs, adopted into the master's store), validated like
+ * `specsFromWire` and held to the bounds `gov apply` holds its YAML to (checkSpecBounds): otherwise one
+ * spec could be as large as a message (4 MiB), where an applied one is at most MAX_YAML_BYTES.
+ */
 export function specFromWire(w: WireSpecOut, at: string, from: string): HandlerSpec {
-  return revalidateSpec(fromWire(w), at, from);
+  const raw = fromWire(w);
+  checkSpecBounds(raw, at, from);
+  return revalidateSpec(raw, at, from);
+}
+
+/** A spec's size as a whole: its JSON serialization in UTF-8 bytes (how the master stores it). */
+export function specBytes(spec: unknown): number {
+  return Buffer.byteLength(JSON.stringify(spec) ?? '', 'utf8');
+}
+
+/**
+ * Refuses (ValidationError `<from>: <at>[.<key>]: …`) a spec beyond the YAML input limits of
+ * shared/yaml-input.ts: more than MAX_YAML_BYTES serialized, a map with more than MAX_MAP_KEYS keys, or
+ * more than MAX_YAML_NODES values in all. Checked before the validator, whose cost grows with the spec.
+ */
+export function checkSpecBounds(spec: Record<string, unknown>, at: string, from: string): void {
+  let nodes = 0;
+  const walk = (v: unknown, path: string): void => {
+    if (++nodes > MAX_YAML_NODES)
+      throw new ValidationError(`${from}: ${at}: more than ${MAX_YAML_NODES} values in one spec`);
+    if (typeof v !== 'object' || v === null) return;
+    const entries = Object.entries(v);
+    if (!Array.isArray(v) && entries.length > MAX_MAP_KEYS)
+      throw new ValidationError(
+        `${from}: ${path}: ${entries.length} keys, more than ${MAX_MAP_KEYS} in one map`,
+      );
+    for (const [k, x] of entries) walk(x, Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`);
+  };
+  walk(spec, at);
+  const bytes = specBytes(spec);
+  if (bytes > MAX_YAML_BYTES)
+    throw new ValidationError(
+      `${from}: ${at}: too large: ${bytes} bytes serialized; the limit for a spec is ${MAX_YAML_BYTES} bytes (as for a YAML file)`,
+    );
 }

@@ -3,7 +3,8 @@
  * reports its cached specs in its hello; each handler the master does not know becomes a new spec
  * version marked `adopted`, validated like an apply, restricted to that agent (`agents: [id]`, no
  * selector — an agent's certificate never creates a spec that reaches another agent), and recorded as
- * an execution of kind `adopt` issued by `agent:<id>`. Never more than MAX_ADOPTED_PER_AGENT per agent;
+ * an execution of kind `adopt` issued by `agent:<id>`. Never more than MAX_ADOPTED_PER_AGENT per agent (nor
+ * MAX_ADOPTED_BYTES_PER_AGENT bytes, each spec within the YAML limits: shared/spec-wire.ts specFromWire);
  * the rest are left alone (the post-hello sync never stops a handler, see agent/supervisor/reconcile.ts).
  *
  * A second agent reporting an adopted handler with the same spec (targets aside) is added to its
@@ -18,6 +19,7 @@ import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HandlerSpec } from '../../shared/spec.js';
 import type { ExecutionLog } from '../state/execution-log.js';
+import { specBytes } from '../../shared/spec-wire.js';
 import { specHash, type Registry } from '../state/registry.js';
 import { reportedSpec } from './wire.js';
 
@@ -26,6 +28,14 @@ import { reportedSpec } from './wire.js';
  * agent certificate can make the master store).
  */
 export const MAX_ADOPTED_PER_AGENT = 256;
+
+/**
+ * Most bytes (specs serialized as JSON, shared/spec-wire.ts specBytes) of the adopted handlers one agent is
+ * among the targets of, over all its hellos: the count cap alone let one agent store 256 specs of up to
+ * a message each (~1 GB in master.json). 8 MiB is twice what one APPLY or hello can carry (4 MiB, the
+ * message limit, in protobuf; JSON spells keys out), so an agent never runs more than it allows.
+ */
+export const MAX_ADOPTED_BYTES_PER_AGENT = 8 * 1024 * 1024;
 
 export interface AdoptResult {
   /** Handlers created from the report. */
@@ -55,6 +65,7 @@ export async function adoptReported(
   const decisions: Decision[] = [];
   const seen = new Set<string>();
   const room = MAX_ADOPTED_PER_AGENT - registry.adoptedFor(agentId);
+  let bytesRoom = MAX_ADOPTED_BYTES_PER_AGENT - adoptedBytes(registry, agentId);
   for (const [i, raw] of reported.entries()) {
     const name = raw.name;
     if (!name || seen.has(name)) continue; // a spec without a name names nothing to adopt
@@ -68,7 +79,13 @@ export async function adoptReported(
       result.leftAlone.push(name);
       continue;
     }
-    decisions.push(decide(registry, agentId, raw, i, name));
+    const d = decide(registry, agentId, raw, i, name);
+    const bytes = d.spec ? specBytes(d.spec) : 0;
+    if (bytes > bytesRoom)
+      d.error = `not adopted: agent ${agentId}'s adopted handlers would exceed ${MAX_ADOPTED_BYTES_PER_AGENT} bytes (this spec: ${bytes}); left running — apply ${name} explicitly`;
+    if (d.error) delete d.spec;
+    else bytesRoom -= bytes;
+    decisions.push(d);
   }
   if (result.leftAlone.length > 0)
     log.warn(
@@ -138,6 +155,14 @@ function decide(registry: Registry, agentId: string, raw: WireSpec, i: number, n
       `agent (version ${current.version}); left running on ${agentId}, never stopped for this: apply a ` +
       `spec for ${name} naming the agents that are to run it, or delete ${name}`,
   };
+}
+
+/** Bytes of the current adopted specs that target `agentId` (what MAX_ADOPTED_BYTES_PER_AGENT bounds). */
+function adoptedBytes(registry: Registry, agentId: string): number {
+  let n = 0;
+  for (const v of registry.listSpecs())
+    if (v.adopted && registry.agentsFor(v.spec).includes(agentId)) n += specBytes(v.spec);
+  return n;
 }
 
 /** The spec's hash with its targets left out: the same process, wherever it runs. */

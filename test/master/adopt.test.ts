@@ -4,13 +4,18 @@
  * hello, widened for a second agent with the same spec, and a conflict left alone.
  */
 import assert from 'node:assert/strict';
-import { adoptReported, MAX_ADOPTED_PER_AGENT } from '../../master/fleet/adopt.js';
+import {
+  adoptReported,
+  MAX_ADOPTED_BYTES_PER_AGENT,
+  MAX_ADOPTED_PER_AGENT,
+} from '../../master/fleet/adopt.js';
 import { ExecutionLog } from '../../master/state/execution-log.js';
 import { openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { Registry } from '../../master/state/registry.js';
 import { silentLogger } from '../../shared/logger.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
-import { specToWire, type WireSpec } from '../../shared/spec-wire.js';
+import { specBytes, specToWire, type WireSpec } from '../../shared/spec-wire.js';
+import { MAX_MAP_KEYS, MAX_YAML_BYTES } from '../../shared/yaml-input.js';
 import { tempDir } from '../helpers/common.js';
 import { fromAgent } from '../helpers/wire.js';
 
@@ -158,6 +163,43 @@ describe('adopting handlers an agent reports', () => {
       log.query({ kind: 'adopt', handler: 'web' }).records[0]?.error ?? '',
       /hello from agent edge-1: cached_specs\[0\]/,
     );
+  });
+
+  it('a reported spec beyond the YAML input limits (size as a whole, keys in one map) is refused with the reason, nothing stored', async () => {
+    const big = spec('big', { env: { X: 'a'.repeat(MAX_YAML_BYTES) } });
+    const wide = spec('wide', {
+      env: Object.fromEntries(Array.from({ length: MAX_MAP_KEYS + 1 }, (_, i) => [`K${i}`, '1'])),
+    });
+    const r = await adopt('edge-1', [big, wide, spec('ok')]);
+    assert.deepEqual(r.adopted, ['ok']);
+    assert.deepEqual(r.leftAlone.sort(), ['big', 'wide']);
+    assert.deepEqual(
+      registry.listSpecs().map((v) => v.spec.name),
+      ['ok'],
+    );
+    const errorOf = (h: string) => log.query({ kind: 'adopt', handler: h }).records[0]?.error ?? '';
+    assert.match(
+      errorOf('big'),
+      /cached_specs\[0\]: too large: \d+ bytes serialized; the limit for a spec is 1048576 bytes/,
+    );
+    assert.match(errorOf('wide'), /cached_specs\[1\]\.env: 1001 keys, more than 1000 in one map/);
+  });
+
+  it(`the adopted specs of one agent total at most ${MAX_ADOPTED_BYTES_PER_AGENT} bytes, over all its hellos`, async () => {
+    // Specs just within the per-spec limit, one per hello (as a reconnecting agent would send them).
+    const fat = (i: number) => spec(`fat${i}`, { env: { X: 'a'.repeat(MAX_YAML_BYTES - 1024) } });
+    const fits = Math.floor(MAX_ADOPTED_BYTES_PER_AGENT / specBytes(fat(0)));
+    for (let i = 0; i < fits + 3; i++) await adopt('edge-1', [fat(i)]);
+    const stored = registry.listSpecs();
+    assert.equal(stored.length, fits);
+    assert.ok(stored.reduce((n, v) => n + specBytes(v.spec), 0) <= MAX_ADOPTED_BYTES_PER_AGENT);
+    assert.match(
+      log.query({ kind: 'adopt', handler: `fat${fits}` }).records[0]?.error ?? '',
+      /agent edge-1's adopted handlers would exceed 8388608 bytes/,
+    );
+    // A small spec still fits in what is left; another agent has its own room.
+    assert.deepEqual((await adopt('edge-1', [spec('small')])).adopted, ['small']);
+    assert.deepEqual((await adopt('edge-2', [fat(100)])).adopted, ['fat100']);
   });
 
   it(`adopts at most ${MAX_ADOPTED_PER_AGENT} handlers for one agent, over all its hellos, and leaves the rest alone`, async () => {
