@@ -9,6 +9,12 @@ import type { GovernorTelemetry } from '../proto/generated/governor/v1/GovernorT
 import type { InstanceMetrics__Output } from '../proto/generated/governor/v1/InstanceMetrics.js';
 import type { HandlerSpec } from './spec.js';
 
+/**
+ * Most cold-start durations an instance's figures carry (InstanceMetrics.recent_cold_starts_ms): the agent
+ * keeps no more (agent/on-demand/policy.ts recentColdStarts), the master keeps no more of what it is sent.
+ */
+export const MAX_RECENT_COLD_STARTS = 1000;
+
 export function fleetTelemetry(
   specs: HandlerSpec[],
   instances: Array<{ agent: string; metrics: InstanceMetrics__Output }>,

@@ -3,6 +3,7 @@
  * lifecycle state, the idle decision, and the bounded record of recent cold starts.
  */
 import type { HandlerMode } from '../../shared/spec.js';
+import { MAX_RECENT_COLD_STARTS } from '../../shared/fleet-telemetry.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 
 /** `frozen`: paused by the cgroup freezer after idling (`idle_action: freeze`); same PID, thawed by ensure. */
@@ -143,7 +144,7 @@ export interface ColdStart {
 }
 
 export const COLD_START_WINDOW_MS = 3_600_000;
-export const MAX_RECENT_COLD_STARTS = 1000;
+export { MAX_RECENT_COLD_STARTS };
 
 /** The cold starts of the last hour (newest last, at most MAX_RECENT_COLD_STARTS), plus `added` if given. */
 export function recentColdStarts(list: readonly ColdStart[], now: number, added?: ColdStart): ColdStart[] {

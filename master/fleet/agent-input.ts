@@ -5,8 +5,11 @@
  * status reports are rate-limited by a token bucket. Which instances it may report at all is the
  * registry's rule (`Registry.acceptsStatus`): those the master assigned to it, and observed ones.
  */
+import type { HostMetrics__Output } from '../../proto/generated/governor/v1/HostMetrics.js';
+import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/InstanceMetrics.js';
 import type { InstanceStatus } from '../../proto/generated/governor/v1/InstanceStatus.js';
 import type { LifecycleEvent } from '../../proto/generated/governor/v1/LifecycleEvent.js';
+import { MAX_RECENT_COLD_STARTS } from '../../shared/fleet-telemetry.js';
 
 export const AGENT_LIMITS = {
   /** Observed processes (attached or discovered) the master keeps per agent. */
@@ -23,6 +26,8 @@ export const AGENT_LIMITS = {
   /** Longest string kept from an agent, in characters: short fields and free text. */
   shortString: 128,
   text: 1_024,
+  /** Cold-start durations kept per instance's figures: what the agent itself keeps. */
+  recentColdStarts: MAX_RECENT_COLD_STARTS,
 } as const;
 
 /** A string from an agent cut to `max` characters (an ellipsis marks the cut). */
@@ -66,6 +71,52 @@ export function boundStatus(s: InstanceStatus): InstanceStatus {
     cools_in_ms: finite(s.cools_in_ms),
     busy_reason: bound(s.busy_reason, AGENT_LIMITS.text),
     lease_until: short(s.lease_until),
+  };
+}
+
+/**
+ * One instance's figures from a metrics report, bounded like its status (boundStatus): every string cut
+ * to `shortString`, numbers finite, at most `recentColdStarts` (newest) cold-start durations. Unbounded,
+ * one report (a 4 MiB `state`) made every listing of metrics larger than a message can be.
+ */
+export function boundInstanceMetrics(m: InstanceMetrics__Output): InstanceMetrics__Output {
+  const short = (v: string | undefined | null) => bound(v, AGENT_LIMITS.shortString);
+  const recent = Array.isArray(m.recent_cold_starts_ms) ? m.recent_cold_starts_ms : [];
+  return {
+    handler: short(m.handler),
+    pid: finite(m.pid),
+    cpu_percent: finite(m.cpu_percent),
+    memory_bytes: finite(m.memory_bytes),
+    uptime_ms: finite(m.uptime_ms),
+    restarts: finite(m.restarts),
+    state: short(m.state),
+    last_exit: m.last_exit
+      ? { code: finite(m.last_exit.code), signal: short(m.last_exit.signal), at: short(m.last_exit.at) }
+      : null,
+    mode: short(m.mode),
+    temperature: short(m.temperature),
+    cold_starts: finite(m.cold_starts),
+    last_cold_start_ms: finite(m.last_cold_start_ms),
+    last_hot_memory_bytes: finite(m.last_hot_memory_bytes),
+    recent_cold_starts_ms: recent.slice(-AGENT_LIMITS.recentColdStarts).map(finite),
+    index: finite(m.index),
+    instance: short(m.instance),
+    cpu_seconds: finite(m.cpu_seconds),
+  };
+}
+
+/** An agent's host figures, numbers only (each finite). */
+export function boundHostMetrics(h: HostMetrics__Output | null | undefined): HostMetrics__Output | null {
+  if (!h) return null;
+  return {
+    load1: finite(h.load1),
+    load5: finite(h.load5),
+    load15: finite(h.load15),
+    mem_total_bytes: finite(h.mem_total_bytes),
+    mem_free_bytes: finite(h.mem_free_bytes),
+    cpus: finite(h.cpus),
+    agent_rss_bytes: finite(h.agent_rss_bytes),
+    notify_ignored: finite(h.notify_ignored),
   };
 }
 

@@ -9,6 +9,7 @@ import type { AgentMessage__Output } from '../../proto/generated/governor/v1/Age
 import type { MasterMessage } from '../../proto/generated/governor/v1/MasterMessage.js';
 import type { AgentInfo } from '../../proto/generated/governor/v1/AgentInfo.js';
 import type { ExecutionRecord } from '../../proto/generated/governor/v1/ExecutionRecord.js';
+import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/InstanceMetrics.js';
 import type { MetricsReport__Output } from '../../proto/generated/governor/v1/MetricsReport.js';
 import type { MetricsResponse } from '../../proto/generated/governor/v1/MetricsResponse.js';
 import type { InstanceStatus__Output } from '../../proto/generated/governor/v1/InstanceStatus.js';
@@ -17,7 +18,13 @@ import type { Logger } from '../../shared/logger.js';
 import { errorFromInfo } from '../../shared/grpc-status.js';
 import { assignedSpecsHash } from '../../shared/spec-hash.js';
 import { adoptReported } from './adopt.js';
-import { AGENT_LIMITS, DropCounter, TokenBucket } from './agent-input.js';
+import {
+  AGENT_LIMITS,
+  DropCounter,
+  TokenBucket,
+  boundHostMetrics,
+  boundInstanceMetrics,
+} from './agent-input.js';
 import { PolicyBook, assignedSubjects } from './agent-policies.js';
 import { policyTelemetry, type PolicyReportView } from './policy-telemetry.js';
 import type { PolicyReport__Output } from '../../proto/generated/governor/v1/PolicyReport.js';
@@ -246,13 +253,18 @@ export class Fleet {
 
   /**
    * Caches an agent's metrics report (pushed, or answered to METRICS): only figures of instances the master
-   * keeps for this agent, so the cache stays as bounded as they are and never lists what is not its own.
+   * keeps for this agent, one entry each (the last), bounded like statuses (boundInstanceMetrics), so the
+   * cache stays as bounded as they are, never lists what is not its own, and no agent's report can make a
+   * listing of metrics larger than a message.
    */
   private keepMetrics(agentId: string, report: MetricsReport__Output): void {
-    const instances = report.instances.filter((m) =>
-      this.registry.hasInstance(agentId, m.instance || m.handler),
-    );
-    const kept = { ...report, instances };
+    const byKey = new Map<string, InstanceMetrics__Output>();
+    for (const m of report.instances ?? []) {
+      const key = m.instance || m.handler;
+      if (this.registry.hasInstance(agentId, key)) byKey.set(key, m);
+    }
+    const instances = [...byKey.values()].map(boundInstanceMetrics);
+    const kept = { instances, host: boundHostMetrics(report.host) };
     this.metricsCache.set(agentId, kept);
     this.changes.emit('metrics', agentId, kept);
   }

@@ -212,4 +212,59 @@ describe('integration: an agent certificate reaches only its own handlers', func
       api.close();
     }
   });
+
+  it('a metrics report with a 4 MiB state or 250,000 cold starts is bounded like a status: gov metrics keeps working', async function () {
+    this.timeout(300_000);
+    const raw = await rawAgent(c, 'edge-2');
+    raws.push(raw);
+    await c.govJson(['apply', '-f', c.writeHandlers([{ name: 'm5', agents: ['edge-2'], command: ticker }])]);
+    raw.write({ status: { handler: 'm5', instance: 'm5', state: 'running', pid: 4242, mode: 'always-on' } });
+    await c.waitInstances('m5', 1, (i) => i.pid === 4242);
+    type Figures = { state: string; cpu_percent: number; recent_cold_starts_ms?: number[] };
+    type Metrics = {
+      instances: Array<Figures & { agent: string }>;
+      agents: Array<{ agent: string }>;
+    };
+    /** Pushes one report of m5 and waits until `gov metrics --json` (unfiltered) lists it. */
+    const pushed = async (figures: Record<string, unknown>, cpu: number): Promise<Metrics> => {
+      const inst = {
+        handler: 'm5',
+        instance: 'm5',
+        pid: 4242,
+        memory_bytes: 1,
+        ...figures,
+        cpu_percent: cpu,
+      };
+      // Listed twice: an earlier entry for the same instance, the last one is kept.
+      const dup = { handler: 'm5', instance: 'm5', state: 'dup', cpu_percent: 1 };
+      raw.write({ metrics: { instances: [dup, inst], host: { load1: 1, cpus: 2 } } });
+      const r = await waitFor(
+        async () => {
+          const r = await c.gov(['metrics', '--json']);
+          if (r.code !== 0) return r; // a failed listing is the failure: no waiting it out
+          const m = JSON.parse(r.stdout) as Metrics;
+          return m.instances.some((i) => i.cpu_percent === cpu) ? r : null;
+        },
+        { what: `m5's report (cpu ${cpu}) in gov metrics`, timeoutMs: 60_000 },
+      );
+      assert.equal(r.code, 0, `gov metrics: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Metrics;
+    };
+    // A state string just under the message limit: the listing of every agent's figures was over it.
+    let m = await pushed({ state: 'r'.repeat(MAX_MESSAGE_BYTES - 200) }, 7);
+    let mine = m.instances.filter((i) => i.agent === 'edge-2');
+    assert.equal(mine.length, 1, 'one entry per instance');
+    assert.ok(mine[0]!.state.length <= 128, `state cut: ${mine[0]!.state.length} chars`);
+    assert.ok(
+      m.agents.some((a) => a.agent === 'edge-1'),
+      'the other agents are listed too',
+    );
+    // More cold starts than the agent ever keeps (1,000): the newest are kept.
+    const starts = Array.from({ length: 250_000 }, (_, i) => i + 0.5);
+    m = await pushed({ state: 'running', cold_starts: starts.length, recent_cold_starts_ms: starts }, 8);
+    mine = m.instances.filter((i) => i.agent === 'edge-2');
+    const kept = mine[0]!.recent_cold_starts_ms ?? [];
+    assert.equal(kept.length, 1000);
+    assert.equal(kept.at(-1), 249_999.5);
+  });
 });

@@ -4,7 +4,14 @@
  * and its status reports rate-limited.
  */
 import assert from 'node:assert/strict';
-import { AGENT_LIMITS, TokenBucket, DropCounter } from '../../master/fleet/agent-input.js';
+import {
+  AGENT_LIMITS,
+  TokenBucket,
+  DropCounter,
+  boundInstanceMetrics,
+} from '../../master/fleet/agent-input.js';
+import { MAX_RECENT_COLD_STARTS } from '../../agent/on-demand/policy.js';
+import type { InstanceMetrics__Output } from '../../proto/generated/governor/v1/InstanceMetrics.js';
 import { openMasterStore, type MasterStore } from '../../master/state/store.js';
 import { Registry } from '../../master/state/registry.js';
 import { StateError, ValidationError } from '../../shared/errors.js';
@@ -26,6 +33,27 @@ afterEach(async () => {
 });
 
 describe('master: what one agent can make the master keep', () => {
+  it("an instance's metrics are bounded like its status: strings cut, numbers finite, the agent's own cold-start cap", () => {
+    const huge = 'r'.repeat(3 * 1024 * 1024);
+    const m = boundInstanceMetrics({
+      handler: 'web',
+      instance: 'web',
+      state: huge,
+      mode: huge,
+      temperature: huge,
+      last_exit: { code: 1, signal: huge, at: huge },
+      cpu_percent: Number.NaN,
+      memory_bytes: Number.POSITIVE_INFINITY,
+      recent_cold_starts_ms: Array.from({ length: 250_000 }, (_, i) => i),
+    } as unknown as InstanceMetrics__Output);
+    for (const v of [m.state, m.mode, m.temperature, m.last_exit?.signal, m.last_exit?.at])
+      assert.ok((v ?? '').length <= AGENT_LIMITS.shortString);
+    assert.deepEqual([m.cpu_percent, m.memory_bytes, m.handler], [0, 0, 'web']);
+    assert.equal(AGENT_LIMITS.recentColdStarts, MAX_RECENT_COLD_STARTS);
+    assert.equal(m.recent_cold_starts_ms.length, MAX_RECENT_COLD_STARTS);
+    assert.equal(m.recent_cold_starts_ms.at(-1), 249_999, 'the newest are kept');
+  });
+
   it('hello labels are reported only: selectors match admin-set labels; hostname, version and labels bounded', async () => {
     const reg = await open();
     const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, 'v'.repeat(10_000)]));
