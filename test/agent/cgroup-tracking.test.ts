@@ -34,7 +34,7 @@ import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, strangerAt, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { execFromAgent } from '../helpers/wire.js';
 import { readState, startAgent, waitInstance, writeHandlers } from './helpers.js';
-import { started } from './pid-signal-helpers.js';
+import { mainWithChildSpec, started } from './pid-signal-helpers.js';
 
 function spec(raw: Record<string, unknown>): HandlerSpec {
   return parseHandler(raw, 'handlers[0]', 'test');
@@ -151,6 +151,22 @@ for (const { version, root } of ROOTS) {
       await waitFor(() => sup.status('d')[0]!.state === 'running', { what: 'running' });
       await sup.shutdown();
       return { info, data, raw, d1 };
+    }
+
+    /** `type: forking` handler `d` (daemonize.mjs, its daemon recorded in `info`), restarted at once on a crash. */
+    function crashRestartedDaemon(
+      info: string,
+      extra: Record<string, unknown> = {},
+    ): Record<string, unknown> {
+      return {
+        name: 'd',
+        type: 'forking',
+        command: ['node', fixture('daemonize.mjs')],
+        env: { DAEMON_INFO: info },
+        restart: 'on-failure',
+        backoff: { initial: '10ms', max: '10ms' },
+        ...extra,
+      };
     }
 
     /** A real agent running `type: forking` handler `d` (daemonize.mjs): running with the daemon's PID. */
@@ -419,16 +435,7 @@ for (const { version, root } of ROOTS) {
     it('type: forking — when the daemon exits by itself the instance exits (a crash) and the restart policy applies', async () => {
       const dir = tempDir();
       const info = path.join(dir, 'info');
-      const sup = await supervise(path.join(dir, 'data'), [
-        {
-          name: 'd',
-          type: 'forking',
-          command: ['node', fixture('daemonize.mjs')],
-          env: { DAEMON_INFO: info },
-          restart: 'on-failure',
-          backoff: { initial: '10ms', max: '10ms' },
-        },
-      ]);
+      const sup = await supervise(path.join(dir, 'data'), [crashRestartedDaemon(info)]);
       const first = Number((await waitFor(() => lines(info)[0], { what: 'daemon' })).split(' ')[0]);
       trackPid(first);
       await waitFor(() => sup.status('d')[0]!.pid === first, { what: 'running with the daemon pid' });
@@ -453,15 +460,7 @@ for (const { version, root } of ROOTS) {
       const info = path.join(dir, 'info');
       const winched = path.join(dir, 'winched');
       const sup = await supervise(path.join(dir, 'data'), [
-        {
-          name: 'd',
-          type: 'forking',
-          command: ['node', fixture('daemonize.mjs')],
-          env: { DAEMON_INFO: info },
-          restart: 'on-failure',
-          backoff: { initial: '10ms', max: '10ms' },
-          stop_timeout: '2s',
-        },
+        crashRestartedDaemon(info, { stop_timeout: '2s' }),
       ]);
       const first = Number((await waitFor(() => lines(info)[0], { what: 'daemon' })).split(' ')[0]);
       trackPid(first);
@@ -584,18 +583,7 @@ for (const { version, root } of ROOTS) {
     it('an instance left unknown (its recorded process failed verification) and then restarted: what is in its cgroup is stopped before the new process starts', async () => {
       const data = path.join(tempDir(), 'data');
       const log = path.join(tempDir(), 'pids.log');
-      const raw = {
-        name: 's',
-        // A main and a child in its cgroup, both logging every signal and ignoring them (SIGKILL ends them).
-        command: [
-          '/bin/sh',
-          '-c',
-          `PID_ROLE=child node ${fixture('pid-signals.mjs')} & PID_ROLE=main exec node ${fixture('pid-signals.mjs')}`,
-        ],
-        env: { PID_LOG: log },
-        start_seconds: 0,
-        stop_timeout: '300ms',
-      };
+      const raw = mainWithChildSpec('s', log);
       const first = await supervise(data, [raw]);
       const old = first.status('s')[0]!;
       const child = (await started(log, 'child')).pid;

@@ -19,6 +19,21 @@ export function pidSignalsSpec(name: string, log: string, child = false): Record
   };
 }
 
+/**
+ * A spec of a pid-signals main with a pid-signals child in its group (and cgroup), both logging to `log` and
+ * ignoring every signal but SIGKILL (which the stop sends after its 300 ms stop_timeout).
+ */
+export function mainWithChildSpec(name: string, log: string): Record<string, unknown> {
+  const script = fixture('pid-signals.mjs');
+  return {
+    name,
+    command: ['/bin/sh', '-c', `PID_ROLE=child node ${script} & PID_ROLE=main exec node ${script}`],
+    env: { PID_LOG: log },
+    start_seconds: 0,
+    stop_timeout: '300ms',
+  };
+}
+
 export interface LoggedProc {
   pid: number;
   ppid: number;

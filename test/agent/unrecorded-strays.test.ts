@@ -17,7 +17,7 @@ import { isAlive } from '../../shared/proc.js';
 import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { readState } from './helpers.js';
-import { mains, pidSignalsSpec, signalsOf, started } from './pid-signal-helpers.js';
+import { mainWithChildSpec, mains, pidSignalsSpec, signalsOf, started } from './pid-signal-helpers.js';
 
 const spec = (raw: Record<string, unknown>): HandlerSpec => parseHandler(raw, 'handlers[0]', 't');
 
@@ -190,18 +190,7 @@ describe('a handler process the state file has no record of', function () {
 
   it('whose main exits (and its shim with it) before its spec arrives: what it left in its group is stopped before the instance starts afresh', async () => {
     const log = path.join(tempDir(), 'pids.log');
-    // A main with a child in its own group that logs every signal and ignores them (SIGKILL ends it).
-    const raw = {
-      name: 'web',
-      command: [
-        '/bin/sh',
-        '-c',
-        `PID_ROLE=child node ${fixture('pid-signals.mjs')} & PID_ROLE=main exec node ${fixture('pid-signals.mjs')}`,
-      ],
-      env: { PID_LOG: log },
-      start_seconds: 0,
-      stop_timeout: '300ms',
-    };
+    const raw = mainWithChildSpec('web', log);
     const { dir, pids, shims } = await runThenForget(raw, forgetAll);
     const child = (await started(log, 'child')).pid;
     trackPid(child);
