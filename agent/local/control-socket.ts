@@ -65,6 +65,7 @@ export class ControlSocket {
         `${file}: a unix socket path may be at most ${MAX_SOCKET_PATH_BYTES} bytes (it has ${Buffer.byteLength(file)}); choose a shorter --socket`,
       );
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    refuseOpenDirs(file);
     refuseClosedPath(file, opts.mode, opts.gid);
     await removeStale(file);
     const grpcServer = new grpc.Server({
@@ -108,8 +109,9 @@ export class ControlSocket {
     }
     await listening;
     try {
-      fs.chmodSync(file, opts.mode);
-      if (opts.gid !== null) fs.chownSync(file, -1, opts.gid);
+      // The mode is the umask's (above); the group is set on the path itself, never through a link (and no
+      // one else can have swapped the file meanwhile: refuseOpenDirs).
+      if (opts.gid !== null) fs.lchownSync(file, -1, opts.gid);
     } catch (err) {
       server.close();
       fs.rmSync(file, { force: true });
@@ -148,6 +150,28 @@ function refuseClosedPath(file: string, mode: number, gid: number | null): void 
         `${file}: the socket is meant for ${who}, but directory ${dir} (mode ` +
           `0${(st.mode & 0o777).toString(8)}) is closed to them, so the kernel would refuse every connect; ` +
           'put the socket where they can reach it (e.g. under /run/governor)',
+      );
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+/**
+ * Every directory above the socket must be the agent's own (or root's) and closed to other writers (or
+ * sticky, as /tmp: others cannot rename or remove what is not theirs). Otherwise another user could move the
+ * socket aside right after it is bound and put a link or a socket of their own at its path: connections
+ * would reach them, and the group set on the path would land on the file the link names (one of root's).
+ */
+function refuseOpenDirs(file: string): void {
+  const me = process.geteuid?.() ?? 0;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const st = fs.statSync(dir);
+    const owner = st.uid === 0 || st.uid === me;
+    const openToWriters = (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0;
+    if (!owner || openToWriters)
+      throw new ValidationError(
+        `${file}: directory ${dir} (owner uid ${st.uid}, mode 0${(st.mode & 0o7777).toString(8)}) ` +
+          `${owner ? 'is writable by others' : "is not the agent's own or root's"}: another user could ` +
+          'replace the socket there; put it in a directory only the agent (or root) can write (e.g. /run/governor)',
       );
     if (dir === path.dirname(dir)) return;
   }

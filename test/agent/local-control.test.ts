@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fixture, GOV_BIN, tempDir, trackPid, waitFor } from '../helpers/common.js';
@@ -281,6 +281,37 @@ describe('local control socket (gov --local, no master)', function () {
     const readers = startAgent(file, data, ['--read-only-socket', ro]);
     assert.equal(await readers.exited, 1, readers.stderr());
     assert.ok(readers.stderr().includes(`${ro}: the socket is meant for every user`), readers.stderr());
+  });
+
+  it('refuses a socket in a directory another user owns or can write (who could swap the socket for a link to a file of root): nothing is bound', async function () {
+    const native = linuxSockets();
+    if (!native.ok) {
+      console.log(`      skipped: no native socket helpers (${native.reason})`);
+      this.skip();
+    }
+    const open = (dir: string) =>
+      ControlSocket.open({
+        path: path.join(dir, 'gov.sock'),
+        mode: 0o660,
+        gid: null,
+        service: loadProtos().admin.governor.v1.Admin.service,
+        handlers: {},
+        native: native.native,
+      });
+    const theirs = openDir();
+    chownSync(theirs, 65534, 65534); // nobody's
+    const everybodys = openDir();
+    chmodSync(everybodys, 0o777);
+    for (const dir of [theirs, everybodys]) {
+      await assert.rejects(open(dir), /another user could replace the socket there/);
+      assert.ok(!existsSync(path.join(dir, 'gov.sock')), `nothing bound in ${dir}`);
+    }
+    // A sticky directory (as /tmp): others cannot move what is not theirs.
+    const sticky = openDir();
+    chmodSync(sticky, 0o1777);
+    const sock = await open(sticky);
+    assert.equal(statSync(path.join(sticky, 'gov.sock')).mode & 0o777, 0o660);
+    await sock.close();
   });
 
   it('opening a control socket changes the umask of nothing else (a handler spawned meanwhile keeps the agent umask)', async function () {
