@@ -4,14 +4,16 @@
  * here changes state: every mutation goes through the mTLS API. And nothing secret is served: every
  * response body, whatever the route, passes through `redactPublic` (master/api/redact.ts) on its way out —
  * command lines and environments never leave through here. A non-loopback bind needs `--http-insecure`
- * (master/options.ts).
+ * (master/options.ts). Bound to loopback, it answers only requests whose Host is a loopback name or address:
+ * a page in a browser on this machine that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own
+ * name, and gets 403, never the fleet's topology.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UnavailableError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { DEFAULT_METRICS_INSTANCES } from '../options.js';
+import { DEFAULT_METRICS_INSTANCES, isLoopbackAddress } from '../options.js';
 import { mapLabelValues } from './exposition.js';
 import { MasterMetrics, type PrometheusOptions } from './prometheus.js';
 import { redactPublic, secretsOf, type Secrets } from './redact.js';
@@ -31,6 +33,8 @@ export class MasterHttp {
   private readonly server: http.Server;
   private readonly metrics: MasterMetrics;
   private secretsCache: { key: string; secrets: Secrets } | null = null;
+  /** Bound to a loopback address: only loopback Host headers are answered. */
+  private loopbackOnly = true;
   private labelCache: { secrets: Secrets | null; clean: Map<string, string> } = {
     secrets: null,
     clean: new Map(),
@@ -43,6 +47,15 @@ export class MasterHttp {
   ) {
     this.metrics = new MasterMetrics(fleet, opts, log);
     this.server = http.createServer((req, res) => {
+      const host = req.headers.host ?? '';
+      if (this.loopbackOnly && !isLoopbackAddress(host)) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end(
+          `Host ${JSON.stringify(host)} is not a loopback name: this endpoint is bound to loopback and ` +
+            'answers requests for 127.0.0.1, [::1] or localhost only\n',
+        );
+        return;
+      }
       this.handle(req.url ?? '/').then(
         (reply) => {
           res.writeHead(reply.status, { 'content-type': reply.type });
@@ -120,6 +133,7 @@ export class MasterHttp {
     const i = address.lastIndexOf(':');
     const host = address.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(i + 1));
+    this.loopbackOnly = isLoopbackAddress(address);
     return new Promise((resolve, reject) => {
       this.server.once('error', (err) =>
         reject(new UnavailableError(`cannot listen for HTTP on ${address}: ${err.message}`)),

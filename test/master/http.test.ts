@@ -1,5 +1,6 @@
 /** The master's read-only HTTP endpoint: health, Prometheus metrics and the JSON views. */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { DistributedGovernor } from '../../master/governor.js';
 import { compileMasterOptions } from '../../master/options.js';
@@ -39,6 +40,34 @@ describe('master HTTP endpoint', () => {
     const missing = await fetch(`${base}/nope`);
     assert.equal(missing.status, 404);
     assert.match(await missing.text(), /\/metrics/);
+  });
+
+  it('bound to loopback, answers only a loopback Host (a DNS-rebinding page names its own): 403 otherwise', async () => {
+    const get = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: governor.httpPort, path: '/v1/instances', headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    for (const host of [
+      `127.0.0.1:${governor.httpPort}`,
+      `localhost:${governor.httpPort}`,
+      'localhost',
+      `[::1]:${governor.httpPort}`,
+    ])
+      assert.equal(await get(host), 200, host);
+    for (const host of [
+      `attacker.example:${governor.httpPort}`,
+      'attacker.example',
+      `10.0.0.1:${governor.httpPort}`,
+    ])
+      assert.equal(await get(host), 403, host);
   });
 
   it('exposes Prometheus metrics for agents, handlers and executions', async () => {
