@@ -144,9 +144,10 @@ export class ExecutionLog {
     this.capacity = capacity;
     this.now = opts.now ?? Date.now;
     this.newId = opts.newId ?? randomUUID;
-    // Marked first: a record a previous master left running is a completed one the trim may drop.
-    this.markInterrupted();
+    // Cut as the previous master held it (its running records exempt), then those closed as interrupted:
+    // the ring reads back as it was, and the next trim drops the oldest completed ones, these among them.
     this.trim();
+    this.markInterrupted();
   }
 
   private get ring(): ExecutionRecord[] {
