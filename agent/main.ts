@@ -22,6 +22,7 @@ import { clientConnection, loadTlsMaterial, type TlsMaterial } from '../shared/t
 import { tlsHandshakeProblem } from '../shared/tls-probe.js';
 import { AgentCommands } from './commands.js';
 import { ControlLoop } from './control/control-loop.js';
+import { raiseCpuShare } from './cpu-share.js';
 import { favourSmallFootprint } from './footprint.js';
 import { GovernorAgent } from './governor-agent.js';
 import { LocalAudit } from './local/local-audit.js';
@@ -91,6 +92,13 @@ export function agentProgram(): GovCommand {
         'rollout steps of handlers with a health check or sd_notify booting at once (default 2 per CPU; 0: not paced)',
       ),
     )
+    .addOption(
+      new Option(
+        '--autogroup-nice <N|off>',
+        "the nice of the agent's own session against its handlers' sessions, when it leads one (default -10; off: " +
+          'leave it)',
+      ),
+    )
     .addOption(new Option('--handlers <FILE>', 'standalone: supervise the handlers of FILE, no master'))
     .addOption(
       new Option(
@@ -133,6 +141,11 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
   if (connected) tlsMaterial = loadTlsMaterial(connected.connection);
 
   const lock = lockDataDir(dataDir, 'gov agent');
+  if (options.autogroupNice !== null) {
+    const share = raiseCpuShare(options.autogroupNice);
+    if ('nice' in share) logger.info("the agent's session runs at autogroup nice", { nice: share.nice });
+    else logger.info("the agent's CPU share is left as it is", { reason: share.unchanged });
+  }
   let sup: Supervisor | null = null;
   let audit: LocalAudit | null = null;
   let local: LocalControl | null = null;

@@ -18,6 +18,7 @@ import { isName, nameRefusal } from '../shared/names.js';
 import * as tls from '../shared/tls.js';
 import { parseMasterList } from '../shared/master-list.js';
 import { defaultAgentDataDir, LOCAL_SOCKET_FILE } from '../shared/local-socket.js';
+import { AUTOGROUP_NICE_RULE, DEFAULT_AUTOGROUP_NICE, isAutogroupNice } from './cpu-share.js';
 import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
 import { DEFAULT_EXEC_SETTINGS, type ExecSettings } from './exec/exec-sessions.js';
 import { parseAgentPolicies, type PolicyRule } from '../shared/policy-rules.js';
@@ -66,6 +67,8 @@ export interface AgentConfigFile {
   control_interval?: string;
   /** Rollout steps of handlers with a readiness signal booting at once (default 2 per CPU; 0: not paced). */
   boot_concurrency?: number;
+  /** The nice of the agent's own session against its handlers' (agent/cpu-share.ts; default -10; `off`). */
+  autogroup_nice?: number | string;
 }
 
 const CONFIG_KEYS = [
@@ -90,6 +93,7 @@ const CONFIG_KEYS = [
   'policy_budget',
   'control_interval',
   'boot_concurrency',
+  'autogroup_nice',
 ];
 
 const BOOT_CONCURRENCY_RULE = 'must be an integer from 0 (not paced) to 1000';
@@ -123,6 +127,14 @@ export function readAgentConfig(file: string): AgentConfigFile {
   if (cfg.boot_concurrency !== undefined && !isBootConcurrency(cfg.boot_concurrency))
     throw new ValidationError(
       `${file}: boot_concurrency: ${BOOT_CONCURRENCY_RULE}, not ${JSON.stringify(cfg.boot_concurrency)}`,
+    );
+  if (
+    cfg.autogroup_nice !== undefined &&
+    cfg.autogroup_nice !== 'off' &&
+    !isAutogroupNice(cfg.autogroup_nice)
+  )
+    throw new ValidationError(
+      `${file}: autogroup_nice: ${AUTOGROUP_NICE_RULE}, not ${JSON.stringify(cfg.autogroup_nice)}`,
     );
   if (cfg.control_interval !== undefined)
     checkControlInterval(parseDurationSetting(cfg.control_interval, `${file}: control_interval`), (m) => {
@@ -180,6 +192,7 @@ export interface AgentFlags {
   controlInterval?: string;
   policyBudget?: string;
   bootConcurrency?: string;
+  autogroupNice?: string;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -224,6 +237,8 @@ export interface AgentOptions {
   controlIntervalMs: number;
   /** Rollout steps booting at once (agent/instance/boot-slots.ts); undefined: the default (2 per CPU). */
   bootConcurrency?: number;
+  /** The nice the agent gives its own session (agent/cpu-share.ts); null: left as it is. */
+  autogroupNice: number | null;
 }
 
 /**
@@ -336,6 +351,18 @@ export function compileAgentOptions(
     if (!/^[0-9]+$/.test(flags.bootConcurrency) || !isBootConcurrency(bootConcurrency))
       throw new UsageError(`--boot-concurrency ${BOOT_CONCURRENCY_RULE}, not ${flags.bootConcurrency}`);
   }
+  let autogroupNice: number | null =
+    cfg.autogroup_nice === 'off'
+      ? null
+      : ((cfg.autogroup_nice as number | undefined) ?? DEFAULT_AUTOGROUP_NICE);
+  if (flags.autogroupNice !== undefined) {
+    autogroupNice = flags.autogroupNice === 'off' ? null : Number(flags.autogroupNice);
+    if (
+      autogroupNice !== null &&
+      (!/^-?[0-9]+$/.test(flags.autogroupNice) || !isAutogroupNice(autogroupNice))
+    )
+      throw new UsageError(`--autogroup-nice ${AUTOGROUP_NICE_RULE}, not ${flags.autogroupNice}`);
+  }
   let policyBudget = cfg.policy_budget ?? DEFAULT_POLICY_BUDGET;
   if (flags.policyBudget !== undefined) {
     policyBudget = Number(flags.policyBudget);
@@ -368,6 +395,7 @@ export function compileAgentOptions(
     policies: (cfg.policies as PolicyRule[] | undefined) ?? [],
     policyBudget,
     ...(bootConcurrency !== undefined ? { bootConcurrency } : {}),
+    autogroupNice,
     controlIntervalMs,
     metricsIntervalMs,
     logLevel: (flags.logLevel as LogLevel | undefined) ?? 'info',

@@ -26,13 +26,22 @@ export interface AgentProc {
   exited: Promise<number | null>;
 }
 
-/** Starts `node dist/agent/main.js` as a separate process (it and the handler groups in its state are cleaned up by PID). */
-export function startAgent(handlersFile: string, dataDir: string, extra: string[] = []): AgentProc {
+/**
+ * Starts `node dist/agent/main.js` as a separate process (it and the handler groups in its state are cleaned up
+ * by PID). `ownSession`: it leads a session of its own, as under systemd (default: the test runner's).
+ */
+export function startAgent(
+  handlersFile: string,
+  dataDir: string,
+  extra: string[] = [],
+  opts: { ownSession?: boolean } = {},
+): AgentProc {
   const proc = spawn(
     process.execPath,
     [AGENT_MAIN, '--handlers', handlersFile, '--data-dir', dataDir, ...extra],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: opts.ownSession === true,
     },
   );
   trackPid(proc.pid);

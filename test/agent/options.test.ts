@@ -174,6 +174,31 @@ describe('daemon options: flags > env > config file > defaults', () => {
     usage({ controlInterval: 'x' }, /^--control-interval: /);
   });
 
+  it('agent: its session’s autogroup nice from the config file or the flag (flag wins, off: left); bad values named', () => {
+    const base = { handlers: 'h.yaml', dataDir: 'd' };
+    const nice = (flags: Record<string, string>) =>
+      compileAgentOptions({ ...base, ...flags }, {}, '/srv').autogroupNice;
+    assert.equal(nice({}), -10, 'the default');
+    assert.equal(nice({ config: config('autogroup_nice: -5\n') }), -5);
+    assert.equal(nice({ config: config('autogroup_nice: off\n') }), null);
+    assert.equal(nice({ config: config('autogroup_nice: off\n'), autogroupNice: '3' }), 3);
+    assert.equal(nice({ autogroupNice: 'off' }), null);
+    for (const bad of ['-21', '20', '1.5', 'high', ''])
+      assert.throws(
+        () => nice({ autogroupNice: bad }),
+        (err: Error) =>
+          err instanceof UsageError &&
+          err.message === `--autogroup-nice must be an integer from -20 to 19, or off, not ${bad}`,
+        bad,
+      );
+    for (const bad of ['-30', 'true', '"-5"'])
+      assert.throws(
+        () => nice({ config: config(`autogroup_nice: ${bad}\n`) }),
+        /settings\.yaml: autogroup_nice: must be an integer from -20 to 19, or off, not /,
+        bad,
+      );
+  });
+
   it('agent: boot concurrency from the config file or the flag (flag wins); bad values named', () => {
     const base = { handlers: 'h.yaml', dataDir: 'd' };
     assert.equal(compileAgentOptions(base, {}, '/srv').bootConcurrency, undefined, 'the default: 2 per CPU');

@@ -68,6 +68,11 @@ export interface ClusterOptions {
   agentArgs?: string[];
   /** Node flags for the master and agent processes (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   nodeArgs?: string[];
+  /**
+   * Each agent leads a session of its own, as under systemd: its CPU share against its handlers is then its
+   * own (agent/cpu-share.ts). Default: the test runner's session, which the agent leaves as it is.
+   */
+  agentsOwnSession?: boolean;
 }
 
 /** A child process with its output collected (for error messages). */
@@ -426,7 +431,14 @@ export class Cluster extends GovCluster {
       ...(this.opts.agentArgs ?? []),
       ...(opts.args ?? []),
     ];
-    const proc = new Proc(`gov agent ${id}`, spawn(process.execPath, args, { cwd: this.dir, stdio: 'pipe' }));
+    const proc = new Proc(
+      `gov agent ${id}`,
+      spawn(process.execPath, args, {
+        cwd: this.dir,
+        stdio: 'pipe',
+        detached: this.opts.agentsOwnSession === true,
+      }),
+    );
     this.agents.set(id, proc);
     if (opts.waitConnected !== false) {
       await this.waitAgentConnected(id, true, 15_000).catch((err: unknown) => {
