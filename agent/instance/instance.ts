@@ -1186,7 +1186,12 @@ export class Instance {
     const d = decideRestart(
       this.spec,
       this.history,
-      { ...exit, spawnedAt: h.spawned_at, unconfirmed: this.timedOutGen === this.gen },
+      {
+        ...exit,
+        spawnedAt: h.spawned_at,
+        unconfirmed: this.timedOutGen === this.gen,
+        whileStarting: this.state === 'starting',
+      },
       now,
       this.opts.random,
     );

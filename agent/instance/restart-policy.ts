@@ -29,6 +29,12 @@ export interface ExitFacts {
    * handler's first process still running): a failed start however long it ran.
    */
   unconfirmed?: boolean;
+  /**
+   * It exited while still `starting`: never `running` (its health check never passed, or start_seconds had
+   * not passed): a failed start however long it ran, so one that never gets ready backs off and ends `fatal`
+   * after start_retries, `start_seconds: 0` included, instead of being restarted at once forever.
+   */
+  whileStarting?: boolean;
 }
 
 export interface RestartDecision {
@@ -36,7 +42,7 @@ export interface RestartDecision {
   action: 'restart' | 'none' | 'fatal';
   delayMs: number;
   reason: string;
-  /** True when the exit counts as a failed start (came before start_seconds). */
+  /** True when the exit counts as a failed start (before start_seconds, or before it was ever running). */
   failedStart: boolean;
   /** The history to keep for the next decision. */
   history: RestartHistory;
@@ -59,7 +65,8 @@ export function decideRestart(
   random: () => number = Math.random,
 ): RestartDecision {
   const ranMs = now - exit.spawnedAt;
-  const failedStart = exit.unconfirmed === true || ranMs < policy.start_seconds * 1000;
+  const failedStart =
+    exit.unconfirmed === true || exit.whileStarting === true || ranMs < policy.start_seconds * 1000;
   const wanted = policy.restart === 'always' || (policy.restart === 'on-failure' && failed(exit));
   if (!failedStart) {
     // A start that outlived start_seconds resets the retry count.
@@ -94,8 +101,14 @@ export function decideRestart(
     delayMs: backoffDelay(policy.backoff, failedStarts, random),
     failedStart,
     history: next,
-    reason: `exited (${describeExit(exit)}) ${ranMs}ms after start, ${exit.unconfirmed ? 'its start not confirmed in time (start_timeout)' : `before start_seconds (${policy.start_seconds}s)`}; retry ${failedStarts}/${policy.start_retries}`,
+    reason: `exited (${describeExit(exit)}) ${ranMs}ms after start, ${failedWhy(policy, exit, ranMs)}; retry ${failedStarts}/${policy.start_retries}`,
   };
+}
+
+function failedWhy(policy: RestartPolicySpec, exit: ExitFacts, ranMs: number): string {
+  if (exit.unconfirmed) return 'its start not confirmed in time (start_timeout)';
+  if (ranMs < policy.start_seconds * 1000) return `before start_seconds (${policy.start_seconds}s)`;
+  return 'before it was ever ready (still starting: no passing health check)';
 }
 
 function noRestart(policy: RestartPolicySpec, exit: ExitFacts): string {

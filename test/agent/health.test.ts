@@ -236,6 +236,31 @@ describe('health: readiness and unhealthy instances (real processes)', () => {
     assert.equal(again.pid, st?.pid);
   });
 
+  it('a handler that exits before its health check ever passed backs off and ends fatal after start_retries, start_seconds 0 included', async () => {
+    const sup = await s.make();
+    const port = await freePort();
+    await sup.applySpecs([
+      spec({
+        name: 'never-ready',
+        // Lives past start_seconds (0) but never listens: each start fails, however long it ran.
+        command: ['node', '-e', 'setTimeout(() => process.exit(1), 150)'],
+        start_seconds: 0,
+        start_retries: 2,
+        backoff: { initial: '50ms', max: '100ms' },
+        health: { http: `http://127.0.0.1:${port}/`, interval: '50ms' },
+      }),
+    ]);
+    const st = await waitFor(
+      () => (one(sup, 'never-ready').state === 'fatal' ? one(sup, 'never-ready') : null),
+      {
+        what: 'never-ready to end fatal',
+      },
+    );
+    assert.equal(st.events.filter((e) => e.type === 'BACKOFF').length, 2, 'one backoff per failed start');
+    assert.equal(st.events.at(-1)?.message, 'FATAL 3 failed starts in a row (start_retries: 2)');
+    assert.ok(!st.events.some((e) => e.type === 'RUNNING'));
+  });
+
   it('an HTTP check with nothing listening reports the connect error and stays not ready', async () => {
     const sup = await s.make();
     const port = await freePort();
