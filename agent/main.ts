@@ -23,6 +23,7 @@ import { tlsHandshakeProblem } from '../shared/tls-probe.js';
 import { AgentCommands } from './commands.js';
 import { ControlLoop } from './control/control-loop.js';
 import { raiseCpuShare } from './cpu-share.js';
+import { nativeSpawn } from './native/process-spawn.js';
 import { favourSmallFootprint } from './footprint.js';
 import { GovernorAgent } from './governor-agent.js';
 import { LocalAudit } from './local/local-audit.js';
@@ -36,6 +37,23 @@ export const STATUS_FILE = 'status.json';
 const STATUS_RETRY_MS = 1000;
 /** Changes within this share one status.json write. */
 const STATUS_DEBOUNCE_MS = 10;
+
+/**
+ * Descriptors the agent inherited from its parent (a shell's, a test harness's pipe) are marked close-on-exec,
+ * so nothing the agent starts gets them unasked: the native spawn closes them in the child itself, node-pty's
+ * terminal sessions (gov exec -t) and Node's child_process do not.
+ */
+function closeInheritedOnExec(logger: Logger): void {
+  const loaded = nativeSpawn();
+  try {
+    if (!loaded.ok) throw new Error(loaded.reason);
+    loaded.native.cloexecInherited();
+  } catch (err) {
+    logger.warn("descriptors inherited from the agent's parent stay open in what it starts", {
+      reason: errorMessage(err),
+    });
+  }
+}
 
 /**
  * `gov agent`'s flags and action (a new definition each call: commander keeps parse state). Connected
@@ -141,6 +159,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
   if (connected) tlsMaterial = loadTlsMaterial(connected.connection);
 
   const lock = lockDataDir(dataDir, 'gov agent');
+  closeInheritedOnExec(logger);
   if (options.autogroupNice !== null) {
     const share = raiseCpuShare(options.autogroupNice);
     if ('nice' in share) logger.info("the agent's session runs at autogroup nice", { nice: share.nice });

@@ -32,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <node_api.h>
 #include "napi-errno.h"
@@ -552,11 +553,41 @@ static napi_value stdio_pair(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/*
+ * Marks every descriptor from 3 up close-on-exec: those the agent inherited from its parent (a shell's, a
+ * test harness's pipe) would otherwise reach whatever a fork of the agent execs that does not close them
+ * itself (node-pty's terminal sessions). Descriptors Node opens are close-on-exec already; a spawn that
+ * hands one on (a log file as stdout) dup2s it, which clears the flag on the copy only. close_range (Linux
+ * 5.11+) in one call, else each entry of /proc/self/fd.
+ */
+static napi_value cloexec_inherited(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return NULL;
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL) return throw_errno(env, "opendir /proc/self/fd", errno);
+  int own = dirfd(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    char *end;
+    long fd = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || end == e->d_name || fd < 3 || fd == own) continue;
+    int flags = fcntl((int)fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+  closedir(d);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, spawn, NULL, NULL, NULL, napi_default, NULL},
       {"stdioPair", NULL, stdio_pair, NULL, NULL, NULL, napi_default, NULL},
       {"pidfdUsable", NULL, pidfd_usable, NULL, NULL, NULL, napi_default, NULL},
+      {"cloexecInherited", NULL, cloexec_inherited, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

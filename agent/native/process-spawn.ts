@@ -52,6 +52,11 @@ export interface NativeSpawn {
    * socket pair, as child_process's 'pipe' stdio (same buffering, same stdio type for the program).
    */
   stdioPair(): [number, number];
+  /**
+   * Marks every descriptor from 3 up close-on-exec (those inherited from the agent's parent: only what a
+   * spawn hands on explicitly reaches a program). Throws an Error with `code` when it could not.
+   */
+  cloexecInherited(): void;
 }
 
 export type LoadedSpawn = LoadedAddon<NativeSpawn>;

@@ -1,6 +1,6 @@
 /** The agent as a real separate process: handlers outlive kill -9 and SIGTERM of the agent, exits while it is down are recorded, a torn state file is survived. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
@@ -68,6 +68,30 @@ describe('agent process: handlers outlive the agent', function () {
     } finally {
       await sup.shutdown();
     }
+  });
+
+  it('a descriptor the agent inherited from its parent is close-on-exec: nothing it starts gets it unasked', async () => {
+    const dir = tempDir();
+    const data = path.join(dir, 'data');
+    const file = writeHandlers(dir, [
+      { name: 'tick', command: ['node', fixture('ticker.mjs')], start_seconds: 0 },
+    ]);
+    // Node marks the lowest inherited descriptors close-on-exec itself, not one numbered 20.
+    const agent = startAgent(file, data, ['--socket', 'off'], { inheritFd: 20 });
+    const st = await waitInstance(data, agent.pid, 'tick', (s) => s.state === 'running', 'tick running');
+    trackPid(st.pgid ?? undefined, true);
+    // fdinfo's flags are octal open(2) flags; O_CLOEXEC is 02000000. (node-pty's terminal sessions and Node's
+    // child_process exec with every descriptor not so marked.)
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/${agent.pid}/fdinfo/20`, 'utf8'))?.[1];
+    assert.ok(flags !== undefined, 'the agent holds descriptor 20');
+    assert.ok((parseInt(flags, 8) & 0o2000000) !== 0, `fd 20 flags ${flags}: close-on-exec`);
+    const pipe = readlinkSync(`/proc/${agent.pid}/fd/20`);
+    const handlerFds = readdirSync(`/proc/${st.pid}/fd`).map((fd) =>
+      readlinkSync(`/proc/${st.pid}/fd/${fd}`),
+    );
+    assert.ok(!handlerFds.includes(pipe), `the handler does not hold ${pipe}`);
+    process.kill(agent.pid, 'SIGTERM');
+    await agent.exited;
   });
 
   it('SIGTERM of the agent exits 0 and leaves handlers running; the next agent adopts them', async () => {

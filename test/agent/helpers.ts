@@ -29,18 +29,26 @@ export interface AgentProc {
 /**
  * Starts `node dist/agent/main.js` as a separate process (it and the handler groups in its state are cleaned up
  * by PID). `ownSession`: it leads a session of its own, as under systemd (default: the test runner's).
+ * `inheritFd`: it inherits a pipe as this descriptor (not close-on-exec), as from a shell or a harness.
  */
 export function startAgent(
   handlersFile: string,
   dataDir: string,
   extra: string[] = [],
-  opts: { ownSession?: boolean } = {},
+  opts: { ownSession?: boolean; inheritFd?: number } = {},
 ): AgentProc {
   const proc = spawn(
     process.execPath,
     [AGENT_MAIN, '--handlers', handlersFile, '--data-dir', dataDir, ...extra],
     {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: [
+        'ignore',
+        'ignore',
+        'pipe',
+        ...Array.from({ length: opts.inheritFd === undefined ? 0 : opts.inheritFd - 2 }, (_, i) =>
+          i + 3 === opts.inheritFd ? ('pipe' as const) : ('ignore' as const),
+        ),
+      ],
       detached: opts.ownSession === true,
     },
   );
