@@ -1190,7 +1190,7 @@ export class Instance {
         ...exit,
         spawnedAt: h.spawned_at,
         unconfirmed: this.timedOutGen === this.gen,
-        whileStarting: this.state === 'starting',
+        beforeHealthy: this.state === 'starting' && this.spec.health !== undefined,
       },
       now,
       this.opts.random,

@@ -30,11 +30,11 @@ export interface ExitFacts {
    */
   unconfirmed?: boolean;
   /**
-   * It exited while still `starting`: never `running` (its health check never passed, or start_seconds had
-   * not passed): a failed start however long it ran, so one that never gets ready backs off and ends `fatal`
-   * after start_retries, `start_seconds: 0` included, instead of being restarted at once forever.
+   * It has a health check and exited while still `starting`, the check never passed: a failed start however
+   * long it ran, so one that never gets ready backs off and ends `fatal` after start_retries, `start_seconds:
+   * 0` included, instead of being restarted at once forever (supervisord's STARTING → BACKOFF).
    */
-  whileStarting?: boolean;
+  beforeHealthy?: boolean;
 }
 
 export interface RestartDecision {
@@ -66,7 +66,7 @@ export function decideRestart(
 ): RestartDecision {
   const ranMs = now - exit.spawnedAt;
   const failedStart =
-    exit.unconfirmed === true || exit.whileStarting === true || ranMs < policy.start_seconds * 1000;
+    exit.unconfirmed === true || exit.beforeHealthy === true || ranMs < policy.start_seconds * 1000;
   const wanted = policy.restart === 'always' || (policy.restart === 'on-failure' && failed(exit));
   if (!failedStart) {
     // A start that outlived start_seconds resets the retry count.
@@ -108,7 +108,7 @@ export function decideRestart(
 function failedWhy(policy: RestartPolicySpec, exit: ExitFacts, ranMs: number): string {
   if (exit.unconfirmed) return 'its start not confirmed in time (start_timeout)';
   if (ranMs < policy.start_seconds * 1000) return `before start_seconds (${policy.start_seconds}s)`;
-  return 'before it was ever ready (still starting: no passing health check)';
+  return 'before its health check ever passed';
 }
 
 function noRestart(policy: RestartPolicySpec, exit: ExitFacts): string {

@@ -41,14 +41,14 @@ describe('restart policy', () => {
     assert.match(last.reason, /6 failed starts in a row \(start_retries: 5\)/);
   });
 
-  it('an exit while still starting (never ready) is a failed start however long it ran; once running, not', () => {
+  it('an exit before the health check ever passed is a failed start however long it ran; once running, not', () => {
     const p = policy('always', { start_seconds: 0 });
-    const late = { ...quick(1), whileStarting: true };
+    const late = { ...quick(1), beforeHealthy: true };
     const d = decideRestart(p, { failedStarts: 0 }, late, T0 + 60_000, mid);
     assert.equal(d.action, 'restart');
     assert.ok(d.failedStart);
     assert.equal(d.delayMs, 1000, 'backed off');
-    assert.match(d.reason, /before it was ever ready/);
+    assert.match(d.reason, /before its health check ever passed/);
     const ran = decideRestart(p, { failedStarts: 2 }, quick(1), T0 + 60_000, mid);
     assert.ok(!ran.failedStart);
     assert.equal(ran.delayMs, 0);
