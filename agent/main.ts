@@ -162,7 +162,7 @@ async function runAgentWith(options: AgentOptions, io: CliIO): Promise<number> {
   closeInheritedOnExec(logger);
   if (options.autogroupNice !== null) {
     const share = raiseCpuShare(options.autogroupNice);
-    if ('nice' in share) logger.info("the agent's session runs at autogroup nice", { nice: share.nice });
+    if ('nice' in share) logger.info("the agent's session has its CPU share", { autogroup_nice: share.nice });
     else logger.info("the agent's CPU share is left as it is", { reason: share.unchanged });
   }
   let sup: Supervisor | null = null;
