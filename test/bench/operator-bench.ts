@@ -783,7 +783,8 @@ function report(n: number, gov: GovFigures, sup: PeerFigures | null, pm: PeerFig
   if (r1.length > 0) console.log(`  wall ratio: ${r1.join(', ')}`);
 
   section(`rolling restart (${n} apps)`, gov.rolling, sup?.restartAll, pm?.restartAll, pm?.reloadAll);
-  console.log('  gov rollout restart --all --batch-size 25% --min-healthy 1s:');
+  if (gov.rolling || ready?.rolling)
+    console.log('  gov rollout restart --all --batch-size 25% --min-healthy 1s:');
   for (const [label, m] of [
     ['  start_seconds 1', gov.rolling],
     ['  start_seconds 0 (ready when healthy)', ready?.rolling],
