@@ -112,6 +112,8 @@ export class Instance {
    * that process (-1 until it is spawned: the old process's leaving `starting` or verdicts give nothing back).
    */
   private bootSlot: { slot: BootSlot; gen: number } | null = null;
+  /** Stops asked for and not yet begun (queued behind the operation under way): a rollout step yields to them. */
+  private stopsQueued = 0;
 
   // sd_notify (`notify: true`): the last STATUS= (kept after an exit, cleared by the next spawn; part of the
   // record), a READY=1 heard while the spawn was still being recorded (its generation), the current
@@ -350,7 +352,20 @@ export class Instance {
 
   /** Stops the handler (stop_signal to its group, SIGKILL after stop_timeout); resolves when it is stopped. */
   async stop(): Promise<InstanceStatus> {
-    await this.exclusive(() => this.stopNow());
+    let queued = true;
+    const begun = (): void => {
+      if (queued) this.stopsQueued--;
+      queued = false;
+    };
+    this.stopsQueued++;
+    try {
+      await this.exclusive(() => {
+        begun();
+        return this.stopNow();
+      });
+    } finally {
+      begun();
+    }
     return this.status();
   }
 
@@ -375,6 +390,7 @@ export class Instance {
   async restart(
     opts: { onlyIfMeantToRun?: boolean; unlessStopped?: boolean; paced?: boolean } = {},
   ): Promise<InstanceStatus> {
+    let yielded = false;
     await this.exclusive(async () => {
       if (this.desired !== 'running') {
         if (opts.onlyIfMeantToRun)
@@ -383,9 +399,26 @@ export class Instance {
           );
         if (opts.unlessStopped) return;
       }
+      if (opts.paced) await this.takeBootSlot(this.spec);
+      if (opts.unlessStopped && this.yieldsToStop(opts.paced)) {
+        yielded = true;
+        return;
+      }
       await this.restartNow(opts.paced);
     });
-    return this.started();
+    // Answered once that stop is done: the step reports the instance stopped (the rollout skips it).
+    if (yielded) await this.exclusive(async () => {});
+    return yielded ? this.status() : this.started();
+  }
+
+  /**
+   * A rollout step (`paced`) yields to an operator's stop that came while it waited for its boot slot: it gives
+   * the slot back and leaves the instance to that stop, instead of booting a new process only to stop it.
+   */
+  private yieldsToStop(paced = false): boolean {
+    if (!paced || this.stopsQueued === 0) return false;
+    this.releaseBootSlot();
+    return true;
   }
 
   /**
@@ -403,10 +436,12 @@ export class Instance {
     let restarted = false;
     await this.exclusive(async () => {
       if (this.specHash === hash) return;
-      const wanted =
+      let wanted =
         this.desired === 'running' || (this.spec.mode === 'on-demand' && spec.mode === 'always-on');
       // Paced by the new spec's readiness signal: the slot is given back when the new process is ready.
       if (wanted && opts.paced) await this.takeBootSlot(spec);
+      // Stopped now on the new spec, as the stop queued behind this step would leave it (reported stopped).
+      if (this.yieldsToStop(opts.paced)) wanted = false;
       try {
         await this.stopNow(wanted);
         [this.spec, this.specHash] = [spec, hash];

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { BOOT_HOLD_MS, BootSlots } from '../../agent/instance/boot-slots.js';
 import type { HandlerSpec } from '../../shared/spec.js';
+import { instanceSpecHash } from '../../shared/spec-hash.js';
 import { isAlive } from '../../shared/proc.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
@@ -179,6 +180,31 @@ describe('restarts paced by boot', function () {
         `${first!.ready} (epoch ms)`,
     );
   });
+
+  for (const kind of ['restart', 'update'] as const) {
+    it(`an operator's stop that comes while a rollout step (${kind}) waits for its slot wins: nothing is booted only to be stopped`, async () => {
+      const dir = tempDir();
+      // The first step's old process takes 1 s to exit after SIGTERM, holding the one slot meanwhile.
+      const sup = await sups.make({ bootConcurrency: 1 });
+      const [a, b] = await httpHandlers(sup, 2, dir, { STOP_DELAY_MS: '1000' });
+      const next = (s: HandlerSpec): HandlerSpec =>
+        kind === 'restart' ? s : { ...s, env: { ...s.env, GENERATION: '2' } };
+      const stepA = sup.updateInstance(a!.name, next(a!));
+      await waitFor(() => statusOf(sup, a!.name).state === 'stopping', { what: `${a!.name} stopping` });
+      const stepB = sup.updateInstance(b!.name, next(b!));
+      // A few turns of the event loop: b's step is now waiting for the slot, inside its lifecycle turn.
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(statusOf(sup, b!.name).state, 'running', `${b!.name} still serving while its step waits`);
+      const stopped = await sup.stop(b!.name);
+      assert.equal(stopped.state, 'stopped');
+      assert.equal((await stepB).state, 'stopped', 'the step reports it stopped (the rollout skips it)');
+      assert.equal(lines(path.join(dir, `${b!.name}.ready`)).length, 1, `${b!.name} was never booted again`);
+      if (kind === 'update')
+        assert.equal(statusOf(sup, b!.name).spec_hash, instanceSpecHash(next(b!)), 'the new spec is stored');
+      await stepA;
+      assert.equal(statusOf(sup, a!.name).state, 'running');
+    });
+  }
 
   it('a plain restart (gov restart) is not paced: the old processes go down together', async () => {
     const dir = tempDir();
