@@ -211,18 +211,31 @@ export function localAdminHandlers(service: grpc.ServiceDefinition, o: LocalAdmi
     return { executions, instances, outcomes };
   }
 
-  const handlers: Record<string, grpc.handleUnaryCall<unknown, unknown>> = {};
-  for (const name of Object.keys(service)) {
+  const handlers: Record<string, grpc.UntypedHandleCall> = {};
+  for (const [name, def] of Object.entries(service)) {
     const own = (implemented as Record<string, grpc.handleUnaryCall<unknown, unknown>>)[name];
-    handlers[name] =
-      own ??
-      ((_call, cb) =>
-        cb({
-          code: grpc.status.UNIMPLEMENTED,
-          details: `${name} needs the master: the local socket of agent ${agentId} serves only ps, start, stop, restart, ensure, release, signal, metrics and logs`,
-        }));
+    handlers[name] = own ?? unimplemented(name, def, agentId);
   }
   return handlers as unknown as AdminHandlers;
+}
+
+/**
+ * The answer of an RPC a local socket does not serve, in the call's own shape: a streaming call (Watch, Exec)
+ * has no callback, and ends with the status itself.
+ */
+function unimplemented(
+  name: string,
+  def: grpc.MethodDefinition<unknown, unknown>,
+  agentId: string,
+): grpc.UntypedHandleCall {
+  const status = {
+    code: grpc.status.UNIMPLEMENTED,
+    details: `${name} needs the master: the local socket of agent ${agentId} serves only ps, start, stop, restart, ensure, release, signal, metrics and logs`,
+  };
+  if (!def.requestStream && !def.responseStream)
+    return ((_call, cb) => cb(status)) as grpc.handleUnaryCall<unknown, unknown>;
+  return ((call: { emit(event: 'error', err: unknown): void }) =>
+    call.emit('error', status)) as grpc.UntypedHandleCall;
 }
 
 /** The single instance a logs target names; refused with the candidates listed when it names several. */

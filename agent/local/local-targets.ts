@@ -51,8 +51,13 @@ export function resolveLocalTargets(
       { fields: ['targets'] },
     );
   const byName = new Map(specs.map((s) => [s.name, s]));
-  const picks = new Map<string, Array<number | null>>();
-  const pick = (h: string, index: number | null) => picks.set(h, [...(picks.get(h) ?? []), index]);
+  // Sets: a name given 10,000 times is one pick (a list copied per pick was a quadratic walk).
+  const picks = new Map<string, Set<number | null>>();
+  const pick = (h: string, index: number | null): void => {
+    const got = picks.get(h);
+    if (got) got.add(index);
+    else picks.set(h, new Set([index]));
+  };
   const unknown: string[] = [];
   const observed: string[] = [];
   for (const n of names) {
@@ -89,8 +94,10 @@ export function resolveLocalTargets(
   // A command whose --all or --selector picks no handler does nothing: refused, as the master does.
   if (opts.empty === 'refuse' && ![...picks.keys()].some((h) => byName.has(h)))
     throw noHandlerPicked(all, set.selector);
-  const matches = (handler: string, index: number): boolean =>
-    (picks.get(handler) ?? []).some((p) => p === null || p === index);
+  const matches = (handler: string, index: number): boolean => {
+    const got = picks.get(handler);
+    return !!got && (got.has(null) || got.has(index));
+  };
   const instances: LocalInstance[] = [];
   for (const handler of [...picks.keys()].sort()) {
     const spec = byName.get(handler);
@@ -101,7 +108,7 @@ export function resolveLocalTargets(
           handler,
           index,
           key: instanceKey(handler, index),
-          named: (picks.get(handler) ?? []).includes(index),
+          named: picks.get(handler)?.has(index) === true,
         });
   }
   return { instances, matches };

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { fixture, GOV_BIN, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { startAgent, waitInstance, writeHandlers, type AgentProc } from './helpers.js';
 import { LOCAL_EVENTS_FILE, type LocalEvent } from '../../agent/local/local-audit.js';
-import { ControlSocket } from '../../agent/local/control-socket.js';
+import * as grpc from '@grpc/grpc-js';
+import { ControlSocket, LOCAL_LIMITS } from '../../agent/local/control-socket.js';
 import { linuxSockets } from '../../agent/native/linux-sockets.js';
 import { loadProtos } from '../../shared/proto.js';
 
@@ -420,6 +421,78 @@ describe('local control socket (gov --local, no master)', function () {
     const dflt = await gov(['--local', 'ps'], { cwd });
     assert.equal(dflt.code, 1, dflt.stderr);
     assert.ok(dflt.stderr.includes(path.join(cwd, 'data', 'agent-<ID>', 'gov.sock')), dflt.stderr);
+  });
+
+  it('one user holds at most its share of connections to a socket (more are closed); root is still answered, and the share comes back', async function () {
+    if (!isRoot) {
+      console.log(`      skipped: running as another user needs root (uid ${process.getuid?.()})`);
+      this.skip();
+    }
+    const pub = openDir();
+    const ro = path.join(pub, 'ro.sock');
+    const { agent } = await agentWithSockets(['--read-only-socket', ro]);
+    await waitSocket(ro, agent);
+    // nobody opens more raw connections than its share and never sends a byte on them.
+    const n = LOCAL_LIMITS.perUid + 4;
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const net = require('net'); let open = 0, closed = 0;
+         const say = () => process.stdout.write(JSON.stringify({ open, closed }) + '\\n');
+         for (let i = 0; i < ${n}; i++) {
+           const c = net.connect(process.argv[1]);
+           c.on('connect', () => { open++; say(); });
+           c.on('close', () => { closed++; say(); });
+           c.on('error', () => {});
+         }
+         setInterval(() => {}, 1000);`,
+        ro,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], uid: NOBODY, gid: NOBODY },
+    );
+    trackPid(holder.pid);
+    let last = { open: 0, closed: 0 };
+    holder.stdout.on('data', (d: Buffer) => {
+      const line = d.toString().trim().split('\n').at(-1);
+      if (line) last = JSON.parse(line) as typeof last;
+    });
+    try {
+      await waitFor(() => last.open === n && last.closed >= n - LOCAL_LIMITS.perUid, {
+        what: `${n - LOCAL_LIMITS.perUid} of nobody's ${n} connections closed by the agent (now ${JSON.stringify(last)})`,
+      });
+      const theirs = await gov(['--socket', ro, 'ps'], { uid: NOBODY, cwd: pub });
+      assert.equal(theirs.code, 1, 'nobody has no connection left');
+      const root = await gov(['--socket', ro, 'ps'], { cwd: pub });
+      assert.equal(root.code, 0, root.stderr);
+      assert.match(root.stdout, /^tick\s+\S+\s+running/m);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await waitFor(async () => (await gov(['--socket', ro, 'ps'], { uid: NOBODY, cwd: pub })).code === 0, {
+      what: "nobody's share back once its connections closed",
+    });
+  });
+
+  it('a streaming RPC the socket does not serve ends UNIMPLEMENTED, and a request over the local size limit is refused', async () => {
+    const { agent, data } = await agentWithSockets();
+    const sock = path.join(data, 'gov.sock');
+    await waitSocket(sock, agent);
+    const Admin = loadProtos().admin.governor.v1.Admin;
+    const client = new Admin(`unix:${sock}`, grpc.credentials.createInsecure());
+    try {
+      const watch = client.Watch({});
+      const err = await new Promise<grpc.ServiceError>((resolve) => watch.on('error', resolve));
+      assert.equal(err.code, grpc.status.UNIMPLEMENTED, err.message);
+      assert.match(err.details, /Watch needs the master/);
+      const names = Array.from({ length: 20_000 }, () => 'tick'.repeat(15));
+      const big = await new Promise<grpc.ServiceError | null>((resolve) =>
+        client.ListInstances({ targets: { names } }, (e: grpc.ServiceError | null) => resolve(e)),
+      );
+      assert.equal(big?.code, grpc.status.RESOURCE_EXHAUSTED, big?.message);
+    } finally {
+      client.close();
+    }
   });
 
   it('the local socket answers UNIMPLEMENTED for what needs the master', async () => {
