@@ -30,13 +30,28 @@ export interface ProcStat {
   threads?: number;
 }
 
-/** Reads /proc/PID/stat; null when the process does not exist. */
+/** Reads /proc/PID/stat; null when the process does not exist, or when it could not be read. */
 export function readProcStat(pid: number): ProcStat | null {
+  try {
+    return readProcStatStrict(pid);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads /proc/PID/stat; null only when the process does not exist (ENOENT, ESRCH). Any other failure (EMFILE:
+ * the agent out of descriptors, ENOMEM) throws: a read that failed is no proof that a process is gone, and
+ * whoever decides that a handler exited must not take it for one.
+ */
+export function readProcStatStrict(pid: number): ProcStat | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return null;
+    throw err;
   }
   return parseProcStat(pid, text);
 }

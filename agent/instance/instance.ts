@@ -463,7 +463,15 @@ export class Instance {
   checkGone(shimExit?: ExitStatus): void {
     const h = this.handle;
     if (!h || this.disposed || this.spawning || this.state === 'stopping') return;
-    if (this.opts.backend.isRunning(h)) return this.findMainLate(h);
+    let running: boolean;
+    try {
+      running = this.opts.backend.isRunning(h);
+    } catch (err) {
+      // /proc could not be read (the agent out of descriptors): no verdict, the next poll looks again.
+      this.log.warn('could not tell whether the process runs; looking again at the next poll', { err });
+      return;
+    }
+    if (running) return this.findMainLate(h);
     const exit = this.opts.backend.readExit(h) ?? shimExit ?? { code: null, signal: null };
     if (this.spec.type === 'forking') return this.checkDaemon(h, exit);
     this.onGone(exit);

@@ -12,7 +12,7 @@
  *
  * What one local user can hold is bounded (`LOCAL_LIMITS`), so no user of a socket (every user, for a
  * read-only one) can exhaust the agent's descriptors or memory: connections at once per uid and per socket,
- * streams per connection, the size of a request, and a connection with no call for a while is closed. A
+ * streams per connection, the size of a request; a gRPC connection with no call for a while is closed. A
  * review measured, without them, 20,000 idle connections from `nobody` (the agent's descriptor limit: it
  * could no longer read /proc nor answer root), 4 GB of half-sent requests held, and 3,000 unread 1 MB log
  * answers pinned.
@@ -54,7 +54,10 @@ export const LOCAL_LIMITS = {
   streams: 8,
   /** The largest request (10,000 targets of 63 characters fit). */
   requestBytes: 1024 * 1024,
-  /** A connection with no call for this long is closed (a CLI connects, calls and leaves). */
+  /**
+   * A gRPC connection with no call for this long is closed (a CLI connects, calls and leaves); one that never
+   * speaks HTTP/2 is not, and stays within the counts above.
+   */
   idleMs: 60_000,
 } as const;
 

@@ -15,6 +15,7 @@ import {
   readCwd,
   readEnviron,
   readProcStat,
+  readProcStatStrict,
   type ProcStat,
 } from '../../shared/proc.js';
 import type {
@@ -137,13 +138,14 @@ export class LinuxBackend implements ProcessBackend {
     return { handle, onExit: (cb) => child.onExit(cb) };
   }
 
+  /** Throws when /proc cannot be read (readProcStatStrict): never "gone" for want of a descriptor. */
   isRunning(handle: Handle): boolean {
-    const st = readProcStat(handle.pid);
+    const st = readProcStatStrict(handle.pid);
     return st !== null && st.state !== 'Z' && st.state !== 'X' && st.startTime === handle.start_time;
   }
 
   recover(handle: Handle): RecoverResult {
-    const st = readProcStat(handle.pid);
+    const st = readProcStatStrict(handle.pid);
     if (st === null || st.state === 'Z' || st.state === 'X') {
       return { kind: 'gone', exit: this.readExit(handle) };
     }
