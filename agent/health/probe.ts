@@ -11,6 +11,7 @@ import { formatDuration } from '../../shared/durations.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { HealthSpec } from '../../shared/spec.js';
 import type { ProbeResult } from './checks.js';
+import { holdHelperGroup } from '../process/helper-groups.js';
 
 /** How an exec probe runs: like its handler (instance/launch.ts), in its cwd, with its whole environment. */
 export interface ProbeContext {
@@ -88,10 +89,13 @@ export function execProbe(argv: string[], timeoutMs: number, ctx: ProbeContext):
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     });
+    // Its own group while it runs: the agent's, never observed (process/helper-groups.ts).
+    const release = child.pid ? holdHelperGroup(child.pid) : () => {};
     const finish = (r: ProbeResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      release();
       resolve(r);
     };
     const timer = setTimeout(() => {

@@ -477,6 +477,11 @@ export class Instance {
     this.onGone(exit);
   }
 
+  /** The groups of earlier processes whose leftovers are being stopped (drainLeftovers). */
+  drainingHandles(): Handle[] {
+    return [...this.draining.values()];
+  }
+
   /** True while the running process is frozen (process/freezer.ts): alive, same PIDs, no CPU. */
   get frozen(): boolean {
     return this.frozenAt !== null;

@@ -13,10 +13,11 @@ import { NotFoundError, StateError, ValidationError } from '../../shared/errors.
 import type { DurableStore } from '../../shared/durable-store.js';
 import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash } from '../../shared/observed.js';
-import { hashCmdline, isPid, readCmdline, readProcStat } from '../../shared/proc.js';
+import { hashCmdline, isPid, readCmdline, readProcStat, type ProcStat } from '../../shared/proc.js';
 import { isName, nameRefusal } from '../../shared/names.js';
 import type { Cgroups } from '../process/cgroups.js';
 import { cgroupPids } from '../process/cgroup-tracking.js';
+import { isHelperGroup } from '../process/helper-groups.js';
 import { DiscoveryScanner, type DiscoverRule } from './discovery.js';
 import type { InstanceStatus } from '../instance/instance.js';
 import { appendEvent, type InstanceState } from '../instance/lifecycle.js';
@@ -52,6 +53,8 @@ export class ObservedSet {
     private readonly sup: SupervisorEmitter,
     /** The governed instances: their names and process groups are never taken by an observed process. */
     private readonly handlers: InstanceRegistry,
+    /** Every process in this agent's instance cgroups (CgroupTracking.pids): the handlers', never observed. */
+    private readonly trackedPids: () => ReadonlySet<number> = () => new Set(),
   ) {
     this.log = opts.logger.named('observed');
     this.scanner = opts.discover.length > 0 ? new DiscoveryScanner(opts.discover) : null;
@@ -74,6 +77,19 @@ export class ObservedSet {
       if (h.cgroup !== undefined) for (const pid of cgroupPids(h.cgroup)) set.add(pid);
     }
     return set;
+  }
+
+  /**
+   * Why a process is this agent's own and can never be observed, or null: it is in one of the agent's
+   * instance cgroups (a handler's, also what an exited main left there while it is drained), or in the group
+   * of an `exec:` health check the agent runs (process/helper-groups.ts). Observed, such a process would be
+   * spared by every stop of its handler, or be killed by the agent (a probe's timeout) while "never
+   * signalled".
+   */
+  private agentsOwn(st: ProcStat, tracked: ReadonlySet<number>): string | null {
+    if (tracked.has(st.pid)) return "it is in a handler's cgroup";
+    if (isHelperGroup(st.pgid)) return "it is one of the agent's health checks";
+    return null;
   }
 
   /** True when a handler (or instance key) of this agent is named so. */
@@ -145,6 +161,8 @@ export class ObservedSet {
     const governed = this.governedGroups();
     if (governed.has(st.pgid) || governed.has(st.sid) || this.governedPids().has(pid))
       throw new StateError(`pid ${pid} belongs to a handler this agent governs; it cannot also be observed`);
+    const own = this.agentsOwn(st, this.trackedPids());
+    if (own) throw new StateError(`pid ${pid} is this agent's own (${own}); it cannot also be observed`);
     if (argv.length === 0)
       throw new ValidationError(
         `pid ${pid} has no command line: a kernel thread (or a process in the middle of an exec: try again)`,
@@ -223,7 +241,10 @@ export class ObservedSet {
         this.ignored.has(`${st.pid}:${st.startTime}`),
     );
     let attached = 0;
+    const tracked = matches.length > 0 ? this.trackedPids() : new Set<number>();
     for (const m of matches) {
+      const st = readProcStat(m.pid);
+      if (st && this.agentsOwn(st, tracked)) continue; // seen by the scanner: not looked at again
       let name = `${m.rule.name}-${m.pid}`;
       for (let n = 2; this.entries.has(name) || this.isHandlerName(name); n++)
         name = `${m.rule.name}-${m.pid}-${n}`;

@@ -290,6 +290,14 @@ export class CgroupTracking {
     }
   }
 
+  /**
+   * Every process in this agent's instance groups (exec sessions' below them included), whatever the state
+   * of their instance: what a main left behind while it is drained is still the handler's.
+   */
+  pids(): Set<number> {
+    return new Set(this.groups().flatMap((g) => cgroupPids(path.join(this.scopeDir, g))));
+  }
+
   /** The names (instance keys) of this agent's groups; [] when tracking is off or none exists. */
   groups(): string[] {
     return this.layout ? groupsIn(this.scopeDir) : [];

@@ -105,7 +105,10 @@ export class InstanceRegistry {
 
   /** The handles of every governed process: each instance's, and each unrecorded stray's held (never observed). */
   *governedHandles(): IterableIterator<Handle> {
-    for (const i of this.instances.values()) if (i.handle) yield i.handle;
+    for (const i of this.instances.values()) {
+      if (i.handle) yield i.handle;
+      yield* i.drainingHandles(); // what an exited main left in its group: still the handler's
+    }
     for (const s of this.unrecorded.values()) yield s.handle;
   }
 

@@ -106,7 +106,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.registry = new InstanceRegistry(instOpts, store, this, this.sampler, (key, h) =>
       this.accounting.seconds(key, h),
     );
-    this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry);
+    this.observed = new ObservedSet(opts, store, this.cgroups, this, this.registry, () =>
+      this.tracker.pids(),
+    );
     const sweeps = [this.cgroups, this.tracker, this.freezer, this.accounting];
     this.housekeeping = new Housekeeping(
       opts,

@@ -5,7 +5,7 @@
  * process is in discovery.test.ts and end to end through master + CLI in observed-e2e.test.ts.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { AgentCommand__Output } from '../../proto/generated/governor/v1/AgentCommand.js';
@@ -17,7 +17,8 @@ import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { StateError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { observedRefusal } from '../../shared/observed.js';
-import { isAlive, readProcStat } from '../../shared/proc.js';
+import { isAlive, listPids, readCmdline, readProcStat } from '../../shared/proc.js';
+import { parseDiscoverRules } from '../../agent/observed/discovery.js';
 import { parseHandler } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { outsideWorkload, signalsRecorded } from './observed-helpers.js';
@@ -121,6 +122,90 @@ describe('observe-only attach (agent level)', () => {
     await assert.rejects(sup.observed.attach(process.pid, 'me'), /the agent itself/);
     await sup.observed.attach(w.pid, 'ext');
     await assert.rejects(sup.observed.attach(w.pid, 'ext2'), /already observed as ext/);
+  });
+
+  /** PIDs whose command line holds `token` (the workloads below carry it as an argument). */
+  function withToken(token: string): number[] {
+    return listPids().filter((p) => (readCmdline(p) ?? []).includes(token));
+  }
+
+  it("what an exited main left in its handler's cgroup is never discovered as observed: its drain stops it", async function () {
+    if (process.getuid?.() !== 0) {
+      console.log('      skipped: cgroup tracking needs root');
+      this.skip();
+    }
+    const dir = tempDir();
+    const token = `gov-leftover-${process.pid}-${Date.now()}`;
+    const pidFile = path.join(dir, 'child.pid');
+    const sup = await Supervisor.create({
+      dataDir: dir,
+      pollIntervalMs: 50,
+      discover: parseDiscoverRules([{ name: 'obs', pattern: token }]),
+      discoverIntervalMs: 3_600_000, // scanned below, by hand
+    });
+    sups.push(sup);
+    // The main starts a child that ignores SIGTERM (its argument: the token the rule matches) and exits.
+    const [h] = await sup.applySpecs([
+      parseHandler(
+        {
+          name: 'leaky',
+          command: ['sh', '-c', `node ${fixture('ignore-term.mjs')} ${token} & sleep 0.3; exit 0`],
+          env: { PID_FILE: pidFile },
+          start_seconds: 0,
+          restart: 'never',
+          stop_timeout: '1500ms',
+        },
+        'handlers[0]',
+        'test',
+      ),
+    ]);
+    trackPid(h?.pgid ?? undefined, true);
+    const child = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0), {
+      what: 'the child',
+    });
+    trackPid(child);
+    await waitFor(() => sup.status('leaky')[0]?.state === 'exited', { what: 'the main to exit' });
+    assert.ok(isAlive(child), 'the leftover is being drained (it ignores SIGTERM)');
+    assert.equal(sup.observed.discover(), 0, 'not discovered');
+    await assert.rejects(sup.observed.attach(child, 'grab'), /belongs to a handler|in a handler's cgroup/);
+    await waitFor(() => !isAlive(child), { what: 'the drain to SIGKILL the leftover after stop_timeout' });
+    assert.equal(sup.status().filter((s) => s.mode === 'observed').length, 0);
+  });
+
+  it("the agent's own exec health checks are never discovered or attached as observed", async () => {
+    const dir = tempDir();
+    const token = `gov-probe-${process.pid}-${Date.now()}`;
+    const sup = await Supervisor.create({
+      dataDir: dir,
+      pollIntervalMs: 50,
+      discover: parseDiscoverRules([{ name: 'obs', pattern: token }]),
+      discoverIntervalMs: 3_600_000,
+    });
+    sups.push(sup);
+    const [h] = await sup.applySpecs([
+      parseHandler(
+        {
+          name: 'probed',
+          command: ['node', fixture('ticker.mjs')],
+          start_seconds: 0,
+          // A probe that outlives its timeout (the agent kills its group): the process a rule could match.
+          health: {
+            exec: ['node', '-e', 'setInterval(() => {}, 1000)', token],
+            interval: '200ms',
+            timeout: '3s',
+          },
+        },
+        'handlers[0]',
+        'test',
+      ),
+    ]);
+    trackPid(h?.pgid ?? undefined, true);
+    const [probe] = await waitFor(() => (withToken(token).length > 0 ? withToken(token) : null), {
+      what: 'a running probe',
+    });
+    assert.equal(sup.observed.discover(), 0, 'not discovered');
+    await assert.rejects(sup.observed.attach(probe!, 'grab'), /one of the agent's health checks/);
+    assert.equal(sup.status().filter((s) => s.mode === 'observed').length, 0);
   });
 
   it('an observed process that ends is reported once (GONE) and dropped', async () => {
