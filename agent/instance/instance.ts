@@ -463,18 +463,23 @@ export class Instance {
   checkGone(shimExit?: ExitStatus): void {
     const h = this.handle;
     if (!h || this.disposed || this.spawning || this.state === 'stopping') return;
-    let running: boolean;
-    try {
-      running = this.opts.backend.isRunning(h);
-    } catch (err) {
-      // /proc could not be read (the agent out of descriptors): no verdict, the next poll looks again.
-      this.log.warn('could not tell whether the process runs; looking again at the next poll', { err });
-      return;
-    }
-    if (running) return this.findMainLate(h);
+    if (this.alive(h)) return this.findMainLate(h);
     const exit = this.opts.backend.readExit(h) ?? shimExit ?? { code: null, signal: null };
     if (this.spec.type === 'forking') return this.checkDaemon(h, exit);
     this.onGone(exit);
+  }
+
+  /**
+   * Whether `h`'s process runs. True also when /proc could not be read (the agent out of descriptors): that
+   * is no proof it is gone, and the next poll looks again (never a restart beside a live process).
+   */
+  private alive(h: Handle): boolean {
+    try {
+      return this.opts.backend.isRunning(h);
+    } catch (err) {
+      this.log.warn('could not tell whether the process runs; looking again at the next poll', { err });
+      return true;
+    }
   }
 
   /** The groups of earlier processes whose leftovers are being stopped (drainLeftovers). */
@@ -1081,7 +1086,7 @@ export class Instance {
   private armStartTimer(gen: number, ms: number): void {
     const promote = (): void => {
       if (gen !== this.gen || this.state !== 'starting' || this.disposed) return;
-      if (this.handle && !this.opts.backend.isRunning(this.handle)) return this.checkGone();
+      if (this.handle && !this.alive(this.handle)) return this.checkGone();
       // A daemon is running once its first process exited 0 (checkDaemon), not after a window.
       if (this.spec.type === 'forking') return;
       // With a health check, `running` waits for the first healthy verdict (onHealthChange).
@@ -1122,7 +1127,7 @@ export class Instance {
     );
     this.opts.clock.after(left, () => {
       const h = stillStarting();
-      if (!h || !this.opts.backend.isRunning(h)) return;
+      if (!h || !this.alive(h)) return;
       this.timedOutGen = gen;
       const what =
         this.spec.notify === true
@@ -1133,7 +1138,7 @@ export class Instance {
       if (followedByCont(this.spec.stop_signal)) this.opts.backend.signalGroup(h, 'SIGCONT'); // as any stop
       this.opts.clock.after(this.spec.stop_timeout_ms, () => {
         const still = stillStarting();
-        if (still && this.opts.backend.isRunning(still)) this.opts.backend.signalGroup(still, 'SIGKILL');
+        if (still && this.alive(still)) this.opts.backend.signalGroup(still, 'SIGKILL');
       });
     });
   }
