@@ -156,8 +156,18 @@ const BYTE_UNITS: Record<string, number> = {
 
 /** Parses `512MiB`, `1GiB`, `100MB`, `4096` into bytes; throws on anything else. */
 export function parseBytes(input: string | number): number {
+  const n = bytesOf(input);
+  // Beyond what a cgroup file takes (the kernel refused 1e+300 and the handler ran unlimited).
+  if (n > MAX_BYTES) throw new Error(`${JSON.stringify(input)} is more than the largest size, 8 PiB`);
+  return n;
+}
+
+/** The largest size taken (8 PiB, the largest exact integer here). */
+export const MAX_BYTES = Number.MAX_SAFE_INTEGER;
+
+function bytesOf(input: unknown): number {
   if (typeof input === 'number' && Number.isFinite(input) && input >= 0) return Math.round(input);
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(String(input).trim());
+  const m = typeof input === 'string' ? /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(input.trim()) : null;
   const unit = m ? BYTE_UNITS[(m[2] as string).toLowerCase()] : undefined;
   if (!m || unit === undefined)
     throw new Error(`${JSON.stringify(input)} is not a size (use e.g. 512MiB, 1GiB, 100MB)`);
@@ -178,13 +188,21 @@ export function formatBytes(bytes: number): string {
 
 /** Parses a CPU share such as `150%` (1.5 cores) or `0.5` (cores) into a percentage of one core. */
 export function parseCpuPercent(input: string | number): number {
-  const text = String(input).trim();
+  // A list or a map is no CPU share, whatever String() makes of it.
+  const text = typeof input === 'string' || typeof input === 'number' ? String(input).trim() : '';
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(text);
   const value = pct ? Number(pct[1]) : /^\d+(?:\.\d+)?$/.test(text) ? Number(text) * 100 : NaN;
   if (!Number.isFinite(value) || value <= 0)
     throw new Error(`${JSON.stringify(input)} is not a CPU limit (use e.g. 50%, 150%)`);
+  if (value > MAX_CPU_PERCENT)
+    throw new Error(
+      `${JSON.stringify(input)} is more than ${MAX_CPU_PERCENT}% (${MAX_CPU_PERCENT / 100} cores)`,
+    );
   return value;
 }
+
+/** The largest CPU share taken: 1,000 cores. */
+export const MAX_CPU_PERCENT = 100_000;
 
 /**
  * Why `ms` is no lease length (`gov ensure --hold`, ControlRequest.hold_ms), or null when it is one: a whole

@@ -36,6 +36,9 @@ import {
   type UpdateSpec,
 } from './update-policy.js';
 
+/** Rotated files kept per log at most: each rotation renames them one by one (a keep of 3e8 froze the agent). */
+export const MAX_LOG_KEEP = 1000;
+
 /** Most instances of one handler per agent. */
 export const MAX_COUNT = 100;
 
@@ -204,7 +207,7 @@ function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
   if (h.tcp !== undefined && h.tcp > 65535) ctx.fail(`${at}.tcp`, `${h.tcp} is not a port`);
   if (v.http !== undefined) {
     const url = str(ctx, `${at}.http`, v.http);
-    if (!/^https?:\/\/\S+$/.test(url)) ctx.fail(`${at}.http`, `${JSON.stringify(url)} is not an http(s) URL`);
+    if (!isHttpUrl(url)) ctx.fail(`${at}.http`, `${JSON.stringify(url)} is not an http(s) URL`);
     h.http = url;
   }
   if (v.exec !== undefined) {
@@ -212,7 +215,20 @@ function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
     if (h.exec.length === 0) ctx.fail(`${at}.exec`, 'must not be empty');
   }
   if (h.interval_ms <= 0) ctx.fail(`${at}.interval`, 'must be greater than 0');
+  // 0 turned a tcp probe's timeout off (a probe could hang for ever) and failed every http probe at once.
+  if (h.timeout_ms <= 0) ctx.fail(`${at}.timeout`, 'must be greater than 0');
   return h;
+}
+
+/** An absolute http(s) URL as the probe will parse it (a port over 65535, a broken host: refused). */
+function isHttpUrl(url: string): boolean {
+  if (!/^https?:\/\/\S+$/.test(url)) return false;
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function parseUpdate(ctx: Ctx, at: string, v: unknown): UpdateSpec {
@@ -307,7 +323,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
         logRaw.max_size === undefined
           ? 10 * 1024 * 1024
           : parseSize(ctx, `${at}.log.max_size`, logRaw.max_size),
-      keep: logRaw.keep === undefined ? 3 : int(ctx, `${at}.log.keep`, logRaw.keep, 0),
+      keep: logRaw.keep === undefined ? 3 : int(ctx, `${at}.log.keep`, logRaw.keep, 0, MAX_LOG_KEEP),
     },
   };
   if (raw.cwd !== undefined) spec.cwd = absolutePath(ctx, `${at}.cwd`, raw.cwd);

@@ -119,6 +119,13 @@ export function checkUpdate(u: UpdateSpec, refuse: RefuseUpdate): UpdateSpec {
       `${u.healthy_deadline_ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
     );
   }
+  // Shorter, no instance could ever be done: the rollout restarted its first batch, then paused on it.
+  if (u.progress_deadline_ms <= u.min_healthy_time_ms) {
+    refuse(
+      'progress_deadline',
+      `${u.progress_deadline_ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
+    );
+  }
   return u;
 }
 

@@ -49,6 +49,8 @@ const ALLOWED_TAGS = new Set(
  * larger file (or a device that never ends, `-f /dev/zero`) is refused without being read whole. Errors
  * reading it are thrown as they come (the caller names them).
  */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function readYamlFile(path: string, file = path): string {
   const fd = openSync(path, 'r');
   try {
@@ -58,7 +60,12 @@ export function readYamlFile(path: string, file = path): string {
     let got = 0;
     for (let n; got < buf.length && (n = readSync(fd, buf, got, buf.length - got, null)) > 0;) got += n;
     if (got > MAX_YAML_BYTES) throw tooLarge(file, `more than ${formatBytes(MAX_YAML_BYTES)}`);
-    return buf.toString('utf8', 0, got);
+    try {
+      // Refused, not patched with U+FFFD: a command or a value would not be what the file says.
+      return UTF8.decode(buf.subarray(0, got));
+    } catch {
+      throw new ValidationError(`${file}: is not valid UTF-8 text (save it as UTF-8)`);
+    }
   } finally {
     closeSync(fd);
   }

@@ -1,6 +1,6 @@
 /** `gov apply -f FILE`: validates the handlers file locally (nothing sent when invalid), then applies it. */
 import path from 'node:path';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILED } from '../../shared/cli-io.js';
 import { GovError, errorMessage } from '../../shared/errors.js';
 import { parseHandlersFile } from '../../shared/spec.js';
@@ -26,7 +26,16 @@ export function applyCommand(connect: AdminConnector = connectAdmin) {
     name: 'apply',
     summary: 'validate a handlers file locally, then store its specs and push them to their agents',
     options: [
-      new Option('-f, --file <FILE>', 'handlers YAML file').makeOptionMandatory(),
+      new Option('-f, --file <FILE>', 'handlers YAML file')
+        .makeOptionMandatory()
+        // commander keeps the last of a repeated option: the other files would be left out without a word.
+        .argParser((file: string, earlier: string | undefined) => {
+          if (earlier !== undefined)
+            throw new InvalidArgumentError(
+              `one handlers file per apply (${earlier} was given too): put every handler in one file`,
+            );
+          return file;
+        }),
       new Option('--detach', 'do not wait for the rolling update it starts'),
     ],
     check: (_args, o, io) => {

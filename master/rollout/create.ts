@@ -119,7 +119,7 @@ export function createRollout(n: NewRollout): RolloutRecord {
     refs.length,
   );
   const u = checkUpdate({ ...merged, ...n.overrides }, (key, reason) =>
-    refuseField(key, `${reason}${mixedSources(n.overrides)}`),
+    refuseField(key, `${reason}${key === 'healthy_deadline' ? mixedSources(n.overrides) : ''}`),
   );
   const pids = new Map(refs.map((r) => [stepName(r), r.pid]));
   const batches = planBatches(refs, batchSizeOf(u.batch_size, refs.length));

@@ -396,6 +396,14 @@ describe('gov admin commands (fake master)', () => {
       assert.deepEqual(fake.connections, [], 'nothing connected');
     });
 
+    it('apply -f given twice is a usage error (exit 2): commander kept the last file, the other was left out without a word', async () => {
+      const fake = new FakeAdmin();
+      const { code, io } = await gov(['apply', '-f', 'a.yaml', '-f', 'b.yaml'], fake, { cwd: tempDir() });
+      assert.equal(code, 2);
+      assert.match(io.stderr, /one handlers file per apply \(a\.yaml was given too\)/);
+      assert.deepEqual(fake.calls, []);
+    });
+
     it('apply of a missing file exits 1 naming it', async () => {
       const fake = new FakeAdmin();
       const { code, io } = await gov(['apply', '-f', 'nope.yaml'], fake, { cwd: tempDir() });

@@ -115,6 +115,55 @@ describe('handler spec validation', () => {
     );
   });
 
+  it('refuses values the wire or the kernel cannot carry: integers past uint32, a log keep past 1000, sizes and CPU shares past their maximum, lists for scalars', () => {
+    const one = (field: string): string =>
+      refuse(`handlers:\n  - name: web\n    command: [x]\n    ${field}\n`);
+    assert.equal(
+      one('start_retries: 4294967296'),
+      'handlers.yaml: handlers[0].start_retries: 4294967296 is more than 4294967295',
+    );
+    assert.equal(
+      one('health: {tcp: 1, healthy_threshold: 4294967296}'),
+      'handlers.yaml: handlers[0].health.healthy_threshold: 4294967296 is more than 4294967295',
+    );
+    assert.equal(
+      one('log: {max_size: 10, keep: 300000000}'),
+      'handlers.yaml: handlers[0].log.keep: 300000000 is more than 1000',
+    );
+    assert.match(
+      one('limits: {memory: 1e300}'),
+      /^handlers\.yaml: handlers\[0\]\.limits\.memory: .*is not a size/,
+    );
+    assert.match(
+      one('limits: {memory: 99999999999999999999999GiB}'),
+      /^handlers\.yaml: handlers\[0\]\.limits\.memory: .*is not a size/,
+    );
+    assert.match(
+      one('limits: {memory: [100MiB]}'),
+      /^handlers\.yaml: handlers\[0\]\.limits\.memory: \["100MiB"\] is not a size/,
+    );
+    assert.match(one('limits: {cpu: ["50%"]}'), /^handlers\.yaml: handlers\[0\]\.limits\.cpu: /);
+    assert.match(
+      one('limits: {cpu: 99999999%}'),
+      /^handlers\.yaml: handlers\[0\]\.limits\.cpu: .*more than 100000%/,
+    );
+    assert.match(one('log: {max_size: [10]}'), /^handlers\.yaml: handlers\[0\]\.log\.max_size: /);
+  });
+
+  it('refuses an http check URL that does not parse (a port over 65535, a broken host) and a probe timeout of 0', () => {
+    const one = (field: string): string =>
+      refuse(`handlers:\n  - name: web\n    command: [x]\n    ${field}\n`);
+    for (const url of ['http://127.0.0.1:99999/', 'http://[::1/'])
+      assert.equal(
+        one(`health: {http: "${url}"}`),
+        `handlers.yaml: handlers[0].health.http: "${url}" is not an http(s) URL`,
+      );
+    assert.equal(
+      one('health: {tcp: 8080, timeout: 0s}'),
+      'handlers.yaml: handlers[0].health.timeout: must be greater than 0',
+    );
+  });
+
   it('labels and selector: every pair must be a label a selector can name (key, comma, spaces)', () => {
     const cases: Array<[string, RegExp]> = [
       [

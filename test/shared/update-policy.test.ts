@@ -122,6 +122,13 @@ describe('update block: one validator', () => {
     assert.equal(checkUpdate(DEFAULT_UPDATE, refuseField), DEFAULT_UPDATE);
   });
 
+  it('a whole block needs progress_deadline longer than min_healthy_time (shorter, no instance could be done)', () => {
+    const u = { ...DEFAULT_UPDATE, min_healthy_time_ms: 5000, progress_deadline_ms: 4000 };
+    assert.throws(() => checkUpdate(u, refuseField), {
+      message: 'progress_deadline: 4000 ms must be longer than min_healthy_time (5000 ms)',
+    });
+  });
+
   it('request overrides: empty strings are not given', () => {
     assert.deepEqual(requestedOverrides({ batch_size: '', on_failure: 'abort', wait_between: '' }), {
       on_failure: 'abort',

@@ -63,6 +63,18 @@ describe('untrusted YAML is bounded and linear', () => {
     assert.equal(readYamlFile(small).length, MAX_YAML_BYTES, 'exactly at the limit is read');
   });
 
+  it('a file that is not valid UTF-8 is refused, not read with replacement characters', () => {
+    const file = path.join(tempDir('gov-yaml-file-'), 'latin1.yaml');
+    writeFileSync(
+      file,
+      Buffer.from('handlers:\n  - {name: a, command: [sh, -c, "echo caf\xe9"]}\n', 'latin1'),
+    );
+    assert.equal(
+      refusal(() => readYamlFile(file, 'latin1.yaml')),
+      'latin1.yaml: is not valid UTF-8 text (save it as UTF-8)',
+    );
+  });
+
   it('refuses a document over the size limit, naming its size and the limit', () => {
     const text = `handlers:\n  - name: web\n    command: [x]\n    env:\n${keys(100_000, '      ')}`;
     assert.ok(Buffer.byteLength(text) > MAX_YAML_BYTES); // the 1.6 MB apply of the report
