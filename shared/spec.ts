@@ -12,6 +12,7 @@ import {
   duration,
   envMap,
   int,
+  MAX_INT_FIELD,
   isObj,
   noNul,
   num,
@@ -31,6 +32,7 @@ import { isName, nameRefusal } from './names.js';
 import {
   DEFAULT_UPDATE,
   UPDATE_KEYS,
+  checkProgressDeadline,
   checkUpdate,
   compileUpdateFields,
   type UpdateSpec,
@@ -207,7 +209,7 @@ function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
   if (h.tcp !== undefined && h.tcp > 65535) ctx.fail(`${at}.tcp`, `${h.tcp} is not a port`);
   if (v.http !== undefined) {
     const url = str(ctx, `${at}.http`, v.http);
-    if (!isHttpUrl(url)) ctx.fail(`${at}.http`, `${JSON.stringify(url)} is not an http(s) URL`);
+    if (!/^https?:\/\/\S+$/.test(url)) ctx.fail(`${at}.http`, `${JSON.stringify(url)} is not an http(s) URL`);
     h.http = url;
   }
   if (v.exec !== undefined) {
@@ -215,8 +217,6 @@ function parseHealth(ctx: Ctx, at: string, v: unknown): HealthSpec {
     if (h.exec.length === 0) ctx.fail(`${at}.exec`, 'must not be empty');
   }
   if (h.interval_ms <= 0) ctx.fail(`${at}.interval`, 'must be greater than 0');
-  // 0 turned a tcp probe's timeout off (a probe could hang for ever) and failed every http probe at once.
-  if (h.timeout_ms <= 0) ctx.fail(`${at}.timeout`, 'must be greater than 0');
   return h;
 }
 
@@ -323,7 +323,7 @@ export function parseHandler(raw: unknown, at: string, file = '<spec>'): Handler
         logRaw.max_size === undefined
           ? 10 * 1024 * 1024
           : parseSize(ctx, `${at}.log.max_size`, logRaw.max_size),
-      keep: logRaw.keep === undefined ? 3 : int(ctx, `${at}.log.keep`, logRaw.keep, 0, MAX_LOG_KEEP),
+      keep: logRaw.keep === undefined ? 3 : int(ctx, `${at}.log.keep`, logRaw.keep, 0),
     },
   };
   if (raw.cwd !== undefined) spec.cwd = absolutePath(ctx, `${at}.cwd`, raw.cwd);
@@ -403,13 +403,33 @@ const SPEC_TEXT_VALUES = /^handlers\[\d+\]\.(env|labels|selector)\.[^[\]]+$/;
 
 /**
  * What a spec as written now must also be, beyond the apply validator (parseHandler) that stored specs and
- * specs on the wire pass: labels that a selector can name (shared/labels.ts), and placement by `agents` or by
- * `selector`, not both (the selector would be ignored). Checked on handlers files that are applied
+ * specs on the wire pass: labels that a selector can name (shared/labels.ts), placement by `agents` or by
+ * `selector`, not both (the selector would be ignored), and the bounds added later (integers that fit the
+ * wire, at most MAX_LOG_KEEP rotated logs, a health check that can pass, a progress deadline that leaves room). Checked on handlers files that are applied
  * (`gov apply -f`, the master's Apply), where a refusal changes nothing; not on a stored spec (it still
  * loads and still reaches its agents) nor on an agent's --handlers file (an agent must not stop starting
  * over a file an older version accepted).
  */
 function checkWritten(ctx: Ctx, at: string, spec: HandlerSpec): void {
+  // Integers travel as uint32: a larger one reached the agent as another number (a threshold of 2^32 as 0,
+  // which then failed every APPLY to it).
+  for (const [key, v] of [
+    ['start_retries', spec.start_retries],
+    ['health.healthy_threshold', spec.health?.healthy_threshold],
+    ['health.unhealthy_threshold', spec.health?.unhealthy_threshold],
+  ] as const)
+    if (v !== undefined && v > MAX_INT_FIELD) ctx.fail(`${at}.${key}`, `${v} is more than ${MAX_INT_FIELD}`);
+  // Each rotation renames the kept files one by one (a keep of 3e8 froze the agent).
+  if (spec.log.keep > MAX_LOG_KEEP)
+    ctx.fail(`${at}.log.keep`, `${spec.log.keep} is more than ${MAX_LOG_KEEP}`);
+  if (spec.health) {
+    // 0 turned a tcp probe's timeout off (a probe could hang for ever) and failed every http probe at once.
+    if (spec.health.timeout_ms <= 0) ctx.fail(`${at}.health.timeout`, 'must be greater than 0');
+    const url = spec.health.http;
+    if (url !== undefined && !isHttpUrl(url))
+      ctx.fail(`${at}.health.http`, `${JSON.stringify(url)} is not an http(s) URL`);
+  }
+  checkProgressDeadline(spec.update, (key, reason) => ctx.fail(`${at}.update.${key}`, reason));
   checkLabelMap(ctx, `${at}.labels`, spec.labels);
   checkLabelMap(ctx, `${at}.selector`, spec.selector);
   if (spec.agents.length > 0 && Object.keys(spec.selector).length > 0)

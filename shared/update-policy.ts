@@ -119,7 +119,15 @@ export function checkUpdate(u: UpdateSpec, refuse: RefuseUpdate): UpdateSpec {
       `${u.healthy_deadline_ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
     );
   }
-  // Shorter, no instance could ever be done: the rollout restarted its first batch, then paused on it.
+  return u;
+}
+
+/**
+ * A block or a rollout asked for now (not a stored one: it still loads and still reaches its agents): its
+ * progress_deadline must also be longer than min_healthy_time. Shorter, no instance could ever be done: the
+ * rollout restarted its first batch, then paused on it.
+ */
+export function checkProgressDeadline(u: UpdateSpec, refuse: RefuseUpdate): UpdateSpec {
   if (u.progress_deadline_ms <= u.min_healthy_time_ms) {
     refuse(
       'progress_deadline',

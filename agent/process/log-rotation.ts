@@ -17,6 +17,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { checkOwnFile, LOG_FILE_MODE, openOwnFile } from '../../shared/private-files.js';
+import { MAX_LOG_KEEP } from '../../shared/spec.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -24,7 +25,9 @@ const CHUNK = 1024 * 1024;
  * Rotates `file` when it is larger than `maxBytes`, keeping `keep` old copies. Returns true if rotated.
  * Throws (changing nothing) when `file` is a symlink or not our own regular file.
  */
-export function rotateIfNeeded(file: string, maxBytes: number, keep: number): boolean {
+export function rotateIfNeeded(file: string, maxBytes: number, keepAsked: number): boolean {
+  // A spec stored before the bound (MAX_LOG_KEEP) still rotates in bounded time.
+  const keep = Math.min(keepAsked, MAX_LOG_KEEP);
   // The common case, checked every few seconds for every log: one lstat, no open. A file that is not our own
   // regular file is refused here as the open below would; a symlink goes on to be refused by it.
   const pre = lstatSync(file, { throwIfNoEntry: false });

@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Rollout } from '../../proto/generated/governor/v1/Rollout.js';
 import { instanceKey, type HandlerSpec } from '../../shared/spec.js';
-import { checkUpdate, refuseField, type UpdateSpec } from '../../shared/update-policy.js';
+import {
+  checkProgressDeadline,
+  checkUpdate,
+  refuseField,
+  type UpdateKey,
+  type UpdateSpec,
+} from '../../shared/update-policy.js';
 import type { InstanceView } from '../state/registry.js';
 import { batchSizeOf, planBatches, type InstanceRef } from './plan.js';
 import { strictestPolicy } from './policy.js';
@@ -118,9 +124,9 @@ export function createRollout(n: NewRollout): RolloutRecord {
     handlers.map((h) => h.spec.update),
     refs.length,
   );
-  const u = checkUpdate({ ...merged, ...n.overrides }, (key, reason) =>
-    refuseField(key, `${reason}${key === 'healthy_deadline' ? mixedSources(n.overrides) : ''}`),
-  );
+  const refuse = (key: UpdateKey, reason: string): never =>
+    refuseField(key, `${reason}${key === 'healthy_deadline' ? mixedSources(n.overrides) : ''}`);
+  const u = checkProgressDeadline(checkUpdate({ ...merged, ...n.overrides }, refuse), refuse);
   const pids = new Map(refs.map((r) => [stepName(r), r.pid]));
   const batches = planBatches(refs, batchSizeOf(u.batch_size, refs.length));
   const at = new Date(n.now).toISOString();

@@ -23,7 +23,7 @@ import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js'
 import { ExecutionLog } from '../../master/state/execution-log.js';
 import { lockDataDir } from '../../shared/lock.js';
 import { tailLines } from '../../shared/log-tail.js';
-import { parseHandler, type HandlerSpec } from '../../shared/spec.js';
+import { MAX_LOG_KEEP, parseHandler, type HandlerSpec } from '../../shared/spec.js';
 import { fixture, tempDir, trackPid, waitFor } from '../helpers/common.js';
 
 const mode = (p: string): string => (lstatSync(p).mode & 0o7777).toString(8).padStart(4, '0');
@@ -218,6 +218,16 @@ describe('private data dirs and logs', () => {
     assert.equal(readFileSync(`${real}.1`, 'utf8'), 'x'.repeat(100));
     assert.equal(lstatSync(`${real}.1`).isFile(), true);
     assert.equal(statSync(real).size, 0);
+  });
+
+  it('a keep stored before its bound (a spec of an older master) rotates at most MAX_LOG_KEEP files: one rotation, not hours of renames', () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'big.log');
+    writeFileSync(log, 'x'.repeat(100));
+    writeFileSync(`${log}.${MAX_LOG_KEEP}`, 'oldest kept');
+    assert.equal(rotateIfNeeded(log, 10, 4_294_967_295), true); // 4e9 renames one by one before
+    assert.equal(readFileSync(`${log}.1`, 'utf8'), 'x'.repeat(100));
+    assert.equal(existsSync(`${log}.${MAX_LOG_KEEP + 1}`), false, 'nothing kept past the bound');
   });
 
   it('the log tail never reads through a symlink', async () => {

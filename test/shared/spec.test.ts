@@ -148,6 +148,15 @@ describe('handler spec validation', () => {
       /^handlers\.yaml: handlers\[0\]\.limits\.cpu: .*more than 100000%/,
     );
     assert.match(one('log: {max_size: [10]}'), /^handlers\.yaml: handlers\[0\]\.log\.max_size: /);
+    // Bounds added later refuse what is applied now; a spec stored or cached before them still loads (an
+    // agent's own --handlers file, a spec on the wire): it must keep reaching its agent.
+    const [stored] = parseHandlersFile(
+      'handlers:\n  - name: web\n    command: [x]\n    log: {keep: 5000}\n    health: {tcp: 1, timeout: 0s}\n' +
+        '    update: {progress_deadline: 2s}\n',
+      'handlers.yaml',
+      false,
+    );
+    assert.equal(stored?.log.keep, 5000);
   });
 
   it('refuses an http check URL that does not parse (a port over 65535, a broken host) and a probe timeout of 0', () => {

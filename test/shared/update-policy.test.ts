@@ -7,6 +7,7 @@ import { ValidationError } from '../../shared/errors.js';
 import {
   DEFAULT_UPDATE,
   ON_FAILURE,
+  checkProgressDeadline,
   checkUpdate,
   compileUpdateFields,
   parseBatchSize,
@@ -122,9 +123,10 @@ describe('update block: one validator', () => {
     assert.equal(checkUpdate(DEFAULT_UPDATE, refuseField), DEFAULT_UPDATE);
   });
 
-  it('a whole block needs progress_deadline longer than min_healthy_time (shorter, no instance could be done)', () => {
+  it('a block or rollout asked for now needs progress_deadline longer than min_healthy_time (shorter, no instance could be done)', () => {
     const u = { ...DEFAULT_UPDATE, min_healthy_time_ms: 5000, progress_deadline_ms: 4000 };
-    assert.throws(() => checkUpdate(u, refuseField), {
+    assert.equal(checkUpdate(u, refuseField), u, 'a stored block still loads');
+    assert.throws(() => checkProgressDeadline(u, refuseField), {
       message: 'progress_deadline: 4000 ms must be longer than min_healthy_time (5000 ms)',
     });
   });
