@@ -113,12 +113,7 @@ export function compileUpdateFields(input: UpdateInput, refuse: RefuseUpdate): P
 
 /** A whole update block: an instance must have time to stay healthy for min_healthy_time within its deadline. */
 export function checkUpdate(u: UpdateSpec, refuse: RefuseUpdate): UpdateSpec {
-  if (u.healthy_deadline_ms <= u.min_healthy_time_ms) {
-    refuse(
-      'healthy_deadline',
-      `${u.healthy_deadline_ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
-    );
-  }
+  outlastsMinHealthy(u, 'healthy_deadline', u.healthy_deadline_ms, refuse);
   return u;
 }
 
@@ -128,13 +123,14 @@ export function checkUpdate(u: UpdateSpec, refuse: RefuseUpdate): UpdateSpec {
  * rollout restarted its first batch, then paused on it.
  */
 export function checkProgressDeadline(u: UpdateSpec, refuse: RefuseUpdate): UpdateSpec {
-  if (u.progress_deadline_ms <= u.min_healthy_time_ms) {
-    refuse(
-      'progress_deadline',
-      `${u.progress_deadline_ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`,
-    );
-  }
+  outlastsMinHealthy(u, 'progress_deadline', u.progress_deadline_ms, refuse);
   return u;
+}
+
+/** The one rule of both: deadline `key` (`ms`) must be longer than the block's min_healthy_time. */
+function outlastsMinHealthy(u: UpdateSpec, key: UpdateKey, ms: number, refuse: RefuseUpdate): void {
+  if (ms <= u.min_healthy_time_ms)
+    refuse(key, `${ms} ms must be longer than min_healthy_time (${u.min_healthy_time_ms} ms)`);
 }
 
 /** Override fields as StartRolloutRequest carries them ('' = not given, as proto3 strings default). */
