@@ -83,10 +83,9 @@ export function duration(ctx: Ctx, at: string, v: unknown): number {
 /** Integers travel as uint32 (spec.proto): a larger one would reach the agent as another number. */
 export const MAX_INT_FIELD = 2 ** 32 - 1;
 
-export function int(ctx: Ctx, at: string, v: unknown, min: number, max = Infinity): number {
+export function int(ctx: Ctx, at: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
     ctx.fail(at, `${JSON.stringify(v)} must be an integer ≥ ${min}`);
-  if (v > max) ctx.fail(at, `${v} is more than ${max}`);
   return v;
 }
 

@@ -405,7 +405,8 @@ const SPEC_TEXT_VALUES = /^handlers\[\d+\]\.(env|labels|selector)\.[^[\]]+$/;
  * What a spec as written now must also be, beyond the apply validator (parseHandler) that stored specs and
  * specs on the wire pass: labels that a selector can name (shared/labels.ts), placement by `agents` or by
  * `selector`, not both (the selector would be ignored), and the bounds added later (integers that fit the
- * wire, at most MAX_LOG_KEEP rotated logs, a health check that can pass, a progress deadline that leaves room). Checked on handlers files that are applied
+ * wire, at most MAX_LOG_KEEP rotated logs, a health check that can pass, a progress deadline that leaves
+ * room). Checked on handlers files that are applied
  * (`gov apply -f`, the master's Apply), where a refusal changes nothing; not on a stored spec (it still
  * loads and still reaches its agents) nor on an agent's --handlers file (an agent must not stop starting
  * over a file an older version accepted).
