@@ -54,7 +54,7 @@ export class ObservedSet {
     /** The governed instances: their names and process groups are never taken by an observed process. */
     private readonly handlers: InstanceRegistry,
     /** Every process in this agent's instance cgroups (CgroupTracking.pids): the handlers', never observed. */
-    private readonly trackedPids: () => ReadonlySet<number> = () => new Set(),
+    private readonly trackedPids: () => ReadonlySet<number>,
   ) {
     this.log = opts.logger.named('observed');
     this.scanner = opts.discover.length > 0 ? new DiscoveryScanner(opts.discover) : null;
