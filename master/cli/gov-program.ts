@@ -370,7 +370,10 @@ export async function main(argv: string[], given: CliIO, deps: GovDeps = {}): Pr
   // stderr carries only the CLI's own words and what the master and agents said (errors, reasons): never a
   // terminal control (terminalText); stdout is made safe where such text is printed (print, table), while
   // `gov logs` and `gov exec` pass a handler's own output through.
-  const io: CliIO = { ...given, err: (t) => given.err(terminalText(t)) };
+  // Copied by descriptor, not spread: a spread reads `interrupted`, and that getter (entryIO) installs the
+  // SIGINT/SIGTERM listeners, after which Ctrl-C no longer ends a command that does not race against it.
+  const io = Object.defineProperties({}, Object.getOwnPropertyDescriptors(given)) as CliIO;
+  io.err = (t) => given.err(terminalText(t));
   let args = argv.length === 0 ? ['--help'] : argv;
   const isAdmin = (name: string) => COMMANDS.some((e) => e.name === name && e.group === 'admin:');
   // local.ts is loaded only when its flags or GOV_SOCKET are there: `gov --version` loads no more than before.

@@ -1,6 +1,6 @@
 /** The `gov` dispatcher: help, version, unknown commands, daemon dispatch, and the built binary itself. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { CliIO } from '../../shared/cli-io.js';
 import { main } from '../../master/cli/gov-program.js';
 import { initPki } from '../../shared/pki.js';
-import { GOV_BIN, REPO_ROOT, tempDir } from '../helpers/common.js';
+import { GOV_BIN, REPO_ROOT, tempDir, trackPid, waitFor } from '../helpers/common.js';
 import { FakeAdmin, captureIO } from './fake-admin.js';
 
 const ALL_COMMANDS = [
@@ -191,6 +191,39 @@ describe('gov binary (dist/master/cli/gov.js)', () => {
         assert.match(r.stderr, new RegExp(`^error: (cannot reach )?master at 127\\.0\\.0\\.1:${port}`));
       }
     } finally {
+      for (const sock of held) sock.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
+  it('Ctrl-C ends a command that waits on a master that never answers (the signal is not swallowed)', async () => {
+    const cwd = tempDir();
+    await initPki({ dir: path.join(cwd, 'certs') });
+    const held: net.Socket[] = [];
+    const silent = net.createServer((sock) => void held.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const child = spawn(process.execPath, [GOV_BIN, 'ps', '--master', `127.0.0.1:${port}`], {
+      cwd,
+      env: {},
+      stdio: 'ignore',
+    });
+    const pid = child.pid!;
+    trackPid(pid);
+    const ended = new Promise<NodeJS.Signals | number | null>((r) =>
+      child.once('exit', (code, signal) => r(signal ?? code)),
+    );
+    try {
+      // It is past its start-up and waiting on the master (its default tries last 15 s).
+      await waitFor(() => held.length > 0, { timeoutMs: 10_000, what: 'gov ps connected' });
+      process.kill(pid, 'SIGINT');
+      const how = await Promise.race([
+        ended,
+        new Promise<string>((r) => setTimeout(() => r('still running 5 s after SIGINT'), 5000).unref()),
+      ]);
+      assert.equal(how, 'SIGINT');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
       for (const sock of held) sock.destroy();
       await new Promise<void>((r) => silent.close(() => r()));
     }
