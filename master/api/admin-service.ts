@@ -228,6 +228,7 @@ export function adminHandlers(
       const resolved = resolveTargets(registry, requestTargets(req, req.agent, req.instance), {
         empty: 'refuse',
         observed: 'refuse',
+        heldBack: fleet.heldBackTest(),
       });
       if (control.kind === 'RESTART') rollouts.assertNotRolling(resolved.instances);
       const { executions: records, outcomes, reported } = await fanOut(fleet, resolved, control, issuedBy);
@@ -288,7 +289,11 @@ export function adminHandlers(
         if (stream !== 'stdout' && stream !== 'stderr')
           throw new ValidationError(`stream must be stdout or stderr, not ${stream}`, { fields: ['stream'] });
         const one = theOneInstance(
-          resolveTargets(registry, req.targets, { empty: 'refuse', observed: 'refuse' }),
+          resolveTargets(registry, req.targets, {
+            empty: 'refuse',
+            observed: 'refuse',
+            heldBack: fleet.heldBackTest(),
+          }),
         );
         const lines = await fleet.tailLogs(one.agent, one.handler, req.tail || 50, stream, one.key, use);
         return { lines, handler: one.handler, agent: one.agent, instance: one.key };

@@ -69,7 +69,11 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
         });
       if (!s.targets) throw new ValidationError('exec needs a target', { fields: ['targets'] });
       const one = theOneInstance(
-        resolveTargets(fleet.registry, s.targets, { empty: 'refuse', observed: 'refuse' }).instances,
+        resolveTargets(fleet.registry, s.targets, {
+          empty: 'refuse',
+          observed: 'refuse',
+          heldBack: fleet.heldBackTest(),
+        }).instances,
       );
       const session = fleet.hub.get(one.agent);
       if (!session) throw new UnavailableError(`agent ${one.agent} is not connected`);

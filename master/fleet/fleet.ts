@@ -76,6 +76,19 @@ export class Fleet {
   heldHandlers: () => string[] = () => [];
   /** Instance keys on `agent` a rolling update starts in its batch (set by the rollout engine): APPLY defers them. */
   deferredInstances: (agent: string) => string[] = () => [];
+
+  /**
+   * Whether instance `key` on `agent` is one of the deferred replicas, for commands on running instances
+   * (ResolveOptions.heldBack); each agent's list is read once per test made.
+   */
+  heldBackTest(): (agent: string, key: string) => boolean {
+    const lists = new Map<string, ReadonlySet<string>>();
+    return (agent, key) => {
+      let keys = lists.get(agent);
+      if (!keys) lists.set(agent, (keys = new Set(this.deferredInstances(agent))));
+      return keys.has(key);
+    };
+  }
   /** The adoption of the last hello (adoptions run one after another). */
   private adopting: Promise<unknown> = Promise.resolve();
   /** Streams whose hello is not through yet (closed with the others by `close`). */

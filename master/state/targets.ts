@@ -48,6 +48,12 @@ export interface ResolveOptions {
   empty: 'everything' | 'refuse';
   /** A name of an observed process: listed (reads) or refused (commands never act on one). */
   observed: 'include' | 'refuse';
+  /**
+   * Replicas a stopped-short rolling update holds back (Fleet.deferredInstances): no agent runs them, so commands
+   * that act on running instances leave them out, and refuse one named by its key. Unset (rollouts): included —
+   * a rolling restart is what starts them.
+   */
+  heldBack?: (agent: string, key: string) => boolean;
 }
 
 /** Which instances of one handler are meant: every one, or these (index, agent) pairs (null = any). */
@@ -117,6 +123,7 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
 
   const byKey = new Map(reported.map((v) => [`${v.agent}\u0000${v.status.instance || v.status.handler}`, v]));
   const instances: TargetInstance[] = [];
+  const heldNamed: string[] = [];
   for (const handler of [...picks.keys()].sort()) {
     const spec = specs.get(handler);
     if (!spec) continue; // observed or leftover: reads only (matches)
@@ -128,9 +135,14 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
         const named = (picks.get(handler) ?? []).some(
           (p) => p.index === index && (p.agent === null || p.agent === agent),
         );
+        if (opts.heldBack?.(agent, key)) {
+          if (named) heldNamed.push(`${key}@${agent}`);
+          continue;
+        }
         instances.push({ handler, agent, index, key, named, ...(view ? { view } : {}) });
       }
   }
+  if (heldNamed.length > 0) throw heldBackTargets(heldNamed);
   checkNamesHit(names, instances, specs, registry, set.agents);
   // Handlers picked by --all or --selector that --agent narrows to no instance: nothing to do, refused too.
   if (opts.empty === 'refuse' && narrow !== null && instances.length === 0)
@@ -219,6 +231,17 @@ function unknownTargets(unknown: readonly string[], known: readonly string[]): N
   return new NotFoundError(
     `unknown handler${unknown.length > 1 ? 's' : ''} ${listed(unknown.map((u) => JSON.stringify(u)))} ` +
       `(known: ${listed(known) || 'none'}); nothing was done — apply a spec with gov apply -f`,
+    { fields: ['targets'] },
+  );
+}
+
+/** Replicas named by key that a stopped-short rolling update holds back (ResolveOptions.heldBack). */
+function heldBackTargets(keys: readonly string[]): NotFoundError {
+  const handlers = [...new Set(keys.map((k) => parseInstanceKey(k.slice(0, k.lastIndexOf('@'))).handler))];
+  return new NotFoundError(
+    `${listed(keys)} ${keys.length > 1 ? 'are' : 'is'} not started: held back by a rolling update that stopped ` +
+      `short before its batch; \`gov rollout restart ${handlers.join(' ')}\` starts ${keys.length > 1 ? 'them' : 'it'} ` +
+      `health-gated, as does the next apply of a new version; nothing was done`,
     { fields: ['targets'] },
   );
 }

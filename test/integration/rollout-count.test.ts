@@ -241,6 +241,36 @@ describe('rollout: a rolling update that changes the count or the agents', funct
     await runsExactly(['edge-1/web', 'edge-2/web', 'edge-1/web#1', 'edge-2/web#1']);
   });
 
+  it('control commands leave out the replicas an aborted update held back, and refuse one named by its key', async () => {
+    await abortedGrowth('34', '35', 2);
+    for (const action of ['start', 'restart', 'ensure', 'stop']) {
+      const res = await c.gov([action, 'web', '--json']);
+      assert.equal(res.code, 0, `${action}: ${res.stderr}`);
+      const outcomes = (JSON.parse(res.stdout) as { outcomes: Array<{ key: string; ok: boolean }> }).outcomes;
+      assert.deepEqual(
+        outcomes.map((o) => `${o.key} ${o.ok}`),
+        ['web@edge-1 true', 'web@edge-2 true'],
+        `${action}: only what the agents run, each with its own outcome`,
+      );
+    }
+    for (const args of [
+      ['start', 'web#1@edge-1'],
+      ['signal', 'HUP', 'web#1@edge-2', 'web@edge-1'],
+    ]) {
+      const res = await c.gov(args);
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, /web#1@edge-(1|2) is not started: held back by a rolling update/);
+      assert.match(res.stderr, /`gov rollout restart web` starts it.*nothing was done/);
+    }
+    const listed = await c.instances('web');
+    assert.deepEqual(
+      listed.map((i) => `${keyOf(i)} ${i.state}`).sort(),
+      ['edge-1/web stopped', 'edge-2/web stopped'],
+      'the stop took; the refused commands did nothing',
+    );
+    await c.gov(['start', 'web']);
+  });
+
   it('after an update aborted before the replicas it adds ran, a rolling restart of the handler starts them in its batches', async () => {
     await abortedGrowth('32', '33');
     const res = await c.gov([
