@@ -116,7 +116,8 @@ export const EXIT_USAGE = 2;
  * master's refusal of a command's TARGET words (an unknown name or agent, a name that matches no instance
  * or several where one is needed: NOT_FOUND or INVALID_ARGUMENT naming the field `targets`) or of an agent
  * it has never seen (NOT_FOUND naming `agent_id`, the ID of `gov agents revoke|unrevoke|label`, or `agent`,
- * the `--agent` of `gov attach|detach`), since nothing was done and the command line is what must change.
+ * the `--agent` of `gov attach|detach`), or of a rollout ID it does not hold (NOT_FOUND naming `id`), since
+ * nothing was done and the command line is what must change.
  * Every other failure, whatever its kind or status, exits 1 ("the operation failed").
  */
 export function exitCodeOf(err: unknown): typeof EXIT_FAILED | typeof EXIT_USAGE {
@@ -124,6 +125,6 @@ export function exitCodeOf(err: unknown): typeof EXIT_FAILED | typeof EXIT_USAGE
   if (!(err instanceof GovError)) return EXIT_FAILED;
   const named = (f: string) => err.fields.includes(f);
   if ((err.kind === 'NOT_FOUND' || err.kind === 'INVALID_ARGUMENT') && named('targets')) return EXIT_USAGE;
-  if (err.kind === 'NOT_FOUND' && (named('agent_id') || named('agent'))) return EXIT_USAGE;
+  if (err.kind === 'NOT_FOUND' && (named('agent_id') || named('agent') || named('id'))) return EXIT_USAGE;
   return EXIT_FAILED;
 }

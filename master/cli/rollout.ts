@@ -15,12 +15,15 @@ import {
   checkUpdate,
   compileUpdateFields,
   DEFAULT_UPDATE,
+  type OnFailure,
   type UpdateKey,
 } from '../../shared/update-policy.js';
 import type { AdminApi, Rollout } from './admin-client.js';
 import { adminCommand } from './admin-command.js';
 import { readTargets, targetOptions } from './command-kit.js';
 import { connectAdmin, type AdminConnector } from './connect.js';
+import { failurePolicy } from '../rollout/plan.js';
+import type { RolloutKind } from '../rollout/types.js';
 import { printJson, rolloutProgress } from './format.js';
 import { handlersLabel, outcome, rolloutHandlers, summaryLine, watchRollout } from './rollout-watch.js';
 
@@ -58,7 +61,7 @@ function statusText(r: Rollout): string {
   let text = summaryLine(r);
   const handlers = rolloutHandlers(r);
   if (handlers.length > 1) {
-    text += `  batch size ${r.batch_size}, on failure ${r.on_failure}, issued by ${r.issued_by}\n`;
+    text += `  batch size ${r.batch_size}, on failure ${onFailureText(r)}, issued by ${r.issued_by}\n`;
     text += `  handlers (${handlers.length}):\n`;
     for (const h of handlers) {
       const mine = r.instances.filter((i) => (i.handler || r.handler) === h.name);
@@ -66,7 +69,7 @@ function statusText(r: Rollout): string {
       text += `    ${h.name}: versions ${h.from_version} → ${h.to_version}${back}, ${rolloutProgress(mine)}\n`;
     }
   } else {
-    text += `  versions ${r.from_version} → ${r.to_version}, batch size ${r.batch_size}, on failure ${r.on_failure}, issued by ${r.issued_by}\n`;
+    text += `  versions ${r.from_version} → ${r.to_version}, batch size ${r.batch_size}, on failure ${onFailureText(r)}, issued by ${r.issued_by}\n`;
   }
   if (r.error) text += `  ${r.state === 'succeeded' ? 'note' : 'error'}: ${r.error}\n`;
   text += table(
@@ -84,19 +87,37 @@ function statusText(r: Rollout): string {
   return text;
 }
 
-/** Resolves a missing ID: the newest rollout `sub` can act on. */
+/** What a failed batch does (plan.ts failurePolicy): a restart asked to roll back aborts, and says so. */
+function onFailureText(r: Rollout): string {
+  const does = failurePolicy(r.kind as RolloutKind, r.on_failure as OnFailure);
+  return does === r.on_failure
+    ? r.on_failure
+    : `${does} (${r.on_failure} asked: a restart has nothing to roll back)`;
+}
+
+/**
+ * Resolves a missing ID: the newest rollout for `status`; for the others the one rollout `sub` can act on, refused
+ * when there are several (listed): an implicit pause or abort must not land on one the operator forgot.
+ */
 async function resolveId(api: AdminApi, id: string | undefined, sub: Sub): Promise<string> {
   if (id) return id;
   const wanted =
     sub === 'resume' ? ['paused'] : sub === 'status' ? [] : ['pending', 'running', 'paused', 'rolling_back'];
   const { rollouts } = await api.listRollouts();
-  const found = rollouts.find((r) => wanted.length === 0 || wanted.includes(r.state));
-  if (!found) {
+  const found = rollouts.filter((r) => wanted.length === 0 || wanted.includes(r.state));
+  if (found.length === 0) {
     throw new StateError(
       `no ${wanted.length ? `${wanted.join('/')} ` : ''}rollout to ${sub}; pass an ID (see gov rollout status)`,
     );
   }
-  return found.id;
+  if (sub !== 'status' && found.length > 1)
+    throw new UsageError(
+      `${found.length} rollouts could be meant (${found
+        .slice(0, 10)
+        .map((r) => `${r.id} ${r.state} ${handlersLabel(rolloutHandlers(r).map((h) => h.name))}`)
+        .join('; ')}${found.length > 10 ? '; …' : ''}): pass the ID of the one to ${sub}`,
+    );
+  return found[0]!.id;
 }
 
 function restartCommand(connect: AdminConnector) {

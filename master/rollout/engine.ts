@@ -103,7 +103,10 @@ export class RolloutEngine {
 
   get(id: string): RolloutRecord {
     const r = this.store.get(id);
-    if (!r) throw new NotFoundError(`unknown rollout ${JSON.stringify(id)} (see gov rollout status)`);
+    if (!r)
+      throw new NotFoundError(`unknown rollout ${JSON.stringify(id)} (see gov rollout status)`, {
+        fields: ['id'],
+      });
     return r;
   }
 

@@ -140,6 +140,41 @@ describe('gov rollout over a target set (fake master)', () => {
     assert.match(io.stdout, /^ {4}api: versions 2 → 3, 0\/1 instance\(s\) healthy, 1 failed$/m);
   });
 
+  it('status of a restart asked to roll back on failure says it aborts (a restart has nothing to roll back)', async () => {
+    const fake = new FakeAdmin({ getRollout: async () => rollout({ on_failure: 'rollback' }) });
+    const { code, io } = await gov(['rollout', 'status', 'ro-1'], fake);
+    assert.equal(code, 0, io.stderr);
+    assert.match(io.stdout, /on failure abort \(rollback asked: a restart has nothing to roll back\)/);
+  });
+
+  it('pause, resume and abort without an ID act on the one rollout they can, and refuse to pick among several', async () => {
+    const two = [rollout({ id: 'ro-2', state: 'running' }), rollout({ id: 'ro-1', state: 'paused' })];
+    for (const sub of ['pause', 'abort']) {
+      const fake = new FakeAdmin({ listRollouts: async () => ({ rollouts: two }) });
+      const { code, io } = await gov(['rollout', sub], fake);
+      assert.equal(code, 2, `${sub}: ${io.stderr}`);
+      assert.match(
+        io.stderr,
+        new RegExp(
+          `2 rollouts could be meant \\(ro-2 running web; ro-1 paused web\\): pass the ID of the one to ${sub}`,
+        ),
+      );
+      assert.deepEqual(
+        fake.calls.map((c) => c[0]),
+        ['listRollouts'],
+        `${sub}: nothing paused or aborted`,
+      );
+    }
+    // resume: only the paused one can be meant.
+    const fake = new FakeAdmin({ listRollouts: async () => ({ rollouts: two }) });
+    const { code, io } = await gov(['rollout', 'resume', '--detach'], fake);
+    assert.equal(code, 0, io.stderr);
+    assert.deepEqual(
+      fake.calls.find((c) => c[0] === 'resumeRollout'),
+      ['resumeRollout', 'ro-1'],
+    );
+  });
+
   it('status (list) shows many handlers as `web, api +48 more`', async () => {
     const fake = new FakeAdmin({ listRollouts: async () => ({ rollouts: [manyHandlers(50)] }) });
     const { code, io } = await gov(['rollout', 'status'], fake);
