@@ -83,7 +83,7 @@ export function resolveLocalTargets(
         `(known: ${[...byName.keys()].join(', ') || 'none'}); nothing was done`,
       { fields: ['targets'] },
     );
-  if (observed.length > 0) throw new StateError(observed.map(observedRefusal).join('; '));
+  if (observed.length > 0) throw new StateError(observed.map((n) => observedRefusal(n)).join('; '));
   const all = set.all || (opts.empty === 'everything' && isEmptyTarget(set));
   const selector = Object.entries(set.selector);
   if (all || selector.length > 0) {

@@ -7,7 +7,7 @@ import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import type { InstanceInfo } from '../../proto/generated/governor/v1/InstanceInfo.js';
 import type { ListMastersResponse } from '../../proto/generated/governor/v1/ListMastersResponse.js';
 import { errorMessage, NotFoundError, StateError, ValidationError } from '../../shared/errors.js';
-import { handlerObservedClash } from '../../shared/observed.js';
+import { OBSERVED_WHY, handlerObservedClash } from '../../shared/observed.js';
 import { agentRefRefusal, isAgentRef, isName } from '../../shared/names.js';
 import { isPid } from '../../shared/proc.js';
 import { instanceKey, parseHandlersFile, parseInstanceKey, type HandlerSpec } from '../../shared/spec.js';
@@ -90,7 +90,11 @@ export function adminHandlers(
       const set = requestTargets(req);
       checkWholeHandlers(set);
       const { resolved, agentsOf, removedWaitMs } = await rollouts.specChanges.run(async () => {
-        const resolved = resolveTargets(registry, set, { empty: 'refuse', observed: 'refuse' });
+        const resolved = resolveTargets(registry, set, {
+          empty: 'refuse',
+          observed: 'refuse',
+          observedWhy: OBSERVED_WHY.delete,
+        });
         // A handler a rollout holds is not deleted under it (the rollout would fail for every handler it covers).
         rollouts.assertIdle(...resolved.handlers);
         const agentsOf = new Map(
@@ -293,6 +297,7 @@ export function adminHandlers(
             empty: 'refuse',
             observed: 'refuse',
             heldBack: fleet.heldBackTest(),
+            observedWhy: OBSERVED_WHY.logs,
           }),
         );
         const lines = await fleet.tailLogs(one.agent, one.handler, req.tail || 50, stream, one.key, use);

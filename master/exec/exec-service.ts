@@ -12,6 +12,7 @@ import type { ExecStart__Output } from '../../proto/generated/governor/v1/ExecSt
 import { NotFoundError, UnavailableError, ValidationError, TimeoutError } from '../../shared/errors.js';
 import { toServiceError } from '../../shared/grpc-status.js';
 import type { Logger } from '../../shared/logger.js';
+import { OBSERVED_WHY } from '../../shared/observed.js';
 import { instanceTarget } from '../../shared/targets.js';
 import { callerIdentity, type HasAuthContext } from '../api/auth.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -73,6 +74,7 @@ export function execHandler(fleet: Fleet, router: ExecRouter, logger: Logger) {
           empty: 'refuse',
           observed: 'refuse',
           heldBack: fleet.heldBackTest(),
+          observedWhy: OBSERVED_WHY.exec,
         }).instances,
       );
       const session = fleet.hub.get(one.agent);

@@ -54,6 +54,8 @@ export interface ResolveOptions {
    * a rolling restart is what starts them.
    */
   heldBack?: (agent: string, key: string) => boolean;
+  /** Why a refused observed name is refused (observedRefusal): by default, that it is never signalled. */
+  observedWhy?: string;
 }
 
 /** Which instances of one handler are meant: every one, or these (index, agent) pairs (null = any). */
@@ -101,7 +103,8 @@ export function resolveTargets(registry: Registry, set: TargetSet, opts: Resolve
     else unknown.push(n.text);
   }
   if (unknown.length > 0) throw unknownTargets(unknown, [...specs.keys()]);
-  if (observed.length > 0) throw new StateError(observed.map(observedRefusal).join('; '));
+  if (observed.length > 0)
+    throw new StateError(observed.map((n) => observedRefusal(n, opts.observedWhy)).join('; '));
   const all = set.all || (opts.empty === 'everything' && isEmptyTarget(set));
   const selector = Object.entries(set.selector);
   if (all || selector.length > 0) {

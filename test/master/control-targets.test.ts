@@ -360,6 +360,27 @@ describe('Admin Control and reads over target sets', () => {
     assert.deepEqual(sent(), []);
   });
 
+  it('logs and delete of an observed process are refused with their own reason, not the signal one', async () => {
+    await rejected(
+      call('TailLogs', {
+        handler: '',
+        agent: '',
+        tail: 5,
+        stream: 'stdout',
+        instance: '',
+        targets: set({ names: ['ext'] }),
+      }),
+      9,
+      /ext is an observed process \(attached by PID\): governor did not start it and holds no output of it/,
+    );
+    await rejected(
+      call('DeleteHandler', { handler: '', targets: set({ names: ['ext'] }) }),
+      9,
+      /ext is an observed process \(attached by PID\): it is no handler; `gov detach --agent AGENT --name NAME`/,
+    );
+    assert.deepEqual(sent(), []);
+  });
+
   it('Control is admin only: a viewer is refused at the interceptor', () => {
     const d = authorize('/governor.v1.Admin/Control', { cn: 'bob', ou: 'viewer' });
     assert.equal(d.ok, false);
