@@ -87,6 +87,8 @@ export interface MasterLinkOptions {
   /** Reconnect backoff (named constants; jitter ±20 %). */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** How long a dialed master may take to welcome the link before the next is tried (WELCOME_TIMEOUT_MS). */
+  welcomeTimeoutMs?: number;
   /** Used until the master's welcome says otherwise. */
   heartbeatIntervalMs?: number;
   metricsIntervalMs?: number;
@@ -119,6 +121,14 @@ const HEARTBEAT_MISSES = 4;
  * check of one connection: sent every 5 s they were a third of an idle agent's messages on it.
  */
 const LINK_KEEPALIVE_TIME_MS = 15_000;
+/**
+ * How long a dialed master may hold the stream without a welcome (a master answers the hello at once, before
+ * any work on it). The heartbeat watchdog starts only with the welcome: a master that takes the connection
+ * but is frozen (SIGSTOP, a hung process, a partition after the handshake) held the dial until the keepalive
+ * gave up, 20 s, while a new leader was up. Longer than a new leader takes to welcome a whole fleet that
+ * reconnects at once (500 agents: 1.4 s, `npm run bench -- failover`).
+ */
+export const WELCOME_TIMEOUT_MS = 5000;
 const RESULT_CACHE = 256;
 
 export class MasterLink {
@@ -234,6 +244,15 @@ export class MasterLink {
     const call = this.clientFor(this.rotation.current).Connect();
     this.call = call;
     let welcomed = false;
+    const welcomeMs = this.opts.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
+    const noWelcome = setTimeout(() => {
+      if (this.call !== call || welcomed) return;
+      this.log.warn('master took the link but sent no welcome; trying the next', {
+        master: this.rotation.current,
+        waited_ms: welcomeMs,
+      });
+      call.cancel();
+    }, welcomeMs).unref();
     call.on('data', (msg: MasterMessage__Output) => {
       const now = Date.now();
       // Measured before anything is written in answer: how long the master has not heard from us.
@@ -251,6 +270,7 @@ export class MasterLink {
           return;
         }
         welcomed = true;
+        clearTimeout(noWelcome);
         this.lastTlsProblem = '';
         this.attempt = 0;
         this.rotation.succeeded();
@@ -287,6 +307,7 @@ export class MasterLink {
     const onDown = (why: string, err?: grpc.ServiceError) => {
       if (this.call !== call) return;
       this.call = null;
+      clearTimeout(noWelcome);
       this.clearTimers();
       this.host.linkDown?.(why);
       if (this._state === 'closed') return;

@@ -24,7 +24,8 @@ let open = 0;
 let maxOpen = 0;
 
 class StubLinkMaster {
-  role: 'leader' | 'follower' = 'follower';
+  /** silent: takes the stream and the hello, answers nothing (a frozen master). */
+  role: 'leader' | 'follower' | 'silent' = 'follower';
   leader = '';
   hellos = 0;
   readonly streams = new Set<Stream>();
@@ -56,6 +57,7 @@ class StubLinkMaster {
         call.on('data', (m: AgentMessage__Output) => {
           if (m.body !== 'hello') return;
           me.hellos++;
+          if (me.role === 'silent') return;
           if (me.role === 'follower') {
             done();
             call.emit(
@@ -115,6 +117,7 @@ describe('agent link: following the leader of an HA cluster', () => {
       logger: new Logger('test', { level: 'error' }),
       backoffInitialMs: 50,
       backoffMaxMs: 300,
+      welcomeTimeoutMs: 500,
     });
     link.start();
     return link;
@@ -168,6 +171,20 @@ describe('agent link: following the leader of an HA cluster', () => {
       link?.close();
       relay.close();
     }
+  });
+
+  it('a master that takes the stream but never welcomes it (frozen) is given up, and the next one tried', async () => {
+    masters = await Promise.all([0, 1].map(() => StubLinkMaster.start()));
+    const [a, b] = masters as [StubLinkMaster, StubLinkMaster];
+    a.role = 'silent';
+    b.role = 'leader';
+    const l = dial([a.address, b.address]);
+    await waitFor(() => l.state === 'connected' && l.master === b.address, {
+      what: 'the link to give up the silent master and reach the leader',
+    });
+    assert.equal(a.hellos, 1);
+    assert.equal(a.streams.size, 0, 'the stream to the silent master was closed');
+    assert.equal(maxOpen, 1, 'never two links at once');
   });
 
   it('when its master dies, moves to the new leader (a follower of the old one names it)', async () => {
