@@ -11,11 +11,16 @@
  * lost instead: memory is kept as it is and written again with backoff until the disk takes it, and
  * callers are never rejected.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { promises as fs, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { DATA_DIR_MODE, ensureDir } from './private-files.js';
+import { errorMessage } from './errors.js';
 import { WriteCoalescer } from './write-coalescer.js';
+
+/** The longest string Node can make: a larger file cannot be read as one text. */
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
 /** A lowdb-compatible adapter that writes atomically and durably (lowdb's own TextFile does not fsync). */
 export class DurableJSONFile<T> implements Adapter<T> {
@@ -27,14 +32,40 @@ export class DurableJSONFile<T> implements Adapter<T> {
     return text === null ? null : this.parse(text);
   }
 
-  /** The file's text, or null when it does not exist. */
+  /**
+   * The file's text, or null when it does not exist. Any other failure names the file: one larger than a
+   * JavaScript string can hold is refused before it is read (reading it failed with "Invalid string length").
+   */
   async readText(): Promise<string | null> {
+    let fh: fs.FileHandle;
     try {
-      return await fs.readFile(this.filename, 'utf8');
+      fh = await fs.open(this.filename, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+      throw this.unreadable(err);
     }
+    let size: number;
+    try {
+      size = (await fh.stat()).size;
+      if (size <= MAX_STRING_LENGTH) return await fh.readFile('utf8');
+    } catch (err) {
+      throw this.unreadable(err);
+    } finally {
+      await fh.close();
+    }
+    throw new Error(
+      `state file ${this.filename} cannot be read: ${size} bytes, more than one text can hold ` +
+        `(${MAX_STRING_LENGTH} characters); nothing was changed — move it away or trim it`,
+    );
+  }
+
+  private unreadable(err: unknown): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
+    return new Error(`state file ${this.filename} cannot be read: ${why}; nothing was changed`, {
+      cause: err,
+    });
   }
 
   parse(text: string): T {

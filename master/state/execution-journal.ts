@@ -225,6 +225,13 @@ function line(lifetime: number, record?: ExecutionRecord): string {
 }
 
 /**
+ * What a refused journal line tells the operator: moving the journal away does not start the master (a store that
+ * leaves the log to it requires it, see `open`), an empty one does.
+ */
+const JOURNAL_REFUSAL =
+  'refusing to start — repair the line, or replace the file with an empty one to start with an empty execution log (it is never emptied for you)';
+
+/**
  * Reads the journal's text into `ring` (replacing its records and counter). Returns whether the tail was
  * torn (dropped) and how many lines were read.
  */
@@ -234,7 +241,7 @@ function readJournal(file: string, text: string, ring: ExecutionRing): { torn: b
   let torn = parts.pop() !== '';
   const byId = new Map<string, ExecutionRecord>();
   let lifetime = 0;
-  const c = new ShapeChecker(file);
+  const c = new ShapeChecker(file, JOURNAL_REFUSAL);
   for (let i = 0; i < parts.length; i++) {
     const at = `line ${i + 1}`;
     if ((parts[i] as string).trim() === '') continue;

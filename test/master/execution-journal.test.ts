@@ -121,6 +121,11 @@ describe('execution journal (file store)', () => {
       openMasterStore(dir),
       new RegExp(`${EXECUTION_JOURNAL_FILE}: line 3: not valid JSON`),
     );
+    // The advice is the journal's: an empty file starts an empty log (moving it away is refused, see below).
+    await assert.rejects(
+      openMasterStore(dir),
+      /replace the file with an empty one to start with an empty execution log/,
+    );
     assert.equal(readFileSync(journal, 'utf8'), lines.join('\n'), 'the refused journal is left as it was');
   });
 

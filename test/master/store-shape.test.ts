@@ -4,9 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MASTER_STATE_FILE, openMasterStore } from '../../master/state/store.js';
+import { EXECUTION_JOURNAL_FILE } from '../../master/state/execution-journal.js';
 import { GOV_BIN, tempDir } from '../helpers/common.js';
 import { testPki } from '../helpers/pki.js';
 
@@ -103,6 +104,32 @@ describe('master store shape', () => {
       await assert.rejects(openMasterStore(dir), error);
     });
   }
+
+  it('a state file that cannot be read (a directory, larger than a text can hold) is refused naming it, untouched', async () => {
+    for (const name of [MASTER_STATE_FILE, EXECUTION_JOURNAL_FILE]) {
+      const dir = tempDir('gov-shape-');
+      mkdirSync(path.join(dir, name));
+      await assert.rejects(openMasterStore(dir), (e: Error) => {
+        assert.match(
+          e.message,
+          new RegExp(`^state file ${path.join(dir, name)} cannot be read: is a directory`),
+        );
+        return true;
+      });
+      assert.ok(statSync(path.join(dir, name)).isDirectory(), 'left as it was');
+    }
+    // Sparse: its size is all that is read.
+    const dir = tempDir('gov-shape-');
+    const big = path.join(dir, EXECUTION_JOURNAL_FILE);
+    writeFileSync(path.join(dir, MASTER_STATE_FILE), '{}');
+    writeFileSync(big, '');
+    truncateSync(big, 600 * 1024 * 1024);
+    await assert.rejects(
+      openMasterStore(dir),
+      new RegExp(`state file ${big} cannot be read: ${600 * 1024 * 1024} bytes, more than one text can hold`),
+    );
+    assert.equal(statSync(big).size, 600 * 1024 * 1024);
+  });
 
   it('loads a file of the right shape (older files get missing top-level keys filled in)', async () => {
     const dir = tempDir('gov-shape-');
