@@ -71,6 +71,16 @@ export function errorFromStatus(err: unknown): GovError {
   return new GovError(kindOfStatus(code), message, { cause: err, fields });
 }
 
+/**
+ * Whether a status came from the server (its refusal, an error of its own) rather than from grpc-js on the client
+ * side (no connection, a stream lost): a status the server sent comes with its response headers, one grpc-js
+ * made has none.
+ */
+export function sentByServer(err: unknown): boolean {
+  const md = (err as Partial<ServiceError> | null)?.metadata;
+  return md instanceof Metadata && md.get('content-type').length > 0;
+}
+
 /** Code name for an error carried in a message (ErrorInfo.code). */
 export function errorKindOf(err: unknown): ErrorKind {
   return err instanceof GovError ? err.kind : 'INTERNAL';

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { GovError, NotLeaderError } from '../../shared/errors.js';
-import { errorFromStatus } from '../../shared/grpc-status.js';
+import { errorFromStatus, sentByServer } from '../../shared/grpc-status.js';
 import { formatDuration } from '../../shared/durations.js';
 import { MAX_MESSAGE_BYTES } from '../../shared/proto.js';
 import type { AdminClient } from '../../proto/generated/governor/v1/Admin.js';
@@ -282,6 +282,8 @@ export function mapGrpcError(
     return new NotLeaderError(domain.leader, `master at ${target}: ${details}`, { cause: err });
   switch (typeof code === 'number' ? code : grpc.status.UNKNOWN) {
     case grpc.status.UNAVAILABLE: {
+      // The master itself refused the call (its disk full, its store out of reach, fenced): it was reached.
+      if (sentByServer(err)) return make(`master at ${target}: ${details}`);
       if (/ECONNREFUSED/i.test(details))
         return make(`cannot reach master at ${target}: connection refused — ${REACH_HINT}`);
       if (/ENOTFOUND|EAI_AGAIN|DNS resolution failed|Name resolution failed/i.test(details))

@@ -17,7 +17,7 @@ import * as grpc from '@grpc/grpc-js';
 import { backoffDelay, type BackoffSpec } from '../../shared/backoff.js';
 import { formatDuration } from '../../shared/durations.js';
 import { GovError, NotLeaderError, errorMessage } from '../../shared/errors.js';
-import { LEADER_METADATA_KEY } from '../../shared/grpc-status.js';
+import { LEADER_METADATA_KEY, sentByServer } from '../../shared/grpc-status.js';
 import { MasterRotation } from '../../shared/master-rotation.js';
 import { TlsHandshakeError } from '../../shared/tls-probe.js';
 
@@ -52,9 +52,7 @@ export function callFate(err: unknown): CallFate {
   const md = raw.metadata instanceof grpc.Metadata ? raw.metadata : null;
   const leader = md?.get(LEADER_METADATA_KEY)[0];
   if (raw.code === grpc.status.UNAVAILABLE && typeof leader === 'string') return { kind: 'refused', leader };
-  // A status the master sent comes with its response headers; one made by grpc-js has none.
-  const fromServer = (md?.get('content-type').length ?? 0) > 0;
-  if (fromServer) return { kind: 'answer' };
+  if (sentByServer(raw)) return { kind: 'answer' };
   const details = raw.details ?? '';
   if (raw.code === grpc.status.UNAVAILABLE) {
     // The channel's picker refused it: no connection, so no stream was ever opened.

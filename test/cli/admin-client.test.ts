@@ -11,7 +11,7 @@ import { adminHandlers } from '../../master/api/admin-service.js';
 import type { RolloutEngine } from '../../master/rollout/engine.js';
 import type { Fleet } from '../../master/fleet/fleet.js';
 import { FIELDS_METADATA_KEY, toServiceError } from '../../shared/grpc-status.js';
-import { GovError, NotFoundError, StateError } from '../../shared/errors.js';
+import { GovError, NotFoundError, StateError, UnavailableError } from '../../shared/errors.js';
 import { initPki } from '../../shared/pki.js';
 import { loadProtos } from '../../shared/proto.js';
 import { clientConnection, loadTlsMaterial, serverCredentials, serverOptions } from '../../shared/tls.js';
@@ -276,6 +276,27 @@ describe('admin client', () => {
       refuse(new StateError('ext is an observed process (attached by PID)'));
       r = await gov(['signal', 'HUP', 'ext']);
       assert.equal(r.code, 1, r.io.stderr);
+    });
+
+    it('a master that refuses a call as unavailable (its disk full) is not reported as unreachable', async () => {
+      let calls = 0;
+      handlers.Control = (_c, cb) => {
+        calls++;
+        cb(
+          toServiceError(
+            new UnavailableError(
+              'restart of db@a1 was not sent to agent a1: its execution record could not be written (ENOSPC: no space left on device, write); nothing was done',
+            ),
+          ),
+        );
+      };
+      const { code, io } = await gov(['restart', 'db']);
+      assert.equal(code, 1);
+      assert.equal(
+        io.stderr,
+        `error: master at 127.0.0.1:${port}: restart of db@a1 was not sent to agent a1: its execution record could not be written (ENOSPC: no space left on device, write); nothing was done\n`,
+      );
+      assert.equal(calls, 1, 'an answer, not a lost call: not repeated');
     });
 
     it("a refusal exits 1 with the server's message", async () => {
