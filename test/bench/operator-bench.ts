@@ -23,7 +23,9 @@
  * BENCH_PM2_DIR (default os.tmpdir()/gov-bench-pm2, reused), run with its own PM2_HOME and `pm2 kill`ed.
  * Env: BENCH_OPERATOR_APPS (50), BENCH_OPERATOR_SIDES (gov,supervisord,pm2), BENCH_PM2_DIR,
  * BENCH_OPERATOR_PHASES (restart,rolling,signal,apply: the measured commands to run, on every side that has them),
- * BENCH_OPERATOR_AGENT_ARGS (more `gov agent` flags, e.g. `--boot-concurrency 0` to restart without pacing).
+ * BENCH_OPERATOR_AGENT_ARGS (more `gov agent` flags, e.g. `--boot-concurrency 0` to restart without pacing),
+ * BENCH_OPERATOR_CPU_PROF=DIR (the gov master and agent run with `--cpu-prof` into DIR, stopped with SIGTERM so
+ * that the profiles are written; read them with `node dist/test/bench/cpu-prof-top.js DIR/*`).
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -346,6 +348,9 @@ async function benchGov(watch: PortWatch, n: number): Promise<GovFigures> {
     heartbeatInterval: '2s',
     heartbeatGrace: '15s',
     agentArgs,
+    ...(process.env.BENCH_OPERATOR_CPU_PROF
+      ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_OPERATOR_CPU_PROF)}`] }
+      : {}),
     // As systemd runs it: the agent leads its own session, and so has its CPU share against its 50 handlers.
     agentsOwnSession: true,
   });
@@ -440,6 +445,11 @@ async function benchGov(watch: PortWatch, n: number): Promise<GovFigures> {
       out.apply = { ...applyRun, settledAt, rollouts: mine.length };
     }
   } finally {
+    if (process.env.BENCH_OPERATOR_CPU_PROF) {
+      // SIGTERM, so that the profiles are written (the agent leaves its handlers running; stop() ends them).
+      await c.killAgent(AGENT, 'SIGTERM');
+      await c.killMaster('SIGTERM');
+    }
     await c.stop();
     await cleanupPids(); // the master's and agent's PIDs, now (PIDs are reused: this machine wraps at 32768)
   }
