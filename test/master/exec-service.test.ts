@@ -61,7 +61,8 @@ describe('Admin Exec handler', () => {
   let store: MasterStore;
   afterEach(() => store?.close());
 
-  it('ends the call at once, naming the agent, when it disconnects while the session is set up', async () => {
+  /** A master with agent edge-1 connected (scripted) and handler web running there. */
+  async function fleetWithWeb() {
     store = await openMasterStore(tempDir('gov-exec-service-'));
     const reg = new Registry(store);
     const log = new ExecutionLog(store);
@@ -82,6 +83,26 @@ describe('Admin Exec handler', () => {
       state: 'running',
       pid: 101,
     });
+    return { reg, log, fleet, session };
+  }
+
+  it('refuses an observed process with its own reason (no spec to run a command with), nothing sent', async () => {
+    const { reg, fleet, session } = await fleetWithWeb();
+    await reg.reportStatus('edge-1', { handler: 'ext', state: 'running', pid: 202, observed: true });
+    const call = new FakeCall();
+    execHandler(fleet, fleet.execRouter, silentLogger)(call as never);
+    call.emit('data', { body: 'start', start: { targets: set({ names: ['ext'] }), command: ['true'] } });
+    const err = await waitFor(() => call.error, { what: 'the call to end', timeoutMs: 5000 });
+    assert.equal(err.code, 9);
+    assert.match(
+      err.details ?? '',
+      /ext is an observed process \(attached by PID\): governor runs commands only beside its own handlers/,
+    );
+    assert.deepEqual(session.frames, []);
+  });
+
+  it('ends the call at once, naming the agent, when it disconnects while the session is set up', async () => {
+    const { log, fleet, session } = await fleetWithWeb();
     // The agent's link goes down while the execution record is written.
     const begin = log.beginDurably.bind(log);
     log.beginDurably = async (r) => {
