@@ -175,59 +175,61 @@ describe('gov binary (dist/master/cli/gov.js)', () => {
     assert.equal(r.stdout, '');
   });
 
-  it('a master that takes the connection but never answers TLS: the binary says so and exits 1, not hangs', async () => {
+  /**
+   * Runs `fn` with certificates in a temp cwd and a "master" at `port` that accepts and holds every connection and
+   * says nothing (a hung or SIGSTOPped master: the kernel still accepts); `held` are the connections it took.
+   */
+  async function withSilentMaster(
+    fn: (cwd: string, port: number, held: readonly net.Socket[]) => Promise<void>,
+  ): Promise<void> {
     const cwd = tempDir();
     await initPki({ dir: path.join(cwd, 'certs') });
-    // Accepts and holds every connection, says nothing (a hung or SIGSTOPped master: the kernel still accepts).
     const held: net.Socket[] = [];
     const silent = net.createServer((sock) => void held.push(sock));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as net.AddressInfo).port;
     try {
+      await fn(cwd, (silent.address() as net.AddressInfo).port, held);
+    } finally {
+      for (const sock of held) sock.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  }
+
+  it('a master that takes the connection but never answers TLS: the binary says so and exits 1, not hangs', () =>
+    withSilentMaster(async (cwd, port) => {
       for (const args of [['ps'], ['stop', 'web']]) {
         // --timeout bounds its rounds of tries (three of 5 s each by default).
         const r = await runBin([...args, '--master', `127.0.0.1:${port}`, '--timeout', '2s'], cwd);
         assert.equal(r.code, 1, `gov ${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, new RegExp(`^error: (cannot reach )?master at 127\\.0\\.0\\.1:${port}`));
       }
-    } finally {
-      for (const sock of held) sock.destroy();
-      await new Promise<void>((r) => silent.close(() => r()));
-    }
-  });
+    }));
 
-  it('Ctrl-C ends a command that waits on a master that never answers (the signal is not swallowed)', async () => {
-    const cwd = tempDir();
-    await initPki({ dir: path.join(cwd, 'certs') });
-    const held: net.Socket[] = [];
-    const silent = net.createServer((sock) => void held.push(sock));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as net.AddressInfo).port;
-    const child = spawn(process.execPath, [GOV_BIN, 'ps', '--master', `127.0.0.1:${port}`], {
-      cwd,
-      env: {},
-      stdio: 'ignore',
-    });
-    const pid = child.pid!;
-    trackPid(pid);
-    const ended = new Promise<NodeJS.Signals | number | null>((r) =>
-      child.once('exit', (code, signal) => r(signal ?? code)),
-    );
-    try {
-      // It is past its start-up and waiting on the master (its default tries last 15 s).
-      await waitFor(() => held.length > 0, { timeoutMs: 10_000, what: 'gov ps connected' });
-      process.kill(pid, 'SIGINT');
-      const how = await Promise.race([
-        ended,
-        new Promise<string>((r) => setTimeout(() => r('still running 5 s after SIGINT'), 5000).unref()),
-      ]);
-      assert.equal(how, 'SIGINT');
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
-      for (const sock of held) sock.destroy();
-      await new Promise<void>((r) => silent.close(() => r()));
-    }
-  });
+  it('Ctrl-C ends a command that waits on a master that never answers (the signal is not swallowed)', () =>
+    withSilentMaster(async (cwd, port, held) => {
+      const child = spawn(process.execPath, [GOV_BIN, 'ps', '--master', `127.0.0.1:${port}`], {
+        cwd,
+        env: {},
+        stdio: 'ignore',
+      });
+      const pid = child.pid!;
+      trackPid(pid);
+      const ended = new Promise<NodeJS.Signals | number | null>((r) =>
+        child.once('exit', (code, signal) => r(signal ?? code)),
+      );
+      try {
+        // It is past its start-up and waiting on the master (its default tries last 15 s).
+        await waitFor(() => held.length > 0, { timeoutMs: 10_000, what: 'gov ps connected' });
+        process.kill(pid, 'SIGINT');
+        const how = await Promise.race([
+          ended,
+          new Promise<string>((r) => setTimeout(() => r('still running 5 s after SIGINT'), 5000).unref()),
+        ]);
+        assert.equal(how, 'SIGINT');
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+      }
+    }));
 
   it('gov ps without certificates exits 1 and says how to make them', async () => {
     const r = await runBin(['ps'], tempDir());
