@@ -22,6 +22,13 @@ export function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** The median of `xs` (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : s.length ? (s[mid - 1]! + s[mid]!) / 2 : NaN;
+}
+
 /** Polls `fn` every 10 ms until it is true; throws naming `what` after `timeoutMs`. */
 export async function until(fn: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -13,18 +13,13 @@ import { Supervisor } from '../../agent/supervisor/supervisor.js';
 import { isAlive } from '../../shared/proc.js';
 import { parseHandler } from '../../shared/spec.js';
 import { benchSpawnLatency } from './supervisor-bench.js';
-import { until } from './bench-kit.js';
+import { median, until } from './bench-kit.js';
 
 const ROOTS = [
   { name: 'v1 (pids hierarchy)', root: '/sys/fs/cgroup', version: 1 },
   { name: 'v2 (cgroup.kill)', root: '/sys/fs/cgroup/unified', version: 2 },
 ];
 const TREE = 200;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
 
 /** One handler with a 200-process tree, stopped `runs` times; ms from stop() to an empty cgroup. */
 async function benchCgroupStop(root: string, runs: number): Promise<number[]> {

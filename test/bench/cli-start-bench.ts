@@ -13,6 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { isAlive } from '../../shared/proc.js';
 import { Cluster } from '../helpers/cluster.js';
 import { GOV_BIN, cleanupPids, cleanupTempDirs, tempDir, trackPid, waitFor } from '../helpers/common.js';
+import { median } from './bench-kit.js';
 import { writeSupervisordConf } from './supervisord-conf.js';
 
 const INSTANCES = 50;
@@ -35,12 +36,6 @@ export function timeRun(c: Case): number {
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${c.name} exited ${r.status}: ${r.stderr}${r.stdout}`);
   return ms;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** 50 handlers on one agent, all running. */

@@ -15,6 +15,7 @@ import { DistributedGovernor } from '../../master/governor.js';
 import { compileMasterOptions } from '../../master/options.js';
 import { silentLogger } from '../../shared/logger.js';
 import { caPaths, masterPaths } from '../../shared/pki.js';
+import { median, pct } from './bench-kit.js';
 import { simAgentIds, simAgentPki, spawnSimAgents } from './sim-agent.js';
 
 export interface BenchMaster {
@@ -55,17 +56,6 @@ export async function until(fn: () => boolean, timeoutMs: number, what: string):
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-export function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-export function median(xs: number[]): number {
-  return pct(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 }
 
 /** `load 1.23 0.98 0.75 on 2 cpus`: the machine is shared, so figures come with its load. */

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { loadLine, median, ms, pct, startBenchMaster, until } from './control-plane-bench.js';
+import { median, pct } from './bench-kit.js';
+import { loadLine, ms, startBenchMaster, until } from './control-plane-bench.js';
 import { simAgentIds, simAgentPki, spawnSimAgents } from './sim-agent.js';
 
 /** `gc()` without `--expose-gc` on the command line (the runner is a plain `node` invocation). */

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { GOV_BIN, cleanupPids, cleanupTempDirs } from '../helpers/common.js';
-import { clusterWith50, median, timeRun, type Case } from './cli-start-bench.js';
+import { median } from './bench-kit.js';
+import { clusterWith50, timeRun, type Case } from './cli-start-bench.js';
 
 export async function runLocalPsBench(): Promise<void> {
   const runs = Number(process.env.BENCH_CLI_RUNS ?? 20);

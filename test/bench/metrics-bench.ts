@@ -10,7 +10,8 @@ import path from 'node:path';
 import { MasterMetrics } from '../../master/api/prometheus.js';
 import { silentLogger } from '../../shared/logger.js';
 import { parseHandler } from '../../shared/spec.js';
-import { loadLine, median, ms, pct, startBenchMaster, until } from './control-plane-bench.js';
+import { median, pct } from './bench-kit.js';
+import { loadLine, ms, startBenchMaster, until } from './control-plane-bench.js';
 import { simAgentIds, simAgentPki, spawnSimAgents } from './sim-agent.js';
 
 const BUDGET_MS = 200;

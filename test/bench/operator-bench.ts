@@ -38,7 +38,7 @@ import { cleanupPids, cleanupTempDirs, REPO_ROOT, tempDir, waitFor } from '../he
 import { onPath, writeSupervisordConf } from './supervisord-conf.js';
 import type { PollerReply, PollerRequest, PortInterval } from './port-poller.js';
 import { pm2DaemonPid, pm2Installed } from './pm2-kit.js';
-import { cpuTicks, CLOCK_TICKS, freePort } from './bench-kit.js';
+import { cpuTicks, CLOCK_TICKS, freePort, median } from './bench-kit.js';
 
 const FIRST_PORT = 20001;
 const APP = path.join(REPO_ROOT, 'test', 'bench', 'http-app.mjs');
@@ -183,6 +183,8 @@ interface Outage {
   atOnce: number;
   /** The longest single down interval of any port, ms. */
   worstMs: number;
+  /** The median down interval, ms (0: none). */
+  medianMs: number;
   /** Epoch ms the last port came back up (0: none went down). */
   lastUp: number;
 }
@@ -204,6 +206,7 @@ function outage(intervals: PortInterval[], endedAt: number): Outage {
     ports: new Set(closed.map((i) => i.port)).size,
     atOnce,
     worstMs: Math.max(0, ...closed.map((i) => i.to - i.from)),
+    medianMs: closed.length > 0 ? median(closed.map((i) => i.to - i.from)) : 0,
     lastUp: Math.max(0, ...closed.map((i) => i.to)),
   };
 }
@@ -278,7 +281,7 @@ function row(label: string, m: Measured, n: number, wallTarget?: string): void {
   const d = m.down;
   console.log(
     `  ${label.padEnd(58)} wall ${ms(m.cmd.wallMs).padStart(8)}${wallTarget ? ` ${wallTarget}` : ''}` +
-      `  down at once ${d.atOnce}/${n}, worst outage ${ms(d.worstMs)}, ports down ${d.ports}`,
+      `  down at once ${d.atOnce}/${n}, worst outage ${ms(d.worstMs)} (median ${ms(d.medianMs)}), ports down ${d.ports}`,
   );
 }
 

@@ -36,8 +36,8 @@ import { systemClock } from '../../shared/clock.js';
 import type { PolicyRule } from '../../shared/policy-rules.js';
 import { parseHandler } from '../../shared/spec.js';
 import { threadCpu } from '../../agent/native/thread-cpu.js';
-import { loadLine, median, ms, pct } from './control-plane-bench.js';
-import { until } from './bench-kit.js';
+import { loadLine, ms } from './control-plane-bench.js';
+import { median, pct, until } from './bench-kit.js';
 import { InjectedSensors } from '../helpers/injected-sensors.js';
 
 const COST_GOAL_PERCENT = 0.1;

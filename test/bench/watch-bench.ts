@@ -20,7 +20,8 @@ import { createGrpcAdminApi, type AdminApi } from '../../master/cli/admin-client
 import { caPaths, clientPaths } from '../../shared/pki.js';
 import { parseHandlersFile } from '../../shared/spec.js';
 import { clientConnection, loadTlsMaterial } from '../../shared/tls.js';
-import { loadLine, pct, startBenchMaster, until } from './control-plane-bench.js';
+import { pct } from './bench-kit.js';
+import { loadLine, startBenchMaster, until } from './control-plane-bench.js';
 import { simAgentIds, simAgentPki, spawnSimAgents } from './sim-agent.js';
 
 const MiB = 1024 * 1024;
