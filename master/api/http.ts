@@ -22,6 +22,22 @@ import { redactPublic, secretsOf, type Secrets } from './redact.js';
 const MAX_CACHED_LABELS = 100_000;
 
 /**
+ * What unauthenticated clients may hold of the master. The endpoint shares the master's descriptor table with
+ * the agent links, the admin API and the store: 20,000 connections that trickled a request header held every
+ * descriptor (agents dropped, the store's writes failed with EMFILE) until Node's default header timeout, 60 s.
+ * Connections beyond `maxConnections` are closed as they come; a request's headers must arrive within
+ * `headersTimeoutMs`, the whole request within `requestTimeoutMs` (checked every `checkEveryMs`); an idle
+ * keep-alive connection is closed after `keepAliveTimeoutMs`.
+ */
+export const HTTP_LIMITS = {
+  maxConnections: 128,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  checkEveryMs: 1_000,
+};
+
+/**
  * A response before redaction: `json` is serialized, `text` sent as is, `prometheus` is the exposition
  * format (only its label values are free text: metric names are never touched).
  */
@@ -46,27 +62,36 @@ export class MasterHttp {
     opts: PrometheusOptions = { maxInstances: DEFAULT_METRICS_INSTANCES },
   ) {
     this.metrics = new MasterMetrics(fleet, opts, log);
-    this.server = http.createServer((req, res) => {
-      const host = req.headers.host ?? '';
-      if (this.loopbackOnly && !isLoopbackAddress(host)) {
-        res.writeHead(403, { 'content-type': 'text/plain' });
-        res.end(
-          `Host ${JSON.stringify(host)} is not a loopback name: this endpoint is bound to loopback and ` +
-            'answers requests for 127.0.0.1, [::1] or localhost only\n',
+    this.server = http.createServer(
+      {
+        headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+        requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+        keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+        connectionsCheckingInterval: HTTP_LIMITS.checkEveryMs,
+      },
+      (req, res) => {
+        const host = req.headers.host ?? '';
+        if (this.loopbackOnly && !isLoopbackAddress(host)) {
+          res.writeHead(403, { 'content-type': 'text/plain' });
+          res.end(
+            `Host ${JSON.stringify(host)} is not a loopback name: this endpoint is bound to loopback and ` +
+              'answers requests for 127.0.0.1, [::1] or localhost only\n',
+          );
+          return;
+        }
+        this.handle(req.url ?? '/').then(
+          (reply) => {
+            res.writeHead(reply.status, { 'content-type': reply.type });
+            res.end(this.redacted(reply));
+          },
+          (err: unknown) => {
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end(this.redacted({ status: 500, type: 'text/plain', text: `${String(err)}\n` }));
+          },
         );
-        return;
-      }
-      this.handle(req.url ?? '/').then(
-        (reply) => {
-          res.writeHead(reply.status, { 'content-type': reply.type });
-          res.end(this.redacted(reply));
-        },
-        (err: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(this.redacted({ status: 500, type: 'text/plain', text: `${String(err)}\n` }));
-        },
-      );
-    });
+      },
+    );
+    this.server.maxConnections = HTTP_LIMITS.maxConnections;
   }
 
   /** The edge: every body leaves through here, without the secrets of any spec version the master holds. */

@@ -1,11 +1,13 @@
 /** The master's read-only HTTP endpoint: health, Prometheus metrics and the JSON views. */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
+import { HTTP_LIMITS } from '../../master/api/http.js';
 import { DistributedGovernor } from '../../master/governor.js';
 import { compileMasterOptions } from '../../master/options.js';
 import { silentLogger } from '../../shared/logger.js';
-import { tempDir } from '../helpers/common.js';
+import { tempDir, waitFor } from '../helpers/common.js';
 import { testPki } from '../helpers/pki.js';
 
 describe('master HTTP endpoint', () => {
@@ -85,6 +87,36 @@ describe('master HTTP endpoint', () => {
     assert.equal(stats.buffer_size, 1000);
     const agents = (await (await fetch(`${base}/v1/agents`)).json()) as { agents: unknown[] };
     assert.deepEqual(agents.agents, []);
+  });
+
+  it('unauthenticated clients hold at most HTTP_LIMITS.maxConnections descriptors: the rest are closed as they come', async () => {
+    const extra = 12;
+    const socks: net.Socket[] = [];
+    let closed = 0;
+    try {
+      for (let i = 0; i < HTTP_LIMITS.maxConnections + extra; i++) {
+        const sock = net.connect(governor.httpPort, '127.0.0.1');
+        sock.on('error', () => {});
+        sock.on('close', () => closed++);
+        // A request header that never ends (a slowloris).
+        sock.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ');
+        socks.push(sock);
+      }
+      await waitFor(() => closed >= extra, { what: `${extra} connections over the limit closed` });
+      assert.ok(socks.length - closed <= HTTP_LIMITS.maxConnections, `${socks.length - closed} held`);
+    } finally {
+      for (const sock of socks) sock.destroy();
+    }
+    await waitFor(
+      async () =>
+        (await fetch(`${base}/healthz`).then(
+          (r) => r.text(),
+          () => '',
+        )) === 'ok\n',
+      {
+        what: '/healthz answered once they are gone',
+      },
+    );
   });
 
   it('refuses a second master on the same data dir with a clear error', async () => {
