@@ -310,7 +310,12 @@ export function mapGrpcError(
     case grpc.status.FAILED_PRECONDITION:
       return make(inFlagWords(details, domain.fields));
     case grpc.status.RESOURCE_EXHAUSTED:
-      return make(`request or response too large: ${details}`);
+      // A message over the size limit, or a limit of the master's (the watches a caller may hold).
+      return make(
+        /larger than max|too large/i.test(details)
+          ? `request or response too large: ${details}`
+          : `master at ${target}: ${details}`,
+      );
     case grpc.status.UNIMPLEMENTED:
       return make(`master at ${target} does not support this call (${details}) — is it an older version?`);
     default:

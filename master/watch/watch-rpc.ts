@@ -5,6 +5,7 @@
 import type { AdminHandlers } from '../../proto/generated/governor/v1/Admin.js';
 import { toServiceError } from '../../shared/grpc-status.js';
 import { requestTargets } from '../../shared/targets.js';
+import { callerIdentity } from '../api/auth.js';
 import { unary } from '../api/unary.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { RolloutEngine } from '../rollout/engine.js';
@@ -25,7 +26,8 @@ export function watchRpcs(
         call.emit('error', toServiceError(err));
         return;
       }
-      fleetWatch(fleet, rollouts).hub.watch(call, filter);
+      const { cn, role } = callerIdentity(call);
+      fleetWatch(fleet, rollouts).hub.watch(call, filter, `${role} ${cn}`);
     },
 
     GetMetricsHistory: unary(async (req) => {

@@ -34,6 +34,32 @@ describe('watch hub', () => {
   };
   const indexes = (c: FakeCall) => c.sent.map((e) => `${e.kind}:${e.index}`);
 
+  it('a caller holds at most its share of watches, the master at most its total; an ended one frees its place', () => {
+    const h = new WatchHub({
+      ringSize: 10,
+      bufferSize: 10,
+      limits: { perCaller: 2, total: 3 },
+      snapshot: () => ({ agents: [], instances: [], rollouts: [] }),
+    });
+    const as = (caller: string) => {
+      const call = new FakeCall();
+      h.watch(call.asCall, compileWatchFilter(request()), caller);
+      return call;
+    };
+    const [a1, a2, a3] = [as('viewer bob'), as('viewer bob'), as('viewer bob')];
+    assert.equal(a1.status, null);
+    assert.equal(a2.status, null);
+    assert.equal(a3.status?.code, 8, 'RESOURCE_EXHAUSTED');
+    assert.match(a3.status!.message, /viewer bob already holds 2 watches \(at most 2 at once\)/);
+    const c1 = as('admin alice');
+    assert.equal(c1.status, null, "another caller's share");
+    const c2 = as('admin alice');
+    assert.match(c2.status?.message ?? '', /this master already serves 3 watches \(at most 3 at once\)/);
+    a1.emit('cancelled');
+    assert.equal(as('viewer bob').status, null, 'the cancelled watch gave its place back');
+    assert.equal(h.stats().watchers, 3);
+  });
+
   it('sends live events in order to each watcher its filter admits', () => {
     const h = hub();
     const web = watch(h, { handlers: ['web'] });
