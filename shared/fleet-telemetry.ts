@@ -7,6 +7,7 @@
  */
 import type { GovernorTelemetry } from '../proto/generated/governor/v1/GovernorTelemetry.js';
 import type { InstanceMetrics__Output } from '../proto/generated/governor/v1/InstanceMetrics.js';
+import { knownTemperature } from './instance-states.js';
 import type { HandlerSpec } from './spec.js';
 
 /**
@@ -41,7 +42,8 @@ export function fleetTelemetry(
     total += m.memory_bytes;
     if (m.state === 'running') running++;
     if (m.mode === 'on-demand') {
-      const t = m.temperature || 'cold';
+      // What an agent reports is its own text: a label vocabulary stays fixed (governor_fleet_on_demand_instances).
+      const t = knownTemperature(m.temperature || 'cold');
       byTemperature[t] = (byTemperature[t] ?? 0) + 1;
       const est = hotRss.get(m.handler);
       if (t === 'cold') saved += m.last_hot_memory_bytes || (est ? Math.round(est.sum / est.n) : 0);

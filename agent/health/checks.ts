@@ -18,7 +18,7 @@ import { timerDelay } from '../../shared/durations.js';
 import type { HealthSpec } from '../../shared/spec.js';
 
 /** `none`: no check configured; `unknown`: configured, no verdict yet (or not active). */
-export type HealthStatus = 'none' | 'unknown' | 'healthy' | 'unhealthy';
+export type { HealthStatus } from '../../shared/instance-states.js';
 
 export interface ProbeResult {
   ok: boolean;

@@ -4,17 +4,9 @@
  */
 import { StateError } from '../../shared/errors.js';
 
-export const INSTANCE_STATES = [
-  'stopped',
-  'starting',
-  'running',
-  'backoff',
-  'stopping',
-  'exited',
-  'fatal',
-  'unknown',
-] as const;
-export type InstanceState = (typeof INSTANCE_STATES)[number];
+import type { InstanceState } from '../../shared/instance-states.js';
+
+export { INSTANCE_STATES, type InstanceState } from '../../shared/instance-states.js';
 
 /** Allowed transitions; anything else is a bug and throws IllegalTransitionError. */
 export const TRANSITIONS: Readonly<Record<InstanceState, readonly InstanceState[]>> = {

@@ -4,10 +4,11 @@
  */
 import type { HandlerMode } from '../../shared/spec.js';
 import { MAX_RECENT_COLD_STARTS } from '../../shared/fleet-telemetry.js';
+import type { Temperature } from '../../shared/instance-states.js';
 import type { InstanceState } from '../instance/lifecycle.js';
 
 /** `frozen`: paused by the cgroup freezer after idling (`idle_action: freeze`); same PID, thawed by ensure. */
-export type Temperature = 'cold' | 'warming' | 'hot' | 'cooling' | 'frozen';
+export type { Temperature };
 
 /**
  * cold = stopped (also exited, fatal, and unknown: nothing of ours runs), warming = starting (also

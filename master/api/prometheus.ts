@@ -19,6 +19,7 @@ import { fleetTelemetry } from '../../shared/fleet-telemetry.js';
 import type { Logger } from '../../shared/logger.js';
 import { instanceTarget } from '../../shared/targets.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { knownHealth, knownState, knownTemperature } from '../../shared/instance-states.js';
 import { policyTelemetry, type PolicyReportView } from '../fleet/policy-telemetry.js';
 import { Exposition, escapeLabel, labels, newHistogram, observe, type HistogramData } from './exposition.js';
 
@@ -140,23 +141,26 @@ export class MasterMetrics {
     out.family('governor_agents', 'gauge', 'Known agents by connection state');
     out.sample('governor_agents', '{connected="true"}', connected.size);
     out.sample('governor_agents', '{connected="false"}', agents.length - connected.size);
-    const byState = new Map<string, number>();
+    // By handler, then state: a state outside the lifecycle's vocabulary (an agent's own text) counts as unknown.
+    const byState = new Map<string, Map<string, number>>();
     for (const i of instances) {
-      const k = `${i.status.handler ?? ''}\0${i.status.state ?? ''}`;
-      byState.set(k, (byState.get(k) ?? 0) + 1);
+      const handler = i.status.handler ?? '';
+      const state = knownState(i.status.state ?? '');
+      const states = byState.get(handler) ?? new Map<string, number>();
+      states.set(state, (states.get(state) ?? 0) + 1);
+      byState.set(handler, states);
     }
     out.family('governor_instances', 'gauge', 'Instances by last reported state');
-    for (const [k, n] of byState) {
-      const [handler = '', state = ''] = k.split('\0');
-      out.sample(
-        'governor_instances',
-        labels([
-          ['handler', handler],
-          ['state', state],
-        ]),
-        n,
-      );
-    }
+    for (const [handler, states] of byState)
+      for (const [state, n] of states)
+        out.sample(
+          'governor_instances',
+          labels([
+            ['handler', handler],
+            ['state', state],
+          ]),
+          n,
+        );
     const specs = registry.listSpecs();
     out.family('governor_handlers_configured', 'gauge', 'Handler specs in the registry');
     out.sample('governor_handlers_configured', '', specs.length);
@@ -254,19 +258,20 @@ export class MasterMetrics {
       'governor_instance_state',
       'gauge',
       'Lifecycle state of each instance (the current one, value 1)',
-      (r) => valueLabel(r, 'state', r.status.state ?? ''),
+      (r) => valueLabel(r, 'state', knownState(r.status.state ?? '')),
     );
     perInstance(
       'governor_instance_health',
       'gauge',
       'Health of each instance (the current one, value 1)',
-      (r) => valueLabel(r, 'health', r.status.health || 'unknown'),
+      (r) => valueLabel(r, 'health', knownHealth(r.status.health || 'unknown')),
     );
     perInstance(
       'governor_instance_temperature',
       'gauge',
       'On-demand temperature of each on-demand instance (the current one, value 1)',
-      (r) => (r.status.temperature ? valueLabel(r, 'temperature', r.status.temperature) : null),
+      (r) =>
+        r.status.temperature ? valueLabel(r, 'temperature', knownTemperature(r.status.temperature)) : null,
     );
     perInstance(
       'governor_instance_restarts_total',

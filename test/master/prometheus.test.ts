@@ -174,6 +174,46 @@ describe('master Prometheus metrics from what the master holds', () => {
       assert.equal(valueOf(f, 'governor_instance_series_omitted'), 0);
     });
 
+    it('a state, health or temperature outside the vocabulary is `unknown`: one series, the right count', async () => {
+      for (const [instance, index, state] of [
+        ['web', 0, 'run\u0000a'],
+        ['web#1', 1, 'run\u0000b'],
+      ] as const)
+        await reg.reportStatus('edge-2', {
+          handler: 'web',
+          instance,
+          index,
+          state,
+          health: 'x"} 1\nfake',
+          pid: 9,
+        });
+      await reg.reportStatus('edge-1', {
+        handler: 'od',
+        instance: 'od',
+        state: 'stopped',
+        mode: 'on-demand',
+        temperature: 'lukewarm',
+        health: 'none',
+      });
+      report('edge-1', [
+        metricsOf({ handler: 'od', mode: 'on-demand', state: 'stopped', temperature: 'lukewarm' }),
+      ]);
+      const f = await scrape();
+      const byState = samples(f, 'governor_instances', { handler: 'web' });
+      assert.deepEqual(
+        byState.map((x) => `${x.labels?.state}=${x.value}`).sort(),
+        ['running=2', 'unknown=2'],
+        'one series per state, the odd ones counted as unknown',
+      );
+      assert.equal(valueOf(f, 'governor_instance_state', { instance: 'web@edge-2', state: 'unknown' }), 1);
+      assert.equal(valueOf(f, 'governor_instance_health', { instance: 'web@edge-2', health: 'unknown' }), 1);
+      assert.equal(
+        valueOf(f, 'governor_instance_temperature', { instance: 'od@edge-1', temperature: 'unknown' }),
+        1,
+      );
+      assert.equal(valueOf(f, 'governor_fleet_on_demand_instances', { temperature: 'unknown' }), 1);
+    });
+
     it('a disconnected agent’s last figures are not served as current', async () => {
       report('edge-1', [metricsOf({ handler: 'web', cpu_seconds: 1 })]);
       (fleet.hub.get('edge-1') as unknown as EventEmitter).emit('closed');
