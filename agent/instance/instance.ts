@@ -35,7 +35,13 @@ import type { CompiledOptions } from '../supervisor/options.js';
 import type { AgentState, InstanceRecord, LastExit } from '../supervisor/state-store.js';
 import { adoptedRecord } from '../supervisor/stray-shims.js';
 import { prepareLaunch } from './launch.js';
-import { appendEvent, assertTransition, type InstanceEvent, type InstanceState } from './lifecycle.js';
+import {
+  appendEvent,
+  assertTransition,
+  TRANSITIONS,
+  type InstanceEvent,
+  type InstanceState,
+} from './lifecycle.js';
 import { instanceExitFile, instanceLogFile } from './paths.js';
 import { decideRestart, describeExit, type RestartDecision, type RestartHistory } from './restart-policy.js';
 import { planRestore } from './restore.js';
@@ -56,6 +62,23 @@ export const STOP_POLL_MS = 20;
  * handler that sends thousands a second costs a few pushes and writes, and its last text always arrives.
  */
 export const NOTIFY_STATUS_PUSH_MS = 10;
+/**
+ * Spawn errors that come from the agent's environment, not from the spec (a missing command or cwd stays
+ * fatal at once): the instance's files could not be opened or the process not made, for a moment perhaps.
+ */
+const ENVIRONMENT_ERRORS: ReadonlySet<string> = new Set([
+  'EROFS',
+  'EIO',
+  'ENOSPC',
+  'EDQUOT',
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
+  'ENOMEM',
+]);
+/** The least wait before a spawn the environment refused is tried again (a backoff of 0 would spin). */
+const MIN_SPAWN_RETRY_MS = 100;
+
 /** How often a main the handler named (MAINPID=) is looked at: once gone, the main is the shim's child again. */
 export const NOTIFIED_MAIN_POLL_MS = 1_000;
 
@@ -951,6 +974,7 @@ export class Instance {
       this.handle = null;
       const msg = `SPAWN_FAILED ${errorMessage(err)}`;
       if (this.state === 'fatal') this.note('SPAWN_FAILED', msg);
+      else if (ENVIRONMENT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) this.retrySpawn(msg, now);
       else this.transition('fatal', 'SPAWN_FAILED', msg);
       return;
     }
@@ -1264,14 +1288,42 @@ export class Instance {
     if (d.action === 'none' || this.desired === 'stopped') return;
     if (d.delayMs > 0) {
       this.transition('backoff', 'BACKOFF', `BACKOFF ${formatDuration(d.delayMs)}`);
-      const gen = this.gen;
-      this.timer = this.opts.clock.after(d.delayMs, () => {
-        if (gen === this.gen && this.state === 'backoff' && !this.disposed)
-          this.background(this.spawnNow(true));
-      });
+      this.respawnAfter(d.delayMs);
     } else {
       this.background(this.spawnNow(true));
     }
+  }
+
+  /** The next spawn, `delayMs` from now, while the instance is still in `backoff`. */
+  private respawnAfter(delayMs: number): void {
+    const gen = this.gen;
+    this.timer = this.opts.clock.after(delayMs, () => {
+      if (gen === this.gen && this.state === 'backoff' && !this.disposed)
+        this.background(this.spawnNow(true));
+    });
+  }
+
+  /**
+   * A spawn the environment refused (ENVIRONMENT_ERRORS: the data dir read-only or full for a moment, no
+   * descriptors left) is a failed start, as supervisord's spawn errors are: `backoff`, then `fatal` after
+   * `start_retries`. Made fatal at once, one brief I/O error left a `restart: always` handler down for good.
+   */
+  private retrySpawn(msg: string, now: number): void {
+    const d = decideRestart(
+      this.spec,
+      this.history,
+      { code: null, signal: null, spawnedAt: now, unconfirmed: true },
+      now,
+      this.opts.random,
+    );
+    this.history = d.history;
+    const canWait = this.state === 'backoff' || TRANSITIONS[this.state].includes('backoff');
+    if (d.action !== 'restart' || this.desired === 'stopped' || !canWait)
+      return this.transition('fatal', 'SPAWN_FAILED', d.action === 'fatal' ? `${msg}; ${d.reason}` : msg);
+    this.note('SPAWN_FAILED', msg);
+    const delayMs = Math.max(d.delayMs, MIN_SPAWN_RETRY_MS);
+    if (this.state !== 'backoff') this.transition('backoff', 'BACKOFF', `BACKOFF ${formatDuration(delayMs)}`);
+    this.respawnAfter(delayMs);
   }
 
   /** `stopping` while the group is stopped with escalation (stop.ts); `stopped` once it is empty. */
