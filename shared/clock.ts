@@ -10,10 +10,17 @@ export interface Clock {
   now(): number;
   /** Runs `fn` after `ms`; the timer never keeps the process alive. */
   after(ms: number, fn: () => void): TimerHandle;
+  /**
+   * Milliseconds from an arbitrary origin that only go forward at the real pace, whatever the wall clock does
+   * (a step by NTP or an operator): for durations measured within one process (`elapsedSince`). A clock without
+   * it (a test's fake) measures them with `now`.
+   */
+  monotonic?(): number;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   after(ms, fn) {
     const t = setTimeout(fn, timerDelay(ms)); // never a delay Node would fire after 1 ms
     t.unref();
@@ -36,4 +43,11 @@ export function steadyTime(clock: Clock): () => number {
     wall = w;
     return t;
   };
+}
+
+/** A stopwatch started now on `clock`'s monotonic time (its wall time without one): ms elapsed since. */
+export function stopwatch(clock: Clock): () => number {
+  const read = clock.monotonic ? () => clock.monotonic!() : () => clock.now();
+  const t0 = read();
+  return () => read() - t0;
 }

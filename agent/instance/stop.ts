@@ -11,7 +11,7 @@
  */
 import { formatDuration } from '../../shared/durations.js';
 import type { ExitStatus, Handle, ProcessBackend } from '../process/backend.js';
-import type { Clock } from '../../shared/clock.js';
+import { stopwatch, type Clock } from '../../shared/clock.js';
 import { isCgroupOnly } from '../process/cgroup-tracking.js';
 
 /** How long SIGKILL is repeated on a group that still has members before the stop is reported failed. */
@@ -115,9 +115,13 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
     const first = send(h, o, o.signal);
     if (first) return first;
   }
-  // A time ahead of now (the wall clock stepped back since) counts as now.
-  const signalledAt = Math.min(o.signalledAt ?? Infinity, clock.now());
-  const deadline = signalledAt + o.timeoutMs;
+  // Time since the stop signal: what passed before this call by the wall clock (a stop resumed by the next agent
+  // counts from its recorded signal; a time ahead of now, the wall clock stepped back since, counts as now), then
+  // by a monotonic stopwatch. A step of the wall clock during the stop (NTP) neither stretches stop_timeout
+  // (a hung handler up for the size of a step back) nor cuts it short (SIGKILL at once on a step forward).
+  const before = o.signalledAt === undefined ? 0 : Math.max(0, clock.now() - o.signalledAt);
+  const sinceCall = stopwatch(clock);
+  const sinceSignal = (): number => before + sinceCall();
   // From this stop's own first SIGKILL: a resumed stop whose deadline passed long ago still gives it its time.
   let killUntil = Infinity;
   let killed = false;
@@ -134,8 +138,8 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
 
   async function waitEmpty(): Promise<StopResult> {
     while (!o.cancelled() && alive()) {
-      if (clock.now() >= deadline) {
-        if (killed && clock.now() >= killUntil) {
+      if (sinceSignal() >= o.timeoutMs) {
+        if (killed && sinceSignal() >= killUntil) {
           return {
             kind: 'stuck',
             reason: `${groupText(h)} still has live processes ${formatDuration(o.killDeadlineMs ?? KILL_DEADLINE_MS)} after SIGKILL`,
@@ -144,7 +148,7 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
         const res = send(h, o, 'SIGKILL');
         if (res) return res;
         if (!killed) {
-          killUntil = clock.now() + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
+          killUntil = sinceSignal() + (o.killDeadlineMs ?? KILL_DEADLINE_MS);
           o.note(
             'KILLED',
             `KILLED SIGKILL to ${groupText(h, false)} after stop_timeout ${formatDuration(o.timeoutMs)}`,
@@ -152,7 +156,7 @@ export async function stopGroup(h: Handle, o: GroupStop): Promise<StopResult> {
         }
         killed = true;
       }
-      const delay = unwatch === null ? pollDelay(clock.now() - signalledAt, o.pollMs) : o.pollMs;
+      const delay = unwatch === null ? pollDelay(sinceSignal(), o.pollMs) : o.pollMs;
       await new Promise<void>((r) => {
         const t = clock.after(delay, r);
         wake = () => {

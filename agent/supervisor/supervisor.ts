@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
+import { stopwatch } from '../../shared/clock.js';
 import { StateError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { handlerObservedClash, observedRefusal } from '../../shared/observed.js';
@@ -370,15 +371,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     log: Logger,
   ): Promise<boolean> {
     const { clock } = this.opts;
-    const deadline = clock.now() + timeoutMs;
+    const elapsed = stopwatch(clock); // not the wall clock: a step of it must not stretch or cut the wait
     this.backend.signalCgroup(h, signal);
     if (followedByCont(signal)) this.backend.signalCgroup(h, 'SIGCONT');
     while (this.backend.cgroupPopulated(h)) {
-      if (clock.now() >= deadline + KILL_DEADLINE_MS) {
+      if (elapsed() >= timeoutMs + KILL_DEADLINE_MS) {
         log.error('processes not stopped', { pids: this.backend.cgroupMembers(h) });
         return false;
       }
-      if (clock.now() >= deadline) this.backend.signalCgroup(h, 'SIGKILL');
+      if (elapsed() >= timeoutMs) this.backend.signalCgroup(h, 'SIGKILL');
       await new Promise<void>((r) => clock.after(STOP_POLL_MS, r));
     }
     return true;
@@ -410,8 +411,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       log.info('ending what an exec session left running', { pids: this.backend.cgroupMembers(h) });
     if (await this.drainCgroup(h, 'SIGHUP', graceMs, log)) {
       // The kernel may take a moment to let go of the last exited member.
-      const until = this.opts.clock.now() + KILL_DEADLINE_MS;
-      while (!this.tracker.remove(dir) && existsSync(dir) && this.opts.clock.now() < until)
+      const elapsed = stopwatch(this.opts.clock);
+      while (!this.tracker.remove(dir) && existsSync(dir) && elapsed() < KILL_DEADLINE_MS)
         await new Promise<void>((r) => this.opts.clock.after(STOP_POLL_MS, r));
     }
   }

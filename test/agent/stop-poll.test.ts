@@ -102,6 +102,65 @@ describe('stop: the wait for an empty group', () => {
   });
 });
 
+describe('stop: stop_timeout is kept whatever the wall clock does', () => {
+  /** A StepClock with a monotonic time; its wall time is stepped by `stepMs` once the stop has run `atMs`. */
+  class SteppedWall extends StepClock {
+    mono = 0;
+    constructor(
+      readonly atMs: number,
+      readonly stepMs: number,
+    ) {
+      super();
+      this.t = 1_000_000;
+    }
+    monotonic(): number {
+      return this.mono;
+    }
+    override after(ms: number, fn: () => void): { cancel(): void } {
+      return super.after(ms, () => {
+        const before = this.mono;
+        this.mono += ms;
+        if (before < this.atMs && this.mono >= this.atMs) this.t += this.stepMs;
+        fn();
+      });
+    }
+  }
+
+  /** A group that ignores SIGTERM (empties `afterKillMs` after SIGKILL) or empties by itself at `emptyAtMs`. */
+  function group(clock: SteppedWall, emptyAtMs = Infinity) {
+    let killedAt: number | null = null;
+    const backend = {
+      isRunning: () => false,
+      cgroupPopulated: () => clock.mono < emptyAtMs && (killedAt === null || clock.mono < killedAt + 50),
+      groupAlive: () => false,
+      groupOwned: () => true,
+      signalGroup: (_h: Handle, sig: string) => {
+        if (sig === 'SIGKILL') killedAt ??= clock.mono;
+        return true;
+      },
+      signalCgroup: () => 1,
+      readExit: () => null,
+    } as unknown as ProcessBackend;
+    return { backend, killedAt: () => killedAt };
+  }
+
+  it('a step back of the wall clock during the stop does not put SIGKILL off', async () => {
+    const clock = new SteppedWall(500, -60_000);
+    const { backend, killedAt } = group(clock);
+    await stopGroup(HANDLE, stopOptions(backend, clock));
+    const at = killedAt()!;
+    assert.ok(at >= 5_000 && at < 5_100, `SIGKILL ${at} ms after the signal (stop_timeout 5000)`);
+  });
+
+  it('a step forward does not bring SIGKILL on a handler still shutting down within stop_timeout', async () => {
+    const clock = new SteppedWall(500, 60_000);
+    const { backend, killedAt } = group(clock, 3_000);
+    const res = await stopGroup(HANDLE, stopOptions(backend, clock));
+    assert.equal(res.kind, 'exited');
+    assert.equal(killedAt(), null, 'no SIGKILL');
+  });
+});
+
 describe('stop: one an agent restart interrupted, resumed by the next agent', () => {
   /** A group that empties `afterKillMs` after its first SIGKILL; every signal sent is recorded. */
   function killedLate(clock: StepClock, afterKillMs: number) {
