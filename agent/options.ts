@@ -22,6 +22,7 @@ import { AUTOGROUP_NICE_RULE, DEFAULT_AUTOGROUP_NICE, isAutogroupNice } from './
 import { parseDiscoverRules, type DiscoverRule } from './observed/discovery.js';
 import { DEFAULT_EXEC_SETTINGS, type ExecSettings } from './exec/exec-sessions.js';
 import { parseAgentPolicies, type PolicyRule } from '../shared/policy-rules.js';
+import { canonicalPath } from '../shared/private-files.js';
 import { Ctx, stringMap } from '../shared/spec-fields.js';
 import { DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_POLICY_BUDGET } from './control/control-loop.js';
 
@@ -317,9 +318,11 @@ export function compileAgentOptions(
     'discover_interval',
   );
   const dataDir = flags.dataDir ?? cfg.data_dir;
-  const resolvedDataDir = dataDir
-    ? path.resolve(cwd, dataDir)
-    : defaultAgentDataDir(cwd, connected?.id ?? 'local');
+  // Canonical: the handlers an agent finds (its shims' exit files, its cgroup scope) go by this path, and another
+  // spelling of the same directory (through a symlink) must find the same ones.
+  const resolvedDataDir = canonicalPath(
+    dataDir ? path.resolve(cwd, dataDir) : defaultAgentDataDir(cwd, connected?.id ?? 'local'),
+  );
   const socket = flags.socket ?? cfg.socket;
   const group = flags.socketGroup ?? cfg.socket_group;
   const readOnly = flags.readOnlySocket ?? cfg.read_only_socket;

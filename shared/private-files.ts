@@ -15,6 +15,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  realpathSync,
   statSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -30,6 +31,21 @@ export const LOG_FILE_MODE = 0o640;
 export const STATE_FILE_MODE = 0o600;
 
 const uid = (): number => process.geteuid?.() ?? 0;
+
+/**
+ * `p` absolute with its symlinks resolved, as far as it exists (the rest as written): one name per directory,
+ * so that what a path identifies (a data dir's shims, its cgroup scope) does not depend on which spelling of
+ * it (a symlink, a bind mount's path) an agent was given.
+ */
+export function canonicalPath(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(canonicalPath(parent), path.basename(abs));
+  }
+}
 
 /**
  * Makes sure `dir` is a directory of this process's uid with exactly `mode`. Missing parents are created

@@ -6,7 +6,13 @@ import { closeSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { signalNameByNumber } from '../../shared/signals.js';
 import path from 'node:path';
-import { DATA_DIR_MODE, ensureDir, LOG_DIR_MODE, openLogForAppend } from '../../shared/private-files.js';
+import {
+  canonicalPath,
+  DATA_DIR_MODE,
+  ensureDir,
+  LOG_DIR_MODE,
+  openLogForAppend,
+} from '../../shared/private-files.js';
 import {
   childrenOf,
   hashCmdline,
@@ -403,7 +409,10 @@ export function shimKey(argv: string[], runDir: string): string | null {
   if ((argv[2] !== SHIM_SCRIPT && !EARLIER_SHIM_SCRIPTS.includes(argv[2]!)) || argv[3] !== SHIM_NAME)
     return null;
   const exitFile = argv[4]!;
-  if (path.dirname(exitFile) !== path.resolve(runDir) || !exitFile.endsWith('.exit')) return null;
+  if (!exitFile.endsWith('.exit')) return null;
+  // The same directory, also when one of the two spellings goes through a symlink (canonicalPath).
+  const dir = path.dirname(exitFile);
+  if (dir !== path.resolve(runDir) && canonicalPath(dir) !== canonicalPath(runDir)) return null;
   const key = path.basename(exitFile, '.exit');
   return key.length > 0 ? key : null;
 }

@@ -3,6 +3,8 @@
  * for signalling a process group whose leader may be gone: pure decisions, no processes.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
 import type { Handle, ShimProcess } from '../../agent/process/backend.js';
 import { decideGroupSignal } from '../../agent/process/group-signal.js';
 import { shimArgv, shimKey } from '../../agent/process/linux-backend.js';
@@ -16,6 +18,9 @@ import {
   unrecordedToStop,
 } from '../../agent/supervisor/stray-shims.js';
 import type { ProcStat } from '../../shared/proc.js';
+import { canonicalPath } from '../../shared/private-files.js';
+import { tempDir } from '../helpers/common.js';
+import { compileAgentOptions } from '../../agent/options.js';
 
 function handle(pid: number, startTime: string): Handle {
   return {
@@ -86,6 +91,28 @@ describe('stray shims of a data dir', () => {
     assert.equal(shimKey(shimArgv('/d/run/web.log', ['node']), '/d/run'), null, 'not an exit file');
     assert.equal(shimKey(['/bin/sh', '-c', 'other', 'gov-shim', '/d/run/web.exit', 'x'], '/d/run'), null);
     assert.equal(shimKey(['node', '/d/run/web.exit'], '/d/run'), null);
+  });
+
+  it('recognises a shim of this data dir whichever spelling of it (a symlink) either side was given', () => {
+    const real = tempDir();
+    mkdirSync(path.join(real, 'run'));
+    const link = path.join(tempDir(), 'link');
+    symlinkSync(real, link);
+    assert.equal(
+      shimKey(shimArgv(path.join(link, 'run', 'web.exit'), ['node']), path.join(real, 'run')),
+      'web',
+    );
+    assert.equal(
+      shimKey(shimArgv(path.join(real, 'run', 'web.exit'), ['node']), path.join(link, 'run')),
+      'web',
+    );
+    assert.equal(
+      canonicalPath(path.join(link, 'run', 'not-yet', 'x')),
+      path.join(real, 'run', 'not-yet', 'x'),
+    );
+    // The agent's options hold the canonical data dir (its cgroup scope and run folder go by it).
+    const o = compileAgentOptions({ handlers: 'h.yaml', dataDir: link }, {}, '/');
+    assert.equal(o.dataDir, realpathSync(real));
   });
 
   it('adopts a stray of a wanted instance without a live handle; keeps one of an unrecorded instance; stops every other stray', () => {
