@@ -3,7 +3,6 @@
  * the bounded event history that explains every change.
  */
 import { StateError } from '../../shared/errors.js';
-
 import type { InstanceState } from '../../shared/instance-states.js';
 
 export { INSTANCE_STATES, type InstanceState } from '../../shared/instance-states.js';
